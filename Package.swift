@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Guichet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "guichet", targets: ["guichet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "GuichetCore", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetProfile", dependencies: [
+            "GuichetCore",
+            .product(name: "Yams", package: "Yams"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetPolicy", dependencies: ["GuichetCore"], swiftSettings: swiftSettings),
+        .target(name: "GuichetStore", dependencies: [
+            "GuichetCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetLedger", dependencies: [
+            "GuichetCore", "GuichetPolicy", "GuichetStore",
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetVault", dependencies: [
+            "GuichetCore", "GuichetLedger", "GuichetStore",
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetAuth", dependencies: [
+            "GuichetCore", "GuichetStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetGate", dependencies: [
+            "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetSynth", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetVault",
+        ], swiftSettings: swiftSettings),
+        .target(name: "GuichetServer", dependencies: [
+            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
+        .executableTarget(name: "guichet", dependencies: [
+            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: swiftSettings),
+        .testTarget(name: "GuichetTests", dependencies: [
+            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
+            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetServer", "GuichetSynth",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: swiftSettings),
+    ]
+)

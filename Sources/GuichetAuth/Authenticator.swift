@@ -1,0 +1,118 @@
+public import GuichetCore
+public import GuichetStore
+public import Foundation
+import Crypto
+
+/// A new session: the token is shown once to the client and stored only as a hash.
+public struct IssuedSession: Sendable {
+    public let token: String
+    public let principal: Principal
+    public let expiresAt: Date
+}
+
+/// Accounts, passwords and sessions.
+public final class Authenticator: Sendable {
+    let store: Store
+    let profile: Profile
+    public let hasher: PasswordHasher
+    let clock: @Sendable () -> Date
+    let sessionLifetime: TimeInterval
+    /// A hash of a random password, checked when the user name is unknown so that an unknown
+    /// user takes as long as a wrong password.
+    let decoy: String
+
+    /// Minimum password length (NIST SP 800-63B asks at least 8, and 15 without a second factor).
+    public static let minimumPasswordLength = 12
+
+    public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
+                sessionLifetime: TimeInterval = 8 * 3600, clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+        self.store = store; self.profile = profile; self.hasher = hasher
+        self.sessionLifetime = sessionLifetime; self.clock = clock
+        self.decoy = try await hasher.hash(Self.randomToken())
+    }
+
+    static func randomToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    static func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    /// Checks a password against the rules; the message never contains the password.
+    public static func checkPassword(_ password: String) throws {
+        guard password.count >= minimumPasswordLength else {
+            throw GuichetError.invalid("the password must have at least \(minimumPasswordLength) characters")
+        }
+        guard password.utf8.count <= 1024 else { throw GuichetError.invalid("the password is too long (1024 bytes at most)") }
+    }
+
+    /// Checks a user name: 3 to 64 characters among a-z, 0-9, '.', '_', '-', '@'.
+    public static func checkUsername(_ name: String) throws {
+        let ok = (3...64).contains(name.count) && name.allSatisfy { c in
+            c.isASCII && (c.isLowercase || c.isASCIIDigit || ".-_@".contains(c))
+        }
+        guard ok else { throw GuichetError.invalid("a user name has 3 to 64 characters among a-z, 0-9, '.', '_', '-' and '@'") }
+    }
+
+    /// Creates an account after checking it against the profile.
+    /// - Throws: ``GuichetError/invalid(_:)`` for a bad name, password, role or organisation;
+    ///   ``GuichetError/conflict(_:)`` when the user name is taken.
+    public func createAccount(username: String, password: String, role: String, organisation: OrganisationID? = nil,
+                              person: PersonID? = nil, territory: String? = nil, createdBy: AccountID?) async throws -> AccountID {
+        try Self.checkUsername(username)
+        try Self.checkPassword(password)
+        guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
+        if let kind = r.organisationKind, r.kind != .admin || organisation != nil {
+            guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {
+                throw GuichetError.invalid("role '\(role)' needs an organisation of kind '\(kind)'")
+            }
+        }
+        if r.kind == .citizen, person == nil { throw GuichetError.invalid("a citizen account needs a person") }
+        let id = AccountID()
+        let record = AccountRecord(id: id, username: username, passwordHash: try await hasher.hash(password), role: role,
+                                   organisation: organisation, person: person, territory: territory, status: "active",
+                                   createdAt: clock())
+        do { try await store.insert(account: record, createdBy: createdBy) } catch StoreError.duplicate {
+            throw GuichetError.conflict("this user name is taken")
+        }
+        return id
+    }
+
+    /// Signs in with a user name and password.
+    /// - Throws: ``GuichetError/unauthenticated`` for an unknown user, a wrong password or a
+    ///   disabled account alike, after the same amount of work.
+    public func signIn(username: String, password: String) async throws -> IssuedSession {
+        let account = try await store.account(username: username)
+        let result = await hasher.verify(password, against: account?.passwordHash ?? decoy)
+        guard let account, result.matches, account.status == "active", let role = profile.roles[account.role] else {
+            throw GuichetError.unauthenticated
+        }
+        if result.needsRehash { try await store.setPasswordHash(try await hasher.hash(password), for: account.id) }
+        let token = Self.randomToken()
+        let now = clock()
+        let session = SessionID()
+        let expires = now.addingTimeInterval(sessionLifetime)
+        try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
+        return IssuedSession(token: token, principal: principal(account, role: role, session: session), expiresAt: expires)
+    }
+
+    /// The principal of a bearer token.
+    /// - Throws: ``GuichetError/unauthenticated`` for an unknown, expired or revoked session, or a disabled account.
+    public func authenticate(token: String) async throws -> Principal {
+        guard token.utf8.count <= 128, let session = try await store.session(tokenHash: Self.tokenHash(token)),
+              !session.revoked, session.expiresAt > clock(),
+              let account = try await store.account(id: session.account), account.status == "active",
+              let role = profile.roles[account.role] else { throw GuichetError.unauthenticated }
+        return principal(account, role: role, session: session.id)
+    }
+
+    /// Revokes the session of this token.
+    public func signOut(token: String) async throws {
+        try await store.revokeSession(tokenHash: Self.tokenHash(token), at: clock())
+    }
+
+    private func principal(_ a: AccountRecord, role: Role, session: SessionID) -> Principal {
+        Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
+                  person: a.person, territory: a.territory, session: session)
+    }
+}

@@ -1,0 +1,33 @@
+/// The errors a request can end with. Every message is safe to show: it names fields,
+/// states and limits, never a personal value, a secret or whether a hidden record exists.
+public enum GuichetError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The request is malformed or breaks a rule of the profile (HTTP 400).
+    case invalid(String)
+    /// The request body is larger than the limit (HTTP 413).
+    case tooLarge(limit: Int)
+    /// No valid credentials (HTTP 401).
+    case unauthenticated
+    /// Not found, or not visible to this caller: the two are deliberately the same (HTTP 404).
+    case notFound
+    /// The caller may see the record but not do this to it (HTTP 403).
+    case forbidden(String)
+    /// The request conflicts with the record's state (HTTP 409).
+    case conflict(String)
+    /// Too many attempts (HTTP 429).
+    case throttled(retryAfterSeconds: Int)
+    /// Guichet could not do what was asked and did nothing (HTTP 503); details go to the log.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let m): "invalid request: \(m)"
+        case .tooLarge(let l): "request body larger than \(l) bytes"
+        case .unauthenticated: "authentication required"
+        case .notFound: "not found"
+        case .forbidden(let m): "forbidden: \(m)"
+        case .conflict(let m): "conflict: \(m)"
+        case .throttled(let s): "too many attempts; retry after \(s) s"
+        case .unavailable(let m): "unavailable: \(m)"
+        }
+    }
+}

@@ -1,0 +1,229 @@
+/// One field declared by a profile, for persons or for a dossier type.
+public struct FieldSpec: Sendable, Equatable {
+    /// Name as it appears in the API (`lastName`, `desiredStart`).
+    public let name: String
+    public let type: FieldType
+    public let classification: Classification
+    public let required: Bool
+    /// Whether callers may search by this field (always through an index, never a scan).
+    public let searchable: Bool
+    /// Set by the workflow only, never by a caller (for example who offered a place).
+    public let system: Bool
+
+    public init(name: String, type: FieldType, classification: Classification,
+                required: Bool = false, searchable: Bool = false, system: Bool = false) {
+        self.name = name; self.type = type; self.classification = classification
+        self.required = required; self.searchable = searchable; self.system = system
+    }
+}
+
+/// How many persons of one role a dossier links (a child, one or two parents).
+public struct PersonLinkSpec: Sendable, Equatable {
+    public let role: String
+    public let min: Int
+    public let max: Int
+    public init(role: String, min: Int, max: Int) { self.role = role; self.min = min; self.max = max }
+}
+
+/// The organisations a dossier is addressed to, in order (daycare services by preference).
+public struct PartnerSpec: Sendable, Equatable {
+    public let organisationKind: String
+    public let min: Int
+    public let max: Int
+    public init(organisationKind: String, min: Int, max: Int) {
+        self.organisationKind = organisationKind; self.min = min; self.max = max
+    }
+}
+
+/// A named move between workflow states.
+public struct Transition: Sendable, Equatable {
+    public let name: String
+    public let from: Set<String>
+    public let to: String
+    /// System fields set by the transition, to a value taken from the actor.
+    public let sets: [String: ActorAttribute]
+    public init(name: String, from: Set<String>, to: String, sets: [String: ActorAttribute] = [:]) {
+        self.name = name; self.from = from; self.to = to; self.sets = sets
+    }
+}
+
+/// An attribute of the acting account that a transition may record on the dossier.
+public enum ActorAttribute: String, Sendable, Equatable {
+    case organisation = "actor.organisation"
+    case account = "actor.account"
+    case today = "today"
+}
+
+/// The states of a dossier type and the moves between them.
+public struct Workflow: Sendable, Equatable {
+    public let initial: String
+    public let states: [String]
+    /// Final states accept no update and no transition.
+    public let final: Set<String>
+    public let transitions: [String: Transition]
+    public init(initial: String, states: [String], final: Set<String>, transitions: [String: Transition]) {
+        self.initial = initial; self.states = states; self.final = final; self.transitions = transitions
+    }
+}
+
+/// A kind of dossier: the unit of access.
+public struct DossierType: Sendable, Equatable {
+    public let name: String
+    public let persons: [PersonLinkSpec]
+    public let partners: PartnerSpec?
+    public let fields: [FieldSpec]
+    public let workflow: Workflow
+    public init(name: String, persons: [PersonLinkSpec], partners: PartnerSpec?, fields: [FieldSpec], workflow: Workflow) {
+        self.name = name; self.persons = persons; self.partners = partners; self.fields = fields; self.workflow = workflow
+    }
+    /// The dossier field of this name, if declared.
+    public func field(_ name: String) -> FieldSpec? { fields.first { $0.name == name } }
+}
+
+/// The kind of people a role is for.
+public enum RoleKind: String, Sendable, CaseIterable {
+    /// A member of the public acting on their own (or their children's) dossiers.
+    case citizen
+    /// Staff of the operating body.
+    case staff
+    /// Staff of a partner organisation (a daycare service).
+    case partner
+    /// Administrators: accounts, versions and restore, on the admin listener only.
+    case admin
+}
+
+/// A role declared by the profile.
+public struct Role: Sendable, Equatable {
+    public let name: String
+    public let kind: RoleKind
+    /// The kind of organisation an account of this role belongs to, if any.
+    public let organisationKind: String?
+    public init(name: String, kind: RoleKind, organisationKind: String?) {
+        self.name = name; self.kind = kind; self.organisationKind = organisationKind
+    }
+}
+
+/// What an account asks to do to a dossier.
+public enum Action: Sendable, Hashable, CustomStringConvertible {
+    case read, search, create, update, withdraw, versions, restore
+    case transition(String)
+
+    /// Parses `read`, `transition:offer`...
+    public init?(_ text: String) {
+        switch text {
+        case "read": self = .read
+        case "search": self = .search
+        case "create": self = .create
+        case "update": self = .update
+        case "withdraw": self = .withdraw
+        case "versions": self = .versions
+        case "restore": self = .restore
+        default:
+            guard text.hasPrefix("transition:"), text.count > 11 else { return nil }
+            self = .transition(String(text.dropFirst(11)))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .read: "read"; case .search: "search"; case .create: "create"; case .update: "update"
+        case .withdraw: "withdraw"; case .versions: "versions"; case .restore: "restore"
+        case .transition(let t): "transition:\(t)"
+        }
+    }
+}
+
+/// The relation between an account and a dossier that a rule requires.
+public enum Relation: String, Sendable, CaseIterable {
+    /// Any dossier of the type.
+    case any
+    /// The account's own person is linked to the dossier (in one of `linkRoles`).
+    case linkedPerson = "linked-person"
+    /// The account's organisation is among the dossier's partners (chosen services).
+    case partner
+    /// The account's organisation owns the dossier.
+    case organisation
+    /// The dossier is assigned to the account (caseload).
+    case assigned
+    /// The dossier is in the account's territory.
+    case territory
+}
+
+/// Which fields a rule lets through: named paths (`desiredStart`, `child.birthDate`,
+/// `parent.*`, `partners`, `*`).
+public struct FieldSelector: Sendable, Equatable {
+    public let patterns: [String]
+    public init(_ patterns: [String]) { self.patterns = patterns }
+    public static let none = FieldSelector([])
+
+    /// Whether the path is selected.
+    public func matches(_ path: String) -> Bool {
+        for p in patterns {
+            if p == "*" || p == path { return true }
+            if p.hasSuffix(".*"), path.hasPrefix(p.dropLast(1)) { return true }
+        }
+        return false
+    }
+}
+
+/// One rule of a profile's policy.
+public struct Rule: Sendable, Equatable {
+    public enum Effect: String, Sendable { case allow, deny }
+    public let id: String
+    public let effect: Effect
+    public let roles: Set<String>
+    public let dossierTypes: Set<String>
+    public let relation: Relation
+    /// For `linked-person`: the link roles that count (for example `parent`).
+    public let linkRoles: Set<String>
+    public let actions: Set<Action>
+    /// Fields returned by reads (and by the response of any allowed action).
+    public let read: FieldSelector
+    /// Fields the caller may set on create and update.
+    public let write: FieldSelector
+    /// If not empty, the stated purpose must be one of these.
+    public let purposes: Set<String>
+    /// If not empty, the dossier must be in one of these states.
+    public let states: Set<String>
+
+    public init(id: String, effect: Effect, roles: Set<String>, dossierTypes: Set<String>, relation: Relation,
+                linkRoles: Set<String> = [], actions: Set<Action>, read: FieldSelector = .none,
+                write: FieldSelector = .none, purposes: Set<String> = [], states: Set<String> = []) {
+        self.id = id; self.effect = effect; self.roles = roles; self.dossierTypes = dossierTypes
+        self.relation = relation; self.linkRoles = linkRoles; self.actions = actions
+        self.read = read; self.write = write; self.purposes = purposes; self.states = states
+    }
+}
+
+/// A deployment's declarative description: what is held, how sensitive it is, who may do what.
+public struct Profile: Sendable, Equatable {
+    public let name: String
+    public let title: [String: String]
+    public let defaultLanguage: String
+    public let personFields: [FieldSpec]
+    public let organisationKinds: [String]
+    public let dossierTypes: [String: DossierType]
+    public let roles: [String: Role]
+    public let rules: [Rule]
+    public let purposes: [String]
+
+    public init(name: String, title: [String: String], defaultLanguage: String, personFields: [FieldSpec],
+                organisationKinds: [String], dossierTypes: [String: DossierType], roles: [String: Role],
+                rules: [Rule], purposes: [String]) {
+        self.name = name; self.title = title; self.defaultLanguage = defaultLanguage
+        self.personFields = personFields; self.organisationKinds = organisationKinds
+        self.dossierTypes = dossierTypes; self.roles = roles; self.rules = rules; self.purposes = purposes
+    }
+
+    /// The person field of this name, if declared.
+    public func personField(_ name: String) -> FieldSpec? { personFields.first { $0.name == name } }
+
+    /// Every field path of a dossier type, in a stable order: dossier fields, `partners`,
+    /// then `<linkRole>.<personField>` for each link role.
+    public func fieldPaths(of type: DossierType) -> [String] {
+        var paths = type.fields.map(\.name)
+        if type.partners != nil { paths.append("partners") }
+        for link in type.persons { paths += personFields.map { "\(link.role).\($0.name)" } }
+        return paths
+    }
+}

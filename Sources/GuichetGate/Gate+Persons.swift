@@ -1,0 +1,104 @@
+public import GuichetCore
+public import GuichetStore
+import GuichetPolicy
+import GuichetLedger
+import GuichetVault
+import GuichetAuth
+public import Foundation
+
+extension Gate {
+    /// Most dossiers consulted to answer about one person.
+    static let maxLinksPerPerson = 50
+
+    /// The person's fields the caller may see through the dossiers that link them.
+    public func readPerson(_ id: PersonID, _ r: GateRequest) async throws -> PersonResult {
+        try checkPurpose(r)
+        let subject = r.principal.subject
+        let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        var accesses: [AllowedAccess] = []
+        var through: [(DossierID, String)] = []
+        for d in dossiers {
+            guard let grant = policy.decide(subject, .read, d.facts, purpose: r.purpose).grant else { continue }
+            for link in d.persons where link.person == id {
+                let paths = grant.readable.filter { $0.hasPrefix(link.role + ".") }.sorted()
+                guard !paths.isEmpty else { continue }
+                accesses.append(AllowedAccess(dossier: d.id, grant: grant, persons: [id], fields: paths))
+                through.append((d.id, link.role))
+            }
+        }
+        guard !accesses.isEmpty else {
+            try await refuse(.notFound, reason: dossiers.isEmpty ? "not-found" : "no-rule", action: .read, dossiers: [], r)
+        }
+        guard let person = try await store.persons([id])[id] else { throw GuichetError.notFound }
+        let receipt = try await journalled(accesses, action: .read, r)
+        var fields: [String: FieldValue] = [:]
+        for (dossier, role) in through {
+            do {
+                fields.merge(try vault.open(person: person, role: role, through: dossier, receipt: receipt)) { a, _ in a }
+            } catch {
+                throw GuichetError.unavailable("stored data failed an integrity check")
+            }
+        }
+        return PersonResult(id: id, version: person.version, fields: fields)
+    }
+
+    /// Changes a person's fields, through a dossier on which the caller may write them.
+    /// The previous version is kept.
+    public func updatePerson(_ id: PersonID, fields input: [String: JSON], expectedVersion: Int?, _ r: GateRequest) async throws -> Int {
+        try checkPurpose(r)
+        let values = try personFields(input, prefix: "", creating: false)
+        guard !values.isEmpty else { throw GuichetError.invalid("nothing to change") }
+        let subject = r.principal.subject
+        let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        var readable = false
+        var chosen: (DossierID, Grant, [String])?
+        search: for d in dossiers {
+            if policy.decide(subject, .read, d.facts, purpose: r.purpose).grant != nil { readable = true }
+            guard let grant = policy.decide(subject, .update, d.facts, purpose: r.purpose).grant,
+                  !(profile.dossierTypes[d.type]?.workflow.final.contains(d.status) ?? true) else { continue }
+            for link in d.persons where link.person == id {
+                let paths = values.keys.map { "\(link.role).\($0)" }.sorted()
+                if paths.allSatisfy(grant.writable.contains) { chosen = (d.id, grant, paths); break search }
+            }
+        }
+        guard let (dossier, grant, paths) = chosen else {
+            if readable {
+                try await refuse(.forbidden("your role may not change these fields of this person"), reason: "field-not-writable",
+                                 action: .update, dossiers: [], r)
+            }
+            try await refuse(.notFound, reason: "no-rule", action: .update, dossiers: [], r)
+        }
+        guard let person = try await store.persons([id])[id] else { throw GuichetError.notFound }
+        if let expectedVersion, expectedVersion != person.version {
+            throw GuichetError.conflict("the person changed since version \(expectedVersion); read it again")
+        }
+        let sealed = try reseal(person.fields, values)
+        let searchable = Set(values.keys.filter { profile.personField($0)?.searchable == true })
+        _ = try await journalled([AllowedAccess(dossier: dossier, grant: grant, persons: [id], fields: paths)], action: .update, r)
+        do {
+            try await store.update(person: id, expectedVersion: person.version, fields: sealed, terms: terms(values),
+                                   termFields: searchable, at: clock(), by: r.principal.account, change: "update")
+        } catch StoreError.versionConflict {
+            throw GuichetError.conflict("the person changed meanwhile; read it again")
+        }
+        return person.version + 1
+    }
+
+    /// Stores the person of a citizen who signs up (before their account exists), journalled
+    /// without an actor. Returns the new person's id.
+    public func registerPerson(fields input: [String: JSON], requestID: String, source: String?) async throws -> PersonID {
+        let values = try personFields(input, prefix: "person.", creating: true).setValues
+        let id = PersonID()
+        let now = clock()
+        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: source, purpose: nil, at: now)
+        do {
+            try await journal.recordUnauthenticatedWrite("self-registration", action: .create, persons: [id],
+                                                         fields: values.keys.sorted().map { "person.\($0)" }, context: context)
+        } catch {
+            throw GuichetError.unavailable("the registration could not be recorded, so nothing was stored")
+        }
+        try await store.create(person: NewPerson(record: PersonRecord(id: id, version: 1, fields: vault.seal(values)),
+                                                 terms: terms(values)), at: now)
+        return id
+    }
+}

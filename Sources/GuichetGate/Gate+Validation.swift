@@ -1,0 +1,81 @@
+import GuichetCore
+import GuichetStore
+import GuichetVault
+
+extension Gate {
+    /// Validates dossier field input: declared, not set by the workflow, well-typed.
+    /// JSON null removes an optional field (updates only).
+    func dossierFields(_ input: [String: JSON], type: DossierType, creating: Bool) throws -> [String: FieldValue?] {
+        var out: [String: FieldValue?] = [:]
+        for (name, json) in input {
+            guard let spec = type.field(name) else {
+                throw GuichetError.invalid("unknown field '\(name)' (dossier type '\(type.name)' has: \(type.fields.filter { !$0.system }.map(\.name).joined(separator: ", ")))")
+            }
+            guard !spec.system else { throw GuichetError.invalid("field '\(name)' is set by the workflow, not by a request") }
+            if json == .null {
+                guard !spec.required, !creating else { throw GuichetError.invalid("field '\(name)' is required") }
+                out[name] = .some(nil)
+            } else {
+                out[name] = try FieldValidation.value(json, for: spec, path: name)
+            }
+        }
+        if creating {
+            for spec in type.fields where spec.required && out[spec.name] == nil {
+                throw GuichetError.invalid("field '\(spec.name)' is required")
+            }
+        }
+        return out
+    }
+
+    /// Validates person field input against the profile's person fields.
+    func personFields(_ input: [String: JSON], prefix: String, creating: Bool) throws -> [String: FieldValue?] {
+        var out: [String: FieldValue?] = [:]
+        for (name, json) in input {
+            guard let spec = profile.personField(name) else {
+                throw GuichetError.invalid("unknown field '\(prefix)\(name)' (persons have: \(profile.personFields.map(\.name).joined(separator: ", ")))")
+            }
+            if json == .null {
+                guard !spec.required, !creating else { throw GuichetError.invalid("field '\(prefix)\(name)' is required") }
+                out[name] = .some(nil)
+            } else {
+                out[name] = try FieldValidation.value(json, for: spec, path: prefix + name)
+            }
+        }
+        if creating {
+            for spec in profile.personFields where spec.required && out[spec.name] == nil {
+                throw GuichetError.invalid("field '\(prefix)\(spec.name)' is required")
+            }
+        }
+        return out
+    }
+
+    /// Look-up terms of the searchable person fields among `values`.
+    func terms(_ values: [String: FieldValue?]) -> [PersonTerm] {
+        values.compactMap { name, value in
+            guard let value, let spec = profile.personField(name), spec.searchable else { return nil }
+            return PersonTerm(field: name, term: FieldValidation.term(value, type: spec.type))
+        }
+    }
+
+    /// Validates a partner list: count, no repeats, organisations that exist and are of the right kind.
+    func checkPartners(_ partners: [OrganisationID], type: DossierType) async throws {
+        guard let spec = type.partners else {
+            if !partners.isEmpty { throw GuichetError.invalid("dossier type '\(type.name)' takes no partners") }
+            return
+        }
+        guard (spec.min...spec.max).contains(partners.count) else {
+            throw GuichetError.invalid("choose from \(spec.min) to \(spec.max) partners")
+        }
+        guard Set(partners).count == partners.count else { throw GuichetError.invalid("a partner appears twice") }
+        for id in partners {
+            guard let org = try await store.organisation(id), org.kind == spec.organisationKind else {
+                throw GuichetError.invalid("partner '\(id)' is not a known organisation of kind '\(spec.organisationKind)'")
+            }
+        }
+    }
+}
+
+extension Dictionary where Key == String, Value == FieldValue? {
+    /// Only the values set (not the removals).
+    var setValues: [String: FieldValue] { compactMapValues { $0 } }
+}

@@ -1,0 +1,168 @@
+public import GuichetCore
+public import GuichetStore
+import GuichetPolicy
+import GuichetLedger
+import GuichetVault
+import GuichetAuth
+public import Foundation
+
+extension Gate {
+    /// Creates a dossier with its new persons and partners.
+    /// - Throws: 400 for invalid input (nothing written), 403 when no rule allows it.
+    public func create(_ input: DossierInput, _ r: GateRequest) async throws -> WriteResult {
+        try checkPurpose(r)
+        guard let type = profile.dossierTypes[input.type] else {
+            throw GuichetError.invalid("unknown dossier type '\(input.type)' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
+        }
+        let fields = try dossierFields(input.fields, type: type, creating: true).setValues
+        var written = Array(fields.keys)
+        var links: [PersonLink] = []
+        var newPersons: [NewPerson] = []
+        for link in type.persons {
+            let count = input.persons.filter { $0.role == link.role }.count
+            guard (link.min...link.max).contains(count) else {
+                throw GuichetError.invalid("a '\(type.name)' dossier links \(link.min) to \(link.max) '\(link.role)'")
+            }
+        }
+        let now = clock()
+        for person in input.persons {
+            guard type.persons.contains(where: { $0.role == person.role }) else {
+                throw GuichetError.invalid("unknown person role '\(person.role)' (expected one of: \(type.persons.map(\.role).joined(separator: ", ")))")
+            }
+            switch person {
+            case .caller(let role):
+                guard let me = r.principal.person else { throw GuichetError.invalid("your account has no person to link") }
+                guard !links.contains(PersonLink(role: role, person: me)) else { throw GuichetError.invalid("the same person is linked twice") }
+                links.append(PersonLink(role: role, person: me))
+            case .new(let role, let input):
+                let values = try personFields(input, prefix: role + ".", creating: true).setValues
+                let id = PersonID()
+                links.append(PersonLink(role: role, person: id))
+                newPersons.append(NewPerson(record: PersonRecord(id: id, version: 1, fields: vault.seal(values)),
+                                            terms: terms(values)))
+                written += values.keys.map { "\(role).\($0)" }
+            }
+        }
+        try await checkPartners(input.partners, type: type)
+        if !input.partners.isEmpty { written.append("partners") }
+        let firstPartner = try await input.partners.first.asyncMap { try await store.organisation($0) }
+        let record = DossierRecord(id: DossierID(), type: type.name, status: type.workflow.initial,
+                                   organisation: r.principal.kind == .citizen ? nil : r.principal.organisation,
+                                   assignedAgent: nil, territory: firstPartner??.territory, version: 1,
+                                   fields: vault.seal(fields), persons: links, partners: input.partners,
+                                   createdAt: now, updatedAt: now)
+        let grant = try await allow(.create, record, writing: written, r)
+        _ = try await journalled([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
+                                                fields: written.sorted())], action: .create, r)
+        try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
+        return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
+    }
+
+    /// Decides on a record not yet stored (creation): 403 with a journal entry when refused,
+    /// or when the caller may not write every field asked.
+    func allow(_ action: Action, _ record: DossierRecord, writing: [String], _ r: GateRequest) async throws -> Grant {
+        switch policy.decide(r.principal.subject, action, record.facts, purpose: r.purpose) {
+        case .deny(let denial):
+            try await refuse(.forbidden("your role may not \(action) this dossier"), reason: denial.description, action: action, dossiers: [], r)
+        case .allow(let grant):
+            try await checkWritable(grant, writing, action: action, dossier: nil, r)
+            return grant
+        }
+    }
+
+    func checkWritable(_ grant: Grant, _ paths: [String], action: Action, dossier: DossierID?, _ r: GateRequest) async throws {
+        if let path = paths.sorted().first(where: { !grant.writable.contains($0) }) {
+            try await refuse(.forbidden("your role may not set '\(path)'"), reason: "field-not-writable", action: action,
+                             dossiers: dossier.map { [$0] } ?? [], r)
+        }
+    }
+
+    /// Changes fields and partners of a dossier; the previous version is kept.
+    public func update(_ id: DossierID, _ changes: DossierChanges, _ r: GateRequest) async throws -> WriteResult {
+        let (record, grant) = try await authorise(id, .update, r)
+        guard let type = profile.dossierTypes[record.type] else { throw GuichetError.notFound }
+        guard !type.workflow.final.contains(record.status) else {
+            throw GuichetError.conflict("a dossier in state '\(record.status)' can no longer be changed")
+        }
+        if let expected = changes.expectedVersion, expected != record.version {
+            throw GuichetError.conflict("the dossier changed since version \(expected); read it again")
+        }
+        let values = try dossierFields(changes.fields, type: type, creating: false)
+        if let partners = changes.partners { try await checkPartners(partners, type: type) }
+        guard !values.isEmpty || changes.partners != nil else { throw GuichetError.invalid("nothing to change") }
+        let written = Array(values.keys) + (changes.partners == nil ? [] : ["partners"])
+        try await checkWritable(grant, written, action: .update, dossier: id, r)
+        var updated = record
+        updated.fields = try reseal(record.fields, values)
+        if let partners = changes.partners { updated.partners = partners }
+        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: written.sorted())], action: .update, r)
+        return try await save(updated, change: "update", r)
+    }
+
+    func reseal(_ sealed: SealedFields, _ values: [String: FieldValue?]) throws -> SealedFields {
+        do { return try vault.reseal(sealed, changing: values) } catch {
+            throw GuichetError.unavailable("stored data failed an integrity check")
+        }
+    }
+
+    func save(_ record: DossierRecord, change: String, _ r: GateRequest) async throws -> WriteResult {
+        do {
+            let version = try await store.update(dossier: record, at: clock(), by: r.principal.account, change: change)
+            return WriteResult(id: record.id, status: record.status, version: version, persons: record.persons)
+        } catch StoreError.versionConflict {
+            throw GuichetError.conflict("the dossier changed meanwhile; read it again")
+        }
+    }
+
+    /// Moves a dossier along its workflow (`withdraw` is the withdrawal, never a deletion).
+    public func transition(_ id: DossierID, _ name: String, _ r: GateRequest) async throws -> WriteResult {
+        guard profile.dossierTypes.values.contains(where: { $0.workflow.transitions[name] != nil }) else {
+            throw GuichetError.invalid("unknown transition '\(name)'")
+        }
+        let action: Action = name == "withdraw" ? .withdraw : .transition(name)
+        let (record, grant) = try await authorise(id, action, r)
+        guard let transition = profile.dossierTypes[record.type]?.workflow.transitions[name] else {
+            throw GuichetError.invalid("unknown transition '\(name)' for this dossier type")
+        }
+        guard transition.from.contains(record.status) else {
+            throw GuichetError.conflict("cannot '\(name)' a dossier in state '\(record.status)' (allowed from: \(transition.from.sorted().joined(separator: ", ")))")
+        }
+        var updated = record
+        updated.status = transition.to
+        var sets: [String: FieldValue?] = [:]
+        for (field, attribute) in transition.sets {
+            switch attribute {
+            case .organisation: sets[field] = r.principal.organisation.map { .text($0.rawValue) }
+            case .account: sets[field] = .text(r.principal.account.rawValue)
+            case .today:
+                let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
+                sets[field] = LocalDate(year: c.year!, month: c.month!, day: c.day!).map(FieldValue.date)
+            }
+        }
+        if !sets.isEmpty { updated.fields = try reseal(record.fields, sets) }
+        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
+                                 action: action, r)
+        return try await save(updated, change: name, r)
+    }
+
+    /// Restores a kept version as a new version (admins). Nothing is lost: the version
+    /// replaced stays in the history too.
+    public func restore(_ id: DossierID, version: Int, _ r: GateRequest) async throws -> WriteResult {
+        let (current, grant) = try await authorise(id, .restore, r)
+        guard version >= 1, version < current.version, var old = try await store.dossier(id, atVersion: version) else {
+            throw GuichetError.invalid("version \(version) is not an earlier version of this dossier")
+        }
+        old = DossierRecord(id: id, type: old.type, status: old.status, organisation: old.organisation,
+                            assignedAgent: old.assignedAgent, territory: old.territory, version: current.version,
+                            fields: old.fields, persons: old.persons, partners: old.partners,
+                            createdAt: old.createdAt, updatedAt: old.updatedAt)
+        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["version"])], action: .restore, r)
+        return try await save(old, change: "restore of version \(version)", r)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        switch self { case .some(let w): return try await transform(w); case .none: return nil }
+    }
+}

@@ -1,0 +1,174 @@
+public import GuichetCore
+public import GuichetPolicy
+public import GuichetStore
+public import GuichetLedger
+public import GuichetVault
+public import GuichetAuth
+public import Foundation
+import Logging
+
+/// The one door to personal data. Every read and write of a dossier or person goes:
+/// 1. policy decides (allow with fields, or deny with a reason);
+/// 2. the journal appends the access durably (allowed or denied) — no entry, no data;
+/// 3. the vault opens only the fields the journal receipt names.
+/// Detection plugs in between 1 and 2 in a later issue.
+public final class Gate: Sendable {
+    public let profile: Profile
+    let policy: Policy
+    let store: Store
+    let journal: AccessJournal
+    let vault: Vault
+    let clock: @Sendable () -> Date
+    let logger: Logger
+
+    /// Largest page of a search or listing.
+    public static let maxPageSize = 100
+
+    public init(profile: Profile, store: Store, clock: @escaping @Sendable () -> Date = { Date() },
+                logger: Logger = Logger(label: "guichet.gate")) {
+        self.profile = profile
+        self.policy = Policy(profile: profile)
+        self.store = store
+        self.journal = AccessJournal(store: store)
+        self.vault = Vault(profile: profile)
+        self.clock = clock
+        self.logger = logger
+    }
+
+    func context(_ r: GateRequest) -> AccessContext {
+        AccessContext(requestID: r.requestID, subject: r.principal.subject, session: r.principal.session,
+                      source: r.source, purpose: r.purpose, at: clock())
+    }
+
+    /// Checks the declared purpose against the profile's list.
+    func checkPurpose(_ r: GateRequest) throws {
+        if let p = r.purpose, !profile.purposes.contains(p) {
+            throw GuichetError.invalid("unknown purpose (expected one of: \(profile.purposes.joined(separator: ", ")))")
+        }
+    }
+
+    /// Journals a refusal, then throws the error the caller sees. If the refusal cannot be
+    /// journalled the request fails all the same (it was refused anyway).
+    func refuse(_ error: GuichetError, reason: String, action: Action, dossiers: [DossierID], _ r: GateRequest) async throws -> Never {
+        do { try await journal.recordDenied(reason, action: action, dossiers: dossiers, context: context(r)) } catch {
+            logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
+        }
+        throw error
+    }
+
+    /// Appends allowed accesses; fails closed.
+    func journalled(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws -> AccessReceipt {
+        do { return try await journal.recordAllowed(accesses, action: action, context: context(r)) } catch {
+            logger.error("journal append failed: request refused", metadata: ["request": .string(r.requestID)])
+            throw GuichetError.unavailable("the access could not be recorded, so no data is returned")
+        }
+    }
+
+    /// Loads a dossier and decides; refuses (404 when the caller may not even read it, 403
+    /// when they may read it but not do this) with a journal entry.
+    func authorise(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> (DossierRecord, Grant) {
+        try checkPurpose(r)
+        let found: DossierRecord?
+        if let version { found = try await store.dossier(id, atVersion: version) } else { found = try await store.dossier(id) }
+        guard let record = found else {
+            try await refuse(.notFound, reason: "not-found", action: action, dossiers: [id], r)
+        }
+        let subject = r.principal.subject
+        switch policy.decide(subject, action, record.facts, purpose: r.purpose) {
+        case .allow(let grant):
+            return (record, grant)
+        case .deny(let denial):
+            let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
+            let error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
+            try await refuse(error, reason: denial.description, action: action, dossiers: [id], r)
+        }
+    }
+
+    /// Persons of a dossier whose fields the grant reveals.
+    func revealedPersons(_ d: DossierRecord, _ readable: Set<String>) -> [PersonID] {
+        d.persons.filter { link in readable.contains { $0.hasPrefix(link.role + ".") } }.map(\.person)
+    }
+
+    /// Reads one dossier, masked.
+    public func read(_ id: DossierID, _ r: GateRequest) async throws -> DossierView {
+        try await reveal(id, .read, r)
+    }
+
+    /// Reads one kept version of a dossier (admins), masked.
+    public func read(_ id: DossierID, version: Int, _ r: GateRequest) async throws -> DossierView {
+        try await reveal(id, .versions, r, version: version)
+    }
+
+    func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> DossierView {
+        let (record, grant) = try await authorise(id, action, r, version: version)
+        let personIDs = revealedPersons(record, grant.readable)
+        let persons = try await store.persons(personIDs)
+        let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
+                                                      fields: grant.readable.sorted())], action: action, r)
+        return try open(record, persons: persons, receipt: receipt)
+    }
+
+    func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
+        do { return try vault.open(record, persons: persons, receipt: receipt) } catch {
+            logger.critical("stored fields failed to open", metadata: ["dossier": .string(record.id.rawValue)])
+            throw GuichetError.unavailable("stored data failed an integrity check")
+        }
+    }
+
+    /// The kept versions of a dossier (admins): metadata only, journalled.
+    public func versions(_ id: DossierID, _ r: GateRequest) async throws -> [VersionInfo] {
+        let (_, grant) = try await authorise(id, .versions, r)
+        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: [])], action: .versions, r)
+        return try await store.versions(of: id)
+    }
+
+    /// Searches dossiers the caller may see, by status and by searchable fields they may read.
+    /// - Parameter criteria: field path → value (`child.lastName` → text).
+    public func search(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
+                       _ r: GateRequest) async throws -> SearchPage {
+        try checkPurpose(r)
+        guard let dossierType = profile.dossierTypes[type] else { throw GuichetError.invalid("unknown dossier type '\(type)'") }
+        if let status, !dossierType.workflow.states.contains(status) {
+            throw GuichetError.invalid("unknown status (expected one of: \(dossierType.workflow.states.joined(separator: ", ")))")
+        }
+        guard (1...Self.maxPageSize).contains(limit) else { throw GuichetError.invalid("limit must be from 1 to \(Self.maxPageSize)") }
+        let subject = r.principal.subject
+        let scope = policy.searchScope(subject, type: type, purpose: r.purpose)
+        if scope.isEmpty { try await refuse(.forbidden("your role may not search these dossiers"), reason: "no-rule", action: .search, dossiers: [], r) }
+        var terms: [(role: String, field: String, term: String)] = []
+        for (path, raw) in criteria.sorted(by: { $0.key < $1.key }) {
+            guard scope.searchable.contains(path), let dot = path.firstIndex(of: ".") else {
+                throw GuichetError.invalid("you cannot search by '\(path)' (you may search by: \(scope.searchable.sorted().joined(separator: ", ")))")
+            }
+            let role = String(path[..<dot]), name = String(path[path.index(after: dot)...])
+            guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(path)'") }
+            let value = try FieldValidation.value(.string(raw), for: spec, path: path)
+            terms.append((role, name, FieldValidation.term(value, type: spec.type)))
+        }
+        var filters: [ScopeFilter] = []
+        for relation in scope.relations {
+            switch relation {
+            case .any: filters.append(.any)
+            case .linkedPerson: if let p = subject.person { filters.append(.linkedPerson(p, roles: scope.linkRoles)) }
+            case .partner: if let o = subject.organisation { filters.append(.partner(o)) }
+            case .organisation: if let o = subject.organisation { filters.append(.organisation(o)) }
+            case .assigned: filters.append(.assigned(subject.account))
+            case .territory: if let t = subject.territory { filters.append(.territory(t)) }
+            }
+        }
+        let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: after, limit: limit))
+        let records = try await store.dossiers(ids)
+        var accesses: [AllowedAccess] = []
+        var kept: [DossierRecord] = []
+        for record in records {
+            guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }
+            accesses.append(AllowedAccess(dossier: record.id, grant: grant, persons: revealedPersons(record, grant.readable),
+                                          fields: grant.readable.sorted()))
+            kept.append(record)
+        }
+        let persons = try await store.persons(accesses.flatMap(\.persons))
+        let receipt = try await journalled(accesses, action: .search, r)
+        let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
+        return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)
+    }
+}

@@ -1,0 +1,114 @@
+public import GuichetCore
+public import GuichetPolicy
+public import GuichetStore
+public import Foundation
+
+/// Who is asking, from where and why: the context of every journal entry.
+public struct AccessContext: Sendable {
+    public let requestID: String
+    public let subject: Subject?
+    public let session: SessionID?
+    public let source: String?
+    public let purpose: String?
+    public let at: Date
+    public init(requestID: String, subject: Subject?, session: SessionID?, source: String?, purpose: String?, at: Date) {
+        self.requestID = requestID; self.subject = subject; self.session = session
+        self.source = source; self.purpose = purpose; self.at = at
+    }
+}
+
+/// Proof that allowed accesses were durably journalled: the only thing the vault accepts to
+/// open sealed fields. Only this module can make one, and only after the append committed,
+/// so "no entry, no data" holds in the types, not only in a comment.
+public struct AccessReceipt: Sendable {
+    /// Journal sequence numbers of the entries.
+    public let sequences: [Int64]
+    /// For each dossier, the field paths that may be revealed.
+    public let fields: [DossierID: Set<String>]
+
+    init(sequences: [Int64], fields: [DossierID: Set<String>]) { self.sequences = sequences; self.fields = fields }
+}
+
+/// One allowed access to record: a dossier, the grant that allowed it, the persons and
+/// field paths it reveals or writes.
+public struct AllowedAccess: Sendable {
+    public let dossier: DossierID
+    public let grant: Grant
+    public let persons: [PersonID]
+    public let fields: [String]
+    public init(dossier: DossierID, grant: Grant, persons: [PersonID], fields: [String]) {
+        self.dossier = dossier; self.grant = grant; self.persons = persons; self.fields = fields
+    }
+}
+
+/// The access journal: append-only, durable before anything is returned, group-committed
+/// (concurrent appends share one transaction). The tamper-evident ledger replaces its
+/// storage later; its interface stays.
+public actor AccessJournal {
+    private let store: Store
+    private var pending: [([JournalRow], CheckedContinuation<[Int64], any Error>)] = []
+    private var flushing = false
+
+    public init(store: Store) { self.store = store }
+
+    /// Records allowed accesses and returns the receipt that lets the vault open them.
+    /// - Throws: when the journal cannot be written; the caller must then return no data.
+    public func recordAllowed(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
+        let rows = accesses.map { a in
+            row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
+                dossiers: [a.dossier], persons: a.persons, fields: a.fields)
+        }
+        let seqs = try await append(rows)
+        var fields: [DossierID: Set<String>] = [:]
+        for a in accesses { fields[a.dossier, default: []].formUnion(a.fields) }
+        return AccessReceipt(sequences: seqs, fields: fields)
+    }
+
+    /// Records a write that has no grant to show (a citizen registering their own person
+    /// before any account exists). Reveals nothing, so returns no receipt.
+    public func recordUnauthenticatedWrite(_ reason: String, action: Action, persons: [PersonID], fields: [String],
+                                           context: AccessContext) async throws {
+        _ = try await append([row(context, action: action, allowed: true, reason: reason, dossiers: [], persons: persons, fields: fields)])
+    }
+
+    /// Records a refused access (the signal detection needs).
+    public func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {
+        _ = try await append([row(context, action: action, allowed: false, reason: reason, dossiers: dossiers, persons: [], fields: [])])
+    }
+
+    private func row(_ c: AccessContext, action: Action, allowed: Bool, reason: String, dossiers: [DossierID],
+                     persons: [PersonID], fields: [String]) -> JournalRow {
+        JournalRow(at: c.at, requestID: c.requestID, account: c.subject?.account, role: c.subject?.role,
+                   organisation: c.subject?.organisation, session: c.session, source: c.source, action: action.description,
+                   allowed: allowed, reason: reason, purpose: c.purpose, dossiers: dossiers, persons: persons, fields: fields)
+    }
+
+    private func append(_ rows: [JournalRow]) async throws -> [Int64] {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((rows, continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Writes everything pending in one transaction, again while more arrived meanwhile.
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            do {
+                let seqs = try await store.appendJournal(batch.flatMap(\.0))
+                var offset = 0
+                for (rows, continuation) in batch {
+                    continuation.resume(returning: Array(seqs[offset..<offset + rows.count]))
+                    offset += rows.count
+                }
+            } catch {
+                for (_, continuation) in batch { continuation.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+}

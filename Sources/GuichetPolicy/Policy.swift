@@ -1,0 +1,117 @@
+public import GuichetCore
+
+/// The policy of one profile: a pure function from (subject, action, dossier, purpose) to a
+/// ``Decision``. Default deny; an explicit deny wins; a rule whose condition cannot be
+/// evaluated (the account has no organisation, say) does not match, so a broken rule never
+/// grants access. It touches no storage.
+public struct Policy: Sendable {
+    public let profile: Profile
+    private let rules: [CompiledRule]
+
+    private struct CompiledRule: Sendable {
+        let rule: Rule
+        /// Field paths per dossier type, resolved once from the selectors.
+        let read: [String: Set<String>]
+        let write: [String: Set<String>]
+    }
+
+    /// Compiles the profile's rules.
+    public init(profile: Profile) {
+        self.profile = profile
+        self.rules = profile.rules.map { rule in
+            var read: [String: Set<String>] = [:], write: [String: Set<String>] = [:]
+            for typeName in rule.dossierTypes {
+                guard let type = profile.dossierTypes[typeName] else { continue }
+                let paths = profile.fieldPaths(of: type)
+                read[typeName] = Set(paths.filter(rule.read.matches))
+                write[typeName] = Set(paths.filter(rule.write.matches))
+            }
+            return CompiledRule(rule: rule, read: read, write: write)
+        }
+    }
+
+    /// Decides one action on one dossier.
+    public func decide(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Decision {
+        var allowing: [CompiledRule] = []
+        var purposeMismatch = false
+        for compiled in rules {
+            let rule = compiled.rule
+            guard rule.roles.contains(subject.role), rule.dossierTypes.contains(dossier.type),
+                  rule.actions.contains(action),
+                  rule.states.isEmpty || rule.states.contains(dossier.status),
+                  Self.relationHolds(rule, subject, dossier) else { continue }
+            if rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: rule.id)) }
+            if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
+                purposeMismatch = true
+                continue
+            }
+            allowing.append(compiled)
+        }
+        guard !allowing.isEmpty else {
+            return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil))
+        }
+        var readable = Set<String>(), writable = Set<String>()
+        for compiled in allowing {
+            readable.formUnion(compiled.read[dossier.type] ?? [])
+            writable.formUnion(compiled.write[dossier.type] ?? [])
+        }
+        return .allow(Grant(rules: allowing.map(\.rule.id), readable: readable, writable: writable))
+    }
+
+    /// The relations under which `subject` may search dossiers of `type` (empty: none). The
+    /// store turns them into a filter; the gate still decides on every dossier found.
+    public func searchScope(_ subject: Subject, type: String, purpose: String?) -> SearchScope {
+        var scope = SearchScope(relations: [], linkRoles: [], searchable: [])
+        let type = profile.dossierTypes[type]
+        for compiled in rules where compiled.rule.effect == .allow {
+            let rule = compiled.rule
+            guard let type, rule.roles.contains(subject.role), rule.dossierTypes.contains(type.name),
+                  rule.actions.contains(.search),
+                  rule.purposes.isEmpty || (purpose.map(rule.purposes.contains) ?? false) else { continue }
+            scope.relations.insert(rule.relation)
+            scope.linkRoles.formUnion(rule.linkRoles)
+            let readable = compiled.read[type.name] ?? []
+            for path in readable where isSearchable(path, in: type) { scope.searchable.insert(path) }
+        }
+        return scope
+    }
+
+    private func isSearchable(_ path: String, in type: DossierType) -> Bool {
+        if let field = type.field(path) { return field.searchable }
+        guard let dot = path.firstIndex(of: ".") else { return false }
+        return profile.personField(String(path[path.index(after: dot)...]))?.searchable ?? false
+    }
+
+    static func relationHolds(_ rule: Rule, _ s: Subject, _ d: DossierFacts) -> Bool {
+        switch rule.relation {
+        case .any: return true
+        case .linkedPerson:
+            guard let me = s.person else { return false }
+            return d.persons.contains { $0.person == me && rule.linkRoles.contains($0.role) }
+        case .partner:
+            guard let org = s.organisation else { return false }
+            return d.partners.contains(org)
+        case .organisation:
+            guard let org = s.organisation, let owner = d.organisation else { return false }
+            return org == owner
+        case .assigned:
+            guard let agent = d.assignedAgent else { return false }
+            return agent == s.account
+        case .territory:
+            guard let mine = s.territory, let theirs = d.territory else { return false }
+            return mine == theirs
+        }
+    }
+}
+
+/// Where a search may look, from the rules that allow `search`.
+public struct SearchScope: Sendable, Equatable {
+    /// Relations that admit a dossier; `.any` means no restriction.
+    public var relations: Set<Relation>
+    /// For `linked-person`: the link roles that count.
+    public var linkRoles: Set<String>
+    /// Field paths the caller may search by: searchable in the profile and readable by the caller.
+    public var searchable: Set<String>
+    /// True when no rule lets the caller search at all.
+    public var isEmpty: Bool { relations.isEmpty }
+}

@@ -1,0 +1,48 @@
+import GuichetCore
+import GuichetAuth
+import GuichetGate
+import GuichetStore
+import Hummingbird
+
+extension GuichetServer {
+    func addAdminRoutes(_ r: RouteRecorder) {
+        r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.adminDocument) }
+        r.on(.post, "/admin/v1/session") { req, _ in try await self.signIn(req, admin: true) }
+        r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
+
+        r.on(.get, "/admin/v1/accounts") { req, _ in
+            _ = try await self.principal(req, admin: true)
+            return Reply.json(.object(["accounts": .array(try await self.store.accounts().map(Wire.account))]))
+        }
+        r.on(.post, "/admin/v1/accounts") { req, _ in
+            let admin = try await self.principal(req, admin: true)
+            var body = try await JSONBody.read(req)
+            let username = try body.string("username"), password = try body.string("password"), role = try body.string("role")
+            let organisation: OrganisationID? = try body.optional("organisation").map { try JSONBody.identifier($0, "organisation") }
+            let territory = try body.optionalString("territory")
+            try body.finish()
+            if self.profile.roles[role]?.kind == .citizen {
+                throw GuichetError.invalid("citizens create their own accounts")
+            }
+            let id = try await self.auth.createAccount(username: username, password: password, role: role,
+                                                       organisation: organisation, territory: territory, createdBy: admin.account)
+            return Reply.json(.object(["id": .string(id.rawValue), "username": .string(username), "role": .string(role)]), status: .created)
+        }
+        r.on(.get, "/admin/v1/dossiers/:id/versions") { req, ctx in
+            let g = try await self.gateRequest(req, ctx, admin: true)
+            let versions = try await self.gate.versions(try ctx.parameters.identifier("id"), g)
+            return Reply.json(.object(["versions": .array(versions.map(Wire.version))]))
+        }
+        r.on(.get, "/admin/v1/dossiers/:id/versions/:version") { req, ctx in
+            let g = try await self.gateRequest(req, ctx, admin: true)
+            guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            return Reply.json(Wire.dossier(try await self.gate.read(try ctx.parameters.identifier("id"), version: v, g)))
+        }
+        r.on(.post, "/admin/v1/dossiers/:id/versions/:version/restore") { req, ctx in
+            let g = try await self.gateRequest(req, ctx, admin: true)
+            guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            return Reply.json(Wire.write(try await self.gate.restore(try ctx.parameters.identifier("id"), version: v, g)))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+public import Hummingbird
+import NIOCore
+
+/// The request context of both listeners: the core storage and the peer's address.
+public struct GuichetContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The peer's IP address (no port), when known.
+    public let source: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.source = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// Bodies are read by ``JSONBody`` with Guichet's own limit.
+    public var maxUploadSize: Int { JSONBody.limit }
+}
+
+/// Registers routes on a router and remembers them, so that a test can compare the routes
+/// that exist with those the OpenAPI document describes.
+public final class RouteRecorder: @unchecked Sendable {
+    // @unchecked: only mutated while the router is being built, on one task, before serving.
+    public private(set) var routes: [(method: String, path: String)] = []
+    let router: Router<GuichetContext>
+
+    init(_ router: Router<GuichetContext>) { self.router = router }
+
+    func on(_ method: HTTPRequest.Method, _ path: String,
+            _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
+        routes.append((method.rawValue, path))
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+}

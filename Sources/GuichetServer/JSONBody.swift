@@ -1,0 +1,96 @@
+import Hummingbird
+import GuichetCore
+import Foundation
+
+/// A strict JSON request body: size-limited, an object, and every key must be used; an
+/// unknown key is refused rather than silently ignored.
+struct JSONBody {
+    /// The largest request body accepted (64 KiB: far above any legitimate dossier).
+    static let limit = 64 * 1024
+
+    private var object: [String: JSON]
+    private var used = Set<String>()
+    let path: String
+
+    init(object: [String: JSON], path: String = "") { self.object = object; self.path = path }
+
+    /// Reads and parses the body of a request.
+    static func read(_ request: Request) async throws -> JSONBody {
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw GuichetError.invalid("send the body as application/json")
+        }
+        let buffer = try await request.body.collect(upTo: limit)
+        guard let json = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)) else {
+            throw GuichetError.invalid("the body is not valid JSON")
+        }
+        guard case .object(let object) = json else { throw GuichetError.invalid("the body must be a JSON object") }
+        return JSONBody(object: object)
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    mutating func optional(_ key: String) -> JSON? {
+        used.insert(key)
+        guard let v = object[key], v != .null else { return nil }
+        return v
+    }
+
+    mutating func required(_ key: String) throws -> JSON {
+        guard let v = optional(key) else { throw GuichetError.invalid("'\(name(key))' is required") }
+        return v
+    }
+
+    mutating func string(_ key: String) throws -> String {
+        let v = try required(key)
+        guard case .string(let s) = v else { throw GuichetError.invalid("'\(name(key))' must be text, not \(v.typeName)") }
+        return s
+    }
+
+    mutating func optionalString(_ key: String) throws -> String? {
+        guard let v = optional(key) else { return nil }
+        guard case .string(let s) = v else { throw GuichetError.invalid("'\(name(key))' must be text, not \(v.typeName)") }
+        return s
+    }
+
+    mutating func optionalInt(_ key: String) throws -> Int? {
+        guard let v = optional(key) else { return nil }
+        guard let i = v.integer else { throw GuichetError.invalid("'\(name(key))' must be a whole number") }
+        return i
+    }
+
+    mutating func optionalObject(_ key: String) throws -> [String: JSON]? {
+        guard let v = optional(key) else { return nil }
+        guard case .object(let o) = v else { throw GuichetError.invalid("'\(name(key))' must be an object, not \(v.typeName)") }
+        return o
+    }
+
+    mutating func optionalArray(_ key: String) throws -> [JSON]? {
+        guard let v = optional(key) else { return nil }
+        guard case .array(let a) = v else { throw GuichetError.invalid("'\(name(key))' must be a list, not \(v.typeName)") }
+        return a
+    }
+
+    /// Refuses keys that no handler asked for.
+    func finish() throws {
+        if let unknown = object.keys.sorted().first(where: { !used.contains($0) }) {
+            throw GuichetError.invalid("unknown field '\(name(unknown))'")
+        }
+    }
+
+    static func identifier<T>(_ json: JSON, _ what: String) throws -> Identifier<T> {
+        guard case .string(let s) = json, let id = Identifier<T>(validating: s) else {
+            throw GuichetError.invalid("'\(what)' is not a valid identifier")
+        }
+        return id
+    }
+}
+
+extension Parameters {
+    /// A path parameter as an identifier; an invalid one is a 400 naming the parameter.
+    func identifier<T>(_ name: String) throws -> Identifier<T> {
+        guard let text = self.get(name), let id = Identifier<T>(validating: text) else {
+            throw GuichetError.invalid("'\(name)' is not a valid identifier")
+        }
+        return id
+    }
+}

@@ -1,0 +1,59 @@
+public import Logging
+import Hummingbird
+import ServiceLifecycle
+import UnixSignals
+import NIOCore
+
+/// Where the two listeners bind.
+public struct ListenerConfiguration: Sendable, Equatable {
+    public var publicHost: String
+    public var publicPort: Int
+    public var adminHost: String
+    public var adminPort: Int
+
+    public init(publicHost: String = "127.0.0.1", publicPort: Int = 8080, adminHost: String = "127.0.0.1", adminPort: Int = 8081) {
+        self.publicHost = publicHost; self.publicPort = publicPort; self.adminHost = adminHost; self.adminPort = adminPort
+    }
+
+    /// Whether a host name or address is the loopback interface.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Refuses a configuration that exposes the admin listener (threat R1: an admin panel on
+    /// the public web), unless the operator asked for it explicitly.
+    public func check(allowPublicAdmin: Bool) throws {
+        if !Self.isLoopback(adminHost) && !allowPublicAdmin {
+            throw ConfigurationError("the admin listener must stay on loopback (admin host is '\(adminHost)'); put a VPN or SSH tunnel in front of it, or pass --allow-public-admin to override")
+        }
+        if publicPort == adminPort && publicHost == adminHost {
+            throw ConfigurationError("the public and admin listeners need different ports (both are \(publicPort))")
+        }
+        for port in [publicPort, adminPort] where !(0...65535).contains(port) {
+            throw ConfigurationError("port \(port) is out of range (0-65535)")
+        }
+    }
+}
+
+/// A configuration that Guichet refuses to start with; the message says what to change.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+extension GuichetServer {
+    /// Serves both listeners until SIGINT or SIGTERM.
+    /// - Parameter onReady: called once per listener with its name and bound port.
+    public func run(_ config: ListenerConfiguration, onReady: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
+        var quiet = Logger(label: "guichet.http")
+        quiet.logLevel = .warning
+        let publicApp = Application(router: publicRouter().0,
+                                    configuration: .init(address: .hostname(config.publicHost, port: config.publicPort), serverName: "Guichet"),
+                                    onServerRunning: { onReady("public", $0.localAddress?.port ?? config.publicPort) }, logger: quiet)
+        let adminApp = Application(router: adminRouter().0,
+                                   configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
+                                   onServerRunning: { onReady("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

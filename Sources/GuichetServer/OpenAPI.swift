@@ -1,0 +1,157 @@
+import GuichetCore
+import Foundation
+
+/// The OpenAPI 3.1 documents of the two listeners, written by hand (not derived from the
+/// router), so that a test comparing them with the router's routes means something.
+enum OpenAPI {
+    struct Operation {
+        let method: String
+        let path: String
+        let summary: String
+        let secured: Bool
+        var body: String? = nil
+        var responses: [String: String]
+        var query: [(String, String)] = []
+    }
+
+    static let publicOperations: [Operation] = [
+        .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "post", path: "/v1/session", summary: "Sign in with user name and password", secured: false,
+              body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "413": "Problem"]),
+        .init(method: "delete", path: "/v1/session", summary: "Sign out (revokes the session)", secured: true, responses: ["204": "", "401": "Problem"]),
+        .init(method: "get", path: "/v1/me", summary: "The signed-in account", secured: true, responses: ["200": "Me", "401": "Problem"]),
+        .init(method: "post", path: "/v1/accounts", summary: "Register as a citizen (person and account)", secured: false,
+              body: "Registration", responses: ["201": "Registered", "400": "Problem", "409": "Problem", "413": "Problem"]),
+        .init(method: "get", path: "/v1/organisations", summary: "Organisations (for example the daycare services to choose from)",
+              secured: false, responses: ["200": "Organisations", "400": "Problem"], query: [("kind", "Organisation kind")]),
+        .init(method: "get", path: "/v1/statistics", summary: "Published counts by state, with their definition", secured: false,
+              responses: ["200": "Statistics"]),
+        .init(method: "get", path: "/v1/dossiers", summary: "Search the dossiers you may see (by state and by searchable fields you may read, as PATH=value)",
+              secured: true, responses: ["200": "SearchPage", "400": "Problem", "401": "Problem", "403": "Problem"],
+              query: [("type", "Dossier type"), ("status", "Workflow state"), ("after", "Cursor from the previous page"), ("limit", "1 to 100, default 20")]),
+        .init(method: "post", path: "/v1/dossiers", summary: "Create a dossier", secured: true, body: "DossierInput",
+              responses: ["201": "WriteResult", "400": "Problem", "401": "Problem", "403": "Problem", "413": "Problem"]),
+        .init(method: "get", path: "/v1/dossiers/{id}", summary: "Read a dossier (only the fields your role may see)", secured: true,
+              responses: ["200": "Dossier", "400": "Problem", "401": "Problem", "404": "Problem"]),
+        .init(method: "patch", path: "/v1/dossiers/{id}", summary: "Change fields or partners (the previous version is kept)", secured: true,
+              body: "DossierChanges", responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "post", path: "/v1/dossiers/{id}/withdraw", summary: "Withdraw a dossier (never deleted; restorable)", secured: true,
+              responses: ["200": "WriteResult", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "post", path: "/v1/dossiers/{id}/transitions/{name}", summary: "Apply a workflow transition", secured: true,
+              responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "get", path: "/v1/persons/{id}", summary: "Read a person through the dossiers you may see", secured: true,
+              responses: ["200": "Person", "400": "Problem", "401": "Problem", "404": "Problem"]),
+        .init(method: "patch", path: "/v1/persons/{id}", summary: "Change a person's fields (the previous version is kept)", secured: true,
+              body: "PersonChanges", responses: ["200": "PersonVersion", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+    ]
+
+    static let adminOperations: [Operation] = [
+        .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "post", path: "/admin/v1/session", summary: "Sign in as an administrator", secured: false,
+              body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem"]),
+        .init(method: "delete", path: "/admin/v1/session", summary: "Sign out", secured: true, responses: ["204": "", "401": "Problem"]),
+        .init(method: "get", path: "/admin/v1/accounts", summary: "List accounts (never their secrets)", secured: true, responses: ["200": "Accounts", "401": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts", summary: "Create a staff, partner or admin account", secured: true,
+              body: "NewAccount", responses: ["201": "NewAccountResult", "400": "Problem", "401": "Problem", "409": "Problem"]),
+        .init(method: "get", path: "/admin/v1/dossiers/{id}/versions", summary: "Kept versions of a dossier (metadata)", secured: true,
+              responses: ["200": "Versions", "401": "Problem", "404": "Problem"]),
+        .init(method: "get", path: "/admin/v1/dossiers/{id}/versions/{version}", summary: "A kept version of a dossier", secured: true,
+              responses: ["200": "Dossier", "400": "Problem", "401": "Problem", "404": "Problem"]),
+        .init(method: "post", path: "/admin/v1/dossiers/{id}/versions/{version}/restore", summary: "Restore a kept version as a new version", secured: true,
+              responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "404": "Problem", "409": "Problem"]),
+    ]
+
+    static var publicDocument: JSON { document("Guichet public API", publicOperations) }
+    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations) }
+
+    static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
+    static func obj(_ props: [String: JSON], required: [String] = [], closed: Bool = true) -> JSON {
+        var o: [String: JSON] = ["type": .string("object"), "properties": .object(props)]
+        if !required.isEmpty { o["required"] = .array(required.map(JSON.string)) }
+        if closed { o["additionalProperties"] = .bool(false) }
+        return .object(o)
+    }
+    static let string: JSON = .object(["type": .string("string")])
+    static let integer: JSON = .object(["type": .string("integer")])
+    static let id: JSON = .object(["type": .string("string"), "pattern": .string("^[A-Za-z0-9_-]{22}$")])
+    static let anyObject: JSON = .object(["type": .string("object")])
+    static func array(_ items: JSON) -> JSON { .object(["type": .string("array"), "items": items]) }
+    static func nullable(_ s: JSON) -> JSON { .object(["oneOf": .array([s, .object(["type": .string("null")])])]) }
+
+    static let schemas: [String: JSON] = [
+        "Problem": obj(["type": string, "title": string, "status": integer, "detail": string], required: ["title", "status", "detail"]),
+        "Status": anyObject,
+        "SignIn": obj(["username": string, "password": string], required: ["username", "password"]),
+        "Session": obj(["token": string, "expiresAt": string, "account": anyObject], required: ["token", "expiresAt", "account"]),
+        "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),
+        "Registration": obj(["username": string, "password": string, "person": anyObject], required: ["username", "password", "person"]),
+        "Registered": obj(["account": id, "person": id, "role": string]),
+        "Organisations": obj(["organisations": array(anyObject)]),
+        "Statistics": obj(["definition": string, "dossiers": anyObject]),
+        "PersonView": obj(["role": string, "id": id, "fields": anyObject]),
+        "Dossier": obj(["id": id, "type": string, "status": string, "version": integer, "createdAt": string, "updatedAt": string,
+                        "fields": anyObject, "partners": array(id), "persons": array(ref("PersonView"))],
+                       required: ["id", "type", "status", "version", "fields", "persons"]),
+        "SearchPage": obj(["dossiers": array(ref("Dossier")), "next": nullable(id)]),
+        "PersonInput": obj(["role": string, "self": .object(["type": .string("boolean")]), "fields": anyObject], required: ["role"]),
+        "DossierInput": obj(["type": string, "fields": anyObject, "persons": array(ref("PersonInput")), "partners": array(id)], required: ["type"]),
+        "DossierChanges": obj(["version": integer, "fields": anyObject, "partners": array(id)]),
+        "WriteResult": obj(["id": id, "status": string, "version": integer, "persons": array(anyObject)]),
+        "Person": obj(["id": id, "version": integer, "fields": anyObject]),
+        "PersonChanges": obj(["version": integer, "fields": anyObject]),
+        "PersonVersion": obj(["id": id, "version": integer]),
+        "Accounts": obj(["accounts": array(anyObject)]),
+        "NewAccount": obj(["username": string, "password": string, "role": string, "organisation": id, "territory": string],
+                          required: ["username", "password", "role"]),
+        "NewAccountResult": obj(["id": id, "username": string, "role": string]),
+        "Versions": obj(["versions": array(anyObject)]),
+    ]
+
+    static func document(_ title: String, _ operations: [Operation]) -> JSON {
+        var paths: [String: [String: JSON]] = [:]
+        for op in operations {
+            var parameters: [JSON] = []
+            var scan = op.path[...]
+            while let open = scan.firstIndex(of: "{"), let close = scan[open...].firstIndex(of: "}") {
+                let name = String(scan[scan.index(after: open)..<close])
+                parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true),
+                                           "schema": name == "version" ? integer : (name == "name" ? string : id)]))
+                scan = scan[scan.index(after: close)...]
+            }
+            for (name, description) in op.query {
+                parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(false),
+                                           "description": .string(description), "schema": string]))
+            }
+            if op.secured {
+                parameters.append(.object(["name": .string("Guichet-Purpose"), "in": .string("header"), "required": .bool(false),
+                                           "description": .string("Why you access the data (one of the profile's purposes)"), "schema": string]))
+            }
+            var responses: [String: JSON] = [:]
+            for (code, schema) in op.responses {
+                var r: [String: JSON] = ["description": .string(schema.isEmpty ? "No content" : schema)]
+                if !schema.isEmpty {
+                    let type = schema == "Problem" ? "application/problem+json" : "application/json"
+                    r["content"] = .object([type: .object(["schema": ref(schema)])])
+                }
+                responses[code] = .object(r)
+            }
+            var o: [String: JSON] = ["summary": .string(op.summary), "responses": .object(responses),
+                                     "operationId": .string(op.method + op.path.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".", with: "_"))]
+            if !parameters.isEmpty { o["parameters"] = .array(parameters) }
+            if let body = op.body {
+                o["requestBody"] = .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": ref(body)])])])
+            }
+            o["security"] = op.secured ? .array([.object(["bearer": .array([])])]) : .array([])
+            paths[op.path, default: [:]][op.method] = .object(o)
+        }
+        return .object([
+            "openapi": .string("3.1.0"),
+            "info": .object(["title": .string(title), "version": .string("0.1.0")]),
+            "paths": .object(paths.mapValues(JSON.object)),
+            "components": .object(["schemas": .object(schemas),
+                                   "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
+        ])
+    }
+}

@@ -1,0 +1,88 @@
+public import Hummingbird
+import GuichetCore
+import Logging
+import Foundation
+import HTTPTypes
+
+/// Turns every error into an RFC 9457 problem details response, in one place. Unexpected
+/// errors become a 500 whose text says nothing of the cause; the log keeps the error type only.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            SecurityHeaders.apply(&response.headers)
+            return response
+        } catch let error as GuichetError {
+            return Problem.response(error)
+        } catch let error as HTTPError {
+            switch error.status {
+            case .contentTooLarge: return Problem.response(.tooLarge(limit: JSONBody.limit))
+            case .notFound: return Problem.response(.notFound)
+            case .methodNotAllowed: return Problem.make(status: .methodNotAllowed, title: "Method not allowed", detail: "this path does not accept \(request.method.rawValue)")
+            default: return Problem.make(status: error.status, title: error.status.reasonPhrase, detail: error.status.reasonPhrase)
+            }
+        } catch {
+            context.logger.error("unexpected error", metadata: ["type": .string(String(describing: type(of: error)))])
+            return Problem.make(status: .internalServerError, title: "Internal error", detail: "the request failed; nothing was returned")
+        }
+    }
+}
+
+/// Problem details (RFC 9457) responses.
+enum Problem {
+    static func response(_ e: GuichetError) -> Response {
+        switch e {
+        case .invalid(let m): return make(status: .badRequest, title: "Invalid request", detail: m)
+        case .tooLarge(let l): return make(status: .contentTooLarge, title: "Request too large", detail: "the body is larger than \(l) bytes")
+        case .unauthenticated:
+            var r = make(status: .unauthorized, title: "Authentication required", detail: "sign in, then send the token as 'Authorization: Bearer <token>'")
+            r.headers[.wwwAuthenticate] = "Bearer"
+            return r
+        case .notFound: return make(status: .notFound, title: "Not found", detail: "no such resource, or not visible to you")
+        case .forbidden(let m): return make(status: .forbidden, title: "Forbidden", detail: m)
+        case .conflict(let m): return make(status: .conflict, title: "Conflict", detail: m)
+        case .throttled(let s):
+            var r = make(status: .tooManyRequests, title: "Too many attempts", detail: "retry after \(s) seconds")
+            r.headers[.retryAfter] = String(s)
+            return r
+        case .unavailable(let m): return make(status: .serviceUnavailable, title: "Unavailable", detail: m)
+        }
+    }
+
+    static func make(status: HTTPResponse.Status, title: String, detail: String) -> Response {
+        let body: JSON = .object(["type": .string("about:blank"), "title": .string(title),
+                                  "status": .number(Double(status.code)), "detail": .string(detail)])
+        var response = Reply.json(body, status: status)
+        response.headers[.contentType] = "application/problem+json"
+        SecurityHeaders.apply(&response.headers)
+        return response
+    }
+}
+
+/// Headers set on every response.
+enum SecurityHeaders {
+    static func apply(_ headers: inout HTTPFields) {
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; frame-ancestors 'none'"
+    }
+}
+
+/// JSON responses.
+enum Reply {
+    static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a JSON value cannot fail: it has only plain JSON cases.
+        let data = try! encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func empty(_ status: HTTPResponse.Status = .noContent) -> Response {
+        Response(status: status)
+    }
+}

@@ -1,0 +1,165 @@
+import GuichetCore
+import GuichetAuth
+import GuichetGate
+import GuichetStore
+import Hummingbird
+import Foundation
+
+extension GuichetServer {
+    func addPublicRoutes(_ r: RouteRecorder) {
+        r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
+
+        r.on(.post, "/v1/session") { req, _ in try await self.signIn(req, admin: false) }
+        r.on(.delete, "/v1/session") { req, _ in try await self.signOut(req, admin: false) }
+        r.on(.get, "/v1/me") { req, _ in
+            let p = try await self.principal(req, admin: false)
+            return Reply.json(.object(["id": .string(p.account.rawValue), "username": .string(p.username), "role": .string(p.role),
+                                       "organisation": p.organisation.map { .string($0.rawValue) } ?? .null,
+                                       "person": p.person.map { .string($0.rawValue) } ?? .null]))
+        }
+        r.on(.post, "/v1/accounts") { req, ctx in try await self.register(req, ctx) }
+
+        r.on(.get, "/v1/organisations") { req, _ in
+            let kind = req.uri.queryParameters.get("kind")
+            if let kind, !self.profile.organisationKinds.contains(kind) {
+                throw GuichetError.invalid("unknown organisation kind (expected one of: \(self.profile.organisationKinds.joined(separator: ", ")))")
+            }
+            return Reply.json(.object(["organisations": .array(try await self.store.organisations(kind: kind).map(Wire.organisation))]))
+        }
+        r.on(.get, "/v1/statistics") { _, _ in try await self.statistics() }
+
+        r.on(.get, "/v1/dossiers") { req, ctx in try await self.search(req, ctx) }
+        r.on(.post, "/v1/dossiers") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            var body = try await JSONBody.read(req)
+            let input = try Self.dossierInput(&body)
+            try body.finish()
+            return Reply.json(Wire.write(try await self.gate.create(input, g)), status: .created)
+        }
+        r.on(.get, "/v1/dossiers/:id") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            return Reply.json(Wire.dossier(try await self.gate.read(try ctx.parameters.identifier("id"), g)))
+        }
+        r.on(.patch, "/v1/dossiers/:id") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let version = try body.optionalInt("version")
+            let fields = try body.optionalObject("fields") ?? [:]
+            let partners = try body.optionalArray("partners").map { try $0.map { try JSONBody.identifier($0, "partners") as OrganisationID } }
+            try body.finish()
+            return Reply.json(Wire.write(try await self.gate.update(id, DossierChanges(fields: fields, partners: partners, expectedVersion: version), g)))
+        }
+        r.on(.post, "/v1/dossiers/:id/withdraw") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            return Reply.json(Wire.write(try await self.gate.transition(try ctx.parameters.identifier("id"), "withdraw", g)))
+        }
+        r.on(.post, "/v1/dossiers/:id/transitions/:name") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            let name = ctx.parameters.get("name") ?? ""
+            return Reply.json(Wire.write(try await self.gate.transition(try ctx.parameters.identifier("id"), name, g)))
+        }
+        r.on(.get, "/v1/persons/:id") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            let p = try await self.gate.readPerson(try ctx.parameters.identifier("id"), g)
+            return Reply.json(.object(["id": .string(p.id.rawValue), "version": .number(Double(p.version)), "fields": Wire.fields(p.fields)]))
+        }
+        r.on(.patch, "/v1/persons/:id") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            let id: PersonID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let version = try body.optionalInt("version")
+            let fields = try body.optionalObject("fields") ?? [:]
+            try body.finish()
+            let newVersion = try await self.gate.updatePerson(id, fields: fields, expectedVersion: version, g)
+            return Reply.json(.object(["id": .string(id.rawValue), "version": .number(Double(newVersion))]))
+        }
+    }
+
+    static func dossierInput(_ body: inout JSONBody) throws -> DossierInput {
+        let type = try body.string("type")
+        let fields = try body.optionalObject("fields") ?? [:]
+        var persons: [PersonInput] = []
+        for (i, item) in (try body.optionalArray("persons") ?? []).enumerated() {
+            guard case .object(let o) = item else { throw GuichetError.invalid("'persons[\(i)]' must be an object") }
+            var p = JSONBody(object: o, path: "persons[\(i)]")
+            let role = try p.string("role")
+            let isCaller: Bool
+            switch p.optional("self") {
+            case nil: isCaller = false
+            case .bool(let b)?: isCaller = b
+            default: throw GuichetError.invalid("'persons[\(i)].self' must be true or false")
+            }
+            if isCaller {
+                persons.append(.caller(role: role))
+            } else {
+                persons.append(.new(role: role, fields: try p.optionalObject("fields") ?? [:]))
+            }
+            try p.finish()
+        }
+        let partners: [OrganisationID] = try (body.optionalArray("partners") ?? []).map { try JSONBody.identifier($0, "partners") }
+        return DossierInput(type: type, fields: fields, persons: persons, partners: partners)
+    }
+
+    func search(_ req: Request, _ ctx: GuichetContext) async throws -> Response {
+        let g = try await gateRequest(req, ctx)
+        var criteria: [String: String] = [:]
+        var type: String?, status: String?, after: DossierID?, limit = 20
+        for (key, value) in req.uri.queryParameters {
+            let k = String(key), v = String(value)
+            guard criteria[k] == nil else { throw GuichetError.invalid("'\(k)' is given twice") }
+            switch k {
+            case "type": type = v
+            case "status": status = v
+            case "after":
+                guard let id = DossierID(validating: v) else { throw GuichetError.invalid("'after' is not a valid cursor") }
+                after = id
+            case "limit":
+                guard let l = Int(v) else { throw GuichetError.invalid("'limit' must be a whole number") }
+                limit = l
+            default: criteria[k] = v
+            }
+        }
+        let dossierType = type ?? (profile.dossierTypes.count == 1 ? profile.dossierTypes.keys.first! : "")
+        let page = try await gate.search(type: dossierType, status: status, criteria: criteria, after: after, limit: limit, g)
+        return Reply.json(.object(["dossiers": .array(page.views.map(Wire.dossier)),
+                                   "next": page.next.map { .string($0.rawValue) } ?? .null]))
+    }
+
+    /// Self-registration of a citizen: their person and account, nothing else.
+    func register(_ req: Request, _ ctx: GuichetContext) async throws -> Response {
+        var body = try await JSONBody.read(req)
+        let username = try body.string("username"), password = try body.string("password")
+        guard let personFields = try body.optionalObject("person") else { throw GuichetError.invalid("'person' is required") }
+        try body.finish()
+        guard let role = profile.roles.values.filter({ $0.kind == .citizen }).map(\.name).sorted().first else {
+            throw GuichetError.forbidden("this deployment has no self-registration")
+        }
+        try Authenticator.checkUsername(username)
+        try Authenticator.checkPassword(password)
+        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
+        let person = try await gate.registerPerson(fields: personFields, requestID: Self.requestID(), source: ctx.source)
+        let account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)
+        return Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue), "role": .string(role)]), status: .created)
+    }
+
+    /// Counts of dossiers by state, with its definition; counts under 10 are suppressed so
+    /// that no small group can be singled out.
+    func statistics() async throws -> Response {
+        var types: [String: JSON] = [:]
+        for (name, type) in profile.dossierTypes {
+            let counts = try await store.countByStatus(type: name)
+            var byStatus: [String: JSON] = [:]
+            for state in type.workflow.states {
+                let n = counts[state] ?? 0
+                byStatus[state] = n > 0 && n < 10 ? .string("<10") : .number(Double(n))
+            }
+            types[name] = .object(["byStatus": .object(byStatus)])
+        }
+        return Reply.json(.object([
+            "definition": .string("Number of dossiers of each type in each workflow state at the time of the request. Each dossier counts once, in its current state; counts from 1 to 9 are shown as \"<10\"."),
+            "dossiers": .object(types),
+        ]))
+    }
+}

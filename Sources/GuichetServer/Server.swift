@@ -1,0 +1,91 @@
+public import GuichetCore
+public import GuichetAuth
+public import GuichetGate
+public import GuichetStore
+public import Hummingbird
+import Foundation
+import HTTPTypes
+import Logging
+
+/// The HTTP side: a public listener (citizens, agents, partners) and a separate admin
+/// listener (accounts, versions, restore), each with its own router. No admin path exists
+/// on the public router, so the public listener answers 404 to all of them.
+public final class GuichetServer: Sendable {
+    public let gate: Gate
+    public let auth: Authenticator
+    public let store: Store
+    let logger: Logger
+
+    public init(gate: Gate, auth: Authenticator, store: Store, logger: Logger = Logger(label: "guichet.http")) {
+        self.gate = gate; self.auth = auth; self.store = store; self.logger = logger
+    }
+
+    public var profile: Profile { gate.profile }
+
+    static let purposeHeader = HTTPField.Name("Guichet-Purpose")!
+
+    /// The verified principal of the request's bearer token, if its role kind fits the listener.
+    func principal(_ request: Request, admin: Bool) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
+        let principal = try await auth.authenticate(token: String(header.dropFirst(7)))
+        guard (principal.kind == .admin) == admin else { throw GuichetError.unauthenticated }
+        return principal
+    }
+
+    func gateRequest(_ request: Request, _ context: GuichetContext, admin: Bool = false) async throws -> GateRequest {
+        let p = try await principal(request, admin: admin)
+        return GateRequest(principal: p, requestID: Self.requestID(), source: context.source, purpose: request.headers[Self.purposeHeader])
+    }
+
+    static func requestID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return String(header.dropFirst(7))
+    }
+
+    func signIn(_ request: Request, admin: Bool) async throws -> Response {
+        var body = try await JSONBody.read(request)
+        let username = try body.string("username"), password = try body.string("password")
+        try body.finish()
+        let session = try await auth.signIn(username: username, password: password)
+        guard (session.principal.kind == .admin) == admin else {
+            try await auth.signOut(token: session.token)
+            throw GuichetError.unauthenticated
+        }
+        let p = session.principal
+        return Reply.json(.object([
+            "token": .string(session.token), "expiresAt": Wire.timestamp(session.expiresAt),
+            "account": .object(["id": .string(p.account.rawValue), "role": .string(p.role),
+                                "organisation": p.organisation.map { .string($0.rawValue) } ?? .null,
+                                "person": p.person.map { .string($0.rawValue) } ?? .null]),
+        ]), status: .created)
+    }
+
+    func signOut(_ request: Request, admin: Bool) async throws -> Response {
+        _ = try await principal(request, admin: admin)
+        if let token = bearer(request) { try await auth.signOut(token: token) }
+        return Reply.empty()
+    }
+
+    /// Builds the public router; the recorder lists its routes.
+    public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
+        let router = Router(context: GuichetContext.self)
+        router.add(middleware: ProblemMiddleware())
+        let routes = RouteRecorder(router)
+        addPublicRoutes(routes)
+        return (router, routes)
+    }
+
+    /// Builds the admin router; the recorder lists its routes.
+    public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
+        let router = Router(context: GuichetContext.self)
+        router.add(middleware: ProblemMiddleware())
+        let routes = RouteRecorder(router)
+        addAdminRoutes(routes)
+        return (router, routes)
+    }
+}

@@ -1,0 +1,165 @@
+import GRDB
+
+/// The schema, as plain SQL. A migration that has shipped is never edited: add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-foundation") { db in
+            try db.execute(sql: v1)
+        }
+        return m
+    }
+
+    static let v1 = """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE organisation (
+        id TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        territory TEXT,
+        capacity INTEGER,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX organisation_by_kind ON organisation(kind, name);
+
+    CREATE TABLE person (
+        id TEXT PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        fields BLOB NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+
+    -- Every version of every person, the current one included. Never updated, never deleted:
+    -- erasure is by crypto-shredding (the vault), not by DELETE.
+    CREATE TABLE person_version (
+        person_id TEXT NOT NULL REFERENCES person(id),
+        version INTEGER NOT NULL,
+        fields BLOB NOT NULL,
+        changed_at INTEGER NOT NULL,
+        changed_by TEXT,
+        change TEXT NOT NULL,
+        PRIMARY KEY (person_id, version)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE account (
+        id TEXT PRIMARY KEY NOT NULL,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        organisation_id TEXT REFERENCES organisation(id),
+        person_id TEXT REFERENCES person(id),
+        territory TEXT,
+        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        created_at INTEGER NOT NULL,
+        created_by TEXT
+    ) STRICT;
+    CREATE INDEX account_by_person ON account(person_id);
+
+    CREATE TABLE session (
+        token_hash BLOB PRIMARY KEY NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        account_id TEXT NOT NULL REFERENCES account(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    ) STRICT;
+    CREATE INDEX session_by_account ON session(account_id);
+
+    CREATE TABLE dossier (
+        id TEXT PRIMARY KEY NOT NULL,
+        type TEXT NOT NULL,
+        status TEXT NOT NULL,
+        organisation_id TEXT REFERENCES organisation(id),
+        assigned_agent_id TEXT REFERENCES account(id),
+        territory TEXT,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        fields BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX dossier_by_type_status ON dossier(type, status, id);
+    CREATE INDEX dossier_by_organisation ON dossier(organisation_id, id);
+    CREATE INDEX dossier_by_agent ON dossier(assigned_agent_id, id);
+    CREATE INDEX dossier_by_territory ON dossier(territory, id);
+
+    CREATE TABLE dossier_person (
+        dossier_id TEXT NOT NULL REFERENCES dossier(id),
+        person_id TEXT NOT NULL REFERENCES person(id),
+        role TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (dossier_id, role, position)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX dossier_person_by_person ON dossier_person(person_id, role, dossier_id);
+
+    CREATE TABLE dossier_partner (
+        dossier_id TEXT NOT NULL REFERENCES dossier(id),
+        organisation_id TEXT NOT NULL REFERENCES organisation(id),
+        rank INTEGER NOT NULL CHECK (rank >= 1),
+        PRIMARY KEY (dossier_id, organisation_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX dossier_partner_by_organisation ON dossier_partner(organisation_id, dossier_id);
+
+    -- Every version of every dossier, the current one included: status, sealed fields, links.
+    CREATE TABLE dossier_version (
+        dossier_id TEXT NOT NULL REFERENCES dossier(id),
+        version INTEGER NOT NULL,
+        snapshot BLOB NOT NULL,
+        changed_at INTEGER NOT NULL,
+        changed_by TEXT,
+        change TEXT NOT NULL,
+        PRIMARY KEY (dossier_id, version)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Look-up terms for searchable person fields (normalised value). The vault's issue turns
+    -- these into blind indexes; the shape stays.
+    CREATE TABLE person_term (
+        field TEXT NOT NULL,
+        term TEXT NOT NULL,
+        person_id TEXT NOT NULL REFERENCES person(id),
+        PRIMARY KEY (field, term, person_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX person_term_by_person ON person_term(person_id);
+
+    -- The access journal: every access to personal data, allowed or denied. Append-only.
+    CREATE TABLE access_journal (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        account_id TEXT,
+        role TEXT,
+        organisation_id TEXT,
+        session_id TEXT,
+        source TEXT,
+        action TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('allow', 'deny')),
+        reason TEXT NOT NULL,
+        purpose TEXT,
+        dossier_ids TEXT NOT NULL,
+        person_ids TEXT NOT NULL,
+        fields TEXT NOT NULL
+    );
+    CREATE INDEX access_journal_by_account ON access_journal(account_id, at);
+
+    -- No one deletes a dossier, a version or a journal entry; no one rewrites history.
+    CREATE TRIGGER dossier_no_delete BEFORE DELETE ON dossier
+        BEGIN SELECT RAISE(ABORT, 'dossiers are never deleted: withdraw them'); END;
+    CREATE TRIGGER person_no_delete BEFORE DELETE ON person
+        BEGIN SELECT RAISE(ABORT, 'persons are never deleted'); END;
+    CREATE TRIGGER dossier_version_no_delete BEFORE DELETE ON dossier_version
+        BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
+    CREATE TRIGGER dossier_version_no_update BEFORE UPDATE ON dossier_version
+        BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
+    CREATE TRIGGER person_version_no_delete BEFORE DELETE ON person_version
+        BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
+    CREATE TRIGGER person_version_no_update BEFORE UPDATE ON person_version
+        BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
+    CREATE TRIGGER access_journal_no_delete BEFORE DELETE ON access_journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+    CREATE TRIGGER access_journal_no_update BEFORE UPDATE ON access_journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+    """
+}

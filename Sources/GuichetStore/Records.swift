@@ -1,0 +1,172 @@
+public import GuichetCore
+public import Foundation
+
+/// Field values as stored: opaque to everything but the vault.
+///
+/// - Warning: until field encryption lands, the bytes are a JSON map in clear; the vault is
+///   still the only code that interprets them, and it opens them only against a journal receipt.
+public struct SealedFields: Sendable, Equatable {
+    package let bytes: Data
+    package init(bytes: Data) { self.bytes = bytes }
+}
+
+/// A person as stored.
+public struct PersonRecord: Sendable, Equatable {
+    public let id: PersonID
+    public let version: Int
+    public let fields: SealedFields
+    public init(id: PersonID, version: Int, fields: SealedFields) {
+        self.id = id; self.version = version; self.fields = fields
+    }
+}
+
+/// A dossier as stored, with its links.
+public struct DossierRecord: Sendable, Equatable {
+    public let id: DossierID
+    public let type: String
+    public var status: String
+    public let organisation: OrganisationID?
+    public let assignedAgent: AccountID?
+    public let territory: String?
+    public let version: Int
+    public var fields: SealedFields
+    public var persons: [PersonLink]
+    public var partners: [OrganisationID]
+    public let createdAt: Date
+    public let updatedAt: Date
+
+    public init(id: DossierID, type: String, status: String, organisation: OrganisationID?, assignedAgent: AccountID?,
+                territory: String?, version: Int, fields: SealedFields, persons: [PersonLink], partners: [OrganisationID],
+                createdAt: Date, updatedAt: Date) {
+        self.id = id; self.type = type; self.status = status; self.organisation = organisation
+        self.assignedAgent = assignedAgent; self.territory = territory; self.version = version
+        self.fields = fields; self.persons = persons; self.partners = partners
+        self.createdAt = createdAt; self.updatedAt = updatedAt
+    }
+
+    /// What the policy may know about this dossier.
+    public var facts: DossierFacts {
+        DossierFacts(type: type, status: status, organisation: organisation, assignedAgent: assignedAgent,
+                     territory: territory, persons: persons, partners: partners)
+    }
+}
+
+/// One kept version of a dossier (metadata; the content is personal data and goes through the gate).
+public struct VersionInfo: Sendable, Equatable {
+    public let version: Int
+    public let changedAt: Date
+    public let changedBy: AccountID?
+    public let change: String
+    public let status: String
+}
+
+/// An organisation: the operator, a daycare service, a ministry.
+public struct Organisation: Sendable, Equatable, Codable {
+    public let id: OrganisationID
+    public let kind: String
+    public let name: String
+    public let territory: String?
+    public let capacity: Int?
+    public init(id: OrganisationID, kind: String, name: String, territory: String?, capacity: Int?) {
+        self.id = id; self.kind = kind; self.name = name; self.territory = territory; self.capacity = capacity
+    }
+}
+
+extension Identifier: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = Identifier(validating: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a valid identifier"))
+        }
+        self = id
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+}
+
+/// An account as stored. The password hash never leaves the auth module's use.
+public struct AccountRecord: Sendable, Equatable {
+    public let id: AccountID
+    public let username: String
+    public let passwordHash: String
+    public let role: String
+    public let organisation: OrganisationID?
+    public let person: PersonID?
+    public let territory: String?
+    public let status: String
+    public let createdAt: Date
+    public init(id: AccountID, username: String, passwordHash: String, role: String, organisation: OrganisationID?,
+                person: PersonID?, territory: String?, status: String, createdAt: Date) {
+        self.id = id; self.username = username; self.passwordHash = passwordHash; self.role = role
+        self.organisation = organisation; self.person = person; self.territory = territory
+        self.status = status; self.createdAt = createdAt
+    }
+}
+
+/// A session as stored (by the hash of its token).
+public struct SessionRecord: Sendable, Equatable {
+    public let id: SessionID
+    public let account: AccountID
+    public let expiresAt: Date
+    public let revoked: Bool
+}
+
+/// One journal entry, as written by the ledger module. Identifiers and field names only.
+public struct JournalRow: Sendable, Equatable {
+    public let at: Date
+    public let requestID: String
+    public let account: AccountID?
+    public let role: String?
+    public let organisation: OrganisationID?
+    public let session: SessionID?
+    public let source: String?
+    public let action: String
+    public let allowed: Bool
+    public let reason: String
+    public let purpose: String?
+    public let dossiers: [DossierID]
+    public let persons: [PersonID]
+    public let fields: [String]
+    public init(at: Date, requestID: String, account: AccountID?, role: String?, organisation: OrganisationID?,
+                session: SessionID?, source: String?, action: String, allowed: Bool, reason: String, purpose: String?,
+                dossiers: [DossierID], persons: [PersonID], fields: [String]) {
+        self.at = at; self.requestID = requestID; self.account = account; self.role = role
+        self.organisation = organisation; self.session = session; self.source = source; self.action = action
+        self.allowed = allowed; self.reason = reason; self.purpose = purpose; self.dossiers = dossiers
+        self.persons = persons; self.fields = fields
+    }
+}
+
+/// A searchable term of a person field (normalised value).
+public struct PersonTerm: Sendable, Hashable {
+    public let field: String
+    public let term: String
+    public init(field: String, term: String) { self.field = field; self.term = term }
+}
+
+/// Which dossiers a search may return: any of the filters admits a dossier.
+public enum ScopeFilter: Sendable, Equatable {
+    case any
+    case linkedPerson(PersonID, roles: Set<String>)
+    case partner(OrganisationID)
+    case organisation(OrganisationID)
+    case assigned(AccountID)
+    case territory(String)
+}
+
+/// A search over dossiers: scope, optional status, person terms (all must match), paging.
+public struct DossierQuery: Sendable {
+    public var type: String
+    public var status: String?
+    public var scope: [ScopeFilter]
+    /// (link role, person field, normalised term).
+    public var terms: [(role: String, field: String, term: String)]
+    public var after: DossierID?
+    public var limit: Int
+    public init(type: String, status: String?, scope: [ScopeFilter], terms: [(role: String, field: String, term: String)],
+                after: DossierID?, limit: Int) {
+        self.type = type; self.status = status; self.scope = scope; self.terms = terms; self.after = after; self.limit = limit
+    }
+}

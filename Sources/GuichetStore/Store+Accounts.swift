@@ -1,0 +1,92 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+extension Store {
+    /// Adds an account.
+    /// - Throws: ``StoreError/duplicate(_:)`` when the user name is taken.
+    public func insert(account a: AccountRecord, createdBy: AccountID?) async throws {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ?", arguments: [a.username]) == true {
+                throw StoreError.duplicate("user name")
+            }
+            try db.execute(sql: """
+                INSERT INTO account(id, username, password_hash, role, organisation_id, person_id, territory, status, created_at, created_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [a.id.rawValue, a.username, a.passwordHash, a.role, a.organisation?.rawValue, a.person?.rawValue,
+                                 a.territory, a.status, a.createdAt.millis, createdBy?.rawValue])
+        }
+    }
+
+    /// The account with this user name.
+    public func account(username: String) async throws -> AccountRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]).map(AccountRecord.init(row:)) }
+    }
+
+    /// The account with this id.
+    public func account(id: AccountID) async throws -> AccountRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id.rawValue]).map(AccountRecord.init(row:)) }
+    }
+
+    /// All accounts, by user name.
+    public func accounts() async throws -> [AccountRecord] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY username").map(AccountRecord.init(row:)) }
+    }
+
+    /// Replaces a password hash (parameter upgrade on sign-in, or password change).
+    public func setPasswordHash(_ hash: String, for id: AccountID) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [hash, id.rawValue])
+        }
+    }
+
+    /// Enables or disables an account; disabling revokes its sessions in the same transaction.
+    public func setStatus(_ status: String, for id: AccountID, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE account SET status = ? WHERE id = ?", arguments: [status, id.rawValue])
+            guard db.changesCount == 1 else { throw StoreError.notFound }
+            if status != "active" {
+                try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                               arguments: [at.millis, id.rawValue])
+            }
+        }
+    }
+
+    // MARK: sessions
+
+    /// Records a new session by the hash of its token.
+    public func insertSession(id: SessionID, tokenHash: Data, account: AccountID, at: Date, expiresAt: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO session(token_hash, id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [tokenHash, id.rawValue, account.rawValue, at.millis, expiresAt.millis])
+        }
+    }
+
+    /// The session whose token hashes to `tokenHash`.
+    public func session(tokenHash: Data) async throws -> SessionRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT id, account_id, expires_at, revoked_at FROM session WHERE token_hash = ?",
+                             arguments: [tokenHash]).map { row in
+                SessionRecord(id: SessionID(trusted: row["id"]), account: AccountID(trusted: row["account_id"]),
+                              expiresAt: Date(millis: row["expires_at"]), revoked: (row["revoked_at"] as Int64?) != nil)
+            }
+        }
+    }
+
+    /// Revokes one session.
+    public func revokeSession(tokenHash: Data, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+                           arguments: [at.millis, tokenHash])
+        }
+    }
+}
+
+extension AccountRecord {
+    init(row: Row) {
+        self.init(id: AccountID(trusted: row["id"]), username: row["username"], passwordHash: row["password_hash"],
+                  role: row["role"], organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),
+                  person: (row["person_id"] as String?).map(PersonID.init(trusted:)), territory: row["territory"],
+                  status: row["status"], createdAt: Date(millis: row["created_at"]))
+    }
+}

@@ -1,0 +1,290 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+/// What a dossier version keeps: enough to restore the dossier exactly.
+struct Snapshot: Codable {
+    var status: String
+    var fields: Data
+    var persons: [[String]]
+    var partners: [String]
+
+    init(_ d: DossierRecord) {
+        status = d.status; fields = d.fields.bytes
+        persons = d.persons.map { [$0.role, $0.person.rawValue] }
+        partners = d.partners.map(\.rawValue)
+    }
+    func encoded() throws -> Data { try JSONEncoder().encode(self) }
+}
+
+/// A new person to store with its look-up terms.
+public struct NewPerson: Sendable {
+    public let record: PersonRecord
+    public let terms: [PersonTerm]
+    public init(record: PersonRecord, terms: [PersonTerm]) { self.record = record; self.terms = terms }
+}
+
+extension Store {
+    /// Stores a new dossier, its new persons, links and partners, and version 1 of each.
+    public func create(dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String = "create") async throws {
+        try await write { db in try Self.insert(db, dossier: d, newPersons: newPersons, by: by, change: change) }
+    }
+
+    /// Stores many dossiers in one transaction (import and synthetic data).
+    public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws {
+        try await write { db in
+            for (d, persons) in items { try Self.insert(db, dossier: d, newPersons: persons, by: by, change: "import") }
+        }
+    }
+
+    static func insert(_ db: Database, dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String) throws {
+        for p in newPersons { try insert(db, person: p, at: d.createdAt, by: by, change: change) }
+        try db.cachedStatement(sql: """
+            INSERT INTO dossier(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+            """).execute(arguments: [d.id.rawValue, d.type, d.status, d.organisation?.rawValue, d.assignedAgent?.rawValue,
+                                     d.territory, d.fields.bytes, d.createdAt.millis, d.updatedAt.millis])
+        try writeLinks(db, d)
+        try db.cachedStatement(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+            .execute(arguments: [d.id.rawValue, try Snapshot(d).encoded(), d.createdAt.millis, by?.rawValue, change])
+    }
+
+    static func insert(_ db: Database, person p: NewPerson, at: Date, by: AccountID?, change: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+            .execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis])
+        try db.cachedStatement(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+            .execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis, by?.rawValue, change])
+        try writeTerms(db, person: p.record.id, terms: p.terms)
+    }
+
+    static func writeTerms(_ db: Database, person: PersonID, terms: [PersonTerm], replacing fields: Set<String>? = nil) throws {
+        if let fields {
+            let delete = try db.cachedStatement(sql: "DELETE FROM person_term WHERE person_id = ? AND field = ?")
+            for f in fields { try delete.execute(arguments: [person.rawValue, f]) }
+        }
+        let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
+        for t in terms { try stmt.execute(arguments: [t.field, t.term, person.rawValue]) }
+    }
+
+    static func writeLinks(_ db: Database, _ d: DossierRecord) throws {
+        try db.cachedStatement(sql: "DELETE FROM dossier_person WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
+        try db.cachedStatement(sql: "DELETE FROM dossier_partner WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
+        var positions: [String: Int] = [:]
+        let link = try db.cachedStatement(sql: "INSERT INTO dossier_person(dossier_id, person_id, role, position) VALUES (?, ?, ?, ?)")
+        for p in d.persons {
+            let position = positions[p.role, default: 0]
+            positions[p.role] = position + 1
+            try link.execute(arguments: [d.id.rawValue, p.person.rawValue, p.role, position])
+        }
+        let partner = try db.cachedStatement(sql: "INSERT INTO dossier_partner(dossier_id, organisation_id, rank) VALUES (?, ?, ?)")
+        for (i, o) in d.partners.enumerated() { try partner.execute(arguments: [d.id.rawValue, o.rawValue, i + 1]) }
+    }
+
+    /// One dossier with its links, or nil.
+    public func dossier(_ id: DossierID) async throws -> DossierRecord? {
+        try await read { db in try Self.fetchDossier(db, id) }
+    }
+
+    /// Several dossiers, in the order asked (missing ones left out).
+    public func dossiers(_ ids: [DossierID]) async throws -> [DossierRecord] {
+        try await read { db in try ids.compactMap { try Self.fetchDossier(db, $0) } }
+    }
+
+    static func fetchDossier(_ db: Database, _ id: DossierID) throws -> DossierRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM dossier WHERE id = ?", arguments: [id.rawValue]) else { return nil }
+        let persons = try Row.fetchAll(db, sql: "SELECT person_id, role FROM dossier_person WHERE dossier_id = ? ORDER BY role, position",
+                                       arguments: [id.rawValue]).map { PersonLink(role: $0["role"], person: PersonID(trusted: $0["person_id"])) }
+        let partners = try String.fetchAll(db, sql: "SELECT organisation_id FROM dossier_partner WHERE dossier_id = ? ORDER BY rank",
+                                           arguments: [id.rawValue]).map(OrganisationID.init(trusted:))
+        return DossierRecord(id: id, type: row["type"], status: row["status"],
+                             organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),
+                             assignedAgent: (row["assigned_agent_id"] as String?).map(AccountID.init(trusted:)),
+                             territory: row["territory"], version: row["version"],
+                             fields: SealedFields(bytes: row["fields"]), persons: persons, partners: partners,
+                             createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+    }
+
+    /// Persons by id.
+    public func persons(_ ids: [PersonID]) async throws -> [PersonID: PersonRecord] {
+        try await read { db in
+            var out: [PersonID: PersonRecord] = [:]
+            for id in ids {
+                if let row = try Row.fetchOne(db, sql: "SELECT id, version, fields FROM person WHERE id = ?", arguments: [id.rawValue]) {
+                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]))
+                }
+            }
+            return out
+        }
+    }
+
+    /// Stores a person on their own (a citizen signing up), with version 1.
+    public func create(person: NewPerson, at: Date) async throws {
+        try await write { db in try Self.insert(db, person: person, at: at, by: nil, change: "register") }
+    }
+
+    /// Dossiers linking a person, with the role of the link.
+    public func dossierIDs(linking person: PersonID) async throws -> [DossierID] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT dossier_id FROM dossier_person WHERE person_id = ? ORDER BY dossier_id",
+                                arguments: [person.rawValue]).map(DossierID.init(trusted:))
+        }
+    }
+
+    /// Saves a changed dossier as a new version, if it is still at `d.version`.
+    /// - Throws: ``StoreError/versionConflict`` when someone else changed it first.
+    @discardableResult
+    public func update(dossier d: DossierRecord, at: Date, by: AccountID?, change: String) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE dossier SET status = ?, fields = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+                           arguments: [d.status, d.fields.bytes, at.millis, d.id.rawValue, d.version])
+            guard db.changesCount == 1 else { throw StoreError.versionConflict }
+            try Self.writeLinks(db, d)
+            try db.execute(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [d.id.rawValue, d.version + 1, try Snapshot(d).encoded(), at.millis, by?.rawValue, change])
+            return d.version + 1
+        }
+    }
+
+    /// Saves changed person fields as a new version, if still at `expectedVersion`.
+    /// - Parameter termFields: the searchable fields whose terms `terms` replaces.
+    public func update(person id: PersonID, expectedVersion: Int, fields: SealedFields, terms: [PersonTerm],
+                       termFields: Set<String>, at: Date, by: AccountID?, change: String) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE person SET fields = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+                           arguments: [fields.bytes, at.millis, id.rawValue, expectedVersion])
+            guard db.changesCount == 1 else { throw StoreError.versionConflict }
+            try db.execute(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id.rawValue, expectedVersion + 1, fields.bytes, at.millis, by?.rawValue, change])
+            try Self.writeTerms(db, person: id, terms: terms, replacing: termFields)
+        }
+    }
+
+    /// The kept versions of a dossier, newest first (metadata only).
+    public func versions(of id: DossierID) async throws -> [VersionInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT version, changed_at, changed_by, change, snapshot FROM dossier_version WHERE dossier_id = ? ORDER BY version DESC",
+                             arguments: [id.rawValue]).map { row in
+                let snap = try JSONDecoder().decode(Snapshot.self, from: row["snapshot"] as Data)
+                return VersionInfo(version: row["version"], changedAt: Date(millis: row["changed_at"]),
+                                   changedBy: (row["changed_by"] as String?).map(AccountID.init(trusted:)),
+                                   change: row["change"], status: snap.status)
+            }
+        }
+    }
+
+    /// The dossier as it was at `version` (same id and metadata, old status, fields and links).
+    public func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord? {
+        try await read { db in
+            guard var current = try Self.fetchDossier(db, id),
+                  let data = try Data.fetchOne(db, sql: "SELECT snapshot FROM dossier_version WHERE dossier_id = ? AND version = ?",
+                                               arguments: [id.rawValue, version]) else { return nil }
+            let snap = try JSONDecoder().decode(Snapshot.self, from: data)
+            current.status = snap.status
+            current.fields = SealedFields(bytes: snap.fields)
+            current.persons = snap.persons.map { PersonLink(role: $0[0], person: PersonID(trusted: $0[1])) }
+            current.partners = snap.partners.map(OrganisationID.init(trusted:))
+            return current
+        }
+    }
+
+    /// Dossier ids matching a query, in id order, after the cursor.
+    public func search(_ q: DossierQuery) async throws -> [DossierID] {
+        var sql = "SELECT d.id FROM dossier d WHERE d.type = ?"
+        var args: [(any DatabaseValueConvertible)?] = [q.type]
+        if let status = q.status { sql += " AND d.status = ?"; args.append(status) }
+        if !q.scope.contains(.any) {
+            guard !q.scope.isEmpty else { return [] }
+            var parts: [String] = []
+            for s in q.scope {
+                switch s {
+                case .any: break
+                case .linkedPerson(let p, let roles):
+                    let marks = Array(repeating: "?", count: roles.count).joined(separator: ",")
+                    parts.append("d.id IN (SELECT dossier_id FROM dossier_person WHERE person_id = ? AND role IN (\(marks)))")
+                    args.append(p.rawValue); args += roles.sorted().map { $0 }
+                case .partner(let o):
+                    parts.append("d.id IN (SELECT dossier_id FROM dossier_partner WHERE organisation_id = ?)"); args.append(o.rawValue)
+                case .organisation(let o): parts.append("d.organisation_id = ?"); args.append(o.rawValue)
+                case .assigned(let a): parts.append("d.assigned_agent_id = ?"); args.append(a.rawValue)
+                case .territory(let t): parts.append("d.territory = ?"); args.append(t)
+                }
+            }
+            sql += " AND (" + parts.joined(separator: " OR ") + ")"
+        }
+        for t in q.terms {
+            sql += " AND d.id IN (SELECT dp.dossier_id FROM person_term t JOIN dossier_person dp ON dp.person_id = t.person_id WHERE t.field = ? AND t.term = ? AND dp.role = ?)"
+            args += [t.field, t.term, t.role]
+        }
+        if let after = q.after { sql += " AND d.id > ?"; args.append(after.rawValue) }
+        sql += " ORDER BY d.id LIMIT ?"
+        args.append(q.limit)
+        let finalSQL = sql
+        let arguments = StatementArguments(args.map { $0?.databaseValue ?? .null })
+        return try await read { db in
+            try String.fetchAll(db, sql: finalSQL, arguments: arguments).map(DossierID.init(trusted:))
+        }
+    }
+
+    /// Counts dossiers by type and status (public statistics; no personal data).
+    public func countByStatus(type: String) async throws -> [String: Int] {
+        try await read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM dossier WHERE type = ? GROUP BY status", arguments: [type]) {
+                out[row["status"]] = row["n"]
+            }
+            return out
+        }
+    }
+
+    // MARK: journal
+
+    /// Appends journal entries in one durable transaction; returns their sequence numbers.
+    /// Used by the ledger module only.
+    public func appendJournal(_ rows: [JournalRow]) async throws -> [Int64] {
+        try await write { db in
+            let stmt = try db.cachedStatement(sql: """
+                INSERT INTO access_journal(at, request_id, account_id, role, organisation_id, session_id, source, action,
+                    decision, reason, purpose, dossier_ids, person_ids, fields)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var seqs: [Int64] = []
+            for r in rows {
+                try stmt.execute(arguments: [r.at.millis, r.requestID, r.account?.rawValue, r.role, r.organisation?.rawValue,
+                                             r.session?.rawValue, r.source, r.action, r.allowed ? "allow" : "deny", r.reason,
+                                             r.purpose, r.dossiers.map(\.rawValue).joined(separator: " "),
+                                             r.persons.map(\.rawValue).joined(separator: " "), r.fields.joined(separator: " ")])
+                seqs.append(db.lastInsertedRowID)
+            }
+            return seqs
+        }
+    }
+
+    /// Journal entries, oldest first, optionally for one account (admin review and tests).
+    public func journal(account: AccountID? = nil, limit: Int = 1000) async throws -> [JournalRow] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM access_journal WHERE (?1 IS NULL OR account_id = ?1) ORDER BY seq LIMIT ?2",
+                             arguments: [account?.rawValue, limit]).map { row in
+                func ids<T>(_ s: String) -> [Identifier<T>] { s.split(separator: " ").map { Identifier<T>(trusted: String($0)) } }
+                return JournalRow(at: Date(millis: row["at"]), requestID: row["request_id"],
+                                  account: (row["account_id"] as String?).map(AccountID.init(trusted:)), role: row["role"],
+                                  organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),
+                                  session: (row["session_id"] as String?).map(SessionID.init(trusted:)), source: row["source"],
+                                  action: row["action"], allowed: (row["decision"] as String) == "allow", reason: row["reason"],
+                                  purpose: row["purpose"], dossiers: ids(row["dossier_ids"]), persons: ids(row["person_ids"]),
+                                  fields: (row["fields"] as String).split(separator: " ").map(String.init))
+            }
+        }
+    }
+
+    /// Counts of rows per table (tests check that refused requests write nothing).
+    public func rowCounts() async throws -> [String: Int] {
+        try await read { db in
+            var out: [String: Int] = [:]
+            for t in ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
+                      "dossier_partner", "dossier_version", "person_term", "access_journal"] {
+                out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
+            }
+            return out
+        }
+    }
+}

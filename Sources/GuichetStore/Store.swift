@@ -1,0 +1,127 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+/// Errors of the store. Messages carry no personal data.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The record changed since it was read (optimistic concurrency).
+    case versionConflict
+    case notFound
+    /// A uniqueness rule was broken (for example a user name already taken).
+    case duplicate(String)
+    /// The database could not be opened or written.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .versionConflict: "the record changed since it was read"
+        case .notFound: "not found"
+        case .duplicate(let what): "\(what) already exists"
+        case .io(let m): "storage error: \(m)"
+        }
+    }
+}
+
+/// The persistence façade over SQLite (GRDB `DatabasePool`, WAL). Its methods are the only
+/// transactions that exist; each keeps the invariants (versions kept, nothing deleted).
+public final class Store: Sendable {
+    let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// - Throws: ``StoreError/io(_:)`` when the file cannot be opened or migrated.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            // Durability: a committed transaction survives a power cut (WAL + FULL).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw StoreError.io("cannot open the database (\(Self.safe(error)))")
+        }
+        self.path = path
+    }
+
+    /// A short, value-free description of a database error.
+    static func safe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return "SQLite code \(e.resultCode.rawValue)" }
+        return String(describing: type(of: error))
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.read(body) } catch let e as StoreError { throw e } catch {
+            throw StoreError.io(Self.safe(error))
+        }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch let e as StoreError { throw e } catch let e as DatabaseError
+            where e.resultCode == .SQLITE_CONSTRAINT && (e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY) {
+            throw StoreError.duplicate("record")
+        } catch {
+            throw StoreError.io(Self.safe(error))
+        }
+    }
+
+    // MARK: meta
+
+    /// A value from the metadata table (profile name, creation time).
+    public func meta(_ key: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets a metadata value.
+    public func setMeta(_ key: String, _ value: String) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+
+    // MARK: organisations
+
+    /// Adds organisations.
+    public func insert(organisations: [Organisation], at: Date) async throws {
+        try await write { db in
+            let stmt = try db.makeStatement(sql: "INSERT INTO organisation(id, kind, name, territory, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            for o in organisations {
+                try stmt.execute(arguments: [o.id.rawValue, o.kind, o.name, o.territory, o.capacity, at.millis])
+            }
+        }
+    }
+
+    /// Organisations, optionally of one kind, by name.
+    public func organisations(kind: String?) async throws -> [Organisation] {
+        try await read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM organisation WHERE (?1 IS NULL OR kind = ?1) ORDER BY name, id", arguments: [kind])
+            return rows.map(Organisation.init(row:))
+        }
+    }
+
+    /// One organisation.
+    public func organisation(_ id: OrganisationID) async throws -> Organisation? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM organisation WHERE id = ?", arguments: [id.rawValue]).map(Organisation.init(row:))
+        }
+    }
+}
+
+extension Organisation {
+    init(row: Row) {
+        self.init(id: OrganisationID(trusted: row["id"]), kind: row["kind"], name: row["name"],
+                  territory: row["territory"], capacity: row["capacity"])
+    }
+}
+
+extension Date {
+    /// Milliseconds since 1970, as stored.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// From stored milliseconds.
+    public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
+}

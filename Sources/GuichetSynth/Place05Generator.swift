@@ -1,0 +1,181 @@
+public import GuichetCore
+public import GuichetStore
+import GuichetVault
+public import Foundation
+
+/// Generates a synthetic R1 registry (the childcare waiting list of the `place05` profile):
+/// daycare services over Québec's regions, families with one or more children on the list,
+/// preferences and states in realistic proportions. Every identifier has a valid format and
+/// belongs to nobody: names are drawn from common lists, phones use the fictional 555-01XX
+/// range, e-mails the reserved example domains.
+public struct Place05Generator: Sendable {
+    public let profile: Profile
+    public let size: Int
+    public let seed: UInt64
+    public let today: LocalDate
+
+    /// - Precondition: the profile declares the `application` dossier type of place05.
+    public init(profile: Profile, size: Int, seed: UInt64 = 2021_05_01, today: LocalDate) {
+        precondition(profile.dossierTypes["application"] != nil, "the place05 generator needs the place05 profile")
+        self.profile = profile; self.size = size; self.seed = seed; self.today = today
+    }
+
+    /// What was generated, for the demo accounts.
+    public struct Summary: Sendable {
+        public let operatorOrg: OrganisationID
+        public let ministryOrg: OrganisationID
+        /// Daycare services, busiest first (most applications naming them).
+        public let busiestDaycares: [Organisation]
+        /// A parent person linked to at least one dossier, for the demo parent account.
+        public let sampleParent: PersonID
+        public let dossiers: Int
+        public let persons: Int
+    }
+
+    /// Writes the registry into `store` in batches, calling `progress` with the count done.
+    public func generate(into store: Store, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        var rng = SplitMix64(seed: seed)
+        let vault = Vault(profile: profile)
+        let now = Date()
+        let operatorOrg = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Coopérative Place 0-5 (synthétique)", territory: nil, capacity: nil)
+        let ministry = Organisation(id: OrganisationID(using: &rng), kind: "ministry", name: "Ministère de la Famille (synthétique)", territory: nil, capacity: nil)
+        var daycares: [Organisation] = []
+        var byRegion: [String: [Int]] = [:]
+        let daycareCount = max(12, size / 25)
+        for i in 0..<daycareCount {
+            let region = pickRegion(&rng)
+            let city = region.cities.randomElement(using: &rng)!  // every region lists cities
+            let name = "\(DaycareNames.prefixes.randomElement(using: &rng)!) \(DaycareNames.themes.randomElement(using: &rng)!) de \(city)"
+            byRegion[region.code, default: []].append(i)
+            daycares.append(Organisation(id: OrganisationID(using: &rng), kind: "daycare", name: name, territory: region.code,
+                                         capacity: [21, 26, 39, 50, 62, 80].randomElement(using: &rng)))
+        }
+        try await store.insert(organisations: [operatorOrg, ministry] + daycares, at: now)
+
+        var demand = [Int](repeating: 0, count: daycares.count)
+        var batch: [(DossierRecord, [NewPerson])] = []
+        var made = 0, persons = 0
+        var sampleParent: PersonID?
+        while made < size {
+            let region = pickRegion(&rng)
+            let family = makeFamily(region: region, rng: &rng)
+            persons += family.parents.count
+            sampleParent = sampleParent ?? family.parents[0].record.id
+            let children = min(size - made, Double.random(in: 0..<1, using: &rng) < 0.22 ? 2 : 1)
+            for c in 0..<children {
+                let child = makeChild(lastName: family.lastName, region: region, rng: &rng)
+                persons += 1
+                let local = byRegion[region.code] ?? Array(daycares.indices)
+                let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
+                for i in choices { demand[i] += 1 }
+                let record = makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map { daycares[$0].id },
+                                         birth: child.0, region: region, now: now, vault: vault, rng: &rng)
+                batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
+                made += 1
+            }
+            if batch.count >= 2_000 {
+                try await store.importBatch(batch, by: nil)
+                batch.removeAll(keepingCapacity: true)
+                progress(made)
+            }
+        }
+        if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(made) }
+        let busiest = demand.indices.sorted { demand[$0] > demand[$1] }.prefix(5).map { daycares[$0] }
+        return Summary(operatorOrg: operatorOrg.id, ministryOrg: ministry.id, busiestDaycares: busiest,
+                       sampleParent: sampleParent!, dossiers: made, persons: persons)  // size >= 1 makes one family
+    }
+
+    func pickRegion(_ rng: inout SplitMix64) -> QuebecRegion {
+        var x = Double.random(in: 0..<1, using: &rng)
+        for r in QuebecRegions.all { x -= r.weight; if x < 0 { return r } }
+        return QuebecRegions.all[5]
+    }
+
+    /// Validates generated input exactly as API input is validated, so generated data is
+    /// normalised the same way and always fits the profile.
+    func person(_ input: [String: JSON], vault: Vault, rng: inout SplitMix64) -> NewPerson {
+        var values: [String: FieldValue] = [:]
+        var terms: [PersonTerm] = []
+        for (name, json) in input {
+            guard let spec = profile.personField(name) else { continue }
+            // Generated values are built to be valid; a failure here is a bug in the generator.
+            let value = try! FieldValidation.value(json, for: spec, path: name)
+            values[name] = value
+            if spec.searchable { terms.append(PersonTerm(field: name, term: FieldValidation.term(value, type: spec.type))) }
+        }
+        return NewPerson(record: PersonRecord(id: PersonID(using: &rng), version: 1, fields: vault.seal(values)), terms: terms)
+    }
+
+    func date(_ d: LocalDate) -> JSON { .string(d.iso) }
+
+    func randomDate(from a: LocalDate, to b: LocalDate, rng: inout SplitMix64) -> LocalDate {
+        let year = Int.random(in: a.year...max(a.year, b.year), using: &rng)
+        let month = Int.random(in: 1...12, using: &rng)
+        let day = Int.random(in: 1...LocalDate.daysIn(month: month, year: year), using: &rng)
+        let d = LocalDate(year: year, month: month, day: day)!  // day is within the month
+        return min(max(d, a), b)
+    }
+
+    func makeFamily(region: QuebecRegion, rng: inout SplitMix64) -> (lastName: String, parents: [NewPerson]) {
+        let vault = Vault(profile: profile)
+        let lastName = QuebecNames.lastNames.randomElement(using: &rng)!
+        let city = region.cities.randomElement(using: &rng)!
+        let address = "\(Int.random(in: 1...9999, using: &rng)) \(StreetNames.all.randomElement(using: &rng)!), \(city), QC"
+        let count = Double.random(in: 0..<1, using: &rng) < 0.78 ? 2 : 1
+        var parents: [NewPerson] = []
+        for i in 0..<count {
+            let female = i == 0 ? Double.random(in: 0..<1, using: &rng) < 0.7 : Bool.random(using: &rng)
+            let first = (female ? QuebecNames.adultFemaleFirstNames : QuebecNames.adultMaleFirstNames).randomElement(using: &rng)!
+            let last = i == 0 || Bool.random(using: &rng) ? lastName : QuebecNames.lastNames.randomElement(using: &rng)!
+            let birth = randomDate(from: LocalDate(year: today.year - 45, month: 1, day: 1)!, to: LocalDate(year: today.year - 19, month: 12, day: 31)!, rng: &rng)
+            var input: [String: JSON] = [
+                "firstName": .string(first), "lastName": .string(last), "birthDate": date(birth), "address": .string(address),
+                "nam": .string(NAM.make(lastName: last, firstName: first, birthYear: birth.year, birthMonth: birth.month, birthDay: birth.day,
+                                        female: female, sequence: Int.random(in: 0...99, using: &rng))),
+                "email": .string(SyntheticEmail.make(first: first, last: last, n: Int.random(in: 1...999, using: &rng))),
+            ]
+            if Double.random(in: 0..<1, using: &rng) < 0.9 { input["phone"] = .string(QuebecPhone.make(region: region.code, using: &rng)) }
+            parents.append(person(input, vault: vault, rng: &rng))
+        }
+        return (lastName, parents)
+    }
+
+    func makeChild(lastName: String, region: QuebecRegion, rng: inout SplitMix64) -> (LocalDate, NewPerson) {
+        let female = Bool.random(using: &rng)
+        let first = (female ? QuebecNames.girlFirstNames : QuebecNames.boyFirstNames).randomElement(using: &rng)!
+        let fiveYearsAgo = LocalDate(year: today.year - 5, month: today.month, day: min(today.day, 28))!
+        let birth = randomDate(from: fiveYearsAgo, to: today, rng: &rng)
+        let input: [String: JSON] = [
+            "firstName": .string(first), "lastName": .string(lastName), "birthDate": date(birth),
+            "nam": .string(NAM.make(lastName: lastName, firstName: first, birthYear: birth.year, birthMonth: birth.month, birthDay: birth.day,
+                                    female: female, sequence: Int.random(in: 0...99, using: &rng))),
+        ]
+        return (birth, person(input, vault: Vault(profile: profile), rng: &rng))
+    }
+
+    func makeDossier(child: NewPerson, parents: [PersonID], partners: [OrganisationID], birth: LocalDate, region: QuebecRegion,
+                     now: Date, vault: Vault, rng: inout SplitMix64) -> DossierRecord {
+        let x = Double.random(in: 0..<1, using: &rng)
+        let status = x < 0.70 ? "waiting" : x < 0.75 ? "offered" : x < 0.88 ? "placed" : x < 0.94 ? "closed" : "withdrawn"
+        let earliest = max(birth, LocalDate(year: today.year - 1, month: today.month, day: min(today.day, 28))!)
+        let latest = LocalDate(year: today.year + 1, month: min(12, today.month + 6), day: 1)!
+        var fields: [String: FieldValue] = [
+            "desiredStart": .date(randomDate(from: earliest, to: max(earliest, latest), rng: &rng)),
+            "daysPerWeek": .integer(Double.random(in: 0..<1, using: &rng) < 0.75 ? 5 : Int.random(in: 2...4, using: &rng)),
+            "schedule": .text(Double.random(in: 0..<1, using: &rng) < 0.85 ? "full-time" : Bool.random(using: &rng) ? "part-time" : "atypical-hours"),
+            "siblingAttends": .boolean(Double.random(in: 0..<1, using: &rng) < 0.15),
+        ]
+        if Double.random(in: 0..<1, using: &rng) < 0.04 {
+            fields["specialNeeds"] = .text(["Allergie alimentaire (synthétique)", "Suivi en orthophonie (synthétique)",
+                                            "Besoin d'accompagnement (synthétique)"].randomElement(using: &rng)!)
+        }
+        if ["offered", "placed", "closed"].contains(status) {
+            fields["offeredBy"] = .text(partners[0].rawValue)
+            fields["offeredOn"] = .date(randomDate(from: LocalDate(year: today.year - 1, month: 1, day: 1)!, to: today, rng: &rng))
+        }
+        let links = [PersonLink(role: "child", person: child.record.id)] + parents.map { PersonLink(role: "parent", person: $0) }
+        return DossierRecord(id: DossierID(using: &rng), type: "application", status: status, organisation: nil, assignedAgent: nil,
+                             territory: region.code, version: 1, fields: vault.seal(fields), persons: links, partners: partners,
+                             createdAt: now, updatedAt: now)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import GuichetCore
+import GuichetServer
+import GuichetAuth
+import GuichetStore
+import GuichetSynth
+
+/// `guichet demo`: a synthetic childcare waiting list (R1), demo accounts of every role, served.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a synthetic R1 registry (childcare waiting list) with demo accounts, and serve it.",
+        discussion: "A data folder that already holds a registry is served as it is, not regenerated.")
+
+    @Option(help: "Data folder.") var data = "guichet-demo"
+    @Option(help: "Number of dossiers to generate.") var size = 86_000
+    @Option(help: "Profile name or path.") var profile = "place05"
+    @OptionGroup var listeners: ListenerOptions
+    @Flag(help: "Generate, write the accounts file, and exit without serving.") var noServe = false
+
+    func validate() throws {
+        guard (1...5_000_000).contains(size) else { throw ValidationError("--size must be from 1 to 5000000") }
+    }
+
+    func run() async throws {
+        let started = Date()
+        let deployment = Deployment(data)
+        let profilePath = try Deployment.resolveProfile(profile)
+        let config = try listeners.resolve(try deployment.readSettings())
+        let fresh = !deployment.exists
+        if fresh { try deployment.create() }
+        let server = try await deployment.open(profilePath: profilePath)
+        var generated = ""
+        if fresh {
+            note("Generating \(size) synthetic dossiers in \(deployment.folder.path) ...")
+            let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
+            let generator = Place05Generator(profile: server.profile, size: size,
+                                             today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
+            let step = max(1, size / 10)
+            let summary = try await generator.generate(into: server.store) { done in
+                if done % step < 2_000 || done == size { note("  \(done) / \(size)") }
+            }
+            try await writeAccounts(server, summary, deployment)
+            try deployment.writeSettings(.init(profile: profilePath))
+            generated = String(format: "generated %d dossiers and %d persons in %.1f s; ", summary.dossiers, summary.persons, Date().timeIntervalSince(started))
+        }
+        if noServe {
+            print("\(generated)accounts in \(deployment.folder.appendingPathComponent("demo-accounts.json").path)")
+            return
+        }
+        let t0 = started
+        let data = deployment.folder.path
+        let generatedNote = generated
+        try await server.run(config) { name, port in
+            if name == "public" {
+                print("""
+                Guichet demo (\(server.profile.title["en"] ?? server.profile.name))
+                  data folder:  \(data)
+                  accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
+                  public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
+                  OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
+                """)
+            } else {
+                print("  admin API:    http://\(config.adminHost):\(port)   (loopback only)")
+                print(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(t0)))
+            }
+        }
+    }
+
+    /// Creates one account per role and writes their credentials, readable by the owner only.
+    func writeAccounts(_ server: GuichetServer, _ s: Place05Generator.Summary, _ d: Deployment) async throws {
+        var accounts: [[String: String]] = []
+        func add(_ username: String, _ role: String, organisation: OrganisationID? = nil, person: PersonID? = nil, territory: String? = nil, note: String) async throws {
+            let password = generatedPassword()
+            _ = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
+                                                    person: person, territory: territory, createdBy: nil)
+            accounts.append(["username": username, "password": password, "role": role, "listener": role == "admin" ? "admin" : "public", "note": note])
+        }
+        try await add("admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
+        try await add("agent.demo", "agent", organisation: s.operatorOrg, note: "co-operative agent; send 'Guichet-Purpose: list-management'")
+        for (i, daycare) in s.busiestDaycares.prefix(2).enumerated() {
+            try await add("daycare\(i + 1).demo", "daycare", organisation: daycare.id, territory: daycare.territory,
+                          note: "staff of a daycare service: sees only the applications that chose it")
+        }
+        try await add("parent.demo", "parent", person: s.sampleParent, note: "a parent: sees and manages only their own children's applications")
+        try await add("analyst.demo", "analyst", organisation: s.ministryOrg, note: "ministry analyst: statistics only, no dossier")
+        let data = try JSONSerialization.data(withJSONObject: ["accounts": accounts], options: [.prettyPrinted, .sortedKeys])
+        let path = d.folder.appendingPathComponent("demo-accounts.json").path
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write \(path)")
+        }
+    }
+}

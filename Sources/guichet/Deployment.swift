@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetProfile
+import GuichetServer
+import GuichetStore
+import Yams
+
+/// A data folder: its database, its configuration file and its profile.
+struct Deployment {
+    static let databaseName = "guichet.sqlite"
+    static let configName = "guichet.yaml"
+
+    let folder: URL
+    var database: String { folder.appendingPathComponent(Self.databaseName).path }
+    var configFile: String { folder.appendingPathComponent(Self.configName).path }
+
+    init(_ path: String) { folder = URL(fileURLWithPath: path).standardizedFileURL }
+
+    /// Whether the folder already holds a registry.
+    var exists: Bool { FileManager.default.fileExists(atPath: database) }
+
+    /// Creates the folder, readable by its owner only.
+    func create() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Finds a profile by path or by name: an existing path, then `$GUICHET_PROFILES/NAME`,
+    /// then `profiles/NAME` in the current folder or above the executable.
+    static func resolveProfile(_ nameOrPath: String) throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: nameOrPath) { return URL(fileURLWithPath: nameOrPath).standardizedFileURL.path }
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["GUICHET_PROFILES"] {
+            candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(nameOrPath))
+        }
+        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
+            dir = dir.deletingLastPathComponent()
+        }
+        for c in candidates where fm.fileExists(atPath: c.appendingPathComponent("profile.yaml").path) {
+            return c.standardizedFileURL.path
+        }
+        throw ValidationError("no profile '\(nameOrPath)' found (looked for a path, $GUICHET_PROFILES/\(nameOrPath) and profiles/\(nameOrPath)); pass --profile PATH")
+    }
+
+    /// The configuration file's settings (all optional).
+    struct Settings: Codable, Equatable {
+        var profile: String?
+        var publicHost: String?
+        var publicPort: Int?
+        var adminHost: String?
+        var adminPort: Int?
+    }
+
+    func readSettings() throws -> Settings {
+        guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
+        do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
+            throw ValidationError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort)")
+        }
+    }
+
+    func writeSettings(_ s: Settings) throws {
+        try YAMLEncoder().encode(s).write(toFile: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Opens the store, profile, authenticator and gate of this folder.
+    func open(profilePath: String) async throws -> GuichetServer {
+        let profile: Profile
+        do { profile = try ProfileLoader.load(path: profilePath) } catch let e as ProfileError {
+            throw ValidationError("invalid profile: \(e)")
+        }
+        let store = try Store(path: database)
+        if let stored = try await store.meta("profile"), stored != profile.name {
+            throw ValidationError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
+        }
+        try await store.setMeta("profile", profile.name)
+        let auth = try await Authenticator(store: store, profile: profile)
+        return GuichetServer(gate: Gate(profile: profile, store: store), auth: auth, store: store)
+    }
+}
+
+/// Listener options shared by `serve` and `demo`; flags win over the environment, which wins
+/// over the configuration file.
+struct ListenerOptions: ParsableArguments {
+    @Option(help: "Public listener port (default 8080; env GUICHET_PUBLIC_PORT).") var port: Int?
+    @Option(help: "Public listener address (default 127.0.0.1; env GUICHET_PUBLIC_HOST).") var host: String?
+    @Option(name: .customLong("admin-port"), help: "Admin listener port (default 8081; env GUICHET_ADMIN_PORT).") var adminPort: Int?
+    @Option(name: .customLong("admin-host"), help: "Admin listener address (default 127.0.0.1, loopback; env GUICHET_ADMIN_HOST).") var adminHost: String?
+    @Flag(name: .customLong("allow-public-admin"), help: "Allow the admin listener off loopback (not recommended).") var allowPublicAdmin = false
+
+    func resolve(_ s: Deployment.Settings) throws -> ListenerConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        func int(_ key: String) throws -> Int? {
+            guard let v = env[key] else { return nil }
+            guard let i = Int(v) else { throw ValidationError("\(key) must be a port number") }
+            return i
+        }
+        let c = ListenerConfiguration(
+            publicHost: host ?? env["GUICHET_PUBLIC_HOST"] ?? s.publicHost ?? "127.0.0.1",
+            publicPort: try port ?? int("GUICHET_PUBLIC_PORT") ?? s.publicPort ?? 8080,
+            adminHost: adminHost ?? env["GUICHET_ADMIN_HOST"] ?? s.adminHost ?? "127.0.0.1",
+            adminPort: try adminPort ?? int("GUICHET_ADMIN_PORT") ?? s.adminPort ?? 8081)
+        do { try c.check(allowPublicAdmin: allowPublicAdmin) } catch let e as ConfigurationError { throw ValidationError(e.description) }
+        return c
+    }
+}
+
+/// A strong random password for generated accounts (shown once, never logged).
+func generatedPassword() -> String {
+    var rng = SystemRandomNumberGenerator()
+    return Base64URL.encode((0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) })
+}
+
+/// Prints to standard error (progress and messages, never secrets).
+func note(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}

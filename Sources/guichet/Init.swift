@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import GuichetServer
+import GuichetAuth
+import GuichetCore
+
+/// `guichet init`: a new, empty data folder with one administrator.
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a data folder with an administrator account; its password is printed once.")
+
+    @Option(help: "Data folder to create.") var data = "guichet-data"
+    @Option(help: "Profile name or path.") var profile = "place05"
+    @Option(help: "Administrator user name.") var admin = "admin"
+
+    func run() async throws {
+        let deployment = Deployment(data)
+        guard !deployment.exists else { throw ValidationError("\(deployment.folder.path) already holds a registry; nothing was changed") }
+        let profilePath = try Deployment.resolveProfile(profile)
+        guard let role = try? Deployment.adminRole(profilePath) else {
+            throw ValidationError("the profile declares no admin role")
+        }
+        try deployment.create()
+        let server = try await deployment.open(profilePath: profilePath)
+        let password = generatedPassword()
+        _ = try await server.auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
+        try deployment.writeSettings(.init(profile: profilePath))
+        print("""
+        Created \(deployment.folder.path) (profile \(server.profile.name)).
+        Administrator '\(admin)', password (shown once, store it now): \(password)
+        Serve it with: guichet serve --data \(deployment.folder.path)
+        """)
+    }
+}
+
+import GuichetProfile
+extension Deployment {
+    /// The first role of kind admin in a profile.
+    static func adminRole(_ profilePath: String) throws -> String {
+        let profile = try ProfileLoader.load(path: profilePath)
+        guard let role = profile.roles.values.filter({ $0.kind == .admin }).map(\.name).sorted().first else {
+            throw ValidationError("no admin role")
+        }
+        return role
+    }
+}

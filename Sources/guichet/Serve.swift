@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import GuichetServer
+
+/// `guichet serve`: serves an existing data folder.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a data folder (created by 'guichet init' or 'guichet demo').",
+        discussion: "Settings come from flags, then GUICHET_* environment variables, then DATA/guichet.yaml.")
+
+    @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+    @Option(help: "Profile name or path (env GUICHET_PROFILE; default: the one in guichet.yaml).") var profile: String?
+    @OptionGroup var listeners: ListenerOptions
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let deployment = Deployment(data ?? env["GUICHET_DATA"] ?? "guichet-data")
+        guard deployment.exists else {
+            throw ValidationError("no registry in \(deployment.folder.path): create one with 'guichet init --data \(deployment.folder.path)'")
+        }
+        let settings = try deployment.readSettings()
+        guard let name = profile ?? env["GUICHET_PROFILE"] ?? settings.profile else {
+            throw ValidationError("no profile: pass --profile, set GUICHET_PROFILE, or add 'profile:' to \(deployment.configFile)")
+        }
+        let config = try listeners.resolve(settings)
+        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name))
+        try await server.run(config) { listener, port in
+            print("\(listener) listener on \(listener == "public" ? config.publicHost : config.adminHost):\(port)")
+        }
+    }
+}
