@@ -73,6 +73,8 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetServer", "GuichetSynth",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-        ], swiftSettings: swiftSettings),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
     ]
 )

@@ -72,13 +72,12 @@ public struct PasswordHasher: Sendable {
         return (ScryptParameters(logN: ln, r: r, p: p), salt, key)
     }
 
-    static func derive(_ password: String, salt: [UInt8], _ p: ScryptParameters) async throws -> [UInt8] {
+    static func derive(_ password: String, salt: [UInt8], _ p: ScryptParameters, length: Int = 32) async throws -> [UInt8] {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 do {
-                    let key = try KDF.Scrypt.deriveKey(from: Array(password.utf8), salt: salt, outputByteCount: 32,
-                                                       rounds: 1 << p.logN, blockSize: p.r, parallelism: p.p,
-                                                       maxMemory: 128 * p.r * (1 << p.logN) * 2 + 1 << 20)
+                    let key = try KDF.Scrypt.deriveKey(from: Array(password.utf8), salt: salt, outputByteCount: length,
+                                                       rounds: 1 << p.logN, blockSize: p.r, parallelism: p.p)
                     continuation.resume(returning: key.withUnsafeBytes { Array($0) })
                 } catch {
                     continuation.resume(throwing: error)

@@ -15,12 +15,17 @@ extension Gate {
         try checkPurpose(r)
         let subject = r.principal.subject
         let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        let person = try await store.persons([id])[id]
+        let present: Set<String>
+        do { present = Set(try person.map { try vault.keys($0.fields) } ?? []) } catch {
+            throw GuichetError.unavailable("stored data failed an integrity check")
+        }
         var accesses: [AllowedAccess] = []
         var through: [(DossierID, String)] = []
         for d in dossiers {
             guard let grant = policy.decide(subject, .read, d.facts, purpose: r.purpose).grant else { continue }
             for link in d.persons where link.person == id {
-                let paths = grant.readable.filter { $0.hasPrefix(link.role + ".") }.sorted()
+                let paths = present.map { "\(link.role).\($0)" }.filter(grant.readable.contains).sorted()
                 guard !paths.isEmpty else { continue }
                 accesses.append(AllowedAccess(dossier: d.id, grant: grant, persons: [id], fields: paths))
                 through.append((d.id, link.role))
@@ -29,7 +34,7 @@ extension Gate {
         guard !accesses.isEmpty else {
             try await refuse(.notFound, reason: dossiers.isEmpty ? "not-found" : "no-rule", action: .read, dossiers: [], r)
         }
-        guard let person = try await store.persons([id])[id] else { throw GuichetError.notFound }
+        guard let person else { throw GuichetError.notFound }
         let receipt = try await journalled(accesses, action: .read, r)
         var fields: [String: FieldValue] = [:]
         for (dossier, role) in through {

@@ -79,7 +79,10 @@ public final class Gate: Sendable {
             return (record, grant)
         case .deny(let denial):
             let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
-            let error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
+            var error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
+            if denial.reason == .purpose {
+                error = .forbidden("state why you need this dossier: send the Guichet-Purpose header with an allowed purpose (\(profile.purposes.joined(separator: ", ")))")
+            }
             try await refuse(error, reason: denial.description, action: action, dossiers: [id], r)
         }
     }
@@ -103,9 +106,18 @@ public final class Gate: Sendable {
         let (record, grant) = try await authorise(id, action, r, version: version)
         let personIDs = revealedPersons(record, grant.readable)
         let persons = try await store.persons(personIDs)
+        let fields = try returned(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
-                                                      fields: grant.readable.sorted())], action: action, r)
+                                                      fields: fields)], action: action, r)
         return try open(record, persons: persons, receipt: receipt)
+    }
+
+    /// The field paths a read returns: granted and actually present.
+    func returned(_ record: DossierRecord, _ persons: [PersonID: PersonRecord], _ grant: Grant) throws -> [String] {
+        do { return try vault.presentPaths(record, persons: persons).intersection(grant.readable).sorted() } catch {
+            logger.critical("stored fields failed to open", metadata: ["dossier": .string(record.id.rawValue)])
+            throw GuichetError.unavailable("stored data failed an integrity check")
+        }
     }
 
     func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
@@ -158,15 +170,17 @@ public final class Gate: Sendable {
         }
         let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: after, limit: limit))
         let records = try await store.dossiers(ids)
-        var accesses: [AllowedAccess] = []
-        var kept: [DossierRecord] = []
+        var allowed: [(DossierRecord, Grant)] = []
         for record in records {
             guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }
-            accesses.append(AllowedAccess(dossier: record.id, grant: grant, persons: revealedPersons(record, grant.readable),
-                                          fields: grant.readable.sorted()))
-            kept.append(record)
+            allowed.append((record, grant))
         }
-        let persons = try await store.persons(accesses.flatMap(\.persons))
+        let persons = try await store.persons(allowed.flatMap { revealedPersons($0.0, $0.1.readable) })
+        let accesses = try allowed.map { record, grant in
+            AllowedAccess(dossier: record.id, grant: grant, persons: revealedPersons(record, grant.readable),
+                          fields: try returned(record, persons, grant))
+        }
+        let kept = allowed.map(\.0)
         let receipt = try await journalled(accesses, action: .search, r)
         let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
         return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)

@@ -37,5 +37,8 @@ public struct Denial: Sendable, Equatable, CustomStringConvertible {
     public let reason: Reason
     /// The deny rule that matched, if any.
     public let rule: String?
+    /// A refusal carries no capability, so anyone may describe one.
+    public init(reason: Reason, rule: String?) { self.reason = reason; self.rule = rule }
+
     public var description: String { rule.map { "\(reason.rawValue) (\($0))" } ?? reason.rawValue }
 }

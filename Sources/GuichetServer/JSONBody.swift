@@ -1,6 +1,7 @@
 import Hummingbird
 import GuichetCore
 import Foundation
+import NIOCore
 
 /// A strict JSON request body: size-limited, an object, and every key must be used; an
 /// unknown key is refused rather than silently ignored.
@@ -19,7 +20,10 @@ struct JSONBody {
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw GuichetError.invalid("send the body as application/json")
         }
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch {
+            throw GuichetError.tooLarge(limit: limit)
+        }
         guard let json = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)) else {
             throw GuichetError.invalid("the body is not valid JSON")
         }

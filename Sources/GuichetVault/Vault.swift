@@ -58,6 +58,26 @@ public struct Vault: Sendable {
         return seal(values)
     }
 
+    /// The paths of the fields a dossier and its persons actually hold (names only, no
+    /// value), so that the journal records what is returned, not what could have been.
+    /// - Throws: ``VaultError/integrity`` when stored data does not decode.
+    public func presentPaths(_ d: DossierRecord, persons: [PersonID: PersonRecord]) throws -> Set<String> {
+        var out = Set(try keys(d.fields))
+        if !d.partners.isEmpty { out.insert("partners") }
+        for link in d.persons {
+            guard let record = persons[link.person] else { continue }
+            for k in try keys(record.fields) { out.insert("\(link.role).\(k)") }
+        }
+        return out
+    }
+
+    /// The names of the fields a sealed map holds (no value).
+    /// - Throws: ``VaultError/integrity`` when stored data does not decode.
+    public func keys(_ sealed: SealedFields) throws -> [String] {
+        guard case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: sealed.bytes) else { throw VaultError.integrity }
+        return Array(object.keys)
+    }
+
     /// Opens the permitted fields of a dossier and of its linked persons.
     /// - Precondition: the receipt covers this dossier; a dossier it does not name opens to nothing.
     /// - Throws: ``VaultError/integrity`` when stored data does not decode.

@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+import Testing
+import GuichetCore
+
+/// End-to-end flows over the HTTP routes: a parent registers and applies, a daycare offers.
+@Suite struct HTTPFlowTests {
+    @Test("a parent registers, applies for a child; the chosen daycare sees its partial view and offers a place")
+    func parentAppliesDaycareOffers() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let daycare = world.daycares[0].id
+        try await world.withPublic { client in
+            let registered = try await client.call(.post, "/v1/accounts", body: """
+                {"username": "marie.parent", "password": "\(World.password)",
+                 "person": {"firstName": "Marie", "lastName": "Tremblay", "birthDate": "1991-02-03", "email": "marie@example.org"}}
+                """)
+            #expect(registered.status == .created)
+            let parent = try await client.signIn("marie.parent")
+            let orgs = try await client.call(.get, "/v1/organisations?kind=daycare")
+            #expect(orgs["organisations"]?.array?.count == 3)
+
+            let created = try await client.call(.post, "/v1/dossiers", token: parent, body: applicationBody(daycare: daycare))
+            #expect(created.status == .created)
+            let id = try #require(created["id"]?.string)
+            #expect(created["status"]?.string == "waiting")
+            #expect(created["fields"] == nil, "a write returns no personal field")
+
+            let mine = try await client.call(.get, "/v1/dossiers/\(id)", token: parent)
+            #expect(mine.status == .ok)
+            #expect(mine["fields"]?.object?["daysPerWeek"]?.integer == 5)
+
+            let staff = try await client.signIn("daycare1")
+            let list = try await client.call(.get, "/v1/dossiers?status=waiting", token: staff)
+            let listed = try #require(list["dossiers"]?.array)
+            #expect(listed.map { $0.object?["id"]?.string } == [id])
+            let child = listed[0].object?["persons"]?.array?.first { $0.object?["role"]?.string == "child" }?.object?["fields"]?.object
+            #expect(child?["birthDate"]?.string == "2025-06-30")
+            #expect(child?["lastName"] == nil, "a daycare does not see the child's last name")
+
+            let offer = try await client.call(.post, "/v1/dossiers/\(id)/transitions/offer", token: staff)
+            #expect(offer.status == .ok && offer["status"]?.string == "offered")
+            let other = try await client.signIn("daycare2")
+            #expect(try await client.call(.get, "/v1/dossiers/\(id)", token: other).status == .notFound)
+            #expect(try await client.call(.post, "/v1/dossiers/\(id)/transitions/accept", token: parent)["status"]?.string == "placed")
+        }
+    }
+
+    @Test("published statistics carry their definition and suppress small counts")
+    func statistics() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/v1/statistics")
+            #expect(r.status == .ok)
+            #expect(r["definition"]?.string?.isEmpty == false)
+            let waiting = r["dossiers"]?.object?["application"]?.object?["byStatus"]?.object?["waiting"]
+            #expect(waiting == .string("<10"))
+        }
+    }
+
+    @Test("every response carries the security headers")
+    func securityHeaders() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            for path in ["/healthz", "/v1/dossiers", "/nowhere"] {
+                let r = try await client.call(.get, path)
+                #expect(r.headers[.cacheControl] == "no-store", "\(path)")
+                #expect(r.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(path)")
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetProfile
+
+/// Profiles load when right and are refused, with file, line, key and reason, when wrong.
+@Suite struct ProfileTests {
+    @Test("the place05 profile loads with its workflow, roles and rules")
+    func place05Loads() throws {
+        let p = try Repo.profile()
+        #expect(p.name == "place05")
+        let app = try #require(p.dossierTypes["application"])
+        #expect(app.workflow.initial == "waiting")
+        #expect(Set(app.workflow.transitions.keys) == ["offer", "accept", "decline", "close", "withdraw"])
+        #expect(Set(p.roles.keys) == ["parent", "agent", "daycare", "analyst", "admin"])
+        #expect(p.personField("nam")?.classification == .nationalID)
+        #expect(p.rules.count == 5)
+    }
+
+    static let valid = try! String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
+
+    struct Broken: Sendable, CustomStringConvertible {
+        let name: String
+        let replace: String
+        let with: String
+        let key: String
+        let message: String
+        var description: String { name }
+    }
+
+    static let broken: [Broken] = [
+        Broken(name: "unknown classification", replace: "nam:       {type: national-id, format: nam, class: national-id",
+               with: "nam:       {type: national-id, format: nam, class: secret", key: "person.nam.class", message: "unknown classification"),
+        Broken(name: "unknown field type", replace: "daysPerWeek:    {type: integer", with: "daysPerWeek:    {type: number",
+               key: "dossiers.application.fields.daysPerWeek.type", message: "unknown field type"),
+        Broken(name: "transition to an undeclared state", replace: "accept:   {from: [offered], to: placed}",
+               with: "accept:   {from: [offered], to: enrolled}", key: "dossiers.application.workflow.transitions.accept.to", message: "'enrolled' is not one of the states"),
+        Broken(name: "rule naming an unknown role", replace: "roles: [daycare]\n    dossiers: [application]\n    when: partner",
+               with: "roles: [nursery]\n    dossiers: [application]\n    when: partner", key: "rules.[1].roles", message: "unknown role 'nursery'"),
+        Broken(name: "rule reading a field that does not exist", replace: "child.firstName, child.birthDate",
+               with: "child.firstName, child.shoeSize", key: "rules.[1].read", message: "'child.shoeSize' matches no field"),
+        Broken(name: "misspelt key", replace: "    allow: [versions, restore]", with: "    alow: [versions, restore]",
+               key: "rules.[4].alow", message: "unknown key"),
+        Broken(name: "rule allowing an unknown transition", replace: "\"transition:offer\"", with: "\"transition:reject\"",
+               key: "rules.[1].allow", message: "has no transition 'reject'"),
+        Broken(name: "national identifier not classified national-id", replace: "format: nam, class: national-id",
+               with: "format: nam, class: identity", key: "person.nam.class", message: "must be classified national-id"),
+        Broken(name: "YAML syntax error", replace: "language: fr", with: "language: [fr", key: "", message: "not valid YAML"),
+    ]
+
+    @Test("a broken profile is refused with its file, line, key and what is wrong", arguments: broken)
+    func brokenProfileIsRefused(_ b: Broken) throws {
+        #expect(Self.valid.contains(b.replace), "fixture must apply")
+        let text = Self.valid.replacingOccurrences(of: b.replace, with: b.with)
+        #expect { try ProfileLoader.parse(yaml: text, file: "broken.yaml") } throws: { error in
+            guard let e = error as? ProfileError else { return false }
+            let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(b.with.split(separator: "\n").first!) }.map { $0 + 1 }
+            return e.file == "broken.yaml" && e.key == b.key && e.message.contains(b.message) && e.line > 0
+                && (b.key.isEmpty || line == nil || abs(e.line - line!) <= 3)
+                && e.description.hasPrefix("broken.yaml:\(e.line):")
+        }
+    }
+
+    @Test("a missing profile file is refused with its path")
+    func missingFile() {
+        #expect { try ProfileLoader.load(path: "/nonexistent/profile.yaml") } throws: { error in
+            (error as? ProfileError)?.description == "/nonexistent/profile.yaml: cannot read the file"
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetGate
+
+/// Each role sees exactly what the place05 profile grants, and nothing more.
+@Suite struct RoleVisibilityTests {
+    static let everything: Set<String> = [
+        "desiredStart", "daysPerWeek", "schedule", "specialNeeds", "partners",
+        "child.firstName", "child.lastName", "child.birthDate", "child.nam",
+        "parent.firstName", "parent.lastName", "parent.birthDate", "parent.nam", "parent.email", "parent.phone",
+    ]
+    static let daycareView: Set<String> = [
+        "desiredStart", "daysPerWeek", "schedule", "child.firstName", "child.birthDate",
+        "parent.firstName", "parent.lastName", "parent.email", "parent.phone",
+    ]
+
+    enum Expect: Sendable, CustomStringConvertible {
+        case fields(Set<String>)
+        case notFound
+        case forbidden
+        var description: String {
+            switch self { case .fields(let f): "fields \(f.sorted())"; case .notFound: "404"; case .forbidden: "403" }
+        }
+    }
+
+    struct Case: Sendable, CustomStringConvertible {
+        let account: String
+        let purpose: String?
+        let expect: Expect
+        var description: String { "\(account) (purpose \(purpose ?? "none")) → \(expect)" }
+    }
+
+    static let cases: [Case] = [
+        Case(account: "parent1", purpose: nil, expect: .fields(everything)),
+        Case(account: "parent2", purpose: nil, expect: .notFound),
+        Case(account: "daycare1", purpose: nil, expect: .fields(daycareView)),
+        Case(account: "daycare2", purpose: nil, expect: .notFound),
+        Case(account: "agent", purpose: nil, expect: .forbidden),
+        Case(account: "agent", purpose: "list-management", expect: .fields(everything)),
+        Case(account: "agent", purpose: "placement", expect: .forbidden),
+        Case(account: "analyst", purpose: nil, expect: .notFound),
+        Case(account: "admin", purpose: nil, expect: .notFound),
+    ]
+
+    @Test("a role reads exactly the fields its rules grant", arguments: cases)
+    func roleReadsExactlyItsFields(_ c: Case) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.registerParent("parent2", lastName: "Gagnon")
+        let a = try await world.application(by: "parent1", daycares: [0])
+        _ = try await world.application(by: "parent2", daycares: [1], childName: "Noah")
+
+        let request = try await world.request(c.account, purpose: c.purpose)
+        switch c.expect {
+        case .fields(let expected):
+            let view = try await world.gate.read(a.id, request)
+            #expect(paths(view) == expected)
+        case .notFound:
+            await #expect(throws: GuichetError.notFound) { try await world.gate.read(a.id, request) }
+        case .forbidden:
+            await #expect { try await world.gate.read(a.id, request) } throws: { error in
+                if case GuichetError.forbidden = error { return true } else { return false }
+            }
+        }
+    }
+
+    @Test("a daycare service lists only the applications that chose it, with its partial view")
+    func daycareListsOnlyItsApplications() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.registerParent("parent2", lastName: "Gagnon")
+        let a = try await world.application(by: "parent1", daycares: [0, 1])
+        let b = try await world.application(by: "parent2", daycares: [1], childName: "Noah")
+
+        let first = try await world.gate.search(type: "application", status: "waiting", criteria: [:], after: nil, limit: 50, try await world.request("daycare1"))
+        #expect(first.views.map(\.id) == [a.id])
+        #expect(first.views.allSatisfy { paths($0).isSubset(of: Self.daycareView) })
+        let second = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 50, try await world.request("daycare2"))
+        #expect(Set(second.views.map(\.id)) == [a.id, b.id])
+        let third = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 50, try await world.request("daycare3"))
+        #expect(third.views.isEmpty)
+        let own = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 50, try await world.request("parent2"))
+        #expect(own.views.map(\.id) == [b.id])
+    }
+
+    @Test("a daycare service cannot search by a field it may not read, nor can an analyst search at all")
+    func searchIsLimitedToReadableSearchableFields() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let daycare = try await world.request("daycare1")
+        await #expect(throws: GuichetError.self) {
+            try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE25020399"], after: nil, limit: 10, daycare)
+        }
+        await #expect { try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 10, try await world.request("analyst")) }
+            throws: { if case GuichetError.forbidden = $0 { true } else { false } }
+    }
+
+    @Test("an agent finds a child by health-insurance number through the index, whatever its spacing")
+    func agentSearchesByNationalID() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        let agent = try await world.request("agent", purpose: "family-request")
+        let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "tree 2502 0399"], after: nil, limit: 10, agent)
+        #expect(page.views.map(\.id) == [a.id])
+        let byName = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "TREMBLAY"], after: nil, limit: 10, agent)
+        #expect(byName.views.map(\.id) == [a.id])
+        let none = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Roy"], after: nil, limit: 10, agent)
+        #expect(none.views.isEmpty)
+    }
+
+    @Test("a daycare service no longer sees an application once it is withdrawn")
+    func withdrawnApplicationsAreHiddenFromDaycares() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        _ = try await world.gate.transition(a.id, "withdraw", try await world.request("parent1"))
+        await #expect(throws: GuichetError.notFound) { try await world.gate.read(a.id, try await world.request("daycare1")) }
+        let parentView = try await world.gate.read(a.id, try await world.request("parent1"))
+        #expect(parentView.status == "withdrawn")
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetProfile
+import GuichetServer
+@testable import GuichetStore
+
+/// Paths in the repository, found from this file's location.
+enum Repo {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let place05 = root.appendingPathComponent("profiles/place05").path
+    static func profile() throws -> Profile { try ProfileLoader.load(path: place05) }
+}
+
+/// A fresh temporary folder, removed by the caller's `defer`.
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// A small place05 registry with one account per role, built through the real components on
+/// a fresh SQLite database.
+struct World {
+    static let password = "correct horse battery staple"
+
+    let folder: URL
+    let profile: Profile
+    let store: Store
+    let auth: Authenticator
+    let gate: Gate
+    let server: GuichetServer
+    let operatorOrg: Organisation
+    let daycares: [Organisation]
+
+    static func make() async throws -> World {
+        let folder = try temporaryFolder()
+        let profile = try Repo.profile()
+        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing))
+        let gate = Gate(profile: profile, store: store)
+        let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
+        let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
+        let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
+        try await store.insert(organisations: [op, ministry] + daycares, at: Date())
+        let world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+                          server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: op, daycares: daycares)
+        _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)
+        for (i, d) in daycares.enumerated() {
+            _ = try await auth.createAccount(username: "daycare\(i + 1)", password: password, role: "daycare", organisation: d.id, createdBy: nil)
+        }
+        return world
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    /// Registers a citizen (person and account) as the public route does.
+    func registerParent(_ username: String, lastName: String = "Tremblay") async throws -> PersonID {
+        let person = try await gate.registerPerson(fields: [
+            "firstName": .string("Julie"), "lastName": .string(lastName), "birthDate": .string("1990-04-12"),
+            "email": .string("\(username)@example.org"), "phone": .string("514-555-0142"),
+            "nam": .string("TREJ90541201"),
+        ], requestID: "test", source: nil)
+        _ = try await auth.createAccount(username: username, password: Self.password, role: "parent", person: person, createdBy: nil)
+        return person
+    }
+
+    func principal(_ username: String) async throws -> Principal {
+        try await auth.signIn(username: username, password: Self.password).principal
+    }
+
+    func request(_ username: String, purpose: String? = nil) async throws -> GateRequest {
+        GateRequest(principal: try await principal(username), requestID: UUID().uuidString, source: "127.0.0.1", purpose: purpose)
+    }
+
+    /// An application for one child, choosing the given daycares, created by the parent.
+    func application(by parent: String, daycares chosen: [Int] = [0], childName: String = "Emma") async throws -> WriteResult {
+        try await gate.create(DossierInput(
+            type: "application",
+            fields: ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(5), "schedule": .string("full-time"),
+                     "specialNeeds": .string("synthetic allergy note")],
+            persons: [.caller(role: "parent"),
+                      .new(role: "child", fields: ["firstName": .string(childName), "lastName": .string("Tremblay"),
+                                                   "birthDate": .string("2025-02-03"), "nam": .string("TREE25020399")])],
+            partners: chosen.map { daycares[$0].id }), try await request(parent))
+    }
+
+    /// Row counts of the data tables (the journal excluded: refusals are journalled on purpose).
+    func dataCounts() async throws -> [String: Int] {
+        var counts = try await store.rowCounts()
+        counts["access_journal"] = nil
+        counts["session"] = nil
+        return counts
+    }
+}
