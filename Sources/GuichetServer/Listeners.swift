@@ -3,6 +3,7 @@ import Hummingbird
 import ServiceLifecycle
 import UnixSignals
 import NIOCore
+import Synchronization
 
 /// Where the two listeners bind.
 public struct ListenerConfiguration: Sendable, Equatable {
@@ -26,7 +27,7 @@ public struct ListenerConfiguration: Sendable, Equatable {
         if !Self.isLoopback(adminHost) && !allowPublicAdmin {
             throw ConfigurationError("the admin listener must stay on loopback (admin host is '\(adminHost)'); put a VPN or SSH tunnel in front of it, or pass --allow-public-admin to override")
         }
-        if publicPort == adminPort && publicHost == adminHost {
+        if publicPort == adminPort && publicPort != 0 && publicHost == adminHost {
             throw ConfigurationError("the public and admin listeners need different ports (both are \(publicPort))")
         }
         for port in [publicPort, adminPort] where !(0...65535).contains(port) {
@@ -43,17 +44,30 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
 
 extension GuichetServer {
     /// Serves both listeners until SIGINT or SIGTERM.
-    /// - Parameter onReady: called once per listener with its name and bound port.
-    public func run(_ config: ListenerConfiguration, onReady: @escaping @Sendable (String, Int) -> Void = { _, _ in }) async throws {
+    /// - Parameter onReady: called once, when both listeners accept connections, with the
+    ///   bound public and admin ports.
+    /// - Throws: ``ConfigurationError`` when a listener cannot start (port taken, say).
+    public func run(_ config: ListenerConfiguration, onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
+        let ports = Mutex<[String: Int]>([:])
+        let ready: @Sendable (String, Int) -> Void = { name, port in
+            let both = ports.withLock { p -> (Int, Int)? in
+                p[name] = port
+                guard let a = p["public"], let b = p["admin"] else { return nil }
+                return (a, b)
+            }
+            if let both { onReady(both.0, both.1) }
+        }
         var quiet = Logger(label: "guichet.http")
         quiet.logLevel = .warning
         let publicApp = Application(router: publicRouter().0,
                                     configuration: .init(address: .hostname(config.publicHost, port: config.publicPort), serverName: "Guichet"),
-                                    onServerRunning: { onReady("public", $0.localAddress?.port ?? config.publicPort) }, logger: quiet)
+                                    onServerRunning: { ready("public", $0.localAddress?.port ?? config.publicPort) }, logger: quiet)
         let adminApp = Application(router: adminRouter().0,
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
-                                   onServerRunning: { onReady("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
+                                   onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
         let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do { try await group.run() } catch let error as IOError {
+            throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")
+        }
     }
 }

@@ -33,7 +33,7 @@ public struct Place05Generator: Sendable {
     }
 
     /// Writes the registry into `store` in batches, calling `progress` with the count done.
-    public func generate(into store: Store, progress: @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         var rng = SplitMix64(seed: seed)
         let vault = Vault(profile: profile)
         let now = Date()
@@ -54,6 +54,7 @@ public struct Place05Generator: Sendable {
 
         var demand = [Int](repeating: 0, count: daycares.count)
         var batch: [(DossierRecord, [NewPerson])] = []
+        var writing: Task<Void, any Error>?
         var made = 0, persons = 0
         var sampleParent: PersonID?
         while made < size {
@@ -73,12 +74,15 @@ public struct Place05Generator: Sendable {
                 batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
                 made += 1
             }
-            if batch.count >= 2_000 {
-                try await store.importBatch(batch, by: nil)
-                batch.removeAll(keepingCapacity: true)
-                progress(made)
+            if batch.count >= 8_000 {
+                // Write this batch on the database's queue while the next one is generated.
+                let full = batch, count = made
+                batch = []
+                try await writing?.value
+                writing = Task { try await store.importBatch(full, by: nil); progress(count) }
             }
         }
+        try await writing?.value
         if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(made) }
         let busiest = demand.indices.sorted { demand[$0] > demand[$1] }.prefix(5).map { daycares[$0] }
         return Summary(operatorOrg: operatorOrg.id, ministryOrg: ministry.id, busiestDaycares: busiest,

@@ -36,34 +36,30 @@ struct Demo: AsyncParsableCommand {
             let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
             let generator = Place05Generator(profile: server.profile, size: size,
                                              today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
-            let step = max(1, size / 10)
             let summary = try await generator.generate(into: server.store) { done in
-                if done % step < 2_000 || done == size { note("  \(done) / \(size)") }
+                note("  \(done) / \(size)")
             }
             try await writeAccounts(server, summary, deployment)
             try deployment.writeSettings(.init(profile: profilePath))
             generated = String(format: "generated %d dossiers and %d persons in %.1f s; ", summary.dossiers, summary.persons, Date().timeIntervalSince(started))
         }
         if noServe {
-            print("\(generated)accounts in \(deployment.folder.appendingPathComponent("demo-accounts.json").path)")
+            say("\(generated)accounts in \(deployment.folder.appendingPathComponent("demo-accounts.json").path)")
             return
         }
         let t0 = started
         let data = deployment.folder.path
         let generatedNote = generated
-        try await server.run(config) { name, port in
-            if name == "public" {
-                print("""
-                Guichet demo (\(server.profile.title["en"] ?? server.profile.name))
-                  data folder:  \(data)
-                  accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
-                  public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
-                  OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
-                """)
-            } else {
-                print("  admin API:    http://\(config.adminHost):\(port)   (loopback only)")
-                print(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(t0)))
-            }
+        try await server.run(config) { port, adminPort in
+            say("""
+            Guichet demo (\(server.profile.title["en"] ?? server.profile.name))
+              data folder:  \(data)
+              accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
+              public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
+              OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
+              admin API:    http://\(config.adminHost):\(adminPort)   (loopback only)
+            """)
+            say(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(t0)))
         }
     }
 
@@ -87,7 +83,7 @@ struct Demo: AsyncParsableCommand {
         let data = try JSONSerialization.data(withJSONObject: ["accounts": accounts], options: [.prettyPrinted, .sortedKeys])
         let path = d.folder.appendingPathComponent("demo-accounts.json").path
         guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw ValidationError("cannot write \(path)")
+            throw CommandError("cannot write \(path)")
         }
     }
 }

@@ -45,7 +45,7 @@ struct Deployment {
         for c in candidates where fm.fileExists(atPath: c.appendingPathComponent("profile.yaml").path) {
             return c.standardizedFileURL.path
         }
-        throw ValidationError("no profile '\(nameOrPath)' found (looked for a path, $GUICHET_PROFILES/\(nameOrPath) and profiles/\(nameOrPath)); pass --profile PATH")
+        throw CommandError("no profile '\(nameOrPath)' found (looked for a path, $GUICHET_PROFILES/\(nameOrPath) and profiles/\(nameOrPath)); pass --profile PATH")
     }
 
     /// The configuration file's settings (all optional).
@@ -60,7 +60,7 @@ struct Deployment {
     func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw ValidationError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort)")
+            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort)")
         }
     }
 
@@ -72,11 +72,11 @@ struct Deployment {
     func open(profilePath: String) async throws -> GuichetServer {
         let profile: Profile
         do { profile = try ProfileLoader.load(path: profilePath) } catch let e as ProfileError {
-            throw ValidationError("invalid profile: \(e)")
+            throw CommandError("invalid profile: \(e)")
         }
         let store = try Store(path: database)
         if let stored = try await store.meta("profile"), stored != profile.name {
-            throw ValidationError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
+            throw CommandError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
         }
         try await store.setMeta("profile", profile.name)
         let auth = try await Authenticator(store: store, profile: profile)
@@ -110,10 +110,21 @@ struct ListenerOptions: ParsableArguments {
     }
 }
 
+/// A failure at run time (not a misuse of arguments): printed as "Error: ..." without the usage.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
 /// A strong random password for generated accounts (shown once, never logged).
 func generatedPassword() -> String {
     var rng = SystemRandomNumberGenerator()
     return Base64URL.encode((0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) })
+}
+
+/// Prints a line to standard output and flushes it, so that a script or a pipe sees it at once.
+func say(_ s: String) {
+    FileHandle.standardOutput.write(Data((s + "\n").utf8))
 }
 
 /// Prints to standard error (progress and messages, never secrets).

@@ -15,7 +15,7 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = Deployment(data)
-        guard !deployment.exists else { throw ValidationError("\(deployment.folder.path) already holds a registry; nothing was changed") }
+        guard !deployment.exists else { throw CommandError("\(deployment.folder.path) already holds a registry; nothing was changed") }
         let profilePath = try Deployment.resolveProfile(profile)
         guard let role = try? Deployment.adminRole(profilePath) else {
             throw ValidationError("the profile declares no admin role")

@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let deployment = Deployment(data ?? env["GUICHET_DATA"] ?? "guichet-data")
         guard deployment.exists else {
-            throw ValidationError("no registry in \(deployment.folder.path): create one with 'guichet init --data \(deployment.folder.path)'")
+            throw CommandError("no registry in \(deployment.folder.path): create one with 'guichet init --data \(deployment.folder.path)'")
         }
         let settings = try deployment.readSettings()
         guard let name = profile ?? env["GUICHET_PROFILE"] ?? settings.profile else {
@@ -24,8 +24,8 @@ struct Serve: AsyncParsableCommand {
         }
         let config = try listeners.resolve(settings)
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name))
-        try await server.run(config) { listener, port in
-            print("\(listener) listener on \(listener == "public" ? config.publicHost : config.adminHost):\(port)")
+        try await server.run(config) { port, adminPort in
+            say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
         }
     }
 }

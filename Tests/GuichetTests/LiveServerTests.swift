@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `guichet demo` serving for real, on loopback sockets, as a new user would run it.
+@Suite(.serialized) struct LiveServerTests {
+    /// Starts the demo with ports chosen by the system and returns the process and both ports.
+    func startDemo(data: String) throws -> (Process, public: Int, admin: Int) {
+        let p = Process()
+        p.executableURL = CommandLineTests.binary
+        p.arguments = ["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"]
+        p.currentDirectoryURL = Repo.root
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !text.contains("Ready"), Date() < deadline, p.isRunning {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) } else { text += String(decoding: chunk, as: UTF8.self) }
+        }
+        func port(after marker: String) -> Int? {
+            guard let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
+                  let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else { return nil }
+            return Int(url.split(separator: ":").last ?? "")
+        }
+        guard let pub = port(after: "public API:"), let adm = port(after: "admin API:") else {
+            p.terminate()
+            throw CancellationError()
+        }
+        return (p, pub, adm)
+    }
+
+    func get(_ url: String, token: String? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        return try await send(request)
+    }
+
+    func post(_ url: String, _ body: [String: String]) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        return try await send(request)
+    }
+
+    func send(_ request: URLRequest) async throws -> (Int, [String: Any]) {
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, object)
+    }
+
+    @Test("the demo serves its registry: statistics, sign-in with the accounts file, admin only on its own listener")
+    func demoServes() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("demo").path
+        let (process, pub, adm) = try startDemo(data: data)
+        defer { process.terminate(); process.waitUntilExit() }
+
+        let base = "http://127.0.0.1:\(pub)"
+        #expect(try await get(base + "/healthz").0 == 200)
+        let stats = try await get(base + "/v1/statistics")
+        #expect(stats.0 == 200 && stats.1["definition"] != nil)
+
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: data + "/demo-accounts.json"))) as? [String: [[String: String]]]
+        let accounts = try #require(file?["accounts"])
+        let parent = try #require(accounts.first { $0["role"] == "parent" })
+        let session = try await post(base + "/v1/session", ["username": parent["username"]!, "password": parent["password"]!])
+        #expect(session.0 == 201)
+        let token = try #require(session.1["token"] as? String)
+        let mine = try await get(base + "/v1/dossiers", token: token)
+        #expect(mine.0 == 200 && ((mine.1["dossiers"] as? [Any])?.count ?? 0) >= 1, "the demo parent has at least one application")
+
+        #expect(try await get(base + "/admin/v1/accounts", token: token).0 == 404, "no admin path on the public listener")
+        let admin = try #require(accounts.first { $0["role"] == "admin" })
+        let adminSession = try await post("http://127.0.0.1:\(adm)/admin/v1/session", ["username": admin["username"]!, "password": admin["password"]!])
+        #expect(adminSession.0 == 201)
+        let list = try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminSession.1["token"] as? String)
+        #expect(((list.1["accounts"] as? [Any])?.count ?? 0) == accounts.count)
+    }
+}
