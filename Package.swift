@@ -41,6 +41,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetVault", dependencies: [
             "GuichetCore", "GuichetLedger", "GuichetStore",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetAuth", dependencies: [
             "GuichetCore", "GuichetStore",
@@ -64,7 +65,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth",
+            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,9 +17,7 @@ extension Gate {
         let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
         let person = try await store.persons([id])[id]
         let present: Set<String>
-        do { present = Set(try person.map { try vault.keys($0.fields) } ?? []) } catch {
-            throw GuichetError.unavailable("stored data failed an integrity check")
-        }
+        present = person?.key == nil ? [] : Set(try sealing { try person.map { try vault.keys($0.fields) } ?? [] })
         var accesses: [AllowedAccess] = []
         var through: [(DossierID, String)] = []
         for d in dossiers {
@@ -38,11 +36,7 @@ extension Gate {
         let receipt = try await journalled(accesses, action: .read, r)
         var fields: [String: FieldValue] = [:]
         for (dossier, role) in through {
-            do {
-                fields.merge(try vault.open(person: person, role: role, through: dossier, receipt: receipt)) { a, _ in a }
-            } catch {
-                throw GuichetError.unavailable("stored data failed an integrity check")
-            }
+            fields.merge(try sealing { try vault.open(person: person, role: role, through: dossier, receipt: receipt) }) { a, _ in a }
         }
         return PersonResult(id: id, version: person.version, fields: fields)
     }
@@ -77,11 +71,11 @@ extension Gate {
         if let expectedVersion, expectedVersion != person.version {
             throw GuichetError.conflict("the person changed since version \(expectedVersion); read it again")
         }
-        let sealed = try reseal(person.fields, values)
+        let sealed = try sealing { try vault.reseal(person.fields, changing: values, subject: id.rawValue, wrapped: person.key) }
         let searchable = Set(values.keys.filter { profile.personField($0)?.searchable == true })
         _ = try await journalled([AllowedAccess(dossier: dossier, grant: grant, persons: [id], fields: paths)], action: .update, r)
         do {
-            try await store.update(person: id, expectedVersion: person.version, fields: sealed, terms: terms(values),
+            try await store.update(person: id, expectedVersion: person.version, fields: sealed, terms: try terms(values),
                                    termFields: searchable, at: clock(), by: r.principal.account, change: "update")
         } catch StoreError.versionConflict {
             throw GuichetError.conflict("the person changed meanwhile; read it again")
@@ -93,7 +87,8 @@ extension Gate {
     /// without an actor. Returns the new person's id.
     public func registerPerson(fields input: [String: JSON], requestID: String, source: String?) async throws -> PersonID {
         let values = try personFields(input, prefix: "person.", creating: true).setValues
-        let id = PersonID()
+        let person = try newPerson(values)
+        let id = person.record.id
         let now = clock()
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: source, purpose: nil, at: now)
         do {
@@ -102,8 +97,7 @@ extension Gate {
         } catch {
             throw GuichetError.unavailable("the registration could not be recorded, so nothing was stored")
         }
-        try await store.create(person: NewPerson(record: PersonRecord(id: id, version: 1, fields: vault.seal(values)),
-                                                 terms: terms(values)), at: now)
+        try await store.create(person: person, at: now)
         return id
     }
 }

@@ -1,6 +1,7 @@
 import GuichetCore
 import GuichetStore
 import GuichetVault
+import Foundation
 
 extension Gate {
     /// Validates dossier field input: declared, not set by the workflow, well-typed.
@@ -50,11 +51,19 @@ extension Gate {
     }
 
     /// Look-up terms of the searchable person fields among `values`.
-    func terms(_ values: [String: FieldValue?]) -> [PersonTerm] {
-        values.compactMap { name, value in
+    func terms(_ values: [String: FieldValue?]) throws -> [PersonTerm] {
+        try values.compactMap { name, value in
             guard let value, let spec = profile.personField(name), spec.searchable else { return nil }
-            return PersonTerm(field: name, term: FieldValidation.term(value, type: spec.type))
+            return PersonTerm(field: name, term: try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) })
         }
+    }
+
+    /// A new person with a fresh data key, sealed and indexed.
+    func newPerson(_ values: [String: FieldValue]) throws -> NewPerson {
+        let id = PersonID()
+        let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
+        let sealed = try sealing { try vault.seal(values, subject: id.rawValue, key: key) }
+        return NewPerson(record: PersonRecord(id: id, version: 1, fields: sealed, key: wrapped), terms: try terms(values))
     }
 
     /// Validates a partner list: count, no repeats, organisations that exist and are of the right kind.

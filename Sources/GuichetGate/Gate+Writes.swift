@@ -36,21 +36,23 @@ extension Gate {
                 links.append(PersonLink(role: role, person: me))
             case .new(let role, let input):
                 let values = try personFields(input, prefix: role + ".", creating: true).setValues
-                let id = PersonID()
-                links.append(PersonLink(role: role, person: id))
-                newPersons.append(NewPerson(record: PersonRecord(id: id, version: 1, fields: vault.seal(values)),
-                                            terms: terms(values)))
+                let person = try newPerson(values)
+                links.append(PersonLink(role: role, person: person.record.id))
+                newPersons.append(person)
                 written += values.keys.map { "\(role).\($0)" }
             }
         }
         try await checkPartners(input.partners, type: type)
         if !input.partners.isEmpty { written.append("partners") }
         let firstPartner = try await input.partners.first.asyncMap { try await store.organisation($0) }
-        let record = DossierRecord(id: DossierID(), type: type.name, status: type.workflow.initial,
+        let id = DossierID()
+        let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
+        let sealed = try sealing { try vault.seal(fields, subject: id.rawValue, key: key, dossierType: type.name) }
+        let record = DossierRecord(id: id, type: type.name, status: type.workflow.initial,
                                    organisation: r.principal.kind == .citizen ? nil : r.principal.organisation,
                                    assignedAgent: nil, territory: firstPartner??.territory, version: 1,
-                                   fields: vault.seal(fields), persons: links, partners: input.partners,
-                                   createdAt: now, updatedAt: now)
+                                   fields: sealed, persons: links, partners: input.partners,
+                                   createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)
         _ = try await journalled([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
                                                 fields: written.sorted())], action: .create, r)
@@ -93,16 +95,14 @@ extension Gate {
         let written = Array(values.keys) + (changes.partners == nil ? [] : ["partners"])
         try await checkWritable(grant, written, action: .update, dossier: id, r)
         var updated = record
-        updated.fields = try reseal(record.fields, values)
+        updated.fields = try reseal(record, values)
         if let partners = changes.partners { updated.partners = partners }
         _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: written.sorted())], action: .update, r)
         return try await save(updated, change: "update", r)
     }
 
-    func reseal(_ sealed: SealedFields, _ values: [String: FieldValue?]) throws -> SealedFields {
-        do { return try vault.reseal(sealed, changing: values) } catch {
-            throw GuichetError.unavailable("stored data failed an integrity check")
-        }
+    func reseal(_ d: DossierRecord, _ values: [String: FieldValue?]) throws -> SealedFields {
+        try sealing { try vault.reseal(d.fields, changing: values, subject: d.id.rawValue, wrapped: d.key, dossierType: d.type) }
     }
 
     func save(_ record: DossierRecord, change: String, _ r: GateRequest) async throws -> WriteResult {
@@ -139,7 +139,7 @@ extension Gate {
                 sets[field] = LocalDate(year: c.year!, month: c.month!, day: c.day!).map(FieldValue.date)
             }
         }
-        if !sets.isEmpty { updated.fields = try reseal(record.fields, sets) }
+        if !sets.isEmpty { updated.fields = try reseal(record, sets) }
         _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
                                  action: action, r)
         return try await save(updated, change: name, r)
@@ -155,7 +155,7 @@ extension Gate {
         old = DossierRecord(id: id, type: old.type, status: old.status, organisation: old.organisation,
                             assignedAgent: old.assignedAgent, territory: old.territory, version: current.version,
                             fields: old.fields, persons: old.persons, partners: old.partners,
-                            createdAt: old.createdAt, updatedAt: old.updatedAt)
+                            createdAt: old.createdAt, updatedAt: old.updatedAt, key: current.key)
         _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["version"])], action: .restore, r)
         return try await save(old, change: "restore of version \(version)", r)
     }

@@ -24,13 +24,13 @@ public final class Gate: Sendable {
     /// Largest page of a search or listing.
     public static let maxPageSize = 100
 
-    public init(profile: Profile, store: Store, clock: @escaping @Sendable () -> Date = { Date() },
+    public init(profile: Profile, store: Store, keys: any KeyProvider, clock: @escaping @Sendable () -> Date = { Date() },
                 logger: Logger = Logger(label: "guichet.gate")) {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
         self.journal = AccessJournal(store: store)
-        self.vault = Vault(profile: profile)
+        self.vault = Vault(profile: profile, keys: keys)
         self.clock = clock
         self.logger = logger
     }
@@ -114,15 +114,21 @@ public final class Gate: Sendable {
 
     /// The field paths a read returns: granted and actually present.
     func returned(_ record: DossierRecord, _ persons: [PersonID: PersonRecord], _ grant: Grant) throws -> [String] {
-        do { return try vault.presentPaths(record, persons: persons).intersection(grant.readable).sorted() } catch {
-            logger.critical("stored fields failed to open", metadata: ["dossier": .string(record.id.rawValue)])
-            throw GuichetError.unavailable("stored data failed an integrity check")
-        }
+        try sealing { try vault.presentPaths(record, persons: persons).intersection(grant.readable).sorted() }
     }
 
     func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
-        do { return try vault.open(record, persons: persons, receipt: receipt) } catch {
-            logger.critical("stored fields failed to open", metadata: ["dossier": .string(record.id.rawValue)])
+        try sealing { try vault.open(record, persons: persons, receipt: receipt) }
+    }
+
+    /// Runs vault work; an integrity or key failure becomes a 503 that says nothing of the
+    /// data, and a log line that names only the kind of failure.
+    func sealing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as KeyError {
+            logger.critical("key failure", metadata: ["error": .string(error.description)])
+            throw GuichetError.unavailable("a key needed for this data is not available")
+        } catch {
+            logger.critical("stored data failed an integrity check")
             throw GuichetError.unavailable("stored data failed an integrity check")
         }
     }
@@ -155,7 +161,7 @@ public final class Gate: Sendable {
             let role = String(path[..<dot]), name = String(path[path.index(after: dot)...])
             guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(path)'") }
             let value = try FieldValidation.value(.string(raw), for: spec, path: path)
-            terms.append((role, name, FieldValidation.term(value, type: spec.type)))
+            terms.append((role, name, try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }))
         }
         var filters: [ScopeFilter] = []
         for relation in scope.relations {

@@ -71,6 +71,15 @@ public actor AccessJournal {
         _ = try await append([row(context, action: action, allowed: true, reason: reason, dossiers: [], persons: persons, fields: fields)])
     }
 
+    /// Records an act of the system itself (crypto-shredding, key rotation) on subjects.
+    public func recordSystemEvent(_ name: String, reason: String, persons: [PersonID], dossiers: [DossierID],
+                                  context: AccessContext) async throws {
+        _ = try await append([JournalRow(at: context.at, requestID: context.requestID, account: context.subject?.account,
+                                         role: context.subject?.role, organisation: context.subject?.organisation,
+                                         session: context.session, source: context.source, action: name, allowed: true,
+                                         reason: reason, purpose: context.purpose, dossiers: dossiers, persons: persons, fields: [])])
+    }
+
     /// Records a refused access (the signal detection needs).
     public func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {
         _ = try await append([row(context, action: action, allowed: false, reason: reason, dossiers: dossiers, persons: [], fields: [])])

@@ -33,6 +33,21 @@ enum Migrations {
         updated_at INTEGER NOT NULL
     ) STRICT;
 
+    -- One data key per subject (a person, or a dossier for its own fields), stored only
+    -- wrapped by a key-encryption key that is never in the database. Crypto-shredding sets
+    -- `wrapped` to NULL: every field and every kept version of the subject becomes unreadable.
+    CREATE TABLE data_key (
+        subject_id TEXT PRIMARY KEY NOT NULL,
+        kek_version INTEGER NOT NULL,
+        wrapped BLOB,
+        created_at INTEGER NOT NULL,
+        shredded_at INTEGER,
+        CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX data_key_by_version ON data_key(kek_version) WHERE wrapped IS NOT NULL;
+    CREATE TRIGGER data_key_no_delete BEFORE DELETE ON data_key
+        BEGIN SELECT RAISE(ABORT, 'data keys are shredded, not deleted'); END;
+
     -- Every version of every person, the current one included. Never updated, never deleted:
     -- erasure is by crypto-shredding (the vault), not by DELETE.
     CREATE TABLE person_version (
@@ -114,8 +129,8 @@ enum Migrations {
         PRIMARY KEY (dossier_id, version)
     ) STRICT, WITHOUT ROWID;
 
-    -- Look-up terms for searchable person fields (normalised value). The vault's issue turns
-    -- these into blind indexes; the shape stays.
+    -- Blind indexes of searchable person fields: HMAC-SHA256 of the normalised value under
+    -- the index key (never the value itself).
     CREATE TABLE person_term (
         field TEXT NOT NULL,
         term TEXT NOT NULL,

@@ -1,13 +1,18 @@
 public import GuichetCore
 public import Foundation
 
-/// Field values as stored: opaque to everything but the vault.
-///
-/// - Warning: until field encryption lands, the bytes are a JSON map in clear; the vault is
-///   still the only code that interprets them, and it opens them only against a journal receipt.
+/// Field values as stored: opaque to everything but the vault, which encrypts every field not
+/// classified public and opens them only against a journal receipt.
 public struct SealedFields: Sendable, Equatable {
     package let bytes: Data
     package init(bytes: Data) { self.bytes = bytes }
+}
+
+/// A subject's data key, wrapped by a key-encryption key of some version.
+public struct WrappedKey: Sendable, Equatable {
+    public let kekVersion: Int
+    public let bytes: Data
+    public init(kekVersion: Int, bytes: Data) { self.kekVersion = kekVersion; self.bytes = bytes }
 }
 
 /// A person as stored.
@@ -15,8 +20,10 @@ public struct PersonRecord: Sendable, Equatable {
     public let id: PersonID
     public let version: Int
     public let fields: SealedFields
-    public init(id: PersonID, version: Int, fields: SealedFields) {
-        self.id = id; self.version = version; self.fields = fields
+    /// The person's wrapped data key; nil once crypto-shredded.
+    public let key: WrappedKey?
+    public init(id: PersonID, version: Int, fields: SealedFields, key: WrappedKey?) {
+        self.id = id; self.version = version; self.fields = fields; self.key = key
     }
 }
 
@@ -34,14 +41,16 @@ public struct DossierRecord: Sendable, Equatable {
     public var partners: [OrganisationID]
     public let createdAt: Date
     public let updatedAt: Date
+    /// The dossier's wrapped data key (for its own non-public fields); nil once shredded.
+    public let key: WrappedKey?
 
     public init(id: DossierID, type: String, status: String, organisation: OrganisationID?, assignedAgent: AccountID?,
                 territory: String?, version: Int, fields: SealedFields, persons: [PersonLink], partners: [OrganisationID],
-                createdAt: Date, updatedAt: Date) {
+                createdAt: Date, updatedAt: Date, key: WrappedKey?) {
         self.id = id; self.type = type; self.status = status; self.organisation = organisation
         self.assignedAgent = assignedAgent; self.territory = territory; self.version = version
         self.fields = fields; self.persons = persons; self.partners = partners
-        self.createdAt = createdAt; self.updatedAt = updatedAt
+        self.createdAt = createdAt; self.updatedAt = updatedAt; self.key = key
     }
 
     /// What the policy may know about this dossier.

@@ -39,6 +39,8 @@ extension Store {
 
     static func insert(_ db: Database, dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String) throws {
         for p in newPersons { try insert(db, person: p, at: d.createdAt, by: by, change: change) }
+        guard let key = d.key else { preconditionFailure("a new dossier has a data key") }
+        try insertKey(db, subject: d.id.rawValue, key, at: d.createdAt)
         try db.cachedStatement(sql: """
             INSERT INTO dossier(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
@@ -49,7 +51,19 @@ extension Store {
             .execute(arguments: [d.id.rawValue, try Snapshot(d).encoded(), d.createdAt.millis, by?.rawValue, change])
     }
 
+    static func insertKey(_ db: Database, subject: String, _ key: WrappedKey, at: Date) throws {
+        try db.cachedStatement(sql: "INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [subject, key.kekVersion, key.bytes, at.millis])
+    }
+
+    static func fetchKey(_ db: Database, _ subject: String) throws -> WrappedKey? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT kek_version, wrapped FROM data_key WHERE subject_id = ?"), arguments: [subject])
+            .flatMap { row in (row["wrapped"] as Data?).map { WrappedKey(kekVersion: row["kek_version"], bytes: $0) } }
+    }
+
     static func insert(_ db: Database, person p: NewPerson, at: Date, by: AccountID?, change: String) throws {
+        guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
+        try insertKey(db, subject: p.record.id.rawValue, key, at: at)
         try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
             .execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis])
         try db.cachedStatement(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
@@ -101,7 +115,8 @@ extension Store {
                              assignedAgent: (row["assigned_agent_id"] as String?).map(AccountID.init(trusted:)),
                              territory: row["territory"], version: row["version"],
                              fields: SealedFields(bytes: row["fields"]), persons: persons, partners: partners,
-                             createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]))
+                             createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
+                             key: try fetchKey(db, id.rawValue))
     }
 
     /// Persons by id.
@@ -110,7 +125,8 @@ extension Store {
             var out: [PersonID: PersonRecord] = [:]
             for id in ids {
                 if let row = try Row.fetchOne(db, sql: "SELECT id, version, fields FROM person WHERE id = ?", arguments: [id.rawValue]) {
-                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]))
+                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]),
+                                           key: try Self.fetchKey(db, id.rawValue))
                 }
             }
             return out

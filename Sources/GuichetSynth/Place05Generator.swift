@@ -13,11 +13,13 @@ public struct Place05Generator: Sendable {
     public let size: Int
     public let seed: UInt64
     public let today: LocalDate
+    let vault: Vault
 
     /// - Precondition: the profile declares the `application` dossier type of place05.
-    public init(profile: Profile, size: Int, seed: UInt64 = 2021_05_01, today: LocalDate) {
+    public init(profile: Profile, keys: any KeyProvider, size: Int, seed: UInt64 = 2021_05_01, today: LocalDate) {
         precondition(profile.dossierTypes["application"] != nil, "the place05 generator needs the place05 profile")
         self.profile = profile; self.size = size; self.seed = seed; self.today = today
+        self.vault = Vault(profile: profile, keys: keys)
     }
 
     /// What was generated, for the demo accounts.
@@ -35,7 +37,6 @@ public struct Place05Generator: Sendable {
     /// Writes the registry into `store` in batches, calling `progress` with the count done.
     public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         var rng = SplitMix64(seed: seed)
-        let vault = Vault(profile: profile)
         let now = Date()
         let operatorOrg = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Coopérative Place 0-5 (synthétique)", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(using: &rng), kind: "ministry", name: "Ministère de la Famille (synthétique)", territory: nil, capacity: nil)
@@ -59,18 +60,18 @@ public struct Place05Generator: Sendable {
         var sampleParent: PersonID?
         while made < size {
             let region = pickRegion(&rng)
-            let family = makeFamily(region: region, rng: &rng)
+            let family = try makeFamily(region: region, rng: &rng)
             persons += family.parents.count
             sampleParent = sampleParent ?? family.parents[0].record.id
             let children = min(size - made, Double.random(in: 0..<1, using: &rng) < 0.22 ? 2 : 1)
             for c in 0..<children {
-                let child = makeChild(lastName: family.lastName, region: region, rng: &rng)
+                let child = try makeChild(lastName: family.lastName, region: region, rng: &rng)
                 persons += 1
                 let local = byRegion[region.code] ?? Array(daycares.indices)
                 let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
                 for i in choices { demand[i] += 1 }
-                let record = makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map { daycares[$0].id },
-                                         birth: child.0, region: region, now: now, vault: vault, rng: &rng)
+                let record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map { daycares[$0].id },
+                                             birth: child.0, region: region, now: now, rng: &rng)
                 batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
                 made += 1
             }
@@ -97,7 +98,7 @@ public struct Place05Generator: Sendable {
 
     /// Validates generated input exactly as API input is validated, so generated data is
     /// normalised the same way and always fits the profile.
-    func person(_ input: [String: JSON], vault: Vault, rng: inout SplitMix64) -> NewPerson {
+    func person(_ input: [String: JSON], rng: inout SplitMix64) throws -> NewPerson {
         var values: [String: FieldValue] = [:]
         var terms: [PersonTerm] = []
         for (name, json) in input {
@@ -105,9 +106,14 @@ public struct Place05Generator: Sendable {
             // Generated values are built to be valid; a failure here is a bug in the generator.
             let value = try! FieldValidation.value(json, for: spec, path: name)
             values[name] = value
-            if spec.searchable { terms.append(PersonTerm(field: name, term: FieldValidation.term(value, type: spec.type))) }
+            if spec.searchable {
+                terms.append(PersonTerm(field: name, term: try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type))))
+            }
         }
-        return NewPerson(record: PersonRecord(id: PersonID(using: &rng), version: 1, fields: vault.seal(values)), terms: terms)
+        let id = PersonID(using: &rng)
+        let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
+        return NewPerson(record: PersonRecord(id: id, version: 1, fields: try vault.seal(values, subject: id.rawValue, key: key), key: wrapped),
+                         terms: terms)
     }
 
     func date(_ d: LocalDate) -> JSON { .string(d.iso) }
@@ -120,8 +126,7 @@ public struct Place05Generator: Sendable {
         return min(max(d, a), b)
     }
 
-    func makeFamily(region: QuebecRegion, rng: inout SplitMix64) -> (lastName: String, parents: [NewPerson]) {
-        let vault = Vault(profile: profile)
+    func makeFamily(region: QuebecRegion, rng: inout SplitMix64) throws -> (lastName: String, parents: [NewPerson]) {
         let lastName = QuebecNames.lastNames.randomElement(using: &rng)!
         let city = region.cities.randomElement(using: &rng)!
         let address = "\(Int.random(in: 1...9999, using: &rng)) \(StreetNames.all.randomElement(using: &rng)!), \(city), QC"
@@ -139,12 +144,12 @@ public struct Place05Generator: Sendable {
                 "email": .string(SyntheticEmail.make(first: first, last: last, n: Int.random(in: 1...999, using: &rng))),
             ]
             if Double.random(in: 0..<1, using: &rng) < 0.9 { input["phone"] = .string(QuebecPhone.make(region: region.code, using: &rng)) }
-            parents.append(person(input, vault: vault, rng: &rng))
+            parents.append(try person(input, rng: &rng))
         }
         return (lastName, parents)
     }
 
-    func makeChild(lastName: String, region: QuebecRegion, rng: inout SplitMix64) -> (LocalDate, NewPerson) {
+    func makeChild(lastName: String, region: QuebecRegion, rng: inout SplitMix64) throws -> (LocalDate, NewPerson) {
         let female = Bool.random(using: &rng)
         let first = (female ? QuebecNames.girlFirstNames : QuebecNames.boyFirstNames).randomElement(using: &rng)!
         let fiveYearsAgo = LocalDate(year: today.year - 5, month: today.month, day: min(today.day, 28))!
@@ -154,11 +159,11 @@ public struct Place05Generator: Sendable {
             "nam": .string(NAM.make(lastName: lastName, firstName: first, birthYear: birth.year, birthMonth: birth.month, birthDay: birth.day,
                                     female: female, sequence: Int.random(in: 0...99, using: &rng))),
         ]
-        return (birth, person(input, vault: Vault(profile: profile), rng: &rng))
+        return (birth, try person(input, rng: &rng))
     }
 
     func makeDossier(child: NewPerson, parents: [PersonID], partners: [OrganisationID], birth: LocalDate, region: QuebecRegion,
-                     now: Date, vault: Vault, rng: inout SplitMix64) -> DossierRecord {
+                     now: Date, rng: inout SplitMix64) throws -> DossierRecord {
         let x = Double.random(in: 0..<1, using: &rng)
         let status = x < 0.70 ? "waiting" : x < 0.75 ? "offered" : x < 0.88 ? "placed" : x < 0.94 ? "closed" : "withdrawn"
         let earliest = max(birth, LocalDate(year: today.year - 1, month: today.month, day: min(today.day, 28))!)
@@ -178,8 +183,11 @@ public struct Place05Generator: Sendable {
             fields["offeredOn"] = .date(randomDate(from: LocalDate(year: today.year - 1, month: 1, day: 1)!, to: today, rng: &rng))
         }
         let links = [PersonLink(role: "child", person: child.record.id)] + parents.map { PersonLink(role: "parent", person: $0) }
-        return DossierRecord(id: DossierID(using: &rng), type: "application", status: status, organisation: nil, assignedAgent: nil,
-                             territory: region.code, version: 1, fields: vault.seal(fields), persons: links, partners: partners,
-                             createdAt: now, updatedAt: now)
+        let id = DossierID(using: &rng)
+        let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
+        return DossierRecord(id: id, type: "application", status: status, organisation: nil, assignedAgent: nil,
+                             territory: region.code, version: 1,
+                             fields: try vault.seal(fields, subject: id.rawValue, key: key, dossierType: "application"),
+                             persons: links, partners: partners, createdAt: now, updatedAt: now, key: wrapped)
     }
 }

@@ -1,7 +1,8 @@
 public import GuichetCore
 public import GuichetLedger
 public import GuichetStore
-import Foundation
+public import Crypto
+public import Foundation
 
 /// A dossier as a caller may see it: only the fields its grant allows.
 public struct DossierView: Sendable {
@@ -15,7 +16,8 @@ public struct DossierView: Sendable {
     public let fields: [String: FieldValue]
     /// The chosen partners in order, when the caller may see `partners`.
     public let partners: [OrganisationID]?
-    /// Linked persons of whom the caller may see at least one field.
+    /// Linked persons of whom the caller may see at least one field (a crypto-shredded person
+    /// has none left, so does not appear).
     public let persons: [PersonView]
 }
 
@@ -27,73 +29,160 @@ public struct PersonView: Sendable {
 }
 
 /// Vault errors collapse into one case: a sealed value that does not open is an integrity
-/// failure, never a partial answer.
+/// failure, never a partial or wrong answer.
 public enum VaultError: Error, Sendable, Equatable {
     case integrity
 }
 
-/// Seals field values for storage and opens them, but only against an ``AccessReceipt``
-/// and only for the fields that receipt names.
+/// A subject's data key in clear, only ever inside the vault's callers' stack frames. Not
+/// printable, not codable.
+public struct DataKey: Sendable, CustomStringConvertible {
+    let key: SymmetricKey
+    public var description: String { "[data key]" }
+}
+
+/// Envelope encryption of personal fields (DESIGN.md, Vault).
 ///
-/// - Warning: field encryption is not implemented yet: sealed bytes are a JSON map in clear.
-///   The vault's own issue adds envelope encryption behind this same interface.
+/// - Each subject (a person, or a dossier for its own fields) has a random AES-256 data key,
+///   stored only wrapped by a key-encryption key (KEK) that never enters the database.
+/// - Every field not classified `public` is sealed with AES-256-GCM under its subject's data
+///   key, bound (associated data) to the subject id, the field name and the data-key version,
+///   so a ciphertext moved to another record or field fails to open.
+/// - Opening needs an ``AccessReceipt``: only the journal mints one, after the access is durably
+///   recorded, and only the fields it names are opened.
+/// - Look-ups go through blind indexes: HMAC-SHA256 under a separate key.
 public struct Vault: Sendable {
     let profile: Profile
+    let keys: any KeyProvider
 
-    public init(profile: Profile) { self.profile = profile }
+    public init(profile: Profile, keys: any KeyProvider) { self.profile = profile; self.keys = keys }
 
-    /// Seals a map of field values.
-    public func seal(_ values: [String: FieldValue]) -> SealedFields {
-        var object: [String: JSON] = [:]
-        for (k, v) in values { object[k] = v.revealedJSON }
-        // Encoding a [String: JSON] cannot fail: every case encodes to plain JSON.
-        let data = try! JSONEncoder.sorted.encode(JSON.object(object))
-        return SealedFields(bytes: data)
+    // MARK: data keys
+
+    static func wrapAAD(_ subject: String, _ version: Int) -> Data { Data("guichet-data-key\0\(subject)\0kek\(version)".utf8) }
+    static func fieldAAD(_ subject: String, _ field: String) -> Data { Data("guichet-field\0\(subject)\0\(field)\0dk1".utf8) }
+
+    /// A fresh data key for a new subject, and its wrapped form to store.
+    public func newSubjectKey(subject: String) throws -> (DataKey, WrappedKey) {
+        let key = SymmetricKey(size: .bits256)
+        let (version, kek) = try keys.currentKEK()
+        let wrapped = try key.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
+        return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
     }
 
-    /// Replaces some fields of a sealed map (nil removes a field) without revealing the others.
-    public func reseal(_ sealed: SealedFields, changing changes: [String: FieldValue?]) throws -> SealedFields {
-        var values = try decode(sealed, specs: nil)
-        for (k, v) in changes { values[k] = v }
-        return seal(values)
+    /// Unwraps a stored data key.
+    /// - Throws: ``VaultError/integrity`` when it does not open; ``KeyError`` when its KEK is missing.
+    public func unwrap(_ wrapped: WrappedKey, subject: String) throws -> DataKey {
+        let kek = try keys.kek(version: wrapped.kekVersion)
+        let raw = try FieldCipher.open(wrapped.bytes, key: kek, aad: Self.wrapAAD(subject, wrapped.kekVersion))
+        return DataKey(key: SymmetricKey(data: raw))
     }
 
-    /// The paths of the fields a dossier and its persons actually hold (names only, no
-    /// value), so that the journal records what is returned, not what could have been.
-    /// - Throws: ``VaultError/integrity`` when stored data does not decode.
+    /// Re-wraps a data key under the current KEK (key rotation); the data key itself, and so
+    /// every sealed field, is unchanged.
+    public func rewrap(_ wrapped: WrappedKey, subject: String) throws -> WrappedKey {
+        let (version, kek) = try keys.currentKEK()
+        guard wrapped.kekVersion != version else { return wrapped }
+        let raw = try unwrap(wrapped, subject: subject).key
+        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
+        return WrappedKey(kekVersion: version, bytes: bytes)
+    }
+
+    // MARK: blind indexes
+
+    /// The blind index of a normalised look-up term for a field.
+    public func blindIndex(field: String, term: String) throws -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(field)\0\(term)".utf8), using: try keys.indexKey())
+        return Base64URL.encode(Array(mac))
+    }
+
+    /// A value derived from the index key, stored in the registry to detect a wrong key file at start-up.
+    public func keyCheck() throws -> String { try blindIndex(field: "guichet", term: "key-check") }
+
+    // MARK: sealing
+
+    func spec(_ name: String, _ specs: [FieldSpec]) -> FieldSpec? { specs.first { $0.name == name } }
+
+    /// The specs of a subject's fields: person fields, or the fields of a dossier type.
+    func specs(dossierType: String?) -> [FieldSpec] {
+        dossierType.flatMap { profile.dossierTypes[$0]?.fields } ?? profile.personFields
+    }
+
+    /// Seals a map of field values for a subject. Fields classified public stay in clear.
+    public func seal(_ values: [String: FieldValue], subject: String, key: DataKey, dossierType: String? = nil) throws -> SealedFields {
+        let specs = specs(dossierType: dossierType)
+        let entries = try values.map { name, value in try entry(name, value, subject: subject, key: key, specs: specs) }
+        return SealedFields(bytes: SealedCodec.encode(entries))
+    }
+
+    func entry(_ name: String, _ value: FieldValue, subject: String, key: DataKey?, specs: [FieldSpec]) throws -> SealedCodec.Entry {
+        let plain = ValueCodec.encode(value)
+        guard spec(name, specs)?.classification != .public else { return .init(name: name, encrypted: false, payload: plain) }
+        guard let key else { throw VaultError.integrity }  // a shredded subject takes no new personal value
+        return .init(name: name, encrypted: true, payload: try FieldCipher.seal(plain, key: key.key, aad: Self.fieldAAD(subject, name)))
+    }
+
+    /// Replaces some fields (nil removes one) without opening the others.
+    /// - Throws: ``VaultError/integrity`` when the stored map or key does not open.
+    public func reseal(_ sealed: SealedFields, changing changes: [String: FieldValue?], subject: String,
+                       wrapped: WrappedKey?, dossierType: String? = nil) throws -> SealedFields {
+        var entries = try SealedCodec.decode(sealed.bytes)
+        let specs = specs(dossierType: dossierType)
+        let needsKey = changes.contains { $0.value != nil && spec($0.key, specs)?.classification != .public }
+        let key = needsKey ? try wrapped.map { try unwrap($0, subject: subject) } : nil
+        for (name, value) in changes {
+            entries.removeAll { $0.name == name }
+            if let value { entries.append(try entry(name, value, subject: subject, key: key, specs: specs)) }
+        }
+        return SealedFields(bytes: SealedCodec.encode(entries))
+    }
+
+    /// The names of the fields a sealed map holds (no value).
+    public func keys(_ sealed: SealedFields) throws -> [String] { try SealedCodec.decode(sealed.bytes).map(\.name) }
+
+    /// The paths of the fields a dossier and its persons hold (names only), so that the
+    /// journal records what is returned, not what could have been.
     public func presentPaths(_ d: DossierRecord, persons: [PersonID: PersonRecord]) throws -> Set<String> {
         var out = Set(try keys(d.fields))
         if !d.partners.isEmpty { out.insert("partners") }
         for link in d.persons {
-            guard let record = persons[link.person] else { continue }
+            guard let record = persons[link.person], record.key != nil else { continue }
             for k in try keys(record.fields) { out.insert("\(link.role).\(k)") }
         }
         return out
     }
 
-    /// The names of the fields a sealed map holds (no value).
-    /// - Throws: ``VaultError/integrity`` when stored data does not decode.
-    public func keys(_ sealed: SealedFields) throws -> [String] {
-        guard case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: sealed.bytes) else { throw VaultError.integrity }
-        return Array(object.keys)
+    // MARK: opening
+
+    /// Opens the fields of a sealed map that `allowed` names.
+    func open(_ sealed: SealedFields, subject: String, wrapped: WrappedKey?, specs: [FieldSpec], allowed: (String) -> Bool) throws -> [String: FieldValue] {
+        var out: [String: FieldValue] = [:]
+        var key: DataKey?
+        for e in try SealedCodec.decode(sealed.bytes) where allowed(e.name) {
+            var plain = e.payload
+            if e.encrypted {
+                guard let wrapped else { continue }  // shredded: unrecoverable by design
+                if key == nil { key = try unwrap(wrapped, subject: subject) }
+                plain = try FieldCipher.open(e.payload, key: key!.key, aad: Self.fieldAAD(subject, e.name))
+            }
+            out[e.name] = try ValueCodec.decode(plain, type: spec(e.name, specs)?.type)
+        }
+        return out
     }
 
     /// Opens the permitted fields of a dossier and of its linked persons.
-    /// - Precondition: the receipt covers this dossier; a dossier it does not name opens to nothing.
-    /// - Throws: ``VaultError/integrity`` when stored data does not decode.
+    /// A dossier the receipt does not name opens to nothing.
+    /// - Throws: ``VaultError/integrity`` when stored data does not decode or authenticate.
     public func open(_ d: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
         let allowed = receipt.fields[d.id] ?? []
-        let type = profile.dossierTypes[d.type]
-        var fields: [String: FieldValue] = [:]
-        if !allowed.isEmpty {
-            for (k, v) in try decode(d.fields, specs: type?.fields) where allowed.contains(k) { fields[k] = v }
-        }
+        let fields = allowed.isEmpty ? [:] : try open(d.fields, subject: d.id.rawValue, wrapped: d.key, specs: specs(dossierType: d.type),
+                                                       allowed: { allowed.contains($0) })
         var views: [PersonView] = []
         for link in d.persons {
             let prefix = link.role + "."
             guard allowed.contains(where: { $0.hasPrefix(prefix) }), let record = persons[link.person] else { continue }
-            var pf: [String: FieldValue] = [:]
-            for (k, v) in try decode(record.fields, specs: profile.personFields) where allowed.contains(prefix + k) { pf[k] = v }
+            let pf = try open(record.fields, subject: link.person.rawValue, wrapped: record.key, specs: profile.personFields,
+                              allowed: { allowed.contains(prefix + $0) })
             views.append(PersonView(role: link.role, id: link.person, fields: pf))
         }
         return DossierView(id: d.id, type: d.type, status: d.status, version: d.version, createdAt: d.createdAt,
@@ -104,32 +193,31 @@ public struct Vault: Sendable {
     /// Opens the permitted fields of one person as reached through one dossier link.
     public func open(person: PersonRecord, role: String, through dossier: DossierID, receipt: AccessReceipt) throws -> [String: FieldValue] {
         let allowed = receipt.fields[dossier] ?? []
-        var out: [String: FieldValue] = [:]
-        for (k, v) in try decode(person.fields, specs: profile.personFields) where allowed.contains("\(role).\(k)") { out[k] = v }
-        return out
-    }
-
-    private func decode(_ sealed: SealedFields, specs: [FieldSpec]?) throws -> [String: FieldValue] {
-        guard case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: sealed.bytes) else { throw VaultError.integrity }
-        var out: [String: FieldValue] = [:]
-        for (k, json) in object {
-            let spec = specs?.first { $0.name == k }
-            switch (json, spec?.type) {
-            case (.string(let s), .date?): out[k] = LocalDate(iso: s).map(FieldValue.date) ?? .text(s)
-            case (.string(let s), _): out[k] = .text(s)
-            case (.bool(let b), _): out[k] = .boolean(b)
-            case (.number, _): guard let i = json.integer else { throw VaultError.integrity }; out[k] = .integer(i)
-            default: throw VaultError.integrity
-            }
-        }
-        return out
+        return try open(person.fields, subject: person.id.rawValue, wrapped: person.key, specs: profile.personFields,
+                        allowed: { allowed.contains("\(role).\($0)") })
     }
 }
 
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
+/// Plain bytes of a field value: a type letter, then the value as text.
+enum ValueCodec {
+    static func encode(_ v: FieldValue) -> Data {
+        switch v {
+        case .text(let s): return Data(("t" + s).utf8)
+        case .integer(let i): return Data("i\(i)".utf8)
+        case .date(let d): return Data(("d" + d.iso).utf8)
+        case .boolean(let b): return Data(b ? "b1".utf8 : "b0".utf8)
+        }
+    }
+
+    static func decode(_ data: Data, type: FieldType?) throws -> FieldValue {
+        guard let text = String(data: data, encoding: .utf8), let tag = text.first else { throw VaultError.integrity }
+        let rest = String(text.dropFirst())
+        switch tag {
+        case "t": return .text(rest)
+        case "i": guard let i = Int(rest) else { throw VaultError.integrity }; return .integer(i)
+        case "d": guard let d = LocalDate(iso: rest) else { throw VaultError.integrity }; return .date(d)
+        case "b": return .boolean(rest == "1")
+        default: throw VaultError.integrity
+        }
     }
 }

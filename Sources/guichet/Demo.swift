@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuichetCore
 import GuichetServer
+import GuichetVault
 import GuichetAuth
 import GuichetStore
 import GuichetSynth
@@ -29,12 +30,13 @@ struct Demo: AsyncParsableCommand {
         let config = try listeners.resolve(try deployment.readSettings())
         let fresh = !deployment.exists
         if fresh { try deployment.create() }
-        let server = try await deployment.open(profilePath: profilePath)
+        let keys = try deployment.keys(listeners.keys, create: fresh)
+        let server = try await deployment.open(profilePath: profilePath, keys: keys, origin: keys.origin)
         var generated = ""
         if fresh {
             note("Generating \(size) synthetic dossiers in \(deployment.folder.path) ...")
             let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
-            let generator = Place05Generator(profile: server.profile, size: size,
+            let generator = Place05Generator(profile: server.profile, keys: keys, size: size,
                                              today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
             let summary = try await generator.generate(into: server.store) { done in
                 note("  \(done) / \(size)")

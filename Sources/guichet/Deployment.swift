@@ -6,12 +6,14 @@ import GuichetGate
 import GuichetProfile
 import GuichetServer
 import GuichetStore
+import GuichetVault
 import Yams
 
 /// A data folder: its database, its configuration file and its profile.
 struct Deployment {
     static let databaseName = "guichet.sqlite"
     static let configName = "guichet.yaml"
+    static let keysName = "guichet.keys"
 
     let folder: URL
     var database: String { folder.appendingPathComponent(Self.databaseName).path }
@@ -68,19 +70,48 @@ struct Deployment {
         try YAMLEncoder().encode(s).write(toFile: configFile, atomically: true, encoding: .utf8)
     }
 
-    /// Opens the store, profile, authenticator and gate of this folder.
-    func open(profilePath: String) async throws -> GuichetServer {
+    /// Where the keys come from: `--keys PATH`, then `GUICHET_KEYS` (the key file's content),
+    /// then `GUICHET_KEYS_FILE`, then `DATA/guichet.keys`.
+    func keysSource(_ flag: String?) -> (path: String?, content: String?) {
+        let env = ProcessInfo.processInfo.environment
+        if let flag { return (flag, nil) }
+        if let content = env["GUICHET_KEYS"] { return (nil, content) }
+        return (env["GUICHET_KEYS_FILE"] ?? folder.appendingPathComponent(Self.keysName).path, nil)
+    }
+
+    /// Loads the keys, creating a key file first when `create` is set and none exists.
+    func keys(_ flag: String?, create: Bool = false) throws -> FileKeyProvider {
+        let source = keysSource(flag)
+        do {
+            if let content = source.content { return try FileKeyProvider(environmentValue: content) }
+            let path = source.path!  // keysSource gives a path whenever it gives no content
+            if create && !FileManager.default.fileExists(atPath: path) { try KeySet.generate().write(to: path) }
+            return try FileKeyProvider(path: path)
+        } catch let e as KeyError { throw CommandError(e.description) }
+    }
+
+    /// Opens the store, profile, authenticator and gate of this folder. The keys are checked
+    /// before anything is written: a missing, unreadable or wrong key refuses to start.
+    func open(profilePath: String, keys: any KeyProvider, origin: String) async throws -> GuichetServer {
         let profile: Profile
         do { profile = try ProfileLoader.load(path: profilePath) } catch let e as ProfileError {
             throw CommandError("invalid profile: \(e)")
         }
+        let vault = Vault(profile: profile, keys: keys)
         let store = try Store(path: database)
+        do {
+            if let check = try await store.meta("key-check"), check != (try vault.keyCheck()) { throw KeyError.mismatch(origin) }
+            if let (subject, key) = try await store.anyDataKey() {
+                do { _ = try vault.unwrap(key, subject: subject) } catch is VaultError { throw KeyError.mismatch(origin) }
+            }
+        } catch let e as KeyError { throw CommandError(e.description) }
+        try await store.setMeta("key-check", try vault.keyCheck())
         if let stored = try await store.meta("profile"), stored != profile.name {
             throw CommandError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
         }
         try await store.setMeta("profile", profile.name)
         let auth = try await Authenticator(store: store, profile: profile)
-        return GuichetServer(gate: Gate(profile: profile, store: store), auth: auth, store: store)
+        return GuichetServer(gate: Gate(profile: profile, store: store, keys: keys), auth: auth, store: store)
     }
 }
 
@@ -92,6 +123,7 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("admin-port"), help: "Admin listener port (default 8081; env GUICHET_ADMIN_PORT).") var adminPort: Int?
     @Option(name: .customLong("admin-host"), help: "Admin listener address (default 127.0.0.1, loopback; env GUICHET_ADMIN_HOST).") var adminHost: String?
     @Flag(name: .customLong("allow-public-admin"), help: "Allow the admin listener off loopback (not recommended).") var allowPublicAdmin = false
+    @Option(help: "Key file (default DATA/guichet.keys; env GUICHET_KEYS_FILE, or the keys themselves in GUICHET_KEYS).") var keys: String?
 
     func resolve(_ s: Deployment.Settings) throws -> ListenerConfiguration {
         let env = ProcessInfo.processInfo.environment

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuichetServer
+import GuichetVault
 import GuichetAuth
 import GuichetCore
 
@@ -12,6 +13,7 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Data folder to create.") var data = "guichet-data"
     @Option(help: "Profile name or path.") var profile = "place05"
     @Option(help: "Administrator user name.") var admin = "admin"
+    @Option(help: "Key file to create or use (default DATA/guichet.keys). Keep it off the data disk's backups.") var keys: String?
 
     func run() async throws {
         let deployment = Deployment(data)
@@ -21,12 +23,14 @@ struct Init: AsyncParsableCommand {
             throw ValidationError("the profile declares no admin role")
         }
         try deployment.create()
-        let server = try await deployment.open(profilePath: profilePath)
+        let provider = try deployment.keys(keys, create: true)
+        let server = try await deployment.open(profilePath: profilePath, keys: provider, origin: provider.origin)
         let password = generatedPassword()
         _ = try await server.auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
         try deployment.writeSettings(.init(profile: profilePath))
         print("""
         Created \(deployment.folder.path) (profile \(server.profile.name)).
+        Keys: \(provider.origin) (mode 0600; back it up apart from the data: without it nothing can be read).
         Administrator '\(admin)', password (shown once, store it now): \(password)
         Serve it with: guichet serve --data \(deployment.folder.path)
         """)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuichetServer
+import GuichetVault
 
 /// `guichet serve`: serves an existing data folder.
 struct Serve: AsyncParsableCommand {
@@ -23,7 +24,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no profile: pass --profile, set GUICHET_PROFILE, or add 'profile:' to \(deployment.configFile)")
         }
         let config = try listeners.resolve(settings)
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name))
+        let keys = try deployment.keys(listeners.keys)
+        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin)
         try await server.run(config) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
         }

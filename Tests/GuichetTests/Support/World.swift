@@ -5,6 +5,7 @@ import GuichetCore
 import GuichetGate
 import GuichetProfile
 import GuichetServer
+import GuichetVault
 @testable import GuichetStore
 
 /// Paths in the repository, found from this file's location.
@@ -35,19 +36,24 @@ struct World {
     let server: GuichetServer
     let operatorOrg: Organisation
     let daycares: [Organisation]
+    let keys: FileKeyProvider
+    var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
 
     static func make() async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
         let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
         let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing))
-        let gate = Gate(profile: profile, store: store)
+        let keyFile = folder.appendingPathComponent("guichet.keys").path
+        try KeySet.generate().write(to: keyFile)
+        let keys = try FileKeyProvider(path: keyFile)
+        let gate = Gate(profile: profile, store: store, keys: keys)
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
         let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
         try await store.insert(organisations: [op, ministry] + daycares, at: Date())
         let world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
-                          server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: op, daycares: daycares)
+                          server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: op, daycares: daycares, keys: keys)
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)

@@ -1,0 +1,57 @@
+public import Foundation
+import GRDB
+
+extension Store {
+    /// How many live data keys each KEK version wraps, and how many subjects are shredded.
+    public func dataKeyCounts() async throws -> (byVersion: [Int: Int], shredded: Int) {
+        try await read { db in
+            var byVersion: [Int: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM data_key WHERE wrapped IS NOT NULL GROUP BY kek_version") {
+                byVersion[row["kek_version"]] = row["n"]
+            }
+            let shredded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key WHERE wrapped IS NULL") ?? 0
+            return (byVersion, shredded)
+        }
+    }
+
+    /// Re-wraps up to `limit` data keys not yet under `version`, in one transaction, with
+    /// `rewrap` (the vault's). Returns how many were re-wrapped; 0 means none is left. Each
+    /// batch commits on its own, so an interrupted rotation resumes where it stopped, and
+    /// readers keep working throughout (both KEK versions stay available until retired).
+    public func rewrapBatch(to version: Int, limit: Int,
+                            _ rewrap: @escaping @Sendable (_ subject: String, WrappedKey) throws -> WrappedKey) async throws -> Int {
+        try await write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT subject_id, kek_version, wrapped FROM data_key
+                WHERE wrapped IS NOT NULL AND kek_version != ? LIMIT ?
+                """, arguments: [version, limit])
+            let update = try db.cachedStatement(sql: "UPDATE data_key SET kek_version = ?, wrapped = ? WHERE subject_id = ?")
+            for row in rows {
+                let subject: String = row["subject_id"]
+                let fresh = try rewrap(subject, WrappedKey(kekVersion: row["kek_version"], bytes: row["wrapped"]))
+                try update.execute(arguments: [fresh.kekVersion, fresh.bytes, subject])
+            }
+            return rows.count
+        }
+    }
+
+    /// Destroys a subject's data key (crypto-shredding): every field and every kept version
+    /// sealed under it becomes unrecoverable. Returns false if there was no live key.
+    @discardableResult
+    public func shred(subject: String, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL",
+                           arguments: [at.millis, subject])
+            return db.changesCount == 1
+        }
+    }
+
+    /// One live wrapped key, to check at start-up that the key file opens this registry.
+    public func anyDataKey() async throws -> (subject: String, key: WrappedKey)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT subject_id, kek_version, wrapped FROM data_key WHERE wrapped IS NOT NULL LIMIT 1").map {
+                ($0["subject_id"], WrappedKey(kekVersion: $0["kek_version"], bytes: $0["wrapped"]))
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+public import Crypto
+public import Foundation
+
+/// AES-256-GCM with a random 96-bit nonce, in the combined form nonce ‖ ciphertext ‖ tag.
+/// Every failure to open collapses into one error: a ciphertext that does not authenticate is
+/// never turned into data.
+public enum FieldCipher {
+    /// Encrypts `plaintext` bound to `aad`. A nonce is drawn at random unless one is given
+    /// (published test vectors only).
+    public static func seal(_ plaintext: some DataProtocol, key: SymmetricKey, aad: some DataProtocol,
+                            nonce: AES.GCM.Nonce? = nil) throws -> Data {
+        let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce ?? AES.GCM.Nonce(), authenticating: aad)
+        // With a 96-bit nonce the combined representation always exists.
+        return box.combined!
+    }
+
+    /// Decrypts and authenticates.
+    /// - Throws: ``VaultError/integrity`` for anything that does not authenticate.
+    public static func open(_ combined: some DataProtocol, key: SymmetricKey, aad: some DataProtocol) throws -> Data {
+        do {
+            return try AES.GCM.open(try AES.GCM.SealedBox(combined: combined), using: key, authenticating: aad)
+        } catch {
+            throw VaultError.integrity
+        }
+    }
+}
+
+/// The stored form of a field map: format byte 0x01, then for each field its name, whether
+/// it is encrypted, and its bytes. Names are in clear (they say which fields exist, not what
+/// they hold); values of every field that is not classified public are AES-256-GCM ciphertexts.
+struct SealedCodec {
+    struct Entry: Equatable {
+        var name: String
+        var encrypted: Bool
+        var payload: Data
+    }
+
+    static func encode(_ entries: [Entry]) -> Data {
+        var out = Data([0x01])
+        for e in entries.sorted(by: { $0.name < $1.name }) {
+            let name = Data(e.name.utf8)
+            precondition(name.count < 256, "field names are short identifiers")
+            out.append(UInt8(name.count))
+            out.append(name)
+            out.append(e.encrypted ? 1 : 0)
+            let n = UInt32(e.payload.count)
+            out.append(contentsOf: [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)])
+            out.append(e.payload)
+        }
+        return out
+    }
+
+    static func decode(_ data: Data) throws -> [Entry] {
+        let bytes = [UInt8](data)
+        guard bytes.first == 0x01 else { throw VaultError.integrity }
+        var i = 1
+        var out: [Entry] = []
+        while i < bytes.count {
+            let nameLength = Int(bytes[i]); i += 1
+            guard i + nameLength + 5 <= bytes.count else { throw VaultError.integrity }
+            guard let name = String(bytes: bytes[i..<i + nameLength], encoding: .utf8) else { throw VaultError.integrity }
+            i += nameLength
+            let encrypted = bytes[i] == 1; i += 1
+            let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); i += 4
+            guard i + length <= bytes.count else { throw VaultError.integrity }
+            out.append(Entry(name: name, encrypted: encrypted, payload: Data(bytes[i..<i + length])))
+            i += length
+        }
+        return out
+    }
+}

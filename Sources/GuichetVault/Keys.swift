@@ -1,0 +1,188 @@
+public import Crypto
+public import Foundation
+import GuichetCore
+
+/// Where the vault's keys come from. Callers never see key bytes: the vault asks for keys by
+/// purpose and version. A KMS or an HSM (PKCS#11) can implement this protocol later without
+/// touching the vault's callers.
+public protocol KeyProvider: Sendable {
+    /// The version and key that wrap new data keys.
+    func currentKEK() throws -> (version: Int, key: SymmetricKey)
+    /// A key-encryption key by version (old versions stay readable until retired).
+    /// - Throws: ``KeyError/unknownVersion(_:)`` when that version is not (or no longer) held.
+    func kek(version: Int) throws -> SymmetricKey
+    /// The key of the blind indexes (HMAC-SHA256), separate from the KEKs.
+    func indexKey() throws -> SymmetricKey
+}
+
+/// Problems with keys. Messages name the key and what to do, never a key's bytes.
+public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missing(String)
+    case unreadable(String)
+    case tooOpen(path: String, mode: Int)
+    case malformed(String)
+    case unknownVersion(Int)
+    case mismatch(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let where_): "no key file at \(where_): create one with 'guichet init', or give the keys in GUICHET_KEYS"
+        case .unreadable(let where_): "cannot read the key file \(where_): check its owner and permissions"
+        case .tooOpen(let path, let mode): "the key file \(path) is readable by others (mode \(String(mode, radix: 8))): run 'chmod 600 \(path)'"
+        case .malformed(let where_): "the key file \(where_) is not a Guichet key file"
+        case .unknownVersion(let v): "key-encryption key version \(v) is not in the key file (retired too early, or the wrong key file)"
+        case .mismatch(let where_): "the keys in \(where_) do not open this registry: wrong key file for this data folder"
+        }
+    }
+}
+
+/// The key file: JSON with the KEK versions and the blind-index key, base64-encoded.
+/// `{"format": "guichet-keys-1", "current": 2, "kek": {"1": "...", "2": "..."}, "index": "..."}`
+public struct KeySet: Sendable, Equatable {
+    public private(set) var current: Int
+    var keks: [Int: SymmetricKey]
+    let index: SymmetricKey
+
+    public static func == (a: KeySet, b: KeySet) -> Bool {
+        a.current == b.current && a.index == b.index && a.keks.keys == b.keks.keys && a.keks.allSatisfy { b.keks[$0.key] == $0.value }
+    }
+
+    /// A new key set with one KEK (version 1) and a blind-index key, from the system's CSPRNG.
+    public static func generate() -> KeySet {
+        KeySet(current: 1, keks: [1: SymmetricKey(size: .bits256)], index: SymmetricKey(size: .bits256))
+    }
+
+    /// The versions held, oldest first.
+    public var versions: [Int] { keks.keys.sorted() }
+
+    /// Adds a new KEK version and makes it current.
+    public mutating func rotate() -> Int {
+        let next = (keks.keys.max() ?? 0) + 1
+        keks[next] = SymmetricKey(size: .bits256)
+        current = next
+        return next
+    }
+
+    /// Removes an old KEK version.
+    /// - Precondition: not the current one (the caller checks first that nothing uses it).
+    public mutating func retire(_ version: Int) {
+        precondition(version != current, "the current key-encryption key cannot be retired")
+        keks[version] = nil
+    }
+
+    /// Parses key file text; `origin` names it in errors.
+    public static func parse(_ data: Data, origin: String) throws -> KeySet {
+        guard let object = try? JSONDecoder().decode([String: JSON].self, from: data),
+              object["format"] == .string("guichet-keys-1"), let current = object["current"]?.integer,
+              case .object(let keks)? = object["kek"], let index = object["index"]?.string.flatMap(Self.key) else {
+            throw KeyError.malformed(origin)
+        }
+        var parsed: [Int: SymmetricKey] = [:]
+        for (v, text) in keks {
+            guard let version = Int(v), let key = text.string.flatMap(Self.key) else { throw KeyError.malformed(origin) }
+            parsed[version] = key
+        }
+        guard parsed[current] != nil else { throw KeyError.malformed(origin) }
+        return KeySet(current: current, keks: parsed, index: index)
+    }
+
+    static func key(_ text: String) -> SymmetricKey? {
+        guard let bytes = Data(base64Encoded: text), bytes.count == 32 else { return nil }
+        return SymmetricKey(data: bytes)
+    }
+
+    /// The key file text.
+    public func serialised() -> Data {
+        func b64(_ k: SymmetricKey) -> JSON { .string(k.withUnsafeBytes { Data($0).base64EncodedString() }) }
+        let json: JSON = .object(["format": .string("guichet-keys-1"), "current": .number(Double(current)),
+                                  "kek": .object(Dictionary(uniqueKeysWithValues: keks.map { (String($0.key), b64($0.value)) })),
+                                  "index": b64(index)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        // A JSON value of strings and numbers always encodes.
+        return try! encoder.encode(json)
+    }
+
+    /// Writes the key file atomically, readable by its owner only.
+    public func write(to path: String) throws {
+        let tmp = path + ".tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: serialised(), attributes: [.posixPermissions: 0o600]) else {
+            throw KeyError.unreadable(path)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: tmp)
+        // rename(2) replaces the old file atomically: a reader sees the old keys or the new ones.
+        guard rename(tmp, path) == 0 else { throw KeyError.unreadable(path) }
+    }
+}
+
+/// Keys from a file (mode 0600, refused when readable by group or others), or from the
+/// `GUICHET_KEYS` environment variable (the same JSON) for containers. The file is read again
+/// when a version it did not hold is asked for, or when it changed, so that a rotation done by
+/// `guichet keys rotate` reaches a running server without a restart.
+public final class FileKeyProvider: KeyProvider {
+    public let origin: String
+    private let path: String?
+    private let state: LockedKeys
+
+    /// Loads keys from a file.
+    /// - Throws: ``KeyError`` when the file is missing, unreadable, too open or malformed.
+    public init(path: String) throws {
+        self.path = path
+        self.origin = path
+        self.state = LockedKeys(try Self.load(path), modified: Self.modified(path))
+    }
+
+    /// Loads keys from the text of an environment variable.
+    public init(environmentValue: String, name: String = "GUICHET_KEYS") throws {
+        self.path = nil
+        self.origin = "$" + name
+        let data = Data(base64Encoded: environmentValue) ?? Data(environmentValue.utf8)
+        self.state = LockedKeys(try KeySet.parse(data, origin: origin), modified: nil)
+    }
+
+    static func load(_ path: String) throws -> KeySet {
+        guard FileManager.default.fileExists(atPath: path) else { throw KeyError.missing(path) }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let mode = attributes[.posixPermissions] as? Int else { throw KeyError.unreadable(path) }
+        guard mode & 0o077 == 0 else { throw KeyError.tooOpen(path: path, mode: mode) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw KeyError.unreadable(path) }
+        return try KeySet.parse(data, origin: path)
+    }
+
+    static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// Re-reads the file if it changed since it was loaded.
+    private func refresh() throws -> KeySet {
+        guard let path else { return state.keys }
+        let now = Self.modified(path)
+        if now != state.modified { state.replace(try Self.load(path), modified: now) }
+        return state.keys
+    }
+
+    public func currentKEK() throws -> (version: Int, key: SymmetricKey) {
+        let keys = try refresh()
+        // `parse` guarantees the current version is present.
+        return (keys.current, keys.keks[keys.current]!)
+    }
+
+    public func kek(version: Int) throws -> SymmetricKey {
+        if let key = state.keys.keks[version] { return key }
+        guard let key = try refresh().keks[version] else { throw KeyError.unknownVersion(version) }
+        return key
+    }
+
+    public func indexKey() throws -> SymmetricKey { state.keys.index }
+}
+
+import Synchronization
+
+/// The loaded keys behind a lock (the provider is shared by every request).
+final class LockedKeys: Sendable {
+    private let value: Mutex<(KeySet, Date?)>
+    init(_ keys: KeySet, modified: Date?) { value = Mutex((keys, modified)) }
+    var keys: KeySet { value.withLock { $0.0 } }
+    var modified: Date? { value.withLock { $0.1 } }
+    func replace(_ keys: KeySet, modified: Date?) { value.withLock { $0 = (keys, modified) } }
+}

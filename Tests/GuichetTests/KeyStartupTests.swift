@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import GuichetStore
+
+/// A missing, wrong or unreadable key refuses to start, says which key and what to do, and
+/// writes nothing; `guichet keys` rotates online.
+@Suite(.serialized) struct KeyStartupTests {
+    func demoFolder() throws -> (URL, String) {
+        let folder = try temporaryFolder()
+        let data = folder.appendingPathComponent("demo").path
+        let r = try CommandLineTests.run(["demo", "--data", data, "--size", "40", "--no-serve"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        return (folder, data)
+    }
+
+    /// What the registry holds: rows per table and the metadata (the files themselves may be
+    /// checkpointed by SQLite on open, which changes no data).
+    func fingerprint(_ data: String) async throws -> [String] {
+        let store = try Store(path: data + "/guichet.sqlite")
+        let counts = try await store.rowCounts().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return counts + [try await store.meta("key-check") ?? "", try await store.meta("profile") ?? ""]
+    }
+
+    @Test("the key file missing, too open, or from another registry: refused with what to do, nothing written")
+    func badKeysRefuseToStart() async throws {
+        let (folder, data) = try demoFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keys = data + "/guichet.keys"
+        let before = try await fingerprint(data)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keys)
+        var r = try CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
+        #expect(r.status != 0 && r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"), "stderr: \(r.stderr)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
+
+        let moved = folder.appendingPathComponent("moved.keys").path
+        try FileManager.default.moveItem(atPath: keys, toPath: moved)
+        r = try CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
+        #expect(r.status != 0 && r.stderr.contains("no key file at \(keys)"), "stderr: \(r.stderr)")
+
+        // Another registry's keys.
+        let other = folder.appendingPathComponent("other").path
+        #expect(try CommandLineTests.run(["init", "--data", other]).status == 0)
+        r = try CommandLineTests.run(["serve", "--data", data, "--keys", other + "/guichet.keys", "--port", "0", "--admin-port", "0"])
+        #expect(r.status != 0 && r.stderr.contains("do not open this registry"), "stderr: \(r.stderr)")
+        #expect(try await fingerprint(data) == before, "nothing was written")
+    }
+
+    @Test("keys rotate re-wraps every data key; the old version is retired only once unused")
+    func rotateCommand() throws {
+        let (folder, data) = try demoFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var r = try CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
+        #expect(r.status != 0 && r.stderr.contains("current"), "stderr: \(r.stderr)")
+        r = try CommandLineTests.run(["keys", "rotate", "--data", data])
+        #expect(r.status == 0 && r.stdout.contains("rotated to version 2"), "stderr: \(r.stderr)")
+        #expect(r.stderr.contains("re-wrapped"), "progress is shown")
+        r = try CommandLineTests.run(["keys", "status", "--data", data])
+        #expect(r.stdout.contains("version 1: 0 data keys") && r.stdout.contains("version 2 (current)"), "stdout: \(r.stdout)")
+        r = try CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        // The registry still opens and serves with the rotated keys.
+        r = try CommandLineTests.run(["demo", "--data", data, "--no-serve"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+    }
+}

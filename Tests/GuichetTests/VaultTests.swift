@@ -1,0 +1,138 @@
+import Crypto
+import Foundation
+import GRDB
+import Testing
+import GuichetCore
+import GuichetGate
+@testable import GuichetStore
+import GuichetSynth
+@testable import GuichetVault
+
+/// Field-level envelope encryption: nothing personal in clear at rest.
+@Suite struct VaultTests {
+    struct Wycheproof: Decodable {
+        struct Case: Decodable { let tcId: Int; let key: String; let iv: String; let aad: String; let msg: String; let ct: String; let tag: String; let result: String }
+        let tests: [Case]
+    }
+
+    static func hex(_ s: String) -> Data {
+        var out = Data()
+        var i = s.startIndex
+        while i < s.endIndex { let j = s.index(i, offsetBy: 2); out.append(UInt8(s[i..<j], radix: 16)!); i = j }
+        return out
+    }
+
+    @Test("the module's AES-256-GCM wrapper passes Wycheproof's AES-256 / 96-bit nonce vectors")
+    func wycheproof() throws {
+        let url = Repo.root.appendingPathComponent("Tests/GuichetTests/Vectors/wycheproof-aes256-gcm.json")
+        let cases = try JSONDecoder().decode(Wycheproof.self, from: Data(contentsOf: url)).tests
+        #expect(cases.count == 66)
+        for c in cases {
+            let key = SymmetricKey(data: Self.hex(c.key))
+            let combined = Self.hex(c.iv) + Self.hex(c.ct) + Self.hex(c.tag)
+            if c.result == "valid" {
+                let sealed = try FieldCipher.seal(Self.hex(c.msg), key: key, aad: Self.hex(c.aad), nonce: try AES.GCM.Nonce(data: Self.hex(c.iv)))
+                #expect(sealed == combined, "tcId \(c.tcId) encrypts as published")
+                #expect(try FieldCipher.open(combined, key: key, aad: Self.hex(c.aad)) == Self.hex(c.msg), "tcId \(c.tcId)")
+            } else {
+                #expect(throws: VaultError.integrity, "tcId \(c.tcId) must be refused") { try FieldCipher.open(combined, key: key, aad: Self.hex(c.aad)) }
+            }
+        }
+    }
+
+    @Test("after generating a registry, the database file and its WAL hold none of the names, identifiers, e-mails or phones")
+    func nothingPersonalInClearAtRest() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await Place05Generator(profile: world.profile, keys: world.keys, size: 150, today: LocalDate(year: 2026, month: 11, day: 23)!)
+            .generate(into: world.store)
+        // Collect every personal value through the gate (as an agent may), then scan the raw files.
+        let agent = try await world.request("agent", purpose: "list-management")
+        var values = Set<String>()
+        var publicValues = Set<String>()
+        var after: DossierID?
+        repeat {
+            let page = try await world.gate.search(type: "application", status: nil, criteria: [:], after: after, limit: 100, agent)
+            for view in page.views {
+                for person in view.persons { for v in person.fields.values { if case .text(let s) = v { values.insert(s) } else if case .date(let d) = v { values.insert(d.iso) } } }
+                if case .text(let s)? = view.fields["specialNeeds"] { values.insert(s) }
+                for v in view.fields.values {
+                    switch v { case .date(let d): publicValues.insert(d.iso); case .text(let s): publicValues.insert(s); default: break }
+                }
+            }
+            after = page.next
+        } while after != nil
+        #expect(values.count > 500)
+        for o in try await world.store.organisations(kind: nil) { publicValues.insert(o.name) }
+        // A personal value that also stands inside a public one (a birth date equal to a wished
+        // start date, a surname inside a town's name) cannot be told apart: leave those out.
+        let ambiguous = values.filter { v in publicValues.contains { $0.contains(v) } }
+        #expect(ambiguous.count < values.count / 10)
+        values.subtract(ambiguous)
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            if let d = FileManager.default.contents(atPath: world.store.path + suffix) { bytes.append(d) }
+        }
+        #expect(bytes.count > 100_000)
+        func found(_ needle: String) -> Bool { bytes.range(of: Data(needle.utf8)) != nil }
+        // Sanity: the scan does find values that are public by the profile.
+        #expect(publicValues.contains(where: found), "the scan finds clear public values, so it can find personal ones")
+        let leaked = values.filter { $0.utf8.count >= 4 && found($0) }
+        #expect(leaked.isEmpty, "found in clear: \(leaked.count) values")
+    }
+
+    @Test("a flipped byte in a ciphertext gives an integrity error, never wrong data")
+    func flippedByte() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let parent = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        let blob = try #require(try await world.store.persons([parent])[parent]).fields.bytes
+        var tampered = blob
+        tampered[tampered.count - 3] ^= 0x01
+        let copy = tampered
+        try await world.store.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [copy, parent.rawValue]) }
+        await #expect(throws: GuichetError.unavailable("stored data failed an integrity check")) {
+            try await world.gate.read(a.id, try await world.request("parent1"))
+        }
+    }
+
+    @Test("a ciphertext moved to another person or to another field does not open")
+    func movedCiphertext() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let p1 = try await world.registerParent("parent1")
+        let p2 = try await world.registerParent("parent2", lastName: "Gagnon")
+        let a2 = try await world.application(by: "parent2")
+        // Another person's fields onto parent2.
+        let other = try #require(try await world.store.persons([p1])[p1]).fields.bytes
+        try await world.store.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [other, p2.rawValue]) }
+        await #expect(throws: GuichetError.self) { try await world.gate.read(a2.id, try await world.request("parent2")) }
+
+        // The same person's e-mail ciphertext renamed as the phone field.
+        let vault = Vault(profile: world.profile, keys: world.keys)
+        let record = try #require(try await world.store.persons([p1])[p1])
+        var entries = try SealedCodec.decode(record.fields.bytes)
+        let email = try #require(entries.first { $0.name == "email" })
+        entries.removeAll { $0.name == "phone" }
+        entries.append(.init(name: "phone", encrypted: true, payload: email.payload))
+        let swapped = SealedFields(bytes: SealedCodec.encode(entries))
+        #expect(throws: VaultError.integrity) {
+            try vault.open(swapped, subject: p1.rawValue, wrapped: record.key, specs: world.profile.personFields, allowed: { $0 == "phone" })
+        }
+        #expect(throws: Never.self) {
+            try vault.open(record.fields, subject: p1.rawValue, wrapped: record.key, specs: world.profile.personFields, allowed: { $0 == "phone" })
+        }
+    }
+
+    @Test("search goes through blind indexes: the index holds no normalised value")
+    func blindIndexes() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let terms = try await world.store.pool.read { db in try String.fetchAll(db, sql: "SELECT term FROM person_term") }
+        #expect(!terms.isEmpty)
+        #expect(!terms.contains { $0.contains("tremblay") || $0.contains("@") || $0.contains("TREJ") })
+        #expect(terms.allSatisfy { $0.count == 43 }, "base64url of an HMAC-SHA256")
+    }
+}
