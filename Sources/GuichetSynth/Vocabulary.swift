@@ -246,41 +246,6 @@ public enum NAM {
         return paddedLast + first + twoDigits(yy) + twoDigits(mm) + twoDigits(birthDay) + twoDigits(nn)
     }
 
-    /// True if `s` is 4 letters A-Z then 8 digits (optionally spaced as "LLLF YYMM DDNN"), month 01-12/51-62, day 01-31.
-    public static func isValidFormat(_ s: String) -> Bool {
-        var chars = Array(s)
-        if chars.count == 14 {
-            guard chars[4] == " ", chars[9] == " " else { return false }
-            chars.remove(at: 9)
-            chars.remove(at: 4)
-        }
-        guard chars.count == 12 else { return false }
-        for c in chars[0..<4] {
-            guard let v = c.asciiValue, v >= 65, v <= 90 else { return false }
-        }
-        var digits: [Int] = []
-        for c in chars[4..<12] {
-            guard c.isASCII, let d = c.wholeNumberValue else { return false }
-            digits.append(d)
-        }
-        let month = digits[2] * 10 + digits[3]
-        let day = digits[4] * 10 + digits[5]
-        guard (1...12).contains(month) || (51...62).contains(month) else { return false }
-        return (1...31).contains(day)
-    }
-
-    /// Removes all whitespace and uppercases the input.
-    public static func normalise(_ s: String) -> String {
-        String(s.filter { !$0.isWhitespace }).uppercased()
-    }
-
-    /// Returns the normalised NAM spaced as "LLLF YYMM DDNN" (unchanged apart from normalisation if not 12 characters).
-    public static func formatted(_ s: String) -> String {
-        let n = Array(normalise(s))
-        guard n.count == 12 else { return String(n) }
-        return String(n[0..<4]) + " " + String(n[4..<8]) + " " + String(n[8..<12])
-    }
-
     /// Removes diacritics (é → E, Ç → C) and keeps only the letters A-Z, uppercased.
     public static func asciiLetters(_ s: String) -> String {
         let folded = s.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).uppercased()
@@ -313,27 +278,6 @@ public enum QuebecPhone {
         return "+1 \(area) 555 01" + (line < 10 ? "0\(line)" : "\(line)")
     }
 
-    /// Returns E.164 "+1AAAEEELLLL" for a valid NANP 10-digit number (optional leading 1 / +1), or nil.
-    public static func normalise(_ s: String) -> String? {
-        let trimmed = s.trimmingCharacters(in: .whitespaces)
-        var digits: [Character] = []
-        for (i, c) in trimmed.enumerated() {
-            if c.isASCII, c.isNumber {
-                digits.append(c)
-            } else if c == "+" {
-                guard i == 0 else { return nil }
-            } else if !" -.()".contains(c) {
-                return nil
-            }
-        }
-        if trimmed.hasPrefix("+") && (digits.count != 11 || digits.first != "1") { return nil }
-        if digits.count == 11 && digits.first == "1" { digits.removeFirst() }
-        guard digits.count == 10 else { return nil }
-        // NANP: area code and exchange both start with 2-9.
-        guard let a = digits[0].wholeNumberValue, a >= 2,
-              let e = digits[3].wholeNumberValue, e >= 2 else { return nil }
-        return "+1" + String(digits)
-    }
 }
 
 // MARK: - E-mail

@@ -47,21 +47,15 @@ import GuichetSynth
         _ = try await Place05Generator(profile: world.profile, keys: world.keys, size: 150, today: LocalDate(year: 2026, month: 11, day: 23)!)
             .generate(into: world.store)
         // Collect every personal value through the gate (as an agent may), then scan the raw files.
-        let agent = try await world.request("agent", purpose: "list-management")
         var values = Set<String>()
         var publicValues = Set<String>()
-        var after: DossierID?
-        repeat {
-            let page = try await world.gate.search(type: "application", status: nil, criteria: [:], after: after, limit: 100, agent)
-            for view in page.views {
-                for person in view.persons { for v in person.fields.values { if case .text(let s) = v { values.insert(s) } else if case .date(let d) = v { values.insert(d.iso) } } }
-                if case .text(let s)? = view.fields["specialNeeds"] { values.insert(s) }
-                for v in view.fields.values {
-                    switch v { case .date(let d): publicValues.insert(d.iso); case .text(let s): publicValues.insert(s); default: break }
-                }
+        for view in try await world.allApplications() {
+            for person in view.persons { for v in person.fields.values { if case .text(let s) = v { values.insert(s) } else if case .date(let d) = v { values.insert(d.iso) } } }
+            if case .text(let s)? = view.fields["specialNeeds"] { values.insert(s) }
+            for (name, v) in view.fields where world.profile.dossierTypes["application"]?.field(name)?.classification == .public {
+                switch v { case .date(let d): publicValues.insert(d.iso); case .text(let s): publicValues.insert(s); default: break }
             }
-            after = page.next
-        } while after != nil
+        }
         #expect(values.count > 500)
         for o in try await world.store.organisations(kind: nil) { publicValues.insert(o.name) }
         // A personal value that also stands inside a public one (a birth date equal to a wished

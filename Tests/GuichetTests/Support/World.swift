@@ -96,6 +96,19 @@ struct World {
             partners: chosen.map { daycares[$0].id }), try await request(parent))
     }
 
+    /// Every application, read page by page through the gate as the agent.
+    func allApplications() async throws -> [DossierView] {
+        let agent = try await request("agent", purpose: "list-management")
+        var after: DossierID?
+        var views: [DossierView] = []
+        repeat {
+            let page = try await gate.search(type: "application", status: nil, criteria: [:], after: after, limit: 100, agent)
+            views += page.views
+            after = page.next
+        } while after != nil
+        return views
+    }
+
     /// Row counts of the data tables (the journal excluded: refusals are journalled on purpose).
     func dataCounts() async throws -> [String: Int] {
         var counts = try await store.rowCounts()
