@@ -20,14 +20,19 @@ public final class Authenticator: Sendable {
     /// A hash of a random password, checked when the user name is unknown so that an unknown
     /// user takes as long as a wrong password.
     let decoy: String
+    public let throttle: ThrottlePolicy
+    let sources: SourceLimiter
 
     /// Minimum password length (NIST SP 800-63B asks at least 8, and 15 without a second factor).
     public static let minimumPasswordLength = 12
 
     public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
-                sessionLifetime: TimeInterval = 8 * 3600, clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+                sessionLifetime: TimeInterval = 8 * 3600, throttle: ThrottlePolicy = ThrottlePolicy(),
+                clock: @escaping @Sendable () -> Date = { Date() }) async throws {
         self.store = store; self.profile = profile; self.hasher = hasher
         self.sessionLifetime = sessionLifetime; self.clock = clock
+        self.throttle = throttle
+        self.sources = SourceLimiter(policy: throttle)
         self.decoy = try await hasher.hash(Self.randomToken())
     }
 
@@ -78,22 +83,47 @@ public final class Authenticator: Sendable {
         return id
     }
 
-    /// Signs in with a user name and password.
+    /// Signs in with a user name and password, throttled per user name and per source.
     /// - Throws: ``GuichetError/unauthenticated`` for an unknown user, a wrong password or a
-    ///   disabled account alike, after the same amount of work.
-    public func signIn(username: String, password: String) async throws -> IssuedSession {
+    ///   disabled account alike, after the same amount of work; ``GuichetError/throttled(retryAfterSeconds:)``
+    ///   when attempts must wait, whether or not the account exists.
+    public func signIn(username: String, password: String, source: String? = nil) async throws -> IssuedSession {
+        let now = clock()
+        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
+        let key = Self.throttleKey(username)
+        let policy = throttle
+        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: policy.lockoutAfter) { state in
+            state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
+        }
+        if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let account = try await store.account(username: username)
         let result = await hasher.verify(password, against: account?.passwordHash ?? decoy)
         guard let account, result.matches, account.status == "active", let role = profile.roles[account.role] else {
+            await sources.fail(source, now: now)
+            if let account, failures == policy.freeFailures || failures == policy.lockoutAfter {
+                try await store.addNotice(account: account.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
+                                          detail: "\(failures) failed sign-in attempts in a row", at: now)
+            }
             throw GuichetError.unauthenticated
         }
+        try await store.clearThrottle(key: key)
         if result.needsRehash { try await store.setPasswordHash(try await hasher.hash(password), for: account.id) }
         let token = Self.randomToken()
-        let now = clock()
         let session = SessionID()
         let expires = now.addingTimeInterval(sessionLifetime)
         try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
         return IssuedSession(token: token, principal: principal(account, role: role, session: session), expiresAt: expires)
+    }
+
+    /// The recovery path of a locked user name: clears its failures and tells the owner.
+    /// Reached only from the server's own command line (`guichet accounts unlock`), never over HTTP.
+    /// - Returns: whether an account of that name exists.
+    @discardableResult
+    public func unlock(username: String) async throws -> Bool {
+        try await store.clearThrottle(key: Self.throttleKey(username))
+        guard let account = try await store.account(username: username) else { return false }
+        try await store.addNotice(account: account.id, kind: "unlocked", detail: "sign-in unlocked by an operator on the server", at: clock())
+        return true
     }
 
     /// The principal of a bearer token.

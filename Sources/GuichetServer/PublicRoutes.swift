@@ -10,8 +10,13 @@ extension GuichetServer {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
 
-        r.on(.post, "/v1/session") { req, _ in try await self.signIn(req, admin: false) }
+        r.on(.post, "/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: false) }
         r.on(.delete, "/v1/session") { req, _ in try await self.signOut(req, admin: false) }
+        r.on(.get, "/v1/me/notices") { req, _ in
+            let p = try await self.principal(req, admin: false)
+            let notices = try await self.store.notices(account: p.account)
+            return Reply.json(.object(["notices": .array(notices.map { .object(["at": Wire.timestamp($0.at), "kind": .string($0.kind), "detail": .string($0.detail)]) })]))
+        }
         r.on(.get, "/v1/me") { req, _ in
             let p = try await self.principal(req, admin: false)
             return Reply.json(.object(["id": .string(p.account.rawValue), "username": .string(p.username), "role": .string(p.role),

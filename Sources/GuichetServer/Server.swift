@@ -47,11 +47,11 @@ public final class GuichetServer: Sendable {
         return String(header.dropFirst(7))
     }
 
-    func signIn(_ request: Request, admin: Bool) async throws -> Response {
+    func signIn(_ request: Request, _ context: GuichetContext, admin: Bool) async throws -> Response {
         var body = try await JSONBody.read(request)
         let username = try body.string("username"), password = try body.string("password")
         try body.finish()
-        let session = try await auth.signIn(username: username, password: password)
+        let session = try await auth.signIn(username: username, password: password, source: context.source)
         guard (session.principal.kind == .admin) == admin else {
             try await auth.signOut(token: session.token)
             throw GuichetError.unauthenticated

@@ -74,6 +74,26 @@ enum Migrations {
     ) STRICT;
     CREATE INDEX account_by_person ON account(person_id);
 
+    -- Sign-in throttling, keyed by a hash of the user name whether or not the account exists
+    -- (so that throttling reveals nothing about which accounts exist).
+    CREATE TABLE sign_in_throttle (
+        key TEXT PRIMARY KEY NOT NULL,
+        failures INTEGER NOT NULL,
+        last_attempt_at INTEGER NOT NULL,
+        locked INTEGER NOT NULL CHECK (locked IN (0, 1))
+    ) STRICT;
+
+    -- Things an account's owner must be told (suspicious sign-in attempts, resets...).
+    CREATE TABLE account_notice (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL REFERENCES account(id),
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        seen INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX account_notice_by_account ON account_notice(account_id, at);
+
     CREATE TABLE session (
         token_hash BLOB PRIMARY KEY NOT NULL,
         id TEXT NOT NULL UNIQUE,

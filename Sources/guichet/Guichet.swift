@@ -6,6 +6,6 @@ struct Guichet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guichet",
         abstract: "A registry server for the personal data that public services hold on citizens.",
-        subcommands: [Demo.self, Serve.self, Init.self, Keys.self]
+        subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self]
     )
 }

@@ -1,0 +1,63 @@
+public import Foundation
+import Crypto
+import GuichetCore
+
+/// How sign-in attempts are slowed down and stopped (threats R1 and R4).
+///
+/// Per user name (existing or not, so that nothing reveals which accounts exist): the first
+/// `freeFailures` consecutive failures cost nothing; each further failure doubles the wait
+/// before the next attempt, from 1 s up to `maxDelay`; after `lockoutAfter` consecutive
+/// failures the name is locked until its owner goes through the recovery path
+/// (`guichet accounts unlock`, on the server itself). With the defaults an attacker gets at
+/// most 20 guesses per account, spread over about 1.5 hours, then none. NIST SP 800-63B
+/// allows up to 100; the regulator judged 50 too weak in the job-seeker case (R4); Keycloak's
+/// default is 30 with waits up to 15 minutes. We lock earlier because every staff account
+/// also has a second factor to recover with.
+///
+/// Per source address: at most `perSourceFailures` failures in `perSourceWindow`, then 429.
+public struct ThrottlePolicy: Sendable, Equatable {
+    public var freeFailures = 5
+    public var maxDelay: TimeInterval = 15 * 60
+    public var lockoutAfter = 20
+    public var perSourceFailures = 30
+    public var perSourceWindow: TimeInterval = 10 * 60
+
+    public init() {}
+
+    /// Seconds to wait after `failures` consecutive failures.
+    public func delay(afterFailures failures: Int) -> TimeInterval {
+        guard failures >= freeFailures else { return 0 }
+        return min(maxDelay, pow(2, Double(failures - freeFailures)))
+    }
+}
+
+/// Failures per source address in a sliding window, in memory (a restart forgets them; the
+/// per-name throttle, which is what bounds guesses on an account, is in the database).
+actor SourceLimiter {
+    private var failures: [String: [Date]] = [:]
+    private let policy: ThrottlePolicy
+
+    init(policy: ThrottlePolicy) { self.policy = policy }
+
+    /// Seconds to wait before this source may try again, or nil.
+    func retryAfter(_ source: String?, now: Date) -> TimeInterval? {
+        guard let source else { return nil }
+        let recent = (failures[source] ?? []).filter { now.timeIntervalSince($0) < policy.perSourceWindow }
+        failures[source] = recent
+        guard recent.count >= policy.perSourceFailures, let oldest = recent.first else { return nil }
+        return oldest.addingTimeInterval(policy.perSourceWindow).timeIntervalSince(now)
+    }
+
+    func fail(_ source: String?, now: Date) {
+        guard let source else { return }
+        failures[source, default: []].append(now)
+        if failures.count > 100_000 { failures = failures.filter { !$0.value.isEmpty } }
+    }
+}
+
+extension Authenticator {
+    /// The throttle key of a user name: a hash, so the table does not list attempted names.
+    static func throttleKey(_ username: String) -> String {
+        Base64URL.encode(Array(SHA256.hash(data: Data(("sign-in\0" + username.lowercased()).utf8))))
+    }
+}

@@ -1,0 +1,56 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+/// The throttle state of one sign-in key.
+public struct ThrottleState: Sendable, Equatable {
+    public let failures: Int
+    public let lastAttemptAt: Date
+    public let locked: Bool
+}
+
+extension Store {
+    /// Atomically decides whether a sign-in attempt may proceed and, if so, counts it as a
+    /// failure until ``clearThrottle(key:)`` says it succeeded, so that concurrent attempts
+    /// cannot slip through the same free slot.
+    /// - Parameter wait: given the state, how long the next attempt must wait (nil: locked).
+    /// - Returns: nil when the attempt may proceed, else the seconds to wait.
+    public func reserveSignInAttempt(key: String, at now: Date, lockoutAfter: Int,
+                                     wait: @escaping @Sendable (ThrottleState) -> TimeInterval) async throws -> (retryAfter: TimeInterval?, failures: Int) {
+        try await write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT failures, last_attempt_at, locked FROM sign_in_throttle WHERE key = ?", arguments: [key])
+            let state = ThrottleState(failures: row?["failures"] ?? 0, lastAttemptAt: Date(millis: row?["last_attempt_at"] ?? 0),
+                                      locked: (row?["locked"] ?? 0) == 1)
+            if state.locked { return (wait(state), state.failures) }
+            let remaining = state.lastAttemptAt.addingTimeInterval(wait(state)).timeIntervalSince(now)
+            if remaining > 0 { return (remaining, state.failures) }
+            let failures = state.failures + 1
+            try db.execute(sql: """
+                INSERT INTO sign_in_throttle(key, failures, last_attempt_at, locked) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT(key) DO UPDATE SET failures = ?2, last_attempt_at = ?3, locked = ?4
+                """, arguments: [key, failures, now.millis, failures >= lockoutAfter ? 1 : 0])
+            return (nil, failures)
+        }
+    }
+
+    /// Forgets a key's failures (a successful sign-in, or an unlock).
+    public func clearThrottle(key: String) async throws {
+        try await write { db in try db.execute(sql: "DELETE FROM sign_in_throttle WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Records something the account's owner must be told.
+    public func addNotice(account: AccountID, kind: String, detail: String, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO account_notice(id, account_id, at, kind, detail) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [Identifier<AccountTag>().rawValue, account.rawValue, at.millis, kind, detail])
+        }
+    }
+
+    /// The notices of an account, newest first.
+    public func notices(account: AccountID) async throws -> [(at: Date, kind: String, detail: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT at, kind, detail FROM account_notice WHERE account_id = ? ORDER BY at DESC LIMIT 100",
+                             arguments: [account.rawValue]).map { (Date(millis: $0["at"]), $0["kind"], $0["detail"]) }
+        }
+    }
+}

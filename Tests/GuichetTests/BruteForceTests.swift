@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetStore
+
+/// A clock that tests move by hand.
+final class TestClock: Sendable {
+    private let now = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+    var date: Date { now.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// Threat R1: an admin panel that accepted unlimited guesses.
+@Suite struct BruteForceTests {
+    struct Outcome { var successes = 0; var checked = 0; var throttled = 0 }
+
+    func attack(_ auth: Authenticator, clock: TestClock, guesses: Int, sources: Int) async throws -> Outcome {
+        var outcome = Outcome()
+        for i in 0..<guesses {
+            clock.advance(0.5)
+            do {
+                _ = try await auth.signIn(username: "admin", password: "guess-number-\(i)-xx", source: "198.51.100.\(i % sources)")
+                outcome.successes += 1
+            } catch GuichetError.unauthenticated {
+                outcome.checked += 1
+            } catch GuichetError.throttled {
+                outcome.throttled += 1
+            }
+        }
+        return outcome
+    }
+
+    @Test("10,000 guesses from one address, then from 100: no success, at most 20 passwords checked, and the admin recovers")
+    func bruteForce() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+
+        let single = try await attack(auth, clock: clock, guesses: 10_000, sources: 1)
+        #expect(single.successes == 0)
+        #expect(single.checked <= auth.throttle.lockoutAfter, "at most \(auth.throttle.lockoutAfter) guesses reach the password check")
+        let spread = try await attack(auth, clock: clock, guesses: 10_000, sources: 100)
+        #expect(spread.successes == 0)
+        #expect(single.checked + spread.checked <= auth.throttle.lockoutAfter, "spreading over addresses buys nothing")
+
+        // The real admin is locked out too, until the recovery path on the server.
+        await #expect(throws: GuichetError.self) { try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7") }
+        #expect(try await auth.unlock(username: "admin"))
+        let session = try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7")
+        let notices = try await world.store.notices(account: session.principal.account).map(\.kind)
+        #expect(notices.contains("failed-sign-ins") && notices.contains("sign-in-locked") && notices.contains("unlocked"))
+    }
+
+    @Test("an unknown user name is throttled exactly like an existing one")
+    func throttlingRevealsNothing() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        func trace(_ name: String) async -> [String] {
+            var out: [String] = []
+            for i in 0..<12 {
+                clock.advance(0.25)
+                do { _ = try await auth.signIn(username: name, password: "wrong-password-\(i)", source: "203.0.113.\(i)"); out.append("ok") }
+                catch { out.append("\(error)") }
+            }
+            return out
+        }
+        let known = await trace("agent")
+        let unknown = await trace("nobody-by-that-name")
+        #expect(known == unknown)
+        #expect(known.contains { $0.contains("too many attempts") })
+    }
+
+    @Test("the waits grow from 1 s to at most 15 minutes")
+    func delays() {
+        let p = ThrottlePolicy()
+        #expect(p.delay(afterFailures: 4) == 0 && p.delay(afterFailures: 5) == 1 && p.delay(afterFailures: 6) == 2)
+        #expect(p.delay(afterFailures: 19) == 900 && p.delay(afterFailures: 40) == 900)
+    }
+}
