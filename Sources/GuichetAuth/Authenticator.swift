@@ -23,8 +23,6 @@ public final class Authenticator: Sendable {
     public let throttle: ThrottlePolicy
     let sources: SourceLimiter
 
-    /// Minimum password length (NIST SP 800-63B asks at least 8, and 15 without a second factor).
-    public static let minimumPasswordLength = 12
 
     public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
                 sessionLifetime: TimeInterval = 8 * 3600, throttle: ThrottlePolicy = ThrottlePolicy(),
@@ -43,13 +41,6 @@ public final class Authenticator: Sendable {
 
     static func tokenHash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 
-    /// Checks a password against the rules; the message never contains the password.
-    public static func checkPassword(_ password: String) throws {
-        guard password.count >= minimumPasswordLength else {
-            throw GuichetError.invalid("the password must have at least \(minimumPasswordLength) characters")
-        }
-        guard password.utf8.count <= 1024 else { throw GuichetError.invalid("the password is too long (1024 bytes at most)") }
-    }
 
     /// Checks a user name: 3 to 64 characters among a-z, 0-9, '.', '_', '-', '@'.
     public static func checkUsername(_ name: String) throws {
@@ -65,7 +56,7 @@ public final class Authenticator: Sendable {
     public func createAccount(username: String, password: String, role: String, organisation: OrganisationID? = nil,
                               person: PersonID? = nil, territory: String? = nil, createdBy: AccountID?) async throws -> AccountID {
         try Self.checkUsername(username)
-        try Self.checkPassword(password)
+        try PasswordRules.check(password, username: username)
         guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
         if let kind = r.organisationKind, r.kind != .admin || organisation != nil {
             guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {

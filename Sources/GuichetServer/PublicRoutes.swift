@@ -142,7 +142,7 @@ extension GuichetServer {
             throw GuichetError.forbidden("this deployment has no self-registration")
         }
         try Authenticator.checkUsername(username)
-        try Authenticator.checkPassword(password)
+        try PasswordRules.check(password, username: username)
         if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
         let person = try await gate.registerPerson(fields: personFields, requestID: Self.requestID(), source: ctx.source)
         let account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)

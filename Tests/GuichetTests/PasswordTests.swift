@@ -40,12 +40,21 @@ import GuichetCore
         _ = try await upgraded.signIn(username: "agent", password: World.password)
     }
 
-    @Test("passwords shorter than 12 characters are refused, with no echo")
-    func shortPasswords() {
-        #expect { try Authenticator.checkPassword("hunter2") } throws: { error in
+    @Test("weak passwords are refused with a reason and no echo", arguments: [
+        "hunter2", "password1234", "PASSWORD123!", "aaaaaaaaaaaaaa", "abababababab", "abcdefghijklmn", "9876543210987",
+        "marie.parent-secret", "guichet-is-great",
+    ])
+    func weakPasswords(_ password: String) {
+        #expect { try PasswordRules.check(password, username: "marie.parent") } throws: { error in
             guard case GuichetError.invalid(let m) = error else { return false }
-            return !m.contains("hunter2") && m.contains("12")
+            return !m.contains(password)
         }
+    }
+
+    @Test("long unrelated words pass, without composition rules")
+    func goodPasswords() throws {
+        try PasswordRules.check("correct horse battery staple", username: "marie.parent")
+        try PasswordRules.check("quatre saisons sous la pluie", username: "marie.parent")
     }
 }
 
