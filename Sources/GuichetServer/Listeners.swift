@@ -21,11 +21,16 @@ public struct ListenerConfiguration: Sendable, Equatable {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
-    /// Refuses a configuration that exposes the admin listener (threat R1: an admin panel on
-    /// the public web), unless the operator asked for it explicitly.
-    public func check(allowPublicAdmin: Bool) throws {
+    /// Refuses an insecure configuration (C16): the admin listener off loopback (threat R1:
+    /// an admin panel on the public web), or the public listener off loopback without TLS in
+    /// front of it (Guichet speaks plain HTTP: a TLS-terminating proxy must stand in front).
+    /// Each has an explicit override, which the caller must log loudly.
+    public func check(allowPublicAdmin: Bool, behindTLSProxy: Bool = false) throws {
         if !Self.isLoopback(adminHost) && !allowPublicAdmin {
             throw ConfigurationError("the admin listener must stay on loopback (admin host is '\(adminHost)'); put a VPN or SSH tunnel in front of it, or pass --allow-public-admin to override")
+        }
+        if !Self.isLoopback(publicHost) && !behindTLSProxy {
+            throw ConfigurationError("the public listener on '\(publicHost)' would serve personal data without TLS; bind it to 127.0.0.1 behind a TLS-terminating reverse proxy, and pass --behind-tls-proxy once that proxy is in place")
         }
         if publicPort == adminPort && publicPort != 0 && publicHost == adminHost {
             throw ConfigurationError("the public and admin listeners need different ports (both are \(publicPort))")

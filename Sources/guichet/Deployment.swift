@@ -124,6 +124,7 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("admin-host"), help: "Admin listener address (default 127.0.0.1, loopback; env GUICHET_ADMIN_HOST).") var adminHost: String?
     @Flag(name: .customLong("allow-public-admin"), help: "Allow the admin listener off loopback (not recommended).") var allowPublicAdmin = false
     @Option(help: "Key file (default DATA/guichet.keys; env GUICHET_KEYS_FILE, or the keys themselves in GUICHET_KEYS).") var keys: String?
+    @Flag(name: .customLong("behind-tls-proxy"), help: "The public listener is off loopback behind a TLS-terminating proxy.") var behindTLSProxy = false
 
     func resolve(_ s: Deployment.Settings) throws -> ListenerConfiguration {
         let env = ProcessInfo.processInfo.environment
@@ -137,7 +138,15 @@ struct ListenerOptions: ParsableArguments {
             publicPort: try port ?? int("GUICHET_PUBLIC_PORT") ?? s.publicPort ?? 8080,
             adminHost: adminHost ?? env["GUICHET_ADMIN_HOST"] ?? s.adminHost ?? "127.0.0.1",
             adminPort: try adminPort ?? int("GUICHET_ADMIN_PORT") ?? s.adminPort ?? 8081)
-        do { try c.check(allowPublicAdmin: allowPublicAdmin) } catch let e as ConfigurationError { throw ValidationError(e.description) }
+        do { try c.check(allowPublicAdmin: allowPublicAdmin, behindTLSProxy: behindTLSProxy) } catch let e as ConfigurationError {
+            throw ValidationError(e.description)
+        }
+        if allowPublicAdmin && !ListenerConfiguration.isLoopback(c.adminHost) {
+            note("WARNING: the admin listener is exposed on \(c.adminHost) (--allow-public-admin). Anyone who reaches it can try to sign in as an administrator.")
+        }
+        if behindTLSProxy && !ListenerConfiguration.isLoopback(c.publicHost) {
+            note("WARNING: the public listener is off loopback on \(c.publicHost) without TLS of its own (--behind-tls-proxy): only a TLS proxy may reach it.")
+        }
         return c
     }
 }

@@ -62,4 +62,12 @@ import GuichetServer
         try ListenerConfiguration(adminHost: "0.0.0.0").check(allowPublicAdmin: true)
         try ListenerConfiguration().check(allowPublicAdmin: false)
     }
+
+    @Test("a public listener off loopback without a TLS proxy in front is refused")
+    func publicWithoutTLSIsRefused() throws {
+        #expect { try ListenerConfiguration(publicHost: "0.0.0.0").check(allowPublicAdmin: false) } throws: { error in
+            (error as? ConfigurationError)?.description.contains("without TLS") == true
+        }
+        try ListenerConfiguration(publicHost: "0.0.0.0").check(allowPublicAdmin: false, behindTLSProxy: true)
+    }
 }
