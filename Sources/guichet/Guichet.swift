@@ -1,4 +1,6 @@
 import ArgumentParser
+import GuichetServer
+import Logging
 
 /// The `guichet` command: one root listing the subcommands, one file per subcommand.
 @main
@@ -8,4 +10,10 @@ struct Guichet: AsyncParsableCommand {
         abstract: "A registry server for the personal data that public services hold on citizens.",
         subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self]
     )
+
+    /// Every log line goes through the redaction layer before it reaches standard error.
+    static func main() async {
+        LoggingSystem.bootstrap { label in RedactingLogHandler(StreamLogHandler.standardError(label: label)) }
+        await main(nil)
+    }
 }

@@ -7,14 +7,15 @@ import Testing
 /// `guichet demo` serving for real, on loopback sockets, as a new user would run it.
 @Suite(.serialized) struct LiveServerTests {
     /// Starts the demo with ports chosen by the system and returns the process and both ports.
-    func startDemo(data: String) throws -> (Process, public: Int, admin: Int) {
+    func startDemo(data: String, log: URL) throws -> (Process, public: Int, admin: Int) {
         let p = Process()
         p.executableURL = CommandLineTests.binary
         p.arguments = ["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"]
         p.currentDirectoryURL = Repo.root
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: log)
         try p.run()
         var text = ""
         let deadline = Date().addingTimeInterval(120)
@@ -59,8 +60,10 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
-        let (process, pub, adm) = try startDemo(data: data)
+        let log = folder.appendingPathComponent("server.log")
+        let (process, pub, adm) = try startDemo(data: data, log: log)
         defer { process.terminate(); process.waitUntilExit() }
+        var secrets: [String] = []
 
         let base = "http://127.0.0.1:\(pub)"
         #expect(try await get(base + "/healthz").0 == 200)
@@ -70,11 +73,18 @@ import Testing
         let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: data + "/demo-accounts.json"))) as? [String: [[String: String]]]
         let accounts = try #require(file?["accounts"])
         let parent = try #require(accounts.first { $0["role"] == "parent" })
+        #expect(try await post(base + "/v1/session", ["username": parent["username"]!, "password": "wrong-guess-for-the-log-test"]).0 == 401)
         let session = try await post(base + "/v1/session", ["username": parent["username"]!, "password": parent["password"]!])
         #expect(session.0 == 201)
         let token = try #require(session.1["token"] as? String)
         let mine = try await get(base + "/v1/dossiers", token: token)
         #expect(mine.0 == 200 && ((mine.1["dossiers"] as? [Any])?.count ?? 0) >= 1, "the demo parent has at least one application")
+        secrets += [parent["password"]!, "wrong-guess-for-the-log-test", token]
+        for case let dossier as [String: Any] in (mine.1["dossiers"] as? [Any]) ?? [] {
+            for case let person as [String: Any] in (dossier["persons"] as? [Any]) ?? [] {
+                secrets += ((person["fields"] as? [String: Any]) ?? [:]).values.compactMap { $0 as? String }.filter { $0.count >= 6 }
+            }
+        }
 
         #expect(try await get(base + "/admin/v1/accounts", token: token).0 == 404, "no admin path on the public listener")
         let admin = try #require(accounts.first { $0["role"] == "admin" })
@@ -82,5 +92,13 @@ import Testing
         #expect(adminSession.0 == 201)
         let list = try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminSession.1["token"] as? String)
         #expect(((list.1["accounts"] as? [Any])?.count ?? 0) == accounts.count)
+        secrets += [admin["password"]!, adminSession.1["token"] as? String ?? ""]
+
+        // Logs (R3): nothing used or returned above appears in what the server wrote.
+        process.terminate()
+        process.waitUntilExit()
+        let written = try String(contentsOf: log, encoding: .utf8)
+        #expect(secrets.count > 6)
+        #expect(!secrets.contains { !$0.isEmpty && written.contains($0) }, "a secret or personal value reached the log")
     }
 }
