@@ -17,6 +17,8 @@ enum OpenAPI {
     static let publicOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/.well-known/security.txt", summary: "Where to report a vulnerability (RFC 9116)", secured: false,
+              responses: ["200": "", "404": "Problem"]),
         .init(method: "post", path: "/v1/session", summary: "Sign in with user name and password", secured: false,
               body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "413": "Problem", "429": "Problem"]),
         .init(method: "delete", path: "/v1/session", summary: "Sign out (revokes the session)", secured: true, responses: ["204": "", "401": "Problem"]),

@@ -4,11 +4,17 @@ import GuichetGate
 import GuichetStore
 import Hummingbird
 import Foundation
+import NIOCore
 
 extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
+        r.on(.get, "/.well-known/security.txt") { _, _ in
+            guard let txt = self.securityTxt else { throw GuichetError.notFound }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: txt.text)))
+        }
 
         r.on(.post, "/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: false) }
         r.on(.delete, "/v1/session") { req, _ in try await self.signOut(req, admin: false) }

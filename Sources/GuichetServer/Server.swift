@@ -15,9 +15,12 @@ public final class GuichetServer: Sendable {
     public let auth: Authenticator
     public let store: Store
     let logger: Logger
+    /// Served at `/.well-known/security.txt` when configured.
+    public let securityTxt: SecurityTxt?
 
-    public init(gate: Gate, auth: Authenticator, store: Store, logger: Logger = Logger(label: "guichet.http")) {
-        self.gate = gate; self.auth = auth; self.store = store; self.logger = logger
+    public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil,
+                logger: Logger = Logger(label: "guichet.http")) {
+        self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
     }
 
     public var profile: Profile { gate.profile }

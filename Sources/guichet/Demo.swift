@@ -28,10 +28,12 @@ struct Demo: AsyncParsableCommand {
         let deployment = Deployment(data)
         let profilePath = try Deployment.resolveProfile(profile)
         let config = try listeners.resolve(try deployment.readSettings())
+        _ = try Deployment.loadProfile(profilePath)  // refuse a broken profile before creating anything
         let fresh = !deployment.exists
         if fresh { try deployment.create() }
         let keys = try deployment.keys(listeners.keys, create: fresh)
-        let server = try await deployment.open(profilePath: profilePath, keys: keys, origin: keys.origin)
+        if fresh { try deployment.writeSettings(.init(profile: profilePath, securityContact: "mailto:security@example.org")) }
+        let server = try await deployment.open(profilePath: profilePath, keys: keys, origin: keys.origin, settings: try deployment.readSettings())
         var generated = ""
         if fresh {
             note("Generating \(size) synthetic dossiers in \(deployment.folder.path) ...")
@@ -42,7 +44,6 @@ struct Demo: AsyncParsableCommand {
                 note("  \(done) / \(size)")
             }
             try await writeAccounts(server, summary, deployment)
-            try deployment.writeSettings(.init(profile: profilePath))
             generated = String(format: "generated %d dossiers and %d persons in %.1f s; ", summary.dossiers, summary.persons, Date().timeIntervalSince(started))
         }
         if noServe {

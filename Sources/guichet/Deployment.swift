@@ -57,6 +57,10 @@ struct Deployment {
         var publicPort: Int?
         var adminHost: String?
         var adminPort: Int?
+        /// RFC 9116 contacts (mailto: or https:), comma-separated, for /.well-known/security.txt.
+        var securityContact: String?
+        /// Disclosure policy URL for security.txt.
+        var securityPolicy: String?
     }
 
     func readSettings() throws -> Settings {
@@ -68,6 +72,13 @@ struct Deployment {
 
     func writeSettings(_ s: Settings) throws {
         try YAMLEncoder().encode(s).write(toFile: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Loads a profile, or fails with its file, line, key and reason.
+    static func loadProfile(_ path: String) throws -> Profile {
+        do { return try ProfileLoader.load(path: path) } catch let e as ProfileError {
+            throw CommandError("invalid profile: \(e)")
+        }
     }
 
     /// Where the keys come from: `--keys PATH`, then `GUICHET_KEYS` (the key file's content),
@@ -92,11 +103,8 @@ struct Deployment {
 
     /// Opens the store, profile, authenticator and gate of this folder. The keys are checked
     /// before anything is written: a missing, unreadable or wrong key refuses to start.
-    func open(profilePath: String, keys: any KeyProvider, origin: String) async throws -> GuichetServer {
-        let profile: Profile
-        do { profile = try ProfileLoader.load(path: profilePath) } catch let e as ProfileError {
-            throw CommandError("invalid profile: \(e)")
-        }
+    func open(profilePath: String, keys: any KeyProvider, origin: String, settings: Settings = Settings()) async throws -> GuichetServer {
+        let profile = try Self.loadProfile(profilePath)
         let vault = Vault(profile: profile, keys: keys)
         let store = try Store(path: database)
         do {
@@ -111,7 +119,16 @@ struct Deployment {
         }
         try await store.setMeta("profile", profile.name)
         let auth = try await Authenticator(store: store, profile: profile)
-        return GuichetServer(gate: Gate(profile: profile, store: store, keys: keys), auth: auth, store: store)
+        var securityTxt: SecurityTxt?
+        if let contacts = settings.securityContact {
+            do {
+                securityTxt = try SecurityTxt(contacts: contacts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                              expires: Date().addingTimeInterval(180 * 86_400), policy: settings.securityPolicy)
+            } catch let e as ConfigurationError { throw CommandError("\(configFile): \(e.description)") }
+        } else {
+            note("no securityContact in \(configFile): /.well-known/security.txt is not served (RFC 9116)")
+        }
+        return GuichetServer(gate: Gate(profile: profile, store: store, keys: keys), auth: auth, store: store, securityTxt: securityTxt)
     }
 }
 

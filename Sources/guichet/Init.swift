@@ -19,9 +19,7 @@ struct Init: AsyncParsableCommand {
         let deployment = Deployment(data)
         guard !deployment.exists else { throw CommandError("\(deployment.folder.path) already holds a registry; nothing was changed") }
         let profilePath = try Deployment.resolveProfile(profile)
-        guard let role = try? Deployment.adminRole(profilePath) else {
-            throw ValidationError("the profile declares no admin role")
-        }
+        let role = try Deployment.adminRole(profilePath)
         try deployment.create()
         let provider = try deployment.keys(keys, create: true)
         let server = try await deployment.open(profilePath: profilePath, keys: provider, origin: provider.origin)
@@ -41,9 +39,9 @@ import GuichetProfile
 extension Deployment {
     /// The first role of kind admin in a profile.
     static func adminRole(_ profilePath: String) throws -> String {
-        let profile = try ProfileLoader.load(path: profilePath)
+        let profile = try loadProfile(profilePath)
         guard let role = profile.roles.values.filter({ $0.kind == .admin }).map(\.name).sorted().first else {
-            throw ValidationError("no admin role")
+            throw CommandError("the profile declares no admin role")
         }
         return role
     }

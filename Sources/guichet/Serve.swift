@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
         }
         let config = try listeners.resolve(settings)
         let keys = try deployment.keys(listeners.keys)
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin)
+        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin, settings: settings)
         try await server.run(config) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
         }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import HTTPTypes
 import Testing
 import GuichetCore
+import GuichetServer
 
 /// End-to-end flows over the HTTP routes: a parent registers and applies, a daycare offers.
 @Suite struct HTTPFlowTests {
@@ -61,6 +62,25 @@ import GuichetCore
             let waiting = r["dossiers"]?.object?["application"]?.object?["byStatus"]?.object?["waiting"]
             #expect(waiting == .string("<10"))
         }
+    }
+
+    @Test("security.txt (RFC 9116) is served from configuration, and absent without it")
+    func securityTxt() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let unconfigured = GuichetServer(gate: world.gate, auth: world.auth, store: world.store)
+        try await Application(router: unconfigured.publicRouter().0).test(.router) { client in
+            let r = try await client.call(.get, "/.well-known/security.txt")
+            #expect(r.status == .notFound)
+        }
+        let txt = try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date(timeIntervalSince1970: 1_830_000_000))
+        let server = GuichetServer(gate: world.gate, auth: world.auth, store: world.store, securityTxt: txt)
+        try await Application(router: server.publicRouter().0).test(.router) { client in
+            let r = try await client.call(.get, "/.well-known/security.txt")
+            let text = r.text
+            #expect(r.status == .ok && text.contains("Contact: mailto:security@example.org\n") && text.contains("Expires: 2027-"))
+        }
+        #expect(throws: ConfigurationError.self) { try SecurityTxt(contacts: ["security@example.org"], expires: Date()) }
     }
 
     @Test("every response carries the security headers")

@@ -53,7 +53,9 @@ struct World {
         let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
         try await store.insert(organisations: [op, ministry] + daycares, at: Date())
         let world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
-                          server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: op, daycares: daycares, keys: keys)
+                          server: GuichetServer(gate: gate, auth: auth, store: store,
+                                                securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
+                          operatorOrg: op, daycares: daycares, keys: keys)
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)
