@@ -17,6 +17,8 @@ public final class Authenticator: Sendable {
     public let hasher: PasswordHasher
     let clock: @Sendable () -> Date
     let sessionLifetime: TimeInterval
+    /// A session unused for this long ends (OWASP suggests 15 to 30 minutes for sensitive data).
+    public let idleTimeout: TimeInterval
     /// A hash of a random password, checked when the user name is unknown so that an unknown
     /// user takes as long as a wrong password.
     let decoy: String
@@ -25,10 +27,10 @@ public final class Authenticator: Sendable {
 
 
     public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
-                sessionLifetime: TimeInterval = 8 * 3600, throttle: ThrottlePolicy = ThrottlePolicy(),
+                sessionLifetime: TimeInterval = 8 * 3600, idleTimeout: TimeInterval = 30 * 60, throttle: ThrottlePolicy = ThrottlePolicy(),
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws {
         self.store = store; self.profile = profile; self.hasher = hasher
-        self.sessionLifetime = sessionLifetime; self.clock = clock
+        self.sessionLifetime = sessionLifetime; self.idleTimeout = idleTimeout; self.clock = clock
         self.throttle = throttle
         self.sources = SourceLimiter(policy: throttle)
         self.decoy = try await hasher.hash(Self.randomToken())
@@ -118,13 +120,22 @@ public final class Authenticator: Sendable {
     }
 
     /// The principal of a bearer token.
-    /// - Throws: ``GuichetError/unauthenticated`` for an unknown, expired or revoked session, or a disabled account.
+    /// - Throws: ``GuichetError/unauthenticated`` for an unknown, revoked, expired (absolute
+    ///   lifetime) or idle session, or a disabled account.
     public func authenticate(token: String) async throws -> Principal {
+        let now = clock()
         guard token.utf8.count <= 128, let session = try await store.session(tokenHash: Self.tokenHash(token)),
-              !session.revoked, session.expiresAt > clock(),
+              !session.revoked, session.expiresAt > now, now.timeIntervalSince(session.lastSeenAt) < idleTimeout,
               let account = try await store.account(id: session.account), account.status == "active",
               let role = profile.roles[account.role] else { throw GuichetError.unauthenticated }
+        // One write a minute at most per session keeps the idle clock without a write per request.
+        if now.timeIntervalSince(session.lastSeenAt) > 60 { try await store.touchSession(session.id, at: now) }
         return principal(account, role: role, session: session.id)
+    }
+
+    /// Ends every session of an account (sign out everywhere).
+    public func revokeAllSessions(of account: AccountID) async throws {
+        try await store.revokeSessions(account: account, at: clock())
     }
 
     /// Revokes the session of this token.

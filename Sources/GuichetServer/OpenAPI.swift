@@ -23,6 +23,8 @@ enum OpenAPI {
               body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "413": "Problem", "429": "Problem"]),
         .init(method: "delete", path: "/v1/session", summary: "Sign out (revokes the session)", secured: true, responses: ["204": "", "401": "Problem"]),
         .init(method: "get", path: "/v1/me", summary: "The signed-in account", secured: true, responses: ["200": "Me", "401": "Problem"]),
+        .init(method: "delete", path: "/v1/me/sessions", summary: "Sign out everywhere (revokes every session of the account)", secured: true,
+              responses: ["204": "", "401": "Problem"]),
         .init(method: "get", path: "/v1/me/notices", summary: "What the account's owner must know (failed sign-in attempts, lockouts)", secured: true,
               responses: ["200": "Notices", "401": "Problem"]),
         .init(method: "post", path: "/v1/accounts", summary: "Register as a citizen (person and account)", secured: false,

@@ -18,6 +18,11 @@ extension GuichetServer {
 
         r.on(.post, "/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: false) }
         r.on(.delete, "/v1/session") { req, _ in try await self.signOut(req, admin: false) }
+        r.on(.delete, "/v1/me/sessions") { req, _ in
+            let p = try await self.principal(req, admin: false)
+            try await self.auth.revokeAllSessions(of: p.account)
+            return Reply.empty()
+        }
         r.on(.get, "/v1/me/notices") { req, _ in
             let p = try await self.principal(req, admin: false)
             let notices = try await self.store.notices(account: p.account)

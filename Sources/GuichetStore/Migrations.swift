@@ -99,6 +99,7 @@ enum Migrations {
         id TEXT NOT NULL UNIQUE,
         account_id TEXT NOT NULL REFERENCES account(id),
         created_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
         revoked_at INTEGER
     ) STRICT;

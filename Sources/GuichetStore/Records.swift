@@ -118,6 +118,7 @@ public struct AccountRecord: Sendable, Equatable {
 public struct SessionRecord: Sendable, Equatable {
     public let id: SessionID
     public let account: AccountID
+    public let lastSeenAt: Date
     public let expiresAt: Date
     public let revoked: Bool
 }

@@ -57,19 +57,38 @@ extension Store {
     /// Records a new session by the hash of its token.
     public func insertSession(id: SessionID, tokenHash: Data, account: AccountID, at: Date, expiresAt: Date) async throws {
         try await write { db in
-            try db.execute(sql: "INSERT INTO session(token_hash, id, account_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [tokenHash, id.rawValue, account.rawValue, at.millis, expiresAt.millis])
+            try db.execute(sql: "INSERT INTO session(token_hash, id, account_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [tokenHash, id.rawValue, account.rawValue, at.millis, at.millis, expiresAt.millis])
         }
     }
 
     /// The session whose token hashes to `tokenHash`.
     public func session(tokenHash: Data) async throws -> SessionRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, account_id, expires_at, revoked_at FROM session WHERE token_hash = ?",
+            try Row.fetchOne(db, sql: "SELECT id, account_id, last_seen_at, expires_at, revoked_at FROM session WHERE token_hash = ?",
                              arguments: [tokenHash]).map { row in
                 SessionRecord(id: SessionID(trusted: row["id"]), account: AccountID(trusted: row["account_id"]),
+                              lastSeenAt: Date(millis: row["last_seen_at"]),
                               expiresAt: Date(millis: row["expires_at"]), revoked: (row["revoked_at"] as Int64?) != nil)
             }
+        }
+    }
+
+    /// Notes that a session was used (for the idle time-out).
+    public func touchSession(_ id: SessionID, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET last_seen_at = ? WHERE id = ?", arguments: [at.millis, id.rawValue])
+        }
+    }
+
+    /// Revokes every open session of an account (sign out everywhere; suspension).
+    /// - Returns: how many were open.
+    @discardableResult
+    public func revokeSessions(account: AccountID, at: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                           arguments: [at.millis, account.rawValue])
+            return db.changesCount
         }
     }
 

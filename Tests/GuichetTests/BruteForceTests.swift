@@ -82,3 +82,32 @@ final class TestClock: Sendable {
         #expect(p.delay(afterFailures: 19) == 900 && p.delay(afterFailures: 40) == 900)
     }
 }
+
+/// Sessions end when idle, at their absolute lifetime, or everywhere at once.
+@Suite struct SessionTests {
+    @Test("a session ends after 30 idle minutes and after 8 hours whatever its use; sign-out everywhere ends them all")
+    func timeouts() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        let idle = try await auth.signIn(username: "agent", password: World.password)
+        clock.advance(29 * 60)
+        _ = try await auth.authenticate(token: idle.token)
+        clock.advance(29 * 60)
+        _ = try await auth.authenticate(token: idle.token)
+        clock.advance(31 * 60)
+        await #expect(throws: GuichetError.unauthenticated) { try await auth.authenticate(token: idle.token) }
+
+        let busy = try await auth.signIn(username: "agent", password: World.password)
+        for _ in 0..<16 { clock.advance(29 * 60); _ = try await auth.authenticate(token: busy.token) }
+        clock.advance(29 * 60)
+        await #expect(throws: GuichetError.unauthenticated, "8 hours is the absolute limit") { try await auth.authenticate(token: busy.token) }
+
+        let a = try await auth.signIn(username: "agent", password: World.password)
+        let b = try await auth.signIn(username: "agent", password: World.password)
+        try await auth.revokeAllSessions(of: a.principal.account)
+        await #expect(throws: GuichetError.unauthenticated) { try await auth.authenticate(token: a.token) }
+        await #expect(throws: GuichetError.unauthenticated) { try await auth.authenticate(token: b.token) }
+    }
+}
