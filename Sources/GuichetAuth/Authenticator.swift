@@ -67,13 +67,44 @@ public final class Authenticator: Sendable {
         }
         if r.kind == .citizen, person == nil { throw GuichetError.invalid("a citizen account needs a person") }
         let id = AccountID()
+        // An administrator alone cannot make a privileged account: it waits for a second one.
+        let needsApproval = createdBy != nil && r.kind != .citizen
         let record = AccountRecord(id: id, username: username, passwordHash: try await hasher.hash(password), role: role,
-                                   organisation: organisation, person: person, territory: territory, status: "active",
-                                   createdAt: clock())
+                                   organisation: organisation, person: person, territory: territory,
+                                   status: needsApproval ? "pending" : "active", createdAt: clock())
         do { try await store.insert(account: record, createdBy: createdBy) } catch StoreError.duplicate {
             throw GuichetError.conflict("this user name is taken")
         }
+        if needsApproval, let createdBy { try await request(kind: "create", account: id, role: role, by: createdBy) }
         return id
+    }
+
+    func request(kind: String, account: AccountID, role: String, by: AccountID) async throws {
+        let now = clock()
+        try await store.insert(request: AccountRequest(id: Base64URL.encode(Array(SHA256.hash(data: Data("\(account)\(kind)\(now.millis)\(Self.randomToken())".utf8)).prefix(16))),
+                                                       account: account, kind: kind, role: role, requestedBy: by, requestedAt: now, approvedBy: nil))
+        // Every administrator is told, so that a request nobody expected is noticed (R1, R2).
+        for admin in try await store.accounts() where profile.roles[admin.role]?.kind == .admin && admin.status == "active" {
+            try await store.addNotice(account: admin.id, kind: "privileged-account-request",
+                                      detail: "\(kind) of a '\(role)' account awaits a second administrator's approval", at: now)
+        }
+    }
+
+    /// Asks for an account to take a more privileged role; a second administrator approves.
+    public func requestRole(_ role: String, for account: AccountID, by: AccountID) async throws {
+        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(role)'") }
+        guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
+        try await request(kind: "elevate", account: account, role: role, by: by)
+    }
+
+    /// Approves a pending creation or elevation.
+    /// - Throws: ``GuichetError/forbidden(_:)`` when the approver made the request.
+    public func approve(request id: String, by approver: AccountID) async throws -> AccountRequest {
+        guard let pending = try await store.pendingRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
+        guard pending.requestedBy != approver else {
+            throw GuichetError.forbidden("a second administrator must approve what you requested")
+        }
+        return try await store.approve(request: id, by: approver, at: clock())
     }
 
     /// Signs in with a user name and password, throttled per user name and per source.

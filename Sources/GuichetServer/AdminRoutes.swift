@@ -27,7 +27,32 @@ extension GuichetServer {
             }
             let id = try await self.auth.createAccount(username: username, password: password, role: role,
                                                        organisation: organisation, territory: territory, createdBy: admin.account)
-            return Reply.json(.object(["id": .string(id.rawValue), "username": .string(username), "role": .string(role)]), status: .created)
+            return Reply.json(.object(["id": .string(id.rawValue), "username": .string(username), "role": .string(role),
+                                       "status": .string("pending")]), status: .created)
+        }
+        r.on(.post, "/admin/v1/accounts/:id/role") { req, ctx in
+            let admin = try await self.principal(req, admin: true)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let role = try body.string("role")
+            try body.finish()
+            try await self.auth.requestRole(role, for: id, by: admin.account)
+            return Reply.json(.object(["id": .string(id.rawValue), "role": .string(role), "status": .string("pending")]), status: .accepted)
+        }
+        r.on(.get, "/admin/v1/requests") { req, _ in
+            _ = try await self.principal(req, admin: true)
+            let pending = try await self.store.pendingRequests()
+            return Reply.json(.object(["requests": .array(pending.map { r in
+                .object(["id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
+                         "requestedBy": .string(r.requestedBy.rawValue), "requestedAt": Wire.timestamp(r.requestedAt)])
+            })]))
+        }
+        r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
+            let admin = try await self.principal(req, admin: true)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
+            let r = try await self.auth.approve(request: id, by: admin.account)
+            return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
+                                       "status": .string("approved")]))
         }
         r.on(.get, "/admin/v1/dossiers/:id/versions") { req, ctx in
             let g = try await self.gateRequest(req, ctx, admin: true)

@@ -61,6 +61,12 @@ enum OpenAPI {
         .init(method: "get", path: "/admin/v1/accounts", summary: "List accounts (never their secrets)", secured: true, responses: ["200": "Accounts", "401": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts", summary: "Create a staff, partner or admin account", secured: true,
               body: "NewAccount", responses: ["201": "NewAccountResult", "400": "Problem", "401": "Problem", "409": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/role", summary: "Ask for an account to take a more privileged role (a second administrator approves)",
+              secured: true, body: "RoleRequest", responses: ["202": "RoleRequested", "400": "Problem", "401": "Problem", "404": "Problem"]),
+        .init(method: "get", path: "/admin/v1/requests", summary: "Account creations and elevations awaiting a second administrator", secured: true,
+              responses: ["200": "Requests", "401": "Problem"]),
+        .init(method: "post", path: "/admin/v1/requests/{id}/approve", summary: "Approve another administrator's request", secured: true,
+              responses: ["200": "Approved", "401": "Problem", "403": "Problem", "404": "Problem"]),
         .init(method: "get", path: "/admin/v1/dossiers/{id}/versions", summary: "Kept versions of a dossier (metadata)", secured: true,
               responses: ["200": "Versions", "401": "Problem", "404": "Problem"]),
         .init(method: "get", path: "/admin/v1/dossiers/{id}/versions/{version}", summary: "A kept version of a dossier", secured: true,
@@ -112,7 +118,11 @@ enum OpenAPI {
         "Accounts": obj(["accounts": array(anyObject)]),
         "NewAccount": obj(["username": string, "password": string, "role": string, "organisation": id, "territory": string],
                           required: ["username", "password", "role"]),
-        "NewAccountResult": obj(["id": id, "username": string, "role": string]),
+        "NewAccountResult": obj(["id": id, "username": string, "role": string, "status": string]),
+        "RoleRequest": obj(["role": string], required: ["role"]),
+        "RoleRequested": obj(["id": id, "role": string, "status": string]),
+        "Requests": obj(["requests": array(anyObject)]),
+        "Approved": obj(["account": id, "kind": string, "role": string, "status": string]),
         "Versions": obj(["versions": array(anyObject)]),
     ]
 
@@ -124,7 +134,7 @@ enum OpenAPI {
             while let open = scan.firstIndex(of: "{"), let close = scan[open...].firstIndex(of: "}") {
                 let name = String(scan[scan.index(after: open)..<close])
                 parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true),
-                                           "schema": name == "version" ? integer : (name == "name" ? string : id)]))
+                                           "schema": name == "version" ? integer : (name == "name" || op.path.hasPrefix("/admin/v1/requests") ? string : id)]))
                 scan = scan[scan.index(after: close)...]
             }
             for (name, description) in op.query {

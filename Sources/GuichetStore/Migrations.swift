@@ -68,11 +68,25 @@ enum Migrations {
         organisation_id TEXT REFERENCES organisation(id),
         person_id TEXT REFERENCES person(id),
         territory TEXT,
-        status TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        status TEXT NOT NULL CHECK (status IN ('active', 'pending', 'disabled')),
         created_at INTEGER NOT NULL,
         created_by TEXT
     ) STRICT;
     CREATE INDEX account_by_person ON account(person_id);
+
+    -- No privileged account by one hand (C17): creating or elevating a staff, partner or admin
+    -- account is a request that a second administrator approves.
+    CREATE TABLE account_request (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL REFERENCES account(id),
+        kind TEXT NOT NULL CHECK (kind IN ('create', 'elevate')),
+        role TEXT NOT NULL,
+        requested_by TEXT NOT NULL REFERENCES account(id),
+        requested_at INTEGER NOT NULL,
+        approved_by TEXT REFERENCES account(id),
+        approved_at INTEGER,
+        CHECK (approved_by IS NULL OR approved_by != requested_by)
+    ) STRICT;
 
     -- Sign-in throttling, keyed by a hash of the user name whether or not the account exists
     -- (so that throttling reveals nothing about which accounts exist).

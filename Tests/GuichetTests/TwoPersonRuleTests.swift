@@ -1,0 +1,44 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+
+/// No privileged account by one hand (C17; R1: an intruder created an administrator on a
+/// Saturday evening; R2: a stolen local administrator created two accounts that read 1.6 M files).
+@Suite struct TwoPersonRuleTests {
+    @Test("an account created or elevated by one admin alone cannot act until a second admin approves")
+    func secondAdminMustApprove() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
+        try await world.withAdmin { client in
+            let first = try await client.signIn("admin", admin: true)
+            let created = try await client.call(.post, "/admin/v1/accounts", token: first,
+                                                body: #"{"username": "agent2", "password": "\#(World.password)", "role": "agent", "organisation": "\#(world.operatorOrg.id)"}"#)
+            #expect(created.status == .created && created["status"]?.string == "pending")
+            let elevate = try await client.call(.post, "/admin/v1/accounts/\(try await world.principal("agent").account)/role", token: first,
+                                                body: #"{"role": "admin"}"#)
+            #expect(elevate.status == .accepted)
+
+            // Not yet: the new account cannot sign in, the elevated one keeps its old role.
+            #expect(try await client.call(.post, "/admin/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#).status == .unauthorized)
+            let requests = try #require(try await client.call(.get, "/admin/v1/requests", token: first)["requests"]?.array)
+            #expect(requests.count == 2)
+            let ids = requests.compactMap { $0.object?["id"]?.string }
+            for id in ids {
+                let own = try await client.call(.post, "/admin/v1/requests/\(id)/approve", token: first)
+                #expect(own.status == .forbidden, "the requester cannot approve their own request")
+            }
+            await #expect(throws: (any Error).self) { try await world.auth.signIn(username: "agent2", password: World.password) }
+
+            let second = try await client.signIn("admin2", admin: true)
+            for id in ids { #expect(try await client.call(.post, "/admin/v1/requests/\(id)/approve", token: second).status == .ok) }
+            #expect(try await client.call(.get, "/admin/v1/requests", token: first)["requests"]?.array?.isEmpty == true)
+            #expect(try await client.call(.post, "/admin/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#).status == .created)
+        }
+        _ = try await world.auth.signIn(username: "agent2", password: World.password)
+        let notices = try await world.store.notices(account: try await world.principal("admin2").account)
+        #expect(notices.filter { $0.kind == "privileged-account-request" }.count == 2, "every administrator was alerted")
+    }
+}
