@@ -43,6 +43,9 @@ let package = Package(
             "GuichetCore", "GuichetLedger", "GuichetStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        .target(name: "GuichetMFA", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetAuth", dependencies: [
             "GuichetCore", "GuichetStore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -72,7 +75,8 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
-            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetServer", "GuichetSynth",
+            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA",
+            .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
