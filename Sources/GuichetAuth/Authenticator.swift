@@ -1,7 +1,8 @@
 public import GuichetCore
 public import GuichetStore
 public import Foundation
-import Crypto
+public import Crypto
+public import GuichetMFA
 
 /// A new session: the token is shown once to the client and stored only as a hash.
 public struct IssuedSession: Sendable {
@@ -24,11 +25,18 @@ public final class Authenticator: Sendable {
     let decoy: String
     public let throttle: ThrottlePolicy
     let sources: SourceLimiter
+    /// Seals TOTP secrets at rest.
+    let secrets: SymmetricKey
+    /// The WebAuthn relying party (id and origin of the site).
+    public let relyingParty: RelyingParty
 
 
     public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
                 sessionLifetime: TimeInterval = 8 * 3600, idleTimeout: TimeInterval = 30 * 60, throttle: ThrottlePolicy = ThrottlePolicy(),
+                secrets: SymmetricKey = SymmetricKey(size: .bits256),
+                relyingParty: RelyingParty = RelyingParty(id: "localhost", origin: "http://localhost:8080"),
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+        self.secrets = secrets; self.relyingParty = relyingParty
         self.store = store; self.profile = profile; self.hasher = hasher
         self.sessionLifetime = sessionLifetime; self.idleTimeout = idleTimeout; self.clock = clock
         self.throttle = throttle
@@ -136,7 +144,7 @@ public final class Authenticator: Sendable {
         let session = SessionID()
         let expires = now.addingTimeInterval(sessionLifetime)
         try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
-        return IssuedSession(token: token, principal: principal(account, role: role, session: session), expiresAt: expires)
+        return IssuedSession(token: token, principal: principal(account, role: role, session: session, secondFactorAt: nil), expiresAt: expires)
     }
 
     /// The recovery path of a locked user name: clears its failures and tells the owner.
@@ -161,7 +169,7 @@ public final class Authenticator: Sendable {
               let role = profile.roles[account.role] else { throw GuichetError.unauthenticated }
         // One write a minute at most per session keeps the idle clock without a write per request.
         if now.timeIntervalSince(session.lastSeenAt) > 60 { try await store.touchSession(session.id, at: now) }
-        return principal(account, role: role, session: session.id)
+        return principal(account, role: role, session: session.id, secondFactorAt: session.secondFactorAt)
     }
 
     /// Ends every session of an account (sign out everywhere).
@@ -174,8 +182,8 @@ public final class Authenticator: Sendable {
         try await store.revokeSession(tokenHash: Self.tokenHash(token), at: clock())
     }
 
-    private func principal(_ a: AccountRecord, role: Role, session: SessionID) -> Principal {
+    func principal(_ a: AccountRecord, role: Role, session: SessionID, secondFactorAt: Date?) -> Principal {
         Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
-                  person: a.person, territory: a.territory, session: session)
+                  person: a.person, territory: a.territory, session: session, secondFactorAt: secondFactorAt)
     }
 }

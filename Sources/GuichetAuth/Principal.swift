@@ -1,4 +1,5 @@
 public import GuichetCore
+public import Foundation
 
 /// An account whose session was verified. Only this module can make one, so holding a
 /// `Principal` proves that authentication happened.
@@ -11,12 +12,26 @@ public struct Principal: Sendable, Equatable {
     public let person: PersonID?
     public let territory: String?
     public let session: SessionID
+    /// When this session last verified a second factor; nil if it has not.
+    public let secondFactorAt: Date?
 
     init(account: AccountID, username: String, role: String, kind: RoleKind, organisation: OrganisationID?,
-         person: PersonID?, territory: String?, session: SessionID) {
+         person: PersonID?, territory: String?, session: SessionID, secondFactorAt: Date?) {
         self.account = account; self.username = username; self.role = role; self.kind = kind
         self.organisation = organisation; self.person = person; self.territory = territory; self.session = session
+        self.secondFactorAt = secondFactorAt
     }
+
+    /// Staff, partners and administrators must pass a second factor before any personal data (C3).
+    public var needsSecondFactor: Bool { kind != .citizen }
+
+    /// Whether a second factor was verified within `window` seconds before `now` (step-up).
+    public func hasFreshSecondFactor(now: Date, window: TimeInterval = 5 * 60) -> Bool {
+        secondFactorAt.map { now.timeIntervalSince($0) <= window } ?? false
+    }
+
+    /// Whether this session may reach personal data now.
+    public var mayReachPersonalData: Bool { !needsSecondFactor || secondFactorAt != nil }
 
     /// What the policy may know about this principal.
     public var subject: Subject {

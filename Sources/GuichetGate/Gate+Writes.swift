@@ -148,6 +148,9 @@ extension Gate {
     /// Restores a kept version as a new version (admins). Nothing is lost: the version
     /// replaced stays in the history too.
     public func restore(_ id: DossierID, version: Int, _ r: GateRequest) async throws -> WriteResult {
+        guard r.principal.hasFreshSecondFactor(now: clock()) else {
+            throw GuichetError.forbidden("restoring needs a second factor verified in the last 5 minutes: verify it again, then retry")
+        }
         let (current, grant) = try await authorise(id, .restore, r)
         guard version >= 1, version < current.version, var old = try await store.dossier(id, atVersion: version) else {
             throw GuichetError.invalid("version \(version) is not an earlier version of this dossier")

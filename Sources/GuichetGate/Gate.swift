@@ -40,8 +40,12 @@ public final class Gate: Sendable {
                       source: r.source, purpose: r.purpose, at: clock())
     }
 
-    /// Checks the declared purpose against the profile's list.
+    /// Admits a request to the gate: staff, partners and administrators must have passed a
+    /// second factor in this session (C3); the declared purpose must be one of the profile's.
     func checkPurpose(_ r: GateRequest) throws {
+        guard r.principal.mayReachPersonalData else {
+            throw GuichetError.forbidden("a second factor is required before any personal data: enrol one (POST /v1/me/mfa/totp) or verify it (POST /v1/session/totp)")
+        }
         if let p = r.purpose, !profile.purposes.contains(p) {
             throw GuichetError.invalid("unknown purpose (expected one of: \(profile.purposes.joined(separator: ", ")))")
         }

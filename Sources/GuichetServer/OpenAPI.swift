@@ -75,8 +75,28 @@ enum OpenAPI {
               responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "404": "Problem", "409": "Problem"]),
     ]
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations) }
-    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations) }
+    /// The second-factor operations, the same under `/v1` and `/admin/v1`.
+    static func mfaOperations(_ prefix: String) -> [Operation] {
+        [
+            .init(method: "post", path: "\(prefix)/session/totp", summary: "Verify a TOTP code as this session's second factor (confirms a pending enrolment)",
+                  secured: true, body: "Code", responses: ["200": "SecondFactor", "400": "Problem", "401": "Problem", "429": "Problem"]),
+            .init(method: "post", path: "\(prefix)/session/recovery", summary: "Use a single-use recovery code as the second factor",
+                  secured: true, body: "Code", responses: ["200": "SecondFactor", "400": "Problem", "401": "Problem", "429": "Problem"]),
+            .init(method: "post", path: "\(prefix)/session/webauthn/challenge", summary: "A challenge for signing in with a passkey",
+                  secured: true, responses: ["200": "AssertionChallenge", "401": "Problem"]),
+            .init(method: "post", path: "\(prefix)/session/webauthn", summary: "Verify a passkey assertion as the second factor",
+                  secured: true, body: "Assertion", responses: ["200": "SecondFactor", "400": "Problem", "401": "Problem", "429": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/totp", summary: "Start enrolling an authenticator app (TOTP)",
+                  secured: true, responses: ["201": "TOTPEnrolment", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/webauthn/challenge", summary: "A challenge for registering a passkey",
+                  secured: true, responses: ["200": "RegistrationChallenge", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/webauthn", summary: "Register a passkey (ES256, attestation none)",
+                  secured: true, body: "Attestation", responses: ["201": "SecondFactor", "400": "Problem", "401": "Problem", "403": "Problem"]),
+        ]
+    }
+
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1")) }
+    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1")) }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
     static func obj(_ props: [String: JSON], required: [String] = [], closed: Bool = true) -> JSON {
@@ -99,6 +119,14 @@ enum OpenAPI {
         "Session": obj(["token": string, "expiresAt": string, "account": anyObject], required: ["token", "expiresAt", "account"]),
         "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),
         "Notices": obj(["notices": array(anyObject)]),
+        "Code": obj(["code": string], required: ["code"]),
+        "SecondFactor": obj(["secondFactor": string, "recoveryCodes": array(string)]),
+        "AssertionChallenge": obj(["challenge": string, "rpId": string, "allowCredentials": array(string)]),
+        "Assertion": obj(["credentialId": string, "clientDataJSON": string, "authenticatorData": string, "signature": string],
+                         required: ["credentialId", "clientDataJSON", "authenticatorData", "signature"]),
+        "TOTPEnrolment": obj(["secret": string, "uri": string, "next": string]),
+        "RegistrationChallenge": anyObject,
+        "Attestation": obj(["clientDataJSON": string, "attestationObject": string], required: ["clientDataJSON", "attestationObject"]),
         "Registration": obj(["username": string, "password": string, "person": anyObject], required: ["username", "password", "person"]),
         "Registered": obj(["account": id, "person": id, "role": string]),
         "Organisations": obj(["organisations": array(anyObject)]),

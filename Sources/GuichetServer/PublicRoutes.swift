@@ -35,6 +35,7 @@ extension GuichetServer {
                                        "person": p.person.map { .string($0.rawValue) } ?? .null]))
         }
         r.on(.post, "/v1/accounts") { req, ctx in try await self.register(req, ctx) }
+        addMFARoutes(r, prefix: "/v1", admin: false)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")

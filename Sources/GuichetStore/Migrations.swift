@@ -115,7 +115,31 @@ enum Migrations {
         created_at INTEGER NOT NULL,
         last_seen_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
-        revoked_at INTEGER
+        revoked_at INTEGER,
+        second_factor_at INTEGER
+    ) STRICT;
+
+    -- Second factors (C3). `secret`: for TOTP the sealed shared secret, for WebAuthn the
+    -- public key, for a recovery code the SHA-256 of the code; never a secret in clear.
+    -- `counter`: TOTP's last accepted time step, WebAuthn's sign count, 1 for a used code.
+    CREATE TABLE second_factor (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL REFERENCES account(id),
+        kind TEXT NOT NULL CHECK (kind IN ('totp', 'webauthn', 'recovery')),
+        secret BLOB NOT NULL,
+        credential_id BLOB,
+        counter INTEGER NOT NULL DEFAULT 0,
+        confirmed INTEGER NOT NULL CHECK (confirmed IN (0, 1)),
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX second_factor_by_account ON second_factor(account_id, kind);
+
+    -- One pending WebAuthn challenge per session, spent once.
+    CREATE TABLE mfa_challenge (
+        session_id TEXT PRIMARY KEY NOT NULL,
+        challenge BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX session_by_account ON session(account_id);
 

@@ -121,6 +121,8 @@ public struct SessionRecord: Sendable, Equatable {
     public let lastSeenAt: Date
     public let expiresAt: Date
     public let revoked: Bool
+    /// When a second factor was last verified in this session.
+    public let secondFactorAt: Date?
 }
 
 /// One journal entry, as written by the ledger module. Identifiers and field names only.

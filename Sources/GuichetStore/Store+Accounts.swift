@@ -65,11 +65,12 @@ extension Store {
     /// The session whose token hashes to `tokenHash`.
     public func session(tokenHash: Data) async throws -> SessionRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, account_id, last_seen_at, expires_at, revoked_at FROM session WHERE token_hash = ?",
+            try Row.fetchOne(db, sql: "SELECT id, account_id, last_seen_at, expires_at, revoked_at, second_factor_at FROM session WHERE token_hash = ?",
                              arguments: [tokenHash]).map { row in
                 SessionRecord(id: SessionID(trusted: row["id"]), account: AccountID(trusted: row["account_id"]),
                               lastSeenAt: Date(millis: row["last_seen_at"]),
-                              expiresAt: Date(millis: row["expires_at"]), revoked: (row["revoked_at"] as Int64?) != nil)
+                              expiresAt: Date(millis: row["expires_at"]), revoked: (row["revoked_at"] as Int64?) != nil,
+                              secondFactorAt: (row["second_factor_at"] as Int64?).map(Date.init(millis:)))
             }
         }
     }

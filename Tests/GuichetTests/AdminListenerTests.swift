@@ -12,7 +12,7 @@ import GuichetServer
         let world = try await World.make()
         defer { world.remove() }
         try await world.withPublic { client in
-            let token = try await client.signIn("agent")
+            let token = try await world.token("agent")
             let path = route.path.replacingOccurrences(of: "{id}", with: DossierID().rawValue).replacingOccurrences(of: "{version}", with: "1")
             let r = try await client.call(HTTPRequest.Method(route.method.uppercased())!, path, token: token, body: route.method == "get" ? nil : "{}")
             #expect(r.status == .notFound)
@@ -41,7 +41,7 @@ import GuichetServer
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.transition(a.id, "withdraw", try await world.request("parent1"))
         try await world.withAdmin { client in
-            let token = try await client.signIn("admin", admin: true)
+            let token = try await world.token("admin")
             let versions = try await client.call(.get, "/admin/v1/dossiers/\(a.id)/versions", token: token)
             #expect(versions["versions"]?.array?.compactMap { $0.object?["status"]?.string } == ["withdrawn", "waiting"])
             let old = try await client.call(.get, "/admin/v1/dossiers/\(a.id)/versions/1", token: token)

@@ -68,7 +68,7 @@ import GuichetCore
         let body = resolve(c.body, daycare: daycare)
         let purpose = c.body == "{purpose:spying}" ? "spying" : nil
         try await world.withPublic { client in
-            let token = try await client.signIn("parent1")
+            let token = try await world.token("parent1")
             let r = try await client.call(c.method, c.path.replacingOccurrences(of: "{A}", with: a.id.rawValue), token: token,
                                           purpose: purpose, body: body, contentType: c.contentType)
             #expect(r.status == c.status)
@@ -89,7 +89,7 @@ import GuichetCore
         try await world.withPublic { client in
             #expect(try await client.call(.get, "/v1/dossiers").status == .unauthorized)
             #expect(try await client.call(.get, "/v1/dossiers", token: "forged").status == .unauthorized)
-            let token = try await client.signIn("parent1")
+            let token = try await world.token("parent1")
             #expect(try await client.call(.get, "/v1/me", token: token).status == .ok)
             #expect(try await client.call(.delete, "/v1/session", token: token).status == .noContent)
             let after = try await client.call(.get, "/v1/me", token: token)

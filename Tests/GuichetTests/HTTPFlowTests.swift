@@ -19,7 +19,7 @@ import GuichetServer
                  "person": {"firstName": "Marie", "lastName": "Tremblay", "birthDate": "1991-02-03", "email": "marie@example.org"}}
                 """)
             #expect(registered.status == .created)
-            let parent = try await client.signIn("marie.parent")
+            let parent = try await world.token("marie.parent")
             let orgs = try await client.call(.get, "/v1/organisations?kind=daycare")
             #expect(orgs["organisations"]?.array?.count == 3)
 
@@ -33,7 +33,7 @@ import GuichetServer
             #expect(mine.status == .ok)
             #expect(mine["fields"]?.object?["daysPerWeek"]?.integer == 5)
 
-            let staff = try await client.signIn("daycare1")
+            let staff = try await world.token("daycare1")
             let list = try await client.call(.get, "/v1/dossiers?status=waiting", token: staff)
             let listed = try #require(list["dossiers"]?.array)
             #expect(listed.map { $0.object?["id"]?.string } == [id])
@@ -43,7 +43,7 @@ import GuichetServer
 
             let offer = try await client.call(.post, "/v1/dossiers/\(id)/transitions/offer", token: staff)
             #expect(offer.status == .ok && offer["status"]?.string == "offered")
-            let other = try await client.signIn("daycare2")
+            let other = try await world.token("daycare2")
             #expect(try await client.call(.get, "/v1/dossiers/\(id)", token: other).status == .notFound)
             #expect(try await client.call(.post, "/v1/dossiers/\(id)/transitions/accept", token: parent)["status"]?.string == "placed")
         }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import GuichetMFA
 
 /// `guichet demo` serving for real, on loopback sockets, as a new user would run it.
 @Suite(.serialized) struct LiveServerTests {
@@ -41,8 +42,9 @@ import Testing
         return try await send(request)
     }
 
-    func post(_ url: String, _ body: [String: String]) async throws -> (Int, [String: Any]) {
+    func post(_ url: String, _ body: [String: String], token: String? = nil) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: url)!)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
@@ -90,9 +92,16 @@ import Testing
         let admin = try #require(accounts.first { $0["role"] == "admin" })
         let adminSession = try await post("http://127.0.0.1:\(adm)/admin/v1/session", ["username": admin["username"]!, "password": admin["password"]!])
         #expect(adminSession.0 == 201)
-        let list = try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminSession.1["token"] as? String)
+        let adminToken = adminSession.1["token"] as? String
+        #expect(try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminToken).0 == 403, "no admin action before a second factor")
+        // Enrol an authenticator app, then prove it with a code, as the administrator would.
+        let enrol = try await post("http://127.0.0.1:\(adm)/admin/v1/me/mfa/totp", [:], token: adminToken)
+        let secret = try TOTPSecret(base32: try #require(enrol.1["secret"] as? String))
+        let verified = try await post("http://127.0.0.1:\(adm)/admin/v1/session/totp", ["code": secret.code(at: Date())], token: adminToken)
+        #expect(verified.0 == 200 && ((verified.1["recoveryCodes"] as? [Any])?.count ?? 0) == 10)
+        let list = try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminToken)
         #expect(((list.1["accounts"] as? [Any])?.count ?? 0) == accounts.count)
-        secrets += [admin["password"]!, adminSession.1["token"] as? String ?? ""]
+        secrets += [admin["password"]!, adminToken ?? "", secret.base32]
 
         // Logs (R3): nothing used or returned above appears in what the server wrote.
         process.terminate()

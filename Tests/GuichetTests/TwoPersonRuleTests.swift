@@ -13,7 +13,7 @@ import GuichetCore
         defer { world.remove() }
         _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
         try await world.withAdmin { client in
-            let first = try await client.signIn("admin", admin: true)
+            let first = try await world.token("admin")
             let created = try await client.call(.post, "/admin/v1/accounts", token: first,
                                                 body: #"{"username": "agent2", "password": "\#(World.password)", "role": "agent", "organisation": "\#(world.operatorOrg.id)"}"#)
             #expect(created.status == .created && created["status"]?.string == "pending")
@@ -32,7 +32,7 @@ import GuichetCore
             }
             await #expect(throws: (any Error).self) { try await world.auth.signIn(username: "agent2", password: World.password) }
 
-            let second = try await client.signIn("admin2", admin: true)
+            let second = try await world.token("admin2")
             for id in ids { #expect(try await client.call(.post, "/admin/v1/requests/\(id)/approve", token: second).status == .ok) }
             #expect(try await client.call(.get, "/admin/v1/requests", token: first)["requests"]?.array?.isEmpty == true)
             #expect(try await client.call(.post, "/admin/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#).status == .created)

@@ -28,12 +28,6 @@ extension TestClientProtocol {
         }
     }
 
-    func signIn(_ username: String, admin: Bool = false) async throws -> String {
-        let r = try await call(.post, admin ? "/admin/v1/session" : "/v1/session",
-                               body: #"{"username": "\#(username)", "password": "\#(World.password)"}"#)
-        #expect(r.status == .created, "sign-in of \(username)")
-        return try #require(r["token"]?.string)
-    }
 }
 
 extension World {

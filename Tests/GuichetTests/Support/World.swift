@@ -6,7 +6,14 @@ import GuichetGate
 import GuichetProfile
 import GuichetServer
 import GuichetVault
+import GuichetMFA
+import Synchronization
 @testable import GuichetStore
+
+/// Tokens of the accounts signed in during one test.
+final class SessionCache: Sendable {
+    let tokens = Mutex<[String: String]>([:])
+}
 
 /// Paths in the repository, found from this file's location.
 enum Repo {
@@ -38,12 +45,14 @@ struct World {
     let daycares: [Organisation]
     let keys: FileKeyProvider
     var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
+    let sessions = SessionCache()
 
     static func make() async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
         let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
-        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing))
+        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
+                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"))
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
@@ -78,8 +87,21 @@ struct World {
         return person
     }
 
+    /// A session token for an account, signed in once per world; staff, partners and admins
+    /// enrol and verify a TOTP factor on the way, as they must before any personal data.
+    func token(_ username: String) async throws -> String {
+        if let token = sessions.tokens.withLock({ $0[username] }) { return token }
+        let session = try await auth.signIn(username: username, password: Self.password)
+        if session.principal.needsSecondFactor {
+            let (secret, _) = try await auth.beginTOTP(session.principal)
+            try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        }
+        sessions.tokens.withLock { $0[username] = session.token }
+        return session.token
+    }
+
     func principal(_ username: String) async throws -> Principal {
-        try await auth.signIn(username: username, password: Self.password).principal
+        try await auth.authenticate(token: try await token(username))
     }
 
     func request(_ username: String, purpose: String? = nil) async throws -> GateRequest {

@@ -3,7 +3,7 @@ import Testing
 
 /// A soft-webauthn device driven through Tests/peers/webauthn_peer.py, its state in a
 /// temporary file of its own, so that tests running in parallel do not share a device.
-final class SoftAuthenticator {
+final class SoftAuthenticator: Sendable {
     static let rpID = "guichet.example"
     static let origin = "https://guichet.example"
 
