@@ -36,8 +36,12 @@ let package = Package(
             "GuichetCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ], swiftSettings: swiftSettings),
+        .target(name: "GuichetMerkle", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetLedger", dependencies: [
-            "GuichetCore", "GuichetPolicy", "GuichetStore",
+            "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetMerkle",
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetVault", dependencies: [
             "GuichetCore", "GuichetLedger", "GuichetStore",
@@ -75,7 +79,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
-            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA",
+            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),

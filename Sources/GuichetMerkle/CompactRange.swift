@@ -1,0 +1,93 @@
+/// The right edge ("frontier") of a growing log: the hashes of the perfect subtrees that
+/// make up the tree of the current size, largest (leftmost) first.
+///
+/// A tree of `n` leaves is a sequence of perfect subtrees, one per set bit of `n`; their
+/// hashes are all that is needed to append a leaf and to compute the root (RFC 9162 §2.1.1).
+/// So a ledger of millions of entries keeps `O(log n)` hashes in memory, appends in
+/// amortised `O(1)` hash operations and computes the root in `O(log n)`.
+///
+/// A ledger restarting from storage rebuilds its frontier with
+/// ``init(size:hashes:)``, reading the nodes named by ``nodeIDs(forSize:)``.
+public struct CompactRange: Hashable, Sendable {
+    /// The number of leaves appended so far.
+    public private(set) var size: UInt64
+
+    /// The hashes of the perfect subtrees covering leaves `0..<size`, from the largest
+    /// (leftmost) to the smallest; one per set bit of ``size``.
+    public private(set) var hashes: [Hash]
+
+    /// An empty range: the tree of size 0.
+    public init() {
+        self.size = 0
+        self.hashes = []
+    }
+
+    /// Restores a frontier from stored subtree hashes.
+    ///
+    /// - Parameters:
+    ///   - size: the tree size.
+    ///   - hashes: the hashes of the nodes ``nodeIDs(forSize:)`` returns for `size`, in
+    ///     that order.
+    /// - Throws: ``MerkleError/leafSourceMismatch(expected:received:)`` if the number of
+    ///   hashes is not the number of set bits of `size`.
+    /// - Warning: the hashes are trusted; check ``rootHash`` against a signed checkpoint
+    ///   before appending to a restored range.
+    public init(size: UInt64, hashes: [Hash]) throws(MerkleError) {
+        guard hashes.count == size.nonzeroBitCount else {
+            throw .leafSourceMismatch(expected: UInt64(size.nonzeroBitCount), received: hashes.count)
+        }
+        self.size = size
+        self.hashes = hashes
+    }
+
+    /// The perfect subtrees that make up a tree of `size` leaves, largest (leftmost) first:
+    /// the nodes to read from storage to rebuild a ``CompactRange``.
+    public static func nodeIDs(forSize size: UInt64) -> [NodeID] {
+        var ids: [NodeID] = []
+        var start: UInt64 = 0
+        for level in stride(from: 63, through: 0, by: -1) where size & (UInt64(1) << UInt64(level)) != 0 {
+            ids.append(NodeID(level: UInt8(level), index: start >> UInt64(level)))
+            start += UInt64(1) << UInt64(level)
+        }
+        return ids
+    }
+
+    /// Appends the next leaf hash (leaf index ``size``).
+    ///
+    /// - Returns: the perfect subtrees completed by this leaf, smallest first: the leaf itself
+    ///   (level 0), then each interior node it closes. A store that keeps these never needs
+    ///   to recompute a subtree hash (see ``LeafHashSource/storedHash(of:)``).
+    /// - Precondition: the tree is not full (`size < UInt64.max`).
+    @discardableResult
+    public mutating func append(_ leafHash: Hash) -> [NodeHash] {
+        precondition(size < UInt64.max, "the tree is full")
+        let leafIndex = size
+        var completed = [NodeHash(id: NodeID(level: 0, index: leafIndex), hash: leafHash)]
+        var hash = leafHash
+        var level: UInt64 = 0
+        // Each trailing set bit of the old size is a perfect subtree of that level that the
+        // new leaf completes into one twice as large (RFC 9162 §2.1.1 with k = n/2).
+        while size & (UInt64(1) << level) != 0 {
+            // Safe: one hash per set bit of size, so a set bit means a hash to pop.
+            let left = hashes.removeLast()
+            hash = MerkleHash.node(left, hash)
+            level += 1
+            completed.append(NodeHash(id: NodeID(level: UInt8(level), index: leafIndex >> level), hash: hash))
+        }
+        hashes.append(hash)
+        size += 1
+        return completed
+    }
+
+    /// The Merkle Tree Hash of the leaves appended so far (RFC 9162 §2.1.1);
+    /// ``MerkleHash/emptyRoot`` when empty.
+    public var rootHash: Hash {
+        // RFC 9162 §2.1.1: MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n])); the left
+        // part is the largest perfect subtree, so the root folds the frontier from the right.
+        guard var root = hashes.last else { return MerkleHash.emptyRoot }
+        for left in hashes.dropLast().reversed() {
+            root = MerkleHash.node(left, root)
+        }
+        return root
+    }
+}

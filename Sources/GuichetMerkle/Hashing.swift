@@ -1,0 +1,124 @@
+public import Crypto
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
+
+/// A 32-byte SHA-256 value: a leaf hash, an interior node hash or a tree root.
+///
+/// Equality is not constant-time: hashes in a Merkle log are public values.
+public struct Hash: Hashable, Sendable, CustomStringConvertible {
+    /// The length of a hash in bytes (SHA-256).
+    public static let byteCount = 32
+
+    /// The 32 bytes of the hash.
+    public let bytes: [UInt8]
+
+    /// Wraps 32 bytes as a hash.
+    ///
+    /// - Throws: ``MerkleError/invalidHashEncoding`` if `bytes` is not exactly 32 bytes long.
+    public init(bytes: some Collection<UInt8>) throws(MerkleError) {
+        guard bytes.count == Hash.byteCount else { throw .invalidHashEncoding }
+        self.bytes = Array(bytes)
+    }
+
+    /// Wraps a SHA-256 digest.
+    public init(_ digest: SHA256.Digest) {
+        self.bytes = Array(digest)
+    }
+
+    /// Parses 64 hexadecimal digits (either case).
+    ///
+    /// - Throws: ``MerkleError/invalidHashEncoding`` for any other input.
+    public init(hex: String) throws(MerkleError) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 2 * Hash.byteCount else { throw .invalidHashEncoding }
+        var out = [UInt8]()
+        out.reserveCapacity(Hash.byteCount)
+        var index = 0
+        while index < utf8.count {
+            guard let high = Hash.nibble(utf8[index]), let low = Hash.nibble(utf8[index + 1]) else {
+                throw .invalidHashEncoding
+            }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        self.bytes = out
+    }
+
+    /// Parses the standard base64 encoding (RFC 4648 §4, with padding) of 32 bytes, as used
+    /// by the root hash line of a checkpoint.
+    ///
+    /// Only the canonical encoding is accepted, so that one hash has one text form.
+    /// - Throws: ``MerkleError/invalidHashEncoding`` for any other input.
+    public init(base64: String) throws(MerkleError) {
+        guard let decoded = canonicalBase64Decode(base64) else { throw .invalidHashEncoding }
+        try self.init(bytes: decoded)
+    }
+
+    /// The hash as 64 lowercase hexadecimal digits.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(2 * bytes.count)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The hash in standard base64 (RFC 4648 §4, with padding): 44 characters.
+    public var base64: String {
+        Data(bytes).base64EncodedString()
+    }
+
+    /// The lowercase hexadecimal form.
+    public var description: String { hex }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// The hash functions of an RFC 9162 Merkle tree with SHA-256.
+///
+/// Leaves and interior nodes are hashed with distinct one-byte prefixes so that a leaf can
+/// never be passed off as an interior node (second-preimage protection, RFC 9162 §2.1.1).
+public enum MerkleHash {
+    /// The root of the empty tree: SHA-256 of the empty string (RFC 9162 §2.1.1, MTH({})).
+    public static let emptyRoot = Hash(SHA256.hash(data: [UInt8]()))
+
+    /// The hash of a leaf entry: SHA-256(0x00 ‖ entry) (RFC 9162 §2.1.1, MTH({d(0)})).
+    public static func leaf(_ entry: some DataProtocol) -> Hash {
+        var hasher = SHA256()
+        hasher.update(data: [0x00])  // RFC 9162 §2.1.1: leaf prefix
+        hasher.update(data: entry)
+        return Hash(hasher.finalize())
+    }
+
+    /// The hash of an interior node: SHA-256(0x01 ‖ left ‖ right) (RFC 9162 §2.1.1).
+    public static func node(_ left: Hash, _ right: Hash) -> Hash {
+        var hasher = SHA256()
+        hasher.update(data: [0x01])  // RFC 9162 §2.1.1: interior node prefix
+        hasher.update(data: left.bytes)
+        hasher.update(data: right.bytes)
+        return Hash(hasher.finalize())
+    }
+}
+
+/// Decodes standard base64 with padding, accepting only the canonical encoding (the one
+/// that re-encodes to the same text): no whitespace, no non-zero padding bits.
+func canonicalBase64Decode(_ text: String) -> [UInt8]? {
+    guard !text.isEmpty, let data = Data(base64Encoded: text), data.base64EncodedString() == text else {
+        return nil
+    }
+    return Array(data)
+}
