@@ -5,6 +5,7 @@ public import GuichetLedger
 public import GuichetVault
 public import GuichetAuth
 public import Foundation
+import GuichetMerkle
 import Logging
 
 /// The one door to personal data. Every read and write of a dossier or person goes:
@@ -16,7 +17,10 @@ public final class Gate: Sendable {
     public let profile: Profile
     let policy: Policy
     let store: Store
-    let journal: AccessJournal
+    /// The access ledger (append, checkpoints).
+    public let journal: AccessJournal
+    /// Proofs and verification of the ledger.
+    public let auditor: LedgerAuditor
     let vault: Vault
     let clock: @Sendable () -> Date
     let logger: Logger
@@ -24,12 +28,17 @@ public final class Gate: Sendable {
     /// Largest page of a search or listing.
     public static let maxPageSize = 100
 
-    public init(profile: Profile, store: Store, keys: any KeyProvider, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger = Logger(label: "guichet.gate")) {
+    /// - Throws: when the ledger's signing keys cannot be loaded.
+    public init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+                logger: Logger = Logger(label: "guichet.gate")) throws {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
-        self.journal = AccessJournal(store: store)
+        let seeds = try keys.ledgerSeeds()
+        let origin = origin ?? "guichet.local/\(profile.name)"
+        let signer = try NoteSigner(name: origin, ed25519Seed: seeds.ed25519, mldsa65Seed: seeds.mldsa65)
+        self.journal = AccessJournal(store: store, signer: signer, origin: origin)
+        self.auditor = LedgerAuditor(store: store, verifier: signer.verifier, origin: origin)
         self.vault = Vault(profile: profile, keys: keys)
         self.clock = clock
         self.logger = logger

@@ -2,6 +2,7 @@ public import GuichetCore
 public import GuichetPolicy
 public import GuichetStore
 public import Foundation
+public import GuichetMerkle
 
 /// Who is asking, from where and why: the context of every journal entry.
 public struct AccessContext: Sendable {
@@ -48,8 +49,16 @@ public actor AccessJournal {
     private let store: Store
     private var pending: [([JournalRow], CheckedContinuation<[Int64], any Error>)] = []
     private var flushing = false
+    /// The right edge of the Merkle tree, so that an append costs O(log n); loaded lazily.
+    private var frontier: CompactRange?
+    /// Signs checkpoints; nil where no checkpoint is ever issued (tests of the gate alone).
+    private let signer: NoteSigner?
+    /// The checkpoint origin line (C2SP tlog-checkpoint).
+    public let origin: String
 
-    public init(store: Store) { self.store = store }
+    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger") {
+        self.store = store; self.signer = signer; self.origin = origin
+    }
 
     /// Records allowed accesses and returns the receipt that lets the vault open them.
     /// - Throws: when the journal cannot be written; the caller must then return no data.
@@ -108,7 +117,7 @@ public actor AccessJournal {
             let batch = pending
             pending = []
             do {
-                let seqs = try await store.appendJournal(batch.flatMap(\.0))
+                let seqs = try await commit(batch.flatMap(\.0))
                 var offset = 0
                 for (rows, continuation) in batch {
                     continuation.resume(returning: Array(seqs[offset..<offset + rows.count]))
@@ -119,5 +128,72 @@ public actor AccessJournal {
             }
         }
         flushing = false
+    }
+
+    /// Appends entries as Merkle leaves with the subtree hashes they complete, in one
+    /// durable transaction; the frontier moves only once the transaction committed.
+    private func commit(_ rows: [JournalRow]) async throws -> [Int64] {
+        if frontier == nil { frontier = try await loadFrontier() }
+        guard var next = frontier else { preconditionFailure("loaded just above") }
+        let start = Int64(next.size)
+        var nodes: [LedgerNode] = []
+        var stored: [LedgerRow] = []
+        for r in rows {
+            let bytes = LedgerEntry(r).canonical()
+            for n in next.append(MerkleHash.leaf(bytes)) {
+                nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
+            }
+            stored.append(LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons, dossiers: r.dossiers))
+        }
+        do {
+            try await store.appendLedger(start: start, rows: stored, nodes: nodes)
+        } catch {
+            frontier = nil  // another writer, or a failed write: reload from storage next time
+            throw error
+        }
+        frontier = next
+        return (0..<Int64(rows.count)).map { start + $0 }
+    }
+
+    private func loadFrontier() async throws -> CompactRange {
+        let size = try await store.ledgerSize()
+        let ids = CompactRange.nodeIDs(forSize: UInt64(size))
+        let nodes = try await store.ledgerNodes(ids.map { (Int($0.level), Int64($0.index)) })
+        guard nodes.count == ids.count else { throw LedgerError.corrupt("a subtree hash of the ledger's right edge is missing") }
+        do { return try CompactRange(size: UInt64(size), hashes: try nodes.map { try Hash(bytes: $0.hash) }) } catch {
+            throw LedgerError.corrupt("the ledger's right edge does not load")
+        }
+    }
+
+    /// The current size and root hash.
+    public func head() async throws -> (size: Int64, root: Hash) {
+        if frontier == nil { frontier = try await loadFrontier() }
+        guard let f = frontier else { preconditionFailure("loaded just above") }
+        return (Int64(f.size), f.rootHash)
+    }
+
+    /// Signs and stores a checkpoint of the ledger as it is now (on schedule and on demand).
+    /// - Returns: the signed note.
+    @discardableResult
+    public func checkpoint(at: Date) async throws -> String {
+        guard let signer else { throw LedgerError.noSigner }
+        let (size, root) = try await head()
+        let note = try signer.sign(try Checkpoint(origin: origin, size: UInt64(size), rootHash: root))
+        try await store.insertCheckpoint(size: size, root: Data(root.bytes), note: note, at: at)
+        return note
+    }
+}
+
+/// Ledger failures. A failed proof or signature is never a partial answer.
+public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
+    case corrupt(String)
+    case noSigner
+    case notFound
+    public var description: String {
+        switch self {
+        case .corrupt(let m): "the ledger is damaged: \(m)"
+        case .noSigner: "no checkpoint signing key is configured"
+        case .notFound: "no such ledger entry or checkpoint"
+        }
     }
 }

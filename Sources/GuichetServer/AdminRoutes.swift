@@ -11,6 +11,7 @@ extension GuichetServer {
         r.on(.post, "/admin/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: true) }
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
+        addAdminLedgerRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.principal(req, admin: true))

@@ -3,6 +3,9 @@ import Hummingbird
 import ServiceLifecycle
 import UnixSignals
 import NIOCore
+import GuichetGate
+import GuichetLedger
+import Foundation
 import Synchronization
 
 /// Where the two listeners bind.
@@ -47,7 +50,34 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public init(_ message: String) { description = message }
 }
 
+/// Signs a ledger checkpoint on a schedule, whenever the ledger grew, and a last one at shutdown.
+struct CheckpointService: Service {
+    let gate: Gate
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var last: Int64 = -1
+        func checkpoint() async {
+            do {
+                let (size, _) = try await gate.journal.head()
+                if size != last { try await gate.journal.checkpoint(at: Date()); last = size }
+            } catch {
+                logger.error("a ledger checkpoint could not be signed", metadata: ["error": .string(String(describing: type(of: error)))])
+            }
+        }
+        await checkpoint()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
+            await checkpoint()
+        }
+    }
+}
+
 extension GuichetServer {
+    /// How often the running server signs a ledger checkpoint (when the ledger grew).
+    public var checkpointInterval: Duration { .seconds(60) }
+
     /// Serves both listeners until SIGINT or SIGTERM.
     /// - Parameter onReady: called once, when both listeners accept connections, with the
     ///   bound public and admin ports.
@@ -70,7 +100,8 @@ extension GuichetServer {
         let adminApp = Application(router: adminRouter().0,
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let checkpoints = CheckpointService(gate: gate, every: checkpointInterval, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch let error as IOError {
             throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")
         }

@@ -31,6 +31,9 @@ enum OpenAPI {
               body: "Registration", responses: ["201": "Registered", "400": "Problem", "409": "Problem", "413": "Problem"]),
         .init(method: "get", path: "/v1/organisations", summary: "Organisations (for example the daycare services to choose from)",
               secured: false, responses: ["200": "Organisations", "400": "Problem"], query: [("kind", "Organisation kind")]),
+        .init(method: "get", path: "/v1/ledger/checkpoint", summary: "The latest signed checkpoint of the access ledger (C2SP signed note)", secured: false,
+              responses: ["200": "", "404": "Problem"]),
+        .init(method: "get", path: "/v1/ledger/key", summary: "The keys that verify the ledger's checkpoints", secured: false, responses: ["200": "LedgerKey"]),
         .init(method: "get", path: "/v1/statistics", summary: "Published counts by state, with their definition", secured: false,
               responses: ["200": "Statistics"]),
         .init(method: "get", path: "/v1/dossiers", summary: "Search the dossiers you may see (by state and by searchable fields you may read, as PATH=value)",
@@ -67,6 +70,12 @@ enum OpenAPI {
               responses: ["200": "Requests", "401": "Problem"]),
         .init(method: "post", path: "/admin/v1/requests/{id}/approve", summary: "Approve another administrator's request", secured: true,
               responses: ["200": "Approved", "401": "Problem", "403": "Problem", "404": "Problem"]),
+        .init(method: "post", path: "/admin/v1/ledger/checkpoints", summary: "Sign a ledger checkpoint now", secured: true,
+              responses: ["201": "", "401": "Problem", "403": "Problem"]),
+        .init(method: "get", path: "/admin/v1/ledger/entries/{index}", summary: "A ledger entry with its inclusion proof (RFC 9162 §2.1.3)", secured: true,
+              responses: ["200": "LedgerEntry", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"], query: [("size", "Tree size (default: the latest checkpoint)")]),
+        .init(method: "get", path: "/admin/v1/ledger/consistency", summary: "A consistency proof between two tree sizes (RFC 9162 §2.1.4)", secured: true,
+              responses: ["200": "ConsistencyProof", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"], query: [("from", "Older tree size"), ("to", "Newer tree size")]),
         .init(method: "get", path: "/admin/v1/dossiers/{id}/versions", summary: "Kept versions of a dossier (metadata)", secured: true,
               responses: ["200": "Versions", "401": "Problem", "404": "Problem"]),
         .init(method: "get", path: "/admin/v1/dossiers/{id}/versions/{version}", summary: "A kept version of a dossier", secured: true,
@@ -119,6 +128,9 @@ enum OpenAPI {
         "Session": obj(["token": string, "expiresAt": string, "account": anyObject], required: ["token", "expiresAt", "account"]),
         "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),
         "Notices": obj(["notices": array(anyObject)]),
+        "LedgerKey": obj(["origin": string, "ed25519VerifierKey": string, "mldsa65PublicKey": nullable(string)]),
+        "LedgerEntry": obj(["index": integer, "treeSize": integer, "entry": anyObject, "entryBytes": string, "leafHash": string, "proof": array(string)]),
+        "ConsistencyProof": obj(["from": integer, "to": integer, "proof": array(string)]),
         "Code": obj(["code": string], required: ["code"]),
         "SecondFactor": obj(["secondFactor": string, "recoveryCodes": array(string)]),
         "AssertionChallenge": obj(["challenge": string, "rpId": string, "allowCredentials": array(string)]),
@@ -162,7 +174,7 @@ enum OpenAPI {
             while let open = scan.firstIndex(of: "{"), let close = scan[open...].firstIndex(of: "}") {
                 let name = String(scan[scan.index(after: open)..<close])
                 parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true),
-                                           "schema": name == "version" ? integer : (name == "name" || op.path.hasPrefix("/admin/v1/requests") ? string : id)]))
+                                           "schema": name == "version" || name == "index" ? integer : (name == "name" || op.path.hasPrefix("/admin/v1/requests") ? string : id)]))
                 scan = scan[scan.index(after: close)...]
             }
             for (name, description) in op.query {

@@ -198,25 +198,41 @@ enum Migrations {
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX person_term_by_person ON person_term(person_id);
 
-    -- The access journal: every access to personal data, allowed or denied. Append-only.
-    CREATE TABLE access_journal (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- The access ledger (C5, C6): every access to personal data, allowed or denied, as the
+    -- leaves of an append-only Merkle tree (RFC 9162). `entry` is the canonical encoding that
+    -- is hashed; the other columns and tables are indexes derived from it.
+    CREATE TABLE ledger_entry (
+        idx INTEGER PRIMARY KEY NOT NULL,
+        entry BLOB NOT NULL,
         at INTEGER NOT NULL,
-        request_id TEXT NOT NULL,
         account_id TEXT,
-        role TEXT,
-        organisation_id TEXT,
-        session_id TEXT,
-        source TEXT,
-        action TEXT NOT NULL,
-        decision TEXT NOT NULL CHECK (decision IN ('allow', 'deny')),
-        reason TEXT NOT NULL,
-        purpose TEXT,
-        dossier_ids TEXT NOT NULL,
-        person_ids TEXT NOT NULL,
-        fields TEXT NOT NULL
-    );
-    CREATE INDEX access_journal_by_account ON access_journal(account_id, at);
+        request_id TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX ledger_by_account ON ledger_entry(account_id, at, idx);
+    CREATE TABLE ledger_person (
+        person_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        PRIMARY KEY (person_id, idx)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE ledger_dossier (
+        dossier_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        PRIMARY KEY (dossier_id, idx)
+    ) STRICT, WITHOUT ROWID;
+    -- Hashes of complete subtrees (level 0: leaf hashes), kept so that proofs cost O(log² n).
+    CREATE TABLE ledger_node (
+        level INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+    ) STRICT, WITHOUT ROWID;
+    -- Signed checkpoints (C2SP tlog-checkpoint in a signed note).
+    CREATE TABLE ledger_checkpoint (
+        size INTEGER PRIMARY KEY NOT NULL,
+        root BLOB NOT NULL,
+        note TEXT NOT NULL,
+        at INTEGER NOT NULL
+    ) STRICT;
 
     -- No one deletes a dossier, a version or a journal entry; no one rewrites history.
     CREATE TRIGGER dossier_no_delete BEFORE DELETE ON dossier
@@ -231,9 +247,17 @@ enum Migrations {
         BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
     CREATE TRIGGER person_version_no_update BEFORE UPDATE ON person_version
         BEGIN SELECT RAISE(ABORT, 'versions are kept'); END;
-    CREATE TRIGGER access_journal_no_delete BEFORE DELETE ON access_journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
-    CREATE TRIGGER access_journal_no_update BEFORE UPDATE ON access_journal
-        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+    CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_node_no_delete BEFORE DELETE ON ledger_node
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_node_no_update BEFORE UPDATE ON ledger_node
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_checkpoint_no_delete BEFORE DELETE ON ledger_checkpoint
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_checkpoint_no_update BEFORE UPDATE ON ledger_checkpoint
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     """
 }

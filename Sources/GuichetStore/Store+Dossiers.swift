@@ -252,52 +252,12 @@ extension Store {
         }
     }
 
-    // MARK: journal
-
-    /// Appends journal entries in one durable transaction; returns their sequence numbers.
-    /// Used by the ledger module only.
-    public func appendJournal(_ rows: [JournalRow]) async throws -> [Int64] {
-        try await write { db in
-            let stmt = try db.cachedStatement(sql: """
-                INSERT INTO access_journal(at, request_id, account_id, role, organisation_id, session_id, source, action,
-                    decision, reason, purpose, dossier_ids, person_ids, fields)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            var seqs: [Int64] = []
-            for r in rows {
-                try stmt.execute(arguments: [r.at.millis, r.requestID, r.account?.rawValue, r.role, r.organisation?.rawValue,
-                                             r.session?.rawValue, r.source, r.action, r.allowed ? "allow" : "deny", r.reason,
-                                             r.purpose, r.dossiers.map(\.rawValue).joined(separator: " "),
-                                             r.persons.map(\.rawValue).joined(separator: " "), r.fields.joined(separator: " ")])
-                seqs.append(db.lastInsertedRowID)
-            }
-            return seqs
-        }
-    }
-
-    /// Journal entries, oldest first, optionally for one account (admin review and tests).
-    public func journal(account: AccountID? = nil, limit: Int = 1000) async throws -> [JournalRow] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM access_journal WHERE (?1 IS NULL OR account_id = ?1) ORDER BY seq LIMIT ?2",
-                             arguments: [account?.rawValue, limit]).map { row in
-                func ids<T>(_ s: String) -> [Identifier<T>] { s.split(separator: " ").map { Identifier<T>(trusted: String($0)) } }
-                return JournalRow(at: Date(millis: row["at"]), requestID: row["request_id"],
-                                  account: (row["account_id"] as String?).map(AccountID.init(trusted:)), role: row["role"],
-                                  organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),
-                                  session: (row["session_id"] as String?).map(SessionID.init(trusted:)), source: row["source"],
-                                  action: row["action"], allowed: (row["decision"] as String) == "allow", reason: row["reason"],
-                                  purpose: row["purpose"], dossiers: ids(row["dossier_ids"]), persons: ids(row["person_ids"]),
-                                  fields: (row["fields"] as String).split(separator: " ").map(String.init))
-            }
-        }
-    }
-
     /// Counts of rows per table (tests check that refused requests write nothing).
     public func rowCounts() async throws -> [String: Int] {
         try await read { db in
             var out: [String: Int] = [:]
             for t in ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
-                      "dossier_partner", "dossier_version", "person_term", "access_journal"] {
+                      "dossier_partner", "dossier_version", "person_term", "ledger_entry"] {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

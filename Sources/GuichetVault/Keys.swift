@@ -13,6 +13,8 @@ public protocol KeyProvider: Sendable {
     func kek(version: Int) throws -> SymmetricKey
     /// The key of the blind indexes (HMAC-SHA256), separate from the KEKs.
     func indexKey() throws -> SymmetricKey
+    /// The seeds of the ledger's checkpoint signing keys (Ed25519, ML-DSA-65).
+    func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8])
 }
 
 /// Problems with keys. Messages name the key and what to do, never a key's bytes.
@@ -37,19 +39,25 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The key file: JSON with the KEK versions and the blind-index key, base64-encoded.
-/// `{"format": "guichet-keys-1", "current": 2, "kek": {"1": "...", "2": "..."}, "index": "..."}`
+/// `{"format": "guichet-keys-1", "current": 2, "kek": {"1": "...", "2": "..."}, "index": "...",
+///   "ledger": {"ed25519": "...", "mldsa65": "..."}}` (the ledger's checkpoint signing seeds)
 public struct KeySet: Sendable, Equatable {
     public private(set) var current: Int
     var keks: [Int: SymmetricKey]
     let index: SymmetricKey
+    let ledgerEd25519: [UInt8]
+    let ledgerMLDSA65: [UInt8]
 
     public static func == (a: KeySet, b: KeySet) -> Bool {
         a.current == b.current && a.index == b.index && a.keks.keys == b.keks.keys && a.keks.allSatisfy { b.keks[$0.key] == $0.value }
+            && a.ledgerEd25519 == b.ledgerEd25519 && a.ledgerMLDSA65 == b.ledgerMLDSA65
     }
 
     /// A new key set with one KEK (version 1) and a blind-index key, from the system's CSPRNG.
     public static func generate() -> KeySet {
-        KeySet(current: 1, keks: [1: SymmetricKey(size: .bits256)], index: SymmetricKey(size: .bits256))
+        func seed() -> [UInt8] { SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
+        return KeySet(current: 1, keks: [1: SymmetricKey(size: .bits256)], index: SymmetricKey(size: .bits256),
+                      ledgerEd25519: seed(), ledgerMLDSA65: seed())
     }
 
     /// The versions held, oldest first.
@@ -74,7 +82,10 @@ public struct KeySet: Sendable, Equatable {
     public static func parse(_ data: Data, origin: String) throws -> KeySet {
         guard let object = try? JSONDecoder().decode([String: JSON].self, from: data),
               object["format"] == .string("guichet-keys-1"), let current = object["current"]?.integer,
-              case .object(let keks)? = object["kek"], let index = object["index"]?.string.flatMap(Self.key) else {
+              case .object(let keks)? = object["kek"], let index = object["index"]?.string.flatMap(Self.key),
+              case .object(let ledger)? = object["ledger"],
+              let ed = ledger["ed25519"]?.string.flatMap({ Data(base64Encoded: $0) }), ed.count == 32,
+              let ml = ledger["mldsa65"]?.string.flatMap({ Data(base64Encoded: $0) }), ml.count == 32 else {
             throw KeyError.malformed(origin)
         }
         var parsed: [Int: SymmetricKey] = [:]
@@ -83,7 +94,7 @@ public struct KeySet: Sendable, Equatable {
             parsed[version] = key
         }
         guard parsed[current] != nil else { throw KeyError.malformed(origin) }
-        return KeySet(current: current, keks: parsed, index: index)
+        return KeySet(current: current, keks: parsed, index: index, ledgerEd25519: Array(ed), ledgerMLDSA65: Array(ml))
     }
 
     static func key(_ text: String) -> SymmetricKey? {
@@ -96,7 +107,9 @@ public struct KeySet: Sendable, Equatable {
         func b64(_ k: SymmetricKey) -> JSON { .string(k.withUnsafeBytes { Data($0).base64EncodedString() }) }
         let json: JSON = .object(["format": .string("guichet-keys-1"), "current": .number(Double(current)),
                                   "kek": .object(Dictionary(uniqueKeysWithValues: keks.map { (String($0.key), b64($0.value)) })),
-                                  "index": b64(index)])
+                                  "index": b64(index),
+                                  "ledger": .object(["ed25519": .string(Data(ledgerEd25519).base64EncodedString()),
+                                                     "mldsa65": .string(Data(ledgerMLDSA65).base64EncodedString())])])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         // A JSON value of strings and numbers always encodes.
@@ -174,6 +187,8 @@ public final class FileKeyProvider: KeyProvider {
     }
 
     public func indexKey() throws -> SymmetricKey { state.keys.index }
+
+    public func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8]) { (state.keys.ledgerEd25519, state.keys.ledgerMLDSA65) }
 }
 
 import Synchronization

@@ -7,6 +7,7 @@ import GuichetProfile
 import GuichetServer
 import GuichetStore
 import GuichetVault
+import GuichetCore
 import Yams
 
 /// A data folder: its database, its configuration file and its profile.
@@ -128,7 +129,13 @@ struct Deployment {
         } else {
             note("no securityContact in \(configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
-        return GuichetServer(gate: Gate(profile: profile, store: store, keys: keys), auth: auth, store: store, securityTxt: securityTxt)
+        var registry = try await store.meta("registry-id")
+        if registry == nil {
+            registry = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
+            try await store.setMeta("registry-id", registry!)  // just set
+        }
+        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)")
+        return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GuichetLedger
 import GuichetCore
 import GuichetGate
 @testable import GuichetStore
@@ -49,7 +50,7 @@ import GRDB
         let a = try await world.application(by: "parent1")
         // Make the journal refuse appends, as a full disk or a broken table would.
         try await world.store.pool.write { db in
-            try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON access_journal BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+            try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         let parent = try await world.request("parent1")
         await #expect { try await world.gate.read(a.id, parent) } throws: { error in
@@ -82,7 +83,7 @@ import GRDB
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.read(a.id, try await world.request("parent1"))
-        for sql in ["DELETE FROM access_journal", "UPDATE access_journal SET reason = 'x'", "DELETE FROM dossier",
+        for sql in ["DELETE FROM ledger_entry", "UPDATE ledger_entry SET request_id = 'x'", "DELETE FROM ledger_node", "DELETE FROM dossier",
                     "DELETE FROM dossier_version", "UPDATE dossier_version SET change = 'x'", "DELETE FROM person",
                     "DELETE FROM person_version"] {
             await #expect(throws: (any Error).self, "\(sql)") { try await world.store.pool.write { db in try db.execute(sql: sql) } }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GuichetLedger
 import GuichetCore
 import GuichetGate
 @testable import GuichetStore

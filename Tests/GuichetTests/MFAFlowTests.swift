@@ -100,7 +100,7 @@ import GuichetGate
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.update(a.id, .init(fields: ["daysPerWeek": .number(3)], partners: nil, expectedVersion: nil), try await world.request("parent1"))
         let admin = try await world.request("admin")
-        let later = Gate(profile: world.profile, store: world.store, keys: world.keys, clock: { Date().addingTimeInterval(6 * 60) })
+        let later = try Gate(profile: world.profile, store: world.store, keys: world.keys, clock: { Date().addingTimeInterval(6 * 60) })
         await #expect { try await later.restore(a.id, version: 1, admin) } throws: { error in
             if case GuichetError.forbidden(let m) = error { m.contains("last 5 minutes") } else { false }
         }

@@ -1,0 +1,108 @@
+public import GuichetStore
+public import GuichetMerkle
+public import Foundation
+
+/// Reads the stored tree for proofs: subtree hashes are stored, so proofs read O(log² n) nodes.
+struct StoredTree: LeafHashSource {
+    let store: Store
+    func leafHashes(_ range: Range<UInt64>) throws -> [Hash] {
+        try range.map { i in
+            guard let h = try store.ledgerNodeNow(level: 0, index: Int64(i)) else { throw LedgerError.corrupt("leaf \(i) has no stored hash") }
+            return try Hash(bytes: h)
+        }
+    }
+    func storedHash(of node: NodeID) throws -> Hash? {
+        try store.ledgerNodeNow(level: Int(node.level), index: Int64(node.index)).map { try Hash(bytes: $0) }
+    }
+}
+
+/// What `verify` found: nothing, or the first place that does not match.
+public struct LedgerReport: Sendable, Equatable {
+    public let entries: Int64
+    public let checkpoints: Int
+    /// nil when everything matched.
+    public let problem: String?
+}
+
+/// Proofs and full verification of the ledger (RFC 9162 §2.1.3, §2.1.4; C2SP checkpoints).
+public struct LedgerAuditor: Sendable {
+    let store: Store
+    public let verifier: NoteVerifier
+    public let origin: String
+
+    public init(store: Store, verifier: NoteVerifier, origin: String) {
+        self.store = store; self.verifier = verifier; self.origin = origin
+    }
+
+    /// The latest signed checkpoint, verified.
+    public func latestCheckpoint() async throws -> (note: String, checkpoint: Checkpoint)? {
+        guard let last = try await store.checkpoints().last else { return nil }
+        return (last.note, try verifier.verifyCheckpoint(last.note, origin: origin))
+    }
+
+    /// An entry and its inclusion proof in the tree of `size` entries.
+    public func inclusion(index: Int64, size: Int64) async throws -> (entry: Data, proof: InclusionProof) {
+        guard index >= 0, index < size, size <= (try await store.ledgerSize()),
+              let entry = try await store.ledgerEntries([index]).first?.entry else { throw LedgerError.notFound }
+        return (entry, try InclusionProof(leafIndex: UInt64(index), treeSize: UInt64(size), source: StoredTree(store: store)))
+    }
+
+    /// A proof that the tree of `old` entries is a prefix of the tree of `new` entries.
+    public func consistency(old: Int64, new: Int64) async throws -> ConsistencyProof {
+        guard old >= 0, old <= new, new <= (try await store.ledgerSize()) else { throw LedgerError.notFound }
+        return try ConsistencyProof(oldSize: UInt64(old), newSize: UInt64(new), source: StoredTree(store: store))
+    }
+
+    /// Recomputes the whole tree from the stored entries, checks every stored hash and every
+    /// signed checkpoint, and names the first thing that does not match: a modified, deleted,
+    /// inserted or reordered entry, or a forged checkpoint.
+    public func verify(progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        let size = try await store.ledgerSize()
+        let stored = try await store.checkpoints()
+        var checkpoints: [Int64: Hash] = [:]
+        for c in stored {
+            guard let cp = try? verifier.verifyCheckpoint(c.note, origin: origin), Int64(cp.size) == c.size, Data(cp.rootHash.bytes) == c.root else {
+                return LedgerReport(entries: size, checkpoints: stored.count, problem: "the checkpoint of size \(c.size) is forged: its signature or content does not verify")
+            }
+            checkpoints[c.size] = cp.rootHash
+        }
+        if let largest = stored.last, largest.size > size {
+            return LedgerReport(entries: size, checkpoints: stored.count,
+                                problem: "entries are missing at the end: a checkpoint signed \(largest.size) entries, the ledger has \(size)")
+        }
+        var frontier = CompactRange()
+        var previousCheckpoint: Int64 = 0
+        if let root = checkpoints[0], root != frontier.rootHash { return LedgerReport(entries: size, checkpoints: stored.count, problem: "the empty checkpoint is wrong") }
+        var start: Int64 = 0
+        while start < size {
+            let end = min(size, start + 5_000)
+            let entries = try await store.ledgerEntries(start..<end)
+            let leaves = try await store.ledgerNodes(level: 0, start..<end)
+            for (offset, expected) in (start..<end).enumerated() {
+                func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
+                guard offset < entries.count, entries[offset].index == expected else { return fail("entry \(expected) is missing (deleted, or the entries were renumbered)") }
+                let leaf = MerkleHash.leaf(entries[offset].entry)
+                guard offset < leaves.count, leaves[offset].index == expected, leaves[offset].hash == Data(leaf.bytes) else {
+                    return fail("entry \(expected) does not match its recorded hash (modified, inserted or moved)")
+                }
+                let completed = frontier.append(leaf).filter { $0.id.level > 0 }
+                if !completed.isEmpty {
+                    let nodes = try await store.ledgerNodes(completed.map { (Int($0.id.level), Int64($0.id.index)) })
+                    for (n, s) in zip(completed, nodes) where Data(n.hash.bytes) != s.hash || nodes.count != completed.count {
+                        return fail("the subtree \(n.id) ending at entry \(expected) does not match its recorded hash")
+                    }
+                }
+                let count = expected + 1
+                if let root = checkpoints[count] {
+                    guard root == frontier.rootHash else {
+                        return fail("entries \(previousCheckpoint) to \(count - 1) do not match the signed checkpoint of size \(count): one of them was changed")
+                    }
+                    previousCheckpoint = count
+                }
+            }
+            progress(end, size)
+            start = end
+        }
+        return LedgerReport(entries: size, checkpoints: stored.count, problem: nil)
+    }
+}

@@ -1,0 +1,130 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+/// One ledger entry to store: its canonical bytes and the index columns derived from them.
+public struct LedgerRow: Sendable {
+    public let entry: Data
+    public let at: Date
+    public let account: AccountID?
+    public let requestID: String
+    public let persons: [PersonID]
+    public let dossiers: [DossierID]
+    public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID]) {
+        self.entry = entry; self.at = at; self.account = account; self.requestID = requestID; self.persons = persons; self.dossiers = dossiers
+    }
+}
+
+/// A stored subtree hash: level 0 is a leaf hash.
+public struct LedgerNode: Sendable, Equatable {
+    public let level: Int
+    public let index: Int64
+    public let hash: Data
+    public init(level: Int, index: Int64, hash: Data) { self.level = level; self.index = index; self.hash = hash }
+}
+
+/// A stored signed checkpoint.
+public struct StoredCheckpoint: Sendable, Equatable {
+    public let size: Int64
+    public let root: Data
+    public let note: String
+    public let at: Date
+}
+
+extension Store {
+    /// Number of entries in the ledger.
+    public func ledgerSize() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0 }
+    }
+
+    /// Appends entries at `start` with the subtree hashes they complete, in one durable
+    /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
+    public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
+        try await write { db in
+            let size = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0
+            guard size == start else { throw StoreError.versionConflict }
+            let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
+            let person = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
+            let dossier = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
+            for (offset, r) in rows.enumerated() {
+                let idx = start + Int64(offset)
+                try entry.execute(arguments: [idx, r.entry, r.at.millis, r.account?.rawValue, r.requestID])
+                for p in r.persons { try person.execute(arguments: [p.rawValue, idx]) }
+                for d in r.dossiers { try dossier.execute(arguments: [d.rawValue, idx]) }
+            }
+            let node = try db.cachedStatement(sql: "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
+            for n in nodes { try node.execute(arguments: [n.level, n.index, n.hash]) }
+        }
+    }
+
+    /// Entries by index range, in order.
+    public func ledgerEntries(_ range: Range<Int64>) async throws -> [(index: Int64, entry: Data)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT idx, entry FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                             arguments: [range.lowerBound, range.upperBound]).map { ($0["idx"], $0["entry"]) }
+        }
+    }
+
+    /// Stored node hashes by (level, index); missing ones are left out.
+    public func ledgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode] {
+        try await read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT hash FROM ledger_node WHERE level = ? AND idx = ?")
+            return try ids.compactMap { id in
+                try Data.fetchOne(stmt, arguments: [id.level, id.index]).map { LedgerNode(level: id.level, index: id.index, hash: $0) }
+            }
+        }
+    }
+
+    /// Stored node hashes of one level in an index range (verification compares them).
+    public func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                             arguments: [level, range.lowerBound, range.upperBound]).map { LedgerNode(level: level, index: $0["idx"], hash: $0["hash"]) }
+        }
+    }
+
+    /// A stored node hash, read synchronously (proof generation reads O(log² n) of them).
+    public func ledgerNodeNow(level: Int, index: Int64) throws -> Data? {
+        try pool.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM ledger_node WHERE level = ? AND idx = ?", arguments: [level, index]) }
+    }
+
+    /// Records a signed checkpoint.
+    public func insertCheckpoint(size: Int64, root: Data, note: String, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO ledger_checkpoint(size, root, note, at) VALUES (?, ?, ?, ?)",
+                           arguments: [size, root, note, at.millis])
+        }
+    }
+
+    /// All checkpoints, oldest first.
+    public func checkpoints() async throws -> [StoredCheckpoint] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM ledger_checkpoint ORDER BY size").map {
+                StoredCheckpoint(size: $0["size"], root: $0["root"], note: $0["note"], at: Date(millis: $0["at"]))
+            }
+        }
+    }
+
+    /// Entry indexes of one account's accesses in a time window (answer-sized: indexed).
+    public func ledgerIndexes(account: AccountID, from: Date, to: Date, limit: Int) async throws -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, idx LIMIT ?",
+                               arguments: [account.rawValue, from.millis, to.millis, limit])
+        }
+    }
+
+    /// Entry indexes of every access that named a person (answer-sized: indexed).
+    public func ledgerIndexes(person: PersonID, limit: Int) async throws -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_person WHERE person_id = ? ORDER BY idx LIMIT ?", arguments: [person.rawValue, limit])
+        }
+    }
+
+    /// Entries by index list.
+    public func ledgerEntries(_ indexes: [Int64]) async throws -> [(index: Int64, entry: Data)] {
+        try await read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT entry FROM ledger_entry WHERE idx = ?")
+            return try indexes.compactMap { i in try Data.fetchOne(stmt, arguments: [i]).map { (i, $0) } }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import GuichetGate
+import GuichetLedger
+import GuichetMerkle
+import GuichetServer
+import GuichetVault
+
+/// `guichet ledger`: verify the access ledger, prove entries, sign checkpoints.
+struct Ledger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify the tamper-evident access ledger, prove its entries, sign checkpoints.",
+        subcommands: [Verify.self, Checkpoint.self, Prove.self])
+
+    struct Options: ParsableArguments {
+        @Option(help: "Data folder.") var data = "guichet-data"
+        @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+
+        func open() async throws -> GuichetServer {
+            let deployment = Deployment(data)
+            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
+            guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
+            let provider = try deployment.keys(keys)
+            return try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the whole tree from storage, check every signed checkpoint, and name the first entry that does not match.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            let server = try await options.open()
+            let report = try await server.gate.auditor.verify { done, total in
+                if done % 100_000 == 0 || done == total { note("  checked \(done) / \(total) entries") }
+            }
+            if let problem = report.problem {
+                throw CommandError("ledger verification FAILED: \(problem)")
+            }
+            say("ledger verified: \(report.entries) entries, \(report.checkpoints) signed checkpoints, all match")
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a checkpoint of the ledger now and print it.")
+        @OptionGroup var options: Options
+        func run() async throws {
+            let server = try await options.open()
+            say(try await server.gate.journal.checkpoint(at: Date()))
+        }
+    }
+
+    struct Prove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an inclusion proof (--index N) or a consistency proof (--from A --to B), as JSON.")
+        @OptionGroup var options: Options
+        @Option(help: "The entry to prove.") var index: Int64?
+        @Option(help: "Tree size for the inclusion proof (default: the ledger's size).") var size: Int64?
+        @Option(help: "Older tree size.") var from: Int64?
+        @Option(help: "Newer tree size.") var to: Int64?
+
+        func validate() throws {
+            guard (index != nil) != (from != nil && to != nil) else { throw ValidationError("give either --index, or --from and --to") }
+        }
+
+        func run() async throws {
+            let server = try await options.open()
+            let auditor = server.gate.auditor
+            let object: [String: Any]
+            if let index {
+                let head = try await server.gate.journal.head().size
+                let treeSize = size ?? head
+                let (entry, proof) = try await auditor.inclusion(index: index, size: treeSize)
+                object = ["index": index, "treeSize": treeSize, "entry": entry.base64EncodedString(),
+                          "leafHash": MerkleHash.leaf(entry).hex, "proof": proof.hashes.map(\.hex)]
+            } else if let from, let to {
+                let proof = try await auditor.consistency(old: from, new: to)
+                object = ["from": from, "to": to, "proof": proof.hashes.map(\.hex)]
+            } else { return }
+            say(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        }
+    }
+}
