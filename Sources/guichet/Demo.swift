@@ -3,6 +3,8 @@ import Foundation
 import GuichetCore
 import GuichetServer
 import GuichetVault
+import GuichetLedger
+import GuichetGate
 import GuichetAuth
 import GuichetStore
 import GuichetSynth
@@ -43,6 +45,9 @@ struct Demo: AsyncParsableCommand {
             let summary = try await generator.generate(into: server.store) { done in
                 note("  \(done) / \(size)")
             }
+            try await server.gate.journal.recordSystemEvent(
+                "import", reason: "synthetic demo registry: \(summary.dossiers) dossiers, \(summary.persons) persons", persons: [], dossiers: [],
+                context: AccessContext(requestID: "demo-import", subject: nil, session: nil, source: nil, purpose: nil, at: Date()))
             try await writeAccounts(server, summary, deployment)
             generated = String(format: "generated %d dossiers and %d persons in %.1f s; ", summary.dossiers, summary.persons, Date().timeIntervalSince(started))
         }

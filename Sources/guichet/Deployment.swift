@@ -126,8 +126,6 @@ struct Deployment {
                 securityTxt = try SecurityTxt(contacts: contacts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                               expires: Date().addingTimeInterval(180 * 86_400), policy: settings.securityPolicy)
             } catch let e as ConfigurationError { throw CommandError("\(configFile): \(e.description)") }
-        } else {
-            note("no securityContact in \(configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         var registry = try await store.meta("registry-id")
         if registry == nil {

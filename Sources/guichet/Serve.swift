@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no profile: pass --profile, set GUICHET_PROFILE, or add 'profile:' to \(deployment.configFile)")
         }
         let config = try listeners.resolve(settings)
+        if settings.securityContact == nil {
+            note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
+        }
         let keys = try deployment.keys(listeners.keys)
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin, settings: settings)
         try await server.run(config) { port, adminPort in

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetMerkle
+@testable import GuichetStore
+
+/// The tamper-evident access ledger (C6; threats R1 and R4).
+@Suite struct LedgerTests {
+    /// A world with some traffic and a signed checkpoint over it.
+    func busyWorld() async throws -> (World, Int64) {
+        let world = try await World.make()
+        _ = try await world.registerParent("parent1")
+        _ = try await world.registerParent("parent2", lastName: "Gagnon")
+        let a = try await world.application(by: "parent1")
+        let b = try await world.application(by: "parent2", daycares: [1], childName: "Noah")
+        for _ in 0..<3 {
+            _ = try await world.gate.read(a.id, try await world.request("daycare1"))
+            _ = try await world.gate.read(b.id, try await world.request("agent", purpose: "list-management"))
+            _ = try? await world.gate.read(b.id, try await world.request("daycare1"))  // refused, and recorded
+        }
+        try await world.gate.journal.checkpoint(at: Date())
+        return (world, try await world.store.ledgerSize())
+    }
+
+    func attack(_ world: World, _ sql: String...) async throws {
+        try await world.store.pool.write { db in
+            for t in ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_update", "ledger_checkpoint_no_update"] {
+                try db.execute(sql: "DROP TRIGGER IF EXISTS \(t)")
+            }
+            for s in sql { try db.execute(sql: s) }
+        }
+    }
+
+    @Test("an untouched ledger verifies, with every checkpoint")
+    func cleanLedgerVerifies() async throws {
+        let (world, size) = try await busyWorld()
+        defer { world.remove() }
+        #expect(size > 10)
+        let report = try await world.gate.auditor.verify()
+        #expect(report.problem == nil && report.entries == size && report.checkpoints == 2)
+    }
+
+    struct Tamper: Sendable, CustomStringConvertible {
+        let name: String
+        let sql: [String]
+        let expected: String
+        var description: String { name }
+    }
+
+    static let tampering: [Tamper] = [
+        Tamper(name: "modify an entry", sql: ["UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 6"],
+               expected: "entry 6 does not match"),
+        Tamper(name: "modify an entry and its leaf hash", sql: [
+            "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 6",
+            "UPDATE ledger_node SET hash = (SELECT hash FROM ledger_node WHERE level = 0 AND idx = 7) WHERE level = 0 AND idx = 6"],
+               expected: "entry 6 does not match"),
+        Tamper(name: "delete an entry", sql: ["DELETE FROM ledger_entry WHERE idx = 6"], expected: "entry 6 is missing"),
+        Tamper(name: "delete the last entries", sql: ["DELETE FROM ledger_entry WHERE idx >= 10"], expected: "entries are missing at the end"),
+        Tamper(name: "insert an entry", sql: [
+            "UPDATE ledger_entry SET idx = -idx - 1 WHERE idx >= 6", "UPDATE ledger_entry SET idx = -idx WHERE idx < 0",
+            "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) SELECT 6, entry, at, account_id, 'forged' FROM ledger_entry WHERE idx = 2"],
+               expected: "entry 6 does not match"),
+        Tamper(name: "reorder two entries", sql: [
+            "UPDATE ledger_entry SET idx = -1 WHERE idx = 6", "UPDATE ledger_entry SET idx = 6 WHERE idx = 7", "UPDATE ledger_entry SET idx = 7 WHERE idx = -1"],
+               expected: "entry 6 does not match"),
+        Tamper(name: "forge a checkpoint's root", sql: ["UPDATE ledger_checkpoint SET root = zeroblob(32) WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"],
+               expected: "is forged"),
+        Tamper(name: "forge a checkpoint's note", sql: ["UPDATE ledger_checkpoint SET note = replace(note, char(10) || '0' , char(10) || '1') WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)",
+                                                         "UPDATE ledger_checkpoint SET note = substr(note, 1, instr(note, char(10)) ) || '9' || substr(note, instr(note, char(10)) + 3) WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"],
+               expected: "is forged"),
+    ]
+
+    @Test("tampering with the stored ledger is reported, naming the first entry that does not match", arguments: tampering)
+    func tamperingIsDetected(_ t: Tamper) async throws {
+        let (world, _) = try await busyWorld()
+        defer { world.remove() }
+        try await attack(world, t.sql.joined(separator: "; "))
+        let report = try await world.gate.auditor.verify()
+        let problem = try #require(report.problem, "\(t.name) went unnoticed")
+        #expect(problem.contains(t.expected), "reported: \(problem)")
+    }
+
+    @Test("inclusion and consistency proofs verify against the signed checkpoints, and a wrong one does not")
+    func proofsVerify() async throws {
+        let (world, size) = try await busyWorld()
+        defer { world.remove() }
+        let auditor = world.gate.auditor
+        let (note, checkpoint) = try #require(try await auditor.latestCheckpoint())
+        #expect(note.contains("\n\(size)\n"))
+        for index in [0, 1, size / 2, size - 1] {
+            let (entry, proof) = try await auditor.inclusion(index: index, size: size)
+            try proof.verify(leafHash: MerkleHash.leaf(entry), rootHash: checkpoint.rootHash)
+            #expect(throws: MerkleError.self) { try proof.verify(leafHash: MerkleHash.leaf(entry + Data([0x20])), rootHash: checkpoint.rootHash) }
+        }
+        let first = try #require(try await world.store.checkpoints().first)
+        let consistency = try await auditor.consistency(old: first.size, new: size)
+        try consistency.verify(oldRoot: try Hash(bytes: first.root), newRoot: checkpoint.rootHash)
+        #expect(throws: MerkleError.self) { try consistency.verify(oldRoot: MerkleHash.leaf(Data()), newRoot: checkpoint.rootHash) }
+    }
+
+    @Test("pymerkle, an independent implementation, computes our root and accepts our inclusion proofs")
+    func independentVerifier() async throws {
+        let (world, size) = try await busyWorld()
+        defer { world.remove() }
+        let (_, checkpoint) = try #require(try await world.gate.auditor.latestCheckpoint())
+        let entries = try await world.store.ledgerEntries(0..<size).map { $0.entry.base64EncodedString() }
+        var proofs: [[String: Any]] = []
+        for index in 0..<size {
+            let (_, proof) = try await world.gate.auditor.inclusion(index: index, size: size)
+            proofs.append(["index": index, "proof": proof.hashes.map(\.hex)])
+        }
+        let input = world.folder.appendingPathComponent("ledger.json")
+        try JSONSerialization.data(withJSONObject: ["entries": entries, "root": checkpoint.rootHash.hex, "size": size, "proofs": proofs])
+            .write(to: input)
+        let result = try Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path])
+        #expect(result.status == 0 && result.output.hasPrefix("OK: \(size) proofs"), "pymerkle said: \(result.output)")
+
+        // The same checker refuses a wrong root.
+        try JSONSerialization.data(withJSONObject: ["entries": entries, "root": MerkleHash.emptyRoot.hex, "size": size, "proofs": proofs]).write(to: input)
+        #expect(try Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path]).status == 1)
+    }
+
+    @Test("what an account saw, and who accessed a person, come from indexes, not from a scan of the ledger")
+    func indexesAnswerWithoutScanning() async throws {
+        let (world, _) = try await busyWorld()
+        defer { world.remove() }
+        let daycare = try await world.principal("daycare1").account
+        let seen = try await world.store.ledgerIndexes(account: daycare, from: .distantPast, to: .distantFuture, limit: 100)
+        let all = try await world.store.journal()
+        #expect(seen.count == all.filter { $0.account == daycare }.count && seen.count == 6)
+        let plans = try await world.store.pool.read { db in
+            try ["SELECT idx FROM ledger_entry WHERE account_id = 'x' AND at >= 0 AND at < 1 ORDER BY at, idx LIMIT 10",
+                 "SELECT idx FROM ledger_person WHERE person_id = 'x' ORDER BY idx LIMIT 10"].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: " ")
+            }
+        }
+        #expect(plans[0].contains("USING COVERING INDEX ledger_by_account") || plans[0].contains("USING INDEX ledger_by_account"), "\(plans[0])")
+        #expect(plans[1].contains("SEARCH ledger_person") && !plans[1].contains("SCAN"), "\(plans[1])")
+    }
+}
