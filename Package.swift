@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle",
+            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

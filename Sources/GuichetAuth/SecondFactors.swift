@@ -70,7 +70,9 @@ extension Authenticator {
         let key = try await reserveFactorAttempt(p)
         let firstFactor = try await !store.factors(account: p.account).contains { $0.confirmed && $0.kind != "recovery" }
         for factor in try await store.factors(account: p.account, kind: "totp") {
-            let secret = try open(factor.secret, account: p.account)
+            guard let secret = try? open(factor.secret, account: p.account) else {
+                throw GuichetError.unavailable("a stored second-factor secret does not open with this key file")
+            }
             if let step = secret.verify(code, at: clock(), window: 1, lastUsedStep: factor.counter == 0 ? nil : factor.counter),
                try await store.advance(factor: factor.id, from: factor.counter, to: step) {
                 try await passed(p, throttleKey: key)

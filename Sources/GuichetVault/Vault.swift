@@ -96,6 +96,12 @@ public struct Vault: Sendable {
         return Base64URL.encode(Array(mac))
     }
 
+    /// A key for another module's secrets at rest (TOTP secrets), derived from the index key
+    /// with HKDF-SHA256 (RFC 5869) under a purpose label, so it lives and dies with the key file.
+    public func derivedKey(purpose: String) throws -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: try keys.indexKey(), info: Data("guichet \(purpose)".utf8), outputByteCount: 32)
+    }
+
     /// A value derived from the index key, stored in the registry to detect a wrong key file at start-up.
     public func keyCheck() throws -> String { try blindIndex(field: "guichet", term: "key-check") }
 

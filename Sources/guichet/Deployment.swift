@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import GuichetAuth
 import GuichetCore
+import GuichetMFA
 import GuichetGate
 import GuichetProfile
 import GuichetServer
 import GuichetStore
 import GuichetVault
 import GuichetCore
+import GuichetMFA
 import Yams
 
 /// A data folder: its database, its configuration file and its profile.
@@ -62,6 +64,10 @@ struct Deployment {
         var securityContact: String?
         /// Disclosure policy URL for security.txt.
         var securityPolicy: String?
+        /// WebAuthn relying party: the site's host name (default localhost) and origin
+        /// (default http://localhost:PUBLICPORT); passkeys are bound to them.
+        var webauthnRPID: String?
+        var webauthnOrigin: String?
     }
 
     func readSettings() throws -> Settings {
@@ -119,7 +125,9 @@ struct Deployment {
             throw CommandError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
         }
         try await store.setMeta("profile", profile.name)
-        let auth = try await Authenticator(store: store, profile: profile)
+        let rp = RelyingParty(id: settings.webauthnRPID ?? "localhost",
+                              origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)")
+        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"), relyingParty: rp)
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
             do {

@@ -5,6 +5,8 @@ import Testing
 import GuichetCore
 import GuichetMFA
 import GuichetGate
+import GuichetVault
+@testable import GuichetAuth
 
 /// Second factors over the HTTP API (C3): required before any personal data, TOTP and passkeys,
 /// single-use recovery codes, step-up for sensitive actions.
@@ -105,5 +107,32 @@ import GuichetGate
             if case GuichetError.forbidden(let m) = error { m.contains("last 5 minutes") } else { false }
         }
         #expect(try await world.gate.restore(a.id, version: 1, admin).version == 3)
+    }
+}
+
+/// TOTP secrets are sealed under a key derived from the key file, so they survive a restart.
+@Suite struct SecondFactorPersistenceTests {
+    @Test("a TOTP factor enrolled before a restart still works after it, and only with the same key file")
+    func survivesRestart() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let vault = Vault(profile: world.profile, keys: world.keys)
+        let before = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
+                                             secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        let session = try await before.signIn(username: "analyst", password: World.password)
+        let (secret, _) = try await before.beginTOTP(session.principal)
+        let totp = try TOTPSecret(base32: secret)
+        try await before.verifyTOTP(session.principal, code: totp.code(at: Date()))
+
+        let after = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
+                                            secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        let next = try await after.signIn(username: "analyst", password: World.password)
+        try await after.verifyTOTP(next.principal, code: totp.code(at: Date().addingTimeInterval(30)))
+
+        let foreign = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing))
+        let third = try await foreign.signIn(username: "analyst", password: World.password)
+        await #expect(throws: GuichetError.unavailable("a stored second-factor secret does not open with this key file")) {
+            try await foreign.verifyTOTP(third.principal, code: totp.code(at: Date().addingTimeInterval(60)))
+        }
     }
 }
