@@ -18,8 +18,7 @@ public struct GuichetContext: RequestContext {
 
 /// Registers routes on a router and remembers them, so that a test can compare the routes
 /// that exist with those the OpenAPI document describes.
-public final class RouteRecorder: @unchecked Sendable {
-    // @unchecked: only mutated while the router is being built, on one task, before serving.
+public final class RouteRecorder {
     public private(set) var routes: [(method: String, path: String)] = []
     let router: Router<GuichetContext>
 
