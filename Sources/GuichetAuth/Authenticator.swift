@@ -89,8 +89,8 @@ public final class Authenticator: Sendable {
 
     func request(kind: String, account: AccountID, role: String, by: AccountID) async throws {
         let now = clock()
-        try await store.insert(request: AccountRequest(id: Base64URL.encode(Array(SHA256.hash(data: Data("\(account)\(kind)\(now.millis)\(Self.randomToken())".utf8)).prefix(16))),
-                                                       account: account, kind: kind, role: role, requestedBy: by, requestedAt: now, approvedBy: nil))
+        try await store.insert(request: AccountRequest(id: Identifier<AccountTag>().rawValue, account: account, kind: kind, role: role,
+                                                       requestedBy: by, requestedAt: now, approvedBy: nil))
         // Every administrator is told, so that a request nobody expected is noticed (R1, R2).
         for admin in try await store.accounts() where profile.roles[admin.role]?.kind == .admin && admin.status == "active" {
             try await store.addNotice(account: admin.id, kind: "privileged-account-request",

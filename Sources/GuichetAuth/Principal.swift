@@ -25,8 +25,11 @@ public struct Principal: Sendable, Equatable {
     /// Staff, partners and administrators must pass a second factor before any personal data (C3).
     public var needsSecondFactor: Bool { kind != .citizen }
 
+    /// How recent a second factor must be for a step-up action (sensitive admin actions, restore).
+    public static let stepUpWindow: TimeInterval = 5 * 60
+
     /// Whether a second factor was verified within `window` seconds before `now` (step-up).
-    public func hasFreshSecondFactor(now: Date, window: TimeInterval = 5 * 60) -> Bool {
+    public func hasFreshSecondFactor(now: Date, window: TimeInterval = Principal.stepUpWindow) -> Bool {
         secondFactorAt.map { now.timeIntervalSince($0) <= window } ?? false
     }
 

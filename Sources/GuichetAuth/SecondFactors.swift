@@ -8,12 +8,9 @@ import Crypto
 /// single-use recovery codes stored hashed. Staff, partner and admin sessions reach no personal
 /// data until a factor is verified; sensitive actions need one verified in the last 5 minutes.
 extension Authenticator {
-    /// How recent a second factor must be for a step-up action.
-    public static let stepUpWindow: TimeInterval = 5 * 60
-
     /// Refuses unless the session verified a second factor in the last five minutes.
     public func requireStepUp(_ p: Principal) throws {
-        guard p.hasFreshSecondFactor(now: clock(), window: Self.stepUpWindow) else {
+        guard p.hasFreshSecondFactor(now: clock()) else {
             throw GuichetError.forbidden("this action needs a second factor verified in the last 5 minutes: verify it again, then retry")
         }
     }

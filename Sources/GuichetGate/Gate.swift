@@ -189,17 +189,16 @@ public final class Gate: Sendable {
         }
         let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: after, limit: limit))
         let records = try await store.dossiers(ids)
-        var allowed: [(DossierRecord, Grant)] = []
+        var allowed: [(record: DossierRecord, grant: Grant, persons: [PersonID])] = []
         for record in records {
             guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }
-            allowed.append((record, grant))
+            allowed.append((record, grant, revealedPersons(record, grant.readable)))
         }
-        let persons = try await store.persons(allowed.flatMap { revealedPersons($0.0, $0.1.readable) })
-        let accesses = try allowed.map { record, grant in
-            AllowedAccess(dossier: record.id, grant: grant, persons: revealedPersons(record, grant.readable),
-                          fields: try returned(record, persons, grant))
+        let persons = try await store.persons(allowed.flatMap(\.persons))
+        let accesses = try allowed.map { a in
+            AllowedAccess(dossier: a.record.id, grant: a.grant, persons: a.persons, fields: try returned(a.record, persons, a.grant))
         }
-        let kept = allowed.map(\.0)
+        let kept = allowed.map(\.record)
         let receipt = try await journalled(accesses, action: .search, r)
         let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
         return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)

@@ -124,9 +124,12 @@ extension Store {
         try await read { db in
             var out: [PersonID: PersonRecord] = [:]
             for id in ids {
-                if let row = try Row.fetchOne(db, sql: "SELECT id, version, fields FROM person WHERE id = ?", arguments: [id.rawValue]) {
-                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]),
-                                           key: try Self.fetchKey(db, id.rawValue))
+                if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT p.version, p.fields, k.kek_version, k.wrapped FROM person p
+                    LEFT JOIN data_key k ON k.subject_id = p.id WHERE p.id = ?
+                    """), arguments: [id.rawValue]) {
+                    let key = (row["wrapped"] as Data?).map { WrappedKey(kekVersion: row["kek_version"], bytes: $0) }
+                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]), key: key)
                 }
             }
             return out
