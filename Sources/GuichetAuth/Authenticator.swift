@@ -68,7 +68,7 @@ public final class Authenticator: Sendable {
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
         guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
-        if let kind = r.organisationKind, r.kind != .admin || organisation != nil {
+        if let kind = r.organisationKind, !r.kind.usesAdminListener || organisation != nil {
             guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {
                 throw GuichetError.invalid("role '\(role)' needs an organisation of kind '\(kind)'")
             }
@@ -91,8 +91,9 @@ public final class Authenticator: Sendable {
         let now = clock()
         try await store.insert(request: AccountRequest(id: Identifier<AccountTag>().rawValue, account: account, kind: kind, role: role,
                                                        requestedBy: by, requestedAt: now, approvedBy: nil))
-        // Every administrator is told, so that a request nobody expected is noticed (R1, R2).
-        for admin in try await store.accounts() where profile.roles[admin.role]?.kind == .admin && admin.status == "active" {
+        // Every administrator and security officer is told, so that a request nobody expected
+        // is noticed (R1, R2).
+        for admin in try await store.accounts() where profile.roles[admin.role]?.kind.usesAdminListener == true && admin.status == "active" {
             try await store.addNotice(account: admin.id, kind: "privileged-account-request",
                                       detail: "\(kind) of a '\(role)' account awaits a second administrator's approval", at: now)
         }

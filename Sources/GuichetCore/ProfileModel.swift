@@ -90,6 +90,11 @@ public enum RoleKind: String, Sendable, CaseIterable {
     case partner
     /// Administrators: accounts, versions and restore, on the admin listener only.
     case admin
+    /// Security officers: alerts, break-glass review, breach response, on the admin listener only.
+    case security
+
+    /// Whether accounts of this kind sign in on the admin listener (and only there).
+    public var usesAdminListener: Bool { self == .admin || self == .security }
 }
 
 /// A role declared by the profile.

@@ -31,7 +31,7 @@ public final class GuichetServer: Sendable {
     func principal(_ request: Request, admin: Bool) async throws -> Principal {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
         let principal = try await auth.authenticate(token: String(header.dropFirst(7)))
-        guard (principal.kind == .admin) == admin else { throw GuichetError.unauthenticated }
+        guard principal.kind.usesAdminListener == admin else { throw GuichetError.unauthenticated }
         return principal
     }
 
@@ -55,7 +55,7 @@ public final class GuichetServer: Sendable {
         let username = try body.string("username"), password = try body.string("password")
         try body.finish()
         let session = try await auth.signIn(username: username, password: password, source: context.source)
-        guard (session.principal.kind == .admin) == admin else {
+        guard session.principal.kind.usesAdminListener == admin else {
             try await auth.signOut(token: session.token)
             throw GuichetError.unauthenticated
         }

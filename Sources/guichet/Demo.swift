@@ -78,9 +78,11 @@ struct Demo: AsyncParsableCommand {
             let password = generatedPassword()
             _ = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
                                                     person: person, territory: territory, createdBy: nil)
-            accounts.append(["username": username, "password": password, "role": role, "listener": role == "admin" ? "admin" : "public", "note": note])
+            accounts.append(["username": username, "password": password, "role": role, "listener": role == "admin" || role == "security" ? "admin" : "public", "note": note])
         }
         try await add("admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
+        try await add("security.demo", "security", organisation: s.operatorOrg,
+                      note: "security officer, on the admin listener only: alerts, break-glass review, breach response")
         try await add("agent.demo", "agent", organisation: s.operatorOrg, note: "co-operative agent; send 'Guichet-Purpose: list-management'")
         for (i, daycare) in s.busiestDaycares.prefix(2).enumerated() {
             try await add("daycare\(i + 1).demo", "daycare", organisation: daycare.id, territory: daycare.territory,

@@ -19,13 +19,19 @@ import GuichetServer
         }
     }
 
-    @Test("an admin cannot sign in on the public listener, and a public account cannot on the admin one")
+    @Test("an admin or security officer cannot sign in on the public listener, and a public account cannot on the admin one")
     func listenersKeepTheirAccounts() async throws {
         let world = try await World.make()
         defer { world.remove() }
         try await world.withPublic { client in
-            let r = try await client.call(.post, "/v1/session", body: #"{"username": "admin", "password": "\#(World.password)"}"#)
-            #expect(r.status == .unauthorized)
+            for name in ["admin", "security"] {
+                let r = try await client.call(.post, "/v1/session", body: #"{"username": "\#(name)", "password": "\#(World.password)"}"#)
+                #expect(r.status == .unauthorized)
+            }
+        }
+        try await world.withAdmin { client in
+            let r = try await client.call(.post, "/admin/v1/session", body: #"{"username": "security", "password": "\#(World.password)"}"#)
+            #expect(r.status == .created)
         }
         try await world.withAdmin { client in
             let r = try await client.call(.post, "/admin/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#)

@@ -57,7 +57,7 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: accountsFile)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: URL(fileURLWithPath: accountsFile)))
-        #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "agent", "daycare", "parent", "analyst"])
+        #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "security", "agent", "daycare", "parent", "analyst"])
         let second = try Self.run(["demo", "--data", data, "--size", "999", "--no-serve"])
         #expect(second.status == 0 && !second.stdout.contains("generated"), "an existing registry is not regenerated")
     }

@@ -12,7 +12,7 @@ import GuichetProfile
         let app = try #require(p.dossierTypes["application"])
         #expect(app.workflow.initial == "waiting")
         #expect(Set(app.workflow.transitions.keys) == ["offer", "accept", "decline", "close", "withdraw"])
-        #expect(Set(p.roles.keys) == ["parent", "agent", "daycare", "analyst", "admin"])
+        #expect(Set(p.roles.keys) == ["parent", "agent", "daycare", "analyst", "admin", "security"])
         #expect(p.personField("nam")?.classification == .nationalID)
         #expect(p.rules.count == 5)
     }

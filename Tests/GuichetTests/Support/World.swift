@@ -67,6 +67,7 @@ struct World {
                           operatorOrg: op, daycares: daycares, keys: keys)
         try await gate.journal.checkpoint(at: Date())  // as a starting server does
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)
         for (i, d) in daycares.enumerated() {
