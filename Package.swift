@@ -55,15 +55,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        .target(name: "GuichetWatch", dependencies: [
+            "GuichetCore", "GuichetStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetGate", dependencies: [
-            "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth", "GuichetMerkle",
+            "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth", "GuichetMerkle", "GuichetWatch",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetSynth", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetVault",
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetServer", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA",
+            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetWatch",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -72,14 +76,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA",
+            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetWatch",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
-            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle",
+            "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),

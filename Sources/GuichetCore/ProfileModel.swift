@@ -211,6 +211,8 @@ public struct Profile: Sendable, Equatable {
     public let roles: [String: Role]
     public let rules: [Rule]
     public let purposes: [String]
+    /// Detection settings (the `watch:` section); defaults when absent.
+    public var watch: WatchSettings = .defaults
 
     public init(name: String, title: [String: String], defaultLanguage: String, personFields: [FieldSpec],
                 organisationKinds: [String], dossierTypes: [String: DossierType], roles: [String: Role],

@@ -6,13 +6,15 @@ public import GuichetVault
 public import GuichetAuth
 public import Foundation
 import GuichetMerkle
+public import GuichetWatch
 import Logging
 
 /// The one door to personal data. Every read and write of a dossier or person goes:
 /// 1. policy decides (allow with fields, or deny with a reason);
 /// 2. the journal appends the access durably (allowed or denied) — no entry, no data;
 /// 3. the vault opens only the fields the journal receipt names.
-/// Detection plugs in between 1 and 2 in a later issue.
+/// Between 1 and 2 the watch (when configured) sees every candidate access and may veto it;
+/// it sees every refusal too (`Gate+Watch.swift`).
 public final class Gate: Sendable {
     public let profile: Profile
     let policy: Policy
@@ -24,13 +26,16 @@ public final class Gate: Sendable {
     let vault: Vault
     let clock: @Sendable () -> Date
     let logger: Logger
+    /// Detection and containment; nil where the gate runs without it (unit tests of the gate alone).
+    public let watch: Watch?
 
     /// Largest page of a search or listing.
     public static let maxPageSize = 100
 
     /// - Throws: when the ledger's signing keys cannot be loaded.
+    /// - Parameter watch: detection settings (usually the profile's); nil runs without the watch.
     public init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger = Logger(label: "guichet.gate")) throws {
+                logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
@@ -42,6 +47,8 @@ public final class Gate: Sendable {
         self.vault = Vault(profile: profile, keys: keys)
         self.clock = clock
         self.logger = logger
+        let honeytokenKey = try vault.derivedKey(purpose: Honeytoken.keyPurpose)
+        self.watch = watch.map { Watch(settings: $0, store: store, honeytokenKey: honeytokenKey) }
     }
 
     func context(_ r: GateRequest) -> AccessContext {
@@ -66,11 +73,13 @@ public final class Gate: Sendable {
         do { try await journal.recordDenied(reason, action: action, dossiers: dossiers, context: context(r)) } catch {
             logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
         }
+        await watchRefusal(action: action, dossiers: dossiers, r)
         throw error
     }
 
     /// Appends allowed accesses; fails closed.
     func journalled(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws -> AccessReceipt {
+        try await watchAccesses(accesses, action: action, r)
         do { return try await journal.recordAllowed(accesses, action: action, context: context(r)) } catch {
             logger.error("journal append failed: request refused", metadata: ["request": .string(r.requestID)])
             throw GuichetError.unavailable("the access could not be recorded, so no data is returned")
@@ -155,8 +164,8 @@ public final class Gate: Sendable {
 
     /// Searches dossiers the caller may see, by status and by searchable fields they may read.
     /// - Parameter criteria: field path → value (`child.lastName` → text).
-    public func search(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
-                       _ r: GateRequest) async throws -> SearchPage {
+    func searchDossiers(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
+                        _ r: GateRequest) async throws -> SearchPage {
         try checkPurpose(r)
         guard let dossierType = profile.dossierTypes[type] else { throw GuichetError.invalid("unknown dossier type '\(type)'") }
         if let status, !dossierType.workflow.states.contains(status) {

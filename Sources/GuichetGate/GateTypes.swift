@@ -10,6 +10,8 @@ public struct GateRequest: Sendable {
     public let source: String?
     /// The declared purpose (`Guichet-Purpose` header), checked against the profile.
     public let purpose: String?
+    /// Why the caller reaches a watched person outside their caseload (`Guichet-Justification`).
+    public var justification: String?
     public init(principal: Principal, requestID: String, source: String?, purpose: String?) {
         self.principal = principal; self.requestID = requestID; self.source = source; self.purpose = purpose
     }

@@ -9,7 +9,7 @@ struct ProfileBuilder {
 
     func build() throws -> Profile {
         let top = try root.dictionary(allowed: ["profile", "title", "language", "purposes", "organisations",
-                                                 "person", "dossiers", "roles", "rules"])
+                                                 "person", "dossiers", "roles", "rules", "watch"])
         let nameCursor = try top.required("profile", in: root)
         let name = try nameCursor.string()
         guard name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
@@ -52,8 +52,10 @@ struct ProfileBuilder {
         for (r, c) in zip(rules, try top["rules"]?.sequence() ?? []) where !ids.insert(r.id).inserted {
             throw c.fail("duplicate rule id '\(r.id)'")
         }
-        return Profile(name: name, title: title, defaultLanguage: language, personFields: personFields,
-                       organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes)
+        var profile = Profile(name: name, title: title, defaultLanguage: language, personFields: personFields,
+                              organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes)
+        if let w = top["watch"] { profile.watch = try watchSettings(w) }
+        return profile
     }
 
     private static let fieldName = "^[a-z][A-Za-z0-9]*$"

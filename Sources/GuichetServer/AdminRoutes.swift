@@ -12,6 +12,7 @@ extension GuichetServer {
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addAdminLedgerRoutes(r)
+        addWatchRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.principal(req, admin: true))
@@ -56,6 +57,7 @@ extension GuichetServer {
             try self.auth.requireStepUp(admin)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             let r = try await self.auth.approve(request: id, by: admin.account)
+            try await self.notePrivileged(r.account, role: r.role)
             return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
                                        "status": .string("approved")]))
         }

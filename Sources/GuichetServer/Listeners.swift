@@ -5,6 +5,7 @@ import UnixSignals
 import NIOCore
 import GuichetGate
 import GuichetLedger
+import GuichetWatch
 import Foundation
 import Synchronization
 
@@ -62,6 +63,7 @@ struct CheckpointService: Service {
             do {
                 let (size, _) = try await gate.journal.head()
                 if size != last { try await gate.journal.checkpoint(at: Date()); last = size }
+                try await gate.watch?.flush(at: Date())
             } catch {
                 logger.error("a ledger checkpoint could not be signed", metadata: ["error": .string(String(describing: type(of: error)))])
             }

@@ -82,6 +82,25 @@ enum OpenAPI {
               responses: ["200": "Dossier", "400": "Problem", "401": "Problem", "404": "Problem"]),
         .init(method: "post", path: "/admin/v1/dossiers/{id}/versions/{version}/restore", summary: "Restore a kept version as a new version", secured: true,
               responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "404": "Problem", "409": "Problem"]),
+    ] + watchOperations
+
+    /// Detection (security officers; flagging persons: administrators too).
+    static let watchOperations: [Operation] = [
+        .init(method: "get", path: "/admin/v1/watch/alerts", summary: "The alert queue of the detectors, newest first (security officers)", secured: true,
+              responses: ["200": "Alerts", "400": "Problem", "401": "Problem", "403": "Problem"],
+              query: [("status", "open (default) or all"), ("account", "Only this account's alerts"), ("limit", "1 to 1000, default 100")]),
+        .init(method: "post", path: "/admin/v1/watch/alerts/{id}/acknowledge", summary: "Acknowledge an alert, with an optional note (security officers)",
+              secured: true, body: "Acknowledgement", responses: ["200": "Alert", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
+        .init(method: "get", path: "/admin/v1/watch/suspensions", summary: "Accounts suspended by the watch (security officers)", secured: true,
+              responses: ["200": "Suspensions", "400": "Problem", "401": "Problem", "403": "Problem"], query: [("status", "open (default) or all")]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/reinstate", summary: "Reinstate an account suspended by the watch, with a written reason (security officers)",
+              secured: true, body: "Reinstatement", responses: ["200": "Suspension", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
+        .init(method: "get", path: "/admin/v1/watch/persons", summary: "Watched (high-profile) persons (security officers)", secured: true,
+              responses: ["200": "WatchedPersons", "401": "Problem", "403": "Problem"]),
+        .init(method: "put", path: "/admin/v1/watch/persons/{id}", summary: "Watch a person: every access alerts, a name search outside a caseload needs a justification",
+              secured: true, body: "WatchReason", responses: ["200": "Watched", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
+        .init(method: "delete", path: "/admin/v1/watch/persons/{id}", summary: "Stop watching a person", secured: true,
+              responses: ["204": "", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
     ]
 
     /// The second-factor operations, the same under `/v1` and `/admin/v1`.
@@ -164,6 +183,18 @@ enum OpenAPI {
         "Requests": obj(["requests": array(anyObject)]),
         "Approved": obj(["account": id, "kind": string, "role": string, "status": string]),
         "Versions": obj(["versions": array(anyObject)]),
+        "Alert": obj(["id": string, "at": string, "account": nullable(id), "detector": string, "severity": string, "response": string,
+                      "detail": string, "justification": nullable(string), "acknowledgedBy": nullable(id), "acknowledgedAt": nullable(string),
+                      "note": nullable(string)]),
+        "Alerts": obj(["alerts": array(ref("Alert"))]),
+        "Acknowledgement": obj(["note": string]),
+        "Suspension": obj(["id": string, "account": id, "at": string, "reason": string, "reinstatedBy": nullable(id),
+                           "reinstatedAt": nullable(string), "reinstateReason": nullable(string)]),
+        "Suspensions": obj(["suspensions": array(ref("Suspension"))]),
+        "Reinstatement": obj(["reason": string], required: ["reason"]),
+        "WatchedPersons": obj(["persons": array(anyObject)]),
+        "WatchReason": obj(["reason": string], required: ["reason"]),
+        "Watched": obj(["person": id, "watched": .object(["type": .string("boolean")])]),
     ]
 
     static func document(_ title: String, _ operations: [Operation]) -> JSON {
@@ -184,6 +215,10 @@ enum OpenAPI {
             if op.secured {
                 parameters.append(.object(["name": .string("Guichet-Purpose"), "in": .string("header"), "required": .bool(false),
                                            "description": .string("Why you access the data (one of the profile's purposes)"), "schema": string]))
+            }
+            if op.secured && (op.path.hasPrefix("/v1/dossiers") || op.path.hasPrefix("/v1/persons")) {
+                parameters.append(.object(["name": .string("Guichet-Justification"), "in": .string("header"), "required": .bool(false),
+                                           "description": .string("Why you reach a watched person outside your caseload (asked for by a 403)"), "schema": string]))
             }
             var responses: [String: JSON] = [:]
             for (code, schema) in op.responses {

@@ -26,6 +26,7 @@ public final class GuichetServer: Sendable {
     public var profile: Profile { gate.profile }
 
     static let purposeHeader = HTTPField.Name("Guichet-Purpose")!
+    static let justificationHeader = HTTPField.Name("Guichet-Justification")!
 
     /// The verified principal of the request's bearer token, if its role kind fits the listener.
     func principal(_ request: Request, admin: Bool) async throws -> Principal {
@@ -37,7 +38,9 @@ public final class GuichetServer: Sendable {
 
     func gateRequest(_ request: Request, _ context: GuichetContext, admin: Bool = false) async throws -> GateRequest {
         let p = try await principal(request, admin: admin)
-        return GateRequest(principal: p, requestID: Self.requestID(), source: context.source, purpose: request.headers[Self.purposeHeader])
+        var g = GateRequest(principal: p, requestID: Self.requestID(), source: context.source, purpose: request.headers[Self.purposeHeader])
+        g.justification = request.headers[Self.justificationHeader]
+        return g
     }
 
     static func requestID() -> String {

@@ -8,6 +8,7 @@ import GuichetGate
 import GuichetAuth
 import GuichetStore
 import GuichetSynth
+import GuichetWatch
 
 /// `guichet demo`: a synthetic childcare waiting list (R1), demo accounts of every role, served.
 struct Demo: AsyncParsableCommand {
@@ -45,6 +46,8 @@ struct Demo: AsyncParsableCommand {
             let summary = try await generator.generate(into: server.store) { done in
                 note("  \(done) / \(size)")
             }
+            _ = try await generator.plantHoneytokens(server.profile.watch.honeytokens, into: server.store)
+            try await server.gate.watch?.reloadMarks()
             try await server.gate.journal.recordSystemEvent(
                 "import", reason: "synthetic demo registry: \(summary.dossiers) dossiers, \(summary.persons) persons", persons: [], dossiers: [],
                 context: AccessContext(requestID: "demo-import", subject: nil, session: nil, source: nil, purpose: nil, at: Date()))

@@ -140,7 +140,8 @@ struct Deployment {
             registry = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
             try await store.setMeta("registry-id", registry!)  // just set
         }
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)")
+        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)",
+                            watch: profile.watch.enabled ? profile.watch : nil)
         return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt)
     }
 }

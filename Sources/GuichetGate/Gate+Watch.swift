@@ -1,0 +1,133 @@
+public import GuichetCore
+public import GuichetStore
+import GuichetPolicy
+import GuichetLedger
+import GuichetWatch
+import GuichetAuth
+import Foundation
+import Logging
+
+/// The watch in the gate (DESIGN: policy, then the watch may veto, then the ledger, then the
+/// vault). A candidate access reaches the watch after the policy allowed it and before the
+/// ledger append: a veto reveals nothing, and is journalled as a refusal. Every refusal of
+/// the gate reaches the watch too. Every response (alert, step-up, throttle, suspension) is
+/// written to the ledger as a `watch:RESPONSE` entry naming the detectors.
+extension Gate {
+    /// The shape of the search under way (set by ``search(type:status:criteria:after:limit:_:)``
+    /// for the watch; never a searched value).
+    @TaskLocal static var searchShape: SearchShape?
+
+    /// Searches dossiers the caller may see, by status and by searchable fields they may read.
+    /// - Parameter criteria: field path → value (`child.lastName` → text).
+    public func search(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
+                       _ r: GateRequest) async throws -> SearchPage {
+        try await Gate.$searchShape.withValue(shape(criteria, after: after)) {
+            try await searchDossiers(type: type, status: status, criteria: criteria, after: after, limit: limit, r)
+        }
+    }
+
+    /// Whether the criteria name a person (a searchable identity text field), and the
+    /// initials of that name; nothing else of the values leaves this function.
+    func shape(_ criteria: [String: String], after: DossierID?) -> SearchShape {
+        var initials: Int?
+        var byName = false
+        for (path, value) in criteria.sorted(by: { $0.key < $1.key }) {
+            guard let dot = path.firstIndex(of: "."), let spec = profile.personField(String(path[path.index(after: dot)...])),
+                  spec.classification == .identity, case .text = spec.type else { continue }
+            byName = true
+            initials = initials ?? SearchShape.initials(of: value)
+        }
+        return SearchShape(paged: after != nil, byName: byName, initials: initials)
+    }
+
+    func watchEvent(_ r: GateRequest, action: Action, allowed: Bool, dossiers: [DossierID], persons: [PersonID]) -> WatchEvent {
+        let p = r.principal
+        var e = WatchEvent(at: clock(), account: p.account, role: p.role, kind: p.kind, organisation: p.organisation, session: p.session,
+                           source: r.source, action: action.description, allowed: allowed, dossiers: dossiers, persons: persons,
+                           search: action == .search ? Gate.searchShape : nil, secondFactorAt: p.secondFactorAt)
+        e.justification = r.justification.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : String($0.prefix(500)) }
+        return e
+    }
+
+    /// Before the ledger: the watch sees the accesses about to be journalled and may veto them.
+    /// - Throws: the refusal the caller sees (nothing was revealed); 503 when the watch fails
+    ///   (fail closed, like the ledger).
+    func watchAccesses(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws {
+        guard let watch else { return }
+        var seen = Set<PersonID>()
+        let persons = accesses.flatMap(\.persons).filter { seen.insert($0).inserted }
+        let dossiers = accesses.map(\.dossier)
+        let assigned = Set(profile.rules.filter { $0.relation == .assigned }.map(\.id))
+        let caseload = Set(accesses.filter { $0.grant.rules.contains(where: assigned.contains) }.flatMap(\.persons))
+        let a: Assessment
+        do { a = try await watch.assess(watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons), caseload: caseload) } catch {
+            logger.error("the watch failed: request refused", metadata: ["request": .string(r.requestID)])
+            throw GuichetError.unavailable("the access could not be checked, so no data is returned")
+        }
+        await record(a, r)
+        guard let refusal = a.refusal else { return }
+        let (reason, error) = Self.refusalError(refusal, now: clock())
+        do { try await journal.recordDenied(reason, action: action, dossiers: dossiers, context: context(r)) } catch {
+            logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
+        }
+        throw error
+    }
+
+    /// After a refusal: the watch counts it (bursts of denials, probes of honeytokens).
+    func watchRefusal(action: Action, dossiers: [DossierID], _ r: GateRequest) async {
+        guard let watch else { return }
+        do { await record(try await watch.assess(watchEvent(r, action: action, allowed: false, dossiers: dossiers, persons: [])), r) } catch {
+            logger.error("the watch failed on a refusal", metadata: ["request": .string(r.requestID)])
+        }
+    }
+
+    /// Writes the response to the ledger.
+    func record(_ a: Assessment, _ r: GateRequest) async {
+        guard let response = a.response else { return }
+        let findings = a.findings.filter { !$0.repeated }
+        let reason = (findings.isEmpty ? a.findings : findings).map { "\($0.detector) [\($0.severity.name)]: \($0.detail)" }.joined(separator: "; ")
+        do {
+            try await journal.recordSystemEvent("watch:\(response.name)", reason: reason, persons: [], dossiers: [], context: context(r))
+        } catch {
+            logger.error("journal append failed for a watch response", metadata: ["request": .string(r.requestID)])
+        }
+    }
+
+    static func refusalError(_ refusal: WatchRefusal, now: Date) -> (String, GuichetError) {
+        switch refusal {
+        case .suspended:
+            return ("watch:suspended", .forbidden("this account is suspended pending a security review; contact your security officer"))
+        case .throttled(let until):
+            return ("watch:throttled", .throttled(retryAfterSeconds: max(1, Int(until.timeIntervalSince(now).rounded(.up)))))
+        case .stepUp:
+            return ("watch:step-up", .forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry"))
+        case .justification:
+            return ("watch:justification", .forbidden("this search reaches a watched person outside your caseload: state why in the Guichet-Justification header, then retry"))
+        }
+    }
+
+    // MARK: security officer
+
+    /// Lifts a watch suspension with a written reason (journalled).
+    public func reinstate(_ account: AccountID, reason: String, by officer: GateRequest) async throws -> Suspension {
+        guard let watch else { throw GuichetError.notFound }
+        let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for reinstating (10 to 2000 characters)") }
+        let s = try await watch.reinstate(account, by: officer.principal.account, reason: text, at: clock())
+        try await journal.recordSystemEvent("watch:reinstate", reason: "account \(account.rawValue) reinstated: \(text)", persons: [], dossiers: [],
+                                            context: context(officer))
+        return s
+    }
+
+    /// Flags (reason given) or unflags (nil) a person as watched (journalled).
+    public func setWatched(_ person: PersonID, reason: String?, by officer: GateRequest) async throws {
+        guard let watch else { throw GuichetError.unavailable("detection is not enabled on this deployment") }
+        if let reason {
+            let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text.count >= 3, text.count <= 500 else { throw GuichetError.invalid("give the reason for watching this person (3 to 500 characters)") }
+        }
+        try await watch.setWatched(person, reason: reason, by: officer.principal.account, at: clock())
+        try await journal.recordSystemEvent(reason == nil ? "watch:unflag" : "watch:flag", reason: reason ?? "watch removed",
+                                            persons: [person], dossiers: [], context: context(officer))
+    }
+}

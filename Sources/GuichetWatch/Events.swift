@@ -1,0 +1,103 @@
+public import GuichetCore
+public import Foundation
+
+/// The shape of a search, as the watch needs it: never the values searched for.
+public struct SearchShape: Sendable, Equatable {
+    /// The request continues an earlier page (`after` was given).
+    public var paged: Bool
+    /// The criteria include a name (a searchable identity field).
+    public var byName: Bool
+    /// The first two letters of the name searched, as a number (a=0 … z=25, ×26), for
+    /// spotting alphabetical sweeps; nil when not a name search.
+    public var initials: Int?
+    public init(paged: Bool, byName: Bool, initials: Int?) { self.paged = paged; self.byName = byName; self.initials = initials }
+
+    /// The initials key of a name: the first two ASCII letters after folding accents.
+    public static func initials(of name: String) -> Int? {
+        let letters = name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
+            .unicodeScalars.filter { $0.value >= 97 && $0.value <= 122 }.prefix(2).map { Int($0.value) - 97 }
+        guard let first = letters.first else { return nil }
+        return first * 26 + (letters.count > 1 ? letters[letters.index(after: letters.startIndex)] : 0)
+    }
+}
+
+/// One event of the gate as the watch sees it: a candidate access (allowed by the policy,
+/// not yet journalled) or a refusal. Identifiers and shapes only, never a personal value.
+public struct WatchEvent: Sendable {
+    public var at: Date
+    public var account: AccountID
+    public var role: String
+    public var kind: RoleKind
+    public var organisation: OrganisationID?
+    public var session: SessionID
+    public var source: String?
+    public var action: String
+    /// Allowed by the policy (a candidate access), or refused (a denial, a not-found probe).
+    public var allowed: Bool
+    public var dossiers: [DossierID]
+    public var persons: [PersonID]
+    public var search: SearchShape?
+    /// When the account was created (lifecycle detector).
+    public var accountCreatedAt: Date?
+    /// When this session last verified a second factor.
+    public var secondFactorAt: Date?
+    // Filled by the watch from its marks before the engine runs:
+    /// A honeytoken person or dossier is among those touched.
+    public var honeytoken = false
+    /// Watched persons among those touched.
+    public var watched: [PersonID] = []
+    /// A name search reached a watched person outside the account's caseload.
+    public var watchedByNameOutsideCaseload = false
+    /// The justification the caller gave (`Guichet-Justification`), if any.
+    public var justification: String?
+
+    public init(at: Date, account: AccountID, role: String, kind: RoleKind, organisation: OrganisationID?, session: SessionID,
+                source: String?, action: String, allowed: Bool, dossiers: [DossierID], persons: [PersonID],
+                search: SearchShape? = nil, accountCreatedAt: Date? = nil, secondFactorAt: Date? = nil) {
+        self.at = at; self.account = account; self.role = role; self.kind = kind; self.organisation = organisation
+        self.session = session; self.source = source; self.action = action; self.allowed = allowed
+        self.dossiers = dossiers; self.persons = persons; self.search = search
+        self.accountCreatedAt = accountCreatedAt; self.secondFactorAt = secondFactorAt
+    }
+}
+
+/// What a detector noticed. `detail` names counts and limits, never a personal value.
+public struct Finding: Sendable, Equatable, Codable {
+    /// The detector (`volume-burst`, `honeytoken`, `unusual-hour`...).
+    public var detector: String
+    public var severity: Severity
+    public var detail: String
+    /// Repeats of the same key within the cool-down count once.
+    public var key: String
+    /// The same finding fired within the cool-down: it still calls for its response, but
+    /// adds no risk and no new alert.
+    public var repeated = false
+    public init(detector: String, severity: Severity, detail: String, key: String? = nil) {
+        self.detector = detector; self.severity = severity; self.detail = detail; self.key = key ?? detector
+    }
+}
+
+/// Why the watch refuses a request.
+public enum WatchRefusal: Sendable, Equatable {
+    /// The account is suspended.
+    case suspended
+    /// The account is throttled until then.
+    case throttled(until: Date)
+    /// The account must verify its second factor again.
+    case stepUp
+    /// A watched person was reached by name outside the caseload: a justification is needed.
+    case justification
+}
+
+/// The watch's answer about one event.
+public struct Assessment: Sendable, Equatable {
+    /// New findings (after the cool-down), with their severity after escalation by risk.
+    public var findings: [Finding] = []
+    /// The strongest response that these findings call for, if any.
+    public var response: WatchResponse?
+    /// Set when the request must not go on.
+    public var refusal: WatchRefusal?
+    /// The account's risk points after this event.
+    public var risk: Double = 0
+    public init() {}
+}

@@ -1,0 +1,127 @@
+public import GuichetCore
+public import GuichetStore
+public import Foundation
+public import Crypto
+
+/// The watch of a running deployment: the ``WatchEngine`` with its marks (honeytokens,
+/// watched persons), the alert queue, suspensions, and the detector state written behind to
+/// the store. The gate calls ``assess(_:)`` for every candidate access and every refusal.
+public actor Watch {
+    var engine: WatchEngine
+    let store: Store
+    let honeytokenKey: SymmetricKey
+    var honeytokens: Set<Data> = []
+    var watched: Set<PersonID> = []
+    var createdAt: [AccountID: Date] = [:]
+    var loaded = false
+    var lastFlush: Date?
+    /// Detector state is written at most this often (event time), and at once after a
+    /// throttle or a suspension.
+    public let flushInterval: TimeInterval
+
+    public var settings: WatchSettings { engine.settings }
+
+    public init(settings: WatchSettings, store: Store, honeytokenKey: SymmetricKey, flushInterval: TimeInterval = 30) {
+        self.engine = WatchEngine(settings: settings)
+        self.store = store; self.honeytokenKey = honeytokenKey; self.flushInterval = flushInterval
+    }
+
+    /// Loads the stored state and marks, once.
+    func load() async throws {
+        guard !loaded else { return }
+        engine.load(try await store.watchStates())
+        try await reloadMarks()
+        loaded = true
+    }
+
+    /// Reads the honeytoken tags and watched persons again (after a generator planted some).
+    public func reloadMarks() async throws {
+        honeytokens = Set(try await store.honeytokenTags())
+        watched = Set(try await store.watchedPersons().map(\.person))
+    }
+
+    /// Assesses one gate event: fills in the marks, runs the detectors, queues alerts,
+    /// suspends when called for.
+    public func assess(_ event: WatchEvent, caseload: Set<PersonID> = []) async throws -> Assessment {
+        try await load()
+        var e = event
+        if e.accountCreatedAt == nil {
+            if createdAt[e.account] == nil, let a = try await store.account(id: e.account) { createdAt[e.account] = a.createdAt }
+            e.accountCreatedAt = createdAt[e.account]
+        }
+        if !honeytokens.isEmpty {
+            e.honeytoken = e.persons.contains { honeytokens.contains(Honeytoken.tag($0.rawValue, kind: "person", key: honeytokenKey)) }
+                || e.dossiers.contains { honeytokens.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: honeytokenKey)) }
+        }
+        if !watched.isEmpty {
+            e.watched = e.persons.filter(watched.contains)
+            e.watchedByNameOutsideCaseload = e.search?.byName == true && e.watched.contains { !caseload.contains($0) }
+        }
+        let a = engine.assess(e)
+        let fresh = a.findings.filter { !$0.repeated }
+        if !fresh.isEmpty {
+            try await store.insert(alerts: fresh.map { f in
+                WatchAlert(id: Self.newID(), at: e.at, account: e.account, detector: f.detector, severity: f.severity.name,
+                           response: (engine.settings.responses[f.severity] ?? .alert).name, detail: f.detail,
+                           justification: f.detector == "watched-person" ? e.justification : nil)
+            })
+        }
+        if a.response == .suspend {
+            let why = a.findings.map(\.detector).joined(separator: ", ")
+            try await store.suspend(account: e.account, id: Self.newID(), reason: "suspended by the watch: \(why)", at: e.at)
+        }
+        if let r = a.response, r >= .throttle { try await flush(at: e.at) } else if lastFlush.map({ e.at.timeIntervalSince($0) >= flushInterval }) ?? true {
+            try await flush(at: e.at)
+        }
+        return a
+    }
+
+    /// Writes every changed detector state now.
+    public func flush(at: Date) async throws {
+        lastFlush = at
+        try await store.saveWatchStates(engine.takeDirty(), at: at)
+    }
+
+    /// A security officer lifts a suspension, with a written reason.
+    /// - Throws: ``GuichetError/notFound`` when the account has no open suspension.
+    public func reinstate(_ account: AccountID, by officer: AccountID, reason: String, at: Date) async throws -> Suspension {
+        try await load()
+        let s: Suspension
+        do { s = try await store.reinstate(account: account, by: officer, reason: reason, at: at) } catch StoreError.notFound {
+            throw GuichetError.notFound
+        }
+        engine.reinstate(account)
+        try await flush(at: at)
+        return s
+    }
+
+    /// Flags or unflags a watched person.
+    public func setWatched(_ person: PersonID, reason: String?, by: AccountID, at: Date) async throws {
+        try await load()
+        if let reason {
+            do { try await store.watch(person: person, reason: reason, by: by, at: at) } catch StoreError.notFound { throw GuichetError.notFound }
+            watched.insert(person)
+        } else {
+            guard try await store.unwatch(person: person) else { throw GuichetError.notFound }
+            watched.remove(person)
+        }
+    }
+
+    /// Queues the alert that a privileged account was created or elevated (C17).
+    public func notePrivilegedAccount(_ account: AccountID, role: String, kind: String, at: Date) async throws {
+        try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: "new-privileged-account",
+                                                   severity: Severity.info.name, response: WatchResponse.alert.name,
+                                                   detail: "a '\(role)' account (\(kind)) became active")])
+    }
+
+    /// The account's current risk points.
+    public func risk(_ account: AccountID, at: Date) async throws -> Double {
+        try await load()
+        return engine.risk(account, at: at)
+    }
+
+    static func newID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+}

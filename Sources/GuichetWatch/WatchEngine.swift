@@ -1,0 +1,243 @@
+public import GuichetCore
+public import Foundation
+
+/// The detection state machine of a whole deployment: one ``AccountState`` per account,
+/// advanced by gate events, with the peers' baselines derived from them. Pure: no clock (the
+/// event carries its time), no storage, no randomness; the ``Watch`` actor owns one.
+public struct WatchEngine: Sendable {
+    public let settings: WatchSettings
+    let calendar: Calendar
+    var accounts: [AccountID: AccountState] = [:]
+    /// Accounts changed since the last ``takeDirty()``.
+    var dirty: Set<AccountID> = []
+    var peerCache: [String: (day: Int32, baseline: PeerBaseline)] = [:]
+
+    /// How long the same finding stays quiet after it fired.
+    static let coolDown: Int64 = 3600
+    /// How recent a second factor must be to satisfy a step-up.
+    static let stepUpWindow: TimeInterval = 5 * 60
+
+    public init(settings: WatchSettings) {
+        self.settings = settings
+        var c = Calendar(identifier: .gregorian)
+        c.timeZone = TimeZone(identifier: settings.timezone) ?? TimeZone(identifier: "UTC")!  // UTC always exists
+        calendar = c
+    }
+
+    /// Assesses one event, advances the account's state, and says whether the request goes on.
+    /// A candidate access that is refused leaves no trace in the volume windows (nothing was
+    /// revealed); its refusal counts.
+    public mutating func assess(_ e: WatchEvent) -> Assessment {
+        let t = LocalTime(e.at, calendar: calendar)
+        var st = accounts[e.account] ?? AccountState(group: Self.group(e.role, e.organisation), role: e.role,
+                                                     createdAt: e.accountCreatedAt.map { Int64($0.timeIntervalSince1970) })
+        defer { accounts[e.account] = st; dirty.insert(e.account) }
+        st.roll(to: t.day)
+        var out = Assessment()
+        out.risk = st.risk(at: t.second, halfLife: settings.riskHalfLife)
+        if st.suspended { out.refusal = .suspended; return out }
+
+        // Standing responses first: a throttled account, or one that owes a step-up.
+        if e.allowed {
+            if let until = st.throttledUntil, until > t.second {
+                out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
+            } else if st.throttledUntil != nil {
+                st.throttledUntil = nil; st.refusals = 0
+            }
+            if out.refusal == nil, let since = st.stepUpSince {
+                if let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) >= since, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
+                    st.stepUpSince = nil; st.refusals = 0
+                } else {
+                    out.refusal = .stepUp
+                }
+            }
+            if out.refusal != nil {
+                st.refusals += 1
+                if st.refusals >= settings.refusalsBeforeSuspension {
+                    apply([Finding(detector: "ignored-containment", severity: .critical,
+                                   detail: "\(st.refusals) requests went on while the account was \(out.refusal == .stepUp ? "asked to verify its second factor" : "throttled")")],
+                          &st, e, t, &out)
+                }
+                return out
+            }
+        }
+
+        let peers = baseline(for: st, day: t.day)
+        var findings = Detectors.marks(e)
+        findings += Detectors.volume(st, peers, e, t, settings)
+        findings += Detectors.enumeration(st, peers, e, t, settings)
+        let context = Detectors.context(st, peers, e, t, settings) + Detectors.lifecycle(st, peers, e, t, settings)
+        findings += context
+        let kinds = Set(context.map(\.detector)).intersection(["unusual-hour", "new-network", "sign-in-hour"])
+        if st.sessionContextID != e.session.rawValue { st.sessionContext = []; st.sessionContextID = e.session.rawValue }
+        if !kinds.isEmpty {
+            let before = st.sessionContext.count
+            st.sessionContext.formUnion(kinds)
+            if st.sessionContext.count >= 2 && before < 2 {
+                findings.append(Finding(detector: "context-combination", severity: .medium,
+                                        detail: "several unusual circumstances in one session: \(st.sessionContext.sorted().joined(separator: ", "))",
+                                        key: "context-combination:\(e.session.rawValue)"))
+            }
+        }
+        apply(findings, &st, e, t, &out)
+        if out.refusal == nil, e.allowed, e.watchedByNameOutsideCaseload, e.justification == nil {
+            out.refusal = .justification
+        }
+        if e.allowed && out.refusal == nil { commit(&st, e, t) }
+        if !e.allowed { st.denials = st.denials.filter { $0 >= t.second - Int64(settings.burstWindow) } + [t.second] }
+        return out
+    }
+
+    /// Adds findings (after the cool-down) to the account's risk, escalates them by the risk,
+    /// and applies the strongest response.
+    mutating func apply(_ found: [Finding], _ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime, _ out: inout Assessment) {
+        var risk = st.risk(at: t.second, halfLife: settings.riskHalfLife)
+        var marked: [Finding] = []
+        for var f in found {
+            if f.severity < .critical, let last = st.fired[f.key], t.second - last < Self.coolDown {
+                f.repeated = true
+            } else {
+                st.fired[f.key] = t.second
+                risk += settings.points[f.severity] ?? 0
+            }
+            marked.append(f)
+        }
+        if st.fired.count > 256 { st.fired = st.fired.filter { t.second - $0.value < 86_400 } }
+        st.risk = risk; st.riskAt = t.second
+        out.risk = risk
+        var strongest: WatchResponse?
+        for var f in marked {
+            if f.severity >= .low && !f.repeated {
+                if risk >= settings.riskCritical { f.severity = .critical } else if risk >= settings.riskHigh { f.severity = max(f.severity, .high) }
+            }
+            out.findings.append(f)
+            strongest = max(strongest ?? .alert, settings.responses[f.severity] ?? .alert)
+        }
+        guard let response = strongest else { return }
+        switch response {
+        case .alert:
+            if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }
+        case .stepUp:
+            if let sf = e.secondFactorAt, e.at.timeIntervalSince(sf) <= Self.stepUpWindow { break }
+            if st.stepUpSince == nil { out.response = .stepUp }
+            st.stepUpSince = st.stepUpSince ?? t.second
+            if e.allowed { out.refusal = .stepUp }
+        case .throttle:
+            st.throttles = st.throttles.filter { t.second - $0 < 86_400 }
+            if st.throttles.count >= 2 && marked.contains(where: { !$0.repeated || $0.severity >= .high }) {
+                // A third throttle within a day: the account keeps doing what it was stopped for.
+                out.findings.append(Finding(detector: "repeated-throttle", severity: .critical,
+                                            detail: "throttled \(st.throttles.count + 1) times within a day"))
+                out.response = .suspend
+                st.suspended = true
+                out.refusal = .suspended
+                return
+            }
+            st.throttles.append(t.second)
+            out.response = .throttle
+            let until = t.second + Int64(settings.throttleFor)
+            st.throttledUntil = until
+            st.refusals = 0
+            if e.allowed { out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until))) }
+        case .suspend:
+            out.response = .suspend
+            st.suspended = true
+            out.refusal = .suspended
+        }
+    }
+
+    /// Records what an allowed access revealed.
+    func commit(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) {
+        let hourSince = t.second - 3600
+        if st.recent.count > 4_096 { st.recent = st.recent.filter { $0.value >= hourSince } }
+        for p in e.persons {
+            let f = fingerprint(p.rawValue)
+            st.recent[f] = t.second
+            if st.dayPersons.count < 100_000 { st.dayPersons.insert(f) }
+        }
+        st.today.persons = st.dayPersons.count
+        st.today.burst = max(st.today.burst, st.distinct(since: t.second - Int64(settings.burstWindow)))
+        st.today.hour = max(st.today.hour, st.distinct(since: hourSince))
+        for d in e.dossiers {
+            let f = fingerprint(d.rawValue)
+            if st.seen[f] == nil && e.search == nil { st.today.newDossiers += 1 }
+            st.seen[f] = t.day
+        }
+        if let net = Detectors.network(e.source) { st.lastNetwork = net }
+        st.lastAt = t.second
+        if let shape = e.search {
+            st.sweepDepth = shape.paged ? st.sweepDepth + 1 : 0
+            if shape.byName, let k = shape.initials { st.initials = Array((st.initials + [k]).suffix(max(1, settings.alphabeticalRun - 1))) }
+        }
+        st.todayBins |= 1 << UInt64(t.bin)
+        if st.session != e.session.rawValue {
+            st.todaySignIns |= 1 << UInt64(t.bin)
+            st.session = e.session.rawValue
+        }
+        if let net = Detectors.network(e.source), st.networks[net] == nil {
+            if st.networks.count >= 64, let oldest = st.networks.min(by: { $0.value < $1.value }) { st.networks[oldest.key] = nil }
+            st.networks[net] = t.day
+        }
+        if st.firstAccess == nil { st.firstAccess = t.second }
+    }
+
+    static func group(_ role: String, _ organisation: OrganisationID?) -> String { "\(role)|\(organisation?.rawValue ?? "-")" }
+
+    /// The peers' baseline for an account's group, computed once a day: the median of the
+    /// learned members' own maxima; the role as a whole when the group has fewer than three.
+    mutating func baseline(for st: AccountState, day: Int32) -> PeerBaseline {
+        if let cached = peerCache[st.group], cached.day == day { return cached.baseline }
+        var members = accounts.values.filter { $0.group == st.group && $0.learned(settings) }
+        if members.count < 3 { members = accounts.values.filter { $0.role == st.role && $0.learned(settings) } }
+        var b = PeerBaseline()
+        b.members = members.count
+        if members.count >= 3 {
+            func median(_ path: KeyPath<DayStats, Int>) -> Int {
+                let v = members.map { $0.usual(path) }.sorted()
+                return v[v.count / 2]
+            }
+            b.burst = median(\.burst); b.hour = median(\.hour); b.persons = median(\.persons)
+            let typical = members.map { $0.typical(\.newDossiers) }.sorted()
+            b.newDossiers = typical[typical.count / 2]
+            let days = Double(members.reduce(0) { $0 + $1.activeDays })
+            b.hourShare = (0..<48).map { bin in days == 0 ? 1 : Double(members.reduce(0) { $0 + $1.hourBins[bin] }) / days }
+        }
+        peerCache[st.group] = (day, b)
+        return b
+    }
+
+    // MARK: state outside events
+
+    /// Lifts a suspension (a security officer reinstated the account): risk, throttle and
+    /// step-up are cleared; the history stays.
+    public mutating func reinstate(_ account: AccountID) {
+        guard var st = accounts[account] else { return }
+        st.suspended = false; st.risk = 0; st.throttledUntil = nil; st.stepUpSince = nil; st.refusals = 0
+        accounts[account] = st
+        dirty.insert(account)
+    }
+
+    /// Whether the watch holds the account as suspended.
+    public func isSuspended(_ account: AccountID) -> Bool { accounts[account]?.suspended ?? false }
+
+    /// The account's risk points at a time.
+    public func risk(_ account: AccountID, at: Date) -> Double {
+        accounts[account]?.risk(at: Int64(at.timeIntervalSince1970), halfLife: settings.riskHalfLife) ?? 0
+    }
+
+    /// The states changed since the last call, encoded for storage.
+    public mutating func takeDirty() -> [(AccountID, Data)] {
+        let encoder = JSONEncoder()
+        let out = dirty.compactMap { id in accounts[id].flatMap { try? encoder.encode($0) }.map { (id, $0) } }
+        dirty = []
+        return out
+    }
+
+    /// Loads stored states (at start-up); a state that does not decode is dropped, so the
+    /// account starts learning again rather than the watch failing.
+    public mutating func load(_ stored: [(AccountID, Data)]) {
+        let decoder = JSONDecoder()
+        for (id, data) in stored { if let st = try? decoder.decode(AccountState.self, from: data) { accounts[id] = st } }
+        peerCache = [:]
+    }
+}

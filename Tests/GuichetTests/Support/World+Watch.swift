@@ -1,0 +1,23 @@
+import Foundation
+import GuichetCore
+import GuichetGate
+import GuichetServer
+import GuichetStore
+import GuichetSynth
+import GuichetVault
+
+extension World {
+    /// The same registry served by a gate that runs the watch (new sessions, same accounts).
+    func watched(_ settings: WatchSettings? = nil) throws -> World {
+        let gate = try Gate(profile: profile, store: store, keys: keys, watch: settings ?? profile.watch)
+        return World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+                     server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: operatorOrg, daycares: daycares, keys: keys)
+    }
+
+    /// Generates a few synthetic applications and plants honeytokens among them.
+    func plant(size: Int = 20, honeytokens: Int = 3) async throws -> Place05Generator.Honeytokens {
+        let generator = Place05Generator(profile: profile, keys: keys, size: size, today: LocalDate(year: 2026, month: 11, day: 23)!)
+        _ = try await generator.generate(into: store)
+        return try await generator.plantHoneytokens(honeytokens, into: store)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetProfile
+@testable import GuichetWatch
+
+/// Each detector fires on its pattern and stays silent on a normal day of the same role.
+/// The engine is pure: events carry their time (a simulated clock), nothing is stored.
+@Suite struct WatchDetectorTests {
+    static func trained() -> WatchBench {
+        var bench = WatchBench()
+        bench.train()
+        return bench
+    }
+
+    @Test("a normal working day of a trained agent raises no finding at all")
+    func normalDayIsSilent() {
+        var bench = Self.trained()
+        #expect(bench.refusals.isEmpty, "learning weeks: \(bench.refusals)")
+        for day in 21..<26 {
+            for i in bench.agents.indices {
+                let findings = bench.normalDay(i, day: day)
+                #expect(findings.isEmpty, "day \(day): \(findings.map(\.detector))")
+            }
+        }
+        #expect(bench.refusals.isEmpty)
+        #expect(bench.agents.allSatisfy { !bench.engine.isSuspended($0) })
+    }
+
+    @Test("a fast scraper is stopped before 50 persons and suspended when it keeps going")
+    func fastScraper() {
+        var bench = Self.trained()
+        let agent = bench.agents[0]
+        var exposed = 0, refusedAt: Int?, suspended = false
+        for i in 0..<200 {
+            let a = bench.engine.assess(bench.event(agent, at: WatchBench.at(day: 21, hour: 10).addingTimeInterval(Double(i) * 2),
+                                                    dossiers: [WatchBench.newDossier()]))
+            if a.refusal == nil { exposed += 3 } else { refusedAt = refusedAt ?? i }
+            if a.refusal == .suspended { suspended = true; break }
+        }
+        #expect(refusedAt != nil && exposed <= 50, "persons revealed before the first refusal: \(exposed)")
+        #expect(suspended, "a scraper that ignores the throttle is suspended")
+    }
+
+    @Test("one oversized request is vetoed before anything is revealed")
+    func oversizedRequest() {
+        var bench = Self.trained()
+        let page = (0..<100).map { _ in WatchBench.newDossier() }
+        let a = bench.engine.assess(bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10), dossiers: page, action: "search",
+                                                search: SearchShape(paged: false, byName: false, initials: nil)))
+        #expect(a.findings.contains { $0.detector == "volume-burst" })
+        #expect(a.refusal != nil)
+    }
+
+    @Test("paging deep through one search is a sweep")
+    func searchSweep() {
+        var bench = Self.trained()
+        var detectors: [String] = []
+        for page in 0..<8 {
+            let a = bench.engine.assess(bench.event(bench.agents[0], at: WatchBench.at(day: 21, hour: 10).addingTimeInterval(Double(page) * 60),
+                                                    dossiers: [WatchBench.newDossier()], action: "search",
+                                                    search: SearchShape(paged: page > 0, byName: false, initials: nil)))
+            detectors += a.findings.map(\.detector)
+        }
+        #expect(detectors.contains("search-sweep"))
+    }
+
+    @Test("name searches in alphabetical order are a sweep; the same searches shuffled are not")
+    func alphabeticalSweep() {
+        let names = ["Allard", "Bélanger", "Bouchard", "Caron", "Côté", "Dubois", "Fortin", "Gagnon", "Girard", "Lavoie"]
+        for (order, expected) in [(names, true), (["Fortin", "Allard", "Lavoie", "Caron", "Girard", "Bouchard", "Dubois", "Côté", "Gagnon", "Bélanger"], false)] {
+            var bench = Self.trained()
+            var detectors: [String] = []
+            for (i, name) in order.enumerated() {
+                let a = bench.engine.assess(bench.event(bench.agents[2], at: WatchBench.at(day: 21, hour: 10).addingTimeInterval(Double(i) * 240),
+                                                        dossiers: [bench.caseloads[2][i].self], action: "search",
+                                                        search: SearchShape(paged: false, byName: true, initials: SearchShape.initials(of: name))))
+                detectors += a.findings.map(\.detector)
+            }
+            #expect(detectors.contains("alphabetical-sweep") == expected, "\(order)")
+        }
+        #expect(SearchShape.initials(of: "Émond") == SearchShape.initials(of: "emond"))
+    }
+
+    @Test("many dossiers never seen before in one day, at a human pace, call for a step-up")
+    func newDossiers() {
+        var bench = Self.trained()
+        let agent = bench.agents[3]
+        var first: Assessment?
+        for i in 0..<80 {
+            let a = bench.engine.assess(bench.event(agent, at: WatchBench.at(day: 21, hour: 9).addingTimeInterval(Double(i) * 240),
+                                                    dossiers: [WatchBench.newDossier()], secondFactorAt: WatchBench.at(day: 21, hour: 7)))
+            if !a.findings.isEmpty { first = a; break }
+        }
+        #expect(first?.findings.map(\.detector) == ["new-dossiers"])
+        #expect(first?.refusal == .stepUp)
+        // Verifying the second factor again lets the agent go on.
+        let after = bench.engine.assess(bench.event(agent, at: WatchBench.at(day: 21, hour: 16), dossiers: [bench.caseloads[3][0]],
+                                                    secondFactorAt: WatchBench.at(day: 21, hour: 16).addingTimeInterval(-30)))
+        #expect(after.refusal == nil)
+    }
+
+    @Test("a Saturday night access from a new network: unusual hour, new network, and the two together")
+    func unusualContext() {
+        var bench = Self.trained()
+        let a = bench.engine.assess(bench.event(bench.agents[0], at: WatchBench.at(day: 19, hour: 23), dossiers: [bench.caseloads[0][0]],
+                                                source: "203.0.113.9", session: SessionID()))
+        let detectors = Set(a.findings.map(\.detector))
+        #expect(detectors.isSuperset(of: ["unusual-hour", "new-network", "sign-in-hour", "context-combination"]), "\(detectors)")
+        #expect(a.refusal == .stepUp || a.refusal == nil)
+    }
+
+    @Test("a burst of refused requests is noticed")
+    func denialBurst() {
+        var bench = Self.trained()
+        var detectors: [String] = []
+        for i in 0..<12 {
+            detectors += bench.engine.assess(bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10).addingTimeInterval(Double(i) * 5),
+                                                         dossiers: [WatchBench.newDossier()], allowed: false)).findings.map(\.detector)
+        }
+        #expect(detectors.contains("denial-burst"))
+    }
+
+    @Test("touching a honeytoken suspends at once, and the account stays refused")
+    func honeytoken() {
+        var bench = Self.trained()
+        var e = bench.event(bench.agents[0], at: WatchBench.at(day: 21, hour: 10), dossiers: [WatchBench.newDossier()])
+        e.honeytoken = true
+        let a = bench.engine.assess(e)
+        #expect(a.findings.first?.detector == "honeytoken" && a.findings.first?.severity == .critical)
+        #expect(a.response == .suspend && a.refusal == .suspended)
+        let next = bench.engine.assess(bench.event(bench.agents[0], at: WatchBench.at(day: 21, hour: 10.1), dossiers: [bench.caseloads[0][0]]))
+        #expect(next.refusal == .suspended)
+        bench.engine.reinstate(bench.agents[0])
+        #expect(bench.engine.assess(bench.event(bench.agents[0], at: WatchBench.at(day: 21, hour: 11), dossiers: [bench.caseloads[0][0]])).refusal == nil)
+    }
+
+    @Test("every access to a watched person alerts; a name search outside the caseload needs a justification")
+    func watchedPerson() {
+        var bench = Self.trained()
+        let dossier = bench.caseloads[1][0]
+        var read = bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10), dossiers: [dossier])
+        read.watched = [dossier.1[0]]
+        let a = bench.engine.assess(read)
+        #expect(a.findings.map(\.detector) == ["watched-person"] && a.refusal == nil && a.response == .alert)
+        var search = bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10.5), dossiers: [dossier], action: "search",
+                                 search: SearchShape(paged: false, byName: true, initials: 3))
+        search.watched = [dossier.1[0]]
+        search.watchedByNameOutsideCaseload = true
+        #expect(bench.engine.assess(search).refusal == .justification)
+        search.justification = "the family called about their application today"
+        search.at = WatchBench.at(day: 21, hour: 10.6)
+        let justified = bench.engine.assess(search)
+        #expect(justified.refusal == nil && justified.findings.map(\.detector) == ["watched-person"])
+    }
+
+    @Test("an account that reaches personal data minutes after its creation is noticed; an old one is not")
+    func freshAccount() {
+        var bench = WatchBench()
+        let account = AccountID()
+        var e = bench.event(account, at: WatchBench.at(day: 5, hour: 20), dossiers: [WatchBench.newDossier()])
+        e.accountCreatedAt = e.at.addingTimeInterval(-300)
+        #expect(bench.engine.assess(e).findings.map(\.detector) == ["fresh-account"])
+        var old = bench.event(AccountID(), at: WatchBench.at(day: 5, hour: 10), dossiers: [WatchBench.newDossier()])
+        old.accountCreatedAt = old.at.addingTimeInterval(-86_400 * 30)
+        #expect(bench.engine.assess(old).findings.isEmpty)
+    }
+
+    @Test("the profile's watch section is read, and a wrong one is refused with its line")
+    func profileSection() throws {
+        let base = try String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
+        let profile = try ProfileLoader.parse(yaml: base, file: "p.yaml")
+        #expect(profile.watch.timezone == "America/Toronto" && profile.watch.honeytokens == 40)
+        let tuned = base + "\n" + """
+            watch:
+              responses: {medium: alert, critical: suspend}
+              volume: {burst: 30, burst-window: 5m}
+            """
+        let custom = try ProfileLoader.parse(yaml: tuned.replacingOccurrences(of: "watch:\n  timezone: America/Toronto\n  honeytokens: 40\n", with: ""), file: "p.yaml")
+        #expect(custom.watch.responses[.medium] == .alert && custom.watch.burstFloor == 30 && custom.watch.burstWindow == 300)
+        for bad in ["watch: {responses: {critical: alert}}", "watch: {volume: {burst-window: soon}}", "watch: {timezone: Mars/Olympus}", "watch: {sleep: 1}"] {
+            let text = base.replacingOccurrences(of: "watch:\n  timezone: America/Toronto\n  honeytokens: 40\n", with: "") + "\n" + bad + "\n"
+            #expect(throws: ProfileError.self, "\(bad)") { try ProfileLoader.parse(yaml: text, file: "p.yaml") }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import Crypto
+import GuichetCore
+import GuichetGate
+import GuichetServer
+@testable import GuichetStore
+@testable import GuichetWatch
+
+/// The watch inside the real gate: vetoes before the ledger, suspensions that end sessions,
+/// the security officer's queue and reinstatement, watched persons, state across a restart.
+@Suite struct WatchGateTests {
+    @Test("touching a honeytoken suspends the account: the request reveals nothing, the sessions are gone, the next request is refused")
+    func honeytokenSuspends() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let planted = try await base.plant()
+        let world = try base.watched()
+        let token = try await world.token("agent")
+        let agent = try await world.request("agent", purpose: "list-management")
+        let real = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 50))
+            .first { !planted.dossiers.contains($0) }!  // the generator made 20 real applications
+        _ = try await world.gate.read(real, agent)
+
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(planted.dossiers[0], agent) }
+        let account = try #require(try await world.store.account(username: "agent"))
+        #expect(account.status == "disabled")
+        await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auth.authenticate(token: token) }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(real, agent) }
+
+        let journal = try await world.store.journal()
+        #expect(journal.contains { $0.action == "watch:suspend" && $0.account == account.id && $0.reason.contains("honeytoken") })
+        #expect(journal.contains { !$0.allowed && $0.reason == "watch:suspended" && $0.dossiers == [planted.dossiers[0]] })
+        #expect(!journal.contains { $0.allowed && $0.dossiers.contains(planted.dossiers[0]) }, "the honeytoken was never revealed")
+
+        try await world.withAdmin { client in
+            let admin = try await world.token("admin")
+            #expect(try await client.call(.get, "/admin/v1/watch/alerts", token: admin).status == .forbidden, "alerts are for security officers")
+            let officer = try await world.token("security")
+            let alerts = try await client.call(.get, "/admin/v1/watch/alerts", token: officer)
+            let first = try #require(alerts["alerts"]?.array?.first?.object)
+            #expect(first["detector"]?.string == "honeytoken" && first["response"]?.string == "suspend" && first["account"]?.string == account.id.rawValue)
+            #expect(!alerts.text.contains(planted.dossiers[0].rawValue) && !alerts.text.contains(planted.persons[0].rawValue),
+                    "an alert does not say which record is a honeytoken")
+            let open = try await client.call(.get, "/admin/v1/watch/suspensions", token: officer)
+            #expect(open["suspensions"]?.array?.count == 1)
+            let short = try await client.call(.post, "/admin/v1/accounts/\(account.id)/reinstate", token: officer, body: #"{"reason": "ok"}"#)
+            #expect(short.status == .badRequest, "a reinstatement needs a written reason")
+            let ok = try await client.call(.post, "/admin/v1/accounts/\(account.id)/reinstate", token: officer,
+                                           body: #"{"reason": "Checked with the agent's manager: a drill of the honeytoken procedure."}"#)
+            #expect(ok.status == .ok && ok["reinstatedBy"]?.string != nil)
+            let again = try await client.call(.post, "/admin/v1/accounts/\(account.id)/reinstate", token: officer,
+                                              body: #"{"reason": "Checked with the agent's manager once more."}"#)
+            #expect(again.status == .notFound, "only an open suspension can be lifted")
+            let id = try #require(first["id"]?.string)
+            let ack = try await client.call(.post, "/admin/v1/watch/alerts/\(id)/acknowledge", token: officer, body: #"{"note": "drill"}"#)
+            #expect(ack.status == .ok && ack["acknowledgedBy"]?.string != nil)
+        }
+        #expect(try await world.store.account(username: "agent")?.status == "active")
+        _ = try await world.auth.signIn(username: "agent", password: World.password)
+        #expect(try await world.store.journal().contains { $0.action == "watch:reinstate" && $0.reason.contains("drill") })
+    }
+
+    @Test("a search page holding a honeytoken is refused whole: none of its persons is revealed")
+    func honeytokenInSearchPage() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        _ = try await base.plant(size: 30, honeytokens: 10)
+        let world = try base.watched()
+        let agent = try await world.request("agent", purpose: "list-management")
+        await #expect(throws: GuichetError.self) {
+            _ = try await world.gate.search(type: "application", status: "waiting", criteria: [:], after: nil, limit: 100, agent)
+        }
+        let journal = try await world.store.journal()
+        #expect(!journal.contains { $0.allowed && $0.action == "search" })
+        #expect(try await world.store.account(username: "agent")?.status == "disabled")
+    }
+
+    @Test("a watched person: every read alerts, and a name search outside the caseload needs a justification")
+    func watchedPerson() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        _ = try await base.registerParent("parent1", lastName: "Tremblay")
+        let application = try await base.application(by: "parent1")
+        let child = try #require(application.persons.first { $0.role == "child" }?.person)
+        let world = try base.watched()
+        try await world.withAdmin { client in
+            let officer = try await world.token("security")
+            let r = try await client.call(.put, "/admin/v1/watch/persons/\(child)", token: officer, body: #"{"reason": "public figure's family"}"#)
+            #expect(r.status == .ok)
+            #expect(try await client.call(.get, "/admin/v1/watch/persons", token: officer).text.contains(child.rawValue))
+        }
+        var agent = try await world.request("agent", purpose: "family-request")
+        _ = try await world.gate.read(application.id, agent)
+        #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "watched-person" })
+        await #expect(throws: GuichetError.self) {
+            _ = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay"], after: nil, limit: 10, agent)
+        }
+        agent.justification = "the mother called about the offer"
+        let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay"], after: nil, limit: 10, agent)
+        #expect(page.views.map(\.id) == [application.id])
+        #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.justification == "the mother called about the offer" })
+        #expect(try await world.store.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
+    }
+
+    @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened")
+    func stateSurvivesRestart() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = world.store.path
+        let agent = try #require(try await world.store.account(username: "agent")).id
+        let analyst = try #require(try await world.store.account(username: "analyst")).id
+        let key = SymmetricKey(size: .bits256)
+        var bench = WatchBench()
+        let start = WatchBench.at(day: 2, hour: 10)
+        func event(_ account: AccountID, _ i: Int, honeytoken: Bool = false) -> WatchEvent {
+            var e = bench.event(account, at: start.addingTimeInterval(Double(i)), dossiers: [WatchBench.newDossier()])
+            e.accountCreatedAt = start.addingTimeInterval(-86_400 * 60)
+            e.honeytoken = honeytoken
+            return e
+        }
+        do {
+            let watch = Watch(settings: .defaults, store: world.store, honeytokenKey: key)
+            var throttled = false
+            for i in 0..<40 where !throttled {
+                if case .throttled = try await watch.assess(event(agent, i)).refusal { throttled = true }
+            }
+            #expect(throttled)
+            #expect(try await watch.assess(event(analyst, 50, honeytoken: true)).refusal == .suspended)
+            bench.sessions = [:]
+        }
+        let reopened = try Store(path: path)
+        let watch = Watch(settings: .defaults, store: reopened, honeytokenKey: key)
+        guard case .throttled = try await watch.assess(event(agent, 120)).refusal else {
+            Issue.record("the throttle did not survive the restart"); return
+        }
+        #expect(try await watch.assess(event(analyst, 130)).refusal == .suspended)
+        #expect(try await watch.risk(analyst, at: start.addingTimeInterval(140)) > 99, "the risk points were kept (decayed by seconds only)")
+        #expect(try await reopened.suspensions(openOnly: true).map(\.account) == [analyst])
+    }
+}
