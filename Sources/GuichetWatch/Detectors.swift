@@ -76,19 +76,22 @@ enum Detectors {
             let usual = max(own ? st.usual(path) : 0, peer)
             return max(floor, Int((Double(usual) * factor).rounded(.up)))
         }
+        // Learning: neither the account nor its peers have a history yet (a new deployment):
+        // volume only alerts, so that normal work sets the baselines instead of being stopped.
+        let severity: Severity = own || peers.members >= 3 ? .high : .info
         var out: [Finding] = []
         let lb = limit(s.burstFloor, \.burst, peers.burst, factor: max(1, s.volumeFactor / 2))
         if burst > lb {
-            out.append(Finding(detector: "volume-burst", severity: .high,
+            out.append(Finding(detector: "volume-burst", severity: severity,
                                detail: "\(burst) distinct persons within \(Int(s.burstWindow / 60)) min (limit \(lb))"))
         }
         let lh = limit(s.hourFloor, \.hour, peers.hour, factor: s.volumeFactor)
         if hour > lh {
-            out.append(Finding(detector: "volume-hour", severity: .high, detail: "\(hour) distinct persons within an hour (limit \(lh))"))
+            out.append(Finding(detector: "volume-hour", severity: severity, detail: "\(hour) distinct persons within an hour (limit \(lh))"))
         }
         let ld = limit(s.dayFloor, \.persons, peers.persons, factor: s.volumeFactor)
         if day > ld {
-            out.append(Finding(detector: "volume-day", severity: .high, detail: "\(day) distinct persons today (limit \(ld))", key: "volume-day:\(t.day)"))
+            out.append(Finding(detector: "volume-day", severity: severity, detail: "\(day) distinct persons today (limit \(ld))", key: "volume-day:\(t.day)"))
         }
         return out
     }
@@ -142,7 +145,7 @@ enum Detectors {
             }
             return out
         }
-        let learned = st.activeDays >= 2 * s.learningDays
+        let learned = st.activeDays >= s.learningDays
         if learned, unusual(st.hourBins[t.bin], st.activeDays, s), peers.hourShare[t.bin] < s.unusualHourShare {
             out.append(Finding(detector: "unusual-hour", severity: .low,
                                detail: "activity at an hour this account and its peers almost never work (\(t.bin % 24)h, \(t.bin >= 24 ? "weekend" : "weekday"))",
@@ -174,9 +177,10 @@ enum Detectors {
             out.append(Finding(detector: "fresh-account", severity: privileged ? .high : .medium,
                                detail: "personal data reached \(Int(e.at.timeIntervalSince(created) / 60)) min after the account was created"))
         }
-        if st.session != e.session.rawValue, st.activeDays >= 2 * s.learningDays, unusual(st.signInBins[t.bin], st.activeDays, s) {
+        if st.session != e.session.rawValue, st.activeDays >= s.learningDays, unusual(st.signInBins[t.bin], st.activeDays, s),
+           unusual(st.hourBins[t.bin], st.activeDays, s) {
             out.append(Finding(detector: "sign-in-hour", severity: .low,
-                               detail: "a session started at an hour this account never signed in (\(t.bin % 24)h, \(t.bin >= 24 ? "weekend" : "weekday"))",
+                               detail: "a session started at an hour this account never signed in nor worked (\(t.bin % 24)h, \(t.bin >= 24 ? "weekend" : "weekday"))",
                                key: "sign-in-hour:\(e.session.rawValue)"))
         }
         return out

@@ -45,7 +45,7 @@ public struct WatchEngine: Sendable {
                 st.throttledUntil = nil; st.refusals = 0
             }
             if out.refusal == nil, let since = st.stepUpSince {
-                if let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) >= since, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
+                if let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) > since, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
                     st.stepUpSince = nil; st.refusals = 0
                 } else {
                     out.refusal = .stepUp
@@ -68,7 +68,8 @@ public struct WatchEngine: Sendable {
         findings += Detectors.enumeration(st, peers, e, t, settings)
         let context = Detectors.context(st, peers, e, t, settings) + Detectors.lifecycle(st, peers, e, t, settings)
         findings += context
-        let kinds = Set(context.map(\.detector)).intersection(["unusual-hour", "new-network", "sign-in-hour"])
+        // Kinds of unusual circumstance: the hour (of activity or of sign-in), the network.
+        let kinds = Set(context.map { $0.detector == "sign-in-hour" ? "unusual-hour" : $0.detector }).intersection(["unusual-hour", "new-network"])
         if st.sessionContextID != e.session.rawValue { st.sessionContext = []; st.sessionContextID = e.session.rawValue }
         if !kinds.isEmpty {
             let before = st.sessionContext.count
@@ -111,14 +112,18 @@ public struct WatchEngine: Sendable {
                 if risk >= settings.riskCritical { f.severity = .critical } else if risk >= settings.riskHigh { f.severity = max(f.severity, .high) }
             }
             out.findings.append(f)
-            strongest = max(strongest ?? .alert, settings.responses[f.severity] ?? .alert)
+            let response = settings.responses[f.severity] ?? .alert
+            // A repeat within the cool-down asks no new step-up (the account answered one);
+            // a repeat that calls for a throttle or a suspension still gets it (a veto).
+            if !f.repeated || response >= .throttle { strongest = max(strongest ?? .alert, response) }
         }
         guard let response = strongest else { return }
         switch response {
         case .alert:
             if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }
         case .stepUp:
-            if let sf = e.secondFactorAt, e.at.timeIntervalSince(sf) <= Self.stepUpWindow { break }
+            // A factor verified before the finding does not answer it (a stolen session
+            // carries one): the account must verify again from now on.
             if st.stepUpSince == nil { out.response = .stepUp }
             st.stepUpSince = st.stepUpSince ?? t.second
             if e.allowed { out.refusal = .stepUp }
@@ -213,6 +218,7 @@ public struct WatchEngine: Sendable {
     public mutating func reinstate(_ account: AccountID) {
         guard var st = accounts[account] else { return }
         st.suspended = false; st.risk = 0; st.throttledUntil = nil; st.stepUpSince = nil; st.refusals = 0
+        st.throttles = []; st.initials = []; st.sweepDepth = 0; st.denials = []
         accounts[account] = st
         dirty.insert(account)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuichetCore
 import GuichetSynth
+import GuichetStore
 import GuichetGate
 import GuichetWatch
 
@@ -54,6 +55,12 @@ struct Simulate: AsyncParsableCommand {
             if !json && (day + 1) % 5 == 0 { note("  day \(day + 1) / \(days)") }
         }
         let results = try await scenario.results()
+        if ProcessInfo.processInfo.environment["GUICHET_SIMULATE_ALERTS"] != nil {
+            let names = Dictionary((scenario.agents + scenario.partners).map { ($0.account, $0.username) }, uniquingKeysWith: { a, _ in a })
+            for a in try await sim.store.alerts(openOnly: false, limit: 100_000).reversed() where a.severity != "info" {
+                note("\(a.at) \(names[a.account!] ?? "?") \(a.detector) \(a.severity) \(a.response): \(a.detail)")
+            }
+        }
         let report = Report(scenario: scenario, results: results, seconds: Date().timeIntervalSince(wall), command: self)
         say(json ? report.json : report.text)
     }
@@ -106,18 +113,25 @@ struct Report {
         s < 120 ? String(format: "%.0f s", s) : s < 7200 ? String(format: "%.0f min", s / 60) : s < 172_800 ? String(format: "%.1f h", s / 3600) : String(format: "%.1f days", s / 86_400)
     }
 
+    static func row(_ a: String, _ b: String, _ c: String, _ d: String) -> String {
+        func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, n - s.count))
+            return left ? fill + s : s + fill
+        }
+        return "  " + pad(a, 20) + pad(b, 18, left: true) + pad(c, 22, left: true) + "   " + d
+    }
+
     var text: String {
         var lines = [
             "Simulation of \(scenario.sim.profile.name): \(scenario.agents.count) agents and \(scenario.partners.count) daycare accounts over \(command.days) days (seed \(command.seed))",
             "  \(scenario.dossiers.count) applications, \(scenario.honeytokens.count) honeytokens; \(scenario.requests) requests through the gate; \(scenario.agentDays) agent-days",
             "",
-            String(format: "%-20@ %16@ %22@  %@", "attacker" as NSString, "persons exposed" as NSString, "time to containment" as NSString, "detectors" as NSString),
+            Self.row("attacker", "persons exposed", "time to containment", "detectors"),
         ]
         for r in results {
             let exposed = r.beyondNormalWork.map { "\(r.personsExposed) (\($0) new)" } ?? "\(r.personsExposed)"
             let time = r.containedAt.map { Self.duration($0.timeIntervalSince(r.firstRequest ?? r.started)) } ?? "not contained"
-            lines.append(String(format: "%-20@ %16@ %22@  %@", r.name as NSString, exposed as NSString, time as NSString,
-                                r.detectors.joined(separator: ", ") as NSString))
+            lines.append(Self.row(r.name, exposed, time, r.detectors.joined(separator: ", ")))
         }
         lines += [
             "",

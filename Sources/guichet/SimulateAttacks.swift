@@ -18,11 +18,16 @@ extension Place05Scenario {
             let actor = attacks[index].actor
             switch attacks[index].result.name {
             case "fast-scraper" where day == weekday(from: Self.attackDay):
-                let begin = at(day: day, hour: 19.5)
+                let begin = at(day: day, hour: 14.5)
                 var after: DossierID?
+                let owner = attacks[index].owner
                 for i in 0..<1_200 {
                     out.append(SimTask(at: begin.addingTimeInterval(Double(i) * 2)) {
-                        if i == 0 { self.attacks[index].result.firstRequest = begin }
+                        if i == 0 {
+                            self.attacks[index].result.firstRequest = begin
+                            actor.token = owner?.token  // the owner's own session
+                            actor.lastUsed = owner?.lastUsed ?? .distantPast
+                        }
                         let (outcome, page) = await self.search(actor, status: nil, criteria: [:], after: after, limit: 10)
                         if case .ok = outcome { after = page?.next }
                     })

@@ -47,7 +47,7 @@ final class Place05Scenario {
     let calendar: Calendar
     static let caseloadSize = 120
     /// The attack profiles start after this many days, when the accounts have a history.
-    static let attackDay = 7
+    static let attackDay = 10
 
     init(sim: Simulation, days: Int, seed: UInt64, start: Date) {
         self.sim = sim; self.days = days; self.rng = SplitMix64(seed: seed); self.start = start
@@ -63,7 +63,9 @@ final class Place05Scenario {
         let generator = Place05Generator(profile: sim.profile, keys: sim.keys, size: size, seed: seed,
                                          today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
         let summary = try await generator.generate(into: sim.store)
-        honeytokens = try await generator.plantHoneytokens(sim.profile.watch.honeytokens, into: sim.store).dossiers
+        // As many honeytokens per application as the profile plants in a full R1 registry (86,000).
+        let planted = sim.profile.watch.honeytokens == 0 ? 0 : max(1, Int((Double(sim.profile.watch.honeytokens) * Double(size) / 86_000).rounded(.up)))
+        honeytokens = try await generator.plantHoneytokens(planted, into: sim.store).dossiers
         try await sim.gate.watch?.reloadMarks()
         var after: DossierID?
         repeat {
@@ -97,8 +99,8 @@ final class Place05Scenario {
             a.ignoresThrottle = name == "fast-scraper"
             attacks.append((AttackResult(name: name, description: description, started: attackStart), a, owner))
         }
-        try await add("fast-scraper", "a stolen agent session (phished after MFA) pages through every application, 10 a page, every 2 s, one evening",
-                      owner: victim(0), source: "198.51.100.23", canStepUp: false)
+        try await add("fast-scraper", "malware on an agent's workstation rides the agent's own session (same network, working hours) and pages through every application, 10 a page, every 2 s",
+                      owner: victim(0), source: victim(0).office, canStepUp: false)
         try await add("slow-and-low", "an agent's full credentials (password and TOTP secret) read 25 files a day never seen by the account, in working hours, for weeks",
                       owner: victim(1), source: "198.51.100.77", canStepUp: true)
         try await add("search-enumeration", "an insider searches every surname in alphabetical order, 10 results each, every 20 s",
@@ -160,8 +162,11 @@ final class Place05Scenario {
         let caseload = caseloads[ObjectIdentifier(a)] ?? []
         let homeDay = Double.random(in: 0..<1, using: &rng) < 0.05
         var out: [SimTask] = []
+        let attacked = attackers.contains(ObjectIdentifier(a)) && day >= Self.attackDay
         out.append(SimTask(at: at(day: day, hour: hour - 0.01)) { [sim] in
-            if a.suspendedAt != nil { try? await sim.reinstate(a, officer: self.officer) }
+            // A false suspension is lifted by the security officer the next morning; an
+            // attacked account stays suspended.
+            if a.suspendedAt != nil && !attacked { try? await sim.reinstate(a, officer: self.officer) }
             a.source = homeDay ? "10.99.\(a.username.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) % 200 }).5" : a.office
         })
         while hour < end {
@@ -198,7 +203,9 @@ final class Place05Scenario {
         for start in [8.5 + Double.random(in: 0..<1, using: &rng), 13.5 + Double.random(in: 0..<2, using: &rng)] {
             let reads = Int.random(in: 1...4, using: &rng)
             out.append(SimTask(at: at(day: day, hour: start)) {
-                if p.suspendedAt != nil { try? await self.sim.reinstate(p, officer: self.officer) }
+                if p.suspendedAt != nil && !(self.attackers.contains(ObjectIdentifier(p)) && day >= Self.attackDay) {
+                    try? await self.sim.reinstate(p, officer: self.officer)
+                }
                 var after: DossierID?
                 var seen: [DossierID] = []
                 repeat {
