@@ -73,6 +73,8 @@ public struct AccountState: Codable, Sendable, Equatable {
     var fired: [String: Int64] = [:]
     var throttledUntil: Int64?
     var stepUpSince: Int64?
+    /// When the factor that answered the last step-up was verified.
+    var stepUpAnswered: Int64?
     var refusals = 0
     var suspended = false
 

@@ -46,7 +46,7 @@ public struct WatchEngine: Sendable {
             }
             if out.refusal == nil, let since = st.stepUpSince {
                 if let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) > since, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
-                    st.stepUpSince = nil; st.refusals = 0
+                    st.stepUpSince = nil; st.refusals = 0; st.stepUpAnswered = Int64(sf.timeIntervalSince1970)
                 } else {
                     out.refusal = .stepUp
                 }
@@ -123,11 +123,17 @@ public struct WatchEngine: Sendable {
             if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }
         case .stepUp:
             // A factor verified before the finding does not answer it (a stolen session
-            // carries one): the account must verify again from now on.
+            // carries one), unless it answered a step-up a moment ago.
+            if let sf = e.secondFactorAt, let answered = st.stepUpAnswered, Int64(sf.timeIntervalSince1970) >= answered,
+               e.at.timeIntervalSince(sf) <= Self.stepUpWindow { break }
             if st.stepUpSince == nil { out.response = .stepUp }
             st.stepUpSince = st.stepUpSince ?? t.second
             if e.allowed { out.refusal = .stepUp }
         case .throttle:
+            if let until = st.throttledUntil, until > t.second {  // already throttled (a refusal's repeat)
+                if e.allowed { out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until))) }
+                break
+            }
             st.throttles = st.throttles.filter { t.second - $0 < 86_400 }
             if st.throttles.count >= 2 && marked.contains(where: { !$0.repeated || $0.severity >= .high }) {
                 // A third throttle within a day: the account keeps doing what it was stopped for.

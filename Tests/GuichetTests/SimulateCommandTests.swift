@@ -7,13 +7,14 @@ import GuichetCore
 @Suite struct SimulateCommandTests {
     @Test("a small simulation prints sane figures for every attacker profile, as one JSON object")
     func smallRun() throws {
-        let r = try CommandLineTests.run(["simulate", "--agents", "6", "--days", "12", "--size", "800", "--seed", "3", "--json"])
+        let r = try CommandLineTests.run(["simulate", "--agents", "5", "--days", "17", "--size", "600", "--seed", "3", "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let json = try JSONDecoder().decode(JSON.self, from: Data(r.stdout.utf8))
         let o = try #require(json.object)
-        #expect(o["agents"]?.integer == 6 && o["days"]?.integer == 12)
+        #expect(o["agents"]?.integer == 5 && o["days"]?.integer == 17)
         let agentDays = try #require(o["agentDays"]?.integer)
-        #expect(agentDays > 40 && agentDays <= 12 * 8, "agent-days: \(agentDays)")
+        let accounts = 5 + (o["partners"]?.integer ?? 0)
+        #expect(agentDays > 8 * accounts && agentDays <= 13 * accounts, "agent-days: \(agentDays) (13 weekdays)")
         #expect((o["requests"]?.integer ?? 0) > agentDays * 10, "normal work went through the gate")
         #expect((o["falseSuspensionsPer1000AgentDays"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? -1) >= 0)
         let attackers = try #require(o["attackers"]?.object)

@@ -97,7 +97,7 @@ import GuichetProfile
         // Verifying the second factor again lets the agent go on.
         let after = bench.engine.assess(bench.event(agent, at: WatchBench.at(day: 21, hour: 16), dossiers: [bench.caseloads[3][0]],
                                                     secondFactorAt: WatchBench.at(day: 21, hour: 16).addingTimeInterval(-30)))
-        #expect(after.refusal == nil)
+        #expect(after.refusal == nil, "\(after.findings)")
     }
 
     @Test("a Saturday night access from a new network: unusual hour, new network, and the two together")

@@ -20,7 +20,9 @@ import GuichetServer
         let agent = try await world.request("agent", purpose: "list-management")
         let real = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 50))
             .first { !planted.dossiers.contains($0) }!  // the generator made 20 real applications
-        _ = try await world.gate.read(real, agent)
+        do { _ = try await world.gate.read(real, agent) } catch {
+            Issue.record("\(error): \(try await world.store.alerts(openOnly: true, limit: 10).map(\.detail))"); return
+        }
 
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(planted.dossiers[0], agent) }
         let account = try #require(try await world.store.account(username: "agent"))

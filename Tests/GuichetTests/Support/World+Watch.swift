@@ -8,8 +8,12 @@ import GuichetVault
 
 extension World {
     /// The same registry served by a gate that runs the watch (new sessions, same accounts).
+    /// The world's accounts are seconds old: unless told otherwise, the watch does not treat
+    /// their first access as that of a fresh account (the detector has tests of its own).
     func watched(_ settings: WatchSettings? = nil) throws -> World {
-        let gate = try Gate(profile: profile, store: store, keys: keys, watch: settings ?? profile.watch)
+        var s = settings ?? profile.watch
+        if settings == nil { s.freshAccountWindow = 0 }
+        let gate = try Gate(profile: profile, store: store, keys: keys, watch: s)
         return World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                      server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: operatorOrg, daycares: daycares, keys: keys)
     }
