@@ -51,10 +51,11 @@ public struct IncidentInput: Sendable {
         case .bool(let b)?: flag = b
         default: throw GuichetError.invalid("'encryptedAndKeysSafe' must be true or false")
         }
+        let status = try o["status"] == nil ? "open" : text("status")
         self.init(title: try text("title", required: true), nature: try text("nature", required: true), facts: try text("facts", required: true),
                   effects: try text("effects"), remedial: try text("remedial"), consequences: try text("consequences"),
                   detectedAt: try ScopeFormat.parseTime(try text("detectedAt", required: true), "detectedAt"),
-                  status: o["status"] == nil ? "open" : try text("status"), encryptedAndKeysSafe: flag,
+                  status: status, encryptedAndKeysSafe: flag,
                   scope: try ScopeQuery(json: o["scope"] ?? .object([:])))
     }
 

@@ -128,8 +128,8 @@ public struct LetterWriter: Sendable {
             : incident.consequences]))
         paragraphs.append((fr ? "Ce que nous avons fait" : "What we have done", [incident.remedial.isEmpty ? (fr ? "Le compte utilisé a été bloqué." : "The account used was blocked.") : incident.remedial]))
         paragraphs.append((fr ? "Ce que vous pouvez faire" : "What you can do", [
-            fr ? "Soyez vigilant face aux messages, appels ou SMS qui se réclameraient de nous : nous ne vous demanderons jamais votre mot de passe, un code reçu par SMS ou vos coordonnées bancaires. Ne cliquez pas sur les liens d'un message inattendu ; en cas de doute, contactez-nous par les coordonnées ci-dessous."
-               : "Be wary of messages, calls or texts claiming to come from us: we will never ask for your password, a code you received by text, or your bank details. Do not click links in an unexpected message; if in doubt, contact us at the address below.",
+            fr ? "Soyez vigilant face aux tentatives d'hameçonnage : messages, appels ou SMS qui se réclameraient de nous ; nous ne vous demanderons jamais votre mot de passe, un code reçu par SMS ou vos coordonnées bancaires. Ne cliquez pas sur les liens d'un message inattendu ; en cas de doute, contactez-nous par les coordonnées ci-dessous."
+               : "Be wary of phishing: messages, calls or texts claiming to come from us; we will never ask for your password, a code you received by text, or your bank details. Do not click links in an unexpected message; if in doubt, contact us at the address below.",
             fr ? "Vous pouvez consulter, dans votre espace personnel, l'historique de chaque accès à votre dossier, et introduire une réclamation auprès de l'autorité de contrôle."
                : "In your personal space you can see every access to your file, and you may lodge a complaint with the supervisory authority.",
         ]))

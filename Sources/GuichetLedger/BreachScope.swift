@@ -67,7 +67,8 @@ public struct ScopeQuery: Sendable, Equatable {
 /// Times in scopes, reports and registers: ISO 8601 UTC with milliseconds.
 public enum ScopeFormat {
     public static func time(_ d: Date) -> String {
-        d.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(identifier: "UTC")!))
+        // UTC always exists.
+        d.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(secondsFromGMT: 0)!))
     }
 
     /// Parses `2026-11-21T18:00:00Z` (with or without fraction) or `2026-11-21`.

@@ -120,7 +120,7 @@ extension GuichetServer {
             guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
             try self.auth.requireStepUp(g.principal)
             let incident = try await register.incident(ctx.parameters.get("id") ?? "")
-            let language = req.uri.queryParameters.get("language").map(String.init)
+            let language = req.uri.queryParameters.get("language")
             let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
             let batch = try await LetterWriter(gate: self.gate, store: self.store, contact: self.breachContact)
                 .letters(incident: incident, scope: scope, language: language, g)
@@ -146,7 +146,7 @@ extension GuichetServer {
         r.on(.get, "/v1/me/access-history") { req, _ in
             let p = try await self.principal(req, admin: false)
             guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
-            let language = req.uri.queryParameters.get("language").map(String.init) ?? self.profile.defaultLanguage
+            let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
             guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
             let dossiers = try await self.store.dossierIDs(linking: person)
             let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account)

@@ -62,16 +62,16 @@ extension Store {
         return try await read { db in
             switch key {
             case .account(let a):
-                try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [a.rawValue, lo, hi, below, limit])
             case .session(let s):
-                try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_session WHERE session_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_session WHERE session_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [s.rawValue, lo, hi, below, limit])
             case .source(let s):
-                try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_source WHERE source = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_source WHERE source = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [s, lo, hi, below, limit])
             case .time:
-                try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [lo, hi, below, limit])
             }
         }
@@ -124,12 +124,12 @@ extension Store {
 
     /// One incident.
     public func incident(_ id: String) async throws -> BreachIncidentRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM breach_incident WHERE id = ?", arguments: [id]).map(Self.incident) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM breach_incident WHERE id = ?", arguments: [id]).map(Self.incidentRecord) }
     }
 
     /// Every incident, by detection time.
     public func incidents() async throws -> [BreachIncidentRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM breach_incident ORDER BY detected_at, id").map(Self.incident) }
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM breach_incident ORDER BY detected_at, id").map(Self.incidentRecord) }
     }
 
     /// The recorded changes of an incident, oldest first.
@@ -148,7 +148,7 @@ extension Store {
         return String(decoding: try! encoder.encode(json), as: UTF8.self)
     }
 
-    static func incident(_ r: Row) -> BreachIncidentRecord {
+    static func incidentRecord(_ r: Row) -> BreachIncidentRecord {
         let scopeText: String = r["scope"]
         return BreachIncidentRecord(
             id: r["id"], title: r["title"], nature: r["nature"], facts: r["facts"], effects: r["effects"], remedial: r["remedial"],
