@@ -1,8 +1,8 @@
 public import GuichetCore
 public import GuichetStore
 public import GuichetLedger
-public import GuichetMerkle
-public import Foundation
+import GuichetMerkle
+import Foundation
 
 /// How a citizen's access history is shown: staff as role and organisation (never a name or
 /// an account), fields with their labels, and each entry with its inclusion proof.

@@ -2,7 +2,7 @@ public import GuichetCore
 public import GuichetStore
 public import GuichetLedger
 public import GuichetGate
-public import Foundation
+import Foundation
 
 /// Where a letter goes: a person's name and contact, opened through the gate.
 public struct LetterRecipient: Sendable {

@@ -2,6 +2,7 @@ public import GuichetCore
 public import GuichetStore
 public import GuichetLedger
 public import Foundation
+import GuichetMerkle
 
 /// A draft of the notification to the supervisory authority (GDPR art. 33(3)): the nature
 /// of the breach, the categories and approximate numbers of persons and records, the contact

@@ -1,4 +1,4 @@
-public import GuichetCore
+import GuichetCore
 public import GuichetLedger
 public import GuichetGate
 public import Foundation

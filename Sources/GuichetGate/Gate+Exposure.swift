@@ -1,5 +1,5 @@
-public import GuichetCore
-public import GuichetStore
+import GuichetCore
+import GuichetStore
 import GuichetVault
 
 extension Gate {

@@ -1,5 +1,6 @@
 public import GuichetCore
-public import Foundation
+import GuichetMerkle
+import Foundation
 
 extension CheckpointReference {
     /// `{"size":…, "rootHash": base64, "note": …}`.

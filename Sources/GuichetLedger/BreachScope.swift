@@ -1,5 +1,5 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 public import GuichetMerkle
 public import Foundation
 
@@ -197,7 +197,7 @@ extension LedgerAuditor {
                 let event = ScopeEvent(index: index, at: r.at, action: r.action, allowed: r.allowed, reason: r.reason, account: r.account,
                                        source: r.source, dossiers: r.dossiers, persons: r.persons, fields: r.fields)
                 events.append(event)
-                guard r.allowed, Self.disclosingActions.contains(r.action) else { continue }
+                guard r.allowed, BreachScope.disclosingActions.contains(r.action) else { continue }
                 let dossierFields = r.fields.filter { !$0.contains(".") }
                 var byPerson = r.personFields ?? [:]
                 if r.personFields == nil {
@@ -235,7 +235,7 @@ extension LedgerAuditor {
             dossiers: dossiers.map { ExposedDossier(dossier: $0.key, fields: $0.value.fields.sorted(), entries: $0.value.entries.sorted()) }
                 .sorted { $0.dossier.rawValue < $1.dossier.rawValue },
             fieldCounts: counts,
-            writes: events.filter { $0.allowed && !Self.disclosingActions.contains($0.action) },
+            writes: events.filter { $0.allowed && !BreachScope.disclosingActions.contains($0.action) },
             attempts: events.filter { !$0.allowed },
             events: events, approximate: approximate)
     }

@@ -5,6 +5,7 @@ import GuichetGate
 import GuichetLedger
 import GuichetBreach
 import GuichetServer
+import GuichetStore
 
 /// `guichet breach`: scope an incident from the ledger, keep the breach register, draft the
 /// report to the supervisory authority.

@@ -27,7 +27,7 @@ import GuichetMerkle
             let verified = try world.gate.auditor.verifier.verifyCheckpoint(note, origin: world.gate.auditor.origin)
             #expect(Int(verified.size) == size && verified.rootHash == root)
 
-            let accesses = try #require(r["accesses"]?.array?.compactMap(\.object))
+            let accesses = try #require(r["accesses"]?.array?.compactMap { $0.object })
             // Exactly the entries that name parent2 or their dossier, computed from the whole journal.
             let all = try await world.store.journal()
             let expected = all.enumerated().filter { $0.element.dossiers.contains(incident.a2.id) || $0.element.persons.contains(incident.parent2) }.map(\.offset)
@@ -37,7 +37,8 @@ import GuichetMerkle
                 #expect(dossiers.isEmpty || dossiers == [incident.a2.id.rawValue], "only parent2's own dossier")
                 #expect(a["account"] == nil && a["session"] == nil, "staff are shown by role and organisation")
                 // The proof, in Swift.
-                let entry = try #require(Data(base64Encoded: try #require(a["entry"]?.string)))
+                let entryText = try #require(a["entry"]?.string)
+                let entry = try #require(Data(base64Encoded: entryText))
                 let hashes = try #require(a["proof"]?.array).map { try Hash(base64: $0.string ?? "") }
                 let proof = InclusionProof(leafIndex: UInt64(try #require(a["index"]?.integer)), treeSize: UInt64(size), hashes: hashes)
                 try proof.verify(leafHash: MerkleHash.leaf(entry), rootHash: root)
@@ -71,7 +72,7 @@ import GuichetMerkle
             #expect(try await client.call(.get, "/v1/me/access-history", token: agentToken).status == .forbidden)
             #expect(try await client.call(.get, "/v1/me/access-history").status == .unauthorized)
             let r = try await client.call(.get, "/v1/me/access-history", token: parentToken)
-            let accesses = try #require(r["accesses"]?.array?.compactMap(\.object))
+            let accesses = try #require(r["accesses"]?.array?.compactMap { $0.object })
             #expect(accesses.count == 2, "self-registration and the creation of \(a.id)")
             #expect(accesses.allSatisfy { $0["proof"] == .null }, "the world's checkpoint predates them")
             #expect(try await client.call(.get, "/v1/me/access-history?language=de", token: parentToken).status == .badRequest)

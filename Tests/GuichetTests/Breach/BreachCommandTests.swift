@@ -51,7 +51,7 @@ import GuichetVault
         let history = try CommandLineTests.run(["ledger", "history", "--data", data, "--person", person.rawValue])
         #expect(history.status == 0, "stderr: \(history.stderr)")
         let h = try JSONDecoder().decode(JSON.self, from: Data(history.stdout.utf8))
-        let accesses = try #require(h.object?["accesses"]?.array?.compactMap(\.object))
+        let accesses = try #require(h.object?["accesses"]?.array?.compactMap { $0.object })
         #expect(accesses.count == 1 && accesses.first?["action"]?.string == "create" && accesses.first?["role"] == .null)
         let root = try Hash(base64: try #require(h.object?["checkpoint"]?.object?["rootHash"]?.string))
         let size = try #require(h.object?["checkpoint"]?.object?["size"]?.integer)
