@@ -9,7 +9,7 @@ import GuichetVault
 
 /// `guichet breach` and `guichet ledger history`, run as the real command on a demo registry.
 @Suite(.serialized) struct BreachCommandTests {
-    @Test("breach scope, register, update, list, export, report and ledger history from the command line")
+    @Test("breach scope, register, update, export, report and ledger history from the command line")
     func breachCommands() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -40,8 +40,6 @@ import GuichetVault
         let id = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(registered.status == 0 && IncidentIDCheck.valid(id), "stderr: \(registered.stderr)")
         #expect(try CommandLineTests.run(["breach", "update", "--data", data, "--incident", id, "--status", "contained"]).status == 0)
-        #expect(try CommandLineTests.run(["breach", "update", "--data", data, "--incident", id, "--status", "gone"]).status != 0)
-        #expect(try CommandLineTests.run(["breach", "list", "--data", data]).stdout.contains("\(id)"))
         let export = try CommandLineTests.run(["breach", "export", "--data", data, "--format", "csv"])
         #expect(export.stdout.split(separator: "\r\n").count == 2 && export.stdout.contains(",contained,"))
         let report = try CommandLineTests.run(["breach", "report", "--data", data, "--incident", id])
