@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetAuth", dependencies: [
-            "GuichetCore", "GuichetStore", "GuichetMFA",
+            "GuichetCore", "GuichetStore", "GuichetMFA", "GuichetMail",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),

@@ -104,8 +104,25 @@ enum OpenAPI {
         ]
     }
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1")) }
-    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1")) }
+    /// The owner's side of password resets, the same under `/v1` and `/admin/v1`.
+    static func resetOperations(_ prefix: String) -> [Operation] {
+        [
+            .init(method: "put", path: "\(prefix)/me/contact", summary: "Set the address that password-reset codes are sent to (owner only, fresh second factor)",
+                  secured: true, body: "Contact", responses: ["204": "", "400": "Problem", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/password-reset", summary: "Choose a new password with the code sent to your address (sessions end; the second factor stays)",
+                  secured: false, body: "PasswordReset", responses: ["204": "", "400": "Problem", "401": "Problem", "429": "Problem"]),
+        ]
+    }
+
+    static let adminResetOperation = Operation(
+        method: "post", path: "/admin/v1/accounts/{id}/password-reset",
+        summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it", secured: true,
+        responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"])
+
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1")) }
+    static var adminDocument: JSON {
+        document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation])
+    }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
     static func obj(_ props: [String: JSON], required: [String] = [], closed: Bool = true) -> JSON {
@@ -132,6 +149,9 @@ enum OpenAPI {
         "LedgerEntry": obj(["index": integer, "treeSize": integer, "entry": anyObject, "entryBytes": string, "leafHash": string, "proof": array(string)]),
         "ConsistencyProof": obj(["from": integer, "to": integer, "proof": array(string)]),
         "Code": obj(["code": string], required: ["code"]),
+        "Contact": obj(["email": string], required: ["email"]),
+        "PasswordReset": obj(["code": string, "password": string], required: ["code", "password"]),
+        "ResetStarted": obj(["id": string, "expiresAt": string, "sentTo": string]),
         "SecondFactor": obj(["secondFactor": string, "recoveryCodes": array(string)]),
         "AssertionChallenge": obj(["challenge": string, "rpId": string, "allowCredentials": array(string)]),
         "Assertion": obj(["credentialId": string, "clientDataJSON": string, "authenticatorData": string, "signature": string],

@@ -35,6 +35,14 @@ public final class GuichetServer: Sendable {
         return principal
     }
 
+    /// An administrator's principal on the admin listener; a security officer is refused: the
+    /// two roles are kept apart (accounts on one side, alerts and breach response on the other).
+    func administrator(_ request: Request) async throws -> Principal {
+        let p = try await principal(request, admin: true)
+        guard p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        return p
+    }
+
     func gateRequest(_ request: Request, _ context: GuichetContext, admin: Bool = false) async throws -> GateRequest {
         let p = try await principal(request, admin: admin)
         return GateRequest(principal: p, requestID: Self.requestID(), source: context.source, purpose: request.headers[Self.purposeHeader])
