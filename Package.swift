@@ -74,6 +74,7 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail",

@@ -142,7 +142,7 @@ enum OpenAPI {
         "Problem": obj(["type": string, "title": string, "status": integer, "detail": string], required: ["title", "status", "detail"]),
         "Status": anyObject,
         "SignIn": obj(["username": string, "password": string], required: ["username", "password"]),
-        "Session": obj(["token": string, "expiresAt": string, "account": anyObject], required: ["token", "expiresAt", "account"]),
+        "Session": obj(["token": string, "expiresAt": string, "csrfToken": string, "account": anyObject], required: ["token", "expiresAt", "csrfToken", "account"]),
         "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),
         "Notices": obj(["notices": array(anyObject)]),
         "LedgerKey": obj(["origin": string, "ed25519VerifierKey": string, "mldsa65PublicKey": nullable(string)]),
