@@ -26,6 +26,8 @@ public final class Authenticator: Sendable {
     let decoy: String
     public let throttle: ThrottlePolicy
     let sources: SourceLimiter
+    /// Self-registrations per source address.
+    let registrations: SourceLimiter
     /// Seals TOTP secrets at rest.
     let secrets: SymmetricKey
     /// The WebAuthn relying party (id and origin of the site).
@@ -45,6 +47,10 @@ public final class Authenticator: Sendable {
         self.sessionLifetime = sessionLifetime; self.idleTimeout = idleTimeout; self.clock = clock
         self.throttle = throttle
         self.sources = SourceLimiter(policy: throttle)
+        var perHour = throttle
+        perHour.perSourceFailures = throttle.perSourceRegistrations
+        perHour.perSourceWindow = 3600
+        self.registrations = SourceLimiter(policy: perHour)
         self.decoy = try await hasher.hash(Self.randomToken())
     }
 
