@@ -20,12 +20,21 @@ struct PasswordResetTests {
             .first { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }
     }
 
+    /// A world whose mail goes to a real SMTP server.
+    static func mailWorld() async throws -> (SMTPSink, World) {
+        let sink = try SMTPSink()
+        do {
+            return (sink, try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example"))))
+        } catch {
+            sink.stop()
+            throw error
+        }
+    }
+
     @Test("an admin starts a reset; only the owner gets the code; the owner's new password still needs the second factor")
     func fullReset() async throws {
-        let sink = try SMTPSink()
-        defer { sink.stop() }
-        let world = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example")))
-        defer { world.remove() }
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
         let agent = try #require(try await world.store.account(username: "agent"))
         let agentToken = try await world.token("agent")
         try await world.withPublic { client in
@@ -78,10 +87,8 @@ struct PasswordResetTests {
 
     @Test("no contact address, one's own account, a security officer, or no relay: the reset is refused and nothing is sent")
     func refusals() async throws {
-        let sink = try SMTPSink()
-        defer { sink.stop() }
-        let world = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example")))
-        defer { world.remove() }
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
         let agent = try #require(try await world.store.account(username: "agent"))
         let admin = try #require(try await world.store.account(username: "admin"))
         let adminToken = try await world.token("admin"), officerToken = try await world.token("security")
@@ -110,10 +117,8 @@ struct PasswordResetTests {
 
     @Test("an administrator's reset completes only on the admin listener, and an expired code is refused")
     func adminAccountsAndExpiry() async throws {
-        let sink = try SMTPSink()
-        defer { sink.stop() }
-        let world = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example")))
-        defer { world.remove() }
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
         _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
         let admin2 = try #require(try await world.store.account(username: "admin2"))
         try await world.auth.setContact("second.admin@exemple.example", for: try await world.principal("admin2"))
