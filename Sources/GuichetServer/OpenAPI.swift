@@ -17,6 +17,10 @@ enum OpenAPI {
     static let publicOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/", summary: "The citizens' page: who accessed my file, checked in the browser (French or English: ?lang=fr|en)",
+              secured: false, responses: ["200": ""], query: [("lang", "fr or en (default: the browser's preference, then the profile's)")]),
+        .init(method: "get", path: "/assets/citizen.js", summary: "The citizens' page script", secured: false, responses: ["200": ""]),
+        .init(method: "get", path: "/assets/citizen.css", summary: "The citizens' page style", secured: false, responses: ["200": ""]),
         .init(method: "get", path: "/.well-known/security.txt", summary: "Where to report a vulnerability (RFC 9116)", secured: false,
               responses: ["200": "", "404": "Problem"]),
         .init(method: "post", path: "/v1/session", summary: "Sign in with user name and password", secured: false,
