@@ -5,6 +5,7 @@ import GuichetLedger
 import GuichetStore
 import GuichetBreach
 import GuichetMerkle
+import GuichetMail
 import Hummingbird
 import NIOCore
 import Foundation
@@ -116,14 +117,7 @@ extension GuichetServer {
                                        "checkpoint": scope.checkpoint.json, "markdown": .string(report.markdown())]))
         }
         r.on(.post, "/admin/v1/breach/incidents/:id/letters") { req, ctx in
-            let g = try await self.gateRequest(req, ctx, admin: true)
-            guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
-            try self.auth.requireStepUp(g.principal)
-            let incident = try await register.incident(ctx.parameters.get("id") ?? "")
-            let language = req.uri.queryParameters.get("language")
-            let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
-            let batch = try await LetterWriter(gate: self.gate, store: self.store, contact: self.breachContact)
-                .letters(incident: incident, scope: scope, language: language, g)
+            let (incident, scope, batch, _) = try await self.letterBatch(req, ctx, register)
             return Reply.json(.object([
                 "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
                 "checkpoint": scope.checkpoint.json,
@@ -138,6 +132,35 @@ extension GuichetServer {
                 }),
             ]))
         }
+        r.on(.post, "/admin/v1/breach/incidents/:id/letters/send") { req, ctx in
+            guard let mailer = self.auth.mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
+            let (incident, _, batch, g) = try await self.letterBatch(req, ctx, register)
+            let delivery = await batch.send(with: mailer)
+            try await register.note(incident.id, "letters e-mailed: \(delivery.sent) sent, \(delivery.failed.count) failed, "
+                                    + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: g.principal.account)
+            return Reply.json(.object([
+                "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
+                "sent": .number(Double(delivery.sent)),
+                "withoutEmail": .array(delivery.withoutEmail.map { .string($0.rawValue) }),
+                "unreachable": .array(batch.unreachable.map { .string($0.rawValue) }),
+                "failed": .array(delivery.failed.map { .object(["person": .string($0.person.rawValue), "to": .string($0.to), "reason": .string($0.reason)]) }),
+            ]))
+        }
+    }
+
+    /// The letters of an incident, for a security officer who stated the purpose
+    /// `breach-notification` (names and contacts are opened through the gate).
+    func letterBatch(_ req: Request, _ ctx: GuichetContext, _ register: BreachRegister) async throws
+        -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
+        let g = try await self.gateRequest(req, ctx, admin: true)
+        guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try self.auth.requireStepUp(g.principal)
+        let incident = try await register.incident(ctx.parameters.get("id") ?? "")
+        let language = req.uri.queryParameters.get("language")
+        let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
+        let batch = try await LetterWriter(gate: self.gate, store: self.store, contact: self.breachContact)
+            .letters(incident: incident, scope: scope, language: language, g)
+        return (incident, scope, batch, g)
     }
 
     /// A signed-in citizen's access history (C15): every access to their own dossiers, with

@@ -27,6 +27,10 @@ extension OpenAPI {
               summary: "Printable notification letters (art. 34), one per person concerned; opens names and contacts through the gate: send Guichet-Purpose: breach-notification",
               secured: true, responses: ["200": "Letters", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"],
               query: [("language", "fr or en (default: the profile's language)")]),
+        .init(method: "post", path: "/admin/v1/breach/incidents/{id}/letters/send",
+              summary: "E-mail the letters (text and HTML) through the configured SMTP relay to each recipient with an address; send Guichet-Purpose: breach-notification; recorded in the incident's changes",
+              secured: true, responses: ["200": "LettersSent", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"],
+              query: [("language", "fr or en (default: the profile's language)")]),
     ]
 
     /// A citizen's access history.
@@ -51,6 +55,8 @@ extension OpenAPI {
                                 "checkpoint": ref("CheckpointReference"), "markdown": string]),
         "Letters": obj(["incident": id, "article34_3a": .object(["type": .string("boolean")]), "note": string, "checkpoint": ref("CheckpointReference"),
                         "unreachable": array(id), "letters": array(anyObject)]),
+        "LettersSent": obj(["incident": id, "article34_3a": .object(["type": .string("boolean")]), "note": string, "sent": integer,
+                            "withoutEmail": array(id), "unreachable": array(id), "failed": array(anyObject)]),
         "AccessHistory": obj(["checkpoint": nullable(ref("CheckpointReference")), "accesses": array(anyObject)]),
     ]
 }

@@ -122,6 +122,14 @@ extension Store {
         }
     }
 
+    /// Adds a change to an incident's history without changing the incident.
+    public func appendIncidentChange(_ id: String, change: String, at: Date, by: AccountID?) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO breach_incident_change(incident_id, at, by, change) VALUES (?, ?, ?, ?)",
+                           arguments: [id, at.millis, by?.rawValue, change])
+        }
+    }
+
     /// One incident.
     public func incident(_ id: String) async throws -> BreachIncidentRecord? {
         try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM breach_incident WHERE id = ?", arguments: [id]).map(Self.incidentRecord) }

@@ -3,6 +3,7 @@ import GuichetCore
 import GuichetGate
 import GuichetAuth
 import GuichetStore
+import GuichetMail
 
 /// A scripted incident among normal traffic: the daycare2 account is compromised and, from
 /// an unusual address, reads the applications that chose its service (two families, one with
@@ -24,8 +25,8 @@ struct ScriptedIncident {
     static let childFields = ["child.birthDate", "child.firstName"]
     static let dossierFields = ["daysPerWeek", "desiredStart", "schedule"]
 
-    static func make() async throws -> ScriptedIncident {
-        let world = try await World.make()
+    static func make(mailer: (any Mailer)? = nil) async throws -> ScriptedIncident {
+        let world = try await World.make(mailer: mailer)
         let parent1 = try await world.registerParent("parent1", lastName: "Roy")
         let parent2 = try await world.registerParent("parent2", lastName: "Gagnon")
         let parent3 = try await world.registerParent("parent3", lastName: "Bergeron")
