@@ -85,4 +85,20 @@ import GuichetBreach
         #expect(letter.html.contains("<html lang=\"en\">") && letter.html.contains("e-mail address") && letter.html.contains("phishing"))
         #expect(letter.text.contains("Be wary of phishing"))
     }
+
+    @Test("the security officer's profile rule opens names and contacts only, and only for the purpose breach-notification")
+    func securityRuleIsNarrow() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a.id, try await world.request("security")) }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a.id, try await world.request("security", purpose: "list-management")) }
+        let view = try await world.gate.read(a.id, try await world.request("security", purpose: "breach-notification"))
+        #expect(view.fields.isEmpty, "no dossier field")
+        let parent = try #require(view.persons.first { $0.role == "parent" })
+        #expect(Set(parent.fields.keys) == ["firstName", "lastName", "email"], "no phone, birth date or health insurance number")
+        let child = try #require(view.persons.first { $0.role == "child" })
+        #expect(Set(child.fields.keys) == ["firstName", "lastName"])
+    }
 }
