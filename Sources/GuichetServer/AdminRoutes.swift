@@ -14,6 +14,7 @@ extension GuichetServer {
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
         addAdminLedgerRoutes(r)
+        addBreachRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.administrator(req))

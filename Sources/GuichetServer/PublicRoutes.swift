@@ -10,6 +10,7 @@ extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
+        addHistoryRoutes(r)
         r.on(.get, "/.well-known/security.txt") { _, _ in
             guard let txt = self.securityTxt else { throw GuichetError.notFound }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],

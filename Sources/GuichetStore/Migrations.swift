@@ -8,6 +8,9 @@ enum Migrations {
             try db.execute(sql: v1)
         }
         m.registerMigration("v-auth-reset") { db in try db.execute(sql: authReset) }
+        m.registerMigration("v-breach") { db in
+            try db.execute(sql: vBreach)
+        }
         return m
     }
 
