@@ -20,6 +20,7 @@ def main():
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     wait = WebDriverWait(driver, 20)
     ready = lambda state: wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == state)
@@ -57,6 +58,10 @@ def main():
         ready("sign-in")
         result["afterSignOut"] = "sign-in"
         print(json.dumps(result, ensure_ascii=False))
+    except Exception:
+        for entry in driver.get_log("browser"):
+            print("browser:", entry.get("level"), entry.get("message"), file=sys.stderr)
+        raise
     finally:
         driver.quit()
 

@@ -72,10 +72,18 @@ enum CitizenPage {
             <details><summary>\(escape(t["checkpoint"]!))</summary><pre id="checkpoint"></pre></details>
           </section>
         </main>
-        <template id="texts">\(escape(String(decoding: try! JSONSerialization.data(withJSONObject: t, options: [.sortedKeys]), as: UTF8.self)))</template>
+        <script type="application/json" id="texts">\(json(t))</script>
         </body>
         </html>
         """
+    }
+
+    /// The words as a JSON data block (not a script: the policy lets it through unexecuted);
+    /// `<` is escaped so that nothing in it can close the element.
+    static func json(_ texts: [String: String]) -> String {
+        // Encoding a dictionary of strings cannot fail.
+        let data = try! JSONSerialization.data(withJSONObject: texts, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
     }
 
     static func escape(_ s: String) -> String {
