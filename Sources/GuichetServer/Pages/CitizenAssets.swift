@@ -17,7 +17,7 @@ enum CitizenAssets {
     /// (WebCrypto) against the root hash of the signed checkpoint.
     static let js = #"""
     "use strict";
-    const T = JSON.parse(document.getElementById("texts").content.textContent);
+    const T = JSON.parse(document.getElementById("texts").textContent);
     const lang = document.documentElement.lang;
     const $ = (id) => document.getElementById(id);
     let csrf = sessionStorage.getItem("guichet-csrf");
