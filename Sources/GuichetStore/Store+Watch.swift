@@ -66,6 +66,15 @@ extension Store {
         }
     }
 
+    /// When an account was created and by whom (nil: by the server's own command line).
+    public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT created_at, created_by FROM account WHERE id = ?", arguments: [id.rawValue]).map { r in
+                (Date(millis: r["created_at"]), (r["created_by"] as String?).map(AccountID.init(trusted:)))
+            }
+        }
+    }
+
     // MARK: honeytokens and watched persons
 
     /// The keyed tags of honeytoken records.

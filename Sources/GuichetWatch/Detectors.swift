@@ -172,7 +172,8 @@ enum Detectors {
     static func lifecycle(_ st: AccountState, _ peers: PeerBaseline, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {
         guard e.allowed else { return [] }
         var out: [Finding] = []
-        if st.firstAccess == nil, let created = e.accountCreatedAt, e.at.timeIntervalSince(created) < s.freshAccountWindow {
+        // Citizens act right after signing up; staff, partner and admin accounts should not.
+        if st.firstAccess == nil, e.kind != .citizen, let created = e.accountCreatedAt, e.at.timeIntervalSince(created) < s.freshAccountWindow {
             let privileged = e.kind == .admin || e.kind == .security
             out.append(Finding(detector: "fresh-account", severity: privileged ? .high : .medium,
                                detail: "personal data reached \(Int(e.at.timeIntervalSince(created) / 60)) min after the account was created"))

@@ -12,7 +12,9 @@ public actor Watch {
     let honeytokenKey: SymmetricKey
     var honeytokens: Set<Data> = []
     var watched: Set<PersonID> = []
-    var createdAt: [AccountID: Date] = [:]
+    /// Creation times of accounts made over the admin API (nil: made by the server's own
+    /// command line, `init` or `demo`, which the lifecycle detector trusts).
+    var createdAt: [AccountID: Date?] = [:]
     var loaded = false
     var lastFlush: Date?
     /// Detector state is written at most this often (event time), and at once after a
@@ -46,8 +48,10 @@ public actor Watch {
         try await load()
         var e = event
         if e.accountCreatedAt == nil {
-            if createdAt[e.account] == nil, let a = try await store.account(id: e.account) { createdAt[e.account] = a.createdAt }
-            e.accountCreatedAt = createdAt[e.account]
+            if createdAt[e.account] == nil, let origin = try await store.accountOrigin(e.account) {
+                createdAt[e.account] = .some(origin.createdBy == nil ? nil : origin.createdAt)
+            }
+            e.accountCreatedAt = createdAt[e.account] ?? nil
         }
         if !honeytokens.isEmpty {
             e.honeytoken = e.persons.contains { honeytokens.contains(Honeytoken.tag($0.rawValue, kind: "person", key: honeytokenKey)) }

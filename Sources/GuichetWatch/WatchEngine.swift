@@ -117,7 +117,9 @@ public struct WatchEngine: Sendable {
             // a repeat that calls for a throttle or a suspension still gets it (a veto).
             if !f.repeated || response >= .throttle { strongest = max(strongest ?? .alert, response) }
         }
-        guard let response = strongest else { return }
+        guard var response = strongest else { return }
+        // A citizen has no second factor to verify again: a step-up is an alert for them.
+        if response == .stepUp && e.kind == .citizen { response = .alert }
         switch response {
         case .alert:
             if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }

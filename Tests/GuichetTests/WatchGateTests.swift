@@ -105,6 +105,26 @@ import GuichetServer
         #expect(try await world.store.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
     }
 
+    @Test("a staff account made over the admin API must verify again when it reaches data minutes after its creation; a new citizen need not")
+    func freshAccounts() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try base.watched()
+        _ = try await world.registerParent("parent1")
+        let application = try await world.application(by: "parent1")
+        _ = try await world.gate.read(application.id, try await world.request("parent1"))
+        let admin = try #require(try await world.store.account(username: "admin")).id
+        let officer = try #require(try await world.store.account(username: "security")).id
+        _ = try await world.auth.createAccount(username: "agent2", password: World.password, role: "agent", organisation: world.operatorOrg.id, createdBy: admin)
+        let request = try #require(try await world.store.pendingRequests().first)
+        _ = try await world.auth.approve(request: request.id, by: officer)
+        let agent = try await world.request("agent2", purpose: "family-request")
+        await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
+            _ = try await world.gate.read(application.id, agent)
+        }
+        #expect(try await world.store.alerts(openOnly: true, limit: 10).map(\.detector) == ["fresh-account"])
+    }
+
     @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened")
     func stateSurvivesRestart() async throws {
         let world = try await World.make()

@@ -8,12 +8,10 @@ import GuichetVault
 
 extension World {
     /// The same registry served by a gate that runs the watch (new sessions, same accounts).
-    /// The world's accounts are seconds old: unless told otherwise, the watch does not treat
-    /// their first access as that of a fresh account (the detector has tests of its own).
+    /// The world's accounts are made as by the command line (no creator), so the lifecycle
+    /// detector does not treat their first access as that of a fresh account.
     func watched(_ settings: WatchSettings? = nil) throws -> World {
-        var s = settings ?? profile.watch
-        if settings == nil { s.freshAccountWindow = 0 }
-        let gate = try Gate(profile: profile, store: store, keys: keys, watch: s)
+        let gate = try Gate(profile: profile, store: store, keys: keys, watch: settings ?? profile.watch)
         return World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                      server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: operatorOrg, daycares: daycares, keys: keys)
     }
