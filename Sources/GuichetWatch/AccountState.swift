@@ -17,6 +17,8 @@ struct DayStats: Codable, Sendable, Equatable {
     var hour = 0
     var persons = 0
     var newDossiers = 0
+    /// The most consecutive pages of one search.
+    var pages = 0
 }
 
 /// Everything the watch remembers about one account: a state machine advanced by the

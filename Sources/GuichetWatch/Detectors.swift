@@ -8,6 +8,7 @@ struct PeerBaseline: Sendable, Equatable {
     var hour = 0
     var persons = 0
     var newDossiers = 0
+    var pages = 0
     /// Share of peers' active days that used each hour bin.
     var hourShare = [Double](repeating: 1, count: 48)
     var members = 0
@@ -102,9 +103,14 @@ enum Detectors {
         guard e.allowed else { return [] }
         var out: [Finding] = []
         if let shape = e.search {
+            // Paging through one's own list is some accounts' daily work (a daycare's waiting
+            // list): the limit is twice the account's (or its peers') usual depth.
             let depth = shape.paged ? st.sweepDepth + 1 : 0
-            if depth >= s.sweepPages {
-                out.append(Finding(detector: "search-sweep", severity: .high, detail: "\(depth + 1) consecutive pages of one search"))
+            let own = st.learned(s)
+            let limit = max(s.sweepPages, 2 * max(own ? st.usual(\.pages) : 0, peers.pages))
+            if depth >= limit {
+                out.append(Finding(detector: "search-sweep", severity: own || peers.members >= 3 ? .high : .info,
+                                   detail: "\(depth + 1) consecutive pages of one search (limit \(limit))"))
             }
             if shape.byName, let k = shape.initials {
                 let run = Array((st.initials + [k]).suffix(s.alphabeticalRun))

@@ -180,6 +180,7 @@ public struct WatchEngine: Sendable {
         st.lastAt = t.second
         if let shape = e.search {
             st.sweepDepth = shape.paged ? st.sweepDepth + 1 : 0
+            st.today.pages = max(st.today.pages, st.sweepDepth)
             if shape.byName, let k = shape.initials { st.initials = Array((st.initials + [k]).suffix(max(1, settings.alphabeticalRun - 1))) }
         }
         st.todayBins |= 1 << UInt64(t.bin)
@@ -209,7 +210,7 @@ public struct WatchEngine: Sendable {
                 let v = members.map { $0.usual(path) }.sorted()
                 return v[v.count / 2]
             }
-            b.burst = median(\.burst); b.hour = median(\.hour); b.persons = median(\.persons)
+            b.burst = median(\.burst); b.hour = median(\.hour); b.persons = median(\.persons); b.pages = median(\.pages)
             let typical = members.map { $0.typical(\.newDossiers) }.sorted()
             b.newDossiers = typical[typical.count / 2]
             let days = Double(members.reduce(0) { $0 + $1.activeDays })

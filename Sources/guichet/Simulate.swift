@@ -18,7 +18,7 @@ struct Simulate: AsyncParsableCommand {
             persons exposed before containment and the time to containment, and the false suspensions per 1,000 agent-days.
             """)
 
-    @Option(help: "Agents of the operator.") var agents = 40
+    @Option(help: "Agents of the operator.") var agents = 25
     @Option(help: "Simulated days (from a Monday).") var days = 40
     @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
     @Option(help: "Applications in the synthetic registry.") var size = 6_000
