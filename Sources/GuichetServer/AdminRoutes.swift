@@ -12,6 +12,7 @@ extension GuichetServer {
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addAdminLedgerRoutes(r)
+        addAdminPolicyRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.principal(req, admin: true))

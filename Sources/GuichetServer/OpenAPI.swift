@@ -104,8 +104,8 @@ enum OpenAPI {
         ]
     }
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1")) }
-    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1")) }
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + policyPublicOperations) }
+    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + policyAdminOperations) }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
     static func obj(_ props: [String: JSON], required: [String] = [], closed: Bool = true) -> JSON {
@@ -207,7 +207,7 @@ enum OpenAPI {
             "openapi": .string("3.1.0"),
             "info": .object(["title": .string(title), "version": .string("0.1.0")]),
             "paths": .object(paths.mapValues(JSON.object)),
-            "components": .object(["schemas": .object(schemas),
+            "components": .object(["schemas": .object(schemas.merging(policySchemas) { a, _ in a }),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

@@ -37,6 +37,7 @@ extension GuichetServer {
         r.on(.post, "/v1/accounts") { req, ctx in try await self.register(req, ctx) }
         addMFARoutes(r, prefix: "/v1", admin: false)
         addPublicLedgerRoutes(r)
+        addPublicPolicyRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")
