@@ -38,8 +38,8 @@ import GRDB
         """.write(to: folder.appendingPathComponent("policy-tests.yaml"), atomically: true, encoding: .utf8)
         let r = try CommandLineTests.run(["policy", "test", folder.path])
         #expect(r.status != 0)
-        #expect(r.stdout.contains("FAIL policy-tests.yaml:2 partners see the NIR (wrong on purpose): fields expected but not granted: seeker.address, seeker.nir"),
-                "\(r.stdout)")
+        #expect(r.stdout.contains("FAIL policy-tests.yaml:2 partners see the NIR (wrong on purpose): fields granted but not expected: category,"), "\(r.stdout)")
+        #expect(r.stdout.contains("; fields expected but not granted: seeker.address, seeker.nir\n"), "\(r.stdout)")
         #expect(r.stdout.contains("1 of 2 rows hold, 1 failed"))
     }
 
@@ -57,27 +57,27 @@ import GRDB
         let db = try DatabaseQueue(path: data + "/guichet.sqlite")
         let partner = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM account WHERE username = 'partner1.demo'") })
         let mine = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? AND status = 'registered'", arguments: [partner]) })
-        let other = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id IS NULL") })
+        let other = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id IS NULL AND status = 'registered'") })
         try db.close()
 
-        let denied = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier", other,
+        let denied = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(other)",
                                                "--action", "read", "--purpose", "disability-support"])
         #expect(denied.status == 0, "\(denied.stderr)")
         #expect(denied.stdout.contains("partner-adviser-own-caseload (allow): not matched: relation: the rule needs 'assigned': the dossier is not assigned to the account"), "\(denied.stdout)")
         #expect(denied.stdout.contains("adviser-agency-files (allow): not matched: role: the rule is not for role 'partner-adviser'"))
         #expect(denied.stdout.contains("decision: DENY (no-rule)"))
 
-        let allowed = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier", mine,
+        let allowed = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)",
                                                 "--action", "read", "--purpose", "disability-support"])
         #expect(allowed.stdout.contains("partner-adviser-own-caseload (allow): MATCHED"), "\(allowed.stdout)")
         #expect(allowed.stdout.contains("decision: ALLOW by partner-adviser-own-caseload"))
         #expect(allowed.stdout.contains("readable: category, disability,") && !allowed.stdout.contains("seeker.nir"))
 
-        let noPurpose = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier", mine, "--action", "read"])
+        let noPurpose = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)", "--action", "read"])
         #expect(noPurpose.stdout.contains("purpose: no purpose was stated; the rule needs one of disability-support"), "\(noPurpose.stdout)")
         #expect(noPurpose.stdout.contains("decision: DENY (purpose-not-allowed)"))
 
-        let bad = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "nobody", "--dossier", mine, "--action", "read"])
+        let bad = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "nobody", "--dossier=\(mine)", "--action", "read"])
         #expect(bad.status != 0 && bad.stderr.contains("no account 'nobody'"))
     }
 }

@@ -29,6 +29,13 @@ import GuichetSynth
             users.append(name)
         }
         let purposes: [String?] = [nil] + world.profile.purposes
+        // Half of the reads aim inside the principal's scope (for some purpose), half anywhere.
+        let records = try await world.store.dossiers(ids)
+        var scope: [String: [DossierID]] = [:]
+        for user in users {
+            let subject = try await world.principal(user).subject
+            scope[user] = records.filter { d in purposes.contains { policy.decide(subject, .read, d.facts, purpose: $0).grant != nil } }.map(\.id)
+        }
         var reads = 0, refused = 0, searched = 0, brokeGlass = 0
         for _ in 0..<320 {
             let user = users.randomElement(using: &rng)!
@@ -39,7 +46,7 @@ import GuichetSynth
             if kind.usesAdminListener { continue }  // they reach no dossier through the public gate paths tested here
             let dice = Double.random(in: 0..<1, using: &rng)
             if dice < 0.65 {
-                let id = ids.randomElement(using: &rng)!
+                let id = Bool.random(using: &rng) ? (scope[user]!.randomElement(using: &rng) ?? ids[0]) : ids.randomElement(using: &rng)!
                 let record = try #require(try await world.store.dossier(id))
                 let decision = policy.decide(subject, .read, record.facts, purpose: purpose)
                 #expect(policy.explain(subject, .read, record.facts, purpose: purpose).decision == decision)
