@@ -19,6 +19,7 @@ final class ManualClock: Sendable {
     init(_ start: Date = Date()) { current = Mutex(start) }
     var now: Date { current.withLock { $0 } }
     func advance(_ seconds: TimeInterval) { current.withLock { $0 += seconds } }
+    func set(_ date: Date) { current.withLock { $0 = date } }
     var function: @Sendable () -> Date { { [self] in self.now } }
 }
 
