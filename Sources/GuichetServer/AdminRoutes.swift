@@ -13,6 +13,7 @@ extension GuichetServer {
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
+        addMetricsRoute(r)
         addAdminLedgerRoutes(r)
         addBreachRoutes(r)
         addAdminPolicyRoutes(r)

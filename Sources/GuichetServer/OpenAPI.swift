@@ -62,6 +62,8 @@ enum OpenAPI {
     static let adminOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/metrics", summary: "Prometheus metrics: request counts and latency, ledger and checkpoint, account states (counts only)",
+              secured: false, responses: ["200": ""]),
         .init(method: "post", path: "/admin/v1/session", summary: "Sign in as an administrator", secured: false,
               body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "429": "Problem"]),
         .init(method: "delete", path: "/admin/v1/session", summary: "Sign out", secured: true, responses: ["204": "", "401": "Problem"]),

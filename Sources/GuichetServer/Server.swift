@@ -17,6 +17,8 @@ public final class GuichetServer: Sendable {
     let logger: Logger
     /// Served at `/.well-known/security.txt` when configured.
     public let securityTxt: SecurityTxt?
+    /// Request counters for `GET /metrics`.
+    let metrics = HTTPMetrics()
 
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil,
                 logger: Logger = Logger(label: "guichet.http")) {
@@ -102,6 +104,7 @@ public final class GuichetServer: Sendable {
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         let routes = RouteRecorder(router)
         addPublicRoutes(routes)
@@ -111,6 +114,7 @@ public final class GuichetServer: Sendable {
     /// Builds the admin router; the recorder lists its routes.
     public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         let routes = RouteRecorder(router)
         addAdminRoutes(routes)
