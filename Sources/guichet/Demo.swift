@@ -71,6 +71,7 @@ struct Demo: AsyncParsableCommand {
               accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
               public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
               OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
+              citizens:     http://localhost:\(port)/   (a citizen account from the accounts file sees who looked at their file)
               admin API:    http://\(config.adminHost):\(adminPort)   (loopback only)
             """)
             say(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(t0)))
