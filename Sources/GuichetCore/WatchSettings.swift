@@ -63,7 +63,7 @@ public struct WatchSettings: Sendable, Equatable {
     public var hourFloor = 150
     public var dayFloor = 600
     /// The limit is `factor` × the larger of the account's own usual maximum and its peers'.
-    public var volumeFactor = 3.0
+    public var volumeFactor = 2.6
     /// Days of activity before an account's own history counts (peers before that).
     public var learningDays = 5
 
