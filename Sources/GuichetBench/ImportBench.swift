@@ -21,6 +21,10 @@ struct ImportBench {
         let variant: String
         /// Seconds of sealing/encoding and writing (generating the synthetic input excluded).
         let seconds: Double
+        /// Of which: sealing (data keys, AES-GCM, blind indexes) or encoding in clear.
+        let prepareSeconds: Double
+        /// Of which: the database transactions.
+        let writeSeconds: Double
         let personsPerSecond: Double
         let databaseBytes: Int64
         let readSample: Int
@@ -77,7 +81,7 @@ struct ImportBench {
         let searchable = profile.personFields.filter(\.searchable)
         var rng = SplitMix64(seed: 43_000_000)
         var sample: [PersonID] = []
-        var seconds = 0.0
+        var seconds = 0.0, prepare = 0.0
         var done = 0
         let at = Date()
         while done < n {
@@ -91,6 +95,7 @@ struct ImportBench {
                     PlaintextWriter.Row(id: id.rawValue, fields: Plaintext.encode(values),
                                         terms: searchable.compactMap { s in values[s.name].map { (s.name, FieldValidation.term($0, type: s.type)) } })
                 }
+                prepare += Double(now() - t0) / 1e9
                 try await plain.write(rows, at: at)
             } else {
                 let persons = try people.map { id, values in
@@ -101,6 +106,7 @@ struct ImportBench {
                     return NewPerson(record: PersonRecord(id: id, version: 1, fields: try vault.seal(values, subject: id.rawValue, key: key), key: wrapped),
                                      terms: terms)
                 }
+                prepare += Double(now() - t0) / 1e9
                 try await store.importPersons(persons, at: at, by: nil)
             }
             seconds += Double(now() - t0) / 1e9
@@ -133,7 +139,7 @@ struct ImportBench {
         }
         let readSeconds = Double(now() - readStart) / 1e9
         latencies.sort()
-        return Point(persons: n, variant: variant, seconds: seconds, personsPerSecond: Double(n) / seconds, databaseBytes: bytes,
+        return Point(persons: n, variant: variant, seconds: seconds, prepareSeconds: prepare, writeSeconds: seconds - prepare, personsPerSecond: Double(n) / seconds, databaseBytes: bytes,
                      readSample: reads.count, readsPerSecond: Double(reads.count) / readSeconds,
                      readP50Micros: quantile(latencies, 0.5), readP99Micros: quantile(latencies, 0.99))
     }
