@@ -50,8 +50,12 @@ let package = Package(
         .target(name: "GuichetMFA", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        .target(name: "GuichetMail", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetAuth", dependencies: [
-            "GuichetCore", "GuichetStore", "GuichetMFA",
+            "GuichetCore", "GuichetStore", "GuichetMFA", "GuichetMail",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
@@ -59,20 +63,26 @@ let package = Package(
             "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth", "GuichetMerkle",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
+        .target(name: "GuichetBreach", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetSynth", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetVault",
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetServer", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA",
+            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail",
+            "GuichetBreach",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA",
+            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail",
+            "GuichetBreach",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,11 +101,12 @@ let package = Package(
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle",
-            .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth",
+            .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
+            "GuichetBreach",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
+        ], exclude: ["Vectors"], swiftSettings: [.enableUpcomingFeature("ExistentialAny")]),
     ]
 )

@@ -3,6 +3,7 @@ public import GuichetStore
 public import Foundation
 public import Crypto
 public import GuichetMFA
+public import GuichetMail
 
 /// A new session: the token is shown once to the client and stored only as a hash.
 public struct IssuedSession: Sendable {
@@ -25,22 +26,31 @@ public final class Authenticator: Sendable {
     let decoy: String
     public let throttle: ThrottlePolicy
     let sources: SourceLimiter
+    /// Self-registrations per source address.
+    let registrations: SourceLimiter
     /// Seals TOTP secrets at rest.
     let secrets: SymmetricKey
     /// The WebAuthn relying party (id and origin of the site).
     public let relyingParty: RelyingParty
+    /// Sends password-reset codes and notices to account owners; none: resets are unavailable.
+    public let mailer: (any Mailer)?
 
 
     public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
                 sessionLifetime: TimeInterval = 8 * 3600, idleTimeout: TimeInterval = 30 * 60, throttle: ThrottlePolicy = ThrottlePolicy(),
                 secrets: SymmetricKey = SymmetricKey(size: .bits256),
                 relyingParty: RelyingParty = RelyingParty(id: "localhost", origin: "http://localhost:8080"),
+                mailer: (any Mailer)? = nil,
                 clock: @escaping @Sendable () -> Date = { Date() }) async throws {
-        self.secrets = secrets; self.relyingParty = relyingParty
+        self.secrets = secrets; self.relyingParty = relyingParty; self.mailer = mailer
         self.store = store; self.profile = profile; self.hasher = hasher
         self.sessionLifetime = sessionLifetime; self.idleTimeout = idleTimeout; self.clock = clock
         self.throttle = throttle
         self.sources = SourceLimiter(policy: throttle)
+        var perHour = throttle
+        perHour.perSourceFailures = throttle.perSourceRegistrations
+        perHour.perSourceWindow = 3600
+        self.registrations = SourceLimiter(policy: perHour)
         self.decoy = try await hasher.hash(Self.randomToken())
     }
 

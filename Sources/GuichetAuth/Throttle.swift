@@ -21,6 +21,8 @@ public struct ThrottlePolicy: Sendable, Equatable {
     public var lockoutAfter = 20
     public var perSourceFailures = 30
     public var perSourceWindow: TimeInterval = 10 * 60
+    /// Self-registrations allowed per source address and hour.
+    public var perSourceRegistrations = 10
 
     public init() {}
 
@@ -56,6 +58,17 @@ actor SourceLimiter {
 }
 
 extension Authenticator {
+    /// Counts a self-registration from a source: at most `perSourceRegistrations` an hour from
+    /// one address, so that nobody fills the registry (or the user-name space) by script.
+    /// - Throws: ``GuichetError/throttled(retryAfterSeconds:)`` when the source must wait.
+    public func reserveRegistration(source: String?) async throws {
+        let now = clock()
+        if let wait = await registrations.retryAfter(source, now: now) {
+            throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+        }
+        await registrations.fail(source, now: now)
+    }
+
     /// The throttle key of a user name: a hash, so the table does not list attempted names.
     static func throttleKey(_ username: String) -> String {
         Base64URL.encode(Array(SHA256.hash(data: Data(("sign-in\0" + username.lowercased()).utf8))))

@@ -121,7 +121,7 @@ public final class Gate: Sendable {
         let persons = try await store.persons(personIDs)
         let fields = try returned(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
-                                                      fields: fields)], action: action, r)
+                                                      fields: fields, personFields: try personFields(record, persons, fields))], action: action, r)
         return try open(record, persons: persons, receipt: receipt)
     }
 
@@ -196,7 +196,9 @@ public final class Gate: Sendable {
         }
         let persons = try await store.persons(allowed.flatMap(\.persons))
         let accesses = try allowed.map { a in
-            AllowedAccess(dossier: a.record.id, grant: a.grant, persons: a.persons, fields: try returned(a.record, persons, a.grant))
+            let fields = try returned(a.record, persons, a.grant)
+            return AllowedAccess(dossier: a.record.id, grant: a.grant, persons: a.persons, fields: fields,
+                                 personFields: try personFields(a.record, persons, fields))
         }
         let kept = allowed.map(\.record)
         let receipt = try await journalled(accesses, action: .search, r)

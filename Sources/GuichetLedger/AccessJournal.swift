@@ -37,8 +37,10 @@ public struct AllowedAccess: Sendable {
     public let grant: Grant
     public let persons: [PersonID]
     public let fields: [String]
-    public init(dossier: DossierID, grant: Grant, persons: [PersonID], fields: [String]) {
-        self.dossier = dossier; self.grant = grant; self.persons = persons; self.fields = fields
+    /// For each person, which of `fields` are theirs; recorded in the entry (`personFields`).
+    public let personFields: [PersonID: [String]]?
+    public init(dossier: DossierID, grant: Grant, persons: [PersonID], fields: [String], personFields: [PersonID: [String]]? = nil) {
+        self.dossier = dossier; self.grant = grant; self.persons = persons; self.fields = fields; self.personFields = personFields
     }
 }
 
@@ -64,8 +66,10 @@ public actor AccessJournal {
     /// - Throws: when the journal cannot be written; the caller must then return no data.
     public func recordAllowed(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
         let rows = accesses.map { a in
-            row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
-                dossiers: [a.dossier], persons: a.persons, fields: a.fields)
+            var r = row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
+                        dossiers: [a.dossier], persons: a.persons, fields: a.fields)
+            r.personFields = a.personFields
+            return r
         }
         let seqs = try await append(rows)
         var fields: [DossierID: Set<String>] = [:]

@@ -23,6 +23,10 @@ struct LedgerEntry: Codable, Equatable {
     var dossiers: [String]
     var persons: [String]
     var fields: [String]
+    /// Which of `fields` belong to which person (person id → paths); absent in entries
+    /// written before it existed and in entries that name no person field. Additive: an entry
+    /// without it encodes exactly as before.
+    var personFields: [String: [String]]?
     var request: String
 
     init(_ r: JournalRow) {
@@ -36,14 +40,19 @@ struct LedgerEntry: Codable, Equatable {
         dossiers = r.dossiers.map(\.rawValue)
         persons = r.persons.map(\.rawValue)
         fields = r.fields
+        if let pf = r.personFields, !pf.isEmpty {
+            personFields = Dictionary(uniqueKeysWithValues: pf.map { ($0.key.rawValue, $0.value.sorted()) })
+        }
         request = r.requestID
     }
 
     var row: JournalRow {
-        JournalRow(at: Date(millis: at), requestID: request, account: actor.account.map(AccountID.init(trusted:)), role: actor.role,
+        var r = JournalRow(at: Date(millis: at), requestID: request, account: actor.account.map(AccountID.init(trusted:)), role: actor.role,
                    organisation: actor.organisation.map(OrganisationID.init(trusted:)), session: actor.session.map(SessionID.init(trusted:)),
                    source: actor.source, action: action, allowed: decision == "allow", reason: reason, purpose: purpose,
                    dossiers: dossiers.map(DossierID.init(trusted:)), persons: persons.map(PersonID.init(trusted:)), fields: fields)
+        r.personFields = personFields.map { Dictionary(uniqueKeysWithValues: $0.map { (PersonID(trusted: $0.key), $0.value) }) }
+        return r
     }
 
     func canonical() -> Data {

@@ -11,14 +11,18 @@ extension GuichetServer {
         r.on(.post, "/admin/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: true) }
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
+        addResetRoutes(r, prefix: "/admin/v1", admin: true)
+        addAdminResetRoute(r)
+        addMetricsRoute(r)
         addAdminLedgerRoutes(r)
+        addBreachRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
-            try self.auth.requireStepUp(try await self.principal(req, admin: true))
+            try self.auth.requireStepUp(try await self.administrator(req))
             return Reply.json(.object(["accounts": .array(try await self.store.accounts().map(Wire.account))]))
         }
         r.on(.post, "/admin/v1/accounts") { req, _ in
-            let admin = try await self.principal(req, admin: true)
+            let admin = try await self.administrator(req)
             try self.auth.requireStepUp(admin)
             var body = try await JSONBody.read(req)
             let username = try body.string("username"), password = try body.string("password"), role = try body.string("role")
@@ -34,7 +38,7 @@ extension GuichetServer {
                                        "status": .string("pending")]), status: .created)
         }
         r.on(.post, "/admin/v1/accounts/:id/role") { req, ctx in
-            let admin = try await self.principal(req, admin: true)
+            let admin = try await self.administrator(req)
             try self.auth.requireStepUp(admin)
             let id: AccountID = try ctx.parameters.identifier("id")
             var body = try await JSONBody.read(req)
@@ -44,7 +48,7 @@ extension GuichetServer {
             return Reply.json(.object(["id": .string(id.rawValue), "role": .string(role), "status": .string("pending")]), status: .accepted)
         }
         r.on(.get, "/admin/v1/requests") { req, _ in
-            try self.auth.requireStepUp(try await self.principal(req, admin: true))
+            try self.auth.requireStepUp(try await self.administrator(req))
             let pending = try await self.store.pendingRequests()
             return Reply.json(.object(["requests": .array(pending.map { r in
                 .object(["id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
@@ -52,7 +56,7 @@ extension GuichetServer {
             })]))
         }
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
-            let admin = try await self.principal(req, admin: true)
+            let admin = try await self.administrator(req)
             try self.auth.requireStepUp(admin)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             let r = try await self.auth.approve(request: id, by: admin.account)

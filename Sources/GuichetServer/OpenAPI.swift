@@ -17,6 +17,10 @@ enum OpenAPI {
     static let publicOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/", summary: "The citizens' page: who accessed my file, checked in the browser (French or English: ?lang=fr|en)",
+              secured: false, responses: ["200": ""], query: [("lang", "fr or en (default: the browser's preference, then the profile's)")]),
+        .init(method: "get", path: "/assets/citizen.js", summary: "The citizens' page script", secured: false, responses: ["200": ""]),
+        .init(method: "get", path: "/assets/citizen.css", summary: "The citizens' page style", secured: false, responses: ["200": ""]),
         .init(method: "get", path: "/.well-known/security.txt", summary: "Where to report a vulnerability (RFC 9116)", secured: false,
               responses: ["200": "", "404": "Problem"]),
         .init(method: "post", path: "/v1/session", summary: "Sign in with user name and password", secured: false,
@@ -58,6 +62,8 @@ enum OpenAPI {
     static let adminOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/metrics", summary: "Prometheus metrics: request counts and latency, ledger and checkpoint, account states (counts only)",
+              secured: false, responses: ["200": ""]),
         .init(method: "post", path: "/admin/v1/session", summary: "Sign in as an administrator", secured: false,
               body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "429": "Problem"]),
         .init(method: "delete", path: "/admin/v1/session", summary: "Sign out", secured: true, responses: ["204": "", "401": "Problem"]),
@@ -104,8 +110,25 @@ enum OpenAPI {
         ]
     }
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1")) }
-    static var adminDocument: JSON { document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1")) }
+    /// The owner's side of password resets, the same under `/v1` and `/admin/v1`.
+    static func resetOperations(_ prefix: String) -> [Operation] {
+        [
+            .init(method: "put", path: "\(prefix)/me/contact", summary: "Set the address that password-reset codes are sent to (owner only, fresh second factor)",
+                  secured: true, body: "Contact", responses: ["204": "", "400": "Problem", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/password-reset", summary: "Choose a new password with the code sent to your address (sessions end; the second factor stays)",
+                  secured: false, body: "PasswordReset", responses: ["204": "", "400": "Problem", "401": "Problem", "429": "Problem"]),
+        ]
+    }
+
+    static let adminResetOperation = Operation(
+        method: "post", path: "/admin/v1/accounts/{id}/password-reset",
+        summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it", secured: true,
+        responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"])
+
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations) }
+    static var adminDocument: JSON {
+        document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + breachOperations)
+    }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
     static func obj(_ props: [String: JSON], required: [String] = [], closed: Bool = true) -> JSON {
@@ -125,13 +148,16 @@ enum OpenAPI {
         "Problem": obj(["type": string, "title": string, "status": integer, "detail": string], required: ["title", "status", "detail"]),
         "Status": anyObject,
         "SignIn": obj(["username": string, "password": string], required: ["username", "password"]),
-        "Session": obj(["token": string, "expiresAt": string, "account": anyObject], required: ["token", "expiresAt", "account"]),
+        "Session": obj(["token": string, "expiresAt": string, "csrfToken": string, "account": anyObject], required: ["token", "expiresAt", "csrfToken", "account"]),
         "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),
         "Notices": obj(["notices": array(anyObject)]),
         "LedgerKey": obj(["origin": string, "ed25519VerifierKey": string, "mldsa65PublicKey": nullable(string)]),
         "LedgerEntry": obj(["index": integer, "treeSize": integer, "entry": anyObject, "entryBytes": string, "leafHash": string, "proof": array(string)]),
         "ConsistencyProof": obj(["from": integer, "to": integer, "proof": array(string)]),
         "Code": obj(["code": string], required: ["code"]),
+        "Contact": obj(["email": string], required: ["email"]),
+        "PasswordReset": obj(["code": string, "password": string], required: ["code", "password"]),
+        "ResetStarted": obj(["id": string, "expiresAt": string, "sentTo": string]),
         "SecondFactor": obj(["secondFactor": string, "recoveryCodes": array(string)]),
         "AssertionChallenge": obj(["challenge": string, "rpId": string, "allowCredentials": array(string)]),
         "Assertion": obj(["credentialId": string, "clientDataJSON": string, "authenticatorData": string, "signature": string],
@@ -207,7 +233,7 @@ enum OpenAPI {
             "openapi": .string("3.1.0"),
             "info": .object(["title": .string(title), "version": .string("0.1.0")]),
             "paths": .object(paths.mapValues(JSON.object)),
-            "components": .object(["schemas": .object(schemas),
+            "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

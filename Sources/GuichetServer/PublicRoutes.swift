@@ -10,6 +10,7 @@ extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
+        addHistoryRoutes(r)
         r.on(.get, "/.well-known/security.txt") { _, _ in
             guard let txt = self.securityTxt else { throw GuichetError.notFound }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
@@ -36,6 +37,8 @@ extension GuichetServer {
         }
         r.on(.post, "/v1/accounts") { req, ctx in try await self.register(req, ctx) }
         addMFARoutes(r, prefix: "/v1", admin: false)
+        addResetRoutes(r, prefix: "/v1", admin: false)
+        addCitizenPage(r)
         addPublicLedgerRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
@@ -157,8 +160,18 @@ extension GuichetServer {
         try Authenticator.checkUsername(username)
         try PasswordRules.check(password, username: username)
         if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
-        let person = try await gate.registerPerson(fields: personFields, requestID: Self.requestID(), source: ctx.source)
-        let account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)
+        try await auth.reserveRegistration(source: ctx.source)
+        let requestID = Self.requestID()
+        let person = try await gate.registerPerson(fields: personFields, requestID: requestID, source: ctx.source)
+        let account: AccountID
+        do {
+            account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)
+        } catch {
+            // The name was taken in the meantime: the person just written belongs to nobody, so
+            // its data key is destroyed rather than leaving an orphan readable.
+            _ = try? await gate.shred(person: person, reason: "self-registration failed", requestID: requestID)
+            throw error
+        }
         return Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue), "role": .string(role)]), status: .created)
     }
 

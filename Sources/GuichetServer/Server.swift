@@ -17,6 +17,8 @@ public final class GuichetServer: Sendable {
     let logger: Logger
     /// Served at `/.well-known/security.txt` when configured.
     public let securityTxt: SecurityTxt?
+    /// Request counters for `GET /metrics`.
+    let metrics = HTTPMetrics()
 
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil,
                 logger: Logger = Logger(label: "guichet.http")) {
@@ -27,12 +29,31 @@ public final class GuichetServer: Sendable {
 
     static let purposeHeader = HTTPField.Name("Guichet-Purpose")!
 
-    /// The verified principal of the request's bearer token, if its role kind fits the listener.
+    /// The verified principal of the request's bearer token or session cookie, if its role kind
+    /// fits the listener.
     func principal(_ request: Request, admin: Bool) async throws -> Principal {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
-        let principal = try await auth.authenticate(token: String(header.dropFirst(7)))
+        let principal = try await auth.authenticate(token: try credentials(request, admin: admin))
         guard principal.kind.usesAdminListener == admin else { throw GuichetError.unauthenticated }
         return principal
+    }
+
+    /// The session token: from the Authorization header (API clients), else from the
+    /// listener's cookie (browsers), checked against cross-site request forgery.
+    func credentials(_ request: Request, admin: Bool) throws -> String {
+        if let token = bearer(request) { return token }
+        if let token = SessionCookie.read(request, admin: admin) {
+            try SessionCookie.check(request, token: token)
+            return token
+        }
+        throw GuichetError.unauthenticated
+    }
+
+    /// An administrator's principal on the admin listener; a security officer is refused: the
+    /// two roles are kept apart (accounts on one side, alerts and breach response on the other).
+    func administrator(_ request: Request) async throws -> Principal {
+        let p = try await principal(request, admin: true)
+        guard p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        return p
     }
 
     func gateRequest(_ request: Request, _ context: GuichetContext, admin: Bool = false) async throws -> GateRequest {
@@ -60,23 +81,30 @@ public final class GuichetServer: Sendable {
             throw GuichetError.unauthenticated
         }
         let p = session.principal
-        return Reply.json(.object([
+        var response = Reply.json(.object([
             "token": .string(session.token), "expiresAt": Wire.timestamp(session.expiresAt),
+            "csrfToken": .string(SessionCookie.csrf(for: session.token)),
             "account": .object(["id": .string(p.account.rawValue), "role": .string(p.role),
                                 "organisation": p.organisation.map { .string($0.rawValue) } ?? .null,
                                 "person": p.person.map { .string($0.rawValue) } ?? .null]),
         ]), status: .created)
+        let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
+        response.headers[.setCookie] = SessionCookie.set(session.token, admin: admin, maxAge: maxAge)
+        return response
     }
 
     func signOut(_ request: Request, admin: Bool) async throws -> Response {
         _ = try await principal(request, admin: admin)
-        if let token = bearer(request) { try await auth.signOut(token: token) }
-        return Reply.empty()
+        try await auth.signOut(token: try credentials(request, admin: admin))
+        var response = Reply.empty()
+        response.headers[.setCookie] = SessionCookie.clear(admin: admin)
+        return response
     }
 
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         let routes = RouteRecorder(router)
         addPublicRoutes(routes)
@@ -86,6 +114,7 @@ public final class GuichetServer: Sendable {
     /// Builds the admin router; the recorder lists its routes.
     public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         let routes = RouteRecorder(router)
         addAdminRoutes(routes)

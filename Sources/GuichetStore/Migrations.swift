@@ -7,6 +7,10 @@ enum Migrations {
         m.registerMigration("v1-foundation") { db in
             try db.execute(sql: v1)
         }
+        m.registerMigration("v-auth-reset") { db in try db.execute(sql: authReset) }
+        m.registerMigration("v-breach") { db in
+            try db.execute(sql: vBreach)
+        }
         return m
     }
 

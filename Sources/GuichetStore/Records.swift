@@ -141,6 +141,9 @@ public struct JournalRow: Sendable, Equatable {
     public let dossiers: [DossierID]
     public let persons: [PersonID]
     public let fields: [String]
+    /// For each person named, the paths of `fields` that are that person's (`child.firstName`),
+    /// so that a breach scope can say exactly which fields of whom; nil when not recorded.
+    public var personFields: [PersonID: [String]]? = nil
     public init(at: Date, requestID: String, account: AccountID?, role: String?, organisation: OrganisationID?,
                 session: SessionID?, source: String?, action: String, allowed: Bool, reason: String, purpose: String?,
                 dossiers: [DossierID], persons: [PersonID], fields: [String]) {

@@ -8,8 +8,7 @@ import GuichetProfile
 import GuichetServer
 import GuichetStore
 import GuichetVault
-import GuichetCore
-import GuichetMFA
+import GuichetMail
 import Yams
 
 /// A data folder: its database, its configuration file and its profile.
@@ -68,12 +67,31 @@ struct Deployment {
         /// (default http://localhost:PUBLICPORT); passkeys are bound to them.
         var webauthnRPID: String?
         var webauthnOrigin: String?
+        /// Mail relay for password-reset codes and notification letters: plain SMTP to a relay on
+        /// this host (a local Postfix, say), which handles TLS onwards. Off loopback only with
+        /// `smtpAllowRemote: true`.
+        var smtpHost: String?
+        var smtpPort: Int?
+        var smtpAllowRemote: Bool?
+        /// The sender address of Guichet's messages.
+        var mailFrom: String?
+
+        /// The configured mailer, if any.
+        func mailer(_ file: String) throws -> (any Mailer)? {
+            guard let smtpHost else { return nil }
+            guard let mailFrom, let sender = try? MailAddress(mailFrom) else {
+                throw CommandError("\(file): smtpHost is set, so mailFrom must be a valid sender address")
+            }
+            do {
+                return try SMTPMailer(host: smtpHost, port: smtpPort ?? 25, sender: sender, allowRemote: smtpAllowRemote ?? false)
+            } catch let e as MailError { throw CommandError("\(file): \(e.description)") }
+        }
     }
 
     func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort)")
+            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom)")
         }
     }
 
@@ -127,7 +145,8 @@ struct Deployment {
         try await store.setMeta("profile", profile.name)
         let rp = RelyingParty(id: settings.webauthnRPID ?? "localhost",
                               origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)")
-        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"), relyingParty: rp)
+        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"), relyingParty: rp,
+                                           mailer: try settings.mailer(configFile))
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
             do {

@@ -10,7 +10,7 @@ import GuichetVault
 struct Ledger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Verify the tamper-evident access ledger, prove its entries, sign checkpoints.",
-        subcommands: [Verify.self, Checkpoint.self, Prove.self])
+        subcommands: [Verify.self, Checkpoint.self, Prove.self, History.self])
 
     struct Options: ParsableArguments {
         @Option(help: "Data folder.") var data = "guichet-data"

@@ -81,6 +81,19 @@ final class TestClock: Sendable {
         #expect(p.delay(afterFailures: 4) == 0 && p.delay(afterFailures: 5) == 1 && p.delay(afterFailures: 6) == 2)
         #expect(p.delay(afterFailures: 19) == 900 && p.delay(afterFailures: 40) == 900)
     }
+
+    @Test("self-registration: 10 an hour from one address, then 429 until the hour has passed; other addresses unaffected")
+    func registrationsPerSource() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        for _ in 0..<10 { try await auth.reserveRegistration(source: "203.0.113.9") }
+        await #expect(throws: GuichetError.throttled(retryAfterSeconds: 3600)) { try await auth.reserveRegistration(source: "203.0.113.9") }
+        try await auth.reserveRegistration(source: "203.0.113.10")
+        clock.advance(3601)
+        try await auth.reserveRegistration(source: "203.0.113.9")
+    }
 }
 
 /// Sessions end when idle, at their absolute lifetime, or everywhere at once.

@@ -14,7 +14,7 @@ import GuichetProfile
         #expect(Set(app.workflow.transitions.keys) == ["offer", "accept", "decline", "close", "withdraw"])
         #expect(Set(p.roles.keys) == ["parent", "agent", "daycare", "analyst", "admin", "security"])
         #expect(p.personField("nam")?.classification == .nationalID)
-        #expect(p.rules.count == 5)
+        #expect(p.rules.count == 6)
     }
 
     static let valid = try! String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)

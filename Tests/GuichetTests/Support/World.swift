@@ -7,6 +7,7 @@ import GuichetProfile
 import GuichetServer
 import GuichetVault
 import GuichetMFA
+import GuichetMail
 import Synchronization
 @testable import GuichetStore
 
@@ -47,12 +48,12 @@ struct World {
     var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
     let sessions = SessionCache()
 
-    static func make() async throws -> World {
+    static func make(mailer: (any Mailer)? = nil) async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
         let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
         let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
-                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"))
+                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"), mailer: mailer)
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)

@@ -1,0 +1,178 @@
+public import GuichetCore
+public import GuichetMail
+import GuichetStore
+public import Foundation
+import Crypto
+
+/// A reset that an administrator started: what the administrator is told (never the code).
+public struct ResetStarted: Sendable {
+    public let id: String
+    public let expiresAt: Date
+    /// The owner's address, masked (`c***@example.org`).
+    public let sentTo: String
+}
+
+/// Recovery without a back door (R4: intruders talked a helpdesk into resetting advisers'
+/// credentials). An administrator may start a reset, but the code goes only to the address that
+/// the owner set for themselves; the owner chooses the new password; the second factor stays as
+/// it is, so a reset alone never opens the account; every reset is kept and the owner is told.
+extension Authenticator {
+    /// How long a reset code may be used.
+    public static let resetLifetime: TimeInterval = 3600
+
+    func sealContact(_ address: MailAddress, account: AccountID) throws -> Data {
+        try AES.GCM.seal(Data(address.value.utf8), using: secrets, authenticating: Data("contact\0\(account)".utf8)).combined!  // 96-bit nonce: combined exists
+    }
+
+    func contact(of account: AccountID) async throws -> MailAddress? {
+        guard let sealed = try await store.contact(of: account) else { return nil }
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+              let plain = try? AES.GCM.open(box, using: secrets, authenticating: Data("contact\0\(account)".utf8)) else {
+            throw GuichetError.unavailable("a stored contact address does not open with this key file")
+        }
+        return try MailAddress(String(decoding: plain, as: UTF8.self))
+    }
+
+    /// The owner sets the address that password-reset codes go to. Only the owner can, with a
+    /// second factor verified in the last few minutes: an administrator who could change it
+    /// could send a reset to themselves.
+    public func setContact(_ address: String, for p: Principal) async throws {
+        try requireStepUp(p)
+        guard let parsed = try? MailAddress(address) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
+        try await store.setContact(try sealContact(parsed, account: p.account), for: p.account)
+        try await store.addNotice(account: p.account, kind: "contact-changed", detail: "the address for account messages was changed", at: clock())
+    }
+
+    /// The owner's contact address, masked, if set.
+    public func maskedContact(of account: AccountID) async throws -> String? {
+        try await contact(of: account)?.masked
+    }
+
+    /// An administrator starts a reset of another account: a single-use code, valid one hour, is
+    /// sent to the owner's own address; the administrator sees only where it went.
+    /// - Throws: ``GuichetError/forbidden(_:)`` without a fresh second factor, or for one's own
+    ///   account (use a recovery code); ``GuichetError/notFound``; ``GuichetError/conflict(_:)``
+    ///   when the account has no contact address; ``GuichetError/unavailable(_:)`` when no mail
+    ///   relay is configured or the message could not be sent (the reset is then void).
+    public func startReset(of account: AccountID, by admin: Principal) async throws -> ResetStarted {
+        guard admin.kind == .admin else { throw GuichetError.forbidden("only an administrator may start a password reset") }
+        try requireStepUp(admin)
+        guard account != admin.account else {
+            throw GuichetError.forbidden("you cannot reset your own password this way: sign in with a recovery code and change it")
+        }
+        guard let record = try await store.account(id: account) else { throw GuichetError.notFound }
+        guard let mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
+        guard let address = try await contact(of: account) else {
+            throw GuichetError.conflict("this account has no contact address: its owner sets one (PUT /v1/me/contact) before a reset can reach them")
+        }
+        let now = clock(), token = Self.randomToken(), id = factorID()
+        let expires = now.addingTimeInterval(Self.resetLifetime)
+        try await store.insertReset(id: id, account: account, tokenHash: Self.tokenHash(token), by: admin.account, at: now, expiresAt: expires)
+        do {
+            try await mailer.send(ResetMessages.code(token, username: record.username, expires: expires, from: mailer.sender, to: address,
+                                                     language: profile.defaultLanguage))
+        } catch {
+            try await store.setResetStatus(id, sent: false)
+            throw GuichetError.unavailable("the reset code could not be sent (\((error as? MailError)?.description ?? "mail error")); nothing was changed")
+        }
+        try await store.setResetStatus(id, sent: true)
+        try await store.addNotice(account: account, kind: "password-reset-started",
+                                  detail: "an administrator started a password reset; the code was sent to your address", at: now)
+        for officer in try await store.accounts() where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
+            try await store.addNotice(account: officer.id, kind: "password-reset-started",
+                                      detail: "a password reset of account \(record.username) was started by \(admin.username)", at: now)
+        }
+        return ResetStarted(id: id, expiresAt: expires, sentTo: address.masked)
+    }
+
+    /// The owner finishes a reset with the code received and a new password. Every session of
+    /// the account ends; the second factor is unchanged; the owner is told by e-mail.
+    /// - Parameter adminListener: whether the request came on the admin listener: the accounts
+    ///   that sign in there are reset only there.
+    /// - Throws: ``GuichetError/unauthenticated`` for an unknown, used or expired code (alike);
+    ///   ``GuichetError/invalid(_:)`` for a password the rules refuse (the code stays usable);
+    ///   ``GuichetError/throttled(retryAfterSeconds:)`` when the source guessed too often.
+    public func completeReset(code: String, newPassword: String, source: String?, adminListener: Bool) async throws {
+        let now = clock()
+        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
+        guard code.utf8.count <= 128, let (reset, account) = try await store.pendingReset(tokenHash: Self.tokenHash(code), at: now),
+              profile.roles[account.role]?.kind.usesAdminListener == adminListener else {
+            await sources.fail(source, now: now)
+            throw GuichetError.unauthenticated
+        }
+        try PasswordRules.check(newPassword, username: account.username)
+        let hash = try await hasher.hash(newPassword)
+        guard try await store.completeReset(reset.id, passwordHash: hash, throttleKey: Self.throttleKey(account.username), at: now) else {
+            throw GuichetError.unauthenticated
+        }
+        try await store.addNotice(account: account.id, kind: "password-reset", detail: "the password was changed with a reset code; every session was ended", at: now)
+        // The owner hears of it on their own channel; the change stands even if this fails.
+        if let mailer, let address = try? await contact(of: account.id) {
+            try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address, language: profile.defaultLanguage))
+        }
+    }
+}
+
+/// The messages of the reset path, in French and English (the profile's language first).
+enum ResetMessages {
+    static func both(_ language: String, fr: String, en: String) -> String {
+        language == "en" ? en + "\n\n-- Français --\n\n" + fr : fr + "\n\n-- English --\n\n" + en
+    }
+
+    static func stamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: date)
+    }
+
+    static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+        let fr = """
+        Bonjour,
+
+        Un administrateur a lancé la réinitialisation du mot de passe du compte « \(username) ».
+        Voici votre code, à usage unique, valable jusqu'au \(stamp(expires)) (UTC) :
+
+            \(token)
+
+        Choisissez vous-même votre nouveau mot de passe en saisissant ce code dans Guichet.
+        Personne d'autre ne le connaîtra ; votre second facteur (application ou clé) reste inchangé.
+        Si vous n'avez rien demandé, ne faites rien et prévenez votre responsable sécurité :
+        le code expirera seul. Nous ne vous demanderons jamais ce code par téléphone ou par courriel.
+        """
+        let en = """
+        Hello,
+
+        An administrator started a password reset of the account "\(username)".
+        Here is your single-use code, valid until \(stamp(expires)) (UTC):
+
+            \(token)
+
+        Choose your new password yourself by entering this code in Guichet. Nobody else will
+        know it; your second factor (app or key) stays as it is. If you asked for nothing, do
+        nothing and tell your security officer: the code will expire by itself. We will never
+        ask you for this code by phone or e-mail.
+        """
+        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: password reset code / code de réinitialisation"
+                                                                          : "Guichet : code de réinitialisation / password reset code",
+                           text: both(language, fr: fr, en: en), language: language)
+    }
+
+    static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+        let fr = """
+        Bonjour,
+
+        Le mot de passe du compte « \(username) » a été changé le \(stamp(at)) (UTC) avec un code de
+        réinitialisation. Toutes les sessions ouvertes ont été fermées.
+        Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
+        """
+        let en = """
+        Hello,
+
+        The password of the account "\(username)" was changed on \(stamp(at)) (UTC) with a reset
+        code. Every open session was ended. If this was not you, tell your security officer at once.
+        """
+        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your password was changed / mot de passe changé"
+                                                                          : "Guichet : mot de passe changé / your password was changed",
+                           text: both(language, fr: fr, en: en), language: language)
+    }
+}

@@ -1,0 +1,65 @@
+public import GuichetCore
+
+/// Human labels of fields and roles for letters and reports, in French and English. Names a
+/// profile declares but this table does not know fall back to the field's own name, split at
+/// capitals (`desiredStart` → "desired start").
+public enum Labels {
+    static let fields: [String: (fr: String, en: String)] = [
+        "firstName": ("prénom", "first name"), "lastName": ("nom de famille", "last name"), "birthDate": ("date de naissance", "date of birth"),
+        "nam": ("numéro d'assurance maladie (NAM)", "health insurance number (NAM)"), "nir": ("numéro de sécurité sociale (NIR)", "social security number (NIR)"),
+        "cin": ("numéro de carte d'identité nationale (CIN)", "national identity card number (CIN)"),
+        "email": ("adresse électronique", "e-mail address"), "phone": ("numéro de téléphone", "phone number"), "address": ("adresse postale", "postal address"),
+        "nationality": ("nationalité", "nationality"), "iban": ("coordonnées bancaires", "bank account details"),
+        "desiredStart": ("date d'entrée souhaitée", "desired start date"), "daysPerWeek": ("nombre de jours par semaine", "days per week"),
+        "schedule": ("horaire", "schedule"), "siblingAttends": ("fratrie déjà inscrite", "sibling already attending"),
+        "specialNeeds": ("besoins particuliers", "special needs"), "offeredBy": ("service ayant offert une place", "service that offered a place"),
+        "offeredOn": ("date de l'offre", "date of the offer"), "partners": ("services choisis", "chosen services"),
+    ]
+    static let roles: [String: (fr: String, en: String)] = [
+        "child": ("de l'enfant", "the child's"), "parent": ("du parent", "the parent's"), "person": ("", ""),
+    ]
+
+    /// The label of a field path (`child.birthDate` → "date de naissance de l'enfant").
+    public static func field(_ path: String, language: String) -> String {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        let name = parts.last ?? path
+        let known = fields[name]
+        let base = known.map { language == "fr" ? $0.fr : $0.en } ?? split(name)
+        guard parts.count == 2 else { return base }
+        let role = parts[0]
+        if let r = roles[role] {
+            let qualifier = language == "fr" ? r.fr : r.en
+            if qualifier.isEmpty { return base }
+            return language == "fr" ? "\(base) \(qualifier)" : "\(qualifier) \(base)"
+        }
+        return language == "fr" ? "\(base) (\(role))" : "\(role) \(base)"
+    }
+
+    /// A field path's classification in the profile (person or dossier field), if declared.
+    public static func classification(_ path: String, profile: Profile) -> Classification? {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 { return profile.personField(parts[1])?.classification }
+        for t in profile.dossierTypes.values { if let f = t.field(path) { return f.classification } }
+        return nil
+    }
+
+    static func split(_ name: String) -> String {
+        var out = ""
+        for c in name {
+            if c.isUppercase { out += " " + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+
+    /// Escapes text for HTML.
+    public static func html(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"; case "<": out += "&lt;"; case ">": out += "&gt;"; case "\"": out += "&quot;"; case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

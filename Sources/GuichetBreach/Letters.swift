@@ -1,0 +1,158 @@
+public import GuichetCore
+public import GuichetStore
+public import GuichetLedger
+public import GuichetGate
+import Foundation
+
+/// Where a letter goes: a person's name and contact, opened through the gate.
+public struct LetterRecipient: Sendable {
+    public let person: PersonID
+    public let name: String
+    public let email: String?
+    public let address: String?
+}
+
+/// One notification letter (GDPR art. 34) for one person concerned: only that person's
+/// exposed fields, as labels, never values.
+public struct NotificationLetter: Sendable {
+    public let person: PersonID
+    public let language: String
+    /// Labels of the fields exposed for this person (their own and their dossiers').
+    public let fieldLabels: [String]
+    /// The persons the letter is delivered to: the person, or for a person without contact
+    /// (a child) the other persons of their dossiers (parents).
+    public let recipients: [LetterRecipient]
+    /// Printable HTML.
+    public let html: String
+    /// Plain text (e-mail body).
+    public let text: String
+    public let subject: String
+}
+
+/// Letters for every person in a breach scope.
+public struct LetterBatch: Sendable {
+    public let incident: BreachIncidentRecord
+    public let letters: [NotificationLetter]
+    /// Art. 34(3)(a): the exposed fields were encrypted and the keys were not exposed.
+    public let article34Exemption: Bool
+    /// Persons for whom no contact could be opened (listed by id; to be reached otherwise).
+    public let unreachable: [PersonID]
+    public var note: String {
+        article34Exemption
+            ? "Art. 34(3)(a) applies: the exposed fields were encrypted and the keys were not exposed; notifying the persons is not required (these letters are optional)."
+            : "Art. 34(3)(a) does not apply: the persons concerned must be notified without undue delay (art. 34(1))."
+    }
+}
+
+/// Writes notification letters. Opening the addressees' names and contacts goes through the
+/// gate with the purpose `breach-notification`, so every opening is journalled and allowed
+/// only by the profile's policy.
+public struct LetterWriter: Sendable {
+    public static let purpose = "breach-notification"
+    let gate: Gate
+    let store: Store
+    let contact: String
+
+    /// - Parameter contact: whom the persons may contact (the deployment's security contact or DPO).
+    public init(gate: Gate, store: Store, contact: String) { self.gate = gate; self.store = store; self.contact = contact }
+
+    /// Letters for every person of the scope, in `language` (default: the profile's).
+    /// - Throws: ``GuichetError/invalid(_:)`` when the request does not state the purpose
+    ///   `breach-notification` or the language is not fr or en.
+    public func letters(incident: BreachIncidentRecord, scope: BreachScope, language: String?, _ r: GateRequest) async throws -> LetterBatch {
+        guard r.purpose == Self.purpose else {
+            throw GuichetError.invalid("letters open names and contacts: state the purpose '\(Self.purpose)' (Guichet-Purpose header)")
+        }
+        let language = language ?? gate.profile.defaultLanguage
+        guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
+        var opened: [PersonID: LetterRecipient?] = [:]
+        func open(_ id: PersonID) async throws -> LetterRecipient? {
+            if let known = opened[id] { return known }
+            var recipient: LetterRecipient?
+            do {
+                let fields = try await gate.readPerson(id, r).fields
+                func text(_ k: String) -> String? { fields[k]?.revealedJSON.string }
+                let name = [text("firstName"), text("lastName")].compactMap { $0 }.joined(separator: " ")
+                recipient = LetterRecipient(person: id, name: name, email: text("email"), address: text("address"))
+            } catch GuichetError.notFound {
+                recipient = nil  // not readable for this purpose: reached otherwise
+            }
+            opened[id] = .some(recipient)
+            return recipient
+        }
+        var letters: [NotificationLetter] = []
+        var unreachable: [PersonID] = []
+        for p in scope.persons {
+            guard let own = try await open(p.person) else { unreachable.append(p.person); continue }
+            var recipients = [own]
+            if own.email == nil && own.address == nil {
+                recipients = []
+                for d in try await store.dossiers(p.dossiers) {
+                    let role = d.persons.first { $0.person == p.person }?.role
+                    for link in d.persons where link.person != p.person && link.role != role {
+                        if let g = try await open(link.person), g.email != nil || g.address != nil, !recipients.contains(where: { $0.person == g.person }) {
+                            recipients.append(g)
+                        }
+                    }
+                }
+                if recipients.isEmpty { unreachable.append(p.person); continue }
+            }
+            let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language) }
+            letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language))
+        }
+        return LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)
+    }
+
+    func render(person p: ExposedPerson, about: LetterRecipient, to recipients: [LetterRecipient], labels: [String],
+                incident: BreachIncidentRecord, language: String) -> NotificationLetter {
+        let fr = language == "fr"
+        let forSomeoneElse = recipients.first?.person != about.person
+        let title = gate.profile.title[language] ?? gate.profile.name
+        let day = { (d: Date) in String(ScopeFormat.time(d).prefix(10)) }
+        let subject = fr ? "\(title) : violation de données personnelles vous concernant" : "\(title): a personal data breach concerning you"
+        let greeting = fr
+            ? (forSomeoneElse ? "Aux parents ou représentants légaux de \(about.name)," : "Madame, Monsieur \(about.name),")
+            : (forSomeoneElse ? "To the parents or legal guardians of \(about.name)," : "Dear \(about.name),")
+        var paragraphs: [(heading: String, body: [String])] = []
+        paragraphs.append((fr ? "Ce qui s'est passé" : "What happened", [
+            fr ? "Entre le \(day(p.firstAt)) et le \(day(p.lastAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit. \(incident.nature)"
+               : "Between \(day(p.firstAt)) and \(day(p.lastAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right. \(incident.nature)",
+            fr ? "Nous l'avons constaté le \(day(incident.detectedAt))." : "We found this on \(day(incident.detectedAt)).",
+        ]))
+        paragraphs.append((fr ? "Les informations consultées" : "The information viewed", [
+            fr ? "Notre journal des accès, infalsifiable, montre exactement quelles informations ont été vues. Il s'agit de :"
+               : "Our tamper-evident access ledger shows exactly which information was seen. It is:",
+        ]))
+        paragraphs.append((fr ? "Conséquences probables" : "Likely consequences", [incident.consequences.isEmpty
+            ? (fr ? "Ces informations pourraient être utilisées pour vous contacter en se faisant passer pour nous." : "This information could be used to contact you while pretending to be us.")
+            : incident.consequences]))
+        paragraphs.append((fr ? "Ce que nous avons fait" : "What we have done", [incident.remedial.isEmpty ? (fr ? "Le compte utilisé a été bloqué." : "The account used was blocked.") : incident.remedial]))
+        paragraphs.append((fr ? "Ce que vous pouvez faire" : "What you can do", [
+            fr ? "Soyez vigilant face aux tentatives d'hameçonnage : messages, appels ou SMS qui se réclameraient de nous ; nous ne vous demanderons jamais votre mot de passe, un code reçu par SMS ou vos coordonnées bancaires. Ne cliquez pas sur les liens d'un message inattendu ; en cas de doute, contactez-nous par les coordonnées ci-dessous."
+               : "Be wary of phishing: messages, calls or texts claiming to come from us; we will never ask for your password, a code you received by text, or your bank details. Do not click links in an unexpected message; if in doubt, contact us at the address below.",
+            fr ? "Vous pouvez consulter, dans votre espace personnel, l'historique de chaque accès à votre dossier, et introduire une réclamation auprès de l'autorité de contrôle."
+               : "In your personal space you can see every access to your file, and you may lodge a complaint with the supervisory authority.",
+        ]))
+        paragraphs.append((fr ? "Nous contacter" : "Contact us", [contact]))
+        let h = Labels.html
+        var html = "<!DOCTYPE html>\n<html lang=\"\(language)\"><head><meta charset=\"utf-8\"><title>\(h(subject))</title>"
+        html += "<style>body{font-family:serif;max-width:40em;margin:2em auto;line-height:1.4}@media print{body{margin:0}}</style></head><body>\n"
+        html += "<p class=\"reference\">\(fr ? "Référence" : "Reference") : \(h(incident.id))</p>\n"
+        for r in recipients {
+            html += "<address>\(h(r.name))" + (r.address.map { "<br>\(h($0))" } ?? "") + (r.email.map { "<br>\(h($0))" } ?? "") + "</address>\n"
+        }
+        html += "<h1>\(h(subject))</h1>\n<p>\(h(greeting))</p>\n"
+        var text = "\(greeting)\n\n"
+        for (i, para) in paragraphs.enumerated() {
+            html += "<h2>\(h(para.heading))</h2>\n" + para.body.map { "<p>\(h($0))</p>\n" }.joined()
+            text += "\(para.heading)\n" + para.body.joined(separator: "\n") + "\n"
+            if i == 1 {
+                html += "<ul>\n" + labels.map { "<li>\(h($0))</li>\n" }.joined() + "</ul>\n"
+                text += labels.map { "- \($0)\n" }.joined()
+            }
+            text += "\n"
+        }
+        html += "</body></html>\n"
+        return NotificationLetter(person: p.person, language: language, fieldLabels: labels, recipients: recipients, html: html, text: text, subject: subject)
+    }
+}

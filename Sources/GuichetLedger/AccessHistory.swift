@@ -1,0 +1,62 @@
+public import GuichetCore
+import GuichetStore
+public import GuichetMerkle
+public import Foundation
+
+/// One access to a citizen's dossiers, as the citizen sees it: when, which role of which
+/// organisation, which fields, why; and the entry's bytes with an inclusion proof against a
+/// signed checkpoint so that the citizen can check it is in the ledger everyone else sees.
+public struct HistoryItem: Sendable, Equatable {
+    public let index: Int64
+    public let at: Date
+    public let action: String
+    public let allowed: Bool
+    /// The role of the account that acted (nil for the system itself).
+    public let role: String?
+    public let organisation: OrganisationID?
+    public let purpose: String?
+    public let fields: [String]
+    public let dossiers: [DossierID]
+    /// Whether the access was made by the citizen's own account.
+    public let byThemself: Bool
+    /// The canonical entry (the Merkle leaf's data).
+    public let entry: Data
+    /// Inclusion proof against the checkpoint; nil for an entry newer than it.
+    public let proof: InclusionProof?
+}
+
+/// A citizen's access history.
+public struct AccessHistory: Sendable, Equatable {
+    /// The latest signed checkpoint; nil when none was signed yet.
+    public let checkpoint: CheckpointReference?
+    /// Entries covered by the checkpoint, with proofs, then newer ones without, oldest first.
+    public let items: [HistoryItem]
+}
+
+extension LedgerAuditor {
+    /// Most entries a history returns.
+    public static let maxHistoryEntries = 10_000
+
+    /// Every access that named one of the persons or one of the dossiers, oldest first, with
+    /// an inclusion proof of each entry against the latest signed checkpoint. Uses the person
+    /// and dossier indexes: its cost follows the answer.
+    /// - Parameter account: the citizen's own account (to mark their own accesses).
+    public func history(persons: [PersonID], dossiers: [DossierID], account: AccountID?, limit: Int = maxHistoryEntries) async throws -> AccessHistory {
+        let checkpoint = try? await checkpointReference()
+        let size = try await store.ledgerSize()
+        let indexes = try await store.ledgerIndexes(persons: persons, dossiers: dossiers, below: size, limit: limit)
+        var items: [HistoryItem] = []
+        for (index, bytes) in try await store.ledgerEntries(indexes) {
+            guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
+            let r = e.row
+            var proof: InclusionProof?
+            if let checkpoint, index < checkpoint.size {
+                proof = try InclusionProof(leafIndex: UInt64(index), treeSize: UInt64(checkpoint.size), source: StoredTree(store: store))
+            }
+            items.append(HistoryItem(index: index, at: r.at, action: r.action, allowed: r.allowed, role: r.role, organisation: r.organisation,
+                                     purpose: r.purpose, fields: r.fields, dossiers: r.dossiers,
+                                     byThemself: account != nil && r.account == account, entry: bytes, proof: proof))
+        }
+        return AccessHistory(checkpoint: checkpoint, items: items)
+    }
+}

@@ -1,0 +1,242 @@
+public import GuichetCore
+import GuichetStore
+public import GuichetMerkle
+public import Foundation
+
+/// What a breach scope is asked about: any combination of an account, a session, a source
+/// address and a time window `[from, to)`. Every filter given must hold for an entry.
+public struct ScopeQuery: Sendable, Equatable {
+    public var account: AccountID?
+    public var session: SessionID?
+    public var source: String?
+    public var from: Date?
+    public var to: Date?
+
+    public init(account: AccountID? = nil, session: SessionID? = nil, source: String? = nil, from: Date? = nil, to: Date? = nil) {
+        self.account = account; self.session = session; self.source = source; self.from = from; self.to = to
+    }
+
+    /// Whether no filter is given (a scope of the whole ledger is refused).
+    public var isEmpty: Bool { account == nil && session == nil && source == nil && from == nil && to == nil }
+
+    /// The query as JSON (stored with an incident).
+    public var json: JSON {
+        var o: [String: JSON] = [:]
+        if let account { o["account"] = .string(account.rawValue) }
+        if let session { o["session"] = .string(session.rawValue) }
+        if let source { o["source"] = .string(source) }
+        if let from { o["from"] = .string(ScopeFormat.time(from)) }
+        if let to { o["to"] = .string(ScopeFormat.time(to)) }
+        return .object(o)
+    }
+
+    /// Reads a query stored as JSON.
+    /// - Throws: ``GuichetError/invalid(_:)`` for a malformed identifier or time.
+    public init(json: JSON) throws {
+        let o = json.object ?? [:]
+        for key in o.keys where !["account", "session", "source", "from", "to"].contains(key) {
+            throw GuichetError.invalid("unknown scope key '\(key)' (expected account, session, source, from, to)")
+        }
+        func string(_ k: String) throws -> String? {
+            guard let v = o[k], v != .null else { return nil }
+            guard let s = v.string else { throw GuichetError.invalid("'\(k)' must be a string") }
+            return s
+        }
+        account = try string("account").map { text in
+            guard let id = AccountID(validating: text) else { throw GuichetError.invalid("'account' is not a valid account id") }
+            return id
+        }
+        session = try string("session").map { text in
+            guard let id = SessionID(validating: text) else { throw GuichetError.invalid("'session' is not a valid session id") }
+            return id
+        }
+        source = try string("source")
+        from = try string("from").map { try ScopeFormat.parseTime($0, "from") }
+        to = try string("to").map { try ScopeFormat.parseTime($0, "to") }
+    }
+
+    /// The index a scope starts from: the most selective filter given.
+    var indexKey: LedgerIndexKey {
+        if let session { return .session(session) }
+        if let account { return .account(account) }
+        if let source { return .source(source) }
+        return .time
+    }
+}
+
+/// Times in scopes, reports and registers: ISO 8601 UTC with milliseconds.
+public enum ScopeFormat {
+    public static func time(_ d: Date) -> String {
+        // UTC always exists.
+        d.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: TimeZone(secondsFromGMT: 0)!))
+    }
+
+    /// Parses `2026-11-21T18:00:00Z` (with or without fraction) or `2026-11-21`.
+    /// - Throws: ``GuichetError/invalid(_:)`` naming the parameter, never echoing the value.
+    public static func parseTime(_ text: String, _ name: String) throws -> Date {
+        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
+        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
+        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return d }
+        throw GuichetError.invalid("'\(name)' must be an ISO 8601 time such as 2026-11-21T18:00:00Z")
+    }
+}
+
+/// The signed checkpoint a scope or history was computed from.
+public struct CheckpointReference: Sendable, Equatable {
+    public let size: Int64
+    public let rootHash: Hash
+    /// The signed note (C2SP checkpoint), verifiable with the ledger's public keys.
+    public let note: String
+}
+
+/// One person whose fields were exposed, with exactly which fields.
+public struct ExposedPerson: Sendable, Equatable {
+    public let person: PersonID
+    /// The person's fields, as `role.field` paths (`child.birthDate`).
+    public let fields: [String]
+    /// Fields of the dossiers (not of a person) returned in the same accesses as this
+    /// person's fields (`desiredStart`, `specialNeeds`).
+    public let dossierFields: [String]
+    public let dossiers: [DossierID]
+    /// Ledger indexes of the accesses that exposed them.
+    public let entries: [Int64]
+    public let firstAt: Date
+    public let lastAt: Date
+}
+
+/// One dossier whose own fields were exposed.
+public struct ExposedDossier: Sendable, Equatable {
+    public let dossier: DossierID
+    public let fields: [String]
+    public let entries: [Int64]
+}
+
+/// One ledger event in the scope (an allowed access, a write, or a refused attempt).
+public struct ScopeEvent: Sendable, Equatable {
+    public let index: Int64
+    public let at: Date
+    public let action: String
+    public let allowed: Bool
+    public let reason: String
+    public let account: AccountID?
+    public let source: String?
+    public let dossiers: [DossierID]
+    public let persons: [PersonID]
+    public let fields: [String]
+}
+
+/// The exact answer to "which fields of whom did these accesses expose", computed from the
+/// ledger entries covered by one signed checkpoint.
+public struct BreachScope: Sendable, Equatable {
+    public let query: ScopeQuery
+    public let checkpoint: CheckpointReference
+    /// Entries that matched the query.
+    public let entriesMatched: Int
+    /// Persons whose fields were returned by allowed reads (read, search, versions), by id.
+    public let persons: [ExposedPerson]
+    /// Dossiers whose own fields were returned.
+    public let dossiers: [ExposedDossier]
+    /// For each field path: how many persons (person fields) or dossiers (dossier fields) had it exposed.
+    public let fieldCounts: [String: Int]
+    /// Allowed changes (create, update, transitions, restore): integrity, not disclosure.
+    public let writes: [ScopeEvent]
+    /// Refused attempts: listed, never counted as exposure.
+    public let attempts: [ScopeEvent]
+    /// Every matched entry, oldest first (the timeline).
+    public let events: [ScopeEvent]
+    /// True when some entry written before `personFields` existed named several persons: their
+    /// fields were then attributed to each of them (an over-estimate, never an under-estimate).
+    public let approximate: Bool
+
+    /// Actions that return personal data to the caller.
+    public static let disclosingActions: Set<String> = ["read", "search", "versions"]
+}
+
+extension LedgerAuditor {
+    /// Largest number of entries one scope reads.
+    public static let maxScopeEntries = 2_000_000
+
+    /// The latest signed checkpoint as a reference.
+    /// - Throws: ``LedgerError/notFound`` when none was ever signed.
+    public func checkpointReference() async throws -> CheckpointReference {
+        guard let (note, cp) = try await latestCheckpoint() else { throw LedgerError.notFound }
+        return CheckpointReference(size: Int64(cp.size), rootHash: cp.rootHash, note: note)
+    }
+
+    /// Computes the scope of a breach from the entries covered by the latest signed checkpoint
+    /// (sign one first to include the newest entries). Starts from the most selective index
+    /// (session, account, source, time), so its cost follows the answer, not the ledger.
+    /// - Throws: ``GuichetError/invalid(_:)`` for an empty query or a window that ends before
+    ///   it starts; ``LedgerError/notFound`` when no checkpoint exists; ``LedgerError/corrupt(_:)``
+    ///   when an entry does not decode.
+    public func scope(_ q: ScopeQuery) async throws -> BreachScope {
+        guard !q.isEmpty else { throw GuichetError.invalid("give at least one of account, session, source, from, to") }
+        if let from = q.from, let to = q.to, to <= from { throw GuichetError.invalid("'to' must be after 'from'") }
+        let checkpoint = try await checkpointReference()
+        let indexes = try await store.ledgerIndexes(q.indexKey, from: q.from, to: q.to, below: checkpoint.size,
+                                                    limit: Self.maxScopeEntries + 1)
+        guard indexes.count <= Self.maxScopeEntries else {
+            throw GuichetError.invalid("more than \(Self.maxScopeEntries) entries match: narrow the window")
+        }
+        var events: [ScopeEvent] = []
+        var approximate = false
+        struct PersonAcc { var fields = Set<String>(); var dossierFields = Set<String>(); var dossiers = Set<DossierID>(); var entries: [Int64] = []; var first: Date; var last: Date }
+        var persons: [PersonID: PersonAcc] = [:]
+        var dossiers: [DossierID: (fields: Set<String>, entries: [Int64])] = [:]
+        var start = 0
+        while start < indexes.count {
+            let chunk = Array(indexes[start..<min(indexes.count, start + 5_000)])
+            for (index, bytes) in try await store.ledgerEntries(chunk) {
+                guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
+                let r = e.row
+                if let a = q.account, r.account != a { continue }
+                if let s = q.session, r.session != s { continue }
+                if let s = q.source, r.source != s { continue }
+                if let f = q.from, r.at < f { continue }
+                if let t = q.to, r.at >= t { continue }
+                let event = ScopeEvent(index: index, at: r.at, action: r.action, allowed: r.allowed, reason: r.reason, account: r.account,
+                                       source: r.source, dossiers: r.dossiers, persons: r.persons, fields: r.fields)
+                events.append(event)
+                guard r.allowed, BreachScope.disclosingActions.contains(r.action) else { continue }
+                let dossierFields = r.fields.filter { !$0.contains(".") }
+                var byPerson = r.personFields ?? [:]
+                if r.personFields == nil {
+                    let personPaths = r.fields.filter { $0.contains(".") }
+                    if r.persons.count > 1 && !personPaths.isEmpty { approximate = true }
+                    for p in r.persons { byPerson[p] = personPaths }
+                }
+                for (p, paths) in byPerson where !paths.isEmpty {
+                    var acc = persons[p] ?? PersonAcc(first: r.at, last: r.at)
+                    acc.fields.formUnion(paths)
+                    acc.dossierFields.formUnion(dossierFields)
+                    acc.dossiers.formUnion(r.dossiers)
+                    acc.entries.append(index)
+                    acc.first = min(acc.first, r.at); acc.last = max(acc.last, r.at)
+                    persons[p] = acc
+                }
+                if !dossierFields.isEmpty {
+                    for d in r.dossiers {
+                        dossiers[d, default: ([], [])].fields.formUnion(dossierFields)
+                        dossiers[d, default: ([], [])].entries.append(index)
+                    }
+                }
+            }
+            start += 5_000
+        }
+        events.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        var counts: [String: Int] = [:]
+        for acc in persons.values { for f in acc.fields { counts[f, default: 0] += 1 } }
+        for d in dossiers.values { for f in d.fields { counts[f, default: 0] += 1 } }
+        return BreachScope(
+            query: q, checkpoint: checkpoint, entriesMatched: events.count,
+            persons: persons.map { ExposedPerson(person: $0.key, fields: $0.value.fields.sorted(), dossierFields: $0.value.dossierFields.sorted(),
+                                                 dossiers: $0.value.dossiers.sorted { $0.rawValue < $1.rawValue }, entries: $0.value.entries.sorted(),
+                                                 firstAt: $0.value.first, lastAt: $0.value.last) }.sorted { $0.person.rawValue < $1.person.rawValue },
+            dossiers: dossiers.map { ExposedDossier(dossier: $0.key, fields: $0.value.fields.sorted(), entries: $0.value.entries.sorted()) }
+                .sorted { $0.dossier.rawValue < $1.dossier.rawValue },
+            fieldCounts: counts,
+            writes: events.filter { $0.allowed && !BreachScope.disclosingActions.contains($0.action) },
+            attempts: events.filter { !$0.allowed },
+            events: events, approximate: approximate)
+    }
+}

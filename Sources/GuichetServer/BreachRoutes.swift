@@ -1,0 +1,179 @@
+import GuichetCore
+import GuichetAuth
+import GuichetGate
+import GuichetLedger
+import GuichetStore
+import GuichetBreach
+import GuichetMerkle
+import GuichetMail
+import Hummingbird
+import NIOCore
+import Foundation
+
+extension GuichetServer {
+    /// The contact point named in letters and reports: the deployment's security contact.
+    public var breachContact: String {
+        securityTxt?.contacts.map { $0.hasPrefix("mailto:") ? String($0.dropFirst(7)) : $0 }.joined(separator: ", ")
+            ?? "(no securityContact configured in guichet.yaml)"
+    }
+
+    /// A security officer (role kind `security`) with a fresh second factor.
+    func securityOfficer(_ request: Request) async throws -> Principal {
+        let p = try await principal(request, admin: true)
+        guard p.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try auth.requireStepUp(p)
+        return p
+    }
+
+    static func text(_ body: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func scopeQuery(_ request: Request) throws -> ScopeQuery {
+        let known: Set<String> = ["account", "session", "source", "from", "to", "format", "timeline"]
+        var o: [String: JSON] = [:]
+        for (key, value) in request.uri.queryParameters {
+            let k = String(key)
+            guard known.contains(k) else { throw GuichetError.invalid("unknown parameter '\(k)' (expected: \(known.sorted().joined(separator: ", ")))") }
+            if ["account", "session", "source", "from", "to"].contains(k) { o[k] = .string(String(value)) }
+        }
+        return try ScopeQuery(json: .object(o))
+    }
+
+    static func readJSON(_ request: Request) async throws -> JSON {
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw GuichetError.invalid("send the body as application/json")
+        }
+        let limit = 64 * 1024
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch { throw GuichetError.tooLarge(limit: limit) }
+        guard let json = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)), json.object != nil else {
+            throw GuichetError.invalid("the body must be a JSON object")
+        }
+        return json
+    }
+
+    /// Breach response (security officers, admin listener): scope, register, report, letters.
+    func addBreachRoutes(_ r: RouteRecorder) {
+        let register = BreachRegister(store: store)
+        r.on(.get, "/admin/v1/breach/scope") { req, _ in
+            _ = try await self.securityOfficer(req)
+            let query = try Self.scopeQuery(req)
+            let scope = try await BreachResponse.scopeNow(self.gate, query)
+            switch req.uri.queryParameters.get("format") ?? "json" {
+            case "json": return Reply.json(scope.json(timeline: req.uri.queryParameters.get("timeline") == "true"))
+            case "csv": return Self.text(scope.csv(), type: "text/csv; charset=utf-8")
+            default: throw GuichetError.invalid("'format' must be json or csv")
+            }
+        }
+        r.on(.get, "/admin/v1/breach/incidents") { req, _ in
+            _ = try await self.securityOfficer(req)
+            switch req.uri.queryParameters.get("format") ?? "json" {
+            case "json": return Reply.json(try await register.exportJSON())
+            case "csv": return Self.text(try await register.exportCSV(), type: "text/csv; charset=utf-8")
+            default: throw GuichetError.invalid("'format' must be json or csv")
+            }
+        }
+        r.on(.post, "/admin/v1/breach/incidents") { req, _ in
+            let officer = try await self.securityOfficer(req)
+            let input = try IncidentInput(json: try await Self.readJSON(req))
+            return Reply.json(try await register.register(input, by: officer.account).json, status: .created)
+        }
+        r.on(.get, "/admin/v1/breach/incidents/:id") { req, ctx in
+            _ = try await self.securityOfficer(req)
+            let incident = try await register.incident(ctx.parameters.get("id") ?? "")
+            var o = incident.json.object ?? [:]
+            o["changes"] = .array(try await self.store.incidentChanges(incident.id).map { c in
+                .object(["at": .string(ScopeFormat.time(c.at)), "by": c.by.map { .string($0.rawValue) } ?? .null, "change": .string(c.change)])
+            })
+            return Reply.json(.object(o))
+        }
+        r.on(.patch, "/admin/v1/breach/incidents/:id") { req, ctx in
+            let officer = try await self.securityOfficer(req)
+            let id = ctx.parameters.get("id") ?? ""
+            _ = try await register.incident(id)
+            let o = try await Self.readJSON(req).object ?? [:]
+            let known: Set<String> = ["status", "remedial", "effects", "notifiedAuthorityAt"]
+            if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+                throw GuichetError.invalid("unknown key '\(unknown)' (expected: \(known.sorted().joined(separator: ", ")))")
+            }
+            func text(_ k: String) throws -> String? {
+                guard let v = o[k], v != .null else { return nil }
+                guard let s = v.string else { throw GuichetError.invalid("'\(k)' must be a string") }
+                return s
+            }
+            let notified = try text("notifiedAuthorityAt").map { try ScopeFormat.parseTime($0, "notifiedAuthorityAt") }
+            let updated = try await register.update(id, status: try text("status"), remedial: try text("remedial"), effects: try text("effects"),
+                                                    notifiedAuthorityAt: notified, by: officer.account)
+            return Reply.json(updated.json)
+        }
+        r.on(.get, "/admin/v1/breach/incidents/:id/report") { req, ctx in
+            _ = try await self.securityOfficer(req)
+            let incident = try await register.incident(ctx.parameters.get("id") ?? "")
+            let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
+            let report = RegulatorReport(incident: incident, scope: scope, profile: self.profile, contact: self.breachContact, now: Date())
+            return Reply.json(.object(["incident": .string(incident.id), "deadline": .string(ScopeFormat.time(report.deadline)),
+                                       "hoursSinceDetection": .number((report.hoursSinceDetection * 10).rounded() / 10),
+                                       "checkpoint": scope.checkpoint.json, "markdown": .string(report.markdown())]))
+        }
+        r.on(.post, "/admin/v1/breach/incidents/:id/letters") { req, ctx in
+            let (incident, scope, batch, _) = try await self.letterBatch(req, ctx, register)
+            return Reply.json(.object([
+                "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
+                "checkpoint": scope.checkpoint.json,
+                "unreachable": .array(batch.unreachable.map { .string($0.rawValue) }),
+                "letters": .array(batch.letters.map { l in
+                    .object(["person": .string(l.person.rawValue), "language": .string(l.language), "subject": .string(l.subject),
+                             "fields": .array(l.fieldLabels.map(JSON.string)),
+                             "recipients": .array(l.recipients.map { .object(["person": .string($0.person.rawValue), "name": .string($0.name),
+                                                                              "email": $0.email.map(JSON.string) ?? .null,
+                                                                              "address": $0.address.map(JSON.string) ?? .null]) }),
+                             "html": .string(l.html)])
+                }),
+            ]))
+        }
+        r.on(.post, "/admin/v1/breach/incidents/:id/letters/send") { req, ctx in
+            guard let mailer = self.auth.mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
+            let (incident, _, batch, g) = try await self.letterBatch(req, ctx, register)
+            let delivery = await batch.send(with: mailer)
+            try await register.note(incident.id, "letters e-mailed: \(delivery.sent) sent, \(delivery.failed.count) failed, "
+                                    + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: g.principal.account)
+            return Reply.json(.object([
+                "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
+                "sent": .number(Double(delivery.sent)),
+                "withoutEmail": .array(delivery.withoutEmail.map { .string($0.rawValue) }),
+                "unreachable": .array(batch.unreachable.map { .string($0.rawValue) }),
+                "failed": .array(delivery.failed.map { .object(["person": .string($0.person.rawValue), "to": .string($0.to), "reason": .string($0.reason)]) }),
+            ]))
+        }
+    }
+
+    /// The letters of an incident, for a security officer who stated the purpose
+    /// `breach-notification` (names and contacts are opened through the gate).
+    func letterBatch(_ req: Request, _ ctx: GuichetContext, _ register: BreachRegister) async throws
+        -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
+        let g = try await self.gateRequest(req, ctx, admin: true)
+        guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try self.auth.requireStepUp(g.principal)
+        let incident = try await register.incident(ctx.parameters.get("id") ?? "")
+        let language = req.uri.queryParameters.get("language")
+        let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
+        let batch = try await LetterWriter(gate: self.gate, store: self.store, contact: self.breachContact)
+            .letters(incident: incident, scope: scope, language: language, g)
+        return (incident, scope, batch, g)
+    }
+
+    /// A signed-in citizen's access history (C15): every access to their own dossiers, with
+    /// proofs against the latest signed checkpoint.
+    func addHistoryRoutes(_ r: RouteRecorder) {
+        r.on(.get, "/v1/me/access-history") { req, _ in
+            let p = try await self.principal(req, admin: false)
+            guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
+            let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
+            guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
+            let dossiers = try await self.store.dossierIDs(linking: person)
+            let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account)
+            return Reply.json(try await HistoryView.json(history, store: self.store, language: language))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import GuichetCore
+import GuichetAuth
+import Hummingbird
+
+extension GuichetServer {
+    /// The owner's side of password resets and contact address, the same on both listeners;
+    /// accounts that sign in on the admin listener are reset only there.
+    func addResetRoutes(_ r: RouteRecorder, prefix: String, admin: Bool) {
+        r.on(.put, "\(prefix)/me/contact") { req, _ in
+            let p = try await self.principal(req, admin: admin)
+            var body = try await JSONBody.read(req)
+            let email = try body.string("email")
+            try body.finish()
+            try await self.auth.setContact(email, for: p)
+            return Response(status: .noContent)
+        }
+        r.on(.post, "\(prefix)/password-reset") { req, ctx in
+            var body = try await JSONBody.read(req)
+            let code = try body.string("code"), password = try body.string("password")
+            try body.finish()
+            try await self.auth.completeReset(code: code, newPassword: password, source: ctx.source, adminListener: admin)
+            return Response(status: .noContent)
+        }
+    }
+
+    /// An administrator starts a reset: the code goes to the owner's own address.
+    func addAdminResetRoute(_ r: RouteRecorder) {
+        r.on(.post, "/admin/v1/accounts/:id/password-reset") { req, ctx in
+            let admin = try await self.administrator(req)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            let started = try await self.auth.startReset(of: id, by: admin)
+            return Reply.json(.object(["id": .string(started.id), "expiresAt": Wire.timestamp(started.expiresAt),
+                                       "sentTo": .string(started.sentTo)]), status: .accepted)
+        }
+    }
+}

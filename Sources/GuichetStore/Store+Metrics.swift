@@ -1,0 +1,31 @@
+public import Foundation
+import GRDB
+
+/// What the metrics endpoint reports from the database: counts only, never a person or a name.
+public struct StoreGauges: Sendable {
+    public let ledgerEntries: Int64
+    public let latestCheckpointSize: Int64?
+    public let latestCheckpointAt: Date?
+    public let accountsByStatus: [String: Int]
+    public let pendingPrivilegedRequests: Int
+    public let lockedSignInNames: Int
+}
+
+extension Store {
+    /// Counts for monitoring, each answered by an index or a small table.
+    public func gauges() async throws -> StoreGauges {
+        try await read { db in
+            let entries = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0
+            let checkpoint = try Row.fetchOne(db, sql: "SELECT size, at FROM ledger_checkpoint ORDER BY size DESC LIMIT 1")
+            var byStatus: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM account GROUP BY status") {
+                byStatus[row["status"]] = row["n"]
+            }
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account_request WHERE approved_by IS NULL") ?? 0
+            let locked = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sign_in_throttle WHERE locked = 1") ?? 0
+            return StoreGauges(ledgerEntries: entries, latestCheckpointSize: checkpoint?["size"],
+                               latestCheckpointAt: (checkpoint?["at"] as Int64?).map(Date.init(millis:)),
+                               accountsByStatus: byStatus, pendingPrivilegedRequests: pending, lockedSignInNames: locked)
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetBreach
+import GuichetServer
+import GuichetStore
+
+/// `guichet breach`: scope an incident from the ledger, keep the breach register, draft the
+/// report to the supervisory authority.
+struct Breach: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Breach response: exact scope from the ledger, the breach register (GDPR art. 33(5)), the regulator report draft.",
+        subcommands: [Scope.self, Register.self, List.self, Export.self, Update.self, Report.self])
+
+    /// The filters of a scope, shared by `scope` and `register`.
+    struct ScopeOptions: ParsableArguments {
+        @Option(help: "Account id.") var account: String?
+        @Option(help: "Session id.") var session: String?
+        @Option(help: "Source address.") var source: String?
+        @Option(help: "Start of the window (ISO 8601, inclusive).") var from: String?
+        @Option(help: "End of the window (ISO 8601, exclusive).") var to: String?
+
+        func query() throws -> ScopeQuery {
+            var o: [String: JSON] = [:]
+            for (k, v) in [("account", account), ("session", session), ("source", source), ("from", from), ("to", to)] {
+                if let v { o[k] = .string(v) }
+            }
+            do { return try ScopeQuery(json: .object(o)) } catch let e as GuichetError { throw ValidationError(e.description) }
+        }
+    }
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case json, csv }
+
+    static func print(_ json: JSON) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // A JSON value always encodes.
+        say(String(decoding: try! encoder.encode(json), as: UTF8.self))
+    }
+
+    struct Scope: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Which fields of which persons were exposed by an account, a session, a source address or a time window (any combination); signs a checkpoint first and names it.")
+        @OptionGroup var options: Ledger.Options
+        @OptionGroup var filters: ScopeOptions
+        @Option(help: "json or csv.") var format: Format = .json
+        @Flag(help: "List every matched entry (JSON).") var timeline = false
+
+        func validate() throws {
+            if try filters.query().isEmpty { throw ValidationError("give at least one of --account, --session, --source, --from, --to") }
+        }
+
+        func run() async throws {
+            let server = try await options.open()
+            let scope = try await BreachResponse.scopeNow(server.gate, try filters.query())
+            switch format {
+            case .json: Breach.print(scope.json(timeline: timeline))
+            case .csv: FileHandle.standardOutput.write(Data(scope.csv().utf8))
+            }
+            note("scope: \(scope.persons.count) persons, \(scope.attempts.count) refused attempts, checkpoint of \(scope.checkpoint.size) entries")
+        }
+    }
+
+    struct Register: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record an incident in the breach register.")
+        @OptionGroup var options: Ledger.Options
+        @OptionGroup var filters: ScopeOptions
+        @Option(help: "Short title.") var title: String
+        @Option(help: "Nature of the breach (what kind, how).") var nature: String
+        @Option(help: "The facts.") var facts: String
+        @Option(help: "The effects.") var effects = ""
+        @Option(help: "Remedial action taken.") var remedial = ""
+        @Option(help: "Likely consequences for the persons.") var consequences = ""
+        @Option(help: "When it was detected (ISO 8601).") var detectedAt: String
+        @Option(help: "open, contained, notified or closed.") var status = "open"
+        @Flag(help: "The exposed fields were encrypted and the keys were not exposed (art. 34(3)(a)).") var encryptedAndKeysSafe = false
+
+        func run() async throws {
+            let server = try await options.open()
+            let detected: Date
+            do { detected = try ScopeFormat.parseTime(detectedAt, "detected-at") } catch let e as GuichetError { throw ValidationError(e.description) }
+            let input = IncidentInput(title: title, nature: nature, facts: facts, effects: effects, remedial: remedial, consequences: consequences,
+                                      detectedAt: detected, status: status, encryptedAndKeysSafe: encryptedAndKeysSafe, scope: try filters.query())
+            do {
+                let record = try await BreachRegister(store: server.store).register(input, by: nil)
+                say(record.id)
+            } catch let e as GuichetError { throw CommandError(e.description) }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the incidents of the breach register.")
+        @OptionGroup var options: Ledger.Options
+        func run() async throws {
+            let server = try await options.open()
+            for i in try await BreachRegister(store: server.store).list() {
+                say("\(i.id)  \(ScopeFormat.time(i.detectedAt))  \(i.status)  \(i.title)")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export the breach register with every change, as JSON or CSV.")
+        @OptionGroup var options: Ledger.Options
+        @Option(help: "json or csv.") var format: Format = .json
+        func run() async throws {
+            let server = try await options.open()
+            let register = BreachRegister(store: server.store)
+            switch format {
+            case .json: Breach.print(try await register.exportJSON())
+            case .csv: FileHandle.standardOutput.write(Data(try await register.exportCSV().utf8))
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change an incident's status, effects, remedial action, or record when the authority was notified.")
+        @OptionGroup var options: Ledger.Options
+        @Option(help: "Incident id.") var incident: String
+        @Option(help: "open, contained, notified or closed.") var status: String?
+        @Option(help: "Remedial action.") var remedial: String?
+        @Option(help: "Effects.") var effects: String?
+        @Option(help: "When the authority was notified (ISO 8601).") var notifiedAuthorityAt: String?
+        func run() async throws {
+            let server = try await options.open()
+            do {
+                let notified = try notifiedAuthorityAt.map { try ScopeFormat.parseTime($0, "notified-authority-at") }
+                let r = try await BreachRegister(store: server.store).update(incident, status: status, remedial: remedial, effects: effects,
+                                                                             notifiedAuthorityAt: notified, by: nil)
+                say("\(r.id)  \(r.status)")
+            } catch let e as GuichetError { throw CommandError(e.description) }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draft the notification to the supervisory authority (GDPR art. 33) for an incident, as Markdown.")
+        @OptionGroup var options: Ledger.Options
+        @Option(help: "Incident id.") var incident: String
+        func run() async throws {
+            let server = try await options.open()
+            do {
+                let record = try await BreachRegister(store: server.store).incident(incident)
+                let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())
+                say(RegulatorReport(incident: record, scope: scope, profile: server.profile, contact: server.breachContact, now: Date()).markdown())
+            } catch let e as GuichetError { throw CommandError(e.description) }
+        }
+    }
+}
+
+extension Ledger {
+    /// `guichet ledger history --person ID`: every access to a person's dossiers, with proofs.
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every access to a person and their dossiers, as JSON, each entry with an inclusion proof against the latest signed checkpoint.")
+        @OptionGroup var options: Options
+        @Option(help: "Person id.") var person: String
+        @Option(help: "fr or en, for field labels.") var language: String?
+
+        func validate() throws {
+            guard PersonID(validating: person) != nil else { throw ValidationError("--person is not a valid person id") }
+            if let language, !["fr", "en"].contains(language) { throw ValidationError("--language must be fr or en") }
+        }
+
+        func run() async throws {
+            let server = try await options.open()
+            let id = PersonID(trusted: person)
+            let dossiers = try await server.store.dossierIDs(linking: id)
+            let history = try await server.gate.auditor.history(persons: [id], dossiers: dossiers, account: nil)
+            Breach.print(try await HistoryView.json(history, store: server.store, language: language ?? server.profile.defaultLanguage))
+        }
+    }
+}

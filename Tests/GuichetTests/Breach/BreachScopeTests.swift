@@ -1,0 +1,127 @@
+import Foundation
+import GRDB
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetBreach
+import GuichetMerkle
+@testable import GuichetStore
+
+/// Breach scope (C10): exactly which fields of whom, from the ledger, never an estimate.
+@Suite struct BreachScopeTests {
+    @Test("a compromised account's scope lists exactly the persons and fields it saw, no more and no fewer")
+    func scopeOfCompromisedAccount() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let scope = try await BreachResponse.scopeNow(incident.world.gate, ScopeQuery(account: incident.attacker.account))
+
+        #expect(Dictionary(uniqueKeysWithValues: scope.persons.map { ($0.person, $0.fields) }) == incident.expectedPersons)
+        #expect(!scope.persons.map(\.person).contains(incident.parent1) && !scope.persons.map(\.person).contains(incident.child(incident.a1)))
+        #expect(Set(scope.dossiers.map(\.dossier)) == [incident.a2.id, incident.a3.id])
+        #expect(scope.dossiers.allSatisfy { $0.fields == ScriptedIncident.dossierFields })
+        #expect(scope.persons.allSatisfy { $0.dossierFields == ScriptedIncident.dossierFields })
+        #expect(scope.fieldCounts == ["parent.firstName": 3, "parent.lastName": 3, "parent.email": 2, "parent.phone": 2,
+                                      "child.firstName": 2, "child.birthDate": 2, "desiredStart": 2, "daysPerWeek": 2, "schedule": 2])
+        #expect(scope.attempts.count == 1 && scope.attempts.first?.dossiers == [incident.a1.id] && scope.attempts.first?.allowed == false)
+        #expect(scope.writes.isEmpty && !scope.approximate)
+        // read a2, read a3, search (two entries), the refused read.
+        #expect(scope.entriesMatched == 5)
+    }
+
+    @Test("the same incident scoped by session, by source address and by time window gives the same answer")
+    func scopeBySessionSourceAndWindow() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let gate = incident.world.gate
+        let byAccount = try await BreachResponse.scopeNow(gate, ScopeQuery(account: incident.attacker.account))
+        let bySession = try await gate.auditor.scope(ScopeQuery(session: incident.attacker.session))
+        let bySource = try await gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource))
+        let first = try #require(byAccount.events.first?.at), last = try #require(byAccount.events.last?.at)
+        let byWindow = try await gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource, from: first, to: last.addingTimeInterval(0.001)))
+        for other in [bySession, bySource, byWindow] {
+            #expect(other.persons == byAccount.persons && other.attempts == byAccount.attempts && other.fieldCounts == byAccount.fieldCounts)
+        }
+        // The session of a normal account shows none of it.
+        let normal = try await gate.auditor.scope(ScopeQuery(session: try await incident.world.principal("daycare1").session))
+        #expect(Set(normal.persons.map(\.person)).isDisjoint(with: [incident.parent2, incident.parent3]))
+        // An empty query or an inverted window is refused.
+        await #expect(throws: GuichetError.self) { _ = try await gate.auditor.scope(ScopeQuery()) }
+        await #expect(throws: GuichetError.self) { _ = try await gate.auditor.scope(ScopeQuery(from: last, to: first)) }
+    }
+
+    @Test("a scope is computed from one signed checkpoint and names it; later entries are not in it until a new checkpoint")
+    func scopeNamesItsCheckpoint() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let gate = incident.world.gate
+        let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: incident.attacker.account))
+        let head = try await gate.journal.head()
+        #expect(scope.checkpoint.size == head.size && scope.checkpoint.rootHash == head.root)
+        let verified = try gate.auditor.verifier.verifyCheckpoint(scope.checkpoint.note, origin: gate.auditor.origin)
+        #expect(Int64(verified.size) == scope.checkpoint.size && verified.rootHash == scope.checkpoint.rootHash)
+
+        // The attacker reads one more dossier after the checkpoint.
+        _ = try await gate.read(incident.a2.id, GateRequest(principal: incident.attacker, requestID: "late", source: ScriptedIncident.attackerSource, purpose: nil))
+        let stale = try await gate.auditor.scope(ScopeQuery(account: incident.attacker.account))
+        #expect(stale.entriesMatched == scope.entriesMatched && stale.checkpoint == scope.checkpoint)
+        let fresh = try await BreachResponse.scopeNow(gate, ScopeQuery(account: incident.attacker.account))
+        #expect(fresh.entriesMatched == scope.entriesMatched + 1 && fresh.checkpoint.size == scope.checkpoint.size + 1)
+    }
+
+    @Test("the ledger entry says which fields are whose when two persons share a role")
+    func entryRecordsPersonFields() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let rows = try await incident.world.store.journal(account: incident.attacker.account)
+        let read = try #require(rows.first { $0.action == "read" && $0.dossiers == [incident.a3.id] })
+        #expect(read.personFields?[incident.parent3] == ScriptedIncident.contactParentFields)
+        #expect(read.personFields?[incident.secondParent] == ScriptedIncident.bareParentFields)
+        #expect(read.fields.contains("parent.email"), "the entry's fields are the union, as before")
+    }
+
+    @Test("scope CSV has one row per person field and attempt, each naming the checkpoint")
+    func scopeCSV() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let scope = try await BreachResponse.scopeNow(incident.world.gate, ScopeQuery(account: incident.attacker.account))
+        let lines = scope.csv().split(separator: "\r\n").map(String.init)
+        #expect(lines.first == "kind,person,dossier,field,entries,first_at,last_at,checkpoint_size,checkpoint_root")
+        let personRows = lines.filter { $0.hasPrefix("person-field,") }
+        #expect(personRows.count == incident.expectedPersons.values.map(\.count).reduce(0, +))
+        #expect(lines.filter { $0.hasPrefix("attempt,") }.count == 1)
+        #expect(lines.dropFirst().allSatisfy { $0.hasSuffix(",\(scope.checkpoint.size),\(scope.checkpoint.rootHash.base64)") })
+        #expect(personRows.contains { $0.hasPrefix("person-field,\(incident.secondParent.rawValue),") && $0.contains(",parent.lastName,") })
+        #expect(!personRows.contains { $0.hasPrefix("person-field,\(incident.secondParent.rawValue),") && $0.contains(",parent.email,") })
+    }
+
+    @Test("scopes by session, source and time use indexes, not a scan of the ledger")
+    func scopeUsesIndexes() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let plans = try await world.store.pool.read { db in
+            try ["SELECT idx FROM ledger_session WHERE session_id = 'x' AND at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
+                 "SELECT idx FROM ledger_source WHERE source = 'x' AND at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
+                 "SELECT idx FROM ledger_entry WHERE at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
+                 "SELECT idx FROM ledger_entry WHERE account_id = 'x' AND at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10"].map { sql in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: " ")
+            }
+        }
+        for plan in plans { #expect(plan.contains("SEARCH") && !plan.contains("SCAN") && !plan.contains("TEMP B-TREE"), "\(plan)") }
+    }
+
+    @Test("session and source indexes are filled for every new entry and are append-only")
+    func actorIndexesFilled() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let (sessions, sources, entries) = try await incident.world.store.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_session WHERE session_id = ?", arguments: [incident.attacker.session.rawValue]) ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_source WHERE source = ?", arguments: [ScriptedIncident.attackerSource]) ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", arguments: [incident.attacker.account.rawValue]) ?? 0)
+        }
+        #expect(sessions == 5 && sources == 5 && entries == 5)
+        await #expect(throws: (any Error).self) {
+            try await incident.world.store.pool.write { db in try db.execute(sql: "DELETE FROM ledger_session") }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetBreach
+@testable import GuichetStore
+
+/// Notification letters (GDPR art. 34): each person is told exactly which of their fields were
+/// exposed, and nothing about anyone else.
+@Suite struct LetterTests {
+    static func incident(_ world: World, _ scope: ScopeQuery, safe: Bool = false) async throws -> BreachIncidentRecord {
+        try await BreachRegister(store: world.store).register(IncidentInput(
+            title: "Compromised daycare account", nature: "A partner account's password was stolen and used to read applications.",
+            facts: "Reads from an unusual address on a Saturday evening.", remedial: "The account was suspended and its sessions revoked.",
+            consequences: "Phishing attempts using your name and e-mail address.", detectedAt: Date(), encryptedAndKeysSafe: safe, scope: scope), by: nil)
+    }
+
+    @Test("letters name only the fields exposed for that person, and no other person's data appears")
+    func lettersNameOnlyTheirFields() async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        let world = scenario.world
+        let query = ScopeQuery(account: scenario.attacker.account)
+        let record = try await Self.incident(world, query)
+        let scope = try await BreachResponse.scopeNow(world.gate, query)
+        let writer = LetterWriter(gate: world.gate, store: world.store, contact: "security@example.org")
+        let batch = try await writer.letters(incident: record, scope: scope, language: nil, try await world.request("security", purpose: "breach-notification"))
+
+        // Marc (the second parent) gave no contact and is not anyone's child: reached otherwise.
+        #expect(batch.unreachable == [scenario.secondParent])
+        #expect(Set(batch.letters.map(\.person)) == Set(scenario.expectedPersons.keys).subtracting([scenario.secondParent]))
+        #expect(!batch.article34Exemption && batch.note.contains("does not apply"))
+
+        // What each letter may mention, and what identifies every other family.
+        let families: [PersonID: [String]] = [
+            scenario.parent1: ["Roy", "parent1@example.org", "Emma"], scenario.parent2: ["Gagnon", "parent2@example.org", "Noah"],
+            scenario.parent3: ["Bergeron", "parent3@example.org", "Liam", "Marc"],
+        ]
+        for letter in batch.letters {
+            let expected = (scenario.expectedPersons[letter.person] ?? []) + ScriptedIncident.dossierFields
+            #expect(letter.fieldLabels == expected.map { Labels.field($0, language: "fr") }, "letter of \(letter.person)")
+            #expect(letter.language == "fr" && letter.html.contains("<html lang=\"fr\">"))
+            for label in letter.fieldLabels { #expect(letter.html.contains(Labels.html(label))) }
+            // Never a value of a field: the phone number and health insurance numbers are not in any letter.
+            #expect(!letter.html.contains("514-555-0142") && !letter.html.contains("TREJ") && !letter.html.contains("TREE"))
+            #expect(letter.html.contains("hameçonnage"), "phishing vigilance is in every letter")
+            let family: PersonID = [scenario.parent2, scenario.child(scenario.a2)].contains(letter.person) ? scenario.parent2 : scenario.parent3
+            for (other, marks) in families where other != family {
+                for mark in marks { #expect(!letter.html.contains(mark), "the letter of \(letter.person) mentions another family") }
+            }
+        }
+        // The child's letter goes to the parent, names the child, and lists only the child's fields.
+        let childLetter = try #require(batch.letters.first { $0.person == scenario.child(scenario.a2) })
+        #expect(childLetter.recipients.map(\.person) == [scenario.parent2])
+        #expect(childLetter.html.contains("Noah") && childLetter.html.contains("parent2@example.org"))
+        #expect(!childLetter.html.contains(Labels.html(Labels.field("parent.phone", language: "fr"))))
+        let parentLetter = try #require(batch.letters.first { $0.person == scenario.parent2 })
+        #expect(!parentLetter.html.contains("Noah"), "the parent's own letter says nothing of the child")
+
+        // Opening names and contacts went through the gate, journalled with the purpose.
+        let security = try await world.principal("security")
+        let journalled = try await world.store.journal(account: security.account)
+        #expect(!journalled.isEmpty && journalled.allSatisfy { $0.purpose == "breach-notification" && $0.action == "read" })
+        #expect(journalled.allSatisfy { $0.fields.allSatisfy { ["child.firstName", "child.lastName", "parent.firstName", "parent.lastName", "parent.email", "parent.address"].contains($0) } })
+    }
+
+    @Test("letters in English; without the stated purpose nothing is opened; art. 34(3)(a) is noted")
+    func englishAndPurpose() async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        let world = scenario.world
+        let query = ScopeQuery(account: scenario.attacker.account)
+        let record = try await Self.incident(world, query, safe: true)
+        let scope = try await BreachResponse.scopeNow(world.gate, query)
+        let writer = LetterWriter(gate: world.gate, store: world.store, contact: "security@example.org")
+        let before = try await world.store.ledgerSize()
+        await #expect(throws: GuichetError.self) {
+            _ = try await writer.letters(incident: record, scope: scope, language: "en", try await world.request("security"))
+        }
+        #expect(try await world.store.ledgerSize() == before, "nothing was opened")
+        let batch = try await writer.letters(incident: record, scope: scope, language: "en", try await world.request("security", purpose: "breach-notification"))
+        #expect(batch.article34Exemption && batch.note.contains("34(3)(a) applies"))
+        let letter = try #require(batch.letters.first { $0.person == scenario.parent2 })
+        #expect(letter.html.contains("<html lang=\"en\">") && letter.html.contains("e-mail address") && letter.html.contains("phishing"))
+        #expect(letter.text.contains("Be wary of phishing"))
+    }
+
+    @Test("the security officer's profile rule opens names and contacts only, and only for the purpose breach-notification")
+    func securityRuleIsNarrow() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a.id, try await world.request("security")) }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a.id, try await world.request("security", purpose: "list-management")) }
+        let view = try await world.gate.read(a.id, try await world.request("security", purpose: "breach-notification"))
+        #expect(view.fields.isEmpty, "no dossier field")
+        let parent = try #require(view.persons.first { $0.role == "parent" })
+        #expect(Set(parent.fields.keys) == ["firstName", "lastName", "email"], "no phone, birth date or health insurance number")
+        let child = try #require(view.persons.first { $0.role == "child" })
+        #expect(Set(child.fields.keys) == ["firstName", "lastName"])
+    }
+}

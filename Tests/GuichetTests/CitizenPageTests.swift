@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetGate
+
+/// The citizens' page (C15), served from memory and driven in a real browser.
+@Suite(.serialized)
+struct CitizenPageTests {
+    @Test("the page and its assets are served from memory with a strict policy, in French or English")
+    func servedStrictly() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            let fr = try await client.call(.get, "/")
+            #expect(fr.status == .ok && fr.text.contains(#"<html lang="fr">"#) && fr.text.contains("Qui a consulté mon dossier ?"))
+            let policy = try #require(fr.headers[HTTPField.Name("Content-Security-Policy")!])
+            #expect(policy.contains("script-src 'self'") && policy.contains("default-src 'none'") && !policy.contains("unsafe"))
+            #expect(!fr.text.contains("<script>") && !fr.text.contains("<script type=\"text/javascript\">"), "no inline script: the policy would refuse it")
+            let en = try await client.execute(uri: "/", method: .get, headers: [.acceptLanguage: "en-GB,en;q=0.8,fr;q=0.5"]) { String(buffer: $0.body) }
+            #expect(en.contains(#"<html lang="en">"#) && en.contains("Who looked at my file?"))
+            let forced = try await client.call(.get, "/?lang=en")
+            #expect(forced.text.contains(#"<html lang="en">"#))
+            let script = try await client.call(.get, "/assets/citizen.js")
+            #expect(script.status == .ok && script.headers[.contentType]?.hasPrefix("text/javascript") == true && script.text.contains("verifyInclusion"))
+            #expect(try await client.call(.get, "/assets/citizen.css").status == .ok)
+            #expect(try await client.call(.get, "/assets/guichet.sqlite").status == .notFound, "nothing on disk is served")
+        }
+    }
+
+    @Test("in Chromium, a parent sees who read their child's file and why, each entry verified against the signed checkpoint, and nobody else's")
+    func browserShowsVerifiedHistory() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.registerParent("parent2", lastName: "Gagnon")
+        let mine = try await world.application(by: "parent1", daycares: [0])
+        let theirs = try await world.application(by: "parent2", daycares: [1], childName: "Noah")
+        _ = try await world.gate.read(mine.id, try await world.request("daycare1"))
+        _ = try await world.gate.read(mine.id, try await world.request("agent", purpose: "family-request"))
+        _ = try await world.gate.read(theirs.id, try await world.request("daycare2"))
+        try await world.gate.journal.checkpoint(at: Date())
+
+        let app = Application(router: world.server.publicRouter().0)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let script = Repo.root.appendingPathComponent("Tests/peers/browser_history.py").path
+            let run = try await Python.runAsync([script, "http://localhost:\(port)", "fr", "parent1", World.password])
+            try #require(run.status == 0, "\(run.output)")
+            let result = try JSONDecoder().decode(JSON.self, from: Data(run.output.split(separator: "\n").last.map(String.init)!.utf8))
+            let rows = try #require(result.object?["rows"]?.array).compactMap { $0.object }
+            let who = rows.compactMap { $0["who"]?.string }
+            #expect(who.contains { $0.contains("CPE 1") && $0.contains("daycare") }, "the daycare's read is listed: \(who)")
+            #expect(rows.contains { $0["who"]?.string?.contains("agent") == true && $0["purpose"]?.string == "family-request" })
+            #expect(who.contains("Vous-même"), "the parent's own accesses are marked as theirs")
+            #expect(!who.contains { $0.contains("CPE 2") }, "another family's accesses never appear")
+            #expect(rows.allSatisfy { $0["status"]?.string == "ok" }, "every entry is verified in the browser: \(rows.map { $0["status"]?.string ?? "?" })")
+            let daycareRow = try #require(rows.first { $0["who"]?.string?.contains("CPE 1") == true })
+            #expect(daycareRow["fields"]?.string?.isEmpty == false)
+            #expect(result.object?["cookieVisibleToScript"]?.string == "", "the session cookie is HttpOnly")
+            #expect(result.object?["language"]?.string == "fr")
+            #expect(result.object?["wrongPassword"]?.string == "Nom d'utilisateur ou mot de passe incorrect.")
+            #expect(result.object?["afterSignOut"]?.string == "sign-in")
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetMail
+import GuichetMFA
+import Synchronization
+@testable import GuichetStore
+
+/// Recovery without a back door (issue 6, R4): an administrator starts a reset, the code goes
+/// to the owner's own address through a real SMTP server, the owner chooses the password, the
+/// second factor stays, every reset is kept and the owner is told.
+@Suite(.serialized)
+struct PasswordResetTests {
+    static let newPassword = "a brand new passphrase for spring"
+
+    /// The single-use code in a reset message: the one indented line of 43 base64url characters.
+    static func code(in text: String?) -> String? {
+        text?.components(separatedBy: .newlines).map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }
+    }
+
+    /// A world whose mail goes to a real SMTP server.
+    static func mailWorld() async throws -> (SMTPSink, World) {
+        let sink = try SMTPSink()
+        do {
+            return (sink, try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example"))))
+        } catch {
+            sink.stop()
+            throw error
+        }
+    }
+
+    @Test("an admin starts a reset; only the owner gets the code; the owner's new password still needs the second factor")
+    func fullReset() async throws {
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent"))
+        let agentToken = try await world.token("agent")
+        try await world.withPublic { client in
+            let set = try await client.call(.put, "/v1/me/contact", token: agentToken, body: #"{"email": "agent.owner@exemple.example"}"#)
+            #expect(set.status == .noContent)
+        }
+        let adminToken = try await world.token("admin")
+        let started = Mutex<Reply?>(nil)
+        try await world.withAdmin { client in
+            let r = try await client.call(.post, "/admin/v1/accounts/\(agent.id)/password-reset", token: adminToken)
+            started.withLock { $0 = r }
+        }
+        let reply = try #require(started.withLock { $0 })
+        #expect(reply.status == .accepted)
+        #expect(reply["sentTo"]?.string == "a***@exemple.example")
+        let mail = try sink.messages()
+        try #require(mail.count == 1)
+        #expect(mail[0].rcptTos == ["agent.owner@exemple.example"])
+        let code = try #require(Self.code(in: mail[0].text))
+        #expect(!reply.text.contains(code), "the administrator never sees the code")
+        #expect(mail[0].text?.contains("second facteur") == true && mail[0].text?.contains("second factor") == true)
+
+        try await world.withPublic { client in
+            // A weak password is refused and the code stays usable.
+            let weak = try await client.call(.post, "/v1/password-reset", body: #"{"code": "\#(code)", "password": "password"}"#)
+            #expect(weak.status == .badRequest)
+            let done = try await client.call(.post, "/v1/password-reset", body: #"{"code": "\#(code)", "password": "\#(Self.newPassword)"}"#)
+            #expect(done.status == .noContent)
+            let again = try await client.call(.post, "/v1/password-reset", body: #"{"code": "\#(code)", "password": "\#(Self.newPassword) again"}"#)
+            #expect(again.status == .unauthorized, "a code works once")
+            let old = try await client.call(.get, "/v1/me", token: agentToken)
+            #expect(old.status == .unauthorized, "every session of the account ended")
+            let oldPassword = try await client.call(.post, "/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#)
+            #expect(oldPassword.status == .unauthorized)
+            let signedIn = try await client.call(.post, "/v1/session", body: #"{"username": "agent", "password": "\#(Self.newPassword)"}"#)
+            #expect(signedIn.status == .created)
+            let token = try #require(signedIn["token"]?.string)
+            let search = try await client.call(.get, "/v1/dossiers?type=application", token: token, purpose: "list-management")
+            #expect(search.status == .forbidden, "the reset did not remove the second factor")
+            let notices = try await client.call(.get, "/v1/me/notices", token: token)
+            #expect(notices.text.contains("password-reset-started") && notices.text.contains("\"password-reset\""))
+        }
+        let told = try sink.messages()
+        #expect(told.count == 2 && told[1].rcptTos == ["agent.owner@exemple.example"] && told[1].subject.contains("mot de passe changé"))
+        let kept = try await world.store.resets(of: agent.id)
+        let adminID = try await world.store.account(username: "admin")?.id
+        #expect(kept.count == 1 && kept[0].status == "used" && kept[0].requestedBy == adminID)
+        await #expect(throws: (any Error).self) { try await world.store.write { db in try db.execute(sql: "DELETE FROM password_reset") } }
+    }
+
+    @Test("no contact address, one's own account, a security officer, or no relay: the reset is refused and nothing is sent")
+    func refusals() async throws {
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent"))
+        let admin = try #require(try await world.store.account(username: "admin"))
+        let adminToken = try await world.token("admin"), officerToken = try await world.token("security")
+        try await world.withAdmin { client in
+            let none = try await client.call(.post, "/admin/v1/accounts/\(agent.id)/password-reset", token: adminToken)
+            #expect(none.status == .conflict)
+            let own = try await client.call(.post, "/admin/v1/accounts/\(admin.id)/password-reset", token: adminToken)
+            #expect(own.status == .forbidden)
+            let officer = try await client.call(.post, "/admin/v1/accounts/\(agent.id)/password-reset", token: officerToken)
+            #expect(officer.status == .forbidden)
+            let unknown = try await client.call(.post, "/admin/v1/accounts/\(AccountID())/password-reset", token: adminToken)
+            #expect(unknown.status == .notFound)
+        }
+        #expect(try sink.messages().isEmpty)
+        #expect(try await world.store.resets(of: agent.id).isEmpty)
+
+        // A relay that does not answer: the reset is recorded as not sent, and its code never works.
+        let closed = try ClosedPort()
+        let offline = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: closed.port, sender: try MailAddress("guichet@registre.example")))
+        defer { offline.remove() }
+        try await offline.auth.setContact("agent.owner@exemple.example", for: try await offline.principal("agent"))
+        let offlineAgent = try #require(try await offline.store.account(username: "agent"))
+        await #expect(throws: GuichetError.self) { try await offline.auth.startReset(of: offlineAgent.id, by: try await offline.principal("admin")) }
+        #expect(try await offline.store.resets(of: offlineAgent.id).map(\.status) == ["not-sent"])
+    }
+
+    @Test("an administrator's reset completes only on the admin listener, and an expired code is refused")
+    func adminAccountsAndExpiry() async throws {
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
+        _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
+        let admin2 = try #require(try await world.store.account(username: "admin2"))
+        try await world.auth.setContact("second.admin@exemple.example", for: try await world.principal("admin2"))
+        _ = try await world.auth.startReset(of: admin2.id, by: try await world.principal("admin"))
+        let code = try #require(Self.code(in: try sink.messages().first?.text))
+        try await world.withPublic { client in
+            let r = try await client.call(.post, "/v1/password-reset", body: #"{"code": "\#(code)", "password": "\#(Self.newPassword)"}"#)
+            #expect(r.status == .unauthorized, "the public listener does not reset an administrator")
+        }
+        #expect(try await world.store.pendingReset(tokenHash: Authenticator.tokenHash(code), at: Date().addingTimeInterval(Authenticator.resetLifetime + 1)) == nil,
+                "a code expires after an hour")
+        try await world.withAdmin { client in
+            let r = try await client.call(.post, "/admin/v1/password-reset", body: #"{"code": "\#(code)", "password": "\#(Self.newPassword)"}"#)
+            #expect(r.status == .noContent)
+        }
+        _ = try await world.auth.signIn(username: "admin2", password: Self.newPassword)
+    }
+}
