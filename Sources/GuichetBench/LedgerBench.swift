@@ -10,8 +10,9 @@ import GRDB
 /// The access ledger: durable appends at 1, 32 and 256 concurrent writers (group commit);
 /// then one ledger grown through the sizes of the plan, at each of which full verification
 /// (`LedgerAuditor.verify`) is timed against `sha256sum` of the same entry bytes, and the
-/// "what did account X see" and "who accessed person P" queries are timed for answers of
-/// 10, 100 and 1,000 entries.
+/// breach scope of one account ("what did account X see", `LedgerAuditor.scope`) and one
+/// person's access history with inclusion proofs (`LedgerAuditor.history`) are timed for
+/// answers of 10, 100 and 1,000 entries.
 struct LedgerBench {
     let profile: Profile
     let keyFile: String
@@ -172,32 +173,21 @@ struct LedgerBench {
             let end = base.addingTimeInterval(Double(tick + 1))
             for t in targets {
                 note("ledger: queries at \(size) entries, answer \(t.answer)")
+                // guichet breach scope --account: the exact persons and fields an account's
+                // accesses exposed, from the entries under the latest signed checkpoint.
                 queries.append(try await time(size, "account-saw", t.answer) {
-                    let idx = try await store.ledgerIndexes(account: t.account, from: base, to: end, limit: 1_000_000)
-                    return try await Self.scope(store, idx)
+                    try await gate.auditor.scope(ScopeQuery(account: t.account)).entriesMatched
                 })
+                // A citizen's access history: every access to the person, each with its
+                // inclusion proof against the latest checkpoint.
                 queries.append(try await time(size, "person-history", t.answer) {
-                    let idx = try await store.ledgerIndexes(person: t.person, limit: 1_000_000)
-                    return try await Self.scope(store, idx)
+                    let h = try await gate.auditor.history(persons: [t.person], dossiers: [], account: nil, limit: 1_000_000)
+                    guard h.items.allSatisfy({ $0.proof != nil }) else { throw BenchError("a history entry has no inclusion proof") }
+                    return h.items.count
                 })
             }
         }
         return (verification, queries)
-    }
-
-    /// What a breach scope does with the indexes: load the entries and collect the persons and
-    /// fields they exposed. Returns the number of entries.
-    static func scope(_ store: Store, _ indexes: [Int64]) async throws -> Int {
-        struct Entry: Decodable { let persons: [String]; let fields: [String] }
-        var persons = Set<String>(), fields: [String: Int] = [:]
-        let decoder = JSONDecoder()
-        for (_, data) in try await store.ledgerEntries(indexes) {
-            let e = try decoder.decode(Entry.self, from: data)
-            persons.formUnion(e.persons)
-            for f in e.fields { fields[f, default: 0] += 1 }
-        }
-        precondition(!persons.isEmpty || indexes.isEmpty, "entries without persons")
-        return indexes.count
     }
 
     func time(_ size: Int, _ query: String, _ expected: Int, _ body: () async throws -> Int) async throws -> QueryPoint {

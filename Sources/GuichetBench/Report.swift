@@ -70,7 +70,7 @@ extension Results {
                 md.append("| \(n(v.entries)) | \(f(Double(v.bytes) / 1e6)) | \(f(v.verifySeconds, 2)) | \(f(v.verifyMBps)) | \(f(v.sha256sumSeconds, 3)) | \(f(v.sha256sumMBps)) | \(f(v.ratio, 3)) | \(f(v.fillSeconds)) |")
             }
             md.append("")
-            md.append("## Ledger: what did account X see, every access to person P (median of repeats, ms)")
+            md.append("## Ledger: breach scope of one account, one person's access history with proofs (median of repeats, ms)")
             md.append("")
             let answers = Set(ledger.queries.map(\.answer)).sorted()
             md.append("| ledger entries | " + answers.map { "account, \($0)" }.joined(separator: " | ") + " | " + answers.map { "person, \($0)" }.joined(separator: " | ") + " |")

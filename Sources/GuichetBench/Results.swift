@@ -137,7 +137,7 @@ extension Results {
                                            Series(label: "sha256sum", points: ledger.verification.map { [Double($0.entries), $0.sha256sumSeconds] }),
                                            Series(label: "fill (appends, cumulative)", points: ledger.verification.map { [Double($0.entries), $0.fillSeconds] })]))
             for q in ["account-saw", "person-history"] {
-                let title = q == "account-saw" ? "What did account X see (all of its entries)" : "Every access to person P"
+                let title = q == "account-saw" ? "Breach scope of one account (what did account X see)" : "One person's access history, with proofs"
                 figures.append(Figure(id: "\(q)-vs-ledger", title: "\(title): time against ledger size", xLabel: "ledger entries", yLabel: "ms",
                                       logX: true, logY: true, expected: "flat",
                                       series: Set(ledger.queries.map(\.answer)).sorted().map { a in
