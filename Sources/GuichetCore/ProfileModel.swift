@@ -211,13 +211,16 @@ public struct Profile: Sendable, Equatable {
     public let roles: [String: Role]
     public let rules: [Rule]
     public let purposes: [String]
+    /// Who may open a dossier outside their scope, for how long and seeing what; nil: nobody.
+    public let breakGlass: BreakGlassSpec?
 
     public init(name: String, title: [String: String], defaultLanguage: String, personFields: [FieldSpec],
                 organisationKinds: [String], dossierTypes: [String: DossierType], roles: [String: Role],
-                rules: [Rule], purposes: [String]) {
+                rules: [Rule], purposes: [String], breakGlass: BreakGlassSpec? = nil) {
         self.name = name; self.title = title; self.defaultLanguage = defaultLanguage
         self.personFields = personFields; self.organisationKinds = organisationKinds
         self.dossierTypes = dossierTypes; self.roles = roles; self.rules = rules; self.purposes = purposes
+        self.breakGlass = breakGlass
     }
 
     /// The person field of this name, if declared.

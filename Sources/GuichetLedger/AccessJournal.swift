@@ -67,7 +67,8 @@ public actor AccessJournal {
     public func recordAllowed(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
         let rows = accesses.map { a in
             var r = row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
-                        dossiers: [a.dossier], persons: a.persons, fields: a.fields)
+                        dossiers: [a.dossier], persons: a.persons, fields: a.fields,
+                        name: a.grant.breakGlass == nil ? nil : "break-glass:\(action)")
             r.personFields = a.personFields
             return r
         }
@@ -98,10 +99,11 @@ public actor AccessJournal {
         _ = try await append([row(context, action: action, allowed: false, reason: reason, dossiers: dossiers, persons: [], fields: [])])
     }
 
+    /// - Parameter name: the action as journalled, when it differs from `action` (`break-glass:read`).
     private func row(_ c: AccessContext, action: Action, allowed: Bool, reason: String, dossiers: [DossierID],
-                     persons: [PersonID], fields: [String]) -> JournalRow {
+                     persons: [PersonID], fields: [String], name: String? = nil) -> JournalRow {
         JournalRow(at: c.at, requestID: c.requestID, account: c.subject?.account, role: c.subject?.role,
-                   organisation: c.subject?.organisation, session: c.session, source: c.source, action: action.description,
+                   organisation: c.subject?.organisation, session: c.session, source: c.source, action: name ?? action.description,
                    allowed: allowed, reason: reason, purpose: c.purpose, dossiers: dossiers, persons: persons, fields: fields)
     }
 

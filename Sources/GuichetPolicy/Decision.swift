@@ -18,9 +18,11 @@ public struct Grant: Sendable, Equatable {
     public let readable: Set<String>
     /// The field paths the caller may set.
     public let writable: Set<String>
+    /// The break-glass record that this grant rests on, when it rests on one (not on a rule).
+    public let breakGlass: String?
 
-    init(rules: [String], readable: Set<String>, writable: Set<String>) {
-        self.rules = rules; self.readable = readable; self.writable = writable
+    init(rules: [String], readable: Set<String>, writable: Set<String>, breakGlass: String? = nil) {
+        self.rules = rules; self.readable = readable; self.writable = writable; self.breakGlass = breakGlass
     }
 }
 
@@ -33,6 +35,8 @@ public struct Denial: Sendable, Equatable, CustomStringConvertible {
         case explicitDeny = "explicit-deny"
         /// A rule would allow it for another purpose, or with a stated purpose.
         case purpose = "purpose-not-allowed"
+        /// The profile does not let this role break the glass on this dossier type.
+        case breakGlassNotAllowed = "break-glass-not-allowed"
     }
     public let reason: Reason
     /// The deny rule that matched, if any.

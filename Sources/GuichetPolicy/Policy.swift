@@ -31,31 +31,76 @@ public struct Policy: Sendable {
     }
 
     /// Decides one action on one dossier.
+    ///
+    /// Default deny; the first deny rule that matches wins over every allow; an allow rule
+    /// bound to purposes applies only when the request states one of them. The grant names
+    /// exactly the readable and writable field paths: the union of the matching allow rules'
+    /// selectors for this dossier type.
     public func decide(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Decision {
         var allowing: [CompiledRule] = []
         var purposeMismatch = false
         for compiled in rules {
-            let rule = compiled.rule
-            guard rule.roles.contains(subject.role), rule.dossierTypes.contains(dossier.type),
-                  rule.actions.contains(action),
-                  rule.states.isEmpty || rule.states.contains(dossier.status),
-                  Self.relationHolds(rule, subject, dossier) else { continue }
-            if rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: rule.id)) }
-            if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
-                purposeMismatch = true
-                continue
+            switch Self.check(compiled.rule, subject, action, dossier, purpose: purpose) {
+            case .matched:
+                if compiled.rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: compiled.rule.id)) }
+                allowing.append(compiled)
+            case .skipped(.purpose) where compiled.rule.effect == .allow: purposeMismatch = true
+            case .skipped: continue
             }
-            allowing.append(compiled)
         }
+        return combine(allowing, type: dossier.type, purposeMismatch: purposeMismatch)
+    }
+
+    private func combine(_ allowing: [CompiledRule], type: String, purposeMismatch: Bool) -> Decision {
         guard !allowing.isEmpty else {
             return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil))
         }
         var readable = Set<String>(), writable = Set<String>()
         for compiled in allowing {
-            readable.formUnion(compiled.read[dossier.type] ?? [])
-            writable.formUnion(compiled.write[dossier.type] ?? [])
+            readable.formUnion(compiled.read[type] ?? [])
+            writable.formUnion(compiled.write[type] ?? [])
         }
         return .allow(Grant(rules: allowing.map(\.rule.id), readable: readable, writable: writable))
+    }
+
+    /// Explains a decision: for every rule, in order, whether it matched and, if not, the
+    /// first condition that failed; then the decision itself (the same as ``decide``).
+    public func explain(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Explanation {
+        var steps: [Explanation.Step] = []
+        for compiled in rules {
+            let outcome = Self.check(compiled.rule, subject, action, dossier, purpose: purpose)
+            var fields: [String] = []
+            if case .matched = outcome, compiled.rule.effect == .allow { fields = (compiled.read[dossier.type] ?? []).sorted() }
+            steps.append(Explanation.Step(rule: compiled.rule.id, effect: compiled.rule.effect, outcome: outcome, fields: fields))
+        }
+        return Explanation(steps: steps, decision: decide(subject, action, dossier, purpose: purpose))
+    }
+
+    /// Whether one rule applies; the checks run in a fixed order (role, dossier type, action,
+    /// state, relation, purpose) and the first that fails is the reason.
+    static func check(_ rule: Rule, _ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> RuleOutcome {
+        guard rule.roles.contains(subject.role) else { return .skipped(.role(subject.role)) }
+        guard rule.dossierTypes.contains(dossier.type) else { return .skipped(.dossierType(dossier.type)) }
+        guard rule.actions.contains(action) else { return .skipped(.action(action)) }
+        guard rule.states.isEmpty || rule.states.contains(dossier.status) else { return .skipped(.state(dossier.status)) }
+        guard relationHolds(rule, subject, dossier) else { return .skipped(.relation(rule.relation, why: relationGap(rule, subject))) }
+        // Last, so that a purpose mismatch means "this would be allowed with another purpose".
+        if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
+            return .skipped(.purpose(stated: purpose, allowed: rule.purposes.sorted()))
+        }
+        return .matched
+    }
+
+    /// Why a relation does not hold: the account lacks the attribute it needs, or the dossier does not match.
+    static func relationGap(_ rule: Rule, _ s: Subject) -> String {
+        switch rule.relation {
+        case .any: return ""
+        case .linkedPerson: return s.person == nil ? "the account has no person" : "the account's person is not linked as \(rule.linkRoles.sorted().joined(separator: " or "))"
+        case .partner: return s.organisation == nil ? "the account has no organisation" : "the account's organisation is not a partner of the dossier"
+        case .organisation: return s.organisation == nil ? "the account has no organisation" : "the dossier belongs to another organisation (or none)"
+        case .assigned: return "the dossier is not assigned to the account"
+        case .territory: return s.territory == nil ? "the account has no territory" : "the dossier is in another territory (or none)"
+        }
     }
 
     /// The relations under which `subject` may search dossiers of `type` (empty: none). The

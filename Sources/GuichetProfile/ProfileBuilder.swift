@@ -8,8 +8,9 @@ struct ProfileBuilder {
     let root: YAMLCursor
 
     func build() throws -> Profile {
-        let top = try root.dictionary(allowed: ["profile", "title", "language", "purposes", "organisations",
+        let top = try root.dictionary(allowed: Set<String>(["profile", "title", "language", "purposes", "organisations",
                                                  "person", "dossiers", "roles", "rules"])
+                                                .union(Self.policyKeys))
         let nameCursor = try top.required("profile", in: root)
         let name = try nameCursor.string()
         guard name.range(of: "^[a-z0-9][a-z0-9-]*$", options: .regularExpression) != nil else {
@@ -52,8 +53,10 @@ struct ProfileBuilder {
         for (r, c) in zip(rules, try top["rules"]?.sequence() ?? []) where !ids.insert(r.id).inserted {
             throw c.fail("duplicate rule id '\(r.id)'")
         }
+        let glass = try top["break-glass"].map { try self.breakGlass($0, profile: partial) }
         return Profile(name: name, title: title, defaultLanguage: language, personFields: personFields,
-                       organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes)
+                       organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes,
+                       breakGlass: glass)
     }
 
     private static let fieldName = "^[a-z][A-Za-z0-9]*$"
@@ -183,6 +186,9 @@ struct ProfileBuilder {
         let write = try selector(d["write"], types: types, profile: profile)
         if effect == .deny, d["read"] != nil || d["write"] != nil {
             throw c.fail("a deny rule refuses the whole action; it takes no read or write list")
+        }
+        if effect == .allow, d["read"] == nil {
+            throw c.fail("an allow rule names the fields it returns: add 'read' (a list of field paths, or [] for none)")
         }
         let purposes = try d["purposes"]?.strings() ?? []
         for p in purposes where !profile.purposes.contains(p) { throw d["purposes"]!.fail("unknown purpose '\(p)'") }

@@ -16,6 +16,7 @@ extension GuichetServer {
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)
         addBreachRoutes(r)
+        addAdminPolicyRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.administrator(req))

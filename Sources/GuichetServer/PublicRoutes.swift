@@ -40,6 +40,7 @@ extension GuichetServer {
         addResetRoutes(r, prefix: "/v1", admin: false)
         addCitizenPage(r)
         addPublicLedgerRoutes(r)
+        addPublicPolicyRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")

@@ -11,6 +11,9 @@ enum Migrations {
         m.registerMigration("v-breach") { db in
             try db.execute(sql: vBreach)
         }
+        m.registerMigration("v-policy") { db in
+            try db.execute(sql: vPolicy)
+        }
         return m
     }
 
@@ -263,5 +266,28 @@ enum Migrations {
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     CREATE TRIGGER ledger_checkpoint_no_update BEFORE UPDATE ON ledger_checkpoint
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    """
+
+    /// Break-glass openings (issue 5): an agent's access outside their scope, with its sealed
+    /// justification, its expiry and the security officer's review. Never deleted.
+    static let vPolicy = """
+    CREATE TABLE break_glass (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL,
+        justification BLOB NOT NULL,
+        opened_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        verdict TEXT CHECK (verdict IN ('justified', 'unjustified')),
+        reviewed_by TEXT,
+        reviewed_at INTEGER,
+        review_note BLOB,
+        CHECK ((verdict IS NULL) = (reviewed_by IS NULL) AND (verdict IS NULL) = (reviewed_at IS NULL)),
+        CHECK (reviewed_by IS NULL OR reviewed_by <> account_id)
+    ) STRICT;
+    CREATE INDEX break_glass_by_account ON break_glass(account_id, dossier_id, expires_at);
+    CREATE INDEX break_glass_pending ON break_glass(opened_at) WHERE verdict IS NULL;
+    CREATE TRIGGER break_glass_no_delete BEFORE DELETE ON break_glass
+        BEGIN SELECT RAISE(ABORT, 'break-glass records are kept'); END;
     """
 }

@@ -16,13 +16,13 @@ struct Demo: AsyncParsableCommand {
         discussion: "A data folder that already holds a registry is served as it is, not regenerated.")
 
     @Option(help: "Data folder.") var data = "guichet-demo"
-    @Option(help: "Number of dossiers to generate.") var size = 86_000
+    @Option(help: "Number of dossiers to generate (default 86000 for place05, 100000 for emploi).") var size: Int?
     @Option(help: "Profile name or path.") var profile = "place05"
     @OptionGroup var listeners: ListenerOptions
     @Flag(help: "Generate, write the accounts file, and exit without serving.") var noServe = false
 
     func validate() throws {
-        guard (1...5_000_000).contains(size) else { throw ValidationError("--size must be from 1 to 5000000") }
+        if let size, !(1...5_000_000).contains(size) { throw ValidationError("--size must be from 1 to 5000000") }
     }
 
     func run() async throws {
@@ -30,14 +30,20 @@ struct Demo: AsyncParsableCommand {
         let deployment = Deployment(data)
         let profilePath = try Deployment.resolveProfile(profile)
         let config = try listeners.resolve(try deployment.readSettings())
-        _ = try Deployment.loadProfile(profilePath)  // refuse a broken profile before creating anything
+        let loaded = try Deployment.loadProfile(profilePath)  // refuse a broken profile before creating anything
         let fresh = !deployment.exists
+        if fresh, !Self.generators.contains(loaded.name) {
+            throw CommandError("no synthetic data generator for profile '\(loaded.name)' (generators exist for \(Self.generators.joined(separator: " and ")))")
+        }
         if fresh { try deployment.create() }
         let keys = try deployment.keys(listeners.keys, create: fresh)
         if fresh { try deployment.writeSettings(.init(profile: profilePath, securityContact: "mailto:security@example.org")) }
         let server = try await deployment.open(profilePath: profilePath, keys: keys, origin: keys.origin, settings: try deployment.readSettings())
         var generated = ""
-        if fresh {
+        if fresh, server.profile.name != "place05" {
+            generated = try await generateOther(server, keys: keys, deployment: deployment, started: started)
+        } else if fresh {
+            let size = self.size ?? 86_000
             note("Generating \(size) synthetic dossiers in \(deployment.folder.path) ...")
             let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
             let generator = Place05Generator(profile: server.profile, keys: keys, size: size,
@@ -65,6 +71,7 @@ struct Demo: AsyncParsableCommand {
               accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
               public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
               OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
+              citizens:     http://localhost:\(port)/   (a citizen account from the accounts file sees who looked at their file)
               admin API:    http://\(config.adminHost):\(adminPort)   (loopback only)
             """)
             say(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(t0)))

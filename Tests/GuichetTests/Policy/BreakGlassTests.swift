@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import GuichetSynth
+
+/// Break-glass: out-of-scope access only with a justification and a fresh second factor,
+/// time-limited, masked, journalled with its record, reviewed by a security officer.
+@Suite struct BreakGlassTests {
+    static let justification = "The job seeker came to our agency in person after moving; their agency is closed today."
+
+    /// A file of the first agency (adviser2 works in the second one).
+    func otherAgencyFile(_ world: EmploiWorld) async throws -> DossierID {
+        try #require(world.summary.agencyCaseload.first)
+    }
+
+    @Test("an adviser breaks the glass over HTTP: justification, masked read, ledger entries, security review")
+    func openReadReview() async throws {
+        let world = try await EmploiWorld.make(size: 400)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let adviser = try await world.token("adviser2")
+        let security = try await world.token("security")
+        try await world.withPublic { client in
+            #expect(try await client.call(.get, "/v1/dossiers/\(id)", token: adviser, purpose: "support").status == .notFound)
+            let short = try await client.call(.post, "/v1/dossiers/\(id)/break-glass", token: adviser, purpose: "support",
+                                              body: #"{"justification": "urgent"}"#)
+            #expect(short.status == .badRequest && short.text.contains("40 to 2000 characters"))
+            let opened = try await client.call(.post, "/v1/dossiers/\(id)/break-glass", token: adviser, purpose: "support",
+                                               body: #"{"justification": "\#(Self.justification)"}"#)
+            #expect(opened.status == .created, "\(opened.text)")
+            let fields = Set(opened["fields"]?.array?.compactMap(\.string) ?? [])
+            #expect(fields.contains("seeker.lastName") && !fields.contains("seeker.nir") && !fields.contains("benefitRights"))
+            let read = try await client.call(.get, "/v1/dossiers/\(id)", token: adviser, purpose: "support")
+            #expect(read.status == .ok)
+            let seeker = try #require(read["persons"]?.array?.first?.object?["fields"]?.object)
+            #expect(seeker["lastName"] != nil && seeker["nir"] == nil)
+            #expect(read["fields"]?.object?["benefitRights"] == nil)
+            #expect(!read.text.contains(Self.justification))
+        }
+        let rows = try await world.store.journal(account: world.accounts["adviser2"])
+        let open = try #require(rows.first { $0.action == "break-glass-open" })
+        let record = String(open.reason.dropFirst("break-glass:".count))
+        #expect(open.dossiers == [id] && open.allowed)
+        let reads = rows.filter { $0.action == "break-glass:read" }
+        #expect(reads.count == 1 && reads[0].reason == "break-glass:\(record)" && reads[0].dossiers == [id])
+        #expect(!reads[0].fields.contains("seeker.nir"))
+        #expect(!rows.contains { $0.reason.contains("job seeker came") }, "the justification is never journalled")
+        // Sealed at rest: the justification is nowhere in the database files.
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: world.folder.appendingPathComponent("guichet.sqlite\(suffix)"))) ?? Data()
+            #expect(bytes.range(of: Data("after moving".utf8)) == nil)
+        }
+
+        try await world.withAdmin { client in
+            let pending = try await client.call(.get, "/admin/v1/break-glass", token: security)
+            #expect(pending.status == .ok)
+            let item = try #require(pending["openings"]?.array?.first?.object)
+            #expect(item["id"]?.string == record && item["justification"]?.string == Self.justification && item["verdict"] == .null)
+            let admin = try await world.token("admin")
+            #expect(try await client.call(.get, "/admin/v1/break-glass", token: admin).status == .forbidden)
+            let bad = try await client.call(.post, "/admin/v1/break-glass/\(record)/review", token: security, body: #"{"verdict": "fine", "note": "ok"}"#)
+            #expect(bad.status == .badRequest)
+            let closed = try await client.call(.post, "/admin/v1/break-glass/\(record)/review", token: security,
+                                               body: #"{"verdict": "justified", "note": "Confirmed with the agency manager."}"#)
+            #expect(closed.status == .ok && closed["verdict"]?.string == "justified")
+            #expect(try await client.call(.get, "/admin/v1/break-glass", token: security)["openings"]?.array?.isEmpty == true)
+            #expect(try await client.call(.post, "/admin/v1/break-glass/\(record)/review", token: security,
+                                          body: #"{"verdict": "justified", "note": "again"}"#).status == .notFound)
+        }
+        #expect(try await world.store.journal(account: world.accounts["security"]).contains { $0.action == "break-glass-review" && $0.reason == "break-glass:\(record):justified" })
+    }
+
+    @Test("the opening expires after the profile's duration (injected clock)")
+    func expires() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let r = try await world.request("adviser2", purpose: "support")
+        let opening = try await world.gate.breakGlass(id, justification: Self.justification, r)
+        #expect(opening.expiresAt.timeIntervalSince(opening.openedAt) == 30 * 60)
+        world.clock.advance(29 * 60)
+        #expect(revealedPaths(try await world.gate.read(id, r)).contains("seeker.lastName"))
+        world.clock.advance(2 * 60)
+        await #expect(throws: GuichetError.notFound) { try await world.gate.read(id, r) }
+    }
+
+    @Test("breaking the glass needs a second factor within the step-up window")
+    func needsFreshSecondFactor() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let r = try await world.request("adviser2", purpose: "support")
+        // Six minutes after the second factor was verified (whenever the sign-in happened).
+        world.clock.set(try #require(r.principal.secondFactorAt).addingTimeInterval(6 * 60))
+        await #expect(throws: GuichetError.self) { try await world.gate.breakGlass(id, justification: Self.justification, r) }
+        #expect(try await world.store.pendingBreakGlass().isEmpty)
+        await #expect(throws: GuichetError.notFound) { try await world.gate.read(id, r) }
+        let refusals = try await world.store.journal(account: world.accounts["adviser2"]).filter { !$0.allowed }
+        #expect(refusals.contains { $0.reason == "break-glass-step-up" })
+    }
+
+    @Test("only the roles the profile names may break the glass; not on a file already in scope")
+    func onlyNamedRoles() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let partner = try await world.request("partner1", purpose: "disability-support")
+        do { _ = try await world.gate.breakGlass(id, justification: Self.justification, partner); Issue.record("a partner broke the glass") } catch let e as GuichetError {
+            guard case .forbidden = e else { Issue.record("expected 403, got \(e)"); return }
+        }
+        await #expect(throws: GuichetError.notFound) { try await world.gate.read(id, partner) }
+        let own = try await world.request("adviser1", purpose: "support")
+        do { _ = try await world.gate.breakGlass(id, justification: Self.justification, own); Issue.record("no break-glass needed") } catch let e as GuichetError {
+            guard case .conflict = e else { Issue.record("expected 409, got \(e)"); return }
+        }
+        await #expect(throws: GuichetError.notFound) {
+            try await world.gate.breakGlass(DossierID(), justification: Self.justification, try await world.request("adviser2", purpose: "support"))
+        }
+    }
+
+    @Test("an 'unjustified' verdict ends the access at once and tells the agent")
+    func unjustifiedEndsAccess() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let r = try await world.request("adviser2", purpose: "support")
+        let opening = try await world.gate.breakGlass(id, justification: Self.justification, r)
+        _ = try await world.gate.read(id, r)
+        let officer = try await world.principal("security")
+        await #expect(throws: GuichetError.self) {
+            try await world.gate.reviewBreakGlass(opening.id, verdict: "unjustified", note: "x", try await world.principal("adviser2"), requestID: "t", source: nil)
+        }
+        let closed = try await world.gate.reviewBreakGlass(opening.id, verdict: "unjustified", note: "No visit was recorded that day.", officer,
+                                                           requestID: "t", source: nil)
+        #expect(closed.verdict == "unjustified" && closed.note == "No visit was recorded that day.")
+        await #expect(throws: GuichetError.notFound) { try await world.gate.read(id, r) }
+        #expect(try await world.store.notices(account: world.accounts["adviser2"]!).contains { $0.kind == "break-glass-unjustified" })
+    }
+}
