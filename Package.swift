@@ -91,6 +91,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
+        // The benchmark suite (scripts/bench, docs/BENCHMARKS.md): its insecure baseline and
+        // plaintext paths exist only here, never in the `guichet` product.
+        .executableTarget(name: "guichet-bench", dependencies: [
+            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth",
+            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ], path: "Sources/GuichetBench", swiftSettings: swiftSettings),
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",

@@ -78,6 +78,17 @@ public struct LedgerAuditor: Sendable {
             let end = min(size, start + 5_000)
             let entries = try await store.ledgerEntries(start..<end)
             let leaves = try await store.ledgerNodes(level: 0, start..<end)
+            // The subtree hashes these leaves complete, read level by level in one query each
+            // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
+            var subtrees: [Int: [Int64: Data]] = [:]
+            var level = 1
+            while (Int64(1) << level) <= end {
+                let range = (start + 1 + (Int64(1) << level) - 1) >> level - 1 ..< end >> level
+                if !range.isEmpty {
+                    subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, range).map { ($0.index, $0.hash) }) { a, _ in a }
+                }
+                level += 1
+            }
             for (offset, expected) in (start..<end).enumerated() {
                 func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
                 guard offset < entries.count, entries[offset].index == expected else { return fail("entry \(expected) is missing (deleted, or the entries were renumbered)") }
@@ -85,10 +96,8 @@ public struct LedgerAuditor: Sendable {
                 guard offset < leaves.count, leaves[offset].index == expected, leaves[offset].hash == Data(leaf.bytes) else {
                     return fail("entry \(expected) does not match its recorded hash (modified, inserted or moved)")
                 }
-                let completed = frontier.append(leaf).filter { $0.id.level > 0 }
-                if !completed.isEmpty {
-                    let nodes = try await store.ledgerNodes(completed.map { (Int($0.id.level), Int64($0.id.index)) })
-                    for (n, s) in zip(completed, nodes) where Data(n.hash.bytes) != s.hash || nodes.count != completed.count {
+                for n in frontier.append(leaf) where n.id.level > 0 {
+                    guard let s = subtrees[Int(n.id.level)]?[Int64(n.id.index)], s == Data(n.hash.bytes) else {
                         return fail("the subtree \(n.id) ending at entry \(expected) does not match its recorded hash")
                     }
                 }

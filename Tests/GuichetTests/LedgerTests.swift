@@ -27,7 +27,7 @@ import GuichetMerkle
 
     func attack(_ world: World, _ sql: String...) async throws {
         try await world.store.pool.write { db in
-            for t in ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_update", "ledger_checkpoint_no_update"] {
+            for t in ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_delete", "ledger_node_no_update", "ledger_checkpoint_no_update"] {
                 try db.execute(sql: "DROP TRIGGER IF EXISTS \(t)")
             }
             for s in sql { try db.execute(sql: s) }
@@ -66,6 +66,10 @@ import GuichetMerkle
         Tamper(name: "reorder two entries", sql: [
             "UPDATE ledger_entry SET idx = -1 WHERE idx = 6", "UPDATE ledger_entry SET idx = 6 WHERE idx = 7", "UPDATE ledger_entry SET idx = 7 WHERE idx = -1"],
                expected: "entry 6 does not match"),
+        Tamper(name: "modify a stored subtree hash", sql: ["UPDATE ledger_node SET hash = zeroblob(32) WHERE level = 1 AND idx = 2"],
+               expected: "the subtree 1/2 ending at entry 5 does not match"),
+        Tamper(name: "delete a stored subtree hash", sql: ["DELETE FROM ledger_node WHERE level = 2 AND idx = 1"],
+               expected: "the subtree 2/1 ending at entry 7 does not match"),
         Tamper(name: "forge a checkpoint's root", sql: ["UPDATE ledger_checkpoint SET root = zeroblob(32) WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"],
                expected: "is forged"),
         Tamper(name: "forge a checkpoint's note", sql: ["UPDATE ledger_checkpoint SET note = replace(note, char(10) || '0' , char(10) || '1') WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)",

@@ -1,0 +1,183 @@
+import Foundation
+import GuichetCore
+import GuichetStore
+import GuichetVault
+import GuichetAuth
+import GuichetGate
+import GuichetLedger
+import GuichetMFA
+import GuichetServer
+import GuichetSynth
+import Hummingbird
+import ServiceLifecycle
+import Logging
+import NIOCore
+import GRDB
+
+/// HTTP read of one dossier over loopback with wrk: the full gate route
+/// (`GET /v1/dossiers/:id`: session, second factor, policy, durable ledger append, decryption)
+/// against an insecure baseline route of the same server (`GET /insecure/v1/dossiers/:id`:
+/// the same session check, then the same store reads of a plaintext copy of the same
+/// registry, every field returned, no policy, no encryption, no ledger).
+struct HTTPBench {
+    let profile: Profile
+    let keyFile: String
+    let work: URL
+    let plan: Plan
+
+    struct Point: Codable {
+        let route: String
+        let connections: Int
+        let requestsPerSecond: Double
+        let p50Millis: Double
+        let p99Millis: Double
+        let requests: Int
+        /// Answers other than 2xx/3xx.
+        let non2xx: Int
+        /// Connect, read, write errors and time-outs (10 s).
+        let socketErrors: Int
+    }
+
+    struct Results: Codable {
+        let dossiers: Int
+        let persons: Int
+        let secondsPerRun: Int
+        let points: [Point]
+        /// Ledger entries appended by the gate runs (one per request).
+        let ledgerEntries: Int64
+    }
+
+    func run() async throws -> Results {
+        guard let wrk = which("wrk") else { throw BenchError("wrk is missing: apt-get install wrk (scripts/bench does it when run as root)") }
+        let folder = try freshFolder(work, "http")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keys = try FileKeyProvider(path: keyFile)
+        let vault = Vault(profile: profile, keys: keys)
+        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        let plain = try Store(path: folder.appendingPathComponent("plaintext.sqlite").path)
+        let today = LocalDate(year: 2026, month: 11, day: 23)!
+        note("http: generating \(plan.httpDossiers) dossiers (sealed) and the same in clear")
+        let summary = try await Place05Generator(profile: profile, keys: keys, size: plan.httpDossiers, seed: 2021_05_01, today: today)
+            .generate(into: store)
+        _ = try await Place05Generator(profile: Plaintext.publicProfile(profile), keys: keys, size: plan.httpDossiers, seed: 2021_05_01, today: today)
+            .generate(into: plain)
+
+        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        let gate = try Gate(profile: profile, store: store, keys: keys)
+        let server = GuichetServer(gate: gate, auth: auth, store: store)
+        let token = try await signedInAgent(auth, organisation: summary.operatorOrg)
+        let ids = try sampleIDs(store.path, limit: 2_000)
+        for id in ids.prefix(50) {
+            guard let a = try await store.dossier(id), let b = try await plain.dossier(id), a.persons == b.persons else {
+                throw BenchError("the plaintext copy does not hold the same dossiers")
+            }
+        }
+
+        let (router, _) = server.publicRouter()
+        router.get("/insecure/v1/dossiers/:id") { request, context -> Response in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
+            _ = try await auth.authenticate(token: String(header.dropFirst(7)))
+            guard let raw = context.parameters.get("id"), let id = DossierID(validating: raw),
+                  let record = try await plain.dossier(id) else { throw GuichetError.notFound }
+            let persons = try await plain.persons(record.persons.map(\.person))
+            let body = try Plaintext.json(record, persons: persons)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        var quiet = Logger(label: "guichet.bench")
+        quiet.logLevel = .warning
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
+                              onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quiet))
+        let serving = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw BenchError("the server did not start") }
+
+        let script = folder.appendingPathComponent("ids.lua")
+        var points: [Point] = []
+        do {
+            for (route, prefix) in [("baseline", "/insecure/v1/dossiers/"), ("gate", "/v1/dossiers/")] {
+                try luaScript(prefix: prefix, ids: ids).write(to: script, atomically: true, encoding: .utf8)
+                for c in plan.connections {
+                    note("http: \(route), \(c) connection(s)")
+                    let args = ["-t", "\(min(2, c))", "-c", "\(c)", "--latency", "--timeout", "10s", "-H", "Authorization: Bearer \(token)",
+                                "-H", "Guichet-Purpose: list-management", "-s", script.path, "http://127.0.0.1:\(port)"]
+                    _ = try runProgram(wrk, ["-d", "1s"] + args)  // warm-up
+                    let output = try runProgram(wrk, ["-d", "\(plan.httpSeconds)s"] + args)
+                    let p = try Self.parse(output, route: route, connections: c)
+                    guard p.non2xx == 0 else { throw BenchError("\(route) answered \(p.non2xx) non-2xx responses:\n\(output)") }
+                    points.append(p)
+                }
+            }
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await serving.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await serving.value
+        let (size, _) = try await gate.journal.head()
+        return Results(dossiers: summary.dossiers, persons: summary.persons, secondsPerRun: plan.httpSeconds, points: points, ledgerEntries: size)
+    }
+
+    /// An agent account signed in with its second factor, through the real Authenticator
+    /// and SecondFactors as a client would (password, TOTP enrolment, TOTP code).
+    func signedInAgent(_ auth: Authenticator, organisation: OrganisationID) async throws -> String {
+        var rng = SystemRandomNumberGenerator()
+        let password = "Bench-" + Base64URL.encode((0..<18).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        _ = try await auth.createAccount(username: "bench.agent", password: password, role: "agent", organisation: organisation, createdBy: nil)
+        let session = try await auth.signIn(username: "bench.agent", password: password)
+        let (secret, _) = try await auth.beginTOTP(session.principal)
+        _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        guard try await auth.authenticate(token: session.token).mayReachPersonalData else {
+            throw BenchError("the benchmark agent has no second factor")
+        }
+        return session.token
+    }
+
+    func sampleIDs(_ path: String, limit: Int) throws -> [DossierID] {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY random() LIMIT ?", arguments: [limit]).map(DossierID.init(trusted:))
+        }
+    }
+
+    /// A wrk script that asks for a random dossier of the sample on every request.
+    func luaScript(prefix: String, ids: [DossierID]) -> String {
+        """
+        local ids = {\(ids.map { "\"\($0.rawValue)\"" }.joined(separator: ","))}
+        math.randomseed(42)
+        request = function()
+          return wrk.format("GET", "\(prefix)" .. ids[math.random(#ids)])
+        end
+        """
+    }
+
+    /// Reads wrk's report: requests/s, the latency distribution, errors and non-2xx answers.
+    static func parse(_ output: String, route: String, connections: Int) throws -> Point {
+        func millis(_ text: Substring) -> Double? {
+            let units: [(String, Double)] = [("us", 1e-3), ("ms", 1), ("s", 1e3), ("m", 6e4)]
+            for (suffix, factor) in units where text.hasSuffix(suffix) {
+                if let v = Double(text.dropLast(suffix.count)) { return v * factor }
+            }
+            return nil
+        }
+        var rps: Double?, p50: Double?, p99: Double?, requests = 0, non2xx = 0, socket = 0
+        for line in output.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = words.first else { continue }
+            switch first {
+            case "Requests/sec:": rps = words.count > 1 ? Double(words[1]) : nil
+            case "50%": p50 = words.count > 1 ? millis(words[1]) : nil
+            case "99%": p99 = words.count > 1 ? millis(words[1]) : nil
+            case "Non-2xx": non2xx += Int(words.last ?? "") ?? 0
+            case "Socket":  // Socket errors: connect 0, read 0, write 0, timeout 0
+                socket += words.compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }.reduce(0, +)
+            default:
+                if words.count > 2, words[1] == "requests", words[2] == "in" { requests = Int(first) ?? 0 }
+            }
+        }
+        guard let rps, let p50, let p99 else { throw BenchError("cannot read wrk's output:\n\(output)") }
+        return Point(route: route, connections: connections, requestsPerSecond: rps, p50Millis: p50, p99Millis: p99, requests: requests, non2xx: non2xx, socketErrors: socket)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import GuichetCore
+import GuichetStore
+import GRDB
+
+/// The insecure side of every comparison: the same rows, nothing encrypted, no key, no
+/// blind index. Compiled only into the benchmark, never into `guichet`.
+enum Plaintext {
+    /// The profile with every field classified public, so that the production generator and
+    /// store write the same rows with every value in clear.
+    static func publicProfile(_ p: Profile) -> Profile {
+        func open(_ f: FieldSpec) -> FieldSpec {
+            FieldSpec(name: f.name, type: f.type, classification: .public, required: f.required, searchable: f.searchable, system: f.system)
+        }
+        let types = p.dossierTypes.mapValues { t in
+            DossierType(name: t.name, persons: t.persons, partners: t.partners, fields: t.fields.map(open), workflow: t.workflow)
+        }
+        return Profile(name: p.name, title: p.title, defaultLanguage: p.defaultLanguage, personFields: p.personFields.map(open),
+                       organisationKinds: p.organisationKinds, dossierTypes: types, roles: p.roles, rules: p.rules, purposes: p.purposes)
+    }
+
+    /// A field map in the vault's stored layout (format byte 0x01; per field: name length,
+    /// name, encrypted flag, 32-bit length, value as type letter + text), all in clear.
+    static func encode(_ values: [String: FieldValue]) -> Data {
+        var out = Data([0x01])
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            let n = Data(name.utf8)
+            out.append(UInt8(n.count)); out.append(n); out.append(0)
+            let payload: Data
+            switch value {
+            case .text(let s): payload = Data(("t" + s).utf8)
+            case .integer(let i): payload = Data("i\(i)".utf8)
+            case .date(let d): payload = Data(("d" + d.iso).utf8)
+            case .boolean(let b): payload = Data(b ? "b1".utf8 : "b0".utf8)
+            }
+            let len = UInt32(payload.count)
+            out.append(contentsOf: [UInt8(len >> 24), UInt8(len >> 16 & 0xFF), UInt8(len >> 8 & 0xFF), UInt8(len & 0xFF)])
+            out.append(payload)
+        }
+        return out
+    }
+
+    /// Decodes a stored field map whose values are in clear (type letter dropped).
+    /// - Throws: when a value is encrypted or the layout is wrong (the baseline must never
+    ///   be handed the real, sealed registry by mistake).
+    static func decode(_ data: Data) throws -> [String: String] {
+        let b = [UInt8](data)
+        guard b.first == 0x01 else { throw BenchError("not a field map") }
+        var i = 1
+        var out: [String: String] = [:]
+        while i < b.count {
+            let nl = Int(b[i]); i += 1
+            guard i + nl + 5 <= b.count else { throw BenchError("truncated field map") }
+            let name = String(decoding: b[i..<i + nl], as: UTF8.self); i += nl
+            guard b[i] == 0 else { throw BenchError("the plaintext baseline met an encrypted field") }
+            i += 1
+            let len = Int(b[i]) << 24 | Int(b[i + 1]) << 16 | Int(b[i + 2]) << 8 | Int(b[i + 3]); i += 4
+            guard i + len <= b.count, len >= 1 else { throw BenchError("truncated field map") }
+            out[name] = String(decoding: b[i + 1..<i + len], as: UTF8.self)
+            i += len
+        }
+        return out
+    }
+
+    /// The baseline's answer for one dossier: every field of the dossier and of its persons.
+    static func json(_ d: DossierRecord, persons: [PersonID: PersonRecord]) throws -> Data {
+        var people: [[String: Any]] = []
+        for link in d.persons {
+            guard let p = persons[link.person] else { continue }
+            people.append(["role": link.role, "id": link.person.rawValue, "fields": try decode(p.fields.bytes)])
+        }
+        let object: [String: Any] = [
+            "id": d.id.rawValue, "type": d.type, "status": d.status, "version": d.version,
+            "fields": try decode(d.fields.bytes), "persons": people, "partners": d.partners.map(\.rawValue),
+        ]
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    }
+}
+
+/// Writes persons in clear with the SQL of `Store.importPersons` less the data key: the
+/// plaintext side of the import comparison (same pragmas, same batches, same indexes).
+final class PlaintextWriter: Sendable {
+    let pool: DatabasePool
+
+    /// - Parameter path: a database already created (migrated) by `Store(path:)`.
+    init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+    }
+
+    struct Row: Sendable {
+        let id: String
+        let fields: Data
+        let terms: [(field: String, term: String)]
+    }
+
+    func write(_ rows: [Row], at: Date) async throws {
+        let millis = at.millis
+        try await pool.write { db in
+            let person = try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+            let version = try db.cachedStatement(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+            let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
+            for r in rows {
+                try person.execute(arguments: [r.id, r.fields, millis])
+                try version.execute(arguments: [r.id, r.fields, millis, nil as String?, "import"])
+                for t in r.terms { try term.execute(arguments: [t.field, t.term, r.id]) }
+            }
+        }
+    }
+
+    /// One person's fields in clear.
+    func read(_ id: String) async throws -> [String: String] {
+        let data = try await pool.read { db in try Data.fetchOne(db.cachedStatement(sql: "SELECT fields FROM person WHERE id = ?"), arguments: [id]) }
+        guard let data else { throw BenchError("a plaintext person is missing") }
+        return try Plaintext.decode(data)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// results.md: the same figures as results.json, as Markdown tables.
+extension Results {
+    func markdown() -> String {
+        var md: [String] = []
+        func f(_ v: Double, _ digits: Int = 1) -> String { v.isFinite ? String(format: "%.\(digits)f", v) : "–" }
+        func n(_ v: Int) -> String { v.formatted() }
+        md.append("# Guichet benchmarks: \(mode) run")
+        md.append("")
+        md.append("Started \(startedAt), finished \(finishedAt). Machine: \(machine.cores) cores (\(machine.cpu)), \(f(machine.memoryGB)) GiB, \(machine.os); load average \(machine.loadAverageAtStart) at the start, \(machine.loadAverageAtEnd) at the end (the machine is shared: other load skews every figure).")
+        md.append("")
+        md.append("## Targets")
+        md.append("")
+        md.append("| target | wanted | measured | met |")
+        md.append("|---|---|---|---|")
+        for t in targets { md.append("| \(t.name) | \(t.target) | \(t.measured) | \(t.met ? "yes" : "**no**") |") }
+        md.append("")
+        if !extrapolations.isEmpty {
+            md.append("## Extrapolations")
+            md.append("")
+            for e in extrapolations { md.append("- \(e)") }
+            md.append("")
+        }
+        md.append("## Curves that grow faster than they should")
+        md.append("")
+        if flags.isEmpty { md.append("None: every size curve grows at most linearly (log-log slope ≤ 1.15), and every query curve stays flat.") }
+        for fl in flags { md.append("- **\(fl)**") }
+        md.append("")
+        if let http {
+            md.append("## HTTP read of one dossier (wrk, loopback, \(http.secondsPerRun) s per run)")
+            md.append("")
+            md.append("\(n(http.dossiers)) dossiers, \(n(http.persons)) persons; the gate runs appended \(n(Int(http.ledgerEntries))) ledger entries. Baseline: same session check, plaintext copy, no policy, no encryption, no ledger.")
+            md.append("")
+            md.append("| connections | baseline req/s | gate req/s | ratio | baseline p50 / p99 ms | gate p50 / p99 ms | socket errors (baseline, gate) |")
+            md.append("|---|---|---|---|---|---|---|")
+            for c in Set(http.points.map(\.connections)).sorted() {
+                guard let b = http.points.first(where: { $0.route == "baseline" && $0.connections == c }),
+                      let g = http.points.first(where: { $0.route == "gate" && $0.connections == c }) else { continue }
+                md.append("| \(c) | \(f(b.requestsPerSecond, 0)) | \(f(g.requestsPerSecond, 0)) | \(f(g.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(b.p50Millis, 2)) / \(f(b.p99Millis, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(b.socketErrors), \(g.socketErrors) |")
+            }
+            md.append("")
+        }
+        if let imports {
+            md.append("## Import and read of N persons")
+            md.append("")
+            md.append("Plaintext: the same rows in clear, plain look-up terms, no data key. Encrypted: a data key per person wrapped by the KEK, AES-256-GCM per field, HMAC blind indexes (production path). Times exclude generating the synthetic input. Reads: one person at a time by id, all fields.")
+            md.append("")
+            md.append("| persons | plaintext persons/s | encrypted persons/s | ratio | plaintext / encrypted s (of which writing) | database MB (plain / enc) | reads/s (plain / enc) | read p50 µs (plain / enc) | read p99 µs (plain / enc) |")
+            md.append("|---|---|---|---|---|---|---|---|---|")
+            for size in Set(imports.map(\.persons)).sorted() {
+                guard let p = imports.first(where: { $0.persons == size && $0.variant == "plaintext" }),
+                      let e = imports.first(where: { $0.persons == size && $0.variant == "encrypted" }) else { continue }
+                md.append("| \(n(size)) | \(f(p.personsPerSecond, 0)) | \(f(e.personsPerSecond, 0)) | \(f(e.personsPerSecond / p.personsPerSecond, 2)) | \(f(p.seconds)) (\(f(p.writeSeconds))) / \(f(e.seconds)) (\(f(e.writeSeconds))) | \(f(Double(p.databaseBytes) / 1e6, 0)) / \(f(Double(e.databaseBytes) / 1e6, 0)) | \(f(p.readsPerSecond, 0)) / \(f(e.readsPerSecond, 0)) | \(f(p.readP50Micros)) / \(f(e.readP50Micros)) | \(f(p.readP99Micros)) / \(f(e.readP99Micros)) |")
+            }
+            md.append("")
+        }
+        if let ledger {
+            md.append("## Ledger: durable appends (synchronous = FULL, group commit)")
+            md.append("")
+            md.append("| writers | entries | entries/s | append p50 ms | append p99 ms |")
+            md.append("|---|---|---|---|---|")
+            for a in ledger.appends { md.append("| \(a.writers) | \(n(a.entries)) | \(f(a.entriesPerSecond, 0)) | \(f(a.p50Millis, 2)) | \(f(a.p99Millis, 2)) |") }
+            md.append("")
+            md.append("## Ledger: verification against sha256sum of the same bytes")
+            md.append("")
+            md.append("| entries | bytes (MB) | guichet verify s | MB/s | sha256sum s | MB/s | ratio | time to append them all (s) |")
+            md.append("|---|---|---|---|---|---|---|---|")
+            for v in ledger.verification {
+                md.append("| \(n(v.entries)) | \(f(Double(v.bytes) / 1e6)) | \(f(v.verifySeconds, 2)) | \(f(v.verifyMBps)) | \(f(v.sha256sumSeconds, 3)) | \(f(v.sha256sumMBps)) | \(f(v.ratio, 3)) | \(f(v.fillSeconds)) |")
+            }
+            md.append("")
+            md.append("## Ledger: breach scope of one account, one person's access history with proofs (median of repeats, ms)")
+            md.append("")
+            let answers = Set(ledger.queries.map(\.answer)).sorted()
+            md.append("| ledger entries | " + answers.map { "account, \($0)" }.joined(separator: " | ") + " | " + answers.map { "person, \($0)" }.joined(separator: " | ") + " |")
+            md.append("|---|" + String(repeating: "---|", count: answers.count * 2))
+            for size in Set(ledger.queries.map(\.ledgerEntries)).sorted() {
+                let cells = ["account-saw", "person-history"].flatMap { q in answers.map { a in
+                    ledger.queries.first { $0.query == q && $0.answer == a && $0.ledgerEntries == size }.map { f($0.medianMillis, 2) } ?? "–" } }
+                md.append("| \(n(size)) | " + cells.joined(separator: " | ") + " |")
+            }
+            md.append("")
+        }
+        if let policy {
+            md.append("## Policy decision latency (per call, timer included)")
+            md.append("")
+            let gateP50 = http?.points.first { $0.route == "gate" && $0.connections == 1 }?.p50Millis
+            md.append("| profile | rules | decisions | allowed | median µs | p99 µs | mean µs | timer µs | share of one gate read (p50, 1 connection) |")
+            md.append("|---|---|---|---|---|---|---|---|---|")
+            for p in policy {
+                let share = gateP50.map { f(p.medianNanos / ($0 * 1e6) * 100, 3) + " %" } ?? "–"
+                md.append("| \(p.profile) | \(p.rules) | \(n(p.decisions)) | \(f(p.allowedShare * 100, 0)) % | \(f(p.medianNanos / 1000, 2)) | \(f(p.p99Nanos / 1000, 2)) | \(f(p.meanNanos / 1000, 2)) | \(f(p.timerNanos / 1000, 3)) | \(share) |")
+            }
+            md.append("")
+        }
+        md.append("## Log-log slopes of the size curves")
+        md.append("")
+        md.append("| figure | series | expected | slope |")
+        md.append("|---|---|---|---|")
+        for fig in figures where fig.expected != "none" {
+            for s in fig.series { md.append("| \(fig.title) | \(s.label) | \(fig.expected) | \(s.slope.map { f($0, 2) } ?? "–") |") }
+        }
+        md.append("")
+        return md.joined(separator: "\n")
+    }
+}

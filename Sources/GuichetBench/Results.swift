@@ -1,0 +1,172 @@
+import Foundation
+
+/// Everything one run measured, as written to results.json.
+struct Results: Codable {
+    struct Machine: Codable {
+        let cores: Int
+        let memoryGB: Double
+        let cpu: String
+        let os: String
+        let loadAverageAtStart: String
+        var loadAverageAtEnd: String
+    }
+
+    /// A series of (x, y) for a figure; `slope` is the log-log slope when x is a size.
+    struct Series: Codable {
+        let label: String
+        let points: [[Double]]
+        var slope: Double?
+    }
+
+    struct Figure: Codable {
+        let id: String
+        let title: String
+        let xLabel: String
+        let yLabel: String
+        let logX: Bool
+        let logY: Bool
+        /// What the reader should expect of the curve ("linear", "flat", "none").
+        let expected: String
+        var series: [Series]
+    }
+
+    /// One target of the issues, read against this run.
+    struct Target: Codable {
+        let name: String
+        let target: String
+        let measured: String
+        let met: Bool
+    }
+
+    let mode: String
+    let startedAt: String
+    var finishedAt: String
+    var machine: Machine
+    var http: HTTPBench.Results?
+    var imports: [ImportBench.Point]?
+    var ledger: LedgerBench.Results?
+    var policy: [PolicyBench.Point]?
+    var targets: [Target] = []
+    var extrapolations: [String] = []
+    var figures: [Figure] = []
+    /// Curves that grow faster than linear (log-log slope above 1.15), or that should stay flat and do not.
+    var flags: [String] = []
+
+    static func machine(load: String) -> Machine {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        return Machine(cores: ProcessInfo.processInfo.activeProcessorCount,
+                       memoryGB: (Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824 * 10).rounded() / 10,
+                       cpu: cpu, os: ProcessInfo.processInfo.operatingSystemVersionString,
+                       loadAverageAtStart: load, loadAverageAtEnd: "")
+    }
+
+    static func loadAverage() -> String {
+        ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ").prefix(3).joined(separator: " ")
+    }
+}
+
+extension Results {
+    static let r4Persons = 43_000_000.0
+
+    /// Ratios, targets, extrapolations, figures and flags from the raw figures.
+    mutating func summarise() {
+        if let http {
+            func point(_ route: String, _ c: Int) -> HTTPBench.Point? { http.points.first { $0.route == route && $0.connections == c } }
+            if let g = point("gate", 32), let b = point("baseline", 32) {
+                let r = g.requestsPerSecond / b.requestsPerSecond
+                targets.append(Target(name: "gate throughput / baseline, 32 connections", target: "≥ 0.70", measured: String(format: "%.2f", r), met: r >= 0.7))
+            }
+            figures.append(Figure(id: "http-rps", title: "HTTP read of one dossier: requests/s", xLabel: "connections", yLabel: "requests/s",
+                                  logX: true, logY: false, expected: "none",
+                                  series: ["baseline", "gate"].map { r in Series(label: r, points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.requestsPerSecond] }) }))
+            figures.append(Figure(id: "http-latency", title: "HTTP read of one dossier: latency", xLabel: "connections", yLabel: "ms",
+                                  logX: true, logY: true, expected: "none",
+                                  series: ["baseline", "gate"].flatMap { r in
+                                      [Series(label: "\(r) p50", points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.p50Millis] }),
+                                       Series(label: "\(r) p99", points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.p99Millis] })]
+                                  }))
+        }
+        if let imports, !imports.isEmpty {
+            let largest = imports.map(\.persons).max()!
+            let enc = imports.filter { $0.variant == "encrypted" }, plain = imports.filter { $0.variant == "plaintext" }
+            if let e = enc.first(where: { $0.persons == largest }), let p = plain.first(where: { $0.persons == largest }) {
+                let r = e.personsPerSecond / p.personsPerSecond
+                targets.append(Target(name: "encrypted import / plaintext, \(largest.formatted()) persons", target: "≥ 0.50",
+                                      measured: String(format: "%.2f", r), met: r >= 0.5))
+            }
+            let timeFigure = Figure(id: "import-time", title: "Import of N persons: seconds", xLabel: "persons", yLabel: "s",
+                                    logX: true, logY: true, expected: "linear",
+                                    series: [("plaintext", plain), ("encrypted", enc)].map { l, pts in
+                                        Series(label: l, points: pts.map { [Double($0.persons), $0.seconds] }) })
+            figures.append(timeFigure)
+            figures.append(Figure(id: "import-read", title: "Read of one person after an import of N: p50", xLabel: "persons in the registry", yLabel: "µs",
+                                  logX: true, logY: false, expected: "flat",
+                                  series: [("plaintext", plain), ("encrypted", enc)].map { l, pts in
+                                      Series(label: l, points: pts.map { [Double($0.persons), $0.readP50Micros] }) }))
+            if let e = enc.first(where: { $0.persons == largest }) {
+                let linear = Self.r4Persons / e.personsPerSecond
+                var line = String(format: "R4's 43 M persons, encrypted with blind indexes: %.0f minutes on this machine at the %@-person rate (%.0f persons/s), linearly",
+                                  linear / 60, largest.formatted(), e.personsPerSecond)
+                let fit = enc.filter { $0.persons >= 10_000 }.map { (x: Double($0.persons), y: $0.seconds) }
+                if let s = logLogSlope(fit), fit.count >= 2 {
+                    let curved = e.seconds * pow(Self.r4Persons / Double(largest), max(1, s))
+                    line += String(format: "; %.0f minutes following the measured curve (log-log slope %.2f)", curved / 60, s)
+                }
+                extrapolations.append(line + ".")
+                // In full mode, the 10 M run checks the extrapolation from 1 M.
+                if largest >= 10_000_000, let m = enc.first(where: { $0.persons == 1_000_000 }) {
+                    let predicted = m.seconds * 10
+                    extrapolations.append(String(format: "Check: 10 M persons predicted from 1 M (linear): %.0f s; measured: %.0f s (%.2f×).",
+                                                 predicted, e.seconds, e.seconds / predicted))
+                }
+            }
+        }
+        if let ledger {
+            figures.append(Figure(id: "ledger-appends", title: "Durable ledger appends/s", xLabel: "concurrent writers", yLabel: "entries/s",
+                                  logX: true, logY: true, expected: "none",
+                                  series: [Series(label: "AccessJournal", points: ledger.appends.map { [Double($0.writers), $0.entriesPerSecond] })]))
+            if let last = ledger.verification.last {
+                targets.append(Target(name: "ledger verification / sha256sum, \(last.entries.formatted()) entries", target: "≥ 0.50",
+                                      measured: String(format: "%.2f", last.ratio), met: last.ratio >= 0.5))
+            }
+            figures.append(Figure(id: "ledger-verify", title: "Ledger verification against sha256sum of the same bytes", xLabel: "ledger entries", yLabel: "s",
+                                  logX: true, logY: true, expected: "linear",
+                                  series: [Series(label: "guichet verify", points: ledger.verification.map { [Double($0.entries), $0.verifySeconds] }),
+                                           Series(label: "sha256sum", points: ledger.verification.map { [Double($0.entries), $0.sha256sumSeconds] }),
+                                           Series(label: "fill (appends, cumulative)", points: ledger.verification.map { [Double($0.entries), $0.fillSeconds] })]))
+            for q in ["account-saw", "person-history"] {
+                let title = q == "account-saw" ? "Breach scope of one account (what did account X see)" : "One person's access history, with proofs"
+                figures.append(Figure(id: "\(q)-vs-ledger", title: "\(title): time against ledger size", xLabel: "ledger entries", yLabel: "ms",
+                                      logX: true, logY: true, expected: "flat",
+                                      series: Set(ledger.queries.map(\.answer)).sorted().map { a in
+                                          Series(label: "answer \(a) entries", points: ledger.queries.filter { $0.query == q && $0.answer == a }
+                                                    .map { [Double($0.ledgerEntries), $0.medianMillis] }) }))
+                let top = ledger.queries.map(\.ledgerEntries).max() ?? 0
+                figures.append(Figure(id: "\(q)-vs-answer", title: "\(title): time against answer size, \(top.formatted()) entries", xLabel: "entries in the answer",
+                                      yLabel: "ms", logX: true, logY: true, expected: "linear",
+                                      series: [Series(label: q, points: ledger.queries.filter { $0.query == q && $0.ledgerEntries == top }
+                                                        .map { [Double($0.answer), $0.medianMillis] })]))
+            }
+        }
+        if let policy {
+            for p in policy {
+                targets.append(Target(name: "policy decision median, \(p.profile) (\(p.rules) rules)", target: "< 10 µs",
+                                      measured: String(format: "%.2f µs (p99 %.2f µs)", p.medianNanos / 1000, p.p99Nanos / 1000), met: p.medianNanos < 10_000))
+            }
+        }
+        for i in figures.indices {
+            for j in figures[i].series.indices where figures[i].expected != "none" {
+                let pts = figures[i].series[j].points.map { (x: $0[0], y: $0[1]) }
+                guard let s = logLogSlope(pts) else { continue }
+                figures[i].series[j].slope = s
+                let name = "\(figures[i].title) — \(figures[i].series[j].label)"
+                if s > 1.15 { flags.append(String(format: "%@: grows faster than linear (log-log slope %.2f)", name, s)) }
+                if figures[i].expected == "flat" && s > 0.25 {
+                    flags.append(String(format: "%@: should not grow with size, log-log slope %.2f", name, s))
+                }
+            }
+        }
+    }
+}

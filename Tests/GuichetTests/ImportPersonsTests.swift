@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import GuichetCore
+@testable import GuichetStore
+import GuichetVault
+
+/// The bulk import path of persons (used by imports and by the benchmark suite).
+@Suite struct ImportPersonsTests {
+    func sealed(_ world: World, _ id: PersonID, lastName: String, email: String) throws -> NewPerson {
+        let vault = Vault(profile: world.profile, keys: world.keys)
+        let values: [String: FieldValue] = ["firstName": .text("Léa"), "lastName": .text(lastName),
+                                            "birthDate": .date(LocalDate(year: 1988, month: 3, day: 14)!), "email": .text(email)]
+        let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
+        return NewPerson(record: PersonRecord(id: id, version: 1, fields: try vault.seal(values, subject: id.rawValue, key: key), key: wrapped),
+                         terms: [PersonTerm(field: "lastName", term: try vault.blindIndex(field: "lastName", term: lastName.lowercased())),
+                                 PersonTerm(field: "email", term: try vault.blindIndex(field: "email", term: email))])
+    }
+
+    @Test("imported persons are stored sealed, each with its data key, version 1 and blind-index terms")
+    func importsSealedPersons() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let before = try await world.store.rowCounts()
+        let people = try (0..<3).map { i in try sealed(world, PersonID(), lastName: "Gagnon\(i)", email: "lea.gagnon\(i)@example.org") }
+        try await world.store.importPersons(people, at: Date(), by: nil)
+        let after = try await world.store.rowCounts()
+        #expect(after["person"] == before["person"]! + 3)
+        #expect(after["person_version"] == before["person_version"]! + 3)
+        #expect(after["person_term"] == before["person_term"]! + 6)
+        let stored = try await world.store.persons(people.map(\.record.id))
+        for p in people {
+            let record = try #require(stored[p.record.id])
+            #expect(record.key == p.record.key)
+            #expect(record.version == 1)
+            let vault = Vault(profile: world.profile, keys: world.keys)
+            #expect(Set(try vault.keys(record.fields)) == ["firstName", "lastName", "birthDate", "email"])
+            #expect(!String(decoding: record.fields.bytes, as: UTF8.self).contains("Gagnon"))
+        }
+    }
+
+    @Test("a batch with an id already taken stores nothing of the batch")
+    func duplicateStoresNothing() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let first = try sealed(world, PersonID(), lastName: "Roy", email: "roy@example.org")
+        try await world.store.importPersons([first], at: Date(), by: nil)
+        let before = try await world.store.rowCounts()
+        let batch = [try sealed(world, PersonID(), lastName: "Côté", email: "cote@example.org"),
+                     try sealed(world, first.record.id, lastName: "Roy", email: "roy2@example.org")]
+        await #expect(throws: StoreError.duplicate("record")) { try await world.store.importPersons(batch, at: Date(), by: nil) }
+        #expect(try await world.store.rowCounts() == before)
+    }
+}
