@@ -1,5 +1,5 @@
 public import GuichetCore
-public import GuichetMail
+import GuichetMail
 import GuichetStore
 public import Foundation
 import Crypto

@@ -1,7 +1,7 @@
-public import GuichetCore
-public import GuichetMFA
+import GuichetCore
+import GuichetMFA
 import GuichetStore
-public import Foundation
+import Foundation
 import Crypto
 
 /// Second factors (C3): TOTP (RFC 6238), WebAuthn passkeys (ES256, attestation "none"), and

@@ -170,7 +170,6 @@ struct LedgerBench {
             filled = size
             try await journal.checkpoint(at: Date())
             verification.append(try await verify(gate: gate, store: store, dbPath: dbPath, folder: folder, size: size, fillSeconds: fillSeconds))
-            let end = base.addingTimeInterval(Double(tick + 1))
             for t in targets {
                 note("ledger: queries at \(size) entries, answer \(t.answer)")
                 // guichet breach scope --account: the exact persons and fields an account's

@@ -1,7 +1,7 @@
 public import GuichetCore
 import GuichetLedger
 import GuichetStore
-public import Foundation
+import Foundation
 
 extension Gate {
     /// Crypto-shreds a person: destroys their data key, so that every field and every kept

@@ -1,10 +1,10 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 import GuichetPolicy
 import GuichetLedger
 import GuichetVault
 import GuichetAuth
-public import Foundation
+import Foundation
 
 extension Gate {
     /// Most dossiers consulted to answer about one person.

@@ -1,10 +1,10 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 import GuichetPolicy
 import GuichetLedger
 import GuichetVault
 import GuichetAuth
-public import Foundation
+import Foundation
 
 extension Gate {
     /// Creates a dossier with its new persons and partners.

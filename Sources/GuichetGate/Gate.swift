@@ -1,9 +1,9 @@
 public import GuichetCore
-public import GuichetPolicy
+import GuichetPolicy
 public import GuichetStore
 public import GuichetLedger
 public import GuichetVault
-public import GuichetAuth
+import GuichetAuth
 public import Foundation
 import GuichetMerkle
 public import GuichetWatch

@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetAuth
-public import Foundation
+import Foundation
 public import GuichetVault
 
 /// One request as the gate sees it: who (verified), from where, why.

@@ -1,4 +1,4 @@
-public import GuichetCore
+import GuichetCore
 
 /// The policy's answer. Never a Bool: an allow says exactly which fields, a deny says why.
 public enum Decision: Sendable, Equatable {

@@ -1,4 +1,4 @@
-public import Logging
+import Logging
 import Hummingbird
 import ServiceLifecycle
 import UnixSignals

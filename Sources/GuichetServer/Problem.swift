@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 import GuichetCore
 import Logging
 import Foundation

@@ -1,7 +1,7 @@
 public import GuichetCore
 public import GuichetStore
 import GuichetVault
-public import Foundation
+import Foundation
 
 /// Generates a synthetic R1 registry (the childcare waiting list of the `place05` profile):
 /// daycare services over Québec's regions, families with one or more children on the list,

@@ -3,6 +3,7 @@ import GuichetCore
 import GuichetGate
 import GuichetStore
 import GuichetSynth
+import GuichetVault
 
 extension Place05Scenario {
     /// The first weekday on or after `day`.

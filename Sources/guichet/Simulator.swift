@@ -130,7 +130,7 @@ final class Simulation {
                 // The next TOTP step: the one of sign-in may not be used twice.
                 let later = clock.get().addingTimeInterval(30)
                 clock.set(later)
-                try? await auth.verifyTOTP(p, code: a.secret.code(at: later))
+                _ = try? await auth.verifyTOTP(p, code: a.secret.code(at: later))
             } catch {
                 return .refused
             }

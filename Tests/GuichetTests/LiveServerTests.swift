@@ -15,7 +15,7 @@ import GuichetMFA
         p.currentDirectoryURL = Repo.root
         let out = Pipe()
         p.standardOutput = out
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: log)
         try p.run()
         var text = ""

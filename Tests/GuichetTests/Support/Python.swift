@@ -27,7 +27,7 @@ enum Python {
     /// must keep answering it). Its output goes through a file, so no pipe can fill up.
     static func runAsync(_ arguments: [String]) async throws -> Result {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-peer-\(UUID().uuidString).txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out) }
         let handle = try FileHandle(forWritingTo: out)
         let process = Process()
