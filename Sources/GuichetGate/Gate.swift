@@ -129,15 +129,10 @@ public final class Gate: Sendable {
         let (record, grant) = try await authorise(id, action, r, version: version)
         let personIDs = revealedPersons(record, grant.readable)
         let persons = try await store.persons(personIDs)
-        let fields = try returned(record, persons, grant)
+        let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
-                                                      fields: fields, personFields: try personFields(record, persons, fields))], action: action, r)
+                                                      fields: exposed.fields, personFields: exposed.personFields)], action: action, r)
         return try open(record, persons: persons, receipt: receipt)
-    }
-
-    /// The field paths a read returns: granted and actually present.
-    func returned(_ record: DossierRecord, _ persons: [PersonID: PersonRecord], _ grant: Grant) throws -> [String] {
-        try sealing { try vault.presentPaths(record, persons: persons).intersection(grant.readable).sorted() }
     }
 
     func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
@@ -206,9 +201,9 @@ public final class Gate: Sendable {
         }
         let persons = try await store.persons(allowed.flatMap(\.persons))
         let accesses = try allowed.map { a in
-            let fields = try returned(a.record, persons, a.grant)
-            return AllowedAccess(dossier: a.record.id, grant: a.grant, persons: a.persons, fields: fields,
-                                 personFields: try personFields(a.record, persons, fields))
+            let exposed = try exposure(a.record, persons, a.grant)
+            return AllowedAccess(dossier: a.record.id, grant: a.grant, persons: a.persons, fields: exposed.fields,
+                                 personFields: exposed.personFields)
         }
         let kept = allowed.map(\.record)
         let receipt = try await journalled(accesses, action: .search, r)

@@ -146,18 +146,6 @@ public struct Vault: Sendable {
     /// The names of the fields a sealed map holds (no value).
     public func keys(_ sealed: SealedFields) throws -> [String] { try SealedCodec.decode(sealed.bytes).map(\.name) }
 
-    /// The paths of the fields a dossier and its persons hold (names only), so that the
-    /// journal records what is returned, not what could have been.
-    public func presentPaths(_ d: DossierRecord, persons: [PersonID: PersonRecord]) throws -> Set<String> {
-        var out = Set(try keys(d.fields))
-        if !d.partners.isEmpty { out.insert("partners") }
-        for link in d.persons {
-            guard let record = persons[link.person], record.key != nil else { continue }
-            for k in try keys(record.fields) { out.insert("\(link.role).\(k)") }
-        }
-        return out
-    }
-
     // MARK: opening
 
     /// Opens the fields of a sealed map that `allowed` names.
