@@ -83,27 +83,17 @@ struct Demo: AsyncParsableCommand {
 
     /// Creates one account per role and writes their credentials, readable by the owner only.
     func writeAccounts(_ server: GuichetServer, _ s: Place05Generator.Summary, _ d: Deployment) async throws {
-        var accounts: [[String: String]] = []
-        func add(_ username: String, _ role: String, organisation: OrganisationID? = nil, person: PersonID? = nil, territory: String? = nil, note: String) async throws {
-            let password = generatedPassword()
-            _ = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
-                                                    person: person, territory: territory, createdBy: nil)
-            accounts.append(["username": username, "password": password, "role": role, "listener": role == "admin" || role == "security" ? "admin" : "public", "note": note])
-        }
-        try await add("admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
-        try await add("security.demo", "security", organisation: s.operatorOrg,
-                      note: "security officer, on the admin listener only: alerts, break-glass review, breach response")
-        try await add("agent.demo", "agent", organisation: s.operatorOrg, note: "co-operative agent; send 'Guichet-Purpose: list-management'")
+        var accounts = DemoAccounts()
+        try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
+        try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg,
+                               note: "security officer, on the admin listener only: alerts, break-glass review, breach response")
+        try await accounts.add(server, "agent.demo", "agent", organisation: s.operatorOrg, note: "co-operative agent; send 'Guichet-Purpose: list-management'")
         for (i, daycare) in s.busiestDaycares.prefix(2).enumerated() {
-            try await add("daycare\(i + 1).demo", "daycare", organisation: daycare.id, territory: daycare.territory,
-                          note: "staff of a daycare service: sees only the applications that chose it")
+            try await accounts.add(server, "daycare\(i + 1).demo", "daycare", organisation: daycare.id, territory: daycare.territory,
+                                   note: "staff of a daycare service: sees only the applications that chose it")
         }
-        try await add("parent.demo", "parent", person: s.sampleParent, note: "a parent: sees and manages only their own children's applications")
-        try await add("analyst.demo", "analyst", organisation: s.ministryOrg, note: "ministry analyst: statistics only, no dossier")
-        let data = try JSONSerialization.data(withJSONObject: ["accounts": accounts], options: [.prettyPrinted, .sortedKeys])
-        let path = d.folder.appendingPathComponent("demo-accounts.json").path
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
-            throw CommandError("cannot write \(path)")
-        }
+        try await accounts.add(server, "parent.demo", "parent", person: s.sampleParent, note: "a parent: sees and manages only their own children's applications")
+        try await accounts.add(server, "analyst.demo", "analyst", organisation: s.ministryOrg, note: "ministry analyst: statistics only, no dossier")
+        try accounts.write(d)
     }
 }
