@@ -4,6 +4,7 @@ import GuichetPolicy
 import GuichetLedger
 import GuichetWatch
 import GuichetAuth
+import GuichetVault
 import Foundation
 import Logging
 
@@ -38,6 +39,13 @@ extension Gate {
             initials = initials ?? SearchShape.initials(of: value)
         }
         return SearchShape(paged: after != nil, byName: byName, initials: initials)
+    }
+
+    /// The justification of a watch alert, opened for the security officer (stored sealed, as
+    /// it may name people); nil when none was given or it does not open with these keys.
+    public func justification(of alert: WatchAlert) -> String? {
+        guard let sealed = alert.justification.flatMap({ Data(base64Encoded: $0) }) else { return nil }
+        return try? vault.openNote(sealed, context: Watch.noteContext(alert: alert.id))
     }
 
     func watchEvent(_ r: GateRequest, action: Action, allowed: Bool, dossiers: [DossierID], persons: [PersonID]) -> WatchEvent {

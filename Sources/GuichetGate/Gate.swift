@@ -48,7 +48,11 @@ public final class Gate: Sendable {
         self.clock = clock
         self.logger = logger
         let honeytokenKey = try vault.derivedKey(purpose: Honeytoken.keyPurpose)
-        self.watch = watch.map { Watch(settings: $0, store: store, honeytokenKey: honeytokenKey) }
+        let notes = vault
+        self.watch = watch.map {
+            Watch(settings: $0, store: store, honeytokenKey: honeytokenKey,
+                  sealNote: { text, context in try notes.sealNote(text, context: context).base64EncodedString() })
+        }
     }
 
     func context(_ r: GateRequest) -> AccessContext {

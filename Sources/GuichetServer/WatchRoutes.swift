@@ -30,7 +30,7 @@ extension GuichetServer {
                 return n
             } ?? 100
             let alerts = try await self.store.alerts(openOnly: status == "open", account: account, limit: limit)
-            return Reply.json(.object(["alerts": .array(alerts.map(Wire.alert))]))
+            return Reply.json(.object(["alerts": .array(alerts.map { Wire.alert($0, justification: self.gate.justification(of: $0)) })]))
         }
         r.on(.post, "/admin/v1/watch/alerts/:id/acknowledge") { req, ctx in
             let g = try await self.officer(req, ctx, fresh: true)
@@ -40,7 +40,8 @@ extension GuichetServer {
             try body.finish()
             if let note, note.count > 2_000 { throw GuichetError.invalid("a note has at most 2000 characters") }
             do {
-                return Reply.json(Wire.alert(try await self.store.acknowledge(alert: id, by: g.principal.account, note: note, at: Date())))
+                let alert = try await self.store.acknowledge(alert: id, by: g.principal.account, note: note, at: Date())
+                return Reply.json(Wire.alert(alert, justification: self.gate.justification(of: alert)))
             } catch StoreError.notFound { throw GuichetError.notFound }
         }
         r.on(.get, "/admin/v1/watch/suspensions") { req, ctx in
@@ -97,10 +98,10 @@ extension GuichetServer {
 }
 
 extension Wire {
-    static func alert(_ a: WatchAlert) -> JSON {
+    static func alert(_ a: WatchAlert, justification: String?) -> JSON {
         .object(["id": .string(a.id), "at": timestamp(a.at), "account": a.account.map { .string($0.rawValue) } ?? .null,
                  "detector": .string(a.detector), "severity": .string(a.severity), "response": .string(a.response),
-                 "detail": .string(a.detail), "justification": a.justification.map(JSON.string) ?? .null,
+                 "detail": .string(a.detail), "justification": justification.map(JSON.string) ?? .null,
                  "acknowledgedBy": a.acknowledgedBy.map { .string($0.rawValue) } ?? .null,
                  "acknowledgedAt": a.acknowledgedAt.map(timestamp) ?? .null, "note": a.note.map(JSON.string) ?? .null])
     }

@@ -11,7 +11,8 @@ public struct WatchAlert: Sendable, Equatable {
     public let severity: String
     public let response: String
     public let detail: String
-    /// What the account wrote to justify reaching a watched person, if anything.
+    /// What the account wrote to justify reaching a watched person, if anything: sealed by the
+    /// gate's vault (base64), since it may name people; `Gate.justification(of:)` opens it.
     public let justification: String?
     public let acknowledgedBy: AccountID?
     public let acknowledgedAt: Date?

@@ -20,13 +20,20 @@ public actor Watch {
     /// Detector state is written at most this often (event time), and at once after a
     /// throttle or a suspension.
     public let flushInterval: TimeInterval
+    /// Seals a caller's free-text justification (it may name people) for storage, bound to
+    /// its alert (text, context → stored form). Without it, no justification is stored.
+    let sealNote: (@Sendable (String, String) throws -> String)?
 
     public var settings: WatchSettings { engine.settings }
 
-    public init(settings: WatchSettings, store: Store, honeytokenKey: SymmetricKey, flushInterval: TimeInterval = 30) {
+    public init(settings: WatchSettings, store: Store, honeytokenKey: SymmetricKey, flushInterval: TimeInterval = 30,
+                sealNote: (@Sendable (String, String) throws -> String)? = nil) {
         self.engine = WatchEngine(settings: settings)
-        self.store = store; self.honeytokenKey = honeytokenKey; self.flushInterval = flushInterval
+        self.store = store; self.honeytokenKey = honeytokenKey; self.flushInterval = flushInterval; self.sealNote = sealNote
     }
+
+    /// The context a justification is sealed to: its alert.
+    public static func noteContext(alert id: String) -> String { "watch-alert:\(id)" }
 
     /// Loads the stored state and marks, once.
     func load() async throws {
@@ -65,9 +72,11 @@ public actor Watch {
         let fresh = a.findings.filter { !$0.repeated }
         if !fresh.isEmpty {
             try await store.insert(alerts: fresh.map { f in
-                WatchAlert(id: Self.newID(), at: e.at, account: e.account, detector: f.detector, severity: f.severity.name,
-                           response: (engine.settings.responses[f.severity] ?? .alert).name, detail: f.detail,
-                           justification: f.detector == "watched-person" ? e.justification : nil)
+                let id = Self.newID()
+                let note = f.detector == "watched-person" ? e.justification : nil
+                return WatchAlert(id: id, at: e.at, account: e.account, detector: f.detector, severity: f.severity.name,
+                                  response: (engine.settings.responses[f.severity] ?? .alert).name, detail: f.detail,
+                                  justification: try note.flatMap { text in try sealNote?(text, Self.noteContext(alert: id)) })
             })
         }
         if a.response == .suspend {

@@ -101,7 +101,13 @@ import GuichetServer
         agent.justification = "the mother called about the offer"
         let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay"], after: nil, limit: 10, agent)
         #expect(page.views.map(\.id) == [application.id])
-        #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.justification == "the mother called about the offer" })
+        let alert = try #require(try await world.store.alerts(openOnly: true, limit: 10).first { $0.justification != nil })
+        #expect(alert.justification?.contains("mother") == false, "the justification is stored sealed: it may name people")
+        #expect(world.gate.justification(of: alert) == "the mother called about the offer")
+        try await world.withAdmin { client in
+            let listed = try await client.call(.get, "/admin/v1/watch/alerts", token: try await world.token("security"))
+            #expect(listed.text.contains("the mother called about the offer"), "the security officer reads it opened")
+        }
         #expect(try await world.store.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
     }
 
