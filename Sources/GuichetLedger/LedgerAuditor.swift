@@ -55,8 +55,10 @@ public struct LedgerAuditor: Sendable {
 
     /// Recomputes the whole tree from the stored entries, checks every stored hash and every
     /// signed checkpoint, and names the first thing that does not match: a modified, deleted,
-    /// inserted or reordered entry, or a forged checkpoint.
-    public func verify(progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+    /// inserted or reordered entry, or a forged checkpoint. `batchSize` entries are read at a
+    /// time (the default suits every size; tests use small ones to cross batch boundaries).
+    public func verify(batchSize: Int64 = 5_000, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        precondition(batchSize > 0, "a verification batch holds at least one entry")
         let size = try await store.ledgerSize()
         let stored = try await store.checkpoints()
         var checkpoints: [Int64: Hash] = [:]
@@ -73,31 +75,31 @@ public struct LedgerAuditor: Sendable {
         var frontier = CompactRange()
         var previousCheckpoint: Int64 = 0
         if let root = checkpoints[0], root != frontier.rootHash { return LedgerReport(entries: size, checkpoints: stored.count, problem: "the empty checkpoint is wrong") }
-        var start: Int64 = 0
-        while start < size {
-            let end = min(size, start + 5_000)
-            let entries = try await store.ledgerEntries(start..<end)
-            let leaves = try await store.ledgerNodes(level: 0, start..<end)
-            // The subtree hashes these leaves complete, read level by level in one query each
-            // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
-            var subtrees: [Int: [Int64: Data]] = [:]
-            var level = 1
-            while (Int64(1) << level) <= end {
-                let range = (start + 1 + (Int64(1) << level) - 1) >> level - 1 ..< end >> level
-                if !range.isEmpty {
-                    subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, range).map { ($0.index, $0.hash) }) { a, _ in a }
+        // Two stages on two cores: while this task folds batch k into the frontier and compares
+        // it with the stored subtree hashes and the checkpoints, the next batch is read from
+        // storage and its leaves hashed in a task of its own.
+        let store = self.store
+        func load(_ start: Int64) -> Task<VerifyBatch, any Error>? {
+            guard start < size else { return nil }
+            return Task { try await VerifyBatch.load(store, start ..< min(size, start + batchSize)) }
+        }
+        var pending = load(0)
+        defer { pending?.cancel() }
+        while let task = pending {
+            let batch = try await task.value
+            pending = load(batch.range.upperBound)
+            func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
+            for (offset, expected) in batch.range.enumerated() {
+                guard offset < batch.entryIndexes.count, batch.entryIndexes[offset] == expected else {
+                    return fail("entry \(expected) is missing (deleted, or the entries were renumbered)")
                 }
-                level += 1
-            }
-            for (offset, expected) in (start..<end).enumerated() {
-                func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
-                guard offset < entries.count, entries[offset].index == expected else { return fail("entry \(expected) is missing (deleted, or the entries were renumbered)") }
-                let leaf = MerkleHash.leaf(entries[offset].entry)
-                guard offset < leaves.count, leaves[offset].index == expected, leaves[offset].hash == Data(leaf.bytes) else {
+                let leaf = batch.leafHashes[offset]
+                guard offset < batch.storedLeaves.count, batch.storedLeaves[offset].index == expected,
+                      batch.storedLeaves[offset].hash.elementsEqual(leaf.bytes) else {
                     return fail("entry \(expected) does not match its recorded hash (modified, inserted or moved)")
                 }
                 for n in frontier.append(leaf) where n.id.level > 0 {
-                    guard let s = subtrees[Int(n.id.level)]?[Int64(n.id.index)], s == Data(n.hash.bytes) else {
+                    guard let s = batch.subtrees[Int(n.id.level)]?[Int64(n.id.index)], s.elementsEqual(n.hash.bytes) else {
                         return fail("the subtree \(n.id) ending at entry \(expected) does not match its recorded hash")
                     }
                 }
@@ -109,9 +111,36 @@ public struct LedgerAuditor: Sendable {
                     previousCheckpoint = count
                 }
             }
-            progress(end, size)
-            start = end
+            progress(batch.range.upperBound, size)
         }
         return LedgerReport(entries: size, checkpoints: stored.count, problem: nil)
+    }
+}
+
+/// One batch of stored entries for `LedgerAuditor.verify`: the entries' indexes and computed
+/// leaf hashes, the stored leaf hashes, and the stored subtree hashes these leaves complete.
+struct VerifyBatch: Sendable {
+    let range: Range<Int64>
+    let entryIndexes: [Int64]
+    let leafHashes: [Hash]
+    let storedLeaves: [LedgerNode]
+    let subtrees: [Int: [Int64: Data]]
+
+    static func load(_ store: Store, _ range: Range<Int64>) async throws -> VerifyBatch {
+        let entries = try await store.ledgerEntries(range)
+        let leaves = try await store.ledgerNodes(level: 0, range)
+        // The subtree hashes these leaves complete, read level by level in one query each
+        // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
+        var subtrees: [Int: [Int64: Data]] = [:]
+        var level = 1
+        while (Int64(1) << level) <= range.upperBound {
+            let nodes = (range.lowerBound + 1 + (Int64(1) << level) - 1) >> level - 1 ..< range.upperBound >> level
+            if !nodes.isEmpty {
+                subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, nodes).map { ($0.index, $0.hash) }) { a, _ in a }
+            }
+            level += 1
+        }
+        return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map { MerkleHash.leaf($0.entry) },
+                           storedLeaves: leaves, subtrees: subtrees)
     }
 }

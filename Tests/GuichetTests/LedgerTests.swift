@@ -39,8 +39,10 @@ import GuichetMerkle
         let (world, size) = try await busyWorld()
         defer { world.remove() }
         #expect(size > 10)
-        let report = try await world.gate.auditor.verify()
-        #expect(report.problem == nil && report.entries == size && report.checkpoints == 2)
+        for batchSize: Int64 in [5_000, 3, 1] {
+            let report = try await world.gate.auditor.verify(batchSize: batchSize)
+            #expect(report.problem == nil && report.entries == size && report.checkpoints == 2, "batches of \(batchSize)")
+        }
     }
 
     struct Tamper: Sendable, CustomStringConvertible {
@@ -82,9 +84,13 @@ import GuichetMerkle
         let (world, _) = try await busyWorld()
         defer { world.remove() }
         try await attack(world, t.sql.joined(separator: "; "))
-        let report = try await world.gate.auditor.verify()
-        let problem = try #require(report.problem, "\(t.name) went unnoticed")
-        #expect(problem.contains(t.expected), "reported: \(problem)")
+        // Read in one batch, and in batches of three entries, so that the tampered entries and
+        // the subtrees over them straddle the boundaries between batches.
+        for batchSize: Int64 in [5_000, 3] {
+            let report = try await world.gate.auditor.verify(batchSize: batchSize)
+            let problem = try #require(report.problem, "\(t.name) went unnoticed (batches of \(batchSize))")
+            #expect(problem.contains(t.expected), "reported with batches of \(batchSize): \(problem)")
+        }
     }
 
     @Test("inclusion and consistency proofs verify against the signed checkpoints, and a wrong one does not")
