@@ -18,7 +18,11 @@ import GRDB
 /// (`GET /v1/dossiers/:id`: session, second factor, policy, durable ledger append, decryption)
 /// against an insecure baseline route of the same server (`GET /insecure/v1/dossiers/:id`:
 /// the same session check, then the same store reads of a plaintext copy of the same
-/// registry, every field returned, no policy, no encryption, no ledger).
+/// registry, every field returned, no policy, no encryption, no ledger). The gate is measured
+/// twice: without the watch, and with it as deployed (`gate+watch`: every detector of the
+/// profile's `watch:` section runs on every read and its state is persisted; only its
+/// responses are all set to `alert`, since one account reading thousands of files a second is
+/// exactly what it would otherwise throttle and suspend).
 struct HTTPBench {
     let profile: Profile
     let keyFile: String
@@ -65,6 +69,11 @@ struct HTTPBench {
         let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"))
         let gate = try Gate(profile: profile, store: store, keys: keys)
         let server = GuichetServer(gate: gate, auth: auth, store: store)
+        var alertOnly = profile.watch
+        alertOnly.enabled = true
+        for severity in alertOnly.responses.keys { alertOnly.responses[severity] = .alert }
+        let watchedGate = try Gate(profile: profile, store: store, keys: keys, watch: alertOnly)
+        let watchedServer = GuichetServer(gate: watchedGate, auth: auth, store: store)
         let token = try await signedInAgent(auth, organisation: summary.operatorOrg)
         let ids = try sampleIDs(store.path, limit: 2_000)
         for id in ids.prefix(50) {
@@ -85,18 +94,27 @@ struct HTTPBench {
         }
         var quiet = Logger(label: "guichet.bench")
         quiet.logLevel = .warning
+        // Two listeners on loopback: the baseline and the gate without the watch on one, the
+        // gate with the watch on the other (same store, same accounts, same session).
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let (watchedPorts, watchedPortSink) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
                               onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: quiet))
+        let watchedApp = Application(router: watchedServer.publicRouter().0,
+                                     configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
+                                     onServerRunning: { channel in watchedPortSink.yield(channel.localAddress?.port ?? 0) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app, watchedApp], gracefulShutdownSignals: [], logger: quiet))
         let serving = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw BenchError("the server did not start") }
+        var iterator = ports.makeAsyncIterator(), watchedIterator = watchedPorts.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0, let watchedPort = await watchedIterator.next(), watchedPort > 0 else {
+            throw BenchError("the servers did not start")
+        }
 
         let script = folder.appendingPathComponent("ids.lua")
         var points: [Point] = []
         do {
-            for (route, prefix) in [("baseline", "/insecure/v1/dossiers/"), ("gate", "/v1/dossiers/")] {
+            for (route, port, prefix) in [("baseline", port, "/insecure/v1/dossiers/"), ("gate", port, "/v1/dossiers/"),
+                                          ("gate+watch", watchedPort, "/v1/dossiers/")] {
                 try luaScript(prefix: prefix, ids: ids).write(to: script, atomically: true, encoding: .utf8)
                 for c in plan.connections {
                     note("http: \(route), \(c) connection(s)")

@@ -30,14 +30,15 @@ extension Results {
         if let http {
             md.append("## HTTP read of one dossier (wrk, loopback, \(http.secondsPerRun) s per run)")
             md.append("")
-            md.append("\(n(http.dossiers)) dossiers, \(n(http.persons)) persons; the gate runs appended \(n(Int(http.ledgerEntries))) ledger entries. Baseline: same session check, plaintext copy, no policy, no encryption, no ledger.")
+            md.append("\(n(http.dossiers)) dossiers, \(n(http.persons)) persons; the gate runs appended \(n(Int(http.ledgerEntries))) ledger entries. Baseline: same session check, plaintext copy, no policy, no encryption, no ledger. Gate: policy, durable ledger append, decryption. Gate + watch: the same with every detector of the profile's watch (responses set to alert only, so that the load is not throttled).")
             md.append("")
-            md.append("| connections | baseline req/s | gate req/s | ratio | baseline p50 / p99 ms | gate p50 / p99 ms | socket errors (baseline, gate) |")
-            md.append("|---|---|---|---|---|---|---|")
+            md.append("| connections | baseline req/s | gate req/s | ratio | gate + watch req/s | ratio | baseline p50 / p99 ms | gate p50 / p99 ms | gate + watch p50 / p99 ms | socket errors (baseline, gate, + watch) |")
+            md.append("|---|---|---|---|---|---|---|---|---|---|")
             for c in Set(http.points.map(\.connections)).sorted() {
                 guard let b = http.points.first(where: { $0.route == "baseline" && $0.connections == c }),
-                      let g = http.points.first(where: { $0.route == "gate" && $0.connections == c }) else { continue }
-                md.append("| \(c) | \(f(b.requestsPerSecond, 0)) | \(f(g.requestsPerSecond, 0)) | \(f(g.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(b.p50Millis, 2)) / \(f(b.p99Millis, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(b.socketErrors), \(g.socketErrors) |")
+                      let g = http.points.first(where: { $0.route == "gate" && $0.connections == c }),
+                      let w = http.points.first(where: { $0.route == "gate+watch" && $0.connections == c }) else { continue }
+                md.append("| \(c) | \(f(b.requestsPerSecond, 0)) | \(f(g.requestsPerSecond, 0)) | \(f(g.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(w.requestsPerSecond, 0)) | \(f(w.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(b.p50Millis, 2)) / \(f(b.p99Millis, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(f(w.p50Millis, 2)) / \(f(w.p99Millis, 2)) | \(b.socketErrors), \(g.socketErrors), \(w.socketErrors) |")
             }
             md.append("")
         }
