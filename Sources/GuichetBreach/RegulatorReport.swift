@@ -76,6 +76,9 @@ public struct RegulatorReport: Sendable {
         md.append("")
         md.append("Computed from the access ledger, not estimated: \(scope.persons.count) persons whose fields were returned by \(scope.entriesMatched - scope.attempts.count - scope.writes.count) allowed reads, in \(Set(scope.persons.flatMap(\.dossiers)).union(scope.dossiers.map(\.dossier)).count) dossiers (records).")
         if scope.approximate { md.append("Some older entries did not say which fields were whose; for those, every field was counted for every person named (an over-estimate).") }
+        if !scope.decoyPersons.isEmpty || !scope.decoyDossiers.isEmpty {
+            md.append("The same accesses also reached \(scope.decoyPersons.count) honeytoken persons and \(scope.decoyDossiers.count) honeytoken dossiers: records planted to detect misuse, which no legitimate work reaches. They are nobody, are left out of every number here, and show that the access was not ordinary work.")
+        }
         md.append("")
         md.append("| category of persons | persons |")
         md.append("|---|---|")

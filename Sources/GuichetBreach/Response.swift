@@ -16,8 +16,10 @@ public enum BreachResponse {
 
     /// The scope of a query over the whole ledger as it is now (a checkpoint is signed first
     /// when needed, and the scope names it).
+    /// Honeytoken records the query reached are set apart (`decoyPersons`, `decoyDossiers`):
+    /// nobody is notified for them, and they do not count as persons concerned.
     public static func scopeNow(_ gate: Gate, _ query: ScopeQuery) async throws -> BreachScope {
         _ = try await checkpointNow(gate)
-        return try await gate.auditor.scope(query)
+        return try await gate.separatingDecoys(try await gate.auditor.scope(query))
     }
 }

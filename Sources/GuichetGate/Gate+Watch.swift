@@ -1,7 +1,7 @@
 public import GuichetCore
 public import GuichetStore
 import GuichetPolicy
-import GuichetLedger
+public import GuichetLedger
 import GuichetWatch
 import GuichetAuth
 import GuichetVault
@@ -137,5 +137,17 @@ extension Gate {
         try await watch.setWatched(person, reason: reason, by: officer.principal.account, at: clock())
         try await journal.recordSystemEvent(reason == nil ? "watch:unflag" : "watch:flag", reason: reason ?? "watch removed",
                                             persons: [person], dossiers: [], context: context(officer))
+    }
+}
+
+extension Gate {
+    /// A breach scope with the registry's honeytoken records set apart (they are planted:
+    /// nobody to notify, and not persons concerned). Honeytokens are known only by keyed tags.
+    public func separatingDecoys(_ scope: BreachScope) async throws -> BreachScope {
+        let tags = Set(try await store.honeytokenTags())
+        guard !tags.isEmpty else { return scope }
+        let key = try vault.derivedKey(purpose: Honeytoken.keyPurpose)
+        return scope.separatingDecoys(persons: { tags.contains(Honeytoken.tag($0.rawValue, kind: "person", key: key)) },
+                                      dossiers: { tags.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: key)) })
     }
 }

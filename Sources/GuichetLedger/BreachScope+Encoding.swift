@@ -43,13 +43,15 @@ extension BreachScope {
             "fieldCounts": .object(fieldCounts.mapValues { .number(Double($0)) }),
             "writes": .array(writes.map(\.json)),
             "attempts": .array(attempts.map(\.json)),
+            "decoys": .object(["persons": .array(decoyPersons.map { .string($0.rawValue) }),
+                               "dossiers": .array(decoyDossiers.map { .string($0.rawValue) })]),
         ]
         if timeline { o["events"] = .array(events.map(\.json)) }
         return .object(o)
     }
 
     /// The scope as CSV (RFC 4180): one row per exposed person field, per exposed dossier
-    /// field, and per refused attempt; every row names the checkpoint it was computed from.
+    /// field, per honeytoken person or dossier reached, and per refused attempt; every row names the checkpoint it was computed from.
     public func csv() -> String {
         var lines = ["kind,person,dossier,field,entries,first_at,last_at,checkpoint_size,checkpoint_root"]
         let cp = "\(checkpoint.size),\(checkpoint.rootHash.base64)"
@@ -63,6 +65,8 @@ extension BreachScope {
         for d in dossiers {
             for f in d.fields { lines.append(row(["dossier-field", "", d.dossier.rawValue, f, "\(d.entries.count)", "", ""])) }
         }
+        for p in decoyPersons { lines.append(row(["decoy-person", p.rawValue, "", "", "", "", ""])) }
+        for d in decoyDossiers { lines.append(row(["decoy-dossier", "", d.rawValue, "", "", "", ""])) }
         for a in attempts {
             lines.append(row(["attempt", "", a.dossiers.map(\.rawValue).joined(separator: " "), a.action, "1",
                               ScopeFormat.time(a.at), ScopeFormat.time(a.at)]))

@@ -147,6 +147,11 @@ public struct BreachScope: Sendable, Equatable {
     /// True when some entry written before `personFields` existed named several persons: their
     /// fields were then attributed to each of them (an over-estimate, never an under-estimate).
     public let approximate: Bool
+    /// Honeytoken persons the matched reads reached, and honeytoken dossiers they reached or
+    /// tried (see ``separatingDecoys(persons:dossiers:)``): evidence of intent, not people to
+    /// notify; they are in neither `persons`, `dossiers` nor `fieldCounts`.
+    public internal(set) var decoyPersons: [PersonID] = []
+    public internal(set) var decoyDossiers: [DossierID] = []
 
     /// Actions that return personal data to the caller.
     public static let disclosingActions: Set<String> = ["read", "search", "versions"]
@@ -238,5 +243,25 @@ extension LedgerAuditor {
             writes: events.filter { $0.allowed && !BreachScope.disclosingActions.contains($0.action) },
             attempts: events.filter { !$0.allowed },
             events: events, approximate: approximate)
+    }
+}
+
+extension BreachScope {
+    /// The same scope with honeytoken records set apart: they are planted, nobody to notify,
+    /// so they leave `persons`, `dossiers` and the counts per field, and are listed in
+    /// `decoyPersons` and `decoyDossiers` instead. The events are kept whole (evidence).
+    public func separatingDecoys(persons isDecoyPerson: (PersonID) -> Bool, dossiers isDecoyDossier: (DossierID) -> Bool) -> BreachScope {
+        let realPersons = persons.filter { !isDecoyPerson($0.person) }
+        let realDossiers = dossiers.filter { !isDecoyDossier($0.dossier) }
+        var counts: [String: Int] = [:]
+        for p in realPersons { for f in p.fields { counts[f, default: 0] += 1 } }
+        for d in realDossiers { for f in d.fields { counts[f, default: 0] += 1 } }
+        var scope = BreachScope(query: query, checkpoint: checkpoint, entriesMatched: entriesMatched, persons: realPersons, dossiers: realDossiers,
+                                fieldCounts: counts, writes: writes, attempts: attempts, events: events, approximate: approximate)
+        let reached = Set(persons.map(\.person)).union(events.filter { $0.allowed }.flatMap(\.persons))
+        let reachedDossiers = Set(dossiers.map(\.dossier)).union(events.flatMap(\.dossiers))
+        scope.decoyPersons = reached.filter(isDecoyPerson).sorted { $0.rawValue < $1.rawValue }
+        scope.decoyDossiers = reachedDossiers.filter(isDecoyDossier).sorted { $0.rawValue < $1.rawValue }
+        return scope
     }
 }

@@ -6,6 +6,7 @@ import GuichetGate
 import GuichetLedger
 import GuichetBreach
 import GuichetMerkle
+import GuichetVault
 @testable import GuichetStore
 
 /// Breach scope (C10): exactly which fields of whom, from the ledger, never an estimate.
@@ -27,6 +28,36 @@ import GuichetMerkle
         #expect(scope.writes.isEmpty && !scope.approximate)
         // read a2, read a3, search (two entries), the refused read.
         #expect(scope.entriesMatched == 5)
+    }
+
+    @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
+    func decoysAreSetApart() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let world = incident.world
+        // Mark the second application (which the intruder read) and its family as honeytokens,
+        // as the generator does: keyed tags only.
+        let key = try Vault(profile: world.profile, keys: world.keys).derivedKey(purpose: Honeytoken.keyPurpose)
+        let decoyPersons = [incident.parent2, incident.child(incident.a2)]
+        try await world.store.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
+                                                   + decoyPersons.map { Honeytoken.tag($0.rawValue, kind: "person", key: key) })
+        let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: incident.attacker.account))
+
+        var expected = incident.expectedPersons
+        for p in decoyPersons { expected[p] = nil }
+        #expect(Dictionary(uniqueKeysWithValues: scope.persons.map { ($0.person, $0.fields) }) == expected)
+        #expect(Set(scope.decoyPersons) == Set(decoyPersons) && scope.decoyDossiers == [incident.a2.id])
+        #expect(scope.dossiers.map(\.dossier) == [incident.a3.id])
+        #expect(scope.fieldCounts == ["parent.firstName": 2, "parent.lastName": 2, "parent.email": 1, "parent.phone": 1,
+                                      "child.firstName": 1, "child.birthDate": 1, "desiredStart": 1, "daysPerWeek": 1, "schedule": 1])
+        #expect(scope.entriesMatched == 5, "the events are kept whole, as evidence")
+        let json = scope.json().object ?? [:]
+        #expect(json["decoys"]?.object?["persons"]?.array?.count == 2 && json["personCount"] == JSON.number(3))
+        #expect(scope.csv().contains("decoy-dossier,,\(incident.a2.id.rawValue),"))
+
+        // Without honeytokens the same scope is unchanged (the decoys list is empty).
+        let plain = try await world.gate.auditor.scope(ScopeQuery(account: incident.attacker.account))
+        #expect(plain.persons.count == 5 && plain.decoyPersons.isEmpty)
     }
 
     @Test("the same incident scoped by session, by source address and by time window gives the same answer")
