@@ -116,28 +116,70 @@ extension Gate {
 
     // MARK: security officer
 
-    /// Lifts a watch suspension with a written reason (journalled).
+    /// Lifts a watch suspension with a written reason. The reason is kept sealed in the
+    /// suspension record (it may name people); the ledger, which is never erased, says only
+    /// that the account was reinstated and by whom.
     public func reinstate(_ account: AccountID, reason: String, by officer: GateRequest) async throws -> Suspension {
         guard let watch else { throw GuichetError.notFound }
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for reinstating (10 to 2000 characters)") }
-        let s = try await watch.reinstate(account, by: officer.principal.account, reason: text, at: clock())
-        try await journal.recordSystemEvent("watch:reinstate", reason: "account \(account.rawValue) reinstated: \(text)", persons: [], dossiers: [],
-                                            context: context(officer))
+        let s = try await watch.reinstate(account, by: officer.principal.account, reason: try sealedNote(text, Self.reinstateContext(account)), at: clock())
+        try await journal.recordSystemEvent("watch:reinstate", reason: "account \(account.rawValue) reinstated; the reason is in the suspension record",
+                                            persons: [], dossiers: [], context: context(officer))
         return s
     }
 
-    /// Flags (reason given) or unflags (nil) a person as watched (journalled).
+    /// Flags (reason given) or unflags (nil) a person as watched (journalled). The reason is
+    /// kept sealed (it says something about the person); the ledger says only that the person
+    /// was flagged or unflagged, and by whom.
     public func setWatched(_ person: PersonID, reason: String?, by officer: GateRequest) async throws {
         guard let watch else { throw GuichetError.unavailable("detection is not enabled on this deployment") }
+        var sealed: String?
         if let reason {
             let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
             guard text.count >= 3, text.count <= 500 else { throw GuichetError.invalid("give the reason for watching this person (3 to 500 characters)") }
+            sealed = try sealedNote(text, Self.watchedContext(person))
         }
-        try await watch.setWatched(person, reason: reason, by: officer.principal.account, at: clock())
-        try await journal.recordSystemEvent(reason == nil ? "watch:unflag" : "watch:flag", reason: reason ?? "watch removed",
+        try await watch.setWatched(person, reason: sealed, by: officer.principal.account, at: clock())
+        try await journal.recordSystemEvent(reason == nil ? "watch:unflag" : "watch:flag",
+                                            reason: reason == nil ? "watch removed" : "watched person flagged; the reason is kept sealed",
                                             persons: [person], dossiers: [], context: context(officer))
     }
+
+    /// A security officer acknowledges an alert, with an optional note kept sealed.
+    public func acknowledge(alert id: String, note: String?, by officer: GateRequest) async throws -> WatchAlert {
+        if let note, note.count > 2_000 { throw GuichetError.invalid("a note has at most 2000 characters") }
+        let sealed = try note.map { try sealedNote($0, Self.alertNoteContext(id)) }
+        do {
+            return try await store.acknowledge(alert: id, by: officer.principal.account, note: sealed, at: clock())
+        } catch StoreError.notFound { throw GuichetError.notFound }
+    }
+
+    // MARK: sealed notes of the security officer's records
+
+    static func reinstateContext(_ account: AccountID) -> String { "watch-reinstate:\(account.rawValue)" }
+    static func watchedContext(_ person: PersonID) -> String { "watched-person:\(person.rawValue)" }
+    static func alertNoteContext(_ id: String) -> String { "watch-alert-note:\(id)" }
+
+    /// Free text of a security officer's record, sealed under the vault's note key and bound
+    /// to the record it belongs to.
+    func sealedNote(_ text: String, _ context: String) throws -> String {
+        try vault.sealNote(text, context: context).base64EncodedString()
+    }
+
+    /// Opens a sealed note; text stored before notes were sealed is returned as it was.
+    func openedNote(_ stored: String?, _ context: String) -> String? {
+        guard let stored else { return nil }
+        if let data = Data(base64Encoded: stored), let text = try? vault.openNote(data, context: context) { return text }
+        return stored
+    }
+
+    /// The reinstatement reason of a suspension, opened for the security officer.
+    public func reinstateReason(of s: Suspension) -> String? { openedNote(s.reinstateReason, Self.reinstateContext(s.account)) }
+    /// Why a person is watched, opened for the security officer.
+    public func watchReason(of w: WatchedPerson) -> String? { openedNote(w.reason, Self.watchedContext(w.person)) }
+    /// A security officer's note on an alert, opened.
+    public func note(of alert: WatchAlert) -> String? { openedNote(alert.note, Self.alertNoteContext(alert.id)) }
 }
 
 extension Gate {

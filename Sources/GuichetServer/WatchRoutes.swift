@@ -30,7 +30,7 @@ extension GuichetServer {
                 return n
             } ?? 100
             let alerts = try await self.store.alerts(openOnly: status == "open", account: account, limit: limit)
-            return Reply.json(.object(["alerts": .array(alerts.map { Wire.alert($0, justification: self.gate.justification(of: $0)) })]))
+            return Reply.json(.object(["alerts": .array(alerts.map { Wire.alert($0, gate: self.gate) })]))
         }
         r.on(.post, "/admin/v1/watch/alerts/:id/acknowledge") { req, ctx in
             let g = try await self.officer(req, ctx, fresh: true)
@@ -38,18 +38,14 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let note = try body.optionalString("note")
             try body.finish()
-            if let note, note.count > 2_000 { throw GuichetError.invalid("a note has at most 2000 characters") }
-            do {
-                let alert = try await self.store.acknowledge(alert: id, by: g.principal.account, note: note, at: Date())
-                return Reply.json(Wire.alert(alert, justification: self.gate.justification(of: alert)))
-            } catch StoreError.notFound { throw GuichetError.notFound }
+            return Reply.json(Wire.alert(try await self.gate.acknowledge(alert: id, note: note, by: g), gate: self.gate))
         }
         r.on(.get, "/admin/v1/watch/suspensions") { req, ctx in
             _ = try await self.officer(req, ctx, fresh: false)
             let status = req.uri.queryParameters.get("status") ?? "open"
             guard status == "open" || status == "all" else { throw GuichetError.invalid("'status' is open or all") }
             let list = try await self.store.suspensions(openOnly: status == "open")
-            return Reply.json(.object(["suspensions": .array(list.map(Wire.suspension))]))
+            return Reply.json(.object(["suspensions": .array(list.map { Wire.suspension($0, gate: self.gate) })]))
         }
         r.on(.post, "/admin/v1/accounts/:id/reinstate") { req, ctx in
             let g = try await self.officer(req, ctx, fresh: true)
@@ -57,13 +53,13 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let reason = try body.string("reason")
             try body.finish()
-            return Reply.json(Wire.suspension(try await self.gate.reinstate(id, reason: reason, by: g)))
+            return Reply.json(Wire.suspension(try await self.gate.reinstate(id, reason: reason, by: g), gate: self.gate))
         }
         r.on(.get, "/admin/v1/watch/persons") { req, ctx in
             _ = try await self.officer(req, ctx, fresh: false)
             let list = try await self.store.watchedPersons()
             return Reply.json(.object(["persons": .array(list.map { w in
-                .object(["person": .string(w.person.rawValue), "reason": .string(w.reason), "flaggedBy": .string(w.flaggedBy.rawValue),
+                .object(["person": .string(w.person.rawValue), "reason": self.gate.watchReason(of: w).map(JSON.string) ?? .null, "flaggedBy": .string(w.flaggedBy.rawValue),
                          "flaggedAt": Wire.timestamp(w.flaggedAt)])
             })]))
         }
@@ -98,17 +94,22 @@ extension GuichetServer {
 }
 
 extension Wire {
-    static func alert(_ a: WatchAlert, justification: String?) -> JSON {
-        .object(["id": .string(a.id), "at": timestamp(a.at), "account": a.account.map { .string($0.rawValue) } ?? .null,
+    /// An alert, its justification and note opened for the security officer.
+    static func alert(_ a: WatchAlert, gate: Gate) -> JSON {
+        let justification: JSON = gate.justification(of: a).map(JSON.string) ?? .null
+        let note: JSON = gate.note(of: a).map(JSON.string) ?? .null
+        return .object(["id": .string(a.id), "at": timestamp(a.at), "account": a.account.map { .string($0.rawValue) } ?? .null,
                  "detector": .string(a.detector), "severity": .string(a.severity), "response": .string(a.response),
-                 "detail": .string(a.detail), "justification": justification.map(JSON.string) ?? .null,
+                 "detail": .string(a.detail), "justification": justification,
                  "acknowledgedBy": a.acknowledgedBy.map { .string($0.rawValue) } ?? .null,
-                 "acknowledgedAt": a.acknowledgedAt.map(timestamp) ?? .null, "note": a.note.map(JSON.string) ?? .null])
+                 "acknowledgedAt": a.acknowledgedAt.map(timestamp) ?? .null, "note": note])
     }
 
-    static func suspension(_ s: Suspension) -> JSON {
-        .object(["id": .string(s.id), "account": .string(s.account.rawValue), "at": timestamp(s.at), "reason": .string(s.reason),
+    /// A suspension, its reinstatement reason opened for the security officer.
+    static func suspension(_ s: Suspension, gate: Gate) -> JSON {
+        let reinstateReason: JSON = gate.reinstateReason(of: s).map(JSON.string) ?? .null
+        return .object(["id": .string(s.id), "account": .string(s.account.rawValue), "at": timestamp(s.at), "reason": .string(s.reason),
                  "reinstatedBy": s.reinstatedBy.map { .string($0.rawValue) } ?? .null,
-                 "reinstatedAt": s.reinstatedAt.map(timestamp) ?? .null, "reinstateReason": s.reinstateReason.map(JSON.string) ?? .null])
+                 "reinstatedAt": s.reinstatedAt.map(timestamp) ?? .null, "reinstateReason": reinstateReason])
     }
 }

@@ -51,16 +51,27 @@ import GuichetServer
             let ok = try await client.call(.post, "/admin/v1/accounts/\(account.id)/reinstate", token: officer,
                                            body: #"{"reason": "Checked with the agent's manager: a drill of the honeytoken procedure."}"#)
             #expect(ok.status == .ok && ok["reinstatedBy"]?.string != nil)
+            #expect(ok["reinstateReason"]?.string == "Checked with the agent's manager: a drill of the honeytoken procedure.",
+                    "the security officer reads the reason opened")
             let again = try await client.call(.post, "/admin/v1/accounts/\(account.id)/reinstate", token: officer,
                                               body: #"{"reason": "Checked with the agent's manager once more."}"#)
             #expect(again.status == .notFound, "only an open suspension can be lifted")
             let id = try #require(first["id"]?.string)
             let ack = try await client.call(.post, "/admin/v1/watch/alerts/\(id)/acknowledge", token: officer, body: #"{"note": "drill"}"#)
-            #expect(ack.status == .ok && ack["acknowledgedBy"]?.string != nil)
+            #expect(ack.status == .ok && ack["acknowledgedBy"]?.string != nil && ack["note"]?.string == "drill")
+            let listed = try await client.call(.get, "/admin/v1/watch/suspensions?status=all", token: officer)
+            #expect(listed.text.contains("a drill of the honeytoken procedure"))
         }
+        // Free text of the officer's records is stored sealed, and never enters the ledger.
+        let stored = try await world.store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT reinstate_reason FROM watch_suspension WHERE reinstate_reason IS NOT NULL")
+                + String.fetchAll(db, sql: "SELECT note FROM watch_alert WHERE note IS NOT NULL")
+        }
+        #expect(stored.count == 2 && !stored.contains { $0.contains("drill") })
         #expect(try await world.store.account(username: "agent")?.status == "active")
         _ = try await world.auth.signIn(username: "agent", password: World.password)
-        #expect(try await world.store.journal().contains { $0.action == "watch:reinstate" && $0.reason.contains("drill") })
+        let reinstated = try #require(try await world.store.journal().first { $0.action == "watch:reinstate" })
+        #expect(reinstated.reason.contains(account.id.rawValue) && !reinstated.reason.contains("drill"), "the ledger names the account, not the reason")
     }
 
     @Test("a search page holding a honeytoken is refused whole: none of its persons is revealed")
@@ -90,8 +101,13 @@ import GuichetServer
             let officer = try await world.token("security")
             let r = try await client.call(.put, "/admin/v1/watch/persons/\(child)", token: officer, body: #"{"reason": "public figure's family"}"#)
             #expect(r.status == .ok)
-            #expect(try await client.call(.get, "/admin/v1/watch/persons", token: officer).text.contains(child.rawValue))
+            let persons = try await client.call(.get, "/admin/v1/watch/persons", token: officer)
+            #expect(persons.text.contains(child.rawValue) && persons.text.contains("public figure's family"))
         }
+        let storedReasons = try await world.store.pool.read { db in try String.fetchAll(db, sql: "SELECT reason FROM watched_person") }
+        #expect(storedReasons.count == 1 && !storedReasons[0].contains("public figure"), "the reason is stored sealed")
+        let flagged = try #require(try await world.store.journal().first { $0.action == "watch:flag" })
+        #expect(flagged.persons == [child] && !flagged.reason.contains("public figure"), "the ledger, never erased, keeps no free text")
         var agent = try await world.request("agent", purpose: "family-request")
         _ = try await world.gate.read(application.id, agent)
         #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "watched-person" })
