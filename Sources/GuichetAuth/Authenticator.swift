@@ -193,6 +193,19 @@ public final class Authenticator: Sendable {
         try await store.revokeSession(tokenHash: Self.tokenHash(token), at: clock())
     }
 
+    /// The console (a `guichet` command run on the server, with its key file) acting as a named
+    /// security officer: only an active account of role kind `security`. The console is
+    /// trusted because it holds the key file and the database, which open everything anyway;
+    /// what this adds is that its reads still pass the gate and are journalled under the
+    /// officer's name, in a session of their own (no session row: nothing to steal).
+    public func consoleOfficer(username: String) async throws -> Principal {
+        guard let account = try await store.account(username: username), account.status == "active",
+              let role = profile.roles[account.role], role.kind == .security else {
+            throw GuichetError.forbidden("'\(username)' is not an active security officer's account")
+        }
+        return principal(account, role: role, session: SessionID(), secondFactorAt: clock())
+    }
+
     func principal(_ a: AccountRecord, role: Role, session: SessionID, secondFactorAt: Date?) -> Principal {
         Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
                   person: a.person, territory: a.territory, session: session, secondFactorAt: secondFactorAt)

@@ -6,13 +6,15 @@ import GuichetLedger
 import GuichetBreach
 import GuichetServer
 import GuichetStore
+import GuichetMail
+import GuichetAuth
 
 /// `guichet breach`: scope an incident from the ledger, keep the breach register, draft the
 /// report to the supervisory authority.
 struct Breach: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Breach response: exact scope from the ledger, the breach register (GDPR art. 33(5)), the regulator report draft.",
-        subcommands: [Scope.self, Register.self, List.self, Export.self, Update.self, Report.self])
+        subcommands: [Scope.self, Register.self, List.self, Export.self, Update.self, Report.self, Letters.self])
 
     /// The filters of a scope, shared by `scope` and `register`.
     struct ScopeOptions: ParsableArguments {
@@ -145,6 +147,66 @@ struct Breach: AsyncParsableCommand {
                 let record = try await BreachRegister(store: server.store).incident(incident)
                 let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())
                 say(RegulatorReport(incident: record, scope: scope, profile: server.profile, contact: server.breachContact, now: Date()).markdown())
+            } catch let e as GuichetError { throw CommandError(e.description) }
+        }
+    }
+}
+
+extension Breach {
+    /// `guichet breach letters`: the letters to the persons concerned by an incident, written
+    /// as printable HTML files or sent by e-mail, as a named security officer.
+    struct Letters: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the letters to the persons concerned by an incident (GDPR art. 34) as HTML files, or send them by e-mail.",
+            discussion: """
+                Names and contacts are opened through the gate with the purpose breach-notification, as the \
+                security officer named by --as (an active account of role kind security); every opening is in \
+                the ledger under that name. Nothing personal is printed: the files hold the letters.
+                """)
+        @OptionGroup var options: Ledger.Options
+        @Option(help: "Incident id.") var incident: String
+        @Option(name: .customLong("as"), help: "User name of the security officer doing it.") var officer: String
+        @Option(help: "fr or en (default: the profile's language).") var language: String?
+        @Option(help: "Folder to write one HTML letter per person into (created if missing).") var out: String?
+        @Flag(help: "Send the letters by e-mail through the configured SMTP relay.") var send = false
+
+        func validate() throws {
+            if out == nil && !send { throw ValidationError("give --out FOLDER, --send, or both") }
+            if let language, !["fr", "en"].contains(language) { throw ValidationError("--language must be fr or en") }
+        }
+
+        func run() async throws {
+            let server = try await options.open()
+            let register = BreachRegister(store: server.store)
+            do {
+                let record = try await register.incident(incident)
+                let principal = try await server.auth.consoleOfficer(username: officer)
+                let request = GateRequest(principal: principal, requestID: "console-letters-\(UUID().uuidString)", source: "console",
+                                          purpose: LetterWriter.purpose)
+                let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())
+                let batch = try await LetterWriter(gate: server.gate, store: server.store, contact: server.breachContact)
+                    .letters(incident: record, scope: scope, language: language, request)
+                note("letters: \(batch.letters.count) for \(scope.persons.count) persons concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
+                if let out {
+                    let folder = URL(fileURLWithPath: out, isDirectory: true)
+                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
+                                                            attributes: [.posixPermissions: 0o700])
+                    for letter in batch.letters {
+                        let file = folder.appendingPathComponent("\(letter.person.rawValue).\(letter.language).html")
+                        try Data(letter.html.utf8).write(to: file, options: .withoutOverwriting)
+                        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+                    }
+                    try await register.note(record.id, "letters written to files by the console: \(batch.letters.count)", by: principal.account)
+                    note("letters: \(batch.letters.count) files in \(folder.path) (readable by this user only)")
+                }
+                if send {
+                    guard let mailer = server.auth.mailer else { throw CommandError(MailError.notConfigured.description) }
+                    let delivery = await batch.send(with: mailer)
+                    try await register.note(record.id, "letters e-mailed by the console: \(delivery.sent) sent, \(delivery.failed.count) failed, "
+                                            + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: principal.account)
+                    note("letters: \(delivery.sent) e-mailed, \(delivery.failed.count) failed, \(delivery.withoutEmail.count) without an e-mail address")
+                    if !delivery.failed.isEmpty { throw CommandError("\(delivery.failed.count) letters could not be sent; run again after fixing the relay") }
+                }
             } catch let e as GuichetError { throw CommandError(e.description) }
         }
     }

@@ -5,6 +5,8 @@ import GuichetGate
 import GuichetLedger
 import GuichetMerkle
 import GuichetVault
+import GuichetAuth
+import GuichetMFA
 @testable import GuichetStore
 
 /// `guichet breach` and `guichet ledger history`, run as the real command on a demo registry.
@@ -59,6 +61,69 @@ import GuichetVault
                                    hashes: try #require(a["proof"]?.array).map { try Hash(base64: $0.string ?? "") })
         try proof.verify(leafHash: MerkleHash.leaf(try #require(Data(base64Encoded: a["entry"]?.string ?? ""))), rootHash: root)
         #expect(try CommandLineTests.run(["ledger", "history", "--data", data, "--person", "nope"]).status != 0)
+    }
+
+    @Test("breach letters writes one HTML letter per person concerned, opened as the named security officer and journalled")
+    func letterFiles() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("demo").path
+        #expect(try CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
+        // An agent account reads two applications from an unusual address: the incident.
+        let source = "198.51.100.9"
+        let officer: AccountID
+        do {
+            let profile = try Repo.profile()
+            let store = try Store(path: data + "/guichet.sqlite")
+            let gate = try Gate(profile: profile, store: store, keys: try FileKeyProvider(path: data + "/guichet.keys"))
+            let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing))
+            let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
+            _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
+            let session = try await auth.signIn(username: "agent.incident", password: World.password)
+            let (secret, _) = try await auth.beginTOTP(session.principal)
+            _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+            let agent = try await auth.authenticate(token: session.token)
+            // Two real applications (the demo also plants honeytokens, which a scope sets apart).
+            let keys = try FileKeyProvider(path: data + "/guichet.keys")
+            let key = try Vault(profile: profile, keys: keys).derivedKey(purpose: Honeytoken.keyPurpose)
+            let decoys = Set(try await store.honeytokenTags())
+            let ids = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY id") }
+                .filter { !decoys.contains(Honeytoken.tag($0, kind: "dossier", key: key)) }.prefix(2)
+            #expect(ids.count == 2)
+            for id in ids {
+                _ = try await gate.read(DossierID(trusted: id), GateRequest(principal: agent, requestID: "incident", source: source, purpose: "list-management"))
+            }
+            officer = try #require(try await store.account(username: "security.demo")).id
+        }
+        let registered = try CommandLineTests.run(["breach", "register", "--data", data, "--title", "Agent account misused", "--nature", "Reads from an unknown address",
+                                                   "--facts", "Two applications read", "--detected-at", ScopeFormat.time(Date()), "--source", source])
+        let id = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(registered.status == 0, "stderr: \(registered.stderr)")
+        let scope = try CommandLineTests.run(["breach", "scope", "--data", data, "--source", source])
+        let persons = try #require(try JSONDecoder().decode(JSON.self, from: Data(scope.stdout.utf8)).object?["personCount"]?.integer)
+        #expect(persons >= 2, "the two applications name a child and a parent each at least")
+
+        let out = folder.appendingPathComponent("letters")
+        let letters = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", out.path, "--language", "en"])
+        #expect(letters.status == 0, "stderr: \(letters.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".en.html") }
+        #expect(!files.isEmpty && letters.stderr.contains("letters: \(files.count) for \(persons) persons concerned"), "stderr: \(letters.stderr)")
+        #expect(!letters.stdout.contains("@"), "nothing personal on standard output")
+        for f in files {
+            let html = try String(contentsOf: out.appendingPathComponent(f), encoding: .utf8)
+            #expect(html.contains("<html") && html.contains(id), "\(f) is a letter about the incident")
+            let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(f).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "letters are readable by the operator only")
+        }
+        // Opening names and contacts went through the gate as the named officer, from the console.
+        let store = try Store(path: data + "/guichet.sqlite")
+        let journal = try await store.journal(account: officer)
+        #expect(journal.contains { $0.purpose == "breach-notification" && $0.allowed && $0.source == "console" })
+
+        let notOfficer = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "agent.incident", "--out", out.path])
+        #expect(notOfficer.status != 0 && notOfficer.stderr.contains("not an active security officer"), "stderr: \(notOfficer.stderr)")
+        let nowhere = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo"])
+        #expect(nowhere.status != 0 && nowhere.stderr.contains("--out"), "stderr: \(nowhere.stderr)")
     }
 }
 
