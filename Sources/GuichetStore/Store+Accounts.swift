@@ -25,7 +25,7 @@ extension Store {
 
     /// The account with this id.
     public func account(id: AccountID) async throws -> AccountRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [id.rawValue]).map(AccountRecord.init(row:)) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM account WHERE id = ?"), arguments: [id.rawValue]).map(AccountRecord.init(row:)) }
     }
 
     /// All accounts, by user name.
@@ -65,7 +65,7 @@ extension Store {
     /// The session whose token hashes to `tokenHash`.
     public func session(tokenHash: Data) async throws -> SessionRecord? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT id, account_id, last_seen_at, expires_at, revoked_at, second_factor_at FROM session WHERE token_hash = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, account_id, last_seen_at, expires_at, revoked_at, second_factor_at FROM session WHERE token_hash = ?"),
                              arguments: [tokenHash]).map { row in
                 SessionRecord(id: SessionID(trusted: row["id"]), account: AccountID(trusted: row["account_id"]),
                               lastSeenAt: Date(millis: row["last_seen_at"]),

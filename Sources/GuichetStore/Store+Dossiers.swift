@@ -105,10 +105,10 @@ extension Store {
     }
 
     static func fetchDossier(_ db: Database, _ id: DossierID) throws -> DossierRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM dossier WHERE id = ?", arguments: [id.rawValue]) else { return nil }
-        let persons = try Row.fetchAll(db, sql: "SELECT person_id, role FROM dossier_person WHERE dossier_id = ? ORDER BY role, position",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dossier WHERE id = ?"), arguments: [id.rawValue]) else { return nil }
+        let persons = try Row.fetchAll(db.cachedStatement(sql: "SELECT person_id, role FROM dossier_person WHERE dossier_id = ? ORDER BY role, position"),
                                        arguments: [id.rawValue]).map { PersonLink(role: $0["role"], person: PersonID(trusted: $0["person_id"])) }
-        let partners = try String.fetchAll(db, sql: "SELECT organisation_id FROM dossier_partner WHERE dossier_id = ? ORDER BY rank",
+        let partners = try String.fetchAll(db.cachedStatement(sql: "SELECT organisation_id FROM dossier_partner WHERE dossier_id = ? ORDER BY rank"),
                                            arguments: [id.rawValue]).map(OrganisationID.init(trusted:))
         return DossierRecord(id: id, type: row["type"], status: row["status"],
                              organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),

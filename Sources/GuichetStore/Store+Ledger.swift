@@ -41,7 +41,7 @@ extension Store {
     /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
     public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
         try await write { db in
-            let size = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0
+            let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry")) ?? 0
             guard size == start else { throw StoreError.versionConflict }
             let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
             let person = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
