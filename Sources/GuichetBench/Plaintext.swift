@@ -64,16 +64,21 @@ enum Plaintext {
 
     /// The baseline's answer for one dossier: every field of the dossier and of its persons.
     static func json(_ d: DossierRecord, persons: [PersonID: PersonRecord]) throws -> Data {
-        var people: [[String: Any]] = []
+        func object(_ fields: [String: String]) -> JSON { .object(fields.mapValues(JSON.string)) }
+        var people: [JSON] = []
         for link in d.persons {
             guard let p = persons[link.person] else { continue }
-            people.append(["role": link.role, "id": link.person.rawValue, "fields": try decode(p.fields.bytes)])
+            people.append(.object(["role": .string(link.role), "id": .string(link.person.rawValue), "fields": object(try decode(p.fields.bytes))]))
         }
-        let object: [String: Any] = [
-            "id": d.id.rawValue, "type": d.type, "status": d.status, "version": d.version,
-            "fields": try decode(d.fields.bytes), "persons": people, "partners": d.partners.map(\.rawValue),
-        ]
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        let value: JSON = .object([
+            "id": .string(d.id.rawValue), "type": .string(d.type), "status": .string(d.status), "version": .number(Double(d.version)),
+            "fields": object(try decode(d.fields.bytes)), "persons": .array(people), "partners": .array(d.partners.map { .string($0.rawValue) }),
+        ])
+        // The encoder and options of the server's own JSON answers (Reply.json), so that both
+        // routes pay the same serialisation.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
     }
 }
 
