@@ -42,9 +42,12 @@ public final class Gate: Sendable {
         let seeds = try keys.ledgerSeeds()
         let origin = origin ?? "guichet.local/\(profile.name)"
         let signer = try NoteSigner(name: origin, ed25519Seed: seeds.ed25519, mldsa65Seed: seeds.mldsa65)
-        self.journal = AccessJournal(store: store, signer: signer, origin: origin)
-        self.auditor = LedgerAuditor(store: store, verifier: signer.verifier, origin: origin)
-        self.vault = Vault(profile: profile, keys: keys)
+        let vault = Vault(profile: profile, keys: keys)
+        // Entries carry a keyed tag of the source address, the address itself is kept beside.
+        let sourceKey = try vault.derivedKey(purpose: SourceTag.keyPurpose)
+        self.journal = AccessJournal(store: store, signer: signer, origin: origin, sourceKey: sourceKey)
+        self.auditor = LedgerAuditor(store: store, verifier: signer.verifier, origin: origin, sourceKey: sourceKey)
+        self.vault = vault
         self.clock = clock
         self.logger = logger
         let honeytokenKey = try vault.derivedKey(purpose: Honeytoken.keyPurpose)

@@ -3,6 +3,7 @@ public import GuichetPolicy
 public import GuichetStore
 public import Foundation
 public import GuichetMerkle
+public import Crypto
 
 /// Who is asking, from where and why: the context of every journal entry.
 public struct AccessContext: Sendable {
@@ -57,9 +58,11 @@ public actor AccessJournal {
     private let signer: NoteSigner?
     /// The checkpoint origin line (C2SP tlog-checkpoint).
     public let origin: String
+    /// Tags source addresses in entries (``SourceTag``); nil writes the address itself.
+    private let sourceKey: SymmetricKey?
 
-    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger") {
-        self.store = store; self.signer = signer; self.origin = origin
+    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
+        self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
     }
 
     /// Records allowed accesses and returns the receipt that lets the vault open them.
@@ -145,11 +148,13 @@ public actor AccessJournal {
         var nodes: [LedgerNode] = []
         var stored: [LedgerRow] = []
         for r in rows {
-            let bytes = LedgerEntry(r).canonical()
+            let entry = LedgerEntry(r, sourceKey: sourceKey)
+            let bytes = entry.canonical()
             for n in next.append(MerkleHash.leaf(bytes)) {
                 nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
             }
-            stored.append(LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons, dossiers: r.dossiers))
+            stored.append(LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons, dossiers: r.dossiers,
+                                    source: entry.actor.sourceTag == nil ? nil : r.source))
         }
         do {
             try await store.appendLedger(start: start, rows: stored, nodes: nodes)

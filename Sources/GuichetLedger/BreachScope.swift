@@ -191,9 +191,22 @@ extension LedgerAuditor {
         var start = 0
         while start < indexes.count {
             let chunk = Array(indexes[start..<min(indexes.count, start + 5_000)])
-            for (index, bytes) in try await store.ledgerEntries(chunk) {
+            let entries = try await store.ledgerEntries(chunk)
+            let decoded = try entries.map { index, bytes in
                 guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
-                let r = e.row
+                return (index, e)
+            }
+            // Entries that carry only the tag of their source address: the address kept beside
+            // them, checked against the tag when the key is at hand.
+            let sources = try await store.ledgerSources(decoded.filter { $0.1.actor.sourceTag != nil }.map(\.0))
+            for (index, e) in decoded {
+                var r = e.row
+                if let tag = e.actor.sourceTag {
+                    r.source = sources[index]
+                    if let key = sourceKey, let s = r.source, SourceTag.make(s, key: key) != tag {
+                        throw LedgerError.corrupt("the source address kept beside entry \(index) is not the one the entry was written with")
+                    }
+                }
                 if let a = q.account, r.account != a { continue }
                 if let s = q.session, r.session != s { continue }
                 if let s = q.source, r.source != s { continue }

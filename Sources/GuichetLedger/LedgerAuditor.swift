@@ -1,6 +1,7 @@
 public import GuichetStore
 public import GuichetMerkle
 public import Foundation
+public import Crypto
 
 /// Reads the stored tree for proofs: subtree hashes are stored, so proofs read O(log² n) nodes.
 struct StoredTree: LeafHashSource {
@@ -29,9 +30,11 @@ public struct LedgerAuditor: Sendable {
     let store: Store
     public let verifier: NoteVerifier
     public let origin: String
+    /// Checks the source addresses kept beside entries against the tags the entries carry.
+    let sourceKey: SymmetricKey?
 
-    public init(store: Store, verifier: NoteVerifier, origin: String) {
-        self.store = store; self.verifier = verifier; self.origin = origin
+    public init(store: Store, verifier: NoteVerifier, origin: String, sourceKey: SymmetricKey? = nil) {
+        self.store = store; self.verifier = verifier; self.origin = origin; self.sourceKey = sourceKey
     }
 
     /// The latest signed checkpoint, verified.

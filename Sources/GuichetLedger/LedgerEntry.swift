@@ -1,6 +1,7 @@
 public import GuichetCore
 public import GuichetStore
-import Foundation
+public import Foundation
+public import Crypto
 
 /// The canonical form of a ledger entry: JSON with sorted keys, no insignificant space, times
 /// in UTC milliseconds. Identifiers and field names only: never a personal value. These bytes
@@ -11,7 +12,12 @@ struct LedgerEntry: Codable, Equatable {
         var role: String?
         var organisation: String?
         var session: String?
+        /// The source address, in entries written without a source key (and before there was one).
         var source: String?
+        /// The keyed tag of the source address (``SourceTag``): what entries carry now, so that
+        /// a citizen who reads an entry whole for its proof does not learn the address of the
+        /// staff member's workstation; the address itself is kept beside the entry.
+        var sourceTag: String?
     }
     var v = 1
     var at: Int64
@@ -29,10 +35,13 @@ struct LedgerEntry: Codable, Equatable {
     var personFields: [String: [String]]?
     var request: String
 
-    init(_ r: JournalRow) {
+    /// - Parameter sourceKey: when given, the entry carries the source address's keyed tag
+    ///   instead of the address.
+    init(_ r: JournalRow, sourceKey: SymmetricKey? = nil) {
         at = r.at.millis
+        let tag = sourceKey.flatMap { key in r.source.map { SourceTag.make($0, key: key) } }
         actor = Actor(account: r.account?.rawValue, role: r.role, organisation: r.organisation?.rawValue,
-                      session: r.session?.rawValue, source: r.source)
+                      session: r.session?.rawValue, source: tag == nil ? r.source : nil, sourceTag: tag)
         action = r.action
         decision = r.allowed ? "allow" : "deny"
         reason = r.reason
@@ -52,6 +61,7 @@ struct LedgerEntry: Codable, Equatable {
                    source: actor.source, action: action, allowed: decision == "allow", reason: reason, purpose: purpose,
                    dossiers: dossiers.map(DossierID.init(trusted:)), persons: persons.map(PersonID.init(trusted:)), fields: fields)
         r.personFields = personFields.map { Dictionary(uniqueKeysWithValues: $0.map { (PersonID(trusted: $0.key), $0.value) }) }
+        r.sourceTag = actor.sourceTag
         return r
     }
 
@@ -73,12 +83,32 @@ extension Store {
         var start: Int64 = 0
         while start < size && out.count < limit {
             let batch = try await ledgerEntries(start..<min(size, start + 5_000))
-            for (_, data) in batch {
+            var rows: [(Int64, JournalRow)] = []
+            for (index, data) in batch {
                 guard let e = LedgerEntry.decode(data) else { continue }
-                if account == nil || e.actor.account == account?.rawValue { out.append(e.row) }
+                if account == nil || e.actor.account == account?.rawValue { rows.append((index, e.row)) }
+            }
+            let sources = try await ledgerSources(rows.filter { $0.1.sourceTag != nil }.map(\.0))
+            for (index, var row) in rows {
+                if row.sourceTag != nil { row.source = sources[index] }
+                out.append(row)
             }
             start += 5_000
         }
         return Array(out.prefix(limit))
+    }
+}
+
+/// The keyed tag of a source address that ledger entries carry instead of the address:
+/// HMAC-SHA256 under a key derived from the key file, first 16 bytes, base64url. Without the
+/// key it says nothing (a plain hash of an IPv4 address could be reversed by trying them all).
+public enum SourceTag {
+    /// The purpose name of the key (derived from the key file) that tags source addresses.
+    public static let keyPurpose = "ledger-source"
+
+    public static func make(_ source: String, key: SymmetricKey) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("source\u{0}\(source)".utf8), using: key)
+        return Data(mac.prefix(16)).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 }

@@ -17,6 +17,12 @@ enum Migrations {
         m.registerMigration("v-watch") { db in
             try db.execute(sql: vWatch)
         }
+        // Newer ledger entries carry a keyed tag of the source address instead of the address
+        // (citizens read entries whole for their proofs); the address is kept beside the entry
+        // in ledger_source, written with it, and found by entry here.
+        m.registerMigration("v-source-tag") { db in
+            try db.execute(sql: "CREATE INDEX ledger_source_by_idx ON ledger_source(idx)")
+        }
         return m
     }
 

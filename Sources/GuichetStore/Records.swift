@@ -133,7 +133,11 @@ public struct JournalRow: Sendable, Equatable {
     public let role: String?
     public let organisation: OrganisationID?
     public let session: SessionID?
-    public let source: String?
+    /// The source address: in the entry itself (older entries) or, when the entry carries
+    /// only its keyed tag (`sourceTag`), from the ledger's address index beside it.
+    public var source: String?
+    /// The keyed tag of the source address that newer entries carry instead of the address.
+    public var sourceTag: String? = nil
     public let action: String
     public let allowed: Bool
     public let reason: String

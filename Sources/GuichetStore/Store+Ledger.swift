@@ -10,8 +10,12 @@ public struct LedgerRow: Sendable {
     public let requestID: String
     public let persons: [PersonID]
     public let dossiers: [DossierID]
-    public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID]) {
+    /// The source address of an entry that carries only its keyed tag: written beside the
+    /// entry in the address index (an entry with the address inside is indexed by a trigger).
+    public let source: String?
+    public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID], source: String? = nil) {
         self.entry = entry; self.at = at; self.account = account; self.requestID = requestID; self.persons = persons; self.dossiers = dossiers
+        self.source = source
     }
 }
 
@@ -46,14 +50,27 @@ extension Store {
             let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
             let person = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
             let dossier = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
+            let source = try db.cachedStatement(sql: "INSERT INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
                 let idx = start + Int64(offset)
                 try entry.execute(arguments: [idx, r.entry, r.at.millis, r.account?.rawValue, r.requestID])
+                if let s = r.source { try source.execute(arguments: [s, r.at.millis, idx]) }
                 for p in r.persons { try person.execute(arguments: [p.rawValue, idx]) }
                 for d in r.dossiers { try dossier.execute(arguments: [d.rawValue, idx]) }
             }
             let node = try db.cachedStatement(sql: "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
             for n in nodes { try node.execute(arguments: [n.level, n.index, n.hash]) }
+        }
+    }
+
+    /// The source addresses kept beside these entries (entries without one are left out).
+    public func ledgerSources(_ indexes: [Int64]) async throws -> [Int64: String] {
+        guard !indexes.isEmpty else { return [:] }
+        return try await read { db in
+            let stmt = try db.cachedStatement(sql: "SELECT source FROM ledger_source WHERE idx = ?")
+            var out: [Int64: String] = [:]
+            for i in indexes { if let s = try String.fetchOne(stmt, arguments: [i]) { out[i] = s } }
+            return out
         }
     }
 

@@ -46,6 +46,11 @@ import GuichetMerkle
             // The attacker's read, the agent's search and the parent's own read are all there.
             let attacker = try #require(accesses.first { $0["role"]?.string == "daycare" && $0["action"]?.string == "read" })
             #expect(attacker["organisation"]?.object?["name"]?.string == "CPE 2")
+            // The entries a citizen reads whole for the proofs carry a keyed tag of the staff
+            // member's address, never the address.
+            let attackerEntry = String(decoding: try #require(Data(base64Encoded: attacker["entry"]?.string ?? "")), as: UTF8.self)
+            #expect(attackerEntry.contains("\"sourceTag\"") && !attackerEntry.contains(ScriptedIncident.attackerSource))
+            #expect(!r.text.contains(ScriptedIncident.attackerSource))
             #expect(attacker["fieldLabels"]?.array?.contains(.string("the child's first name")) == true)
             #expect(accesses.contains { $0["role"]?.string == "agent" && $0["purpose"]?.string == "list-management" })
             #expect(accesses.contains { $0["byYou"] == .bool(true) })

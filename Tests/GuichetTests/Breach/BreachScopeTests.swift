@@ -60,6 +60,23 @@ import GuichetVault
         #expect(plain.persons.count == 5 && plain.decoyPersons.isEmpty)
     }
 
+    @Test("entries carry a keyed tag of the source address; the address is kept beside them, and checked against the tag")
+    func sourceAddressKeptBeside() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let gate = incident.world.gate
+        let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(source: ScriptedIncident.attackerSource))
+        #expect(scope.entriesMatched == 5 && scope.events.allSatisfy { $0.source == ScriptedIncident.attackerSource })
+        let raw = try await incident.world.store.ledgerEntries(scope.events.map(\.index))
+        #expect(raw.count == 5 && raw.allSatisfy { !String(decoding: $0.entry, as: UTF8.self).contains(ScriptedIncident.attackerSource) })
+        // Someone rewrites the kept address to hide where the intruder came from: refused.
+        try await incident.world.store.pool.write { db in
+            try db.execute(sql: "DROP TRIGGER ledger_source_no_update")
+            try db.execute(sql: "UPDATE ledger_source SET source = '192.0.2.1' WHERE idx = ?", arguments: [scope.events[0].index])
+        }
+        await #expect(throws: LedgerError.self) { _ = try await gate.auditor.scope(ScopeQuery(account: incident.attacker.account)) }
+    }
+
     @Test("the same incident scoped by session, by source address and by time window gives the same answer")
     func scopeBySessionSourceAndWindow() async throws {
         let incident = try await ScriptedIncident.make()
