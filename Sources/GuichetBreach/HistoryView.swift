@@ -7,7 +7,7 @@ import Foundation
 /// How a citizen's access history is shown: staff as role and organisation (never a name or
 /// an account), fields with their labels, and each entry with its inclusion proof.
 public enum HistoryView {
-    public static func json(_ h: AccessHistory, store: Store, language: String) async throws -> JSON {
+    public static func json(_ h: AccessHistory, store: Store, language: String, profile: Profile? = nil) async throws -> JSON {
         var names: [OrganisationID: String] = [:]
         for id in Set(h.items.compactMap(\.organisation)) { names[id] = try await store.organisation(id)?.name }
         return .object([
@@ -20,7 +20,7 @@ public enum HistoryView {
                     "organisation": i.organisation.map { .object(["id": .string($0.rawValue), "name": names[$0].map(JSON.string) ?? .null]) } ?? .null,
                     "purpose": i.purpose.map(JSON.string) ?? .null,
                     "fields": .array(i.fields.map(JSON.string)),
-                    "fieldLabels": .array(i.fields.map { .string(Labels.field($0, language: language)) }),
+                    "fieldLabels": .array(i.fields.map { .string(Labels.field($0, language: language, profile: profile)) }),
                     "dossiers": .array(i.dossiers.map { .string($0.rawValue) }),
                     "entry": .string(i.entry.base64EncodedString()),
                     "leafHash": .string(MerkleHash.leaf(i.entry).base64),

@@ -1,8 +1,8 @@
 public import GuichetCore
 
-/// Human labels of fields and roles for letters and reports, in French and English. Names a
-/// profile declares but this table does not know fall back to the field's own name, split at
-/// capitals (`desiredStart` → "desired start").
+/// Human labels of fields and roles for letters and reports, in French and English: first
+/// the profile's own (`label:` on a field or on a dossier's person role), then this table,
+/// then the field's own name split at capitals (`desiredStart` → "desired start").
 public enum Labels {
     static let fields: [String: (fr: String, en: String)] = [
         "firstName": ("prénom", "first name"), "lastName": ("nom de famille", "last name"), "birthDate": ("date de naissance", "date of birth"),
@@ -20,13 +20,18 @@ public enum Labels {
     ]
 
     /// The label of a field path (`child.birthDate` → "date de naissance de l'enfant").
-    public static func field(_ path: String, language: String) -> String {
+    public static func field(_ path: String, language: String, profile: Profile? = nil) -> String {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         let name = parts.last ?? path
+        let declared = parts.count == 2 ? profile?.personField(name)?.labels[language]
+            : profile?.dossierTypes.values.lazy.compactMap { $0.field(name)?.labels[language] }.first
         let known = fields[name]
-        let base = known.map { language == "fr" ? $0.fr : $0.en } ?? split(name)
+        let base = declared ?? known.map { language == "fr" ? $0.fr : $0.en } ?? split(name)
         guard parts.count == 2 else { return base }
         let role = parts[0]
+        if let qualifier = profile?.dossierTypes.values.lazy.compactMap({ $0.persons.first { $0.role == role }?.labels[language] }).first {
+            return language == "fr" ? "\(base) \(qualifier)" : "\(qualifier) \(base)"
+        }
         if let r = roles[role] {
             let qualifier = language == "fr" ? r.fr : r.en
             if qualifier.isEmpty { return base }

@@ -97,7 +97,7 @@ public struct LetterWriter: Sendable {
                 }
                 if recipients.isEmpty { unreachable.append(p.person); continue }
             }
-            let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language) }
+            let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language, profile: gate.profile) }
             letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language))
         }
         return LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)

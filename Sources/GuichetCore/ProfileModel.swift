@@ -9,6 +9,9 @@ public struct FieldSpec: Sendable, Equatable {
     public let searchable: Bool
     /// Set by the workflow only, never by a caller (for example who offered a place).
     public let system: Bool
+    /// What letters and the citizens' page call the field, by language (`fr` → "date de
+    /// naissance"); a built-in table, then the name itself, stand in for a missing language.
+    public var labels: [String: String] = [:]
 
     public init(name: String, type: FieldType, classification: Classification,
                 required: Bool = false, searchable: Bool = false, system: Bool = false) {
@@ -22,6 +25,9 @@ public struct PersonLinkSpec: Sendable, Equatable {
     public let role: String
     public let min: Int
     public let max: Int
+    /// How a field of this person is qualified in letters, by language (`fr` → "de l'enfant",
+    /// `en` → "the child's").
+    public var labels: [String: String] = [:]
     public init(role: String, min: Int, max: Int) { self.role = role; self.min = min; self.max = max }
 }
 

@@ -67,7 +67,7 @@ struct ProfileBuilder {
         guard name.range(of: Self.fieldName, options: .regularExpression) != nil else {
             throw c.fail("a field name is camelCase letters and digits")
         }
-        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength"])
+        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength", "label"])
         let typeCursor = try d.required("type", in: c)
         let type: FieldType
         switch try typeCursor.string() {
@@ -100,18 +100,36 @@ struct ProfileBuilder {
         let system = try d["system"]?.bool() ?? false
         let required = try d["required"]?.bool() ?? false
         if system && required { throw c.fail("a system field cannot be required: the workflow sets it") }
-        return FieldSpec(name: name, type: type, classification: cls, required: required,
-                         searchable: try d["searchable"]?.bool() ?? false, system: system)
+        var spec = FieldSpec(name: name, type: type, classification: cls, required: required,
+                             searchable: try d["searchable"]?.bool() ?? false, system: system)
+        if let l = d["label"] { spec.labels = try labels(l) }
+        return spec
+    }
+
+    /// `label: {fr: "…", en: "…"}`: a short text per language.
+    func labels(_ c: YAMLCursor) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (language, lc) in try c.mapping() {
+            guard language.range(of: "^[a-z]{2}$", options: .regularExpression) != nil else {
+                throw lc.fail("a label is given per language code (fr, en)")
+            }
+            let text = try lc.string().trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty, text.count <= 120 else { throw lc.fail("a label is 1 to 120 characters") }
+            out[language] = text
+        }
+        return out
     }
 
     func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String]) throws -> DossierType {
         let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
-            let ld = try lc.dictionary(allowed: ["min", "max"])
+            let ld = try lc.dictionary(allowed: ["min", "max", "label"])
             let min = try ld["min"]?.int() ?? 0, max = try ld["max"]?.int() ?? 1
             guard min >= 0, max >= 1, min <= max else { throw lc.fail("need 0 <= min <= max and max >= 1") }
-            links.append(PersonLinkSpec(role: role, min: min, max: max))
+            var link = PersonLinkSpec(role: role, min: min, max: max)
+            if let l = ld["label"] { link.labels = try labels(l) }
+            links.append(link)
         }
         var partners: PartnerSpec?
         if let pc = d["partners"] {

@@ -173,7 +173,7 @@ extension GuichetServer {
             guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
             let dossiers = try await self.store.dossierIDs(linking: person)
             let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account)
-            return Reply.json(try await HistoryView.json(history, store: self.store, language: language))
+            return Reply.json(try await HistoryView.json(history, store: self.store, language: language, profile: self.profile))
         }
     }
 }

@@ -231,7 +231,7 @@ extension Ledger {
             let id = PersonID(trusted: person)
             let dossiers = try await server.store.dossierIDs(linking: id)
             let history = try await server.gate.auditor.history(persons: [id], dossiers: dossiers, account: nil)
-            Breach.print(try await HistoryView.json(history, store: server.store, language: language ?? server.profile.defaultLanguage))
+            Breach.print(try await HistoryView.json(history, store: server.store, language: language ?? server.profile.defaultLanguage, profile: server.profile))
         }
     }
 }

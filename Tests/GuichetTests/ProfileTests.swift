@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GuichetBreach
 import GuichetCore
 import GuichetProfile
 
@@ -46,6 +47,9 @@ import GuichetProfile
         Broken(name: "national identifier not classified national-id", replace: "format: nam, class: national-id",
                with: "format: nam, class: identity", key: "person.nam.class", message: "must be classified national-id"),
         Broken(name: "YAML syntax error", replace: "language: fr", with: "language: [fr", key: "", message: "not valid YAML"),
+        Broken(name: "label without a language code", replace: "daysPerWeek:    {type: integer",
+               with: "daysPerWeek:    {label: {French: \"jours\"}, type: integer", key: "dossiers.application.fields.daysPerWeek.label.French",
+               message: "per language code"),
     ]
 
     @Test("a broken profile is refused with its file, line, key and what is wrong", arguments: broken)
@@ -58,6 +62,33 @@ import GuichetProfile
             return e.file == "broken.yaml" && e.key == b.key && e.message.contains(b.message) && e.line > 0
                 && (b.key.isEmpty || line == nil || abs(e.line - line!) <= 3)
                 && e.description.hasPrefix("broken.yaml:\(e.line):")
+        }
+    }
+
+    @Test("letters and histories name fields as the profile labels them, in its language, with the built-in table behind")
+    func profileLabels() throws {
+        let emploi = try Repo.profile(named: "emploi")
+        #expect(Labels.field("disability", language: "fr", profile: emploi) == "reconnaissance de handicap")
+        #expect(Labels.field("seeker.registryId", language: "en", profile: emploi) == "the job seeker's job-seeker identifier")
+        #expect(Labels.field("seeker.birthDate", language: "fr", profile: emploi) == "date de naissance du demandeur d'emploi",
+                "built-in field label, profile role label")
+        #expect(Labels.field("disability", language: "fr") == "disability", "without the profile, the name itself")
+        let secu = try Repo.profile(named: "secu")
+        #expect(Labels.field("dependant.firstName", language: "fr", profile: secu) == "prénom de l'ayant droit")
+        #expect(Labels.field("reimbursements", language: "en", profile: secu) == "health-care reimbursements")
+        // Every field and person role of the four reference profiles has a French and English label.
+        for name in ["place05", "emploi", "jeunes", "secu"] {
+            let p = try Repo.profile(named: name)
+            for t in p.dossierTypes.values {
+                for f in t.fields {
+                    for language in ["fr", "en"] {
+                        #expect(f.labels[language] != nil || Labels.fields[f.name] != nil, "\(name): \(f.name) has no \(language) label")
+                    }
+                }
+                for link in t.persons where !["child", "parent"].contains(link.role) {
+                    #expect(link.labels["fr"] != nil && link.labels["en"] != nil, "\(name): role \(link.role) has no labels")
+                }
+            }
         }
     }
 
