@@ -2,6 +2,7 @@ public import GuichetCore
 import GuichetStore
 public import GuichetMerkle
 public import Foundation
+import Crypto
 
 /// What a breach scope is asked about: any combination of an account, a session, a source
 /// address and a time window `[from, to)`. Every filter given must hold for an entry.
@@ -187,6 +188,14 @@ extension LedgerAuditor {
         var approximate = false
         struct PersonAcc { var fields = Set<String>(); var dossierFields = Set<String>(); var dossiers = Set<DossierID>(); var entries: [Int64] = []; var first: Date; var last: Date }
         var persons: [PersonID: PersonAcc] = [:]
+        // An account's entries come from a handful of addresses: each is tagged once.
+        var tags: [String: String] = [:]
+        func tagOf(_ source: String, _ key: SymmetricKey) -> String {
+            if let t = tags[source] { return t }
+            let t = SourceTag.make(source, key: key)
+            tags[source] = t
+            return t
+        }
         var dossiers: [DossierID: (fields: Set<String>, entries: [Int64])] = [:]
         var start = 0
         while start < indexes.count {
@@ -203,7 +212,7 @@ extension LedgerAuditor {
                 var r = e.row
                 if let tag = e.actor.sourceTag {
                     r.source = sources[index]
-                    if let key = sourceKey, let s = r.source, SourceTag.make(s, key: key) != tag {
+                    if let key = sourceKey, let s = r.source, tagOf(s, key) != tag {
                         throw LedgerError.corrupt("the source address kept beside entry \(index) is not the one the entry was written with")
                     }
                 }
