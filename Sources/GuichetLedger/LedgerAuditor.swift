@@ -130,7 +130,8 @@ struct VerifyBatch: Sendable {
     let subtrees: [Int: [Int64: Data]]
 
     static func load(_ store: Store, _ range: Range<Int64>) async throws -> VerifyBatch {
-        let entries = try await store.ledgerEntries(range)
+        // Each entry's leaf hash, computed on the reading thread from the bytes where SQLite holds them.
+        let entries = try await store.ledgerEntries(range) { bytes in MerkleHash.leaf(bytes) }
         let leaves = try await store.ledgerNodes(level: 0, range)
         // The subtree hashes these leaves complete, read level by level in one query each
         // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
@@ -143,7 +144,7 @@ struct VerifyBatch: Sendable {
             }
             level += 1
         }
-        return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map { MerkleHash.leaf($0.entry) },
+        return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map(\.value),
                            storedLeaves: leaves, subtrees: subtrees)
     }
 }

@@ -95,8 +95,28 @@ extension Store {
     /// Stored node hashes of one level in an index range (verification compares them).
     public func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                             arguments: [level, range.lowerBound, range.upperBound]).map { LedgerNode(level: level, index: $0["idx"], hash: $0["hash"]) }
+            var out: [LedgerNode] = []
+            out.reserveCapacity(range.count)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
+                                           arguments: [level, range.lowerBound, range.upperBound])
+            while let row = try rows.next() { out.append(LedgerNode(level: level, index: row[0], hash: row[1])) }
+            return out
+        }
+    }
+
+    /// What `body` makes of each entry of an index range, in order, given the entry's bytes
+    /// where SQLite holds them (not copied: verification hashes a few gigabytes this way).
+    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+        try await read { db in
+            var out: [(index: Int64, value: T)] = []
+            out.reserveCapacity(range.count)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, entry FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx"),
+                                           arguments: [range.lowerBound, range.upperBound])
+            while let row = try rows.next() {
+                let index: Int64 = row[0]
+                out.append((index, try row.withUnsafeData(atIndex: 1) { body($0 ?? Data()) }))
+            }
+            return out
         }
     }
 
