@@ -178,6 +178,16 @@ extension Breach {
         func run() async throws {
             let server = try await options.open()
             let register = BreachRegister(store: server.store)
+            // Letters name people: the folder must be the operator's alone (a file is readable
+            // by others for a moment between its creation and its chmod). Checked before any
+            // name is opened.
+            let folder = try out.map { path in
+                let folder = URL(fileURLWithPath: path, isDirectory: true)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let mode = try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int ?? 0o777
+                guard mode & 0o077 == 0 else { throw CommandError("\(folder.path) can be read by other users: give a folder of your own (mode 700)") }
+                return folder
+            }
             do {
                 let record = try await register.incident(incident)
                 let principal = try await server.auth.consoleOfficer(username: officer)
@@ -187,10 +197,7 @@ extension Breach {
                 let batch = try await LetterWriter(gate: server.gate, store: server.store, contact: server.breachContact)
                     .letters(incident: record, scope: scope, language: language, request)
                 note("letters: \(batch.letters.count) for \(scope.persons.count) persons concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
-                if let out {
-                    let folder = URL(fileURLWithPath: out, isDirectory: true)
-                    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true,
-                                                            attributes: [.posixPermissions: 0o700])
+                if let folder {
                     for letter in batch.letters {
                         let file = folder.appendingPathComponent("\(letter.person.rawValue).\(letter.language).html")
                         try Data(letter.html.utf8).write(to: file, options: .withoutOverwriting)

@@ -120,6 +120,12 @@ import GuichetMFA
         let journal = try await store.journal(account: officer)
         #expect(journal.contains { $0.purpose == "breach-notification" && $0.allowed && $0.source == "console" })
 
+        let shared = folder.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        let refused = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", shared.path])
+        #expect(refused.status != 0 && refused.stderr.contains("can be read by other users"), "stderr: \(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shared.path).isEmpty, "no letter was written there")
+
         let notOfficer = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "agent.incident", "--out", out.path])
         #expect(notOfficer.status != 0 && notOfficer.stderr.contains("not an active security officer"), "stderr: \(notOfficer.stderr)")
         let nowhere = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo"])
