@@ -156,7 +156,7 @@ struct ImportBench {
         }
         let fields = profile.personFields.map { "person.\($0.name)" }
         let context = AccessContext(requestID: "benchmark-read", subject: subject, session: nil, source: nil, purpose: "list-management", at: Date())
-        return try await journal.recordAllowed([AllowedAccess(dossier: dossier, grant: grant, persons: persons, fields: fields)],
+        return try await journal.recordDisclosure([AllowedAccess(dossier: dossier, grant: grant, persons: persons, fields: fields)],
                                                action: .read, context: context)
     }
 }

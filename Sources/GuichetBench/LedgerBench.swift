@@ -97,7 +97,7 @@ struct LedgerBench {
                     while now() < deadline {
                         let access = AllowedAccess(dossier: DossierID(), grant: grant, persons: [PersonID(), PersonID(), PersonID()], fields: Self.fields)
                         let t0 = now()
-                        _ = try await journal.recordAllowed([access], action: .read, context: context(account, at: Date()))
+                        _ = try await journal.recordDisclosure([access], action: .read, context: context(account, at: Date()))
                         mine.append(Double(now() - t0) / 1e6)
                     }
                     return mine
@@ -158,7 +158,7 @@ struct LedgerBench {
                                 AllowedAccess(dossier: DossierID(), grant: grant,
                                               persons: [call.person ?? PersonID(), PersonID(), PersonID()], fields: Self.fields)
                             }
-                            _ = try await journal.recordAllowed(accesses, action: .search,
+                            _ = try await journal.recordDisclosure(accesses, action: .search,
                                                                 context: context(call.account, at: base.addingTimeInterval(Double(t))))
                         }
                     }

@@ -128,7 +128,7 @@ public struct RegulatorReport: Sendable {
         for e in scope.events {
             let hour = Date(timeIntervalSince1970: (e.at.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
             var h = hours[hour] ?? (0, 0, 0)
-            if !e.allowed { h.refused += 1 } else if BreachScope.disclosingActions.contains(e.action) { h.reads += 1 } else { h.writes += 1 }
+            if !e.allowed { h.refused += 1 } else if e.disclosed { h.reads += 1 } else { h.writes += 1 }
             hours[hour] = h
         }
         var lines: [(Date, String)] = hours.map { ($0.key, "- \(ScopeFormat.time($0.key)) (hour): \($0.value.reads) reads, \($0.value.writes) changes, \($0.value.refused) refused") }

@@ -12,9 +12,12 @@ public struct BreakGlassSpec: Sendable, Equatable {
     public let minutes: Int
     /// Shortest justification accepted, in characters (after trimming).
     public let minJustification: Int
+    /// Most openings one account makes in 24 hours; the one past it is refused and suspends
+    /// the account (a stolen adviser's account must not open the registry file by file).
+    public let perDay: Int
 
-    public init(roles: Set<String>, dossierTypes: Set<String>, read: FieldSelector, minutes: Int, minJustification: Int) {
+    public init(roles: Set<String>, dossierTypes: Set<String>, read: FieldSelector, minutes: Int, minJustification: Int, perDay: Int = 3) {
         self.roles = roles; self.dossierTypes = dossierTypes; self.read = read
-        self.minutes = minutes; self.minJustification = minJustification
+        self.minutes = minutes; self.minJustification = minJustification; self.perDay = perDay
     }
 }

@@ -109,8 +109,19 @@ public struct Role: Sendable, Equatable {
     public let kind: RoleKind
     /// The kind of organisation an account of this role belongs to, if any.
     public let organisationKind: String?
-    public init(name: String, kind: RoleKind, organisationKind: String?) {
+    /// How many distinct persons' non-public fields an account may receive (``Ceiling``).
+    public var ceiling: Ceiling
+    /// The fields a search or listing returns (its summary); nil: the public fields of the
+    /// rules' read masks for staff, partners and officers, the whole mask for citizens (their
+    /// own family). The rest comes from opening one dossier.
+    public var summary: FieldSelector?
+    /// The combinations of search terms this role may use (field names: `[lastName,
+    /// birthDate]`, `[nam]`); a search with terms must give every field of one of them.
+    /// Empty: any searchable field the role may read, alone.
+    public var searchTerms: [[String]] = []
+    public init(name: String, kind: RoleKind, organisationKind: String?, ceiling: Ceiling? = nil) {
         self.name = name; self.kind = kind; self.organisationKind = organisationKind
+        self.ceiling = ceiling ?? .defaults(for: kind)
     }
 }
 
@@ -233,6 +244,15 @@ public struct Profile: Sendable, Equatable {
 
     /// The person field of this name, if declared.
     public func personField(_ name: String) -> FieldSpec? { personFields.first { $0.name == name } }
+
+    /// The classification of a field path of a dossier type (`desiredStart`,
+    /// `child.birthDate`); `partners` (organisation ids) is public; nil for an unknown path.
+    public func classification(of path: String, in type: DossierType) -> Classification? {
+        if path == "partners" { return type.partners == nil ? nil : .public }
+        if let field = type.field(path) { return field.classification }
+        guard let dot = path.firstIndex(of: "."), type.persons.contains(where: { $0.role == path[..<dot] }) else { return nil }
+        return personField(String(path[path.index(after: dot)...]))?.classification
+    }
 
     /// Every field path of a dossier type, in a stable order: dossier fields, `partners`,
     /// then `<linkRole>.<personField>` for each link role.

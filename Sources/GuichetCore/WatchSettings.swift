@@ -85,6 +85,15 @@ public struct WatchSettings: Sendable, Equatable {
     /// A new session or access this soon after the account's creation is suspicious.
     public var freshAccountWindow: Double = 30 * 60
 
+    /// Each role's ceiling of distinct persons (``Ceiling``), from the profile's roles; a role
+    /// missing here gets its kind's default. Enforced even when `enabled` is false.
+    public var ceilings: [String: Ceiling] = [:]
+
+    // Searches.
+    /// Distinct search queries (criteria, not pages) within an hour before a step-up, whatever
+    /// their order: `max(floor, factor × usual)`; twice the limit throttles.
+    public var queryFloor = 30
+
     public init() {}
 
     /// The defaults, as applied when the profile has no `watch:` section.

@@ -4,6 +4,8 @@ import GuichetPolicy
 import GuichetLedger
 import GuichetVault
 import GuichetAuth
+import GuichetWatch
+import Logging
 public import Foundation
 
 /// An opening as its agent sees it: what they may read, until when.
@@ -65,6 +67,10 @@ extension Gate {
         if policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil {
             throw GuichetError.conflict("you may read this dossier already (with this purpose): no break-glass is needed")
         }
+        let since = now.addingTimeInterval(-86_400)
+        if try await store.breakGlassCount(account: subject.account, since: since) >= spec.perDay {
+            try await breakGlassCeilingCrossed(spec, id, r)
+        }
         let recordID = Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) })
         guard let grant = policy.breakGlassRead(subject, record.facts, record: recordID).grant else {
             try await refuse(.notFound, reason: "explicit-deny", action: .read, dossiers: [id], r)
@@ -76,12 +82,36 @@ extension Gate {
         do {
             try await journal.recordSystemEvent("break-glass-open", reason: "break-glass:\(recordID)", persons: [], dossiers: [id], context: context(r))
         } catch { throw GuichetError.unavailable("the opening could not be recorded, so it was not made") }
-        try await store.insert(breakGlass: opening)
+        guard try await store.insert(breakGlass: opening, limit: spec.perDay, since: since) else {
+            try await breakGlassCeilingCrossed(spec, id, r)
+        }
         for account in try await store.accounts() where profile.roles[account.role]?.kind == .security && account.status == "active" {
             try await store.addNotice(account: account.id, kind: "break-glass-opened",
                                       detail: "a dossier was opened outside its agent's scope (break-glass \(recordID)): review it", at: now)
         }
+        // A high alert in the security officers' queue (GET /admin/v1/watch/alerts).
+        try await watch?.raise(subject.account, detector: "break-glass", severity: .high,
+                               detail: "break-glass opening \(recordID) outside the account's scope: review it", at: now)
+        logger.warning("security event", metadata: ["event": "break-glass-opened", "account": .string(subject.account.rawValue),
+                                                     "rule": "break-glass", "request": .string(r.requestID)])
         return BreakGlassOpening(id: recordID, dossier: id, openedAt: now, expiresAt: opening.expiresAt, fields: grant.readable.sorted())
+    }
+
+    /// The account asked for more openings than the profile's `per-day`: refused, journalled,
+    /// and the account suspended until a security officer reinstates it.
+    func breakGlassCeilingCrossed(_ spec: BreakGlassSpec, _ id: DossierID, _ r: GateRequest) async throws -> Never {
+        let account = r.principal.account
+        if let watch {
+            try await watch.suspend(account, detector: "break-glass-ceiling",
+                                    detail: "more than \(spec.perDay) break-glass openings within 24 hours; suspended", at: clock())
+        } else {
+            try await store.suspend(account: account, id: Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) }),
+                                    reason: "more than \(spec.perDay) break-glass openings within 24 hours", at: clock())
+        }
+        logger.warning("security event", metadata: ["event": "suspension", "account": .string(account.rawValue),
+                                                     "rule": "break-glass-ceiling", "request": .string(r.requestID)])
+        try await refuse(.forbidden("more than \(spec.perDay) break-glass openings within 24 hours: this account is suspended pending a security review"),
+                         reason: "break-glass-ceiling", action: .read, dossiers: [id], r)
     }
 
     /// The grant of a read that rests on an open break-glass record of the caller, if any.

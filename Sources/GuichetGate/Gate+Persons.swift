@@ -73,7 +73,7 @@ extension Gate {
         }
         let sealed = try sealing { try vault.reseal(person.fields, changing: values, subject: id.rawValue, wrapped: person.key) }
         let searchable = Set(values.keys.filter { profile.personField($0)?.searchable == true })
-        _ = try await journalled([AllowedAccess(dossier: dossier, grant: grant, persons: [id], fields: paths)], action: .update, r)
+        try await journalledWrite([AllowedAccess(dossier: dossier, grant: grant, persons: [id], fields: paths)], action: .update, r)
         do {
             try await store.update(person: id, expectedVersion: person.version, fields: sealed, terms: try terms(values),
                                    termFields: searchable, at: clock(), by: r.principal.account, change: "update")

@@ -22,14 +22,14 @@ extension Gate {
     /// - Parameter criteria: field path → value (`child.lastName` → text).
     public func search(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
                        _ r: GateRequest) async throws -> SearchPage {
-        try await Gate.$searchShape.withValue(shape(criteria, after: after)) {
+        try await Gate.$searchShape.withValue(shape(criteria, after: after, type: type, status: status)) {
             try await searchDossiers(type: type, status: status, criteria: criteria, after: after, limit: limit, r)
         }
     }
 
     /// Whether the criteria name a person (a searchable identity text field), and the
     /// initials of that name; nothing else of the values leaves this function.
-    func shape(_ criteria: [String: String], after: DossierID?) -> SearchShape {
+    func shape(_ criteria: [String: String], after: DossierID?, type: String, status: String?) -> SearchShape {
         var initials: Int?
         var byName = false
         for (path, value) in criteria.sorted(by: { $0.key < $1.key }) {
@@ -38,7 +38,22 @@ extension Gate {
             byName = true
             initials = initials ?? SearchShape.initials(of: value)
         }
-        return SearchShape(paged: after != nil, byName: byName, initials: initials)
+        // A keyed fingerprint of the query: the blind index of each term (keyed already), so
+        // the watch's state holds nothing a dictionary of names could reverse.
+        var q = "\(type)\u{0}\(status ?? "")"
+        for (path, value) in criteria.sorted(by: { $0.key < $1.key }) {
+            let name = path.split(separator: ".").last.map(String.init) ?? path
+            let term = (try? vault.blindIndex(field: name, term: value.lowercased())) ?? ""
+            q += "\u{0}\(path)=\(term)"
+        }
+        return SearchShape(paged: after != nil, byName: byName, initials: initials, query: Self.fingerprint(q))
+    }
+
+    /// FNV-1a over already keyed material.
+    static func fingerprint(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
     }
 
     /// The justification of a watch alert, opened for the security officer (stored sealed, as
@@ -60,11 +75,15 @@ extension Gate {
     /// Before the ledger: the watch sees the accesses about to be journalled and may veto them.
     /// - Throws: the refusal the caller sees (nothing was revealed); 503 when the watch fails
     ///   (fail closed, like the ledger).
-    func watchAccesses(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws {
+    /// - Parameter discloses: the accesses return their fields (a read, a search); only then
+    ///   do their persons count against the ceilings and the volume detectors.
+    func watchAccesses(_ accesses: [AllowedAccess], action: Action, discloses: Bool, _ r: GateRequest) async throws {
         guard let watch else { return }
-        var seen = Set<PersonID>()
-        let persons = accesses.flatMap(\.persons).filter { seen.insert($0).inserted }
-        let dossiers = accesses.map(\.dossier)
+        let persons = discloses ? exposedPersons(accesses) : []
+        // A dossier merely listed in a search's summary is not opened: it counts (for the
+        // honeytoken mark) when the search returns non-public fields of its persons.
+        let dossiers = action == .search ? accesses.filter { a in a.persons.contains(where: persons.contains) }.map(\.dossier)
+                                         : accesses.map(\.dossier)
         let assigned = Set(profile.rules.filter { $0.relation == .assigned }.map(\.id))
         let caseload = Set(accesses.filter { $0.grant.rules.contains(where: assigned.contains) }.flatMap(\.persons))
         let a: Assessment
@@ -81,6 +100,24 @@ extension Gate {
         throw error
     }
 
+    /// The persons whose non-public fields (identity, contact, national id, sensitive) the
+    /// accesses return, each once: what the ceilings count.
+    func exposedPersons(_ accesses: [AllowedAccess]) -> [PersonID] {
+        var seen = Set<PersonID>()
+        var out: [PersonID] = []
+        for a in accesses {
+            for p in a.persons where !seen.contains(p) {
+                let paths = a.personFields?[p] ?? a.fields
+                let personal = paths.contains { path in
+                    guard let dot = path.firstIndex(of: ".") else { return false }
+                    return profile.personField(String(path[path.index(after: dot)...]))?.classification != .public
+                }
+                if personal { seen.insert(p); out.append(p) }
+            }
+        }
+        return out
+    }
+
     /// After a refusal: the watch counts it (bursts of denials, probes of honeytokens).
     func watchRefusal(action: Action, dossiers: [DossierID], _ r: GateRequest) async {
         guard let watch else { return }
@@ -89,11 +126,20 @@ extension Gate {
         }
     }
 
-    /// Writes the response to the ledger.
+    /// Writes the response to the ledger, and a security event to the server's log (account
+    /// id, detectors, response, request id: never a personal value).
     func record(_ a: Assessment, _ r: GateRequest) async {
         guard let response = a.response else { return }
         let findings = a.findings.filter { !$0.repeated }
         let reason = (findings.isEmpty ? a.findings : findings).map { "\($0.detector) [\($0.severity.name)]: \($0.detail)" }.joined(separator: "; ")
+        let notable = a.findings.contains { $0.severity >= .medium || $0.detector.hasPrefix("ceiling") || $0.detector == "honeytoken" }
+        if response > .alert || notable {
+            logger.warning("security event", metadata: [
+                "event": .string(Self.eventName(response, a.findings)), "account": .string(r.principal.account.rawValue),
+                "rule": .string(a.findings.map(\.detector).joined(separator: ",")), "response": .string(response.name),
+                "request": .string(r.requestID),
+            ])
+        }
         do {
             try await journal.recordSystemEvent("watch:\(response.name)", reason: reason, persons: [], dossiers: [], context: context(r))
         } catch {
@@ -101,8 +147,20 @@ extension Gate {
         }
     }
 
+    /// The log's name for a security event: what was done, or what was touched.
+    static func eventName(_ response: WatchResponse, _ findings: [Finding]) -> String {
+        if findings.contains(where: { $0.detector == "honeytoken" }) { return "honeytoken-touch" }
+        if response == .suspend { return "suspension" }
+        if response == .throttle { return "throttle" }
+        if findings.contains(where: { $0.detector == "ceiling" }) { return "ceiling-reached" }
+        if response == .stepUp { return "step-up-demanded" }
+        return "alert"
+    }
+
     static func refusalError(_ refusal: WatchRefusal, now: Date) -> (String, GuichetError) {
         switch refusal {
+        case .ceiling(let limit, let window):
+            return ("watch:ceiling", .forbidden("you have received the fields of \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
         case .suspended:
             return ("watch:suspended", .forbidden("this account is suspended pending a security review; contact your security officer"))
         case .throttled(let until):

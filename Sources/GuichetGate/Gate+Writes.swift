@@ -54,7 +54,7 @@ extension Gate {
                                    fields: sealed, persons: links, partners: input.partners,
                                    createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)
-        _ = try await journalled([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
+        try await journalledWrite([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
                                                 fields: written.sorted())], action: .create, r)
         try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
         return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
@@ -97,7 +97,7 @@ extension Gate {
         var updated = record
         updated.fields = try reseal(record, values)
         if let partners = changes.partners { updated.partners = partners }
-        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: written.sorted())], action: .update, r)
+        try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: written.sorted())], action: .update, r)
         return try await save(updated, change: "update", r)
     }
 
@@ -140,8 +140,8 @@ extension Gate {
             }
         }
         if !sets.isEmpty { updated.fields = try reseal(record, sets) }
-        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
-                                 action: action, r)
+        try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
+                                action: action, r)
         return try await save(updated, change: name, r)
     }
 
@@ -159,7 +159,7 @@ extension Gate {
                             assignedAgent: old.assignedAgent, territory: old.territory, version: current.version,
                             fields: old.fields, persons: old.persons, partners: old.partners,
                             createdAt: old.createdAt, updatedAt: old.updatedAt, key: current.key)
-        _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["version"])], action: .restore, r)
+        try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["version"])], action: .restore, r)
         return try await save(old, change: "restore of version \(version)", r)
     }
 }

@@ -53,7 +53,10 @@ public final class Gate: Sendable {
         let honeytokenKey = try vault.derivedKey(purpose: Honeytoken.keyPurpose)
         let notes = vault
         self.watch = watch.map {
-            Watch(settings: $0, store: store, honeytokenKey: honeytokenKey,
+            var settings = $0
+            // Every role's ceiling from the profile (its kind's default where none is declared).
+            for role in profile.roles.values where settings.ceilings[role.name] == nil { settings.ceilings[role.name] = role.ceiling }
+            return Watch(settings: settings, store: store, honeytokenKey: honeytokenKey,
                   sealNote: { text, context in try notes.sealNote(text, context: context).base64EncodedString() })
         }
     }
@@ -84,12 +87,22 @@ public final class Gate: Sendable {
         throw error
     }
 
-    /// Appends allowed accesses; fails closed.
+    /// Appends accesses that return fields (after the watch and the ceilings saw them), and
+    /// returns the receipt the vault needs to open them; fails closed.
     func journalled(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws -> AccessReceipt {
-        try await watchAccesses(accesses, action: action, r)
-        do { return try await journal.recordAllowed(accesses, action: action, context: context(r)) } catch {
+        try await watchAccesses(accesses, action: action, discloses: true, r)
+        do { return try await journal.recordDisclosure(accesses, action: action, context: context(r)) } catch {
             logger.error("journal append failed: request refused", metadata: ["request": .string(r.requestID)])
             throw GuichetError.unavailable("the access could not be recorded, so no data is returned")
+        }
+    }
+
+    /// Appends allowed writes (they return no personal field); fails closed.
+    func journalledWrite(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws {
+        try await watchAccesses(accesses, action: action, discloses: false, r)
+        do { try await journal.recordWrite(accesses, action: action, context: context(r)) } catch {
+            logger.error("journal append failed: write refused", metadata: ["request": .string(r.requestID)])
+            throw GuichetError.unavailable("the change could not be recorded, so it was not made")
         }
     }
 
@@ -187,6 +200,12 @@ public final class Gate: Sendable {
             guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(path)'") }
             let value = try FieldValidation.value(.string(raw), for: spec, path: path)
             terms.append((role, name, try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }))
+        }
+        if !criteria.isEmpty, let combos = profile.roles[subject.role]?.searchTerms, !combos.isEmpty {
+            let names = Set(criteria.keys.map { $0.split(separator: ".").last.map(String.init) ?? $0 })
+            guard combos.contains(where: { Set($0).isSubset(of: names) }) else {
+                throw GuichetError.invalid("search by one of: \(combos.map { $0.joined(separator: " + ") }.joined(separator: "; "))")
+            }
         }
         var filters: [ScopeFilter] = []
         for relation in scope.relations {

@@ -65,20 +65,34 @@ public actor AccessJournal {
         self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
     }
 
-    /// Records allowed accesses and returns the receipt that lets the vault open them.
+    /// Records accesses that return fields to the caller and returns the receipt that lets
+    /// the vault open them. This is the only way to a receipt, and every entry it writes is
+    /// marked `disclosed`: so whatever the vault opens, a breach scope counts, whatever the
+    /// route or action's name.
     /// - Throws: when the journal cannot be written; the caller must then return no data.
-    public func recordAllowed(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
-        let rows = accesses.map { a in
+    public func recordDisclosure(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
+        let seqs = try await append(rows(accesses, action: action, context: context, disclosed: true))
+        var fields: [DossierID: Set<String>] = [:]
+        for a in accesses { fields[a.dossier, default: []].formUnion(a.fields) }
+        return AccessReceipt(sequences: seqs, fields: fields)
+    }
+
+    /// Records allowed writes (create, update, transitions, restore): the fields named are
+    /// those written, nothing is returned, so no receipt.
+    /// - Throws: when the journal cannot be written; the caller must then write nothing.
+    public func recordWrite(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws {
+        _ = try await append(rows(accesses, action: action, context: context, disclosed: false))
+    }
+
+    private func rows(_ accesses: [AllowedAccess], action: Action, context: AccessContext, disclosed: Bool) -> [JournalRow] {
+        accesses.map { a in
             var r = row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
                         dossiers: [a.dossier], persons: a.persons, fields: a.fields,
                         name: a.grant.breakGlass == nil ? nil : "break-glass:\(action)")
             r.personFields = a.personFields
+            r.disclosed = disclosed && !a.fields.isEmpty
             return r
         }
-        let seqs = try await append(rows)
-        var fields: [DossierID: Set<String>] = [:]
-        for a in accesses { fields[a.dossier, default: []].formUnion(a.fields) }
-        return AccessReceipt(sequences: seqs, fields: fields)
     }
 
     /// Records a write that has no grant to show (a citizen registering their own person

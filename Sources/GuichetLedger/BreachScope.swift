@@ -124,6 +124,8 @@ public struct ScopeEvent: Sendable, Equatable {
     public let dossiers: [DossierID]
     public let persons: [PersonID]
     public let fields: [String]
+    /// The entry returned its fields to the caller (an exposure, not a write).
+    public let disclosed: Bool
 }
 
 /// The exact answer to "which fields of whom did these accesses expose", computed from the
@@ -133,7 +135,8 @@ public struct BreachScope: Sendable, Equatable {
     public let checkpoint: CheckpointReference
     /// Entries that matched the query.
     public let entriesMatched: Int
-    /// Persons whose fields were returned by allowed reads (read, search, versions), by id.
+    /// Persons whose fields were returned to the caller (every entry the journal marked
+    /// `disclosed`, whatever its action: read, search, versions, break-glass reads...), by id.
     public let persons: [ExposedPerson]
     /// Dossiers whose own fields were returned.
     public let dossiers: [ExposedDossier]
@@ -154,8 +157,6 @@ public struct BreachScope: Sendable, Equatable {
     public internal(set) var decoyPersons: [PersonID] = []
     public internal(set) var decoyDossiers: [DossierID] = []
 
-    /// Actions that return personal data to the caller.
-    public static let disclosingActions: Set<String> = ["read", "search", "versions"]
 }
 
 extension LedgerAuditor {
@@ -222,9 +223,9 @@ extension LedgerAuditor {
                 if let f = q.from, r.at < f { continue }
                 if let t = q.to, r.at >= t { continue }
                 let event = ScopeEvent(index: index, at: r.at, action: r.action, allowed: r.allowed, reason: r.reason, account: r.account,
-                                       source: r.source, dossiers: r.dossiers, persons: r.persons, fields: r.fields)
+                                       source: r.source, dossiers: r.dossiers, persons: r.persons, fields: r.fields, disclosed: r.disclosed)
                 events.append(event)
-                guard r.allowed, BreachScope.disclosingActions.contains(r.action) else { continue }
+                guard r.allowed, r.disclosed else { continue }
                 let dossierFields = r.fields.filter { !$0.contains(".") }
                 var byPerson = r.personFields ?? [:]
                 if r.personFields == nil {
@@ -262,7 +263,7 @@ extension LedgerAuditor {
             dossiers: dossiers.map { ExposedDossier(dossier: $0.key, fields: $0.value.fields.sorted(), entries: $0.value.entries.sorted()) }
                 .sorted { $0.dossier.rawValue < $1.dossier.rawValue },
             fieldCounts: counts,
-            writes: events.filter { $0.allowed && !BreachScope.disclosingActions.contains($0.action) },
+            writes: events.filter { $0.allowed && !$0.disclosed },
             attempts: events.filter { !$0.allowed },
             events: events, approximate: approximate)
     }

@@ -33,6 +33,10 @@ struct LedgerEntry: Codable, Equatable {
     /// written before it existed and in entries that name no person field. Additive: an entry
     /// without it encodes exactly as before.
     var personFields: [String: [String]]?
+    /// True when the access returned `fields` to the caller (the journal's disclosure path,
+    /// the only one that mints a receipt for the vault). Absent in writes, refusals and
+    /// entries written before it existed (a scope reads those by their action's name).
+    var disclosed: Bool?
     var request: String
 
     /// - Parameter sourceKey: when given, the entry carries the source address's keyed tag
@@ -53,6 +57,7 @@ struct LedgerEntry: Codable, Equatable {
             personFields = Dictionary(uniqueKeysWithValues: pf.map { ($0.key.rawValue, $0.value.sorted()) })
         }
         request = r.requestID
+        disclosed = r.disclosed ? true : nil
     }
 
     var row: JournalRow {
@@ -62,6 +67,8 @@ struct LedgerEntry: Codable, Equatable {
                    dossiers: dossiers.map(DossierID.init(trusted:)), persons: persons.map(PersonID.init(trusted:)), fields: fields)
         r.personFields = personFields.map { Dictionary(uniqueKeysWithValues: $0.map { (PersonID(trusted: $0.key), $0.value) }) }
         r.sourceTag = actor.sourceTag
+        r.disclosed = disclosed ?? false
+        if disclosed == nil, decision == "allow", Self.disclosingBeforeMarking.contains(action) { r.disclosed = true }
         return r
     }
 
@@ -71,6 +78,9 @@ struct LedgerEntry: Codable, Equatable {
         // A struct of strings, integers and arrays of strings always encodes.
         return try! encoder.encode(self)
     }
+
+    /// The actions that returned fields in entries written before `disclosed` was recorded.
+    static let disclosingBeforeMarking: Set<String> = ["read", "search", "versions", "break-glass:read", "break-glass:search", "break-glass:versions"]
 
     static func decode(_ data: Data) -> LedgerEntry? { try? JSONDecoder().decode(LedgerEntry.self, from: data) }
 }

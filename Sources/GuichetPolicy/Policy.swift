@@ -7,6 +7,9 @@ public import GuichetCore
 public struct Policy: Sendable {
     public let profile: Profile
     private let rules: [CompiledRule]
+    /// Per role and dossier type, the paths a search or listing may return (the role's
+    /// summary); a role without an entry (citizens by default) gets its whole read mask.
+    private let summaries: [String: [String: Set<String>]]
 
     private struct CompiledRule: Sendable {
         let rule: Rule
@@ -28,6 +31,16 @@ public struct Policy: Sendable {
             }
             return CompiledRule(rule: rule, read: read, write: write)
         }
+        var summaries: [String: [String: Set<String>]] = [:]
+        for role in profile.roles.values where role.summary != nil || role.kind != .citizen {
+            for type in profile.dossierTypes.values {
+                let paths = profile.fieldPaths(of: type)
+                summaries[role.name, default: [:]][type.name] = Set(paths.filter { path in
+                    role.summary.map { $0.matches(path) } ?? (profile.classification(of: path, in: type) == .public)
+                })
+            }
+        }
+        self.summaries = summaries
     }
 
     /// Decides one action on one dossier.
@@ -48,10 +61,12 @@ public struct Policy: Sendable {
             case .skipped: continue
             }
         }
-        return combine(allowing, type: dossier.type, purposeMismatch: purposeMismatch)
+        let summary = action == .search ? summaries[subject.role]?[dossier.type] : nil
+        return combine(allowing, type: dossier.type, purposeMismatch: purposeMismatch, summary: summary)
     }
 
-    private func combine(_ allowing: [CompiledRule], type: String, purposeMismatch: Bool) -> Decision {
+    /// - Parameter summary: for a search, the role's summary paths: the grant reads no more.
+    private func combine(_ allowing: [CompiledRule], type: String, purposeMismatch: Bool, summary: Set<String>? = nil) -> Decision {
         guard !allowing.isEmpty else {
             return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil))
         }
@@ -60,6 +75,7 @@ public struct Policy: Sendable {
             readable.formUnion(compiled.read[type] ?? [])
             writable.formUnion(compiled.write[type] ?? [])
         }
+        if let summary { readable.formIntersection(summary) }
         return .allow(Grant(rules: allowing.map(\.rule.id), readable: readable, writable: writable))
     }
 

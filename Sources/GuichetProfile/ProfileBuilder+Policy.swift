@@ -12,9 +12,10 @@ extension ProfileBuilder {
     ///   read: [category, job-seeker.firstName]
     ///   minutes: 30
     ///   justification: 40      # shortest justification, in characters
+    ///   per-day: 3             # most openings per account in 24 hours (1 to 20)
     /// ```
     func breakGlass(_ c: YAMLCursor, profile: Profile) throws -> BreakGlassSpec {
-        let d = try c.dictionary(allowed: ["roles", "dossiers", "read", "minutes", "justification"])
+        let d = try c.dictionary(allowed: ["roles", "dossiers", "read", "minutes", "justification", "per-day"])
         let roles = try d.required("roles", in: c).strings()
         for r in roles {
             guard let role = profile.roles[r] else { throw d["roles"]!.fail("unknown role '\(r)'") }
@@ -32,7 +33,9 @@ extension ProfileBuilder {
         guard (1...480).contains(minutes) else { throw minutesCursor.fail("a break-glass opening lasts from 1 to 480 minutes") }
         let justification = try d["justification"]?.int() ?? 30
         guard (10...2_000).contains(justification) else { throw d["justification"]!.fail("the shortest justification is from 10 to 2000 characters") }
+        let perDay = try d["per-day"]?.int() ?? 3
+        guard (1...20).contains(perDay) else { throw d["per-day"]!.fail("'per-day' is a handful of openings: from 1 to 20") }
         return BreakGlassSpec(roles: Set(roles), dossierTypes: Set(types), read: FieldSelector(read), minutes: minutes,
-                              minJustification: justification)
+                              minJustification: justification, perDay: perDay)
     }
 }

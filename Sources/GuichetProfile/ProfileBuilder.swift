@@ -35,7 +35,7 @@ struct ProfileBuilder {
 
         var roles: [String: Role] = [:]
         for (roleName, c) in try top.required("roles", in: root).mapping() {
-            let d = try c.dictionary(allowed: ["kind", "organisation"])
+            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search"])
             let kindCursor = try d.required("kind", in: c)
             guard let kind = RoleKind(rawValue: try kindCursor.string()) else {
                 throw kindCursor.fail("unknown role kind (expected one of: \(RoleKind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -43,7 +43,9 @@ struct ProfileBuilder {
             let org = try d["organisation"]?.string()
             if let org, !orgKinds.contains(org) { throw d["organisation"]!.fail("unknown organisation kind '\(org)'") }
             if kind == .partner, org == nil { throw c.fail("a partner role must name its organisation kind") }
-            roles[roleName] = Role(name: roleName, kind: kind, organisationKind: org)
+            var role = Role(name: roleName, kind: kind, organisationKind: org)
+            if let cc = d["ceiling"] { role.ceiling = try ceiling(cc, kind: kind) }
+            roles[roleName] = role
         }
 
         let partial = Profile(name: name, title: title, defaultLanguage: language, personFields: personFields,
@@ -53,7 +55,13 @@ struct ProfileBuilder {
         for (r, c) in zip(rules, try top["rules"]?.sequence() ?? []) where !ids.insert(r.id).inserted {
             throw c.fail("duplicate rule id '\(r.id)'")
         }
+        for (roleName, c) in try top.required("roles", in: root).mapping() {
+            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search"])
+            if let sc = d["summary"] { roles[roleName]?.summary = try selector(sc, types: Array(dossierTypes.keys), profile: partial) }
+            if let sc = d["search"] { roles[roleName]?.searchTerms = try searchTerms(sc, profile: partial) }
+        }
         let glass = try top["break-glass"].map { try self.breakGlass($0, profile: partial) }
+        try checkAdministratorsReadNoPersonalField(rules, roles: roles, profile: partial, cursors: try top["rules"]?.sequence() ?? [])
         var profile = Profile(name: name, title: title, defaultLanguage: language, personFields: personFields,
                               organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes,
                               breakGlass: glass)
@@ -240,7 +248,7 @@ struct ProfileBuilder {
         return (r, Set(links))
     }
 
-    private func selector(_ c: YAMLCursor?, types: [String], profile: Profile) throws -> FieldSelector {
+    func selector(_ c: YAMLCursor?, types: [String], profile: Profile) throws -> FieldSelector {
         guard let c else { return .none }
         let patterns = try c.strings()
         let paths = types.flatMap { profile.fieldPaths(of: profile.dossierTypes[$0]!) }

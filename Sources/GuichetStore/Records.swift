@@ -148,6 +148,9 @@ public struct JournalRow: Sendable, Equatable {
     /// For each person named, the paths of `fields` that are that person's (`child.firstName`),
     /// so that a breach scope can say exactly which fields of whom; nil when not recorded.
     public var personFields: [PersonID: [String]]? = nil
+    /// Whether the access returned the named fields to the caller (a read, a search, a
+    /// version): what a breach scope counts as exposure. False for writes and refusals.
+    public var disclosed = false
     public init(at: Date, requestID: String, account: AccountID?, role: String?, organisation: OrganisationID?,
                 session: SessionID?, source: String?, action: String, allowed: Bool, reason: String, purpose: String?,
                 dossiers: [DossierID], persons: [PersonID], fields: [String]) {

@@ -33,13 +33,28 @@ public struct BreakGlassRecord: Sendable, Equatable {
 }
 
 extension Store {
-    /// Stores a new opening.
-    public func insert(breakGlass r: BreakGlassRecord) async throws {
+    /// Stores a new opening, unless the account already made `limit` openings since `since`
+    /// (checked and written in one transaction, so concurrent openings cannot both pass).
+    /// - Returns: whether the opening was stored.
+    @discardableResult
+    public func insert(breakGlass r: BreakGlassRecord, limit: Int = .max, since: Date = .distantPast) async throws -> Bool {
         try await write { db in
+            guard try Self.breakGlassCount(db, account: r.account, since: since) < limit else { return false }
             try db.execute(sql: """
                 INSERT INTO break_glass(id, account_id, dossier_id, justification, opened_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [r.id, r.account.rawValue, r.dossier.rawValue, r.justification, r.openedAt.millis, r.expiresAt.millis])
+            return true
         }
+    }
+
+    /// How many openings an account made since a time.
+    public func breakGlassCount(account: AccountID, since: Date) async throws -> Int {
+        try await read { db in try Self.breakGlassCount(db, account: account, since: since) }
+    }
+
+    static func breakGlassCount(_ db: Database, account: AccountID, since: Date) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM break_glass WHERE account_id = ? AND opened_at >= ?",
+                         arguments: [account.rawValue, since.millis]) ?? 0
     }
 
     /// The opening that lets `account` read `dossier` at `now`, if any (latest expiry first).

@@ -80,6 +80,18 @@ public struct AccountState: Codable, Sendable, Equatable {
     var refusals = 0
     var suspended = false
 
+    // Ceiling (optional so that states stored before it existed still decode)
+    /// 1: a crossing asks for a step-up with a justification (since `ceilingSince`);
+    /// 2: justified, `graceLeft` new persons left today; 3: grace spent, throttled.
+    var ceilingStage: Int?
+    var ceilingSince: Int64?
+    var graceLeft: Int?
+    /// Persons revealed in the current session (`ceilingSession`).
+    var sessionPersons: Set<UInt64>?
+    var ceilingSession: String?
+    /// Search query fingerprint → last second it was asked (the last hour).
+    var queries: [UInt64: Int64]?
+
     static let historyDays = 30
     static let seenCap = 20_000
 
@@ -119,6 +131,7 @@ public struct AccountState: Codable, Sendable, Equatable {
         self.day = day
         today = DayStats(day: day)
         dayPersons = []
+        ceilingStage = nil; ceilingSince = nil; graceLeft = nil
         todayBins = 0
         todaySignIns = 0
         if seen.count > Self.seenCap {

@@ -97,6 +97,24 @@ enum Detectors {
         return out
     }
 
+    /// Distinct search queries within an hour, whatever their order (an alphabetical sweep is
+    /// one order among many): a step-up past the limit, a throttle past twice the limit.
+    static func queries(_ st: AccountState, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {
+        guard e.allowed, let shape = e.search, !shape.paged, let q = shape.query else { return [] }
+        let since = t.second - 3600
+        var asked = (st.queries ?? [:]).filter { $0.value >= since }
+        asked[q] = t.second
+        let n = asked.count
+        if n > 2 * s.queryFloor {
+            return [Finding(detector: "distinct-queries", severity: .high, detail: "\(n) distinct searches within an hour (limit \(s.queryFloor))",
+                            key: "distinct-queries-high")]
+        }
+        if n > s.queryFloor {
+            return [Finding(detector: "distinct-queries", severity: .medium, detail: "\(n) distinct searches within an hour (limit \(s.queryFloor))")]
+        }
+        return []
+    }
+
     /// Enumeration: deep paging through one search, alphabetical name sweeps, and many
     /// dossiers never seen before by this account in one day.
     static func enumeration(_ st: AccountState, _ peers: PeerBaseline, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {

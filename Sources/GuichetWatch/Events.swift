@@ -10,7 +10,12 @@ public struct SearchShape: Sendable, Equatable {
     /// The first two letters of the name searched, as a number (a=0 … z=25, ×26), for
     /// spotting alphabetical sweeps; nil when not a name search.
     public var initials: Int?
-    public init(paged: Bool, byName: Bool, initials: Int?) { self.paged = paged; self.byName = byName; self.initials = initials }
+    /// A keyed fingerprint of the query (type, status and the blind indexes of its terms,
+    /// never the values): distinct queries are counted whatever their order.
+    public var query: UInt64?
+    public init(paged: Bool, byName: Bool, initials: Int?, query: UInt64? = nil) {
+        self.paged = paged; self.byName = byName; self.initials = initials; self.query = query
+    }
 
     /// The initials key of a name: the first two ASCII letters after folding accents.
     public static func initials(of name: String) -> Int? {
@@ -87,6 +92,9 @@ public enum WatchRefusal: Sendable, Equatable {
     case stepUp
     /// A watched person was reached by name outside the caseload: a justification is needed.
     case justification
+    /// The role's ceiling of persons was reached: a fresh second factor and a justification
+    /// are needed to go on (``Ceiling``).
+    case ceiling(limit: Int, window: String)
 }
 
 /// The watch's answer about one event.

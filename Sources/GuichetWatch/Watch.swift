@@ -73,7 +73,7 @@ public actor Watch {
         if !fresh.isEmpty {
             try await store.insert(alerts: fresh.map { f in
                 let id = Self.newID()
-                let note = f.detector == "watched-person" ? e.justification : nil
+                let note = ["watched-person", "ceiling-justified"].contains(f.detector) ? e.justification : nil
                 return WatchAlert(id: id, at: e.at, account: e.account, detector: f.detector, severity: f.severity.name,
                                   response: (engine.settings.responses[f.severity] ?? .alert).name, detail: f.detail,
                                   justification: try note.flatMap { text in try sealNote?(text, Self.noteContext(alert: id)) })
@@ -118,6 +118,23 @@ public actor Watch {
             guard try await store.unwatch(person: person) else { throw GuichetError.notFound }
             watched.remove(person)
         }
+    }
+
+    /// Suspends an account outside the detectors (a break-glass ceiling crossed): the account
+    /// is disabled and its sessions revoked until a security officer reinstates it.
+    public func suspend(_ account: AccountID, detector: String, detail: String, at: Date) async throws {
+        try await load()
+        try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: detector,
+                                                   severity: Severity.critical.name, response: WatchResponse.suspend.name, detail: detail)])
+        try await store.suspend(account: account, id: Self.newID(), reason: "suspended by the watch: \(detector)", at: at)
+        engine.suspend(account)
+        try await flush(at: at)
+    }
+
+    /// Queues an alert for the security officers without changing the account's state.
+    public func raise(_ account: AccountID, detector: String, severity: Severity, detail: String, at: Date) async throws {
+        try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: detector,
+                                                   severity: severity.name, response: WatchResponse.alert.name, detail: detail)])
     }
 
     /// Queues the alert that a privileged account was created or elevated (C17).

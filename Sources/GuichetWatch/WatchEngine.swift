@@ -62,8 +62,16 @@ public struct WatchEngine: Sendable {
             }
         }
 
+        // The ceiling holds from the first request, learned or not, watch enabled or not.
+        if e.allowed, !e.persons.isEmpty, ceiling(&st, e, t, &out) { return out }
+        guard settings.enabled else {
+            if e.allowed { commit(&st, e, t) }
+            return out
+        }
+
         let peers = baseline(for: st, day: t.day)
         var findings = Detectors.marks(e)
+        findings += Detectors.queries(st, e, t, settings)
         findings += Detectors.volume(st, peers, e, t, settings)
         findings += Detectors.enumeration(st, peers, e, t, settings)
         let context = Detectors.context(st, peers, e, t, settings) + Detectors.lifecycle(st, peers, e, t, settings)
@@ -159,14 +167,99 @@ public struct WatchEngine: Sendable {
         }
     }
 
+    /// The role's ceiling (``Ceiling``): whether this access, counted with the persons the
+    /// account already received, crosses it, and what follows. Returns true when the request
+    /// is refused. A refused request reveals nothing, so it adds nothing to the counts.
+    mutating func ceiling(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime, _ out: inout Assessment) -> Bool {
+        let c = settings.ceilings[e.role] ?? .defaults(for: e.kind)
+        let fps = Set(e.persons.map { fingerprint($0.rawValue) })
+        if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
+        let burstSince = t.second - Int64(settings.burstWindow), hourSince = t.second - 3600
+        var burst = st.distinct(since: burstSince), hour = st.distinct(since: hourSince)
+        for f in fps {
+            let last = st.recent[f] ?? Int64.min
+            if last < burstSince { burst += 1 }
+            if last < hourSince { hour += 1 }
+        }
+        let newToday = fps.subtracting(st.dayPersons).count
+        let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),
+                      (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons ?? []).union(fps).count, c.session, "session")]
+        guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
+        let detail = "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
+        switch st.ceilingStage ?? 0 {
+        case 0:
+            st.ceilingStage = 1; st.ceilingSince = t.second
+            out.findings.append(Finding(detector: "ceiling", severity: .medium, detail: detail + ": step-up and justification asked",
+                                        key: "ceiling:\(t.day)"))
+            out.response = .stepUp
+            out.refusal = .ceiling(limit: over.1, window: over.2)
+            return true
+        case 1:
+            let since = st.ceilingSince ?? t.second
+            let justified = e.justification.map { $0.count >= 10 } ?? false
+            guard justified, let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) > since,
+                  e.at.timeIntervalSince(sf) <= Self.stepUpWindow else {
+                // Requests already in flight when the demand was made (the same second) do
+                // not count as ignoring it.
+                if t.second > since { st.refusals += 1 }
+                out.refusal = .ceiling(limit: over.1, window: over.2)
+                if st.refusals >= settings.refusalsBeforeSuspension { return suspend(&st, "ceiling", "\(st.refusals) requests past the ceiling without a step-up and a justification", &out) }
+                return true
+            }
+            st.ceilingStage = 2; st.graceLeft = c.grace; st.refusals = 0
+            out.findings.append(Finding(detector: "ceiling-justified", severity: .low,
+                                        detail: detail + ": went on with a fresh second factor and a justification (\(c.grace) more persons today)",
+                                        key: "ceiling-justified:\(t.day)"))
+            out.response = .alert
+            fallthrough
+        case 2:
+            let left = st.graceLeft ?? 0
+            if newToday <= left { st.graceLeft = left - newToday; return false }
+            st.ceilingStage = 3
+            let until = t.second + Int64(settings.throttleFor)
+            st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
+            out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high, detail: detail + ": the justified extra persons are spent; throttled",
+                                        key: "ceiling-exceeded:\(t.day)"))
+            out.response = .throttle
+            out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
+            return true
+        default:
+            if newToday == 0 { return false }
+            return suspend(&st, "ceiling-exceeded", detail + ": more persons asked for after the throttle", &out)
+        }
+    }
+
+    /// Suspends the account with one critical finding.
+    mutating func suspend(_ st: inout AccountState, _ detector: String, _ detail: String, _ out: inout Assessment) -> Bool {
+        out.findings.append(Finding(detector: detector, severity: .critical, detail: detail, key: "\(detector):suspend"))
+        out.response = .suspend
+        out.refusal = .suspended
+        st.suspended = true
+        return true
+    }
+
+    /// Suspends an account from outside the detectors (a break-glass ceiling crossed).
+    public mutating func suspend(_ account: AccountID) {
+        accounts[account]?.suspended = true
+        dirty.insert(account)
+    }
+
     /// Records what an allowed access revealed.
     func commit(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) {
         let hourSince = t.second - 3600
         if st.recent.count > 4_096 { st.recent = st.recent.filter { $0.value >= hourSince } }
+        var session = st.sessionPersons ?? []
         for p in e.persons {
             let f = fingerprint(p.rawValue)
             st.recent[f] = t.second
             if st.dayPersons.count < 100_000 { st.dayPersons.insert(f) }
+            if session.count < 100_000 { session.insert(f) }
+        }
+        st.sessionPersons = session
+        if let q = e.search?.query, e.search?.paged == false {
+            var qs = (st.queries ?? [:]).filter { $0.value >= hourSince }
+            qs[q] = t.second
+            st.queries = qs
         }
         st.today.persons = st.dayPersons.count
         st.today.burst = max(st.today.burst, st.distinct(since: t.second - Int64(settings.burstWindow)))

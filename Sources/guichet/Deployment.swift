@@ -160,7 +160,7 @@ struct Deployment {
             try await store.setMeta("registry-id", registry!)  // just set
         }
         let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)",
-                            watch: profile.watch.enabled ? profile.watch : nil)
+                            watch: profile.watch)
         return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt)
     }
 }

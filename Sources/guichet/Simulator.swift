@@ -68,7 +68,7 @@ final class Simulation {
         store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
         let clock = self.clock
         auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.get() })
-        gate = try Gate(profile: profile, store: store, keys: keys, clock: { clock.get() }, watch: profile.watch.enabled ? profile.watch : nil)
+        gate = try Gate(profile: profile, store: store, keys: keys, clock: { clock.get() }, watch: profile.watch)
         self.keys = keys
     }
     let keys: FileKeyProvider

@@ -1,0 +1,52 @@
+import GuichetCore
+
+extension ProfileBuilder {
+    /// A role's `ceiling` (``Ceiling``); keys left out keep the role kind's default:
+    /// ```yaml
+    /// agent: {kind: staff, organisation: operator, ceiling: {burst: 35, hour: 80, day: 300, session: 300, grace: 15}}
+    /// ```
+    func ceiling(_ c: YAMLCursor, kind: RoleKind) throws -> Ceiling {
+        let d = try c.dictionary(allowed: ["burst", "hour", "day", "session", "grace"])
+        var out = Ceiling.defaults(for: kind)
+        func read(_ key: String, _ path: WritableKeyPath<Ceiling, Int>, min: Int) throws {
+            guard let v = d[key] else { return }
+            let n = try v.int()
+            guard (min...1_000_000).contains(n) else { throw v.fail("'\(key)' is a number of persons from \(min) to 1000000") }
+            out[keyPath: path] = n
+        }
+        try read("burst", \.burst, min: 1); try read("hour", \.hour, min: 1); try read("day", \.day, min: 1)
+        try read("session", \.session, min: 1); try read("grace", \.grace, min: 0)
+        return out
+    }
+
+    /// A role's `search`: the combinations of person or dossier field names a search with
+    /// terms must cover (`[[lastName, birthDate], [nam]]`); each field must be searchable.
+    func searchTerms(_ c: YAMLCursor, profile: Profile) throws -> [[String]] {
+        try c.sequence().map { combo in
+            let names = try combo.strings()
+            guard !names.isEmpty else { throw combo.fail("a search combination names at least one field") }
+            for n in names {
+                let field = profile.personField(n) ?? profile.dossierTypes.values.lazy.compactMap { $0.field(n) }.first
+                guard let field else { throw combo.fail("unknown field '\(n)'") }
+                guard field.searchable else { throw combo.fail("'\(n)' is not searchable (mark it searchable: true)") }
+            }
+            return names
+        }
+    }
+
+    /// Administrators restore versions and manage accounts: no rule may let a role of kind
+    /// admin read a non-public field (R1's intruder was an administrator reading files).
+    func checkAdministratorsReadNoPersonalField(_ rules: [Rule], roles: [String: Role], profile: Profile, cursors: [YAMLCursor]) throws {
+        for (rule, c) in zip(rules, cursors) where rule.effect == .allow {
+            guard rule.roles.contains(where: { roles[$0]?.kind == .admin }) else { continue }
+            for typeName in rule.dossierTypes {
+                guard let type = profile.dossierTypes[typeName] else { continue }
+                for path in profile.fieldPaths(of: type) where rule.read.matches(path) {
+                    if let k = profile.classification(of: path, in: type), k != .public {
+                        throw c.fail("rule '\(rule.id)' lets administrators read '\(path)' (\(k.rawValue)): administrators read public fields only")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetStore
+import Synchronization
+
+/// Containment by construction (DESIGN: "containment is a budget"): a stolen staff or partner
+/// account, password and second factor in hand, attacking at full speed on a fresh
+/// deployment, receives the non-public fields of at most 50 persons before it is contained;
+/// the breach scope of the attack is exactly what it received.
+@Suite(.serialized) struct CeilingHTTPTests {
+    /// What one attack got: the persons whose fields came back, and how it ended.
+    struct Outcome {
+        var received: [String: Set<String>] = [:]
+        var stepUps = 0
+        var throttles = 0
+        var suspended = false
+        var requests = 0
+    }
+
+    /// The attacker's best strategy as the docs allow it: list every dossier id with the
+    /// largest page, then open them all as fast as the server answers, from three sessions
+    /// in parallel (eight requests in flight each); answer every step-up with the stolen
+    /// factor and a justification; wait out every throttle; stop only when suspended.
+    static func attack(_ world: StolenAccountWorld, username: String, type: String, purpose: String, listed: Int, sessions count: Int = 3) async throws -> Outcome {
+        let secret = try await world.enrol(username)
+        var tokens: [String] = []
+        for _ in 0..<count { tokens.append(try await world.signIn(username, secret: secret)) }
+        let sessions = tokens
+        let outcome = Mutex(Outcome())
+        let headers = ["Guichet-Purpose": purpose]
+        try await world.withPublic { client in
+            // 1. Every id, 100 a page: the summary only.
+            var ids: [String] = []
+            var after: String?
+            repeat {
+                let page = try await client.send(.get, "/v1/dossiers?type=\(type)&limit=100" + (after.map { "&after=\($0)" } ?? ""),
+                                                 token: sessions[0], headers: headers)
+                #expect(page.status == .ok, "\(page.text)")
+                let received = personsReceived(page)
+                #expect(received.isEmpty, "a listing returns no person's field: \(received.count) persons came back")
+                ids += page["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } ?? []
+                after = page["next"]?.string
+            } while after != nil
+            #expect(ids.count >= listed, "the attacker listed the files it may reach (\(ids.count) ids)")
+            // 2. Open them all.
+            var next = 0
+            var justify = false
+            while next < ids.count && !outcome.withLock({ $0.suspended }) {
+                let batch = Array(ids[next..<min(ids.count, next + 8 * count)])
+                next += batch.count
+                var h = headers
+                if justify { h["Guichet-Justification"] = "The family called about their file and asked for an update." }
+                let sent = h
+                let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                    for (i, id) in batch.enumerated() {
+                        group.addTask { try await client.send(.get, "/v1/dossiers/\(id)", token: sessions[i % sessions.count], headers: sent) }
+                    }
+                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                }
+                var stepUp = false, throttled = false
+                outcome.withLock { o in
+                    o.requests += replies.count
+                    for r in replies {
+                        if r.status == .ok { o.received.merge(personsReceived(r)) { $0.union($1) } }
+                        if r.status == .tooManyRequests { throttled = true }
+                        if r.status == .unauthorized || r.text.contains("suspended") { o.suspended = true }
+                        if r.status == .forbidden && r.text.contains("ceiling") { stepUp = true }
+                    }
+                    if stepUp { o.stepUps += 1 }
+                    if throttled { o.throttles += 1 }
+                }
+                if stepUp {
+                    try await world.stepUp(sessions, secret: secret)
+                    justify = true
+                    next -= batch.count  // ask again for what was refused
+                }
+                if throttled {
+                    world.clock.advance(16 * 60)
+                    next -= batch.count
+                }
+                if outcome.withLock({ $0.stepUps > 20 || $0.throttles > 20 }) { break }
+            }
+        }
+        return outcome.withLock { $0 }
+    }
+
+    @Test("a stolen agent account on a fresh place05 deployment receives at most 50 persons, is suspended, and the breach scope is exactly what it received")
+    func place05Agent() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 300, accounts: [("agent", "agent", "operator")])
+        defer { world.remove() }
+        let o = try await Self.attack(world, username: "agent", type: "application", purpose: "list-management", listed: 300)
+        print("place05 stolen agent: \(o.received.count) persons, \(o.requests) requests, \(o.stepUps) step-ups, \(o.throttles) throttles")
+        #expect(o.received.count <= 50, "persons exposed: \(o.received.count)")
+        #expect(o.received.count >= 20, "the ceiling lets normal work through (\(o.received.count) persons)")
+        #expect(o.suspended, "the account ends suspended")
+        #expect(o.stepUps >= 1 && o.throttles >= 1, "step-up, then throttle, then suspension")
+        let account = try #require(try await world.store.account(username: "agent"))
+        #expect(account.status == "disabled")
+
+        let scope = try await world.scope(of: "agent")
+        let inScope = Dictionary(uniqueKeysWithValues: scope.persons.map { ($0.person.rawValue, Set($0.fields)) })
+        #expect(inScope == o.received, "the breach scope names exactly the persons and fields the attacker received")
+
+        // Security events reach the server's log, with no personal value.
+        let log = world.log.text
+        for event in ["ceiling-reached", "throttle", "suspension"] {
+            #expect(log.contains("event=\(event)"), "the log has a '\(event)' security event")
+        }
+        #expect(log.contains("account=\(account.id.rawValue)") && log.contains("request="))
+        for person in o.received.keys { #expect(!log.contains(person), "no person id in the log") }
+    }
+
+    @Test("a stolen partner adviser on a fresh emploi deployment receives at most 50 persons before it is contained")
+    func emploiPartnerAdviser() async throws {
+        let world = try await StolenAccountWorld.make(profile: "emploi", size: 2_500, accounts: [("adviser", "adviser", "agency")])
+        defer { world.remove() }
+        // The agency adviser reaches its agency's files; a partner adviser only its caseload
+        // (a few files), so the agency adviser is the larger prize.
+        let o = try await Self.attack(world, username: "adviser", type: "job-seeker", purpose: "support", listed: 50)
+        #expect(o.received.count <= 50, "persons exposed: \(o.received.count)")
+        #expect(o.suspended)
+        let scope = try await world.scope(of: "adviser")
+        #expect(Set(scope.persons.map(\.person.rawValue)) == Set(o.received.keys))
+    }
+}

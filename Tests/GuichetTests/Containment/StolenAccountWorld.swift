@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+import NIOCore
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetServer
+import GuichetStore
+import GuichetSynth
+import GuichetVault
+import GuichetMFA
+import Logging
+import Synchronization
+
+/// A place05 or emploi registry made by the real generator, served by the real routers with
+/// the watch as deployed (the profile's settings) and one clock for the gate and the
+/// authenticator, so that an attacker can wait out a throttle or a TOTP step in a test.
+struct StolenAccountWorld {
+    let folder: URL
+    let profile: Profile
+    let store: Store
+    let auth: Authenticator
+    let gate: Gate
+    let server: GuichetServer
+    let clock: ManualClock
+    let log: LogCapture
+
+    static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)]) async throws -> StolenAccountWorld {
+        let folder = try temporaryFolder()
+        let profile = try Repo.profile(named: name)
+        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        let clock = ManualClock()
+        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
+                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"),
+                                           clock: clock.function)
+        let keyFile = folder.appendingPathComponent("guichet.keys").path
+        try KeySet.generate().write(to: keyFile)
+        let keys = try FileKeyProvider(path: keyFile)
+        let log = LogCapture()
+        let gate = try Gate(profile: profile, store: store, keys: keys, clock: clock.function,
+                            logger: Logger(label: "guichet.gate") { _ in log.handler }, watch: profile.watch)
+        let today = LocalDate(year: 2026, month: 11, day: 23)!
+        if name == "emploi" {
+            _ = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store)
+        } else {
+            _ = try await Place05Generator(profile: profile, keys: keys, size: size, today: today).generate(into: store)
+        }
+        for a in accounts {
+            let org = try await store.organisations(kind: a.kind).first
+            _ = try await auth.createAccount(username: a.username, password: World.password, role: a.role, organisation: org?.id,
+                                             territory: org?.territory, createdBy: nil)
+        }
+        try await gate.journal.checkpoint(at: clock.now)
+        return StolenAccountWorld(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+                                  server: GuichetServer(gate: gate, auth: auth, store: store), clock: clock, log: log)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
+
+    /// Enrols a TOTP factor as the owner would, and returns its secret: what the attacker
+    /// steals with the password.
+    func enrol(_ username: String) async throws -> String {
+        let session = try await auth.signIn(username: username, password: World.password)
+        let (secret, _) = try await auth.beginTOTP(session.principal)
+        try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: clock.now))
+        return secret
+    }
+
+    /// A new session with the stolen password and secret (the clock moves one TOTP step so
+    /// that each code is new, as the replay check demands).
+    func signIn(_ username: String, secret: String) async throws -> String {
+        clock.advance(30)
+        let session = try await auth.signIn(username: username, password: World.password)
+        try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: clock.now))
+        return session.token
+    }
+
+    /// Verifies the second factor again in each session (a step-up), one TOTP step later.
+    func stepUp(_ tokens: [String], secret: String) async throws {
+        clock.advance(30)
+        for token in tokens {
+            guard let p = try? await auth.authenticate(token: token) else { continue }  // a session the suspension ended
+            do { try await auth.verifyTOTP(p, code: try TOTPSecret(base32: secret).code(at: clock.now)) } catch {
+                clock.advance(30)
+                try await auth.verifyTOTP(p, code: try TOTPSecret(base32: secret).code(at: clock.now))
+            }
+        }
+    }
+
+    func withPublic(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: server.publicRouter().0).test(.router, body)
+    }
+
+    /// The breach scope of an account, from a checkpoint signed now, honeytokens set apart.
+    func scope(of username: String) async throws -> BreachScope {
+        let account = try #require(try await store.account(username: username))
+        try await gate.journal.checkpoint(at: clock.now)
+        return try await gate.separatingDecoys(try await gate.auditor.scope(ScopeQuery(account: account.id)))
+    }
+}
+
+extension TestClientProtocol {
+    /// A request with any headers (purpose, justification).
+    func send(_ method: HTTPRequest.Method, _ uri: String, token: String, headers extra: [String: String] = [:],
+              body: String? = nil) async throws -> Reply {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        for (k, v) in extra { headers[HTTPField.Name(k)!] = v }  // test header names are valid tokens
+        if body != nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
+            Reply(status: r.status, headers: r.headers, text: String(buffer: r.body))
+        }
+    }
+}
+
+/// The persons whose fields a dossier answer carries (a person listed with no field counts for nothing).
+func personsReceived(_ reply: Reply) -> [String: Set<String>] {
+    var out: [String: Set<String>] = [:]
+    let dossiers = reply["dossiers"]?.array ?? [reply.json ?? .null]
+    for d in dossiers {
+        for p in d.object?["persons"]?.array ?? [] {
+            guard let id = p.object?["id"]?.string, let fields = p.object?["fields"]?.object, !fields.isEmpty,
+                  let role = p.object?["role"]?.string else { continue }
+            out[id, default: []].formUnion(fields.keys.map { "\(role).\($0)" })
+        }
+    }
+    return out
+}
+
+/// Log lines written during a test, with their metadata.
+final class LogCapture: Sendable {
+    let lines = Mutex<[String]>([])
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            capture.lines.withLock { $0.append("\(event.message) \(meta)") }
+        }
+    }
+
+    var handler: Handler { Handler(capture: self) }
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+}
+
+extension StolenAccountWorld {
+    func withAdmin(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await Application(router: server.adminRouter().0).test(.router, body)
+    }
+}
