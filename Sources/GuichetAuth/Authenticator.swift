@@ -198,12 +198,14 @@ public final class Authenticator: Sendable {
     /// trusted because it holds the key file and the database, which open everything anyway;
     /// what this adds is that its reads still pass the gate and are journalled under the
     /// officer's name, in a session of their own (no session row: nothing to steal).
-    public func consoleOfficer(username: String) async throws -> Principal {
+    public func consoleOfficerTrustingTheKeyFile(username: String) async throws -> Principal {
         guard let account = try await store.account(username: username), account.status == "active",
               let role = profile.roles[account.role], role.kind == .security else {
             throw GuichetError.forbidden("'\(username)' is not an active security officer's account")
         }
-        return principal(account, role: role, session: SessionID(), secondFactorAt: clock())
+        var p = principal(account, role: role, session: SessionID(), secondFactorAt: clock())
+        p.onConsoleWithKeyFile = true
+        return p
     }
 
     func principal(_ a: AccountRecord, role: Role, session: SessionID, secondFactorAt: Date?) -> Principal {

@@ -14,6 +14,11 @@ public struct Principal: Sendable, Equatable {
     public let session: SessionID
     /// When this session last verified a second factor; nil if it has not.
     public let secondFactorAt: Date?
+    /// A security officer acting from the server's own command line, trusted because the
+    /// operator holds the key file (``Authenticator/consoleOfficerTrustingTheKeyFile(username:)``):
+    /// the person ceilings do not apply (the key file opens everything anyway); every read
+    /// is still journalled under the officer's name. Never true for an HTTP session.
+    public internal(set) var onConsoleWithKeyFile = false
 
     init(account: AccountID, username: String, role: String, kind: RoleKind, organisation: OrganisationID?,
          person: PersonID?, territory: String?, session: SessionID, secondFactorAt: Date?) {

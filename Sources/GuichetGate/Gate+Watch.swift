@@ -68,6 +68,7 @@ extension Gate {
         var e = WatchEvent(at: clock(), account: p.account, role: p.role, kind: p.kind, organisation: p.organisation, session: p.session,
                            source: r.source, action: action.description, allowed: allowed, dossiers: dossiers, persons: persons,
                            search: action == .search ? Gate.searchShape : nil, secondFactorAt: p.secondFactorAt)
+        e.onConsoleWithKeyFile = p.onConsoleWithKeyFile
         e.justification = r.justification.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : String($0.prefix(500)) }
         return e
     }
@@ -77,7 +78,7 @@ extension Gate {
     ///   (fail closed, like the ledger).
     /// - Parameter discloses: the accesses return their fields (a read, a search); only then
     ///   do their persons count against the ceilings and the volume detectors.
-    func watchAccesses(_ accesses: [AllowedAccess], action: Action, discloses: Bool, _ r: GateRequest) async throws {
+    func watchAccesses(_ accesses: [AllowedAccess], action: Action, discloses: Bool, listed: [DossierID: [PersonID]] = [:], _ r: GateRequest) async throws {
         guard let watch else { return }
         let persons = discloses ? exposedPersons(accesses) : []
         // A dossier merely listed in a search's summary is not opened: it counts (for the
@@ -85,9 +86,13 @@ extension Gate {
         let dossiers = action == .search ? accesses.filter { a in a.persons.contains(where: persons.contains) }.map(\.dossier)
                                          : accesses.map(\.dossier)
         let assigned = Set(profile.rules.filter { $0.relation == .assigned }.map(\.id))
-        let caseload = Set(accesses.filter { $0.grant.rules.contains(where: assigned.contains) }.flatMap(\.persons))
+        let inCaseload = accesses.filter { $0.grant.rules.contains(where: assigned.contains) }
+        let caseload = Set(inCaseload.flatMap { $0.persons + (listed[$0.dossier] ?? []) })
         let a: Assessment
-        do { a = try await watch.assess(watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons), caseload: caseload) } catch {
+        var event = watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons)
+        var seen = Set<PersonID>()
+        event.listed = accesses.flatMap { listed[$0.dossier] ?? [] }.filter { seen.insert($0).inserted }
+        do { a = try await watch.assess(event, caseload: caseload) } catch {
             logger.error("the watch failed: request refused", metadata: ["request": .string(r.requestID)])
             throw GuichetError.unavailable("the access could not be checked, so no data is returned")
         }

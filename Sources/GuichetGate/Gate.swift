@@ -89,8 +89,10 @@ public final class Gate: Sendable {
 
     /// Appends accesses that return fields (after the watch and the ceilings saw them), and
     /// returns the receipt the vault needs to open them; fails closed.
-    func journalled(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws -> AccessReceipt {
-        try await watchAccesses(accesses, action: action, discloses: true, r)
+    /// - Parameter listed: the persons of the dossiers a search lists, whose fields it may not
+    ///   return (summary): the watch checks them for watched persons reached by name.
+    func journalled(_ accesses: [AllowedAccess], action: Action, listed: [DossierID: [PersonID]] = [:], _ r: GateRequest) async throws -> AccessReceipt {
+        try await watchAccesses(accesses, action: action, discloses: true, listed: listed, r)
         do { return try await journal.recordDisclosure(accesses, action: action, context: context(r)) } catch {
             logger.error("journal append failed: request refused", metadata: ["request": .string(r.requestID)])
             throw GuichetError.unavailable("the access could not be recorded, so no data is returned")
@@ -232,7 +234,7 @@ public final class Gate: Sendable {
                                  personFields: exposed.personFields)
         }
         let kept = allowed.map(\.record)
-        let receipt = try await journalled(accesses, action: .search, r)
+        let receipt = try await journalled(accesses, action: .search, listed: Dictionary(kept.map { ($0.id, $0.persons.map(\.person)) }) { a, _ in a }, r)
         let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
         return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)
     }

@@ -40,7 +40,10 @@ public struct WatchEvent: Sendable {
     /// Allowed by the policy (a candidate access), or refused (a denial, a not-found probe).
     public var allowed: Bool
     public var dossiers: [DossierID]
+    /// Persons whose non-public fields the access returns (what ceilings and volumes count).
     public var persons: [PersonID]
+    /// Persons of the dossiers a search lists without returning their fields (summary).
+    public var listed: [PersonID] = []
     public var search: SearchShape?
     /// When the account was created (lifecycle detector).
     public var accountCreatedAt: Date?
@@ -55,6 +58,8 @@ public struct WatchEvent: Sendable {
     public var watchedByNameOutsideCaseload = false
     /// The justification the caller gave (`Guichet-Justification`), if any.
     public var justification: String?
+    /// A security officer on the server's console with the key file: no ceiling applies.
+    public var onConsoleWithKeyFile = false
 
     public init(at: Date, account: AccountID, role: String, kind: RoleKind, organisation: OrganisationID?, session: SessionID,
                 source: String?, action: String, allowed: Bool, dossiers: [DossierID], persons: [PersonID],

@@ -65,7 +65,8 @@ public actor Watch {
                 || e.dossiers.contains { honeytokens.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: honeytokenKey)) }
         }
         if !watched.isEmpty {
-            e.watched = e.persons.filter(watched.contains)
+            var seen = Set<PersonID>()
+            e.watched = (e.persons + e.listed).filter { watched.contains($0) && seen.insert($0).inserted }
             e.watchedByNameOutsideCaseload = e.search?.byName == true && e.watched.contains { !caseload.contains($0) }
         }
         let a = engine.assess(e)

@@ -63,7 +63,7 @@ public struct WatchEngine: Sendable {
         }
 
         // The ceiling holds from the first request, learned or not, watch enabled or not.
-        if e.allowed, !e.persons.isEmpty, ceiling(&st, e, t, &out) { return out }
+        if e.allowed, !e.persons.isEmpty, !e.onConsoleWithKeyFile, ceiling(&st, e, t, &out) { return out }
         guard settings.enabled else {
             if e.allowed { commit(&st, e, t) }
             return out

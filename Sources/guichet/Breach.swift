@@ -190,7 +190,7 @@ extension Breach {
             }
             do {
                 let record = try await register.incident(incident)
-                let principal = try await server.auth.consoleOfficer(username: officer)
+                let principal = try await server.auth.consoleOfficerTrustingTheKeyFile(username: officer)
                 let request = GateRequest(principal: principal, requestID: "console-letters-\(UUID().uuidString)", source: "console",
                                           purpose: LetterWriter.purpose)
                 let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())

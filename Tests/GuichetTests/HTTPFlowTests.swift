@@ -37,7 +37,10 @@ import GuichetServer
             let list = try await client.call(.get, "/v1/dossiers?status=waiting", token: staff)
             let listed = try #require(list["dossiers"]?.array)
             #expect(listed.map { $0.object?["id"]?.string } == [id])
-            let child = listed[0].object?["persons"]?.array?.first { $0.object?["role"]?.string == "child" }?.object?["fields"]?.object
+            #expect(listed[0].object?["persons"]?.array?.allSatisfy { $0.object?["fields"]?.object?.isEmpty ?? true } ?? true,
+                    "a daycare's list shows the summary only")
+            let opened = try await client.call(.get, "/v1/dossiers/\(id)", token: staff)
+            let child = opened["persons"]?.array?.first { $0.object?["role"]?.string == "child" }?.object?["fields"]?.object
             #expect(child?["birthDate"]?.string == "2025-06-30")
             #expect(child?["lastName"] == nil, "a daycare does not see the child's last name")
 

@@ -42,14 +42,14 @@ import GuichetProfile
         #expect(suspended, "a scraper that ignores the throttle is suspended")
     }
 
-    @Test("one oversized request is vetoed before anything is revealed")
+    @Test("one oversized request is vetoed before anything is revealed: the role's ceiling stops it first")
     func oversizedRequest() {
         var bench = Self.trained()
         let page = (0..<100).map { _ in WatchBench.newDossier() }
         let a = bench.engine.assess(bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10), dossiers: page, action: "search",
                                                 search: SearchShape(paged: false, byName: false, initials: nil)))
-        #expect(a.findings.contains { $0.detector == "volume-burst" })
-        #expect(a.refusal != nil)
+        #expect(a.findings.contains { $0.detector == "ceiling" })
+        if case .ceiling = a.refusal {} else { Issue.record("refused for the ceiling, got \(String(describing: a.refusal))") }
     }
 
     @Test("paging deep through one search is a sweep")

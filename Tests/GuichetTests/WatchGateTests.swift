@@ -74,18 +74,23 @@ import GuichetServer
         #expect(reinstated.reason.contains(account.id.rawValue) && !reinstated.reason.contains("drill"), "the ledger names the account, not the reason")
     }
 
-    @Test("a search page holding a honeytoken is refused whole: none of its persons is revealed")
+    @Test("a search page listing honeytokens shows only their summary (nothing personal, no alarm); opening one suspends and reveals nothing")
     func honeytokenInSearchPage() async throws {
         let base = try await World.make()
         defer { base.remove() }
-        _ = try await base.plant(size: 30, honeytokens: 10)
+        let planted = try await base.plant(size: 30, honeytokens: 10)
         let world = try base.watched()
         let agent = try await world.request("agent", purpose: "list-management")
-        await #expect(throws: GuichetError.self) {
-            _ = try await world.gate.search(type: "application", status: "waiting", criteria: [:], after: nil, limit: 100, agent)
-        }
+        let page = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 100, agent)
+        #expect(page.views.allSatisfy { $0.persons.allSatisfy(\.fields.isEmpty) }, "a staff listing returns no person's field")
+        let listed = Set(page.views.map(\.id))
+        let decoy = try #require(planted.dossiers.first(where: listed.contains))
+        #expect(try await world.store.account(username: "agent")?.status == "active")
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(decoy, agent) }
         let journal = try await world.store.journal()
-        #expect(!journal.contains { $0.allowed && $0.action == "search" })
+        #expect(!journal.contains { $0.allowed && $0.disclosed && $0.dossiers.contains(decoy) && $0.fields.contains { $0.contains(".") } },
+                "no field of the decoy's persons was ever returned")
+        #expect(journal.contains { !$0.allowed && $0.dossiers == [decoy] }, "the opening was refused and journalled")
         #expect(try await world.store.account(username: "agent")?.status == "disabled")
     }
 

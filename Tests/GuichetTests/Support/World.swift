@@ -123,14 +123,16 @@ struct World {
             partners: chosen.map { daycares[$0].id }), try await request(parent))
     }
 
-    /// Every application, read page by page through the gate as the agent.
+    /// Every application through the gate as the agent: listed page by page (a listing shows
+    /// the summary only), then each opened one by one (this gate runs without the watch, so
+    /// without the ceilings).
     func allApplications() async throws -> [DossierView] {
         let agent = try await request("agent", purpose: "list-management")
         var after: DossierID?
         var views: [DossierView] = []
         repeat {
             let page = try await gate.search(type: "application", status: nil, criteria: [:], after: after, limit: 100, agent)
-            views += page.views
+            for summary in page.views { views.append(try await gate.read(summary.id, agent)) }
             after = page.next
         } while after != nil
         return views
