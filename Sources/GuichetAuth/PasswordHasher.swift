@@ -1,7 +1,6 @@
 import Foundation
 import Crypto
 import _CryptoExtras
-import Dispatch
 
 /// scrypt parameters (RFC 7914): N = 2^logN, block size r, parallelism p.
 public struct ScryptParameters: Sendable, Equatable, CustomStringConvertible {
@@ -72,17 +71,13 @@ public struct PasswordHasher: Sendable {
         return (ScryptParameters(logN: ln, r: r, p: p), salt, key)
     }
 
+    /// Derives the key on the password pool's own threads (scrypt takes tens of milliseconds
+    /// and 32 MiB: never on a Swift concurrency thread, and never more at once than the pool).
     static func derive(_ password: String, salt: [UInt8], _ p: ScryptParameters, length: Int = 32) async throws -> [UInt8] {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    let key = try KDF.Scrypt.deriveKey(from: Array(password.utf8), salt: salt, outputByteCount: length,
-                                                       rounds: 1 << p.logN, blockSize: p.r, parallelism: p.p)
-                    continuation.resume(returning: key.withUnsafeBytes { Array($0) })
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        try await WorkPool.passwords.run {
+            let key = try KDF.Scrypt.deriveKey(from: Array(password.utf8), salt: salt, outputByteCount: length,
+                                               rounds: 1 << p.logN, blockSize: p.r, parallelism: p.p)
+            return key.withUnsafeBytes { Array($0) }
         }
     }
 }

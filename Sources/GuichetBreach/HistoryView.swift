@@ -12,6 +12,7 @@ public enum HistoryView {
         for id in Set(h.items.compactMap(\.organisation)) { names[id] = try await store.organisation(id)?.name }
         return .object([
             "checkpoint": h.checkpoint?.json ?? .null,
+            "next": h.next.map { .number(Double($0)) } ?? .null,
             "accesses": .array(h.items.map { i in
                 .object([
                     "index": .number(Double(i.index)), "at": .string(ScopeFormat.time(i.at)), "action": .string(i.action),

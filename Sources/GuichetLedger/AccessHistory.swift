@@ -25,12 +25,14 @@ public struct HistoryItem: Sendable, Equatable {
     public let proof: InclusionProof?
 }
 
-/// A citizen's access history.
+/// A citizen's access history, or one page of it.
 public struct AccessHistory: Sendable, Equatable {
     /// The latest signed checkpoint; nil when none was signed yet.
     public let checkpoint: CheckpointReference?
     /// Entries covered by the checkpoint, with proofs, then newer ones without, oldest first.
     public let items: [HistoryItem]
+    /// When more entries follow this page: the index to ask the next page after.
+    public let next: Int64?
 }
 
 extension LedgerAuditor {
@@ -39,24 +41,37 @@ extension LedgerAuditor {
 
     /// Every access that named one of the persons or one of the dossiers, oldest first, with
     /// an inclusion proof of each entry against the latest signed checkpoint. Uses the person
-    /// and dossier indexes: its cost follows the answer.
-    /// - Parameter account: the citizen's own account (to mark their own accesses).
-    public func history(persons: [PersonID], dossiers: [DossierID], account: AccountID?, limit: Int = maxHistoryEntries) async throws -> AccessHistory {
+    /// and dossier indexes: its cost follows the answer. The proofs are generated on a reader
+    /// thread of the database, in one read transaction.
+    /// - Parameters:
+    ///   - account: the citizen's own account (to mark their own accesses).
+    ///   - after: only entries with a larger index (the `next` of the previous page).
+    ///   - limit: most entries, hence most proofs, returned; ``AccessHistory/next`` says
+    ///     where the rest starts.
+    public func history(persons: [PersonID], dossiers: [DossierID], account: AccountID?, after: Int64? = nil,
+                        limit: Int = maxHistoryEntries) async throws -> AccessHistory {
+        precondition(limit > 0, "a history page holds at least one entry")
         let checkpoint = try? await checkpointReference()
         let size = try await store.ledgerSize()
-        let indexes = try await store.ledgerIndexes(persons: persons, dossiers: dossiers, below: size, limit: limit)
+        var indexes = try await store.ledgerIndexes(persons: persons, dossiers: dossiers, after: after ?? -1, below: size, limit: limit + 1)
+        let next = indexes.count > limit ? indexes[limit - 1] : nil
+        indexes = Array(indexes.prefix(limit))
+        let entries = try await store.ledgerEntries(indexes)
+        var proofs: [Int64: InclusionProof] = [:]
+        if let checkpoint {
+            let proved = entries.map(\.index).filter { $0 < checkpoint.size }
+            let generated = try await store.inclusionProofs(proved, size: checkpoint.size)
+            for (index, proof) in zip(proved, generated) { proofs[index] = proof }
+        }
         var items: [HistoryItem] = []
-        for (index, bytes) in try await store.ledgerEntries(indexes) {
+        items.reserveCapacity(entries.count)
+        for (index, bytes) in entries {
             guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
             let r = e.row
-            var proof: InclusionProof?
-            if let checkpoint, index < checkpoint.size {
-                proof = try InclusionProof(leafIndex: UInt64(index), treeSize: UInt64(checkpoint.size), source: StoredTree(store: store))
-            }
             items.append(HistoryItem(index: index, at: r.at, action: r.action, allowed: r.allowed, role: r.role, organisation: r.organisation,
                                      purpose: r.purpose, fields: r.fields, dossiers: r.dossiers,
-                                     byThemself: account != nil && r.account == account, entry: bytes, proof: proof))
+                                     byThemself: account != nil && r.account == account, entry: bytes, proof: proofs[index]))
         }
-        return AccessHistory(checkpoint: checkpoint, items: items)
+        return AccessHistory(checkpoint: checkpoint, items: items, next: next)
     }
 }

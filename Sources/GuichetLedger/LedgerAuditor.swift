@@ -4,16 +4,29 @@ public import Foundation
 public import Crypto
 
 /// Reads the stored tree for proofs: subtree hashes are stored, so proofs read O(log² n) nodes.
+/// Only exists inside ``Store/withLedgerNodes(_:)``, on a reader thread of the database: proof
+/// generation never blocks a Swift concurrency thread.
 struct StoredTree: LeafHashSource {
-    let store: Store
+    let nodes: LedgerNodeReader
     func leafHashes(_ range: Range<UInt64>) throws -> [Hash] {
         try range.map { i in
-            guard let h = try store.ledgerNodeNow(level: 0, index: Int64(i)) else { throw LedgerError.corrupt("leaf \(i) has no stored hash") }
+            guard let h = try nodes.hash(level: 0, index: Int64(i)) else { throw LedgerError.corrupt("leaf \(i) has no stored hash") }
             return try Hash(bytes: h)
         }
     }
     func storedHash(of node: NodeID) throws -> Hash? {
-        try store.ledgerNodeNow(level: Int(node.level), index: Int64(node.index)).map { try Hash(bytes: $0) }
+        try nodes.hash(level: Int(node.level), index: Int64(node.index)).map { try Hash(bytes: $0) }
+    }
+}
+
+extension Store {
+    /// Inclusion proofs of entries in the tree of `size` entries, generated in one read
+    /// transaction on a reader thread of the database (never on a Swift concurrency thread).
+    func inclusionProofs(_ indexes: [Int64], size: Int64) async throws -> [InclusionProof] {
+        guard !indexes.isEmpty else { return [] }
+        return try await withLedgerNodes { nodes in
+            try indexes.map { try InclusionProof(leafIndex: UInt64($0), treeSize: UInt64(size), source: StoredTree(nodes: nodes)) }
+        }
     }
 }
 
@@ -47,13 +60,16 @@ public struct LedgerAuditor: Sendable {
     public func inclusion(index: Int64, size: Int64) async throws -> (entry: Data, proof: InclusionProof) {
         guard index >= 0, index < size, size <= (try await store.ledgerSize()),
               let entry = try await store.ledgerEntries([index]).first?.entry else { throw LedgerError.notFound }
-        return (entry, try InclusionProof(leafIndex: UInt64(index), treeSize: UInt64(size), source: StoredTree(store: store)))
+        guard let proof = try await store.inclusionProofs([index], size: size).first else { throw LedgerError.notFound }
+        return (entry, proof)
     }
 
     /// A proof that the tree of `old` entries is a prefix of the tree of `new` entries.
     public func consistency(old: Int64, new: Int64) async throws -> ConsistencyProof {
         guard old >= 0, old <= new, new <= (try await store.ledgerSize()) else { throw LedgerError.notFound }
-        return try ConsistencyProof(oldSize: UInt64(old), newSize: UInt64(new), source: StoredTree(store: store))
+        return try await store.withLedgerNodes { nodes in
+            try ConsistencyProof(oldSize: UInt64(old), newSize: UInt64(new), source: StoredTree(nodes: nodes))
+        }
     }
 
     /// Recomputes the whole tree from the stored entries, checks every stored hash and every

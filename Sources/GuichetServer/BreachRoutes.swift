@@ -171,8 +171,18 @@ extension GuichetServer {
             guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
             let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
             guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
+            // One page at a time: at most `limits.historyPage` entries, hence proofs, per request.
+            let page = self.limits.historyPage
+            let after = try req.uri.queryParameters.get("after").map { text -> Int64 in
+                guard let n = Int64(text), n >= 0 else { throw GuichetError.invalid("'after' must be a whole number (the 'next' of the previous page)") }
+                return n
+            }
+            let limit = try req.uri.queryParameters.get("limit").map { text -> Int in
+                guard let n = Int(text), (1...page).contains(n) else { throw GuichetError.invalid("'limit' must be a whole number from 1 to \(page)") }
+                return n
+            } ?? page
             let dossiers = try await self.store.dossierIDs(linking: person)
-            let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account)
+            let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account, after: after, limit: limit)
             return Reply.json(try await HistoryView.json(history, store: self.store, language: language, profile: self.profile))
         }
     }

@@ -36,8 +36,9 @@ extension OpenAPI {
     /// A citizen's access history.
     static let historyOperations: [Operation] = [
         .init(method: "get", path: "/v1/me/access-history",
-              summary: "Every access to your dossiers (when, which organisation and role, which fields, why), each with an inclusion proof against the latest signed checkpoint",
-              secured: true, responses: ["200": "AccessHistory", "401": "Problem", "403": "Problem"], query: [("language", "fr or en, for field labels")]),
+              summary: "Every access to your dossiers (when, which organisation and role, which fields, why), each with an inclusion proof against the latest signed checkpoint; oldest first, a page of at most 500 at a time ('next' names where the following page starts)",
+              secured: true, responses: ["200": "AccessHistory", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"],
+              query: [("language", "fr or en, for field labels"), ("after", "the 'next' of the previous page"), ("limit", "entries in this page, 1 to 500 (default 500)")]),
     ]
 
     static let breachSchemas: [String: JSON] = [
@@ -57,6 +58,6 @@ extension OpenAPI {
                         "unreachable": array(id), "letters": array(anyObject)]),
         "LettersSent": obj(["incident": id, "article34_3a": .object(["type": .string("boolean")]), "note": string, "sent": integer,
                             "withoutEmail": array(id), "unreachable": array(id), "failed": array(anyObject)]),
-        "AccessHistory": obj(["checkpoint": nullable(ref("CheckpointReference")), "accesses": array(anyObject)]),
+        "AccessHistory": obj(["checkpoint": nullable(ref("CheckpointReference")), "accesses": array(anyObject), "next": nullable(integer)]),
     ]
 }

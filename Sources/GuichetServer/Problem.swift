@@ -16,6 +16,11 @@ struct ProblemMiddleware: RouterMiddleware {
             return response
         } catch let error as GuichetError {
             return Problem.response(error)
+        } catch let error as TooManyInFlight {
+            var r = Problem.make(status: .tooManyRequests, title: "Too many requests at once",
+                                 detail: "this \(error.scope) already has as many requests in progress as allowed; retry after \(error.retryAfterSeconds) s")
+            r.headers[.retryAfter] = String(error.retryAfterSeconds)
+            return r
         } catch let error as HTTPError {
             switch error.status {
             case .contentTooLarge: return Problem.response(.tooLarge(limit: JSONBody.limit))

@@ -19,10 +19,15 @@ public final class GuichetServer: Sendable {
     public let securityTxt: SecurityTxt?
     /// Request counters for `GET /metrics`.
     let metrics = HTTPMetrics()
+    /// How much work one session or account may have in flight (issue #22).
+    public let limits: RequestLimits
+    /// Requests in flight per session and per account, over both listeners.
+    let inFlight = InFlightCounter()
 
-    public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil,
+    public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
                 logger: Logger = Logger(label: "guichet.http")) {
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
+        self.limits = limits
     }
 
     public var profile: Profile { gate.profile }
@@ -31,10 +36,13 @@ public final class GuichetServer: Sendable {
     static let justificationHeader = HTTPField.Name("Guichet-Justification")!
 
     /// The verified principal of the request's bearer token or session cookie, if its role kind
-    /// fits the listener.
+    /// fits the listener. The request then counts against its account's limit of requests in
+    /// flight (``RequestLimits/perAccount``) until it ends.
+    /// - Throws: ``GuichetError/unauthenticated``; ``TooManyInFlight`` over the account's limit.
     func principal(_ request: Request, admin: Bool) async throws -> Principal {
         let principal = try await auth.authenticate(token: try credentials(request, admin: admin))
         guard principal.kind.usesAdminListener == admin else { throw GuichetError.unauthenticated }
+        try RequestSlots.current?.take("account:" + principal.account.rawValue, scope: "account", limit: limits.perAccount)
         return principal
     }
 
@@ -109,6 +117,7 @@ public final class GuichetServer: Sendable {
         let router = Router(context: GuichetContext.self)
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false))
         let routes = RouteRecorder(router)
         addPublicRoutes(routes)
         return (router, routes)
@@ -119,6 +128,7 @@ public final class GuichetServer: Sendable {
         let router = Router(context: GuichetContext.self)
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true))
         let routes = RouteRecorder(router)
         addAdminRoutes(routes)
         return (router, routes)

@@ -77,15 +77,15 @@ extension Store {
         }
     }
 
-    /// Entry indexes that name any of the persons or dossiers, below `below`, oldest first
-    /// (a citizen's access history): answer-sized.
-    public func ledgerIndexes(persons: [PersonID], dossiers: [DossierID], below: Int64, limit: Int) async throws -> [Int64] {
+    /// Entry indexes that name any of the persons or dossiers, above `after` and below
+    /// `below`, oldest first (a citizen's access history, page by page): answer-sized.
+    public func ledgerIndexes(persons: [PersonID], dossiers: [DossierID], after: Int64 = -1, below: Int64, limit: Int) async throws -> [Int64] {
         try await read { db in
             var out = Set<Int64>()
-            let p = try db.cachedStatement(sql: "SELECT idx FROM ledger_person WHERE person_id = ? AND idx < ? ORDER BY idx LIMIT ?")
-            for id in persons { out.formUnion(try Int64.fetchAll(p, arguments: [id.rawValue, below, limit])) }
-            let d = try db.cachedStatement(sql: "SELECT idx FROM ledger_dossier WHERE dossier_id = ? AND idx < ? ORDER BY idx LIMIT ?")
-            for id in dossiers { out.formUnion(try Int64.fetchAll(d, arguments: [id.rawValue, below, limit])) }
+            let p = try db.cachedStatement(sql: "SELECT idx FROM ledger_person WHERE person_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?")
+            for id in persons { out.formUnion(try Int64.fetchAll(p, arguments: [id.rawValue, after, below, limit])) }
+            let d = try db.cachedStatement(sql: "SELECT idx FROM ledger_dossier WHERE dossier_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?")
+            for id in dossiers { out.formUnion(try Int64.fetchAll(d, arguments: [id.rawValue, after, below, limit])) }
             return Array(out.sorted().prefix(limit))
         }
     }

@@ -27,6 +27,20 @@ public struct LedgerNode: Sendable, Equatable {
     public init(level: Int, index: Int64, hash: Data) { self.level = level; self.index = index; self.hash = hash }
 }
 
+/// Synchronous reads of stored node hashes, valid only inside ``Store/withLedgerNodes(_:)``
+/// (it is not `Sendable`, so it cannot leave the reader thread that runs that closure).
+public struct LedgerNodeReader {
+    let statement: Statement
+
+    /// The stored hash of the node of `level` and `index`, or nil when none is stored.
+    public func hash(level: Int, index: Int64) throws -> Data? {
+        try Data.fetchOne(statement, arguments: [level, index])
+    }
+}
+
+@available(*, unavailable, message: "a node reader belongs to the reader thread of one withLedgerNodes call")
+extension LedgerNodeReader: Sendable {}
+
 /// A stored signed checkpoint.
 public struct StoredCheckpoint: Sendable, Equatable {
     public let size: Int64
@@ -120,9 +134,18 @@ extension Store {
         }
     }
 
-    /// A stored node hash, read synchronously (proof generation reads O(log² n) of them).
-    public func ledgerNodeNow(level: Int, index: Int64) throws -> Data? {
-        try pool.read { db in try Data.fetchOne(db, sql: "SELECT hash FROM ledger_node WHERE level = ? AND idx = ?", arguments: [level, index]) }
+    /// Runs `body` with synchronous access to the stored node hashes, inside one read
+    /// transaction on one of the database's own reader threads (proof generation reads
+    /// O(log² n) nodes per proof, and a page of proofs shares the one transaction).
+    ///
+    /// - Warning: never read the database synchronously from an async function instead: a
+    ///   Swift concurrency thread blocked waiting for a reader starves the runtime's
+    ///   cooperative pool, and with every reader held by tasks waiting for that pool, the
+    ///   whole process stops for good (issue #22).
+    public func withLedgerNodes<T: Sendable>(_ body: @Sendable (LedgerNodeReader) throws -> T) async throws -> T {
+        try await read { db in
+            try body(LedgerNodeReader(statement: try db.cachedStatement(sql: "SELECT hash FROM ledger_node WHERE level = ? AND idx = ?")))
+        }
     }
 
     /// Records a signed checkpoint.

@@ -44,12 +44,36 @@ public final class Store: Sendable {
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
         }
         do {
+            // Owner-only, like the key file: SQLite gives the -wal and -shm files the mode of
+            // the database file, so a new one is created 0600 before SQLite opens it, and the
+            // files of an existing one are brought to 0600 before and after.
+            let files = FileManager.default
+            if !files.fileExists(atPath: path) {
+                guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: Self.fileMode]) else {
+                    throw StoreError.io("cannot create the database file")
+                }
+            }
+            try Self.restrictFiles(path)
             pool = try DatabasePool(path: path, configuration: config)
+            try Self.restrictFiles(path)
             try Migrations.migrator.migrate(pool)
+        } catch let e as StoreError {
+            throw e
         } catch {
             throw StoreError.io("cannot open the database (\(Self.safe(error)))")
         }
         self.path = path
+    }
+
+    /// The mode of the database file and of its -wal and -shm files: read and write by the
+    /// owner only.
+    public static let fileMode = 0o600
+
+    /// Sets ``fileMode`` on the database file and on its -wal and -shm files where they exist.
+    static func restrictFiles(_ path: String) throws {
+        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.setAttributes([.posixPermissions: fileMode], ofItemAtPath: file)
+        }
     }
 
     /// A short, value-free description of a database error.

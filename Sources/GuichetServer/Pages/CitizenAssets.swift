@@ -66,10 +66,19 @@ enum CitizenAssets {
       return T["action." + base] || a.action;
     }
     async function showHistory() {
-      const r = await fetch("/v1/me/access-history?language=" + lang, { credentials: "same-origin" });
-      if (r.status === 401) return showSignIn();
-      if (r.status === 403) { showSignIn(T.notCitizen); return; }
-      const h = await r.json();
+      // The history comes a page at a time; each page's proofs are against its own checkpoint.
+      let h, all = [], after = null;
+      for (;;) {
+        const r = await fetch("/v1/me/access-history?language=" + lang + (after === null ? "" : "&after=" + after), { credentials: "same-origin" });
+        if (r.status === 401) return showSignIn();
+        if (r.status === 403) { showSignIn(T.notCitizen); return; }
+        if (r.status === 429) { await new Promise(done => setTimeout(done, 1000)); continue; }
+        h = await r.json();
+        for (const a of h.accesses) { a.checkpoint = h.checkpoint; all.push(a); }
+        if (h.next === null || h.next === undefined) break;
+        after = h.next;
+      }
+      h.accesses = all;
       $("sign-in").hidden = true;
       $("history").hidden = false;
       const body = $("accesses");
@@ -85,7 +94,7 @@ enum CitizenAssets {
         cell(row, actionName(a) + (a.decision === "deny" ? " (" + T.denied + ")" : "")).className = "action";
         cell(row, a.fieldLabels.join(", ")).className = "fields";
         cell(row, a.purpose || "—").className = "purpose";
-        const status = await check(a, h.checkpoint);
+        const status = await check(a, a.checkpoint);
         const proof = cell(row, status === "ok" ? T.verified : status === "pending" ? T.pending : T.notVerified,
                            status === "ok" ? "ok proof" : status === "pending" ? "proof" : "bad proof");
         proof.dataset.status = status;

@@ -1,0 +1,120 @@
+import Hummingbird
+import Crypto
+import Foundation
+import Synchronization
+
+/// How much work one client may have the server do at once (issue #22). Every request
+/// carrying a session token counts against its session from the moment it arrives, and
+/// against its account once the token is verified; one over a limit is refused at once with
+/// 429 and `Retry-After`, before any work is done for it. A single self-registered account
+/// therefore cannot keep more than ``perAccount`` requests busy, however many connections
+/// or sessions it opens. See docs/OPERATIONS.md, "Concurrency limits".
+public struct RequestLimits: Sendable, Equatable {
+    /// Requests of one session in flight at once. Browsers and API clients of a person need
+    /// a few at a time; a flood from one session needs many.
+    public var perSession: Int
+    /// Requests of one account in flight at once, over all its sessions.
+    public var perAccount: Int
+    /// Entries (each with its inclusion proof) in one page of a citizen's access history.
+    public var historyPage: Int
+    /// Seconds a refused client is told to wait (`Retry-After`).
+    public var retryAfterSeconds: Int
+
+    /// - Precondition: every limit is at least 1.
+    public init(perSession: Int = 4, perAccount: Int = 8, historyPage: Int = 500, retryAfterSeconds: Int = 1) {
+        precondition(perSession >= 1 && perAccount >= 1 && historyPage >= 1 && retryAfterSeconds >= 1, "request limits are at least 1")
+        self.perSession = perSession; self.perAccount = perAccount; self.historyPage = historyPage; self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// The limits Guichet runs with unless told otherwise.
+    public static let standard = RequestLimits()
+}
+
+/// A request refused because its session or account already has as many requests in flight
+/// as allowed; becomes a 429 problem document with `Retry-After`.
+struct TooManyInFlight: Error {
+    /// "session" or "account": which limit was reached.
+    let scope: String
+    let retryAfterSeconds: Int
+}
+
+/// Counts requests in flight by key (a session's token digest, an account id).
+final class InFlightCounter: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    /// Takes one slot of `key` if fewer than `limit` are taken.
+    func acquire(_ key: String, limit: Int) -> Bool {
+        counts.withLock { c in
+            let n = c[key, default: 0]
+            guard n < limit else { return false }
+            c[key] = n + 1
+            return true
+        }
+    }
+
+    func release(_ key: String) {
+        counts.withLock { c in
+            let n = c[key, default: 0] - 1
+            c[key] = n > 0 ? n : nil
+        }
+    }
+
+    /// Keys with a request in flight (tests check that nothing leaks).
+    var busyKeys: Int { counts.withLock { $0.count } }
+}
+
+/// The slots one request holds, released together when it ends. The middleware makes one
+/// per request and hands it down as a task-local value, so that the account's slot can be
+/// taken where the token is verified (``GuichetServer/principal(_:admin:)``) without a
+/// second database read.
+final class RequestSlots: Sendable {
+    @TaskLocal static var current: RequestSlots?
+
+    private let counter: InFlightCounter
+    private let retryAfter: Int
+    private let held = Mutex<Set<String>>([])
+
+    init(_ counter: InFlightCounter, retryAfter: Int) { self.counter = counter; self.retryAfter = retryAfter }
+
+    /// Takes a slot of `key` for the rest of the request; taking the same key twice is a no-op.
+    /// - Throws: ``TooManyInFlight`` when `limit` requests of `key` are already in flight.
+    func take(_ key: String, scope: String, limit: Int) throws(TooManyInFlight) {
+        let taken = held.withLock { held -> Bool? in
+            if held.contains(key) { return nil }
+            guard counter.acquire(key, limit: limit) else { return false }
+            held.insert(key)
+            return true
+        }
+        if taken == false { throw TooManyInFlight(scope: scope, retryAfterSeconds: retryAfter) }
+    }
+
+    func releaseAll() {
+        for key in held.withLock({ h in defer { h.removeAll() }; return h }) { counter.release(key) }
+    }
+}
+
+/// Bounds the requests in flight per session (here, before any work) and per account (where
+/// the token is verified). Requests without a session token pass: sign-in and registration
+/// have their own throttles, and the rest of the unauthenticated routes are cheap.
+struct InFlightLimitMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let counter: InFlightCounter
+    let limits: RequestLimits
+    let admin: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let token = Self.token(request, admin: admin) else { return try await next(request, context) }
+        let slots = RequestSlots(counter, retryAfter: limits.retryAfterSeconds)
+        defer { slots.releaseAll() }
+        // The digest, not the token, is the key: the table of counts holds no secret.
+        let digest = SHA256.hash(data: Data(token.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        try slots.take("session:" + digest, scope: "session", limit: limits.perSession)
+        return try await RequestSlots.$current.withValue(slots) { try await next(request, context) }
+    }
+
+    /// The session token the request carries (bearer, or the listener's cookie), unchecked.
+    static func token(_ request: Request, admin: Bool) -> String? {
+        if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
+        return SessionCookie.read(request, admin: admin)
+    }
+}
