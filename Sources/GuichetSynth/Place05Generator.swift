@@ -30,12 +30,20 @@ public struct Place05Generator: Sendable {
         public let busiestDaycares: [Organisation]
         /// A parent person linked to at least one dossier, for the demo parent account.
         public let sampleParent: PersonID
+        /// Real applications (honeytokens not counted).
         public let dossiers: Int
+        /// Persons of real applications (honeytokens not counted).
         public let persons: Int
+        /// The honeytokens planted among them (for tests and the simulator only).
+        public let honeytokens: Honeytokens
     }
 
-    /// Writes the registry into `store` in batches, calling `progress` with the count done.
-    public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    /// Writes the registry into `store` in batches, calling `progress` with the count done,
+    /// with `honeytokens` honeytoken applications planted at random places among the real ones
+    /// (see ``Honeytokens``).
+    public func generate(into store: Store, honeytokens: Int = 0,
+                         progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        precondition(size >= 1 && honeytokens >= 0, "at least one real application, and no negative count of honeytokens")
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let operatorOrg = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Coopérative Place 0-5 (synthétique)", territory: nil, capacity: nil)
@@ -58,22 +66,33 @@ public struct Place05Generator: Sendable {
         var writing: Task<Void, any Error>?
         var made = 0, persons = 0
         var sampleParent: PersonID?
-        while made < size {
+        // Honeytoken families are made by the same code as real ones, at random places in the
+        // writing order (so that no row id, timestamp or batch sets them apart).
+        var slotRNG = SplitMix64(seed: seed ^ 0x686f_6e65_7974_6f6b)
+        var slots = Set<Int>()
+        while slots.count < honeytokens { slots.insert(Int.random(in: 0..<(size + honeytokens), using: &slotRNG)) }
+        var planted = Honeytokens(dossiers: [], persons: [])
+        while made < size || planted.dossiers.count < honeytokens {
+            let decoy = planted.dossiers.count < honeytokens && (made >= size || slots.contains(made + planted.dossiers.count))
             let region = pickRegion(&rng)
-            let family = try makeFamily(region: region, rng: &rng)
-            persons += family.parents.count
-            sampleParent = sampleParent ?? family.parents[0].record.id
-            let children = min(size - made, Double.random(in: 0..<1, using: &rng) < 0.22 ? 2 : 1)
+            let family = try makeFamily(region: region, reserved: decoy, rng: &rng)
+            if decoy { planted.persons += family.parents.map(\.record.id) } else { persons += family.parents.count }
+            if !decoy { sampleParent = sampleParent ?? family.parents[0].record.id }
+            let left = decoy ? honeytokens - planted.dossiers.count : size - made
+            let children = min(left, Double.random(in: 0..<1, using: &rng) < 0.22 ? 2 : 1)
             for c in 0..<children {
                 let child = try makeChild(lastName: family.lastName, region: region, rng: &rng)
-                persons += 1
                 let local = byRegion[region.code] ?? Array(daycares.indices)
                 let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
                 for i in choices { demand[i] += 1 }
                 let record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map { daycares[$0].id },
-                                             birth: child.0, region: region, now: now, rng: &rng)
+                                             birth: child.0, region: region, now: now, late: decoy, rng: &rng)
                 batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
-                made += 1
+                if decoy {
+                    planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)
+                } else {
+                    made += 1; persons += 1
+                }
             }
             if batch.count >= 8_000 {
                 // Write this batch on the database's queue while the next one is generated.
@@ -85,9 +104,11 @@ public struct Place05Generator: Sendable {
         }
         try await writing?.value
         if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(made) }
+        try await record(planted, into: store)
         let busiest = demand.indices.sorted { demand[$0] > demand[$1] }.prefix(5).map { daycares[$0] }
         return Summary(operatorOrg: operatorOrg.id, ministryOrg: ministry.id, busiestDaycares: busiest,
-                       sampleParent: sampleParent!, dossiers: made, persons: persons)  // size >= 1 makes one family
+                       sampleParent: sampleParent!, dossiers: made, persons: persons,  // size >= 1 makes one real family
+                       honeytokens: planted)
     }
 
     func pickRegion(_ rng: inout SplitMix64) -> QuebecRegion {
@@ -126,8 +147,23 @@ public struct Place05Generator: Sendable {
         return min(max(d, a), b)
     }
 
-    func makeFamily(region: QuebecRegion, rng: inout SplitMix64) throws -> (lastName: String, parents: [NewPerson]) {
-        let lastName = QuebecNames.lastNames.randomElement(using: &rng)!
+    /// A day in the last three months up to `latest`.
+    func lateStart(before latest: LocalDate, rng: inout SplitMix64) -> LocalDate {
+        let back = Int.random(in: 0...2, using: &rng)
+        let month = (latest.month - 1 - back + 12) % 12 + 1
+        let year = latest.month - back >= 1 ? latest.year : latest.year - 1
+        let d = LocalDate(year: year, month: month, day: Int.random(in: 1...LocalDate.daysIn(month: month, year: year), using: &rng))!  // a valid day
+        return min(d, latest)
+    }
+
+    /// A family of one or two parents. A `reserved` family (a honeytoken's) carries surnames
+    /// that no real family has, each of the same lengths as the real surname it stands for.
+    func makeFamily(region: QuebecRegion, reserved: Bool = false, rng: inout SplitMix64) throws -> (lastName: String, parents: [NewPerson]) {
+        func surname() -> String {
+            let real = QuebecNames.lastNames.randomElement(using: &rng)!  // not empty
+            return reserved ? QuebecNames.reservedLastName(like: real, using: &rng) : real
+        }
+        let lastName = surname()
         let city = region.cities.randomElement(using: &rng)!
         let address = "\(Int.random(in: 1...9999, using: &rng)) \(StreetNames.all.randomElement(using: &rng)!), \(city), QC"
         let count = Double.random(in: 0..<1, using: &rng) < 0.78 ? 2 : 1
@@ -135,7 +171,7 @@ public struct Place05Generator: Sendable {
         for i in 0..<count {
             let female = i == 0 ? Double.random(in: 0..<1, using: &rng) < 0.7 : Bool.random(using: &rng)
             let first = (female ? QuebecNames.adultFemaleFirstNames : QuebecNames.adultMaleFirstNames).randomElement(using: &rng)!
-            let last = i == 0 || Bool.random(using: &rng) ? lastName : QuebecNames.lastNames.randomElement(using: &rng)!
+            let last = i == 0 || Bool.random(using: &rng) ? lastName : surname()
             let birth = randomDate(from: LocalDate(year: today.year - 45, month: 1, day: 1)!, to: LocalDate(year: today.year - 19, month: 12, day: 31)!, rng: &rng)
             var input: [String: JSON] = [
                 "firstName": .string(first), "lastName": .string(last), "birthDate": date(birth), "address": .string(address),
@@ -162,14 +198,17 @@ public struct Place05Generator: Sendable {
         return (birth, try person(input, rng: &rng))
     }
 
+    /// An application. A `late` one (a honeytoken's) asks for a start among the latest that
+    /// real applications ask for, so that it comes late in the order normal work follows.
     func makeDossier(child: NewPerson, parents: [PersonID], partners: [OrganisationID], birth: LocalDate, region: QuebecRegion,
-                     now: Date, rng: inout SplitMix64) throws -> DossierRecord {
+                     now: Date, late: Bool = false, rng: inout SplitMix64) throws -> DossierRecord {
         let x = Double.random(in: 0..<1, using: &rng)
         let status = x < 0.70 ? "waiting" : x < 0.75 ? "offered" : x < 0.88 ? "placed" : x < 0.94 ? "closed" : "withdrawn"
         let earliest = max(birth, LocalDate(year: today.year - 1, month: today.month, day: min(today.day, 28))!)
         let latest = LocalDate(year: today.year + 1, month: min(12, today.month + 6), day: 1)!
+        let start = randomDate(from: earliest, to: max(earliest, latest), rng: &rng)
         var fields: [String: FieldValue] = [
-            "desiredStart": .date(randomDate(from: earliest, to: max(earliest, latest), rng: &rng)),
+            "desiredStart": .date(late ? lateStart(before: max(earliest, latest), rng: &rng) : start),
             "daysPerWeek": .integer(Double.random(in: 0..<1, using: &rng) < 0.75 ? 5 : Int.random(in: 2...4, using: &rng)),
             "schedule": .text(Double.random(in: 0..<1, using: &rng) < 0.85 ? "full-time" : Bool.random(using: &rng) ? "part-time" : "atypical-hours"),
             "siblingAttends": .boolean(Double.random(in: 0..<1, using: &rng) < 0.15),

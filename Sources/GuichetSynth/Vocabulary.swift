@@ -89,6 +89,39 @@ public enum QuebecNames {
         "Singh", "Patel", "Wong", "Chen", "Li", "Wang", "Zhang", "Smith", "Murphy", "Campbell",
         "MacDonald", "O'Brien", "Rossi", "Russo", "Esposito", "Rodriguez", "Garcia", "Santos", "Silva", "Cohen",
     ]
+
+    /// Surnames that no real generated family carries, reserved for honeytoken families (so
+    /// that no name search of real work returns a honeytoken). Every surname of ``lastNames``
+    /// has at least one here of the same lengths (UTF-8 bytes, letters, and e-mail slug), so
+    /// that sealed names and e-mails keep the lengths of real ones.
+    public static let reservedLastNames: [String] = [
+        "Ly", "Ho", "Lam", "Hua", "Roux", "Huot", "Viau", "Noël", "Lévy", "Doré",
+        "Rivet", "Hardy", "Boyer", "Maheu", "Hudon", "Hébé", "Émond", "Bélec", "Massé",
+        "Paquin", "Racine", "Daigle", "Brault", "Ferron", "Bisson", "Masson", "O'Neill", "D'Amour",
+        "Lépine", "Bélair", "Méthot", "Asselin", "Cormier", "Lizotte", "Charest", "Gagnier",
+        "Bourassa", "Dufresne", "Bouffard", "Bergevin",
+        "Désiré", "Désilets", "Brûlotte", "Théberge", "Béliveau", "Desmarais", "Rainville", "Chartrand",
+        "Trépanier", "Ladéroute", "Lamontagne", "Charlebois", "Beauregard", "Lachapelle", "Larochelle",
+        "Bissonnette", "Archambault", "Laframboise", "Bellehumeur", "Saint-Martin", "Saint-Jacques", "Saint-Hilaire",
+    ]
+
+    /// The lengths a surname gives its sealed fields: UTF-8 bytes, characters, e-mail slug.
+    static func lengths(_ name: String) -> [Int] {
+        [name.utf8.count, name.count, SyntheticEmail.make(first: "", last: name, n: 0).utf8.count]
+    }
+
+    /// A reserved surname (``reservedLastNames``) with the same lengths as `name`, drawn
+    /// among those that have them.
+    /// - Precondition: some reserved surname has the lengths of `name` (true of every
+    ///   surname of ``lastNames``; a test checks it).
+    public static func reservedLastName(like name: String, using rng: inout some RandomNumberGenerator) -> String {
+        let wanted = lengths(name)
+        let matching = reservedByLengths[wanted] ?? []
+        precondition(!matching.isEmpty, "no reserved surname has the lengths \(wanted)")
+        return matching[Int.random(in: 0..<matching.count, using: &rng)]
+    }
+
+    static let reservedByLengths: [[Int]: [String]] = Dictionary(grouping: reservedLastNames, by: lengths)
 }
 
 // MARK: - Regions

@@ -49,10 +49,9 @@ struct Demo: AsyncParsableCommand {
             let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
             let generator = Place05Generator(profile: server.profile, keys: keys, size: size,
                                              today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
-            let summary = try await generator.generate(into: server.store) { done in
+            let summary = try await generator.generate(into: server.store, honeytokens: server.profile.watch.honeytokens) { done in
                 note("  \(done) / \(size)")
             }
-            _ = try await generator.plantHoneytokens(server.profile.watch.honeytokens, into: server.store)
             try await server.gate.watch?.reloadMarks()
             try await server.gate.journal.recordSystemEvent(
                 "import", reason: "synthetic demo registry: \(summary.dossiers) dossiers, \(summary.persons) persons", persons: [], dossiers: [],

@@ -62,10 +62,10 @@ final class Place05Scenario {
         let today = calendar.dateComponents([.year, .month, .day], from: start)
         let generator = Place05Generator(profile: sim.profile, keys: sim.keys, size: size, seed: seed,
                                          today: LocalDate(year: today.year!, month: today.month!, day: today.day!)!)
-        let summary = try await generator.generate(into: sim.store)
         // As many honeytokens per application as the profile plants in a full R1 registry (86,000).
         let planted = sim.profile.watch.honeytokens == 0 ? 0 : max(1, Int((Double(sim.profile.watch.honeytokens) * Double(size) / 86_000).rounded(.up)))
-        honeytokens = try await generator.plantHoneytokens(planted, into: sim.store).dossiers
+        let summary = try await generator.generate(into: sim.store, honeytokens: planted)
+        honeytokens = summary.honeytokens.dossiers
         try await sim.gate.watch?.reloadMarks()
         var after: DossierID?
         repeat {
@@ -179,6 +179,7 @@ final class Place05Scenario {
             } else if x < 0.92, let id = dossiers.randomElement(using: &rng) {
                 out.append(SimTask(at: t) { _ = await self.read(a, id) })
             } else {
+                // Real surnames only: honeytoken families carry reserved ones, which no real family has.
                 let name = QuebecNames.lastNames.randomElement(using: &rng)!  // not empty
                 let pick = Int.random(in: 0..<5, using: &rng)
                 out.append(SimTask(at: t) {
@@ -194,8 +195,9 @@ final class Place05Scenario {
         return out
     }
 
-    /// A daycare service's day: reviews its waiting list page by page in the morning, reads a
-    /// few files, and looks again in the afternoon.
+    /// A daycare service's day: reviews its waiting list page by page in the morning, opens a
+    /// few of the files that ask for the earliest start (as a service offering places does),
+    /// and looks again in the afternoon.
     func partnerDay(_ p: SimActor, day: Int) -> [SimTask] {
         guard Double.random(in: 0..<1, using: &rng) >= 0.05 else { return [] }
         if !attackers.contains(ObjectIdentifier(p)) || day < Self.attackDay { agentDays += 1 }
@@ -207,15 +209,21 @@ final class Place05Scenario {
                     try? await self.sim.reinstate(p, officer: self.officer)
                 }
                 var after: DossierID?
-                var seen: [DossierID] = []
+                var seen: [(id: DossierID, start: LocalDate?)] = []
                 repeat {
                     let (outcome, page) = await self.search(p, status: "waiting", criteria: [:], after: after, limit: 20, purpose: nil)
                     guard case .ok = outcome, let page else { return }
-                    seen += page.views.map(\.id)
+                    seen += page.views.map { view in
+                        if case .date(let start)? = view.fields["desiredStart"] { (view.id, start) } else { (view.id, nil) }
+                    }
                     after = page.next
                     self.sim.clock.set(self.sim.clock.get().addingTimeInterval(45))
                 } while after != nil
-                for id in seen.shuffled(using: &self.rng).prefix(reads) {
+                // The list in start order (a file without a visible start last); a few of the
+                // first twenty are opened.
+                let never = LocalDate(year: 9999, month: 12, day: 31)!  // a valid date
+                let earliest = seen.sorted { ($0.start ?? never, $0.id.rawValue) < ($1.start ?? never, $1.id.rawValue) }.prefix(20)
+                for id in earliest.map(\.id).shuffled(using: &self.rng).prefix(reads) {
                     self.sim.clock.set(self.sim.clock.get().addingTimeInterval(120))
                     _ = await self.read(p, id, purpose: nil)
                 }
