@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetStore
-public import Foundation
+import Foundation
 public import Crypto
 
 /// The canonical form of a ledger entry: JSON with sorted keys, no insignificant space, times

@@ -1,5 +1,5 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 import GuichetVault
 import Foundation
 
