@@ -107,10 +107,19 @@ import GuichetGate
         let agent = try await world.request("agent", purpose: "family-request")
         let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "tree 2502 0399"], after: nil, limit: 10, agent)
         #expect(page.views.map(\.id) == [a.id])
-        let byName = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "TREMBLAY"], after: nil, limit: 10, agent)
+        let byName = try await world.gate.search(type: "application", status: nil,
+                                                 criteria: ["child.lastName": "TREMBLAY", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         #expect(byName.views.map(\.id) == [a.id])
-        let none = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Roy"], after: nil, limit: 10, agent)
+        let none = try await world.gate.search(type: "application", status: nil,
+                                               criteria: ["child.lastName": "Roy", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         #expect(none.views.isEmpty)
+        // A name alone is not specific enough for an agent: refused, nothing journalled as read.
+        do {
+            _ = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "TREMBLAY"], after: nil, limit: 10, agent)
+            Issue.record("a search by a name alone was accepted")
+        } catch let error as GuichetError {
+            #expect(error.description.contains("lastName + birthDate"))
+        }
     }
 
     @Test("a daycare service no longer sees an application once it is withdrawn")

@@ -117,10 +117,10 @@ import GuichetServer
         _ = try await world.gate.read(application.id, agent)
         #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "watched-person" })
         await #expect(throws: GuichetError.self) {
-            _ = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay"], after: nil, limit: 10, agent)
+            _ = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         }
         agent.justification = "the mother called about the offer"
-        let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay"], after: nil, limit: 10, agent)
+        let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         #expect(page.views.map(\.id) == [application.id])
         let alert = try #require(try await world.store.alerts(openOnly: true, limit: 10).first { $0.justification != nil })
         #expect(alert.justification?.contains("mother") == false, "the justification is stored sealed: it may name people")

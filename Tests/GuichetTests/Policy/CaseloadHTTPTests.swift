@@ -48,13 +48,18 @@ import GuichetSynth
             } while !after.isEmpty
             #expect(listed == Set(caseload.map(\.rawValue)))
 
-            // Searching for someone outside the caseload by name, registry id or e-mail finds nothing.
-            for last in FrenchNames.last {
+            // A name alone is not specific enough (400); a name with a birth date, a registry id
+            // or an e-mail of someone outside the caseload finds nothing.
+            for last in FrenchNames.last.prefix(5) {
                 let r = try await client.call(.get, "/v1/dossiers?seeker.lastName=\(last.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
                                               token: token, purpose: "disability-support")
-                #expect(r.status == .ok)
-                for d in r["dossiers"]?.array ?? [] { #expect(caseload.map(\.rawValue).contains(d.object?["id"]?.string ?? "")) }
+                #expect(r.status == .badRequest && r.text.contains("lastName + birthDate"))
             }
+            if case .text(let last)? = outsiderFields["lastName"], case .date(let born)? = outsiderFields["birthDate"] {
+                let r = try await client.call(.get, "/v1/dossiers?seeker.lastName=\(last.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&seeker.birthDate=\(born.iso)",
+                                              token: token, purpose: "disability-support")
+                #expect(r.status == .ok && r["dossiers"]?.array?.isEmpty == true)
+            } else { Issue.record("the generated seeker has a name and a birth date") }
             if case .text(let registry)? = outsiderFields["registryId"] {
                 let r = try await client.call(.get, "/v1/dossiers?seeker.registryId=\(registry)", token: token, purpose: "disability-support")
                 #expect(r.status == .ok && r["dossiers"]?.array?.isEmpty == true)
