@@ -184,16 +184,23 @@ public struct WatchEngine: Sendable {
         let newToday = fps.subtracting(st.dayPersons).count
         let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),
                       (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons ?? []).union(fps).count, c.session, "session")]
-        guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
-        let detail = "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
-        switch st.ceilingStage ?? 0 {
-        case 0:
+        let stage = st.ceilingStage ?? 0
+        if stage == 0 {
+            guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
             st.ceilingStage = 1; st.ceilingSince = t.second
-            out.findings.append(Finding(detector: "ceiling", severity: .medium, detail: detail + ": step-up and justification asked",
+            out.findings.append(Finding(detector: "ceiling", severity: .medium,
+                                        detail: "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)'): step-up and justification asked",
                                         key: "ceiling:\(t.day)"))
             out.response = .stepUp
             out.refusal = .ceiling(limit: over.1, window: over.2)
             return true
+        }
+        // Past a crossing, the rest of the day is counted in new persons, whatever the
+        // windows say (a window that slid empty must not give the account a fresh allowance).
+        // Persons it already received today cost nothing.
+        if newToday == 0 { return false }
+        let first = counts.min(by: { $0.1 < $1.1 }) ?? (0, c.first, "day")
+        switch stage {
         case 1:
             let since = st.ceilingSince ?? t.second
             let justified = e.justification.map { $0.count >= 10 } ?? false
@@ -202,13 +209,15 @@ public struct WatchEngine: Sendable {
                 // Requests already in flight when the demand was made (the same second) do
                 // not count as ignoring it.
                 if t.second > since { st.refusals += 1 }
-                out.refusal = .ceiling(limit: over.1, window: over.2)
-                if st.refusals >= settings.refusalsBeforeSuspension { return suspend(&st, "ceiling", "\(st.refusals) requests past the ceiling without a step-up and a justification", &out) }
+                out.refusal = .ceiling(limit: first.1, window: first.2)
+                if st.refusals >= settings.refusalsBeforeSuspension {
+                    return suspend(&st, "ceiling", "\(st.refusals) requests past the ceiling without a step-up and a justification", &out)
+                }
                 return true
             }
             st.ceilingStage = 2; st.graceLeft = c.grace; st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-justified", severity: .low,
-                                        detail: detail + ": went on with a fresh second factor and a justification (\(c.grace) more persons today)",
+                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (\(c.grace) more persons today)",
                                         key: "ceiling-justified:\(t.day)"))
             out.response = .alert
             fallthrough
@@ -218,14 +227,14 @@ public struct WatchEngine: Sendable {
             st.ceilingStage = 3
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
-            out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high, detail: detail + ": the justified extra persons are spent; throttled",
+            out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high,
+                                        detail: "the \(c.grace) persons allowed past the ceiling of role '\(e.role)' are spent; throttled",
                                         key: "ceiling-exceeded:\(t.day)"))
             out.response = .throttle
             out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
             return true
         default:
-            if newToday == 0 { return false }
-            return suspend(&st, "ceiling-exceeded", detail + ": more persons asked for after the throttle", &out)
+            return suspend(&st, "ceiling-exceeded", "more persons asked for after the ceiling of role '\(e.role)' and its grace were spent", &out)
         }
     }
 

@@ -22,7 +22,8 @@ import Synchronization
 
     /// The attacker's best strategy as the docs allow it: list every dossier id with the
     /// largest page, then open them all as fast as the server answers, from three sessions
-    /// in parallel (eight requests in flight each); answer every step-up with the stolen
+    /// in parallel (eight requests in flight each, asked again when the server refuses more
+    /// at once than an account may have); answer every step-up with the stolen
     /// factor and a justification; wait out every throttle; stop only when suspended.
     static func attack(_ world: StolenAccountWorld, username: String, type: String, purpose: String, listed: Int, sessions count: Int = 3) async throws -> Outcome {
         let secret = try await world.enrol(username)
@@ -46,25 +47,30 @@ import Synchronization
             } while after != nil
             #expect(ids.count >= listed, "the attacker listed the files it may reach (\(ids.count) ids)")
             // 2. Open them all.
-            var next = 0
+            // 2. Open them all; whatever is refused goes back in the queue.
+            var queue = ids[...]
             var justify = false
-            while next < ids.count && !outcome.withLock({ $0.suspended }) {
-                let batch = Array(ids[next..<min(ids.count, next + 8 * count)])
-                next += batch.count
+            while !queue.isEmpty && !outcome.withLock({ $0.suspended }) {
+                let batch = Array(queue.prefix(8 * count))
+                queue = queue.dropFirst(batch.count)
                 var h = headers
                 if justify { h["Guichet-Justification"] = "The family called about their file and asked for an update." }
                 let sent = h
-                let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                let replies = try await withThrowingTaskGroup(of: (String, Reply).self) { group in
                     for (i, id) in batch.enumerated() {
-                        group.addTask { try await client.send(.get, "/v1/dossiers/\(id)", token: sessions[i % sessions.count], headers: sent) }
+                        group.addTask { (id, try await client.send(.get, "/v1/dossiers/\(id)", token: sessions[i % sessions.count], headers: sent)) }
                     }
-                    return try await group.reduce(into: [Reply]()) { $0.append($1) }
+                    return try await group.reduce(into: [(String, Reply)]()) { $0.append($1) }
                 }
                 var stepUp = false, throttled = false
+                var again: [String] = []
                 outcome.withLock { o in
                     o.requests += replies.count
-                    for r in replies {
-                        if r.status == .ok { o.received.merge(personsReceived(r)) { $0.union($1) } }
+                    for (id, r) in replies {
+                        if r.status == .ok { o.received.merge(personsReceived(r)) { $0.union($1) }; continue }
+                        again.append(id)
+                        // More requests in flight than the account may have: asked again.
+                        if r.status == .tooManyRequests && r.text.contains("at once") { continue }
                         if r.status == .tooManyRequests { throttled = true }
                         if r.status == .unauthorized || r.text.contains("suspended") { o.suspended = true }
                         if r.status == .forbidden && r.text.contains("ceiling") { stepUp = true }
@@ -72,16 +78,13 @@ import Synchronization
                     if stepUp { o.stepUps += 1 }
                     if throttled { o.throttles += 1 }
                 }
+                queue = again[...] + queue
                 if stepUp {
                     try await world.stepUp(sessions, secret: secret)
                     justify = true
-                    next -= batch.count  // ask again for what was refused
                 }
-                if throttled {
-                    world.clock.advance(16 * 60)
-                    next -= batch.count
-                }
-                if outcome.withLock({ $0.stepUps > 20 || $0.throttles > 20 }) { break }
+                if throttled { world.clock.advance(16 * 60) }
+                if outcome.withLock({ $0.stepUps > 20 || $0.throttles > 20 || $0.requests > 20_000 }) { break }
             }
         }
         return outcome.withLock { $0 }
