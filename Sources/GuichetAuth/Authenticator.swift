@@ -80,7 +80,7 @@ public final class Authenticator: Sendable {
                               createdBy: AccountID?) async throws -> AccountID {
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
-        let address = try contact.map { text in
+        let address = try contact.map { (text: String) throws -> MailAddress in
             guard let a = try? MailAddress(text) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
             guard mailer != nil else {
                 throw GuichetError.unavailable("no mail relay is configured: leave out 'email' and hand the activation code over")

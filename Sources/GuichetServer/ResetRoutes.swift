@@ -1,5 +1,6 @@
 import GuichetCore
 import GuichetAuth
+import GuichetStore
 import Hummingbird
 
 extension GuichetServer {
