@@ -73,10 +73,20 @@ public final class Authenticator: Sendable {
     /// Creates an account after checking it against the profile.
     /// - Throws: ``GuichetError/invalid(_:)`` for a bad name, password, role or organisation;
     ///   ``GuichetError/conflict(_:)`` when the user name is taken.
+    /// - Parameter contact: the address that account messages (activation and reset codes) go
+    ///   to, until the owner changes it; it needs a mail relay.
     public func createAccount(username: String, password: String, role: String, organisation: OrganisationID? = nil,
-                              person: PersonID? = nil, territory: String? = nil, createdBy: AccountID?) async throws -> AccountID {
+                              person: PersonID? = nil, territory: String? = nil, contact: String? = nil,
+                              createdBy: AccountID?) async throws -> AccountID {
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
+        let address = try contact.map { (text: String) throws -> MailAddress in
+            guard let a = try? MailAddress(text) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
+            guard mailer != nil else {
+                throw GuichetError.unavailable("no mail relay is configured: leave out 'email' and hand the activation code over")
+            }
+            return a
+        }
         guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
         if let kind = r.organisationKind, !r.kind.usesAdminListener || organisation != nil {
             guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {
@@ -92,6 +102,11 @@ public final class Authenticator: Sendable {
                                    status: needsApproval ? "pending" : "active", createdAt: clock())
         do { try await store.insert(account: record, createdBy: createdBy) } catch StoreError.duplicate {
             throw GuichetError.conflict("this user name is taken")
+        }
+        if let address {
+            try await store.setContact(try sealContact(address, account: id), for: id)
+            try await store.addNotice(account: id, kind: "contact-changed",
+                                      detail: "the address for account messages was set when the account was created: change it if it is not yours", at: clock())
         }
         if needsApproval, let createdBy { try await request(kind: "create", account: id, role: role, by: createdBy) }
         return id
@@ -127,10 +142,14 @@ public final class Authenticator: Sendable {
     }
 
     /// Signs in with a user name and password, throttled per user name and per source.
+    /// - Parameter adminListener: the listener the request came on (nil: an in-process caller).
+    ///   An account that signs in on the other listener is an unknown name there: its password
+    ///   is never checked (the decoy is), so a right guess neither reveals it nor clears the
+    ///   name's failures.
     /// - Throws: ``GuichetError/unauthenticated`` for an unknown user, a wrong password or a
     ///   disabled account alike, after the same amount of work; ``GuichetError/throttled(retryAfterSeconds:)``
     ///   when attempts must wait, whether or not the account exists.
-    public func signIn(username: String, password: String, source: String? = nil) async throws -> IssuedSession {
+    public func signIn(username: String, password: String, source: String? = nil, adminListener: Bool? = nil) async throws -> IssuedSession {
         let now = clock()
         if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
         let key = Self.throttleKey(username)
@@ -139,12 +158,17 @@ public final class Authenticator: Sendable {
             state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
-        let account = try await store.account(username: username)
+        let named = try await store.account(username: username)
+        let account = named.flatMap { a -> AccountRecord? in
+            guard let adminListener else { return a }
+            return profile.roles[a.role]?.kind.usesAdminListener == adminListener ? a : nil
+        }
         let result = await hasher.verify(password, against: account?.passwordHash ?? decoy)
         guard let account, result.matches, account.status == "active", let role = profile.roles[account.role] else {
             await sources.fail(source, now: now)
-            if let account, failures == policy.freeFailures || failures == policy.lockoutAfter {
-                try await store.addNotice(account: account.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
+            // The owner hears of failures on either listener: the name's lock is the same.
+            if let named, failures == policy.freeFailures || failures == policy.lockoutAfter {
+                try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
                                           detail: "\(failures) failed sign-in attempts in a row", at: now)
             }
             throw GuichetError.unauthenticated

@@ -15,12 +15,6 @@ extension Authenticator {
         }
     }
 
-    /// A factor may be added right after the password when the account has none yet, or with a fresh second factor.
-    func mayEnrol(_ p: Principal) async throws {
-        let confirmed = try await store.factors(account: p.account).contains { $0.confirmed && $0.kind != "recovery" }
-        if confirmed { try requireStepUp(p) }
-    }
-
     func factorID() -> String { Base64URL.encode((0..<16).map { _ in UInt8.random(in: 0...255) }) }
 
     /// Throttles second-factor guesses like passwords, per account.
@@ -51,8 +45,10 @@ extension Authenticator {
     }
 
     /// Starts a TOTP enrolment: the secret, shown once, and its `otpauth://` URI for an app.
-    public func beginTOTP(_ p: Principal) async throws -> (secret: String, uri: String) {
-        try await mayEnrol(p)
+    /// - Parameter activationCode: needed for a first factor of a staff, partner or admin account
+    ///   (see ``mayEnrol(_:activationCode:source:)``).
+    public func beginTOTP(_ p: Principal, activationCode: String? = nil, source: String? = nil) async throws -> (secret: String, uri: String) {
+        try await mayEnrol(p, activationCode: activationCode, source: source)
         let secret = TOTPSecret()
         try await store.dropUnconfirmed(account: p.account, kind: "totp")
         try await store.insert(factor: SecondFactorRecord(id: factorID(), account: p.account, kind: "totp", secret: try seal(secret, account: p.account),
@@ -115,8 +111,9 @@ extension Authenticator {
     // MARK: WebAuthn
 
     /// A challenge for registering a passkey.
-    public func webAuthnRegistrationChallenge(_ p: Principal) async throws -> [UInt8] {
-        try await mayEnrol(p)
+    /// - Parameter activationCode: needed for a first factor of a staff, partner or admin account.
+    public func webAuthnRegistrationChallenge(_ p: Principal, activationCode: String? = nil, source: String? = nil) async throws -> [UInt8] {
+        try await mayEnrol(p, activationCode: activationCode, source: source)
         let challenge = RelyingParty.newChallenge()
         try await store.putChallenge(Data(challenge), kind: "create", session: p.session, expires: clock().addingTimeInterval(300))
         return challenge

@@ -148,7 +148,8 @@ struct HTTPBench {
         let password = "Bench-" + Base64URL.encode((0..<18).map { _ in UInt8.random(in: 0...255, using: &rng) })
         _ = try await auth.createAccount(username: "bench.agent", password: password, role: "agent", organisation: organisation, createdBy: nil)
         let session = try await auth.signIn(username: "bench.agent", password: password)
-        let (secret, _) = try await auth.beginTOTP(session.principal)
+        let activation = try await auth.consoleActivation(username: "bench.agent")?.code
+        let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: activation)
         _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
         guard try await auth.authenticate(token: session.token).mayReachPersonalData else {
             throw BenchError("the benchmark agent has no second factor")

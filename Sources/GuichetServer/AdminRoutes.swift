@@ -13,6 +13,7 @@ extension GuichetServer {
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
+        addActivationRoutes(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)
         addBreachRoutes(r)
@@ -29,15 +30,20 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let username = try body.string("username"), password = try body.string("password"), role = try body.string("role")
             let organisation: OrganisationID? = try body.optional("organisation").map { try JSONBody.identifier($0, "organisation") }
-            let territory = try body.optionalString("territory")
+            let territory = try body.optionalString("territory"), email = try body.optionalString("email")
             try body.finish()
             if self.profile.roles[role]?.kind == .citizen {
                 throw GuichetError.invalid("citizens create their own accounts")
             }
-            let id = try await self.auth.createAccount(username: username, password: password, role: role,
-                                                       organisation: organisation, territory: territory, createdBy: admin.account)
+            let id = try await self.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
+                                                       territory: territory, contact: email, createdBy: admin.account)
+            // The account exists now: a relay that refuses the code leaves it without one, to issue again.
+            let activation: JSON
+            do { activation = Wire.activation(try await self.auth.activateNewAccount(id, by: admin)) } catch GuichetError.unavailable(let why) {
+                activation = .object(["delivery": .string("email"), "status": .string("not-sent"), "detail": .string(why)])
+            }
             return Reply.json(.object(["id": .string(id.rawValue), "username": .string(username), "role": .string(role),
-                                       "status": .string("pending")]), status: .created)
+                                       "status": .string("pending"), "activation": activation]), status: .created)
         }
         r.on(.post, "/admin/v1/accounts/:id/role") { req, ctx in
             let admin = try await self.administrator(req)

@@ -31,6 +31,22 @@ struct JSONBody {
         return JSONBody(object: object)
     }
 
+    /// Reads the body of a request whose body is optional: none is an empty object.
+    static func readIfAny(_ request: Request) async throws -> JSONBody {
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch {
+            throw GuichetError.tooLarge(limit: limit)
+        }
+        guard buffer.readableBytes > 0 else { return JSONBody(object: [:]) }
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw GuichetError.invalid("send the body as application/json")
+        }
+        guard case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)) else {
+            throw GuichetError.invalid("the body must be a JSON object")
+        }
+        return JSONBody(object: object)
+    }
+
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     mutating func optional(_ key: String) -> JSON? {

@@ -43,15 +43,21 @@ extension GuichetServer {
             try await self.auth.verifyWebAuthn(p, credentialID: id, clientDataJSON: client, authenticatorData: data, signature: signature)
             return Reply.json(.object(["secondFactor": .string("verified")]))
         }
-        r.on(.post, "\(prefix)/me/mfa/totp") { req, _ in
+        r.on(.post, "\(prefix)/me/mfa/totp") { req, ctx in
             let p = try await self.principal(req, admin: admin)
-            let (secret, uri) = try await self.auth.beginTOTP(p)
+            var body = try await JSONBody.readIfAny(req)
+            let activation = try body.optionalString("activationCode")
+            try body.finish()
+            let (secret, uri) = try await self.auth.beginTOTP(p, activationCode: activation, source: ctx.source)
             return Reply.json(.object(["secret": .string(secret), "uri": .string(uri),
                                        "next": .string("enter a code from your app at POST \(prefix)/session/totp")]), status: .created)
         }
-        r.on(.post, "\(prefix)/me/mfa/webauthn/challenge") { req, _ in
+        r.on(.post, "\(prefix)/me/mfa/webauthn/challenge") { req, ctx in
             let p = try await self.principal(req, admin: admin)
-            let challenge = try await self.auth.webAuthnRegistrationChallenge(p)
+            var body = try await JSONBody.readIfAny(req)
+            let activation = try body.optionalString("activationCode")
+            try body.finish()
+            let challenge = try await self.auth.webAuthnRegistrationChallenge(p, activationCode: activation, source: ctx.source)
             return Reply.json(.object(["challenge": .string(Base64URL.encode(challenge)), "rp": .object(["id": .string(self.auth.relyingParty.id)]),
                                        "user": .object(["id": .string(Base64URL.encode(Array(p.account.rawValue.utf8))), "name": .string(p.username)]),
                                        "pubKeyCredParams": .array([.object(["type": .string("public-key"), "alg": .number(-7)])]),

@@ -10,6 +10,8 @@ enum OpenAPI {
         let summary: String
         let secured: Bool
         var body: String? = nil
+        /// Whether the body may be left out.
+        var bodyOptional = false
         var responses: [String: String]
         var query: [(String, String)] = []
     }
@@ -29,8 +31,6 @@ enum OpenAPI {
         .init(method: "get", path: "/v1/me", summary: "The signed-in account", secured: true, responses: ["200": "Me", "401": "Problem"]),
         .init(method: "delete", path: "/v1/me/sessions", summary: "Sign out everywhere (revokes every session of the account)", secured: true,
               responses: ["204": "", "401": "Problem"]),
-        .init(method: "get", path: "/v1/me/notices", summary: "What the account's owner must know (failed sign-in attempts, lockouts)", secured: true,
-              responses: ["200": "Notices", "401": "Problem"]),
         .init(method: "post", path: "/v1/accounts", summary: "Register as a citizen (person and account)", secured: false,
               body: "Registration", responses: ["201": "Registered", "400": "Problem", "409": "Problem", "413": "Problem"]),
         .init(method: "get", path: "/v1/organisations", summary: "Organisations (for example the daycare services to choose from)",
@@ -68,8 +68,9 @@ enum OpenAPI {
               body: "SignIn", responses: ["201": "Session", "400": "Problem", "401": "Problem", "429": "Problem"]),
         .init(method: "delete", path: "/admin/v1/session", summary: "Sign out", secured: true, responses: ["204": "", "401": "Problem"]),
         .init(method: "get", path: "/admin/v1/accounts", summary: "List accounts (never their secrets)", secured: true, responses: ["200": "Accounts", "401": "Problem"]),
-        .init(method: "post", path: "/admin/v1/accounts", summary: "Create a staff, partner or admin account", secured: true,
-              body: "NewAccount", responses: ["201": "NewAccountResult", "400": "Problem", "401": "Problem", "409": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts",
+              summary: "Create a staff, partner or admin account; its activation code goes to 'email', or to you once, to hand over", secured: true,
+              body: "NewAccount", responses: ["201": "NewAccountResult", "400": "Problem", "401": "Problem", "409": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts/{id}/role", summary: "Ask for an account to take a more privileged role (a second administrator approves)",
               secured: true, body: "RoleRequest", responses: ["202": "RoleRequested", "400": "Problem", "401": "Problem", "404": "Problem"]),
         .init(method: "get", path: "/admin/v1/requests", summary: "Account creations and elevations awaiting a second administrator", secured: true,
@@ -120,18 +121,25 @@ enum OpenAPI {
                   secured: true, responses: ["200": "AssertionChallenge", "401": "Problem"]),
             .init(method: "post", path: "\(prefix)/session/webauthn", summary: "Verify a passkey assertion as the second factor",
                   secured: true, body: "Assertion", responses: ["200": "SecondFactor", "400": "Problem", "401": "Problem", "429": "Problem"]),
-            .init(method: "post", path: "\(prefix)/me/mfa/totp", summary: "Start enrolling an authenticator app (TOTP)",
-                  secured: true, responses: ["201": "TOTPEnrolment", "401": "Problem", "403": "Problem"]),
-            .init(method: "post", path: "\(prefix)/me/mfa/webauthn/challenge", summary: "A challenge for registering a passkey",
-                  secured: true, responses: ["200": "RegistrationChallenge", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/totp",
+                  summary: "Start enrolling an authenticator app (TOTP); a first factor of a staff, partner or admin account needs its activation code",
+                  secured: true, body: "ActivationCode", bodyOptional: true,
+                  responses: ["201": "TOTPEnrolment", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/webauthn/challenge",
+                  summary: "A challenge for registering a passkey; a first factor of a staff, partner or admin account needs its activation code",
+                  secured: true, body: "ActivationCode", bodyOptional: true,
+                  responses: ["200": "RegistrationChallenge", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"]),
             .init(method: "post", path: "\(prefix)/me/mfa/webauthn", summary: "Register a passkey (ES256, attestation none)",
                   secured: true, body: "Attestation", responses: ["201": "SecondFactor", "400": "Problem", "401": "Problem", "403": "Problem"]),
         ]
     }
 
-    /// The owner's side of password resets, the same under `/v1` and `/admin/v1`.
+    /// The owner's notices and side of password resets, the same under `/v1` and `/admin/v1`.
     static func resetOperations(_ prefix: String) -> [Operation] {
         [
+            .init(method: "get", path: "\(prefix)/me/notices",
+                  summary: "What the account's owner must know (failed sign-in attempts, lockouts, resets, activation codes)", secured: true,
+                  responses: ["200": "Notices", "401": "Problem"]),
             .init(method: "put", path: "\(prefix)/me/contact", summary: "Set the address that password-reset codes are sent to (owner only, fresh second factor)",
                   secured: true, body: "Contact", responses: ["204": "", "400": "Problem", "401": "Problem", "403": "Problem"]),
             .init(method: "post", path: "\(prefix)/password-reset", summary: "Choose a new password with the code sent to your address (sessions end; the second factor stays)",
@@ -146,7 +154,7 @@ enum OpenAPI {
 
     static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations) }
     static var adminDocument: JSON {
-        document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + breachOperations + policyAdminOperations)
+        document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations)
     }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
@@ -201,9 +209,9 @@ enum OpenAPI {
         "PersonChanges": obj(["version": integer, "fields": anyObject]),
         "PersonVersion": obj(["id": id, "version": integer]),
         "Accounts": obj(["accounts": array(anyObject)]),
-        "NewAccount": obj(["username": string, "password": string, "role": string, "organisation": id, "territory": string],
+        "NewAccount": obj(["username": string, "password": string, "role": string, "organisation": id, "territory": string, "email": string],
                           required: ["username", "password", "role"]),
-        "NewAccountResult": obj(["id": id, "username": string, "role": string, "status": string]),
+        "NewAccountResult": obj(["id": id, "username": string, "role": string, "status": string, "activation": ref("Activation")]),
         "RoleRequest": obj(["role": string], required: ["role"]),
         "RoleRequested": obj(["id": id, "role": string, "status": string]),
         "Requests": obj(["requests": array(anyObject)]),
@@ -259,7 +267,7 @@ enum OpenAPI {
                                      "operationId": .string(op.method + op.path.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: "").replacingOccurrences(of: ".", with: "_"))]
             if !parameters.isEmpty { o["parameters"] = .array(parameters) }
             if let body = op.body {
-                o["requestBody"] = .object(["required": .bool(true), "content": .object(["application/json": .object(["schema": ref(body)])])])
+                o["requestBody"] = .object(["required": .bool(!op.bodyOptional), "content": .object(["application/json": .object(["schema": ref(body)])])])
             }
             o["security"] = op.secured ? .array([.object(["bearer": .array([])])]) : .array([])
             paths[op.path, default: [:]][op.method] = .object(o)
@@ -268,7 +276,8 @@ enum OpenAPI {
             "openapi": .string("3.1.0"),
             "info": .object(["title": .string(title), "version": .string("0.1.0")]),
             "paths": .object(paths.mapValues(JSON.object)),
-            "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }),
+            "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }
+                                                        .merging(activationSchemas) { a, _ in a }),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

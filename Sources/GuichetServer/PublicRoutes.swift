@@ -24,11 +24,6 @@ extension GuichetServer {
             try await self.auth.revokeAllSessions(of: p.account)
             return Reply.empty()
         }
-        r.on(.get, "/v1/me/notices") { req, _ in
-            let p = try await self.principal(req, admin: false)
-            let notices = try await self.store.notices(account: p.account)
-            return Reply.json(.object(["notices": .array(notices.map { .object(["at": Wire.timestamp($0.at), "kind": .string($0.kind), "detail": .string($0.detail)]) })]))
-        }
         r.on(.get, "/v1/me") { req, _ in
             let p = try await self.principal(req, admin: false)
             return Reply.json(.object(["id": .string(p.account.rawValue), "username": .string(p.username), "role": .string(p.role),

@@ -1,11 +1,18 @@
 import GuichetCore
 import GuichetAuth
+import GuichetStore
 import Hummingbird
 
 extension GuichetServer {
-    /// The owner's side of password resets and contact address, the same on both listeners;
-    /// accounts that sign in on the admin listener are reset only there.
+    /// The owner's notices and side of password resets and contact address, the same on both
+    /// listeners; accounts that sign in on the admin listener are reset only there.
     func addResetRoutes(_ r: RouteRecorder, prefix: String, admin: Bool) {
+        // What the owner must be told (failed sign-ins, lock, resets, activation codes...).
+        r.on(.get, "\(prefix)/me/notices") { req, _ in
+            let p = try await self.principal(req, admin: admin)
+            let notices = try await self.store.notices(account: p.account)
+            return Reply.json(.object(["notices": .array(notices.map { .object(["at": Wire.timestamp($0.at), "kind": .string($0.kind), "detail": .string($0.detail)]) })]))
+        }
         r.on(.put, "\(prefix)/me/contact") { req, _ in
             let p = try await self.principal(req, admin: admin)
             var body = try await JSONBody.read(req)

@@ -86,7 +86,7 @@ public final class GuichetServer: Sendable {
         var body = try await JSONBody.read(request)
         let username = try body.string("username"), password = try body.string("password")
         try body.finish()
-        let session = try await auth.signIn(username: username, password: password, source: context.source)
+        let session = try await auth.signIn(username: username, password: password, source: context.source, adminListener: admin)
         guard session.principal.kind.usesAdminListener == admin else {
             try await auth.signOut(token: session.token)
             throw GuichetError.unauthenticated

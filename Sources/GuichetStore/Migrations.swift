@@ -23,6 +23,10 @@ enum Migrations {
         m.registerMigration("v-source-tag") { db in
             try db.execute(sql: "CREATE INDEX ledger_source_by_idx ON ledger_source(idx)")
         }
+        // A first second factor needs a single-use code that reached the owner out of band.
+        m.registerMigration("v-activation") { db in
+            try db.execute(sql: vActivation)
+        }
         return m
     }
 

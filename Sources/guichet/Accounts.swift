@@ -8,7 +8,16 @@ import GuichetVault
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Account operations reserved to the server's own command line.",
-        subcommands: [Unlock.self])
+        subcommands: [Unlock.self, Activation.self])
+
+    /// The server of a data folder, opened with its key file.
+    static func server(data: String, keys: String?) async throws -> GuichetServer {
+        let deployment = Deployment(data)
+        guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
+        guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
+        let provider = try deployment.keys(keys)
+        return try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+    }
 
     struct Unlock: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,13 +27,25 @@ struct Accounts: AsyncParsableCommand {
         @Option(help: "The user name to unlock.") var username: String
 
         func run() async throws {
-            let deployment = Deployment(data)
-            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
-            guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
-            let provider = try deployment.keys(keys)
-            let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+            let server = try await Accounts.server(data: data, keys: keys)
             let known = try await server.auth.unlock(username: username)
             say(known ? "'\(username)' may sign in again; its owner has a notice." : "no account '\(username)'; its throttle was cleared anyway")
+        }
+    }
+
+    struct Activation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recovery path for an account without a second factor: prints a new activation code, once, to hand to its owner.")
+        @Option(help: "Data folder.") var data = "guichet-data"
+        @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+        @Option(help: "The user name of the account.") var username: String
+
+        func run() async throws {
+            let server = try await Accounts.server(data: data, keys: keys)
+            guard case .handed(_, let code, let expires)? = try await server.auth.consoleActivation(username: username) else {
+                throw CommandError("no account '\(username)'")
+            }
+            say("Activation code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
         }
     }
 }

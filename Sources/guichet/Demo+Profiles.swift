@@ -102,8 +102,12 @@ extension Demo {
             let id = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
                                                          person: person, territory: territory, createdBy: nil)
             if !caseload.isEmpty { try await server.store.assign(caseload, to: id) }
-            let listener = server.profile.roles[role]?.kind.usesAdminListener == true ? "admin" : "public"
-            list.append(["username": username, "password": password, "role": role, "listener": listener, "note": note])
+            let kind = server.profile.roles[role]?.kind
+            var entry = ["username": username, "password": password, "role": role, "listener": kind?.usesAdminListener == true ? "admin" : "public",
+                         "note": note]
+            // Staff, partners and administrators enrol their first second factor with it.
+            if kind != .citizen { entry["activationCode"] = try await server.auth.consoleActivation(username: username)?.code }
+            list.append(entry)
         }
 
         func write(_ d: Deployment) throws {

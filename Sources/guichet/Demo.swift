@@ -70,7 +70,7 @@ struct Demo: AsyncParsableCommand {
             say("""
             Guichet demo (\(server.profile.title["en"] ?? server.profile.name))
               data folder:  \(data)
-              accounts:     \(data)/demo-accounts.json  (user names, passwords, roles)
+              accounts:     \(data)/demo-accounts.json  (user names, passwords, activation codes, roles)
               public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
               OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
               citizens:     http://localhost:\(port)/   (a citizen account from the accounts file sees who looked at their file)

@@ -8,7 +8,7 @@ import GuichetCore
 /// `guichet init`: a new, empty data folder with one administrator.
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create a data folder with an administrator account; its password is printed once.")
+        abstract: "Create a data folder with an administrator account; its password and activation code are printed once.")
 
     @Option(help: "Data folder to create.") var data = "guichet-data"
     @Option(help: "Profile name or path.") var profile = "place05"
@@ -25,11 +25,13 @@ struct Init: AsyncParsableCommand {
         let server = try await deployment.open(profilePath: profilePath, keys: provider, origin: provider.origin)
         let password = generatedPassword()
         _ = try await server.auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
+        let activation = try await server.auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
         try deployment.writeSettings(.init(profile: profilePath))
         print("""
         Created \(deployment.folder.path) (profile \(server.profile.name)).
         Keys: \(provider.origin) (mode 0600; back it up apart from the data: without it nothing can be read).
         Administrator '\(admin)', password (shown once, store it now): \(password)
+        Activation code for its first second factor (shown once, valid 72 hours): \(activation)
         Serve it with: guichet serve --data \(deployment.folder.path)
         """)
     }

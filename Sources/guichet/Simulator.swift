@@ -77,7 +77,8 @@ final class Simulation {
     func actor(_ username: String, role: String, organisation: OrganisationID?, source: String) async throws -> SimActor {
         let id = try await auth.createAccount(username: username, password: Self.password, role: role, organisation: organisation, createdBy: nil)
         let session = try await auth.signIn(username: username, password: Self.password, source: source)
-        let (secret, _) = try await auth.beginTOTP(session.principal)
+        let activation = try await auth.consoleActivation(username: username)?.code
+        let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: activation)
         let totp = try TOTPSecret(base32: secret)
         try await auth.verifyTOTP(session.principal, code: totp.code(at: clock.get()))
         try await auth.signOut(token: session.token)

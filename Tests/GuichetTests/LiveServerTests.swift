@@ -94,14 +94,18 @@ import GuichetMFA
         #expect(adminSession.0 == 201)
         let adminToken = adminSession.1["token"] as? String
         #expect(try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminToken).0 == 403, "no admin action before a second factor")
-        // Enrol an authenticator app, then prove it with a code, as the administrator would.
-        let enrol = try await post("http://127.0.0.1:\(adm)/admin/v1/me/mfa/totp", [:], token: adminToken)
+        // Enrol an authenticator app with the activation code, then prove it with a code, as the
+        // administrator would; without the code, the enrolment is refused.
+        #expect(try await post("http://127.0.0.1:\(adm)/admin/v1/me/mfa/totp", [:], token: adminToken).0 == 403)
+        let activation = try #require(admin["activationCode"])
+        let enrol = try await post("http://127.0.0.1:\(adm)/admin/v1/me/mfa/totp", ["activationCode": activation], token: adminToken)
         let secret = try TOTPSecret(base32: try #require(enrol.1["secret"] as? String))
         let verified = try await post("http://127.0.0.1:\(adm)/admin/v1/session/totp", ["code": secret.code(at: Date())], token: adminToken)
         #expect(verified.0 == 200 && ((verified.1["recoveryCodes"] as? [Any])?.count ?? 0) == 10)
         let list = try await get("http://127.0.0.1:\(adm)/admin/v1/accounts", token: adminToken)
         #expect(((list.1["accounts"] as? [Any])?.count ?? 0) == accounts.count)
-        secrets += [admin["password"]!, adminToken ?? "", secret.base32]
+        secrets += [admin["password"]!, adminToken ?? "", secret.base32, activation]
+        #expect(accounts.allSatisfy { ($0["activationCode"] != nil) == ($0["role"] != "parent") }, "a code for each account but the citizen's")
 
         // Logs (R3): nothing used or returned above appears in what the server wrote.
         process.terminate()

@@ -27,11 +27,12 @@ import GuichetVault
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
+        let code1 = try await world.activationCode("daycare1")
         try await world.withPublic { client in
             let token = try await password(client, "daycare1")
             let before = try await client.call(.get, "/v1/dossiers/\(a.id)", token: token)
             #expect(before.status == .forbidden && before["detail"]?.string?.contains("second factor") == true)
-            let enrol = try await client.call(.post, "/v1/me/mfa/totp", token: token)
+            let enrol = try await client.call(.post, "/v1/me/mfa/totp", token: token, body: #"{"activationCode": "\#(code1)"}"#)
             let secret = try TOTPSecret(base32: try #require(enrol["secret"]?.string))
             #expect(enrol["uri"]?.string?.hasPrefix("otpauth://totp/") == true)
             #expect(try await client.call(.post, "/v1/session/totp", token: token, body: #"{"code": "000000"}"#).status == .unauthorized ||
@@ -61,9 +62,10 @@ import GuichetVault
         let world = try await World.make()
         defer { world.remove() }
         let device = try SoftAuthenticator()
+        let activation = try await world.activationCode("admin")
         try await world.withAdmin { client in
             let token = try await password(client, "admin", admin: true)
-            let options = try await client.call(.post, "/admin/v1/me/mfa/webauthn/challenge", token: token)
+            let options = try await client.call(.post, "/admin/v1/me/mfa/webauthn/challenge", token: token, body: #"{"activationCode": "\#(activation)"}"#)
             let challenge = try bytes(options["challenge"])
             let created = try device.create(challenge: challenge)
             let registered = try await client.call(.post, "/admin/v1/me/mfa/webauthn", token: token,
@@ -120,7 +122,7 @@ import GuichetVault
         let before = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
                                              secrets: try vault.derivedKey(purpose: "auth-secrets"))
         let session = try await before.signIn(username: "analyst", password: World.password)
-        let (secret, _) = try await before.beginTOTP(session.principal)
+        let (secret, _) = try await before.beginTOTP(session.principal, activationCode: try await world.activationCode("analyst"))
         let totp = try TOTPSecret(base32: secret)
         try await before.verifyTOTP(session.principal, code: totp.code(at: Date()))
 

@@ -80,7 +80,8 @@ import GuichetMFA
             let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
             _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
             let session = try await auth.signIn(username: "agent.incident", password: World.password)
-            let (secret, _) = try await auth.beginTOTP(session.principal)
+            let activation = try await auth.consoleActivation(username: "agent.incident")?.code
+            let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: activation)
             _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
             let agent = try await auth.authenticate(token: session.token)
             // Two real applications (the demo also plants honeytokens, which a scope sets apart).

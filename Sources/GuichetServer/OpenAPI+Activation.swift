@@ -1,0 +1,23 @@
+import GuichetCore
+
+extension OpenAPI {
+    /// Activation codes for a first second factor (issue 14).
+    static let activationOperations: [Operation] = [
+        .init(method: "post", path: "/admin/v1/accounts/{id}/activation",
+              summary: "A new activation code for an account without a second factor: to its address, or, to hand over, after a second administrator's approval",
+              secured: true, responses: ["202": "Activation", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem",
+                                         "503": "Problem"]),
+        .init(method: "get", path: "/admin/v1/activations", summary: "Activation codes awaiting a second administrator", secured: true,
+              responses: ["200": "Activations", "401": "Problem", "403": "Problem"]),
+        .init(method: "post", path: "/admin/v1/activations/{id}/approve",
+              summary: "Approve another administrator's request: you receive the code, once, to hand to the owner", secured: true,
+              responses: ["200": "Activation", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+    ]
+
+    static let activationSchemas: [String: JSON] = [
+        "ActivationCode": obj(["activationCode": string]),
+        "Activation": obj(["id": string, "delivery": string, "status": string, "code": string, "sentTo": string, "expiresAt": string,
+                           "detail": string]),
+        "Activations": obj(["activations": array(anyObject)]),
+    ]
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import GuichetAuth
+import GuichetCore
+import GuichetStore
+
+/// The operator's side of activation codes (issue 14, item 3): `guichet init` prints the first
+/// administrator's code once, and `guichet accounts activation` is the recovery path.
+@Suite(.serialized) struct ActivationCommandTests {
+    /// The text after the last ": " on the line that contains `marker`.
+    static func value(after marker: String, in text: String) -> String? {
+        text.components(separatedBy: .newlines).first { $0.contains(marker) }?.components(separatedBy: ": ").last
+    }
+
+    @Test("guichet init prints the administrator's password and activation code; accounts activation prints a new one that replaces it")
+    func initAndRecovery() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("registry").path
+        let created = try CommandLineTests.run(["init", "--data", data])
+        #expect(created.status == 0, "stderr: \(created.stderr)")
+        let password = try #require(Self.value(after: "password (shown once", in: created.stdout))
+        let first = try #require(Self.value(after: "Activation code", in: created.stdout))
+        #expect(first.count == 23)
+
+        let again = try CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "admin"])
+        #expect(again.status == 0, "stderr: \(again.stderr)")
+        let second = try #require(Self.value(after: "Activation code for 'admin'", in: again.stdout))
+        #expect(second.count == 23 && second != first)
+        let unknown = try CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no account 'nobody.here'"), "stderr: \(unknown.stderr)")
+
+        let store = try Store(path: data + "/guichet.sqlite")
+        let auth = try await Authenticator(store: store, profile: try Repo.profile())
+        let session = try await auth.signIn(username: "admin", password: password)
+        await #expect(throws: GuichetError.self) { try await auth.beginTOTP(session.principal, activationCode: first) }
+        _ = try await auth.beginTOTP(session.principal, activationCode: second)
+    }
+}
