@@ -44,7 +44,8 @@ import Synchronization
     static func adminToken(_ s: URLSession, _ base: String, _ account: [String: String]) async throws -> String {
         let signIn = await call(s, base + "/admin/v1/session", method: "POST", body: ["username": account["username"]!, "password": account["password"]!])
         let token = try #require(signIn.json["token"] as? String, "admin sign-in: \(signIn.status)")
-        let enrol = await call(s, base + "/admin/v1/me/mfa/totp", method: "POST", token: token, body: [:])
+        let enrol = await call(s, base + "/admin/v1/me/mfa/totp", method: "POST", token: token,
+                               body: ["activationCode": try #require(account["activationCode"], "demo-accounts.json gives each staff account its activation code")])
         let secret = try TOTPSecret(base32: try #require(enrol.json["secret"] as? String))
         let verified = await call(s, base + "/admin/v1/session/totp", method: "POST", token: token, body: ["code": secret.code(at: Date())])
         #expect(verified.status == 200)

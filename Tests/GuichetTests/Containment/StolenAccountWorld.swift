@@ -65,7 +65,8 @@ struct StolenAccountWorld {
     /// steals with the password.
     func enrol(_ username: String) async throws -> String {
         let session = try await auth.signIn(username: username, password: World.password)
-        let (secret, _) = try await auth.beginTOTP(session.principal)
+        let code = try #require(try await auth.consoleActivation(username: username)?.code)
+        let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: code)
         try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: clock.now))
         return secret
     }
