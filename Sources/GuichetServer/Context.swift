@@ -4,8 +4,9 @@ import NIOCore
 /// The request context of both listeners: the core storage and the peer's address.
 public struct GuichetContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's IP address (no port), when known.
-    public let source: String?
+    /// The client's IP address (no port), when known: the peer's, or the one a trusted proxy
+    /// forwarded (``TrustedProxies``).
+    public internal(set) var source: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -24,10 +24,13 @@ public final class GuichetServer: Sendable {
     /// Requests in flight per session and per account, over both listeners.
     let inFlight = InFlightCounter()
 
+    /// The reverse proxies whose forwarding headers are believed (none by default).
+    public let trustedProxies: TrustedProxies
+
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
-                logger: Logger = Logger(label: "guichet.http")) {
+                trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http")) {
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
-        self.limits = limits
+        self.limits = limits; self.trustedProxies = trustedProxies
     }
 
     public var profile: Profile { gate.profile }
@@ -115,6 +118,7 @@ public final class GuichetServer: Sendable {
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false))
@@ -126,6 +130,7 @@ public final class GuichetServer: Sendable {
     /// Builds the admin router; the recorder lists its routes.
     public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true))

@@ -75,6 +75,9 @@ struct Deployment {
         var smtpAllowRemote: Bool?
         /// The sender address of Guichet's messages.
         var mailFrom: String?
+        /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
+        /// (addresses or networks); env `GUICHET_TRUSTED_PROXIES`, comma-separated, wins.
+        var trustedProxies: [String]?
 
         /// The configured mailer, if any.
         func mailer(_ file: String) throws -> (any Mailer)? {
@@ -91,7 +94,7 @@ struct Deployment {
     func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom)")
+            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies)")
         }
     }
 
@@ -161,7 +164,11 @@ struct Deployment {
         }
         let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)",
                             watch: profile.watch)
-        return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt)
+        let proxyList = ProcessInfo.processInfo.environment["GUICHET_TRUSTED_PROXIES"].map { $0.split(separator: ",").map(String.init) }
+            ?? settings.trustedProxies ?? []
+        let proxies: TrustedProxies
+        do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw CommandError("\(configFile): \(e.description)") }
+        return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt, trustedProxies: proxies)
     }
 }
 

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import GuichetCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The reverse proxies whose `Forwarded` (RFC 7239) and `X-Forwarded-For` headers are
+/// believed (#16). Behind the TLS proxy a public deployment needs, every connection comes from
+/// the proxy: without this, per-source throttling, the registrations allowed per address and
+/// a breach scope by address would treat every citizen as one. From any other peer those
+/// headers are ignored, so a client cannot choose the address it is counted under.
+public struct TrustedProxies: Sendable, Equatable {
+    struct Network: Sendable, Equatable {
+        let bytes: [UInt8]
+        let prefix: Int
+
+        func contains(_ address: [UInt8]) -> Bool {
+            guard address.count == bytes.count else { return false }
+            var left = prefix
+            for (a, b) in zip(address, bytes) {
+                if left <= 0 { return true }
+                let mask: UInt8 = left >= 8 ? 0xFF : ~(0xFF >> UInt8(left))
+                if a & mask != b & mask { return false }
+                left -= 8
+            }
+            return true
+        }
+    }
+
+    let networks: [Network]
+
+    /// No proxy is trusted: the peer's address is the source (the default).
+    public static let none = TrustedProxies(networks: [])
+
+    public var isEmpty: Bool { networks.isEmpty }
+
+    /// - Parameter entries: addresses or networks (`10.0.0.5`, `192.0.2.0/24`, `2001:db8::/32`).
+    /// - Throws: ``GuichetError/invalid(_:)`` naming the entry that is neither.
+    public init(_ entries: [String]) throws {
+        networks = try entries.map { raw in
+            let entry = raw.trimmingCharacters(in: .whitespaces)
+            let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let first = parts.first, let bytes = Self.parse(first) else {
+                throw GuichetError.invalid("trusted proxy '\(entry)' is not an IP address or network (10.0.0.5, 192.0.2.0/24, 2001:db8::/32)")
+            }
+            var prefix = bytes.count * 8
+            if parts.count == 2 {
+                guard let p = Int(parts[1]), (0...bytes.count * 8).contains(p) else {
+                    throw GuichetError.invalid("trusted proxy '\(entry)': the prefix length must be 0 to \(bytes.count * 8)")
+                }
+                prefix = p
+            }
+            return Network(bytes: bytes, prefix: prefix)
+        }
+    }
+
+    init(networks: [Network]) { self.networks = networks }
+
+    /// Whether an address is one of the trusted proxies.
+    public func trusts(_ address: String) -> Bool {
+        guard let bytes = Self.parse(address) else { return false }
+        return networks.contains { $0.contains(bytes) }
+    }
+
+    /// The client's address: the peer itself unless the peer is a trusted proxy; then the
+    /// nearest address of the forwarding chain (`Forwarded: for=`, else `X-Forwarded-For`)
+    /// that is not a trusted proxy, read from the right (the left part is the client's own
+    /// word). A header that does not parse leaves the peer's address.
+    public func client(peer: String?, forwarded: String?, forwardedFor: String?) -> String? {
+        guard let peer, trusts(peer) else { return peer }
+        let chain: [String]
+        if let forwarded, let parsed = Self.forwardedChain(forwarded) {
+            chain = parsed
+        } else if let forwardedFor {
+            chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        } else {
+            return peer
+        }
+        guard !chain.isEmpty, chain.allSatisfy({ Self.parse($0) != nil }) else { return peer }
+        for address in chain.reversed() where !trusts(address) { return Self.canonical(address) }
+        return Self.canonical(chain[0])
+    }
+
+    /// The `for=` addresses of a `Forwarded` header, in order (RFC 7239 §4-§6): quoted IPv6 in
+    /// brackets, an optional port dropped. Nil when an element has no usable `for=`.
+    static func forwardedChain(_ header: String) -> [String]? {
+        var out: [String] = []
+        for element in header.split(separator: ",") {
+            var found: String?
+            for pair in element.split(separator: ";") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, kv[0].lowercased() == "for" else { continue }
+                var v = kv[1]
+                if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+                if v.hasPrefix("[") {
+                    guard let close = v.firstIndex(of: "]") else { return nil }
+                    v = String(v[v.index(after: v.startIndex)..<close])
+                } else if v.filter({ $0 == ":" }).count == 1 {
+                    v = String(v.split(separator: ":")[0])  // IPv4 with a port
+                }
+                found = v
+            }
+            guard let found else { return nil }
+            out.append(found)
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    /// The address's bytes (4 for IPv4, 16 for IPv6), or nil.
+    static func parse(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
+    /// One spelling per address (`2001:DB8::1` and `2001:db8:0::1` count as one source).
+    static func canonical(_ text: String) -> String {
+        guard let bytes = parse(text) else { return text }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
+        guard ok, let end = buffer.firstIndex(of: 0) else { return text }
+        return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Replaces the context's source with the client's address when the peer is a trusted proxy.
+struct ForwardedMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let proxies: TrustedProxies
+    static let forwarded = HTTPField.Name("Forwarded")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !proxies.isEmpty else { return try await next(request, context) }
+        var context = context
+        context.source = proxies.client(peer: context.source, forwarded: request.headers[Self.forwarded],
+                                        forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+import NIOCore
+import Testing
+import GuichetCore
+import GuichetGate
+import Synchronization
+@testable import GuichetServer
+
+/// Behind the TLS proxy a public deployment needs, the client's address comes from the
+/// proxy's forwarding headers, believed only from the proxies the operator lists (#16).
+@Suite struct TrustedProxyTests {
+    @Test("the client's address is the nearest untrusted one of the chain, only when the peer is a trusted proxy")
+    func chain() throws {
+        let proxies = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/32"])
+        #expect(proxies.client(peer: "203.0.113.9", forwarded: nil, forwardedFor: "198.51.100.7") == "203.0.113.9",
+                "an untrusted peer's headers are ignored")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "198.51.100.7") == "198.51.100.7")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "6.6.6.6, 198.51.100.7, 192.0.2.10") == "198.51.100.7",
+                "read from the right: the client's own left part does not choose its address")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: #"for=198.51.100.7;proto=https, for="[2001:db8::1]:443""#, forwardedFor: "1.2.3.4")
+                == "198.51.100.7", "Forwarded (RFC 7239) wins over X-Forwarded-For; trusted hops are skipped")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: #"for="[2001:DB8:0::1]""#, forwardedFor: nil) == "2001:db8::1", "IPv6 in one spelling")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "not-an-address") == "10.0.0.5", "a bad header leaves the peer")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.5")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: nil) == "10.0.0.5")
+        #expect(TrustedProxies.none.client(peer: "127.0.0.1", forwarded: nil, forwardedFor: "198.51.100.7") == "127.0.0.1")
+        for bad in ["proxy.example", "10.0.0.0/33", "2001:db8::/129", ""] {
+            #expect(throws: GuichetError.self) { _ = try TrustedProxies([bad]) }
+        }
+    }
+
+    /// Registers `count` citizens over a real socket, each as if from its own address.
+    static func register(_ world: World, trusted: [String], count: Int) async throws -> [HTTPResponse.Status] {
+        let server = GuichetServer(gate: world.gate, auth: world.auth, store: world.store, trustedProxies: try TrustedProxies(trusted))
+        let app = Application(router: server.publicRouter().0)
+        let statuses = Mutex<[HTTPResponse.Status]>([])
+        try await app.test(.live) { client in
+            for i in 0..<count {
+                let body = """
+                    {"username": "parent.\(i)", "password": "\(World.password)",
+                     "person": {"firstName": "Marie", "lastName": "Tremblay", "birthDate": "1991-02-03", "email": "parent\(i)@example.org"}}
+                    """
+                let r = try await client.execute(uri: "/v1/accounts", method: .post,
+                                                 headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: "198.51.100.\(i + 1)"],
+                                                 body: ByteBuffer(string: body))
+                statuses.withLock { $0.append(r.status) }
+            }
+        }
+        return statuses.withLock { $0 }
+    }
+
+    @Test("behind a trusted proxy, eleven citizens from eleven addresses all register; the same headers from an untrusted peer count as one address")
+    func registrationsPerAddress() async throws {
+        let trusted = try await World.make()
+        defer { trusted.remove() }
+        let behindProxy = try await Self.register(trusted, trusted: ["127.0.0.1", "::1"], count: 11)
+        #expect(behindProxy.allSatisfy { $0 == .created }, "\(behindProxy)")
+
+        let untrusted = try await World.make()
+        defer { untrusted.remove() }
+        let direct = try await Self.register(untrusted, trusted: [], count: 11)
+        #expect(direct.prefix(10).allSatisfy { $0 == .created })
+        #expect(direct.last == .tooManyRequests, "ten registrations an hour per address: the forged header changed nothing")
+    }
+}
