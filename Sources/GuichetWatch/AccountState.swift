@@ -89,6 +89,9 @@ public struct AccountState: Codable, Sendable, Equatable {
     /// Persons revealed in the current session (`ceilingSession`).
     var sessionPersons: Set<UInt64>?
     var ceilingSession: String?
+    /// Local days on which the account crossed its ceiling (the last week): a second crossing
+    /// within a week gets no grace.
+    var ceilingDays: [Int32]?
     /// Search query fingerprint → last second it was asked (the last hour).
     var queries: [UInt64: Int64]?
 

@@ -188,6 +188,7 @@ public struct WatchEngine: Sendable {
         if stage == 0 {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
             st.ceilingStage = 1; st.ceilingSince = t.second
+            st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
             out.findings.append(Finding(detector: "ceiling", severity: .medium,
                                         detail: "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)'): step-up and justification asked",
                                         key: "ceiling:\(t.day)"))
@@ -215,9 +216,12 @@ public struct WatchEngine: Sendable {
                 }
                 return true
             }
-            st.ceilingStage = 2; st.graceLeft = c.grace; st.refusals = 0
+            // A second crossing within a week gets no grace: the account is throttled at the
+            // next new person, then suspended.
+            let grace = (st.ceilingDays ?? []).filter { $0 != t.day }.isEmpty ? c.grace : 0
+            st.ceilingStage = 2; st.graceLeft = grace; st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-justified", severity: .low,
-                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (\(c.grace) more persons today)",
+                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (\(grace) more persons today)",
                                         key: "ceiling-justified:\(t.day)"))
             out.response = .alert
             fallthrough
@@ -330,6 +334,9 @@ public struct WatchEngine: Sendable {
         guard var st = accounts[account] else { return }
         st.suspended = false; st.risk = 0; st.throttledUntil = nil; st.stepUpSince = nil; st.refusals = 0
         st.throttles = []; st.initials = []; st.sweepDepth = 0; st.denials = []
+        // The officer vouched for the account: today's ceiling starts again (a second crossing
+        // within the week still gets no grace).
+        st.ceilingStage = nil; st.ceilingSince = nil; st.graceLeft = nil
         accounts[account] = st
         dirty.insert(account)
     }

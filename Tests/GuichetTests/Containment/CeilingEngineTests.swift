@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import GuichetCore
+@testable import GuichetWatch
+
+/// The ceiling's state machine in the watch engine, on a simulated clock: what an account
+/// gets, in any order and at any pace, before it is contained.
+@Suite struct CeilingEngineTests {
+    static let staff = Ceiling.defaults(for: .staff)
+
+    /// Reads one new dossier (three persons) at a time until refused; answers the step-up with
+    /// a fresh factor and a justification when `answer`; returns persons received and the
+    /// last refusal.
+    static func drain(_ bench: inout WatchBench, _ agent: AccountID, day: Int, from hour: Double, every seconds: Double,
+                      answer: Bool = true, sessions: [SessionID] = [SessionID()], limit: Int = 400) -> (received: Int, last: WatchRefusal?) {
+        var received = 0
+        var t = WatchBench.at(day: day, hour: hour)
+        var factor = t.addingTimeInterval(-60)
+        var justification: String?
+        var last: WatchRefusal?
+        for i in 0..<limit {
+            let d = WatchBench.newDossier()
+            var e = bench.event(agent, at: t, dossiers: [d], session: sessions[i % sessions.count], secondFactorAt: factor)
+            e.justification = justification
+            let a = bench.engine.assess(e)
+            last = a.refusal
+            switch a.refusal {
+            case nil: received += d.1.count
+            case .ceiling?:
+                guard answer else { return (received, last) }
+                factor = t.addingTimeInterval(1); justification = "The family called about the file this morning."
+            case .throttled(let until)?: t = until.addingTimeInterval(1)
+            case .suspended?: return (received, last)
+            default: break
+            }
+            t = t.addingTimeInterval(a.refusal == nil ? seconds : 2)
+        }
+        return (received, last)
+    }
+
+    @Test("a new account at full speed, answering every step-up, gets at most the first window plus the grace, then is suspended")
+    func fullSpeed() {
+        var bench = WatchBench()
+        let r = Self.drain(&bench, bench.agents[0], day: 0, from: 9, every: 0.05)
+        #expect(r.received <= Self.staff.first + Self.staff.grace && r.received >= Self.staff.first - 3)
+        #expect(r.last == .suspended && bench.engine.isSuspended(bench.agents[0]))
+    }
+
+    @Test("three parallel sessions share one count")
+    func parallelSessions() {
+        var bench = WatchBench()
+        let r = Self.drain(&bench, bench.agents[0], day: 0, from: 9, every: 0.05, sessions: [SessionID(), SessionID(), SessionID()])
+        #expect(r.received <= 50 && r.last == .suspended)
+    }
+
+    @Test("after a crossing, a window that slid empty gives no fresh allowance")
+    func slidingWindow() {
+        var bench = WatchBench()
+        // Just under the 10-minute window, then wait it out each time: the hour window is crossed.
+        let r = Self.drain(&bench, bench.agents[0], day: 0, from: 9, every: 20)
+        #expect(r.received <= Self.staff.hour + Self.staff.grace, "received \(r.received)")
+        #expect(r.last == .suspended)
+    }
+
+    @Test("without the step-up, nothing more comes, and five more requests suspend the account")
+    func ignoredStepUp() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        let r = Self.drain(&bench, agent, day: 0, from: 9, every: 0.05, answer: false)
+        #expect(r.received <= Self.staff.first)
+        var t = WatchBench.at(day: 0, hour: 10)
+        var last: WatchRefusal?
+        for _ in 0..<5 {
+            t = t.addingTimeInterval(5)
+            last = bench.engine.assess(bench.event(agent, at: t, dossiers: [WatchBench.newDossier()])).refusal
+        }
+        #expect(last == .suspended)
+    }
+
+    @Test("persons already received today cost nothing past the ceiling")
+    func rereading() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        let files = (0..<11).map { _ in WatchBench.newDossier() }  // 33 persons, under the 35
+        var t = WatchBench.at(day: 0, hour: 9)
+        for f in files { #expect(bench.engine.assess(bench.event(agent, at: t, dossiers: [f])).refusal == nil); t += 1 }
+        let over = bench.engine.assess(bench.event(agent, at: t, dossiers: [WatchBench.newDossier()]))
+        if case .ceiling = over.refusal {} else { Issue.record("the 36th person asks for a step-up") }
+        for f in files { #expect(bench.engine.assess(bench.event(agent, at: t + 5, dossiers: [f])).refusal == nil, "reopening a file read today") }
+    }
+
+    @Test("a second crossing within a week gets no grace")
+    func secondCrossing() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        let first = Self.drain(&bench, agent, day: 0, from: 9, every: 0.05)
+        #expect(first.last == .suspended)
+        bench.engine.reinstate(agent)
+        let second = Self.drain(&bench, agent, day: 2, from: 9, every: 0.05)
+        #expect(second.received <= Self.staff.first, "no grace the second time: \(second.received)")
+        #expect(second.last == .suspended)
+    }
+
+    @Test("the ceilings hold with the detectors turned off")
+    func watchDisabled() {
+        var settings = WatchSettings.defaults
+        settings.enabled = false
+        var bench = WatchBench(settings: settings)
+        let r = Self.drain(&bench, bench.agents[0], day: 0, from: 9, every: 0.05)
+        #expect(r.received <= 50 && r.last == .suspended)
+    }
+
+    @Test("three weeks of normal agents' work never meet the ceiling")
+    func normalWork() {
+        var bench = WatchBench()
+        bench.train(weeks: 3)
+        #expect(!bench.refusals.contains { if case .ceiling = $0 { true } else { false } })
+        #expect(bench.agents.allSatisfy { !bench.engine.isSuspended($0) })
+    }
+}
