@@ -52,7 +52,7 @@ public struct LedgerAuditor: Sendable {
 
     /// The latest signed checkpoint, verified.
     public func latestCheckpoint() async throws -> (note: String, checkpoint: Checkpoint)? {
-        guard let last = try await store.checkpoints().last else { return nil }
+        guard let last = try await store.latestCheckpoint() else { return nil }
         return (last.note, try verifier.verifyCheckpoint(last.note, origin: origin))
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import Hummingbird
+import GuichetCore
 import ServiceLifecycle
 import UnixSignals
 import NIOCore
@@ -79,6 +80,15 @@ struct CheckpointService: Service {
 extension GuichetServer {
     /// How often the running server signs a ledger checkpoint (when the ledger grew).
     public var checkpointInterval: Duration { .seconds(60) }
+
+    /// `GET /readyz`: 200 with every check when the server can do its work, else 503 naming
+    /// the checks that failed (a checkpoint may lag three signing intervals).
+    func readiness() async throws -> Response {
+        let r = await gate.readiness(checkpointAge: 3 * Double(checkpointInterval.components.seconds))
+        let checks = JSON.object(Dictionary(uniqueKeysWithValues: r.checks.map { ($0.key, $0.value.map(JSON.string) ?? .string("ok")) }))
+        return Reply.json(.object(["status": .string(r.ready ? "ready" : "not-ready"), "checks": checks]),
+                          status: r.ready ? .ok : .serviceUnavailable)
+    }
 
     /// Serves both listeners until SIGINT or SIGTERM.
     /// - Parameter onReady: called once, when both listeners accept connections, with the

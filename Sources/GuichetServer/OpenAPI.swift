@@ -18,6 +18,8 @@ enum OpenAPI {
 
     static let publicOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/readyz", summary: "Readiness: the database answers and takes a write, the keys are this registry's, the ledger loads, the latest checkpoint is recent; 503 names what failed",
+              secured: false, responses: ["200": "Readiness", "503": "Readiness"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/", summary: "The citizens' page: who accessed my file, checked in the browser (French or English: ?lang=fr|en)",
               secured: false, responses: ["200": ""], query: [("lang", "fr or en (default: the browser's preference, then the profile's)")]),
@@ -61,6 +63,8 @@ enum OpenAPI {
 
     static let adminOperations: [Operation] = [
         .init(method: "get", path: "/healthz", summary: "Liveness check", secured: false, responses: ["200": "Status"]),
+        .init(method: "get", path: "/readyz", summary: "Readiness: the database answers and takes a write, the keys are this registry's, the ledger loads, the latest checkpoint is recent; 503 names what failed",
+              secured: false, responses: ["200": "Readiness", "503": "Readiness"]),
         .init(method: "get", path: "/openapi.json", summary: "This document", secured: false, responses: ["200": "Status"]),
         .init(method: "get", path: "/metrics", summary: "Prometheus metrics: request counts and latency, ledger and checkpoint, account states (counts only)",
               secured: false, responses: ["200": ""]),
@@ -174,6 +178,7 @@ enum OpenAPI {
     static let schemas: [String: JSON] = [
         "Problem": obj(["type": string, "title": string, "status": integer, "detail": string], required: ["title", "status", "detail"]),
         "Status": anyObject,
+        "Readiness": anyObject,
         "SignIn": obj(["username": string, "password": string], required: ["username", "password"]),
         "Session": obj(["token": string, "expiresAt": string, "csrfToken": string, "account": anyObject], required: ["token", "expiresAt", "csrfToken", "account"]),
         "Me": obj(["id": id, "username": string, "role": string, "organisation": nullable(id), "person": nullable(id)]),

@@ -9,6 +9,7 @@ import NIOCore
 extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
+        r.on(.get, "/readyz") { _, _ in try await self.readiness() }
         r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
         addHistoryRoutes(r)
         r.on(.get, "/.well-known/security.txt") { _, _ in

@@ -157,6 +157,24 @@ extension Store {
     }
 
     /// All checkpoints, oldest first.
+    /// The latest signed checkpoint (the largest), read alone.
+    public func latestCheckpoint() async throws -> StoredCheckpoint? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM ledger_checkpoint ORDER BY size DESC LIMIT 1").map {
+                StoredCheckpoint(size: $0["size"], root: $0["root"], note: $0["note"], at: Date(millis: $0["at"]))
+            }
+        }
+    }
+
+    /// Proves the database takes a write now (the time of the probe, committed): a read-only
+    /// file, a full disk or a lost lock fails here before a request does.
+    public func probeWrite(at: Date = Date()) async throws {
+        try await write { db in
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('ready-probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [String(at.millis)])
+        }
+    }
+
     public func checkpoints() async throws -> [StoredCheckpoint] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM ledger_checkpoint ORDER BY size").map {

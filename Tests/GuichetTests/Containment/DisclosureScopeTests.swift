@@ -24,7 +24,7 @@ import Synchronization
     /// Routes that return no person's field (their own account, ids, counts, ledger hashes,
     /// alerts, or nothing but a status).
     static let notDisclosing: Set<String> = [
-        "GET /", "GET /assets/citizen.css", "GET /assets/citizen.js", "GET /.well-known/security.txt", "GET /healthz", "GET /openapi.json", "GET /v1/ledger/checkpoint", "GET /v1/ledger/key",
+        "GET /", "GET /assets/citizen.css", "GET /assets/citizen.js", "GET /.well-known/security.txt", "GET /healthz", "GET /readyz", "GET /openapi.json", "GET /v1/ledger/checkpoint", "GET /v1/ledger/key",
         "GET /v1/me", "GET /v1/me/access-history", "GET /v1/me/notices", "GET /v1/organisations", "GET /v1/statistics",
         "POST /v1/accounts", "POST /v1/session", "DELETE /v1/session", "DELETE /v1/me/sessions", "POST /v1/dossiers",
         "PATCH /v1/dossiers/{id}", "PATCH /v1/persons/{id}", "POST /v1/dossiers/{id}/break-glass",

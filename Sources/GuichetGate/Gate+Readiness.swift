@@ -1,0 +1,41 @@
+public import Foundation
+import GuichetStore
+import GuichetVault
+import GuichetLedger
+
+/// Whether this server can do its work now (`GET /readyz`, #21): what a load balancer or
+/// Kubernetes needs before sending it requests. Names of checks only, never a value.
+public struct Readiness: Sendable, Equatable {
+    /// Check name → nil when it passed, else why it failed (no secret, no personal value).
+    public let checks: [String: String?]
+    public var ready: Bool { checks.values.allSatisfy { $0 == nil } }
+}
+
+extension Gate {
+    /// Runs the readiness checks: the database answers and takes a write (so a ledger append
+    /// can commit), the keys in memory are this registry's, the ledger's right edge loads,
+    /// and the latest signed checkpoint covers the ledger or is younger than `checkpointAge`.
+    public func readiness(checkpointAge: TimeInterval) async -> Readiness {
+        var checks: [String: String?] = [:]
+        do { _ = try await store.meta("profile"); checks["database"] = .some(nil) } catch { checks["database"] = "the database does not answer" }
+        do { try await store.probeWrite(); checks["writable"] = .some(nil) } catch {
+            checks["writable"] = "the database takes no write (read-only, disk full or locked): no access can be journalled"
+        }
+        do {
+            let stored = try await store.meta("key-check")
+            let mine = try vault.keyCheck()
+            checks["keys"] = stored == nil || stored == mine ? .some(nil) : "the keys in memory are not this registry's"
+        } catch { checks["keys"] = "the keys cannot be used" }
+        do {
+            let head = try await journal.head()
+            checks["ledger"] = .some(nil)
+            if let last = try await store.latestCheckpoint() {
+                let fresh = last.size == head.size || clock().timeIntervalSince(last.at) <= checkpointAge
+                checks["checkpoint"] = fresh ? .some(nil) : "the latest signed checkpoint is older than \(Int(checkpointAge)) s and behind the ledger"
+            } else {
+                checks["checkpoint"] = "no checkpoint was ever signed"
+            }
+        } catch { checks["ledger"] = "the ledger's right edge does not load" }
+        return Readiness(checks: checks)
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import GuichetCore
+@testable import GuichetStore
+
+/// `GET /readyz` (#21): ready only when the server can do its work; a failed check is named.
+@Suite struct ReadinessTests {
+    @Test("a started registry is ready on both listeners; keys that are not the registry's, or no checkpoint, make it not ready, naming the check")
+    func readiness() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .ok && r["status"]?.string == "ready", "\(r.text)")
+            for check in ["database", "writable", "keys", "ledger", "checkpoint"] {
+                #expect(r["checks"]?.object?[check]?.string == "ok", "\(check): \(r.text)")
+            }
+        }
+        try await world.withAdmin { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .ok)
+        }
+
+        try await world.store.setMeta("key-check", "another registry's key check")
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .serviceUnavailable && r["status"]?.string == "not-ready")
+            #expect(r["checks"]?.object?["keys"]?.string?.contains("not this registry's") == true)
+            #expect(r["checks"]?.object?["database"]?.string == "ok")
+        }
+        #expect(try await world.store.latestCheckpoint() != nil)
+    }
+
+    @Test("a registry that never signed a checkpoint is not ready")
+    func noCheckpoint() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.store.pool.write { db in try db.execute(sql: "DROP TRIGGER IF EXISTS ledger_checkpoint_no_delete") }
+        try await world.store.pool.write { db in try db.execute(sql: "DELETE FROM ledger_checkpoint") }
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .serviceUnavailable && r["checks"]?.object?["checkpoint"]?.string == "no checkpoint was ever signed", "\(r.text)")
+        }
+    }
+}
