@@ -40,6 +40,8 @@ final class Attacker {
 
     static let pace = 0.004  // seconds between requests at full speed
     static let maxRequests = 6_000
+    /// GUICHET_SIMULATE_TRACE=1: one line per attacker request (kinds and counts, no identifier).
+    static let trace = ProcessInfo.processInfo.environment["GUICHET_SIMULATE_TRACE"] != nil
     static let justification = "Le dossier a été demandé par la famille aujourd'hui au téléphone."
 
     let strategy: Strategy
@@ -58,6 +60,8 @@ final class Attacker {
     var requests = 0
     var opened = 0
     var refusedSearches: [String] = []
+    /// Persons exposed when the account was first throttled (nil: never throttled).
+    var exposedAtFirstThrottle: Int?
     var ended: String?
     /// Planned reads at set times (slow-and-low, honeytoken-hit).
     var schedule: [(at: Date, id: DossierID)] = []
@@ -109,6 +113,17 @@ final class Attacker {
         }
     }
 
+    /// The persons it received that the account had not received earlier the same day (its
+    /// owner's work): what the account's day ceiling counts of the attack.
+    func newToAccountToday(since dayStart: Date) -> Int {
+        var first: [PersonID: Date] = [:]
+        for s in sessions { for (p, times) in s.seenAt { first[p] = min(first[p] ?? .distantFuture, times.min() ?? .distantFuture) } }
+        return first.filter { p, at in !(owner.seenAt[p] ?? []).contains { $0 >= dayStart && $0 < at } }.count
+    }
+
+    /// Midnight of the attack's day, in the profile's time zone (set by the scenario).
+    var dayStart = Date.distantPast
+
     /// One request; returns when to send the next one (nil: the attack is over).
     func step() async -> Date? {
         let now = sim.clock.get()
@@ -129,6 +144,11 @@ final class Attacker {
         requests += 1
         let outcome = await sim.call(session, call, type: target.type, purpose: target.purpose, justification: justify ? Self.justification : nil)
         let after = sim.clock.get().addingTimeInterval(Self.pace)
+        if Self.trace {
+            let total = sessions.reduce(into: Set<PersonID>()) { $0.formUnion($1.exposed) }.count
+            let kind = if case .read = call { "read" } else { "search" }
+            print("\(name) \(Int(now.timeIntervalSince(startsAt)))s s\(turn % sessions.count) \(kind) \(outcome.label) exposed=\(total)")
+        }
         switch outcome {
         case .ok(let views, let nextPage):
             current = nil
@@ -155,6 +175,7 @@ final class Attacker {
             retries += 1
         case .throttled(let seconds):
             retries += 1
+            if exposedAtFirstThrottle == nil { exposedAtFirstThrottle = newToAccountToday(since: dayStart) }
             if retries > 20 { current = nil }
             return sim.clock.get().addingTimeInterval(Double(seconds) + 1)
         case .suspended:

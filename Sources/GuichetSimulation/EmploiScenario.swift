@@ -42,9 +42,9 @@ final class EmploiScenario: Scenario {
             }
         }
         agencyFiles = open
-        let agencies = summary.agencies.filter { (open[$0.id]?.count ?? 0) >= Self.caseloadSize }
+        let agencies = summary.agencies.filter { (open[$0.id]?.count ?? 0) > 0 }
             .sorted { (open[$0.id]?.count ?? 0) > (open[$1.id]?.count ?? 0) }.prefix(5)
-        precondition(!agencies.isEmpty, "the registry is large enough for a caseload (--size)")
+        guard !agencies.isEmpty else { throw GuichetError.invalid("the registry is too small for a caseload") }
         sim.clock.set(start.addingTimeInterval(-60 * 86_400))
         officer = try await sim.actor("security.sim", role: "security", organisation: summary.operatorOrg, source: "10.20.0.2")
         let victims = 2 * 3
@@ -62,8 +62,9 @@ final class EmploiScenario: Scenario {
         // at least four accounts, two of them attacked.
         var pool = summary.partnerCaseloads.enumerated().flatMap { n, files in files.map { (n, $0) } }
         let count = max(4, options.agents / 5)
+        let size = max(1, min(Self.partnerCaseloadSize, pool.count / count))
         for i in 0..<count {
-            let take = pool.prefix(Self.partnerCaseloadSize)
+            let take = pool.prefix(size)
             guard let n = take.first?.0 else { break }
             pool.removeFirst(take.count)
             let network = summary.partnerNetworks[n]
@@ -100,8 +101,10 @@ final class EmploiScenario: Scenario {
 
     func attacker(_ s: Attacker.Strategy, day: Int, owner: SimActor, target: Attacker.Target, hour: Double, n: Int, _ description: String) -> Attacker {
         let sessions = (0..<3).map { _ in owner.stolen(from: "198.51.100.\(40 + n)") }
-        return Attacker(s, day: day, owner: owner, sessions: sessions, target: target, sim: sim, startsAt: at(day: day, hour: hour),
+        let attacker = Attacker(s, day: day, owner: owner, sessions: sessions, target: target, sim: sim, startsAt: at(day: day, hour: hour),
                         seed: options.seed &+ UInt64(day) &* 37 &+ UInt64(s.rawValue.count), description: description)
+        attacker.dayStart = at(day: day, hour: 0)
+        return attacker
     }
 
     // MARK: the days
@@ -133,7 +136,11 @@ final class EmploiScenario: Scenario {
                 let criteria = ["seeker.lastName": key.lastName, "seeker.birthDate": key.birthDate.iso]
                 out.append(SimTask(at: t) {
                     let outcome = await self.sim.work(a, .search(criteria: criteria, status: nil, after: nil, limit: 5), type: "job-seeker", purpose: "support")
-                    guard case .ok(let views, _) = outcome, !views.isEmpty else { self.failedSearches += 1; return nil }
+                    guard case .ok(let views, _) = outcome, !views.isEmpty else {
+                        if a.countsAsNormalWork(at: t) { self.failedSearches += 1 }
+                        if Attacker.trace { print("normal search failed: \(outcome.label)") }
+                        return nil
+                    }
                     self.sim.clock.set(t.addingTimeInterval(60))
                     await self.sim.work(a, .read(views.first { $0.id == id }?.id ?? views[0].id), type: "job-seeker", purpose: "support")
                     return nil

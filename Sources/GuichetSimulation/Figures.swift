@@ -27,8 +27,12 @@ public struct AttackFigures: Sendable {
     public let description: String
     /// Distinct persons whose non-public fields it received before it was contained.
     public let personsExposed: Int
-    /// For slow-and-low: persons not also seen by the account's owner.
-    public let personsBeyondNormalWork: Int?
+    /// Of them, persons the account's owner did not also see (the account's ceiling counts
+    /// each person once, whoever of the owner and the attacker received it).
+    public let personsBeyondNormalWork: Int
+    /// When the account was first throttled, the persons it had received that the account
+    /// had not received earlier that day (what the ceiling counts); nil: never throttled.
+    public let personsAtFirstThrottle: Int?
     public let requests: Int
     public let dossiersOpened: Int
     /// The search shapes the gate refused (a name alone where a birth date is required).
@@ -92,7 +96,8 @@ public struct ProfileFigures: Sendable {
                 "contained": .bool(a.contained), "timeToContainmentSeconds": a.timeToContainment.map { .number($0.rounded()) } ?? .null,
                 "ended": .string(a.ended), "detectors": .array(a.detectors.map(JSON.string)),
             ]
-            if let b = a.personsBeyondNormalWork { o["personsBeyondNormalWork"] = .number(Double(b)) }
+            o["personsBeyondNormalWork"] = .number(Double(a.personsBeyondNormalWork))
+            o["personsAtFirstThrottle"] = a.personsAtFirstThrottle.map { .number(Double($0)) } ?? .null
             attackers[a.name] = .object(o)
         }
         var roles: [String: JSON] = [:]
@@ -126,12 +131,14 @@ public struct ProfileFigures: Sendable {
     public var text: String {
         var lines = [
             "\(profile): \(dossiers) files (\(dossierType)), \(honeytokens) honeytokens; \(requests) requests through the gate; \(workDays) days of normal work",
-            "  " + Self.pad("attacker", 22) + Self.pad("role", 16) + Self.pad("exposed", 9, left: true) + Self.pad("contained after", 17, left: true) + "   detectors",
+            "  " + Self.pad("attacker", 22) + Self.pad("role", 16) + Self.pad("exposed", 14, left: true) + Self.pad("at 1st throttle", 16, left: true)
+                + Self.pad("contained after", 17, left: true) + "   detectors",
         ]
         for a in attackers {
-            let exposed = a.personsBeyondNormalWork.map { "\(a.personsExposed) (\($0) new)" } ?? "\(a.personsExposed)"
+            let exposed = a.personsBeyondNormalWork == a.personsExposed ? "\(a.personsExposed)" : "\(a.personsExposed) (\(a.personsBeyondNormalWork) new)"
             let time = a.timeToContainment.map(Self.duration) ?? a.ended
-            lines.append("  " + Self.pad(a.name, 22) + Self.pad(a.role, 16) + Self.pad(exposed, 9, left: true) + Self.pad(time, 17, left: true)
+            lines.append("  " + Self.pad(a.name, 22) + Self.pad(a.role, 16) + Self.pad(exposed, 14, left: true)
+                         + Self.pad(a.personsAtFirstThrottle.map(String.init) ?? "-", 16, left: true) + Self.pad(time, 17, left: true)
                          + "   " + (a.detectors.isEmpty ? "-" : a.detectors.joined(separator: ", ")))
             for refused in a.refusedSearches { lines.append("      search by \(refused)") }
         }

@@ -105,8 +105,10 @@ final class Place05Scenario: Scenario {
         // Three sessions from the attacker's network (one for the slow profiles).
         let count = s == .slowAndLow || s == .honeytokenHit ? 1 : 3
         let sessions = (0..<count).map { _ in owner.stolen(from: "198.51.100.\(20 + n)") }
-        return Attacker(s, day: day, owner: owner, sessions: sessions, target: target, sim: sim, startsAt: at(day: day, hour: hour),
+        let attacker = Attacker(s, day: day, owner: owner, sessions: sessions, target: target, sim: sim, startsAt: at(day: day, hour: hour),
                         seed: options.seed &+ UInt64(day) &* 31 &+ UInt64(s.rawValue.count), description: description)
+        attacker.dayStart = at(day: day, hour: 0)
+        return attacker
     }
 
     // MARK: the days
@@ -146,7 +148,11 @@ final class Place05Scenario: Scenario {
                 let criteria = ["child.lastName": key.lastName, "child.birthDate": key.birthDate.iso]
                 out.append(SimTask(at: t) {
                     let outcome = await self.sim.work(a, .search(criteria: criteria, status: nil, after: nil, limit: 5), type: "application", purpose: "family-request")
-                    guard case .ok(let views, _) = outcome, !views.isEmpty else { self.failedSearches += 1; return nil }
+                    guard case .ok(let views, _) = outcome, !views.isEmpty else {
+                        if a.countsAsNormalWork(at: t) { self.failedSearches += 1 }
+                        if Attacker.trace { print("normal search failed: \(outcome.label)") }
+                        return nil
+                    }
                     self.sim.clock.set(t.addingTimeInterval(40))
                     await self.read(a, views.first { $0.id == id }?.id ?? views[0].id)
                     return nil

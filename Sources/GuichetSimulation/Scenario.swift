@@ -140,7 +140,7 @@ class Scenario {
             attacks.append(AttackFigures(
                 name: a.name, strategy: a.strategy.rawValue, day: a.day, role: a.owner.role, description: a.description,
                 personsExposed: exposed.count,
-                personsBeyondNormalWork: a.strategy == .slowAndLow ? exposed.subtracting(a.owner.exposed).count : nil,
+                personsBeyondNormalWork: exposed.subtracting(a.owner.exposed).count, personsAtFirstThrottle: a.exposedAtFirstThrottle,
                 requests: a.requests, dossiersOpened: a.opened, refusedSearches: a.refusedSearches,
                 contained: contained != nil, timeToContainment: contained.map { $0.timeIntervalSince(begin) },
                 ended: contained != nil ? "suspended" : a.ended ?? "still going", detectors: detectors))

@@ -33,6 +33,8 @@ final class SimActor {
     var suspendedAt: Date?
     /// Persons whose non-public fields it received.
     var exposed = Set<PersonID>()
+    /// When it received each of them (every time).
+    var seenAt: [PersonID: [Date]] = [:]
     var stepUps = 0, ceilings = 0, throttles = 0, suspensions = 0
     /// Set on an account's owner once an attacker works on the account: from then on, what the
     /// owner meets is not counted as normal work.
@@ -66,6 +68,18 @@ enum SimOutcome {
     case suspended
 
     var isOK: Bool { if case .ok = self { true } else { false } }
+
+    var label: String {
+        switch self {
+        case .ok(let v, _): "ok(\(v.count))"
+        case .refused: "refused"
+        case .stepUp: "step-up"
+        case .ceiling: "ceiling"
+        case .justification: "justification"
+        case .throttled(let s): "throttled(\(s))"
+        case .suspended: "suspended"
+        }
+    }
 }
 
 /// A read or a search of the gate.
@@ -162,7 +176,11 @@ final class Simulation {
                 let page = try await gate.search(type: type, status: status, criteria: criteria, after: after, limit: limit, r)
                 views = page.views; next = page.next
             }
-            a.exposed.formUnion(nonPublicPersons(views))
+            let now = clock.get()
+            for p in nonPublicPersons(views) {
+                a.exposed.insert(p)
+                a.seenAt[p, default: []].append(now)
+            }
             return .ok(views, next: next)
         } catch GuichetError.throttled(let s) {
             a.pausedUntil = clock.get().addingTimeInterval(Double(s))
