@@ -96,7 +96,8 @@ final class Attacker {
         let soon = now.addingTimeInterval(Self.pace)
         if !probed && (strategy == .searchSweep || strategy == .partner) {
             probed = true
-            return (.search(criteria: ["\(target.nameRole).lastName": target.names.randomElement(using: &rng)!], status: nil, after: nil, limit: 100), soon)  // names are not empty
+            let name = target.names.randomElement(using: &rng)!  // names are not empty
+            return (.search(criteria: ["\(target.nameRole).lastName": name], status: nil, after: nil, limit: 100), soon)
         }
         if strategy == .listPaging || strategy == .searchSweep, !toOpen.isEmpty { return (.read(toOpen.removeFirst()), soon) }
         switch strategy {
@@ -104,11 +105,12 @@ final class Attacker {
             let days = target.births.lowerBound.daysUntil(target.births.upperBound)
             let birth = target.births.lowerBound.adding(days: Int.random(in: 0...days, using: &rng))
             let name = target.names.randomElement(using: &rng)!  // not empty
-            return (.search(criteria: ["\(target.nameRole).lastName": name, "\(target.nameRole).birthDate": birth.iso], status: nil, after: nil, limit: 100), soon)
+            let criteria = ["\(target.nameRole).lastName": name, "\(target.nameRole).birthDate": birth.iso]
+            return (.search(criteria: criteria, status: nil, after: nil, limit: 100), soon)
         default:
             if !listDone { return (.search(criteria: [:], status: nil, after: listAfter, limit: 100), soon) }
             if !toOpen.isEmpty { return (.read(toOpen.removeFirst()), soon) }
-            ended = "nothing left within reach"
+            ended = "reach exhausted"
             return nil
         }
     }

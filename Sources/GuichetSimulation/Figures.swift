@@ -40,7 +40,7 @@ public struct AttackFigures: Sendable {
     public let contained: Bool
     /// From its first request to the suspension.
     public let timeToContainment: Double?
-    /// Why it stopped: suspended, nothing left within reach, plan done, request cap.
+    /// Why it stopped: suspended, reach exhausted, plan done, request cap.
     public let ended: String
     public let detectors: [String]
 }
@@ -130,7 +130,8 @@ public struct ProfileFigures: Sendable {
 
     public var text: String {
         var lines = [
-            "\(profile): \(dossiers) files (\(dossierType)), \(honeytokens) honeytokens; \(requests) requests through the gate; \(workDays) days of normal work",
+            "\(profile): \(dossiers) files (\(dossierType)), \(honeytokens) honeytokens; \(requests) requests through the gate; "
+                + "\(workDays) days of normal work",
             "  " + Self.pad("attacker", 22) + Self.pad("role", 16) + Self.pad("exposed", 14, left: true) + Self.pad("at 1st throttle", 16, left: true)
                 + Self.pad("contained after", 17, left: true) + "   detectors",
         ]
@@ -173,8 +174,9 @@ public struct SimulationReport: Sendable {
     }
 
     public var text: String {
-        var lines = ["Simulation: \(options.agents) staff accounts of normal work per profile (plus the attacked ones), \(options.days) days, seed \(options.seed), "
-                     + "\(options.size) files; attacks on days \(options.attackDays.map(String.init).joined(separator: " and "))", ""]
+        var lines = ["Simulation: \(options.agents) staff accounts of normal work per profile (plus the attacked ones), "
+                     + "\(options.days) days, seed \(options.seed), \(options.size) files; "
+                     + "attacks on days \(options.attackDays.map(String.init).joined(separator: " and "))", ""]
         for p in profiles { lines += [p.text, ""] }
         lines.append(String(format: "ran in %.1f s", seconds))
         return lines.joined(separator: "\n")

@@ -147,7 +147,8 @@ final class Place05Scenario: Scenario {
             } else if let id = dossiers.randomElement(using: &rng), let key = searchKeys[id] {
                 let criteria = ["child.lastName": key.lastName, "child.birthDate": key.birthDate.iso]
                 out.append(SimTask(at: t) {
-                    let outcome = await self.sim.work(a, .search(criteria: criteria, status: nil, after: nil, limit: 5), type: "application", purpose: "family-request")
+                    let search = SimCall.search(criteria: criteria, status: nil, after: nil, limit: 5)
+                    let outcome = await self.sim.work(a, search, type: "application", purpose: "family-request")
                     guard case .ok(let views, _) = outcome, !views.isEmpty else {
                         if a.countsAsNormalWork(at: t) { self.failedSearches += 1 }
                         if Attacker.trace { print("normal search failed: \(outcome.label)") }

@@ -67,8 +67,6 @@ enum SimOutcome {
     case throttled(Int)
     case suspended
 
-    var isOK: Bool { if case .ok = self { true } else { false } }
-
     var label: String {
         switch self {
         case .ok(let v, _): "ok(\(v.count))"
