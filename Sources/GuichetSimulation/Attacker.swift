@@ -115,15 +115,21 @@ final class Attacker {
         }
     }
 
-    /// The persons it received that the account had not received earlier the same day (its
+    /// The persons it received today that the account had not received earlier today (its
     /// owner's work): what the account's day ceiling counts of the attack.
-    func newToAccountToday(since dayStart: Date) -> Int {
+    func newToAccountToday(at now: Date) -> Int {
+        let today = dayStart.addingTimeInterval((now.timeIntervalSince(dayStart) / 86_400).rounded(.down) * 86_400)
         var first: [PersonID: Date] = [:]
-        for s in sessions { for (p, times) in s.seenAt { first[p] = min(first[p] ?? .distantFuture, times.min() ?? .distantFuture) } }
-        return first.filter { p, at in !(owner.seenAt[p] ?? []).contains { $0 >= dayStart && $0 < at } }.count
+        for s in sessions {
+            for (p, times) in s.seenAt {
+                guard let t = times.filter({ $0 >= today }).min() else { continue }
+                first[p] = min(first[p] ?? .distantFuture, t)
+            }
+        }
+        return first.filter { p, at in !(owner.seenAt[p] ?? []).contains { $0 >= today && $0 < at } }.count
     }
 
-    /// Midnight of the attack's day, in the profile's time zone (set by the scenario).
+    /// Midnight of the attack's first day, in the profile's time zone (set by the scenario).
     var dayStart = Date.distantPast
 
     /// One request; returns when to send the next one (nil: the attack is over).
@@ -177,7 +183,7 @@ final class Attacker {
             retries += 1
         case .throttled(let seconds):
             retries += 1
-            if exposedAtFirstThrottle == nil { exposedAtFirstThrottle = newToAccountToday(since: dayStart) }
+            if exposedAtFirstThrottle == nil { exposedAtFirstThrottle = newToAccountToday(at: now) }
             if retries > 20 { current = nil }
             return sim.clock.get().addingTimeInterval(Double(seconds) + 1)
         case .suspended:
