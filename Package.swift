@@ -73,6 +73,10 @@ let package = Package(
         .target(name: "GuichetSynth", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetVault",
         ], swiftSettings: swiftSettings),
+        // `guichet simulate` as a library, so that the tests run it in-process.
+        .target(name: "GuichetSimulation", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetVault", "GuichetSynth", "GuichetMFA", "GuichetWatch",
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetServer", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch",
             "GuichetBreach",
@@ -86,7 +90,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch",
-            "GuichetBreach",
+            "GuichetBreach", "GuichetSimulation",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -106,7 +110,7 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach",
+            "GuichetBreach", "GuichetSimulation",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -12,6 +12,8 @@ public struct EmploiGenerator: Sendable {
     public let size: Int
     public let seed: UInt64
     public let today: LocalDate
+    /// Whether ``Summary/searchKeys`` is filled (the simulator's advisers search by them).
+    public var keepSearchKeys = false
     let vault: Vault
 
     /// - Precondition: the profile declares the `job-seeker` dossier type of `emploi`.
@@ -34,6 +36,8 @@ public struct EmploiGenerator: Sendable {
         /// A job seeker's person, for the demo job-seeker account.
         public let sampleSeeker: PersonID
         public let dossiers: Int
+        /// Each file's job seeker's name and birth date, when ``keepSearchKeys`` is set.
+        public var searchKeys: [DossierID: SearchKey] = [:]
     }
 
     /// Largest caseload collected per partner network.
@@ -61,10 +65,11 @@ public struct EmploiGenerator: Sendable {
         var batch: [(DossierRecord, [NewPerson])] = []
         var writing: Task<Void, any Error>?
         var sample: PersonID?
+        var keys: [DossierID: SearchKey] = [:]
         for made in 0..<size {
             let agencyIndex = pickAgency(agencies.count, &rng)
             let agency = agencies[agencyIndex]
-            let seeker = try makeSeeker(departement: agency.territory ?? "75", rng: &rng)
+            let (seeker, key) = try makeSeeker(departement: agency.territory ?? "75", rng: &rng)
             sample = sample ?? seeker.record.id
             let (record, disabled) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
             if disabled, record.status != "deregistered", let n = networks.firstIndex(where: { $0.territory == agency.territory }),
@@ -73,6 +78,7 @@ public struct EmploiGenerator: Sendable {
             } else if agencyIndex == 0, record.status == "registered", agencyCaseload.count < Self.caseloadSize {
                 agencyCaseload.append(record.id)
             }
+            if keepSearchKeys { keys[record.id] = key }
             batch.append((record, [seeker]))
             if batch.count >= 8_000 {
                 let full = batch, count = made + 1
@@ -84,7 +90,7 @@ public struct EmploiGenerator: Sendable {
         try await writing?.value
         if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(size) }
         return Summary(operatorOrg: op.id, agencies: agencies, partnerNetworks: networks, partnerCaseloads: caseloads,
-                       agencyCaseload: agencyCaseload, sampleSeeker: sample!, dossiers: size)  // size >= 1 makes one seeker
+                       agencyCaseload: agencyCaseload, sampleSeeker: sample!, dossiers: size, searchKeys: keys)  // size >= 1 makes one seeker
     }
 
     /// Agencies weighted by their département's share of job seekers.
@@ -115,7 +121,7 @@ public struct EmploiGenerator: Sendable {
                          terms: terms)
     }
 
-    func makeSeeker(departement: String, rng: inout SplitMix64) throws -> NewPerson {
+    func makeSeeker(departement: String, rng: inout SplitMix64) throws -> (NewPerson, SearchKey) {
         let female = Bool.random(using: &rng)
         let first = (female ? FrenchNames.female : FrenchNames.male).randomElement(using: &rng)!  // lists are not empty
         let last = FrenchNames.last.randomElement(using: &rng)!
@@ -134,7 +140,7 @@ public struct EmploiGenerator: Sendable {
             input["email"] = .string(SyntheticEmail.make(first: first, last: last, n: Int.random(in: 1...9_999, using: &rng)))
         }
         if Double.random(in: 0..<1, using: &rng) < 0.9 { input["phone"] = .string(SyntheticNIR.phone(using: &rng)) }
-        return try person(input, rng: &rng)
+        return (try person(input, rng: &rng), SearchKey(lastName: last, birthDate: birth))
     }
 
     func makeDossier(seeker: PersonID, agency: Organisation, now: Date, rng: inout SplitMix64) throws -> (DossierRecord, Bool) {

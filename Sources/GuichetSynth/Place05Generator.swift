@@ -13,6 +13,8 @@ public struct Place05Generator: Sendable {
     public let size: Int
     public let seed: UInt64
     public let today: LocalDate
+    /// Whether ``Summary/searchKeys`` is filled (the simulator's agents search by them).
+    public var keepSearchKeys = false
     let vault: Vault
 
     /// - Precondition: the profile declares the `application` dossier type of place05.
@@ -36,6 +38,8 @@ public struct Place05Generator: Sendable {
         public let persons: Int
         /// The honeytokens planted among them (for tests and the simulator only).
         public let honeytokens: Honeytokens
+        /// Each real application's child's name and birth date, when ``keepSearchKeys`` is set.
+        public var searchKeys: [DossierID: SearchKey] = [:]
     }
 
     /// Writes the registry into `store` in batches, calling `progress` with the count done,
@@ -72,6 +76,7 @@ public struct Place05Generator: Sendable {
         var slots = Set<Int>()
         while slots.count < honeytokens { slots.insert(Int.random(in: 0..<(size + honeytokens), using: &slotRNG)) }
         var planted = Honeytokens(dossiers: [], persons: [])
+        var keys: [DossierID: SearchKey] = [:]
         while made < size || planted.dossiers.count < honeytokens {
             let decoy = planted.dossiers.count < honeytokens && (made >= size || slots.contains(made + planted.dossiers.count))
             let region = pickRegion(&rng)
@@ -92,6 +97,7 @@ public struct Place05Generator: Sendable {
                     planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)
                 } else {
                     made += 1; persons += 1
+                    if keepSearchKeys { keys[record.id] = SearchKey(lastName: family.lastName, birthDate: child.0) }
                 }
             }
             if batch.count >= 8_000 {
@@ -108,7 +114,7 @@ public struct Place05Generator: Sendable {
         let busiest = demand.indices.sorted { demand[$0] > demand[$1] }.prefix(5).map { daycares[$0] }
         return Summary(operatorOrg: operatorOrg.id, ministryOrg: ministry.id, busiestDaycares: busiest,
                        sampleParent: sampleParent!, dossiers: made, persons: persons,  // size >= 1 makes one real family
-                       honeytokens: planted)
+                       honeytokens: planted, searchKeys: keys)
     }
 
     func pickRegion(_ rng: inout SplitMix64) -> QuebecRegion {
