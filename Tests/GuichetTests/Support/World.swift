@@ -66,7 +66,7 @@ struct World {
                           server: GuichetServer(gate: gate, auth: auth, store: store,
                                                 securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
                           operatorOrg: op, daycares: daycares, keys: keys)
-        try await gate.journal.checkpoint(at: Date())  // as a starting server does
+        try await gate.checkpoint(at: Date())  // as a starting server does
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
