@@ -4,6 +4,7 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
 let package = Package(
@@ -40,11 +41,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetLedger", dependencies: [
-            "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetMerkle",
+            "GuichetCore", "GuichetStore", "GuichetMerkle",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetVault", dependencies: [
-            "GuichetCore", "GuichetLedger", "GuichetStore",
+            "GuichetCore", "GuichetStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetMFA", dependencies: [
@@ -65,6 +66,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetGate", dependencies: [
             "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth", "GuichetMerkle", "GuichetWatch",
+            "GuichetMFA", "GuichetMail",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetBreach", dependencies: [
@@ -78,8 +80,8 @@ let package = Package(
             "GuichetCore", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetVault", "GuichetSynth", "GuichetMFA", "GuichetWatch",
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetServer", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetAuth", "GuichetGate", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch",
-            "GuichetBreach",
+            "GuichetCore", "GuichetAuth", "GuichetGate", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail",
+            "GuichetWatch", "GuichetBreach",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -89,8 +91,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch",
-            "GuichetBreach", "GuichetSimulation",
+            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth",
+            "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetBreach", "GuichetSimulation",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -112,6 +114,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
             "GuichetBreach", "GuichetSimulation",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

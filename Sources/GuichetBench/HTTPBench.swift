@@ -141,7 +141,7 @@ struct HTTPBench {
         }
         await group.triggerGracefulShutdown()
         try await serving.value
-        let (size, _) = try await gate.journal.head()
+        let size = try await gate.ledgerSize()
         return Results(dossiers: summary.dossiers, persons: summary.persons, secondsPerRun: plan.httpSeconds, points: points, ledgerEntries: size)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GuichetCore
-import GuichetStore
+// The insecure baseline reads stored field maps in clear: loudly, through the vault's SPI.
+@_spi(VaultOnly) import GuichetStore
 import GRDB
 
 /// The insecure side of every comparison: the same rows, nothing encrypted, no key, no

@@ -1,6 +1,7 @@
 import Foundation
 import GuichetCore
-import GuichetPolicy
+// Decision latency is measured on the policy itself: loudly, through the gate's SPI.
+@_spi(GateOnly) import GuichetPolicy
 import GuichetProfile
 
 /// Decision latency of each profile's rule set (every `profiles/NAME/profile.yaml`), over

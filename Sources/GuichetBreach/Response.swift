@@ -8,9 +8,9 @@ public enum BreachResponse {
     /// Signs a checkpoint if the ledger grew since the latest one (or none exists), so that a
     /// scope covers every entry written until now; returns the checkpoint's reference.
     public static func checkpointNow(_ gate: Gate, at: Date = Date()) async throws -> CheckpointReference {
-        let head = try await gate.journal.head()
-        if let latest = try? await gate.auditor.checkpointReference(), latest.size == head.size { return latest }
-        try await gate.journal.checkpoint(at: at)
+        let size = try await gate.ledgerSize()
+        if let latest = try? await gate.auditor.checkpointReference(), latest.size == size { return latest }
+        try await gate.checkpoint(at: at)
         return try await gate.auditor.checkpointReference()
     }
 

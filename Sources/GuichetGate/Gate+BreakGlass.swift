@@ -1,9 +1,9 @@
 public import GuichetCore
 import GuichetStore
-import GuichetPolicy
-import GuichetLedger
-import GuichetVault
-import GuichetAuth
+@_spi(GateOnly) import GuichetPolicy
+@_spi(GateOnly) import GuichetLedger
+@_spi(GateOnly) import GuichetVault
+public import GuichetAuth
 import GuichetWatch
 import Logging
 public import Foundation

@@ -1,5 +1,5 @@
 public import GuichetCore
-import GuichetLedger
+@_spi(GateOnly) import GuichetLedger
 import GuichetStore
 import Foundation
 

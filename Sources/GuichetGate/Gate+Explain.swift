@@ -1,8 +1,8 @@
 public import GuichetCore
-public import GuichetPolicy
-import GuichetStore
-import GuichetAuth
-import GuichetLedger
+@_spi(GateOnly) public import GuichetPolicy
+public import GuichetStore
+public import GuichetAuth
+@_spi(GateOnly) import GuichetLedger
 
 extension Gate {
     /// Explains what the policy decides for an account, a dossier, an action and a purpose:

@@ -1,7 +1,7 @@
 import GuichetCore
 import GuichetStore
-import GuichetVault
-import GuichetPolicy
+@_spi(GateOnly) import GuichetVault
+@_spi(GateOnly) import GuichetPolicy
 
 extension Gate {
     /// What a read returns and whose it is, from one decoding of each sealed map's field names

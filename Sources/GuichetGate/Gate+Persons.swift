@@ -1,8 +1,8 @@
 public import GuichetCore
 import GuichetStore
-import GuichetPolicy
-import GuichetLedger
-import GuichetVault
+@_spi(GateOnly) import GuichetPolicy
+@_spi(GateOnly) import GuichetLedger
+@_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
 
@@ -36,7 +36,7 @@ extension Gate {
         let receipt = try await journalled(accesses, action: .read, r)
         var fields: [String: FieldValue] = [:]
         for (dossier, role) in through {
-            fields.merge(try sealing { try vault.open(person: person, role: role, through: dossier, receipt: receipt) }) { a, _ in a }
+            fields.merge(try sealing { try vault.open(person: person, role: role, revealing: receipt.fields[dossier] ?? []) }) { a, _ in a }
         }
         return PersonResult(id: id, version: person.version, fields: fields)
     }

@@ -1,6 +1,6 @@
 import GuichetCore
 import GuichetStore
-import GuichetVault
+@_spi(GateOnly) import GuichetVault
 import Foundation
 
 extension Gate {

@@ -1,10 +1,10 @@
 public import GuichetCore
 public import GuichetStore
-import GuichetPolicy
-public import GuichetLedger
+@_spi(GateOnly) import GuichetPolicy
+@_spi(GateOnly) public import GuichetLedger
 import GuichetWatch
 import GuichetAuth
-import GuichetVault
+@_spi(GateOnly) import GuichetVault
 import Foundation
 import Logging
 
@@ -86,7 +86,7 @@ extension Gate {
         let dossiers = action == .search ? accesses.filter { a in a.persons.contains(where: persons.contains) }.map(\.dossier)
                                          : accesses.map(\.dossier)
         let assigned = Set(profile.rules.filter { $0.relation == .assigned }.map(\.id))
-        let inCaseload = accesses.filter { $0.grant.rules.contains(where: assigned.contains) }
+        let inCaseload = accesses.filter { $0.rules.contains(where: assigned.contains) }
         let caseload = Set(inCaseload.flatMap { $0.persons + (listed[$0.dossier] ?? []) })
         let a: Assessment
         var event = watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons)

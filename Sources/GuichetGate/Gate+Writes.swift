@@ -1,8 +1,8 @@
 public import GuichetCore
 import GuichetStore
-import GuichetPolicy
-import GuichetLedger
-import GuichetVault
+@_spi(GateOnly) import GuichetPolicy
+@_spi(GateOnly) import GuichetLedger
+@_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
 

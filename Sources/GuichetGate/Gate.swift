@@ -1,13 +1,13 @@
 public import GuichetCore
-import GuichetPolicy
+@_spi(GateOnly) import GuichetPolicy
 public import GuichetStore
-public import GuichetLedger
-public import GuichetVault
+@_spi(GateOnly) public import GuichetLedger
+@_spi(GateOnly) public import GuichetVault
 import GuichetAuth
 public import Foundation
 import GuichetMerkle
 public import GuichetWatch
-import Logging
+public import Logging
 
 /// The one door to personal data. Every read and write of a dossier or person goes:
 /// 1. policy decides (allow with fields, or deny with a reason);
@@ -19,8 +19,10 @@ public final class Gate: Sendable {
     public let profile: Profile
     let policy: Policy
     let store: Store
-    /// The access ledger (append, checkpoints).
-    public let journal: AccessJournal
+    /// The access ledger. Appending is `@_spi(GateOnly)` (the gate's own path from a decision
+    /// to an entry); others sign checkpoints and read the head through ``checkpoint(at:)`` and
+    /// ``ledgerSize()``.
+    @_spi(GateOnly) public let journal: AccessJournal
     /// Proofs and verification of the ledger.
     public let auditor: LedgerAuditor
     let vault: Vault
@@ -157,8 +159,9 @@ public final class Gate: Sendable {
         return try open(record, persons: persons, receipt: receipt)
     }
 
+    /// Opens what the receipt names for this dossier, and nothing else.
     func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
-        try sealing { try vault.open(record, persons: persons, receipt: receipt) }
+        try sealing { try vault.open(record, persons: persons, revealing: receipt.fields[record.id] ?? []) }
     }
 
     /// Runs vault work; an integrity or key failure becomes a 503 that says nothing of the
@@ -237,5 +240,14 @@ public final class Gate: Sendable {
         let receipt = try await journalled(accesses, action: .search, listed: Dictionary(kept.map { ($0.id, $0.persons.map(\.person)) }) { a, _ in a }, r)
         let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
         return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)
+    }
+}
+
+extension AllowedAccess {
+    /// The access a grant allows, as the journal records it (the grant's rules, whether it
+    /// rests on a break-glass record): only the gate turns a decision into an entry.
+    init(dossier: DossierID, grant: Grant, persons: [PersonID], fields: [String], personFields: [PersonID: [String]]? = nil) {
+        self.init(dossier: dossier, rules: grant.rules, breakGlass: grant.breakGlass != nil, persons: persons, fields: fields,
+                  personFields: personFields)
     }
 }

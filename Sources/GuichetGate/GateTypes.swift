@@ -1,7 +1,6 @@
 public import GuichetCore
 public import GuichetAuth
 import Foundation
-public import GuichetVault
 
 /// One request as the gate sees it: who (verified), from where, why.
 public struct GateRequest: Sendable {

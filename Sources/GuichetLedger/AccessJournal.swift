@@ -1,11 +1,11 @@
 public import GuichetCore
-public import GuichetPolicy
-public import GuichetStore
+@_spi(LedgerOnly) public import GuichetStore
 public import Foundation
 public import GuichetMerkle
 public import Crypto
 
 /// Who is asking, from where and why: the context of every journal entry.
+@_spi(GateOnly)
 public struct AccessContext: Sendable {
     public let requestID: String
     public let subject: Subject?
@@ -19,9 +19,11 @@ public struct AccessContext: Sendable {
     }
 }
 
-/// Proof that allowed accesses were durably journalled: the only thing the vault accepts to
-/// open sealed fields. Only this module can make one, and only after the append committed,
-/// so "no entry, no data" holds in the types, not only in a comment.
+/// Proof that allowed accesses were durably journalled. Only this module can make one, and
+/// only after the append committed; only the gate sees one (`@_spi(GateOnly)`), and it hands
+/// the vault's opening functions (`@_spi(GateOnly)` too) nothing but the field paths a
+/// receipt names. So "no entry, no data" holds in the types, not only in a comment.
+@_spi(GateOnly)
 public struct AccessReceipt: Sendable {
     /// Journal sequence numbers of the entries.
     public let sequences: [Int64]
@@ -31,17 +33,24 @@ public struct AccessReceipt: Sendable {
     init(sequences: [Int64], fields: [DossierID: Set<String>]) { self.sequences = sequences; self.fields = fields }
 }
 
-/// One allowed access to record: a dossier, the grant that allowed it, the persons and
-/// field paths it reveals or writes.
+/// One allowed access to record: a dossier, the ids of the policy rules that allowed it, the
+/// persons and field paths it reveals or writes. The journal does not know the policy: the
+/// gate, which holds the grant, names its rules here.
+@_spi(GateOnly)
 public struct AllowedAccess: Sendable {
     public let dossier: DossierID
-    public let grant: Grant
+    /// The rules of the grant (`Grant.rules`), journalled as the entry's reason.
+    public let rules: [String]
+    /// Whether the grant rests on a break-glass record (journalled as `break-glass:<action>`).
+    public let breakGlass: Bool
     public let persons: [PersonID]
     public let fields: [String]
     /// For each person, which of `fields` are theirs; recorded in the entry (`personFields`).
     public let personFields: [PersonID: [String]]?
-    public init(dossier: DossierID, grant: Grant, persons: [PersonID], fields: [String], personFields: [PersonID: [String]]? = nil) {
-        self.dossier = dossier; self.grant = grant; self.persons = persons; self.fields = fields; self.personFields = personFields
+    public init(dossier: DossierID, rules: [String], breakGlass: Bool, persons: [PersonID], fields: [String],
+                personFields: [PersonID: [String]]? = nil) {
+        self.dossier = dossier; self.rules = rules; self.breakGlass = breakGlass
+        self.persons = persons; self.fields = fields; self.personFields = personFields
     }
 }
 
@@ -70,6 +79,7 @@ public actor AccessJournal {
     /// marked `disclosed`: so whatever the vault opens, a breach scope counts, whatever the
     /// route or action's name.
     /// - Throws: when the journal cannot be written; the caller must then return no data.
+    @_spi(GateOnly)
     public func recordDisclosure(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
         let seqs = try await append(rows(accesses, action: action, context: context, disclosed: true))
         var fields: [DossierID: Set<String>] = [:]
@@ -80,15 +90,16 @@ public actor AccessJournal {
     /// Records allowed writes (create, update, transitions, restore): the fields named are
     /// those written, nothing is returned, so no receipt.
     /// - Throws: when the journal cannot be written; the caller must then write nothing.
+    @_spi(GateOnly)
     public func recordWrite(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws {
         _ = try await append(rows(accesses, action: action, context: context, disclosed: false))
     }
 
     private func rows(_ accesses: [AllowedAccess], action: Action, context: AccessContext, disclosed: Bool) -> [JournalRow] {
         accesses.map { a in
-            var r = row(context, action: action, allowed: true, reason: a.grant.rules.joined(separator: ","),
+            var r = row(context, action: action, allowed: true, reason: a.rules.joined(separator: ","),
                         dossiers: [a.dossier], persons: a.persons, fields: a.fields,
-                        name: a.grant.breakGlass == nil ? nil : "break-glass:\(action)")
+                        name: a.breakGlass ? "break-glass:\(action)" : nil)
             r.personFields = a.personFields
             r.disclosed = disclosed && !a.fields.isEmpty
             return r
@@ -97,12 +108,14 @@ public actor AccessJournal {
 
     /// Records a write that has no grant to show (a citizen registering their own person
     /// before any account exists). Reveals nothing, so returns no receipt.
+    @_spi(GateOnly)
     public func recordUnauthenticatedWrite(_ reason: String, action: Action, persons: [PersonID], fields: [String],
                                            context: AccessContext) async throws {
         _ = try await append([row(context, action: action, allowed: true, reason: reason, dossiers: [], persons: persons, fields: fields)])
     }
 
     /// Records an act of the system itself (crypto-shredding, key rotation) on subjects.
+    @_spi(GateOnly)
     public func recordSystemEvent(_ name: String, reason: String, persons: [PersonID], dossiers: [DossierID],
                                   context: AccessContext) async throws {
         _ = try await append([JournalRow(at: context.at, requestID: context.requestID, account: context.subject?.account,
@@ -112,6 +125,7 @@ public actor AccessJournal {
     }
 
     /// Records a refused access (the signal detection needs).
+    @_spi(GateOnly)
     public func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {
         _ = try await append([row(context, action: action, allowed: false, reason: reason, dossiers: dossiers, persons: [], fields: [])])
     }

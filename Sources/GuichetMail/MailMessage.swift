@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// An e-mail address, checked so that it cannot smuggle a header or an SMTP command.
 public struct MailAddress: Sendable, Hashable, CustomStringConvertible {

@@ -3,7 +3,7 @@ public import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// Signs notes and checkpoints under one key name with an Ed25519 key and, optionally, an

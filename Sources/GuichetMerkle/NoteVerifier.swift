@@ -3,7 +3,7 @@ import Crypto
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 
 /// Verifies signed notes and checkpoints from one key name: an Ed25519 key, always

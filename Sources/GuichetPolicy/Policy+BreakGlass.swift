@@ -11,6 +11,7 @@ extension Policy {
     /// The grant of a read under an open break-glass record: the profile's break-glass field
     /// mask, nothing writable. An explicit deny rule on reading still wins.
     /// - Parameter record: the id of the break-glass record, which the journal entry names.
+    @_spi(GateOnly)
     public func breakGlassRead(_ subject: Subject, _ dossier: DossierFacts, record: String) -> Decision {
         guard let spec = profile.breakGlass, mayBreakGlass(subject, type: dossier.type),
               let type = profile.dossierTypes[dossier.type] else {

@@ -4,6 +4,10 @@ public import GuichetCore
 /// ``Decision``. Default deny; an explicit deny wins; a rule whose condition cannot be
 /// evaluated (the account has no organisation, say) does not match, so a broken rule never
 /// grants access. It touches no storage.
+///
+/// Deciding is `@_spi(GateOnly)`: a decision is made from a verified principal, and only the
+/// gate has one to give; ``explain(_:_:_:purpose:)`` and ``check(_:)`` describe decisions and
+/// stay public, since a ``Grant`` opens nothing outside the gate.
 public struct Policy: Sendable {
     public let profile: Profile
     private let rules: [CompiledRule]
@@ -49,6 +53,7 @@ public struct Policy: Sendable {
     /// bound to purposes applies only when the request states one of them. The grant names
     /// exactly the readable and writable field paths: the union of the matching allow rules'
     /// selectors for this dossier type.
+    @_spi(GateOnly)
     public func decide(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Decision {
         var allowing: [CompiledRule] = []
         var purposeMismatch = false
@@ -121,6 +126,7 @@ public struct Policy: Sendable {
 
     /// The relations under which `subject` may search dossiers of `type` (empty: none). The
     /// store turns them into a filter; the gate still decides on every dossier found.
+    @_spi(GateOnly)
     public func searchScope(_ subject: Subject, type: String, purpose: String?) -> SearchScope {
         var scope = SearchScope(relations: [], linkRoles: [], searchable: [])
         let type = profile.dossierTypes[type]

@@ -1,6 +1,5 @@
 import GuichetCore
 import GuichetGate
-import GuichetVault
 import GuichetStore
 import Foundation
 

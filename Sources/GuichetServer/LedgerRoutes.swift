@@ -25,7 +25,7 @@ extension GuichetServer {
     func addAdminLedgerRoutes(_ r: RouteRecorder) {
         r.on(.post, "/admin/v1/ledger/checkpoints") { req, _ in
             try self.auth.requireStepUp(try await self.principal(req, admin: true))
-            let note = try await self.gate.journal.checkpoint(at: Date())
+            let note = try await self.gate.checkpoint(at: Date())
             return Response(status: .created, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: note)))
         }
         r.on(.get, "/admin/v1/ledger/entries/:index") { req, ctx in

@@ -62,8 +62,8 @@ struct CheckpointService: Service {
         var last: Int64 = -1
         func checkpoint() async {
             do {
-                let (size, _) = try await gate.journal.head()
-                if size != last { try await gate.journal.checkpoint(at: Date()); last = size }
+                let size = try await gate.ledgerSize()
+                if size != last { try await gate.checkpoint(at: Date()); last = size }
                 try await gate.watch?.flush(at: Date())
             } catch {
                 logger.error("a ledger checkpoint could not be signed", metadata: ["error": .string(String(describing: type(of: error)))])

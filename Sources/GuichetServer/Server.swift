@@ -5,7 +5,7 @@ public import GuichetStore
 public import Hummingbird
 import Foundation
 import HTTPTypes
-import Logging
+public import Logging
 
 /// The HTTP side: a public listener (citizens, agents, partners) and a separate admin
 /// listener (accounts, versions, restore), each with its own router. No admin path exists

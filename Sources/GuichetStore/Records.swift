@@ -2,10 +2,11 @@ public import GuichetCore
 public import Foundation
 
 /// Field values as stored: opaque to everything but the vault, which encrypts every field not
-/// classified public and opens them only against a journal receipt.
+/// classified public and opens them only for the gate, against a journal receipt. The bytes
+/// are `@_spi(VaultOnly)`: only the vault (and the benchmark's plaintext baseline) imports it.
 public struct SealedFields: Sendable, Equatable {
-    package let bytes: Data
-    package init(bytes: Data) { self.bytes = bytes }
+    @_spi(VaultOnly) public let bytes: Data
+    @_spi(VaultOnly) public init(bytes: Data) { self.bytes = bytes }
 }
 
 /// A subject's data key, wrapped by a key-encryption key of some version.

@@ -57,6 +57,8 @@ extension Store {
 
     /// Appends entries at `start` with the subtree hashes they complete, in one durable
     /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
+    /// `@_spi(LedgerOnly)`: only the access journal writes the ledger.
+    @_spi(LedgerOnly)
     public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
         try await write { db in
             let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry")) ?? 0

@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetStore
-import GuichetVault
+public import GuichetVault
 import Foundation
 
 /// Generates a synthetic R4 registry (the job-seeker files of the `emploi` profile): local

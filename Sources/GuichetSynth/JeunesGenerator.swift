@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetStore
-import GuichetVault
+public import GuichetVault
 import Foundation
 
 /// Generates a synthetic R2 registry (youth-support files of the `jeunes` profile): local

@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetStore
-import GuichetVault
+public import GuichetVault
 import Foundation
 
 /// Generates a synthetic R1 registry (the childcare waiting list of the `place05` profile):

@@ -1,6 +1,6 @@
 public import GuichetCore
 public import GuichetStore
-import GuichetVault
+public import GuichetVault
 import Foundation
 
 /// Generates a synthetic R3 registry (insured persons' accounts of the `secu` profile): funds

@@ -1,13 +1,14 @@
-public import Crypto
-public import Foundation
+import Crypto
+import Foundation
 
 /// AES-256-GCM with a random 96-bit nonce, in the combined form nonce ‖ ciphertext ‖ tag.
 /// Every failure to open collapses into one error: a ciphertext that does not authenticate is
-/// never turned into data.
-public enum FieldCipher {
+/// never turned into data. Internal to the vault: no other module picks a nonce or opens a
+/// ciphertext (tests reach it through `@testable import`).
+enum FieldCipher {
     /// Encrypts `plaintext` bound to `aad`. A nonce is drawn at random unless one is given
     /// (published test vectors only).
-    public static func seal(_ plaintext: some DataProtocol, key: SymmetricKey, aad: some DataProtocol,
+    static func seal(_ plaintext: some DataProtocol, key: SymmetricKey, aad: some DataProtocol,
                             nonce: AES.GCM.Nonce? = nil) throws -> Data {
         let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce ?? AES.GCM.Nonce(), authenticating: aad)
         // With a 96-bit nonce the combined representation always exists.
@@ -16,7 +17,7 @@ public enum FieldCipher {
 
     /// Decrypts and authenticates.
     /// - Throws: ``VaultError/integrity`` for anything that does not authenticate.
-    public static func open(_ combined: some DataProtocol, key: SymmetricKey, aad: some DataProtocol) throws -> Data {
+    static func open(_ combined: some DataProtocol, key: SymmetricKey, aad: some DataProtocol) throws -> Data {
         do {
             return try AES.GCM.open(try AES.GCM.SealedBox(combined: combined), using: key, authenticating: aad)
         } catch {

@@ -3,18 +3,29 @@ public import Foundation
 import GuichetCore
 
 /// Where the vault's keys come from. Callers never see key bytes: the vault asks for keys by
-/// purpose and version. A KMS or an HSM (PKCS#11) can implement this protocol later without
-/// touching the vault's callers.
+/// purpose and version, and gets them as ``VaultKey`` values whose bytes only this module can
+/// read. A KMS or an HSM (PKCS#11) can implement this protocol later without touching the
+/// vault's callers.
 public protocol KeyProvider: Sendable {
     /// The version and key that wrap new data keys.
-    func currentKEK() throws -> (version: Int, key: SymmetricKey)
+    func currentKEK() throws -> (version: Int, key: VaultKey)
     /// A key-encryption key by version (old versions stay readable until retired).
     /// - Throws: ``KeyError/unknownVersion(_:)`` when that version is not (or no longer) held.
-    func kek(version: Int) throws -> SymmetricKey
+    func kek(version: Int) throws -> VaultKey
     /// The key of the blind indexes (HMAC-SHA256), separate from the KEKs.
-    func indexKey() throws -> SymmetricKey
+    func indexKey() throws -> VaultKey
     /// The seeds of the ledger's checkpoint signing keys (Ed25519, ML-DSA-65).
     func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8])
+}
+
+/// A key held for the vault. A provider wraps its key material in one; only the vault module
+/// reads the bytes back, so holding a provider (or calling it) yields nothing to decrypt with.
+/// Not printable; compared in constant time (`SymmetricKey ==`).
+public struct VaultKey: Sendable, Equatable, CustomStringConvertible {
+    let key: SymmetricKey
+    /// Wraps key material a provider loaded (from a file, a KMS, an HSM).
+    public init(_ key: SymmetricKey) { self.key = key }
+    public var description: String { "[key]" }
 }
 
 /// Problems with keys. Messages name the key and what to do, never a key's bytes.
@@ -184,19 +195,19 @@ public final class FileKeyProvider: KeyProvider {
         return state.keys
     }
 
-    public func currentKEK() throws -> (version: Int, key: SymmetricKey) {
+    public func currentKEK() throws -> (version: Int, key: VaultKey) {
         let keys = try refresh()
         // `parse` guarantees the current version is present.
-        return (keys.current, keys.keks[keys.current]!)
+        return (keys.current, VaultKey(keys.keks[keys.current]!))
     }
 
-    public func kek(version: Int) throws -> SymmetricKey {
-        if let key = state.keys.keks[version] { return key }
+    public func kek(version: Int) throws -> VaultKey {
+        if let key = state.keys.keks[version] { return VaultKey(key) }
         guard let key = try refresh().keks[version] else { throw KeyError.unknownVersion(version) }
-        return key
+        return VaultKey(key)
     }
 
-    public func indexKey() throws -> SymmetricKey { state.keys.index }
+    public func indexKey() throws -> VaultKey { VaultKey(state.keys.index) }
 
     public func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8]) { (state.keys.ledgerEd25519, state.keys.ledgerMLDSA65) }
 }
@@ -206,7 +217,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// What tells one version of the key file from another: modification time to the nanosecond,

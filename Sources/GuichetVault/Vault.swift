@@ -1,32 +1,7 @@
 public import GuichetCore
-public import GuichetLedger
-public import GuichetStore
+@_spi(VaultOnly) public import GuichetStore
 public import Crypto
-public import Foundation
-
-/// A dossier as a caller may see it: only the fields its grant allows.
-public struct DossierView: Sendable {
-    public let id: DossierID
-    public let type: String
-    public let status: String
-    public let version: Int
-    public let createdAt: Date
-    public let updatedAt: Date
-    /// Dossier fields the caller may see.
-    public let fields: [String: FieldValue]
-    /// The chosen partners in order, when the caller may see `partners`.
-    public let partners: [OrganisationID]?
-    /// Linked persons of whom the caller may see at least one field (a crypto-shredded person
-    /// has none left, so does not appear).
-    public let persons: [PersonView]
-}
-
-/// A person linked to a dossier, as the caller may see them.
-public struct PersonView: Sendable {
-    public let role: String
-    public let id: PersonID
-    public let fields: [String: FieldValue]
-}
+import Foundation
 
 /// Vault errors collapse into one case: a sealed value that does not open is an integrity
 /// failure, never a partial or wrong answer.
@@ -48,8 +23,9 @@ public struct DataKey: Sendable, CustomStringConvertible {
 /// - Every field not classified `public` is sealed with AES-256-GCM under its subject's data
 ///   key, bound (associated data) to the subject id, the field name and the data-key version,
 ///   so a ciphertext moved to another record or field fails to open.
-/// - Opening needs an ``AccessReceipt``: only the journal mints one, after the access is durably
-///   recorded, and only the fields it names are opened.
+/// - Opening is `@_spi(GateOnly)`: only the gate calls it, with the field paths of the journal
+///   receipt it was just given (`AccessJournal.recordDisclosure`), so nothing is opened that was
+///   not durably recorded first, and only the fields the entry names.
 /// - Look-ups go through blind indexes: HMAC-SHA256 under a separate key.
 public struct Vault: Sendable {
     let profile: Profile
@@ -65,23 +41,32 @@ public struct Vault: Sendable {
     /// A fresh data key for a new subject, and its wrapped form to store.
     public func newSubjectKey(subject: String) throws -> (DataKey, WrappedKey) {
         let key = SymmetricKey(size: .bits256)
-        let (version, kek) = try keys.currentKEK()
+        let (version, current) = try keys.currentKEK()
+        let kek = current.key
         let wrapped = try key.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
         return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
     }
 
-    /// Unwraps a stored data key.
+    /// Unwraps a stored data key (inside the vault only: a data key never leaves it).
     /// - Throws: ``VaultError/integrity`` when it does not open; ``KeyError`` when its KEK is missing.
-    public func unwrap(_ wrapped: WrappedKey, subject: String) throws -> DataKey {
-        let kek = try keys.kek(version: wrapped.kekVersion)
+    func unwrap(_ wrapped: WrappedKey, subject: String) throws -> DataKey {
+        let kek = try keys.kek(version: wrapped.kekVersion).key
         let raw = try FieldCipher.open(wrapped.bytes, key: kek, aad: Self.wrapAAD(subject, wrapped.kekVersion))
         return DataKey(key: SymmetricKey(data: raw))
+    }
+
+    /// Checks that a stored data key opens under the key file (the start-up probe that a key
+    /// file belongs to this registry); the key itself is dropped at once.
+    /// - Throws: ``VaultError/integrity`` when it does not open; ``KeyError`` when its KEK is missing.
+    public func checkUnwraps(_ wrapped: WrappedKey, subject: String) throws {
+        _ = try unwrap(wrapped, subject: subject)
     }
 
     /// Re-wraps a data key under the current KEK (key rotation); the data key itself, and so
     /// every sealed field, is unchanged.
     public func rewrap(_ wrapped: WrappedKey, subject: String) throws -> WrappedKey {
-        let (version, kek) = try keys.currentKEK()
+        let (version, current) = try keys.currentKEK()
+        let kek = current.key
         guard wrapped.kekVersion != version else { return wrapped }
         let raw = try unwrap(wrapped, subject: subject).key
         let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
@@ -92,14 +77,14 @@ public struct Vault: Sendable {
 
     /// The blind index of a normalised look-up term for a field.
     public func blindIndex(field: String, term: String) throws -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(field)\0\(term)".utf8), using: try keys.indexKey())
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(field)\0\(term)".utf8), using: try keys.indexKey().key)
         return Base64URL.encode(Array(mac))
     }
 
     /// A key for another module's secrets at rest (TOTP secrets), derived from the index key
     /// with HKDF-SHA256 (RFC 5869) under a purpose label, so it lives and dies with the key file.
     public func derivedKey(purpose: String) throws -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: try keys.indexKey(), info: Data("guichet \(purpose)".utf8), outputByteCount: 32)
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: try keys.indexKey().key, info: Data("guichet \(purpose)".utf8), outputByteCount: 32)
     }
 
     /// A value derived from the index key, stored in the registry to detect a wrong key file at start-up.
@@ -165,10 +150,11 @@ public struct Vault: Sendable {
     }
 
     /// Opens the permitted fields of a dossier and of its linked persons.
-    /// A dossier the receipt does not name opens to nothing.
+    /// - Parameter allowed: the field paths the journal receipt names for this dossier (empty
+    ///   opens nothing).
     /// - Throws: ``VaultError/integrity`` when stored data does not decode or authenticate.
-    public func open(_ d: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
-        let allowed = receipt.fields[d.id] ?? []
+    @_spi(GateOnly)
+    public func open(_ d: DossierRecord, persons: [PersonID: PersonRecord], revealing allowed: Set<String>) throws -> DossierView {
         let fields = allowed.isEmpty ? [:] : try open(d.fields, subject: d.id.rawValue, wrapped: d.key, specs: specs(dossierType: d.type),
                                                        allowed: { allowed.contains($0) })
         var views: [PersonView] = []
@@ -185,8 +171,9 @@ public struct Vault: Sendable {
     }
 
     /// Opens the permitted fields of one person as reached through one dossier link.
-    public func open(person: PersonRecord, role: String, through dossier: DossierID, receipt: AccessReceipt) throws -> [String: FieldValue] {
-        let allowed = receipt.fields[dossier] ?? []
+    /// - Parameter allowed: the field paths the journal receipt names for that dossier.
+    @_spi(GateOnly)
+    public func open(person: PersonRecord, role: String, revealing allowed: Set<String>) throws -> [String: FieldValue] {
         return try open(person.fields, subject: person.id.rawValue, wrapped: person.key, specs: profile.personFields,
                         allowed: { allowed.contains("\(role).\($0)") })
     }

@@ -87,9 +87,7 @@ extension Demo {
     }
 
     func journalImport(_ server: GuichetServer, _ reason: String) async throws {
-        try await server.gate.journal.recordSystemEvent(
-            "import", reason: reason, persons: [], dossiers: [],
-            context: AccessContext(requestID: "demo-import", subject: nil, session: nil, source: nil, purpose: nil, at: Date()))
+        try await server.gate.recordSystemEvent("import", reason: reason, requestID: "demo-import")
     }
 
     /// Demo accounts being made, written at the end to `demo-accounts.json` (owner only).

@@ -53,9 +53,8 @@ struct Demo: AsyncParsableCommand {
                 note("  \(done) / \(size)")
             }
             try await server.gate.watch?.reloadMarks()
-            try await server.gate.journal.recordSystemEvent(
-                "import", reason: "synthetic demo registry: \(summary.dossiers) dossiers, \(summary.persons) persons", persons: [], dossiers: [],
-                context: AccessContext(requestID: "demo-import", subject: nil, session: nil, source: nil, purpose: nil, at: Date()))
+            try await server.gate.recordSystemEvent(
+                "import", reason: "synthetic demo registry: \(summary.dossiers) dossiers, \(summary.persons) persons", requestID: "demo-import")
             try await writeAccounts(server, summary, deployment)
             generated = String(format: "generated %d dossiers and %d persons in %.1f s; ", summary.dossiers, summary.persons, Date().timeIntervalSince(started))
         }

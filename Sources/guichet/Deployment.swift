@@ -129,27 +129,19 @@ struct Deployment {
         } catch let e as KeyError { throw CommandError(e.description) }
     }
 
-    /// Opens the store, profile, authenticator and gate of this folder. The keys are checked
-    /// before anything is written: a missing, unreadable or wrong key refuses to start.
+    /// Opens the store, profile, authenticator and gate of this folder with every start-up
+    /// check (``Registry/open(database:profile:keys:keysOrigin:relyingParty:mailer:watch:hasher:)``):
+    /// a missing, unreadable or wrong key refuses to start before anything is written.
     func open(profilePath: String, keys: any KeyProvider, origin: String, settings: Settings = Settings()) async throws -> GuichetServer {
         let profile = try Self.loadProfile(profilePath)
-        let vault = Vault(profile: profile, keys: keys)
-        let store = try Store(path: database)
-        do {
-            if let check = try await store.meta("key-check"), check != (try vault.keyCheck()) { throw KeyError.mismatch(origin) }
-            if let (subject, key) = try await store.anyDataKey() {
-                do { _ = try vault.unwrap(key, subject: subject) } catch is VaultError { throw KeyError.mismatch(origin) }
-            }
-        } catch let e as KeyError { throw CommandError(e.description) }
-        try await store.setMeta("key-check", try vault.keyCheck())
-        if let stored = try await store.meta("profile"), stored != profile.name {
-            throw CommandError("the data folder holds a '\(stored)' registry, not '\(profile.name)'")
-        }
-        try await store.setMeta("profile", profile.name)
         let rp = RelyingParty(id: settings.webauthnRPID ?? "localhost",
                               origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)")
-        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"), relyingParty: rp,
-                                           mailer: try settings.mailer(configFile))
+        let mailer = try settings.mailer(configFile)
+        let registry: Registry
+        do {
+            registry = try await Registry.open(database: database, profile: profile, keys: keys, keysOrigin: origin, relyingParty: rp,
+                                               mailer: mailer, watch: profile.watch)
+        } catch let e as KeyError { throw CommandError(e.description) } catch let e as RegistryError { throw CommandError(e.description) }
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
             do {
@@ -157,18 +149,11 @@ struct Deployment {
                                               expires: Date().addingTimeInterval(180 * 86_400), policy: settings.securityPolicy)
             } catch let e as ConfigurationError { throw CommandError("\(configFile): \(e.description)") }
         }
-        var registry = try await store.meta("registry-id")
-        if registry == nil {
-            registry = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
-            try await store.setMeta("registry-id", registry!)  // just set
-        }
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(registry!)",
-                            watch: profile.watch)
         let proxyList = ProcessInfo.processInfo.environment["GUICHET_TRUSTED_PROXIES"].map { $0.split(separator: ",").map(String.init) }
             ?? settings.trustedProxies ?? []
         let proxies: TrustedProxies
         do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw CommandError("\(configFile): \(e.description)") }
-        return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt, trustedProxies: proxies)
+        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies)
     }
 }
 

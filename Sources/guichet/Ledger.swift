@@ -46,7 +46,7 @@ struct Ledger: AsyncParsableCommand {
         @OptionGroup var options: Options
         func run() async throws {
             let server = try await options.open()
-            say(try await server.gate.journal.checkpoint(at: Date()))
+            say(try await server.gate.checkpoint(at: Date()))
         }
     }
 
@@ -68,7 +68,7 @@ struct Ledger: AsyncParsableCommand {
             let auditor = server.gate.auditor
             let object: [String: Any]
             if let index {
-                let head = try await server.gate.journal.head().size
+                let head = try await server.gate.ledgerSize()
                 let treeSize = size ?? head
                 let (entry, proof) = try await auditor.inclusion(index: index, size: treeSize)
                 object = ["index": index, "treeSize": treeSize, "entry": entry.base64EncodedString(),

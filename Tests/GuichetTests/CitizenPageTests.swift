@@ -41,7 +41,7 @@ struct CitizenPageTests {
         _ = try await world.gate.read(mine.id, try await world.request("daycare1"))
         _ = try await world.gate.read(mine.id, try await world.request("agent", purpose: "family-request"))
         _ = try await world.gate.read(theirs.id, try await world.request("daycare2"))
-        try await world.gate.journal.checkpoint(at: Date())
+        try await world.gate.checkpoint(at: Date())
 
         let app = Application(router: world.server.publicRouter().0)
         try await app.test(.live) { client in

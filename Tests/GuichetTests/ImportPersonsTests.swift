@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import GuichetCore
-@testable import GuichetStore
+@_spi(VaultOnly) @testable import GuichetStore
 import GuichetVault
 
 /// The bulk import path of persons (used by imports and by the benchmark suite).

@@ -3,7 +3,7 @@ import Testing
 import GuichetLedger
 import GuichetCore
 import GuichetGate
-@testable import GuichetStore
+@_spi(VaultOnly) @testable import GuichetStore
 import GuichetSynth
 @testable import GuichetVault
 

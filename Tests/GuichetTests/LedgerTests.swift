@@ -21,7 +21,7 @@ import GuichetMerkle
             _ = try await world.gate.read(b.id, try await world.request("agent", purpose: "list-management"))
             _ = try? await world.gate.read(b.id, try await world.request("daycare1"))  // refused, and recorded
         }
-        try await world.gate.journal.checkpoint(at: Date())
+        try await world.gate.checkpoint(at: Date())
         return (world, try await world.store.ledgerSize())
     }
 

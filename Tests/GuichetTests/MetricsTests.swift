@@ -13,7 +13,7 @@ struct MetricsTests {
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
         _ = try await world.application(by: "parent1")
-        try await world.gate.journal.checkpoint(at: Date())
+        try await world.gate.checkpoint(at: Date())
         _ = try await world.auth.createAccount(username: "newagent", password: World.password, role: "agent",
                                                organisation: world.operatorOrg.id, createdBy: try await world.store.account(username: "admin")?.id)
         let text = Mutex<String>("")

@@ -1,6 +1,6 @@
 import Testing
 import GuichetCore
-import GuichetPolicy
+@_spi(GateOnly) import GuichetPolicy
 
 /// The pure decision function: default deny, deny wins, broken rules never grant.
 @Suite struct PolicyTests {

@@ -4,7 +4,7 @@ import GRDB
 import Testing
 import GuichetCore
 import GuichetGate
-@testable import GuichetStore
+@_spi(VaultOnly) @testable import GuichetStore
 import GuichetSynth
 @testable import GuichetVault
 

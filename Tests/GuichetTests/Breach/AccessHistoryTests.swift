@@ -15,7 +15,7 @@ import GuichetMerkle
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
         let world = incident.world
-        try await world.gate.journal.checkpoint(at: Date())
+        try await world.gate.checkpoint(at: Date())
         let token = try await world.token("parent2")
         try await world.withPublic { client in
             let r = try await client.call(.get, "/v1/me/access-history?language=en", token: token)

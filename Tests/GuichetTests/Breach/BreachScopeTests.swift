@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Testing
 import GuichetCore
-import GuichetGate
+@_spi(GateOnly) import GuichetGate
 import GuichetLedger
 import GuichetBreach
 import GuichetMerkle

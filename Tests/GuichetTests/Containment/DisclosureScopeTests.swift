@@ -130,7 +130,7 @@ import Synchronization
             let secret = try await world.enrol("security")
             let officer = try await world.signIn("security", secret: secret)
             let account = try #require(try await world.store.account(username: "agent"))
-            try await world.gate.journal.checkpoint(at: world.clock.now)
+            try await world.gate.checkpoint(at: world.clock.now)
             actor = "security"
             try await world.withAdmin { client in
                 let incident = try await client.send(.post, "/admin/v1/breach/incidents", token: officer, body: """

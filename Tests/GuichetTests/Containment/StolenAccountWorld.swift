@@ -54,7 +54,7 @@ struct StolenAccountWorld {
             _ = try await auth.createAccount(username: a.username, password: World.password, role: a.role, organisation: org?.id,
                                              territory: org?.territory, createdBy: nil)
         }
-        try await gate.journal.checkpoint(at: clock.now)
+        try await gate.checkpoint(at: clock.now)
         return StolenAccountWorld(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                                   server: GuichetServer(gate: gate, auth: auth, store: store), clock: clock, log: log)
     }
@@ -99,7 +99,7 @@ struct StolenAccountWorld {
     /// The breach scope of an account, from a checkpoint signed now, honeytokens set apart.
     func scope(of username: String) async throws -> BreachScope {
         let account = try #require(try await store.account(username: username))
-        try await gate.journal.checkpoint(at: clock.now)
+        try await gate.checkpoint(at: clock.now)
         return try await gate.separatingDecoys(try await gate.auditor.scope(ScopeQuery(account: account.id)))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import GuichetCore
-import GuichetPolicy
+@_spi(GateOnly) import GuichetPolicy
 import GuichetProfile
 
 /// The decision function beyond the basics of PolicyTests: deny rules bound to purposes,

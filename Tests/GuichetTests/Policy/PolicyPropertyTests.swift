@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import GuichetCore
 import GuichetGate
-import GuichetPolicy
+@_spi(GateOnly) import GuichetPolicy
 import GuichetStore
 import GuichetSynth
 

@@ -1,4 +1,4 @@
-import GuichetVault
+import GuichetCore
 
 /// Every field path a view reveals: `desiredStart`, `partners`, `child.firstName`...
 func paths(_ v: DossierView) -> Set<String> {

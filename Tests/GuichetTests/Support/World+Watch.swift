@@ -11,7 +11,7 @@ extension World {
     /// The world's accounts are made as by the command line (no creator), so the lifecycle
     /// detector does not treat their first access as that of a fresh account.
     func watched(_ settings: WatchSettings? = nil) throws -> World {
-        let gate = try Gate(profile: profile, store: store, keys: keys, watch: settings ?? profile.watch)
+        let gate = try Gate(profile: profile, store: store, keys: keys, origin: self.gate.auditor.origin, watch: settings ?? profile.watch)
         return World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                      server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: operatorOrg, daycares: daycares, keys: keys)
     }

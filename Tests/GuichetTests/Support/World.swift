@@ -31,8 +31,9 @@ func temporaryFolder() throws -> URL {
     return url
 }
 
-/// A small place05 registry with one account per role, built through the real components on
-/// a fresh SQLite database.
+/// A small place05 registry with one account per role, opened on a fresh SQLite database the
+/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:relyingParty:mailer:watch:hasher:)``,
+/// with its start-up checks), with cheap password hashing and without the watch.
 struct World {
     static let password = "correct horse battery staple"
 
@@ -51,13 +52,14 @@ struct World {
     static func make(mailer: (any Mailer)? = nil) async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
-        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
-        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
-                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"), mailer: mailer)
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
-        let gate = try Gate(profile: profile, store: store, keys: keys)
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
+                                               keys: keys, keysOrigin: keys.origin,
+                                               relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"),
+                                               mailer: mailer, watch: nil, hasher: PasswordHasher(parameters: .testing))
+        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
         let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
@@ -66,7 +68,7 @@ struct World {
                           server: GuichetServer(gate: gate, auth: auth, store: store,
                                                 securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
                           operatorOrg: op, daycares: daycares, keys: keys)
-        try await gate.journal.checkpoint(at: Date())  // as a starting server does
+        try await gate.checkpoint(at: Date())  // as a starting server does
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
