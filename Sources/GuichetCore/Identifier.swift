@@ -32,6 +32,9 @@ public struct Identifier<Tag>: Hashable, Sendable, Comparable, CustomStringConve
             let word = rng.next()
             for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
+        // An identifier never starts with '-' (base64url 62), which a command line would take
+        // for an option (`--incident -abc…`): that first character becomes '_' (63).
+        if bytes[0] >> 2 == 62 { bytes[0] |= 0x04 }
         self.rawValue = Base64URL.encode(bytes)
     }
 

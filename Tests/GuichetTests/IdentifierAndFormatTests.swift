@@ -16,6 +16,10 @@ import GuichetSynth
             seen.insert(id.rawValue)
         }
         #expect(seen.count == 10_000)
+        // 10,000 draws would start about 156 of them with '-', which a command line takes for
+        // an option (`guichet breach update --incident -x…`).
+        #expect(!seen.contains { $0.hasPrefix("-") }, "no identifier starts with '-'")
+        #expect(seen.contains { $0.hasPrefix("_") })
     }
 
     @Test("malformed identifiers are refused", arguments: ["", "1", "AAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAA+/",
