@@ -4,10 +4,10 @@
 /// a new deployment; learned baselines may only make the watch stricter.
 ///
 /// Crossing any of `burst`, `hour`, `day` or `session` asks for a step-up with a written
-/// justification; after it, the account may receive `grace` more new persons that day; the
-/// request that would go past them throttles the account, and the next one that reveals a new
-/// person suspends it. So a stolen account receives at most
-/// `min(burst, hour, day, session) + grace` persons before it is contained, at any speed.
+/// justification; after it, every window is `grace` higher for the rest of the day; crossing a
+/// raised window throttles the account, and the next request that reveals a new person
+/// suspends it. So a stolen account at full speed receives at most
+/// `min(burst, hour, day, session) + grace` persons before it is contained.
 public struct Ceiling: Sendable, Equatable, Codable {
     /// Distinct persons within the watch's burst window (10 minutes by default).
     public var burst: Int
@@ -15,7 +15,7 @@ public struct Ceiling: Sendable, Equatable, Codable {
     public var day: Int
     /// Distinct persons within one session.
     public var session: Int
-    /// New persons allowed for the rest of the day once a crossing was justified.
+    /// How much higher every window is for the rest of the day once a crossing was justified.
     public var grace: Int
 
     public init(burst: Int, hour: Int, day: Int, session: Int, grace: Int) {

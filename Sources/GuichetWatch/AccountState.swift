@@ -82,7 +82,9 @@ public struct AccountState: Codable, Sendable, Equatable {
 
     // Ceiling (optional so that states stored before it existed still decode)
     /// 1: a crossing asks for a step-up with a justification (since `ceilingSince`);
-    /// 2: justified, `graceLeft` new persons left today; 3: grace spent, throttled.
+    /// 2: justified, every window `grace` higher for the day; 3: a raised window crossed,
+    /// throttled, and the next new person suspends. (`graceLeft` is no longer used; kept so
+    /// that stored states decode.)
     var ceilingStage: Int?
     var ceilingSince: Int64?
     var graceLeft: Int?
@@ -90,7 +92,7 @@ public struct AccountState: Codable, Sendable, Equatable {
     var sessionPersons: Set<UInt64>?
     var ceilingSession: String?
     /// Local days on which the account crossed its ceiling (the last week): a second crossing
-    /// within a week gets no grace.
+    /// within a week is a high alert.
     var ceilingDays: [Int32]?
     /// Search query fingerprint → last second it was asked (the last hour).
     var queries: [UInt64: Int64]?

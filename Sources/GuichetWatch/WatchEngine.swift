@@ -187,18 +187,19 @@ public struct WatchEngine: Sendable {
         let stage = st.ceilingStage ?? 0
         if stage == 0 {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
+            // A second crossing within a week is a high alert (a slow, patient misuse).
+            let again = !(st.ceilingDays ?? []).filter { $0 != t.day && t.day - $0 < 7 }.isEmpty
             st.ceilingStage = 1; st.ceilingSince = t.second
             st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
-            out.findings.append(Finding(detector: "ceiling", severity: .medium,
-                                        detail: "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)'): step-up and justification asked",
+            out.findings.append(Finding(detector: "ceiling", severity: again ? .high : .medium,
+                                        detail: "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
+                                            + (again ? ", the second time this week" : "") + ": step-up and justification asked",
                                         key: "ceiling:\(t.day)"))
             out.response = .stepUp
             out.refusal = .ceiling(limit: over.1, window: over.2)
             return true
         }
-        // Past a crossing, the rest of the day is counted in new persons, whatever the
-        // windows say (a window that slid empty must not give the account a fresh allowance).
-        // Persons it already received today cost nothing.
+        // Persons the account already received today cost nothing.
         if newToday == 0 { return false }
         let first = counts.min(by: { $0.1 < $1.1 }) ?? (0, c.first, "day")
         switch stage {
@@ -216,29 +217,27 @@ public struct WatchEngine: Sendable {
                 }
                 return true
             }
-            // A second crossing within a week gets no grace: the account is throttled at the
-            // next new person, then suspended.
-            let grace = (st.ceilingDays ?? []).filter { $0 != t.day }.isEmpty ? c.grace : 0
-            st.ceilingStage = 2; st.graceLeft = grace; st.refusals = 0
+            st.ceilingStage = 2; st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-justified", severity: .low,
-                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (\(grace) more persons today)",
+                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (every window \(c.grace) higher today)",
                                         key: "ceiling-justified:\(t.day)"))
             out.response = .alert
             fallthrough
         case 2:
-            let left = st.graceLeft ?? 0
-            if newToday <= left { st.graceLeft = left - newToday; return false }
+            // Justified: every window is `grace` higher for the rest of the day. Crossing a
+            // raised window throttles; the next new person after that suspends.
+            guard let over = counts.first(where: { $0.0 > $0.1 + c.grace }) else { return false }
             st.ceilingStage = 3
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high,
-                                        detail: "the \(c.grace) persons allowed past the ceiling of role '\(e.role)' are spent; throttled",
+                                        detail: "\(over.0) distinct persons in a \(over.2), past the ceiling and its grace (\(over.1 + c.grace)); throttled",
                                         key: "ceiling-exceeded:\(t.day)"))
             out.response = .throttle
             out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
             return true
         default:
-            return suspend(&st, "ceiling-exceeded", "more persons asked for after the ceiling of role '\(e.role)' and its grace were spent", &out)
+            return suspend(&st, "ceiling-exceeded", "more persons asked for after the ceiling of role '\(e.role)' and its grace were passed", &out)
         }
     }
 

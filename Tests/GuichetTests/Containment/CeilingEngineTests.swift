@@ -89,16 +89,43 @@ import GuichetCore
         for f in files { #expect(bench.engine.assess(bench.event(agent, at: t + 5, dossiers: [f])).refusal == nil, "reopening a file read today") }
     }
 
-    @Test("a second crossing within a week gets no grace")
+    @Test("a second crossing within a week is a high alert, and still held to the ceiling and its grace")
     func secondCrossing() {
         var bench = WatchBench()
         let agent = bench.agents[0]
         let first = Self.drain(&bench, agent, day: 0, from: 9, every: 0.05)
         #expect(first.last == .suspended)
         bench.engine.reinstate(agent)
-        let second = Self.drain(&bench, agent, day: 2, from: 9, every: 0.05)
-        #expect(second.received <= Self.staff.first, "no grace the second time: \(second.received)")
-        #expect(second.last == .suspended)
+        let t = WatchBench.at(day: 2, hour: 9)
+        var crossing: Assessment?
+        for i in 0..<20 {
+            let a = bench.engine.assess(bench.event(agent, at: t.addingTimeInterval(Double(i)), dossiers: [WatchBench.newDossier()]))
+            if a.refusal != nil { crossing = a; break }
+        }
+        #expect(crossing?.findings.contains { $0.detector == "ceiling" && $0.severity == .high } == true)
+        let second = Self.drain(&bench, agent, day: 3, from: 9, every: 0.05)
+        #expect(second.received <= Self.staff.first + Self.staff.grace && second.last == .suspended)
+    }
+
+    @Test("a busy day past the ceiling goes on at a normal pace once justified")
+    func busyDayGoesOn() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        // 36 persons in a few minutes (a crossing), then a file every 8 minutes all day.
+        var t = WatchBench.at(day: 0, hour: 9)
+        var factor = t.addingTimeInterval(-60)
+        var justification: String?
+        var refusals: [WatchRefusal] = []
+        for i in 0..<80 {
+            var e = bench.event(agent, at: t, dossiers: [WatchBench.newDossier()], secondFactorAt: factor)
+            e.justification = justification
+            let a = bench.engine.assess(e)
+            if case .ceiling? = a.refusal { factor = t.addingTimeInterval(1); justification = "Many families called after the letters went out." }
+            if let r = a.refusal { refusals.append(r) }
+            t = t.addingTimeInterval(i < 12 ? 10 : 8 * 60)
+        }
+        #expect(refusals.count == 1, "one step-up, then normal work: \(refusals)")
+        #expect(!bench.engine.isSuspended(agent))
     }
 
     @Test("the ceilings hold with the detectors turned off")
