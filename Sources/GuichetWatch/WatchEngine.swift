@@ -155,6 +155,10 @@ public struct WatchEngine: Sendable {
                 return
             }
             st.throttles.append(t.second)
+            // Throttled by a detector on a day the account already went past its ceiling: the
+            // next new person suspends, as after the ceiling's own throttle (waiting the
+            // throttle out must not give the windows back).
+            if (st.ceilingStage ?? 0) >= 1 { st.ceilingStage = 3 }
             out.response = .throttle
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until
