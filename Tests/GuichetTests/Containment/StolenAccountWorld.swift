@@ -144,7 +144,8 @@ final class LogCapture: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            let meta = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let meta = (event.metadata ?? [:]).merging(metadata) { a, _ in a }.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             capture.lines.withLock { $0.append("\(event.message) \(meta)") }
         }
     }
