@@ -75,9 +75,10 @@ public final class Authenticator: Sendable {
     ///   ``GuichetError/conflict(_:)`` when the user name is taken.
     /// - Parameter contact: the address that account messages (activation and reset codes) go
     ///   to, until the owner changes it; it needs a mail relay.
+    /// - Parameter id: the new account's id (provisioning journals it before the account exists).
     public func createAccount(username: String, password: String, role: String, organisation: OrganisationID? = nil,
                               person: PersonID? = nil, territory: String? = nil, contact: String? = nil,
-                              createdBy: AccountID?) async throws -> AccountID {
+                              createdBy: AccountID?, id: AccountID = AccountID()) async throws -> AccountID {
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
         let address = try contact.map { (text: String) throws -> MailAddress in
@@ -94,7 +95,6 @@ public final class Authenticator: Sendable {
             }
         }
         if r.kind == .citizen, person == nil { throw GuichetError.invalid("a citizen account needs a person") }
-        let id = AccountID()
         // An administrator alone cannot make a privileged account: it waits for a second one.
         let needsApproval = createdBy != nil && r.kind != .citizen
         let record = AccountRecord(id: id, username: username, passwordHash: try await hasher.hash(password), role: role,

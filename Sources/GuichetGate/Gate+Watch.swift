@@ -184,6 +184,7 @@ extension Gate {
     /// that the account was reinstated and by whom.
     public func reinstate(_ account: AccountID, reason: String, by officer: GateRequest) async throws -> Suspension {
         guard let watch else { throw GuichetError.notFound }
+        if try await store.departure(of: account) != nil { throw GuichetError.conflict("this account's owner left: it stays deactivated") }
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for reinstating (10 to 2000 characters)") }
         let s = try await watch.reinstate(account, by: officer.principal.account, reason: try sealedNote(text, Self.reinstateContext(account)), at: clock())

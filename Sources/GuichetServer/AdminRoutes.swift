@@ -20,40 +20,34 @@ extension GuichetServer {
         addBreachRoutes(r)
         addAdminPolicyRoutes(r)
         addWatchRoutes(r)
+        addProvisioningRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.administrator(req))
             return Reply.json(.object(["accounts": .array(try await self.store.accounts().map(Wire.account))]))
         }
-        r.on(.post, "/admin/v1/accounts") { req, _ in
-            let admin = try await self.administrator(req)
-            try self.auth.requireStepUp(admin)
+        r.on(.post, "/admin/v1/accounts") { req, ctx in
+            let by = try await self.provisioner(req, ctx)
             var body = try await JSONBody.read(req)
             let username = try body.string("username"), password = try body.string("password"), role = try body.string("role")
             let organisation: OrganisationID? = try body.optional("organisation").map { try JSONBody.identifier($0, "organisation") }
             let territory = try body.optionalString("territory"), email = try body.optionalString("email")
             try body.finish()
-            if self.profile.roles[role]?.kind == .citizen {
-                throw GuichetError.invalid("citizens create their own accounts")
-            }
-            let id = try await self.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
-                                                       territory: territory, contact: email, createdBy: admin.account)
+            let made = try await self.provisioning.createAccount(NewAccount(username: username, password: password, role: role, organisation: organisation,
+                                                                             territory: territory, email: email), by: by)
             // The account exists now: a relay that refuses the code leaves it without one, to issue again.
-            let activation: JSON
-            do { activation = Wire.activation(try await self.auth.activateNewAccount(id, by: admin)) } catch GuichetError.unavailable(let why) {
-                activation = .object(["delivery": .string("email"), "status": .string("not-sent"), "detail": .string(why)])
-            }
-            return Reply.json(.object(["id": .string(id.rawValue), "username": .string(username), "role": .string(role),
-                                       "status": .string("pending"), "activation": activation]), status: .created)
+            let activation: JSON = made.activation.map(Wire.activation)
+                ?? .object(["delivery": .string("email"), "status": .string("not-sent"), "detail": .string(made.activationProblem ?? "")])
+            return Reply.json(.object(["id": .string(made.id.rawValue), "username": .string(username), "role": .string(role),
+                                       "status": .string(made.status), "activation": activation]), status: .created)
         }
         r.on(.post, "/admin/v1/accounts/:id/role") { req, ctx in
-            let admin = try await self.administrator(req)
-            try self.auth.requireStepUp(admin)
+            let by = try await self.provisioner(req, ctx)
             let id: AccountID = try ctx.parameters.identifier("id")
             var body = try await JSONBody.read(req)
             let role = try body.string("role")
             try body.finish()
-            try await self.auth.requestRole(role, for: id, by: admin.account)
+            try await self.provisioning.requestRole(role, for: id, by: by)
             return Reply.json(.object(["id": .string(id.rawValue), "role": .string(role), "status": .string("pending")]), status: .accepted)
         }
         r.on(.get, "/admin/v1/requests") { req, _ in
@@ -65,11 +59,9 @@ extension GuichetServer {
             })]))
         }
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
-            let admin = try await self.administrator(req)
-            try self.auth.requireStepUp(admin)
+            let by = try await self.provisioner(req, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            let r = try await self.auth.approve(request: id, by: admin.account)
-            try await self.notePrivileged(r.account, role: r.role)
+            let r = try await self.provisioning.approve(request: id, by: by)
             return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
                                        "status": .string("approved")]))
         }

@@ -37,6 +37,7 @@ extension GuichetServer {
         addCitizenPage(r)
         addPublicLedgerRoutes(r)
         addPublicPolicyRoutes(r)
+        addClaimRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")

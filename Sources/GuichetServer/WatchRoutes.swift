@@ -86,11 +86,6 @@ extension GuichetServer {
         return g
     }
 
-    /// Tells the watch that a privileged account became active (C17: new privileged accounts alert).
-    func notePrivileged(_ account: AccountID, role: String) async throws {
-        guard let watch = gate.watch, let kind = profile.roles[role]?.kind, kind != .citizen else { return }
-        try await watch.notePrivilegedAccount(account, role: role, kind: kind.rawValue, at: Date())
-    }
 }
 
 extension Wire {

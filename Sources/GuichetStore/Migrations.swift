@@ -27,6 +27,10 @@ enum Migrations {
         m.registerMigration("v-activation") { db in
             try db.execute(sql: vActivation)
         }
+        // Territories, leavers and claim codes: a registry provisioned from an empty start.
+        m.registerMigration("v-provisioning") { db in
+            try db.execute(sql: vProvisioning)
+        }
         return m
     }
 

@@ -47,6 +47,11 @@ import Synchronization
         "POST /admin/v1/me/mfa/totp", "POST /admin/v1/me/mfa/webauthn", "POST /admin/v1/me/mfa/webauthn/challenge",
         "POST /admin/v1/password-reset", "POST /admin/v1/session/recovery", "POST /admin/v1/session/totp",
         "POST /admin/v1/session/webauthn", "POST /admin/v1/session/webauthn/challenge", "PUT /admin/v1/me/contact",
+        // Provisioning (issue 16): territories, organisations, caseloads as dossier ids, a
+        // deactivation's status; a claim code and, once claimed, the account and person ids.
+        "GET /admin/v1/territories", "POST /admin/v1/territories", "POST /admin/v1/organisations",
+        "POST /admin/v1/accounts/{id}/deactivate", "GET /admin/v1/accounts/{id}/caseload", "POST /admin/v1/accounts/{id}/caseload",
+        "POST /admin/v1/accounts/{id}/caseload/transfer", "POST /v1/persons/{id}/claim-code", "POST /v1/accounts/claim",
     ]
 
     @Test("every route of both listeners is classified as disclosing (with its scope case) or not")

@@ -1,0 +1,276 @@
+public import GuichetCore
+public import GuichetAuth
+public import GuichetStore
+@_spi(GateOnly) import GuichetLedger
+import GuichetWatch
+public import Foundation
+
+/// Who provisions a registry.
+public enum Provisioner: Sendable {
+    /// An administrator on the admin listener; every step needs a fresh second factor, and
+    /// what grants privilege waits for a second administrator (C17).
+    case administrator(Principal, requestID: String, source: String?)
+    /// The operator at the server's own command line. It holds the key file and the database,
+    /// which open everything anyway (as `guichet init` does, it makes accounts active at once);
+    /// what it does is journalled without an actor.
+    case console(requestID: String)
+
+    var account: AccountID? { if case .administrator(let p, _, _) = self { p.account } else { nil } }
+}
+
+/// A staff, partner or admin account to create.
+public struct NewAccount: Sendable {
+    public let username: String
+    public let password: String
+    public let role: String
+    public let organisation: OrganisationID?
+    public let territory: String?
+    public let email: String?
+    public init(username: String, password: String, role: String, organisation: OrganisationID?, territory: String?, email: String?) {
+        self.username = username; self.password = password; self.role = role
+        self.organisation = organisation; self.territory = territory; self.email = email
+    }
+}
+
+/// An account just made, with how its activation code went out.
+public struct CreatedAccount: Sendable {
+    public let id: AccountID
+    /// "pending" (a second administrator must approve) or "active".
+    public let status: String
+    public let activation: ActivationIssued?
+    /// Why no activation code went out (the relay refused it); issue one again later.
+    public let activationProblem: String?
+}
+
+/// Filling a registry from an empty start (issue 16, item 1): territories, organisations of
+/// the profile's kinds, staff and partner accounts with their activation codes, caseloads and
+/// their transfer, leavers. Every step is journalled in the access ledger. A step that grants
+/// something is checked, journalled, then made: without its entry it is not made. A step that
+/// takes something away (a departure) is made first, then journalled: a ledger that cannot be
+/// written never leaves a leaver's account open.
+public struct Provisioning: Sendable {
+    let gate: Gate
+    let auth: Authenticator
+
+    public init(gate: Gate, auth: Authenticator) { self.gate = gate; self.auth = auth }
+
+    var store: Store { gate.store }
+    var profile: Profile { gate.profile }
+
+    /// Refuses anyone but an administrator with a fresh second factor (the console passes).
+    func admit(_ by: Provisioner) throws {
+        guard case .administrator(let p, _, _) = by else { return }
+        guard p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        try auth.requireStepUp(p)
+    }
+
+    /// Journals a step as `provision:NAME` (or `NAME` as it is, when `prefixed` is false); fails closed.
+    func journal(_ name: String, _ reason: String, dossiers: [DossierID] = [], persons: [PersonID] = [], prefixed: Bool = true,
+                 _ by: Provisioner) async throws {
+        let context: AccessContext
+        switch by {
+        case .administrator(let p, let requestID, let source):
+            context = AccessContext(requestID: requestID, subject: p.subject, session: p.session, source: source, purpose: nil, at: gate.clock())
+        case .console(let requestID):
+            context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: gate.clock())
+        }
+        do {
+            try await gate.journal.recordSystemEvent(prefixed ? "provision:" + name : name, reason: reason, persons: persons, dossiers: dossiers, context: context)
+        } catch {
+            throw GuichetError.unavailable("the step could not be recorded in the ledger, so it was not made")
+        }
+    }
+
+    // MARK: territories and organisations
+
+    /// Adds a territory (a code such as `06` or `75-nord`, and a name).
+    /// - Throws: ``GuichetError/invalid(_:)`` for a bad code or name; ``GuichetError/conflict(_:)`` when the code exists.
+    public func addTerritory(code: String, name: String, by: Provisioner) async throws -> Territory {
+        try admit(by)
+        guard (1...32).contains(code.count), code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw GuichetError.invalid("a territory code has 1 to 32 characters among letters, digits, '-' and '_'")
+        }
+        let title = try Self.name(name, what: "territory")
+        if try await store.territoryExists(code) { throw GuichetError.conflict("a territory with this code exists") }
+        try await journal("territory", "territory \(code) added", by)
+        do { try await store.insert(territory: Territory(code: code, name: title), by: by.account, at: gate.clock()) } catch StoreError.duplicate {
+            throw GuichetError.conflict("a territory with this code exists")
+        }
+        return Territory(code: code, name: title)
+    }
+
+    /// Adds an organisation of one of the profile's kinds.
+    /// - Throws: ``GuichetError/invalid(_:)`` for an unknown kind or territory, a bad name or
+    ///   capacity; ``GuichetError/conflict(_:)`` when one of this kind and name exists.
+    public func addOrganisation(kind: String, name: String, territory: String?, capacity: Int?, by: Provisioner) async throws -> Organisation {
+        try admit(by)
+        guard profile.organisationKinds.contains(kind) else {
+            throw GuichetError.invalid("unknown organisation kind (expected one of: \(profile.organisationKinds.joined(separator: ", ")))")
+        }
+        let title = try Self.name(name, what: "organisation")
+        try await checkTerritory(territory)
+        if let capacity, !(0...1_000_000).contains(capacity) { throw GuichetError.invalid("'capacity' must be from 0 to 1000000") }
+        if try await store.organisationExists(kind: kind, name: title) {
+            throw GuichetError.conflict("an organisation of this kind and name exists")
+        }
+        let o = Organisation(id: OrganisationID(), kind: kind, name: title, territory: territory, capacity: capacity)
+        try await journal("organisation", "organisation \(o.id) of kind \(kind) added", by)
+        try await store.insert(organisations: [o], at: gate.clock())
+        return o
+    }
+
+    static func name(_ text: String, what: String) throws -> String {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(t.count), !t.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+            throw GuichetError.invalid("a \(what) name has 1 to 200 characters, without control characters")
+        }
+        return t
+    }
+
+    func checkTerritory(_ code: String?) async throws {
+        guard let code else { return }
+        guard code.count <= 32, try await store.territoryExists(code) else {
+            throw GuichetError.invalid("unknown territory: add it first")
+        }
+    }
+
+    // MARK: accounts
+
+    /// Creates a staff, partner or admin account and issues its activation code. From an
+    /// administrator it waits for a second one's approval (C17); from the console it is active.
+    /// - Throws: what ``Authenticator/createAccount(username:password:role:organisation:person:territory:contact:createdBy:id:)``
+    ///   throws; ``GuichetError/invalid(_:)`` for a citizen's role or an unknown territory.
+    public func createAccount(_ new: NewAccount, by: Provisioner) async throws -> CreatedAccount {
+        try admit(by)
+        guard let role = profile.roles[new.role] else { throw GuichetError.invalid("unknown role '\(new.role)'") }
+        if role.kind == .citizen { throw GuichetError.invalid("citizens create their own accounts (or claim their file with a claim code)") }
+        try Authenticator.checkUsername(new.username)
+        try PasswordRules.check(new.password, username: new.username)
+        try await checkTerritory(new.territory)
+        if let o = new.organisation, try await store.organisation(o) == nil { throw GuichetError.invalid("unknown organisation") }
+        if try await store.account(username: new.username) != nil { throw GuichetError.conflict("this user name is taken") }
+        let id = AccountID()
+        try await journal("account-create", "account \(id) of role \(new.role) created", by)
+        _ = try await auth.createAccount(username: new.username, password: new.password, role: new.role, organisation: new.organisation,
+                                         territory: new.territory, contact: new.email, createdBy: by.account, id: id)
+        switch by {
+        case .administrator(let admin, _, _):
+            do {
+                return CreatedAccount(id: id, status: "pending", activation: try await auth.activateNewAccount(id, by: admin), activationProblem: nil)
+            } catch GuichetError.unavailable(let why) {
+                return CreatedAccount(id: id, status: "pending", activation: nil, activationProblem: why)
+            }
+        case .console:
+            try await gate.watch?.notePrivilegedAccount(id, role: new.role, kind: role.kind.rawValue, at: gate.clock())
+            return CreatedAccount(id: id, status: "active", activation: try await auth.consoleActivation(username: new.username), activationProblem: nil)
+        }
+    }
+
+    /// Asks for an account to take another staff, partner or admin role; a second
+    /// administrator approves (``approve(request:by:)``).
+    public func requestRole(_ role: String, for account: AccountID, by: Provisioner) async throws {
+        try admit(by)
+        guard let admin = by.account else { throw GuichetError.forbidden("a role change needs two administrators: ask over the admin API") }
+        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(role)'") }
+        guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
+        if try await store.departure(of: account) != nil { throw GuichetError.conflict("this account's owner left") }
+        try await journal("role-request", "role \(role) asked for account \(account)", by)
+        try await auth.requestRole(role, for: account, by: admin)
+    }
+
+    /// A second administrator approves a pending creation or role change.
+    /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester.
+    public func approve(request id: String, by: Provisioner) async throws -> AccountRequest {
+        try admit(by)
+        guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
+        guard id.count <= 64, let pending = try await store.pendingRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
+        guard pending.requestedBy != approver else { throw GuichetError.forbidden("a second administrator must approve what you requested") }
+        if try await store.departure(of: pending.account) != nil { throw GuichetError.conflict("this account's owner left") }
+        try await journal("approve", "\(pending.kind) of account \(pending.account) as \(pending.role) approved", by)
+        let done = try await auth.approve(request: id, by: approver)
+        if let kind = profile.roles[done.role]?.kind, kind != .citizen {
+            try await gate.watch?.notePrivilegedAccount(done.account, role: done.role, kind: kind.rawValue, at: gate.clock())
+        }
+        return done
+    }
+
+    /// Deactivates the account of someone who left: disabled for good, sessions revoked,
+    /// unused activation codes void; the security officers see it in their queue. Their
+    /// caseload stays where it is until transferred (``transferCaseload(from:to:only:by:)``).
+    public func deactivate(_ account: AccountID, reason: String, by: Provisioner) async throws {
+        try admit(by)
+        try await auth.deactivate(account, reason: reason, by: by.account)
+        try await journal("deactivate", "account \(account) deactivated: its owner left", by)
+        try await gate.watch?.raise(account, detector: "account-deactivated", severity: .info,
+                                    detail: "the account was deactivated: its owner left", at: gate.clock())
+    }
+
+    // MARK: caseloads
+
+    static let maxCaseloadStep = 10_000
+
+    /// Puts dossiers in a staff or partner account's caseload (all or none).
+    /// - Throws: ``GuichetError/invalid(_:)`` for an empty or long list, a repeated or unknown
+    ///   dossier, a dossier of another organisation (staff), an account without a caseload.
+    public func assignCaseload(_ dossiers: [DossierID], to account: AccountID, by: Provisioner) async throws {
+        try admit(by)
+        let holder = try await auth.caseloadHolder(account)
+        try await checkDossiers(dossiers, for: holder)
+        try await journal("caseload-assign", "\(dossiers.count) dossiers assigned to account \(account)", dossiers: dossiers, by)
+        do { _ = try await store.assignCaseload(dossiers, to: account) } catch StoreError.notFound {
+            throw GuichetError.invalid("a dossier was not found: nothing was assigned")
+        }
+    }
+
+    /// Moves dossiers from one caseload to another: those given, or the whole caseload (all or none).
+    /// - Returns: the dossiers moved.
+    public func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?, by: Provisioner) async throws -> [DossierID] {
+        try admit(by)
+        guard from != to else { throw GuichetError.invalid("'from' and 'to' are the same account") }
+        guard try await store.account(id: from) != nil else { throw GuichetError.notFound }
+        let holder = try await auth.caseloadHolder(to)
+        let moving: [DossierID]
+        if let only {
+            let records = try await checkDossiers(only, for: holder)
+            guard records.allSatisfy({ $0.assignedAgent == from }) else {
+                throw GuichetError.invalid("a dossier given is not in the caseload of 'from': nothing was moved")
+            }
+            moving = only
+        } else {
+            moving = try await store.caseload(of: from)
+            try await checkDossiers(moving, for: holder, allowEmpty: true)
+        }
+        guard !moving.isEmpty else { return [] }
+        try await journal("caseload-transfer", "\(moving.count) dossiers moved from account \(from) to account \(to)", dossiers: moving, by)
+        do { return try await store.transferCaseload(from: from, to: to, only: moving) } catch StoreError.notFound {
+            throw GuichetError.conflict("the caseload changed meanwhile: nothing was moved")
+        }
+    }
+
+    @discardableResult
+    func checkDossiers(_ ids: [DossierID], for holder: AccountRecord, allowEmpty: Bool = false) async throws -> [DossierRecord] {
+        guard allowEmpty || !ids.isEmpty, ids.count <= Self.maxCaseloadStep else {
+            throw GuichetError.invalid("give 1 to \(Self.maxCaseloadStep) dossiers at a time")
+        }
+        guard Set(ids).count == ids.count else { throw GuichetError.invalid("a dossier is given twice") }
+        var records: [DossierRecord] = []
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            records += try await store.dossiers(Array(ids[start..<min(ids.count, start + 500)]))
+        }
+        guard records.count == ids.count else { throw GuichetError.invalid("\(ids.count - records.count) of the dossiers do not exist: nothing was changed") }
+        if profile.roles[holder.role]?.kind == .staff, let mine = holder.organisation,
+           records.contains(where: { $0.organisation != nil && $0.organisation != mine }) {
+            throw GuichetError.invalid("a dossier belongs to another organisation than the account's: nothing was changed")
+        }
+        return records
+    }
+}
+
+extension Provisioning {
+    /// The id of the account with this user name (the console names accounts by user name).
+    /// - Throws: ``GuichetError/invalid(_:)`` when there is none.
+    public func accountID(username: String) async throws -> AccountID {
+        guard let a = try await store.account(username: username) else { throw GuichetError.invalid("no account has this user name") }
+        return a.id
+    }
+}

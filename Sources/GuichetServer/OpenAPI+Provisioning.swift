@@ -1,0 +1,54 @@
+import GuichetCore
+
+extension OpenAPI {
+    /// Provisioning from an empty start (issue 16, item 1): administrators, fresh second factor.
+    static let provisioningOperations: [Operation] = [
+        .init(method: "get", path: "/admin/v1/territories", summary: "The territories this deployment serves", secured: true,
+              responses: ["200": "Territories", "401": "Problem", "403": "Problem"]),
+        .init(method: "post", path: "/admin/v1/territories", summary: "Add a territory (journalled)", secured: true, body: "NewTerritory",
+              responses: ["201": "Territory", "400": "Problem", "401": "Problem", "403": "Problem", "409": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/admin/v1/organisations", summary: "Add an organisation of one of the profile's kinds (journalled)", secured: true,
+              body: "NewOrganisation", responses: ["201": "Organisation", "400": "Problem", "401": "Problem", "403": "Problem", "409": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/deactivate",
+              summary: "Deactivate the account of someone who left, for good: sessions revoked, unused activation codes void (journalled)", secured: true,
+              body: "Deactivation", responses: ["200": "Deactivated", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "get", path: "/admin/v1/accounts/{id}/caseload", summary: "The dossiers in an account's caseload (ids only)", secured: true,
+              responses: ["200": "Caseload", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/caseload",
+              summary: "Put dossiers in a staff or partner account's caseload, all or none (journalled)", secured: true, body: "CaseloadAssignment",
+              responses: ["200": "CaseloadAssigned", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/caseload/transfer",
+              summary: "Move this account's caseload (or the dossiers given) to another staff or partner account, all or none (journalled)",
+              secured: true, body: "CaseloadTransfer",
+              responses: ["200": "CaseloadTransferred", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
+    ]
+
+    /// Claim codes (issue 16, item 3).
+    static let claimOperations: [Operation] = [
+        .init(method: "post", path: "/v1/persons/{id}/claim-code",
+              summary: "Issue a one-time claim code for a person without an account, to send by letter or e-mail (staff who may change the person's file; journalled)",
+              secured: true, responses: ["201": "ClaimCode", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/v1/accounts/claim",
+              summary: "Make a citizen account linked to your existing file with the claim code you received (single use; wrong codes are throttled)",
+              secured: false, body: "Claim",
+              responses: ["201": "Claimed", "400": "Problem", "403": "Problem", "409": "Problem", "413": "Problem", "429": "Problem", "503": "Problem"]),
+    ]
+
+    static let provisioningSchemas: [String: JSON] = [
+        "NewTerritory": obj(["code": string, "name": string], required: ["code", "name"]),
+        "Territory": obj(["code": string, "name": string]),
+        "Territories": obj(["territories": array(ref("Territory"))]),
+        "NewOrganisation": obj(["kind": string, "name": string, "territory": string, "capacity": integer], required: ["kind", "name"]),
+        "Organisation": obj(["id": id, "kind": string, "name": string, "territory": nullable(string), "capacity": nullable(integer)]),
+        "Deactivation": obj(["reason": string], required: ["reason"]),
+        "Deactivated": obj(["id": id, "status": string]),
+        "Caseload": obj(["account": id, "dossiers": array(id)]),
+        "CaseloadAssignment": obj(["dossiers": array(id)], required: ["dossiers"]),
+        "CaseloadAssigned": obj(["account": id, "assigned": integer]),
+        "CaseloadTransfer": obj(["to": id, "dossiers": array(id)], required: ["to"]),
+        "CaseloadTransferred": obj(["from": id, "to": id, "moved": integer]),
+        "ClaimCode": obj(["id": id, "code": string, "expiresAt": string]),
+        "Claim": obj(["username": string, "password": string, "code": string], required: ["username", "password", "code"]),
+        "Claimed": obj(["account": id, "person": id]),
+    ]
+}

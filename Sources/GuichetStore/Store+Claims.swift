@@ -1,0 +1,90 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+/// A claim code as kept (never the code: its hash only).
+public struct ClaimRecord: Sendable, Equatable {
+    public let id: String
+    public let person: PersonID
+    /// Nil when the server's own command line issued it.
+    public let issuedBy: AccountID?
+    public let issuedAt: Date
+    public let expiresAt: Date
+    public let status: String
+    public let usedBy: AccountID?
+
+    init(row: Row) {
+        id = row["id"]; person = PersonID(trusted: row["person_id"])
+        issuedBy = (row["issued_by"] as String?).map(AccountID.init(trusted:)); issuedAt = Date(millis: row["issued_at"])
+        expiresAt = Date(millis: row["expires_at"]); status = row["status"]
+        usedBy = (row["used_by_account"] as String?).map(AccountID.init(trusted:))
+    }
+}
+
+extension Store {
+    /// Records a new claim code for a person and replaces the person's unused ones: only the
+    /// newest works.
+    /// - Throws: ``StoreError/duplicate(_:)`` when the locator is taken by a live code (draw again).
+    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, at: Date, expiresAt: Date) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE claim_code SET status = 'replaced' WHERE person_id = ? AND status = 'issued'", arguments: [person.rawValue])
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM claim_code WHERE locator = ? AND status = 'issued'", arguments: [locator]) == true {
+                throw StoreError.duplicate("claim locator")
+            }
+            try db.execute(sql: """
+                INSERT INTO claim_code(id, locator, person_id, code_hash, issued_by, issued_at, expires_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'issued')
+                """, arguments: [id, locator, person.rawValue, codeHash, by?.rawValue, at.millis, expiresAt.millis])
+        }
+    }
+
+    /// The person a live code stands for: issued, unused, unexpired, matching its hash.
+    public func claimablePerson(locator: String, codeHash: Data, at: Date) async throws -> PersonID? {
+        try await read { db in
+            try String.fetchOne(db, sql: """
+                SELECT person_id FROM claim_code WHERE locator = ? AND code_hash = ? AND status = 'issued' AND expires_at > ?
+                """, arguments: [locator, codeHash, at.millis]).map(PersonID.init(trusted:))
+        }
+    }
+
+    /// Uses a claim code once and creates the citizen account it links, in one transaction:
+    /// the code must still be live and stand for the account's person, the person must have no
+    /// account yet, and the user name must be free.
+    /// - Returns: false when the code is no longer live (nothing written).
+    /// - Throws: ``StoreError/duplicate(_:)`` for a taken user name or a person who has an account.
+    public func redeemClaim(locator: String, codeHash: Data, account a: AccountRecord, at: Date) async throws -> Bool {
+        try await write { db in
+            guard let person = a.person, try String.fetchOne(db, sql: """
+                SELECT person_id FROM claim_code WHERE locator = ? AND code_hash = ? AND status = 'issued' AND expires_at > ?
+                """, arguments: [locator, codeHash, at.millis]) == person.rawValue else { return false }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE person_id = ?", arguments: [person.rawValue]) == true {
+                throw StoreError.duplicate("account of this person")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE username = ?", arguments: [a.username]) == true {
+                throw StoreError.duplicate("user name")
+            }
+            try db.execute(sql: """
+                INSERT INTO account(id, username, password_hash, role, organisation_id, person_id, territory, status, created_at, created_by)
+                VALUES (?, ?, ?, ?, NULL, ?, NULL, 'active', ?, NULL)
+                """, arguments: [a.id.rawValue, a.username, a.passwordHash, a.role, person.rawValue, a.createdAt.millis])
+            try db.execute(sql: """
+                UPDATE claim_code SET status = 'used', used_at = ?, used_by_account = ?
+                WHERE locator = ? AND code_hash = ? AND status = 'issued'
+                """, arguments: [at.millis, a.id.rawValue, locator, codeHash])
+            return true
+        }
+    }
+
+    /// Whether a person has an account (a citizen's own).
+    public func personHasAccount(_ person: PersonID) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE person_id = ?", arguments: [person.rawValue]) ?? false }
+    }
+
+    /// The claim codes of a person, newest first.
+    public func claims(of person: PersonID) async throws -> [ClaimRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM claim_code WHERE person_id = ? ORDER BY issued_at DESC, rowid DESC",
+                             arguments: [person.rawValue]).map(ClaimRecord.init(row:))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetServer
+import GuichetStore
+
+/// `guichet caseload`: which dossiers each adviser works on.
+struct Caseload: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Assign dossiers to an adviser's caseload, or move a caseload (journalled).",
+                                                    subcommands: [Assign.self, Transfer.self, Show.self])
+
+    /// Dossier ids from `--dossier` options and from a file of one id a line.
+    struct Dossiers: ParsableArguments {
+        @Option(name: .customLong("dossier"), help: "A dossier id (repeat the option for more).") var ids: [String] = []
+        @Option(help: "A file of dossier ids, one a line.") var file: String?
+
+        func list() throws -> [DossierID] {
+            var texts = ids
+            if let file {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandError("cannot read \(file)") }
+                texts += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            return try texts.enumerated().map { i, t in
+                guard let id = DossierID(validating: t) else { throw CommandError("dossier \(i + 1) is not a valid identifier: nothing was changed") }
+                return id
+            }
+        }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put dossiers in a staff or partner account's caseload, all or none.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The adviser's user name.") var adviser: String
+        @OptionGroup var dossiers: Dossiers
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            let ids = try dossiers.list()
+            try await provisioning.assignCaseload(ids, to: try await provisioning.accountID(username: adviser), by: by)
+            say("\(ids.count) dossiers assigned to '\(adviser)'.")
+        }
+    }
+
+    struct Transfer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Move an adviser's caseload (or the dossiers given) to another, all or none.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The user name whose caseload moves.") var from: String
+        @Option(help: "The user name who takes it.") var to: String
+        @OptionGroup var dossiers: Dossiers
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            let only = try dossiers.list()
+            let moved = try await provisioning.transferCaseload(from: try await provisioning.accountID(username: from),
+                                                                to: try await provisioning.accountID(username: to),
+                                                                only: only.isEmpty ? nil : only, by: by)
+            say("\(moved.count) dossiers moved from '\(from)' to '\(to)'.")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the dossier ids of an adviser's caseload, one a line.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The adviser's user name.") var adviser: String
+
+        func run() async throws {
+            let (provisioning, server, _) = try await console.provisioning()
+            for id in try await server.store.caseload(of: try await provisioning.accountID(username: adviser)) { say(id.rawValue) }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetServer
+import GuichetStore
+
+/// `guichet organisations`: the organisations of the profile's kinds.
+struct Organisations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Add or list organisations of the profile's kinds (journalled).",
+                                                    subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an organisation; prints its id.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "One of the profile's organisation kinds.") var kind: String
+        @Option(help: "Its name.") var name: String
+        @Option(help: "Its territory's code (add the territory first).") var territory: String?
+        @Option(help: "Its capacity (places), if it has one.") var capacity: Int?
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            let o = try await provisioning.addOrganisation(kind: kind, name: name, territory: territory, capacity: capacity, by: by)
+            say("Organisation '\(o.name)' (\(o.kind)) added: \(o.id)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List organisations, one a line: id, kind, territory, name (tab-separated).")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "Only this kind.") var kind: String?
+
+        func run() async throws {
+            let (_, server, _) = try await console.provisioning()
+            for o in try await server.store.organisations(kind: kind) { say("\(o.id)\t\(o.kind)\t\(o.territory ?? "-")\t\(o.name)") }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetStore
+
+/// Citizens claim their file (issue 16, item 3): an agent issues a one-time code for a person
+/// already in the registry; with it a new account is linked to that person, never a new one.
+@Suite(.serialized) struct ClaimCodeTests {
+    static let password = "a long passphrase of my own"
+
+    /// An application whose second parent is in the registry without an account: that parent's id.
+    static func secondParent(_ world: World, by parent: String = "julie") async throws -> PersonID {
+        _ = try await world.registerParent(parent)
+        let made = try await world.gate.create(DossierInput(
+            type: "application", fields: ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(4)],
+            persons: [.caller(role: "parent"),
+                      .new(role: "parent", fields: ["firstName": .string("Marc"), "lastName": .string("Tremblay"), "birthDate": .string("1988-02-01")]),
+                      .new(role: "child", fields: ["firstName": .string("Emma"), "lastName": .string("Tremblay"), "birthDate": .string("2025-02-03")])],
+            partners: [world.daycares[0].id]), try await world.request(parent))
+        let own = try await world.store.account(username: parent)?.person
+        return try #require(made.persons.first { $0.role == "parent" && $0.person != own }?.person)
+    }
+
+    static func claimBody(_ username: String, _ code: String, password: String = ClaimCodeTests.password) -> String {
+        #"{"username": "\#(username)", "password": "\#(password)", "code": "\#(code)"}"#
+    }
+
+    @Test("an agent issues a claim code; the person claims their file with it once, no second person is made, both steps are in the ledger")
+    func claimLinksTheExistingPerson() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let agent = try await world.token("agent"), daycare = try await world.token("daycare1")
+        #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: daycare, purpose: "list-management").status != .created)
+        #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: try await world.token("julie")).status != .created)
+        #expect(try await call(world, admin: false, .post, "/v1/persons/\(PersonID())/claim-code", token: agent, purpose: "list-management").status == .notFound)
+        let issued = try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management")
+        #expect(issued.status == .created && issued["expiresAt"]?.string != nil)
+        let code = try #require(issued["code"]?.string)
+        #expect(code.count == 29)
+
+        // Stored hashed: the code is nowhere in the database files.
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: world.folder.appendingPathComponent("guichet.sqlite" + suffix))) ?? Data()
+            #expect(bytes.range(of: Data(code.utf8)) == nil && bytes.range(of: Data(code.replacingOccurrences(of: "-", with: "").utf8)) == nil)
+        }
+        let persons = try await world.store.rowCounts()["person"]
+        let claimed = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.tremblay", code.lowercased()))
+        #expect(claimed.status == .created && claimed["person"]?.string == marc.rawValue)
+        #expect(try await world.store.rowCounts()["person"] == persons, "no second person")
+        let session = try await world.auth.signIn(username: "marc.tremblay", password: Self.password)
+        #expect(session.principal.person == marc && session.principal.role == "parent")
+        let mine = try await call(world, admin: false, .get, "/v1/dossiers", token: session.token)
+        #expect(mine["dossiers"]?.array?.count == 1, "the claimed parent sees the application that names them")
+
+        #expect(try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.again", code)).status == .forbidden)
+        #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management").status == .conflict)
+        let journal = try await world.store.journal()
+        #expect(journal.contains { $0.action == "claim-code-issue" && $0.persons == [marc] && $0.account != nil })
+        #expect(journal.contains { $0.action == "claim" && $0.persons == [marc] && $0.account == nil })
+        #expect(!journal.contains { $0.reason.contains(code) })
+    }
+
+    @Test("wrong codes are throttled per code and per source; bad names cost no attempt; an expired code and a replaced one do not work")
+    func wrongCodesAreThrottled() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let first = try await world.auth.issueClaim(for: marc, by: nil)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        #expect(try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.one", first.code)).status == .forbidden,
+                "a replaced code does not work")
+        let before = try await world.snapshot()
+        for bad in [Self.claimBody("Not A Name", code), Self.claimBody("marc.t", code, password: "short"), #"{"username": "marc.t"}"#] {
+            #expect(try await call(world, admin: false, .post, "/v1/accounts/claim", body: bad).status == .badRequest)
+        }
+        #expect(try await world.snapshot() == before, "bad input changes nothing")
+        // Per code (its first group keys the throttle): five wrong guesses are free, then each waits longer.
+        let locator = String(code.prefix(5))
+        for i in 0..<5 {
+            let guess = locator + "-AAAAA-BBBBB-CCCCC-DDDD\(i + 2)"
+            #expect(try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.t", guess)).status == .forbidden)
+        }
+        let waited = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.t", code))
+        #expect(waited.status == .tooManyRequests && waited.headers[.retryAfter] != nil)
+        // Per source: thirty wrong codes from one address, whatever the codes, then it waits.
+        for _ in 0..<30 { await #expect(throws: GuichetError.self) { _ = try await world.auth.checkClaim(code: Authenticator.humanCode(groups: 5), source: "203.0.113.7") } }
+        do {
+            _ = try await world.auth.checkClaim(code: code, source: "203.0.113.7")
+            Issue.record("the source should wait")
+        } catch GuichetError.throttled {}
+        // Thirty-one days later the code has expired.
+        let later = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
+                                            clock: { Date().addingTimeInterval(31 * 86_400) })
+        await #expect(throws: GuichetError.self) { _ = try await later.checkClaim(code: code, source: nil) }
+        #expect(try await world.store.personHasAccount(marc) == false)
+    }
+}

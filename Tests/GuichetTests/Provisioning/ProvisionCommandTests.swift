@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetMFA
+import GuichetStore
+import GuichetVault
+
+/// From `guichet init` to working accounts with no generator (issue 16, item 1), through the
+/// real `guichet` binary: territories, organisations, staff accounts with their activation
+/// codes, caseloads, a claim code, a leaver; every step in the ledger, which verifies.
+@Suite(.serialized) struct ProvisionCommandTests {
+    /// The text after the last ": " on the line that contains `marker`.
+    static func value(after marker: String, in text: String) -> String? {
+        text.components(separatedBy: .newlines).first { $0.contains(marker) }?.components(separatedBy: ": ").last
+    }
+
+    @Test("an operator provisions an empty registry from the command line; bad input is refused and changes nothing; the ledger verifies")
+    func provisionFromInit() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("registry").path
+        func run(_ args: [String]) async throws -> CommandLineTests.Run { try await guichet(args + ["--data", data]) }
+        #expect(try await guichet(["init", "--data", data]).status == 0)
+
+        #expect(try await run(["territories", "add", "--code", "06", "--name", "Alpes-Maritimes"]).status == 0)
+        let org = try await run(["organisations", "add", "--kind", "daycare", "--name", "CPE Soleil", "--territory", "06", "--capacity", "40"])
+        let daycare = try #require(Self.value(after: "added", in: org.stdout), "stdout: \(org.stdout) stderr: \(org.stderr)")
+        let op = try await run(["organisations", "add", "--kind", "operator", "--name", "Coopérative"])
+        let operatorID = try #require(Self.value(after: "added", in: op.stdout))
+        var passwords: [String: (String, String)] = [:]
+        for name in ["agent.one", "agent.two"] {
+            let made = try await run(["staff", "create", "--username", name, "--role", "agent", "--organisation", operatorID])
+            #expect(made.status == 0, "stderr: \(made.stderr)")
+            passwords[name] = (try #require(Self.value(after: "Password", in: made.stdout)), try #require(Self.value(after: "Activation code", in: made.stdout)))
+        }
+
+        let store = try Store(path: data + "/guichet.sqlite")
+        let fingerprint = { () async throws -> [String: Int] in try await store.rowCounts() }
+        let before = try await fingerprint()
+        let refusals: [([String], String)] = [
+            (["organisations", "add", "--kind", "bakery", "--name", "X"], "expected one of"),
+            (["organisations", "add", "--kind", "daycare", "--name", "X", "--territory", "99"], "unknown territory"),
+            (["territories", "add", "--code", "06", "--name", "again"], "exists"),
+            (["staff", "create", "--username", "p.one", "--role", "parent"], "citizens"),
+            (["staff", "create", "--username", "agent.one", "--role", "agent", "--organisation", operatorID], "taken"),
+            (["caseload", "assign", "--adviser", "agent.one", "--dossier", "nope"], "not a valid identifier"),
+            (["caseload", "assign", "--adviser", "agent.one", "--dossier", DossierID().rawValue], "do not exist"),
+            (["caseload", "assign", "--adviser", "nobody.here", "--dossier", DossierID().rawValue], "no account"),
+            (["claims", "issue", "--person", PersonID().rawValue], "not found"),
+            (["staff", "deactivate", "--username", "agent.one", "--reason", ""], "reason"),
+        ]
+        for (args, words) in refusals {
+            let r = try await run(args)
+            #expect(r.status != 0 && r.stderr.contains(words), "\(args): \(r.stderr)")
+        }
+        #expect(try await fingerprint() == before, "refused commands change nothing, not even the ledger")
+
+        // A family applies (as over the public API); its application goes to agent.one's caseload, then to agent.two's.
+        let profile = try Repo.profile()
+        let keys = try FileKeyProvider(path: data + "/guichet.keys")
+        let registry = try await Registry.open(database: data + "/guichet.sqlite", profile: profile, keys: keys, keysOrigin: keys.origin,
+                                               relyingParty: RelyingParty(id: "localhost", origin: "http://localhost:8080"), watch: nil)
+        let parent = try await registry.gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Tremblay"),
+                                                                     "birthDate": .string("1990-04-12")], requestID: "test", source: nil)
+        _ = try await registry.auth.createAccount(username: "julie", password: World.password, role: "parent", person: parent, createdBy: nil)
+        let session = try await registry.auth.signIn(username: "julie", password: World.password)
+        let made = try await registry.gate.create(DossierInput(
+            type: "application", fields: ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(5)],
+            persons: [.caller(role: "parent"),
+                      .new(role: "parent", fields: ["firstName": .string("Marc"), "lastName": .string("Tremblay"), "birthDate": .string("1988-02-01")]),
+                      .new(role: "child", fields: ["firstName": .string("Emma"), "lastName": .string("Tremblay"), "birthDate": .string("2025-02-03")])],
+            partners: [try #require(OrganisationID(validating: daycare))]),
+            GateRequest(principal: try await registry.auth.authenticate(token: session.token), requestID: "test", source: nil, purpose: nil))
+        let marc = try #require(made.persons.first { $0.role == "parent" && $0.person != parent }?.person)
+        #expect(try await run(["caseload", "assign", "--adviser", "agent.one", "--dossier", made.id.rawValue]).status == 0)
+        let moved = try await run(["caseload", "transfer", "--from", "agent.one", "--to", "agent.two"])
+        #expect(moved.stdout.contains("1 dossiers moved"), "stderr: \(moved.stderr)")
+        #expect(try await run(["caseload", "show", "--adviser", "agent.two"]).stdout.contains(made.id.rawValue))
+        let claim = try await run(["claims", "issue", "--person", marc.rawValue])
+        #expect(try #require(Self.value(after: "Claim code", in: claim.stdout)).count == 29, "stderr: \(claim.stderr)")
+        #expect(try await run(["claims", "issue", "--person", parent.rawValue]).stderr.contains("already has an account"))
+
+        let left = try await run(["staff", "deactivate", "--username", "agent.one", "--reason", "left the service"])
+        #expect(left.status == 0, "stderr: \(left.stderr)")
+        #expect(try await run(["staff", "deactivate", "--username", "agent.one", "--reason", "left"]).stderr.contains("already deactivated"))
+        #expect(try await run(["staff", "list"]).stdout.contains("agent.one\tagent\tdisabled"))
+
+        // The remaining agent works: its password and activation code enrol a second factor.
+        let (password, code) = try #require(passwords["agent.two"])
+        let agent = try await registry.auth.signIn(username: "agent.two", password: password)
+        _ = try await registry.auth.beginTOTP(agent.principal, activationCode: code)
+        await #expect(throws: GuichetError.self) { try await registry.auth.signIn(username: "agent.one", password: try #require(passwords["agent.one"]).0) }
+
+        let actions = try await store.journal().map(\.action)
+        for step in ["provision:territory", "provision:organisation", "provision:account-create", "provision:caseload-assign",
+                     "provision:caseload-transfer", "claim-code-issue", "provision:deactivate"] {
+            #expect(actions.contains(step), "\(step) is journalled")
+        }
+        let verified = try await guichet(["ledger", "verify", "--data", data])
+        #expect(verified.status == 0, "stdout: \(verified.stdout) stderr: \(verified.stderr)")
+    }
+}
+
+/// Runs the `guichet` binary without blocking a thread of the concurrency pool: output goes to
+/// files, the end is awaited through the termination handler.
+func guichet(_ args: [String]) async throws -> CommandLineTests.Run {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    let p = Process()
+    p.executableURL = CommandLineTests.binary
+    p.arguments = args
+    p.currentDirectoryURL = Repo.root
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        p.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try p.run() } catch {
+            p.terminationHandler = nil
+            continuation.resume(throwing: error)
+        }
+    }
+    return CommandLineTests.Run(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
