@@ -79,6 +79,31 @@ public final class Authenticator: Sendable {
     public func createAccount(username: String, password: String, role: String, organisation: OrganisationID? = nil,
                               person: PersonID? = nil, territory: String? = nil, contact: String? = nil,
                               createdBy: AccountID?, id: AccountID = AccountID()) async throws -> AccountID {
+        let (address, r) = try await checkNewAccount(username: username, password: password, role: role, organisation: organisation,
+                                                     person: person, contact: contact)
+        // An administrator alone cannot make a privileged account: it waits for a second one.
+        let needsApproval = createdBy != nil && r.kind != .citizen
+        let record = AccountRecord(id: id, username: username, passwordHash: try await hasher.hash(password), role: role,
+                                   organisation: organisation, person: person, territory: territory,
+                                   status: needsApproval ? "pending" : "active", createdAt: clock())
+        do { try await store.insert(account: record, createdBy: createdBy) } catch StoreError.duplicate {
+            throw GuichetError.conflict("this user name is taken")
+        }
+        if let address {
+            try await store.setContact(try sealContact(address, account: id), for: id)
+            try await store.addNotice(account: id, kind: "contact-changed",
+                                      detail: "the address for account messages was set when the account was created: change it if it is not yours", at: clock())
+        }
+        if needsApproval, let createdBy { try await request(kind: "create", account: id, role: role, by: createdBy) }
+        return id
+    }
+
+    /// Checks a new account against the profile without writing anything: user name, password,
+    /// role, organisation of the role's kind, contact address (which needs a mail relay).
+    /// - Throws: ``GuichetError/invalid(_:)``; ``GuichetError/unavailable(_:)`` for an address without a relay.
+    @discardableResult
+    public func checkNewAccount(username: String, password: String, role: String, organisation: OrganisationID?, person: PersonID? = nil,
+                                contact: String?) async throws -> (MailAddress?, Role) {
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
         let address = try contact.map { (text: String) throws -> MailAddress in
@@ -95,21 +120,7 @@ public final class Authenticator: Sendable {
             }
         }
         if r.kind == .citizen, person == nil { throw GuichetError.invalid("a citizen account needs a person") }
-        // An administrator alone cannot make a privileged account: it waits for a second one.
-        let needsApproval = createdBy != nil && r.kind != .citizen
-        let record = AccountRecord(id: id, username: username, passwordHash: try await hasher.hash(password), role: role,
-                                   organisation: organisation, person: person, territory: territory,
-                                   status: needsApproval ? "pending" : "active", createdAt: clock())
-        do { try await store.insert(account: record, createdBy: createdBy) } catch StoreError.duplicate {
-            throw GuichetError.conflict("this user name is taken")
-        }
-        if let address {
-            try await store.setContact(try sealContact(address, account: id), for: id)
-            try await store.addNotice(account: id, kind: "contact-changed",
-                                      detail: "the address for account messages was set when the account was created: change it if it is not yours", at: clock())
-        }
-        if needsApproval, let createdBy { try await request(kind: "create", account: id, role: role, by: createdBy) }
-        return id
+        return (address, r)
     }
 
     func request(kind: String, account: AccountID, role: String, by: AccountID) async throws {

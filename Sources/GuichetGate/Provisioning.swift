@@ -144,8 +144,8 @@ public struct Provisioning: Sendable {
         try admit(by)
         guard let role = profile.roles[new.role] else { throw GuichetError.invalid("unknown role '\(new.role)'") }
         if role.kind == .citizen { throw GuichetError.invalid("citizens create their own accounts (or claim their file with a claim code)") }
-        try Authenticator.checkUsername(new.username)
-        try PasswordRules.check(new.password, username: new.username)
+        try await auth.checkNewAccount(username: new.username, password: new.password, role: new.role, organisation: new.organisation,
+                                       contact: new.email)
         try await checkTerritory(new.territory)
         if let o = new.organisation, try await store.organisation(o) == nil { throw GuichetError.invalid("unknown organisation") }
         if try await store.account(username: new.username) != nil { throw GuichetError.conflict("this user name is taken") }

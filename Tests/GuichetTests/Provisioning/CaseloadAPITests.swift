@@ -51,7 +51,7 @@ import GuichetStore
             ("/admin/v1/accounts/\(p2)/caseload", #"{"dossiers": []}"#, 400, "1 to 10000"),
             ("/admin/v1/accounts/\(p2)/caseload", #"{"dossiers": ["not-an-id"]}"#, 400, "valid identifier"),
             ("/admin/v1/accounts/\(security)/caseload", #"{"dossiers": ["\#(caseload[0])"]}"#, 400, "only staff and partner"),
-            ("/admin/v1/accounts/\(AccountID())/caseload", #"{"dossiers": ["\#(caseload[0])"]}"#, 404, ""),
+            ("/admin/v1/accounts/\(AccountID())/caseload", #"{"dossiers": ["\#(caseload[0])"]}"#, 404, "Not found"),
             ("/admin/v1/accounts/\(a1)/caseload", #"{"dossiers": ["\#(otherAgency.id)"]}"#, 400, "another organisation"),
             ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{"to": "\#(p1)"}"#, 400, "same account"),
             ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{"to": "\#(p2)", "dossiers": ["\#(otherAgency.id)"]}"#, 400, "not in the caseload"),

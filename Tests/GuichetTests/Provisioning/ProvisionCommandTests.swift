@@ -109,8 +109,8 @@ func guichet(_ args: [String]) async throws -> CommandLineTests.Run {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let p = Process()
     p.executableURL = CommandLineTests.binary
     p.arguments = args
