@@ -161,6 +161,7 @@ public struct Provisioning: Sendable {
                 return CreatedAccount(id: id, status: "pending", activation: nil, activationProblem: why)
             }
         case .console:
+            try await store.markProvisionedOnConsole(id)
             try await gate.watch?.notePrivilegedAccount(id, role: new.role, kind: role.kind.rawValue, at: gate.clock())
             return CreatedAccount(id: id, status: "active", activation: try await auth.consoleActivation(username: new.username), activationProblem: nil)
         }

@@ -51,5 +51,10 @@ extension Migrations {
     CREATE INDEX claim_code_by_person ON claim_code(person_id, issued_at);
     CREATE TRIGGER claim_code_is_kept BEFORE DELETE ON claim_code
     BEGIN SELECT RAISE(ABORT, 'claim codes are kept'); END;
+
+    -- Accounts the server's command line made while provisioning (not `init` or `demo`): the
+    -- watch's lifecycle detector looks at their first minutes as at those of an account made
+    -- over the admin API.
+    ALTER TABLE account ADD COLUMN provisioned_on_console INTEGER NOT NULL DEFAULT 0 CHECK (provisioned_on_console IN (0, 1));
     """
 }

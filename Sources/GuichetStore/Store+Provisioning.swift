@@ -52,6 +52,14 @@ extension Store {
         }
     }
 
+    /// Notes that the server's command line made this account while provisioning (the watch's
+    /// lifecycle detector then looks at its first minutes).
+    public func markProvisionedOnConsole(_ account: AccountID) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE account SET provisioned_on_console = 1 WHERE id = ?", arguments: [account.rawValue])
+        }
+    }
+
     // MARK: leavers
 
     /// Records that an account's owner left, in one transaction: the account is disabled for

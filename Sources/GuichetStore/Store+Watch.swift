@@ -67,11 +67,12 @@ extension Store {
         }
     }
 
-    /// When an account was created and by whom (nil: by the server's own command line).
-    public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?)? {
+    /// When an account was created, by whom (nil: by the server's own command line), and whether
+    /// that command line made it while provisioning (not `init` or `demo`).
+    public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?, onConsole: Bool)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT created_at, created_by FROM account WHERE id = ?", arguments: [id.rawValue]).map { r in
-                (Date(millis: r["created_at"]), (r["created_by"] as String?).map(AccountID.init(trusted:)))
+            try Row.fetchOne(db, sql: "SELECT created_at, created_by, provisioned_on_console FROM account WHERE id = ?", arguments: [id.rawValue]).map { r in
+                (Date(millis: r["created_at"]), (r["created_by"] as String?).map(AccountID.init(trusted:)), (r["provisioned_on_console"] as Int64) == 1)
             }
         }
     }

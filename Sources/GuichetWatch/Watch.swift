@@ -12,8 +12,8 @@ public actor Watch {
     let honeytokenKey: SymmetricKey
     var honeytokens: Set<Data> = []
     var watched: Set<PersonID> = []
-    /// Creation times of accounts made over the admin API (nil: made by the server's own
-    /// command line, `init` or `demo`, which the lifecycle detector trusts).
+    /// Creation times of accounts made over the admin API or provisioned on the command line
+    /// (nil: made by `init` or `demo`, which the lifecycle detector trusts).
     var createdAt: [AccountID: Date?] = [:]
     var loaded = false
     var lastFlush: Date?
@@ -56,7 +56,7 @@ public actor Watch {
         var e = event
         if e.accountCreatedAt == nil {
             if createdAt[e.account] == nil, let origin = try await store.accountOrigin(e.account) {
-                createdAt[e.account] = .some(origin.createdBy == nil ? nil : origin.createdAt)
+                createdAt[e.account] = .some(origin.createdBy == nil && !origin.onConsole ? nil : origin.createdAt)
             }
             e.accountCreatedAt = createdAt[e.account] ?? nil
         }
