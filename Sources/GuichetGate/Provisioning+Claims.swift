@@ -42,12 +42,13 @@ extension Provisioning {
     }
 
     /// A claim code for a person, from the server's own command line.
-    public func issueClaim(for person: PersonID, console requestID: String) async throws -> ClaimIssued {
+    public func issueClaim(for person: PersonID, consoleTrustingTheKeyFile requestID: String) async throws -> ClaimIssued {
         guard try await store.persons([person])[person] != nil else { throw GuichetError.notFound }
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
-        try await journal("claim-code-issue", "claim code issued", persons: [person], prefixed: false, .console(requestID: requestID))
+        try await journal("claim-code-issue", "claim code issued", persons: [person], prefixed: false,
+                          .consoleTrustingTheKeyFile(requestID: requestID))
         return try await auth.issueClaim(for: person, by: nil)
     }
 

@@ -12,8 +12,10 @@ public enum Provisioner: Sendable {
     case administrator(Principal, requestID: String, source: String?)
     /// The operator at the server's own command line. It holds the key file and the database,
     /// which open everything anyway (as `guichet init` does, it makes accounts active at once);
-    /// what it does is journalled without an actor.
-    case console(requestID: String)
+    /// what it does is journalled without an actor. Only the `guichet` command may say this
+    /// (`Architecture/ConsoleProvisionerTests.swift`): a server path that did would skip the
+    /// two-person rule.
+    case consoleTrustingTheKeyFile(requestID: String)
 
     var account: AccountID? { if case .administrator(let p, _, _) = self { p.account } else { nil } }
 }
@@ -71,7 +73,7 @@ public struct Provisioning: Sendable {
         switch by {
         case .administrator(let p, let requestID, let source):
             context = AccessContext(requestID: requestID, subject: p.subject, session: p.session, source: source, purpose: nil, at: gate.clock())
-        case .console(let requestID):
+        case .consoleTrustingTheKeyFile(let requestID):
             context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: gate.clock())
         }
         do {
@@ -160,7 +162,7 @@ public struct Provisioning: Sendable {
             } catch GuichetError.unavailable(let why) {
                 return CreatedAccount(id: id, status: "pending", activation: nil, activationProblem: why)
             }
-        case .console:
+        case .consoleTrustingTheKeyFile:
             try await store.markProvisionedOnConsole(id)
             try await gate.watch?.notePrivilegedAccount(id, role: new.role, kind: role.kind.rawValue, at: gate.clock())
             return CreatedAccount(id: id, status: "active", activation: try await auth.consoleActivation(username: new.username), activationProblem: nil)

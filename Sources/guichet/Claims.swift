@@ -19,8 +19,8 @@ struct Claims: AsyncParsableCommand {
 
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
-            guard case .console(let requestID) = by else { return }
-            let issued = try await provisioning.issueClaim(for: try parsedID(person, "person"), console: requestID)
+            guard case .consoleTrustingTheKeyFile(let requestID) = by else { return }
+            let issued = try await provisioning.issueClaim(for: try parsedID(person, "person"), consoleTrustingTheKeyFile: requestID)
             say("Claim code (shown once, valid until \(issued.expiresAt.formatted(.iso8601)); send it to the person): \(issued.code)")
         }
     }

@@ -21,7 +21,7 @@ struct ConsoleOptions: ParsableArguments {
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
         var rng = SystemRandomNumberGenerator()
         let requestID = "console-" + Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255, using: &rng) })
-        return (Provisioning(gate: server.gate, auth: server.auth), server, .console(requestID: requestID))
+        return (Provisioning(gate: server.gate, auth: server.auth), server, .consoleTrustingTheKeyFile(requestID: requestID))
     }
 }
 

@@ -19,7 +19,7 @@ import GuichetStore
         let provisioning = Provisioning(gate: world.gate, auth: world.auth)
         let made = try await provisioning.createAccount(NewAccount(username: "agent2", password: World.password, role: "agent",
                                                                    organisation: world.operatorOrg.id, territory: nil, email: nil),
-                                                        by: .console(requestID: "test"))
+                                                        by: .consoleTrustingTheKeyFile(requestID: "test"))
         #expect(made.status == "active" && made.activation?.code != nil)
         let agent = try await world.request("agent2", purpose: "family-request")
         await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
@@ -28,7 +28,7 @@ import GuichetStore
         let detectors = try await world.store.alerts(openOnly: true, limit: 10).map(\.detector)
         #expect(detectors.contains("fresh-account") && detectors.contains("new-privileged-account"))
 
-        try await provisioning.deactivate(made.id, reason: "left the service", by: .console(requestID: "test"))
+        try await provisioning.deactivate(made.id, reason: "left the service", by: .consoleTrustingTheKeyFile(requestID: "test"))
         #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "account-deactivated" && $0.account == made.id })
         await #expect(throws: GuichetError.self) { try await world.auth.authenticate(token: try await world.token("agent2")) }
     }
