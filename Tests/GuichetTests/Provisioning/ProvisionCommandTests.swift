@@ -21,8 +21,8 @@ import GuichetVault
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("registry").path
-        func run(_ args: [String]) async throws -> CommandLineTests.Run { try await guichet(args + ["--data", data]) }
-        #expect(try await guichet(["init", "--data", data]).status == 0)
+        func run(_ args: [String]) async throws -> CommandLineTests.Run { try await CommandLineTests.run(args + ["--data", data]) }
+        #expect(try await CommandLineTests.run(["init", "--data", data]).status == 0)
 
         #expect(try await run(["territories", "add", "--code", "06", "--name", "Alpes-Maritimes"]).status == 0)
         let org = try await run(["organisations", "add", "--kind", "daycare", "--name", "CPE Soleil", "--territory", "06", "--capacity", "40"])
@@ -98,32 +98,7 @@ import GuichetVault
                      "provision:caseload-transfer", "claim-code-issue", "provision:deactivate"] {
             #expect(actions.contains(step), "\(step) is journalled")
         }
-        let verified = try await guichet(["ledger", "verify", "--data", data])
+        let verified = try await CommandLineTests.run(["ledger", "verify", "--data", data])
         #expect(verified.status == 0, "stdout: \(verified.stdout) stderr: \(verified.stderr)")
     }
-}
-
-/// Runs the `guichet` binary without blocking a thread of the concurrency pool: output goes to
-/// files, the end is awaited through the termination handler.
-func guichet(_ args: [String]) async throws -> CommandLineTests.Run {
-    let folder = try temporaryFolder()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    let out = folder.appendingPathComponent("stdout"), err = folder.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let p = Process()
-    p.executableURL = CommandLineTests.binary
-    p.arguments = args
-    p.currentDirectoryURL = Repo.root
-    p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = try FileHandle(forWritingTo: err)
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        p.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try p.run() } catch {
-            p.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
-    }
-    return CommandLineTests.Run(status: status, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-                                stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
