@@ -104,7 +104,8 @@ import GuichetVault
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.update(a.id, .init(fields: ["daysPerWeek": .number(3)], partners: nil, expectedVersion: nil), try await world.request("parent1"))
         let admin = try await world.request("admin")
-        let later = try Gate(profile: world.profile, store: world.store, keys: world.keys, clock: { Date().addingTimeInterval(6 * 60) })
+        let later = try await Registry.open(store: world.store, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
+                                            options: .testing(watch: nil, clock: { Date().addingTimeInterval(6 * 60) })).gate
         await #expect { try await later.restore(a.id, version: 1, admin) } throws: { error in
             if case GuichetError.forbidden(let m) = error { m.contains("last 5 minutes") } else { false }
         }
@@ -118,16 +119,18 @@ import GuichetVault
     func survivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let vault = Vault(profile: world.profile, keys: world.keys)
-        let before = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
-                                             secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        // A restart: the registry opened again with the same key file.
+        func restart() async throws -> Authenticator {
+            try await Registry.open(store: world.store, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
+                                    options: .testing(watch: nil)).auth
+        }
+        let before = try await restart()
         let session = try await before.signIn(username: "analyst", password: World.password)
         let (secret, _) = try await before.beginTOTP(session.principal, activationCode: try await world.activationCode("analyst"))
         let totp = try TOTPSecret(base32: secret)
         try await before.verifyTOTP(session.principal, code: totp.code(at: Date()))
 
-        let after = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
-                                            secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        let after = try await restart()
         let next = try await after.signIn(username: "analyst", password: World.password)
         try await after.verifyTOTP(next.principal, code: totp.code(at: Date().addingTimeInterval(30)))
 
