@@ -15,27 +15,13 @@ struct ListenerOptions: ParsableArguments {
     @Flag(name: .customLong("behind-tls-proxy"), help: "The public listener is off loopback behind a TLS-terminating proxy.") var behindTLSProxy = false
 
     func resolve(_ s: Deployment.Settings) throws -> ListenerConfiguration {
-        let env = ProcessInfo.processInfo.environment
-        func int(_ key: String) throws -> Int? {
-            guard let v = env[key] else { return nil }
-            guard let i = Int(v) else { throw ValidationError("\(key) must be a port number") }
-            return i
-        }
-        let c = ListenerConfiguration(
-            publicHost: host ?? env["GUICHET_PUBLIC_HOST"] ?? s.publicHost ?? "127.0.0.1",
-            publicPort: try port ?? int("GUICHET_PUBLIC_PORT") ?? s.publicPort ?? 8080,
-            adminHost: adminHost ?? env["GUICHET_ADMIN_HOST"] ?? s.adminHost ?? "127.0.0.1",
-            adminPort: try adminPort ?? int("GUICHET_ADMIN_PORT") ?? s.adminPort ?? 8081)
-        do { try c.check(allowPublicAdmin: allowPublicAdmin, behindTLSProxy: behindTLSProxy) } catch let e as ConfigurationError {
-            throw ValidationError(e.description)
-        }
-        if allowPublicAdmin && !ListenerConfiguration.isLoopback(c.adminHost) {
-            note("WARNING: the admin listener is exposed on \(c.adminHost) (--allow-public-admin). Anyone who reaches it can try to sign in as an administrator.")
-        }
-        if behindTLSProxy && !ListenerConfiguration.isLoopback(c.publicHost) {
-            note("WARNING: the public listener is off loopback on \(c.publicHost) without TLS of its own (--behind-tls-proxy): only a TLS proxy may reach it.")
-        }
-        return c
+        let flags = ListenerFlags(host: host, port: port, adminHost: adminHost, adminPort: adminPort,
+                                  allowPublicAdmin: allowPublicAdmin, behindTLSProxy: behindTLSProxy)
+        do {
+            let (configuration, warnings) = try Deployment.listeners(flags, settings: s)
+            warnings.forEach(note)
+            return configuration
+        } catch let e as DeploymentError { throw ValidationError(e.description) }
     }
 }
 

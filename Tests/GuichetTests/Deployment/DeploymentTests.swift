@@ -6,6 +6,7 @@ import GuichetGate
 import GuichetLedger
 import GuichetStore
 import GuichetVault
+import GuichetServer
 
 /// What the command line does with a data folder, run in-process: `guichet init`, the demo's
 /// generation, the start-up checks of every subcommand that opens a folder.
@@ -99,5 +100,35 @@ import GuichetVault
         #expect(version == 3 && n == total)
         await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.retireKey(version: 7, keyFile: file) }
         _ = try await deployment.openExisting(keys: nil)
+    }
+}
+
+/// Where `guichet serve` binds its listeners: flags, then the environment, then guichet.yaml.
+@Suite struct ListenerSettingsTests {
+    @Test("flags win over the environment, which wins over the settings file; the defaults are loopback")
+    func precedence() throws {
+        var settings = Deployment.Settings()
+        settings.publicPort = 9000; settings.adminPort = 9001
+        let env = ["GUICHET_PUBLIC_PORT": "9100"]
+        #expect(try Deployment.listeners(ListenerFlags(), settings: .init(), environment: [:]).configuration == ListenerConfiguration())
+        let c = try Deployment.listeners(ListenerFlags(adminPort: 9201), settings: settings, environment: env).configuration
+        #expect(c.publicPort == 9100 && c.adminPort == 9201 && c.publicHost == "127.0.0.1" && c.adminHost == "127.0.0.1")
+        #expect(throws: DeploymentError("GUICHET_ADMIN_PORT must be a port number")) {
+            _ = try Deployment.listeners(ListenerFlags(), settings: settings, environment: ["GUICHET_ADMIN_PORT": "http"])
+        }
+    }
+
+    @Test("an admin listener off loopback is refused unless overridden, and then warned about; so is a public one without a TLS proxy")
+    func unsafeListeners() throws {
+        #expect { _ = try Deployment.listeners(ListenerFlags(adminHost: "0.0.0.0"), settings: .init(), environment: [:]) } throws: { e in
+            (e as? DeploymentError)?.description.contains("admin listener must stay on loopback") == true
+        }
+        let (_, warnings) = try Deployment.listeners(ListenerFlags(adminHost: "0.0.0.0", allowPublicAdmin: true), settings: .init(), environment: [:])
+        #expect(warnings.count == 1 && warnings[0].contains("admin listener is exposed"))
+        #expect(throws: DeploymentError.self) {
+            _ = try Deployment.listeners(ListenerFlags(), settings: .init(), environment: ["GUICHET_PUBLIC_HOST": "0.0.0.0"])
+        }
+        let behind = try Deployment.listeners(ListenerFlags(host: "0.0.0.0", behindTLSProxy: true), settings: .init(), environment: [:])
+        #expect(behind.warnings.count == 1 && behind.warnings[0].contains("behind-tls-proxy"))
     }
 }
