@@ -40,7 +40,7 @@ public final class Gate: Sendable {
     /// - Throws: when the ledger's signing keys cannot be loaded.
     /// - Parameter watch: detection settings (usually the profile's); nil runs without the watch.
     init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
+         logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
