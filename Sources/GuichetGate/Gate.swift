@@ -2,12 +2,12 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 public import GuichetStore
 @_spi(GateOnly) public import GuichetLedger
-@_spi(GateOnly) public import GuichetVault
+@_spi(GateOnly) import GuichetVault
 import GuichetAuth
-public import Foundation
+import Foundation
 import GuichetMerkle
 public import GuichetWatch
-public import Logging
+import Logging
 
 /// The one door to personal data. Every read and write of a dossier or person goes:
 /// 1. policy decides (allow with fields, or deny with a reason);
