@@ -89,11 +89,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ], resources: [.copy("Pages/Citizen")], swiftSettings: swiftSettings),
+        // A data folder (settings, keys, profile) opened as every subcommand opens it; the demo
+        // registries; what the command line does, as a library the tests run in-process.
+        .target(name: "GuichetDeployment", dependencies: [
+            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetVault", "GuichetAuth", "GuichetMFA", "GuichetMail",
+            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch",
+            .product(name: "Yams", package: "Yams"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
-            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth",
-            "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetBreach", "GuichetSimulation",
-            .product(name: "Yams", package: "Yams"),
+            "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer",
+            "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetBreach", "GuichetSimulation", "GuichetDeployment",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
@@ -112,7 +118,7 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach", "GuichetSimulation",
+            "GuichetBreach", "GuichetSimulation", "GuichetDeployment",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

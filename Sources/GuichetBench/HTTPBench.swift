@@ -56,8 +56,10 @@ struct HTTPBench {
         let folder = try freshFolder(work, "http")
         defer { try? FileManager.default.removeItem(at: folder) }
         let keys = try FileKeyProvider(path: keyFile)
-        let vault = Vault(profile: profile, keys: keys)
-        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        // Opened as `guichet serve` opens a registry (its start-up checks), without the watch.
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+                                               keysOrigin: keys.origin, options: RegistryOptions(watch: nil))
+        let store = registry.store
         let plain = try Store(path: folder.appendingPathComponent("plaintext.sqlite").path)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
         note("http: generating \(plan.httpDossiers) dossiers (sealed) and the same in clear")
@@ -66,8 +68,7 @@ struct HTTPBench {
         _ = try await Place05Generator(profile: Plaintext.publicProfile(profile), keys: keys, size: plan.httpDossiers, seed: 2021_05_01, today: today)
             .generate(into: plain)
 
-        let auth = try await Authenticator(store: store, profile: profile, secrets: try vault.derivedKey(purpose: "auth-secrets"))
-        let gate = try Gate(profile: profile, store: store, keys: keys)
+        let (auth, gate) = (registry.auth, registry.gate)
         // One session drives every wrk connection: the limits of requests in flight per session
         // and account (issue #22) are lifted so that the gate's throughput is what is measured.
         let benchLimits = RequestLimits(perSession: 10_000, perAccount: 10_000)
@@ -79,7 +80,8 @@ struct HTTPBench {
         // reading thousands of files a second is the load here, not an attack to contain.
         let unbounded = Ceiling(burst: 1_000_000, hour: 1_000_000, day: 1_000_000, session: 1_000_000, grace: 0)
         for role in profile.roles.keys { alertOnly.ceilings[role] = unbounded }
-        let watchedGate = try Gate(profile: profile, store: store, keys: keys, watch: alertOnly)
+        let watchedGate = try await Registry.open(store: store, profile: profile, keys: keys, keysOrigin: keys.origin,
+                                                  options: RegistryOptions(watch: alertOnly)).gate
         let watchedServer = GuichetServer(gate: watchedGate, auth: auth, store: store, limits: benchLimits)
         let token = try await signedInAgent(auth, organisation: summary.operatorOrg)
         let ids = try sampleIDs(store.path, limit: 2_000)

@@ -121,8 +121,9 @@ struct LedgerBench {
         let folder = try freshFolder(work, "ledger")
         defer { try? FileManager.default.removeItem(at: folder) }
         let dbPath = folder.appendingPathComponent("guichet.sqlite").path
-        let store = try Store(path: dbPath)
-        let gate = try Gate(profile: profile, store: store, keys: try FileKeyProvider(path: keyFile))
+        let keys = try FileKeyProvider(path: keyFile)
+        let registry = try await Registry.open(database: dbPath, profile: profile, keys: keys, keysOrigin: keys.origin, options: RegistryOptions(watch: nil))
+        let (store, gate) = (registry.store, registry.gate)
         let journal = gate.journal
         let base = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01, synthetic times
         // Targets: an account and a person per answer size, with `answer` entries each, in calls of 10.

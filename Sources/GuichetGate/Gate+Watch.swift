@@ -252,7 +252,7 @@ extension Gate {
     public func separatingDecoys(_ scope: BreachScope) async throws -> BreachScope {
         let tags = Set(try await store.honeytokenTags())
         guard !tags.isEmpty else { return scope }
-        let key = try vault.derivedKey(purpose: Honeytoken.keyPurpose)
+        let key = try vault.honeytokenKey()
         return scope.separatingDecoys(persons: { tags.contains(Honeytoken.tag($0.rawValue, kind: "person", key: key)) },
                                       dossiers: { tags.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: key)) })
     }

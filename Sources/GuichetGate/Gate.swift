@@ -2,12 +2,12 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 public import GuichetStore
 @_spi(GateOnly) public import GuichetLedger
-@_spi(GateOnly) public import GuichetVault
+@_spi(GateOnly) import GuichetVault
 import GuichetAuth
-public import Foundation
+import Foundation
 import GuichetMerkle
 public import GuichetWatch
-public import Logging
+import Logging
 
 /// The one door to personal data. Every read and write of a dossier or person goes:
 /// 1. policy decides (allow with fields, or deny with a reason);
@@ -34,14 +34,17 @@ public final class Gate: Sendable {
     /// Largest page of a search or listing.
     public static let maxPageSize = 100
 
+    /// Internal: a gate is made by ``Registry/open(store:profile:keys:keysOrigin:options:)``
+    /// after its start-up checks, the one way to open a registry (the command line, the tests
+    /// and the benchmark alike).
     /// - Throws: when the ledger's signing keys cannot be loaded.
     /// - Parameter watch: detection settings (usually the profile's); nil runs without the watch.
-    public init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-                logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
+    init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+         logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
-        let seeds = try keys.ledgerSeeds()
+        let seeds = try keys.ledgerSeeds().bytes
         let origin = origin ?? "guichet.local/\(profile.name)"
         let signer = try NoteSigner(name: origin, ed25519Seed: seeds.ed25519, mldsa65Seed: seeds.mldsa65)
         let vault = Vault(profile: profile, keys: keys)

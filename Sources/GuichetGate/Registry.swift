@@ -1,13 +1,41 @@
 public import GuichetCore
 public import GuichetStore
-public import GuichetVault
+@_spi(GateOnly) public import GuichetVault
 public import GuichetAuth
 public import GuichetMFA
 public import GuichetMail
 public import Foundation
+public import Logging
+
+/// How a registry runs once open: what `guichet serve` takes from the deployment's settings,
+/// and what tests and the benchmark choose (a manual clock, cheap password hashing, a log
+/// capture, other watch settings). The defaults are a server's.
+public struct RegistryOptions: Sendable {
+    /// The WebAuthn relying party (the site's host name and origin); passkeys are bound to it.
+    public var relyingParty: RelyingParty
+    /// The mail relay for reset codes, notices and letters; nil: none configured.
+    public var mailer: (any Mailer)?
+    /// Detection and containment settings (the profile's, usually); nil runs the gate
+    /// without the watch (unit tests of the gate alone).
+    public var watch: WatchSettings?
+    /// Password hashing (its cost; tests use cheap parameters).
+    public var hasher: PasswordHasher
+    /// The clock of the gate and the authenticator (one clock for both).
+    public var clock: @Sendable () -> Date
+    /// The gate's logger.
+    public var logger: Logger
+
+    /// - Parameter watch: detection settings; pass `profile.watch` for a registry as deployed.
+    public init(relyingParty: RelyingParty = RelyingParty(id: "localhost", origin: "http://localhost:8080"), mailer: (any Mailer)? = nil,
+                watch: WatchSettings?, hasher: PasswordHasher = PasswordHasher(), clock: @escaping @Sendable () -> Date = { Date() },
+                logger: Logger = Logger(label: "guichet.gate")) {
+        self.relyingParty = relyingParty; self.mailer = mailer; self.watch = watch; self.hasher = hasher
+        self.clock = clock; self.logger = logger
+    }
+}
 
 /// A registry opened with every start-up check, the one way `guichet serve`, the other
-/// commands, the tests and the benchmark open one:
+/// commands, the tests and the benchmark open one (the gate has no other public initialiser):
 /// 1. the key file belongs to this registry: the stored key check (a blind index of a fixed
 ///    term) matches, and a stored data key unwraps (a wrong or rotated-away key refuses to start,
 ///    before anything is written);
@@ -20,20 +48,24 @@ public struct Registry: Sendable {
     public let auth: Authenticator
     /// The registry's random id, part of its ledger's origin.
     public let id: String
+    /// The keys it was opened with (key rotation re-wraps under them).
+    let keys: any KeyProvider
 
-    /// Opens (or creates) the registry in a SQLite database.
-    /// - Parameters:
-    ///   - keysOrigin: where the keys came from, to name in a refusal (a path or `$GUICHET_KEYS`).
-    ///   - watch: detection settings (the profile's, usually); nil runs the gate without the watch.
-    ///   - hasher: password hashing (its cost parameters; tests use cheap ones).
+    /// Opens (or creates) the registry in a SQLite database file.
+    /// - Parameter keysOrigin: where the keys came from, to name in a refusal (a path or `$GUICHET_KEYS`).
     /// - Throws: ``KeyError/mismatch(_:)`` when the keys do not open this registry, another
     ///   ``KeyError`` when they are unavailable, ``RegistryError`` when the registry holds another profile.
     public static func open(database: String, profile: Profile, keys: any KeyProvider, keysOrigin: String,
-                            relyingParty: RelyingParty, mailer: (any Mailer)? = nil, watch: WatchSettings?,
-                            hasher: PasswordHasher = PasswordHasher(),
-                            clock: @escaping @Sendable () -> Date = { Date() }) async throws -> Registry {
+                            options: RegistryOptions) async throws -> Registry {
+        try await open(store: try Store(path: database), profile: profile, keys: keys, keysOrigin: keysOrigin, options: options)
+    }
+
+    /// Opens the registry of an open store, with the same checks: a second gate over the same
+    /// database (other watch settings, another clock) is opened this way too.
+    /// - Throws: as ``open(database:profile:keys:keysOrigin:options:)``.
+    public static func open(store: Store, profile: Profile, keys: any KeyProvider, keysOrigin: String,
+                            options: RegistryOptions) async throws -> Registry {
         let vault = Vault(profile: profile, keys: keys)
-        let store = try Store(path: database)
         if let check = try await store.meta("key-check"), check != (try vault.keyCheck()) { throw KeyError.mismatch(keysOrigin) }
         if let (subject, key) = try await store.anyDataKey() {
             do { try vault.checkUnwraps(key, subject: subject) } catch is VaultError { throw KeyError.mismatch(keysOrigin) }
@@ -43,15 +75,17 @@ public struct Registry: Sendable {
             throw RegistryError.wrongProfile(stored: stored, asked: profile.name)
         }
         try await store.setMeta("profile", profile.name)
-        let auth = try await Authenticator(store: store, profile: profile, hasher: hasher, secrets: try vault.derivedKey(purpose: "auth-secrets"),
-                                           relyingParty: relyingParty, mailer: mailer, clock: clock)
+        let auth = try await Authenticator(store: store, profile: profile, hasher: options.hasher,
+                                           secrets: try vault.derivedKey(purpose: "auth-secrets"),
+                                           relyingParty: options.relyingParty, mailer: options.mailer, clock: options.clock)
         let id: String
         if let stored = try await store.meta("registry-id") { id = stored } else {
             id = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
             try await store.setMeta("registry-id", id)
         }
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", clock: clock, watch: watch)
-        return Registry(profile: profile, store: store, gate: gate, auth: auth, id: id)
+        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", clock: options.clock,
+                            logger: options.logger, watch: options.watch)
+        return Registry(profile: profile, store: store, gate: gate, auth: auth, id: id, keys: keys)
     }
 }
 

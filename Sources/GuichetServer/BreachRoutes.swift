@@ -109,15 +109,14 @@ extension GuichetServer {
         }
         r.on(.get, "/admin/v1/breach/incidents/:id/report") { req, ctx in
             _ = try await self.securityOfficer(req)
-            let incident = try await register.incident(ctx.parameters.get("id") ?? "")
-            let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
-            let report = RegulatorReport(incident: incident, scope: scope, profile: self.profile, contact: self.breachContact, now: Date())
+            let (incident, scope, report) = try await BreachResponse.report(incident: ctx.parameters.get("id") ?? "", gate: self.gate,
+                                                                            store: self.store, contact: self.breachContact)
             return Reply.json(.object(["incident": .string(incident.id), "deadline": .string(ScopeFormat.time(report.deadline)),
                                        "hoursSinceDetection": .number((report.hoursSinceDetection * 10).rounded() / 10),
                                        "checkpoint": scope.checkpoint.json, "markdown": .string(report.markdown())]))
         }
         r.on(.post, "/admin/v1/breach/incidents/:id/letters") { req, ctx in
-            let (incident, scope, batch, _) = try await self.letterBatch(req, ctx, register)
+            let (incident, scope, batch, _) = try await self.letterBatch(req, ctx)
             return Reply.json(.object([
                 "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
                 "checkpoint": scope.checkpoint.json,
@@ -134,10 +133,8 @@ extension GuichetServer {
         }
         r.on(.post, "/admin/v1/breach/incidents/:id/letters/send") { req, ctx in
             guard let mailer = self.auth.mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
-            let (incident, _, batch, g) = try await self.letterBatch(req, ctx, register)
-            let delivery = await batch.send(with: mailer)
-            try await register.note(incident.id, "letters e-mailed: \(delivery.sent) sent, \(delivery.failed.count) failed, "
-                                    + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: g.principal.account)
+            let (incident, _, batch, g) = try await self.letterBatch(req, ctx)
+            let delivery = try await BreachResponse.send(batch, with: mailer, store: self.store, by: g.principal.account, via: "")
             return Reply.json(.object([
                 "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
                 "sent": .number(Double(delivery.sent)),
@@ -150,16 +147,12 @@ extension GuichetServer {
 
     /// The letters of an incident, for a security officer who stated the purpose
     /// `breach-notification` (names and contacts are opened through the gate).
-    func letterBatch(_ req: Request, _ ctx: GuichetContext, _ register: BreachRegister) async throws
-        -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
+    func letterBatch(_ req: Request, _ ctx: GuichetContext) async throws -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
         let g = try await self.gateRequest(req, ctx, admin: true)
         guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
         try self.auth.requireStepUp(g.principal)
-        let incident = try await register.incident(ctx.parameters.get("id") ?? "")
-        let language = req.uri.queryParameters.get("language")
-        let scope = try await BreachResponse.scopeNow(self.gate, try incident.scopeQuery())
-        let batch = try await LetterWriter(gate: self.gate, store: self.store, contact: self.breachContact)
-            .letters(incident: incident, scope: scope, language: language, g)
+        let (incident, scope, batch) = try await BreachResponse.letters(incident: ctx.parameters.get("id") ?? "", gate: self.gate, store: self.store,
+                                                                       contact: self.breachContact, language: req.uri.queryParameters.get("language"), g)
         return (incident, scope, batch, g)
     }
 
@@ -170,7 +163,6 @@ extension GuichetServer {
             let p = try await self.principal(req, admin: false)
             guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
             let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
-            guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
             // One page at a time: at most `limits.historyPage` entries, hence proofs, per request.
             let page = self.limits.historyPage
             let after = try req.uri.queryParameters.get("after").map { text -> Int64 in
@@ -181,9 +173,8 @@ extension GuichetServer {
                 guard let n = Int(text), (1...page).contains(n) else { throw GuichetError.invalid("'limit' must be a whole number from 1 to \(page)") }
                 return n
             } ?? page
-            let dossiers = try await self.store.dossierIDs(linking: person)
-            let history = try await self.gate.auditor.history(persons: [person], dossiers: dossiers, account: p.account, after: after, limit: limit)
-            return Reply.json(try await HistoryView.json(history, store: self.store, language: language, profile: self.profile))
+            return Reply.json(try await BreachResponse.history(of: person, account: p.account, gate: self.gate, store: self.store, language: language,
+                                                               after: after, limit: limit))
         }
     }
 }

@@ -93,8 +93,10 @@ extension GuichetServer {
     /// Serves both listeners until SIGINT or SIGTERM.
     /// - Parameter onReady: called once, when both listeners accept connections, with the
     ///   bound public and admin ports.
-    /// - Throws: ``ConfigurationError`` when a listener cannot start (port taken, say).
+    /// - Throws: ``ConfigurationError`` when a listener cannot start (port taken, say);
+    ///   ``PageError`` when the citizens' page or one of its texts is missing (before listening).
     public func run(_ config: ListenerConfiguration, onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
+        try Self.checkPages()
         let ports = Mutex<[String: Int]>([:])
         let ready: @Sendable (String, Int) -> Void = { name, port in
             let both = ports.withLock { p -> (Int, Int)? in

@@ -108,10 +108,15 @@ final class Simulation {
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         keys = try FileKeyProvider(path: keyFile)
-        store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
         let clock = self.clock
-        auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.get() })
-        gate = try Gate(profile: profile, store: store, keys: keys, clock: { clock.get() }, watch: profile.watch)
+        // Opened as `guichet serve` opens a registry, on the simulated clock, with cheap password hashing.
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+                                               keysOrigin: keys.origin,
+                                               options: RegistryOptions(watch: profile.watch, hasher: PasswordHasher(parameters: .testing),
+                                                                        clock: { clock.get() }))
+        store = registry.store
+        auth = registry.auth
+        gate = registry.gate
     }
 
     /// Creates an account (active) and enrols its TOTP factor.

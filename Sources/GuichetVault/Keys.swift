@@ -14,8 +14,22 @@ public protocol KeyProvider: Sendable {
     func kek(version: Int) throws -> VaultKey
     /// The key of the blind indexes (HMAC-SHA256), separate from the KEKs.
     func indexKey() throws -> VaultKey
-    /// The seeds of the ledger's checkpoint signing keys (Ed25519, ML-DSA-65).
-    func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8])
+    /// The seeds of the ledger's checkpoint signing keys (Ed25519, ML-DSA-65), readable by the
+    /// gate only (``LedgerSeeds``).
+    func ledgerSeeds() throws -> LedgerSeeds
+}
+
+/// The seeds of the ledger's signing keys, as a provider loaded them. Like ``VaultKey``, the
+/// bytes are not readable outside this module except by the gate (`@_spi(GateOnly)`), which
+/// makes the checkpoint signer from them: whoever holds a provider cannot sign checkpoints.
+public struct LedgerSeeds: Sendable, CustomStringConvertible {
+    let ed25519: [UInt8]
+    let mldsa65: [UInt8]
+    /// Wraps seeds a provider loaded.
+    public init(ed25519: [UInt8], mldsa65: [UInt8]) { self.ed25519 = ed25519; self.mldsa65 = mldsa65 }
+    /// The seeds' bytes, for the gate's checkpoint signer.
+    @_spi(GateOnly) public var bytes: (ed25519: [UInt8], mldsa65: [UInt8]) { (ed25519, mldsa65) }
+    public var description: String { "[ledger seeds]" }
 }
 
 /// A key held for the vault. A provider wraps its key material in one; only the vault module
@@ -209,7 +223,7 @@ public final class FileKeyProvider: KeyProvider {
 
     public func indexKey() throws -> VaultKey { VaultKey(state.keys.index) }
 
-    public func ledgerSeeds() throws -> (ed25519: [UInt8], mldsa65: [UInt8]) { (state.keys.ledgerEd25519, state.keys.ledgerMLDSA65) }
+    public func ledgerSeeds() throws -> LedgerSeeds { LedgerSeeds(ed25519: state.keys.ledgerEd25519, mldsa65: state.keys.ledgerMLDSA65) }
 }
 
 import Synchronization

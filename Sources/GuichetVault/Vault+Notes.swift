@@ -10,9 +10,10 @@ extension Vault {
         try AES.GCM.seal(Data(text.utf8), using: try derivedKey(purpose: "notes"), authenticating: Data("note\0\(context)".utf8)).combined!
     }
 
-    /// Opens a note sealed by ``sealNote(_:context:)`` for the same context.
+    /// Opens a note sealed by ``sealNote(_:context:)`` for the same context: the gate's only
+    /// (notes may name people; the gate journals who reads them).
     /// - Throws: ``VaultError/integrity`` when it was altered or belongs to another record.
-    public func openNote(_ sealed: Data, context: String) throws -> String {
+    @_spi(GateOnly) public func openNote(_ sealed: Data, context: String) throws -> String {
         let key = try derivedKey(purpose: "notes")
         do {
             let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed), using: key,

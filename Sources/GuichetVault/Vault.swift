@@ -81,11 +81,16 @@ public struct Vault: Sendable {
         return Base64URL.encode(Array(mac))
     }
 
-    /// A key for another module's secrets at rest (TOTP secrets), derived from the index key
-    /// with HKDF-SHA256 (RFC 5869) under a purpose label, so it lives and dies with the key file.
-    public func derivedKey(purpose: String) throws -> SymmetricKey {
+    /// A key derived from the index key with HKDF-SHA256 (RFC 5869) under a purpose label, so
+    /// that it lives and dies with the key file: the gate's only, since some of these keys open
+    /// something (notes, TOTP secrets at rest, the ledger's source tags).
+    @_spi(GateOnly) public func derivedKey(purpose: String) throws -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: try keys.indexKey().key, info: Data("guichet \(purpose)".utf8), outputByteCount: 32)
     }
+
+    /// The key that marks honeytoken records (an HMAC over their ids): the generator plants
+    /// them with it and the watch recognises them. It opens nothing; it tells decoys apart.
+    public func honeytokenKey() throws -> SymmetricKey { try derivedKey(purpose: Honeytoken.keyPurpose) }
 
     /// A value derived from the index key, stored in the registry to detect a wrong key file at start-up.
     public func keyCheck() throws -> String { try blindIndex(field: "guichet", term: "key-check") }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import GuichetAuth
+import GuichetDeployment
 import GuichetServer
-import GuichetVault
 
 /// `guichet accounts`: account operations that only someone on the server itself may do.
 struct Accounts: AsyncParsableCommand {
@@ -12,11 +12,7 @@ struct Accounts: AsyncParsableCommand {
 
     /// The server of a data folder, opened with its key file.
     static func server(data: String, keys: String?) async throws -> GuichetServer {
-        let deployment = Deployment(data)
-        guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
-        guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
-        let provider = try deployment.keys(keys)
-        return try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+        try await Deployment(data).openExisting(keys: keys).server
     }
 
     struct Unlock: AsyncParsableCommand {

@@ -144,9 +144,8 @@ struct Breach: AsyncParsableCommand {
         func run() async throws {
             let server = try await options.open()
             do {
-                let record = try await BreachRegister(store: server.store).incident(incident)
-                let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())
-                say(RegulatorReport(incident: record, scope: scope, profile: server.profile, contact: server.breachContact, now: Date()).markdown())
+                say(try await BreachResponse.report(incident: incident, gate: server.gate, store: server.store, contact: server.breachContact)
+                    .report.markdown())
             } catch let e as GuichetError { throw CommandError(e.description) }
         }
     }
@@ -177,40 +176,22 @@ extension Breach {
 
         func run() async throws {
             let server = try await options.open()
-            let register = BreachRegister(store: server.store)
-            // Letters name people: the folder must be the operator's alone (a file is readable
-            // by others for a moment between its creation and its chmod). Checked before any
-            // name is opened.
-            let folder = try out.map { path in
-                let folder = URL(fileURLWithPath: path, isDirectory: true)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                let mode = try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int ?? 0o777
-                guard mode & 0o077 == 0 else { throw CommandError("\(folder.path) can be read by other users: give a folder of your own (mode 700)") }
-                return folder
-            }
             do {
-                let record = try await register.incident(incident)
+                // Letters name people: the folder must be the operator's alone; checked before any name is opened.
+                let folder = try out.map { try LetterFolder(path: $0) }
                 let principal = try await server.auth.consoleOfficerTrustingTheKeyFile(username: officer)
                 let request = GateRequest(principal: principal, requestID: "console-letters-\(UUID().uuidString)", source: "console",
                                           purpose: LetterWriter.purpose)
-                let scope = try await BreachResponse.scopeNow(server.gate, try record.scopeQuery())
-                let batch = try await LetterWriter(gate: server.gate, store: server.store, contact: server.breachContact)
-                    .letters(incident: record, scope: scope, language: language, request)
+                let (_, scope, batch) = try await BreachResponse.letters(incident: incident, gate: server.gate, store: server.store,
+                                                                         contact: server.breachContact, language: language, request)
                 note("letters: \(batch.letters.count) for \(scope.persons.count) persons concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
                 if let folder {
-                    for letter in batch.letters {
-                        let file = folder.appendingPathComponent("\(letter.person.rawValue).\(letter.language).html")
-                        try Data(letter.html.utf8).write(to: file, options: .withoutOverwriting)
-                        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
-                    }
-                    try await register.note(record.id, "letters written to files by the console: \(batch.letters.count)", by: principal.account)
-                    note("letters: \(batch.letters.count) files in \(folder.path) (readable by this user only)")
+                    let n = try await folder.write(batch, store: server.store, by: principal.account)
+                    note("letters: \(n) files in \(folder.url.path) (readable by this user only)")
                 }
                 if send {
                     guard let mailer = server.auth.mailer else { throw CommandError(MailError.notConfigured.description) }
-                    let delivery = await batch.send(with: mailer)
-                    try await register.note(record.id, "letters e-mailed by the console: \(delivery.sent) sent, \(delivery.failed.count) failed, "
-                                            + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: principal.account)
+                    let delivery = try await BreachResponse.send(batch, with: mailer, store: server.store, by: principal.account, via: " by the console")
                     note("letters: \(delivery.sent) e-mailed, \(delivery.failed.count) failed, \(delivery.withoutEmail.count) without an e-mail address")
                     if !delivery.failed.isEmpty { throw CommandError("\(delivery.failed.count) letters could not be sent; run again after fixing the relay") }
                 }
@@ -235,10 +216,8 @@ extension Ledger {
 
         func run() async throws {
             let server = try await options.open()
-            let id = PersonID(trusted: person)
-            let dossiers = try await server.store.dossierIDs(linking: id)
-            let history = try await server.gate.auditor.history(persons: [id], dossiers: dossiers, account: nil)
-            Breach.print(try await HistoryView.json(history, store: server.store, language: language ?? server.profile.defaultLanguage, profile: server.profile))
+            Breach.print(try await BreachResponse.history(of: PersonID(trusted: person), account: nil, gate: server.gate, store: server.store,
+                                                          language: language ?? server.profile.defaultLanguage))
         }
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import GuichetGate
 import GuichetLedger
 import GuichetMerkle
+import GuichetDeployment
 import GuichetServer
-import GuichetVault
 
 /// `guichet ledger`: verify the access ledger, prove entries, sign checkpoints.
 struct Ledger: AsyncParsableCommand {
@@ -17,11 +17,7 @@ struct Ledger: AsyncParsableCommand {
         @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
 
         func open() async throws -> GuichetServer {
-            let deployment = Deployment(data)
-            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
-            guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
-            let provider = try deployment.keys(keys)
-            return try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+            try await Deployment(data).openExisting(keys: keys).server
         }
     }
 

@@ -1,10 +1,9 @@
 import ArgumentParser
 import Foundation
 import GuichetCore
-import GuichetGate
 import GuichetPolicy
 import GuichetProfile
-import GuichetStore
+import GuichetDeployment
 
 /// `guichet policy`: explain a decision, run a profile's policy table.
 struct PolicyCommand: AsyncParsableCommand {
@@ -29,21 +28,12 @@ struct PolicyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let deployment = Deployment(data)
-            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
-            guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
-            let profile = try Deployment.loadProfile(try Deployment.resolveProfile(name))
-            if let purpose, !profile.purposes.contains(purpose) {
-                throw CommandError("unknown purpose '\(purpose)' (expected one of: \(profile.purposes.joined(separator: ", ")))")
-            }
-            let store = try Store(path: deployment.database)
-            guard let account = try await store.account(username: username) else { throw CommandError("no account '\(username)'") }
-            guard let id = DossierID(validating: dossier), let record = try await store.dossier(id) else { throw CommandError("no dossier \(dossier)") }
-            let action = Action(self.action)!  // checked by validate()
-            let e = Policy(profile: profile).explain(Gate.subject(of: account), action, record.facts, purpose: purpose)
-            say("\(username) (role \(account.role)) → \(action) on \(record.type) \(id) in state \(record.status), purpose \(purpose ?? "none")")
+            // Both checked by validate().
+            let e = try await Deployment(data).explain(username: username, dossier: DossierID(validating: dossier)!, action: Action(action)!,
+                                                       purpose: purpose)
+            say(e.heading)
             say("rules, in order:")
-            for line in e.lines { say(line) }
+            for line in e.explanation.lines { say(line) }
         }
     }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import GuichetDeployment
 import GuichetServer
-import GuichetVault
 
 /// `guichet serve`: serves an existing data folder.
 struct Serve: AsyncParsableCommand {
@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
             note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         let keys = try deployment.keys(listeners.keys)
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin, settings: settings)
+        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings)
         try await server.run(config) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
         }

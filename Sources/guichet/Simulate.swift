@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuichetSimulation
+import GuichetDeployment
 
 /// `guichet simulate`: normal work and attacks through the real gate on a simulated clock,
 /// and what containment and detection made of them (GuichetSimulation does the work).

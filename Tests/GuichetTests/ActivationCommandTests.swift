@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import GuichetAuth
 import GuichetCore
-import GuichetStore
+import GuichetGate
+import GuichetVault
 
 /// The operator's side of activation codes (issue 14, item 3): `guichet init` prints the first
 /// administrator's code once, and `guichet accounts activation` is the recovery path.
@@ -30,8 +31,9 @@ import GuichetStore
         let unknown = try await CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no account 'nobody.here'"), "stderr: \(unknown.stderr)")
 
-        let store = try Store(path: data + "/guichet.sqlite")
-        let auth = try await Authenticator(store: store, profile: try Repo.profile())
+        let keys = try FileKeyProvider(path: data + "/guichet.keys")
+        let auth = try await Registry.open(database: data + "/guichet.sqlite", profile: try Repo.profile(), keys: keys, keysOrigin: keys.origin,
+                                           options: RegistryOptions(watch: nil)).auth
         let session = try await auth.signIn(username: "admin", password: password)
         await #expect(throws: GuichetError.self) { try await auth.beginTOTP(session.principal, activationCode: first) }
         _ = try await auth.beginTOTP(session.principal, activationCode: second)

@@ -59,8 +59,7 @@ import GuichetMFA
         let world = try await World.make()
         defer { world.remove() }
         let code = try await world.activationCode("agent")
-        let later = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
-                                            clock: { Date().addingTimeInterval(Authenticator.activationLifetime + 60) })
+        let later = try await world.reopened(clock: { Date().addingTimeInterval(Authenticator.activationLifetime + 60) }).auth
         let session = try await later.signIn(username: "agent", password: World.password)
         await #expect(throws: Self.refused) { try await later.beginTOTP(session.principal, activationCode: code) }
     }

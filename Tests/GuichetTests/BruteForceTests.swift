@@ -37,7 +37,7 @@ final class TestClock: Sendable {
         let world = try await World.make()
         defer { world.remove() }
         let clock = TestClock()
-        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        let auth = try await world.reopened(clock: { clock.date }).auth
 
         let single = try await attack(auth, clock: clock, guesses: 10_000, sources: 1)
         #expect(single.successes == 0)
@@ -59,7 +59,7 @@ final class TestClock: Sendable {
         let world = try await World.make()
         defer { world.remove() }
         let clock = TestClock()
-        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        let auth = try await world.reopened(clock: { clock.date }).auth
         func trace(_ name: String) async -> [String] {
             var out: [String] = []
             for i in 0..<12 {
@@ -87,7 +87,7 @@ final class TestClock: Sendable {
         let world = try await World.make()
         defer { world.remove() }
         let clock = TestClock()
-        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        let auth = try await world.reopened(clock: { clock.date }).auth
         for _ in 0..<10 { try await auth.reserveRegistration(source: "203.0.113.9") }
         await #expect(throws: GuichetError.throttled(retryAfterSeconds: 3600)) { try await auth.reserveRegistration(source: "203.0.113.9") }
         try await auth.reserveRegistration(source: "203.0.113.10")
@@ -103,7 +103,7 @@ final class TestClock: Sendable {
         let world = try await World.make()
         defer { world.remove() }
         let clock = TestClock()
-        let auth = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing), clock: { clock.date })
+        let auth = try await world.reopened(clock: { clock.date }).auth
         let idle = try await auth.signIn(username: "agent", password: World.password)
         clock.advance(29 * 60)
         _ = try await auth.authenticate(token: idle.token)

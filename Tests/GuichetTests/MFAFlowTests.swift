@@ -104,7 +104,7 @@ import GuichetVault
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.update(a.id, .init(fields: ["daysPerWeek": .number(3)], partners: nil, expectedVersion: nil), try await world.request("parent1"))
         let admin = try await world.request("admin")
-        let later = try Gate(profile: world.profile, store: world.store, keys: world.keys, clock: { Date().addingTimeInterval(6 * 60) })
+        let later = try await world.reopened(clock: { Date().addingTimeInterval(6 * 60) }).gate
         await #expect { try await later.restore(a.id, version: 1, admin) } throws: { error in
             if case GuichetError.forbidden(let m) = error { m.contains("last 5 minutes") } else { false }
         }
@@ -118,19 +118,19 @@ import GuichetVault
     func survivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let vault = Vault(profile: world.profile, keys: world.keys)
-        let before = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
-                                             secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        // A restart: the registry opened again with the same key file.
+        let before = try await world.reopened().auth
         let session = try await before.signIn(username: "analyst", password: World.password)
         let (secret, _) = try await before.beginTOTP(session.principal, activationCode: try await world.activationCode("analyst"))
         let totp = try TOTPSecret(base32: secret)
         try await before.verifyTOTP(session.principal, code: totp.code(at: Date()))
 
-        let after = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing),
-                                            secrets: try vault.derivedKey(purpose: "auth-secrets"))
+        let after = try await world.reopened().auth
         let next = try await after.signIn(username: "analyst", password: World.password)
         try await after.verifyTOTP(next.principal, code: totp.code(at: Date().addingTimeInterval(30)))
 
+        // Another key file would not open the registry at all (Registry.open refuses it); an
+        // authenticator alone with another key shows what the secrets' sealing does.
         let foreign = try await Authenticator(store: world.store, profile: world.profile, hasher: PasswordHasher(parameters: .testing))
         let third = try await foreign.signIn(username: "analyst", password: World.password)
         await #expect(throws: GuichetError.unavailable("a stored second-factor secret does not open with this key file")) {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import GuichetAuth
 import GuichetCore
+import GuichetGate
 
 /// scrypt password hashes: RFC 7914 vectors, verification, upgrade of parameters.
 @Suite struct PasswordTests {
@@ -32,8 +33,9 @@ import GuichetCore
         let world = try await World.make()
         defer { world.remove() }
         let before = try #require(try await world.store.account(username: "agent")).passwordHash
-        let upgraded = try await Authenticator(store: world.store, profile: world.profile,
-                                               hasher: PasswordHasher(parameters: ScryptParameters(logN: 11, r: 8, p: 1)))
+        var costlier = RegistryOptions.testing(watch: nil)
+        costlier.hasher = PasswordHasher(parameters: ScryptParameters(logN: 11, r: 8, p: 1))
+        let upgraded = try await world.reopened(costlier).auth
         _ = try await upgraded.signIn(username: "agent", password: World.password)
         let after = try #require(try await world.store.account(username: "agent")).passwordHash
         #expect(before.hasPrefix("$scrypt$ln=10,") && after.hasPrefix("$scrypt$ln=11,"))

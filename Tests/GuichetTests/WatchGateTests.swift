@@ -15,7 +15,7 @@ import GuichetServer
         let base = try await World.make()
         defer { base.remove() }
         let planted = try await base.plant()
-        let world = try base.watched()
+        let world = try await base.watched()
         let token = try await world.token("agent")
         let agent = try await world.request("agent", purpose: "list-management")
         let real = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 50))
@@ -79,7 +79,7 @@ import GuichetServer
         let base = try await World.make()
         defer { base.remove() }
         let planted = try await base.plant(size: 30, honeytokens: 10)
-        let world = try base.watched()
+        let world = try await base.watched()
         let agent = try await world.request("agent", purpose: "list-management")
         let page = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 100, agent)
         #expect(page.views.allSatisfy { $0.persons.allSatisfy(\.fields.isEmpty) }, "a staff listing returns no person's field")
@@ -101,7 +101,7 @@ import GuichetServer
         _ = try await base.registerParent("parent1", lastName: "Tremblay")
         let application = try await base.application(by: "parent1")
         let child = try #require(application.persons.first { $0.role == "child" }?.person)
-        let world = try base.watched()
+        let world = try await base.watched()
         try await world.withAdmin { client in
             let officer = try await world.token("security")
             let r = try await client.call(.put, "/admin/v1/watch/persons/\(child)", token: officer, body: #"{"reason": "public figure's family"}"#)
@@ -136,7 +136,7 @@ import GuichetServer
     func freshAccounts() async throws {
         let base = try await World.make()
         defer { base.remove() }
-        let world = try base.watched()
+        let world = try await base.watched()
         _ = try await world.registerParent("parent1")
         let application = try await world.application(by: "parent1")
         _ = try await world.gate.read(application.id, try await world.request("parent1"))

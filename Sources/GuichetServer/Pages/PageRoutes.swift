@@ -2,14 +2,28 @@ import GuichetCore
 import Hummingbird
 
 extension GuichetServer {
+    /// Loads and checks the citizens' page (its resource files and every text in every
+    /// language); `run` calls it before listening, so that a missing text stops the start-up.
+    /// - Throws: ``PageError``.
+    public static func checkPages() throws {
+        _ = try CitizenPage.bundled.get()
+    }
+
+    /// The page, or a 503 if it did not load (a server that started has checked it).
+    static func citizenPage() throws -> CitizenPage {
+        guard case .success(let page) = CitizenPage.bundled else { throw GuichetError.unavailable("the citizens' page is not available") }
+        return page
+    }
+
     /// The citizens' page and its two assets.
     func addCitizenPage(_ r: RouteRecorder) {
         r.on(.get, "/") { req, _ in
+            let page = try Self.citizenPage()
             let language = CitizenPage.language(req, default: self.profile.defaultLanguage)
             let title = self.profile.title[language] ?? self.profile.name
-            return CitizenPage.response(CitizenPage.html(language: language, title: title), type: "text/html; charset=utf-8")
+            return CitizenPage.response(page.html(language: language, service: title), type: "text/html; charset=utf-8")
         }
-        r.on(.get, "/assets/citizen.js") { _, _ in CitizenPage.response(CitizenAssets.js, type: "text/javascript; charset=utf-8") }
-        r.on(.get, "/assets/citizen.css") { _, _ in CitizenPage.response(CitizenAssets.css, type: "text/css; charset=utf-8") }
+        r.on(.get, "/assets/citizen.js") { _, _ in CitizenPage.response(try Self.citizenPage().js, type: "text/javascript; charset=utf-8") }
+        r.on(.get, "/assets/citizen.css") { _, _ in CitizenPage.response(try Self.citizenPage().css, type: "text/css; charset=utf-8") }
     }
 }

@@ -64,6 +64,10 @@ struct CompilerRefusalTests {
         ("func l() { _ = FieldCipher.self }", "FieldCipher"),
         ("func m(_ r: AccessReceipt) {}", "AccessReceipt"),
         ("func n(_ v: Vault) { _ = v.unwrap }", "unwrap"),
+        ("func o(_ v: Vault) { _ = v.openNote }", "openNote"),
+        ("func p(_ v: Vault) { _ = v.derivedKey }", "derivedKey"),
+        ("func q(_ s: LedgerSeeds) { _ = s.bytes }", "bytes"),
+        ("func r(_ p: Profile, _ s: Store, _ k: any KeyProvider) throws { _ = try Gate(profile: p, store: s, keys: k) }", "init"),
     ]
 
     @Test("a module outside the gate compiles the public API of policy, journal, vault and gate")
@@ -71,7 +75,7 @@ struct CompilerRefusalTests {
         let result = try await Self.typecheck(Self.imports + """
             func a(_ p: Policy) { _ = p.explain; _ = p.mayBreakGlass }
             func b(_ j: AccessJournal) async throws { _ = try await j.head(); _ = try await j.checkpoint(at: .distantPast) }
-            func c(_ v: Vault) { _ = v.blindIndex; _ = v.seal; _ = v.checkUnwraps }
+            func c(_ v: Vault) { _ = v.blindIndex; _ = v.seal; _ = v.checkUnwraps; _ = v.honeytokenKey }
             func d(_ g: Gate) async throws { _ = try await g.checkpoint(at: .distantPast); _ = try await g.ledgerSize() }
             func e(_ s: SealedFields, _ k: VaultKey) { _ = s == s; _ = k == k }
             """)
@@ -110,7 +114,8 @@ struct CompilerRefusalTests {
                 try await j.recordWrite([access], action: .read, context: context)
                 try await j.recordSystemEvent("x", reason: "y", persons: [], dossiers: [], context: context)
             }
-            func f(_ v: Vault) { _ = v.open(_:persons:revealing:); _ = v.open(person:role:revealing:) }
+            func f(_ v: Vault) { _ = v.open(_:persons:revealing:); _ = v.open(person:role:revealing:); _ = v.openNote; _ = v.derivedKey }
+            func g(_ s: LedgerSeeds) { _ = s.bytes }
             func h(_ g: Gate) { _ = g.journal }
             func i(_ s: SealedFields, _ st: Store) { _ = s.bytes; _ = st.appendLedger }
             func m(_ r: AccessReceipt) {}

@@ -33,15 +33,20 @@ struct ModuleArrowTests {
         "GuichetBreach": ["GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetGate"],
         "GuichetServer": ["GuichetCore", "GuichetStore", "GuichetPolicy", "GuichetWatch", "GuichetLedger", "GuichetAuth",
                           "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate", "GuichetBreach"],
-        // The command line and the benchmark: everything (the CLI manages key files through the
-        // vault; the benchmark's insecure paths are marked by its SPI imports, see GateOnlyTests).
+        // Layer 5: a data folder opened as the command line opens it, and the demo registries
+        // (the generators seal through the vault; it opens nothing but through the gate).
+        "GuichetDeployment": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetVault", "GuichetAuth", "GuichetSynth",
+                              "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer"],
+        // The command line: argument parsing and printing over the library modules; never the
+        // vault (key files are the deployment's and the registry's business).
         "guichet": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",
-                    "GuichetVault", "GuichetAuth", "GuichetSynth", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate",
-                    "GuichetBreach", "GuichetServer", "GuichetSimulation"],
+                    "GuichetAuth", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate",
+                    "GuichetBreach", "GuichetServer", "GuichetSimulation", "GuichetDeployment"],
         // The simulator: normal work and attackers through the real gate (it builds registries
         // with the generators and keys through the vault, as the benchmark does).
         "GuichetSimulation": ["GuichetCore", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetVault", "GuichetSynth",
                               "GuichetMFA", "GuichetWatch"],
+        // The benchmark: everything (its insecure paths are marked by its SPI imports, see GateOnlyTests).
         "GuichetBench": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",
                          "GuichetVault", "GuichetAuth", "GuichetSynth", "GuichetMerkle", "GuichetMFA", "GuichetMail",
                          "GuichetGate", "GuichetBreach", "GuichetServer"],
@@ -70,7 +75,7 @@ struct ModuleArrowTests {
         let siblings: Set<String> = ["GuichetPolicy", "GuichetWatch", "GuichetLedger", "GuichetVault", "GuichetAuth"]
         for s in siblings { #expect(Self.allowed[s, default: []].isDisjoint(with: siblings), "\(s)") }
         for (module, allowed) in Self.allowed where module != "guichet" && module != "GuichetBench" {
-            #expect(!allowed.contains("GuichetGate") || ["GuichetServer", "GuichetBreach", "GuichetSimulation"].contains(module), "\(module) imports the gate")
+            #expect(!allowed.contains("GuichetGate") || ["GuichetServer", "GuichetBreach", "GuichetSimulation", "GuichetDeployment"].contains(module), "\(module) imports the gate")
         }
     }
 

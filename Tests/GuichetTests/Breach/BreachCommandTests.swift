@@ -20,8 +20,9 @@ import GuichetMFA
         // A citizen registers (journalled), through the real gate on the demo's files.
         let person: PersonID
         do {
-            let store = try Store(path: data + "/guichet.sqlite")
-            let gate = try Gate(profile: try Repo.profile(), store: store, keys: try FileKeyProvider(path: data + "/guichet.keys"))
+            let keys = try FileKeyProvider(path: data + "/guichet.keys")
+            let gate = try await Registry.open(database: data + "/guichet.sqlite", profile: try Repo.profile(), keys: keys, keysOrigin: keys.origin,
+                                               options: .testing(watch: nil)).gate
             person = try await gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Roy"), "birthDate": .string("1990-04-12")],
                                                    requestID: "cli-test", source: "198.51.100.4")
         }
@@ -74,9 +75,10 @@ import GuichetMFA
         let officer: AccountID
         do {
             let profile = try Repo.profile()
-            let store = try Store(path: data + "/guichet.sqlite")
-            let gate = try Gate(profile: profile, store: store, keys: try FileKeyProvider(path: data + "/guichet.keys"))
-            let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing))
+            let keys = try FileKeyProvider(path: data + "/guichet.keys")
+            let registry = try await Registry.open(database: data + "/guichet.sqlite", profile: profile, keys: keys, keysOrigin: keys.origin,
+                                                   options: .testing(watch: nil))
+            let (store, gate, auth) = (registry.store, registry.gate, registry.auth)
             let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
             _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
             let session = try await auth.signIn(username: "agent.incident", password: World.password)
@@ -85,8 +87,7 @@ import GuichetMFA
             _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
             let agent = try await auth.authenticate(token: session.token)
             // Two real applications (the demo also plants honeytokens, which a scope sets apart).
-            let keys = try FileKeyProvider(path: data + "/guichet.keys")
-            let key = try Vault(profile: profile, keys: keys).derivedKey(purpose: Honeytoken.keyPurpose)
+            let key = try Vault(profile: profile, keys: keys).honeytokenKey()
             let decoys = Set(try await store.honeytokenTags())
             let ids = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY id") }
                 .filter { !decoys.contains(Honeytoken.tag($0, kind: "dossier", key: key)) }.prefix(2)

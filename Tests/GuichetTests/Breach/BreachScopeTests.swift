@@ -37,7 +37,7 @@ import GuichetVault
         let world = incident.world
         // Mark the second application (which the intruder read) and its family as honeytokens,
         // as the generator does: keyed tags only.
-        let key = try Vault(profile: world.profile, keys: world.keys).derivedKey(purpose: Honeytoken.keyPurpose)
+        let key = try Vault(profile: world.profile, keys: world.keys).honeytokenKey()
         let decoyPersons = [incident.parent2, incident.child(incident.a2)]
         try await world.store.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
                                                    + decoyPersons.map { Honeytoken.tag($0.rawValue, kind: "person", key: key) })

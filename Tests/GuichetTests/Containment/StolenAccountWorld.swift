@@ -32,17 +32,16 @@ struct StolenAccountWorld {
     static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)]) async throws -> StolenAccountWorld {
         let folder = try temporaryFolder()
         let profile = try Repo.profile(named: name)
-        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
         let clock = ManualClock()
-        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
-                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"),
-                                           clock: clock.function)
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let log = LogCapture()
-        let gate = try Gate(profile: profile, store: store, keys: keys, clock: clock.function,
-                            logger: Logger(label: "guichet.gate") { _ in log.handler }, watch: profile.watch)
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+                                               keysOrigin: keys.origin,
+                                               options: .testing(watch: profile.watch, clock: clock.function,
+                                                                 logger: Logger(label: "guichet.gate") { _ in log.handler }))
+        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
         if name == "emploi" {
             _ = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store)

@@ -49,14 +49,14 @@ struct EmploiWorld {
     static func make(size: Int = 1_500) async throws -> EmploiWorld {
         let folder = try temporaryFolder()
         let profile = try Repo.profile(named: "emploi")
-        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
-        let auth = try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
-                                           relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"))
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let clock = ManualClock()
-        let gate = try Gate(profile: profile, store: store, keys: keys, clock: clock.function)
+        // One clock for the gate and the authenticator, as in a server.
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+                                               keysOrigin: keys.origin, options: .testing(watch: nil, clock: clock.function))
+        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let summary = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: LocalDate(year: 2026, month: 11, day: 2)!)
             .generate(into: store)
         var accounts: [String: AccountID] = [:]
@@ -86,7 +86,7 @@ struct EmploiWorld {
         let session = try await auth.signIn(username: username, password: Self.password)
         if session.principal.needsSecondFactor {
             let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: try await activationCode(username))
-            try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+            try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: clock.now))
         }
         sessions.tokens.withLock { $0[username] = session.token }
         return session.token

@@ -7,13 +7,25 @@ import GuichetSynth
 import GuichetVault
 
 extension World {
-    /// The same registry served by a gate that runs the watch (new sessions, same accounts).
+    /// The same registry served by a gate that runs the watch (new sessions, same accounts),
+    /// opened again through ``Registry/open(store:profile:keys:keysOrigin:options:)``.
     /// The world's accounts are made as by the command line (no creator), so the lifecycle
     /// detector does not treat their first access as that of a fresh account.
-    func watched(_ settings: WatchSettings? = nil) throws -> World {
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: self.gate.auditor.origin, watch: settings ?? profile.watch)
+    func watched(_ settings: WatchSettings? = nil) async throws -> World {
+        let gate = try await reopened(.testing(watch: settings ?? profile.watch)).gate
         return World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                      server: GuichetServer(gate: gate, auth: auth, store: store), operatorOrg: operatorOrg, daycares: daycares, keys: keys)
+    }
+
+    /// The same registry opened again (a restart, or a second gate and authenticator over the
+    /// same database) through ``Registry/open(store:profile:keys:keysOrigin:options:)``.
+    func reopened(_ options: RegistryOptions = .testing(watch: nil)) async throws -> Registry {
+        try await Registry.open(store: store, profile: profile, keys: keys, keysOrigin: keys.origin, options: options)
+    }
+
+    /// The same registry on another clock (the gate's and the authenticator's), without the watch.
+    func reopened(clock: @escaping @Sendable () -> Date) async throws -> Registry {
+        try await reopened(.testing(watch: nil, clock: clock))
     }
 
     /// Generates a few synthetic applications and plants honeytokens among them.

@@ -9,6 +9,7 @@ import GuichetVault
 import GuichetMFA
 import GuichetMail
 import Synchronization
+import Logging
 @testable import GuichetStore
 
 /// Tokens of the accounts signed in during one test.
@@ -24,6 +25,16 @@ enum Repo {
     static func profile() throws -> Profile { try ProfileLoader.load(path: place05) }
 }
 
+extension RegistryOptions {
+    /// A test registry's options: the relying party `guichet.example`, cheap password hashing,
+    /// the given clock (a ``ManualClock``'s, say) and watch settings (nil: no watch).
+    static func testing(mailer: (any Mailer)? = nil, watch: WatchSettings?, clock: @escaping @Sendable () -> Date = { Date() },
+                        logger: Logger = Logger(label: "guichet.gate")) -> RegistryOptions {
+        RegistryOptions(relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"), mailer: mailer, watch: watch,
+                        hasher: PasswordHasher(parameters: .testing), clock: clock, logger: logger)
+    }
+}
+
 /// A fresh temporary folder, removed by the caller's `defer`.
 func temporaryFolder() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-test-\(UUID().uuidString)")
@@ -32,7 +43,7 @@ func temporaryFolder() throws -> URL {
 }
 
 /// A small place05 registry with one account per role, opened on a fresh SQLite database the
-/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:relyingParty:mailer:watch:hasher:)``,
+/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:options:)``,
 /// with its start-up checks), with cheap password hashing and without the watch.
 struct World {
     static let password = "correct horse battery staple"
@@ -58,10 +69,7 @@ struct World {
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
-                                               keys: keys, keysOrigin: keys.origin,
-                                               relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"),
-                                               mailer: mailer, watch: nil, hasher: PasswordHasher(parameters: .testing),
-                                               clock: clock)
+                                               keys: keys, keysOrigin: keys.origin, options: .testing(mailer: mailer, watch: nil, clock: clock))
         let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)

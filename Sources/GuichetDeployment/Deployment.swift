@@ -1,0 +1,242 @@
+public import Foundation
+import GuichetAuth
+public import GuichetCore
+import GuichetMFA
+public import GuichetGate
+import GuichetProfile
+public import GuichetServer
+public import GuichetVault
+public import GuichetMail
+import Yams
+
+/// A failure of a data folder (missing, misconfigured, wrong keys): a sentence for the
+/// operator, never a secret or a personal value.
+public struct DeploymentError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+/// A data folder: its database, its configuration file, its key file and its profile; opened
+/// with every start-up check (``Registry/open(store:profile:keys:keysOrigin:options:)``).
+/// What every `guichet` subcommand does with `--data`, as a library, so that the tests run it.
+public struct Deployment: Sendable {
+    public static let databaseName = "guichet.sqlite"
+    public static let configName = "guichet.yaml"
+    public static let keysName = "guichet.keys"
+
+    public let folder: URL
+    public var database: String { folder.appendingPathComponent(Self.databaseName).path }
+    public var configFile: String { folder.appendingPathComponent(Self.configName).path }
+
+    public init(_ path: String) { folder = URL(fileURLWithPath: path).standardizedFileURL }
+
+    /// Whether the folder already holds a registry.
+    public var exists: Bool { FileManager.default.fileExists(atPath: database) }
+
+    /// Creates the folder, readable by its owner only.
+    public func create() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    /// Finds a profile by path or by name: an existing path, then `$GUICHET_PROFILES/NAME`,
+    /// then `profiles/NAME` in the current folder or above the executable.
+    /// - Throws: ``DeploymentError`` when none is found.
+    public static func resolveProfile(_ nameOrPath: String) throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: nameOrPath) { return URL(fileURLWithPath: nameOrPath).standardizedFileURL.path }
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["GUICHET_PROFILES"] {
+            candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(nameOrPath))
+        }
+        candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
+            dir = dir.deletingLastPathComponent()
+        }
+        for c in candidates where fm.fileExists(atPath: c.appendingPathComponent("profile.yaml").path) {
+            return c.standardizedFileURL.path
+        }
+        throw DeploymentError("no profile '\(nameOrPath)' found (looked for a path, $GUICHET_PROFILES/\(nameOrPath) and profiles/\(nameOrPath)); pass --profile PATH")
+    }
+
+    /// Loads a profile, or fails with its file, line, key and reason.
+    public static func loadProfile(_ path: String) throws -> Profile {
+        do { return try ProfileLoader.load(path: path) } catch let e as ProfileError {
+            throw DeploymentError("invalid profile: \(e)")
+        }
+    }
+
+    /// The first role of kind admin in a profile.
+    public static func adminRole(_ profile: Profile) throws -> String {
+        guard let role = profile.roles.values.filter({ $0.kind == .admin }).map(\.name).sorted().first else {
+            throw DeploymentError("the profile declares no admin role")
+        }
+        return role
+    }
+
+    /// The configuration file's settings, all optional (`guichet.yaml`; docs/OPERATIONS.md).
+    public struct Settings: Codable, Equatable, Sendable {
+        public var profile: String?
+        public var publicHost: String?
+        public var publicPort: Int?
+        public var adminHost: String?
+        public var adminPort: Int?
+        /// RFC 9116 contacts (mailto: or https:), comma-separated, for /.well-known/security.txt.
+        public var securityContact: String?
+        /// Disclosure policy URL for security.txt.
+        public var securityPolicy: String?
+        /// WebAuthn relying party: the site's host name (default localhost) and origin
+        /// (default http://localhost:PUBLICPORT); passkeys are bound to them.
+        public var webauthnRPID: String?
+        public var webauthnOrigin: String?
+        /// Mail relay for password-reset codes and notification letters: plain SMTP to a relay on
+        /// this host (a local Postfix, say), which handles TLS onwards. Off loopback only with
+        /// `smtpAllowRemote: true`.
+        public var smtpHost: String?
+        public var smtpPort: Int?
+        public var smtpAllowRemote: Bool?
+        /// The sender address of Guichet's messages.
+        public var mailFrom: String?
+        /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
+        /// (addresses or networks); env `GUICHET_TRUSTED_PROXIES`, comma-separated, wins.
+        public var trustedProxies: [String]?
+
+        public init(profile: String? = nil, securityContact: String? = nil) {
+            self.profile = profile; self.securityContact = securityContact
+        }
+
+        /// The configured mailer, if any.
+        /// - Throws: ``DeploymentError`` naming `file` when the relay settings are wrong.
+        public func mailer(_ file: String) throws -> (any Mailer)? {
+            guard let smtpHost else { return nil }
+            guard let mailFrom, let sender = try? MailAddress(mailFrom) else {
+                throw DeploymentError("\(file): smtpHost is set, so mailFrom must be a valid sender address")
+            }
+            do {
+                return try SMTPMailer(host: smtpHost, port: smtpPort ?? 25, sender: sender, allowRemote: smtpAllowRemote ?? false)
+            } catch let e as MailError { throw DeploymentError("\(file): \(e.description)") }
+        }
+    }
+
+    /// The settings of `guichet.yaml`, or none when the file is missing.
+    /// - Throws: ``DeploymentError`` when the file is not a valid configuration.
+    public func readSettings() throws -> Settings {
+        guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
+        do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies)")
+        }
+    }
+
+    public func writeSettings(_ s: Settings) throws {
+        try YAMLEncoder().encode(s).write(toFile: configFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Where the keys come from: `--keys PATH`, then `GUICHET_KEYS` (the key file's content),
+    /// then `GUICHET_KEYS_FILE`, then `DATA/guichet.keys`.
+    public func keysSource(_ flag: String?) -> (path: String?, content: String?) {
+        let env = ProcessInfo.processInfo.environment
+        if let flag { return (flag, nil) }
+        if let content = env["GUICHET_KEYS"] { return (nil, content) }
+        return (env["GUICHET_KEYS_FILE"] ?? folder.appendingPathComponent(Self.keysName).path, nil)
+    }
+
+    /// Loads the keys, creating a key file first when `create` is set and none exists.
+    /// - Throws: ``DeploymentError`` with the key error's sentence.
+    public func keys(_ flag: String?, create: Bool = false) throws -> FileKeyProvider {
+        let source = keysSource(flag)
+        do {
+            if let content = source.content { return try FileKeyProvider(environmentValue: content) }
+            let path = source.path!  // keysSource gives a path whenever it gives no content
+            if create && !FileManager.default.fileExists(atPath: path) { try KeySet.generate().write(to: path) }
+            return try FileKeyProvider(path: path)
+        } catch let e as KeyError { throw DeploymentError(e.description) }
+    }
+
+    /// The options a served registry runs with: the relying party and mailer of the settings,
+    /// the profile's watch, a server's password hashing and clock.
+    public func options(_ profile: Profile, settings: Settings) throws -> RegistryOptions {
+        let rp = RelyingParty(id: settings.webauthnRPID ?? "localhost",
+                              origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)")
+        return RegistryOptions(relyingParty: rp, mailer: try settings.mailer(configFile), watch: profile.watch)
+    }
+
+    /// Opens this folder's registry with every start-up check: a missing, unreadable or wrong
+    /// key refuses to start before anything is written.
+    /// - Throws: ``DeploymentError`` with the refusal's sentence.
+    public func openRegistry(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings()) async throws -> Registry {
+        let profile = try Self.loadProfile(profilePath)
+        do {
+            return try await Registry.open(database: database, profile: profile, keys: keys, keysOrigin: keys.origin,
+                                           options: try options(profile, settings: settings))
+        } catch let e as KeyError { throw DeploymentError(e.description) } catch let e as RegistryError { throw DeploymentError(e.description) }
+    }
+
+    /// Opens this folder's registry (``openRegistry(profilePath:keys:settings:)``) and
+    /// the server over it, with the security contact and trusted proxies of the settings.
+    public func open(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings()) async throws -> GuichetServer {
+        let registry = try await openRegistry(profilePath: profilePath, keys: keys, settings: settings)
+        return try server(registry, settings: settings)
+    }
+
+    /// The server of an open registry, configured by the settings (security.txt, trusted proxies).
+    public func server(_ registry: Registry, settings: Settings) throws -> GuichetServer {
+        var securityTxt: SecurityTxt?
+        if let contacts = settings.securityContact {
+            do {
+                securityTxt = try SecurityTxt(contacts: contacts.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                              expires: Date().addingTimeInterval(180 * 86_400), policy: settings.securityPolicy)
+            } catch let e as ConfigurationError { throw DeploymentError("\(configFile): \(e.description)") }
+        }
+        let proxyList = ProcessInfo.processInfo.environment["GUICHET_TRUSTED_PROXIES"].map { $0.split(separator: ",").map(String.init) }
+            ?? settings.trustedProxies ?? []
+        let proxies: TrustedProxies
+        do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw DeploymentError("\(configFile): \(e.description)") }
+        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies)
+    }
+
+    /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,
+    /// `accounts`, `keys`): its profile from the settings unless one is given, its keys from
+    /// `keys` (see ``keysSource(_:)``).
+    /// - Throws: ``DeploymentError`` when the folder holds no registry or names no profile.
+    public func openExisting(keys flag: String?, profile: String? = nil) async throws -> (registry: Registry, server: GuichetServer) {
+        guard exists else { throw DeploymentError("no registry in \(folder.path)") }
+        let settings = try readSettings()
+        guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
+        let provider = try keys(flag)
+        let registry = try await openRegistry(profilePath: try Self.resolveProfile(name), keys: provider, settings: settings)
+        return (registry, try server(registry, settings: settings))
+    }
+
+    /// What `guichet init` prints once.
+    public struct Created: Sendable {
+        public let profile: String
+        public let keysOrigin: String
+        public let admin: String
+        /// Shown once; never logged.
+        public let password: String
+        public let activationCode: String
+    }
+
+    /// Creates an empty registry in this folder (which must not hold one) with its key file
+    /// (unless it exists) and one administrator with a generated password and an activation code.
+    /// - Throws: ``DeploymentError`` when the folder already holds a registry (nothing is changed).
+    public func initialise(profilePath: String, admin: String, keys flag: String?) async throws -> Created {
+        guard !exists else { throw DeploymentError("\(folder.path) already holds a registry; nothing was changed") }
+        let role = try Self.adminRole(try Self.loadProfile(profilePath))
+        try create()
+        let provider = try keys(flag, create: true)
+        let registry = try await openRegistry(profilePath: profilePath, keys: provider)
+        let password = Self.generatedPassword()
+        _ = try await registry.auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
+        let activation = try await registry.auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
+        try writeSettings(.init(profile: profilePath))
+        return Created(profile: registry.profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
+    }
+
+    /// A strong random password for generated accounts (shown once, never logged).
+    public static func generatedPassword() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+}

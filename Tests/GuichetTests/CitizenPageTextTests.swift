@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import GuichetCore
+@testable import GuichetServer
+
+/// The citizens' page is resource files (template, script, style, texts in French and
+/// English); a missing text is found when they load, at start-up or here, never while serving.
+@Suite struct CitizenPageTextTests {
+    static let resources = Repo.root.appendingPathComponent("Sources/GuichetServer/Pages/Citizen")
+
+    /// A copy of the page's files, changed by `edit`, loaded.
+    static func loadEdited(_ edit: (URL) throws -> Void) throws -> CitizenPage {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("Citizen")
+        try FileManager.default.copyItem(at: resources, to: copy)
+        try edit(copy)
+        return try CitizenPage.load(from: copy)
+    }
+
+    static func texts(_ folder: URL, _ language: String) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: Data(contentsOf: folder.appendingPathComponent("texts/\(language).json")))
+    }
+
+    static func write(_ texts: [String: String], _ folder: URL, _ language: String) throws {
+        try JSONEncoder().encode(texts).write(to: folder.appendingPathComponent("texts/\(language).json"))
+    }
+
+    @Test("the bundled page loads: both languages have the same texts, and the template and script name only defined ones")
+    func bundledPageLoads() throws {
+        try GuichetServer.checkPages()
+        let page = try CitizenPage.bundled.get()
+        #expect(Set(page.texts["fr"]?.keys ?? [:].keys) == Set(page.texts["en"]?.keys ?? [:].keys))
+        for language in CitizenPage.languages {
+            let html = page.html(language: language, service: "Service <test>")
+            #expect(!html.contains("{{"), "every placeholder is filled in \(language)")
+            #expect(html.contains("Service &lt;test&gt;"), "the service's title is escaped")
+        }
+    }
+
+    @Test("every action of the ledger has its label in both languages", arguments: ["read", "search", "create", "update", "withdraw", "transition", "versions", "restore"])
+    func actionLabels(_ action: String) throws {
+        let page = try CitizenPage.bundled.get()
+        for language in CitizenPage.languages { #expect(page.texts[language]?["action." + action] != nil, "\(language): action.\(action)") }
+    }
+
+    @Test("a text missing in one language is refused when the page loads, naming the key and the file")
+    func missingTranslation() throws {
+        #expect { _ = try Self.loadEdited { folder in
+            var en = try Self.texts(folder, "en")
+            en["signOut"] = nil
+            try Self.write(en, folder, "en")
+        } } throws: { error in
+            (error as? PageError)?.description.contains("'signOut' is missing in texts/en.json") == true
+        }
+    }
+
+    @Test("a template or script naming a text that no language defines is refused")
+    func unknownTextNamed() throws {
+        #expect(throws: PageError.self) { _ = try Self.loadEdited { folder in
+            let file = folder.appendingPathComponent("page.html")
+            try (try String(contentsOf: file, encoding: .utf8) + "<p>{{farewell}}</p>\n").write(to: file, atomically: true, encoding: .utf8)
+        } }
+        #expect(throws: PageError.self) { _ = try Self.loadEdited { folder in
+            let file = folder.appendingPathComponent("citizen.js")
+            try (try String(contentsOf: file, encoding: .utf8) + "console.log(T.farewell);\n").write(to: file, atomically: true, encoding: .utf8)
+        } }
+        #expect(throws: PageError.self) { _ = try Self.loadEdited { folder in
+            try FileManager.default.removeItem(at: folder.appendingPathComponent("citizen.css"))
+        } }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetDeployment
+import GuichetGate
+import GuichetLedger
+import GuichetStore
+import GuichetVault
+import GuichetServer
+
+/// What the command line does with a data folder, run in-process: `guichet init`, the demo's
+/// generation, the start-up checks of every subcommand that opens a folder.
+@Suite struct DeploymentTests {
+    @Test("init makes a registry with one administrator, and refuses a folder that already holds one, changing nothing")
+    func initialiseOnce() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.appendingPathComponent("data").path)
+        let created = try await deployment.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
+        #expect(created.profile == "place05" && created.password.count >= 20 && !created.activationCode.isEmpty)
+        #expect(deployment.exists)
+        #expect(try deployment.readSettings().profile == Repo.place05)
+        let mode = try FileManager.default.attributesOfItem(atPath: deployment.folder.path)[.posixPermissions] as? Int
+        #expect(mode == 0o700, "the data folder is its owner's only")
+        await #expect(throws: DeploymentError.self) { _ = try await deployment.initialise(profilePath: Repo.place05, admin: "other", keys: nil) }
+        let (registry, _) = try await deployment.openExisting(keys: nil)
+        #expect(try await registry.store.account(username: "admin") != nil)
+        #expect(try await registry.store.account(username: "other") == nil)
+    }
+
+    @Test("a folder opened with another registry's keys, or as another profile, is refused before anything is written")
+    func startUpChecks() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let one = Deployment(folder.appendingPathComponent("one").path), two = Deployment(folder.appendingPathComponent("two").path)
+        _ = try await one.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
+        _ = try await two.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
+        let before = try await Store(path: one.database).rowCounts()
+        let otherKeys = two.folder.appendingPathComponent(Deployment.keysName).path
+        await #expect { _ = try await one.openExisting(keys: otherKeys) } throws: { error in
+            (error as? DeploymentError)?.description.contains("do not open this registry") == true
+        }
+        await #expect { _ = try await one.openExisting(keys: nil, profile: "emploi") } throws: { error in
+            (error as? DeploymentError)?.description.contains("holds a 'place05' registry") == true
+        }
+        #expect(try await Store(path: one.database).rowCounts() == before)
+        await #expect(throws: DeploymentError.self) { _ = try await Deployment(folder.appendingPathComponent("none").path).openExisting(keys: nil) }
+    }
+
+    @Test("the demo generates a registry, journals the import and writes one account per role, readable by its owner only")
+    func demoRegistry() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.appendingPathComponent("demo").path)
+        try deployment.create()
+        let keys = try deployment.keys(nil, create: true)
+        let server = try await deployment.open(profilePath: Repo.place05, keys: keys)
+        let file = deployment.folder.appendingPathComponent("demo-accounts.json")
+        let generated = try await DemoRegistry.generate(server, keys: keys, size: 30, accountsFile: file)
+        #expect(generated.dossiers == 30 && generated.summary.hasPrefix("generated 30 dossiers"))
+        #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int == 0o600)
+        let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: file))["accounts"] ?? []
+        #expect(Set(accounts.compactMap { $0["role"] }) == ["admin", "security", "agent", "daycare", "parent", "analyst"])
+        #expect(accounts.filter { $0["role"] != "parent" }.allSatisfy { $0["activationCode"] != nil }, "staff enrol a second factor with it")
+        #expect(try await server.store.journal(account: nil).contains { $0.action == "import" })
+    }
+}
+
+/// `guichet keys`, in-process: rotation re-wraps online, resumes, and retires only unused versions.
+@Suite struct RegistryKeyTests {
+    @Test("a rotation re-wraps every data key; an interrupted one resumes; a version is retired only when unused and not current")
+    func rotateRewrapRetire() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.appendingPathComponent("data").path)
+        try deployment.create()
+        let keys = try deployment.keys(nil, create: true)
+        try deployment.writeSettings(.init(profile: Repo.place05))
+        let server = try await deployment.open(profilePath: Repo.place05, keys: keys)
+        _ = try await DemoRegistry.generate(server, keys: keys, size: 20, accountsFile: deployment.folder.appendingPathComponent("a.json"))
+        let registry = try await deployment.openExisting(keys: nil).registry
+        let file = keys.origin
+        let before = try await registry.keyStatus(keyFile: file)
+        let total = before.dataKeys[1] ?? 0
+        #expect(before.versions == [1] && before.current == 1 && total > 40)
+        await #expect(throws: KeyRotationError.current(version: 1)) { try await registry.retireKey(version: 1, keyFile: file) }
+
+        // Interrupted after 25, then resumed.
+        var set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: file)), origin: file)
+        #expect(set.rotate() == 2)
+        try set.write(to: file)
+        #expect(try await registry.rewrapDataKeys(keyFile: file, limit: 25) == 25)
+        await #expect(throws: KeyRotationError.inUse(version: 1, dataKeys: total - 25)) { try await registry.retireKey(version: 1, keyFile: file) }
+        #expect(try await registry.rewrapDataKeys(keyFile: file) == total - 25)
+        try await registry.retireKey(version: 1, keyFile: file)
+        #expect(try await registry.keyStatus(keyFile: file).versions == [2])
+
+        // A whole rotation; the registry still opens and reads with the rotated file.
+        let (version, n) = try await registry.rotateKeys(keyFile: file)
+        #expect(version == 3 && n == total)
+        await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.retireKey(version: 7, keyFile: file) }
+        _ = try await deployment.openExisting(keys: nil)
+    }
+}
+
+/// Where `guichet serve` binds its listeners: flags, then the environment, then guichet.yaml.
+@Suite struct ListenerSettingsTests {
+    @Test("flags win over the environment, which wins over the settings file; the defaults are loopback")
+    func precedence() throws {
+        var settings = Deployment.Settings()
+        settings.publicPort = 9000; settings.adminPort = 9001
+        let env = ["GUICHET_PUBLIC_PORT": "9100"]
+        #expect(try Deployment.listeners(ListenerFlags(), settings: .init(), environment: [:]).configuration == ListenerConfiguration())
+        let c = try Deployment.listeners(ListenerFlags(adminPort: 9201), settings: settings, environment: env).configuration
+        #expect(c.publicPort == 9100 && c.adminPort == 9201 && c.publicHost == "127.0.0.1" && c.adminHost == "127.0.0.1")
+        #expect(throws: DeploymentError("GUICHET_ADMIN_PORT must be a port number")) {
+            _ = try Deployment.listeners(ListenerFlags(), settings: settings, environment: ["GUICHET_ADMIN_PORT": "http"])
+        }
+    }
+
+    @Test("an admin listener off loopback is refused unless overridden, and then warned about; so is a public one without a TLS proxy")
+    func unsafeListeners() throws {
+        #expect { _ = try Deployment.listeners(ListenerFlags(adminHost: "0.0.0.0"), settings: .init(), environment: [:]) } throws: { e in
+            (e as? DeploymentError)?.description.contains("admin listener must stay on loopback") == true
+        }
+        let (_, warnings) = try Deployment.listeners(ListenerFlags(adminHost: "0.0.0.0", allowPublicAdmin: true), settings: .init(), environment: [:])
+        #expect(warnings.count == 1 && warnings[0].contains("admin listener is exposed"))
+        #expect(throws: DeploymentError.self) {
+            _ = try Deployment.listeners(ListenerFlags(), settings: .init(), environment: ["GUICHET_PUBLIC_HOST": "0.0.0.0"])
+        }
+        let behind = try Deployment.listeners(ListenerFlags(host: "0.0.0.0", behindTLSProxy: true), settings: .init(), environment: [:])
+        #expect(behind.warnings.count == 1 && behind.warnings[0].contains("behind-tls-proxy"))
+    }
+}
