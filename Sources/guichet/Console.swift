@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import GuichetAuth
 import GuichetCore
+import GuichetDeployment
 import GuichetGate
 import GuichetServer
 import GuichetStore
-import GuichetVault
 
 /// The data folder and key file of a provisioning command, run on the server itself.
 struct ConsoleOptions: ParsableArguments {
@@ -14,11 +14,7 @@ struct ConsoleOptions: ParsableArguments {
 
     /// The registry's provisioning, opened with its key file, and this command's journal id.
     func provisioning() async throws -> (Provisioning, GuichetServer, Provisioner) {
-        let deployment = Deployment(data)
-        guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path)") }
-        guard let name = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
-        let provider = try deployment.keys(keys)
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: provider, origin: provider.origin)
+        let server = try await Deployment(data).openExisting(keys: keys).server
         var rng = SystemRandomNumberGenerator()
         let requestID = "console-" + Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255, using: &rng) })
         return (Provisioning(gate: server.gate, auth: server.auth), server, .consoleTrustingTheKeyFile(requestID: requestID))

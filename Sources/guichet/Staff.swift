@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuichetDeployment
 import GuichetAuth
 import GuichetCore
 import GuichetGate
@@ -28,7 +29,7 @@ struct Staff: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let org: OrganisationID? = try organisation.map { try parsedID($0, "organisation") }
-            let password = generatedPassword()
+            let password = Deployment.generatedPassword()
             let made = try await provisioning.createAccount(NewAccount(username: username, password: password, role: role, organisation: org,
                                                                        territory: territory, email: nil), by: by)
             say("Account '\(username)' (\(role)) created: \(made.id)")

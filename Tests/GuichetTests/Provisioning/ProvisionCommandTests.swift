@@ -61,7 +61,7 @@ import GuichetVault
         let profile = try Repo.profile()
         let keys = try FileKeyProvider(path: data + "/guichet.keys")
         let registry = try await Registry.open(database: data + "/guichet.sqlite", profile: profile, keys: keys, keysOrigin: keys.origin,
-                                               relyingParty: RelyingParty(id: "localhost", origin: "http://localhost:8080"), watch: nil)
+                                               options: RegistryOptions(watch: nil))
         let parent = try await registry.gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Tremblay"),
                                                                      "birthDate": .string("1990-04-12")], requestID: "test", source: nil)
         _ = try await registry.auth.createAccount(username: "julie", password: World.password, role: "parent", person: parent, createdBy: nil)

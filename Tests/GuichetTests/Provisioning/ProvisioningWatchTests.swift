@@ -13,7 +13,7 @@ import GuichetStore
     func consoleAccountsAreWatched() async throws {
         let base = try await World.make()
         defer { base.remove() }
-        let world = try base.watched()
+        let world = try await base.watched()
         _ = try await world.registerParent("parent1")
         let application = try await world.application(by: "parent1")
         let provisioning = Provisioning(gate: world.gate, auth: world.auth)
