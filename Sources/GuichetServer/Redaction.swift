@@ -35,7 +35,9 @@ public struct RedactingLogHandler: LogHandler {
         event.message = "\(Self.redact(event.message.description))"
         event.metadata = event.metadata.map { metadata in
             Dictionary(uniqueKeysWithValues: metadata.map { key, value in
-                (key, Self.secretKeys.contains(where: key.lowercased().contains) ? .string("[redacted]") : Self.redact(value))
+                // The id of the request being served was checked when it arrived (``RequestID``).
+                if key == "request", case .string(let id) = value, id == RequestLog.id { return (key, value) }
+                return (key, Self.secretKeys.contains(where: key.lowercased().contains) ? .string("[redacted]") : Self.redact(value))
             })
         }
         inner.log(event: event)

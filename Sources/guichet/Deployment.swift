@@ -9,6 +9,7 @@ import GuichetServer
 import GuichetStore
 import GuichetVault
 import GuichetMail
+import Logging
 import Yams
 
 /// A data folder: its database, its configuration file and its profile.
@@ -78,6 +79,8 @@ struct Deployment {
         /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
         /// (addresses or networks); env `GUICHET_TRUSTED_PROXIES`, comma-separated, wins.
         var trustedProxies: [String]?
+        /// Logs: `text` or `json`, the lowest level written, `stderr` or `stdout` (env GUICHET_LOG_* wins).
+        var logFormat: String?, logLevel: String?, logOutput: String?
 
         /// The configured mailer, if any.
         func mailer(_ file: String) throws -> (any Mailer)? {
@@ -94,7 +97,7 @@ struct Deployment {
     func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies)")
+            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput)")
         }
     }
 
@@ -153,7 +156,8 @@ struct Deployment {
             ?? settings.trustedProxies ?? []
         let proxies: TrustedProxies
         do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw CommandError("\(configFile): \(e.description)") }
-        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies)
+        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies,
+                             accessLog: Logger(label: "guichet.access"))
     }
 }
 

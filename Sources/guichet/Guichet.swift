@@ -1,4 +1,5 @@
 import ArgumentParser
+import GuichetCore
 import GuichetServer
 import Logging
 
@@ -8,12 +9,15 @@ struct Guichet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guichet",
         abstract: "A registry server for the personal data that public services hold on citizens.",
-        subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self, Ledger.self, Breach.self, PolicyCommand.self, Simulate.self]
+        version: "guichet \(GuichetVersion.description)",
+        subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self, Ledger.self, Breach.self, PolicyCommand.self, Simulate.self,
+                      Backup.self, Restore.self]
     )
 
-    /// Every log line goes through the redaction layer before it reaches standard error.
+    /// Every log line goes through the redaction layer before it is written (text or JSON
+    /// lines, standard error or output: ``LogOutput/standard``, set by `serve`).
     static func main() async {
-        LoggingSystem.bootstrap { label in RedactingLogHandler(StreamLogHandler.standardError(label: label)) }
+        LoggingSystem.bootstrap { label in RedactingLogHandler(GuichetLogHandler(label: label)) }
         await main(nil)
     }
 }

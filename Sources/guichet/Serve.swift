@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import GuichetCore
 import GuichetServer
+import Logging
 import GuichetVault
 
 /// `guichet serve`: serves an existing data folder.
@@ -20,6 +22,10 @@ struct Serve: AsyncParsableCommand {
             throw CommandError("no registry in \(deployment.folder.path): create one with 'guichet init --data \(deployment.folder.path)'")
         }
         let settings = try deployment.readSettings()
+        do {
+            LogOutput.standard.settings = try LogSettings.resolve(environment: env, format: settings.logFormat, level: settings.logLevel,
+                                                                  output: settings.logOutput)
+        } catch let e as GuichetError { throw ValidationError(e.description) }
         guard let name = profile ?? env["GUICHET_PROFILE"] ?? settings.profile else {
             throw ValidationError("no profile: pass --profile, set GUICHET_PROFILE, or add 'profile:' to \(deployment.configFile)")
         }
@@ -31,6 +37,8 @@ struct Serve: AsyncParsableCommand {
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, origin: keys.origin, settings: settings)
         try await server.run(config) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
+            Logger(label: "guichet").info("serving", metadata: ["version": .string(GuichetVersion.number), "public": "\(config.publicHost):\(port)",
+                                                                "admin": "\(config.adminHost):\(adminPort)"])
         }
     }
 }
