@@ -2,6 +2,7 @@ public import GuichetCore
 public import GuichetStore
 public import GuichetVault
 import GuichetAuth
+import GuichetLedger
 import GuichetMFA
 import Foundation
 
@@ -26,7 +27,7 @@ extension Registry {
     ///    every signed checkpoint checked (``LedgerAuditor/verify(batchSize:progress:)``).
     ///
     /// The checks run on a copy beside the target (`database.restoring`); only a copy that
-    /// passed them is renamed into place, so a refused backup leaves the target as it was.
+    /// passed them is put in place, so a refused backup leaves the target as it was.
     /// - Parameters:
     ///   - replace: overwrite a registry that is already at `database` (its server must be stopped).
     ///   - loadProfile: loads the profile named in the backup.
@@ -53,12 +54,15 @@ extension Registry {
         let report = try await registry.gate.auditor.verify()
         if let problem = report.problem { throw BackupError.ledger(problem) }
         let signed = try await registry.store.latestCheckpoint()?.size
-        try registry.store.close()
-        let leftover = ((try? files.attributesOfItem(atPath: candidate + "-wal"))?[.size] as? NSNumber)?.intValue ?? 0
-        guard leftover == 0 else { throw StoreError.io("the verified copy was not closed cleanly; nothing was restored") }
-
+        // The verified copy, made one self-contained file by the backup API (its WAL included),
+        // is renamed into place: the registry that was there is removed only once it exists.
+        let verified = database + ".verified"
+        try? files.removeItem(atPath: verified)
+        defer { try? files.removeItem(atPath: verified) }
+        _ = try Store.backup(database: candidate, to: verified)
+        try? registry.store.close()
         for f in [database, database + "-wal", database + "-shm"] where files.fileExists(atPath: f) { try files.removeItem(atPath: f) }
-        try files.moveItem(atPath: candidate, toPath: database)
+        try files.moveItem(atPath: verified, toPath: database)
         return RestoreReport(profile: profileName, ledgerEntries: report.entries, checkpoints: report.checkpoints,
                              checkpointSize: signed, replaced: exists)
     }

@@ -2,14 +2,14 @@ import Foundation
 import GuichetCore
 import HTTPTypes
 import Hummingbird
-public import Logging
+import Logging
 
 /// The id of one request: the one a trusted proxy sent in `X-Request-Id`, if it is well
 /// formed, else a new random one. It is on every log line written while the request is served
 /// (``RequestLog/id``), on the ledger entries the request makes, and in the response's
 /// `X-Request-Id` header, so that an operator can follow one request from the proxy's log to
 /// Guichet's log and the ledger.
-enum RequestID {
+enum GuichetRequestID {
     static let header = HTTPField.Name("X-Request-Id")!
 
     /// A new id: 96 random bits, base64url (16 characters).
@@ -36,7 +36,7 @@ enum RequestID {
     }
 }
 
-/// The outermost middleware of both listeners: gives the request its id (``RequestID``),
+/// The outermost middleware of both listeners: gives the request its id (``GuichetRequestID``),
 /// serves it with that id in the task-local ``RequestLog/id``, returns it in `X-Request-Id`,
 /// and writes one access-log line: listener, method, route (the pattern, such as
 /// `/v1/dossiers/{id}`; the path only when no route matched), status, duration and request id.
@@ -53,12 +53,12 @@ struct AccessLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // The source here is still the peer's: the forwarding middleware runs inside this one.
-        let id = RequestID.resolve(peer: context.source, forwarded: request.headers[RequestID.header], proxies: proxies)
+        let id = GuichetRequestID.resolve(peer: context.source, forwarded: request.headers[GuichetRequestID.header], proxies: proxies)
         let start = ContinuousClock.now
         return try await RequestLog.$id.withValue(id) {
             do {
                 var response = try await next(request, context)
-                response.headers[RequestID.header] = id
+                response.headers[GuichetRequestID.header] = id
                 log(request, context, status: response.status.code, since: start)
                 return response
             } catch {

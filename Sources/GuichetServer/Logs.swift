@@ -1,5 +1,5 @@
 public import Logging
-public import GuichetCore
+import GuichetCore
 import Foundation
 import Synchronization
 

@@ -82,7 +82,7 @@ public final class GuichetServer: Sendable {
 
     /// The id of the request being served (``RequestLog/id``, the one in its log lines and its
     /// `X-Request-Id` header), so that its ledger entries carry the same; a new one outside a request.
-    static func requestID() -> String { RequestLog.id ?? RequestID.make() }
+    static func requestID() -> String { RequestLog.id ?? GuichetRequestID.make() }
 
     func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }

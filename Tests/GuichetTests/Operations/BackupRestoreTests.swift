@@ -4,8 +4,15 @@ import Synchronization
 import Testing
 import GuichetCore
 import GuichetGate
+import GuichetMFA
 import GuichetStore
 import GuichetVault
+
+/// The writes a drill's writers had acknowledged, and when; and the order to stop.
+final class Drill: Sendable {
+    let acknowledged = Mutex<[(id: DossierID, at: ContinuousClock.Instant)]>([])
+    let stop = Atomic<Bool>(false)
+}
 
 /// `guichet backup` and `guichet restore` as library calls (the commands call these and print):
 /// a backup taken while writes go on holds every write acknowledged before it began, and a
@@ -30,32 +37,31 @@ import GuichetVault
         for i in 0..<4 { _ = try await world.registerParent("parent\(i)") }
         // Writers: applications created through the gate, each acknowledged write noted with the
         // moment it was acknowledged.
-        let acknowledged = Mutex<[(id: DossierID, at: ContinuousClock.Instant)]>([])
-        let stop = Atomic<Bool>(false)
+        let drill = Drill()
         let writers = (0..<4).map { i in
             Task {
                 var n = 0
-                while !stop.load(ordering: .relaxed) && n < 400 {
+                while !drill.stop.load(ordering: .relaxed) && n < 400 {
                     let written = try await world.application(by: "parent\(i)", daycares: [n % 3], childName: "Child\(n)")
-                    acknowledged.withLock { $0.append((written.id, ContinuousClock.now)) }
+                    drill.acknowledged.withLock { $0.append((written.id, ContinuousClock.now)) }
                     n += 1
                 }
             }
         }
         // Back up once some writes are in, while the writers go on.
-        while acknowledged.withLock({ $0.count }) < 20 { try await Task.sleep(for: .milliseconds(5)) }
+        while drill.acknowledged.withLock({ $0.count }) < 20 { try await Task.sleep(for: .milliseconds(5)) }
         let backup = world.folder.appendingPathComponent("backup.sqlite").path
         let began = ContinuousClock.now
         let summary = try await Task.detached { try Store.backup(database: world.store.path, to: backup) }.value
         let ended = ContinuousClock.now
         let deadline = ContinuousClock.now + .seconds(20)
-        while acknowledged.withLock({ $0.filter { $0.at > ended }.count }) < 5 && ContinuousClock.now < deadline {
+        while drill.acknowledged.withLock({ $0.filter { $0.at > ended }.count }) < 5 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
-        stop.store(true, ordering: .relaxed)
+        drill.stop.store(true, ordering: .relaxed)
         for w in writers { try await w.value }
-        let before = acknowledged.withLock { $0.filter { $0.at < began }.map(\.id) }
-        let total = acknowledged.withLock { $0.count }
+        let before = drill.acknowledged.withLock { $0.filter { $0.at < began }.map(\.id) }
+        let total = drill.acknowledged.withLock { $0.count }
         #expect(before.count >= 20 && total > before.count, "writes went on during the backup (\(before.count) before, \(total) in all)")
 
         let attributes = try FileManager.default.attributesOfItem(atPath: backup)
