@@ -81,6 +81,8 @@ struct Deployment {
         var trustedProxies: [String]?
         /// Logs: `text` or `json`, the lowest level written, `stderr` or `stdout` (env GUICHET_LOG_* wins).
         var logFormat: String?, logLevel: String?, logOutput: String?
+        /// SIEM export: JSON lines to this file; RFC 5424 syslog over TCP to HOST:PORT (env GUICHET_SIEM_* wins).
+        var siemFile: String?, siemSyslog: String?
 
         /// The configured mailer, if any.
         func mailer(_ file: String) throws -> (any Mailer)? {
@@ -97,7 +99,7 @@ struct Deployment {
     func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput)")
+            throw CommandError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog)")
         }
     }
 
