@@ -155,8 +155,10 @@ public struct SyslogTCPSink: SIEMSink {
     public let port: Int
     let hostname: String
 
-    public init(host: String, port: Int, hostname: String = ProcessInfo.processInfo.hostName) {
+    /// - Parameter hostname: the HOSTNAME field (default: this machine's name).
+    public init(host: String, port: Int, hostname: String? = nil) {
         self.host = host; self.port = port
+        let hostname = hostname ?? ProcessInfo.processInfo.hostName
         // RFC 5424 §6.2.4: printable US-ASCII, at most 255 characters; "-" when unknown.
         let printable = String(hostname.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }.prefix(255).map(Character.init))
         self.hostname = printable.isEmpty ? "-" : printable

@@ -216,7 +216,9 @@ func say(_ s: String) {
     FileHandle.standardOutput.write(Data((s + "\n").utf8))
 }
 
-/// Prints to standard error (progress and messages, never secrets).
+/// Prints to standard error (progress and messages, never secrets); a log line when logs are
+/// JSON lines, so that a log pipeline reads every line.
 func note(_ s: String) {
+    if LogOutput.standard.settings.format == .json { Logger(label: "guichet").notice("\(s)"); return }
     FileHandle.standardError.write(Data((s + "\n").utf8))
 }

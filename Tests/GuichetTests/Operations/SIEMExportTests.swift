@@ -26,7 +26,8 @@ import GuichetServer
         func exporter() -> SIEMExporter { SIEMExporter(store: world.store, sink: JSONLinesFileSink(path: out), cursorFile: cursor, batch: 3) }
 
         let first = try await exporter().exportPending()
-        #expect(first > 0 && Int64(first) == (try await world.gate.ledgerSize()))
+        let size0 = try await world.gate.ledgerSize()
+        #expect(first > 0 && Int64(first) == size0)
         _ = try await world.application(by: "parent0", childName: "Noah")
         try await world.gate.recordSystemEvent("watch:suspend", reason: "test", requestID: "siem-test")
         // A restart: a new exporter from the saved cursor sends the new entries only.
