@@ -3,8 +3,10 @@ import GuichetCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
+private let socketSend = Glibc.send
 #elseif canImport(Darwin)
 import Darwin
+private let socketSend = Darwin.send
 #endif
 
 /// One ledger entry as a SIEM receives it: identifiers and field names, never a value. The
@@ -190,7 +192,13 @@ public struct SyslogTCPSink: SIEMSink {
 
     static func send(_ bytes: [UInt8], host: String, port: Int) throws {
         var hints = addrinfo()
+        #if canImport(Glibc)
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        let noSignal = Int32(MSG_NOSIGNAL)
+        #else
+        hints.ai_socktype = SOCK_STREAM
+        let noSignal: Int32 = 0
+        #endif
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { throw SIEMError("syslog collector \(host):\(port) not found") }
         defer { freeaddrinfo(list) }
@@ -204,7 +212,7 @@ public struct SyslogTCPSink: SIEMSink {
         }
         var sent = 0
         while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes[sent...].withUnsafeBytes { socketSend(fd, $0.baseAddress, $0.count, noSignal) }
             guard n > 0 else { throw SIEMError("the syslog collector \(host):\(port) closed the connection") }
             sent += n
         }

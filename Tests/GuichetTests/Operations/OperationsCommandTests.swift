@@ -30,7 +30,7 @@ import Testing
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("data").path
-        let demo = try await Child.run(Self.binary, ["demo", "--data", data, "--size", "30", "--no-serve"], directory: Repo.root, timeout: 180)
+        let demo = try await Child.run(Self.binary, ["demo", "--data", data, "--size", "30", "--no-serve"], directory: Repo.root, timeout: 300)
         try #require(demo.status == 0, "\(demo.output)")
         let config = URL(fileURLWithPath: data).appendingPathComponent("guichet.yaml")
         let yaml = try String(contentsOf: config, encoding: .utf8)
@@ -39,7 +39,7 @@ import Testing
         let log = folder.appendingPathComponent("serve.log")
         let server = try ChildServer(Self.binary, ["serve", "--data", data, "--port", "0", "--admin-port", "0"], directory: Repo.root, log: log)
         defer { server.cleanUp() }
-        let text = try await server.waitFor("Guichet serving", timeout: 120)
+        let text = try await server.waitFor("Guichet serving", timeout: 180)
         let url = try #require(text.split(separator: " ").first { $0.hasPrefix("http://") }).trimmingCharacters(in: CharacterSet(charactersIn: ","))
         let port = try #require(url.split(separator: ":").last.map(String.init))
         let base = "http://127.0.0.1:\(port)"
