@@ -96,6 +96,7 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetVault", "GuichetAuth", "GuichetMFA", "GuichetMail",
             "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer",

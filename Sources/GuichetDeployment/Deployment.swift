@@ -4,9 +4,11 @@ public import GuichetCore
 import GuichetMFA
 public import GuichetGate
 import GuichetProfile
+import GuichetStore
 public import GuichetServer
 public import GuichetVault
 public import GuichetMail
+import Logging
 import Yams
 
 /// A failure of a data folder (missing, misconfigured, wrong keys): a sentence for the
@@ -101,6 +103,10 @@ public struct Deployment: Sendable {
         /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
         /// (addresses or networks); env `GUICHET_TRUSTED_PROXIES`, comma-separated, wins.
         public var trustedProxies: [String]?
+        /// Logs: `text` or `json`, the lowest level written, `stderr` or `stdout` (env GUICHET_LOG_* wins).
+        public var logFormat: String?, logLevel: String?, logOutput: String?
+        /// SIEM export: JSON lines to this file; RFC 5424 syslog over TCP to HOST:PORT (env GUICHET_SIEM_* wins).
+        public var siemFile: String?, siemSyslog: String?
 
         public init(profile: String? = nil, securityContact: String? = nil) {
             self.profile = profile; self.securityContact = securityContact
@@ -124,7 +130,7 @@ public struct Deployment: Sendable {
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies)")
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog)")
         }
     }
 
@@ -192,7 +198,8 @@ public struct Deployment: Sendable {
             ?? settings.trustedProxies ?? []
         let proxies: TrustedProxies
         do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw DeploymentError("\(configFile): \(e.description)") }
-        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies)
+        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies,
+                             accessLog: Logger(label: "guichet.access"))
     }
 
     /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,
@@ -238,5 +245,32 @@ public struct Deployment: Sendable {
     public static func generatedPassword() -> String {
         var rng = SystemRandomNumberGenerator()
         return Base64URL.encode((0..<15).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+}
+
+extension Deployment {
+    /// Restores a backup into this data folder (``Registry/restore``: the copy's integrity, keys
+    /// and ledger are checked before it takes the database's place); records its profile in the
+    /// configuration file when none is named there.
+    /// - Throws: ``DeploymentError`` with the reason; nothing is restored then.
+    public func restore(from backup: String, replace: Bool, keys flag: String?) async throws -> RestoreReport {
+        guard FileManager.default.fileExists(atPath: backup) else { throw DeploymentError("no backup file at \(backup)") }
+        if exists && !replace { throw DeploymentError(BackupError.targetNotEmpty(database).description) }
+        try create()
+        let provider = try keys(flag)
+        let report: RestoreReport
+        do {
+            report = try await Registry.restore(from: backup, into: database, replace: replace, keys: provider, keysOrigin: provider.origin) {
+                try Deployment.loadProfile(try Deployment.resolveProfile($0))
+            }
+        } catch let e as BackupError { throw DeploymentError(e.description) } catch let e as KeyError {
+            throw DeploymentError("\(e.description); nothing was restored")
+        } catch let e as StoreError { throw DeploymentError(e.description) }
+        var settings = try readSettings()
+        if settings.profile == nil {
+            settings.profile = report.profile
+            try writeSettings(settings)
+        }
+        return report
     }
 }

@@ -77,6 +77,27 @@ struct CheckpointService: Service {
     }
 }
 
+/// Runs a SIEM export on a schedule, and a last time at shutdown. A failed delivery is
+/// logged (the destination, never a record) and tried again at the next round from the same cursor.
+struct SIEMExportService: Service {
+    let exporter: SIEMExporter
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        func export() async {
+            do { try await exporter.exportPending() } catch {
+                logger.warning("SIEM export failed; retried from the same cursor", metadata: ["error": .string("\(error)")])
+            }
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await export()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: every) }
+        }
+        await export()
+    }
+}
+
 extension GuichetServer {
     /// How often the running server signs a ledger checkpoint (when the ledger grew).
     public var checkpointInterval: Duration { .seconds(60) }
@@ -95,7 +116,10 @@ extension GuichetServer {
     ///   bound public and admin ports.
     /// - Throws: ``ConfigurationError`` when a listener cannot start (port taken, say);
     ///   ``PageError`` when the citizens' page or one of its texts is missing (before listening).
-    public func run(_ config: ListenerConfiguration, onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
+    /// - Parameter exporters: SIEM exports run beside the listeners (every few seconds, and a
+    ///   last time at shutdown).
+    public func run(_ config: ListenerConfiguration, exporters: [SIEMExporter] = [],
+                    onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
         try Self.checkPages()
         let ports = Mutex<[String: Int]>([:])
         let ready: @Sendable (String, Int) -> Void = { name, port in
@@ -115,7 +139,9 @@ extension GuichetServer {
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
         let checkpoints = CheckpointService(gate: gate, every: checkpointInterval, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let exports: [any Service] = exporters.map { SIEMExportService(exporter: $0, every: .seconds(5), logger: logger) }
+        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
         do { try await group.run() } catch let error as IOError {
             throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")
         }

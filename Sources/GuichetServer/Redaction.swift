@@ -35,7 +35,9 @@ public struct RedactingLogHandler: LogHandler {
         event.message = "\(Self.redact(event.message.description))"
         event.metadata = event.metadata.map { metadata in
             Dictionary(uniqueKeysWithValues: metadata.map { key, value in
-                (key, Self.secretKeys.contains(where: key.lowercased().contains) ? .string("[redacted]") : Self.redact(value))
+                // The id of the request being served was checked when it arrived (``GuichetRequestID``).
+                if key == "request", case .string(let id) = value, id == RequestLog.id { return (key, value) }
+                return (key, Self.secretKeys.contains(where: key.lowercased().contains) ? .string("[redacted]") : Self.redact(value))
             })
         }
         inner.log(event: event)
@@ -44,6 +46,8 @@ public struct RedactingLogHandler: LogHandler {
     static func redact(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
         switch value {
         case .string(let s): .string(redact(s))
+        // A number stays a number (JSON lines keep its type) unless it looks like a phone or an identifier.
+        case .stringConvertible(let c) where (c is Int || c is Double) && !looksSensitive(c.description): value
         case .stringConvertible(let c): .string(redact(c.description))
         case .array(let a): .array(a.map(redact))
         case .dictionary(let d): .dictionary(d.mapValues(redact))

@@ -27,10 +27,15 @@ public final class GuichetServer: Sendable {
     /// The reverse proxies whose forwarding headers are believed (none by default).
     public let trustedProxies: TrustedProxies
 
+    /// One line per request answered (``AccessLogMiddleware``); nil writes none.
+    let accessLog: Logger?
+
+    /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
+    ///   other behaviour give none, so that their output stays quiet).
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
-                trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http")) {
+                trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil) {
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
-        self.limits = limits; self.trustedProxies = trustedProxies
+        self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
     }
 
     public var profile: Profile { gate.profile }
@@ -75,10 +80,9 @@ public final class GuichetServer: Sendable {
         return g
     }
 
-    static func requestID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return Base64URL.encode((0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) })
-    }
+    /// The id of the request being served (``RequestLog/id``, the one in its log lines and its
+    /// `X-Request-Id` header), so that its ledger entries carry the same; a new one outside a request.
+    static func requestID() -> String { RequestLog.id ?? GuichetRequestID.make() }
 
     func bearer(_ request: Request) -> String? {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
@@ -118,6 +122,7 @@ public final class GuichetServer: Sendable {
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: AccessLogMiddleware(listener: "public", proxies: trustedProxies, logger: accessLog))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
@@ -130,6 +135,7 @@ public final class GuichetServer: Sendable {
     /// Builds the admin router; the recorder lists its routes.
     public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
+        router.add(middleware: AccessLogMiddleware(listener: "admin", proxies: trustedProxies, logger: accessLog))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GuichetCore
 import GuichetServer
 import Logging
 
@@ -8,13 +9,15 @@ struct Guichet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "guichet",
         abstract: "A registry server for the personal data that public services hold on citizens.",
+        version: "guichet \(GuichetVersion.description)",
         subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self, Ledger.self, Breach.self, PolicyCommand.self, Simulate.self,
-                      Territories.self, Organisations.self, Staff.self, Caseload.self, Claims.self]
+                      Territories.self, Organisations.self, Staff.self, Caseload.self, Claims.self, Backup.self, Restore.self]
     )
 
-    /// Every log line goes through the redaction layer before it reaches standard error.
+    /// Every log line goes through the redaction layer before it is written (text or JSON
+    /// lines, standard error or output: ``LogOutput/standard``, set by `serve`).
     static func main() async {
-        LoggingSystem.bootstrap { label in RedactingLogHandler(StreamLogHandler.standardError(label: label)) }
+        LoggingSystem.bootstrap { label in RedactingLogHandler(GuichetLogHandler(label: label)) }
         await main(nil)
     }
 }

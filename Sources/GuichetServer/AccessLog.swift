@@ -1,0 +1,95 @@
+import Foundation
+import GuichetCore
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The id of one request: the one a trusted proxy sent in `X-Request-Id`, if it is well
+/// formed, else a new random one. It is on every log line written while the request is served
+/// (``RequestLog/id``), on the ledger entries the request makes, and in the response's
+/// `X-Request-Id` header, so that an operator can follow one request from the proxy's log to
+/// Guichet's log and the ledger.
+enum GuichetRequestID {
+    static let header = HTTPField.Name("X-Request-Id")!
+
+    /// A new id: 96 random bits, base64url (16 characters).
+    static func make() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Base64URL.encode((0..<12).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    /// Whether a forwarded id may be used: 1 to 64 characters among letters, digits, `-`, `_`,
+    /// `.` and `:` (a UUID, nginx's `$request_id`, Envoy's and HAProxy's ids all are). Anything
+    /// else could carry a forged log line, a personal value or a very long header into the logs
+    /// and the ledger, and is replaced.
+    static func acceptable(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count) && id.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E || c == 0x3A
+        }
+    }
+
+    /// The request's id: the forwarded one when the peer is a trusted proxy and the id is
+    /// acceptable, else a new one. A client that is not a trusted proxy chooses nothing.
+    static func resolve(peer: String?, forwarded: String?, proxies: TrustedProxies) -> String {
+        if let peer, let forwarded, proxies.trusts(peer), acceptable(forwarded) { return forwarded }
+        return make()
+    }
+}
+
+/// The outermost middleware of both listeners: gives the request its id (``GuichetRequestID``),
+/// serves it with that id in the task-local ``RequestLog/id``, returns it in `X-Request-Id`,
+/// and writes one access-log line: listener, method, route (the pattern, such as
+/// `/v1/dossiers/{id}`; the path only when no route matched), status, duration and request id.
+/// Never the query string (a search may hold a name), a body, a header or a token.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let listener: String
+    let proxies: TrustedProxies
+    /// Nil: no access log (tests of other behaviour); the request id is given all the same.
+    let logger: Logger?
+
+    /// Longest unmatched path written to the log.
+    static let maxPath = 120
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // The source here is still the peer's: the forwarding middleware runs inside this one.
+        let id = GuichetRequestID.resolve(peer: context.source, forwarded: request.headers[GuichetRequestID.header], proxies: proxies)
+        let start = ContinuousClock.now
+        return try await RequestLog.$id.withValue(id) {
+            do {
+                var response = try await next(request, context)
+                response.headers[GuichetRequestID.header] = id
+                log(request, context, status: response.status.code, since: start)
+                return response
+            } catch {
+                // Only what the problem middleware does not turn into a response reaches here.
+                log(request, context, status: (error as? any HTTPResponseError)?.status.code ?? 500, since: start)
+                throw error
+            }
+        }
+    }
+
+    func log(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant) {
+        guard let logger else { return }
+        let elapsed = ContinuousClock.now - start
+        let ms = (Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15).rounded(toPlaces: 1)
+        var metadata: Logger.Metadata = [
+            "listener": .string(listener), "method": .string(request.method.rawValue),
+            "status": .stringConvertible(status), "ms": .stringConvertible(ms),
+        ]
+        if let route = context.endpointPath, route != "NotFound" {
+            metadata["route"] = .string(route)
+        } else {
+            // No route matched: the path (never the query), shortened; the redaction layer still applies.
+            metadata["path"] = .string(String(request.uri.path.prefix(Self.maxPath)))
+        }
+        logger.info("request", metadata: metadata)
+    }
+}
+
+extension Double {
+    fileprivate func rounded(toPlaces places: Int) -> Double {
+        let scale = (0..<places).reduce(1.0) { p, _ in p * 10 }
+        return (self * scale).rounded() / scale
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import GuichetGate
+import GuichetStore
+import GuichetDeployment
+
+/// `guichet backup`: a consistent copy of a data folder's database while its server runs.
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy the registry's database into one file (mode 0600) while the server runs; the key file is never in it.",
+        discussion: "Uses SQLite's online backup API: the copy is one consistent snapshot. Back the key file up apart (docs/KEYS.md).")
+
+    @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+    @Option(help: "The backup file to write; an existing file is never overwritten.") var out: String
+
+    func run() throws {
+        let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
+        let summary: BackupSummary
+        do { summary = try Store.backup(database: deployment.database, to: out) } catch let e as BackupError {
+            throw CommandError(e.description)
+        } catch let e as StoreError { throw CommandError(e.description) }
+        let signed = summary.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
+        say("backup written to \(out) (\(summary.bytes) bytes, mode 0600): \(summary.ledgerEntries) ledger entries, \(signed)")
+        say("the key file is not in the backup: keep a copy of it apart (docs/KEYS.md); a restore needs it")
+    }
+}
+
+/// `guichet restore`: puts a backup in place once its ledger verifies.
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a backup into a data folder, once it proves whole: SQLite's check, the keys, and the ledger against its signed checkpoints.",
+        discussion: "The registry's key file must be in place first (DATA/guichet.keys, --keys, GUICHET_KEYS_FILE or GUICHET_KEYS).")
+
+    @Option(help: "The backup file ('guichet backup --out').") var from: String
+    @Option(help: "Data folder to restore into (env GUICHET_DATA).") var data: String?
+    @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+    @Flag(help: "Overwrite the registry already in the data folder (stop its server first).") var replace = false
+
+    func run() async throws {
+        let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
+        let report: RestoreReport
+        do { report = try await deployment.restore(from: from, replace: replace, keys: keys) } catch let e as DeploymentError {
+            throw CommandError(e.description)
+        }
+        let signed = report.checkpointSize.map { "the latest covers \($0) entries" } ?? "none yet"
+        say("restored \(from) into \(deployment.database)\(report.replaced ? ", replacing the registry that was there" : "")")
+        say("ledger verified: \(report.ledgerEntries) entries, \(report.checkpoints) signed checkpoints (\(signed)), all match; profile \(report.profile)")
+        say("start it with: guichet serve --data \(deployment.folder.path)")
+    }
+}

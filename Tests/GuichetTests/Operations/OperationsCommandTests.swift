@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// The operator's commands run as an operator runs them: `guichet --version`, `guichet serve`
+/// writing JSON lines, `guichet backup` while it serves, `guichet restore` (issue #21, items 2, 4, 8).
+@Suite(.serialized) struct OperationsCommandTests {
+    static var binary: String { CommandLineTests.binary.path }
+
+    @Test("guichet --version prints the version and how it was built, without git")
+    func version() async throws {
+        let r = try await Child.run(Self.binary, ["--version"], timeout: 60)
+        #expect(r.status == 0 && r.stdout.hasPrefix("guichet 0.") && r.stdout.contains("build, Swift"), "\(r.output)")
+    }
+
+    /// GET with an optional X-Request-Id; returns the status and the id the server answered with.
+    static func get(_ url: String, requestID: String? = nil) async throws -> (Int, String?) {
+        var request = URLRequest(url: URL(string: url)!)  // the tests' own literal URLs
+        request.timeoutInterval = 10
+        if let requestID { request.setValue(requestID, forHTTPHeaderField: "X-Request-Id") }
+        let (_, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "X-Request-Id"))
+    }
+
+    @Test("serve writes JSON lines with an access line per request and no query value; backup while it serves; restore verifies")
+    func serveBackupRestore() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        let demo = try await Child.run(Self.binary, ["demo", "--data", data, "--size", "30", "--no-serve"], directory: Repo.root, timeout: 300)
+        try #require(demo.status == 0, "\(demo.output)")
+        let config = URL(fileURLWithPath: data).appendingPathComponent("guichet.yaml")
+        let yaml = try String(contentsOf: config, encoding: .utf8)
+        try (yaml + "\nlogFormat: json\nlogLevel: info\n").write(to: config, atomically: true, encoding: .utf8)
+
+        let log = folder.appendingPathComponent("serve.log")
+        let server = try ChildServer(Self.binary, ["serve", "--data", data, "--port", "0", "--admin-port", "0"], directory: Repo.root, log: log)
+        defer { server.cleanUp() }
+        let text = try await server.waitFor("Guichet serving", timeout: 180)
+        let url = try #require(text.split(separator: " ").first { $0.hasPrefix("http://") }).trimmingCharacters(in: CharacterSet(charactersIn: ","))
+        let port = try #require(url.split(separator: ":").last.map(String.init))
+        let base = "http://127.0.0.1:\(port)"
+
+        var answered: [String] = []
+        for path in ["/healthz?token=qzx9secret", "/v1/statistics?lastName=Tremblay", "/readyz"] {
+            let (status, id) = try await Self.get(base + path, requestID: "chosen-by-client")
+            #expect(status == 200 || status == 503)
+            let rid = try #require(id)
+            #expect(rid != "chosen-by-client", "the client is not a trusted proxy")
+            answered.append(rid)
+        }
+
+        // A backup while the server runs, then a restore elsewhere with the key file copied.
+        let backup = folder.appendingPathComponent("registry.backup").path
+        let b = try await Child.run(Self.binary, ["backup", "--data", data, "--out", backup], timeout: 120)
+        #expect(b.status == 0 && b.stdout.contains("backup written") && b.stdout.contains("key file is not in the backup"), "\(b.output)")
+        #expect((try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int) == 0o600)
+        let again = try await Child.run(Self.binary, ["backup", "--data", data, "--out", backup], timeout: 60)
+        #expect(again.status != 0 && again.stderr.contains("never overwrites"), "\(again.output)")
+
+        let restored = folder.appendingPathComponent("restored").path
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: data + "/guichet.keys", toPath: restored + "/guichet.keys")
+        let r = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 120)
+        #expect(r.status == 0 && r.stdout.contains("ledger verified") && r.stdout.contains("all match"), "\(r.output)")
+        #expect(FileManager.default.fileExists(atPath: restored + "/guichet.yaml"), "the profile is written for serve")
+        let refused = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 60)
+        #expect(refused.status != 0 && refused.stderr.contains("--replace"), "\(refused.output)")
+        let verify = try await Child.run(Self.binary, ["ledger", "verify", "--data", restored], directory: Repo.root, timeout: 120)
+        #expect(verify.status == 0 && verify.stdout.contains("ledger verified"), "\(verify.output)")
+
+        #expect(await server.stop())
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!lines.isEmpty && objects.count == lines.count, "every line of the log is a JSON object: \(lines.prefix(3))")
+        let access = objects.filter { $0["logger"] as? String == "guichet.access" }
+        #expect(Set(access.compactMap { $0["request"] as? String }).isSuperset(of: answered), "each answered id has its access line")
+        #expect(access.allSatisfy { $0["route"] != nil && $0["status"] != nil && $0["ms"] != nil && $0["method"] != nil })
+        let all = lines.joined(separator: "\n")
+        for value in ["qzx9secret", "Tremblay", "lastName", "token="] { #expect(!all.contains(value), "a query value reached the log") }
+    }
+}
