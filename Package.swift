@@ -72,6 +72,11 @@ let package = Package(
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
         ], swiftSettings: swiftSettings),
+        // `guichet import` as a library: a streaming CSV reader and batches through the gate.
+        .target(name: "GuichetImport", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetGate",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetSynth", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetVault",
         ], swiftSettings: swiftSettings),
@@ -93,6 +98,7 @@ let package = Package(
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer", "GuichetSynth",
             "GuichetVault", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetBreach", "GuichetSimulation",
+            "GuichetImport",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -101,7 +107,7 @@ let package = Package(
         // plaintext paths exist only here, never in the `guichet` product.
         .executableTarget(name: "guichet-bench", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth",
-            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth",
+            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth", "GuichetImport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -112,7 +118,7 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach", "GuichetSimulation",
+            "GuichetBreach", "GuichetSimulation", "GuichetImport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -27,6 +27,8 @@ enum Migrations {
         m.registerMigration("v-activation") { db in
             try db.execute(sql: vActivation)
         }
+        // Imports of an existing registry, resumable batch by batch (issue 16).
+        m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
         return m
     }
 
