@@ -96,12 +96,15 @@ public struct Importer: Sendable {
             throw ImportFileError("the mapping's dossier type '\(mapping.dossierType)' is not in the profile")
         }
         let fileDigest = try Self.digest(of: file)
+        let header = try readHeader()
         var run: ImportRun
         var resumedAt: Int?
+        var isNew = false
         if let previous = try await store.importRun(fileDigest: fileDigest) {
             if let finished = previous.finishedAt {
                 if !dryRun { return summary(.alreadyImported(finished), previous, resumedAt: nil, lines: 0) }
                 run = ImportRun(id: "dry-run", fileDigest: fileDigest, mappingDigest: mappingDigest, dossierType: type.name, startedAt: Date())
+                (run.nextOffset, run.nextLine) = (header.endOffset, header.nextLine)
             } else {
                 guard previous.mappingDigest == mappingDigest else {
                     throw ImportFileError("an interrupted import of this file used another mapping file: resume it with the same mapping")
@@ -112,10 +115,11 @@ public struct Importer: Sendable {
         } else {
             run = ImportRun(id: Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) }), fileDigest: fileDigest,
                             mappingDigest: mappingDigest, dossierType: type.name, startedAt: Date())
+            (run.nextOffset, run.nextLine) = (header.endOffset, header.nextLine)
+            isNew = true
         }
-        let header = try readHeader()
         let organisations = try await OrganisationIndex(store: store)
-        let reader = LineReader(mapping: mapping, header: header, organisations: organisations, type: type)
+        let reader = LineReader(mapping: mapping, header: header.columns, organisations: organisations, type: type)
         if dryRun || onError == .abort {
             // The whole file (from where a resumed import stands) is checked before anything is written.
             var checked = run
@@ -123,7 +127,7 @@ public struct Importer: Sendable {
             if dryRun { return summary(.done, checked, resumedAt: resumedAt, lines: lines, dryRun: true) }
             if bad > 0 { return summary(.aborted, run, resumedAt: resumedAt, lines: 0) }
         }
-        if run.nextOffset == 0 { try await store.save(importRun: run) }
+        if isNew { try await store.save(importRun: run) }
         let lines = try await write(reader, type: type, run: &run)
         return summary(.done, run, resumedAt: resumedAt, lines: lines)
     }
@@ -135,7 +139,7 @@ public struct Importer: Sendable {
 
     /// The header line: every column of the mapping must be in it, and every column of it in
     /// the mapping (a column the mapping does not name would be dropped silently).
-    func readHeader() throws -> [String] {
+    func readHeader() throws -> (columns: [String], endOffset: UInt64, nextLine: Int) {
         let reader = try CSVReader(path: file, delimiter: mapping.delimiter)
         guard let first = try reader.next() else { throw ImportFileError("the file is empty: the first line must name the columns") }
         if let p = first.problem { throw ImportFileError("line 1 (the header): \(p)") }
@@ -149,14 +153,12 @@ public struct Importer: Sendable {
         if !unmapped.isEmpty {
             throw ImportFileError("line 1 (the header): the columns \(unmapped.joined(separator: ", ")) are not in the mapping (map them, or to 'ignore')")
         }
-        return header
+        return (header, first.endOffset, first.nextLine)
     }
 
-    /// Opens the file where `run` stands (after the header for a new import).
+    /// Opens the file where `run` stands (just after the header for a new import).
     func open(_ run: ImportRun) throws -> CSVReader {
-        let reader = try CSVReader(path: file, delimiter: mapping.delimiter, offset: run.nextOffset, line: run.nextLine)
-        if run.nextOffset == 0 { _ = try reader.next() }
-        return reader
+        try CSVReader(path: file, delimiter: mapping.delimiter, offset: run.nextOffset, line: run.nextLine)
     }
 
     /// Checks every line from where `run` stands; returns how many are bad (stops at the first

@@ -4,8 +4,8 @@ import GuichetCore
 /// Synthetic CSV exports of an existing registry, in the columns of each profile's sample
 /// mapping (`profiles/NAME/import-mapping.yaml`): for the import's tests and benchmark.
 /// Fictional values of valid formats only (NAM and NIR with valid keys, reserved phone ranges,
-/// example.org addresses). Addresses hold commas and some notes hold line breaks, so the
-/// file exercises RFC 4180 quoting.
+/// example.org addresses). Addresses hold commas, some notes quotes, and some of place05's
+/// former numbers (an ignored column) line breaks, so the file exercises RFC 4180 quoting.
 public enum ImportSample {
     /// The profiles that have a sample.
     public static let profiles = ["place05", "jeunes", "secu", "emploi"]
@@ -102,13 +102,14 @@ public enum ImportSample {
             let nam = NAM.make(lastName: child.last, firstName: child.first, birthYear: child.birth.year, birthMonth: child.birth.month,
                                birthDay: child.birth.day, female: child.female, sequence: Int.random(in: 0...99, using: &rng))
             let services = orgs["daycare"]!.shuffled(using: &rng).prefix(Int.random(in: 1...3, using: &rng))
-            let cells = ["D\(100_000 + i)", day(2023...2025, &rng).iso, i % 10 == 0 ? "offered" : "waiting",
+            // A number of the former system (ignored by the mapping), some over two lines.
+            let cells = [i % 7 == 0 ? "D\(100_000 + i)\nancien numéro A\(i)" : "D\(100_000 + i)", day(2023...2025, &rng).iso, i % 10 == 0 ? "offered" : "waiting",
                          child.first, child.last, child.birth.iso, nam,
                          p1.first, p1.last, p1.birth.iso, email(p1.first, p1.last, i), QuebecPhone.make(region: region, using: &rng),
                          "\(Int.random(in: 1...9999, using: &rng)) \(pick(StreetNames.all, &rng)), Québec, QC",
                          two ? p2.first : "", two ? p2.last : "", two ? p2.birth.iso : "", two ? email(p2.first, p2.last, i) : "",
                          day(2026...2027, &rng).iso, String(Int.random(in: 1...5, using: &rng)), pick(["full-time", "part-time", "atypical-hours"], &rng),
-                         Bool.random(using: &rng) ? "oui" : "non", i % 7 == 0 ? "Allergie déclarée\nsuivi \"à prévoir\"" : "",
+                         Bool.random(using: &rng) ? "oui" : "non", i % 7 == 0 ? "Allergie déclarée, suivi \"à prévoir\"" : "",
                          services.first!, services.dropFirst().first ?? "", services.dropFirst(2).first ?? ""]
             return (cells, two ? 3 : 2)
         case "jeunes":

@@ -125,8 +125,9 @@ import GuichetSynth
         let killed = try await child.wait()
         #expect(killed.status != 0)
         let midway = try folder.counts()
-        let stored: Int = midway.runs[0]["dossiers"]
-        #expect(midway.runs[0]["finished_at"] as Int64? == nil, "the import was killed before its end")
+        let run = try #require(midway.runs.first, "stderr: \(killed.stderr)")
+        let stored: Int = run["dossiers"]
+        #expect(run["finished_at"] as Int64? == nil, "the import was killed before its end")
         #expect(midway.dossiers == stored, "the dossiers stored are exactly those of the committed batches")
         #expect(stored % 50 == 0 && stored < lines)
         let resumed = try await GuichetChild.run(folder.importing(file, ["--batch-size", "50"]))
