@@ -48,14 +48,15 @@ import GuichetSynth
     }
 
     /// An emploi export of 300 lines with 3 bad lines inserted: lines 51 (an invalid NIR),
-    /// 102 (a birth date that does not exist) and 153 (two cells instead of 17).
+    /// 102 (a birth date that does not exist) and 153 (two cells instead of 17); with a BOM.
     func badExport(_ folder: ImportFolder) throws -> String {
         let (file, _) = try folder.sample(lines: 300)
         var lines = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "\r\n")
         lines.insert("Agence exemple 1,registered,0999999X,123,Alice,Exemple,1990-01-01,alice@example.org,0100000000,1 rue,2024-01-01,A,Cuisinier,2025-01-01,non,,", at: 50)
         lines.insert("Agence exemple 1,registered,0999998X,,Alice,Exemple,1990-13-45,alice@example.org,0100000000,1 rue,2024-01-01,A,Cuisinier,2025-01-01,non,,", at: 101)
         lines.insert("Agence exemple 1,registered", at: 152)
-        try lines.joined(separator: "\r\n").write(toFile: file, atomically: true, encoding: .utf8)
+        // As a spreadsheet saves it: a UTF-8 byte-order mark first.
+        try ("\u{FEFF}" + lines.joined(separator: "\r\n")).write(toFile: file, atomically: true, encoding: .utf8)
         return file
     }
 
