@@ -4,7 +4,7 @@ public import GuichetVault
 public import GuichetAuth
 public import GuichetMFA
 public import GuichetMail
-import Foundation
+public import Foundation
 
 /// A registry opened with every start-up check, the one way `guichet serve`, the other
 /// commands, the tests and the benchmark open one:
@@ -30,7 +30,8 @@ public struct Registry: Sendable {
     ///   ``KeyError`` when they are unavailable, ``RegistryError`` when the registry holds another profile.
     public static func open(database: String, profile: Profile, keys: any KeyProvider, keysOrigin: String,
                             relyingParty: RelyingParty, mailer: (any Mailer)? = nil, watch: WatchSettings?,
-                            hasher: PasswordHasher = PasswordHasher()) async throws -> Registry {
+                            hasher: PasswordHasher = PasswordHasher(),
+                            clock: @escaping @Sendable () -> Date = { Date() }) async throws -> Registry {
         let vault = Vault(profile: profile, keys: keys)
         let store = try Store(path: database)
         if let check = try await store.meta("key-check"), check != (try vault.keyCheck()) { throw KeyError.mismatch(keysOrigin) }
@@ -43,13 +44,13 @@ public struct Registry: Sendable {
         }
         try await store.setMeta("profile", profile.name)
         let auth = try await Authenticator(store: store, profile: profile, hasher: hasher, secrets: try vault.derivedKey(purpose: "auth-secrets"),
-                                           relyingParty: relyingParty, mailer: mailer)
+                                           relyingParty: relyingParty, mailer: mailer, clock: clock)
         let id: String
         if let stored = try await store.meta("registry-id") { id = stored } else {
             id = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
             try await store.setMeta("registry-id", id)
         }
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", watch: watch)
+        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", clock: clock, watch: watch)
         return Registry(profile: profile, store: store, gate: gate, auth: auth, id: id)
     }
 }

@@ -149,7 +149,10 @@ extension Organisation {
 
 extension Date {
     /// Milliseconds since 1970, as stored.
-    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Rounded down: a stored instant is never after the instant it records (rounded to the
+    /// nearest, an attempt and the check that follows it in the same millisecond looked 0.4 ms
+    /// apart the wrong way, and a throttle with no wait due answered "retry after 1 s").
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
     /// From stored milliseconds.
     public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }

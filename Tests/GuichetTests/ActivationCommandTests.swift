@@ -17,17 +17,17 @@ import GuichetStore
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("registry").path
-        let created = try CommandLineTests.run(["init", "--data", data])
+        let created = try await CommandLineTests.run(["init", "--data", data])
         #expect(created.status == 0, "stderr: \(created.stderr)")
         let password = try #require(Self.value(after: "password (shown once", in: created.stdout))
         let first = try #require(Self.value(after: "Activation code", in: created.stdout))
         #expect(first.count == 23)
 
-        let again = try CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "admin"])
+        let again = try await CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "admin"])
         #expect(again.status == 0, "stderr: \(again.stderr)")
         let second = try #require(Self.value(after: "Activation code for 'admin'", in: again.stdout))
         #expect(second.count == 23 && second != first)
-        let unknown = try CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
+        let unknown = try await CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no account 'nobody.here'"), "stderr: \(unknown.stderr)")
 
         let store = try Store(path: data + "/guichet.sqlite")

@@ -47,7 +47,7 @@ struct CitizenPageTests {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let script = Repo.root.appendingPathComponent("Tests/peers/browser_history.py").path
-            let run = try await Python.runAsync([script, "http://localhost:\(port)", "fr", "parent1", World.password])
+            let run = try await Python.run([script, "http://localhost:\(port)", "fr", "parent1", World.password])
             try #require(run.status == 0, "\(run.output)")
             let result = try JSONDecoder().decode(JSON.self, from: Data(run.output.split(separator: "\n").last.map(String.init)!.utf8))
             let rows = try #require(result.object?["rows"]?.array).compactMap { $0.object }

@@ -9,22 +9,14 @@ import Testing
 
     struct Run { let status: Int32; let stdout: String; let stderr: String }
 
-    static func run(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.currentDirectoryURL = Repo.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    /// Runs `guichet` to its end (at most 10 minutes) without holding a thread of the pool.
+    static func run(_ args: [String]) async throws -> Run {
+        let r = try await Child.run(binary.path, args, directory: Repo.root, timeout: 600)
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     @Test("an invalid profile is refused with a clear error naming file and line, and nothing is created")
-    func invalidProfile() throws {
+    func invalidProfile() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let profileDir = folder.appendingPathComponent("broken")
@@ -32,25 +24,25 @@ import Testing
         let text = try String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8).replacingOccurrences(of: "class: sensitive", with: "class: secret")
         try text.write(to: profileDir.appendingPathComponent("profile.yaml"), atomically: true, encoding: .utf8)
         let data = folder.appendingPathComponent("data").path
-        let r = try Self.run(["demo", "--data", data, "--size", "10", "--profile", profileDir.path, "--no-serve"])
+        let r = try await Self.run(["demo", "--data", data, "--size", "10", "--profile", profileDir.path, "--no-serve"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("profile.yaml:") && r.stderr.contains("specialNeeds.class: unknown classification"), "stderr: \(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data + "/guichet.sqlite"))
     }
 
     @Test("the admin listener on a public address refuses to start")
-    func publicAdminRefused() throws {
-        let r = try Self.run(["demo", "--data", "/nonexistent-never-created", "--admin-host", "0.0.0.0"])
+    func publicAdminRefused() async throws {
+        let r = try await Self.run(["demo", "--data", "/nonexistent-never-created", "--admin-host", "0.0.0.0"])
         #expect(r.status != 0 && r.stderr.contains("admin listener must stay on loopback"), "stderr: \(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent-never-created"))
     }
 
     @Test("demo generates a registry and its accounts file once, then serves it as it is")
-    func demoGeneratesOnce() throws {
+    func demoGeneratesOnce() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
-        let first = try Self.run(["demo", "--data", data, "--size", "300", "--no-serve"])
+        let first = try await Self.run(["demo", "--data", data, "--size", "300", "--no-serve"])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         #expect(first.stdout.contains("generated 300 dossiers"))
         let accountsFile = data + "/demo-accounts.json"
@@ -58,7 +50,7 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: URL(fileURLWithPath: accountsFile)))
         #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "security", "agent", "daycare", "parent", "analyst"])
-        let second = try Self.run(["demo", "--data", data, "--size", "999", "--no-serve"])
+        let second = try await Self.run(["demo", "--data", data, "--size", "999", "--no-serve"])
         #expect(second.status == 0 && !second.stdout.contains("generated"), "an existing registry is not regenerated")
     }
 }

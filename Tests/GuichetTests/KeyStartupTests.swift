@@ -5,10 +5,10 @@ import GuichetStore
 /// A missing, wrong or unreadable key refuses to start, says which key and what to do, and
 /// writes nothing; `guichet keys` rotates online.
 @Suite(.serialized) struct KeyStartupTests {
-    func demoFolder() throws -> (URL, String) {
+    func demoFolder() async throws -> (URL, String) {
         let folder = try temporaryFolder()
         let data = folder.appendingPathComponent("demo").path
-        let r = try CommandLineTests.run(["demo", "--data", data, "--size", "40", "--no-serve"])
+        let r = try await CommandLineTests.run(["demo", "--data", data, "--size", "40", "--no-serve"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         return (folder, data)
     }
@@ -23,44 +23,44 @@ import GuichetStore
 
     @Test("the key file missing, too open, or from another registry: refused with what to do, nothing written")
     func badKeysRefuseToStart() async throws {
-        let (folder, data) = try demoFolder()
+        let (folder, data) = try await demoFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let keys = data + "/guichet.keys"
         let before = try await fingerprint(data)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keys)
-        var r = try CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
+        var r = try await CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
         #expect(r.status != 0 && r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"), "stderr: \(r.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
 
         let moved = folder.appendingPathComponent("moved.keys").path
         try FileManager.default.moveItem(atPath: keys, toPath: moved)
-        r = try CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
+        r = try await CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
         #expect(r.status != 0 && r.stderr.contains("no key file at \(keys)"), "stderr: \(r.stderr)")
 
         // Another registry's keys.
         let other = folder.appendingPathComponent("other").path
-        #expect(try CommandLineTests.run(["init", "--data", other]).status == 0)
-        r = try CommandLineTests.run(["serve", "--data", data, "--keys", other + "/guichet.keys", "--port", "0", "--admin-port", "0"])
+        #expect(try await CommandLineTests.run(["init", "--data", other]).status == 0)
+        r = try await CommandLineTests.run(["serve", "--data", data, "--keys", other + "/guichet.keys", "--port", "0", "--admin-port", "0"])
         #expect(r.status != 0 && r.stderr.contains("do not open this registry"), "stderr: \(r.stderr)")
         #expect(try await fingerprint(data) == before, "nothing was written")
     }
 
     @Test("keys rotate re-wraps every data key; the old version is retired only once unused")
-    func rotateCommand() throws {
-        let (folder, data) = try demoFolder()
+    func rotateCommand() async throws {
+        let (folder, data) = try await demoFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var r = try CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
+        var r = try await CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
         #expect(r.status != 0 && r.stderr.contains("current"), "stderr: \(r.stderr)")
-        r = try CommandLineTests.run(["keys", "rotate", "--data", data])
+        r = try await CommandLineTests.run(["keys", "rotate", "--data", data])
         #expect(r.status == 0 && r.stdout.contains("rotated to version 2"), "stderr: \(r.stderr)")
         #expect(r.stderr.contains("re-wrapped"), "progress is shown")
-        r = try CommandLineTests.run(["keys", "status", "--data", data])
+        r = try await CommandLineTests.run(["keys", "status", "--data", data])
         #expect(r.stdout.contains("version 1: 0 data keys") && r.stdout.contains("version 2 (current)"), "stdout: \(r.stdout)")
-        r = try CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
+        r = try await CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         // The registry still opens and serves with the rotated keys.
-        r = try CommandLineTests.run(["demo", "--data", data, "--no-serve"])
+        r = try await CommandLineTests.run(["demo", "--data", data, "--no-serve"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
     }
 }

@@ -5,25 +5,25 @@ import Testing
 /// `guichet ledger` as an operator runs it after an incident.
 @Suite(.serialized) struct LedgerCommandTests {
     @Test("ledger checkpoint, prove and verify; verify names a tampered entry and fails")
-    func verifyCommand() throws {
+    func verifyCommand() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
-        #expect(try CommandLineTests.run(["demo", "--data", data, "--size", "20", "--no-serve"]).status == 0)
-        let signed = try CommandLineTests.run(["ledger", "checkpoint", "--data", data])
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "20", "--no-serve"]).status == 0)
+        let signed = try await CommandLineTests.run(["ledger", "checkpoint", "--data", data])
         #expect(signed.status == 0 && signed.stdout.contains("— guichet/place05/"), "stdout: \(signed.stdout) stderr: \(signed.stderr)")
-        let ok = try CommandLineTests.run(["ledger", "verify", "--data", data])
+        let ok = try await CommandLineTests.run(["ledger", "verify", "--data", data])
         #expect(ok.status == 0 && ok.stdout.contains("ledger verified"), "stderr: \(ok.stderr)")
-        let proof = try CommandLineTests.run(["ledger", "prove", "--data", data, "--index", "0"])
+        let proof = try await CommandLineTests.run(["ledger", "prove", "--data", data, "--index", "0"])
         #expect(proof.status == 0 && proof.stdout.contains("\"proof\""), "stderr: \(proof.stderr)")
 
         // An intruder with the database file rewrites history.
         let queue = try DatabaseQueue(path: data + "/guichet.sqlite")
-        try queue.write { db in
+        try await queue.write { db in
             try db.execute(sql: "DROP TRIGGER ledger_entry_no_update")
             try db.execute(sql: "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'import', 'imp0rt') AS BLOB) WHERE idx = 0")
         }
-        let bad = try CommandLineTests.run(["ledger", "verify", "--data", data])
+        let bad = try await CommandLineTests.run(["ledger", "verify", "--data", data])
         #expect(bad.status != 0 && bad.stderr.contains("entry 0 does not match"), "stderr: \(bad.stderr)")
     }
 }

@@ -125,12 +125,12 @@ import GuichetMerkle
         let input = world.folder.appendingPathComponent("ledger.json")
         try JSONSerialization.data(withJSONObject: ["entries": entries, "root": checkpoint.rootHash.hex, "size": size, "proofs": proofs])
             .write(to: input)
-        let result = try Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path])
+        let result = try await Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path])
         #expect(result.status == 0 && result.output.hasPrefix("OK: \(size) proofs"), "pymerkle said: \(result.output)")
 
         // The same checker refuses a wrong root.
         try JSONSerialization.data(withJSONObject: ["entries": entries, "root": MerkleHash.emptyRoot.hex, "size": size, "proofs": proofs]).write(to: input)
-        #expect(try Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path]).status == 1)
+        #expect(try await Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path]).status == 1)
     }
 
     @Test("what an account saw, and who accessed a person, come from indexes, not from a scan of the ledger")

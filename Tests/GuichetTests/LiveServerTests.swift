@@ -7,33 +7,23 @@ import GuichetMFA
 
 /// `guichet demo` serving for real, on loopback sockets, as a new user would run it.
 @Suite(.serialized) struct LiveServerTests {
-    /// Starts the demo with ports chosen by the system and returns the process and both ports.
-    func startDemo(data: String, log: URL) throws -> (Process, public: Int, admin: Int) {
-        let p = Process()
-        p.executableURL = CommandLineTests.binary
-        p.arguments = ["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"]
-        p.currentDirectoryURL = Repo.root
-        let out = Pipe()
-        p.standardOutput = out
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: log)
-        try p.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(120)
-        while !text.contains("Ready"), Date() < deadline, p.isRunning {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) } else { text += String(decoding: chunk, as: UTF8.self) }
-        }
+    /// Starts the demo with ports chosen by the system and returns the server and both ports.
+    /// Standard error goes to `log`; waiting for "Ready" is bounded and holds no thread.
+    func startDemo(data: String, log: URL) async throws -> (ChildServer, public: Int, admin: Int) {
+        let server = try ChildServer(CommandLineTests.binary.path,
+                                     ["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"],
+                                     directory: Repo.root, log: log)
+        let text = try await server.waitFor("Ready", timeout: 180)
         func port(after marker: String) -> Int? {
             guard let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
                   let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else { return nil }
             return Int(url.split(separator: ":").last ?? "")
         }
         guard let pub = port(after: "public API:"), let adm = port(after: "admin API:") else {
-            p.terminate()
-            throw CancellationError()
+            server.cleanUp()
+            throw ChildServer.NotReady(marker: "public API: / admin API:", tail: String(text.suffix(1_000)))
         }
-        return (p, pub, adm)
+        return (server, pub, adm)
     }
 
     func get(_ url: String, token: String? = nil) async throws -> (Int, [String: Any]) {
@@ -63,8 +53,8 @@ import GuichetMFA
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
         let log = folder.appendingPathComponent("server.log")
-        let (process, pub, adm) = try startDemo(data: data, log: log)
-        defer { process.terminate(); process.waitUntilExit() }
+        let (server, pub, adm) = try await startDemo(data: data, log: log)
+        defer { server.cleanUp() }
         var secrets: [String] = []
 
         let base = "http://127.0.0.1:\(pub)"
@@ -108,8 +98,7 @@ import GuichetMFA
         #expect(accounts.allSatisfy { ($0["activationCode"] != nil) == ($0["role"] != "parent") }, "a code for each account but the citizen's")
 
         // Logs (R3): nothing used or returned above appears in what the server wrote.
-        process.terminate()
-        process.waitUntilExit()
+        #expect(await server.stop(), "the demo ends on SIGTERM")
         let written = try String(contentsOf: log, encoding: .utf8)
         #expect(secrets.count > 6)
         #expect(!secrets.contains { !$0.isEmpty && written.contains($0) }, "a secret or personal value reached the log")

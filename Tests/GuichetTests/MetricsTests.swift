@@ -32,7 +32,7 @@ struct MetricsTests {
         #expect(!body.contains("parent1") && !body.contains("newagent") && !body.contains("/admin/v1"), "no user, no path in labels")
         let file = world.folder.appendingPathComponent("metrics.txt")
         try body.write(to: file, atomically: true, encoding: .utf8)
-        let run = try Python.run([Repo.root.appendingPathComponent("Tests/peers/prometheus_peer.py").path, file.path])
+        let run = try await Python.run([Repo.root.appendingPathComponent("Tests/peers/prometheus_peer.py").path, file.path])
         try #require(run.status == 0, "\(run.output)")
         let parsed = try JSONDecoder().decode(JSON.self, from: Data(run.output.utf8))
         let families = try #require(parsed.object?["families"]?.object)

@@ -78,7 +78,7 @@ enum OpenAPIRoutes {
         }
         files = ["public.json", "admin.json"].map { folder.appendingPathComponent($0).path }
         for file in files {
-            let result = try Python.run(["-m", "openapi_spec_validator", file])
+            let result = try await Python.run(["-m", "openapi_spec_validator", file])
             #expect(result.status == 0, "openapi-spec-validator: \(result.output)")
         }
     }

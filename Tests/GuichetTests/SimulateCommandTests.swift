@@ -6,8 +6,8 @@ import GuichetCore
 /// `--json` is one well-formed JSON object, with one entry per profile.
 @Suite struct SimulateCommandTests {
     @Test("a small simulation prints sane figures for every attacker and role of both profiles, as one JSON object")
-    func smallRun() throws {
-        let r = try CommandLineTests.run(["simulate", "--agents", "5", "--days", "3", "--learned-day", "2", "--size", "600", "--seed", "3", "--json"])
+    func smallRun() async throws {
+        let r = try await CommandLineTests.run(["simulate", "--agents", "5", "--days", "3", "--learned-day", "2", "--size", "600", "--seed", "3", "--json"])
         #expect(r.status == 0, "stderr: \(r.stderr)")
         let json = try JSONDecoder().decode(JSON.self, from: Data(r.stdout.utf8))
         let o = try #require(json.object)

@@ -1,13 +1,14 @@
 """A real SMTP server (aiosmtpd) that keeps what it receives, for Guichet's e-mail tests.
 
 Usage: smtp_sink.py FOLDER
-Prints "PORT <n>" once listening on 127.0.0.1, then runs until its standard input closes.
+Prints "PORT <n>" once listening on 127.0.0.1, then runs until it is sent SIGTERM.
 Each message received is parsed with Python's own e-mail parser (independent of Guichet's
 MIME writer) and written to FOLDER/<n>.json: envelope sender and recipients, decoded headers,
 and the decoded text and HTML parts.
 """
 import json
 import os
+import signal
 import socket
 import sys
 from email import policy
@@ -60,8 +61,10 @@ def main():
     controller = Controller(Keeper(folder), hostname="127.0.0.1", port=port)
     controller.start()
     print(f"PORT {port}", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        sys.stdin.read()
+        while True:
+            signal.pause()
     finally:
         controller.stop()
 

@@ -28,21 +28,13 @@ struct CompilerRefusalTests {
     }
 
     /// Type-checks `source` as a file of another module; returns the exit status and diagnostics.
-    static func typecheck(_ source: String) throws -> (status: Int32, output: String) {
+    static func typecheck(_ source: String) async throws -> (status: Int32, output: String) {
         let arguments = try #require(compilerArguments(), "no debug build of the modules beside the sources (run swift build first)")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-spi-\(UUID().uuidString).swift")
         try source.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swiftc", "-typecheck", "-swift-version", "6"] + arguments + [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try await Child.run("/usr/bin/env", ["swiftc", "-typecheck", "-swift-version", "6"] + arguments + [file.path], timeout: 600)
+        return (r.status, r.output)
     }
 
     static let imports = """
@@ -75,8 +67,8 @@ struct CompilerRefusalTests {
     ]
 
     @Test("a module outside the gate compiles the public API of policy, journal, vault and gate")
-    func publicPathsCompile() throws {
-        let result = try Self.typecheck(Self.imports + """
+    func publicPathsCompile() async throws {
+        let result = try await Self.typecheck(Self.imports + """
             func a(_ p: Policy) { _ = p.explain; _ = p.mayBreakGlass }
             func b(_ j: AccessJournal) async throws { _ = try await j.head(); _ = try await j.checkpoint(at: .distantPast) }
             func c(_ v: Vault) { _ = v.blindIndex; _ = v.seal; _ = v.checkUnwraps }
@@ -88,9 +80,9 @@ struct CompilerRefusalTests {
 
     @Test("a module outside the gate cannot compile a decision, a journal append, a receipt or an opening",
           arguments: Array(0..<forbidden.count))
-    func forbiddenPathsDoNotCompile(_ index: Int) throws {
+    func forbiddenPathsDoNotCompile(_ index: Int) async throws {
         let (code, name) = Self.forbidden[index]
-        let result = try Self.typecheck(Self.imports + code + "\n")
+        let result = try await Self.typecheck(Self.imports + code + "\n")
         #expect(result.status != 0, "\(code) compiled")
         let refusal = result.output.split(separator: "\n").contains { line in
             line.contains("error:") && line.contains(name)
@@ -100,8 +92,8 @@ struct CompilerRefusalTests {
     }
 
     @Test("the same steps compile with the gate's SPI imported: the SPI is the only thing in the way")
-    func spiIsTheOnlyBarrier() throws {
-        let result = try Self.typecheck("""
+    func spiIsTheOnlyBarrier() async throws {
+        let result = try await Self.typecheck("""
             @_spi(GateOnly) import GuichetPolicy
             @_spi(GateOnly) import GuichetLedger
             @_spi(GateOnly) import GuichetVault

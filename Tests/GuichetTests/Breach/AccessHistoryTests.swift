@@ -60,7 +60,7 @@ import GuichetMerkle
             let proofs: [[String: Any]] = accesses.map { ["index": $0["index"]!.integer!, "proof": ($0["proof"]!.array!).map { try! Hash(base64: $0.string!).hex }] }
             let input = world.folder.appendingPathComponent("history.json")
             try JSONSerialization.data(withJSONObject: ["entries": entries, "root": root.hex, "size": size, "proofs": proofs]).write(to: input)
-            let result = try Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path])
+            let result = try await Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path])
             #expect(result.status == 0 && result.output.hasPrefix("OK: \(accesses.count) proofs"), "pymerkle said: \(result.output)")
         }
     }

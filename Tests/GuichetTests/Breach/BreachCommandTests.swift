@@ -16,7 +16,7 @@ import GuichetMFA
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
-        #expect(try CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
         // A citizen registers (journalled), through the real gate on the demo's files.
         let person: PersonID
         do {
@@ -26,30 +26,30 @@ import GuichetMFA
                                                    requestID: "cli-test", source: "198.51.100.4")
         }
 
-        let scope = try CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4", "--format", "csv"])
+        let scope = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4", "--format", "csv"])
         #expect(scope.status == 0 && scope.stdout.hasPrefix("kind,person,dossier,field,"), "stderr: \(scope.stderr)")
         #expect(scope.stderr.contains("scope: 0 persons"), "a registration exposes nobody: \(scope.stderr)")
-        let json = try CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4"])
+        let json = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4"])
         let parsed = try JSONDecoder().decode(JSON.self, from: Data(json.stdout.utf8))
         #expect(parsed.object?["writes"]?.array?.count == 1 && parsed.object?["checkpoint"]?.object?["size"]?.integer != nil)
-        let empty = try CommandLineTests.run(["breach", "scope", "--data", data])
+        let empty = try await CommandLineTests.run(["breach", "scope", "--data", data])
         #expect(empty.status != 0 && empty.stderr.contains("give at least one"))
-        let badTime = try CommandLineTests.run(["breach", "scope", "--data", data, "--from", "yesterday"])
+        let badTime = try await CommandLineTests.run(["breach", "scope", "--data", data, "--from", "yesterday"])
         #expect(badTime.status != 0 && badTime.stderr.contains("ISO 8601"))
 
-        let registered = try CommandLineTests.run(["breach", "register", "--data", data, "--title", "Test incident", "--nature", "A test",
+        let registered = try await CommandLineTests.run(["breach", "register", "--data", data, "--title", "Test incident", "--nature", "A test",
                                                    "--facts", "None", "--detected-at", ScopeFormat.time(Date()), "--source", "198.51.100.4"])
         let id = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(registered.status == 0 && IncidentIDCheck.valid(id), "stderr: \(registered.stderr)")
-        let updated = try CommandLineTests.run(["breach", "update", "--data", data, "--incident", id, "--status", "contained"])
+        let updated = try await CommandLineTests.run(["breach", "update", "--data", data, "--incident", id, "--status", "contained"])
         #expect(updated.status == 0, "stderr: \(updated.stderr)")
-        let export = try CommandLineTests.run(["breach", "export", "--data", data, "--format", "csv"])
+        let export = try await CommandLineTests.run(["breach", "export", "--data", data, "--format", "csv"])
         #expect(export.stdout.split(separator: "\r\n").count == 2 && export.stdout.contains(",contained,"))
-        let report = try CommandLineTests.run(["breach", "report", "--data", data, "--incident", id])
+        let report = try await CommandLineTests.run(["breach", "report", "--data", data, "--incident", id])
         #expect(report.status == 0 && report.stdout.hasPrefix("# Personal data breach") && report.stdout.contains("0 persons"), "stderr: \(report.stderr)")
 
         // The citizen's history: the registration, proved against the checkpoint the scope signed.
-        let history = try CommandLineTests.run(["ledger", "history", "--data", data, "--person", person.rawValue])
+        let history = try await CommandLineTests.run(["ledger", "history", "--data", data, "--person", person.rawValue])
         #expect(history.status == 0, "stderr: \(history.stderr)")
         let h = try JSONDecoder().decode(JSON.self, from: Data(history.stdout.utf8))
         let accesses = try #require(h.object?["accesses"]?.array?.compactMap { $0.object })
@@ -60,7 +60,7 @@ import GuichetMFA
         let proof = InclusionProof(leafIndex: UInt64(try #require(a["index"]?.integer)), treeSize: UInt64(size),
                                    hashes: try #require(a["proof"]?.array).map { try Hash(base64: $0.string ?? "") })
         try proof.verify(leafHash: MerkleHash.leaf(try #require(Data(base64Encoded: a["entry"]?.string ?? ""))), rootHash: root)
-        #expect(try CommandLineTests.run(["ledger", "history", "--data", data, "--person", "nope"]).status != 0)
+        #expect(try await CommandLineTests.run(["ledger", "history", "--data", data, "--person", "nope"]).status != 0)
     }
 
     @Test("breach letters writes one HTML letter per person concerned, opened as the named security officer and journalled")
@@ -68,7 +68,7 @@ import GuichetMFA
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("demo").path
-        #expect(try CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
         // An agent account reads two applications from an unusual address: the incident.
         let source = "198.51.100.9"
         let officer: AccountID
@@ -96,16 +96,16 @@ import GuichetMFA
             }
             officer = try #require(try await store.account(username: "security.demo")).id
         }
-        let registered = try CommandLineTests.run(["breach", "register", "--data", data, "--title", "Agent account misused", "--nature", "Reads from an unknown address",
+        let registered = try await CommandLineTests.run(["breach", "register", "--data", data, "--title", "Agent account misused", "--nature", "Reads from an unknown address",
                                                    "--facts", "Two applications read", "--detected-at", ScopeFormat.time(Date()), "--source", source])
         let id = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(registered.status == 0, "stderr: \(registered.stderr)")
-        let scope = try CommandLineTests.run(["breach", "scope", "--data", data, "--source", source])
+        let scope = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", source])
         let persons = try #require(try JSONDecoder().decode(JSON.self, from: Data(scope.stdout.utf8)).object?["personCount"]?.integer)
         #expect(persons >= 2, "the two applications name a child and a parent each at least")
 
         let out = folder.appendingPathComponent("letters")
-        let letters = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", out.path, "--language", "en"])
+        let letters = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", out.path, "--language", "en"])
         #expect(letters.status == 0, "stderr: \(letters.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".en.html") }
         #expect(!files.isEmpty && letters.stderr.contains("letters: \(files.count) for \(persons) persons concerned"), "stderr: \(letters.stderr)")
@@ -123,13 +123,13 @@ import GuichetMFA
 
         let shared = folder.appendingPathComponent("shared")
         try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
-        let refused = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", shared.path])
+        let refused = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo", "--out", shared.path])
         #expect(refused.status != 0 && refused.stderr.contains("can be read by other users"), "stderr: \(refused.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: shared.path).isEmpty, "no letter was written there")
 
-        let notOfficer = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "agent.incident", "--out", out.path])
+        let notOfficer = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "agent.incident", "--out", out.path])
         #expect(notOfficer.status != 0 && notOfficer.stderr.contains("not an active security officer"), "stderr: \(notOfficer.stderr)")
-        let nowhere = try CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo"])
+        let nowhere = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "security.demo"])
         #expect(nowhere.status != 0 && nowhere.stderr.contains("--out"), "stderr: \(nowhere.stderr)")
     }
 }

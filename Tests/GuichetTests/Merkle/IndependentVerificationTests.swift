@@ -30,23 +30,15 @@ struct IndependentCheckInput: Codable {
 /// Runs the Python verifier (python3 with the `cryptography` package) on `input`.
 ///
 /// - Returns: the exit status and the combined output.
-func runIndependentVerifier(_ input: IndependentCheckInput) throws -> (status: Int32, output: String) {
+func runIndependentVerifier(_ input: IndependentCheckInput) async throws -> (status: Int32, output: String) {
     let script = Repo.root.appendingPathComponent("Tests/GuichetMerkleScripts/verify_note.py")
     let inputFile = FileManager.default.temporaryDirectory
         .appendingPathComponent("guichet-merkle-\(UUID().uuidString).json")
     try JSONEncoder().encode(input).write(to: inputFile)
     defer { try? FileManager.default.removeItem(at: inputFile) }
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, inputFile.path]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try await Child.run("/usr/bin/env", ["python3", script.path, inputFile.path], timeout: 300)
+    return (r.status, r.output)
 }
 
 func hexString(_ bytes: [UInt8]) -> String {
@@ -95,24 +87,24 @@ struct IndependentVerificationTests {
     }
 
     @Test("Python verifies the signatures, key IDs, root and every proof we produce")
-    func pythonAccepts() throws {
+    func pythonAccepts() async throws {
         let signer = try NoteSigner.generate(name: "guichet.example/ledger")
         let input = try Self.makeInput(signer: signer)
-        let result = try runIndependentVerifier(input)
+        let result = try await runIndependentVerifier(input)
         #expect(result.status == 0, "python3 said: \(result.output)")
         // 4 signature checks, the root, 91 inclusion and 78 consistency proofs.
         #expect(result.output.hasPrefix("OK: 174 checks"), "python3 said: \(result.output)")
     }
 
     @Test("Python verifies an Ed25519-only note")
-    func pythonAcceptsEd25519Only() throws {
+    func pythonAcceptsEd25519Only() async throws {
         let signer = try NoteSigner.generate(name: "guichet.example/ledger", withMLDSA65: false)
-        let result = try runIndependentVerifier(try Self.makeInput(signer: signer))
+        let result = try await runIndependentVerifier(try Self.makeInput(signer: signer))
         #expect(result.status == 0, "python3 said: \(result.output)")
     }
 
     @Test("Python rejects what we tamper with, so its approval means something")
-    func pythonRejectsTampering() throws {
+    func pythonRejectsTampering() async throws {
         let signer = try NoteSigner.generate(name: "guichet.example/ledger")
         let good = try Self.makeInput(signer: signer)
 
@@ -148,7 +140,7 @@ struct IndependentVerificationTests {
             ("body", body), ("Ed25519 signature", edSignature), ("key ID", keyID),
             ("inclusion proof", inclusion), ("consistency proof", consistency), ("entries", entries),
         ] {
-            let result = try runIndependentVerifier(input)
+            let result = try await runIndependentVerifier(input)
             #expect(result.status == 1, "tampered \(label): python3 said \(result.output)")
             #expect(result.output.hasPrefix("FAIL"), "tampered \(label): python3 said \(result.output)")
         }

@@ -5,16 +5,16 @@ import GRDB
 /// `guichet policy test`, `guichet policy explain` and `guichet demo --profile emploi`, run as a user runs them.
 @Suite(.serialized) struct PolicyCommandLineTests {
     @Test("guichet policy test runs a profile's table and exits 0 when every row holds")
-    func tablePasses() throws {
+    func tablePasses() async throws {
         for name in ["place05", "emploi"] {
-            let r = try CommandLineTests.run(["policy", "test", name])
+            let r = try await CommandLineTests.run(["policy", "test", name])
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
             #expect(r.stdout.contains("\(name): ") && r.stdout.contains("rows hold") && !r.stdout.contains("FAIL"))
         }
     }
 
     @Test("guichet policy test prints each failing row with its line and exits non-zero")
-    func tableFails() throws {
+    func tableFails() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(atPath: Repo.root.appendingPathComponent("profiles/emploi/profile.yaml").path,
@@ -36,7 +36,7 @@ import GRDB
             dossier: job-seeker
             expect: allow
         """.write(to: folder.appendingPathComponent("policy-tests.yaml"), atomically: true, encoding: .utf8)
-        let r = try CommandLineTests.run(["policy", "test", folder.path])
+        let r = try await CommandLineTests.run(["policy", "test", folder.path])
         #expect(r.status != 0)
         #expect(r.stdout.contains("FAIL policy-tests.yaml:2 partners see the NIR (wrong on purpose): fields granted but not expected: category,"), "\(r.stdout)")
         #expect(r.stdout.contains("; fields expected but not granted: seeker.address, seeker.nir\n"), "\(r.stdout)")
@@ -44,40 +44,40 @@ import GRDB
     }
 
     @Test("guichet demo --profile emploi generates job seekers and caseloads; policy explain says why on that data folder")
-    func demoAndExplain() throws {
+    func demoAndExplain() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = folder.appendingPathComponent("emploi").path
-        let demo = try CommandLineTests.run(["demo", "--profile", "emploi", "--data", data, "--size", "800", "--no-serve"])
+        let demo = try await CommandLineTests.run(["demo", "--profile", "emploi", "--data", data, "--size", "800", "--no-serve"])
         #expect(demo.status == 0, "\(demo.stderr)")
         #expect(demo.stdout.contains("generated 800 job-seeker files"))
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: URL(fileURLWithPath: data + "/demo-accounts.json")))
         #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "security", "adviser", "partner-adviser", "job-seeker"])
 
         let db = try DatabaseQueue(path: data + "/guichet.sqlite")
-        let partner = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM account WHERE username = 'partner1.demo'") })
-        let mine = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? AND status = 'registered'", arguments: [partner]) })
-        let other = try #require(try db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id IS NULL AND status = 'registered'") })
+        let partner = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM account WHERE username = 'partner1.demo'") })
+        let mine = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? AND status = 'registered'", arguments: [partner]) })
+        let other = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id IS NULL AND status = 'registered'") })
         try db.close()
 
-        let denied = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(other)",
+        let denied = try await CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(other)",
                                                "--action", "read", "--purpose", "disability-support"])
         #expect(denied.status == 0, "\(denied.stderr)")
         #expect(denied.stdout.contains("partner-adviser-own-caseload (allow): not matched: relation: the rule needs 'assigned': the dossier is not assigned to the account"), "\(denied.stdout)")
         #expect(denied.stdout.contains("adviser-agency-files (allow): not matched: role: the rule is not for role 'partner-adviser'"))
         #expect(denied.stdout.contains("decision: DENY (no-rule)"))
 
-        let allowed = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)",
+        let allowed = try await CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)",
                                                 "--action", "read", "--purpose", "disability-support"])
         #expect(allowed.stdout.contains("partner-adviser-own-caseload (allow): MATCHED"), "\(allowed.stdout)")
         #expect(allowed.stdout.contains("decision: ALLOW by partner-adviser-own-caseload"))
         #expect(allowed.stdout.contains("readable: category, disability,") && !allowed.stdout.contains("seeker.nir"))
 
-        let noPurpose = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)", "--action", "read"])
+        let noPurpose = try await CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(mine)", "--action", "read"])
         #expect(noPurpose.stdout.contains("purpose: no purpose was stated; the rule needs one of disability-support"), "\(noPurpose.stdout)")
         #expect(noPurpose.stdout.contains("decision: DENY (purpose-not-allowed)"))
 
-        let bad = try CommandLineTests.run(["policy", "explain", "--data", data, "--as", "nobody", "--dossier=\(mine)", "--action", "read"])
+        let bad = try await CommandLineTests.run(["policy", "explain", "--data", data, "--as", "nobody", "--dossier=\(mine)", "--action", "read"])
         #expect(bad.status != 0 && bad.stderr.contains("no account 'nobody'"))
     }
 }

@@ -17,31 +17,25 @@ final class SMTPSink: @unchecked Sendable {
 
     let folder: URL
     let port: Int
-    private let process: Process
-    private let input: Pipe
+    private let server: ChildServer
 
     init() throws {
         folder = try temporaryFolder()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Python.interpreter)
         let script = Repo.root.appendingPathComponent("Tests/peers/smtp_sink.py").path
-        process.arguments = (Python.interpreter.hasSuffix("env") ? ["python3"] : []) + [script, folder.path]
-        input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        // The first line is "PORT n" once the server listens.
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
+        let python = Python.interpreter
+        server = try ChildServer(python, (python.hasSuffix("env") ? ["python3"] : []) + [script, folder.path])
+        // The first line is "PORT n" once the server listens (Python starts in well under a second).
+        let deadline = Date().addingTimeInterval(60)
+        var text = ""
+        while !text.contains("\n"), server.isRunning, Date() < deadline {
+            usleep(20_000)
+            text = server.stdout
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
-            process.terminate()
-            throw SinkError(message: "smtp_sink.py did not start (is aiosmtpd installed? run ./scripts/test): \(text)")
+        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
+            let printed = server.stderr.suffix(1_000)
+            server.cleanUp()
+            throw SinkError(message: "smtp_sink.py did not start (is aiosmtpd installed? run ./scripts/test): \(line) \(printed)")
         }
         self.port = port
     }
@@ -55,8 +49,10 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        server.spawned.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while server.isRunning && Date() < deadline { usleep(20_000) }
+        server.cleanUp()
         try? FileManager.default.removeItem(at: folder)
     }
 }

@@ -49,7 +49,9 @@ struct World {
     var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
     let sessions = SessionCache()
 
-    static func make(mailer: (any Mailer)? = nil) async throws -> World {
+    /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
+    /// authenticator (a test that waits out a throttle moves it instead of sleeping).
+    static func make(mailer: (any Mailer)? = nil, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
         let keyFile = folder.appendingPathComponent("guichet.keys").path
@@ -58,7 +60,8 @@ struct World {
         let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
                                                keys: keys, keysOrigin: keys.origin,
                                                relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"),
-                                               mailer: mailer, watch: nil, hasher: PasswordHasher(parameters: .testing))
+                                               mailer: mailer, watch: nil, hasher: PasswordHasher(parameters: .testing),
+                                               clock: clock)
         let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)

@@ -45,27 +45,19 @@ enum Peers {
 
     /// Runs a program; a non-zero exit throws with its standard error.
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        let result: Child.Result
         do {
-            try process.run()
+            result = try Child.runBlocking(executable, arguments, timeout: 120)
+        } catch let error as Child.TimedOut {
+            throw PeerUnavailable(description: error.description)
         } catch {
             throw PeerUnavailable(description: "cannot start \(executable): \(error); \(setupHint)")
         }
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             throw PeerUnavailable(description: "\(URL(fileURLWithPath: executable).lastPathComponent) "
-                + "\(arguments.first ?? "") exited with \(process.terminationStatus): "
-                + String(decoding: err, as: UTF8.self))
+                + "\(arguments.first ?? "") exited with \(result.status): " + result.stderr)
         }
-        return String(decoding: out, as: UTF8.self)
+        return result.stdout
     }
 }
 
