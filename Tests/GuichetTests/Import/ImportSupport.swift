@@ -58,42 +58,30 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// The `guichet` binary as a child process, without blocking a thread of the Swift
-/// concurrency pool: its output goes to files, its end is awaited through its termination
-/// handler.
+/// The `guichet` binary as a child process started through ``Child`` (a time limit, output
+/// to files, its end awaited without holding a thread of the concurrency pool), which a test
+/// may kill mid-way.
 final class GuichetChild {
-    let process: Process
-    let out: URL, err: URL
-    let ended: AsyncStream<Int32>
+    let started: Child.Started
+    static let timeout: Double = 600
 
     init(_ args: [String]) throws {
-        process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = args
-        process.currentDirectoryURL = Repo.root
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-child-\(UUID().uuidString)")
-        out = base.appendingPathExtension("out"); err = base.appendingPathExtension("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        ended = stream
-        process.terminationHandler = { p in continuation.yield(p.terminationStatus); continuation.finish() }
-        try process.run()
+        started = try Child.Started(CommandLineTests.binary.path, args, directory: Repo.root, environment: nil, input: nil)
     }
 
-    /// Waits for the end; returns the status and what was written.
+    /// Waits for the end (at most ``timeout`` seconds, then kills it and throws); returns the status and what was written.
     func wait() async throws -> CommandLineTests.Run {
-        var status: Int32 = -1
-        for await s in ended { status = s }
-        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: err) }
-        return CommandLineTests.Run(status: status, stdout: try String(contentsOf: out, encoding: .utf8),
-                                    stderr: try String(contentsOf: err, encoding: .utf8))
+        defer { started.cleanUp() }
+        let killer = DispatchWorkItem { [started] in started.kill(timedOut: true) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.timeout, execute: killer)
+        defer { killer.cancel() }
+        let status = await started.exit()
+        let r = try started.result(status: status, timeout: Self.timeout)
+        return CommandLineTests.Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     /// Kills the child at once (SIGKILL: no clean-up, like a power cut for the database).
-    func kill() { Foundation.kill(process.processIdentifier, SIGKILL) }
+    func kill() { started.spawned.signal(SIGKILL) }
 
-    static func run(_ args: [String]) async throws -> CommandLineTests.Run { try await GuichetChild(args).wait() }
+    static func run(_ args: [String]) async throws -> CommandLineTests.Run { try await CommandLineTests.run(args) }
 }
