@@ -72,6 +72,11 @@ let package = Package(
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
         ], swiftSettings: swiftSettings),
+        // `guichet import` as a library: a streaming CSV reader and batches through the gate.
+        .target(name: "GuichetImport", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetGate",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetSynth", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetVault",
         ], swiftSettings: swiftSettings),
@@ -100,7 +105,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer",
-            "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetBreach", "GuichetSimulation", "GuichetDeployment",
+            "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),
@@ -108,7 +113,7 @@ let package = Package(
         // plaintext paths exist only here, never in the `guichet` product.
         .executableTarget(name: "guichet-bench", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth",
-            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth",
+            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth", "GuichetImport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -119,7 +124,7 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach", "GuichetSimulation", "GuichetDeployment",
+            "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

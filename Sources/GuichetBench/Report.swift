@@ -58,6 +58,19 @@ extension Results {
             }
             md.append("")
         }
+        if let csvImports, !csvImports.isEmpty {
+            md.append("## CSV import through the gate (`guichet import`)")
+            md.append("")
+            md.append("place05's sample export (one application a line: a child, one or two parents, up to three services), streamed, validated, sealed, one journal entry per dossier, 1,000 lines a transaction. Ratio: its persons/s over the encrypted bulk import's (above) at the nearest size, in this run.")
+            md.append("")
+            md.append("| lines | persons | seconds | lines/s | persons/s | ratio to the encrypted import (its size) |")
+            md.append("|---|---|---|---|---|---|")
+            for c in csvImports {
+                let ratio = c.ratioToEncryptedImport.map { "\(f($0, 2)) (\(n(c.encryptedImportPersons ?? 0)))" } ?? "–"
+                md.append("| \(n(c.lines)) | \(n(c.persons)) | \(f(c.seconds)) | \(f(c.linesPerSecond, 0)) | \(f(c.personsPerSecond, 0)) | \(ratio) |")
+            }
+            md.append("")
+        }
         if let ledger {
             md.append("## Ledger: durable appends (synchronous = FULL, group commit)")
             md.append("")

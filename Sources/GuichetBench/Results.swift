@@ -44,6 +44,8 @@ struct Results: Codable {
     var machine: Machine
     var http: HTTPBench.Results?
     var imports: [ImportBench.Point]?
+    /// `guichet import` of a CSV file through the gate, against the bulk encrypted import.
+    var csvImports: [CSVImportBench.Point]?
     var ledger: LedgerBench.Results?
     var policy: [PolicyBench.Point]?
     var targets: [Target] = []

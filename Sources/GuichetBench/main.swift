@@ -35,7 +35,12 @@ func main() async throws {
     note("mode \(mode.rawValue), results in \(out.path)")
     if only.contains("policy") { results.policy = try PolicyBench(profilesFolder: profiles, plan: plan).run() }
     if only.contains("http") { results.http = try await HTTPBench(profile: place05, keyFile: keyFile, work: work, plan: plan).run() }
-    if only.contains("import") { results.imports = try await ImportBench(profile: place05, keys: keys, work: work, plan: plan).run() }
+    if only.contains("import") {
+        let imports = try await ImportBench(profile: place05, keys: keys, work: work, plan: plan).run()
+        results.imports = imports
+        results.csvImports = try await CSVImportBench(profile: place05, profilesFolder: profiles, keys: keys, work: work, plan: plan)
+            .run(against: imports)
+    }
     if only.contains("ledger") { results.ledger = try await LedgerBench(profile: place05, keyFile: keyFile, work: work, plan: plan).run() }
     results.finishedAt = iso.string(from: Date())
     results.machine.loadAverageAtEnd = Results.loadAverage()

@@ -31,6 +31,8 @@ enum Migrations {
         m.registerMigration("v-provisioning") { db in
             try db.execute(sql: vProvisioning)
         }
+        // Imports of an existing registry, resumable batch by batch (issue 16).
+        m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
         return m
     }
 

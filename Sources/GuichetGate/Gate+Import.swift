@@ -1,0 +1,182 @@
+public import GuichetCore
+public import GuichetStore
+@_spi(GateOnly) import GuichetLedger
+@_spi(GateOnly) import GuichetVault
+public import Foundation
+import Logging
+
+/// One cell of an imported line, with the column it came from (errors name the column,
+/// never the cell's content).
+public struct ImportCell: Sendable {
+    public let column: String
+    public let text: String
+    public init(column: String, text: String) { self.column = column; self.text = text }
+}
+
+/// One line of an import file, its cells sorted by where they go (``ImportMapping``); the
+/// gate validates it as it validates a `create` request.
+public struct ImportLine: Sendable {
+    public let line: Int
+    /// Dossier field → cell.
+    public var fields: [String: ImportCell] = [:]
+    /// Person slots in the mapping's order: role, number, person field → cell.
+    public var persons: [(role: String, index: Int, fields: [String: ImportCell])] = []
+    public var status: ImportCell?
+    public var createdAt: ImportCell?
+    /// The owning organisation and the partners, already found by name (the importer looks
+    /// them up among the organisations of the right kind).
+    public var organisation: Organisation?
+    public var partners: [Organisation] = []
+    public init(line: Int) { self.line = line }
+}
+
+/// Why a line cannot be imported: the column at fault (when one is) and what is expected.
+/// It never holds a cell's content.
+public struct ImportProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let line: Int
+    public let column: String?
+    public let message: String
+    public init(line: Int, column: String?, message: String) { self.line = line; self.column = column; self.message = message }
+    public var description: String { column.map { "line \(line), column \($0): \(message)" } ?? "line \(line): \(message)" }
+}
+
+/// A line the gate validated, ready to be sealed and stored by ``Gate/importBatch(_:run:requestID:)``.
+/// Only the gate makes one.
+public struct ValidatedImport: Sendable {
+    let line: Int
+    let type: DossierType
+    let status: String
+    let createdAt: Date?
+    let organisation: Organisation?
+    let partners: [Organisation]
+    let fields: [String: FieldValue]
+    let persons: [(role: String, values: [String: FieldValue])]
+    /// How many persons the line creates.
+    public var personCount: Int { persons.count }
+}
+
+extension Gate {
+    /// Validates one line of an import as the API validates a creation: the profile's field
+    /// types and formats (``FieldValidation``), required fields, how many persons of each role,
+    /// the workflow state. Nothing is sealed or stored.
+    /// - Throws: ``ImportProblem`` naming the line and the column.
+    public func validateImport(_ input: ImportLine, type: DossierType) throws -> ValidatedImport {
+        func problem(_ cell: ImportCell?, _ message: String) -> ImportProblem {
+            ImportProblem(line: input.line, column: cell?.column, message: message)
+        }
+        func value(_ cell: ImportCell, _ spec: FieldSpec) throws -> FieldValue? {
+            let text = cell.text.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { return nil }
+            do { return try FieldValidation.value(Self.json(text, spec.type), for: spec, path: spec.name) } catch let GuichetError.invalid(m) {
+                // FieldValidation says "field 'NAME': expected ..."; the column says where.
+                throw problem(cell, m.range(of: ": ").map { String(m[$0.upperBound...]) } ?? m)
+            }
+        }
+        var fields: [String: FieldValue] = [:]
+        for spec in type.fields where !spec.system {
+            guard let cell = input.fields[spec.name] else { continue }
+            if let v = try value(cell, spec) { fields[spec.name] = v } else if spec.required {
+                throw problem(cell, "the required field '\(spec.name)' is empty")
+            }
+        }
+        var persons: [(role: String, values: [String: FieldValue])] = []
+        for slot in input.persons {
+            guard slot.fields.values.contains(where: { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }) else { continue }
+            var values: [String: FieldValue] = [:]
+            for spec in profile.personFields {
+                guard let cell = slot.fields[spec.name] else { continue }
+                if let v = try value(cell, spec) { values[spec.name] = v } else if spec.required {
+                    throw problem(cell, "the required field '\(slot.role).\(spec.name)' is empty")
+                }
+            }
+            persons.append((slot.role, values))
+        }
+        for link in type.persons {
+            let count = persons.filter { $0.role == link.role }.count
+            guard (link.min...link.max).contains(count) else {
+                let column = input.persons.first { $0.role == link.role }?.fields.values.map(\.column).sorted().first
+                throw ImportProblem(line: input.line, column: column,
+                                    message: "a '\(type.name)' dossier links \(link.min) to \(link.max) '\(link.role)', this line gives \(count)")
+            }
+        }
+        if let spec = type.partners, !(spec.min...spec.max).contains(input.partners.count) {
+            throw problem(nil, "a '\(type.name)' dossier has \(spec.min) to \(spec.max) partners, this line gives \(input.partners.count)")
+        }
+        if Set(input.partners.map(\.id)).count != input.partners.count { throw problem(nil, "a partner appears twice") }
+        var status = type.workflow.initial
+        if let cell = input.status, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty {
+            status = cell.text.trimmingCharacters(in: .whitespaces)
+            guard type.workflow.states.contains(status) else {
+                throw problem(cell, "expected a state of the workflow: \(type.workflow.states.joined(separator: ", "))")
+            }
+        }
+        var createdAt: Date?
+        if let cell = input.createdAt, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let day = LocalDate(iso: cell.text.trimmingCharacters(in: .whitespaces)),
+                  let date = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
+                                            year: day.year, month: day.month, day: day.day).date else {
+                throw problem(cell, "expected a date as YYYY-MM-DD")
+            }
+            createdAt = date
+        }
+        return ValidatedImport(line: input.line, type: type, status: status, createdAt: createdAt, organisation: input.organisation,
+                               partners: input.partners, fields: fields, persons: persons)
+    }
+
+    /// A cell as the JSON value the API would receive for a field of this type.
+    static func json(_ text: String, _ type: FieldType) -> JSON {
+        switch type {
+        case .integer: return Int(text).map { .number(Double($0)) } ?? .string(text)
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "1", "yes", "oui", "vrai": return .bool(true)
+            case "false", "0", "no", "non", "faux": return .bool(false)
+            default: return .string(text)
+            }
+        default: return .string(text)
+        }
+    }
+
+    /// Seals the lines (a data key per dossier and per person, every field encrypted, blind
+    /// indexes), journals one `create` entry per dossier naming the fields written (reason
+    /// `import:RUN`, no account: the operator at the console), then stores the dossiers and
+    /// `run` (where the import then stands) in one transaction. No entry, no data: when the
+    /// journal cannot be written nothing is stored. An entry whose batch did not commit (a
+    /// crash between the two) names ids that exist nowhere; the resumed batch gets new ones.
+    /// - Throws: ``GuichetError/unavailable(_:)`` when the journal or a key fails; a store error.
+    public func importBatch(_ lines: [ValidatedImport], run: ImportRun, requestID: String) async throws {
+        let now = clock()
+        var items: [(DossierRecord, [NewPerson])] = []
+        var accesses: [AllowedAccess] = []
+        items.reserveCapacity(lines.count)
+        for line in lines {
+            var links: [PersonLink] = []
+            var newPersons: [NewPerson] = []
+            var written = line.fields.keys.sorted()
+            for p in line.persons {
+                let person = try newPerson(p.values)
+                links.append(PersonLink(role: p.role, person: person.record.id))
+                newPersons.append(person)
+                written += p.values.keys.sorted().map { "\(p.role).\($0)" }
+            }
+            if !line.partners.isEmpty { written.append("partners") }
+            let id = DossierID()
+            let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
+            let sealed = try sealing { try vault.seal(line.fields, subject: id.rawValue, key: key, dossierType: line.type.name) }
+            let created = line.createdAt ?? now
+            let record = DossierRecord(id: id, type: line.type.name, status: line.status, organisation: line.organisation?.id,
+                                       assignedAgent: nil, territory: line.organisation?.territory ?? line.partners.first?.territory,
+                                       version: 1, fields: sealed, persons: links, partners: line.partners.map(\.id),
+                                       createdAt: created, updatedAt: now, key: wrapped)
+            items.append((record, newPersons))
+            accesses.append(AllowedAccess(dossier: id, rules: ["import:\(run.id)"], breakGlass: false, persons: links.map(\.person),
+                                          fields: Array(Set(written)).sorted()))
+        }
+        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: now)
+        do { try await journal.recordWrite(accesses, action: .create, context: context) } catch {
+            logger.error("journal append failed: import batch refused", metadata: ["request": .string(requestID)])
+            throw GuichetError.unavailable("the import could not be recorded in the journal, so this batch was not stored")
+        }
+        try await store.importBatch(items, by: nil, run: run)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GuichetCore
+import GuichetGate
+import GuichetStore
+
+/// The organisations of the registry by name (and by id), to find the owner and partners a
+/// line names. Organisations are few (thousands at most): they are loaded once.
+struct OrganisationIndex: Sendable {
+    /// Name or id → the organisations that answer to it (more than one: ambiguous).
+    let byKey: [String: [Organisation]]
+
+    init(store: Store) async throws {
+        var index: [String: [Organisation]] = [:]
+        for o in try await store.organisations(kind: nil) {
+            index[o.name.trimmingCharacters(in: .whitespaces).lowercased(), default: []].append(o)
+            index[o.id.rawValue.lowercased(), default: []].append(o)
+        }
+        byKey = index
+    }
+
+    /// The one organisation of this kind (any kind when nil) with this name or id.
+    func find(_ text: String, kind: String?, line: Int, column: String) throws -> Organisation {
+        let found = (byKey[text.trimmingCharacters(in: .whitespaces).lowercased()] ?? []).filter { kind == nil || $0.kind == kind }
+        guard found.count == 1 else {
+            let what = kind.map { "organisation of kind '\($0)'" } ?? "organisation"
+            throw ImportProblem(line: line, column: column,
+                                message: found.isEmpty ? "no \(what) has this name or id" : "\(found.count) \(what)s have this name: use their id")
+        }
+        return found[0]
+    }
+}
+
+/// Turns a CSV record into an ``ImportLine`` by the mapping.
+struct LineReader: Sendable {
+    let mapping: ImportMapping
+    /// For each column of the file, its target.
+    let targets: [(header: String, target: ImportMapping.Target)]
+    let organisations: OrganisationIndex
+    let partnerKind: String?
+
+    init(mapping: ImportMapping, header: [String], organisations: OrganisationIndex, type: DossierType) {
+        self.mapping = mapping
+        let byHeader = Dictionary(mapping.columns.map { ($0.header, $0.target) }) { a, _ in a }
+        // readHeader checked that every column of the file is mapped.
+        targets = header.map { ($0, byHeader[$0] ?? .ignore) }
+        self.organisations = organisations
+        partnerKind = type.partners?.organisationKind
+    }
+
+    /// - Throws: ``ImportProblem`` when the record is malformed, has another number of cells
+    ///   than the header, or names an unknown organisation.
+    func line(_ record: CSVRecord) throws -> ImportLine {
+        if let p = record.problem { throw ImportProblem(line: record.line, column: nil, message: p) }
+        guard record.fields.count == targets.count else {
+            throw ImportProblem(line: record.line, column: nil, message: "\(record.fields.count) cells where the header has \(targets.count) columns")
+        }
+        var out = ImportLine(line: record.line)
+        var slots: [String: Int] = [:]
+        for (i, text) in record.fields.enumerated() {
+            let (header, target) = targets[i]
+            let cell = ImportCell(column: header, text: text)
+            switch target {
+            case .ignore: continue
+            case .dossierField(let f): out.fields[f] = cell
+            case .status: out.status = cell
+            case .createdAt: out.createdAt = cell
+            case .organisation:
+                if !text.trimmingCharacters(in: .whitespaces).isEmpty {
+                    out.organisation = try organisations.find(text, kind: nil, line: record.line, column: header)
+                }
+            case .partner:
+                if !text.trimmingCharacters(in: .whitespaces).isEmpty {
+                    out.partners.append(try organisations.find(text, kind: partnerKind, line: record.line, column: header))
+                }
+            case .personField(let role, let index, let field):
+                let key = "\(role)[\(index)]"
+                if let at = slots[key] { out.persons[at].fields[field] = cell } else {
+                    slots[key] = out.persons.count
+                    out.persons.append((role, index, [field: cell]))
+                }
+            }
+        }
+        return out
+    }
+}

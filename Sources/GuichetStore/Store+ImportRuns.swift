@@ -1,0 +1,97 @@
+public import GuichetCore
+public import Foundation
+import GRDB
+
+extension Migrations {
+    /// One row per import of a CSV file: where it stands, so that an interrupted import
+    /// resumes after its last committed batch. Digests and counts only: no cell of the file.
+    static let vImport = """
+    CREATE TABLE import_run (
+        id TEXT PRIMARY KEY NOT NULL,
+        file_digest TEXT NOT NULL,
+        mapping_digest TEXT NOT NULL,
+        dossier_type TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        next_offset INTEGER NOT NULL,
+        next_line INTEGER NOT NULL,
+        dossiers INTEGER NOT NULL,
+        persons INTEGER NOT NULL,
+        skipped INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX import_run_by_file ON import_run(file_digest);
+    """
+}
+
+/// Where an import of one file stands: after its last committed batch.
+public struct ImportRun: Sendable, Equatable {
+    /// Random id, named in the journal entries of the import.
+    public let id: String
+    /// SHA-256 of the file (hex): the same file resumes, another starts afresh.
+    public let fileDigest: String
+    /// SHA-256 of the mapping file (hex): a resumed import keeps its mapping.
+    public let mappingDigest: String
+    public let dossierType: String
+    public let startedAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+    /// The byte offset and the line of the file where the next batch begins.
+    public var nextOffset: UInt64
+    public var nextLine: Int
+    /// Dossiers and persons stored, bad lines skipped, so far.
+    public var dossiers: Int
+    public var persons: Int
+    public var skipped: Int
+
+    public init(id: String, fileDigest: String, mappingDigest: String, dossierType: String, startedAt: Date) {
+        self.id = id; self.fileDigest = fileDigest; self.mappingDigest = mappingDigest; self.dossierType = dossierType
+        self.startedAt = startedAt; self.updatedAt = startedAt; finishedAt = nil
+        nextOffset = 0; nextLine = 1; dossiers = 0; persons = 0; skipped = 0
+    }
+
+    init(row: Row) {
+        id = row["id"]; fileDigest = row["file_digest"]; mappingDigest = row["mapping_digest"]; dossierType = row["dossier_type"]
+        startedAt = Date(millis: row["started_at"]); updatedAt = Date(millis: row["updated_at"])
+        finishedAt = (row["finished_at"] as Int64?).map(Date.init(millis:))
+        nextOffset = UInt64(row["next_offset"] as Int64); nextLine = row["next_line"]
+        dossiers = row["dossiers"]; persons = row["persons"]; skipped = row["skipped"]
+    }
+}
+
+extension Store {
+    /// The latest import of a file (by its digest), finished or not.
+    public func importRun(fileDigest: String) async throws -> ImportRun? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE file_digest = ? ORDER BY started_at DESC LIMIT 1",
+                             arguments: [fileDigest]).map(ImportRun.init(row:))
+        }
+    }
+
+    /// Records where an import stands (a new one, a batch of bad lines only, or its end).
+    public func save(importRun run: ImportRun) async throws {
+        try await write { db in try Self.upsert(db, run) }
+    }
+
+    /// Stores one batch of an import and where the import then stands, in one transaction:
+    /// after a crash either the whole batch and its progress are stored, or neither.
+    /// - Throws: ``StoreError/duplicate(_:)`` when an id is taken; nothing is stored then.
+    public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws {
+        try await write { db in
+            for (d, persons) in items { try Self.insert(db, dossier: d, newPersons: persons, by: by, change: "import") }
+            try Self.upsert(db, run)
+        }
+    }
+
+    static func upsert(_ db: Database, _ r: ImportRun) throws {
+        try db.execute(sql: """
+            INSERT INTO import_run(id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at,
+                                   next_offset, next_line, dossiers, persons, skipped)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+                next_offset = excluded.next_offset, next_line = excluded.next_line, dossiers = excluded.dossiers,
+                persons = excluded.persons, skipped = excluded.skipped
+            """, arguments: [r.id, r.fileDigest, r.mappingDigest, r.dossierType, r.startedAt.millis, r.updatedAt.millis,
+                             r.finishedAt?.millis, Int64(r.nextOffset), r.nextLine, r.dossiers, r.persons, r.skipped])
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import GuichetCore
+import GuichetGate
+import GuichetImport
+import GuichetProfile
+import GuichetServer
+import GuichetDeployment
+import Synchronization
+
+/// `guichet import`: an existing registry from a CSV file, through the gate
+/// (`docs/OPERATIONS.md`, "Importing an existing registry").
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import an existing registry from a CSV file: validated line by line, encrypted and journalled, in resumable batches.",
+        discussion: """
+            Each line creates one dossier of the mapping's type and its persons. Run it again after an
+            interruption: it resumes after the last stored batch. Bad lines are reported by line and column
+            (never their content); --on-error abort (the default) checks the whole file first and writes
+            nothing if one is bad, --on-error skip imports the others.
+            """)
+
+    @Option(help: "Data folder.") var data = "guichet-data"
+    @Option(help: "Profile name or path (must be the registry's).") var profile: String?
+    @Option(help: "Mapping file (default: import-mapping.yaml in the profile's folder).") var mapping: String?
+    @Option(name: .customLong("on-error"), help: "What a bad line does: abort (nothing is written) or skip (the others are imported).")
+    var onError: String = "abort"
+    @Flag(name: .customLong("dry-run"), help: "Check every line and report; write nothing.") var dryRun = false
+    @Option(name: .customLong("batch-size"), help: "Lines per transaction.") var batchSize = 1_000
+    @Option(name: .customLong("progress-every"), help: "Seconds between progress lines when standard error is not a terminal.")
+    var progressEvery: Double = 10
+    @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+    @Argument(help: "The CSV file (RFC 4180, UTF-8; a header line naming the columns).") var file: String
+
+    func validate() throws {
+        guard ImportErrorMode(rawValue: onError) != nil else { throw ValidationError("--on-error is skip or abort") }
+        guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size is from 1 to 100000") }
+        guard progressEvery > 0 else { throw ValidationError("--progress-every is a positive number of seconds") }
+    }
+
+    func run() async throws {
+        let deployment = Deployment(data)
+        guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
+        guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
+        let profilePath = try Deployment.resolveProfile(profile ?? stored)
+        let server = try await deployment.openExisting(keys: keys, profile: profile).server
+        let mappingPath = mapping ?? URL(fileURLWithPath: profilePath).appendingPathComponent("import-mapping.yaml").path
+        let loaded: ImportMapping
+        do { loaded = try MappingLoader.load(path: mappingPath, profile: server.profile) } catch let e as ProfileError {
+            throw CommandError("invalid mapping: \(e)")
+        }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw CommandError("cannot read \(file)") }
+        var importer = Importer(gate: server.gate, store: server.store, mapping: loaded,
+                                mappingDigest: try Importer.digest(of: mappingPath), file: file)
+        importer.onError = ImportErrorMode(rawValue: onError) ?? .abort
+        importer.dryRun = dryRun
+        importer.batchSize = batchSize
+        let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1, every: progressEvery)
+        importer.progress = { display.show($0) }
+        importer.problem = { display.problem($0) }
+        let summary: ImportSummary
+        do { summary = try await importer.run() } catch let e as ImportFileError {
+            display.finish()
+            throw CommandError("\(file): \(e.description)")
+        } catch let e as CSVError {
+            display.finish()
+            throw CommandError("\(file): \(e.description)")
+        }
+        display.finish()
+        say(Self.describe(summary, file: file))
+        note("peak memory: \(Self.peakMemoryMiB()) MiB")
+        if case .aborted = summary.outcome { throw ExitCode(1) }
+        if summary.dryRun, summary.skipped > 0, importer.onError == .abort { throw ExitCode(1) }
+    }
+
+    /// The process's peak resident memory.
+    static func peakMemoryMiB() -> Int {
+        #if os(Linux)
+        // VmHWM: the peak resident set size, in kB.
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+        return (Int(line.filter(\.isNumber)) ?? 0) / 1024
+        #else
+        var usage = rusage()
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        return Int(usage.ru_maxrss) / 1_048_576  // bytes on macOS
+        #endif
+    }
+
+    static func describe(_ s: ImportSummary, file: String) -> String {
+        let counts = "\(s.dossiers) dossiers and \(s.persons) persons"
+        let bad = s.skipped == 0 ? "no bad line" : "\(s.skipped) bad lines"
+        switch s.outcome {
+        case .alreadyImported(let at):
+            return "\(file) was imported whole on \(ISO8601DateFormatter().string(from: at)) (\(counts)): nothing to do"
+        case .aborted:
+            return "import aborted: a line is bad (see above) and --on-error abort writes nothing; fix the file or use --on-error skip"
+        case .done where s.dryRun:
+            return "dry run: \(s.lines) lines checked, \(bad); the import would store \(counts); nothing was written"
+        case .done:
+            let resumed = s.resumedAtLine.map { " (resumed at line \($0))" } ?? ""
+            return "imported \(file)\(resumed): \(counts) stored, \(s.skipped) bad lines skipped; import \(s.runID ?? "")"
+        }
+    }
+}
+
+/// The progress of an import on standard error: a bar redrawn in place on a terminal, a plain
+/// line every few seconds otherwise (a log file, a pipe).
+final class ProgressDisplay: Sendable {
+    let terminal: Bool
+    let every: Double
+    /// When the last plain line was written, and whether a bar is on screen.
+    private let state = Mutex<(last: Date, bar: Bool)>((Date(), false))
+
+    init(terminal: Bool, every: Double) { self.terminal = terminal; self.every = every }
+
+    func show(_ p: ImportProgress) {
+        state.withLock { s in
+            if terminal {
+                FileHandle.standardError.write(Data(("\r" + Self.bar(p) + "\u{1B}[K").utf8))
+                s.bar = true
+            } else if Date().timeIntervalSince(s.last) >= every {
+                FileHandle.standardError.write(Data((Self.text(p) + "\n").utf8))
+                s.last = Date()
+            }
+        }
+    }
+
+    func problem(_ p: ImportProblem) {
+        state.withLock { s in
+            let clear = s.bar ? "\r\u{1B}[K" : ""
+            s.bar = false
+            FileHandle.standardError.write(Data((clear + p.description + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        state.withLock { s in
+            if s.bar { FileHandle.standardError.write(Data("\n".utf8)) }
+            s.bar = false
+        }
+    }
+
+    static func fraction(_ p: ImportProgress) -> Double {
+        let total = p.totalBytes > p.startBytes ? Double(p.totalBytes - p.startBytes) : 1
+        return min(1, Double(p.bytes - min(p.bytes, p.startBytes)) / total)
+    }
+
+    static func bar(_ p: ImportProgress) -> String {
+        let width = 24, f = fraction(p)
+        let filled = Int((f * Double(width)).rounded(.down))
+        return "\(p.phase.rawValue) [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] " + text(p, prefix: false)
+    }
+
+    /// `importing 42%: 41000 lines, 8150 lines/s, 1m12s left, 3 bad`.
+    static func text(_ p: ImportProgress, prefix: Bool = true) -> String {
+        let f = fraction(p)
+        let rate = p.seconds > 0 ? Double(p.lines) / p.seconds : 0
+        let left = f > 0 ? p.seconds * (1 - f) / f : 0
+        let head = prefix ? "\(p.phase.rawValue) " : ""
+        return "\(head)\(Int(f * 100))%: \(p.lines) lines, \(Int(rate)) lines/s, \(duration(left)) left, \(p.skipped) bad"
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import GuichetSynth
+
+/// `guichet import`, run as an operator runs it, on synthetic exports of each reference
+/// deployment (`profiles/NAME/import-mapping.yaml`).
+@Suite struct ImportCommandTests {
+    /// Lines of each sample that hold about 10,000 persons.
+    static let tenThousandPersons = ["place05": 4_000, "jeunes": 10_000, "secu": 5_000, "emploi": 10_000]
+
+    @Test("an export of about 10,000 persons of each reference deployment is imported whole, encrypted and journalled, once",
+          arguments: ImportSample.profiles)
+    func importsEachProfile(profile: String) async throws {
+        let folder = try await ImportFolder.make(profile)
+        defer { folder.remove() }
+        let lines = Self.tenThousandPersons[profile]!
+        let (file, persons) = try folder.sample(lines: lines)
+        #expect(persons >= 9_000)
+        let before = try folder.counts()
+        let run = try await GuichetChild.run(folder.importing(file))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("\(lines) dossiers and \(persons) persons stored, 0 bad lines skipped"), "stdout: \(run.stdout)")
+        let after = try folder.counts()
+        #expect(after.dossiers == lines)
+        #expect(after.persons == persons)
+        #expect(after.ledger >= before.ledger + lines + 1, "one create entry per dossier, and the import's own")
+        #expect(after.runs.count == 1 && after.runs[0]["finished_at"] as Int64? != nil)
+        // Nothing personal in clear in the database or in what the command printed.
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let emails = text.split(separator: "\r\n").dropFirst().prefix(50).compactMap { line in
+            line.split(separator: ",").first { $0.contains("@example.") }.map(String.init)
+        }
+        #expect(emails.count > 10)
+        var stored = try Data(contentsOf: URL(fileURLWithPath: folder.database))
+        stored.append((try? Data(contentsOf: URL(fileURLWithPath: folder.database + "-wal"))) ?? Data())
+        for email in emails {
+            #expect(stored.range(of: Data(email.utf8)) == nil, "an e-mail address is stored in clear")
+            #expect(!run.stdout.contains(email) && !run.stderr.contains(email))
+        }
+        // The same file again: nothing to do, nothing added.
+        let again = try await GuichetChild.run(folder.importing(file))
+        #expect(again.status == 0 && again.stdout.contains("nothing to do"), "stdout: \(again.stdout)")
+        #expect(try folder.counts().dossiers == lines)
+        if profile == "emploi" {
+            let verified = try await GuichetChild.run(["ledger", "verify", "--data", folder.data])
+            #expect(verified.status == 0 && verified.stdout.contains("ledger verified"), "\(verified.stdout) \(verified.stderr)")
+        }
+    }
+
+    /// An emploi export of 300 lines with 3 bad lines inserted: lines 51 (an invalid NIR),
+    /// 102 (a birth date that does not exist) and 153 (two cells instead of 17); with a BOM.
+    func badExport(_ folder: ImportFolder) throws -> String {
+        let (file, _) = try folder.sample(lines: 300)
+        var lines = try String(contentsOfFile: file, encoding: .utf8).components(separatedBy: "\r\n")
+        lines.insert("Agence exemple 1,registered,0999999X,123,Alice,Exemple,1990-01-01,alice@example.org,0100000000,1 rue,2024-01-01,A,Cuisinier,2025-01-01,non,,", at: 50)
+        lines.insert("Agence exemple 1,registered,0999998X,,Alice,Exemple,1990-13-45,alice@example.org,0100000000,1 rue,2024-01-01,A,Cuisinier,2025-01-01,non,,", at: 101)
+        lines.insert("Agence exemple 1,registered", at: 152)
+        // As a spreadsheet saves it: a UTF-8 byte-order mark first.
+        try ("\u{FEFF}" + lines.joined(separator: "\r\n")).write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    func expectBadLinesReported(_ stderr: String) {
+        #expect(stderr.contains("line 51, column NIR: expected a social-security number (NIR)"), "stderr: \(stderr)")
+        #expect(stderr.contains("line 102, column DATE_NAISSANCE: expected a date as YYYY-MM-DD"), "stderr: \(stderr)")
+        #expect(stderr.contains("line 153: 2 cells where the header has 17 columns"), "stderr: \(stderr)")
+        for value in ["alice", "Alice", "1990-13-45", "0999999X"] { #expect(!stderr.contains(value), "a bad line's value was printed") }
+    }
+
+    @Test("a dry run checks every line, reports each bad one by line and column without its value, and writes nothing")
+    func dryRun() async throws {
+        let folder = try await ImportFolder.make("emploi")
+        defer { folder.remove() }
+        let file = try badExport(folder)
+        let before = try folder.counts()
+        let run = try await GuichetChild.run(folder.importing(file, ["--dry-run"]))
+        #expect(run.status == 1, "with --on-error abort (the default) the import would not run")
+        expectBadLinesReported(run.stderr)
+        #expect(run.stdout.contains("dry run: 303 lines checked, 3 bad lines; the import would store 300 dossiers"), "stdout: \(run.stdout)")
+        let after = try folder.counts()
+        #expect(after.dossiers == 0 && after.persons == 0 && after.runs.isEmpty && after.ledger == before.ledger)
+        let skipping = try await GuichetChild.run(folder.importing(file, ["--dry-run", "--on-error", "skip"]))
+        #expect(skipping.status == 0, "with --on-error skip the import would run")
+    }
+
+    @Test("with --on-error abort a bad line stops the import before anything is written")
+    func abortWritesNothing() async throws {
+        let folder = try await ImportFolder.make("emploi")
+        defer { folder.remove() }
+        let file = try badExport(folder)
+        let before = try folder.counts()
+        let run = try await GuichetChild.run(folder.importing(file, ["--on-error", "abort"]))
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("line 51, column NIR"), "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("import aborted"))
+        let after = try folder.counts()
+        #expect(after.dossiers == 0 && after.persons == 0 && after.ledger == before.ledger)
+    }
+
+    @Test("with --on-error skip the bad lines are reported and every other line is imported")
+    func skipImportsTheRest() async throws {
+        let folder = try await ImportFolder.make("emploi")
+        defer { folder.remove() }
+        let file = try badExport(folder)
+        let run = try await GuichetChild.run(folder.importing(file, ["--on-error", "skip", "--batch-size", "40"]))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        expectBadLinesReported(run.stderr)
+        #expect(run.stdout.contains("300 dossiers and 300 persons stored, 3 bad lines skipped"), "stdout: \(run.stdout)")
+        #expect(try folder.counts().dossiers == 300)
+    }
+
+    @Test("an import killed between batches resumes after its last stored batch, with no line stored twice")
+    func killedThenResumed() async throws {
+        let folder = try await ImportFolder.make("place05")
+        defer { folder.remove() }
+        let lines = 3_000
+        let (file, persons) = try folder.sample(lines: lines)
+        let child = try GuichetChild(folder.importing(file, ["--batch-size", "50"]))
+        var progress = 0
+        for _ in 0..<3_000 {
+            try await Task.sleep(for: .milliseconds(10))
+            progress = (try? folder.counts().runs.first?["dossiers"] as Int?) ?? 0
+            if progress >= 200 { break }
+        }
+        child.kill()
+        let killed = try await child.wait()
+        #expect(killed.status != 0)
+        let midway = try folder.counts()
+        let run = try #require(midway.runs.first, "stderr: \(killed.stderr)")
+        let stored: Int = run["dossiers"]
+        #expect(run["finished_at"] as Int64? == nil, "the import was killed before its end")
+        #expect(midway.dossiers == stored, "the dossiers stored are exactly those of the committed batches")
+        #expect(stored % 50 == 0 && stored < lines)
+        let resumed = try await GuichetChild.run(folder.importing(file, ["--batch-size", "50"]))
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("(resumed at line"), "stdout: \(resumed.stdout)")
+        let after = try folder.counts()
+        #expect(after.dossiers == lines)
+        #expect(after.persons == persons)
+        #expect(after.runs.count == 1)
+    }
+
+    static func peak(_ stderr: String) -> Int? {
+        stderr.components(separatedBy: "peak memory: ").last.flatMap { Int($0.prefix { $0.isNumber }) }
+    }
+
+    @Test("memory does not grow with the file: reading and checking 20 times more lines takes no more memory")
+    func constantMemory() async throws {
+        let folder = try await ImportFolder.make("emploi")
+        defer { folder.remove() }
+        let small = try folder.sample(lines: 2_000, name: "small.csv").path
+        let large = try folder.sample(lines: 40_000, name: "large.csv").path
+        let a = try await GuichetChild.run(folder.importing(small, ["--dry-run"]))
+        let b = try await GuichetChild.run(folder.importing(large, ["--dry-run"]))
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        let size = (try FileManager.default.attributesOfItem(atPath: large)[.size] as? Int ?? 0) / 1_048_576
+        #expect(size >= 6, "the large file is \(size) MiB")
+        let (p, q) = (try #require(Self.peak(a.stderr)), try #require(Self.peak(b.stderr)))
+        #expect(q <= p + 8, "peak memory \(p) MiB for 2,000 lines, \(q) MiB for 40,000 (\(size) MiB)")
+    }
+
+    @Test("a progress line reaches standard error when it is not a terminal")
+    func plainProgress() async throws {
+        let folder = try await ImportFolder.make("jeunes")
+        defer { folder.remove() }
+        let (file, _) = try folder.sample(lines: 400)
+        let run = try await GuichetChild.run(folder.importing(file, ["--batch-size", "100", "--progress-every", "0.001"]))
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("importing ") && run.stderr.contains("lines/s") && run.stderr.contains("left"), "stderr: \(run.stderr)")
+        #expect(!run.stderr.contains("\u{1B}["), "no terminal control sequence in a log")
+    }
+}

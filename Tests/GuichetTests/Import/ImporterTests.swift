@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import GRDB
+import Synchronization
+import GuichetCore
+import GuichetGate
+import GuichetImport
+import GuichetProfile
+@testable import GuichetStore
+
+/// The import library through the real gate, in-process: what is stored, what is journalled,
+/// and that a batch the journal refuses is not stored.
+@Suite struct ImporterTests {
+    static let mapping = """
+        dossier: application
+        columns:
+          DEMANDE: dossier.createdAt
+          PRENOM: child.firstName
+          NOM: child.lastName
+          NAISSANCE: child.birthDate
+          P_PRENOM: parent.firstName
+          P_NOM: parent.lastName
+          P_NAISSANCE: parent.birthDate
+          P_COURRIEL: parent.email
+          DEBUT: desiredStart
+          JOURS: daysPerWeek
+          BESOINS: specialNeeds
+          SERVICE: dossier.partner
+        """
+    static let csv = """
+        DEMANDE,PRENOM,NOM,NAISSANCE,P_PRENOM,P_NOM,P_NAISSANCE,P_COURRIEL,DEBUT,JOURS,BESOINS,SERVICE
+        2024-02-01,Léa,Exemple,2024-05-06,Julie,Exemple,1990-04-12,julie.exemple@example.org,2026-09-01,5,"Allergie, suivi",CPE 1
+        2024-03-15,Noé,Modèle,2023-11-30,Marc,Modèle,1988-01-20,,2026-01-05,3,,CPE 2
+        """
+
+    func importer(_ world: World, csv: String = Self.csv) throws -> Importer {
+        let file = world.folder.appendingPathComponent("export-\(UUID().uuidString).csv").path
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        let mapping = try MappingLoader.parse(yaml: Self.mapping, file: "m.yaml", profile: world.profile)
+        var importer = Importer(gate: world.gate, store: world.store, mapping: mapping, mappingDigest: "test", file: file)
+        importer.batchSize = 1
+        return importer
+    }
+
+    func dossierIDs(_ world: World) async throws -> [DossierID] {
+        try await world.store.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY created_at") }
+            .map(DossierID.init(trusted:))
+    }
+
+    @Test("an imported application is sealed, dated as the file says, journalled without a value, and its daycare reads it through the gate")
+    func importedLikeCreated() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let summary = try await importer(world).run()
+        #expect(summary.outcome == .done && summary.dossiers == 2 && summary.persons == 4 && summary.skipped == 0)
+        let ids = try await dossierIDs(world)
+        #expect(ids.count == 2)
+        let view = try await world.gate.read(ids[0], try await world.request("daycare1"))
+        #expect(view.status == "waiting")
+        #expect(view.fields["desiredStart"] == .date(LocalDate(year: 2026, month: 9, day: 1)!))
+        #expect(view.persons.first { $0.role == "child" }?.fields["firstName"] == .text("Léa"))
+        #expect(view.persons.first { $0.role == "parent" }?.fields["email"] == .text("julie.exemple@example.org"))
+        #expect(view.fields["specialNeeds"] == nil, "a daycare does not see sensitive fields, imported or not")
+        #expect(Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: view.createdAt).month == 2)
+        let entries = try await world.store.journal().filter { $0.reason.hasPrefix("import:") }
+        #expect(entries.count == 2)
+        #expect(entries.allSatisfy { $0.action == "create" && $0.account == nil && $0.allowed })
+        #expect(Set(entries[0].fields).isSuperset(of: ["child.lastName", "parent.email", "specialNeeds", "partners"]))
+        #expect(try await world.store.journal().contains { $0.action == "import" && $0.reason.contains("2 dossiers, 4 persons") })
+        let stored = try await world.store.pool.read { db in try Data.fetchAll(db, sql: "SELECT fields FROM person") }
+        #expect(!stored.contains { $0.range(of: Data("Exemple".utf8)) != nil }, "a name is stored in clear")
+    }
+
+    @Test("when the journal cannot be written, the batch is not stored and the import does not move past it")
+    func journalFailureStoresNothing() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let importer = try importer(world)
+        try await world.store.pool.write { db in
+            try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        }
+        await #expect { try await importer.run() } throws: { error in
+            if case GuichetError.unavailable = error { return true } else { return false }
+        }
+        #expect(try await dossierIDs(world).isEmpty)
+        try await world.store.pool.write { db in try db.execute(sql: "DROP TRIGGER journal_broken") }
+        let resumed = try await importer.run()
+        #expect(resumed.resumedAtLine == 2, "the import resumes at its first line of data")
+        #expect(try await dossierIDs(world).count == 2)
+    }
+
+    @Test("an interrupted import resumed with another mapping file is refused")
+    func resumeKeepsItsMapping() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let first = try importer(world)
+        try await world.store.save(importRun: ImportRun(id: "interrupted", fileDigest: try Importer.digest(of: first.file),
+                                                        mappingDigest: "another", dossierType: "application", startedAt: Date()))
+        await #expect(throws: ImportFileError("an interrupted import of this file used another mapping file: resume it with the same mapping")) {
+            try await first.run()
+        }
+    }
+
+    @Test("a line naming an unknown daycare is reported by line and column, and the others are imported")
+    func unknownPartner() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        var importer = try importer(world, csv: Self.csv.replacingOccurrences(of: ",CPE 2", with: ",CPE 99"))
+        importer.onError = .skip
+        let problems = ProblemLog()
+        importer.problem = { p in problems.add(p) }
+        let summary = try await importer.run()
+        #expect(summary.dossiers == 1 && summary.skipped == 1)
+        #expect(problems.all == [ImportProblem(line: 3, column: "SERVICE", message: "no organisation of kind 'daycare' has this name or id")])
+    }
+}
+
+final class ProblemLog: Sendable {
+    private let list = Mutex<[ImportProblem]>([])
+    func add(_ p: ImportProblem) { list.withLock { $0.append(p) } }
+    var all: [ImportProblem] { list.withLock { $0 } }
+}
