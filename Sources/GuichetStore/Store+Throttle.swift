@@ -17,7 +17,10 @@ extension Store {
     /// - Returns: nil when the attempt may proceed, else the seconds to wait.
     public func reserveSignInAttempt(key: String, at now: Date, lockoutAfter: Int,
                                      wait: @escaping @Sendable (ThrottleState) -> TimeInterval) async throws -> (retryAfter: TimeInterval?, failures: Int) {
-        try await write { db in
+        // At the stored resolution: an attempt of this same millisecond, rounded up when it was
+        // stored, must not look like a wait still due ("retry after 1 s" with no wait due).
+        let now = Date(millis: now.millis)
+        return try await write { db in
             let row = try Row.fetchOne(db, sql: "SELECT failures, last_attempt_at, locked FROM sign_in_throttle WHERE key = ?", arguments: [key])
             let state = ThrottleState(failures: row?["failures"] ?? 0, lastAttemptAt: Date(millis: row?["last_attempt_at"] ?? 0),
                                       locked: (row?["locked"] ?? 0) == 1)

@@ -149,10 +149,9 @@ extension Organisation {
 
 extension Date {
     /// Milliseconds since 1970, as stored.
-    /// Rounded down: a stored instant is never after the instant it records (rounded to the
-    /// nearest, an attempt and the check that follows it in the same millisecond looked 0.4 ms
-    /// apart the wrong way, and a throttle with no wait due answered "retry after 1 s").
-    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Rounded to the nearest: compare a stored instant with `Date(millis: now.millis)`, not
+    /// with `now`, or an instant of the same millisecond may look up to 0.5 ms in the future.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
     /// From stored milliseconds.
     public init(millis: Int64) { self.init(timeIntervalSince1970: Double(millis) / 1000) }
 }
