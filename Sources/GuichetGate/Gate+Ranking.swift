@@ -126,14 +126,18 @@ extension Gate {
     }
 
     /// A dossier's rank on the list of each organisation it chose, for whoever may read it (a
-    /// parent, an agent); journalled as a read that returns no field.
+    /// parent, an agent; a partner gets its own list's rank only); journalled as a read that
+    /// returns no field.
     public func ranks(of id: DossierID, _ r: GateRequest) async throws -> DossierRanks {
         let (record, grant) = try await authorise(id, .read, r)
         let ranking = try ranking(record.type)
         _ = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: [], fields: [])], action: .read, r)
         var ranks: [ListRank] = []
         if ranking.states.contains(record.status) {
-            for organisation in record.partners {
+            // The lists of the organisations the caller may know of: all the chosen ones for
+            // whoever reads `partners` (the parent, an agent), else only its own (a daycare).
+            let known = grant.readable.contains("partners") ? record.partners : record.partners.filter { $0 == r.principal.organisation }
+            for organisation in known {
                 let order = try await rankOrder(type: record.type, ranking, organisation: organisation)
                 if let i = order.firstIndex(of: id) { ranks.append(ListRank(organisation: organisation, rank: i + 1, of: order.count)) }
             }

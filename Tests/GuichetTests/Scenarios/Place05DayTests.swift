@@ -13,7 +13,7 @@ import GuichetCore
         let s = try await Scenario.initialise("place05")
         defer { s.remove() }
         let coop = try await s.addOrganisation(kind: "operator", name: "Coopérative Place 0-5")
-        // Daycares the export's lines name too, so imported applications are on their lists.
+        // The export's lines choose among these daycares, so imported applications are on their lists.
         let cpe1 = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 1", capacity: 2)
         let cpe2 = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 2", capacity: 40)
         _ = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 3", capacity: 25)
@@ -21,9 +21,9 @@ import GuichetCore
         let cpe1Account = try await s.createStaff("cpe1.educ", role: "daycare", organisation: cpe1)
         let cpe2Account = try await s.createStaff("cpe2.educ", role: "daycare", organisation: cpe2)
         let provisioned = clock.now
-        let imported = try await s.importSample()
+        let imported = try await s.importSample(naming: ["daycare": ["CPE Exemple 1", "CPE Exemple 2", "CPE Exemple 3"]])
         #expect(imported.persons >= 9_000)
-        let importTime = clock.now - provisioned
+        let importTime = clock.now - provisioned, dayStarted = clock.now
         let sink = try SMTPSink()
         defer { sink.stop() }
         try s.mail(to: sink)
@@ -44,19 +44,19 @@ import GuichetCore
         }
         let family = try #require(line, "a waiting imported application that chose CPE Exemple 1")
         let found = try await s.call("GET", "/v1/dossiers?parent.lastName=\(family["PARENT1_NOM"]!.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)&parent.birthDate=\(family["PARENT1_NAISSANCE"]!)",
-                                     token: agent, purpose: "family-request")
+                                     as: agentAccount, token: agent, purpose: "family-request")
         #expect(found.status == 200, "\(found)")
         var claimedDossier: String?, claimedPerson: String?
         for candidate in found["dossiers"]?.array ?? [] {
             guard let id = candidate.object?["id"]?.string else { continue }
-            let full = try await s.call("GET", "/v1/dossiers/\(id)", token: agent, purpose: "family-request")
+            let full = try await s.call("GET", "/v1/dossiers/\(id)", as: agentAccount, token: agent, purpose: "family-request")
             let parent = full["persons"]?.array?.first {
                 $0.object?["role"]?.string == "parent" && $0.object?["fields"]?.object?["email"]?.string == family["PARENT1_COURRIEL"]
             }
             if let person = parent?.object?["id"]?.string { claimedDossier = id; claimedPerson = person; break }
         }
         let appA = try #require(claimedDossier, "the agent finds the imported application: \(found)")
-        let code = try await s.call("POST", "/v1/persons/\(try #require(claimedPerson))/claim-code", token: agent, purpose: "family-request")
+        let code = try await s.call("POST", "/v1/persons/\(try #require(claimedPerson))/claim-code", as: agentAccount, token: agent, purpose: "family-request")
         let claimCode = try #require(code["code"]?.string, "\(code)")
         let claimed = try await s.call("POST", "/v1/accounts/claim", body: ["username": "parent.claimed", "password": World.password, "code": claimCode])
         #expect(claimed.status == 201 && claimed["person"]?.string == claimedPerson, "\(claimed)")
@@ -85,7 +85,7 @@ import GuichetCore
 
         // 3. The daycare's list is in the declared order: siblings first, then oldest first;
         // each parent's rank is their place on it; another daycare cannot read it.
-        let list = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", token: daycare1)
+        let list = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", as: cpe1Account, token: daycare1)
         let entries = try #require(list["entries"]?.array, "\(list)")
         let total = try #require(list["total"]?.integer)
         #expect(total > 100 && entries.count == 100 && list["next"]?.integer == 101)
@@ -100,19 +100,22 @@ import GuichetCore
         let rankB = try await rank(s, appB, at: cpe1, token: parentB)
         #expect(rankB == keys.filter(\.0).count + 1 || keys.allSatisfy(\.0), "a sibling application comes after the older sibling ones, before all others")
         for (id, r) in [(appA, try await rank(s, appA, at: cpe1, token: parentA)), (appB, rankB)] {
-            let at = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?from=\(r)&limit=1", token: daycare1)
+            let at = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?from=\(r)&limit=1", as: cpe1Account, token: daycare1)
             #expect(at["entries"]?.array?.first?.object?["dossier"]?.object?["id"]?.string == id, "rank \(r) is the list's entry \(r)")
         }
-        #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list", token: daycare2).status == 404)
+        let seenByDaycare = try await s.call("GET", "/v1/dossiers/\(appB)/rank", as: cpe1Account, token: daycare1)
+        #expect(seenByDaycare["ranks"]?.array?.compactMap { $0.object?["organisation"]?.string } == [cpe1.rawValue],
+                "a daycare learns its own list's rank, not the family's other choices: \(seenByDaycare)")
+        #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list", as: cpe2Account, token: daycare2).status == 404)
         #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list", token: parentA).status == 404)
 
         // 4. Offers within capacity (2 places at CPE Exemple 1); the third is refused, unchanged.
         let top = try #require(entries.compactMap { $0.object?["dossier"]?.object?["id"]?.string }.first { $0 != appA && $0 != appB })
-        #expect(try await s.call("POST", "/v1/dossiers/\(appB)/transitions/offer", token: daycare1).status == 200)
-        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", token: daycare1).status == 200)
-        let over = try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", token: daycare1)
+        #expect(try await s.call("POST", "/v1/dossiers/\(appB)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        let over = try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", as: cpe1Account, token: daycare1)
         #expect(over.status == 409 && over["detail"]?.string?.contains("no place left") == true, "\(over)")
-        #expect(try await s.call("GET", "/v1/dossiers/\(top)", token: daycare1)["status"]?.string == "waiting", "a refused offer changes nothing")
+        #expect(try await s.call("GET", "/v1/dossiers/\(top)", as: cpe1Account, token: daycare1)["status"]?.string == "waiting", "a refused offer changes nothing")
         #expect(try await s.call("GET", "/v1/dossiers/\(appA)/rank", token: parentA)["ranks"]?.array?.isEmpty == true, "an offered application has no rank")
 
         // 5. The parents are told by e-mail, in the profile's language, without personal values.
@@ -130,20 +133,20 @@ import GuichetCore
         let declined = try await s.call("POST", "/v1/dossiers/\(appA)/transitions/decline", token: parentA)
         #expect(declined["status"]?.string == "waiting", "\(declined)")
         #expect(try await rank(s, appA, at: cpe1, token: parentA) == rankA, "back at its rank (the new one, placed, left the list)")
-        #expect(try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", token: daycare1).status == 200)
-        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", token: daycare1).status == 409, "full again")
+        #expect(try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", as: cpe1Account, token: daycare1).status == 409, "full again")
 
         // 7. The agent manages the list: updates one application, withdraws another, which the
         // daycare can then no longer read nor list.
         let version = try #require(declined["version"]?.integer)
-        let updated = try await s.call("PATCH", "/v1/dossiers/\(appA)", token: agent, purpose: "list-management",
+        let updated = try await s.call("PATCH", "/v1/dossiers/\(appA)", as: agentAccount, token: agent, purpose: "list-management",
                                        body: ["version": version, "fields": ["daysPerWeek": 3]])
         #expect(updated.status == 200, "\(updated)")
         let gone = try #require(entries.compactMap { $0.object?["dossier"]?.object?["id"]?.string }.first { ![appA, appB, top].contains($0) })
-        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", token: daycare1).status == 200)
-        #expect(try await s.call("POST", "/v1/dossiers/\(gone)/withdraw", token: agent, purpose: "list-management")["status"]?.string == "withdrawn")
-        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", token: daycare1).status == 404)
-        let after = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", token: daycare1)
+        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(gone)/withdraw", as: agentAccount, token: agent, purpose: "list-management")["status"]?.string == "withdrawn")
+        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", as: cpe1Account, token: daycare1).status == 404)
+        let after = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", as: cpe1Account, token: daycare1)
         #expect(after["total"]?.integer == total - 3, "the placed, the offered and the withdrawn applications left the list; the declined one came back")
         #expect(!(after["entries"]?.array ?? []).contains { $0.object?["dossier"]?.object?["id"]?.string == gone })
 
@@ -151,15 +154,18 @@ import GuichetCore
         // that did not choose CPE Exemple 2 (the agent reads its partners) is not found by it.
         var elsewhere: String?
         for id in entries.compactMap({ $0.object?["dossier"]?.object?["id"]?.string }).filter({ ![appA, appB, top, gone].contains($0) }).prefix(20) {
-            let partners = try await s.call("GET", "/v1/dossiers/\(id)", token: agent, purpose: "list-management")["partners"]?.array ?? []
+            let partners = try await s.call("GET", "/v1/dossiers/\(id)", as: agentAccount, token: agent, purpose: "list-management")["partners"]?.array ?? []
             if !partners.contains(.string(cpe2.rawValue)) { elsewhere = id; break }
         }
-        #expect(try await s.call("GET", "/v1/dossiers/\(try #require(elsewhere))", token: daycare2).status == 404)
+        #expect(try await s.call("GET", "/v1/dossiers/\(try #require(elsewhere))", as: cpe2Account, token: daycare2).status == 404)
 
         try await s.finish()
         let log = s.serverLog
         #expect(!secrets.contains { $0.count >= 6 && log.contains($0) }, "a secret or personal value reached the server's log")
-        print("Place05DayTests: import of \(imported.dossiers) applications (\(imported.persons) persons) took \(importTime); the whole day \(clock.now - started)")
+        print("Place05DayTests: init and provisioning \((provisioned - started).formatted(.units(allowed: [.seconds]))), "
+              + "the import of \(imported.dossiers) applications (\(imported.persons) persons) "
+              + "\(importTime.formatted(.units(allowed: [.seconds]))) (guichet import alone: \((s.importDuration ?? .zero).formatted(.units(allowed: [.seconds])))), "
+              + "the day over HTTP \((clock.now - dayStarted).formatted(.units(allowed: [.seconds]))), in all \((clock.now - started).formatted(.units(allowed: [.seconds])))")
     }
 
     /// A dossier's rank on one daycare's list, as its parent sees it.
