@@ -181,7 +181,8 @@ extension Gate {
             try held.filter { try vault.publicValues($0.fields, names: [rule.by], dossierType: type)[rule.by] == .text(organisation.rawValue) }
         }
         if mine.count >= capacity {
-            throw GuichetError.conflict("no place left: the \(capacity) places of your organisation are held by dossiers in state \(rule.holds.sorted().joined(separator: " or ")); nothing was changed")
+            let states = rule.holds.sorted().joined(separator: " or ")
+            throw GuichetError.conflict("no place left: the \(capacity) places of your organisation are held by dossiers in state \(states); nothing was changed")
         }
     }
 
