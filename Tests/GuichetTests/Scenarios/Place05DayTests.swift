@@ -30,6 +30,10 @@ import GuichetCore
         try await s.serve()
         var secrets = [agentAccount.password, cpe1Account.password, World.password]
 
+        // The administrator made by init works on the admin listener (as a provisioner would over the API).
+        let adminToken = try await s.signIn(s.admin)
+        #expect(try await s.call("GET", "/admin/v1/territories", token: adminToken, admin: true).status == 200)
+        secrets += [s.admin.password, adminToken]
         let agent = try await s.signIn(agentAccount)
         let daycare1 = try await s.signIn(cpe1Account)
         let daycare2 = try await s.signIn(cpe2Account)
