@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What `guichet import` prints: the summary, the progress bar and line, and the peak memory.
 public enum ImportReport {
