@@ -1,3 +1,5 @@
+import Foundation
+
 /// Numbering plans of the `phone` field type (`format:` in a profile; `nanp` when omitted).
 /// Every plan stores the number in E.164 form, so that one number written two ways is one
 /// value and one look-up term.

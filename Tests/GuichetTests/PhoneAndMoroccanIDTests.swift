@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GuichetCore
 import GuichetProfile
+import GuichetServer
 @testable import GuichetSynth
 
 /// Field types of the non-Québec deployments (issue 16, item 6): French and Moroccan phone
@@ -101,6 +102,13 @@ import GuichetProfile
             #expect(FieldValidation.normalisePhone(phone, format: .ma)?.hasPrefix("+212") == true, "\(phone)")
             #expect(FieldValidation.normalisePhone(SyntheticNIR.phone(using: &rng), format: .fr)?.hasPrefix("+33") == true)
         }
+    }
+
+    @Test("a log line loses Moroccan identifiers and E.164 phones, and keeps ordinary numbers")
+    func redaction() {
+        let line = RedactingLogHandler.redact("cnss 123456789 cin BE123456 and J12345 phone +212612345678 port 8080 took 12 ms")
+        #expect(line == "cnss [redacted] cin [redacted] and [redacted] phone [redacted] port 8080 took 12 ms", "\(line)")
+        #expect(RedactingLogHandler.redact("A1 B22 12345678") == "A1 B22 12345678", "short codes and 8-digit numbers stay")
     }
 
     @Test("the reference profiles declare their country's phone and identifiers", arguments: [
