@@ -22,10 +22,15 @@ public enum ImportSample {
     }
 
     /// Writes `lines` lines (and the header) to `path`.
+    /// - Parameter organisations: the names the lines pick from, by kind (default
+    ///   ``organisations(_:)``); each kind of the default must have at least one name.
     /// - Returns: how many persons the lines hold.
     /// - Throws: when the file cannot be written.
     @discardableResult
-    public static func write(profile: String, lines: Int, to path: String, seed: UInt64 = 16) throws -> Int {
+    public static func write(profile: String, lines: Int, to path: String, seed: UInt64 = 16,
+                             organisations names: [String: [String]]? = nil) throws -> Int {
+        let orgs = names ?? organisations(profile)
+        for (kind, _) in organisations(profile) { precondition(orgs[kind]?.isEmpty == false, "the sample needs a '\(kind)' name") }
         guard let header = headers[profile] else { preconditionFailure("no import sample for profile '\(profile)'") }
         guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
             throw CocoaError(.fileWriteNoPermission)
@@ -35,7 +40,7 @@ public enum ImportSample {
         var text = header.joined(separator: ",") + "\r\n"
         var persons = 0
         for i in 0..<lines {
-            let (cells, count) = row(profile, i, &rng)
+            let (cells, count) = row(profile, i, orgs, &rng)
             persons += count
             precondition(cells.count == header.count, "a sample row has as many cells as the header")
             text += cells.map(quoted).joined(separator: ",") + "\r\n"
@@ -90,8 +95,7 @@ public enum ImportSample {
     static func email(_ first: String, _ last: String, _ i: Int) -> String { SyntheticEmail.make(first: first, last: last, n: i) }
 
     /// The cells of line `i` and how many persons they hold.
-    static func row<R: RandomNumberGenerator>(_ profile: String, _ i: Int, _ rng: inout R) -> ([String], Int) {
-        let orgs = organisations(profile)
+    static func row<R: RandomNumberGenerator>(_ profile: String, _ i: Int, _ orgs: [String: [String]], _ rng: inout R) -> ([String], Int) {
         switch profile {
         case "place05":
             let region = pick(QuebecRegions.all.map(\.code), &rng)

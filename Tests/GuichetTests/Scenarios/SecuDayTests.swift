@@ -9,25 +9,6 @@ import GuichetImport
 /// with nothing changed and the refusal journalled, for someone else's; an agent manages the
 /// files (claim code, rights and benefits, a new employment link).
 @Suite(.serialized) struct SecuDayTests {
-    /// A signed-in staff or partner account. The watch asks an account that reaches personal
-    /// data within 30 minutes of its creation to prove its second factor again (`fresh-account`,
-    /// docs/DETECTION.md): the desk answers that step-up once by signing in again with a new
-    /// TOTP code, as its owner would, and retries.
-    final class Desk: @unchecked Sendable {
-        // @unchecked: used by the test's own task only, one call after another.
-        let s: Scenario, account: Scenario.Account
-        var token: String
-        init(_ s: Scenario, _ account: Scenario.Account) async throws { self.s = s; self.account = account; token = try await s.signIn(account) }
-
-        func call(_ method: String, _ path: String, purpose: String? = nil, body: [String: Any]? = nil) async throws -> Scenario.Answer {
-            let first = try await s.call(method, path, token: token, purpose: purpose, body: body)
-            guard first.status == 403, first.text.contains("verify your second factor again") else { return first }
-            try await Task.sleep(for: .milliseconds(1_100))  // a factor proved after the second the watch asked
-            token = try await s.signIn(account)
-            return try await s.call(method, path, token: token, purpose: purpose, body: body)
-        }
-    }
-
     /// The first open account of `fund` in the imported sample whose employer column is
     /// `employer`: its CNSS number.
     func insured(in s: Scenario, fund: String, employer: String) throws -> String {
@@ -42,8 +23,8 @@ import GuichetImport
     }
 
     /// The one account found by CNSS number (with the caller's rights), by id.
-    func account(_ desk: Desk, cnss: String, purpose: String?) async throws -> [JSON] {
-        let found = try await desk.call("GET", "/v1/dossiers?insured.cnss=\(cnss)", purpose: purpose)
+    func account(_ s: Scenario, cnss: String, as account: Scenario.Account, token: String, purpose: String?) async throws -> [JSON] {
+        let found = try await s.call("GET", "/v1/dossiers?insured.cnss=\(cnss)", as: account, token: token, purpose: purpose)
         #expect(found.status == 200, "\(found)")
         return found["dossiers"]?.array ?? []
     }
@@ -58,23 +39,23 @@ import GuichetImport
         _ = try await s.addOrganisation(kind: "employer", name: "Employeur exemple 2")
         let agent = try await s.createStaff("agent.one", role: "agent", organisation: fund)
         let payroll = try await s.createStaff("paie.one", role: "employer", organisation: employer1)
-        let imported = try await s.importSample()
+        let imported = try await s.importSample(naming: ["fund": ["Caisse exemple 1"], "employer": ["Employeur exemple 1", "Employeur exemple 2"]])
         #expect(imported.persons >= 9_000)
         let mine = try insured(in: s, fund: "Caisse exemple 1", employer: "Employeur exemple 1")
         let theirs = try insured(in: s, fund: "Caisse exemple 1", employer: "Employeur exemple 2")
         try await s.serve()
 
         // The agent finds the imported account by CNSS number and issues a claim code.
-        let agentDesk = try await Desk(s, agent)
-        let a = try #require(try await account(agentDesk, cnss: mine, purpose: "affiliation").first?.object?["id"]?.string)
-        let opened = try await agentDesk.call("GET", "/v1/dossiers/\(a)", purpose: "affiliation")
+        let agentToken = try await s.signIn(agent)
+        let a = try #require(try await account(s, cnss: mine, as: agent, token: agentToken, purpose: "affiliation").first?.object?["id"]?.string)
+        let opened = try await s.call("GET", "/v1/dossiers/\(a)", as: agent, token: agentToken, purpose: "affiliation")
         let person = try #require(opened["persons"]?.array?.first { $0.object?["role"]?.string == "insured" }?.object?["id"]?.string)
         #expect(opened["fields"]?.object?["bankAccount"] == nil, "an agent does not see the bank account")
-        let code = try await agentDesk.call("POST", "/v1/persons/\(person)/claim-code", purpose: "affiliation")
+        let code = try await s.call("POST", "/v1/persons/\(person)/claim-code", as: agent, token: agentToken, purpose: "affiliation")
         #expect(code.status == 201, "\(code)")
 
         // The agent records the insured person's rights and benefits.
-        let rights = try await agentDesk.call("PATCH", "/v1/dossiers/\(a)", purpose: "claims",
+        let rights = try await s.call("PATCH", "/v1/dossiers/\(a)", as: agent, token: agentToken, purpose: "claims",
                                       body: ["fields": ["rightsUntil": "2027-12-31", "benefits": "allocations familiales : 2 enfants (synthétique)"]])
         #expect(rights.status == 200, "\(rights)")
 
@@ -92,41 +73,41 @@ import GuichetImport
         #expect(seen["partners"]?.array?.compactMap(\.string) == [employer1.rawValue], "the insured person sees who declares them")
 
         // The employer finds its employee and declares salaries.
-        let payrollDesk = try await Desk(s, payroll)
-        let found = try await account(payrollDesk, cnss: mine, purpose: "salary-declaration")
+        let payrollToken = try await s.signIn(payroll)
+        let found = try await account(s, cnss: mine, as: payroll, token: payrollToken, purpose: "salary-declaration")
         #expect(found.compactMap { $0.object?["id"]?.string } == [a])
-        let view = try await payrollDesk.call("GET", "/v1/dossiers/\(a)", purpose: "salary-declaration")
+        let view = try await s.call("GET", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration")
         let insuredFields = view["persons"]?.array?.first?.object?["fields"]?.object ?? [:]
         #expect(Set(insuredFields.keys) == ["firstName", "lastName", "birthDate", "cnss"], "\(view)")
         #expect(view["fields"]?.object?.keys.contains { ["bankAccount", "reimbursements", "benefits", "salaries"].contains($0) } == false)
-        let declared = try await payrollDesk.call("PATCH", "/v1/dossiers/\(a)", purpose: "salary-declaration",
+        let declared = try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration",
                                         body: ["fields": ["salaries": "2026-10 : 8 500 MAD (synthétique)"]])
         #expect(declared.status == 200, "\(declared)")
         let afterDeclaration = try await s.call("GET", "/v1/dossiers/\(a)", token: insuredToken)
         #expect(afterDeclaration["fields"]?.object?["salaries"]?.string == "2026-10 : 8 500 MAD (synthétique)")
-        let bank = try await payrollDesk.call("PATCH", "/v1/dossiers/\(a)", purpose: "salary-declaration",
+        let bank = try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration",
                                     body: ["fields": ["bankAccount": "MA64 0000 0000 0000 0000 0000 0001"]])
         #expect(bank.status == 403, "an employer changes salaries only: \(bank)")
-        #expect(try await payrollDesk.call("PATCH", "/v1/dossiers/\(a)", body: ["fields": ["salaries": "x"]]).status == 403,
+        #expect(try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, body: ["fields": ["salaries": "x"]]).status == 403,
                 "no purpose, no declaration")
 
         // Someone else's employee: not found by the employer, refused, nothing changed, journalled.
-        let b = try #require(try await account(agentDesk, cnss: theirs, purpose: "affiliation").first?.object?["id"]?.string)
-        #expect(try await account(payrollDesk, cnss: theirs, purpose: "salary-declaration").isEmpty)
-        let before = try await agentDesk.call("GET", "/v1/dossiers/\(b)", purpose: "claims")
-        let refused = try await payrollDesk.call("PATCH", "/v1/dossiers/\(b)", purpose: "salary-declaration",
+        let b = try #require(try await account(s, cnss: theirs, as: agent, token: agentToken, purpose: "affiliation").first?.object?["id"]?.string)
+        #expect(try await account(s, cnss: theirs, as: payroll, token: payrollToken, purpose: "salary-declaration").isEmpty)
+        let before = try await s.call("GET", "/v1/dossiers/\(b)", as: agent, token: agentToken, purpose: "claims")
+        let refused = try await s.call("PATCH", "/v1/dossiers/\(b)", as: payroll, token: payrollToken, purpose: "salary-declaration",
                                        body: ["fields": ["salaries": "2026-10 : 1 MAD (synthétique)"]])
         #expect(refused.status == 404, "\(refused)")
-        #expect(try await payrollDesk.call("GET", "/v1/dossiers/\(b)", purpose: "salary-declaration").status == 404)
-        let after = try await agentDesk.call("GET", "/v1/dossiers/\(b)", purpose: "claims")
+        #expect(try await s.call("GET", "/v1/dossiers/\(b)", as: payroll, token: payrollToken, purpose: "salary-declaration").status == 404)
+        let after = try await s.call("GET", "/v1/dossiers/\(b)", as: agent, token: agentToken, purpose: "claims")
         #expect(after["version"]?.integer == before["version"]?.integer && after["version"] != nil, "the refused declaration changed nothing")
         #expect(try await refusal(in: s, dossier: b, role: "employer"), "the refused declaration is in the ledger")
 
         // The agent records that this person now also works for the first employer: then it may declare.
         let partners = (before["partners"]?.array?.compactMap(\.string) ?? []) + [employer1.rawValue]
-        let linked = try await agentDesk.call("PATCH", "/v1/dossiers/\(b)", purpose: "affiliation", body: ["partners": partners])
+        let linked = try await s.call("PATCH", "/v1/dossiers/\(b)", as: agent, token: agentToken, purpose: "affiliation", body: ["partners": partners])
         #expect(linked.status == 200, "\(linked)")
-        let now = try await payrollDesk.call("PATCH", "/v1/dossiers/\(b)", purpose: "salary-declaration",
+        let now = try await s.call("PATCH", "/v1/dossiers/\(b)", as: payroll, token: payrollToken, purpose: "salary-declaration",
                                    body: ["fields": ["salaries": "2026-11 : 6 000 MAD (synthétique)"]])
         #expect(now.status == 200, "\(now)")
 
