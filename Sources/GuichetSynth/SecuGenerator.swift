@@ -5,8 +5,9 @@ import Foundation
 
 /// Generates a synthetic R3 registry (insured persons' accounts of the `secu` profile): funds
 /// over sixteen départements, employers, one account per insured person (with a Moroccan CIN,
-/// CNSS number and phone) with their children as dependants, rights and benefits, the employers that declare their salaries as partners, a bank account
-/// (an IBAN with valid check digits, never a real one), reimbursements and salaries.
+/// CNSS number and phone) with their children as dependants, rights and benefits, the
+/// employers that declare their salaries as partners, a bank account (an IBAN with valid check
+/// digits, never a real one), reimbursements and salaries.
 public struct SecuGenerator: Sendable {
     public let profile: Profile
     public let size: Int

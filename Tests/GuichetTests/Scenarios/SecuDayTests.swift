@@ -22,7 +22,7 @@ import GuichetImport
         throw TestFailure("no open account of \(fund) employed by \(employer) in the sample")
     }
 
-    /// The one account found by CNSS number (with the caller's rights), by id.
+    /// The accounts a CNSS number finds, within what the caller may search.
     func account(_ s: Scenario, cnss: String, as account: Scenario.Account, token: String, purpose: String?) async throws -> [JSON] {
         let found = try await s.call("GET", "/v1/dossiers?insured.cnss=\(cnss)", as: account, token: token, purpose: purpose)
         #expect(found.status == 200, "\(found)")
