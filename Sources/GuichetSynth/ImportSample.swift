@@ -3,8 +3,8 @@ import GuichetCore
 
 /// Synthetic CSV exports of an existing registry, in the columns of each profile's sample
 /// mapping (`profiles/NAME/import-mapping.yaml`): for the import's tests and benchmark.
-/// Fictional values of valid formats only (NAM and NIR with valid keys, reserved phone ranges,
-/// example.org addresses). Addresses hold commas, some notes quotes, and some of place05's
+/// Fictional values of valid formats only (NAM and NIR with valid keys, CIN and CNSS numbers,
+/// reserved phone ranges where the country has them, example.org addresses). Addresses hold commas, some notes quotes, and some of place05's
 /// former numbers (an ignored column) line breaks, so the file exercises RFC 4180 quoting.
 public enum ImportSample {
     /// The profiles that have a sample.
@@ -22,10 +22,15 @@ public enum ImportSample {
     }
 
     /// Writes `lines` lines (and the header) to `path`.
+    /// - Parameter organisations: the names the lines pick from, by kind (default
+    ///   ``organisations(_:)``); each kind of the default must have at least one name.
     /// - Returns: how many persons the lines hold.
     /// - Throws: when the file cannot be written.
     @discardableResult
-    public static func write(profile: String, lines: Int, to path: String, seed: UInt64 = 16) throws -> Int {
+    public static func write(profile: String, lines: Int, to path: String, seed: UInt64 = 16,
+                             organisations names: [String: [String]]? = nil) throws -> Int {
+        let orgs = names ?? organisations(profile)
+        for (kind, _) in organisations(profile) { precondition(orgs[kind]?.isEmpty == false, "the sample needs a '\(kind)' name") }
         guard let header = headers[profile] else { preconditionFailure("no import sample for profile '\(profile)'") }
         guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
             throw CocoaError(.fileWriteNoPermission)
@@ -35,7 +40,7 @@ public enum ImportSample {
         var text = header.joined(separator: ",") + "\r\n"
         var persons = 0
         for i in 0..<lines {
-            let (cells, count) = row(profile, i, &rng)
+            let (cells, count) = row(profile, i, orgs, &rng)
             persons += count
             precondition(cells.count == header.count, "a sample row has as many cells as the header")
             text += cells.map(quoted).joined(separator: ",") + "\r\n"
@@ -58,9 +63,9 @@ public enum ImportSample {
         "jeunes": ["NUMERO", "MISSION_LOCALE", "STATUT", "DATE_ENTREE", "DISPOSITIF", "SITUATION", "PRENOM", "NOM", "DATE_NAISSANCE",
                    "NATIONALITE", "COURRIEL", "TELEPHONE", "ADRESSE", "ACTIONS", "SANTE"],
         "secu": ["CAISSE", "STATUT", "DATE_AFFILIATION", "REGIME", "IBAN", "EMPLOYEUR", "ASSURE_PRENOM", "ASSURE_NOM", "ASSURE_NAISSANCE",
-                 "ASSURE_NIR", "ASSURE_COURRIEL", "ASSURE_TELEPHONE", "ASSURE_ADRESSE",
-                 "AYANT_DROIT1_PRENOM", "AYANT_DROIT1_NOM", "AYANT_DROIT1_NAISSANCE", "AYANT_DROIT1_NIR",
-                 "AYANT_DROIT2_PRENOM", "AYANT_DROIT2_NOM", "AYANT_DROIT2_NAISSANCE", "AYANT_DROIT2_NIR"],
+                 "ASSURE_CIN", "ASSURE_CNSS", "ASSURE_COURRIEL", "ASSURE_TELEPHONE", "ASSURE_ADRESSE",
+                 "AYANT_DROIT1_PRENOM", "AYANT_DROIT1_NOM", "AYANT_DROIT1_NAISSANCE",
+                 "AYANT_DROIT2_PRENOM", "AYANT_DROIT2_NOM", "AYANT_DROIT2_NAISSANCE"],
         "emploi": ["AGENCE", "STATUT", "IDENTIFIANT", "NIR", "PRENOM", "NOM", "DATE_NAISSANCE", "COURRIEL", "TELEPHONE", "ADRESSE",
                    "DATE_INSCRIPTION", "CATEGORIE", "METIER", "DERNIER_CONTACT", "HANDICAP", "BESOINS", "DROITS"],
     ]
@@ -90,8 +95,7 @@ public enum ImportSample {
     static func email(_ first: String, _ last: String, _ i: Int) -> String { SyntheticEmail.make(first: first, last: last, n: i) }
 
     /// The cells of line `i` and how many persons they hold.
-    static func row<R: RandomNumberGenerator>(_ profile: String, _ i: Int, _ rng: inout R) -> ([String], Int) {
-        let orgs = organisations(profile)
+    static func row<R: RandomNumberGenerator>(_ profile: String, _ i: Int, _ orgs: [String: [String]], _ rng: inout R) -> ([String], Int) {
         switch profile {
         case "place05":
             let region = pick(QuebecRegions.all.map(\.code), &rng)
@@ -125,13 +129,14 @@ public enum ImportSample {
             var cells = [pick(orgs["fund"]!, &rng), i % 20 == 0 ? "suspended" : "open", day(1990...2024, &rng).iso,
                          pick(["general", "agricultural", "self-employed"], &rng), "FR76 0000 0000 0000 \(1000 + i % 9000)",
                          Bool.random(using: &rng) ? pick(orgs["employer"]!, &rng) : "",
-                         a.first, a.last, a.birth.iso, nir(a, &rng), email(a.first, a.last, i), SyntheticNIR.phone(using: &rng),
+                         a.first, a.last, a.birth.iso, SyntheticMorocco.cin(using: &rng), SyntheticMorocco.cnss(using: &rng),
+                         email(a.first, a.last, i), SyntheticMorocco.phone(using: &rng),
                          "\(Int.random(in: 1...200, using: &rng)) avenue de l'Exemple, Rabat"]
             for d in 0..<2 {
                 if d < dependants {
                     let c = person(2008...2024, lastName: a.last, french: true, &rng)
-                    cells += [c.first, c.last, c.birth.iso, nir(c, &rng)]
-                } else { cells += ["", "", "", ""] }
+                    cells += [c.first, c.last, c.birth.iso]
+                } else { cells += ["", "", ""] }
             }
             return (cells, 1 + dependants)
         default:  // emploi
