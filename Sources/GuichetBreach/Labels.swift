@@ -8,6 +8,7 @@ public enum Labels {
         "firstName": ("prénom", "first name"), "lastName": ("nom de famille", "last name"), "birthDate": ("date de naissance", "date of birth"),
         "nam": ("numéro d'assurance maladie (NAM)", "health insurance number (NAM)"), "nir": ("numéro de sécurité sociale (NIR)", "social security number (NIR)"),
         "cin": ("numéro de carte d'identité nationale (CIN)", "national identity card number (CIN)"),
+        "cnss": ("numéro d'immatriculation à la CNSS", "CNSS registration number"),
         "email": ("adresse électronique", "e-mail address"), "phone": ("numéro de téléphone", "phone number"), "address": ("adresse postale", "postal address"),
         "nationality": ("nationalité", "nationality"), "iban": ("coordonnées bancaires", "bank account details"),
         "desiredStart": ("date d'entrée souhaitée", "desired start date"), "daysPerWeek": ("nombre de jours par semaine", "days per week"),

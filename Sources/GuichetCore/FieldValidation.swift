@@ -28,8 +28,8 @@ public enum FieldValidation {
         case .email:
             guard case .string(let raw) = json, let e = normaliseEmail(raw) else { throw bad("an e-mail address") }
             return .text(e)
-        case .phone:
-            guard case .string(let raw) = json, let p = normalisePhone(raw) else { throw bad("a phone number (10 digits, North American numbering)") }
+        case .phone(let format):
+            guard case .string(let raw) = json, let p = normalisePhone(raw, format: format) else { throw bad(format.expected) }
             return .text(p)
         case .nationalID(let format):
             guard case .string(let raw) = json else { throw bad("text") }
@@ -38,6 +38,7 @@ public enum FieldValidation {
             case .nam: guard isValidNAM(s) else { throw bad("a health-insurance number in the format LLLF YYMM DDNN") }
             case .nir: guard isValidNIR(s) else { throw bad("a social-security number (NIR) of 15 digits with a valid key") }
             case .cin: guard isValidCIN(s) else { throw bad("a national identity card number (1 or 2 letters then digits)") }
+            case .cnss: guard isValidCNSS(s) else { throw bad("a CNSS registration number of 9 digits") }
             }
             return .text(s)
         case .choice(let values):

@@ -14,15 +14,18 @@ public enum FieldType: Sendable, Equatable {
     case date
     case boolean
     case email
-    case phone
-    /// A national identifier in one of the known formats (`nam`, `nir`, `cin`).
+    /// A phone number of one numbering plan, stored in E.164 form (`+33639981234`).
+    case phone(format: PhoneFormat)
+    /// A national identifier in one of the known formats (`nam`, `nir`, `cin`, `cnss`).
     case nationalID(format: NationalIDFormat)
     case choice(Set<String>)
 }
 
 /// Formats of national identifiers that Guichet validates.
 public enum NationalIDFormat: String, Sendable, CaseIterable {
-    case nam, nir, cin
+    /// Québec health-insurance number; French social-security number; Moroccan national
+    /// identity card; Moroccan social-security (CNSS) registration number.
+    case nam, nir, cin, cnss
 }
 
 /// A calendar date without time zone (birth dates, wished start dates).

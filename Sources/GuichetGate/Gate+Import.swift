@@ -2,7 +2,7 @@ public import GuichetCore
 public import GuichetStore
 @_spi(GateOnly) import GuichetLedger
 @_spi(GateOnly) import GuichetVault
-public import Foundation
+import Foundation
 import Logging
 
 /// One cell of an imported line, with the column it came from (errors name the column,

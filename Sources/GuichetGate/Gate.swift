@@ -97,6 +97,9 @@ public final class Gate: Sendable {
     /// - Parameter listed: the persons of the dossiers a search lists, whose fields it may not
     ///   return (summary): the watch checks them for watched persons reached by name.
     func journalled(_ accesses: [AllowedAccess], action: Action, listed: [DossierID: [PersonID]] = [:], _ r: GateRequest) async throws -> AccessReceipt {
+        // Keys that are gone (the key file removed) refuse the access before it is journalled:
+        // the ledger names only what was opened.
+        _ = try sealing { try vault.keyCheck() }
         try await watchAccesses(accesses, action: action, discloses: true, listed: listed, r)
         do { return try await journal.recordDisclosure(accesses, action: action, context: context(r)) } catch {
             logger.error("journal append failed: request refused", metadata: ["request": .string(r.requestID)])

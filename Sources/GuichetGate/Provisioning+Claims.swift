@@ -3,7 +3,7 @@ public import GuichetAuth
 import GuichetStore
 @_spi(GateOnly) import GuichetPolicy
 @_spi(GateOnly) import GuichetLedger
-public import Foundation
+import Foundation
 
 /// Claim codes (issue 16, item 3): staff of the office that holds a person's file, or the
 /// operator at the console, issue a one-time code for that person; with it, the person makes a

@@ -3,7 +3,7 @@ public import GuichetAuth
 public import GuichetStore
 @_spi(GateOnly) import GuichetLedger
 import GuichetWatch
-public import Foundation
+import Foundation
 
 /// Who provisions a registry.
 public enum Provisioner: Sendable {

@@ -1,5 +1,5 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 public import GuichetVault
 import GuichetAuth
 import GuichetLedger

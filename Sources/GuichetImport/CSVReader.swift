@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// One record of a CSV file.
 public struct CSVRecord: Sendable, Equatable {

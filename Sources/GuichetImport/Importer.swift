@@ -28,6 +28,12 @@ public struct ImportProgress: Sendable {
     public let skipped: Int
     /// Seconds since this phase began.
     public let seconds: Double
+
+    public init(phase: Phase, bytes: UInt64, totalBytes: UInt64, startBytes: UInt64, lines: Int, dossiers: Int, persons: Int,
+                skipped: Int, seconds: Double) {
+        self.phase = phase; self.bytes = bytes; self.totalBytes = totalBytes; self.startBytes = startBytes
+        self.lines = lines; self.dossiers = dossiers; self.persons = persons; self.skipped = skipped; self.seconds = seconds
+    }
 }
 
 /// How an import ended.

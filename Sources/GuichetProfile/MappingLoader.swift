@@ -35,19 +35,7 @@ public enum MappingLoader {
     /// Parses mapping text; `file` is only used in error messages.
     /// - Throws: ``ProfileError``.
     public static func parse(yaml: String, file: String, profile: Profile) throws -> ImportMapping {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: yaml) else {
-                throw ProfileError(file: file, line: 0, column: 0, key: "", message: "the file is empty")
-            }
-            root = node
-        } catch let error as ProfileError {
-            throw error
-        } catch let error as YamlError {
-            throw ProfileError(file: file, line: error.line, column: error.column, key: "", message: "not valid YAML: \(error.problem)")
-        } catch {
-            throw ProfileError(file: file, line: 0, column: 0, key: "", message: "not valid YAML")
-        }
+        let root = try ProfileLoader.document(yaml: yaml, file: file)
         let top = YAMLCursor(node: root, path: "", file: file)
         let keys = try top.dictionary(allowed: ["profile", "dossier", "delimiter", "columns"])
         var delimiter = UInt8(ascii: ",")

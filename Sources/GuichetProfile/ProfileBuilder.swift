@@ -84,11 +84,16 @@ struct ProfileBuilder {
         case "date": type = .date
         case "boolean": type = .boolean
         case "email": type = .email
-        case "phone": type = .phone
+        case "phone":
+            let f = d["format"]
+            guard let format = try PhoneFormat(rawValue: f?.string() ?? PhoneFormat.nanp.rawValue) else {
+                throw f!.fail("unknown phone numbering (expected one of: \(PhoneFormat.allCases.map(\.rawValue).joined(separator: ", ")))")  // nanp is known
+            }
+            type = .phone(format: format)
         case "national-id":
             let f = try d.required("format", in: c)
             guard let format = NationalIDFormat(rawValue: try f.string()) else {
-                throw f.fail("unknown national identifier format (expected one of: nam, nir, cin)")
+                throw f.fail("unknown national identifier format (expected one of: \(NationalIDFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             type = .nationalID(format: format)
         case "choice":

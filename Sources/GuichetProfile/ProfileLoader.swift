@@ -25,12 +25,18 @@ public enum ProfileLoader {
     /// Parses profile text; `file` is only used in error messages.
     /// - Throws: ``ProfileError``.
     public static func parse(yaml: String, file: String) throws -> Profile {
-        let root: Node
+        let root = try document(yaml: yaml, file: file)
+        return try ProfileBuilder(root: YAMLCursor(node: root, path: "", file: file)).build()
+    }
+
+    /// The YAML document of a profile or mapping file, its errors given with line and column.
+    /// - Throws: ``ProfileError``.
+    static func document(yaml: String, file: String) throws -> Node {
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
                 throw ProfileError(file: file, line: 0, column: 0, key: "", message: "the file is empty")
             }
-            root = node
+            return node
         } catch let error as ProfileError {
             throw error
         } catch let error as YamlError {
@@ -38,7 +44,6 @@ public enum ProfileLoader {
         } catch {
             throw ProfileError(file: file, line: 0, column: 0, key: "", message: "not valid YAML")
         }
-        return try ProfileBuilder(root: YAMLCursor(node: root, path: "", file: file)).build()
     }
 }
 

@@ -40,19 +40,6 @@ extension GuichetServer {
         return try ScopeQuery(json: .object(o))
     }
 
-    static func readJSON(_ request: Request) async throws -> JSON {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw GuichetError.invalid("send the body as application/json")
-        }
-        let limit = 64 * 1024
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch { throw GuichetError.tooLarge(limit: limit) }
-        guard let json = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)), json.object != nil else {
-            throw GuichetError.invalid("the body must be a JSON object")
-        }
-        return json
-    }
-
     /// Breach response (security officers, admin listener): scope, register, report, letters.
     func addBreachRoutes(_ r: RouteRecorder) {
         let register = BreachRegister(store: store)
@@ -76,7 +63,7 @@ extension GuichetServer {
         }
         r.on(.post, "/admin/v1/breach/incidents") { req, _ in
             let officer = try await self.securityOfficer(req)
-            let input = try IncidentInput(json: try await Self.readJSON(req))
+            let input = try IncidentInput(json: try await JSONBody.read(req).json)
             return Reply.json(try await register.register(input, by: officer.account).json, status: .created)
         }
         r.on(.get, "/admin/v1/breach/incidents/:id") { req, ctx in
@@ -92,7 +79,7 @@ extension GuichetServer {
             let officer = try await self.securityOfficer(req)
             let id = ctx.parameters.get("id") ?? ""
             _ = try await register.incident(id)
-            let o = try await Self.readJSON(req).object ?? [:]
+            let o = try await JSONBody.read(req).json.object ?? [:]
             let known: Set<String> = ["status", "remedial", "effects", "notifiedAuthorityAt"]
             if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
                 throw GuichetError.invalid("unknown key '\(unknown)' (expected: \(known.sorted().joined(separator: ", ")))")
@@ -132,8 +119,8 @@ extension GuichetServer {
             ]))
         }
         r.on(.post, "/admin/v1/breach/incidents/:id/letters/send") { req, ctx in
+            let (incident, _, batch, g) = try await self.letterBatch(req, ctx, sending: true)
             guard let mailer = self.auth.mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
-            let (incident, _, batch, g) = try await self.letterBatch(req, ctx)
             let delivery = try await BreachResponse.send(batch, with: mailer, store: self.store, by: g.principal.account, via: "")
             return Reply.json(.object([
                 "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
@@ -147,10 +134,13 @@ extension GuichetServer {
 
     /// The letters of an incident, for a security officer who stated the purpose
     /// `breach-notification` (names and contacts are opened through the gate).
-    func letterBatch(_ req: Request, _ ctx: GuichetContext) async throws -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
+    func letterBatch(_ req: Request, _ ctx: GuichetContext, sending: Bool = false) async throws -> (BreachIncidentRecord, BreachScope, LetterBatch, GateRequest) {
         let g = try await self.gateRequest(req, ctx, admin: true)
         guard g.principal.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
         try self.auth.requireStepUp(g.principal)
+        // Only an officer allowed to send learns that the deployment has no mail relay, and
+        // before any name or contact is opened.
+        if sending, self.auth.mailer == nil { throw GuichetError.unavailable(MailError.notConfigured.description) }
         let (incident, scope, batch) = try await BreachResponse.letters(incident: ctx.parameters.get("id") ?? "", gate: self.gate, store: self.store,
                                                                        contact: self.breachContact, language: req.uri.queryParameters.get("language"), g)
         return (incident, scope, batch, g)

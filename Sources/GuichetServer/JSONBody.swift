@@ -24,10 +24,9 @@ struct JSONBody {
         do { buffer = try await request.body.collect(upTo: limit) } catch {
             throw GuichetError.tooLarge(limit: limit)
         }
-        guard let json = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)) else {
-            throw GuichetError.invalid("the body is not valid JSON")
+        guard case .object(let object) = try JSONParser.parse(buffer.readableBytesView) else {
+            throw GuichetError.invalid("the body must be a JSON object")
         }
-        guard case .object(let object) = json else { throw GuichetError.invalid("the body must be a JSON object") }
         return JSONBody(object: object)
     }
 
@@ -41,11 +40,14 @@ struct JSONBody {
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw GuichetError.invalid("send the body as application/json")
         }
-        guard case .object(let object)? = try? JSONDecoder().decode(JSON.self, from: Data(buffer.readableBytesView)) else {
+        guard case .object(let object) = try JSONParser.parse(buffer.readableBytesView) else {
             throw GuichetError.invalid("the body must be a JSON object")
         }
         return JSONBody(object: object)
     }
+
+    /// The whole body, for readers that check their keys themselves.
+    var json: JSON { .object(object) }
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 

@@ -133,9 +133,11 @@ extension GuichetServer {
         var quiet = Logger(label: "guichet.http")
         quiet.logLevel = .warning
         let publicApp = Application(router: publicRouter().0,
+                                    server: GuichetServer.http1,
                                     configuration: .init(address: .hostname(config.publicHost, port: config.publicPort), serverName: "Guichet"),
                                     onServerRunning: { ready("public", $0.localAddress?.port ?? config.publicPort) }, logger: quiet)
         let adminApp = Application(router: adminRouter().0,
+                                   server: GuichetServer.http1,
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
         let checkpoints = CheckpointService(gate: gate, every: checkpointInterval, logger: logger)

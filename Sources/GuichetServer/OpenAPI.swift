@@ -261,7 +261,15 @@ enum OpenAPI {
                                            "description": .string("Why you reach a watched person outside your caseload (asked for by a 403)"), "schema": string]))
             }
             var responses: [String: JSON] = [:]
-            for (code, schema) in op.responses {
+            // What any request may get, whatever the route: 400 for a request the server
+            // cannot read (headers past the limit, a malformed URL or length), 429 for one over
+            // its session's or account's requests in flight, 401 for a bad token, 403 for an
+            // account whose role may not use the route, 413 for a body past the limit.
+            var answers = op.responses
+            for code in ["400", "429"] + (op.secured ? ["401", "403"] : []) + (op.body != nil ? ["413"] : []) where answers[code] == nil {
+                answers[code] = "Problem"
+            }
+            for (code, schema) in answers {
                 var r: [String: JSON] = ["description": .string(schema.isEmpty ? "No content" : schema)]
                 if !schema.isEmpty {
                     let type = schema == "Problem" ? "application/problem+json" : "application/json"

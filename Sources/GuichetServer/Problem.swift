@@ -57,12 +57,16 @@ enum Problem {
     }
 
     static func make(status: HTTPResponse.Status, title: String, detail: String) -> Response {
-        let body: JSON = .object(["type": .string("about:blank"), "title": .string(title),
-                                  "status": .number(Double(status.code)), "detail": .string(detail)])
-        var response = Reply.json(body, status: status)
-        response.headers[.contentType] = "application/problem+json"
+        var response = Response(status: status, headers: [.contentType: "application/problem+json"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: body(status: status, title: title, detail: detail))))
         SecurityHeaders.apply(&response.headers)
         return response
+    }
+
+    /// The bytes of a problem document.
+    static func body(status: HTTPResponse.Status, title: String, detail: String) -> Data {
+        Reply.encode(.object(["type": .string("about:blank"), "title": .string(title),
+                              "status": .number(Double(status.code)), "detail": .string(detail)]))
     }
 }
 
@@ -83,11 +87,15 @@ enum SecurityHeaders {
 /// JSON responses.
 enum Reply {
     static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: encode(value))))
+    }
+
+    /// A JSON value's bytes, keys sorted.
+    static func encode(_ value: JSON) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSON value cannot fail: it has only plain JSON cases.
-        let data = try! encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return try! encoder.encode(value)
     }
 
     static func empty(_ status: HTTPResponse.Status = .noContent) -> Response {

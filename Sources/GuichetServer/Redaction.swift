@@ -1,4 +1,5 @@
 public import Logging
+import GuichetCore
 
 /// A log handler that redacts, in every message and metadata value, whatever looks like a
 /// secret or a personal value before it reaches the underlying handler (C12, threat R3: log
@@ -6,7 +7,8 @@ public import Logging
 /// construction; this is the second line of defence, for a library's message or a mistake.
 ///
 /// Redacted: e-mail addresses, national identifiers (4 letters and 8 digits; runs of 10 or more
-/// digits, which cover NIR and phone numbers), runs of 32 or more base64url characters
+/// digits, which cover NIR and phone numbers; a word of 9 digits, a CNSS number; 1 or 2
+/// capitals then 5 or 6 digits, a CIN), runs of 32 or more base64url characters
 /// (tokens, keys), and the values of metadata keys that name a secret.
 public struct RedactingLogHandler: LogHandler {
     var inner: any LogHandler
@@ -78,13 +80,11 @@ public struct RedactingLogHandler: LogHandler {
             b64Run = c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_") ? b64Run + 1 : 0
             if digitRun >= 10 || b64Run >= 32 { return true }
         }
+        // Moroccan identifiers (R3): a CNSS registration number, an identity card (CIN).
+        if FieldValidation.isValidCNSS(w) || (FieldValidation.isValidCIN(w) && chars.filter(\.isASCIIDigit).count >= 5) { return true }
         for i in chars.indices where i + 12 <= chars.count {
             if chars[i..<i + 4].allSatisfy({ $0.isASCII && $0.isUppercase }) && chars[i + 4..<i + 12].allSatisfy(\.isASCIIDigit) { return true }
         }
         return false
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
 }

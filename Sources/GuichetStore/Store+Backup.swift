@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GRDB
 
 /// Why a backup or a restore was refused. Messages name files and counts, never a value.

@@ -3,8 +3,8 @@ import GuichetCore
 
 /// Synthetic CSV exports of an existing registry, in the columns of each profile's sample
 /// mapping (`profiles/NAME/import-mapping.yaml`): for the import's tests and benchmark.
-/// Fictional values of valid formats only (NAM and NIR with valid keys, reserved phone ranges,
-/// example.org addresses). Addresses hold commas, some notes quotes, and some of place05's
+/// Fictional values of valid formats only (NAM and NIR with valid keys, CIN and CNSS numbers,
+/// reserved phone ranges where the country has them, example.org addresses). Addresses hold commas, some notes quotes, and some of place05's
 /// former numbers (an ignored column) line breaks, so the file exercises RFC 4180 quoting.
 public enum ImportSample {
     /// The profiles that have a sample.
@@ -63,9 +63,9 @@ public enum ImportSample {
         "jeunes": ["NUMERO", "MISSION_LOCALE", "STATUT", "DATE_ENTREE", "DISPOSITIF", "SITUATION", "PRENOM", "NOM", "DATE_NAISSANCE",
                    "NATIONALITE", "COURRIEL", "TELEPHONE", "ADRESSE", "ACTIONS", "SANTE"],
         "secu": ["CAISSE", "STATUT", "DATE_AFFILIATION", "REGIME", "IBAN", "EMPLOYEUR", "ASSURE_PRENOM", "ASSURE_NOM", "ASSURE_NAISSANCE",
-                 "ASSURE_NIR", "ASSURE_COURRIEL", "ASSURE_TELEPHONE", "ASSURE_ADRESSE",
-                 "AYANT_DROIT1_PRENOM", "AYANT_DROIT1_NOM", "AYANT_DROIT1_NAISSANCE", "AYANT_DROIT1_NIR",
-                 "AYANT_DROIT2_PRENOM", "AYANT_DROIT2_NOM", "AYANT_DROIT2_NAISSANCE", "AYANT_DROIT2_NIR"],
+                 "ASSURE_CIN", "ASSURE_CNSS", "ASSURE_COURRIEL", "ASSURE_TELEPHONE", "ASSURE_ADRESSE",
+                 "AYANT_DROIT1_PRENOM", "AYANT_DROIT1_NOM", "AYANT_DROIT1_NAISSANCE",
+                 "AYANT_DROIT2_PRENOM", "AYANT_DROIT2_NOM", "AYANT_DROIT2_NAISSANCE"],
         "emploi": ["AGENCE", "STATUT", "IDENTIFIANT", "NIR", "PRENOM", "NOM", "DATE_NAISSANCE", "COURRIEL", "TELEPHONE", "ADRESSE",
                    "DATE_INSCRIPTION", "CATEGORIE", "METIER", "DERNIER_CONTACT", "HANDICAP", "BESOINS", "DROITS"],
     ]
@@ -129,13 +129,14 @@ public enum ImportSample {
             var cells = [pick(orgs["fund"]!, &rng), i % 20 == 0 ? "suspended" : "open", day(1990...2024, &rng).iso,
                          pick(["general", "agricultural", "self-employed"], &rng), "FR76 0000 0000 0000 \(1000 + i % 9000)",
                          Bool.random(using: &rng) ? pick(orgs["employer"]!, &rng) : "",
-                         a.first, a.last, a.birth.iso, nir(a, &rng), email(a.first, a.last, i), SyntheticNIR.phone(using: &rng),
+                         a.first, a.last, a.birth.iso, SyntheticMorocco.cin(using: &rng), SyntheticMorocco.cnss(using: &rng),
+                         email(a.first, a.last, i), SyntheticMorocco.phone(using: &rng),
                          "\(Int.random(in: 1...200, using: &rng)) avenue de l'Exemple, Rabat"]
             for d in 0..<2 {
                 if d < dependants {
                     let c = person(2008...2024, lastName: a.last, french: true, &rng)
-                    cells += [c.first, c.last, c.birth.iso, nir(c, &rng)]
-                } else { cells += ["", "", "", ""] }
+                    cells += [c.first, c.last, c.birth.iso]
+                } else { cells += ["", "", ""] }
             }
             return (cells, 1 + dependants)
         default:  // emploi

@@ -4,9 +4,10 @@ public import GuichetVault
 import Foundation
 
 /// Generates a synthetic R3 registry (insured persons' accounts of the `secu` profile): funds
-/// over sixteen départements, employers, one account per insured person with their children
-/// as dependants, the employers that declare their salaries as partners, a bank account
-/// (an IBAN with valid check digits, never a real one), reimbursements and salaries.
+/// over sixteen départements, employers, one account per insured person (with a Moroccan CIN,
+/// CNSS number and phone) with their children as dependants, rights and benefits, the
+/// employers that declare their salaries as partners, a bank account (an IBAN with valid check
+/// digits, never a real one), reimbursements and salaries.
 public struct SecuGenerator: Sendable {
     public let profile: Profile
     public let size: Int
@@ -51,7 +52,10 @@ public struct SecuGenerator: Sendable {
             let f = Int.random(in: 0..<funds.count, using: &rng)
             let fund = funds[f]
             let dept = fund.territory ?? "75"
-            let insured = try people.person(departement: dept, ages: 18...80, today: today, rng: &rng)
+            let insured = try people.person(departement: dept, ages: 18...80, today: today, extra: [
+                "cin": .string(SyntheticMorocco.cin(using: &rng)), "cnss": .string(SyntheticMorocco.cnss(using: &rng)),
+                "phone": .string(SyntheticMorocco.phone(using: &rng)),
+            ], rng: &rng)
             sample = sample ?? insured.record.id
             var newPersons = [insured]
             var links = [PersonLink(role: "insured", person: insured.record.id)]
@@ -77,6 +81,10 @@ public struct SecuGenerator: Sendable {
             ]
             if working {
                 fields["salaries"] = .text((1...4).map { "\(today.year - $0): \(Int.random(in: 18_000...60_000, using: &rng)) € (synthétique)" }.joined(separator: "; "))
+            }
+            if status != "closed" {
+                fields["rightsUntil"] = .date(LocalDate(year: today.year + 1, month: Int.random(in: 1...12, using: &rng), day: 1)!)
+                if !links.dropFirst().isEmpty { fields["benefits"] = .text("allocations familiales: \(links.count - 1) enfant(s) (synthétique)") }
             }
             if status == "closed" { fields["closedOn"] = .date(LocalDate(year: today.year, month: 2, day: 1)!) }
             let record = try people.dossier(id: DossierID(using: &rng), type: "insured-account", status: status, organisation: fund.id, territory: dept,

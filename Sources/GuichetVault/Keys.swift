@@ -201,13 +201,33 @@ public final class FileKeyProvider: KeyProvider {
         return FileStamp(seconds: Int64(m.tv_sec), nanoseconds: Int64(m.tv_nsec), size: Int64(s.st_size), inode: UInt64(s.st_ino))
     }
 
-    /// Re-reads the file if it changed (or was replaced) since it was loaded.
+    /// Re-reads the file if it changed (or was replaced) since it was loaded. A file that is
+    /// gone, unreadable or made too open fails closed: every use of a key throws until it is
+    /// back (issue #21: the key file removed while running).
     private func refresh() throws -> KeySet {
         guard let path else { return state.keys }
         let now = Self.modified(path)
-        if now != state.modified { state.replace(try Self.load(path), modified: now) }
+        do {
+            if now != state.modified || state.failure != nil { state.replace(try Self.load(path), modified: now) }
+        } catch let error as KeyError {
+            state.fail(error)
+            throw error
+        }
         return state.keys
     }
+
+    /// The keys, the file looked at again if it was last looked at more than
+    /// ``recheckInterval`` ago: reads stop within that time of the file's removal, and a busy
+    /// server does one stat(2) per interval, not one per field it opens.
+    private func checked() throws -> KeySet {
+        guard path != nil else { return state.keys }
+        if state.checkDue(every: Self.recheckInterval) { return try refresh() }
+        if let failure = state.failure { throw failure }
+        return state.keys
+    }
+
+    /// How long the keys in memory are used without looking at the file.
+    static let recheckInterval: Duration = .milliseconds(200)
 
     public func currentKEK() throws -> (version: Int, key: VaultKey) {
         let keys = try refresh()
@@ -216,14 +236,17 @@ public final class FileKeyProvider: KeyProvider {
     }
 
     public func kek(version: Int) throws -> VaultKey {
-        if let key = state.keys.keks[version] { return VaultKey(key) }
+        if let key = try checked().keks[version] { return VaultKey(key) }
         guard let key = try refresh().keks[version] else { throw KeyError.unknownVersion(version) }
         return VaultKey(key)
     }
 
-    public func indexKey() throws -> VaultKey { VaultKey(state.keys.index) }
+    public func indexKey() throws -> VaultKey { VaultKey(try checked().index) }
 
-    public func ledgerSeeds() throws -> LedgerSeeds { LedgerSeeds(ed25519: state.keys.ledgerEd25519, mldsa65: state.keys.ledgerMLDSA65) }
+    public func ledgerSeeds() throws -> LedgerSeeds {
+        let keys = try checked()
+        return LedgerSeeds(ed25519: keys.ledgerEd25519, mldsa65: keys.ledgerMLDSA65)
+    }
 }
 
 import Synchronization
@@ -246,8 +269,27 @@ struct FileStamp: Equatable, Sendable {
 /// The loaded keys behind a lock (the provider is shared by every request).
 final class LockedKeys: Sendable {
     private let value: Mutex<(KeySet, FileStamp?)>
+    /// When the file was last looked at by ``checkDue(every:)``.
+    private let lastCheck = Mutex(ContinuousClock.now)
+    /// Why the file could not be read at the last look, until it is read again.
+    private let lastFailure = Mutex<KeyError?>(nil)
     init(_ keys: KeySet, modified: FileStamp?) { value = Mutex((keys, modified)) }
     var keys: KeySet { value.withLock { $0.0 } }
     var modified: FileStamp? { value.withLock { $0.1 } }
-    func replace(_ keys: KeySet, modified: FileStamp?) { value.withLock { $0 = (keys, modified) } }
+    var failure: KeyError? { lastFailure.withLock { $0 } }
+    func replace(_ keys: KeySet, modified: FileStamp?) {
+        value.withLock { $0 = (keys, modified) }
+        lastFailure.withLock { $0 = nil }
+    }
+    func fail(_ error: KeyError) { lastFailure.withLock { $0 = error } }
+
+    /// Whether the file is due to be looked at again; if so, the next look is `interval` away.
+    func checkDue(every interval: Duration) -> Bool {
+        let now = ContinuousClock.now
+        return lastCheck.withLock { last in
+            guard now - last >= interval else { return false }
+            last = now
+            return true
+        }
+    }
 }

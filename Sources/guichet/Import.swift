@@ -67,41 +67,12 @@ struct Import: AsyncParsableCommand {
             throw CommandError("\(file): \(e.description)")
         }
         display.finish()
-        say(Self.describe(summary, file: file))
-        note("peak memory: \(Self.peakMemoryMiB()) MiB")
+        say(ImportReport.describe(summary, file: file))
+        note("peak memory: \(ImportReport.peakMemoryMiB()) MiB")
         if case .aborted = summary.outcome { throw ExitCode(1) }
         if summary.dryRun, summary.skipped > 0, importer.onError == .abort { throw ExitCode(1) }
     }
 
-    /// The process's peak resident memory.
-    static func peakMemoryMiB() -> Int {
-        #if os(Linux)
-        // VmHWM: the peak resident set size, in kB.
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-        return (Int(line.filter(\.isNumber)) ?? 0) / 1024
-        #else
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
-        return Int(usage.ru_maxrss) / 1_048_576  // bytes on macOS
-        #endif
-    }
-
-    static func describe(_ s: ImportSummary, file: String) -> String {
-        let counts = "\(s.dossiers) dossiers and \(s.persons) persons"
-        let bad = s.skipped == 0 ? "no bad line" : "\(s.skipped) bad lines"
-        switch s.outcome {
-        case .alreadyImported(let at):
-            return "\(file) was imported whole on \(ISO8601DateFormatter().string(from: at)) (\(counts)): nothing to do"
-        case .aborted:
-            return "import aborted: a line is bad (see above) and --on-error abort writes nothing; fix the file or use --on-error skip"
-        case .done where s.dryRun:
-            return "dry run: \(s.lines) lines checked, \(bad); the import would store \(counts); nothing was written"
-        case .done:
-            let resumed = s.resumedAtLine.map { " (resumed at line \($0))" } ?? ""
-            return "imported \(file)\(resumed): \(counts) stored, \(s.skipped) bad lines skipped; import \(s.runID ?? "")"
-        }
-    }
 }
 
 /// The progress of an import on standard error: a bar redrawn in place on a terminal, a plain
@@ -117,10 +88,10 @@ final class ProgressDisplay: Sendable {
     func show(_ p: ImportProgress) {
         state.withLock { s in
             if terminal {
-                FileHandle.standardError.write(Data(("\r" + Self.bar(p) + "\u{1B}[K").utf8))
+                FileHandle.standardError.write(Data(("\r" + ImportReport.bar(p) + "\u{1B}[K").utf8))
                 s.bar = true
             } else if Date().timeIntervalSince(s.last) >= every {
-                FileHandle.standardError.write(Data((Self.text(p) + "\n").utf8))
+                FileHandle.standardError.write(Data((ImportReport.text(p) + "\n").utf8))
                 s.last = Date()
             }
         }
@@ -139,30 +110,5 @@ final class ProgressDisplay: Sendable {
             if s.bar { FileHandle.standardError.write(Data("\n".utf8)) }
             s.bar = false
         }
-    }
-
-    static func fraction(_ p: ImportProgress) -> Double {
-        let total = p.totalBytes > p.startBytes ? Double(p.totalBytes - p.startBytes) : 1
-        return min(1, Double(p.bytes - min(p.bytes, p.startBytes)) / total)
-    }
-
-    static func bar(_ p: ImportProgress) -> String {
-        let width = 24, f = fraction(p)
-        let filled = Int((f * Double(width)).rounded(.down))
-        return "\(p.phase.rawValue) [" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] " + text(p, prefix: false)
-    }
-
-    /// `importing 42%: 41000 lines, 8150 lines/s, 1m12s left, 3 bad`.
-    static func text(_ p: ImportProgress, prefix: Bool = true) -> String {
-        let f = fraction(p)
-        let rate = p.seconds > 0 ? Double(p.lines) / p.seconds : 0
-        let left = f > 0 ? p.seconds * (1 - f) / f : 0
-        let head = prefix ? "\(p.phase.rawValue) " : ""
-        return "\(head)\(Int(f * 100))%: \(p.lines) lines, \(Int(rate)) lines/s, \(duration(left)) left, \(p.skipped) bad"
-    }
-
-    static func duration(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
 }

@@ -96,6 +96,9 @@ import Synchronization
         // Answers 429 over the limit of requests in flight, each with Retry-After.
         let refused = Refusals()
         let deadline = Date().addingTimeInterval(Self.floodSeconds)
+        // The workers stop at a flag, never by cancellation: cancelling a task inside
+        // FoundationNetworking's `data(for:)` on Linux can deadlock (the cancel handler waits
+        // for the session's queue while that queue waits to resume the same task; seen here).
         let workers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for (r, route) in routes.enumerated() {
@@ -103,7 +106,7 @@ import Synchronization
                         group.addTask {
                             var i = w
                             // Goes on through shutdown: the server must stop while flooded.
-                            while !Task.isCancelled {
+                            while !refused.stopped.withLock({ $0 }) {
                                 let answer = await Self.call(flood, route.url(i * routes.count + r), token: route.token)
                                 if answer.status == 429 {
                                     refused.counts.withLock { $0.count += 1; $0.withRetryAfter += answer.retryAfter == nil ? 0 : 1 }
@@ -117,7 +120,7 @@ import Synchronization
                 }
             }
         }
-        defer { workers.cancel() }
+        defer { refused.stopped.withLock { $0 = true } }
 
         // /healthz every 100 ms on a session of its own; each must answer within 1 s.
         let health = Self.session(timeout: 3)
@@ -138,14 +141,15 @@ import Synchronization
 
         // SIGTERM while the flood goes on: the process ends within a few seconds.
         #expect(await server.stop(grace: 5), "the server was still running 5 s after SIGTERM")
-        workers.cancel()
+        refused.stopped.withLock { $0 = true }
         await workers.value
         let (count, withRetryAfter) = refused.counts.withLock { ($0.count, $0.withRetryAfter) }
         #expect(count > 0 && withRetryAfter == count, "requests over the limit are refused with 429 and Retry-After (\(count), \(withRetryAfter))")
     }
 }
 
-/// Counts of 429 answers seen by the flood, shared by its tasks.
+/// Counts of 429 answers seen by the flood, shared by its tasks, and the flag that stops them.
 final class Refusals: Sendable {
     let counts = Mutex((count: 0, withRetryAfter: 0))
+    let stopped = Mutex(false)
 }

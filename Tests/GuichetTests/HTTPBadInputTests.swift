@@ -19,6 +19,10 @@ import GuichetCore
 
     static let cases: [Case] = [
         Case(name: "malformed JSON", method: .post, path: "/v1/dossiers", body: #"{"type": "application", "#, status: .badRequest, detail: "not valid JSON"),
+        Case(name: "a key given twice", method: .post, path: "/v1/dossiers", body: #"{"type": "application", "type": "application"}"#, status: .badRequest, detail: "gives 'type' twice"),
+        Case(name: "a nested key given twice, once escaped", method: .post, path: "/v1/dossiers", body: "{D-dup-nested}", status: .badRequest, detail: "gives 'fields.daysPerWeek' twice"),
+        Case(name: "JSON nested too deep", method: .post, path: "/v1/dossiers", body: String(repeating: #"{"a":"#, count: 40) + "1" + String(repeating: "}", count: 40), status: .badRequest, detail: "nested deeper than 32"),
+        Case(name: "text after the JSON value", method: .post, path: "/v1/dossiers", body: #"{"type": "application"} {"type": "application"}"#, status: .badRequest, detail: "unexpected text after"),
         Case(name: "JSON that is not an object", method: .post, path: "/v1/dossiers", body: "[1, 2]", status: .badRequest, detail: "must be a JSON object"),
         Case(name: "wrong content type", method: .post, path: "/v1/dossiers", body: "type=application", contentType: "text/plain", status: .badRequest, detail: "application/json"),
         Case(name: "oversized body", method: .post, path: "/v1/dossiers", body: #"{"type": ""# + String(repeating: "x", count: 70_000) + #""}"#, status: .contentTooLarge, detail: "larger than 65536 bytes"),
@@ -52,6 +56,7 @@ import GuichetCore
         case "{D-badNAM}": applicationBody(daycare: daycare, childFields: #", "nam": "QQQQ99139999""#)
         case "{D-badDate}": applicationBody(daycare: daycare).replacingOccurrences(of: "2027-09-01", with: "2027-02-30")
         case "{D-badPartner}": applicationBody(daycare: daycare).replacingOccurrences(of: daycare.rawValue, with: "../../etc/passwd")
+        case "{D-dup-nested}": applicationBody(daycare: daycare).replacingOccurrences(of: #""daysPerWeek": 5"#, with: #""daysPerWeek": 5, "days\u0050erWeek": 2"#)
         case "{purpose:spying}": nil
         default: body
         }

@@ -156,6 +156,12 @@ import Synchronization
                 #expect(incident.status == .created, "\(incident.text)")
                 let id = try #require(incident["id"]?.string)
                 let path = route.hasSuffix("send") ? "/letters/send" : "/letters"
+                // Who asks comes first: neither an anonymous caller nor a bad token learns
+                // whether the deployment has a mail relay (issue #21 item 7).
+                let anonymous = try await client.call(.post, "/admin/v1/breach/incidents/\(id)\(path)", body: "{}")
+                #expect(anonymous.status == .unauthorized, "\(anonymous.status)")
+                let forged = try await client.send(.post, "/admin/v1/breach/incidents/\(id)\(path)", token: "not-a-token", body: "{}")
+                #expect(forged.status == .unauthorized, "\(forged.status)")
                 let letters = try await client.send(.post, "/admin/v1/breach/incidents/\(id)\(path)", token: officer,
                                                     headers: ["Guichet-Purpose": "breach-notification"], body: "{}")
                 if route.hasSuffix("send") {

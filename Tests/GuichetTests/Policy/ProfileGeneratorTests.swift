@@ -67,7 +67,7 @@ import GuichetVault
         let policy = Policy(profile: profile)
         let employer = Subject(account: AccountID(), role: "employer", organisation: employed.partners[0], person: nil, territory: nil)
         let grant = try #require(policy.decide(employer, .read, employed.facts, purpose: "salary-declaration").grant)
-        #expect(grant.readable == ["insured.firstName", "insured.lastName", "insured.birthDate", "insured.nir"])
+        #expect(grant.readable == ["insured.firstName", "insured.lastName", "insured.birthDate", "insured.cnss"])
         let other = try #require(records.first { !$0.partners.contains(employed.partners[0]) })
         #expect(policy.decide(employer, .read, other.facts, purpose: "salary-declaration").grant == nil)
     }
