@@ -48,6 +48,10 @@ public struct Transition: Sendable, Equatable {
     public let to: String
     /// System fields set by the transition, to a value taken from the actor.
     public let sets: [String: ActorAttribute]
+    /// The places this transition takes from the actor's organisation, if bounded (Ranking.swift).
+    public var capacity: CapacityRule?
+    /// The e-mail this transition sends to the dossier's persons, if any (Ranking.swift).
+    public var notice: TransitionNotice?
     public init(name: String, from: Set<String>, to: String, sets: [String: ActorAttribute] = [:]) {
         self.name = name; self.from = from; self.to = to; self.sets = sets
     }
@@ -79,6 +83,8 @@ public struct DossierType: Sendable, Equatable {
     public let partners: PartnerSpec?
     public let fields: [FieldSpec]
     public let workflow: Workflow
+    /// The order of its waiting list, if it has one (`rank:`, Ranking.swift).
+    public var ranking: Ranking?
     public init(name: String, persons: [PersonLinkSpec], partners: PartnerSpec?, fields: [FieldSpec], workflow: Workflow) {
         self.name = name; self.persons = persons; self.partners = partners; self.fields = fields; self.workflow = workflow
     }

@@ -127,6 +127,19 @@ extension Gate {
         guard transition.from.contains(record.status) else {
             throw GuichetError.conflict("cannot '\(name)' a dossier in state '\(record.status)' (allowed from: \(transition.from.sorted().joined(separator: ", ")))")
         }
+        guard let capacity = transition.capacity else { return try await apply(transition, record, grant, action, r) }
+        // One at a time, the count and the write: two offers cannot take the last place.
+        return try await Turnstile.places.run {
+            guard let current = try await self.store.dossier(id), current.version == record.version else {
+                throw GuichetError.conflict("the dossier changed meanwhile: read it again, then retry")
+            }
+            try await self.checkCapacity(capacity, type: record.type, r)
+            return try await self.apply(transition, record, grant, action, r)
+        }
+    }
+
+    func apply(_ transition: Transition, _ record: DossierRecord, _ grant: Grant, _ action: Action, _ r: GateRequest) async throws -> WriteResult {
+        let id = record.id
         var updated = record
         updated.status = transition.to
         var sets: [String: FieldValue?] = [:]
@@ -142,7 +155,7 @@ extension Gate {
         if !sets.isEmpty { updated.fields = try reseal(record, sets) }
         try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
                                 action: action, r)
-        return try await save(updated, change: name, r)
+        return try await save(updated, change: transition.name, r)
     }
 
     /// Restores a kept version as a new version (admins). Nothing is lost: the version

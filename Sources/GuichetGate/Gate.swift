@@ -230,6 +230,13 @@ public final class Gate: Sendable {
             }
         }
         let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: after, limit: limit))
+        return SearchPage(views: try await summaries(ids, r), next: ids.count == limit ? ids.last : nil)
+    }
+
+    /// The summaries of listed dossiers (a search, a waiting list), in the order given: those
+    /// the policy lets the caller search, journalled and seen by the watch as a search.
+    func summaries(_ ids: [DossierID], _ r: GateRequest) async throws -> [DossierView] {
+        let subject = r.principal.subject
         let records = try await store.dossiers(ids)
         var allowed: [(record: DossierRecord, grant: Grant, persons: [PersonID])] = []
         for record in records {
@@ -244,8 +251,7 @@ public final class Gate: Sendable {
         }
         let kept = allowed.map(\.record)
         let receipt = try await journalled(accesses, action: .search, listed: Dictionary(kept.map { ($0.id, $0.persons.map(\.person)) }) { a, _ in a }, r)
-        let views = try kept.map { try open($0, persons: persons, receipt: receipt) }
-        return SearchPage(views: views, next: ids.count == limit ? ids.last : nil)
+        return try kept.map { try open($0, persons: persons, receipt: receipt) }
     }
 }
 

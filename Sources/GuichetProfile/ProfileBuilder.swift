@@ -29,7 +29,7 @@ struct ProfileBuilder {
 
         var dossierTypes: [String: DossierType] = [:]
         for (typeName, c) in try top.required("dossiers", in: root).mapping() {
-            dossierTypes[typeName] = try dossierType(name: typeName, c, orgKinds: orgKinds)
+            dossierTypes[typeName] = try dossierType(name: typeName, c, orgKinds: orgKinds, personFields: personFields)
         }
         guard !dossierTypes.isEmpty else { throw top["dossiers"]!.fail("declare at least one dossier type") }
 
@@ -120,21 +120,21 @@ struct ProfileBuilder {
     }
 
     /// `label: {fr: "…", en: "…"}`: a short text per language.
-    func labels(_ c: YAMLCursor) throws -> [String: String] {
+    func labels(_ c: YAMLCursor, maxLength: Int = 120) throws -> [String: String] {
         var out: [String: String] = [:]
         for (language, lc) in try c.mapping() {
             guard language.range(of: "^[a-z]{2}$", options: .regularExpression) != nil else {
                 throw lc.fail("a label is given per language code (fr, en)")
             }
             let text = try lc.string().trimmingCharacters(in: .whitespaces)
-            guard !text.isEmpty, text.count <= 120 else { throw lc.fail("a label is 1 to 120 characters") }
+            guard !text.isEmpty, text.count <= maxLength else { throw lc.fail("a text here is 1 to \(maxLength) characters") }
             out[language] = text
         }
         return out
     }
 
-    func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String]) throws -> DossierType {
-        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow"])
+    func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String], personFields: [FieldSpec]) throws -> DossierType {
+        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
             let ld = try lc.dictionary(allowed: ["min", "max", "label"])
@@ -167,7 +167,7 @@ struct ProfileBuilder {
         for f in final where !states.contains(f) { throw wd["final"]!.fail("'\(f)' is not one of the states") }
         var transitions: [String: Transition] = [:]
         for (tname, tc) in try wd.required("transitions", in: wc).mapping() {
-            let td = try tc.dictionary(allowed: ["from", "to", "sets"])
+            let td = try tc.dictionary(allowed: ["from", "to", "sets", "capacity", "notify"])
             let from = try td.required("from", in: tc).strings()
             for s in from where !states.contains(s) { throw td["from"]!.fail("'\(s)' is not one of the states") }
             let to = try td.required("to", in: tc).string()
@@ -182,10 +182,15 @@ struct ProfileBuilder {
                 }
                 sets[fname] = attr
             }
-            transitions[tname] = Transition(name: tname, from: Set(from), to: to, sets: sets)
+            var transition = Transition(name: tname, from: Set(from), to: to, sets: sets)
+            transition.capacity = try td["capacity"].map { try capacity($0, fields: fields, states: states, sets: sets) }
+            transition.notice = try td["notify"].map { try notice($0, links: links, personFields: personFields) }
+            transitions[tname] = transition
         }
-        return DossierType(name: name, persons: links, partners: partners, fields: fields,
-                           workflow: Workflow(initial: initial, states: states, final: Set(final), transitions: transitions))
+        let workflow = Workflow(initial: initial, states: states, final: Set(final), transitions: transitions)
+        var type = DossierType(name: name, persons: links, partners: partners, fields: fields, workflow: workflow)
+        type.ranking = try d["rank"].map { try ranking($0, fields: fields, workflow: workflow) }
+        return type
     }
 
     func rule(_ c: YAMLCursor, profile: Profile) throws -> Rule {

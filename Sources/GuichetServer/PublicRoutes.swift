@@ -38,6 +38,7 @@ extension GuichetServer {
         addPublicLedgerRoutes(r)
         addPublicPolicyRoutes(r)
         addClaimRoutes(r)
+        addRankRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")
@@ -77,7 +78,10 @@ extension GuichetServer {
         r.on(.post, "/v1/dossiers/:id/transitions/:name") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
             let name = ctx.parameters.get("name") ?? ""
-            return Reply.json(Wire.write(try await self.gate.transition(try ctx.parameters.identifier("id"), name, g)))
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let written = try await self.gate.transition(id, name, g)
+            self.sendTransitionMail(after: name, on: id, g)
+            return Reply.json(Wire.write(written))
         }
         r.on(.get, "/v1/persons/:id") { req, ctx in
             let g = try await self.gateRequest(req, ctx)

@@ -19,6 +19,7 @@ import Synchronization
         "GET /admin/v1/dossiers/{id}/versions/{version}",
         "POST /admin/v1/breach/incidents/{id}/letters",
         "POST /admin/v1/breach/incidents/{id}/letters/send",
+        "GET /v1/organisations/{id}/waiting-list",
     ]
 
     /// Routes that return no person's field (their own account, ids, counts, ledger hashes,
@@ -52,6 +53,8 @@ import Synchronization
         "GET /admin/v1/territories", "POST /admin/v1/territories", "POST /admin/v1/organisations",
         "POST /admin/v1/accounts/{id}/deactivate", "GET /admin/v1/accounts/{id}/caseload", "POST /admin/v1/accounts/{id}/caseload",
         "POST /admin/v1/accounts/{id}/caseload/transfer", "POST /v1/persons/{id}/claim-code", "POST /v1/accounts/claim",
+        // A dossier's ranks: organisation ids and numbers (issue 16, R1).
+        "GET /v1/dossiers/{id}/rank",
     ]
 
     @Test("every route of both listeners is classified as disclosing (with its scope case) or not")
@@ -107,6 +110,14 @@ import Synchronization
                 box.withLock { $0 = personsReceived(mine) }
                 let staff = try await client.send(.get, "/v1/dossiers?type=application&limit=100", token: agent, headers: purpose)
                 #expect(staff.status == .ok && personsReceived(staff).isEmpty, "a staff listing is the summary only")
+            }
+        case "GET /v1/organisations/{id}/waiting-list":
+            // A search's summaries in rank order: an agent (who may see every list) gets no person's field.
+            let daycare = try #require(records.first { $0.status == "waiting" }?.partners.first)
+            try await world.withPublic { client in
+                let reply = try await client.send(.get, "/v1/organisations/\(daycare)/waiting-list?limit=100", token: agent, headers: purpose)
+                #expect(reply.status == .ok && reply["entries"]?.array?.isEmpty == false, "\(reply.text)")
+                box.withLock { $0 = personsReceived(reply) }
             }
         case "GET /v1/persons/{id}":
             try await world.withPublic { client in

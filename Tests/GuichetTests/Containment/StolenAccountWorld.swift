@@ -119,7 +119,8 @@ extension TestClientProtocol {
 /// The persons whose fields a dossier answer carries (a person listed with no field counts for nothing).
 func personsReceived(_ reply: Reply) -> [String: Set<String>] {
     var out: [String: Set<String>] = [:]
-    let dossiers = reply["dossiers"]?.array ?? [reply.json ?? .null]
+    // A search's dossiers, a waiting list's entries, or one dossier.
+    let dossiers = reply["dossiers"]?.array ?? reply["entries"]?.array?.compactMap { $0.object?["dossier"] } ?? [reply.json ?? .null]
     for d in dossiers {
         for p in d.object?["persons"]?.array ?? [] {
             guard let id = p.object?["id"]?.string, let fields = p.object?["fields"]?.object, !fields.isEmpty,

@@ -6,6 +6,7 @@ import Testing
 import GuichetCore
 import GuichetImport
 import GuichetMFA
+import GuichetProfile
 import GuichetSynth
 
 /// A real deployment of one reference profile for the scenario tests of issue 16 ("Done
@@ -18,16 +19,21 @@ import GuichetSynth
 /// defer { s.remove() }
 /// let daycare = try await s.addOrganisation(kind: "daycare", name: "CPE Soleil", capacity: 2)
 /// let agent = try await s.createStaff("agent.one", role: "agent", organisation: op)
-/// let imported = try await s.importSample()                   // ~10,000 persons, guichet import
+/// let imported = try await s.importSample(naming: ["daycare": ["CPE Soleil"]])  // ~10,000 persons, guichet import
 /// try await s.serve()                                         // guichet serve, loopback, ports 0
 /// let token = try await s.signIn(agent)                       // password, then TOTP
 /// let r = try await s.call("GET", "/v1/dossiers", as: agent, token: token, purpose: "list-management")
 /// try await s.finish()                                        // stops, `guichet ledger verify` must pass
 /// ```
 /// Provisioning goes through the `guichet` commands (the server's console, journalled), the
-/// import through `guichet import` with `profiles/NAME/import-mapping.yaml`; the organisations
-/// the sample's lines name (`ImportSample.organisations`) are added by ``importSample(lines:)``
-/// when missing.
+/// import through `guichet import` with `profiles/NAME/import-mapping.yaml`.
+///
+/// Staff sign in with their password, then TOTP (enrolled with their activation code on the
+/// first sign-in). The watch may ask a staff member to verify again (work outside the
+/// profile's hours, a new account): ``call(_:_:as:token:purpose:body:)`` answers that once,
+/// as the owner would. A TOTP code is accepted once per 30-second step, one step either side:
+/// an account can prove its factor about twice a minute; ``proveTOTP(_:token:)`` waits when needed.
+/// Admin and security roles go to the admin listener, the others to the public one.
 final class Scenario: @unchecked Sendable {
     // @unchecked: the mutable state below is set by the test's own task, one step after another.
 
@@ -61,13 +67,16 @@ final class Scenario: @unchecked Sendable {
     /// How long `guichet import` took (the command alone), for the scenario's report.
     private(set) var importDuration: Duration?
     private(set) var server: ChildServer?
+    /// The kind of each role of the profile (admin and security roles use the admin listener).
+    let roleKinds: [String: RoleKind]
     private(set) var publicBase = "", adminBase = ""
     /// TOTP secrets of the accounts enrolled by ``signIn(_:)``, and the last step each used.
     private var secrets: [String: (secret: TOTPSecret, step: Int64)] = [:]
     let http: URLSession
 
-    private init(profile: String, folder: URL, admin: Account) {
+    private init(profile: String, folder: URL, admin: Account) throws {
         self.profile = profile; self.folder = folder; self.admin = admin
+        roleKinds = try ProfileLoader.load(path: Repo.root.appendingPathComponent("profiles/\(profile)").path).roles.mapValues(\.kind)
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 120
         http = URLSession(configuration: config)
@@ -84,7 +93,7 @@ final class Scenario: @unchecked Sendable {
               let code = value(after: "Activation code", in: made.stdout) else {
             throw TestFailure("guichet init failed: \(made.stdout) \(made.stderr)")
         }
-        return Scenario(profile: profile, folder: folder, admin: Account(username: "admin", role: "admin", password: password, activationCode: code))
+        return try Scenario(profile: profile, folder: folder, admin: Account(username: "admin", role: "admin", password: password, activationCode: code))
     }
 
     /// Runs `guichet ARGS --data DATA` and returns what it printed; throws when it fails.
@@ -201,7 +210,8 @@ final class Scenario: @unchecked Sendable {
     /// is sent as JSON; `purpose` goes in `Guichet-Purpose`.
     func call(_ method: String, _ path: String, token: String? = nil, purpose: String? = nil, body: [String: Any]? = nil,
               admin: Bool = false) async throws -> Answer {
-        var request = URLRequest(url: URL(string: (admin ? adminBase : publicBase) + path)!)  // the bases come from the server's own line
+        guard let url = URL(string: (admin ? adminBase : publicBase) + path) else { throw TestFailure("not a URL: \(path) (serve() first)") }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let purpose { request.setValue(purpose, forHTTPHeaderField: "Guichet-Purpose") }
@@ -219,7 +229,7 @@ final class Scenario: @unchecked Sendable {
     /// enrols TOTP with its activation code (as its owner would with an app), later ones give
     /// a code of a step not used yet. Returns the session token.
     func signIn(_ account: Account) async throws -> String {
-        let isAdmin = account.role == admin.role && account.username == admin.username
+        let isAdmin = roleKinds[account.role]?.usesAdminListener == true
         let prefix = isAdmin ? "/admin/v1" : "/v1"
         let session = try await call("POST", prefix + "/session", body: ["username": account.username, "password": account.password], admin: isAdmin)
         guard let token = session["token"]?.string else { throw TestFailure("sign-in of \(account.username): \(session)") }
@@ -238,7 +248,7 @@ final class Scenario: @unchecked Sendable {
     /// used yet (waiting for one when the current and next steps are used).
     func proveTOTP(_ account: Account, token: String) async throws {
         guard let entry = secrets[account.username] else { throw TestFailure("sign \(account.username) in first") }
-        let isAdmin = account.role == admin.role && account.username == admin.username
+        let isAdmin = roleKinds[account.role]?.usesAdminListener == true
         var now = Int64(Date().timeIntervalSince1970) / 30
         let step = max(now, entry.step + 1)
         // The server accepts one step either side of its clock: wait until `step` is at most the next one.

@@ -1,0 +1,201 @@
+import Foundation
+import Testing
+import GuichetCore
+
+/// Issue 16, "Done when", R1 place05: from `guichet init`, an operator provisions the
+/// co-operative, three daycares with their capacities and the staff, imports about 10,000
+/// persons (4,000 applications), then a day of the childcare single window over HTTP only.
+@Suite(.serialized) struct Place05DayTests {
+    @Test("a day of place05 from an empty start: a parent claims an imported file, a new parent applies, ranks follow the declared rule, offers stay within capacity and are mailed, the ledger verifies")
+    func placeDay() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let s = try await Scenario.initialise("place05")
+        defer { s.remove() }
+        let coop = try await s.addOrganisation(kind: "operator", name: "Coopérative Place 0-5")
+        // The export's lines choose among these daycares, so imported applications are on their lists.
+        let cpe1 = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 1", capacity: 2)
+        let cpe2 = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 2", capacity: 40)
+        _ = try await s.addOrganisation(kind: "daycare", name: "CPE Exemple 3", capacity: 25)
+        let agentAccount = try await s.createStaff("agent.one", role: "agent", organisation: coop)
+        let cpe1Account = try await s.createStaff("cpe1.educ", role: "daycare", organisation: cpe1)
+        let cpe2Account = try await s.createStaff("cpe2.educ", role: "daycare", organisation: cpe2)
+        let provisioned = clock.now
+        let imported = try await s.importSample(naming: ["daycare": ["CPE Exemple 1", "CPE Exemple 2", "CPE Exemple 3"]])
+        #expect(imported.persons >= 9_000)
+        let importTime = clock.now - provisioned, dayStarted = clock.now
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        try s.mail(to: sink)
+        try await s.serve()
+        var secrets = [agentAccount.password, cpe1Account.password, World.password]
+
+        // The administrator made by init works on the admin listener (as a provisioner would over the API).
+        let adminToken = try await s.signIn(s.admin)
+        #expect(try await s.call("GET", "/admin/v1/territories", token: adminToken, admin: true).status == 200)
+        secrets += [s.admin.password, adminToken]
+        let agent = try await s.signIn(agentAccount)
+        let daycare1 = try await s.signIn(cpe1Account)
+        let daycare2 = try await s.signIn(cpe2Account)
+        secrets += [agent, daycare1, daycare2]
+
+        // 1. A parent whose file was imported claims it: the agent finds it by name and birth
+        // date, issues a claim code; the parent makes an account with it and sees its rank.
+        var line: [String: String]?
+        for i in 0..<400 where line == nil {
+            let l = try s.sampleLine(i)
+            if l["STATUT"] == "waiting" && [l["SERVICE_1"], l["SERVICE_2"], l["SERVICE_3"]].contains("CPE Exemple 1") { line = l }
+        }
+        let family = try #require(line, "a waiting imported application that chose CPE Exemple 1")
+        let found = try await s.call("GET", "/v1/dossiers?parent.lastName=\(family["PARENT1_NOM"]!.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)&parent.birthDate=\(family["PARENT1_NAISSANCE"]!)",
+                                     as: agentAccount, token: agent, purpose: "family-request")
+        #expect(found.status == 200, "\(found)")
+        var claimedDossier: String?, claimedPerson: String?
+        for candidate in found["dossiers"]?.array ?? [] {
+            guard let id = candidate.object?["id"]?.string else { continue }
+            let full = try await s.call("GET", "/v1/dossiers/\(id)", as: agentAccount, token: agent, purpose: "family-request")
+            let parent = full["persons"]?.array?.first {
+                $0.object?["role"]?.string == "parent" && $0.object?["fields"]?.object?["email"]?.string == family["PARENT1_COURRIEL"]
+            }
+            if let person = parent?.object?["id"]?.string { claimedDossier = id; claimedPerson = person; break }
+        }
+        let appA = try #require(claimedDossier, "the agent finds the imported application: \(found)")
+        let code = try await s.call("POST", "/v1/persons/\(try #require(claimedPerson))/claim-code", as: agentAccount, token: agent, purpose: "family-request")
+        let claimCode = try #require(code["code"]?.string, "\(code)")
+        let claimed = try await s.call("POST", "/v1/accounts/claim", body: ["username": "parent.claimed", "password": World.password, "code": claimCode])
+        #expect(claimed.status == 201 && claimed["person"]?.string == claimedPerson, "\(claimed)")
+        #expect(try await s.call("POST", "/v1/accounts/claim", body: ["username": "parent.again", "password": World.password, "code": claimCode]).status != 201,
+                "a claim code works once")
+        let parentA = try await s.signIn(citizen: "parent.claimed", password: World.password)
+        secrets += [claimCode, parentA, family["PARENT1_COURRIEL"]!]
+        let mine = try await s.call("GET", "/v1/dossiers", token: parentA)
+        #expect(mine["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } == [appA], "the claimed file, no duplicate: \(mine)")
+        let rankA = try await rank(s, appA, at: cpe1, token: parentA)
+        let rule = try await s.call("GET", "/v1/dossiers/\(appA)/rank", token: parentA)["rule"]
+        #expect(rule?.object?["fr"]?.string?.contains("date de demande") == true && rule?.object?["en"]?.string?.contains("application date") == true)
+
+        // 2. A new parent registers and applies to two daycares, with a sibling attending.
+        let registered = try await s.call("POST", "/v1/accounts", body: [
+            "username": "parent.new", "password": World.password,
+            "person": ["firstName": "Chloé", "lastName": "Exemple", "birthDate": "1991-03-14", "email": "chloe.exemple@example.org"]])
+        #expect(registered.status == 201, "\(registered)")
+        let parentB = try await s.signIn(citizen: "parent.new", password: World.password)
+        secrets += [parentB, "chloe.exemple@example.org"]
+        let applied = try await s.call("POST", "/v1/dossiers", token: parentB, body: [
+            "type": "application", "fields": ["desiredStart": "2027-09-01", "daysPerWeek": 5, "siblingAttends": true],
+            "persons": [["role": "parent", "self": true], ["role": "child", "fields": ["firstName": "Zoé", "lastName": "Exemple", "birthDate": "2025-11-02"]]],
+            "partners": [cpe1.rawValue, cpe2.rawValue]])
+        let appB = try #require(applied["id"]?.string, "\(applied)")
+
+        // 3. The daycare's list is in the declared order: siblings first, then oldest first;
+        // each parent's rank is their place on it; another daycare cannot read it.
+        let list = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", as: cpe1Account, token: daycare1)
+        let listStarted = clock.now  // timed again, without the step-up the first request may need
+        #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", token: daycare1).text == list.text)
+        let listTime = clock.now - listStarted
+        let entries = try #require(list["entries"]?.array, "\(list)")
+        let total = try #require(list["total"]?.integer)
+        #expect(total > 100 && entries.count == 100 && list["next"]?.integer == 101)
+        #expect(entries.compactMap { $0.object?["rank"]?.integer } == Array(1...100))
+        let keys = entries.compactMap { e -> (Bool, String)? in
+            guard let d = e.object?["dossier"]?.object, let created = d["createdAt"]?.string else { return nil }
+            #expect(d["persons"]?.array?.isEmpty != false && d["fields"]?.object?["specialNeeds"] == nil, "summaries only")
+            return (d["fields"]?.object?["siblingAttends"] == .bool(true), created)
+        }
+        #expect(keys.count == 100)
+        for (a, b) in zip(keys, keys.dropFirst()) { #expect(a.0 && !b.0 || a.0 == b.0 && a.1 <= b.1, "rank order: \(a) before \(b)") }
+        let rankB = try await rank(s, appB, at: cpe1, token: parentB)
+        #expect(rankB == keys.filter(\.0).count + 1 || keys.allSatisfy(\.0), "a sibling application comes after the older sibling ones, before all others")
+        for (id, r) in [(appA, try await rank(s, appA, at: cpe1, token: parentA)), (appB, rankB)] {
+            let at = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?from=\(r)&limit=1", as: cpe1Account, token: daycare1)
+            #expect(at["entries"]?.array?.first?.object?["dossier"]?.object?["id"]?.string == id, "rank \(r) is the list's entry \(r)")
+        }
+        let seenByDaycare = try await s.call("GET", "/v1/dossiers/\(appB)/rank", as: cpe1Account, token: daycare1)
+        #expect(seenByDaycare["ranks"]?.array?.compactMap { $0.object?["organisation"]?.string } == [cpe1.rawValue],
+                "a daycare learns its own list's rank, not the family's other choices: \(seenByDaycare)")
+        #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list", as: cpe2Account, token: daycare2).status == 404)
+        #expect(try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list", token: parentA).status == 404)
+
+        // 4. Offers within capacity (2 places at CPE Exemple 1); the third is refused, unchanged.
+        let top = try #require(entries.compactMap { $0.object?["dossier"]?.object?["id"]?.string }.first { $0 != appA && $0 != appB })
+        #expect(try await s.call("POST", "/v1/dossiers/\(appB)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        let over = try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", as: cpe1Account, token: daycare1)
+        #expect(over.status == 409 && over["detail"]?.string?.contains("no place left") == true, "\(over)")
+        #expect(try await s.call("GET", "/v1/dossiers/\(top)", as: cpe1Account, token: daycare1)["status"]?.string == "waiting", "a refused offer changes nothing")
+        #expect(try await s.call("GET", "/v1/dossiers/\(appA)/rank", token: parentA)["ranks"]?.array?.isEmpty == true, "an offered application has no rank")
+
+        // 5. The parents are told by e-mail, in the profile's language, without personal values.
+        let mails = try await received(sink, at: ["chloe.exemple@example.org", family["PARENT1_COURRIEL"]!])
+        for m in mails {
+            #expect(m.subject == "Place 0-5 : une place vous est offerte" && m.language == "fr" && m.defects.isEmpty, "\(m.subject)")
+            #expect(m.text?.contains("accepter ou la refuser") == true)
+            for value in ["Zoé", "Chloé", family["ENFANT_PRENOM"]!, family["PARENT1_NOM"]!] { #expect(!(m.text ?? "").contains(value) && !m.subject.contains(value)) }
+        }
+
+        // 6. The new parent accepts; the other declines and is back at its rank; the place it
+        // freed can be offered again.
+        let accepted = try await s.call("POST", "/v1/dossiers/\(appB)/transitions/accept", token: parentB)
+        #expect(accepted["status"]?.string == "placed", "\(accepted)")
+        let declined = try await s.call("POST", "/v1/dossiers/\(appA)/transitions/decline", token: parentA)
+        #expect(declined["status"]?.string == "waiting", "\(declined)")
+        #expect(try await rank(s, appA, at: cpe1, token: parentA) == rankA, "back at its rank (the new one, placed, left the list)")
+        #expect(try await s.call("POST", "/v1/dossiers/\(top)/transitions/offer", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(appA)/transitions/offer", as: cpe1Account, token: daycare1).status == 409, "full again")
+
+        // 7. The agent manages the list: updates one application, withdraws another, which the
+        // daycare can then no longer read nor list.
+        let version = try #require(declined["version"]?.integer)
+        let updated = try await s.call("PATCH", "/v1/dossiers/\(appA)", as: agentAccount, token: agent, purpose: "list-management",
+                                       body: ["version": version, "fields": ["daysPerWeek": 3]])
+        #expect(updated.status == 200, "\(updated)")
+        let gone = try #require(entries.compactMap { $0.object?["dossier"]?.object?["id"]?.string }.first { ![appA, appB, top].contains($0) })
+        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", as: cpe1Account, token: daycare1).status == 200)
+        #expect(try await s.call("POST", "/v1/dossiers/\(gone)/withdraw", as: agentAccount, token: agent, purpose: "list-management")["status"]?.string == "withdrawn")
+        #expect(try await s.call("GET", "/v1/dossiers/\(gone)", as: cpe1Account, token: daycare1).status == 404)
+        let after = try await s.call("GET", "/v1/organisations/\(cpe1.rawValue)/waiting-list?limit=100", as: cpe1Account, token: daycare1)
+        #expect(after["total"]?.integer == total - 3, "the placed, the offered and the withdrawn applications left the list; the declined one came back")
+        #expect(!(after["entries"]?.array ?? []).contains { $0.object?["dossier"]?.object?["id"]?.string == gone })
+
+        // 8. A daycare stays inside the applications that chose it: one of CPE Exemple 1's
+        // that did not choose CPE Exemple 2 (the agent reads its partners) is not found by it.
+        var elsewhere: String?
+        for id in entries.compactMap({ $0.object?["dossier"]?.object?["id"]?.string }).filter({ ![appA, appB, top, gone].contains($0) }).prefix(20) {
+            let partners = try await s.call("GET", "/v1/dossiers/\(id)", as: agentAccount, token: agent, purpose: "list-management")["partners"]?.array ?? []
+            if !partners.contains(.string(cpe2.rawValue)) { elsewhere = id; break }
+        }
+        #expect(try await s.call("GET", "/v1/dossiers/\(try #require(elsewhere))", as: cpe2Account, token: daycare2).status == 404)
+
+        try await s.finish()
+        let log = s.serverLog
+        #expect(!secrets.contains { $0.count >= 6 && log.contains($0) }, "a secret or personal value reached the server's log")
+        print("Place05DayTests: init and provisioning \((provisioned - started).formatted(.units(allowed: [.seconds]))), "
+              + "the import of \(imported.dossiers) applications (\(imported.persons) persons) "
+              + "\(importTime.formatted(.units(allowed: [.seconds]))) (guichet import alone: \((s.importDuration ?? .zero).formatted(.units(allowed: [.seconds])))), "
+              + "the day over HTTP \((clock.now - dayStarted).formatted(.units(allowed: [.seconds]))), in all \((clock.now - started).formatted(.units(allowed: [.seconds]))); "
+              + "the first page of a list of \(total) ranked applications answered in \(listTime.formatted(.units(allowed: [.milliseconds])))")
+    }
+
+    /// A dossier's rank on one daycare's list, as its parent sees it.
+    func rank(_ s: Scenario, _ dossier: String, at daycare: OrganisationID, token: String) async throws -> Int {
+        let r = try await s.call("GET", "/v1/dossiers/\(dossier)/rank", token: token)
+        let entry = r["ranks"]?.array?.first { $0.object?["organisation"]?.string == daycare.rawValue }
+        return try #require(entry?.object?["rank"]?.integer, "\(r)")
+    }
+
+    /// The messages the sink received for these addresses, waiting up to 20 s (they are sent
+    /// after the answer).
+    func received(_ sink: SMTPSink, at addresses: [String]) async throws -> [SMTPSink.Received] {
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            let messages = try sink.messages()
+            let wanted = Set(addresses.map { $0.lowercased() })
+            let got = messages.filter { $0.rcptTos.contains { wanted.contains($0.lowercased()) } }
+            if Set(got.flatMap { $0.rcptTos.map { $0.lowercased() } }).isSuperset(of: wanted) || Date() > deadline {
+                #expect(Set(got.flatMap { $0.rcptTos.map { $0.lowercased() } }).isSuperset(of: wanted), "mail to each parent: \(messages.map(\.rcptTos))")
+                return got
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
