@@ -69,7 +69,7 @@ import GuichetCore
         let list = try await call(world, admin: false, .get, "/v1/dossiers?limit=10", token: a1, purpose: "support")
         let item = try #require(list["dossiers"]?.array?.first?.object)
         #expect(item["id"]?.string == id && item["fields"]?.object?["sealedNote"] == nil && !list.text.contains("scellée"))
-        let searched = try await call(world, admin: false, .get, "/v1/dossiers?lastName=Martin", token: a1, purpose: "support")
+        let searched = try await call(world, admin: false, .get, "/v1/dossiers?young.lastName=Martin", token: a1, purpose: "support")
         #expect(searched["dossiers"]?.array?.count == 1 && !searched.text.contains("scellée"))
         let seen = try await call(world, admin: false, .get, "/v1/dossiers/\(id)", token: manager, purpose: "supervision")
         #expect(seen.status == .ok && seen["fields"]?.object?["programme"]?.string == "cej")

@@ -75,7 +75,7 @@ import GuichetSynth
             for p in r["persons"]?.array ?? [] { #expect(Set((p.object?["fields"]?.object ?? [:]).keys).isSubset(of: allowedPerson), "\(r)") }
         }
         #expect(try await s.call("GET", "/v1/dossiers/\(id)", token: partner, purpose: "disability-support").status == 404)
-        let byName = try await s.call("GET", "/v1/dossiers?lastName=Exemple&birthDate=1994-02-11", token: partner, purpose: "disability-support")
+        let byName = try await s.call("GET", "/v1/dossiers?seeker.lastName=Exemple&seeker.birthDate=1994-02-11", token: partner, purpose: "disability-support")
         #expect(byName.status == 200 && byName["dossiers"]?.array?.isEmpty == true, "\(byName)")
         try await s.finish()
     }
