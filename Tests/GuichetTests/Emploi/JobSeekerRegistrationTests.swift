@@ -21,9 +21,9 @@ import GuichetCore
         let seeker = try #require(session["token"]?.string)
 
         let someoneElse = #"{"type": "job-seeker", "fields": {"registeredOn": "2026-11-30", "category": "A"}, "persons": [{"role": "seeker", "fields": \#(Self.person)}], "partners": ["\#(agency)"]}"#
-        let before = try await world.dataCounts()
+        let before = try await world.allDossiers().count
         #expect(try await call(world, admin: false, .post, "/v1/dossiers", token: seeker, body: someoneElse).status == .forbidden)
-        #expect(try await world.dataCounts() == before, "a refused registration writes nothing")
+        #expect(try await world.allDossiers().count == before, "a refused registration writes nothing")
         let made = try await call(world, admin: false, .post, "/v1/dossiers", token: seeker, body: """
             {"type": "job-seeker", "fields": {"registeredOn": "2026-11-30", "category": "A", "targetJob": "soudeur"},
              "persons": [{"role": "seeker", "self": true}], "partners": ["\(agency)"]}

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import GuichetCore
+import GuichetMFA
+import HTTPTypes
 
 /// R2, 2025: a local account administrator's account was taken over and made two accounts that
 /// read 1.6 million files. Here an account administrator asks only for its office's advisers
@@ -72,6 +74,8 @@ import GuichetCore
             (.post, "/admin/v1/accounts/\(adviser)/activation", nil),
             (.get, "/admin/v1/policy/explain?account=\(adviser)&dossier=\(DossierID())&action=read", nil),
             (.get, "/admin/v1/break-glass", nil),
+            (.post, "/admin/v1/ledger/checkpoints", nil),
+            (.get, "/admin/v1/ledger/entries/0", nil),
         ]
         for (method, path, body) in steps {
             let r = try await call(world, method, path, token: t, body: body)
