@@ -60,7 +60,8 @@ struct ProfileBuilder {
         }
         for (roleName, c) in try top.required("roles", in: root).mapping() {
             let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search", "provisions"])
-            roles[roleName]?.provisions = try provisions(d["provisions"], of: roleName, in: c, roles: roles)
+            let provisioned = try provisions(d["provisions"], of: roleName, in: c, roles: roles)
+            roles[roleName]?.provisions = provisioned
             if let sc = d["summary"] { roles[roleName]?.summary = try selector(sc, types: Array(dossierTypes.keys), profile: partial) }
             if let sc = d["search"] { roles[roleName]?.searchTerms = try searchTerms(sc, profile: partial) }
         }

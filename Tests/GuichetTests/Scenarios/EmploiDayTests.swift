@@ -52,7 +52,8 @@ import GuichetSynth
         let assigned = Array((agencyFiles["dossiers"]?.array ?? []).compactMap { $0.object?["id"]?.string }.filter { $0 != id }.prefix(3))
         #expect(assigned.count == 3, "\(agencyFiles)")
         let accounts = try await s.call("GET", "/admin/v1/accounts", token: admin, admin: true)
-        let partnerID = try #require(accounts["accounts"]?.array?.compactMap(\.object).first { $0["username"]?.string == "conseiller.capemploi" }?["id"]?.string)
+        let partnerRow = (accounts["accounts"]?.array ?? []).compactMap { $0.object }.first { $0["username"]?.string == "conseiller.capemploi" }
+        let partnerID = try #require(partnerRow?["id"]?.string)
         let given = try await s.call("POST", "/admin/v1/accounts/\(partnerID)/caseload", token: admin, body: ["dossiers": assigned], admin: true)
         #expect(given.status == 200, "\(given)")
 
@@ -71,8 +72,12 @@ import GuichetSynth
         for one in assigned {
             let r = try await s.call("GET", "/v1/dossiers/\(one)", token: partner, purpose: "disability-support")
             #expect(r.status == 200)
-            #expect(Set((r["fields"]?.object ?? [:]).keys).isSubset(of: allowed), "\(r)")
-            for p in r["persons"]?.array ?? [] { #expect(Set((p.object?["fields"]?.object ?? [:]).keys).isSubset(of: allowedPerson), "\(r)") }
+            let fields = Set((r["fields"]?.object ?? [:]).keys)
+            #expect(fields.isSubset(of: allowed), "\(r)")
+            for p in r["persons"]?.array ?? [] {
+                let personFields = Set((p.object?["fields"]?.object ?? [:]).keys)
+                #expect(personFields.isSubset(of: allowedPerson), "\(r)")
+            }
         }
         #expect(try await s.call("GET", "/v1/dossiers/\(id)", token: partner, purpose: "disability-support").status == 404)
         let byName = try await s.call("GET", "/v1/dossiers?seeker.lastName=Exemple&seeker.birthDate=1994-02-11", token: partner, purpose: "disability-support")
