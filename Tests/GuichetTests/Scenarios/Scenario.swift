@@ -165,7 +165,7 @@ final class Scenario: @unchecked Sendable {
                                 directory: Repo.root, log: folder.appendingPathComponent("server.log"))
         server = s
         let text = try await s.waitFor("admin listener http://", timeout: 180)
-        let urls = text.components(separatedBy: .whitespaces).filter { $0.hasPrefix("http://") }
+        let urls = text.components(separatedBy: .whitespacesAndNewlines).filter { $0.hasPrefix("http://") }
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
         guard urls.count >= 2 else { throw TestFailure("no listener addresses in: \(text)") }
         publicBase = urls[0]; adminBase = urls[1]
