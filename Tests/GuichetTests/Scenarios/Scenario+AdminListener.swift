@@ -21,7 +21,7 @@ extension Scenario {
     /// An account asked for over the admin API by `asker` and approved by `approver`, as it
     /// is handed to its owner (password and activation code).
     func requestAndApprove(_ username: String, role: String, organisation: OrganisationID, asker: String, approver: String) async throws -> Account {
-        let password = "scenario \(username) passphrase 2026"
+        let password = World.password
         let made = try await call("POST", "/admin/v1/accounts", token: asker, body: [
             "username": username, "password": password, "role": role, "organisation": organisation.rawValue], admin: true)
         guard made.status == 201, made["status"]?.string == "pending", let code = made["activation"]?.object?["code"]?.string else {
