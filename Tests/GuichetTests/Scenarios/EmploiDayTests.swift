@@ -40,8 +40,7 @@ import GuichetSynth
         #expect(try await s.call("PATCH", "/v1/dossiers/\(id)", token: seeker, body: ["fields": ["category": "B"]]).status == 403)
 
         // The agency's adviser manages it.
-        let adviser = try await s.signIn(adviserAccount)
-        let opened = try await s.call("GET", "/v1/dossiers/\(id)", token: adviser, purpose: "support")
+        let (adviser, opened) = try await s.firstAccess(adviserAccount, token: try await s.signIn(adviserAccount), "GET", "/v1/dossiers/\(id)", purpose: "support")
         #expect(opened.status == 200 && opened["fields"]?.object?["targetJob"]?.string == "chaudronnier", "\(opened)")
         #expect(try await s.call("PATCH", "/v1/dossiers/\(id)", token: adviser, purpose: "support", body: ["fields": ["category": "B", "supportNeeds": "permis"]]).status == 200)
         #expect(try await s.call("POST", "/v1/dossiers/\(id)/transitions/suspend", token: adviser, purpose: "support")["status"]?.string == "suspended")
@@ -57,15 +56,10 @@ import GuichetSynth
         let given = try await s.call("POST", "/admin/v1/accounts/\(partnerID)/caseload", token: admin, body: ["dossiers": assigned], admin: true)
         #expect(given.status == 200, "\(given)")
 
-        let partner = try await s.signIn(partnerAccount)
-        var listed: [String] = []
-        var after: String?
-        repeat {
-            let page = try await s.call("GET", "/v1/dossiers?limit=100" + (after.map { "&after=\($0)" } ?? ""), token: partner, purpose: "disability-support")
-            #expect(page.status == 200, "\(page)")
-            listed += (page["dossiers"]?.array ?? []).compactMap { $0.object?["id"]?.string }
-            after = page["next"]?.string
-        } while after != nil
+        let (partner, page) = try await s.firstAccess(partnerAccount, token: try await s.signIn(partnerAccount), "GET", "/v1/dossiers?limit=100",
+                                                      purpose: "disability-support")
+        #expect(page.status == 200 && page["next"]?.string == nil, "\(page)")
+        let listed = (page["dossiers"]?.array ?? []).compactMap { $0.object?["id"]?.string }
         #expect(Set(listed) == Set(assigned), "the partner adviser lists its caseload and nothing else")
         let allowed: Set<String> = ["category", "targetJob", "lastContact", "disability", "supportNeeds"]
         let allowedPerson: Set<String> = ["firstName", "lastName", "birthDate", "registryId", "email", "phone"]

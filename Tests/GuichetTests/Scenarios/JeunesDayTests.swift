@@ -24,10 +24,9 @@ import GuichetSynth
         // Two people for one adviser account (R2, 2025).
         let one = try await s.signInOnAdminListener(accountsOne), two = try await s.signInOnAdminListener(accountsTwo)
         let adviserAccount = try await s.requestAndApprove("conseiller.un", role: "adviser", organisation: office, asker: one, approver: two)
-        let adviser = try await s.signIn(adviserAccount)
-
-        // The adviser's file: opened into their caseload, updated with a sealed note, paused, closed.
-        let opened = try await s.call("POST", "/v1/dossiers", token: adviser, purpose: "support", body: [
+        // The adviser's file: opened into their caseload (the new account's first access asks
+        // for its second factor again), updated with a sealed note, paused, closed.
+        let (adviser, opened) = try await s.firstAccess(adviserAccount, token: try await s.signIn(adviserAccount), "POST", "/v1/dossiers", purpose: "support", body: [
             "type": "youth-file",
             "fields": ["enrolledOn": "2026-12-01", "programme": "cej", "situation": "seeking"],
             "persons": [["role": "young", "fields": ["firstName": "Inès", "lastName": "Exemple", "birthDate": "2008-05-17", "email": "ines.exemple@example.org"]]],
@@ -42,8 +41,7 @@ import GuichetSynth
         #expect(try await s.call("POST", "/v1/dossiers/\(id)/transitions/pause", token: adviser, purpose: "support")["status"]?.string == "paused")
 
         // The office manager sees the file, never the sealed note; the adviser sees nothing of the office's other files.
-        let manager = try await s.signIn(managerAccount)
-        let seen = try await s.call("GET", "/v1/dossiers/\(id)", token: manager, purpose: "supervision")
+        let (manager, seen) = try await s.firstAccess(managerAccount, token: try await s.signIn(managerAccount), "GET", "/v1/dossiers/\(id)", purpose: "supervision")
         #expect(seen.status == 200 && !seen.text.contains(note), "\(seen)")
         let officeFiles = try await s.call("GET", "/v1/dossiers?limit=5", token: manager, purpose: "supervision")
         let others = (officeFiles["dossiers"]?.array ?? []).compactMap { $0.object?["id"]?.string }.filter { $0 != id }

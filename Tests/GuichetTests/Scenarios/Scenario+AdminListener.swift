@@ -38,3 +38,17 @@ extension Scenario {
         return Account(username: username, role: role, password: password, activationCode: code)
     }
 }
+
+extension Scenario {
+    /// The first personal-data call of a staff or partner account made less than 30 minutes
+    /// ago: the watch's `fresh-account` detector asks for a step-up (403); the owner verifies
+    /// their second factor again (a new sign-in) and retries. Returns the new token and the
+    /// retried answer.
+    func firstAccess(_ account: Account, token: String, _ method: String, _ path: String, purpose: String?,
+                     body: [String: Any]? = nil) async throws -> (token: String, answer: Answer) {
+        let refused = try await call(method, path, token: token, purpose: purpose, body: body)
+        #expect(refused.status == 403 && refused.text.contains("verify your second factor again"), "a fresh account's first access asks for a step-up: \(refused)")
+        let again = try await signIn(account)
+        return (again, try await call(method, path, token: again, purpose: purpose, body: body))
+    }
+}
