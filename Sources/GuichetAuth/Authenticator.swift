@@ -114,7 +114,7 @@ public final class Authenticator: Sendable {
             return a
         }
         guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
-        if let kind = r.organisationKind, !r.kind.usesAdminListener || organisation != nil {
+        if let kind = r.organisationKind, !r.kind.usesAdminListener || r.kind == .accountAdmin || organisation != nil {
             guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {
                 throw GuichetError.invalid("role '\(role)' needs an organisation of kind '\(kind)'")
             }

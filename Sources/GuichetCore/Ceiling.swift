@@ -36,8 +36,9 @@ public struct Ceiling: Sendable, Equatable, Codable {
         case .staff: Ceiling(burst: 35, hour: 80, day: 300, session: 300, grace: 15)
         // A partner adviser or a daycare: lists show summaries; files are opened one by one.
         case .partner: Ceiling(burst: 35, hour: 60, day: 200, session: 200, grace: 15)
-        // Administrators restore versions without reading personal fields.
-        case .admin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0)
+        // Administrators restore versions without reading personal fields; account
+        // administrators read none.
+        case .admin, .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0)
         // Security officers open names and addresses only to write breach letters.
         case .security: Ceiling(burst: 35, hour: 35, day: 100, session: 35, grace: 15)
         }

@@ -5,6 +5,10 @@ public enum Classification: String, Sendable, CaseIterable, Codable {
     case contact
     case nationalID = "national-id"
     case sensitive
+    /// The most protected class (an adviser's sealed note): encrypted like `sensitive`, and
+    /// the policy lets it through only to staff reading their own caseload (`when: assigned`);
+    /// never in a summary, a search result or break-glass, never to a partner or a citizen.
+    case sealed
 }
 
 /// The type of a field's value, which decides how input is validated and normalised.

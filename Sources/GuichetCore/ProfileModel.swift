@@ -104,9 +104,13 @@ public enum RoleKind: String, Sendable, CaseIterable {
     case admin
     /// Security officers: alerts, break-glass review, breach response, on the admin listener only.
     case security
+    /// Account administrators of one organisation (a local office): on the admin listener,
+    /// they ask for accounts of the roles their role `provisions`, in their own organisation,
+    /// and approve another's such request; nothing else (R2, 2025).
+    case accountAdmin = "account-admin"
 
     /// Whether accounts of this kind sign in on the admin listener (and only there).
-    public var usesAdminListener: Bool { self == .admin || self == .security }
+    public var usesAdminListener: Bool { self == .admin || self == .security || self == .accountAdmin }
 }
 
 /// A role declared by the profile.
@@ -125,6 +129,9 @@ public struct Role: Sendable, Equatable {
     /// birthDate]`, `[nam]`); a search with terms must give every field of one of them.
     /// Empty: any searchable field the role may read, alone.
     public var searchTerms: [[String]] = []
+    /// For an account administrator (``RoleKind/accountAdmin``): the staff and partner roles
+    /// whose accounts it may ask for, in its own organisation; empty for every other kind.
+    public var provisions: [String] = []
     public init(name: String, kind: RoleKind, organisationKind: String?, ceiling: Ceiling? = nil) {
         self.name = name; self.kind = kind; self.organisationKind = organisationKind
         self.ceiling = ceiling ?? .defaults(for: kind)

@@ -12,7 +12,7 @@ extension Gate {
     /// - Throws: 403 for other callers, 404 for an unknown account or dossier.
     public func explain(account: AccountID, dossier: DossierID, action: Action, purpose: String?, _ caller: Principal,
                         requestID: String, source: String?) async throws -> Explanation {
-        guard caller.kind.usesAdminListener else { throw GuichetError.forbidden("only administrators and security officers explain decisions") }
+        guard caller.kind == .admin || caller.kind == .security else { throw GuichetError.forbidden("only administrators and security officers explain decisions") }
         guard caller.hasFreshSecondFactor(now: clock()) else {
             throw GuichetError.forbidden("this action needs a second factor verified in the last 5 minutes: verify it again, then retry")
         }

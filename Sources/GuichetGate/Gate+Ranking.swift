@@ -3,7 +3,7 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 import GuichetAuth
 @_spi(GateOnly) import GuichetVault
-public import GuichetStore
+import GuichetStore
 import Foundation
 import GuichetWatch
 

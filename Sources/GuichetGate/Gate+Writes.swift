@@ -50,7 +50,9 @@ extension Gate {
         let sealed = try sealing { try vault.seal(fields, subject: id.rawValue, key: key, dossierType: type.name) }
         let record = DossierRecord(id: id, type: type.name, status: type.workflow.initial,
                                    organisation: r.principal.kind == .citizen ? nil : r.principal.organisation,
-                                   assignedAgent: nil, territory: firstPartner??.territory, version: 1,
+                                   // A file staff open starts in their own caseload.
+                                   assignedAgent: r.principal.kind == .staff ? r.principal.account : nil,
+                                   territory: firstPartner??.territory, version: 1,
                                    fields: sealed, persons: links, partners: input.partners,
                                    createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)

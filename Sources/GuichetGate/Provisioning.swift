@@ -60,9 +60,13 @@ public struct Provisioning: Sendable {
     var profile: Profile { gate.profile }
 
     /// Refuses anyone but an administrator with a fresh second factor (the console passes).
-    func admit(_ by: Provisioner) throws {
+    /// - Parameter accountAdministrators: whether the step is one an account administrator may
+    ///   take too (asking for an account, approving one), within ``checkScope(_:role:organisation:)``.
+    func admit(_ by: Provisioner, accountAdministrators: Bool = false) throws {
         guard case .administrator(let p, _, _) = by else { return }
-        guard p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        guard p.kind == .admin || (accountAdministrators && p.kind == .accountAdmin) else {
+            throw GuichetError.forbidden("this needs an administrator account")
+        }
         try auth.requireStepUp(p)
     }
 
@@ -143,7 +147,8 @@ public struct Provisioning: Sendable {
     /// - Throws: what ``Authenticator/createAccount(username:password:role:organisation:person:territory:contact:createdBy:id:)``
     ///   throws; ``GuichetError/invalid(_:)`` for a citizen's role or an unknown territory.
     public func createAccount(_ new: NewAccount, by: Provisioner) async throws -> CreatedAccount {
-        try admit(by)
+        try admit(by, accountAdministrators: true)
+        try checkScope(by, role: new.role, organisation: new.organisation)
         guard let role = profile.roles[new.role] else { throw GuichetError.invalid("unknown role '\(new.role)'") }
         if role.kind == .citizen { throw GuichetError.invalid("citizens create their own accounts (or claim their file with a claim code)") }
         try await auth.checkNewAccount(username: new.username, password: new.password, role: new.role, organisation: new.organisation,
@@ -184,9 +189,9 @@ public struct Provisioning: Sendable {
     /// A second administrator approves a pending creation or role change.
     /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester.
     public func approve(request id: String, by: Provisioner) async throws -> AccountRequest {
-        try admit(by)
+        try admit(by, accountAdministrators: true)
         guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
-        guard id.count <= 64, let pending = try await store.pendingRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
+        guard id.count <= 64, let pending = try await pendingRequests(by: by).first(where: { $0.id == id }) else { throw GuichetError.notFound }
         guard pending.requestedBy != approver else { throw GuichetError.forbidden("a second administrator must approve what you requested") }
         if try await store.departure(of: pending.account) != nil { throw GuichetError.conflict("this account's owner left") }
         try await journal("approve", "\(pending.kind) of account \(pending.account) as \(pending.role) approved", by)

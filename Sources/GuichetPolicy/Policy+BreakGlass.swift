@@ -18,7 +18,7 @@ extension Policy {
             return .deny(Denial(reason: .breakGlassNotAllowed, rule: nil))
         }
         if case .deny(let d) = decide(subject, .read, dossier, purpose: nil), d.reason == .explicitDeny { return .deny(d) }
-        let readable = Set(profile.fieldPaths(of: type).filter(spec.read.matches))
+        let readable = Set(profile.fieldPaths(of: type).filter { spec.read.matches($0) && !profile.isSealed($0, in: type) })
         return .allow(Grant(rules: ["break-glass:\(record)"], readable: readable, writable: [], breakGlass: record))
     }
 }

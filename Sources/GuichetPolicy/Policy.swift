@@ -29,7 +29,8 @@ public struct Policy: Sendable {
             var read: [String: Set<String>] = [:], write: [String: Set<String>] = [:]
             for typeName in rule.dossierTypes {
                 guard let type = profile.dossierTypes[typeName] else { continue }
-                let paths = profile.fieldPaths(of: type)
+                let sealedOK = profile.letsSealedThrough(rule)
+                let paths = profile.fieldPaths(of: type).filter { sealedOK || !profile.isSealed($0, in: type) }
                 read[typeName] = Set(paths.filter(rule.read.matches))
                 write[typeName] = Set(paths.filter(rule.write.matches))
             }
@@ -40,7 +41,8 @@ public struct Policy: Sendable {
             for type in profile.dossierTypes.values {
                 let paths = profile.fieldPaths(of: type)
                 summaries[role.name, default: [:]][type.name] = Set(paths.filter { path in
-                    role.summary.map { $0.matches(path) } ?? (profile.classification(of: path, in: type) == .public)
+                    !profile.isSealed(path, in: type)
+                        && (role.summary.map { $0.matches(path) } ?? (profile.classification(of: path, in: type) == .public))
                 })
             }
         }

@@ -38,7 +38,7 @@ extension ProfileBuilder {
     /// admin read a non-public field (R1's intruder was an administrator reading files).
     func checkAdministratorsReadNoPersonalField(_ rules: [Rule], roles: [String: Role], profile: Profile, cursors: [YAMLCursor]) throws {
         for (rule, c) in zip(rules, cursors) where rule.effect == .allow {
-            guard rule.roles.contains(where: { roles[$0]?.kind == .admin }) else { continue }
+            guard rule.roles.contains(where: { roles[$0]?.kind == .admin || roles[$0]?.kind == .accountAdmin }) else { continue }
             for typeName in rule.dossierTypes {
                 guard let type = profile.dossierTypes[typeName] else { continue }
                 for path in profile.fieldPaths(of: type) where rule.read.matches(path) {
@@ -48,5 +48,33 @@ extension ProfileBuilder {
                 }
             }
         }
+    }
+}
+
+extension ProfileBuilder {
+    /// An account administrator's `provisions`: the staff and partner roles of its own kind of
+    /// organisation whose accounts it may ask for. Required for kind `account-admin`, refused
+    /// for every other kind; never an administrator's, an officer's or another account
+    /// administrator's role (R2, 2025: such an account made accounts that read 1.6 M files).
+    func provisions(_ c: YAMLCursor?, of name: String, in roleCursor: YAMLCursor, roles: [String: Role]) throws -> [String] {
+        guard let me = roles[name] else { return [] }
+        guard me.kind == .accountAdmin else {
+            if let c { throw c.fail("only a role of kind account-admin provisions accounts") }
+            return []
+        }
+        guard me.organisationKind != nil else { throw roleCursor.fail("an account-admin role must name its organisation kind") }
+        guard let c else { throw roleCursor.fail("an account-admin role must list the roles it 'provisions'") }
+        let names = try c.strings()
+        guard !names.isEmpty else { throw c.fail("list at least one role") }
+        for n in names {
+            guard let r = roles[n] else { throw c.fail("unknown role '\(n)'") }
+            guard r.kind == .staff || r.kind == .partner else {
+                throw c.fail("an account administrator provisions staff and partner roles only ('\(n)' is \(r.kind.rawValue))")
+            }
+            guard r.organisationKind == me.organisationKind else {
+                throw c.fail("'\(n)' belongs to another kind of organisation than the account administrator's")
+            }
+        }
+        return names
     }
 }

@@ -26,6 +26,9 @@ struct ProfileBuilder {
         let personCursor = try top.required("person", in: root)
         let personFields = try personCursor.mapping().map { try field(name: $0.0, $0.1) }
         guard !personFields.isEmpty else { throw personCursor.fail("declare at least one person field") }
+        if let f = personFields.first(where: { $0.classification == .sealed }) {
+            throw personCursor.fail("'\(f.name)': a person field cannot be sealed (seal a field of the dossier)")
+        }
 
         var dossierTypes: [String: DossierType] = [:]
         for (typeName, c) in try top.required("dossiers", in: root).mapping() {
@@ -35,7 +38,7 @@ struct ProfileBuilder {
 
         var roles: [String: Role] = [:]
         for (roleName, c) in try top.required("roles", in: root).mapping() {
-            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search"])
+            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search", "provisions"])
             let kindCursor = try d.required("kind", in: c)
             guard let kind = RoleKind(rawValue: try kindCursor.string()) else {
                 throw kindCursor.fail("unknown role kind (expected one of: \(RoleKind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -56,7 +59,9 @@ struct ProfileBuilder {
             throw c.fail("duplicate rule id '\(r.id)'")
         }
         for (roleName, c) in try top.required("roles", in: root).mapping() {
-            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search"])
+            let d = try c.dictionary(allowed: ["kind", "organisation", "ceiling", "summary", "search", "provisions"])
+            let provisioned = try provisions(d["provisions"], of: roleName, in: c, roles: roles)
+            roles[roleName]?.provisions = provisioned
             if let sc = d["summary"] { roles[roleName]?.summary = try selector(sc, types: Array(dossierTypes.keys), profile: partial) }
             if let sc = d["search"] { roles[roleName]?.searchTerms = try searchTerms(sc, profile: partial) }
         }
@@ -110,6 +115,7 @@ struct ProfileBuilder {
         if case .nationalID = type, cls != .nationalID {
             throw classCursor.fail("a national identifier must be classified national-id")
         }
+        if cls == .sealed, try d["searchable"]?.bool() == true { throw classCursor.fail("a sealed field is never searchable") }
         let system = try d["system"]?.bool() ?? false
         let required = try d["required"]?.bool() ?? false
         if system && required { throw c.fail("a system field cannot be required: the workflow sets it") }

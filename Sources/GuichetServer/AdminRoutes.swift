@@ -27,7 +27,7 @@ extension GuichetServer {
             return Reply.json(.object(["accounts": .array(try await self.store.accounts().map(Wire.account))]))
         }
         r.on(.post, "/admin/v1/accounts") { req, ctx in
-            let by = try await self.provisioner(req, ctx)
+            let by = try await self.accountProvisioner(req, ctx)
             var body = try await JSONBody.read(req)
             let username = try body.string("username"), password = try body.string("password"), role = try body.string("role")
             let organisation: OrganisationID? = try body.optional("organisation").map { try JSONBody.identifier($0, "organisation") }
@@ -50,16 +50,15 @@ extension GuichetServer {
             try await self.provisioning.requestRole(role, for: id, by: by)
             return Reply.json(.object(["id": .string(id.rawValue), "role": .string(role), "status": .string("pending")]), status: .accepted)
         }
-        r.on(.get, "/admin/v1/requests") { req, _ in
-            try self.auth.requireStepUp(try await self.administrator(req))
-            let pending = try await self.store.pendingRequests()
+        r.on(.get, "/admin/v1/requests") { req, ctx in
+            let pending = try await self.provisioning.pendingRequests(by: try await self.accountProvisioner(req, ctx))
             return Reply.json(.object(["requests": .array(pending.map { r in
                 .object(["id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
                          "requestedBy": .string(r.requestedBy.rawValue), "requestedAt": Wire.timestamp(r.requestedAt)])
             })]))
         }
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
-            let by = try await self.provisioner(req, ctx)
+            let by = try await self.accountProvisioner(req, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             let r = try await self.provisioning.approve(request: id, by: by)
             return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),

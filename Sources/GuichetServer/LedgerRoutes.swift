@@ -21,15 +21,22 @@ extension GuichetServer {
         }
     }
 
+    /// An administrator or a security officer: an account administrator (R2) audits nothing.
+    func auditor(_ req: Request) async throws -> Principal {
+        let p = try await principal(req, admin: true)
+        guard p.kind == .admin || p.kind == .security else { throw GuichetError.forbidden("this needs an administrator or a security officer") }
+        return p
+    }
+
     /// Audit: entries with inclusion proofs, consistency proofs, checkpoints on demand.
     func addAdminLedgerRoutes(_ r: RouteRecorder) {
         r.on(.post, "/admin/v1/ledger/checkpoints") { req, _ in
-            try self.auth.requireStepUp(try await self.principal(req, admin: true))
+            try self.auth.requireStepUp(try await self.auditor(req))
             let note = try await self.gate.checkpoint(at: Date())
             return Response(status: .created, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: note)))
         }
         r.on(.get, "/admin/v1/ledger/entries/:index") { req, ctx in
-            try self.auth.requireStepUp(try await self.principal(req, admin: true))
+            try self.auth.requireStepUp(try await self.auditor(req))
             guard let index = ctx.parameters.get("index").flatMap(Int64.init) else { throw GuichetError.invalid("'index' must be a whole number") }
             let size: Int64
             if let s = req.uri.queryParameters.get("size") {
@@ -47,7 +54,7 @@ extension GuichetServer {
                                        "proof": .array(proof.hashes.map { .string($0.base64) })]))
         }
         r.on(.get, "/admin/v1/ledger/consistency") { req, _ in
-            try self.auth.requireStepUp(try await self.principal(req, admin: true))
+            try self.auth.requireStepUp(try await self.auditor(req))
             guard let from = req.uri.queryParameters.get("from").flatMap(Int64.init), let to = req.uri.queryParameters.get("to").flatMap(Int64.init) else {
                 throw GuichetError.invalid("give 'from' and 'to' tree sizes")
             }

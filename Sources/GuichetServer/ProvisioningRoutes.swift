@@ -15,6 +15,16 @@ extension GuichetServer {
         return .administrator(admin, requestID: Self.requestID(), source: ctx.source)
     }
 
+    /// An administrator or an account administrator (R2) with a fresh second factor, for the
+    /// steps an account administrator may take too: asking for accounts, listing and approving
+    /// requests. ``Provisioning`` keeps it to its scope.
+    func accountProvisioner(_ req: Request, _ ctx: GuichetContext) async throws -> Provisioner {
+        let p = try await principal(req, admin: true)
+        guard p.kind == .admin || p.kind == .accountAdmin else { throw GuichetError.forbidden("this needs an administrator account") }
+        try auth.requireStepUp(p)
+        return .administrator(p, requestID: Self.requestID(), source: ctx.source)
+    }
+
     func addProvisioningRoutes(_ r: RouteRecorder) {
         r.on(.get, "/admin/v1/territories") { req, ctx in
             _ = try await self.provisioner(req, ctx)

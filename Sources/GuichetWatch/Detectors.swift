@@ -198,7 +198,7 @@ enum Detectors {
         var out: [Finding] = []
         // Citizens act right after signing up; staff, partner and admin accounts should not.
         if st.firstAccess == nil, e.kind != .citizen, let created = e.accountCreatedAt, e.at.timeIntervalSince(created) < s.freshAccountWindow {
-            let privileged = e.kind == .admin || e.kind == .security
+            let privileged = e.kind.usesAdminListener
             out.append(Finding(detector: "fresh-account", severity: privileged ? .high : .medium,
                                detail: "personal data reached \(Int(e.at.timeIntervalSince(created) / 60)) min after the account was created"))
         }
