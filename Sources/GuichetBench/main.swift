@@ -2,6 +2,7 @@ import Foundation
 import GuichetCore
 import GuichetProfile
 import GuichetVault
+import GuichetSynth
 
 // guichet-bench: the benchmark suite (docs/BENCHMARKS.md). Run it through scripts/bench,
 // which builds it in release mode, installs wrk and draws the plots.
@@ -14,7 +15,23 @@ func argument(_ name: String) -> String? {
     return args[i + 1]
 }
 
+/// `guichet-bench --sample-csv PROFILE --lines N --file PATH`: writes the synthetic CSV export
+/// that `guichet import` takes with the profile's sample mapping, and prints the organisations
+/// its lines name (one `KIND<TAB>NAME` a line) for the caller to provision first. Used by
+/// `scripts/import-run` (the 1 M-line import with its progress and memory).
+func sampleCSV(_ profile: String) throws {
+    guard ImportSample.profiles.contains(profile) else { throw BenchError("--sample-csv takes one of \(ImportSample.profiles)") }
+    guard let lines = argument("--lines").flatMap(Int.init), lines > 0 else { throw BenchError("--lines N (a positive number) is required") }
+    guard let file = argument("--file") else { throw BenchError("--file PATH is required") }
+    let persons = try ImportSample.write(profile: profile, lines: lines, to: file)
+    for (kind, names) in ImportSample.organisations(profile).sorted(by: { $0.key < $1.key }) {
+        for name in names { print("\(kind)\t\(name)") }
+    }
+    note("wrote \(lines) lines (\(persons) persons) to \(file)")
+}
+
 func main() async throws {
+    if let profile = argument("--sample-csv") { return try sampleCSV(profile) }
     guard let mode = Plan.Mode(rawValue: argument("--mode") ?? "default") else { throw BenchError("--mode is quick, default or full") }
     guard let outPath = argument("--out") else { throw BenchError("--out DIR is required") }
     let plan = Plan(mode)
