@@ -44,6 +44,13 @@ public struct CreatedAccount: Sendable {
     public let activationProblem: String?
 }
 
+/// What became of a caseload step: made at once (the console), or waiting for a second administrator.
+public enum CaseloadChange: Sendable, Equatable {
+    /// The dossiers assigned or moved.
+    case made([DossierID])
+    case pending(CaseloadRequest)
+}
+
 /// Filling a registry from an empty start (issue 16, item 1): territories, organisations of
 /// the profile's kinds, staff and partner accounts with their activation codes, caseloads and
 /// their transfer, leavers. Every step is journalled in the access ledger. A step that grants
@@ -216,23 +223,32 @@ public struct Provisioning: Sendable {
     // MARK: caseloads
 
     static let maxCaseloadStep = 10_000
+    /// How long a caseload request waits for its second administrator before it must be asked again.
+    static let caseloadRequestLifetime: TimeInterval = 7 * 24 * 3600
 
-    /// Puts dossiers in a staff or partner account's caseload (all or none).
+    /// Puts dossiers in a staff or partner account's caseload (all or none). A caseload opens
+    /// its dossiers to the holder, so from an administrator it is a request that a second
+    /// administrator approves (``approveCaseload(request:by:)``); the console makes it at once.
     /// - Throws: ``GuichetError/invalid(_:)`` for an empty or long list, a repeated or unknown
     ///   dossier, a dossier of another organisation (staff), an account without a caseload.
-    public func assignCaseload(_ dossiers: [DossierID], to account: AccountID, by: Provisioner) async throws {
+    public func assignCaseload(_ dossiers: [DossierID], to account: AccountID, by: Provisioner) async throws -> CaseloadChange {
         try admit(by)
         let holder = try await auth.caseloadHolder(account)
         try await checkDossiers(dossiers, for: holder)
+        if let asker = by.account {
+            return try await request(.assign, from: nil, to: account, dossiers: dossiers, by: asker, by)
+        }
         try await journal("caseload-assign", "\(dossiers.count) dossiers assigned to account \(account)", dossiers: dossiers, by)
         do { _ = try await store.assignCaseload(dossiers, to: account) } catch StoreError.notFound {
             throw GuichetError.invalid("a dossier was not found: nothing was assigned")
         }
+        return .made(dossiers)
     }
 
-    /// Moves dossiers from one caseload to another: those given, or the whole caseload (all or none).
-    /// - Returns: the dossiers moved.
-    public func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?, by: Provisioner) async throws -> [DossierID] {
+    /// Moves dossiers from one caseload to another: those given, or the whole caseload (all or
+    /// none). From an administrator it is a request for a second administrator, naming the
+    /// dossiers as they are now; the console moves them at once.
+    public func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?, by: Provisioner) async throws -> CaseloadChange {
         try admit(by)
         guard from != to else { throw GuichetError.invalid("'from' and 'to' are the same account") }
         guard try await store.account(id: from) != nil else { throw GuichetError.notFound }
@@ -248,10 +264,57 @@ public struct Provisioning: Sendable {
             moving = try await store.caseload(of: from)
             try await checkDossiers(moving, for: holder, allowEmpty: true)
         }
-        guard !moving.isEmpty else { return [] }
+        guard !moving.isEmpty else { return .made([]) }
+        if let asker = by.account {
+            return try await request(.transfer, from: from, to: to, dossiers: moving, by: asker, by)
+        }
         try await journal("caseload-transfer", "\(moving.count) dossiers moved from account \(from) to account \(to)", dossiers: moving, by)
-        do { return try await store.transferCaseload(from: from, to: to, only: moving) } catch StoreError.notFound {
+        do { return .made(try await store.transferCaseload(from: from, to: to, only: moving)) } catch StoreError.notFound {
             throw GuichetError.conflict("the caseload changed meanwhile: nothing was moved")
+        }
+    }
+
+    func request(_ kind: CaseloadRequest.Kind, from: AccountID?, to: AccountID, dossiers: [DossierID], by asker: AccountID,
+                 _ by: Provisioner) async throws -> CaseloadChange {
+        let r = CaseloadRequest(id: Identifier<AccountTag>().rawValue, kind: kind, from: from, to: to, dossiers: dossiers,
+                                requestedBy: asker, requestedAt: gate.clock())
+        let what = from.map { "from account \($0) " } ?? ""
+        try await journal("caseload-request", "\(kind.rawValue) of \(dossiers.count) dossiers \(what)to account \(to) asked (request \(r.id))",
+                          dossiers: dossiers, by)
+        try await store.insert(caseloadRequest: r)
+        return .pending(r)
+    }
+
+    /// The caseload requests waiting for a second administrator, oldest first.
+    /// (None for an account administrator, who neither asks for nor approves caseloads.)
+    public func pendingCaseloadRequests(by: Provisioner) async throws -> [CaseloadRequest] {
+        try admit(by, accountAdministrators: true)
+        if case .administrator(let p, _, _) = by, p.kind == .accountAdmin { return [] }
+        return try await store.pendingCaseloadRequests()
+    }
+
+    /// A second administrator approves a caseload request: checked again as it is now (the
+    /// holder still present, the dossiers still where they were), journalled, then made.
+    /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester
+    ///   or the console; ``GuichetError/conflict(_:)`` when the request expired or things moved.
+    public func approveCaseload(request id: String, by: Provisioner) async throws -> CaseloadRequest {
+        try admit(by)
+        guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
+        guard id.count <= 64, let pending = try await store.pendingCaseloadRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
+        guard pending.requestedBy != approver else { throw GuichetError.forbidden("a second administrator must approve what you requested") }
+        guard gate.clock().timeIntervalSince(pending.requestedAt) <= Self.caseloadRequestLifetime else {
+            throw GuichetError.conflict("this request is more than 7 days old: ask again")
+        }
+        let holder = try await auth.caseloadHolder(pending.to)
+        let records = try await checkDossiers(pending.dossiers, for: holder)
+        if let from = pending.from, !records.allSatisfy({ $0.assignedAgent == from }) {
+            throw GuichetError.conflict("the caseload changed since it was asked: nothing was moved; ask again")
+        }
+        let what = pending.from.map { "moved from account \($0) to" } ?? "assigned to"
+        try await journal("caseload-\(pending.kind.rawValue)", "\(pending.dossiers.count) dossiers \(what) account \(pending.to) (request \(id))",
+                          dossiers: pending.dossiers, by)
+        do { return try await store.approve(caseloadRequest: id, by: approver, at: gate.clock()) } catch StoreError.notFound {
+            throw GuichetError.conflict("the caseload changed meanwhile: nothing was moved; ask again")
         }
     }
 

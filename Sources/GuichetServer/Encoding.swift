@@ -34,6 +34,16 @@ enum Wire {
                  "status": .string(v.status)])
     }
 
+    /// A caseload request, listed with the account requests (`kind` is `caseload-assign` or
+    /// `caseload-transfer`; `account` takes the dossiers).
+    static func caseloadRequest(_ r: CaseloadRequest, status: String = "pending") -> JSON {
+        var o: [String: JSON] = ["id": .string(r.id), "kind": .string("caseload-\(r.kind.rawValue)"), "account": .string(r.to.rawValue),
+                                 "dossiers": .array(r.dossiers.map { .string($0.rawValue) }), "requestedBy": .string(r.requestedBy.rawValue),
+                                 "requestedAt": timestamp(r.requestedAt), "status": .string(status)]
+        if let from = r.from { o["from"] = .string(from.rawValue) }
+        return .object(o)
+    }
+
     static func organisation(_ o: Organisation) -> JSON {
         .object(["id": .string(o.id.rawValue), "kind": .string(o.kind), "name": .string(o.name),
                  "territory": o.territory.map(JSON.string) ?? .null,

@@ -15,12 +15,13 @@ extension OpenAPI {
         .init(method: "get", path: "/admin/v1/accounts/{id}/caseload", summary: "The dossiers in an account's caseload (ids only)", secured: true,
               responses: ["200": "Caseload", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts/{id}/caseload",
-              summary: "Put dossiers in a staff or partner account's caseload, all or none (journalled)", secured: true, body: "CaseloadAssignment",
-              responses: ["200": "CaseloadAssigned", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
+              summary: "Ask to put dossiers in a staff or partner account's caseload, all or none: a second administrator approves it at /admin/v1/requests (journalled)",
+              secured: true, body: "CaseloadAssignment",
+              responses: ["200": "CaseloadAssigned", "202": "CaseloadRequest", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts/{id}/caseload/transfer",
-              summary: "Move this account's caseload (or the dossiers given) to another staff or partner account, all or none (journalled)",
+              summary: "Ask to move this account's caseload (or the dossiers given) to another staff or partner account, all or none: a second administrator approves it at /admin/v1/requests (journalled)",
               secured: true, body: "CaseloadTransfer",
-              responses: ["200": "CaseloadTransferred", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
+              responses: ["200": "CaseloadTransferred", "202": "CaseloadRequest", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
     ]
 
     /// Claim codes (issue 16, item 3).
@@ -47,6 +48,8 @@ extension OpenAPI {
         "CaseloadAssigned": obj(["account": id, "assigned": integer]),
         "CaseloadTransfer": obj(["to": id, "dossiers": array(id)], required: ["to"]),
         "CaseloadTransferred": obj(["from": id, "to": id, "moved": integer]),
+        "CaseloadRequest": obj(["id": string, "kind": string, "account": id, "from": id, "dossiers": array(id), "requestedBy": id,
+                                "requestedAt": string, "status": string]),
         "ClaimCode": obj(["id": id, "code": string, "expiresAt": string]),
         "Claim": obj(["username": string, "password": string, "code": string], required: ["username", "password", "code"]),
         "Claimed": obj(["account": id, "person": id]),

@@ -68,8 +68,10 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let dossiers = try Self.dossierList(&body, required: true) ?? []
             try body.finish()
-            try await self.provisioning.assignCaseload(dossiers, to: id, by: by)
-            return Reply.json(.object(["account": .string(id.rawValue), "assigned": .number(Double(dossiers.count))]))
+            switch try await self.provisioning.assignCaseload(dossiers, to: id, by: by) {
+            case .pending(let request): return Reply.json(Wire.caseloadRequest(request), status: .accepted)
+            case .made(let made): return Reply.json(.object(["account": .string(id.rawValue), "assigned": .number(Double(made.count))]))
+            }
         }
         r.on(.post, "/admin/v1/accounts/:id/caseload/transfer") { req, ctx in
             let by = try await self.provisioner(req, ctx)
@@ -79,8 +81,11 @@ extension GuichetServer {
             let to: AccountID = try JSONBody.identifier(target, "to")
             let only = try Self.dossierList(&body, required: false)
             try body.finish()
-            let moved = try await self.provisioning.transferCaseload(from: from, to: to, only: only, by: by)
-            return Reply.json(.object(["from": .string(from.rawValue), "to": .string(to.rawValue), "moved": .number(Double(moved.count))]))
+            switch try await self.provisioning.transferCaseload(from: from, to: to, only: only, by: by) {
+            case .pending(let request): return Reply.json(Wire.caseloadRequest(request), status: .accepted)
+            case .made(let moved):
+                return Reply.json(.object(["from": .string(from.rawValue), "to": .string(to.rawValue), "moved": .number(Double(moved.count))]))
+            }
         }
     }
 

@@ -33,6 +33,8 @@ enum Migrations {
         }
         // Imports of an existing registry, resumable batch by batch (issue 16).
         m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
+        // Caseload changes asked for over the admin API wait for a second administrator.
+        m.registerMigration("v-caseload-request") { db in try db.execute(sql: vCaseloadRequest) }
         return m
     }
 

@@ -261,7 +261,7 @@ extension Store {
             var out: [String: Int] = [:]
             for t in ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
                       "dossier_partner", "dossier_version", "person_term", "ledger_entry", "territory", "account_request",
-                      "account_departure", "activation_code", "claim_code"] {
+                      "account_departure", "activation_code", "claim_code", "caseload_request"] {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

@@ -101,17 +101,19 @@ extension Store {
     /// - Returns: the dossiers' previous assignees (nil: none), in the order given.
     /// - Throws: ``StoreError/notFound`` when one of the dossiers does not exist (nothing changes).
     public func assignCaseload(_ dossiers: [DossierID], to account: AccountID) async throws -> [AccountID?] {
-        try await write { db in
-            var previous: [AccountID?] = []
-            for id in dossiers {
-                guard let row = try Row.fetchOne(db, sql: "SELECT assigned_agent_id FROM dossier WHERE id = ?", arguments: [id.rawValue]) else {
-                    throw StoreError.notFound
-                }
-                previous.append((row["assigned_agent_id"] as String?).map(AccountID.init(trusted:)))
-                try db.execute(sql: "UPDATE dossier SET assigned_agent_id = ? WHERE id = ?", arguments: [account.rawValue, id.rawValue])
+        try await write { db in try Self.assign(db, dossiers, to: account) }
+    }
+
+    static func assign(_ db: Database, _ dossiers: [DossierID], to account: AccountID) throws -> [AccountID?] {
+        var previous: [AccountID?] = []
+        for id in dossiers {
+            guard let row = try Row.fetchOne(db, sql: "SELECT assigned_agent_id FROM dossier WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.notFound
             }
-            return previous
+            previous.append((row["assigned_agent_id"] as String?).map(AccountID.init(trusted:)))
+            try db.execute(sql: "UPDATE dossier SET assigned_agent_id = ? WHERE id = ?", arguments: [account.rawValue, id.rawValue])
         }
+        return previous
     }
 
     /// The dossiers in an account's caseload, by id.
@@ -127,24 +129,26 @@ extension Store {
     /// - Returns: the dossiers moved.
     /// - Throws: ``StoreError/notFound`` when a dossier given is not in `from`'s caseload.
     public func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?) async throws -> [DossierID] {
-        try await write { db in
-            let ids: [DossierID]
-            if let only {
-                for id in only {
-                    guard try String.fetchOne(db, sql: "SELECT assigned_agent_id FROM dossier WHERE id = ?", arguments: [id.rawValue]) == from.rawValue else {
-                        throw StoreError.notFound
-                    }
+        try await write { db in try Self.transfer(db, from: from, to: to, only: only) }
+    }
+
+    static func transfer(_ db: Database, from: AccountID, to: AccountID, only: [DossierID]?) throws -> [DossierID] {
+        let ids: [DossierID]
+        if let only {
+            for id in only {
+                guard try String.fetchOne(db, sql: "SELECT assigned_agent_id FROM dossier WHERE id = ?", arguments: [id.rawValue]) == from.rawValue else {
+                    throw StoreError.notFound
                 }
-                ids = only
-            } else {
-                ids = try String.fetchAll(db, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? ORDER BY id", arguments: [from.rawValue])
-                    .map(DossierID.init(trusted:))
             }
-            for id in ids {
-                try db.execute(sql: "UPDATE dossier SET assigned_agent_id = ? WHERE id = ? AND assigned_agent_id = ?",
-                               arguments: [to.rawValue, id.rawValue, from.rawValue])
-            }
-            return ids
+            ids = only
+        } else {
+            ids = try String.fetchAll(db, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? ORDER BY id", arguments: [from.rawValue])
+                .map(DossierID.init(trusted:))
         }
+        for id in ids {
+            try db.execute(sql: "UPDATE dossier SET assigned_agent_id = ? WHERE id = ? AND assigned_agent_id = ?",
+                           arguments: [to.rawValue, id.rawValue, from.rawValue])
+        }
+        return ids
     }
 }

@@ -38,8 +38,8 @@ struct Caseload: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let ids = try dossiers.list()
-            try await provisioning.assignCaseload(ids, to: try await provisioning.accountID(username: adviser), by: by)
-            say("\(ids.count) dossiers assigned to '\(adviser)'.")
+            let change = try await provisioning.assignCaseload(ids, to: try await provisioning.accountID(username: adviser), by: by)
+            say("\(change.count) dossiers assigned to '\(adviser)'.")
         }
     }
 
@@ -53,10 +53,10 @@ struct Caseload: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let only = try dossiers.list()
-            let moved = try await provisioning.transferCaseload(from: try await provisioning.accountID(username: from),
+            let change = try await provisioning.transferCaseload(from: try await provisioning.accountID(username: from),
                                                                 to: try await provisioning.accountID(username: to),
                                                                 only: only.isEmpty ? nil : only, by: by)
-            say("\(moved.count) dossiers moved from '\(from)' to '\(to)'.")
+            say("\(change.count) dossiers moved from '\(from)' to '\(to)'.")
         }
     }
 
@@ -68,6 +68,16 @@ struct Caseload: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, server, _) = try await console.provisioning()
             for id in try await server.store.caseload(of: try await provisioning.accountID(username: adviser)) { say(id.rawValue) }
+        }
+    }
+}
+
+extension CaseloadChange {
+    /// The dossiers the step changed (the console's steps are made at once, never pending).
+    var count: Int {
+        switch self {
+        case .made(let ids): ids.count
+        case .pending(let r): r.dossiers.count
         }
     }
 }

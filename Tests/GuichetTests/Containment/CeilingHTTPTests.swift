@@ -25,7 +25,15 @@ import Synchronization
     /// in parallel (eight requests in flight each, asked again when the server refuses more
     /// at once than an account may have); answer every step-up with the stolen
     /// factor and a justification; wait out every throttle; stop only when suspended.
-    static func attack(_ world: StolenAccountWorld, username: String, type: String, purpose: String, listed: Int, sessions count: Int = 3) async throws -> Outcome {
+    /// How the attacker lists the ids it then opens: the search, or waiting lists (R1: each
+    /// daycare's list in rank order, summaries only), always at the largest page.
+    enum Listing: Sendable {
+        case search
+        case waitingLists([OrganisationID])
+    }
+
+    static func attack(_ world: StolenAccountWorld, username: String, type: String, purpose: String, listed: Int, sessions count: Int = 3,
+                       listing: Listing = .search) async throws -> Outcome {
         let secret = try await world.enrol(username)
         var tokens: [String] = []
         for _ in 0..<count { tokens.append(try await world.signIn(username, secret: secret)) }
@@ -35,16 +43,33 @@ import Synchronization
         try await world.withPublic { client in
             // 1. Every id, 100 a page: the summary only.
             var ids: [String] = []
-            var after: String?
-            repeat {
-                let page = try await client.send(.get, "/v1/dossiers?type=\(type)&limit=100" + (after.map { "&after=\($0)" } ?? ""),
-                                                 token: sessions[0], headers: headers)
-                #expect(page.status == .ok, "\(page.text)")
-                let received = personsReceived(page)
-                #expect(received.isEmpty, "a listing returns no person's field: \(received.count) persons came back")
-                ids += page["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } ?? []
-                after = page["next"]?.string
-            } while after != nil
+            switch listing {
+            case .search:
+                var after: String?
+                repeat {
+                    let page = try await client.send(.get, "/v1/dossiers?type=\(type)&limit=100" + (after.map { "&after=\($0)" } ?? ""),
+                                                     token: sessions[0], headers: headers)
+                    #expect(page.status == .ok, "\(page.text)")
+                    let received = personsReceived(page)
+                    #expect(received.isEmpty, "a listing returns no person's field: \(received.count) persons came back")
+                    ids += page["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } ?? []
+                    after = page["next"]?.string
+                } while after != nil
+            case .waitingLists(let organisations):
+                for organisation in organisations {
+                    var from: Int? = 1
+                    while let rank = from {
+                        let page = try await client.send(.get, "/v1/organisations/\(organisation)/waiting-list?type=\(type)&limit=100&from=\(rank)",
+                                                         token: sessions[0], headers: headers)
+                        #expect(page.status == .ok, "\(page.text)")
+                        let received = personsReceived(page)
+                        #expect(received.isEmpty, "a waiting list returns no person's field: \(received.count) persons came back")
+                        ids += page["entries"]?.array?.compactMap { $0.object?["dossier"]?.object?["id"]?.string } ?? []
+                        from = page["next"]?.integer
+                    }
+                }
+                ids = Array(Set(ids)).sorted()
+            }
             #expect(ids.count >= listed, "the attacker listed the files it may reach (\(ids.count) ids)")
             // 2. Open them all.
             // 2. Open them all; whatever is refused goes back in the queue.
@@ -114,6 +139,36 @@ import Synchronization
         }
         #expect(log.contains("account=\(account.id.rawValue)") && log.contains("request="))
         for person in o.received.keys { #expect(!log.contains(person), "no person id in the log") }
+    }
+
+    @Test("stolen place05 daycare and agent accounts that list by waiting lists (largest page, three sessions) receive at most 50 persons each and are suspended")
+    func place05WaitingLists() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 1_500, accounts: [("agent", "agent", "operator")])
+        defer { world.remove() }
+        // The daycare with the longest list: the larger prize for its stolen account.
+        var lists: [(OrganisationID, Int)] = []
+        for o in try await world.store.organisations(kind: "daycare") {
+            lists.append((o.id, try await world.store.rankCandidates(type: "application", partner: o.id, states: ["waiting"]).count))
+        }
+        let busiest = try #require(lists.max { $0.1 < $1.1 })
+        #expect(busiest.1 > 50, "the list holds more persons than the ceiling: \(busiest.1) applications")
+        let org = try #require(try await world.store.organisation(busiest.0))
+        _ = try await world.auth.createAccount(username: "daycare", password: World.password, role: "daycare", organisation: org.id,
+                                               territory: org.territory, createdBy: nil)
+
+        let daycare = try await Self.attack(world, username: "daycare", type: "application", purpose: "list-management", listed: busiest.1,
+                                            listing: .waitingLists([busiest.0]))
+        print("place05 stolen daycare by waiting list: \(daycare.received.count) persons, \(daycare.requests) requests")
+        #expect(daycare.received.count <= 50 && daycare.suspended, "persons exposed: \(daycare.received.count)")
+        let agent = try await Self.attack(world, username: "agent", type: "application", purpose: "list-management", listed: 100,
+                                          listing: .waitingLists(lists.sorted { $0.1 > $1.1 }.prefix(12).map(\.0)))
+        print("place05 stolen agent by waiting lists: \(agent.received.count) persons, \(agent.requests) requests")
+        #expect(agent.received.count <= 50 && agent.suspended, "persons exposed: \(agent.received.count)")
+        for (name, o) in [("daycare", daycare), ("agent", agent)] {
+            let scope = try await world.scope(of: name)
+            #expect(Dictionary(uniqueKeysWithValues: scope.persons.map { ($0.person.rawValue, Set($0.fields)) }) == o.received,
+                    "the breach scope of \(name) names exactly what it received")
+        }
     }
 
     @Test("a stolen partner adviser on a fresh emploi deployment receives at most 50 persons before it is contained")

@@ -53,7 +53,9 @@ import GuichetSynth
         let accounts = try await s.call("GET", "/admin/v1/accounts", token: admin, admin: true)
         let partnerRow = (accounts["accounts"]?.array ?? []).compactMap { $0.object }.first { $0["username"]?.string == "conseiller.capemploi" }
         let partnerID = try #require(partnerRow?["id"]?.string)
-        let given = try await s.call("POST", "/admin/v1/accounts/\(partnerID)/caseload", token: admin, body: ["dossiers": assigned], admin: true)
+        let asked = try await s.call("POST", "/admin/v1/accounts/\(partnerID)/caseload", token: admin, body: ["dossiers": assigned], admin: true)
+        #expect(asked.status == 202 && asked["status"]?.string == "pending", "a caseload waits for a second administrator: \(asked)")
+        let given = try await s.call("POST", "/admin/v1/requests/\(try #require(asked["id"]?.string))/approve", token: admin2, admin: true)
         #expect(given.status == 200, "\(given)")
 
         let (partner, page) = try await s.firstAccess(partnerAccount, token: try await s.signIn(partnerAccount), "GET", "/v1/dossiers?limit=100",

@@ -30,7 +30,7 @@ extension Repo {
 }
 
 /// A small synthetic R4 registry (profile `emploi`) made by the real generator, with accounts:
-/// `admin`, `security`, `adviser1` (first agency, with a caseload), `adviser2` (second agency),
+/// `admin` and `admin2` (two administrators), `security`, `adviser1` (first agency, with a caseload), `adviser2` (second agency),
 /// `partner1` and `partner2` (partner advisers of the two networks, each with its caseload),
 /// `seeker` (a job seeker's own account). The gate's clock is a ``ManualClock``.
 struct EmploiWorld {
@@ -68,6 +68,7 @@ struct EmploiWorld {
         }
         guard let op = try await store.organisations(kind: "operator").first else { throw GuichetError.notFound }
         try await add("admin", "admin", op)
+        try await add("admin2", "admin", op)
         try await add("security", "security", op)
         try await add("adviser1", "adviser", summary.agencies[0], caseload: summary.agencyCaseload)
         try await add("adviser2", "adviser", summary.agencies[1])
