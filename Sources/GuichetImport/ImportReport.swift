@@ -1,19 +1,52 @@
 import Foundation
+import Synchronization
 
 /// What `guichet import` prints: the summary, the progress bar and line, and the peak memory.
 public enum ImportReport {
-    /// The process's peak resident memory.
+    /// The process's peak resident memory (VmHWM), which counts the pages of the database
+    /// file that SQLite maps into memory: the kernel reclaims those at will.
     public static func peakMemoryMiB() -> Int {
         #if os(Linux)
-        // VmHWM: the peak resident set size, in kB.
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-        return (Int(line.filter(\.isNumber)) ?? 0) / 1024
+        return statusMiB("VmHWM:")
         #else
         var usage = rusage()
         guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
         return Int(usage.ru_maxrss) / 1_048_576  // bytes on macOS
         #endif
+    }
+
+    /// The memory the process has allocated now (RssAnon): what grows if the import held the
+    /// file; mapped files are not counted. Nil where the system does not say.
+    public static func allocatedMemoryMiB() -> Int? {
+        #if os(Linux)
+        return statusMiB("RssAnon:")
+        #else
+        return nil
+        #endif
+    }
+
+    #if os(Linux)
+    static func statusMiB(_ key: String) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix(key) } ?? ""
+        return (Int(line.filter(\.isNumber)) ?? 0) / 1024
+    }
+    #endif
+
+    /// The largest allocated memory seen by ``sample()``, taken at every progress step.
+    public final class AllocatedPeak: Sendable {
+        private let peak = Mutex(0)
+        public init() {}
+        public func sample() { if let now = ImportReport.allocatedMemoryMiB() { peak.withLock { $0 = max($0, now) } } }
+        public var mebibytes: Int { peak.withLock { $0 } }
+    }
+
+    /// The closing memory line: the allocated peak first (what an operator sizes for), then
+    /// the resident peak with the database's mapped pages.
+    public static func memoryLine(_ allocated: AllocatedPeak) -> String {
+        allocated.sample()
+        guard allocatedMemoryMiB() != nil else { return "peak memory: \(peakMemoryMiB()) MiB" }
+        return "peak memory: \(allocated.mebibytes) MiB allocated (\(peakMemoryMiB()) MiB resident, with the database pages SQLite maps)"
     }
 
     public static func describe(_ s: ImportSummary, file: String) -> String {

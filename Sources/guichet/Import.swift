@@ -56,7 +56,8 @@ struct Import: AsyncParsableCommand {
         importer.dryRun = dryRun
         importer.batchSize = batchSize
         let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1, every: progressEvery)
-        importer.progress = { display.show($0) }
+        let allocated = ImportReport.AllocatedPeak()
+        importer.progress = { allocated.sample(); display.show($0) }
         importer.problem = { display.problem($0) }
         let summary: ImportSummary
         do { summary = try await importer.run() } catch let e as ImportFileError {
@@ -68,7 +69,7 @@ struct Import: AsyncParsableCommand {
         }
         display.finish()
         say(ImportReport.describe(summary, file: file))
-        note("peak memory: \(ImportReport.peakMemoryMiB()) MiB")
+        note(ImportReport.memoryLine(allocated))
         if case .aborted = summary.outcome { throw ExitCode(1) }
         if summary.dryRun, summary.skipped > 0, importer.onError == .abort { throw ExitCode(1) }
     }
