@@ -3,7 +3,7 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 import GuichetAuth
 @_spi(GateOnly) import GuichetVault
-import GuichetStore
+public import GuichetStore
 import Foundation
 import GuichetWatch
 
@@ -40,6 +40,13 @@ public struct RankedPage: Sendable {
 }
 
 /// An e-mail a transition sends (`notify:` in the profile), with the addresses opened for it.
+/// What a notice from the outbox comes to.
+public enum NoticeMail: Sendable {
+    case mail(TransitionMail)
+    /// The dossier moved on before the notice could go: it is not sent.
+    case superseded
+}
+
 public struct TransitionMail: Sendable {
     public let addresses: [String]
     public let subject: String
@@ -186,28 +193,31 @@ extension Gate {
         }
     }
 
-    /// The e-mail a transition just made sends, with the addresses of the persons it goes to
-    /// (opened for this only, journalled as `notice:NAME`, not counted against the actor's
-    /// ceiling: the actor does not receive them); nil when the transition sends none.
-    public func transitionMail(after name: String, on id: DossierID, _ r: GateRequest) async throws -> TransitionMail? {
-        guard let record = try await store.dossier(id), let notice = profile.dossierTypes[record.type]?.workflow.transitions[name]?.notice else {
-            return nil
-        }
+    /// The e-mail a transition owes (a notice from the outbox), with the addresses of the
+    /// persons it goes to, opened for this only and journalled as `notice:NAME` by the system
+    /// (no account receives them, so no ceiling counts them). `.superseded` when the dossier
+    /// has left the state the transition put it in (an offer withdrawn before it could be mailed).
+    public func noticeMail(_ n: PendingNotice) async throws -> NoticeMail {
+        guard let record = try await store.dossier(n.dossier), let transition = profile.dossierTypes[record.type]?.workflow.transitions[n.transition],
+              let notice = transition.notice else { return .superseded }
+        guard record.status == transition.to else { return .superseded }
         let links = record.persons.filter { notice.roles.contains($0.role) }
-        guard !links.isEmpty else { return nil }
+        guard !links.isEmpty else { return .superseded }
         let paths = Dictionary(links.map { ($0.person, ["\($0.role).\(notice.field)"]) }, uniquingKeysWith: +)
-        let access = AllowedAccess(dossier: id, rules: ["notice:\(name)"], breakGlass: false, persons: links.map(\.person),
+        let access = AllowedAccess(dossier: n.dossier, rules: ["notice:\(n.transition)"], breakGlass: false, persons: links.map(\.person),
                                    fields: Array(Set(paths.values.joined())).sorted(), personFields: paths)
-        let receipt = try await journal.recordDisclosure([access], action: .transition(name), context: context(r))
+        let context = AccessContext(requestID: "notice-\(n.dossier.rawValue)-\(n.version)-\(n.attempts + 1)", subject: nil, session: nil,
+                                    source: nil, purpose: nil, at: clock())
+        let receipt = try await journal.recordDisclosure([access], action: .transition(n.transition), context: context)
         let persons = try await store.persons(links.map(\.person))
         var addresses: [String] = []
         for link in links {
             guard let person = persons[link.person] else { continue }
-            let opened = try sealing { try vault.open(person: person, role: link.role, revealing: receipt.fields[id] ?? []) }
+            let opened = try sealing { try vault.open(person: person, role: link.role, revealing: receipt.fields[n.dossier] ?? []) }
             if case .text(let address)? = opened[notice.field], !addresses.contains(address) { addresses.append(address) }
         }
         let language = profile.defaultLanguage
-        return TransitionMail(addresses: addresses, subject: notice.subject[language] ?? notice.subject["fr"] ?? "",
-                              text: notice.text[language] ?? notice.text["fr"] ?? "", language: language)
+        return .mail(TransitionMail(addresses: addresses, subject: notice.subject[language] ?? notice.subject["fr"] ?? "",
+                                    text: notice.text[language] ?? notice.text["fr"] ?? "", language: language))
     }
 }

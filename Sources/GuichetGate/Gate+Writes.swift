@@ -107,9 +107,9 @@ extension Gate {
         try sealing { try vault.reseal(d.fields, changing: values, subject: d.id.rawValue, wrapped: d.key, dossierType: d.type) }
     }
 
-    func save(_ record: DossierRecord, change: String, _ r: GateRequest) async throws -> WriteResult {
+    func save(_ record: DossierRecord, change: String, notice: Bool = false, _ r: GateRequest) async throws -> WriteResult {
         do {
-            let version = try await store.update(dossier: record, at: clock(), by: r.principal.account, change: change)
+            let version = try await store.update(dossier: record, at: clock(), by: r.principal.account, change: change, notice: notice)
             return WriteResult(id: record.id, status: record.status, version: version, persons: record.persons)
         } catch StoreError.versionConflict {
             throw GuichetError.conflict("the dossier changed meanwhile; read it again")
@@ -157,7 +157,8 @@ extension Gate {
         if !sets.isEmpty { updated.fields = try reseal(record, sets) }
         try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: ["status"] + sets.keys.sorted())],
                                 action: action, r)
-        return try await save(updated, change: transition.name, r)
+        // A notice (the offer e-mail) goes to the outbox with the transition, in one transaction.
+        return try await save(updated, change: transition.name, notice: transition.notice != nil && transition.to == updated.status, r)
     }
 
     /// Restores a kept version as a new version (admins). Nothing is lost: the version

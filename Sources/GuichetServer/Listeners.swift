@@ -5,6 +5,7 @@ import ServiceLifecycle
 import UnixSignals
 import NIOCore
 import GuichetGate
+import GuichetAuth
 import GuichetLedger
 import GuichetWatch
 import Foundation
@@ -98,6 +99,50 @@ struct SIEMExportService: Service {
     }
 }
 
+/// Wakes a waiting task now rather than at its next round; wakes sent while nobody waits
+/// are kept as one.
+final class Nudge: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() { (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1)) }
+
+    func wake() { continuation.yield() }
+
+    /// Returns at the next wake, or after `timeout`.
+    func wait(timeout: Duration) async {
+        let stream = self.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in stream { return } }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// Sends the notices transitions owe (``NoticeOutbox``): at once after a transition, and every
+/// few seconds for those whose retry is due; a last round at shutdown.
+struct NoticeService: Service {
+    let outbox: NoticeOutbox
+    let nudge: Nudge
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        func round() async {
+            do { _ = try await outbox.sendDue() } catch {
+                logger.error("the notice outbox could not be read", metadata: ["error": .string(String(describing: type(of: error)))])
+            }
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await round()
+            await cancelWhenGracefulShutdown { await nudge.wait(timeout: every) }
+        }
+        await round()
+    }
+}
+
 extension GuichetServer {
     /// How often the running server signs a ledger checkpoint (when the ledger grew).
     public var checkpointInterval: Duration { .seconds(60) }
@@ -141,7 +186,10 @@ extension GuichetServer {
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
         let checkpoints = CheckpointService(gate: gate, every: checkpointInterval, logger: logger)
-        let exports: [any Service] = exporters.map { SIEMExportService(exporter: $0, every: .seconds(5), logger: logger) }
+        var exports: [any Service] = exporters.map { SIEMExportService(exporter: $0, every: .seconds(5), logger: logger) }
+        if let mailer = auth.mailer {
+            exports.append(NoticeService(outbox: NoticeOutbox(gate: gate, mailer: mailer, logger: logger), nudge: noticeNudge, every: .seconds(5), logger: logger))
+        }
         let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch let error as IOError {

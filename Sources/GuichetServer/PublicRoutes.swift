@@ -80,7 +80,8 @@ extension GuichetServer {
             let name = ctx.parameters.get("name") ?? ""
             let id: DossierID = try ctx.parameters.identifier("id")
             let written = try await self.gate.transition(id, name, g)
-            self.sendTransitionMail(after: name, on: id, g)
+            // A notice the transition owes is in the outbox already: wake its sender.
+            self.noticeNudge.wake()
             return Reply.json(Wire.write(written))
         }
         r.on(.get, "/v1/persons/:id") { req, ctx in

@@ -1,9 +1,7 @@
 import GuichetCore
 import GuichetAuth
 import GuichetGate
-import GuichetMail
 import Hummingbird
-import Logging
 
 extension GuichetServer {
     /// Waiting lists (issue 16, R1): a dossier's rank on each list it is on, and an
@@ -30,25 +28,6 @@ extension GuichetServer {
             }
             let page = try await self.gate.waitingList(try ctx.parameters.identifier("id"), type: dossierType, from: from, limit: limit, g)
             return Reply.json(Wire.waitingList(page))
-        }
-    }
-
-    /// After a transition that sends an e-mail (`notify:` in the profile): the addresses are
-    /// opened through the gate and the message goes to the mail relay in the background; a
-    /// failure is logged without any address and does not undo the transition.
-    func sendTransitionMail(after name: String, on id: DossierID, _ g: GateRequest) {
-        guard let mailer = auth.mailer else { return }
-        let gate = self.gate, logger = self.logger
-        Task {
-            do {
-                guard let mail = try await gate.transitionMail(after: name, on: id, g) else { return }
-                for address in mail.addresses {
-                    try await mailer.send(MailMessage(from: mailer.sender, to: try MailAddress(address), subject: mail.subject,
-                                                      text: mail.text, language: mail.language))
-                }
-            } catch {
-                logger.error("transition e-mail not sent", metadata: ["transition": .string(name), "request": .string(g.requestID)])
-            }
         }
     }
 }

@@ -30,6 +30,9 @@ public final class GuichetServer: Sendable {
     /// One line per request answered (``AccessLogMiddleware``); nil writes none.
     let accessLog: Logger?
 
+    /// Wakes the notice sender when a transition has put a notice in the outbox.
+    let noticeNudge = Nudge()
+
     /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
     ///   other behaviour give none, so that their output stays quiet).
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,

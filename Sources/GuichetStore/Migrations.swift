@@ -35,6 +35,8 @@ enum Migrations {
         m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
         // Caseload changes asked for over the admin API wait for a second administrator.
         m.registerMigration("v-caseload-request") { db in try db.execute(sql: vCaseloadRequest) }
+        // Notices a transition owes (offer e-mails), kept until sent.
+        m.registerMigration("v-notice-outbox") { db in try db.execute(sql: vNoticeOutbox) }
         return m
     }
 

@@ -151,8 +151,10 @@ extension Store {
 
     /// Saves a changed dossier as a new version, if it is still at `d.version`.
     /// - Throws: ``StoreError/versionConflict`` when someone else changed it first.
+    /// - Parameter notice: the change is a transition that owes a notice: it goes to the
+    ///   notice outbox in the same transaction.
     @discardableResult
-    public func update(dossier d: DossierRecord, at: Date, by: AccountID?, change: String) async throws -> Int {
+    public func update(dossier d: DossierRecord, at: Date, by: AccountID?, change: String, notice: Bool = false) async throws -> Int {
         try await write { db in
             try db.execute(sql: "UPDATE dossier SET status = ?, fields = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
                            arguments: [d.status, d.fields.bytes, at.millis, d.id.rawValue, d.version])
@@ -160,6 +162,7 @@ extension Store {
             try Self.writeLinks(db, d)
             try db.execute(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [d.id.rawValue, d.version + 1, try Snapshot(d).encoded(), at.millis, by?.rawValue, change])
+            if notice { try Self.insertNotice(db, dossier: d.id, version: d.version + 1, transition: change, at: at) }
             return d.version + 1
         }
     }

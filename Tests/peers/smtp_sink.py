@@ -57,7 +57,8 @@ def free_port():
 
 def main():
     folder = sys.argv[1]
-    port = free_port()
+    # A port may be given: a test stops the relay and starts it again where the sender expects it.
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else free_port()
     controller = Controller(Keeper(folder), hostname="127.0.0.1", port=port)
     controller.start()
     print(f"PORT {port}", flush=True)

@@ -19,11 +19,13 @@ final class SMTPSink: @unchecked Sendable {
     let port: Int
     private let server: ChildServer
 
-    init() throws {
+    /// - Parameter port: where to listen (a relay started again where the sender expects it);
+    ///   nil: a free port.
+    init(port wanted: Int? = nil) throws {
         folder = try temporaryFolder()
         let script = Repo.root.appendingPathComponent("Tests/peers/smtp_sink.py").path
         let python = Python.interpreter
-        server = try ChildServer(python, (python.hasSuffix("env") ? ["python3"] : []) + [script, folder.path])
+        server = try ChildServer(python, (python.hasSuffix("env") ? ["python3"] : []) + [script, folder.path] + (wanted.map { ["\($0)"] } ?? []))
         // The first line is "PORT n" once the server listens (Python starts in well under a second).
         let deadline = Date().addingTimeInterval(60)
         var text = ""
