@@ -85,6 +85,12 @@ enum PrometheusText {
         }
         help("guichet_privileged_requests_pending", "gauge", "Privileged account creations or elevations awaiting a second approval.")
         out.append("guichet_privileged_requests_pending \(gauges.pendingPrivilegedRequests)")
+        help("guichet_caseload_requests_pending", "gauge", "Caseload assignments and transfers awaiting a second administrator.")
+        out.append("guichet_caseload_requests_pending \(gauges.pendingCaseloadRequests)")
+        help("guichet_notices", "gauge", "E-mail notices transitions owe, by status (pending, sent, superseded, failed).")
+        for status in ["pending", "sent", "superseded", "failed"] {
+            out.append(#"guichet_notices{status="\#(status)"} \#(gauges.noticesByStatus[status] ?? 0)"#)
+        }
         help("guichet_sign_in_locked_names", "gauge", "User names locked after repeated failed sign-ins.")
         out.append("guichet_sign_in_locked_names \(gauges.lockedSignInNames)")
         return out.joined(separator: "\n") + "\n"

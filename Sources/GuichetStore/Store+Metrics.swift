@@ -9,6 +9,10 @@ public struct StoreGauges: Sendable {
     public let accountsByStatus: [String: Int]
     public let pendingPrivilegedRequests: Int
     public let lockedSignInNames: Int
+    /// Caseload assignments and transfers awaiting a second administrator.
+    public let pendingCaseloadRequests: Int
+    /// Notices transitions owe, by status (`pending`, `sent`, `superseded`, `failed`).
+    public let noticesByStatus: [String: Int]
 }
 
 extension Store {
@@ -23,9 +27,13 @@ extension Store {
             }
             let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM account_request WHERE approved_by IS NULL") ?? 0
             let locked = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sign_in_throttle WHERE locked = 1") ?? 0
+            let caseloads = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM caseload_request WHERE approved_by IS NULL") ?? 0
+            var notices: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM notice_outbox GROUP BY status") { notices[row["status"]] = row["n"] }
             return StoreGauges(ledgerEntries: entries, latestCheckpointSize: checkpoint?["size"],
                                latestCheckpointAt: (checkpoint?["at"] as Int64?).map(Date.init(millis:)),
-                               accountsByStatus: byStatus, pendingPrivilegedRequests: pending, lockedSignInNames: locked)
+                               accountsByStatus: byStatus, pendingPrivilegedRequests: pending, lockedSignInNames: locked,
+                               pendingCaseloadRequests: caseloads, noticesByStatus: notices)
         }
     }
 }

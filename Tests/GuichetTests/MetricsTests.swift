@@ -51,5 +51,6 @@ struct MetricsTests {
         #expect(value("guichet_ledger_checkpoint_size") == Double(ledger) && value("guichet_ledger_unsigned_entries") == 0)
         #expect(value("guichet_accounts", ["status": "pending"]) == 1)
         #expect(value("guichet_privileged_requests_pending") == 1)
+        #expect(value("guichet_caseload_requests_pending") == 0 && value("guichet_notices", ["status": "pending"]) == 0)
     }
 }
