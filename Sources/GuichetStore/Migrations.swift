@@ -33,6 +33,8 @@ enum Migrations {
         }
         // Imports of an existing registry, resumable batch by batch (issue 16).
         m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
+        // Federated sign-in: OpenID Connect subjects linked to accounts (issue #21 item 6).
+        m.registerMigration("v-federation") { db in try db.execute(sql: vFederation) }
         return m
     }
 

@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// Federated sign-in against a real OpenID Connect provider process (oidc-provider-mock from
+/// PyPI, issue #21 item 6), driven by `Tests/peers/oidc_peer.py` over a real `guichet serve`:
+/// linking by the command line (journalled), a citizen's sign-in, staff asked for Guichet's
+/// second factor unless the provider's acr is trusted, and the refusals (wrong or replayed
+/// state, replayed code, wrong nonce, another client's code, another browser, an unlinked
+/// subject, a citizen through the staff provider); no secret in the log; the ledger verifies.
+@Suite(.serialized) struct OIDCSignInTests {
+    struct Case: Decodable { let ok: Bool; let detail: String }
+    struct Report: Decodable { let cases: [String: Case] }
+
+    @Test("OpenID Connect sign-in against oidc-provider-mock: linked accounts in, every refusal refused, staff second factor kept")
+    func againstARealProvider() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demo = folder.appendingPathComponent("demo").path
+        let made = try await Child.run(CommandLineTests.binary.path, ["demo", "--data", demo, "--size", "20", "--no-serve"],
+                                       directory: Repo.root, timeout: 600)
+        #expect(made.status == 0, "\(made.output)")
+        let work = folder.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let script = Repo.root.appendingPathComponent("Tests/peers/oidc_peer.py").path
+        let r = try await Python.run([script, CommandLineTests.binary.path, demo, work.path], timeout: 600)
+        let line = try #require(r.output.split(separator: "\n").first { $0.hasPrefix("{") }, "\(r.output.suffix(3_000))")
+        let report = try JSONDecoder().decode(Report.self, from: Data(line.utf8))
+        #expect(r.status == 0, "\(r.output.suffix(3_000))")
+        let expected = [
+            "link: two accounts linked by the command", "link: a subject already linked is refused", "link: an unknown user name is refused",
+            "start: code flow with PKCE S256, state and nonce, our client and redirect",
+            "citizen: signed in as the linked account, no second factor", "citizen: the federated session reads the citizen's own dossiers",
+            "replayed state and code: refused", "wrong state: refused", "wrong state: the genuine sign-in is not spoilt",
+            "replayed code with a new state: refused", "wrong nonce: refused", "code for another audience (client): refused",
+            "another browser: refused", "unlinked subject: refused, no account made",
+            "staff without trusted acr: second factor (TOTP) required", "staff with an untrusted acr: second factor required",
+            "staff with the trusted acr: no second factor asked again", "a citizen's identity through the staff provider: refused",
+            "unknown provider: refused", "no client secret, code or token in the server's log",
+            "link: each link is in the ledger, and only the two made", "the ledger verifies",
+        ]
+        for name in expected {
+            let c = report.cases[name]
+            #expect(c?.ok == true, "\(name): \(c?.detail ?? "not run")")
+        }
+    }
+}
