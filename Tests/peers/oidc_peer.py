@@ -282,8 +282,14 @@ finally:
     if server is not None and server.poll() is None:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+    # The provider is ours to stop; SIGTERM may be ignored when inherited ignored from the test
+    # runner, so SIGKILL after a short wait.
     os.killpg(idp.pid, signal.SIGTERM)
-    idp.wait(timeout=30)
+    try:
+        idp.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(idp.pid, signal.SIGKILL)
+        idp.wait()
 
 print(json.dumps({"cases": cases}))
 failed = [n for n, c in cases.items() if not c["ok"]]
