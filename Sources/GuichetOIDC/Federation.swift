@@ -125,7 +125,7 @@ public actor Federation {
                                        jwks: try await refreshKeys(provider))
             identity = try await verifier.verify(idToken, nonce: flow.nonce, now: clock())
         }
-        let trusted = provider.population == .staff && provider.trusts(acr: identity.acr)
+        let trusted = provider.population == .staff && provider.trusts(acr: identity.acr, amr: identity.amr)
         return FederatedSignIn(provider: name, population: provider.population, identity: identity, secondFactorByProvider: trusted)
     }
 

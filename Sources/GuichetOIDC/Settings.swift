@@ -24,17 +24,20 @@ public struct OIDCProviderSettings: Codable, Equatable, Sendable {
     /// The `acr` values of this provider that count as Guichet's own second factor for staff
     /// (eIDAS substantial, say). Empty (the default): staff always pass Guichet's second factor.
     public var trustedACR: [String]?
+    /// The `amr` values (RFC 8176: `mfa`, `hwk`, ...) of this provider that count as Guichet's
+    /// own second factor for staff when any one is present. Empty (the default): none counts.
+    public var trustedAMR: [String]?
     /// The `acr_values` asked of the provider, if any (space-separated).
     public var acrValues: String?
     /// Scopes asked besides `openid`.
     public var scopes: [String]?
 
     public init(name: String, issuer: String, clientId: String, clientSecretFile: String? = nil, clientSecretEnv: String? = nil,
-                redirectURI: String, population: FederatedPopulation, trustedACR: [String]? = nil, acrValues: String? = nil,
-                scopes: [String]? = nil) {
+                redirectURI: String, population: FederatedPopulation, trustedACR: [String]? = nil, trustedAMR: [String]? = nil,
+                acrValues: String? = nil, scopes: [String]? = nil) {
         self.name = name; self.issuer = issuer; self.clientId = clientId; self.clientSecretFile = clientSecretFile
         self.clientSecretEnv = clientSecretEnv; self.redirectURI = redirectURI; self.population = population
-        self.trustedACR = trustedACR; self.acrValues = acrValues; self.scopes = scopes
+        self.trustedACR = trustedACR; self.trustedAMR = trustedAMR; self.acrValues = acrValues; self.scopes = scopes
     }
 
     /// Whether a URL is https, or http to a loopback host (tests, a provider on the same machine).
@@ -95,10 +98,11 @@ public struct OIDCProvider: Sendable {
     public var name: String { settings.name }
     public var population: FederatedPopulation { settings.population }
 
-    /// Whether this `acr` stands for Guichet's own second factor (only values the settings trust).
-    public func trusts(acr: String?) -> Bool {
-        guard let acr, let trusted = settings.trustedACR else { return false }
-        return trusted.contains(acr)
+    /// Whether this `acr`, or one of these `amr` values, stands for Guichet's own second
+    /// factor: only values the settings trust; nothing is trusted by default.
+    public func trusts(acr: String?, amr: [String]) -> Bool {
+        if let acr, settings.trustedACR?.contains(acr) == true { return true }
+        return !Set(amr).isDisjoint(with: settings.trustedAMR ?? [])
     }
 }
 

@@ -98,6 +98,7 @@ try:
     redirectURI: http://127.0.0.1:{pub}/oidc/agents/callback
     population: staff
     trustedACR: [eidas2]
+    trustedAMR: [hwk]
 """)
 
     def guichet(*args):
@@ -249,6 +250,20 @@ try:
     case("staff with the trusted acr: no second factor asked again",
          status == 201 and body.get("secondFactor") == "done-by-provider" and read[0] == 200 and read[1].get("id") == some_dossier,
          (status, body.get("secondFactor"), read[0], read[1].get("detail")))
+
+    # 11b. Staff whose provider says a hardware key was used (amr hwk, trusted) counts too;
+    # amr pwd alone does not.
+    request(idp_port, "PUT", "/users/agent-sub-1", json.dumps({"amr": ["pwd"]}), {"Content-Type": "application/json"})
+    location, cookie = begin("agents")
+    back, _ = consent(location, "agent-sub-1")
+    status, body, _ = callback("agents", back, cookie)
+    pwd_only = (status, body.get("secondFactor"))
+    request(idp_port, "PUT", "/users/agent-sub-1", json.dumps({"amr": ["pwd", "hwk"]}), {"Content-Type": "application/json"})
+    location, cookie = begin("agents")
+    back, _ = consent(location, "agent-sub-1")
+    status, body, _ = callback("agents", back, cookie)
+    case("staff amr: a trusted method counts as the second factor, another does not",
+         pwd_only == (201, "required") and (status, body.get("secondFactor")) == (201, "done-by-provider"), (pwd_only, status, body.get("secondFactor")))
 
     # 12. A citizen's subject through the staff provider: the population does not fit.
     location, cookie = begin("agents")

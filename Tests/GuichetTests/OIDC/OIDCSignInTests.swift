@@ -34,7 +34,8 @@ import Testing
             "replayed code with a new state: refused", "wrong nonce: refused", "code for another audience (client): refused",
             "another browser: refused", "unlinked subject: refused, no account made",
             "staff without trusted acr: second factor (TOTP) required", "staff with an untrusted acr: second factor required",
-            "staff with the trusted acr: no second factor asked again", "a citizen's identity through the staff provider: refused",
+            "staff with the trusted acr: no second factor asked again",
+            "staff amr: a trusted method counts as the second factor, another does not", "a citizen's identity through the staff provider: refused",
             "unknown provider: refused", "no client secret, code or token in the server's log",
             "link: each link is in the ledger, and only the two made", "the ledger verifies",
         ]
