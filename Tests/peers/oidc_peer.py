@@ -231,6 +231,19 @@ try:
          status == 201 and body.get("secondFactor") == "required" and read[0] == 403 and "second factor" in read[1].get("detail", ""),
          (status, body.get("secondFactor"), read))
 
+    # 9b. ... and once the agent passes Guichet's TOTP in that same session (first factor:
+    # enrolled with the account's activation code), the read works.
+    import pyotp
+    status_e, _, raw = request(pub, "POST", "/v1/me/mfa/totp", json.dumps({"activationCode": accounts["agent"]["activationCode"]}),
+                               {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    enrolment = json.loads(raw or b"{}")
+    code = pyotp.TOTP(enrolment.get("secret", "A" * 32)).now()
+    status_v, _, _ = request(pub, "POST", "/v1/session/totp", json.dumps({"code": code}),
+                             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    after = api("GET", f"/v1/dossiers/{some_dossier}", token, {"Guichet-Purpose": "list-management"})
+    case("staff without trusted acr: after Guichet's TOTP in the same session, the read works",
+         status_e == 201 and status_v == 200 and after[0] == 200, (status_e, status_v, after[0]))
+
     # 10. Staff with an acr the settings do not trust: still Guichet's factor.
     request(idp_port, "PUT", "/users/agent-sub-1", json.dumps({"acr": "eidas1"}), {"Content-Type": "application/json"})
     location, cookie = begin("agents")
