@@ -29,6 +29,7 @@ data = os.path.join(work, "data")
 shutil.copytree(demo, data)
 accounts = {a["role"]: a for a in json.load(open(os.path.join(demo, "demo-accounts.json")))["accounts"]}
 cases = {}
+foreign = {}
 secret = "synthetic-client-secret-" + os.urandom(8).hex()
 
 
@@ -288,6 +289,21 @@ try:
     status, _, _ = request(pub, "GET", "/oidc/nope/start")
     case("unknown provider: refused", status == 403, status)
 
+    # 14. A real ID token of this provider issued to another client, for the test to put
+    # through Guichet's verifier (audience, expiry) with the provider's real keys.
+    auth_url = json.loads(request(idp_port, "GET", "/.well-known/openid-configuration")[2])["authorization_endpoint"]
+    foreign_nonce = "nonce-" + os.urandom(8).hex()
+    query = {"response_type": "code", "client_id": "another-client", "redirect_uri": "http://127.0.0.1:1/cb",
+             "scope": "openid", "state": "s", "nonce": foreign_nonce}
+    back, _ = consent(auth_url + "?" + urllib.parse.urlencode(query), "citizen-sub-1")
+    status, _, raw = request(idp_port, "POST", "/oauth2/token",
+                             urllib.parse.urlencode({"grant_type": "authorization_code", "code": back["code"],
+                                                     "redirect_uri": "http://127.0.0.1:1/cb", "client_id": "another-client",
+                                                     "client_secret": "another-secret"}),
+                             {"Content-Type": "application/x-www-form-urlencoded"})
+    foreign = {"issuer": issuer, "nonce": foreign_nonce, "idToken": json.loads(raw).get("id_token", "") if status == 200 else "",
+               "jwks": json.loads(request(idp_port, "GET", "/jwks")[2])}
+
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=60)
     server = None
@@ -319,7 +335,7 @@ finally:
         os.killpg(idp.pid, signal.SIGKILL)
         idp.wait()
 
-print(json.dumps({"cases": cases}))
+print(json.dumps({"cases": cases, "foreign": foreign}))
 failed = [n for n, c in cases.items() if not c["ok"]]
 if failed:
     for n in failed:

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import JWTKit
+import GuichetOIDC
 
 /// Federated sign-in against a real OpenID Connect provider process (oidc-provider-mock from
 /// PyPI, issue #21 item 6), driven by `Tests/peers/oidc_peer.py` over a real `guichet serve`:
@@ -9,7 +11,8 @@ import Testing
 /// subject, a citizen through the staff provider); no secret in the log; the ledger verifies.
 @Suite(.serialized) struct OIDCSignInTests {
     struct Case: Decodable { let ok: Bool; let detail: String }
-    struct Report: Decodable { let cases: [String: Case] }
+    struct Foreign: Decodable { let issuer: String; let nonce: String; let idToken: String; let jwks: JWKS }
+    struct Report: Decodable { let cases: [String: Case]; let foreign: Foreign? }
 
     @Test("OpenID Connect sign-in against oidc-provider-mock: linked accounts in, every refusal refused, staff second factor kept")
     func againstARealProvider() async throws {
@@ -43,6 +46,24 @@ import Testing
         for name in expected {
             let c = report.cases[name]
             #expect(c?.ok == true, "\(name): \(c?.detail ?? "not run")")
+        }
+
+        // A real ID token of the provider, issued to another client: Guichet's verifier, with
+        // the provider's real keys, takes it for that client only, and not once expired.
+        let foreign = try #require(report.foreign)
+        #expect(!foreign.idToken.isEmpty)
+        let mine = IDTokenVerifier(issuer: foreign.issuer, clientId: "guichet-citizens", jwks: foreign.jwks)
+        await #expect(throws: OIDCError.refused("the ID token is for another audience")) {
+            _ = try await mine.verify(foreign.idToken, nonce: foreign.nonce, now: Date())
+        }
+        let theirs = IDTokenVerifier(issuer: foreign.issuer, clientId: "another-client", jwks: foreign.jwks)
+        let id = try await theirs.verify(foreign.idToken, nonce: foreign.nonce, now: Date())
+        #expect(id.subject == "citizen-sub-1" && id.issuer == foreign.issuer)
+        await #expect(throws: OIDCError.refused("the ID token has expired")) {
+            _ = try await theirs.verify(foreign.idToken, nonce: foreign.nonce, now: Date().addingTimeInterval(2 * 3_600))
+        }
+        await #expect(throws: OIDCError.refused("the ID token's nonce is not this sign-in's")) {
+            _ = try await theirs.verify(foreign.idToken, nonce: "another-nonce", now: Date())
         }
     }
 }
