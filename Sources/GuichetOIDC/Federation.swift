@@ -35,6 +35,7 @@ public actor Federation {
         let verifier: String
         let bindingHash: Data
         let at: Date
+        let source: String?
     }
     struct Endpoints {
         let authorization: URL
@@ -50,14 +51,17 @@ public actor Federation {
     public let flowLifetime: TimeInterval
     /// At most this many sign-ins under way (the oldest goes first): memory stays bounded.
     public let maxFlows: Int
+    /// At most this many sign-ins under way per source address, so that one address cannot
+    /// push everyone else's out.
+    public let maxFlowsPerSource: Int
     var flows: [String: Flow] = [:]
     var endpoints: [String: Endpoints] = [:]
     let session: URLSession
 
-    public init(providers: [OIDCProvider], flowLifetime: TimeInterval = 600, maxFlows: Int = 10_000,
+    public init(providers: [OIDCProvider], flowLifetime: TimeInterval = 600, maxFlows: Int = 10_000, maxFlowsPerSource: Int = 20,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.providers = Dictionary(providers.map { ($0.name, $0) }) { a, _ in a }
-        self.flowLifetime = flowLifetime; self.maxFlows = maxFlows; self.clock = clock
+        self.flowLifetime = flowLifetime; self.maxFlows = maxFlows; self.maxFlowsPerSource = maxFlowsPerSource; self.clock = clock
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 10
         config.timeoutIntervalForResource = 20
@@ -72,16 +76,23 @@ public actor Federation {
     static func hash(_ s: String) -> Data { Data(SHA256.hash(data: Data(s.utf8))) }
 
     /// Begins a sign-in with a provider.
-    /// - Throws: ``OIDCError/refused(_:)`` for an unknown provider; ``OIDCError/provider(_:)``
-    ///   when its discovery document cannot be had.
-    public func start(provider name: String) async throws -> StartedSignIn {
+    /// - Parameter source: the client's address, for ``maxFlowsPerSource``.
+    /// - Throws: ``OIDCError/refused(_:)`` for an unknown provider; ``OIDCError/tooMany(retryAfterSeconds:)``
+    ///   past ``maxFlowsPerSource``; ``OIDCError/provider(_:)`` when its discovery document cannot be had.
+    public func start(provider name: String, source: String? = nil) async throws -> StartedSignIn {
         guard let provider = providers[name] else { throw OIDCError.refused("no such identity provider") }
         let ends = try await discovered(provider)
         let now = clock()
         flows = flows.filter { now.timeIntervalSince($0.value.at) < flowLifetime }
+        if let source {
+            let mine = flows.values.filter { $0.source == source }
+            if mine.count >= maxFlowsPerSource, let oldest = mine.map(\.at).min() {
+                throw OIDCError.tooMany(retryAfterSeconds: max(1, Int((flowLifetime - now.timeIntervalSince(oldest)).rounded(.up))))
+            }
+        }
         if flows.count >= maxFlows, let oldest = flows.min(by: { $0.value.at < $1.value.at })?.key { flows[oldest] = nil }
         let state = Self.random(), nonce = Self.random(), verifier = Self.random(), binding = Self.random()
-        flows[state] = Flow(provider: name, nonce: nonce, verifier: verifier, bindingHash: Self.hash(binding), at: now)
+        flows[state] = Flow(provider: name, nonce: nonce, verifier: verifier, bindingHash: Self.hash(binding), at: now, source: source)
         // RFC 7636 §4.2: code_challenge = BASE64URL(SHA256(ASCII(code_verifier))).
         let challenge = Base64URL.encode(Array(SHA256.hash(data: Data(verifier.utf8))))
         var c = URLComponents(url: ends.authorization, resolvingAgainstBaseURL: false)!  // a URL's own components

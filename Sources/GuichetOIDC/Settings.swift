@@ -115,12 +115,15 @@ public enum OIDCError: Error, Sendable, Equatable, CustomStringConvertible {
     case provider(String)
     /// The sign-in was refused: unknown or used state, bad token, wrong nonce or audience.
     case refused(String)
+    /// Too many sign-ins begun from one address and not finished.
+    case tooMany(retryAfterSeconds: Int)
 
     public var description: String {
         switch self {
         case .configuration(let m): m
         case .provider(let m): "the identity provider: \(m)"
         case .refused(let m): "federated sign-in refused: \(m)"
+        case .tooMany(let s): "too many sign-ins begun from this address; retry after \(s) s"
         }
     }
 }

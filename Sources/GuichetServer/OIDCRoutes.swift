@@ -21,7 +21,7 @@ extension GuichetServer {
             guard let federation = self.federation else { throw Self.problem(.refused("no such identity provider")) }
             let name = ctx.parameters.get("provider") ?? ""
             let started: StartedSignIn
-            do { started = try await federation.start(provider: name) } catch let e as OIDCError { throw Self.problem(e) }
+            do { started = try await federation.start(provider: name, source: ctx.source) } catch let e as OIDCError { throw Self.problem(e) }
             var response = Response(status: .seeOther, headers: [.location: started.url.absoluteString])
             response.headers[.setCookie] = "\(Self.oidcCookie)=\(started.binding); Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600"
             return response
@@ -72,6 +72,7 @@ extension GuichetServer {
         case .refused(let m): .forbidden(m)
         case .provider(let m): .unavailable("the identity provider: \(m)")
         case .configuration(let m): .unavailable(m)
+        case .tooMany(let s): .throttled(retryAfterSeconds: s)
         }
     }
 

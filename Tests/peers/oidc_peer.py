@@ -289,6 +289,18 @@ try:
     status, _, _ = request(pub, "GET", "/oidc/nope/start")
     case("unknown provider: refused", status == 403, status)
 
+    # 13b. One address may have at most 20 sign-ins under way: the next start gets 429.
+    began, limited = 0, None
+    for _ in range(30):
+        status, hs, _ = request(pub, "GET", "/oidc/citoyens/start")
+        if status == 303:
+            began += 1
+        else:
+            limited = (status, hs.get("retry-after"))
+            break
+    case("sign-ins under way per address: at most 20, then 429 with Retry-After",
+         began <= 20 and limited is not None and limited[0] == 429 and limited[1], (began, limited))
+
     # 14. A real ID token of this provider issued to another client, for the test to put
     # through Guichet's verifier (audience, expiry) with the provider's real keys.
     auth_url = json.loads(request(idp_port, "GET", "/.well-known/openid-configuration")[2])["authorization_endpoint"]

@@ -40,7 +40,7 @@ import GuichetOIDC
             "staff without trusted acr: after Guichet's TOTP in the same session, the read works", "staff with an untrusted acr: second factor required",
             "staff with the trusted acr: no second factor asked again",
             "staff amr: a trusted method counts as the second factor, another does not", "a citizen's identity through the staff provider: refused",
-            "unknown provider: refused", "no client secret, code or token in the server's log",
+            "unknown provider: refused", "sign-ins under way per address: at most 20, then 429 with Retry-After", "no client secret, code or token in the server's log",
             "link: each link is in the ledger, and only the two made", "the ledger verifies",
         ]
         for name in expected {
