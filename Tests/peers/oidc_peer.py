@@ -175,6 +175,16 @@ try:
     case("citizen: the federated session reads the citizen's own dossiers", dossiers[0] == 200 and dossiers[1].get("dossiers"), dossiers[0])
     some_dossier = (dossiers[1].get("dossiers") or [{}])[0].get("id", "none")
 
+    # 1b. A browser (no JSON asked): 303 to the page with the session cookie.
+    location, cookie = begin("citoyens")
+    back, _ = consent(location, "citizen-sub-1")
+    status, hs, _ = request(pub, "GET", "/oidc/citoyens/callback?" + urllib.parse.urlencode(back), headers={"Cookie": cookie})
+    session_cookie = next((c.split(";")[0] for c in hs.get("set-cookie", []) if c.startswith("__Host-guichet=")), "")
+    me_by_cookie = request(pub, "GET", "/v1/me", headers={"Cookie": session_cookie})[0] if session_cookie else 0
+    case("browser: 303 to the page with the session cookie, which then works",
+         status == 303 and hs.get("location") == ["/"] and me_by_cookie == 200
+         and any(c.startswith("__Host-guichet-oidc=;") and "Max-Age=0" in c for c in hs.get("set-cookie", [])), (status, hs.get("location"), me_by_cookie))
+
     # 2. The same callback again: the state was taken.
     status, body, _ = callback("citoyens", back, cookie)
     case("replayed state and code: refused", status == 403 and "state" in body.get("detail", ""), (status, body))

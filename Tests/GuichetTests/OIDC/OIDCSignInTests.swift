@@ -33,6 +33,7 @@ import GuichetOIDC
             "link: two accounts linked by the command", "link: a subject already linked is refused", "link: an unknown user name is refused",
             "start: code flow with PKCE S256, state and nonce, our client and redirect",
             "citizen: signed in as the linked account, no second factor", "citizen: the federated session reads the citizen's own dossiers",
+            "browser: 303 to the page with the session cookie, which then works",
             "replayed state and code: refused", "wrong state: refused", "wrong state: the genuine sign-in is not spoilt",
             "replayed code with a new state: refused", "wrong nonce: refused", "code for another audience (client): refused",
             "another browser: refused", "unlinked subject: refused, no account made",
