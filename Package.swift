@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         .target(name: "GuichetCore", dependencies: [
@@ -61,6 +62,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        // Federated sign-in (OpenID Connect, code flow with PKCE): discovery, the provider's
+        // keys, the one-time state of a sign-in, ID token verification (jwt-kit).
+        .target(name: "GuichetOIDC", dependencies: [
+            "GuichetCore",
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: swiftSettings),
         .target(name: "GuichetWatch", dependencies: [
             "GuichetCore", "GuichetStore",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -87,7 +95,7 @@ let package = Package(
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetServer", dependencies: [
             "GuichetCore", "GuichetAuth", "GuichetGate", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMFA", "GuichetMail",
-            "GuichetWatch", "GuichetBreach",
+            "GuichetWatch", "GuichetBreach", "GuichetOIDC",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,7 +111,7 @@ let package = Package(
         // registries; what the command line does, as a library the tests run in-process.
         .target(name: "GuichetDeployment", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetVault", "GuichetAuth", "GuichetMFA", "GuichetMail",
-            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch",
+            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch", "GuichetOIDC",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
@@ -128,7 +136,8 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport",
+            "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport", "GuichetOIDC",
+            .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -8,6 +8,7 @@ import GuichetStore
 public import GuichetServer
 public import GuichetVault
 public import GuichetMail
+public import GuichetOIDC
 import Logging
 import Yams
 
@@ -107,6 +108,8 @@ public struct Deployment: Sendable {
         public var logFormat: String?, logLevel: String?, logOutput: String?
         /// SIEM export: JSON lines to this file; RFC 5424 syslog over TCP to HOST:PORT (env GUICHET_SIEM_* wins).
         public var siemFile: String?, siemSyslog: String?
+        /// Federated sign-in: OpenID Connect providers (docs/AUTHENTICATION.md).
+        public var oidc: [OIDCProviderSettings]?
 
         public init(profile: String? = nil, securityContact: String? = nil) {
             self.profile = profile; self.securityContact = securityContact
@@ -130,7 +133,7 @@ public struct Deployment: Sendable {
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog)")
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc)")
         }
     }
 
@@ -185,7 +188,10 @@ public struct Deployment: Sendable {
         return try server(registry, settings: settings)
     }
 
-    /// The server of an open registry, configured by the settings (security.txt, trusted proxies).
+    /// The server of an open registry, configured by the settings (security.txt, trusted
+    /// proxies, OpenID Connect providers).
+    /// - Throws: ``DeploymentError`` naming the file for a wrong entry (an identity provider's
+    ///   unreadable or empty client secret, say).
     public func server(_ registry: Registry, settings: Settings) throws -> GuichetServer {
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
@@ -198,8 +204,16 @@ public struct Deployment: Sendable {
             ?? settings.trustedProxies ?? []
         let proxies: TrustedProxies
         do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw DeploymentError("\(configFile): \(e.description)") }
+        var federation: Federation?
+        if let providers = settings.oidc, !providers.isEmpty {
+            do {
+                let resolved = try providers.map { try $0.resolved() }
+                guard Set(resolved.map(\.name)).count == resolved.count else { throw OIDCError.configuration("oidc: two providers have the same name") }
+                federation = Federation(providers: resolved)
+            } catch let e as OIDCError { throw DeploymentError("\(configFile): \(e.description)") }
+        }
         return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies,
-                             accessLog: Logger(label: "guichet.access"))
+                             accessLog: Logger(label: "guichet.access"), federation: federation)
     }
 
     /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,
@@ -212,7 +226,10 @@ public struct Deployment: Sendable {
         guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
         let provider = try keys(flag)
         let registry = try await openRegistry(profilePath: try Self.resolveProfile(name), keys: provider, settings: settings)
-        return (registry, try server(registry, settings: settings))
+        // Maintenance commands sign nobody in: they need no identity provider nor its secret.
+        var offline = settings
+        offline.oidc = nil
+        return (registry, try server(registry, settings: offline))
     }
 
     /// What `guichet init` prints once.

@@ -156,7 +156,7 @@ enum OpenAPI {
         summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it", secured: true,
         responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"])
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations) }
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations + oidcOperations) }
     static var adminDocument: JSON {
         document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations
                  + provisioningOperations)
@@ -294,7 +294,7 @@ enum OpenAPI {
             "paths": .object(paths.mapValues(JSON.object)),
             "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }
                                                         .merging(activationSchemas) { a, _ in a }.merging(provisioningSchemas) { a, _ in a }
-                                                        .merging(rankSchemas) { a, _ in a }),
+                                                        .merging(rankSchemas) { a, _ in a }.merging(oidcSchemas) { a, _ in a }),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import GuichetCore
+import GuichetStore
 import Logging
 import Foundation
 import HTTPTypes
@@ -16,6 +17,11 @@ struct ProblemMiddleware: RouterMiddleware {
             return response
         } catch let error as GuichetError {
             return Problem.response(error)
+        } catch StoreError.unavailable(let code) {
+            // Disk full, read-only or failing storage (#21 item 5): the transaction was rolled
+            // back, so nothing was changed and nothing is returned; the client may retry.
+            context.logger.error("storage refused a write", metadata: ["error": .string(code)])
+            return Problem.response(.unavailable("the database cannot be written now (disk full or read-only storage): nothing was changed"))
         } catch let error as TooManyInFlight {
             var r = Problem.make(status: .tooManyRequests, title: "Too many requests at once",
                                  detail: "this \(error.scope) already has as many requests in progress as allowed; retry after \(error.retryAfterSeconds) s")

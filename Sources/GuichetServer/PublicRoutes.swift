@@ -39,6 +39,7 @@ extension GuichetServer {
         addPublicPolicyRoutes(r)
         addClaimRoutes(r)
         addRankRoutes(r)
+        addOIDCRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")

@@ -6,6 +6,7 @@ public import Hummingbird
 import Foundation
 import HTTPTypes
 public import Logging
+public import GuichetOIDC
 
 /// The HTTP side: a public listener (citizens, agents, partners) and a separate admin
 /// listener (accounts, versions, restore), each with its own router. No admin path exists
@@ -32,11 +33,15 @@ public final class GuichetServer: Sendable {
 
     /// Wakes the notice sender when a transition has put a notice in the outbox.
     let noticeNudge = Nudge()
+    /// Federated sign-in (OpenID Connect providers of `guichet.yaml`); nil: the /oidc routes refuse every provider name (403).
+    public let federation: Federation?
 
     /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
     ///   other behaviour give none, so that their output stays quiet).
     public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
-                trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil) {
+                trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil,
+                federation: Federation? = nil) {
+        self.federation = federation
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
     }

@@ -37,6 +37,8 @@ enum Migrations {
         m.registerMigration("v-caseload-request") { db in try db.execute(sql: vCaseloadRequest) }
         // Notices a transition owes (offer e-mails), kept until sent.
         m.registerMigration("v-notice-outbox") { db in try db.execute(sql: vNoticeOutbox) }
+        // Federated sign-in: OpenID Connect subjects linked to accounts (issue #21 item 6).
+        m.registerMigration("v-federation") { db in try db.execute(sql: vFederation) }
         return m
     }
 

@@ -11,6 +11,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case duplicate(String)
     /// The database could not be opened or written.
     case io(String)
+    /// The storage refused a write for now: the disk is full, the filesystem turned
+    /// read-only, or an I/O error (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR). The
+    /// transaction was rolled back; the same write may succeed once the storage is back.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -18,6 +22,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound: "not found"
         case .duplicate(let what): "\(what) already exists"
         case .io(let m): "storage error: \(m)"
+        case .unavailable(let m): "storage unavailable: \(m)"
         }
     }
 }
@@ -55,6 +60,11 @@ public final class Store: Sendable {
             }
             try Self.restrictFiles(path)
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+            // `prepareDatabase`: put FULL back, or the last commits before a power cut or a
+            // filesystem failure are lost, ledger entries of data already returned among them
+            // (found by the storage drill, Tests/peers/storage_drill.py).
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.restrictFiles(path)
             try Migrations.migrator.migrate(pool)
         } catch let e as StoreError {
@@ -82,8 +92,17 @@ public final class Store: Sendable {
         return String(describing: type(of: error))
     }
 
+    /// Whether a database error means the storage cannot take writes for now (disk full,
+    /// read-only filesystem, I/O error) rather than a fault of the request or the schema.
+    static func isStorageFault(_ error: any Error) -> Bool {
+        guard let e = error as? DatabaseError else { return false }
+        return [.SQLITE_FULL, .SQLITE_READONLY, .SQLITE_IOERR, .SQLITE_CANTOPEN].contains(e.resultCode)
+    }
+
     func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.read(body) } catch let e as StoreError { throw e } catch {
+        do { return try await pool.read(body) } catch let e as StoreError { throw e } catch where Self.isStorageFault(error) {
+            throw StoreError.unavailable(Self.safe(error))
+        } catch {
             throw StoreError.io(Self.safe(error))
         }
     }
@@ -92,6 +111,8 @@ public final class Store: Sendable {
         do { return try await pool.write(body) } catch let e as StoreError { throw e } catch let e as DatabaseError
             where e.resultCode == .SQLITE_CONSTRAINT && (e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY) {
             throw StoreError.duplicate("record")
+        } catch where Self.isStorageFault(error) {
+            throw StoreError.unavailable(Self.safe(error))
         } catch {
             throw StoreError.io(Self.safe(error))
         }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import GuichetAuth
 import GuichetDeployment
+import GuichetGate
 import GuichetServer
 
 /// `guichet accounts`: account operations that only someone on the server itself may do.
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Account operations reserved to the server's own command line.",
-        subcommands: [Unlock.self, Activation.self])
+        subcommands: [Unlock.self, Activation.self, LinkOIDC.self, UnlinkOIDC.self])
 
     /// The server of a data folder, opened with its key file.
     static func server(data: String, keys: String?) async throws -> GuichetServer {
@@ -42,6 +43,36 @@ struct Accounts: AsyncParsableCommand {
                 throw CommandError("no account '\(username)'")
             }
             say("Activation code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
+        }
+    }
+
+    struct LinkOIDC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link-oidc",
+            abstract: "Links an OpenID Connect subject (per issuer) to an existing account, journalled; sign-ins with it then open that account.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The user name of the account.") var username: String
+        @Option(help: "The provider's issuer identifier, as in guichet.yaml.") var issuer: String
+        @Option(help: "The subject ('sub') the provider gives this person.") var subject: String
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            try await provisioning.linkFederatedIdentity(username: username, issuer: issuer, subject: subject, by: by)
+            say("'\(username)' is linked to a subject of \(issuer); the step is in the ledger.")
+        }
+    }
+
+    struct UnlinkOIDC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unlink-oidc", abstract: "Ends the link of an OpenID Connect subject to its account, journalled.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The provider's issuer identifier.") var issuer: String
+        @Option(help: "The subject ('sub').") var subject: String
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            let was = try await provisioning.unlinkFederatedIdentity(issuer: issuer, subject: subject, by: by)
+            say(was ? "the link is ended; the step is in the ledger." : "no such link")
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GuichetCore
 @testable import GuichetStore
+@testable import GuichetGate
 
 /// `GET /readyz` (#21): ready only when the server can do its work; a failed check is named.
 @Suite struct ReadinessTests {
@@ -12,7 +13,7 @@ import GuichetCore
         try await world.withPublic { client in
             let r = try await client.call(.get, "/readyz")
             #expect(r.status == .ok && r["status"]?.string == "ready", "\(r.text)")
-            for check in ["database", "writable", "keys", "ledger", "checkpoint"] {
+            for check in ["database", "writable", "disk", "keys", "ledger", "checkpoint"] {
                 #expect(r["checks"]?.object?[check]?.string == "ok", "\(check): \(r.text)")
             }
         }
@@ -29,6 +30,14 @@ import GuichetCore
             #expect(r["checks"]?.object?["database"]?.string == "ok")
         }
         #expect(try await world.store.latestCheckpoint() != nil)
+    }
+
+    @Test("the disk check names a full disk, and passes with room to spare")
+    func diskCheck() {
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(Gate.diskCheck(folder: folder, minimumFreeBytes: 0) == nil)
+        #expect(Gate.diskCheck(folder: folder, minimumFreeBytes: UInt64.max >> 1)?.contains("disk is full") == true)
+        #expect(Gate.diskCheck(folder: "/no/such/folder", minimumFreeBytes: 0) == "the database's filesystem cannot be examined")
     }
 
     @Test("a registry that never signed a checkpoint is not ready")

@@ -15,6 +15,8 @@ struct ModuleArrowTests {
         "GuichetMerkle": [],  // leaf: RFC 9162 hashing, proofs, signed notes
         "GuichetMFA": [],  // leaf: TOTP, WebAuthn
         "GuichetMail": [],  // leaf: SMTP client
+        // Leaf over the model: OpenID Connect relying party (discovery, JWKS, ID tokens; jwt-kit).
+        "GuichetOIDC": ["GuichetCore"],
         // Layer 1: storage, and the profile reader (a helper over the model).
         "GuichetStore": ["GuichetCore"],
         "GuichetProfile": ["GuichetCore"],
@@ -34,11 +36,11 @@ struct ModuleArrowTests {
         "GuichetImport": ["GuichetCore", "GuichetStore", "GuichetGate"],
         "GuichetBreach": ["GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetGate"],
         "GuichetServer": ["GuichetCore", "GuichetStore", "GuichetPolicy", "GuichetWatch", "GuichetLedger", "GuichetAuth",
-                          "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate", "GuichetBreach"],
+                          "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate", "GuichetBreach", "GuichetOIDC"],
         // Layer 5: a data folder opened as the command line opens it, and the demo registries
         // (the generators seal through the vault; it opens nothing but through the gate).
         "GuichetDeployment": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetVault", "GuichetAuth", "GuichetSynth",
-                              "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer"],
+                              "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer", "GuichetOIDC"],
         // The command line: argument parsing and printing over the library modules; never the
         // vault (key files are the deployment's and the registry's business).
         "guichet": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",
