@@ -47,6 +47,14 @@ import Glibc
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let script = Repo.root.appendingPathComponent("Tests/peers/storage_drill.py").path
         let r = try await Python.run([script, CommandLineTests.binary.path, demo, work.path], timeout: 900)
+        if r.status == 2 {
+            // Root, but this machine refuses loop mounts (a container without the capability):
+            // said as a known issue, not passed, and not a failure of Guichet.
+            withKnownIssue("the storage drill could not mount a loop filesystem here") {
+                Issue.record("\(r.output.suffix(500))")
+            }
+            return
+        }
         #expect(r.status == 0, "\(r.output.suffix(4_000))")
         let line = try #require(r.output.split(separator: "\n").first { $0.hasPrefix("{") }, "\(r.output.suffix(2_000))")
         let figures = try JSONDecoder().decode(Figures.self, from: Data(line.utf8))
