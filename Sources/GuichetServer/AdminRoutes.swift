@@ -14,6 +14,7 @@ extension GuichetServer {
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
+        addWebPages(r, admin: true)
         addActivationRoutes(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetGate
+import GuichetMFA
+@testable import GuichetServer
+
+/// Each role's main task on place05, end to end in Debian's Chromium (Selenium), in French and
+/// in English, with axe-core checking every page visited (`Tests/peers/browser_pages.py`).
+/// Heavy: run alone.
+@Suite(.serialized)
+struct WebPagesBrowserTests {
+    /// Enrols a TOTP factor for a staff or partner account, as its owner does with the
+    /// activation code; returns the secret for the browser's authenticator (pyotp).
+    static func enrolTOTP(_ world: World, _ username: String) async throws -> String {
+        let session = try await world.auth.signIn(username: username, password: World.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode(username))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        try await world.auth.signOut(token: session.token)
+        return secret
+    }
+
+    /// Runs the peer against a live public listener; its JSON answer.
+    static func run(_ scenario: String, _ world: World, _ config: [String: Any], router: Router<GuichetContext>) async throws -> [String: JSON] {
+        let app = Application(router: router)
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        return try await app.test(.live) { client in
+            let port = try #require(client.port)
+            // The base address goes in front of the rest of the configuration.
+            let configured = "{\"base\": \"http://localhost:\(port)\", " + text.dropFirst()
+            let script = Repo.root.appendingPathComponent("Tests/peers/browser_pages.py").path
+            let run = try await Python.run([script, scenario, configured], timeout: 400)
+            try #require(run.status == 0, "\(run.output)")
+            let last = try #require(run.output.split(separator: "\n").last.map(String.init))
+            return try #require(try JSONDecoder().decode(JSON.self, from: Data(last.utf8)).object)
+        }
+    }
+
+    static func number(_ j: JSON?) -> Double? {
+        if case .number(let n)? = j { return n }
+        return nil
+    }
+
+    static func texts(_ language: String) throws -> [String: String] {
+        try #require(try WebPages.bundled.get().texts[language])
+    }
+
+    /// No page had a serious or critical accessibility violation.
+    static func expectAccessible(_ answer: [String: JSON], atLeast pages: Int) {
+        let axe = answer["axe"]?.object ?? [:]
+        #expect(Int(Self.number(answer["pagesChecked"]) ?? 0) >= pages, "pages checked: \(axe.keys.sorted())")
+        for (page, violations) in axe {
+            #expect(violations.array?.isEmpty == true, "axe-core on \(page): \(violations)")
+        }
+    }
+
+    @Test("place05 in Chromium: a parent applies and sees the rank, a daycare offers a place, an agent finds the file for a stated purpose, the parent accepts",
+          arguments: ["fr", "en"])
+    func place05(_ language: String) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let enrolledAt = Int(Date().timeIntervalSince1970)
+        let secrets = ["daycare": try await Self.enrolTOTP(world, "daycare1"), "agent": try await Self.enrolTOTP(world, "agent")]
+        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let config: [String: Any] = [
+            "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
+            "accounts": ["parent": "parent1", "daycare": "daycare1", "agent": "agent"], "secrets": secrets,
+            "child": ["firstName": "Zoé", "lastName": "Tremblay", "birthDate": "2025-05-01"], "daycare": "CPE 1",
+        ]
+        let answer = try await Self.run("place05", world, config, router: world.server.publicRouter().0)
+        let t = try Self.texts(language)
+
+        let parent = answer["parentSignIn"]?.object ?? [:]
+        #expect(parent["language"]?.string == language)
+        #expect(parent["firstTab"]?.string == "skip", "the first Tab reaches the skip link")
+        #expect(parent["wrongPassword"]?.string == t["signInFailed"])
+        let applied = answer["applied"]?.object ?? [:]
+        #expect(applied["done"]?.string == t["done_create"] && applied["status"]?.string == t["state_waiting"])
+        #expect(applied["ranks"]?.array?.compactMap(\.string) == ["CPE 1 1 / 1"], "the rank on the chosen service's list: \(applied)")
+        #expect(answer["parentCookieVisible"]?.string == "", "no cookie is readable by a script")
+
+        #expect(answer["daycareResults"]?.array?.count == 1)
+        let daycareSees = answer["daycareSees"]?.string ?? ""
+        #expect(daycareSees.contains("Zoé"), "the daycare sees the child's first name")
+        #expect(!daycareSees.contains("TREJ90541201"), "a daycare never sees a national identifier")
+        #expect(answer["offered"]?.object?["status"]?.string == t["state_offered"])
+
+        #expect(Self.number(answer["agentResults"]) == 1)
+        #expect(answer["agentSees"]?.string?.contains("TREJ90541201") == true, "the agent managing the list reads the whole file")
+
+        #expect(answer["parentHome"]?.array?.compactMap(\.string) == [t["state_offered"]!])
+        #expect(answer["accepted"]?.object?["status"]?.string == t["state_placed"])
+        Self.expectAccessible(answer, atLeast: 10)
+
+        // The pages went through the gate: the daycare's read of the child is in the ledger.
+        let parentRequest = try await world.request("parent1")
+        let mine = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 5, parentRequest)
+        let opened = try await world.gate.read(try #require(mine.views.first).id, parentRequest)
+        let child = try #require(opened.persons.first { $0.role == "child" })
+        let entries = try await world.store.ledgerEntries(try await world.store.ledgerIndexes(person: child.id, limit: 200))
+        let decoded = entries.compactMap { try? JSONDecoder().decode(JSON.self, from: $0.entry).object }
+        #expect(decoded.contains { $0["actor"]?.object?["role"]?.string == "daycare" && $0["action"]?.string == "read" && $0["decision"]?.string == "allow" },
+                "journalled like any API read")
+        #expect(decoded.contains { $0["actor"]?.object?["role"]?.string == "agent" && $0["purpose"]?.string == "list-management" })
+    }
+}
