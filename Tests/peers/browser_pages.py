@@ -206,12 +206,20 @@ def place05(b, c):
 
 def emploi(b, c):
     out = {}
-    # A job seeker opens their file and updates the job they seek.
+    # A job seeker registers at an agency, then changes the job they seek.
     out["seekerSignIn"] = b.sign_in("seeker")
     out["seekerHome"] = [r.text for r in b.finds("#dossiers td.status")]
     b.check("seeker-home")
-    b.find("#dossiers tr.dossier a").send_keys(Keys.ENTER)
+    b.find("#apply-link").send_keys(Keys.ENTER)
+    b.wait.until(lambda d: d.find_elements(By.ID, "apply"))
+    b.check("seeker-register")
+    b.set_date("#f-registeredOn", c["registeredOn"])
+    Select(b.find("#f-category")).select_by_value("A")
+    b.find("#f-targetJob").send_keys(c["firstJob"])
+    Select(b.find("#partner-1")).select_by_visible_text(c["agency"])
+    b.submit("#apply-button")
     b.wait.until(lambda d: d.find_elements(By.ID, "edit"))
+    out["registered"] = {"done": b.text("#done"), "status": b.text("#status")}
     b.check("seeker-dossier")
     field = b.find("#f-targetJob")
     field.clear()

@@ -167,7 +167,12 @@ extension GuichetServer {
     /// The dossier's own fields (and its chosen services) as label and value rows.
     func fieldRows(_ view: DossierView, type: DossierType, organisations: [OrganisationID: String], _ pages: WebPages, _ l: String) -> [[String: Any]] {
         var rows: [[String: Any]] = type.fields.compactMap { spec in
-            view.fields[spec.name].map { ["label": Labels.field(spec.name, language: l, profile: profile), "value": display($0, pages, l)] }
+            view.fields[spec.name].map { value in
+                // A system field set from the actor's organisation (offeredBy) shows its name.
+                var shown = display(value, pages, l)
+                if spec.system, let id = OrganisationID(validating: shown), let name = organisations[id] { shown = name }
+                return ["label": Labels.field(spec.name, language: l, profile: profile), "value": shown]
+            }
         }
         if let partners = view.partners, !partners.isEmpty {
             rows.append(["label": Labels.field("partners", language: l, profile: profile),

@@ -23,7 +23,7 @@ struct WebPagesBrowserTests {
     }
 
     /// Runs the peer against a live public listener; its JSON answer.
-    static func run(_ scenario: String, _ world: World, _ config: [String: Any], router: Router<GuichetContext>) async throws -> [String: JSON] {
+    static func run(_ scenario: String, _ config: [String: Any], router: Router<GuichetContext>) async throws -> [String: JSON] {
         let app = Application(router: router)
         let text = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
         return try await app.test(.live) { client in
@@ -70,7 +70,7 @@ struct WebPagesBrowserTests {
             "accounts": ["parent": "parent1", "daycare": "daycare1", "agent": "agent"], "secrets": secrets,
             "child": ["firstName": "Zoé", "lastName": "Tremblay", "birthDate": "2025-05-01"], "daycare": "CPE 1",
         ]
-        let answer = try await Self.run("place05", world, config, router: world.server.publicRouter().0)
+        let answer = try await Self.run("place05", config, router: world.server.publicRouter().0)
         let t = try Self.texts(language)
 
         let parent = answer["parentSignIn"]?.object ?? [:]
@@ -105,5 +105,64 @@ struct WebPagesBrowserTests {
         #expect(decoded.contains { $0["actor"]?.object?["role"]?.string == "daycare" && $0["action"]?.string == "read" && $0["decision"]?.string == "allow" },
                 "journalled like any API read")
         #expect(decoded.contains { $0["actor"]?.object?["role"]?.string == "agent" && $0["purpose"]?.string == "list-management" })
+    }
+
+    @Test("emploi in Chromium: a job seeker registers at an agency and changes the job sought, an adviser finds a file of the agency for a stated purpose and records a contact, a partner adviser finds nothing outside the caseload",
+          arguments: ["fr", "en"])
+    func emploi(_ language: String) async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let enrolledAt = Int(world.clock.now.timeIntervalSince1970)
+        var secrets: [String: String] = [:]
+        var adviserToken = ""
+        for (who, name) in [("adviser", "adviser1"), ("partner", "partner1")] {
+            let session = try await world.auth.signIn(username: name, password: EmploiWorld.password)
+            let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode(name))
+            _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+            secrets[who] = secret
+            if who == "adviser" { adviserToken = session.token }
+        }
+        // The file the adviser will look for: one of their agency's, opened here through the gate.
+        let target = try #require(world.summary.agencyCaseload.first)
+        let adviser = GateRequest(principal: try await world.auth.authenticate(token: adviserToken), requestID: "test", source: nil, purpose: "support")
+        let file = try await world.gate.read(target, adviser)
+        let seekerFields = try #require(file.persons.first { $0.role == "seeker" }?.fields)
+        guard case .text(let lastName)? = seekerFields["lastName"], case .date(let birthDate)? = seekerFields["birthDate"] else {
+            Issue.record("the seeker's name and birth date are readable by their adviser")
+            return
+        }
+        world.clock.advance(30)  // the browser's codes come from the next step: each code works once
+        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let targetJob = language == "fr" ? "Menuisière" : "Carpenter"
+        let config: [String: Any] = [
+            "lang": language, "password": EmploiWorld.password, "screens": screens, "enrolledAt": enrolledAt,
+            "clock": Int(world.clock.now.timeIntervalSince1970),
+            "accounts": ["seeker": "seeker", "adviser": "adviser1", "partner": "partner1"], "secrets": secrets,
+            "find": ["lastName": lastName, "birthDate": birthDate.iso], "targetJob": targetJob, "lastContact": "2026-11-20",
+            "registeredOn": "2026-11-02", "firstJob": language == "fr" ? "Ébéniste" : "Cabinet maker", "agency": world.summary.agencies[0].name,
+        ]
+        let answer = try await Self.run("emploi", config, router: world.server.publicRouter().0)
+        let t = try Self.texts(language)
+
+        #expect(answer["seekerSignIn"]?.object?["language"]?.string == language)
+        #expect(answer["registered"]?.object?["done"]?.string == t["done_create"])
+        #expect(answer["registered"]?.object?["status"]?.string == t["state_registered"])
+        #expect(answer["seekerUpdated"]?.object?["done"]?.string == t["done_update"])
+        #expect(answer["seekerUpdated"]?.object?["fields"]?.string?.contains(targetJob) == true)
+        let seeker = try await world.request("seeker")
+        let own = try await world.gate.search(type: "job-seeker", status: "registered", criteria: [:], after: nil, limit: 5, seeker)
+        var files: [DossierView] = []
+        for view in own.views { files.append(try await world.gate.read(view.id, seeker)) }
+        let ownFile = try #require(files.first { $0.fields["targetJob"] == .text(targetJob) }, "the registration and the update went through the gate")
+        #expect(ownFile.partners == [world.summary.agencies[0].id], "at the agency chosen")
+
+        #expect(Self.number(answer["adviserResults"]) == 1)
+        #expect(answer["adviserUpdated"]?.object?["done"]?.string == t["done_update"])
+        let after = try await world.gate.read(target, adviser)
+        #expect(after.fields["lastContact"] == .date(LocalDate(year: 2026, month: 11, day: 20)!))
+        if !world.summary.partnerCaseloads[0].contains(target) {
+            #expect(Self.number(answer["partnerResults"]) == 0, "a partner adviser finds only their caseload")
+        }
+        Self.expectAccessible(answer, atLeast: 6)
     }
 }
