@@ -1,0 +1,60 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetMFA
+import GuichetStore
+@testable import GuichetServer
+
+/// The containment messages on the pages: past the role's ceiling (or on unusual activity) the
+/// page explains in plain words, asks for a new code and, for a ceiling, why; then opens the
+/// file through the same gate with that justification.
+@Suite(.serialized)
+struct WebPageStepUpTests {
+    @Test("past the ceiling an agent's page explains it in plain words and asks for a code and a reason, then opens the file")
+    func ceilingStepUp() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 60, accounts: [("agent", "agent", "operator")])
+        defer { world.remove() }
+        let secret = try await world.enrol("agent")
+        let ids = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 60))
+        let texts = try #require(try WebPages.bundled.get().texts["en"])
+        try await Application(router: world.server.publicRouter().0).test(.router) { client in
+            var browser = PageClient(client)
+            let signedIn = try await browser.signIn("agent", World.password)
+            #expect(signedIn.location == "/web/second-factor")
+            let blocked = try await browser.get("/web/home")
+            #expect(blocked.location == "/web/second-factor", "no page of personal data before the second factor")
+            world.clock.advance(30)
+            let verified = try await browser.post("/web/second-factor", [("csrf", try #require(browser.get("/web/second-factor?lang=en").csrf)),
+                                                                          ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            #expect(verified.location == "/web/home")
+
+            var refused: (id: DossierID, page: PageClient.Page)?
+            for id in ids {
+                let page = try await browser.get("/web/dossiers/\(id.rawValue)?purpose=list-management")
+                if page.status != .ok { refused = (id, page); break }
+            }
+            let (id, page) = try #require(refused, "the agent meets a limit before opening 60 files")
+            #expect(page.status == .forbidden)
+            let key = try #require(page.html.firstMatch(of: #/data-key="([A-Za-z]+)"/#).map { String($0.1) })
+            #expect(key == "errCeiling" || key == "errStepUp", "a step-up, in plain words: \(key)")
+            #expect(page.html.contains(PageClientText.escaped(try #require(texts[key]))))
+            #expect(page.html.contains(#"id="step-up""#) && page.html.contains(#"name="code""#))
+            #expect(!page.html.contains("POST /v1") && !page.html.contains("Guichet-Justification"), "no API words on a page")
+            if key == "errCeiling" { #expect(page.html.contains(#"name="justification""#)) }
+
+            world.clock.advance(30)
+            let csrf = try #require(page.csrf)
+            let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
+                ("csrf", csrf), ("purpose", "list-management"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
+                ("justification", "The family called about their file and asked for an update."),
+            ])
+            #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "after the step-up the file opens: \(opened.status)")
+        }
+    }
+}
+
+enum PageClientText {
+    static func escaped(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "&#39;") }
+}
