@@ -15,6 +15,7 @@ extension GuichetServer {
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
         addWebPages(r, admin: true)
+        addAdminPages(r)
         addActivationRoutes(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)

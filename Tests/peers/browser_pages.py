@@ -20,6 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
@@ -77,8 +78,10 @@ class Browser:
             self.driver.save_screenshot(os.path.join(folder, f"{name}.png"))
 
     def submit(self, css):
-        """Presses Enter on a form's button, as a keyboard user does."""
+        """Presses Enter on a form's button, as a keyboard user does, and waits for the next page."""
+        page = self.find("html")
         self.find(css).send_keys(Keys.ENTER)
+        self.wait.until(EC.staleness_of(page))
 
     def now(self):
         # A server on a test clock that stands still gives its time ("clock").
@@ -262,11 +265,56 @@ def emploi(b, c):
     return out
 
 
+def admin(b, c):
+    out = {}
+    # An administrator asks for a daycare account; a second administrator approves it.
+    out["adminSignIn"] = b.sign_in("admin")
+    b.check("admin-accounts")
+    b.find("#new-username").send_keys(c["newAccount"])
+    b.find("#new-password").send_keys(c["newPassword"])
+    Select(b.find("#new-role")).select_by_value("daycare")
+    Select(b.find("#new-organisation")).select_by_visible_text(c["daycare"])
+    b.submit("#new-account-button")
+    b.wait.until(lambda d: d.find_elements(By.ID, "made"))
+    out["made"] = b.text("#made")
+    b.check("admin-made")
+    b.screenshot("admin")
+    b.sign_out()
+
+    out["admin2SignIn"] = b.sign_in("admin2")
+    out["requests"] = [r.text for r in b.finds("#requests tr.request")]
+    b.find("#requests tr.request button.approve").send_keys(Keys.ENTER)
+    b.wait.until(lambda d: d.find_elements(By.ID, "no-request"))
+    out["accountsAfter"] = [r.text for r in b.finds("#accounts tr.account")]
+    b.check("admin-approved")
+    b.sign_out()
+
+    # A security officer acknowledges an alert and reinstates a suspended account.
+    out["securitySignIn"] = b.sign_in("security")
+    out["alerts"] = [r.text for r in b.finds("#alerts tr.alert")]
+    out["suspensions"] = [r.text for r in b.finds("#suspensions tr.suspension")]
+    b.check("security-queue")
+    b.screenshot("security")
+    # Every open alert, the watch's own included (a new privileged account), is acknowledged.
+    while b.finds("#alerts tr.alert"):
+        b.find("#alerts tr.alert input[name=note]").send_keys(c["note"])
+        b.submit("#alerts tr.alert button.acknowledge")
+        out["acknowledged"] = out.get("acknowledged", 0) + 1
+        if out["acknowledged"] > 10:
+            raise RuntimeError("the alerts do not leave the queue")
+    b.find("#suspensions tr.suspension input[name=reason]").send_keys(c["reinstateReason"])
+    b.submit("#suspensions tr.suspension button.reinstate")
+    b.wait.until(lambda d: d.find_elements(By.ID, "no-suspension"))
+    b.check("security-done")
+    b.sign_out()
+    return out
+
+
 def main():
     scenario, config = sys.argv[1], json.loads(sys.argv[2])
     b = Browser(config)
     try:
-        out = {"place05": place05, "emploi": emploi}[scenario](b, config)
+        out = {"place05": place05, "emploi": emploi, "admin": admin}[scenario](b, config)
         out["axe"] = b.axe
         out["pagesChecked"] = b.pages
         print(json.dumps(out, ensure_ascii=False))

@@ -149,6 +149,7 @@ extension GuichetServer {
         }
         values["message"] = pages.text(key, l).replacingOccurrences(of: "{seconds}", with: "\(values["seconds"] ?? "")")
         values["errorKey"] = key
+        values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         if key == "errCeiling" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
         return try render("error", values, scope, status: status)
     }
@@ -216,7 +217,10 @@ extension GuichetServer {
                 return try self.render("second-factor", ["next": form["next"] ?? "", "wrongCode": true], s, status: .unauthorized)
             }
             // Back to the page that asked for a fresh factor, on this site only.
-            let next = form["next"].flatMap { $0.hasPrefix(s.prefix + "/") && !$0.contains("//") ? $0 : nil } ?? s.prefix + "/home"
+            let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
+            let next = form["next"].flatMap {
+                $0.hasPrefix(s.prefix + "/") && !$0.contains("//") && $0.unicodeScalars.allSatisfy(safe.contains) ? $0 : nil
+            } ?? s.prefix + "/home"
             return WebPages.redirect(next)
         }
         page(r, .post, "/web/sign-out", admin: admin) { req, _, scope in
@@ -232,7 +236,7 @@ extension GuichetServer {
             switch p.kind {
             case .citizen: return try await self.citizenHome(req, ctx, s)
             case .staff, .partner: return try await self.staffHome(req, ctx, s)
-            default: return try self.render("home", [:], s)
+            default: return try await self.adminHome(req, ctx, s)
             }
         }
     }

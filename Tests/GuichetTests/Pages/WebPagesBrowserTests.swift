@@ -5,6 +5,7 @@ import Testing
 import GuichetCore
 import GuichetGate
 import GuichetMFA
+import GuichetStore
 @testable import GuichetServer
 
 /// Each role's main task on place05, end to end in Debian's Chromium (Selenium), in French and
@@ -164,5 +165,48 @@ struct WebPagesBrowserTests {
             #expect(Self.number(answer["partnerResults"]) == 0, "a partner adviser finds only their caseload")
         }
         Self.expectAccessible(answer, atLeast: 6)
+    }
+
+    @Test("the admin listener in Chromium: an administrator asks for an account, a second one approves it; a security officer acknowledges an alert and reinstates a suspended account",
+          arguments: ["fr", "en"])
+    func adminListener(_ language: String) async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try await base.watched()
+        _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
+        let enrolledAt = Int(Date().timeIntervalSince1970)
+        var secrets: [String: String] = [:]
+        for name in ["admin", "admin2", "security"] { secrets[name] = try await Self.enrolTOTP(world, name) }
+        // What the watch would have left for the officer: an open alert and a suspension (synthetic).
+        let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
+        let daycare2 = try #require(try await world.store.account(username: "daycare2")).id
+        try await world.store.insert(alerts: [WatchAlert(id: "alert-\(language)", at: Date(), account: daycare1, detector: "volume", severity: "high",
+                                                         response: "step-up", detail: "synthetic: 40 files in 10 minutes")])
+        try await world.store.suspend(account: daycare2, id: "suspension-\(language)", reason: "synthetic: ceiling crossed after the step-up", at: Date())
+        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let config: [String: Any] = [
+            "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
+            "accounts": ["admin": "admin", "admin2": "admin2", "security": "security"], "secrets": secrets,
+            "newAccount": "cpe1.nouveau", "newPassword": "Synthetic-pass-4821-xyz", "daycare": "CPE 1",
+            "note": "Checked with the daycare: an inventory of its list.", "reinstateReason": "The daycare confirmed the work was legitimate.",
+        ]
+        let answer = try await Self.run("admin", config, router: world.server.adminRouter().0)
+        let t = try Self.texts(language)
+
+        #expect(answer["adminSignIn"]?.object?["language"]?.string == language)
+        #expect(answer["made"]?.string?.contains("cpe1.nouveau") == true)
+        #expect(answer["requests"]?.array?.count == 1)
+        let made = try #require(try await world.store.account(username: "cpe1.nouveau"))
+        #expect(made.status == "active" && made.role == "daycare", "approved by the second administrator")
+        #expect(answer["accountsAfter"]?.array?.compactMap(\.string).contains { $0.contains("cpe1.nouveau") && $0.contains(t["account_active"]!) } == true)
+
+        let alerts = answer["alerts"]?.array?.compactMap(\.string) ?? []
+        #expect(alerts.contains { $0.contains("synthetic: 40 files") }, "the queue lists the open alerts: \(alerts)")
+        #expect(alerts.contains { $0.contains("new-privileged-account") }, "the watch's own alert of the account just approved is there too")
+        #expect(answer["suspensions"]?.array?.count == 1)
+        #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty, "the alert was acknowledged")
+        #expect(try await world.store.suspensions(openOnly: true).isEmpty, "the account was reinstated")
+        #expect(try await world.store.account(username: "daycare2")?.status == "active")
+        Self.expectAccessible(answer, atLeast: 8)
     }
 }

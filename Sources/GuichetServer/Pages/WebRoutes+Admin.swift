@@ -1,0 +1,130 @@
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import GuichetWatch
+import HTTPTypes
+import Hummingbird
+
+/// The admin listener's pages: administrators see organisations and accounts, ask for
+/// accounts and approve other administrators' requests (the two-person rule); security
+/// officers see the alert queue and the suspensions, acknowledge alerts and reinstate accounts.
+/// Each calls what the admin API calls (``Provisioning``, the gate), with the same step-up.
+extension GuichetServer {
+    /// An administrator (or account administrator) of a page, with a fresh second factor, as a provisioner.
+    func pageProvisioner(_ s: PageScope, _ ctx: GuichetContext) throws -> Provisioner {
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        guard p.kind == .admin || p.kind == .accountAdmin else { throw GuichetError.forbidden("this needs an administrator account") }
+        try auth.requireStepUp(p)
+        return .administrator(p, requestID: Self.requestID(), source: ctx.source)
+    }
+
+    /// A security officer of a page (a fresh second factor for changes).
+    func pageOfficer(_ s: PageScope, _ ctx: GuichetContext, fresh: Bool) throws -> GateRequest {
+        guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("only a security officer may do this") }
+        if fresh { try auth.requireStepUp(p) } else if !p.mayReachPersonalData { throw GuichetError.forbidden("a second factor is required before any personal data") }
+        return try gateRequest(s, ctx, purpose: nil)
+    }
+
+    /// The admin listener's home: the administrator's or the security officer's.
+    func adminHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        if p.kind == .security { return try await securityHome(s, ctx) }
+        return try await accountsPage(s, ctx, made: nil)
+    }
+
+    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let by = try pageProvisioner(s, ctx)
+        let organisations = try await organisationNames()
+        let accounts = try await store.accounts().sorted { $0.username < $1.username }.map { a -> [String: Any] in
+            ["username": a.username, "role": pages.optionalText("role_" + a.role, l) ?? a.role, "status": pages.optionalText("account_" + a.status, l) ?? a.status,
+             "organisation": a.organisation.flatMap { organisations[$0] } ?? ""]
+        }
+        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
+            ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
+             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+        }
+        let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
+        let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
+            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": o.kind, "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
+        }
+        var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": $0] }]
+        if let made { values["made"] = made }
+        return try render("admin-accounts", values, s)
+    }
+
+    func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+        _ = try pageOfficer(s, ctx, fresh: false)
+        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
+            ["id": a.id, "at": Wire.timestamp(a.at).string ?? "", "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
+             "severity": a.severity, "response": a.response, "detail": a.detail, "justification": gate.justification(of: a) ?? "",
+             "action": "/web/security/alerts/\(a.id)/acknowledge"]
+        }
+        let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
+            ["account": names[x.account] ?? "", "at": Wire.timestamp(x.at).string ?? "", "reason": x.reason,
+             "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
+        }
+        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty], s)
+    }
+
+    func addAdminPages(_ r: RouteRecorder) {
+        page(r, .post, "/web/admin/accounts", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let organisation = try form["organisation"].map { raw -> OrganisationID in
+                guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'organisation' is not a valid organisation") }
+                return id
+            }
+            let username = try form.required("username")
+            let made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
+                                                                            role: try form.required("role"), organisation: organisation,
+                                                                            territory: form["territory"], email: form["email"]), by: by)
+            var shown: [String: Any] = ["username": username, "status": made.status]
+            if let code = made.activation?.code { shown["code"] = code }
+            return try await self.accountsPage(s, ctx, made: shown)
+        }
+        page(r, .post, "/web/admin/requests/:id/approve", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
+            _ = try await self.provisioning.approve(request: id, by: by)
+            return WebPages.redirect("/web/home?done=approve")
+        }
+        page(r, .post, "/web/admin/organisations", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let capacity = try form["capacity"].map { raw -> Int in
+                guard let n = Int(raw) else { throw GuichetError.invalid("'capacity' must be a whole number") }
+                return n
+            }
+            _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
+                                                            territory: form["territory"], capacity: capacity, by: by)
+            return WebPages.redirect("/web/home?done=organisation")
+        }
+        page(r, .post, "/web/security/alerts/:id/acknowledge", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid alert id") }
+            _ = try await self.gate.acknowledge(alert: id, note: form["note"], by: g)
+            return WebPages.redirect("/web/home?done=acknowledge")
+        }
+        page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            _ = try await self.gate.reinstate(id, reason: try form.required("reason"), by: g)
+            return WebPages.redirect("/web/home?done=reinstate")
+        }
+    }
+}

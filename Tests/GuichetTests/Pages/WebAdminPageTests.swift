@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetMFA
+import GuichetStore
+
+/// The admin listener's pages in process: only its own accounts sign in there, changes need
+/// a fresh second factor and the session's CSRF field.
+@Suite(.serialized)
+struct WebAdminPageTests {
+    @Test("a security officer acknowledges an alert by form, with the session's CSRF field, and it leaves the queue")
+    func acknowledge() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try await base.watched()
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
+        try await world.store.insert(alerts: [WatchAlert(id: "alert-1", at: Date(), account: daycare1, detector: "volume", severity: "high",
+                                                         response: "step-up", detail: "synthetic: 40 files in 10 minutes")])
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let refused = try await browser.signIn("parent-or-agent-name-unknown", World.password)
+            #expect(refused.status == .unauthorized)
+            let agent = try await browser.signIn("agent", World.password)
+            #expect(agent.status == .unauthorized, "a public listener's account does not sign in on the admin listener")
+            _ = try await browser.signIn("security", World.password)
+            let form = try await browser.get("/web/second-factor")
+            try await Task.sleep(for: .seconds(0))
+            let code = try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30))
+            let verified = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", code)])
+            #expect(verified.location == "/web/home")
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains("alert-1"))
+            let csrf = try #require(home.csrf)
+            let without = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("note", "checked")])
+            #expect(without.status == .forbidden)
+            #expect(try await world.store.alerts(openOnly: true, limit: 10).count == 1, "nothing changed")
+            let done = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("csrf", csrf), ("note", "checked with the daycare")])
+            #expect(done.status == .seeOther, "\(done.status) \(done.html)")
+            #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty)
+        }
+    }
+}
