@@ -20,7 +20,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
@@ -28,6 +28,16 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 # flags autocomplete="one-time-code" as invalid; its runner is given axe-core 4.9.1 instead,
 # as shipped by selenium-axe-python.
 AXE_CORE = os.path.join(os.path.dirname(selenium_axe_python.__file__), "axe-core", "axe.min.js")
+
+
+def gone(element):
+    """Whether the page an element belonged to was replaced (Chromium answers a stale node
+    either with a stale-element error or with a generic inspector error)."""
+    try:
+        element.is_enabled()
+        return False
+    except WebDriverException:
+        return True
 
 
 class Browser:
@@ -81,7 +91,7 @@ class Browser:
         """Presses Enter on a form's button, as a keyboard user does, and waits for the next page."""
         page = self.find("html")
         self.find(css).send_keys(Keys.ENTER)
-        self.wait.until(EC.staleness_of(page))
+        self.wait.until(lambda d: gone(page))
 
     def now(self):
         # A server on a test clock that stands still gives its time ("clock").
