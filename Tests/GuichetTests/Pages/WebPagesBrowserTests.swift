@@ -44,6 +44,13 @@ struct WebPagesBrowserTests {
         return nil
     }
 
+    /// Where the English run saves its screenshots for docs/PAGES.md: docs/screens when
+    /// `GUICHET_SCREENSHOTS=1`, else nowhere (a test run leaves the work tree as it was).
+    static func screens(_ language: String) -> String {
+        guard language == "en", ProcessInfo.processInfo.environment["GUICHET_SCREENSHOTS"] == "1" else { return "" }
+        return Repo.root.appendingPathComponent("docs/screens").path
+    }
+
     static func texts(_ language: String) throws -> [String: String] {
         try #require(try WebPages.bundled.get().texts[language])
     }
@@ -65,7 +72,7 @@ struct WebPagesBrowserTests {
         _ = try await world.registerParent("parent1")
         let enrolledAt = Int(Date().timeIntervalSince1970)
         let secrets = ["daycare": try await Self.enrolTOTP(world, "daycare1"), "agent": try await Self.enrolTOTP(world, "agent")]
-        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let screens = Self.screens(language)
         let config: [String: Any] = [
             "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
             "accounts": ["parent": "parent1", "daycare": "daycare1", "agent": "agent"], "secrets": secrets,
@@ -133,7 +140,7 @@ struct WebPagesBrowserTests {
             return
         }
         world.clock.advance(30)  // the browser's codes come from the next step: each code works once
-        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let screens = Self.screens(language)
         let targetJob = language == "fr" ? "Menuisière" : "Carpenter"
         let config: [String: Any] = [
             "lang": language, "password": EmploiWorld.password, "screens": screens, "enrolledAt": enrolledAt,
@@ -183,7 +190,7 @@ struct WebPagesBrowserTests {
         try await world.store.insert(alerts: [WatchAlert(id: "alert-\(language)", at: Date(), account: daycare1, detector: "volume", severity: "high",
                                                          response: "step-up", detail: "synthetic: 40 files in 10 minutes")])
         try await world.store.suspend(account: daycare2, id: "suspension-\(language)", reason: "synthetic: ceiling crossed after the step-up", at: Date())
-        let screens = language == "en" ? Repo.root.appendingPathComponent("docs/screens").path : ""
+        let screens = Self.screens(language)
         let config: [String: Any] = [
             "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
             "accounts": ["admin": "admin", "admin2": "admin2", "security": "security"], "secrets": secrets,
