@@ -36,6 +36,22 @@ extension GuichetServer {
             fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
             return try await self.dossierPage(id, purpose: form["purpose"], justification: form["justification"], done: nil, fresh, ctx)
         }
+        // Break-glass (a role the profile allows): a fresh code and a written reason, then the
+        // gate opens the file for the profile's minutes, with its restricted fields, for review.
+        page(r, .post, "/web/dossiers/:id/break-glass", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let id: DossierID = try ctx.parameters.identifier("id")
+            do { _ = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
+                throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
+            }
+            var fresh = s
+            fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
+            let g = try self.gateRequest(fresh, ctx, purpose: form["purpose"])
+            _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
+            return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: "break-glass", fresh, ctx)
+        }
         page(r, .post, "/web/dossiers/:id/transitions/:name", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
@@ -97,6 +113,17 @@ extension GuichetServer {
         let view: DossierView
         do {
             view = try await gate.read(id, g)
+        } catch GuichetError.notFound where profile.breakGlass?.roles.contains(g.principal.role) == true {
+            // Outside the role's scope, for a role that may break the glass: say so, and offer it.
+            var values = try errorValues(.notFound, s)
+            values["message"] = pages.text("errNotFound", l)
+            values["errorKey"] = "errNotFound"
+            values["breakGlassAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/break-glass"
+            values["purpose"] = purpose ?? ""
+            values["breakGlassIntro"] = pages.text("breakGlassIntro", l)
+                .replacingOccurrences(of: "{characters}", with: "\(profile.breakGlass?.minJustification ?? 0)")
+                .replacingOccurrences(of: "{minutes}", with: "\(profile.breakGlass?.minutes ?? 0)")
+            return try render("error", values, s, status: .notFound)
         } catch let e as GuichetError {
             // The ceiling's and the watch's step-up: a form for the code (and why), then the same dossier.
             var values = try errorValues(e, s)

@@ -5,6 +5,7 @@ import Testing
 import GuichetCore
 import GuichetMFA
 import GuichetStore
+import GuichetGate
 @testable import GuichetServer
 
 /// The containment messages on the pages: past the role's ceiling (or on unusual activity) the
@@ -57,4 +58,43 @@ struct WebPageStepUpTests {
 
 enum PageClientText {
     static func escaped(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "&#39;") }
+}
+
+/// Break-glass on the pages (emploi: an adviser outside the agency's files).
+@Suite(.serialized)
+struct WebPageBreakGlassTests {
+    @Test("an adviser's page for a file of another agency offers break-glass; with a reason and a new code the gate opens it, without the NIR")
+    func breakGlass() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let session = try await world.auth.signIn(username: "adviser2", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("adviser2"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let target = try #require(world.summary.agencyCaseload.first)
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("adviser2", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let outside = try await browser.get("/web/dossiers/\(target.rawValue)?purpose=support")
+            #expect(outside.status == .notFound && outside.html.contains(#"id="break-glass""#) && outside.html.contains("at least 40 characters"))
+            #expect(!outside.html.contains(#"id="fields""#), "nothing of the file before the glass is broken")
+            let csrf = try #require(outside.csrf)
+            world.clock.advance(30)
+            let code = try TOTPSecret(base32: secret).code(at: world.clock.now)
+            let short = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [("csrf", csrf), ("purpose", "support"), ("code", code), ("justification", "urgent")])
+            #expect(short.status == .badRequest, "a reason too short is refused")
+            world.clock.advance(30)
+            let opened = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [
+                ("csrf", csrf), ("purpose", "support"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
+                ("justification", "The job seeker came to our agency in person and asked about the file."),
+            ])
+            #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "\(opened.status)")
+            #expect(opened.html.contains("security will review"))
+            #expect(!opened.html.contains("NIR"), "break-glass shows no national identifier")
+            #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).count == 1,
+                    "the opening waits for the security officer's review")
+        }
+    }
 }
