@@ -174,6 +174,9 @@ def place05(b, c):
                       "ranks": [r.text for r in b.finds("#ranks tr.rank")]}
     b.check("citizen-dossier")
     b.screenshot("citizen")
+    b.driver.get(f"{b.base}/web/account")
+    out["notices"] = len(b.finds("#notices tr.notice-row"))
+    b.check("account")
     out["parentCookieVisible"] = b.sign_out()
 
     # The daycare signs in with its second factor, lists the waiting applications, offers a place.

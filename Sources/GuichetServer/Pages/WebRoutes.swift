@@ -2,6 +2,7 @@ import Foundation
 import GuichetAuth
 import GuichetCore
 import GuichetGate
+import GuichetStore
 import HTTPTypes
 import Hummingbird
 
@@ -116,9 +117,10 @@ extension GuichetServer {
         let l = scope.language
         func item(_ key: String, _ path: String) -> [String: Any] { ["label": pages.text(key, l), "href": scope.prefix + path] }
         switch p.kind {
-        case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"]]
-        case .staff, .partner: return [item("menuSearch", "/home")]
-        default: return [item("menuHome", "/home")]
+        case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
+                               item("menuAccount", "/account")]
+        case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
+        default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
         }
     }
 
@@ -227,6 +229,23 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             if let token = s.token { try await self.auth.signOut(token: token) }
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
+        }
+        // The account's security: what the owner was told (failed sign-ins, locks, resets,
+        // codes issued), and signing out everywhere.
+        page(r, .get, "/web/account", admin: admin) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let notices = try await self.store.notices(account: p.account).map { n -> [String: Any] in
+                ["at": Wire.timestamp(n.at).string ?? "", "kind": n.kind, "detail": n.detail]
+            }
+            return try self.render("account", ["notices": notices, "noNotice": notices.isEmpty], s)
+        }
+        page(r, .post, "/web/account/sessions", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            try await self.auth.revokeAllSessions(of: p.account)
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
         }
         page(r, .get, "/web/home", admin: admin) { req, ctx, scope in

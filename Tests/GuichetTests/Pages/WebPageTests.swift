@@ -174,3 +174,32 @@ struct WebPageTests {
         }
     }
 }
+
+/// The account's security page: the owner's notices, and signing out everywhere.
+@Suite(.serialized)
+struct WebAccountPageTests {
+    @Test("a parent sees the notices of failed sign-ins and signs out everywhere, which ends their other sessions too")
+    func accountSecurity() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let other = try await world.token("parent1")  // another session (an API client, say)
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            for _ in 0..<5 { _ = try await browser.signIn("parent1", World.password + "-wrong") }
+            var signedIn = try await browser.signIn("parent1", World.password)
+            if signedIn.status == .tooManyRequests {  // the back-off after five failures
+                try await Task.sleep(for: .seconds(2))
+                signedIn = try await browser.signIn("parent1", World.password)
+            }
+            #expect(signedIn.location == "/web/home", "\(signedIn.status)")
+            let page = try await browser.get("/web/account?lang=en")
+            #expect(page.status == .ok && page.html.contains(#"<tr class="notice-row">"#), "the failures are told to the owner")
+            let csrf = try #require(page.csrf)
+            let out = try await browser.post("/web/account/sessions", [("csrf", csrf)])
+            #expect(out.status == .seeOther && out.location == "/web/sign-in")
+            let me = try await client.call(.get, "/v1/me", token: other)
+            #expect(me.status == .unauthorized, "every session of the account ended")
+        }
+    }
+}
