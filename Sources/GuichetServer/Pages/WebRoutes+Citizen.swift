@@ -34,6 +34,23 @@ extension GuichetServer {
     }
 
     func addCitizenPages(_ r: RouteRecorder) {
+        // Claiming a file the registry already holds, with the one-time code the office sent:
+        // the account is made and linked to the person, as `POST /v1/accounts/claim` does.
+        page(r, .get, "/web/claim", admin: false) { _, _, s in try self.render("claim", [:], s) }
+        page(r, .post, "/web/claim", admin: false) { req, ctx, s in
+            try SessionCookie.checkSameSite(req)
+            let form = try await FormBody.read(req)
+            let username = form["username"] ?? ""
+            do {
+                _ = try await self.provisioning.claim(username: username, password: form.pairs.first { $0.name == "password" }?.value ?? "",
+                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source)
+            } catch GuichetError.invalid(let m) {
+                return try self.render("claim", ["failed": true, "detail": m, "username": username], s, status: .badRequest)
+            } catch GuichetError.forbidden {
+                return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
+            }
+            return WebPages.redirect("\(s.prefix)/sign-in?claimed=1")
+        }
         page(r, .get, "/web/apply", admin: false) { req, _, scope in
             let s = try await self.signedIn(req, scope)
             return try await self.applyPage(s, failed: nil)

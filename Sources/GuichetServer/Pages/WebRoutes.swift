@@ -180,7 +180,9 @@ extension GuichetServer {
             return response
         }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
-        page(r, .get, "/web/sign-in", admin: admin) { _, _, s in try self.render("sign-in", [:], s) }
+        page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
+            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin], s)
+        }
         page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
             let form = try await FormBody.read(req)

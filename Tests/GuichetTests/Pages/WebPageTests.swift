@@ -203,3 +203,32 @@ struct WebAccountPageTests {
         }
     }
 }
+
+/// Claiming an existing file on a page, with the office's one-time code.
+@Suite(.serialized)
+struct WebClaimPageTests {
+    @Test("a parent claims their file with the code by form; a wrong code or a cross-site post makes no account")
+    func claim() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await world.gate.registerPerson(fields: ["firstName": .string("Marc"), "lastName": .string("Gagnon"), "birthDate": .string("1988-03-09")],
+                                                       requestID: "test", source: nil)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let form = try await browser.get("/web/claim?lang=en")
+            #expect(form.status == .ok && form.html.contains(#"id="claim""#))
+            let fields = [("username", "marc.gagnon"), ("password", "a long synthetic passphrase"), ("code", code)]
+            let cross = try await browser.post("/web/claim", fields, headers: ["Sec-Fetch-Site": "cross-site"])
+            #expect(cross.status == .forbidden)
+            let wrong = try await browser.post("/web/claim", [fields[0], fields[1], ("code", "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE")])
+            #expect(wrong.status == .forbidden && wrong.html.contains(#"id="error""#))
+            #expect(try await world.store.personHasAccount(marc) == false, "nothing made")
+            let made = try await browser.post("/web/claim", fields)
+            #expect(made.status == .seeOther && made.location == "/web/sign-in?claimed=1")
+            #expect(try await world.store.personHasAccount(marc) == true)
+            let signedIn = try await browser.signIn("marc.gagnon", "a long synthetic passphrase")
+            #expect(signedIn.location == "/web/home")
+        }
+    }
+}
