@@ -39,9 +39,24 @@ extension GuichetServer {
         let l = s.language
         let by = try pageProvisioner(s, ctx)
         let organisations = try await organisationNames()
-        let accounts = try await store.accounts().sorted { $0.username < $1.username }.map { a -> [String: Any] in
-            ["username": a.username, "role": pages.optionalText("role_" + a.role, l) ?? a.role, "status": pages.optionalText("account_" + a.status, l) ?? a.status,
-             "organisation": a.organisation.flatMap { organisations[$0] } ?? ""]
+        let all = try await store.accounts().sorted { $0.username < $1.username }
+        var accounts: [[String: Any]] = []
+        for a in all {
+            var row: [String: Any] = ["username": a.username, "role": pages.optionalText("role_" + a.role, l) ?? a.role,
+                                      "status": pages.optionalText("account_" + a.status, l) ?? a.status,
+                                      "organisation": a.organisation.flatMap { organisations[$0] } ?? ""]
+            // Caseloads: staff and partners' files, and their transfer to a colleague of the same
+            // role and organisation (Provisioning refuses any other).
+            if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
+                let count = try await store.caseload(of: a.id).count
+                row["caseload"] = count
+                let colleagues = all.filter { $0.role == a.role && $0.organisation == a.organisation && $0.id != a.id && $0.status == "active" }
+                if count > 0 && !colleagues.isEmpty {
+                    row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
+                                       "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
+                }
+            }
+            accounts.append(row)
         }
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
@@ -89,6 +104,15 @@ extension GuichetServer {
             var shown: [String: Any] = ["username": username, "status": made.status]
             if let code = made.activation?.code { shown["code"] = code }
             return try await self.accountsPage(s, ctx, made: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/caseload/transfer", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let from: AccountID = try ctx.parameters.identifier("id")
+            guard let to = AccountID(validating: try form.required("to")) else { throw GuichetError.invalid("'to' is not a valid account") }
+            _ = try await self.provisioning.transferCaseload(from: from, to: to, only: nil, by: by)
+            return WebPages.redirect("/web/home?done=transfer")
         }
         page(r, .post, "/web/admin/requests/:id/approve", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -43,3 +43,39 @@ struct WebAdminPageTests {
         }
     }
 }
+
+/// Caseloads on the admin listener's page (emploi): each adviser's count, and its transfer.
+@Suite(.serialized)
+struct WebCaseloadPageTests {
+    @Test("an administrator sees each adviser's caseload and transfers one to a colleague by form, with a fresh second factor")
+    func transfer() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let adviser1 = try #require(world.accounts["adviser1"])
+        // A colleague at the same agency (a transfer never crosses organisations).
+        let adviser2 = try await world.auth.createAccount(username: "adviser3", password: EmploiWorld.password, role: "adviser",
+                                                          organisation: world.summary.agencies[0].id, territory: world.summary.agencies[0].territory, createdBy: nil)
+        let before = try await world.store.caseload(of: adviser1).count
+        #expect(before > 0)
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains(#"<td class="caseload">\#(before)"#), "the adviser's caseload is counted")
+            let done = try await browser.post("/web/admin/accounts/\(adviser1.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser2.rawValue)])
+            #expect(done.status == .seeOther, "\(done.status) \(done.html.firstMatch(of: #/id="detail">([^<]*)/#).map { String($0.1) } ?? "")")
+            #expect(try await world.store.caseload(of: adviser1).isEmpty)
+            #expect(try await world.store.caseload(of: adviser2).count == before)
+            world.clock.advance(400)  // past the five minutes of a fresh second factor
+            let stale = try await browser.post("/web/admin/accounts/\(adviser2.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser1.rawValue)])
+            #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#), "a transfer needs a fresh second factor, said in plain words")
+            #expect(try await world.store.caseload(of: adviser2).count == before, "nothing moved")
+        }
+    }
+}
