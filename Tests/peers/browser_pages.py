@@ -300,6 +300,9 @@ def admin(b, c):
     b.wait.until(lambda d: d.find_elements(By.ID, "no-request"))
     out["accountsAfter"] = [r.text for r in b.finds("#accounts tr.account")]
     b.check("admin-approved")
+    b.driver.get(f"{b.base}/web/admin/registry")
+    out["checkpoints"] = len(b.finds("#checkpoints tr.checkpoint"))
+    b.check("admin-registry")
     b.sign_out()
 
     # A security officer acknowledges an alert and reinstates a suspended account.

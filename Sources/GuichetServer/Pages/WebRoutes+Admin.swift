@@ -88,7 +88,47 @@ extension GuichetServer {
         return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty], s)
     }
 
+    /// The registry's page for administrators: a file's kept versions (public fields only, as
+    /// the policy allows) with their restore, and the ledger's signed checkpoints.
+    func registryPage(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        var values: [String: Any] = [:]
+        if let raw = req.uri.queryParameters.get("id"), !raw.isEmpty {
+            guard let id = DossierID(validating: raw) else { throw GuichetError.invalid("'id' is not a valid file number") }
+            let g = try gateRequest(s, ctx, purpose: nil)
+            let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+            let versions = try await gate.versions(id, g)
+            let latest = versions.map(\.version).max() ?? 0
+            values["id"] = id.rawValue
+            values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
+                var row: [String: Any] = ["version": v.version, "at": Wire.timestamp(v.changedAt).string ?? "", "by": v.changedBy.flatMap { names[$0] } ?? "",
+                                          "change": v.change, "status": stateLabel(v.status, pages, l)]
+                if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
+                return row
+            }
+        }
+        values["checkpoints"] = try await store.checkpoints().suffix(10).reversed().map { c -> [String: Any] in
+            ["size": c.size, "at": Wire.timestamp(c.at).string ?? "", "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
+        }
+        return try render("admin-registry", values, s)
+    }
+
     func addAdminPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/admin/registry", admin: true) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.registryPage(req, ctx, s)
+        }
+        page(r, .post, "/web/admin/dossiers/:id/versions/:version/restore", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+            let id: DossierID = try ctx.parameters.identifier("id")
+            guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            _ = try await self.gate.restore(id, version: v, try self.gateRequest(s, ctx, purpose: nil))
+            return WebPages.redirect("/web/admin/registry?id=\(id.rawValue)&done=restore")
+        }
         page(r, .post, "/web/admin/accounts", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)

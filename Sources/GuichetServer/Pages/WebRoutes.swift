@@ -120,6 +120,7 @@ extension GuichetServer {
         case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
                                item("menuAccount", "/account")]
         case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
+        case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuAccount", "/account")]
         default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
         }
     }

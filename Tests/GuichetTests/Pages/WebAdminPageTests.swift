@@ -5,6 +5,7 @@ import Testing
 import GuichetCore
 import GuichetMFA
 import GuichetStore
+import GuichetGate
 
 /// The admin listener's pages in process: only its own accounts sign in there, changes need
 /// a fresh second factor and the session's CSRF field.
@@ -76,6 +77,36 @@ struct WebCaseloadPageTests {
             let stale = try await browser.post("/web/admin/accounts/\(adviser2.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser1.rawValue)])
             #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#), "a transfer needs a fresh second factor, said in plain words")
             #expect(try await world.store.caseload(of: adviser2).count == before, "nothing moved")
+        }
+    }
+}
+
+/// Versions and restore on the administrators' registry page, through the gate.
+@Suite(.serialized)
+struct WebRegistryPageTests {
+    @Test("an administrator lists a file's kept versions (no personal field) and restores the first by form; the ledger's checkpoints are listed")
+    func restore() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        _ = try await world.gate.update(app.id, DossierChanges(fields: ["daysPerWeek": .number(3)], partners: nil, expectedVersion: nil), try await world.request("parent1"))
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "admin")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", World.password)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            let page = try await browser.get("/web/admin/registry?id=\(app.id.rawValue)")
+            #expect(page.status == .ok && page.html.components(separatedBy: #"<tr class="version">"#).count == 3, "two versions kept")
+            #expect(page.html.contains(#"<tr class="checkpoint">"#))
+            #expect(!WebPageTests.personal.contains { page.html.contains($0) }, "no personal field on the versions page")
+            let restore = try #require(page.html.firstMatch(of: #/action="(/web/admin/dossiers/[^"]+/versions/1/restore)"/#).map { String($0.1) })
+            let done = try await browser.post(restore, [("csrf", try #require(page.csrf))])
+            #expect(done.status == .seeOther, "\(done.status)")
+            let view = try await world.gate.read(app.id, try await world.request("parent1"))
+            #expect(view.fields["daysPerWeek"] == .integer(5) && view.version == 3, "version 1 restored as version 3")
         }
     }
 }

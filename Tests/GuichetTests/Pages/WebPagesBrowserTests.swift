@@ -203,6 +203,7 @@ struct WebPagesBrowserTests {
         #expect(answer["adminSignIn"]?.object?["language"]?.string == language)
         #expect(answer["made"]?.string?.contains("cpe1.nouveau") == true)
         #expect(answer["requests"]?.array?.count == 1)
+        #expect((Self.number(answer["checkpoints"]) ?? 0) >= 1, "the ledger's checkpoints are listed")
         let made = try #require(try await world.store.account(username: "cpe1.nouveau"))
         #expect(made.status == "active" && made.role == "daycare", "approved by the second administrator")
         #expect(answer["accountsAfter"]?.array?.compactMap(\.string).contains { $0.contains("cpe1.nouveau") && $0.contains(t["account_active"]!) } == true)
