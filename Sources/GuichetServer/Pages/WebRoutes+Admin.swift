@@ -85,7 +85,14 @@ extension GuichetServer {
             ["account": names[x.account] ?? "", "at": Wire.timestamp(x.at).string ?? "", "reason": x.reason,
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
-        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty], s)
+        guard let officer = s.principal else { throw GuichetError.unauthenticated }
+        // Break-glass openings waiting for review, with the justification written.
+        let openings = try await gate.pendingBreakGlass(officer).map { o -> [String: Any] in
+            ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
+             "at": Wire.timestamp(o.openedAt).string ?? "", "action": "/web/security/break-glass/\(o.id)/review"]
+        }
+        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
+                                            "openings": openings, "noOpening": openings.isEmpty], s)
     }
 
     /// The registry's page for administrators: a file's kept versions (public fields only, as
@@ -181,6 +188,15 @@ extension GuichetServer {
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid alert id") }
             _ = try await self.gate.acknowledge(alert: id, note: form["note"], by: g)
             return WebPages.redirect("/web/home?done=acknowledge")
+        }
+        page(r, .post, "/web/security/break-glass/:id/review", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: false)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid break-glass id") }
+            _ = try await self.gate.reviewBreakGlass(id, verdict: try form.required("verdict"), note: form["note"] ?? "", g.principal,
+                                                     requestID: g.requestID, source: ctx.source)
+            return WebPages.redirect("/web/home?done=review")
         }
         page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -63,7 +63,7 @@ enum PageClientText {
 /// Break-glass on the pages (emploi: an adviser outside the agency's files).
 @Suite(.serialized)
 struct WebPageBreakGlassTests {
-    @Test("an adviser's page for a file of another agency offers break-glass; with a reason and a new code the gate opens it, without the NIR")
+    @Test("an adviser's page for a file of another agency offers break-glass; with a reason and a new code the gate opens it, without the NIR; the security officer reviews it")
     func breakGlass() async throws {
         let world = try await EmploiWorld.make(size: 300)
         defer { world.remove() }
@@ -95,6 +95,23 @@ struct WebPageBreakGlassTests {
             #expect(!opened.html.contains("NIR"), "break-glass shows no national identifier")
             #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).count == 1,
                     "the opening waits for the security officer's review")
+        }
+        // The security officer reviews it on the admin listener's page.
+        let officer = try await world.auth.signIn(username: "security", password: EmploiWorld.password)
+        let (officerSecret, _) = try await world.auth.beginTOTP(officer.principal, activationCode: try await world.activationCode("security"))
+        _ = try await world.auth.verifyTOTP(officer.principal, code: try TOTPSecret(base32: officerSecret).code(at: world.clock.now))
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("security", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: officerSecret).code(at: world.clock.now))])
+            let home = try await browser.get("/web/home")
+            #expect(home.html.contains("asked about the file"), "the justification is shown to the officer")
+            let action = try #require(home.html.firstMatch(of: #/action="(/web/security/break-glass/[^"]+/review)"/#).map { String($0.1) })
+            let done = try await browser.post(action, [("csrf", try #require(home.csrf)), ("verdict", "justified"), ("note", "Confirmed with the agency.")])
+            #expect(done.status == .seeOther, "\(done.status)")
+            #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).isEmpty)
         }
     }
 }
