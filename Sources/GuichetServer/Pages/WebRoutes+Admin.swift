@@ -86,13 +86,18 @@ extension GuichetServer {
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
         guard let officer = s.principal else { throw GuichetError.unauthenticated }
+        // Watched persons: an access to them outside a caseload asks for a justification.
+        let watched = try await store.watchedPersons().map { w -> [String: Any] in
+            ["person": w.person.rawValue, "reason": gate.watchReason(of: w) ?? "", "by": names[w.flaggedBy] ?? "",
+             "at": Wire.timestamp(w.flaggedAt).string ?? "", "action": "/web/security/watched/\(w.person.rawValue)/remove"]
+        }
         // Break-glass openings waiting for review, with the justification written.
         let openings = try await gate.pendingBreakGlass(officer).map { o -> [String: Any] in
             ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
              "at": Wire.timestamp(o.openedAt).string ?? "", "action": "/web/security/break-glass/\(o.id)/review"]
         }
         return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
-                                            "openings": openings, "noOpening": openings.isEmpty], s)
+                                            "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
     }
 
     /// The registry's page for administrators: a file's kept versions (public fields only, as
@@ -119,6 +124,17 @@ extension GuichetServer {
         values["checkpoints"] = try await store.checkpoints().suffix(10).reversed().map { c -> [String: Any] in
             ["size": c.size, "at": Wire.timestamp(c.at).string ?? "", "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
         }
+        // The metrics summary: requests by listener and status class (no path, no person), and the ledger's size.
+        var totals: [String: (count: Int, seconds: Double)] = [:]
+        for (key, series) in metrics.snapshot {
+            let name = "\(key.listener) \(key.status)"
+            totals[name] = ((totals[name]?.count ?? 0) + series.count, (totals[name]?.seconds ?? 0) + series.seconds)
+        }
+        values["metrics"] = totals.keys.sorted().map { name -> [String: Any] in
+            let t = totals[name] ?? (0, 0)
+            return ["series": name, "count": t.count, "mean": t.count == 0 ? "0" : String(format: "%.1f", t.seconds * 1000 / Double(t.count))]
+        }
+        values["ledgerSize"] = try await gate.ledgerSize()
         return try render("admin-registry", values, s)
     }
 
@@ -197,6 +213,21 @@ extension GuichetServer {
             _ = try await self.gate.reviewBreakGlass(id, verdict: try form.required("verdict"), note: form["note"] ?? "", g.principal,
                                                      requestID: g.requestID, source: ctx.source)
             return WebPages.redirect("/web/home?done=review")
+        }
+        page(r, .post, "/web/security/watched", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            guard let person = PersonID(validating: try form.required("person")) else { throw GuichetError.invalid("'person' is not a valid person number") }
+            try await self.gate.setWatched(person, reason: try form.required("reason"), by: g)
+            return WebPages.redirect("/web/home?done=watch")
+        }
+        page(r, .post, "/web/security/watched/:id/remove", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            try await self.gate.setWatched(try ctx.parameters.identifier("id"), reason: nil, by: g)
+            return WebPages.redirect("/web/home?done=unwatch")
         }
         page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -11,7 +11,7 @@ import GuichetGate
 /// a fresh second factor and the session's CSRF field.
 @Suite(.serialized)
 struct WebAdminPageTests {
-    @Test("a security officer acknowledges an alert by form, with the session's CSRF field, and it leaves the queue")
+    @Test("a security officer acknowledges an alert by form, with the session's CSRF field, and it leaves the queue; watches a person and stops")
     func acknowledge() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -41,6 +41,15 @@ struct WebAdminPageTests {
             let done = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("csrf", csrf), ("note", "checked with the daycare")])
             #expect(done.status == .seeOther, "\(done.status) \(done.html)")
             #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty)
+            // A watched person: flagged with a reason, listed with it, then unflagged.
+            let person = try await world.registerParent("parent9")
+            let flagged = try await browser.post("/web/security/watched", [("csrf", csrf), ("person", person.rawValue), ("reason", "synthetic: a public figure")])
+            #expect(flagged.status == .seeOther)
+            let listed = try await browser.get("/web/home")
+            #expect(listed.html.contains("synthetic: a public figure") && listed.html.contains(person.rawValue))
+            let unflagged = try await browser.post("/web/security/watched/\(person.rawValue)/remove", [("csrf", csrf)])
+            let stillWatched = try await world.store.watchedPersons()
+            #expect(unflagged.status == .seeOther && stillWatched.isEmpty)
         }
     }
 }
@@ -100,7 +109,7 @@ struct WebRegistryPageTests {
                                                               ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
             let page = try await browser.get("/web/admin/registry?id=\(app.id.rawValue)")
             #expect(page.status == .ok && page.html.components(separatedBy: #"<tr class="version">"#).count == 3, "two versions kept")
-            #expect(page.html.contains(#"<tr class="checkpoint">"#))
+            #expect(page.html.contains(#"<tr class="checkpoint">"#) && page.html.contains(#"<tr class="metric">"#), "checkpoints and the metrics summary")
             #expect(!WebPageTests.personal.contains { page.html.contains($0) }, "no personal field on the versions page")
             let restore = try #require(page.html.firstMatch(of: #/action="(/web/admin/dossiers/[^"]+/versions/1/restore)"/#).map { String($0.1) })
             let done = try await browser.post(restore, [("csrf", try #require(page.csrf))])
