@@ -65,3 +65,22 @@ import GuichetCore
         }
     }
 }
+
+/// The pages are not API routes: they live under /web, apart from the OpenAPI documents.
+@Suite struct WebPageRouteTests {
+    @Test("every page of both listeners is under /web, and none is an API route")
+    func pagesUnderWeb() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        for recorder in [world.server.publicRouter().1, world.server.adminRouter().1] {
+            #expect(!recorder.pages.isEmpty)
+            #expect(recorder.pages.allSatisfy { $0.path.hasPrefix("/web") }, "\(recorder.pages.map(\.path))")
+            let api = Set(recorder.routes.map { "\($0.method) \($0.path)" })
+            #expect(recorder.pages.allSatisfy { !api.contains("\($0.method) \($0.path)") })
+        }
+        let admin = Set(world.server.adminRouter().1.pages.map(\.path))
+        #expect(!admin.contains("/web/apply") && !admin.contains("/web/claim"), "citizens' pages exist on the public listener only")
+        let publicPages = Set(world.server.publicRouter().1.pages.map(\.path))
+        #expect(!publicPages.contains { $0.hasPrefix("/web/admin") || $0.hasPrefix("/web/security") }, "no admin page on the public listener")
+    }
+}
