@@ -322,6 +322,9 @@ def admin(b, c):
     b.submit("#suspensions tr.suspension button.reinstate")
     b.wait.until(lambda d: d.find_elements(By.ID, "no-suspension"))
     b.check("security-done")
+    b.driver.get(f"{b.base}/web/security/scope?account={c['scopeAccount']}")
+    out["scopeCount"] = b.text("#scope-count")
+    b.check("security-scope")
     b.sign_out()
     return out
 

@@ -82,7 +82,7 @@ struct WebPages: Sendable {
 
     /// The texts the routes name in code (labels of states, roles and purposes are optional:
     /// without one the name itself is shown).
-    static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "yes", "no", "anyStatus", "done_update",
+    static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "yes", "no", "anyStatus", "done_update",
                            "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose"]

@@ -1,7 +1,9 @@
 import Foundation
 import GuichetAuth
+import GuichetBreach
 import GuichetCore
 import GuichetGate
+import GuichetLedger
 import GuichetStore
 import GuichetWatch
 import HTTPTypes
@@ -138,7 +140,33 @@ extension GuichetServer {
         return try render("admin-registry", values, s)
     }
 
+    /// The first step of an incident: the exact scope of an account's accesses over a window,
+    /// from the ledger, signed checkpoint first (persons by number and fields by label: no value).
+    func scopePage(_ req: Request, _ s: PageScope) async throws -> Response {
+        guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try auth.requireStepUp(p)
+        var values: [String: Any] = ["username": req.uri.queryParameters.get("account") ?? ""]
+        if let username = req.uri.queryParameters.get("account"), !username.isEmpty {
+            guard let account = try await store.account(username: username) else { throw GuichetError.notFound }
+            let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account.id))
+            values["searched"] = true
+            values["count"] = scope.persons.count
+            values["entries"] = scope.entriesMatched
+            values["checkpoint"] = scope.checkpoint.size
+            values["persons"] = scope.persons.prefix(200).map { x -> [String: Any] in
+                ["person": x.person.rawValue,
+                 "fields": (x.fields + x.dossierFields).map { Labels.field($0, language: s.language, profile: profile) }.joined(separator: ", "),
+                 "first": Wire.timestamp(x.firstAt).string ?? "", "last": Wire.timestamp(x.lastAt).string ?? ""]
+            }
+        }
+        return try render("security-scope", values, s)
+    }
+
     func addAdminPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/security/scope", admin: true) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.scopePage(req, s)
+        }
         page(r, .get, "/web/admin/registry", admin: true) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             return try await self.registryPage(req, ctx, s)

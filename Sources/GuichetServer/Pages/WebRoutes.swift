@@ -121,6 +121,7 @@ extension GuichetServer {
                                item("menuAccount", "/account")]
         case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
         case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuAccount", "/account")]
+        case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuAccount", "/account")]
         default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
         }
     }

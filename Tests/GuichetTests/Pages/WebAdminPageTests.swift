@@ -18,6 +18,10 @@ struct WebAdminPageTests {
         let world = try await base.watched()
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
         let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
+        // daycare1 reads one application (a child and a parent), for the incident's scope.
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        _ = try await world.gate.read(app.id, try await world.request("daycare1"))
         try await world.store.insert(alerts: [WatchAlert(id: "alert-1", at: Date(), account: daycare1, detector: "volume", severity: "high",
                                                          response: "step-up", detail: "synthetic: 40 files in 10 minutes")])
         try await world.withAdmin { client in
@@ -50,6 +54,10 @@ struct WebAdminPageTests {
             let unflagged = try await browser.post("/web/security/watched/\(person.rawValue)/remove", [("csrf", csrf)])
             let stillWatched = try await world.store.watchedPersons()
             #expect(unflagged.status == .seeOther && stillWatched.isEmpty)
+            // An incident's first step: what daycare1 received, from the signed ledger (no value).
+            let scope = try await browser.get("/web/security/scope?account=daycare1")
+            #expect(scope.status == .ok && scope.html.contains(#"<span id="scope-count">2</span>"#), "the child and the parent daycare1 read")
+            #expect(!WebPageTests.personal.contains { scope.html.contains($0) }, "persons by number, fields by label, never a value")
         }
     }
 }

@@ -195,7 +195,7 @@ struct WebPagesBrowserTests {
             "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
             "accounts": ["admin": "admin", "admin2": "admin2", "security": "security"], "secrets": secrets,
             "newAccount": "cpe1.nouveau", "newPassword": "Synthetic-pass-4821-xyz", "daycare": "CPE 1",
-            "note": "Checked with the daycare: an inventory of its list.", "reinstateReason": "The daycare confirmed the work was legitimate.",
+            "note": "Checked with the daycare: an inventory of its list.", "scopeAccount": "cpe1.nouveau", "reinstateReason": "The daycare confirmed the work was legitimate.",
         ]
         let answer = try await Self.run("admin", config, router: world.server.adminRouter().0)
         let t = try Self.texts(language)
@@ -215,6 +215,7 @@ struct WebPagesBrowserTests {
         #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty, "the alert was acknowledged")
         #expect(try await world.store.suspensions(openOnly: true).isEmpty, "the account was reinstated")
         #expect(try await world.store.account(username: "daycare2")?.status == "active")
+        #expect(answer["scopeCount"]?.string == "0", "an account that read nothing has an empty scope")
         Self.expectAccessible(answer, atLeast: 8)
     }
 }
