@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(name: "GuichetCore", dependencies: [
@@ -106,7 +107,8 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
-        ], resources: [.copy("Pages/Citizen")], swiftSettings: swiftSettings),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ], resources: [.copy("Pages/Citizen"), .copy("Pages/Web")], swiftSettings: swiftSettings),
         // A data folder (settings, keys, profile) opened as every subcommand opens it; the demo
         // registries; what the command line does, as a library the tests run in-process.
         .target(name: "GuichetDeployment", dependencies: [

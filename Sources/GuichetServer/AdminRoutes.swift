@@ -14,6 +14,8 @@ extension GuichetServer {
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
         addResetRoutes(r, prefix: "/admin/v1", admin: true)
         addAdminResetRoute(r)
+        addWebPages(r, admin: true)
+        addAdminPages(r)
         addActivationRoutes(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)

@@ -23,7 +23,17 @@ public final class RouteRecorder {
     public private(set) var routes: [(method: String, path: String)] = []
     let router: Router<GuichetContext>
 
+    /// The server-rendered pages (HTML forms under `/web`), which the OpenAPI documents do
+    /// not describe: they are not part of the API.
+    public private(set) var pages: [(method: String, path: String)] = []
+
     init(_ router: Router<GuichetContext>) { self.router = router }
+
+    func onPage(_ method: HTTPRequest.Method, _ path: String,
+                _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
+        pages.append((method.rawValue, path))
+        router.on(RouterPath(path), method: method, use: handler)
+    }
 
     func on(_ method: HTTPRequest.Method, _ path: String,
             _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {

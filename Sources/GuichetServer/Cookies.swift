@@ -42,6 +42,39 @@ enum SessionCookie {
         Base64URL.encode(Array(SHA256.hash(data: Data("guichet-csrf\0\(token)".utf8))))
     }
 
+    /// The hidden field of the pages' forms that carries the session's CSRF token.
+    static let formField = "csrf"
+
+    /// Refuses a request that a browser says came from another site: `Sec-Fetch-Site` other
+    /// than `same-origin` or `none`, or an `Origin` that is not this listener's own host (the
+    /// pages' forms, including sign-in, which has no session yet). Under the pages'
+    /// `Referrer-Policy: no-referrer` a browser sends `Origin: null` even for its own forms, so
+    /// an opaque origin passes only with `Sec-Fetch-Site: same-origin`.
+    static func checkSameSite(_ request: Request) throws {
+        let site = request.headers[fetchSiteHeader]
+        if let site, site != "same-origin", site != "none" {
+            throw GuichetError.forbidden("a request from another site is refused")
+        }
+        guard let origin = request.headers[.origin] else { return }
+        if origin == "null" {
+            guard site == "same-origin" else { throw GuichetError.forbidden("a request from another site is refused") }
+            return
+        }
+        let host = origin.split(separator: "://", maxSplits: 1).last.map(String.init)
+        guard let host, let authority = request.head.authority, host.lowercased() == authority.lowercased() else {
+            throw GuichetError.forbidden("a request from another site is refused")
+        }
+    }
+
+    /// Checks a form post of a page signed in by cookie: it must come from this site and carry
+    /// the session's CSRF token in the hidden field ``formField``.
+    static func checkForm(_ request: Request, token: String, given: String?) throws {
+        try checkSameSite(request)
+        guard let given, given == csrf(for: token) else {
+            throw GuichetError.forbidden("the form does not carry this session's token: reload the page and try again")
+        }
+    }
+
     /// Checks a cookie-authenticated request: safe methods pass; others need the CSRF header
     /// and must not come from another site.
     static func check(_ request: Request, token: String) throws {

@@ -56,7 +56,13 @@ public final class GuichetServer: Sendable {
     /// flight (``RequestLimits/perAccount``) until it ends.
     /// - Throws: ``GuichetError/unauthenticated``; ``TooManyInFlight`` over the account's limit.
     func principal(_ request: Request, admin: Bool) async throws -> Principal {
-        let principal = try await auth.authenticate(token: try credentials(request, admin: admin))
+        try await principal(token: try credentials(request, admin: admin), admin: admin)
+    }
+
+    /// The verified principal of a session token already checked against forgery (a page's
+    /// cookie and form field), as ``principal(_:admin:)``.
+    func principal(token: String, admin: Bool) async throws -> Principal {
+        let principal = try await auth.authenticate(token: token)
         guard principal.kind.usesAdminListener == admin else { throw GuichetError.unauthenticated }
         try RequestSlots.current?.take("account:" + principal.account.rawValue, scope: "account", limit: limits.perAccount)
         return principal

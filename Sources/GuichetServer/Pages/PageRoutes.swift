@@ -7,6 +7,7 @@ extension GuichetServer {
     /// - Throws: ``PageError``.
     public static func checkPages() throws {
         _ = try CitizenPage.bundled.get()
+        _ = try WebPages.bundled.get()
     }
 
     /// The page, or a 503 if it did not load (a server that started has checked it).

@@ -1,0 +1,269 @@
+import Foundation
+import GuichetAuth
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetStore
+import GuichetWatch
+import HTTPTypes
+import Hummingbird
+
+/// The admin listener's pages: administrators see organisations and accounts, ask for
+/// accounts and approve other administrators' requests (the two-person rule); security
+/// officers see the alert queue and the suspensions, acknowledge alerts and reinstate accounts.
+/// Each calls what the admin API calls (``Provisioning``, the gate), with the same step-up.
+extension GuichetServer {
+    /// An administrator (or account administrator) of a page, with a fresh second factor, as a provisioner.
+    func pageProvisioner(_ s: PageScope, _ ctx: GuichetContext) throws -> Provisioner {
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        guard p.kind == .admin || p.kind == .accountAdmin else { throw GuichetError.forbidden("this needs an administrator account") }
+        try auth.requireStepUp(p)
+        return .administrator(p, requestID: Self.requestID(), source: ctx.source)
+    }
+
+    /// A security officer of a page (a fresh second factor for changes).
+    func pageOfficer(_ s: PageScope, _ ctx: GuichetContext, fresh: Bool) throws -> GateRequest {
+        guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("only a security officer may do this") }
+        if fresh { try auth.requireStepUp(p) } else if !p.mayReachPersonalData { throw GuichetError.forbidden("a second factor is required before any personal data") }
+        return try gateRequest(s, ctx, purpose: nil)
+    }
+
+    /// The admin listener's home: the administrator's or the security officer's.
+    func adminHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        if p.kind == .security { return try await securityHome(s, ctx) }
+        return try await accountsPage(s, ctx, made: nil)
+    }
+
+    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let by = try pageProvisioner(s, ctx)
+        let organisations = try await organisationNames()
+        let all = try await store.accounts().sorted { $0.username < $1.username }
+        var accounts: [[String: Any]] = []
+        for a in all {
+            var row: [String: Any] = ["username": a.username, "role": pages.optionalText("role_" + a.role, l) ?? a.role,
+                                      "status": pages.optionalText("account_" + a.status, l) ?? a.status,
+                                      "organisation": a.organisation.flatMap { organisations[$0] } ?? ""]
+            // Caseloads: staff and partners' files, and their transfer to a colleague of the same
+            // role and organisation (Provisioning refuses any other).
+            if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
+                let count = try await store.caseload(of: a.id).count
+                row["caseload"] = count
+                let colleagues = all.filter { $0.role == a.role && $0.organisation == a.organisation && $0.id != a.id && $0.status == "active" }
+                if count > 0 && !colleagues.isEmpty {
+                    row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
+                                       "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
+                }
+            }
+            accounts.append(row)
+        }
+        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
+            ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
+             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+        }
+        let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
+        let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
+            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": o.kind, "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
+        }
+        var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": $0] }]
+        if let made { values["made"] = made }
+        return try render("admin-accounts", values, s)
+    }
+
+    func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+        _ = try pageOfficer(s, ctx, fresh: false)
+        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
+            ["id": a.id, "at": Wire.timestamp(a.at).string ?? "", "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
+             "severity": a.severity, "response": a.response, "detail": a.detail, "justification": gate.justification(of: a) ?? "",
+             "action": "/web/security/alerts/\(a.id)/acknowledge"]
+        }
+        let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
+            ["account": names[x.account] ?? "", "at": Wire.timestamp(x.at).string ?? "", "reason": x.reason,
+             "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
+        }
+        guard let officer = s.principal else { throw GuichetError.unauthenticated }
+        // Watched persons: an access to them outside a caseload asks for a justification.
+        let watched = try await store.watchedPersons().map { w -> [String: Any] in
+            ["person": w.person.rawValue, "reason": gate.watchReason(of: w) ?? "", "by": names[w.flaggedBy] ?? "",
+             "at": Wire.timestamp(w.flaggedAt).string ?? "", "action": "/web/security/watched/\(w.person.rawValue)/remove"]
+        }
+        // Break-glass openings waiting for review, with the justification written.
+        let openings = try await gate.pendingBreakGlass(officer).map { o -> [String: Any] in
+            ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
+             "at": Wire.timestamp(o.openedAt).string ?? "", "action": "/web/security/break-glass/\(o.id)/review"]
+        }
+        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
+                                            "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
+    }
+
+    /// The registry's page for administrators: a file's kept versions (public fields only, as
+    /// the policy allows) with their restore, and the ledger's signed checkpoints.
+    func registryPage(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        var values: [String: Any] = [:]
+        if let raw = req.uri.queryParameters.get("id"), !raw.isEmpty {
+            guard let id = DossierID(validating: raw) else { throw GuichetError.invalid("'id' is not a valid file number") }
+            let g = try gateRequest(s, ctx, purpose: nil)
+            let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+            let versions = try await gate.versions(id, g)
+            let latest = versions.map(\.version).max() ?? 0
+            values["id"] = id.rawValue
+            values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
+                var row: [String: Any] = ["version": v.version, "at": Wire.timestamp(v.changedAt).string ?? "", "by": v.changedBy.flatMap { names[$0] } ?? "",
+                                          "change": v.change, "status": stateLabel(v.status, pages, l)]
+                if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
+                return row
+            }
+        }
+        values["checkpoints"] = try await store.checkpoints().suffix(10).reversed().map { c -> [String: Any] in
+            ["size": c.size, "at": Wire.timestamp(c.at).string ?? "", "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
+        }
+        // The metrics summary: requests by listener and status class (no path, no person), and the ledger's size.
+        var totals: [String: (count: Int, seconds: Double)] = [:]
+        for (key, series) in metrics.snapshot {
+            let name = "\(key.listener) \(key.status)"
+            totals[name] = ((totals[name]?.count ?? 0) + series.count, (totals[name]?.seconds ?? 0) + series.seconds)
+        }
+        values["metrics"] = totals.keys.sorted().map { name -> [String: Any] in
+            let t = totals[name] ?? (0, 0)
+            return ["series": name, "count": t.count, "mean": t.count == 0 ? "0" : String(format: "%.1f", t.seconds * 1000 / Double(t.count))]
+        }
+        values["ledgerSize"] = try await gate.ledgerSize()
+        return try render("admin-registry", values, s)
+    }
+
+    /// The first step of an incident: the exact scope of an account's accesses over a window,
+    /// from the ledger, signed checkpoint first (persons by number and fields by label: no value).
+    func scopePage(_ req: Request, _ s: PageScope) async throws -> Response {
+        guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try auth.requireStepUp(p)
+        var values: [String: Any] = ["username": req.uri.queryParameters.get("account") ?? ""]
+        if let username = req.uri.queryParameters.get("account"), !username.isEmpty {
+            guard let account = try await store.account(username: username) else { throw GuichetError.notFound }
+            let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account.id))
+            values["searched"] = true
+            values["count"] = scope.persons.count
+            values["entries"] = scope.entriesMatched
+            values["checkpoint"] = scope.checkpoint.size
+            values["persons"] = scope.persons.prefix(200).map { x -> [String: Any] in
+                ["person": x.person.rawValue,
+                 "fields": (x.fields + x.dossierFields).map { Labels.field($0, language: s.language, profile: profile) }.joined(separator: ", "),
+                 "first": Wire.timestamp(x.firstAt).string ?? "", "last": Wire.timestamp(x.lastAt).string ?? ""]
+            }
+        }
+        return try render("security-scope", values, s)
+    }
+
+    func addAdminPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/security/scope", admin: true) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.scopePage(req, s)
+        }
+        page(r, .get, "/web/admin/registry", admin: true) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.registryPage(req, ctx, s)
+        }
+        page(r, .post, "/web/admin/dossiers/:id/versions/:version/restore", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+            let id: DossierID = try ctx.parameters.identifier("id")
+            guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            _ = try await self.gate.restore(id, version: v, try self.gateRequest(s, ctx, purpose: nil))
+            return WebPages.redirect("/web/admin/registry?id=\(id.rawValue)&done=restore")
+        }
+        page(r, .post, "/web/admin/accounts", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let organisation = try form["organisation"].map { raw -> OrganisationID in
+                guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'organisation' is not a valid organisation") }
+                return id
+            }
+            let username = try form.required("username")
+            let made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
+                                                                            role: try form.required("role"), organisation: organisation,
+                                                                            territory: form["territory"], email: form["email"]), by: by)
+            var shown: [String: Any] = ["username": username, "status": made.status]
+            if let code = made.activation?.code { shown["code"] = code }
+            return try await self.accountsPage(s, ctx, made: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/caseload/transfer", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let from: AccountID = try ctx.parameters.identifier("id")
+            guard let to = AccountID(validating: try form.required("to")) else { throw GuichetError.invalid("'to' is not a valid account") }
+            _ = try await self.provisioning.transferCaseload(from: from, to: to, only: nil, by: by)
+            return WebPages.redirect("/web/home?done=transfer")
+        }
+        page(r, .post, "/web/admin/requests/:id/approve", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
+            _ = try await self.provisioning.approve(request: id, by: by)
+            return WebPages.redirect("/web/home?done=approve")
+        }
+        page(r, .post, "/web/admin/organisations", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let capacity = try form["capacity"].map { raw -> Int in
+                guard let n = Int(raw) else { throw GuichetError.invalid("'capacity' must be a whole number") }
+                return n
+            }
+            _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
+                                                            territory: form["territory"], capacity: capacity, by: by)
+            return WebPages.redirect("/web/home?done=organisation")
+        }
+        page(r, .post, "/web/security/alerts/:id/acknowledge", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid alert id") }
+            _ = try await self.gate.acknowledge(alert: id, note: form["note"], by: g)
+            return WebPages.redirect("/web/home?done=acknowledge")
+        }
+        page(r, .post, "/web/security/break-glass/:id/review", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: false)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid break-glass id") }
+            _ = try await self.gate.reviewBreakGlass(id, verdict: try form.required("verdict"), note: form["note"] ?? "", g.principal,
+                                                     requestID: g.requestID, source: ctx.source)
+            return WebPages.redirect("/web/home?done=review")
+        }
+        page(r, .post, "/web/security/watched", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            guard let person = PersonID(validating: try form.required("person")) else { throw GuichetError.invalid("'person' is not a valid person number") }
+            try await self.gate.setWatched(person, reason: try form.required("reason"), by: g)
+            return WebPages.redirect("/web/home?done=watch")
+        }
+        page(r, .post, "/web/security/watched/:id/remove", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            try await self.gate.setWatched(try ctx.parameters.identifier("id"), reason: nil, by: g)
+            return WebPages.redirect("/web/home?done=unwatch")
+        }
+        page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            _ = try await self.gate.reinstate(id, reason: try form.required("reason"), by: g)
+            return WebPages.redirect("/web/home?done=reinstate")
+        }
+    }
+}

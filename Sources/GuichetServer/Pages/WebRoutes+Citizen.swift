@@ -1,0 +1,126 @@
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// Citizens' pages: their dossiers and status (the gate's search as the citizen, summaries
+/// only), applying or registering (the gate's create, the citizen as the dossier's person).
+extension GuichetServer {
+    /// The dossier types a role's rules allow it to do `action` on.
+    func dossierTypes(role: String, action: Action) -> [DossierType] {
+        let names = Set(profile.rules.filter { $0.effect == .allow && $0.roles.contains(role) && $0.actions.contains(action) }
+            .flatMap(\.dossierTypes))
+        return names.sorted().compactMap { profile.dossierTypes[$0] }
+    }
+
+    /// "My dossiers": every dossier the citizen may search, newest state first, each a link.
+    func citizenHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let g = try gateRequest(s, ctx, purpose: nil)
+        var rows: [[String: Any]] = []
+        for type in dossierTypes(role: g.principal.role, action: .search) {
+            let page = try await gate.search(type: type.name, status: nil, criteria: [:], after: nil, limit: 50, g)
+            for view in page.views {
+                rows.append(["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
+                             "created": Self.day(view.createdAt), "status": stateLabel(view.status, pages, l)])
+            }
+        }
+        let canApply = !dossierTypes(role: g.principal.role, action: .create).isEmpty
+        return try render("citizen-home", ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply], s)
+    }
+
+    func addCitizenPages(_ r: RouteRecorder) {
+        // Claiming a file the registry already holds, with the one-time code the office sent:
+        // the account is made and linked to the person, as `POST /v1/accounts/claim` does.
+        page(r, .get, "/web/claim", admin: false) { _, _, s in try self.render("claim", [:], s) }
+        page(r, .post, "/web/claim", admin: false) { req, ctx, s in
+            try SessionCookie.checkSameSite(req)
+            let form = try await FormBody.read(req)
+            let username = form["username"] ?? ""
+            do {
+                _ = try await self.provisioning.claim(username: username, password: form.pairs.first { $0.name == "password" }?.value ?? "",
+                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source)
+            } catch GuichetError.invalid(let m) {
+                return try self.render("claim", ["failed": true, "detail": m, "username": username], s, status: .badRequest)
+            } catch GuichetError.forbidden {
+                return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
+            }
+            return WebPages.redirect("\(s.prefix)/sign-in?claimed=1")
+        }
+        page(r, .get, "/web/apply", admin: false) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.applyPage(s, failed: nil)
+        }
+        page(r, .post, "/web/apply", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.gateRequest(s, ctx, purpose: nil)
+            guard let found = self.creatable(role: g.principal.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
+            let (type, rule) = found
+            var fields: [String: JSON] = [:]
+            for spec in type.fields where !spec.system && rule.write.matches(spec.name) {
+                if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
+            }
+            let own = rule.linkRoles.sorted().first ?? ""
+            var persons: [PersonInput] = [.caller(role: own)]
+            for link in type.persons where link.role != own {
+                var p: [String: JSON] = [:]
+                for spec in self.profile.personFields where rule.write.matches("\(link.role).\(spec.name)") {
+                    if let v = try Self.formValue(form, "p.\(link.role).\(spec.name)", spec) { p[spec.name] = v }
+                }
+                if !p.isEmpty || link.min > 0 { persons.append(.new(role: link.role, fields: p)) }
+            }
+            var partners: [OrganisationID] = []
+            for raw in form.all("partner") {
+                guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'partner' is not a valid organisation") }
+                if !partners.contains(id) { partners.append(id) }
+            }
+            do {
+                let written = try await self.gate.create(DossierInput(type: type.name, fields: fields, persons: persons, partners: partners), g)
+                return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create")
+            } catch GuichetError.invalid(let m) {
+                return try await self.applyPage(s, failed: m)
+            }
+        }
+    }
+
+    /// The dossier type a citizen may create and the rule that allows it.
+    func creatable(role: String) -> (DossierType, Rule)? {
+        for rule in profile.rules where rule.effect == .allow && rule.roles.contains(role) && rule.actions.contains(.create) {
+            if let name = rule.dossierTypes.sorted().first, let type = profile.dossierTypes[name] { return (type, rule) }
+        }
+        return nil
+    }
+
+    /// The form to apply (R1) or register (R4): the dossier's fields the rule lets the citizen
+    /// write, the other persons' fields (a child's), and the services to choose in order.
+    func applyPage(_ s: PageScope, failed: String?) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        guard let p = s.principal, let found = creatable(role: p.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
+        let (type, rule) = found
+        let own = rule.linkRoles.sorted().first ?? ""
+        var values: [String: Any] = [
+            "fields": formInputs(type.fields.filter { !$0.system && rule.write.matches($0.name) }, prefix: "f.", pages, l),
+            "persons": type.persons.filter { $0.role != own }.map { link in
+                ["role": pages.optionalText("person_" + link.role, l) ?? link.role,
+                 "fields": formInputs(profile.personFields.filter { rule.write.matches("\(link.role).\($0.name)") && $0.classification != .nationalID },
+                                      prefix: "p.\(link.role).", pages, l)] as [String: Any]
+            },
+        ]
+        if let partners = type.partners, rule.write.matches("partners") {
+            let choices = try await store.organisations(kind: partners.organisationKind).sorted { $0.name < $1.name }
+            values["hasPartners"] = true
+            values["partners"] = (1...max(1, min(partners.max, 3))).map { n in
+                ["n": n, "id": "partner-\(n)", "required": n <= partners.min,
+                 "options": [["value": "", "label": "—"]] + choices.map { ["value": $0.id.rawValue, "label": $0.name] }] as [String: Any]
+            }
+        }
+        if let failed { values["failed"] = failed }
+        return try render("apply", values, s, status: failed == nil ? .ok : .badRequest)
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import GuichetAuth
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// The dossier pages every signed-in role of the public listener shares: one dossier opened
+/// through the gate (the fields the policy lets this role see), its rank on each waiting list,
+/// and the workflow steps the role may take, each a form. Citizens' and staff's own pages
+/// (their lists, search, applying) are in their own files.
+extension GuichetServer {
+    func addDossierPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/dossiers/:id", admin: false) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let purpose = req.uri.queryParameters.get("purpose").flatMap { $0.isEmpty ? nil : $0 }
+            let done = req.uri.queryParameters.get("done")
+            return try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx)
+        }
+        // The step-up a ceiling or unusual activity asks for: a fresh code and, for a
+        // ceiling, why; then the dossier is opened with that justification.
+        page(r, .post, "/web/dossiers/:id/open", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let id: DossierID = try ctx.parameters.identifier("id")
+            if let code = form["code"] {
+                do { _ = try await self.auth.verifyTOTP(p, code: code) } catch GuichetError.unauthenticated {
+                    throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
+                }
+            }
+            var fresh = s
+            fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
+            return try await self.dossierPage(id, purpose: form["purpose"], justification: form["justification"], done: nil, fresh, ctx)
+        }
+        // Break-glass (a role the profile allows): a fresh code and a written reason, then the
+        // gate opens the file for the profile's minutes, with its restricted fields, for review.
+        page(r, .post, "/web/dossiers/:id/break-glass", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let id: DossierID = try ctx.parameters.identifier("id")
+            do { _ = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
+                throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
+            }
+            var fresh = s
+            fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
+            let g = try self.gateRequest(fresh, ctx, purpose: form["purpose"])
+            _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
+            return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: "break-glass", fresh, ctx)
+        }
+        page(r, .post, "/web/dossiers/:id/transitions/:name", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let name = ctx.parameters.get("name") ?? ""
+            let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
+            if name == "withdraw" {
+                _ = try await self.gate.transition(id, "withdraw", g)
+            } else {
+                _ = try await self.gate.transition(id, name, g)
+                self.sendTransitionMail(after: name, on: id, g)
+            }
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=\(name)")
+        }
+        page(r, .post, "/web/dossiers/:id", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
+            let view = try await self.gate.read(id, g)
+            guard let type = self.profile.dossierTypes[view.type] else { throw GuichetError.notFound }
+            var fields: [String: JSON] = [:]
+            for spec in type.fields where !spec.system && self.writable(spec.name, type: view.type, role: g.principal.role) {
+                if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
+            }
+            guard !fields.isEmpty else { throw GuichetError.invalid("change at least one field") }
+            _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: nil, expectedVersion: Int(form["version"] ?? "")), g)
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=update")
+        }
+    }
+
+    static func purposeQuery(_ purpose: String?) -> String {
+        "?purpose=" + (purpose?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+    }
+
+    /// Whether a role's rules let it write a dossier field (the form shows an input only then;
+    /// the gate decides again on the update).
+    func writable(_ path: String, type: String, role: String) -> Bool {
+        profile.rules.contains { $0.effect == .allow && $0.roles.contains(role) && $0.dossierTypes.contains(type)
+            && $0.actions.contains(.update) && $0.write.matches(path) }
+    }
+
+    /// The workflow steps a role's rules allow from a state (the gate decides again).
+    func transitions(type: DossierType, status: String, role: String) -> [String] {
+        let allowed = profile.rules.filter { $0.effect == .allow && $0.roles.contains(role) && $0.dossierTypes.contains(type.name) }
+        var names = type.workflow.transitions.values.filter { $0.from.contains(status) }.map(\.name)
+            .filter { name in allowed.contains { $0.actions.contains(.transition(name)) } }.sorted()
+        if !type.workflow.final.contains(status), allowed.contains(where: { $0.actions.contains(.withdraw) }), status != "withdrawn" {
+            names.append("withdraw")
+        }
+        return names
+    }
+
+    /// One dossier opened through the gate, as a page.
+    func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
+        let view: DossierView
+        do {
+            view = try await gate.read(id, g)
+        } catch GuichetError.notFound where profile.breakGlass?.roles.contains(g.principal.role) == true {
+            // Outside the role's scope, for a role that may break the glass: say so, and offer it.
+            var values = try errorValues(.notFound, s)
+            values["message"] = pages.text("errNotFound", l)
+            values["errorKey"] = "errNotFound"
+            values["breakGlassAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/break-glass"
+            values["purpose"] = purpose ?? ""
+            values["breakGlassIntro"] = pages.text("breakGlassIntro", l)
+                .replacingOccurrences(of: "{characters}", with: "\(profile.breakGlass?.minJustification ?? 0)")
+                .replacingOccurrences(of: "{minutes}", with: "\(profile.breakGlass?.minutes ?? 0)")
+            return try render("error", values, s, status: .notFound)
+        } catch let e as GuichetError {
+            // The ceiling's and the watch's step-up: a form for the code (and why), then the same dossier.
+            var values = try errorValues(e, s)
+            if values["stepUp"] != nil {
+                values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
+                values["purpose"] = purpose ?? ""
+                values["askWhy"] = (values["errorKey"] as? String) == "errCeiling"
+                return try render("error", values, s, status: Problem.response(e).status)
+            }
+            throw e
+        }
+        g.justification = nil
+        guard let type = profile.dossierTypes[view.type] else { throw GuichetError.notFound }
+        let organisations = try await organisationNames()
+        var values: [String: Any] = [
+            "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
+            "status": stateLabel(view.status, pages, l), "created": Self.day(view.createdAt),
+            "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
+            "persons": view.persons.map { person in
+                ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
+                 "fields": person.fields.keys.sorted().map { name in
+                     ["label": Labels.field(name, language: l, profile: profile), "value": display(person.fields[name]!, pages, l)]  // keys of the same dictionary
+                 }] as [String: Any]
+            },
+        ]
+        if let done {
+            values["done"] = pages.optionalText("done_" + done, l) ?? pages.text("done_update", l)
+        }
+        if type.ranking != nil, view.status == type.workflow.initial {
+            if let ranks = try? await gate.ranks(of: id, g), !ranks.ranks.isEmpty {
+                values["ranks"] = ranks.ranks.map { ["organisation": organisations[$0.organisation] ?? "", "rank": $0.rank, "of": $0.of] as [String: Any] }
+                values["hasRanks"] = true
+                values["rankRule"] = ranks.explanation[l] ?? ranks.explanation.values.first ?? ""
+            }
+        }
+        let actions = transitions(type: type, status: view.status, role: g.principal.role).map {
+            ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)"]
+        }
+        values["actions"] = actions
+        values["hasActions"] = !actions.isEmpty
+        let editable = type.fields.filter { !$0.system && writable($0.name, type: view.type, role: g.principal.role) }
+        if !editable.isEmpty && !type.workflow.final.contains(view.status) {
+            values["hasEdit"] = true
+            values["edit"] = formInputs(editable, prefix: "f.", current: view.fields, pages, l)
+        }
+        return try render("dossier", values, s)
+    }
+
+    /// The values of the error page for an error (without rendering it).
+    func errorValues(_ e: GuichetError, _ s: PageScope) throws -> [String: Any] {
+        let pages = try Self.webPages()
+        var key = "errForbidden"
+        if case .forbidden(let m) = e { key = Self.forbiddenKey(m) }
+        var values: [String: Any] = ["message": pages.text(key, s.language), "errorKey": key]
+        if ["errCeiling", "errStepUp", "errFreshFactor"].contains(key) { values["stepUp"] = true }
+        return values
+    }
+
+    /// Organisation id → name (public data).
+    func organisationNames() async throws -> [OrganisationID: String] {
+        Dictionary(try await store.organisations(kind: nil).map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    func stateLabel(_ state: String, _ pages: WebPages, _ l: String) -> String { pages.optionalText("state_" + state, l) ?? state }
+
+    static func day(_ date: Date) -> String { String(date.formatted(.iso8601.year().month().day())) }
+
+    /// The dossier's own fields (and its chosen services) as label and value rows.
+    func fieldRows(_ view: DossierView, type: DossierType, organisations: [OrganisationID: String], _ pages: WebPages, _ l: String) -> [[String: Any]] {
+        var rows: [[String: Any]] = type.fields.compactMap { spec in
+            view.fields[spec.name].map { value in
+                // A system field set from the actor's organisation (offeredBy) shows its name.
+                var shown = display(value, pages, l)
+                if spec.system, let id = OrganisationID(validating: shown), let name = organisations[id] { shown = name }
+                return ["label": Labels.field(spec.name, language: l, profile: profile), "value": shown]
+            }
+        }
+        if let partners = view.partners, !partners.isEmpty {
+            rows.append(["label": Labels.field("partners", language: l, profile: profile),
+                         "value": partners.map { organisations[$0] ?? "?" }.joined(separator: ", ")])
+        }
+        return rows
+    }
+
+    /// A value as text: the one place the pages reveal one, and only what the gate returned.
+    func display(_ value: FieldValue, _ pages: WebPages, _ l: String) -> String {
+        switch value.revealedJSON {
+        case .string(let s): return s
+        case .number(let n): return String(Int(n))
+        case .bool(let b): return pages.text(b ? "yes" : "no", l)
+        default: return ""
+        }
+    }
+
+    /// The inputs of a form for fields (dates, numbers, choices, yes/no, text).
+    func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], _ pages: WebPages, _ l: String) -> [[String: Any]] {
+        specs.map { spec in
+            let now = current[spec.name].map { display($0, pages, l) } ?? ""
+            var input: [String: Any] = ["name": prefix + spec.name, "id": (prefix + spec.name).replacingOccurrences(of: ".", with: "-"),
+                                        "label": Labels.field(spec.name, language: l, profile: profile), "value": now]
+            if spec.required { input["required"] = true }
+            switch spec.type {
+            case .date: input["kind"] = ["date": true]
+            case .integer(let min, let max): input["kind"] = ["number": ["min": min, "max": max]]
+            case .boolean:
+                input["kind"] = ["choice": true]
+                input["options"] = [["value": "", "label": "—"], ["value": "true", "label": pages.text("yes", l), "selected": now == pages.text("yes", l)],
+                                    ["value": "false", "label": pages.text("no", l), "selected": now == pages.text("no", l)]]
+            case .choice(let values):
+                input["kind"] = ["choice": true]
+                input["options"] = [["value": "", "label": "—"]] + values.sorted().map {
+                    ["value": $0, "label": pages.optionalText("choice_" + $0, l) ?? $0, "selected": $0 == now] as [String: Any]
+                }
+            case .email: input["kind"] = ["email": true]
+            default: input["kind"] = ["text": true]
+            }
+            return input
+        }
+    }
+
+    /// A form field's value as the JSON the gate takes, by the field's type; nil when empty.
+    /// - Throws: ``GuichetError/invalid(_:)`` for a number that is not one.
+    static func formValue(_ form: FormBody, _ name: String, _ spec: FieldSpec) throws -> JSON? {
+        guard let raw = form[name] else { return nil }
+        switch spec.type {
+        case .integer:
+            guard let n = Int(raw) else { throw GuichetError.invalid("'\(spec.name)' must be a whole number") }
+            return .number(Double(n))
+        case .boolean: return .bool(raw == "true")
+        default: return .string(raw)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GuichetAuth
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// Staff's and partners' home page: state the purpose, search within the role's summary
+/// fields (the gate's search, with the role's search combinations), open one dossier.
+extension GuichetServer {
+    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        let query = req.uri.queryParameters
+        let purpose = query.get("purpose").flatMap { $0.isEmpty ? nil : $0 }
+        let types = dossierTypes(role: p.role, action: .search)
+        guard let type = types.first(where: { $0.name == query.get("type") }) ?? types.first else {
+            return try render("staff-home", ["purposes": [], "noSearch": true], s)
+        }
+        let combos = profile.roles[p.role]?.searchTerms ?? []
+        var names: [String] = []
+        for name in combos.flatMap({ $0 }) where !names.contains(name) { names.append(name) }
+        let who = query.get("who") ?? type.persons.first?.role ?? ""
+        var criteria: [String: String] = [:]
+        for name in names { if let v = query.get("q." + name), !v.isEmpty { criteria["\(who).\(name)"] = v } }
+        let status = query.get("status").flatMap { $0.isEmpty ? nil : $0 }
+
+        let purposes: [[String: Any]] = [["value": "", "label": "—"]] + profile.purposes.map { name -> [String: Any] in
+            ["value": name, "label": pages.optionalText("purpose_" + name, l) ?? name, "selected": name == purpose]
+        }
+        let statuses: [[String: Any]] = [["value": "", "label": pages.text("anyStatus", l)]] + type.workflow.states.map { state -> [String: Any] in
+            ["value": state, "label": stateLabel(state, pages, l), "selected": state == status]
+        }
+        var searchFields: [[String: Any]] = []
+        for name in names {
+            guard let spec = profile.personField(name) else { continue }
+            var input = formInputs([spec], prefix: "q.", pages, l)[0]
+            input["value"] = query.get("q." + name) ?? ""
+            searchFields.append(input)
+        }
+        let whoOptions: [[String: Any]] = type.persons.map { link -> [String: Any] in
+            ["value": link.role, "label": pages.optionalText("person_" + link.role, l) ?? link.role, "selected": link.role == who]
+        }
+        let combosText = combos.map { combo in combo.map { Labels.field($0, language: l, profile: profile) }.joined(separator: " + ") }
+            .joined(separator: " ; ")
+        var values: [String: Any] = ["purposes": purposes, "type": type.name, "statuses": statuses, "searchFields": searchFields,
+                                     "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
+        // Nothing is searched until the form was sent (a purpose or a criterion given).
+        if query.get("search") != nil {
+            let g = try gateRequest(s, ctx, purpose: purpose)
+            let page = try await gate.search(type: type.name, status: status, criteria: criteria, after: nil, limit: 20, g)
+            let organisations = try await organisationNames()
+            values["results"] = page.views.map { view -> [String: Any] in
+                let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
+                let summary = rows.map { row in "\(row["label"] as? String ?? ""): \(row["value"] as? String ?? "")" }.joined(separator: " · ")
+                return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "status": stateLabel(view.status, pages, l),
+                        "created": Self.day(view.createdAt), "summary": summary]
+            }
+            values["searched"] = true
+            values["noResult"] = page.views.isEmpty
+        }
+        return try render("staff-home", values, s)
+    }
+}

@@ -1,0 +1,266 @@
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// What a page handler knows of its request: the language, the listener, and the session of
+/// the page's cookie once ``GuichetServer/signedIn(_:_:form:)`` checked it.
+struct PageScope: Sendable {
+    let language: String
+    let admin: Bool
+    /// The path and query the language links point back to.
+    let here: String
+    var token: String?
+    var principal: Principal?
+
+    /// The CSRF token of the session, for the hidden field of every form.
+    var csrf: String? { token.map(SessionCookie.csrf(for:)) }
+    var prefix: String { "/web" }
+}
+
+extension GuichetServer {
+    static let languageCookie = "__Host-guichet-lang"
+
+    /// The pages' language: `?lang=` first, then the language chosen earlier (a cookie), then
+    /// the browser's preference, then the profile's.
+    func pageLanguage(_ request: Request) -> String {
+        if let l = request.uri.queryParameters.get("lang"), WebPages.languages.contains(l) { return l }
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if parts.count == 2, parts[0] == Self.languageCookie, WebPages.languages.contains(String(parts[1])) { return String(parts[1]) }
+            }
+        }
+        return CitizenPage.language(request, default: profile.defaultLanguage)
+    }
+
+    /// The loaded pages, or a 503 if they did not load (a server that started has checked them).
+    static func webPages() throws -> WebPages {
+        guard case .success(let pages) = WebPages.bundled else { throw GuichetError.unavailable("the pages are not available") }
+        return pages
+    }
+
+    /// Registers a page: errors become a page in plain words (a page that needs a session sends
+    /// a browser without one to the sign-in form); `?lang=` is remembered in a cookie.
+    func page(_ r: RouteRecorder, _ method: HTTPRequest.Method, _ path: String, admin: Bool,
+              _ handler: @escaping @Sendable (Request, GuichetContext, PageScope) async throws -> Response) {
+        r.onPage(method, path) { req, ctx in
+            let query = req.uri.query.map { "?" + $0 } ?? ""
+            let scope = PageScope(language: self.pageLanguage(req), admin: admin, here: req.uri.path + query)
+            var response: Response
+            do {
+                response = try await handler(req, ctx, scope)
+            } catch GuichetError.unauthenticated where method == .get {
+                response = WebPages.redirect("\(scope.prefix)/sign-in")
+            } catch {
+                response = try self.errorPage(error, scope)
+            }
+            if let l = req.uri.queryParameters.get("lang"), WebPages.languages.contains(l) {
+                response.headers.append(HTTPField(name: .setCookie, value: "\(Self.languageCookie)=\(l); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000"))
+            }
+            return response
+        }
+    }
+
+    /// The session of the page's cookie (pages never take a bearer token). A form post must
+    /// come from this site and carry the session's CSRF token.
+    /// - Throws: ``GuichetError/unauthenticated`` without a valid session; ``GuichetError/forbidden(_:)``
+    ///   for a cross-site post or a wrong token.
+    func signedIn(_ req: Request, _ scope: PageScope, form: FormBody? = nil) async throws -> PageScope {
+        if req.method != .get && req.method != .head { try SessionCookie.checkSameSite(req) }
+        guard let token = SessionCookie.read(req, admin: scope.admin) else { throw GuichetError.unauthenticated }
+        if req.method != .get && req.method != .head {
+            try SessionCookie.checkForm(req, token: token, given: form?[SessionCookie.formField])
+        }
+        var s = scope
+        s.token = token
+        s.principal = try await principal(token: token, admin: scope.admin)
+        return s
+    }
+
+    /// A gate request for a page: the same as the API's, the purpose and justification taken
+    /// from the form or the query rather than from headers.
+    func gateRequest(_ scope: PageScope, _ ctx: GuichetContext, purpose: String?, justification: String? = nil) throws -> GateRequest {
+        guard let p = scope.principal else { throw GuichetError.unauthenticated }
+        var g = GateRequest(principal: p, requestID: Self.requestID(), source: ctx.source, purpose: purpose)
+        g.justification = justification
+        return g
+    }
+
+    /// Renders a page inside the layout: the service's name, the language links, and, when
+    /// signed in, the account's name, its menu and the sign-out form.
+    func render(_ template: String, _ values: [String: Any], _ scope: PageScope, status: HTTPResponse.Status = .ok) throws -> Response {
+        let pages = try Self.webPages()
+        var v = values
+        let l = scope.language
+        v["service"] = profile.title[l] ?? profile.name
+        let base = scope.here.split(separator: "?", maxSplits: 1)[0]
+        var query = scope.here.split(separator: "?", maxSplits: 1).dropFirst().first.map {
+            $0.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
+        } ?? ""
+        if !query.isEmpty { query += "&" }
+        v["langFr"] = "\(base)?\(query)lang=fr"
+        v["langEn"] = "\(base)?\(query)lang=en"
+        if let p = scope.principal, let csrf = scope.csrf {
+            v["csrf"] = csrf
+            v["account"] = ["name": p.username, "role": pages.optionalText("role_" + p.role, l) ?? p.role]
+            v["menu"] = menu(p, scope, pages)
+        }
+        return WebPages.html(pages.render(template, v, language: l), status: status)
+    }
+
+    /// The links of a role's menu.
+    func menu(_ p: Principal, _ scope: PageScope, _ pages: WebPages) -> [[String: Any]] {
+        let l = scope.language
+        func item(_ key: String, _ path: String) -> [String: Any] { ["label": pages.text(key, l), "href": scope.prefix + path] }
+        switch p.kind {
+        case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
+                               item("menuAccount", "/account")]
+        case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
+        case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuAccount", "/account")]
+        case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuAccount", "/account")]
+        default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
+        }
+    }
+
+    /// An error as a page in plain words, with the status of its problem details.
+    func errorPage(_ error: any Error, _ scope: PageScope) throws -> Response {
+        let pages = try Self.webPages()
+        let l = scope.language
+        var values: [String: Any] = [:]
+        let status: HTTPResponse.Status
+        let key: String
+        switch error {
+        case let e as GuichetError:
+            status = Problem.response(e).status
+            switch e {
+            case .unauthenticated: key = "errSignIn"
+            case .notFound: key = "errNotFound"
+            case .forbidden(let m):
+                key = Self.forbiddenKey(m)
+                if key == "errForbidden" { values["detail"] = m }
+            case .invalid(let m): key = "errInvalid"; values["detail"] = m
+            case .conflict(let m): key = "errConflict"; values["detail"] = m
+            case .throttled(let s): key = "errThrottled"; values["seconds"] = s
+            case .tooLarge: key = "errTooLarge"
+            case .unavailable: key = "errUnavailable"
+            }
+        case is TooManyInFlight: status = .tooManyRequests; key = "errBusy"
+        default: status = .internalServerError; key = "errInternal"
+        }
+        values["message"] = pages.text(key, l).replacingOccurrences(of: "{seconds}", with: "\(values["seconds"] ?? "")")
+        values["errorKey"] = key
+        values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        if key == "errCeiling" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
+        return try render("error", values, scope, status: status)
+    }
+
+    /// The text that explains a refusal in plain words, from the gate's message (which names
+    /// limits and states, never a person).
+    static func forbiddenKey(_ m: String) -> String {
+        if m.contains("ceiling") { return "errCeiling" }
+        if m.contains("unusual activity") { return "errStepUp" }
+        if m.contains("suspended") { return "errSuspended" }
+        if m.contains("watched person") { return "errJustification" }
+        if m.contains("another site") { return "errCrossSite" }
+        if m.contains("session's token") { return "errCsrf" }
+        if m.contains("second factor is required") { return "errSecondFactor" }
+        if m.contains("verified in the last 5 minutes") { return "errFreshFactor" }
+        if m.contains("Guichet-Purpose") { return "errPurpose" }
+        return "errForbidden"
+    }
+
+    /// The pages of both listeners: sign-in, second factor, sign-out and the style sheet;
+    /// each role's pages are added by their own files.
+    func addWebPages(_ r: RouteRecorder, admin: Bool) {
+        r.onPage(.get, "/web/guichet.css") { _, _ in
+            var response = WebPages.html(try Self.webPages().css)
+            response.headers[.contentType] = "text/css; charset=utf-8"
+            return response
+        }
+        page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
+        page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
+            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin], s)
+        }
+        page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
+            try SessionCookie.checkSameSite(req)
+            let form = try await FormBody.read(req)
+            let username = form["username"] ?? "", password = form.pairs.first { $0.name == "password" }?.value ?? ""
+            let session: IssuedSession
+            do {
+                session = try await self.auth.signIn(username: username, password: password, source: ctx.source, adminListener: admin)
+            } catch GuichetError.unauthenticated {
+                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+            }
+            guard session.principal.kind.usesAdminListener == admin else {
+                try await self.auth.signOut(token: session.token)
+                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+            }
+            let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
+            let next = session.principal.needsSecondFactor ? "/second-factor" : "/home"
+            return WebPages.redirect(s.prefix + next, cookies: [SessionCookie.set(session.token, admin: admin, maxAge: maxAge)])
+        }
+        page(r, .get, "/web/second-factor", admin: admin) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            return try self.render("second-factor", ["next": req.uri.queryParameters.get("next") ?? ""], s)
+        }
+        page(r, .post, "/web/second-factor", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            do {
+                if let code = form["code"] {
+                    _ = try await self.auth.verifyTOTP(p, code: code)
+                } else if let code = form["recoveryCode"] {
+                    try await self.auth.useRecoveryCode(p, code: code)
+                } else {
+                    throw GuichetError.invalid("'code' is required")
+                }
+            } catch GuichetError.unauthenticated {
+                return try self.render("second-factor", ["next": form["next"] ?? "", "wrongCode": true], s, status: .unauthorized)
+            }
+            // Back to the page that asked for a fresh factor, on this site only.
+            let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
+            let next = form["next"].flatMap {
+                $0.hasPrefix(s.prefix + "/") && !$0.contains("//") && $0.unicodeScalars.allSatisfy(safe.contains) ? $0 : nil
+            } ?? s.prefix + "/home"
+            return WebPages.redirect(next)
+        }
+        page(r, .post, "/web/sign-out", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            if let token = s.token { try await self.auth.signOut(token: token) }
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
+        }
+        // The account's security: what the owner was told (failed sign-ins, locks, resets,
+        // codes issued), and signing out everywhere.
+        page(r, .get, "/web/account", admin: admin) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let notices = try await self.store.notices(account: p.account).map { n -> [String: Any] in
+                ["at": Wire.timestamp(n.at).string ?? "", "kind": n.kind, "detail": n.detail]
+            }
+            return try self.render("account", ["notices": notices, "noNotice": notices.isEmpty], s)
+        }
+        page(r, .post, "/web/account/sessions", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            try await self.auth.revokeAllSessions(of: p.account)
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
+        }
+        page(r, .get, "/web/home", admin: admin) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
+            switch p.kind {
+            case .citizen: return try await self.citizenHome(req, ctx, s)
+            case .staff, .partner: return try await self.staffHome(req, ctx, s)
+            default: return try await self.adminHome(req, ctx, s)
+            }
+        }
+    }
+}

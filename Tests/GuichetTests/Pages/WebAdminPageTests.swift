@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetMFA
+import GuichetStore
+import GuichetGate
+
+/// The admin listener's pages in process: only its own accounts sign in there, changes need
+/// a fresh second factor and the session's CSRF field.
+@Suite(.serialized)
+struct WebAdminPageTests {
+    @Test("a security officer acknowledges an alert by form, with the session's CSRF field, and it leaves the queue; watches a person and stops")
+    func acknowledge() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try await base.watched()
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
+        // daycare1 reads one application (a child and a parent), for the incident's scope.
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        _ = try await world.gate.read(app.id, try await world.request("daycare1"))
+        try await world.store.insert(alerts: [WatchAlert(id: "alert-1", at: Date(), account: daycare1, detector: "volume", severity: "high",
+                                                         response: "step-up", detail: "synthetic: 40 files in 10 minutes")])
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let refused = try await browser.signIn("parent-or-agent-name-unknown", World.password)
+            #expect(refused.status == .unauthorized)
+            let agent = try await browser.signIn("agent", World.password)
+            #expect(agent.status == .unauthorized, "a public listener's account does not sign in on the admin listener")
+            _ = try await browser.signIn("security", World.password)
+            let form = try await browser.get("/web/second-factor")
+            try await Task.sleep(for: .seconds(0))
+            let code = try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30))
+            let verified = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", code)])
+            #expect(verified.location == "/web/home")
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains("alert-1"))
+            let csrf = try #require(home.csrf)
+            let without = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("note", "checked")])
+            #expect(without.status == .forbidden)
+            #expect(try await world.store.alerts(openOnly: true, limit: 10).count == 1, "nothing changed")
+            let done = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("csrf", csrf), ("note", "checked with the daycare")])
+            #expect(done.status == .seeOther, "\(done.status) \(done.html)")
+            #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty)
+            // A watched person: flagged with a reason, listed with it, then unflagged.
+            let person = try await world.registerParent("parent9")
+            let flagged = try await browser.post("/web/security/watched", [("csrf", csrf), ("person", person.rawValue), ("reason", "synthetic: a public figure")])
+            #expect(flagged.status == .seeOther)
+            let listed = try await browser.get("/web/home")
+            #expect(listed.html.contains("synthetic: a public figure") && listed.html.contains(person.rawValue))
+            let unflagged = try await browser.post("/web/security/watched/\(person.rawValue)/remove", [("csrf", csrf)])
+            let stillWatched = try await world.store.watchedPersons()
+            #expect(unflagged.status == .seeOther && stillWatched.isEmpty)
+            // An incident's first step: what daycare1 received, from the signed ledger (no value).
+            let scope = try await browser.get("/web/security/scope?account=daycare1")
+            #expect(scope.status == .ok && scope.html.contains(#"<span id="scope-count">2</span>"#), "the child and the parent daycare1 read")
+            #expect(!WebPageTests.personal.contains { scope.html.contains($0) }, "persons by number, fields by label, never a value")
+        }
+    }
+}
+
+/// Caseloads on the admin listener's page (emploi): each adviser's count, and its transfer.
+@Suite(.serialized)
+struct WebCaseloadPageTests {
+    @Test("an administrator sees each adviser's caseload and transfers one to a colleague by form, with a fresh second factor")
+    func transfer() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let adviser1 = try #require(world.accounts["adviser1"])
+        // A colleague at the same agency (a transfer never crosses organisations).
+        let adviser2 = try await world.auth.createAccount(username: "adviser3", password: EmploiWorld.password, role: "adviser",
+                                                          organisation: world.summary.agencies[0].id, territory: world.summary.agencies[0].territory, createdBy: nil)
+        let before = try await world.store.caseload(of: adviser1).count
+        #expect(before > 0)
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains(#"<td class="caseload">\#(before)"#), "the adviser's caseload is counted")
+            let done = try await browser.post("/web/admin/accounts/\(adviser1.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser2.rawValue)])
+            #expect(done.status == .seeOther, "\(done.status) \(done.html.firstMatch(of: #/id="detail">([^<]*)/#).map { String($0.1) } ?? "")")
+            #expect(try await world.store.caseload(of: adviser1).isEmpty)
+            #expect(try await world.store.caseload(of: adviser2).count == before)
+            world.clock.advance(400)  // past the five minutes of a fresh second factor
+            let stale = try await browser.post("/web/admin/accounts/\(adviser2.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser1.rawValue)])
+            #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#), "a transfer needs a fresh second factor, said in plain words")
+            #expect(try await world.store.caseload(of: adviser2).count == before, "nothing moved")
+        }
+    }
+}
+
+/// Versions and restore on the administrators' registry page, through the gate.
+@Suite(.serialized)
+struct WebRegistryPageTests {
+    @Test("an administrator lists a file's kept versions (no personal field) and restores the first by form; the ledger's checkpoints are listed")
+    func restore() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        _ = try await world.gate.update(app.id, DossierChanges(fields: ["daysPerWeek": .number(3)], partners: nil, expectedVersion: nil), try await world.request("parent1"))
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "admin")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", World.password)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            let page = try await browser.get("/web/admin/registry?id=\(app.id.rawValue)")
+            #expect(page.status == .ok && page.html.components(separatedBy: #"<tr class="version">"#).count == 3, "two versions kept")
+            #expect(page.html.contains(#"<tr class="checkpoint">"#) && page.html.contains(#"<tr class="metric">"#), "checkpoints and the metrics summary")
+            #expect(!WebPageTests.personal.contains { page.html.contains($0) }, "no personal field on the versions page")
+            let restore = try #require(page.html.firstMatch(of: #/action="(/web/admin/dossiers/[^"]+/versions/1/restore)"/#).map { String($0.1) })
+            let done = try await browser.post(restore, [("csrf", try #require(page.csrf))])
+            #expect(done.status == .seeOther, "\(done.status)")
+            let view = try await world.gate.read(app.id, try await world.request("parent1"))
+            #expect(view.fields["daysPerWeek"] == .integer(5) && view.version == 3, "version 1 restored as version 3")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetMFA
+import GuichetStore
+import GuichetGate
+@testable import GuichetServer
+
+/// The containment messages on the pages: past the role's ceiling (or on unusual activity) the
+/// page explains in plain words, asks for a new code and, for a ceiling, why; then opens the
+/// file through the same gate with that justification.
+@Suite(.serialized)
+struct WebPageStepUpTests {
+    @Test("past the ceiling an agent's page explains it in plain words and asks for a code and a reason, then opens the file")
+    func ceilingStepUp() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 60, accounts: [("agent", "agent", "operator")])
+        defer { world.remove() }
+        let secret = try await world.enrol("agent")
+        let ids = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 60))
+        let texts = try #require(try WebPages.bundled.get().texts["en"])
+        try await Application(router: world.server.publicRouter().0).test(.router) { client in
+            var browser = PageClient(client)
+            let signedIn = try await browser.signIn("agent", World.password)
+            #expect(signedIn.location == "/web/second-factor")
+            let blocked = try await browser.get("/web/home")
+            #expect(blocked.location == "/web/second-factor", "no page of personal data before the second factor")
+            world.clock.advance(30)
+            let verified = try await browser.post("/web/second-factor", [("csrf", try #require(browser.get("/web/second-factor?lang=en").csrf)),
+                                                                          ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            #expect(verified.location == "/web/home")
+
+            var refused: (id: DossierID, page: PageClient.Page)?
+            for id in ids {
+                let page = try await browser.get("/web/dossiers/\(id.rawValue)?purpose=list-management")
+                if page.status != .ok { refused = (id, page); break }
+            }
+            let (id, page) = try #require(refused, "the agent meets a limit before opening 60 files")
+            #expect(page.status == .forbidden)
+            let key = try #require(page.html.firstMatch(of: #/data-key="([A-Za-z]+)"/#).map { String($0.1) })
+            #expect(key == "errCeiling" || key == "errStepUp", "a step-up, in plain words: \(key)")
+            #expect(page.html.contains(PageClientText.escaped(try #require(texts[key]))))
+            #expect(page.html.contains(#"id="step-up""#) && page.html.contains(#"name="code""#))
+            #expect(!page.html.contains("POST /v1") && !page.html.contains("Guichet-Justification"), "no API words on a page")
+            if key == "errCeiling" { #expect(page.html.contains(#"name="justification""#)) }
+
+            world.clock.advance(30)
+            let csrf = try #require(page.csrf)
+            let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
+                ("csrf", csrf), ("purpose", "list-management"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
+                ("justification", "The family called about their file and asked for an update."),
+            ])
+            #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "after the step-up the file opens: \(opened.status)")
+        }
+    }
+}
+
+enum PageClientText {
+    static func escaped(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "&#39;") }
+}
+
+/// Break-glass on the pages (emploi: an adviser outside the agency's files).
+@Suite(.serialized)
+struct WebPageBreakGlassTests {
+    @Test("an adviser's page for a file of another agency offers break-glass; with a reason and a new code the gate opens it, without the NIR; the security officer reviews it")
+    func breakGlass() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let session = try await world.auth.signIn(username: "adviser2", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("adviser2"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let target = try #require(world.summary.agencyCaseload.first)
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("adviser2", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let outside = try await browser.get("/web/dossiers/\(target.rawValue)?purpose=support")
+            #expect(outside.status == .notFound && outside.html.contains(#"id="break-glass""#) && outside.html.contains("at least 40 characters"))
+            #expect(!outside.html.contains(#"id="fields""#), "nothing of the file before the glass is broken")
+            let csrf = try #require(outside.csrf)
+            world.clock.advance(30)
+            let code = try TOTPSecret(base32: secret).code(at: world.clock.now)
+            let short = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [("csrf", csrf), ("purpose", "support"), ("code", code), ("justification", "urgent")])
+            #expect(short.status == .badRequest, "a reason too short is refused")
+            world.clock.advance(30)
+            let opened = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [
+                ("csrf", csrf), ("purpose", "support"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
+                ("justification", "The job seeker came to our agency in person and asked about the file."),
+            ])
+            #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "\(opened.status)")
+            #expect(opened.html.contains("security will review"))
+            #expect(!opened.html.contains("NIR"), "break-glass shows no national identifier")
+            #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).count == 1,
+                    "the opening waits for the security officer's review")
+        }
+        // The security officer reviews it on the admin listener's page.
+        let officer = try await world.auth.signIn(username: "security", password: EmploiWorld.password)
+        let (officerSecret, _) = try await world.auth.beginTOTP(officer.principal, activationCode: try await world.activationCode("security"))
+        _ = try await world.auth.verifyTOTP(officer.principal, code: try TOTPSecret(base32: officerSecret).code(at: world.clock.now))
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("security", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: officerSecret).code(at: world.clock.now))])
+            let home = try await browser.get("/web/home")
+            #expect(home.html.contains("asked about the file"), "the justification is shown to the officer")
+            let action = try #require(home.html.firstMatch(of: #/action="(/web/security/break-glass/[^"]+/review)"/#).map { String($0.1) })
+            let done = try await browser.post(action, [("csrf", try #require(home.csrf)), ("verdict", "justified"), ("note", "Confirmed with the agency.")])
+            #expect(done.status == .seeOther, "\(done.status)")
+            #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).isEmpty)
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import GuichetCore
+import GuichetGate
+
+/// The server-rendered pages (issue #17), in process: their policy and language, that nothing
+/// personal is shown without a session, and that forms refuse cross-site posts and posts
+/// without the session's CSRF field, changing nothing.
+@Suite(.serialized)
+struct WebPageTests {
+    /// Personal values of the world's parent and application; none may appear without a session.
+    static let personal = ["Emma", "Tremblay", "TREE25020399", "TREJ90541201", "parent1@example.org", "514-555-0142", "synthetic allergy note", "1990-04-12"]
+
+    /// Text as the pages write it (Mustache escapes the apostrophe).
+    static func escaped(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "&#39;") }
+
+    static func strictPolicy(_ page: PageClient.Page) -> Bool {
+        guard let p = page.policy else { return false }
+        return p.contains("default-src 'none'") && p.contains("style-src 'self'") && p.contains("form-action 'self'")
+            && p.contains("frame-ancestors 'none'") && !p.contains("script-src") && !p.contains("unsafe")
+    }
+
+    @Test("pages are served with a strict policy, no script and no inline style, in French by default or English when asked")
+    func servedStrictly() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let fr = try await browser.get("/web/sign-in")
+            #expect(fr.status == .ok && fr.html.contains(#"<html lang="fr">"#) && fr.html.contains(Self.escaped("Nom d'utilisateur")))
+            #expect(Self.strictPolicy(fr), "\(fr.policy ?? "no policy")")
+            #expect(!fr.html.contains("<script") && !fr.html.contains("style=") && !fr.html.contains("<style"))
+            let en = try await browser.get("/web/sign-in", headers: ["Accept-Language": "en-GB,en;q=0.8"])
+            #expect(en.html.contains(#"<html lang="en">"#) && en.html.contains("User name"))
+            let chosen = try await browser.get("/web/sign-in?lang=en")
+            #expect(chosen.html.contains(#"<html lang="en">"#))
+            #expect(browser.cookies["__Host-guichet-lang"] == "en", "the language chosen is remembered")
+            let later = try await browser.get("/web/sign-in")
+            #expect(later.html.contains(#"<html lang="en">"#), "and used on the next page")
+            let css = try await browser.get("/web/guichet.css")
+            #expect(css.status == .ok && css.headers[.contentType]?.hasPrefix("text/css") == true)
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/sign-in")
+            #expect(page.status == .ok && Self.strictPolicy(page), "the admin listener has its own sign-in page")
+        }
+    }
+
+    @Test("without a session every page sends the browser to sign in and shows no personal data", arguments: ["/web/home", "/web/apply", "/web/second-factor"])
+    func noSessionNoData(_ path: String) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            for uri in [path, "/web/dossiers/\(app.id.rawValue)"] {
+                let page = try await browser.get(uri)
+                #expect(page.status == .seeOther && page.location == "/web/sign-in", "\(uri): \(page.status)")
+                #expect(!Self.personal.contains { page.html.contains($0) })
+                browser.cookies["__Host-guichet"] = "not-a-session-token"
+                let forged = try await browser.get(uri)
+                #expect(forged.status == .seeOther && !Self.personal.contains { forged.html.contains($0) }, "a made-up cookie is no session")
+                browser.cookies = [:]
+            }
+        }
+    }
+
+    @Test("a parent signs in by form, sees their application's status, and opens it in full through the gate")
+    func parentSignsIn() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let wrong = try await browser.signIn("parent1", World.password + "-wrong")
+            #expect(wrong.status == .unauthorized && wrong.html.contains(Self.escaped("Nom d'utilisateur ou mot de passe incorrect.")))
+            #expect(browser.cookies["__Host-guichet"] == nil)
+            let signedIn = try await browser.signIn("parent1", World.password)
+            #expect(signedIn.status == .seeOther && signedIn.location == "/web/home")
+            let cookie = try #require(signedIn.headers[.setCookie])
+            #expect(cookie.hasPrefix("__Host-guichet=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Secure"))
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains("en attente") && home.html.contains("/web/dossiers/\(app.id.rawValue)"))
+            #expect(!home.html.contains("Emma"), "the list shows summaries only")
+            let dossier = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            #expect(dossier.status == .ok && dossier.html.contains("Emma") && dossier.html.contains("synthetic allergy note"))
+            #expect(dossier.html.contains("CPE 1") && dossier.html.contains(#"<td class="position">1 / 1</td>"#), "its rank on the chosen service's list")
+            let other = try await browser.get("/web/dossiers/\(DossierID().rawValue)")
+            #expect(other.status == .notFound && other.html.contains(Self.escaped("vous n'y avez pas accès")) && Self.strictPolicy(other))
+        }
+    }
+
+    @Test("a cross-site form post is refused and changes nothing, the sign-in form included")
+    func crossSitePostRefused() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let crossSignIn = try await browser.post("/web/sign-in", [("username", "parent1"), ("password", World.password)],
+                                                     headers: ["Sec-Fetch-Site": "cross-site"])
+            #expect(crossSignIn.status == .forbidden && browser.cookies["__Host-guichet"] == nil)
+            _ = try await browser.signIn("parent1", World.password)
+            let opened = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            let csrf = try #require(opened.csrf)
+            let withdraw = "/web/dossiers/\(app.id.rawValue)/transitions/withdraw"
+            for headers in [["Sec-Fetch-Site": "cross-site"], ["Sec-Fetch-Site": "same-site"], ["Origin": "https://attacker.example"], ["Origin": "null"]] {
+                let refused = try await browser.post(withdraw, [("csrf", csrf)], headers: headers)
+                #expect(refused.status == .forbidden, "\(headers)")
+                #expect(refused.html.contains(Self.escaped("vient d'un autre site")))
+            }
+            let after = try await world.gate.read(app.id, try await world.request("parent1"))
+            #expect(after.status == "waiting" && after.version == app.version, "nothing changed")
+        }
+    }
+
+    @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
+    func csrfFieldRequired() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let opened = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            let csrf = try #require(opened.csrf)
+            let withdraw = "/web/dossiers/\(app.id.rawValue)/transitions/withdraw"
+            let without = try await browser.post(withdraw, [])
+            #expect(without.status == .forbidden && without.html.contains(Self.escaped("n'est plus valable")))
+            let wrong = try await browser.post(withdraw, [("csrf", String(csrf.reversed()))])
+            #expect(wrong.status == .forbidden)
+            #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "waiting", "nothing changed")
+            let done = try await browser.post(withdraw, [("csrf", csrf)])
+            #expect(done.status == .seeOther && done.location?.hasPrefix("/web/dossiers/\(app.id.rawValue)") == true)
+            #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "withdrawn")
+            let out = try await browser.post("/web/sign-out", [("csrf", csrf)])
+            #expect(out.status == .seeOther && browser.cookies["__Host-guichet"] == nil)
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .seeOther, "signed out")
+        }
+    }
+
+    @Test("a parent applies by form, choosing services in order, and the gate creates the application")
+    func parentApplies() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let form = try await browser.get("/web/apply?lang=en")
+            #expect(form.status == .ok && form.html.contains("CPE 2") && form.html.contains(#"name="p.child.firstName""#))
+            let csrf = try #require(form.csrf)
+            let fields = [("csrf", csrf), ("p.child.firstName", "Zoé"), ("p.child.lastName", "Tremblay"), ("p.child.birthDate", "2025-05-01"),
+                          ("f.desiredStart", "2027-09-01"), ("f.daysPerWeek", "4"), ("f.schedule", "part-time"),
+                          ("partner", world.daycares[1].id.rawValue), ("partner", world.daycares[0].id.rawValue), ("partner", "")]
+            let bad = try await browser.post("/web/apply", fields.map { $0.0 == "f.daysPerWeek" ? ($0.0, "9") : $0 })
+            #expect(bad.status == .badRequest && bad.html.contains("daysPerWeek"), "a refused application says why")
+            let created = try await browser.post("/web/apply", fields)
+            #expect(created.status == .seeOther)
+            let location = try #require(created.location)
+            let page = try await browser.get(location)
+            #expect(page.html.contains("Zoé") && page.html.contains("Your application was saved."))
+            let mine = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 10, try await world.request("parent1"))
+            let view = try await world.gate.read(try #require(mine.views.first).id, try await world.request("parent1"))
+            #expect(view.partners == [world.daycares[1].id, world.daycares[0].id], "the services in the order chosen")
+        }
+    }
+}
+
+/// The account's security page: the owner's notices, and signing out everywhere.
+@Suite(.serialized)
+struct WebAccountPageTests {
+    @Test("a parent sees the notices of failed sign-ins and signs out everywhere, which ends their other sessions too")
+    func accountSecurity() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let other = try await world.token("parent1")  // another session (an API client, say)
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            for _ in 0..<5 { _ = try await browser.signIn("parent1", World.password + "-wrong") }
+            var signedIn = try await browser.signIn("parent1", World.password)
+            if signedIn.status == .tooManyRequests {  // the back-off after five failures
+                try await Task.sleep(for: .seconds(2))
+                signedIn = try await browser.signIn("parent1", World.password)
+            }
+            #expect(signedIn.location == "/web/home", "\(signedIn.status)")
+            let page = try await browser.get("/web/account?lang=en")
+            #expect(page.status == .ok && page.html.contains(#"<tr class="notice-row">"#), "the failures are told to the owner")
+            let csrf = try #require(page.csrf)
+            let out = try await browser.post("/web/account/sessions", [("csrf", csrf)])
+            #expect(out.status == .seeOther && out.location == "/web/sign-in")
+            let me = try await client.call(.get, "/v1/me", token: other)
+            #expect(me.status == .unauthorized, "every session of the account ended")
+        }
+    }
+}
+
+/// Claiming an existing file on a page, with the office's one-time code.
+@Suite(.serialized)
+struct WebClaimPageTests {
+    @Test("a parent claims their file with the code by form; a wrong code or a cross-site post makes no account")
+    func claim() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await world.gate.registerPerson(fields: ["firstName": .string("Marc"), "lastName": .string("Gagnon"), "birthDate": .string("1988-03-09")],
+                                                       requestID: "test", source: nil)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let form = try await browser.get("/web/claim?lang=en")
+            #expect(form.status == .ok && form.html.contains(#"id="claim""#))
+            let fields = [("username", "marc.gagnon"), ("password", "a long synthetic passphrase"), ("code", code)]
+            let cross = try await browser.post("/web/claim", fields, headers: ["Sec-Fetch-Site": "cross-site"])
+            #expect(cross.status == .forbidden)
+            let wrong = try await browser.post("/web/claim", [fields[0], fields[1], ("code", "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE")])
+            #expect(wrong.status == .forbidden && wrong.html.contains(#"id="error""#))
+            #expect(try await world.store.personHasAccount(marc) == false, "nothing made")
+            let made = try await browser.post("/web/claim", fields)
+            #expect(made.status == .seeOther && made.location == "/web/sign-in?claimed=1")
+            #expect(try await world.store.personHasAccount(marc) == true)
+            let signedIn = try await browser.signIn("marc.gagnon", "a long synthetic passphrase")
+            #expect(signedIn.location == "/web/home")
+        }
+    }
+}

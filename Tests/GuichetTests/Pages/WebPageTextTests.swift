@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import GuichetCore
+@testable import GuichetServer
+
+/// The pages' templates, style sheet and texts are resource files, checked when they load (at
+/// start-up or here), never while serving.
+@Suite struct WebPageTextTests {
+    static let resources = Repo.root.appendingPathComponent("Sources/GuichetServer/Pages/Web")
+
+    /// A copy of the pages' files, changed by `edit`, loaded.
+    static func loadEdited(_ edit: (URL) throws -> Void) throws -> WebPages {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("Web")
+        try FileManager.default.copyItem(at: resources, to: copy)
+        try edit(copy)
+        return try WebPages.load(from: copy)
+    }
+
+    static func edit(_ folder: URL, _ file: String, _ change: (String) -> String) throws {
+        let url = folder.appendingPathComponent(file)
+        try change(try String(contentsOf: url, encoding: .utf8)).write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    @Test("the bundled pages load: both languages have the same texts, and every text a template or the code names exists")
+    func bundledPagesLoad() throws {
+        try GuichetServer.checkPages()
+        let pages = try WebPages.bundled.get()
+        #expect(Set(pages.texts["fr"]?.keys ?? [:].keys) == Set(pages.texts["en"]?.keys ?? [:].keys))
+        for language in WebPages.languages {
+            let html = pages.render("sign-in", ["service": "Service <b>test</b>", "username": "\"><script>x</script>"], language: language)
+            #expect(html.contains(#"<html lang="\#(language)">"#))
+            #expect(html.contains("Service &lt;b&gt;test&lt;/b&gt;") && !html.contains("<script>"), "every value is escaped")
+            #expect(!html.contains("{{"))
+        }
+    }
+
+    @Test("a text missing in one language stops the loading, naming it")
+    func missingTextRefused() throws {
+        #expect(throws: PageError.self) {
+            _ = try Self.loadEdited { folder in
+                try Self.edit(folder, "texts/en.json") { $0.replacingOccurrences(of: "\"signInButton\": \"Sign in\",", with: "") }
+            }
+        }
+        do {
+            _ = try Self.loadEdited { folder in
+                try Self.edit(folder, "templates/sign-in.mustache") { $0 + "{{t.noSuchText}}" }
+            }
+            Issue.record("a template naming an unknown text loaded")
+        } catch let e as PageError {
+            #expect(e.description.contains("noSuchText"))
+        }
+    }
+
+    @Test("a template with an unescaped tag is refused")
+    func unescapedTagRefused() throws {
+        for tag in ["{{{username}}}", "{{&username}}"] {
+            do {
+                _ = try Self.loadEdited { folder in try Self.edit(folder, "templates/sign-in.mustache") { $0 + tag } }
+                Issue.record("\(tag) loaded")
+            } catch let e as PageError {
+                #expect(e.description.contains("unescaped"))
+            }
+        }
+    }
+}
+
+/// The pages are not API routes: they live under /web, apart from the OpenAPI documents.
+@Suite struct WebPageRouteTests {
+    @Test("every page of both listeners is under /web, and none is an API route")
+    func pagesUnderWeb() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        for recorder in [world.server.publicRouter().1, world.server.adminRouter().1] {
+            #expect(!recorder.pages.isEmpty)
+            #expect(recorder.pages.allSatisfy { $0.path.hasPrefix("/web") }, "\(recorder.pages.map(\.path))")
+            let api = Set(recorder.routes.map { "\($0.method) \($0.path)" })
+            #expect(recorder.pages.allSatisfy { !api.contains("\($0.method) \($0.path)") })
+        }
+        let admin = Set(world.server.adminRouter().1.pages.map(\.path))
+        #expect(!admin.contains("/web/apply") && !admin.contains("/web/claim"), "citizens' pages exist on the public listener only")
+        let publicPages = Set(world.server.publicRouter().1.pages.map(\.path))
+        #expect(!publicPages.contains { $0.hasPrefix("/web/admin") || $0.hasPrefix("/web/security") }, "no admin page on the public listener")
+    }
+}
