@@ -33,6 +33,8 @@ enum Migrations {
         }
         // Imports of an existing registry, resumable batch by batch (issue 16).
         m.registerMigration("v-import") { db in try db.execute(sql: vImport) }
+        // Retention, archive reads, erasure requests (issue 20).
+        m.registerMigration("v-lifecycle") { db in try db.execute(sql: vLifecycle) }
         return m
     }
 

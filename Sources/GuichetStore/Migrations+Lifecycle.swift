@@ -1,0 +1,43 @@
+/// Data lifecycle (issue 20): archive and erasure marks, archive reads approved by a second
+/// person, erasure requests and their receipts.
+extension Migrations {
+    static let vLifecycle = """
+    -- Where a dossier stands in its retention: archived (readable only through an approved
+    -- archive read), erased (its data key and those of its persons shredded). Never deleted.
+    CREATE TABLE dossier_lifecycle (
+        dossier_id TEXT PRIMARY KEY NOT NULL REFERENCES dossier(id),
+        archived_at INTEGER,
+        erased_at INTEGER
+    ) STRICT, WITHOUT ROWID;
+    CREATE TRIGGER dossier_lifecycle_no_delete BEFORE DELETE ON dossier_lifecycle
+        BEGIN SELECT RAISE(ABORT, 'lifecycle marks are kept'); END;
+
+    -- One account asks to read an archived dossier for a purpose, another approves (C13).
+    CREATE TABLE archive_request (
+        id TEXT PRIMARY KEY NOT NULL,
+        dossier_id TEXT NOT NULL REFERENCES dossier(id),
+        account_id TEXT NOT NULL REFERENCES account(id),
+        purpose TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        approved_by TEXT REFERENCES account(id),
+        approved_at INTEGER,
+        expires_at INTEGER,
+        CHECK (approved_by IS NULL OR approved_by != account_id)
+    ) STRICT;
+    CREATE INDEX archive_request_by_reader ON archive_request(account_id, dossier_id, expires_at);
+
+    -- Erasure requests (GDPR art. 17) as recorded by an officer, with the ledger entry that
+    -- proves the erasure.
+    CREATE TABLE erasure_request (
+        id TEXT PRIMARY KEY NOT NULL,
+        person_id TEXT NOT NULL REFERENCES person(id),
+        recorded_by TEXT NOT NULL REFERENCES account(id),
+        reference TEXT NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        ledger_index INTEGER NOT NULL,
+        receipt TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX erasure_request_by_person ON erasure_request(person_id);
+    """
+}
