@@ -84,7 +84,13 @@ extension Gate {
             after = last.dossier
             let ids = found.map(\.dossier)
             if dryRun {
-                if step == .erase { report.wouldErase += ids } else { report.wouldArchive += ids }
+                if step == .erase { report.wouldErase += ids } else {
+                    // What the run would erase first is not archived.
+                    let erasing = Set(report.wouldErase)
+                    let archiving = ids.filter { !erasing.contains($0) }
+                    report.wouldArchive += archiving
+                    dossiers += archiving.count - ids.count
+                }
                 dossiers += ids.count
             } else if step == .archive {
                 do {

@@ -13,7 +13,7 @@ import GuichetGate
         defer { world.remove() }
         let a = try #require(apps["A"]).id
         clock.advance(100 * 86_400)
-        #expect(try await world.gate.runRetention().archived == 1)
+        #expect(try await world.gate.runRetention().archived == 2, "A (closed) and B (withdrawn)")
         let agent = try actors.request("agent", purpose: "family-request")
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a, agent) }
 

@@ -17,7 +17,8 @@ import GuichetCore
         p.cells.enumerated().map { $0.element + [p.rowTotals[$0.offset]] } + [p.columnTotals + [p.total]]
     }
 
-    /// An attacker's view: every shown entry, and each hidden one a whole number >= 1. Looks for
+    /// An attacker's view: every shown entry, and each hidden one a whole number >= 0 (what
+    /// the published totals say; docs/LIFECYCLE.md says what this leaves out). Looks for
     /// another table consistent with all of it in which the entry (i, j) differs, by moving
     /// counts around a cycle of hidden entries (what keeps every row and column sum).
     static func alternative(to g: [[Int]], shown: [[Int?]], differingAt i: Int, _ j: Int) -> [[Int]]? {
@@ -49,8 +50,7 @@ import GuichetCore
                     let inner = (a < rows - 1 ? 1 : -1) * (b < columns - 1 ? 1 : -1)
                     alt[a][b] += (n % 2 == 0 ? d : -d) * inner
                 }
-                // Zeros are never hidden, so a hidden count is at least 1.
-                guard zip(alt.joined(), shown.joined()).allSatisfy({ v, s in v >= (s == nil ? 1 : 0) }) else { continue }
+                guard alt.joined().allSatisfy({ $0 >= 0 }) else { continue }
                 // Consistent: every shown entry unchanged, every sum holds.
                 let cells = (0..<rows - 1).map { Array(alt[$0][0..<columns - 1]) }
                 let recomputed = grid(CountTable(rows: (0..<rows - 1).map(String.init), columns: (0..<columns - 1).map(String.init), cells: cells))
