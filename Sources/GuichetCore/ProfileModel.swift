@@ -249,6 +249,8 @@ public struct Profile: Sendable, Equatable {
     public var retention: Retention = .none
     /// Published aggregates with small-count suppression (the `statistics:` section).
     public var statistics = StatisticsSpec()
+    /// Partner exports by role (the `exports:` section); none when absent.
+    public var exports: [String: ExportRule] = [:]
 
     public init(name: String, title: [String: String], defaultLanguage: String, personFields: [FieldSpec],
                 organisationKinds: [String], dossierTypes: [String: DossierType], roles: [String: Role],

@@ -44,4 +44,36 @@ extension ProfileBuilder {
         }
         return out
     }
+
+    /// The `exports:` section: per partner role, what of its caseload it may export.
+    ///
+    /// ```yaml
+    /// exports:
+    ///   partner-adviser: {dossiers: job-seeker, purpose: disability-support, fields: [category, seeker.lastName], days: 7, canaries: 3}
+    /// ```
+    func exports(_ c: YAMLCursor, profile: Profile) throws -> [String: ExportRule] {
+        var out: [String: ExportRule] = [:]
+        for (role, rc) in try c.mapping() {
+            guard let r = profile.roles[role] else { throw rc.fail("unknown role '\(role)'") }
+            guard r.kind == .partner else { throw rc.fail("'\(role)' is not a partner role: only partners export their caseload") }
+            let d = try rc.dictionary(allowed: ["dossiers", "purpose", "fields", "days", "canaries"])
+            let typeName = try d.required("dossiers", in: rc).string()
+            guard let type = profile.dossierTypes[typeName] else { throw d["dossiers"]!.fail("unknown dossier type '\(typeName)'") }
+            let purpose = try d.required("purpose", in: rc).string()
+            guard profile.purposes.contains(purpose) else { throw d["purpose"]!.fail("unknown purpose '\(purpose)'") }
+            let fields = try d.required("fields", in: rc).strings()
+            guard !fields.isEmpty else { throw d["fields"]!.fail("name the fields the file holds") }
+            let paths = profile.fieldPaths(of: type)
+            for f in fields where !paths.contains(f) { throw d["fields"]!.fail("'\(f)' is not a field of '\(typeName)'") }
+            for f in fields where profile.classification(of: f, in: type) == .sealed || profile.classification(of: f, in: type) == .nationalID {
+                throw d["fields"]!.fail("'\(f)' is never exported (sealed fields and national identifiers stay in the registry)")
+            }
+            let days = try d["days"]?.int() ?? 7
+            guard (1...90).contains(days) else { throw d["days"]!.fail("an export is valid 1 to 90 days") }
+            let canaries = try d["canaries"]?.int() ?? 3
+            guard (1...20).contains(canaries) else { throw d["canaries"]!.fail("1 to 20 canary rows") }
+            out[role] = ExportRule(role: role, dossierType: typeName, purpose: purpose, fields: fields, days: days, canaries: canaries)
+        }
+        return out
+    }
 }

@@ -39,5 +39,21 @@ extension Migrations {
         receipt TEXT NOT NULL
     ) STRICT;
     CREATE INDEX erasure_request_by_person ON erasure_request(person_id);
+
+    -- Partner exports (C11): who received which file, until when; and the canary rows that
+    -- name the recipient when the file leaks.
+    CREATE TABLE partner_export (
+        id TEXT PRIMARY KEY NOT NULL,
+        account_id TEXT NOT NULL REFERENCES account(id),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        dossiers INTEGER NOT NULL,
+        persons INTEGER NOT NULL,
+        ledger_index INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE export_canary (
+        row_id TEXT PRIMARY KEY NOT NULL,
+        export_id TEXT NOT NULL REFERENCES partner_export(id)
+    ) STRICT, WITHOUT ROWID;
     """
 }
