@@ -16,6 +16,9 @@ import GuichetGate
         #expect(try await world.gate.runRetention().archived == 2, "A (closed) and B (withdrawn)")
         let agent = try actors.request("agent", purpose: "family-request")
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a, agent) }
+        // Nor its persons through it.
+        let child = try RetentionRunTests.child(try #require(apps["A"]))
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.readPerson(child, agent) }
 
         // The purpose must be one the profile allows for archives; the reference is checked.
         await #expect(throws: GuichetError.self) {
