@@ -42,8 +42,8 @@ public struct PartnerExportFile: Sendable {
 }
 
 /// Partner exports (C11): when the profile lets a partner role export part of its caseload,
-/// the file holds the profile's fields of the dossiers assigned to the caller that the policy
-/// lets it read, plus canary rows that only this export has (a leaked file names its
+/// the file holds the profile's fields of the dossiers its search scope reaches that the
+/// policy lets it read, plus canary rows that only this export has (a leaked file names its
 /// recipient), is encrypted to the key the partner gives, expires, and is journalled: each
 /// dossier as a read (breach scopes count it), and one `partner-export` entry naming every
 /// person it holds. There is no other way to take data out of the registry in bulk.
@@ -51,7 +51,8 @@ extension Gate {
     /// Most dossiers in one export.
     public static let maxExportDossiers = 10_000
 
-    /// Exports the caller's caseload to `recipientKey` (a raw 32-byte X25519 public key).
+    /// Exports the caller's caseload (what its search scope reaches) to `recipientKey` (a raw
+    /// 32-byte X25519 public key).
     /// - Throws: 403 when the role may not export or states another purpose; 400 for a bad key;
     ///   503 when the export cannot be journalled (no file is made).
     public func exportCaseload(recipientKey raw: Data, _ r: GateRequest) async throws -> PartnerExportFile {
@@ -63,11 +64,26 @@ extension Gate {
         guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw) else {
             throw GuichetError.invalid("'recipientKey' is a raw X25519 public key (32 bytes)")
         }
+        // Its caseload: the dossiers its search scope reaches (assigned to it, or that chose its
+        // organisation...), as the policy says for this purpose.
+        let subject = r.principal.subject
+        var filters: [ScopeFilter] = []
+        let scope = policy.searchScope(subject, type: rule.dossierType, purpose: r.purpose)
+        for relation in scope.relations {
+            switch relation {
+            case .any: filters.append(.any)
+            case .linkedPerson: if let p = subject.person { filters.append(.linkedPerson(p, roles: scope.linkRoles)) }
+            case .partner: if let o = subject.organisation { filters.append(.partner(o)) }
+            case .organisation: if let o = subject.organisation { filters.append(.organisation(o)) }
+            case .assigned: filters.append(.assigned(subject.account))
+            case .territory: if let t = subject.territory { filters.append(.territory(t)) }
+            }
+        }
         var ids: [DossierID] = []
         var after: DossierID?
         repeat {
-            let page = try await store.search(DossierQuery(type: rule.dossierType, status: nil, scope: [.assigned(r.principal.account)], terms: [],
-                                                           after: after, limit: 500))
+            let page = filters.isEmpty ? [] : try await store.search(DossierQuery(type: rule.dossierType, status: nil, scope: filters, terms: [],
+                                                                                  after: after, limit: 500))
             ids += page
             after = page.count == 500 && ids.count < Self.maxExportDossiers ? page.last : nil
         } while after != nil

@@ -61,3 +61,30 @@ import GuichetGate
         }
     }
 }
+
+/// The same on place05: a daycare service exports the applications that chose it.
+@Suite struct Place05ExportTests {
+    @Test("place05: a daycare exports the applications that chose it (not the others, not the withdrawn), and a leak names it")
+    func daycareExport() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let mine = try await world.application(by: "parent1", daycares: [0], childName: "Ines")
+        let other = try await world.application(by: "parent1", daycares: [1], childName: "Jules")
+        let gone = try await world.application(by: "parent1", daycares: [0], childName: "Karim")
+        _ = try await world.gate.transition(gone.id, "withdraw", try await world.request("parent1"))
+        let recipient = Curve25519.KeyAgreement.PrivateKey()
+        let file = try await world.gate.exportCaseload(recipientKey: recipient.publicKey.rawRepresentation,
+                                                       try await world.request("daycare1", purpose: "placement"))
+        let rows = try PartnerExportFile.open(file.data, privateKey: recipient, at: Date())
+        let ids = Set(rows.compactMap { $0["id"]?.string })
+        #expect(ids.contains(mine.id.rawValue) && !ids.contains(other.id.rawValue) && !ids.contains(gone.id.rawValue))
+        #expect(rows.count == 1 + 3)
+        let row = try #require(rows.first { $0["id"]?.string == mine.id.rawValue })
+        #expect(row["child.firstName"] == .string("Ines") && row["parent.email"] == .string("parent1@example.org"))
+        #expect(row["specialNeeds"] == nil && row["child.nam"] == nil, "only the profile's fields")
+        let found = try await world.gate.identifyLeak(rowIDs: Array(ids))
+        #expect(found.map(\.account) == [try await world.principal("daycare1").account])
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+}
