@@ -31,7 +31,7 @@ public struct RetentionReport: Sendable, Equatable {
 
 /// Retention (C13): the profile's rules applied at the gate's clock. Each rule erases first
 /// (the dossiers past their erasure age), then archives (those past their archive age only),
-/// in batches in id order. Each batch is journalled before it is done, then done in one
+/// in batches, oldest first. Each batch is journalled before it is done, then done in one
 /// transaction; a run that stops resumes where it stopped, because what is done is marked and
 /// never found again. A dry run journals nothing and changes nothing.
 extension Gate {
@@ -73,7 +73,7 @@ extension Gate {
     private func retentionStep(_ rule: RetentionRule, _ step: RetentionStep, before cutoff: Date, now: Date, dryRun: Bool, batch: Int,
                                budget: inout Int, requestID: String, report: inout RetentionReport,
                                progress: @Sendable (RetentionProgress) -> Void) async throws -> RetentionProgress {
-        var after: DossierID?
+        var after: RetentionCandidate?
         var dossiers = 0, persons = 0
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: now)
         let reason = "retention: \(rule.dossierType) \(rule.state), \(step.rawValue) after \(Int(step == .erase ? rule.eraseAfter : rule.archiveAfter ?? 0) / 86_400) days"
@@ -81,7 +81,7 @@ extension Gate {
             let found = try await store.retentionCandidates(type: rule.dossierType, state: rule.state, step: step, changedBefore: cutoff,
                                                             after: after, limit: batch)
             guard let last = found.last else { break }
-            after = last.dossier
+            after = last
             let ids = found.map(\.dossier)
             if dryRun {
                 if step == .erase { report.wouldErase += ids } else {

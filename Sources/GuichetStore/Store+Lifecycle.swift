@@ -14,6 +14,8 @@ public enum RetentionStep: String, Sendable { case archive, erase }
 /// A dossier that a retention step reaches, with its linked persons.
 public struct RetentionCandidate: Sendable, Equatable {
     public let dossier: DossierID
+    /// Its last change (what its age counts from; the order of a run).
+    public let changedAt: Date
     public let persons: [PersonID]
 }
 
@@ -42,22 +44,24 @@ extension Store {
     }
 
     /// Dossiers of a type in a state, last changed at or before `changedBefore`, that the step
-    /// has not done yet (an erased dossier is never archived), in id order after `after`.
-    /// Cost follows the dossiers of that type and state (index `dossier_by_type_status`).
+    /// has not done yet (an erased dossier is never archived), in order of last change then id,
+    /// after `after` (the last candidate of the previous batch). Cost follows the dossiers due
+    /// (index `dossier_by_type_status_age`), not the size of the state.
     public func retentionCandidates(type: String, state: String, step: RetentionStep, changedBefore: Date,
-                                    after: DossierID?, limit: Int) async throws -> [RetentionCandidate] {
+                                    after: RetentionCandidate?, limit: Int) async throws -> [RetentionCandidate] {
         try await read { db in
             let pending = step == .archive ? "l.archived_at IS NULL AND l.erased_at IS NULL" : "l.erased_at IS NULL"
-            let ids = try String.fetchAll(db.cachedStatement(sql: """
-                SELECT d.id FROM dossier d INDEXED BY dossier_by_type_status
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT d.id, d.updated_at FROM dossier d INDEXED BY dossier_by_type_status_age
                 LEFT JOIN dossier_lifecycle l ON l.dossier_id = d.id
-                WHERE d.type = ? AND d.status = ? AND d.id > ? AND d.updated_at <= ? AND \(pending)
-                ORDER BY d.id LIMIT ?
-                """), arguments: [type, state, after?.rawValue ?? "", changedBefore.millis, limit])
+                WHERE d.type = ? AND d.status = ? AND d.updated_at <= ? AND (d.updated_at, d.id) > (?, ?) AND \(pending)
+                ORDER BY d.updated_at, d.id LIMIT ?
+                """), arguments: [type, state, changedBefore.millis, after?.changedAt.millis ?? Int64.min, after?.dossier.rawValue ?? "", limit])
             let links = try db.cachedStatement(sql: "SELECT person_id FROM dossier_person WHERE dossier_id = ? ORDER BY role, position")
-            return try ids.map { id in
-                RetentionCandidate(dossier: DossierID(trusted: id),
-                                   persons: try String.fetchAll(links, arguments: [id]).map(PersonID.init(trusted:)))
+            return try rows.map { row in
+                let id: String = row["id"]
+                return RetentionCandidate(dossier: DossierID(trusted: id), changedAt: Date(millis: row["updated_at"]),
+                                          persons: try String.fetchAll(links, arguments: [id]).map(PersonID.init(trusted:)))
             }
         }
     }
