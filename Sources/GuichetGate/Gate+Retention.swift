@@ -76,6 +76,8 @@ extension Gate {
         var after: RetentionCandidate?
         var dossiers = 0, persons = 0
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: now)
+        // A dry run's archive step leaves out what its erase step listed (built once per step).
+        let erasing = dryRun && step == .archive ? Set(report.wouldErase) : []
         let reason = "retention: \(rule.dossierType) \(rule.state), \(step.rawValue) after \(Int(step == .erase ? rule.eraseAfter : rule.archiveAfter ?? 0) / 86_400) days"
         while budget > 0 {
             let found = try await store.retentionCandidates(type: rule.dossierType, state: rule.state, step: step, changedBefore: cutoff,
@@ -86,7 +88,6 @@ extension Gate {
             if dryRun {
                 if step == .erase { report.wouldErase += ids } else {
                     // What the run would erase first is not archived.
-                    let erasing = Set(report.wouldErase)
                     let archiving = ids.filter { !erasing.contains($0) }
                     report.wouldArchive += archiving
                     dossiers += archiving.count - ids.count
