@@ -78,6 +78,7 @@ let package = Package(
             "GuichetCore", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth", "GuichetMerkle", "GuichetWatch",
             "GuichetMFA", "GuichetMail",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",

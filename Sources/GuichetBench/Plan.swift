@@ -26,6 +26,8 @@ struct Plan: Sendable {
     let queryRepeats: Int
     /// Policy decisions timed per profile.
     let policyDecisions: Int
+    /// Persons in the registry a retention run goes over (`RetentionBench`).
+    let retentionSizes: [Int]
 
     init(_ mode: Mode) {
         self.mode = mode
@@ -34,14 +36,17 @@ struct Plan: Sendable {
             httpDossiers = 2_000; httpSeconds = 3
             importSizes = [2_500, 10_000]; readSample = 2_000
             appendSeconds = 2; ledgerSizes = [10_000, 100_000]; queryRepeats = 5; policyDecisions = 200_000
+            retentionSizes = [10_000]
         case .default:
             httpDossiers = 20_000; httpSeconds = 10
             importSizes = [10_000, 100_000, 1_000_000]; readSample = 10_000
             appendSeconds = 5; ledgerSizes = [10_000, 100_000, 1_000_000]; queryRepeats = 15; policyDecisions = 1_000_000
+            retentionSizes = [10_000, 100_000]
         case .full:
             httpDossiers = 86_000; httpSeconds = 15
             importSizes = [10_000, 100_000, 1_000_000, 10_000_000]; readSample = 10_000
             appendSeconds = 10; ledgerSizes = [10_000, 100_000, 1_000_000, 10_000_000]; queryRepeats = 15; policyDecisions = 1_000_000
+            retentionSizes = [10_000, 100_000, 1_000_000]
         }
     }
 }

@@ -58,6 +58,18 @@ extension Results {
             }
             md.append("")
         }
+        if let retention, !retention.isEmpty {
+            md.append("## Retention run (`guichet retention run`, place05's rules)")
+            md.append("")
+            md.append("Applications of a child and a parent: 60 % withdrawn over a year ago (erased with both persons), 20 % closed over 90 days ago (archived), 20 % waiting. Batches of 1,000, one ledger entry each. Idle: a second run that finds nothing.")
+            md.append("")
+            md.append("| persons | dossiers | fill s | dry run s | run s | erased dossiers | erased persons | archived | dossiers/s | ledger entries | idle run s |")
+            md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for r in retention {
+                md.append("| \(n(r.persons)) | \(n(r.dossiers)) | \(f(r.fillSeconds)) | \(f(r.dryRunSeconds, 2)) | \(f(r.runSeconds, 2)) | \(n(r.erasedDossiers)) | \(n(r.erasedPersons)) | \(n(r.archivedDossiers)) | \(f(r.dossiersPerSecond, 0)) | \(n(Int(r.ledgerEntries))) | \(f(r.idleRunSeconds, 2)) |")
+            }
+            md.append("")
+        }
         if let csvImports, !csvImports.isEmpty {
             md.append("## CSV import through the gate (`guichet import`)")
             md.append("")

@@ -48,6 +48,7 @@ struct Results: Codable {
     var csvImports: [CSVImportBench.Point]?
     var ledger: LedgerBench.Results?
     var policy: [PolicyBench.Point]?
+    var retention: [RetentionBench.Point]?
     var targets: [Target] = []
     var extrapolations: [String] = []
     var figures: [Figure] = []

@@ -7,7 +7,7 @@ import GuichetSynth
 // guichet-bench: the benchmark suite (docs/BENCHMARKS.md). Run it through scripts/bench,
 // which builds it in release mode, installs wrk and draws the plots.
 //
-//   guichet-bench --mode quick|default|full --out DIR [--profiles DIR] [--only http,import,ledger,policy]
+//   guichet-bench --mode quick|default|full --out DIR [--profiles DIR] [--only http,import,ledger,policy,retention]
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -37,7 +37,7 @@ func main() async throws {
     let plan = Plan(mode)
     let out = URL(fileURLWithPath: outPath)
     let profiles = URL(fileURLWithPath: argument("--profiles") ?? "profiles")
-    let only = Set((argument("--only") ?? "http,import,ledger,policy").split(separator: ",").map(String.init))
+    let only = Set((argument("--only") ?? "http,import,ledger,policy,retention").split(separator: ",").map(String.init))
     let work = out.appendingPathComponent("work")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
@@ -58,6 +58,7 @@ func main() async throws {
         results.csvImports = try await CSVImportBench(profile: place05, profilesFolder: profiles, keys: keys, work: work, plan: plan)
             .run(against: imports)
     }
+    if only.contains("retention") { results.retention = try await RetentionBench(profile: place05, keys: keys, work: work, plan: plan).run() }
     if only.contains("ledger") { results.ledger = try await LedgerBench(profile: place05, keyFile: keyFile, work: work, plan: plan).run() }
     results.finishedAt = iso.string(from: Date())
     results.machine.loadAverageAtEnd = Results.loadAverage()

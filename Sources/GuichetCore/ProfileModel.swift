@@ -245,6 +245,12 @@ public struct Profile: Sendable, Equatable {
     public let breakGlass: BreakGlassSpec?
     /// Detection settings (the `watch:` section); defaults when absent.
     public var watch: WatchSettings = .defaults
+    /// Retention, archive reads and erasure requests (the `retention:` section); none when absent.
+    public var retention: Retention = .none
+    /// Published aggregates with small-count suppression (the `statistics:` section).
+    public var statistics = StatisticsSpec()
+    /// Partner exports by role (the `exports:` section); none when absent.
+    public var exports: [String: ExportRule] = [:]
 
     public init(name: String, title: [String: String], defaultLanguage: String, personFields: [FieldSpec],
                 organisationKinds: [String], dossierTypes: [String: DossierType], roles: [String: Role],

@@ -14,7 +14,7 @@ extension Gate {
     public func readPerson(_ id: PersonID, _ r: GateRequest) async throws -> PersonResult {
         try checkPurpose(r)
         let subject = r.principal.subject
-        let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        let dossiers = try await liveDossiers(linking: id)
         let person = try await store.persons([id])[id]
         let present: Set<String>
         present = person?.key == nil ? [] : Set(try sealing { try person.map { try vault.keys($0.fields) } ?? [] })
@@ -48,7 +48,7 @@ extension Gate {
         let values = try personFields(input, prefix: "", creating: false)
         guard !values.isEmpty else { throw GuichetError.invalid("nothing to change") }
         let subject = r.principal.subject
-        let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        let dossiers = try await liveDossiers(linking: id)
         var readable = false
         var chosen: (DossierID, Grant, [String])?
         search: for d in dossiers {
@@ -99,5 +99,13 @@ extension Gate {
         }
         try await store.create(person: person, at: now)
         return id
+    }
+
+    /// The dossiers linking a person that are neither archived nor erased (a person is read or
+    /// changed through those only: an archived dossier is read through an archive read).
+    func liveDossiers(linking person: PersonID) async throws -> [DossierRecord] {
+        let ids = Array(try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson))
+        let marks = try await store.lifecycle(ids)
+        return try await store.dossiers(ids.filter { marks[$0] == nil })
     }
 }

@@ -128,9 +128,13 @@ public final class Gate: Sendable {
         let subject = r.principal.subject
         switch policy.decide(subject, action, record.facts, purpose: r.purpose) {
         case .allow(let grant):
+            // Retention (Gate+Archive.swift): an erased dossier is not found, an archived one
+            // needs an approved archive read.
+            if let (error, reason) = try await lifecycleRefusal(record, r) { try await refuse(error, reason: reason, action: action, dossiers: [id], r) }
             return (record, grant)
         case .deny(let denial):
-            if action == .read, version == nil, let grant = try await breakGlassGrant(record, r) { return (record, grant) }
+            if action == .read, version == nil, try await store.lifecycle(id) == nil,
+               let grant = try await breakGlassGrant(record, r) { return (record, grant) }
             let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
             var error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
             if denial.reason == .purpose {
@@ -237,7 +241,9 @@ public final class Gate: Sendable {
     /// the policy lets the caller search, journalled and seen by the watch as a search.
     func summaries(_ ids: [DossierID], _ r: GateRequest) async throws -> [DossierView] {
         let subject = r.principal.subject
-        let records = try await store.dossiers(ids)
+        // Archived and erased dossiers are never listed (Gate+Archive.swift).
+        let marks = try await store.lifecycle(ids)
+        let records = try await store.dossiers(ids.filter { marks[$0] == nil })
         var allowed: [(record: DossierRecord, grant: Grant, persons: [PersonID])] = []
         for record in records {
             guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }

@@ -115,13 +115,14 @@ public actor AccessJournal {
     }
 
     /// Records an act of the system itself (crypto-shredding, key rotation) on subjects.
-    @_spi(GateOnly)
+    /// - Returns: the entry's index in the ledger (what an erasure receipt cites).
+    @_spi(GateOnly) @discardableResult
     public func recordSystemEvent(_ name: String, reason: String, persons: [PersonID], dossiers: [DossierID],
-                                  context: AccessContext) async throws {
-        _ = try await append([JournalRow(at: context.at, requestID: context.requestID, account: context.subject?.account,
+                                  context: AccessContext) async throws -> Int64 {
+        try await append([JournalRow(at: context.at, requestID: context.requestID, account: context.subject?.account,
                                          role: context.subject?.role, organisation: context.subject?.organisation,
                                          session: context.session, source: context.source, action: name, allowed: true,
-                                         reason: reason, purpose: context.purpose, dossiers: dossiers, persons: persons, fields: [])])
+                                         reason: reason, purpose: context.purpose, dossiers: dossiers, persons: persons, fields: [])])[0]
     }
 
     /// Records a refused access (the signal detection needs).

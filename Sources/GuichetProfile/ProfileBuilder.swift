@@ -9,7 +9,7 @@ struct ProfileBuilder {
 
     func build() throws -> Profile {
         let top = try root.dictionary(allowed: Set<String>(["profile", "title", "language", "purposes", "organisations",
-                                                 "person", "dossiers", "roles", "rules", "watch"])
+                                                 "person", "dossiers", "roles", "rules", "watch", "retention", "statistics", "exports"])
                                                 .union(Self.policyKeys))
         let nameCursor = try top.required("profile", in: root)
         let name = try nameCursor.string()
@@ -71,6 +71,9 @@ struct ProfileBuilder {
                               organisationKinds: orgKinds, dossierTypes: dossierTypes, roles: roles, rules: rules, purposes: purposes,
                               breakGlass: glass)
         if let w = top["watch"] { profile.watch = try watchSettings(w) }
+        if let r = top["retention"] { profile.retention = try retention(r, profile: profile) }
+        if let s = top["statistics"] { profile.statistics = try statistics(s, profile: profile) }
+        if let e = top["exports"] { profile.exports = try exports(e, profile: profile) }
         return profile
     }
 

@@ -23,6 +23,7 @@ extension GuichetServer {
         addAdminPolicyRoutes(r)
         addWatchRoutes(r)
         addProvisioningRoutes(r)
+        addLifecycleAdminRoutes(r)
 
         r.on(.get, "/admin/v1/accounts") { req, _ in
             try self.auth.requireStepUp(try await self.administrator(req))

@@ -190,7 +190,8 @@ extension GuichetServer {
         if let mailer = auth.mailer {
             exports.append(NoticeService(outbox: NoticeOutbox(gate: gate, mailer: mailer, logger: logger), nudge: noticeNudge, every: .seconds(5), logger: logger))
         }
-        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
+        let retention = RetentionService(gate: gate, first: .seconds(300), every: retentionInterval, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints, retention] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch let error as IOError {
             throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")

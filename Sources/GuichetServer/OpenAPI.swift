@@ -40,7 +40,7 @@ enum OpenAPI {
         .init(method: "get", path: "/v1/ledger/checkpoint", summary: "The latest signed checkpoint of the access ledger (C2SP signed note)", secured: false,
               responses: ["200": "", "404": "Problem"]),
         .init(method: "get", path: "/v1/ledger/key", summary: "The keys that verify the ledger's checkpoints", secured: false, responses: ["200": "LedgerKey"]),
-        .init(method: "get", path: "/v1/statistics", summary: "Published counts by state, with their definition", secured: false,
+        .init(method: "get", path: "/v1/statistics", summary: "Published counts by state, and the profile's figures (tables with small counts and the entries that would reveal them suppressed, as null), each with its definition", secured: false,
               responses: ["200": "Statistics"]),
         .init(method: "get", path: "/v1/dossiers", summary: "Search the dossiers you may see (by state and by searchable fields you may read, as PATH=value; a role that declares search combinations must give one whole, else 400). Staff and partners get each dossier's summary (public fields); open a dossier for the rest",
               secured: true, responses: ["200": "SearchPage", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"],
@@ -156,10 +156,11 @@ enum OpenAPI {
         summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it", secured: true,
         responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"])
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations + oidcOperations) }
+    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations
+                                               + oidcOperations + lifecyclePublicOperations) }
     static var adminDocument: JSON {
         document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations
-                 + provisioningOperations)
+                 + provisioningOperations + lifecycleAdminOperations)
     }
 
     static func ref(_ name: String) -> JSON { .object(["$ref": .string("#/components/schemas/\(name)")]) }
@@ -201,7 +202,7 @@ enum OpenAPI {
         "Registration": obj(["username": string, "password": string, "person": anyObject], required: ["username", "password", "person"]),
         "Registered": obj(["account": id, "person": id, "role": string]),
         "Organisations": obj(["organisations": array(anyObject)]),
-        "Statistics": obj(["definition": string, "dossiers": anyObject]),
+        "Statistics": obj(["definition": string, "dossiers": anyObject, "figures": array(anyObject)]),
         "PersonView": obj(["role": string, "id": id, "fields": anyObject]),
         "Dossier": obj(["id": id, "type": string, "status": string, "version": integer, "createdAt": string, "updatedAt": string,
                         "fields": anyObject, "partners": array(id), "persons": array(ref("PersonView"))],
@@ -294,7 +295,7 @@ enum OpenAPI {
             "paths": .object(paths.mapValues(JSON.object)),
             "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }
                                                         .merging(activationSchemas) { a, _ in a }.merging(provisioningSchemas) { a, _ in a }
-                                                        .merging(rankSchemas) { a, _ in a }.merging(oidcSchemas) { a, _ in a }),
+                                                        .merging(rankSchemas) { a, _ in a }.merging(oidcSchemas) { a, _ in a }.merging(lifecycleSchemas) { a, _ in a }),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

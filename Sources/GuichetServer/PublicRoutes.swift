@@ -43,6 +43,7 @@ extension GuichetServer {
         addClaimRoutes(r)
         addRankRoutes(r)
         addOIDCRoutes(r)
+        addLifecyclePublicRoutes(r)
 
         r.on(.get, "/v1/organisations") { req, _ in
             let kind = req.uri.queryParameters.get("kind")
@@ -198,6 +199,20 @@ extension GuichetServer {
         return Reply.json(.object([
             "definition": .string("Number of dossiers of each type in each workflow state at the time of the request. Each dossier counts once, in its current state; counts from 1 to 9 are shown as \"<10\"."),
             "dossiers": .object(types),
+            "figures": .array(try await gate.publishedStatistics().map(Self.figure)),
         ]))
+    }
+
+    /// A published figure (docs/LIFECYCLE.md, "Statistics"): suppressed entries are null.
+    static func figure(_ p: PublishedFigure) -> JSON {
+        func n(_ v: Int?) -> JSON { v.map { .number(Double($0)) } ?? .null }
+        let t = p.table
+        return .object(["id": .string(p.figure.id), "dossiers": .string(p.figure.dossierType),
+                        "states": .array(p.figure.states.map(JSON.string)),
+                        "definition": .object(p.figure.definition.mapValues(JSON.string)),
+                        "rows": .object(["by": .string(p.figure.rows.rawValue), "values": .array(t.rows.map(JSON.string))]),
+                        "columns": .object(["by": .string(p.figure.columns.rawValue), "values": .array(t.columns.map(JSON.string))]),
+                        "cells": .array(t.cells.map { .array($0.map(n)) }), "rowTotals": .array(t.rowTotals.map(n)),
+                        "columnTotals": .array(t.columnTotals.map(n)), "total": n(t.total)])
     }
 }

@@ -39,6 +39,8 @@ enum Migrations {
         m.registerMigration("v-notice-outbox") { db in try db.execute(sql: vNoticeOutbox) }
         // Federated sign-in: OpenID Connect subjects linked to accounts (issue #21 item 6).
         m.registerMigration("v-federation") { db in try db.execute(sql: vFederation) }
+        // Retention, archive reads, erasure requests (issue 20).
+        m.registerMigration("v-lifecycle") { db in try db.execute(sql: vLifecycle) }
         return m
     }
 

@@ -17,6 +17,7 @@ import Synchronization
         "GET /v1/dossiers/{id}",
         "GET /v1/persons/{id}",
         "GET /admin/v1/dossiers/{id}/versions/{version}",
+        "GET /v1/me/export",
         "POST /admin/v1/breach/incidents/{id}/letters",
         "POST /admin/v1/breach/incidents/{id}/letters/send",
         "GET /v1/organisations/{id}/waiting-list",
@@ -55,6 +56,10 @@ import Synchronization
         "POST /admin/v1/accounts/{id}/caseload/transfer", "POST /v1/persons/{id}/claim-code", "POST /v1/accounts/claim",
         // A dossier's ranks: organisation ids and numbers (issue 16, R1).
         "GET /v1/dossiers/{id}/rank",
+        // Data lifecycle (issue 20): archive read requests and approvals (ids, purpose, reference),
+        // erasure receipts (ids and field names).
+        "POST /v1/dossiers/{id}/archive-reads", "GET /admin/v1/archive-reads", "POST /admin/v1/archive-reads/{id}/approve",
+        "POST /admin/v1/erasures", "GET /admin/v1/erasures/{id}",
     ]
 
     @Test("every route of both listeners is classified as disclosing (with its scope case) or not")
@@ -110,6 +115,20 @@ import Synchronization
                 box.withLock { $0 = personsReceived(mine) }
                 let staff = try await client.send(.get, "/v1/dossiers?type=application&limit=100", token: agent, headers: purpose)
                 #expect(staff.status == .ok && personsReceived(staff).isEmpty, "a staff listing is the summary only")
+            }
+        case "GET /v1/me/export":
+            // A citizen's export: their dossiers whole (their own family) and their own person.
+            let parent = try #require(records[0].persons.first { $0.role == "parent" }?.person)
+            _ = try await world.auth.createAccount(username: "parent", password: World.password, role: "parent", person: parent, createdBy: nil)
+            let token = try await world.auth.signIn(username: "parent", password: World.password).token
+            actor = "parent"
+            try await world.withPublic { client in
+                let reply = try await client.send(.get, "/v1/me/export", token: token)
+                #expect(reply.status == .ok && !personsReceived(reply).isEmpty, "\(reply.text)")
+                var got = personsReceived(reply)
+                let own = reply["person"]?.object?["fields"]?.object?.keys.map { "parent.\($0)" } ?? []
+                if !own.isEmpty { got[parent.rawValue, default: []].formUnion(own) }
+                box.withLock { $0 = got }
             }
         case "GET /v1/organisations/{id}/waiting-list":
             // A search's summaries in rank order: an agent (who may see every list) gets no person's field.

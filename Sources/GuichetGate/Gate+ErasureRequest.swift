@@ -1,0 +1,114 @@
+public import GuichetCore
+@_spi(GateOnly) import GuichetLedger
+public import GuichetStore
+public import GuichetAuth
+import GuichetMerkle
+@_spi(GateOnly) import GuichetVault
+public import Foundation
+
+/// What a citizen receives when their erasure request (GDPR art. 17) is carried out: which of
+/// their fields and which dossiers were erased, and the ledger entry that proves it. Names and
+/// identifiers only, never a value.
+public struct ErasureReceipt: Sendable, Equatable, Codable {
+    /// The request's id.
+    public let request: String
+    public let person: PersonID
+    /// The officer's case reference.
+    public let reference: String
+    /// When, to the second (as the receipt's JSON gives it).
+    public let erasedAt: Date
+    /// The person's fields erased (their data key destroyed: every version of them too).
+    public let fields: [String]
+    /// Dossiers erased whole, because every person they link is now erased.
+    public let dossiers: [DossierID]
+    /// Dossiers that link the person and stay (another person they link is not erased); the
+    /// person's fields in them are gone all the same.
+    public let keptDossiers: [DossierID]
+    /// The ledger entry (`erasure`) that records the erasure: check it with an inclusion proof.
+    public let ledgerIndex: Int64
+
+    /// The receipt as canonical JSON (sorted keys, ISO 8601 times).
+    public func json() throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    /// Reads a receipt back from its JSON.
+    public init(json: String) throws {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        self = try d.decode(ErasureReceipt.self, from: Data(json.utf8))
+    }
+
+    init(request: String, person: PersonID, reference: String, erasedAt: Date, fields: [String], dossiers: [DossierID],
+         keptDossiers: [DossierID], ledgerIndex: Int64) {
+        self.request = request; self.person = person; self.reference = reference; self.erasedAt = erasedAt; self.fields = fields
+        self.dossiers = dossiers; self.keptDossiers = keptDossiers; self.ledgerIndex = ledgerIndex
+    }
+}
+
+extension Gate {
+    /// Checks a case reference: 3 to 64 letters, digits, `-`, `/` or `.` (never a personal value).
+    static func checkReference(_ reference: String) throws {
+        guard reference.count >= 3, reference.count <= 64,
+              reference.unicodeScalars.allSatisfy({ ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || "-/.".unicodeScalars.contains($0) }) else {
+            throw GuichetError.invalid("'reference' is 3 to 64 letters, digits, '-', '/' or '.'")
+        }
+    }
+
+    /// Carries out a citizen's erasure request, recorded by an officer of a role the profile's
+    /// `retention.erasure.roles` names: journals an `erasure` entry naming the person and the
+    /// dossiers erased whole, then destroys the person's data key and search terms, and the
+    /// data key of every dossier of theirs whose other persons are all erased.
+    /// - Throws: 403 for a role that may not record erasures or without a second factor; 404
+    ///   when the person is unknown or already erased; 400 for a bad reference;
+    ///   503 when the erasure cannot be journalled (nothing is erased).
+    public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String) async throws -> ErasureReceipt {
+        guard profile.retention.erasureOfficers.contains(officer.role) else {
+            throw GuichetError.forbidden("your role may not record erasure requests")
+        }
+        guard officer.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required") }
+        try Self.checkReference(reference)
+        guard let record = try await store.persons([person])[person], record.key != nil else { throw GuichetError.notFound }
+        let fields = try sealing { try vault.keys(record.fields) }.filter { profile.personField($0)?.classification != .public }.sorted()
+        let linked = try await store.dossiers(try await store.dossierIDs(linking: person))
+        let others = try await store.persons(linked.flatMap(\.persons).map(\.person).filter { $0 != person })
+        let whole = linked.filter { d in d.persons.allSatisfy { $0.person == person || others[$0.person]?.key == nil } }.map(\.id)
+        let id = UUID().uuidString.lowercased()
+        let now = clock()
+        let ctx = AccessContext(requestID: requestID, subject: officer.subject, session: officer.session, source: nil, purpose: nil, at: now)
+        let index: Int64
+        do {
+            index = try await journal.recordSystemEvent("erasure", reason: "erasure request \(id): \(fields.joined(separator: ", "))",
+                                                        persons: [person], dossiers: whole, context: ctx)
+        } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
+        let erased = try await store.erase(person: person, dossiers: whole, at: now)
+        let receipt = ErasureReceipt(request: id, person: person, reference: reference, erasedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), fields: fields,
+                                     dossiers: erased, keptDossiers: linked.map(\.id).filter { !erased.contains($0) }, ledgerIndex: index)
+        try await store.insertErasureRequest(ErasureRequestRecord(id: id, person: person, recordedBy: officer.account, reference: reference,
+                                                                  recordedAt: now, ledgerIndex: index, receipt: try receipt.json()))
+        return receipt
+    }
+
+    /// A receipt as stored, by request id.
+    public func erasureReceipt(_ id: String) async throws -> ErasureReceipt? {
+        try await store.erasureRequest(id).map { try ErasureReceipt(json: $0.receipt) }
+    }
+
+    /// Checks a receipt against the ledger: the entry it cites is in the tree of the latest
+    /// signed checkpoint (inclusion proof, RFC 9162 §2.1.3), is an `erasure` of this person,
+    /// and names the dossiers the receipt says were erased.
+    /// - Returns: false when any of this does not hold (or no checkpoint covers the entry yet).
+    public func verifyErasureReceipt(_ receipt: ErasureReceipt) async throws -> Bool {
+        guard let (_, checkpoint) = try await auditor.latestCheckpoint(), UInt64(receipt.ledgerIndex) < checkpoint.size else { return false }
+        guard let (entry, proof) = try? await auditor.inclusion(index: receipt.ledgerIndex, size: Int64(checkpoint.size)) else { return false }
+        do { try proof.verify(leafHash: MerkleHash.leaf(entry), rootHash: checkpoint.rootHash) } catch { return false }
+        guard let object = try? JSONSerialization.jsonObject(with: entry) as? [String: Any] else { return false }
+        return object["action"] as? String == "erasure"
+            && object["persons"] as? [String] == [receipt.person.rawValue]
+            && Set(object["dossiers"] as? [String] ?? []) == Set(receipt.dossiers.map(\.rawValue))
+            && (object["reason"] as? String)?.hasPrefix("erasure request \(receipt.request):") == true
+    }
+}

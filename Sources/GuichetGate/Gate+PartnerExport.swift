@@ -1,0 +1,173 @@
+public import GuichetCore
+@_spi(GateOnly) import GuichetLedger
+@_spi(GateOnly) import GuichetPolicy
+public import GuichetStore
+public import Crypto
+import GuichetAuth
+public import Foundation
+
+/// A partner export as handed over: encrypted to the recipient's key (HPKE, RFC 9180:
+/// X25519, HKDF-SHA256, ChaCha20-Poly1305), with its expiry bound to the ciphertext.
+public struct PartnerExportFile: Sendable {
+    public let id: String
+    public let expiresAt: Date
+    /// The file: `{"format", "export", "expiresAt", "encapsulatedKey", "ciphertext"}` (JSON).
+    public let data: Data
+
+    static let format = "guichet-export-v1"
+    static func aad(_ id: String, _ expiresAt: Date) -> Data { Data("\(format)\0\(id)\0\(expiresAt.millis)".utf8) }
+    static let suite = HPKE.Ciphersuite.Curve25519_SHA256_ChachaPoly
+
+    /// Opens a file with the recipient's private key, before it expires.
+    /// - Returns: the rows (JSON), each `{"id", field paths…}`.
+    /// - Throws: ``GuichetError/invalid(_:)`` for a file that is not an export, a wrong key or
+    ///   a changed byte; ``GuichetError/forbidden(_:)`` once it expired.
+    public static func open(_ data: Data, privateKey: Curve25519.KeyAgreement.PrivateKey, at now: Date) throws -> [[String: JSON]] {
+        guard let outer = try? JSONSerialization.jsonObject(with: data) as? [String: Any], outer["format"] as? String == format,
+              let id = outer["export"] as? String, let expires = outer["expiresAt"] as? Double,
+              let key = (outer["encapsulatedKey"] as? String).flatMap({ Data(base64Encoded: $0) }),
+              let sealed = (outer["ciphertext"] as? String).flatMap({ Data(base64Encoded: $0) }) else {
+            throw GuichetError.invalid("not a Guichet export")
+        }
+        let expiresAt = Date(millis: Int64(expires))
+        guard now < expiresAt else { throw GuichetError.forbidden("this export expired") }
+        let plain: Data
+        do {
+            var recipient = try HPKE.Recipient(privateKey: privateKey, ciphersuite: suite, info: Data(format.utf8), encapsulatedKey: key)
+            plain = try recipient.open(sealed, authenticating: aad(id, expiresAt))
+        } catch { throw GuichetError.invalid("this export does not open with this key") }
+        guard case .object(let o) = try JSONParser.parse(plain), case .array(let rows) = o["rows"] else { throw GuichetError.invalid("not a Guichet export") }
+        return rows.compactMap(\.object)
+    }
+}
+
+/// Partner exports (C11): when the profile lets a partner role export part of its caseload,
+/// the file holds the profile's fields of the dossiers its search scope reaches that the
+/// policy lets it read, plus canary rows that only this export has (a leaked file names its
+/// recipient), is encrypted to the key the partner gives, expires, and is journalled: each
+/// dossier as a read (breach scopes count it), and one `partner-export` entry naming every
+/// person it holds. There is no other way to take data out of the registry in bulk.
+extension Gate {
+    /// Most dossiers in one export.
+    public static let maxExportDossiers = 10_000
+
+    /// Exports the caller's caseload (what its search scope reaches) to `recipientKey` (a raw
+    /// 32-byte X25519 public key).
+    /// - Throws: 403 when the role may not export or states another purpose; 400 for a bad key;
+    ///   503 when the export cannot be journalled (no file is made).
+    public func exportCaseload(recipientKey raw: Data, _ r: GateRequest) async throws -> PartnerExportFile {
+        try checkPurpose(r)
+        guard let rule = profile.exports[r.principal.role] else {
+            try await refuse(.forbidden("your role may not export data"), reason: "export-not-allowed", action: .read, dossiers: [], r)
+        }
+        guard r.purpose == rule.purpose else { throw GuichetError.forbidden("an export states the purpose '\(rule.purpose)'") }
+        guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw) else {
+            throw GuichetError.invalid("'recipientKey' is a raw X25519 public key (32 bytes)")
+        }
+        // Its caseload: the dossiers its search scope reaches (assigned to it, or that chose its
+        // organisation...), as the policy says for this purpose.
+        let subject = r.principal.subject
+        var filters: [ScopeFilter] = []
+        let scope = policy.searchScope(subject, type: rule.dossierType, purpose: r.purpose)
+        for relation in scope.relations {
+            switch relation {
+            case .any: filters.append(.any)
+            case .linkedPerson: if let p = subject.person { filters.append(.linkedPerson(p, roles: scope.linkRoles)) }
+            case .partner: if let o = subject.organisation { filters.append(.partner(o)) }
+            case .organisation: if let o = subject.organisation { filters.append(.organisation(o)) }
+            case .assigned: filters.append(.assigned(subject.account))
+            case .territory: if let t = subject.territory { filters.append(.territory(t)) }
+            }
+        }
+        var ids: [DossierID] = []
+        var after: DossierID?
+        repeat {
+            let page = filters.isEmpty ? [] : try await store.search(DossierQuery(type: rule.dossierType, status: nil, scope: filters, terms: [],
+                                                                                  after: after, limit: 500))
+            ids += page
+            after = page.count == 500 && ids.count < Self.maxExportDossiers ? page.last : nil
+        } while after != nil
+        let marks = try await store.lifecycle(ids)
+        let records = try await store.dossiers(Array(ids.filter { marks[$0] == nil }.prefix(Self.maxExportDossiers)))
+        let wanted = Set(rule.fields)
+        var accesses: [AllowedAccess] = []
+        var kept: [DossierRecord] = []
+        var persons: [PersonID: PersonRecord] = [:]
+        for record in records {
+            guard let grant = policy.decide(r.principal.subject, .read, record.facts, purpose: r.purpose).grant else { continue }
+            let own = try await store.persons(revealedPersons(record, grant.readable))
+            persons.merge(own) { a, _ in a }
+            let exposed = try exposure(record, own, grant)
+            let fields = exposed.fields.filter(wanted.contains)
+            let personFields = exposed.personFields.mapValues { $0.filter(wanted.contains) }.filter { !$0.value.isEmpty }
+            accesses.append(AllowedAccess(dossier: record.id, grant: grant, persons: personFields.keys.sorted { $0.rawValue < $1.rawValue },
+                                          fields: fields, personFields: personFields))
+            kept.append(record)
+        }
+        let receipt = try await journalled(accesses, action: .read, r)
+        let id = UUID().uuidString.lowercased()
+        let now = clock()
+        let expiresAt = Date(millis: now.addingTimeInterval(Double(rule.days) * 86_400).millis)
+        let everyone = Array(Set(accesses.flatMap(\.persons))).sorted { $0.rawValue < $1.rawValue }
+        let index: Int64
+        do {
+            index = try await journal.recordSystemEvent("partner-export", reason: "export \(id) of \(kept.count) dossiers to account \(r.principal.account.rawValue), valid until \(expiresAt.millis)",
+                                                        persons: everyone, dossiers: kept.map(\.id), context: context(r))
+        } catch { throw GuichetError.unavailable("the export could not be recorded, so no file was made") }
+        var rows: [(String, JSON)] = []
+        for record in kept {
+            let view = try open(record, persons: persons, receipt: receipt)
+            var row: [String: JSON] = ["id": .string(record.id.rawValue)]
+            for (name, value) in view.fields where wanted.contains(name) { row[name] = value.revealedJSON }
+            for p in view.persons { for (name, value) in p.fields where wanted.contains("\(p.role).\(name)") { row["\(p.role).\(name)"] = value.revealedJSON } }
+            rows.append((record.id.rawValue, .object(row)))
+        }
+        let canaries = (0..<rule.canaries).map { _ in DossierID().rawValue }
+        for c in canaries { rows.append((c, .object(canaryRow(c, rule: rule)))) }
+        rows.sort { $0.0 < $1.0 }  // canaries sit among the real rows, in id order
+        let plain = try jsonBytes(.object(["export": .string(id), "expiresAt": .number(Double(expiresAt.millis)), "rows": .array(rows.map(\.1))]))
+        var sender = try HPKE.Sender(recipientKey: key, ciphersuite: PartnerExportFile.suite, info: Data(PartnerExportFile.format.utf8))
+        let sealed = try sender.seal(plain, authenticating: PartnerExportFile.aad(id, expiresAt))
+        let file = try jsonBytes(.object(["format": .string(PartnerExportFile.format), "export": .string(id),
+                                          "expiresAt": .number(Double(expiresAt.millis)),
+                                          "encapsulatedKey": .string(sender.encapsulatedKey.base64EncodedString()),
+                                          "ciphertext": .string(sealed.base64EncodedString())]))
+        try await store.insertExport(PartnerExportRecord(id: id, account: r.principal.account, createdAt: now, expiresAt: expiresAt,
+                                                         dossiers: kept.count, persons: everyone.count, ledgerIndex: index), canaries: canaries)
+        return PartnerExportFile(id: id, expiresAt: expiresAt, data: file)
+    }
+
+    /// The exports a leaked file comes from, found by its canary rows (the `id` of each row).
+    public func identifyLeak(rowIDs: [String]) async throws -> [PartnerExportRecord] {
+        try await store.exports(withCanaries: rowIDs)
+    }
+
+    /// A synthetic row shaped like the real ones (never a real person: fixed synthetic names,
+    /// `example.org` addresses, numbers from the fictional ranges).
+    func canaryRow(_ id: String, rule: ExportRule) -> [String: JSON] {
+        let firsts = ["Camille", "Dominique", "Claude", "Alix", "Sacha", "Maxime"], lasts = ["Morel", "Lefort", "Garnier", "Perrin", "Roussel", "Vidal"]
+        let first = firsts.randomElement()!, last = lasts.randomElement()!  // non-empty literals
+        var row: [String: JSON] = ["id": .string(id)]
+        guard let type = profile.dossierTypes[rule.dossierType] else { return row }
+        for path in rule.fields {
+            let name = path.split(separator: ".").last.map(String.init) ?? path
+            let spec = path.contains(".") ? profile.personField(name) : type.field(name)
+            switch spec?.type {
+            case .choice(let values)?: row[path] = .string(values.sorted().randomElement() ?? "")
+            case .email?: row[path] = .string("\(first.lowercased()).\(last.lowercased()).\(Int.random(in: 10...99))@example.org")
+            case .phone?: row[path] = .string("+3363998\(Int.random(in: 1000...9999))")
+            case .date?: row[path] = .string("19\(Int.random(in: 60...99))-0\(Int.random(in: 1...9))-1\(Int.random(in: 0...9))")
+            case .integer(let lo, _)?: row[path] = .number(Double(max(lo, 0)))
+            case .boolean?: row[path] = .bool(Bool.random())
+            default: row[path] = .string(name.lowercased().contains("first") ? first : last)
+            }
+        }
+        return row
+    }
+
+    func jsonBytes(_ json: JSON) throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return try e.encode(json)
+    }
+}

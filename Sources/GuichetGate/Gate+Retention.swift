@@ -1,0 +1,115 @@
+public import GuichetCore
+@_spi(GateOnly) import GuichetLedger
+public import GuichetStore
+public import Foundation
+
+/// How far a retention run went, for its progress lines and its final report.
+public struct RetentionProgress: Sendable, Equatable {
+    public let dossierType: String
+    public let state: String
+    public let step: RetentionStep
+    /// Dossiers done (or, in a dry run, found) so far for this rule and step.
+    public let dossiers: Int
+    /// Persons erased so far for this rule (erasure step).
+    public let persons: Int
+}
+
+/// What a retention run did, or (dry run) would do.
+public struct RetentionReport: Sendable, Equatable {
+    public var dryRun: Bool
+    /// The moment the run measured ages from (the gate's clock at its start).
+    public var at: Date
+    /// Per rule and step: dossiers archived or erased.
+    public var steps: [RetentionProgress] = []
+    /// The dossiers a dry run would archive and erase (empty for a real run).
+    public var wouldArchive: [DossierID] = []
+    public var wouldErase: [DossierID] = []
+    public var archived: Int { steps.filter { $0.step == .archive }.reduce(0) { $0 + $1.dossiers } }
+    public var erased: Int { steps.filter { $0.step == .erase }.reduce(0) { $0 + $1.dossiers } }
+    public var personsErased: Int { steps.reduce(0) { $0 + $1.persons } }
+}
+
+/// Retention (C13): the profile's rules applied at the gate's clock. Each rule erases first
+/// (the dossiers past their erasure age), then archives (those past their archive age only),
+/// in batches, oldest first. Each batch is journalled before it is done, then done in one
+/// transaction; a run that stops resumes where it stopped, because what is done is marked and
+/// never found again. A dry run journals nothing and changes nothing.
+extension Gate {
+    /// Largest batch of a retention run.
+    public static let maxRetentionBatch = 5_000
+
+    /// Runs the profile's retention rules.
+    /// - Parameters:
+    ///   - dryRun: list what would be archived and erased, change nothing.
+    ///   - batch: dossiers per transaction (and per ledger entry), 1 to ``maxRetentionBatch``.
+    ///   - stopAfter: stop after this many batches (an interruption, as tests and the benchmark
+    ///     make one); nil: run to the end. The next run goes on from there.
+    ///   - progress: called after each batch.
+    /// - Throws: ``GuichetError/invalid(_:)`` for a bad batch size; ``GuichetError/unavailable(_:)``
+    ///   when a step cannot be journalled (nothing of that batch is done).
+    public func runRetention(dryRun: Bool = false, batch: Int = 1_000, stopAfter: Int? = nil,
+                             requestID: String = "retention-\(UUID().uuidString)",
+                             progress: @Sendable (RetentionProgress) -> Void = { _ in }) async throws -> RetentionReport {
+        guard (1...Self.maxRetentionBatch).contains(batch) else {
+            throw GuichetError.invalid("the batch size is from 1 to \(Self.maxRetentionBatch)")
+        }
+        if let stopAfter, stopAfter < 1 { throw GuichetError.invalid("stop after at least one batch") }
+        let now = clock()
+        var report = RetentionReport(dryRun: dryRun, at: now)
+        var budget = stopAfter ?? Int.max
+        for rule in profile.retention.rules.sorted(by: { ($0.dossierType, $0.state) < ($1.dossierType, $1.state) }) {
+            let erased = try await retentionStep(rule, .erase, before: now.addingTimeInterval(-rule.eraseAfter), now: now,
+                                                 dryRun: dryRun, batch: batch, budget: &budget, requestID: requestID, report: &report, progress: progress)
+            report.steps.append(erased)
+            if let archive = rule.archiveAfter {
+                let archived = try await retentionStep(rule, .archive, before: now.addingTimeInterval(-archive), now: now,
+                                                       dryRun: dryRun, batch: batch, budget: &budget, requestID: requestID, report: &report, progress: progress)
+                report.steps.append(archived)
+            }
+        }
+        return report
+    }
+
+    private func retentionStep(_ rule: RetentionRule, _ step: RetentionStep, before cutoff: Date, now: Date, dryRun: Bool, batch: Int,
+                               budget: inout Int, requestID: String, report: inout RetentionReport,
+                               progress: @Sendable (RetentionProgress) -> Void) async throws -> RetentionProgress {
+        var after: RetentionCandidate?
+        var dossiers = 0, persons = 0
+        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: now)
+        // A dry run's archive step leaves out what its erase step listed (built once per step).
+        let erasing = dryRun && step == .archive ? Set(report.wouldErase) : []
+        let reason = "retention: \(rule.dossierType) \(rule.state), \(step.rawValue) after \(Int(step == .erase ? rule.eraseAfter : rule.archiveAfter ?? 0) / 86_400) days"
+        while budget > 0 {
+            let found = try await store.retentionCandidates(type: rule.dossierType, state: rule.state, step: step, changedBefore: cutoff,
+                                                            after: after, limit: batch)
+            guard let last = found.last else { break }
+            after = last
+            let ids = found.map(\.dossier)
+            if dryRun {
+                if step == .erase { report.wouldErase += ids } else {
+                    // What the run would erase first is not archived.
+                    let archiving = ids.filter { !erasing.contains($0) }
+                    report.wouldArchive += archiving
+                    dossiers += archiving.count - ids.count
+                }
+                dossiers += ids.count
+            } else if step == .archive {
+                do {
+                    try await journal.recordSystemEvent("retention:archive", reason: reason, persons: found.flatMap(\.persons), dossiers: ids, context: context)
+                } catch { throw GuichetError.unavailable("the archiving could not be recorded, so nothing was archived") }
+                dossiers += try await store.archive(ids, at: now)
+            } else {
+                let freed = try await store.personsFreed(found.flatMap(\.persons), erasing: Set(ids))
+                do {
+                    try await journal.recordSystemEvent("retention:erase", reason: reason, persons: freed, dossiers: ids, context: context)
+                } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
+                persons += try await store.erase(dossiers: ids, persons: freed, at: now).count
+                dossiers += ids.count
+            }
+            budget -= 1
+            progress(RetentionProgress(dossierType: rule.dossierType, state: rule.state, step: step, dossiers: dossiers, persons: persons))
+            if found.count < batch { break }
+        }
+        return RetentionProgress(dossierType: rule.dossierType, state: rule.state, step: step, dossiers: dossiers, persons: persons)
+    }
+}

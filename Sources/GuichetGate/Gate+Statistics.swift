@@ -1,0 +1,39 @@
+public import GuichetCore
+import GuichetStore
+public import Foundation
+
+/// A figure as published: its definition, and its table after suppression.
+public struct PublishedFigure: Sendable, Equatable {
+    public let figure: StatisticFigure
+    public let table: PublishedTable
+}
+
+/// Published statistics without re-identification (C14): the profile's figures, counted from
+/// values held in clear (no personal field is decrypted), small counts suppressed and others
+/// suppressed to protect them (``Suppression``).
+extension Gate {
+    /// The profile's figures at the gate's clock.
+    public func publishedStatistics() async throws -> [PublishedFigure] {
+        let spec = profile.statistics
+        let now = clock()
+        var out: [PublishedFigure] = []
+        for figure in spec.figures {
+            guard let type = profile.dossierTypes[figure.dossierType] else { continue }
+            let counts = try await store.countTable(type: figure.dossierType, states: figure.states, rows: figure.rows,
+                                                    columns: figure.columns, at: now)
+            func values(_ d: StatisticDimension, _ found: Set<String>) -> [String] {
+                switch d {
+                case .status: return figure.states.isEmpty ? type.workflow.states : figure.states
+                case .waiting: return StatisticDimension.waitingBands.map(\.label)
+                case .territory: return found.sorted()
+                }
+            }
+            let rows = values(figure.rows, Set(counts.keys.map(\.row)))
+            let columns = values(figure.columns, Set(counts.keys.map(\.column)))
+            let cells = rows.map { r in columns.map { c in counts[Store.Pair(row: r, column: c)] ?? 0 } }
+            out.append(PublishedFigure(figure: figure, table: Suppression.publish(CountTable(rows: rows, columns: columns, cells: cells),
+                                                                                  threshold: spec.threshold)))
+        }
+        return out
+    }
+}

@@ -1,0 +1,41 @@
+import GuichetCore
+
+extension OpenAPI {
+    /// Data lifecycle (issue 20, docs/LIFECYCLE.md): archive reads, a citizen's export.
+    static let lifecyclePublicOperations: [Operation] = [
+        .init(method: "post", path: "/v1/dossiers/{id}/archive-reads",
+              summary: "Ask to read an archived dossier, for the Guichet-Purpose stated (one the profile allows for archives) and a case reference; a second person approves it on the admin listener; journalled",
+              secured: true, body: "ArchiveReadInput",
+              responses: ["201": "ArchiveRead", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
+        .init(method: "get", path: "/v1/me/export",
+              summary: "A citizen's own data (GDPR art. 15 and 20): their person, their dossiers as they may read them (each read journalled), and the first page of their access history",
+              secured: true, responses: ["200": "CitizenExport", "401": "Problem", "403": "Problem", "503": "Problem"]),
+    ]
+
+    static let lifecycleAdminOperations: [Operation] = [
+        .init(method: "get", path: "/admin/v1/archive-reads",
+              summary: "Archive read requests waiting for a second person (roles the profile names as approvers)",
+              secured: true, responses: ["200": "ArchiveReads", "401": "Problem", "403": "Problem"]),
+        .init(method: "post", path: "/admin/v1/archive-reads/{id}/approve",
+              summary: "Approve another account's archive read request; the read is allowed for the profile's minutes; journalled",
+              secured: true, responses: ["200": "ArchiveRead", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/admin/v1/erasures",
+              summary: "Record a citizen's erasure request (GDPR art. 17) and carry it out by crypto-shredding; returns the receipt (fields and dossiers erased, ledger entry); step-up required; journalled",
+              secured: true, body: "ErasureInput",
+              responses: ["201": "ErasureReceipt", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
+        .init(method: "get", path: "/admin/v1/erasures/{id}",
+              summary: "An erasure request's receipt",
+              secured: true, responses: ["200": "ErasureReceipt", "401": "Problem", "403": "Problem", "404": "Problem"]),
+    ]
+
+    static let lifecycleSchemas: [String: JSON] = [
+        "ArchiveReadInput": obj(["reference": string], required: ["reference"]),
+        "ArchiveRead": obj(["id": string, "dossier": id, "account": id, "purpose": string, "reference": string,
+                            "approved": .object(["type": .string("boolean")]), "expiresAt": nullable(string)]),
+        "ArchiveReads": obj(["requests": array(ref("ArchiveRead"))]),
+        "ErasureInput": obj(["person": id, "reference": string], required: ["person", "reference"]),
+        "ErasureReceipt": obj(["request": string, "person": id, "reference": string, "erasedAt": string, "fields": array(string),
+                               "dossiers": array(id), "keptDossiers": array(id), "ledgerIndex": integer]),
+        "CitizenExport": obj(["exportedAt": string, "person": nullable(anyObject), "dossiers": array(ref("Dossier")), "accessHistory": ref("AccessHistory")]),
+    ]
+}

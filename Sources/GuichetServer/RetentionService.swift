@@ -1,0 +1,37 @@
+import GuichetCore
+import GuichetGate
+import Logging
+import ServiceLifecycle
+
+/// Applies the profile's retention rules once a day (`Gate+Retention.swift`), the first time a
+/// few minutes after start. A failed run is logged (its kind, never a record) and tried again
+/// the next day; what it did before failing stays done and journalled.
+struct RetentionService: Service {
+    let gate: Gate
+    let first: Duration
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        // A service that returns stops the whole group: without rules, wait for the shutdown.
+        guard !gate.profile.retention.rules.isEmpty else { try? await gracefulShutdown(); return }
+        var wait = first
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let pause = wait
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { return }
+            wait = every
+            do {
+                let report = try await gate.runRetention(requestID: "retention-daily")
+                logger.notice("retention run", metadata: ["archived": "\(report.archived)", "erased": "\(report.erased)",
+                                                          "persons": "\(report.personsErased)"])
+            } catch {
+                logger.error("the retention run failed; tried again tomorrow", metadata: ["error": .string(String(describing: type(of: error)))])
+            }
+        }
+    }
+}
+
+extension GuichetServer {
+    /// How often the running server applies the retention rules.
+    public var retentionInterval: Duration { .seconds(86_400) }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetGate
+@testable import GuichetStore
+
+/// Erasure requests (GDPR art. 17): an officer records one, the gate erases by crypto-shredding,
+/// and the receipt names what was erased and is provable from the ledger.
+@Suite struct ErasureRequestTests {
+    @Test("place05: erasing a child then the parent erases their fields, then the application, with receipts the ledger proves")
+    func place05Erasure() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let parent = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        let child = try RetentionRunTests.child(app)
+        let security = try await world.principal("security")
+
+        // Only the officers the profile names; a bad reference is refused; nothing changes.
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-1", try await world.principal("admin"), requestID: "t") }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.eraseOnRequest(person: child, reference: "a b", security, requestID: "t") }
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.eraseOnRequest(person: PersonID(), reference: "REQ-1", security, requestID: "t") }
+        #expect(try await world.store.hasLiveKey(child.rawValue))
+
+        let first = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t")
+        #expect(first.fields == ["birthDate", "firstName", "lastName", "nam"])
+        #expect(first.dossiers.isEmpty && first.keptDossiers == [app.id], "the parent is not erased: the application stays")
+        #expect(try await !world.store.hasLiveKey(child.rawValue))
+        #expect(try await world.store.hasLiveKey(app.id.rawValue))
+        let agent = try await world.request("agent", purpose: "family-request")
+        let view = try await world.gate.read(app.id, agent)
+        #expect(RetentionRunTests.firstName(view, "child") == nil, "the child's fields are gone")
+        #expect(RetentionRunTests.firstName(view, "parent") != nil, "the parent's stay")
+        // The child's name no longer finds anything (search terms removed).
+        let found = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE25020399"], after: nil, limit: 10, agent)
+        #expect(found.views.isEmpty)
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t") }
+
+        let second = try await world.gate.eraseOnRequest(person: parent, reference: "REQ-2027-2", security, requestID: "t")
+        #expect(second.dossiers == [app.id] && second.keptDossiers.isEmpty)
+        #expect(second.fields == ["birthDate", "email", "firstName", "lastName", "nam", "phone"])
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(app.id, agent) }
+
+        // Receipts: stored, provable from the ledger once a checkpoint covers them; a changed one is not.
+        #expect(try await world.gate.verifyErasureReceipt(second) == false, "no checkpoint covers it yet")
+        _ = try await world.gate.checkpoint(at: Date())
+        for r in [first, second] {
+            #expect(try await world.gate.erasureReceipt(r.request) == r)
+            #expect(try await world.gate.verifyErasureReceipt(try ErasureReceipt(json: try r.json())))
+        }
+        let forged = try ErasureReceipt(json: try second.json().replacingOccurrences(of: parent.rawValue, with: child.rawValue))
+        #expect(try await world.gate.verifyErasureReceipt(forged) == false)
+        let text = try second.json()
+        #expect(!text.contains("Tremblay") && !text.contains("example.org"), "a receipt holds no value")
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+
+    @Test("emploi: a job seeker's erasure erases their file whole; the ledger still verifies")
+    func emploiErasure() async throws {
+        let world = try await EmploiWorld.make(size: 200)
+        defer { world.remove() }
+        let file = try #require(world.summary.agencyCaseload.first)
+        let seeker = try #require(try await world.store.dossier(file)?.persons.first?.person)
+        let receipt = try await world.gate.eraseOnRequest(person: seeker, reference: "RGPD-17-0042", try await world.principal("security"), requestID: "t")
+        #expect(receipt.dossiers == [file] && receipt.fields.contains("nir"))
+        #expect(try await !world.store.hasLiveKey(seeker.rawValue))
+        #expect(try await !world.store.hasLiveKey(file.rawValue))
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(file, try await world.request("adviser1", purpose: "support")) }
+        _ = try await world.gate.checkpoint(at: world.clock.now)
+        #expect(try await world.gate.verifyErasureReceipt(receipt))
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+}

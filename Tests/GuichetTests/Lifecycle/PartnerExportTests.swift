@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Crypto
+import GuichetCore
+import GuichetGate
+@testable import GuichetStore
+
+/// Partner exports (C11): encrypted to the recipient, expiring, watermarked with canary rows
+/// that name the recipient when the file leaks, and in the ledger with every person it holds.
+@Suite struct PartnerExportTests {
+    @Test("emploi: a partner adviser exports its caseload; the file opens with its key only, until it expires; a leak names it")
+    func exportAndLeak() async throws {
+        let world = try await EmploiWorld.make()
+        defer { world.remove() }
+        let recipient = Curve25519.KeyAgreement.PrivateKey()
+        let partner = try await world.request("partner1", purpose: "disability-support")
+        let before = try await world.gate.ledgerSize()
+        let file = try await world.gate.exportCaseload(recipientKey: recipient.publicKey.rawRepresentation, partner)
+
+        let rows = try PartnerExportFile.open(file.data, privateKey: recipient, at: world.clock.now)
+        let caseload = try await world.store.dossiers(world.summary.partnerCaseloads[0])
+        let readable = caseload.filter { $0.status != "deregistered" }
+        try #require(!readable.isEmpty, "the generator gives partner1 a caseload")
+        let real = rows.filter { row in readable.contains { $0.id.rawValue == row["id"]?.string } }
+        #expect(real.count == readable.count, "every file of the caseload the partner may read")
+        #expect(rows.count == readable.count + 3, "and three canary rows")
+        let allowed: Set<String> = ["id", "category", "seeker.firstName", "seeker.lastName", "seeker.email", "seeker.phone"]
+        #expect(rows.allSatisfy { Set($0.keys).isSubset(of: allowed) }, "only the profile's fields")
+        #expect(real.allSatisfy { $0["seeker.lastName"]?.string?.isEmpty == false })
+        // Not the raw data: no identifier, and the file does not open with another key, nor once expired.
+        let someName = try #require(real.first?["seeker.lastName"]?.string)
+        #expect(!String(decoding: file.data, as: UTF8.self).contains(someName))
+        #expect(throws: GuichetError.self) { _ = try PartnerExportFile.open(file.data, privateKey: Curve25519.KeyAgreement.PrivateKey(), at: world.clock.now) }
+        #expect(throws: GuichetError.self) { _ = try PartnerExportFile.open(file.data, privateKey: recipient, at: file.expiresAt.addingTimeInterval(1)) }
+
+        // The ledger names every person the file holds, in one partner-export entry.
+        let entries = try await world.store.ledgerEntries(before..<(try await world.gate.ledgerSize()))
+        let exportEntry = try #require(entries.compactMap { try? JSONSerialization.jsonObject(with: $0.entry) as? [String: Any] }
+            .first { $0["action"] as? String == "partner-export" })
+        let seekers = Set(readable.flatMap(\.persons).map(\.person.rawValue))
+        #expect(Set(exportEntry["persons"] as? [String] ?? []) == seekers)
+
+        // A leaked copy (ids only, even reordered, without its header) names the recipient.
+        let leaked = rows.compactMap { $0["id"]?.string }.shuffled()
+        let found = try await world.gate.identifyLeak(rowIDs: leaked)
+        #expect(found.map(\.account) == [try await world.principal("partner1").account])
+        #expect(found.first?.id == file.id)
+        // Real rows alone name nobody.
+        #expect(try await world.gate.identifyLeak(rowIDs: real.compactMap { $0["id"]?.string }).isEmpty)
+    }
+
+    @Test("only a role the profile lets export, with the export's purpose and a valid key, gets a file")
+    func refusals() async throws {
+        let world = try await EmploiWorld.make(size: 100)
+        defer { world.remove() }
+        let key = Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.exportCaseload(recipientKey: key, try await world.request("adviser1", purpose: "support")) }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.exportCaseload(recipientKey: key, try await world.request("partner1", purpose: "support")) }
+        await #expect(throws: GuichetError.self) {
+            _ = try await world.gate.exportCaseload(recipientKey: Data([1, 2, 3]), try await world.request("partner1", purpose: "disability-support"))
+        }
+    }
+}
+
+/// The same on place05: a daycare service exports the applications that chose it.
+@Suite struct Place05ExportTests {
+    @Test("place05: a daycare exports the applications that chose it (not the others, not the withdrawn), and a leak names it")
+    func daycareExport() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let mine = try await world.application(by: "parent1", daycares: [0], childName: "Ines")
+        let other = try await world.application(by: "parent1", daycares: [1], childName: "Jules")
+        let gone = try await world.application(by: "parent1", daycares: [0], childName: "Karim")
+        _ = try await world.gate.transition(gone.id, "withdraw", try await world.request("parent1"))
+        let recipient = Curve25519.KeyAgreement.PrivateKey()
+        let file = try await world.gate.exportCaseload(recipientKey: recipient.publicKey.rawRepresentation,
+                                                       try await world.request("daycare1", purpose: "placement"))
+        let rows = try PartnerExportFile.open(file.data, privateKey: recipient, at: Date())
+        let ids = Set(rows.compactMap { $0["id"]?.string })
+        #expect(ids.contains(mine.id.rawValue) && !ids.contains(other.id.rawValue) && !ids.contains(gone.id.rawValue))
+        #expect(rows.count == 1 + 3)
+        let row = try #require(rows.first { $0["id"]?.string == mine.id.rawValue })
+        #expect(row["child.firstName"] == .string("Ines") && row["parent.email"] == .string("parent1@example.org"))
+        #expect(row["specialNeeds"] == nil && row["child.nam"] == nil, "only the profile's fields")
+        let found = try await world.gate.identifyLeak(rowIDs: Array(ids))
+        #expect(found.map(\.account) == [try await world.principal("daycare1").account])
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+}

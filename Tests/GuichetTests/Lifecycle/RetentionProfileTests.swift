@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetProfile
+
+/// Retention is declared in the profile (C13): the reference profiles declare it, and a bad
+/// rule is refused at load time with its file, line, key and what is wrong.
+@Suite struct RetentionProfileTests {
+    @Test("place05 archives closed and withdrawn applications, then erases them after 2 years and 1 year")
+    func place05Declares() throws {
+        let r = try Repo.profile().retention
+        let closed = try #require(r.rule(type: "application", state: "closed"))
+        #expect(closed.archiveAfter == 90 * 86_400 && closed.eraseAfter == 2 * 365 * 86_400)
+        let withdrawn = try #require(r.rule(type: "application", state: "withdrawn"))
+        #expect(withdrawn.archiveAfter == 30 * 86_400 && withdrawn.eraseAfter == 365 * 86_400)
+        #expect(r.rule(type: "application", state: "waiting") == nil && r.rules.count == 2)
+        #expect(r.archive == ArchiveAccess(roles: ["agent"], purposes: ["family-request"], approvers: ["security"], minutes: 60))
+        #expect(r.erasureOfficers == ["security"])
+    }
+
+    @Test("emploi erases a job seeker gone (deregistered) after a year, and the other profiles load their rules")
+    func otherProfilesDeclare() throws {
+        let emploi = try Repo.profile(named: "emploi").retention
+        #expect(emploi.rule(type: "job-seeker", state: "deregistered")?.eraseAfter == TimeInterval(365 * 86_400))
+        #expect(emploi.rules.count == 1 && emploi.archive?.purposes == ["compensation"])
+        #expect(try Repo.profile(named: "jeunes").retention.rule(type: "youth-file", state: "closed")?.eraseAfter == 3 * 365 * 86_400)
+        #expect(try Repo.profile(named: "secu").retention.rule(type: "insured-account", state: "closed")?.eraseAfter == 10 * 365 * 86_400)
+    }
+
+    static let valid = try! String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
+
+    struct Broken: Sendable, CustomStringConvertible {
+        let name: String
+        let replace: String
+        let with: String
+        let key: String
+        let message: String
+        var description: String { name }
+    }
+
+    static let broken: [Broken] = [
+        Broken(name: "unknown dossier type", replace: "    application:\n      closed:", with: "    demande:\n      closed:",
+               key: "retention.dossiers.demande", message: "unknown dossier type 'demande'"),
+        Broken(name: "unknown state", replace: "      withdrawn: {archive: 30d", with: "      cancelled: {archive: 30d",
+               key: "retention.dossiers.application.cancelled", message: "'cancelled' is not a state of 'application'"),
+        Broken(name: "the initial state", replace: "      withdrawn: {archive: 30d", with: "      waiting: {archive: 30d",
+               key: "retention.dossiers.application.waiting", message: "is the initial state"),
+        Broken(name: "archive after erasure", replace: "{archive: 90d, erase: 2y}", with: "{archive: 3y, erase: 2y}",
+               key: "retention.dossiers.application.closed.archive", message: "archiving must come before erasure"),
+        Broken(name: "duration without a unit", replace: "{archive: 90d, erase: 2y}", with: "{archive: 90d, erase: 730}",
+               key: "retention.dossiers.application.closed.erase", message: "expected a duration such as 30d"),
+        Broken(name: "no erasure age", replace: "{archive: 90d, erase: 2y}", with: "{archive: 90d}",
+               key: "retention.dossiers.application.closed", message: "missing required key 'erase'"),
+        Broken(name: "archiving without archive readers",
+               replace: "  archive: {roles: [agent], purposes: [family-request], approvers: [security], minutes: 60}\n", with: "",
+               key: "retention", message: "declare who may read the archive"),
+        Broken(name: "archive purpose unknown", replace: "purposes: [family-request], approvers", with: "purposes: [curiosity], approvers",
+               key: "retention.archive.purposes", message: "unknown purpose 'curiosity'"),
+        Broken(name: "a partner reading archives", replace: "archive: {roles: [agent]", with: "archive: {roles: [daycare]",
+               key: "retention.archive.roles", message: "'daycare' is not a staff role"),
+        Broken(name: "a citizen recording erasures", replace: "erasure: {roles: [security]}", with: "erasure: {roles: [parent]}",
+               key: "retention.erasure.roles", message: "cannot record erasure requests"),
+        Broken(name: "misspelt key", replace: "{archive: 90d, erase: 2y}", with: "{archive: 90d, erase: 2y, purge: 3y}",
+               key: "retention.dossiers.application.closed.purge", message: "unknown key"),
+    ]
+
+    @Test("a bad retention rule is refused with its file, line, key and what is wrong", arguments: broken)
+    func brokenRuleIsRefused(_ b: Broken) throws {
+        #expect(Self.valid.contains(b.replace), "fixture must apply")
+        let text = Self.valid.replacingOccurrences(of: b.replace, with: b.with)
+        #expect { try ProfileLoader.parse(yaml: text, file: "broken.yaml") } throws: { error in
+            guard let e = error as? ProfileError else { return false }
+            return e.key == b.key && e.message.contains(b.message) && e.file == "broken.yaml" && e.line > 0
+        }
+    }
+}
