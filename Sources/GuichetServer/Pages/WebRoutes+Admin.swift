@@ -64,6 +64,11 @@ extension GuichetServer {
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
              "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+        } + provisioning.pendingCaseloadRequests(by: by).map { r -> [String: Any] in
+            // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
+            let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
+            return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
+                    "action": "/web/admin/requests/\(r.id)/approve"]
         }
         let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
@@ -202,6 +207,7 @@ extension GuichetServer {
             let by = try self.pageProvisioner(s, ctx)
             let from: AccountID = try ctx.parameters.identifier("id")
             guard let to = AccountID(validating: try form.required("to")) else { throw GuichetError.invalid("'to' is not a valid account") }
+            // From an administrator this is a request: the move waits for a second administrator.
             _ = try await self.provisioning.transferCaseload(from: from, to: to, only: nil, by: by)
             return WebPages.redirect("/web/home?done=transfer")
         }
@@ -210,7 +216,11 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             let by = try self.pageProvisioner(s, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            _ = try await self.provisioning.approve(request: id, by: by)
+            if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
+                _ = try await self.provisioning.approveCaseload(request: id, by: by)
+            } else {
+                _ = try await self.provisioning.approve(request: id, by: by)
+            }
             return WebPages.redirect("/web/home?done=approve")
         }
         page(r, .post, "/web/admin/organisations", admin: true) { req, ctx, scope in

@@ -62,7 +62,7 @@ extension GuichetServer {
                 _ = try await self.gate.transition(id, "withdraw", g)
             } else {
                 _ = try await self.gate.transition(id, name, g)
-                self.sendTransitionMail(after: name, on: id, g)
+                self.noticeNudge.wake()  // a notice the transition owes is in the outbox: wake its sender
             }
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=\(name)")
         }

@@ -56,6 +56,8 @@ import Synchronization
         "POST /admin/v1/accounts/{id}/caseload/transfer", "POST /v1/persons/{id}/claim-code", "POST /v1/accounts/claim",
         // A dossier's ranks: organisation ids and numbers (issue 16, R1).
         "GET /v1/dossiers/{id}/rank",
+        // OpenID Connect sign-in (issue 21): a redirect to the provider, then a session.
+        "GET /oidc/{provider}/start", "GET /oidc/{provider}/callback",
         // Data lifecycle (issue 20): archive read requests and approvals (ids, purpose, reference),
         // erasure receipts (ids and field names).
         "POST /v1/dossiers/{id}/archive-reads", "GET /admin/v1/archive-reads", "POST /admin/v1/archive-reads/{id}/approve",

@@ -65,7 +65,7 @@ struct WebAdminPageTests {
 /// Caseloads on the admin listener's page (emploi): each adviser's count, and its transfer.
 @Suite(.serialized)
 struct WebCaseloadPageTests {
-    @Test("an administrator sees each adviser's caseload and transfers one to a colleague by form, with a fresh second factor")
+    @Test("an administrator sees each adviser's caseload and asks by form to transfer one to a colleague, with a fresh second factor; a second administrator's approval moves it")
     func transfer() async throws {
         let world = try await EmploiWorld.make(size: 300)
         defer { world.remove() }
@@ -88,6 +88,13 @@ struct WebCaseloadPageTests {
             #expect(home.status == .ok && home.html.contains(#"<td class="caseload">\#(before)"#), "the adviser's caseload is counted")
             let done = try await browser.post("/web/admin/accounts/\(adviser1.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser2.rawValue)])
             #expect(done.status == .seeOther, "\(done.status) \(done.html.firstMatch(of: #/id="detail">([^<]*)/#).map { String($0.1) } ?? "")")
+            // A caseload waits for a second administrator: nothing moved, the request is listed.
+            #expect(try await world.store.caseload(of: adviser1).count == before)
+            let listed = try await browser.get("/web/home")
+            let request = try #require(try await world.store.pendingCaseloadRequests().first)
+            #expect(listed.html.contains("/web/admin/requests/\(request.id)/approve") && request.to == adviser2 && request.dossiers.count == before)
+            let admin2 = try await world.principal("admin2")
+            _ = try await Provisioning(gate: world.gate, auth: world.auth).approveCaseload(request: request.id, by: .administrator(admin2, requestID: "test", source: nil))
             #expect(try await world.store.caseload(of: adviser1).isEmpty)
             #expect(try await world.store.caseload(of: adviser2).count == before)
             world.clock.advance(400)  // past the five minutes of a fresh second factor
