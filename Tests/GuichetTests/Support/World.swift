@@ -59,6 +59,9 @@ struct World {
     let keys: FileKeyProvider
     var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
     let sessions = SessionCache()
+    /// The gate's and the authenticator's clock: second-factor codes are computed at its time,
+    /// so that a test on a manual clock signs in however long the machine takes.
+    var clock: @Sendable () -> Date = { Date() }
 
     /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
     /// authenticator (a test that waits out a throttle moves it instead of sleeping).
@@ -75,10 +78,11 @@ struct World {
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
         let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
         try await store.insert(organisations: [op, ministry] + daycares, at: Date())
-        let world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+        var world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
                           server: GuichetServer(gate: gate, auth: auth, store: store,
                                                 securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
                           operatorOrg: op, daycares: daycares, keys: keys)
+        world.clock = clock
         try await gate.checkpoint(at: Date())  // as a starting server does
         _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
         _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
@@ -110,7 +114,7 @@ struct World {
         let session = try await auth.signIn(username: username, password: Self.password)
         if session.principal.needsSecondFactor {
             let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: try await activationCode(username))
-            try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+            try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: clock()))
         }
         sessions.tokens.withLock { $0[username] = session.token }
         return session.token
