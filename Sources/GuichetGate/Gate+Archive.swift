@@ -29,7 +29,7 @@ public struct ArchiveReadRequest: Sendable, Equatable {
 extension Gate {
     /// The reasons a dossier's lifecycle refuses an access that the policy allowed (nil: none).
     func lifecycleRefusal(_ record: DossierRecord, _ r: GateRequest) async throws -> (GuichetError, String)? {
-        guard let mark = try await store.lifecycle(record.id) else { return nil }
+        guard let mark = record.lifecycle else { return nil }
         if mark.erasedAt != nil { return (.notFound, "erased") }
         guard mark.archivedAt != nil else { return nil }
         if let purpose = r.purpose, profile.retention.archive?.purposes.contains(purpose) == true,

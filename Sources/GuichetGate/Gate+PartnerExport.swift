@@ -87,8 +87,7 @@ extension Gate {
             ids += page
             after = page.count == 500 && ids.count < Self.maxExportDossiers ? page.last : nil
         } while after != nil
-        let marks = try await store.lifecycle(ids)
-        let records = try await store.dossiers(Array(ids.filter { marks[$0] == nil }.prefix(Self.maxExportDossiers)))
+        let records = Array(try await store.dossiers(ids).filter { $0.lifecycle == nil }.prefix(Self.maxExportDossiers))
         let wanted = Set(rule.fields)
         var accesses: [AllowedAccess] = []
         var kept: [DossierRecord] = []

@@ -105,7 +105,6 @@ extension Gate {
     /// changed through those only: an archived dossier is read through an archive read).
     func liveDossiers(linking person: PersonID) async throws -> [DossierRecord] {
         let ids = Array(try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson))
-        let marks = try await store.lifecycle(ids)
-        return try await store.dossiers(ids.filter { marks[$0] == nil })
+        return try await store.dossiers(ids).filter { $0.lifecycle == nil }
     }
 }

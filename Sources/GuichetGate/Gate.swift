@@ -133,7 +133,7 @@ public final class Gate: Sendable {
             if let (error, reason) = try await lifecycleRefusal(record, r) { try await refuse(error, reason: reason, action: action, dossiers: [id], r) }
             return (record, grant)
         case .deny(let denial):
-            if action == .read, version == nil, try await store.lifecycle(id) == nil,
+            if action == .read, version == nil, record.lifecycle == nil,
                let grant = try await breakGlassGrant(record, r) { return (record, grant) }
             let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
             var error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
@@ -242,8 +242,7 @@ public final class Gate: Sendable {
     func summaries(_ ids: [DossierID], _ r: GateRequest) async throws -> [DossierView] {
         let subject = r.principal.subject
         // Archived and erased dossiers are never listed (Gate+Archive.swift).
-        let marks = try await store.lifecycle(ids)
-        let records = try await store.dossiers(ids.filter { marks[$0] == nil })
+        let records = try await store.dossiers(ids).filter { $0.lifecycle == nil }
         var allowed: [(record: DossierRecord, grant: Grant, persons: [PersonID])] = []
         for record in records {
             guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }

@@ -44,14 +44,17 @@ public struct DossierRecord: Sendable, Equatable {
     public let updatedAt: Date
     /// The dossier's wrapped data key (for its own non-public fields); nil once shredded.
     public let key: WrappedKey?
+    /// Archived or erased by retention (docs/LIFECYCLE.md); read with the dossier, so that the
+    /// gate's checks cost no second query.
+    public var lifecycle: LifecycleMark?
 
     public init(id: DossierID, type: String, status: String, organisation: OrganisationID?, assignedAgent: AccountID?,
                 territory: String?, version: Int, fields: SealedFields, persons: [PersonLink], partners: [OrganisationID],
-                createdAt: Date, updatedAt: Date, key: WrappedKey?) {
+                createdAt: Date, updatedAt: Date, key: WrappedKey?, lifecycle: LifecycleMark? = nil) {
         self.id = id; self.type = type; self.status = status; self.organisation = organisation
         self.assignedAgent = assignedAgent; self.territory = territory; self.version = version
         self.fields = fields; self.persons = persons; self.partners = partners
-        self.createdAt = createdAt; self.updatedAt = updatedAt; self.key = key
+        self.createdAt = createdAt; self.updatedAt = updatedAt; self.key = key; self.lifecycle = lifecycle
     }
 
     /// What the policy may know about this dossier.

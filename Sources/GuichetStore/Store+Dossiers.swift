@@ -105,7 +105,10 @@ extension Store {
     }
 
     static func fetchDossier(_ db: Database, _ id: DossierID) throws -> DossierRecord? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dossier WHERE id = ?"), arguments: [id.rawValue]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT d.*, l.archived_at AS lifecycle_archived_at, l.erased_at AS lifecycle_erased_at
+            FROM dossier d LEFT JOIN dossier_lifecycle l ON l.dossier_id = d.id WHERE d.id = ?
+            """), arguments: [id.rawValue]) else { return nil }
         let persons = try Row.fetchAll(db.cachedStatement(sql: "SELECT person_id, role FROM dossier_person WHERE dossier_id = ? ORDER BY role, position"),
                                        arguments: [id.rawValue]).map { PersonLink(role: $0["role"], person: PersonID(trusted: $0["person_id"])) }
         let partners = try String.fetchAll(db.cachedStatement(sql: "SELECT organisation_id FROM dossier_partner WHERE dossier_id = ? ORDER BY rank"),
@@ -116,7 +119,7 @@ extension Store {
                              territory: row["territory"], version: row["version"],
                              fields: SealedFields(bytes: row["fields"]), persons: persons, partners: partners,
                              createdAt: Date(millis: row["created_at"]), updatedAt: Date(millis: row["updated_at"]),
-                             key: try fetchKey(db, id.rawValue))
+                             key: try fetchKey(db, id.rawValue), lifecycle: Self.lifecycleMark(row))
     }
 
     /// Persons by id.

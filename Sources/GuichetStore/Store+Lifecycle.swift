@@ -38,6 +38,13 @@ extension Store {
         }
     }
 
+    /// The mark joined onto a dossier's row (``fetchDossier``), nil when it has none.
+    static func lifecycleMark(_ row: Row) -> LifecycleMark? {
+        let archived: Int64? = row["lifecycle_archived_at"], erased: Int64? = row["lifecycle_erased_at"]
+        guard archived != nil || erased != nil else { return nil }
+        return LifecycleMark(archivedAt: archived.map(Date.init(millis:)), erasedAt: erased.map(Date.init(millis:)))
+    }
+
     static func mark(_ row: Row) -> LifecycleMark {
         LifecycleMark(archivedAt: (row["archived_at"] as Int64?).map(Date.init(millis:)),
                       erasedAt: (row["erased_at"] as Int64?).map(Date.init(millis:)))
