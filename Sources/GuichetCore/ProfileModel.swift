@@ -12,6 +12,9 @@ public struct FieldSpec: Sendable, Equatable {
     /// What letters and the citizens' page call the field, by language (`fr` → "date de
     /// naissance"); a built-in table, then the name itself, stand in for a missing language.
     public var labels: [String: String] = [:]
+    /// Set to the day of creation when a new dossier comes without it (`default: today`): a
+    /// registration date is the registry's to record, not the applicant's to choose.
+    public var defaultsToToday = false
 
     public init(name: String, type: FieldType, classification: Classification,
                 required: Bool = false, searchable: Bool = false, system: Bool = false) {

@@ -21,7 +21,7 @@ extension Gate {
             }
         }
         if creating {
-            for spec in type.fields where spec.required && out[spec.name] == nil {
+            for spec in type.fields where spec.required && !spec.defaultsToToday && out[spec.name] == nil {
                 throw GuichetError.invalid("field '\(spec.name)' is required")
             }
         }

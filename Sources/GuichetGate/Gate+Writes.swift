@@ -14,8 +14,15 @@ extension Gate {
         guard let type = profile.dossierTypes[input.type] else {
             throw GuichetError.invalid("unknown dossier type '\(input.type)' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
         }
-        let fields = try dossierFields(input.fields, type: type, creating: true).setValues
+        var fields = try dossierFields(input.fields, type: type, creating: true).setValues
         var written = Array(fields.keys)
+        // Fields the registry fills in (`default: today`) when the request leaves them out:
+        // journalled as written, but not asked of the policy (the caller did not write them).
+        var defaulted: [String] = []
+        for spec in type.fields where spec.defaultsToToday && fields[spec.name] == nil {
+            fields[spec.name] = .date(today())
+            defaulted.append(spec.name)
+        }
         var links: [PersonLink] = []
         var newPersons: [NewPerson] = []
         for link in type.persons {
@@ -57,7 +64,7 @@ extension Gate {
                                    createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)
         try await journalledWrite([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
-                                                fields: written.sorted())], action: .create, r)
+                                                fields: (written + defaulted).sorted())], action: .create, r)
         try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
         return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
     }
@@ -140,6 +147,13 @@ extension Gate {
         }
     }
 
+    /// The day of the gate's clock (UTC), as transitions and defaults record it.
+    func today() -> LocalDate {
+        let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
+        guard let d = LocalDate(year: c.year!, month: c.month!, day: c.day!) else { preconditionFailure("a calendar day is a valid date") }
+        return d
+    }
+
     func apply(_ transition: Transition, _ record: DossierRecord, _ grant: Grant, _ action: Action, _ r: GateRequest) async throws -> WriteResult {
         let id = record.id
         var updated = record
@@ -149,9 +163,7 @@ extension Gate {
             switch attribute {
             case .organisation: sets[field] = r.principal.organisation.map { .text($0.rawValue) }
             case .account: sets[field] = .text(r.principal.account.rawValue)
-            case .today:
-                let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
-                sets[field] = LocalDate(year: c.year!, month: c.month!, day: c.day!).map(FieldValue.date)
+            case .today: sets[field] = .date(today())
             }
         }
         if !sets.isEmpty { updated.fields = try reseal(record, sets) }

@@ -83,7 +83,7 @@ struct ProfileBuilder {
         guard name.range(of: Self.fieldName, options: .regularExpression) != nil else {
             throw c.fail("a field name is camelCase letters and digits")
         }
-        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength", "label"])
+        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength", "label", "default"])
         let typeCursor = try d.required("type", in: c)
         let type: FieldType
         switch try typeCursor.string() {
@@ -125,6 +125,12 @@ struct ProfileBuilder {
         var spec = FieldSpec(name: name, type: type, classification: cls, required: required,
                              searchable: try d["searchable"]?.bool() ?? false, system: system)
         if let l = d["label"] { spec.labels = try labels(l) }
+        if let dflt = d["default"] {
+            guard try dflt.string() == "today" else { throw dflt.fail("the only default is 'today' (the day the dossier is created)") }
+            guard type == .date else { throw dflt.fail("only a date field can default to today") }
+            guard !system else { throw dflt.fail("a system field is set by the workflow; it takes no default") }
+            spec.defaultsToToday = true
+        }
         return spec
     }
 

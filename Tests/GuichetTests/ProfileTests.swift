@@ -50,6 +50,12 @@ import GuichetProfile
         Broken(name: "label without a language code", replace: "daysPerWeek:    {type: integer",
                with: "daysPerWeek:    {label: {French: \"jours\"}, type: integer", key: "dossiers.application.fields.daysPerWeek.label.French",
                message: "per language code"),
+        Broken(name: "a default other than today", replace: "desiredStart:   {type: date, class: public, required: true",
+               with: "desiredStart:   {type: date, class: public, required: true, default: tomorrow",
+               key: "dossiers.application.fields.desiredStart.default", message: "the only default is 'today'"),
+        Broken(name: "a number field defaulting to today", replace: "daysPerWeek:    {type: integer",
+               with: "daysPerWeek:    {default: today, type: integer", key: "dossiers.application.fields.daysPerWeek.default",
+               message: "only a date field"),
     ]
 
     @Test("a broken profile is refused with its file, line, key and what is wrong", arguments: broken)

@@ -229,7 +229,8 @@ def emploi(b, c):
     b.find("#apply-link").send_keys(Keys.ENTER)
     b.wait.until(lambda d: d.find_elements(By.ID, "apply"))
     b.check("seeker-register")
-    b.set_date("#f-registeredOn", c["registeredOn"])
+    # No registration date on the form: the registry records the day (the field is not the seeker's to write).
+    assert not b.finds("#f-registeredOn"), "the registration date is not the job seeker's to write"
     Select(b.find("#f-category")).select_by_value("A")
     b.find("#f-targetJob").send_keys(c["firstJob"])
     Select(b.find("#partner-1")).select_by_visible_text(c["agency"])

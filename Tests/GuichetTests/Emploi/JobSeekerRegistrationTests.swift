@@ -24,8 +24,16 @@ import GuichetCore
         let before = try await world.allDossiers().count
         #expect(try await call(world, admin: false, .post, "/v1/dossiers", token: seeker, body: someoneElse).status == .forbidden)
         #expect(try await world.allDossiers().count == before, "a refused registration writes nothing")
+        // The registration date is the registry's: a job seeker who sends one (to backdate
+        // their registration) is refused and nothing is written.
+        let backdated = try await call(world, admin: false, .post, "/v1/dossiers", token: seeker, body: """
+            {"type": "job-seeker", "fields": {"registeredOn": "2020-01-01", "category": "A"},
+             "persons": [{"role": "seeker", "self": true}], "partners": ["\(agency)"]}
+            """)
+        #expect(backdated.status == .forbidden)
+        #expect(try await world.allDossiers().count == before, "a refused registration writes nothing")
         let made = try await call(world, admin: false, .post, "/v1/dossiers", token: seeker, body: """
-            {"type": "job-seeker", "fields": {"registeredOn": "2026-11-30", "category": "A", "targetJob": "soudeur"},
+            {"type": "job-seeker", "fields": {"category": "A", "targetJob": "soudeur"},
              "persons": [{"role": "seeker", "self": true}], "partners": ["\(agency)"]}
             """)
         #expect(made.status == .created && made["status"]?.string == "registered")
@@ -33,6 +41,9 @@ import GuichetCore
 
         let own = try await call(world, admin: false, .get, "/v1/dossiers/\(id)", token: seeker)
         #expect(own.status == .ok && own["fields"]?.object?["targetJob"]?.string == "soudeur" && own["partners"]?.array?.count == 1)
+        let day = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: world.clock.now)
+        #expect(own["fields"]?.object?["registeredOn"]?.string == LocalDate(year: day.year!, month: day.month!, day: day.day!)?.iso,
+                "the registry records the day of registration")
         #expect(try await call(world, admin: false, .patch, "/v1/dossiers/\(id)", token: seeker, body: #"{"fields": {"targetJob": "chaudronnier"}}"#).status == .ok)
         for field in [#""category": "B""#, #""registeredOn": "2020-01-01""#, #""benefitRights": "x""#] {
             #expect(try await call(world, admin: false, .patch, "/v1/dossiers/\(id)", token: seeker, body: #"{"fields": {\#(field)}}"#).status == .forbidden, "\(field)")

@@ -147,7 +147,7 @@ struct WebPagesBrowserTests {
             "clock": Int(world.clock.now.timeIntervalSince1970),
             "accounts": ["seeker": "seeker", "adviser": "adviser1", "partner": "partner1"], "secrets": secrets,
             "find": ["lastName": lastName, "birthDate": birthDate.iso], "targetJob": targetJob, "lastContact": "2026-11-20",
-            "registeredOn": "2026-11-02", "firstJob": language == "fr" ? "Ébéniste" : "Cabinet maker", "agency": world.summary.agencies[0].name,
+            "firstJob": language == "fr" ? "Ébéniste" : "Cabinet maker", "agency": world.summary.agencies[0].name,
         ]
         let answer = try await Self.run("emploi", config, router: world.server.publicRouter().0)
         let t = try Self.texts(language)

@@ -32,7 +32,7 @@ import GuichetSynth
         #expect(registered.status == 201, "\(registered)")
         let seeker = try await s.signIn(citizen: "demandeur.exemple", password: "scenario job seeker passphrase")
         let file = try await s.call("POST", "/v1/dossiers", token: seeker, body: [
-            "type": "job-seeker", "fields": ["registeredOn": "2026-12-01", "category": "A", "targetJob": "soudeur"],
+            "type": "job-seeker", "fields": ["category": "A", "targetJob": "soudeur"],
             "persons": [["role": "seeker", "self": true]], "partners": [agency.rawValue]])
         #expect(file.status == 201, "\(file)")
         let id = try #require(file["id"]?.string)
