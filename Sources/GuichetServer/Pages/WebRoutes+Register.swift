@@ -2,6 +2,7 @@ import Foundation
 import GuichetAuth
 import GuichetCore
 import GuichetGate
+import GuichetStore
 import HTTPTypes
 import Hummingbird
 
