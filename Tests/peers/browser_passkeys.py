@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyotp
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
 
 from browser_pages import Browser
@@ -33,6 +34,15 @@ def wait_for_server(base):
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("the server does not answer")
+
+
+def shown(d, id):
+    """Whether the element is on the page and visible; False while the page changes (Chromium
+    answers a node of a replaced page with a stale-element or a generic inspector error)."""
+    try:
+        return d.find_element(By.ID, id).is_displayed()
+    except WebDriverException:
+        return False
 
 
 def register(b, c, out):
@@ -88,12 +98,11 @@ def enrol(b, c, out):
     b.find("#enrol-link").send_keys(Keys.ENTER)
     b.wait.until(lambda d: "/web/account" in d.current_url)
     # The script shows the passkey form (hidden without script).
-    b.wait.until(lambda d: d.find_element(By.ID, "passkey-enrol").is_displayed())
+    b.wait.until(lambda d: shown(d, "passkey-enrol"))
     b.check("account-enrol")
     b.find("#passkey-activation").send_keys(c["activation"])
     b.find("#passkey-enrol-button").send_keys(Keys.ENTER)
-    b.wait.until(lambda d: d.find_elements(By.ID, "done") or d.find_element(By.ID, "passkey-error").is_displayed()
-                 or d.find_elements(By.ID, "error"))
+    b.wait.until(lambda d: d.find_elements(By.ID, "done") or shown(d, "passkey-error") or d.find_elements(By.ID, "error"))
     out["passkeyDone"] = b.text("#done")
     out["passkeyError"] = b.text("#error") or (b.text("#passkey-error") if b.finds("#passkey-error") else None)
     out["recoveryCodes"] = len(b.finds("#recovery-codes .recovery-code"))
@@ -119,11 +128,11 @@ def enrol(b, c, out):
     b.find("#password").send_keys(c["password"])
     b.find("#password").send_keys(Keys.ENTER)
     b.wait.until(lambda d: "/web/second-factor" in d.current_url)
-    b.wait.until(lambda d: d.find_element(By.ID, "passkey-sign-in").is_displayed())
+    b.wait.until(lambda d: shown(d, "passkey-sign-in"))
     out["passkeyOffered"] = True
     b.check("second-factor-passkey")
     b.find("#passkey-button").send_keys(Keys.ENTER)
-    b.wait.until(lambda d: "/web/second-factor" not in d.current_url or d.find_element(By.ID, "passkey-error").is_displayed())
+    b.wait.until(lambda d: "/web/second-factor" not in d.current_url or shown(d, "passkey-error"))
     out["afterPasskey"] = b.driver.current_url.split("?")[0]
     b.check("after-passkey")
     b.sign_out()

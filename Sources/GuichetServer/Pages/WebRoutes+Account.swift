@@ -24,7 +24,10 @@ extension GuichetServer {
     }
 
     /// The account page: notices, factors, sessions.
-    func accountPage(_ s: PageScope, _ outcome: AccountOutcome = AccountOutcome(), status: HTTPResponse.Status = .ok) async throws -> Response {
+    func accountPage(_ scope: PageScope, _ outcome: AccountOutcome = AccountOutcome(), status: HTTPResponse.Status = .ok) async throws -> Response {
+        // The session as it is now: a factor verified by the form just posted counts.
+        var s = scope
+        if let token = s.token { s.principal = try await auth.authenticate(token: token) }
         guard let p = s.principal else { throw GuichetError.unauthenticated }
         let pages = try Self.webPages()
         let l = s.language

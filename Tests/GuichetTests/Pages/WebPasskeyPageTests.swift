@@ -44,6 +44,7 @@ struct WebPasskeyPageTests {
             let enrolled = try await browser.post("/web/account/passkey", [("csrf", csrf)] + answer)
             #expect(enrolled.status == .ok && enrolled.html.contains(#"id="done""#), "\(enrolled.status)")
             #expect(enrolled.html.matches(of: #/class="recovery-code"/#).count == 10)
+            #expect(enrolled.html.contains(#"id="app-enrol""#), "the passkey just verified counts: another factor may be added now")
             let replayed = try await browser.post("/web/account/passkey", [("csrf", csrf)] + answer)
             #expect(replayed.status == .badRequest, "the challenge was used once")
             _ = try await browser.post("/web/sign-out", [("csrf", csrf)])
