@@ -223,6 +223,20 @@ public final class Authenticator: Sendable {
         try await store.revokeSessions(account: account, at: clock())
     }
 
+    /// The account's sessions still usable now (not revoked, not expired, not idle), most
+    /// recently used first.
+    public func openSessions(of account: AccountID) async throws -> [OpenSession] {
+        let now = clock()
+        return try await store.openSessions(account: account, now: now).filter { now.timeIntervalSince($0.lastSeenAt) < idleTimeout }
+    }
+
+    /// Ends one session of an account (the owner's "end this session").
+    /// - Returns: whether an open session of that account was ended; another account's session is never touched.
+    @discardableResult
+    public func revokeSession(_ id: SessionID, of account: AccountID) async throws -> Bool {
+        try await store.revokeSession(id: id, account: account, at: clock())
+    }
+
     /// Revokes the session of this token.
     public func signOut(token: String) async throws {
         try await store.revokeSession(tokenHash: Self.tokenHash(token), at: clock())

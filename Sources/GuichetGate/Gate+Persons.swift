@@ -83,6 +83,14 @@ extension Gate {
         return person.version + 1
     }
 
+    /// Checks a self-registration's person fields as ``registerPerson(fields:requestID:source:)``
+    /// does, without writing anything (the registration page answers the same whether or not
+    /// the user name is taken, so bad fields must be refused before that is looked at).
+    /// - Throws: ``GuichetError/invalid(_:)`` naming the field.
+    public func checkRegistration(fields input: [String: JSON]) throws {
+        _ = try personFields(input, prefix: "person.", creating: true)
+    }
+
     /// Stores the person of a citizen who signs up (before their account exists), journalled
     /// without an actor. Returns the new person's id.
     public func registerPerson(fields input: [String: JSON], requestID: String, source: String?) async throws -> PersonID {

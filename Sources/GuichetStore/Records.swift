@@ -129,6 +129,16 @@ public struct SessionRecord: Sendable, Equatable {
     public let secondFactorAt: Date?
 }
 
+/// An open session of an account, as its owner sees it in the list of their sessions (never
+/// its token, which is stored only as a hash).
+public struct OpenSession: Sendable, Equatable {
+    public let id: SessionID
+    public let createdAt: Date
+    public let lastSeenAt: Date
+    public let expiresAt: Date
+    public let secondFactorAt: Date?
+}
+
 /// One journal entry, as written by the ledger module. Identifiers and field names only.
 public struct JournalRow: Sendable, Equatable {
     public let at: Date

@@ -93,6 +93,32 @@ extension Store {
         }
     }
 
+    /// The sessions of an account that are neither revoked nor past their absolute lifetime,
+    /// most recently used first (the account page's list; the idle time-out is the caller's).
+    public func openSessions(account: AccountID, now: Date) async throws -> [OpenSession] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT id, created_at, last_seen_at, expires_at, second_factor_at FROM session
+                WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY last_seen_at DESC, created_at DESC LIMIT 100
+                """), arguments: [account.rawValue, now.millis]).map { row in
+                OpenSession(id: SessionID(trusted: row["id"]), createdAt: Date(millis: row["created_at"]),
+                            lastSeenAt: Date(millis: row["last_seen_at"]), expiresAt: Date(millis: row["expires_at"]),
+                            secondFactorAt: (row["second_factor_at"] as Int64?).map(Date.init(millis:)))
+            }
+        }
+    }
+
+    /// Revokes one session of an account, by its id (a session of another account is left as it is).
+    /// - Returns: whether an open session of that account was ended.
+    @discardableResult
+    public func revokeSession(id: SessionID, account: AccountID, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE id = ? AND account_id = ? AND revoked_at IS NULL",
+                           arguments: [at.millis, id.rawValue, account.rawValue])
+            return db.changesCount == 1
+        }
+    }
+
     /// Revokes one session.
     public func revokeSession(tokenHash: Data, at: Date) async throws {
         try await write { db in

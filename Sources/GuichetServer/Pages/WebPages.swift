@@ -8,7 +8,9 @@ import NIOCore
 /// of each language, resource files in `Pages/Web/` (`templates/*.mustache`, `guichet.css`,
 /// `texts/fr.json`, `texts/en.json`), read and checked once at start-up, served from memory.
 ///
-/// Pages are plain HTML forms: no script at all, so the policy allows none. Every value goes
+/// Pages are plain HTML forms. Only the pages that offer a passkey (the account page and the
+/// second-factor step) load one script, `passkey.js`, from this site (``scriptPolicy``);
+/// every other page's policy allows none. Every value goes
 /// through Mustache's `{{name}}`, which escapes it for HTML; loading refuses a template that
 /// uses an unescaped tag (`{{{name}}}`, `{{&name}}`). A text is named `{{t.KEY}}`; loading
 /// checks that both languages have the same keys and that every key a template names exists.
@@ -16,9 +18,15 @@ struct WebPages: Sendable {
     static let languages = ["fr", "en"]
     static let contentSecurityPolicy =
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    /// The policy of a page that offers a passkey: the same, plus the one script file of this
+    /// site (no inline script) and `fetch` to this site only (the challenge).
+    static let scriptPolicy =
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
     let library: MustacheLibrary
     let css: String
+    /// `passkey.js`: asks the browser for a passkey with the server's challenge and posts the answer in the page's form.
+    let script: String
     /// Language → text key → text.
     let texts: [String: [String: String]]
     /// The names of the templates (without `.mustache`).
@@ -77,12 +85,14 @@ struct WebPages: Sendable {
             names.insert(name)
         }
         guard names.contains("layout") else { throw PageError("Web/templates/layout.mustache is missing") }
-        return WebPages(library: library, css: try read(folder.appendingPathComponent("guichet.css")), texts: texts, names: names)
+        return WebPages(library: library, css: try read(folder.appendingPathComponent("guichet.css")),
+                        script: try read(folder.appendingPathComponent("passkey.js")), texts: texts, names: names)
     }
 
     /// The texts the routes name in code (labels of states, roles and purposes are optional:
     /// without one the name itself is shown).
     static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "yes", "no", "anyStatus", "done_update",
+                           "appEnrolled", "passkeyEnrolled", "sessionEnded",
                            "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose"]
@@ -113,9 +123,10 @@ struct WebPages: Sendable {
         return library.render(context, withTemplate: name) ?? ""
     }
 
-    static func html(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
+    /// - Parameter script: the page loads `passkey.js` (``scriptPolicy``); otherwise no script may run.
+    static func html(_ body: String, status: HTTPResponse.Status = .ok, script: Bool = false) -> Response {
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy  // a valid header name
+        headers[HTTPField.Name("Content-Security-Policy")!] = script ? scriptPolicy : contentSecurityPolicy  // a valid header name
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 

@@ -92,7 +92,9 @@ extension GuichetServer {
 
     /// Renders a page inside the layout: the service's name, the language links, and, when
     /// signed in, the account's name, its menu and the sign-out form.
-    func render(_ template: String, _ values: [String: Any], _ scope: PageScope, status: HTTPResponse.Status = .ok) throws -> Response {
+    /// - Parameter script: the page loads `passkey.js` (only pages that offer a passkey).
+    func render(_ template: String, _ values: [String: Any], _ scope: PageScope, status: HTTPResponse.Status = .ok,
+                script: Bool = false) throws -> Response {
         let pages = try Self.webPages()
         var v = values
         let l = scope.language
@@ -109,7 +111,8 @@ extension GuichetServer {
             v["account"] = ["name": p.username, "role": pages.optionalText("role_" + p.role, l) ?? p.role]
             v["menu"] = menu(p, scope, pages)
         }
-        return WebPages.html(pages.render(template, v, language: l), status: status)
+        v["script"] = script
+        return WebPages.html(pages.render(template, v, language: l), status: status, script: script)
     }
 
     /// The links of a role's menu.
@@ -181,9 +184,16 @@ extension GuichetServer {
             response.headers[.contentType] = "text/css; charset=utf-8"
             return response
         }
+        r.onPage(.get, "/web/passkey.js") { _, _ in
+            var response = WebPages.html(try Self.webPages().script)
+            response.headers[.contentType] = "text/javascript; charset=utf-8"
+            return response
+        }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
-            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin], s)
+            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin,
+                                        "registered": req.uri.queryParameters.get("registered") != nil,
+                                        "canRegister": !admin && self.registrationRole != nil], s)
         }
         page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
@@ -205,14 +215,23 @@ extension GuichetServer {
         }
         page(r, .get, "/web/second-factor", admin: admin) { req, _, scope in
             let s = try await self.signedIn(req, scope)
-            return try self.render("second-factor", ["next": req.uri.queryParameters.get("next") ?? ""], s)
+            return try await self.secondFactorPage(s, next: req.uri.queryParameters.get("next") ?? "")
         }
         page(r, .post, "/web/second-factor", admin: admin) { req, _, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             do {
-                if let code = form["code"] {
+                if let id = form["credentialId"] {
+                    // A passkey: the answer of navigator.credentials.get() that passkey.js put in the form.
+                    func bytes(_ name: String) throws -> [UInt8] {
+                        guard let b = form[name].flatMap(Base64URL.decode) else { throw GuichetError.invalid("'\(name)' must be base64url") }
+                        return b
+                    }
+                    guard let credential = Base64URL.decode(id) else { throw GuichetError.invalid("'credentialId' must be base64url") }
+                    try await self.auth.verifyWebAuthn(p, credentialID: credential, clientDataJSON: try bytes("clientDataJSON"),
+                                                       authenticatorData: try bytes("authenticatorData"), signature: try bytes("signature"))
+                } else if let code = form["code"] {
                     _ = try await self.auth.verifyTOTP(p, code: code)
                 } else if let code = form["recoveryCode"] {
                     try await self.auth.useRecoveryCode(p, code: code)
@@ -220,7 +239,7 @@ extension GuichetServer {
                     throw GuichetError.invalid("'code' is required")
                 }
             } catch GuichetError.unauthenticated {
-                return try self.render("second-factor", ["next": form["next"] ?? "", "wrongCode": true], s, status: .unauthorized)
+                return try await self.secondFactorPage(s, next: form["next"] ?? "", wrongCode: true)
             }
             // Back to the page that asked for a fresh factor, on this site only.
             let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
@@ -235,23 +254,7 @@ extension GuichetServer {
             if let token = s.token { try await self.auth.signOut(token: token) }
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
         }
-        // The account's security: what the owner was told (failed sign-ins, locks, resets,
-        // codes issued), and signing out everywhere.
-        page(r, .get, "/web/account", admin: admin) { req, _, scope in
-            let s = try await self.signedIn(req, scope)
-            guard let p = s.principal else { throw GuichetError.unauthenticated }
-            let notices = try await self.store.notices(account: p.account).map { n -> [String: Any] in
-                ["at": Wire.timestamp(n.at).string ?? "", "kind": n.kind, "detail": n.detail]
-            }
-            return try self.render("account", ["notices": notices, "noNotice": notices.isEmpty], s)
-        }
-        page(r, .post, "/web/account/sessions", admin: admin) { req, _, scope in
-            let form = try await FormBody.read(req)
-            let s = try await self.signedIn(req, scope, form: form)
-            guard let p = s.principal else { throw GuichetError.unauthenticated }
-            try await self.auth.revokeAllSessions(of: p.account)
-            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
-        }
+        addAccountPages(r, admin: admin)
         page(r, .get, "/web/home", admin: admin) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             guard let p = s.principal else { throw GuichetError.unauthenticated }

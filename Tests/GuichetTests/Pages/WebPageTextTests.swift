@@ -79,7 +79,7 @@ import GuichetCore
             #expect(recorder.pages.allSatisfy { !api.contains("\($0.method) \($0.path)") })
         }
         let admin = Set(world.server.adminRouter().1.pages.map(\.path))
-        #expect(!admin.contains("/web/apply") && !admin.contains("/web/claim"), "citizens' pages exist on the public listener only")
+        #expect(!admin.contains("/web/apply") && !admin.contains("/web/claim") && !admin.contains("/web/register"), "citizens' pages exist on the public listener only")
         let publicPages = Set(world.server.publicRouter().1.pages.map(\.path))
         #expect(!publicPages.contains { $0.hasPrefix("/web/admin") || $0.hasPrefix("/web/security") }, "no admin page on the public listener")
     }

@@ -29,8 +29,9 @@ extension RegistryOptions {
     /// A test registry's options: the relying party `guichet.example`, cheap password hashing,
     /// the given clock (a ``ManualClock``'s, say) and watch settings (nil: no watch).
     static func testing(mailer: (any Mailer)? = nil, watch: WatchSettings?, clock: @escaping @Sendable () -> Date = { Date() },
-                        logger: Logger = Logger(label: "guichet.gate")) -> RegistryOptions {
-        RegistryOptions(relyingParty: RelyingParty(id: "guichet.example", origin: "https://guichet.example"), mailer: mailer, watch: watch,
+                        logger: Logger = Logger(label: "guichet.gate"),
+                        relyingParty: RelyingParty = RelyingParty(id: "guichet.example", origin: "https://guichet.example")) -> RegistryOptions {
+        RegistryOptions(relyingParty: relyingParty, mailer: mailer, watch: watch,
                         hasher: PasswordHasher(parameters: .testing), clock: clock, logger: logger)
     }
 }
@@ -65,14 +66,17 @@ struct World {
 
     /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
     /// authenticator (a test that waits out a throttle moves it instead of sleeping).
-    static func make(mailer: (any Mailer)? = nil, clock: @escaping @Sendable () -> Date = { Date() }) async throws -> World {
+    /// `relyingParty`: the passkeys' site (a browser test's `http://localhost:PORT`).
+    static func make(mailer: (any Mailer)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+                     relyingParty: RelyingParty? = nil) async throws -> World {
         let folder = try temporaryFolder()
         let profile = try Repo.profile()
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
-                                               keys: keys, keysOrigin: keys.origin, options: .testing(mailer: mailer, watch: nil, clock: clock))
+                                               keys: keys, keysOrigin: keys.origin, options: relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
+                                                          ?? .testing(mailer: mailer, watch: nil, clock: clock))
         let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
         let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)

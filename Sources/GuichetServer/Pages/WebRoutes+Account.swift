@@ -1,0 +1,139 @@
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// The account's security, on both listeners: the notices the owner received, the second
+/// factors (an authenticator app enrolled with a code, a passkey through `passkey.js`), the
+/// open sessions with a button to end one, and signing out everywhere. Enrolment calls the
+/// same ``Authenticator`` functions as `POST /v1/me/mfa/...`, with the same rules: a first
+/// factor of staff, partners and administrators needs the activation code; another factor
+/// needs one verified in the last five minutes.
+extension GuichetServer {
+    /// What the account page shows besides the notices: set after a form, once.
+    struct AccountOutcome {
+        var done: String?
+        /// The new TOTP secret and its `otpauth://` URI (shown once, right after "add an app").
+        var totp: (secret: String, uri: String)?
+        /// Recovery codes issued with a first factor (shown once).
+        var recoveryCodes: [String] = []
+        var wrongCode = false
+        var failed: String?
+    }
+
+    /// The account page: notices, factors, sessions.
+    func accountPage(_ scope: PageScope, _ outcome: AccountOutcome = AccountOutcome(), status: HTTPResponse.Status = .ok) async throws -> Response {
+        // The session as it is now: a factor verified by the form just posted counts.
+        var s = scope
+        if let token = s.token { s.principal = try await auth.authenticate(token: token) }
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        let pages = try Self.webPages()
+        let l = s.language
+        func stamp(_ d: Date) -> String { Wire.timestamp(d).string ?? "" }
+        let notices = try await store.notices(account: p.account).map { n -> [String: Any] in
+            ["at": stamp(n.at), "kind": n.kind, "detail": n.detail]
+        }
+        let factors = try await store.factors(account: p.account)
+        let confirmed = factors.filter(\.confirmed)
+        let apps = confirmed.filter { $0.kind == "totp" }.count, passkeys = confirmed.filter { $0.kind == "webauthn" }.count
+        let recoveryLeft = confirmed.filter { $0.kind == "recovery" && $0.counter == 0 }.count
+        let hasFactor = apps + passkeys > 0
+        let sessions = try await auth.openSessions(of: p.account).map { x -> [String: Any] in
+            ["id": x.id.rawValue, "created": stamp(x.createdAt), "lastUsed": stamp(x.lastSeenAt), "expires": stamp(x.expiresAt),
+             "current": x.id == p.session, "secondFactor": x.secondFactorAt != nil ? pages.text("yes", l) : pages.text("no", l)]
+        }
+        var values: [String: Any] = [
+            "notices": notices, "noNotice": notices.isEmpty, "sessions": sessions,
+            "apps": apps, "passkeys": passkeys, "recoveryLeft": recoveryLeft,
+            // A first factor of staff, partners and administrators needs the activation code.
+            "askActivation": p.needsSecondFactor && !hasFactor,
+            // Another factor needs one verified in the last five minutes (the account page is the way back here).
+            "mayEnrol": !hasFactor || (try? auth.requireStepUp(p)) != nil,
+            "pendingApp": factors.contains { $0.kind == "totp" && !$0.confirmed },
+            "api": s.admin ? "/admin/v1" : "/v1", "service": profile.title[l] ?? profile.name,
+        ]
+        if let done = outcome.done { values["done"] = pages.text(done, l) }
+        if let totp = outcome.totp { values["totp"] = ["secret": totp.secret, "uri": totp.uri] }
+        if !outcome.recoveryCodes.isEmpty { values["recoveryCodes"] = outcome.recoveryCodes; values["hasRecoveryCodes"] = true }
+        if outcome.wrongCode { values["wrongCode"] = true }
+        if let failed = outcome.failed { values["failed"] = failed }
+        var response = try render("account", values, s, status: status, script: true)
+        // A secret or recovery codes must not stay in a cache.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// The second-factor step: a code, a recovery code, or a passkey when the account has one.
+    func secondFactorPage(_ s: PageScope, next: String, wrongCode: Bool = false) async throws -> Response {
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        let factors = try await store.factors(account: p.account).filter(\.confirmed)
+        let values: [String: Any] = [
+            "next": next, "wrongCode": wrongCode, "api": s.admin ? "/admin/v1" : "/v1",
+            "hasPasskey": factors.contains { $0.kind == "webauthn" },
+            "noFactor": !factors.contains { $0.kind == "webauthn" || $0.kind == "totp" },
+        ]
+        return try render("second-factor", values, s, status: wrongCode ? .unauthorized : .ok, script: true)
+    }
+
+    func addAccountPages(_ r: RouteRecorder, admin: Bool) {
+        page(r, .get, "/web/account", admin: admin) { req, _, scope in
+            try await self.accountPage(try await self.signedIn(req, scope))
+        }
+        // Add an authenticator app: a new secret, shown once with its otpauth:// URI.
+        page(r, .post, "/web/account/totp", admin: admin) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let begun = try await self.auth.beginTOTP(p, activationCode: form["activationCode"], source: ctx.source)
+            return try await self.accountPage(s, AccountOutcome(totp: begun))
+        }
+        // Confirm the app with a code from it; a first factor brings recovery codes, shown once.
+        page(r, .post, "/web/account/totp/confirm", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let codes: [String]
+            do { codes = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
+                return try await self.accountPage(s, AccountOutcome(wrongCode: true), status: .unauthorized)
+            }
+            return try await self.accountPage(s, AccountOutcome(done: "appEnrolled", recoveryCodes: codes))
+        }
+        // A passkey: the answer of navigator.credentials.create() that passkey.js put in the
+        // form, for the challenge it asked of POST /v1/me/mfa/webauthn/challenge.
+        page(r, .post, "/web/account/passkey", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            guard let client = form["clientDataJSON"].flatMap(Base64URL.decode),
+                  let attestation = form["attestationObject"].flatMap(Base64URL.decode) else {
+                throw GuichetError.invalid("'clientDataJSON' and 'attestationObject' must be base64url")
+            }
+            do {
+                let codes = try await self.auth.registerWebAuthn(p, clientDataJSON: client, attestationObject: attestation)
+                return try await self.accountPage(s, AccountOutcome(done: "passkeyEnrolled", recoveryCodes: codes))
+            } catch GuichetError.invalid(let m) {
+                return try await self.accountPage(s, AccountOutcome(failed: m), status: .badRequest)
+            }
+        }
+        // End one session of one's own (another account's session id changes nothing).
+        page(r, .post, "/web/account/sessions/end", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            guard let id = SessionID(validating: try form.required("session")) else { throw GuichetError.invalid("'session' is not a session") }
+            guard try await self.auth.revokeSession(id, of: p.account) else { throw GuichetError.notFound }
+            if id == p.session { return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)]) }
+            return try await self.accountPage(s, AccountOutcome(done: "sessionEnded"))
+        }
+        // Sign out everywhere: every session of the account, the API's included.
+        page(r, .post, "/web/account/sessions", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            try await self.auth.revokeAllSessions(of: p.account)
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
+        }
+    }
+}
