@@ -258,7 +258,9 @@ public final class Authenticator: Sendable {
     }
 
     func principal(_ a: AccountRecord, role: Role, session: SessionID, secondFactorAt: Date?) -> Principal {
-        Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
-                  person: a.person, territory: a.territory, session: session, secondFactorAt: secondFactorAt)
+        var p = Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
+                          person: a.person, territory: a.territory, session: session, secondFactorAt: secondFactorAt)
+        p.hasSecondFactor = a.hasSecondFactor
+        return p
     }
 }

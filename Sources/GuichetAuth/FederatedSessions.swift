@@ -23,7 +23,7 @@ extension Authenticator {
         let expires = now.addingTimeInterval(sessionLifetime)
         try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
         var factorAt: Date?
-        if secondFactorByProvider && role.kind != .citizen {
+        if secondFactorByProvider && (role.kind != .citizen || account.hasSecondFactor) {
             try await store.markSecondFactor(session: session, at: now)
             factorAt = now
         }

@@ -19,6 +19,8 @@ public struct Principal: Sendable, Equatable {
     /// the person ceilings do not apply (the key file opens everything anyway); every read
     /// is still journalled under the officer's name. Never true for an HTTP session.
     public internal(set) var onConsoleWithKeyFile = false
+    /// Whether the account has a confirmed factor of its own (an app or a passkey).
+    public internal(set) var hasSecondFactor = false
 
     init(account: AccountID, username: String, role: String, kind: RoleKind, organisation: OrganisationID?,
          person: PersonID?, territory: String?, session: SessionID, secondFactorAt: Date?) {
@@ -27,8 +29,9 @@ public struct Principal: Sendable, Equatable {
         self.secondFactorAt = secondFactorAt
     }
 
-    /// Staff, partners and administrators must pass a second factor before any personal data (C3).
-    public var needsSecondFactor: Bool { kind != .citizen }
+    /// Staff, partners and administrators must pass a second factor before any personal data
+    /// (C3); so must a citizen who enrolled one: a factor that is never asked for protects nothing.
+    public var needsSecondFactor: Bool { kind != .citizen || hasSecondFactor }
 
     /// How recent a second factor must be for a step-up action (sensitive admin actions, restore).
     public static let stepUpWindow: TimeInterval = 5 * 60

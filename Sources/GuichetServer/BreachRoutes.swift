@@ -152,6 +152,7 @@ extension GuichetServer {
         r.on(.get, "/v1/me/access-history") { req, _ in
             let p = try await self.principal(req, admin: false)
             guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
+            guard p.mayReachPersonalData else { throw GuichetError.forbidden("your account has a second factor: verify it first (POST /v1/session/totp or a passkey)") }
             let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
             // One page at a time: at most `limits.historyPage` entries, hence proofs, per request.
             let page = self.limits.historyPage

@@ -47,7 +47,7 @@ extension GuichetServer {
             let session = try await self.auth.signInFederated(account: account, citizens: signIn.population == .citizen,
                                                               secondFactorByProvider: signIn.secondFactorByProvider)
             let p = session.principal
-            let secondFactor = p.kind == .citizen ? "not-needed" : signIn.secondFactorByProvider ? "done-by-provider" : "required"
+            let secondFactor = !p.needsSecondFactor ? "not-needed" : p.mayReachPersonalData ? "done-by-provider" : "required"
             let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
             var response: Response
             if (req.headers[.accept] ?? "").contains("application/json") {

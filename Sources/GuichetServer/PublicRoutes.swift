@@ -168,8 +168,10 @@ extension GuichetServer {
         }
         try Authenticator.checkUsername(username)
         try PasswordRules.check(password, username: username)
-        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
+        // The throttle first: a taken name is answered 409 (an API client must know), so asking
+        // name after name counts against the source like registering does.
         try await auth.reserveRegistration(source: ctx.source)
+        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
         let requestID = Self.requestID()
         let person = try await gate.registerPerson(fields: personFields, requestID: requestID, source: ctx.source)
         let account: AccountID

@@ -110,6 +110,10 @@ public struct AccountRecord: Sendable, Equatable {
     public let territory: String?
     public let status: String
     public let createdAt: Date
+    /// Whether the account has a confirmed second factor (an app or a passkey); read with the
+    /// account by sign-in and by every request's session check, where it decides whether a
+    /// citizen, who needs none, must now pass theirs.
+    public var hasSecondFactor = false
     public init(id: AccountID, username: String, passwordHash: String, role: String, organisation: OrganisationID?,
                 person: PersonID?, territory: String?, status: String, createdAt: Date) {
         self.id = id; self.username = username; self.passwordHash = passwordHash; self.role = role

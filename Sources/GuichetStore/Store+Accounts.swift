@@ -20,12 +20,12 @@ extension Store {
 
     /// The account with this user name.
     public func account(username: String) async throws -> AccountRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM account WHERE username = ?", arguments: [username]).map(AccountRecord.init(row:)) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: AccountRecord.withFactor + " WHERE username = ?"), arguments: [username]).map(AccountRecord.init(row:)) }
     }
 
     /// The account with this id.
     public func account(id: AccountID) async throws -> AccountRecord? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM account WHERE id = ?"), arguments: [id.rawValue]).map(AccountRecord.init(row:)) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: AccountRecord.withFactor + " WHERE id = ?"), arguments: [id.rawValue]).map(AccountRecord.init(row:)) }
     }
 
     /// All accounts, by user name.
@@ -134,5 +134,10 @@ extension AccountRecord {
                   role: row["role"], organisation: (row["organisation_id"] as String?).map(OrganisationID.init(trusted:)),
                   person: (row["person_id"] as String?).map(PersonID.init(trusted:)), territory: row["territory"],
                   status: row["status"], createdAt: Date(millis: row["created_at"]))
+        if let has = row["has_factor"] as Bool? { hasSecondFactor = has }
     }
+
+    /// The account's columns, and whether it has a confirmed factor (`has_factor`).
+    static let withFactor = "SELECT account.*, EXISTS (SELECT 1 FROM second_factor f WHERE f.account_id = account.id AND f.confirmed = 1 AND f.kind IN ('totp', 'webauthn')) AS has_factor FROM account"
+
 }

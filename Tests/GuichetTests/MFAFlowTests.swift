@@ -57,6 +57,34 @@ import GuichetVault
         #expect(notices.contains { $0.kind == "recovery-code-used" })
     }
 
+    @Test("a citizen who enrolled an app must pass it: until then a new session reaches neither their files nor their access history")
+    func citizenFactorIsAskedFor() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            // Without a factor, a citizen needs none.
+            let first = try await password(client, "parent1")
+            #expect(try await client.call(.get, "/v1/dossiers/\(a.id)", token: first).status == .ok)
+            let enrol = try await client.call(.post, "/v1/me/mfa/totp", token: first)
+            let secret = try TOTPSecret(base32: try #require(enrol["secret"]?.string))
+            let ok = try await client.call(.post, "/v1/session/totp", token: first, body: #"{"code": "\#(secret.code(at: Date()))"}"#)
+            #expect(ok.status == .ok)
+
+            // A new session (a stolen password, say) reaches nothing until the app's code.
+            let second = try await password(client, "parent1")
+            let refused = try await client.call(.get, "/v1/dossiers/\(a.id)", token: second)
+            #expect(refused.status == .forbidden && refused["detail"]?.string?.contains("second factor") == true)
+            #expect(try await client.call(.get, "/v1/me/access-history", token: second).status == .forbidden)
+            #expect(try await client.call(.get, "/v1/me/export", token: second).status == .forbidden)
+            let recovery = try #require(ok["recoveryCodes"]?.array?.first?.string)
+            #expect(try await client.call(.post, "/v1/session/recovery", token: second, body: #"{"code": "\#(recovery)"}"#).status == .ok)
+            #expect(try await client.call(.get, "/v1/dossiers/\(a.id)", token: second).status == .ok)
+            #expect(try await client.call(.get, "/v1/me/access-history", token: second).status == .ok)
+        }
+    }
+
     @Test("a passkey registered and used through soft-webauthn; a forged or replayed assertion is refused")
     func passkeyOverHTTP() async throws {
         let world = try await World.make()

@@ -52,6 +52,30 @@ import Synchronization
         return statuses.withLock { $0 }
     }
 
+    @Test("asking whether user names are taken counts against the address like registering: the eleventh ask in an hour waits")
+    func takenNameProbesAreThrottled() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let server = GuichetServer(gate: world.gate, auth: world.auth, store: world.store)
+        let app = Application(router: server.publicRouter().0)
+        let statuses = Mutex<[HTTPResponse.Status]>([])
+        try await app.test(.live) { client in
+            for _ in 0..<11 {
+                let body = """
+                    {"username": "parent.taken", "password": "\(World.password)",
+                     "person": {"firstName": "Marie", "lastName": "Tremblay", "birthDate": "1991-02-03", "email": "parent.taken@example.org"}}
+                    """
+                let r = try await client.execute(uri: "/v1/accounts", method: .post, headers: [.contentType: "application/json"],
+                                                 body: ByteBuffer(string: body))
+                statuses.withLock { $0.append(r.status) }
+            }
+        }
+        let seen = statuses.withLock { $0 }
+        #expect(seen.first == .created)
+        #expect(seen.dropFirst().prefix(9).allSatisfy { $0 == .conflict }, "\(seen)")
+        #expect(seen.last == .tooManyRequests, "\(seen)")
+    }
+
     @Test("behind a trusted proxy, eleven citizens from eleven addresses all register; the same headers from an untrusted peer count as one address")
     func registrationsPerAddress() async throws {
         let trusted = try await World.make()
