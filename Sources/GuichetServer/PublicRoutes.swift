@@ -38,6 +38,7 @@ extension GuichetServer {
         addWebPages(r, admin: false)
         addDossierPages(r)
         addCitizenPages(r)
+        addExportPages(r)
         addPublicLedgerRoutes(r)
         addPublicPolicyRoutes(r)
         addClaimRoutes(r)
