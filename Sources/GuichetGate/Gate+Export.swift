@@ -1,6 +1,7 @@
 public import GuichetCore
-public import Foundation
+import Foundation
 import GuichetAuth
+@_spi(GateOnly) import GuichetLedger
 import GuichetStore
 
 /// A citizen's own data (GDPR art. 15 and 20): their person's fields and each of their dossiers

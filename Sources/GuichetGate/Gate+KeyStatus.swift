@@ -35,7 +35,9 @@ extension Gate {
         var current: Int?
         var versions: [Int] = []
         do {
-            (current, versions) = try vault.keyVersions()
+            let held = try vault.keyVersions()
+            current = held.current
+            versions = held.held
             let stored = try await store.meta("key-check")
             if let stored, stored != (try vault.keyCheck()) { problem = "the keys in memory are not this registry's" }
         } catch let error as KeyError {

@@ -1,7 +1,7 @@
 public import GuichetCore
 @_spi(VaultOnly) public import GuichetStore
 public import Crypto
-import Foundation
+public import Foundation
 
 /// Vault errors collapse into one case: a sealed value that does not open is an integrity
 /// failure, never a partial or wrong answer.

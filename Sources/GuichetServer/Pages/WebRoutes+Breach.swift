@@ -84,11 +84,11 @@ extension GuichetServer {
         values["changes"] = try await store.incidentChanges(incident.id).map { c -> [String: Any] in
             ["at": ScopeFormat.time(c.at), "by": c.by.flatMap { names[$0] } ?? "", "change": c.change]
         }
-        values["statuses"] = Self.incidentStatuses.map { ["value": $0, "label": pages.optionalText("incident_" + $0, l) ?? $0, "selected": $0 == incident.status] }
+        values["statuses"] = Self.incidentStatuses.map { status -> [String: Any] in ["value": status, "label": pages.optionalText("incident_" + status, l) ?? status, "selected": status == incident.status] }
         values["updateAction"] = "/web/security/incidents/\(incident.id)"
         values["lettersAction"] = "/web/security/incidents/\(incident.id)/letters"
         values["purpose"] = LetterWriter.purpose
-        values["languages"] = WebPages.languages.map { ["value": $0, "label": $0 == "fr" ? "Français" : "English", "selected": $0 == l] }
+        values["languages"] = WebPages.languages.map { code -> [String: Any] in ["value": code, "label": code == "fr" ? "Français" : "English", "selected": code == l] }
         if let done, let text = pages.optionalText("done_" + done, l) { values["done"] = text }
         return try render("security-incident", values, s)
     }
@@ -100,8 +100,8 @@ extension GuichetServer {
         let pages = try Self.webPages()
         let l = s.language
         _ = try pageSecurityOfficer(s)
-        let language = req.uri.queryParameters.get("language").map(String.init) ?? l
-        let g = try gateRequest(s, ctx, purpose: req.uri.queryParameters.get("purpose").map(String.init))
+        let language = req.uri.queryParameters.get("language") ?? l
+        let g = try gateRequest(s, ctx, purpose: req.uri.queryParameters.get("purpose"))
         let (incident, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact, language: language, g)
         var values: [String: Any] = ["id": incident.id, "title": incident.title, "incidentHref": "/web/security/incidents/\(incident.id)",
                                      "language": language, "purpose": LetterWriter.purpose,
@@ -177,7 +177,7 @@ extension GuichetServer {
     func addBreachPages(_ r: RouteRecorder) {
         page(r, .get, "/web/security/incidents", admin: true) { req, _, scope in
             let s = try await self.signedIn(req, scope)
-            return try await self.incidentsPage(s, done: req.uri.queryParameters.get("done").map(String.init))
+            return try await self.incidentsPage(s, done: req.uri.queryParameters.get("done"))
         }
         page(r, .post, "/web/security/incidents", admin: true) { req, _, scope in
             let form = try await FormBody.read(req)
@@ -186,7 +186,7 @@ extension GuichetServer {
         }
         page(r, .get, "/web/security/incidents/:id", admin: true) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
-            return try await self.incidentPage(ctx.parameters.get("id") ?? "", s, done: req.uri.queryParameters.get("done").map(String.init))
+            return try await self.incidentPage(ctx.parameters.get("id") ?? "", s, done: req.uri.queryParameters.get("done"))
         }
         page(r, .post, "/web/security/incidents/:id", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -1,4 +1,5 @@
 import Foundation
+import GuichetAuth
 import GuichetBreach
 import GuichetCore
 import GuichetGate

@@ -1,4 +1,5 @@
 import Foundation
+import GuichetAuth
 import GuichetCore
 import GuichetGate
 import GuichetLedger

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import GuichetAuth
 import GuichetBreach
 import GuichetCore
 import GuichetLedger
@@ -49,7 +50,8 @@ struct WebIncidentPageTests {
             let opened = try await browser.post("/web/security/incidents", form + [("csrf", csrf)])
             let incident = try #require(try await world.store.incidents().first)
             #expect(opened.status == .seeOther && opened.location == "/web/security/incidents/\(incident.id)?done=incident")
-            #expect((try incident.scopeQuery()).account?.rawValue == account)
+            let query = try incident.scopeQuery()
+            #expect(query.account?.rawValue == account)
             // Step 2: the incident, with the regulator report's clock.
             let page = try await browser.get("/web/security/incidents/\(incident.id)")
             #expect(page.status == .ok && page.html.contains(#"<dd id="incident-persons">5</dd>"#), "the five persons daycare2 received")

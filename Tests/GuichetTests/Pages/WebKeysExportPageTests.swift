@@ -7,6 +7,7 @@ import GuichetGate
 import GuichetLedger
 import GuichetMFA
 import GuichetStore
+import GuichetVault
 
 /// The administrators' keys' status page, in process.
 @Suite(.serialized)
