@@ -29,6 +29,14 @@ public struct ArchiveAccess: Sendable, Equatable {
     }
 }
 
+/// Staff who may produce a person's data on their behalf (an access request made at a
+/// counter or by post), for one of the purposes named: the profile's `retention.access`.
+public struct AccessRequestRule: Sendable, Equatable {
+    public let roles: Set<String>
+    public let purposes: Set<String>
+    public init(roles: Set<String>, purposes: Set<String>) { self.roles = roles; self.purposes = purposes }
+}
+
 /// The lifecycle of a profile's data: retention rules, archive reads, erasure requests.
 public struct Retention: Sendable, Equatable {
     public var rules: [RetentionRule] = []
@@ -36,6 +44,9 @@ public struct Retention: Sendable, Equatable {
     public var archive: ArchiveAccess?
     /// Roles that record a citizen's erasure request (GDPR art. 17); empty: none may.
     public var erasureOfficers: Set<String> = []
+    /// Who answers a person's access request (GDPR art. 15) on their behalf; nil: nobody
+    /// (citizens still export their own data).
+    public var accessRequests: AccessRequestRule?
     public init() {}
     /// No retention, no archive, no erasure request.
     public static let none = Retention()

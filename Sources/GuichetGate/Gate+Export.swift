@@ -1,6 +1,7 @@
 public import GuichetCore
-public import Foundation
+import Foundation
 import GuichetAuth
+@_spi(GateOnly) import GuichetLedger
 import GuichetStore
 
 /// A citizen's own data (GDPR art. 15 and 20): their person's fields and each of their dossiers
@@ -24,6 +25,39 @@ extension Gate {
         }
         let own: PersonResult?
         do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }
+        return CitizenExport(person: own, dossiers: views)
+    }
+}
+
+extension Gate {
+    /// A person's data produced by staff on their behalf (GDPR art. 15, a request made at the
+    /// counter or by post): only by a role and for a purpose the profile's `retention.access`
+    /// names, each dossier and the person read through the gate like any read (the policy
+    /// decides the fields, the ceilings count), then one `access-request` entry naming the
+    /// person, the reference and the dossiers produced.
+    /// - Parameter reference: the request's case reference (1 to 200 characters, no personal data).
+    /// - Throws: 403 when the profile does not allow it for this role or purpose; 404 when
+    ///   nothing of the person is readable; 503 when the entry cannot be written (nothing returned).
+    public func exportOnBehalf(of person: PersonID, reference: String, _ r: GateRequest) async throws -> CitizenExport {
+        guard let rule = profile.retention.accessRequests, rule.roles.contains(r.principal.role) else {
+            throw GuichetError.forbidden("your role may not answer access requests for someone else")
+        }
+        guard let purpose = r.purpose, rule.purposes.contains(purpose) else {
+            throw GuichetError.forbidden("state the purpose of the request in Guichet-Purpose (one of: \(rule.purposes.sorted().joined(separator: ", ")))")
+        }
+        let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...200).contains(reference.count) else { throw GuichetError.invalid("'reference' must be 1 to 200 characters") }
+        var views: [DossierView] = []
+        for id in try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson) {
+            do { views.append(try await read(id, r)) } catch GuichetError.notFound, GuichetError.forbidden(_) { continue }
+        }
+        let own: PersonResult?
+        do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }
+        guard own != nil || !views.isEmpty else { throw GuichetError.notFound }
+        do {
+            _ = try await journal.recordSystemEvent("access-request", reason: "access request \(reference) answered: \(views.count) dossiers",
+                                                    persons: [person], dossiers: views.map(\.id), context: context(r))
+        } catch { throw GuichetError.unavailable("the answer could not be recorded, so nothing is returned") }
         return CitizenExport(person: own, dossiers: views)
     }
 }

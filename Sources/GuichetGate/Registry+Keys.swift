@@ -48,6 +48,7 @@ extension Registry {
         var set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile)
         let version = set.rotate()
         try set.write(to: keyFile)
+        try await gate.recordRotation(version: version, at: Date())
         return (version, try await rewrapDataKeys(keyFile: keyFile, progress: progress))
     }
 

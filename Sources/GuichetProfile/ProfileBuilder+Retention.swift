@@ -11,11 +11,12 @@ import Foundation
 ///       withdrawn: {erase: 1y}
 ///   archive: {roles: [agent], purposes: [family-request], approvers: [security], minutes: 60}
 ///   erasure: {roles: [security]}
+///   access: {roles: [agent], purposes: [family-request]}   # access requests answered by staff
 /// ```
 extension ProfileBuilder {
     func retention(_ c: YAMLCursor, profile: Profile) throws -> Retention {
         var out = Retention()
-        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure"])
+        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure", "access"])
         for (typeName, tc) in try d["dossiers"]?.mapping() ?? [] {
             guard let type = profile.dossierTypes[typeName] else {
                 throw tc.fail("unknown dossier type '\(typeName)' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
@@ -65,6 +66,18 @@ extension ProfileBuilder {
                 }
             }
             out.erasureOfficers = Set(roles)
+        }
+        if let xc = d["access"] {
+            let xd = try xc.dictionary(allowed: ["roles", "purposes"])
+            let roles = try xd.required("roles", in: xc).strings()
+            for r in roles {
+                guard let role = profile.roles[r] else { throw xd["roles"]!.fail("unknown role '\(r)'") }  // present: read above
+                guard role.kind == .staff else { throw xd["roles"]!.fail("'\(r)' is not a staff role: only staff answer access requests") }
+            }
+            let purposes = try xd.required("purposes", in: xc).strings()
+            guard !purposes.isEmpty else { throw xd["purposes"]!.fail("name at least one purpose") }
+            for p in purposes where !profile.purposes.contains(p) { throw xd["purposes"]!.fail("unknown purpose '\(p)'") }
+            out.accessRequests = AccessRequestRule(roles: Set(roles), purposes: Set(purposes))
         }
         return out
     }

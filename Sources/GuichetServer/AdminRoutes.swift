@@ -16,6 +16,8 @@ extension GuichetServer {
         addAdminResetRoute(r)
         addWebPages(r, admin: true)
         addAdminPages(r)
+        addBreachPages(r)
+        addKeysPage(r)
         addActivationRoutes(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)

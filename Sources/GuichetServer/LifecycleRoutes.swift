@@ -19,14 +19,37 @@ extension GuichetServer {
         }
         r.on(.get, "/v1/me/export") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
-            let export = try await self.gate.exportOwnData(g)
-            guard let person = g.principal.person else { throw GuichetError.forbidden("the export is of a citizen's own data") }
-            let history = try await BreachResponse.history(of: person, account: g.principal.account, gate: self.gate, store: self.store,
-                                                           language: self.profile.defaultLanguage, after: nil, limit: self.limits.historyPage)
-            let own: JSON = export.person.map { .object(["id": .string($0.id.rawValue), "version": .number(Double($0.version)), "fields": Wire.fields($0.fields)]) } ?? .null
-            return Reply.json(.object(["exportedAt": Wire.timestamp(Date()), "person": own,
-                                       "dossiers": .array(export.dossiers.map(Wire.dossier)), "accessHistory": history]))
+            return Reply.json(try await self.citizenExport(g, language: self.profile.defaultLanguage))
         }
+        // An access request answered by staff for someone else (#20 item 3): through the gate,
+        // for a role and purpose the profile allows, journalled.
+        r.on(.post, "/v1/persons/:id/export") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            let person: PersonID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let reference = try body.string("reference")
+            try body.finish()
+            let export = try await self.gate.exportOnBehalf(of: person, reference: reference, g)
+            let history = try await BreachResponse.history(of: person, account: nil, gate: self.gate, store: self.store,
+                                                           language: self.profile.defaultLanguage, after: nil, limit: self.limits.historyPage)
+            return Reply.json(Self.exportJSON(export, history: history))
+        }
+    }
+
+    /// A signed-in citizen's own data, through the gate (each read journalled), with the first
+    /// page of their access history: the API's answer and the page's download alike.
+    func citizenExport(_ g: GateRequest, language: String) async throws -> JSON {
+        let export = try await gate.exportOwnData(g)
+        guard let person = g.principal.person else { throw GuichetError.forbidden("the export is of a citizen's own data") }
+        let history = try await BreachResponse.history(of: person, account: g.principal.account, gate: gate, store: store,
+                                                       language: language, after: nil, limit: limits.historyPage)
+        return Self.exportJSON(export, history: history)
+    }
+
+    static func exportJSON(_ export: CitizenExport, history: JSON) -> JSON {
+        let own: JSON = export.person.map { .object(["id": .string($0.id.rawValue), "version": .number(Double($0.version)), "fields": Wire.fields($0.fields)]) } ?? .null
+        return .object(["exportedAt": Wire.timestamp(Date()), "person": own,
+                        "dossiers": .array(export.dossiers.map(Wire.dossier)), "accessHistory": history])
     }
 
     func addLifecycleAdminRoutes(_ r: RouteRecorder) {

@@ -10,6 +10,10 @@ extension OpenAPI {
         .init(method: "get", path: "/v1/me/export",
               summary: "A citizen's own data (GDPR art. 15 and 20): their person, their dossiers as they may read them (each read journalled), and the first page of their access history",
               secured: true, responses: ["200": "CitizenExport", "401": "Problem", "403": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/v1/persons/{id}/export",
+              summary: "Answer a person's access request on their behalf (GDPR art. 15): staff of a role the profile's retention.access names, for a Guichet-Purpose it names and a case reference; the person and their dossiers as the policy lets the caller read them (each read journalled, then one access-request entry), and the first page of their access history",
+              secured: true, body: "AccessRequestInput",
+              responses: ["200": "CitizenExport", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
     ]
 
     static let lifecycleAdminOperations: [Operation] = [
@@ -30,6 +34,7 @@ extension OpenAPI {
 
     static let lifecycleSchemas: [String: JSON] = [
         "ArchiveReadInput": obj(["reference": string], required: ["reference"]),
+        "AccessRequestInput": obj(["reference": string], required: ["reference"]),
         "ArchiveRead": obj(["id": string, "dossier": id, "account": id, "purpose": string, "reference": string,
                             "approved": .object(["type": .string("boolean")]), "expiresAt": nullable(string)]),
         "ArchiveReads": obj(["requests": array(ref("ArchiveRead"))]),

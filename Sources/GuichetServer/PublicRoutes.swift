@@ -39,6 +39,7 @@ extension GuichetServer {
         addDossierPages(r)
         addCitizenPages(r)
         addRegisterPages(r)
+        addExportPages(r)
         addPublicLedgerRoutes(r)
         addPublicPolicyRoutes(r)
         addClaimRoutes(r)

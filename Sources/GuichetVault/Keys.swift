@@ -17,6 +17,20 @@ public protocol KeyProvider: Sendable {
     /// The seeds of the ledger's checkpoint signing keys (Ed25519, ML-DSA-65), readable by the
     /// gate only (``LedgerSeeds``).
     func ledgerSeeds() throws -> LedgerSeeds
+    /// The key-encryption key versions held, oldest first (numbers only, never a key), for the
+    /// administrators' keys' status. The default names the current version alone.
+    func heldVersions() throws -> [Int]
+    /// Where the keys come from (a file's path, or `$GUICHET_KEYS`), to name on a status page.
+    var keySource: String { get }
+    /// When the key file last changed (written by `guichet init`, `keys rotate` or `keys
+    /// retire`); nil for keys that do not come from a file.
+    func lastChanged() -> Date?
+}
+
+extension KeyProvider {
+    public func heldVersions() throws -> [Int] { [try currentKEK().version] }
+    public var keySource: String { "(key provider)" }
+    public func lastChanged() -> Date? { nil }
 }
 
 /// The seeds of the ledger's signing keys, as a provider loaded them. Like ``VaultKey``, the
@@ -242,6 +256,17 @@ public final class FileKeyProvider: KeyProvider {
     }
 
     public func indexKey() throws -> VaultKey { VaultKey(try checked().index) }
+
+    /// The versions of the key file as it is now (read again if it changed, failing closed as
+    /// every other use does when it is gone or too open).
+    public func heldVersions() throws -> [Int] { try refresh().versions }
+
+    public var keySource: String { origin }
+
+    public func lastChanged() -> Date? {
+        guard let path, let stamp = Self.modified(path) else { return nil }
+        return Date(timeIntervalSince1970: Double(stamp.seconds) + Double(stamp.nanoseconds) / 1e9)
+    }
 
     public func ledgerSeeds() throws -> LedgerSeeds {
         let keys = try checked()

@@ -1,7 +1,7 @@
 public import GuichetCore
 @_spi(VaultOnly) public import GuichetStore
 public import Crypto
-import Foundation
+public import Foundation
 
 /// Vault errors collapse into one case: a sealed value that does not open is an integrity
 /// failure, never a partial or wrong answer.
@@ -91,6 +91,15 @@ public struct Vault: Sendable {
     /// The key that marks honeytoken records (an HMAC over their ids): the generator plants
     /// them with it and the watch recognises them. It opens nothing; it tells decoys apart.
     public func honeytokenKey() throws -> SymmetricKey { try derivedKey(purpose: Honeytoken.keyPurpose) }
+
+    /// The current key-encryption key version and the versions held, numbers only (keys' status).
+    /// - Throws: ``KeyError`` when the keys cannot be read now.
+    public func keyVersions() throws -> (current: Int, held: [Int]) {
+        (try keys.currentKEK().version, try keys.heldVersions())
+    }
+
+    /// Where the vault's keys come from, and when that file last changed (keys' status).
+    public var keyOrigin: (source: String, changed: Date?) { (keys.keySource, keys.lastChanged()) }
 
     /// A value derived from the index key, stored in the registry to detect a wrong key file at start-up.
     public func keyCheck() throws -> String { try blindIndex(field: "guichet", term: "key-check") }

@@ -4,7 +4,9 @@ visited with axe-core (through axe-selenium-python).
 
 Usage: browser_pages.py SCENARIO CONFIG_JSON
 SCENARIO: place05 (a parent applies, a daycare offers, an agent finds the file, the parent
-accepts) or emploi (a job seeker registers and updates, an adviser finds and updates).
+accepts) or emploi (a job seeker registers and updates, an adviser finds and updates), admin,
+officer (an incident from scope to letters to the register; the keys' status) or export (a
+parent's data).
 CONFIG_JSON: {"base", "lang", "password", "accounts": {...}, "secrets": {...}, "screens": DIR or ""}
 Prints one JSON object with what each step saw and "axe": {page: [serious or critical violations]}.
 """
@@ -330,11 +332,70 @@ def admin(b, c):
     return out
 
 
+# The security officer's incident, the administrator's keys and the citizen's export (#17, #20).
+def officer(b, c):
+    """A security officer goes from an account's scope to an incident, its letters (sent
+    through the relay when there is one) and the register; an administrator sees the keys."""
+    out = {}
+    out["securitySignIn"] = b.sign_in("security")
+    b.driver.get(f"{b.base}/web/security/scope?account={c['scopeAccount']}")
+    out["scopeCount"] = b.text("#scope-count")
+    b.check("officer-scope")
+    b.find("#incident-title-input").send_keys(c["incident"]["title"])
+    b.find("#incident-nature").send_keys(c["incident"]["nature"])
+    b.find("#incident-facts").send_keys(c["incident"]["facts"])
+    b.submit("#incident-open")
+    b.wait.until(lambda d: d.find_elements(By.ID, "incident-clock"))
+    out["incident"] = {"done": b.text("#done"), "persons": b.text("#incident-persons"), "clock": b.text("#incident-clock")}
+    b.check("officer-incident")
+    Select(b.find("#letters-language")).select_by_value(b.lang)
+    b.submit("#letters-button")
+    b.wait.until(lambda d: d.find_elements(By.ID, "letters-count"))
+    out["letters"] = {"count": b.text("#letters-count"), "email": b.text("#letters-email"), "noRelay": bool(b.finds("#no-relay")),
+                      "sample": b.text("#letter-sample"), "rows": len(b.finds("#letters tr.letter"))}
+    b.check("officer-letters")
+    if b.finds("#send-button"):
+        b.submit("#send-button")
+        b.wait.until(lambda d: d.find_elements(By.ID, "sent-summary"))
+        out["sent"] = b.text("#sent-summary")
+        b.check("officer-sent")
+    page = b.find("html")
+    b.find("#register-link").send_keys(Keys.ENTER)
+    b.wait.until(lambda d: gone(page))
+    out["register"] = [r.text for r in b.finds("#incidents tr.incident")]
+    b.check("officer-register")
+    b.screenshot("incidents")
+    b.sign_out()
+
+    out["adminSignIn"] = b.sign_in("admin")
+    b.driver.get(f"{b.base}/web/admin/keys")
+    out["keys"] = {"current": b.text("#keys-current"), "readable": bool(b.finds("#keys-readable")),
+                   "versions": [r.text for r in b.finds("#key-versions tr.key-version")], "commands": b.text("#keys-commands")}
+    b.check("admin-keys")
+    b.sign_out()
+    return out
+
+
+def export(b, c):
+    """A parent opens their data from the menu: their record, their files, the accesses."""
+    out = {}
+    out["parentSignIn"] = b.sign_in("parent")
+    page = b.find("html")
+    b.find('header a[href="/web/export"]').send_keys(Keys.ENTER)
+    b.wait.until(lambda d: gone(page))
+    out["export"] = {"person": b.text("#export-person"), "dossiers": [d.text for d in b.finds("article.export-dossier")],
+                     "accesses": [r.text for r in b.finds("#export-accesses tr.access")],
+                     "download": b.find("#export-download").get_attribute("href")}
+    b.check("citizen-export")
+    b.sign_out()
+    return out
+
+
 def main():
     scenario, config = sys.argv[1], json.loads(sys.argv[2])
     b = Browser(config)
     try:
-        out = {"place05": place05, "emploi": emploi, "admin": admin}[scenario](b, config)
+        out = {"place05": place05, "emploi": emploi, "admin": admin, "officer": officer, "export": export}[scenario](b, config)
         out["axe"] = b.axe
         out["pagesChecked"] = b.pages
         print(json.dumps(out, ensure_ascii=False))

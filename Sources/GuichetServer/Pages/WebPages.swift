@@ -91,11 +91,13 @@ struct WebPages: Sendable {
 
     /// The texts the routes name in code (labels of states, roles and purposes are optional:
     /// without one the name itself is shown).
-    static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "yes", "no", "anyStatus", "done_update",
+    static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "menuIncidents", "menuKeys", "menuExport", "yes", "no", "anyStatus", "done_update",
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
                            "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
-                           "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose"]
+                           "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
+                           "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
+                           "exportYou", "keysRotation"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

@@ -155,6 +155,11 @@ extension GuichetServer {
             guard let account = try await store.account(username: username) else { throw GuichetError.notFound }
             let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account.id))
             values["searched"] = true
+            // The next step: the incident already opened for this account, or a form to open one.
+            let pages = try Self.webPages()
+            values["incidents"] = try await incidents(ofAccount: account.id).map { incidentRow($0, pages, s.language) }
+            values["accountID"] = account.id.rawValue
+            values["now"] = ScopeFormat.time(Date())
             values["count"] = scope.persons.count
             values["entries"] = scope.entriesMatched
             values["checkpoint"] = scope.checkpoint.size

@@ -121,10 +121,11 @@ extension GuichetServer {
         func item(_ key: String, _ path: String) -> [String: Any] { ["label": pages.text(key, l), "href": scope.prefix + path] }
         switch p.kind {
         case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
-                               item("menuAccount", "/account")]
+                               item("menuExport", "/export"), item("menuAccount", "/account")]
         case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
-        case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuAccount", "/account")]
-        case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuAccount", "/account")]
+        case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuKeys", "/admin/keys"), item("menuAccount", "/account")]
+        case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuIncidents", "/security/incidents"),
+                                item("menuAccount", "/account")]
         default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
         }
     }

@@ -18,6 +18,7 @@ import Synchronization
         "GET /v1/persons/{id}",
         "GET /admin/v1/dossiers/{id}/versions/{version}",
         "GET /v1/me/export",
+        "POST /v1/persons/{id}/export",
         "POST /admin/v1/breach/incidents/{id}/letters",
         "POST /admin/v1/breach/incidents/{id}/letters/send",
         "GET /v1/organisations/{id}/waiting-list",
@@ -129,6 +130,18 @@ import Synchronization
                 #expect(reply.status == .ok && !personsReceived(reply).isEmpty, "\(reply.text)")
                 var got = personsReceived(reply)
                 let own = reply["person"]?.object?["fields"]?.object?.keys.map { "parent.\($0)" } ?? []
+                if !own.isEmpty { got[parent.rawValue, default: []].formUnion(own) }
+                box.withLock { $0 = got }
+            }
+        case "POST /v1/persons/{id}/export":
+            // An access request answered by an agent for a family: the person and their files.
+            let parent = try #require(records[1].persons.first { $0.role == "parent" }?.person)
+            try await world.withPublic { client in
+                let reply = try await client.send(.post, "/v1/persons/\(parent)/export", token: agent, headers: purpose, body: #"{"reference": "REQ-1"}"#)
+                #expect(reply.status == .ok && !personsReceived(reply).isEmpty, "\(reply.text)")
+                var got = personsReceived(reply)
+                let role = records[1].persons.first { $0.person == parent }?.role ?? "parent"
+                let own = reply["person"]?.object?["fields"]?.object?.keys.map { "\(role).\($0)" } ?? []
                 if !own.isEmpty { got[parent.rawValue, default: []].formUnion(own) }
                 box.withLock { $0 = got }
             }

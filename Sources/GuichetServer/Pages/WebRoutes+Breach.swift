@@ -1,0 +1,206 @@
+import Foundation
+import GuichetAuth
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import GuichetLedger
+import GuichetMail
+import GuichetStore
+import HTTPTypes
+import Hummingbird
+
+/// An incident from scope to letters to the register, one page per step (security officers,
+/// admin listener, a second factor verified in the last five minutes as the breach API asks):
+/// the scope page opens an incident (or links the existing one), the incident's page shows the
+/// regulator report's clock and draft, the letters' page previews them (opening names and
+/// contacts through the gate for `breach-notification`, journalled), the send page e-mails
+/// them, and the register lists every incident. Each calls what `BreachRoutes.swift` calls.
+extension GuichetServer {
+    /// A security officer of a page, with a fresh second factor (as ``securityOfficer(_:)``).
+    func pageSecurityOfficer(_ s: PageScope) throws -> Principal {
+        guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
+        try auth.requireStepUp(p)
+        return p
+    }
+
+    static let incidentStatuses = BreachIncidentRecord.statuses
+
+    /// The 72-hour clock of GDPR art. 33(1), in words.
+    func incidentClock(_ i: BreachIncidentRecord, now: Date, _ pages: WebPages, _ l: String) -> [String: Any] {
+        let hours = now.timeIntervalSince(i.detectedAt) / 3600
+        let deadline = i.detectedAt.addingTimeInterval(72 * 3600)
+        var clock: [String: Any] = ["deadline": ScopeFormat.time(deadline)]
+        if let notified = i.notifiedAuthorityAt {
+            clock["text"] = pages.text("incidentNotifiedAt", l).replacingOccurrences(of: "{at}", with: ScopeFormat.time(notified))
+                .replacingOccurrences(of: "{hours}", with: String(format: "%.1f", notified.timeIntervalSince(i.detectedAt) / 3600))
+        } else if hours > 72 {
+            clock["text"] = pages.text("incidentOverdue", l).replacingOccurrences(of: "{hours}", with: String(format: "%.1f", hours))
+            clock["overdue"] = true
+        } else {
+            clock["text"] = pages.text("incidentHoursLeft", l).replacingOccurrences(of: "{hours}", with: String(format: "%.1f", 72 - hours))
+        }
+        return clock
+    }
+
+    func incidentRow(_ i: BreachIncidentRecord, _ pages: WebPages, _ l: String) -> [String: Any] {
+        ["id": i.id, "title": i.title, "status": pages.optionalText("incident_" + i.status, l) ?? i.status,
+         "detected": ScopeFormat.time(i.detectedAt), "href": "/web/security/incidents/\(i.id)", "clock": incidentClock(i, now: Date(), pages, l)]
+    }
+
+    /// The incidents whose stored scope is this account's (the scope page links them).
+    func incidents(ofAccount account: AccountID) async throws -> [BreachIncidentRecord] {
+        try await BreachRegister(store: store).list().filter { (try? $0.scopeQuery())?.account == account }
+    }
+
+    /// The register: every incident with its state and its clock.
+    func incidentsPage(_ s: PageScope, done: String?) async throws -> Response {
+        let pages = try Self.webPages()
+        _ = try pageSecurityOfficer(s)
+        let rows = try await BreachRegister(store: store).list().reversed().map { incidentRow($0, pages, s.language) }
+        var values: [String: Any] = ["incidents": rows, "noIncident": rows.isEmpty]
+        if let done, let text = pages.optionalText("done_" + done, s.language) { values["done"] = text }
+        return try render("security-incidents", values, s)
+    }
+
+    /// One incident: its facts, its changes, the regulator report's clock and draft, a form to
+    /// record its state, and the way to the letters.
+    func incidentPage(_ id: String, _ s: PageScope, done: String?) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        _ = try pageSecurityOfficer(s)
+        let (incident, scope, report) = try await BreachResponse.report(incident: id, gate: gate, store: store, contact: breachContact)
+        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        var values = incidentRow(incident, pages, l)
+        values["nature"] = incident.nature
+        values["facts"] = incident.facts
+        values["consequences"] = incident.consequences
+        values["remedial"] = incident.remedial
+        values["exempt"] = incident.encryptedAndKeysSafe
+        values["persons"] = scope.persons.count
+        values["decoys"] = scope.decoyPersons.count + scope.decoyDossiers.count
+        values["hasDecoys"] = scope.decoyPersons.count + scope.decoyDossiers.count > 0
+        values["checkpoint"] = scope.checkpoint.size
+        values["report"] = report.markdown()
+        values["changes"] = try await store.incidentChanges(incident.id).map { c -> [String: Any] in
+            ["at": ScopeFormat.time(c.at), "by": c.by.flatMap { names[$0] } ?? "", "change": c.change]
+        }
+        values["statuses"] = Self.incidentStatuses.map { status -> [String: Any] in ["value": status, "label": pages.optionalText("incident_" + status, l) ?? status, "selected": status == incident.status] }
+        values["updateAction"] = "/web/security/incidents/\(incident.id)"
+        values["lettersAction"] = "/web/security/incidents/\(incident.id)/letters"
+        values["purpose"] = LetterWriter.purpose
+        values["languages"] = WebPages.languages.map { code -> [String: Any] in ["value": code, "label": code == "fr" ? "Français" : "English", "selected": code == l] }
+        if let done, let text = pages.optionalText("done_" + done, l) { values["done"] = text }
+        return try render("security-incident", values, s)
+    }
+
+    /// The letters of an incident, previewed: counts, who can be reached and how (no contact
+    /// printed), the fields each letter names, and one letter's text; the sending form, or
+    /// plainly that no mail relay is configured.
+    func lettersPage(_ id: String, _ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        _ = try pageSecurityOfficer(s)
+        let language = req.uri.queryParameters.get("language") ?? l
+        let g = try gateRequest(s, ctx, purpose: req.uri.queryParameters.get("purpose"))
+        let (incident, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact, language: language, g)
+        var values: [String: Any] = ["id": incident.id, "title": incident.title, "incidentHref": "/web/security/incidents/\(incident.id)",
+                                     "language": language, "purpose": LetterWriter.purpose,
+                                     "note": pages.text(batch.article34Exemption ? "lettersExempt" : "lettersRequired", l),
+                                     "count": batch.letters.count,
+                                     "byEmail": batch.letters.filter { $0.recipients.contains { $0.email != nil } }.count,
+                                     "byPost": batch.letters.filter { !$0.recipients.contains { $0.email != nil } }.count,
+                                     "unreachable": batch.unreachable.map(\.rawValue), "noUnreachable": batch.unreachable.isEmpty]
+        values["letters"] = batch.letters.map { letter -> [String: Any] in
+            ["person": letter.person.rawValue, "fields": letter.fieldLabels.joined(separator: ", "), "recipients": letter.recipients.count,
+             "email": pages.text(letter.recipients.contains { $0.email != nil } ? "yes" : "no", l),
+             "address": pages.text(letter.recipients.contains { $0.address != nil } ? "yes" : "no", l)]
+        }
+        if let first = batch.letters.first { values["sample"] = ["subject": first.subject, "text": first.text] }
+        if auth.mailer == nil {
+            values["noRelay"] = true
+        } else if !batch.letters.isEmpty {
+            values["sendAction"] = "/web/security/incidents/\(incident.id)/letters/send"
+        }
+        return try render("security-letters", values, s)
+    }
+
+    /// Sends an incident's letters through the configured relay; without one, says so before
+    /// any name or contact is opened.
+    func sendLetters(_ id: String, _ form: FormBody, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let officer = try pageSecurityOfficer(s)
+        let incident = try await BreachRegister(store: store).incident(id)
+        var values: [String: Any] = ["id": incident.id, "title": incident.title, "incidentHref": "/web/security/incidents/\(incident.id)"]
+        guard let mailer = auth.mailer else {
+            values["noRelay"] = true
+            return try render("security-letters-sent", values, s, status: .serviceUnavailable)
+        }
+        let g = try gateRequest(s, ctx, purpose: form["purpose"])
+        let (_, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact,
+                                                             language: form["language"] ?? l, g)
+        let delivery = try await BreachResponse.send(batch, with: mailer, store: store, by: officer.account, via: "")
+        values["sent"] = delivery.sent
+        values["failed"] = delivery.failed.map { ["person": $0.person.rawValue, "to": $0.to, "reason": $0.reason] }
+        values["noFailure"] = delivery.failed.isEmpty
+        values["toPost"] = (delivery.withoutEmail + batch.unreachable).map(\.rawValue)
+        values["noPost"] = delivery.withoutEmail.isEmpty && batch.unreachable.isEmpty
+        values["summary"] = pages.text("lettersSentSummary", l).replacingOccurrences(of: "{sent}", with: "\(delivery.sent)")
+            .replacingOccurrences(of: "{failed}", with: "\(delivery.failed.count)")
+            .replacingOccurrences(of: "{other}", with: "\(delivery.withoutEmail.count + batch.unreachable.count)")
+        return try render("security-letters-sent", values, s)
+    }
+
+    /// Registers an incident from an account's scope (the scope page's form).
+    func openIncident(_ form: FormBody, _ s: PageScope) async throws -> Response {
+        let officer = try pageSecurityOfficer(s)
+        guard let account = AccountID(validating: try form.required("account")) else { throw GuichetError.invalid("'account' is not a valid account") }
+        guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
+        let detected = try ScopeFormat.parseTime(try form.required("detectedAt"), "detectedAt")
+        let input = IncidentInput(title: try form.required("title"), nature: try form.required("nature"), facts: try form.required("facts"),
+                                  consequences: form["consequences"] ?? "", detectedAt: detected,
+                                  encryptedAndKeysSafe: form["encryptedAndKeysSafe"] == "yes", scope: ScopeQuery(account: account))
+        let incident = try await BreachRegister(store: store).register(input, by: officer.account)
+        return WebPages.redirect("/web/security/incidents/\(incident.id)?done=incident")
+    }
+
+    /// Records an incident's new state, measures or the time the authority was notified.
+    func updateIncident(_ id: String, _ form: FormBody, _ s: PageScope) async throws -> Response {
+        let officer = try pageSecurityOfficer(s)
+        let notified = try form["notifiedAuthorityAt"].map { try ScopeFormat.parseTime($0, "notifiedAuthorityAt") }
+        let current = try await BreachRegister(store: store).incident(id)
+        _ = try await BreachRegister(store: store).update(id, status: form["status"], remedial: form["remedial"].flatMap { $0 == current.remedial ? nil : $0 },
+                                                          effects: nil, notifiedAuthorityAt: notified, by: officer.account)
+        return WebPages.redirect("/web/security/incidents/\(id)?done=incidentUpdate")
+    }
+
+    func addBreachPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/security/incidents", admin: true) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.incidentsPage(s, done: req.uri.queryParameters.get("done"))
+        }
+        page(r, .post, "/web/security/incidents", admin: true) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.openIncident(form, s)
+        }
+        page(r, .get, "/web/security/incidents/:id", admin: true) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.incidentPage(ctx.parameters.get("id") ?? "", s, done: req.uri.queryParameters.get("done"))
+        }
+        page(r, .post, "/web/security/incidents/:id", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.updateIncident(ctx.parameters.get("id") ?? "", form, s)
+        }
+        page(r, .get, "/web/security/incidents/:id/letters", admin: true) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.lettersPage(ctx.parameters.get("id") ?? "", req, ctx, s)
+        }
+        page(r, .post, "/web/security/incidents/:id/letters/send", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.sendLetters(ctx.parameters.get("id") ?? "", form, ctx, s)
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import GuichetAuth
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The citizen's export as a page (GDPR art. 15 and 20, #20 item 3): the same gate call as
+/// `GET /v1/me/export` (every read journalled), shown with labels, and the same JSON to download.
+extension GuichetServer {
+    func addExportPages(_ r: RouteRecorder) {
+        page(r, .get, "/web/export", admin: false) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            return try await self.exportPage(s, ctx)
+        }
+        page(r, .get, "/web/export.json", admin: false) { req, ctx, scope in
+            let s = try await self.signedIn(req, scope)
+            let json = try await self.citizenExport(try self.citizenRequest(s, ctx), language: s.language)
+            var response = Reply.json(json)
+            response.headers[.contentDisposition] = "attachment; filename=\"\(self.profile.name)-export.json\""
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+    }
+
+    /// A citizen's gate request (the export is of a citizen's own data only).
+    func citizenRequest(_ s: PageScope, _ ctx: GuichetContext) throws -> GateRequest {
+        guard let p = s.principal, p.kind == .citizen, p.person != nil else { throw GuichetError.forbidden("the export is of a citizen's own data") }
+        return try gateRequest(s, ctx, purpose: nil)
+    }
+
+    func exportPage(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let g = try citizenRequest(s, ctx)
+        let json = try await citizenExport(g, language: l)
+        return try render("citizen-export", exportValues(json, organisations: try await organisationNames(), pages, l), s)
+    }
+
+    /// The page's values from the export's JSON (the same document as the download).
+    func exportValues(_ json: JSON, organisations: [OrganisationID: String], _ pages: WebPages, _ l: String) -> [String: Any] {
+        func text(_ v: JSON?) -> String {
+            switch v {
+            case .string(let s)?: return s
+            case .number(let n)?: return n == n.rounded() ? String(Int(n)) : String(n)
+            case .bool(let b)?: return pages.text(b ? "yes" : "no", l)
+            default: return ""
+            }
+        }
+        func rows(_ fields: JSON?, role: String?) -> [[String: Any]] {
+            (fields?.object ?? [:]).keys.sorted().map { name in
+                ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": text(fields?.object?[name])]
+            }
+        }
+        let o = json.object ?? [:]
+        var values: [String: Any] = ["exportedAt": text(o["exportedAt"])]
+        if let person = o["person"]?.object {
+            values["person"] = ["fields": rows(person["fields"], role: nil)]
+        }
+        let dossiers = (o["dossiers"]?.array ?? []).map { d -> [String: Any] in
+            let d = d.object ?? [:]
+            let type = text(d["type"])
+            var fields = rows(d["fields"], role: nil)
+            if let partners = d["partners"]?.array, !partners.isEmpty {
+                fields.append(["label": Labels.field("partners", language: l, profile: profile),
+                               "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
+            }
+            return ["id": text(d["id"]), "type": pages.optionalText("type_" + type, l) ?? type, "status": stateLabel(text(d["status"]), pages, l),
+                    "created": String(text(d["createdAt"]).prefix(10)), "fields": fields,
+                    "persons": (d["persons"]?.array ?? []).map { p -> [String: Any] in
+                        let p = p.object ?? [:]
+                        let role = text(p["role"])
+                        return ["role": pages.optionalText("person_" + role, l) ?? role, "fields": rows(p["fields"], role: role)]
+                    }]
+        }
+        values["dossiers"] = dossiers
+        values["noDossier"] = dossiers.isEmpty
+        let accesses = (o["accessHistory"]?.object?["accesses"]?.array ?? []).reversed().map { a -> [String: Any] in
+            let a = a.object ?? [:]
+            let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l)
+                : [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
+                    .filter { !$0.isEmpty }.joined(separator: " · ")
+            let action = text(a["action"]).split(separator: ":").first.map(String.init) ?? ""
+            let purpose = text(a["purpose"])
+            return ["at": text(a["at"]), "who": who, "action": pages.optionalText("action_" + action, l) ?? action,
+                    "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
+                    "purpose": purpose.isEmpty ? "—" : (pages.optionalText("purpose_" + purpose, l) ?? purpose),
+                    "refused": text(a["decision"]) == "deny"]
+        }
+        values["accesses"] = accesses
+        values["noAccess"] = accesses.isEmpty
+        values["moreAccesses"] = o["accessHistory"]?.object?["next"].map { $0 != .null } ?? false
+        return values
+    }
+}
