@@ -5,6 +5,7 @@ public import GuichetStore
 public import GuichetAuth
 public import Foundation
 import GuichetVault
+import Logging
 
 /// A request to read an archived dossier, as its requester and its approver see it.
 public struct ArchiveReadRequest: Sendable, Equatable {

@@ -1,6 +1,6 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
-public import GuichetStore
+import GuichetStore
 @_spi(GateOnly) import GuichetVault
 @_spi(GateOnly) import GuichetPolicy
 public import Foundation

@@ -5,6 +5,7 @@ import GuichetAuth
 import GuichetStore
 import Hummingbird
 import NIOCore
+import HTTPTypes
 import Foundation
 
 /// Data lifecycle routes (issue 20, docs/LIFECYCLE.md): archive reads asked by staff and

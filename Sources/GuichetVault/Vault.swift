@@ -222,8 +222,8 @@ extension Vault {
     ///   archived dossier: they stay out of the ordinary key's reach).
     @_spi(GateOnly)
     public func sealKept(_ values: [String: FieldValue], subject: String, archived: Bool = false) throws -> (SealedFields, WrappedKey) {
-        var (key, wrapped) = try newSubjectKey(subject: subject)
-        if archived { wrapped = try archiveWrap(wrapped, subject: subject) }
+        let (key, ordinary) = try newSubjectKey(subject: subject)
+        let wrapped = archived ? try archiveWrap(ordinary, subject: subject) : ordinary
         let entries = try values.sorted { $0.key < $1.key }.map { path, value in
             SealedCodec.Entry(name: path, encrypted: true,
                               payload: try FieldCipher.seal(ValueCodec.encode(value), key: key.key, aad: Self.fieldAAD(subject, path)))

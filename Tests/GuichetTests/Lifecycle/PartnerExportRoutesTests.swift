@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Crypto
+import HTTPTypes
 import GuichetCore
 import GuichetGate
 import GuichetLedger
