@@ -1,7 +1,7 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
 @_spi(GateOnly) import GuichetPolicy
-public import GuichetStore
+import GuichetStore
 public import GuichetAuth
 public import Foundation
 import GuichetVault

@@ -1,6 +1,6 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
-public import GuichetStore
+import GuichetStore
 public import GuichetAuth
 import GuichetMerkle
 @_spi(GateOnly) import GuichetVault

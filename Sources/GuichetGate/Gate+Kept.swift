@@ -1,6 +1,7 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
 import GuichetStore
+import GuichetAuth
 @_spi(GateOnly) import GuichetVault
 @_spi(GateOnly) import GuichetPolicy
 public import Foundation

@@ -3,7 +3,7 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 public import GuichetStore
 public import Crypto
-import GuichetAuth
+public import GuichetAuth
 public import Foundation
 
 /// A partner export as handed over: encrypted to the recipient's key (HPKE, RFC 9180:

@@ -47,7 +47,8 @@ import GuichetLedger
         #expect(view.fields["registeredOn"] == before.fields["registeredOn"])
         #expect(view.fields["seeker.registryId"] == seeker.fields["registryId"])
         #expect(view.fields["seeker.lastName"] == nil && view.fields["supportNeeds"] == nil)
-        let last = try #require(try await world.store.journal(account: try #require(world.accounts["adviser1"])).last)
+        let adviserAccount: AccountID = try #require(world.accounts["adviser1"])
+        let last = try #require(try await world.store.journal(account: adviserAccount).last)
         #expect(last.allowed && last.disclosed && last.fields.contains("benefitRights") && last.persons == [seeker.id])
 
         // Not for another purpose, another role, or an adviser of another agency.

@@ -13,7 +13,7 @@ import GuichetLedger
 @Suite struct PartnerExportRoutesTests {
     @Test("emploi over HTTP: a partner adviser exports its caseload; the file opens with its key and holds the canaries; the ledger names every person")
     func partnerExportsOverHTTP() async throws {
-        let world = try await EmploiWorld.make(size: 400)
+        let world = try await EmploiWorld.make()
         defer { world.remove() }
         let caseload = try await world.store.dossiers(world.summary.partnerCaseloads[0]).filter { $0.status != "deregistered" }
         try #require(!caseload.isEmpty, "the generator gives partner1 a caseload")
