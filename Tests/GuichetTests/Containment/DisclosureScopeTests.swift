@@ -150,15 +150,28 @@ import GuichetGate
             let daycare = try #require(records.first { $0.status == "waiting" }?.partners.first)
             _ = try await world.auth.createAccount(username: "daycare", password: World.password, role: "daycare", organisation: daycare,
                                                    createdBy: nil)
-            let token = try await world.signIn("daycare", secret: try await world.enrol("daycare"))
+            let secret = try await world.enrol("daycare")
+            let token = try await world.signIn("daycare", secret: secret)
             actor = "daycare"
             let recipient = Curve25519.KeyAgreement.PrivateKey()
+            let body = #"{"recipientKey": "\#(recipient.publicKey.rawRepresentation.base64EncodedString())"}"#
             let text = CapturedText()
             try await world.withPublic { client in
-                let reply = try await client.send(.post, "/v1/exports", token: token, headers: ["Guichet-Purpose": "placement"],
-                                                  body: #"{"recipientKey": "\#(recipient.publicKey.rawRepresentation.base64EncodedString())"}"#)
-                #expect(reply.status == .created, "\(reply.text)")
-                text.value = reply.text
+                let reply = try await client.send(.post, "/v1/exports", token: token, headers: ["Guichet-Purpose": "placement"], body: body)
+                #expect(reply.status == .created || reply.status == .forbidden, "\(reply.text)")
+                text.value = reply.status == .created ? reply.text : ""
+            }
+            if text.value.isEmpty {
+                // Past the role's ceiling of persons (a whole caseload): a step-up and a justification, as designed.
+                try await world.stepUp([token], secret: secret)
+                try await world.withPublic { client in
+                    let reply = try await client.send(.post, "/v1/exports", token: token, headers: [
+                        "Guichet-Purpose": "placement",
+                        "Guichet-Justification": "Preparing the September intake of the children this service admitted, at the director's request.",
+                    ], body: body)
+                    #expect(reply.status == .created, "\(reply.text)")
+                    text.value = reply.text
+                }
             }
             let rows = try PartnerExportFile.open(Data(text.value.utf8), privateKey: recipient, at: world.clock.now)
             let exported = try await world.store.dossiers(rows.compactMap { $0["id"]?.string }.map { DossierID(trusted: $0) })
