@@ -61,7 +61,7 @@ extension Results {
         if let retention, !retention.isEmpty {
             md.append("## Retention run (`guichet retention run`, place05's rules)")
             md.append("")
-            md.append("Applications of a child and a parent: 60 % withdrawn over a year ago (erased with both persons), 20 % closed over 90 days ago (archived), 20 % waiting. Batches of 1,000, one ledger entry each. Idle: a second run that finds nothing.")
+            md.append("Applications of a child and a parent: 60 % withdrawn over a year ago (erased with both persons), 20 % closed over 90 days ago (archived), 20 % waiting. Batches of 1,000, one ledger entry each. Each erased application's fields kept for a legal duty are copied under a key of their own, and each archived one's data keys re-wrapped under the archive key, as the profile and key file say. Idle: a second run that finds nothing.")
             md.append("")
             md.append("| persons | dossiers | fill s | dry run s | run s | erased dossiers | erased persons | archived | dossiers/s | ledger entries | idle run s |")
             md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

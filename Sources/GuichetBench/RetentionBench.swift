@@ -8,7 +8,8 @@ import GuichetSynth
 
 /// A retention run (place05's rules, `Gate.runRetention`) over a registry of N persons: N / 2
 /// applications of a child and a parent each, 60 % withdrawn over a year ago (erased, with their
-/// two persons), 20 % closed over 90 days ago (archived), 20 % waiting (untouched). Times the
+/// two persons; the profile's kept fields copied), 20 % closed over 90 days ago (archived, data keys
+/// re-wrapped under the archive key), 20 % waiting (untouched). Times the
 /// dry run, the run, and a second run that finds nothing left (what the daily task costs on a
 /// day without expiries).
 struct RetentionBench {

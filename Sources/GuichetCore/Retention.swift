@@ -37,6 +37,30 @@ public struct AccessRequestRule: Sendable, Equatable {
     public init(roles: Set<String>, purposes: Set<String>) { self.roles = roles; self.purposes = purposes }
 }
 
+/// Fields of a dossier type kept for a legal duty through an erasure (GDPR art. 17(3)(b)): at
+/// erasure, their values are sealed again under a data key of their own that the erasure does
+/// not destroy, and kept `keptFor` seconds from the erasure, readable only through the gate by
+/// the roles and purposes ``KeptAccess`` names.
+public struct KeptFields: Sendable, Equatable {
+    public let dossierType: String
+    /// Field paths: the dossier's own fields (`benefitRights`) and its persons' (`seeker.registryId`).
+    public let fields: [String]
+    /// Seconds the fields are kept after the erasure (then their key is destroyed too).
+    public let keptFor: TimeInterval
+    /// The legal ground, per language: what the law requires and for how long.
+    public let ground: [String: String]
+    public init(dossierType: String, fields: [String], keptFor: TimeInterval, ground: [String: String]) {
+        self.dossierType = dossierType; self.fields = fields; self.keptFor = keptFor; self.ground = ground
+    }
+}
+
+/// Who reads fields kept for a legal duty, and why.
+public struct KeptAccess: Sendable, Equatable {
+    public let roles: Set<String>
+    public let purposes: Set<String>
+    public init(roles: Set<String>, purposes: Set<String>) { self.roles = roles; self.purposes = purposes }
+}
+
 /// The lifecycle of a profile's data: retention rules, archive reads, erasure requests.
 public struct Retention: Sendable, Equatable {
     public var rules: [RetentionRule] = []
@@ -47,6 +71,10 @@ public struct Retention: Sendable, Equatable {
     /// Who answers a person's access request (GDPR art. 15) on their behalf; nil: nobody
     /// (citizens still export their own data).
     public var accessRequests: AccessRequestRule?
+    /// Per dossier type, the fields kept for a legal duty through an erasure; empty: none.
+    public var kept: [String: KeptFields] = [:]
+    /// Who reads kept fields; nil when nothing is kept.
+    public var keptAccess: KeptAccess?
     public init() {}
     /// No retention, no archive, no erasure request.
     public static let none = Retention()

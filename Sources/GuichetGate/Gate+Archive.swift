@@ -1,9 +1,11 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
 @_spi(GateOnly) import GuichetPolicy
-public import GuichetStore
+import GuichetStore
 public import GuichetAuth
 public import Foundation
+import GuichetVault
+import Logging
 
 /// A request to read an archived dossier, as its requester and its approver see it.
 public struct ArchiveReadRequest: Sendable, Equatable {
@@ -34,6 +36,12 @@ extension Gate {
         guard mark.archivedAt != nil else { return nil }
         if let purpose = r.purpose, profile.retention.archive?.purposes.contains(purpose) == true,
            try await store.archiveReadApproved(account: r.principal.account, dossier: record.id, purpose: purpose, at: clock()) {
+            // Under the archive KEK: a server without it cannot open the dossier, and says so
+            // before anything is journalled (as when the key file is gone).
+            if record.key?.kekVersion == Vault.archiveVersion, !vault.hasArchiveKey {
+                logger.error("an approved archive read needs the archive key, which this key file does not hold", metadata: ["request": .string(r.requestID)])
+                throw GuichetError.unavailable("this dossier is archived under the archive key, which this server does not hold")
+            }
             return nil
         }
         return (.forbidden("this dossier is archived: ask for an archive read (POST /v1/dossiers/{id}/archive-reads), which a second person approves"),

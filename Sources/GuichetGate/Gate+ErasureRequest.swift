@@ -1,6 +1,6 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
-public import GuichetStore
+import GuichetStore
 public import GuichetAuth
 import GuichetMerkle
 @_spi(GateOnly) import GuichetVault
@@ -26,6 +26,19 @@ public struct ErasureReceipt: Sendable, Equatable, Codable {
     public let keptDossiers: [DossierID]
     /// The ledger entry (`erasure`) that records the erasure: check it with an inclusion proof.
     public let ledgerIndex: Int64
+    /// What is kept for a legal duty (GDPR art. 17(3)(b)), per dossier, with the legal ground
+    /// and until when; absent from receipts made before fields could be kept.
+    public let kept: [Kept]?
+
+    /// Fields of one dossier kept for a legal duty.
+    public struct Kept: Sendable, Equatable, Codable {
+        public let dossier: DossierID
+        /// Paths: the dossier's own fields and the person's (`seeker.registryId`).
+        public let fields: [String]
+        /// The legal ground, per language.
+        public let ground: [String: String]
+        public let until: Date
+    }
 
     /// The receipt as canonical JSON (sorted keys, ISO 8601 times).
     public func json() throws -> String {
@@ -43,9 +56,15 @@ public struct ErasureReceipt: Sendable, Equatable, Codable {
     }
 
     init(request: String, person: PersonID, reference: String, erasedAt: Date, fields: [String], dossiers: [DossierID],
-         keptDossiers: [DossierID], ledgerIndex: Int64) {
+         keptDossiers: [DossierID], ledgerIndex: Int64, kept: [Kept]) {
         self.request = request; self.person = person; self.reference = reference; self.erasedAt = erasedAt; self.fields = fields
-        self.dossiers = dossiers; self.keptDossiers = keptDossiers; self.ledgerIndex = ledgerIndex
+        self.dossiers = dossiers; self.keptDossiers = keptDossiers; self.ledgerIndex = ledgerIndex; self.kept = kept
+    }
+
+    /// The end of the ledger entry's reason that names the kept paths ("" when none).
+    static func keptNote(_ paths: some Sequence<String>) -> String {
+        let sorted = Set(paths).sorted()
+        return sorted.isEmpty ? "" : "; kept for a legal duty: \(sorted.joined(separator: ", "))"
     }
 }
 
@@ -78,15 +97,27 @@ extension Gate {
         let whole = linked.filter { d in d.persons.allSatisfy { $0.person == person || others[$0.person]?.key == nil } }.map(\.id)
         let id = UUID().uuidString.lowercased()
         let now = clock()
+        // What the profile keeps for a legal duty: the person's kept fields in each of their
+        // dossiers, and the dossier's own for those erased whole, sealed under their own keys.
+        let kept = try keptFields(linked, persons: [person: record], dossierFields: { whole.contains($0) }, at: now)
+        let keptNames = Set(kept.flatMap(\.paths).filter { $0.contains(".") }.compactMap { $0.split(separator: ".").last.map(String.init) })
+        let erasedFields = fields.filter { !keptNames.contains($0) }
         let ctx = AccessContext(requestID: requestID, subject: officer.subject, session: officer.session, source: nil, purpose: nil, at: now)
         let index: Int64
         do {
-            index = try await journal.recordSystemEvent("erasure", reason: "erasure request \(id): \(fields.joined(separator: ", "))",
+            index = try await journal.recordSystemEvent("erasure", reason: "erasure request \(id): \(erasedFields.joined(separator: ", "))"
+                                                            + ErasureReceipt.keptNote(kept.flatMap(\.paths)),
                                                         persons: [person], dossiers: whole, context: ctx)
         } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
-        let erased = try await store.erase(person: person, dossiers: whole, at: now)
-        let receipt = ErasureReceipt(request: id, person: person, reference: reference, erasedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)), fields: fields,
-                                     dossiers: erased, keptDossiers: linked.map(\.id).filter { !erased.contains($0) }, ledgerIndex: index)
+        let erased = try await store.erase(person: person, dossiers: whole, at: now, kept: kept.map(\.record))
+        let types = Dictionary(linked.map { ($0.id, $0.type) }) { a, _ in a }
+        let keptList = kept.map { k in
+            ErasureReceipt.Kept(dossier: k.record.dossier, fields: k.paths, ground: types[k.record.dossier].flatMap { profile.retention.kept[$0]?.ground } ?? [:],
+                                until: k.record.keptUntil)
+        }
+        let receipt = ErasureReceipt(request: id, person: person, reference: reference, erasedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down)),
+                                     fields: erasedFields, dossiers: erased, keptDossiers: linked.map(\.id).filter { !erased.contains($0) },
+                                     ledgerIndex: index, kept: keptList)
         try await store.insertErasureRequest(ErasureRequestRecord(id: id, person: person, recordedBy: officer.account, reference: reference,
                                                                   recordedAt: now, ledgerIndex: index, receipt: try receipt.json()))
         return receipt
@@ -110,5 +141,11 @@ extension Gate {
             && object["persons"] as? [String] == [receipt.person.rawValue]
             && Set(object["dossiers"] as? [String] ?? []) == Set(receipt.dossiers.map(\.rawValue))
             && (object["reason"] as? String)?.hasPrefix("erasure request \(receipt.request):") == true
+            && Self.namesKept(object["reason"] as? String ?? "", ErasureReceipt.keptNote((receipt.kept ?? []).flatMap(\.fields)))
+    }
+
+    /// Whether an erasure entry's reason names exactly the kept paths of the receipt (none: no note).
+    static func namesKept(_ reason: String, _ note: String) -> Bool {
+        note.isEmpty ? !reason.contains("; kept for a legal duty: ") : reason.hasSuffix(note)
     }
 }

@@ -3,7 +3,7 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetPolicy
 public import GuichetStore
 public import Crypto
-import GuichetAuth
+public import GuichetAuth
 public import Foundation
 
 /// A partner export as handed over: encrypted to the recipient's key (HPKE, RFC 9180:
@@ -118,7 +118,13 @@ extension Gate {
             let view = try open(record, persons: persons, receipt: receipt)
             var row: [String: JSON] = ["id": .string(record.id.rawValue)]
             for (name, value) in view.fields where wanted.contains(name) { row[name] = value.revealedJSON }
-            for p in view.persons { for (name, value) in p.fields where wanted.contains("\(p.role).\(name)") { row["\(p.role).\(name)"] = value.revealedJSON } }
+            // A role with two persons (two parents): the second one's fields are `parent[2].email`.
+            var seen: [String: Int] = [:]
+            for p in view.persons {
+                seen[p.role, default: 0] += 1
+                let label = seen[p.role] == 1 ? p.role : "\(p.role)[\(seen[p.role] ?? 0)]"
+                for (name, value) in p.fields where wanted.contains("\(p.role).\(name)") { row["\(label).\(name)"] = value.revealedJSON }
+            }
             rows.append((record.id.rawValue, .object(row)))
         }
         let canaries = (0..<rule.canaries).map { _ in DossierID().rawValue }
@@ -134,6 +140,11 @@ extension Gate {
         try await store.insertExport(PartnerExportRecord(id: id, account: r.principal.account, createdAt: now, expiresAt: expiresAt,
                                                          dossiers: kept.count, persons: everyone.count, ledgerIndex: index), canaries: canaries)
         return PartnerExportFile(id: id, expiresAt: expiresAt, data: file)
+    }
+
+    /// The exports the caller made, newest first: ids, dates and counts, never a row.
+    public func exports(of p: Principal) async throws -> [PartnerExportRecord] {
+        try await store.exports(account: p.account)
     }
 
     /// The exports a leaked file comes from, found by its canary rows (the `id` of each row).

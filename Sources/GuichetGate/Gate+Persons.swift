@@ -72,7 +72,7 @@ extension Gate {
             throw GuichetError.conflict("the person changed since version \(expectedVersion); read it again")
         }
         let sealed = try sealing { try vault.reseal(person.fields, changing: values, subject: id.rawValue, wrapped: person.key) }
-        let searchable = Set(values.keys.filter { profile.personField($0)?.searchable == true })
+        let searchable = termFields(values)
         try await journalledWrite([AllowedAccess(dossier: dossier, grant: grant, persons: [id], fields: paths)], action: .update, r)
         do {
             try await store.update(person: id, expectedVersion: person.version, fields: sealed, terms: try terms(values),

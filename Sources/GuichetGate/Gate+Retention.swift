@@ -2,6 +2,7 @@ public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
 public import GuichetStore
 public import Foundation
+@_spi(GateOnly) import GuichetVault
 
 /// How far a retention run went, for its progress lines and its final report.
 public struct RetentionProgress: Sendable, Equatable {
@@ -24,6 +25,9 @@ public struct RetentionReport: Sendable, Equatable {
     /// The dossiers a dry run would archive and erase (empty for a real run).
     public var wouldArchive: [DossierID] = []
     public var wouldErase: [DossierID] = []
+    /// Sets of fields kept for a legal duty whose term was over and whose key was destroyed
+    /// (a dry run: would be).
+    public var keptErased = 0
     public var archived: Int { steps.filter { $0.step == .archive }.reduce(0) { $0 + $1.dossiers } }
     public var erased: Int { steps.filter { $0.step == .erase }.reduce(0) { $0 + $1.dossiers } }
     public var personsErased: Int { steps.reduce(0) { $0 + $1.persons } }
@@ -67,6 +71,7 @@ extension Gate {
                 report.steps.append(archived)
             }
         }
+        report.keptErased = try await expireKept(now: now, dryRun: dryRun, batch: batch, budget: &budget, requestID: requestID)
         return report
     }
 
@@ -94,16 +99,34 @@ extension Gate {
                 }
                 dossiers += ids.count
             } else if step == .archive {
+                // Under the archive KEK (docs/KEYS.md): the dossiers' data keys, and those of the
+                // persons only archived or erased dossiers link; without one, as before.
+                var rewrapped: [String: WrappedKey] = [:]
+                if vault.hasArchiveKey {
+                    let persons = try await store.personsArchived(found.flatMap(\.persons), archiving: Set(ids))
+                    let wrapped = try await store.wrappedKeys(ids.map(\.rawValue) + persons.map(\.rawValue))
+                    for (subject, key) in wrapped { rewrapped[subject] = try sealing { try vault.archiveWrap(key, subject: subject) } }
+                }
+                let keyNote = vault.hasArchiveKey ? "; data keys under the archive key" : "; no archive key: data keys under the ordinary key"
                 do {
-                    try await journal.recordSystemEvent("retention:archive", reason: reason, persons: found.flatMap(\.persons), dossiers: ids, context: context)
+                    try await journal.recordSystemEvent("retention:archive", reason: reason + keyNote, persons: found.flatMap(\.persons), dossiers: ids,
+                                                        context: context)
                 } catch { throw GuichetError.unavailable("the archiving could not be recorded, so nothing was archived") }
-                dossiers += try await store.archive(ids, at: now)
+                dossiers += try await store.archive(ids, at: now, rewrapped: rewrapped)
             } else {
                 let freed = try await store.personsFreed(found.flatMap(\.persons), erasing: Set(ids))
+                // Fields kept for a legal duty: sealed again under their own keys before the
+                // others are destroyed, stored in the erasure's transaction.
+                var kept: [Kept] = []
+                if profile.retention.kept[rule.dossierType] != nil {
+                    let persons = try await store.persons(Array(Set(found.flatMap(\.persons))))
+                    kept = try keptFields(try await store.dossiers(ids), persons: persons, dossierFields: { _ in true }, at: now)
+                }
+                let keptNote = kept.isEmpty ? "" : "; kept for a legal duty: \(Set(kept.flatMap(\.paths)).sorted().joined(separator: ", "))"
                 do {
-                    try await journal.recordSystemEvent("retention:erase", reason: reason, persons: freed, dossiers: ids, context: context)
+                    try await journal.recordSystemEvent("retention:erase", reason: reason + keptNote, persons: freed, dossiers: ids, context: context)
                 } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
-                persons += try await store.erase(dossiers: ids, persons: freed, at: now).count
+                persons += try await store.erase(dossiers: ids, persons: freed, at: now, kept: kept.map(\.record)).count
                 dossiers += ids.count
             }
             budget -= 1

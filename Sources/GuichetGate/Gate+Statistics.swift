@@ -1,6 +1,6 @@
 public import GuichetCore
 import GuichetStore
-public import Foundation
+import Foundation
 
 /// A figure as published: its definition, and its table after suppression.
 public struct PublishedFigure: Sendable, Equatable {
@@ -19,12 +19,16 @@ extension Gate {
         var out: [PublishedFigure] = []
         for figure in spec.figures {
             guard let type = profile.dossierTypes[figure.dossierType] else { continue }
+            // The year of the count, in the profile's time zone (ages are reached during it).
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: profile.watch.timezone) ?? TimeZone(secondsFromGMT: 0)!  // 0 is a valid offset
             let counts = try await store.countTable(type: figure.dossierType, states: figure.states, rows: figure.rows,
-                                                    columns: figure.columns, at: now)
+                                                    columns: figure.columns, age: spec.age, year: calendar.component(.year, from: now), at: now)
             func values(_ d: StatisticDimension, _ found: Set<String>) -> [String] {
                 switch d {
                 case .status: return figure.states.isEmpty ? type.workflow.states : figure.states
                 case .waiting: return StatisticDimension.waitingBands.map(\.label)
+                case .age: return spec.age?.labels ?? []
                 case .territory: return found.sorted()
                 }
             }

@@ -55,7 +55,15 @@ extension Gate {
         try values.compactMap { name, value in
             guard let value, let spec = profile.personField(name), spec.searchable else { return nil }
             return PersonTerm(field: name, term: try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) })
-        }
+        } + [PersonTerm.birthYear(values, profile: profile)].compactMap { $0 }
+    }
+
+    /// The term fields a change of these person fields replaces: the searchable ones, and the
+    /// birth year kept for statistics when its field changes.
+    func termFields(_ values: [String: FieldValue?]) -> Set<String> {
+        var out = Set(values.keys.filter { profile.personField($0)?.searchable == true })
+        if let age = profile.statistics.age, values.keys.contains(age.field) { out.insert(PersonTerm.birthYearField) }
+        return out
     }
 
     /// A new person with a fresh data key, sealed and indexed.

@@ -13,6 +13,8 @@ public struct KeyStatus: Sendable, Equatable {
     public let dataKeys: [Int: Int]
     /// Subjects whose data key was destroyed (crypto-shredding).
     public let shredded: Int
+    /// Whether the key file holds an archive KEK (its data keys: `dataKeys[0]`).
+    public var archiveKey = false
 }
 
 /// Why a key-file change was refused; nothing was changed.
@@ -38,7 +40,9 @@ extension Registry {
     public func keyStatus(keyFile: String) async throws -> KeyStatus {
         let set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile)
         let counts = try await store.dataKeyCounts()
-        return KeyStatus(versions: set.versions, current: set.current, dataKeys: counts.byVersion, shredded: counts.shredded)
+        var status = KeyStatus(versions: set.versions, current: set.current, dataKeys: counts.byVersion, shredded: counts.shredded)
+        status.archiveKey = set.hasArchiveKey
+        return status
     }
 
     /// Adds a new key-encryption key version to the key file and re-wraps every data key under it.
@@ -60,7 +64,7 @@ extension Registry {
                                progress: @Sendable (_ done: Int, _ total: Int, _ version: Int) -> Void = { _, _, _ in }) async throws -> Int {
         let current = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile).current
         let vault = Vault(profile: profile, keys: keys)
-        let total = try await store.dataKeyCounts().byVersion.filter { $0.key != current }.values.reduce(0, +)
+        let total = try await store.dataKeyCounts().byVersion.filter { $0.key != current && $0.key != Vault.archiveVersion }.values.reduce(0, +)
         var done = 0
         while limit.map({ done < $0 }) ?? true {
             let n = try await store.rewrapBatch(to: current, limit: min(2_000, limit.map { $0 - done } ?? 2_000)) { subject, key in

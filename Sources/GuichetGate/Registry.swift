@@ -85,6 +85,9 @@ public struct Registry: Sendable {
         }
         let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", clock: options.clock,
                             logger: options.logger, watch: options.watch)
+        if profile.retention.rules.contains(where: { $0.archiveAfter != nil }) && !vault.hasArchiveKey {
+            options.logger.warning("no archive key in the key file: archived dossiers stay under the ordinary key ('guichet keys rotate' adds one, docs/KEYS.md)")
+        }
         return Registry(profile: profile, store: store, gate: gate, auth: auth, id: id, keys: keys)
     }
 }

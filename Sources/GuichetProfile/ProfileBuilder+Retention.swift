@@ -16,7 +16,7 @@ import Foundation
 extension ProfileBuilder {
     func retention(_ c: YAMLCursor, profile: Profile) throws -> Retention {
         var out = Retention()
-        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure", "access"])
+        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure", "access", "kept"])
         for (typeName, tc) in try d["dossiers"]?.mapping() ?? [] {
             guard let type = profile.dossierTypes[typeName] else {
                 throw tc.fail("unknown dossier type '\(typeName)' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
@@ -67,19 +67,47 @@ extension ProfileBuilder {
             }
             out.erasureOfficers = Set(roles)
         }
-        if let xc = d["access"] {
-            let xd = try xc.dictionary(allowed: ["roles", "purposes"])
-            let roles = try xd.required("roles", in: xc).strings()
-            for r in roles {
-                guard let role = profile.roles[r] else { throw xd["roles"]!.fail("unknown role '\(r)'") }  // present: read above
-                guard role.kind == .staff else { throw xd["roles"]!.fail("'\(r)' is not a staff role: only staff answer access requests") }
-            }
-            let purposes = try xd.required("purposes", in: xc).strings()
-            guard !purposes.isEmpty else { throw xd["purposes"]!.fail("name at least one purpose") }
-            for p in purposes where !profile.purposes.contains(p) { throw xd["purposes"]!.fail("unknown purpose '\(p)'") }
-            out.accessRequests = AccessRequestRule(roles: Set(roles), purposes: Set(purposes))
-        }
+        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure", "access", "kept"])
         return out
+    }
+
+    /// `kept:` fields kept for a legal duty through an erasure (GDPR art. 17(3)(b)):
+    ///
+    /// ```yaml
+    /// kept:
+    ///   roles: [adviser]
+    ///   purposes: [compensation]
+    ///   dossiers:
+    ///     job-seeker: {fields: [benefitRights, seeker.registryId], years: 10, ground: {fr: "…", en: "…"}}
+    /// ```
+    func kept(_ c: YAMLCursor, profile: Profile, into out: inout Retention) throws {
+        let kd = try c.dictionary(allowed: ["roles", "purposes", "dossiers"])
+        let roles = try kd.required("roles", in: c).strings()
+        guard !roles.isEmpty else { throw kd["roles"]!.fail("name at least one role") }  // present: required above
+        for r in roles {
+            guard let role = profile.roles[r] else { throw kd["roles"]!.fail("unknown role '\(r)'") }
+            guard [.staff, .security].contains(role.kind) else {
+                throw kd["roles"]!.fail("'\(r)' cannot read kept fields (staff or security roles only)")
+            }
+        }
+        let purposes = try kd.required("purposes", in: c).strings()
+        guard !purposes.isEmpty else { throw kd["purposes"]!.fail("name at least one purpose") }
+        for p in purposes where !profile.purposes.contains(p) { throw kd["purposes"]!.fail("unknown purpose '\(p)'") }
+        out.keptAccess = KeptAccess(roles: Set(roles), purposes: Set(purposes))
+        for (typeName, tc) in try kd.required("dossiers", in: c).mapping() {
+            guard let type = profile.dossierTypes[typeName] else { throw tc.fail("unknown dossier type '\(typeName)'") }
+            let td = try tc.dictionary(allowed: ["fields", "years", "ground"])
+            let fields = try td.required("fields", in: tc).strings()
+            guard !fields.isEmpty else { throw td["fields"]!.fail("name the fields kept") }
+            let paths = profile.fieldPaths(of: type)
+            for f in fields where !paths.contains(f) || f == "partners" { throw td["fields"]!.fail("'\(f)' is not a field of '\(typeName)'") }
+            let years = try td.required("years", in: tc).int()
+            guard (1...100).contains(years) else { throw td["years"]!.fail("fields are kept 1 to 100 years") }
+            let gc = try td.required("ground", in: tc)
+            let ground = try labels(gc, maxLength: 1_000)
+            guard ground["fr"] != nil, ground["en"] != nil else { throw gc.fail("the legal ground is written in fr and en") }
+            out.kept[typeName] = KeptFields(dossierType: typeName, fields: fields, keptFor: Double(years) * 365 * 86_400, ground: ground)
+        }
     }
 
     /// `90d`, `6w`, `2y` (a year is 365 days): from one day to 100 years.

@@ -2,7 +2,10 @@ import GuichetCore
 import GuichetGate
 import GuichetBreach
 import GuichetAuth
+import GuichetStore
 import Hummingbird
+import NIOCore
+import HTTPTypes
 import Foundation
 
 /// Data lifecycle routes (issue 20, docs/LIFECYCLE.md): archive reads asked by staff and
@@ -16,6 +19,23 @@ extension GuichetServer {
             try body.finish()
             return Reply.json(Self.archiveRead(try await self.gate.requestArchiveRead(try ctx.parameters.identifier("id"), reference: reference, g)),
                               status: .created)
+        }
+        r.on(.post, "/v1/exports") { req, ctx in
+            let g = try await self.gateRequest(req, ctx)
+            var body = try await JSONBody.read(req)
+            guard let key = Data(base64Encoded: try body.string("recipientKey")) else {
+                throw GuichetError.invalid("'recipientKey' is a raw X25519 public key (32 bytes), in base64")
+            }
+            try body.finish()
+            let file = try await self.gate.exportCaseload(recipientKey: key, g)
+            var response = Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: file.data)))
+            response.headers[.contentDisposition] = "attachment; filename=\"guichet-export-\(file.id).json\""
+            return response
+        }
+        r.on(.get, "/v1/exports") { req, _ in
+            let p = try await self.principal(req, admin: false)
+            guard self.profile.exports[p.role] != nil else { throw GuichetError.forbidden("your role may not export data") }
+            return Reply.json(.object(["exports": .array(try await self.gate.exports(of: p).map(Self.export))]))
         }
         r.on(.get, "/v1/me/export") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
@@ -53,6 +73,20 @@ extension GuichetServer {
     }
 
     func addLifecycleAdminRoutes(_ r: RouteRecorder) {
+        r.on(.post, "/admin/v1/export-leaks") { req, _ in
+            let p = try await self.principal(req, admin: true)
+            guard p.kind == .security else { throw GuichetError.forbidden("only a security officer traces a leaked export") }
+            var body = try await JSONBody.read(req)
+            guard let rows = try body.optionalArray("rows"), !rows.isEmpty, rows.count <= Gate.maxExportDossiers + 1_000 else {
+                throw GuichetError.invalid("'rows' is the list of the leaked file's row ids")
+            }
+            try body.finish()
+            let ids = try rows.map { row -> String in
+                guard let id = row.string, id.count <= 64 else { throw GuichetError.invalid("'rows' holds row ids (text)") }
+                return id
+            }
+            return Reply.json(.object(["exports": .array(try await self.gate.identifyLeak(rowIDs: ids).map(Self.export))]))
+        }
         r.on(.get, "/admin/v1/archive-reads") { req, _ in
             let p = try await self.principal(req, admin: true)
             return Reply.json(.object(["requests": .array(try await self.gate.pendingArchiveReads(p).map(Self.archiveRead))]))
@@ -78,6 +112,12 @@ extension GuichetServer {
             guard let id = ctx.parameters.get("id"), id.count <= 64, let receipt = try await self.gate.erasureReceipt(id) else { throw GuichetError.notFound }
             return Reply.json(try JSONParser.parse(Array(try receipt.json().utf8)))
         }
+    }
+
+    static func export(_ e: PartnerExportRecord) -> JSON {
+        .object(["id": .string(e.id), "account": .string(e.account.rawValue), "createdAt": Wire.timestamp(e.createdAt),
+                 "expiresAt": Wire.timestamp(e.expiresAt), "dossiers": .number(Double(e.dossiers)), "persons": .number(Double(e.persons)),
+                 "ledgerIndex": .number(Double(e.ledgerIndex))])
     }
 
     static func archiveRead(_ a: ArchiveReadRequest) -> JSON {

@@ -23,7 +23,7 @@ struct RetentionService: Service {
             do {
                 let report = try await gate.runRetention(requestID: "retention-daily")
                 logger.notice("retention run", metadata: ["archived": "\(report.archived)", "erased": "\(report.erased)",
-                                                          "persons": "\(report.personsErased)"])
+                                                          "persons": "\(report.personsErased)", "kept-erased": "\(report.keptErased)"])
             } catch {
                 logger.error("the retention run failed; tried again tomorrow", metadata: ["error": .string(String(describing: type(of: error)))])
             }

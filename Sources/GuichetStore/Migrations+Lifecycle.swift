@@ -59,4 +59,34 @@ extension Migrations {
         export_id TEXT NOT NULL REFERENCES partner_export(id)
     ) STRICT, WITHOUT ROWID;
     """
+
+    static let vKeptFields = """
+    -- Fields kept for a legal duty through an erasure (GDPR art. 17(3)(b)): the values the
+    -- profile keeps, sealed again at erasure time under a data key of their own (data_key
+    -- subject 'kept:<id>'), which the erasure does not destroy and retention destroys when
+    -- `kept_until` is past. `persons` maps a kept person path to the person's id (ids only).
+    CREATE TABLE kept_fields (
+        id TEXT PRIMARY KEY NOT NULL,
+        dossier_id TEXT NOT NULL REFERENCES dossier(id),
+        persons TEXT NOT NULL,
+        fields BLOB NOT NULL,
+        kept_at INTEGER NOT NULL,
+        kept_until INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX kept_fields_by_dossier ON kept_fields(dossier_id);
+    CREATE INDEX kept_fields_by_expiry ON kept_fields(kept_until);
+    CREATE TRIGGER kept_fields_no_delete BEFORE DELETE ON kept_fields
+        BEGIN SELECT RAISE(ABORT, 'kept fields are shredded, not deleted'); END;
+    """
+
+    static let vBirthYear = """
+    -- The birth year of each person whose profile field `statistics.age.field` is set, in
+    -- clear, written with the person's search terms: statistics count by age band from it
+    -- without decrypting anything. A deliberate, coarse disclosure (docs/LIFECYCLE.md); it
+    -- goes with the search terms when the person is erased.
+    CREATE TABLE person_birth_year (
+        person_id TEXT PRIMARY KEY NOT NULL REFERENCES person(id),
+        year INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    """
 }

@@ -41,6 +41,10 @@ enum Migrations {
         m.registerMigration("v-federation") { db in try db.execute(sql: vFederation) }
         // Retention, archive reads, erasure requests (issue 20).
         m.registerMigration("v-lifecycle") { db in try db.execute(sql: vLifecycle) }
+        // Fields kept for a legal duty through an erasure (issue 20).
+        m.registerMigration("v-kept-fields") { db in try db.execute(sql: vKeptFields) }
+        // Birth years in clear for statistics by age band (issue 20): a deliberate disclosure.
+        m.registerMigration("v-birth-year") { db in try db.execute(sql: vBirthYear) }
         return m
     }
 

@@ -184,6 +184,17 @@ public struct PersonTerm: Sendable, Hashable {
     public let field: String
     public let term: String
     public init(field: String, term: String) { self.field = field; self.term = term }
+
+    /// The pseudo-field of the birth year kept in clear for statistics by age (never a blind
+    /// index: stored in `person_birth_year`, not with the search terms).
+    public static let birthYearField = "@birth-year"
+
+    /// The birth year of the profile's age field among these values, as a term to write with
+    /// the person's search terms; nil when the profile counts no age or the value is absent.
+    public static func birthYear(_ values: [String: FieldValue?], profile: Profile) -> PersonTerm? {
+        guard let field = profile.statistics.age?.field, case .date(let date)?? = values[field] else { return nil }
+        return PersonTerm(field: birthYearField, term: String(date.year))
+    }
 }
 
 /// Which dossiers a search may return: any of the filters admits a dossier.

@@ -71,13 +71,25 @@ extension Store {
         try writeTerms(db, person: p.record.id, terms: p.terms)
     }
 
+    /// Writes a person's search terms; the birth year (``PersonTerm/birthYearField``) goes to
+    /// its own table, in clear.
     static func writeTerms(_ db: Database, person: PersonID, terms: [PersonTerm], replacing fields: Set<String>? = nil) throws {
         if let fields {
             let delete = try db.cachedStatement(sql: "DELETE FROM person_term WHERE person_id = ? AND field = ?")
-            for f in fields { try delete.execute(arguments: [person.rawValue, f]) }
+            for f in fields where f != PersonTerm.birthYearField { try delete.execute(arguments: [person.rawValue, f]) }
+            if fields.contains(PersonTerm.birthYearField) {
+                try db.cachedStatement(sql: "DELETE FROM person_birth_year WHERE person_id = ?").execute(arguments: [person.rawValue])
+            }
         }
         let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
-        for t in terms { try stmt.execute(arguments: [t.field, t.term, person.rawValue]) }
+        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO person_birth_year(person_id, year) VALUES (?, ?)")
+        for t in terms {
+            if t.field == PersonTerm.birthYearField {
+                if let y = Int(t.term) { try year.execute(arguments: [person.rawValue, y]) }
+            } else {
+                try stmt.execute(arguments: [t.field, t.term, person.rawValue])
+            }
+        }
     }
 
     static func writeLinks(_ db: Database, _ d: DossierRecord) throws {
@@ -267,7 +279,7 @@ extension Store {
             var out: [String: Int] = [:]
             for t in ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
                       "dossier_partner", "dossier_version", "person_term", "ledger_entry", "territory", "account_request",
-                      "account_departure", "activation_code", "claim_code", "caseload_request"] {
+                      "account_departure", "activation_code", "claim_code", "caseload_request", "person_birth_year", "kept_fields"] {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

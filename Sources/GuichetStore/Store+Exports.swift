@@ -36,12 +36,22 @@ extension Store {
             let stmt = try db.cachedStatement(sql: "SELECT export_id FROM export_canary WHERE row_id = ?")
             for r in rows { if let id = try String.fetchOne(stmt, arguments: [r]) { ids.insert(id) } }
             return try ids.sorted().compactMap { id in
-                try Row.fetchOne(db, sql: "SELECT * FROM partner_export WHERE id = ?", arguments: [id]).map {
-                    PartnerExportRecord(id: $0["id"], account: AccountID(trusted: $0["account_id"]), createdAt: Date(millis: $0["created_at"]),
-                                        expiresAt: Date(millis: $0["expires_at"]), dossiers: $0["dossiers"], persons: $0["persons"],
-                                        ledgerIndex: $0["ledger_index"])
-                }
+                try Row.fetchOne(db, sql: "SELECT * FROM partner_export WHERE id = ?", arguments: [id]).map(Self.exportRecord)
             }
         }
+    }
+
+    /// The exports an account made, newest first (at most `limit`).
+    public func exports(account: AccountID, limit: Int = 100) async throws -> [PartnerExportRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM partner_export WHERE account_id = ? ORDER BY created_at DESC, id LIMIT ?",
+                             arguments: [account.rawValue, limit]).map(Self.exportRecord)
+        }
+    }
+
+    static func exportRecord(_ row: Row) -> PartnerExportRecord {
+        PartnerExportRecord(id: row["id"], account: AccountID(trusted: row["account_id"]), createdAt: Date(millis: row["created_at"]),
+                            expiresAt: Date(millis: row["expires_at"]), dossiers: row["dossiers"], persons: row["persons"],
+                            ledgerIndex: row["ledger_index"])
     }
 }

@@ -23,7 +23,7 @@ extension Store {
         try await write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT subject_id, kek_version, wrapped FROM data_key
-                WHERE wrapped IS NOT NULL AND kek_version != ? LIMIT ?
+                WHERE wrapped IS NOT NULL AND kek_version != ? AND kek_version != 0 LIMIT ?
                 """, arguments: [version, limit])
             let update = try db.cachedStatement(sql: "UPDATE data_key SET kek_version = ?, wrapped = ? WHERE subject_id = ?")
             for row in rows {
@@ -49,7 +49,8 @@ extension Store {
     /// One live wrapped key, to check at start-up that the key file opens this registry.
     public func anyDataKey() async throws -> (subject: String, key: WrappedKey)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT subject_id, kek_version, wrapped FROM data_key WHERE wrapped IS NOT NULL LIMIT 1").map {
+            // Not an archived one (kek_version 0): a server may run without the archive key.
+            try Row.fetchOne(db, sql: "SELECT subject_id, kek_version, wrapped FROM data_key WHERE wrapped IS NOT NULL AND kek_version != 0 LIMIT 1").map {
                 ($0["subject_id"], WrappedKey(kekVersion: $0["kek_version"], bytes: $0["wrapped"]))
             }
         }

@@ -93,7 +93,9 @@ extension Store {
     }
 
     /// Marks dossiers archived (those not archived nor erased yet). Returns how many.
-    public func archive(_ ids: [DossierID], at: Date) async throws -> Int {
+    /// - Parameter rewrapped: data keys re-wrapped under the archive KEK (subject → key),
+    ///   stored in the same transaction as the marks (live keys only: a shredded one stays so).
+    public func archive(_ ids: [DossierID], at: Date, rewrapped: [String: WrappedKey] = [:]) async throws -> Int {
         try await write { db in
             let stmt = try db.cachedStatement(sql: """
                 INSERT INTO dossier_lifecycle(dossier_id, archived_at) VALUES (?, ?)
@@ -102,7 +104,38 @@ extension Store {
                 """)
             var n = 0
             for id in ids { try stmt.execute(arguments: [id.rawValue, at.millis]); n += db.changesCount }
+            let update = try db.cachedStatement(sql: "UPDATE data_key SET kek_version = ?, wrapped = ? WHERE subject_id = ? AND wrapped IS NOT NULL")
+            for (subject, key) in rewrapped { try update.execute(arguments: [key.kekVersion, key.bytes, subject]) }
             return n
+        }
+    }
+
+    /// Of these persons, those that archiving `dossiers` leaves with no dossier that is live
+    /// (neither archived nor erased), and that no account is linked to: their data keys go
+    /// under the archive KEK with the dossiers.
+    public func personsArchived(_ persons: [PersonID], archiving dossiers: Set<DossierID>) async throws -> [PersonID] {
+        try await read { db in
+            let live = try db.cachedStatement(sql: """
+                SELECT dp.dossier_id FROM dossier_person dp LEFT JOIN dossier_lifecycle l ON l.dossier_id = dp.dossier_id
+                WHERE dp.person_id = ? AND l.erased_at IS NULL AND l.archived_at IS NULL
+                """)
+            let account = try db.cachedStatement(sql: "SELECT 1 FROM account WHERE person_id = ? LIMIT 1")
+            var out: [PersonID] = []
+            for p in Set(persons).sorted(by: { $0.rawValue < $1.rawValue }) {
+                let others = try String.fetchAll(live, arguments: [p.rawValue]).map(DossierID.init(trusted:))
+                guard others.allSatisfy(dossiers.contains), try Int.fetchOne(account, arguments: [p.rawValue]) == nil else { continue }
+                out.append(p)
+            }
+            return out
+        }
+    }
+
+    /// The live wrapped data keys of these subjects (shredded or unknown ones are absent).
+    public func wrappedKeys(_ subjects: [String]) async throws -> [String: WrappedKey] {
+        try await read { db in
+            var out: [String: WrappedKey] = [:]
+            for s in subjects { if let key = try Self.fetchKey(db, s) { out[s] = key } }
+            return out
         }
     }
 
@@ -110,8 +143,11 @@ extension Store {
     /// shreds the data keys of the persons given (and removes their search terms), each only
     /// if it still has no dossier that is not erased and no account (checked again here).
     /// Returns the persons actually shredded.
-    public func erase(dossiers: [DossierID], persons: [PersonID], at: Date) async throws -> [PersonID] {
+    /// - Parameter kept: fields kept for a legal duty, sealed under their own keys, stored in
+    ///   the same transaction (erased and kept together, or neither).
+    public func erase(dossiers: [DossierID], persons: [PersonID], at: Date, kept: [KeptRecord] = []) async throws -> [PersonID] {
         try await write { db in
+            try Self.insertKept(db, kept)
             let mark = try db.cachedStatement(sql: """
                 INSERT INTO dossier_lifecycle(dossier_id, erased_at) VALUES (?, ?)
                 ON CONFLICT(dossier_id) DO UPDATE SET erased_at = excluded.erased_at WHERE erased_at IS NULL
@@ -127,11 +163,13 @@ extension Store {
                 """)
             let account = try db.cachedStatement(sql: "SELECT 1 FROM account WHERE person_id = ? LIMIT 1")
             let terms = try db.cachedStatement(sql: "DELETE FROM person_term WHERE person_id = ?")
+            let years = try db.cachedStatement(sql: "DELETE FROM person_birth_year WHERE person_id = ?")
             var done: [PersonID] = []
             for p in persons {
                 guard try Int.fetchOne(live, arguments: [p.rawValue]) == nil, try Int.fetchOne(account, arguments: [p.rawValue]) == nil else { continue }
                 try shred.execute(arguments: [at.millis, p.rawValue])
                 try terms.execute(arguments: [p.rawValue])
+                try years.execute(arguments: [p.rawValue])
                 done.append(p)
             }
             return done
@@ -141,11 +179,14 @@ extension Store {
     /// Erases one person at their request: shreds their data key and search terms, then marks
     /// erased (and shreds) each of `dossiers` whose every linked person is now shredded.
     /// Returns the dossiers erased.
-    public func erase(person: PersonID, dossiers: [DossierID], at: Date) async throws -> [DossierID] {
+    /// - Parameter kept: fields kept for a legal duty, stored in the same transaction.
+    public func erase(person: PersonID, dossiers: [DossierID], at: Date, kept: [KeptRecord] = []) async throws -> [DossierID] {
         try await write { db in
+            try Self.insertKept(db, kept)
             let shred = try db.cachedStatement(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL")
             try shred.execute(arguments: [at.millis, person.rawValue])
             try db.execute(sql: "DELETE FROM person_term WHERE person_id = ?", arguments: [person.rawValue])
+            try db.execute(sql: "DELETE FROM person_birth_year WHERE person_id = ?", arguments: [person.rawValue])
             let liveLinks = try db.cachedStatement(sql: """
                 SELECT 1 FROM dossier_person dp JOIN data_key k ON k.subject_id = dp.person_id
                 WHERE dp.dossier_id = ? AND k.wrapped IS NOT NULL LIMIT 1

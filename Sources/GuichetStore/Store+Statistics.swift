@@ -7,8 +7,13 @@ extension Store {
     /// dimensions read in clear (territory, state, waiting-time band). Personal fields are
     /// never read.
     /// - Returns: (row value, column value) → count, for the non-empty groups.
+    /// - Parameter age: the age bands, for a dimension `age`: the band of the birth year kept
+    ///   in clear (`person_birth_year`) of the dossier's person of `age.person`, as the age
+    ///   reached in `year` (the year of the count); `unknown` without one.
     public func countTable(type: String, states: [String], rows: StatisticDimension, columns: StatisticDimension,
-                           at now: Date) async throws -> [Pair: Int] {
+                           age: AgeBands? = nil, year: Int = 0, at now: Date) async throws -> [Pair: Int] {
+        let usesAge = rows == .age || columns == .age
+        precondition(!usesAge || age != nil, "a count by age needs the profile's age bands")
         func expression(_ d: StatisticDimension) -> String {
             switch d {
             case .territory: return "COALESCE(d.territory, '')"
@@ -19,17 +24,29 @@ extension Store {
                     if let days = band.days { cases += " WHEN :now - d.created_at < \(days) * 86400000 THEN '\(band.label)'" } else { cases += " ELSE '\(band.label)'" }
                 }
                 return cases + " END"
+            case .age:
+                var cases = "CASE WHEN y.year IS NULL THEN '\(AgeBands.unknown)'"
+                // Labels are checked when the profile loads (digits, '-', '+'), the year is an Int.
+                for band in age?.bands ?? [] {
+                    if let upTo = band.upTo { cases += " WHEN \(year) - y.year <= \(upTo) THEN '\(band.label)'" } else { cases += " ELSE '\(band.label)'" }
+                }
+                return cases + " END"
             }
         }
+        let ageJoin = usesAge ? """
+             LEFT JOIN dossier_person ap ON ap.dossier_id = d.id AND ap.role = ?
+             LEFT JOIN person_birth_year y ON y.person_id = ap.person_id
+            """ : ""
         let marks = states.isEmpty ? "" : " AND d.status IN (" + states.map { _ in "?" }.joined(separator: ",") + ")"
         let sql = """
             SELECT \(expression(rows)) AS r, \(expression(columns)) AS c, COUNT(*) AS n FROM dossier d
-            LEFT JOIN dossier_lifecycle l ON l.dossier_id = d.id
+            LEFT JOIN dossier_lifecycle l ON l.dossier_id = d.id\(ageJoin)
             WHERE d.type = ? AND l.erased_at IS NULL\(marks) GROUP BY r, c
             """.replacingOccurrences(of: ":now", with: String(now.millis))
+        let arguments = (usesAge ? [age?.person ?? ""] : []) + [type] + states
         return try await read { db in
             var out: [Pair: Int] = [:]
-            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments([type] + states)) {
+            for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) {
                 out[Pair(row: row["r"], column: row["c"])] = row["n"]
             }
             return out

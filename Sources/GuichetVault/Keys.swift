@@ -25,12 +25,17 @@ public protocol KeyProvider: Sendable {
     /// When the key file last changed (written by `guichet init`, `keys rotate` or `keys
     /// retire`); nil for keys that do not come from a file.
     func lastChanged() -> Date?
+    /// The archive key-encryption key, which wraps the data keys of archived dossiers (and of
+    /// persons only they link); nil when this provider does not hold one (docs/KEYS.md).
+    func archiveKEK() throws -> VaultKey?
 }
 
 extension KeyProvider {
     public func heldVersions() throws -> [Int] { [try currentKEK().version] }
     public var keySource: String { "(key provider)" }
     public func lastChanged() -> Date? { nil }
+    /// No archive key: a provider that predates it archives under the ordinary KEK.
+    public func archiveKEK() throws -> VaultKey? { nil }
 }
 
 /// The seeds of the ledger's signing keys, as a provider loaded them. Like ``VaultKey``, the
@@ -64,6 +69,8 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformed(String)
     case unknownVersion(Int)
     case mismatch(String)
+    /// The archive key is not held where an archived dossier was opened.
+    case noArchiveKey
 
     public var description: String {
         switch self {
@@ -73,40 +80,58 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let where_): "the key file \(where_) is not a Guichet key file"
         case .unknownVersion(let v): "key-encryption key version \(v) is not in the key file (retired too early, or the wrong key file)"
         case .mismatch(let where_): "the keys in \(where_) do not open this registry: wrong key file for this data folder"
+        case .noArchiveKey: "the archive key-encryption key is not in this key file: archived dossiers open only where it is held"
         }
     }
 }
 
 /// The key file: JSON with the KEK versions and the blind-index key, base64-encoded.
 /// `{"format": "guichet-keys-1", "current": 2, "kek": {"1": "...", "2": "..."}, "index": "...",
-///   "ledger": {"ed25519": "...", "mldsa65": "..."}}` (the ledger's checkpoint signing seeds)
+///   "ledger": {"ed25519": "...", "mldsa65": "..."}, "archive": "..."}` (the ledger's checkpoint
+/// signing seeds; the archive KEK, optional: files written before it have none)
 public struct KeySet: Sendable, Equatable {
     public private(set) var current: Int
     var keks: [Int: SymmetricKey]
     let index: SymmetricKey
     let ledgerEd25519: [UInt8]
     let ledgerMLDSA65: [UInt8]
+    /// The archive key-encryption key (docs/KEYS.md, "Archives"); nil in older key files.
+    var archive: SymmetricKey?
 
     public static func == (a: KeySet, b: KeySet) -> Bool {
         a.current == b.current && a.index == b.index && a.keks.keys == b.keks.keys && a.keks.allSatisfy { b.keks[$0.key] == $0.value }
-            && a.ledgerEd25519 == b.ledgerEd25519 && a.ledgerMLDSA65 == b.ledgerMLDSA65
+            && a.ledgerEd25519 == b.ledgerEd25519 && a.ledgerMLDSA65 == b.ledgerMLDSA65 && a.archive == b.archive
     }
 
-    /// A new key set with one KEK (version 1) and a blind-index key, from the system's CSPRNG.
+    /// A new key set with one KEK (version 1), a blind-index key and an archive KEK, from the
+    /// system's CSPRNG.
     public static func generate() -> KeySet {
         func seed() -> [UInt8] { SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) } }
         return KeySet(current: 1, keks: [1: SymmetricKey(size: .bits256)], index: SymmetricKey(size: .bits256),
-                      ledgerEd25519: seed(), ledgerMLDSA65: seed())
+                      ledgerEd25519: seed(), ledgerMLDSA65: seed(), archive: SymmetricKey(size: .bits256))
     }
 
     /// The versions held, oldest first.
     public var versions: [Int] { keks.keys.sorted() }
 
-    /// Adds a new KEK version and makes it current.
+    /// Whether the set holds an archive KEK.
+    public var hasArchiveKey: Bool { archive != nil }
+
+    /// The same keys without the archive KEK: the key file of a server that must not read
+    /// archives (the archive key is then kept elsewhere, docs/KEYS.md).
+    public func withoutArchiveKey() -> KeySet {
+        var copy = self
+        copy.archive = nil
+        return copy
+    }
+
+    /// Adds a new KEK version and makes it current; a key file without an archive KEK gets
+    /// one at the same time (older registries get theirs at their first rotation).
     public mutating func rotate() -> Int {
         let next = (keks.keys.max() ?? 0) + 1
         keks[next] = SymmetricKey(size: .bits256)
         current = next
+        if archive == nil { archive = SymmetricKey(size: .bits256) }
         return next
     }
 
@@ -132,8 +157,13 @@ public struct KeySet: Sendable, Equatable {
             guard let version = Int(v), let key = text.string.flatMap(Self.key) else { throw KeyError.malformed(origin) }
             parsed[version] = key
         }
-        guard parsed[current] != nil else { throw KeyError.malformed(origin) }
-        return KeySet(current: current, keks: parsed, index: index, ledgerEd25519: Array(ed), ledgerMLDSA65: Array(ml))
+        guard parsed[current] != nil, parsed[Vault.archiveVersion] == nil else { throw KeyError.malformed(origin) }
+        var archive: SymmetricKey?
+        if let text = object["archive"] {
+            guard let key = text.string.flatMap(Self.key) else { throw KeyError.malformed(origin) }
+            archive = key
+        }
+        return KeySet(current: current, keks: parsed, index: index, ledgerEd25519: Array(ed), ledgerMLDSA65: Array(ml), archive: archive)
     }
 
     static func key(_ text: String) -> SymmetricKey? {
@@ -144,11 +174,13 @@ public struct KeySet: Sendable, Equatable {
     /// The key file text.
     public func serialised() -> Data {
         func b64(_ k: SymmetricKey) -> JSON { .string(k.withUnsafeBytes { Data($0).base64EncodedString() }) }
-        let json: JSON = .object(["format": .string("guichet-keys-1"), "current": .number(Double(current)),
-                                  "kek": .object(Dictionary(uniqueKeysWithValues: keks.map { (String($0.key), b64($0.value)) })),
-                                  "index": b64(index),
-                                  "ledger": .object(["ed25519": .string(Data(ledgerEd25519).base64EncodedString()),
-                                                     "mldsa65": .string(Data(ledgerMLDSA65).base64EncodedString())])])
+        var object: [String: JSON] = ["format": .string("guichet-keys-1"), "current": .number(Double(current)),
+                                      "kek": .object(Dictionary(uniqueKeysWithValues: keks.map { (String($0.key), b64($0.value)) })),
+                                      "index": b64(index),
+                                      "ledger": .object(["ed25519": .string(Data(ledgerEd25519).base64EncodedString()),
+                                                         "mldsa65": .string(Data(ledgerMLDSA65).base64EncodedString())])]
+        if let archive { object["archive"] = b64(archive) }
+        let json: JSON = .object(object)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         // A JSON value of strings and numbers always encodes.
@@ -267,6 +299,8 @@ public final class FileKeyProvider: KeyProvider {
         guard let path, let stamp = Self.modified(path) else { return nil }
         return Date(timeIntervalSince1970: Double(stamp.seconds) + Double(stamp.nanoseconds) / 1e9)
     }
+
+    public func archiveKEK() throws -> VaultKey? { try checked().archive.map(VaultKey.init) }
 
     public func ledgerSeeds() throws -> LedgerSeeds {
         let keys = try checked()

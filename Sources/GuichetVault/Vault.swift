@@ -47,10 +47,36 @@ public struct Vault: Sendable {
         return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
     }
 
+    /// The `kek_version` of a data key wrapped by the archive KEK (ordinary versions start at 1).
+    public static let archiveVersion = 0
+
+    /// Whether the keys hold an archive KEK (archiving re-wraps under it; without one,
+    /// archived dossiers stay under the ordinary KEK, as before it existed).
+    public var hasArchiveKey: Bool { ((try? keys.archiveKEK()) ?? nil) != nil }
+
+    /// The KEK of a version: the archive KEK for ``archiveVersion``.
+    func kek(_ version: Int) throws -> SymmetricKey {
+        guard version == Self.archiveVersion else { return try keys.kek(version: version).key }
+        guard let archive = try keys.archiveKEK() else { throw KeyError.noArchiveKey }
+        return archive.key
+    }
+
+    /// Re-wraps a data key under the archive KEK (archiving a dossier); the data key, and so
+    /// every sealed field, is unchanged.
+    /// - Throws: ``KeyError/noArchiveKey`` without an archive KEK.
+    @_spi(GateOnly)
+    public func archiveWrap(_ wrapped: WrappedKey, subject: String) throws -> WrappedKey {
+        guard wrapped.kekVersion != Self.archiveVersion else { return wrapped }
+        let raw = try unwrap(wrapped, subject: subject).key
+        let archive = try kek(Self.archiveVersion)
+        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: archive, aad: Self.wrapAAD(subject, Self.archiveVersion)) }
+        return WrappedKey(kekVersion: Self.archiveVersion, bytes: bytes)
+    }
+
     /// Unwraps a stored data key (inside the vault only: a data key never leaves it).
     /// - Throws: ``VaultError/integrity`` when it does not open; ``KeyError`` when its KEK is missing.
     func unwrap(_ wrapped: WrappedKey, subject: String) throws -> DataKey {
-        let kek = try keys.kek(version: wrapped.kekVersion).key
+        let kek = try kek(wrapped.kekVersion)
         let raw = try FieldCipher.open(wrapped.bytes, key: kek, aad: Self.wrapAAD(subject, wrapped.kekVersion))
         return DataKey(key: SymmetricKey(data: raw))
     }
@@ -67,7 +93,9 @@ public struct Vault: Sendable {
     public func rewrap(_ wrapped: WrappedKey, subject: String) throws -> WrappedKey {
         let (version, current) = try keys.currentKEK()
         let kek = current.key
-        guard wrapped.kekVersion != version else { return wrapped }
+        // Archived keys stay under the archive KEK: a rotation of the ordinary KEK never
+        // brings them back under it.
+        guard wrapped.kekVersion != version, wrapped.kekVersion != Self.archiveVersion else { return wrapped }
         let raw = try unwrap(wrapped, subject: subject).key
         let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
         return WrappedKey(kekVersion: version, bytes: bytes)
@@ -190,6 +218,33 @@ public struct Vault: Sendable {
     public func open(person: PersonRecord, role: String, revealing allowed: Set<String>) throws -> [String: FieldValue] {
         return try open(person.fields, subject: person.id.rawValue, wrapped: person.key, specs: profile.personFields,
                         allowed: { allowed.contains("\(role).\($0)") })
+    }
+}
+
+// MARK: fields kept for a legal duty
+
+extension Vault {
+    /// Seals values kept through an erasure (GDPR art. 17(3)(b)) under a fresh data key for
+    /// `subject` (`kept:<id>`), every value encrypted (public ones too: they travel together),
+    /// each bound to the subject and its path.
+    /// - Parameter archived: wrap the key under the archive KEK (the values come from an
+    ///   archived dossier: they stay out of the ordinary key's reach).
+    @_spi(GateOnly)
+    public func sealKept(_ values: [String: FieldValue], subject: String, archived: Bool = false) throws -> (SealedFields, WrappedKey) {
+        let (key, ordinary) = try newSubjectKey(subject: subject)
+        let wrapped = archived ? try archiveWrap(ordinary, subject: subject) : ordinary
+        let entries = try values.sorted { $0.key < $1.key }.map { path, value in
+            SealedCodec.Entry(name: path, encrypted: true,
+                              payload: try FieldCipher.seal(ValueCodec.encode(value), key: key.key, aad: Self.fieldAAD(subject, path)))
+        }
+        return (SealedFields(bytes: SealedCodec.encode(entries)), wrapped)
+    }
+
+    /// Opens the kept values whose paths `allowed` names (nothing once their key is shredded).
+    /// - Throws: ``VaultError/integrity`` when they do not open; ``KeyError`` when the KEK is missing.
+    @_spi(GateOnly)
+    public func openKept(_ sealed: SealedFields, subject: String, wrapped: WrappedKey?, allowed: (String) -> Bool) throws -> [String: FieldValue] {
+        try open(sealed, subject: subject, wrapped: wrapped, specs: [], allowed: allowed)
     }
 }
 

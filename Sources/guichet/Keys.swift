@@ -38,6 +38,8 @@ struct Keys: AsyncParsableCommand {
             for v in status.versions {
                 say("version \(v)\(v == status.current ? " (current)" : ""): \(status.dataKeys[v] ?? 0) data keys")
             }
+            say(status.archiveKey ? "archive key: held, \(status.dataKeys[0] ?? 0) data keys (archived dossiers)"
+                                  : "archive key: none (archived dossiers stay under the ordinary key; 'guichet keys rotate' adds one)")
             say("shredded subjects: \(status.shredded)")
         }
     }

@@ -43,6 +43,9 @@ struct RetentionCommand: AsyncParsableCommand {
                 let verb = dryRun ? "would \(s.step.rawValue)" : (s.step == .erase ? "erased" : "archived")
                 say("\(s.dossierType) \(s.state): \(verb) \(s.dossiers) dossiers\(s.step == .erase && !dryRun ? " (\(s.persons) persons)" : "")")
             }
+            if report.keptErased > 0 {
+                say("fields kept for a legal duty, term over: \(report.keptErased) sets \(dryRun ? "would be" : "were") destroyed")
+            }
             say(dryRun ? "dry run: nothing changed" : "retention done: \(report.archived) archived, \(report.erased) erased, \(report.personsErased) persons erased")
         }
     }

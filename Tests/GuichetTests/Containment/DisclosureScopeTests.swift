@@ -5,6 +5,8 @@ import GuichetLedger
 import GuichetStore
 import GuichetServer
 import Synchronization
+import Crypto
+import GuichetGate
 
 /// Scope = exposure, route by route (#22): for every route that returns personal fields, the
 /// breach scope of the account that called it names exactly the persons and fields that came
@@ -22,6 +24,7 @@ import Synchronization
         "POST /admin/v1/breach/incidents/{id}/letters",
         "POST /admin/v1/breach/incidents/{id}/letters/send",
         "GET /v1/organisations/{id}/waiting-list",
+        "POST /v1/exports",
     ]
 
     /// Routes that return no person's field (their own account, ids, counts, ledger hashes,
@@ -63,6 +66,8 @@ import Synchronization
         // erasure receipts (ids and field names).
         "POST /v1/dossiers/{id}/archive-reads", "GET /admin/v1/archive-reads", "POST /admin/v1/archive-reads/{id}/approve",
         "POST /admin/v1/erasures", "GET /admin/v1/erasures/{id}",
+        // Partner exports: the caller's exports (ids, dates, counts); a leak's exports.
+        "GET /v1/exports", "POST /admin/v1/export-leaks",
     ]
 
     @Test("every route of both listeners is classified as disclosing (with its scope case) or not")
@@ -153,6 +158,38 @@ import Synchronization
                 #expect(reply.status == .ok && reply["entries"]?.array?.isEmpty == false, "\(reply.text)")
                 box.withLock { $0 = personsReceived(reply) }
             }
+        case "POST /v1/exports":
+            // A daycare's export: the rows of the applications that chose it, encrypted to its key.
+            let daycare = try #require(records.first { $0.status == "waiting" }?.partners.first)
+            _ = try await world.auth.createAccount(username: "daycare", password: World.password, role: "daycare", organisation: daycare,
+                                                   createdBy: nil)
+            let secret = try await world.enrol("daycare")
+            let token = try await world.signIn("daycare", secret: secret)
+            actor = "daycare"
+            let recipient = Curve25519.KeyAgreement.PrivateKey()
+            let body = #"{"recipientKey": "\#(recipient.publicKey.rawRepresentation.base64EncodedString())"}"#
+            let text = CapturedText()
+            try await world.withPublic { client in
+                let reply = try await client.send(.post, "/v1/exports", token: token, headers: ["Guichet-Purpose": "placement"], body: body)
+                #expect(reply.status == .created || reply.status == .forbidden, "\(reply.text)")
+                text.value = reply.status == .created ? reply.text : ""
+            }
+            if text.value.isEmpty {
+                // Past the role's ceiling of persons (a whole caseload): a step-up and a justification, as designed.
+                try await world.stepUp([token], secret: secret)
+                try await world.withPublic { client in
+                    let reply = try await client.send(.post, "/v1/exports", token: token, headers: [
+                        "Guichet-Purpose": "placement",
+                        "Guichet-Justification": "Preparing the September intake of the children this service admitted, at the director's request.",
+                    ], body: body)
+                    #expect(reply.status == .created, "\(reply.text)")
+                    text.value = reply.text
+                }
+            }
+            let rows = try PartnerExportFile.open(Data(text.value.utf8), privateKey: recipient, at: world.clock.now)
+            let exported = try await world.store.dossiers(rows.compactMap { $0["id"]?.string }.map { DossierID(trusted: $0) })
+            #expect(!exported.isEmpty)
+            box.withLock { $0 = exportedPersons(rows, exported) }
         case "GET /v1/persons/{id}":
             try await world.withPublic { client in
                 for link in records[1].persons {
@@ -250,4 +287,25 @@ import Synchronization
         #expect(glassReads.count == 2 && glassReads.allSatisfy { $0.disclosed })
         #expect(!scope.writes.contains { $0.action == "break-glass:read" }, "a break-glass read is not filed under writes")
     }
+}
+
+/// The persons whose fields an export file's rows carry: `parent.email` is the dossier's first
+/// parent's, `parent[2].email` its second's.
+func exportedPersons(_ rows: [[String: JSON]], _ records: [DossierRecord]) -> [String: Set<String>] {
+    var out: [String: Set<String>] = [:]
+    for record in records {
+        guard let row = rows.first(where: { $0["id"]?.string == record.id.rawValue }) else { continue }
+        for key in row.keys where key.contains(".") {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            var role = parts[0], n = 1
+            if let open = role.firstIndex(of: "["), let number = Int(role[role.index(after: open)...].dropLast()) {
+                n = number
+                role = String(role[..<open])
+            }
+            let linked = record.persons.filter { $0.role == role }
+            guard n <= linked.count else { continue }
+            out[linked[n - 1].person.rawValue, default: []].insert("\(role).\(parts[1])")
+        }
+    }
+    return out
 }

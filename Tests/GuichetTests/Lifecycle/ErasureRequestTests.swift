@@ -23,7 +23,9 @@ import GuichetGate
         #expect(try await world.store.hasLiveKey(child.rawValue))
 
         let first = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t")
-        #expect(first.fields == ["birthDate", "firstName", "lastName", "nam"])
+        // The child's birth date is kept for the ministry's audit (profile: retention.kept), under its own key.
+        #expect(first.fields == ["firstName", "lastName", "nam"])
+        #expect(first.kept?.map(\.dossier) == [app.id] && first.kept?.first?.fields == ["child.birthDate"])
         #expect(first.dossiers.isEmpty && first.keptDossiers == [app.id], "the parent is not erased: the application stays")
         #expect(try await !world.store.hasLiveKey(child.rawValue))
         #expect(try await world.store.hasLiveKey(app.id.rawValue))
@@ -39,6 +41,7 @@ import GuichetGate
         let second = try await world.gate.eraseOnRequest(person: parent, reference: "REQ-2027-2", security, requestID: "t")
         #expect(second.dossiers == [app.id] && second.keptDossiers.isEmpty)
         #expect(second.fields == ["birthDate", "email", "firstName", "lastName", "nam", "phone"])
+        #expect(second.kept?.first?.fields == ["desiredStart"], "the application's own kept fields, now that it is erased whole")
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(app.id, agent) }
 
         // Receipts: stored, provable from the ledger once a checkpoint covers them; a changed one is not.

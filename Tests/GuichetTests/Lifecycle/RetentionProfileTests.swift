@@ -62,7 +62,33 @@ import GuichetProfile
                key: "retention.erasure.roles", message: "cannot record erasure requests"),
         Broken(name: "misspelt key", replace: "{archive: 90d, erase: 2y}", with: "{archive: 90d, erase: 2y, purge: 3y}",
                key: "retention.dossiers.application.closed.purge", message: "unknown key"),
+        // Fields kept for a legal duty, and age bands for statistics.
+        Broken(name: "a kept field that does not exist", replace: "fields: [desiredStart, offeredBy, offeredOn, child.birthDate]",
+               with: "fields: [desiredStart, child.shoeSize]", key: "retention.kept.dossiers.application.fields",
+               message: "'child.shoeSize' is not a field of 'application'"),
+        Broken(name: "a partner reading kept fields", replace: "    roles: [agent]\n    purposes: [list-management]",
+               with: "    roles: [daycare]\n    purposes: [list-management]", key: "retention.kept.roles", message: "cannot read kept fields"),
+        Broken(name: "kept for no time", replace: "        years: 6\n", with: "        years: 0\n",
+               key: "retention.kept.dossiers.application.years", message: "kept 1 to 100 years"),
+        Broken(name: "age bands with a gap", replace: "bands: [0-2, 3-5, 6+]", with: "bands: [0-2, 4-5, 6+]",
+               key: "statistics.age.bands", message: "must start at 3"),
+        Broken(name: "an open age band before the last", replace: "bands: [0-2, 3-5, 6+]", with: "bands: [0-2, 3+, 6+]",
+               key: "statistics.age.bands", message: "comes last"),
     ]
+
+    @Test("place05 and emploi keep fields for a legal duty, with their ground, term and readers, and count by age")
+    func keptAndAgeDeclared() throws {
+        let place05 = try Repo.profile()
+        let kept = try #require(place05.retention.kept["application"])
+        #expect(kept.fields == ["desiredStart", "offeredBy", "offeredOn", "child.birthDate"] && kept.keptFor == 6 * 365 * 86_400)
+        #expect(kept.ground["fr"]?.isEmpty == false && kept.ground["en"]?.isEmpty == false)
+        #expect(place05.retention.keptAccess == KeptAccess(roles: ["agent"], purposes: ["list-management"]))
+        #expect(place05.statistics.age?.labels == ["0-2", "3-5", "6+", "unknown"] && place05.statistics.age?.person == "child")
+        let emploi = try Repo.profile(named: "emploi")
+        #expect(emploi.retention.kept["job-seeker"]?.fields.contains("seeker.registryId") == true)
+        #expect(emploi.retention.kept["job-seeker"].map { Int($0.keptFor) } == 10 * 365 * 86_400)
+        #expect(emploi.statistics.age?.bands.map(\.label) == ["0-24", "25-34", "35-49", "50+"])
+    }
 
     @Test("a bad retention rule is refused with its file, line, key and what is wrong", arguments: broken)
     func brokenRuleIsRefused(_ b: Broken) throws {

@@ -16,7 +16,7 @@ import GuichetGate
         for n in 0..<7 { ids.append(try await world.application(by: "parent1", childName: "Enfant\(n)").id) }
         _ = try await world.gate.transition(ids[0], "withdraw", try await world.request("parent1"))
         let figures = try await world.gate.publishedStatistics()
-        #expect(figures.map(\.figure.id).sorted() == ["applications-by-territory-and-state", "waiting-time-by-territory"])
+        #expect(figures.map(\.figure.id).sorted() == ["applications-by-territory-and-state", "waiting-children-by-territory-and-age", "waiting-time-by-territory"])
         for f in figures { #expect(f.figure.definition["fr"]?.isEmpty == false && f.figure.definition["en"]?.isEmpty == false) }
         let byState = try #require(figures.first { $0.figure.id == "applications-by-territory-and-state" }).table
         #expect(byState.columns == ["waiting", "offered", "placed", "closed", "withdrawn"])
