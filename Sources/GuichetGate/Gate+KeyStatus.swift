@@ -21,6 +21,12 @@ public struct KeysOverview: Sendable {
     public let fileChanged: Date?
     /// The last rotation `guichet keys rotate` recorded in this registry.
     public let lastRotation: (version: Int, at: Date)?
+    /// Whether the keys hold the archive KEK (docs/KEYS.md, "Archives"); the data keys under it
+    /// are `dataKeys[archiveVersion]`.
+    public let archiveHeld: Bool
+    /// The pseudo-version of keys wrapped under the archive KEK (the vault's `archiveVersion`;
+    /// `Gate.keysOverview()` checks that they agree).
+    public static let archiveVersion = 0
 }
 
 extension Gate {
@@ -45,10 +51,12 @@ extension Gate {
         } catch {
             problem = "the keys cannot be used"
         }
+        assert(KeysOverview.archiveVersion == Vault.archiveVersion)
         let counts = try await store.dataKeyCounts()
         let origin = vault.keyOrigin
         return KeysOverview(current: current, versions: versions, dataKeys: counts.byVersion, shredded: counts.shredded, problem: problem,
-                            source: origin.source, fileChanged: origin.changed, lastRotation: try await lastRotation())
+                            source: origin.source, fileChanged: origin.changed, lastRotation: try await lastRotation(),
+                            archiveHeld: vault.hasArchiveKey)
     }
 
     /// Records a rotation (its new version and time) for the keys' status.

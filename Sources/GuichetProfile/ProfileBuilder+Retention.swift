@@ -67,7 +67,19 @@ extension ProfileBuilder {
             }
             out.erasureOfficers = Set(roles)
         }
-        let d = try c.dictionary(allowed: ["dossiers", "archive", "erasure", "access", "kept"])
+        if let xc = d["access"] {
+            let xd = try xc.dictionary(allowed: ["roles", "purposes"])
+            let roles = try xd.required("roles", in: xc).strings()
+            for r in roles {
+                guard let role = profile.roles[r] else { throw xd["roles"]!.fail("unknown role '\(r)'") }  // present: read above
+                guard role.kind == .staff else { throw xd["roles"]!.fail("'\(r)' is not a staff role: only staff answer access requests") }
+            }
+            let purposes = try xd.required("purposes", in: xc).strings()
+            guard !purposes.isEmpty else { throw xd["purposes"]!.fail("name at least one purpose") }
+            for p in purposes where !profile.purposes.contains(p) { throw xd["purposes"]!.fail("unknown purpose '\(p)'") }
+            out.accessRequests = AccessRequestRule(roles: Set(roles), purposes: Set(purposes))
+        }
+        if let kc = d["kept"] { try kept(kc, profile: profile, into: &out) }
         return out
     }
 

@@ -16,7 +16,9 @@ extension GuichetServer {
         guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
         guard p.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required before any personal data") }
         let k = try await gate.keysOverview()
-        let versions = Set(k.versions).union(k.dataKeys.keys).sorted()
+        // Keys under the archive KEK are not an older version to re-wrap: shown apart.
+        let archive = KeysOverview.archiveVersion
+        let versions = Set(k.versions).union(k.dataKeys.keys).subtracting([archive]).sorted()
         var values: [String: Any] = [
             "versions": versions.map { v -> [String: Any] in
                 ["version": v, "current": v == k.current, "dataKeys": k.dataKeys[v] ?? 0,
@@ -24,7 +26,8 @@ extension GuichetServer {
             },
             "shredded": k.shredded, "source": k.source, "fromFile": !k.source.hasPrefix("$"),
             "fileChanged": k.fileChanged.map(ScopeFormat.time) ?? "",
-            "old": k.current.map { c in k.dataKeys.filter { $0.key != c && $0.value > 0 }.values.reduce(0, +) } ?? 0,
+            "old": k.current.map { c in k.dataKeys.filter { $0.key != c && $0.key != archive && $0.value > 0 }.values.reduce(0, +) } ?? 0,
+            "archiveHeld": k.archiveHeld, "archiveKeys": k.dataKeys[archive] ?? 0,
         ]
         values["hasOld"] = (values["old"] as? Int ?? 0) > 0
         if let problem = k.problem { values["problem"] = problem } else { values["readable"] = true }

@@ -42,6 +42,10 @@ struct WebKeysPageTests {
             #expect(page.status == .ok && page.html.contains(#"id="keys-readable""#) && page.html.contains(#"<dd id="keys-current">1</dd>"#))
             #expect(page.html.contains(#"<td class="data-keys">\#(counts.byVersion[1] ?? -1)</td>"#), "data keys under version 1")
             #expect(page.html.contains("guichet keys rotate --data DATA") && page.html.contains("none recorded in this registry"))
+            // The archive key is shown apart (never as an older version to re-wrap).
+            let archiveHeld = try world.keys.archiveKEK() != nil
+            #expect(page.html.contains(archiveHeld ? #"<dd id="keys-archive">held by this server ("# : #"<dd id="keys-archive">not held by this server"#))
+            #expect(!page.html.contains(#"<tr class="key-version"><td>0</td>"#))
             for s in secrets { #expect(!page.html.contains(s) && !page.html.contains(String(s.prefix(12))), "no key material") }
             // A rotation from the command line's function: the page sees the new version at once.
             let registry = try await Registry.open(store: world.store, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
