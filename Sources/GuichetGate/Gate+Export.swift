@@ -45,11 +45,14 @@ extension Gate {
         guard let purpose = r.purpose, rule.purposes.contains(purpose) else {
             throw GuichetError.forbidden("state the purpose of the request in Guichet-Purpose (one of: \(rule.purposes.sorted().joined(separator: ", ")))")
         }
+        // The reference goes into the ledger, which is never erased: a case number, never a name.
         let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...200).contains(reference.count) else { throw GuichetError.invalid("'reference' must be 1 to 200 characters") }
+        try Self.checkReference(reference)
         var views: [DossierView] = []
         for id in try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson) {
-            do { views.append(try await read(id, r)) } catch GuichetError.notFound, GuichetError.forbidden(_) { continue }
+            // A file outside the caller's scope is not theirs to produce (404, skipped); any other
+            // refusal (a ceiling, the watch) stops the answer rather than leaving it silently partial.
+            do { views.append(try await read(id, r)) } catch GuichetError.notFound { continue }
         }
         let own: PersonResult?
         do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }

@@ -51,6 +51,8 @@ import GuichetStore
             #expect(try await client.call(.post, path, token: parent, purpose: "family-request", body: body).status == .forbidden)
             let noReference = try await client.call(.post, path, token: agent, purpose: "family-request", body: "{}")
             #expect(noReference.status == .badRequest)
+            let named = try await client.call(.post, path, token: agent, purpose: "family-request", body: #"{"reference": "demande de Julie Tremblay"}"#)
+            #expect(named.status == .badRequest, "a reference is a case number, never a name: it stays in the ledger")
             let unknown = try await client.call(.post, path, token: agent, purpose: "family-request", body: #"{"reference": "REQ-1", "extra": 1}"#)
             #expect(unknown.status == .badRequest)
             let nobody = try await client.call(.post, "/v1/persons/\(PersonID().rawValue)/export", token: agent, purpose: "family-request", body: body)
