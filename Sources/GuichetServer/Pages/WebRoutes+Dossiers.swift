@@ -131,6 +131,10 @@ extension GuichetServer {
                 values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
                 values["purpose"] = purpose ?? ""
                 values["askWhy"] = (values["errorKey"] as? String) == "errCeiling"
+                // A passkey cannot go in this form: the second-factor step verifies it and sends
+                // the browser back here, where the reason is given with the code left empty.
+                let back = "\(s.prefix)/dossiers/\(id.rawValue)" + (purpose.map { "?purpose=\($0)" } ?? "")
+                values["next"] = back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
                 return try render("error", values, s, status: Problem.response(e).status)
             }
             throw e

@@ -13,8 +13,12 @@ import GuichetGate
 /// file through the same gate with that justification.
 @Suite(.serialized)
 struct WebPageStepUpTests {
-    @Test("past the ceiling an agent's page explains it in plain words and asks for a code and a reason, then opens the file")
-    func ceilingStepUp() async throws {
+    /// - Parameter viaSecondFactorStep: the factor is verified at the second-factor step (the
+    ///   way a passkey is, since a passkey cannot go in the step-up form), and the reason then
+    ///   given with the code left empty; otherwise the app's code goes in the step-up form.
+    @Test("past the ceiling an agent's page explains it in plain words and asks for a code (or a passkey, verified at the second-factor step) and a reason, then opens the file",
+          arguments: [false, true])
+    func ceilingStepUp(viaSecondFactorStep: Bool) async throws {
         let world = try await StolenAccountWorld.make(profile: "place05", size: 60, accounts: [("agent", "agent", "operator")])
         defer { world.remove() }
         let secret = try await world.enrol("agent")
@@ -44,13 +48,24 @@ struct WebPageStepUpTests {
             #expect(page.html.contains(#"id="step-up""#) && page.html.contains(#"name="code""#))
             #expect(!page.html.contains("POST /v1") && !page.html.contains("Guichet-Justification"), "no API words on a page")
             if key == "errCeiling" { #expect(page.html.contains(#"name="justification""#)) }
+            let back = "/web/dossiers/\(id.rawValue)?purpose=list-management"
+            #expect(page.html.contains(#"id="verify-passkey""#) && page.html.contains("next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")),
+                    "a passkey's way: the second-factor step, then back to this file")
 
             world.clock.advance(30)
-            let csrf = try #require(page.csrf)
-            let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
-                ("csrf", csrf), ("purpose", "list-management"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
-                ("justification", "The family called about their file and asked for an update."),
-            ])
+            var csrf = try #require(page.csrf)
+            var form = [("csrf", csrf), ("purpose", "list-management"), ("justification", "The family called about their file and asked for an update.")]
+            if viaSecondFactorStep {
+                let step = try await browser.get("/web/second-factor?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                let verified = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)), ("next", back),
+                                                                               ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+                #expect(verified.location == back, "back to the file after the factor")
+                csrf = try #require(try await browser.get(back).csrf)
+                form[0] = ("csrf", csrf)
+            } else {
+                form.append(("code", try TOTPSecret(base32: secret).code(at: world.clock.now)))
+            }
+            let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", form)
             #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "after the step-up the file opens: \(opened.status)")
         }
     }
