@@ -8,7 +8,7 @@ public enum StatisticDimension: String, Sendable, CaseIterable {
     /// How long since the dossier was created, in bands (``waitingBands``).
     case waiting
     /// The age band of the dossier's person of the role ``AgeBands/person`` names, from a
-    /// birth year kept in clear for this (``AgeBands``); `unknown` when there is none.
+    /// keyed tag of its birth year kept for this (``AgeBands``); `unknown` when there is none.
     case age
 
     /// The bands of `waiting`, with their upper bounds in days (the last one has none).

@@ -1,5 +1,6 @@
 public import GuichetCore
 import GuichetStore
+import GuichetVault
 import Foundation
 
 /// A figure as published: its definition, and its table after suppression.
@@ -22,8 +23,15 @@ extension Gate {
             // The year of the count, in the profile's time zone (ages are reached during it).
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: profile.watch.timezone) ?? TimeZone(secondsFromGMT: 0)!  // 0 is a valid offset
+            let year = calendar.component(.year, from: now)
+            // The tags of the birth years that may count (ages 0 to 150 in the year of the count):
+            // the store holds only tags, mapped back here with the key file.
+            var yearTags: [String: Int] = [:]
+            if figure.rows == .age || figure.columns == .age {
+                for born in (year - 150)...year { yearTags[try sealing { try vault.birthYearTag(born) }] = born }
+            }
             let counts = try await store.countTable(type: figure.dossierType, states: figure.states, rows: figure.rows,
-                                                    columns: figure.columns, age: spec.age, year: calendar.component(.year, from: now), at: now)
+                                                    columns: figure.columns, age: spec.age, year: year, yearTags: yearTags, at: now)
             func values(_ d: StatisticDimension, _ found: Set<String>) -> [String] {
                 switch d {
                 case .status: return figure.states.isEmpty ? type.workflow.states : figure.states

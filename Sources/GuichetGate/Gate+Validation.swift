@@ -55,7 +55,7 @@ extension Gate {
         try values.compactMap { name, value in
             guard let value, let spec = profile.personField(name), spec.searchable else { return nil }
             return PersonTerm(field: name, term: try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) })
-        } + [PersonTerm.birthYear(values, profile: profile)].compactMap { $0 }
+        } + [try sealing { try PersonTerm.birthYear(values, profile: profile, tag: vault.birthYearTag) }].compactMap { $0 }
     }
 
     /// The term fields a change of these person fields replaces: the searchable ones, and the

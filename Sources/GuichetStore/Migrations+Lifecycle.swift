@@ -80,13 +80,14 @@ extension Migrations {
     """
 
     static let vBirthYear = """
-    -- The birth year of each person whose profile field `statistics.age.field` is set, in
-    -- clear, written with the person's search terms: statistics count by age band from it
-    -- without decrypting anything. A deliberate, coarse disclosure (docs/LIFECYCLE.md); it
-    -- goes with the search terms when the person is erased.
+    -- A keyed tag of the birth year of each person whose profile field `statistics.age.field`
+    -- is set (the blind index of the year, never the year), written with the person's search
+    -- terms: statistics count by age band from it without decrypting anything, mapping the
+    -- tags of the possible years back with the key file (docs/LIFECYCLE.md). It goes with the
+    -- search terms when the person is erased.
     CREATE TABLE person_birth_year (
         person_id TEXT PRIMARY KEY NOT NULL REFERENCES person(id),
-        year INTEGER NOT NULL
+        tag TEXT NOT NULL
     ) STRICT, WITHOUT ROWID;
     """
 }

@@ -185,15 +185,16 @@ public struct PersonTerm: Sendable, Hashable {
     public let term: String
     public init(field: String, term: String) { self.field = field; self.term = term }
 
-    /// The pseudo-field of the birth year kept in clear for statistics by age (never a blind
-    /// index: stored in `person_birth_year`, not with the search terms).
+    /// The pseudo-field of the birth year's keyed tag kept for statistics by age (stored in
+    /// `person_birth_year`, not with the search terms, since no search may use it).
     public static let birthYearField = "@birth-year"
 
     /// The birth year of the profile's age field among these values, as a term to write with
-    /// the person's search terms; nil when the profile counts no age or the value is absent.
-    public static func birthYear(_ values: [String: FieldValue?], profile: Profile) -> PersonTerm? {
+    /// the person's search terms: `tag(year)`, the vault's blind index of the year, never the
+    /// year itself; nil when the profile counts no age or the value is absent.
+    public static func birthYear(_ values: [String: FieldValue?], profile: Profile, tag: (Int) throws -> String) rethrows -> PersonTerm? {
         guard let field = profile.statistics.age?.field, case .date(let date)?? = values[field] else { return nil }
-        return PersonTerm(field: birthYearField, term: String(date.year))
+        return PersonTerm(field: birthYearField, term: try tag(date.year))
     }
 }
 

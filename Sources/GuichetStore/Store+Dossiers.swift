@@ -71,8 +71,8 @@ extension Store {
         try writeTerms(db, person: p.record.id, terms: p.terms)
     }
 
-    /// Writes a person's search terms; the birth year (``PersonTerm/birthYearField``) goes to
-    /// its own table, in clear.
+    /// Writes a person's search terms; the birth year's tag (``PersonTerm/birthYearField``) goes
+    /// to its own table.
     static func writeTerms(_ db: Database, person: PersonID, terms: [PersonTerm], replacing fields: Set<String>? = nil) throws {
         if let fields {
             let delete = try db.cachedStatement(sql: "DELETE FROM person_term WHERE person_id = ? AND field = ?")
@@ -82,10 +82,10 @@ extension Store {
             }
         }
         let stmt = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
-        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO person_birth_year(person_id, year) VALUES (?, ?)")
+        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO person_birth_year(person_id, tag) VALUES (?, ?)")
         for t in terms {
             if t.field == PersonTerm.birthYearField {
-                if let y = Int(t.term) { try year.execute(arguments: [person.rawValue, y]) }
+                try year.execute(arguments: [person.rawValue, t.term])
             } else {
                 try stmt.execute(arguments: [t.field, t.term, person.rawValue])
             }

@@ -115,7 +115,7 @@ public struct EmploiGenerator: Sendable {
                 terms.append(PersonTerm(field: name, term: try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type))))
             }
         }
-        if let year = PersonTerm.birthYear(values.mapValues(Optional.some), profile: profile) { terms.append(year) }
+        if let year = try PersonTerm.birthYear(values.mapValues(Optional.some), profile: profile, tag: vault.birthYearTag) { terms.append(year) }
         let id = PersonID(using: &rng)
         let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
         return NewPerson(record: PersonRecord(id: id, version: 1, fields: try vault.seal(values, subject: id.rawValue, key: key), key: wrapped),

@@ -109,6 +109,12 @@ public struct Vault: Sendable {
         return Base64URL.encode(Array(mac))
     }
 
+    /// The keyed tag of a birth year kept for statistics by age (``PersonTerm/birthYearField``):
+    /// its blind index, so that a copy of the database without the key file holds no year.
+    public func birthYearTag(_ year: Int) throws -> String {
+        try blindIndex(field: PersonTerm.birthYearField, term: String(year))
+    }
+
     /// A key derived from the index key with HKDF-SHA256 (RFC 5869) under a purpose label, so
     /// that it lives and dies with the key file: the gate's only, since some of these keys open
     /// something (notes, TOTP secrets at rest, the ledger's source tags).

@@ -2,11 +2,13 @@ import Foundation
 import Testing
 import GuichetCore
 import GuichetGate
+import GRDB
+import GuichetVault
 @testable import GuichetStore
 
-/// Statistics by age band (C14): counted from the birth year kept in clear when a person is
-/// written (no personal field decrypted, nothing journalled), as the age reached in the year of
-/// the count, with primary and complementary suppression.
+/// Statistics by age band (C14): counted from a keyed tag of the birth year kept when a person
+/// is written (no personal field decrypted, nothing journalled, no year in the database), as the
+/// age reached in the year of the count, with primary and complementary suppression.
 @Suite struct AgeBandStatisticsTests {
     /// A waiting application for a child born on `birth` (the world's first daycare).
     static func apply(_ world: World, born birth: String, n: Int) async throws -> WriteResult {
@@ -60,6 +62,10 @@ import GuichetGate
         #expect(moved.columnTotals[1] == 7 && moved.total == 14)
         #expect(moved.cells[0][0] == nil && moved.cells[0][2] == nil, "5 and 2: both still hidden (2 < 5), the 7 shown")
         let years = try await world.store.rowCounts()["person_birth_year"] ?? 0
+        // The database holds keyed tags, never a year: a copy without the key file tells none.
+        let stored = try await world.store.read { db in try String.fetchAll(db, sql: "SELECT tag FROM person_birth_year") }
+        #expect(stored.count == years && stored.allSatisfy { Int($0) == nil && $0.count >= 40 }, "tags, never years")
+        #expect(stored.contains(try Vault(profile: world.profile, keys: world.keys).birthYearTag(2020)), "the corrected child's year, as its tag")
         _ = try await world.gate.eraseOnRequest(person: try RetentionRunTests.child(apps[6]), reference: "REQ-AGE-1", try await world.principal("security"),
                                                 requestID: "t")
         let erased = try #require(try await world.gate.publishedStatistics().first { $0.figure.id == "waiting-children-by-territory-and-age" }).table
