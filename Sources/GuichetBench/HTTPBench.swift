@@ -96,8 +96,7 @@ struct HTTPBench {
             guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
             _ = try await auth.authenticate(token: String(header.dropFirst(7)))
             guard let raw = context.parameters.get("id"), let id = DossierID(validating: raw),
-                  let record = try await plain.dossier(id) else { throw GuichetError.notFound }
-            let persons = try await plain.persons(record.persons.map(\.person))
+                  let (record, persons) = try await plain.dossierAndPersons(id) else { throw GuichetError.notFound }
             let body = try Plaintext.json(record, persons: persons)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }

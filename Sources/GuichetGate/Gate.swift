@@ -122,6 +122,12 @@ public final class Gate: Sendable {
         try checkPurpose(r)
         let found: DossierRecord?
         if let version { found = try await store.dossier(id, atVersion: version) } else { found = try await store.dossier(id) }
+        return try await authorise(id, found, action, r, version: version)
+    }
+
+    /// Decides on a dossier already loaded (nil: not found), as ``authorise(_:_:_:version:)``
+    /// does after loading it; the purpose has been checked.
+    func authorise(_ id: DossierID, _ found: DossierRecord?, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> (DossierRecord, Grant) {
         guard let record = found else {
             try await refuse(.notFound, reason: "not-found", action: action, dossiers: [id], r)
         }
@@ -160,9 +166,21 @@ public final class Gate: Sendable {
     }
 
     func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> DossierView {
-        let (record, grant) = try await authorise(id, action, r, version: version)
-        let personIDs = revealedPersons(record, grant.readable)
-        let persons = try await store.persons(personIDs)
+        let record: DossierRecord, grant: Grant, persons: [PersonID: PersonRecord], personIDs: [PersonID]
+        if version == nil {
+            // The current version: the dossier and its persons in one read transaction; only
+            // the persons the grant reveals go further.
+            try checkPurpose(r)
+            let found = try await store.dossierAndPersons(id)
+            (record, grant) = try await authorise(id, found?.0, action, r)
+            personIDs = revealedPersons(record, grant.readable)
+            let revealed = Set(personIDs)
+            persons = (found?.1 ?? [:]).filter { revealed.contains($0.key) }
+        } else {
+            (record, grant) = try await authorise(id, action, r, version: version)
+            personIDs = revealedPersons(record, grant.readable)
+            persons = try await store.persons(personIDs)
+        }
         let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
                                                       fields: exposed.fields, personFields: exposed.personFields)], action: action, r)

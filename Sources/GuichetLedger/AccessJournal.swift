@@ -69,6 +69,8 @@ public actor AccessJournal {
     public let origin: String
     /// Tags source addresses in entries (``SourceTag``); nil writes the address itself.
     private let sourceKey: SymmetricKey?
+    /// Tags of recently seen source addresses (``sourceTag(_:)``), at most 4,096.
+    private var recentTags: [String: String] = [:]
 
     public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
         self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
@@ -177,13 +179,13 @@ public actor AccessJournal {
         var nodes: [LedgerNode] = []
         var stored: [LedgerRow] = []
         for r in rows {
-            let entry = LedgerEntry(r, sourceKey: sourceKey)
+            let entry = LedgerEntry(r, sourceTag: r.source.flatMap(sourceTag))
             let bytes = entry.canonical()
             for n in next.append(MerkleHash.leaf(bytes)) {
                 nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
             }
             stored.append(LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons, dossiers: r.dossiers,
-                                    source: entry.actor.sourceTag == nil ? nil : r.source))
+                                    session: r.session, source: r.source))
         }
         do {
             try await store.appendLedger(start: start, rows: stored, nodes: nodes)
@@ -193,6 +195,18 @@ public actor AccessJournal {
         }
         frontier = next
         return (0..<Int64(rows.count)).map { start + $0 }
+    }
+
+    /// The keyed tag of a source address (nil without a source key), from the tags of recent
+    /// addresses kept in memory: a busy server sees the same few addresses again and again,
+    /// and the HMAC was a tenth of an append's own work (issue 18).
+    private func sourceTag(_ source: String) -> String? {
+        guard let sourceKey else { return nil }
+        if let tag = recentTags[source] { return tag }
+        if recentTags.count >= 4_096 { recentTags.removeAll(keepingCapacity: true) }
+        let tag = SourceTag.make(source, key: sourceKey)
+        recentTags[source] = tag
+        return tag
     }
 
     private func loadFrontier() async throws -> CompactRange {

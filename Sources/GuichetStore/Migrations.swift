@@ -43,8 +43,11 @@ enum Migrations {
         m.registerMigration("v-lifecycle") { db in try db.execute(sql: vLifecycle) }
         // Fields kept for a legal duty through an erasure (issue 20).
         m.registerMigration("v-kept-fields") { db in try db.execute(sql: vKeptFields) }
-        // Birth years in clear for statistics by age band (issue 20): a deliberate disclosure.
+        // Keyed tags of birth years for statistics by age band (issue 20): never the year.
         m.registerMigration("v-birth-year") { db in try db.execute(sql: vBirthYear) }
+        // The session and address indexes of the ledger are written by the one append
+        // (`appendLedger`) instead of a trigger that parsed every entry's JSON twice (issue 18).
+        m.registerMigration("v-ledger-direct-index") { db in try db.execute(sql: "DROP TRIGGER ledger_entry_index_actor") }
         return m
     }
 

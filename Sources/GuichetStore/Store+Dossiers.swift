@@ -136,19 +136,30 @@ extension Store {
 
     /// Persons by id.
     public func persons(_ ids: [PersonID]) async throws -> [PersonID: PersonRecord] {
+        try await read { db in try Self.fetchPersons(db, ids) }
+    }
+
+    /// A dossier and the persons it links, in one read transaction: what a read of one file
+    /// needs, for the price of one trip to a reader (issue 18).
+    public func dossierAndPersons(_ id: DossierID) async throws -> (DossierRecord, [PersonID: PersonRecord])? {
         try await read { db in
-            var out: [PersonID: PersonRecord] = [:]
-            for id in ids {
-                if let row = try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT p.version, p.fields, k.kek_version, k.wrapped FROM person p
-                    LEFT JOIN data_key k ON k.subject_id = p.id WHERE p.id = ?
-                    """), arguments: [id.rawValue]) {
-                    let key = (row["wrapped"] as Data?).map { WrappedKey(kekVersion: row["kek_version"], bytes: $0) }
-                    out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]), key: key)
-                }
-            }
-            return out
+            guard let record = try Self.fetchDossier(db, id) else { return nil }
+            return (record, try Self.fetchPersons(db, record.persons.map(\.person)))
         }
+    }
+
+    static func fetchPersons(_ db: Database, _ ids: [PersonID]) throws -> [PersonID: PersonRecord] {
+        var out: [PersonID: PersonRecord] = [:]
+        for id in ids {
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT p.version, p.fields, k.kek_version, k.wrapped FROM person p
+                LEFT JOIN data_key k ON k.subject_id = p.id WHERE p.id = ?
+                """), arguments: [id.rawValue]) {
+                let key = (row["wrapped"] as Data?).map { WrappedKey(kekVersion: row["kek_version"], bytes: $0) }
+                out[id] = PersonRecord(id: id, version: row["version"], fields: SealedFields(bytes: row["fields"]), key: key)
+            }
+        }
+        return out
     }
 
     /// Stores a person on their own (a citizen signing up), with version 1.

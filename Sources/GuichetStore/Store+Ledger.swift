@@ -10,12 +10,15 @@ public struct LedgerRow: Sendable {
     public let requestID: String
     public let persons: [PersonID]
     public let dossiers: [DossierID]
-    /// The source address of an entry that carries only its keyed tag: written beside the
-    /// entry in the address index (an entry with the address inside is indexed by a trigger).
+    /// The session of the entry's actor: written in the session index (breach scopes by session).
+    public let session: SessionID?
+    /// The source address of the request: written in the address index, beside the entry
+    /// (which carries only its keyed tag, or the address itself in older entries).
     public let source: String?
-    public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID], source: String? = nil) {
+    public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID],
+                session: SessionID? = nil, source: String? = nil) {
         self.entry = entry; self.at = at; self.account = account; self.requestID = requestID; self.persons = persons; self.dossiers = dossiers
-        self.source = source
+        self.session = session; self.source = source
     }
 }
 
@@ -67,9 +70,11 @@ extension Store {
             let person = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
             let dossier = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
             let source = try db.cachedStatement(sql: "INSERT INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
+            let session = try db.cachedStatement(sql: "INSERT INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
                 let idx = start + Int64(offset)
                 try entry.execute(arguments: [idx, r.entry, r.at.millis, r.account?.rawValue, r.requestID])
+                if let s = r.session { try session.execute(arguments: [s.rawValue, r.at.millis, idx]) }
                 if let s = r.source { try source.execute(arguments: [s, r.at.millis, idx]) }
                 for p in r.persons { try person.execute(arguments: [p.rawValue, idx]) }
                 for d in r.dossiers { try dossier.execute(arguments: [d.rawValue, idx]) }

@@ -44,9 +44,13 @@ public final class Store: Sendable {
             // Durability: a committed transaction survives a power cut (WAL + FULL).
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Random identifiers scatter inserts over the B-trees: keep the working set in
-            // memory (64 MiB page cache per connection, allocated as used) and read by mmap.
+            // memory (64 MiB page cache per connection, allocated as used).
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            // Not mapped: in WAL mode a reader whose next transaction finds the database
+            // changed drops its whole mapping, and the gate appends to the ledger on every
+            // read, so each read paid an munmap, a new mmap and page faults (issue 18: about a
+            // tenth of the gate's CPU, and the process's memory map lock held meanwhile).
+            try db.execute(sql: "PRAGMA mmap_size = 0")
         }
         do {
             // Owner-only, like the key file: SQLite gives the -wal and -shm files the mode of

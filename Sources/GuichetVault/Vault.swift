@@ -177,7 +177,7 @@ public struct Vault: Sendable {
     }
 
     /// The names of the fields a sealed map holds (no value).
-    public func keys(_ sealed: SealedFields) throws -> [String] { try SealedCodec.decode(sealed.bytes).map(\.name) }
+    public func keys(_ sealed: SealedFields) throws -> [String] { try SealedCodec.names(sealed.bytes) }
 
     // MARK: opening
 

@@ -145,6 +145,17 @@ public struct AccountState: Codable, Sendable, Equatable {
         }
     }
 
-    /// Distinct persons revealed since `since`.
-    func distinct(since: Int64) -> Int { recent.values.reduce(0) { $0 + ($1 >= since ? 1 : 0) } }
+    /// Distinct persons revealed since each of two times, in one pass over the last hour's.
+    func distinct(since a: Int64, _ b: Int64) -> (Int, Int) {
+        var x = 0, y = 0
+        for last in recent.values {
+            if last >= a { x += 1 }
+            if last >= b { y += 1 }
+        }
+        return (x, y)
+    }
+
+    /// How many of `fps` are not in `set` (without copying the set, which holds up to a day's
+    /// persons: a union per request cost a copy of it).
+    static func unseen(_ fps: Set<UInt64>, in set: Set<UInt64>) -> Int { fps.reduce(0) { $0 + (set.contains($1) ? 0 : 1) } }
 }

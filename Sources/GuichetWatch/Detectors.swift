@@ -65,13 +65,13 @@ enum Detectors {
         guard e.allowed, !e.persons.isEmpty else { return [] }
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         let burstSince = t.second - Int64(s.burstWindow), hourSince = t.second - 3600
-        var burst = st.distinct(since: burstSince), hour = st.distinct(since: hourSince)
+        var (burst, hour) = st.distinct(since: burstSince, hourSince)
         for f in fps {
             let last = st.recent[f]
             if last == nil || last! < burstSince { burst += 1 }  // `last` is not nil on the right of ||
             if last == nil || last! < hourSince { hour += 1 }
         }
-        let day = st.dayPersons.union(fps).count
+        let day = st.dayPersons.count + AccountState.unseen(fps, in: st.dayPersons)
         let own = st.learned(s)
         func limit(_ floor: Int, _ path: KeyPath<DayStats, Int>, _ peer: Int, factor: Double) -> Int {
             let usual = max(own ? st.usual(path) : 0, peer)

@@ -179,15 +179,15 @@ public struct WatchEngine: Sendable {
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
         let burstSince = t.second - Int64(settings.burstWindow), hourSince = t.second - 3600
-        var burst = st.distinct(since: burstSince), hour = st.distinct(since: hourSince)
+        var (burst, hour) = st.distinct(since: burstSince, hourSince)
         for f in fps {
             let last = st.recent[f] ?? Int64.min
             if last < burstSince { burst += 1 }
             if last < hourSince { hour += 1 }
         }
-        let newToday = fps.subtracting(st.dayPersons).count
+        let newToday = AccountState.unseen(fps, in: st.dayPersons)
         let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),
-                      (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons ?? []).union(fps).count, c.session, "session")]
+                      (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons?.count ?? 0) + AccountState.unseen(fps, in: st.sessionPersons ?? []), c.session, "session")]
         let stage = st.ceilingStage ?? 0
         if stage == 0 {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
@@ -264,22 +264,23 @@ public struct WatchEngine: Sendable {
     func commit(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) {
         let hourSince = t.second - 3600
         if st.recent.count > 4_096 { st.recent = st.recent.filter { $0.value >= hourSince } }
-        var session = st.sessionPersons ?? []
+        // In place: a copy of the session's set per request cost as much as the set is large.
+        if st.sessionPersons == nil { st.sessionPersons = [] }
         for p in e.persons {
             let f = fingerprint(p.rawValue)
             st.recent[f] = t.second
             if st.dayPersons.count < 100_000 { st.dayPersons.insert(f) }
-            if session.count < 100_000 { session.insert(f) }
+            if st.sessionPersons!.count < 100_000 { st.sessionPersons!.insert(f) }
         }
-        st.sessionPersons = session
         if let q = e.search?.query, e.search?.paged == false {
             var qs = (st.queries ?? [:]).filter { $0.value >= hourSince }
             qs[q] = t.second
             st.queries = qs
         }
         st.today.persons = st.dayPersons.count
-        st.today.burst = max(st.today.burst, st.distinct(since: t.second - Int64(settings.burstWindow)))
-        st.today.hour = max(st.today.hour, st.distinct(since: hourSince))
+        let (burst, hour) = st.distinct(since: t.second - Int64(settings.burstWindow), hourSince)
+        st.today.burst = max(st.today.burst, burst)
+        st.today.hour = max(st.today.hour, hour)
         for d in e.dossiers {
             let f = fingerprint(d.rawValue)
             if st.seen[f] == nil && e.search == nil { st.today.newDossiers += 1 }

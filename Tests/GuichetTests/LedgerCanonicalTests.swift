@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import Crypto
+import GuichetCore
+import GuichetStore
+import GuichetSynth
+@_spi(GateOnly) import GuichetVault
+@testable import GuichetLedger
+
+/// The canonical bytes of a ledger entry are written by hand on the request path (issue 18);
+/// they must stay the bytes `JSONEncoder` with sorted keys gives, which every entry written
+/// before was, and decode back to the same entry.
+@Suite struct LedgerCanonicalTests {
+    /// Text with what JSON must escape (quote, backslash, control characters), what it must
+    /// not (slash, non-ASCII, emoji), and plain identifiers.
+    static let awkward = ["read", "list-management", "a\"b", "back\\slash", "tab\there", "line\nbreak", "cr\rlf", "\u{08}\u{0C}",
+                          "\u{01}\u{1F}\u{7F}", "path/with/slashes", "Montréal", "garçon 🙂", "", "rule-1,rule-2", "import:run-42"]
+
+    func row(_ rng: inout SplitMix64, index: Int) -> JournalRow {
+        func pick(_ list: [String]) -> String { list.randomElement(using: &rng)! }
+        func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &rng) ? value() : nil }
+        let persons = (0..<Int.random(in: 0...4, using: &rng)).map { _ in PersonID(using: &rng) }
+        var r = JournalRow(at: Date(millis: 1_700_000_000_000 + Int64(index) * 997), requestID: "req-\(index)-\(pick(Self.awkward))",
+                           account: maybe(AccountID(using: &rng)), role: maybe(pick(Self.awkward)),
+                           organisation: maybe(OrganisationID(using: &rng)), session: maybe(SessionID(using: &rng)),
+                           source: maybe("192.0.2.\(index % 250)"), action: pick(Self.awkward), allowed: Bool.random(using: &rng),
+                           reason: pick(Self.awkward), purpose: maybe(pick(Self.awkward)),
+                           dossiers: (0..<Int.random(in: 0...3, using: &rng)).map { _ in DossierID(using: &rng) },
+                           persons: persons, fields: (0..<Int.random(in: 0...6, using: &rng)).map { _ in pick(Self.awkward) })
+        if !persons.isEmpty, Bool.random(using: &rng) {
+            r.personFields = Dictionary(uniqueKeysWithValues: persons.map { ($0, ["child.\(pick(Self.awkward))", "parent.lastName"]) })
+        }
+        r.disclosed = Bool.random(using: &rng)
+        return r
+    }
+
+    @Test("hand-written canonical bytes equal JSONEncoder's sorted-keys bytes and decode back")
+    func canonicalMatchesEncoder() throws {
+        var rng = SplitMix64(seed: 18)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let key = SymmetricKey(size: .bits256)
+        for i in 0..<2_000 {
+            let r = row(&rng, index: i)
+            let entry = i % 2 == 0 ? LedgerEntry(r, sourceKey: key) : LedgerEntry(r)
+            let canonical = entry.canonical()
+            let reference = try encoder.encode(entry)
+            #expect(canonical == reference, "entry \(i): \(String(decoding: canonical, as: UTF8.self)) != \(String(decoding: reference, as: UTF8.self))")
+            #expect(LedgerEntry.decode(canonical) == entry)
+        }
+    }
+
+    @Test("the journal's cached source tag is the tag SourceTag computes")
+    func cachedTagIsTheTag() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        for _ in 0..<3 { _ = try await world.gate.read(a.id, try await world.request("daycare1")) }
+        let rows = try await world.store.journal()
+        let tagged = rows.filter { $0.sourceTag != nil && $0.source != nil }
+        #expect(tagged.count >= 3)
+        let key = try Vault(profile: world.profile, keys: world.keys).derivedKey(purpose: SourceTag.keyPurpose)
+        for r in tagged { #expect(r.sourceTag == SourceTag.make(r.source!, key: key)) }
+    }
+}
