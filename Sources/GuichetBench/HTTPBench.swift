@@ -40,6 +40,11 @@ struct HTTPBench {
         let non2xx: Int
         /// Connect, read, write errors and time-outs (10 s).
         let socketErrors: Int
+        /// The server process's allocated memory (RssAnon, MiB) sampled every half second
+        /// during the run: at its start, its peak and its end (nil where not measured).
+        var memoryStartMiB: Double? = nil
+        var memoryPeakMiB: Double? = nil
+        var memoryEndMiB: Double? = nil
     }
 
     struct Results: Codable {
@@ -128,9 +133,22 @@ struct HTTPBench {
                     note("http: \(route), \(c) connection(s)")
                     let args = ["-t", "\(min(2, c))", "-c", "\(c)", "--latency", "--timeout", "10s", "-H", "Authorization: Bearer \(token)",
                                 "-H", "Guichet-Purpose: list-management", "-s", script.path, "http://127.0.0.1:\(port)"]
-                    _ = try runProgram(wrk, ["-d", "1s"] + args)  // warm-up
-                    let output = try runProgram(wrk, ["-d", "\(plan.httpSeconds)s"] + args)
-                    let p = try Self.parse(output, route: route, connections: c)
+                    _ = try await runProgramOffPool(wrk, ["-d", "1s"] + args)  // warm-up
+                    // The server's memory, sampled while wrk runs (the benchmark and the
+                    // server are one process: what grows here is the server's).
+                    let sampler = Task { () -> [Double] in
+                        var samples: [Double] = []
+                        while !Task.isCancelled {
+                            if let m = processMemory() { samples.append(Double(m.allocated) / 1_048_576) }
+                            try? await Task.sleep(for: .milliseconds(500))
+                        }
+                        return samples
+                    }
+                    let output = try await runProgramOffPool(wrk, ["-d", "\(plan.httpSeconds)s"] + args)
+                    sampler.cancel()
+                    let memory = await sampler.value
+                    var p = try Self.parse(output, route: route, connections: c)
+                    p.memoryStartMiB = memory.first; p.memoryPeakMiB = memory.max(); p.memoryEndMiB = memory.last
                     guard p.non2xx == 0 else { throw BenchError("\(route) answered \(p.non2xx) non-2xx responses:\n\(output)") }
                     points.append(p)
                 }

@@ -108,6 +108,28 @@ func runProgram(_ path: String, _ arguments: [String]) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
+/// Runs a program on a thread of its own and waits for it without holding a thread of Swift's
+/// cooperative pool: the HTTP benchmark's server runs in this process, and on two cores that
+/// pool has two threads, so waiting on one for wrk's whole run left the server one (issue 18).
+func runProgramOffPool(_ path: String, _ arguments: [String]) async throws -> String {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+        let thread = Thread { continuation.resume(with: Result { try runProgram(path, arguments) }) }
+        thread.start()
+    }
+}
+
+/// The process's memory now, from /proc/self/status: allocated (RssAnon) and resident
+/// (VmRSS) bytes; nil where the file is missing (not Linux).
+func processMemory() -> (allocated: Int64, resident: Int64)? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    func kib(_ key: String) -> Int64? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }.map { $0 * 1024 }
+    }
+    guard let anon = kib("RssAnon"), let rss = kib("VmRSS") else { return nil }
+    return (anon, rss)
+}
+
 /// Finds a program on PATH.
 func which(_ name: String) -> String? {
     for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {

@@ -13,6 +13,11 @@ struct PolicyBench {
 
     struct Point: Codable {
         let profile: String
+        /// `random`: random subjects against random dossiers (mostly refused); `realistic`:
+        /// at least half of the calls are a member of staff or a citizen asking for a file of
+        /// their own work (their organisation, partner, territory, caseload or family) with a
+        /// purpose their role has, the rest random, as a working day mixes them.
+        var mix = "random"
         let rules: Int
         let decisions: Int
         let allowedShare: Double
@@ -33,10 +38,42 @@ struct PolicyBench {
     }
 
     func run() throws -> [Point] {
-        try profiles().map { name, profile in
+        try profiles().flatMap { name, profile in
             note("policy: \(name)")
-            return measure(name, profile)
+            let random = cases(profile)
+            var realistic = measure(name, profile, realistic(profile, random))
+            realistic.mix = "realistic"
+            return [measure(name, profile, random), realistic]
         }
+    }
+
+    /// A working day's mix: 60 % of the calls allowed (a file of the subject's own work, asked
+    /// with a purpose that allows it; every mask computed), 40 % taken from the random cases
+    /// as they come. The decisions made to build it are not timed.
+    func realistic(_ p: Profile, _ random: [Case]) -> [Case] {
+        let policy = Policy(profile: p)
+        var rng = SystemRandomNumberGenerator()
+        var allowed: [Case] = []
+        var attempts = 0
+        let wanted = random.count * 6 / 10
+        while allowed.count < wanted, attempts < 200_000 {
+            attempts += 1
+            let c = random[attempts % random.count]
+            let s = c.subject, f = c.facts
+            // The same dossier as one of the subject's own files.
+            let persons = s.person.map { me in f.persons.map { PersonLink(role: $0.role, person: me) } } ?? f.persons
+            let facts = DossierFacts(type: f.type, status: f.status, organisation: s.organisation ?? f.organisation, assignedAgent: s.account,
+                                     territory: s.territory ?? f.territory, persons: persons,
+                                     partners: s.organisation.map { [$0] + f.partners } ?? f.partners)
+            let action: Action = Int.random(in: 0..<4, using: &rng) == 0 ? c.action : .read
+            for purpose in ([nil] + p.purposes.map(Optional.some)).shuffled(using: &rng)
+            where policy.decide(s, action, facts, purpose: purpose).grant != nil {
+                allowed.append(Case(subject: s, action: action, facts: facts, purpose: purpose))
+                break
+            }
+        }
+        let rest = random.prefix(max(0, random.count - allowed.count))
+        return (allowed + rest).shuffled(using: &rng)
     }
 
     struct Case { let subject: Subject; let action: Action; let facts: DossierFacts; let purpose: String? }
@@ -75,9 +112,8 @@ struct PolicyBench {
         return out
     }
 
-    func measure(_ name: String, _ p: Profile) -> Point {
+    func measure(_ name: String, _ p: Profile, _ cases: [Case]) -> Point {
         let policy = Policy(profile: p)
-        let cases = cases(p)
         var timer: [Double] = []
         for _ in 0..<10_000 { let a = now(); let b = now(); timer.append(Double(b - a)) }
         var samples: [Double] = []

@@ -41,6 +41,15 @@ extension Results {
                 md.append("| \(c) | \(f(b.requestsPerSecond, 0)) | \(f(g.requestsPerSecond, 0)) | \(f(g.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(w.requestsPerSecond, 0)) | \(f(w.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(b.p50Millis, 2)) / \(f(b.p99Millis, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(f(w.p50Millis, 2)) / \(f(w.p99Millis, 2)) | \(b.socketErrors), \(g.socketErrors), \(w.socketErrors) |")
             }
             md.append("")
+            md.append("The server's allocated memory (RssAnon, MiB) during each run, sampled every half second: start / peak / end.")
+            md.append("")
+            md.append("| route | connections | start | peak | end |")
+            md.append("|---|---|---|---|---|")
+            for p in http.points {
+                guard let a = p.memoryStartMiB, let peak = p.memoryPeakMiB, let e = p.memoryEndMiB else { continue }
+                md.append("| \(p.route) | \(p.connections) | \(f(a, 0)) | \(f(peak, 0)) | \(f(e, 0)) |")
+            }
+            md.append("")
         }
         if let imports {
             md.append("## Import and read of N persons")
@@ -114,11 +123,11 @@ extension Results {
             md.append("## Policy decision latency (per call, timer included)")
             md.append("")
             let gateP50 = http?.points.first { $0.route == "gate" && $0.connections == 1 }?.p50Millis
-            md.append("| profile | rules | decisions | allowed | median µs | p99 µs | mean µs | timer µs | share of one gate read (p50, 1 connection) |")
-            md.append("|---|---|---|---|---|---|---|---|---|")
+            md.append("| profile | mix | rules | decisions | allowed | median µs | p99 µs | mean µs | timer µs | share of one gate read (p50, 1 connection) |")
+            md.append("|---|---|---|---|---|---|---|---|---|---|")
             for p in policy {
                 let share = gateP50.map { f(p.medianNanos / ($0 * 1e6) * 100, 3) + " %" } ?? "–"
-                md.append("| \(p.profile) | \(p.rules) | \(n(p.decisions)) | \(f(p.allowedShare * 100, 0)) % | \(f(p.medianNanos / 1000, 2)) | \(f(p.p99Nanos / 1000, 2)) | \(f(p.meanNanos / 1000, 2)) | \(f(p.timerNanos / 1000, 3)) | \(share) |")
+                md.append("| \(p.profile) | \(p.mix) | \(p.rules) | \(n(p.decisions)) | \(f(p.allowedShare * 100, 0)) % | \(f(p.medianNanos / 1000, 2)) | \(f(p.p99Nanos / 1000, 2)) | \(f(p.meanNanos / 1000, 2)) | \(f(p.timerNanos / 1000, 3)) | \(share) |")
             }
             md.append("")
         }

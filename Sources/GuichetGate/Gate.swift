@@ -166,25 +166,28 @@ public final class Gate: Sendable {
     }
 
     func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> DossierView {
-        let record: DossierRecord, grant: Grant, persons: [PersonID: PersonRecord], personIDs: [PersonID]
-        if version == nil {
-            // The current version: the dossier and its persons in one read transaction; only
-            // the persons the grant reveals go further.
-            try checkPurpose(r)
-            let found = try await store.dossierAndPersons(id)
-            (record, grant) = try await authorise(id, found?.0, action, r)
-            personIDs = revealedPersons(record, grant.readable)
-            let revealed = Set(personIDs)
-            persons = (found?.1 ?? [:]).filter { revealed.contains($0.key) }
-        } else {
-            (record, grant) = try await authorise(id, action, r, version: version)
-            personIDs = revealedPersons(record, grant.readable)
-            persons = try await store.persons(personIDs)
-        }
+        let (record, grant, persons) = try await authoriseWithPersons(id, action, r, version: version)
+        let personIDs = revealedPersons(record, grant.readable)
         let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
                                                       fields: exposed.fields, personFields: exposed.personFields)], action: action, r)
         return try open(record, persons: persons, receipt: receipt)
+    }
+
+    /// Authorises an action on a dossier and loads the persons whose fields the grant reveals.
+    /// The current version comes with its persons in one read transaction (issue 18: one trip
+    /// to a reader instead of two); only the revealed persons are kept.
+    func authoriseWithPersons(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int?) async throws
+        -> (DossierRecord, Grant, [PersonID: PersonRecord]) {
+        guard version == nil else {
+            let (record, grant) = try await authorise(id, action, r, version: version)
+            return (record, grant, try await store.persons(revealedPersons(record, grant.readable)))
+        }
+        try checkPurpose(r)
+        let found = try await store.dossierAndPersons(id)
+        let (record, grant) = try await authorise(id, found?.0, action, r)
+        let revealed = Set(revealedPersons(record, grant.readable))
+        return (record, grant, (found?.1 ?? [:]).filter { revealed.contains($0.key) })
     }
 
     /// Opens what the receipt names for this dossier, and nothing else.

@@ -15,8 +15,15 @@ public struct Policy: Sendable {
     /// summary); a role without an entry (citizens by default) gets its whole read mask.
     private let summaries: [String: [String: Set<String>]]
 
-    private struct CompiledRule: Sendable {
+    /// For each role and dossier type, the rules that name both, in the profile's order: a
+    /// decision looks at those only (issue 18: two look-ups per decision instead of hashing
+    /// the role and type again for every rule).
+    private let byRoleAndType: [String: [String: [CompiledRule]]]
+
+    /// A class, so that walking the rules shares them instead of copying each rule's sets.
+    private final class CompiledRule: Sendable {
         let rule: Rule
+        init(rule: Rule, read: [String: Set<String>], write: [String: Set<String>]) { self.rule = rule; self.read = read; self.write = write }
         /// Field paths per dossier type, resolved once from the selectors.
         let read: [String: Set<String>]
         let write: [String: Set<String>]
@@ -47,6 +54,13 @@ public struct Policy: Sendable {
             }
         }
         self.summaries = summaries
+        var index: [String: [String: [CompiledRule]]] = [:]
+        for compiled in rules {
+            for role in compiled.rule.roles {
+                for type in compiled.rule.dossierTypes { index[role, default: [:]][type, default: []].append(compiled) }
+            }
+        }
+        self.byRoleAndType = index
     }
 
     /// Decides one action on one dossier.
@@ -59,14 +73,18 @@ public struct Policy: Sendable {
     public func decide(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Decision {
         var allowing: [CompiledRule] = []
         var purposeMismatch = false
-        for compiled in rules {
-            switch Self.check(compiled.rule, subject, action, dossier, purpose: purpose) {
-            case .matched:
-                if compiled.rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: compiled.rule.id)) }
-                allowing.append(compiled)
-            case .skipped(.purpose) where compiled.rule.effect == .allow: purposeMismatch = true
-            case .skipped: continue
+        for compiled in byRoleAndType[subject.role]?[dossier.type] ?? [] {
+            // The checks of ``check(_:_:_:_:purpose:)``, in its order (role and type through
+            // the index), without building the reasons a refusal would explain.
+            let rule = compiled.rule
+            guard rule.actions.contains(action),
+                  rule.states.isEmpty || rule.states.contains(dossier.status), Self.relationHolds(rule, subject, dossier) else { continue }
+            if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
+                if rule.effect == .allow { purposeMismatch = true }
+                continue
             }
+            if rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: rule.id)) }
+            allowing.append(compiled)
         }
         let summary = action == .search ? summaries[subject.role]?[dossier.type] : nil
         return combine(allowing, type: dossier.type, purposeMismatch: purposeMismatch, summary: summary)
@@ -77,8 +95,9 @@ public struct Policy: Sendable {
         guard !allowing.isEmpty else {
             return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil))
         }
-        var readable = Set<String>(), writable = Set<String>()
-        for compiled in allowing {
+        // One rule (the usual case): its compiled sets as they are, shared, not copied.
+        var readable = allowing[0].read[type] ?? [], writable = allowing[0].write[type] ?? []
+        for compiled in allowing.dropFirst() {
             readable.formUnion(compiled.read[type] ?? [])
             writable.formUnion(compiled.write[type] ?? [])
         }
