@@ -76,16 +76,22 @@ extension Store {
     /// Of these persons, those that erasing `dossiers` leaves with no dossier that is not
     /// erased, and that no account is linked to (a citizen's own person stays with the account).
     public func personsFreed(_ persons: [PersonID], erasing dossiers: Set<DossierID>) async throws -> [PersonID] {
+        try await self.persons(persons, leftWithout: dossiers, counting: "l.erased_at IS NULL")
+    }
+
+    /// Of these persons, those whose dossiers still counted (`live`, a condition on the
+    /// lifecycle row `l`) are all among `dossiers`, and that no account is linked to.
+    private func persons(_ persons: [PersonID], leftWithout dossiers: Set<DossierID>, counting live: String) async throws -> [PersonID] {
         try await read { db in
-            let live = try db.cachedStatement(sql: """
+            let others = try db.cachedStatement(sql: """
                 SELECT dp.dossier_id FROM dossier_person dp LEFT JOIN dossier_lifecycle l ON l.dossier_id = dp.dossier_id
-                WHERE dp.person_id = ? AND l.erased_at IS NULL
+                WHERE dp.person_id = ? AND \(live)
                 """)
             let account = try db.cachedStatement(sql: "SELECT 1 FROM account WHERE person_id = ? LIMIT 1")
             var out: [PersonID] = []
             for p in Set(persons).sorted(by: { $0.rawValue < $1.rawValue }) {
-                let others = try String.fetchAll(live, arguments: [p.rawValue]).map(DossierID.init(trusted:))
-                guard others.allSatisfy(dossiers.contains), try Int.fetchOne(account, arguments: [p.rawValue]) == nil else { continue }
+                let still = try String.fetchAll(others, arguments: [p.rawValue]).map(DossierID.init(trusted:))
+                guard still.allSatisfy(dossiers.contains), try Int.fetchOne(account, arguments: [p.rawValue]) == nil else { continue }
                 out.append(p)
             }
             return out
@@ -114,20 +120,7 @@ extension Store {
     /// (neither archived nor erased), and that no account is linked to: their data keys go
     /// under the archive KEK with the dossiers.
     public func personsArchived(_ persons: [PersonID], archiving dossiers: Set<DossierID>) async throws -> [PersonID] {
-        try await read { db in
-            let live = try db.cachedStatement(sql: """
-                SELECT dp.dossier_id FROM dossier_person dp LEFT JOIN dossier_lifecycle l ON l.dossier_id = dp.dossier_id
-                WHERE dp.person_id = ? AND l.erased_at IS NULL AND l.archived_at IS NULL
-                """)
-            let account = try db.cachedStatement(sql: "SELECT 1 FROM account WHERE person_id = ? LIMIT 1")
-            var out: [PersonID] = []
-            for p in Set(persons).sorted(by: { $0.rawValue < $1.rawValue }) {
-                let others = try String.fetchAll(live, arguments: [p.rawValue]).map(DossierID.init(trusted:))
-                guard others.allSatisfy(dossiers.contains), try Int.fetchOne(account, arguments: [p.rawValue]) == nil else { continue }
-                out.append(p)
-            }
-            return out
-        }
+        try await self.persons(persons, leftWithout: dossiers, counting: "l.erased_at IS NULL AND l.archived_at IS NULL")
     }
 
     /// The live wrapped data keys of these subjects (shredded or unknown ones are absent).
