@@ -10,6 +10,8 @@ import Synchronization
 public final class WorkPool: Sendable {
     private let queues: [DispatchQueue]
     private let next = Atomic<UInt>(0)
+    /// How many jobs run at once at most.
+    public var width: Int { queues.count }
 
     /// - Precondition: `width >= 1`.
     public init(label: String, width: Int) {
@@ -30,4 +32,8 @@ public final class WorkPool: Sendable {
     /// The pool for password hashing: as many threads as cores, at most 4 (scrypt's 32 MiB
     /// per hash bounds the memory of concurrent sign-ins to 128 MiB).
     public static let passwords = WorkPool(label: "guichet.passwords", width: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)))
+
+    /// The pool for sealing an import (data keys, AES-GCM, blind indexes): as many threads as
+    /// cores, so that a batch is sealed on every core while the previous one is written.
+    public static let sealing = WorkPool(label: "guichet.sealing", width: max(1, ProcessInfo.processInfo.activeProcessorCount))
 }

@@ -145,10 +145,36 @@ extension Gate {
     /// crash between the two) names ids that exist nowhere; the resumed batch gets new ones.
     /// - Throws: ``GuichetError/unavailable(_:)`` when the journal or a key fails; a store error.
     public func importBatch(_ lines: [ValidatedImport], run: ImportRun, requestID: String) async throws {
+        try await storeImport(try await sealImport(lines, runID: run.id), run: run, requestID: requestID)
+    }
+
+    /// Seals the lines of a batch on ``WorkPool/sealing`` (one part per thread, never on the
+    /// caller's thread), journalling and storing nothing: ``storeImport(_:run:requestID:)``
+    /// does that. The importer seals the next batch while the previous one is being stored.
+    /// - Throws: ``GuichetError/unavailable(_:)`` when a key fails.
+    public func sealImport(_ lines: [ValidatedImport], runID: String) async throws -> SealedImport {
         let now = clock()
+        let pool = WorkPool.sealing
+        // Parts of at least 64 lines: smaller ones cost more in hand-offs than they save.
+        let parts = max(1, min(pool.width, lines.count / 64))
+        let size = (lines.count + parts - 1) / max(parts, 1)
+        let sealed = try await withThrowingTaskGroup(of: (Int, SealedImport).self) { group in
+            for part in 0..<parts {
+                let slice = lines[min(lines.count, part * size)..<min(lines.count, (part + 1) * size)]
+                group.addTask { (part, try await pool.run { try self.seal(slice, runID: runID, now: now) }) }
+            }
+            var out = [SealedImport?](repeating: nil, count: parts)
+            for try await (part, s) in group { out[part] = s }
+            return out.compactMap { $0 }
+        }
+        return SealedImport(items: sealed.flatMap(\.items), accesses: sealed.flatMap(\.accesses), at: now)
+    }
+
+    func seal(_ lines: ArraySlice<ValidatedImport>, runID: String, now: Date) throws -> SealedImport {
         var items: [(DossierRecord, [NewPerson])] = []
         var accesses: [AllowedAccess] = []
         items.reserveCapacity(lines.count)
+        accesses.reserveCapacity(lines.count)
         for line in lines {
             var links: [PersonLink] = []
             var newPersons: [NewPerson] = []
@@ -169,14 +195,32 @@ extension Gate {
                                        version: 1, fields: sealed, persons: links, partners: line.partners.map(\.id),
                                        createdAt: created, updatedAt: now, key: wrapped)
             items.append((record, newPersons))
-            accesses.append(AllowedAccess(dossier: id, rules: ["import:\(run.id)"], breakGlass: false, persons: links.map(\.person),
+            accesses.append(AllowedAccess(dossier: id, rules: ["import:\(runID)"], breakGlass: false, persons: links.map(\.person),
                                           fields: Array(Set(written)).sorted()))
         }
-        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: now)
-        do { try await journal.recordWrite(accesses, action: .create, context: context) } catch {
+        return SealedImport(items: items, accesses: accesses, at: now)
+    }
+
+    /// Journals the sealed batch (one `create` entry per dossier), then stores it with `run`
+    /// in one transaction: see ``importBatch(_:run:requestID:)``.
+    /// - Throws: ``GuichetError/unavailable(_:)`` when the journal fails (nothing is stored then); a store error.
+    public func storeImport(_ batch: SealedImport, run: ImportRun, requestID: String) async throws {
+        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: batch.at)
+        do { try await journal.recordWrite(batch.accesses, action: .create, context: context) } catch {
             logger.error("journal append failed: import batch refused", metadata: ["request": .string(requestID)])
             throw GuichetError.unavailable("the import could not be recorded in the journal, so this batch was not stored")
         }
-        try await store.importBatch(items, by: nil, run: run)
+        try await store.importBatch(batch.items, by: nil, run: run)
     }
+}
+
+/// A batch of import lines sealed by ``Gate/sealImport(_:runID:)``: dossiers and persons with
+/// their data keys, and the journal entries to write before they are stored. Only the gate
+/// makes one; nothing in it is in clear.
+public struct SealedImport: Sendable {
+    let items: [(DossierRecord, [NewPerson])]
+    let accesses: [AllowedAccess]
+    let at: Date
+    /// How many dossiers the batch stores.
+    public var dossiers: Int { items.count }
 }

@@ -193,40 +193,72 @@ public struct Importer: Sendable {
     }
 
     /// Imports from where `run` stands to the end, batch by batch; returns how many lines it read.
+    /// A pipeline: while one batch is journalled and stored, the next is read, validated and
+    /// sealed (``Gate/sealImport(_:runID:)``). The batches are still stored one after the
+    /// other, in the file's order, each in one transaction with the import's progress: a batch
+    /// starts storing only once the previous one committed, and when one fails nothing after it
+    /// is stored (the import resumes after the last committed batch).
     func write(_ lines: LineReader, type: DossierType, run: inout ImportRun) async throws -> Int {
         let reader = try open(run)
         let start = Date(), startBytes = reader.offset
         var batch: [ValidatedImport] = []
         var inBatch = 0, count = 0
         var next = run
-        func flush() async throws {
-            next.updatedAt = Date()
-            if batch.isEmpty { try await store.save(importRun: next) } else {
-                try await gate.importBatch(batch, run: next, requestID: "import-\(run.id)-\(next.nextLine)")
-            }
-            run = next
-            batch.removeAll(keepingCapacity: true)
-            inBatch = 0
+        // The batch being stored, and where the import stands once it is.
+        var storing: (task: Task<Void, any Error>, run: ImportRun)?
+        func settle() async throws {
+            guard let s = storing else { return }
+            storing = nil
+            try await s.task.value
+            run = s.run
             report(.importing, reader, startBytes, count, run, start)
         }
-        while let record = try reader.next() {
-            count += 1
-            inBatch += 1
-            do {
-                let valid = try gate.validateImport(try lines.line(record), type: type)
-                batch.append(valid)
-                next.dossiers += 1
-                next.persons += valid.personCount
-            } catch let p as ImportProblem {
-                problem(p)
-                next.skipped += 1
+        func flush() async throws {
+            next.updatedAt = Date()
+            let (lines, at, gate, requestID) = (batch, next, gate, "import-\(run.id)-\(next.nextLine)")
+            batch.removeAll(keepingCapacity: true)
+            inBatch = 0
+            if lines.isEmpty {
+                try await settle()
+                try await store.save(importRun: at)
+                run = at
+                report(.importing, reader, startBytes, count, run, start)
+                return
             }
-            next.nextOffset = record.endOffset
-            next.nextLine = record.nextLine
-            if inBatch >= batchSize { try await flush() }
+            let sealing = Task { try await gate.sealImport(lines, runID: at.id) }
+            do { try await settle() } catch {
+                sealing.cancel()
+                throw error
+            }
+            storing = (Task { try await gate.storeImport(try await sealing.value, run: at, requestID: requestID) }, at)
         }
-        next.finishedAt = Date()
-        try await flush()
+        do {
+            while let record = try reader.next() {
+                count += 1
+                inBatch += 1
+                do {
+                    let valid = try gate.validateImport(try lines.line(record), type: type)
+                    batch.append(valid)
+                    next.dossiers += 1
+                    next.persons += valid.personCount
+                } catch let p as ImportProblem {
+                    problem(p)
+                    next.skipped += 1
+                }
+                next.nextOffset = record.endOffset
+                next.nextLine = record.nextLine
+                if inBatch >= batchSize { try await flush() }
+            }
+            next.finishedAt = Date()
+            try await flush()
+            try await settle()
+        } catch {
+            // A batch still being stored finishes or fails on its own; wait for it, so that
+            // nothing is written after this call returns (its own error, if any, is the one to
+            // report only when nothing else failed first).
+            if let s = storing { _ = try? await s.task.value }
+            throw error
+        }
         try await gate.recordSystemEvent("import", reason: "import \(run.id) of '\(type.name)' finished: \(run.dossiers) dossiers, "
                                          + "\(run.persons) persons, \(run.skipped) bad lines skipped", requestID: "import-\(run.id)")
         return count

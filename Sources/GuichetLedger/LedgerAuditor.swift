@@ -94,19 +94,26 @@ public struct LedgerAuditor: Sendable {
         var frontier = CompactRange()
         var previousCheckpoint: Int64 = 0
         if let root = checkpoints[0], root != frontier.rootHash { return LedgerReport(entries: size, checkpoints: stored.count, problem: "the empty checkpoint is wrong") }
-        // Two stages on two cores: while this task folds batch k into the frontier and compares
-        // it with the stored subtree hashes and the checkpoints, the next batch is read from
-        // storage and its leaves hashed in a task of its own.
+        // Stages on every core: while this task folds batch k into the frontier and compares
+        // it with the stored subtree hashes and the checkpoints, the next batches (one per
+        // core) are read from storage and their leaves hashed, each in a task of its own on a
+        // reader connection of its own.
         let store = self.store
-        func load(_ start: Int64) -> Task<VerifyBatch, any Error>? {
-            guard start < size else { return nil }
-            return Task { try await VerifyBatch.load(store, start ..< min(size, start + batchSize)) }
+        let ahead = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var nextStart: Int64 = 0
+        var pending: [Task<VerifyBatch, any Error>] = []
+        func refill() {
+            while pending.count < ahead, nextStart < size {
+                let range = nextStart ..< min(size, nextStart + batchSize)
+                pending.append(Task { try await VerifyBatch.load(store, range) })
+                nextStart = range.upperBound
+            }
         }
-        var pending = load(0)
-        defer { pending?.cancel() }
-        while let task = pending {
-            let batch = try await task.value
-            pending = load(batch.range.upperBound)
+        refill()
+        defer { for task in pending { task.cancel() } }
+        while !pending.isEmpty {
+            let batch = try await pending.removeFirst().value
+            refill()
             func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
             for (offset, expected) in batch.range.enumerated() {
                 guard offset < batch.entryIndexes.count, batch.entryIndexes[offset] == expected else {

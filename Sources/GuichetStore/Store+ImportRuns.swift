@@ -78,7 +78,7 @@ extension Store {
     /// - Throws: ``StoreError/duplicate(_:)`` when an id is taken; nothing is stored then.
     public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws {
         try await write { db in
-            for (d, persons) in items { try Self.insert(db, dossier: d, newPersons: persons, by: by, change: "import") }
+            try Self.insert(db, importing: items, by: by)
             try Self.upsert(db, run)
         }
     }

@@ -113,6 +113,36 @@ import GuichetProfile
         #expect(summary.dossiers == 1 && summary.skipped == 1)
         #expect(problems.all == [ImportProblem(line: 3, column: "SERVICE", message: "no organisation of kind 'daycare' has this name or id")])
     }
+
+    @Test("when the journal fails in the middle of a pipelined import, the batches before are stored, none after, and the import resumes after the last stored one")
+    func journalFailureMidImport() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let third = "\n2024-04-01,Zoé,Essai,2023-10-02,Anne,Essai,1991-06-30,,2026-02-02,4,,CPE 1"
+        let importer = try importer(world, csv: Self.csv + third)
+        let personsBefore = try await world.store.rowCounts()["person"] ?? 0
+        // The journal refuses every entry once a dossier is stored: the first batch (one line)
+        // goes through, the second is refused while the third is being sealed.
+        try await world.store.pool.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry WHEN (SELECT COUNT(*) FROM dossier) >= 1
+                BEGIN SELECT RAISE(ABORT, 'disk full'); END
+                """)
+        }
+        await #expect { try await importer.run() } throws: { error in
+            if case GuichetError.unavailable = error { return true } else { return false }
+        }
+        #expect(try await dossierIDs(world).count == 1)
+        let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
+        #expect(stopped.nextLine == 3 && stopped.dossiers == 1 && stopped.finishedAt == nil)
+        try await world.store.pool.write { db in try db.execute(sql: "DROP TRIGGER journal_broken") }
+        let resumed = try await importer.run()
+        #expect(resumed.resumedAtLine == 3)
+        #expect(resumed.outcome == .done && resumed.dossiers == 3 && resumed.persons == 6)
+        #expect(try await dossierIDs(world).count == 3, "a line stored twice, or one lost")
+        let persons = try await world.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") }
+        #expect(persons == personsBefore + 6)
+    }
 }
 
 final class ProblemLog: Sendable {
