@@ -109,8 +109,18 @@ extension Results {
             if let both = Set(enc.map(\.persons)).intersection(plain.map(\.persons)).max(),
                let e = enc.first(where: { $0.persons == both }), let p = plain.first(where: { $0.persons == both }) {
                 let r = e.personsPerSecond / p.personsPerSecond
-                targets.append(Target(name: "encrypted import / plaintext, \(both.formatted()) persons", target: "≥ 0.50",
-                                      measured: String(format: "%.2f", r), met: r >= 0.5))
+                targets.append(Target(name: "encrypted import / plaintext, \(both.formatted()) persons", target: "≥ 0.80",
+                                      measured: String(format: "%.2f", r), met: r >= 0.8))
+            }
+            // Issue 18: 10 M persons in 7 minutes (so that R4's 43 M fit in 30), on a curve flat per person.
+            if let ten = enc.first(where: { $0.persons == 10_000_000 }) {
+                targets.append(Target(name: "encrypted import of 10,000,000 persons", target: "≤ 420 s",
+                                      measured: String(format: "%.0f s", ten.seconds), met: ten.seconds <= 420))
+            }
+            let curve = enc.filter { $0.persons >= 10_000 }.map { (x: Double($0.persons), y: $0.seconds) }
+            if curve.count >= 2, let slope = logLogSlope(curve) {
+                targets.append(Target(name: "encrypted import, log-log slope of time against persons (\(curve.count) sizes)", target: "≤ 1.05",
+                                      measured: String(format: "%.2f", slope), met: slope <= 1.05))
             }
             let timeFigure = Figure(id: "import-time", title: "Import of N persons: seconds", xLabel: "persons", yLabel: "s",
                                     logX: true, logY: true, expected: "linear",
@@ -153,8 +163,8 @@ extension Results {
                                   logX: true, logY: true, expected: "none",
                                   series: [Series(label: "AccessJournal", points: ledger.appends.map { [Double($0.writers), $0.entriesPerSecond] })]))
             if let last = ledger.verification.last {
-                targets.append(Target(name: "ledger verification / sha256sum, \(last.entries.formatted()) entries", target: "≥ 0.50",
-                                      measured: String(format: "%.2f", last.ratio), met: last.ratio >= 0.5))
+                targets.append(Target(name: "ledger verification / sha256sum, \(last.entries.formatted()) entries", target: "≥ 1.0 (both cores)",
+                                      measured: String(format: "%.2f", last.ratio), met: last.ratio >= 1.0))
             }
             figures.append(Figure(id: "ledger-verify", title: "Ledger verification against sha256sum of the same bytes", xLabel: "ledger entries", yLabel: "s",
                                   logX: true, logY: true, expected: "linear",

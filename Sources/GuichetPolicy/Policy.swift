@@ -18,7 +18,29 @@ public struct Policy: Sendable {
     /// For each role and dossier type, the rules that name both, in the profile's order: a
     /// decision looks at those only (issue 18: two look-ups per decision instead of hashing
     /// the role and type again for every rule).
-    private let byRoleAndType: [String: [String: [CompiledRule]]]
+    private let byRoleAndType: [String: [String: RuleList]]
+
+    /// The rules of one role and dossier type, with the masks of every set of them that can
+    /// match together, united once here rather than on every decision that more than one
+    /// rule allows (at most 2^10 sets; a longer list unites on each decision).
+    private final class RuleList: Sendable {
+        let rules: [CompiledRule]
+        /// Indexed by the bits of the matching rules' positions in `rules`.
+        let unions: [(readable: Set<String>, writable: Set<String>)]
+
+        init(_ rules: [CompiledRule], type: String) {
+            self.rules = rules
+            guard rules.count <= 10 else { unions = []; return }
+            var unions: [(readable: Set<String>, writable: Set<String>)] = [([], [])]
+            for (i, rule) in rules.enumerated() {
+                // The sets with bit i are those without it, each with rule i's masks added.
+                for m in 0..<(1 << i) {
+                    unions.append((unions[m].readable.union(rule.read[type] ?? []), unions[m].writable.union(rule.write[type] ?? [])))
+                }
+            }
+            self.unions = unions
+        }
+    }
 
     /// A class, so that walking the rules shares them instead of copying each rule's sets.
     private final class CompiledRule: Sendable {
@@ -60,7 +82,7 @@ public struct Policy: Sendable {
                 for type in compiled.rule.dossierTypes { index[role, default: [:]][type, default: []].append(compiled) }
             }
         }
-        self.byRoleAndType = index
+        self.byRoleAndType = index.mapValues { types in Dictionary(uniqueKeysWithValues: types.map { ($0.key, RuleList($0.value, type: $0.key)) }) }
     }
 
     /// Decides one action on one dossier.
@@ -71,38 +93,42 @@ public struct Policy: Sendable {
     /// selectors for this dossier type.
     @_spi(GateOnly)
     public func decide(_ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?) -> Decision {
-        var allowing: [CompiledRule] = []
+        guard let list = byRoleAndType[subject.role]?[dossier.type] else { return .deny(Denial(reason: .noRule, rule: nil)) }
         var purposeMismatch = false
-        for compiled in byRoleAndType[subject.role]?[dossier.type] ?? [] {
-            // The checks of ``check(_:_:_:_:purpose:)``, in its order (role and type through
-            // the index), without building the reasons a refusal would explain.
-            let rule = compiled.rule
-            guard rule.actions.contains(action),
-                  rule.states.isEmpty || rule.states.contains(dossier.status), Self.relationHolds(rule, subject, dossier) else { continue }
-            if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
-                if rule.effect == .allow { purposeMismatch = true }
-                continue
-            }
-            if rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: rule.id)) }
-            allowing.append(compiled)
+        var allowing = 0  // the bits of the matching allow rules' positions (lists of up to 62 rules)
+        var positions: [Int] = []  // the same, for longer lists
+        for (position, compiled) in list.rules.enumerated()
+        where Self.applies(compiled.rule, subject, action, dossier, purpose: purpose, purposeMismatch: &purposeMismatch) {
+            if compiled.rule.effect == .deny { return .deny(Denial(reason: .explicitDeny, rule: compiled.rule.id)) }
+            if list.rules.count <= 62 { allowing |= 1 << position } else { positions.append(position) }
         }
-        let summary = action == .search ? summaries[subject.role]?[dossier.type] : nil
-        return combine(allowing, type: dossier.type, purposeMismatch: purposeMismatch, summary: summary)
+        if list.rules.count <= 62 { positions = (0..<list.rules.count).filter { allowing & (1 << $0) != 0 } }
+        guard !positions.isEmpty else { return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil)) }
+        let united = list.unions.isEmpty ? nil : list.unions[allowing]
+        var readable = united?.readable ?? [], writable = united?.writable ?? []
+        if united == nil {
+            for p in positions {
+                readable.formUnion(list.rules[p].read[dossier.type] ?? [])
+                writable.formUnion(list.rules[p].write[dossier.type] ?? [])
+            }
+        }
+        // A search returns the role's summary only.
+        if action == .search, let summary = summaries[subject.role]?[dossier.type] { readable.formIntersection(summary) }
+        return .allow(Grant(rules: positions.map { list.rules[$0].rule.id }, readable: readable, writable: writable))
     }
 
-    /// - Parameter summary: for a search, the role's summary paths: the grant reads no more.
-    private func combine(_ allowing: [CompiledRule], type: String, purposeMismatch: Bool, summary: Set<String>? = nil) -> Decision {
-        guard !allowing.isEmpty else {
-            return .deny(Denial(reason: purposeMismatch ? .purpose : .noRule, rule: nil))
+    /// Whether a rule of the subject's role and the dossier's type applies: the checks of
+    /// ``check(_:_:_:_:purpose:)`` after those two, in its order, without building the reason
+    /// a refusal would explain. Notes an allow rule that only the purpose kept from applying.
+    static func applies(_ rule: Rule, _ subject: Subject, _ action: Action, _ dossier: DossierFacts, purpose: String?,
+                        purposeMismatch: inout Bool) -> Bool {
+        guard rule.actions.contains(action), rule.states.isEmpty || rule.states.contains(dossier.status),
+              relationHolds(rule, subject, dossier) else { return false }
+        if !rule.purposes.isEmpty, !(purpose.map(rule.purposes.contains) ?? false) {
+            if rule.effect == .allow { purposeMismatch = true }
+            return false
         }
-        // One rule (the usual case): its compiled sets as they are, shared, not copied.
-        var readable = allowing[0].read[type] ?? [], writable = allowing[0].write[type] ?? []
-        for compiled in allowing.dropFirst() {
-            readable.formUnion(compiled.read[type] ?? [])
-            writable.formUnion(compiled.write[type] ?? [])
-        }
-        if let summary { readable.formIntersection(summary) }
-        return .allow(Grant(rules: allowing.map(\.rule.id), readable: readable, writable: writable))
+        return true
     }
 
     /// Explains a decision: for every rule, in order, whether it matched and, if not, the

@@ -39,10 +39,9 @@ extension Store {
     static func insert(_ db: Database, persons: [(person: NewPerson, at: Date)], by: AccountID?, change: String) throws {
         guard !persons.isEmpty else { return }
         let sorted = persons.sorted { $0.person.record.id.rawValue < $1.person.record.id.rawValue }
-        let key = try db.cachedStatement(sql: "INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
         for (p, at) in sorted {
             guard let k = p.record.key else { preconditionFailure("a new person has a data key") }
-            try key.execute(arguments: [p.record.id.rawValue, k.kekVersion, k.bytes, at.millis])
+            try insertKey(db, subject: p.record.id.rawValue, k, at: at)
         }
         let person = try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
         for (p, at) in sorted { try person.execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis]) }
