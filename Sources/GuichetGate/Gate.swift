@@ -166,28 +166,30 @@ public final class Gate: Sendable {
     }
 
     func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> DossierView {
-        let (record, grant, persons) = try await authoriseWithPersons(id, action, r, version: version)
-        let personIDs = revealedPersons(record, grant.readable)
+        let (record, grant, personIDs, persons) = try await authoriseWithPersons(id, action, r, version: version)
         let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
                                                       fields: exposed.fields, personFields: exposed.personFields)], action: action, r)
         return try open(record, persons: persons, receipt: receipt)
     }
 
-    /// Authorises an action on a dossier and loads the persons whose fields the grant reveals.
+    /// Authorises an action on a dossier and loads the persons whose fields the grant reveals
+    /// (their ids, in the dossier's order, and their records).
     /// The current version comes with its persons in one read transaction (issue 18: one trip
     /// to a reader instead of two); only the revealed persons are kept.
     func authoriseWithPersons(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int?) async throws
-        -> (DossierRecord, Grant, [PersonID: PersonRecord]) {
+        -> (DossierRecord, Grant, [PersonID], [PersonID: PersonRecord]) {
         guard version == nil else {
             let (record, grant) = try await authorise(id, action, r, version: version)
-            return (record, grant, try await store.persons(revealedPersons(record, grant.readable)))
+            let ids = revealedPersons(record, grant.readable)
+            return (record, grant, ids, try await store.persons(ids))
         }
         try checkPurpose(r)
         let found = try await store.dossierAndPersons(id)
         let (record, grant) = try await authorise(id, found?.0, action, r)
-        let revealed = Set(revealedPersons(record, grant.readable))
-        return (record, grant, (found?.1 ?? [:]).filter { revealed.contains($0.key) })
+        let ids = revealedPersons(record, grant.readable)
+        let revealed = Set(ids)
+        return (record, grant, ids, (found?.1 ?? [:]).filter { revealed.contains($0.key) })
     }
 
     /// Opens what the receipt names for this dossier, and nothing else.

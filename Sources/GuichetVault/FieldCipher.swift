@@ -54,30 +54,20 @@ struct SealedCodec {
     /// The field names of a sealed map, in order, without copying the payloads (what a read
     /// journals before anything is opened).
     static func names(_ data: Data) throws -> [String] {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [String] in
-            guard bytes.first == 0x01 else { throw VaultError.integrity }
-            var i = 1
-            var out: [String] = []
-            out.reserveCapacity(8)
-            while i < bytes.count {
-                let nameLength = Int(bytes[i]); i += 1
-                guard i + nameLength + 5 <= bytes.count else { throw VaultError.integrity }
-                guard let name = String(validating: bytes[i..<i + nameLength], as: UTF8.self) else { throw VaultError.integrity }
-                i += nameLength + 1
-                let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); i += 4
-                guard i + length <= bytes.count else { throw VaultError.integrity }
-                out.append(name)
-                i += length
-            }
-            return out
-        }
+        try walk(data) { name, _, _ in name }
     }
 
     static func decode(_ data: Data) throws -> [Entry] {
-        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [Entry] in
+        try walk(data) { name, encrypted, payload in Entry(name: name, encrypted: encrypted, payload: Data(payload)) }
+    }
+
+    /// Walks a sealed map's entries in place (no copy of the bytes), checking every length,
+    /// and returns what `body` makes of each.
+    private static func walk<T>(_ data: Data, _ body: (String, Bool, Slice<UnsafeRawBufferPointer>) -> T) throws -> [T] {
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> [T] in
             guard bytes.first == 0x01 else { throw VaultError.integrity }
             var i = 1
-            var out: [Entry] = []
+            var out: [T] = []
             out.reserveCapacity(8)
             while i < bytes.count {
                 let nameLength = Int(bytes[i]); i += 1
@@ -87,7 +77,7 @@ struct SealedCodec {
                 let encrypted = bytes[i] == 1; i += 1
                 let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); i += 4
                 guard i + length <= bytes.count else { throw VaultError.integrity }
-                out.append(Entry(name: name, encrypted: encrypted, payload: Data(bytes[i..<i + length])))
+                out.append(body(name, encrypted, bytes[i..<i + length]))
                 i += length
             }
             return out
