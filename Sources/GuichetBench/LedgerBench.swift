@@ -78,7 +78,9 @@ struct LedgerBench {
         var appends: [AppendPoint] = []
         for w in plan.writers {
             note("ledger: appends with \(w) writers")
-            appends.append(try await appendRun(writers: w, grant: grant))
+            let point = try await appendRun(writers: w, grant: grant)
+            note("ledger: \(Int(point.entriesPerSecond)) appends/s with \(w) writers, p50 \(String(format: "%.1f", point.p50Millis)) ms")
+            appends.append(point)
         }
         let (verification, queries) = try await growAndQuery(grant: grant)
         return Results(appends: appends, verification: verification, queries: queries)

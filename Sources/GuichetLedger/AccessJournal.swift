@@ -3,6 +3,7 @@ public import GuichetCore
 public import Foundation
 public import GuichetMerkle
 public import Crypto
+import Synchronization
 
 /// Who is asking, from where and why: the context of every journal entry.
 @_spi(GateOnly)
@@ -59,8 +60,16 @@ public struct AllowedAccess: Sendable {
 /// storage later; its interface stays.
 public actor AccessJournal {
     private let store: Store
-    private var pending: [([JournalRow], CheckedContinuation<[Int64], any Error>)] = []
+    private var pending: [([Prepared], CheckedContinuation<[Int64], any Error>)] = []
     private var flushing = false
+    /// Entries appended since the last integration of the ledger's indexes began.
+    private var unintegrated = 0
+    private var integrating = false
+    /// Integration starts once this many entries wait, or when appends pause.
+    private let integrationBatch: Int
+    /// About how many entries wait in the tail (counted from the tail when the frontier loads).
+    private var waiting = 0
+    static let maxWaiting = 32_768
     /// The right edge of the Merkle tree, so that an append costs O(log n); loaded lazily.
     private var frontier: CompactRange?
     /// Signs checkpoints; nil where no checkpoint is ever issued (tests of the gate alone).
@@ -70,10 +79,22 @@ public actor AccessJournal {
     /// Tags source addresses in entries (``SourceTag``); nil writes the address itself.
     private let sourceKey: SymmetricKey?
     /// Tags of recently seen source addresses (``sourceTag(_:)``), at most 4,096.
-    private var recentTags: [String: String] = [:]
+    private let recentTags = Mutex<[String: String]>([:])
 
-    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
+    /// - Parameter integrationBatch: how many appended entries wait for the person, dossier,
+    ///   session and address indexes before they are integrated (``Store/integrateLedger(limit:)``);
+    ///   queries read the waiting ones too, so this changes only when the work is done.
+    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil,
+                integrationBatch: Int = 512) {
         self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
+        self.integrationBatch = max(1, integrationBatch)
+    }
+
+    /// An entry ready to append: its stored row and its leaf hash, computed by the caller's
+    /// task so that the journal's one serial path only extends the tree and writes.
+    struct Prepared: Sendable {
+        let row: LedgerRow
+        let leaf: Hash
     }
 
     /// Records accesses that return fields to the caller and returns the receipt that lets
@@ -82,7 +103,7 @@ public actor AccessJournal {
     /// route or action's name.
     /// - Throws: when the journal cannot be written; the caller must then return no data.
     @_spi(GateOnly)
-    public func recordDisclosure(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
+    public nonisolated func recordDisclosure(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws -> AccessReceipt {
         let seqs = try await append(rows(accesses, action: action, context: context, disclosed: true))
         var fields: [DossierID: Set<String>] = [:]
         for a in accesses { fields[a.dossier, default: []].formUnion(a.fields) }
@@ -93,11 +114,11 @@ public actor AccessJournal {
     /// those written, nothing is returned, so no receipt.
     /// - Throws: when the journal cannot be written; the caller must then write nothing.
     @_spi(GateOnly)
-    public func recordWrite(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws {
+    public nonisolated func recordWrite(_ accesses: [AllowedAccess], action: Action, context: AccessContext) async throws {
         _ = try await append(rows(accesses, action: action, context: context, disclosed: false))
     }
 
-    private func rows(_ accesses: [AllowedAccess], action: Action, context: AccessContext, disclosed: Bool) -> [JournalRow] {
+    private nonisolated func rows(_ accesses: [AllowedAccess], action: Action, context: AccessContext, disclosed: Bool) -> [JournalRow] {
         accesses.map { a in
             var r = row(context, action: action, allowed: true, reason: a.rules.joined(separator: ","),
                         dossiers: [a.dossier], persons: a.persons, fields: a.fields,
@@ -111,7 +132,7 @@ public actor AccessJournal {
     /// Records a write that has no grant to show (a citizen registering their own person
     /// before any account exists). Reveals nothing, so returns no receipt.
     @_spi(GateOnly)
-    public func recordUnauthenticatedWrite(_ reason: String, action: Action, persons: [PersonID], fields: [String],
+    public nonisolated func recordUnauthenticatedWrite(_ reason: String, action: Action, persons: [PersonID], fields: [String],
                                            context: AccessContext) async throws {
         _ = try await append([row(context, action: action, allowed: true, reason: reason, dossiers: [], persons: persons, fields: fields)])
     }
@@ -119,7 +140,7 @@ public actor AccessJournal {
     /// Records an act of the system itself (crypto-shredding, key rotation) on subjects.
     /// - Returns: the entry's index in the ledger (what an erasure receipt cites).
     @_spi(GateOnly) @discardableResult
-    public func recordSystemEvent(_ name: String, reason: String, persons: [PersonID], dossiers: [DossierID],
+    public nonisolated func recordSystemEvent(_ name: String, reason: String, persons: [PersonID], dossiers: [DossierID],
                                   context: AccessContext) async throws -> Int64 {
         try await append([JournalRow(at: context.at, requestID: context.requestID, account: context.subject?.account,
                                          role: context.subject?.role, organisation: context.subject?.organisation,
@@ -129,21 +150,33 @@ public actor AccessJournal {
 
     /// Records a refused access (the signal detection needs).
     @_spi(GateOnly)
-    public func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {
+    public nonisolated func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {
         _ = try await append([row(context, action: action, allowed: false, reason: reason, dossiers: dossiers, persons: [], fields: [])])
     }
 
     /// - Parameter name: the action as journalled, when it differs from `action` (`break-glass:read`).
-    private func row(_ c: AccessContext, action: Action, allowed: Bool, reason: String, dossiers: [DossierID],
+    private nonisolated func row(_ c: AccessContext, action: Action, allowed: Bool, reason: String, dossiers: [DossierID],
                      persons: [PersonID], fields: [String], name: String? = nil) -> JournalRow {
         JournalRow(at: c.at, requestID: c.requestID, account: c.subject?.account, role: c.subject?.role,
                    organisation: c.subject?.organisation, session: c.session, source: c.source, action: name ?? action.description,
                    allowed: allowed, reason: reason, purpose: c.purpose, dossiers: dossiers, persons: persons, fields: fields)
     }
 
-    private func append(_ rows: [JournalRow]) async throws -> [Int64] {
+    /// Encodes and hashes the entries on the caller's task, then waits for the group commit.
+    private nonisolated func append(_ rows: [JournalRow]) async throws -> [Int64] {
+        let prepared = rows.map { r in
+            let entry = LedgerEntry(r, sourceTag: r.source.flatMap(sourceTag))
+            let bytes = entry.canonical()
+            return Prepared(row: LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons,
+                                           dossiers: r.dossiers, session: r.session, source: r.source),
+                            leaf: MerkleHash.leaf(bytes))
+        }
+        return try await enqueue(prepared)
+    }
+
+    private func enqueue(_ prepared: [Prepared]) async throws -> [Int64] {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append((rows, continuation))
+            pending.append((prepared, continuation))
             if !flushing {
                 flushing = true
                 Task { await self.flush() }
@@ -156,6 +189,9 @@ public actor AccessJournal {
         while !pending.isEmpty {
             let batch = pending
             pending = []
+            // Back-pressure: appends never run more than `maxWaiting` entries ahead of the
+            // indexes, so that the tail every query reads stays small under any load.
+            while waiting > Self.maxWaiting, let n = try? await store.integrateLedger(limit: 4_096), n > 0 { waiting -= n }
             do {
                 let seqs = try await commit(batch.flatMap(\.0))
                 var offset = 0
@@ -163,49 +199,107 @@ public actor AccessJournal {
                     continuation.resume(returning: Array(seqs[offset..<offset + rows.count]))
                     offset += rows.count
                 }
+                unintegrated += seqs.count
+                waiting += seqs.count
             } catch {
                 for (_, continuation) in batch { continuation.resume(throwing: error) }
             }
+            if unintegrated >= integrationBatch { startIntegration() }
         }
         flushing = false
+        if unintegrated > 0 { integrateWhenQuiet() }
+    }
+
+    /// Counts the flushes, so that a pause can be told from a gap between two appends.
+    private var flushes = 0
+    /// Whether a quiet-time check is already waiting (one at a time).
+    private var quietCheck = false
+
+    /// Integrates what waits once appends have paused for a quarter of a second: a server
+    /// under light load does not pay an integration after every append, and an idle one
+    /// leaves nothing waiting.
+    private func integrateWhenQuiet() {
+        flushes += 1
+        guard !quietCheck else { return }
+        quietCheck = true
+        let seen = flushes
+        Task {
+            try? await Task.sleep(for: .milliseconds(250))
+            self.quietFor(seen)
+        }
+    }
+
+    private func quietFor(_ seen: Int) {
+        quietCheck = false
+        guard unintegrated > 0, !integrating, !flushing else { return }  // a flush's end checks again
+        if seen == flushes { startIntegration() } else { integrateWhenQuiet() }
+    }
+
+    /// Integrates the waiting entries into the person, dossier, session and address indexes
+    /// in the background, one batch at a time, until none wait. A failure leaves them waiting
+    /// (queries read them all the same) for the next round.
+    private func startIntegration() {
+        guard !integrating else { return }
+        integrating = true
+        unintegrated = 0
+        Task {
+            while true {
+                guard let n = try? await store.integrateLedger(limit: 4_096) else { break }
+                waiting = max(0, waiting - n)
+                if n < 4_096 { break }
+            }
+            self.integrationEnded()
+        }
+    }
+
+    private func integrationEnded() {
+        integrating = false
+        if unintegrated >= integrationBatch { startIntegration() } else if !flushing && unintegrated > 0 { integrateWhenQuiet() }
+    }
+
+    /// Waits until every entry appended before the call is in the person, dossier, session and
+    /// address indexes (tests, and tools that read those tables directly).
+    public func integrate() async throws {
+        while try await store.integrateLedger(limit: 4_096) > 0 {}
     }
 
     /// Appends entries as Merkle leaves with the subtree hashes they complete, in one
     /// durable transaction; the frontier moves only once the transaction committed.
-    private func commit(_ rows: [JournalRow]) async throws -> [Int64] {
-        if frontier == nil { frontier = try await loadFrontier() }
+    private func commit(_ prepared: [Prepared]) async throws -> [Int64] {
+        if frontier == nil {
+            frontier = try await loadFrontier()
+            waiting = try await store.ledgerTailCount()
+        }
         guard var next = frontier else { preconditionFailure("loaded just above") }
         let start = Int64(next.size)
         var nodes: [LedgerNode] = []
-        var stored: [LedgerRow] = []
-        for r in rows {
-            let entry = LedgerEntry(r, sourceTag: r.source.flatMap(sourceTag))
-            let bytes = entry.canonical()
-            for n in next.append(MerkleHash.leaf(bytes)) {
+        nodes.reserveCapacity(prepared.count * 2)
+        for p in prepared {
+            for n in next.append(p.leaf) {
                 nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
             }
-            stored.append(LedgerRow(entry: bytes, at: r.at, account: r.account, requestID: r.requestID, persons: r.persons, dossiers: r.dossiers,
-                                    session: r.session, source: r.source))
         }
         do {
-            try await store.appendLedger(start: start, rows: stored, nodes: nodes)
+            try await store.appendLedger(start: start, rows: prepared.map(\.row), nodes: nodes)
         } catch {
             frontier = nil  // another writer, or a failed write: reload from storage next time
             throw error
         }
         frontier = next
-        return (0..<Int64(rows.count)).map { start + $0 }
+        return (0..<Int64(prepared.count)).map { start + $0 }
     }
 
     /// The keyed tag of a source address (nil without a source key), from the tags of recent
     /// addresses kept in memory: a busy server sees the same few addresses again and again,
     /// and the HMAC was a tenth of an append's own work (issue 18).
-    private func sourceTag(_ source: String) -> String? {
+    private nonisolated func sourceTag(_ source: String) -> String? {
         guard let sourceKey else { return nil }
-        if let tag = recentTags[source] { return tag }
-        if recentTags.count >= 4_096 { recentTags.removeAll(keepingCapacity: true) }
+        if let tag = recentTags.withLock({ $0[source] }) { return tag }
         let tag = SourceTag.make(source, key: sourceKey)
-        recentTags[source] = tag
+        recentTags.withLock { tags in
+            if tags.count >= 4_096 { tags.removeAll(keepingCapacity: true) }
+            tags[source] = tag
+        }
         return tag
     }
 

@@ -48,8 +48,39 @@ enum Migrations {
         // The session and address indexes of the ledger are written by the one append
         // (`appendLedger`) instead of a trigger that parsed every entry's JSON twice (issue 18).
         m.registerMigration("v-ledger-direct-index") { db in try db.execute(sql: "DROP TRIGGER ledger_entry_index_actor") }
+        // The person, dossier, session and address indexes of the ledger are integrated in
+        // batches after the durable append; until then an entry's references wait in
+        // ledger_tail, which every query of those indexes reads too (issue 18).
+        m.registerMigration("v-ledger-tail") { db in try db.execute(sql: vLedgerTail) }
         return m
     }
+
+    static let vLedgerTail = """
+    -- An entry's index references (persons, dossiers, session, source address), written in
+    -- the append's own transaction and removed once integrated into ledger_person,
+    -- ledger_dossier, ledger_session and ledger_source.
+    CREATE TABLE ledger_tail (
+        idx INTEGER PRIMARY KEY NOT NULL,
+        at INTEGER NOT NULL,
+        refs BLOB NOT NULL
+    ) STRICT;
+    -- How many entries the indexes hold: only grows, and a tail row goes only once integrated.
+    CREATE TABLE ledger_integration (
+        id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+        size INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO ledger_integration(id, size) SELECT 1, COALESCE(MAX(idx) + 1, 0) FROM ledger_entry;
+    CREATE TRIGGER ledger_integration_no_delete BEFORE DELETE ON ledger_integration
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_integration_forward BEFORE UPDATE ON ledger_integration
+        WHEN NEW.size < OLD.size OR NEW.size > (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry)
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_tail_integrated BEFORE DELETE ON ledger_tail
+        WHEN OLD.idx >= (SELECT size FROM ledger_integration)
+        BEGIN SELECT RAISE(ABORT, 'a ledger entry is removed from the tail only once its indexes hold it'); END;
+    CREATE TRIGGER ledger_tail_no_update BEFORE UPDATE ON ledger_tail
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    """
 
     static let v1 = """
     CREATE TABLE meta (

@@ -65,11 +65,13 @@ extension Store {
                 return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [a.rawValue, lo, hi, below, limit])
             case .session(let s):
-                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_session WHERE session_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
-                                   arguments: [s.rawValue, lo, hi, below, limit])
+                let indexed = try Row.fetchAll(db, sql: "SELECT at, idx FROM ledger_session WHERE session_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                                               arguments: [s.rawValue, lo, hi, below, limit])
+                return try Self.withTail(db, indexed, below: below, lo: lo, hi: hi, limit: limit) { $0.session == s.rawValue }
             case .source(let s):
-                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_source WHERE source = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
-                                   arguments: [s, lo, hi, below, limit])
+                let indexed = try Row.fetchAll(db, sql: "SELECT at, idx FROM ledger_source WHERE source = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
+                                               arguments: [s, lo, hi, below, limit])
+                return try Self.withTail(db, indexed, below: below, lo: lo, hi: hi, limit: limit) { $0.source == s }
             case .time:
                 return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                    arguments: [lo, hi, below, limit])
@@ -86,8 +88,22 @@ extension Store {
             for id in persons { out.formUnion(try Int64.fetchAll(p, arguments: [id.rawValue, after, below, limit])) }
             let d = try db.cachedStatement(sql: "SELECT idx FROM ledger_dossier WHERE dossier_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?")
             for id in dossiers { out.formUnion(try Int64.fetchAll(d, arguments: [id.rawValue, after, below, limit])) }
+            let (ps, ds) = (Set(persons.map(\.rawValue)), Set(dossiers.map(\.rawValue)))
+            for t in try Self.tailEntries(db, below: below, { $0.persons.contains(where: ps.contains) || $0.dossiers.contains(where: ds.contains) })
+            where t.idx > after { out.insert(t.idx) }
             return Array(out.sorted().prefix(limit))
         }
+    }
+
+    /// An index's answer (rows of `at`, `idx` in that order) completed with the matching
+    /// entries of the ledger's tail, which integration has not yet moved into the index.
+    private static func withTail(_ db: Database, _ indexed: [Row], below: Int64, lo: Int64, hi: Int64, limit: Int,
+                                 _ matches: (LedgerRefs) -> Bool) throws -> [Int64] {
+        var all: [(at: Int64, idx: Int64)] = indexed.map { ($0[0], $0[1]) }
+        let known = Set(all.map(\.idx))
+        for t in try tailEntries(db, below: below, matches) where t.at >= lo && t.at < hi && !known.contains(t.idx) { all.append((t.at, t.idx)) }
+        all.sort { ($0.at, $0.idx) < ($1.at, $1.idx) }
+        return all.prefix(limit).map(\.idx)
     }
 
     // MARK: breach register

@@ -61,27 +61,87 @@ extension Store {
     /// Appends entries at `start` with the subtree hashes they complete, in one durable
     /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
     /// `@_spi(LedgerOnly)`: only the access journal writes the ledger.
+    ///
+    /// The entry, its account and time indexes and its Merkle nodes are written here; its
+    /// persons, dossiers, session and source address go to `ledger_tail` in the same
+    /// transaction, and ``integrateLedger(limit:)`` moves them into their indexes later, in
+    /// batches. Every query of those indexes reads the tail too, so an answer never depends on
+    /// whether integration has run (issue 18: the random-keyed index pages were most of an
+    /// append's write).
     @_spi(LedgerOnly)
     public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
         try await write { db in
             let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry")) ?? 0
             guard size == start else { throw StoreError.versionConflict }
             let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
-            let person = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
-            let dossier = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
-            let source = try db.cachedStatement(sql: "INSERT INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
-            let session = try db.cachedStatement(sql: "INSERT INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
+            let tail = try db.cachedStatement(sql: "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
                 let idx = start + Int64(offset)
                 try entry.execute(arguments: [idx, r.entry, r.at.millis, r.account?.rawValue, r.requestID])
-                if let s = r.session { try session.execute(arguments: [s.rawValue, r.at.millis, idx]) }
-                if let s = r.source { try source.execute(arguments: [s, r.at.millis, idx]) }
-                for p in r.persons { try person.execute(arguments: [p.rawValue, idx]) }
-                for d in r.dossiers { try dossier.execute(arguments: [d.rawValue, idx]) }
+                let refs = LedgerRefs(session: r.session?.rawValue, source: r.source, persons: r.persons.map(\.rawValue),
+                                      dossiers: r.dossiers.map(\.rawValue))
+                try tail.execute(arguments: [idx, r.at.millis, refs.encoded()])
             }
             let node = try db.cachedStatement(sql: "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
             for n in nodes { try node.execute(arguments: [n.level, n.index, n.hash]) }
         }
+    }
+
+    /// Moves the references of at most `limit` of the oldest entries still in `ledger_tail`
+    /// into the person, dossier, session and address indexes, in one transaction, each index's
+    /// rows in key order. Any number of callers may run it: the transaction reads where
+    /// integration stands.
+    /// - Returns: how many entries it integrated (0 once the tail is empty).
+    @discardableResult
+    public func integrateLedger(limit: Int = 4_096) async throws -> Int {
+        try await write { db in
+            var persons: [(String, Int64)] = [], dossiers: [(String, Int64)] = []
+            var sessions: [(String, Int64, Int64)] = [], sources: [(String, Int64, Int64)] = []
+            var last: Int64 = -1, count = 0
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, at, refs FROM ledger_tail ORDER BY idx LIMIT ?"), arguments: [limit])
+            while let row = try rows.next() {
+                let idx: Int64 = row[0], at: Int64 = row[1]
+                let refs = try LedgerRefs(decoding: row[2])
+                for p in refs.persons { persons.append((p, idx)) }
+                for d in refs.dossiers { dossiers.append((d, idx)) }
+                if let s = refs.session { sessions.append((s, at, idx)) }
+                if let s = refs.source { sources.append((s, at, idx)) }
+                last = idx; count += 1
+            }
+            guard count > 0 else { return 0 }
+            persons.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+            dossiers.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+            sessions.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            sources.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            let p = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
+            for (id, idx) in persons { try p.execute(arguments: [id, idx]) }
+            let d = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
+            for (id, idx) in dossiers { try d.execute(arguments: [id, idx]) }
+            let se = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
+            for (id, at, idx) in sessions { try se.execute(arguments: [id, at, idx]) }
+            let so = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
+            for (s, at, idx) in sources { try so.execute(arguments: [s, at, idx]) }
+            try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [last + 1])
+            try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [last])
+            return count
+        }
+    }
+
+    /// How many entries wait in `ledger_tail` for their indexes.
+    public func ledgerTailCount() async throws -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_tail") ?? 0 }
+    }
+
+    /// The entries of the tail (not yet in the person, dossier, session and address indexes)
+    /// whose references `matches` accepts, with their time; read in the caller's transaction.
+    static func tailEntries(_ db: Database, below: Int64 = .max, _ matches: (LedgerRefs) -> Bool) throws -> [(idx: Int64, at: Int64, refs: LedgerRefs)] {
+        var out: [(idx: Int64, at: Int64, refs: LedgerRefs)] = []
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, at, refs FROM ledger_tail WHERE idx < ? ORDER BY idx"), arguments: [below])
+        while let row = try rows.next() {
+            let refs = try LedgerRefs(decoding: row[2])
+            if matches(refs) { out.append((row[0], row[1], refs)) }
+        }
+        return out
     }
 
     /// The source addresses kept beside these entries (entries without one are left out).
@@ -89,8 +149,12 @@ extension Store {
         guard !indexes.isEmpty else { return [:] }
         return try await read { db in
             let stmt = try db.cachedStatement(sql: "SELECT source FROM ledger_source WHERE idx = ?")
+            let tail = try db.cachedStatement(sql: "SELECT refs FROM ledger_tail WHERE idx = ?")
             var out: [Int64: String] = [:]
-            for i in indexes { if let s = try String.fetchOne(stmt, arguments: [i]) { out[i] = s } }
+            for i in indexes {
+                if let s = try String.fetchOne(stmt, arguments: [i]) { out[i] = s } else if let refs = try Data.fetchOne(tail, arguments: [i]),
+                    let s = try LedgerRefs(decoding: refs).source { out[i] = s }
+            }
             return out
         }
     }
@@ -201,7 +265,10 @@ extension Store {
     /// Entry indexes of every access that named a person (answer-sized: indexed).
     public func ledgerIndexes(person: PersonID, limit: Int) async throws -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_person WHERE person_id = ? ORDER BY idx LIMIT ?", arguments: [person.rawValue, limit])
+            let indexed = try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_person WHERE person_id = ? ORDER BY idx LIMIT ?", arguments: [person.rawValue, limit])
+            guard indexed.count < limit else { return indexed }
+            let tail = try Self.tailEntries(db) { $0.persons.contains(person.rawValue) }.map(\.idx)
+            return Array((indexed + tail.filter { !indexed.contains($0) }).prefix(limit))
         }
     }
 
@@ -211,5 +278,56 @@ extension Store {
             let stmt = try db.cachedStatement(sql: "SELECT entry FROM ledger_entry WHERE idx = ?")
             return try indexes.compactMap { i in try Data.fetchOne(stmt, arguments: [i]).map { (i, $0) } }
         }
+    }
+}
+
+/// The index references of one ledger entry while it waits in `ledger_tail`: a small binary
+/// record (a version byte; the session and source, each absent or a length and UTF-8 bytes; a
+/// count of persons and each; a count of dossiers and each).
+struct LedgerRefs: Sendable, Equatable {
+    var session: String?
+    var source: String?
+    var persons: [String]
+    var dossiers: [String]
+
+    func encoded() -> Data {
+        var out = Data([1])
+        func put(_ s: String?) {
+            guard let s else { out.append(contentsOf: [0xFF, 0xFF]); return }
+            let bytes = Array(s.utf8.prefix(0xFFFE))
+            out.append(UInt8(bytes.count >> 8)); out.append(UInt8(bytes.count & 0xFF)); out.append(contentsOf: bytes)
+        }
+        func count(_ n: Int) { out.append(UInt8(n >> 8)); out.append(UInt8(n & 0xFF)) }
+        put(session); put(source)
+        count(persons.count); for p in persons { put(p) }
+        count(dossiers.count); for d in dossiers { put(d) }
+        return out
+    }
+
+    init(session: String?, source: String?, persons: [String], dossiers: [String]) {
+        precondition(persons.count < 0xFFFF && dossiers.count < 0xFFFF, "an entry names fewer than 65,535 persons and dossiers")
+        self.session = session; self.source = source; self.persons = persons; self.dossiers = dossiers
+    }
+
+    init(decoding data: Data) throws {
+        let bytes = [UInt8](data)
+        var at = 0
+        func u16() throws -> Int {
+            guard at + 2 <= bytes.count else { throw StoreError.io("a ledger tail record is truncated") }
+            defer { at += 2 }
+            return Int(bytes[at]) << 8 | Int(bytes[at + 1])
+        }
+        func string() throws -> String? {
+            let n = try u16()
+            if n == 0xFFFF { return nil }
+            guard at + n <= bytes.count else { throw StoreError.io("a ledger tail record is truncated") }
+            defer { at += n }
+            return String(decoding: bytes[at..<at + n], as: UTF8.self)
+        }
+        guard bytes.first == 1 else { throw StoreError.io("a ledger tail record has an unknown version") }
+        at = 1
+        session = try string(); source = try string()
+        persons = try (0..<u16()).map { _ in try string() ?? "" }
+        dossiers = try (0..<u16()).map { _ in try string() ?? "" }
     }
 }

@@ -70,6 +70,7 @@ import GuichetVault
         let raw = try await incident.world.store.ledgerEntries(scope.events.map(\.index))
         #expect(raw.count == 5 && raw.allSatisfy { !String(decoding: $0.entry, as: UTF8.self).contains(ScriptedIncident.attackerSource) })
         // Someone rewrites the kept address to hide where the intruder came from: refused.
+        while try await incident.world.store.integrateLedger() > 0 {}  // the address is in ledger_source, not waiting in the tail
         try await incident.world.store.pool.write { db in
             try db.execute(sql: "DROP TRIGGER ledger_source_no_update")
             try db.execute(sql: "UPDATE ledger_source SET source = '192.0.2.1' WHERE idx = ?", arguments: [scope.events[0].index])
@@ -162,6 +163,7 @@ import GuichetVault
     func actorIndexesFilled() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
+        while try await incident.world.store.integrateLedger() > 0 {}  // what waits in the tail goes into the indexes
         let (sessions, sources, entries) = try await incident.world.store.pool.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_session WHERE session_id = ?", arguments: [incident.attacker.session.rawValue]) ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_source WHERE source = ?", arguments: [ScriptedIncident.attackerSource]) ?? 0,
