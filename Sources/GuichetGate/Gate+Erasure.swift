@@ -17,6 +17,6 @@ extension Gate {
         } catch {
             throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased")
         }
-        return try await store.shred(subject: person.rawValue, at: context.at)
+        return try await store.shred(person: person, at: context.at)
     }
 }

@@ -1,3 +1,4 @@
+public import GuichetCore
 public import Foundation
 import GRDB
 
@@ -43,6 +44,21 @@ extension Store {
             try db.execute(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL",
                            arguments: [at.millis, subject])
             return db.changesCount == 1
+        }
+    }
+
+    /// Crypto-shreds a person: their data key, and with it their search terms (blind indexes
+    /// of their names and contacts) and the keyed tag of their birth year, in one transaction,
+    /// so that nothing left in the database can still find them by name or count them by age.
+    /// Returns false when their key was already shredded (the terms are removed all the same).
+    public func shred(person: PersonID, at: Date) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL",
+                           arguments: [at.millis, person.rawValue])
+            let shredded = db.changesCount == 1
+            try db.execute(sql: "DELETE FROM person_term WHERE person_id = ?", arguments: [person.rawValue])
+            try db.execute(sql: "DELETE FROM person_birth_year WHERE person_id = ?", arguments: [person.rawValue])
+            return shredded
         }
     }
 

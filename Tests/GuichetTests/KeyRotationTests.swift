@@ -53,8 +53,19 @@ import GuichetSynth
         _ = try await world.gate.updatePerson(p1, fields: ["phone": .string("438-555-0100")], expectedVersion: nil, try await world.request("parent1"))
         let before = try await world.gate.read(a.id, try await world.request("agent", purpose: "list-management"))
         let child = try #require(before.persons.first { $0.role == "child" })
+        let searchable = { (id: PersonID) in
+            try await world.store.pool.read { db in
+                [try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person_term WHERE person_id = ?", arguments: [id.rawValue]) ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person_birth_year WHERE person_id = ?", arguments: [id.rawValue]) ?? 0]
+            }
+        }
+        let childID = try #require(try await world.store.dossier(a.id)?.persons.first { $0.role == "child" }?.person)
+        #expect(try await searchable(p1)[0] > 0, "the parent can be found by their search terms before")
+        let childBefore = try await searchable(childID)
 
         #expect(try await world.gate.shred(person: p1, reason: "erasure request (test)", requestID: "t1"))
+        #expect(try await searchable(p1) == [0, 0], "no search term nor birth-year tag of the shredded person is left")
+        #expect(try await searchable(childID) == childBefore, "the child's are untouched")
         #expect(try await world.gate.shred(person: p1, reason: "again", requestID: "t2") == false)
 
         let after = try await world.gate.read(a.id, try await world.request("agent", purpose: "list-management"))
