@@ -70,6 +70,9 @@ public actor AccessJournal {
     /// About how many entries wait in the tail (counted from the tail when the frontier loads).
     private var waiting = 0
     static let maxWaiting = 32_768
+    /// Entries per integration transaction: small enough that an append queued behind one
+    /// waits only a few milliseconds (a step of 4,096 doubled the appends' p99).
+    static let integrationStep = 1_024
     /// The right edge of the Merkle tree, so that an append costs O(log n); loaded lazily.
     private var frontier: CompactRange?
     /// Signs checkpoints; nil where no checkpoint is ever issued (tests of the gate alone).
@@ -244,9 +247,9 @@ public actor AccessJournal {
         unintegrated = 0
         Task {
             while true {
-                guard let n = try? await store.integrateLedger(limit: 4_096) else { break }
+                guard let n = try? await store.integrateLedger(limit: Self.integrationStep) else { break }
                 waiting = max(0, waiting - n)
-                if n < 4_096 { break }
+                if n < Self.integrationStep { break }
             }
             self.integrationEnded()
         }
