@@ -62,13 +62,13 @@ public actor AccessJournal {
     private let store: Store
     private var pending: [([Prepared], CheckedContinuation<[Int64], any Error>)] = []
     private var flushing = false
-    /// Entries appended since the last integration of the ledger's indexes began.
-    private var unintegrated = 0
     private var integrating = false
-    /// Integration starts once this many entries wait, or when appends pause.
-    private let integrationBatch: Int
-    /// About how many entries wait in the tail (counted from the tail when the frontier loads).
+    /// How many entries wait in the tail for the person, dossier, session and address indexes
+    /// (``Store/integrateLedger(limit:)``): counted from the tail when the frontier loads, then
+    /// kept by appends and integrations. Integration starts once `integrationBatch` wait, or
+    /// when appends pause; appends wait for it beyond `maxWaiting`.
     private var waiting = 0
+    static let integrationBatch = 512
     static let maxWaiting = 32_768
     /// Entries per integration transaction: small enough that an append queued behind one
     /// waits only a few milliseconds (a step of 4,096 doubled the appends' p99).
@@ -84,13 +84,8 @@ public actor AccessJournal {
     /// Tags of recently seen source addresses (``sourceTag(_:)``), at most 4,096.
     private let recentTags = Mutex<[String: String]>([:])
 
-    /// - Parameter integrationBatch: how many appended entries wait for the person, dossier,
-    ///   session and address indexes before they are integrated (``Store/integrateLedger(limit:)``);
-    ///   queries read the waiting ones too, so this changes only when the work is done.
-    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil,
-                integrationBatch: Int = 512) {
+    public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
         self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
-        self.integrationBatch = max(1, integrationBatch)
     }
 
     /// An entry ready to append: its stored row and its leaf hash, computed by the caller's
@@ -194,7 +189,7 @@ public actor AccessJournal {
             pending = []
             // Back-pressure: appends never run more than `maxWaiting` entries ahead of the
             // indexes, so that the tail every query reads stays small under any load.
-            while waiting > Self.maxWaiting, let n = try? await store.integrateLedger(limit: 4_096), n > 0 { waiting -= n }
+            while waiting > Self.maxWaiting, let n = try? await store.integrateLedger(limit: Self.integrationStep), n > 0 { waiting -= n }
             do {
                 let seqs = try await commit(batch.flatMap(\.0))
                 var offset = 0
@@ -202,15 +197,14 @@ public actor AccessJournal {
                     continuation.resume(returning: Array(seqs[offset..<offset + rows.count]))
                     offset += rows.count
                 }
-                unintegrated += seqs.count
                 waiting += seqs.count
             } catch {
                 for (_, continuation) in batch { continuation.resume(throwing: error) }
             }
-            if unintegrated >= integrationBatch { startIntegration() }
+            if waiting >= Self.integrationBatch { startIntegration() }
         }
         flushing = false
-        if unintegrated > 0 { integrateWhenQuiet() }
+        if waiting > 0 { integrateWhenQuiet() }
     }
 
     /// Counts the flushes, so that a pause can be told from a gap between two appends.
@@ -234,7 +228,7 @@ public actor AccessJournal {
 
     private func quietFor(_ seen: Int) {
         quietCheck = false
-        guard unintegrated > 0, !integrating, !flushing else { return }  // a flush's end checks again
+        guard waiting > 0, !integrating, !flushing else { return }  // a flush's end checks again
         if seen == flushes { startIntegration() } else { integrateWhenQuiet() }
     }
 
@@ -244,26 +238,20 @@ public actor AccessJournal {
     private func startIntegration() {
         guard !integrating else { return }
         integrating = true
-        unintegrated = 0
         Task {
+            var failed = false
             while true {
-                guard let n = try? await store.integrateLedger(limit: Self.integrationStep) else { break }
+                guard let n = try? await store.integrateLedger(limit: Self.integrationStep) else { failed = true; break }
                 waiting = max(0, waiting - n)
+                // An empty tail: count it again, so that an estimate above the truth does not
+                // bring an empty integration back after every pause.
+                if n == 0 { waiting = (try? await store.ledgerTailCount()) ?? 0 }
                 if n < Self.integrationStep { break }
             }
-            self.integrationEnded()
+            integrating = false
+            // After a failure, the next append or pause tries again (no loop on a failing disk).
+            if !failed && waiting >= Self.integrationBatch { startIntegration() } else if !flushing && waiting > 0 { integrateWhenQuiet() }
         }
-    }
-
-    private func integrationEnded() {
-        integrating = false
-        if unintegrated >= integrationBatch { startIntegration() } else if !flushing && unintegrated > 0 { integrateWhenQuiet() }
-    }
-
-    /// Waits until every entry appended before the call is in the person, dossier, session and
-    /// address indexes (tests, and tools that read those tables directly).
-    public func integrate() async throws {
-        while try await store.integrateLedger(limit: 4_096) > 0 {}
     }
 
     /// Appends entries as Merkle leaves with the subtree hashes they complete, in one
