@@ -78,7 +78,9 @@ figures = {"kills": 0, "restartFailures": 0, "restartSeconds": [], "reads": 0, "
 p, base, ready = start()
 assert ready is not None, "the server did not start"
 parent = accounts["parent"]
-status, session = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]})
+# A sign-in derives scrypt (32 MiB, three passes); a debug build on a busy two-core CI machine
+# has taken more than 20 s for it, so this one call gets two minutes.
+status, session = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]}, timeout=120)
 assert status == 201, f"parent sign-in answered {status}"
 token = session["token"]
 # The parent's own applications: the writers update them (a parent's daily work; creating

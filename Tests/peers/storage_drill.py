@@ -201,7 +201,7 @@ try:
     assert ready is not None, "the server did not start"
     pid = p.pid
     parent = accounts["parent"]
-    status, session, _, _ = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]})
+    status, session, _, _ = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]}, timeout=120)
     assert status == 201, f"parent sign-in answered {status}"
     token = session["token"]
     status, page, _, _ = call(base, "/v1/dossiers?limit=20", token=token)
@@ -301,7 +301,7 @@ try:
         fail("the server did not start again after e2fsck")
     else:
         figures["readOnly"]["secondsToReadyAfterRecovery"] = round(time.time() - began, 2)
-        status, session, _, _ = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]})
+        status, session, _, _ = call(base, "/v1/session", {"username": parent["username"], "password": parent["password"]}, timeout=120)
         token = session.get("token") if status == 201 else None
         # Every acknowledged write is there, before anything else is written.
         lost = []
