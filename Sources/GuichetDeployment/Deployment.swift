@@ -274,6 +274,11 @@ extension Deployment {
         guard FileManager.default.fileExists(atPath: backup) else { throw DeploymentError("no backup file at \(backup)") }
         if exists && !replace { throw DeploymentError(BackupError.targetNotEmpty(database).description) }
         try create()
+        // Held until the restore ends: no server may run on the file being replaced, nor start
+        // on it half-way.
+        let lock: ServeLock
+        do { lock = try lockForServing() } catch let e as DeploymentError { throw DeploymentError("\(e.description); stop it before restoring into this folder") }
+        defer { withExtendedLifetime(lock) {} }
         let provider = try keys(flag)
         let report: RestoreReport
         do {

@@ -31,6 +31,8 @@ struct Demo: AsyncParsableCommand {
             throw CommandError("no synthetic data generator for profile '\(loaded.name)' (generators exist for \(DemoRegistry.generators.joined(separator: ", ")))")
         }
         if fresh { try deployment.create() }
+        let lock = try serveLock(deployment)
+        defer { withExtendedLifetime(lock) {} }
         let keys = try deployment.keys(listeners.keys, create: fresh)
         if fresh { try deployment.writeSettings(.init(profile: profilePath, securityContact: "mailto:security@example.org")) }
         let server = try await deployment.open(profilePath: profilePath, keys: keys, settings: try deployment.readSettings())

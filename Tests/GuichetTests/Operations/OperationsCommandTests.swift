@@ -5,7 +5,8 @@ import FoundationNetworking
 import Testing
 
 /// The operator's commands run as an operator runs them: `guichet --version`, `guichet serve`
-/// writing JSON lines, `guichet backup` while it serves, `guichet restore` (issue #21, items 2, 4, 8).
+/// writing JSON lines, `guichet backup` while it serves, `guichet restore` (issue #21, items 2, 4, 8),
+/// and one server per data folder.
 @Suite(.serialized) struct OperationsCommandTests {
     static var binary: String { CommandLineTests.binary.path }
 
@@ -60,6 +61,16 @@ import Testing
         #expect((try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int) == 0o600)
         let again = try await Child.run(Self.binary, ["backup", "--data", data, "--out", backup], timeout: 60)
         #expect(again.status != 0 && again.stderr.contains("never overwrites"), "\(again.output)")
+
+        // One server per data folder: a second one would keep its own watch (each role's
+        // ceiling twice over); a restore must not replace the file under the running server.
+        let second = try await Child.run(Self.binary, ["serve", "--data", data, "--port", "0", "--admin-port", "0"], directory: Repo.root, timeout: 120)
+        #expect(second.status != 0 && second.stderr.contains("another guichet server is serving") && second.stderr.contains("(process "),
+                "\(second.output)")
+        #expect(!second.stdout.contains("Guichet serving"), "\(second.output)")
+        let over = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", data, "--replace"], directory: Repo.root, timeout: 120)
+        #expect(over.status != 0 && over.stderr.contains("stop it before restoring"), "\(over.output)")
+        #expect(try await Self.get(base + "/healthz").0 == 200, "the first server still serves")
 
         let restored = folder.appendingPathComponent("restored").path
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)

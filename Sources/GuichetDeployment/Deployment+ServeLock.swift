@@ -1,0 +1,49 @@
+public import Foundation
+import Glibc
+
+/// The lock a serving process holds on its data folder, for as long as it lives.
+///
+/// One `guichet serve` per data folder: a second one on the same SQLite file would keep its
+/// own watch state, so a stolen account spread over both would get each role's ceiling twice,
+/// and every ledger append of one would collide with the other's. The lock is an advisory
+/// `flock` on `guichet.lock` in the folder; the kernel drops it when the process ends, however
+/// it ends (`kill -9` included), so a crash never leaves a stale lock behind.
+public final class ServeLock: Sendable {
+    private let fd: Int32
+    fileprivate init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
+}
+
+extension Deployment {
+    public static let lockName = "guichet.lock"
+    var lockFile: String { folder.appendingPathComponent(Self.lockName).path }
+
+    /// Takes the folder's serving lock, and writes this process's id in the lock file.
+    /// - Throws: ``DeploymentError`` naming the process that holds it, when another one does.
+    public func lockForServing() throws -> ServeLock {
+        let fd = Glibc.open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw DeploymentError("cannot open \(lockFile) (\(String(cString: strerror(errno)))): is the data folder writable by this user?")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = Self.pid(in: fd)
+            close(fd)
+            throw DeploymentError(Self.busy(folder.path, holder))
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
+        return ServeLock(fd: fd)
+    }
+
+    static func busy(_ folder: String, _ pid: Int32?) -> String {
+        "another guichet server is serving \(folder)\(pid.map { " (process \($0))" } ?? "")"
+    }
+
+    private static func pid(in fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 31, 0) }
+        guard n > 0 else { return nil }
+        return Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
