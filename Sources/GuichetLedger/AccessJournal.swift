@@ -270,14 +270,43 @@ public actor AccessJournal {
                 nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
             }
         }
+        let leaves = prepared.map(\.leaf)
+        let appended: (start: Int64, rebased: CompactRange?)
         do {
-            try await store.appendLedger(start: start, rows: prepared.map(\.row), nodes: nodes)
+            // Another process may have appended since (a `guichet import` beside the server):
+            // the store then rebuilds the right edge from what is stored, under its write lock.
+            appended = try await store.appendLedger(start: start, rows: prepared.map(\.row), nodes: nodes) { size, stored in
+                try Self.extend(size: size, stored: stored, with: leaves)
+            }
         } catch {
-            frontier = nil  // another writer, or a failed write: reload from storage next time
+            frontier = nil  // a failed write: reload from storage next time
             throw error
         }
-        frontier = next
-        return (0..<Int64(prepared.count)).map { start + $0 }
+        frontier = appended.rebased ?? next
+        return (0..<Int64(prepared.count)).map { appended.start + $0 }
+    }
+
+    /// The nodes `leaves` complete when appended to a ledger of `size` entries whose subtree
+    /// hashes `stored` reads, and the right edge after them.
+    private static func extend(size: Int64, stored: ([(level: Int, index: Int64)]) throws -> [LedgerNode],
+                               with leaves: [Hash]) throws -> ([LedgerNode], CompactRange) {
+        var edge = try rightEdge(size: size, stored: stored)
+        var nodes: [LedgerNode] = []
+        nodes.reserveCapacity(leaves.count * 2)
+        for leaf in leaves {
+            for n in edge.append(leaf) { nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes))) }
+        }
+        return (nodes, edge)
+    }
+
+    /// The right edge of a ledger of `size` entries, from its stored subtree hashes.
+    private static func rightEdge(size: Int64, stored: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) throws -> CompactRange {
+        let ids = CompactRange.nodeIDs(forSize: UInt64(size))
+        let nodes = try stored(ids.map { (Int($0.level), Int64($0.index)) })
+        guard nodes.count == ids.count else { throw LedgerError.corrupt("a subtree hash of the ledger's right edge is missing") }
+        do { return try CompactRange(size: UInt64(size), hashes: try nodes.map { try Hash(bytes: $0.hash) }) } catch {
+            throw LedgerError.corrupt("the ledger's right edge does not load")
+        }
     }
 
     /// The keyed tag of a source address (nil without a source key), from the tags of recent
@@ -298,10 +327,7 @@ public actor AccessJournal {
         let size = try await store.ledgerSize()
         let ids = CompactRange.nodeIDs(forSize: UInt64(size))
         let nodes = try await store.ledgerNodes(ids.map { (Int($0.level), Int64($0.index)) })
-        guard nodes.count == ids.count else { throw LedgerError.corrupt("a subtree hash of the ledger's right edge is missing") }
-        do { return try CompactRange(size: UInt64(size), hashes: try nodes.map { try Hash(bytes: $0.hash) }) } catch {
-            throw LedgerError.corrupt("the ledger's right edge does not load")
-        }
+        return try Self.rightEdge(size: size) { _ in nodes }
     }
 
     /// The current size and root hash.
@@ -316,6 +342,9 @@ public actor AccessJournal {
     @discardableResult
     public func checkpoint(at: Date) async throws -> String {
         guard let signer else { throw LedgerError.noSigner }
+        // Entries another process appended (a `guichet import` beside the server) are signed
+        // too: the edge is reloaded when the stored ledger is longer than this journal's.
+        if !flushing, let f = frontier, try await store.ledgerSize() != Int64(f.size), !flushing { frontier = try await loadFrontier() }
         let (size, root) = try await head()
         let note = try signer.sign(try Checkpoint(origin: origin, size: UInt64(size), rootHash: root))
         try await store.insertCheckpoint(size: size, root: Data(root.bytes), note: note, at: at)

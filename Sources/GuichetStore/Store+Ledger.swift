@@ -70,9 +70,34 @@ extension Store {
     /// append's write).
     @_spi(LedgerOnly)
     public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
+        _ = try await appendLedger(start: start, rows: rows, nodes: nodes) { (_: Int64, _: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) -> ([LedgerNode], Int) in
+            throw StoreError.versionConflict
+        }
+    }
+
+    /// Appends entries at the end of the ledger, however long it has become: when another
+    /// process appended since the caller's `start` (a `guichet import` beside the server),
+    /// `rebase` is called inside the same write transaction with the stored size and a reader
+    /// of stored subtree hashes, and returns the nodes the entries complete from there and
+    /// the caller's new right edge. Nothing can append in between: the transaction holds the
+    /// database's one write lock.
+    /// - Returns: the index of the first entry, and the right edge `rebase` returned (nil
+    ///   when the ledger was `start` long and `nodes` were written as given).
+    @_spi(LedgerOnly)
+    public func appendLedger<Edge: Sendable>(start: Int64, rows: [LedgerRow], nodes: [LedgerNode],
+                                             rebase: @escaping @Sendable (_ size: Int64, _ stored: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) throws -> ([LedgerNode], Edge))
+        async throws -> (start: Int64, rebased: Edge?) {
         try await write { db in
             let size = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry")) ?? 0
-            guard size == start else { throw StoreError.versionConflict }
+            var nodes = nodes, rebased: Edge?
+            if size != start {
+                let stmt = try db.cachedStatement(sql: "SELECT hash FROM ledger_node WHERE level = ? AND idx = ?")
+                let (again, edge) = try rebase(size) { ids in
+                    try ids.compactMap { id in try Data.fetchOne(stmt, arguments: [id.level, id.index]).map { LedgerNode(level: id.level, index: id.index, hash: $0) } }
+                }
+                nodes = again; rebased = edge
+            }
+            let start = size
             let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
             let tail = try db.cachedStatement(sql: "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
@@ -84,6 +109,7 @@ extension Store {
             }
             let node = try db.cachedStatement(sql: "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
             for n in nodes { try node.execute(arguments: [n.level, n.index, n.hash]) }
+            return (start, rebased)
         }
     }
 

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import GuichetCore
 import GuichetGate
-import GuichetLedger
+@_spi(GateOnly) import GuichetLedger
 import GuichetMerkle
 @testable import GuichetStore
 
@@ -131,6 +131,42 @@ import GuichetMerkle
         // The same checker refuses a wrong root.
         try JSONSerialization.data(withJSONObject: ["entries": entries, "root": MerkleHash.emptyRoot.hex, "size": size, "proofs": proofs]).write(to: input)
         #expect(try await Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path]).status == 1)
+    }
+
+    @Test("a second process appending to the same ledger (an import beside the server) costs no read its entry: both journals' appends succeed, the tree verifies, the next checkpoint covers both")
+    func twoJournalsOnOneDatabase() async throws {
+        let (world, before) = try await busyWorld()
+        defer { world.remove() }
+        let a = try await world.application(by: "parent1")
+        // Another connection pool and journal on the same file, as `guichet import` opens.
+        let other = AccessJournal(store: try Store(path: world.store.path))
+        let context = AccessContext(requestID: "import-run", subject: nil, session: nil, source: nil, purpose: nil, at: Date())
+        let reads = 40, events = 40
+        let indexes = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            group.addTask {
+                var out: [Int64] = []
+                for i in 0..<events {
+                    out.append(try await other.recordSystemEvent("import", reason: "import:run-\(i)", persons: [], dossiers: [a.id], context: context))
+                }
+                return out
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<(reads / 4) { _ = try await world.gate.read(a.id, try await world.request("daycare1")) }
+                    return []
+                }
+            }
+            return try await group.reduce(into: [Int64]()) { $0 += $1 }
+        }
+        #expect(indexes.count == events && Set(indexes).count == events, "each of the other journal's entries has its own index")
+        let size = try await world.store.ledgerSize()
+        #expect(size >= before + Int64(reads + events), "every read and every event is in the ledger")
+        try await world.gate.checkpoint(at: Date())
+        #expect(try await world.store.latestCheckpoint()?.size == size, "the server's checkpoint signs the entries the other process appended")
+        let report = try await world.gate.auditor.verify(batchSize: 7)
+        #expect(report.problem == nil && report.entries == size, "\(String(describing: report.problem))")
+        let mine = try await world.store.journal().filter { $0.reason.hasPrefix("import:run-") }
+        #expect(mine.count == events)
     }
 
     @Test("what an account saw, and who accessed a person, come from indexes, not from a scan of the ledger")
