@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.34.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "GuichetCore", dependencies: [
@@ -83,6 +84,13 @@ let package = Package(
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
         ], swiftSettings: swiftSettings),
+        // The PostgreSQL back-end (issue 19), through postgres-nio: so far the ledger's storage
+        // (`LedgerStorage`), with appends serialised by an advisory lock.
+        .target(name: "GuichetPostgres", dependencies: [
+            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: swiftSettings),
         // `guichet import` as a library: a streaming CSV reader and batches through the gate.
         .target(name: "GuichetImport", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetGate",
@@ -128,7 +136,7 @@ let package = Package(
         // plaintext paths exist only here, never in the `guichet` product.
         .executableTarget(name: "guichet-bench", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetLedger", "GuichetVault", "GuichetAuth",
-            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth", "GuichetImport",
+            "GuichetGate", "GuichetMFA", "GuichetServer", "GuichetSynth", "GuichetImport", "GuichetPostgres",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -139,8 +147,9 @@ let package = Package(
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",
             "GuichetLedger", "GuichetVault", "GuichetGate", "GuichetMFA", "GuichetMerkle", "GuichetWatch",
             .product(name: "Crypto", package: "swift-crypto"), "GuichetServer", "GuichetSynth", "GuichetMail",
-            "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport", "GuichetOIDC",
+            "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport", "GuichetOIDC", "GuichetPostgres",
             .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),

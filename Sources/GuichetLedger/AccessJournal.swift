@@ -59,7 +59,7 @@ public struct AllowedAccess: Sendable {
 /// (concurrent appends share one transaction). The tamper-evident ledger replaces its
 /// storage later; its interface stays.
 public actor AccessJournal {
-    private let store: Store
+    private let store: any LedgerStorage
     private var pending: [([Prepared], CheckedContinuation<[Int64], any Error>)] = []
     private var flushing = false
     private var integrating = false
@@ -85,7 +85,13 @@ public actor AccessJournal {
     private let recentTags = Mutex<[String: String]>([:])
 
     public init(store: Store, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
-        self.store = store; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
+        self.init(storage: store, signer: signer, origin: origin, sourceKey: sourceKey)
+    }
+
+    /// A journal over any back-end's ledger storage (``LedgerStorage``).
+    @_spi(LedgerOnly)
+    public init(storage: any LedgerStorage, signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) {
+        self.store = storage; self.signer = signer; self.origin = origin; self.sourceKey = sourceKey
     }
 
     /// An entry ready to append: its stored row and its leaf hash, computed by the caller's

@@ -1,0 +1,73 @@
+import Logging
+import PostgresNIO
+
+extension PostgresLedger {
+    /// Migrations in PostgreSQL's SQL, each applied once, in order, in one transaction with
+    /// its record in `guichet_migration`; two servers starting at once take turns (an
+    /// advisory lock). Never edited once released, like SQLite's.
+    static let migrations: [(name: String, statements: [String])] = [
+        ("ledger-v1", [
+            "CREATE TABLE ledger_entry (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL, at BIGINT NOT NULL, account_id TEXT, request_id TEXT NOT NULL)",
+            "CREATE INDEX ledger_by_account ON ledger_entry(account_id, at, idx)",
+            "CREATE INDEX ledger_by_time ON ledger_entry(at, idx)",
+            "CREATE TABLE ledger_node (level INT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx))",
+            "CREATE TABLE ledger_checkpoint (size BIGINT PRIMARY KEY, root BYTEA NOT NULL, note TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE TABLE ledger_person (person_id TEXT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (person_id, idx))",
+            "CREATE TABLE ledger_dossier (dossier_id TEXT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (dossier_id, idx))",
+            "CREATE TABLE ledger_session (session_id TEXT NOT NULL, at BIGINT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (session_id, at, idx))",
+            "CREATE TABLE ledger_source (source TEXT NOT NULL, at BIGINT NOT NULL, idx BIGINT NOT NULL, PRIMARY KEY (source, at, idx))",
+            // An entry's references until they are integrated into the four indexes above.
+            "CREATE TABLE ledger_tail (idx BIGINT PRIMARY KEY, at BIGINT NOT NULL, session_id TEXT, source TEXT, persons TEXT[] NOT NULL, dossiers TEXT[] NOT NULL)",
+            "CREATE TABLE ledger_integration (id INT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL)",
+            "INSERT INTO ledger_integration(id, size) VALUES (1, 0)",
+            // Append-only, enforced by the database (as SQLite's triggers do).
+            """
+            CREATE FUNCTION guichet_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'the ledger is append-only (% on %)', TG_OP, TG_TABLE_NAME; END $$
+            """,
+            """
+            CREATE FUNCTION guichet_tail_integrated() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.idx >= (SELECT size FROM ledger_integration) THEN
+                    RAISE EXCEPTION 'a ledger entry is removed from the tail only once its indexes hold it';
+                END IF;
+                RETURN OLD;
+            END $$
+            """,
+            """
+            CREATE FUNCTION guichet_integration_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.size < OLD.size OR NEW.size > (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry) THEN
+                    RAISE EXCEPTION 'the ledger is append-only (integration moves forward only)';
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+        ] + ["ledger_entry", "ledger_node", "ledger_checkpoint", "ledger_person", "ledger_dossier", "ledger_session", "ledger_source"].map { t in
+            // Per statement: a DELETE that matches no row is refused too.
+            "CREATE TRIGGER \(t)_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON \(t) FOR EACH STATEMENT EXECUTE FUNCTION guichet_append_only()"
+        } + [
+            "CREATE TRIGGER ledger_tail_no_update BEFORE UPDATE OR TRUNCATE ON ledger_tail FOR EACH STATEMENT EXECUTE FUNCTION guichet_append_only()",
+            "CREATE TRIGGER ledger_tail_integrated BEFORE DELETE ON ledger_tail FOR EACH ROW EXECUTE FUNCTION guichet_tail_integrated()",
+            "CREATE TRIGGER ledger_integration_forward BEFORE UPDATE ON ledger_integration FOR EACH ROW EXECUTE FUNCTION guichet_integration_forward()",
+            "CREATE TRIGGER ledger_integration_no_delete BEFORE DELETE OR TRUNCATE ON ledger_integration FOR EACH STATEMENT EXECUTE FUNCTION guichet_append_only()",
+        ]),
+    ]
+
+    /// Applies the migrations not yet applied.
+    func migrate() async throws {
+        try await client.withTransaction(logger: Self.logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: Self.logger)
+            try await c.query("CREATE TABLE IF NOT EXISTS guichet_migration (name TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                              logger: Self.logger)
+            var applied: Set<String> = []
+            for try await name in try await c.query("SELECT name FROM guichet_migration", logger: Self.logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for m in Self.migrations where !applied.contains(m.name) {
+                for statement in m.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger) }
+                try await c.query("INSERT INTO guichet_migration(name) VALUES (\(m.name))", logger: Self.logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+public import Foundation
+public import GuichetCore
+@_spi(LedgerOnly) public import GuichetLedger
+@_spi(LedgerOnly) public import GuichetStore
+import GuichetMerkle
+import Logging
+import PostgresNIO
+
+/// The access ledger's storage on PostgreSQL (issue 19): the same tables as SQLite's, the
+/// same append-only rules enforced by the database, and appends of several processes
+/// serialised by one advisory lock (docs/SCALING.md, "The ledger append with several
+/// writers", way A).
+///
+/// An append is one transaction: it takes the ledger's advisory lock, reads the stored size,
+/// rebases the batch on the stored right edge if another process appended since, inserts the
+/// entries, their references (`ledger_tail`) and the subtree hashes they complete, and
+/// commits; the lock is released with the commit, once it is durable
+/// (`synchronous_commit = on`, the default).
+public final class PostgresLedger: Sendable {
+    let client: PostgresClient
+    private let runner: Task<Void, Never>
+    public let address: PostgresAddress
+    static let logger = Logger(label: "guichet.postgres")
+    /// Advisory lock keys (any fixed numbers; one per serialised task).
+    static let appendLock: Int64 = 0x6775_6963_6865_7401  // "guichet" 01
+    static let integrationLock: Int64 = 0x6775_6963_6865_7402
+    static let migrationLock: Int64 = 0x6775_6963_6865_7403
+
+    private init(_ address: PostgresAddress, connections: Int) {
+        var configuration = address.configuration
+        configuration.options.maximumConnections = connections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        self.client = client
+        self.address = address
+        runner = Task { await client.run() }
+    }
+
+    /// Connects (at most `connections` at once) and brings the ledger's tables up to date,
+    /// within `timeout`.
+    /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer.
+    public static func open(_ address: PostgresAddress, connections: Int = 8, timeout: Duration = .seconds(10)) async throws -> PostgresLedger {
+        let ledger = PostgresLedger(address, connections: connections)
+        do {
+            // The pool retries a refused connection for ever: give up after `timeout`.
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await ledger.migrate(); return true }
+                group.addTask { try await Task.sleep(for: timeout); return false }
+                let migrated = try await group.next() ?? false
+                group.cancelAll()
+                if !migrated { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
+            }
+        } catch let e as PostgresStoreError {
+            await ledger.close()
+            throw e
+        } catch {
+            await ledger.close()
+            throw PostgresStoreError.unavailable("\(address) did not take the ledger's schema (\(String(describing: error).prefix(300)))")
+        }
+        return ledger
+    }
+
+    /// Closes the connections.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    // MARK: LedgerStorage
+
+    @_spi(LedgerOnly)
+    public func ledgerSize() async throws -> Int64 {
+        try await Self.one(client.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger), Int64.self) ?? 0
+    }
+
+    @_spi(LedgerOnly)
+    public func ledgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode] {
+        try await client.withConnection { try await Self.nodes(ids, on: $0) }
+    }
+
+    @_spi(LedgerOnly)
+    public func appendLedger<Edge: Sendable>(start: Int64, rows: [LedgerRow], nodes: [LedgerNode],
+                                             rebase: @escaping @Sendable (_ size: Int64, _ stored: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) throws -> ([LedgerNode], Edge))
+        async throws -> (start: Int64, rebased: Edge?) {
+        try await client.withTransaction(logger: Self.logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: Self.logger)
+            let size = try await Self.one(c.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger), Int64.self) ?? 0
+            var nodes = nodes
+            var rebased: Edge?
+            if size != start {
+                // The edge's ids are a function of the size alone: read them before the
+                // synchronous rebase asks.
+                let ids = CompactRange.nodeIDs(forSize: UInt64(size)).map { (level: Int($0.level), index: Int64($0.index)) }
+                let stored = try await Self.nodes(ids, on: c)
+                let byID = Dictionary(stored.map { ("\($0.level)/\($0.index)", $0) }, uniquingKeysWith: { a, _ in a })
+                let (again, edge) = try rebase(size) { asked in asked.compactMap { byID["\($0.level)/\($0.index)"] } }
+                nodes = again
+                rebased = edge
+            }
+            let first = size
+            try await Self.insert(c, "ledger_entry(idx, entry, at, account_id, request_id)", columns: 5, rows.indices.map { i in
+                { (b: inout PostgresBindings) throws in
+                    let r = rows[i]
+                    b.append(first + Int64(i)); try b.append(r.entry); b.append(r.at.millis); b.append(r.account?.rawValue); b.append(r.requestID)
+                }
+            })
+            try await Self.insert(c, "ledger_tail(idx, at, session_id, source, persons, dossiers)", columns: 6, rows.indices.map { i in
+                { (b: inout PostgresBindings) throws in
+                    let r = rows[i]
+                    b.append(first + Int64(i)); b.append(r.at.millis); b.append(r.session?.rawValue); b.append(r.source)
+                    b.append(r.persons.map(\.rawValue)); b.append(r.dossiers.map(\.rawValue))
+                }
+            })
+            try await Self.insert(c, "ledger_node(level, idx, hash)", columns: 3, nodes.map { n in
+                { (b: inout PostgresBindings) throws in b.append(Int32(n.level)); b.append(n.index); try b.append(n.hash) }
+            })
+            return (first, rebased)
+        }
+    }
+
+    @discardableResult
+    @_spi(LedgerOnly)
+    public func integrateLedger(limit: Int) async throws -> Int {
+        try await client.withTransaction(logger: Self.logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(Self.integrationLock))", logger: Self.logger)
+            let rows = try await c.query("""
+                SELECT COALESCE(MAX(idx), -1)::bigint, COUNT(*)::bigint FROM (SELECT idx FROM ledger_tail ORDER BY idx LIMIT \(Int64(limit))) t
+                """, logger: Self.logger)
+            var last: Int64 = -1, count: Int64 = 0
+            for try await (l, n) in rows.decode((Int64, Int64).self) { last = l; count = n }
+            guard count > 0 else { return 0 }
+            // Each index's rows in key order; ON CONFLICT: an integration cut short by a crash
+            // and run again writes nothing twice.
+            try await c.query("""
+                INSERT INTO ledger_person(person_id, idx) SELECT p, t.idx FROM ledger_tail t, unnest(t.persons) p
+                WHERE t.idx <= \(last) ORDER BY 1, 2 ON CONFLICT DO NOTHING
+                """, logger: Self.logger)
+            try await c.query("""
+                INSERT INTO ledger_dossier(dossier_id, idx) SELECT d, t.idx FROM ledger_tail t, unnest(t.dossiers) d
+                WHERE t.idx <= \(last) ORDER BY 1, 2 ON CONFLICT DO NOTHING
+                """, logger: Self.logger)
+            try await c.query("""
+                INSERT INTO ledger_session(session_id, at, idx) SELECT session_id, at, idx FROM ledger_tail
+                WHERE idx <= \(last) AND session_id IS NOT NULL ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING
+                """, logger: Self.logger)
+            try await c.query("""
+                INSERT INTO ledger_source(source, at, idx) SELECT source, at, idx FROM ledger_tail
+                WHERE idx <= \(last) AND source IS NOT NULL ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING
+                """, logger: Self.logger)
+            try await c.query("UPDATE ledger_integration SET size = GREATEST(size, \(last + 1)) WHERE id = 1", logger: Self.logger)
+            try await c.query("DELETE FROM ledger_tail WHERE idx <= \(last)", logger: Self.logger)
+            return Int(count)
+        }
+    }
+
+    @_spi(LedgerOnly)
+    public func ledgerTailCount() async throws -> Int {
+        Int(try await Self.one(client.query("SELECT COUNT(*)::bigint FROM ledger_tail", logger: Self.logger), Int64.self) ?? 0)
+    }
+
+    @_spi(LedgerOnly)
+    public func insertCheckpoint(size: Int64, root: Data, note: String, at: Date) async throws {
+        try await client.query("""
+            INSERT INTO ledger_checkpoint(size, root, note, at) VALUES (\(size), \(root), \(note), \(at.millis)) ON CONFLICT (size) DO NOTHING
+            """, logger: Self.logger)
+    }
+
+    // MARK: reads for verification and the indexes
+
+    /// Entries of an index range, in order.
+    public func entries(_ range: Range<Int64>) async throws -> [(index: Int64, entry: Data)] {
+        let rows = try await client.query("""
+            SELECT idx, entry FROM ledger_entry WHERE idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
+            """, logger: Self.logger)
+        var out: [(index: Int64, entry: Data)] = []
+        for try await (i, e) in rows.decode((Int64, Data).self) { out.append((i, e)) }
+        return out
+    }
+
+    /// Every stored subtree hash, by level then index.
+    public func allNodes() async throws -> [LedgerNode] {
+        let rows = try await client.query("SELECT level, idx, hash FROM ledger_node ORDER BY level, idx", logger: Self.logger)
+        var out: [LedgerNode] = []
+        for try await (l, i, h) in rows.decode((Int32, Int64, Data).self) { out.append(LedgerNode(level: Int(l), index: i, hash: h)) }
+        return out
+    }
+
+    /// The signed checkpoints, smallest first.
+    public func checkpoints() async throws -> [(size: Int64, root: Data, note: String)] {
+        let rows = try await client.query("SELECT size, root, note FROM ledger_checkpoint ORDER BY size", logger: Self.logger)
+        var out: [(size: Int64, root: Data, note: String)] = []
+        for try await (s, r, n) in rows.decode((Int64, Data, String).self) { out.append((s, r, n)) }
+        return out
+    }
+
+    /// The ledger entries that name a person, from the integrated index and the tail alike.
+    public func entries(person: PersonID) async throws -> [Int64] {
+        let rows = try await client.query("""
+            SELECT idx FROM ledger_person WHERE person_id = \(person.rawValue)
+            UNION SELECT idx FROM ledger_tail WHERE \(person.rawValue) = ANY(persons) ORDER BY 1
+            """, logger: Self.logger)
+        var out: [Int64] = []
+        for try await i in rows.decode(Int64.self) { out.append(i) }
+        return out
+    }
+
+    // MARK: helpers
+
+    static func one<T: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, _ type: T.Type) async throws -> T? {
+        var out: T?
+        for try await v in rows.decode(T.self) where out == nil { out = v }
+        return out
+    }
+
+    static func nodes(_ ids: [(level: Int, index: Int64)], on c: PostgresConnection) async throws -> [LedgerNode] {
+        guard !ids.isEmpty else { return [] }
+        let levels = ids.map { Int32($0.level) }, indexes = ids.map(\.index)
+        let rows = try await c.query("""
+            SELECT n.level, n.idx, n.hash FROM ledger_node n JOIN unnest(\(levels)::int[], \(indexes)::bigint[]) AS w(level, idx)
+            ON n.level = w.level AND n.idx = w.idx
+            """, logger: logger)
+        var found: [String: LedgerNode] = [:]
+        for try await (l, i, h) in rows.decode((Int32, Int64, Data).self) { found["\(l)/\(i)"] = LedgerNode(level: Int(l), index: i, hash: h) }
+        return ids.compactMap { found["\($0.level)/\($0.index)"] }
+    }
+
+    /// Inserts rows of `columns` values each, in statements of at most 60,000 values (the
+    /// protocol's limit is 65,535 parameters per statement).
+    static func insert(_ c: PostgresConnection, _ target: String, columns: Int,
+                       _ rows: [(inout PostgresBindings) throws -> Void]) async throws {
+        let perStatement = 60_000 / columns
+        var from = 0
+        while from < rows.count {
+            let chunk = rows[from..<min(rows.count, from + perStatement)]
+            var binds = PostgresBindings(capacity: chunk.count * columns)
+            var sql = "INSERT INTO \(target) VALUES "
+            sql.reserveCapacity(32 + chunk.count * columns * 7)
+            var n = 0
+            for (k, row) in chunk.enumerated() {
+                sql += k == 0 ? "(" : ",("
+                for j in 0..<columns { n += 1; sql += j == 0 ? "$\(n)" : ",$\(n)" }
+                sql += ")"
+                try row(&binds)
+            }
+            try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+            from += chunk.count
+        }
+    }
+}
+
+@_spi(LedgerOnly)
+extension PostgresLedger: LedgerStorage {}

@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import GuichetCore
+@_spi(LedgerOnly) @_spi(GateOnly) import GuichetLedger
+import GuichetMerkle
+import Logging
+@_spi(LedgerOnly) import GuichetPostgres
+import PostgresNIO
+@_spi(LedgerOnly) import GuichetStore
+
+/// The ledger on PostgreSQL (issue 19), against a real PostgreSQL 15 server: `scripts/test`
+/// starts a throw-away cluster (`scripts/postgres-cluster`) and passes its address in
+/// `GUICHET_TEST_POSTGRES`.
+@Suite(.enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
+struct PostgresLedgerTests {
+    static var server: PostgresAddress? { TestPostgres.server }
+
+    /// A new, empty database on the test server; dropped by `drop`.
+    static func freshDatabase() async throws -> PostgresAddress {
+        let server = try #require(Self.server)
+        let name = "guichet_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await Self.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
+        return server.database(name)
+    }
+
+    static func drop(_ address: PostgresAddress) async throws {
+        try await Self.admin(try #require(Self.server)) { try await $0.execute("DROP DATABASE IF EXISTS \(address.database) WITH (FORCE)") }
+    }
+
+    static func admin(_ server: PostgresAddress, _ body: (PostgresAdmin) async throws -> Void) async throws {
+        let admin = try await PostgresAdmin.connect(server)
+        do { try await body(admin) } catch { await admin.close(); throw error }
+        await admin.close()
+    }
+
+    static let sessions = (0..<3).map { _ in SessionID() }
+
+    static func context(_ i: Int) -> AccessContext {
+        AccessContext(requestID: "req-\(i)", subject: nil, session: sessions[i % 3], source: "192.0.2.\(i % 7)",
+                      purpose: nil, at: Date(timeIntervalSince1970: 1_767_225_600 + Double(i)))
+    }
+
+    @Test("two journals (two servers) append to one PostgreSQL ledger at once: every append succeeds with its own index, the stored tree is the tree of the stored entries, and a checkpoint covers both")
+    func twoServersOneLedger() async throws {
+        let address = try await Self.freshDatabase()
+        let one = try await PostgresLedger.open(address), two = try await PostgresLedger.open(address)
+        let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 7, count: 32))
+        let journals = [AccessJournal(storage: one, signer: signer, origin: "guichet.test/ledger"),
+                        AccessJournal(storage: two, signer: signer, origin: "guichet.test/ledger")]
+        let persons = (0..<12).map { _ in PersonID() }
+        let perTask = 25, tasks = 8
+        // Each task appends entries naming persons; what it appended, by index, is compared
+        // with what the indexes answer.
+        let appended = try await withThrowingTaskGroup(of: [(Int64, [PersonID])].self) { group in
+            for t in 0..<tasks {
+                group.addTask {
+                    var out: [(Int64, [PersonID])] = []
+                    for i in 0..<perTask {
+                        let named = [persons[(t + i) % persons.count], persons[(t * 5 + i) % persons.count]]
+                        let idx = try await journals[t % 2].recordSystemEvent("test-event", reason: "t\(t)-\(i)", persons: named, dossiers: [],
+                                                                             context: Self.context(t * perTask + i))
+                        out.append((idx, named))
+                    }
+                    return out
+                }
+            }
+            return try await group.reduce(into: [(Int64, [PersonID])]()) { $0 += $1 }
+        }
+        let total = Int64(tasks * perTask)
+        #expect(appended.map(\.0).sorted() == Array(0..<total), "indexes are unique and without a gap")
+        #expect(try await one.ledgerSize() == total)
+
+        // The stored subtree hashes are exactly those the stored entries produce.
+        let entries = try await one.entries(0..<total)
+        var tree = CompactRange()
+        var expected: [String: Data] = [:]
+        for e in entries {
+            for n in tree.append(MerkleHash.leaf(e.entry)) { expected["\(n.id.level)/\(n.id.index)"] = Data(n.hash.bytes) }
+        }
+        let stored = try await two.allNodes()
+        #expect(stored.count == expected.count && stored.allSatisfy { expected["\($0.level)/\($0.index)"] == $0.hash })
+
+        // A checkpoint signed by either covers every entry, whichever journal wrote it.
+        for journal in journals.reversed() {
+            let note = try await journal.checkpoint(at: Date())
+            #expect(note.contains("\n\(total)\n"), "\(note.prefix(80))")
+        }
+        let checkpoints = try await one.checkpoints()
+        #expect(checkpoints.last?.size == total && checkpoints.last?.root == Data(tree.rootHash.bytes))
+
+        // Who accessed a person: the same before and after integration into the indexes.
+        func brute(_ p: PersonID) -> [Int64] { appended.filter { $0.1.contains(p) }.map(\.0).sorted() }
+        for p in persons.prefix(4) { #expect(try await one.entries(person: p) == brute(p)) }
+        while try await two.integrateLedger(limit: 64) > 0 {}
+        #expect(try await one.ledgerTailCount() == 0)
+        for p in persons { #expect(try await one.entries(person: p) == brute(p)) }
+
+        await one.close(); await two.close()
+        try await Self.drop(address)
+    }
+
+    @Test("the database itself refuses to rewrite the PostgreSQL ledger: no UPDATE, DELETE or TRUNCATE of entries, subtree hashes or checkpoints, no tail row removed before it is integrated")
+    func appendOnly() async throws {
+        let address = try await Self.freshDatabase()
+        let ledger = try await PostgresLedger.open(address)
+        let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 7, count: 32))
+        let journal = AccessJournal(storage: ledger, signer: signer, origin: "guichet.test/ledger")
+        for i in 0..<5 { _ = try await journal.recordSystemEvent("test-event", reason: "r\(i)", persons: [PersonID()], dossiers: [], context: Self.context(i)) }
+        try await journal.checkpoint(at: Date())
+        func refused(_ statements: [String]) async throws {
+            try await Self.admin(address) { admin in
+                for sql in statements { await #expect(throws: (any Error).self, "\(sql)") { try await admin.execute(sql) } }
+            }
+        }
+        try await refused(["DELETE FROM ledger_tail WHERE idx = 0", "UPDATE ledger_tail SET at = 0", "UPDATE ledger_integration SET size = 99"])
+        #expect(try await ledger.integrateLedger(limit: 100) == 5, "integrated rows leave the tail, through the same rules")
+        try await refused(["UPDATE ledger_entry SET request_id = 'forged' WHERE idx = 1",
+                           "DELETE FROM ledger_entry WHERE idx = 4",
+                           "TRUNCATE ledger_entry CASCADE",
+                           "UPDATE ledger_node SET hash = '\\x00' WHERE level = 0 AND idx = 0",
+                           "DELETE FROM ledger_node",
+                           "DELETE FROM ledger_checkpoint",
+                           "DELETE FROM ledger_person",
+                           "DELETE FROM ledger_session WHERE idx < 0",
+                           "UPDATE ledger_integration SET size = 0",
+                           "DELETE FROM ledger_integration"])
+        let size = try await ledger.ledgerSize(), nodes = try await ledger.allNodes().count, checkpoints = try await ledger.checkpoints().count
+        #expect(size == 5 && nodes == 8 && checkpoints == 1, "5 leaves, 2 pairs, 1 subtree of 4; the checkpoint")
+        await ledger.close()
+        try await Self.drop(address)
+    }
+}
+
+/// The test server's address, from `GUICHET_TEST_POSTGRES`.
+enum TestPostgres {
+    static let server = ProcessInfo.processInfo.environment["GUICHET_TEST_POSTGRES"].flatMap { try? PostgresAddress(parsing: $0) }
+}
+
+/// A plain connection for the tests' own SQL (create and drop databases, try to tamper).
+struct PostgresAdmin {
+    let client: PostgresClient
+    let runner: Task<Void, Never>
+
+    static func connect(_ a: PostgresAddress) async throws -> PostgresAdmin {
+        let tls: PostgresClient.Configuration.TLS = a.tls == .disable ? .disable : .prefer(.makeClientConfiguration())
+        let client = PostgresClient(configuration: .init(host: a.host, port: a.port, username: a.user, password: a.password,
+                                                         database: a.database, tls: tls))
+        return PostgresAdmin(client: client, runner: Task { await client.run() })
+    }
+
+    func execute(_ sql: String) async throws { try await client.query(PostgresQuery(unsafeSQL: sql)) }
+
+    func close() async { runner.cancel(); await runner.value }
+}
+
+/// PostgreSQL addresses: a clear refusal, never the password in an error.
+struct PostgresAddressTests {
+    @Test("a PostgreSQL address is read as libpq reads it, and a wrong one is refused saying why, without its password")
+    func addresses() throws {
+        let a = try PostgresAddress(parsing: "postgres://guichet:s3cret-pw@db.example.org:6432/registry?sslmode=require")
+        #expect(a.host == "db.example.org" && a.port == 6432 && a.user == "guichet" && a.password == "s3cret-pw" && a.database == "registry" && a.tls == .require)
+        #expect(!a.description.contains("s3cret-pw"))
+        #expect(try PostgresAddress(parsing: "postgresql://u@h/d").port == 5432)
+        for (text, why) in [("mysql://u@h/d", "postgres://"), ("postgres://h/d", "no user"), ("postgres://u:s3cret-pw@h", "no database"),
+                            ("postgres://u@h/d?sslmode=maybe", "sslmode"), ("postgres://u:s3cret-pw@/d", "no host")] {
+            #expect { try PostgresAddress(parsing: text) } throws: { error in
+                let said = "\(error)"
+                return said.contains(why) && !said.contains("s3cret-pw")
+            }
+        }
+    }
+
+    @Test("a PostgreSQL server that does not answer is a clear error, without the password")
+    func unreachable() async throws {
+        let closed = try PostgresAddress(parsing: "postgres://guichet:s3cret-pw@127.0.0.1:1/registry?sslmode=disable")
+        await #expect { _ = try await PostgresLedger.open(closed, connections: 1, timeout: .seconds(3)) } throws: { error in
+            let said = "\(error)"
+            return said.contains("127.0.0.1:1/registry") && !said.contains("s3cret-pw")
+        }
+    }
+}
