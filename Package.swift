@@ -89,6 +89,7 @@ let package = Package(
         .target(name: "GuichetPostgres", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),
         // `guichet import` as a library: a streaming CSV reader and batches through the gate.

@@ -7,6 +7,7 @@ import GuichetStore
 @_spi(GateOnly) import GuichetPolicy
 @_spi(GateOnly) import GuichetGate
 import GuichetVault
+import GuichetPostgres
 import GRDB
 
 /// The access ledger: durable appends at 1, 32 and 256 concurrent writers (group commit);
@@ -20,6 +21,9 @@ struct LedgerBench {
     let keyFile: String
     let work: URL
     let plan: Plan
+    /// A PostgreSQL database the benchmark may fill (`--postgres`): the appends are then timed
+    /// on it too, through the same journal (issue 19).
+    var postgres: PostgresAddress? = nil
 
     struct AppendPoint: Codable {
         let writers: Int
@@ -51,6 +55,8 @@ struct LedgerBench {
 
     struct Results: Codable {
         let appends: [AppendPoint]
+        /// The same appends on PostgreSQL, when a server was given.
+        var postgresAppends: [AppendPoint]? = nil
         let verification: [VerifyPoint]
         let queries: [QueryPoint]
     }
@@ -82,15 +88,31 @@ struct LedgerBench {
             note("ledger: \(Int(point.entriesPerSecond)) appends/s with \(w) writers, p50 \(String(format: "%.1f", point.p50Millis)) ms")
             appends.append(point)
         }
+        var onPostgres: [AppendPoint]?
+        if let postgres {
+            // One ledger for every writer count, as a server keeps one; the SQLite runs above
+            // start each from empty, which costs them nothing (an append reads only the edge).
+            let ledger = try await PostgresLedger.open(postgres, connections: 8)
+            onPostgres = []
+            for w in plan.writers {
+                let point = try await appendRun(writers: w, grant: grant, journal: ledger.journal())
+                note("ledger: \(Int(point.entriesPerSecond)) appends/s on PostgreSQL with \(w) writers, p50 \(String(format: "%.1f", point.p50Millis)) ms")
+                onPostgres?.append(point)
+            }
+            await ledger.close()
+        }
         let (verification, queries) = try await growAndQuery(grant: grant)
-        return Results(appends: appends, verification: verification, queries: queries)
+        return Results(appends: appends, postgresAppends: onPostgres, verification: verification, queries: queries)
     }
 
     func appendRun(writers: Int, grant: Grant) async throws -> AppendPoint {
         let folder = try freshFolder(work, "append-\(writers)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
-        let journal = AccessJournal(store: store)
+        return try await appendRun(writers: writers, grant: grant, journal: AccessJournal(store: store))
+    }
+
+    func appendRun(writers: Int, grant: Grant, journal: AccessJournal) async throws -> AppendPoint {
         let deadline = now() + UInt64(plan.appendSeconds * 1e9)
         let start = now()
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in

@@ -99,6 +99,17 @@ extension Results {
             md.append("|---|---|---|---|---|")
             for a in ledger.appends { md.append("| \(a.writers) | \(n(a.entries)) | \(f(a.entriesPerSecond, 0)) | \(f(a.p50Millis, 2)) | \(f(a.p99Millis, 2)) |") }
             md.append("")
+            if let pg = ledger.postgresAppends {
+                md.append("## Ledger: durable appends on PostgreSQL (synchronous_commit = on, group commit, one advisory lock)")
+                md.append("")
+                md.append("| writers | entries | entries/s | append p50 ms | append p99 ms | / SQLite |")
+                md.append("|---|---|---|---|---|---|")
+                for a in pg {
+                    let sqlite = ledger.appends.first { $0.writers == a.writers }?.entriesPerSecond ?? 0
+                    md.append("| \(a.writers) | \(n(a.entries)) | \(f(a.entriesPerSecond, 0)) | \(f(a.p50Millis, 2)) | \(f(a.p99Millis, 2)) | \(sqlite > 0 ? f(a.entriesPerSecond / sqlite, 2) : "–") |")
+                }
+                md.append("")
+            }
             md.append("## Ledger: verification against sha256sum of the same bytes")
             md.append("")
             md.append("| entries | bytes (MB) | guichet verify s | MB/s | sha256sum s | MB/s | ratio | time to append them all (s) |")

@@ -161,7 +161,8 @@ extension Results {
             }
             figures.append(Figure(id: "ledger-appends", title: "Durable ledger appends/s", xLabel: "concurrent writers", yLabel: "entries/s",
                                   logX: true, logY: true, expected: "none",
-                                  series: [Series(label: "AccessJournal", points: ledger.appends.map { [Double($0.writers), $0.entriesPerSecond] })]))
+                                  series: [Series(label: "AccessJournal", points: ledger.appends.map { [Double($0.writers), $0.entriesPerSecond] })]
+                                    + (ledger.postgresAppends.map { pg in [Series(label: "AccessJournal on PostgreSQL", points: pg.map { [Double($0.writers), $0.entriesPerSecond] })] } ?? [])))
             if let last = ledger.verification.last {
                 targets.append(Target(name: "ledger verification / sha256sum, \(last.entries.formatted()) entries", target: "≥ 1.0 (both cores)",
                                       measured: String(format: "%.2f", last.ratio), met: last.ratio >= 1.0))

@@ -3,11 +3,13 @@ import GuichetCore
 import GuichetProfile
 import GuichetVault
 import GuichetSynth
+import GuichetPostgres
 
 // guichet-bench: the benchmark suite (docs/BENCHMARKS.md). Run it through scripts/bench,
 // which builds it in release mode, installs wrk and draws the plots.
 //
 //   guichet-bench --mode quick|default|full --out DIR [--profiles DIR] [--only http,import,ledger,policy,retention]
+//                 [--postgres postgres://USER@HOST:PORT/DATABASE]   (ledger appends on PostgreSQL too)
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -59,7 +61,11 @@ func main() async throws {
             .run(against: imports)
     }
     if only.contains("retention") { results.retention = try await RetentionBench(profile: place05, keys: keys, work: work, plan: plan).run() }
-    if only.contains("ledger") { results.ledger = try await LedgerBench(profile: place05, keyFile: keyFile, work: work, plan: plan).run() }
+    if only.contains("ledger") {
+        var bench = LedgerBench(profile: place05, keyFile: keyFile, work: work, plan: plan)
+        bench.postgres = try argument("--postgres").map { try PostgresAddress(parsing: $0) }
+        results.ledger = try await bench.run()
+    }
     results.finishedAt = iso.string(from: Date())
     results.machine.loadAverageAtEnd = Results.loadAverage()
     results.summarise()

@@ -2,7 +2,8 @@ public import Foundation
 public import GuichetCore
 @_spi(LedgerOnly) public import GuichetLedger
 @_spi(LedgerOnly) public import GuichetStore
-import GuichetMerkle
+public import GuichetMerkle
+public import Crypto
 import Logging
 import PostgresNIO
 
@@ -57,6 +58,13 @@ public final class PostgresLedger: Sendable {
             throw PostgresStoreError.unavailable("\(address) did not take the ledger's schema (\(String(describing: error).prefix(300)))")
         }
         return ledger
+    }
+
+    /// An access journal that appends to this ledger (what the gate records its accesses
+    /// with), signing checkpoints with `signer` under `origin`, source addresses tagged with
+    /// `sourceKey`.
+    public func journal(signer: NoteSigner? = nil, origin: String = "guichet.local/ledger", sourceKey: SymmetricKey? = nil) -> AccessJournal {
+        AccessJournal(storage: self, signer: signer, origin: origin, sourceKey: sourceKey)
     }
 
     /// Closes the connections.

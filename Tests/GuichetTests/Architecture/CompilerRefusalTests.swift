@@ -44,6 +44,7 @@ struct CompilerRefusalTests {
         import GuichetLedger
         import GuichetVault
         import GuichetGate
+        import GuichetPostgres
         import Foundation
 
         """
@@ -68,6 +69,9 @@ struct CompilerRefusalTests {
         ("func p(_ v: Vault) { _ = v.derivedKey }", "derivedKey"),
         ("func q(_ s: LedgerSeeds) { _ = s.bytes }", "bytes"),
         ("func r(_ p: Profile, _ s: Store, _ k: any KeyProvider) throws { _ = try Gate(profile: p, store: s, keys: k) }", "init"),
+        ("func s(_ s: Store) { let _: any LedgerStorage = s }", "LedgerStorage"),
+        ("func t(_ l: PostgresLedger) { _ = l.appendLedger }", "appendLedger"),
+        ("func u(_ l: PostgresLedger) { _ = l.integrateLedger }", "integrateLedger"),
     ]
 
     @Test("a module outside the gate compiles the public API of policy, journal, vault and gate")
@@ -78,6 +82,7 @@ struct CompilerRefusalTests {
             func c(_ v: Vault) { _ = v.blindIndex; _ = v.seal; _ = v.checkUnwraps; _ = v.honeytokenKey }
             func d(_ g: Gate) async throws { _ = try await g.checkpoint(at: .distantPast); _ = try await g.ledgerSize() }
             func e(_ s: SealedFields, _ k: VaultKey) { _ = s == s; _ = k == k }
+            func f(_ l: PostgresLedger) { _ = l.journal(); _ = l.entries(person:); _ = l.checkpoints }
             """)
         #expect(result.status == 0, "\(result.output)")
     }

@@ -15,8 +15,8 @@ struct GateOnlyTests {
         "GateOnly": (["GuichetPolicy", "GuichetLedger", "GuichetVault", "GuichetGate"], ["GuichetGate", "GuichetBench"]),
         // The stored bytes of sealed fields.
         "VaultOnly": (["GuichetStore"], ["GuichetVault", "GuichetBench"]),
-        // Writing the ledger's tables.
-        "LedgerOnly": (["GuichetStore"], ["GuichetLedger"]),
+        // Writing the ledger's tables: the ledger's storage protocol and its two back-ends.
+        "LedgerOnly": (["GuichetStore", "GuichetLedger", "GuichetPostgres"], ["GuichetLedger", "GuichetPostgres"]),
     ]
 
     @Test("no file outside the gate (and the benchmark's labelled baseline) imports the gate's SPI or the storage SPIs")
