@@ -52,6 +52,30 @@ extension PostgresLedger {
             "CREATE TRIGGER ledger_integration_forward BEFORE UPDATE ON ledger_integration FOR EACH ROW EXECUTE FUNCTION guichet_integration_forward()",
             "CREATE TRIGGER ledger_integration_no_delete BEFORE DELETE OR TRUNCATE ON ledger_integration FOR EACH STATEMENT EXECUTE FUNCTION guichet_append_only()",
         ]),
+        ("ledger-append", [
+            // One durable append in one statement: the lock, the size check, the inserts. It
+            // inserts nothing and returns the stored size when that is not `p_start` (another
+            // process appended: the caller rebases and calls it again under the lock).
+            """
+            CREATE FUNCTION guichet_ledger_append(p_start BIGINT, p_idx BIGINT[], p_entry BYTEA[], p_at BIGINT[], p_account TEXT[],
+                p_request TEXT[], p_session TEXT[], p_source TEXT[], p_persons TEXT[], p_dossiers TEXT[],
+                p_level INT[], p_node BIGINT[], p_hash BYTEA[]) RETURNS BIGINT LANGUAGE plpgsql AS $$
+            DECLARE stored BIGINT;
+            BEGIN
+                PERFORM pg_advisory_xact_lock(\(appendLock));
+                SELECT COALESCE(MAX(idx) + 1, 0) INTO stored FROM ledger_entry;
+                IF stored <> p_start THEN RETURN stored; END IF;
+                INSERT INTO ledger_entry(idx, entry, at, account_id, request_id)
+                    SELECT i, e, t, NULLIF(a, ''), r FROM unnest(p_idx, p_entry, p_at, p_account, p_request) AS u(i, e, t, a, r);
+                INSERT INTO ledger_tail(idx, at, session_id, source, persons, dossiers)
+                    SELECT i, t, NULLIF(s, ''), NULLIF(a, ''), COALESCE(string_to_array(NULLIF(p, ''), ','), '{}'),
+                           COALESCE(string_to_array(NULLIF(d, ''), ','), '{}')
+                    FROM unnest(p_idx, p_at, p_session, p_source, p_persons, p_dossiers) AS u(i, t, s, a, p, d);
+                INSERT INTO ledger_node(level, idx, hash) SELECT * FROM unnest(p_level, p_node, p_hash);
+                RETURN p_start;
+            END $$
+            """,
+        ]),
     ]
 
     /// Applies the migrations not yet applied.

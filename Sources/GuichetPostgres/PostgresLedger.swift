@@ -89,40 +89,38 @@ public final class PostgresLedger: Sendable {
     public func appendLedger<Edge: Sendable>(start: Int64, rows: [LedgerRow], nodes: [LedgerNode],
                                              rebase: @escaping @Sendable (_ size: Int64, _ stored: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) throws -> ([LedgerNode], Edge))
         async throws -> (start: Int64, rebased: Edge?) {
-        try await client.withTransaction(logger: Self.logger) { c in
+        // Usually nobody else appended: one statement, its own durable transaction, one round
+        // trip (`guichet_ledger_append` takes the lock, checks the size, inserts).
+        let stored = try await Self.one(client.query(Self.append(start, rows, nodes), logger: Self.logger), Int64.self)
+        if stored == start { return (start, nil) }
+        // Another process appended: under the lock, rebase on the stored edge, then append.
+        return try await client.withTransaction(logger: Self.logger) { c in
             try await c.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: Self.logger)
             let size = try await Self.one(c.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger), Int64.self) ?? 0
-            var nodes = nodes
-            var rebased: Edge?
-            if size != start {
-                // The edge's ids are a function of the size alone: read them before the
-                // synchronous rebase asks.
-                let ids = CompactRange.nodeIDs(forSize: UInt64(size)).map { (level: Int($0.level), index: Int64($0.index)) }
-                let stored = try await Self.nodes(ids, on: c)
-                let byID = Dictionary(stored.map { ("\($0.level)/\($0.index)", $0) }, uniquingKeysWith: { a, _ in a })
-                let (again, edge) = try rebase(size) { asked in asked.compactMap { byID["\($0.level)/\($0.index)"] } }
-                nodes = again
-                rebased = edge
-            }
-            let first = size
-            try await Self.insert(c, "ledger_entry(idx, entry, at, account_id, request_id)", columns: 5, rows.indices.map { i in
-                { (b: inout PostgresBindings) throws in
-                    let r = rows[i]
-                    b.append(first + Int64(i)); try b.append(r.entry); b.append(r.at.millis); b.append(r.account?.rawValue); b.append(r.requestID)
-                }
-            })
-            try await Self.insert(c, "ledger_tail(idx, at, session_id, source, persons, dossiers)", columns: 6, rows.indices.map { i in
-                { (b: inout PostgresBindings) throws in
-                    let r = rows[i]
-                    b.append(first + Int64(i)); b.append(r.at.millis); b.append(r.session?.rawValue); b.append(r.source)
-                    b.append(r.persons.map(\.rawValue)); b.append(r.dossiers.map(\.rawValue))
-                }
-            })
-            try await Self.insert(c, "ledger_node(level, idx, hash)", columns: 3, nodes.map { n in
-                { (b: inout PostgresBindings) throws in b.append(Int32(n.level)); b.append(n.index); try b.append(n.hash) }
-            })
-            return (first, rebased)
+            // The edge's ids are a function of the size alone: read them before the
+            // synchronous rebase asks.
+            let ids = CompactRange.nodeIDs(forSize: UInt64(size)).map { (level: Int($0.level), index: Int64($0.index)) }
+            let edge = try await Self.nodes(ids, on: c)
+            let byID = Dictionary(edge.map { ("\($0.level)/\($0.index)", $0) }, uniquingKeysWith: { a, _ in a })
+            let (again, rebased) = try rebase(size) { asked in asked.compactMap { byID["\($0.level)/\($0.index)"] } }
+            let appended = try await Self.one(c.query(Self.append(size, rows, again), logger: Self.logger), Int64.self)
+            guard appended == size else { throw PostgresStoreError.unavailable("the ledger moved while its append lock was held") }
+            return (size, rebased)
         }
+    }
+
+    /// The call of `guichet_ledger_append` for entries at `start`: each column one array, so
+    /// that the statement is parsed and planned once whatever the batch's size. Identifiers
+    /// are base64url, so ',' separates a list of them.
+    static func append(_ start: Int64, _ rows: [LedgerRow], _ nodes: [LedgerNode]) -> PostgresQuery {
+        let indexes = rows.indices.map { start + Int64($0) }
+        return """
+            SELECT guichet_ledger_append(\(start), \(indexes), \(rows.map { ByteBuffer(bytes: $0.entry) }), \(rows.map(\.at.millis)),
+                \(rows.map { $0.account?.rawValue ?? "" }), \(rows.map(\.requestID)), \(rows.map { $0.session?.rawValue ?? "" }),
+                \(rows.map { $0.source ?? "" }), \(rows.map { $0.persons.map(\.rawValue).joined(separator: ",") }),
+                \(rows.map { $0.dossiers.map(\.rawValue).joined(separator: ",") }),
+                \(nodes.map { Int32($0.level) }), \(nodes.map(\.index)), \(nodes.map { ByteBuffer(bytes: $0.hash) }))
+            """
     }
 
     @discardableResult
@@ -229,29 +227,6 @@ public final class PostgresLedger: Sendable {
         var found: [String: LedgerNode] = [:]
         for try await (l, i, h) in rows.decode((Int32, Int64, Data).self) { found["\(l)/\(i)"] = LedgerNode(level: Int(l), index: i, hash: h) }
         return ids.compactMap { found["\($0.level)/\($0.index)"] }
-    }
-
-    /// Inserts rows of `columns` values each, in statements of at most 60,000 values (the
-    /// protocol's limit is 65,535 parameters per statement).
-    static func insert(_ c: PostgresConnection, _ target: String, columns: Int,
-                       _ rows: [(inout PostgresBindings) throws -> Void]) async throws {
-        let perStatement = 60_000 / columns
-        var from = 0
-        while from < rows.count {
-            let chunk = rows[from..<min(rows.count, from + perStatement)]
-            var binds = PostgresBindings(capacity: chunk.count * columns)
-            var sql = "INSERT INTO \(target) VALUES "
-            sql.reserveCapacity(32 + chunk.count * columns * 7)
-            var n = 0
-            for (k, row) in chunk.enumerated() {
-                sql += k == 0 ? "(" : ",("
-                for j in 0..<columns { n += 1; sql += j == 0 ? "$\(n)" : ",$\(n)" }
-                sql += ")"
-                try row(&binds)
-            }
-            try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            from += chunk.count
-        }
     }
 }
 

@@ -49,9 +49,18 @@ struct PostgresLedgerTests {
                         AccessJournal(storage: two, signer: signer, origin: "guichet.test/ledger")]
         let persons = (0..<12).map { _ in PersonID() }
         let perTask = 25, tasks = 8
-        // Each task appends entries naming persons; what it appended, by index, is compared
-        // with what the indexes answer.
-        let appended = try await withThrowingTaskGroup(of: [(Int64, [PersonID])].self) { group in
+        // Turn about first: from the third append on, each journal finds that the other
+        // appended since its last write, so every one of these takes the rebase path.
+        var turns: [(Int64, [PersonID])] = []
+        for i in 0..<6 {
+            let named = [persons[i]]
+            turns.append((try await journals[i % 2].recordSystemEvent("test-event", reason: "turn-\(i)", persons: named, dossiers: [],
+                                                                      context: Self.context(1_000 + i)), named))
+        }
+        #expect(turns.map(\.0) == Array(0..<6))
+        // Then each task appends entries naming persons; what it appended, by index, is
+        // compared with what the indexes answer.
+        let appended = try await turns + withThrowingTaskGroup(of: [(Int64, [PersonID])].self) { group in
             for t in 0..<tasks {
                 group.addTask {
                     var out: [(Int64, [PersonID])] = []
@@ -66,7 +75,7 @@ struct PostgresLedgerTests {
             }
             return try await group.reduce(into: [(Int64, [PersonID])]()) { $0 += $1 }
         }
-        let total = Int64(tasks * perTask)
+        let total = Int64(tasks * perTask + turns.count)
         #expect(appended.map(\.0).sorted() == Array(0..<total), "indexes are unique and without a gap")
         #expect(try await one.ledgerSize() == total)
 
