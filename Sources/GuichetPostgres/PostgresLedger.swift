@@ -36,20 +36,22 @@ public final class PostgresLedger: Sendable {
         runner = Task { await client.run() }
     }
 
-    /// Connects (at most `connections` at once) and brings the ledger's tables up to date,
-    /// within `timeout`.
+    /// Connects (at most `connections` at once; the first within `timeout`) and brings the
+    /// ledger's tables up to date.
     /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer.
-    public static func open(_ address: PostgresAddress, connections: Int = 8, timeout: Duration = .seconds(10)) async throws -> PostgresLedger {
+    public static func open(_ address: PostgresAddress, connections: Int = 8, timeout: Duration = .seconds(30)) async throws -> PostgresLedger {
         let ledger = PostgresLedger(address, connections: connections)
         do {
-            // The pool retries a refused connection for ever: give up after `timeout`.
+            // The pool retries a refused connection for ever: give up when no connection is
+            // made within `timeout`. Once one is, the migrations take what they take.
             try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await ledger.migrate(); return true }
+                group.addTask { try await ledger.client.query("SELECT 1", logger: Self.logger); return true }
                 group.addTask { try await Task.sleep(for: timeout); return false }
-                let migrated = try await group.next() ?? false
+                let connected = try await group.next() ?? false
                 group.cancelAll()
-                if !migrated { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
+                if !connected { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
             }
+            try await ledger.migrate()
         } catch let e as PostgresStoreError {
             await ledger.close()
             throw e

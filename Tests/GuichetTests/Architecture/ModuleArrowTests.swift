@@ -26,6 +26,9 @@ struct ModuleArrowTests {
         "GuichetLedger": ["GuichetCore", "GuichetStore", "GuichetMerkle"],
         "GuichetVault": ["GuichetCore", "GuichetStore"],
         "GuichetAuth": ["GuichetCore", "GuichetStore", "GuichetMFA", "GuichetMail"],
+        // A storage back-end of the ledger (PostgreSQL): implements the ledger's storage protocol,
+        // so it sits beside the ledger's users, over the ledger and the store's records.
+        "GuichetPostgres": ["GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle"],
         // A helper beside them: synthetic registries, sealed through the vault (it never opens).
         "GuichetSynth": ["GuichetCore", "GuichetStore", "GuichetVault"],
         // Layer 3: the one door.
@@ -53,7 +56,7 @@ struct ModuleArrowTests {
         // The benchmark: everything (its insecure paths are marked by its SPI imports, see GateOnlyTests).
         "GuichetBench": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",
                          "GuichetVault", "GuichetAuth", "GuichetSynth", "GuichetMerkle", "GuichetMFA", "GuichetMail",
-                         "GuichetGate", "GuichetBreach", "GuichetServer", "GuichetImport"],
+                         "GuichetGate", "GuichetBreach", "GuichetServer", "GuichetImport", "GuichetPostgres"],
     ]
 
     static let guichetModules = Set(allowed.keys.filter { $0.hasPrefix("Guichet") && $0 != "GuichetBench" })

@@ -43,7 +43,7 @@ struct PostgresLedgerTests {
     @Test("two journals (two servers) append to one PostgreSQL ledger at once: every append succeeds with its own index, the stored tree is the tree of the stored entries, and a checkpoint covers both")
     func twoServersOneLedger() async throws {
         let address = try await Self.freshDatabase()
-        let one = try await PostgresLedger.open(address), two = try await PostgresLedger.open(address)
+        let one = try await PostgresLedger.open(address, timeout: .seconds(120)), two = try await PostgresLedger.open(address, timeout: .seconds(120))
         let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 7, count: 32))
         let journals = [AccessJournal(storage: one, signer: signer, origin: "guichet.test/ledger"),
                         AccessJournal(storage: two, signer: signer, origin: "guichet.test/ledger")]
@@ -111,7 +111,7 @@ struct PostgresLedgerTests {
     @Test("the database itself refuses to rewrite the PostgreSQL ledger: no UPDATE, DELETE or TRUNCATE of entries, subtree hashes or checkpoints, no tail row removed before it is integrated")
     func appendOnly() async throws {
         let address = try await Self.freshDatabase()
-        let ledger = try await PostgresLedger.open(address)
+        let ledger = try await PostgresLedger.open(address, timeout: .seconds(120))
         let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 7, count: 32))
         let journal = AccessJournal(storage: ledger, signer: signer, origin: "guichet.test/ledger")
         for i in 0..<5 { _ = try await journal.recordSystemEvent("test-event", reason: "r\(i)", persons: [PersonID()], dossiers: [], context: Self.context(i)) }
