@@ -12,11 +12,11 @@ import PostgresNIO
 /// serialised by one advisory lock (docs/SCALING.md, "The ledger append with several
 /// writers", way A).
 ///
-/// An append is one transaction: it takes the ledger's advisory lock, reads the stored size,
-/// rebases the batch on the stored right edge if another process appended since, inserts the
-/// entries, their references (`ledger_tail`) and the subtree hashes they complete, and
-/// commits; the lock is released with the commit, once it is durable
-/// (`synchronous_commit = on`, the default).
+/// An append is one statement in its own transaction (`guichet_ledger_append`): it takes the
+/// ledger's advisory lock, checks the stored size, inserts the entries, their references
+/// (`ledger_tail`) and the subtree hashes they complete, and commits; the lock is released
+/// with the commit, once it is durable (`synchronous_commit = on`, the default). When another
+/// process appended since, the batch is rebased on the stored right edge under the lock.
 public final class PostgresLedger: Sendable {
     let client: PostgresClient
     private let runner: Task<Void, Never>
