@@ -112,10 +112,21 @@ struct PostgresLedgerTests {
     func appendOnly() async throws {
         let address = try await Self.freshDatabase()
         let ledger = try await PostgresLedger.open(address, timeout: .seconds(120))
-        let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 7, count: 32))
-        let journal = AccessJournal(storage: ledger, signer: signer, origin: "guichet.test/ledger")
-        for i in 0..<5 { _ = try await journal.recordSystemEvent("test-event", reason: "r\(i)", persons: [PersonID()], dossiers: [], context: Self.context(i)) }
-        try await journal.checkpoint(at: Date())
+        // Appended directly, not through a journal: a journal integrates by itself a quarter of
+        // a second after appends pause, and this test decides when integration happens.
+        var tree = CompactRange()
+        var rows: [LedgerRow] = [], nodes: [LedgerNode] = []
+        for i in 0..<5 {
+            let bytes = Data("entry \(i)".utf8)
+            rows.append(LedgerRow(entry: bytes, at: Date(), account: nil, requestID: "r\(i)", persons: [PersonID()], dossiers: [DossierID()],
+                                  session: Self.sessions[i % 3], source: "192.0.2.\(i)"))
+            for n in tree.append(MerkleHash.leaf(bytes)) { nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes))) }
+        }
+        let appended = try await ledger.appendLedger(start: 0, rows: rows, nodes: nodes) { (_: Int64, _: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) -> ([LedgerNode], Int) in
+            throw PostgresStoreError.unavailable("nothing else appends here")
+        }
+        #expect(appended.start == 0 && appended.rebased == nil)
+        try await ledger.insertCheckpoint(size: 5, root: Data(tree.rootHash.bytes), note: "test checkpoint", at: Date())
         func refused(_ statements: [String]) async throws {
             try await Self.admin(address) { admin in
                 for sql in statements { await #expect(throws: (any Error).self, "\(sql)") { try await admin.execute(sql) } }
@@ -133,8 +144,8 @@ struct PostgresLedgerTests {
                            "DELETE FROM ledger_session WHERE idx < 0",
                            "UPDATE ledger_integration SET size = 0",
                            "DELETE FROM ledger_integration"])
-        let size = try await ledger.ledgerSize(), nodes = try await ledger.allNodes().count, checkpoints = try await ledger.checkpoints().count
-        #expect(size == 5 && nodes == 8 && checkpoints == 1, "5 leaves, 2 pairs, 1 subtree of 4; the checkpoint")
+        let size = try await ledger.ledgerSize(), storedNodes = try await ledger.allNodes().count, checkpoints = try await ledger.checkpoints().count
+        #expect(size == 5 && storedNodes == 8 && checkpoints == 1, "5 leaves, 2 pairs, 1 subtree of 4; the checkpoint")
         await ledger.close()
         try await Self.drop(address)
     }
