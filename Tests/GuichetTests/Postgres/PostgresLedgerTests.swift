@@ -170,7 +170,7 @@ struct PostgresAdmin {
 
     func execute(_ sql: String) async throws { try await client.query(PostgresQuery(unsafeSQL: sql)) }
 
-    func close() async { runner.cancel(); await runner.value }
+    func close() async { runner.cancel() }
 }
 
 /// PostgreSQL addresses: a clear refusal, never the password in an error.
