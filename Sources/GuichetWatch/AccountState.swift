@@ -83,8 +83,9 @@ public struct AccountState: Codable, Sendable, Equatable {
     // Ceiling (optional so that states stored before it existed still decode)
     /// 1: a crossing asks for a step-up with a justification (since `ceilingSince`);
     /// 2: justified, every window `grace` higher for the day; 3: a raised window crossed,
-    /// throttled, and the next new person suspends. (`graceLeft` is no longer used; kept so
-    /// that stored states decode.)
+    /// throttled (since `ceilingSince`), and the next new person suspends, for 24 hours
+    /// whatever the calendar says. (`graceLeft` is no longer used; kept so that stored states
+    /// decode.)
     var ceilingStage: Int?
     var ceilingSince: Int64?
     var graceLeft: Int?
@@ -121,8 +122,10 @@ public struct AccountState: Codable, Sendable, Equatable {
         risk * pow(0.5, Double(max(0, t - riskAt)) / halfLife)
     }
 
-    /// Moves to a new local day: yesterday's statistics join the history.
-    mutating func roll(to day: Int32) {
+    /// Moves to a new local day: yesterday's statistics join the history. The ceiling's stage
+    /// starts again, except a throttle after the grace (stage 3) of the last 24 hours: waiting
+    /// a throttle out past midnight must not give an account a fresh ceiling.
+    mutating func roll(to day: Int32, at second: Int64) {
         guard day != self.day else { return }
         if self.day >= 0, today.persons > 0 || todayBins != 0 {
             history.append(today)
@@ -136,7 +139,12 @@ public struct AccountState: Codable, Sendable, Equatable {
         self.day = day
         today = DayStats(day: day)
         dayPersons = []
-        ceilingStage = nil; ceilingSince = nil; graceLeft = nil
+        if ceilingStage == 3, let since = ceilingSince, second - since < 86_400 {
+            // Kept: the next new person still suspends.
+        } else {
+            ceilingStage = nil; ceilingSince = nil
+        }
+        graceLeft = nil
         todayBins = 0
         todaySignIns = 0
         if seen.count > Self.seenCap {

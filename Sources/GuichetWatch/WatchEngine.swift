@@ -32,7 +32,7 @@ public struct WatchEngine: Sendable {
         var st = accounts[e.account] ?? AccountState(group: Self.group(e.role, e.organisation), role: e.role,
                                                      createdAt: e.accountCreatedAt.map { Int64($0.timeIntervalSince1970) })
         defer { accounts[e.account] = st; dirty.insert(e.account) }
-        st.roll(to: t.day)
+        st.roll(to: t.day, at: t.second)
         var out = Assessment()
         out.risk = st.risk(at: t.second, halfLife: settings.riskHalfLife)
         if st.suspended { out.refusal = .suspended; return out }
@@ -158,7 +158,7 @@ public struct WatchEngine: Sendable {
             // Throttled by a detector on a day the account already went past its ceiling: the
             // next new person suspends, as after the ceiling's own throttle (waiting the
             // throttle out must not give the windows back).
-            if (st.ceilingStage ?? 0) >= 1 { st.ceilingStage = 3 }
+            if (st.ceilingStage ?? 0) >= 1 { st.ceilingStage = 3; st.ceilingSince = t.second }
             out.response = .throttle
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until
@@ -231,7 +231,7 @@ public struct WatchEngine: Sendable {
             // Justified: every window is `grace` higher for the rest of the day. Crossing a
             // raised window throttles; the next new person after that suspends.
             guard let over = counts.first(where: { $0.0 > $0.1 + c.grace }) else { return false }
-            st.ceilingStage = 3
+            st.ceilingStage = 3; st.ceilingSince = t.second
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high,

@@ -46,6 +46,44 @@ import GuichetCore
         #expect(r.last == .suspended && bench.engine.isSuspended(bench.agents[0]))
     }
 
+    @Test("an attack begun just before midnight, waiting its throttle out into the next day, gets no fresh ceiling")
+    func acrossMidnight() {
+        // Whatever minute before midnight it starts, the throttle (15 minutes) ends on the
+        // next local day: the day's roll must not give the windows back.
+        for minutes in [30.0, 20, 10, 5, 1, 0.25] {
+            var bench = WatchBench()
+            let r = Self.drain(&bench, bench.agents[0], day: 0, from: 24 - minutes / 60, every: 0.05)
+            #expect(r.received <= Self.staff.first + Self.staff.grace, "started \(minutes) minutes before midnight: received \(r.received)")
+            #expect(r.last == .suspended && bench.engine.isSuspended(bench.agents[0]), "started \(minutes) minutes before midnight")
+        }
+    }
+
+    @Test("a throttle after the grace ends with the next day's roll only 24 hours after it began")
+    func throttleKeptOneDay() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        // Up to the throttle after the grace, at 23:50.
+        var t = WatchBench.at(day: 0, hour: 23 + 50.0 / 60)
+        var factor = t.addingTimeInterval(-60)
+        var justification: String?
+        var throttledAt: Date?
+        while throttledAt == nil {
+            var e = bench.event(agent, at: t, dossiers: [WatchBench.newDossier()], secondFactorAt: factor)
+            e.justification = justification
+            switch bench.engine.assess(e).refusal {
+            case .ceiling?: factor = t.addingTimeInterval(1); justification = "The family called about the file this morning."
+            case .throttled?: throttledAt = t
+            case let other?: Issue.record("unexpected refusal \(other)"); return
+            case nil: break
+            }
+            t = t.addingTimeInterval(1)
+        }
+        // Two days later the stage is gone: a new person is served, the account is not suspended.
+        let later = WatchBench.at(day: 2, hour: 9)
+        #expect(bench.engine.assess(bench.event(agent, at: later, dossiers: [WatchBench.newDossier()], secondFactorAt: factor)).refusal == nil)
+        #expect(!bench.engine.isSuspended(agent))
+    }
+
     @Test("three parallel sessions share one count")
     func parallelSessions() {
         var bench = WatchBench()

@@ -117,7 +117,7 @@ import Synchronization
 
     @Test("a stolen agent account on a fresh place05 deployment receives at most 50 persons, is suspended, and the breach scope is exactly what it received")
     func place05Agent() async throws {
-        let world = try await StolenAccountWorld.make(profile: "place05", size: 300, accounts: [("agent", "agent", "operator")])
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 300, accounts: [("agent", "agent", "operator")], beforeMidnight: true)
         defer { world.remove() }
         let o = try await Self.attack(world, username: "agent", type: "application", purpose: "list-management", listed: 300)
         print("place05 stolen agent: \(o.received.count) persons, \(o.requests) requests, \(o.stepUps) step-ups, \(o.throttles) throttles")
@@ -143,7 +143,7 @@ import Synchronization
 
     @Test("stolen place05 daycare and agent accounts that list by waiting lists (largest page, three sessions) receive at most 50 persons each and are suspended")
     func place05WaitingLists() async throws {
-        let world = try await StolenAccountWorld.make(profile: "place05", size: 1_500, accounts: [("agent", "agent", "operator")])
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 1_500, accounts: [("agent", "agent", "operator")], beforeMidnight: true)
         defer { world.remove() }
         // The daycare with the longest list: the larger prize for its stolen account.
         var lists: [(OrganisationID, Int)] = []
@@ -173,7 +173,7 @@ import Synchronization
 
     @Test("a stolen partner adviser on a fresh emploi deployment receives at most 50 persons before it is contained")
     func emploiPartnerAdviser() async throws {
-        let world = try await StolenAccountWorld.make(profile: "emploi", size: 2_500, accounts: [("adviser", "adviser", "agency")])
+        let world = try await StolenAccountWorld.make(profile: "emploi", size: 2_500, accounts: [("adviser", "adviser", "agency")], beforeMidnight: true)
         defer { world.remove() }
         // The agency adviser reaches its agency's files; a partner adviser only its caseload
         // (a few files), so the agency adviser is the larger prize.

@@ -29,10 +29,18 @@ struct StolenAccountWorld {
     let clock: ManualClock
     let log: LogCapture
 
-    static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)]) async throws -> StolenAccountWorld {
+    /// `beforeMidnight`: the clock starts ten minutes before midnight in the profile's time
+    /// zone (the day after the registry's), so that an attack waits its throttle out into the
+    /// next day; otherwise it starts now.
+    static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)],
+                     beforeMidnight: Bool = false) async throws -> StolenAccountWorld {
         let folder = try temporaryFolder()
         let profile = try Repo.profile(named: name)
-        let clock = ManualClock()
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: profile.watch.timezone))
+        let clock = ManualClock(beforeMidnight
+            ? try #require(calendar.date(from: DateComponents(year: 2026, month: 11, day: 24, hour: 23, minute: 50)))
+            : Date())
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
