@@ -9,6 +9,10 @@ extension Results {
         md.append("# Guichet benchmarks: \(mode) run")
         md.append("")
         md.append("Started \(startedAt), finished \(finishedAt). Machine: \(machine.cores) cores (\(machine.cpu)), \(f(machine.memoryGB)) GiB, \(machine.os); load average \(machine.loadAverageAtStart) at the start, \(machine.loadAverageAtEnd) at the end (the machine is shared: other load skews every figure).")
+        if build == "debug" {
+            md.append("")
+            md.append("**A debug build**: this run checks that every benchmark starts and writes its results; none of its figures means anything (`./scripts/bench` without `--debug` measures on a release build).")
+        }
         md.append("")
         md.append("## Targets")
         md.append("")

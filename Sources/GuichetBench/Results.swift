@@ -39,6 +39,8 @@ struct Results: Codable {
     }
 
     let mode: String
+    /// "release", or "debug" for a smoke test whose figures mean nothing.
+    var build: String? = Self.build
     let startedAt: String
     var finishedAt: String
     var machine: Machine
@@ -54,6 +56,12 @@ struct Results: Codable {
     var figures: [Figure] = []
     /// Curves that grow faster than linear (log-log slope above 1.15), or that should stay flat and do not.
     var flags: [String] = []
+
+    #if DEBUG
+    static let build = "debug"
+    #else
+    static let build = "release"
+    #endif
 
     static func machine(load: String) -> Machine {
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
