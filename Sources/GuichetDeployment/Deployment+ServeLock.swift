@@ -18,9 +18,13 @@ extension Deployment {
     public static let lockName = "guichet.lock"
     var lockFile: String { folder.appendingPathComponent(Self.lockName).path }
 
+    /// What the lock is taken for: the error names what to do about a holder.
+    public enum LockPurpose: Sendable { case serving, restoring }
+
     /// Takes the folder's serving lock, and writes this process's id in the lock file.
-    /// - Throws: ``DeploymentError`` naming the process that holds it, when another one does.
-    public func lockForServing() throws -> ServeLock {
+    /// - Throws: ``DeploymentError`` naming the process that holds it, and what to do, when
+    ///   another one does.
+    public func lockForServing(_ purpose: LockPurpose = .serving) throws -> ServeLock {
         let fd = Glibc.open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw DeploymentError("cannot open \(lockFile) (\(String(cString: strerror(errno)))): is the data folder writable by this user?")
@@ -28,7 +32,7 @@ extension Deployment {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.pid(in: fd)
             close(fd)
-            throw DeploymentError(Self.busy(folder.path, holder))
+            throw DeploymentError(Self.busy(folder.path, holder, purpose))
         }
         let pid = "\(getpid())\n"
         _ = ftruncate(fd, 0)
@@ -36,8 +40,15 @@ extension Deployment {
         return ServeLock(fd: fd)
     }
 
-    static func busy(_ folder: String, _ pid: Int32?) -> String {
-        "another guichet server is serving \(folder)\(pid.map { " (process \($0))" } ?? "")"
+    static func busy(_ folder: String, _ pid: Int32?, _ purpose: LockPurpose) -> String {
+        let holder = "another guichet server is serving \(folder)\(pid.map { " (process \($0))" } ?? "")"
+        switch purpose {
+        case .serving:
+            return holder + ": one server per data folder (two would each keep their own watch, so each role's ceiling would count twice);"
+                + " stop it first, or serve another folder with --data"
+        case .restoring:
+            return holder + "; stop it before restoring into this folder"
+        }
     }
 
     private static func pid(in fd: Int32) -> Int32? {

@@ -276,8 +276,7 @@ extension Deployment {
         try create()
         // Held until the restore ends: no server may run on the file being replaced, nor start
         // on it half-way.
-        let lock: ServeLock
-        do { lock = try lockForServing() } catch let e as DeploymentError { throw DeploymentError("\(e.description); stop it before restoring into this folder") }
+        let lock = try lockForServing(.restoring)
         defer { withExtendedLifetime(lock) {} }
         let provider = try keys(flag)
         let report: RestoreReport

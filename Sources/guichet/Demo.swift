@@ -31,7 +31,7 @@ struct Demo: AsyncParsableCommand {
             throw CommandError("no synthetic data generator for profile '\(loaded.name)' (generators exist for \(DemoRegistry.generators.joined(separator: ", ")))")
         }
         if fresh { try deployment.create() }
-        let lock = try serveLock(deployment)
+        let lock = try deployment.lockForServing()
         defer { withExtendedLifetime(lock) {} }
         let keys = try deployment.keys(listeners.keys, create: fresh)
         if fresh { try deployment.writeSettings(.init(profile: profilePath, securityContact: "mailto:security@example.org")) }

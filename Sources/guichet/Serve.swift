@@ -34,7 +34,7 @@ struct Serve: AsyncParsableCommand {
             note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         let keys = try deployment.keys(listeners.keys)
-        let lock = try serveLock(deployment)
+        let lock = try deployment.lockForServing()
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings)
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try siemExporters(deployment, settings, server)) { port, adminPort in
@@ -42,14 +42,6 @@ struct Serve: AsyncParsableCommand {
             Logger(label: "guichet").info("serving", metadata: ["version": .string(GuichetVersion.number), "public": "\(config.publicHost):\(port)",
                                                                 "admin": "\(config.adminHost):\(adminPort)"])
         }
-    }
-}
-
-/// The folder's serving lock (one server per data folder: ``ServeLock``), or the error that
-/// says which process holds it.
-func serveLock(_ deployment: Deployment) throws -> ServeLock {
-    do { return try deployment.lockForServing() } catch let e as DeploymentError {
-        throw CommandError("\(e.description): one server per data folder (two would each keep their own watch, so each role's ceiling would count twice); stop it first, or serve another folder with --data")
     }
 }
 
