@@ -58,6 +58,20 @@ import GuichetCore
         }
     }
 
+    @Test("a paced attack across midnight gets no more than the hour window and its grace")
+    func pacedAcrossMidnight() {
+        // One dossier (three persons) every 20 s, or every minute (under the 10-minute window,
+        // so the hour's is crossed), from 23:00 to 23:58: the day's roll falls before the
+        // crossing, at the step-up, during the grace or during the throttle.
+        let cases: [(Double, Double)] = [20.0, 60].flatMap { pace in stride(from: 23.0, through: 23 + 58.0 / 60, by: 1.0 / 12).map { (pace, $0) } }
+        for (pace, start) in cases {
+            var bench = WatchBench()
+            let r = Self.drain(&bench, bench.agents[0], day: 0, from: start, every: pace)
+            #expect(r.received <= Self.staff.hour + Self.staff.grace, "one every \(pace) s from \(start) h: received \(r.received)")
+            #expect(r.last == .suspended, "one every \(pace) s from \(start) h")
+        }
+    }
+
     @Test("a throttle after the grace ends with the next day's roll only 24 hours after it began")
     func throttleKeptOneDay() {
         var bench = WatchBench()
