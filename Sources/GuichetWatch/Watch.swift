@@ -84,7 +84,9 @@ public actor Watch {
             let why = a.findings.map(\.detector).joined(separator: ", ")
             try await store.suspend(account: e.account, id: Self.newID(), reason: "suspended by the watch: \(why)", at: e.at)
         }
-        if let r = a.response, r >= .throttle { try await flush(at: e.at) } else if lastFlush.map({ e.at.timeIntervalSince($0) >= flushInterval }) ?? true {
+        // A demand (step-up, throttle, suspension) is written at once, so that a server killed
+        // a moment later does not forget it on restart; plain counts within 30 seconds.
+        if let r = a.response, r >= .stepUp { try await flush(at: e.at) } else if lastFlush.map({ e.at.timeIntervalSince($0) >= flushInterval }) ?? true {
             try await flush(at: e.at)
         }
         return a

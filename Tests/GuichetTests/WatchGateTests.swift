@@ -187,4 +187,32 @@ import GuichetServer
         #expect(try await watch.risk(analyst, at: start.addingTimeInterval(140)) > 99, "the risk points were kept (decayed by seconds only)")
         #expect(try await reopened.suspensions(openOnly: true).map(\.account) == [analyst])
     }
+
+    @Test("a ceiling's step-up demand survives a server killed a moment later: after the restart the next new person is still refused")
+    func ceilingDemandSurvivesRestart() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent")).id
+        let key = SymmetricKey(size: .bits256)
+        var bench = WatchBench()
+        let start = WatchBench.at(day: 2, hour: 10)
+        var i = 0
+        func event() -> WatchEvent {
+            i += 1
+            var e = bench.event(agent, at: start.addingTimeInterval(Double(i)), dossiers: [WatchBench.newDossier()])
+            e.accountCreatedAt = start.addingTimeInterval(-86_400 * 60)
+            return e
+        }
+        do {
+            // No graceful shutdown: the watch is dropped without a flush, as a `kill -9` would.
+            let watch = Watch(settings: .defaults, store: world.store, honeytokenKey: key)
+            var refusal: WatchRefusal?
+            while refusal == nil && i < 100 { refusal = try await watch.assess(event()).refusal }
+            guard case .ceiling? = refusal else { Issue.record("no ceiling after \(i) dossiers: \(String(describing: refusal))"); return }
+        }
+        let watch = Watch(settings: .defaults, store: try Store(path: world.store.path), honeytokenKey: key)
+        guard case .ceiling? = try await watch.assess(event()).refusal else {
+            Issue.record("the step-up demand was forgotten by the restart"); return
+        }
+    }
 }
