@@ -8,7 +8,7 @@ public import Crypto
 /// the store. The gate calls ``assess(_:)`` for every candidate access and every refusal.
 public actor Watch {
     var engine: WatchEngine
-    let store: Store
+    let store: any WatchStorage
     let honeytokenKey: SymmetricKey
     var honeytokens: Set<Data> = []
     var watched: Set<PersonID> = []
@@ -18,7 +18,7 @@ public actor Watch {
     var loaded = false
     var lastFlush: Date?
     /// Detector state is written at most this often (event time), and at once after a
-    /// throttle or a suspension.
+    /// step-up demand, a throttle or a suspension.
     public let flushInterval: TimeInterval
     /// Seals a caller's free-text justification (it may name people) for storage, bound to
     /// its alert (text, context → stored form). Without it, no justification is stored.
@@ -26,7 +26,7 @@ public actor Watch {
 
     public var settings: WatchSettings { engine.settings }
 
-    public init(settings: WatchSettings, store: Store, honeytokenKey: SymmetricKey, flushInterval: TimeInterval = 30,
+    public init(settings: WatchSettings, store: any WatchStorage, honeytokenKey: SymmetricKey, flushInterval: TimeInterval = 30,
                 sealNote: (@Sendable (String, String) throws -> String)? = nil) {
         self.engine = WatchEngine(settings: settings)
         self.store = store; self.honeytokenKey = honeytokenKey; self.flushInterval = flushInterval; self.sealNote = sealNote
