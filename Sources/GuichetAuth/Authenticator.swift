@@ -14,7 +14,7 @@ public struct IssuedSession: Sendable {
 
 /// Accounts, passwords and sessions.
 public final class Authenticator: Sendable {
-    let store: Store
+    let store: any AuthStorage
     let profile: Profile
     public let hasher: PasswordHasher
     let clock: @Sendable () -> Date
@@ -36,7 +36,7 @@ public final class Authenticator: Sendable {
     public let mailer: (any Mailer)?
 
 
-    public init(store: Store, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
+    public init(store: any AuthStorage, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
                 sessionLifetime: TimeInterval = 8 * 3600, idleTimeout: TimeInterval = 30 * 60, throttle: ThrottlePolicy = ThrottlePolicy(),
                 secrets: SymmetricKey = SymmetricKey(size: .bits256),
                 relyingParty: RelyingParty = RelyingParty(id: "localhost", origin: "http://localhost:8080"),

@@ -76,10 +76,10 @@ public struct IncidentInput: Sendable {
 /// The breach register (GDPR art. 33(5)): every incident, kept by Guichet, never deleted,
 /// with every change recorded; exportable as JSON and CSV.
 public struct BreachRegister: Sendable {
-    let store: Store
+    let store: any BreachStorage
     let clock: @Sendable () -> Date
 
-    public init(store: Store, clock: @escaping @Sendable () -> Date = { Date() }) { self.store = store; self.clock = clock }
+    public init(store: any BreachStorage, clock: @escaping @Sendable () -> Date = { Date() }) { self.store = store; self.clock = clock }
 
     /// Registers an incident.
     /// - Throws: ``GuichetError/invalid(_:)`` for bad input; nothing is stored then.
