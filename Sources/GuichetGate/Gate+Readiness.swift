@@ -28,7 +28,7 @@ extension Gate {
     /// checkpoint covers the ledger or is younger than `checkpointAge`.
     public func readiness(checkpointAge: TimeInterval, minimumFreeBytes: UInt64 = Gate.minimumFreeBytes) async -> Readiness {
         var checks: [String: String?] = [:]
-        checks["disk"] = .some(Self.diskCheck(folder: (store.path as NSString).deletingLastPathComponent, minimumFreeBytes: minimumFreeBytes))
+        if let folder = store.localFolder { checks["disk"] = .some(Self.diskCheck(folder: folder, minimumFreeBytes: minimumFreeBytes)) }
         do { _ = try await store.meta("profile"); checks["database"] = .some(nil) } catch { checks["database"] = "the database does not answer" }
         do { try await store.probeWrite(); checks["writable"] = .some(nil) } catch {
             checks["writable"] = "the database takes no write (read-only, disk full or locked): no access can be journalled"

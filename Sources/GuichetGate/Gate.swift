@@ -18,7 +18,7 @@ import Logging
 public final class Gate: Sendable {
     public let profile: Profile
     let policy: Policy
-    let store: Store
+    let store: any GateStorage
     /// The access ledger. Appending is `@_spi(GateOnly)` (the gate's own path from a decision
     /// to an entry); others sign checkpoints and read the head through ``checkpoint(at:)`` and
     /// ``ledgerSize()``.

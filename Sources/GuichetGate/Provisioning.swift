@@ -63,7 +63,7 @@ public struct Provisioning: Sendable {
 
     public init(gate: Gate, auth: Authenticator) { self.gate = gate; self.auth = auth }
 
-    var store: Store { gate.store }
+    var store: any GateStorage { gate.store }
     var profile: Profile { gate.profile }
 
     /// Refuses anyone but an administrator with a fresh second factor (the console passes).

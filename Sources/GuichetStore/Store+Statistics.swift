@@ -59,9 +59,12 @@ extension Store {
     }
 
     /// A (row, column) key of a count table.
-    public struct Pair: Hashable, Sendable {
-        public let row: String
-        public let column: String
-        public init(row: String, column: String) { self.row = row; self.column = column }
-    }
+    public typealias Pair = StatisticPair
+}
+
+/// A (row, column) key of a count table.
+public struct StatisticPair: Hashable, Sendable {
+    public let row: String
+    public let column: String
+    public init(row: String, column: String) { self.row = row; self.column = column }
 }
