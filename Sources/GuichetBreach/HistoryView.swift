@@ -1,13 +1,14 @@
 public import GuichetCore
 public import GuichetStore
 public import GuichetLedger
+public import GuichetGate
 import GuichetMerkle
 import Foundation
 
 /// How a citizen's access history is shown: staff as role and organisation (never a name or
 /// an account), fields with their labels, and each entry with its inclusion proof.
 public enum HistoryView {
-    public static func json(_ h: AccessHistory, store: Store, language: String, profile: Profile? = nil) async throws -> JSON {
+    public static func json(_ h: AccessHistory, store: any GateStorage & BreachStorage, language: String, profile: Profile? = nil) async throws -> JSON {
         var names: [OrganisationID: String] = [:]
         for id in Set(h.items.compactMap(\.organisation)) { names[id] = try await store.organisation(id)?.name }
         return .object([

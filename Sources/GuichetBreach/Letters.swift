@@ -50,11 +50,11 @@ public struct LetterBatch: Sendable {
 public struct LetterWriter: Sendable {
     public static let purpose = "breach-notification"
     let gate: Gate
-    let store: Store
+    let store: any GateStorage & BreachStorage
     let contact: String
 
     /// - Parameter contact: whom the persons may contact (the deployment's security contact or DPO).
-    public init(gate: Gate, store: Store, contact: String) { self.gate = gate; self.store = store; self.contact = contact }
+    public init(gate: Gate, store: any GateStorage & BreachStorage, contact: String) { self.gate = gate; self.store = store; self.contact = contact }
 
     /// Letters for every person of the scope, in `language` (default: the profile's).
     /// - Throws: ``GuichetError/invalid(_:)`` when the request does not state the purpose

@@ -12,7 +12,7 @@ extension BreachResponse {
     /// its query over the ledger as it is now. Names and contacts are opened through the gate
     /// as `request`, which must state the purpose `breach-notification`.
     /// - Throws: ``GuichetError/notFound`` for an unknown incident; the gate's refusals.
-    public static func letters(incident id: String, gate: Gate, store: Store, contact: String, language: String?,
+    public static func letters(incident id: String, gate: Gate, store: any GateStorage & BreachStorage, contact: String, language: String?,
                                _ request: GateRequest) async throws -> (incident: BreachIncidentRecord, scope: BreachScope, batch: LetterBatch) {
         let incident = try await BreachRegister(store: store).incident(id)
         let scope = try await scopeNow(gate, try incident.scopeQuery())
@@ -23,7 +23,7 @@ extension BreachResponse {
     /// The draft notification to the supervisory authority (GDPR art. 33) for an incident,
     /// from the scope of its query over the ledger as it is now.
     /// - Throws: ``GuichetError/notFound`` for an unknown incident.
-    public static func report(incident id: String, gate: Gate, store: Store, contact: String, now: Date = Date()) async throws
+    public static func report(incident id: String, gate: Gate, store: any GateStorage & BreachStorage, contact: String, now: Date = Date()) async throws
         -> (incident: BreachIncidentRecord, scope: BreachScope, report: RegulatorReport) {
         let incident = try await BreachRegister(store: store).incident(id)
         let scope = try await scopeNow(gate, try incident.scopeQuery())
@@ -33,7 +33,7 @@ extension BreachResponse {
     /// E-mails a batch of letters and records in the incident's changes how many went, how
     /// many failed and how many are to be reached otherwise.
     /// - Parameter by: the security officer's account; `via` says through what (the console, the API).
-    public static func send(_ batch: LetterBatch, with mailer: any Mailer, store: Store, by: AccountID?, via: String) async throws -> LetterDelivery {
+    public static func send(_ batch: LetterBatch, with mailer: any Mailer, store: any GateStorage & BreachStorage, by: AccountID?, via: String) async throws -> LetterDelivery {
         let delivery = await batch.send(with: mailer)
         try await BreachRegister(store: store).note(batch.incident.id, "letters e-mailed\(via): \(delivery.sent) sent, \(delivery.failed.count) failed, "
                                                     + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: by)
@@ -47,7 +47,7 @@ extension BreachResponse {
     ///   - account: the citizen's own account (their own accesses read "you"), or nil.
     ///   - language: `fr` or `en`, for field labels.
     /// - Throws: ``GuichetError/invalid(_:)`` for another language.
-    public static func history(of person: PersonID, account: AccountID?, gate: Gate, store: Store, language: String,
+    public static func history(of person: PersonID, account: AccountID?, gate: Gate, store: any GateStorage & BreachStorage, language: String,
                                after: Int64? = nil, limit: Int = LedgerAuditor.maxHistoryEntries) async throws -> JSON {
         guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
         let dossiers = try await store.dossierIDs(linking: person)
@@ -74,7 +74,7 @@ public struct LetterFolder: Sendable {
     /// Writes one HTML file per letter (`PERSON.LANGUAGE.html`, mode 600, never over an
     /// existing file) and records it in the incident's changes.
     /// - Returns: the number of files written.
-    public func write(_ batch: LetterBatch, store: Store, by: AccountID?) async throws -> Int {
+    public func write(_ batch: LetterBatch, store: any GateStorage & BreachStorage, by: AccountID?) async throws -> Int {
         for letter in batch.letters {
             let file = url.appendingPathComponent("\(letter.person.rawValue).\(letter.language).html")
             try Data(letter.html.utf8).write(to: file, options: .withoutOverwriting)

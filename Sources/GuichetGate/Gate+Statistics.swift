@@ -42,7 +42,7 @@ extension Gate {
             }
             let rows = values(figure.rows, Set(counts.keys.map(\.row)))
             let columns = values(figure.columns, Set(counts.keys.map(\.column)))
-            let cells = rows.map { r in columns.map { c in counts[Store.Pair(row: r, column: c)] ?? 0 } }
+            let cells = rows.map { r in columns.map { c in counts[StatisticPair(row: r, column: c)] ?? 0 } }
             out.append(PublishedFigure(figure: figure, table: Suppression.publish(CountTable(rows: rows, columns: columns, cells: cells),
                                                                                   threshold: spec.threshold)))
         }
