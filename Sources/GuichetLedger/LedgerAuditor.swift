@@ -30,6 +30,25 @@ extension Store {
     }
 }
 
+/// What a full verification of the ledger reads from a database: its size, the signed
+/// checkpoints, the entries of an index range (hashed where the database holds them), and the
+/// stored subtree hashes of one level. Reads only, so not an SPI: SQLite's ``Store`` and
+/// PostgreSQL's ledger conform, and ``LedgerAuditor/verify(_:verifier:origin:batchSize:progress:)``
+/// checks either the same way.
+public protocol LedgerVerifying: Sendable {
+    /// The number of entries in the ledger.
+    func ledgerSize() async throws -> Int64
+    /// Every signed checkpoint, smallest first.
+    func checkpoints() async throws -> [StoredCheckpoint]
+    /// What `body` makes of each entry of an index range, in index order (a missing entry is
+    /// left out, so that verification names it).
+    func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)]
+    /// The stored subtree hashes of one level in an index range, in index order.
+    func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode]
+}
+
+extension Store: LedgerVerifying {}
+
 /// What `verify` found: nothing, or the first place that does not match.
 public struct LedgerReport: Sendable, Equatable {
     public let entries: Int64
@@ -77,6 +96,12 @@ public struct LedgerAuditor: Sendable {
     /// inserted or reordered entry, or a forged checkpoint. `batchSize` entries are read at a
     /// time (the default suits every size; tests use small ones to cross batch boundaries).
     public func verify(batchSize: Int64 = 5_000, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progress: progress)
+    }
+
+    /// ``verify(batchSize:progress:)`` on any database's ledger (SQLite's, PostgreSQL's).
+    public static func verify(_ store: any LedgerVerifying, verifier: NoteVerifier, origin: String, batchSize: Int64 = 5_000,
+                              progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
         precondition(batchSize > 0, "a verification batch holds at least one entry")
         let size = try await store.ledgerSize()
         let stored = try await store.checkpoints()
@@ -98,7 +123,6 @@ public struct LedgerAuditor: Sendable {
         // it with the stored subtree hashes and the checkpoints, the next batches (one per
         // core) are read from storage and their leaves hashed, each in a task of its own on a
         // reader connection of its own.
-        let store = self.store
         let ahead = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var nextStart: Int64 = 0
         var pending: [Task<VerifyBatch, any Error>] = []
@@ -152,7 +176,7 @@ struct VerifyBatch: Sendable {
     let storedLeaves: [LedgerNode]
     let subtrees: [Int: [Int64: Data]]
 
-    static func load(_ store: Store, _ range: Range<Int64>) async throws -> VerifyBatch {
+    static func load(_ store: any LedgerVerifying, _ range: Range<Int64>) async throws -> VerifyBatch {
         // Each entry's leaf hash, computed on the reading thread from the bytes where SQLite holds them.
         let entries = try await store.ledgerEntries(range) { bytes in MerkleHash.leaf(bytes) }
         let leaves = try await store.ledgerNodes(level: 0, range)

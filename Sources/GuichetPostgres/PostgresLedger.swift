@@ -194,10 +194,27 @@ public final class PostgresLedger: Sendable {
     }
 
     /// The signed checkpoints, smallest first.
-    public func checkpoints() async throws -> [(size: Int64, root: Data, note: String)] {
-        let rows = try await client.query("SELECT size, root, note FROM ledger_checkpoint ORDER BY size", logger: Self.logger)
-        var out: [(size: Int64, root: Data, note: String)] = []
-        for try await (s, r, n) in rows.decode((Int64, Data, String).self) { out.append((s, r, n)) }
+    public func checkpoints() async throws -> [StoredCheckpoint] {
+        let rows = try await client.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size", logger: Self.logger)
+        var out: [StoredCheckpoint] = []
+        for try await (s, r, n, at) in rows.decode((Int64, Data, String, Int64).self) {
+            out.append(StoredCheckpoint(size: s, root: r, note: n, at: Date(millis: at)))
+        }
+        return out
+    }
+
+    /// What `body` makes of each entry of an index range, in order (verification).
+    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+        try await entries(range).map { ($0.index, body($0.entry)) }
+    }
+
+    /// The stored subtree hashes of one level in an index range, in order (verification).
+    public func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {
+        let rows = try await client.query("""
+            SELECT idx, hash FROM ledger_node WHERE level = \(Int32(level)) AND idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
+            """, logger: Self.logger)
+        var out: [LedgerNode] = []
+        for try await (i, h) in rows.decode((Int64, Data).self) { out.append(LedgerNode(level: level, index: i, hash: h)) }
         return out
     }
 
@@ -235,3 +252,5 @@ public final class PostgresLedger: Sendable {
 
 @_spi(LedgerOnly)
 extension PostgresLedger: LedgerStorage {}
+
+extension PostgresLedger: LedgerVerifying {}

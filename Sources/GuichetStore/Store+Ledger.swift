@@ -50,6 +50,9 @@ public struct StoredCheckpoint: Sendable, Equatable {
     public let root: Data
     public let note: String
     public let at: Date
+    public init(size: Int64, root: Data, note: String, at: Date) {
+        self.size = size; self.root = root; self.note = note; self.at = at
+    }
 }
 
 extension Store {

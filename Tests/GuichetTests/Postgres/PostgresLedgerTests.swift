@@ -96,6 +96,10 @@ struct PostgresLedgerTests {
         }
         let checkpoints = try await one.checkpoints()
         #expect(checkpoints.last?.size == total && checkpoints.last?.root == Data(tree.rootHash.bytes))
+        // The auditor that verifies SQLite's ledger verifies this one the same way: every entry,
+        // every stored hash, every signed checkpoint (small batches, to cross their edges).
+        let report = try await LedgerAuditor.verify(two, verifier: signer.verifier, origin: "guichet.test/ledger", batchSize: 37)
+        #expect(report.problem == nil && report.entries == total && report.checkpoints == checkpoints.count, "\(report)")
 
         // Who accessed a person: the same before and after integration into the indexes.
         func brute(_ p: PersonID) -> [Int64] { appended.filter { $0.1.contains(p) }.map(\.0).sorted() }
@@ -105,6 +109,42 @@ struct PostgresLedgerTests {
         for p in persons { #expect(try await one.entries(person: p) == brute(p)) }
 
         await one.close(); await two.close()
+        try await Self.drop(address)
+    }
+
+    @Test("an owner who turns the append-only triggers off and rewrites an entry is named by the ledger's verification")
+    func verificationNamesARewrite() async throws {
+        let address = try await Self.freshDatabase()
+        let ledger = try await PostgresLedger.open(address, timeout: .seconds(120))
+        let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 9, count: 32))
+        let journal = AccessJournal(storage: ledger, signer: signer, origin: "guichet.test/ledger")
+        for i in 0..<20 {
+            _ = try await journal.recordSystemEvent("test-event", reason: "r\(i)", persons: [PersonID()], dossiers: [], context: Self.context(i))
+        }
+        _ = try await journal.checkpoint(at: Date())
+        func verify() async throws -> LedgerReport {
+            try await LedgerAuditor.verify(ledger, verifier: signer.verifier, origin: "guichet.test/ledger", batchSize: 6)
+        }
+        #expect(try await verify().problem == nil)
+        // The database's owner may turn its triggers off: the hashes still give it away.
+        try await Self.admin(address) { admin in
+            try await admin.execute("ALTER TABLE ledger_entry DISABLE TRIGGER USER")
+            try await admin.execute("UPDATE ledger_entry SET entry = entry || '\\x20'::bytea WHERE idx = 7")
+            try await admin.execute("ALTER TABLE ledger_entry ENABLE TRIGGER USER")
+        }
+        let problem = try #require(try await verify().problem)
+        #expect(problem.contains("entry 7 does not match"), "\(problem)")
+        // A forged checkpoint (signed by another key) is named too.
+        try await Self.admin(address) { admin in
+            try await admin.execute("ALTER TABLE ledger_entry DISABLE TRIGGER USER")
+            try await admin.execute("UPDATE ledger_entry SET entry = substring(entry from 1 for length(entry) - 1) WHERE idx = 7")
+            try await admin.execute("ALTER TABLE ledger_entry ENABLE TRIGGER USER")
+        }
+        #expect(try await verify().problem == nil, "the entry restored byte for byte verifies again")
+        let other = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 8, count: 32))
+        let forged = try await LedgerAuditor.verify(ledger, verifier: other.verifier, origin: "guichet.test/ledger")
+        #expect(forged.problem?.contains("forged") == true, "\(String(describing: forged.problem))")
+        await ledger.close()
         try await Self.drop(address)
     }
 
