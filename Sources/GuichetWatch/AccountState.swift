@@ -139,11 +139,8 @@ public struct AccountState: Codable, Sendable, Equatable {
         self.day = day
         today = DayStats(day: day)
         dayPersons = []
-        if ceilingStage == 3, let since = ceilingSince, second - since < 86_400 {
-            // Kept: the next new person still suspends.
-        } else {
-            ceilingStage = nil; ceilingSince = nil
-        }
+        let throttledLately = ceilingStage == 3 && ceilingSince.map { second - $0 < 86_400 } == true
+        if !throttledLately { ceilingStage = nil; ceilingSince = nil }
         graceLeft = nil
         todayBins = 0
         todaySignIns = 0
