@@ -84,10 +84,11 @@ let package = Package(
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
         ], swiftSettings: swiftSettings),
-        // The PostgreSQL back-end (issue 19), through postgres-nio: so far the ledger's storage
-        // (`LedgerStorage`), with appends serialised by an advisory lock.
+        // The PostgreSQL back-end (issue 19), through postgres-nio: the ledger's storage
+        // (`LedgerStorage`, appends serialised by an advisory lock) and the authenticator's,
+        // the watch's and the breach register's (`PostgresStore`).
         .target(name: "GuichetPostgres", dependencies: [
-            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle",
+            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetBreach", "GuichetAuth",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

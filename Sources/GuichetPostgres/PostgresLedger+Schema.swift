@@ -77,21 +77,4 @@ extension PostgresLedger {
             """,
         ]),
     ]
-
-    /// Applies the migrations not yet applied.
-    func migrate() async throws {
-        try await client.withTransaction(logger: Self.logger) { c in
-            try await c.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: Self.logger)
-            try await c.query("CREATE TABLE IF NOT EXISTS guichet_migration (name TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                              logger: Self.logger)
-            var applied: Set<String> = []
-            for try await name in try await c.query("SELECT name FROM guichet_migration", logger: Self.logger).decode(String.self) {
-                applied.insert(name)
-            }
-            for m in Self.migrations where !applied.contains(m.name) {
-                for statement in m.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: Self.logger) }
-                try await c.query("INSERT INTO guichet_migration(name) VALUES (\(m.name))", logger: Self.logger)
-            }
-        }
-    }
 }

@@ -19,7 +19,7 @@ import PostgresNIO
 /// process appended since, the batch is rebased on the stored right edge under the lock.
 public final class PostgresLedger: Sendable {
     let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let runner: Task<Void, Never>?
     public let address: PostgresAddress
     static let logger = Logger(label: "guichet.postgres")
     /// Advisory lock keys (any fixed numbers; one per serialised task).
@@ -28,12 +28,16 @@ public final class PostgresLedger: Sendable {
     static let migrationLock: Int64 = 0x6775_6963_6865_7403
 
     private init(_ address: PostgresAddress, connections: Int) {
-        var configuration = address.configuration
-        configuration.options.maximumConnections = connections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Self.logger)
+        (client, runner) = PostgresPool.start(address, connections: connections)
+        self.address = address
+    }
+
+    /// A ledger over the connections of a ``PostgresStore`` (the same database): the store
+    /// owns the pool and has already brought the ledger's tables up to date.
+    init(sharing client: PostgresClient, address: PostgresAddress) {
         self.client = client
         self.address = address
-        runner = Task { await client.run() }
+        runner = nil
     }
 
     /// Connects (at most `connections` at once; the first within `timeout`) and brings the
@@ -42,22 +46,10 @@ public final class PostgresLedger: Sendable {
     public static func open(_ address: PostgresAddress, connections: Int = 8, timeout: Duration = .seconds(30)) async throws -> PostgresLedger {
         let ledger = PostgresLedger(address, connections: connections)
         do {
-            // The pool retries a refused connection for ever: give up when no connection is
-            // made within `timeout`. Once one is, the migrations take what they take.
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask { try await ledger.client.query("SELECT 1", logger: Self.logger); return true }
-                group.addTask { try await Task.sleep(for: timeout); return false }
-                let connected = try await group.next() ?? false
-                group.cancelAll()
-                if !connected { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
-            }
-            try await ledger.migrate()
-        } catch let e as PostgresStoreError {
-            await ledger.close()
-            throw e
+            try await PostgresPool.ready(ledger.client, address, timeout: timeout, migrations: [Self.migrations])
         } catch {
             await ledger.close()
-            throw PostgresStoreError.unavailable("\(address) did not take the ledger's schema (\(String(describing: error).prefix(300)))")
+            throw error
         }
         return ledger
     }
@@ -73,7 +65,7 @@ public final class PostgresLedger: Sendable {
     /// request still waiting for a connection (a journal's integration started a quarter of a
     /// second after its last append) held the pool's shutdown, and the caller, for ever.
     public func close() async {
-        runner.cancel()
+        runner?.cancel()
     }
 
     // MARK: LedgerStorage

@@ -131,6 +131,10 @@ public struct SessionRecord: Sendable, Equatable {
     public let revoked: Bool
     /// When a second factor was last verified in this session.
     public let secondFactorAt: Date?
+    public init(id: SessionID, account: AccountID, lastSeenAt: Date, expiresAt: Date, revoked: Bool, secondFactorAt: Date?) {
+        self.id = id; self.account = account; self.lastSeenAt = lastSeenAt; self.expiresAt = expiresAt
+        self.revoked = revoked; self.secondFactorAt = secondFactorAt
+    }
 }
 
 /// An open session of an account, as its owner sees it in the list of their sessions (never
@@ -141,6 +145,9 @@ public struct OpenSession: Sendable, Equatable {
     public let lastSeenAt: Date
     public let expiresAt: Date
     public let secondFactorAt: Date?
+    public init(id: SessionID, createdAt: Date, lastSeenAt: Date, expiresAt: Date, secondFactorAt: Date?) {
+        self.id = id; self.createdAt = createdAt; self.lastSeenAt = lastSeenAt; self.expiresAt = expiresAt; self.secondFactorAt = secondFactorAt
+    }
 }
 
 /// One journal entry, as written by the ledger module. Identifiers and field names only.

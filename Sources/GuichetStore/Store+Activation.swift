@@ -47,6 +47,12 @@ public struct ActivationRecord: Sendable, Equatable {
     public let status: String
     public let usedAt: Date?
 
+    public init(id: String, account: AccountID, delivery: String, issuedBy: AccountID?, issuedAt: Date, expiresAt: Date,
+                approvedBy: AccountID?, status: String, usedAt: Date?) {
+        self.id = id; self.account = account; self.delivery = delivery; self.issuedBy = issuedBy; self.issuedAt = issuedAt
+        self.expiresAt = expiresAt; self.approvedBy = approvedBy; self.status = status; self.usedAt = usedAt
+    }
+
     init(row: Row) {
         id = row["id"]; account = AccountID(trusted: row["account_id"]); delivery = row["delivery"]
         issuedBy = (row["issued_by"] as String?).map(AccountID.init(trusted:)); issuedAt = Date(millis: row["issued_at"])

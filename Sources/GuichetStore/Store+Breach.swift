@@ -52,6 +52,7 @@ public struct BreachIncidentChange: Sendable, Equatable {
     public let at: Date
     public let by: AccountID?
     public let change: String
+    public init(at: Date, by: AccountID?, change: String) { self.at = at; self.by = by; self.change = change }
 }
 
 extension Store {

@@ -16,6 +16,9 @@ public struct Departure: Sendable, Equatable {
     /// Nil when the server's own command line recorded it.
     public let by: AccountID?
     public let reason: String
+    public init(account: AccountID, at: Date, by: AccountID?, reason: String) {
+        self.account = account; self.at = at; self.by = by; self.reason = reason
+    }
 }
 
 extension Store {

@@ -35,6 +35,11 @@ public struct PasswordResetRecord: Sendable, Equatable {
     public let status: String
     public let usedAt: Date?
 
+    public init(id: String, account: AccountID, requestedBy: AccountID, requestedAt: Date, expiresAt: Date, status: String, usedAt: Date?) {
+        self.id = id; self.account = account; self.requestedBy = requestedBy; self.requestedAt = requestedAt
+        self.expiresAt = expiresAt; self.status = status; self.usedAt = usedAt
+    }
+
     init(row: Row) {
         id = row["id"]; account = AccountID(trusted: row["account_id"]); requestedBy = AccountID(trusted: row["requested_by"])
         requestedAt = Date(millis: row["requested_at"]); expiresAt = Date(millis: row["expires_at"]); status = row["status"]

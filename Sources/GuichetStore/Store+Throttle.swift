@@ -7,6 +7,9 @@ public struct ThrottleState: Sendable, Equatable {
     public let failures: Int
     public let lastAttemptAt: Date
     public let locked: Bool
+    public init(failures: Int, lastAttemptAt: Date, locked: Bool) {
+        self.failures = failures; self.lastAttemptAt = lastAttemptAt; self.locked = locked
+    }
 }
 
 extension Store {

@@ -32,6 +32,9 @@ public struct WatchedPerson: Sendable, Equatable {
     public let reason: String
     public let flaggedBy: AccountID
     public let flaggedAt: Date
+    public init(person: PersonID, reason: String, flaggedBy: AccountID, flaggedAt: Date) {
+        self.person = person; self.reason = reason; self.flaggedBy = flaggedBy; self.flaggedAt = flaggedAt
+    }
 }
 
 /// A suspension by the watch.
@@ -43,6 +46,10 @@ public struct Suspension: Sendable, Equatable {
     public let reinstatedBy: AccountID?
     public let reinstatedAt: Date?
     public let reinstateReason: String?
+    public init(id: String, account: AccountID, at: Date, reason: String, reinstatedBy: AccountID?, reinstatedAt: Date?, reinstateReason: String?) {
+        self.id = id; self.account = account; self.at = at; self.reason = reason
+        self.reinstatedBy = reinstatedBy; self.reinstatedAt = reinstatedAt; self.reinstateReason = reinstateReason
+    }
 }
 
 extension Store {

@@ -1,0 +1,59 @@
+import Logging
+import PostgresNIO
+
+/// Connections to one PostgreSQL database, and its schema brought up to date: what the ledger
+/// and the store both start with.
+enum PostgresPool {
+    static let logger = Logger(label: "guichet.postgres")
+
+    /// A client of at most `connections` connections, and the task that runs it.
+    static func start(_ address: PostgresAddress, connections: Int) -> (PostgresClient, Task<Void, Never>) {
+        var configuration = address.configuration
+        configuration.options.maximumConnections = connections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return (client, Task { await client.run() })
+    }
+
+    /// Waits for a first connection (at most `timeout`), then applies each list of migrations
+    /// in order.
+    /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer or
+    ///   refuses the schema.
+    static func ready(_ client: PostgresClient, _ address: PostgresAddress, timeout: Duration,
+                      migrations: [[(name: String, statements: [String])]]) async throws {
+        do {
+            // The pool retries a refused connection for ever: give up when no connection is
+            // made within `timeout`. Once one is, the migrations take what they take.
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { try await client.query("SELECT 1", logger: logger); return true }
+                group.addTask { try await Task.sleep(for: timeout); return false }
+                let connected = try await group.next() ?? false
+                group.cancelAll()
+                if !connected { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
+            }
+            for list in migrations { try await migrate(client, list) }
+        } catch let e as PostgresStoreError {
+            throw e
+        } catch {
+            throw PostgresStoreError.unavailable("\(address) did not take the schema (\(String(describing: error).prefix(300)))")
+        }
+    }
+
+    /// Applies the migrations not yet applied, each once, in order, in one transaction with its
+    /// record in `guichet_migration`; two servers starting at once take turns (an advisory
+    /// lock).
+    static func migrate(_ client: PostgresClient, _ migrations: [(name: String, statements: [String])]) async throws {
+        try await client.withTransaction(logger: logger) { c in
+            try await c.query("SELECT pg_advisory_xact_lock(\(PostgresLedger.migrationLock))", logger: logger)
+            try await c.query("CREATE TABLE IF NOT EXISTS guichet_migration (name TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                              logger: logger)
+            var applied: Set<String> = []
+            for try await name in try await c.query("SELECT name FROM guichet_migration", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for m in migrations where !applied.contains(m.name) {
+                for statement in m.statements { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await c.query("INSERT INTO guichet_migration(name) VALUES (\(m.name))", logger: logger)
+            }
+        }
+    }
+}

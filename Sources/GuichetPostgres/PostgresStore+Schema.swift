@@ -1,0 +1,167 @@
+import Foundation
+
+extension PostgresStore {
+    /// The registry's tables in PostgreSQL's SQL (issue 19, item 2): the same tables, columns
+    /// and rules as SQLite's migrations (`Sources/GuichetStore/Migrations*.swift`), written
+    /// once as PostgreSQL's first version since no PostgreSQL registry predates them. Applied
+    /// like the ledger's, under the same advisory lock, recorded in `guichet_migration`; never
+    /// edited once released.
+    ///
+    /// Differences from SQLite's, none of them in meaning: instants are BIGINT milliseconds as
+    /// there; yes/no columns are BOOLEAN; a rule SQLite enforces with `RAISE(ABORT)` is a
+    /// trigger calling `guichet_kept()` (per statement, so that even a DELETE matching no row
+    /// is refused); rows SQLite orders by `rowid` carry a `seq` column.
+    ///
+    /// This first version holds what the authenticator, the watch and the breach register use
+    /// (accounts, sessions, factors, throttles, codes, persons, watch and breach tables); the
+    /// dossiers' tables follow with the gate's storage.
+    static let migrations: [(name: String, statements: [String])] = [
+        ("store-v1", [
+            """
+            CREATE FUNCTION guichet_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '% (% on %)', TG_ARGV[0], TG_OP, TG_TABLE_NAME; END $$
+            """,
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE organisation (id TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, territory TEXT,
+                capacity INT, created_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX organisation_by_kind ON organisation(kind, name)",
+            "CREATE TABLE territory (code TEXT PRIMARY KEY, name TEXT NOT NULL, created_at BIGINT NOT NULL, created_by TEXT)",
+            "CREATE TABLE person (id TEXT PRIMARY KEY, version INT NOT NULL CHECK (version >= 1), fields BYTEA NOT NULL, updated_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE data_key (subject_id TEXT PRIMARY KEY, kek_version INT NOT NULL, wrapped BYTEA, created_at BIGINT NOT NULL,
+                shredded_at BIGINT, CHECK ((wrapped IS NULL) = (shredded_at IS NOT NULL)))
+            """,
+            "CREATE INDEX data_key_by_version ON data_key(kek_version) WHERE wrapped IS NOT NULL",
+            """
+            CREATE TABLE person_version (person_id TEXT NOT NULL REFERENCES person(id), version INT NOT NULL, fields BYTEA NOT NULL,
+                changed_at BIGINT NOT NULL, changed_by TEXT, change TEXT NOT NULL, PRIMARY KEY (person_id, version))
+            """,
+            "CREATE TABLE person_term (field TEXT NOT NULL, term TEXT NOT NULL, person_id TEXT NOT NULL REFERENCES person(id), PRIMARY KEY (field, term, person_id))",
+            "CREATE INDEX person_term_by_person ON person_term(person_id)",
+            "CREATE TABLE person_birth_year (person_id TEXT PRIMARY KEY REFERENCES person(id), tag TEXT NOT NULL)",
+            """
+            CREATE TABLE account (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, password_hash TEXT NOT NULL, role TEXT NOT NULL,
+                organisation_id TEXT REFERENCES organisation(id), person_id TEXT REFERENCES person(id), territory TEXT,
+                status TEXT NOT NULL CHECK (status IN ('active', 'pending', 'disabled')), created_at BIGINT NOT NULL, created_by TEXT,
+                contact BYTEA, provisioned_on_console BOOLEAN NOT NULL DEFAULT false)
+            """,
+            "CREATE INDEX account_by_person ON account(person_id)",
+            """
+            CREATE TABLE account_request (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id),
+                kind TEXT NOT NULL CHECK (kind IN ('create', 'elevate')), role TEXT NOT NULL,
+                requested_by TEXT NOT NULL REFERENCES account(id), requested_at BIGINT NOT NULL,
+                approved_by TEXT REFERENCES account(id), approved_at BIGINT, CHECK (approved_by IS NULL OR approved_by <> requested_by))
+            """,
+            "CREATE TABLE sign_in_throttle (key TEXT PRIMARY KEY, failures INT NOT NULL, last_attempt_at BIGINT NOT NULL, locked BOOLEAN NOT NULL)",
+            """
+            CREATE TABLE account_notice (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), at BIGINT NOT NULL,
+                kind TEXT NOT NULL, detail TEXT NOT NULL, seen BOOLEAN NOT NULL DEFAULT false)
+            """,
+            "CREATE INDEX account_notice_by_account ON account_notice(account_id, at)",
+            """
+            CREATE TABLE session (token_hash BYTEA PRIMARY KEY, id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL REFERENCES account(id),
+                created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT, second_factor_at BIGINT)
+            """,
+            "CREATE INDEX session_by_account ON session(account_id)",
+            """
+            CREATE TABLE second_factor (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id),
+                kind TEXT NOT NULL CHECK (kind IN ('totp', 'webauthn', 'recovery')), secret BYTEA NOT NULL, credential_id BYTEA,
+                counter BIGINT NOT NULL DEFAULT 0, confirmed BOOLEAN NOT NULL, created_at BIGINT NOT NULL, seq BIGSERIAL)
+            """,
+            "CREATE INDEX second_factor_by_account ON second_factor(account_id, kind)",
+            "CREATE TABLE mfa_challenge (session_id TEXT PRIMARY KEY, challenge BYTEA NOT NULL, kind TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE activation_code (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), code_hash BYTEA UNIQUE,
+                delivery TEXT NOT NULL CHECK (delivery IN ('email', 'hand')), issued_by TEXT REFERENCES account(id),
+                issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, approved_by TEXT REFERENCES account(id),
+                status TEXT NOT NULL CHECK (status IN ('awaiting-approval', 'sending', 'issued', 'not-sent', 'used', 'replaced')),
+                used_at BIGINT, used_session TEXT, seq BIGSERIAL,
+                CHECK (approved_by IS NULL OR approved_by <> issued_by), CHECK (status = 'awaiting-approval' OR code_hash IS NOT NULL))
+            """,
+            "CREATE INDEX activation_code_by_account ON activation_code(account_id, issued_at)",
+            "CREATE INDEX activation_code_by_session ON activation_code(used_session) WHERE used_session IS NOT NULL",
+            "CREATE TABLE account_departure (account_id TEXT PRIMARY KEY REFERENCES account(id), at BIGINT NOT NULL, by TEXT, reason TEXT NOT NULL)",
+            """
+            CREATE FUNCTION guichet_left_stays_disabled() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.status <> 'disabled' AND EXISTS (SELECT 1 FROM account_departure WHERE account_id = NEW.id) THEN
+                    RAISE EXCEPTION 'this account belongs to someone who left';
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            "CREATE TRIGGER account_left_stays_disabled BEFORE UPDATE OF status ON account FOR EACH ROW EXECUTE FUNCTION guichet_left_stays_disabled()",
+            """
+            CREATE TABLE claim_code (id TEXT PRIMARY KEY, locator TEXT NOT NULL, person_id TEXT NOT NULL REFERENCES person(id),
+                code_hash BYTEA NOT NULL UNIQUE, issued_by TEXT, issued_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('issued', 'used', 'replaced')), used_at BIGINT,
+                used_by_account TEXT REFERENCES account(id), seq BIGSERIAL, CHECK ((status = 'used') = (used_by_account IS NOT NULL)))
+            """,
+            "CREATE UNIQUE INDEX claim_code_live_locator ON claim_code(locator) WHERE status = 'issued'",
+            "CREATE INDEX claim_code_by_person ON claim_code(person_id, issued_at)",
+            """
+            CREATE TABLE password_reset (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), token_hash BYTEA NOT NULL UNIQUE,
+                requested_by TEXT NOT NULL REFERENCES account(id), requested_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'not-sent', 'used')), used_at BIGINT)
+            """,
+            "CREATE INDEX password_reset_by_account ON password_reset(account_id, requested_at)",
+            // The watch (issue 7).
+            "CREATE TABLE watch_state (account_id TEXT PRIMARY KEY REFERENCES account(id), state BYTEA NOT NULL, updated_at BIGINT NOT NULL)",
+            "CREATE TABLE watch_honeytoken (tag BYTEA PRIMARY KEY)",
+            """
+            CREATE TABLE watched_person (person_id TEXT PRIMARY KEY REFERENCES person(id), reason TEXT NOT NULL,
+                flagged_by TEXT NOT NULL REFERENCES account(id), flagged_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE watch_alert (id TEXT PRIMARY KEY, at BIGINT NOT NULL, account_id TEXT, detector TEXT NOT NULL, severity TEXT NOT NULL,
+                response TEXT NOT NULL, detail TEXT NOT NULL, justification TEXT, acknowledged_by TEXT REFERENCES account(id),
+                acknowledged_at BIGINT, note TEXT)
+            """,
+            "CREATE INDEX watch_alert_open ON watch_alert(acknowledged_at, at)",
+            """
+            CREATE TABLE watch_suspension (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), at BIGINT NOT NULL,
+                reason TEXT NOT NULL, reinstated_by TEXT REFERENCES account(id), reinstated_at BIGINT, reinstate_reason TEXT,
+                CHECK ((reinstated_by IS NULL) = (reinstated_at IS NULL)))
+            """,
+            "CREATE INDEX watch_suspension_by_account ON watch_suspension(account_id, at)",
+            // At most one open suspension per account, whichever server suspends.
+            "CREATE UNIQUE INDEX watch_suspension_open ON watch_suspension(account_id) WHERE reinstated_at IS NULL",
+            // The breach register (GDPR art. 33(5)).
+            """
+            CREATE TABLE breach_incident (id TEXT PRIMARY KEY, title TEXT NOT NULL, nature TEXT NOT NULL, facts TEXT NOT NULL,
+                effects TEXT NOT NULL, remedial TEXT NOT NULL, consequences TEXT NOT NULL, detected_at BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('open', 'contained', 'notified', 'closed')),
+                encrypted_and_keys_safe BOOLEAN NOT NULL, scope TEXT NOT NULL, notified_authority_at BIGINT,
+                created_at BIGINT NOT NULL, created_by TEXT, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX breach_incident_by_detection ON breach_incident(detected_at)",
+            """
+            CREATE TABLE breach_incident_change (seq BIGSERIAL PRIMARY KEY, incident_id TEXT NOT NULL REFERENCES breach_incident(id),
+                at BIGINT NOT NULL, by TEXT, change TEXT NOT NULL)
+            """,
+            "CREATE INDEX breach_incident_change_by_incident ON breach_incident_change(incident_id, at)",
+        ] + kept([
+            ("data_key", "DELETE", "data keys are shredded, not deleted"),
+            ("person", "DELETE", "persons are never deleted"),
+            ("person_version", "UPDATE OR DELETE", "versions are kept"),
+            ("territory", "DELETE", "territories are kept"),
+            ("account_departure", "UPDATE OR DELETE", "departures are kept"),
+            ("activation_code", "DELETE", "activation codes are kept"),
+            ("claim_code", "DELETE", "claim codes are kept"),
+            ("password_reset", "DELETE", "password resets are kept"),
+            ("breach_incident", "DELETE", "the breach register keeps every incident"),
+            ("breach_incident_change", "UPDATE OR DELETE", "the breach register keeps every change"),
+        ])),
+    ]
+
+    /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the
+    /// same sentence as SQLite's.
+    static func kept(_ rules: [(table: String, operations: String, sentence: String)]) -> [String] {
+        rules.map { r in
+            let quoted = r.sentence.replacingOccurrences(of: "'", with: "''")
+            return "CREATE TRIGGER \(r.table)_is_kept BEFORE \(r.operations) OR TRUNCATE ON \(r.table) FOR EACH STATEMENT EXECUTE FUNCTION guichet_kept('\(quoted)')"
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import GuichetAuth
+import GuichetCore
+import GuichetPostgres
+import GuichetStore
+import GuichetWatch
+
+/// Several servers on one PostgreSQL database (issue 19, item 3), as far as the stored state
+/// goes: two ``PostgresStore``s stand for two `guichet serve` processes, each with its own
+/// authenticator, against a real PostgreSQL 15 server.
+@Suite(.enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
+struct PostgresStoreTests {
+    /// Two servers' stores on one fresh database, each with its authenticator on one clock.
+    struct TwoServers {
+        let address: PostgresAddress
+        let stores: [PostgresStore]
+        let auths: [Authenticator]
+        /// A security officer's account (who reinstates).
+        let officer: AccountID
+
+        static func make(clock: TestClock) async throws -> TwoServers {
+            let address = try await PostgresLedgerTests.freshDatabase()
+            let profile = try Repo.profile()
+            var stores: [PostgresStore] = [], auths: [Authenticator] = []
+            for _ in 0..<2 {
+                let store = try await PostgresStore.open(address, connections: 8, timeout: .seconds(120))
+                stores.append(store)
+                auths.append(try await Authenticator(store: store, profile: profile, hasher: PasswordHasher(parameters: .testing),
+                                                     clock: { clock.date }))
+            }
+            let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
+            try await stores[0].insert(organisations: [op], at: clock.date)
+            _ = try await auths[0].createAccount(username: "admin", password: World.password, role: "admin", organisation: op.id, createdBy: nil)
+            let officer = try await auths[1].createAccount(username: "security", password: World.password, role: "security", organisation: op.id,
+                                                           createdBy: nil)
+            return TwoServers(address: address, stores: stores, auths: auths, officer: officer)
+        }
+
+        func close() async throws {
+            for s in stores { await s.close() }
+            try await PostgresLedgerTests.drop(address)
+        }
+    }
+
+    enum Outcome: Sendable { case success, checked, throttled }
+
+    static func guess(_ auth: Authenticator, _ i: Int, source: String) async throws -> Outcome {
+        do {
+            _ = try await auth.signIn(username: "admin", password: "guess-number-\(i)-xx", source: source)
+            return .success
+        } catch GuichetError.unauthenticated {
+            return .checked
+        } catch GuichetError.throttled {
+            return .throttled
+        }
+    }
+
+    @Test("guesses fired at once at two servers on one database reach the password check as often as on one server: the free failures, no more")
+    func concurrentGuessesShareOneThrottle() async throws {
+        let clock = TestClock()
+        let world = try await TwoServers.make(clock: clock)
+        // 40 guesses at the same instant, half on each server, each from its own address (the
+        // per-address limit, in each process's memory, plays no part).
+        let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for i in 0..<40 {
+                group.addTask { try await Self.guess(world.auths[i % 2], i, source: "198.51.100.\(i)") }
+            }
+            return try await group.reduce(into: [Outcome]()) { $0.append($1) }
+        }
+        #expect(!outcomes.contains(.success))
+        let free = world.auths[0].throttle.freeFailures
+        #expect(outcomes.filter { $0 == .checked }.count == free,
+                "at one instant, one server lets exactly the \(free) free failures through; two servers together must not let more")
+        try await world.close()
+    }
+
+    @Test("2,000 guesses alternating between two servers on one database: at most the lockout's count reach the password check, and the lock holds on both")
+    func alternatingGuessesLockOut() async throws {
+        let clock = TestClock()
+        let world = try await TwoServers.make(clock: clock)
+        var checked = 0, successes = 0
+        for i in 0..<2_000 {
+            clock.advance(0.5)
+            switch try await Self.guess(world.auths[i % 2], i, source: "198.51.100.\(i % 100)") {
+            case .success: successes += 1
+            case .checked: checked += 1
+            case .throttled: break
+            }
+        }
+        #expect(successes == 0)
+        #expect(checked <= world.auths[0].throttle.lockoutAfter, "two servers check no more guesses than one")
+        #expect(checked >= world.auths[0].throttle.freeFailures, "the attack was checked at first (the test measures something)")
+        // Locked on both: even the right password is refused, on either server, until unlocked.
+        for auth in world.auths {
+            await #expect(throws: GuichetError.self) { _ = try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7") }
+        }
+        #expect(try await world.auths[1].unlock(username: "admin"))
+        _ = try await world.auths[0].signIn(username: "admin", password: World.password, source: "192.0.2.7")
+        try await world.close()
+    }
+
+    @Test("a suspension decided on one server ends the account's session on the other at once, and reinstating it on the other lifts it")
+    func suspensionHoldsOnBothServers() async throws {
+        let clock = TestClock()
+        let world = try await TwoServers.make(clock: clock)
+        let session = try await world.auths[1].signIn(username: "admin", password: World.password, source: "192.0.2.7")
+        let account = session.principal.account
+        #expect(try await world.auths[1].authenticate(token: session.token).account == account)
+
+        // Two servers' watches suspend the same account at once: one suspension is recorded.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, store) in world.stores.enumerated() {
+                group.addTask { try await store.suspend(account: account, id: "suspension-\(i)", reason: "ceiling", at: clock.date) }
+            }
+            try await group.waitForAll()
+        }
+        await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auths[1].authenticate(token: session.token) }
+        await #expect(throws: GuichetError.self) { _ = try await world.auths[1].signIn(username: "admin", password: World.password, source: "192.0.2.7") }
+
+        let lifted = try await (world.stores[1] as any WatchStorage).reinstate(account: account, by: world.officer, reason: "checked with the owner", at: clock.date)
+        #expect(lifted.reason == "ceiling")
+        // No second open suspension was left behind by the other server.
+        await #expect(throws: StoreError.notFound) {
+            _ = try await (world.stores[0] as any WatchStorage).reinstate(account: account, by: world.officer, reason: "again", at: clock.date)
+        }
+        _ = try await world.auths[0].signIn(username: "admin", password: World.password, source: "192.0.2.7")
+        try await world.close()
+    }
+
+    @Test("the database refuses to delete what is kept, even to its owner's plain SQL: persons, data keys, breach incidents and their changes")
+    func keptRowsStayKept() async throws {
+        let clock = TestClock()
+        let world = try await TwoServers.make(clock: clock)
+        try await PostgresLedgerTests.admin(world.address) { admin in
+            for table in ["person", "data_key", "breach_incident", "breach_incident_change", "account_departure", "password_reset"] {
+                await #expect(throws: (any Error).self, "DELETE FROM \(table)") { try await admin.execute("DELETE FROM \(table)") }
+                await #expect(throws: (any Error).self, "TRUNCATE \(table)") { try await admin.execute("TRUNCATE \(table) CASCADE") }
+            }
+        }
+        try await world.close()
+    }
+}
