@@ -171,11 +171,11 @@ extension Authenticator {
             throw GuichetError.forbidden("a first second factor needs the activation code sent to you (by e-mail or by hand): send it as 'activationCode'")
         }
         let now = clock()
-        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
+        if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let key = try await reserveFactorAttempt(p)
         guard activationCode.utf8.count <= 64,
               try await store.redeemActivation(account: p.account, codeHash: Self.hash(activationCode: activationCode), session: p.session, at: now) else {
-            await sources.fail(source, now: now)
+            try await sources.fail(source, now: now)
             throw GuichetError.forbidden("this activation code is wrong, used or expired: ask an administrator for a new one")
         }
         try await store.clearThrottle(key: key)

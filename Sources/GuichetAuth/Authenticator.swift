@@ -25,9 +25,11 @@ public final class Authenticator: Sendable {
     /// user takes as long as a wrong password.
     let decoy: String
     public let throttle: ThrottlePolicy
-    let sources: SourceLimiter
+    /// Failed attempts per source address: in this process's memory, or in the storage when
+    /// several servers share it (``SharedSourceStorage``).
+    let sources: any SourceCounting
     /// Self-registrations per source address.
-    let registrations: SourceLimiter
+    let registrations: any SourceCounting
     /// Seals TOTP secrets at rest.
     let secrets: SymmetricKey
     /// The WebAuthn relying party (id and origin of the site).
@@ -46,11 +48,16 @@ public final class Authenticator: Sendable {
         self.store = store; self.profile = profile; self.hasher = hasher
         self.sessionLifetime = sessionLifetime; self.idleTimeout = idleTimeout; self.clock = clock
         self.throttle = throttle
-        self.sources = SourceLimiter(policy: throttle)
         var perHour = throttle
         perHour.perSourceFailures = throttle.perSourceRegistrations
         perHour.perSourceWindow = 3600
-        self.registrations = SourceLimiter(policy: perHour)
+        if let shared = store as? any SharedSourceStorage {
+            self.sources = StoredSourceLimiter(storage: shared, limit: "sign-in", policy: throttle)
+            self.registrations = StoredSourceLimiter(storage: shared, limit: "registration", policy: perHour)
+        } else {
+            self.sources = SourceLimiter(policy: throttle)
+            self.registrations = SourceLimiter(policy: perHour)
+        }
         self.decoy = try await hasher.hash(Self.randomToken())
     }
 
@@ -162,7 +169,7 @@ public final class Authenticator: Sendable {
     ///   when attempts must wait, whether or not the account exists.
     public func signIn(username: String, password: String, source: String? = nil, adminListener: Bool? = nil) async throws -> IssuedSession {
         let now = clock()
-        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
+        if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
         let key = Self.throttleKey(username)
         let policy = throttle
         let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: policy.lockoutAfter) { state in
@@ -176,7 +183,7 @@ public final class Authenticator: Sendable {
         }
         let result = await hasher.verify(password, against: account?.passwordHash ?? decoy)
         guard let account, result.matches, account.status == "active", let role = profile.roles[account.role] else {
-            await sources.fail(source, now: now)
+            try await sources.fail(source, now: now)
             // The owner hears of failures on either listener: the name's lock is the same.
             if let named, failures == policy.freeFailures || failures == policy.lockoutAfter {
                 try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",

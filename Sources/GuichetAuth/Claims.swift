@@ -84,10 +84,10 @@ extension Authenticator {
     ///   ``GuichetError/throttled(retryAfterSeconds:)`` after too many wrong attempts.
     public func checkClaim(code: String, source: String?) async throws -> ClaimTicket {
         let now = clock()
-        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
+        if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let normal = Self.normalised(claimCode: code)
         guard code.utf8.count <= 64, normal.count == 25 else {
-            await sources.fail(source, now: now)
+            try await sources.fail(source, now: now)
             throw Self.wrongClaim
         }
         let locator = String(normal.prefix(5))
@@ -99,7 +99,7 @@ extension Authenticator {
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let hash = Self.hash(claimCode: normal)
         guard let person = try await store.claimablePerson(locator: locator, codeHash: hash, at: now) else {
-            await sources.fail(source, now: now)
+            try await sources.fail(source, now: now)
             throw Self.wrongClaim
         }
         return ClaimTicket(person: person, locator: locator, codeHash: hash, throttleKey: key)

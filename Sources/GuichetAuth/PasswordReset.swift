@@ -94,10 +94,10 @@ extension Authenticator {
     ///   ``GuichetError/throttled(retryAfterSeconds:)`` when the source guessed too often.
     public func completeReset(code: String, newPassword: String, source: String?, adminListener: Bool) async throws {
         let now = clock()
-        if let wait = await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
+        if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
         guard code.utf8.count <= 128, let (reset, account) = try await store.pendingReset(tokenHash: Self.tokenHash(code), at: now),
               profile.roles[account.role]?.kind.usesAdminListener == adminListener else {
-            await sources.fail(source, now: now)
+            try await sources.fail(source, now: now)
             throw GuichetError.unauthenticated
         }
         try PasswordRules.check(newPassword, username: account.username)

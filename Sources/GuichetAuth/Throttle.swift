@@ -33,15 +33,23 @@ public struct ThrottlePolicy: Sendable, Equatable {
     }
 }
 
-/// Failures per source address in a sliding window, in memory (a restart forgets them; the
-/// per-name throttle, which is what bounds guesses on an account, is in the database).
-actor SourceLimiter {
+/// Failures per source address in a sliding window: how the per-address limits count.
+protocol SourceCounting: Sendable {
+    /// Seconds to wait before this source may try again, or nil.
+    func retryAfter(_ source: String?, now: Date) async throws -> TimeInterval?
+    /// Counts a failure from this source.
+    func fail(_ source: String?, now: Date) async throws
+}
+
+/// Failures per source address in a sliding window, in memory: one server's own count (a
+/// restart forgets them; the per-name throttle, which is what bounds guesses on an account, is
+/// in the database). Used when the storage is not shared by several servers.
+actor SourceLimiter: SourceCounting {
     private var failures: [String: [Date]] = [:]
     private let policy: ThrottlePolicy
 
     init(policy: ThrottlePolicy) { self.policy = policy }
 
-    /// Seconds to wait before this source may try again, or nil.
     func retryAfter(_ source: String?, now: Date) -> TimeInterval? {
         guard let source else { return nil }
         let recent = (failures[source] ?? []).filter { now.timeIntervalSince($0) < policy.perSourceWindow }
@@ -57,16 +65,48 @@ actor SourceLimiter {
     }
 }
 
+/// What a storage shared by several servers offers so that the per-address limits count once
+/// for all of them (issue 19, item 3): an address spreading its attempts over every server is
+/// limited as by one. A back-end MUST keep a failure until `keepingSince` passes it, and MAY
+/// drop it after.
+public protocol SharedSourceStorage: Sendable {
+    /// Counts a failure of `source` under a limit (`sign-in`, `registration`), and forgets
+    /// this source's failures older than `keepingSince`.
+    func recordSourceFailure(limit: String, source: String, at: Date, keepingSince: Date) async throws
+    /// The instants of `source`'s failures under a limit since `since`, oldest first, at most `max`.
+    func sourceFailures(limit: String, source: String, since: Date, max: Int) async throws -> [Date]
+}
+
+/// The per-address limits counted in a shared storage.
+struct StoredSourceLimiter: SourceCounting {
+    let storage: any SharedSourceStorage
+    let limit: String
+    let policy: ThrottlePolicy
+
+    func retryAfter(_ source: String?, now: Date) async throws -> TimeInterval? {
+        guard let source else { return nil }
+        let recent = try await storage.sourceFailures(limit: limit, source: source, since: now.addingTimeInterval(-policy.perSourceWindow),
+                                                      max: policy.perSourceFailures)
+        guard recent.count >= policy.perSourceFailures, let oldest = recent.first else { return nil }
+        return oldest.addingTimeInterval(policy.perSourceWindow).timeIntervalSince(now)
+    }
+
+    func fail(_ source: String?, now: Date) async throws {
+        guard let source else { return }
+        try await storage.recordSourceFailure(limit: limit, source: source, at: now, keepingSince: now.addingTimeInterval(-policy.perSourceWindow))
+    }
+}
+
 extension Authenticator {
     /// Counts a self-registration from a source: at most `perSourceRegistrations` an hour from
     /// one address, so that nobody fills the registry (or the user-name space) by script.
     /// - Throws: ``GuichetError/throttled(retryAfterSeconds:)`` when the source must wait.
     public func reserveRegistration(source: String?) async throws {
         let now = clock()
-        if let wait = await registrations.retryAfter(source, now: now) {
+        if let wait = try await registrations.retryAfter(source, now: now) {
             throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
         }
-        await registrations.fail(source, now: now)
+        try await registrations.fail(source, now: now)
     }
 
     /// The throttle key of a user name: a hash, so the table does not list attempted names.

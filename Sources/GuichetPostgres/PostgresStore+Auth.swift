@@ -484,3 +484,23 @@ extension PostgresStore: AuthStorage {
         }
     }
 }
+
+/// The per-address limits on PostgreSQL: one count for every server on the database.
+extension PostgresStore: SharedSourceStorage {
+    public func recordSourceFailure(limit: String, source: String, at: Date, keepingSince: Date) async throws {
+        try await transaction { c in
+            try await c.query("""
+                DELETE FROM source_failure WHERE limit_name = \(limit) AND source = \(source) AND at < \(keepingSince.millis)
+                """, logger: Self.logger)
+            try await c.query("INSERT INTO source_failure(limit_name, source, at) VALUES (\(limit), \(source), \(at.millis))", logger: Self.logger)
+        }
+    }
+
+    public func sourceFailures(limit: String, source: String, since: Date, max: Int) async throws -> [Date] {
+        try await read { c in
+            try await c.query("""
+                SELECT at FROM source_failure WHERE limit_name = \(limit) AND source = \(source) AND at > \(since.millis) ORDER BY at, seq LIMIT \(max)
+                """, logger: Self.logger).decode(Int64.self).collect().map(Date.init(millis:))
+        }
+    }
+}

@@ -154,6 +154,12 @@ extension PostgresStore {
             ("breach_incident", "DELETE", "the breach register keeps every incident"),
             ("breach_incident_change", "UPDATE OR DELETE", "the breach register keeps every change"),
         ])),
+        // Failed attempts per source address, counted once for every server (issue 19, item 3;
+        // one server keeps them in memory). A row lives one window of its limit, then goes.
+        ("store-v2-source-limits", [
+            "CREATE TABLE source_failure (seq BIGSERIAL PRIMARY KEY, limit_name TEXT NOT NULL, source TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE INDEX source_failure_by_source ON source_failure(limit_name, source, at)",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

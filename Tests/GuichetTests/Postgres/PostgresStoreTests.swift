@@ -100,6 +100,35 @@ struct PostgresStoreTests {
         try await world.close()
     }
 
+    @Test("one address spraying user names over two servers is limited as by one: the per-address count is shared, then the window passes")
+    func sprayFromOneAddressIsCountedOnce() async throws {
+        let clock = TestClock()
+        let world = try await TwoServers.make(clock: clock)
+        let limit = world.auths[0].throttle.perSourceFailures
+        var checked = 0, throttled = 0
+        for i in 0..<(3 * limit) {
+            clock.advance(1)
+            do {
+                _ = try await world.auths[i % 2].signIn(username: "sprayed-name-\(i)", password: "guess-\(i)-xx", source: "203.0.113.9")
+            } catch GuichetError.unauthenticated {
+                checked += 1
+            } catch GuichetError.throttled {
+                throttled += 1
+            }
+        }
+        #expect(checked == limit, "two servers check \(limit) attempts of one address in its window, as one does (each alone would check \(limit))")
+        #expect(throttled == 2 * limit)
+        // Another address is not affected; and once the window has passed, this one may try again.
+        await #expect(throws: GuichetError.unauthenticated) {
+            _ = try await world.auths[1].signIn(username: "sprayed-name-x", password: "guess-x-xx", source: "203.0.113.10")
+        }
+        clock.advance(world.auths[0].throttle.perSourceWindow)
+        await #expect(throws: GuichetError.unauthenticated) {
+            _ = try await world.auths[0].signIn(username: "sprayed-name-y", password: "guess-y-xx", source: "203.0.113.9")
+        }
+        try await world.close()
+    }
+
     @Test("a suspension decided on one server ends the account's session on the other at once, and reinstating it on the other lifts it")
     func suspensionHoldsOnBothServers() async throws {
         let clock = TestClock()
