@@ -13,7 +13,7 @@ extension Store {
     /// - Parameter yearTags: the keyed tag of each birth year that may count (the store holds
     ///   tags, never years: `person_birth_year`); a tag not among them counts as `unknown`.
     public func countTable(type: String, states: [String], rows: StatisticDimension, columns: StatisticDimension,
-                           age: AgeBands? = nil, year: Int = 0, yearTags: [String: Int] = [:], at now: Date) async throws -> [Pair: Int] {
+                           age: AgeBands? = nil, year: Int = 0, yearTags: [String: Int] = [:], at now: Date) async throws -> [StatisticPair: Int] {
         let usesAge = rows == .age || columns == .age
         precondition(!usesAge || age != nil, "a count by age needs the profile's age bands")
         func expression(_ d: StatisticDimension) -> String {
@@ -50,16 +50,13 @@ extension Store {
             """.replacingOccurrences(of: ":now", with: String(now.millis))
         let arguments = (usesAge ? [age?.person ?? ""] + bands.flatMap { [$0.tag, $0.band] } : []) + [type] + states
         return try await read { db in
-            var out: [Pair: Int] = [:]
+            var out: [StatisticPair: Int] = [:]
             for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) {
-                out[Pair(row: row["r"], column: row["c"])] = row["n"]
+                out[StatisticPair(row: row["r"], column: row["c"])] = row["n"]
             }
             return out
         }
     }
-
-    /// A (row, column) key of a count table.
-    public typealias Pair = StatisticPair
 }
 
 /// A (row, column) key of a count table.

@@ -170,3 +170,42 @@ struct PostgresStoreTests {
         try await world.close()
     }
 }
+
+/// Exactly one checkpoint signer among the servers of one database (issue 19, item 3).
+@Suite(.enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
+struct PostgresSignerElectionTests {
+    static func leaders(_ elections: [PostgresSignerElection], within seconds: Double) async throws -> [Int] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var leading: [Int] = []
+        repeat {
+            leading = elections.indices.filter { elections[$0].isLeading }
+            if leading.count == 1 { return leading }
+            try await Task.sleep(for: .milliseconds(50))
+        } while Date() < deadline
+        return leading
+    }
+
+    @Test("three servers on one database: exactly one signs; when it stops, exactly one other takes over")
+    func oneSignerAtATime() async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        var ledgers: [PostgresLedger] = []
+        for _ in 0..<3 { ledgers.append(try await PostgresLedger.open(address, timeout: .seconds(120))) }
+        let elections = ledgers.map { PostgresSignerElection($0, retry: .milliseconds(200)) }
+        let first = try await Self.leaders(elections, within: 20)
+        #expect(first.count == 1)
+        // Stay a while: still one, the same.
+        try await Task.sleep(for: .seconds(1))
+        #expect(elections.indices.filter { elections[$0].isLeading } == first)
+
+        let leader = try #require(first.first)
+        await elections[leader].stop()
+        #expect(!elections[leader].isLeading)
+        let next = try await Self.leaders(elections, within: 20)
+        #expect(next.count == 1 && next.first != leader)
+
+        for e in elections { await e.stop() }
+        #expect(elections.allSatisfy { !$0.isLeading })
+        for l in ledgers { await l.close() }
+        try await PostgresLedgerTests.drop(address)
+    }
+}

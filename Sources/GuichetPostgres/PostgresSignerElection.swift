@@ -1,0 +1,63 @@
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Which of several servers on one database signs the ledger's checkpoints (issue 19, item 3):
+/// the one holding a session-level advisory lock, on a connection it keeps for the purpose.
+///
+/// Each server runs one election. The lock is tried every `retry`; the holder checks its
+/// connection on the same beat and steps down at once when that fails. PostgreSQL releases the
+/// lock when the holder's session ends (a stop, a crash, a lost connection), so another server
+/// takes over within about `retry`. Two signers for a moment (a holder cut off from the
+/// database has not noticed yet) would each sign the same stored tree with the same key, and a
+/// checkpoint is stored once per size: no harm but duplicate work.
+public final class PostgresSignerElection: Sendable {
+    static let signerLock: Int64 = 0x6775_6963_6865_7404
+    /// Whether this server holds the lock (shared with the election's task).
+    final class Flag: Sendable {
+        let value = Mutex(false)
+        func set(_ v: Bool) { value.withLock { $0 = v } }
+    }
+    private let leading: Flag
+    private let task: Task<Void, Never>
+
+    /// Starts taking part in the election over `ledger`'s connections.
+    public init(_ ledger: PostgresLedger, retry: Duration = .seconds(5)) {
+        let client = ledger.client, leading = Flag()
+        self.leading = leading
+        let logger = PostgresPool.logger
+        task = Task {
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { c in
+                        var held = false
+                        defer { leading.set(false) }
+                        while !Task.isCancelled {
+                            if held {
+                                try await c.query("SELECT 1", logger: logger)
+                            } else {
+                                held = try await c.query("SELECT pg_try_advisory_lock(\(Self.signerLock))", logger: logger)
+                                    .decode(Bool.self).collect().first ?? false
+                                if held { leading.set(true) }
+                            }
+                            try? await Task.sleep(for: retry)
+                        }
+                        if held { try? await c.query("SELECT pg_advisory_unlock(\(Self.signerLock))", logger: logger) }
+                    }
+                } catch {
+                    leading.set(false)
+                    try? await Task.sleep(for: retry)
+                }
+            }
+        }
+}
+
+    /// Whether this server signs the checkpoints now.
+    public var isLeading: Bool { leading.value.withLock { $0 } }
+
+    /// Leaves the election (the lock is released at once), and waits until it is left.
+    public func stop() async {
+        task.cancel()
+        await task.value
+    }
+}
