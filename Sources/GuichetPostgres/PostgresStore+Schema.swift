@@ -108,7 +108,12 @@ extension PostgresStore {
             """,
             "CREATE INDEX password_reset_by_account ON password_reset(account_id, requested_at)",
             // The watch (issue 7).
-            "CREATE TABLE watch_state (account_id TEXT PRIMARY KEY REFERENCES account(id), state BYTEA NOT NULL, updated_at BIGINT NOT NULL)",
+            // `version` advances on every write: a server writes an account's state only over the
+            // version it read (SharedWatchStorage).
+            """
+            CREATE TABLE watch_state (account_id TEXT PRIMARY KEY REFERENCES account(id), state BYTEA NOT NULL, updated_at BIGINT NOT NULL,
+                version BIGINT NOT NULL DEFAULT 1)
+            """,
             "CREATE TABLE watch_honeytoken (tag BYTEA PRIMARY KEY)",
             """
             CREATE TABLE watched_person (person_id TEXT PRIMARY KEY REFERENCES person(id), reason TEXT NOT NULL,

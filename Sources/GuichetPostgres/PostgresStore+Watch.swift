@@ -20,7 +20,7 @@ extension PostgresStore: WatchStorage {
         try await transaction { c in
             try await c.query("""
                 INSERT INTO watch_state(account_id, state, updated_at) SELECT a, s, \(at.millis) FROM unnest(\(ids)::text[], \(data)::bytea[]) AS u(a, s)
-                ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = watch_state.version + 1
                 """, logger: Self.logger)
         }
     }
@@ -110,6 +110,32 @@ extension PostgresStore: WatchStorage {
                 """, logger: Self.logger)
             try await c.query("UPDATE account SET status = 'active' WHERE id = \(account.rawValue) AND status = 'disabled'", logger: Self.logger)
             return Suspension(id: id, account: account, at: Date(millis: since), reason: why, reinstatedBy: by, reinstatedAt: at, reinstateReason: reason)
+        }
+    }
+}
+
+/// One account's watch state read and written over the version read, so that every server's
+/// watch assesses an account's requests one after the other.
+extension PostgresStore: SharedWatchStorage {
+    public func watchState(_ account: AccountID) async throws -> (state: Data, version: Int64)? {
+        try await read { c in
+            try await c.query("SELECT state, version FROM watch_state WHERE account_id = \(account.rawValue)", logger: Self.logger)
+                .decode((Data, Int64).self).collect().first.map { (state: $0.0, version: $0.1) }
+        }
+    }
+
+    public func saveWatchState(_ account: AccountID, _ state: Data, expected: Int64?, at: Date) async throws -> Bool {
+        try await transaction { c in
+            if let expected {
+                return try await !c.query("""
+                    UPDATE watch_state SET state = \(state), updated_at = \(at.millis), version = version + 1
+                    WHERE account_id = \(account.rawValue) AND version = \(expected) RETURNING 1::int
+                    """, logger: Self.logger).decode(Int.self).collect().isEmpty
+            }
+            return try await !c.query("""
+                INSERT INTO watch_state(account_id, state, updated_at) VALUES (\(account.rawValue), \(state), \(at.millis))
+                ON CONFLICT (account_id) DO NOTHING RETURNING 1::int
+                """, logger: Self.logger).decode(Int.self).collect().isEmpty
         }
     }
 }

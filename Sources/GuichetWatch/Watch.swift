@@ -9,6 +9,9 @@ public import Crypto
 public actor Watch {
     var engine: WatchEngine
     let store: any WatchStorage
+    /// The same storage when several servers share it: each account's state is then read
+    /// before and written after each of its requests (``SharedWatchStorage``).
+    let shared: (any SharedWatchStorage)?
     let honeytokenKey: SymmetricKey
     var honeytokens: Set<Data> = []
     var watched: Set<PersonID> = []
@@ -30,6 +33,30 @@ public actor Watch {
                 sealNote: (@Sendable (String, String) throws -> String)? = nil) {
         self.engine = WatchEngine(settings: settings)
         self.store = store; self.honeytokenKey = honeytokenKey; self.flushInterval = flushInterval; self.sealNote = sealNote
+        shared = store as? any SharedWatchStorage
+    }
+
+    /// How many times an account's state is read and assessed again when other servers keep
+    /// writing it first; then the request is refused as unavailable (the watch never lets a
+    /// request through unassessed).
+    static let sharedAttempts = 16
+
+    /// Applies `body` to an account's state: on this server's own state, or, when servers
+    /// share the storage, on the latest stored state, written back unless another server wrote
+    /// first (then again on its state).
+    func change<T>(_ account: AccountID, at: Date, _ body: (inout WatchEngine) -> T) async throws -> T {
+        guard let shared else { return body(&engine) }
+        for _ in 0..<Self.sharedAttempts {
+            let stored = try await shared.watchState(account)
+            engine.replace(account, with: stored?.state)
+            let result = body(&engine)
+            guard let state = engine.encoded(account) else { return result }
+            if try await shared.saveWatchState(account, state, expected: stored?.version, at: at) {
+                engine.markStored(account)
+                return result
+            }
+        }
+        throw GuichetError.unavailable("the watch could not record this account's request: other servers kept changing its state")
     }
 
     /// The context a justification is sealed to: its alert.
@@ -69,7 +96,7 @@ public actor Watch {
             e.watched = (e.persons + e.listed).filter { watched.contains($0) && seen.insert($0).inserted }
             e.watchedByNameOutsideCaseload = e.search?.byName == true && e.watched.contains { !caseload.contains($0) }
         }
-        let a = engine.assess(e)
+        let a = try await change(e.account, at: e.at) { $0.assess(e) }
         let fresh = a.findings.filter { !$0.repeated }
         if !fresh.isEmpty {
             try await store.insert(alerts: fresh.map { f in
@@ -106,7 +133,7 @@ public actor Watch {
         do { s = try await store.reinstate(account: account, by: officer, reason: reason, at: at) } catch StoreError.notFound {
             throw GuichetError.notFound
         }
-        engine.reinstate(account)
+        try await change(account, at: at) { $0.reinstate(account) }
         try await flush(at: at)
         return s
     }
@@ -130,7 +157,7 @@ public actor Watch {
         try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: detector,
                                                    severity: Severity.critical.name, response: WatchResponse.suspend.name, detail: detail)])
         try await store.suspend(account: account, id: Self.newID(), reason: "suspended by the watch: \(detector)", at: at)
-        engine.suspend(account)
+        try await change(account, at: at) { $0.suspend(account) }
         try await flush(at: at)
     }
 
@@ -150,6 +177,7 @@ public actor Watch {
     /// The account's current risk points.
     public func risk(_ account: AccountID, at: Date) async throws -> Double {
         try await load()
+        if let shared { engine.replace(account, with: try await shared.watchState(account)?.state) }
         return engine.risk(account, at: at)
     }
 

@@ -361,6 +361,21 @@ public struct WatchEngine: Sendable {
         return out
     }
 
+    /// One account's state as stored; nil when the account has none.
+    public func encoded(_ account: AccountID) -> Data? {
+        accounts[account].flatMap { try? JSONEncoder().encode($0) }
+    }
+
+    /// Replaces one account's state by a stored one (nil, or one that does not decode: none),
+    /// as another server left it; it is not dirty.
+    public mutating func replace(_ account: AccountID, with stored: Data?) {
+        accounts[account] = stored.flatMap { try? JSONDecoder().decode(AccountState.self, from: $0) }
+        dirty.remove(account)
+    }
+
+    /// Notes that an account's state is stored as it is.
+    public mutating func markStored(_ account: AccountID) { dirty.remove(account) }
+
     /// Loads stored states (at start-up); a state that does not decode is dropped, so the
     /// account starts learning again rather than the watch failing.
     public mutating func load(_ stored: [(AccountID, Data)]) {

@@ -32,4 +32,19 @@ public protocol WatchStorage: Sendable {
     func reinstate(account: AccountID, by: AccountID, reason: String, at: Date) async throws -> Suspension
 }
 
+/// A watch storage that several servers share (issue 19, item 3). Each server's watch then
+/// reads an account's latest stored state before it assesses a request of that account, and
+/// writes the new state only if no other server wrote it in between (else it reads and
+/// assesses again): one account's requests are assessed one after the other, whichever server
+/// received them, so that a scraper spreading its requests over every server is contained as by
+/// one. A back-end MUST make `saveWatchState` write only when the stored version is `expected`,
+/// and MUST advance the version on every write (`saveWatchStates` included).
+public protocol SharedWatchStorage: WatchStorage {
+    /// One account's stored state and its version; nil when none is stored yet.
+    func watchState(_ account: AccountID) async throws -> (state: Data, version: Int64)?
+    /// Writes one account's state if its stored version is still `expected` (nil: none stored yet).
+    /// - Returns: false when another server wrote it first (nothing is written).
+    func saveWatchState(_ account: AccountID, _ state: Data, expected: Int64?, at: Date) async throws -> Bool
+}
+
 extension Store: WatchStorage {}

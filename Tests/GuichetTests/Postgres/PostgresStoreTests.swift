@@ -4,7 +4,9 @@ import Testing
 import GuichetCore
 import GuichetPostgres
 import GuichetStore
-import GuichetWatch
+@testable import GuichetWatch
+import Crypto
+import Synchronization
 
 /// Several servers on one PostgreSQL database (issue 19, item 3), as far as the stored state
 /// goes: two ``PostgresStore``s stand for two `guichet serve` processes, each with its own
@@ -207,5 +209,127 @@ struct PostgresSignerElectionTests {
         #expect(elections.allSatisfy { !$0.isLeading })
         for l in ledgers { await l.close() }
         try await PostgresLedgerTests.drop(address)
+    }
+}
+
+/// A scraper spreading its requests over two servers on one database is contained as by one
+/// (issue 19, item 3): each server's watch assesses an account's request on the latest stored
+/// state of that account.
+@Suite(.enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
+struct PostgresSharedWatchTests {
+    static let staff = Ceiling.defaults(for: .staff)
+
+    /// Reads one new dossier (three persons) at a time, every 50 ms of event time, turn about
+    /// on each assessor (a server), each with its own session; answers every step-up with a
+    /// fresh factor and a justification; waits out throttles; stops when suspended.
+    static func scrape(_ assessors: [@Sendable (WatchEvent) async throws -> Assessment], account: AccountID,
+                       organisation: OrganisationID) async throws -> (received: Int, last: WatchRefusal?) {
+        let sessions = assessors.map { _ in SessionID() }
+        var received = 0, t = WatchBench.at(day: 0, hour: 9), factor = t.addingTimeInterval(-60)
+        var justification: String?, last: WatchRefusal?
+        for i in 0..<400 {
+            let (dossier, persons) = WatchBench.newDossier()
+            var e = WatchEvent(at: t, account: account, role: "agent", kind: .staff, organisation: organisation, session: sessions[i % assessors.count],
+                               source: "10.20.30.40", action: "read", allowed: true, dossiers: [dossier], persons: persons,
+                               accountCreatedAt: WatchBench.monday.addingTimeInterval(-90 * 86_400), secondFactorAt: factor)
+            e.justification = justification
+            let a = try await assessors[i % assessors.count](e)
+            last = a.refusal
+            switch a.refusal {
+            case nil: received += persons.count
+            case .ceiling?: factor = t.addingTimeInterval(1); justification = "The family called about the file this morning."
+            case .throttled(let until)?: t = until.addingTimeInterval(1)
+            case .suspended?: return (received, last)
+            default: break
+            }
+            t = t.addingTimeInterval(a.refusal == nil ? 0.05 : 2)
+        }
+        return (received, last)
+    }
+
+    @Test("a full-speed scraper alternating between two servers gets what it gets from one (the first window plus the grace), and is suspended on both; two unshared watches would give it twice as much")
+    func scraperOverTwoServers() async throws {
+        let clock = TestClock()
+        let world = try await PostgresStoreTests.TwoServers.make(clock: clock)
+        let org = Organisation(id: OrganisationID(), kind: "operator", name: "Second operator", territory: nil, capacity: nil)
+        try await world.stores[0].insert(organisations: [org], at: clock.date)
+        let agent = try await world.auths[0].createAccount(username: "agent", password: World.password, role: "agent", organisation: org.id,
+                                                           createdBy: nil)
+        let key = SymmetricKey(size: .bits256)
+        let watches = world.stores.map { Watch(settings: .defaults, store: $0, honeytokenKey: key) }
+        let shared = try await Self.scrape(watches.map { w in { try await w.assess($0) } }, account: agent, organisation: org.id)
+        #expect(shared.last == .suspended)
+        #expect(shared.received <= Self.staff.first + Self.staff.grace, "two servers together let no more through than one")
+        #expect(shared.received >= Self.staff.first - 3)
+        // Suspended in the database: either server refuses the account's next request.
+        for w in watches {
+            let e = WatchEvent(at: WatchBench.at(day: 0, hour: 12), account: agent, role: "agent", kind: .staff, organisation: org.id,
+                               session: SessionID(), source: "10.20.30.40", action: "read", allowed: true, dossiers: [DossierID()],
+                               persons: [PersonID()], accountCreatedAt: WatchBench.monday.addingTimeInterval(-90 * 86_400))
+            #expect(try await w.assess(e).refusal == .suspended)
+        }
+        #expect(try await world.stores[1].account(id: agent)?.status == "disabled")
+
+        // The same attack against two watches that do not share their state (two servers
+        // before this change): each lets its own first window and grace through.
+        let engines = [EngineBox(), EngineBox()]
+        let unshared = try await Self.scrape(engines.map { box in { e in box.engine.withLock { $0.assess(e) } } }, account: AccountID(),
+                                             organisation: org.id)
+        #expect(unshared.received > shared.received + Self.staff.first / 2, "the test would see a split view: \(unshared.received) against \(shared.received)")
+        try await world.close()
+    }
+
+    /// The attack's shared clock and step-up answers, for requests fired at once.
+    final class Attack: Sendable {
+        struct State { var t = WatchBench.at(day: 0, hour: 9); var factor = WatchBench.at(day: 0, hour: 9).addingTimeInterval(-60); var justification: String? }
+        let state = Mutex(State())
+        func next() -> (Date, Date, String?) { state.withLock { $0.t = $0.t.addingTimeInterval(0.05); return ($0.t, $0.factor, $0.justification) } }
+        func answer(at t: Date) { state.withLock { $0.factor = t.addingTimeInterval(1); $0.justification = "The family called about the file this morning." } }
+        func wait(until: Date) { state.withLock { $0.t = max($0.t, until.addingTimeInterval(1)) } }
+    }
+
+    @Test("a scraper firing at two servers at once, one request in flight on each, is contained as by one: the servers' writes of its state never cross")
+    func concurrentScraperOverTwoServers() async throws {
+        let clock = TestClock()
+        let world = try await PostgresStoreTests.TwoServers.make(clock: clock)
+        let org = Organisation(id: OrganisationID(), kind: "operator", name: "Second operator", territory: nil, capacity: nil)
+        try await world.stores[0].insert(organisations: [org], at: clock.date)
+        let agent = try await world.auths[0].createAccount(username: "agent", password: World.password, role: "agent", organisation: org.id,
+                                                           createdBy: nil)
+        let key = SymmetricKey(size: .bits256)
+        let watches = world.stores.map { Watch(settings: .defaults, store: $0, honeytokenKey: key) }
+        let attack = Attack()
+        let received = try await withThrowingTaskGroup(of: Int.self) { group in
+            for w in watches {
+                group.addTask {
+                    let session = SessionID()
+                    var received = 0
+                    for _ in 0..<300 {
+                        let (t, factor, justification) = attack.next()
+                        let (dossier, persons) = WatchBench.newDossier()
+                        var e = WatchEvent(at: t, account: agent, role: "agent", kind: .staff, organisation: org.id, session: session,
+                                           source: "10.20.30.40", action: "read", allowed: true, dossiers: [dossier], persons: persons,
+                                           accountCreatedAt: WatchBench.monday.addingTimeInterval(-90 * 86_400), secondFactorAt: factor)
+                        e.justification = justification
+                        switch try await w.assess(e).refusal {
+                        case nil: received += persons.count
+                        case .ceiling?: attack.answer(at: t)
+                        case .throttled(let until)?: attack.wait(until: until)
+                        case .suspended?: return received
+                        default: break
+                        }
+                    }
+                    return received
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(received <= Self.staff.first + Self.staff.grace, "two servers at once let no more through than one")
+        #expect(try await world.stores[0].account(id: agent)?.status == "disabled")
+        try await world.close()
+    }
+
+    final class EngineBox: Sendable {
+        let engine = Mutex(WatchEngine(settings: .defaults))
     }
 }
