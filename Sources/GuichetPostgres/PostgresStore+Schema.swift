@@ -165,6 +165,99 @@ extension PostgresStore {
             "CREATE TABLE source_failure (seq BIGSERIAL PRIMARY KEY, limit_name TEXT NOT NULL, source TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE INDEX source_failure_by_source ON source_failure(limit_name, source, at)",
         ]),
+        // The gate's tables: dossiers, their links and versions, break-glass, lifecycle, kept
+        // fields, exports, caseload requests, the notice outbox, federated identities, imports.
+        ("store-v3-gate", [
+            """
+            CREATE TABLE dossier (id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL, organisation_id TEXT REFERENCES organisation(id),
+                assigned_agent_id TEXT REFERENCES account(id), territory TEXT, version INT NOT NULL CHECK (version >= 1), fields BYTEA NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX dossier_by_type_status ON dossier(type, status, id)",
+            "CREATE INDEX dossier_by_type_status_age ON dossier(type, status, updated_at, id)",
+            "CREATE INDEX dossier_by_organisation ON dossier(organisation_id, id)",
+            "CREATE INDEX dossier_by_agent ON dossier(assigned_agent_id, id)",
+            "CREATE INDEX dossier_by_territory ON dossier(territory, id)",
+            """
+            CREATE TABLE dossier_person (dossier_id TEXT NOT NULL REFERENCES dossier(id), person_id TEXT NOT NULL REFERENCES person(id),
+                role TEXT NOT NULL, position INT NOT NULL, PRIMARY KEY (dossier_id, role, position))
+            """,
+            "CREATE INDEX dossier_person_by_person ON dossier_person(person_id, role, dossier_id)",
+            """
+            CREATE TABLE dossier_partner (dossier_id TEXT NOT NULL REFERENCES dossier(id), organisation_id TEXT NOT NULL REFERENCES organisation(id),
+                rank INT NOT NULL CHECK (rank >= 1), PRIMARY KEY (dossier_id, organisation_id))
+            """,
+            "CREATE INDEX dossier_partner_by_organisation ON dossier_partner(organisation_id, dossier_id)",
+            """
+            CREATE TABLE dossier_version (dossier_id TEXT NOT NULL REFERENCES dossier(id), version INT NOT NULL, snapshot BYTEA NOT NULL,
+                changed_at BIGINT NOT NULL, changed_by TEXT, change TEXT NOT NULL, PRIMARY KEY (dossier_id, version))
+            """,
+            """
+            CREATE TABLE break_glass (id TEXT PRIMARY KEY, account_id TEXT NOT NULL, dossier_id TEXT NOT NULL, justification BYTEA NOT NULL,
+                opened_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, verdict TEXT CHECK (verdict IN ('justified', 'unjustified')),
+                reviewed_by TEXT, reviewed_at BIGINT, review_note BYTEA,
+                CHECK ((verdict IS NULL) = (reviewed_by IS NULL) AND (verdict IS NULL) = (reviewed_at IS NULL)),
+                CHECK (reviewed_by IS NULL OR reviewed_by <> account_id))
+            """,
+            "CREATE INDEX break_glass_by_account ON break_glass(account_id, dossier_id, expires_at)",
+            "CREATE INDEX break_glass_pending ON break_glass(opened_at) WHERE verdict IS NULL",
+            "CREATE TABLE dossier_lifecycle (dossier_id TEXT PRIMARY KEY REFERENCES dossier(id), archived_at BIGINT, erased_at BIGINT)",
+            """
+            CREATE TABLE archive_request (id TEXT PRIMARY KEY, dossier_id TEXT NOT NULL REFERENCES dossier(id), account_id TEXT NOT NULL REFERENCES account(id),
+                purpose TEXT NOT NULL, reference TEXT NOT NULL, requested_at BIGINT NOT NULL, approved_by TEXT REFERENCES account(id),
+                approved_at BIGINT, expires_at BIGINT, CHECK (approved_by IS NULL OR approved_by <> account_id))
+            """,
+            "CREATE INDEX archive_request_by_reader ON archive_request(account_id, dossier_id, expires_at)",
+            """
+            CREATE TABLE erasure_request (id TEXT PRIMARY KEY, person_id TEXT NOT NULL REFERENCES person(id), recorded_by TEXT NOT NULL REFERENCES account(id),
+                reference TEXT NOT NULL, recorded_at BIGINT NOT NULL, ledger_index BIGINT NOT NULL, receipt TEXT NOT NULL)
+            """,
+            "CREATE INDEX erasure_request_by_person ON erasure_request(person_id)",
+            """
+            CREATE TABLE partner_export (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL, dossiers INT NOT NULL, persons INT NOT NULL, ledger_index BIGINT NOT NULL)
+            """,
+            "CREATE TABLE export_canary (row_id TEXT PRIMARY KEY, export_id TEXT NOT NULL REFERENCES partner_export(id))",
+            """
+            CREATE TABLE kept_fields (id TEXT PRIMARY KEY, dossier_id TEXT NOT NULL REFERENCES dossier(id), persons TEXT NOT NULL,
+                fields BYTEA NOT NULL, kept_at BIGINT NOT NULL, kept_until BIGINT NOT NULL)
+            """,
+            "CREATE INDEX kept_fields_by_dossier ON kept_fields(dossier_id)",
+            "CREATE INDEX kept_fields_by_expiry ON kept_fields(kept_until)",
+            """
+            CREATE TABLE caseload_request (id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('assign', 'transfer')),
+                from_account TEXT REFERENCES account(id), to_account TEXT NOT NULL REFERENCES account(id), dossiers TEXT NOT NULL,
+                requested_by TEXT NOT NULL REFERENCES account(id), requested_at BIGINT NOT NULL, approved_by TEXT REFERENCES account(id),
+                approved_at BIGINT, CHECK ((kind = 'transfer') = (from_account IS NOT NULL)), CHECK (approved_by IS NULL OR approved_by <> requested_by))
+            """,
+            "CREATE INDEX caseload_request_pending ON caseload_request(requested_at) WHERE approved_by IS NULL",
+            """
+            CREATE TABLE notice_outbox (dossier_id TEXT NOT NULL REFERENCES dossier(id), version INT NOT NULL, transition TEXT NOT NULL,
+                created_at BIGINT NOT NULL, attempts INT NOT NULL DEFAULT 0, next_at BIGINT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'superseded', 'failed')), done_at BIGINT,
+                PRIMARY KEY (dossier_id, version))
+            """,
+            "CREATE INDEX notice_outbox_due ON notice_outbox(next_at) WHERE status = 'pending'",
+            """
+            CREATE TABLE federated_identity (issuer TEXT NOT NULL, subject TEXT NOT NULL, account_id TEXT NOT NULL REFERENCES account(id),
+                linked_at BIGINT NOT NULL, unlinked_at BIGINT, PRIMARY KEY (issuer, subject))
+            """,
+            "CREATE INDEX federated_identity_by_account ON federated_identity(account_id)",
+            """
+            CREATE TABLE import_run (id TEXT PRIMARY KEY, file_digest TEXT NOT NULL, mapping_digest TEXT NOT NULL, dossier_type TEXT NOT NULL,
+                started_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, finished_at BIGINT, next_offset BIGINT NOT NULL, next_line BIGINT NOT NULL,
+                dossiers BIGINT NOT NULL, persons BIGINT NOT NULL, skipped BIGINT NOT NULL)
+            """,
+            "CREATE INDEX import_run_by_file ON import_run(file_digest)",
+        ] + kept([
+            ("dossier", "DELETE", "dossiers are never deleted: withdraw them"),
+            ("dossier_version", "UPDATE OR DELETE", "versions are kept"),
+            ("break_glass", "DELETE", "break-glass records are kept"),
+            ("dossier_lifecycle", "DELETE", "lifecycle marks are kept"),
+            ("kept_fields", "DELETE", "kept fields are shredded, not deleted"),
+            ("caseload_request", "DELETE", "caseload requests are kept"),
+            ("federated_identity", "DELETE", "federated identity links are kept"),
+        ])),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the
