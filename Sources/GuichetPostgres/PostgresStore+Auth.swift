@@ -307,7 +307,7 @@ extension PostgresStore: AuthStorage {
         try await read { c in
             try await c.query("""
                 SELECT id, account_id, kind, role, requested_by, requested_at, approved_by FROM account_request
-                WHERE approved_by IS NULL ORDER BY requested_at
+                WHERE approved_by IS NULL AND account_id NOT IN (SELECT account_id FROM account_departure) ORDER BY requested_at
                 """, logger: Self.logger).decode(RequestRow.self).collect().map(Self.request)
         }
     }
@@ -316,7 +316,7 @@ extension PostgresStore: AuthStorage {
         try await transaction { c in
             guard let r = try await c.query("""
                 SELECT id, account_id, kind, role, requested_by, requested_at, approved_by FROM account_request
-                WHERE id = \(id) AND approved_by IS NULL FOR UPDATE
+                WHERE id = \(id) AND approved_by IS NULL AND account_id NOT IN (SELECT account_id FROM account_departure) FOR UPDATE
                 """, logger: Self.logger).decode(RequestRow.self).collect().first.map(Self.request) else { throw StoreError.notFound }
             // The table's CHECK refuses an approval by the requester.
             try await c.query("UPDATE account_request SET approved_by = \(approver.rawValue), approved_at = \(at.millis) WHERE id = \(id)",
@@ -326,7 +326,8 @@ extension PostgresStore: AuthStorage {
             } else {
                 try await c.query("UPDATE account SET role = \(r.role) WHERE id = \(r.account.rawValue)", logger: Self.logger)
             }
-            return r
+            return AccountRequest(id: r.id, account: r.account, kind: r.kind, role: r.role, requestedBy: r.requestedBy,
+                                  requestedAt: r.requestedAt, approvedBy: approver)
         }
     }
 

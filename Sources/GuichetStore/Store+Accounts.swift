@@ -30,7 +30,7 @@ extension Store {
 
     /// All accounts, by user name.
     public func accounts() async throws -> [AccountRecord] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM account ORDER BY username").map(AccountRecord.init(row:)) }
+        try await read { db in try Row.fetchAll(db, sql: AccountRecord.withFactor + " ORDER BY username").map(AccountRecord.init(row:)) }
     }
 
     /// Replaces a password hash (parameter upgrade on sign-in, or password change).

@@ -30,7 +30,10 @@ extension Store {
     /// Requests still waiting, oldest first.
     public func pendingRequests() async throws -> [AccountRequest] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM account_request WHERE approved_by IS NULL ORDER BY requested_at").map(AccountRequest.init(row:))
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM account_request WHERE approved_by IS NULL
+                AND account_id NOT IN (SELECT account_id FROM account_departure) ORDER BY requested_at
+                """).map(AccountRequest.init(row:))
         }
     }
 
@@ -39,7 +42,10 @@ extension Store {
     /// - Throws: ``StoreError/notFound`` if there is no such pending request.
     public func approve(request id: String, by approver: AccountID, at: Date) async throws -> AccountRequest {
         try await write { db in
-            guard let r = try Row.fetchOne(db, sql: "SELECT * FROM account_request WHERE id = ? AND approved_by IS NULL", arguments: [id])
+            guard let r = try Row.fetchOne(db, sql: """
+                SELECT * FROM account_request WHERE id = ? AND approved_by IS NULL
+                AND account_id NOT IN (SELECT account_id FROM account_departure)
+                """, arguments: [id])
                 .map(AccountRequest.init(row:)) else { throw StoreError.notFound }
             try db.execute(sql: "UPDATE account_request SET approved_by = ?, approved_at = ? WHERE id = ?",
                            arguments: [approver.rawValue, at.millis, id])
@@ -48,7 +54,8 @@ extension Store {
             } else {
                 try db.execute(sql: "UPDATE account SET role = ? WHERE id = ?", arguments: [r.role, r.account.rawValue])
             }
-            return r
+            return AccountRequest(id: r.id, account: r.account, kind: r.kind, role: r.role, requestedBy: r.requestedBy,
+                                  requestedAt: r.requestedAt, approvedBy: approver)
         }
     }
 }

@@ -91,7 +91,7 @@ extension Store {
         try await read { db in
             guard let reset = try Row.fetchOne(db, sql: "SELECT * FROM password_reset WHERE token_hash = ?", arguments: [tokenHash])
                     .map(PasswordResetRecord.init(row:)), reset.status == "sent", reset.expiresAt > at,
-                  let account = try Row.fetchOne(db, sql: "SELECT * FROM account WHERE id = ?", arguments: [reset.account.rawValue])
+                  let account = try Row.fetchOne(db, sql: AccountRecord.withFactor + " WHERE id = ?", arguments: [reset.account.rawValue])
                     .map(AccountRecord.init(row:)) else { return nil }
             return (reset, account)
         }

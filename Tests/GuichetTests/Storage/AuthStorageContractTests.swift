@@ -359,11 +359,11 @@ import GuichetStore
             try await b.auth.insert(request: AccountRequest(id: "req-l", account: leaver.id, kind: "create", role: "agent", requestedBy: admin.id,
                                                             requestedAt: B.at(0), approvedBy: nil))
             try await b.auth.recordDeparture(leaver.id, reason: "never started", by: admin.id, at: B.at(10))
-            // The protocol promises it; SQLite's Store leaves the request listed, and its callers
-            // check departure(of:) before approving (Provisioning, Authenticator).
-            try await withKnownIssue("SQLite keeps a departed account's requests in pendingRequests()") { () async throws in
-                #expect(try await b.auth.pendingRequests().isEmpty)
-            } when: { name == "sqlite" }
+            // The protocol promises it: the request lapses, and cannot be approved any more.
+            #expect(try await b.auth.pendingRequests().isEmpty)
+            let second = try await b.addAccount(role: "admin")
+            await #expect(throws: StoreError.notFound) { _ = try await b.auth.approve(request: "req-l", by: second.id, at: B.at(11)) }
+            #expect(try await b.auth.account(id: leaver.id)?.status == "disabled")
         }
     }
 
@@ -387,7 +387,7 @@ import GuichetStore
             #expect(try await b.auth.pendingRequests().map(\.id) == ["req-create", "req-elevate"])
 
             let approved = try await b.auth.approve(request: "req-create", by: second.id, at: B.at(40))
-            #expect(approved.id == "req-create" && approved.account == newcomer.id && approved.kind == "create")
+            #expect(approved.id == "req-create" && approved.account == newcomer.id && approved.kind == "create" && approved.approvedBy == second.id)
             #expect(try await b.auth.account(id: newcomer.id)?.status == "active")
             _ = try await b.auth.approve(request: "req-elevate", by: second.id, at: B.at(41))
             #expect(try await b.auth.account(id: promoted.id)?.role == "admin")

@@ -2,12 +2,13 @@ import Foundation
 import GuichetAuth
 import GuichetBreach
 import GuichetCore
+import GuichetPostgres
 @_spi(VaultOnly) import GuichetStore
 import GuichetWatch
 
 /// One back-end under test, as the contract suites see it.
 struct StorageUnderTest: Sendable {
-    /// "sqlite" (later "postgres").
+    /// "sqlite" or "postgres".
     let name: String
     let watch: any WatchStorage
     let breach: any BreachStorage
@@ -23,15 +24,17 @@ struct StorageUnderTest: Sendable {
 /// is written against the storage protocols only, so that every back-end keeps the same
 /// guarantees. Add a back-end here, in `names` and `make`, and every suite runs against it.
 enum StorageBackends {
-    /// The names of the back-ends to run: always "sqlite"; later "postgres" when
-    /// GUICHET_TEST_POSTGRES is set.
-    static var names: [String] { ["sqlite"] }
+    /// The names of the back-ends to run: always "sqlite"; "postgres" too when
+    /// GUICHET_TEST_POSTGRES names a server (`scripts/test` starts one).
+    static var names: [String] { TestPostgres.server == nil ? ["sqlite"] : ["sqlite", "postgres"] }
 
     /// A fresh, empty back-end of this name.
     static func make(_ name: String) async throws -> StorageUnderTest {
         switch name {
         case "sqlite":
             return try sqlite()
+        case "postgres":
+            return try await postgres()
         default:
             throw StoreError.io("no storage back-end named \(name)")
         }
@@ -56,6 +59,29 @@ enum StorageBackends {
                 return id
             },
             close: { try FileManager.default.removeItem(at: folder) })
+    }
+
+    /// PostgreSQL: a ``PostgresStore`` on a fresh database of the test server, dropped by `close`.
+    private static func postgres() async throws -> StorageUnderTest {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        let store = try await PostgresStore.open(address, connections: 8, timeout: .seconds(120))
+        return StorageUnderTest(
+            name: "postgres", watch: store, breach: store, auth: store,
+            addOrganisation: { kind in
+                let id = OrganisationID()
+                try await store.insert(organisations: [Organisation(id: id, kind: kind, name: "Organisation \(id.rawValue.prefix(6))",
+                                                                    territory: "T01", capacity: nil)], at: StorageBackends.seedTime)
+                return id
+            },
+            addPerson: {
+                let id = PersonID()
+                try await store.create(person: NewPerson(record: StorageBackends.syntheticPerson(id), terms: []), at: StorageBackends.seedTime)
+                return id
+            },
+            close: {
+                await store.close()
+                try await PostgresLedgerTests.drop(address)
+            })
     }
 
     /// When seeded records were made.
