@@ -71,6 +71,9 @@ public struct VersionInfo: Sendable, Equatable {
     public let changedBy: AccountID?
     public let change: String
     public let status: String
+    public init(version: Int, changedAt: Date, changedBy: AccountID?, change: String, status: String) {
+        self.version = version; self.changedAt = changedAt; self.changedBy = changedBy; self.change = change; self.status = status
+    }
 }
 
 /// An organisation: the operator, a daycare service, a ministry.

@@ -2,19 +2,31 @@ public import GuichetCore
 public import Foundation
 import GRDB
 
-/// What a dossier version keeps: enough to restore the dossier exactly.
-struct Snapshot: Codable {
-    var status: String
-    var fields: Data
-    var persons: [[String]]
-    var partners: [String]
+/// What a dossier version keeps: enough to restore the dossier exactly. Every back-end stores
+/// these same bytes (`dossier_version.snapshot`).
+public struct DossierSnapshot: Codable, Sendable {
+    public var status: String
+    public var fields: Data
+    public var persons: [[String]]
+    public var partners: [String]
 
-    init(_ d: DossierRecord) {
+    @_spi(VaultOnly) public init(_ d: DossierRecord) {
         status = d.status; fields = d.fields.bytes
         persons = d.persons.map { [$0.role, $0.person.rawValue] }
         partners = d.partners.map(\.rawValue)
     }
-    func encoded() throws -> Data { try JSONEncoder().encode(self) }
+    public func encoded() throws -> Data { try JSONEncoder().encode(self) }
+
+    /// The dossier `current` as it was in this version: the same id and metadata, this
+    /// version's status, fields and links.
+    @_spi(VaultOnly) public func applied(to current: DossierRecord) -> DossierRecord {
+        var d = current
+        d.status = status
+        d.fields = SealedFields(bytes: fields)
+        d.persons = persons.map { PersonLink(role: $0[0], person: PersonID(trusted: $0[1])) }
+        d.partners = partners.map(OrganisationID.init(trusted:))
+        return d
+    }
 }
 
 /// A new person to store with its look-up terms.
@@ -61,7 +73,7 @@ extension Store {
                                      d.territory, d.fields.bytes, d.createdAt.millis, d.updatedAt.millis])
         try writeLinks(db, d)
         try db.cachedStatement(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
-            .execute(arguments: [d.id.rawValue, try Snapshot(d).encoded(), d.createdAt.millis, by?.rawValue, change])
+            .execute(arguments: [d.id.rawValue, try DossierSnapshot(d).encoded(), d.createdAt.millis, by?.rawValue, change])
     }
 
     static func insertKey(_ db: Database, subject: String, _ key: WrappedKey, at: Date) throws {
@@ -200,7 +212,7 @@ extension Store {
             guard db.changesCount == 1 else { throw StoreError.versionConflict }
             try Self.writeLinks(db, d)
             try db.execute(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [d.id.rawValue, d.version + 1, try Snapshot(d).encoded(), at.millis, by?.rawValue, change])
+                           arguments: [d.id.rawValue, d.version + 1, try DossierSnapshot(d).encoded(), at.millis, by?.rawValue, change])
             if notice { try Self.insertNotice(db, dossier: d.id, version: d.version + 1, transition: change, at: at) }
             return d.version + 1
         }
@@ -225,7 +237,7 @@ extension Store {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT version, changed_at, changed_by, change, snapshot FROM dossier_version WHERE dossier_id = ? ORDER BY version DESC",
                              arguments: [id.rawValue]).map { row in
-                let snap = try JSONDecoder().decode(Snapshot.self, from: row["snapshot"] as Data)
+                let snap = try JSONDecoder().decode(DossierSnapshot.self, from: row["snapshot"] as Data)
                 return VersionInfo(version: row["version"], changedAt: Date(millis: row["changed_at"]),
                                    changedBy: (row["changed_by"] as String?).map(AccountID.init(trusted:)),
                                    change: row["change"], status: snap.status)
@@ -236,15 +248,10 @@ extension Store {
     /// The dossier as it was at `version` (same id and metadata, old status, fields and links).
     public func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord? {
         try await read { db in
-            guard var current = try Self.fetchDossier(db, id),
+            guard let current = try Self.fetchDossier(db, id),
                   let data = try Data.fetchOne(db, sql: "SELECT snapshot FROM dossier_version WHERE dossier_id = ? AND version = ?",
                                                arguments: [id.rawValue, version]) else { return nil }
-            let snap = try JSONDecoder().decode(Snapshot.self, from: data)
-            current.status = snap.status
-            current.fields = SealedFields(bytes: snap.fields)
-            current.persons = snap.persons.map { PersonLink(role: $0[0], person: PersonID(trusted: $0[1])) }
-            current.partners = snap.partners.map(OrganisationID.init(trusted:))
-            return current
+            return try JSONDecoder().decode(DossierSnapshot.self, from: data).applied(to: current)
         }
     }
 

@@ -6,6 +6,7 @@ import GRDB
 public struct LifecycleMark: Sendable, Equatable {
     public let archivedAt: Date?
     public let erasedAt: Date?
+    public init(archivedAt: Date?, erasedAt: Date?) { self.archivedAt = archivedAt; self.erasedAt = erasedAt }
 }
 
 /// One step of a retention rule.

@@ -14,6 +14,9 @@ public struct PendingNotice: Sendable, Equatable {
     public let createdAt: Date
     /// Attempts made so far.
     public let attempts: Int
+    public init(dossier: DossierID, version: Int, transition: String, createdAt: Date, attempts: Int) {
+        self.dossier = dossier; self.version = version; self.transition = transition; self.createdAt = createdAt; self.attempts = attempts
+    }
 }
 
 extension Migrations {

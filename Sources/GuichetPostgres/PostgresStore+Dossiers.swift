@@ -1,0 +1,321 @@
+public import Foundation
+public import GuichetCore
+@_spi(VaultOnly) public import GuichetStore
+import PostgresNIO
+
+/// Dossiers and persons on PostgreSQL: the same rows as SQLite's store (links by role and
+/// position, partners by rank, every version kept as the same snapshot bytes), a dossier read
+/// in one statement.
+extension PostgresStore {
+    // MARK: writing
+
+    /// Stores a new dossier, its new persons, links and partners, and version 1 of each.
+    public func create(dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String = "create") async throws {
+        try await transaction { c in
+            for p in newPersons { try await Self.insert(c, person: p, at: d.createdAt, by: by, change: change) }
+            try await Self.insert(c, dossier: d, by: by, change: change)
+        }
+    }
+
+    /// Stores many dossiers and their new persons in one transaction (import and synthetic data).
+    public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws {
+        try await transaction { c in try await Self.insert(c, importing: items, by: by) }
+    }
+
+    static func insert(_ c: PostgresConnection, importing items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws {
+        for (d, persons) in items { for p in persons { try await insert(c, person: p, at: d.createdAt, by: by, change: "import") } }
+        for (d, _) in items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) { try await insert(c, dossier: d, by: by, change: "import") }
+    }
+
+    static func insert(_ c: PostgresConnection, person p: NewPerson, at: Date, by: AccountID?, change: String) async throws {
+        guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
+        let id = p.record.id.rawValue, fields = p.record.fields.bytes
+        try await c.query("""
+            INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (\(id), \(key.kekVersion), \(key.bytes), \(at.millis))
+            """, logger: logger)
+        try await c.query("INSERT INTO person(id, version, fields, updated_at) VALUES (\(id), 1, \(fields), \(at.millis))", logger: logger)
+        try await c.query("""
+            INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (\(id), 1, \(fields), \(at.millis), \(by?.rawValue), \(change))
+            """, logger: logger)
+        try await writeTerms(c, person: p.record.id, terms: p.terms)
+    }
+
+    /// Writes a person's search terms (the birth year's tag to its own table), after removing
+    /// those of `fields` when they are replaced.
+    static func writeTerms(_ c: PostgresConnection, person: PersonID, terms: [PersonTerm], replacing fields: Set<String>? = nil) async throws {
+        let id = person.rawValue
+        if let fields {
+            let plain = fields.filter { $0 != PersonTerm.birthYearField }.sorted()
+            if !plain.isEmpty { try await c.query("DELETE FROM person_term WHERE person_id = \(id) AND field = ANY(\(plain))", logger: logger) }
+            if fields.contains(PersonTerm.birthYearField) { try await c.query("DELETE FROM person_birth_year WHERE person_id = \(id)", logger: logger) }
+        }
+        let plain = terms.filter { $0.field != PersonTerm.birthYearField }
+        if !plain.isEmpty {
+            try await c.query("""
+                INSERT INTO person_term(field, term, person_id) SELECT f, t, \(id) FROM unnest(\(plain.map(\.field))::text[], \(plain.map(\.term))::text[]) AS u(f, t)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        for t in terms where t.field == PersonTerm.birthYearField {
+            try await c.query("""
+                INSERT INTO person_birth_year(person_id, tag) VALUES (\(id), \(t.term)) ON CONFLICT (person_id) DO UPDATE SET tag = excluded.tag
+                """, logger: logger)
+        }
+    }
+
+    /// The dossier's own rows (its key, the dossier, links, partners, version 1).
+    static func insert(_ c: PostgresConnection, dossier d: DossierRecord, by: AccountID?, change: String) async throws {
+        guard let key = d.key else { preconditionFailure("a new dossier has a data key") }
+        let id = d.id.rawValue
+        try await c.query("""
+            INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (\(id), \(key.kekVersion), \(key.bytes), \(d.createdAt.millis))
+            """, logger: logger)
+        try await c.query("""
+            INSERT INTO dossier(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
+            VALUES (\(id), \(d.type), \(d.status), \(d.organisation?.rawValue), \(d.assignedAgent?.rawValue), \(d.territory), 1, \(d.fields.bytes),
+                \(d.createdAt.millis), \(d.updatedAt.millis))
+            """, logger: logger)
+        try await writeLinks(c, d)
+        try await c.query("""
+            INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change)
+            VALUES (\(id), 1, \(try DossierSnapshot(d).encoded()), \(d.createdAt.millis), \(by?.rawValue), \(change))
+            """, logger: logger)
+    }
+
+    static func writeLinks(_ c: PostgresConnection, _ d: DossierRecord) async throws {
+        let id = d.id.rawValue
+        try await c.query("DELETE FROM dossier_person WHERE dossier_id = \(id)", logger: logger)
+        try await c.query("DELETE FROM dossier_partner WHERE dossier_id = \(id)", logger: logger)
+        var positions: [String: Int] = [:], persons: [String] = [], roles: [String] = [], places: [Int] = []
+        for p in d.persons {
+            let position = positions[p.role, default: 0]
+            positions[p.role] = position + 1
+            persons.append(p.person.rawValue); roles.append(p.role); places.append(position)
+        }
+        if !persons.isEmpty {
+            try await c.query("""
+                INSERT INTO dossier_person(dossier_id, person_id, role, position)
+                SELECT \(id), p, r, n FROM unnest(\(persons)::text[], \(roles)::text[], \(places)::int[]) AS u(p, r, n)
+                """, logger: logger)
+        }
+        if !d.partners.isEmpty {
+            try await c.query("""
+                INSERT INTO dossier_partner(dossier_id, organisation_id, rank)
+                SELECT \(id), o, n::int FROM unnest(\(d.partners.map(\.rawValue))::text[]) WITH ORDINALITY AS u(o, n)
+                """, logger: logger)
+        }
+    }
+
+    /// Saves a changed dossier as a new version, if it is still at `d.version`.
+    /// - Throws: ``StoreError/versionConflict`` when someone else changed it first.
+    @discardableResult
+    public func update(dossier d: DossierRecord, at: Date, by: AccountID?, change: String, notice: Bool = false) async throws -> Int {
+        try await transaction { c in
+            let updated = try await c.query("""
+                UPDATE dossier SET status = \(d.status), fields = \(d.fields.bytes), version = version + 1, updated_at = \(at.millis)
+                WHERE id = \(d.id.rawValue) AND version = \(d.version) RETURNING 1::int
+                """, logger: Self.logger).decode(Int.self).collect()
+            guard !updated.isEmpty else { throw StoreError.versionConflict }
+            try await Self.writeLinks(c, d)
+            try await c.query("""
+                INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change)
+                VALUES (\(d.id.rawValue), \(d.version + 1), \(try DossierSnapshot(d).encoded()), \(at.millis), \(by?.rawValue), \(change))
+                """, logger: Self.logger)
+            if notice {
+                try await c.query("""
+                    INSERT INTO notice_outbox(dossier_id, version, transition, created_at, next_at)
+                    VALUES (\(d.id.rawValue), \(d.version + 1), \(change), \(at.millis), \(at.millis))
+                    """, logger: Self.logger)
+            }
+            return d.version + 1
+        }
+    }
+
+    /// Saves changed person fields as a new version, if still at `expectedVersion`.
+    public func update(person id: PersonID, expectedVersion: Int, fields: SealedFields, terms: [PersonTerm],
+                       termFields: Set<String>, at: Date, by: AccountID?, change: String) async throws {
+        try await transaction { c in
+            let updated = try await c.query("""
+                UPDATE person SET fields = \(fields.bytes), version = version + 1, updated_at = \(at.millis)
+                WHERE id = \(id.rawValue) AND version = \(expectedVersion) RETURNING 1::int
+                """, logger: Self.logger).decode(Int.self).collect()
+            guard !updated.isEmpty else { throw StoreError.versionConflict }
+            try await c.query("""
+                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
+                VALUES (\(id.rawValue), \(expectedVersion + 1), \(fields.bytes), \(at.millis), \(by?.rawValue), \(change))
+                """, logger: Self.logger)
+            try await Self.writeTerms(c, person: id, terms: terms, replacing: termFields)
+        }
+    }
+
+    // MARK: reading
+
+    /// The columns of a dossier read: the row, its lifecycle marks, its key, its links.
+    static let dossierColumns = """
+        SELECT d.id, d.type, d.status, d.organisation_id, d.assigned_agent_id, d.territory, d.version, d.fields, d.created_at, d.updated_at,
+            l.archived_at, l.erased_at, k.kek_version, k.wrapped,
+            ARRAY(SELECT p.role FROM dossier_person p WHERE p.dossier_id = d.id ORDER BY p.role, p.position),
+            ARRAY(SELECT p.person_id FROM dossier_person p WHERE p.dossier_id = d.id ORDER BY p.role, p.position),
+            ARRAY(SELECT o.organisation_id FROM dossier_partner o WHERE o.dossier_id = d.id ORDER BY o.rank)
+        FROM dossier d LEFT JOIN dossier_lifecycle l ON l.dossier_id = d.id LEFT JOIN data_key k ON k.subject_id = d.id
+        """
+    typealias DossierRow = (String, String, String, String?, String?, String?, Int, Data, Int64, Int64, Int64?, Int64?, Int?, Data?,
+                            [String], [String], [String])
+
+    static func dossier(_ r: DossierRow) -> DossierRecord {
+        let key = r.13.flatMap { w in r.12.map { WrappedKey(kekVersion: $0, bytes: w) } }
+        let mark = r.10 == nil && r.11 == nil ? nil : LifecycleMark(archivedAt: r.10.map(Date.init(millis:)), erasedAt: r.11.map(Date.init(millis:)))
+        return DossierRecord(id: DossierID(trusted: r.0), type: r.1, status: r.2, organisation: r.3.map(OrganisationID.init(trusted:)),
+                             assignedAgent: r.4.map(AccountID.init(trusted:)), territory: r.5, version: r.6, fields: SealedFields(bytes: r.7),
+                             persons: zip(r.14, r.15).map { PersonLink(role: $0, person: PersonID(trusted: $1)) },
+                             partners: r.16.map(OrganisationID.init(trusted:)), createdAt: Date(millis: r.8), updatedAt: Date(millis: r.9),
+                             key: key, lifecycle: mark)
+    }
+
+    static func dossiers(_ c: PostgresConnection, _ ids: [DossierID]) async throws -> [DossierRecord] {
+        guard !ids.isEmpty else { return [] }
+        let found = try await c.query(PostgresQuery(unsafeSQL: dossierColumns + " WHERE d.id = ANY($1)", binds: try binds(ids.map(\.rawValue))),
+                                      logger: logger).decode(DossierRow.self).collect().map(dossier)
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byID[$0] }
+    }
+
+    static func binds(_ values: [String]) throws -> PostgresBindings {
+        var b = PostgresBindings()
+        b.append(values)
+        return b
+    }
+
+    /// One dossier with its links, or nil.
+    public func dossier(_ id: DossierID) async throws -> DossierRecord? {
+        try await read { c in try await Self.dossiers(c, [id]).first }
+    }
+
+    /// Several dossiers, in the order asked (missing ones left out).
+    public func dossiers(_ ids: [DossierID]) async throws -> [DossierRecord] {
+        try await read { c in try await Self.dossiers(c, ids) }
+    }
+
+    /// A dossier and the persons it links, on one connection.
+    public func dossierAndPersons(_ id: DossierID) async throws -> (DossierRecord, [PersonID: PersonRecord])? {
+        guard let d = try await dossier(id) else { return nil }
+        return (d, try await persons(d.persons.map(\.person)))
+    }
+
+    /// Dossiers linking a person, whatever the role.
+    public func dossierIDs(linking person: PersonID) async throws -> [DossierID] {
+        try await read { c in
+            try await c.query("SELECT DISTINCT dossier_id FROM dossier_person WHERE person_id = \(person.rawValue) ORDER BY dossier_id", logger: Self.logger)
+                .decode(String.self).collect().map(DossierID.init(trusted:))
+        }
+    }
+
+    /// The kept versions of a dossier, newest first (metadata only).
+    public func versions(of id: DossierID) async throws -> [VersionInfo] {
+        try await read { c in
+            try await c.query("""
+                SELECT version, changed_at, changed_by, change, snapshot FROM dossier_version WHERE dossier_id = \(id.rawValue) ORDER BY version DESC
+                """, logger: Self.logger).decode((Int, Int64, String?, String, Data).self).collect().map { r in
+                VersionInfo(version: r.0, changedAt: Date(millis: r.1), changedBy: r.2.map(AccountID.init(trusted:)), change: r.3,
+                            status: try JSONDecoder().decode(DossierSnapshot.self, from: r.4).status)
+            }
+        }
+    }
+
+    /// The dossier as it was at `version` (same id and metadata, old status, fields and links).
+    public func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord? {
+        try await read { c in
+            guard let current = try await Self.dossiers(c, [id]).first,
+                  let data = try await c.query("""
+                      SELECT snapshot FROM dossier_version WHERE dossier_id = \(id.rawValue) AND version = \(version)
+                      """, logger: Self.logger).decode(Data.self).collect().first else { return nil }
+            return try JSONDecoder().decode(DossierSnapshot.self, from: data).applied(to: current)
+        }
+    }
+
+    /// Dossier ids matching a query, in id order, after the cursor.
+    public func search(_ q: DossierQuery) async throws -> [DossierID] {
+        var sql = "SELECT d.id FROM dossier d WHERE d.type = $1"
+        var binds = PostgresBindings()
+        binds.append(q.type)
+        func bind(_ v: some PostgresNonThrowingEncodable & Sendable) -> String { binds.append(v); return "$\(binds.count)" }
+        if let status = q.status { sql += " AND d.status = \(bind(status))" }
+        if !q.scope.contains(.any) {
+            guard !q.scope.isEmpty else { return [] }
+            var parts: [String] = []
+            for s in q.scope {
+                switch s {
+                case .any: break
+                case .linkedPerson(let p, let roles):
+                    parts.append("d.id IN (SELECT dossier_id FROM dossier_person WHERE person_id = \(bind(p.rawValue)) AND role = ANY(\(bind(roles.sorted()))))")
+                case .partner(let o): parts.append("d.id IN (SELECT dossier_id FROM dossier_partner WHERE organisation_id = \(bind(o.rawValue)))")
+                case .organisation(let o): parts.append("d.organisation_id = \(bind(o.rawValue))")
+                case .assigned(let a): parts.append("d.assigned_agent_id = \(bind(a.rawValue))")
+                case .territory(let t): parts.append("d.territory = \(bind(t))")
+                }
+            }
+            sql += " AND (" + parts.joined(separator: " OR ") + ")"
+        }
+        for t in q.terms {
+            sql += " AND d.id IN (SELECT dp.dossier_id FROM person_term t JOIN dossier_person dp ON dp.person_id = t.person_id"
+                + " WHERE t.field = \(bind(t.field)) AND t.term = \(bind(t.term)) AND dp.role = \(bind(t.role)))"
+        }
+        if let after = q.after { sql += " AND d.id > \(bind(after.rawValue))" }
+        sql += " ORDER BY d.id LIMIT \(bind(q.limit))"
+        let query = PostgresQuery(unsafeSQL: sql, binds: binds)
+        return try await read { c in try await c.query(query, logger: Self.logger).decode(String.self).collect().map(DossierID.init(trusted:)) }
+    }
+
+    /// Counts dossiers of a type by status (public statistics; no personal data).
+    public func countByStatus(type: String) async throws -> [String: Int] {
+        try await read { c in
+            Dictionary(uniqueKeysWithValues: try await c.query("SELECT status, COUNT(*)::int FROM dossier WHERE type = \(type) GROUP BY status",
+                                                               logger: Self.logger).decode((String, Int).self).collect())
+        }
+    }
+
+    // MARK: the notice outbox
+
+    /// Takes up to `limit` notices that are due, and holds them for `lease` seconds so that
+    /// another server does not send them too (the rows are locked, and skipped by a server
+    /// that finds them locked).
+    public func claimDueNotices(now: Date, limit: Int, lease: TimeInterval) async throws -> [PendingNotice] {
+        try await transaction { c in
+            try await c.query("""
+                UPDATE notice_outbox o SET next_at = \(now.addingTimeInterval(lease).millis)
+                FROM (SELECT dossier_id, version FROM notice_outbox WHERE status = 'pending' AND next_at <= \(now.millis)
+                      ORDER BY next_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) due
+                WHERE o.dossier_id = due.dossier_id AND o.version = due.version
+                RETURNING o.dossier_id, o.version, o.transition, o.created_at, o.attempts
+                """, logger: Self.logger).decode((String, Int, String, Int64, Int).self).collect().map {
+                PendingNotice(dossier: DossierID(trusted: $0.0), version: $0.1, transition: $0.2, createdAt: Date(millis: $0.3), attempts: $0.4)
+            }
+        }
+    }
+
+    /// Records how a notice's attempt ended.
+    public func noticeAttempted(_ n: PendingNotice, status: String, retryAt: Date?, at: Date) async throws {
+        precondition(["sent", "superseded", "failed", "pending"].contains(status), "a notice's status is one of the table's")
+        try await transaction { c in
+            try await c.query("""
+                UPDATE notice_outbox SET attempts = attempts + 1, status = \(status), next_at = COALESCE(\(retryAt?.millis), next_at),
+                    done_at = \(status == "pending" ? nil : at.millis) WHERE dossier_id = \(n.dossier.rawValue) AND version = \(n.version)
+                """, logger: Self.logger)
+        }
+    }
+
+    // MARK: metadata
+
+    /// A value from the metadata table (profile name, creation time).
+    public func meta(_ key: String) async throws -> String? {
+        try await read { c in try await c.query("SELECT value FROM meta WHERE key = \(key)", logger: Self.logger).decode(String.self).collect().first }
+    }
+
+    /// Sets a metadata value.
+    public func setMeta(_ key: String, _ value: String) async throws {
+        try await transaction { c in
+            try await c.query("INSERT INTO meta(key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                              logger: Self.logger)
+        }
+    }
+}
