@@ -174,16 +174,12 @@ extension PostgresStore {
 
     static func dossiers(_ c: PostgresConnection, _ ids: [DossierID]) async throws -> [DossierRecord] {
         guard !ids.isEmpty else { return [] }
-        let found = try await c.query(PostgresQuery(unsafeSQL: dossierColumns + " WHERE d.id = ANY($1)", binds: try binds(ids.map(\.rawValue))),
+        var binds = PostgresBindings()
+        binds.append(ids.map(\.rawValue))
+        let found = try await c.query(PostgresQuery(unsafeSQL: dossierColumns + " WHERE d.id = ANY($1)", binds: binds),
                                       logger: logger).decode(DossierRow.self).collect().map(dossier)
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return ids.compactMap { byID[$0] }
-    }
-
-    static func binds(_ values: [String]) throws -> PostgresBindings {
-        var b = PostgresBindings()
-        b.append(values)
-        return b
     }
 
     /// One dossier with its links, or nil.

@@ -86,7 +86,9 @@ public final class PostgresStore: Sendable {
         case "23503": return StoreError.notFound
         case "53100", "53200", "53300", "57P01", "57P02", "57P03", "25006", "08000", "08003", "08006":
             return StoreError.unavailable("PostgreSQL SQLSTATE \(state)")
-        default: return StoreError.io("PostgreSQL SQLSTATE \(state)")
+        // PostgreSQL's message names the rule or object, never a value (those are in its
+        // detail, which is left out).
+        default: return StoreError.io("PostgreSQL SQLSTATE \(state): \(e.serverInfo?[.message]?.prefix(200) ?? "")")
         }
     }
 

@@ -8,6 +8,7 @@ public struct RankCandidate: Sendable {
     public let id: DossierID
     public let createdAt: Date
     public let fields: SealedFields
+    public init(id: DossierID, createdAt: Date, fields: SealedFields) { self.id = id; self.createdAt = createdAt; self.fields = fields }
 }
 
 extension Store {
