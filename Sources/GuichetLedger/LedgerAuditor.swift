@@ -19,17 +19,6 @@ struct StoredTree: LeafHashSource {
     }
 }
 
-extension Store {
-    /// Inclusion proofs of entries in the tree of `size` entries, generated in one read
-    /// transaction on a reader thread of the database (never on a Swift concurrency thread).
-    func inclusionProofs(_ indexes: [Int64], size: Int64) async throws -> [InclusionProof] {
-        guard !indexes.isEmpty else { return [] }
-        return try await withLedgerNodes { nodes in
-            try indexes.map { try InclusionProof(leafIndex: UInt64($0), treeSize: UInt64(size), source: StoredTree(nodes: nodes)) }
-        }
-    }
-}
-
 /// What a full verification of the ledger reads from a database: its size, the signed
 /// checkpoints, the entries of an index range (hashed where the database holds them), and the
 /// stored subtree hashes of one level. Reads only, so not an SPI: SQLite's ``Store`` and
@@ -59,13 +48,13 @@ public struct LedgerReport: Sendable, Equatable {
 
 /// Proofs and full verification of the ledger (RFC 9162 §2.1.3, §2.1.4; C2SP checkpoints).
 public struct LedgerAuditor: Sendable {
-    let store: Store
+    let store: any LedgerProving
     public let verifier: NoteVerifier
     public let origin: String
     /// Checks the source addresses kept beside entries against the tags the entries carry.
     let sourceKey: SymmetricKey?
 
-    public init(store: Store, verifier: NoteVerifier, origin: String, sourceKey: SymmetricKey? = nil) {
+    public init(store: any LedgerProving, verifier: NoteVerifier, origin: String, sourceKey: SymmetricKey? = nil) {
         self.store = store; self.verifier = verifier; self.origin = origin; self.sourceKey = sourceKey
     }
 
@@ -86,9 +75,7 @@ public struct LedgerAuditor: Sendable {
     /// A proof that the tree of `old` entries is a prefix of the tree of `new` entries.
     public func consistency(old: Int64, new: Int64) async throws -> ConsistencyProof {
         guard old >= 0, old <= new, new <= (try await store.ledgerSize()) else { throw LedgerError.notFound }
-        return try await store.withLedgerNodes { nodes in
-            try ConsistencyProof(oldSize: UInt64(old), newSize: UInt64(new), source: StoredTree(nodes: nodes))
-        }
+        return try await store.consistencyProof(old: old, new: new)
     }
 
     /// Recomputes the whole tree from the stored entries, checks every stored hash and every

@@ -246,3 +246,78 @@ public final class PostgresLedger: Sendable {
 extension PostgresLedger: LedgerStorage {}
 
 extension PostgresLedger: LedgerVerifying {}
+
+/// Proofs, histories and breach scopes over the PostgreSQL ledger: the stored hashes a proof
+/// reads are fetched in one query (``LedgerProving``'s default proofs).
+extension PostgresLedger: LedgerProving {
+    public func latestCheckpoint() async throws -> StoredCheckpoint? {
+        let rows = try await client.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size DESC LIMIT 1", logger: Self.logger)
+        for try await (size, root, note, at) in rows.decode((Int64, Data, String, Int64).self) {
+            return StoredCheckpoint(size: size, root: root, note: note, at: Date(millis: at))
+        }
+        return nil
+    }
+
+    public func ledgerEntries(_ indexes: [Int64]) async throws -> [(index: Int64, entry: Data)] {
+        guard !indexes.isEmpty else { return [] }
+        let rows = try await client.query("SELECT idx, entry FROM ledger_entry WHERE idx = ANY(\(indexes))", logger: Self.logger)
+        var found: [Int64: Data] = [:]
+        for try await (i, e) in rows.decode((Int64, Data).self) { found[i] = e }
+        return indexes.compactMap { i in found[i].map { (i, $0) } }
+    }
+
+    public func ledgerIndexes(persons: [PersonID], dossiers: [DossierID], after: Int64, below: Int64, limit: Int) async throws -> [Int64] {
+        let p = persons.map(\.rawValue), d = dossiers.map(\.rawValue)
+        return try await Self.indexes(client.query("""
+            SELECT idx FROM (
+                SELECT idx FROM ledger_person WHERE person_id = ANY(\(p)) AND idx > \(after) AND idx < \(below)
+                UNION SELECT idx FROM ledger_dossier WHERE dossier_id = ANY(\(d)) AND idx > \(after) AND idx < \(below)
+                UNION SELECT idx FROM ledger_tail WHERE (persons && \(p)::text[] OR dossiers && \(d)::text[]) AND idx > \(after) AND idx < \(below)
+            ) u ORDER BY idx LIMIT \(Int64(limit))
+            """, logger: Self.logger))
+    }
+
+    public func ledgerIndexes(_ key: LedgerIndexKey, from: Date?, to: Date?, below: Int64, limit: Int) async throws -> [Int64] {
+        let lo = from?.millis ?? Int64.min, hi = to?.millis ?? Int64.max, n = Int64(limit)
+        switch key {
+        case .account(let a):
+            return try await Self.indexes(client.query("""
+                SELECT idx FROM ledger_entry WHERE account_id = \(a.rawValue) AND at >= \(lo) AND at < \(hi) AND idx < \(below) ORDER BY at, idx LIMIT \(n)
+                """, logger: Self.logger))
+        case .session(let s):
+            return try await Self.indexes(client.query("""
+                SELECT idx FROM (SELECT at, idx FROM ledger_session WHERE session_id = \(s.rawValue)
+                                 UNION SELECT at, idx FROM ledger_tail WHERE session_id = \(s.rawValue)) u
+                WHERE at >= \(lo) AND at < \(hi) AND idx < \(below) ORDER BY at, idx LIMIT \(n)
+                """, logger: Self.logger))
+        case .source(let s):
+            return try await Self.indexes(client.query("""
+                SELECT idx FROM (SELECT at, idx FROM ledger_source WHERE source = \(s) UNION SELECT at, idx FROM ledger_tail WHERE source = \(s)) u
+                WHERE at >= \(lo) AND at < \(hi) AND idx < \(below) ORDER BY at, idx LIMIT \(n)
+                """, logger: Self.logger))
+        case .time:
+            return try await Self.indexes(client.query("""
+                SELECT idx FROM ledger_entry WHERE at >= \(lo) AND at < \(hi) AND idx < \(below) ORDER BY at, idx LIMIT \(n)
+                """, logger: Self.logger))
+        }
+    }
+
+    public func ledgerSources(_ indexes: [Int64]) async throws -> [Int64: String] {
+        guard !indexes.isEmpty else { return [:] }
+        let rows = try await client.query("""
+            SELECT idx, source FROM ledger_source WHERE idx = ANY(\(indexes))
+            UNION SELECT idx, source FROM ledger_tail WHERE idx = ANY(\(indexes)) AND source IS NOT NULL
+            """, logger: Self.logger)
+        var out: [Int64: String] = [:]
+        for try await (i, s) in rows.decode((Int64, String).self) { out[i] = s }
+        return out
+    }
+
+    public func storedLedgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode] { try await ledgerNodes(ids) }
+
+    static func indexes(_ rows: PostgresRowSequence) async throws -> [Int64] {
+        var out: [Int64] = []
+        for try await i in rows.decode(Int64.self) { out.append(i) }
+        return out
+    }
+}

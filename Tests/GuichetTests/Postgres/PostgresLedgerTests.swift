@@ -239,3 +239,68 @@ struct PostgresAddressTests {
         }
     }
 }
+
+/// Proofs, citizens' histories and breach-scope indexes over the PostgreSQL ledger, compared
+/// with SQLite's ledger holding the same entries (issue 19).
+@Suite(.enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
+struct PostgresLedgerProofTests {
+    @Test("the same entries on SQLite and PostgreSQL give the same inclusion and consistency proofs, which verify; the same histories and breach-scope indexes")
+    func sameProofs() async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        let postgres = try await PostgresLedger.open(address, timeout: .seconds(120))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("guichet-proofs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let sqlite = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        let signer = try NoteSigner(name: "guichet.test/ledger", ed25519Seed: [UInt8](repeating: 9, count: 32))
+        let journals = [AccessJournal(storage: sqlite, signer: signer, origin: "guichet.test/ledger"),
+                        AccessJournal(storage: postgres, signer: signer, origin: "guichet.test/ledger")]
+        let persons = (0..<5).map { _ in PersonID() }, dossiers = (0..<3).map { _ in DossierID() }
+        var checkpoints: [Int: [Int64]] = [:]
+        for i in 0..<77 {
+            for (j, journal) in journals.enumerated() {
+                _ = try await journal.recordSystemEvent("test-event", reason: "e\(i)", persons: [persons[i % 5]], dossiers: i % 4 == 0 ? [dossiers[i % 3]] : [],
+                                                        context: PostgresLedgerTests.context(i))
+                if i == 20 || i == 76 { _ = try await journal.checkpoint(at: Date(timeIntervalSince1970: 1_767_225_600 + Double(i))); checkpoints[j, default: []].append(Int64(i + 1)) }
+            }
+        }
+        let auditors = [LedgerAuditor(store: sqlite, verifier: signer.verifier, origin: "guichet.test/ledger"),
+                        LedgerAuditor(store: postgres, verifier: signer.verifier, origin: "guichet.test/ledger")]
+        let heads = try await auditors.asyncMap { try #require(try await $0.latestCheckpoint()).checkpoint }
+        #expect(heads[0].rootHash == heads[1].rootHash && heads[0].size == 77)
+        for index: Int64 in [0, 1, 20, 21, 63, 64, 76] {
+            let proofs = try await auditors.asyncMap { try await $0.inclusion(index: index, size: 77) }
+            #expect(proofs[0].entry == proofs[1].entry)
+            #expect(proofs[0].proof.hashes == proofs[1].proof.hashes, "entry \(index)")
+            try proofs[1].proof.verify(leafHash: MerkleHash.leaf(proofs[1].entry), rootHash: heads[1].rootHash)
+        }
+        for old: Int64 in [1, 21, 64] {
+            let proofs = try await auditors.asyncMap { try await $0.consistency(old: old, new: 77) }
+            #expect(proofs[0].hashes == proofs[1].hashes, "consistency from \(old)")
+        }
+        let first = try #require(try await postgres.checkpoints().first)
+        try await auditors[1].consistency(old: first.size, new: 77).verify(oldRoot: try Hash(bytes: first.root), newRoot: heads[1].rootHash)
+
+        // A citizen's history, with its proofs, and a breach's indexes by session and by time.
+        let histories = try await auditors.asyncMap { try await $0.history(persons: [persons[2]], dossiers: [dossiers[1]], account: nil, limit: 10) }
+        #expect(histories[0].items.map(\.index) == histories[1].items.map(\.index) && histories[1].items.count == 10 && histories[1].next != nil)
+        #expect(histories[0].items.map { $0.proof?.hashes } == histories[1].items.map { $0.proof?.hashes })
+        let session = PostgresLedgerTests.sessions[1]
+        #expect(try await sqlite.ledgerIndexes(.session(session), from: nil, to: nil, below: 77, limit: 100)
+                == (try await postgres.ledgerIndexes(.session(session), from: nil, to: nil, below: 77, limit: 100)))
+        let window = (Date(timeIntervalSince1970: 1_767_225_610), Date(timeIntervalSince1970: 1_767_225_640))
+        let byTime = try await postgres.ledgerIndexes(.time, from: window.0, to: window.1, below: 77, limit: 100)
+        #expect(byTime == (try await sqlite.ledgerIndexes(.time, from: window.0, to: window.1, below: 77, limit: 100)) && byTime.count == 30)
+        await postgres.close()
+        try await PostgresLedgerTests.drop(address)
+    }
+}
+
+extension Array {
+    /// `transform` of each element, in order, one after the other.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await transform(e)) }
+        return out
+    }
+}
