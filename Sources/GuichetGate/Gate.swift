@@ -5,7 +5,8 @@ public import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
-import GuichetMerkle
+public import GuichetMerkle
+import Crypto
 public import GuichetWatch
 import Logging
 
@@ -39,8 +40,20 @@ public final class Gate: Sendable {
     /// and the benchmark alike).
     /// - Throws: when the ledger's signing keys cannot be loaded.
     /// - Parameter watch: detection settings (usually the profile's); nil runs without the watch.
-    init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-         logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
+    convenience init(profile: Profile, store: Store, keys: any KeyProvider, origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+                     logger: Logger = Logger(label: "guichet.gate"), watch: WatchSettings? = nil) throws {
+        try self.init(profile: profile, storage: store, ledger: store, journal: { AccessJournal(store: store, signer: $0, origin: $1, sourceKey: $2) },
+                      keys: keys, origin: origin, clock: clock, logger: logger, watch: watch)
+    }
+
+    /// A gate over any back-end (issue 19): the registry's storage (dossiers, persons, keys;
+    /// the watch's state), the ledger's reads, and how to make the journal that appends to
+    /// that ledger with the gate's signer, origin and source key (the ledger's writing
+    /// protocol is not the gate's to name).
+    init(profile: Profile, storage store: any GateStorage & WatchStorage, ledger: any LedgerProving,
+         journal makeJournal: (NoteSigner, String, SymmetricKey) -> AccessJournal, keys: any KeyProvider,
+         origin: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "guichet.gate"),
+         watch: WatchSettings? = nil) throws {
         self.profile = profile
         self.policy = Policy(profile: profile)
         self.store = store
@@ -50,8 +63,8 @@ public final class Gate: Sendable {
         let vault = Vault(profile: profile, keys: keys)
         // Entries carry a keyed tag of the source address, the address itself is kept beside.
         let sourceKey = try vault.derivedKey(purpose: SourceTag.keyPurpose)
-        self.journal = AccessJournal(store: store, signer: signer, origin: origin, sourceKey: sourceKey)
-        self.auditor = LedgerAuditor(store: store, verifier: signer.verifier, origin: origin, sourceKey: sourceKey)
+        self.journal = makeJournal(signer, origin, sourceKey)
+        self.auditor = LedgerAuditor(store: ledger, verifier: signer.verifier, origin: origin, sourceKey: sourceKey)
         self.vault = vault
         self.clock = clock
         self.logger = logger
