@@ -12,6 +12,11 @@ public struct ArchiveRequestRecord: Sendable, Equatable {
     public let requestedAt: Date
     public let approvedBy: AccountID?
     public let expiresAt: Date?
+    public init(id: String, dossier: DossierID, account: AccountID, purpose: String, reference: String, requestedAt: Date,
+                approvedBy: AccountID?, expiresAt: Date?) {
+        self.id = id; self.dossier = dossier; self.account = account; self.purpose = purpose; self.reference = reference
+        self.requestedAt = requestedAt; self.approvedBy = approvedBy; self.expiresAt = expiresAt
+    }
 }
 
 /// An erasure request as stored, with its receipt (canonical JSON, no personal value).

@@ -18,6 +18,9 @@ public struct RetentionCandidate: Sendable, Equatable {
     /// Its last change (what its age counts from; the order of a run).
     public let changedAt: Date
     public let persons: [PersonID]
+    public init(dossier: DossierID, changedAt: Date, persons: [PersonID]) {
+        self.dossier = dossier; self.changedAt = changedAt; self.persons = persons
+    }
 }
 
 extension Store {
