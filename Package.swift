@@ -88,7 +88,7 @@ let package = Package(
         // (`LedgerStorage`, appends serialised by an advisory lock) and the authenticator's,
         // the watch's and the breach register's (`PostgresStore`).
         .target(name: "GuichetPostgres", dependencies: [
-            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetBreach", "GuichetAuth",
+            "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetBreach", "GuichetAuth", "GuichetGate",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

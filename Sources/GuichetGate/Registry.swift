@@ -6,6 +6,10 @@ public import GuichetMFA
 public import GuichetMail
 public import Foundation
 public import Logging
+public import GuichetLedger
+public import GuichetMerkle
+public import GuichetWatch
+public import Crypto
 
 /// How a registry runs once open: what `guichet serve` takes from the deployment's settings,
 /// and what tests and the benchmark choose (a manual clock, cheap password hashing, a log
@@ -65,6 +69,18 @@ public struct Registry: Sendable {
     /// - Throws: as ``open(database:profile:keys:keysOrigin:options:)``.
     public static func open(store: Store, profile: Profile, keys: any KeyProvider, keysOrigin: String,
                             options: RegistryOptions) async throws -> Registry {
+        let opened = try await open(storage: store, ledger: store, journal: { AccessJournal(store: store, signer: $0, origin: $1, sourceKey: $2) },
+                                    profile: profile, keys: keys, keysOrigin: keysOrigin, options: options)
+        return Registry(profile: profile, store: store, gate: opened.gate, auth: opened.auth, id: opened.id, keys: keys)
+    }
+
+    /// Opens a registry on any back-end (issue 19), with the same checks: its storage (the
+    /// gate's, the watch's and the authenticator's), its ledger's reads, and how to make the
+    /// journal that appends to that ledger (`PostgresLedger.journal(signer:origin:sourceKey:)`).
+    /// - Throws: as ``open(database:profile:keys:keysOrigin:options:)``.
+    public static func open(storage store: any GateStorage & WatchStorage & AuthStorage, ledger: any LedgerProving,
+                            journal: (NoteSigner, String, SymmetricKey) -> AccessJournal, profile: Profile, keys: any KeyProvider,
+                            keysOrigin: String, options: RegistryOptions) async throws -> OpenedRegistry {
         let vault = Vault(profile: profile, keys: keys)
         if let check = try await store.meta("key-check"), check != (try vault.keyCheck()) { throw KeyError.mismatch(keysOrigin) }
         if let (subject, key) = try await store.anyDataKey() {
@@ -83,13 +99,21 @@ public struct Registry: Sendable {
             id = Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) })
             try await store.setMeta("registry-id", id)
         }
-        let gate = try Gate(profile: profile, store: store, keys: keys, origin: "guichet/\(profile.name)/\(id)", clock: options.clock,
-                            logger: options.logger, watch: options.watch)
+        let gate = try Gate(profile: profile, storage: store, ledger: ledger, journal: journal, keys: keys, origin: "guichet/\(profile.name)/\(id)",
+                            clock: options.clock, logger: options.logger, watch: options.watch)
         if profile.retention.rules.contains(where: { $0.archiveAfter != nil }) && !vault.hasArchiveKey {
             options.logger.warning("no archive key in the key file: archived dossiers stay under the ordinary key ('guichet keys rotate' adds one, docs/KEYS.md)")
         }
-        return Registry(profile: profile, store: store, gate: gate, auth: auth, id: id, keys: keys)
+        return OpenedRegistry(gate: gate, auth: auth, id: id)
     }
+}
+
+/// A registry's gate and authenticator, opened on any back-end.
+public struct OpenedRegistry: Sendable {
+    public let gate: Gate
+    public let auth: Authenticator
+    /// The registry's random id, part of its ledger's origin.
+    public let id: String
 }
 
 /// Why a registry does not open (besides its keys, ``KeyError``).

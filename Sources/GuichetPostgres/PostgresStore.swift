@@ -1,6 +1,7 @@
 public import Foundation
 public import GuichetCore
 @_spi(VaultOnly) public import GuichetStore
+public import GuichetGate
 import Logging
 import PostgresNIO
 
@@ -172,4 +173,10 @@ extension AsyncSequence {
         for try await e in self { out.append(e) }
         return out
     }
+}
+
+/// Everything the gate needs of a database, on PostgreSQL.
+extension PostgresStore: GateStorage {
+    /// A database server has no local folder whose free space readiness could check.
+    public var localFolder: String? { nil }
 }

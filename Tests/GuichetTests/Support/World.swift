@@ -43,62 +43,19 @@ func temporaryFolder() throws -> URL {
     return url
 }
 
-/// A small place05 registry with one account per role, opened on a fresh SQLite database the
-/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:options:)``,
-/// with its start-up checks), with cheap password hashing and without the watch.
-struct World {
-    static let password = "correct horse battery staple"
+/// What the flows of a test need of a world: a gate and an authenticator on some back-end,
+/// with its daycares, its clock and its signed-in sessions (``World`` on SQLite,
+/// `PostgresWorld` on PostgreSQL).
+protocol GateWorld {
+    var gate: Gate { get }
+    var auth: Authenticator { get }
+    var daycares: [Organisation] { get }
+    var clock: @Sendable () -> Date { get }
+    var sessions: SessionCache { get }
+}
 
-    let folder: URL
-    let profile: Profile
-    let store: Store
-    let auth: Authenticator
-    let gate: Gate
-    let server: GuichetServer
-    let operatorOrg: Organisation
-    let daycares: [Organisation]
-    let keys: FileKeyProvider
-    var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
-    let sessions = SessionCache()
-    /// The gate's and the authenticator's clock: second-factor codes are computed at its time,
-    /// so that a test on a manual clock signs in however long the machine takes.
-    var clock: @Sendable () -> Date = { Date() }
-
-    /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
-    /// authenticator (a test that waits out a throttle moves it instead of sleeping).
-    /// `relyingParty`: the passkeys' site (a browser test's `http://localhost:PORT`).
-    static func make(mailer: (any Mailer)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
-                     relyingParty: RelyingParty? = nil) async throws -> World {
-        let folder = try temporaryFolder()
-        let profile = try Repo.profile()
-        let keyFile = folder.appendingPathComponent("guichet.keys").path
-        try KeySet.generate().write(to: keyFile)
-        let keys = try FileKeyProvider(path: keyFile)
-        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
-                                               keys: keys, keysOrigin: keys.origin, options: relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
-                                                          ?? .testing(mailer: mailer, watch: nil, clock: clock))
-        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
-        let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
-        let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
-        let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
-        try await store.insert(organisations: [op, ministry] + daycares, at: Date())
-        var world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
-                          server: GuichetServer(gate: gate, auth: auth, store: store,
-                                                securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
-                          operatorOrg: op, daycares: daycares, keys: keys)
-        world.clock = clock
-        try await gate.checkpoint(at: Date())  // as a starting server does
-        _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
-        _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
-        _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
-        _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)
-        for (i, d) in daycares.enumerated() {
-            _ = try await auth.createAccount(username: "daycare\(i + 1)", password: password, role: "daycare", organisation: d.id, createdBy: nil)
-        }
-        return world
-    }
-
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+extension GateWorld {
+    static var password: String { World.password }
 
     /// Registers a citizen (person and account) as the public route does.
     func registerParent(_ username: String, lastName: String = "Tremblay") async throws -> PersonID {
@@ -164,6 +121,73 @@ struct World {
         } while after != nil
         return views
     }
+
+}
+
+/// A small place05 registry with one account per role, opened on a fresh SQLite database the
+/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:options:)``,
+/// with its start-up checks), with cheap password hashing and without the watch.
+struct World: GateWorld {
+    static let password = "correct horse battery staple"
+
+    let folder: URL
+    let profile: Profile
+    let store: Store
+    let auth: Authenticator
+    let gate: Gate
+    let server: GuichetServer
+    let operatorOrg: Organisation
+    let daycares: [Organisation]
+    let keys: FileKeyProvider
+    var keyFile: String { folder.appendingPathComponent("guichet.keys").path }
+    let sessions = SessionCache()
+    /// The gate's and the authenticator's clock: second-factor codes are computed at its time,
+    /// so that a test on a manual clock signs in however long the machine takes.
+    var clock: @Sendable () -> Date = { Date() }
+
+    /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
+    /// authenticator (a test that waits out a throttle moves it instead of sleeping).
+    /// `relyingParty`: the passkeys' site (a browser test's `http://localhost:PORT`).
+    static func make(mailer: (any Mailer)? = nil, clock: @escaping @Sendable () -> Date = { Date() },
+                     relyingParty: RelyingParty? = nil) async throws -> World {
+        let folder = try temporaryFolder()
+        let profile = try Repo.profile()
+        let keyFile = folder.appendingPathComponent("guichet.keys").path
+        try KeySet.generate().write(to: keyFile)
+        let keys = try FileKeyProvider(path: keyFile)
+        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
+                                               keys: keys, keysOrigin: keys.origin, options: relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
+                                                          ?? .testing(mailer: mailer, watch: nil, clock: clock))
+        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
+        let (op, daycares) = try await seed(auth: auth, gate: gate) { try await store.insert(organisations: $0, at: Date()) }
+        var world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+                          server: GuichetServer(gate: gate, auth: auth, store: store,
+                                                securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
+                          operatorOrg: op, daycares: daycares, keys: keys)
+        world.clock = clock
+        return world
+    }
+
+    /// The organisations and accounts of a test world, on any back-end: the operator, a
+    /// ministry, three daycares; one account per role; a first checkpoint, as a starting
+    /// server signs.
+    static func seed(auth: Authenticator, gate: Gate, insert: ([Organisation]) async throws -> Void) async throws -> (Organisation, [Organisation]) {
+        let op = Organisation(id: OrganisationID(), kind: "operator", name: "Operator", territory: nil, capacity: nil)
+        let ministry = Organisation(id: OrganisationID(), kind: "ministry", name: "Ministry", territory: nil, capacity: nil)
+        let daycares = (1...3).map { Organisation(id: OrganisationID(), kind: "daycare", name: "CPE \($0)", territory: "06", capacity: 50) }
+        try await insert([op, ministry] + daycares)
+        try await gate.checkpoint(at: Date())  // as a starting server does
+        _ = try await auth.createAccount(username: "admin", password: password, role: "admin", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "security", password: password, role: "security", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "agent", password: password, role: "agent", organisation: op.id, createdBy: nil)
+        _ = try await auth.createAccount(username: "analyst", password: password, role: "analyst", organisation: ministry.id, createdBy: nil)
+        for (i, d) in daycares.enumerated() {
+            _ = try await auth.createAccount(username: "daycare\(i + 1)", password: password, role: "daycare", organisation: d.id, createdBy: nil)
+        }
+        return (op, daycares)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: folder) }
 
     /// Row counts of the data tables (the journal excluded: refusals are journalled on purpose).
     func dataCounts() async throws -> [String: Int] {
