@@ -124,7 +124,7 @@ let package = Package(
         // registries; what the command line does, as a library the tests run in-process.
         .target(name: "GuichetDeployment", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetVault", "GuichetAuth", "GuichetMFA", "GuichetMail",
-            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch", "GuichetOIDC",
+            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch", "GuichetOIDC", "GuichetPostgres", "GuichetImport",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),

@@ -139,7 +139,7 @@ public protocol AuthStorage: Sendable {
 
 extension AuthStorage {
     /// Every second factor of an account, whatever its kind.
-    func factors(account: AccountID) async throws -> [SecondFactorRecord] { try await factors(account: account, kind: nil) }
+    public func factors(account: AccountID) async throws -> [SecondFactorRecord] { try await factors(account: account, kind: nil) }
 }
 
 extension Store: AuthStorage {}

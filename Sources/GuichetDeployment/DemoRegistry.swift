@@ -32,6 +32,8 @@ public enum DemoRegistry {
                                 progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Generated {
         let started = Date()
         let profile = server.profile
+        // The generators write SQLite's store directly (a demo is one folder, one server).
+        guard let store = server.store as? Store else { throw DeploymentError("a demo registry is generated in a SQLite data folder") }
         func seconds() -> Double { Date().timeIntervalSince(started) }
         var accounts = DemoAccounts()
         let sentence: String
@@ -39,7 +41,7 @@ public enum DemoRegistry {
         switch profile.name {
         case "place05":
             let s = try await Place05Generator(profile: profile, keys: keys, size: size, today: today)
-                .generate(into: server.store, honeytokens: profile.watch.honeytokens, progress: progress)
+                .generate(into: store, honeytokens: profile.watch.honeytokens, progress: progress)
             try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) dossiers, \(s.persons) persons")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
@@ -55,7 +57,7 @@ public enum DemoRegistry {
             dossiers = s.dossiers
             sentence = String(format: "generated %d dossiers and %d persons in %.1f s; ", s.dossiers, s.persons, seconds())
         case "emploi":
-            let s = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: server.store, progress: progress)
+            let s = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) job-seeker files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg,
@@ -73,7 +75,7 @@ public enum DemoRegistry {
             dossiers = s.dossiers
             sentence = String(format: "generated %d job-seeker files in %.1f s; ", s.dossiers, seconds())
         case "jeunes":
-            let s = try await JeunesGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: server.store, progress: progress)
+            let s = try await JeunesGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) youth-support files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "admin listener only")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg, note: "security officer, admin listener only: break-glass review, explain")
@@ -87,7 +89,7 @@ public enum DemoRegistry {
             dossiers = s.dossiers
             sentence = String(format: "generated %d youth-support files in %.1f s; ", s.dossiers, seconds())
         case "secu":
-            let s = try await SecuGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: server.store, progress: progress)
+            let s = try await SecuGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) insured accounts, \(s.persons) persons")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "admin listener only")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg, note: "security officer, admin listener only: break-glass review, explain")
@@ -120,7 +122,7 @@ public enum DemoRegistry {
             let password = Deployment.generatedPassword()
             let id = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
                                                          person: person, territory: territory, createdBy: nil)
-            if !caseload.isEmpty { try await server.store.assign(caseload, to: id) }
+            if !caseload.isEmpty { try await (server.store as? Store)?.assign(caseload, to: id) }
             let kind = server.profile.roles[role]?.kind
             var entry = ["username": username, "password": password, "role": role, "listener": kind?.usesAdminListener == true ? "admin" : "public",
                          "note": note]

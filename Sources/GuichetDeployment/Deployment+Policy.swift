@@ -2,6 +2,7 @@ public import GuichetCore
 public import GuichetPolicy
 import GuichetGate
 import GuichetStore
+import GuichetPostgres
 import Foundation
 
 /// What `guichet policy explain` says: the account, the dossier and the policy's reasons.
@@ -24,9 +25,19 @@ extension Deployment {
         if let purpose, !profile.purposes.contains(purpose) {
             throw DeploymentError("unknown purpose '\(purpose)' (expected one of: \(profile.purposes.joined(separator: ", ")))")
         }
-        let store = try Store(path: database)
-        guard let account = try await store.account(username: username) else { throw DeploymentError("no account '\(username)'") }
-        guard let record = try await store.dossier(dossier) else { throw DeploymentError("no dossier \(dossier)") }
+        func read(_ store: any GateStorage) async throws -> (AccountRecord, DossierRecord) {
+            guard let account = try await store.account(username: username) else { throw DeploymentError("no account '\(username)'") }
+            guard let record = try await store.dossier(dossier) else { throw DeploymentError("no dossier \(dossier)") }
+            return (account, record)
+        }
+        let account: AccountRecord, record: DossierRecord
+        switch try storeLocation() {
+        case .sqlite: (account, record) = try await read(try Store(path: database))
+        case .postgres(let address):
+            let store = try await Self.connect(address)
+            do { (account, record) = try await read(store) } catch { await store.close(); throw error }
+            await store.close()
+        }
         let e = Policy(profile: profile).explain(Gate.subject(of: account), action, record.facts, purpose: purpose)
         return ConsoleExplanation(
             heading: "\(username) (role \(account.role)) → \(action) on \(record.type) \(dossier) in state \(record.status), purpose \(purpose ?? "none")",

@@ -5,6 +5,7 @@ import GuichetMFA
 public import GuichetGate
 import GuichetProfile
 import GuichetStore
+import GuichetPostgres
 public import GuichetServer
 public import GuichetVault
 public import GuichetMail
@@ -33,8 +34,13 @@ public struct Deployment: Sendable {
 
     public init(_ path: String) { folder = URL(fileURLWithPath: path).standardizedFileURL }
 
-    /// Whether the folder already holds a registry.
-    public var exists: Bool { FileManager.default.fileExists(atPath: database) }
+    /// Whether the folder already holds a registry: its SQLite database, or a configuration
+    /// naming its PostgreSQL database (``storeLocation(_:settings:)``).
+    public var exists: Bool {
+        if FileManager.default.fileExists(atPath: database) { return true }
+        guard FileManager.default.fileExists(atPath: configFile), case .postgres = try? storeLocation() else { return false }
+        return true
+    }
 
     /// Creates the folder, readable by its owner only.
     public func create() throws {
@@ -110,6 +116,9 @@ public struct Deployment: Sendable {
         public var siemFile: String?, siemSyslog: String?
         /// Federated sign-in: OpenID Connect providers (docs/AUTHENTICATION.md).
         public var oidc: [OIDCProviderSettings]?
+        /// Where the registry lives: `sqlite` (the default, in the folder) or a PostgreSQL
+        /// address shared by several servers (env `GUICHET_STORE` wins; docs/SCALING.md).
+        public var store: String?
 
         public init(profile: String? = nil, securityContact: String? = nil) {
             self.profile = profile; self.securityContact = securityContact
@@ -133,7 +142,7 @@ public struct Deployment: Sendable {
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc)")
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store)")
         }
     }
 
@@ -183,7 +192,12 @@ public struct Deployment: Sendable {
 
     /// Opens this folder's registry (``openRegistry(profilePath:keys:settings:)``) and
     /// the server over it, with the security contact and trusted proxies of the settings.
+    /// On PostgreSQL (``storeLocation(_:settings:)``) the server takes part in the election of
+    /// the checkpoint signer with the other servers of the database.
     public func open(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings()) async throws -> GuichetServer {
+        if case .postgres(let address) = try storeLocation(settings: settings) {
+            return try await openPostgres(address, profilePath: profilePath, keys: keys, settings: settings).server
+        }
         let registry = try await openRegistry(profilePath: profilePath, keys: keys, settings: settings)
         return try server(registry, settings: settings)
     }
@@ -193,6 +207,12 @@ public struct Deployment: Sendable {
     /// - Throws: ``DeploymentError`` naming the file for a wrong entry (an identity provider's
     ///   unreadable or empty client secret, say).
     public func server(_ registry: Registry, settings: Settings) throws -> GuichetServer {
+        try server(gate: registry.gate, auth: registry.auth, store: registry.store, settings: settings, signing: nil)
+    }
+
+    /// The server over a gate, an authenticator and their storage, on any back-end.
+    func server(gate: Gate, auth: Authenticator, store: any ServerStorage, settings: Settings,
+                signing: (any CheckpointSigning)?) throws -> GuichetServer {
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
             do {
@@ -212,8 +232,8 @@ public struct Deployment: Sendable {
                 federation = Federation(providers: resolved)
             } catch let e as OIDCError { throw DeploymentError("\(configFile): \(e.description)") }
         }
-        return GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store, securityTxt: securityTxt, trustedProxies: proxies,
-                             accessLog: Logger(label: "guichet.access"), federation: federation)
+        return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt, trustedProxies: proxies,
+                             accessLog: Logger(label: "guichet.access"), federation: federation, checkpointSigning: signing)
     }
 
     /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,
@@ -223,6 +243,7 @@ public struct Deployment: Sendable {
     public func openExisting(keys flag: String?, profile: String? = nil) async throws -> (registry: Registry, server: GuichetServer) {
         guard exists else { throw DeploymentError("no registry in \(folder.path)") }
         let settings = try readSettings()
+        try requireSQLite("this command", instead: "not available on PostgreSQL yet (docs/SCALING.md)")
         guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
         let provider = try keys(flag)
         let registry = try await openRegistry(profilePath: try Self.resolveProfile(name), keys: provider, settings: settings)
@@ -230,6 +251,21 @@ public struct Deployment: Sendable {
         var offline = settings
         offline.oidc = nil
         return (registry, try server(registry, settings: offline))
+    }
+
+    /// Opens an existing data folder's server as the console commands do (`staff`,
+    /// `organisations`, `ledger`, `breach`, `accounts`), on either back-end: what
+    /// ``openExisting(keys:profile:)`` opens on SQLite; on PostgreSQL the registry of the
+    /// shared database, without taking part in the election of the checkpoint signer.
+    /// - Throws: as ``openExisting(keys:profile:)``.
+    public func openServer(keys flag: String?, profile: String? = nil) async throws -> GuichetServer {
+        guard exists else { throw DeploymentError("no registry in \(folder.path)") }
+        let settings = try readSettings()
+        guard case .postgres(let address) = try storeLocation(settings: settings) else { return try await openExisting(keys: flag, profile: profile).server }
+        guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
+        var offline = settings
+        offline.oidc = nil
+        return try await openPostgres(address, profilePath: try Self.resolveProfile(name), keys: try keys(flag), settings: offline).server
     }
 
     /// What `guichet init` prints once.
@@ -245,17 +281,38 @@ public struct Deployment: Sendable {
     /// Creates an empty registry in this folder (which must not hold one) with its key file
     /// (unless it exists) and one administrator with a generated password and an activation code.
     /// - Throws: ``DeploymentError`` when the folder already holds a registry (nothing is changed).
-    public func initialise(profilePath: String, admin: String, keys flag: String?) async throws -> Created {
+    /// - Parameter store: where the registry lives (``storeLocation(_:settings:)``; nil: SQLite
+    ///   in the folder, unless `GUICHET_STORE` names a database). A PostgreSQL database that
+    ///   already holds a registry is refused too; its address is written in `guichet.yaml`.
+    public func initialise(profilePath: String, admin: String, keys flag: String?, store: String? = nil) async throws -> Created {
         guard !exists else { throw DeploymentError("\(folder.path) already holds a registry; nothing was changed") }
-        let role = try Self.adminRole(try Self.loadProfile(profilePath))
-        try create()
-        let provider = try keys(flag, create: true)
-        let registry = try await openRegistry(profilePath: profilePath, keys: provider)
+        let location = try storeLocation(store, settings: Settings())
+        let profile = try Self.loadProfile(profilePath)
+        let role = try Self.adminRole(profile)
+        // A database that does not answer or already holds a registry is refused before the folder is made.
+        var closing: PostgresStore?
+        if case .postgres(let address) = location { closing = try await Self.connect(address, empty: true) }
+        let auth: Authenticator, provider: FileKeyProvider
+        do {
+            try create()
+            provider = try keys(flag, create: true)
+            if let pg = closing {
+                auth = try await openPostgres(pg, profilePath: profilePath, keys: provider, settings: Settings(), creating: true).opened.auth
+            } else {
+                auth = try await openRegistry(profilePath: profilePath, keys: provider).auth
+            }
+        } catch {
+            await closing?.close()
+            throw error
+        }
         let password = Self.generatedPassword()
-        _ = try await registry.auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
-        let activation = try await registry.auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
-        try writeSettings(.init(profile: profilePath))
-        return Created(profile: registry.profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
+        _ = try await auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
+        let activation = try await auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
+        await closing?.close()
+        var settings = Settings(profile: profilePath)
+        if case .postgres = location, let store { settings.store = store }
+        try writeSettings(settings)
+        return Created(profile: profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
     }
 
     /// A strong random password for generated accounts (shown once, never logged).
@@ -272,6 +329,7 @@ extension Deployment {
     /// - Throws: ``DeploymentError`` with the reason; nothing is restored then.
     public func restore(from backup: String, replace: Bool, keys flag: String?) async throws -> RestoreReport {
         guard FileManager.default.fileExists(atPath: backup) else { throw DeploymentError("no backup file at \(backup)") }
+        try requireSQLite("guichet restore", instead: "restore it with PostgreSQL's own tools (pg_restore; docs/SCALING.md)")
         if exists && !replace { throw DeploymentError(BackupError.targetNotEmpty(database).description) }
         try create()
         // Held until the restore ends: no server may run on the file being replaced, nor start

@@ -1,7 +1,7 @@
 public import Foundation
 public import GuichetCore
 public import GuichetGate
-public import GuichetStore
+import GuichetStore
 import Crypto
 
 /// What to do with a line that cannot be imported.
@@ -65,7 +65,7 @@ public struct ImportSummary: Sendable, Equatable {
 /// last batch with no line stored twice. `docs/OPERATIONS.md`, "Importing an existing registry".
 public struct Importer: Sendable {
     public let gate: Gate
-    public let store: Store
+    public let store: any ImportStorage
     public let mapping: ImportMapping
     /// SHA-256 of the mapping file (hex): a resumed import must use the same mapping.
     public let mappingDigest: String
@@ -79,7 +79,7 @@ public struct Importer: Sendable {
     /// Called for each bad line (with its line number and column, never its content).
     public var problem: @Sendable (ImportProblem) -> Void = { _ in }
 
-    public init(gate: Gate, store: Store, mapping: ImportMapping, mappingDigest: String, file: String) {
+    public init(gate: Gate, store: any ImportStorage, mapping: ImportMapping, mappingDigest: String, file: String) {
         self.gate = gate; self.store = store; self.mapping = mapping; self.mappingDigest = mappingDigest; self.file = file
     }
 

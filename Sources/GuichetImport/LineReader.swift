@@ -9,7 +9,7 @@ struct OrganisationIndex: Sendable {
     /// Name or id → the organisations that answer to it (more than one: ambiguous).
     let byKey: [String: [Organisation]]
 
-    init(store: Store) async throws {
+    init(store: any ImportStorage) async throws {
         var index: [String: [Organisation]] = [:]
         for o in try await store.organisations(kind: nil) {
             index[o.name.trimmingCharacters(in: .whitespaces).lowercased(), default: []].append(o)

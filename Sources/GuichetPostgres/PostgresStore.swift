@@ -87,9 +87,12 @@ public final class PostgresStore: Sendable {
         case "23503": return StoreError.notFound
         case "53100", "53200", "53300", "57P01", "57P02", "57P03", "25006", "08000", "08003", "08006":
             return StoreError.unavailable("PostgreSQL SQLSTATE \(state)")
-        // PostgreSQL's message names the rule or object, never a value (those are in its
-        // detail, which is left out).
-        default: return StoreError.io("PostgreSQL SQLSTATE \(state): \(e.serverInfo?[.message]?.prefix(200) ?? "")")
+        default:
+            // A data exception's message (class 22, "invalid input syntax for type …: \"…\"")
+            // quotes the value; others name the rule or object. The detail, which can hold
+            // values, is always left out.
+            guard !state.hasPrefix("22") else { return StoreError.io("PostgreSQL SQLSTATE \(state): a value does not fit its column") }
+            return StoreError.io("PostgreSQL SQLSTATE \(state): \(e.serverInfo?[.message]?.prefix(200) ?? "")")
         }
     }
 

@@ -54,17 +54,21 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Signs a ledger checkpoint on a schedule, whenever the ledger grew, and a last one at shutdown.
+/// Among several servers on one database, only the elected one signs (``CheckpointSigning``),
+/// whenever the stored ledger grew, whichever server appended.
 struct CheckpointService: Service {
     let gate: Gate
+    let store: any ServerStorage
     let every: Duration
     let logger: Logger
+    var signing: (any CheckpointSigning)? = nil
 
     func run() async throws {
         var last: Int64 = -1
         func checkpoint() async {
             do {
-                let size = try await gate.ledgerSize()
-                if size != last { try await gate.checkpoint(at: Date()); last = size }
+                let size = try await store.ledgerSize()
+                if size != last && signing?.isLeading != false { try await gate.checkpoint(at: Date()); last = size }
                 try await gate.watch?.flush(at: Date())
             } catch {
                 logger.error("a ledger checkpoint could not be signed", metadata: ["error": .string(String(describing: type(of: error)))])
@@ -185,12 +189,12 @@ extension GuichetServer {
                                    server: GuichetServer.http1,
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
-        let checkpoints = CheckpointService(gate: gate, every: checkpointInterval, logger: logger)
+        let checkpoints = CheckpointService(gate: gate, store: store, every: checkpointInterval, logger: logger, signing: checkpointSigning)
         var exports: [any Service] = exporters.map { SIEMExportService(exporter: $0, every: .seconds(5), logger: logger) }
         if let mailer = auth.mailer {
             exports.append(NoticeService(outbox: NoticeOutbox(gate: gate, mailer: mailer, logger: logger), nudge: noticeNudge, every: .seconds(5), logger: logger))
         }
-        let retention = RetentionService(gate: gate, first: .seconds(300), every: retentionInterval, logger: logger)
+        let retention = RetentionService(gate: gate, first: .seconds(300), every: retentionInterval, logger: logger, signing: checkpointSigning)
         let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints, retention] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch let error as IOError {

@@ -2,6 +2,7 @@ import Foundation
 import GuichetCore
 import GuichetOIDC
 import GuichetAuth
+import GuichetGate
 import GuichetStore
 import HTTPTypes
 import Hummingbird

@@ -6,11 +6,15 @@ import ServiceLifecycle
 /// Applies the profile's retention rules once a day (`Gate+Retention.swift`), the first time a
 /// few minutes after start. A failed run is logged (its kind, never a record) and tried again
 /// the next day; what it did before failing stays done and journalled.
+///
+/// Among several servers on one database, only the checkpoint signer runs it (the one elected,
+/// ``CheckpointSigning``), so that two servers never apply the rules at once.
 struct RetentionService: Service {
     let gate: Gate
     let first: Duration
     let every: Duration
     let logger: Logger
+    var signing: (any CheckpointSigning)? = nil
 
     func run() async throws {
         // A service that returns stops the whole group: without rules, wait for the shutdown.
@@ -20,6 +24,7 @@ struct RetentionService: Service {
             let pause = wait
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { return }
             wait = every
+            guard signing?.isLeading != false else { continue }
             do {
                 let report = try await gate.runRetention(requestID: "retention-daily")
                 logger.notice("retention run", metadata: ["archived": "\(report.archived)", "erased": "\(report.erased)",

@@ -55,13 +55,13 @@ public protocol SIEMSink: Sendable {
 /// (the file's last record wins over a cursor a crash left behind). With syslog a crash between
 /// sending and saving the cursor sends the last batch again, each record with its index.
 public actor SIEMExporter {
-    let store: Store
+    let store: any ServerStorage
     let sink: any SIEMSink
     let cursorFile: String
     let batch: Int64
 
     /// - Parameter cursorFile: holds the index of the next entry to export (mode 0600).
-    public init(store: Store, sink: any SIEMSink, cursorFile: String, batch: Int = 500) {
+    public init(store: any ServerStorage, sink: any SIEMSink, cursorFile: String, batch: Int = 500) {
         precondition(batch >= 1, "an export batch holds at least one entry")
         self.store = store; self.sink = sink; self.cursorFile = cursorFile; self.batch = Int64(batch)
     }

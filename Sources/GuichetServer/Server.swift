@@ -14,7 +14,8 @@ public import GuichetOIDC
 public final class GuichetServer: Sendable {
     public let gate: Gate
     public let auth: Authenticator
-    public let store: Store
+    /// The database, on whichever back-end (``ServerStorage``).
+    public let store: any ServerStorage
     let logger: Logger
     /// Served at `/.well-known/security.txt` when configured.
     public let securityTxt: SecurityTxt?
@@ -35,13 +36,16 @@ public final class GuichetServer: Sendable {
     let noticeNudge = Nudge()
     /// Federated sign-in (OpenID Connect providers of `guichet.yaml`); nil: the /oidc routes refuse every provider name (403).
     public let federation: Federation?
+    /// Who signs the ledger's checkpoints among several servers on one database; nil: this
+    /// server alone does.
+    public let checkpointSigning: (any CheckpointSigning)?
 
     /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
     ///   other behaviour give none, so that their output stays quiet).
-    public init(gate: Gate, auth: Authenticator, store: Store, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
+    public init(gate: Gate, auth: Authenticator, store: any ServerStorage, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
                 trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil,
-                federation: Federation? = nil) {
-        self.federation = federation
+                federation: Federation? = nil, checkpointSigning: (any CheckpointSigning)? = nil) {
+        self.federation = federation; self.checkpointSigning = checkpointSigning
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
     }

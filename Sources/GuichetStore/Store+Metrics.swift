@@ -13,6 +13,13 @@ public struct StoreGauges: Sendable {
     public let pendingCaseloadRequests: Int
     /// Notices transitions owe, by status (`pending`, `sent`, `superseded`, `failed`).
     public let noticesByStatus: [String: Int]
+
+    public init(ledgerEntries: Int64, latestCheckpointSize: Int64?, latestCheckpointAt: Date?, accountsByStatus: [String: Int],
+                pendingPrivilegedRequests: Int, lockedSignInNames: Int, pendingCaseloadRequests: Int, noticesByStatus: [String: Int]) {
+        self.ledgerEntries = ledgerEntries; self.latestCheckpointSize = latestCheckpointSize; self.latestCheckpointAt = latestCheckpointAt
+        self.accountsByStatus = accountsByStatus; self.pendingPrivilegedRequests = pendingPrivilegedRequests
+        self.lockedSignInNames = lockedSignInNames; self.pendingCaseloadRequests = pendingCaseloadRequests; self.noticesByStatus = noticesByStatus
+    }
 }
 
 extension Store {

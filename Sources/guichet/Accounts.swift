@@ -13,7 +13,7 @@ struct Accounts: AsyncParsableCommand {
 
     /// The server of a data folder, opened with its key file.
     static func server(data: String, keys: String?) async throws -> GuichetServer {
-        try await Deployment(data).openExisting(keys: keys).server
+        try await Deployment(data).openServer(keys: keys)
     }
 
     struct Unlock: AsyncParsableCommand {

@@ -15,6 +15,9 @@ struct Backup: ParsableCommand {
 
     func run() throws {
         let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
+        do { try deployment.requireSQLite("guichet backup", instead: "back it up with PostgreSQL's own tools (pg_dump or base backups; docs/SCALING.md)") } catch let e as DeploymentError {
+            throw CommandError(e.description)
+        }
         let summary: BackupSummary
         do { summary = try Store.backup(database: deployment.database, to: out) } catch let e as BackupError {
             throw CommandError(e.description)

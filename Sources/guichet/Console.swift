@@ -14,7 +14,7 @@ struct ConsoleOptions: ParsableArguments {
 
     /// The registry's provisioning, opened with its key file, and this command's journal id.
     func provisioning() async throws -> (Provisioning, GuichetServer, Provisioner) {
-        let server = try await Deployment(data).openExisting(keys: keys).server
+        let server = try await Deployment(data).openServer(keys: keys)
         var rng = SystemRandomNumberGenerator()
         let requestID = "console-" + Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255, using: &rng) })
         return (Provisioning(gate: server.gate, auth: server.auth), server, .consoleTrustingTheKeyFile(requestID: requestID))

@@ -43,14 +43,16 @@ struct Import: AsyncParsableCommand {
         guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
         guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
         let profilePath = try Deployment.resolveProfile(profile ?? stored)
-        let server = try await deployment.openExisting(keys: keys, profile: profile).server
+        let server = try await deployment.openServer(keys: keys, profile: profile)
+        // SQLite's store and PostgreSQL's both keep import runs (GuichetDeployment).
+        guard let runs = server.store as? any ImportStorage else { throw CommandError("this registry's store keeps no import runs") }
         let mappingPath = mapping ?? URL(fileURLWithPath: profilePath).appendingPathComponent("import-mapping.yaml").path
         let loaded: ImportMapping
         do { loaded = try MappingLoader.load(path: mappingPath, profile: server.profile) } catch let e as ProfileError {
             throw CommandError("invalid mapping: \(e)")
         }
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandError("cannot read \(file)") }
-        var importer = Importer(gate: server.gate, store: server.store, mapping: loaded,
+        var importer = Importer(gate: server.gate, store: runs, mapping: loaded,
                                 mappingDigest: try Importer.digest(of: mappingPath), file: file)
         importer.onError = ImportErrorMode(rawValue: onError) ?? .abort
         importer.dryRun = dryRun

@@ -11,10 +11,12 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Profile name or path.") var profile = "place05"
     @Option(help: "Administrator user name.") var admin = "admin"
     @Option(help: "Key file to create or use (default DATA/guichet.keys). Keep it off the data disk's backups.") var keys: String?
+    @Option(help: "Where the registry lives: sqlite (default, in the data folder) or postgres://USER@HOST:PORT/DATABASE, shared by several servers (env GUICHET_STORE).")
+    var store: String?
 
     func run() async throws {
         let deployment = Deployment(data)
-        let created = try await deployment.initialise(profilePath: try Deployment.resolveProfile(profile), admin: admin, keys: keys)
+        let created = try await deployment.initialise(profilePath: try Deployment.resolveProfile(profile), admin: admin, keys: keys, store: store)
         say("""
         Created \(deployment.folder.path) (profile \(created.profile)).
         Keys: \(created.keysOrigin) (mode 0600; back it up apart from the data: without it nothing can be read).

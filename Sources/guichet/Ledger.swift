@@ -17,7 +17,7 @@ struct Ledger: AsyncParsableCommand {
         @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
 
         func open() async throws -> GuichetServer {
-            try await Deployment(data).openExisting(keys: keys).server
+            try await Deployment(data).openServer(keys: keys)
         }
     }
 

@@ -34,7 +34,9 @@ struct Serve: AsyncParsableCommand {
             note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         let keys = try deployment.keys(listeners.keys)
-        let lock = try deployment.lockForServing()
+        // One server per SQLite folder; on PostgreSQL several servers share the database.
+        let lock: ServeLock?
+        if case .sqlite = try deployment.storeLocation(settings: settings) { lock = try deployment.lockForServing() } else { lock = nil }
         let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings)
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try siemExporters(deployment, settings, server)) { port, adminPort in

@@ -44,9 +44,11 @@ struct ModuleArrowTests {
         "GuichetPostgres": ["GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetAuth",
                             "GuichetGate", "GuichetBreach"],
         // Layer 5: a data folder opened as the command line opens it, and the demo registries
-        // (the generators seal through the vault; it opens nothing but through the gate).
+        // (the generators seal through the vault; it opens nothing but through the gate). It
+        // picks the back-end (SQLite or PostgreSQL) and hands it to the server.
         "GuichetDeployment": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetVault", "GuichetAuth", "GuichetSynth",
-                              "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer", "GuichetOIDC"],
+                              "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer", "GuichetOIDC", "GuichetPostgres",
+                              "GuichetImport"],
         // The command line: argument parsing and printing over the library modules; never the
         // vault (key files are the deployment's and the registry's business).
         "guichet": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",

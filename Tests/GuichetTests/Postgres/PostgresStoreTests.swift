@@ -2,11 +2,12 @@ import Foundation
 import Testing
 @testable import GuichetAuth
 import GuichetCore
-import GuichetPostgres
+@testable import GuichetPostgres
 import GuichetStore
 @testable import GuichetWatch
 import Crypto
 import Synchronization
+import PostgresNIO
 
 /// Several servers on one PostgreSQL database (issue 19, item 3), as far as the stored state
 /// goes: two ``PostgresStore``s stand for two `guichet serve` processes, each with its own
@@ -170,6 +171,28 @@ struct PostgresStoreTests {
             }
         }
         try await world.close()
+    }
+
+    @Test("a storage error never carries a value: PostgreSQL quotes the value in a data exception's message, and the error leaves it out")
+    func dataExceptionsCarryNoValue() async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        let value = "1 85 05 78 006 084 91"  // a synthetic social-security number, as a mistyped value
+        var seen: [String] = []
+        try await PostgresLedgerTests.admin(address) { admin in
+            for sql in ["SELECT '\(value)'::int", "SELECT '\(value)'::timestamptz", "SELECT '\(value)'::date"] {
+                do { try await admin.execute(sql); Issue.record("\(sql) should fail") } catch {
+                    let raw = (error as? PSQLError)?.serverInfo
+                    #expect(raw?[.sqlState]?.hasPrefix("22") == true && raw?[.message]?.contains(value) == true,
+                            "PostgreSQL's own message quotes the value (what the error must leave out)")
+                    let said = "\(PostgresStore.storeError(error))"
+                    seen.append(said)
+                    #expect(!said.contains(value) && !said.contains("85 05"), "\(said)")
+                    #expect(said.contains("SQLSTATE 22"), "the class is said: \(said)")
+                }
+            }
+        }
+        #expect(seen.count == 3)
+        try await PostgresLedgerTests.drop(address)
     }
 }
 

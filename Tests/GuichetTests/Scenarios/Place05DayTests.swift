@@ -8,9 +8,25 @@ import GuichetCore
 @Suite(.serialized) struct Place05DayTests {
     @Test("a day of place05 from an empty start: a parent claims an imported file, a new parent applies, ranks follow the declared rule, offers stay within capacity and are mailed, the ledger verifies")
     func placeDay() async throws {
+        try await day(postgres: nil, servers: 1)
+    }
+
+    /// Issue 19, "Done when": the same day on PostgreSQL, from `guichet init --store`, served
+    /// by two `guichet serve` processes (each with its own copy of the data folder) behind one
+    /// round-robin address: each request goes to the other server than the one before, so a
+    /// session opened on one is used on the other, a TOTP step spent on one is spent on both,
+    /// and the ledger both append to verifies whole.
+    @Test("the same day on PostgreSQL, served by two guichet serve processes behind one round-robin address", .enabled(if: TestPostgres.server != nil))
+    func placeDayOnPostgres() async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        try await day(postgres: "postgres://\(address.user)@\(address.host):\(address.port)/\(address.database)?sslmode=disable", servers: 2)
+        try await PostgresLedgerTests.drop(address)
+    }
+
+    func day(postgres: String?, servers: Int) async throws {
         let clock = ContinuousClock()
         let started = clock.now
-        let s = try await Scenario.initialise("place05")
+        let s = try await Scenario.initialise("place05", postgres: postgres)
         defer { s.remove() }
         let coop = try await s.addOrganisation(kind: "operator", name: "Coopérative Place 0-5")
         // The export's lines choose among these daycares, so imported applications are on their lists.
@@ -27,7 +43,7 @@ import GuichetCore
         let sink = try SMTPSink()
         defer { sink.stop() }
         try s.mail(to: sink)
-        try await s.serve()
+        try await s.serve(servers: servers)
         var secrets = [agentAccount.password, cpe1Account.password, World.password]
 
         // The administrator made by init works on the admin listener (as a provisioner would over the API).
@@ -166,10 +182,19 @@ import GuichetCore
         }
         #expect(try await s.call("GET", "/v1/dossiers/\(try #require(elsewhere))", as: cpe2Account, token: daycare2).status == 404)
 
+        // Monitoring reads the same database whichever server answers.
+        let metrics = try await s.call("GET", "/metrics", admin: true)
+        #expect(metrics.status == 200 && metrics.text.contains("guichet_ledger_entries ") && !metrics.text.contains("guichet_ledger_entries 0\n"),
+                "\(metrics.text.prefix(300))")
         try await s.finish()
         let log = s.serverLog
+        for n in 0..<servers {
+            let own = (try? String(contentsOf: s.folder.appendingPathComponent(Scenario.logName(n)), encoding: .utf8)) ?? ""
+            #expect(own.components(separatedBy: "\n").filter { $0.contains("request") && $0.contains("status") }.count >= 20,
+                    "server \(n + 1) of \(servers) answered its share of the day's requests")
+        }
         #expect(!secrets.contains { $0.count >= 6 && log.contains($0) }, "a secret or personal value reached the server's log")
-        print("Place05DayTests: init and provisioning \((provisioned - started).formatted(.units(allowed: [.seconds]))), "
+        print("Place05DayTests (\(postgres == nil ? "SQLite" : "PostgreSQL, \(servers) servers")): init and provisioning \((provisioned - started).formatted(.units(allowed: [.seconds]))), "
               + "the import of \(imported.dossiers) applications (\(imported.persons) persons) "
               + "\(importTime.formatted(.units(allowed: [.seconds]))) (guichet import alone: \((s.importDuration ?? .zero).formatted(.units(allowed: [.seconds])))), "
               + "the day over HTTP \((clock.now - dayStarted).formatted(.units(allowed: [.seconds]))), in all \((clock.now - started).formatted(.units(allowed: [.seconds]))); "

@@ -66,16 +66,22 @@ final class Scenario: @unchecked Sendable {
     private(set) var sample: (path: String, header: [String], lines: Int)?
     /// How long `guichet import` took (the command alone), for the scenario's report.
     private(set) var importDuration: Duration?
-    private(set) var server: ChildServer?
+    /// The `guichet serve` processes (several on PostgreSQL: ``serve(servers:)``).
+    private(set) var servers: [ChildServer] = []
     /// The kind of each role of the profile (admin and security roles use the admin listener).
     let roleKinds: [String: RoleKind]
-    private(set) var publicBase = "", adminBase = ""
+    /// Each server's public and admin listeners; requests go to each in turn, as behind a
+    /// round-robin load balancer.
+    private var listeners: [(public: String, admin: String)] = []
+    private var turn = 0
+    /// The PostgreSQL database of the registry (`initialise(_:postgres:)`); nil: SQLite in the folder.
+    let postgres: String?
     /// TOTP secrets of the accounts enrolled by ``signIn(_:)``, and the last step each used.
     private var secrets: [String: (secret: TOTPSecret, step: Int64)] = [:]
     let http: URLSession
 
-    private init(profile: String, folder: URL, admin: Account) throws {
-        self.profile = profile; self.folder = folder; self.admin = admin
+    private init(profile: String, folder: URL, admin: Account, postgres: String?) throws {
+        self.profile = profile; self.folder = folder; self.admin = admin; self.postgres = postgres
         roleKinds = try ProfileLoader.load(path: Repo.root.appendingPathComponent("profiles/\(profile)").path).roles.mapValues(\.kind)
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 120
@@ -84,16 +90,18 @@ final class Scenario: @unchecked Sendable {
 
     // MARK: the operator's steps
 
-    /// `guichet init --profile NAME` in a new temporary folder.
-    static func initialise(_ profile: String) async throws -> Scenario {
+    /// `guichet init --profile NAME` in a new temporary folder; with `postgres` (an address),
+    /// `--store` that database.
+    static func initialise(_ profile: String, postgres: String? = nil) async throws -> Scenario {
         let folder = try temporaryFolder()
         let data = folder.appendingPathComponent("data").path
-        let made = try await CommandLineTests.run(["init", "--data", data, "--profile", profile])
+        let made = try await CommandLineTests.run(["init", "--data", data, "--profile", profile] + (postgres.map { ["--store", $0] } ?? []))
         guard made.status == 0, let password = value(after: "password", in: made.stdout),
               let code = value(after: "Activation code", in: made.stdout) else {
             throw TestFailure("guichet init failed: \(made.stdout) \(made.stderr)")
         }
-        return try Scenario(profile: profile, folder: folder, admin: Account(username: "admin", role: "admin", password: password, activationCode: code))
+        return try Scenario(profile: profile, folder: folder, admin: Account(username: "admin", role: "admin", password: password, activationCode: code),
+                            postgres: postgres)
     }
 
     /// Runs `guichet ARGS --data DATA` and returns what it printed; throws when it fails.
@@ -175,32 +183,51 @@ final class Scenario: @unchecked Sendable {
     }
 
     /// `guichet serve` on loopback, ports chosen by the system; its log goes to `server.log`.
-    func serve() async throws {
-        let s = try ChildServer(CommandLineTests.binary.path, ["serve", "--data", data, "--port", "0", "--admin-port", "0"],
-                                directory: Repo.root, log: folder.appendingPathComponent("server.log"))
-        server = s
-        let text = try await s.waitFor("admin listener http://", timeout: 180)
-        let urls = text.components(separatedBy: .whitespacesAndNewlines).filter { $0.hasPrefix("http://") }
-            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
-        guard urls.count >= 2 else { throw TestFailure("no listener addresses in: \(text)") }
-        publicBase = urls[0]; adminBase = urls[1]
+    /// On PostgreSQL, `servers` processes share the database (each with its own copy of the
+    /// data folder, as on its own machine); requests then go to each in turn.
+    func serve(servers count: Int = 1) async throws {
+        for n in 0..<count {
+            var data = self.data
+            if n > 0 {
+                // Another machine's folder: the same configuration and key file, nothing else.
+                let other = folder.appendingPathComponent("data-\(n + 1)")
+                try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                for name in ["guichet.yaml", "guichet.keys"] {
+                    try FileManager.default.copyItem(atPath: self.data + "/" + name, toPath: other.appendingPathComponent(name).path)
+                }
+                data = other.path
+            }
+            let s = try ChildServer(CommandLineTests.binary.path, ["serve", "--data", data, "--port", "0", "--admin-port", "0"],
+                                    directory: Repo.root, log: folder.appendingPathComponent(Self.logName(n)))
+            servers.append(s)
+            let text = try await s.waitFor("admin listener http://", timeout: 180)
+            let urls = text.components(separatedBy: .whitespacesAndNewlines).filter { $0.hasPrefix("http://") }
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",")) }
+            guard urls.count >= 2 else { throw TestFailure("no listener addresses in: \(text)") }
+            listeners.append((urls[0], urls[1]))
+        }
     }
 
-    /// What the server wrote to its log so far (for tests that no secret or personal value is in it).
-    var serverLog: String { (try? String(contentsOf: folder.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }
+    static func logName(_ n: Int) -> String { n == 0 ? "server.log" : "server-\(n + 1).log" }
 
-    /// Stops the server, then `guichet ledger verify`, which must pass; the folder is kept
+    /// What the servers wrote to their logs so far (for tests that no secret or personal value is in it).
+    var serverLog: String {
+        (0..<max(1, servers.count)).map { (try? String(contentsOf: folder.appendingPathComponent(Self.logName($0)), encoding: .utf8)) ?? "" }
+            .joined(separator: "\n")
+    }
+
+    /// Stops the servers, then `guichet ledger verify`, which must pass; the folder is kept
     /// (``remove()`` deletes it).
     func finish() async throws {
-        if let server { #expect(await server.stop(), "guichet serve ends on SIGTERM"); server.cleanUp() }
-        server = nil
+        for server in servers { #expect(await server.stop(), "guichet serve ends on SIGTERM"); server.cleanUp() }
+        servers = []
         let verified = try await CommandLineTests.run(["ledger", "verify", "--data", data])
         #expect(verified.status == 0 && verified.stdout.contains("ledger verified"), "ledger verify: \(verified.stdout) \(verified.stderr)")
     }
 
     /// Kills a server still running and deletes the folder.
     func remove() {
-        server?.cleanUp()
+        for server in servers { server.cleanUp() }
         try? FileManager.default.removeItem(at: folder)
     }
 
@@ -210,7 +237,10 @@ final class Scenario: @unchecked Sendable {
     /// is sent as JSON; `purpose` goes in `Guichet-Purpose`.
     func call(_ method: String, _ path: String, token: String? = nil, purpose: String? = nil, body: [String: Any]? = nil,
               admin: Bool = false) async throws -> Answer {
-        guard let url = URL(string: (admin ? adminBase : publicBase) + path) else { throw TestFailure("not a URL: \(path) (serve() first)") }
+        guard !listeners.isEmpty else { throw TestFailure("no server: serve() first") }
+        let target = listeners[turn % listeners.count]
+        turn += 1
+        guard let url = URL(string: (admin ? target.admin : target.public) + path) else { throw TestFailure("not a URL: \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -1,0 +1,107 @@
+import Foundation
+import GuichetAuth
+import GuichetCore
+import GuichetGate
+public import GuichetImport
+public import GuichetPostgres
+public import GuichetServer
+import GuichetStore
+import GuichetVault
+
+/// The PostgreSQL back-end serves what SQLite's store serves (issue 19): the HTTP server's
+/// reads are all among ``PostgresStore``'s methods.
+extension PostgresStore: ServerStorage {}
+
+/// `guichet import` into a registry on PostgreSQL.
+extension PostgresStore: ImportStorage {}
+
+/// Which server signs checkpoints among several on one PostgreSQL database.
+extension PostgresSignerElection: CheckpointSigning {}
+
+/// Where a data folder's registry lives.
+public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
+    /// SQLite, in the folder (`guichet.sqlite`): one server.
+    case sqlite(String)
+    /// A PostgreSQL database, shared by every server of the registry.
+    case postgres(PostgresAddress)
+
+    /// Where it is, without a password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let address): address.description
+        }
+    }
+}
+
+extension Deployment {
+    /// Where the registry lives: `--store`, then `GUICHET_STORE`, then `store:` in `guichet.yaml`;
+    /// none of them (or `sqlite`): SQLite in the folder. A PostgreSQL address is
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
+    /// - Throws: ``DeploymentError`` for an address that does not read, saying why (never its password).
+    public func storeLocation(_ flag: String? = nil, settings: Settings? = nil) throws -> StoreLocation {
+        let text = flag ?? ProcessInfo.processInfo.environment["GUICHET_STORE"] ?? (settings ?? (try? readSettings()))?.store
+        guard let text, !text.isEmpty, text != "sqlite" else { return .sqlite(database) }
+        do { return .postgres(try PostgresAddress(parsing: text)) } catch {
+            throw DeploymentError("store: \(error) (expected sqlite or postgres://USER@HOST:PORT/DATABASE)")
+        }
+    }
+
+    /// Refuses a command that works on the SQLite file of the folder when the folder's
+    /// registry lives on PostgreSQL, saying what to use instead.
+    /// - Throws: ``DeploymentError``.
+    public func requireSQLite(_ command: String, instead: String) throws {
+        if case .postgres(let address) = try storeLocation() {
+            throw DeploymentError("'\(command)' works on a SQLite data folder; the registry of \(folder.path) lives in the PostgreSQL database \(address): \(instead)")
+        }
+    }
+
+    /// The registry opened on PostgreSQL with every start-up check, and the server over it,
+    /// which takes part in the election of the checkpoint signer.
+    /// - Parameter creating: `guichet init`: refuse a database that already holds a registry.
+    func openPostgres(_ address: PostgresAddress, profilePath: String, keys: FileKeyProvider, settings: Settings,
+                      creating: Bool = false) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
+        try await openPostgres(try await Self.connect(address, empty: creating), profilePath: profilePath, keys: keys, settings: settings,
+                               creating: creating)
+    }
+
+    /// Connects to the database (bringing its tables up to date).
+    /// - Parameter empty: refuse a database that already holds a registry (`guichet init`).
+    static func connect(_ address: PostgresAddress, empty: Bool = false) async throws -> PostgresStore {
+        let store: PostgresStore
+        do { store = try await PostgresStore.open(address) } catch {
+            throw DeploymentError("the PostgreSQL database \(address) does not answer: \(error)")
+        }
+        do {
+            if empty, try await store.meta("registry-id") != nil {
+                throw DeploymentError("the PostgreSQL database \(address) already holds a registry; nothing was changed")
+            }
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// As ``openPostgres(_:profilePath:keys:settings:creating:)``, on a store already connected.
+    func openPostgres(_ store: PostgresStore, profilePath: String, keys: FileKeyProvider, settings: Settings,
+                      creating: Bool = false) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
+        do {
+            let profile = try Self.loadProfile(profilePath)
+            let opened: OpenedRegistry
+            do {
+                opened = try await Registry.open(storage: store, ledger: store.ledger,
+                                                 journal: { store.ledger.journal(signer: $0, origin: $1, sourceKey: $2) },
+                                                 profile: profile, keys: keys, keysOrigin: keys.origin, options: try options(profile, settings: settings))
+            } catch let e as KeyError { throw DeploymentError(e.description) } catch let e as RegistryError {
+                throw DeploymentError(e.description.replacingOccurrences(of: "the data folder holds", with: "the PostgreSQL database holds"))
+            }
+            let server = try server(gate: opened.gate, auth: opened.auth, store: store, settings: settings,
+                                    signing: creating ? nil : PostgresSignerElection(store.ledger))
+            return (opened, server, store)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}
