@@ -125,10 +125,13 @@ extension TestClientProtocol {
 }
 
 /// The persons whose fields a dossier answer carries (a person listed with no field counts for nothing).
-func personsReceived(_ reply: Reply) -> [String: Set<String>] {
+func personsReceived(_ reply: Reply) -> [String: Set<String>] { personsReceived(reply.json ?? .null) }
+
+/// The persons whose non-public fields a JSON answer carries, and which fields.
+func personsReceived(_ json: JSON) -> [String: Set<String>] {
     var out: [String: Set<String>] = [:]
     // A search's dossiers, a waiting list's entries, or one dossier.
-    let dossiers = reply["dossiers"]?.array ?? reply["entries"]?.array?.compactMap { $0.object?["dossier"] } ?? [reply.json ?? .null]
+    let dossiers = json.object?["dossiers"]?.array ?? json.object?["entries"]?.array?.compactMap { $0.object?["dossier"] } ?? [json]
     for d in dossiers {
         for p in d.object?["persons"]?.array ?? [] {
             guard let id = p.object?["id"]?.string, let fields = p.object?["fields"]?.object, !fields.isEmpty,

@@ -5,7 +5,7 @@ import GuichetCore
 /// Issue 16, "Done when", R1 place05: from `guichet init`, an operator provisions the
 /// co-operative, three daycares with their capacities and the staff, imports about 10,000
 /// persons (4,000 applications), then a day of the childcare single window over HTTP only.
-@Suite(.serialized) struct Place05DayTests {
+@Suite struct Place05DayTests {
     @Test("a day of place05 from an empty start: a parent claims an imported file, a new parent applies, ranks follow the declared rule, offers stay within capacity and are mailed, the ledger verifies")
     func placeDay() async throws {
         try await day(postgres: nil, servers: 1)
@@ -36,6 +36,8 @@ import GuichetCore
         let agentAccount = try await s.createStaff("agent.one", role: "agent", organisation: coop)
         let cpe1Account = try await s.createStaff("cpe1.educ", role: "daycare", organisation: cpe1)
         let cpe2Account = try await s.createStaff("cpe2.educ", role: "daycare", organisation: cpe2)
+        // An account whose password and second factor will be stolen (step 9).
+        let stolenAccount = try await s.createStaff("agent.two", role: "agent", organisation: coop)
         let provisioned = clock.now
         let imported = try await s.importSample(naming: ["daycare": ["CPE Exemple 1", "CPE Exemple 2", "CPE Exemple 3"]])
         #expect(imported.persons >= 9_000)
@@ -181,6 +183,21 @@ import GuichetCore
             if !partners.contains(.string(cpe2.rawValue)) { elsewhere = id; break }
         }
         #expect(try await s.call("GET", "/v1/dossiers/\(try #require(elsewhere))", as: cpe2Account, token: daycare2).status == 404)
+
+        // 9. The second agent's account is stolen, password and second factor, and scrapes the
+        // registry at full speed, each request to the other server when there are two: it gets
+        // what it would get from one server (the ceiling's first window and its grace, at most
+        // 50 persons), and once stopped every server refuses it.
+        let stolen = try await s.signIn(stolenAccount)
+        secrets += [stolenAccount.password, stolen]
+        let scraped = try await s.scrape(stolenAccount, token: stolen, type: "application", purpose: "list-management")
+        print("Place05DayTests (\(servers) server\(servers == 1 ? "" : "s")): a stolen agent account received \(scraped.received.count) persons "
+              + "in \(scraped.requests) requests, \(scraped.stepUps) step-ups, stopped by \(scraped.stoppedBy.map(String.init) ?? "nothing")")
+        #expect(scraped.received.count <= 50, "persons exposed: \(scraped.received.count)")
+        #expect(scraped.received.count >= 20, "the ceiling lets normal work through first (\(scraped.received.count) persons)")
+        #expect(scraped.stoppedBy != nil, "the scraper is throttled or suspended")
+        #expect(!scraped.afterwards.isEmpty && scraped.afterwards.allSatisfy { [401, 403, 429].contains($0) },
+                "every server refuses it once stopped: \(scraped.afterwards)")
 
         // Monitoring reads the same database whichever server answers.
         let metrics = try await s.call("GET", "/metrics", admin: true)

@@ -72,7 +72,7 @@ final class Scenario: @unchecked Sendable {
     let roleKinds: [String: RoleKind]
     /// Each server's public and admin listeners; requests go to each in turn, as behind a
     /// round-robin load balancer.
-    private var listeners: [(public: String, admin: String)] = []
+    private(set) var listeners: [(public: String, admin: String)] = []
     private var turn = 0
     /// The PostgreSQL database of the registry (`initialise(_:postgres:)`); nil: SQLite in the folder.
     let postgres: String?
@@ -236,7 +236,7 @@ final class Scenario: @unchecked Sendable {
     /// One request to the public listener (or the admin listener with `admin: true`). A body
     /// is sent as JSON; `purpose` goes in `Guichet-Purpose`.
     func call(_ method: String, _ path: String, token: String? = nil, purpose: String? = nil, body: [String: Any]? = nil,
-              admin: Bool = false) async throws -> Answer {
+              admin: Bool = false, headers: [String: String] = [:]) async throws -> Answer {
         guard !listeners.isEmpty else { throw TestFailure("no server: serve() first") }
         let target = listeners[turn % listeners.count]
         turn += 1
@@ -245,6 +245,7 @@ final class Scenario: @unchecked Sendable {
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let purpose { request.setValue(purpose, forHTTPHeaderField: "Guichet-Purpose") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
