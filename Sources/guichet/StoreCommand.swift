@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import GuichetDeployment
+import GuichetGate
+import GuichetLedger
+import GuichetPostgres
+import GuichetStore
+
+/// `guichet store`: the registry's database as a whole.
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "The registry's database as a whole: copy it to PostgreSQL.",
+        subcommands: [Copy.self])
+
+    /// `guichet store copy`: a data folder's SQLite registry copied into an empty PostgreSQL
+    /// database (issue 19), verified before it commits.
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a data folder's registry (SQLite) into an empty PostgreSQL database, verified before it commits.",
+            discussion: """
+                Every table is copied as stored (sealed fields stay sealed: the copy opens with the same key file), in one \
+                PostgreSQL transaction that commits only once every table has the same row count on both sides and the copied \
+                ledger verifies against its signed checkpoints. Stop the server first. A refused or failed copy changes nothing \
+                in the data folder nor in the database (docs/OPERATIONS.md, "Moving a registry to PostgreSQL").
+                """)
+
+        @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+        @Option(help: "The empty PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require].")
+        var to: String
+        @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+        @Option(help: "Seconds to wait for the PostgreSQL server's first answer.") var timeout = 30
+
+        func run() async throws {
+            let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
+            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path); nothing was changed") }
+            let address: PostgresAddress
+            do { address = try PostgresAddress(parsing: to) } catch let e as PostgresStoreError { throw CommandError("\(e.description); nothing was changed") }
+            // What a server wrote after the copy began would not be in the copy: none may run.
+            let lock: ServeLock
+            do { lock = try deployment.lockForServing(.restoring) } catch let e as DeploymentError {
+                throw CommandError("\(e.description.replacingOccurrences(of: "before restoring into this folder", with: "before copying its registry")); nothing was changed")
+            }
+            defer { withExtendedLifetime(lock) {} }
+            let registry = try await deployment.openExisting(keys: keys).registry
+            note("copying \(deployment.database) into \(address) (one transaction; nothing is committed before it verifies)")
+            let report: StoreCopyReport
+            do {
+                report = try await StoreCopy.copy(from: registry.store, to: address, verifier: registry.gate.auditor.verifier,
+                                                  origin: registry.gate.auditor.origin, timeout: .seconds(timeout)) { note($0) }
+            } catch let e as StoreCopyError { throw CommandError(e.description) } catch let e as PostgresStoreError {
+                throw CommandError("\(e.description); nothing was changed")
+            } catch let e as StoreError { throw CommandError("the copy failed: \(e.description); nothing was changed") }
+            let signed = report.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
+            say("copied \(report.tables.count) tables, \(report.rows) rows, into \(address)")
+            say("verified: every table has the same row count on both sides; the ledger's \(report.ledgerEntries) entries and "
+                + "\(report.checkpoints) signed checkpoints match (\(signed))")
+            say("the data folder is unchanged; serve from PostgreSQL with the same key file and profile (docs/OPERATIONS.md)")
+        }
+    }
+}
