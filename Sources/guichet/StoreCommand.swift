@@ -53,8 +53,8 @@ struct StoreCommand: AsyncParsableCommand {
             } catch let e as StoreError { throw CommandError("the copy failed: \(e.description); nothing was changed") }
             let signed = report.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
             say("copied \(report.tables.count) tables, \(report.rows) rows, into \(address)")
-            say("verified: every table has the same row count on both sides; the ledger's \(report.ledgerEntries) entries and "
-                + "\(report.checkpoints) signed checkpoints match (\(signed))")
+            say("verified: every table has the same row count on both sides; the ledger (entries: \(report.ledgerEntries), "
+                + "signed checkpoints: \(report.checkpoints)) verifies whole, \(signed)")
             say("the data folder is unchanged; serve from PostgreSQL with the same key file and profile (docs/OPERATIONS.md)")
         }
     }
