@@ -72,7 +72,7 @@ public final class PostgresLedger: Sendable {
 
     @_spi(LedgerOnly)
     public func ledgerSize() async throws -> Int64 {
-        try await Self.one(client.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger), Int64.self) ?? 0
+        try await client.withConnection { try await Reads($0).ledgerSize() }
     }
 
     @_spi(LedgerOnly)
@@ -169,12 +169,7 @@ public final class PostgresLedger: Sendable {
 
     /// Entries of an index range, in order.
     public func entries(_ range: Range<Int64>) async throws -> [(index: Int64, entry: Data)] {
-        let rows = try await client.query("""
-            SELECT idx, entry FROM ledger_entry WHERE idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
-            """, logger: Self.logger)
-        var out: [(index: Int64, entry: Data)] = []
-        for try await (i, e) in rows.decode((Int64, Data).self) { out.append((i, e)) }
-        return out
+        try await client.withConnection { try await Reads($0).entries(range) }
     }
 
     /// Every stored subtree hash, by level then index.
@@ -187,12 +182,7 @@ public final class PostgresLedger: Sendable {
 
     /// The signed checkpoints, smallest first.
     public func checkpoints() async throws -> [StoredCheckpoint] {
-        let rows = try await client.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size", logger: Self.logger)
-        var out: [StoredCheckpoint] = []
-        for try await (s, r, n, at) in rows.decode((Int64, Data, String, Int64).self) {
-            out.append(StoredCheckpoint(size: s, root: r, note: n, at: Date(millis: at)))
-        }
-        return out
+        try await client.withConnection { try await Reads($0).checkpoints() }
     }
 
     /// What `body` makes of each entry of an index range, in order (verification).
@@ -202,12 +192,51 @@ public final class PostgresLedger: Sendable {
 
     /// The stored subtree hashes of one level in an index range, in order (verification).
     public func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {
-        let rows = try await client.query("""
-            SELECT idx, hash FROM ledger_node WHERE level = \(Int32(level)) AND idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
-            """, logger: Self.logger)
-        var out: [LedgerNode] = []
-        for try await (i, h) in rows.decode((Int64, Data).self) { out.append(LedgerNode(level: level, index: i, hash: h)) }
-        return out
+        try await client.withConnection { try await Reads($0).ledgerNodes(level: level, range) }
+    }
+
+    /// What a verification reads of the ledger, on one connection: the pool's (the methods
+    /// above), or the one of a transaction that has not committed yet (``StoreCopy`` verifies
+    /// the ledger it copied before committing it).
+    struct Reads: LedgerVerifying {
+        let connection: PostgresConnection
+        init(_ connection: PostgresConnection) { self.connection = connection }
+
+        func ledgerSize() async throws -> Int64 {
+            try await PostgresLedger.one(connection.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: PostgresLedger.logger),
+                                         Int64.self) ?? 0
+        }
+
+        func entries(_ range: Range<Int64>) async throws -> [(index: Int64, entry: Data)] {
+            let rows = try await connection.query("""
+                SELECT idx, entry FROM ledger_entry WHERE idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
+                """, logger: PostgresLedger.logger)
+            var out: [(index: Int64, entry: Data)] = []
+            for try await (i, e) in rows.decode((Int64, Data).self) { out.append((i, e)) }
+            return out
+        }
+
+        func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+            try await entries(range).map { ($0.index, body($0.entry)) }
+        }
+
+        func checkpoints() async throws -> [StoredCheckpoint] {
+            let rows = try await connection.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size", logger: PostgresLedger.logger)
+            var out: [StoredCheckpoint] = []
+            for try await (s, r, n, at) in rows.decode((Int64, Data, String, Int64).self) {
+                out.append(StoredCheckpoint(size: s, root: r, note: n, at: Date(millis: at)))
+            }
+            return out
+        }
+
+        func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {
+            let rows = try await connection.query("""
+                SELECT idx, hash FROM ledger_node WHERE level = \(Int32(level)) AND idx >= \(range.lowerBound) AND idx < \(range.upperBound) ORDER BY idx
+                """, logger: PostgresLedger.logger)
+            var out: [LedgerNode] = []
+            for try await (i, h) in rows.decode((Int64, Data).self) { out.append(LedgerNode(level: level, index: i, hash: h)) }
+            return out
+        }
     }
 
     /// The ledger entries that name a person, from the integrated index and the tail alike.

@@ -77,7 +77,7 @@ public final class PostgresStore: Sendable {
 
     /// The ``StoreError`` of a failure: a sentence without any value of the request.
     static func storeError(_ error: any Error) -> any Error {
-        if error is StoreError { return error }
+        if error is StoreError || error is StoreCopyError { return error }
         guard let e = error as? PSQLError else { return StoreError.unavailable("PostgreSQL: \(type(of: error))") }
         guard e.code == .server, let state = e.serverInfo?[.sqlState] else {
             return StoreError.unavailable("PostgreSQL: \(e.code)")

@@ -11,7 +11,8 @@ struct Guichet: AsyncParsableCommand {
         abstract: "A registry server for the personal data that public services hold on citizens.",
         version: "guichet \(GuichetVersion.description)",
         subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self, Ledger.self, Breach.self, PolicyCommand.self, Simulate.self,
-                      Territories.self, Organisations.self, Staff.self, Caseload.self, Claims.self, Backup.self, Restore.self, Import.self, RetentionCommand.self]
+                      Territories.self, Organisations.self, Staff.self, Caseload.self, Claims.self, Backup.self, Restore.self, Import.self, RetentionCommand.self,
+                      StoreCommand.self]
     )
 
     /// Every log line goes through the redaction layer before it is written (text or JSON

@@ -18,6 +18,9 @@ struct GateOnlyTests {
         "VaultOnly": (["GuichetStore"], ["GuichetVault", "GuichetBench", "GuichetPostgres"]),
         // Writing the ledger's tables: the ledger's storage protocol and its two back-ends.
         "LedgerOnly": (["GuichetStore", "GuichetLedger", "GuichetPostgres"], ["GuichetLedger", "GuichetPostgres"]),
+        // Raw rows of SQLite's store, as stored (sealed, wrapped): read only by the copy of a whole
+        // registry into the PostgreSQL back-end (`guichet store copy`).
+        "StoreCopy": (["GuichetStore"], ["GuichetPostgres"]),
     ]
 
     @Test("no file outside the gate (and the benchmark's labelled baseline) imports the gate's SPI or the storage SPIs")

@@ -50,10 +50,11 @@ struct ModuleArrowTests {
                               "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer", "GuichetOIDC", "GuichetPostgres",
                               "GuichetImport"],
         // The command line: argument parsing and printing over the library modules; never the
-        // vault (key files are the deployment's and the registry's business).
+        // vault (key files are the deployment's and the registry's business). The PostgreSQL
+        // back-end for `guichet store copy`, which copies a data folder's registry into it.
         "guichet": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetWatch", "GuichetLedger",
                     "GuichetAuth", "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate",
-                    "GuichetBreach", "GuichetServer", "GuichetSimulation", "GuichetDeployment", "GuichetImport"],
+                    "GuichetBreach", "GuichetServer", "GuichetSimulation", "GuichetDeployment", "GuichetImport", "GuichetPostgres"],
         // The simulator: normal work and attackers through the real gate (it builds registries
         // with the generators and keys through the vault, as the benchmark does).
         "GuichetSimulation": ["GuichetCore", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetVault", "GuichetSynth",
