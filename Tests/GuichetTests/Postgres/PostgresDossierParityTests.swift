@@ -1,47 +1,18 @@
 import Foundation
 import Testing
+import GuichetAuth
 import GuichetCore
+import GuichetDeployment
+import GuichetImport
+import GuichetServer
+import GuichetGate
 import GuichetPostgres
 @_spi(VaultOnly) import GuichetStore
 
-/// What these tests ask of both back-ends: the dossiers' part of the gate's storage.
-protocol DossierParityStorage: Sendable {
-    func insert(organisations: [Organisation], at: Date) async throws
-    func insert(account a: AccountRecord, createdBy: AccountID?) async throws
-    func create(dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String) async throws
-    func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws
-    func importRun(fileDigest: String) async throws -> ImportRun?
-    func dossier(_ id: DossierID) async throws -> DossierRecord?
-    func dossiers(_ ids: [DossierID]) async throws -> [DossierRecord]
-    func dossierAndPersons(_ id: DossierID) async throws -> (DossierRecord, [PersonID: PersonRecord])?
-    func dossierIDs(linking person: PersonID) async throws -> [DossierID]
-    func update(dossier d: DossierRecord, at: Date, by: AccountID?, change: String, notice: Bool) async throws -> Int
-    func update(person id: PersonID, expectedVersion: Int, fields: SealedFields, terms: [PersonTerm], termFields: Set<String>, at: Date,
-                by: AccountID?, change: String) async throws
-    func versions(of id: DossierID) async throws -> [VersionInfo]
-    func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord?
-    func search(_ q: DossierQuery) async throws -> [DossierID]
-    func countByStatus(type: String) async throws -> [String: Int]
-    func claimDueNotices(now: Date, limit: Int, lease: TimeInterval) async throws -> [PendingNotice]
-    func noticeAttempted(_ n: PendingNotice, status: String, retryAt: Date?, at: Date) async throws
-    func assignCaseload(_ dossiers: [DossierID], to account: AccountID) async throws -> [AccountID?]
-    func caseload(of account: AccountID) async throws -> [DossierID]
-    func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?) async throws -> [DossierID]
-    func insert(caseloadRequest r: CaseloadRequest) async throws
-    func pendingCaseloadRequests() async throws -> [CaseloadRequest]
-    func approve(caseloadRequest id: String, by approver: AccountID, at: Date) async throws -> CaseloadRequest
-    func rankCandidates(type: String, partner: OrganisationID, states: Set<String>) async throws -> [RankCandidate]
-    func linkFederatedIdentity(issuer: String, subject: String, account: AccountID, at: Date) async throws
-    func unlinkFederatedIdentity(issuer: String, subject: String, at: Date) async throws -> Bool
-    func federatedAccount(issuer: String, subject: String) async throws -> AccountID?
-    func insert(territory t: Territory, by: AccountID?, at: Date) async throws
-    func territoryExists(_ code: String) async throws -> Bool
-    func meta(_ key: String) async throws -> String?
-    func setMeta(_ key: String, _ value: String) async throws
-}
-
-extension Store: DossierParityStorage {}
-extension PostgresStore: DossierParityStorage {}
+/// What the parity scenarios call, on SQLite's ``Store`` and on ``PostgresStore`` alike: the
+/// storage protocols both implement (PostgreSQL's conformances to the server's and the
+/// import's are declared where the deployment assembles them).
+typealias DossierParityStorage = ServerStorage & ImportStorage
 
 /// The dossiers' part of the gate's storage gives the same answers on PostgreSQL as on SQLite
 /// (issue 19, item 2): the same scenario runs on both, and what each returns is compared.

@@ -2,53 +2,13 @@ import Foundation
 import Testing
 import GuichetAuth
 import GuichetCore
+import GuichetGate
 import GuichetPostgres
 @_spi(VaultOnly) import GuichetStore
 
-/// What the parity scenarios call, on SQLite's ``Store`` and on ``PostgresStore`` alike
-/// (PostgresStore does not conform to `GateStorage` yet: this names the part ported).
-protocol LifecycleParityStorage: Sendable {
-    func create(dossier d: DossierRecord, newPersons: [NewPerson], by: AccountID?, change: String) async throws
-    func insert(account: AccountRecord, createdBy: AccountID?) async throws
-    func persons(_ ids: [PersonID]) async throws -> [PersonID: PersonRecord]
-    func lifecycle(_ id: DossierID) async throws -> LifecycleMark?
-    func lifecycle(_ ids: [DossierID]) async throws -> [DossierID: LifecycleMark]
-    func retentionCandidates(type: String, state: String, step: RetentionStep, changedBefore: Date, after: RetentionCandidate?, limit: Int) async throws -> [RetentionCandidate]
-    func personsFreed(_ persons: [PersonID], erasing dossiers: Set<DossierID>) async throws -> [PersonID]
-    func archive(_ ids: [DossierID], at: Date, rewrapped: [String: WrappedKey]) async throws -> Int
-    func personsArchived(_ persons: [PersonID], archiving dossiers: Set<DossierID>) async throws -> [PersonID]
-    func wrappedKeys(_ subjects: [String]) async throws -> [String: WrappedKey]
-    func erase(dossiers: [DossierID], persons: [PersonID], at: Date, kept: [KeptRecord]) async throws -> [PersonID]
-    func erase(person: PersonID, dossiers: [DossierID], at: Date, kept: [KeptRecord]) async throws -> [DossierID]
-    func kept(dossier: DossierID) async throws -> [KeptRecord]
-    func expiredKept(at now: Date, limit: Int) async throws -> [KeptRecord]
-    func shredKept(_ ids: [String], at: Date) async throws -> Int
-    func dataKeyCounts() async throws -> (byVersion: [Int: Int], shredded: Int)
-    func rewrapBatch(to version: Int, limit: Int, _ rewrap: @escaping @Sendable (_ subject: String, WrappedKey) throws -> WrappedKey) async throws -> Int
-    func shred(person: PersonID, at: Date) async throws -> Bool
-    func anyDataKey() async throws -> (subject: String, key: WrappedKey)?
-    func insertArchiveRequest(id: String, dossier: DossierID, account: AccountID, purpose: String, reference: String, at: Date) async throws
-    func archiveRequest(_ id: String) async throws -> ArchiveRequestRecord?
-    func pendingArchiveRequests(limit: Int) async throws -> [ArchiveRequestRecord]
-    func approveArchiveRequest(_ id: String, by approver: AccountID, at: Date, expires: Date) async throws -> Bool
-    func archiveReadApproved(account: AccountID, dossier: DossierID, purpose: String, at: Date) async throws -> Bool
-    func insertErasureRequest(_ r: ErasureRequestRecord) async throws
-    func erasureRequest(_ id: String) async throws -> ErasureRequestRecord?
-    func insert(breakGlass r: BreakGlassRecord, limit: Int, since: Date) async throws -> Bool
-    func breakGlassCount(account: AccountID, since: Date) async throws -> Int
-    func activeBreakGlass(account: AccountID, dossier: DossierID, at now: Date) async throws -> BreakGlassRecord?
-    func breakGlass(id: String) async throws -> BreakGlassRecord?
-    func pendingBreakGlass(limit: Int) async throws -> [BreakGlassRecord]
-    func review(breakGlass id: String, verdict: String, by reviewer: AccountID, note: Data, at now: Date) async throws -> BreakGlassRecord
-    func insertExport(_ e: PartnerExportRecord, canaries: [String]) async throws
-    func exports(withCanaries rows: [String]) async throws -> [PartnerExportRecord]
-    func exports(account: AccountID, limit: Int) async throws -> [PartnerExportRecord]
-    func countTable(type: String, states: [String], rows: StatisticDimension, columns: StatisticDimension, age: AgeBands?, year: Int,
-                    yearTags: [String: Int], at now: Date) async throws -> [StatisticPair: Int]
-}
-
-extension Store: LifecycleParityStorage {}
-extension PostgresStore: LifecycleParityStorage {}
+/// What the parity scenarios call, on SQLite's ``Store`` and on ``PostgresStore`` alike: the
+/// storage protocols both implement.
+typealias LifecycleParityStorage = GateStorage & AuthStorage
 
 /// The lifecycle, kept fields, data keys, archive and erasure requests, break-glass, exports
 /// and statistics of ``PostgresStore`` against SQLite's ``Store``: each scenario runs on both,
