@@ -4,7 +4,14 @@ import PostgresNIO
 /// Connections to one PostgreSQL database, and its schema brought up to date: what the ledger
 /// and the store both start with.
 enum PostgresPool {
-    static let logger = Logger(label: "guichet.postgres")
+    /// postgres-nio's own lines from `warning` up: it logs each connection it opens, closes or
+    /// retries at `info` (a command's exit printed "connection creation failed"); a database
+    /// that does not answer is said by Guichet's own errors and `/readyz`.
+    static let logger: Logger = {
+        var logger = Logger(label: "guichet.postgres")
+        logger.logLevel = .warning
+        return logger
+    }()
 
     /// A client of at most `connections` connections, and the task that runs it.
     static func start(_ address: PostgresAddress, connections: Int) -> (PostgresClient, Task<Void, Never>) {
