@@ -8,21 +8,19 @@ import GuichetPostgres
 /// SQLite's file only.
 @Suite(.serialized, .enabled(if: TestPostgres.server != nil, "needs GUICHET_TEST_POSTGRES (scripts/test starts a cluster)"))
 struct PostgresCommandLineTests {
-    static func url(_ a: PostgresAddress) -> String { "postgres://\(a.user)@\(a.host):\(a.port)/\(a.database)?sslmode=disable" }
-
     @Test("guichet init --store creates the registry in PostgreSQL; a database that holds one, or does not answer, is refused before any folder is made, without the password")
     func initialise() async throws {
         let address = try await PostgresLedgerTests.freshDatabase()
         let base = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: base) }
         let data = base.appendingPathComponent("one").path
-        let made = try await CommandLineTests.run(["init", "--data", data, "--profile", "place05", "--store", Self.url(address)])
+        let made = try await CommandLineTests.run(["init", "--data", data, "--profile", "place05", "--store", address.typed])
         #expect(made.status == 0 && made.stdout.contains("Created"), "\(made.stderr)")
-        #expect(try String(contentsOfFile: data + "/guichet.yaml", encoding: .utf8).contains("store: \(Self.url(address))"))
+        #expect(try String(contentsOfFile: data + "/guichet.yaml", encoding: .utf8).contains("store: \(address.typed)"))
         #expect(!FileManager.default.fileExists(atPath: data + "/guichet.sqlite"), "no SQLite file beside a PostgreSQL registry")
 
         let again = base.appendingPathComponent("two").path
-        let twice = try await CommandLineTests.run(["init", "--data", again, "--profile", "place05", "--store", Self.url(address)])
+        let twice = try await CommandLineTests.run(["init", "--data", again, "--profile", "place05", "--store", address.typed])
         #expect(twice.status != 0 && twice.stderr.contains("already holds a registry"), "\(twice.stderr)")
         #expect(!FileManager.default.fileExists(atPath: again), "nothing was made")
 
@@ -43,7 +41,7 @@ struct PostgresCommandLineTests {
         let base = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: base) }
         let data = base.appendingPathComponent("data").path
-        #expect(try await CommandLineTests.run(["init", "--data", data, "--profile", "place05", "--store", Self.url(address)]).status == 0)
+        #expect(try await CommandLineTests.run(["init", "--data", data, "--profile", "place05", "--store", address.typed]).status == 0)
         func ok(_ args: [String]) async throws -> String {
             let r = try await CommandLineTests.run(args + ["--data", data])
             #expect(r.status == 0, "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")

@@ -191,6 +191,12 @@ struct PostgresLedgerTests {
     }
 }
 
+extension PostgresAddress {
+    /// The address as typed on the command line or in `guichet.yaml` (the test server's, which
+    /// needs no password).
+    var typed: String { "postgres://\(user)\(password.map { ":\($0)" } ?? "")@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)" }
+}
+
 /// The test server's address, from `GUICHET_TEST_POSTGRES`.
 enum TestPostgres {
     static let server = ProcessInfo.processInfo.environment["GUICHET_TEST_POSTGRES"].flatMap { try? PostgresAddress(parsing: $0) }

@@ -212,10 +212,8 @@ final class ProgressLines: Sendable {
 struct StoreCopyCommandTests {
     static var binary: String { CommandLineTests.binary.path }
 
-    /// The address as typed on the command line (the test server's, which needs no password).
-    static func typed(_ a: PostgresAddress) -> String {
-        "postgres://\(a.user)\(a.password.map { ":\($0)" } ?? "")@\(a.host):\(a.port)/\(a.database)?sslmode=\(a.tls.rawValue)"
-    }
+    /// The address as typed on the command line.
+    static func typed(_ a: PostgresAddress) -> String { a.typed }
 
     @Test("guichet store copy copies a demo registry and reports it verified; run again it refuses the database that now holds it; an empty folder and a server that does not answer are refused without the password")
     func copyCommand() async throws {

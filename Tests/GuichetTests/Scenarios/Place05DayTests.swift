@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GuichetCore
+import GuichetPostgres
 
 /// Issue 16, "Done when", R1 place05: from `guichet init`, an operator provisions the
 /// co-operative, three daycares with their capacities and the staff, imports about 10,000
@@ -19,7 +20,7 @@ import GuichetCore
     @Test("the same day on PostgreSQL, served by two guichet serve processes behind one round-robin address", .enabled(if: TestPostgres.server != nil))
     func placeDayOnPostgres() async throws {
         let address = try await PostgresLedgerTests.freshDatabase()
-        try await day(postgres: "postgres://\(address.user)@\(address.host):\(address.port)/\(address.database)?sslmode=disable", servers: 2)
+        try await day(postgres: address.typed, servers: 2)
         try await PostgresLedgerTests.drop(address)
     }
 
