@@ -2,10 +2,10 @@ import Foundation
 import GuichetCore
 import GuichetStore
 import GuichetGate
-import GuichetImport
-import GuichetServer
+public import GuichetImport
+public import GuichetServer
 import GuichetVault
-import GuichetPostgres
+public import GuichetPostgres
 import GRDB
 import PostgresNIO
 
@@ -14,8 +14,8 @@ import PostgresNIO
 // PostgreSQL store to implement; the benchmark may not import GuichetDeployment (see
 // ModuleArrowTests), so it declares the same conformances for itself (the bodies are empty:
 // every method is PostgresStore's own).
-extension PostgresStore: @retroactive ServerStorage {}
-extension PostgresStore: @retroactive ImportStorage {}
+extension PostgresStore: ServerStorage {}
+extension PostgresStore: ImportStorage {}
 
 /// Throw-away databases on the server given with `--postgres` (scripts/bench starts a
 /// throw-away cluster): one per registry a benchmark fills.
