@@ -61,7 +61,7 @@ struct CSVImportBench {
             defer { try? FileManager.default.removeItem(at: folder) }
             let point = try await run(lines: lines, folder: folder, against: imports)
             results.points.append(point)
-            if let postgres {
+            if let postgres, plan.postgresImportSizes.contains(persons) {
                 note("import: the same CSV into a registry on PostgreSQL")
                 let pg = try await onPostgres(postgres, lines: lines, folder: folder)
                 note("import: \(Int(pg.personsPerSecond)) persons/s on PostgreSQL, \(Int(point.personsPerSecond)) on SQLite")
