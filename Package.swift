@@ -145,6 +145,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            // Creates and drops the throw-away databases of the PostgreSQL variants.
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "Sources/GuichetBench", swiftSettings: swiftSettings),
         .testTarget(name: "GuichetTests", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth",

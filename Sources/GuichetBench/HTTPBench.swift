@@ -13,6 +13,7 @@ import ServiceLifecycle
 import Logging
 import NIOCore
 import GRDB
+import GuichetPostgres
 
 /// HTTP read of one dossier over loopback with wrk: the full gate route
 /// (`GET /v1/dossiers/:id`: session, second factor, policy, durable ledger append, decryption)
@@ -28,6 +29,9 @@ struct HTTPBench {
     let keyFile: String
     let work: URL
     let plan: Plan
+    /// A PostgreSQL server the benchmark may fill (`--postgres`): the gate is then measured on
+    /// a registry there too, holding the same dossiers, in the same run (issue 19).
+    var postgres: PostgresAddress? = nil
 
     struct Point: Codable {
         let route: String
@@ -53,6 +57,19 @@ struct HTTPBench {
         let secondsPerRun: Int
         let points: [Point]
         /// Ledger entries appended by the gate runs (one per request).
+        let ledgerEntries: Int64
+        /// The gate on PostgreSQL, when a server was given.
+        var postgres: PostgresResults? = nil
+    }
+
+    /// The gate (without the watch) on a registry on PostgreSQL holding the same dossiers as
+    /// SQLite's (copied from it), the same session and sample of ids, read after SQLite's runs.
+    struct PostgresResults: Codable {
+        let dossiers: Int
+        /// Seconds to copy the SQLite registry's rows there (not a benchmark: set-up).
+        let copySeconds: Double
+        let points: [Point]
+        /// Ledger entries appended on PostgreSQL by its gate runs.
         let ledgerEntries: Int64
     }
 
@@ -128,30 +145,7 @@ struct HTTPBench {
         do {
             for (route, port, prefix) in [("baseline", port, "/insecure/v1/dossiers/"), ("gate", port, "/v1/dossiers/"),
                                           ("gate+watch", watchedPort, "/v1/dossiers/")] {
-                try luaScript(prefix: prefix, ids: ids).write(to: script, atomically: true, encoding: .utf8)
-                for c in plan.connections {
-                    note("http: \(route), \(c) connection(s)")
-                    let args = ["-t", "\(min(2, c))", "-c", "\(c)", "--latency", "--timeout", "10s", "-H", "Authorization: Bearer \(token)",
-                                "-H", "Guichet-Purpose: list-management", "-s", script.path, "http://127.0.0.1:\(port)"]
-                    _ = try await runProgramOffPool(wrk, ["-d", "1s"] + args)  // warm-up
-                    // The server's memory, sampled while wrk runs (the benchmark and the
-                    // server are one process: what grows here is the server's).
-                    let sampler = Task { () -> [Double] in
-                        var samples: [Double] = []
-                        while !Task.isCancelled {
-                            if let m = processMemory() { samples.append(Double(m.allocated) / 1_048_576) }
-                            try? await Task.sleep(for: .milliseconds(500))
-                        }
-                        return samples
-                    }
-                    let output = try await runProgramOffPool(wrk, ["-d", "\(plan.httpSeconds)s"] + args)
-                    sampler.cancel()
-                    let memory = await sampler.value
-                    var p = try Self.parse(output, route: route, connections: c)
-                    p.memoryStartMiB = memory.first; p.memoryPeakMiB = memory.max(); p.memoryEndMiB = memory.last
-                    guard p.non2xx == 0 else { throw BenchError("\(route) answered \(p.non2xx) non-2xx responses:\n\(output)") }
-                    points.append(p)
-                }
+                points += try await measure(wrk: wrk, route: route, port: port, prefix: prefix, token: token, ids: ids, script: script)
             }
         } catch {
             await group.triggerGracefulShutdown()
@@ -161,7 +155,79 @@ struct HTTPBench {
         await group.triggerGracefulShutdown()
         try await serving.value
         let size = try await gate.ledgerSize()
-        return Results(dossiers: summary.dossiers, persons: summary.persons, secondsPerRun: plan.httpSeconds, points: points, ledgerEntries: size)
+        var results = Results(dossiers: summary.dossiers, persons: summary.persons, secondsPerRun: plan.httpSeconds, points: points, ledgerEntries: size)
+        if let postgres {
+            results.postgres = try await onPostgres(postgres, from: store, keys: keys, organisation: summary.operatorOrg, wrk: wrk, ids: ids, script: script,
+                                                    limits: benchLimits, logger: quiet)
+        }
+        return results
+    }
+
+    /// wrk against one route at each connection count of the plan (after a second of warm-up),
+    /// with the server's memory sampled meanwhile.
+    func measure(wrk: String, route: String, port: Int, prefix: String, token: String, ids: [DossierID], script: URL) async throws -> [Point] {
+        try luaScript(prefix: prefix, ids: ids).write(to: script, atomically: true, encoding: .utf8)
+        var points: [Point] = []
+        for c in plan.connections {
+            note("http: \(route), \(c) connection(s)")
+            let args = ["-t", "\(min(2, c))", "-c", "\(c)", "--latency", "--timeout", "10s", "-H", "Authorization: Bearer \(token)",
+                        "-H", "Guichet-Purpose: list-management", "-s", script.path, "http://127.0.0.1:\(port)"]
+            _ = try await runProgramOffPool(wrk, ["-d", "1s"] + args)  // warm-up
+            // The server's memory, sampled while wrk runs (the benchmark and the
+            // server are one process: what grows here is the server's).
+            let sampler = Task { () -> [Double] in
+                var samples: [Double] = []
+                while !Task.isCancelled {
+                    if let m = processMemory() { samples.append(Double(m.allocated) / 1_048_576) }
+                    try? await Task.sleep(for: .milliseconds(500))
+                }
+                return samples
+            }
+            let output = try await runProgramOffPool(wrk, ["-d", "\(plan.httpSeconds)s"] + args)
+            sampler.cancel()
+            let memory = await sampler.value
+            var p = try Self.parse(output, route: route, connections: c)
+            p.memoryStartMiB = memory.first; p.memoryPeakMiB = memory.max(); p.memoryEndMiB = memory.last
+            guard p.non2xx == 0 else { throw BenchError("\(route) answered \(p.non2xx) non-2xx responses:\n\(output)") }
+            points.append(p)
+        }
+        return points
+    }
+
+    /// The gate on PostgreSQL: a fresh database, the SQLite registry's rows copied there, the
+    /// registry opened on it as `guichet serve --store postgres://…` opens one, an agent of the
+    /// same organisation signed in, and the same wrk runs over the same sample of dossiers.
+    func onPostgres(_ cluster: PostgresAddress, from sqlite: Store, keys: FileKeyProvider, organisation: OrganisationID, wrk: String,
+                    ids: [DossierID], script: URL, limits: RequestLimits, logger: Logger) async throws -> PostgresResults {
+        let address = try await PostgresDatabases.fresh(cluster, "guichet_bench_http")
+        let store = try await PostgresStore.open(address, timeout: .seconds(120))
+        let registry = try await PostgresDatabases.openRegistry(store, profile: profile, keys: keys, keysOrigin: keys.origin)
+        note("http: copying the registry to PostgreSQL (\(address))")
+        let (copied, copySeconds) = try await timed { try await PostgresDatabases.copyRegistry(from: sqlite, to: store) }
+        let token = try await signedInAgent(registry.auth, organisation: organisation)
+        let server = GuichetServer(gate: registry.gate, auth: registry.auth, store: store, limits: limits)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: server.publicRouter().0, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
+                              onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let serving = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let points: [Point]
+        do {
+            guard let port = await iterator.next(), port > 0 else { throw BenchError("the server on PostgreSQL did not start") }
+            points = try await measure(wrk: wrk, route: "gate on PostgreSQL", port: port, prefix: "/v1/dossiers/", token: token, ids: ids, script: script)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await serving.value
+            await store.close()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await serving.value
+        let size = try await registry.gate.ledgerSize()
+        await store.close()
+        try await PostgresDatabases.drop(address, on: cluster)
+        return PostgresResults(dossiers: copied, copySeconds: copySeconds, points: points, ledgerEntries: size)
     }
 
     /// An agent account signed in with its second factor, through the real Authenticator

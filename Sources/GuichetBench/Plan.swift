@@ -13,6 +13,9 @@ struct Plan: Sendable {
     let connections = [1, 32, 128]
     /// Persons imported, one fresh database per size and variant.
     let importSizes: [Int]
+    /// Persons of the CSV imports also run on PostgreSQL (`--postgres`): one small size in
+    /// quick mode (CI's smoke test runs it on a debug build), up to 1 M in full mode.
+    let postgresImportSizes: [Int]
     /// Persons read back, one at a time, after each import.
     let readSample: Int
     let writers = [1, 32, 256]
@@ -34,17 +37,17 @@ struct Plan: Sendable {
         switch mode {
         case .quick:
             httpDossiers = 2_000; httpSeconds = 3
-            importSizes = [2_500, 10_000]; readSample = 2_000
+            importSizes = [2_500, 10_000]; readSample = 2_000; postgresImportSizes = [2_500]
             appendSeconds = 2; ledgerSizes = [10_000, 100_000]; queryRepeats = 5; policyDecisions = 200_000
             retentionSizes = [10_000]
         case .default:
             httpDossiers = 20_000; httpSeconds = 10
-            importSizes = [10_000, 100_000, 1_000_000]; readSample = 10_000
+            importSizes = [10_000, 100_000, 1_000_000]; readSample = 10_000; postgresImportSizes = [10_000, 100_000]
             appendSeconds = 5; ledgerSizes = [10_000, 100_000, 1_000_000]; queryRepeats = 15; policyDecisions = 1_000_000
             retentionSizes = [10_000, 100_000]
         case .full:
             httpDossiers = 86_000; httpSeconds = 15
-            importSizes = [10_000, 100_000, 1_000_000, 10_000_000]; readSample = 10_000
+            importSizes = [10_000, 100_000, 1_000_000, 10_000_000]; readSample = 10_000; postgresImportSizes = [10_000, 100_000, 1_000_000]
             appendSeconds = 10; ledgerSizes = [10_000, 100_000, 1_000_000, 10_000_000]; queryRepeats = 15; policyDecisions = 1_000_000
             retentionSizes = [10_000, 100_000, 1_000_000]
         }

@@ -54,6 +54,20 @@ extension Results {
                 md.append("| \(p.route) | \(p.connections) | \(f(a, 0)) | \(f(peak, 0)) | \(f(e, 0)) |")
             }
             md.append("")
+            if let pg = http.postgres {
+                md.append("## The gate on PostgreSQL (same dossiers, same session, same sample of ids)")
+                md.append("")
+                md.append("The registry above copied into a database of a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on) and opened there as `guichet serve --store postgres://…` opens it: \(n(pg.dossiers)) dossiers (copied in \(f(pg.copySeconds)) s, not timed below); the gate without the watch, read after SQLite's runs; \(n(Int(pg.ledgerEntries))) ledger entries appended on PostgreSQL. Ratios: PostgreSQL / SQLite, this run.")
+                md.append("")
+                md.append("| connections | SQLite gate req/s | PostgreSQL gate req/s | ratio | SQLite p50 / p99 ms | PostgreSQL p50 / p99 ms | p50 ratio | p99 ratio | socket errors (PostgreSQL) | memory start / peak / end MiB (PostgreSQL) |")
+                md.append("|---|---|---|---|---|---|---|---|---|---|")
+                for p in pg.points {
+                    guard let g = http.points.first(where: { $0.route == "gate" && $0.connections == p.connections }) else { continue }
+                    let memory = [p.memoryStartMiB, p.memoryPeakMiB, p.memoryEndMiB].map { $0.map { f($0, 0) } ?? "–" }.joined(separator: " / ")
+                    md.append("| \(p.connections) | \(f(g.requestsPerSecond, 0)) | \(f(p.requestsPerSecond, 0)) | \(f(p.requestsPerSecond / g.requestsPerSecond, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(f(p.p50Millis, 2)) / \(f(p.p99Millis, 2)) | \(f(p.p50Millis / g.p50Millis, 2)) | \(f(p.p99Millis / g.p99Millis, 2)) | \(p.socketErrors) | \(memory) |")
+                }
+                md.append("")
+            }
         }
         if let imports {
             md.append("## Import and read of N persons")
@@ -93,6 +107,19 @@ extension Results {
             for c in csvImports {
                 let ratio = c.ratioToEncryptedImport.map { "\(f($0, 2)) (\(n(c.encryptedImportPersons ?? 0)))" } ?? "–"
                 md.append("| \(n(c.lines)) | \(n(c.persons)) | \(f(c.seconds)) | \(f(c.linesPerSecond, 0)) | \(f(c.personsPerSecond, 0)) | \(ratio) |")
+            }
+            md.append("")
+        }
+        if let pg = csvImportsPostgres, !pg.isEmpty {
+            md.append("## CSV import through the gate on PostgreSQL")
+            md.append("")
+            md.append("The same files, right after SQLite's import of each, into a fresh registry on a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on; the same 1,000 lines a transaction). Ratio: persons/s on PostgreSQL / on SQLite, this run.")
+            md.append("")
+            md.append("| lines | persons | SQLite s | PostgreSQL s | PostgreSQL lines/s | PostgreSQL persons/s | ratio to SQLite |")
+            md.append("|---|---|---|---|---|---|---|")
+            for p in pg {
+                let sqlite = csvImports?.first { $0.lines == p.lines }?.seconds
+                md.append("| \(n(p.lines)) | \(n(p.persons)) | \(sqlite.map { f($0) } ?? "–") | \(f(p.seconds)) | \(f(p.linesPerSecond, 0)) | \(f(p.personsPerSecond, 0)) | \(f(p.ratioToSQLite, 2)) |")
             }
             md.append("")
         }

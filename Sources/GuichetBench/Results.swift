@@ -48,6 +48,8 @@ struct Results: Codable {
     var imports: [ImportBench.Point]?
     /// `guichet import` of a CSV file through the gate, against the bulk encrypted import.
     var csvImports: [CSVImportBench.Point]?
+    /// The same CSV imports into a registry on PostgreSQL (`--postgres`).
+    var csvImportsPostgres: [CSVImportBench.PostgresPoint]?
     var ledger: LedgerBench.Results?
     var policy: [PolicyBench.Point]?
     var retention: [RetentionBench.Point]?
@@ -100,14 +102,17 @@ extension Results {
                 targets.append(Target(name: "server memory over the \(p.route) run, 128 connections", target: "reported; flat (end ≤ 1.2× start)",
                                       measured: String(format: "%.0f → %.0f MiB (peak %.0f)", start, end, peak), met: growth <= 1.2))
             }
+            // The gate on PostgreSQL (when measured) as one more curve beside SQLite's.
+            let all = http.points + (http.postgres?.points ?? [])
+            let routes = ["baseline", "gate", "gate+watch"] + (http.postgres == nil ? [] : ["gate on PostgreSQL"])
             figures.append(Figure(id: "http-rps", title: "HTTP read of one dossier: requests/s", xLabel: "connections", yLabel: "requests/s",
                                   logX: true, logY: false, expected: "none",
-                                  series: ["baseline", "gate", "gate+watch"].map { r in Series(label: r, points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.requestsPerSecond] }) }))
+                                  series: routes.map { r in Series(label: r, points: all.filter { $0.route == r }.map { [Double($0.connections), $0.requestsPerSecond] }) }))
             figures.append(Figure(id: "http-latency", title: "HTTP read of one dossier: latency", xLabel: "connections", yLabel: "ms",
                                   logX: true, logY: true, expected: "none",
-                                  series: ["baseline", "gate", "gate+watch"].flatMap { r in
-                                      [Series(label: "\(r) p50", points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.p50Millis] }),
-                                       Series(label: "\(r) p99", points: http.points.filter { $0.route == r }.map { [Double($0.connections), $0.p99Millis] })]
+                                  series: routes.flatMap { r in
+                                      [Series(label: "\(r) p50", points: all.filter { $0.route == r }.map { [Double($0.connections), $0.p50Millis] }),
+                                       Series(label: "\(r) p99", points: all.filter { $0.route == r }.map { [Double($0.connections), $0.p99Millis] })]
                                   }))
         }
         if let imports, !imports.isEmpty {

@@ -9,7 +9,8 @@ import GuichetPostgres
 // which builds it in release mode, installs wrk and draws the plots.
 //
 //   guichet-bench --mode quick|default|full --out DIR [--profiles DIR] [--only http,import,ledger,policy,retention]
-//                 [--postgres postgres://USER@HOST:PORT/DATABASE]   (ledger appends on PostgreSQL too)
+//                 [--postgres postgres://USER@HOST:PORT/DATABASE]   (the gate, the CSV import and the ledger's
+//                 appends on PostgreSQL too; the gate and the import create and drop databases of their own there)
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -53,17 +54,27 @@ func main() async throws {
                           machine: Results.machine(load: Results.loadAverage()))
     note("mode \(mode.rawValue), results in \(out.path)")
     if only.contains("policy") { results.policy = try PolicyBench(profilesFolder: profiles, plan: plan).run() }
-    if only.contains("http") { results.http = try await HTTPBench(profile: place05, keyFile: keyFile, work: work, plan: plan).run() }
+    // A PostgreSQL server (scripts/bench starts a throw-away cluster): the gate, the CSV import
+    // and the ledger's appends are measured there too, beside SQLite (issue 19).
+    let postgres = try argument("--postgres").map { try PostgresAddress(parsing: $0) }
+    if only.contains("http") {
+        var bench = HTTPBench(profile: place05, keyFile: keyFile, work: work, plan: plan)
+        bench.postgres = postgres
+        results.http = try await bench.run()
+    }
     if only.contains("import") {
         let imports = try await ImportBench(profile: place05, keys: keys, work: work, plan: plan).run()
         results.imports = imports
-        results.csvImports = try await CSVImportBench(profile: place05, profilesFolder: profiles, keys: keys, work: work, plan: plan)
-            .run(against: imports)
+        var bench = CSVImportBench(profile: place05, profilesFolder: profiles, keys: keys, work: work, plan: plan)
+        bench.postgres = postgres
+        let csv = try await bench.run(against: imports)
+        results.csvImports = csv.points
+        results.csvImportsPostgres = csv.postgres
     }
     if only.contains("retention") { results.retention = try await RetentionBench(profile: place05, keys: keys, work: work, plan: plan).run() }
     if only.contains("ledger") {
         var bench = LedgerBench(profile: place05, keyFile: keyFile, work: work, plan: plan)
-        bench.postgres = try argument("--postgres").map { try PostgresAddress(parsing: $0) }
+        bench.postgres = postgres
         results.ledger = try await bench.run()
     }
     results.finishedAt = iso.string(from: Date())
