@@ -118,13 +118,20 @@ import GuichetSynth
         let lines = 5_000
         let (file, persons) = try folder.sample(lines: lines)
         let child = try GuichetChild(folder.importing(file, ["--batch-size", "50"]))
-        var progress = 0
-        for _ in 0..<6_000 {
-            try await Task.sleep(for: .milliseconds(10))
-            progress = (try? folder.counts().runs.first?["dossiers"] as Int?) ?? 0
-            if progress >= 200 { break }
+        // Watched from a thread of its own, which the system schedules beside the import: a
+        // task of the test's pool, busy with the rest of the suite, once looked too late and
+        // found the import finished.
+        let started = child.started, watched = folder
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for _ in 0..<60_000 {
+                    if ((try? watched.counts().runs.first?["dossiers"] as Int?) ?? 0) >= 200 { break }
+                    Thread.sleep(forTimeInterval: 0.002)
+                }
+                started.spawned.signal(SIGKILL)
+                done.resume()
+            }
         }
-        child.kill()
         let killed = try await child.wait()
         #expect(killed.status != 0)
         let midway = try folder.counts()
