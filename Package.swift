@@ -89,6 +89,7 @@ let package = Package(
         // the watch's and the breach register's (`PostgresStore`).
         .target(name: "GuichetPostgres", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetBreach", "GuichetAuth", "GuichetGate",
+            "GuichetImport", "GuichetServer",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -124,7 +125,7 @@ let package = Package(
         // registries; what the command line does, as a library the tests run in-process.
         .target(name: "GuichetDeployment", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetVault", "GuichetAuth", "GuichetMFA", "GuichetMail",
-            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch", "GuichetOIDC", "GuichetPostgres", "GuichetImport",
+            "GuichetGate", "GuichetServer", "GuichetSynth", "GuichetWatch", "GuichetOIDC", "GuichetPostgres", "GuichetImport", "GuichetLedger",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: swiftSettings),

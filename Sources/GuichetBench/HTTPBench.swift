@@ -63,11 +63,14 @@ struct HTTPBench {
     }
 
     /// The gate (without the watch) on a registry on PostgreSQL holding the same dossiers as
-    /// SQLite's (copied from it), the same session and sample of ids, read after SQLite's runs.
+    /// SQLite's (copied from it), the same session and sample of ids, read after SQLite's runs;
+    /// and the insecure baseline on PostgreSQL (the plaintext copy copied there too, read by the
+    /// same route as SQLite's baseline, through the same server and session).
     struct PostgresResults: Codable {
         let dossiers: Int
         /// Seconds to copy the SQLite registry's rows there (not a benchmark: set-up).
         let copySeconds: Double
+        /// Routes `baseline on PostgreSQL` and `gate on PostgreSQL`.
         let points: [Point]
         /// Ledger entries appended on PostgreSQL by its gate runs.
         let ledgerEntries: Int64
@@ -114,14 +117,7 @@ struct HTTPBench {
         }
 
         let (router, _) = server.publicRouter()
-        router.get("/insecure/v1/dossiers/:id") { request, context -> Response in
-            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
-            _ = try await auth.authenticate(token: String(header.dropFirst(7)))
-            guard let raw = context.parameters.get("id"), let id = DossierID(validating: raw),
-                  let (record, persons) = try await plain.dossierAndPersons(id) else { throw GuichetError.notFound }
-            let body = try Plaintext.json(record, persons: persons)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
+        Self.addBaseline(to: router, auth: auth, plain: plain)
         var quiet = Logger(label: "guichet.bench")
         quiet.logLevel = .warning
         // Two listeners on loopback: the baseline and the gate without the watch on one, the
@@ -157,10 +153,23 @@ struct HTTPBench {
         let size = try await gate.ledgerSize()
         var results = Results(dossiers: summary.dossiers, persons: summary.persons, secondsPerRun: plan.httpSeconds, points: points, ledgerEntries: size)
         if let postgres {
-            results.postgres = try await onPostgres(postgres, from: store, keys: keys, organisation: summary.operatorOrg, wrk: wrk, ids: ids, script: script,
-                                                    limits: benchLimits, logger: quiet)
+            results.postgres = try await onPostgres(postgres, from: store, plain: plain, keys: keys, organisation: summary.operatorOrg, wrk: wrk, ids: ids,
+                                                    script: script, limits: benchLimits, logger: quiet)
         }
         return results
+    }
+
+    /// The insecure baseline's route, `GET /insecure/v1/dossiers/:id`: the same session check
+    /// as the gate's, then the same store reads of the plaintext copy, every field returned.
+    static func addBaseline(to router: Router<GuichetContext>, auth: Authenticator, plain: any GateStorage) {
+        router.get("/insecure/v1/dossiers/:id") { request, context -> Response in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { throw GuichetError.unauthenticated }
+            _ = try await auth.authenticate(token: String(header.dropFirst(7)))
+            guard let raw = context.parameters.get("id"), let id = DossierID(validating: raw),
+                  let (record, persons) = try await plain.dossierAndPersons(id) else { throw GuichetError.notFound }
+            let body = try Plaintext.json(record, persons: persons)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
     }
 
     /// wrk against one route at each connection count of the plan (after a second of warm-up),
@@ -196,37 +205,58 @@ struct HTTPBench {
 
     /// The gate on PostgreSQL: a fresh database, the SQLite registry's rows copied there, the
     /// registry opened on it as `guichet serve --store postgres://…` opens one, an agent of the
-    /// same organisation signed in, and the same wrk runs over the same sample of dossiers.
-    func onPostgres(_ cluster: PostgresAddress, from sqlite: Store, keys: FileKeyProvider, organisation: OrganisationID, wrk: String,
-                    ids: [DossierID], script: URL, limits: RequestLimits, logger: Logger) async throws -> PostgresResults {
+    /// same organisation signed in, and the same wrk runs over the same sample of dossiers; the
+    /// baseline the same way, over the plaintext copy copied into a second database.
+    func onPostgres(_ cluster: PostgresAddress, from sqlite: Store, plain sqlitePlain: Store, keys: FileKeyProvider, organisation: OrganisationID,
+                    wrk: String, ids: [DossierID], script: URL, limits: RequestLimits, logger: Logger) async throws -> PostgresResults {
         let address = try await PostgresDatabases.fresh(cluster, "guichet_bench_http")
+        let plainAddress = try await PostgresDatabases.fresh(cluster, "guichet_bench_http_plain")
         let store = try await PostgresStore.open(address, timeout: .seconds(120))
-        let registry = try await PostgresDatabases.openRegistry(store, profile: profile, keys: keys, keysOrigin: keys.origin)
-        note("http: copying the registry to PostgreSQL (\(address))")
-        let (copied, copySeconds) = try await timed { try await PostgresDatabases.copyRegistry(from: sqlite, to: store) }
-        let token = try await signedInAgent(registry.auth, organisation: organisation)
+        let plain: PostgresStore
+        do { plain = try await PostgresStore.open(plainAddress, timeout: .seconds(120)) } catch { await store.close(); throw error }
+        func close() async {
+            await store.close()
+            await plain.close()
+        }
+        let registry: OpenedRegistry, copied: Int, copySeconds: Double, token: String
+        do {
+            registry = try await PostgresDatabases.openRegistry(store, profile: profile, keys: keys, keysOrigin: keys.origin)
+            note("http: copying the registry to PostgreSQL (\(address))")
+            (copied, copySeconds) = try await timed { try await PostgresDatabases.copyRegistry(from: sqlite, to: store) }
+            note("http: copying the plaintext copy to PostgreSQL (\(plainAddress))")
+            _ = try await PostgresDatabases.copyRegistry(from: sqlitePlain, to: plain)
+            token = try await signedInAgent(registry.auth, organisation: organisation)
+        } catch {
+            await close()
+            throw error
+        }
         let server = GuichetServer(gate: registry.gate, auth: registry.auth, store: store, limits: limits)
+        let (router, _) = server.publicRouter()
+        Self.addBaseline(to: router, auth: registry.auth, plain: plain)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: server.publicRouter().0, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "Guichet"),
                               onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let serving = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
-        let points: [Point]
+        var points: [Point] = []
         do {
             guard let port = await iterator.next(), port > 0 else { throw BenchError("the server on PostgreSQL did not start") }
-            points = try await measure(wrk: wrk, route: "gate on PostgreSQL", port: port, prefix: "/v1/dossiers/", token: token, ids: ids, script: script)
+            for (route, prefix) in [("baseline on PostgreSQL", "/insecure/v1/dossiers/"), ("gate on PostgreSQL", "/v1/dossiers/")] {
+                points += try await measure(wrk: wrk, route: route, port: port, prefix: prefix, token: token, ids: ids, script: script)
+            }
         } catch {
             await group.triggerGracefulShutdown()
             _ = try? await serving.value
-            await store.close()
+            await close()
             throw error
         }
         await group.triggerGracefulShutdown()
         try await serving.value
         let size = try await registry.gate.ledgerSize()
-        await store.close()
+        await close()
         try await PostgresDatabases.drop(address, on: cluster)
+        try await PostgresDatabases.drop(plainAddress, on: cluster)
         return PostgresResults(dossiers: copied, copySeconds: copySeconds, points: points, ledgerEntries: size)
     }
 

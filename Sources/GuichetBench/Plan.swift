@@ -14,7 +14,7 @@ struct Plan: Sendable {
     /// Persons imported, one fresh database per size and variant.
     let importSizes: [Int]
     /// Persons of the CSV imports also run on PostgreSQL (`--postgres`): one small size in
-    /// quick mode (CI's smoke test runs it on a debug build), up to 1 M in full mode.
+    /// quick mode (CI's smoke test runs it on a debug build), up to 1 M otherwise (issue 19).
     let postgresImportSizes: [Int]
     /// Persons read back, one at a time, after each import.
     let readSample: Int
@@ -42,7 +42,7 @@ struct Plan: Sendable {
             retentionSizes = [10_000]
         case .default:
             httpDossiers = 20_000; httpSeconds = 10
-            importSizes = [10_000, 100_000, 1_000_000]; readSample = 10_000; postgresImportSizes = [10_000, 100_000]
+            importSizes = [10_000, 100_000, 1_000_000]; readSample = 10_000; postgresImportSizes = [10_000, 100_000, 1_000_000]
             appendSeconds = 5; ledgerSizes = [10_000, 100_000, 1_000_000]; queryRepeats = 15; policyDecisions = 1_000_000
             retentionSizes = [10_000, 100_000]
         case .full:

@@ -9,13 +9,7 @@ public import GuichetPostgres
 import GRDB
 import PostgresNIO
 
-// The PostgreSQL variants of the gate's and the import's benchmarks (issue 19). The server and
-// the importer take their storage as a protocol, which GuichetDeployment declares the
-// PostgreSQL store to implement; the benchmark may not import GuichetDeployment (see
-// ModuleArrowTests), so it declares the same conformances for itself (the bodies are empty:
-// every method is PostgresStore's own).
-extension PostgresStore: ServerStorage {}
-extension PostgresStore: ImportStorage {}
+// The PostgreSQL variants of the gate's and the import's benchmarks (issue 19).
 
 /// Throw-away databases on the server given with `--postgres` (scripts/bench starts a
 /// throw-away cluster): one per registry a benchmark fills.

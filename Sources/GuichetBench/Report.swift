@@ -57,14 +57,15 @@ extension Results {
             if let pg = http.postgres {
                 md.append("## The gate on PostgreSQL (same dossiers, same session, same sample of ids)")
                 md.append("")
-                md.append("The registry above copied into a database of a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on) and opened there as `guichet serve --store postgres://…` opens it: \(n(pg.dossiers)) dossiers (copied in \(f(pg.copySeconds)) s, not timed below); the gate without the watch, read after SQLite's runs; \(n(Int(pg.ledgerEntries))) ledger entries appended on PostgreSQL. Ratios: PostgreSQL / SQLite, this run.")
+                md.append("The registry above copied into a database of a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on) and opened there as `guichet serve --store postgres://…` opens it: \(n(pg.dossiers)) dossiers (copied in \(f(pg.copySeconds)) s, not timed below); its plaintext copy copied into a second database for the baseline, read by the same route through the same server and session; both read after SQLite's runs; the gate without the watch; \(n(Int(pg.ledgerEntries))) ledger entries appended on PostgreSQL. Ratios from this run.")
                 md.append("")
-                md.append("| connections | SQLite gate req/s | PostgreSQL gate req/s | ratio | SQLite p50 / p99 ms | PostgreSQL p50 / p99 ms | p50 ratio | p99 ratio | socket errors (PostgreSQL) | memory start / peak / end MiB (PostgreSQL) |")
+                md.append("| connections | baseline on PostgreSQL req/s | gate on PostgreSQL req/s | **gate / baseline** | baseline p50 / p99 ms | gate p50 / p99 ms | SQLite gate req/s | PostgreSQL / SQLite gate | socket errors | memory start / peak / end MiB (gate) |")
                 md.append("|---|---|---|---|---|---|---|---|---|---|")
-                for p in pg.points {
-                    guard let g = http.points.first(where: { $0.route == "gate" && $0.connections == p.connections }) else { continue }
+                for p in pg.points where p.route == "gate on PostgreSQL" {
+                    guard let b = pg.points.first(where: { $0.route == "baseline on PostgreSQL" && $0.connections == p.connections }),
+                          let g = http.points.first(where: { $0.route == "gate" && $0.connections == p.connections }) else { continue }
                     let memory = [p.memoryStartMiB, p.memoryPeakMiB, p.memoryEndMiB].map { $0.map { f($0, 0) } ?? "–" }.joined(separator: " / ")
-                    md.append("| \(p.connections) | \(f(g.requestsPerSecond, 0)) | \(f(p.requestsPerSecond, 0)) | \(f(p.requestsPerSecond / g.requestsPerSecond, 2)) | \(f(g.p50Millis, 2)) / \(f(g.p99Millis, 2)) | \(f(p.p50Millis, 2)) / \(f(p.p99Millis, 2)) | \(f(p.p50Millis / g.p50Millis, 2)) | \(f(p.p99Millis / g.p99Millis, 2)) | \(p.socketErrors) | \(memory) |")
+                    md.append("| \(p.connections) | \(f(b.requestsPerSecond, 0)) | \(f(p.requestsPerSecond, 0)) | \(f(p.requestsPerSecond / b.requestsPerSecond, 2)) | \(f(b.p50Millis, 2)) / \(f(b.p99Millis, 2)) | \(f(p.p50Millis, 2)) / \(f(p.p99Millis, 2)) | \(f(g.requestsPerSecond, 0)) | \(f(p.requestsPerSecond / g.requestsPerSecond, 2)) | \(b.socketErrors + p.socketErrors) | \(memory) |")
                 }
                 md.append("")
             }

@@ -95,6 +95,13 @@ extension Results {
                                           measured: String(format: "%.2f, p99 %.1f×", r, tail), met: r >= 0.8 && tail <= 2))
                 }
             }
+            // Issue 19: the gate on PostgreSQL against the same baseline on PostgreSQL.
+            if let pg = http.postgres?.points, let g = pg.first(where: { $0.route == "gate on PostgreSQL" && $0.connections == 32 }),
+               let b = pg.first(where: { $0.route == "baseline on PostgreSQL" && $0.connections == 32 }) {
+                let r = g.requestsPerSecond / b.requestsPerSecond, tail = g.p99Millis / b.p99Millis
+                targets.append(Target(name: "gate on PostgreSQL / baseline on PostgreSQL, 32 connections", target: "≥ 0.80, p99 ≤ 2× the baseline's",
+                                      measured: String(format: "%.2f, p99 %.1f×", r, tail), met: r >= 0.8 && tail <= 2))
+            }
             // The server's allocated memory over the 128-connection runs: flat is the target.
             for p in http.points where p.connections == 128 {
                 guard let start = p.memoryStartMiB, let end = p.memoryEndMiB, let peak = p.memoryPeakMiB, start > 0 else { continue }
@@ -104,7 +111,7 @@ extension Results {
             }
             // The gate on PostgreSQL (when measured) as one more curve beside SQLite's.
             let all = http.points + (http.postgres?.points ?? [])
-            let routes = ["baseline", "gate", "gate+watch"] + (http.postgres == nil ? [] : ["gate on PostgreSQL"])
+            let routes = ["baseline", "gate", "gate+watch"] + (http.postgres == nil ? [] : ["baseline on PostgreSQL", "gate on PostgreSQL"])
             figures.append(Figure(id: "http-rps", title: "HTTP read of one dossier: requests/s", xLabel: "connections", yLabel: "requests/s",
                                   logX: true, logY: false, expected: "none",
                                   series: routes.map { r in Series(label: r, points: all.filter { $0.route == r }.map { [Double($0.connections), $0.requestsPerSecond] }) }))

@@ -2,21 +2,10 @@ import Foundation
 import GuichetAuth
 import GuichetCore
 import GuichetGate
-public import GuichetImport
 public import GuichetPostgres
 public import GuichetServer
 import GuichetStore
 import GuichetVault
-
-/// The PostgreSQL back-end serves what SQLite's store serves (issue 19): the HTTP server's
-/// reads are all among ``PostgresStore``'s methods.
-extension PostgresStore: ServerStorage {}
-
-/// `guichet import` into a registry on PostgreSQL.
-extension PostgresStore: ImportStorage {}
-
-/// Which server signs checkpoints among several on one PostgreSQL database.
-extension PostgresSignerElection: CheckpointSigning {}
 
 /// Where a data folder's registry lives.
 public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
@@ -66,15 +55,21 @@ extension Deployment {
     }
 
     /// Connects to the database (bringing its tables up to date).
-    /// - Parameter empty: refuse a database that already holds a registry (`guichet init`).
+    /// - Parameter empty: refuse a database that already holds a registry (`guichet init`);
+    ///   false: refuse one that holds none (a mistyped address must not start an empty registry).
     static func connect(_ address: PostgresAddress, empty: Bool = false) async throws -> PostgresStore {
         let store: PostgresStore
         do { store = try await PostgresStore.open(address) } catch {
             throw DeploymentError("the PostgreSQL database \(address) does not answer: \(error)")
         }
         do {
-            if empty, try await store.meta("registry-id") != nil {
+            let holds = try await store.meta("registry-id") != nil
+            if empty, holds {
                 throw DeploymentError("the PostgreSQL database \(address) already holds a registry; nothing was changed")
+            }
+            if !empty, !holds {
+                throw DeploymentError("the PostgreSQL database \(address) holds no registry: create one there with 'guichet init --store', "
+                                      + "or move one with 'guichet store copy'")
             }
         } catch {
             await store.close()

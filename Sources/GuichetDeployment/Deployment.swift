@@ -6,6 +6,7 @@ public import GuichetGate
 import GuichetProfile
 import GuichetStore
 import GuichetPostgres
+public import GuichetImport
 public import GuichetServer
 public import GuichetVault
 public import GuichetMail
@@ -194,8 +195,9 @@ public struct Deployment: Sendable {
     /// the server over it, with the security contact and trusted proxies of the settings.
     /// On PostgreSQL (``storeLocation(_:settings:)``) the server takes part in the election of
     /// the checkpoint signer with the other servers of the database.
-    public func open(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings()) async throws -> GuichetServer {
-        if case .postgres(let address) = try storeLocation(settings: settings) {
+    /// - Parameter store: `guichet serve --store` (``storeLocation(_:settings:)``).
+    public func open(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings(), store: String? = nil) async throws -> GuichetServer {
+        if case .postgres(let address) = try storeLocation(store, settings: settings) {
             return try await openPostgres(address, profilePath: profilePath, keys: keys, settings: settings).server
         }
         let registry = try await openRegistry(profilePath: profilePath, keys: keys, settings: settings)
@@ -243,7 +245,7 @@ public struct Deployment: Sendable {
     public func openExisting(keys flag: String?, profile: String? = nil) async throws -> (registry: Registry, server: GuichetServer) {
         guard exists else { throw DeploymentError("no registry in \(folder.path)") }
         let settings = try readSettings()
-        try requireSQLite("this command", instead: "not available on PostgreSQL yet (docs/SCALING.md)")
+        try requireSQLite("this command", instead: "use a command that works on both back-ends")
         guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
         let provider = try keys(flag)
         let registry = try await openRegistry(profilePath: try Self.resolveProfile(name), keys: provider, settings: settings)
@@ -254,18 +256,31 @@ public struct Deployment: Sendable {
     }
 
     /// Opens an existing data folder's server as the console commands do (`staff`,
-    /// `organisations`, `ledger`, `breach`, `accounts`), on either back-end: what
+    /// `organisations`, `ledger`, `breach`, `accounts`), on either back-end
+    /// (``openMaintenance(keys:profile:)``).
+    public func openServer(keys flag: String?, profile: String? = nil) async throws -> GuichetServer {
+        try await openMaintenance(keys: flag, profile: profile).server
+    }
+
+    /// Opens an existing data folder's registry and server for a maintenance or console command
+    /// (`keys`, `retention` and the console's), on either back-end: what
     /// ``openExisting(keys:profile:)`` opens on SQLite; on PostgreSQL the registry of the
     /// shared database, without taking part in the election of the checkpoint signer.
     /// - Throws: as ``openExisting(keys:profile:)``.
-    public func openServer(keys flag: String?, profile: String? = nil) async throws -> GuichetServer {
+    /// - Returns: also the store's import runs, for `guichet import`.
+    public func openMaintenance(keys flag: String?, profile: String? = nil) async throws
+        -> (registry: OpenedRegistry, server: GuichetServer, imports: any ImportStorage) {
         guard exists else { throw DeploymentError("no registry in \(folder.path)") }
         let settings = try readSettings()
-        guard case .postgres(let address) = try storeLocation(settings: settings) else { return try await openExisting(keys: flag, profile: profile).server }
+        guard case .postgres(let address) = try storeLocation(settings: settings) else {
+            let (registry, server) = try await openExisting(keys: flag, profile: profile)
+            return (registry.opened, server, registry.store)
+        }
         guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
         var offline = settings
         offline.oidc = nil
-        return try await openPostgres(address, profilePath: try Self.resolveProfile(name), keys: try keys(flag), settings: offline).server
+        let (opened, server, store) = try await openPostgres(address, profilePath: try Self.resolveProfile(name), keys: try keys(flag), settings: offline)
+        return (opened, server, store)
     }
 
     /// What `guichet init` prints once.

@@ -35,11 +35,11 @@ public enum KeyRotationError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Key rotation (C8, docs/KEYS.md): a new key-encryption key version in the key file, then
 /// every data key re-wrapped under it in committed batches (resumable), then old versions
 /// retired once no data key uses them. The data keys, hence every sealed field, never change.
-extension Registry {
+extension OpenedRegistry {
     /// The key file's versions and the data keys under each.
     public func keyStatus(keyFile: String) async throws -> KeyStatus {
         let set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile)
-        let counts = try await store.dataKeyCounts()
+        let counts = try await storage.dataKeyCounts()
         var status = KeyStatus(versions: set.versions, current: set.current, dataKeys: counts.byVersion, shredded: counts.shredded)
         status.archiveKey = set.hasArchiveKey
         return status
@@ -64,10 +64,10 @@ extension Registry {
                                progress: @Sendable (_ done: Int, _ total: Int, _ version: Int) -> Void = { _, _, _ in }) async throws -> Int {
         let current = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile).current
         let vault = Vault(profile: profile, keys: keys)
-        let total = try await store.dataKeyCounts().byVersion.filter { $0.key != current && $0.key != Vault.archiveVersion }.values.reduce(0, +)
+        let total = try await storage.dataKeyCounts().byVersion.filter { $0.key != current && $0.key != Vault.archiveVersion }.values.reduce(0, +)
         var done = 0
         while limit.map({ done < $0 }) ?? true {
-            let n = try await store.rewrapBatch(to: current, limit: min(2_000, limit.map { $0 - done } ?? 2_000)) { subject, key in
+            let n = try await storage.rewrapBatch(to: current, limit: min(2_000, limit.map { $0 - done } ?? 2_000)) { subject, key in
                 try vault.rewrap(key, subject: subject)
             }
             if n == 0 { break }
@@ -84,7 +84,7 @@ extension Registry {
         var set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: keyFile)), origin: keyFile)
         guard set.versions.contains(version) else { throw KeyRotationError.notHeld(version: version, file: keyFile) }
         guard version != set.current else { throw KeyRotationError.current(version: version) }
-        let left = try await store.dataKeyCounts().byVersion[version] ?? 0
+        let left = try await storage.dataKeyCounts().byVersion[version] ?? 0
         guard left == 0 else { throw KeyRotationError.inUse(version: version, dataKeys: left) }
         set.retire(version)
         try set.write(to: keyFile)

@@ -74,6 +74,12 @@ public struct Registry: Sendable {
         return Registry(profile: profile, store: store, gate: opened.gate, auth: opened.auth, id: opened.id, keys: keys)
     }
 
+    /// The same registry seen through its storage protocols, as on any back-end (key rotation
+    /// is written once, for both).
+    public var opened: OpenedRegistry {
+        OpenedRegistry(profile: profile, gate: gate, auth: auth, id: id, storage: store, keys: keys)
+    }
+
     /// Opens a registry on any back-end (issue 19), with the same checks: its storage (the
     /// gate's, the watch's and the authenticator's), its ledger's reads, and how to make the
     /// journal that appends to that ledger (`PostgresLedger.journal(signer:origin:sourceKey:)`).
@@ -104,16 +110,20 @@ public struct Registry: Sendable {
         if profile.retention.rules.contains(where: { $0.archiveAfter != nil }) && !vault.hasArchiveKey {
             options.logger.warning("no archive key in the key file: archived dossiers stay under the ordinary key ('guichet keys rotate' adds one, docs/KEYS.md)")
         }
-        return OpenedRegistry(gate: gate, auth: auth, id: id)
+        return OpenedRegistry(profile: profile, gate: gate, auth: auth, id: id, storage: store, keys: keys)
     }
 }
 
 /// A registry's gate and authenticator, opened on any back-end.
 public struct OpenedRegistry: Sendable {
+    public let profile: Profile
     public let gate: Gate
     public let auth: Authenticator
     /// The registry's random id, part of its ledger's origin.
     public let id: String
+    /// Its storage and keys: key rotation re-wraps the stored data keys under them.
+    let storage: any GateStorage
+    let keys: any KeyProvider
 }
 
 /// Why a registry does not open (besides its keys, ``KeyError``).

@@ -22,9 +22,109 @@ extension PostgresStore {
         try await transaction { c in try await Self.insert(c, importing: items, by: by) }
     }
 
+    /// The rows of a batch written table by table, one statement per table (arrays through
+    /// `unnest`), not row by row: a batch of 1,000 lines is about ten round trips instead of
+    /// about 20,000. The same rows as ``insert(_:person:at:by:change:)`` and
+    /// ``insert(_:dossier:by:change:)`` write one at a time (the parity suites compare them
+    /// with SQLite's); persons first, then dossiers in id order, then their links.
     static func insert(_ c: PostgresConnection, importing items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws {
-        for (d, persons) in items { for p in persons { try await insert(c, person: p, at: d.createdAt, by: by, change: "import") } }
-        for (d, _) in items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) { try await insert(c, dossier: d, by: by, change: "import") }
+        let change = "import", author = by?.rawValue
+        // Persons (all new) and their data keys.
+        var ids: [String] = [], versions: [Int] = [], keys: [ByteBuffer] = [], fields: [ByteBuffer] = [], times: [Int64] = []
+        var termFields: [String] = [], terms: [String] = [], termPersons: [String] = [], yearPersons: [String] = [], years: [String] = []
+        for (d, persons) in items {
+            for p in persons {
+                guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
+                let id = p.record.id.rawValue
+                ids.append(id); versions.append(key.kekVersion); keys.append(ByteBuffer(bytes: key.bytes))
+                fields.append(ByteBuffer(bytes: p.record.fields.bytes)); times.append(d.createdAt.millis)
+                for t in p.terms {
+                    if t.field == PersonTerm.birthYearField { yearPersons.append(id); years.append(t.term) } else {
+                        termFields.append(t.field); terms.append(t.term); termPersons.append(id)
+                    }
+                }
+            }
+        }
+        if !ids.isEmpty {
+            try await c.query("""
+                INSERT INTO data_key(subject_id, kek_version, wrapped, created_at)
+                SELECT * FROM unnest(\(ids)::text[], \(versions)::int[], \(keys)::bytea[], \(times)::bigint[])
+                """, logger: logger)
+            try await c.query("""
+                INSERT INTO person(id, version, fields, updated_at) SELECT i, 1, f, t FROM unnest(\(ids)::text[], \(fields)::bytea[], \(times)::bigint[]) AS u(i, f, t)
+                """, logger: logger)
+            try await c.query("""
+                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
+                SELECT i, 1, f, t, \(author)::text, \(change) FROM unnest(\(ids)::text[], \(fields)::bytea[], \(times)::bigint[]) AS u(i, f, t)
+                """, logger: logger)
+        }
+        if !terms.isEmpty {
+            try await c.query("""
+                INSERT INTO person_term(field, term, person_id) SELECT * FROM unnest(\(termFields)::text[], \(terms)::text[], \(termPersons)::text[])
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if !years.isEmpty {
+            try await c.query("""
+                INSERT INTO person_birth_year(person_id, tag) SELECT * FROM unnest(\(yearPersons)::text[], \(years)::text[])
+                ON CONFLICT (person_id) DO UPDATE SET tag = excluded.tag
+                """, logger: logger)
+        }
+        // Dossiers in id order, their data keys, links, partners and first versions.
+        let dossiers = items.map(\.0).sorted { $0.id.rawValue < $1.id.rawValue }
+        guard !dossiers.isEmpty else { return }
+        var dIDs: [String] = [], dVersions: [Int] = [], dKeys: [ByteBuffer] = [], types: [String] = [], statuses: [String] = []
+        var organisations: [String] = [], agents: [String] = [], territories: [String] = []
+        var noOrganisation: [Bool] = [], noAgent: [Bool] = [], noTerritory: [Bool] = []
+        var dFields: [ByteBuffer] = [], created: [Int64] = [], updated: [Int64] = [], snapshots: [ByteBuffer] = []
+        var linkDossiers: [String] = [], linkPersons: [String] = [], linkRoles: [String] = [], linkPlaces: [Int] = []
+        var partnerDossiers: [String] = [], partners: [String] = [], ranks: [Int] = []
+        for d in dossiers {
+            guard let key = d.key else { preconditionFailure("a new dossier has a data key") }
+            let id = d.id.rawValue
+            dIDs.append(id); dVersions.append(key.kekVersion); dKeys.append(ByteBuffer(bytes: key.bytes))
+            types.append(d.type); statuses.append(d.status)
+            // Optional columns travel as a value and whether it is absent (NULL).
+            organisations.append(d.organisation?.rawValue ?? ""); noOrganisation.append(d.organisation == nil)
+            agents.append(d.assignedAgent?.rawValue ?? ""); noAgent.append(d.assignedAgent == nil)
+            territories.append(d.territory ?? ""); noTerritory.append(d.territory == nil)
+            dFields.append(ByteBuffer(bytes: d.fields.bytes)); created.append(d.createdAt.millis); updated.append(d.updatedAt.millis)
+            snapshots.append(ByteBuffer(bytes: try DossierSnapshot(d).encoded()))
+            var positions: [String: Int] = [:]
+            for p in d.persons {
+                let position = positions[p.role, default: 0]
+                positions[p.role] = position + 1
+                linkDossiers.append(id); linkPersons.append(p.person.rawValue); linkRoles.append(p.role); linkPlaces.append(position)
+            }
+            for (rank, o) in d.partners.enumerated() { partnerDossiers.append(id); partners.append(o.rawValue); ranks.append(rank + 1) }
+        }
+        try await c.query("""
+            INSERT INTO data_key(subject_id, kek_version, wrapped, created_at)
+            SELECT * FROM unnest(\(dIDs)::text[], \(dVersions)::int[], \(dKeys)::bytea[], \(created)::bigint[])
+            """, logger: logger)
+        try await c.query("""
+            INSERT INTO dossier(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
+            SELECT i, ty, s, CASE WHEN no THEN NULL ELSE o END, CASE WHEN na THEN NULL ELSE a END, CASE WHEN nt THEN NULL ELSE te END, 1, f, c, u
+            FROM unnest(\(dIDs)::text[], \(types)::text[], \(statuses)::text[], \(organisations)::text[], \(noOrganisation)::bool[], \(agents)::text[],
+                        \(noAgent)::bool[], \(territories)::text[], \(noTerritory)::bool[], \(dFields)::bytea[], \(created)::bigint[], \(updated)::bigint[])
+                AS u(i, ty, s, o, no, a, na, te, nt, f, c, u)
+            """, logger: logger)
+        if !linkDossiers.isEmpty {
+            try await c.query("""
+                INSERT INTO dossier_person(dossier_id, person_id, role, position)
+                SELECT * FROM unnest(\(linkDossiers)::text[], \(linkPersons)::text[], \(linkRoles)::text[], \(linkPlaces)::int[])
+                """, logger: logger)
+        }
+        if !partnerDossiers.isEmpty {
+            try await c.query("""
+                INSERT INTO dossier_partner(dossier_id, organisation_id, rank)
+                SELECT * FROM unnest(\(partnerDossiers)::text[], \(partners)::text[], \(ranks)::int[])
+                """, logger: logger)
+        }
+        try await c.query("""
+            INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change)
+            SELECT i, 1, s, c, \(author)::text, \(change) FROM unnest(\(dIDs)::text[], \(snapshots)::bytea[], \(created)::bigint[]) AS u(i, s, c)
+            """, logger: logger)
     }
 
     static func insert(_ c: PostgresConnection, person p: NewPerson, at: Date, by: AccountID?, change: String) async throws {

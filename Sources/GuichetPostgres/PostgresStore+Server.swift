@@ -1,6 +1,18 @@
 public import Foundation
 public import GuichetStore
+public import GuichetImport
+public import GuichetServer
 import PostgresNIO
+
+/// The PostgreSQL back-end serves what SQLite's store serves (issue 19): the HTTP server's
+/// reads are all among ``PostgresStore``'s methods.
+extension PostgresStore: ServerStorage {}
+
+/// `guichet import` into a registry on PostgreSQL.
+extension PostgresStore: ImportStorage {}
+
+/// Which server signs checkpoints among several on one PostgreSQL database.
+extension PostgresSignerElection: CheckpointSigning {}
 
 /// What the HTTP server reads of the database itself (its `ServerStorage`): monitoring counts
 /// and the ledger's pages, from the ledger in the same database.

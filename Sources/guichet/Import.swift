@@ -43,9 +43,7 @@ struct Import: AsyncParsableCommand {
         guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
         guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
         let profilePath = try Deployment.resolveProfile(profile ?? stored)
-        let server = try await deployment.openServer(keys: keys, profile: profile)
-        // SQLite's store and PostgreSQL's both keep import runs (GuichetDeployment).
-        guard let runs = server.store as? any ImportStorage else { throw CommandError("this registry's store keeps no import runs") }
+        let (_, server, runs) = try await deployment.openMaintenance(keys: keys, profile: profile)
         let mappingPath = mapping ?? URL(fileURLWithPath: profilePath).appendingPathComponent("import-mapping.yaml").path
         let loaded: ImportMapping
         do { loaded = try MappingLoader.load(path: mappingPath, profile: server.profile) } catch let e as ProfileError {

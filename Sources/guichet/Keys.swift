@@ -16,12 +16,12 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Profile name or path (default: the one in guichet.yaml).") var profile: String?
 
         /// Opens the registry with its keys; the key file path is needed to change it.
-        func open() async throws -> (Registry, String) {
+        func open() async throws -> (OpenedRegistry, String) {
             let deployment = Deployment(data)
             guard let path = deployment.keysSource(keys).path else {
                 throw CommandError("key rotation edits a key file; with GUICHET_KEYS, rotate in your secret store and pass the new keys as a file with --keys")
             }
-            return (try await deployment.openExisting(keys: path, profile: profile).registry, path)
+            return (try await deployment.openMaintenance(keys: path, profile: profile).registry, path)
         }
     }
 

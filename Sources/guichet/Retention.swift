@@ -32,7 +32,7 @@ struct RetentionCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let registry = try await Deployment(data).openExisting(keys: keys, profile: profile).registry
+            let registry = try await Deployment(data).openMaintenance(keys: keys, profile: profile).registry
             if registry.gate.profile.retention.rules.isEmpty { say("the profile declares no retention rule: nothing to do"); return }
             let report = try await registry.gate.runRetention(dryRun: dryRun, batch: batch) { p in
                 note("  \(p.dossierType) \(p.state): \(p.step.rawValue) \(p.dossiers) dossiers\(p.step == .erase ? ", \(p.persons) persons" : "")")

@@ -13,6 +13,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
     @Option(help: "Profile name or path (env GUICHET_PROFILE; default: the one in guichet.yaml).") var profile: String?
+    @Option(help: "Where the registry lives: sqlite, or postgres://USER@HOST:PORT/DATABASE (env GUICHET_STORE; default: 'store:' in guichet.yaml, else SQLite in the folder).")
+    var store: String?
     @OptionGroup var listeners: ListenerOptions
 
     func run() async throws {
@@ -36,8 +38,8 @@ struct Serve: AsyncParsableCommand {
         let keys = try deployment.keys(listeners.keys)
         // One server per SQLite folder; on PostgreSQL several servers share the database.
         let lock: ServeLock?
-        if case .sqlite = try deployment.storeLocation(settings: settings) { lock = try deployment.lockForServing() } else { lock = nil }
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings)
+        if case .sqlite = try deployment.storeLocation(store, settings: settings) { lock = try deployment.lockForServing() } else { lock = nil }
+        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store)
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try siemExporters(deployment, settings, server)) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")

@@ -1,10 +1,7 @@
 import ArgumentParser
 import Foundation
 import GuichetDeployment
-import GuichetGate
-import GuichetLedger
 import GuichetPostgres
-import GuichetStore
 
 /// `guichet store`: the registry's database as a whole.
 struct StoreCommand: AsyncParsableCommand {
@@ -35,37 +32,17 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
-            guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path); nothing was changed") }
-            let address: PostgresAddress
-            do { address = try PostgresAddress(parsing: to) } catch let e as PostgresStoreError { throw CommandError("\(e.description); nothing was changed") }
-            // What a server wrote after the copy began would not be in the copy: none may run.
-            let lock: ServeLock
-            do { lock = try deployment.lockForServing(.restoring) } catch let e as DeploymentError {
-                throw CommandError("\(e.description.replacingOccurrences(of: "before restoring into this folder", with: "before copying its registry")); nothing was changed")
-            }
-            defer { withExtendedLifetime(lock) {} }
-            let registry = try await deployment.openExisting(keys: keys).registry
-            note("copying \(deployment.database) into \(address) (one transaction; nothing is committed before it verifies)")
-            let report: StoreCopyReport
-            do {
-                report = try await StoreCopy.copy(from: registry.store, to: address, verifier: registry.gate.auditor.verifier,
-                                                  origin: registry.gate.auditor.origin, timeout: .seconds(timeout)) { note($0) }
-            } catch let e as StoreCopyError { throw CommandError(e.description) } catch let e as PostgresStoreError {
-                throw CommandError("\(e.description); nothing was changed")
-            } catch let e as StoreError { throw CommandError("the copy failed: \(e.description); nothing was changed") }
+            let (report, address) = try await deployment.copyStore(to: to, keys: keys, timeout: .seconds(timeout), switchOver: switchOver) { note($0) }
             let signed = report.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
             say("copied \(report.tables.count) tables, \(report.rows) rows, into \(address)")
             say("verified: every table has the same row count on both sides; the ledger (entries: \(report.ledgerEntries), "
                 + "signed checkpoints: \(report.checkpoints)) verifies whole, \(signed)")
-            guard switchOver else {
+            if switchOver {
+                say("\(deployment.configFile) now names the PostgreSQL copy (store:); guichet.sqlite is kept, unused: keep it and a backup until the copy has served a while")
+            } else {
                 say("the data folder is unchanged; to serve the copy, run this command with --switch-over, or add 'store: \(address)' to "
                     + "\(deployment.configFile) (or set GUICHET_STORE), with the same key file (docs/OPERATIONS.md)")
-                return
             }
-            var settings = try deployment.readSettings()
-            settings.store = to
-            try deployment.writeSettings(settings)
-            say("\(deployment.configFile) now names the PostgreSQL copy (store:); guichet.sqlite is kept, unused: keep it and a backup until the copy has served a while")
         }
     }
 }

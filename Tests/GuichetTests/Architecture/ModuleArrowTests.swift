@@ -39,16 +39,17 @@ struct ModuleArrowTests {
                           "GuichetMerkle", "GuichetMFA", "GuichetMail", "GuichetGate", "GuichetBreach", "GuichetOIDC"],
         // A storage back-end (PostgreSQL): it implements the storage protocols that the parts
         // own (the ledger's, the gate's, the authenticator's, the watch's, the breach
-        // register's), so it sits above all of them and below nothing but what opens it; none
-        // of those parts imports it (dependency inversion: they name only their protocol).
+        // register's, the import's and the server's), so it sits above all of them and below
+        // nothing but what opens it; none of those parts imports it (dependency inversion: they
+        // name only their protocol).
         "GuichetPostgres": ["GuichetCore", "GuichetStore", "GuichetLedger", "GuichetMerkle", "GuichetWatch", "GuichetAuth",
-                            "GuichetGate", "GuichetBreach"],
+                            "GuichetGate", "GuichetBreach", "GuichetImport", "GuichetServer"],
         // Layer 5: a data folder opened as the command line opens it, and the demo registries
         // (the generators seal through the vault; it opens nothing but through the gate). It
         // picks the back-end (SQLite or PostgreSQL) and hands it to the server.
         "GuichetDeployment": ["GuichetCore", "GuichetStore", "GuichetProfile", "GuichetPolicy", "GuichetVault", "GuichetAuth", "GuichetSynth",
                               "GuichetMFA", "GuichetMail", "GuichetWatch", "GuichetGate", "GuichetServer", "GuichetOIDC", "GuichetPostgres",
-                              "GuichetImport"],
+                              "GuichetImport", "GuichetLedger"],
         // The command line: argument parsing and printing over the library modules; never the
         // vault (key files are the deployment's and the registry's business). The PostgreSQL
         // back-end for `guichet store copy`, which copies a data folder's registry into it.

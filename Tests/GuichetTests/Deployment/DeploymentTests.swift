@@ -80,25 +80,25 @@ import GuichetServer
         _ = try await DemoRegistry.generate(server, keys: keys, size: 20, accountsFile: deployment.folder.appendingPathComponent("a.json"))
         let registry = try await deployment.openExisting(keys: nil).registry
         let file = keys.origin
-        let before = try await registry.keyStatus(keyFile: file)
+        let before = try await registry.opened.keyStatus(keyFile: file)
         let total = before.dataKeys[1] ?? 0
         #expect(before.versions == [1] && before.current == 1 && total > 40)
-        await #expect(throws: KeyRotationError.current(version: 1)) { try await registry.retireKey(version: 1, keyFile: file) }
+        await #expect(throws: KeyRotationError.current(version: 1)) { try await registry.opened.retireKey(version: 1, keyFile: file) }
 
         // Interrupted after 25, then resumed.
         var set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: file)), origin: file)
         #expect(set.rotate() == 2)
         try set.write(to: file)
-        #expect(try await registry.rewrapDataKeys(keyFile: file, limit: 25) == 25)
-        await #expect(throws: KeyRotationError.inUse(version: 1, dataKeys: total - 25)) { try await registry.retireKey(version: 1, keyFile: file) }
-        #expect(try await registry.rewrapDataKeys(keyFile: file) == total - 25)
-        try await registry.retireKey(version: 1, keyFile: file)
-        #expect(try await registry.keyStatus(keyFile: file).versions == [2])
+        #expect(try await registry.opened.rewrapDataKeys(keyFile: file, limit: 25) == 25)
+        await #expect(throws: KeyRotationError.inUse(version: 1, dataKeys: total - 25)) { try await registry.opened.retireKey(version: 1, keyFile: file) }
+        #expect(try await registry.opened.rewrapDataKeys(keyFile: file) == total - 25)
+        try await registry.opened.retireKey(version: 1, keyFile: file)
+        #expect(try await registry.opened.keyStatus(keyFile: file).versions == [2])
 
         // A whole rotation; the registry still opens and reads with the rotated file.
-        let (version, n) = try await registry.rotateKeys(keyFile: file)
+        let (version, n) = try await registry.opened.rotateKeys(keyFile: file)
         #expect(version == 3 && n == total)
-        await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.retireKey(version: 7, keyFile: file) }
+        await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.opened.retireKey(version: 7, keyFile: file) }
         _ = try await deployment.openExisting(keys: nil)
     }
 }

@@ -50,7 +50,7 @@ struct WebKeysPageTests {
             // A rotation from the command line's function: the page sees the new version at once.
             let registry = try await Registry.open(store: world.store, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
                                                    options: .testing(watch: nil))
-            let (version, rewrapped) = try await registry.rotateKeys(keyFile: world.keyFile)
+            let (version, rewrapped) = try await registry.opened.rotateKeys(keyFile: world.keyFile)
             #expect(version == 2 && rewrapped == counts.byVersion[1])
             let rotated = try await browser.get("/web/admin/keys")
             #expect(rotated.html.contains(#"<dd id="keys-current">2</dd>"#) && rotated.html.contains("version 2, at"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GuichetCore
+import GRDB
 import GuichetPostgres
 
 /// The command line on a registry that lives on PostgreSQL (issue 19): `guichet init --store`,
@@ -35,7 +36,7 @@ struct PostgresCommandLineTests {
         try await PostgresLedgerTests.drop(address)
     }
 
-    @Test("the console commands work on PostgreSQL; backup, restore and key rotation say they do not yet and change nothing")
+    @Test("the console commands work on PostgreSQL; backup and restore say to use PostgreSQL's own tools and change nothing")
     func console() async throws {
         let address = try await PostgresLedgerTests.freshDatabase()
         let base = try temporaryFolder()
@@ -59,14 +60,75 @@ struct PostgresCommandLineTests {
         #expect(explained.status != 0 && explained.stderr.contains("no account 'nobody'"), "read from PostgreSQL: \(explained.stderr)")
         #expect(try await ok(["ledger", "verify"]).contains("ledger verified"))
 
-        for args in [["backup", "--out", base.appendingPathComponent("b.sqlite").path], ["keys", "status"]] {
+        for args in [["backup", "--out", base.appendingPathComponent("b.sqlite").path]] {
             let r = try await CommandLineTests.run(args + ["--data", data])
             #expect(r.status != 0 && r.stderr.contains("PostgreSQL database") && !r.stderr.contains("s3cret"), "guichet \(args[0]): \(r.stderr)")
         }
+        // `serve --store` naming a database that holds no registry (a typo, a wrong database) starts nothing.
+        let other = try await PostgresLedgerTests.freshDatabase()
+        let served = try await CommandLineTests.run(["serve", "--data", data, "--store", other.typed, "--port", "0", "--admin-port", "0"])
+        #expect(served.status != 0 && served.stderr.contains("holds no registry"), "\(served.stderr)")
+        try await PostgresLedgerTests.drop(other)
         let restore = try await CommandLineTests.run(["restore", "--from", data + "/guichet.yaml", "--data", data, "--replace"])
         #expect(restore.status != 0 && restore.stderr.contains("pg_restore"), "\(restore.stderr)")
         #expect(!FileManager.default.fileExists(atPath: data + "/guichet.sqlite"), "no command wrote a SQLite file into the folder")
         #expect(!FileManager.default.fileExists(atPath: base.appendingPathComponent("b.sqlite").path))
+        try await PostgresLedgerTests.drop(address)
+    }
+
+    @Test("on a registry moved to PostgreSQL, key rotation re-wraps every data key there and retires the old version, and retention archives and erases there; the SQLite file left behind is untouched")
+    func keysAndRetention() async throws {
+        let base = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: base) }
+        let data = base.appendingPathComponent("data").path
+        let demo = try await CommandLineTests.run(["demo", "--data", data, "--size", "30", "--no-serve"])
+        try #require(demo.status == 0, "\(demo.stderr)")
+        // Three applications withdrawn 400 days ago (synthetic: the demo's are all recent), before the move.
+        let old = Int64((Date().timeIntervalSince1970 - 400 * 86_400) * 1000)
+        let ids = try await DatabaseQueue(path: data + "/guichet.sqlite").write { db -> [String] in
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM dossier WHERE status = 'waiting' ORDER BY id LIMIT 3")
+            for id in ids { try db.execute(sql: "UPDATE dossier SET status = 'withdrawn', updated_at = ? WHERE id = ?", arguments: [old, id]) }
+            return ids
+        }
+        try #require(ids.count == 3)
+        let address = try await PostgresLedgerTests.freshDatabase()
+        let moved = try await CommandLineTests.run(["store", "copy", "--data", data, "--to", address.typed, "--switch-over"])
+        try #require(moved.status == 0, "\(moved.stderr)")
+        let wrapped = try await StoreCopyTests.count(address, "data_key", where: "wrapped IS NOT NULL")
+        #expect(wrapped > 30)
+        func ok(_ args: [String]) async throws -> String {
+            let r = try await CommandLineTests.run(args + ["--data", data])
+            #expect(r.status == 0, "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")
+            return r.stdout
+        }
+
+        #expect(try await ok(["keys", "status"]).contains("version 1 (current): \(wrapped) data keys"))
+        let rotated = try await CommandLineTests.run(["keys", "rotate", "--data", data])
+        #expect(rotated.status == 0 && rotated.stdout.contains("rotated to version 2") && rotated.stdout.contains("\(wrapped) data keys re-wrapped"),
+                "\(rotated.stdout) \(rotated.stderr)")
+        #expect(rotated.stderr.contains("re-wrapped \(wrapped) / \(wrapped) data keys under version 2"), "progress: \(rotated.stderr)")
+        #expect(try await StoreCopyTests.count(address, "data_key", where: "wrapped IS NOT NULL AND kek_version = 2") == wrapped)
+        _ = try await ok(["keys", "retire", "--version", "1"])
+        let status = try await ok(["keys", "status"])
+        #expect(status.contains("version 2 (current): \(wrapped) data keys") && !status.contains("version 1"), "\(status)")
+
+        // Each command opened the registry with the rotated key file: its key check unwraps a stored data key.
+        let dry = try await ok(["retention", "run", "--dry-run"])
+        #expect(Set(dry.split(separator: "\n").filter { $0.hasPrefix("would erase ") }.map { String($0.dropFirst(12)) }) == Set(ids), "\(dry)")
+        #expect(try await StoreCopyTests.count(address, "dossier_lifecycle") == 0, "a dry run changes nothing")
+        let run = try await ok(["retention", "run", "--batch", "2"])
+        #expect(run.contains("application withdrawn: erased 3 dossiers"), "\(run)")
+        let list = ids.map { "'\($0)'" }.joined(separator: ",")
+        #expect(try await StoreCopyTests.count(address, "data_key", where: "wrapped IS NULL AND subject_id IN (\(list))") == 3)
+        #expect(try await ok(["retention", "run"]).contains("0 archived, 0 erased"))
+        #expect(try await ok(["ledger", "verify"]).contains("ledger verified"))
+
+        // None of it touched the SQLite file the registry moved from.
+        let sqlite = try await DatabaseQueue(path: data + "/guichet.sqlite").read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key WHERE kek_version <> 1") ?? -1,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dossier_lifecycle") ?? -1)
+        }
+        #expect(sqlite == (0, 0))
         try await PostgresLedgerTests.drop(address)
     }
 }

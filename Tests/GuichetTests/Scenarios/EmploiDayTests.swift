@@ -11,7 +11,18 @@ import GuichetSynth
 @Suite(.serialized) struct EmploiDayTests {
     @Test("a job seeker registers at an agency, the adviser manages the file, the partner adviser stays inside its caseload and its fields")
     func day() async throws {
-        let s = try await Scenario.initialise("emploi")
+        try await day(postgres: nil, servers: 1)
+    }
+
+    /// Issue 19: the same day on PostgreSQL (`guichet init --store`), each request to the other
+    /// of two `guichet serve` processes.
+    @Test("R4 on PostgreSQL: the same day, served by two guichet serve processes behind one round-robin address", .enabled(if: TestPostgres.server != nil))
+    func dayOnPostgres() async throws {
+        try await Scenario.onFreshPostgres { try await day(postgres: $0, servers: 2) }
+    }
+
+    func day(postgres: String?, servers: Int) async throws {
+        let s = try await Scenario.initialise("emploi", postgres: postgres)
         defer { s.remove() }
         try await s.importSample()
         let agencyName = try #require(ImportSample.organisations("emploi")["agency"]?.first)
@@ -20,7 +31,7 @@ import GuichetSynth
         let operatorID = try await s.addOrganisation(kind: "operator", name: "Opérateur exemple")
         let secondAdmin = try await s.createStaff("admin.deux", role: "admin", organisation: operatorID)
         let adviserAccount = try await s.createStaff("conseiller.agence", role: "adviser", organisation: agency)
-        try await s.serve()
+        try await s.serve(servers: servers)
 
         let admin = try await s.signIn(s.admin), admin2 = try await s.signInOnAdminListener(secondAdmin)
         let partnerAccount = try await s.requestAndApprove("conseiller.capemploi", role: "partner-adviser", organisation: network, asker: admin, approver: admin2)

@@ -11,7 +11,18 @@ import GuichetSynth
 @Suite(.serialized) struct JeunesDayTests {
     @Test("a mission locale's day: a second approval for the adviser, a file opened, sealed, paused and closed, nothing outside the caseload")
     func day() async throws {
-        let s = try await Scenario.initialise("jeunes")
+        try await day(postgres: nil, servers: 1)
+    }
+
+    /// Issue 19: the same day on PostgreSQL (`guichet init --store`), each request to the other
+    /// of two `guichet serve` processes.
+    @Test("R2 on PostgreSQL: the same day, served by two guichet serve processes behind one round-robin address", .enabled(if: TestPostgres.server != nil))
+    func dayOnPostgres() async throws {
+        try await Scenario.onFreshPostgres { try await day(postgres: $0, servers: 2) }
+    }
+
+    func day(postgres: String?, servers: Int) async throws {
+        let s = try await Scenario.initialise("jeunes", postgres: postgres)
         defer { s.remove() }
         try await s.importSample()
         let officeName = try #require(ImportSample.organisations("jeunes")["local-office"]?.first)
@@ -19,7 +30,7 @@ import GuichetSynth
         let accountsOne = try await s.createStaff("comptes.un", role: "account-admin", organisation: office)
         let accountsTwo = try await s.createStaff("comptes.deux", role: "account-admin", organisation: office)
         let managerAccount = try await s.createStaff("responsable.un", role: "office-manager", organisation: office)
-        try await s.serve()
+        try await s.serve(servers: servers)
 
         // Two people for one adviser account (R2, 2025).
         let one = try await s.signInOnAdminListener(accountsOne), two = try await s.signInOnAdminListener(accountsTwo)

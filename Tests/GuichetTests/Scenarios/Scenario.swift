@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -73,7 +74,7 @@ final class Scenario: @unchecked Sendable {
     /// Each server's public and admin listeners; requests go to each in turn, as behind a
     /// round-robin load balancer.
     private(set) var listeners: [(public: String, admin: String)] = []
-    private var turn = 0
+    private let turn = Mutex(0)
     /// The PostgreSQL database of the registry (`initialise(_:postgres:)`); nil: SQLite in the folder.
     let postgres: String?
     /// TOTP secrets of the accounts enrolled by ``signIn(_:)``, and the last step each used.
@@ -89,6 +90,14 @@ final class Scenario: @unchecked Sendable {
     }
 
     // MARK: the operator's steps
+
+    /// Runs a day on a fresh PostgreSQL database of the test server (its address as typed on
+    /// the command line), dropped afterwards.
+    static func onFreshPostgres(_ day: (String) async throws -> Void) async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        try await day(address.typed)
+        try await PostgresLedgerTests.drop(address)
+    }
 
     /// `guichet init --profile NAME` in a new temporary folder; with `postgres` (an address),
     /// `--store` that database.
@@ -238,8 +247,7 @@ final class Scenario: @unchecked Sendable {
     func call(_ method: String, _ path: String, token: String? = nil, purpose: String? = nil, body: [String: Any]? = nil,
               admin: Bool = false, headers: [String: String] = [:]) async throws -> Answer {
         guard !listeners.isEmpty else { throw TestFailure("no server: serve() first") }
-        let target = listeners[turn % listeners.count]
-        turn += 1
+        let target = listeners[turn.withLock { n in defer { n += 1 }; return n } % listeners.count]
         guard let url = URL(string: (admin ? target.admin : target.public) + path) else { throw TestFailure("not a URL: \(path)") }
         var request = URLRequest(url: url)
         request.httpMethod = method

@@ -31,7 +31,18 @@ import GuichetImport
 
     @Test("R3 day: a claim, rights and benefits seen, salaries declared for an employee only, a file managed; the ledger verifies")
     func day() async throws {
-        let s = try await Scenario.initialise("secu")
+        try await day(postgres: nil, servers: 1)
+    }
+
+    /// Issue 19: the same day on PostgreSQL (`guichet init --store`), each request to the other
+    /// of two `guichet serve` processes.
+    @Test("R3 on PostgreSQL: the same day, served by two guichet serve processes behind one round-robin address", .enabled(if: TestPostgres.server != nil))
+    func dayOnPostgres() async throws {
+        try await Scenario.onFreshPostgres { try await day(postgres: $0, servers: 2) }
+    }
+
+    func day(postgres: String?, servers: Int) async throws {
+        let s = try await Scenario.initialise("secu", postgres: postgres)
         defer { s.remove() }
         // Provisioning (the server's console): a fund, two employers and their staff.
         let fund = try await s.addOrganisation(kind: "fund", name: "Caisse exemple 1")
@@ -43,7 +54,7 @@ import GuichetImport
         #expect(imported.persons >= 9_000)
         let mine = try insured(in: s, fund: "Caisse exemple 1", employer: "Employeur exemple 1")
         let theirs = try insured(in: s, fund: "Caisse exemple 1", employer: "Employeur exemple 2")
-        try await s.serve()
+        try await s.serve(servers: servers)
 
         // The agent finds the imported account by CNSS number and issues a claim code.
         let agentToken = try await s.signIn(agent)
