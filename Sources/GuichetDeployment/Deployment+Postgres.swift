@@ -59,7 +59,11 @@ extension Deployment {
     ///   false: refuse one that holds none (a mistyped address must not start an empty registry).
     static func connect(_ address: PostgresAddress, empty: Bool = false) async throws -> PostgresStore {
         let store: PostgresStore
-        do { store = try await PostgresStore.open(address) } catch {
+        let noRegistry = "the PostgreSQL database \(address) holds no registry: create one there with 'guichet init --store', "
+            + "or move one with 'guichet store copy'; nothing was changed"
+        do { store = try await PostgresStore.open(address, existing: !empty) } catch PostgresStoreError.noRegistry {
+            throw DeploymentError(noRegistry)
+        } catch {
             throw DeploymentError("the PostgreSQL database \(address) does not answer: \(error)")
         }
         do {
@@ -67,10 +71,7 @@ extension Deployment {
             if empty, holds {
                 throw DeploymentError("the PostgreSQL database \(address) already holds a registry; nothing was changed")
             }
-            if !empty, !holds {
-                throw DeploymentError("the PostgreSQL database \(address) holds no registry: create one there with 'guichet init --store', "
-                                      + "or move one with 'guichet store copy'")
-            }
+            if !empty, !holds { throw DeploymentError(noRegistry) }
         } catch {
             await store.close()
             throw error

@@ -61,10 +61,14 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
 public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case badAddress(String)
     case unavailable(String)
+    /// The database holds no Guichet schema, and the caller asked for an existing registry
+    /// (nothing was created in it).
+    case noRegistry(String)
     public var description: String {
         switch self {
         case .badAddress(let why): "the PostgreSQL address is not usable: \(why)"
         case .unavailable(let why): "PostgreSQL: \(why)"
+        case .noRegistry(let address): "the PostgreSQL database \(address) holds no registry"
         }
     }
 }

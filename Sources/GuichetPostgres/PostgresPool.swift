@@ -25,8 +25,10 @@ enum PostgresPool {
     /// in order.
     /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer or
     ///   refuses the schema.
+    /// - Parameter existing: refuse (``PostgresStoreError/noRegistry(_:)``), before creating
+    ///   anything, a database without Guichet's tables.
     static func ready(_ client: PostgresClient, _ address: PostgresAddress, timeout: Duration,
-                      migrations: [[(name: String, statements: [String])]]) async throws {
+                      migrations: [[(name: String, statements: [String])]], existing: Bool = false) async throws {
         do {
             // The pool retries a refused connection for ever: give up when no connection is
             // made within `timeout`. Once one is, the migrations take what they take.
@@ -36,6 +38,10 @@ enum PostgresPool {
                 let connected = try await group.next() ?? false
                 group.cancelAll()
                 if !connected { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
+            }
+            if existing {
+                let found = try await client.query("SELECT to_regclass('meta') IS NOT NULL", logger: logger).decode(Bool.self).collect()
+                guard found.first == true else { throw PostgresStoreError.noRegistry(address.description) }
             }
             for list in migrations { try await migrate(client, list) }
         } catch let e as PostgresStoreError {

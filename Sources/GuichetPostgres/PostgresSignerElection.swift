@@ -42,7 +42,7 @@ public final class PostgresSignerElection: Sendable {
                             }
                             try? await Task.sleep(for: retry)
                         }
-                        if held { try? await c.query("SELECT pg_advisory_unlock(\(Self.signerLock))", logger: logger) }
+                        if held { _ = try? await c.query("SELECT pg_advisory_unlock(\(Self.signerLock))", logger: logger) }
                     }
                 } catch {
                     leading.set(false)

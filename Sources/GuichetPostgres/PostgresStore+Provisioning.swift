@@ -302,7 +302,7 @@ extension PostgresStore {
         try await read { c in
             try await c.query(PostgresQuery(unsafeSQL: Self.alertColumns + """
                  WHERE (NOT $1 OR acknowledged_at IS NULL) AND ($2::text IS NULL OR account_id = $2) ORDER BY at DESC, id LIMIT $3
-                """, binds: try { var b = PostgresBindings(); b.append(openOnly); b.append(account?.rawValue); b.append(limit); return b }()),
+                """, binds: { var b = PostgresBindings(); b.append(openOnly); b.append(account?.rawValue); b.append(limit); return b }()),
                 logger: Self.logger).decode(AlertRow.self).collect().map(Self.alert)
         }
     }

@@ -31,10 +31,14 @@ public final class PostgresStore: Sendable {
     /// Connects (at most `connections` at once; the first within `timeout`) and brings the
     /// registry's and the ledger's tables up to date.
     /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer.
-    public static func open(_ address: PostgresAddress, connections: Int = 16, timeout: Duration = .seconds(30)) async throws -> PostgresStore {
+    /// - Parameter existing: refuse a database without Guichet's tables, creating nothing in it
+    ///   (``PostgresStoreError/noRegistry(_:)``); otherwise they are created.
+    public static func open(_ address: PostgresAddress, connections: Int = 16, timeout: Duration = .seconds(30),
+                            existing: Bool = false) async throws -> PostgresStore {
         let store = PostgresStore(address, connections: connections)
         do {
-            try await PostgresPool.ready(store.client, address, timeout: timeout, migrations: [PostgresLedger.migrations, Self.migrations])
+            try await PostgresPool.ready(store.client, address, timeout: timeout, migrations: [PostgresLedger.migrations, Self.migrations],
+                                         existing: existing)
         } catch {
             await store.close()
             throw error
