@@ -26,14 +26,26 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
 extension Deployment {
     /// Where the registry lives: `--store`, then `GUICHET_STORE`, then `store:` in `guichet.yaml`;
     /// none of them (or `sqlite`): SQLite in the folder. A PostgreSQL address is
-    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`;
+    /// without a password in it, `PGPASSWORD` gives one (as for libpq's tools).
     /// - Throws: ``DeploymentError`` for an address that does not read, saying why (never its password).
     public func storeLocation(_ flag: String? = nil, settings: Settings? = nil) throws -> StoreLocation {
         let text = flag ?? ProcessInfo.processInfo.environment["GUICHET_STORE"] ?? (settings ?? (try? readSettings()))?.store
         guard let text, !text.isEmpty, text != "sqlite" else { return .sqlite(database) }
-        do { return .postgres(try PostgresAddress(parsing: text)) } catch {
+        do {
+            return .postgres(try PostgresAddress(parsing: text).password(orElse: ProcessInfo.processInfo.environment["PGPASSWORD"]))
+        } catch {
             throw DeploymentError("store: \(error) (expected sqlite or postgres://USER@HOST:PORT/DATABASE)")
         }
+    }
+
+    /// What to tell the operator when the address written to `guichet.yaml` had a password:
+    /// the file keeps the address without it, so every later command needs it from the environment.
+    /// - Returns: nil when the address carried no password (or is not a PostgreSQL address).
+    public static func passwordLeftOut(of text: String?) -> String? {
+        guard let text, let address = try? PostgresAddress(parsing: text), address.password != nil else { return nil }
+        return "the database password was not written to guichet.yaml: give it to every server and command in PGPASSWORD "
+            + "(or the whole address in GUICHET_STORE), from the service's environment or a secrets manager"
     }
 
     /// Refuses a command that works on the SQLite file of the folder when the folder's
@@ -64,7 +76,7 @@ extension Deployment {
         do { store = try await PostgresStore.open(address, existing: !empty) } catch PostgresStoreError.noRegistry {
             throw DeploymentError(noRegistry)
         } catch {
-            throw DeploymentError("the PostgreSQL database \(address) does not answer: \(error)")
+            throw DeploymentError("the PostgreSQL database \(address) cannot be used: \(error)")
         }
         do {
             let holds = try await store.meta("registry-id") != nil
@@ -93,7 +105,7 @@ extension Deployment {
                 throw DeploymentError(e.description.replacingOccurrences(of: "the data folder holds", with: "the PostgreSQL database holds"))
             }
             let server = try server(gate: opened.gate, auth: opened.auth, store: store, settings: settings,
-                                    signing: creating ? nil : PostgresSignerElection(store.ledger))
+                                    signing: creating ? nil : PostgresSignerElection(store.ledger), cursors: store)
             return (opened, server, store)
         } catch {
             await store.close()

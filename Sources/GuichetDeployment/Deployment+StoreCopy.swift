@@ -8,8 +8,8 @@ extension Deployment {
     /// `guichet store copy`: this folder's SQLite registry copied into an empty PostgreSQL
     /// database (``StoreCopy/copy(from:to:verifier:origin:batch:progressEvery:timeout:progress:)``),
     /// with the folder locked as for a restore (no server may write meanwhile).
-    /// - Parameter switchOver: once the copy is verified, write `store: ADDRESS` in the settings,
-    ///   so that `serve` and the console use the copy.
+    /// - Parameter switchOver: once the copy is verified, write `store: ADDRESS` in the settings
+    ///   (without its password), so that `serve` and the console use the copy.
     /// - Returns: the copy's report and where it went.
     /// - Throws: ``DeploymentError`` saying why, and that nothing was changed (never the password).
     public func copyStore(to text: String, keys flag: String?, timeout: Duration = .seconds(30), switchOver: Bool = false,
@@ -35,7 +35,7 @@ extension Deployment {
         } catch let e as StoreError { throw DeploymentError("the copy failed: \(e.description); nothing was changed") }
         if switchOver {
             var settings = try readSettings()
-            settings.store = text
+            settings.store = address.setting  // never its password: PGPASSWORD or GUICHET_STORE gives it
             try writeSettings(settings)
         }
         return (report, address)

@@ -197,7 +197,22 @@ public struct Deployment: Sendable {
     /// the checkpoint signer with the other servers of the database.
     /// - Parameter store: `guichet serve --store` (``storeLocation(_:settings:)``).
     public func open(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings(), store: String? = nil) async throws -> GuichetServer {
-        if case .postgres(let address) = try storeLocation(store, settings: settings) {
+        try await open(try storeLocation(store, settings: settings), profilePath: profilePath, keys: keys, settings: settings)
+    }
+
+    /// `guichet serve`: ``open(profilePath:keys:settings:store:)``, with the folder's serving
+    /// lock taken first on SQLite (one server per SQLite folder; several servers share a
+    /// PostgreSQL database, and take no lock). Keep the lock for as long as the server runs.
+    /// - Throws: ``DeploymentError`` naming the process that serves the folder already.
+    public func openForServing(profilePath: String, keys: FileKeyProvider, settings: Settings, store: String? = nil) async throws
+        -> (server: GuichetServer, lock: ServeLock?) {
+        let location = try storeLocation(store, settings: settings)
+        let lock: ServeLock? = if case .sqlite = location { try lockForServing() } else { nil }
+        return (try await open(location, profilePath: profilePath, keys: keys, settings: settings), lock)
+    }
+
+    func open(_ location: StoreLocation, profilePath: String, keys: FileKeyProvider, settings: Settings) async throws -> GuichetServer {
+        if case .postgres(let address) = location {
             return try await openPostgres(address, profilePath: profilePath, keys: keys, settings: settings).server
         }
         let registry = try await openRegistry(profilePath: profilePath, keys: keys, settings: settings)
@@ -209,12 +224,12 @@ public struct Deployment: Sendable {
     /// - Throws: ``DeploymentError`` naming the file for a wrong entry (an identity provider's
     ///   unreadable or empty client secret, say).
     public func server(_ registry: Registry, settings: Settings) throws -> GuichetServer {
-        try server(gate: registry.gate, auth: registry.auth, store: registry.store, settings: settings, signing: nil)
+        try server(gate: registry.gate, auth: registry.auth, store: registry.store, settings: settings, signing: nil, cursors: nil)
     }
 
     /// The server over a gate, an authenticator and their storage, on any back-end.
     func server(gate: Gate, auth: Authenticator, store: any ServerStorage, settings: Settings,
-                signing: (any CheckpointSigning)?) throws -> GuichetServer {
+                signing: (any CheckpointSigning)?, cursors: (any SIEMCursorStorage)?) throws -> GuichetServer {
         var securityTxt: SecurityTxt?
         if let contacts = settings.securityContact {
             do {
@@ -235,7 +250,8 @@ public struct Deployment: Sendable {
             } catch let e as OIDCError { throw DeploymentError("\(configFile): \(e.description)") }
         }
         return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt, trustedProxies: proxies,
-                             accessLog: Logger(label: "guichet.access"), federation: federation, checkpointSigning: signing)
+                             accessLog: Logger(label: "guichet.access"), federation: federation, checkpointSigning: signing,
+                             siemCursors: cursors)
     }
 
     /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,
@@ -325,7 +341,7 @@ public struct Deployment: Sendable {
         let activation = try await auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
         await closing?.close()
         var settings = Settings(profile: profilePath)
-        if case .postgres = location, let store { settings.store = store }
+        if case .postgres(let address) = location { settings.store = address.setting }  // never its password
         try writeSettings(settings)
         return Created(profile: profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
     }

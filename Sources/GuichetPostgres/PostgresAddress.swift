@@ -46,6 +46,18 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
     /// The address without its password (for logs and errors).
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
+    /// The address as `guichet.yaml` keeps it: everything but the password, so that the
+    /// settings file never holds a secret (the password comes from `PGPASSWORD`, or from the
+    /// whole address in `GUICHET_STORE`).
+    public var setting: String { description + (tls == .prefer ? "" : "?sslmode=\(tls.rawValue)") }
+
+    /// This address with a password when it names none (libpq's `PGPASSWORD`, given by the
+    /// service's environment); one written in the address wins.
+    public func password(orElse fallback: String?) -> PostgresAddress {
+        guard password == nil, let fallback, !fallback.isEmpty else { return self }
+        return PostgresAddress(host: host, port: port, user: user, password: fallback, database: database, tls: tls)
+    }
+
     var configuration: PostgresClient.Configuration {
         let mode: PostgresClient.Configuration.TLS = switch tls {
         case .disable: .disable

@@ -35,6 +35,9 @@ enum PostgresPool {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask { try await client.query("SELECT 1", logger: logger); return true }
                 group.addTask { try await Task.sleep(for: timeout); return false }
+                // The pool retries a refusal too; one connection of its own says at once why the
+                // server refuses (user or password, no such database).
+                group.addTask { try await refusal(address); try await Task.sleep(for: timeout * 2); return false }
                 let connected = try await group.next() ?? false
                 group.cancelAll()
                 if !connected { throw PostgresStoreError.unavailable("\(address) did not answer within \(timeout)") }
@@ -49,6 +52,36 @@ enum PostgresPool {
         } catch {
             throw PostgresStoreError.unavailable("\(address) did not take the schema (\(String(describing: error).prefix(300)))")
         }
+    }
+
+    /// Throws when the server answers but refuses this address: a user or password it does not
+    /// accept (SQLSTATE class 28), a database it does not have (3D000). Anything else (no
+    /// answer yet, TLS) is left to the pool's own attempts.
+    static func refusal(_ address: PostgresAddress) async throws {
+        let tls: PostgresConnection.Configuration.TLS
+        do {
+            tls = switch address.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        } catch { return }
+        let configuration = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
+                                                            password: address.password, database: address.database, tls: tls)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+        } catch let e as PSQLError where e.code == .authMechanismRequiresPassword {
+            throw PostgresStoreError.unavailable("\(address) refused the user or its password (the server asks for a password); "
+                + "no password was given: put it in PGPASSWORD")
+        } catch let e as PSQLError where e.code == .server {
+            let state = e.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("28") {
+                throw PostgresStoreError.unavailable("\(address) refused the user or its password (SQLSTATE \(state)); "
+                    + (address.password == nil ? "no password was given: put it in PGPASSWORD" : "check the password given (PGPASSWORD or the address)"))
+            }
+            if state == "3D000" { throw PostgresStoreError.unavailable("\(address): the server has no such database (SQLSTATE 3D000)") }
+        } catch {}
     }
 
     /// Applies the migrations not yet applied, each once, in order, in one transaction with its

@@ -258,6 +258,10 @@ extension PostgresStore {
             ("caseload_request", "DELETE", "caseload requests are kept"),
             ("federated_identity", "DELETE", "federated identity links are kept"),
         ])),
+        // The SIEM exports' cursors, shared by the servers (one server keeps its own in a file).
+        ("store-v4-siem-cursor", [
+            "CREATE TABLE siem_cursor (name TEXT PRIMARY KEY, next BIGINT NOT NULL CHECK (next >= 0))",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

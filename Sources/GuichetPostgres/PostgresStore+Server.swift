@@ -14,6 +14,24 @@ extension PostgresStore: ImportStorage {}
 /// Which server signs checkpoints among several on one PostgreSQL database.
 extension PostgresSignerElection: CheckpointSigning {}
 
+/// The SIEM exports' cursors, shared by the servers on the database (table `siem_cursor`).
+extension PostgresStore: SIEMCursorStorage {
+    public func siemCursor(_ name: String) async throws -> Int64? {
+        try await read { c in
+            try await c.query("SELECT next FROM siem_cursor WHERE name = \(name)", logger: Self.logger).decode(Int64.self).collect().first
+        }
+    }
+
+    public func saveSIEMCursor(_ name: String, next: Int64) async throws {
+        try await transaction { c in
+            try await c.query("""
+                INSERT INTO siem_cursor (name, next) VALUES (\(name), \(next))
+                ON CONFLICT (name) DO UPDATE SET next = GREATEST(siem_cursor.next, EXCLUDED.next)
+                """, logger: Self.logger)
+        }
+    }
+}
+
 /// What the HTTP server reads of the database itself (its `ServerStorage`): monitoring counts
 /// and the ledger's pages, from the ledger in the same database.
 extension PostgresStore {

@@ -50,42 +50,82 @@ public protocol SIEMSink: Sendable {
     func lastDelivered() throws -> Int64?
 }
 
+/// Where a SIEM export's cursor (the index of the next entry to export) is kept.
+public enum SIEMCursor: Sendable {
+    /// A file in the server's data folder (mode 0600): one server alone exports.
+    case file(String)
+    /// The registry's database, shared by several servers on it: whichever server is elected
+    /// goes on where the last one stopped.
+    case shared(any SIEMCursorStorage, name: String)
+}
+
+/// SIEM export cursors kept in the registry's database (PostgreSQL, several servers).
+public protocol SIEMCursorStorage: Sendable {
+    /// The index of the next entry to export under this name; nil before the first export.
+    func siemCursor(_ name: String) async throws -> Int64?
+    /// Moves the cursor forward, never back (a late save by a server that lost the election
+    /// does not undo what the next one exported).
+    func saveSIEMCursor(_ name: String, next: Int64) async throws
+}
+
 /// Exports the ledger's entries to a SIEM from a persisted cursor, so that after a restart the
 /// export goes on where it stopped: nothing is lost, and with a file nothing is sent twice
 /// (the file's last record wins over a cursor a crash left behind). With syslog a crash between
 /// sending and saving the cursor sends the last batch again, each record with its index.
+///
+/// Among several servers on one database the cursor is shared (``SIEMCursor/shared(_:name:)``)
+/// and only the elected server exports (``CheckpointSigning``), so that the SIEM receives the
+/// ledger once, not once per server. When the election moves while a batch is on its way, that
+/// batch may be sent twice (by the old and the new server): records carry their `index`.
 public actor SIEMExporter {
     let store: any ServerStorage
     let sink: any SIEMSink
-    let cursorFile: String
+    let place: SIEMCursor
+    let signing: (any CheckpointSigning)?
     let batch: Int64
 
     /// - Parameter cursorFile: holds the index of the next entry to export (mode 0600).
     public init(store: any ServerStorage, sink: any SIEMSink, cursorFile: String, batch: Int = 500) {
+        self.init(store: store, sink: sink, cursor: .file(cursorFile), batch: batch)
+    }
+
+    /// - Parameter signing: among several servers, exports only while this one is elected;
+    ///   nil: always (one server).
+    public init(store: any ServerStorage, sink: any SIEMSink, cursor: SIEMCursor, signing: (any CheckpointSigning)? = nil, batch: Int = 500) {
         precondition(batch >= 1, "an export batch holds at least one entry")
-        self.store = store; self.sink = sink; self.cursorFile = cursorFile; self.batch = Int64(batch)
+        self.store = store; self.sink = sink; self.place = cursor; self.signing = signing; self.batch = Int64(batch)
     }
 
     /// The index of the next entry to export.
-    public func cursor() throws -> Int64 {
-        let saved = (try? String(contentsOfFile: cursorFile, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+    public func cursor() async throws -> Int64 {
+        let saved: Int64
+        switch place {
+        case .file(let path):
+            saved = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+        case .shared(let storage, let name):
+            saved = try await storage.siemCursor(name) ?? 0
+        }
         return max(saved, (try sink.lastDelivered()).map { $0 + 1 } ?? 0)
     }
 
     /// Exports every entry from the cursor to the ledger's end, a batch at a time, saving the
-    /// cursor after each delivered batch.
+    /// cursor after each delivered batch; nothing while another server is elected.
     /// - Returns: how many records were delivered.
     @discardableResult
     public func exportPending() async throws -> Int {
-        var next = try cursor()
+        guard signing?.isLeading != false else { return 0 }
+        var next = try await cursor()
         let size = try await store.ledgerSize()
         var delivered = 0
-        while next < size {
+        while next < size, signing?.isLeading != false {
             let entries = try await store.ledgerEntries(next ..< min(size, next + batch))
             let records = entries.compactMap { SIEMRecord(index: $0.index, entry: $0.entry) }
             try await sink.deliver(records)
             next = (entries.last?.index ?? next) + 1
-            try Self.save(next, to: cursorFile)
+            switch place {
+            case .file(let path): try Self.save(next, to: path)
+            case .shared(let storage, let name): try await storage.saveSIEMCursor(name, next: next)
+            }
             delivered += records.count
         }
         return delivered

@@ -39,13 +39,16 @@ public final class GuichetServer: Sendable {
     /// Who signs the ledger's checkpoints among several servers on one database; nil: this
     /// server alone does.
     public let checkpointSigning: (any CheckpointSigning)?
+    /// Where the SIEM exports keep their cursors when several servers share the database;
+    /// nil: in the data folder (one server).
+    public let siemCursors: (any SIEMCursorStorage)?
 
     /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
     ///   other behaviour give none, so that their output stays quiet).
     public init(gate: Gate, auth: Authenticator, store: any ServerStorage, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
                 trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil,
-                federation: Federation? = nil, checkpointSigning: (any CheckpointSigning)? = nil) {
-        self.federation = federation; self.checkpointSigning = checkpointSigning
+                federation: Federation? = nil, checkpointSigning: (any CheckpointSigning)? = nil, siemCursors: (any SIEMCursorStorage)? = nil) {
+        self.federation = federation; self.checkpointSigning = checkpointSigning; self.siemCursors = siemCursors
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
     }

@@ -11,7 +11,7 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Profile name or path.") var profile = "place05"
     @Option(help: "Administrator user name.") var admin = "admin"
     @Option(help: "Key file to create or use (default DATA/guichet.keys). Keep it off the data disk's backups.") var keys: String?
-    @Option(help: "Where the registry lives: sqlite (default, in the data folder) or postgres://USER@HOST:PORT/DATABASE, shared by several servers (env GUICHET_STORE).")
+    @Option(help: "Where the registry lives: sqlite (default, in the data folder) or postgres://USER@HOST:PORT/DATABASE, shared by several servers (env GUICHET_STORE; a password is never written to guichet.yaml: give it in PGPASSWORD).")
     var store: String?
 
     func run() async throws {
@@ -24,5 +24,6 @@ struct Init: AsyncParsableCommand {
         Activation code for its first second factor (shown once, valid 72 hours): \(created.activationCode)
         Serve it with: guichet serve --data \(deployment.folder.path)
         """)
+        if let note = Deployment.passwordLeftOut(of: store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]) { say(note) }
     }
 }

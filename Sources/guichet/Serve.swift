@@ -36,35 +36,12 @@ struct Serve: AsyncParsableCommand {
             note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         let keys = try deployment.keys(listeners.keys)
-        // One server per SQLite folder; on PostgreSQL several servers share the database.
-        let lock: ServeLock?
-        if case .sqlite = try deployment.storeLocation(store, settings: settings) { lock = try deployment.lockForServing() } else { lock = nil }
-        let server = try await deployment.open(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store)
+        let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store)
         defer { withExtendedLifetime(lock) {} }
-        try await server.run(config, exporters: try siemExporters(deployment, settings, server)) { port, adminPort in
+        try await server.run(config, exporters: try deployment.siemExporters(settings, server: server)) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
             Logger(label: "guichet").info("serving", metadata: ["version": .string(GuichetVersion.number), "public": "\(config.publicHost):\(port)",
                                                                 "admin": "\(config.adminHost):\(adminPort)"])
         }
     }
-}
-
-/// The SIEM exports `guichet.yaml` or the environment asks for: JSON lines to a file
-/// (`siemFile`, `GUICHET_SIEM_FILE`), RFC 5424 syslog over TCP (`siemSyslog: host:port`,
-/// `GUICHET_SIEM_SYSLOG`); each with its cursor in the data folder.
-func siemExporters(_ deployment: Deployment, _ settings: Deployment.Settings, _ server: GuichetServer) throws -> [SIEMExporter] {
-    let env = ProcessInfo.processInfo.environment
-    var out: [SIEMExporter] = []
-    func cursor(_ name: String) -> String { deployment.folder.appendingPathComponent(name).path }
-    if let file = env["GUICHET_SIEM_FILE"] ?? settings.siemFile {
-        out.append(SIEMExporter(store: server.store, sink: JSONLinesFileSink(path: file), cursorFile: cursor("siem-file.cursor")))
-    }
-    if let target = env["GUICHET_SIEM_SYSLOG"] ?? settings.siemSyslog {
-        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]), (1...65535).contains(port) else {
-            throw ValidationError("siemSyslog must be HOST:PORT (a syslog collector accepting RFC 5424 over TCP)")
-        }
-        let host = String(target[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        out.append(SIEMExporter(store: server.store, sink: SyslogTCPSink(host: host, port: port), cursorFile: cursor("siem-syslog.cursor")))
-    }
-    return out
 }

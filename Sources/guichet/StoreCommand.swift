@@ -27,7 +27,7 @@ struct StoreCommand: AsyncParsableCommand {
         var to: String
         @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
         @Option(help: "Seconds to wait for the PostgreSQL server's first answer.") var timeout = 30
-        @Flag(help: "Once the copy is verified, write 'store: ADDRESS' in DATA/guichet.yaml: from then on 'guichet serve' and the other commands use the PostgreSQL copy.")
+        @Flag(help: "Once the copy is verified, write 'store: ADDRESS' (without its password: give that in PGPASSWORD) in DATA/guichet.yaml: from then on 'guichet serve' and the other commands use the PostgreSQL copy.")
         var switchOver = false
 
         func run() async throws {
@@ -38,10 +38,11 @@ struct StoreCommand: AsyncParsableCommand {
             say("verified: every table has the same row count on both sides; the ledger (entries: \(report.ledgerEntries), "
                 + "signed checkpoints: \(report.checkpoints)) verifies whole, \(signed)")
             if switchOver {
-                say("\(deployment.configFile) now names the PostgreSQL copy (store:); guichet.sqlite is kept, unused: keep it and a backup until the copy has served a while")
+                say("\(deployment.configFile) now names the PostgreSQL copy (store: \(address.setting)); guichet.sqlite is kept, unused: keep it and a backup until the copy has served a while")
+                if let note = Deployment.passwordLeftOut(of: to) { say(note) }
             } else {
-                say("the data folder is unchanged; to serve the copy, run this command with --switch-over, or add 'store: \(address)' to "
-                    + "\(deployment.configFile) (or set GUICHET_STORE), with the same key file (docs/OPERATIONS.md)")
+                say("the data folder is unchanged; to serve the copy, run this command with --switch-over, or add 'store: \(address.setting)' to "
+                    + "\(deployment.configFile) (or set GUICHET_STORE; the password in PGPASSWORD), with the same key file (docs/OPERATIONS.md)")
             }
         }
     }

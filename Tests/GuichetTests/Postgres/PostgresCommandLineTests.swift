@@ -27,12 +27,49 @@ struct PostgresCommandLineTests {
 
         let closed = "postgres://guichet:s3cret-pw@127.0.0.1:1/registry?sslmode=disable"
         let refused = try await CommandLineTests.run(["init", "--data", again, "--profile", "place05", "--store", closed])
-        #expect(refused.status != 0 && refused.stderr.contains("does not answer") && !(refused.stderr + refused.stdout).contains("s3cret-pw"), "\(refused.stderr)")
+        #expect(refused.status != 0 && refused.stderr.contains("did not answer") && !(refused.stderr + refused.stdout).contains("s3cret-pw"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: again))
 
         let wrong = try await CommandLineTests.run(["init", "--data", again, "--profile", "place05", "--store", "mysql://u@h/d"])
         #expect(wrong.status != 0 && wrong.stderr.contains("store:"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: again))
+        try await PostgresLedgerTests.drop(address)
+    }
+
+    @Test("a password given with the address never reaches guichet.yaml; later commands take it from PGPASSWORD, and a missing or wrong one is refused at once, saying so without the password")
+    func passwordKeptOut() async throws {
+        let server = try #require(TestPostgres.server)
+        let secret = "pw-\(UUID().uuidString.prefix(13))"  // synthetic, made for this run
+        let address = try await PostgresLedgerTests.freshDatabase()
+        // scripts/postgres-cluster checks this role's password (scram-sha-256); every other role connects on trust.
+        try await PostgresLedgerTests.admin(server) { admin in
+            try await admin.execute("DO $$ BEGIN CREATE ROLE guichet_pw LOGIN SUPERUSER; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+            try await admin.execute("ALTER ROLE guichet_pw PASSWORD '\(secret)'")
+        }
+        let base = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: base) }
+        let data = base.appendingPathComponent("data").path
+        let bare = "postgres://guichet_pw@\(address.host):\(address.port)/\(address.database)?sslmode=disable"
+        let made = try await CommandLineTests.run(["init", "--data", data, "--profile", "place05", "--store", bare.replacingOccurrences(of: "guichet_pw@", with: "guichet_pw:\(secret)@")])
+        try #require(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("was not written to guichet.yaml") && made.stdout.contains("PGPASSWORD"), "\(made.stdout)")
+        let settings = try String(contentsOfFile: data + "/guichet.yaml", encoding: .utf8)
+        #expect(settings.contains("store: \(bare)") && !settings.contains(secret), "\(settings)")
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = nil
+        environment["GUICHET_STORE"] = nil
+        func verify(password: String?) async throws -> Child.Result {
+            environment["PGPASSWORD"] = password
+            return try await Child.run(CommandLineTests.binary.path, ["ledger", "verify", "--data", data], directory: Repo.root, environment: environment, timeout: 600)
+        }
+        let none = try await verify(password: nil)
+        #expect(none.status != 0 && none.stderr.contains("refused the user or its password") && none.stderr.contains("no password was given: put it in PGPASSWORD"),
+                "\(none.stderr)")
+        let wrong = try await verify(password: "pw-not-this-one")
+        #expect(wrong.status != 0 && wrong.stderr.contains("refused the user or its password") && !wrong.output.contains("pw-not-this-one"), "\(wrong.stderr)")
+        let right = try await verify(password: secret)
+        #expect(right.status == 0 && right.stdout.contains("ledger verified") && !right.output.contains(secret), "\(right.stderr)")
         try await PostgresLedgerTests.drop(address)
     }
 
@@ -93,8 +130,13 @@ struct PostgresCommandLineTests {
         }
         try #require(ids.count == 3)
         let address = try await PostgresLedgerTests.freshDatabase()
-        let moved = try await CommandLineTests.run(["store", "copy", "--data", data, "--to", address.typed, "--switch-over"])
+        // A password typed in the address (this role is trusted, so any works) is not written to guichet.yaml.
+        let typed = address.typed.replacingOccurrences(of: "\(address.user)@", with: "\(address.user):pw-typed-not-kept@")
+        let moved = try await CommandLineTests.run(["store", "copy", "--data", data, "--to", typed, "--switch-over"])
         try #require(moved.status == 0, "\(moved.stderr)")
+        #expect(moved.stdout.contains("PGPASSWORD") && !(moved.stdout + moved.stderr).contains("pw-typed-not-kept"), "\(moved.stdout)")
+        let yaml = try String(contentsOfFile: data + "/guichet.yaml", encoding: .utf8)
+        #expect(yaml.contains("store: \(address.typed)") && !yaml.contains("pw-typed-not-kept"), "\(yaml)")
         let wrapped = try await StoreCopyTests.count(address, "data_key", where: "wrapped IS NOT NULL")
         #expect(wrapped > 30)
         func ok(_ args: [String]) async throws -> String {
