@@ -120,6 +120,10 @@ public struct Deployment: Sendable {
         /// Where the registry lives: `sqlite` (the default, in the folder) or a PostgreSQL
         /// address shared by several servers (env `GUICHET_STORE` wins; docs/SCALING.md).
         public var store: String?
+        /// Seconds between two signed ledger checkpoints (default 60; env
+        /// `GUICHET_CHECKPOINT_SECONDS` wins): shorter means a fresher signed size for
+        /// citizens' proofs and a quicker signature after a signer takeover.
+        public var checkpointSeconds: Int?
 
         public init(profile: String? = nil, securityContact: String? = nil) {
             self.profile = profile; self.securityContact = securityContact
@@ -143,7 +147,7 @@ public struct Deployment: Sendable {
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store)")
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds)")
         }
     }
 
@@ -249,9 +253,15 @@ public struct Deployment: Sendable {
                 federation = Federation(providers: resolved)
             } catch let e as OIDCError { throw DeploymentError("\(configFile): \(e.description)") }
         }
+        let seconds: Int
+        if let text = ProcessInfo.processInfo.environment["GUICHET_CHECKPOINT_SECONDS"] {
+            guard let n = Int(text) else { throw DeploymentError("GUICHET_CHECKPOINT_SECONDS must be a whole number of seconds, 1 to 3600") }
+            seconds = n
+        } else { seconds = settings.checkpointSeconds ?? 60 }
+        guard (1...3600).contains(seconds) else { throw DeploymentError("\(configFile): checkpointSeconds must be 1 to 3600 (default 60)") }
         return GuichetServer(gate: gate, auth: auth, store: store, securityTxt: securityTxt, trustedProxies: proxies,
                              accessLog: Logger(label: "guichet.access"), federation: federation, checkpointSigning: signing,
-                             siemCursors: cursors)
+                             siemCursors: cursors, checkpointInterval: .seconds(seconds))
     }
 
     /// Opens an existing data folder as the maintenance commands do (`ledger`, `breach`,

@@ -13,10 +13,16 @@ import Synchronization
 /// checkpoint is stored once per size: no harm but duplicate work.
 public final class PostgresSignerElection: Sendable {
     static let signerLock: Int64 = 0x6775_6963_6865_7404
-    /// Whether this server holds the lock (shared with the election's task).
+    /// Whether this server holds the lock (shared with the election's task); each change is
+    /// logged, so that an operator sees which server signs and when another took over.
     final class Flag: Sendable {
         let value = Mutex(false)
-        func set(_ v: Bool) { value.withLock { $0 = v } }
+        func set(_ v: Bool) {
+            let changed = value.withLock { old in defer { old = v }; return old != v }
+            guard changed else { return }
+            Logger(label: "guichet.ledger").notice(v ? "elected: this server now signs the ledger's checkpoints and runs the daily retention and the SIEM export"
+                                                     : "this server no longer signs the ledger's checkpoints (another server of the database is elected)")
+        }
     }
     private let leading: Flag
     private let task: Task<Void, Never>

@@ -148,13 +148,11 @@ struct NoticeService: Service {
 }
 
 extension GuichetServer {
-    /// How often the running server signs a ledger checkpoint (when the ledger grew).
-    public var checkpointInterval: Duration { .seconds(60) }
-
     /// `GET /readyz`: 200 with every check when the server can do its work, else 503 naming
-    /// the checks that failed (a checkpoint may lag three signing intervals).
+    /// the checks that failed (a checkpoint may lag three signing intervals, and 30 s).
     func readiness() async throws -> Response {
-        let r = await gate.readiness(checkpointAge: 3 * Double(checkpointInterval.components.seconds))
+        // Three intervals, and at least 30 s: a takeover by another server (PostgreSQL) takes a few seconds.
+        let r = await gate.readiness(checkpointAge: max(30, 3 * Double(checkpointInterval.components.seconds)))
         let checks = JSON.object(Dictionary(uniqueKeysWithValues: r.checks.map { ($0.key, $0.value.map(JSON.string) ?? .string("ok")) }))
         return Reply.json(.object(["status": .string(r.ready ? "ready" : "not-ready"), "checks": checks]),
                           status: r.ready ? .ok : .serviceUnavailable)

@@ -42,13 +42,18 @@ public final class GuichetServer: Sendable {
     /// Where the SIEM exports keep their cursors when several servers share the database;
     /// nil: in the data folder (one server).
     public let siemCursors: (any SIEMCursorStorage)?
+    /// How often the running server signs a ledger checkpoint (when the ledger grew); the
+    /// readiness check allows three intervals.
+    public let checkpointInterval: Duration
 
     /// - Parameter accessLog: where the access log goes (`guichet serve` gives one; tests of
     ///   other behaviour give none, so that their output stays quiet).
     public init(gate: Gate, auth: Authenticator, store: any ServerStorage, securityTxt: SecurityTxt? = nil, limits: RequestLimits = .standard,
                 trustedProxies: TrustedProxies = .none, logger: Logger = Logger(label: "guichet.http"), accessLog: Logger? = nil,
-                federation: Federation? = nil, checkpointSigning: (any CheckpointSigning)? = nil, siemCursors: (any SIEMCursorStorage)? = nil) {
+                federation: Federation? = nil, checkpointSigning: (any CheckpointSigning)? = nil, siemCursors: (any SIEMCursorStorage)? = nil,
+                checkpointInterval: Duration = .seconds(60)) {
         self.federation = federation; self.checkpointSigning = checkpointSigning; self.siemCursors = siemCursors
+        self.checkpointInterval = checkpointInterval
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
     }

@@ -64,6 +64,25 @@ import GuichetServer
         #expect(accounts.filter { $0["role"] != "parent" }.allSatisfy { $0["activationCode"] != nil }, "staff enrol a second factor with it")
         #expect(try await (server.store as! Store).journal(account: nil).contains { $0.action == "import" })
     }
+
+    @Test("checkpointSeconds sets the signing interval; out of 1 to 3600 the server is refused, saying which setting and its bounds")
+    func checkpointInterval() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.appendingPathComponent("data").path)
+        try deployment.create()
+        let keys = try deployment.keys(nil, create: true)
+        var settings = Deployment.Settings(profile: Repo.place05)
+        #expect(try await deployment.open(profilePath: Repo.place05, keys: keys, settings: settings).checkpointInterval == .seconds(60))
+        settings.checkpointSeconds = 5
+        #expect(try await deployment.open(profilePath: Repo.place05, keys: keys, settings: settings).checkpointInterval == .seconds(5))
+        for wrong in [0, -1, 86_400] {
+            settings.checkpointSeconds = wrong
+            await #expect { _ = try await deployment.open(profilePath: Repo.place05, keys: keys, settings: settings) } throws: { error in
+                "\(error)".contains("checkpointSeconds must be 1 to 3600")
+            }
+        }
+    }
 }
 
 /// `guichet keys`, in-process: rotation re-wraps online, resumes, and retires only unused versions.

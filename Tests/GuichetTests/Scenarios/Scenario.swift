@@ -217,6 +217,18 @@ final class Scenario: @unchecked Sendable {
         }
     }
 
+    /// SIGKILL to server `n` and what it started (a crash: no shutdown, no last checkpoint);
+    /// requests then go to the others only.
+    func crash(server n: Int) {
+        servers[n].spawned.killGroup()
+        listeners.remove(at: n)
+    }
+
+    /// What server `n` wrote to its log so far.
+    func log(of n: Int) -> String {
+        (try? String(contentsOf: folder.appendingPathComponent(Self.logName(n)), encoding: .utf8)) ?? ""
+    }
+
     static func logName(_ n: Int) -> String { n == 0 ? "server.log" : "server-\(n + 1).log" }
 
     /// What the servers wrote to their logs so far (for tests that no secret or personal value is in it).
