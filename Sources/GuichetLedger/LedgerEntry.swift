@@ -118,17 +118,19 @@ struct LedgerEntry: Codable, Equatable {
     static func decode(_ data: Data) -> LedgerEntry? { try? JSONDecoder().decode(LedgerEntry.self, from: data) }
 }
 
-extension Store {
-    /// Journal entries, oldest first, optionally of one account (review, tests), decoded from the ledger.
+extension LedgerProving {
+    /// Journal entries, oldest first, optionally of one account (review, tests), decoded from
+    /// the ledger (SQLite's store or PostgreSQL's ledger).
     public func journal(account: AccountID? = nil, limit: Int = 10_000) async throws -> [JournalRow] {
         let size = try await ledgerSize()
         var out: [JournalRow] = []
         var start: Int64 = 0
         while start < size && out.count < limit {
-            let batch = try await ledgerEntries(start..<min(size, start + 5_000))
+            // Decoded inside: the bytes given to the closure may be the database's own buffer.
+            let batch = try await ledgerEntries(start..<min(size, start + 5_000)) { LedgerEntry.decode($0) }
             var rows: [(Int64, JournalRow)] = []
-            for (index, data) in batch {
-                guard let e = LedgerEntry.decode(data) else { continue }
+            for (index, decoded) in batch {
+                guard let e = decoded else { continue }
                 if account == nil || e.actor.account == account?.rawValue { rows.append((index, e.row)) }
             }
             let sources = try await ledgerSources(rows.filter { $0.1.sourceTag != nil }.map(\.0))

@@ -304,13 +304,16 @@ extension Store {
         }
     }
 
+    /// The tables ``rowCounts()`` counts (the same names on PostgreSQL).
+    public static let countedTables = ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
+                                       "dossier_partner", "dossier_version", "person_term", "ledger_entry", "territory", "account_request",
+                                       "account_departure", "activation_code", "claim_code", "caseload_request", "person_birth_year", "kept_fields"]
+
     /// Counts of rows per table (tests check that refused requests write nothing).
     public func rowCounts() async throws -> [String: Int] {
         try await read { db in
             var out: [String: Int] = [:]
-            for t in ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
-                      "dossier_partner", "dossier_version", "person_term", "ledger_entry", "territory", "account_request",
-                      "account_departure", "activation_code", "claim_code", "caseload_request", "person_birth_year", "kept_fields"] {
+            for t in Self.countedTables {
                 out[t] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(t)") ?? 0
             }
             return out

@@ -86,12 +86,12 @@ import GuichetSynth
         }
     }
 
-    @Test("the database alone cannot tell honeytoken applications from real ones: no column differs, no classifier beats chance")
+    @Test("the database alone cannot tell honeytoken applications from real ones: no column differs, no classifier beats chance", .sqliteOnly)
     func honeytokensHaveTheShapeOfRealRecords() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let planted = try await world.plant(size: 2_500, honeytokens: 40)
-        let rows = try await Self.features(world.store)
+        let rows = try await Self.features(world.sqlite)
         let honey = Set(planted.dossiers.map(\.rawValue))
         #expect(honey.count == 40 && rows.count >= 2_540)
         let decoys = rows.filter { honey.contains($0.key) }.sorted { $0.key < $1.key }.map(\.value)

@@ -17,14 +17,14 @@ import GuichetVault
                                  PersonTerm(field: "email", term: try vault.blindIndex(field: "email", term: email))])
     }
 
-    @Test("imported persons are stored sealed, each with its data key, version 1 and blind-index terms")
+    @Test("imported persons are stored sealed, each with its data key, version 1 and blind-index terms", .sqliteOnly)
     func importsSealedPersons() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let before = try await world.store.rowCounts()
+        let before = try await world.rowCounts()
         let people = try (0..<3).map { i in try sealed(world, PersonID(), lastName: "Gagnon\(i)", email: "lea.gagnon\(i)@example.org") }
-        try await world.store.importPersons(people, at: Date(), by: nil)
-        let after = try await world.store.rowCounts()
+        try await world.sqlite.importPersons(people, at: Date(), by: nil)
+        let after = try await world.rowCounts()
         #expect(after["person"] == before["person"]! + 3)
         #expect(after["person_version"] == before["person_version"]! + 3)
         #expect(after["person_term"] == before["person_term"]! + 6)
@@ -39,31 +39,31 @@ import GuichetVault
         }
     }
 
-    @Test("a batch with an id already taken stores nothing of the batch")
+    @Test("a batch with an id already taken stores nothing of the batch", .sqliteOnly)
     func duplicateStoresNothing() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let first = try sealed(world, PersonID(), lastName: "Roy", email: "roy@example.org")
-        try await world.store.importPersons([first], at: Date(), by: nil)
-        let before = try await world.store.rowCounts()
+        try await world.sqlite.importPersons([first], at: Date(), by: nil)
+        let before = try await world.rowCounts()
         let batch = [try sealed(world, PersonID(), lastName: "Côté", email: "cote@example.org"),
                      try sealed(world, first.record.id, lastName: "Roy", email: "roy2@example.org")]
-        await #expect(throws: StoreError.duplicate("record")) { try await world.store.importPersons(batch, at: Date(), by: nil) }
-        #expect(try await world.store.rowCounts() == before)
+        await #expect(throws: StoreError.duplicate("record")) { try await world.sqlite.importPersons(batch, at: Date(), by: nil) }
+        #expect(try await world.rowCounts() == before)
     }
 
-    @Test("a big batch in random order stores each person's row, key, version and terms as the one-by-one path does, and puts the writer's page cache back")
+    @Test("a big batch in random order stores each person's row, key, version and terms as the one-by-one path does, and puts the writer's page cache back", .sqliteOnly)
     func bigBatchInKeyOrder() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let before = try await world.store.rowCounts()
+        let before = try await world.rowCounts()
         // More than the 500 persons from which the import's page cache is used, in id order reversed.
         let people = try (0..<600).map { i in try sealed(world, PersonID(), lastName: "Tremblay\(i % 7)", email: "p\(i)@example.org") }
             .sorted { $0.record.id.rawValue > $1.record.id.rawValue }
         let alone = try sealed(world, PersonID(), lastName: "Tremblay3", email: "alone@example.org")
         try await world.store.create(person: alone, at: Date())
-        try await world.store.importPersons(people, at: Date(), by: nil)
-        let after = try await world.store.rowCounts()
+        try await world.sqlite.importPersons(people, at: Date(), by: nil)
+        let after = try await world.rowCounts()
         #expect(after["person"] == before["person"]! + 601)
         #expect(after["person_version"] == before["person_version"]! + 601)
         #expect(after["person_term"] == before["person_term"]! + 1_202)
@@ -72,12 +72,12 @@ import GuichetVault
         #expect(people.allSatisfy { stored[$0.record.id]?.key == $0.record.key && stored[$0.record.id]?.fields == $0.record.fields })
         // A search by last name finds the imported persons with that name and the one stored alone.
         let term = try #require(people.first { $0.terms.contains { $0.term == alone.terms[0].term } }).terms[0]
-        let found = try await world.store.pool.read { db in
+        let found = try await world.sqlite.pool.read { db in
             try String.fetchAll(db, sql: "SELECT person_id FROM person_term WHERE field = ? AND term = ? ORDER BY person_id", arguments: [term.field, term.term])
         }
         let expected = (people.filter { $0.terms.contains(term) }.map(\.record.id.rawValue) + [alone.record.id.rawValue]).sorted()
         #expect(found == expected && found.count > 80)
-        let cache = try await world.store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        let cache = try await world.sqlite.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
         #expect(cache == -Store.usualCacheKiB, "the writer keeps the import's bigger cache")
     }
 }

@@ -16,7 +16,7 @@ import GRDB
         let a = try await world.application(by: "parent1")
         let daycare = try await world.request("daycare1")
         let view = try await world.gate.read(a.id, daycare)
-        let entries = try await world.store.journal(account: daycare.principal.account)
+        let entries = try await world.ledger.journal(account: daycare.principal.account)
         let last = try #require(entries.last)
         #expect(last.action == "read" && last.allowed)
         #expect(last.dossiers == [a.id])
@@ -35,21 +35,21 @@ import GRDB
         let outsider = try await world.request("daycare2")
         await #expect(throws: GuichetError.notFound) { try await world.gate.read(a.id, outsider) }
         await #expect(throws: GuichetError.notFound) { try await world.gate.read(DossierID(), outsider) }
-        let entries = try await world.store.journal(account: outsider.principal.account)
+        let entries = try await world.ledger.journal(account: outsider.principal.account)
         #expect(entries.count == 2)
         #expect(entries.allSatisfy { !$0.allowed && $0.fields.isEmpty })
         #expect(entries[0].reason == "no-rule" && entries[0].dossiers == [a.id])
         #expect(entries[1].reason == "not-found")
     }
 
-    @Test("when the journal cannot be written, a read fails and returns no data")
+    @Test("when the journal cannot be written, a read fails and returns no data", .sqliteOnly)
     func failsClosedWhenTheJournalIsUnwritable() async throws {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         // Make the journal refuse appends, as a full disk or a broken table would.
-        try await world.store.pool.write { db in
+        try await world.sqlite.pool.write { db in
             try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry BEGIN SELECT RAISE(ABORT, 'disk full'); END")
         }
         let parent = try await world.request("parent1")
@@ -68,12 +68,12 @@ import GRDB
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         let parent = try await world.request("parent1")
-        let before = try await world.store.journal(account: parent.principal.account).count
+        let before = try await world.ledger.journal(account: parent.principal.account).count
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<64 { group.addTask { _ = try await world.gate.read(a.id, parent) } }
             try await group.waitForAll()
         }
-        #expect(try await world.store.journal(account: parent.principal.account).count == before + 64)
+        #expect(try await world.ledger.journal(account: parent.principal.account).count == before + 64)
     }
 
     @Test("the journal, versions and dossiers refuse DELETE and UPDATE at the database itself")
@@ -86,8 +86,8 @@ import GRDB
         for sql in ["DELETE FROM ledger_entry", "UPDATE ledger_entry SET request_id = 'x'", "DELETE FROM ledger_node", "DELETE FROM dossier",
                     "DELETE FROM dossier_version", "UPDATE dossier_version SET change = 'x'", "DELETE FROM person",
                     "DELETE FROM person_version"] {
-            await #expect(throws: (any Error).self, "\(sql)") { try await world.store.pool.write { db in try db.execute(sql: sql) } }
+            await #expect(throws: (any Error).self, "\(sql)") { try await world.sqlite.pool.write { db in try db.execute(sql: sql) } }
         }
-        #expect(try await world.store.rowCounts()["dossier"] == 1)
+        #expect(try await world.rowCounts()["dossier"] == 1)
     }
 }

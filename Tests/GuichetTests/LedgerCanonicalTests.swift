@@ -57,7 +57,7 @@ import GuichetSynth
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         for _ in 0..<3 { _ = try await world.gate.read(a.id, try await world.request("daycare1")) }
-        let rows = try await world.store.journal()
+        let rows = try await world.ledger.journal()
         let tagged = rows.filter { $0.sourceTag != nil && $0.source != nil }
         #expect(tagged.count >= 3)
         let key = try Vault(profile: world.profile, keys: world.keys).derivedKey(purpose: SourceTag.keyPurpose)

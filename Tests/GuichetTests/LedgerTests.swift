@@ -26,7 +26,7 @@ import GuichetMerkle
     }
 
     func attack(_ world: World, _ sql: String...) async throws {
-        try await world.store.pool.write { db in
+        try await world.sqlite.pool.write { db in
             for t in ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_delete", "ledger_node_no_update", "ledger_checkpoint_no_update"] {
                 try db.execute(sql: "DROP TRIGGER IF EXISTS \(t)")
             }
@@ -79,7 +79,7 @@ import GuichetMerkle
                expected: "is forged"),
     ]
 
-    @Test("tampering with the stored ledger is reported, naming the first entry that does not match", arguments: tampering)
+    @Test("tampering with the stored ledger is reported, naming the first entry that does not match", .sqliteOnly, arguments: tampering)
     func tamperingIsDetected(_ t: Tamper) async throws {
         let (world, _) = try await busyWorld()
         defer { world.remove() }
@@ -133,13 +133,13 @@ import GuichetMerkle
         #expect(try await Python.run([Repo.root.appendingPathComponent("Tests/peers/ledger_peer.py").path, input.path]).status == 1)
     }
 
-    @Test("a second process appending to the same ledger (an import beside the server) costs no read its entry: both journals' appends succeed, the tree verifies, the next checkpoint covers both")
+    @Test("a second process appending to the same ledger (an import beside the server) costs no read its entry: both journals' appends succeed, the tree verifies, the next checkpoint covers both", .sqliteOnly)
     func twoJournalsOnOneDatabase() async throws {
         let (world, before) = try await busyWorld()
         defer { world.remove() }
         let a = try await world.application(by: "parent1")
         // Another connection pool and journal on the same file, as `guichet import` opens.
-        let other = AccessJournal(store: try Store(path: world.store.path))
+        let other = AccessJournal(store: try Store(path: world.sqlite.path))
         let context = AccessContext(requestID: "import-run", subject: nil, session: nil, source: nil, purpose: nil, at: Date())
         let reads = 40, events = 40
         let indexes = try await withThrowingTaskGroup(of: [Int64].self) { group in
@@ -165,19 +165,19 @@ import GuichetMerkle
         #expect(try await world.store.latestCheckpoint()?.size == size, "the server's checkpoint signs the entries the other process appended")
         let report = try await world.gate.auditor.verify(batchSize: 7)
         #expect(report.problem == nil && report.entries == size, "\(String(describing: report.problem))")
-        let mine = try await world.store.journal().filter { $0.reason.hasPrefix("import:run-") }
+        let mine = try await world.ledger.journal().filter { $0.reason.hasPrefix("import:run-") }
         #expect(mine.count == events)
     }
 
-    @Test("what an account saw, and who accessed a person, come from indexes, not from a scan of the ledger")
+    @Test("what an account saw, and who accessed a person, come from indexes, not from a scan of the ledger", .sqliteOnly)
     func indexesAnswerWithoutScanning() async throws {
         let (world, _) = try await busyWorld()
         defer { world.remove() }
         let daycare = try await world.principal("daycare1").account
-        let seen = try await world.store.ledgerIndexes(account: daycare, from: .distantPast, to: .distantFuture, limit: 100)
-        let all = try await world.store.journal()
+        let seen = try await world.sqlite.ledgerIndexes(account: daycare, from: .distantPast, to: .distantFuture, limit: 100)
+        let all = try await world.ledger.journal()
         #expect(seen.count == all.filter { $0.account == daycare }.count && seen.count == 6)
-        let plans = try await world.store.pool.read { db in
+        let plans = try await world.sqlite.pool.read { db in
             try ["SELECT idx FROM ledger_entry WHERE account_id = 'x' AND at >= 0 AND at < 1 ORDER BY at, idx LIMIT 10",
                  "SELECT idx FROM ledger_person WHERE person_id = 'x' ORDER BY idx LIMIT 10"].map { sql in
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: " ")

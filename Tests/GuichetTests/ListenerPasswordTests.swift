@@ -24,7 +24,7 @@ import GuichetCore
     }
 
     func failures(_ world: World, _ username: String) async throws -> Int {
-        try await world.store.pool.read { db in
+        try await world.sqlite.pool.read { db in
             try Int.fetchOne(db, sql: "SELECT failures FROM sign_in_throttle WHERE key = ?", arguments: [Authenticator.throttleKey(username)]) ?? 0
         }
     }
@@ -44,7 +44,7 @@ import GuichetCore
         #expect(named.headers[.setCookie] == nil)
     }
 
-    @Test("a right password on the wrong listener does not reset the name's failure counter, on either side")
+    @Test("a right password on the wrong listener does not reset the name's failure counter, on either side", .sqliteOnly)
     func rightPasswordKeepsFailures() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -62,7 +62,7 @@ import GuichetCore
         #expect(try await failures(world, "nobody.here") == 4)
     }
 
-    @Test("the public listener never checks an admin-listener account's password: a session is never made there")
+    @Test("the public listener never checks an admin-listener account's password: a session is never made there", .sqliteOnly)
     func noSessionMade() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -72,7 +72,7 @@ import GuichetCore
         await #expect(throws: GuichetError.unauthenticated) {
             try await world.auth.signIn(username: "agent", password: World.password, adminListener: true)
         }
-        let sessions = try await world.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM session") ?? 0 }
+        let sessions = try await world.sqlite.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM session") ?? 0 }
         #expect(sessions == 0)
     }
 

@@ -40,12 +40,12 @@ import GuichetSynth
         }
     }
 
-    @Test("after generating a registry, the database file and its WAL hold none of the names, identifiers, e-mails or phones")
+    @Test("after generating a registry, the database file and its WAL hold none of the names, identifiers, e-mails or phones", .sqliteOnly)
     func nothingPersonalInClearAtRest() async throws {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await Place05Generator(profile: world.profile, keys: world.keys, size: 150, today: LocalDate(year: 2026, month: 11, day: 23)!)
-            .generate(into: world.store)
+            .generate(into: world.sqlite)
         // Collect every personal value through the gate (as an agent may), then scan the raw files.
         var values = Set<String>()
         var publicValues = Set<String>()
@@ -65,7 +65,7 @@ import GuichetSynth
         values.subtract(ambiguous)
         var bytes = Data()
         for suffix in ["", "-wal"] {
-            if let d = FileManager.default.contents(atPath: world.store.path + suffix) { bytes.append(d) }
+            if let d = FileManager.default.contents(atPath: try world.sqlite.path + suffix) { bytes.append(d) }
         }
         #expect(bytes.count > 100_000)
         func found(_ needle: String) -> Bool { bytes.range(of: Data(needle.utf8)) != nil }
@@ -90,7 +90,7 @@ import GuichetSynth
         #expect(leaked.isEmpty, "found in clear: \(leaked.count) values")
     }
 
-    @Test("a flipped byte in a ciphertext gives an integrity error, never wrong data")
+    @Test("a flipped byte in a ciphertext gives an integrity error, never wrong data", .sqliteOnly)
     func flippedByte() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -100,13 +100,13 @@ import GuichetSynth
         var tampered = blob
         tampered[tampered.count - 3] ^= 0x01
         let copy = tampered
-        try await world.store.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [copy, parent.rawValue]) }
+        try await world.sqlite.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [copy, parent.rawValue]) }
         await #expect(throws: GuichetError.unavailable("stored data failed an integrity check")) {
             try await world.gate.read(a.id, try await world.request("parent1"))
         }
     }
 
-    @Test("a ciphertext moved to another person or to another field does not open")
+    @Test("a ciphertext moved to another person or to another field does not open", .sqliteOnly)
     func movedCiphertext() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -115,7 +115,7 @@ import GuichetSynth
         let a2 = try await world.application(by: "parent2")
         // Another person's fields onto parent2.
         let other = try #require(try await world.store.persons([p1])[p1]).fields.bytes
-        try await world.store.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [other, p2.rawValue]) }
+        try await world.sqlite.pool.write { db in try db.execute(sql: "UPDATE person SET fields = ? WHERE id = ?", arguments: [other, p2.rawValue]) }
         await #expect(throws: GuichetError.self) { try await world.gate.read(a2.id, try await world.request("parent2")) }
 
         // The same person's e-mail ciphertext renamed as the phone field.
@@ -134,12 +134,12 @@ import GuichetSynth
         }
     }
 
-    @Test("search goes through blind indexes: the index holds no normalised value")
+    @Test("search goes through blind indexes: the index holds no normalised value", .sqliteOnly)
     func blindIndexes() async throws {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
-        let terms = try await world.store.pool.read { db in try String.fetchAll(db, sql: "SELECT term FROM person_term") }
+        let terms = try await world.sqlite.pool.read { db in try String.fetchAll(db, sql: "SELECT term FROM person_term") }
         #expect(!terms.isEmpty)
         #expect(!terms.contains { $0.contains("tremblay") || $0.contains("@") || $0.contains("TREJ") })
         #expect(terms.allSatisfy { $0.count == 43 }, "base64url of an HMAC-SHA256")

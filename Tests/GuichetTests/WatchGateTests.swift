@@ -10,7 +10,7 @@ import GuichetServer
 /// The watch inside the real gate: vetoes before the ledger, suspensions that end sessions,
 /// the security officer's queue and reinstatement, watched persons, state across a restart.
 @Suite struct WatchGateTests {
-    @Test("touching a honeytoken suspends the account: the request reveals nothing, the sessions are gone, the next request is refused")
+    @Test("touching a honeytoken suspends the account: the request reveals nothing, the sessions are gone, the next request is refused", .sqliteOnly)
     func honeytokenSuspends() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -21,7 +21,7 @@ import GuichetServer
         let real = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 50))
             .first { !planted.dossiers.contains($0) }!  // the generator made 20 real applications
         do { _ = try await world.gate.read(real, agent) } catch {
-            Issue.record("\(error): \(try await world.store.alerts(openOnly: true, limit: 10).map(\.detail))"); return
+            Issue.record("\(error): \(try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detail))"); return
         }
 
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(planted.dossiers[0], agent) }
@@ -30,7 +30,7 @@ import GuichetServer
         await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auth.authenticate(token: token) }
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(real, agent) }
 
-        let journal = try await world.store.journal()
+        let journal = try await world.ledger.journal()
         #expect(journal.contains { $0.action == "watch:suspend" && $0.account == account.id && $0.reason.contains("honeytoken") })
         #expect(journal.contains { !$0.allowed && $0.reason == "watch:suspended" && $0.dossiers == [planted.dossiers[0]] })
         #expect(!journal.contains { $0.allowed && $0.dossiers.contains(planted.dossiers[0]) }, "the honeytoken was never revealed")
@@ -63,18 +63,18 @@ import GuichetServer
             #expect(listed.text.contains("a drill of the honeytoken procedure"))
         }
         // Free text of the officer's records is stored sealed, and never enters the ledger.
-        let stored = try await world.store.pool.read { db in
+        let stored = try await world.sqlite.pool.read { db in
             try String.fetchAll(db, sql: "SELECT reinstate_reason FROM watch_suspension WHERE reinstate_reason IS NOT NULL")
                 + String.fetchAll(db, sql: "SELECT note FROM watch_alert WHERE note IS NOT NULL")
         }
         #expect(stored.count == 2 && !stored.contains { $0.contains("drill") })
         #expect(try await world.store.account(username: "agent")?.status == "active")
         _ = try await world.auth.signIn(username: "agent", password: World.password)
-        let reinstated = try #require(try await world.store.journal().first { $0.action == "watch:reinstate" })
+        let reinstated = try #require(try await world.ledger.journal().first { $0.action == "watch:reinstate" })
         #expect(reinstated.reason.contains(account.id.rawValue) && !reinstated.reason.contains("drill"), "the ledger names the account, not the reason")
     }
 
-    @Test("a search page listing honeytokens shows only their summary (nothing personal, no alarm); opening one suspends and reveals nothing")
+    @Test("a search page listing honeytokens shows only their summary (nothing personal, no alarm); opening one suspends and reveals nothing", .sqliteOnly)
     func honeytokenInSearchPage() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -87,14 +87,14 @@ import GuichetServer
         let decoy = try #require(planted.dossiers.first(where: listed.contains))
         #expect(try await world.store.account(username: "agent")?.status == "active")
         await #expect(throws: GuichetError.self) { _ = try await world.gate.read(decoy, agent) }
-        let journal = try await world.store.journal()
+        let journal = try await world.ledger.journal()
         #expect(!journal.contains { $0.allowed && $0.disclosed && $0.dossiers.contains(decoy) && $0.fields.contains { $0.contains(".") } },
                 "no field of the decoy's persons was ever returned")
         #expect(journal.contains { !$0.allowed && $0.dossiers == [decoy] }, "the opening was refused and journalled")
         #expect(try await world.store.account(username: "agent")?.status == "disabled")
     }
 
-    @Test("a watched person: every read alerts, and a name search outside the caseload needs a justification")
+    @Test("a watched person: every read alerts, and a name search outside the caseload needs a justification", .sqliteOnly)
     func watchedPerson() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -109,27 +109,27 @@ import GuichetServer
             let persons = try await client.call(.get, "/admin/v1/watch/persons", token: officer)
             #expect(persons.text.contains(child.rawValue) && persons.text.contains("public figure's family"))
         }
-        let storedReasons = try await world.store.pool.read { db in try String.fetchAll(db, sql: "SELECT reason FROM watched_person") }
+        let storedReasons = try await world.sqlite.pool.read { db in try String.fetchAll(db, sql: "SELECT reason FROM watched_person") }
         #expect(storedReasons.count == 1 && !storedReasons[0].contains("public figure"), "the reason is stored sealed")
-        let flagged = try #require(try await world.store.journal().first { $0.action == "watch:flag" })
+        let flagged = try #require(try await world.ledger.journal().first { $0.action == "watch:flag" })
         #expect(flagged.persons == [child] && !flagged.reason.contains("public figure"), "the ledger, never erased, keeps no free text")
         var agent = try await world.request("agent", purpose: "family-request")
         _ = try await world.gate.read(application.id, agent)
-        #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "watched-person" })
+        #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).contains { $0.detector == "watched-person" })
         await #expect(throws: GuichetError.self) {
             _ = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         }
         agent.justification = "the mother called about the offer"
         let page = try await world.gate.search(type: "application", status: nil, criteria: ["child.lastName": "Tremblay", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
         #expect(page.views.map(\.id) == [application.id])
-        let alert = try #require(try await world.store.alerts(openOnly: true, limit: 10).first { $0.justification != nil })
+        let alert = try #require(try await world.store.alerts(openOnly: true, account: nil, limit: 10).first { $0.justification != nil })
         #expect(alert.justification?.contains("mother") == false, "the justification is stored sealed: it may name people")
         #expect(world.gate.justification(of: alert) == "the mother called about the offer")
         try await world.withAdmin { client in
             let listed = try await client.call(.get, "/admin/v1/watch/alerts", token: try await world.token("security"))
             #expect(listed.text.contains("the mother called about the offer"), "the security officer reads it opened")
         }
-        #expect(try await world.store.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
+        #expect(try await world.ledger.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
     }
 
     @Test("a staff account made over the admin API must verify again when it reaches data minutes after its creation; a new citizen need not")
@@ -149,14 +149,14 @@ import GuichetServer
         await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
             _ = try await world.gate.read(application.id, agent)
         }
-        #expect(try await world.store.alerts(openOnly: true, limit: 10).map(\.detector) == ["fresh-account"])
+        #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detector) == ["fresh-account"])
     }
 
-    @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened")
+    @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened", .sqliteOnly)
     func stateSurvivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let path = world.store.path
+        let path = try world.sqlite.path
         let agent = try #require(try await world.store.account(username: "agent")).id
         let analyst = try #require(try await world.store.account(username: "analyst")).id
         let key = SymmetricKey(size: .bits256)
@@ -188,7 +188,7 @@ import GuichetServer
         #expect(try await reopened.suspensions(openOnly: true).map(\.account) == [analyst])
     }
 
-    @Test("a ceiling's step-up demand survives a server killed a moment later: after the restart the next new person is still refused")
+    @Test("a ceiling's step-up demand survives a server killed a moment later: after the restart the next new person is still refused", .sqliteOnly)
     func ceilingDemandSurvivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -210,7 +210,7 @@ import GuichetServer
             while refusal == nil && i < 100 { refusal = try await watch.assess(event()).refusal }
             guard case .ceiling? = refusal else { Issue.record("no ceiling after \(i) dossiers: \(String(describing: refusal))"); return }
         }
-        let watch = Watch(settings: .defaults, store: try Store(path: world.store.path), honeytokenKey: key)
+        let watch = Watch(settings: .defaults, store: try Store(path: world.sqlite.path), honeytokenKey: key)
         guard case .ceiling? = try await watch.assess(event()).refusal else {
             Issue.record("the step-up demand was forgotten by the restart"); return
         }

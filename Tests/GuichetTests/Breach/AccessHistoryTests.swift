@@ -29,7 +29,7 @@ import GuichetMerkle
 
             let accesses = try #require(r["accesses"]?.array?.compactMap { $0.object })
             // Exactly the entries that name parent2 or their dossier, computed from the whole journal.
-            let all = try await world.store.journal()
+            let all = try await world.ledger.journal()
             let expected = all.enumerated().filter { $0.element.dossiers.contains(incident.a2.id) || $0.element.persons.contains(incident.parent2) }.map(\.offset)
             #expect(accesses.compactMap { $0["index"]?.integer } == expected)
             for a in accesses {

@@ -30,7 +30,7 @@ import GuichetVault
         #expect(scope.entriesMatched == 5)
     }
 
-    @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
+    @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to", .sqliteOnly)
     func decoysAreSetApart() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
@@ -39,7 +39,7 @@ import GuichetVault
         // as the generator does: keyed tags only.
         let key = try Vault(profile: world.profile, keys: world.keys).honeytokenKey()
         let decoyPersons = [incident.parent2, incident.child(incident.a2)]
-        try await world.store.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
+        try await world.sqlite.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
                                                    + decoyPersons.map { Honeytoken.tag($0.rawValue, kind: "person", key: key) })
         let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: incident.attacker.account))
 
@@ -60,18 +60,18 @@ import GuichetVault
         #expect(plain.persons.count == 5 && plain.decoyPersons.isEmpty)
     }
 
-    @Test("entries carry a keyed tag of the source address; the address is kept beside them, and checked against the tag")
+    @Test("entries carry a keyed tag of the source address; the address is kept beside them, and checked against the tag", .sqliteOnly)
     func sourceAddressKeptBeside() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
         let gate = incident.world.gate
         let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(source: ScriptedIncident.attackerSource))
         #expect(scope.entriesMatched == 5 && scope.events.allSatisfy { $0.source == ScriptedIncident.attackerSource })
-        let raw = try await incident.world.store.ledgerEntries(scope.events.map(\.index))
+        let raw = try await incident.world.ledger.ledgerEntries(scope.events.map(\.index))
         #expect(raw.count == 5 && raw.allSatisfy { !String(decoding: $0.entry, as: UTF8.self).contains(ScriptedIncident.attackerSource) })
         // Someone rewrites the kept address to hide where the intruder came from: refused.
-        while try await incident.world.store.integrateLedger() > 0 {}  // the address is in ledger_source, not waiting in the tail
-        try await incident.world.store.pool.write { db in
+        while try await incident.world.sqlite.integrateLedger() > 0 {}  // the address is in ledger_source, not waiting in the tail
+        try await incident.world.sqlite.pool.write { db in
             try db.execute(sql: "DROP TRIGGER ledger_source_no_update")
             try db.execute(sql: "UPDATE ledger_source SET source = '192.0.2.1' WHERE idx = ?", arguments: [scope.events[0].index])
         }
@@ -122,7 +122,7 @@ import GuichetVault
     func entryRecordsPersonFields() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
-        let rows = try await incident.world.store.journal(account: incident.attacker.account)
+        let rows = try await incident.world.ledger.journal(account: incident.attacker.account)
         let read = try #require(rows.first { $0.action == "read" && $0.dossiers == [incident.a3.id] })
         #expect(read.personFields?[incident.parent3] == ScriptedIncident.contactParentFields)
         #expect(read.personFields?[incident.secondParent] == ScriptedIncident.bareParentFields)
@@ -144,11 +144,11 @@ import GuichetVault
         #expect(!personRows.contains { $0.hasPrefix("person-field,\(incident.secondParent.rawValue),") && $0.contains(",parent.email,") })
     }
 
-    @Test("scopes by session, source and time use indexes, not a scan of the ledger")
+    @Test("scopes by session, source and time use indexes, not a scan of the ledger", .sqliteOnly)
     func scopeUsesIndexes() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let plans = try await world.store.pool.read { db in
+        let plans = try await world.sqlite.pool.read { db in
             try ["SELECT idx FROM ledger_session WHERE session_id = 'x' AND at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
                  "SELECT idx FROM ledger_source WHERE source = 'x' AND at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
                  "SELECT idx FROM ledger_entry WHERE at >= 0 AND at < 1 AND idx < 9 ORDER BY at, idx LIMIT 10",
@@ -159,19 +159,19 @@ import GuichetVault
         for plan in plans { #expect(plan.contains("SEARCH") && !plan.contains("SCAN") && !plan.contains("TEMP B-TREE"), "\(plan)") }
     }
 
-    @Test("session and source indexes are filled for every new entry and are append-only")
+    @Test("session and source indexes are filled for every new entry and are append-only", .sqliteOnly)
     func actorIndexesFilled() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
-        while try await incident.world.store.integrateLedger() > 0 {}  // what waits in the tail goes into the indexes
-        let (sessions, sources, entries) = try await incident.world.store.pool.read { db in
+        while try await incident.world.sqlite.integrateLedger() > 0 {}  // what waits in the tail goes into the indexes
+        let (sessions, sources, entries) = try await incident.world.sqlite.pool.read { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_session WHERE session_id = ?", arguments: [incident.attacker.session.rawValue]) ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_source WHERE source = ?", arguments: [ScriptedIncident.attackerSource]) ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", arguments: [incident.attacker.account.rawValue]) ?? 0)
         }
         #expect(sessions == 5 && sources == 5 && entries == 5)
         await #expect(throws: (any Error).self) {
-            try await incident.world.store.pool.write { db in try db.execute(sql: "DELETE FROM ledger_session") }
+            try await incident.world.sqlite.pool.write { db in try db.execute(sql: "DELETE FROM ledger_session") }
         }
     }
 }

@@ -60,7 +60,7 @@ import GuichetBreach
 
         // Opening names and contacts went through the gate, journalled with the purpose.
         let security = try await world.principal("security")
-        let journalled = try await world.store.journal(account: security.account)
+        let journalled = try await world.ledger.journal(account: security.account)
         #expect(!journalled.isEmpty && journalled.allSatisfy { $0.purpose == "breach-notification" && $0.action == "read" })
         #expect(journalled.allSatisfy { $0.fields.allSatisfy { ["child.firstName", "child.lastName", "parent.firstName", "parent.lastName", "parent.email", "parent.address"].contains($0) } })
     }

@@ -20,7 +20,7 @@ import GuichetVault
             partners: [world.daycares[0].id]), try await world.request("parent1"))
     }
 
-    @Test("place05 at an injected clock: children counted by age band, the small band suppressed with a complement, nothing recoverable")
+    @Test("place05 at an injected clock: children counted by age band, the small band suppressed with a complement, nothing recoverable", .sqliteOnly)
     func place05AgeBands() async throws {
         // 15 March 2027, noon in Québec: ages are those reached during 2027.
         let clock = ManualClock(Date(timeIntervalSince1970: 1_805_126_400))
@@ -61,9 +61,9 @@ import GuichetVault
         let moved = try #require(try await world.gate.publishedStatistics().first { $0.figure.id == "waiting-children-by-territory-and-age" }).table
         #expect(moved.columnTotals[1] == 7 && moved.total == 14)
         #expect(moved.cells[0][0] == nil && moved.cells[0][2] == nil, "5 and 2: both still hidden (2 < 5), the 7 shown")
-        let years = try await world.store.rowCounts()["person_birth_year"] ?? 0
+        let years = try await world.rowCounts()["person_birth_year"] ?? 0
         // The database holds keyed tags, never a year: a copy without the key file tells none.
-        let stored = try await world.store.read { db in try String.fetchAll(db, sql: "SELECT tag FROM person_birth_year") }
+        let stored = try await world.sqlite.read { db in try String.fetchAll(db, sql: "SELECT tag FROM person_birth_year") }
         #expect(stored.count == years && stored.allSatisfy { Int($0) == nil && $0.count >= 40 }, "tags, never years")
         #expect(stored.contains(try Vault(profile: world.profile, keys: world.keys).birthYearTag(2020)), "the corrected child's year, as its tag")
         _ = try await world.gate.eraseOnRequest(person: try RetentionRunTests.child(apps[6]), reference: "REQ-AGE-1", try await world.principal("security"),
@@ -71,7 +71,7 @@ import GuichetVault
         let erased = try #require(try await world.gate.publishedStatistics().first { $0.figure.id == "waiting-children-by-territory-and-age" }).table
         #expect(erased.total == 14 && erased.cells[0][1] == 6, "the erased child left its band")
         #expect(erased.cells[0][3] == nil, "and counts as unknown (1: suppressed)")
-        #expect(try await world.store.rowCounts()["person_birth_year"] == years - 1, "the erased child's birth year went with it")
+        #expect(try await world.rowCounts()["person_birth_year"] == years - 1, "the erased child's birth year went with it")
     }
 
     @Test("emploi: the generator's job seekers are all counted by age, none unknown, the total is the registered count")

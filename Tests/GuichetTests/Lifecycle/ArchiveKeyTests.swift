@@ -35,7 +35,7 @@ import GuichetVault
         // The same registry opened with the ordinary keys only (the key file without its archive key).
         let stripped = world.folder.appendingPathComponent("ordinary.keys").path
         try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: world.keyFile)), origin: "test").withoutArchiveKey().write(to: stripped)
-        let ordinary = try await Registry.open(store: world.store, profile: world.profile, keys: try FileKeyProvider(path: stripped),
+        let ordinary = try await Registry.open(store: world.sqlite, profile: world.profile, keys: try FileKeyProvider(path: stripped),
                                                keysOrigin: stripped, options: .testing(watch: nil, clock: clock.function))
         let before = try await world.gate.ledgerSize()
         do {
@@ -49,8 +49,8 @@ import GuichetVault
         // At two years, retention erases the archived application: its keys are destroyed.
         clock.advance(2 * 365 * RetentionRunTests.day)
         #expect(try await world.gate.runRetention().erased >= 1)
-        #expect(try await !world.store.hasLiveKey(a.id.rawValue))
-        #expect(try await !world.store.hasLiveKey(child.rawValue))
+        #expect(try await !world.hasLiveKey(a.id.rawValue))
+        #expect(try await !world.hasLiveKey(child.rawValue))
         // Its kept fields stay out of the ordinary key's reach too.
         let kept = try await world.store.kept(dossier: a.id)
         #expect(!kept.isEmpty && kept.allSatisfy { $0.key?.kekVersion == Vault.archiveVersion })

@@ -87,8 +87,8 @@ import GuichetLedger
         let start = try await world.gate.ledgerSize()
         let report = try await world.gate.runRetention()
         #expect(report.erased == 1 && report.keptErased == 0)
-        #expect(try await !world.store.hasLiveKey(b.id.rawValue))
-        #expect(try await !world.store.hasLiveKey(try RetentionRunTests.child(b).rawValue))
+        #expect(try await !world.hasLiveKey(b.id.rawValue))
+        #expect(try await !world.hasLiveKey(try RetentionRunTests.child(b).rawValue))
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(b.id, agent) }
 
         let kept = try await world.gate.readKept(b.id, agent)

@@ -18,14 +18,14 @@ import GuichetStore
         let agent = try await world.token("agent")
         let agentID = try #require(try await world.store.account(username: "agent")).id
         try await world.withPublic { client in
-            let before = try await world.store.journal(account: agentID).count
+            let before = try await world.ledger.journal(account: agentID).count
             let r = try await client.call(.post, "/v1/persons/\(person.rawValue)/export", token: agent, purpose: "family-request",
                                           body: #"{"reference": "REQ-2026-0042"}"#)
             #expect(r.status == .ok, "\(r.text)")
             #expect(r["dossiers"]?.array?.first?.object?["id"]?.string == app.id.rawValue)
             #expect(r["person"]?.object?["fields"]?.object?["email"]?.string == "parent1@example.org")
             #expect(r["accessHistory"]?.object?["accesses"]?.array != nil)
-            let entries = try await world.store.journal(account: agentID).dropFirst(before)
+            let entries = try await world.ledger.journal(account: agentID).dropFirst(before)
             #expect(entries.filter { $0.disclosed && $0.purpose == "family-request" }.count == 2, "the file and the person, read through the gate")
             let answer = try #require(entries.first { $0.action == "access-request" })
             #expect(answer.persons == [person] && answer.dossiers == [app.id] && answer.reason.contains("REQ-2026-0042") && answer.purpose == "family-request")
@@ -58,6 +58,6 @@ import GuichetStore
             let nobody = try await client.call(.post, "/v1/persons/\(PersonID().rawValue)/export", token: agent, purpose: "family-request", body: body)
             #expect(nobody.status == .notFound)
         }
-        #expect(try await world.store.journal().allSatisfy { $0.action != "access-request" }, "nothing recorded as answered")
+        #expect(try await world.ledger.journal().allSatisfy { $0.action != "access-request" }, "nothing recorded as answered")
     }
 }

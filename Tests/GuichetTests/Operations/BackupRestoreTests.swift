@@ -30,7 +30,7 @@ final class Drill: Sendable {
         try await Registry.restore(from: backup, into: database, replace: replace, keys: keys, keysOrigin: keys.origin) { _ in try Repo.profile() }
     }
 
-    @Test("restore drill: a backup taken under write load holds every write acknowledged before it began, and its ledger verifies")
+    @Test("restore drill: a backup taken under write load holds every write acknowledged before it began, and its ledger verifies", .sqliteOnly)
     func drill() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -52,7 +52,7 @@ final class Drill: Sendable {
         while drill.acknowledged.withLock({ $0.count }) < 20 { try await Task.sleep(for: .milliseconds(5)) }
         let backup = world.folder.appendingPathComponent("backup.sqlite").path
         let began = ContinuousClock.now
-        let summary = try await Task.detached { try Store.backup(database: world.store.path, to: backup) }.value
+        let summary = try await Task.detached { try Store.backup(database: world.sqlite.path, to: backup) }.value
         let ended = ContinuousClock.now
         let deadline = ContinuousClock.now + .seconds(20)
         while drill.acknowledged.withLock({ $0.filter { $0.at > ended }.count }) < 5 && ContinuousClock.now < deadline {
@@ -85,12 +85,12 @@ final class Drill: Sendable {
         #expect(verified.problem == nil && verified.entries == summary.ledgerEntries)
     }
 
-    @Test("a backup never holds the key file's keys, and never overwrites a file")
+    @Test("a backup never holds the key file's keys, and never overwrites a file", .sqliteOnly)
     func noKeys() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let backup = world.folder.appendingPathComponent("b.sqlite").path
-        _ = try Store.backup(database: world.store.path, to: backup)
+        _ = try Store.backup(database: world.sqlite.path, to: backup)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: backup))
         let keyFile = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: world.keyFile)))
         var secrets: [String] = []
@@ -105,16 +105,16 @@ final class Drill: Sendable {
             #expect(bytes.range(of: Data(s.utf8)) == nil, "a key of the key file is in the backup")
             if let raw = Data(base64Encoded: s) { #expect(bytes.range(of: raw) == nil, "a raw key is in the backup") }
         }
-        #expect(throws: BackupError.outputExists(backup)) { _ = try Store.backup(database: world.store.path, to: backup) }
+        #expect(throws: BackupError.outputExists(backup)) { _ = try Store.backup(database: world.sqlite.path, to: backup) }
         #expect(throws: BackupError.self) { _ = try Store.backup(database: world.folder.appendingPathComponent("none.sqlite").path, to: backup + "2") }
     }
 
-    @Test("a restore refuses a folder that holds a registry unless told to replace it, and says it replaced it")
+    @Test("a restore refuses a folder that holds a registry unless told to replace it, and says it replaced it", .sqliteOnly)
     func nonEmptyTarget() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let backup = world.folder.appendingPathComponent("b.sqlite").path
-        _ = try Store.backup(database: world.store.path, to: backup)
+        _ = try Store.backup(database: world.sqlite.path, to: backup)
         let target = try Self.target(world)
         defer { try? FileManager.default.removeItem(at: target.folder) }
         _ = try await Self.restore(backup, into: target.database, keys: target.keys)
@@ -125,7 +125,7 @@ final class Drill: Sendable {
         #expect(again.replaced)
     }
 
-    @Test("a restore refuses a backup whose ledger was changed, a file that is not a backup, and keys of another registry; the target stays empty")
+    @Test("a restore refuses a backup whose ledger was changed, a file that is not a backup, and keys of another registry; the target stays empty", .sqliteOnly)
     func refusals() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -133,7 +133,7 @@ final class Drill: Sendable {
         _ = try await world.application(by: "parent0")
         try await world.gate.checkpoint(at: Date())
         let backup = world.folder.appendingPathComponent("b.sqlite").path
-        _ = try Store.backup(database: world.store.path, to: backup)
+        _ = try Store.backup(database: world.sqlite.path, to: backup)
         let target = try Self.target(world)
         defer { try? FileManager.default.removeItem(at: target.folder) }
 

@@ -41,10 +41,10 @@ struct WebAdminPageTests {
             let csrf = try #require(home.csrf)
             let without = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("note", "checked")])
             #expect(without.status == .forbidden)
-            #expect(try await world.store.alerts(openOnly: true, limit: 10).count == 1, "nothing changed")
+            #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).count == 1, "nothing changed")
             let done = try await browser.post("/web/security/alerts/alert-1/acknowledge", [("csrf", csrf), ("note", "checked with the daycare")])
             #expect(done.status == .seeOther, "\(done.status) \(done.html)")
-            #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty)
+            #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).isEmpty)
             // A watched person: flagged with a reason, listed with it, then unflagged.
             let person = try await world.registerParent("parent9")
             let flagged = try await browser.post("/web/security/watched", [("csrf", csrf), ("person", person.rawValue), ("reason", "synthetic: a public figure")])

@@ -63,7 +63,7 @@ struct WebIncidentPageTests {
             let noPurpose = try await browser.get("/web/security/incidents/\(incident.id)/letters?language=en")
             #expect(noPurpose.status == .badRequest)
             let security = try #require(try await world.store.account(username: "security")).id
-            let before = try await world.store.journal(account: security).filter { $0.purpose == "breach-notification" }.count
+            let before = try await world.ledger.journal(account: security).filter { $0.purpose == "breach-notification" }.count
             let letters = try await browser.get("/web/security/incidents/\(incident.id)/letters?language=en&purpose=breach-notification")
             #expect(letters.status == .ok && letters.html.contains(#"<dd id="letters-count">4</dd>"#), "four letters; the second parent without contact is listed apart")
             #expect(letters.html.contains(scenario.secondParent.rawValue) && letters.html.contains(#"id="letters-unreachable""#))
@@ -71,7 +71,7 @@ struct WebIncidentPageTests {
             #expect(letters.html.contains(#"id="letter-sample""#) && letters.html.contains("phishing"))
             for contact in ["parent1@", "parent2@", "parent3@"] { #expect(!letters.html.contains(contact), "contacts are not listed") }
             #expect(!letters.html.contains("514-555-0142"), "labels, never values")
-            let after = try await world.store.journal(account: security).filter { $0.purpose == "breach-notification" }.count
+            let after = try await world.ledger.journal(account: security).filter { $0.purpose == "breach-notification" }.count
             #expect(after > before, "every opening is in the ledger with its purpose")
             // Sending without a relay: said plainly, nothing recorded as sent.
             let send = try await browser.post("/web/security/incidents/\(incident.id)/letters/send",

@@ -12,7 +12,7 @@ import GuichetVault
 /// The administrators' keys' status page, in process.
 @Suite(.serialized)
 struct WebKeysPageTests {
-    @Test("an administrator sees the key versions, the data keys under each, the last rotation and the commands; never a key; a removed key file shows at once")
+    @Test("an administrator sees the key versions, the data keys under each, the last rotation and the commands; never a key; a removed key file shows at once", .sqliteOnly)
     func keysStatus() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -48,7 +48,7 @@ struct WebKeysPageTests {
             #expect(!page.html.contains(#"<tr class="key-version"><td>0</td>"#))
             for s in secrets { #expect(!page.html.contains(s) && !page.html.contains(String(s.prefix(12))), "no key material") }
             // A rotation from the command line's function: the page sees the new version at once.
-            let registry = try await Registry.open(store: world.store, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
+            let registry = try await Registry.open(store: world.sqlite, profile: world.profile, keys: world.keys, keysOrigin: world.keys.origin,
                                                    options: .testing(watch: nil))
             let (version, rewrapped) = try await registry.opened.rotateKeys(keyFile: world.keyFile)
             #expect(version == 2 && rewrapped == counts.byVersion[1])
@@ -105,20 +105,20 @@ struct WebExportPageTests {
             _ = try await browser.signIn("parent1", World.password)
             let home = try await browser.get("/web/home?lang=en")
             #expect(home.html.contains(#"href="/web/export""#), "linked from the citizens' menu")
-            let before = try await world.store.journal(account: parent).count
+            let before = try await world.ledger.journal(account: parent).count
             let page = try await browser.get("/web/export")
             #expect(page.status == .ok && page.html.contains("Emma") && page.html.contains("Zoé") && page.html.contains("parent1@example.org"))
             #expect(page.html.contains("first name") && page.html.contains("desired start date"), "fields with labels")
             #expect(page.html.contains(#"href="/web/export.json""#))
             // The history: the daycare's read, as role and organisation, never an account name.
             #expect(page.html.contains("CPE 1") && !page.html.contains("daycare1"))
-            let reads = try await world.store.journal(account: parent).count - before
+            let reads = try await world.ledger.journal(account: parent).count - before
             #expect(reads >= 3, "two files and the person read through the gate: \(reads) entries")
             let json = try await browser.get("/web/export.json")
             #expect(json.status == .ok && json.headers[.contentDisposition]?.hasPrefix("attachment") == true)
             let body = try #require(try? JSONDecoder().decode(JSON.self, from: Data(json.html.utf8)))
             #expect(body.object?["dossiers"]?.array?.count == 2 && body.object?["accessHistory"]?.object?["accesses"]?.array?.isEmpty == false)
-            #expect(try await world.store.journal(account: parent).count - before >= 2 * reads, "the download is journalled too")
+            #expect(try await world.ledger.journal(account: parent).count - before >= 2 * reads, "the download is journalled too")
         }
     }
 }

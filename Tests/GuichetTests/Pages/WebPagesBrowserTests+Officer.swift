@@ -51,7 +51,7 @@ extension WebPagesBrowserTests {
 
         // The parent's export, on the public listener: through the gate, journalled.
         let parent = try #require(try await world.store.account(username: "parent1")).id
-        let before = try await world.store.journal(account: parent).count
+        let before = try await world.ledger.journal(account: parent).count
         let exported = try await Self.run("export", ["lang": language, "password": World.password, "screens": "", "accounts": ["parent": "parent1"]],
                                           router: world.server.publicRouter().0)
         let page = exported["export"]?.object ?? [:]
@@ -59,7 +59,7 @@ extension WebPagesBrowserTests {
         #expect(page["dossiers"]?.array?.count == 1 && page["dossiers"]?.array?.first?.string?.contains("Emma") == true)
         #expect(page["accesses"]?.array?.isEmpty == false, "the accesses to the parent's file are listed")
         #expect(page["download"]?.string?.hasSuffix("/web/export.json") == true)
-        #expect(try await world.store.journal(account: parent).count > before, "the page's reads are in the ledger")
+        #expect(try await world.ledger.journal(account: parent).count > before, "the page's reads are in the ledger")
         Self.expectAccessible(exported, atLeast: 1)
     }
 }

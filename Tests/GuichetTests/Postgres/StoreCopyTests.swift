@@ -37,16 +37,16 @@ struct StoreCopyTableTests {
         #expect(throws: PostgresStoreError.self) { try PostgresAddress(parsing: "http://guichet:pw-never-shown@127.0.0.1/db") }
         // Port 9 (discard) on the loopback: nothing answers there.
         let address = try PostgresAddress(parsing: "postgres://guichet:pw-never-shown@127.0.0.1:9/guichet?sslmode=disable")
-        let before = try await world.store.rowCounts()
+        let before = try await world.rowCounts()
         do {
-            _ = try await StoreCopy.copy(from: world.store, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
+            _ = try await StoreCopy.copy(from: world.sqlite, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
                                          timeout: .seconds(2))
             Issue.record("a copy to a server that does not answer succeeded")
         } catch let e as PostgresStoreError {
             #expect(e.description.contains("127.0.0.1:9"), "\(e.description)")
             #expect(!e.description.contains("pw-never-shown") && !String(describing: e).contains("pw-never-shown"))
         }
-        #expect(try await world.store.rowCounts() == before, "the SQLite store is as it was")
+        #expect(try await world.rowCounts() == before, "the SQLite store is as it was")
     }
 }
 
@@ -95,12 +95,12 @@ struct StoreCopyTests {
         // Reads just before the copy: their references are likely still in the ledger's tail.
         let before = try await world.allApplications()
         #expect(before.count == 3)
-        let source = try await Self.counts(world.store)
+        let source = try await Self.counts(world.sqlite)
         let sqliteHistory = try await world.gate.auditor.history(persons: [persons[0]], dossiers: [], account: nil)
 
         let address = try await PostgresLedgerTests.freshDatabase()
         let lines = ProgressLines()
-        let report = try await StoreCopy.copy(from: world.store, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
+        let report = try await StoreCopy.copy(from: world.sqlite, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
                                               batch: 7, progressEvery: 10, timeout: .seconds(120)) { lines.add($0) }
         #expect(report.tables.map(\.name) == StoreCopy.tables)
         // The ledger's tail may be integrated between the counts above and the copy's snapshot:
@@ -158,18 +158,18 @@ struct StoreCopyTests {
         #expect(grown.problem == nil && grown.entries > total && grown.checkpoints > report.checkpoints)
         // The copied tail integrates on PostgreSQL into the same indexes as on SQLite.
         while try await store.ledger.integrateLedger(limit: 10_000) > 0 {}
-        while try await world.store.integrateLedger(limit: 10_000) > 0 {}
+        while try await world.sqlite.integrateLedger(limit: 10_000) > 0 {}
         #expect(try await store.ledger.ledgerTailCount() == 0)
         for t in integrating.subtracting(["ledger_tail"]) {
-            #expect(try await Self.count(address, t, where: "idx < \(total)") == (try await Self.counts(world.store))[t], "\(t)")
+            #expect(try await Self.count(address, t, where: "idx < \(total)") == (try await Self.counts(world.sqlite))[t], "\(t)")
         }
         let copiedIndex = try await store.ledger.entries(person: persons[0]).filter { $0 < total }
-        #expect(Set(copiedIndex) == Set(try await world.store.ledgerIndexes(person: persons[0], limit: 10_000)) && !copiedIndex.isEmpty)
+        #expect(Set(copiedIndex) == Set(try await world.sqlite.ledgerIndexes(person: persons[0], limit: 10_000)) && !copiedIndex.isEmpty)
 
         // Run again: the target holds a registry now; refused, and nothing changed.
         let size = try await store.ledger.ledgerSize()
         await #expect(throws: StoreCopyError.self) {
-            _ = try await StoreCopy.copy(from: world.store, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
+            _ = try await StoreCopy.copy(from: world.sqlite, to: address, verifier: world.gate.auditor.verifier, origin: world.gate.auditor.origin,
                                          timeout: .seconds(120))
         }
         #expect(try await store.ledger.ledgerSize() == size)
@@ -184,9 +184,9 @@ struct StoreCopyTests {
         _ = try await target.registerParent("parent.pg")
         let size = try await target.store.ledger.ledgerSize()
         let accounts = try await Self.count(target.address, "account")
-        let sqlite = try await Self.counts(world.store)
+        let sqlite = try await Self.counts(world.sqlite)
         do {
-            _ = try await StoreCopy.copy(from: world.store, to: target.address, verifier: world.gate.auditor.verifier,
+            _ = try await StoreCopy.copy(from: world.sqlite, to: target.address, verifier: world.gate.auditor.verifier,
                                          origin: world.gate.auditor.origin, timeout: .seconds(120))
             Issue.record("a copy into a registry succeeded")
         } catch let e as StoreCopyError {
@@ -195,7 +195,7 @@ struct StoreCopyTests {
         }
         #expect(try await target.store.ledger.ledgerSize() == size)
         #expect(try await Self.count(target.address, "account") == accounts)
-        #expect(try await Self.counts(world.store) == sqlite)
+        #expect(try await Self.counts(world.sqlite) == sqlite)
         try await target.close()
     }
 }

@@ -46,10 +46,10 @@ import GuichetStore
             let bytes = (try? Data(contentsOf: world.folder.appendingPathComponent("guichet.sqlite" + suffix))) ?? Data()
             #expect(bytes.range(of: Data(code.utf8)) == nil && bytes.range(of: Data(code.replacingOccurrences(of: "-", with: "").utf8)) == nil)
         }
-        let persons = try await world.store.rowCounts()["person"]
+        let persons = try await world.rowCounts()["person"]
         let claimed = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.tremblay", code.lowercased()))
         #expect(claimed.status == .created && claimed["person"]?.string == marc.rawValue)
-        #expect(try await world.store.rowCounts()["person"] == persons, "no second person")
+        #expect(try await world.rowCounts()["person"] == persons, "no second person")
         let session = try await world.auth.signIn(username: "marc.tremblay", password: Self.password)
         #expect(session.principal.person == marc && session.principal.role == "parent")
         let mine = try await call(world, admin: false, .get, "/v1/dossiers", token: session.token)
@@ -57,7 +57,7 @@ import GuichetStore
 
         #expect(try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.again", code)).status == .forbidden)
         #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management").status == .conflict)
-        let journal = try await world.store.journal()
+        let journal = try await world.ledger.journal()
         #expect(journal.contains { $0.action == "claim-code-issue" && $0.persons == [marc] && $0.account != nil })
         #expect(journal.contains { $0.action == "claim" && $0.persons == [marc] && $0.account == nil })
         #expect(!journal.contains { $0.reason.contains(code) })

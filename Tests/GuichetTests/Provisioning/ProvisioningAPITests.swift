@@ -10,7 +10,7 @@ import GuichetStore
 @Suite(.serialized) struct ProvisioningAPITests {
     static let newPassword = "a long passphrase for a new colleague"
 
-    @Test("an administrator adds a territory, an organisation and its partner account, which works only after a second administrator approves; each step is in the ledger")
+    @Test("an administrator adds a territory, an organisation and its partner account, which works only after a second administrator approves; each step is in the ledger", .sqliteOnly)
     func provisionsUnderTwoPersons() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -42,7 +42,7 @@ import GuichetStore
         for step in ["provision:territory", "provision:organisation", "provision:account-create", "provision:approve"] {
             #expect(actions.contains(step), "\(step) is journalled")
         }
-        let entries = try await world.store.journal().filter { $0.action.hasPrefix("provision:") }
+        let entries = try await world.ledger.journal().filter { $0.action.hasPrefix("provision:") }
         #expect(entries.allSatisfy { $0.account != nil && !$0.reason.contains("calanques") }, "journalled under the administrator, no user name")
     }
 
@@ -78,7 +78,7 @@ import GuichetStore
         #expect(after == before)
     }
 
-    @Test("a leaver's account is deactivated for good: sessions end, sign-in fails, a reinstatement cannot bring it back")
+    @Test("a leaver's account is deactivated for good: sessions end, sign-in fails, a reinstatement cannot bring it back", .sqliteOnly)
     func leaverIsDeactivated() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -103,7 +103,7 @@ import GuichetStore
         let reinstated = try await call(world, .post, "/admin/v1/accounts/\(agent)/reinstate", token: security,
                                         body: #"{"reason": "reinstating a leaver by mistake"}"#)
         #expect(reinstated.status != .ok)
-        await #expect(throws: (any Error).self) { try await world.store.setStatus("active", for: agent, at: Date()) }
+        await #expect(throws: (any Error).self) { try await world.sqlite.setStatus("active", for: agent, at: Date()) }
         #expect(try await world.store.account(id: agent)?.status == "disabled")
         #expect(try await world.ledgerActions().contains("provision:deactivate"))
     }

@@ -25,11 +25,11 @@ import GuichetStore
         await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
             _ = try await world.gate.read(application.id, agent)
         }
-        let detectors = try await world.store.alerts(openOnly: true, limit: 10).map(\.detector)
+        let detectors = try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detector)
         #expect(detectors.contains("fresh-account") && detectors.contains("new-privileged-account"))
 
         try await provisioning.deactivate(made.id, reason: "left the service", by: .consoleTrustingTheKeyFile(requestID: "test"))
-        #expect(try await world.store.alerts(openOnly: true, limit: 10).contains { $0.detector == "account-deactivated" && $0.account == made.id })
+        #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).contains { $0.detector == "account-deactivated" && $0.account == made.id })
         await #expect(throws: GuichetError.self) { try await world.auth.authenticate(token: try await world.token("agent2")) }
     }
 }

@@ -11,6 +11,13 @@ import GuichetMail
 import Synchronization
 import Logging
 @testable import GuichetStore
+import GuichetLedger
+import GuichetMerkle
+import GuichetPostgres
+import GuichetImport
+import GuichetBreach
+import GuichetWatch
+import Crypto
 
 /// Tokens of the accounts signed in during one test.
 final class SessionCache: Sendable {
@@ -124,15 +131,67 @@ extension GateWorld {
 
 }
 
-/// A small place05 registry with one account per role, opened on a fresh SQLite database the
-/// way `guichet serve` opens one (``Registry/open(database:profile:keys:keysOrigin:options:)``,
-/// with its start-up checks), with cheap password hashing and without the watch.
+/// Which back-end the test worlds run on: SQLite in a temporary folder (the default), or a
+/// fresh database of the test server with `GUICHET_TEST_BACKEND=postgres` (and
+/// `GUICHET_TEST_POSTGRES`). `scripts/test` runs the suites that hold on both a second time
+/// that way (``World``; `BothBackends.suites`).
+enum TestBackend {
+    static let postgres: PostgresAddress? = ProcessInfo.processInfo.environment["GUICHET_TEST_BACKEND"] == "postgres" ? TestPostgres.server : nil
+}
+
+/// At most so many test worlds on PostgreSQL at once: the suite starts hundreds of tests
+/// together, and each world holds a database and its connections (the throw-away cluster
+/// allows 500). A world takes a slot in ``World/make(mailer:clock:relyingParty:)`` and gives
+/// it back in ``World/remove()``.
+actor PostgresWorldSlots {
+    static let shared = PostgresWorldSlots(capacity: 24)
+    let capacity: Int
+    private var used = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    init(capacity: Int) { self.capacity = capacity }
+
+    func acquire() async {
+        if used < capacity { used += 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { used -= 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// A test that reads what only SQLite has (its file, its connection pool, its backup, its
+    /// query plans, the generators that write into it): it runs in the SQLite pass only, and
+    /// is reported as skipped in the PostgreSQL pass (``TestBackend``).
+    static var sqliteOnly: Self {
+        .enabled(if: TestBackend.postgres == nil, "reads SQLite's own store directly: runs on SQLite only")
+    }
+}
+
+/// What a test world's store is on either back-end: the storage protocols SQLite's `Store`
+/// and `PostgresStore` both implement.
+typealias WorldStorage = GateStorage & WatchStorage & AuthStorage & BreachStorage & ServerStorage & ImportStorage
+
+/// A test that needs what only SQLite has (its file, its connection pool, its backup): it runs
+/// on SQLite only, and says so when a world on PostgreSQL is asked for it.
+struct SQLiteOnly: Error, CustomStringConvertible {
+    var description: String { "this test reads SQLite's store directly (world.sqlite): it runs on SQLite only" }
+}
+
+/// A small place05 registry with one account per role, opened on a fresh database the way
+/// `guichet serve` opens one (``Registry/open(storage:ledger:journal:profile:keys:keysOrigin:options:)``,
+/// with its start-up checks), with cheap password hashing and without the watch: SQLite in a
+/// temporary folder, or PostgreSQL (``TestBackend``).
 struct World: GateWorld {
     static let password = "correct horse battery staple"
 
     let folder: URL
     let profile: Profile
-    let store: Store
+    let store: any WorldStorage
+    /// The ledger's proofs and its journal (SQLite: the store itself; PostgreSQL: its ledger).
+    let ledger: any LedgerProving
+    let journal: @Sendable (NoteSigner, String, SymmetricKey) -> AccessJournal
     let auth: Authenticator
     let gate: Gate
     let server: GuichetServer
@@ -145,6 +204,10 @@ struct World: GateWorld {
     /// so that a test on a manual clock signs in however long the machine takes.
     var clock: @Sendable () -> Date = { Date() }
 
+    /// SQLite's store, for what only SQLite has.
+    /// - Throws: ``SQLiteOnly`` on PostgreSQL.
+    var sqlite: Store { get throws { guard let s = store as? Store else { throw SQLiteOnly() }; return s } }
+
     /// A registry as `guichet serve` opens it; `clock` stands for the time of the gate and the
     /// authenticator (a test that waits out a throttle moves it instead of sleeping).
     /// `relyingParty`: the passkeys' site (a browser test's `http://localhost:PORT`).
@@ -155,12 +218,32 @@ struct World: GateWorld {
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
-        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile,
-                                               keys: keys, keysOrigin: keys.origin, options: relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
-                                                          ?? .testing(mailer: mailer, watch: nil, clock: clock))
-        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
+        let options: RegistryOptions = relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
+            ?? .testing(mailer: mailer, watch: nil, clock: clock)
+        let store: any WorldStorage, ledger: any LedgerProving, journal: @Sendable (NoteSigner, String, SymmetricKey) -> AccessJournal
+        if let server = TestBackend.postgres {
+            await PostgresWorldSlots.shared.acquire()
+            let name = "guichet_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+            do {
+                try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
+                try name.write(to: folder.appendingPathComponent("postgres-database"), atomically: true, encoding: .utf8)
+                let pg = try await PostgresStore.open(server.database(name), connections: 4, timeout: .seconds(120))
+                (store, ledger) = (pg, pg.ledger)
+                journal = { pg.ledger.journal(signer: $0, origin: $1, sourceKey: $2) }
+            } catch {
+                await PostgresWorldSlots.shared.release()
+                throw error
+            }
+        } else {
+            let sqlite = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+            (store, ledger) = (sqlite, sqlite)
+            journal = { AccessJournal(store: sqlite, signer: $0, origin: $1, sourceKey: $2) }
+        }
+        let opened = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile, keys: keys,
+                                             keysOrigin: keys.origin, options: options)
+        let (auth, gate) = (opened.auth, opened.gate)
         let (op, daycares) = try await seed(auth: auth, gate: gate) { try await store.insert(organisations: $0, at: Date()) }
-        var world = World(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+        var world = World(folder: folder, profile: profile, store: store, ledger: ledger, journal: journal, auth: auth, gate: gate,
                           server: GuichetServer(gate: gate, auth: auth, store: store,
                                                 securityTxt: try SecurityTxt(contacts: ["mailto:security@example.org"], expires: Date().addingTimeInterval(86_400 * 90))),
                           operatorOrg: op, daycares: daycares, keys: keys)
@@ -187,11 +270,46 @@ struct World: GateWorld {
         return (op, daycares)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    /// Deletes the folder; on PostgreSQL, closes the store and drops its database too (in the
+    /// background: the throw-away cluster goes at the end of the run anyway).
+    func remove() {
+        if let pg = store as? PostgresStore, let address = try? postgresAddress {
+            Task {
+                await pg.close()
+                try? await PostgresLedgerTests.drop(address)
+                await PostgresWorldSlots.shared.release()
+            }
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The database of a world on PostgreSQL.
+    var postgresAddress: PostgresAddress {
+        get throws {
+            guard let server = TestBackend.postgres,
+                  let name = try? String(contentsOf: folder.appendingPathComponent("postgres-database"), encoding: .utf8) else { throw SQLiteOnly() }
+            return server.database(name)
+        }
+    }
+
+    /// Whether a subject's data key is still there (not crypto-shredded), on either back-end.
+    func hasLiveKey(_ subject: String) async throws -> Bool {
+        if let pg = store as? PostgresStore { return try await pg.hasLiveKey(subject) }
+        return try await sqlite.hasLiveKey(subject)
+    }
+
+    /// Row counts of the main tables (``Store/countedTables``), on either back-end.
+    func rowCounts() async throws -> [String: Int] {
+        if let sqlite = store as? Store { return try await sqlite.rowCounts() }
+        let address = try postgresAddress
+        var out: [String: Int] = [:]
+        for t in Store.countedTables { out[t] = Int(try await StoreCopyTests.count(address, t)) }
+        return out
+    }
 
     /// Row counts of the data tables (the journal excluded: refusals are journalled on purpose).
     func dataCounts() async throws -> [String: Int] {
-        var counts = try await store.rowCounts()
+        var counts = try await rowCounts()
         counts["ledger_entry"] = nil
         counts["session"] = nil
         return counts
