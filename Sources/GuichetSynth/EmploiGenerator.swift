@@ -44,7 +44,7 @@ public struct EmploiGenerator: Sendable {
     public static let caseloadSize = 40
 
     /// Writes the registry into `store` in batches, calling `progress` with the count done.
-    public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    public func generate(into store: any SyntheticStorage, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let op = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Opérateur national (synthétique)", territory: nil, capacity: nil)

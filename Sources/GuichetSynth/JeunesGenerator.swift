@@ -31,7 +31,7 @@ public struct JeunesGenerator: Sendable {
 
     public static let caseloadSize = 40
 
-    public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    public func generate(into store: any SyntheticStorage, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let op = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Opérateur national (synthétique)", territory: nil, capacity: nil)

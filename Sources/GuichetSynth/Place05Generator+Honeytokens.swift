@@ -21,7 +21,7 @@ extension Place05Generator {
     }
 
     /// Stores the keyed tags of the honeytokens' ids (`watch_honeytoken`).
-    func record(_ planted: Honeytokens, into store: Store) async throws {
+    func record(_ planted: Honeytokens, into store: any SyntheticStorage) async throws {
         guard !planted.dossiers.isEmpty else { return }
         let key = try vault.honeytokenKey()
         let tags = planted.dossiers.map { Honeytoken.tag($0.rawValue, kind: "dossier", key: key) }

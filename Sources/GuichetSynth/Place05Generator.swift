@@ -45,7 +45,7 @@ public struct Place05Generator: Sendable {
     /// Writes the registry into `store` in batches, calling `progress` with the count done,
     /// with `honeytokens` honeytoken applications planted at random places among the real ones
     /// (see ``Honeytokens``).
-    public func generate(into store: Store, honeytokens: Int = 0,
+    public func generate(into store: any SyntheticStorage, honeytokens: Int = 0,
                          progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         precondition(size >= 1 && honeytokens >= 0, "at least one real application, and no negative count of honeytokens")
         var rng = SplitMix64(seed: seed)

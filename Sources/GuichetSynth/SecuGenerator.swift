@@ -31,7 +31,7 @@ public struct SecuGenerator: Sendable {
         public let persons: Int
     }
 
-    public func generate(into store: Store, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    public func generate(into store: any SyntheticStorage, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let op = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Caisse nationale (synthétique)", territory: nil, capacity: nil)

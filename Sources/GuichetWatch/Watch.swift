@@ -46,6 +46,11 @@ public actor Watch {
     /// first (then again on its state).
     func change<T>(_ account: AccountID, at: Date, _ body: (inout WatchEngine) -> T) async throws -> T {
         guard let shared else { return body(&engine) }
+        // One change of an account at a time on this server: the actor lets another request in
+        // at each database round trip, and two of them on one engine would only fight over
+        // the stored version (other servers' requests still may; the version check settles it).
+        await enter(account)
+        defer { leave(account) }
         for _ in 0..<Self.sharedAttempts {
             let stored = try await shared.watchState(account)
             engine.replace(account, with: stored?.state)
@@ -57,6 +62,21 @@ public actor Watch {
             }
         }
         throw GuichetError.unavailable("the watch could not record this account's request: other servers kept changing its state")
+    }
+
+    /// Requests waiting for their turn to change an account's shared state (``change(_:at:_:)``).
+    var queued: [AccountID: [CheckedContinuation<Void, Never>]] = [:]
+
+    func enter(_ account: AccountID) async {
+        guard queued[account] != nil else { queued[account] = []; return }
+        await withCheckedContinuation { queued[account, default: []].append($0) }
+    }
+
+    func leave(_ account: AccountID) {
+        guard var waiting = queued[account], !waiting.isEmpty else { queued[account] = nil; return }
+        let next = waiting.removeFirst()
+        queued[account] = waiting
+        next.resume()
     }
 
     /// The context a justification is sealed to: its alert.
@@ -119,9 +139,14 @@ public actor Watch {
         return a
     }
 
-    /// Writes every changed detector state now.
+    /// Writes every changed detector state now. When servers share the storage there is
+    /// nothing to write: ``change(_:at:_:)`` stored each change already, on the version it
+    /// read. A state still changed here belongs to a request between its assessment and that
+    /// conditional write; writing it unconditionally would overwrite what other requests stored
+    /// meanwhile, and the persons they received would no longer count against the ceiling.
     public func flush(at: Date) async throws {
         lastFlush = at
+        guard shared == nil else { return }
         try await store.saveWatchStates(engine.takeDirty(), at: at)
     }
 

@@ -40,7 +40,7 @@ import GuichetProfile
             #expect(after.status == .unauthorized, "the suspension ended the session")
         }
         #expect(try await world.store.account(username: "adviser")?.status == "disabled")
-        let alerts = try await world.store.alerts(openOnly: true, limit: 50)
+        let alerts = try await world.store.alerts(openOnly: true, account: nil, limit: 50)
         #expect(alerts.filter { $0.detector == "break-glass" && $0.severity == "high" }.count == spec.perDay)
         #expect(alerts.contains { $0.detector == "break-glass-ceiling" && $0.response == "suspend" })
         #expect(try await world.store.breakGlassCount(account: adviser.id, since: .distantPast) == spec.perDay, "no fourth opening was stored")

@@ -244,7 +244,7 @@ import GuichetGate
                 }
             }
             // What the officer's letters opened is what its scope says, field by field.
-            let opened = try await world.store.journal(account: try #require(try await world.store.account(username: "security")).id)
+            let opened = try await world.ledger.journal(account: try #require(try await world.store.account(username: "security")).id)
                 .filter { $0.allowed && $0.disclosed }
             box.withLock { got in
                 for row in opened {

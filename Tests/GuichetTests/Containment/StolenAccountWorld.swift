@@ -22,7 +22,8 @@ import Synchronization
 struct StolenAccountWorld {
     let folder: URL
     let profile: Profile
-    let store: Store
+    let store: any WorldStorage
+    let ledger: any LedgerProving
     let auth: Authenticator
     let gate: Gate
     let server: GuichetServer
@@ -45,11 +46,12 @@ struct StolenAccountWorld {
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let log = LogCapture()
-        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+        let (store, ledger, journal) = try await World.storage(in: folder)
+        let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile, keys: keys,
                                                keysOrigin: keys.origin,
                                                options: .testing(watch: profile.watch, clock: clock.function,
                                                                  logger: Logger(label: "guichet.gate") { _ in log.handler }))
-        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
+        let (auth, gate) = (registry.auth, registry.gate)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
         if name == "emploi" {
             _ = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store)
@@ -62,11 +64,11 @@ struct StolenAccountWorld {
                                              territory: org?.territory, createdBy: nil)
         }
         try await gate.checkpoint(at: clock.now)
-        return StolenAccountWorld(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+        return StolenAccountWorld(folder: folder, profile: profile, store: store, ledger: ledger, auth: auth, gate: gate,
                                   server: GuichetServer(gate: gate, auth: auth, store: store), clock: clock, log: log)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() { World.remove(store, folder: folder) }
 
     /// Enrols a TOTP factor as the owner would, and returns its secret: what the attacker
     /// steals with the password.

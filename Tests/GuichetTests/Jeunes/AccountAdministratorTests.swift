@@ -42,7 +42,7 @@ import HTTPTypes
         try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
         let opened = try await call(world, admin: false, .post, "/v1/dossiers", token: session.token, purpose: "support", body: youthFileBody())
         #expect(opened.status == .created)
-        let approval = try #require(try await world.store.journal().last { $0.action == "provision:approve" })
+        let approval = try #require(try await world.ledger.journal().last { $0.action == "provision:approve" })
         #expect(approval.account == world.accounts["accounts-a2"])
     }
 

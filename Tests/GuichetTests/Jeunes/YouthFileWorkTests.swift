@@ -35,7 +35,7 @@ import GuichetCore
         #expect(late.status == .conflict, "a closed file takes no more changes")
         let resumeClosed = try await call(world, admin: false, .post, "/v1/dossiers/\(id)/transitions/resume", token: a1, purpose: "support")
         #expect(resumeClosed.status != .ok)
-        let actions = try await world.store.journal().filter { $0.dossiers.map(\.rawValue).contains(id) }.map(\.action)
+        let actions = try await world.ledger.journal().filter { $0.dossiers.map(\.rawValue).contains(id) }.map(\.action)
         #expect(actions.filter { $0.hasPrefix("transition") }.count >= 4 && actions.contains("create") && actions.contains("update"))
     }
 
@@ -56,7 +56,7 @@ import GuichetCore
             #expect(list.status == .ok && list["dossiers"]?.array?.isEmpty == true)
         }
         #expect(try await world.store.dossier(try #require(DossierID(validating: id))) == before, "nothing changed")
-        let refusals = try await world.store.journal().filter { $0.dossiers.map(\.rawValue).contains(id) && !$0.allowed }
+        let refusals = try await world.ledger.journal().filter { $0.dossiers.map(\.rawValue).contains(id) && !$0.allowed }
         #expect(refusals.count >= 6, "refusals are journalled")
     }
 

@@ -49,8 +49,8 @@ import GuichetVault
         // At two years, retention erases the archived application: its keys are destroyed.
         clock.advance(2 * 365 * RetentionRunTests.day)
         #expect(try await world.gate.runRetention().erased >= 1)
-        #expect(try await !world.hasLiveKey(a.id.rawValue))
-        #expect(try await !world.hasLiveKey(child.rawValue))
+        #expect(try await !world.store.hasLiveKey(a.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(child.rawValue))
         // Its kept fields stay out of the ordinary key's reach too.
         let kept = try await world.store.kept(dossier: a.id)
         #expect(!kept.isEmpty && kept.allSatisfy { $0.key?.kekVersion == Vault.archiveVersion })

@@ -20,15 +20,15 @@ import GuichetGate
         await #expect(throws: GuichetError.self) { _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-1", try await world.principal("admin"), requestID: "t") }
         await #expect(throws: GuichetError.self) { _ = try await world.gate.eraseOnRequest(person: child, reference: "a b", security, requestID: "t") }
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.eraseOnRequest(person: PersonID(), reference: "REQ-1", security, requestID: "t") }
-        #expect(try await world.hasLiveKey(child.rawValue))
+        #expect(try await world.store.hasLiveKey(child.rawValue))
 
         let first = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t")
         // The child's birth date is kept for the ministry's audit (profile: retention.kept), under its own key.
         #expect(first.fields == ["firstName", "lastName", "nam"])
         #expect(first.kept?.map(\.dossier) == [app.id] && first.kept?.first?.fields == ["child.birthDate"])
         #expect(first.dossiers.isEmpty && first.keptDossiers == [app.id], "the parent is not erased: the application stays")
-        #expect(try await !world.hasLiveKey(child.rawValue))
-        #expect(try await world.hasLiveKey(app.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(child.rawValue))
+        #expect(try await world.store.hasLiveKey(app.id.rawValue))
         let agent = try await world.request("agent", purpose: "family-request")
         let view = try await world.gate.read(app.id, agent)
         #expect(RetentionRunTests.firstName(view, "child") == nil, "the child's fields are gone")

@@ -48,7 +48,7 @@ import GuichetLedger
         #expect(view.fields["seeker.registryId"] == seeker.fields["registryId"])
         #expect(view.fields["seeker.lastName"] == nil && view.fields["supportNeeds"] == nil)
         let adviserAccount: AccountID = try #require(world.accounts["adviser1"])
-        let last = try #require(try await world.store.journal(account: adviserAccount).last)
+        let last = try #require(try await world.ledger.journal(account: adviserAccount).last)
         #expect(last.allowed && last.disclosed && last.fields.contains("benefitRights") && last.persons == [seeker.id])
 
         // Not for another purpose, another role, or an adviser of another agency.
@@ -87,8 +87,8 @@ import GuichetLedger
         let start = try await world.gate.ledgerSize()
         let report = try await world.gate.runRetention()
         #expect(report.erased == 1 && report.keptErased == 0)
-        #expect(try await !world.hasLiveKey(b.id.rawValue))
-        #expect(try await !world.hasLiveKey(try RetentionRunTests.child(b).rawValue))
+        #expect(try await !world.store.hasLiveKey(b.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(try RetentionRunTests.child(b).rawValue))
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(b.id, agent) }
 
         let kept = try await world.gate.readKept(b.id, agent)

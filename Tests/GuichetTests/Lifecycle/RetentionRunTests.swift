@@ -65,21 +65,21 @@ import GuichetAuth
         #expect(dry.wouldErase == [b.id] && dry.wouldArchive == [a.id])
         #expect(try await world.gate.ledgerSize() == sizeBefore, "a dry run journals nothing")
         #expect(try await world.store.lifecycle(b.id) == nil, "a dry run changes nothing")
-        #expect(try await world.hasLiveKey(b.id.rawValue), "a dry run changes nothing")
+        #expect(try await world.store.hasLiveKey(b.id.rawValue), "a dry run changes nothing")
 
         let report = try await world.gate.runRetention(batch: 10)
         #expect(report.erased == 1 && report.archived == 1 && report.personsErased == 1)
         // B and its child: keys gone. Its parent has an account and keeps their person.
         #expect(try await world.store.lifecycle(b.id)?.erasedAt != nil)
-        #expect(try await !world.hasLiveKey(b.id.rawValue))
-        #expect(try await !world.hasLiveKey(try Self.child(b).rawValue))
-        #expect(try await world.hasLiveKey(parent2.rawValue))
+        #expect(try await !world.store.hasLiveKey(b.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(try Self.child(b).rawValue))
+        #expect(try await world.store.hasLiveKey(parent2.rawValue))
         // A archived, its data intact; C and D untouched.
         #expect(try await world.store.lifecycle(a.id)?.archivedAt != nil)
-        #expect(try await world.hasLiveKey(try Self.child(a).rawValue))
+        #expect(try await world.store.hasLiveKey(try Self.child(a).rawValue))
         for w in [c, d] {
             #expect(try await world.store.lifecycle(w.id) == nil)
-            #expect(try await world.hasLiveKey(w.id.rawValue))
+            #expect(try await world.store.hasLiveKey(w.id.rawValue))
         }
         let agent = try actors.request("agent", purpose: "family-request")
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.read(b.id, agent) }
@@ -99,10 +99,10 @@ import GuichetAuth
         clock.advance(366 * Self.day)
         let later = try await world.gate.runRetention()
         #expect(later.erased == 1 && later.archived == 0)
-        #expect(try await !world.hasLiveKey(a.id.rawValue))
-        #expect(try await !world.hasLiveKey(try Self.child(a).rawValue))
-        #expect(try await world.hasLiveKey(d.id.rawValue))
-        #expect(try await world.hasLiveKey(try Self.child(d).rawValue))
+        #expect(try await !world.store.hasLiveKey(a.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(try Self.child(a).rawValue))
+        #expect(try await world.store.hasLiveKey(d.id.rawValue))
+        #expect(try await world.store.hasLiveKey(try Self.child(d).rawValue))
         try await world.gate.checkpoint(at: clock.now)
         #expect(try await world.gate.auditor.verify().problem == nil)
     }

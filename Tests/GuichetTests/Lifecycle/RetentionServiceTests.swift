@@ -27,6 +27,6 @@ import GuichetGate
         task.cancel()
         _ = try? await task.value
         #expect(erased)
-        #expect(try await !world.hasLiveKey(app.id.rawValue))
+        #expect(try await !world.store.hasLiveKey(app.id.rawValue))
     }
 }

@@ -39,7 +39,7 @@ import GuichetSynth
             #expect(read["fields"]?.object?["benefitRights"] == nil)
             #expect(!read.text.contains(Self.justification))
         }
-        let rows = try await world.store.journal(account: world.accounts["adviser2"])
+        let rows = try await world.ledger.journal(account: world.accounts["adviser2"])
         let open = try #require(rows.first { $0.action == "break-glass-open" })
         let record = String(open.reason.dropFirst("break-glass:".count))
         #expect(open.dossiers == [id] && open.allowed)
@@ -69,7 +69,7 @@ import GuichetSynth
             #expect(try await client.call(.post, "/admin/v1/break-glass/\(record)/review", token: security,
                                           body: #"{"verdict": "justified", "note": "again"}"#).status == .notFound)
         }
-        #expect(try await world.store.journal(account: world.accounts["security"]).contains { $0.action == "break-glass-review" && $0.reason == "break-glass:\(record):justified" })
+        #expect(try await world.ledger.journal(account: world.accounts["security"]).contains { $0.action == "break-glass-review" && $0.reason == "break-glass:\(record):justified" })
     }
 
     @Test("the opening expires after the profile's duration (injected clock)")
@@ -95,9 +95,9 @@ import GuichetSynth
         // Six minutes after the second factor was verified (whenever the sign-in happened).
         world.clock.set(try #require(r.principal.secondFactorAt).addingTimeInterval(6 * 60))
         await #expect(throws: GuichetError.self) { try await world.gate.breakGlass(id, justification: Self.justification, r) }
-        #expect(try await world.store.pendingBreakGlass().isEmpty)
+        #expect(try await world.store.pendingBreakGlass(limit: 500).isEmpty)
         await #expect(throws: GuichetError.notFound) { try await world.gate.read(id, r) }
-        let refusals = try await world.store.journal(account: world.accounts["adviser2"]).filter { !$0.allowed }
+        let refusals = try await world.ledger.journal(account: world.accounts["adviser2"]).filter { !$0.allowed }
         #expect(refusals.contains { $0.reason == "break-glass-step-up" })
     }
 

@@ -30,6 +30,6 @@ import GuichetCore
             let token = try await world.token("partner1")
             #expect(try await client.call(.get, "/admin/v1/policy/explain?account=\(partner)&dossier=\(outside)&action=read", token: token).status == .notFound)
         }
-        #expect(try await world.store.journal(account: world.accounts["security"]).contains { $0.action == "policy-explain" })
+        #expect(try await world.ledger.journal(account: world.accounts["security"]).contains { $0.action == "policy-explain" })
     }
 }

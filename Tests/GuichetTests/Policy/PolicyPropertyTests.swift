@@ -104,7 +104,7 @@ import GuichetSynth
         }
         #expect(reads > 20 && refused > 50 && searched > 20 && brokeGlass > 2, "reads \(reads), refused \(refused), searches \(searched), openings \(brokeGlass)")
         // Every break-glass read in the ledger names a record of the same account and dossier.
-        for row in try await world.store.journal() where row.action == "break-glass:read" {
+        for row in try await world.ledger.journal() where row.action == "break-glass:read" {
             let id = String(row.reason.dropFirst("break-glass:".count))
             let record = try #require(try await world.store.breakGlass(id: id))
             #expect(record.account == row.account && [record.dossier] == row.dossiers)

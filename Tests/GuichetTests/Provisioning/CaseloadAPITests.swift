@@ -26,7 +26,7 @@ import GuichetStore
         let id = try #require(asked["id"]?.string)
         #expect(try await call(world, admin: false, .get, "/v1/dossiers/\(first)", token: t2, purpose: "disability-support").status == .notFound)
         #expect(try await world.store.caseload(of: p1).count == world.summary.partnerCaseloads[0].count)
-        let request = try #require(try await world.store.journal().last { $0.action == "provision:caseload-request" })
+        let request = try #require(try await world.ledger.journal().last { $0.action == "provision:caseload-request" })
         #expect(Set(request.dossiers) == Set(world.summary.partnerCaseloads[0]) && request.account == world.accounts["admin"])
 
         // The one who asked cannot approve; the second administrator sees it in the queue and approves.
@@ -40,7 +40,7 @@ import GuichetStore
         #expect(try await call(world, admin: false, .get, "/v1/dossiers/\(first)", token: t2, purpose: "disability-support").status == .ok)
         #expect(try await call(world, admin: false, .get, "/v1/dossiers/\(first)", token: t1, purpose: "disability-support").status == .notFound)
         #expect(try await world.store.caseload(of: p1).isEmpty)
-        let entry = try #require(try await world.store.journal().last { $0.action == "provision:caseload-transfer" })
+        let entry = try #require(try await world.ledger.journal().last { $0.action == "provision:caseload-transfer" })
         #expect(Set(entry.dossiers) == Set(world.summary.partnerCaseloads[0]) && entry.account == world.accounts["admin2"])
         #expect(try await call(world, .post, "/admin/v1/requests/\(id)/approve", token: admin2).status == .notFound, "approved once only")
 

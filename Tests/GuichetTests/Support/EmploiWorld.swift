@@ -6,6 +6,7 @@ import Synchronization
 @testable import GuichetAuth
 import GuichetCore
 import GuichetGate
+import GuichetLedger
 import GuichetProfile
 import GuichetServer
 import GuichetStore
@@ -37,7 +38,8 @@ struct EmploiWorld {
     static let password = World.password
     let folder: URL
     let profile: Profile
-    let store: Store
+    let store: any WorldStorage
+    let ledger: any LedgerProving
     let auth: Authenticator
     let gate: Gate
     let server: GuichetServer
@@ -54,9 +56,10 @@ struct EmploiWorld {
         let keys = try FileKeyProvider(path: keyFile)
         let clock = ManualClock()
         // One clock for the gate and the authenticator, as in a server.
-        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: profile, keys: keys,
+        let (store, ledger, journal) = try await World.storage(in: folder)
+        let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile, keys: keys,
                                                keysOrigin: keys.origin, options: .testing(watch: nil, clock: clock.function))
-        let (store, auth, gate) = (registry.store, registry.auth, registry.gate)
+        let (auth, gate) = (registry.auth, registry.gate)
         let summary = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: LocalDate(year: 2026, month: 11, day: 2)!)
             .generate(into: store)
         var accounts: [String: AccountID] = [:]
@@ -75,11 +78,11 @@ struct EmploiWorld {
         try await add("partner1", "partner-adviser", summary.partnerNetworks[0], caseload: summary.partnerCaseloads[0])
         try await add("partner2", "partner-adviser", summary.partnerNetworks[1], caseload: summary.partnerCaseloads[1])
         try await add("seeker", "job-seeker", nil, person: summary.sampleSeeker)
-        return EmploiWorld(folder: folder, profile: profile, store: store, auth: auth, gate: gate,
+        return EmploiWorld(folder: folder, profile: profile, store: store, ledger: ledger, auth: auth, gate: gate,
                            server: GuichetServer(gate: gate, auth: auth, store: store), summary: summary, clock: clock, accounts: accounts)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() { World.remove(store, folder: folder) }
 
     /// Signs in once (with a TOTP second factor for every kind but citizens).
     func token(_ username: String) async throws -> String {

@@ -5,6 +5,7 @@ import Testing
 @testable import GuichetAuth
 import GuichetCore
 import GuichetGate
+import GuichetLedger
 import GuichetServer
 import GuichetStore
 import GuichetVault
@@ -17,7 +18,8 @@ import GuichetMFA
 struct JeunesWorld: RoutedWorld {
     static let password = World.password
     let folder: URL
-    let store: Store
+    let store: any WorldStorage
+    let ledger: any LedgerProving
     let auth: Authenticator
     let server: GuichetServer
     let officeA: Organisation
@@ -30,12 +32,13 @@ struct JeunesWorld: RoutedWorld {
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
-        let registry = try await Registry.open(database: folder.appendingPathComponent("guichet.sqlite").path, profile: try Repo.profile(named: "jeunes"),
+        let (store, ledger, journal) = try await World.storage(in: folder)
+        let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: try Repo.profile(named: "jeunes"),
                                                keys: keys, keysOrigin: keys.origin, options: .testing(watch: nil))
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Opérateur", territory: nil, capacity: nil)
         let a = Organisation(id: OrganisationID(), kind: "local-office", name: "Mission locale A", territory: nil, capacity: nil)
         let b = Organisation(id: OrganisationID(), kind: "local-office", name: "Mission locale B", territory: nil, capacity: nil)
-        try await registry.store.insert(organisations: [op, a, b], at: Date())
+        try await store.insert(organisations: [op, a, b], at: Date())
         try await registry.gate.checkpoint(at: Date())
         var accounts: [String: AccountID] = [:]
         for (name, role, org) in [("admin", "admin", op), ("admin2", "admin", op), ("accounts-a1", "account-admin", a), ("accounts-a2", "account-admin", a),
@@ -43,12 +46,12 @@ struct JeunesWorld: RoutedWorld {
                                   ("accounts-b", "account-admin", b), ("adviser-b", "adviser", b)] {
             accounts[name] = try await registry.auth.createAccount(username: name, password: password, role: role, organisation: org.id, createdBy: nil)
         }
-        return JeunesWorld(folder: folder, store: registry.store, auth: registry.auth,
-                           server: GuichetServer(gate: registry.gate, auth: registry.auth, store: registry.store),
+        return JeunesWorld(folder: folder, store: store, ledger: ledger, auth: registry.auth,
+                           server: GuichetServer(gate: registry.gate, auth: registry.auth, store: store),
                            officeA: a, officeB: b, accounts: accounts)
     }
 
-    func remove() { try? FileManager.default.removeItem(at: folder) }
+    func remove() { World.remove(store, folder: folder) }
 
     /// Signs in once, enrolling a TOTP second factor with an operator's activation code.
     func token(_ username: String) async throws -> String {

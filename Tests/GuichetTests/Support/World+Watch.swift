@@ -31,6 +31,6 @@ extension World {
     /// Generates a few synthetic applications and plants honeytokens among them.
     func plant(size: Int = 20, honeytokens: Int = 3) async throws -> Place05Generator.Honeytokens {
         let generator = Place05Generator(profile: profile, keys: keys, size: size, today: LocalDate(year: 2026, month: 11, day: 23)!)
-        return try await generator.generate(into: try sqlite, honeytokens: honeytokens).honeytokens
+        return try await generator.generate(into: store, honeytokens: honeytokens).honeytokens
     }
 }

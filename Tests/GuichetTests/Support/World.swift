@@ -17,6 +17,7 @@ import GuichetPostgres
 import GuichetImport
 import GuichetBreach
 import GuichetWatch
+import GuichetSynth
 import Crypto
 
 /// Tokens of the accounts signed in during one test.
@@ -171,7 +172,20 @@ extension Trait where Self == ConditionTrait {
 
 /// What a test world's store is on either back-end: the storage protocols SQLite's `Store`
 /// and `PostgresStore` both implement.
-typealias WorldStorage = GateStorage & WatchStorage & AuthStorage & BreachStorage & ServerStorage & ImportStorage
+typealias WorldStorage = GateStorage & WatchStorage & AuthStorage & BreachStorage & ServerStorage & ImportStorage & SyntheticStorage & LiveKeyChecking
+
+/// What both back-ends' stores answer and the tests use, outside the gate's storage
+/// protocols: whether a subject's data key is still there (not crypto-shredded), and a
+/// caseload set up directly.
+protocol LiveKeyChecking: Sendable {
+    func hasLiveKey(_ subject: String) async throws -> Bool
+    func assign(_ dossiers: [DossierID], to account: AccountID) async throws -> Int
+}
+extension Store: LiveKeyChecking {}
+extension PostgresStore: LiveKeyChecking {}
+
+/// The generators write into PostgreSQL through the same bulk writes as into SQLite.
+extension PostgresStore: SyntheticStorage {}
 
 /// A test that needs what only SQLite has (its file, its connection pool, its backup): it runs
 /// on SQLite only, and says so when a world on PostgreSQL is asked for it.
@@ -220,25 +234,7 @@ struct World: GateWorld {
         let keys = try FileKeyProvider(path: keyFile)
         let options: RegistryOptions = relyingParty.map { .testing(mailer: mailer, watch: nil, clock: clock, relyingParty: $0) }
             ?? .testing(mailer: mailer, watch: nil, clock: clock)
-        let store: any WorldStorage, ledger: any LedgerProving, journal: @Sendable (NoteSigner, String, SymmetricKey) -> AccessJournal
-        if let server = TestBackend.postgres {
-            await PostgresWorldSlots.shared.acquire()
-            let name = "guichet_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-            do {
-                try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
-                try name.write(to: folder.appendingPathComponent("postgres-database"), atomically: true, encoding: .utf8)
-                let pg = try await PostgresStore.open(server.database(name), connections: 4, timeout: .seconds(120))
-                (store, ledger) = (pg, pg.ledger)
-                journal = { pg.ledger.journal(signer: $0, origin: $1, sourceKey: $2) }
-            } catch {
-                await PostgresWorldSlots.shared.release()
-                throw error
-            }
-        } else {
-            let sqlite = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
-            (store, ledger) = (sqlite, sqlite)
-            journal = { AccessJournal(store: sqlite, signer: $0, origin: $1, sourceKey: $2) }
-        }
+        let (store, ledger, journal) = try await storage(in: folder)
         let opened = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile, keys: keys,
                                              keysOrigin: keys.origin, options: options)
         let (auth, gate) = (opened.auth, opened.gate)
@@ -249,6 +245,41 @@ struct World: GateWorld {
                           operatorOrg: op, daycares: daycares, keys: keys)
         world.clock = clock
         return world
+    }
+
+    /// A fresh store on the back-end of the run (``TestBackend``): SQLite in `folder`, or a new
+    /// database of the test cluster, named in `folder/postgres-database` (``remove()`` drops it).
+    static func storage(in folder: URL) async throws
+        -> (store: any WorldStorage, ledger: any LedgerProving, journal: @Sendable (NoteSigner, String, SymmetricKey) -> AccessJournal) {
+        guard let server = TestBackend.postgres else {
+            let sqlite = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+            return (sqlite, sqlite, { AccessJournal(store: sqlite, signer: $0, origin: $1, sourceKey: $2) })
+        }
+        await PostgresWorldSlots.shared.acquire()
+        let name = "guichet_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        do {
+            try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
+            try name.write(to: folder.appendingPathComponent("postgres-database"), atomically: true, encoding: .utf8)
+            let pg = try await PostgresStore.open(server.database(name), connections: 4, timeout: .seconds(120))
+            return (pg, pg.ledger, { pg.ledger.journal(signer: $0, origin: $1, sourceKey: $2) })
+        } catch {
+            await PostgresWorldSlots.shared.release()
+            throw error
+        }
+    }
+
+    /// Closes a world's store and drops its database when it is on PostgreSQL (in the
+    /// background: the throw-away cluster goes at the end of the run anyway); deletes the folder.
+    static func remove(_ store: any WorldStorage, folder: URL) {
+        if let pg = store as? PostgresStore, let server = TestBackend.postgres,
+           let name = try? String(contentsOf: folder.appendingPathComponent("postgres-database"), encoding: .utf8) {
+            Task {
+                await pg.close()
+                try? await PostgresLedgerTests.drop(server.database(name))
+                await PostgresWorldSlots.shared.release()
+            }
+        }
+        try? FileManager.default.removeItem(at: folder)
     }
 
     /// The organisations and accounts of a test world, on any back-end: the operator, a
@@ -270,18 +301,8 @@ struct World: GateWorld {
         return (op, daycares)
     }
 
-    /// Deletes the folder; on PostgreSQL, closes the store and drops its database too (in the
-    /// background: the throw-away cluster goes at the end of the run anyway).
-    func remove() {
-        if let pg = store as? PostgresStore, let address = try? postgresAddress {
-            Task {
-                await pg.close()
-                try? await PostgresLedgerTests.drop(address)
-                await PostgresWorldSlots.shared.release()
-            }
-        }
-        try? FileManager.default.removeItem(at: folder)
-    }
+    /// Deletes the folder; on PostgreSQL, closes the store and drops its database too.
+    func remove() { Self.remove(store, folder: folder) }
 
     /// The database of a world on PostgreSQL.
     var postgresAddress: PostgresAddress {
@@ -290,12 +311,6 @@ struct World: GateWorld {
                   let name = try? String(contentsOf: folder.appendingPathComponent("postgres-database"), encoding: .utf8) else { throw SQLiteOnly() }
             return server.database(name)
         }
-    }
-
-    /// Whether a subject's data key is still there (not crypto-shredded), on either back-end.
-    func hasLiveKey(_ subject: String) async throws -> Bool {
-        if let pg = store as? PostgresStore { return try await pg.hasLiveKey(subject) }
-        return try await sqlite.hasLiveKey(subject)
     }
 
     /// Row counts of the main tables (``Store/countedTables``), on either back-end.
