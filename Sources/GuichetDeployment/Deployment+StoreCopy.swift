@@ -17,7 +17,9 @@ extension Deployment {
         guard exists else { throw DeploymentError("no registry in \(folder.path); nothing was changed") }
         try requireSQLite("guichet store copy", instead: "it has already moved; nothing was changed")
         let address: PostgresAddress
-        do { address = try PostgresAddress(parsing: text) } catch let e as PostgresStoreError { throw DeploymentError("\(e.description); nothing was changed") }
+        do {
+            address = try PostgresAddress(parsing: text).password(orElse: ProcessInfo.processInfo.environment["PGPASSWORD"])
+        } catch let e as PostgresStoreError { throw DeploymentError("\(e.description); nothing was changed") }
         // What a server wrote after the copy began would not be in the copy: none may run.
         let lock: ServeLock
         do { lock = try lockForServing(.restoring) } catch let e as DeploymentError {

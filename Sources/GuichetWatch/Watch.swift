@@ -39,7 +39,7 @@ public actor Watch {
     /// How many times an account's state is read and assessed again when other servers keep
     /// writing it first; then the request is refused as unavailable (the watch never lets a
     /// request through unassessed).
-    static let sharedAttempts = 16
+    static let sharedAttempts = 100
 
     /// Applies `body` to an account's state: on this server's own state, or, when servers
     /// share the storage, on the latest stored state, written back unless another server wrote
@@ -60,6 +60,9 @@ public actor Watch {
                 engine.markStored(account)
                 return result
             }
+            // Another server wrote first: wait a moment of random length, so that a slower
+            // server is not outpaced by the same faster one attempt after attempt.
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 0...10)))
         }
         throw GuichetError.unavailable("the watch could not record this account's request: other servers kept changing its state")
     }
