@@ -4,9 +4,13 @@ import GuichetGate
 import GuichetAuth
 public import GuichetServer
 public import GuichetVault
+public import GuichetPostgres
 import GuichetStore
-import GuichetSynth
+public import GuichetSynth
 import GuichetWatch
+
+/// The generators fill a PostgreSQL demo registry through the same bulk writes as SQLite's.
+extension PostgresStore: SyntheticStorage {}
 
 /// The synthetic registries of `guichet demo`: a profile's generator fills a fresh registry,
 /// the import is journalled, and one account per role is made, its credentials written to
@@ -32,8 +36,8 @@ public enum DemoRegistry {
                                 progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Generated {
         let started = Date()
         let profile = server.profile
-        // The generators write SQLite's store directly (a demo is one folder, one server).
-        guard let store = server.store as? Store else { throw DeploymentError("a demo registry is generated in a SQLite data folder") }
+        // The generators write the store's bulk writes directly, on SQLite or PostgreSQL.
+        guard let store = server.store as? any SyntheticStorage else { throw DeploymentError("this store cannot hold a generated demo registry") }
         func seconds() -> Double { Date().timeIntervalSince(started) }
         var accounts = DemoAccounts()
         let sentence: String
@@ -122,7 +126,7 @@ public enum DemoRegistry {
             let password = Deployment.generatedPassword()
             let id = try await server.auth.createAccount(username: username, password: password, role: role, organisation: organisation,
                                                          person: person, territory: territory, createdBy: nil)
-            if !caseload.isEmpty { try await (server.store as? Store)?.assign(caseload, to: id) }
+            if !caseload.isEmpty { _ = try await (server.store as? any SyntheticStorage)?.assign(caseload, to: id) }
             let kind = server.profile.roles[role]?.kind
             var entry = ["username": username, "password": password, "role": role, "listener": kind?.usesAdminListener == true ? "admin" : "public",
                          "note": note]

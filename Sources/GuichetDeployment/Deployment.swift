@@ -215,6 +215,49 @@ public struct Deployment: Sendable {
         return (try await open(location, profilePath: profilePath, keys: keys, settings: settings), lock)
     }
 
+    /// What ``openDemo(profilePath:keys:store:)`` opened.
+    public struct DemoOpening: Sendable {
+        public let server: GuichetServer
+        public let keys: FileKeyProvider
+        /// The folder's serving lock (SQLite); keep it for as long as the demo serves.
+        public let lock: ServeLock?
+        /// The folder was new: its registry is empty and waits for the generator.
+        public let fresh: Bool
+    }
+
+    /// `guichet demo`'s registry: this folder's own when it holds one, served as it is;
+    /// otherwise a new one, with the demo's settings, in SQLite in the folder or in an empty
+    /// PostgreSQL database (`store`, as for ``storeLocation(_:settings:)``, written to
+    /// `guichet.yaml` without its password).
+    /// - Throws: ``DeploymentError`` when the database does not answer or already holds a
+    ///   registry (before the folder is made), or the folder is served already.
+    public func openDemo(profilePath: String, keys flag: String?, store: String?) async throws -> DemoOpening {
+        let fresh = !exists
+        let location = try storeLocation(store, settings: fresh ? Settings() : try readSettings())
+        var empty: PostgresStore?
+        if fresh, case .postgres(let address) = location { empty = try await Self.connect(address, empty: true) }
+        do {
+            if fresh { try create() }
+            let lock: ServeLock? = if case .sqlite = location { try lockForServing() } else { nil }
+            let provider = try keys(flag, create: fresh)
+            if fresh {
+                var settings = Settings(profile: profilePath, securityContact: "mailto:security@example.org")
+                if case .postgres(let address) = location { settings.store = address.setting }  // never its password
+                try writeSettings(settings)
+            }
+            let settings = try readSettings()
+            let server = if let empty {
+                try await openPostgres(empty, profilePath: profilePath, keys: provider, settings: settings, creating: true).server
+            } else {
+                try await open(location, profilePath: profilePath, keys: provider, settings: settings)
+            }
+            return DemoOpening(server: server, keys: provider, lock: lock, fresh: fresh)
+        } catch {
+            await empty?.close()
+            throw error
+        }
+    }
+
     func open(_ location: StoreLocation, profilePath: String, keys: FileKeyProvider, settings: Settings) async throws -> GuichetServer {
         if case .postgres(let address) = location {
             return try await openPostgres(address, profilePath: profilePath, keys: keys, settings: settings).server

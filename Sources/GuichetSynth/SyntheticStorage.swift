@@ -12,6 +12,9 @@ public protocol SyntheticStorage: Sendable {
     func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws
     /// Stores the keyed tags of honeytoken persons (the watch's tripwires).
     func insertHoneytokenTags(_ tags: [Data]) async throws
+    /// Puts dossiers in an account's caseload (a demo adviser's files); returns how many.
+    @discardableResult
+    func assign(_ dossiers: [DossierID], to account: AccountID) async throws -> Int
 }
 
 extension Store: SyntheticStorage {}

@@ -13,6 +13,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Data folder.") var data = "guichet-demo"
     @Option(help: "Number of dossiers to generate (default 86000 for place05, 100000 for the others).") var size: Int?
     @Option(help: "Profile name or path.") var profile = "place05"
+    @Option(help: "Where a new demo registry lives: sqlite, or an empty PostgreSQL database postgres://USER@HOST:PORT/DATABASE (env GUICHET_STORE; default: SQLite in the folder).")
+    var store: String?
     @OptionGroup var listeners: ListenerOptions
     @Flag(help: "Generate, write the accounts file, and exit without serving.") var noServe = false
 
@@ -26,16 +28,13 @@ struct Demo: AsyncParsableCommand {
         let profilePath = try Deployment.resolveProfile(profile)
         let config = try listeners.resolve(try deployment.readSettings())
         let loaded = try Deployment.loadProfile(profilePath)  // refuse a broken profile before creating anything
-        let fresh = !deployment.exists
-        if fresh, !DemoRegistry.generators.contains(loaded.name) {
+        if !deployment.exists, !DemoRegistry.generators.contains(loaded.name) {
             throw CommandError("no synthetic data generator for profile '\(loaded.name)' (generators exist for \(DemoRegistry.generators.joined(separator: ", ")))")
         }
-        if fresh { try deployment.create() }
-        let lock = try deployment.lockForServing()
-        defer { withExtendedLifetime(lock) {} }
-        let keys = try deployment.keys(listeners.keys, create: fresh)
-        if fresh { try deployment.writeSettings(.init(profile: profilePath, securityContact: "mailto:security@example.org")) }
-        let server = try await deployment.open(profilePath: profilePath, keys: keys, settings: try deployment.readSettings())
+        let opened = try await deployment.openDemo(profilePath: profilePath, keys: listeners.keys, store: store)
+        defer { withExtendedLifetime(opened.lock) {} }
+        let (server, keys, fresh) = (opened.server, opened.keys, opened.fresh)
+        if fresh, let warning = Deployment.passwordLeftOut(of: store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]) { note(warning) }
         let accountsFile = deployment.folder.appendingPathComponent("demo-accounts.json")
         var generated = ""
         if fresh {

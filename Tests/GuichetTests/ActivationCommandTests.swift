@@ -31,9 +31,7 @@ import GuichetVault
         let unknown = try await CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no account 'nobody.here'"), "stderr: \(unknown.stderr)")
 
-        let keys = try FileKeyProvider(path: data + "/guichet.keys")
-        let auth = try await Registry.open(database: data + "/guichet.sqlite", profile: try Repo.profile(), keys: keys, keysOrigin: keys.origin,
-                                           options: RegistryOptions(watch: nil)).auth
+        let auth = try await RegistryFolder(data: data).open().auth
         let session = try await auth.signIn(username: "admin", password: password)
         await #expect(throws: GuichetError.self) { try await auth.beginTOTP(session.principal, activationCode: first) }
         _ = try await auth.beginTOTP(session.principal, activationCode: second)

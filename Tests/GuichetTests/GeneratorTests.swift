@@ -7,12 +7,12 @@ import GuichetSynth
 
 /// The synthetic R1 registry: valid formats, plausible proportions, and readable through the gate.
 @Suite struct GeneratorTests {
-    @Test("generated dossiers are valid under the profile, with plausible states and only fictional contacts", .sqliteOnly)
+    @Test("generated dossiers are valid under the profile, with plausible states and only fictional contacts")
     func generatedDataIsValid() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let generator = Place05Generator(profile: world.profile, keys: world.keys, size: 600, today: LocalDate(year: 2026, month: 11, day: 23)!)
-        let summary = try await generator.generate(into: world.sqlite)
+        let summary = try await generator.generate(into: world.store)
         #expect(summary.dossiers == 600)
         #expect(summary.persons > 600 + 400, "each application has a child and one or two parents, some shared by siblings")
 
@@ -43,13 +43,13 @@ import GuichetSynth
         #expect(views.count == 600)
     }
 
-    @Test("the same seed generates the same registry", .sqliteOnly)
+    @Test("the same seed generates the same registry")
     func deterministic() async throws {
         let a = try await World.make(), b = try await World.make()
         defer { a.remove(); b.remove() }
         let today = LocalDate(year: 2026, month: 11, day: 23)!
-        _ = try await Place05Generator(profile: a.profile, keys: a.keys, size: 50, seed: 7, today: today).generate(into: try a.sqlite)
-        _ = try await Place05Generator(profile: b.profile, keys: b.keys, size: 50, seed: 7, today: today).generate(into: try b.sqlite)
+        _ = try await Place05Generator(profile: a.profile, keys: a.keys, size: 50, seed: 7, today: today).generate(into: a.store)
+        _ = try await Place05Generator(profile: b.profile, keys: b.keys, size: 50, seed: 7, today: today).generate(into: b.store)
         let ids = { (w: World) in try await w.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 100)) }
         #expect(try await ids(a) == ids(b))
     }

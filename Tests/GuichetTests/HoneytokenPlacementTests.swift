@@ -22,7 +22,7 @@ import GuichetSynth
         }
     }
 
-    @Test("in a daycare service's waiting list taken in start order, every honeytoken comes after most real applications", .sqliteOnly)
+    @Test("in a daycare service's waiting list taken in start order, every honeytoken comes after most real applications")
     func honeytokensComeLate() async throws {
         let world = try await World.make()
         defer { world.remove() }

@@ -42,16 +42,14 @@ import GRDB
         #expect(entries[1].reason == "not-found")
     }
 
-    @Test("when the journal cannot be written, a read fails and returns no data", .sqliteOnly)
+    @Test("when the journal cannot be written, a read fails and returns no data")
     func failsClosedWhenTheJournalIsUnwritable() async throws {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         // Make the journal refuse appends, as a full disk or a broken table would.
-        try await world.sqlite.pool.write { db in
-            try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        }
+        try await world.database.breakJournal()
         let parent = try await world.request("parent1")
         await #expect { try await world.gate.read(a.id, parent) } throws: { error in
             if case GuichetError.unavailable = error { return true } else { return false }
@@ -86,8 +84,9 @@ import GRDB
         for sql in ["DELETE FROM ledger_entry", "UPDATE ledger_entry SET request_id = 'x'", "DELETE FROM ledger_node", "DELETE FROM dossier",
                     "DELETE FROM dossier_version", "UPDATE dossier_version SET change = 'x'", "DELETE FROM person",
                     "DELETE FROM person_version"] {
-            await #expect(throws: (any Error).self, "\(sql)") { try await world.sqlite.pool.write { db in try db.execute(sql: sql) } }
+            #expect(await (try world.database).refuses(sql), "\(sql)")
         }
+        #expect(await !(try world.database).refuses("DELETE FROM no_such_table"), "a statement that fails for another reason is not a refusal")
         #expect(try await world.rowCounts()["dossier"] == 1)
     }
 }

@@ -15,12 +15,12 @@ import GuichetSynth
         return views.count
     }
 
-    @Test("a rotation interrupted half-way, then resumed, leaves every record readable, and the old key can then be retired", .sqliteOnly)
+    @Test("a rotation interrupted half-way, then resumed, leaves every record readable, and the old key can then be retired")
     func interruptedRotation() async throws {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await Place05Generator(profile: world.profile, keys: world.keys, size: 60, today: LocalDate(year: 2026, month: 11, day: 23)!)
-            .generate(into: world.sqlite)
+            .generate(into: world.store)
         let total = try await world.store.dataKeyCounts().byVersion[1] ?? 0
         #expect(total > 150)
 
@@ -44,7 +44,7 @@ import GuichetSynth
         #expect(try await readAll(world) == 60, "reads work once version 1 is gone")
     }
 
-    @Test("a crypto-shredded person can no longer be read; other persons are unaffected", .sqliteOnly)
+    @Test("a crypto-shredded person can no longer be read; other persons are unaffected")
     func shredding() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -54,10 +54,8 @@ import GuichetSynth
         let before = try await world.gate.read(a.id, try await world.request("agent", purpose: "list-management"))
         let child = try #require(before.persons.first { $0.role == "child" })
         let searchable = { (id: PersonID) in
-            try await world.sqlite.pool.read { db in
-                [try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person_term WHERE person_id = ?", arguments: [id.rawValue]) ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person_birth_year WHERE person_id = ?", arguments: [id.rawValue]) ?? 0]
-            }
+            [try await world.database.count("person_term", where: "person_id = '\(id)'"),
+             try await world.database.count("person_birth_year", where: "person_id = '\(id)'")]
         }
         let childID = try #require(try await world.store.dossier(a.id)?.persons.first { $0.role == "child" }?.person)
         #expect(try await searchable(p1)[0] > 0, "the parent can be found by their search terms before")
@@ -74,7 +72,7 @@ import GuichetSynth
         #expect(after.fields["desiredStart"] != nil)
 
         // Both kept versions of the person are still stored, and neither can be opened any more.
-        let versions = try await world.sqlite.pool.read { db in try Data.fetchAll(db, sql: "SELECT fields FROM person_version WHERE person_id = ?", arguments: [p1.rawValue]) }
+        let versions = try await world.database.blobs("SELECT fields FROM person_version WHERE person_id = '\(p1)'")
         #expect(versions.count == 2)
         #expect(try await world.store.persons([p1])[p1]?.key == nil)
         let vault = Vault(profile: world.profile, keys: world.keys)

@@ -16,9 +16,9 @@ import GuichetStore
     /// What the registry holds: rows per table and the metadata (the files themselves may be
     /// checkpointed by SQLite on open, which changes no data).
     func fingerprint(_ data: String) async throws -> [String] {
-        let store = try Store(path: data + "/guichet.sqlite")
-        let counts = try await store.rowCounts().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        return counts + [try await store.meta("key-check") ?? "", try await store.meta("profile") ?? ""]
+        let folder = RegistryFolder(data: data)
+        let counts = try await folder.rowCounts().sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return counts + (try await folder.strings("SELECT key || '=' || value FROM meta WHERE key IN ('key-check', 'profile') ORDER BY key"))
     }
 
     @Test("the key file missing, too open, or from another registry: refused with what to do, nothing written")

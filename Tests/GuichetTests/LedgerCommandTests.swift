@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 /// `guichet ledger` as an operator runs it after an incident.
@@ -17,12 +16,12 @@ import Testing
         let proof = try await CommandLineTests.run(["ledger", "prove", "--data", data, "--index", "0"])
         #expect(proof.status == 0 && proof.stdout.contains("\"proof\""), "stderr: \(proof.stderr)")
 
-        // An intruder with the database file rewrites history.
-        let queue = try DatabaseQueue(path: data + "/guichet.sqlite")
-        try await queue.write { db in
-            try db.execute(sql: "DROP TRIGGER ledger_entry_no_update")
-            try db.execute(sql: "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'import', 'imp0rt') AS BLOB) WHERE idx = 0")
-        }
+        // An intruder who owns the database (its file, or PostgreSQL's superuser) rewrites history.
+        try await RegistryFolder(data: data).execute(
+            sqlite: ["DROP TRIGGER ledger_entry_no_update",
+                     "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'import', 'imp0rt') AS BLOB) WHERE idx = 0"],
+            postgres: ["ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_append_only",
+                       "UPDATE ledger_entry SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'import', 'imp0rt'), 'UTF8') WHERE idx = 0"])
         let bad = try await CommandLineTests.run(["ledger", "verify", "--data", data])
         #expect(bad.status != 0 && bad.stderr.contains("entry 0 does not match"), "stderr: \(bad.stderr)")
     }

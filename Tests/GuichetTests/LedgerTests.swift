@@ -25,13 +25,13 @@ import GuichetMerkle
         return (world, try await world.store.ledgerSize())
     }
 
-    func attack(_ world: World, _ sql: String...) async throws {
-        try await world.sqlite.pool.write { db in
-            for t in ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_delete", "ledger_node_no_update", "ledger_checkpoint_no_update"] {
-                try db.execute(sql: "DROP TRIGGER IF EXISTS \(t)")
-            }
-            for s in sql { try db.execute(sql: s) }
-        }
+    /// Someone who owns the database rewrites the ledger: SQLite's append-only triggers
+    /// dropped, or PostgreSQL's disabled (its superuser), then the statements run.
+    func attack(_ world: World, _ t: Tamper) async throws {
+        try await world.database.execute(
+            sqlite: ["ledger_entry_no_delete", "ledger_entry_no_update", "ledger_node_no_delete", "ledger_node_no_update", "ledger_checkpoint_no_update"]
+                .map { "DROP TRIGGER IF EXISTS \($0)" } + t.sql,
+            postgres: ["ledger_entry", "ledger_node", "ledger_checkpoint"].map { "ALTER TABLE \($0) DISABLE TRIGGER USER" } + t.postgres)
     }
 
     @Test("an untouched ledger verifies, with every checkpoint")
@@ -47,43 +47,53 @@ import GuichetMerkle
 
     struct Tamper: Sendable, CustomStringConvertible {
         let name: String
+        /// The statements in SQLite's SQL, and in PostgreSQL's.
         let sql: [String]
+        let postgres: [String]
         let expected: String
         var description: String { name }
     }
 
+    static let modifySQLite = "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 6"
+    static let modifyPostgres = "UPDATE ledger_entry SET entry = convert_to(replace(convert_from(entry, 'UTF8'), '\"v\":1', '\"v\":2'), 'UTF8') WHERE idx = 6"
+    static let latest = "WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"
     static let tampering: [Tamper] = [
-        Tamper(name: "modify an entry", sql: ["UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 6"],
+        Tamper(name: "modify an entry", sql: [modifySQLite], postgres: [modifyPostgres], expected: "entry 6 does not match"),
+        Tamper(name: "modify an entry and its leaf hash",
+               sql: [modifySQLite, "UPDATE ledger_node SET hash = (SELECT hash FROM ledger_node WHERE level = 0 AND idx = 7) WHERE level = 0 AND idx = 6"],
+               postgres: [modifyPostgres, "UPDATE ledger_node SET hash = (SELECT hash FROM ledger_node WHERE level = 0 AND idx = 7) WHERE level = 0 AND idx = 6"],
                expected: "entry 6 does not match"),
-        Tamper(name: "modify an entry and its leaf hash", sql: [
-            "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"v\":1', '\"v\":2') AS BLOB) WHERE idx = 6",
-            "UPDATE ledger_node SET hash = (SELECT hash FROM ledger_node WHERE level = 0 AND idx = 7) WHERE level = 0 AND idx = 6"],
-               expected: "entry 6 does not match"),
-        Tamper(name: "delete an entry", sql: ["DELETE FROM ledger_entry WHERE idx = 6"], expected: "entry 6 is missing"),
-        Tamper(name: "delete the last entries", sql: ["DELETE FROM ledger_entry WHERE idx >= 10"], expected: "entries are missing at the end"),
-        Tamper(name: "insert an entry", sql: [
-            "UPDATE ledger_entry SET idx = -idx - 1 WHERE idx >= 6", "UPDATE ledger_entry SET idx = -idx WHERE idx < 0",
-            "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) SELECT 6, entry, at, account_id, 'forged' FROM ledger_entry WHERE idx = 2"],
-               expected: "entry 6 does not match"),
-        Tamper(name: "reorder two entries", sql: [
-            "UPDATE ledger_entry SET idx = -1 WHERE idx = 6", "UPDATE ledger_entry SET idx = 6 WHERE idx = 7", "UPDATE ledger_entry SET idx = 7 WHERE idx = -1"],
-               expected: "entry 6 does not match"),
+        Tamper(name: "delete an entry", sql: ["DELETE FROM ledger_entry WHERE idx = 6"], postgres: ["DELETE FROM ledger_entry WHERE idx = 6"],
+               expected: "entry 6 is missing"),
+        Tamper(name: "delete the last entries", sql: ["DELETE FROM ledger_entry WHERE idx >= 10"], postgres: ["DELETE FROM ledger_entry WHERE idx >= 10"],
+               expected: "entries are missing at the end"),
+        Tamper(name: "insert an entry", sql: insertion, postgres: insertion, expected: "entry 6 does not match"),
+        Tamper(name: "reorder two entries", sql: reordering, postgres: reordering, expected: "entry 6 does not match"),
         Tamper(name: "modify a stored subtree hash", sql: ["UPDATE ledger_node SET hash = zeroblob(32) WHERE level = 1 AND idx = 2"],
+               postgres: ["UPDATE ledger_node SET hash = decode(repeat('00', 32), 'hex') WHERE level = 1 AND idx = 2"],
                expected: "the subtree 1/2 ending at entry 5 does not match"),
         Tamper(name: "delete a stored subtree hash", sql: ["DELETE FROM ledger_node WHERE level = 2 AND idx = 1"],
+               postgres: ["DELETE FROM ledger_node WHERE level = 2 AND idx = 1"],
                expected: "the subtree 2/1 ending at entry 7 does not match"),
-        Tamper(name: "forge a checkpoint's root", sql: ["UPDATE ledger_checkpoint SET root = zeroblob(32) WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"],
+        Tamper(name: "forge a checkpoint's root", sql: ["UPDATE ledger_checkpoint SET root = zeroblob(32) \(latest)"],
+               postgres: ["UPDATE ledger_checkpoint SET root = decode(repeat('00', 32), 'hex') \(latest)"],
                expected: "is forged"),
-        Tamper(name: "forge a checkpoint's note", sql: ["UPDATE ledger_checkpoint SET note = replace(note, char(10) || '0' , char(10) || '1') WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)",
-                                                         "UPDATE ledger_checkpoint SET note = substr(note, 1, instr(note, char(10)) ) || '9' || substr(note, instr(note, char(10)) + 3) WHERE size = (SELECT MAX(size) FROM ledger_checkpoint)"],
+        Tamper(name: "forge a checkpoint's note",
+               sql: ["UPDATE ledger_checkpoint SET note = replace(note, char(10) || '0' , char(10) || '1') \(latest)",
+                     "UPDATE ledger_checkpoint SET note = substr(note, 1, instr(note, char(10)) ) || '9' || substr(note, instr(note, char(10)) + 3) \(latest)"],
+               postgres: ["UPDATE ledger_checkpoint SET note = replace(note, chr(10) || '0' , chr(10) || '1') \(latest)",
+                          "UPDATE ledger_checkpoint SET note = substr(note, 1, strpos(note, chr(10))) || '9' || substr(note, strpos(note, chr(10)) + 3) \(latest)"],
                expected: "is forged"),
     ]
+    static let insertion = ["UPDATE ledger_entry SET idx = -idx - 1 WHERE idx >= 6", "UPDATE ledger_entry SET idx = -idx WHERE idx < 0",
+                            "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) SELECT 6, entry, at, account_id, 'forged' FROM ledger_entry WHERE idx = 2"]
+    static let reordering = ["UPDATE ledger_entry SET idx = -1 WHERE idx = 6", "UPDATE ledger_entry SET idx = 6 WHERE idx = 7", "UPDATE ledger_entry SET idx = 7 WHERE idx = -1"]
 
-    @Test("tampering with the stored ledger is reported, naming the first entry that does not match", .sqliteOnly, arguments: tampering)
+    @Test("tampering with the stored ledger is reported, naming the first entry that does not match", arguments: tampering)
     func tamperingIsDetected(_ t: Tamper) async throws {
         let (world, _) = try await busyWorld()
         defer { world.remove() }
-        try await attack(world, t.sql.joined(separator: "; "))
+        try await attack(world, t)
         // Read in one batch, and in batches of three entries, so that the tampered entries and
         // the subtrees over them straddle the boundaries between batches.
         for batchSize: Int64 in [5_000, 3] {

@@ -11,9 +11,9 @@ import GuichetMFA
     /// Standard error goes to `log`; waiting for "Ready" is bounded and holds no thread.
     func startDemo(data: String, log: URL) async throws -> (ChildServer, public: Int, admin: Int) {
         let server = try ChildServer(CommandLineTests.binary.path,
-                                     ["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"],
+                                     try await TestBackend.placing(["demo", "--data", data, "--size", "200", "--port", "0", "--admin-port", "0"]),
                                      directory: Repo.root, log: log)
-        let text = try await server.waitFor("Ready", timeout: 180)
+        let text = try await server.waitFor("Ready", timeout: 600)  // generating 200 dossiers takes 20 s alone, minutes beside the whole suite
         func port(after marker: String) -> Int? {
             guard let line = text.split(separator: "\n").first(where: { $0.contains(marker) }),
                   let url = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }) else { return nil }

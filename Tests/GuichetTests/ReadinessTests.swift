@@ -41,12 +41,12 @@ import GuichetCore
         #expect(Gate.diskCheck(folder: "/no/such/folder", minimumFreeBytes: 0) == "the database's filesystem cannot be examined")
     }
 
-    @Test("a registry that never signed a checkpoint is not ready", .sqliteOnly)
+    @Test("a registry that never signed a checkpoint is not ready")
     func noCheckpoint() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        try await world.sqlite.pool.write { db in try db.execute(sql: "DROP TRIGGER IF EXISTS ledger_checkpoint_no_delete") }
-        try await world.sqlite.pool.write { db in try db.execute(sql: "DELETE FROM ledger_checkpoint") }
+        try await world.database.execute(sqlite: ["DROP TRIGGER IF EXISTS ledger_checkpoint_no_delete", "DELETE FROM ledger_checkpoint"],
+                                         postgres: ["ALTER TABLE ledger_checkpoint DISABLE TRIGGER USER", "DELETE FROM ledger_checkpoint"])
         try await world.withPublic { client in
             let r = try await client.call(.get, "/readyz")
             #expect(r.status == .serviceUnavailable && r["checks"]?.object?["checkpoint"]?.string == "no checkpoint was ever signed", "\(r.text)")

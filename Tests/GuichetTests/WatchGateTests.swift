@@ -10,7 +10,7 @@ import GuichetServer
 /// The watch inside the real gate: vetoes before the ledger, suspensions that end sessions,
 /// the security officer's queue and reinstatement, watched persons, state across a restart.
 @Suite struct WatchGateTests {
-    @Test("touching a honeytoken suspends the account: the request reveals nothing, the sessions are gone, the next request is refused", .sqliteOnly)
+    @Test("touching a honeytoken suspends the account: the request reveals nothing, the sessions are gone, the next request is refused")
     func honeytokenSuspends() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -63,10 +63,8 @@ import GuichetServer
             #expect(listed.text.contains("a drill of the honeytoken procedure"))
         }
         // Free text of the officer's records is stored sealed, and never enters the ledger.
-        let stored = try await world.sqlite.pool.read { db in
-            try String.fetchAll(db, sql: "SELECT reinstate_reason FROM watch_suspension WHERE reinstate_reason IS NOT NULL")
-                + String.fetchAll(db, sql: "SELECT note FROM watch_alert WHERE note IS NOT NULL")
-        }
+        let stored = try await world.database.strings("SELECT reinstate_reason FROM watch_suspension WHERE reinstate_reason IS NOT NULL")
+            + world.database.strings("SELECT note FROM watch_alert WHERE note IS NOT NULL")
         #expect(stored.count == 2 && !stored.contains { $0.contains("drill") })
         #expect(try await world.store.account(username: "agent")?.status == "active")
         _ = try await world.auth.signIn(username: "agent", password: World.password)
@@ -74,7 +72,7 @@ import GuichetServer
         #expect(reinstated.reason.contains(account.id.rawValue) && !reinstated.reason.contains("drill"), "the ledger names the account, not the reason")
     }
 
-    @Test("a search page listing honeytokens shows only their summary (nothing personal, no alarm); opening one suspends and reveals nothing", .sqliteOnly)
+    @Test("a search page listing honeytokens shows only their summary (nothing personal, no alarm); opening one suspends and reveals nothing")
     func honeytokenInSearchPage() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -94,7 +92,7 @@ import GuichetServer
         #expect(try await world.store.account(username: "agent")?.status == "disabled")
     }
 
-    @Test("a watched person: every read alerts, and a name search outside the caseload needs a justification", .sqliteOnly)
+    @Test("a watched person: every read alerts, and a name search outside the caseload needs a justification")
     func watchedPerson() async throws {
         let base = try await World.make()
         defer { base.remove() }
@@ -109,7 +107,7 @@ import GuichetServer
             let persons = try await client.call(.get, "/admin/v1/watch/persons", token: officer)
             #expect(persons.text.contains(child.rawValue) && persons.text.contains("public figure's family"))
         }
-        let storedReasons = try await world.sqlite.pool.read { db in try String.fetchAll(db, sql: "SELECT reason FROM watched_person") }
+        let storedReasons = try await world.database.strings("SELECT reason FROM watched_person")
         #expect(storedReasons.count == 1 && !storedReasons[0].contains("public figure"), "the reason is stored sealed")
         let flagged = try #require(try await world.ledger.journal().first { $0.action == "watch:flag" })
         #expect(flagged.persons == [child] && !flagged.reason.contains("public figure"), "the ledger, never erased, keeps no free text")
@@ -152,11 +150,10 @@ import GuichetServer
         #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detector) == ["fresh-account"])
     }
 
-    @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened", .sqliteOnly)
+    @Test("detection state survives a restart: a throttle and a suspension hold after the store is reopened")
     func stateSurvivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let path = try world.sqlite.path
         let agent = try #require(try await world.store.account(username: "agent")).id
         let analyst = try #require(try await world.store.account(username: "analyst")).id
         let key = SymmetricKey(size: .bits256)
@@ -178,7 +175,7 @@ import GuichetServer
             #expect(try await watch.assess(event(analyst, 50, honeytoken: true)).refusal == .suspended)
             bench.sessions = [:]
         }
-        let reopened = try Store(path: path)
+        let reopened = try await world.reopenedStore()
         let watch = Watch(settings: .defaults, store: reopened, honeytokenKey: key)
         guard case .throttled = try await watch.assess(event(agent, 120)).refusal else {
             Issue.record("the throttle did not survive the restart"); return
@@ -188,7 +185,7 @@ import GuichetServer
         #expect(try await reopened.suspensions(openOnly: true).map(\.account) == [analyst])
     }
 
-    @Test("a ceiling's step-up demand survives a server killed a moment later: after the restart the next new person is still refused", .sqliteOnly)
+    @Test("a ceiling's step-up demand survives a server killed a moment later: after the restart the next new person is still refused")
     func ceilingDemandSurvivesRestart() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -210,7 +207,7 @@ import GuichetServer
             while refusal == nil && i < 100 { refusal = try await watch.assess(event()).refusal }
             guard case .ceiling? = refusal else { Issue.record("no ceiling after \(i) dossiers: \(String(describing: refusal))"); return }
         }
-        let watch = Watch(settings: .defaults, store: try Store(path: world.sqlite.path), honeytokenKey: key)
+        let watch = Watch(settings: .defaults, store: try await world.reopenedStore(), honeytokenKey: key)
         guard case .ceiling? = try await watch.assess(event()).refusal else {
             Issue.record("the step-up demand was forgotten by the restart"); return
         }

@@ -20,9 +20,7 @@ import GuichetMFA
         // A citizen registers (journalled), through the real gate on the demo's files.
         let person: PersonID
         do {
-            let keys = try FileKeyProvider(path: data + "/guichet.keys")
-            let gate = try await Registry.open(database: data + "/guichet.sqlite", profile: try Repo.profile(), keys: keys, keysOrigin: keys.origin,
-                                               options: .testing(watch: nil)).gate
+            let gate = try await RegistryFolder(data: data).open().gate
             person = try await gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Roy"), "birthDate": .string("1990-04-12")],
                                                    requestID: "cli-test", source: "198.51.100.4")
         }
@@ -76,9 +74,9 @@ import GuichetMFA
         do {
             let profile = try Repo.profile()
             let keys = try FileKeyProvider(path: data + "/guichet.keys")
-            let registry = try await Registry.open(database: data + "/guichet.sqlite", profile: profile, keys: keys, keysOrigin: keys.origin,
-                                                   options: .testing(watch: nil))
-            let (store, gate, auth) = (registry.store, registry.gate, registry.auth)
+            let registry = try await RegistryFolder(data: data).open()
+            let store = try await RegistryFolder(data: data).store().store
+            let (gate, auth) = (registry.gate, registry.auth)
             let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
             _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
             let session = try await auth.signIn(username: "agent.incident", password: World.password)
@@ -89,7 +87,7 @@ import GuichetMFA
             // Two real applications (the demo also plants honeytokens, which a scope sets apart).
             let key = try Vault(profile: profile, keys: keys).honeytokenKey()
             let decoys = Set(try await store.honeytokenTags())
-            let ids = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY id") }
+            let ids = try await RegistryFolder(data: data).strings("SELECT id FROM dossier ORDER BY id")
                 .filter { !decoys.contains(Honeytoken.tag($0, kind: "dossier", key: key)) }.prefix(2)
             #expect(ids.count == 2)
             for id in ids {
@@ -118,8 +116,7 @@ import GuichetMFA
             #expect(mode == 0o600, "letters are readable by the operator only")
         }
         // Opening names and contacts went through the gate as the named officer, from the console.
-        let store = try Store(path: data + "/guichet.sqlite")
-        let journal = try await store.journal(account: officer)
+        let journal = try await RegistryFolder(data: data).store().ledger.journal(account: officer)
         #expect(journal.contains { $0.purpose == "breach-notification" && $0.allowed && $0.source == "console" })
 
         let shared = folder.appendingPathComponent("shared")

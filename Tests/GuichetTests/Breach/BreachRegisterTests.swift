@@ -96,9 +96,7 @@ import GuichetBreach
         _ = try await register.update(r.id, status: "notified", remedial: nil, effects: nil, notifiedAuthorityAt: Date(), by: nil)
         await #expect(throws: GuichetError.self) { _ = try await register.update(r.id, status: nil, remedial: nil, effects: nil, notifiedAuthorityAt: nil, by: nil) }
         #expect(try await world.store.incidentChanges(r.id).count == 2)
-        await #expect(throws: (any Error).self) {
-            try await world.sqlite.pool.write { db in try db.execute(sql: "DELETE FROM breach_incident") }
-        }
+        #expect(await (try world.database).refuses("DELETE FROM breach_incident"))
         #expect(try await register.list().map(\.status) == ["notified"])
     }
 }

@@ -30,7 +30,7 @@ import GuichetVault
         #expect(scope.entriesMatched == 5)
     }
 
-    @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to", .sqliteOnly)
+    @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
     func decoysAreSetApart() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
@@ -39,7 +39,7 @@ import GuichetVault
         // as the generator does: keyed tags only.
         let key = try Vault(profile: world.profile, keys: world.keys).honeytokenKey()
         let decoyPersons = [incident.parent2, incident.child(incident.a2)]
-        try await world.sqlite.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
+        try await world.store.insertHoneytokenTags([Honeytoken.tag(incident.a2.id.rawValue, kind: "dossier", key: key)]
                                                    + decoyPersons.map { Honeytoken.tag($0.rawValue, kind: "person", key: key) })
         let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: incident.attacker.account))
 
@@ -60,7 +60,7 @@ import GuichetVault
         #expect(plain.persons.count == 5 && plain.decoyPersons.isEmpty)
     }
 
-    @Test("entries carry a keyed tag of the source address; the address is kept beside them, and checked against the tag", .sqliteOnly)
+    @Test("entries carry a keyed tag of the source address; the address is kept beside them, and checked against the tag")
     func sourceAddressKeptBeside() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
@@ -70,11 +70,10 @@ import GuichetVault
         let raw = try await incident.world.ledger.ledgerEntries(scope.events.map(\.index))
         #expect(raw.count == 5 && raw.allSatisfy { !String(decoding: $0.entry, as: UTF8.self).contains(ScriptedIncident.attackerSource) })
         // Someone rewrites the kept address to hide where the intruder came from: refused.
-        while try await incident.world.sqlite.integrateLedger() > 0 {}  // the address is in ledger_source, not waiting in the tail
-        try await incident.world.sqlite.pool.write { db in
-            try db.execute(sql: "DROP TRIGGER ledger_source_no_update")
-            try db.execute(sql: "UPDATE ledger_source SET source = '192.0.2.1' WHERE idx = ?", arguments: [scope.events[0].index])
-        }
+        try await incident.world.integrateLedger()  // the address is in ledger_source, not waiting in the tail
+        let rewrite = "UPDATE ledger_source SET source = '192.0.2.1' WHERE idx = \(scope.events[0].index)"
+        try await incident.world.database.execute(sqlite: ["DROP TRIGGER ledger_source_no_update", rewrite],
+                                                  postgres: ["ALTER TABLE ledger_source DISABLE TRIGGER USER", rewrite])
         await #expect(throws: LedgerError.self) { _ = try await gate.auditor.scope(ScopeQuery(account: incident.attacker.account)) }
     }
 
@@ -159,19 +158,16 @@ import GuichetVault
         for plan in plans { #expect(plan.contains("SEARCH") && !plan.contains("SCAN") && !plan.contains("TEMP B-TREE"), "\(plan)") }
     }
 
-    @Test("session and source indexes are filled for every new entry and are append-only", .sqliteOnly)
+    @Test("session and source indexes are filled for every new entry and are append-only")
     func actorIndexesFilled() async throws {
         let incident = try await ScriptedIncident.make()
         defer { incident.world.remove() }
-        while try await incident.world.sqlite.integrateLedger() > 0 {}  // what waits in the tail goes into the indexes
-        let (sessions, sources, entries) = try await incident.world.sqlite.pool.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_session WHERE session_id = ?", arguments: [incident.attacker.session.rawValue]) ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_source WHERE source = ?", arguments: [ScriptedIncident.attackerSource]) ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry WHERE account_id = ?", arguments: [incident.attacker.account.rawValue]) ?? 0)
-        }
+        try await incident.world.integrateLedger()  // what waits in the tail goes into the indexes
+        let database = try incident.world.database
+        let (sessions, sources, entries) = (try await database.count("ledger_session", where: "session_id = '\(incident.attacker.session)'"),
+                                            try await database.count("ledger_source", where: "source = '\(ScriptedIncident.attackerSource)'"),
+                                            try await database.count("ledger_entry", where: "account_id = '\(incident.attacker.account)'"))
         #expect(sessions == 5 && sources == 5 && entries == 5)
-        await #expect(throws: (any Error).self) {
-            try await incident.world.sqlite.pool.write { db in try db.execute(sql: "DELETE FROM ledger_session") }
-        }
+        #expect(await database.refuses("DELETE FROM ledger_session"))
     }
 }

@@ -16,16 +16,16 @@ import GuichetServer
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let deployment = Deployment(folder.appendingPathComponent("data").path)
-        let created = try await deployment.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
+        let created = try await deployment.initialise(profilePath: Repo.place05, admin: "admin", keys: nil, store: try await TestBackend.freshStore())
         #expect(created.profile == "place05" && created.password.count >= 20 && !created.activationCode.isEmpty)
         #expect(deployment.exists)
         #expect(try deployment.readSettings().profile == Repo.place05)
         let mode = try FileManager.default.attributesOfItem(atPath: deployment.folder.path)[.posixPermissions] as? Int
         #expect(mode == 0o700, "the data folder is its owner's only")
         await #expect(throws: DeploymentError.self) { _ = try await deployment.initialise(profilePath: Repo.place05, admin: "other", keys: nil) }
-        let (registry, _) = try await deployment.openExisting(keys: nil)
-        #expect(try await registry.store.account(username: "admin") != nil)
-        #expect(try await registry.store.account(username: "other") == nil)
+        let store = try await RegistryFolder(data: deployment.folder.path).store().store
+        #expect(try await store.account(username: "admin") != nil)
+        #expect(try await store.account(username: "other") == nil)
     }
 
     @Test("a folder opened with another registry's keys, or as another profile, is refused before anything is written")
@@ -33,18 +33,18 @@ import GuichetServer
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let one = Deployment(folder.appendingPathComponent("one").path), two = Deployment(folder.appendingPathComponent("two").path)
-        _ = try await one.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
-        _ = try await two.initialise(profilePath: Repo.place05, admin: "admin", keys: nil)
-        let before = try await Store(path: one.database).rowCounts()
+        _ = try await one.initialise(profilePath: Repo.place05, admin: "admin", keys: nil, store: try await TestBackend.freshStore())
+        _ = try await two.initialise(profilePath: Repo.place05, admin: "admin", keys: nil, store: try await TestBackend.freshStore())
+        let before = try await RegistryFolder(data: one.folder.path).rowCounts()
         let otherKeys = two.folder.appendingPathComponent(Deployment.keysName).path
-        await #expect { _ = try await one.openExisting(keys: otherKeys) } throws: { error in
+        await #expect { _ = try await one.openMaintenance(keys: otherKeys) } throws: { error in
             (error as? DeploymentError)?.description.contains("do not open this registry") == true
         }
-        await #expect { _ = try await one.openExisting(keys: nil, profile: "emploi") } throws: { error in
+        await #expect { _ = try await one.openMaintenance(keys: nil, profile: "emploi") } throws: { error in
             (error as? DeploymentError)?.description.contains("holds a 'place05' registry") == true
         }
-        #expect(try await Store(path: one.database).rowCounts() == before)
-        await #expect(throws: DeploymentError.self) { _ = try await Deployment(folder.appendingPathComponent("none").path).openExisting(keys: nil) }
+        #expect(try await RegistryFolder(data: one.folder.path).rowCounts() == before)
+        await #expect(throws: DeploymentError.self) { _ = try await Deployment(folder.appendingPathComponent("none").path).openMaintenance(keys: nil) }
     }
 
     @Test("the demo generates a registry, journals the import and writes one account per role, readable by its owner only")
@@ -52,9 +52,9 @@ import GuichetServer
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let deployment = Deployment(folder.appendingPathComponent("demo").path)
-        try deployment.create()
-        let keys = try deployment.keys(nil, create: true)
-        let server = try await deployment.open(profilePath: Repo.place05, keys: keys)
+        let opened = try await deployment.openDemo(profilePath: Repo.place05, keys: nil, store: try await TestBackend.freshStore())
+        #expect(opened.fresh && (opened.lock == nil) == (TestBackend.postgres != nil), "a SQLite folder is locked while it serves")
+        let (server, keys) = (opened.server, opened.keys)
         let file = deployment.folder.appendingPathComponent("demo-accounts.json")
         let generated = try await DemoRegistry.generate(server, keys: keys, size: 30, accountsFile: file)
         #expect(generated.dossiers == 30 && generated.summary.hasPrefix("generated 30 dossiers"))
@@ -62,7 +62,7 @@ import GuichetServer
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: file))["accounts"] ?? []
         #expect(Set(accounts.compactMap { $0["role"] }) == ["admin", "security", "agent", "daycare", "parent", "analyst"])
         #expect(accounts.filter { $0["role"] != "parent" }.allSatisfy { $0["activationCode"] != nil }, "staff enrol a second factor with it")
-        #expect(try await (server.store as! Store).journal(account: nil).contains { $0.action == "import" })
+        #expect(try await RegistryFolder(data: deployment.folder.path).store().ledger.journal(account: nil).contains { $0.action == "import" })
     }
 
     @Test("checkpointSeconds sets the signing interval; out of 1 to 3600 the server is refused, saying which setting and its bounds")
@@ -92,33 +92,31 @@ import GuichetServer
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let deployment = Deployment(folder.appendingPathComponent("data").path)
-        try deployment.create()
-        let keys = try deployment.keys(nil, create: true)
-        try deployment.writeSettings(.init(profile: Repo.place05))
-        let server = try await deployment.open(profilePath: Repo.place05, keys: keys)
-        _ = try await DemoRegistry.generate(server, keys: keys, size: 20, accountsFile: deployment.folder.appendingPathComponent("a.json"))
-        let registry = try await deployment.openExisting(keys: nil).registry
+        let opened = try await deployment.openDemo(profilePath: Repo.place05, keys: nil, store: try await TestBackend.freshStore())
+        let keys = opened.keys
+        _ = try await DemoRegistry.generate(opened.server, keys: keys, size: 20, accountsFile: deployment.folder.appendingPathComponent("a.json"))
+        let registry = try await deployment.openMaintenance(keys: nil).registry
         let file = keys.origin
-        let before = try await registry.opened.keyStatus(keyFile: file)
+        let before = try await registry.keyStatus(keyFile: file)
         let total = before.dataKeys[1] ?? 0
         #expect(before.versions == [1] && before.current == 1 && total > 40)
-        await #expect(throws: KeyRotationError.current(version: 1)) { try await registry.opened.retireKey(version: 1, keyFile: file) }
+        await #expect(throws: KeyRotationError.current(version: 1)) { try await registry.retireKey(version: 1, keyFile: file) }
 
         // Interrupted after 25, then resumed.
         var set = try KeySet.parse(Data(contentsOf: URL(fileURLWithPath: file)), origin: file)
         #expect(set.rotate() == 2)
         try set.write(to: file)
-        #expect(try await registry.opened.rewrapDataKeys(keyFile: file, limit: 25) == 25)
-        await #expect(throws: KeyRotationError.inUse(version: 1, dataKeys: total - 25)) { try await registry.opened.retireKey(version: 1, keyFile: file) }
-        #expect(try await registry.opened.rewrapDataKeys(keyFile: file) == total - 25)
-        try await registry.opened.retireKey(version: 1, keyFile: file)
-        #expect(try await registry.opened.keyStatus(keyFile: file).versions == [2])
+        #expect(try await registry.rewrapDataKeys(keyFile: file, limit: 25) == 25)
+        await #expect(throws: KeyRotationError.inUse(version: 1, dataKeys: total - 25)) { try await registry.retireKey(version: 1, keyFile: file) }
+        #expect(try await registry.rewrapDataKeys(keyFile: file) == total - 25)
+        try await registry.retireKey(version: 1, keyFile: file)
+        #expect(try await registry.keyStatus(keyFile: file).versions == [2])
 
         // A whole rotation; the registry still opens and reads with the rotated file.
-        let (version, n) = try await registry.opened.rotateKeys(keyFile: file)
+        let (version, n) = try await registry.rotateKeys(keyFile: file)
         #expect(version == 3 && n == total)
-        await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.opened.retireKey(version: 7, keyFile: file) }
-        _ = try await deployment.openExisting(keys: nil)
+        await #expect(throws: KeyRotationError.notHeld(version: 7, file: file)) { try await registry.retireKey(version: 7, keyFile: file) }
+        _ = try await deployment.openMaintenance(keys: nil)
     }
 }
 

@@ -17,7 +17,7 @@ struct ImportFolder {
         let folder = ImportFolder(root: try temporaryFolder(), profile: profile)
         let created = try await GuichetChild.run(["init", "--data", folder.data, "--profile", profile])
         guard created.status == 0 else { throw TestFailure("guichet init failed: \(created.stderr)") }
-        let store = try Store(path: folder.database)
+        let store = try await RegistryFolder(data: folder.data).store().store
         var organisations: [Organisation] = []
         for (kind, names) in ImportSample.organisations(profile).sorted(by: { $0.key < $1.key }) {
             organisations += names.map { Organisation(id: OrganisationID(), kind: kind, name: $0, territory: "T1", capacity: nil) }
@@ -35,18 +35,31 @@ struct ImportFolder {
         return (path, persons)
     }
 
-    /// Row counts read directly from the database (read-only, while a child may be writing).
-    func counts() throws -> (dossiers: Int, persons: Int, ledger: Int, runs: [Row]) {
+    /// One import run as the database holds it.
+    struct Run: Equatable {
+        let dossiers: Int
+        let finished: Bool
+    }
+
+    /// Row counts read directly from the database, on either back-end.
+    func counts() async throws -> (dossiers: Int, persons: Int, ledger: Int, runs: [Run]) {
+        let folder = RegistryFolder(data: data)
+        let runs = try await folder.strings("SELECT CAST(dossiers AS TEXT) || ',' || CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END FROM import_run ORDER BY started_at")
+        return (try await folder.count("dossier"), try await folder.count("person"), try await folder.count("ledger_entry"),
+                runs.map { Run(dossiers: Int($0.prefix { $0 != "," }) ?? -1, finished: $0.hasSuffix(",finished")) })
+    }
+
+    /// The dossiers of the first import run, read from SQLite's file without the concurrency
+    /// pool (a watcher on a thread of its own, while a child may be writing); nil on PostgreSQL.
+    func storedByFirstRunFromFile() -> Int? {
         var config = Configuration()
         config.readonly = true
-        let db = try DatabaseQueue(path: database, configuration: config)
-        return try db.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dossier") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_entry") ?? 0,
-             try Row.fetchAll(db, sql: "SELECT * FROM import_run ORDER BY started_at"))
-        }
+        guard let db = try? DatabaseQueue(path: database, configuration: config) else { return nil }
+        return try? db.read { try Int.fetchOne($0, sql: "SELECT dossiers FROM import_run ORDER BY started_at LIMIT 1") }
     }
+
+    /// Which of the values the database holds in clear (``TestDatabase/inClear(_:)``).
+    func inClear(_ values: [String]) async throws -> [String] { try await RegistryFolder(data: data).database.inClear(values) }
 
     func importing(_ file: String, _ extra: [String] = []) -> [String] {
         ["import", "--data", data, "--profile", profile, "--mapping", mapping] + extra + [file]

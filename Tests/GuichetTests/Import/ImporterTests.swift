@@ -43,11 +43,10 @@ import GuichetProfile
     }
 
     func dossierIDs(_ world: World) async throws -> [DossierID] {
-        try await world.sqlite.pool.read { db in try String.fetchAll(db, sql: "SELECT id FROM dossier ORDER BY created_at") }
-            .map(DossierID.init(trusted:))
+        try await world.database.strings("SELECT id FROM dossier ORDER BY created_at, id").map(DossierID.init(trusted:))
     }
 
-    @Test("an imported application is sealed, dated as the file says, journalled without a value, and its daycare reads it through the gate", .sqliteOnly)
+    @Test("an imported application is sealed, dated as the file says, journalled without a value, and its daycare reads it through the gate")
     func importedLikeCreated() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -67,23 +66,21 @@ import GuichetProfile
         #expect(entries.allSatisfy { $0.action == "create" && $0.account == nil && $0.allowed })
         #expect(Set(entries[0].fields).isSuperset(of: ["child.lastName", "parent.email", "specialNeeds", "partners"]))
         #expect(try await world.ledger.journal().contains { $0.action == "import" && $0.reason.contains("2 dossiers, 4 persons") })
-        let stored = try await world.sqlite.pool.read { db in try Data.fetchAll(db, sql: "SELECT fields FROM person") }
+        let stored = try await world.database.blobs("SELECT fields FROM person")
         #expect(!stored.contains { $0.range(of: Data("Exemple".utf8)) != nil }, "a name is stored in clear")
     }
 
-    @Test("when the journal cannot be written, the batch is not stored and the import does not move past it", .sqliteOnly)
+    @Test("when the journal cannot be written, the batch is not stored and the import does not move past it")
     func journalFailureStoresNothing() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let importer = try importer(world)
-        try await world.sqlite.pool.write { db in
-            try db.execute(sql: "CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-        }
+        try await world.database.breakJournal()
         await #expect { try await importer.run() } throws: { error in
             if case GuichetError.unavailable = error { return true } else { return false }
         }
         #expect(try await dossierIDs(world).isEmpty)
-        try await world.sqlite.pool.write { db in try db.execute(sql: "DROP TRIGGER journal_broken") }
+        try await world.database.repairJournal()
         let resumed = try await importer.run()
         #expect(resumed.resumedAtLine == 2, "the import resumes at its first line of data")
         #expect(try await dossierIDs(world).count == 2)
@@ -114,7 +111,7 @@ import GuichetProfile
         #expect(problems.all == [ImportProblem(line: 3, column: "SERVICE", message: "no organisation of kind 'daycare' has this name or id")])
     }
 
-    @Test("when the journal fails in the middle of a pipelined import, the batches before are stored, none after, and the import resumes after the last stored one", .sqliteOnly)
+    @Test("when the journal fails in the middle of a pipelined import, the batches before are stored, none after, and the import resumes after the last stored one")
     func journalFailureMidImport() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -123,24 +120,19 @@ import GuichetProfile
         let personsBefore = try await world.rowCounts()["person"] ?? 0
         // The journal refuses every entry once a dossier is stored: the first batch (one line)
         // goes through, the second is refused while the third is being sealed.
-        try await world.sqlite.pool.write { db in
-            try db.execute(sql: """
-                CREATE TRIGGER journal_broken BEFORE INSERT ON ledger_entry WHEN (SELECT COUNT(*) FROM dossier) >= 1
-                BEGIN SELECT RAISE(ABORT, 'disk full'); END
-                """)
-        }
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM dossier) >= 1")
         await #expect { try await importer.run() } throws: { error in
             if case GuichetError.unavailable = error { return true } else { return false }
         }
         #expect(try await dossierIDs(world).count == 1)
         let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
         #expect(stopped.nextLine == 3 && stopped.dossiers == 1 && stopped.finishedAt == nil)
-        try await world.sqlite.pool.write { db in try db.execute(sql: "DROP TRIGGER journal_broken") }
+        try await world.database.repairJournal()
         let resumed = try await importer.run()
         #expect(resumed.resumedAtLine == 3)
         #expect(resumed.outcome == .done && resumed.dossiers == 3 && resumed.persons == 6)
         #expect(try await dossierIDs(world).count == 3, "a line stored twice, or one lost")
-        let persons = try await world.sqlite.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM person") }
+        let persons = try await world.database.count("person")
         #expect(persons == personsBefore + 6)
     }
 }

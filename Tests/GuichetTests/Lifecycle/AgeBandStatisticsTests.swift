@@ -20,7 +20,7 @@ import GuichetVault
             partners: [world.daycares[0].id]), try await world.request("parent1"))
     }
 
-    @Test("place05 at an injected clock: children counted by age band, the small band suppressed with a complement, nothing recoverable", .sqliteOnly)
+    @Test("place05 at an injected clock: children counted by age band, the small band suppressed with a complement, nothing recoverable")
     func place05AgeBands() async throws {
         // 15 March 2027, noon in Québec: ages are those reached during 2027.
         let clock = ManualClock(Date(timeIntervalSince1970: 1_805_126_400))
@@ -63,7 +63,7 @@ import GuichetVault
         #expect(moved.cells[0][0] == nil && moved.cells[0][2] == nil, "5 and 2: both still hidden (2 < 5), the 7 shown")
         let years = try await world.rowCounts()["person_birth_year"] ?? 0
         // The database holds keyed tags, never a year: a copy without the key file tells none.
-        let stored = try await world.sqlite.read { db in try String.fetchAll(db, sql: "SELECT tag FROM person_birth_year") }
+        let stored = try await world.database.strings("SELECT tag FROM person_birth_year")
         #expect(stored.count == years && stored.allSatisfy { Int($0) == nil && $0.count >= 40 }, "tags, never years")
         #expect(stored.contains(try Vault(profile: world.profile, keys: world.keys).birthYearTag(2020)), "the corrected child's year, as its tag")
         _ = try await world.gate.eraseOnRequest(person: try RetentionRunTests.child(apps[6]), reference: "REQ-AGE-1", try await world.principal("security"),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 /// `guichet retention run` as an operator runs it: a dry run lists, a run erases in batches and
@@ -12,13 +11,11 @@ import Testing
         let data = folder.appendingPathComponent("demo").path
         #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "30", "--no-serve"]).status == 0)
         // Three applications withdrawn 400 days ago (synthetic: the demo's are all recent).
-        let queue = try DatabaseQueue(path: data + "/guichet.sqlite")
+        let registry = RegistryFolder(data: data)
         let old = Int64((Date().timeIntervalSince1970 - 400 * 86_400) * 1000)
-        let ids = try await queue.write { db -> [String] in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM dossier WHERE status = 'waiting' ORDER BY id LIMIT 3")
-            for id in ids { try db.execute(sql: "UPDATE dossier SET status = 'withdrawn', updated_at = ? WHERE id = ?", arguments: [old, id]) }
-            return ids
-        }
+        let ids = try await registry.strings("SELECT id FROM dossier WHERE status = 'waiting' ORDER BY id LIMIT 3")
+        let updates = ids.map { "UPDATE dossier SET status = 'withdrawn', updated_at = \(old) WHERE id = '\($0)'" }  // identifiers: no quote in them
+        try await registry.execute(sqlite: updates, postgres: updates)
         #expect(ids.count == 3)
 
         let refused = try await CommandLineTests.run(["retention", "run", "--data", data, "--batch", "0"])
@@ -27,15 +24,13 @@ import Testing
         #expect(dry.status == 0, "stderr: \(dry.stderr)")
         #expect(Set(dry.stdout.split(separator: "\n").filter { $0.hasPrefix("would erase ") }.map { String($0.dropFirst(12)) }) == Set(ids))
         #expect(dry.stdout.contains("dry run: nothing changed"))
-        let marked = try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dossier_lifecycle") }
+        let marked = try await registry.count("dossier_lifecycle")
         #expect(marked == 0)
 
         let run = try await CommandLineTests.run(["retention", "run", "--data", data, "--batch", "2"])
         #expect(run.status == 0 && run.stdout.contains("application withdrawn: erased 3 dossiers"), "stdout: \(run.stdout) stderr: \(run.stderr)")
         #expect(run.stderr.contains("erase 2 dossiers") && run.stderr.contains("erase 3 dossiers"), "progress per batch: \(run.stderr)")
-        let shredded = try await queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key WHERE wrapped IS NULL AND subject_id IN (?, ?, ?)", arguments: StatementArguments(ids))
-        }
+        let shredded = try await registry.count("data_key", where: "wrapped IS NULL AND subject_id IN (\(ids.map { "'\($0)'" }.joined(separator: ", ")))")
         #expect(shredded == 3)
         let again = try await CommandLineTests.run(["retention", "run", "--data", data])
         #expect(again.status == 0 && again.stdout.contains("0 archived, 0 erased"), "stdout: \(again.stdout)")

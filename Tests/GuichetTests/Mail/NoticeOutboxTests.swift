@@ -36,11 +36,11 @@ import GuichetStore
         return Setup(world: world, clock: clock, log: log, outbox: outbox, port: port, application: made.id)
     }
 
-    @Test("an offer made while the relay is down is in the outbox at once, and mailed once the relay is back, once", .sqliteOnly)
+    @Test("an offer made while the relay is down is in the outbox at once, and mailed once the relay is back, once")
     func relayDownThenBack() async throws {
         let s = try await Self.offerWithRelayDown()
         defer { s.world.remove() }
-        #expect(try await s.world.sqlite.noticeCounts() == ["pending": 1], "the acknowledged offer owes its notice before any sender ran")
+        #expect(try await s.world.noticeCounts() == ["pending": 1], "the acknowledged offer owes its notice before any sender ran")
 
         let first = try await s.outbox.sendDue()
         #expect(first == NoticeOutbox.Round(sent: 0, retried: 1, failed: 0, superseded: 0))
@@ -57,13 +57,13 @@ import GuichetStore
         s.clock.advance(3_600)
         #expect(try await s.outbox.sendDue() == NoticeOutbox.Round(), "sent once")
         #expect(try sink.messages().count == 1)
-        #expect(try await s.world.sqlite.noticeCounts() == ["sent": 1])
+        #expect(try await s.world.noticeCounts() == ["sent": 1])
         // Each attempt opened the address through the gate: two system entries name the parent's e-mail.
         let notices = try await s.world.ledger.journal().filter { $0.account == nil && $0.dossiers == [s.application] && $0.action == "transition:offer" }
         #expect(notices.count == 2, "\(notices.map(\.action))")
     }
 
-    @Test("an offer withdrawn before its notice could go is not mailed", .sqliteOnly)
+    @Test("an offer withdrawn before its notice could go is not mailed")
     func withdrawnOfferIsNotMailed() async throws {
         let s = try await Self.offerWithRelayDown()
         defer { s.world.remove() }
@@ -72,10 +72,10 @@ import GuichetStore
         defer { sink.stop() }
         #expect(try await s.outbox.sendDue() == NoticeOutbox.Round(sent: 0, retried: 0, failed: 0, superseded: 1))
         #expect(try sink.messages().isEmpty)
-        #expect(try await s.world.sqlite.noticeCounts() == ["superseded": 1])
+        #expect(try await s.world.noticeCounts() == ["superseded": 1])
     }
 
-    @Test("a relay down for more than a day: the notice is tried at growing intervals, then given up and logged without personal values", .sqliteOnly)
+    @Test("a relay down for more than a day: the notice is tried at growing intervals, then given up and logged without personal values")
     func givenUpAfterADay() async throws {
         let s = try await Self.offerWithRelayDown()
         defer { s.world.remove() }
@@ -86,7 +86,7 @@ import GuichetStore
             s.clock.advance(delay + 1)
         }
         #expect(attempts == NoticeOutbox.delays.count + 1)
-        #expect(try await s.world.sqlite.noticeCounts() == ["failed": 1])
+        #expect(try await s.world.noticeCounts() == ["failed": 1])
         #expect(NoticeOutbox.delays.reduce(0, +) >= 24 * 3_600, "tried for at least a day")
         #expect(s.log.text.contains("given up") && s.log.text.contains(s.application.rawValue) && !s.log.text.contains("@example.org"))
     }

@@ -108,7 +108,7 @@ struct WebPagesBrowserTests {
         let mine = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 5, parentRequest)
         let opened = try await world.gate.read(try #require(mine.views.first).id, parentRequest)
         let child = try #require(opened.persons.first { $0.role == "child" })
-        let entries = try await world.ledger.ledgerEntries(try await world.sqlite.ledgerIndexes(person: child.id, limit: 200))
+        let entries = try await world.ledger.ledgerEntries(try await world.ledger.ledgerIndexes(persons: [child.id], dossiers: [], after: -1, below: Int64.max, limit: 200))
         let decoded = entries.compactMap { try? JSONDecoder().decode(JSON.self, from: $0.entry).object }
         #expect(decoded.contains { $0["actor"]?.object?["role"]?.string == "daycare" && $0["action"]?.string == "read" && $0["decision"]?.string == "allow" },
                 "journalled like any API read")

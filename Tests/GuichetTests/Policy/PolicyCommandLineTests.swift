@@ -54,11 +54,10 @@ import GRDB
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: URL(fileURLWithPath: data + "/demo-accounts.json")))
         #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "security", "adviser", "partner-adviser", "job-seeker"])
 
-        let db = try DatabaseQueue(path: data + "/guichet.sqlite")
-        let partner = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM account WHERE username = 'partner1.demo'") })
-        let mine = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id = ? AND status = 'registered'", arguments: [partner]) })
-        let other = try #require(try await db.read { try String.fetchOne($0, sql: "SELECT id FROM dossier WHERE assigned_agent_id IS NULL AND status = 'registered'") })
-        try db.close()
+        let db = try RegistryFolder(data: data).database
+        let partner = try #require(try await db.strings("SELECT id FROM account WHERE username = 'partner1.demo'").first)
+        let mine = try #require(try await db.strings("SELECT id FROM dossier WHERE assigned_agent_id = '\(partner)' AND status = 'registered' LIMIT 1").first)
+        let other = try #require(try await db.strings("SELECT id FROM dossier WHERE assigned_agent_id IS NULL AND status = 'registered' LIMIT 1").first)
 
         let denied = try await CommandLineTests.run(["policy", "explain", "--data", data, "--as", "partner1.demo", "--dossier=\(other)",
                                                "--action", "read", "--purpose", "disability-support"])

@@ -36,8 +36,8 @@ import GuichetVault
             passwords[name] = (try #require(Self.value(after: "Password", in: made.stdout)), try #require(Self.value(after: "Activation code", in: made.stdout)))
         }
 
-        let store = try Store(path: data + "/guichet.sqlite")
-        let fingerprint = { () async throws -> [String: Int] in try await store.rowCounts() }
+        let registryFolder = RegistryFolder(data: data)
+        let fingerprint = { () async throws -> [String: Int] in try await registryFolder.rowCounts() }
         let before = try await fingerprint()
         let refusals: [([String], String)] = [
             (["organisations", "add", "--kind", "bakery", "--name", "X"], "expected one of"),
@@ -58,10 +58,7 @@ import GuichetVault
         #expect(try await fingerprint() == before, "refused commands change nothing, not even the ledger")
 
         // A family applies (as over the public API); its application goes to agent.one's caseload, then to agent.two's.
-        let profile = try Repo.profile()
-        let keys = try FileKeyProvider(path: data + "/guichet.keys")
-        let registry = try await Registry.open(database: data + "/guichet.sqlite", profile: profile, keys: keys, keysOrigin: keys.origin,
-                                               options: RegistryOptions(watch: nil))
+        let registry = try await registryFolder.open()
         let parent = try await registry.gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Tremblay"),
                                                                      "birthDate": .string("1990-04-12")], requestID: "test", source: nil)
         _ = try await registry.auth.createAccount(username: "julie", password: World.password, role: "parent", person: parent, createdBy: nil)
@@ -93,7 +90,7 @@ import GuichetVault
         _ = try await registry.auth.beginTOTP(agent.principal, activationCode: code)
         await #expect(throws: GuichetError.self) { try await registry.auth.signIn(username: "agent.one", password: try #require(passwords["agent.one"]).0) }
 
-        let actions = try await store.journal().map(\.action)
+        let actions = try await registryFolder.store().ledger.journal().map(\.action)
         for step in ["provision:territory", "provision:organisation", "provision:account-create", "provision:caseload-assign",
                      "provision:caseload-transfer", "claim-code-issue", "provision:deactivate"] {
             #expect(actions.contains(step), "\(step) is journalled")

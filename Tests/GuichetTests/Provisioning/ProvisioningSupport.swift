@@ -37,7 +37,7 @@ extension World {
 
     /// The actions of the ledger's entries, in order.
     func ledgerActions() async throws -> [String] {
-        try await sqlite.journal().map(\.action)
+        try await ledger.journal().map(\.action)
     }
 
     /// What bad input must leave as it was: the data tables and the ledger.

@@ -175,17 +175,12 @@ extension Trait where Self == ConditionTrait {
 typealias WorldStorage = GateStorage & WatchStorage & AuthStorage & BreachStorage & ServerStorage & ImportStorage & SyntheticStorage & LiveKeyChecking
 
 /// What both back-ends' stores answer and the tests use, outside the gate's storage
-/// protocols: whether a subject's data key is still there (not crypto-shredded), and a
-/// caseload set up directly.
+/// protocols: whether a subject's data key is still there (not crypto-shredded).
 protocol LiveKeyChecking: Sendable {
     func hasLiveKey(_ subject: String) async throws -> Bool
-    func assign(_ dossiers: [DossierID], to account: AccountID) async throws -> Int
 }
 extension Store: LiveKeyChecking {}
 extension PostgresStore: LiveKeyChecking {}
-
-/// The generators write into PostgreSQL through the same bulk writes as into SQLite.
-extension PostgresStore: SyntheticStorage {}
 
 /// A test that needs what only SQLite has (its file, its connection pool, its backup): it runs
 /// on SQLite only, and says so when a world on PostgreSQL is asked for it.
@@ -316,10 +311,7 @@ struct World: GateWorld {
     /// Row counts of the main tables (``Store/countedTables``), on either back-end.
     func rowCounts() async throws -> [String: Int] {
         if let sqlite = store as? Store { return try await sqlite.rowCounts() }
-        let address = try postgresAddress
-        var out: [String: Int] = [:]
-        for t in Store.countedTables { out[t] = Int(try await StoreCopyTests.count(address, t)) }
-        return out
+        return try await database.rowCounts()
     }
 
     /// Row counts of the data tables (the journal excluded: refusals are journalled on purpose).
