@@ -16,7 +16,7 @@ import Testing
         return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
-    @Test("an invalid profile is refused with a clear error naming file and line, and nothing is created")
+    @Test("an invalid profile is refused with a clear error naming file and line, and nothing is created", .storeFree)
     func invalidProfile() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -31,7 +31,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: data), "nothing is created, not even the folder")
     }
 
-    @Test("the admin listener on a public address refuses to start")
+    @Test("the admin listener on a public address refuses to start", .storeFree)
     func publicAdminRefused() async throws {
         let r = try await Self.run(["demo", "--data", "/nonexistent-never-created", "--admin-host", "0.0.0.0"])
         #expect(r.status != 0 && r.stderr.contains("admin listener must stay on loopback"), "stderr: \(r.stderr)")

@@ -8,7 +8,8 @@ import Testing
 /// Runs after the other tests, alone (scripts/test), as it keeps both cores busy for minutes.
 @Suite(.serialized) struct FuzzTests {
     /// Seconds of fuzzing per run (7 runs: five roles, then each listener anonymous).
-    static let secondsPerRun = 20
+    /// Per role; half of it in the PostgreSQL pass, which must fit in CI's time beside the rest.
+    static let secondsPerRun = TestBackend.postgres == nil ? 20 : 10
 
     @Test("schemathesis over both listeners' OpenAPI documents, anonymous and as each role: no server error, every answer as documented")
     func schemathesis() async throws {
@@ -17,7 +18,7 @@ import Testing
         let sink = try SMTPSink()
         defer { sink.stop() }
         let data = folder.appendingPathComponent("demo").path
-        let made = try await Child.run(CommandLineTests.binary.path, ["demo", "--data", data, "--size", "200", "--no-serve"],
+        let made = try await Child.run(CommandLineTests.binary.path, try await TestBackend.placing(["demo", "--data", data, "--size", "200", "--no-serve"]),
                                        directory: Repo.root, timeout: 600)
         #expect(made.status == 0, "\(made.output)")
         let settings = URL(fileURLWithPath: data + "/guichet.yaml")

@@ -18,7 +18,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -335,11 +334,7 @@ try:
     leaked = [what for what, v in [("client secret", secret)] + [("code or token", t) for t in issued if t] if v in logs]
     case("no client secret, code or token in the server's log", not leaked and len(logs) > 0, leaked)
 
-    db = sqlite3.connect(f"file:{os.path.join(data, 'guichet.sqlite')}?mode=ro", uri=True)
-    links = db.execute("SELECT COUNT(*) FROM ledger_entry WHERE CAST(entry AS TEXT) LIKE '%provision:link-oidc%'").fetchone()[0]
-    rows = db.execute("SELECT COUNT(*) FROM federated_identity").fetchone()[0]
-    db.close()
-    case("link: each link is in the ledger, and only the two made", links == 2 and rows == 2, (links, rows))
+    # The links in the ledger and in the database are counted by the Swift test, on either back-end.
     verify = guichet("ledger", "verify")
     case("the ledger verifies", verify.returncode == 0, verify.stdout[-300:] + verify.stderr[-300:])
 except Exception as e:  # the peer itself broke: a failed case, then clean up

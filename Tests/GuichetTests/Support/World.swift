@@ -168,6 +168,12 @@ extension Trait where Self == ConditionTrait {
     static var sqliteOnly: Self {
         .enabled(if: TestBackend.postgres == nil, "reads SQLite's own store directly: runs on SQLite only")
     }
+
+    /// A test of a suite that runs on both back-ends, which itself stores nothing (a command
+    /// refused before it opens a store, a dry run): it runs once, in the SQLite pass.
+    static var storeFree: Self {
+        .enabled(if: TestBackend.postgres == nil, "stores nothing: runs once, in the SQLite pass")
+    }
 }
 
 /// What a test world's store is on either back-end: the storage protocols SQLite's `Store`
