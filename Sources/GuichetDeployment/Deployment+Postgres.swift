@@ -33,10 +33,17 @@ extension Deployment {
         let text = flag ?? ProcessInfo.processInfo.environment["GUICHET_STORE"] ?? (settings ?? (try? readSettings()))?.store
         guard let text, !text.isEmpty, text != "sqlite" else { return .sqlite(database) }
         do {
-            return .postgres(try PostgresAddress(parsing: text).password(orElse: ProcessInfo.processInfo.environment["PGPASSWORD"]))
+            return .postgres(try Self.postgresAddress(text))
         } catch {
             throw DeploymentError("store: \(error) (expected sqlite or postgres://USER@HOST:PORT/DATABASE)")
         }
+    }
+
+    /// A PostgreSQL address as typed or written, its password from `PGPASSWORD` when it has
+    /// none (as libpq's tools take it).
+    /// - Throws: ``PostgresStoreError`` for an address that does not read.
+    static func postgresAddress(_ text: String) throws -> PostgresAddress {
+        try PostgresAddress(parsing: text).password(orElse: ProcessInfo.processInfo.environment["PGPASSWORD"])
     }
 
     /// What to tell the operator when the address written to `guichet.yaml` had a password:
@@ -89,6 +96,31 @@ extension Deployment {
             throw error
         }
         return store
+    }
+
+    /// `guichet store grant`: gives `role` what the servers of this folder's PostgreSQL registry
+    /// need and no more (``PostgresStore/grantServerRole(_:)``), connected as the folder's
+    /// address (the tables' owner).
+    /// - Throws: ``DeploymentError`` when the registry is on SQLite, the database does not
+    ///   answer or holds no registry, or the role cannot be given it (saying why).
+    public func grantServerRole(_ role: String) async throws -> (grant: ServerRoleGrant, address: PostgresAddress) {
+        guard exists else { throw DeploymentError("no registry in \(folder.path)") }
+        guard case .postgres(let address) = try storeLocation() else {
+            throw DeploymentError("'guichet store grant' works on a PostgreSQL registry; the registry of \(folder.path) is SQLite's file, "
+                + "which no other role reaches (keep the folder its owner's only)")
+        }
+        let store = try await Self.connect(address)
+        do {
+            let grant = try await store.grantServerRole(role)
+            await store.close()
+            return (grant, address)
+        } catch let e as PostgresStoreError {
+            await store.close()
+            throw DeploymentError(e.description)
+        } catch {
+            await store.close()
+            throw error
+        }
     }
 
     /// As ``openPostgres(_:profilePath:keys:settings:creating:)``, on a store already connected.

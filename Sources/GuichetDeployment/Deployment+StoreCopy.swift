@@ -18,7 +18,7 @@ extension Deployment {
         try requireSQLite("guichet store copy", instead: "it has already moved; nothing was changed")
         let address: PostgresAddress
         do {
-            address = try PostgresAddress(parsing: text).password(orElse: ProcessInfo.processInfo.environment["PGPASSWORD"])
+            address = try Self.postgresAddress(text)
         } catch let e as PostgresStoreError { throw DeploymentError("\(e.description); nothing was changed") }
         // What a server wrote after the copy began would not be in the copy: none may run.
         let lock: ServeLock

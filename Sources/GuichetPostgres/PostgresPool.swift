@@ -90,8 +90,12 @@ enum PostgresPool {
     static func migrate(_ client: PostgresClient, _ migrations: [(name: String, statements: [String])]) async throws {
         try await client.withTransaction(logger: logger) { c in
             try await c.query("SELECT pg_advisory_xact_lock(\(PostgresLedger.migrationLock))", logger: logger)
-            try await c.query("CREATE TABLE IF NOT EXISTS guichet_migration (name TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())",
-                              logger: logger)
+            // Created by the first owner only: a server's role (PostgresStore.grantServerRole) may
+            // not create tables, and reads the record of an up-to-date schema.
+            let recorded = try await c.query("SELECT to_regclass('guichet_migration') IS NOT NULL", logger: logger).decode(Bool.self).collect()
+            if recorded.first != true {
+                try await c.query("CREATE TABLE guichet_migration (name TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+            }
             var applied: Set<String> = []
             for try await name in try await c.query("SELECT name FROM guichet_migration", logger: logger).decode(String.self) {
                 applied.insert(name)

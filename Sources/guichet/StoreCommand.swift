@@ -7,8 +7,34 @@ import GuichetPostgres
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "The registry's database as a whole: copy it to PostgreSQL.",
-        subcommands: [Copy.self])
+        abstract: "The registry's database as a whole: copy it to PostgreSQL, give the servers' role its rights there.",
+        subcommands: [Copy.self, Grant.self])
+
+    /// `guichet store grant`: the servers' own PostgreSQL role, which may add to the ledger but
+    /// never change or delete it (issue 19).
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give an existing PostgreSQL role what the servers need and no more: no UPDATE or DELETE on the ledger and the kept records, no table of its own.",
+            discussion: """
+                Run as the owner of the tables (the address in guichet.yaml, the password in PGPASSWORD), after creating the role \
+                (CREATE ROLE guichet_server LOGIN PASSWORD '…'), and again after an upgrade that adds tables. Then start every \
+                'guichet serve' with the role's address in GUICHET_STORE: a stolen server's credentials can add to the ledger, \
+                never rewrite it, nor turn its triggers off (docs/OPERATIONS.md, "The servers' database role").
+                """)
+
+        @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+        @Option(help: "The role the servers log in as (lower-case letters, digits, _).") var role: String
+
+        func run() async throws {
+            let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
+            let (grant, address) = try await deployment.grantServerRole(role)
+            say("granted \(role) the use of \(grant.tables) tables of \(address)")
+            for (table, operations) in grant.appendOnly.sorted(by: { $0.key < $1.key }) {
+                say("  \(table): no \(operations.joined(separator: " or "))")
+            }
+            say("start every server with the address postgres://\(role)@\(address.host):\(address.port)/\(address.database) in GUICHET_STORE (its password in PGPASSWORD)")
+        }
+    }
 
     /// `guichet store copy`: a data folder's SQLite registry copied into an empty PostgreSQL
     /// database (issue 19), verified before it commits.
