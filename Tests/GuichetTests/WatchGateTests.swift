@@ -191,7 +191,7 @@ import GuichetServer
         defer { world.remove() }
         let agent = try #require(try await world.store.account(username: "agent")).id
         let key = SymmetricKey(size: .bits256)
-        var bench = WatchBench()
+        let bench = WatchBench()
         let start = WatchBench.at(day: 2, hour: 10)
         var i = 0
         func event() -> WatchEvent {

@@ -93,7 +93,7 @@ enum TestDatabase {
         switch self {
         case .postgres(let address): return Int(try await StoreCopyTests.count(address, table, where: condition))
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try TestDatabase.queue(path)
             return try await queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM \(table) WHERE \(condition)") ?? 0 }
         }
     }
@@ -108,7 +108,7 @@ enum TestDatabase {
                 try await admin.execute("COMMIT")
             }
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try TestDatabase.queue(path)
             try await queue.write { db in for sql in sqlite { try db.execute(sql: sql) } }
         }
     }
@@ -165,7 +165,7 @@ enum TestDatabase {
             for try await s in try await admin.client.query(PostgresQuery(unsafeSQL: query)).decode(String.self) { out.append(s) }
             return out
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try TestDatabase.queue(path)
             return try await queue.read { try String.fetchAll($0, sql: query) }
         }
     }
@@ -180,7 +180,7 @@ enum TestDatabase {
             for try await b in try await admin.client.query(PostgresQuery(unsafeSQL: query)).decode(ByteBuffer.self) { out.append(Data(b.readableBytesView)) }
             return out
         case .sqlite(let path):
-            let queue = try DatabaseQueue(path: path)
+            let queue = try TestDatabase.queue(path)
             return try await queue.read { try Data.fetchAll($0, sql: query) }
         }
     }
@@ -195,6 +195,14 @@ enum TestDatabase {
             stored.range(of: Data(value.utf8)) != nil
                 || (Self.isPostgres(self) && stored.range(of: Data(Data(value.utf8).map { hex($0) }.joined().utf8)) != nil)
         }
+    }
+
+    /// A connection to SQLite's file beside the registry's own pool, which waits for the
+    /// pool's writes to finish (GRDB's default fails at once with "database is locked").
+    static func queue(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 
     static func isPostgres(_ d: TestDatabase) -> Bool { if case .postgres = d { true } else { false } }
