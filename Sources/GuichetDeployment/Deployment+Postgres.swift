@@ -101,9 +101,11 @@ extension Deployment {
     /// `guichet store grant`: gives `role` what the servers of this folder's PostgreSQL registry
     /// need and no more (``PostgresStore/grantServerRole(_:)``), connected as the folder's
     /// address (the tables' owner).
+    /// - Returns: what was granted, and the address the servers then use: the folder's, with
+    ///   the role as user, its TLS mode kept and no password.
     /// - Throws: ``DeploymentError`` when the registry is on SQLite, the database does not
     ///   answer or holds no registry, or the role cannot be given it (saying why).
-    public func grantServerRole(_ role: String) async throws -> (grant: ServerRoleGrant, address: PostgresAddress) {
+    public func grantServerRole(_ role: String) async throws -> (grant: ServerRoleGrant, serverAddress: PostgresAddress) {
         guard exists else { throw DeploymentError("no registry in \(folder.path)") }
         guard case .postgres(let address) = try storeLocation() else {
             throw DeploymentError("'guichet store grant' works on a PostgreSQL registry; the registry of \(folder.path) is SQLite's file, "
@@ -113,7 +115,7 @@ extension Deployment {
         do {
             let grant = try await store.grantServerRole(role)
             await store.close()
-            return (grant, address)
+            return (grant, address.user(role))
         } catch let e as PostgresStoreError {
             await store.close()
             throw DeploymentError(e.description)

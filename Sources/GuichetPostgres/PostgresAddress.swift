@@ -43,6 +43,12 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
         PostgresAddress(host: host, port: port, user: user, password: password, database: name, tls: tls)
     }
 
+    /// The same server, database and TLS mode for another role, without a password (the
+    /// address the servers get once ``PostgresStore/grantServerRole(_:)`` gave that role access).
+    public func user(_ name: String) -> PostgresAddress {
+        PostgresAddress(host: host, port: port, user: name, password: nil, database: database, tls: tls)
+    }
+
     /// The address without its password (for logs and errors).
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
@@ -76,11 +82,14 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
     /// The database holds no Guichet schema, and the caller asked for an existing registry
     /// (nothing was created in it).
     case noRegistry(String)
+    /// A role name that `guichet store grant` refuses before asking the database.
+    case badRole(String)
     public var description: String {
         switch self {
         case .badAddress(let why): "the PostgreSQL address is not usable: \(why)"
         case .unavailable(let why): "PostgreSQL: \(why)"
         case .noRegistry(let address): "the PostgreSQL database \(address) holds no registry"
+        case .badRole(let why): "the role cannot be used: \(why)"
         }
     }
 }

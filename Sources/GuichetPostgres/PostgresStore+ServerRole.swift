@@ -23,7 +23,7 @@ extension PostgresStore {
     ///   the server does not have, the owner itself or a superuser (whom grants do not bind).
     public func grantServerRole(_ role: String) async throws -> ServerRoleGrant {
         guard role.range(of: #"^[a-z_][a-z0-9_]{0,62}$"#, options: .regularExpression) != nil else {
-            throw PostgresStoreError.badAddress("the role name '\(role)' is not a plain PostgreSQL identifier (lower-case letters, digits, _)")
+            throw PostgresStoreError.badRole("its name '\(role)' is not a plain PostgreSQL identifier (lower-case letters, digits, _)")
         }
         return try await client.withTransaction(logger: Self.logger) { c in
             let found = try await c.query("SELECT rolsuper, rolname = current_user FROM pg_roles WHERE rolname = \(role)", logger: Self.logger)

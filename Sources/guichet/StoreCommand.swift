@@ -27,12 +27,12 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
-            let (grant, address) = try await deployment.grantServerRole(role)
-            say("granted \(role) the use of \(grant.tables) tables of \(address)")
+            let (grant, server) = try await deployment.grantServerRole(role)
+            say("granted \(role) the use of \(grant.tables) tables of the database \(server.database) on \(server.host):\(server.port)")
             for (table, operations) in grant.appendOnly.sorted(by: { $0.key < $1.key }) {
                 say("  \(table): no \(operations.joined(separator: " or "))")
             }
-            say("start every server with the address postgres://\(role)@\(address.host):\(address.port)/\(address.database) in GUICHET_STORE (its password in PGPASSWORD)")
+            say("start every server with the address \(server.setting) in GUICHET_STORE (its password in PGPASSWORD)")
         }
     }
 

@@ -156,32 +156,23 @@ enum TestDatabase {
     func execute(_ statements: String...) async throws { try await execute(sqlite: statements, postgres: statements) }
 
     /// The text values of the first column of a query.
-    func strings(_ query: String) async throws -> [String] {
-        switch self {
-        case .postgres(let address):
-            let admin = try await PostgresAdmin.connect(address)
-            defer { Task { await admin.close() } }
-            var out: [String] = []
-            for try await s in try await admin.client.query(PostgresQuery(unsafeSQL: query)).decode(String.self) { out.append(s) }
-            return out
-        case .sqlite(let path):
-            let queue = try TestDatabase.queue(path)
-            return try await queue.read { try String.fetchAll($0, sql: query) }
-        }
-    }
+    func strings(_ query: String) async throws -> [String] { try await firstColumn(query) }
 
     /// The bytes values (BLOB, BYTEA) of the first column of a query.
-    func blobs(_ query: String) async throws -> [Data] {
+    func blobs(_ query: String) async throws -> [Data] { try await firstColumn(query) }
+
+    /// The values of the first column of a query, decoded the same way on either back-end.
+    func firstColumn<V: PostgresDecodable & DatabaseValueConvertible & Sendable>(_ query: String) async throws -> [V] {
         switch self {
         case .postgres(let address):
             let admin = try await PostgresAdmin.connect(address)
             defer { Task { await admin.close() } }
-            var out: [Data] = []
-            for try await b in try await admin.client.query(PostgresQuery(unsafeSQL: query)).decode(ByteBuffer.self) { out.append(Data(b.readableBytesView)) }
+            var out: [V] = []
+            for try await v in try await admin.client.query(PostgresQuery(unsafeSQL: query)).decode(V.self) { out.append(v) }
             return out
         case .sqlite(let path):
             let queue = try TestDatabase.queue(path)
-            return try await queue.read { try Data.fetchAll($0, sql: query) }
+            return try await queue.read { try V.fetchAll($0, sql: query) }
         }
     }
 
