@@ -43,6 +43,12 @@ struct CSVImportBench {
         let personsPerSecond: Double
         /// Persons per second on PostgreSQL / on SQLite, same file, same run.
         let ratioToSQLite: Double
+        /// The same file imported again into another fresh database, each batch's rows written
+        /// by `INSERT … SELECT FROM unnest(arrays)` instead of `COPY` (``PostgresBulkWrites``).
+        let arraysSeconds: Double?
+        let arraysPersonsPerSecond: Double?
+        /// Persons per second with `COPY` / with `unnest` arrays, same file, same run.
+        let copyToArrays: Double?
     }
 
     struct Results {
@@ -62,11 +68,16 @@ struct CSVImportBench {
             let point = try await run(lines: lines, folder: folder, against: imports)
             results.points.append(point)
             if let postgres, plan.postgresImportSizes.contains(persons) {
-                note("import: the same CSV into a registry on PostgreSQL")
-                let pg = try await onPostgres(postgres, lines: lines, folder: folder)
+                note("import: the same CSV into a registry on PostgreSQL, its batches written by COPY")
+                let pg = try await onPostgres(postgres, lines: lines, folder: folder, writes: .copy)
                 note("import: \(Int(pg.personsPerSecond)) persons/s on PostgreSQL, \(Int(point.personsPerSecond)) on SQLite")
+                note("import: the same CSV into another registry on PostgreSQL, its batches written by INSERT … unnest")
+                let arrays = try await onPostgres(postgres, lines: lines, folder: folder, writes: .arrays)
+                note("import: \(Int(arrays.personsPerSecond)) persons/s on PostgreSQL with unnest arrays")
                 results.postgres?.append(PostgresPoint(lines: pg.lines, persons: pg.persons, seconds: pg.seconds, linesPerSecond: pg.linesPerSecond,
-                                                       personsPerSecond: pg.personsPerSecond, ratioToSQLite: pg.personsPerSecond / point.personsPerSecond))
+                                                       personsPerSecond: pg.personsPerSecond, ratioToSQLite: pg.personsPerSecond / point.personsPerSecond,
+                                                       arraysSeconds: arrays.seconds, arraysPersonsPerSecond: arrays.personsPerSecond,
+                                                       copyToArrays: pg.personsPerSecond / arrays.personsPerSecond))
             }
         }
         return results
@@ -91,9 +102,10 @@ struct CSVImportBench {
     }
 
     /// Imports the file the SQLite run wrote into a fresh registry on PostgreSQL.
-    func onPostgres(_ cluster: PostgresAddress, lines: Int, folder: URL) async throws -> (lines: Int, persons: Int, seconds: Double, linesPerSecond: Double, personsPerSecond: Double) {
-        let address = try await PostgresDatabases.fresh(cluster, "guichet_bench_csv_\(lines)")
-        let store = try await PostgresStore.open(address, timeout: .seconds(120))
+    func onPostgres(_ cluster: PostgresAddress, lines: Int, folder: URL, writes: PostgresBulkWrites)
+        async throws -> (lines: Int, persons: Int, seconds: Double, linesPerSecond: Double, personsPerSecond: Double) {
+        let address = try await PostgresDatabases.fresh(cluster, "guichet_bench_csv_\(lines)_\(writes.rawValue)")
+        let store = try await PostgresStore.open(address, timeout: .seconds(120), bulkWrites: writes)
         do {
             let registry = try await PostgresDatabases.openRegistry(store, profile: profile, keys: keys, keysOrigin: "benchmark")
             try await store.insert(organisations: Self.organisations, at: Date())

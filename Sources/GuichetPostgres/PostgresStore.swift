@@ -20,11 +20,14 @@ public final class PostgresStore: Sendable {
     public let address: PostgresAddress
     /// The access ledger in this database, sharing this store's connections.
     public let ledger: PostgresLedger
+    /// How imported batches are written (``PostgresBulkWrites``; `COPY` unless told otherwise).
+    public let bulkWrites: PostgresBulkWrites
     static var logger: Logger { PostgresPool.logger }
 
-    private init(_ address: PostgresAddress, connections: Int) {
+    private init(_ address: PostgresAddress, connections: Int, bulkWrites: PostgresBulkWrites) {
         (client, runner) = PostgresPool.start(address, connections: connections)
         self.address = address
+        self.bulkWrites = bulkWrites
         ledger = PostgresLedger(sharing: client, address: address)
     }
 
@@ -33,9 +36,10 @@ public final class PostgresStore: Sendable {
     /// - Throws: ``PostgresStoreError/unavailable(_:)`` when the server does not answer.
     /// - Parameter existing: refuse a database without Guichet's tables, creating nothing in it
     ///   (``PostgresStoreError/noRegistry(_:)``); otherwise they are created.
+    /// - Parameter bulkWrites: how imported batches reach the tables (the benchmark compares both).
     public static func open(_ address: PostgresAddress, connections: Int = 16, timeout: Duration = .seconds(30),
-                            existing: Bool = false) async throws -> PostgresStore {
-        let store = PostgresStore(address, connections: connections)
+                            existing: Bool = false, bulkWrites: PostgresBulkWrites = .copy) async throws -> PostgresStore {
+        let store = PostgresStore(address, connections: connections, bulkWrites: bulkWrites)
         do {
             try await PostgresPool.ready(store.client, address, timeout: timeout, migrations: [PostgresLedger.migrations, Self.migrations],
                                          existing: existing)
