@@ -44,9 +44,9 @@ struct CSVImportBench {
         /// Persons per second on PostgreSQL / on SQLite, same file, same run.
         let ratioToSQLite: Double
         /// The same file imported again into another fresh database, each batch's rows written
-        /// by `INSERT … SELECT FROM unnest(arrays)` instead of `COPY` (``PostgresBulkWrites``).
-        let arraysSeconds: Double?
-        let arraysPersonsPerSecond: Double?
+        /// by `COPY … FROM STDIN` instead of `INSERT … SELECT FROM unnest(arrays)` (``PostgresBulkWrites``).
+        let copySeconds: Double?
+        let copyPersonsPerSecond: Double?
         /// Persons per second with `COPY` / with `unnest` arrays, same file, same run.
         let copyToArrays: Double?
     }
@@ -68,16 +68,16 @@ struct CSVImportBench {
             let point = try await run(lines: lines, folder: folder, against: imports)
             results.points.append(point)
             if let postgres, plan.postgresImportSizes.contains(persons) {
-                note("import: the same CSV into a registry on PostgreSQL, its batches written by COPY")
-                let pg = try await onPostgres(postgres, lines: lines, folder: folder, writes: .copy)
+                note("import: the same CSV into a registry on PostgreSQL, its batches written by INSERT … unnest")
+                let pg = try await onPostgres(postgres, lines: lines, folder: folder, writes: .arrays)
                 note("import: \(Int(pg.personsPerSecond)) persons/s on PostgreSQL, \(Int(point.personsPerSecond)) on SQLite")
-                note("import: the same CSV into another registry on PostgreSQL, its batches written by INSERT … unnest")
-                let arrays = try await onPostgres(postgres, lines: lines, folder: folder, writes: .arrays)
-                note("import: \(Int(arrays.personsPerSecond)) persons/s on PostgreSQL with unnest arrays")
+                note("import: the same CSV into another registry on PostgreSQL, its batches written by COPY")
+                let copy = try await onPostgres(postgres, lines: lines, folder: folder, writes: .copy)
+                note("import: \(Int(copy.personsPerSecond)) persons/s on PostgreSQL with COPY")
                 results.postgres?.append(PostgresPoint(lines: pg.lines, persons: pg.persons, seconds: pg.seconds, linesPerSecond: pg.linesPerSecond,
                                                        personsPerSecond: pg.personsPerSecond, ratioToSQLite: pg.personsPerSecond / point.personsPerSecond,
-                                                       arraysSeconds: arrays.seconds, arraysPersonsPerSecond: arrays.personsPerSecond,
-                                                       copyToArrays: pg.personsPerSecond / arrays.personsPerSecond))
+                                                       copySeconds: copy.seconds, copyPersonsPerSecond: copy.personsPerSecond,
+                                                       copyToArrays: copy.personsPerSecond / pg.personsPerSecond))
             }
         }
         return results

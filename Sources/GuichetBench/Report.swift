@@ -114,14 +114,14 @@ extension Results {
         if let pg = csvImportsPostgres, !pg.isEmpty {
             md.append("## CSV import through the gate on PostgreSQL")
             md.append("")
-            md.append("The same files, right after SQLite's import of each, into a fresh registry on a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on; the same 1,000 lines a transaction). Ratio: persons/s on PostgreSQL / on SQLite, this run. Each batch's rows are written by `COPY … FROM STDIN`; the same file is then imported again into another fresh database with each table's rows as one `INSERT … SELECT FROM unnest(arrays)`, and the last column compares the two.")
+            md.append("The same files, right after SQLite's import of each, into a fresh registry on a throw-away PostgreSQL 15 cluster on this machine (synchronous_commit on; the same 1,000 lines a transaction). Ratio: persons/s on PostgreSQL / on SQLite, this run. Each batch's rows are written table by table as one `INSERT … SELECT FROM unnest(arrays)` (the default); the same file is then imported again into another fresh database with each table's rows streamed by `COPY … FROM STDIN`, and the last column compares the two.")
             md.append("")
-            md.append("| lines | persons | SQLite s | PostgreSQL s (COPY) | PostgreSQL lines/s | PostgreSQL persons/s | ratio to SQLite | unnest s | unnest persons/s | COPY / unnest |")
+            md.append("| lines | persons | SQLite s | PostgreSQL s | PostgreSQL lines/s | PostgreSQL persons/s | ratio to SQLite | COPY s | COPY persons/s | COPY / unnest |")
             md.append("|---|---|---|---|---|---|---|---|---|---|")
             for p in pg {
                 let sqlite = csvImports?.first { $0.lines == p.lines }?.seconds
                 md.append("| \(n(p.lines)) | \(n(p.persons)) | \(sqlite.map { f($0) } ?? "–") | \(f(p.seconds)) | \(f(p.linesPerSecond, 0)) | \(f(p.personsPerSecond, 0)) | \(f(p.ratioToSQLite, 2)) | "
-                          + "\(p.arraysSeconds.map { f($0) } ?? "–") | \(p.arraysPersonsPerSecond.map { f($0, 0) } ?? "–") | \(p.copyToArrays.map { f($0, 2) } ?? "–") |")
+                          + "\(p.copySeconds.map { f($0) } ?? "–") | \(p.copyPersonsPerSecond.map { f($0, 0) } ?? "–") | \(p.copyToArrays.map { f($0, 2) } ?? "–") |")
             }
             md.append("")
         }

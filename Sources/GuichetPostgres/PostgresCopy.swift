@@ -3,12 +3,17 @@ import Logging
 import PostgresNIO
 
 /// How a batch of imported rows reaches PostgreSQL's tables (issue 19, "bulk import with COPY").
+/// Both write the same rows (`PostgresBulkImportTests`); the benchmark imports each file both
+/// ways in one run. On 2 December COPY was the slower, 0.81-0.91 of the arrays' rate from
+/// 10 k to 1 M persons (docs/BENCHMARKS.md, "Bulk import with COPY"), so the arrays are the
+/// default.
 public enum PostgresBulkWrites: String, Sendable, CaseIterable {
-    /// Each table's rows streamed by `COPY … FROM STDIN` (text format): the default.
-    case copy
-    /// Each table's rows as one `INSERT … SELECT FROM unnest(arrays)` statement: kept for the
-    /// benchmark, which measures the two side by side.
+    /// Each table's rows as one `INSERT … SELECT FROM unnest(arrays)` statement, the arrays in
+    /// PostgreSQL's binary format: the default.
     case arrays
+    /// Each table's rows streamed by `COPY … FROM STDIN` in the text format (postgres-nio
+    /// offers no other): BYTEA travels as hexadecimal, twice its size, and is parsed back.
+    case copy
 }
 
 /// Rows in the text format of PostgreSQL's `COPY` (tab between columns, a new line after each

@@ -32,9 +32,7 @@ extension PostgresStore {
         }
     }
 
-    /// The rows of a batch streamed table by table with `COPY … FROM STDIN`: one round trip
-    /// per table, no parameter arrays to encode and unpack, and PostgreSQL's multi-row insert
-    /// into each heap. The same rows as the `unnest` path below, in the same order; a search
+    /// The rows of a batch streamed table by table with `COPY … FROM STDIN` (text format). The same rows as the `unnest` path below, in the same order; a search
     /// term given twice for one person is written once (the `unnest` path's `ON CONFLICT DO
     /// NOTHING`), and a person's last birth-year tag wins (its `DO UPDATE`). The persons are all
     /// new, so no row of theirs can be in the tables already.

@@ -20,7 +20,7 @@ public final class PostgresStore: Sendable {
     public let address: PostgresAddress
     /// The access ledger in this database, sharing this store's connections.
     public let ledger: PostgresLedger
-    /// How imported batches are written (``PostgresBulkWrites``; `COPY` unless told otherwise).
+    /// How imported batches are written (``PostgresBulkWrites``; arrays through `unnest` unless told otherwise).
     public let bulkWrites: PostgresBulkWrites
     static var logger: Logger { PostgresPool.logger }
 
@@ -38,7 +38,7 @@ public final class PostgresStore: Sendable {
     ///   (``PostgresStoreError/noRegistry(_:)``); otherwise they are created.
     /// - Parameter bulkWrites: how imported batches reach the tables (the benchmark compares both).
     public static func open(_ address: PostgresAddress, connections: Int = 16, timeout: Duration = .seconds(30),
-                            existing: Bool = false, bulkWrites: PostgresBulkWrites = .copy) async throws -> PostgresStore {
+                            existing: Bool = false, bulkWrites: PostgresBulkWrites = .arrays) async throws -> PostgresStore {
         let store = PostgresStore(address, connections: connections, bulkWrites: bulkWrites)
         do {
             try await PostgresPool.ready(store.client, address, timeout: timeout, migrations: [PostgresLedger.migrations, Self.migrations],

@@ -15,7 +15,13 @@ public struct DossierSnapshot: Codable, Sendable {
         persons = d.persons.map { [$0.role, $0.person.rawValue] }
         partners = d.partners.map(\.rawValue)
     }
-    public func encoded() throws -> Data { try JSONEncoder().encode(self) }
+    /// The same bytes for the same version on every run and back-end (keys sorted; without
+    /// that, Foundation's key order follows the process's hash seed).
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
 
     /// The dossier `current` as it was in this version: the same id and metadata, this
     /// version's status, fields and links.
