@@ -273,7 +273,7 @@ public actor AccessJournal {
         nodes.reserveCapacity(prepared.count * 2)
         for p in prepared {
             for n in next.append(p.leaf) {
-                nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes)))
+                nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: n.hash.data))
             }
         }
         let leaves = prepared.map(\.leaf)
@@ -300,7 +300,7 @@ public actor AccessJournal {
         var nodes: [LedgerNode] = []
         nodes.reserveCapacity(leaves.count * 2)
         for leaf in leaves {
-            for n in edge.append(leaf) { nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: Data(n.hash.bytes))) }
+            for n in edge.append(leaf) { nodes.append(LedgerNode(level: Int(n.id.level), index: Int64(n.id.index), hash: n.hash.data)) }
         }
         return (nodes, edge)
     }
@@ -353,7 +353,7 @@ public actor AccessJournal {
         if !flushing, let f = frontier, try await store.ledgerSize() != Int64(f.size), !flushing { frontier = try await loadFrontier() }
         let (size, root) = try await head()
         let note = try signer.sign(try Checkpoint(origin: origin, size: UInt64(size), rootHash: root))
-        try await store.insertCheckpoint(size: size, root: Data(root.bytes), note: note, at: at)
+        try await store.insertCheckpoint(size: size, root: root.data, note: note, at: at)
         return note
     }
 }

@@ -34,6 +34,16 @@ public protocol LedgerVerifying: Sendable {
     func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)]
     /// The stored subtree hashes of one level in an index range, in index order.
     func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode]
+    /// What `body` makes of each stored subtree hash of one level in an index range, in index
+    /// order, given the bytes where the database holds them (verification reads one or two a
+    /// entry: SQLite's ``Store`` does not copy them).
+    func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)]
+}
+
+extension LedgerVerifying {
+    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+        try await ledgerNodes(level: level, range).map { ($0.index, body($0.hash)) }
+    }
 }
 
 extension Store: LedgerVerifying {}
@@ -94,7 +104,7 @@ public struct LedgerAuditor: Sendable {
         let stored = try await store.checkpoints()
         var checkpoints: [Int64: Hash] = [:]
         for c in stored {
-            guard let cp = try? verifier.verifyCheckpoint(c.note, origin: origin), Int64(cp.size) == c.size, Data(cp.rootHash.bytes) == c.root else {
+            guard let cp = try? verifier.verifyCheckpoint(c.note, origin: origin), Int64(cp.size) == c.size, cp.rootHash.data == c.root else {
                 return LedgerReport(entries: size, checkpoints: stored.count, problem: "the checkpoint of size \(c.size) is forged: its signature or content does not verify")
             }
             checkpoints[c.size] = cp.rootHash
@@ -131,15 +141,16 @@ public struct LedgerAuditor: Sendable {
                     return fail("entry \(expected) is missing (deleted, or the entries were renumbered)")
                 }
                 let leaf = batch.leafHashes[offset]
-                guard offset < batch.storedLeaves.count, batch.storedLeaves[offset].index == expected,
-                      batch.storedLeaves[offset].hash.elementsEqual(leaf.bytes) else {
+                guard batch.leafMatches[offset] else {
                     return fail("entry \(expected) does not match its recorded hash (modified, inserted or moved)")
                 }
-                for n in frontier.append(leaf) where n.id.level > 0 {
-                    guard let s = batch.subtrees[Int(n.id.level)]?[Int64(n.id.index)], s.elementsEqual(n.hash.bytes) else {
-                        return fail("the subtree \(n.id) ending at entry \(expected) does not match its recorded hash")
-                    }
+                var mismatch: NodeID?
+                frontier.append(leaf) { n in
+                    guard mismatch == nil, n.id.level > 0 else { return }
+                    let stored = batch.subtrees[Int(n.id.level)]?[Int64(n.id.index)] ?? nil
+                    if stored != n.hash { mismatch = n.id }
                 }
+                if let id = mismatch { return fail("the subtree \(id) ending at entry \(expected) does not match its recorded hash") }
                 let count = expected + 1
                 if let root = checkpoints[count] {
                     guard root == frontier.rootHash else {
@@ -155,30 +166,36 @@ public struct LedgerAuditor: Sendable {
 }
 
 /// One batch of stored entries for `LedgerAuditor.verify`: the entries' indexes and computed
-/// leaf hashes, the stored leaf hashes, and the stored subtree hashes these leaves complete.
+/// leaf hashes, whether each matches its stored leaf hash, and the stored subtree hashes
+/// these leaves complete (nil where a stored one is not 32 bytes long).
 struct VerifyBatch: Sendable {
     let range: Range<Int64>
     let entryIndexes: [Int64]
     let leafHashes: [Hash]
-    let storedLeaves: [LedgerNode]
-    let subtrees: [Int: [Int64: Data]]
+    /// Per entry, in order: its stored leaf hash is there, at its index, and equal to the one
+    /// computed from its bytes.
+    let leafMatches: [Bool]
+    let subtrees: [Int: [Int64: Hash?]]
 
     static func load(_ store: any LedgerVerifying, _ range: Range<Int64>) async throws -> VerifyBatch {
         // Each entry's leaf hash, computed on the reading thread from the bytes where SQLite holds them.
         let entries = try await store.ledgerEntries(range) { bytes in MerkleHash.leaf(bytes) }
-        let leaves = try await store.ledgerNodes(level: 0, range)
+        let stored = try await store.ledgerNodes(level: 0, range) { Hash(stored: $0) }
+        let leafMatches = entries.indices.map { i in
+            i < stored.count && stored[i].index == entries[i].index && stored[i].value == entries[i].value
+        }
         // The subtree hashes these leaves complete, read level by level in one query each
         // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
-        var subtrees: [Int: [Int64: Data]] = [:]
+        var subtrees: [Int: [Int64: Hash?]] = [:]
         var level = 1
         while (Int64(1) << level) <= range.upperBound {
             let nodes = (range.lowerBound + 1 + (Int64(1) << level) - 1) >> level - 1 ..< range.upperBound >> level
             if !nodes.isEmpty {
-                subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, nodes).map { ($0.index, $0.hash) }) { a, _ in a }
+                subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, nodes) { Hash(stored: $0) }, uniquingKeysWith: { a, _ in a })
             }
             level += 1
         }
         return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map(\.value),
-                           storedLeaves: leaves, subtrees: subtrees)
+                           leafMatches: leafMatches, subtrees: subtrees)
     }
 }

@@ -53,7 +53,7 @@ extension LedgerProving {
         var asked = first.missing
         for _ in 0..<4 {
             for n in try await storedLedgerNodes(asked.map { (level: Int($0.level), index: Int64($0.index)) }) {
-                known[NodeID(level: UInt8(n.level), index: UInt64(n.index))] = try Hash(bytes: [UInt8](n.hash))
+                known[NodeID(level: UInt8(n.level), index: UInt64(n.index))] = try Hash(bytes: n.hash)
             }
             let tree = PrefetchedTree(known: known, recording: false)
             do { return try make(tree) } catch PrefetchedTree.Missing.leaves {

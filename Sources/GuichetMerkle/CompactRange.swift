@@ -60,9 +60,17 @@ public struct CompactRange: Hashable, Sendable {
     /// - Precondition: the tree is not full (`size < UInt64.max`).
     @discardableResult
     public mutating func append(_ leafHash: Hash) -> [NodeHash] {
+        var completed: [NodeHash] = []
+        append(leafHash) { completed.append($0) }
+        return completed
+    }
+
+    /// ``append(_:)`` that hands each completed subtree to `completed`, smallest first,
+    /// instead of returning an array (verification appends one leaf per entry).
+    public mutating func append(_ leafHash: Hash, _ completed: (NodeHash) throws -> Void) rethrows {
         precondition(size < UInt64.max, "the tree is full")
         let leafIndex = size
-        var completed = [NodeHash(id: NodeID(level: 0, index: leafIndex), hash: leafHash)]
+        try completed(NodeHash(id: NodeID(level: 0, index: leafIndex), hash: leafHash))
         var hash = leafHash
         var level: UInt64 = 0
         // Each trailing set bit of the old size is a perfect subtree of that level that the
@@ -72,11 +80,10 @@ public struct CompactRange: Hashable, Sendable {
             let left = hashes.removeLast()
             hash = MerkleHash.node(left, hash)
             level += 1
-            completed.append(NodeHash(id: NodeID(level: UInt8(level), index: leafIndex >> level), hash: hash))
+            try completed(NodeHash(id: NodeID(level: UInt8(level), index: leafIndex >> level), hash: hash))
         }
         hashes.append(hash)
         size += 1
-        return completed
     }
 
     /// The Merkle Tree Hash of the leaves appended so far (RFC 9162 §2.1.1);

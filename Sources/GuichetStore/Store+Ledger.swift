@@ -218,6 +218,22 @@ extension Store {
         }
     }
 
+    /// What `body` makes of each stored subtree hash of one level in an index range, in
+    /// order, given the bytes where SQLite holds them (verification: not copied).
+    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+        try await read { db in
+            var out: [(index: Int64, value: T)] = []
+            out.reserveCapacity(range.count)
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
+                                           arguments: [level, range.lowerBound, range.upperBound])
+            while let row = try rows.next() {
+                let index: Int64 = row[0]
+                out.append((index, try row.withUnsafeData(atIndex: 1) { body($0 ?? Data()) }))
+            }
+            return out
+        }
+    }
+
     /// What `body` makes of each entry of an index range, in order, given the entry's bytes
     /// where SQLite holds them (not copied: verification hashes a few gigabytes this way).
     public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {

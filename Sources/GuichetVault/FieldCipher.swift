@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// AES-256-GCM with a random 96-bit nonce, in the combined form nonce ‖ ciphertext ‖ tag.
+/// AES-256-GCM with a random 96-bit nonce (``RandomPool``), in the combined form nonce ‖ ciphertext ‖ tag.
 /// Every failure to open collapses into one error: a ciphertext that does not authenticate is
 /// never turned into data. Internal to the vault: no other module picks a nonce or opens a
 /// ciphertext (tests reach it through `@testable import`).
@@ -10,7 +10,7 @@ enum FieldCipher {
     /// (published test vectors only).
     static func seal(_ plaintext: some DataProtocol, key: SymmetricKey, aad: some DataProtocol,
                             nonce: AES.GCM.Nonce? = nil) throws -> Data {
-        let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce ?? AES.GCM.Nonce(), authenticating: aad)
+        let box = try AES.GCM.seal(plaintext, using: key, nonce: nonce ?? RandomPool.nonce(), authenticating: aad)
         // With a 96-bit nonce the combined representation always exists.
         return box.combined!
     }

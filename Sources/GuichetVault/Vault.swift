@@ -40,7 +40,7 @@ public struct Vault: Sendable {
 
     /// A fresh data key for a new subject, and its wrapped form to store.
     public func newSubjectKey(subject: String) throws -> (DataKey, WrappedKey) {
-        let key = SymmetricKey(size: .bits256)
+        let key = RandomPool.key256()
         let (version, current) = try keys.currentKEK()
         let kek = current.key
         let wrapped = try key.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }

@@ -1,3 +1,4 @@
+import Foundation
 import GuichetMerkle
 import Testing
 
@@ -27,6 +28,36 @@ struct HashingTests {
         // A leaf whose entry is the concatenation of two hashes must not equal their node.
         #expect(MerkleHash.leaf(leaves[0].bytes + leaves[1].bytes) != node)
         #expect(MerkleHash.node(leaves[1], leaves[0]) != node)
+    }
+
+    @Test("A hash held inline keeps its 32 bytes, equals and hashes by them, and a stored hash of any other length is refused")
+    func inlineStorage() throws {
+        let leaves = RFC6962TestData.leafHashes
+        for h in leaves {
+            #expect(try Hash(bytes: h.bytes) == h)
+            #expect(h.bytes.count == 32 && h.data == Data(h.bytes))
+            #expect(Hash(stored: h.data) == h && h.matches(h.data))
+            #expect(h.withUnsafeBytes { Array($0) } == h.bytes)
+        }
+        // Two hashes differing in one byte, anywhere, differ (each of the four words counts).
+        let base = leaves[0].bytes
+        for i in [0, 7, 8, 15, 16, 23, 24, 31] {
+            var other = base
+            other[i] ^= 0x01
+            let h = try Hash(bytes: other)
+            #expect(h != leaves[0] && !leaves[0].matches(h.data), "byte \(i)")
+        }
+        #expect(Set(leaves).count == Set(leaves.map(\.hex)).count)
+        #expect(Dictionary(uniqueKeysWithValues: leaves.enumerated().map { ($1, $0) })[leaves[3]] == 3)
+        for length in [0, 31, 33, 64] {
+            let stored = Data(repeating: 0xAB, count: length)
+            #expect(Hash(stored: stored) == nil && !leaves[0].matches(stored), "\(length) bytes")
+            #expect(throws: MerkleError.self) { try Hash(bytes: [UInt8](stored)) }
+        }
+        // The leaf of bytes held in Data, in an array and in a non-contiguous collection is the same.
+        let entry = Array("{\"v\":1}".utf8)
+        #expect(MerkleHash.leaf(Data(entry)) == MerkleHash.leaf(entry))
+        #expect(MerkleHash.leaf(Data(entry)) == MerkleHash.leaf(DispatchData(bytes: UnsafeRawBufferPointer(start: entry, count: entry.count))))
     }
 
     @Test("Hex and base64 forms round-trip")
