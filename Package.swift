@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "GuichetStore", dependencies: [
             "GuichetCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            // SQLite's own interface, for the few reads where GRDB's row wrappers cost more
+            // than SQLite (ledger verification, Store+Ledger.swift): the same library GRDB links.
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetMerkle", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),

@@ -2,10 +2,10 @@ import Foundation
 import GuichetCore
 import GuichetStore
 import GuichetGate
-public import GuichetImport
-public import GuichetServer
+import GuichetImport
+import GuichetServer
 import GuichetVault
-public import GuichetPostgres
+import GuichetPostgres
 import GRDB
 import PostgresNIO
 

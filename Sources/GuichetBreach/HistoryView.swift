@@ -1,5 +1,5 @@
 public import GuichetCore
-public import GuichetStore
+import GuichetStore
 public import GuichetLedger
 public import GuichetGate
 import GuichetMerkle

@@ -3,7 +3,7 @@ import GuichetAuth
 import GuichetCore
 import GuichetGate
 public import GuichetPostgres
-public import GuichetServer
+import GuichetServer
 import GuichetStore
 import GuichetVault
 

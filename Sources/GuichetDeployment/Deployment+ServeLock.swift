@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Glibc
 
 /// The lock a serving process holds on its data folder, for as long as it lives.

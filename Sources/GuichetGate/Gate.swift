@@ -5,7 +5,7 @@ public import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
-public import GuichetMerkle
+import GuichetMerkle
 import Crypto
 public import GuichetWatch
 import Logging

@@ -1,7 +1,7 @@
 public import Foundation
 public import GuichetCore
 public import GuichetStore
-public import GuichetVault
+import GuichetVault
 
 /// What the gate needs of a database besides the ledger (which only its journal writes,
 /// ``LedgerStorage``): dossiers and persons, their versions and search terms, data keys,

@@ -30,19 +30,20 @@ public protocol LedgerVerifying: Sendable {
     /// Every signed checkpoint, smallest first.
     func checkpoints() async throws -> [StoredCheckpoint]
     /// What `body` makes of each entry of an index range, in index order (a missing entry is
-    /// left out, so that verification names it).
-    func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)]
+    /// left out, so that verification names it). The bytes may be the database's own buffer:
+    /// valid only during the call.
+    func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)]
     /// The stored subtree hashes of one level in an index range, in index order.
     func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode]
     /// What `body` makes of each stored subtree hash of one level in an index range, in index
     /// order, given the bytes where the database holds them (verification reads one or two a
     /// entry: SQLite's ``Store`` does not copy them).
-    func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)]
+    func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)]
 }
 
 extension LedgerVerifying {
-    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
-        try await ledgerNodes(level: level, range).map { ($0.index, body($0.hash)) }
+    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)] {
+        try await ledgerNodes(level: level, range).map { ($0.index, $0.hash.withUnsafeBytes(body)) }
     }
 }
 
@@ -147,8 +148,7 @@ public struct LedgerAuditor: Sendable {
                 var mismatch: NodeID?
                 frontier.append(leaf) { n in
                     guard mismatch == nil, n.id.level > 0 else { return }
-                    let stored = batch.subtrees[Int(n.id.level)]?[Int64(n.id.index)] ?? nil
-                    if stored != n.hash { mismatch = n.id }
+                    if batch.subtree(level: Int(n.id.level), index: Int64(n.id.index)) != n.hash { mismatch = n.id }
                 }
                 if let id = mismatch { return fail("the subtree \(id) ending at entry \(expected) does not match its recorded hash") }
                 let count = expected + 1
@@ -175,7 +175,17 @@ struct VerifyBatch: Sendable {
     /// Per entry, in order: its stored leaf hash is there, at its index, and equal to the one
     /// computed from its bytes.
     let leafMatches: [Bool]
-    let subtrees: [Int: [Int64: Hash?]]
+    /// Per level (index 0 unused), the first node index read and the stored hashes from there;
+    /// nil where a node is missing or its stored hash is not 32 bytes long.
+    let subtrees: [(first: Int64, hashes: [Hash?])]
+
+    /// The stored hash of a subtree this batch's leaves complete (nil: missing or malformed).
+    func subtree(level: Int, index: Int64) -> Hash? {
+        guard level < subtrees.count else { return nil }
+        let (first, hashes) = subtrees[level]
+        let i = index - first
+        return i >= 0 && i < Int64(hashes.count) ? hashes[Int(i)] : nil
+    }
 
     static func load(_ store: any LedgerVerifying, _ range: Range<Int64>) async throws -> VerifyBatch {
         // Each entry's leaf hash, computed on the reading thread from the bytes where SQLite holds them.
@@ -186,13 +196,17 @@ struct VerifyBatch: Sendable {
         }
         // The subtree hashes these leaves complete, read level by level in one query each
         // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
-        var subtrees: [Int: [Int64: Hash?]] = [:]
+        var subtrees: [(first: Int64, hashes: [Hash?])] = [(0, [])]
         var level = 1
         while (Int64(1) << level) <= range.upperBound {
             let nodes = (range.lowerBound + 1 + (Int64(1) << level) - 1) >> level - 1 ..< range.upperBound >> level
+            var hashes = [Hash?](repeating: nil, count: max(0, nodes.count))
             if !nodes.isEmpty {
-                subtrees[level] = Dictionary(try await store.ledgerNodes(level: level, nodes) { Hash(stored: $0) }, uniquingKeysWith: { a, _ in a })
+                for (index, hash) in try await store.ledgerNodes(level: level, nodes, { Hash(stored: $0) }) where nodes.contains(index) {
+                    hashes[Int(index - nodes.lowerBound)] = hash
+                }
             }
+            subtrees.append((nodes.lowerBound, hashes))
             level += 1
         }
         return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map(\.value),

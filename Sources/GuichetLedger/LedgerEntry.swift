@@ -127,7 +127,7 @@ extension LedgerProving {
         var start: Int64 = 0
         while start < size && out.count < limit {
             // Decoded inside: the bytes given to the closure may be the database's own buffer.
-            let batch = try await ledgerEntries(start..<min(size, start + 5_000)) { LedgerEntry.decode($0) }
+            let batch = try await ledgerEntries(start..<min(size, start + 5_000)) { LedgerEntry.decode(Data($0)) }
             var rows: [(Int64, JournalRow)] = []
             for (index, decoded) in batch {
                 guard let e = decoded else { continue }

@@ -40,6 +40,12 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
         self = stored.withUnsafeBytes { Hash(raw: $0) }
     }
 
+    /// A stored hash read in place: nil unless exactly 32 bytes long.
+    public init?(stored: UnsafeRawBufferPointer) {
+        guard stored.count == Hash.byteCount else { return nil }
+        self.init(raw: stored)
+    }
+
     /// Wraps exactly 32 bytes of memory.
     init(raw: UnsafeRawBufferPointer) {
         precondition(raw.count == Hash.byteCount, "a hash is 32 bytes")

@@ -186,8 +186,8 @@ public final class PostgresLedger: Sendable {
     }
 
     /// What `body` makes of each entry of an index range, in order (verification).
-    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
-        try await entries(range).map { ($0.index, body($0.entry)) }
+    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)] {
+        try await entries(range).map { ($0.index, $0.entry.withUnsafeBytes(body)) }
     }
 
     /// The stored subtree hashes of one level in an index range, in order (verification).
@@ -216,8 +216,8 @@ public final class PostgresLedger: Sendable {
             return out
         }
 
-        func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
-            try await entries(range).map { ($0.index, body($0.entry)) }
+        func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)] {
+            try await entries(range).map { ($0.index, $0.entry.withUnsafeBytes(body)) }
         }
 
         func checkpoints() async throws -> [StoredCheckpoint] {

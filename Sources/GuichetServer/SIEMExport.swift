@@ -1,4 +1,4 @@
-public import GuichetStore
+import GuichetStore
 import GuichetCore
 import Foundation
 #if canImport(Glibc)

@@ -1,7 +1,7 @@
 public import GuichetCore
 public import GuichetAuth
 public import GuichetGate
-public import GuichetStore
+import GuichetStore
 public import Hummingbird
 import Foundation
 import HTTPTypes

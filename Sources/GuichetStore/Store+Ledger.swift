@@ -1,6 +1,7 @@
 public import GuichetCore
 public import Foundation
 import GRDB
+import GRDBSQLite
 
 /// One ledger entry to store: its canonical bytes and the index columns derived from them.
 public struct LedgerRow: Sendable {
@@ -220,33 +221,45 @@ extension Store {
 
     /// What `body` makes of each stored subtree hash of one level in an index range, in
     /// order, given the bytes where SQLite holds them (verification: not copied).
-    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+    public func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)] {
         try await read { db in
             var out: [(index: Int64, value: T)] = []
             out.reserveCapacity(range.count)
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"),
-                                           arguments: [level, range.lowerBound, range.upperBound])
-            while let row = try rows.next() {
-                let index: Int64 = row[0]
-                out.append((index, try row.withUnsafeData(atIndex: 1) { body($0 ?? Data()) }))
-            }
+            try Self.eachBlob(db, sql: "SELECT idx, hash FROM ledger_node WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                              [Int64(level), range.lowerBound, range.upperBound]) { out.append(($0, body($1))) }
             return out
         }
     }
 
     /// What `body` makes of each entry of an index range, in order, given the entry's bytes
     /// where SQLite holds them (not copied: verification hashes a few gigabytes this way).
-    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (Data) -> T) async throws -> [(index: Int64, value: T)] {
+    public func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)] {
         try await read { db in
             var out: [(index: Int64, value: T)] = []
             out.reserveCapacity(range.count)
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, entry FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx"),
-                                           arguments: [range.lowerBound, range.upperBound])
-            while let row = try rows.next() {
-                let index: Int64 = row[0]
-                out.append((index, try row.withUnsafeData(atIndex: 1) { body($0 ?? Data()) }))
-            }
+            try Self.eachBlob(db, sql: "SELECT idx, entry FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                              [range.lowerBound, range.upperBound]) { out.append(($0, body($1))) }
             return out
+        }
+    }
+
+    /// Steps a cached statement that selects (integer, blob) rows, bound to `arguments`, and
+    /// hands each row's integer and blob to `row` where SQLite holds them, through SQLite's own
+    /// interface: verification reads two rows an entry, and GRDB's row and `Data` wrappers
+    /// (an allocation and exclusivity checks each) cost more than SQLite's stepping.
+    static func eachBlob(_ db: Database, sql: String, _ arguments: [Int64], _ row: (Int64, UnsafeRawBufferPointer) throws -> Void) throws {
+        let handle = try db.cachedStatement(sql: sql).sqliteStatement
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        defer { sqlite3_reset(handle) }
+        for (i, value) in arguments.enumerated() { sqlite3_bind_int64(handle, Int32(i + 1), value) }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc)) }
+            let index = sqlite3_column_int64(handle, 0)
+            let bytes = sqlite3_column_blob(handle, 1)  // before sqlite3_column_bytes, as SQLite asks
+            try row(index, UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, 1))))
         }
     }
 

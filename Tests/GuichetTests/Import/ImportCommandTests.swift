@@ -5,19 +5,17 @@ import GuichetSynth
 /// `guichet import`, run as an operator runs it, on synthetic exports of each reference
 /// deployment (`profiles/NAME/import-mapping.yaml`).
 @Suite struct ImportCommandTests {
-    /// Lines of each sample that hold about 10,000 persons; a fifth of that in the PostgreSQL
-    /// pass, which must fit in CI's time beside the rest (the import's path is the same).
+    /// Lines of each sample that hold about 10,000 persons, on either back-end.
     static let tenThousandPersons = ["place05": 4_000, "jeunes": 10_000, "secu": 5_000, "emploi": 10_000]
-        .mapValues { TestBackend.postgres == nil ? $0 : $0 / 5 }
 
-    @Test("an export of about 10,000 persons (2,000 on PostgreSQL) of each reference deployment is imported whole, encrypted and journalled, once",
+    @Test("an export of about 10,000 persons of each reference deployment is imported whole, encrypted and journalled, once",
           arguments: ImportSample.profiles)
     func importsEachProfile(profile: String) async throws {
         let folder = try await ImportFolder.make(profile)
         defer { folder.remove() }
         let lines = Self.tenThousandPersons[profile]!
         let (file, persons) = try folder.sample(lines: lines)
-        #expect(persons >= (TestBackend.postgres == nil ? 9_000 : 1_800))
+        #expect(persons >= 9_000)
         let before = try await folder.counts()
         let run = try await GuichetChild.run(folder.importing(file))
         #expect(run.status == 0, "stderr: \(run.stderr)")

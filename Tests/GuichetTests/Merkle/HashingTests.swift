@@ -57,7 +57,8 @@ struct HashingTests {
         // The leaf of bytes held in Data, in an array and in a non-contiguous collection is the same.
         let entry = Array("{\"v\":1}".utf8)
         #expect(MerkleHash.leaf(Data(entry)) == MerkleHash.leaf(entry))
-        #expect(MerkleHash.leaf(Data(entry)) == MerkleHash.leaf(DispatchData(bytes: UnsafeRawBufferPointer(start: entry, count: entry.count))))
+        let dispatched = entry.withUnsafeBytes { DispatchData(bytes: $0) }
+        #expect(MerkleHash.leaf(Data(entry)) == MerkleHash.leaf(dispatched))
     }
 
     @Test("Hex and base64 forms round-trip")

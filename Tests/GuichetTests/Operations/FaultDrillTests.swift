@@ -13,11 +13,11 @@ import Testing
         let ledgerVerifies: Bool
     }
 
-    /// Fifty rounds on SQLite; twenty in the PostgreSQL pass, where each restart also
-    /// reconnects and re-elects a signer (the whole pass must fit in CI's time).
-    static let rounds = TestBackend.postgres == nil ? 50 : 20
+    /// Fifty rounds on either back-end (on PostgreSQL each restart also reconnects and
+    /// re-elects a signer).
+    static let rounds = 50
 
-    @Test("fifty kill -9 under load (twenty on PostgreSQL): every acknowledged write survives, the ledger verifies, every restart succeeds")
+    @Test("fifty kill -9 under load: every acknowledged write survives, the ledger verifies, every restart succeeds")
     func killNine() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
