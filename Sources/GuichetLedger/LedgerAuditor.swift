@@ -36,7 +36,7 @@ public protocol LedgerVerifying: Sendable {
     /// The stored subtree hashes of one level in an index range, in index order.
     func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode]
     /// What `body` makes of each stored subtree hash of one level in an index range, in index
-    /// order, given the bytes where the database holds them (verification reads one or two a
+    /// order, given the bytes where the database holds them (verification reads one or two per
     /// entry: SQLite's ``Store`` does not copy them).
     func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)]
 }

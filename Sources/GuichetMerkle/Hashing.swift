@@ -30,11 +30,6 @@ public struct Hash: Hashable, Sendable, CustomStringConvertible {
         try Swift.withUnsafeBytes(of: words, body)
     }
 
-    /// Whether `stored` holds exactly this hash's 32 bytes (a stored subtree or leaf hash).
-    public func matches(_ stored: Data) -> Bool {
-        Hash(stored: stored) == self
-    }
-
     /// A stored hash: nil unless exactly 32 bytes long (a damaged or tampered store).
     public init?(stored: Data) {
         guard stored.count == Hash.byteCount else { return nil }
