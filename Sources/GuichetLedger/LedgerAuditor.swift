@@ -91,14 +91,15 @@ public struct LedgerAuditor: Sendable {
 
     /// Recomputes the whole tree from the stored entries, checks every stored hash and every
     /// signed checkpoint, and names the first thing that does not match: a modified, deleted,
-    /// inserted or reordered entry, or a forged checkpoint. `batchSize` entries are read at a
-    /// time (the default suits every size; tests use small ones to cross batch boundaries).
-    public func verify(batchSize: Int64 = 5_000, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+    /// inserted or reordered entry, or a forged checkpoint. Entries are read and checked in
+    /// batches of `batchSize` rounded down to a power of two, two batches per core at a time
+    /// (the default suits every size; tests use small ones to cross batch boundaries).
+    public func verify(batchSize: Int64 = 4_096, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
         try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progress: progress)
     }
 
     /// ``verify(batchSize:progress:)`` on any database's ledger (SQLite's, PostgreSQL's).
-    public static func verify(_ store: any LedgerVerifying, verifier: NoteVerifier, origin: String, batchSize: Int64 = 5_000,
+    public static func verify(_ store: any LedgerVerifying, verifier: NoteVerifier, origin: String, batchSize: Int64 = 4_096,
                               progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
         precondition(batchSize > 0, "a verification batch holds at least one entry")
         let size = try await store.ledgerSize()
@@ -117,17 +118,22 @@ public struct LedgerAuditor: Sendable {
         var frontier = CompactRange()
         var previousCheckpoint: Int64 = 0
         if let root = checkpoints[0], root != frontier.rootHash { return LedgerReport(entries: size, checkpoints: stored.count, problem: "the empty checkpoint is wrong") }
-        // Stages on every core: while this task folds batch k into the frontier and compares
-        // it with the stored subtree hashes and the checkpoints, the next batches (one per
-        // core) are read from storage and their leaves hashed, each in a task of its own on a
-        // reader connection of its own.
-        let ahead = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // Every batch is a perfect subtree of the tree (2^level entries from a multiple of
+        // 2^level, the last one possibly shorter), so it is checked whole in a task of its own,
+        // on a reader connection of its own: its entries read and hashed, each stored hash
+        // inside it compared, the tree's edge noted at each checkpoint it holds. What is left
+        // for this task, in order, is one subtree hash per batch: add it to the frontier,
+        // compare the larger subtrees it closes, and the checkpoints' roots.
+        let level = 63 - batchSize.leadingZeroBitCount
+        let width = Int64(1) << level
+        let counts = Set(checkpoints.keys)
+        let ahead = 2 * max(1, ProcessInfo.processInfo.activeProcessorCount)
         var nextStart: Int64 = 0
         var pending: [Task<VerifyBatch, any Error>] = []
         func refill() {
             while pending.count < ahead, nextStart < size {
-                let range = nextStart ..< min(size, nextStart + batchSize)
-                pending.append(Task { try await VerifyBatch.load(store, range) })
+                let range = nextStart ..< min(size, nextStart + width)
+                pending.append(Task { try await VerifyBatch.check(store, range, checkpoints: counts) })
                 nextStart = range.upperBound
             }
         }
@@ -137,27 +143,31 @@ public struct LedgerAuditor: Sendable {
             let batch = try await pending.removeFirst().value
             refill()
             func fail(_ m: String) -> LedgerReport { LedgerReport(entries: size, checkpoints: stored.count, problem: m) }
-            for (offset, expected) in batch.range.enumerated() {
-                guard offset < batch.entryIndexes.count, batch.entryIndexes[offset] == expected else {
-                    return fail("entry \(expected) is missing (deleted, or the entries were renumbered)")
+            // The checkpoints inside the batch come before its first problem, if they cover
+            // only entries that passed: the order in which one entry at a time would find them.
+            let passed = batch.problem?.entry ?? batch.range.upperBound
+            for (count, leaves) in batch.atCheckpoints where count <= passed {
+                var tree = frontier
+                tree.append(leaves) { _ in }
+                guard tree.rootHash == checkpoints[count] else {
+                    return fail("entries \(previousCheckpoint) to \(count - 1) do not match the signed checkpoint of size \(count): one of them was changed")
                 }
-                let leaf = batch.leafHashes[offset]
-                guard batch.leafMatches[offset] else {
-                    return fail("entry \(expected) does not match its recorded hash (modified, inserted or moved)")
+                previousCheckpoint = count
+            }
+            if let problem = batch.problem { return fail(problem.message) }
+            var mismatch: NodeID?
+            frontier.append(batch.leaves) { n in
+                // The batch compared its own subtrees; the ones above it close here.
+                guard mismatch == nil, Int(n.id.level) > level else { return }
+                if batch.storedSubtree(level: Int(n.id.level), index: Int64(n.id.index)) != n.hash { mismatch = n.id }
+            }
+            let last = batch.range.upperBound - 1
+            if let id = mismatch { return fail("the subtree \(id) ending at entry \(last) does not match its recorded hash") }
+            if let root = checkpoints[batch.range.upperBound] {
+                guard root == frontier.rootHash else {
+                    return fail("entries \(previousCheckpoint) to \(last) do not match the signed checkpoint of size \(last + 1): one of them was changed")
                 }
-                var mismatch: NodeID?
-                frontier.append(leaf) { n in
-                    guard mismatch == nil, n.id.level > 0 else { return }
-                    if batch.subtree(level: Int(n.id.level), index: Int64(n.id.index)) != n.hash { mismatch = n.id }
-                }
-                if let id = mismatch { return fail("the subtree \(id) ending at entry \(expected) does not match its recorded hash") }
-                let count = expected + 1
-                if let root = checkpoints[count] {
-                    guard root == frontier.rootHash else {
-                        return fail("entries \(previousCheckpoint) to \(count - 1) do not match the signed checkpoint of size \(count): one of them was changed")
-                    }
-                    previousCheckpoint = count
-                }
+                previousCheckpoint = last + 1
             }
             progress(batch.range.upperBound, size)
         }
@@ -165,35 +175,39 @@ public struct LedgerAuditor: Sendable {
     }
 }
 
-/// One batch of stored entries for `LedgerAuditor.verify`: the entries' indexes and computed
-/// leaf hashes, whether each matches its stored leaf hash, and the stored subtree hashes
-/// these leaves complete (nil where a stored one is not 32 bytes long).
+/// One batch of stored entries checked by `LedgerAuditor.verify`: a range of 2^k entries
+/// starting at a multiple of 2^k (the last batch may be shorter), so a subtree of the tree.
 struct VerifyBatch: Sendable {
     let range: Range<Int64>
-    let entryIndexes: [Int64]
-    let leafHashes: [Hash]
-    /// Per entry, in order: its stored leaf hash is there, at its index, and equal to the one
-    /// computed from its bytes.
-    let leafMatches: [Bool]
+    /// The batch's entries that passed its checks, as a tree of their own (leaf 0 is the
+    /// batch's first entry): every one of them unless there is a `problem`.
+    let leaves: CompactRange
+    /// The same tree at each checkpoint's size strictly inside the batch, before `problem`.
+    let atCheckpoints: [(count: Int64, leaves: CompactRange)]
+    /// The first entry that did not pass, and why.
+    let problem: (entry: Int64, message: String)?
     /// Per level (index 0 unused), the first node index read and the stored hashes from there;
     /// nil where a node is missing or its stored hash is not 32 bytes long.
     let subtrees: [(first: Int64, hashes: [Hash?])]
 
     /// The stored hash of a subtree this batch's leaves complete (nil: missing or malformed).
-    func subtree(level: Int, index: Int64) -> Hash? {
+    func storedSubtree(level: Int, index: Int64) -> Hash? {
+        Self.lookup(subtrees, level: level, index: index)
+    }
+
+    static func lookup(_ subtrees: [(first: Int64, hashes: [Hash?])], level: Int, index: Int64) -> Hash? {
         guard level < subtrees.count else { return nil }
         let (first, hashes) = subtrees[level]
         let i = index - first
         return i >= 0 && i < Int64(hashes.count) ? hashes[Int(i)] : nil
     }
 
-    static func load(_ store: any LedgerVerifying, _ range: Range<Int64>) async throws -> VerifyBatch {
+    /// Reads a batch and checks, entry by entry: that it is there, that its bytes hash to its
+    /// stored leaf hash, and that the subtrees it completes inside the batch match theirs.
+    static func check(_ store: any LedgerVerifying, _ range: Range<Int64>, checkpoints: Set<Int64>) async throws -> VerifyBatch {
         // Each entry's leaf hash, computed on the reading thread from the bytes where SQLite holds them.
         let entries = try await store.ledgerEntries(range) { bytes in MerkleHash.leaf(bytes) }
         let stored = try await store.ledgerNodes(level: 0, range) { Hash(stored: $0) }
-        let leafMatches = entries.indices.map { i in
-            i < stored.count && stored[i].index == entries[i].index && stored[i].value == entries[i].value
-        }
         // The subtree hashes these leaves complete, read level by level in one query each
         // (a node of level L and index i is completed by leaf (i + 1) * 2^L - 1).
         var subtrees: [(first: Int64, hashes: [Hash?])] = [(0, [])]
@@ -209,7 +223,30 @@ struct VerifyBatch: Sendable {
             subtrees.append((nodes.lowerBound, hashes))
             level += 1
         }
-        return VerifyBatch(range: range, entryIndexes: entries.map(\.index), leafHashes: entries.map(\.value),
-                           leafMatches: leafMatches, subtrees: subtrees)
+        var leaves = CompactRange()
+        var atCheckpoints: [(count: Int64, leaves: CompactRange)] = []
+        func problem(_ entry: Int64, _ message: String) -> VerifyBatch {
+            VerifyBatch(range: range, leaves: leaves, atCheckpoints: atCheckpoints, problem: (entry, message), subtrees: subtrees)
+        }
+        let start = UInt64(range.lowerBound)
+        for (offset, expected) in range.enumerated() {
+            guard offset < entries.count, entries[offset].index == expected else {
+                return problem(expected, "entry \(expected) is missing (deleted, or the entries were renumbered)")
+            }
+            let leaf = entries[offset].value
+            guard offset < stored.count, stored[offset].index == expected, stored[offset].value == leaf else {
+                return problem(expected, "entry \(expected) does not match its recorded hash (modified, inserted or moved)")
+            }
+            var mismatch: NodeID?
+            leaves.append(leaf) { n in
+                guard mismatch == nil, n.id.level > 0 else { return }
+                // Node i of level L of the batch's tree is node start / 2^L + i of the ledger's.
+                let id = NodeID(level: n.id.level, index: start >> UInt64(n.id.level) + n.id.index)
+                if lookup(subtrees, level: Int(id.level), index: Int64(id.index)) != n.hash { mismatch = id }
+            }
+            if let id = mismatch { return problem(expected, "the subtree \(id) ending at entry \(expected) does not match its recorded hash") }
+            if expected + 1 < range.upperBound, checkpoints.contains(expected + 1) { atCheckpoints.append((expected + 1, leaves)) }
+        }
+        return VerifyBatch(range: range, leaves: leaves, atCheckpoints: atCheckpoints, problem: nil, subtrees: subtrees)
     }
 }

@@ -68,22 +68,48 @@ public struct CompactRange: Hashable, Sendable {
     /// ``append(_:)`` that hands each completed subtree to `completed`, smallest first,
     /// instead of returning an array (verification appends one leaf per entry).
     public mutating func append(_ leafHash: Hash, _ completed: (NodeHash) throws -> Void) rethrows {
-        precondition(size < UInt64.max, "the tree is full")
-        let leafIndex = size
-        try completed(NodeHash(id: NodeID(level: 0, index: leafIndex), hash: leafHash))
-        var hash = leafHash
-        var level: UInt64 = 0
-        // Each trailing set bit of the old size is a perfect subtree of that level that the
-        // new leaf completes into one twice as large (RFC 9162 §2.1.1 with k = n/2).
+        try append(subtree: leafHash, level: 0, completed)
+    }
+
+    /// Appends `2^level` leaves at once, given the hash of the perfect subtree they make
+    /// (leaf indexes ``size`` to `size + 2^level - 1`): how verification, having checked a
+    /// batch's subtree on another core, adds it to the tree in one step.
+    ///
+    /// `completed` gets the subtree itself, then each larger subtree it closes, smallest first.
+    /// - Precondition: `level < 64`, ``size`` is a multiple of `2^level` (the subtree is one
+    ///   of the tree's own), and the tree has room for it.
+    public mutating func append(subtree hash: Hash, level: Int, _ completed: (NodeHash) throws -> Void) rethrows {
+        precondition(level >= 0 && level < 64, "a subtree's level is between 0 and 63")
+        let width = UInt64(1) << UInt64(level)
+        precondition(size & (width - 1) == 0, "a subtree of level \(level) cannot start at leaf \(size)")
+        precondition(size <= UInt64.max - width, "the tree is full")
+        let first = size
+        var hash = hash
+        var level = UInt64(level)
+        try completed(NodeHash(id: NodeID(level: UInt8(level), index: first >> level), hash: hash))
+        // Each set bit of the old size from `level` up is a perfect subtree of that level that
+        // the new one completes into one twice as large (RFC 9162 §2.1.1 with k = n/2).
         while size & (UInt64(1) << level) != 0 {
             // Safe: one hash per set bit of size, so a set bit means a hash to pop.
             let left = hashes.removeLast()
             hash = MerkleHash.node(left, hash)
             level += 1
-            try completed(NodeHash(id: NodeID(level: UInt8(level), index: leafIndex >> level), hash: hash))
+            try completed(NodeHash(id: NodeID(level: UInt8(level), index: first >> level), hash: hash))
         }
         hashes.append(hash)
-        size += 1
+        size += width
+    }
+
+    /// Appends the leaves `other` holds, after this range's own, from its subtree hashes:
+    /// `other` counts its leaves from 0, and they take the indexes from ``size`` on.
+    ///
+    /// `completed` gets each of `other`'s subtrees, then each larger subtree it closes.
+    /// - Precondition: ``size`` is a multiple of every subtree of `other` (of the largest
+    ///   power of two not above `other.size`), so that they are subtrees of this tree too.
+    public mutating func append(_ other: CompactRange, _ completed: (NodeHash) throws -> Void) rethrows {
+        for (id, hash) in zip(Self.nodeIDs(forSize: other.size), other.hashes) {
+            try append(subtree: hash, level: Int(id.level), completed)
+        }
     }
 
     /// The Merkle Tree Hash of the leaves appended so far (RFC 9162 §2.1.1);

@@ -128,6 +128,39 @@ struct TreeTests {
         #expect(restored == original)
     }
 
+    @Test("Leaves appended a block at a time, from the block's own tree, give the tree and the completed subtrees of one leaf at a time")
+    func appendBlocks() throws {
+        let leaves = syntheticLeafHashes(count: 300)
+        for width in [1, 2, 4, 8, 32, 128] {
+            var one = CompactRange(), blocks = CompactRange()
+            var closedByOne: [NodeHash] = [], closedByBlocks: [NodeHash] = []
+            for start in stride(from: 0, to: leaves.count, by: width) {
+                // A block of `width` leaves (the last one shorter) starting at a multiple of
+                // `width`, as verification's batches are, hashed as a tree of its own.
+                var block = CompactRange()
+                for leaf in leaves[start..<min(leaves.count, start + width)] {
+                    one.append(leaf) { closedByOne.append($0) }
+                    block.append(leaf)
+                }
+                blocks.append(block) { closedByBlocks.append($0) }
+                #expect(blocks == one, "blocks of \(width), after leaf \(start + Int(block.size))")
+            }
+            #expect(blocks.rootHash == referenceRoot(leaves[...]))
+            // The blocks report their own subtrees and what they close: the nodes of one leaf
+            // at a time from level log2(width) up, plus a shorter last block's subtrees.
+            let level = UInt8(width.trailingZeroBitCount)
+            let tailStart = UInt64(leaves.count - leaves.count % width)
+            let tail = CompactRange.nodeIDs(forSize: UInt64(leaves.count % width)).map { (id: NodeID) -> NodeID in
+                NodeID(level: id.level, index: (tailStart >> UInt64(id.level)) + id.index)
+            }
+            #expect(closedByBlocks.map(\.id) == closedByOne.map(\.id).filter { $0.level >= level || tail.contains($0) }, "blocks of \(width)")
+            for node in closedByBlocks {
+                let covered = node.id.leafRange
+                #expect(node.hash == referenceRoot(leaves[Int(covered.lowerBound)..<Int(covered.upperBound)]))
+            }
+        }
+    }
+
     @Test("A frontier with the wrong number of hashes for its size is refused")
     func restoreWrongCount() {
         let hashes = syntheticLeafHashes(count: 3)
