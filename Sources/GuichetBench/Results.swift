@@ -191,6 +191,7 @@ extension Results {
                                   logX: true, logY: true, expected: "linear",
                                   series: [Series(label: "guichet verify", points: ledger.verification.map { [Double($0.entries), $0.verifySeconds] }),
                                            Series(label: "sha256sum", points: ledger.verification.map { [Double($0.entries), $0.sha256sumSeconds] }),
+                                           Series(label: "openssl dgst -sha256", points: ledger.verification.compactMap { v in v.opensslSeconds.map { [Double(v.entries), $0] } }),
                                            Series(label: "fill (appends, cumulative)", points: ledger.verification.map { [Double($0.entries), $0.fillSeconds] })]))
             for q in ["account-saw", "person-history"] {
                 let title = q == "account-saw" ? "Breach scope of one account (what did account X see)" : "One person's access history, with proofs"
