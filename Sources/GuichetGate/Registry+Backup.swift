@@ -24,7 +24,7 @@ extension Registry {
     /// 1. it is a SQLite database that passes SQLite's integrity check;
     /// 2. it opens with these keys (the registry's key check, as `guichet serve` does);
     /// 3. its ledger verifies: the whole tree recomputed from the entries, every stored hash and
-    ///    every signed checkpoint checked (``LedgerAuditor/verify(batchSize:progress:)``).
+    ///    every signed checkpoint checked (``LedgerAuditor/verify(batchSize:progressStep:progress:)``).
     ///
     /// The checks run on a copy beside the target (`database.restoring`); only a copy that
     /// passed them is put in place, so a refused backup leaves the target as it was.

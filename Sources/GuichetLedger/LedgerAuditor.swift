@@ -22,7 +22,7 @@ struct StoredTree: LeafHashSource {
 /// What a full verification of the ledger reads from a database: its size, the signed
 /// checkpoints, the entries of an index range (hashed where the database holds them), and the
 /// stored subtree hashes of one level. Reads only, so not an SPI: SQLite's ``Store`` and
-/// PostgreSQL's ledger conform, and ``LedgerAuditor/verify(_:verifier:origin:batchSize:progress:)``
+/// PostgreSQL's ledger conform, and ``LedgerAuditor/verify(_:verifier:origin:batchSize:progressStep:progress:)``
 /// checks either the same way.
 public protocol LedgerVerifying: Sendable {
     /// The number of entries in the ledger.
@@ -94,14 +94,18 @@ public struct LedgerAuditor: Sendable {
     /// inserted or reordered entry, or a forged checkpoint. Entries are read and checked in
     /// batches of `batchSize` rounded down to a power of two, two batches per core at a time
     /// (the default suits every size; tests use small ones to cross batch boundaries).
-    public func verify(batchSize: Int64 = 4_096, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
-        try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progress: progress)
+    /// `progress` gets the entries checked so far and the total, each time the count passes
+    /// a multiple of `progressStep`, and at the end.
+    public func verify(batchSize: Int64 = 4_096, progressStep: Int64 = 100_000,
+                       progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progressStep: progressStep, progress: progress)
     }
 
-    /// ``verify(batchSize:progress:)`` on any database's ledger (SQLite's, PostgreSQL's).
+    /// ``verify(batchSize:progressStep:progress:)`` on any database's ledger (SQLite's, PostgreSQL's).
     public static func verify(_ store: any LedgerVerifying, verifier: NoteVerifier, origin: String, batchSize: Int64 = 4_096,
-                              progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+                              progressStep: Int64 = 100_000, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
         precondition(batchSize > 0, "a verification batch holds at least one entry")
+        precondition(progressStep > 0, "progress is reported every so many entries, at least one")
         let size = try await store.ledgerSize()
         let stored = try await store.checkpoints()
         var checkpoints: [Int64: Hash] = [:]
@@ -169,7 +173,9 @@ public struct LedgerAuditor: Sendable {
                 }
                 previousCheckpoint = last + 1
             }
-            progress(batch.range.upperBound, size)
+            if batch.range.upperBound / progressStep != batch.range.lowerBound / progressStep || batch.range.upperBound == size {
+                progress(batch.range.upperBound, size)
+            }
         }
         return LedgerReport(entries: size, checkpoints: stored.count, problem: nil)
     }

@@ -27,9 +27,7 @@ struct Ledger: AsyncParsableCommand {
         @OptionGroup var options: Options
         func run() async throws {
             let server = try await options.open()
-            let report = try await server.gate.auditor.verify { done, total in
-                if done % 100_000 == 0 || done == total { note("  checked \(done) / \(total) entries") }
-            }
+            let report = try await server.gate.auditor.verify { done, total in note("  checked \(done) / \(total) entries") }
             if let problem = report.problem {
                 throw CommandError("ledger verification FAILED: \(problem)")
             }

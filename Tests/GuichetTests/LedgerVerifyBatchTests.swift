@@ -2,6 +2,7 @@ import Foundation
 import GuichetLedger
 import GuichetMerkle
 import GuichetStore
+import Synchronization
 import Testing
 
 /// Verification checks the ledger in batches, each a subtree of the tree checked on a core of
@@ -135,6 +136,25 @@ struct LedgerVerifyBatchTests {
         // Every kind of problem came up, so each of the batch's paths was compared.
         #expect(problemsSeen.isSuperset(of: ["entry ", "the subtree ", "entries ", "entries are missing at the end: a checkpoint signed "]),
                 "\(problemsSeen.sorted())")
+    }
+
+    @Test("progress is reported each time the count passes a step, whatever the batch size, and at the end")
+    func progressEverySoManyEntries() async throws {
+        let signer = try NoteSigner(name: Self.origin, ed25519Seed: [UInt8](repeating: 4, count: 32))
+        let ledger = try MemoryLedger(count: 1_000, checkpointsAt: [1_000], signer: signer)
+        for batchSize: Int64 in [1, 64, 100, 4_096] {
+            let seen = Mutex<[Int64]>([])
+            let report = try await LedgerAuditor.verify(ledger, verifier: signer.verifier, origin: Self.origin, batchSize: batchSize, progressStep: 300) { done, total in
+                #expect(total == 1_000)
+                seen.withLock { $0.append(done) }
+            }
+            #expect(report.problem == nil)
+            let calls = seen.withLock { $0 }
+            // One call per step passed (300, 600, 900: at the end of the batch that passes it), then the end.
+            let width = Int64(1) << (63 - batchSize.leadingZeroBitCount)
+            let expected = Array(Set([300, 600, 900].map { min(1_000, ($0 + width - 1) / width * width) } + [1_000])).sorted()
+            #expect(calls == expected, "batches of \(batchSize)")
+        }
     }
 
     @Test("a ledger rewritten with every stored hash recomputed is caught by the first checkpoint signed after the change, named")
