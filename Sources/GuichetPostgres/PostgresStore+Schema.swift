@@ -262,6 +262,12 @@ extension PostgresStore {
         ("store-v4-siem-cursor", [
             "CREATE TABLE siem_cursor (name TEXT PRIMARY KEY, next BIGINT NOT NULL CHECK (next >= 0))",
         ]),
+        // Blind indexes cut from 32 to 15 bytes of HMAC (`Vault.blindIndexBytes`, issue 18), as
+        // SQLite's `v-short-terms`: a 43-character tag's first 20 characters are its 15-byte form.
+        ("store-v5-short-terms", [
+            "UPDATE person_term SET term = left(term, 20) WHERE length(term) = 43",
+            "UPDATE person_birth_year SET tag = left(tag, 20) WHERE length(tag) = 43",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

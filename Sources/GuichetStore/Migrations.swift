@@ -52,8 +52,16 @@ enum Migrations {
         // batches after the durable append; until then an entry's references wait in
         // ledger_tail, which every query of those indexes reads too (issue 18).
         m.registerMigration("v-ledger-tail") { db in try db.execute(sql: vLedgerTail) }
+        // Blind indexes cut from 32 to 15 bytes of HMAC (`Vault.blindIndexBytes`, issue 18):
+        // a 43-character tag's first 20 characters are its 15-byte form.
+        m.registerMigration("v-short-terms") { db in try db.execute(sql: vShortTerms) }
         return m
     }
+
+    static let vShortTerms = """
+    UPDATE person_term SET term = substr(term, 1, 20) WHERE length(term) = 43;
+    UPDATE person_birth_year SET tag = substr(tag, 1, 20) WHERE length(tag) = 43;
+    """
 
     static let vLedgerTail = """
     -- An entry's index references (persons, dossiers, session, source address), written in

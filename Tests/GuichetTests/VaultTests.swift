@@ -146,6 +146,65 @@ import GuichetSynth
         let terms = try await world.database.strings("SELECT term FROM person_term")
         #expect(!terms.isEmpty)
         #expect(!terms.contains { $0.contains("tremblay") || $0.contains("@") || $0.contains("TREJ") })
-        #expect(terms.allSatisfy { $0.count == 43 }, "base64url of an HMAC-SHA256")
+        #expect(terms.allSatisfy { $0.count == 20 }, "base64url of 15 bytes of an HMAC-SHA256")
+    }
+
+    /// The blind index of one person field's value, as stored before 3 December 2026: the
+    /// whole HMAC-SHA256 under the index key, in base64url (43 characters), computed here
+    /// without the vault.
+    static func fullTag(_ world: World, field: String, value: String) throws -> String {
+        let spec = try #require(world.profile.personField(field))
+        let term = FieldValidation.term(try FieldValidation.value(.string(value), for: spec, path: field), type: spec.type)
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(field)\0\(term)".utf8), using: try world.keys.indexKey().key)
+        return Base64URL.encode(Array(mac))
+    }
+
+    @Test("a blind index is the first 15 bytes of HMAC-SHA256 under the index key; a registry written with the 43-character tags finds its persons after the migration")
+    func shortBlindIndexes() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let application = try await world.application(by: "parent1")
+        let vault = Vault(profile: world.profile, keys: world.keys)
+        let child = [("nam", "TREE25020399"), ("lastName", "Tremblay"), ("birthDate", "2025-02-03")]
+        var old: [String] = []
+        for (field, value) in child {
+            let full = try Self.fullTag(world, field: field, value: value)
+            let spec = try #require(world.profile.personField(field))
+            let short = try vault.blindIndex(field: field, term: FieldValidation.term(try FieldValidation.value(.string(value), for: spec, path: field), type: spec.type))
+            #expect(full.count == 43 && short.count == 20 && full.hasPrefix(short), "\(field): the tag is the stored one's prefix")
+            old.append(full)
+            // The registry as an earlier version wrote it.
+            try await world.database.execute(sqlite: ["UPDATE person_term SET term = '\(full)' WHERE field = '\(field)' AND term = '\(short)'"],
+                                             postgres: ["UPDATE person_term SET term = '\(full)' WHERE field = '\(field)' AND term = '\(short)'"])
+        }
+        // The child's birth year, kept for statistics by age band, as the same kind of tag.
+        let yearMac = HMAC<SHA256>.authenticationCode(for: Data("\(PersonTerm.birthYearField)\u{0}2025".utf8), using: try world.keys.indexKey().key)
+        let oldYear = Base64URL.encode(Array(yearMac)), year = try vault.birthYearTag(2025)
+        #expect(oldYear.hasPrefix(year) && year.count == 20)
+        try await world.database.execute(sqlite: ["UPDATE person_birth_year SET tag = '\(oldYear)' WHERE tag = '\(year)'"],
+                                         postgres: ["UPDATE person_birth_year SET tag = '\(oldYear)' WHERE tag = '\(year)'"])
+        #expect(try await world.database.strings("SELECT tag FROM person_birth_year WHERE length(tag) = 43") == [oldYear])
+        let rewritten = try await world.database.strings("SELECT term FROM person_term WHERE length(term) = 43")
+        #expect(Set(rewritten) == Set(old), "the three tags of the child were found and written back in the old form")
+        let agent = try await world.request("agent", purpose: "family-request")
+        let before = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE 2502 0399"], after: nil, limit: 10, agent)
+        #expect(before.views.isEmpty, "old tags are not found by the new ones: the migration is what keeps them findable")
+
+        // A server of this version opens it: the migration cuts the old tags, leaves the others.
+        let untouched = try await world.database.strings("SELECT term FROM person_term WHERE length(term) = 20")
+        try await world.database.execute(sqlite: ["DELETE FROM grdb_migrations WHERE identifier = 'v-short-terms'"],
+                                         postgres: ["DELETE FROM guichet_migration WHERE name = 'store-v5-short-terms'"])
+        _ = try await world.reopenedStore()
+        let after = try await world.database.strings("SELECT term FROM person_term")
+        #expect(after.allSatisfy { $0.count == 20 })
+        #expect(Set(after) == Set(untouched + old.map { String($0.prefix(20)) }))
+        let byNam = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE 2502 0399"], after: nil, limit: 10, agent)
+        #expect(byNam.views.map(\.id) == [application.id])
+        let byName = try await world.gate.search(type: "application", status: nil,
+                                                 criteria: ["child.lastName": "TREMBLAY", "child.birthDate": "2025-02-03"], after: nil, limit: 10, agent)
+        #expect(byName.views.map(\.id) == [application.id])
+        #expect(try await world.database.strings("SELECT tag FROM person_birth_year WHERE length(tag) <> 20").isEmpty)
+        #expect(try await world.database.strings("SELECT tag FROM person_birth_year").contains(year))
     }
 }
