@@ -70,8 +70,8 @@ import GuichetSynth
         // for that way too (16 hexadecimal digits do not turn up by chance).
         let hexadecimal = TestDatabase.isPostgres(database)
         func found(_ needle: String) -> Bool {
-            bytes.range(of: Data(needle.utf8)) != nil
-                || (hexadecimal && needle.utf8.count >= 8 && bytes.range(of: Data(needle.utf8.map { TestDatabase.postgresHex($0) }.joined().utf8)) != nil)
+            bytes.containsBytes(Data(needle.utf8))
+                || (hexadecimal && needle.utf8.count >= 8 && bytes.containsBytes(Data(needle.utf8.map { TestDatabase.postgresHex($0) }.joined().utf8)))
         }
         // Sanity: the scan does find values that are public by the profile.
         #expect(publicValues.contains(where: found), "the scan finds clear public values, so it can find personal ones")
@@ -81,7 +81,7 @@ import GuichetSynth
         func foundAsWord(_ needle: String) -> Bool {
             let n = Data(needle.utf8)
             var from = bytes.startIndex
-            while let r = bytes.range(of: n, in: from..<bytes.endIndex) {
+            while let r = bytes.bytesRange(of: n, from: from) {
                 let before = r.lowerBound > bytes.startIndex ? bytes[r.lowerBound - 1] : 0
                 let after = r.upperBound < bytes.endIndex ? bytes[r.upperBound] : 0
                 func isWordByte(_ b: UInt8) -> Bool { (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b) || b >= 0x80 }

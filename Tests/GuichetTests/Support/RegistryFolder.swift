@@ -183,8 +183,8 @@ enum TestDatabase {
         let stored = try await storedBytes()
         let hex = TestDatabase.postgresHex
         return values.filter { value in
-            stored.range(of: Data(value.utf8)) != nil
-                || (Self.isPostgres(self) && stored.range(of: Data(Data(value.utf8).map { hex($0) }.joined().utf8)) != nil)
+            stored.containsBytes(Data(value.utf8))
+                || (Self.isPostgres(self) && stored.containsBytes(Data(Data(value.utf8).map { hex($0) }.joined().utf8)))
         }
     }
 
