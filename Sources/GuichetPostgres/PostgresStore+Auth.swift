@@ -454,6 +454,17 @@ extension PostgresStore: AuthStorage {
     public func reserveSignInAttempt(key: String, at now: Date, lockoutAfter: Int,
                                      wait: @escaping @Sendable (ThrottleState) -> TimeInterval) async throws -> (retryAfter: TimeInterval?, failures: Int) {
         let now = Date(millis: now.millis)
+        // Read first, without a lock: while a name waits or is locked, a guess at it is refused
+        // with one read, no row lock and no commit to flush (a guesser sends thousands). Only an
+        // attempt that may proceed is decided again, on the locked row.
+        let seen = try await read { c in
+            try await c.query("SELECT failures, last_attempt_at, locked FROM sign_in_throttle WHERE key = \(key)", logger: Self.logger)
+                .decode((Int, Int64, Bool).self).collect().first
+        }
+        if let (f, at, locked) = seen {
+            let state = ThrottleState(failures: f, lastAttemptAt: Date(millis: at), locked: locked)
+            if let remaining = state.remainingWait(at: now, wait: wait) { return (remaining, state.failures) }
+        }
         return try await transaction { c in
             // The row exists before it is locked, so that two first attempts queue on it too.
             try await c.query("""
@@ -462,9 +473,7 @@ extension PostgresStore: AuthStorage {
             let row = try await c.query("SELECT failures, last_attempt_at, locked FROM sign_in_throttle WHERE key = \(key) FOR UPDATE", logger: Self.logger)
                 .decode((Int, Int64, Bool).self).collect().first ?? (0, Int64(0), false)
             let state = ThrottleState(failures: row.0, lastAttemptAt: Date(millis: row.1), locked: row.2)
-            if state.locked { return (wait(state), state.failures) }
-            let remaining = state.lastAttemptAt.addingTimeInterval(wait(state)).timeIntervalSince(now)
-            if remaining > 0 { return (remaining, state.failures) }
+            if let remaining = state.remainingWait(at: now, wait: wait) { return (remaining, state.failures) }
             let failures = state.failures + 1
             try await c.query("""
                 UPDATE sign_in_throttle SET failures = \(failures), last_attempt_at = \(now.millis), locked = \(failures >= lockoutAfter) WHERE key = \(key)

@@ -10,6 +10,14 @@ public struct ThrottleState: Sendable, Equatable {
     public init(failures: Int, lastAttemptAt: Date, locked: Bool) {
         self.failures = failures; self.lastAttemptAt = lastAttemptAt; self.locked = locked
     }
+
+    /// How long an attempt at `now` must still wait in this state (`wait` gives the delay after
+    /// the last attempt, the lockout's when locked), or nil when it may proceed.
+    public func remainingWait(at now: Date, wait: (ThrottleState) -> TimeInterval) -> TimeInterval? {
+        if locked { return wait(self) }
+        let remaining = lastAttemptAt.addingTimeInterval(wait(self)).timeIntervalSince(now)
+        return remaining > 0 ? remaining : nil
+    }
 }
 
 extension Store {
@@ -23,13 +31,19 @@ extension Store {
         // At the stored resolution: an attempt of this same millisecond, rounded up when it was
         // stored, must not look like a wait still due ("retry after 1 s" with no wait due).
         let now = Date(millis: now.millis)
-        return try await write { db in
+        @Sendable func state(_ db: Database) throws -> ThrottleState {
             let row = try Row.fetchOne(db, sql: "SELECT failures, last_attempt_at, locked FROM sign_in_throttle WHERE key = ?", arguments: [key])
-            let state = ThrottleState(failures: row?["failures"] ?? 0, lastAttemptAt: Date(millis: row?["last_attempt_at"] ?? 0),
-                                      locked: (row?["locked"] ?? 0) == 1)
-            if state.locked { return (wait(state), state.failures) }
-            let remaining = state.lastAttemptAt.addingTimeInterval(wait(state)).timeIntervalSince(now)
-            if remaining > 0 { return (remaining, state.failures) }
+            return ThrottleState(failures: row?["failures"] ?? 0, lastAttemptAt: Date(millis: row?["last_attempt_at"] ?? 0),
+                                 locked: (row?["locked"] ?? 0) == 1)
+        }
+        // Read first, on a reader: while a name waits or is locked, a guess at it is refused
+        // without taking the one writer that the gate's ledger entries need (a guesser sends
+        // thousands). Only an attempt that may proceed is decided again, under the write lock.
+        let seen = try await read(state)
+        if let remaining = seen.remainingWait(at: now, wait: wait) { return (remaining, seen.failures) }
+        return try await write { db in
+            let state = try state(db)
+            if let remaining = state.remainingWait(at: now, wait: wait) { return (remaining, state.failures) }
             let failures = state.failures + 1
             try db.execute(sql: """
                 INSERT INTO sign_in_throttle(key, failures, last_attempt_at, locked) VALUES (?1, ?2, ?3, ?4)

@@ -54,6 +54,46 @@ final class TestClock: Sendable {
         #expect(notices.contains("failed-sign-ins") && notices.contains("sign-in-locked") && notices.contains("unlocked"))
     }
 
+    @Test("a guess at a locked name is refused with one read: it waits for no write lock, so a guesser cannot hold up the writer")
+    func lockedNameTakesNoWriteLock() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        // Lock the name: each guess after the last wait, from an address of its own.
+        for i in 0..<auth.throttle.lockoutAfter {
+            clock.advance(auth.throttle.maxDelay + 1)
+            await #expect(throws: GuichetError.unauthenticated) {
+                _ = try await auth.signIn(username: "admin", password: "guess-number-\(i)-xx", source: "198.51.100.\(i)")
+            }
+        }
+        // Another connection holds the write lock of the table (SQLite: of the whole database).
+        let hold = try await WriteLockHolder.take(world.database, table: "sign_in_throttle")
+        do {
+            clock.advance(1)
+            let outcome = try await Self.within(seconds: 30) {
+                do { _ = try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7"); return "signed in" }
+                catch GuichetError.throttled { return "throttled" }
+            }
+            #expect(outcome == "throttled", "a locked name is refused while another connection writes")
+        } catch {
+            await hold.release()
+            throw error
+        }
+        await hold.release()
+    }
+
+    /// The result of `body`, or a failure after `seconds` (a wait on a lock shows as that).
+    static func within<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)); return nil }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw TestFailure("no answer within \(seconds) s") }
+            return value
+        }
+    }
+
     @Test("an unknown user name is throttled exactly like an existing one")
     func throttlingRevealsNothing() async throws {
         let world = try await World.make()
