@@ -19,3 +19,12 @@ import Testing
         #expect(Data().bytesRange(of: Data("a".utf8)) == nil)
     }
 }
+
+extension BytesTests {
+    @Test("the bytes of a PostgreSQL dump's BYTEA values are decoded from their hexadecimal, in COPY's escaped form or not")
+    func byteaContents() {
+        let dump = Data("1\t\\\\x4142ff\ttext \\x41 4\n2\t\\\\x\t\\\\x0a1B\n".utf8)
+        #expect(TestDatabase.byteaContents(dump) == Data([0x41, 0x42, 0xff, 0, 0x41, 0, 0, 0x0a, 0x1b, 0]))
+        #expect(TestDatabase.byteaContents(Data("no value here".utf8)).isEmpty)
+    }
+}

@@ -115,7 +115,7 @@ enum TestDatabase {
 
     /// Sets a BLOB (BYTEA) column of the row with this `id`, as an intruder with the database would.
     func setBlob(table: String, column: String, id: String, to bytes: Data) async throws {
-        let hex = bytes.map { TestDatabase.postgresHex($0) }.joined()
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
         try await execute(sqlite: ["UPDATE \(table) SET \(column) = X'\(hex)' WHERE id = '\(id)'"],
                           postgres: ["UPDATE \(table) SET \(column) = decode('\(hex)', 'hex') WHERE id = '\(id)'"])
     }
@@ -177,15 +177,10 @@ enum TestDatabase {
     }
 
     /// The values the database holds in clear: found in SQLite's file or its write-ahead
-    /// log, or in a dump of the PostgreSQL database (pg_dump), as text or as the hexadecimal
-    /// of a BYTEA.
+    /// log, or in a dump of the PostgreSQL database (pg_dump), as text or inside a BYTEA.
     func inClear(_ values: [String]) async throws -> [String] {
         let stored = try await storedBytes()
-        let hex = TestDatabase.postgresHex
-        return values.filter { value in
-            stored.containsBytes(Data(value.utf8))
-                || (Self.isPostgres(self) && stored.containsBytes(Data(Data(value.utf8).map { hex($0) }.joined().utf8)))
-        }
+        return values.filter { stored.containsBytes(Data($0.utf8)) }
     }
 
     /// A connection to SQLite's file beside the registry's own pool, which waits for the
@@ -197,10 +192,10 @@ enum TestDatabase {
     }
 
     static func isPostgres(_ d: TestDatabase) -> Bool { if case .postgres = d { true } else { false } }
-    static let postgresHex: @Sendable (UInt8) -> String = { String(format: "%02x", $0) }
 
     /// What the database holds, as bytes: SQLite's file and its write-ahead log, or a dump of
-    /// the PostgreSQL database (pg_dump).
+    /// the PostgreSQL database (pg_dump), followed by the bytes of every BYTEA in it (the dump
+    /// writes them in hexadecimal, `\\x…`), so that one search finds a value in either.
     func storedBytes() async throws -> Data {
         switch self {
         case .sqlite(let path):
@@ -210,8 +205,39 @@ enum TestDatabase {
         case .postgres(let address):
             let dump = try await Child.run("/usr/lib/postgresql/15/bin/pg_dump", ["--data-only", "--dbname", address.typed], directory: Repo.root, timeout: 300)
             guard dump.status == 0, !dump.stdout.isEmpty else { throw TestFailure("pg_dump failed: \(dump.stderr)") }
-            return Data(dump.stdout.utf8)
+            var stored = Data(dump.stdout.utf8)
+            stored.append(Self.byteaContents(stored))
+            return stored
         }
+    }
+}
+
+extension TestDatabase {
+    /// The bytes of each `\\x` run of hexadecimal digits in a dump (COPY's text form of a
+    /// BYTEA), one zero byte after each.
+    static func byteaContents(_ dump: Data) -> Data {
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 48...57: c - 48
+            case 97...102: c - 87
+            case 65...70: c - 55
+            default: nil
+            }
+        }
+        let bytes = [UInt8](dump)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count / 2)
+        var i = 0
+        while i + 2 < bytes.count {
+            guard bytes[i] == 92, bytes[i + 1] == 120 || (bytes[i + 1] == 92 && bytes[i + 2] == 120) else { i += 1; continue }
+            i += bytes[i + 1] == 120 ? 2 : 3
+            while i + 1 < bytes.count, let high = nibble(bytes[i]), let low = nibble(bytes[i + 1]) {
+                out.append(high << 4 | low)
+                i += 2
+            }
+            out.append(0)
+        }
+        return Data(out)
     }
 }
 
