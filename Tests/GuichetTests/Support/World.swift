@@ -161,6 +161,40 @@ actor PostgresWorldSlots {
     }
 }
 
+/// The database that every world's database on PostgreSQL is copied from (`CREATE DATABASE …
+/// TEMPLATE`): the store's migrations, applied once for the run, as a new store applies them.
+/// A world's store still opens its copy through ``PostgresStore/open(_:connections:timeout:existing:bulkWrites:)``,
+/// which finds every migration recorded. Running the schema's statements for each of hundreds
+/// of worlds was a tenth of the PostgreSQL pass's CPU. The tests of migrations themselves
+/// (``PostgresLedgerTests``, ``StoreCopyTests``, the command line's `guichet init`) start from
+/// empty databases of their own.
+actor PostgresTemplate {
+    static let shared = PostgresTemplate()
+    private var made: Task<String, any Error>?
+
+    func name(on server: PostgresAddress) async throws -> String {
+        if let made { return try await made.value }
+        let task = Task { try await Self.make(on: server) }
+        made = task
+        return try await task.value
+    }
+
+    private static func make(on server: PostgresAddress) async throws -> String {
+        let name = "guichet_template_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
+        let store = try await PostgresStore.open(server.database(name), connections: 1, timeout: .seconds(120))
+        await store.close()
+        // A template is copied only once no session is connected to it: the pool's connection
+        // closes shortly after `close()`.
+        for _ in 0..<300 {
+            let open = try await StoreCopyTests.count(server, "pg_stat_activity", where: "datname = '\(name)'")
+            if open == 0 { return name }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("the template database kept a connection for 30 s")
+    }
+}
+
 extension Trait where Self == ConditionTrait {
     /// A test that reads what only SQLite has (its file, its connection pool, its backup, its
     /// query plans, the generators that write into it): it runs in the SQLite pass only, and
@@ -259,7 +293,8 @@ struct World: GateWorld {
         await PostgresWorldSlots.shared.acquire()
         let name = "guichet_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
         do {
-            try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name)") }
+            let template = try await PostgresTemplate.shared.name(on: server)
+            try await PostgresLedgerTests.admin(server) { try await $0.execute("CREATE DATABASE \(name) TEMPLATE \(template)") }
             try name.write(to: folder.appendingPathComponent("postgres-database"), atomically: true, encoding: .utf8)
             let pg = try await PostgresStore.open(server.database(name), connections: 4, timeout: .seconds(120))
             return (pg, pg.ledger, { pg.ledger.journal(signer: $0, origin: $1, sourceKey: $2) })
