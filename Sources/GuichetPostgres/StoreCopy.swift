@@ -80,6 +80,7 @@ public enum StoreCopy {
     /// Tables of the SQLite store that are deliberately not copied, and why.
     public static let notCopied: [String: String] = [
         "grdb_migrations": "GRDB's record of the SQLite migrations applied; PostgreSQL keeps its own (guichet_migration)",
+        "ledger_account": "SQLite's index of the ledger's entries by account; PostgreSQL indexes ledger_entry(account_id, at, idx) itself",
     ]
 
     /// Copies the registry of `store` into the empty database at `address`, then verifies the

@@ -55,12 +55,33 @@ enum Migrations {
         // Blind indexes cut from 32 to 15 bytes of HMAC (`Vault.blindIndexBytes`, issue 18):
         // a 43-character tag's first 20 characters are its 15-byte form.
         m.registerMigration("v-short-terms") { db in try db.execute(sql: vShortTerms) }
+        // The account index of the ledger is integrated after the append too, in a table of
+        // its own; the entries still in ledger_tail are found through ledger_entry.account_id
+        // (issue 18: with many accounts appending, each entry dirtied its own page of it).
+        m.registerMigration("v-ledger-account") { db in try db.execute(sql: vLedgerAccount) }
         return m
     }
 
     static let vShortTerms = """
     UPDATE person_term SET term = substr(term, 1, 20) WHERE length(term) = 43;
     UPDATE person_birth_year SET tag = substr(tag, 1, 20) WHERE length(tag) = 43;
+    """
+
+    static let vLedgerAccount = """
+    CREATE TABLE ledger_account (
+        account_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        PRIMARY KEY (account_id, at, idx)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO ledger_account(account_id, at, idx)
+        SELECT account_id, at, idx FROM ledger_entry
+        WHERE account_id IS NOT NULL AND idx < (SELECT size FROM ledger_integration);
+    DROP INDEX ledger_by_account;
+    CREATE TRIGGER ledger_account_no_delete BEFORE DELETE ON ledger_account
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_account_no_update BEFORE UPDATE ON ledger_account
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     """
 
     static let vLedgerTail = """

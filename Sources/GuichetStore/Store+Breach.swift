@@ -63,8 +63,7 @@ extension Store {
         return try await read { db in
             switch key {
             case .account(let a):
-                return try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
-                                   arguments: [a.rawValue, lo, hi, below, limit])
+                return try Self.accountIndexes(db, a, lo: lo, hi: hi, below: below, limit: limit)
             case .session(let s):
                 let indexed = try Row.fetchAll(db, sql: "SELECT at, idx FROM ledger_session WHERE session_id = ? AND at >= ? AND at < ? AND idx < ? ORDER BY at, idx LIMIT ?",
                                                arguments: [s.rawValue, lo, hi, below, limit])

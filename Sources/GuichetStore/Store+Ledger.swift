@@ -16,10 +16,14 @@ public struct LedgerRow: Sendable {
     /// The source address of the request: written in the address index, beside the entry
     /// (which carries only its keyed tag, or the address itself in older entries).
     public let source: String?
+    /// The index references as SQLite's `ledger_tail` stores them, encoded here, on the
+    /// caller's task, and not on the one writer that every append waits for (issue 18).
+    let refs: Data
     public init(entry: Data, at: Date, account: AccountID?, requestID: String, persons: [PersonID], dossiers: [DossierID],
                 session: SessionID? = nil, source: String? = nil) {
         self.entry = entry; self.at = at; self.account = account; self.requestID = requestID; self.persons = persons; self.dossiers = dossiers
         self.session = session; self.source = source
+        refs = LedgerRefs(session: session?.rawValue, source: source, persons: persons.map(\.rawValue), dossiers: dossiers.map(\.rawValue)).encoded()
     }
 }
 
@@ -66,12 +70,12 @@ extension Store {
     /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
     /// `@_spi(LedgerOnly)`: only the access journal writes the ledger.
     ///
-    /// The entry, its account and time indexes and its Merkle nodes are written here; its
-    /// persons, dossiers, session and source address go to `ledger_tail` in the same
-    /// transaction, and ``integrateLedger(limit:)`` moves them into their indexes later, in
-    /// batches. Every query of those indexes reads the tail too, so an answer never depends on
-    /// whether integration has run (issue 18: the random-keyed index pages were most of an
-    /// append's write).
+    /// The entry, its time index and its Merkle nodes are written here; its persons,
+    /// dossiers, session and source address go to `ledger_tail` in the same transaction, and
+    /// ``integrateLedger(limit:)`` moves them, and the entry's account, into their indexes
+    /// later, in batches. Every query of those indexes reads the tail too, so an answer never
+    /// depends on whether integration has run (issue 18: the random-keyed index pages were
+    /// most of an append's write).
     @_spi(LedgerOnly)
     public func appendLedger(start: Int64, rows: [LedgerRow], nodes: [LedgerNode]) async throws {
         _ = try await appendLedger(start: start, rows: rows, nodes: nodes) { (_: Int64, _: ([(level: Int, index: Int64)]) throws -> [LedgerNode]) -> ([LedgerNode], Int) in
@@ -102,23 +106,21 @@ extension Store {
                 nodes = again; rebased = edge
             }
             let start = size
-            let entry = try db.cachedStatement(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
-            let tail = try db.cachedStatement(sql: "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)")
+            let entry = try RawStatement(db, "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)")
+            let tail = try RawStatement(db, "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
-                let idx = start + Int64(offset)
-                try entry.execute(arguments: [idx, r.entry, r.at.millis, r.account?.rawValue, r.requestID])
-                let refs = LedgerRefs(session: r.session?.rawValue, source: r.source, persons: r.persons.map(\.rawValue),
-                                      dossiers: r.dossiers.map(\.rawValue))
-                try tail.execute(arguments: [idx, r.at.millis, refs.encoded()])
+                let idx = start + Int64(offset), at = r.at.millis
+                try entry.run { $0.int(1, idx); $0.blob(2, r.entry); $0.int(3, at); $0.text(4, r.account?.rawValue); $0.text(5, r.requestID) }
+                try tail.run { $0.int(1, idx); $0.int(2, at); $0.blob(3, r.refs) }
             }
-            let node = try db.cachedStatement(sql: "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
-            for n in nodes { try node.execute(arguments: [n.level, n.index, n.hash]) }
+            let node = try RawStatement(db, "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
+            for n in nodes { try node.run { $0.int(1, Int64(n.level)); $0.int(2, n.index); $0.blob(3, n.hash) } }
             return (start, rebased)
         }
     }
 
     /// Moves the references of at most `limit` of the oldest entries still in `ledger_tail`
-    /// into the person, dossier, session and address indexes, in one transaction, each index's
+    /// into the person, dossier, session, address and account indexes, in one transaction, each index's
     /// rows in key order. Any number of callers may run it: the transaction reads where
     /// integration stands.
     /// - Returns: how many entries it integrated (0 once the tail is empty).
@@ -126,9 +128,11 @@ extension Store {
     public func integrateLedger(limit: Int = 4_096) async throws -> Int {
         try await write { db in
             var persons: [(String, Int64)] = [], dossiers: [(String, Int64)] = []
-            var sessions: [(String, Int64, Int64)] = [], sources: [(String, Int64, Int64)] = []
+            var sessions: [(String, Int64, Int64)] = [], sources: [(String, Int64, Int64)] = [], accounts: [(String, Int64, Int64)] = []
             var last: Int64 = -1, count = 0
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT idx, at, refs FROM ledger_tail ORDER BY idx LIMIT ?"), arguments: [limit])
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT t.idx, t.at, t.refs, e.account_id FROM ledger_tail t CROSS JOIN ledger_entry e ON e.idx = t.idx ORDER BY t.idx LIMIT ?
+                """), arguments: [limit])
             while let row = try rows.next() {
                 let idx: Int64 = row[0], at: Int64 = row[1]
                 let refs = try LedgerRefs(decoding: row[2])
@@ -136,6 +140,7 @@ extension Store {
                 for d in refs.dossiers { dossiers.append((d, idx)) }
                 if let s = refs.session { sessions.append((s, at, idx)) }
                 if let s = refs.source { sources.append((s, at, idx)) }
+                if let a: String = row[3] { accounts.append((a, at, idx)) }
                 last = idx; count += 1
             }
             guard count > 0 else { return 0 }
@@ -143,14 +148,17 @@ extension Store {
             dossiers.sort { ($0.0, $0.1) < ($1.0, $1.1) }
             sessions.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             sources.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
-            let p = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
-            for (id, idx) in persons { try p.execute(arguments: [id, idx]) }
-            let d = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
-            for (id, idx) in dossiers { try d.execute(arguments: [id, idx]) }
-            let se = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
-            for (id, at, idx) in sessions { try se.execute(arguments: [id, at, idx]) }
-            let so = try db.cachedStatement(sql: "INSERT OR IGNORE INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
-            for (s, at, idx) in sources { try so.execute(arguments: [s, at, idx]) }
+            accounts.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            let p = try RawStatement(db, "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
+            for (id, idx) in persons { try p.run { $0.text(1, id); $0.int(2, idx) } }
+            let d = try RawStatement(db, "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
+            for (id, idx) in dossiers { try d.run { $0.text(1, id); $0.int(2, idx) } }
+            let se = try RawStatement(db, "INSERT OR IGNORE INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
+            for (id, at, idx) in sessions { try se.run { $0.text(1, id); $0.int(2, at); $0.int(3, idx) } }
+            let so = try RawStatement(db, "INSERT OR IGNORE INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
+            for (s, at, idx) in sources { try so.run { $0.text(1, s); $0.int(2, at); $0.int(3, idx) } }
+            let ac = try RawStatement(db, "INSERT OR IGNORE INTO ledger_account(account_id, at, idx) VALUES (?, ?, ?)")
+            for (a, at, idx) in accounts { try ac.run { $0.text(1, a); $0.int(2, at); $0.int(3, idx) } }
             try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [last + 1])
             try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [last])
             return count
@@ -243,6 +251,65 @@ extension Store {
         }
     }
 
+    /// A cached statement that a write runs many times, with its values bound through
+    /// SQLite's own interface: GRDB's argument arrays (a boxed value each, an allocation
+    /// and exclusivity checks per statement) cost more than SQLite's insert on the one
+    /// writer that every ledger append waits for (issue 18). For the ledger's inserts only.
+    struct RawStatement {
+        let handle: OpaquePointer
+        let connection: OpaquePointer?
+
+        init(_ db: Database, _ sql: String) throws {
+            handle = try db.cachedStatement(sql: sql).sqliteStatement
+            connection = db.sqliteConnection
+        }
+
+        /// Binds the statement's parameters (numbered from 1) and steps it to its end.
+        /// - Throws: SQLite's error (a constraint, a full disk) as GRDB's `DatabaseError`.
+        func run(_ bind: (Binder) -> Void) throws {
+            sqlite3_reset(handle)
+            sqlite3_clear_bindings(handle)
+            defer { sqlite3_reset(handle) }
+            bind(Binder(handle: handle))
+            let rc = sqlite3_step(handle)
+            guard rc == SQLITE_DONE else {
+                let code = connection.map { sqlite3_extended_errcode($0) } ?? rc
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) })
+            }
+        }
+
+        struct Binder {
+            let handle: OpaquePointer
+            /// SQLite copies the value before the call returns (`SQLITE_TRANSIENT`).
+            private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+            func int(_ i: Int32, _ value: Int64) { sqlite3_bind_int64(handle, i, value) }
+
+            /// NULL for nil; an empty text stays an empty text.
+            func text(_ i: Int32, _ value: String?) {
+                guard var value else { sqlite3_bind_null(handle, i); return }
+                value.withUTF8 { b in
+                    if let base = b.baseAddress, b.count > 0 {
+                        sqlite3_bind_text(handle, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), Self.transient)
+                    } else {
+                        sqlite3_bind_text(handle, i, "", 0, Self.transient)
+                    }
+                }
+            }
+
+            /// An empty blob stays an empty blob, not NULL.
+            func blob(_ i: Int32, _ value: Data) {
+                value.withUnsafeBytes { b in
+                    if let base = b.baseAddress, b.count > 0 {
+                        sqlite3_bind_blob(handle, i, base, Int32(b.count), Self.transient)
+                    } else {
+                        sqlite3_bind_zeroblob(handle, i, 0)
+                    }
+                }
+            }
+        }
+    }
+
     /// Steps a cached statement that selects (integer, blob) rows, bound to `arguments`, and
     /// hands each row's integer and blob to `row` where SQLite holds them, through SQLite's own
     /// interface: verification reads two rows an entry, and GRDB's row and `Data` wrappers
@@ -314,11 +381,27 @@ extension Store {
 
     /// Entry indexes of one account's accesses in a time window (answer-sized: indexed).
     public func ledgerIndexes(account: AccountID, from: Date, to: Date, limit: Int) async throws -> [Int64] {
-        try await read { db in
-            try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_entry WHERE account_id = ? AND at >= ? AND at < ? ORDER BY at, idx LIMIT ?",
-                               arguments: [account.rawValue, from.millis, to.millis, limit])
-        }
+        try await read { db in try Self.accountIndexes(db, account, lo: from.millis, hi: to.millis, below: .max, limit: limit) }
     }
+
+    /// An account's entries below `below` in the time window `lo..<hi`, oldest first, at most
+    /// `limit`: those integrated from `ledger_account`, the others from the tail's entries
+    /// (``integrateLedger(limit:)`` moves an entry from one to the other in one transaction,
+    /// so a read sees it in exactly one of them).
+    static func accountIndexes(_ db: Database, _ account: AccountID, lo: Int64, hi: Int64, below: Int64, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db.cachedStatement(sql: accountIndexesSQL), arguments: [account.rawValue, lo, hi, below, limit])
+    }
+
+    /// The query of ``accountIndexes(_:_:lo:hi:below:limit:)``: account, from, to, below, limit.
+    /// `CROSS JOIN` keeps the tail the outer loop: ledger_entry has no index by account any more.
+    static let accountIndexesSQL = """
+        SELECT idx FROM (
+            SELECT at, idx FROM ledger_account WHERE account_id = ?1 AND at >= ?2 AND at < ?3 AND idx < ?4
+            UNION ALL
+            SELECT e.at, e.idx FROM ledger_tail t CROSS JOIN ledger_entry e ON e.idx = t.idx
+            WHERE e.account_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND e.idx < ?4
+        ) ORDER BY at, idx LIMIT ?5
+        """
 
     /// Entry indexes of every access that named a person (answer-sized: indexed).
     public func ledgerIndexes(person: PersonID, limit: Int) async throws -> [Int64] {
@@ -349,17 +432,19 @@ struct LedgerRefs: Sendable, Equatable {
     var dossiers: [String]
 
     func encoded() -> Data {
-        var out = Data([1])
+        var out: [UInt8] = [1]
+        out.reserveCapacity(7 + [session, source].reduce(0) { $0 + ($1?.utf8.count ?? 0) + 2 }
+                            + (persons + dossiers).reduce(0) { $0 + $1.utf8.count + 2 })
         func put(_ s: String?) {
             guard let s else { out.append(contentsOf: [0xFF, 0xFF]); return }
-            let bytes = Array(s.utf8.prefix(0xFFFE))
+            let bytes = s.utf8.prefix(0xFFFE)
             out.append(UInt8(bytes.count >> 8)); out.append(UInt8(bytes.count & 0xFF)); out.append(contentsOf: bytes)
         }
         func count(_ n: Int) { out.append(UInt8(n >> 8)); out.append(UInt8(n & 0xFF)) }
         put(session); put(source)
         count(persons.count); for p in persons { put(p) }
         count(dossiers.count); for d in dossiers { put(d) }
-        return out
+        return Data(out)
     }
 
     init(session: String?, source: String?, persons: [String], dossiers: [String]) {

@@ -16,6 +16,7 @@ import GuichetCore
         let dossiers: [DossierID]
         let session: SessionID?
         let source: String?
+        let account: AccountID?
     }
 
     /// 300 entries naming persons, dossiers, sessions and addresses drawn from small pools (so
@@ -23,6 +24,7 @@ import GuichetCore
     func appendSome(_ store: Store) async throws -> [Appended] {
         let persons = (0..<12).map { _ in PersonID() }, dossiers = (0..<8).map { _ in DossierID() }
         let sessions = (0..<5).map { _ in SessionID() }, sources = ["192.0.2.10", "192.0.2.11", "2001:db8::7"]
+        let accounts = (0..<4).map { _ in AccountID() }
         var out: [Appended] = []
         var generator = SystemRandomNumberGenerator()
         for batch in 0..<6 {
@@ -32,9 +34,10 @@ import GuichetCore
                 let at = 1_767_225_600_000 + idx * 1_000 - (idx % 7 == 0 ? 5_000 : 0)
                 let a = Appended(idx: idx, at: at, persons: Array(persons.shuffled(using: &generator).prefix(Int.random(in: 0...3))),
                                  dossiers: Bool.random() ? [dossiers.randomElement()!] : [],
-                                 session: Bool.random() ? sessions.randomElement()! : nil, source: Bool.random() ? sources.randomElement()! : nil)
+                                 session: Bool.random() ? sessions.randomElement()! : nil, source: Bool.random() ? sources.randomElement()! : nil,
+                                 account: idx % 5 == 0 ? nil : accounts.randomElement()!)
                 out.append(a)
-                rows.append(LedgerRow(entry: Data("entry \(idx)".utf8), at: Date(millis: at), account: nil, requestID: "r\(idx)",
+                rows.append(LedgerRow(entry: Data("entry \(idx)".utf8), at: Date(millis: at), account: a.account, requestID: "r\(idx)",
                                       persons: a.persons, dossiers: a.dossiers, session: a.session, source: a.source))
             }
             try await store.appendLedger(start: Int64(batch * 50), rows: rows, nodes: [])
@@ -62,6 +65,12 @@ import GuichetCore
             out.append("source \(try await store.ledgerIndexes(.source(s), from: Date(millis: 1_767_225_650_000), to: nil, below: 300, limit: 1_000))")
         }
         out.append("sources \(try await store.ledgerSources(appended.map(\.idx)).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        for a in Set(appended.compactMap(\.account)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            for limit in [6, 1_000] {
+                out.append("account \(try await store.ledgerIndexes(.account(a), from: nil, to: nil, below: 290, limit: limit))")
+            }
+            out.append("account window \(try await store.ledgerIndexes(account: a, from: Date(millis: 1_767_225_650_000), to: Date(millis: 1_767_225_800_000), limit: 1_000))")
+        }
         return out
     }
 
@@ -89,6 +98,12 @@ import GuichetCore
             out.append("source \(byTime(appended.filter { $0.source == s && $0.at >= 1_767_225_650_000 }))")
         }
         out.append("sources \(appended.compactMap { a in a.source.map { "\(a.idx)=\($0)" } })")
+        for a in Set(appended.compactMap(\.account)).sorted(by: { $0.rawValue < $1.rawValue }) {
+            for limit in [6, 1_000] {
+                out.append("account \(Array(byTime(appended.filter { $0.account == a && $0.idx < 290 }).prefix(limit)))")
+            }
+            out.append("account window \(byTime(appended.filter { $0.account == a && $0.at >= 1_767_225_650_000 && $0.at < 1_767_225_800_000 }))")
+        }
         return out
     }
 
@@ -122,6 +137,7 @@ import GuichetCore
         }
         #expect(indexed == [appended.reduce(0) { $0 + $1.persons.count }, appended.filter { $0.session != nil }.count,
                             appended.filter { $0.source != nil }.count, appended.reduce(0) { $0 + $1.dossiers.count }])
+        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_account") } == appended.filter { $0.account != nil }.count)
     }
 
     @Test("an entry leaves the tail only once integrated, and integration never goes back")
@@ -132,7 +148,8 @@ import GuichetCore
         _ = try await appendSome(store)
         try await store.integrateLedger(limit: 100)
         for sql in ["DELETE FROM ledger_tail WHERE idx = 150", "DELETE FROM ledger_tail", "UPDATE ledger_tail SET refs = x'01' WHERE idx = 200",
-                    "UPDATE ledger_integration SET size = 50", "UPDATE ledger_integration SET size = 301", "DELETE FROM ledger_integration"] {
+                    "UPDATE ledger_integration SET size = 50", "UPDATE ledger_integration SET size = 301", "DELETE FROM ledger_integration",
+                    "DELETE FROM ledger_account", "UPDATE ledger_account SET idx = idx + 1"] {
             await #expect(throws: DatabaseError.self, "\(sql)") { try await store.pool.write { db in try db.execute(sql: sql) } }
         }
         #expect(try await store.ledgerTailCount() == 200)
@@ -147,5 +164,108 @@ import GuichetCore
         let bytes = refs.encoded()
         #expect(throws: StoreError.self) { try LedgerRefs(decoding: bytes.prefix(bytes.count - 1)) }
         #expect(throws: StoreError.self) { try LedgerRefs(decoding: Data([2]) + bytes.dropFirst()) }
+    }
+
+    @Test("an append stores each value as given, nil as NULL and an empty text as empty, and one that fails writes nothing")
+    func appendStoresWhatItIsGiven() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try Store(path: folder.appendingPathComponent("guichet.sqlite").path)
+        let account = AccountID(), person = PersonID(), session = SessionID()
+        let rows = [
+            LedgerRow(entry: Data("entry 0".utf8), at: Date(millis: 1_767_225_600_000), account: account, requestID: "r-0",
+                      persons: [person], dossiers: [], session: session, source: "192.0.2.10"),
+            LedgerRow(entry: Data("entry 1 é".utf8), at: Date(millis: 1_767_225_601_000), account: nil, requestID: "",
+                      persons: [], dossiers: [], session: nil, source: ""),
+        ]
+        let nodes = [LedgerNode(level: 0, index: 0, hash: Data(repeating: 7, count: 32)), LedgerNode(level: 0, index: 1, hash: Data(repeating: 8, count: 32)),
+                     LedgerNode(level: 1, index: 0, hash: Data(repeating: 9, count: 32))]
+        try await store.appendLedger(start: 0, rows: rows, nodes: nodes)
+        struct Stored: Sendable {
+            var entries: [Data] = [], at: [Int64] = [], accounts: [String?] = [], accountIsNull: [Bool] = [], requests: [String?] = []
+            var tailAt: [Int64] = [], refs: [Data] = [], nodes: [LedgerNode] = []
+        }
+        let stored = try await store.pool.read { db in
+            var out = Stored()
+            for row in try Row.fetchAll(db, sql: "SELECT entry, at, account_id, account_id IS NULL AS null_account, request_id FROM ledger_entry ORDER BY idx") {
+                out.entries.append(row["entry"]); out.at.append(row["at"]); out.accounts.append(row["account_id"])
+                out.accountIsNull.append(row["null_account"]); out.requests.append(row["request_id"])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT at, refs FROM ledger_tail ORDER BY idx") { out.tailAt.append(row["at"]); out.refs.append(row["refs"]) }
+            out.nodes = try Row.fetchAll(db, sql: "SELECT level, idx, hash FROM ledger_node ORDER BY level, idx").map { LedgerNode(level: $0["level"], index: $0["idx"], hash: $0["hash"]) }
+            return out
+        }
+        #expect(stored.entries == rows.map(\.entry))
+        #expect(stored.at == [1_767_225_600_000, 1_767_225_601_000])
+        #expect(stored.accounts == [account.rawValue, nil] && stored.accountIsNull == [false, true])
+        // An empty request id is stored as an empty text: NULL would break the column's NOT NULL.
+        #expect(stored.requests == ["r-0", ""])
+        #expect(stored.tailAt == [1_767_225_600_000, 1_767_225_601_000])
+        #expect(try stored.refs.map { try LedgerRefs(decoding: $0) } == [
+            LedgerRefs(session: session.rawValue, source: "192.0.2.10", persons: [person.rawValue], dossiers: []),
+            LedgerRefs(session: nil, source: "", persons: [], dossiers: []),
+        ])
+        #expect(stored.nodes == nodes)
+        #expect(try await store.integrateLedger() == 2)
+        let sources = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT source FROM ledger_source ORDER BY idx") }
+        #expect(sources == ["192.0.2.10", ""])
+
+        // A node already stored: the whole append is refused, its entry with it.
+        let more = LedgerRow(entry: Data("entry 2".utf8), at: Date(millis: 1_767_225_602_000), account: account, requestID: "r-2",
+                             persons: [], dossiers: [])
+        await #expect(throws: StoreError.duplicate("record")) {
+            try await store.appendLedger(start: 2, rows: [more], nodes: [LedgerNode(level: 0, index: 1, hash: Data(repeating: 1, count: 32))])
+        }
+        // The disk full (the database may not grow by a page): refused as unavailable, nothing written.
+        let pages = try await store.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        let large = (0..<200).map { i in
+            LedgerRow(entry: Data(repeating: UInt8(i % 250), count: 2_000), at: Date(millis: 1_767_225_603_000), account: AccountID(), requestID: "r-\(i)",
+                      persons: [], dossiers: [])
+        }
+        var refused: StoreError?
+        do { try await store.appendLedger(start: 2, rows: large, nodes: []) } catch let error as StoreError { refused = error }
+        let unavailable = if case .unavailable? = refused { true } else { false }
+        #expect(unavailable, "a full disk gave \(String(describing: refused))")
+        #expect(try await store.ledgerSize() == 2)
+        #expect(try await store.ledgerTailCount() == 0)
+        try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        try await store.appendLedger(start: 2, rows: [more], nodes: [])
+        #expect(try await store.ledgerSize() == 3)
+    }
+
+    @Test("a ledger from before the account index was integrated keeps every answer: its integrated entries move to ledger_account, the tail's wait for integration")
+    func accountIndexMigration() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("guichet.sqlite").path
+        let (one, two) = (AccountID(), AccountID())
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Migrations.migrator.migrate(queue, upTo: "v-short-terms")
+            try await queue.write { db in
+                for (idx, account) in [one, two, one, nil, one].enumerated() {
+                    try db.execute(sql: "INSERT INTO ledger_entry(idx, entry, at, account_id, request_id) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [idx, Data("entry \(idx)".utf8), 1_767_225_600_000 + Int64(idx), account?.rawValue, "r\(idx)"])
+                }
+                try db.execute(sql: "UPDATE ledger_integration SET size = 3")
+                for idx in [3, 4] {
+                    try db.execute(sql: "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)",
+                                   arguments: [idx, 1_767_225_600_000 + Int64(idx), LedgerRefs(session: nil, source: nil, persons: [], dossiers: []).encoded()])
+                }
+            }
+        }
+        let store = try Store(path: path)
+        let moved = try await store.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT account_id, idx FROM ledger_account ORDER BY idx").map { "\($0["account_id"] as String) \($0["idx"] as Int64)" }
+        }
+        let oldIndex = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_by_account'") }
+        #expect(moved == ["\(one.rawValue) 0", "\(two.rawValue) 1", "\(one.rawValue) 2"])
+        #expect(oldIndex == 0)
+        #expect(try await store.ledgerIndexes(account: one, from: .distantPast, to: .distantFuture, limit: 10) == [0, 2, 4])
+        #expect(try await store.ledgerIndexes(.account(one), from: nil, to: nil, below: 4, limit: 10) == [0, 2])
+        #expect(try await store.integrateLedger() == 2)
+        #expect(try await store.ledgerIndexes(account: one, from: .distantPast, to: .distantFuture, limit: 2) == [0, 2])
+        #expect(try await store.ledgerIndexes(.account(two), from: nil, to: nil, below: 5, limit: 10) == [1])
     }
 }
