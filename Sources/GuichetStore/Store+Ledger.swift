@@ -110,11 +110,11 @@ extension Store {
             let tail = try RawStatement(db, "INSERT INTO ledger_tail(idx, at, refs) VALUES (?, ?, ?)")
             for (offset, r) in rows.enumerated() {
                 let idx = start + Int64(offset), at = r.at.millis
-                try entry.run { $0.int(1, idx); $0.blob(2, r.entry); $0.int(3, at); $0.text(4, r.account?.rawValue); $0.text(5, r.requestID) }
-                try tail.run { $0.int(1, idx); $0.int(2, at); $0.blob(3, r.refs) }
+                try entry.run { try $0.int(1, idx); try $0.blob(2, r.entry); try $0.int(3, at); try $0.text(4, r.account?.rawValue); try $0.text(5, r.requestID) }
+                try tail.run { try $0.int(1, idx); try $0.int(2, at); try $0.blob(3, r.refs) }
             }
             let node = try RawStatement(db, "INSERT INTO ledger_node(level, idx, hash) VALUES (?, ?, ?)")
-            for n in nodes { try node.run { $0.int(1, Int64(n.level)); $0.int(2, n.index); $0.blob(3, n.hash) } }
+            for n in nodes { try node.run { try $0.int(1, Int64(n.level)); try $0.int(2, n.index); try $0.blob(3, n.hash) } }
             return (start, rebased)
         }
     }
@@ -150,15 +150,15 @@ extension Store {
             sources.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             accounts.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             let p = try RawStatement(db, "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
-            for (id, idx) in persons { try p.run { $0.text(1, id); $0.int(2, idx) } }
+            for (id, idx) in persons { try p.run { try $0.text(1, id); try $0.int(2, idx) } }
             let d = try RawStatement(db, "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
-            for (id, idx) in dossiers { try d.run { $0.text(1, id); $0.int(2, idx) } }
+            for (id, idx) in dossiers { try d.run { try $0.text(1, id); try $0.int(2, idx) } }
             let se = try RawStatement(db, "INSERT OR IGNORE INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
-            for (id, at, idx) in sessions { try se.run { $0.text(1, id); $0.int(2, at); $0.int(3, idx) } }
+            for (id, at, idx) in sessions { try se.run { try $0.text(1, id); try $0.int(2, at); try $0.int(3, idx) } }
             let so = try RawStatement(db, "INSERT OR IGNORE INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
-            for (s, at, idx) in sources { try so.run { $0.text(1, s); $0.int(2, at); $0.int(3, idx) } }
+            for (s, at, idx) in sources { try so.run { try $0.text(1, s); try $0.int(2, at); try $0.int(3, idx) } }
             let ac = try RawStatement(db, "INSERT OR IGNORE INTO ledger_account(account_id, at, idx) VALUES (?, ?, ?)")
-            for (a, at, idx) in accounts { try ac.run { $0.text(1, a); $0.int(2, at); $0.int(3, idx) } }
+            for (a, at, idx) in accounts { try ac.run { try $0.text(1, a); try $0.int(2, at); try $0.int(3, idx) } }
             try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [last + 1])
             try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [last])
             return count
@@ -265,47 +265,48 @@ extension Store {
         }
 
         /// Binds the statement's parameters (numbered from 1) and steps it to its end.
-        /// - Throws: SQLite's error (a constraint, a full disk) as GRDB's `DatabaseError`.
-        func run(_ bind: (Binder) -> Void) throws {
+        /// - Throws: SQLite's error (a value it refuses to bind, a constraint, a full disk) as
+        ///   GRDB's `DatabaseError`; nothing is stepped after a refused value.
+        func run(_ bind: (Binder) throws -> Void) throws {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
             defer { sqlite3_reset(handle) }
-            bind(Binder(handle: handle))
+            try bind(Binder(handle: handle, connection: connection))
             let rc = sqlite3_step(handle)
-            guard rc == SQLITE_DONE else {
-                let code = connection.map { sqlite3_extended_errcode($0) } ?? rc
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) })
-            }
+            guard rc == SQLITE_DONE else { throw Self.error(rc, connection) }
+        }
+
+        static func error(_ rc: Int32, _ connection: OpaquePointer?) -> DatabaseError {
+            let code = connection.map { sqlite3_extended_errcode($0) } ?? rc
+            return DatabaseError(resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) })
         }
 
         struct Binder {
             let handle: OpaquePointer
+            let connection: OpaquePointer?
             /// SQLite copies the value before the call returns (`SQLITE_TRANSIENT`).
             private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-            func int(_ i: Int32, _ value: Int64) { sqlite3_bind_int64(handle, i, value) }
+            private func check(_ rc: Int32) throws { guard rc == SQLITE_OK else { throw RawStatement.error(rc, connection) } }
+
+            func int(_ i: Int32, _ value: Int64) throws { try check(sqlite3_bind_int64(handle, i, value)) }
 
             /// NULL for nil; an empty text stays an empty text.
-            func text(_ i: Int32, _ value: String?) {
-                guard var value else { sqlite3_bind_null(handle, i); return }
-                value.withUTF8 { b in
-                    if let base = b.baseAddress, b.count > 0 {
-                        sqlite3_bind_text(handle, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), Self.transient)
-                    } else {
-                        sqlite3_bind_text(handle, i, "", 0, Self.transient)
-                    }
-                }
+            func text(_ i: Int32, _ value: String?) throws {
+                guard var value else { return try check(sqlite3_bind_null(handle, i)) }
+                try check(value.withUTF8 { b in
+                    guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(handle, i, "", 0, Self.transient) }
+                    return sqlite3_bind_text64(handle, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), sqlite3_uint64(b.count),
+                                               Self.transient, UInt8(SQLITE_UTF8))
+                })
             }
 
             /// An empty blob stays an empty blob, not NULL.
-            func blob(_ i: Int32, _ value: Data) {
-                value.withUnsafeBytes { b in
-                    if let base = b.baseAddress, b.count > 0 {
-                        sqlite3_bind_blob(handle, i, base, Int32(b.count), Self.transient)
-                    } else {
-                        sqlite3_bind_zeroblob(handle, i, 0)
-                    }
-                }
+            func blob(_ i: Int32, _ value: Data) throws {
+                try check(value.withUnsafeBytes { b in
+                    guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_zeroblob(handle, i, 0) }
+                    return sqlite3_bind_blob64(handle, i, base, sqlite3_uint64(b.count), Self.transient)
+                })
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 import GuichetCore
 @_spi(LedgerOnly) @testable import GuichetStore
@@ -230,6 +231,14 @@ import GuichetCore
         #expect(try await store.ledgerSize() == 2)
         #expect(try await store.ledgerTailCount() == 0)
         try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+        // A value SQLite refuses to bind (longer than the connection allows; here the account's
+        // 22 characters, in a nullable column): the append is refused and nothing written, not
+        // stored with a NULL account.
+        let limit = try await store.pool.writeWithoutTransaction { db in sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, 21) }
+        let small = LedgerRow(entry: Data("e".utf8), at: Date(millis: 1_767_225_604_000), account: account, requestID: "r", persons: [], dossiers: [])
+        await #expect(throws: StoreError.self) { try await store.appendLedger(start: 2, rows: [small], nodes: []) }
+        #expect(try await store.ledgerSize() == 2)
+        _ = try await store.pool.writeWithoutTransaction { db in sqlite3_limit(db.sqliteConnection, SQLITE_LIMIT_LENGTH, limit) }
         try await store.appendLedger(start: 2, rows: [more], nodes: [])
         #expect(try await store.ledgerSize() == 3)
     }
