@@ -434,8 +434,6 @@ struct LedgerRefs: Sendable, Equatable {
 
     func encoded() -> Data {
         var out: [UInt8] = [1]
-        out.reserveCapacity(7 + [session, source].reduce(0) { $0 + ($1?.utf8.count ?? 0) + 2 }
-                            + (persons + dossiers).reduce(0) { $0 + $1.utf8.count + 2 })
         func put(_ s: String?) {
             guard let s else { out.append(contentsOf: [0xFF, 0xFF]); return }
             let bytes = s.utf8.prefix(0xFFFE)
