@@ -120,16 +120,59 @@ extension Store {
     }
 
     /// Moves the references of at most `limit` of the oldest entries still in `ledger_tail`
-    /// into the person, dossier, session, address and account indexes, in one transaction, each index's
-    /// rows in key order. Any number of callers may run it: the transaction reads where
-    /// integration stands.
+    /// into the person, dossier, session, address and account indexes. Any number of callers
+    /// may run it at once: every step is idempotent.
+    ///
+    /// How (issue 18: integration was half of the one writer's time under 256 writers, each
+    /// step rewriting most pages of the random-keyed person and dossier indexes):
+    /// - the tail is read, decoded and sorted on a reader connection, while the writer goes
+    ///   on appending;
+    /// - the sorted rows are written in transactions of about `chunk` entries' worth, each
+    ///   holding one slice of every index's key space, so that a step of many entries writes
+    ///   each index page about once, and an append waits behind one short transaction only;
+    /// - the last transaction also moves the integration mark and deletes the tail records.
+    ///
+    /// Until then an entry is both in the tail and, in part, in the indexes: every query of
+    /// the indexes removes the duplicates, and a crash in between leaves the tail whole for
+    /// the next integration (`OR IGNORE`). The deletion is safe because a tail record never
+    /// changes once written, and an entry appended after the read has a larger index than
+    /// every entry the read saw.
     /// - Returns: how many entries it integrated (0 once the tail is empty).
     @discardableResult
-    public func integrateLedger(limit: Int = 4_096) async throws -> Int {
-        try await write { db in
-            var persons: [(String, Int64)] = [], dossiers: [(String, Int64)] = []
-            var sessions: [(String, Int64, Int64)] = [], sources: [(String, Int64, Int64)] = [], accounts: [(String, Int64, Int64)] = []
-            var last: Int64 = -1, count = 0
+    public func integrateLedger(limit: Int = 8_192) async throws -> Int {
+        try await integrateLedger(limit: limit, chunk: Self.integrationChunk)
+    }
+
+    /// Entries' worth of index rows per integration transaction (``integrateLedger(limit:chunk:)``):
+    /// an append queued behind one waits a few milliseconds.
+    public static let integrationChunk = 1_024
+
+    /// ``integrateLedger(limit:)`` in transactions of about `chunk` entries' worth of rows.
+    @discardableResult
+    public func integrateLedger(limit: Int, chunk: Int) async throws -> Int {
+        let batch = try await read { db in try IntegrationBatch(db, limit: limit) }
+        guard batch.count > 0 else { return 0 }
+        let parts = max(1, (batch.count + max(1, chunk) - 1) / max(1, chunk))
+        for part in 0..<parts {
+            try await write { db in
+                try batch.insert(db, part: part, of: parts)
+                if part == parts - 1 {
+                    try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [batch.last + 1])
+                    try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [batch.last])
+                }
+            }
+        }
+        return batch.count
+    }
+
+    /// The index rows of the oldest tail records, each index's rows sorted in key order.
+    struct IntegrationBatch: Sendable {
+        var persons: [(String, Int64)] = [], dossiers: [(String, Int64)] = []
+        var sessions: [(String, Int64, Int64)] = [], sources: [(String, Int64, Int64)] = [], accounts: [(String, Int64, Int64)] = []
+        /// The index of the last record read (-1 when none was), and how many were read.
+        var last: Int64 = -1, count = 0
+
+        init(_ db: Database, limit: Int) throws {
             let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT t.idx, t.at, t.refs, e.account_id FROM ledger_tail t CROSS JOIN ledger_entry e ON e.idx = t.idx ORDER BY t.idx LIMIT ?
                 """), arguments: [limit])
@@ -143,25 +186,27 @@ extension Store {
                 if let a: String = row[3] { accounts.append((a, at, idx)) }
                 last = idx; count += 1
             }
-            guard count > 0 else { return 0 }
             persons.sort { ($0.0, $0.1) < ($1.0, $1.1) }
             dossiers.sort { ($0.0, $0.1) < ($1.0, $1.1) }
             sessions.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             sources.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             accounts.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+        }
+
+        /// Writes slice `part` of `parts` of every index's sorted rows: one contiguous range
+        /// of each index's keys.
+        func insert(_ db: Database, part: Int, of parts: Int) throws {
+            func slice<T>(_ rows: [T]) -> ArraySlice<T> { rows[rows.count * part / parts ..< rows.count * (part + 1) / parts] }
             let p = try RawStatement(db, "INSERT OR IGNORE INTO ledger_person(person_id, idx) VALUES (?, ?)")
-            for (id, idx) in persons { try p.run { try $0.text(1, id); try $0.int(2, idx) } }
+            for (id, idx) in slice(persons) { try p.run { try $0.text(1, id); try $0.int(2, idx) } }
             let d = try RawStatement(db, "INSERT OR IGNORE INTO ledger_dossier(dossier_id, idx) VALUES (?, ?)")
-            for (id, idx) in dossiers { try d.run { try $0.text(1, id); try $0.int(2, idx) } }
+            for (id, idx) in slice(dossiers) { try d.run { try $0.text(1, id); try $0.int(2, idx) } }
             let se = try RawStatement(db, "INSERT OR IGNORE INTO ledger_session(session_id, at, idx) VALUES (?, ?, ?)")
-            for (id, at, idx) in sessions { try se.run { try $0.text(1, id); try $0.int(2, at); try $0.int(3, idx) } }
+            for (id, at, idx) in slice(sessions) { try se.run { try $0.text(1, id); try $0.int(2, at); try $0.int(3, idx) } }
             let so = try RawStatement(db, "INSERT OR IGNORE INTO ledger_source(source, at, idx) VALUES (?, ?, ?)")
-            for (s, at, idx) in sources { try so.run { try $0.text(1, s); try $0.int(2, at); try $0.int(3, idx) } }
+            for (s, at, idx) in slice(sources) { try so.run { try $0.text(1, s); try $0.int(2, at); try $0.int(3, idx) } }
             let ac = try RawStatement(db, "INSERT OR IGNORE INTO ledger_account(account_id, at, idx) VALUES (?, ?, ?)")
-            for (a, at, idx) in accounts { try ac.run { try $0.text(1, a); try $0.int(2, at); try $0.int(3, idx) } }
-            try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [last + 1])
-            try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [last])
-            return count
+            for (a, at, idx) in slice(accounts) { try ac.run { try $0.text(1, a); try $0.int(2, at); try $0.int(3, idx) } }
         }
     }
 
@@ -386,9 +431,9 @@ extension Store {
     }
 
     /// An account's entries below `below` in the time window `lo..<hi`, oldest first, at most
-    /// `limit`: those integrated from `ledger_account`, the others from the tail's entries
-    /// (``integrateLedger(limit:)`` moves an entry from one to the other in one transaction,
-    /// so a read sees it in exactly one of them).
+    /// `limit`: those integrated from `ledger_account`, the others from the tail's entries.
+    /// An entry whose integration is under way is in both (``integrateLedger(limit:chunk:)``):
+    /// `UNION` counts it once.
     static func accountIndexes(_ db: Database, _ account: AccountID, lo: Int64, hi: Int64, below: Int64, limit: Int) throws -> [Int64] {
         try Int64.fetchAll(db.cachedStatement(sql: accountIndexesSQL), arguments: [account.rawValue, lo, hi, below, limit])
     }
@@ -398,7 +443,7 @@ extension Store {
     static let accountIndexesSQL = """
         SELECT idx FROM (
             SELECT at, idx FROM ledger_account WHERE account_id = ?1 AND at >= ?2 AND at < ?3 AND idx < ?4
-            UNION ALL
+            UNION
             SELECT e.at, e.idx FROM ledger_tail t CROSS JOIN ledger_entry e ON e.idx = t.idx
             WHERE e.account_id = ?1 AND e.at >= ?2 AND e.at < ?3 AND e.idx < ?4
         ) ORDER BY at, idx LIMIT ?5
@@ -408,9 +453,10 @@ extension Store {
     public func ledgerIndexes(person: PersonID, limit: Int) async throws -> [Int64] {
         try await read { db in
             let indexed = try Int64.fetchAll(db, sql: "SELECT idx FROM ledger_person WHERE person_id = ? ORDER BY idx LIMIT ?", arguments: [person.rawValue, limit])
-            guard indexed.count < limit else { return indexed }
             let tail = try Self.tailEntries(db) { $0.persons.contains(person.rawValue) }.map(\.idx)
-            return Array((indexed + tail.filter { !indexed.contains($0) }).prefix(limit))
+            // Sorted again: an entry whose integration is under way is in both, and the index
+            // may already hold some of the tail's entries (``integrateLedger(limit:chunk:)``).
+            return Array(Set(indexed + tail).sorted().prefix(limit))
         }
     }
 

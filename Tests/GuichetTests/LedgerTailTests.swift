@@ -141,6 +141,62 @@ import GuichetCore
         #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_account") } == appended.filter { $0.account != nil }.count)
     }
 
+    @Test("an integration cut between its transactions leaves every answer right, and the next one completes it without duplicates")
+    func chunkedIntegration() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("guichet.sqlite").path
+        var store = try Store(path: path)
+        let appended = try await appendSome(store)
+        let want = expected(appended)
+
+        // Integration writes a step in several transactions, one slice of each index's keys in
+        // each; the last one moves the mark and deletes the tail records. Cut after a middle
+        // slice (a crash, or a second integrator with another limit): the index holds some
+        // of an entry's rows, the tail holds the entry, and no answer counts it twice or
+        // misses it, before and after a restart.
+        let batch = try await store.pool.read { db in try Store.IntegrationBatch(db, limit: 120) }
+        #expect(batch.count == 120 && batch.last == 119)
+        try await store.pool.write { db in try batch.insert(db, part: 1, of: 3) }
+        let partly = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_person") ?? 0 }
+        let firstRows: Int = appended.prefix(120).map(\.persons.count).reduce(0, +)
+        #expect(partly > 0 && partly < firstRows)
+        #expect(try await store.ledgerTailCount() == 300)
+        #expect(try await answers(store, appended) == want)
+        store = try Store(path: path)
+        #expect(try await answers(store, appended) == want)
+
+        // A step in transactions of 7 entries' worth; then the rest in one.
+        #expect(try await store.integrateLedger(limit: 130, chunk: 7) == 130)
+        #expect(try await store.ledgerTailCount() == 170)
+        #expect(try await answers(store, appended) == want)
+        #expect(try await store.integrateLedger(limit: 1_000, chunk: 1_000) == 170)
+        #expect(try await store.ledgerTailCount() == 0)
+        #expect(try await answers(store, appended) == want)
+        let indexed = try await store.pool.read { db in
+            try ["ledger_person", "ledger_dossier", "ledger_session", "ledger_source", "ledger_account"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
+        }
+        let personRows: Int = appended.map(\.persons.count).reduce(0, +), dossierRows: Int = appended.map(\.dossiers.count).reduce(0, +)
+        let sessionRows: Int = appended.filter { $0.session != nil }.count, sourceRows: Int = appended.filter { $0.source != nil }.count
+        let accountRows: Int = appended.filter { $0.account != nil }.count
+        #expect(indexed == [personRows, dossierRows, sessionRows, sourceRows, accountRows])
+
+        // Two integrators with different limits slice differently, so a cut can leave any
+        // subset of a person's rows in the index: here the later half only.
+        let other = try Store(path: folder.appendingPathComponent("other.sqlite").path)
+        let person = PersonID()
+        let rows = (0..<10).map { i in
+            LedgerRow(entry: Data("entry \(i)".utf8), at: Date(millis: 1_767_225_600_000 + Int64(i)), account: nil, requestID: "r\(i)", persons: [person], dossiers: [])
+        }
+        try await other.appendLedger(start: 0, rows: rows, nodes: [])
+        try await other.pool.write { db in
+            for i in 5..<10 { try db.execute(sql: "INSERT INTO ledger_person(person_id, idx) VALUES (?, ?)", arguments: [person.rawValue, i]) }
+        }
+        #expect(try await other.ledgerIndexes(person: person, limit: 3) == [0, 1, 2])
+        #expect(try await other.ledgerIndexes(person: person, limit: 1_000) == Array(0..<10))
+        #expect(try await other.ledgerIndexes(persons: [person], dossiers: [], below: 10, limit: 3) == [0, 1, 2])
+    }
+
     @Test("an entry leaves the tail only once integrated, and integration never goes back")
     func tailGuarded() async throws {
         let folder = try temporaryFolder()
