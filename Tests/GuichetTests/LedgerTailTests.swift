@@ -108,14 +108,20 @@ import GuichetCore
         return out
     }
 
+    /// A store in a new folder with ``appendSome(_:)``'s entries, and the answers they call for.
+    func appendedStore() async throws -> (folder: URL, path: String, store: Store, appended: [Appended], want: [String]) {
+        let folder = try temporaryFolder()
+        let path = folder.appendingPathComponent("guichet.sqlite").path
+        let store = try Store(path: path)
+        let appended = try await appendSome(store)
+        return (folder, path, store, appended, expected(appended))
+    }
+
     @Test("queries give the same answers before, during and after integration, and after a restart in between")
     func sameAnswersWhateverIntegration() async throws {
-        let folder = try temporaryFolder()
+        let (folder, path, first, appended, want) = try await appendedStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("guichet.sqlite").path
-        var store = try Store(path: path)
-        let appended = try await appendSome(store)
-        let want = expected(appended)
+        var store = first
         #expect(try await store.ledgerTailCount() == 300)
         #expect(try await answers(store, appended) == want)
 
@@ -132,23 +138,29 @@ import GuichetCore
         #expect(try await store.integrateLedger() == 0)
         #expect(try await store.ledgerTailCount() == 0)
         #expect(try await answers(store, appended) == want)
-        let indexed = try await store.pool.read { db in
-            [try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_person") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_session") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_source") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_dossier") ?? 0]
+        #expect(try await indexRows(store) == expectedRows(appended))
+    }
+
+    /// How many rows the person, dossier, session, address and account indexes hold.
+    func indexRows(_ store: Store) async throws -> [Int] {
+        try await store.pool.read { db in
+            try ["ledger_person", "ledger_dossier", "ledger_session", "ledger_source", "ledger_account"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
         }
-        #expect(indexed == [appended.reduce(0) { $0 + $1.persons.count }, appended.filter { $0.session != nil }.count,
-                            appended.filter { $0.source != nil }.count, appended.reduce(0) { $0 + $1.dossiers.count }])
-        #expect(try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ledger_account") } == appended.filter { $0.account != nil }.count)
+    }
+
+    /// The rows those indexes hold once everything appended is integrated, each once.
+    func expectedRows(_ appended: [Appended]) -> [Int] {
+        let persons: Int = appended.map(\.persons.count).reduce(0, +), dossiers: Int = appended.map(\.dossiers.count).reduce(0, +)
+        let sessions: Int = appended.filter { $0.session != nil }.count, sources: Int = appended.filter { $0.source != nil }.count
+        let accounts: Int = appended.filter { $0.account != nil }.count
+        return [persons, dossiers, sessions, sources, accounts]
     }
 
     @Test("an integration cut between its transactions leaves every answer right, and the next one completes it without duplicates")
     func chunkedIntegration() async throws {
-        let folder = try temporaryFolder()
+        let (folder, path, first, appended, want) = try await appendedStore()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("guichet.sqlite").path
-        var store = try Store(path: path)
-        let appended = try await appendSome(store)
-        let want = expected(appended)
+        var store = first
 
         // Integration writes a step in several transactions, one slice of each index's keys in
         // each; the last one moves the mark and deletes the tail records. Cut after a middle
@@ -173,13 +185,7 @@ import GuichetCore
         #expect(try await store.integrateLedger(limit: 1_000, chunk: 1_000) == 170)
         #expect(try await store.ledgerTailCount() == 0)
         #expect(try await answers(store, appended) == want)
-        let indexed = try await store.pool.read { db in
-            try ["ledger_person", "ledger_dossier", "ledger_session", "ledger_source", "ledger_account"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? 0 }
-        }
-        let personRows: Int = appended.map(\.persons.count).reduce(0, +), dossierRows: Int = appended.map(\.dossiers.count).reduce(0, +)
-        let sessionRows: Int = appended.filter { $0.session != nil }.count, sourceRows: Int = appended.filter { $0.source != nil }.count
-        let accountRows: Int = appended.filter { $0.account != nil }.count
-        #expect(indexed == [personRows, dossierRows, sessionRows, sourceRows, accountRows])
+        #expect(try await indexRows(store) == expectedRows(appended))
 
         // Two integrators with different limits slice differently, so a cut can leave any
         // subset of a person's rows in the index: here the later half only.
