@@ -137,7 +137,9 @@ extension Store {
     /// the next integration (`OR IGNORE`). The deletion is safe because a tail record never
     /// changes once written, and an entry appended after the read has a larger index than
     /// every entry the read saw.
-    /// - Returns: how many entries it integrated (0 once the tail is empty).
+    /// - Returns: how many entries it moved out of the tail: 0 once the tail is empty, and
+    ///   only those it moved itself when another integration ran at the same time (the
+    ///   journal's count of waiting entries, and so its back-pressure, stays exact).
     @discardableResult
     public func integrateLedger(limit: Int = 8_192) async throws -> Int {
         try await integrateLedger(limit: limit, chunk: Self.integrationChunk)
@@ -153,16 +155,17 @@ extension Store {
         let batch = try await read { db in try IntegrationBatch(db, limit: limit) }
         guard batch.count > 0 else { return 0 }
         let parts = max(1, (batch.count + max(1, chunk) - 1) / max(1, chunk))
+        var moved = 0
         for part in 0..<parts {
-            try await write { db in
+            moved += try await write { db -> Int in
                 try batch.insert(db, part: part, of: parts)
-                if part == parts - 1 {
-                    try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [batch.last + 1])
-                    try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [batch.last])
-                }
+                guard part == parts - 1 else { return 0 }
+                try db.execute(sql: "UPDATE ledger_integration SET size = MAX(size, ?) WHERE id = 1", arguments: [batch.last + 1])
+                try db.execute(sql: "DELETE FROM ledger_tail WHERE idx <= ?", arguments: [batch.last])
+                return db.changesCount
             }
         }
-        return batch.count
+        return moved
     }
 
     /// The index rows of the oldest tail records, each index's rows sorted in key order.

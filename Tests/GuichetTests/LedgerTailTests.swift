@@ -178,11 +178,20 @@ import GuichetCore
         store = try Store(path: path)
         #expect(try await answers(store, appended) == want)
 
+        // Two integrations at once (the journal's, and its back-pressure's) may read the same
+        // entries: each counts only the entries it moved out of the tail itself.
+        async let one = store.integrateLedger(limit: 60, chunk: 5)
+        async let two = store.integrateLedger(limit: 60, chunk: 5)
+        let moved = try await one + two
+        let left = try await store.ledgerTailCount()
+        #expect(moved == 300 - left && (left == 240 || left == 180), "moved \(moved), left \(left)")
+        #expect(try await answers(store, appended) == want)
+
         // A step in transactions of 7 entries' worth; then the rest in one.
         #expect(try await store.integrateLedger(limit: 130, chunk: 7) == 130)
-        #expect(try await store.ledgerTailCount() == 170)
+        #expect(try await store.ledgerTailCount() == left - 130)
         #expect(try await answers(store, appended) == want)
-        #expect(try await store.integrateLedger(limit: 1_000, chunk: 1_000) == 170)
+        #expect(try await store.integrateLedger(limit: 1_000, chunk: 1_000) == left - 130)
         #expect(try await store.ledgerTailCount() == 0)
         #expect(try await answers(store, appended) == want)
         #expect(try await indexRows(store) == expectedRows(appended))
