@@ -37,8 +37,9 @@ public struct AccountState: Codable, Sendable, Equatable {
     var dayPersons: Set<UInt64> = []
     /// The last active days, oldest first (at most `historyDays`).
     var history: [DayStats] = []
-    /// Person fingerprint → last second it was revealed (the last hour only).
-    var recent: [UInt64: Int64] = [:]
+    /// Person fingerprint → last second it was revealed (within the burst window or the
+    /// hour), with the distinct counts of both windows.
+    var recent = RecentPersons()
 
     // Enumeration
     /// Dossier fingerprint → last local day seen.
@@ -148,16 +149,6 @@ public struct AccountState: Codable, Sendable, Equatable {
             let cutoff = seen.values.sorted()[seen.count - Self.seenCap]
             seen = seen.filter { $0.value >= cutoff }
         }
-    }
-
-    /// Distinct persons revealed since each of two times, in one pass over the last hour's.
-    func distinct(since a: Int64, _ b: Int64) -> (Int, Int) {
-        var x = 0, y = 0
-        for last in recent.values {
-            if last >= a { x += 1 }
-            if last >= b { y += 1 }
-        }
-        return (x, y)
     }
 
     /// How many of `fps` are not in `set` (without copying the set, which holds up to a day's

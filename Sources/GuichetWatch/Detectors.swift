@@ -65,7 +65,7 @@ enum Detectors {
         guard e.allowed, !e.persons.isEmpty else { return [] }
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         let burstSince = t.second - Int64(s.burstWindow), hourSince = t.second - 3600
-        var (burst, hour) = st.distinct(since: burstSince, hourSince)
+        var (burst, hour) = st.recent.counts
         for f in fps {
             let last = st.recent[f]
             if last == nil || last! < burstSince { burst += 1 }  // `last` is not nil on the right of ||

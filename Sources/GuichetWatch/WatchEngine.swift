@@ -29,10 +29,15 @@ public struct WatchEngine: Sendable {
     /// revealed); its refusal counts.
     public mutating func assess(_ e: WatchEvent) -> Assessment {
         let t = LocalTime(e.at, calendar: calendar)
-        var st = accounts[e.account] ?? AccountState(group: Self.group(e.role, e.organisation), role: e.role,
+        // Taken out of the map while it changes: a copy left there would make every change of
+        // its sets and maps copy them whole, a day's persons included (issue 18). The peers'
+        // baseline, computed once a day, counts the account as it was before this request.
+        if let before = accounts[e.account], peerCache[before.group]?.day != t.day { _ = baseline(for: before, day: t.day) }
+        var st = accounts.removeValue(forKey: e.account) ?? AccountState(group: Self.group(e.role, e.organisation), role: e.role,
                                                      createdAt: e.accountCreatedAt.map { Int64($0.timeIntervalSince1970) })
         defer { accounts[e.account] = st; dirty.insert(e.account) }
         st.roll(to: t.day, at: t.second)
+        st.recent.advance(burst: t.second - Int64(settings.burstWindow), hour: t.second - 3600)
         var out = Assessment()
         out.risk = st.risk(at: t.second, halfLife: settings.riskHalfLife)
         if st.suspended { out.refusal = .suspended; return out }
@@ -179,7 +184,7 @@ public struct WatchEngine: Sendable {
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
         let burstSince = t.second - Int64(settings.burstWindow), hourSince = t.second - 3600
-        var (burst, hour) = st.distinct(since: burstSince, hourSince)
+        var (burst, hour) = st.recent.counts
         for f in fps {
             let last = st.recent[f] ?? Int64.min
             if last < burstSince { burst += 1 }
@@ -263,12 +268,11 @@ public struct WatchEngine: Sendable {
     /// Records what an allowed access revealed.
     func commit(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) {
         let hourSince = t.second - 3600
-        if st.recent.count > 4_096 { st.recent = st.recent.filter { $0.value >= hourSince } }
         // In place: a copy of the session's set per request cost as much as the set is large.
         if st.sessionPersons == nil { st.sessionPersons = [] }
         for p in e.persons {
             let f = fingerprint(p.rawValue)
-            st.recent[f] = t.second
+            st.recent.show(f, at: t.second)
             if st.dayPersons.count < 100_000 { st.dayPersons.insert(f) }
             if st.sessionPersons!.count < 100_000 { st.sessionPersons!.insert(f) }
         }
@@ -278,7 +282,7 @@ public struct WatchEngine: Sendable {
             st.queries = qs
         }
         st.today.persons = st.dayPersons.count
-        let (burst, hour) = st.distinct(since: t.second - Int64(settings.burstWindow), hourSince)
+        let (burst, hour) = st.recent.counts
         st.today.burst = max(st.today.burst, burst)
         st.today.hour = max(st.today.hour, hour)
         for d in e.dossiers {
