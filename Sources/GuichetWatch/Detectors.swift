@@ -64,12 +64,11 @@ enum Detectors {
     static func volume(_ st: AccountState, _ peers: PeerBaseline, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {
         guard e.allowed, !e.persons.isEmpty else { return [] }
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
-        let burstSince = t.second - Int64(s.burstWindow), hourSince = t.second - 3600
         var (burst, hour) = st.recent.counts
         for f in fps {
             let last = st.recent[f]
-            if last == nil || last! < burstSince { burst += 1 }  // `last` is not nil on the right of ||
-            if last == nil || last! < hourSince { hour += 1 }
+            if last == nil || last! < st.recent.starts.burst { burst += 1 }  // `last` is not nil on the right of ||
+            if last == nil || last! < st.recent.starts.hour { hour += 1 }
         }
         let day = st.dayPersons.count + AccountState.unseen(fps, in: st.dayPersons)
         let own = st.learned(s)

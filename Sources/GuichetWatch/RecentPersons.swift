@@ -36,8 +36,15 @@ struct RecentPersons: Sendable {
     /// Persons shown since the start of the burst window and of the hour (``advance(burst:hour:)``).
     var counts: (burst: Int, hour: Int) { (windows[0].count, windows[1].count) }
 
+    /// The windows' starts (``advance(burst:hour:)``): a person last shown before a start is
+    /// not counted in that window.
+    var starts: (burst: Int64, hour: Int64) { (windows[0].start, windows[1].start) }
+
     /// How many persons are held.
     var count: Int { last.count }
+
+    /// How many showings are held (stale ones included): at most about twice the persons held.
+    var held: Int { shown.count - head }
 
     /// Moves both windows' starts forward (never back) to these seconds.
     mutating func advance(burst: Int64, hour: Int64) {
@@ -76,6 +83,9 @@ struct RecentPersons: Sendable {
         latest = at
         last[person] = at
         shown.append((at, person))
+        // The same persons shown again and again (a reader going back over one list) leave
+        // stale showings behind; past as many as the persons held, they are dropped.
+        if shown.count - head > 2 * last.count + 1_024 { rebuild() }
         for w in windows.indices {
             if at < windows[w].start {
                 // Already behind this window's start: it has passed every showing, this one too.
@@ -84,6 +94,14 @@ struct RecentPersons: Sendable {
                 windows[w].count += 1
             }
         }
+    }
+
+    /// Rebuilds the showings from `last` alone, oldest first, each window's place in them found
+    /// again; the counts do not change (they depend on `last` and the starts only).
+    private mutating func rebuild() {
+        shown = last.map { (second: $0.value, person: $0.key) }.sorted { ($0.second, $0.person) < ($1.second, $1.person) }
+        head = 0
+        for w in windows.indices { windows[w].next = shown.firstIndex { $0.second >= windows[w].start } ?? shown.count }
     }
 }
 
@@ -94,8 +112,10 @@ extension RecentPersons: Equatable {
 
 extension RecentPersons: Codable {
     init(from decoder: any Decoder) throws {
-        let stored = try decoder.singleValueContainer().decode([UInt64: Int64].self)
-        for (person, second) in stored.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) { show(person, at: second) }
+        last = try decoder.singleValueContainer().decode([UInt64: Int64].self)
+        latest = last.values.max() ?? Int64.min
+        for w in windows.indices { windows[w].count = last.count }
+        rebuild()
     }
 
     func encode(to encoder: any Encoder) throws {

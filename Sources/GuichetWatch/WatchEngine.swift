@@ -183,12 +183,11 @@ public struct WatchEngine: Sendable {
         let c = settings.ceilings[e.role] ?? .defaults(for: e.kind)
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
-        let burstSince = t.second - Int64(settings.burstWindow), hourSince = t.second - 3600
         var (burst, hour) = st.recent.counts
         for f in fps {
             let last = st.recent[f] ?? Int64.min
-            if last < burstSince { burst += 1 }
-            if last < hourSince { hour += 1 }
+            if last < st.recent.starts.burst { burst += 1 }
+            if last < st.recent.starts.hour { hour += 1 }
         }
         let newToday = AccountState.unseen(fps, in: st.dayPersons)
         let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),

@@ -44,6 +44,7 @@ import GuichetSynth
                 model.show(p, at: now)
             }
             // The windows never move back: a late request counts from the latest starts.
+            #expect(recent.starts.burst == starts.burst && recent.starts.hour == starts.hour)
             let counts = recent.counts
             #expect(counts.burst == model.count(since: starts.burst), "step \(step): burst window")
             #expect(counts.hour == model.count(since: starts.hour), "step \(step): hour")
@@ -51,9 +52,22 @@ import GuichetSynth
                 #expect(recent[p] == model.last[p], "step \(step): a person within a window")
             }
         }
+        #expect(recent.held <= 2 * recent.count + 1_025, "stale showings are dropped")
         recent.advance(burst: now + 7_200, hour: now + 7_200)
         #expect(recent.count == 0, "a person leaves once both windows passed it")
         #expect(recent.counts.burst == 0 && recent.counts.hour == 0)
+    }
+
+    @Test("the same persons shown again every second for an hour: the showings held stay about as many as the persons")
+    func reshownPersons() {
+        var recent = RecentPersons()
+        let t: Int64 = 1_767_225_600
+        for second in t..<(t + 3_600) {
+            recent.advance(burst: second - 600, hour: second - 3_600)
+            for p in UInt64(0)..<300 { recent.show(p, at: second) }
+            #expect(recent.held <= 2 * 300 + 1_025, "second \(second - t)")
+        }
+        #expect(recent.counts.burst == 300 && recent.counts.hour == 300 && recent.count == 300)
     }
 
     @Test("stored as the map of last seconds, as before; decoded, it counts again from there")
