@@ -147,11 +147,30 @@ public actor Watch {
     /// read. A state still changed here belongs to a request between its assessment and that
     /// conditional write; writing it unconditionally would overwrite what other requests stored
     /// meanwhile, and the persons they received would no longer count against the ceiling.
+    ///
+    /// Writes happen in the order their states were taken: the actor lets other requests in
+    /// while a write waits on the storage, so a later flush (a step-up demand right after the
+    /// periodic one) would otherwise store its newer states first and see them overwritten by
+    /// the older ones, and a restart would forget the persons read in between. States whose
+    /// write failed are marked changed again, for the next flush.
     public func flush(at: Date) async throws {
         lastFlush = at
         guard shared == nil else { return }
-        try await store.saveWatchStates(engine.takeDirty(), at: at)
+        let states = engine.takeDirty()
+        let previous = lastWrite
+        let write = Task { [store] in
+            _ = try? await previous?.value  // its failure is its own flush's to report
+            try await store.saveWatchStates(states, at: at)
+        }
+        lastWrite = write
+        do { try await write.value } catch {
+            engine.dirty.formUnion(states.map(\.0))
+            throw error
+        }
     }
+
+    /// The latest write of states started by ``flush(at:)``; the next one waits for it.
+    var lastWrite: Task<Void, any Error>?
 
     /// A security officer lifts a suspension, with a written reason.
     /// - Throws: ``GuichetError/notFound`` when the account has no open suspension.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Crypto
+import Synchronization
 import GuichetCore
 import GuichetGate
 import GuichetServer
@@ -211,5 +212,99 @@ import GuichetServer
         guard case .ceiling? = try await watch.assess(event()).refusal else {
             Issue.record("the step-up demand was forgotten by the restart"); return
         }
+    }
+
+    @Test("a flush whose write is slow does not overwrite a later flush's states: the stored state is the latest, so a restart forgets no person read")
+    func flushesWriteInOrder() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent")).id
+        let storage = SlowFirstWrite(world.store)
+        let watch = Watch(settings: .defaults, store: storage, honeytokenKey: SymmetricKey(size: .bits256))
+        let bench = WatchBench()
+        let start = WatchBench.at(day: 2, hour: 10)
+        // Two requests 40 s apart in event time: each flushes (the interval is 30 s).
+        let events = (0..<2).map { i in bench.event(agent, at: start.addingTimeInterval(Double(i) * 40), dossiers: [WatchBench.newDossier()]) }
+        // The first request's write of states is held on the storage (a slow disk, or a thread
+        // the scheduler leaves waiting).
+        let first = Task { try await watch.assess(events[0]) }
+        for await _ in storage.held { break }
+        let second = Task { try await watch.assess(events[1]) }
+        // Once the second flush has taken its states, give its write the time to land first.
+        while await watch.lastFlush != events[1].at { try await Task.sleep(for: .milliseconds(5)) }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in storage.laterWrites { break } }
+            group.addTask { try? await Task.sleep(for: .seconds(1)) }
+            await group.next()
+            group.cancelAll()
+        }
+        storage.release()
+        _ = try await first.value
+        _ = try await second.value
+        let stored = try #require(try await world.store.watchStates().first { $0.0 == agent }?.1)
+        let latest = try #require(await watch.engine.accounts[agent])
+        #expect(try JSONDecoder().decode(AccountState.self, from: stored) == latest, "the stored state is the one after both requests")
+        var reloaded = WatchEngine(settings: .defaults)
+        reloaded.load([(agent, stored)])
+        #expect(reloaded.accounts[agent]?.dayPersons.count == 6, "both requests' persons count after a restart")
+    }
+
+    @Test("a write of states that failed is made again by the next flush, even if the account did nothing since")
+    func failedFlushIsRetried() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent")).id
+        let watch = Watch(settings: .defaults, store: SlowFirstWrite(world.store, failsFirst: true), honeytokenKey: SymmetricKey(size: .bits256))
+        let event = WatchBench().event(agent, at: WatchBench.at(day: 2, hour: 10), dossiers: [WatchBench.newDossier()])
+        await #expect(throws: StoreError.self, "the request is refused when its state cannot be written") { try await watch.assess(event) }
+        try await watch.flush(at: event.at.addingTimeInterval(5))  // as the server does when it stops
+        let stored = try #require(try await world.store.watchStates().first { $0.0 == agent }?.1, "the state was written")
+        #expect(try JSONDecoder().decode(AccountState.self, from: stored).dayPersons.count == 3)
+    }
+}
+
+/// The store's watch storage with its first write of states held until ``release()`` (or
+/// failed at once, as a full disk would); every later write passes at once and is announced on
+/// ``laterWrites`` once done.
+final class SlowFirstWrite: WatchStorage {
+    let store: any WatchStorage
+    let failsFirst: Bool
+    let first = Mutex(true)
+    let held: AsyncStream<Void>, heldSink: AsyncStream<Void>.Continuation
+    let released: AsyncStream<Void>, releaseSink: AsyncStream<Void>.Continuation
+    let laterWrites: AsyncStream<Void>, laterSink: AsyncStream<Void>.Continuation
+
+    init(_ store: any WatchStorage, failsFirst: Bool = false) {
+        self.store = store
+        self.failsFirst = failsFirst
+        (held, heldSink) = AsyncStream.makeStream()
+        (released, releaseSink) = AsyncStream.makeStream()
+        (laterWrites, laterSink) = AsyncStream.makeStream()
+    }
+
+    func release() { releaseSink.finish() }
+
+    func saveWatchStates(_ states: [(AccountID, Data)], at: Date) async throws {
+        if first.withLock({ isFirst in defer { isFirst = false }; return isFirst }) {
+            if failsFirst { throw StoreError.unavailable("disk full (test)") }
+            heldSink.yield()
+            for await _ in released {}
+            try await store.saveWatchStates(states, at: at)
+        } else {
+            try await store.saveWatchStates(states, at: at)
+            laterSink.yield()
+        }
+    }
+
+    func watchStates() async throws -> [(AccountID, Data)] { try await store.watchStates() }
+    func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?, onConsole: Bool)? { try await store.accountOrigin(id) }
+    func honeytokenTags() async throws -> [Data] { try await store.honeytokenTags() }
+    func watchedPersons() async throws -> [WatchedPerson] { try await store.watchedPersons() }
+    func watch(person: PersonID, reason: String, by: AccountID, at: Date) async throws { try await store.watch(person: person, reason: reason, by: by, at: at) }
+    func unwatch(person: PersonID) async throws -> Bool { try await store.unwatch(person: person) }
+    func insert(alerts: [WatchAlert]) async throws { try await store.insert(alerts: alerts) }
+    func suspend(account: AccountID, id: String, reason: String, at: Date) async throws { try await store.suspend(account: account, id: id, reason: reason, at: at) }
+    func reinstate(account: AccountID, by: AccountID, reason: String, at: Date) async throws -> Suspension {
+        try await store.reinstate(account: account, by: by, reason: reason, at: at)
     }
 }
