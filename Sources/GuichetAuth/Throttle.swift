@@ -44,16 +44,34 @@ protocol SourceCounting: Sendable {
 /// Failures per source address in a sliding window, in memory: one server's own count (a
 /// restart forgets them; the per-name throttle, which is what bounds guesses on an account, is
 /// in the database). Used when the storage is not shared by several servers.
+///
+/// What it holds stays bounded whatever the addresses: a source is held only while it has a
+/// failure in the window (a check alone adds nothing), and once the sources held double since
+/// the last sweep (or a window passed since it), the sweep drops those whose failures all left
+/// the window, so a flood from ever new addresses (an IPv6 prefix walked) costs a constant
+/// amount per failure, amortised.
+/// Past ``maxSources`` in one window, the sweep keeps the half that failed last: so many
+/// addresses have long outnumbered the per-address limit, and the per-name throttle, in the
+/// database, still bounds the guesses on each account.
 actor SourceLimiter: SourceCounting {
     private var failures: [String: [Date]] = [:]
     private let policy: ThrottlePolicy
+    /// The number of sources held at which the next sweep runs, and when the last one ran (a
+    /// window after it, the next failure sweeps too, so that a flood that stopped is let go).
+    private var sweepAt = SourceLimiter.firstSweep
+    private var lastSweep = Date.distantPast
+    static let firstSweep = 1_024
+    static let maxSources = 100_000
 
     init(policy: ThrottlePolicy) { self.policy = policy }
 
+    /// How many sources are held (tests).
+    var sources: Int { failures.count }
+
     func retryAfter(_ source: String?, now: Date) -> TimeInterval? {
-        guard let source else { return nil }
-        let recent = (failures[source] ?? []).filter { now.timeIntervalSince($0) < policy.perSourceWindow }
-        failures[source] = recent
+        guard let source, let held = failures[source] else { return nil }
+        let recent = held.filter { now.timeIntervalSince($0) < policy.perSourceWindow }
+        failures[source] = recent.isEmpty ? nil : recent
         guard recent.count >= policy.perSourceFailures, let oldest = recent.first else { return nil }
         return oldest.addingTimeInterval(policy.perSourceWindow).timeIntervalSince(now)
     }
@@ -61,7 +79,18 @@ actor SourceLimiter: SourceCounting {
     func fail(_ source: String?, now: Date) {
         guard let source else { return }
         failures[source, default: []].append(now)
-        if failures.count > 100_000 { failures = failures.filter { !$0.value.isEmpty } }
+        let window = policy.perSourceWindow
+        guard failures.count >= sweepAt || (failures.count > Self.firstSweep && now.timeIntervalSince(lastSweep) >= window) else { return }
+        lastSweep = now
+        failures = failures.compactMapValues { held in
+            let recent = held.filter { now.timeIntervalSince($0) < window }
+            return recent.isEmpty ? nil : recent
+        }
+        if failures.count > Self.maxSources {
+            let latest = failures.map { ($0.key, $0.value.last ?? .distantPast) }.sorted { $0.1 > $1.1 }
+            for (dropped, _) in latest.dropFirst(Self.maxSources / 2) { failures[dropped] = nil }
+        }
+        sweepAt = max(Self.firstSweep, failures.count * 2)
     }
 }
 
