@@ -500,7 +500,7 @@ extension PostgresStore: SharedSourceStorage {
     public func recordSourceFailure(limit: String, source: String, at: Date, keepingSince: Date) async throws {
         try await transaction { c in
             try await c.query("""
-                DELETE FROM source_failure WHERE limit_name = \(limit) AND source = \(source) AND at < \(keepingSince.millis)
+                DELETE FROM source_failure WHERE limit_name = \(limit) AND at < \(keepingSince.millis)
                 """, logger: Self.logger)
             try await c.query("INSERT INTO source_failure(limit_name, source, at) VALUES (\(limit), \(source), \(at.millis))", logger: Self.logger)
         }

@@ -268,6 +268,11 @@ extension PostgresStore {
             "UPDATE person_term SET term = left(term, 20) WHERE length(term) = 43",
             "UPDATE person_birth_year SET tag = left(tag, 20) WHERE length(tag) = 43",
         ]),
+        // Each recorded failure removes every failure of its limit that left the window, of any
+        // address: addresses that never come back (an IPv6 prefix walked) no longer stay forever.
+        ("store-v6-source-failure-window", [
+            "CREATE INDEX source_failure_by_time ON source_failure(limit_name, at)",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

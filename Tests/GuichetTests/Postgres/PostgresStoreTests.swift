@@ -173,6 +173,28 @@ struct PostgresStoreTests {
         try await world.close()
     }
 
+    @Test("failures from addresses that never come back leave the shared count once their window passed: the table does not grow with the addresses")
+    func sourceFailuresOfGoneAddressesAreDropped() async throws {
+        let address = try await PostgresLedgerTests.freshDatabase()
+        let store = try await PostgresStore.open(address, connections: 2, timeout: .seconds(120))
+        let start = Date(timeIntervalSince1970: 1_780_000_000), window: TimeInterval = 600
+        for n in 0..<300 {
+            let at = start.addingTimeInterval(Double(n))
+            try await store.recordSourceFailure(limit: "sign-in", source: "2001:db8::\(String(n, radix: 16))", at: at, keepingSince: at.addingTimeInterval(-window))
+        }
+        try await store.recordSourceFailure(limit: "registration", source: "192.0.2.1", at: start, keepingSince: start.addingTimeInterval(-3_600))
+        #expect(try await StoreCopyTests.count(address, "source_failure") == 301)
+        // Half the walk has left the window: its failures go with the next one recorded, of any address.
+        let later = start.addingTimeInterval(150 + window)
+        try await store.recordSourceFailure(limit: "sign-in", source: "198.51.100.7", at: later, keepingSince: later.addingTimeInterval(-window))
+        #expect(try await StoreCopyTests.count(address, "source_failure", where: "limit_name = 'sign-in'") == 151, "the 150 still in the window and the new one")
+        #expect(try await store.sourceFailures(limit: "sign-in", source: "2001:db8::97", since: later.addingTimeInterval(-window), max: 30).count == 1,
+                "a failure still in its window is kept")
+        #expect(try await StoreCopyTests.count(address, "source_failure", where: "limit_name = 'registration'") == 1, "another limit keeps its own window")
+        await store.close()
+        try await PostgresLedgerTests.drop(address)
+    }
+
     @Test("a storage error never carries a value: PostgreSQL quotes the value in a data exception's message, and the error leaves it out")
     func dataExceptionsCarryNoValue() async throws {
         let address = try await PostgresLedgerTests.freshDatabase()
