@@ -19,9 +19,9 @@ extension WebPagesBrowserTests {
         let scenario = try await ScriptedIncident.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("dpo@registre.example")))
         let world = scenario.world
         defer { world.remove() }
-        let enrolledAt = Int(Date().timeIntervalSince1970)
         var secrets: [String: String] = [:]
         for name in ["security", "admin"] { secrets[name] = try await Self.enrolTOTP(world, name) }
+        let enrolledAt = Self.afterEnrolment()
         let incident = language == "fr"
             ? ["title": "Compte de crèche compromis", "nature": "Le mot de passe d'un compte partenaire a été volé.", "facts": "Lectures depuis une adresse inhabituelle."]
             : ["title": "Compromised daycare account", "nature": "A partner account's password was stolen.", "facts": "Reads from an unusual address."]

@@ -23,6 +23,12 @@ struct WebPagesBrowserTests {
         return secret
     }
 
+    /// The time the peer starts its codes after (`enrolledAt`): taken once every enrolment is
+    /// done, since each used the code of its own moment, and a slow machine can cross a 30-second
+    /// step between the first enrolment and the last (the peer's first code would then be one
+    /// already used, and refused).
+    static func afterEnrolment() -> Int { Int(Date().timeIntervalSince1970) }
+
     /// Runs the peer against a live public listener; its JSON answer.
     static func run(_ scenario: String, _ config: [String: Any], router: Router<GuichetContext>) async throws -> [String: JSON] {
         let app = Application(router: router)
@@ -70,8 +76,8 @@ struct WebPagesBrowserTests {
         let world = try await World.make()
         defer { world.remove() }
         _ = try await world.registerParent("parent1")
-        let enrolledAt = Int(Date().timeIntervalSince1970)
         let secrets = ["daycare": try await Self.enrolTOTP(world, "daycare1"), "agent": try await Self.enrolTOTP(world, "agent")]
+        let enrolledAt = Self.afterEnrolment()
         let screens = Self.screens(language)
         let config: [String: Any] = [
             "lang": language, "password": World.password, "screens": screens, "enrolledAt": enrolledAt,
@@ -181,9 +187,9 @@ struct WebPagesBrowserTests {
         defer { base.remove() }
         let world = try await base.watched()
         _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
-        let enrolledAt = Int(Date().timeIntervalSince1970)
         var secrets: [String: String] = [:]
         for name in ["admin", "admin2", "security"] { secrets[name] = try await Self.enrolTOTP(world, name) }
+        let enrolledAt = Self.afterEnrolment()
         // What the watch would have left for the officer: an open alert and a suspension (synthetic).
         let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
         let daycare2 = try #require(try await world.store.account(username: "daycare2")).id
