@@ -64,12 +64,7 @@ enum Detectors {
     static func volume(_ st: AccountState, _ peers: PeerBaseline, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {
         guard e.allowed, !e.persons.isEmpty else { return [] }
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
-        var (burst, hour) = st.recent.counts
-        for f in fps {
-            let last = st.recent[f]
-            if last == nil || last! < st.recent.starts.burst { burst += 1 }  // `last` is not nil on the right of ||
-            if last == nil || last! < st.recent.starts.hour { hour += 1 }
-        }
+        let (burst, hour) = st.recent.counts(adding: fps)
         let day = st.dayPersons.count + AccountState.unseen(fps, in: st.dayPersons)
         let own = st.learned(s)
         func limit(_ floor: Int, _ path: KeyPath<DayStats, Int>, _ peer: Int, factor: Double) -> Int {

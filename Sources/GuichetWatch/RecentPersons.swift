@@ -40,6 +40,17 @@ struct RecentPersons: Sendable {
     /// not counted in that window.
     var starts: (burst: Int64, hour: Int64) { (windows[0].start, windows[1].start) }
 
+    /// The counts of both windows once these persons are shown too (each new to a window adds one).
+    func counts(adding persons: Set<UInt64>) -> (burst: Int, hour: Int) {
+        var (burst, hour) = counts
+        for p in persons {
+            let seen = last[p] ?? Int64.min
+            if seen < windows[0].start { burst += 1 }
+            if seen < windows[1].start { hour += 1 }
+        }
+        return (burst, hour)
+    }
+
     /// How many persons are held.
     var count: Int { last.count }
 

@@ -183,12 +183,7 @@ public struct WatchEngine: Sendable {
         let c = settings.ceilings[e.role] ?? .defaults(for: e.kind)
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
-        var (burst, hour) = st.recent.counts
-        for f in fps {
-            let last = st.recent[f] ?? Int64.min
-            if last < st.recent.starts.burst { burst += 1 }
-            if last < st.recent.starts.hour { hour += 1 }
-        }
+        let (burst, hour) = st.recent.counts(adding: fps)
         let newToday = AccountState.unseen(fps, in: st.dayPersons)
         let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),
                       (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons?.count ?? 0) + AccountState.unseen(fps, in: st.sessionPersons ?? []), c.session, "session")]
