@@ -33,7 +33,34 @@ public struct ThrottlePolicy: Sendable, Equatable {
     }
 }
 
+/// The key under which a source address is counted by the per-address limits.
+///
+/// An IPv4 address counts alone. An IPv6 address counts by its /64 prefix: one subscriber,
+/// one host or one virtual machine is usually given a whole /64, so an attacker holding one can
+/// use 2^64 addresses, and counting each apart would let it walk past every per-address limit.
+/// A /64 is what one IPv4 address behind a NAT is: the machines of one network share its count.
+/// An IPv4 address mapped into IPv6 (`::ffff:192.0.2.1`) counts as the IPv4 address; a zone
+/// (`%eth0`) is ignored. Anything that does not parse as an address counts as it is written.
+public enum SourceKey {
+    public static func of(_ source: String) -> String {
+        let address = source.split(separator: "%", maxSplits: 1).first.map(String.init) ?? source
+        guard address.contains(":") else { return source }
+        var bytes = in6_addr()
+        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return source }
+        var raw = withUnsafeBytes(of: &bytes) { Array($0) }
+        if raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xff && raw[11] == 0xff {
+            return raw[12..<16].map(String.init).joined(separator: ".")
+        }
+        for index in 8..<16 { raw[index] = 0 }
+        withUnsafeMutableBytes(of: &bytes) { $0.copyBytes(from: raw) }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &bytes, &text, socklen_t(text.count)) != nil else { return source }
+        return String(cString: text) + "/64"
+    }
+}
+
 /// Failures per source address in a sliding window: how the per-address limits count.
+/// Both implementations count by ``SourceKey/of(_:)``: an IPv6 /64 as one source.
 protocol SourceCounting: Sendable {
     /// Seconds to wait before this source may try again, or nil.
     func retryAfter(_ source: String?, now: Date) async throws -> TimeInterval?
@@ -69,7 +96,7 @@ actor SourceLimiter: SourceCounting {
     var sources: Int { failures.count }
 
     func retryAfter(_ source: String?, now: Date) -> TimeInterval? {
-        guard let source, let held = failures[source] else { return nil }
+        guard let source = source.map(SourceKey.of), let held = failures[source] else { return nil }
         let recent = held.filter { now.timeIntervalSince($0) < policy.perSourceWindow }
         failures[source] = recent.isEmpty ? nil : recent
         guard recent.count >= policy.perSourceFailures, let oldest = recent.first else { return nil }
@@ -77,7 +104,7 @@ actor SourceLimiter: SourceCounting {
     }
 
     func fail(_ source: String?, now: Date) {
-        guard let source else { return }
+        guard let source = source.map(SourceKey.of) else { return }
         failures[source, default: []].append(now)
         let window = policy.perSourceWindow
         guard failures.count >= sweepAt || (failures.count > Self.firstSweep && now.timeIntervalSince(lastSweep) >= window) else { return }
@@ -113,7 +140,7 @@ struct StoredSourceLimiter: SourceCounting {
     let policy: ThrottlePolicy
 
     func retryAfter(_ source: String?, now: Date) async throws -> TimeInterval? {
-        guard let source else { return nil }
+        guard let source = source.map(SourceKey.of) else { return nil }
         let recent = try await storage.sourceFailures(limit: limit, source: source, since: now.addingTimeInterval(-policy.perSourceWindow),
                                                       max: policy.perSourceFailures)
         guard recent.count >= policy.perSourceFailures, let oldest = recent.first else { return nil }
@@ -121,7 +148,7 @@ struct StoredSourceLimiter: SourceCounting {
     }
 
     func fail(_ source: String?, now: Date) async throws {
-        guard let source else { return }
+        guard let source = source.map(SourceKey.of) else { return }
         try await storage.recordSourceFailure(limit: limit, source: source, at: now, keepingSince: now.addingTimeInterval(-policy.perSourceWindow))
     }
 }

@@ -62,4 +62,57 @@ import Testing
         #expect(wait > 0 && wait <= policy.perSourceWindow)
         #expect(await limiter.retryAfter(attacker, now: start.addingTimeInterval(policy.perSourceWindow + 30)) == nil)
     }
+
+    @Test("an IPv6 address counts by its /64; IPv4, IPv4 mapped into IPv6, zones and text that is no address")
+    func sourceKeys() {
+        #expect(SourceKey.of("2001:db8:1:2:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(SourceKey.of("2001:DB8:1:2::1") == "2001:db8:1:2::/64", "written differently, the same /64")
+        #expect(SourceKey.of("2001:0db8:0001:0002:0:0:0:ffff") == "2001:db8:1:2::/64")
+        #expect(SourceKey.of("2001:db8:1:3::1") == "2001:db8:1:3::/64", "the next /64 is another source")
+        #expect(SourceKey.of("fe80::1%eth0") == "fe80::/64")
+        #expect(SourceKey.of("::1") == "::/64")
+        #expect(SourceKey.of("::ffff:192.0.2.1") == "192.0.2.1")
+        #expect(SourceKey.of("192.0.2.1") == "192.0.2.1")
+        #expect(SourceKey.of("198.51.100.7") != SourceKey.of("198.51.100.8"), "IPv4 addresses count apart")
+        #expect(SourceKey.of("not an address") == "not an address")
+        #expect(SourceKey.of("2001:db8::zz") == "2001:db8::zz")
+    }
+
+    @Test("an attacker walking the addresses of one IPv6 /64 is stopped at its 30th failure; another /64 is not")
+    func walkWithinOneSlash64() async throws {
+        let policy = ThrottlePolicy()
+        let limiter = SourceLimiter(policy: policy)
+        for i in 0..<policy.perSourceFailures {
+            let address = "2001:db8:5:6:\(String(i, radix: 16)):\(String(i * 7919 & 0xffff, radix: 16)):1:\(String(i, radix: 16))"
+            #expect(await limiter.retryAfter(address, now: start) == nil, "failure \(i + 1) is let through")
+            await limiter.fail(address, now: start)
+        }
+        #expect(await limiter.retryAfter("2001:db8:5:6:ffff:ffff:ffff:fffe", now: start) != nil, "a new address of the same /64 must wait")
+        #expect(await limiter.retryAfter("2001:db8:5:7::1", now: start) == nil, "the next /64 is not held back")
+        #expect(await limiter.sources == 1, "one /64, one source held")
+    }
+
+    /// A storage shared by several servers, in memory: what ``StoredSourceLimiter`` is given.
+    actor SharedFailures: SharedSourceStorage {
+        var failures: [String: [Date]] = [:]
+        func recordSourceFailure(limit: String, source: String, at: Date, keepingSince: Date) {
+            failures[limit + " " + source, default: []].append(at)
+        }
+        func sourceFailures(limit: String, source: String, since: Date, max: Int) -> [Date] {
+            Array((failures[limit + " " + source] ?? []).filter { $0 >= since }.prefix(max))
+        }
+    }
+
+    @Test("the limit shared by several servers also counts an IPv6 /64 as one source")
+    func sharedLimitBySlash64() async throws {
+        let policy = ThrottlePolicy()
+        let storage = SharedFailures()
+        let limiter = StoredSourceLimiter(storage: storage, limit: "sign-in", policy: policy)
+        for i in 0..<policy.perSourceFailures {
+            try await limiter.fail("2001:db8:9:a::\(String(i + 1, radix: 16))", now: start)
+        }
+        #expect(try await limiter.retryAfter("2001:db8:9:a:1:2:3:4", now: start) != nil)
+        #expect(try await limiter.retryAfter("2001:db8:9:b::1", now: start) == nil)
+        #expect(await storage.failures.keys.sorted() == ["sign-in 2001:db8:9:a::/64"], "stored under the /64, never the full address")
+    }
 }
