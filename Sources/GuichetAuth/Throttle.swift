@@ -43,19 +43,8 @@ public struct ThrottlePolicy: Sendable, Equatable {
 /// (`%eth0`) is ignored. Anything that does not parse as an address counts as it is written.
 public enum SourceKey {
     public static func of(_ source: String) -> String {
-        let address = source.split(separator: "%", maxSplits: 1).first.map(String.init) ?? source
-        guard address.contains(":") else { return source }
-        var bytes = in6_addr()
-        guard inet_pton(AF_INET6, address, &bytes) == 1 else { return source }
-        var raw = withUnsafeBytes(of: &bytes) { Array($0) }
-        if raw[0..<10].allSatisfy({ $0 == 0 }) && raw[10] == 0xff && raw[11] == 0xff {
-            return raw[12..<16].map(String.init).joined(separator: ".")
-        }
-        for index in 8..<16 { raw[index] = 0 }
-        withUnsafeMutableBytes(of: &bytes) { $0.copyBytes(from: raw) }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        guard inet_ntop(AF_INET6, &bytes, &text, socklen_t(text.count)) != nil else { return source }
-        return String(cString: text) + "/64"
+        guard let raw = SourceAddress.bytes(source) else { return source }
+        return raw.count == 4 ? SourceAddress.format(raw) : SourceAddress.network(source, ipv4: 32, ipv6: 64) ?? source
     }
 }
 

@@ -205,14 +205,11 @@ enum Detectors {
         return out
     }
 
-    /// The network of an address: /24 for IPv4, /48 for IPv6.
+    /// The network of an address: /24 for IPv4 (an IPv4 address mapped into IPv6 included),
+    /// /48 for IPv6, however the address is written (``SourceAddress``); text that is no
+    /// address is its own network.
     static func network(_ source: String?) -> String? {
         guard let source, !source.isEmpty else { return nil }
-        if source.contains(":") {
-            return source.split(separator: ":", omittingEmptySubsequences: false).prefix(3).joined(separator: ":") + "::/48"
-        }
-        let parts = source.split(separator: ".")
-        guard parts.count == 4 else { return source }
-        return parts.prefix(3).joined(separator: ".") + ".0/24"
+        return SourceAddress.network(source, ipv4: 24, ipv6: 48) ?? source
     }
 }

@@ -110,6 +110,31 @@ import GuichetProfile
         #expect(a.refusal == .stepUp || a.refusal == nil)
     }
 
+    @Test("networks are read as addresses: one /48 however it is written, an IPv4 address mapped into IPv6 as IPv4")
+    func networksAsAddresses() {
+        #expect(Detectors.network("2001:db8::1") == "2001:db8::/48")
+        #expect(Detectors.network("2001:db8:0:5::1") == "2001:db8::/48", "the same /48, written without the compressed zeros")
+        #expect(Detectors.network("2001:DB8:0:0:0:0:0:1") == "2001:db8::/48")
+        #expect(Detectors.network("2001:db8:1::1") == "2001:db8:1::/48", "the next /48 is another network")
+        #expect(Detectors.network("fe80::1%eth0") == "fe80::/48")
+        #expect(Detectors.network("::ffff:192.0.2.1") == "192.0.2.0/24", "a dual-stack listener's IPv4 client")
+        #expect(Detectors.network("::ffff:198.51.100.1") != Detectors.network("::ffff:192.0.2.1"), "mapped IPv4 networks stay apart")
+        #expect(Detectors.network("192.0.2.77") == "192.0.2.0/24")
+        #expect(Detectors.network("not an address") == "not an address")
+        #expect(Detectors.network("") == nil && Detectors.network(nil) == nil)
+    }
+
+    @Test("an agent trained from an IPv4 network is not at a new network when a dual-stack listener reports it mapped into IPv6, and a stranger's mapped address is")
+    func mappedAddressesAreTheirIPv4Network() {
+        var bench = Self.trained()  // trained from 10.20.30.40
+        let same = bench.engine.assess(bench.event(bench.agents[0], at: WatchBench.at(day: 21, hour: 10), dossiers: [bench.caseloads[0][0]],
+                                                   source: "::ffff:10.20.30.41"))
+        #expect(!same.findings.contains { $0.detector == "new-network" }, "\(same.findings.map(\.detector))")
+        let stranger = bench.engine.assess(bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10), dossiers: [bench.caseloads[1][0]],
+                                                       source: "::ffff:203.0.113.9"))
+        #expect(stranger.findings.contains { $0.detector == "new-network" }, "\(stranger.findings.map(\.detector))")
+    }
+
     @Test("a burst of refused requests is noticed")
     func denialBurst() {
         var bench = Self.trained()
