@@ -35,6 +35,13 @@ public enum SourceAddress {
         return format(raw) + "/\(bits)"
     }
 
+    /// One spelling per address: `2001:DB8:0::1` as `2001:db8::1`, `::ffff:192.0.2.1` as
+    /// `192.0.2.1`, so that the ledger records, and a breach scope looks up, one text per
+    /// address. Text that is no address is kept as it is.
+    public static func canonical(_ text: String) -> String {
+        bytes(text).map(format) ?? text
+    }
+
     /// The address's canonical text (RFC 5952 for IPv6, as `inet_ntop` writes it).
     public static func format(_ raw: [UInt8]) -> String {
         if raw.count == 4 { return raw.map(String.init).joined(separator: ".") }

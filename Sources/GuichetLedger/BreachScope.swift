@@ -14,7 +14,7 @@ public struct ScopeQuery: Sendable, Equatable {
     public var to: Date?
 
     public init(account: AccountID? = nil, session: SessionID? = nil, source: String? = nil, from: Date? = nil, to: Date? = nil) {
-        self.account = account; self.session = session; self.source = source; self.from = from; self.to = to
+        self.account = account; self.session = session; self.source = source.map(SourceAddress.canonical); self.from = from; self.to = to
     }
 
     /// Whether no filter is given (a scope of the whole ledger is refused).
@@ -51,7 +51,8 @@ public struct ScopeQuery: Sendable, Equatable {
             guard let id = SessionID(validating: text) else { throw GuichetError.invalid("'session' is not a valid session id") }
             return id
         }
-        source = try string("source")
+        // The ledger records one spelling per address (SourceAddress): look that one up.
+        source = try string("source").map(SourceAddress.canonical)
         from = try string("from").map { try ScopeFormat.parseTime($0, "from") }
         to = try string("to").map { try ScopeFormat.parseTime($0, "to") }
     }
@@ -180,8 +181,15 @@ extension LedgerAuditor {
         guard !q.isEmpty else { throw GuichetError.invalid("give at least one of account, session, source, from, to") }
         if let from = q.from, let to = q.to, to <= from { throw GuichetError.invalid("'to' must be after 'from'") }
         let checkpoint = try await checkpointReference()
-        let indexes = try await store.ledgerIndexes(q.indexKey, from: q.from, to: q.to, below: checkpoint.size,
+        var indexes = try await store.ledgerIndexes(q.indexKey, from: q.from, to: q.to, below: checkpoint.size,
                                                     limit: Self.maxScopeEntries + 1)
+        // An IPv4 client of a listener bound to `::` was recorded as `::ffff:a.b.c.d` before
+        // the ledger kept one spelling per address (SourceAddress): its entries count too.
+        if case .source(let address) = q.indexKey, SourceAddress.bytes(address)?.count == 4 {
+            let mapped = try await store.ledgerIndexes(.source("::ffff:" + address), from: q.from, to: q.to, below: checkpoint.size,
+                                                       limit: Self.maxScopeEntries + 1)
+            if !mapped.isEmpty { indexes = Array(Set(indexes).union(mapped)).sorted() }
+        }
         guard indexes.count <= Self.maxScopeEntries else {
             throw GuichetError.invalid("more than \(Self.maxScopeEntries) entries match: narrow the window")
         }
@@ -219,7 +227,7 @@ extension LedgerAuditor {
                 }
                 if let a = q.account, r.account != a { continue }
                 if let s = q.session, r.session != s { continue }
-                if let s = q.source, r.source != s { continue }
+                if let s = q.source, r.source.map(SourceAddress.canonical) != s { continue }
                 if let f = q.from, r.at < f { continue }
                 if let t = q.to, r.at >= t { continue }
                 let event = ScopeEvent(index: index, at: r.at, action: r.action, allowed: r.allowed, reason: r.reason, account: r.account,

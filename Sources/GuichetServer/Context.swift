@@ -1,5 +1,6 @@
 public import Hummingbird
 import NIOCore
+import GuichetCore
 
 /// The request context of both listeners: the core storage and the peer's address.
 public struct GuichetContext: RequestContext {
@@ -10,7 +11,8 @@ public struct GuichetContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.source = source.channel.remoteAddress?.ipAddress
+        // One spelling per address: a dual-stack listener's IPv4 client as IPv4 (SourceAddress).
+        self.source = source.channel.remoteAddress?.ipAddress.map(SourceAddress.canonical)
     }
 
     /// Bodies are read by ``JSONBody`` with Guichet's own limit.

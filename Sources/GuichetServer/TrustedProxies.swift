@@ -2,11 +2,6 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import GuichetCore
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The reverse proxies whose `Forwarded` (RFC 7239) and `X-Forwarded-For` headers are
 /// believed (#16). Behind the TLS proxy a public deployment needs, every connection comes from
@@ -47,12 +42,15 @@ public struct TrustedProxies: Sendable, Equatable {
             guard let first = parts.first, let bytes = Self.parse(first) else {
                 throw GuichetError.invalid("trusted proxy '\(entry)' is not an IP address or network (10.0.0.5, 192.0.2.0/24, 2001:db8::/32)")
             }
+            // An IPv4 network written mapped into IPv6 (`::ffff:10.0.0.0/104`) is read as IPv4.
+            let mapped = first.contains(":") && bytes.count == 4
             var prefix = bytes.count * 8
             if parts.count == 2 {
-                guard let p = Int(parts[1]), (0...bytes.count * 8).contains(p) else {
-                    throw GuichetError.invalid("trusted proxy '\(entry)': the prefix length must be 0 to \(bytes.count * 8)")
+                let written = mapped ? 128 : bytes.count * 8
+                guard let p = Int(parts[1]), ((mapped ? 96 : 0)...written).contains(p) else {
+                    throw GuichetError.invalid("trusted proxy '\(entry)': the prefix length must be \(mapped ? 96 : 0) to \(written)")
                 }
-                prefix = p
+                prefix = mapped ? p - 96 : p
             }
             return Network(bytes: bytes, prefix: prefix)
         }
@@ -71,7 +69,7 @@ public struct TrustedProxies: Sendable, Equatable {
     /// that is not a trusted proxy, read from the right (the left part is the client's own
     /// word). A header that does not parse leaves the peer's address.
     public func client(peer: String?, forwarded: String?, forwardedFor: String?) -> String? {
-        guard let peer, trusts(peer) else { return peer }
+        guard let peer, trusts(peer) else { return peer.map(Self.canonical) }
         let chain: [String]
         if let forwarded, let parsed = Self.forwardedChain(forwarded) {
             chain = parsed
@@ -111,23 +109,11 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     /// The address's bytes (4 for IPv4, 16 for IPv6), or nil.
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
-    }
+    /// An address's bytes (``SourceAddress``: an IPv4 address mapped into IPv6 is read as IPv4).
+    static func parse(_ text: String) -> [UInt8]? { SourceAddress.bytes(text) }
 
-    /// One spelling per address (`2001:DB8::1` and `2001:db8:0::1` count as one source).
-    static func canonical(_ text: String) -> String {
-        guard let bytes = parse(text) else { return text }
-        var buffer = [CChar](repeating: 0, count: 64)
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
-        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
-        guard ok, let end = buffer.firstIndex(of: 0) else { return text }
-        return String(decoding: buffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    /// One spelling per address (``SourceAddress/canonical(_:)``).
+    static func canonical(_ text: String) -> String { SourceAddress.canonical(text) }
 }
 
 /// Replaces the context's source with the client's address when the peer is a trusted proxy.

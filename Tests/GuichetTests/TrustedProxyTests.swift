@@ -27,7 +27,13 @@ import Synchronization
         #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.5")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: nil) == "10.0.0.5")
         #expect(TrustedProxies.none.client(peer: "127.0.0.1", forwarded: nil, forwardedFor: "198.51.100.7") == "127.0.0.1")
-        for bad in ["proxy.example", "10.0.0.0/33", "2001:db8::/129", ""] {
+        // A dual-stack listener reports an IPv4 peer mapped into IPv6: it is still the proxy
+        // listed as IPv4, and a client's mapped address is recorded as its IPv4 address.
+        #expect(proxies.client(peer: "::ffff:10.0.0.5", forwarded: nil, forwardedFor: "::ffff:198.51.100.7") == "198.51.100.7")
+        #expect(proxies.client(peer: "::ffff:203.0.113.9", forwarded: nil, forwardedFor: "198.51.100.7") == "203.0.113.9", "an untrusted peer, in one spelling")
+        let mapped = try TrustedProxies(["::ffff:10.0.0.0/120"])
+        #expect(mapped.trusts("10.0.0.200") && !mapped.trusts("10.0.1.1"), "an IPv4 network written mapped into IPv6")
+        for bad in ["proxy.example", "10.0.0.0/33", "2001:db8::/129", "", "::ffff:10.0.0.0/95"] {
             #expect(throws: GuichetError.self) { _ = try TrustedProxies([bad]) }
         }
     }

@@ -77,6 +77,24 @@ import GuichetVault
         await #expect(throws: LedgerError.self) { _ = try await gate.auditor.scope(ScopeQuery(account: incident.attacker.account)) }
     }
 
+    @Test("entries that recorded an IPv4 client mapped into IPv6 (a listener bound to ::, before one spelling per address) are scoped by its IPv4 address")
+    func scopeFindsMappedSpelling() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let gate = incident.world.gate
+        // Reads of the same account from the same client, recorded in the old spelling.
+        let request = GateRequest(principal: incident.attacker, requestID: UUID().uuidString,
+                                  source: "::ffff:" + ScriptedIncident.attackerSource, purpose: nil)
+        _ = try await gate.read(incident.a1.id, try await incident.world.request("daycare1"))
+        _ = try await gate.read(incident.a2.id, request)
+        let byAccount = try await BreachResponse.scopeNow(gate, ScopeQuery(account: incident.attacker.account))
+        for spelling in [ScriptedIncident.attackerSource, "::ffff:" + ScriptedIncident.attackerSource, "::FFFF:cb00:7107"] {
+            let bySource = try await gate.auditor.scope(ScopeQuery(source: spelling))
+            #expect(bySource.events.count == byAccount.events.count, "\(spelling): every entry of the client, in either spelling")
+            #expect(bySource.persons == byAccount.persons)
+        }
+    }
+
     @Test("the same incident scoped by session, by source address and by time window gives the same answer")
     func scopeBySessionSourceAndWindow() async throws {
         let incident = try await ScriptedIncident.make()
@@ -87,7 +105,10 @@ import GuichetVault
         let bySource = try await gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource))
         let first = try #require(byAccount.events.first?.at), last = try #require(byAccount.events.last?.at)
         let byWindow = try await gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource, from: first, to: last.addingTimeInterval(0.001)))
-        for other in [bySession, bySource, byWindow] {
+        // The address as a dual-stack listener or another tool writes it: the same address.
+        let bySpelling = try await gate.auditor.scope(ScopeQuery(source: "::ffff:" + ScriptedIncident.attackerSource))
+        #expect(!bySpelling.persons.isEmpty)
+        for other in [bySession, bySource, byWindow, bySpelling] {
             #expect(other.persons == byAccount.persons && other.attempts == byAccount.attempts && other.fieldCounts == byAccount.fieldCounts)
         }
         // The session of a normal account shows none of it.
