@@ -170,6 +170,15 @@ public final class Authenticator: Sendable {
     public func signIn(username: String, password: String, source: String? = nil, adminListener: Bool? = nil) async throws -> IssuedSession {
         let now = clock()
         if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
+        // A name with a control character is no user name (``checkUsername(_:)``), and the
+        // store would not see it whole (SQLite reads text up to a NUL): `name\0x` would find
+        // `name` under a throttle key of its own, a fresh count of guesses per suffix. It is
+        // refused as an unknown name is, after the same work, and counts against the address.
+        if username.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            _ = await hasher.verify(password, against: decoy)
+            try await sources.fail(source, now: now)
+            throw GuichetError.unauthenticated
+        }
         let key = Self.throttleKey(username)
         let policy = throttle
         let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: policy.lockoutAfter) { state in

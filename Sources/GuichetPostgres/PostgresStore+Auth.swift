@@ -50,7 +50,9 @@ extension PostgresStore: AuthStorage {
     }
 
     public func account(username: String) async throws -> AccountRecord? {
-        try await accounts("WHERE a.username = $1", username).first
+        // PostgreSQL text cannot hold a NUL (the query would fail): no user name has one.
+        guard !username.contains("\0") else { return nil }
+        return try await accounts("WHERE a.username = $1", username).first
     }
 
     public func account(id: AccountID) async throws -> AccountRecord? {

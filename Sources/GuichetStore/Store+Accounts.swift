@@ -20,7 +20,9 @@ extension Store {
 
     /// The account with this user name.
     public func account(username: String) async throws -> AccountRecord? {
-        try await read { db in try Row.fetchOne(db.cachedStatement(sql: AccountRecord.withFactor + " WHERE username = ?"), arguments: [username]).map(AccountRecord.init(row:)) }
+        // SQLite binds text up to its first NUL: `name\0x` would find `name`. No user name has one.
+        guard !username.contains("\0") else { return nil }
+        return try await read { db in try Row.fetchOne(db.cachedStatement(sql: AccountRecord.withFactor + " WHERE username = ?"), arguments: [username]).map(AccountRecord.init(row:)) }
     }
 
     /// The account with this id.

@@ -54,6 +54,34 @@ final class TestClock: Sendable {
         #expect(notices.contains("failed-sign-ins") && notices.contains("sign-in-locked") && notices.contains("unlocked"))
     }
 
+    @Test("a name followed by a NUL and anything is no name: never signed in, so suffixes buy no fresh count of guesses")
+    func nulSuffixIsNoName() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        // The right password under a suffixed name: refused, on the store's lookup too.
+        for suffixed in ["admin\u{0}", "admin\u{0}x", "admin\u{0}\u{0}1", "admin\u{1}", "admin\u{7f}"] {
+            await #expect(throws: GuichetError.unauthenticated) {
+                try await auth.signIn(username: suffixed, password: World.password, source: "192.0.2.9")
+            }
+        }
+        #expect(try await world.store.account(username: "admin\u{0}x") == nil)
+        // Guesses spread over suffixes never reach the password check of `admin`, and the
+        // name's own throttle still stops guesses after it.
+        let outcome = try await attack(auth, clock: clock, guesses: 40, sources: 40)
+        #expect(outcome.successes == 0 && outcome.checked <= auth.throttle.lockoutAfter)
+        for i in 0..<50 {
+            clock.advance(0.5)
+            await #expect(throws: GuichetError.self) {
+                try await auth.signIn(username: "admin\u{0}\(i)", password: World.password, source: "203.0.113.\(i)")
+            }
+        }
+        // The real name still works for its owner once its throttle's wait is over.
+        clock.advance(auth.throttle.maxDelay)
+        #expect(try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7").principal.username == "admin")
+    }
+
     @Test("a guess at a locked name is refused with one read: it waits for no write lock, so a guesser cannot hold up the writer")
     func lockedNameTakesNoWriteLock() async throws {
         let world = try await World.make()
