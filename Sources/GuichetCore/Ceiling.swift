@@ -17,9 +17,19 @@ public struct Ceiling: Sendable, Equatable, Codable {
     public var session: Int
     /// How much higher every window is for the rest of the day once a crossing was justified.
     public var grace: Int
+    /// Dossiers changed (created, updated, moved to another state, restored, a person's fields
+    /// written) within the burst window, and in a day: the same budget for writes. A stolen
+    /// account that withdraws a whole waiting list, or redirects families' addresses, reveals
+    /// no person, and the persons' ceiling alone would never stop it.
+    public var changesBurst: Int
+    public var changesDay: Int
+    /// How much higher both change windows are once a crossing was justified.
+    public var changesGrace: Int
 
-    public init(burst: Int, hour: Int, day: Int, session: Int, grace: Int) {
+    public init(burst: Int, hour: Int, day: Int, session: Int, grace: Int,
+                changesBurst: Int = 40, changesDay: Int = 300, changesGrace: Int = 20) {
         self.burst = burst; self.hour = hour; self.day = day; self.session = session; self.grace = grace
+        self.changesBurst = changesBurst; self.changesDay = changesDay; self.changesGrace = changesGrace
     }
 
     /// The smallest window's limit: what a fast attacker meets first.
@@ -31,16 +41,20 @@ public struct Ceiling: Sendable, Equatable, Codable {
     public static func defaults(for kind: RoleKind) -> Ceiling {
         switch kind {
         // A family: a parent and their children, a youth, a job seeker.
-        case .citizen: Ceiling(burst: 20, hour: 20, day: 40, session: 20, grace: 5)
-        // An adviser or agent: a file every few minutes, two or three persons each.
-        case .staff: Ceiling(burst: 35, hour: 80, day: 300, session: 300, grace: 15)
+        // Changes: a family files an application or two and keeps its contact up to date.
+        case .citizen: Ceiling(burst: 20, hour: 20, day: 40, session: 20, grace: 5, changesBurst: 20, changesDay: 40, changesGrace: 5)
+        // An adviser or agent: a file every few minutes, two or three persons each; a change
+        // is one click on a file opened (an offer, a withdrawal asked for by the family).
+        case .staff: Ceiling(burst: 35, hour: 80, day: 300, session: 300, grace: 15, changesBurst: 40, changesDay: 300, changesGrace: 20)
         // A partner adviser or a daycare: lists show summaries; files are opened one by one.
-        case .partner: Ceiling(burst: 35, hour: 60, day: 200, session: 200, grace: 15)
-        // Administrators restore versions without reading personal fields; account
-        // administrators read none.
-        case .admin, .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0)
+        case .partner: Ceiling(burst: 35, hour: 60, day: 200, session: 200, grace: 15, changesBurst: 40, changesDay: 200, changesGrace: 20)
+        // Administrators restore versions without reading personal fields (after an
+        // intruder's changes, a justified crossing lets them restore more); account
+        // administrators read and change none.
+        case .admin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 40, changesDay: 300, changesGrace: 100)
+        case .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 5, changesDay: 10, changesGrace: 0)
         // Security officers open names and addresses only to write breach letters.
-        case .security: Ceiling(burst: 35, hour: 35, day: 100, session: 35, grace: 15)
+        case .security: Ceiling(burst: 35, hour: 35, day: 100, session: 35, grace: 15, changesBurst: 5, changesDay: 10, changesGrace: 0)
         }
     }
 }

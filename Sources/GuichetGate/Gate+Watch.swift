@@ -90,6 +90,8 @@ extension Gate {
         let caseload = Set(inCaseload.flatMap { $0.persons + (listed[$0.dossier] ?? []) })
         let a: Assessment
         var event = watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons)
+        // A write: each dossier it changes counts against the role's ceiling of changes.
+        event.writes = !discloses
         var seen = Set<PersonID>()
         event.listed = accesses.flatMap { listed[$0.dossier] ?? [] }.filter { seen.insert($0).inserted }
         do { a = try await watch.assess(event, caseload: caseload) } catch {
@@ -166,6 +168,8 @@ extension Gate {
         switch refusal {
         case .ceiling(let limit, let window):
             return ("watch:ceiling", .forbidden("you have received the fields of \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
+        case .changes(let limit, let window):
+            return ("watch:ceiling", .forbidden("you have changed \(limit) dossiers in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
         case .suspended:
             return ("watch:suspended", .forbidden("this account is suspended pending a security review; contact your security officer"))
         case .throttled(let until):

@@ -98,6 +98,11 @@ public struct AccountState: Codable, Sendable, Equatable {
     var ceilingDays: [Int32]?
     /// Search query fingerprint → last second it was asked (the last hour).
     var queries: [UInt64: Int64]?
+    /// Dossiers changed (fingerprint → last second) within the burst window, and those
+    /// changed today: the ceiling of changes counts distinct dossiers, as the persons'
+    /// counts distinct persons.
+    var changed: [UInt64: Int64]?
+    var changedToday: Set<UInt64>?
 
     static let historyDays = 30
     static let seenCap = 20_000
@@ -140,6 +145,7 @@ public struct AccountState: Codable, Sendable, Equatable {
         self.day = day
         today = DayStats(day: day)
         dayPersons = []
+        changedToday = nil
         let throttledLately = ceilingStage == 3 && ceilingSince.map { second - $0 < 86_400 } == true
         if !throttledLately { ceilingStage = nil; ceilingSince = nil }
         graceLeft = nil

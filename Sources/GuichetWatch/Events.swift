@@ -44,6 +44,9 @@ public struct WatchEvent: Sendable {
     public var persons: [PersonID]
     /// Persons of the dossiers a search lists without returning their fields (summary).
     public var listed: [PersonID] = []
+    /// The request changes its `dossiers` (a write): they count against the ceiling of
+    /// changes, as persons shown count against the ceiling of persons.
+    public var writes = false
     public var search: SearchShape?
     /// When the account was created (lifecycle detector).
     public var accountCreatedAt: Date?
@@ -100,6 +103,9 @@ public enum WatchRefusal: Sendable, Equatable {
     /// The role's ceiling of persons was reached: a fresh second factor and a justification
     /// are needed to go on (``Ceiling``).
     case ceiling(limit: Int, window: String)
+    /// The role's ceiling of dossiers changed was reached (or the account owes the answer to a
+    /// ceiling already): the same step-up and justification are needed to change more.
+    case changes(limit: Int, window: String)
 }
 
 /// The watch's answer about one event.

@@ -68,7 +68,7 @@ public struct WatchEngine: Sendable {
         }
 
         // The ceiling holds from the first request, learned or not, watch enabled or not.
-        if e.allowed, !e.persons.isEmpty, !e.onConsoleWithKeyFile, ceiling(&st, e, t, &out) { return out }
+        if e.allowed, !e.persons.isEmpty || (e.writes && !e.dossiers.isEmpty), !e.onConsoleWithKeyFile, ceiling(&st, e, t, &out) { return out }
         guard settings.enabled else {
             if e.allowed { commit(&st, e, t) }
             return out
@@ -181,12 +181,40 @@ public struct WatchEngine: Sendable {
     /// is refused. A refused request reveals nothing, so it adds nothing to the counts.
     mutating func ceiling(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime, _ out: inout Assessment) -> Bool {
         let c = settings.ceilings[e.role] ?? .defaults(for: e.kind)
-        let fps = Set(e.persons.map { fingerprint($0.rawValue) })
         if st.ceilingSession != e.session.rawValue { st.ceilingSession = e.session.rawValue; st.sessionPersons = [] }
-        let (burst, hour) = st.recent.counts(adding: fps)
-        let newToday = AccountState.unseen(fps, in: st.dayPersons)
-        let counts = [(burst, c.burst, "\(Int(settings.burstWindow / 60)) minutes"), (hour, c.hour, "hour"),
-                      (st.dayPersons.count + newToday, c.day, "day"), ((st.sessionPersons?.count ?? 0) + AccountState.unseen(fps, in: st.sessionPersons ?? []), c.session, "session")]
+        let burstLabel = "\(Int(settings.burstWindow / 60)) minutes"
+        // A write is counted against the ceiling of changes, a read against that of persons;
+        // both share the stages below, so an account that owes a step-up for one owes it for
+        // the other (a stolen account stopped from reading cannot go on withdrawing files).
+        let counts: [(Int, Int, String)]
+        let grace: Int
+        let writes = e.writes
+        // Whether the request adds to a count: persons the account already received today,
+        // and dossiers it already changed today, cost nothing.
+        let adds: Bool
+        if writes {
+            let since = t.second - Int64(settings.burstWindow)
+            let fps = Set(e.dossiers.map { fingerprint($0.rawValue) })
+            let changed = st.changed ?? [:], today = st.changedToday ?? []
+            let recent = changed.values.reduce(0) { $0 + ($1 > since ? 1 : 0) }
+                + fps.reduce(0) { $0 + ((changed[$1].map { $0 > since } ?? false) ? 0 : 1) }
+            let newToday = AccountState.unseen(fps, in: today)
+            counts = [(recent, c.changesBurst, burstLabel), (today.count + newToday, c.changesDay, "day")]
+            grace = c.changesGrace
+            adds = newToday > 0
+        } else {
+            let fps = Set(e.persons.map { fingerprint($0.rawValue) })
+            let (burst, hour) = st.recent.counts(adding: fps)
+            let newToday = AccountState.unseen(fps, in: st.dayPersons)
+            counts = [(burst, c.burst, burstLabel), (hour, c.hour, "hour"), (st.dayPersons.count + newToday, c.day, "day"),
+                      ((st.sessionPersons?.count ?? 0) + AccountState.unseen(fps, in: st.sessionPersons ?? []), c.session, "session")]
+            grace = c.grace
+            adds = newToday > 0
+        }
+        func refusal(_ limit: Int, _ window: String) -> WatchRefusal {
+            writes ? .changes(limit: limit, window: window) : .ceiling(limit: limit, window: window)
+        }
+        let what = writes ? "dossiers changed" : "distinct persons"
         let stage = st.ceilingStage ?? 0
         if stage == 0 {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
@@ -195,26 +223,27 @@ public struct WatchEngine: Sendable {
             st.ceilingStage = 1; st.ceilingSince = t.second
             st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
             out.findings.append(Finding(detector: "ceiling", severity: again ? .high : .medium,
-                                        detail: "\(over.0) distinct persons in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
+                                        detail: "\(over.0) \(what) in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
                                             + (again ? ", the second time this week" : "") + ": step-up and justification asked",
                                         key: "ceiling:\(t.day)"))
             out.response = .stepUp
-            out.refusal = .ceiling(limit: over.1, window: over.2)
+            out.refusal = refusal(over.1, over.2)
             return true
         }
-        // Persons the account already received today cost nothing.
-        if newToday == 0 { return false }
+        let since = st.ceilingSince ?? t.second
+        let answered = (e.justification.map { $0.count >= 10 } ?? false)
+            && e.secondFactorAt.map { Int64($0.timeIntervalSince1970) > since && e.at.timeIntervalSince($0) <= Self.stepUpWindow } == true
+        // A request that adds nothing passes, unless it brings the answer a crossing owes
+        // (the pages send it with the file reopened, before the change is tried again).
+        if !adds && !(stage == 1 && answered) { return false }
         let first = counts.min(by: { $0.1 < $1.1 }) ?? (0, c.first, "day")
         switch stage {
         case 1:
-            let since = st.ceilingSince ?? t.second
-            let justified = e.justification.map { $0.count >= 10 } ?? false
-            guard justified, let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) > since,
-                  e.at.timeIntervalSince(sf) <= Self.stepUpWindow else {
+            guard answered else {
                 // Requests already in flight when the demand was made (the same second) do
                 // not count as ignoring it.
                 if t.second > since { st.refusals += 1 }
-                out.refusal = .ceiling(limit: first.1, window: first.2)
+                out.refusal = refusal(first.1, first.2)
                 if st.refusals >= settings.refusalsBeforeSuspension {
                     return suspend(&st, "ceiling", "\(st.refusals) requests past the ceiling without a step-up and a justification", &out)
                 }
@@ -222,25 +251,25 @@ public struct WatchEngine: Sendable {
             }
             st.ceilingStage = 2; st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-justified", severity: .low,
-                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (every window \(c.grace) higher today)",
+                                        detail: "past the ceiling of role '\(e.role)' with a fresh second factor and a justification (every window of \(what) \(grace) higher today)",
                                         key: "ceiling-justified:\(t.day)"))
             out.response = .alert
             fallthrough
         case 2:
             // Justified: every window is `grace` higher for the rest of the day. Crossing a
             // raised window throttles; the next new person after that suspends.
-            guard let over = counts.first(where: { $0.0 > $0.1 + c.grace }) else { return false }
+            guard let over = counts.first(where: { $0.0 > $0.1 + grace }) else { return false }
             st.ceilingStage = 3; st.ceilingSince = t.second
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high,
-                                        detail: "\(over.0) distinct persons in a \(over.2), past the ceiling and its grace (\(over.1 + c.grace)); throttled",
+                                        detail: "\(over.0) \(what) in a \(over.2), past the ceiling and its grace (\(over.1 + grace)); throttled",
                                         key: "ceiling-exceeded:\(t.day)"))
             out.response = .throttle
             out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
             return true
         default:
-            return suspend(&st, "ceiling-exceeded", "more persons asked for after the ceiling of role '\(e.role)' and its grace were passed", &out)
+            return suspend(&st, "ceiling-exceeded", "more \(writes ? "changes" : "persons") asked for after the ceiling of role '\(e.role)' and its grace were passed", &out)
         }
     }
 
@@ -262,6 +291,18 @@ public struct WatchEngine: Sendable {
     /// Records what an allowed access revealed.
     func commit(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) {
         let hourSince = t.second - 3600
+        if e.writes {
+            let since = t.second - Int64(settings.burstWindow)
+            var changed = (st.changed ?? [:]).filter { $0.value > since }
+            var today = st.changedToday ?? []
+            for d in e.dossiers {
+                let f = fingerprint(d.rawValue)
+                changed[f] = t.second
+                if today.count < 100_000 { today.insert(f) }
+            }
+            st.changed = changed
+            st.changedToday = today
+        }
         // In place: a copy of the session's set per request cost as much as the set is large.
         if st.sessionPersons == nil { st.sessionPersons = [] }
         for p in e.persons {

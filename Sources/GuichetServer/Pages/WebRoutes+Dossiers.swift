@@ -58,11 +58,16 @@ extension GuichetServer {
             let id: DossierID = try ctx.parameters.identifier("id")
             let name = ctx.parameters.get("name") ?? ""
             let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
-            if name == "withdraw" {
-                _ = try await self.gate.transition(id, "withdraw", g)
-            } else {
-                _ = try await self.gate.transition(id, name, g)
-                self.noticeNudge.wake()  // a notice the transition owes is in the outbox: wake its sender
+            do {
+                if name == "withdraw" {
+                    _ = try await self.gate.transition(id, "withdraw", g)
+                } else {
+                    _ = try await self.gate.transition(id, name, g)
+                    self.noticeNudge.wake()  // a notice the transition owes is in the outbox: wake its sender
+                }
+            } catch let e as GuichetError {
+                if let page = try self.stepUpPage(e, id, purpose: form["purpose"], s) { return page }
+                throw e
             }
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=\(name)")
         }
@@ -78,7 +83,12 @@ extension GuichetServer {
                 if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
             }
             guard !fields.isEmpty else { throw GuichetError.invalid("change at least one field") }
-            _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: nil, expectedVersion: Int(form["version"] ?? "")), g)
+            do {
+                _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: nil, expectedVersion: Int(form["version"] ?? "")), g)
+            } catch let e as GuichetError {
+                if let page = try self.stepUpPage(e, id, purpose: form["purpose"], s) { return page }
+                throw e
+            }
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=update")
         }
     }
@@ -106,6 +116,22 @@ extension GuichetServer {
     }
 
     /// One dossier opened through the gate, as a page.
+    /// The ceiling's and the watch's step-up, when `e` asks for one: a form for the code (and,
+    /// for a ceiling, why) that reopens the file with them, which answers the demand; a change
+    /// refused at the ceiling of changes is then clicked again. Nil for any other refusal.
+    func stepUpPage(_ e: GuichetError, _ id: DossierID, purpose: String?, _ s: PageScope) throws -> Response? {
+        var values = try errorValues(e, s)
+        guard values["stepUp"] != nil else { return nil }
+        values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
+        values["purpose"] = purpose ?? ""
+        values["askWhy"] = ["errCeiling", "errCeilingChanges"].contains(values["errorKey"] as? String ?? "")
+        // A passkey cannot go in this form: the second-factor step verifies it and sends
+        // the browser back here, where the reason is given with the code left empty.
+        let back = "\(s.prefix)/dossiers/\(id.rawValue)" + (purpose.map { "?purpose=\($0)" } ?? "")
+        values["next"] = back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        return try render("error", values, s, status: Problem.response(e).status)
+    }
+
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
@@ -125,18 +151,7 @@ extension GuichetServer {
                 .replacingOccurrences(of: "{minutes}", with: "\(profile.breakGlass?.minutes ?? 0)")
             return try render("error", values, s, status: .notFound)
         } catch let e as GuichetError {
-            // The ceiling's and the watch's step-up: a form for the code (and why), then the same dossier.
-            var values = try errorValues(e, s)
-            if values["stepUp"] != nil {
-                values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
-                values["purpose"] = purpose ?? ""
-                values["askWhy"] = (values["errorKey"] as? String) == "errCeiling"
-                // A passkey cannot go in this form: the second-factor step verifies it and sends
-                // the browser back here, where the reason is given with the code left empty.
-                let back = "\(s.prefix)/dossiers/\(id.rawValue)" + (purpose.map { "?purpose=\($0)" } ?? "")
-                values["next"] = back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-                return try render("error", values, s, status: Problem.response(e).status)
-            }
+            if let page = try stepUpPage(e, id, purpose: purpose, s) { return page }
             throw e
         }
         g.justification = nil
@@ -182,7 +197,7 @@ extension GuichetServer {
         var key = "errForbidden"
         if case .forbidden(let m) = e { key = Self.forbiddenKey(m) }
         var values: [String: Any] = ["message": pages.text(key, s.language), "errorKey": key]
-        if ["errCeiling", "errStepUp", "errFreshFactor"].contains(key) { values["stepUp"] = true }
+        if ["errCeiling", "errCeilingChanges", "errStepUp", "errFreshFactor"].contains(key) { values["stepUp"] = true }
         return values
     }
 

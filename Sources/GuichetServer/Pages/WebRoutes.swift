@@ -158,14 +158,14 @@ extension GuichetServer {
         values["message"] = pages.text(key, l).replacingOccurrences(of: "{seconds}", with: "\(values["seconds"] ?? "")")
         values["errorKey"] = key
         values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        if key == "errCeiling" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
+        if key == "errCeiling" || key == "errCeilingChanges" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
         return try render("error", values, scope, status: status)
     }
 
     /// The text that explains a refusal in plain words, from the gate's message (which names
     /// limits and states, never a person).
     static func forbiddenKey(_ m: String) -> String {
-        if m.contains("ceiling") { return "errCeiling" }
+        if m.contains("ceiling") { return m.contains("you have changed") ? "errCeilingChanges" : "errCeiling" }
         if m.contains("unusual activity") { return "errStepUp" }
         if m.contains("suspended") { return "errSuspended" }
         if m.contains("watched person") { return "errJustification" }

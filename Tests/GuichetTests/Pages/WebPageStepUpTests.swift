@@ -71,6 +71,54 @@ struct WebPageStepUpTests {
     }
 }
 
+/// The ceiling of changes on the pages: an agent withdrawing files one click after another is
+/// stopped at its role's ceiling with the same step-up form; the code and a reason given there
+/// answer it, and the refused click then goes through.
+@Suite(.serialized)
+struct WebPageChangeCeilingTests {
+    @Test("past the ceiling of changes an agent's page explains it and asks for a code and a reason; after them the refused change goes through")
+    func changeCeilingStepUp() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 150, accounts: [("agent", "agent", "operator")])
+        defer { world.remove() }
+        let secret = try await world.enrol("agent")
+        let waiting = try await world.store.search(DossierQuery(type: "application", status: "waiting", scope: [.any], terms: [], after: nil, limit: 150))
+        let limit = Ceiling.defaults(for: .staff).changesBurst
+        try #require(waiting.count > limit + 1, "\(waiting.count) waiting applications")
+        let texts = try #require(try WebPages.bundled.get().texts["en"])
+        try await Application(router: world.server.publicRouter().0).test(.router) { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password)
+            world.clock.advance(30)
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(browser.get("/web/second-factor?lang=en").csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let csrf = try #require(try await browser.get("/web/home").csrf)
+            var refused: (id: DossierID, page: PageClient.Page)?
+            var withdrawn = 0
+            for id in waiting {
+                let page = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", csrf), ("purpose", "list-management")])
+                if page.status == .seeOther { withdrawn += 1 } else { refused = (id, page); break }
+            }
+            #expect(withdrawn == limit)
+            let (id, page) = try #require(refused, "the agent meets the ceiling of changes")
+            #expect(page.status == .forbidden)
+            let key = try #require(page.html.firstMatch(of: #/data-key="([A-Za-z]+)"/#).map { String($0.1) })
+            #expect(key == "errCeilingChanges")
+            #expect(page.html.contains(PageClientText.escaped(try #require(texts[key]))))
+            #expect(page.html.contains(#"id="step-up""#) && page.html.contains(#"name="code""#) && page.html.contains(#"name="justification""#))
+            #expect(!page.html.contains("Guichet-Justification"), "no API words on a page")
+
+            world.clock.advance(30)
+            let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
+                ("csrf", try #require(page.csrf)), ("purpose", "list-management"),
+                ("justification", "The families asked at the counter to withdraw these applications."),
+                ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            #expect(opened.status == .ok, "the file opens with the code and the reason: \(opened.status)")
+            let again = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", try #require(opened.csrf)), ("purpose", "list-management")])
+            #expect(again.status == .seeOther, "the refused change goes through once answered: \(again.status)")
+        }
+    }
+}
+
 enum PageClientText {
     static func escaped(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "&#39;") }
 }
