@@ -16,6 +16,14 @@ struct ProblemMiddleware: RouterMiddleware {
             SecurityHeaders.apply(&response.headers)
             return response
         } catch let error as GuichetError {
+            // Where credentials are checked (a password, a code, a passkey), a 401 means they
+            // were not accepted, not that a token is missing.
+            if error == .unauthenticated, request.method == .post, Problem.checksCredentials(request.uri.path) {
+                var r = Problem.make(status: .unauthorized, title: "Credentials not accepted",
+                                     detail: "the user name, password or code was not accepted: check them and try again")
+                r.headers[.wwwAuthenticate] = "Bearer"
+                return r
+            }
             return Problem.response(error)
         } catch StoreError.unavailable(let code) {
             // Disk full, read-only or failing storage (#21 item 5): the transaction was rolled
@@ -43,6 +51,13 @@ struct ProblemMiddleware: RouterMiddleware {
 
 /// Problem details (RFC 9457) responses.
 enum Problem {
+    /// Routes that check a password, a code or a passkey (on either listener): sign-in and
+    /// its second factors, a reset or activation code.
+    static func checksCredentials(_ path: String) -> Bool {
+        let p = path.hasPrefix("/admin") ? String(path.dropFirst("/admin".count)) : path
+        return p == "/v1/session" || p.hasPrefix("/v1/session/") || p.hasPrefix("/v1/password-reset") || p.hasPrefix("/v1/activation")
+    }
+
     static func response(_ e: GuichetError) -> Response {
         switch e {
         case .invalid(let m): return make(status: .badRequest, title: "Invalid request", detail: m)

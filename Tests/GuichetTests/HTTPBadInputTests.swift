@@ -112,6 +112,10 @@ import GuichetCore
             let wrong = try await client.call(.post, "/v1/session", body: #"{"username": "agent", "password": "whatever-long-enough"}"#)
             #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
             #expect(unknown.text == wrong.text)
+            // It says the credentials were not accepted, not that a token is missing.
+            #expect(wrong.text.contains("was not accepted") && !wrong.text.contains("Bearer <token>"), "\(wrong.text)")
+            let noToken = try await client.call(.get, "/v1/me")
+            #expect(noToken.status == .unauthorized && noToken.text.contains("Bearer <token>"), "a missing token is still explained as such")
         }
     }
 }
