@@ -83,6 +83,7 @@ let package = Package(
             "GuichetMFA", "GuichetMail",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",

@@ -269,21 +269,58 @@ public final class Gate: Sendable {
             case .territory: if let t = subject.territory { filters.append(.territory(t)) }
             }
         }
-        let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: after, limit: limit))
-        return SearchPage(views: try await summaries(ids, r), next: ids.count == limit ? ids.last : nil)
+        // The store's scope is coarser than the policy (a daycare's scope holds the withdrawn
+        // applications the policy hides from it): pages are filled from further batches, and
+        // the cursor is the last dossier looked at, permuted under a key (ListingCursor), so
+        // that neither a page's end nor its cursor shows what the caller may not see.
+        var position = try after.map { try ListingCursor.position($0, key: cursorKey()) }
+        var kept: [Listable] = []
+        var last: DossierID?
+        var scanned = 0, exhausted = false
+        scan: while kept.count < limit && scanned < Self.maxListingScan {
+            let batch = kept.isEmpty && scanned == 0 ? limit : max(limit, 100)
+            let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: position, limit: batch))
+            scanned += ids.count
+            let allowed = Dictionary(try await listable(ids, r).map { ($0.record.id, $0) }, uniquingKeysWith: { a, _ in a })
+            for id in ids {
+                last = id
+                if let a = allowed[id] { kept.append(a) }
+                if kept.count == limit { break scan }
+            }
+            if ids.count < batch { exhausted = true; break }
+            position = ids.last
+        }
+        let next = exhausted ? nil : try last.map { try ListingCursor.cursor($0, key: cursorKey()) }
+        return SearchPage(views: try await summaries(kept, r), next: next)
+    }
+
+    /// How many dossiers one listing request looks at, at most, to fill its page.
+    static let maxListingScan = 2_000
+
+    func cursorKey() throws -> SymmetricKey { try sealing { try vault.derivedKey(purpose: "listing cursor") } }
+
+    /// A dossier the policy lets the caller list, with its grant and the persons it reveals.
+    typealias Listable = (record: DossierRecord, grant: Grant, persons: [PersonID])
+
+    /// Those of `ids` the policy lets the caller search (archived and erased ones are never
+    /// listed: Gate+Archive.swift), in the order given.
+    func listable(_ ids: [DossierID], _ r: GateRequest) async throws -> [Listable] {
+        let subject = r.principal.subject
+        var allowed: [Listable] = []
+        for record in try await store.dossiers(ids) where record.lifecycle == nil {
+            guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }
+            allowed.append((record, grant, revealedPersons(record, grant.readable)))
+        }
+        return allowed
     }
 
     /// The summaries of listed dossiers (a search, a waiting list), in the order given: those
     /// the policy lets the caller search, journalled and seen by the watch as a search.
     func summaries(_ ids: [DossierID], _ r: GateRequest) async throws -> [DossierView] {
-        let subject = r.principal.subject
-        // Archived and erased dossiers are never listed (Gate+Archive.swift).
-        let records = try await store.dossiers(ids).filter { $0.lifecycle == nil }
-        var allowed: [(record: DossierRecord, grant: Grant, persons: [PersonID])] = []
-        for record in records {
-            guard let grant = policy.decide(subject, .search, record.facts, purpose: r.purpose).grant else { continue }
-            allowed.append((record, grant, revealedPersons(record, grant.readable)))
-        }
+        try await summaries(try await listable(ids, r), r)
+    }
+
+    func summaries(_ allowed: [Listable], _ r: GateRequest) async throws -> [DossierView] {
         let persons = try await store.persons(allowed.flatMap(\.persons))
         let accesses = try allowed.map { a in
             let exposed = try exposure(a.record, persons, a.grant)

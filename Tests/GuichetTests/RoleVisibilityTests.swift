@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GuichetCore
+import GuichetStore
 import GuichetGate
 
 /// Each role sees exactly what the place05 profile grants, and nothing more.
@@ -132,5 +133,45 @@ import GuichetGate
         await #expect(throws: GuichetError.notFound) { try await world.gate.read(a.id, try await world.request("daycare1")) }
         let parentView = try await world.gate.read(a.id, try await world.request("parent1"))
         #expect(parentView.status == "withdrawn")
+    }
+}
+
+/// A listing's page and cursor show nothing the caller may not see: the store's scope is
+/// coarser than the policy (a daycare's scope holds the withdrawn applications the policy
+/// hides from it), so a page cut by the store could end on a hidden dossier and hand its id
+/// over as the cursor (found by an attacker test of the demo: `status=withdrawn&limit=1`).
+@Suite struct ListingCursorTests {
+    @Test("a daycare paging through its list, by 1, 2 or 3, gets exactly what one large page shows, and no cursor is a dossier's id; asking for the withdrawn gives nothing and no cursor")
+    func cursorsShowNothingHidden() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent.list")
+        var made: [DossierID] = []
+        for i in 0..<12 { made.append(try await world.application(by: "parent.list", daycares: [0], childName: "Child\(i)").id) }
+        let agent = try await world.request("agent", purpose: "list-management")
+        let withdrawn = [0, 2, 3, 5, 6, 8, 11].map { made[$0] }
+        for id in withdrawn { _ = try await world.gate.transition(id, "withdraw", agent) }
+
+        let daycare = try await world.request("daycare1")
+        let whole = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 100, daycare)
+        #expect(whole.next == nil)
+        let visible = whole.views.map(\.id)
+        #expect(Set(made).subtracting(withdrawn).isSubset(of: Set(visible)) && Set(visible).isDisjoint(with: withdrawn))
+        let every = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 500))
+        for size in 1...3 {
+            var after: DossierID?
+            var seen: [DossierID] = []
+            var pages = 0
+            repeat {
+                let page = try await world.gate.search(type: "application", status: nil, criteria: [:], after: after, limit: size, daycare)
+                seen += page.views.map(\.id)
+                if let next = page.next { #expect(!every.contains(next), "a cursor is never a dossier's id") }
+                after = page.next
+                pages += 1
+            } while after != nil && pages < 100
+            #expect(seen == visible, "pages of \(size)")
+        }
+        let hidden = try await world.gate.search(type: "application", status: "withdrawn", criteria: [:], after: nil, limit: 1, daycare)
+        #expect(hidden.views.isEmpty && hidden.next == nil, "nothing, and nothing to page through")
     }
 }
