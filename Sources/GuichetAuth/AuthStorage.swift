@@ -37,6 +37,10 @@ public protocol AuthStorage: Sendable {
     /// The sessions of an account that are neither revoked nor past their absolute lifetime,
     /// most recently used first (the account page's list; the idle time-out is the caller's).
     func openSessions(account: AccountID, now: Date) async throws -> [OpenSession]
+    /// Revokes the open sessions of an account but its `keeping` most recently created ones.
+    /// - Returns: how many were ended.
+    @discardableResult
+    func revokeSessions(account: AccountID, keeping: Int, at: Date) async throws -> Int
     @discardableResult
     /// Revokes one session of an account, by its id (a session of another account is left as it is).
     /// - Returns: whether an open session of that account was ended.

@@ -167,6 +167,11 @@ public final class Authenticator: Sendable {
     /// - Throws: ``GuichetError/unauthenticated`` for an unknown user, a wrong password or a
     ///   disabled account alike, after the same amount of work; ``GuichetError/throttled(retryAfterSeconds:)``
     ///   when attempts must wait, whether or not the account exists.
+    /// Open sessions one account keeps at most: a new sign-in past it ends the oldest, so that
+    /// whoever holds a password cannot pile up sessions (an attacker test reached 260 for one
+    /// account); a person rarely has more than a few browsers and devices.
+    public static let maxSessions = 32
+
     public func signIn(username: String, password: String, source: String? = nil, adminListener: Bool? = nil) async throws -> IssuedSession {
         let now = clock()
         if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
@@ -206,6 +211,7 @@ public final class Authenticator: Sendable {
         let session = SessionID()
         let expires = now.addingTimeInterval(sessionLifetime)
         try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
+        try await store.revokeSessions(account: account.id, keeping: Self.maxSessions, at: now)
         return IssuedSession(token: token, principal: principal(account, role: role, session: session, secondFactorAt: nil), expiresAt: expires)
     }
 

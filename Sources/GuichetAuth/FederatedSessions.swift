@@ -22,6 +22,7 @@ extension Authenticator {
         let session = SessionID()
         let expires = now.addingTimeInterval(sessionLifetime)
         try await store.insertSession(id: session, tokenHash: Self.tokenHash(token), account: account.id, at: now, expiresAt: expires)
+        try await store.revokeSessions(account: account.id, keeping: Self.maxSessions, at: now)
         var factorAt: Date?
         if secondFactorByProvider && (role.kind != .citizen || account.hasSecondFactor) {
             try await store.markSecondFactor(session: session, at: now)

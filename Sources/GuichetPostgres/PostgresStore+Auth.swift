@@ -106,6 +106,19 @@ extension PostgresStore: AuthStorage {
         }
     }
 
+    @discardableResult
+    public func revokeSessions(account: AccountID, keeping: Int, at: Date) async throws -> Int {
+        try await transaction { c in
+            try await c.query("""
+                UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL
+                AND expires_at > \(at.millis) AND id NOT IN (
+                    SELECT id FROM session WHERE account_id = \(account.rawValue) AND revoked_at IS NULL AND expires_at > \(at.millis)
+                    ORDER BY created_at DESC, id DESC LIMIT \(keeping))
+                RETURNING 1::int
+                """, logger: Self.logger).decode(Int.self).collect().count
+        }
+    }
+
     public func openSessions(account: AccountID, now: Date) async throws -> [OpenSession] {
         try await read { c in
             try await c.query("""

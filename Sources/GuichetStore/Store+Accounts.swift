@@ -95,6 +95,19 @@ extension Store {
         }
     }
 
+    /// Revokes the open sessions of an account but its `keeping` most recently created ones.
+    @discardableResult
+    public func revokeSessions(account: AccountID, keeping: Int, at: Date) async throws -> Int {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ? AND id NOT IN (
+                    SELECT id FROM session WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ?
+                    ORDER BY created_at DESC, id DESC LIMIT ?)
+                """, arguments: [at.millis, account.rawValue, at.millis, account.rawValue, at.millis, keeping])
+            return db.changesCount
+        }
+    }
+
     /// The sessions of an account that are neither revoked nor past their absolute lifetime,
     /// most recently used first (the account page's list; the idle time-out is the caller's).
     public func openSessions(account: AccountID, now: Date) async throws -> [OpenSession] {

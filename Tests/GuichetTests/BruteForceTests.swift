@@ -82,6 +82,23 @@ final class TestClock: Sendable {
         #expect(try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7").principal.username == "admin")
     }
 
+    @Test("an account signed in again and again keeps its newest sessions only: the oldest end past the cap")
+    func sessionsAreCapped() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        var tokens: [String] = []
+        for _ in 0..<(Authenticator.maxSessions + 8) {
+            clock.advance(1)
+            tokens.append(try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.44").token)
+        }
+        let account = try #require(try await world.store.account(username: "agent")).id
+        #expect(try await world.store.openSessions(account: account, now: clock.date).count == Authenticator.maxSessions)
+        for token in tokens.prefix(8) { await #expect(throws: GuichetError.unauthenticated) { _ = try await auth.authenticate(token: token) } }
+        for token in tokens.suffix(3) { _ = try await auth.authenticate(token: token) }
+    }
+
     @Test("a guess at a locked name is refused with one read: it waits for no write lock, so a guesser cannot hold up the writer")
     func lockedNameTakesNoWriteLock() async throws {
         let world = try await World.make()

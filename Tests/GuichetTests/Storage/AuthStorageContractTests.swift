@@ -82,6 +82,23 @@ import GuichetStore
         }
     }
 
+    @Test("revokeSessions keeping N ends all but the N newest open sessions of one account, and no other account's", arguments: StorageBackends.names)
+    func revokeBeyondNewest(_ name: String) async throws {
+        try await B.with(name) { (b: StorageUnderTest) async throws in
+            let a = try await b.addAccount(), other = try await b.addAccount()
+            for i in 0..<6 {
+                try await b.auth.insertSession(id: SessionID(), tokenHash: fakeHash("n\(i)"), account: a.id, at: B.at(i), expiresAt: B.at(3_600))
+            }
+            try await b.auth.insertSession(id: SessionID(), tokenHash: fakeHash("x"), account: other.id, at: B.at(0), expiresAt: B.at(3_600))
+            try await b.auth.revokeSession(tokenHash: fakeHash("n5"), at: B.at(6))  // the newest, already ended
+            #expect(try await b.auth.revokeSessions(account: a.id, keeping: 2, at: B.at(10)) == 3)
+            for i in 0..<3 { #expect(try await b.auth.session(tokenHash: fakeHash("n\(i)"))?.revoked == true, "n\(i)") }
+            for i in 3..<5 { #expect(try await b.auth.session(tokenHash: fakeHash("n\(i)"))?.revoked == false, "n\(i)") }
+            #expect(try await b.auth.session(tokenHash: fakeHash("x"))?.revoked == false)
+            #expect(try await b.auth.revokeSessions(account: a.id, keeping: 2, at: B.at(11)) == 0)
+        }
+    }
+
     @Test("revokeSessions ends every open session of one account and says how many were open", arguments: StorageBackends.names)
     func revokeAll(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
