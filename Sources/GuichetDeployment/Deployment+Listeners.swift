@@ -22,7 +22,8 @@ public struct ListenerFlags: Sendable, Equatable {
 extension Deployment {
     /// Where the listeners bind: flags first, then `GUICHET_PUBLIC_HOST`, `GUICHET_PUBLIC_PORT`,
     /// `GUICHET_ADMIN_HOST`, `GUICHET_ADMIN_PORT`, then the settings, then 127.0.0.1:8080 and
-    /// 127.0.0.1:8081; checked (``ListenerConfiguration/check(allowPublicAdmin:behindTLSProxy:)``).
+    /// 127.0.0.1:8081; the admin listener's extra names from `GUICHET_ADMIN_HOST_NAMES`, then
+    /// the settings; checked (``ListenerConfiguration/check(allowPublicAdmin:behindTLSProxy:)``).
     /// - Returns: the configuration, and warnings to print when a check was overridden.
     /// - Throws: ``DeploymentError`` for a port that is not a number or a refused configuration
     ///   (an admin listener off loopback, a public one off loopback without a TLS proxy...).
@@ -38,7 +39,9 @@ extension Deployment {
             publicHost: flags.host ?? env["GUICHET_PUBLIC_HOST"] ?? s.publicHost ?? "127.0.0.1",
             publicPort: try flags.port ?? int("GUICHET_PUBLIC_PORT") ?? s.publicPort ?? 8080,
             adminHost: flags.adminHost ?? env["GUICHET_ADMIN_HOST"] ?? s.adminHost ?? "127.0.0.1",
-            adminPort: try flags.adminPort ?? int("GUICHET_ADMIN_PORT") ?? s.adminPort ?? 8081)
+            adminPort: try flags.adminPort ?? int("GUICHET_ADMIN_PORT") ?? s.adminPort ?? 8081,
+            adminHostNames: env["GUICHET_ADMIN_HOST_NAMES"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                ?? s.adminHostNames ?? [])
         do { try c.check(allowPublicAdmin: flags.allowPublicAdmin, behindTLSProxy: flags.behindTLSProxy) } catch let e as ConfigurationError {
             throw DeploymentError(e.description)
         }

@@ -92,6 +92,10 @@ public struct Deployment: Sendable {
         public var publicPort: Int?
         public var adminHost: String?
         public var adminPort: Int?
+        /// Names the admin listener answers to besides localhost and the loopback addresses
+        /// (the name of an SSH tunnel or VPN): any other Host gets 421 (DNS rebinding); env
+        /// `GUICHET_ADMIN_HOST_NAMES`, comma-separated, wins.
+        public var adminHostNames: [String]?
         /// RFC 9116 contacts (mailto: or https:), comma-separated, for /.well-known/security.txt.
         public var securityContact: String?
         /// Disclosure policy URL for security.txt.
@@ -147,7 +151,7 @@ public struct Deployment: Sendable {
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
         do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds)")
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, adminHostNames, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds)")
         }
     }
 

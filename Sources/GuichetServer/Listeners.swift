@@ -17,14 +17,28 @@ public struct ListenerConfiguration: Sendable, Equatable {
     public var publicPort: Int
     public var adminHost: String
     public var adminPort: Int
+    /// Names the admin listener answers to besides localhost, the loopback addresses and
+    /// `adminHost` (`adminHostNames` in guichet.yaml): the name an SSH tunnel or a VPN gives it.
+    /// Any other Host is refused with 421 (``AdminHostMiddleware``, DNS rebinding).
+    public var adminHostNames: [String]
+    /// Timeouts and the per-address cap of both listeners' connections.
+    public var connections: ConnectionLimits
 
-    public init(publicHost: String = "127.0.0.1", publicPort: Int = 8080, adminHost: String = "127.0.0.1", adminPort: Int = 8081) {
+    public init(publicHost: String = "127.0.0.1", publicPort: Int = 8080, adminHost: String = "127.0.0.1", adminPort: Int = 8081,
+                adminHostNames: [String] = [], connections: ConnectionLimits = .standard) {
         self.publicHost = publicHost; self.publicPort = publicPort; self.adminHost = adminHost; self.adminPort = adminPort
+        self.adminHostNames = adminHostNames; self.connections = connections
     }
 
-    /// Whether a host name or address is the loopback interface.
+    /// Whether a host name or address is the loopback interface: `localhost`, an address of
+    /// 127.0.0.0/8 or ::1 (in brackets or not). A name that merely starts with `127.`
+    /// (`127.0.0.1.evil.example`) is not: it resolves wherever its owner wants.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        var address = host.lowercased()
+        if address == "localhost" { return true }
+        if address.hasPrefix("["), address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
+        guard let bytes = SourceAddress.bytes(address) else { return false }
+        return bytes.count == 4 ? bytes[0] == 127 : bytes == Array(repeating: 0, count: 15) + [1]
     }
 
     /// Refuses an insecure configuration (C16): the admin listener off loopback (threat R1:
@@ -180,11 +194,11 @@ extension GuichetServer {
         var quiet = Logger(label: "guichet.http")
         quiet.logLevel = .warning
         let publicApp = Application(router: publicRouter().0,
-                                    server: GuichetServer.http1,
+                                    server: GuichetServer.http1(config.connections, trustedProxies: trustedProxies),
                                     configuration: .init(address: .hostname(config.publicHost, port: config.publicPort), serverName: "Guichet"),
                                     onServerRunning: { ready("public", $0.localAddress?.port ?? config.publicPort) }, logger: quiet)
-        let adminApp = Application(router: adminRouter().0,
-                                   server: GuichetServer.http1,
+        let adminApp = Application(router: adminRouter(hostNames: [config.adminHost] + config.adminHostNames).0,
+                                   server: GuichetServer.http1(config.connections, trustedProxies: trustedProxies),
                                    configuration: .init(address: .hostname(config.adminHost, port: config.adminPort), serverName: "Guichet"),
                                    onServerRunning: { ready("admin", $0.localAddress?.port ?? config.adminPort) }, logger: quiet)
         let checkpoints = CheckpointService(gate: gate, store: store, every: checkpointInterval, logger: logger, signing: checkpointSigning)

@@ -20,12 +20,6 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The largest header section accepted, all fields together (NIO's default is 80 KiB).
     static let headerLimit = 16 * 1024
 
-    /// HTTP/1.1 with this handler after the parser, and the header limit.
-    static var http1: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [MalformedRequestHandler()],
-                                    httpDecoderConfiguration: .init(maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit)))
-    }
-
     /// A request head was read and its response has not ended.
     private var answering = false
 
@@ -71,8 +65,9 @@ final class MalformedRequestHandler: ChannelDuplexHandler, RemovableChannelHandl
 }
 
 extension GuichetServer {
-    /// The HTTP/1.1 server both listeners run: malformed requests answered with a problem
-    /// document, headers limited to ``MalformedRequestHandler/headerLimit`` bytes. Tests that
-    /// start a live listener use it too.
-    public static var http1: HTTPServerBuilder { MalformedRequestHandler.http1 }
+    /// The HTTP/1.1 server both listeners run, with the standard connection limits
+    /// (``http1(_:trustedProxies:)``): malformed requests answered with a problem document,
+    /// headers limited to ``MalformedRequestHandler/headerLimit`` bytes. Tests that start a
+    /// live listener use it too.
+    public static var http1: HTTPServerBuilder { http1(.standard) }
 }

@@ -159,9 +159,13 @@ public final class GuichetServer: Sendable {
     }
 
     /// Builds the admin router; the recorder lists its routes.
-    public func adminRouter() -> (Router<GuichetContext>, RouteRecorder) {
+    /// - Parameter hostNames: the names it answers to besides localhost and the loopback
+    ///   addresses (the listener's host, `adminHostNames`); any other Host gets 421 before any
+    ///   route runs (``AdminHostMiddleware``).
+    public func adminRouter(hostNames: [String] = []) -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
         router.add(middleware: AccessLogMiddleware(listener: "admin", proxies: trustedProxies, logger: accessLog))
+        router.add(middleware: AdminHostMiddleware(names: hostNames))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())

@@ -1,0 +1,225 @@
+import Foundation
+public import HummingbirdCore
+import GuichetAuth
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// How long a connection may stay open without doing its part, and how many one client may
+/// hold on one listener. Without them, sockets that send half a request head and then nothing
+/// (20,000 of them, from one machine) kept both listeners silent until the process ran out of
+/// file descriptors: a connection cost the attacker nothing and was kept forever.
+public struct ConnectionLimits: Sendable, Equatable {
+    /// How long a connection may go without an HTTP part read or a response written (Hummingbird's
+    /// idle timeout): it bounds a request body that stalls halfway.
+    public var idleTimeout: Duration
+    /// How long a client has to send a whole request head, from the connection's opening or
+    /// from the end of the previous response. An idle timeout alone does not stop a client
+    /// that dribbles one byte of its headers every few seconds; this does, and it also closes
+    /// an idle keep-alive connection (a browser opens a new one when it needs to).
+    public var headTimeout: Duration
+    /// The connections one client address may hold open on one listener (an IPv6 /64 counts as
+    /// one address, ``SourceKey``). A trusted proxy (``TrustedProxies``) is not capped: every
+    /// client behind it shares its address.
+    public var perAddress: Int
+
+    /// Limits a browser or a slow mobile client never meets: a request head comes in one or
+    /// two round trips, and a page opens at most six connections to one host.
+    public static let standard = ConnectionLimits(idleTimeout: .seconds(60), headTimeout: .seconds(20), perAddress: 256)
+
+    /// - Precondition: both times are positive and `perAddress` is at least 1.
+    public init(idleTimeout: Duration, headTimeout: Duration, perAddress: Int) {
+        precondition(idleTimeout > .zero && headTimeout > .zero && perAddress >= 1, "connection limits must be positive")
+        self.idleTimeout = idleTimeout; self.headTimeout = headTimeout; self.perAddress = perAddress
+    }
+}
+
+/// The connections open on one listener, per client address (``SourceKey``).
+final class OpenConnections: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts one more connection from `key`, unless it already holds `limit` of them.
+    /// - Returns: whether the connection may stay.
+    func open(_ key: String) -> Bool {
+        counts.withLock { counts in
+            let n = counts[key, default: 0]
+            guard n < limit else { return false }
+            counts[key] = n + 1
+            return true
+        }
+    }
+
+    /// Forgets one connection from `key` (an address holding none is dropped, so that the
+    /// table holds only the addresses that have a connection open).
+    func close(_ key: String) {
+        counts.withLock { counts in
+            let n = counts[key, default: 0]
+            if n <= 1 { counts[key] = nil } else { counts[key] = n - 1 }
+        }
+    }
+
+    /// How many connections `key` holds (for tests).
+    func count(_ key: String) -> Int { counts.withLock { $0[key, default: 0] } }
+}
+
+/// Closes a connection at once, before reading anything from it, when its client address
+/// already holds ``OpenConnections/limit`` connections on this listener. A trusted proxy's
+/// connections are neither counted nor refused.
+final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private let open: OpenConnections
+    private let proxies: TrustedProxies
+    /// The key this connection is counted under, once counted.
+    private var counted: String?
+    private var seen = false
+
+    init(open: OpenConnections, proxies: TrustedProxies) { self.open = open; self.proxies = proxies }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { _ = admit(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // A refused connection is already closed: the handlers after this one never see it open.
+        if admit(context) { context.fireChannelActive() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        release()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { release() }
+
+    /// Counts the connection, or closes it when its address holds too many.
+    /// - Returns: whether the connection stays open.
+    private func admit(_ context: ChannelHandlerContext) -> Bool {
+        guard !seen else { return true }
+        seen = true
+        // A socket without an IP peer (a Unix socket) is not a client address to count.
+        guard let peer = context.channel.remoteAddress?.ipAddress, !proxies.trusts(peer) else { return true }
+        let key = SourceKey.of(peer)
+        guard open.open(key) else {
+            context.close(promise: nil)
+            return false
+        }
+        counted = key
+        return true
+    }
+
+    private func release() {
+        if let key = counted { open.close(key) }
+        counted = nil
+    }
+}
+
+/// Closes a connection whose request head is not complete within ``ConnectionLimits/headTimeout``
+/// of the connection's opening or of the end of the previous response (a slow-headers attack:
+/// one byte every few seconds keeps an idle timeout from firing). A request being answered is
+/// never cut: the clock runs only while the server waits for a head.
+final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    /// Request heads read whose response has not ended (more than one when pipelined).
+    private var unanswered = 0
+
+    init(timeout: Duration) { self.timeout = TimeAmount(timeout) }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) {
+            unanswered += 1
+            disarm()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            unanswered = max(0, unanswered - 1)
+            if unanswered == 0 { arm(context) }
+        }
+        context.write(data, promise: promise)
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        guard deadline == nil, unanswered == 0 else { return }
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+    }
+
+    private func disarm() {
+        deadline?.cancel()
+        deadline = nil
+    }
+}
+
+extension GuichetServer {
+    /// The HTTP/1.1 server of one listener with these connection limits: connections past the
+    /// per-address cap closed unread, a request head due within the head timeout, idle
+    /// connections closed, malformed requests answered with a problem document. Call it once
+    /// per listener: each call counts its own connections.
+    /// - Parameter trustedProxies: peers whose connections are not capped per address.
+    public static func http1(_ limits: ConnectionLimits, trustedProxies: TrustedProxies = .none) -> HTTPServerBuilder {
+        let open = OpenConnections(limit: limits.perAddress)
+        let head = limits.headTimeout
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: MalformedRequestHandler.headerLimit,
+                                                                      maxHeaderListSize: MalformedRequestHandler.headerLimit)
+        return .http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionCapHandler(open: open, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
+                                        MalformedRequestHandler()],
+            idleTimeout: TimeAmount(limits.idleTimeout), httpDecoderConfiguration: decoder))
+    }
+}
+
+/// The process's limit on open files, which bounds the connections both listeners can hold.
+public enum OpenFileLimit {
+    /// Raises the soft limit on open files (`RLIMIT_NOFILE`) to the hard limit: the usual soft
+    /// default (1024) is reached by a few hundred clients, the hard one is what the
+    /// administrator allowed. A limit that cannot be raised is left as it is.
+    /// - Returns: the soft limit in force afterwards, or nil when it cannot be read.
+    @discardableResult
+    public static func raise() -> UInt64? {
+        #if canImport(Glibc)
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            // Linux refuses an infinite limit on files (past fs.nr_open): take 2^20 then (rlim_t.max is RLIM_INFINITY).
+            raised.rlim_cur = limit.rlim_max == rlim_t.max ? 1 << 20 : limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return UInt64(limit.rlim_cur)
+        #else
+        return nil
+        #endif
+    }
+}

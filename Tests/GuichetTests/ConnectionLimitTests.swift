@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import GuichetServer
+
+/// A connection costs the server a file; before these limits, 20,000 sockets that sent half a
+/// request head and then nothing silenced both listeners. On real sockets: what a client that
+/// does its part never meets, and what an idle, slow or greedy one does.
+@Suite struct ConnectionLimitTests {
+    static let healthz = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+    /// Runs `body` with the port of a live listener answering `/healthz`, under these limits.
+    func withListener(_ limits: ConnectionLimits, proxies: TrustedProxies = .none,
+                      _ body: @Sendable @escaping (Int) async throws -> Void) async throws {
+        let router = Router()
+        router.get("/healthz") { _, _ in "ok" }
+        let app = Application(router: router, server: GuichetServer.http1(limits, trustedProxies: proxies))
+        try await app.test(.live) { client in try await body(try #require(client.port)) }
+    }
+
+    @Test("a connection that sends nothing, or half a request head, is closed at the idle timeout")
+    func idleConnectionsClose() async throws {
+        try await withListener(.init(idleTimeout: .seconds(1), headTimeout: .seconds(60), perAddress: 256)) { port in
+            let silent = try RawConnection(port: port)
+            let half = try RawConnection(port: port)
+            defer { silent.close(); half.close() }
+            half.send("GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            let a = await silent.closed(within: .seconds(8))
+            let b = await half.closed(within: .seconds(8))
+            #expect(a != nil && b != nil, "both are closed, not kept open")
+            #expect((a?.after ?? .zero) >= .milliseconds(500), "not before the timeout")
+        }
+    }
+
+    @Test("a client dribbling its headers one byte every 300 ms is closed at the head deadline, however busy it keeps the socket")
+    func slowHeadersClose() async throws {
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(2), perAddress: 256)) { port in
+            let slow = try RawConnection(port: port)
+            defer { slow.close() }
+            slow.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            let start = ContinuousClock.now
+            var closedAfter: Duration?
+            while ContinuousClock.now - start < .seconds(10) {
+                if case .closed = slow.read() { closedAfter = ContinuousClock.now - start; break }
+                _ = slow.send("a")
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            let after = try #require(closedAfter, "the dribbling client is still connected after 10 s")
+            #expect(after >= .seconds(1) && after < .seconds(6), "closed at the 2 s deadline, not \(after)")
+        }
+    }
+
+    @Test("an idle keep-alive connection is closed once the next head is overdue; a client that sends its requests in time keeps it")
+    func keepAlive() async throws {
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(3), perAddress: 256)) { port in
+            let steady = try RawConnection(port: port)
+            defer { steady.close() }
+            // The deadline runs from the end of each response: four requests 1 s apart, 4 s in all, pass.
+            for _ in 0..<4 {
+                #expect(RawConnection.status(await steady.exchange(Self.healthz)) == 200)
+                try await Task.sleep(for: .seconds(1))
+            }
+            let idle = try #require(await steady.closed(within: .seconds(8)), "the idle keep-alive connection is still open")
+            #expect(idle.received.isEmpty, "closed without an answer to a request never sent")
+        }
+    }
+
+    @Test("past the per-address cap a connection is closed unanswered, while another address is still served and a freed place is taken again")
+    func perAddressCap() async throws {
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 3)) { port in
+            // From 127.0.0.3: the test framework's own client holds a connection from 127.0.0.1.
+            let held = try (0..<3).map { _ in try RawConnection(port: port, from: "127.0.0.3") }
+            defer { held.forEach { $0.close() } }
+            for c in held { #expect(RawConnection.status(await c.exchange(Self.healthz)) == 200) }
+            let extra = try RawConnection(port: port, from: "127.0.0.3")
+            defer { extra.close() }
+            _ = extra.send(Self.healthz)
+            let refused = try #require(await extra.closed(within: .seconds(5)), "the fourth connection is served")
+            #expect(!refused.received.contains("HTTP/1.1 200"))
+            let other = try RawConnection(port: port, from: "127.0.0.2")
+            defer { other.close() }
+            #expect(RawConnection.status(await other.exchange(Self.healthz)) == 200, "127.0.0.2 has its own count")
+            held[0].close()
+            var served = false
+            for _ in 0..<50 where !served {
+                let again = try RawConnection(port: port, from: "127.0.0.3")
+                served = RawConnection.status(await again.exchange(Self.healthz, within: .seconds(2))) == 200
+                again.close()
+                if !served { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(served, "a closed connection gives its place back")
+        }
+    }
+
+    @Test("connections from a trusted proxy are not capped per address: every client behind it shares its address")
+    func trustedProxyNotCapped() async throws {
+        let proxies = try TrustedProxies(["127.0.0.1"])
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 2), proxies: proxies) { port in
+            let many = try (0..<5).map { _ in try RawConnection(port: port) }
+            defer { many.forEach { $0.close() } }
+            for c in many { #expect(RawConnection.status(await c.exchange(Self.healthz)) == 200) }
+        }
+    }
+}
