@@ -2,7 +2,6 @@ import Foundation
 public import HummingbirdCore
 import GuichetAuth
 import HTTPTypes
-import Logging
 import NIOCore
 import NIOHTTPTypes
 import Synchronization
@@ -62,9 +61,6 @@ final class OpenConnections: Sendable {
             if n <= 1 { counts[key] = nil } else { counts[key] = n - 1 }
         }
     }
-
-    /// How many connections `key` holds (for tests).
-    func count(_ key: String) -> Int { counts.withLock { $0[key, default: 0] } }
 }
 
 /// Closes a connection at once, before reading anything from it, when its client address
