@@ -35,48 +35,22 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 }
 
-/// The connections open on one listener, per client address (``SourceKey``).
-final class OpenConnections: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-    let limit: Int
-
-    init(limit: Int) { self.limit = limit }
-
-    /// Counts one more connection from `key`, unless it already holds `limit` of them.
-    /// - Returns: whether the connection may stay.
-    func open(_ key: String) -> Bool {
-        counts.withLock { counts in
-            let n = counts[key, default: 0]
-            guard n < limit else { return false }
-            counts[key] = n + 1
-            return true
-        }
-    }
-
-    /// Forgets one connection from `key` (an address holding none is dropped, so that the
-    /// table holds only the addresses that have a connection open).
-    func close(_ key: String) {
-        counts.withLock { counts in
-            let n = counts[key, default: 0]
-            if n <= 1 { counts[key] = nil } else { counts[key] = n - 1 }
-        }
-    }
-}
-
 /// Closes a connection at once, before reading anything from it, when its client address
-/// already holds ``OpenConnections/limit`` connections on this listener. A trusted proxy's
+/// already holds `limit` connections on this listener (counted in an ``InFlightCounter`` per
+/// listener, keyed by ``SourceKey``). A trusted proxy's
 /// connections are neither counted nor refused.
 final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
-    private let open: OpenConnections
+    private let open: InFlightCounter
+    private let limit: Int
     private let proxies: TrustedProxies
     /// The key this connection is counted under, once counted.
     private var counted: String?
     private var seen = false
 
-    init(open: OpenConnections, proxies: TrustedProxies) { self.open = open; self.proxies = proxies }
+    init(open: InFlightCounter, limit: Int, proxies: TrustedProxies) { self.open = open; self.limit = limit; self.proxies = proxies }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { _ = admit(context) }
@@ -102,7 +76,7 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
         // A socket without an IP peer (a Unix socket) is not a client address to count.
         guard let peer = context.channel.remoteAddress?.ipAddress, !proxies.trusts(peer) else { return true }
         let key = SourceKey.of(peer)
-        guard open.open(key) else {
+        guard open.acquire(key, limit: limit) else {
             context.close(promise: nil)
             return false
         }
@@ -111,7 +85,7 @@ final class ConnectionCapHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     private func release() {
-        if let key = counted { open.close(key) }
+        if let key = counted { open.release(key) }
         counted = nil
     }
 }
@@ -184,12 +158,12 @@ extension GuichetServer {
     /// per listener: each call counts its own connections.
     /// - Parameter trustedProxies: peers whose connections are not capped per address.
     public static func http1(_ limits: ConnectionLimits, trustedProxies: TrustedProxies = .none) -> HTTPServerBuilder {
-        let open = OpenConnections(limit: limits.perAddress)
+        let open = InFlightCounter()
         let head = limits.headTimeout
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: MalformedRequestHandler.headerLimit,
                                                                       maxHeaderListSize: MalformedRequestHandler.headerLimit)
         return .http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionCapHandler(open: open, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
+            additionalChannelHandlers: [ConnectionCapHandler(open: open, limit: limits.perAddress, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
                                         MalformedRequestHandler()],
             idleTimeout: TimeAmount(limits.idleTimeout), httpDecoderConfiguration: decoder))
     }

@@ -182,6 +182,8 @@ extension GuichetServer {
     public func run(_ config: ListenerConfiguration, exporters: [SIEMExporter] = [],
                     onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
         try Self.checkPages()
+        // Every connection is a file: the usual soft limit (1024) is far below what the listeners may hold.
+        if let files = OpenFileLimit.raise() { Logger(label: "guichet").info("open files limit", metadata: ["limit": "\(files)"]) }
         let ports = Mutex<[String: Int]>([:])
         let ready: @Sendable (String, Int) -> Void = { name, port in
             let both = ports.withLock { p -> (Int, Int)? in

@@ -3,7 +3,6 @@ import Foundation
 import GuichetCore
 import GuichetDeployment
 import GuichetServer
-import Logging
 
 /// `guichet demo`: a synthetic registry (R1 by default) with demo accounts of every role, served.
 struct Demo: AsyncParsableCommand {
@@ -49,8 +48,6 @@ struct Demo: AsyncParsableCommand {
         }
         let data = deployment.folder.path
         let generatedNote = generated
-        // Every connection is a file: the usual soft limit (1024) is far below what the listeners may hold.
-        if let files = OpenFileLimit.raise() { Logger(label: "guichet").info("open files limit", metadata: ["limit": "\(files)"]) }
         try await server.run(config) { port, adminPort in
             say("""
             Guichet demo (\(server.profile.title["en"] ?? server.profile.name))

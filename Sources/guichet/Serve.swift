@@ -36,8 +36,6 @@ struct Serve: AsyncParsableCommand {
             note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
         }
         let keys = try deployment.keys(listeners.keys)
-        // Every connection is a file: the usual soft limit (1024) is far below what the listeners may hold.
-        if let files = OpenFileLimit.raise() { Logger(label: "guichet").info("open files limit", metadata: ["limit": "\(files)"]) }
         let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store)
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try deployment.siemExporters(settings, server: server)) { port, adminPort in
