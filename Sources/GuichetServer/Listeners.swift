@@ -118,38 +118,96 @@ struct SIEMExportService: Service {
 }
 
 /// Wakes a waiting task now rather than at its next round; wakes sent while nobody waits
-/// are kept as one.
+/// are kept as one. One task waits at a time (the notice sender).
+///
+/// It once waited on an `AsyncStream` in a child task that was cancelled when the timeout
+/// won; cancelling an iteration finishes the stream, so every later wait returned at once and
+/// the notice sender claimed due notices in a write transaction in a loop, about half a core
+/// of an idle server.
 final class Nudge: Sendable {
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+    private struct State {
+        /// A wake came while nobody waited: the next wait returns at once.
+        var pending = false
+        var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+        var lastID: UInt64 = 0
+        /// Waits up to this id have ended (timed out or cancelled): a waiter that registers
+        /// after its own end returns at once.
+        var endedThrough: UInt64 = 0
+    }
+    private let state = Mutex(State())
 
-    init() { (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1)) }
+    init() {}
 
-    func wake() { continuation.yield() }
+    func wake() {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard let w = s.waiter else { s.pending = true; return nil }
+            s.waiter = nil
+            return w.continuation
+        }
+        waiter?.resume()
+    }
 
-    /// Returns at the next wake, or after `timeout`.
+    /// Returns at the next wake (at once when one came since the last wait), after
+    /// `timeout`, or when the calling task is cancelled.
     func wait(timeout: Duration) async {
-        let stream = self.stream
+        let id = state.withLock { s -> UInt64? in
+            if s.pending { s.pending = false; return nil }
+            s.lastID += 1
+            return s.lastID
+        }
+        guard let id else { return }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { for await _ in stream { return } }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let now = self.state.withLock { s -> Bool in
+                        if s.pending || s.endedThrough >= id { s.pending = false; return true }
+                        s.waiter = (id, c)
+                        return false
+                    }
+                    if now { c.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                self.end(id)
+            }
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Ends wait `id`: resumes its waiter if it is still waiting.
+    private func end(_ id: UInt64) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.endedThrough = max(s.endedThrough, id)
+            guard let w = s.waiter, w.id == id else { return nil }
+            s.waiter = nil
+            return w.continuation
+        }
+        waiter?.resume()
     }
 }
 
 /// Sends the notices transitions owe (``NoticeOutbox``): at once after a transition, and every
 /// few seconds for those whose retry is due; a last round at shutdown.
 struct NoticeService: Service {
-    let outbox: NoticeOutbox
+    /// One round: every notice due now.
+    let send: @Sendable () async throws -> Void
     let nudge: Nudge
     let every: Duration
     let logger: Logger
 
+    init(outbox: NoticeOutbox, nudge: Nudge, every: Duration, logger: Logger) {
+        self.init(send: { _ = try await outbox.sendDue() }, nudge: nudge, every: every, logger: logger)
+    }
+
+    init(send: @escaping @Sendable () async throws -> Void, nudge: Nudge, every: Duration, logger: Logger) {
+        self.send = send; self.nudge = nudge; self.every = every; self.logger = logger
+    }
+
     func run() async throws {
         func round() async {
-            do { _ = try await outbox.sendDue() } catch {
+            do { try await send() } catch {
                 logger.error("the notice outbox could not be read", metadata: ["error": .string(String(describing: type(of: error)))])
             }
         }
