@@ -379,7 +379,8 @@ extension PostgresStore: AuthStorage {
     public func pendingReset(tokenHash: Data, at: Date) async throws -> (PasswordResetRecord, AccountRecord)? {
         let found = try await read { c in
             try await c.query("""
-                SELECT id, account_id, requested_by, requested_at, expires_at, status, used_at FROM password_reset WHERE token_hash = \(tokenHash)
+                SELECT id, account_id, requested_by, requested_at, expires_at, status, used_at FROM password_reset r WHERE token_hash = \(tokenHash)
+                AND NOT EXISTS (SELECT 1 FROM password_reset n WHERE n.account_id = r.account_id AND n.requested_at > r.requested_at)
                 """, logger: Self.logger).decode((String, String, String, Int64, Int64, String, Int64?).self).collect().first
         }
         guard let r = found else { return nil }
@@ -392,7 +393,8 @@ extension PostgresStore: AuthStorage {
     public func completeReset(_ id: String, passwordHash: String, throttleKey: String, at: Date) async throws -> Bool {
         try await transaction { c in
             guard let account = try await c.query("""
-                UPDATE password_reset SET status = 'used', used_at = \(at.millis) WHERE id = \(id) AND status = 'sent' AND expires_at > \(at.millis)
+                UPDATE password_reset r SET status = 'used', used_at = \(at.millis) WHERE id = \(id) AND status = 'sent' AND expires_at > \(at.millis)
+                AND NOT EXISTS (SELECT 1 FROM password_reset n WHERE n.account_id = r.account_id AND n.requested_at > r.requested_at)
                 RETURNING account_id
                 """, logger: Self.logger).decode(String.self).collect().first else { return false }
             try await c.query("UPDATE account SET password_hash = \(passwordHash) WHERE id = \(account)", logger: Self.logger)

@@ -85,11 +85,19 @@ extension Store {
         }
     }
 
-    /// The pending reset of this code and its account, if the code was sent, is unused and has
-    /// not expired.
+    /// Only the newest reset of an account works: a new one replaces the codes sent before
+    /// (as activation and claim codes are replaced), and once one is used none of the older
+    /// ones works again (an attacker test used an older code after a newer one was issued, and
+    /// the newer after the older was used). A condition on `password_reset AS r`.
+    static let newestReset = """
+        NOT EXISTS (SELECT 1 FROM password_reset n WHERE n.account_id = r.account_id AND n.requested_at > r.requested_at)
+        """
+
+    /// The pending reset of this code and its account, if the code was sent, is unused, has
+    /// not expired, and no reset of the account was asked for after it.
     public func pendingReset(tokenHash: Data, at: Date) async throws -> (PasswordResetRecord, AccountRecord)? {
         try await read { db in
-            guard let reset = try Row.fetchOne(db, sql: "SELECT * FROM password_reset WHERE token_hash = ?", arguments: [tokenHash])
+            guard let reset = try Row.fetchOne(db, sql: "SELECT * FROM password_reset r WHERE token_hash = ? AND \(Self.newestReset)", arguments: [tokenHash])
                     .map(PasswordResetRecord.init(row:)), reset.status == "sent", reset.expiresAt > at,
                   let account = try Row.fetchOne(db, sql: AccountRecord.withFactor + " WHERE id = ?", arguments: [reset.account.rawValue])
                     .map(AccountRecord.init(row:)) else { return nil }
@@ -103,8 +111,9 @@ extension Store {
     /// - Returns: whether the reset was still pending (false: used or expired meanwhile).
     public func completeReset(_ id: String, passwordHash: String, throttleKey: String, at: Date) async throws -> Bool {
         try await write { db in
-            try db.execute(sql: "UPDATE password_reset SET status = 'used', used_at = ? WHERE id = ? AND status = 'sent' AND expires_at > ?",
-                           arguments: [at.millis, id, at.millis])
+            try db.execute(sql: """
+                UPDATE password_reset AS r SET status = 'used', used_at = ? WHERE id = ? AND status = 'sent' AND expires_at > ? AND \(Self.newestReset)
+                """, arguments: [at.millis, id, at.millis])
             guard db.changesCount == 1,
                   let account = try String.fetchOne(db, sql: "SELECT account_id FROM password_reset WHERE id = ?", arguments: [id]) else { return false }
             try db.execute(sql: "UPDATE account SET password_hash = ? WHERE id = ?", arguments: [passwordHash, account])

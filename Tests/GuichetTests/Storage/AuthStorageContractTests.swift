@@ -438,6 +438,28 @@ import GuichetStore
         }
     }
 
+    @Test("only the newest reset of an account works: a new one replaces the older, and once one is used none works", arguments: StorageBackends.names)
+    func newestResetOnly(_ name: String) async throws {
+        try await B.with(name) { (b: StorageUnderTest) async throws in
+            let admin = try await b.addAccount(role: "admin"), a = try await b.addAccount(), other = try await b.addAccount()
+            try await b.auth.insertReset(id: "rs-old", account: a.id, tokenHash: fakeHash("old"), by: admin.id, at: B.at(0), expiresAt: B.at(1_000))
+            try await b.auth.setResetStatus("rs-old", sent: true)
+            try await b.auth.insertReset(id: "rs-other", account: other.id, tokenHash: fakeHash("other"), by: admin.id, at: B.at(5), expiresAt: B.at(1_000))
+            try await b.auth.setResetStatus("rs-other", sent: true)
+            #expect(try await b.auth.pendingReset(tokenHash: fakeHash("old"), at: B.at(6)) != nil, "another account's reset replaces nothing")
+            try await b.auth.insertReset(id: "rs-new", account: a.id, tokenHash: fakeHash("new"), by: admin.id, at: B.at(10), expiresAt: B.at(1_000))
+            try await b.auth.setResetStatus("rs-new", sent: true)
+            #expect(try await b.auth.pendingReset(tokenHash: fakeHash("old"), at: B.at(11)) == nil, "the older code was replaced")
+            #expect(try await b.auth.completeReset("rs-old", passwordHash: "old-hash", throttleKey: "k", at: B.at(11)) == false)
+            #expect(try await b.auth.pendingReset(tokenHash: fakeHash("new"), at: B.at(11)) != nil)
+            #expect(try await b.auth.completeReset("rs-new", passwordHash: "new-hash", throttleKey: "k", at: B.at(12)))
+            #expect(try await b.auth.pendingReset(tokenHash: fakeHash("old"), at: B.at(13)) == nil)
+            #expect(try await b.auth.completeReset("rs-old", passwordHash: "old-hash", throttleKey: "k", at: B.at(13)) == false, "nor after the newer was used")
+            #expect(try await b.auth.account(id: a.id)?.passwordHash == "new-hash")
+            #expect(try await b.auth.pendingReset(tokenHash: fakeHash("other"), at: B.at(14)) != nil)
+        }
+    }
+
     @Test("completeReset sets the password, spends the reset, ends every session and clears the throttle; then never again", arguments: StorageBackends.names)
     func completeReset(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
