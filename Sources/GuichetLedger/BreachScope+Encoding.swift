@@ -74,8 +74,14 @@ extension BreachScope {
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// One CSV field, quoted when it must be (RFC 4180).
+    /// One CSV field, quoted when it must be (RFC 4180). A field that a spreadsheet would take
+    /// for a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return: an
+    /// incident's title, say) starts with an apostrophe, so that opening the export runs
+    /// nothing (an attacker test wrote `=HYPERLINK(…)` into an incident). Identifiers, field
+    /// names, counts and times never start so.
     public static func csvField(_ s: String) -> String {
+        var s = s
+        if let first = s.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { s = "'" + s }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

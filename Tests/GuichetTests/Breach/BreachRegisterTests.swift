@@ -76,6 +76,20 @@ import GuichetBreach
         }
     }
 
+    @Test("a CSV cell a spreadsheet would run as a formula starts with an apostrophe; other cells are as they were")
+    func csvFormulas() {
+        #expect(BreachScope.csvField("=HYPERLINK(\"http://example.org\",\"x\")") == "\"'=HYPERLINK(\"\"http://example.org\"\",\"\"x\"\")\"")
+        #expect(BreachScope.csvField("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0")
+        #expect(BreachScope.csvField("-2+3") == "'-2+3")
+        #expect(BreachScope.csvField("@SUM(A1:A2)") == "'@SUM(A1:A2)")
+        #expect(BreachScope.csvField("\t=1") == "'\t=1")
+        #expect(BreachScope.csvField("\r=1") == "\"'\r=1\"")
+        #expect(BreachScope.csvField("Compromised daycare account") == "Compromised daycare account")
+        #expect(BreachScope.csvField("a, b") == "\"a, b\"")
+        #expect(BreachScope.csvField("2026-11-21T18:00:00Z") == "2026-11-21T18:00:00Z")
+        #expect(BreachScope.csvField("") == "")
+    }
+
     @Test("the register refuses bad input, keeps every incident and every change")
     func registerRules() async throws {
         let world = try await World.make()
