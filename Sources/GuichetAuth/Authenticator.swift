@@ -120,7 +120,7 @@ public final class Authenticator: Sendable {
             }
             return a
         }
-        guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(role)'") }
+        guard let r = profile.roles[role] else { throw GuichetError.invalid("unknown role '\(GuichetError.echo(role))'") }
         if let kind = r.organisationKind, !r.kind.usesAdminListener || r.kind == .accountAdmin || organisation != nil {
             guard let organisation, let org = try await store.organisation(organisation), org.kind == kind else {
                 throw GuichetError.invalid("role '\(role)' needs an organisation of kind '\(kind)'")
@@ -144,7 +144,7 @@ public final class Authenticator: Sendable {
 
     /// Asks for an account to take a more privileged role; a second administrator approves.
     public func requestRole(_ role: String, for account: AccountID, by: AccountID) async throws {
-        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(role)'") }
+        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(GuichetError.echo(role))'") }
         guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
         try await request(kind: "elevate", account: account, role: role, by: by)
     }

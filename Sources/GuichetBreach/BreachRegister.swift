@@ -35,7 +35,7 @@ public struct IncidentInput: Sendable {
         guard let o = json.object else { throw GuichetError.invalid("the incident must be a JSON object") }
         let known: Set<String> = ["title", "nature", "facts", "effects", "remedial", "consequences", "detectedAt", "status", "encryptedAndKeysSafe", "scope"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
-            throw GuichetError.invalid("unknown key '\(unknown)' (expected: \(known.sorted().joined(separator: ", ")))")
+            throw GuichetError.invalid("unknown key '\(GuichetError.echo(unknown))' (expected: \(known.sorted().joined(separator: ", ")))")
         }
         func text(_ k: String, required: Bool = false) throws -> String {
             guard let v = o[k], v != .null else {

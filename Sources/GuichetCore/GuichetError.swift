@@ -31,3 +31,16 @@ public enum GuichetError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension GuichetError {
+    /// A name the caller sent (a field, a key, a role, a transition) fit to repeat in a
+    /// message: as sent when it looks like a name (ASCII letters, digits, `_`, `-`, `.` and `:`,
+    /// 1 to 64 of them), else a placeholder. A message then never carries a value the caller put
+    /// where a name goes (a line break, a national id), which a log or a screen would show.
+    public static func echo(_ name: some StringProtocol) -> String {
+        let ok = (1...64).contains(name.utf8.count) && name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D || b == 0x2E || b == 0x3A
+        }
+        return ok ? String(name) : "(not a name)"
+    }
+}

@@ -128,7 +128,7 @@ extension Gate {
     }
 
     func ranking(_ type: String) throws -> Ranking {
-        guard let ranking = profile.dossierTypes[type]?.ranking else { throw GuichetError.invalid("dossiers of type '\(type)' have no rank") }
+        guard let ranking = profile.dossierTypes[type]?.ranking else { throw GuichetError.invalid("dossiers of type '\(GuichetError.echo(type))' have no rank") }
         return ranking
     }
 

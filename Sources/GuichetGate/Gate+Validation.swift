@@ -10,7 +10,7 @@ extension Gate {
         var out: [String: FieldValue?] = [:]
         for (name, json) in input {
             guard let spec = type.field(name) else {
-                throw GuichetError.invalid("unknown field '\(name)' (dossier type '\(type.name)' has: \(type.fields.filter { !$0.system }.map(\.name).joined(separator: ", ")))")
+                throw GuichetError.invalid("unknown field '\(GuichetError.echo(name))' (dossier type '\(type.name)' has: \(type.fields.filter { !$0.system }.map(\.name).joined(separator: ", ")))")
             }
             guard !spec.system else { throw GuichetError.invalid("field '\(name)' is set by the workflow, not by a request") }
             if json == .null {
@@ -33,7 +33,7 @@ extension Gate {
         var out: [String: FieldValue?] = [:]
         for (name, json) in input {
             guard let spec = profile.personField(name) else {
-                throw GuichetError.invalid("unknown field '\(prefix)\(name)' (persons have: \(profile.personFields.map(\.name).joined(separator: ", ")))")
+                throw GuichetError.invalid("unknown field '\(prefix)\(GuichetError.echo(name))' (persons have: \(profile.personFields.map(\.name).joined(separator: ", ")))")
             }
             if json == .null {
                 guard !spec.required, !creating else { throw GuichetError.invalid("field '\(prefix)\(name)' is required") }

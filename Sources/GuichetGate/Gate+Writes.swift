@@ -12,7 +12,7 @@ extension Gate {
     public func create(_ input: DossierInput, _ r: GateRequest) async throws -> WriteResult {
         try checkPurpose(r)
         guard let type = profile.dossierTypes[input.type] else {
-            throw GuichetError.invalid("unknown dossier type '\(input.type)' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
+            throw GuichetError.invalid("unknown dossier type '\(GuichetError.echo(input.type))' (expected one of: \(profile.dossierTypes.keys.sorted().joined(separator: ", ")))")
         }
         var fields = try dossierFields(input.fields, type: type, creating: true).setValues
         var written = Array(fields.keys)
@@ -34,7 +34,7 @@ extension Gate {
         let now = clock()
         for person in input.persons {
             guard type.persons.contains(where: { $0.role == person.role }) else {
-                throw GuichetError.invalid("unknown person role '\(person.role)' (expected one of: \(type.persons.map(\.role).joined(separator: ", ")))")
+                throw GuichetError.invalid("unknown person role '\(GuichetError.echo(person.role))' (expected one of: \(type.persons.map(\.role).joined(separator: ", ")))")
             }
             switch person {
             case .caller(let role):
@@ -126,7 +126,7 @@ extension Gate {
     /// Moves a dossier along its workflow (`withdraw` is the withdrawal, never a deletion).
     public func transition(_ id: DossierID, _ name: String, _ r: GateRequest) async throws -> WriteResult {
         guard profile.dossierTypes.values.contains(where: { $0.workflow.transitions[name] != nil }) else {
-            throw GuichetError.invalid("unknown transition '\(name)'")
+            throw GuichetError.invalid("unknown transition '\(GuichetError.echo(name))'")
         }
         let action: Action = name == "withdraw" ? .withdraw : .transition(name)
         let (record, grant) = try await authorise(id, action, r)

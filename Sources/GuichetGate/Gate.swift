@@ -234,7 +234,7 @@ public final class Gate: Sendable {
     func searchDossiers(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,
                         _ r: GateRequest) async throws -> SearchPage {
         try checkPurpose(r)
-        guard let dossierType = profile.dossierTypes[type] else { throw GuichetError.invalid("unknown dossier type '\(type)'") }
+        guard let dossierType = profile.dossierTypes[type] else { throw GuichetError.invalid("unknown dossier type '\(GuichetError.echo(type))'") }
         if let status, !dossierType.workflow.states.contains(status) {
             throw GuichetError.invalid("unknown status (expected one of: \(dossierType.workflow.states.joined(separator: ", ")))")
         }
@@ -245,10 +245,10 @@ public final class Gate: Sendable {
         var terms: [(role: String, field: String, term: String)] = []
         for (path, raw) in criteria.sorted(by: { $0.key < $1.key }) {
             guard scope.searchable.contains(path), let dot = path.firstIndex(of: ".") else {
-                throw GuichetError.invalid("you cannot search by '\(path)' (you may search by: \(scope.searchable.sorted().joined(separator: ", ")))")
+                throw GuichetError.invalid("you cannot search by '\(GuichetError.echo(path))' (you may search by: \(scope.searchable.sorted().joined(separator: ", ")))")
             }
             let role = String(path[..<dot]), name = String(path[path.index(after: dot)...])
-            guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(path)'") }
+            guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(GuichetError.echo(path))'") }
             let value = try FieldValidation.value(.string(raw), for: spec, path: path)
             terms.append((role, name, try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }))
         }

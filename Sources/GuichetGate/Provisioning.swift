@@ -156,7 +156,7 @@ public struct Provisioning: Sendable {
     public func createAccount(_ new: NewAccount, by: Provisioner) async throws -> CreatedAccount {
         try admit(by, accountAdministrators: true)
         try checkScope(by, role: new.role, organisation: new.organisation)
-        guard let role = profile.roles[new.role] else { throw GuichetError.invalid("unknown role '\(new.role)'") }
+        guard let role = profile.roles[new.role] else { throw GuichetError.invalid("unknown role '\(GuichetError.echo(new.role))'") }
         if role.kind == .citizen { throw GuichetError.invalid("citizens create their own accounts (or claim their file with a claim code)") }
         try await auth.checkNewAccount(username: new.username, password: new.password, role: new.role, organisation: new.organisation,
                                        contact: new.email)
@@ -186,7 +186,7 @@ public struct Provisioning: Sendable {
     public func requestRole(_ role: String, for account: AccountID, by: Provisioner) async throws {
         try admit(by)
         guard let admin = by.account else { throw GuichetError.forbidden("a role change needs two administrators: ask over the admin API") }
-        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(role)'") }
+        guard let r = profile.roles[role], r.kind != .citizen else { throw GuichetError.invalid("unknown or non-staff role '\(GuichetError.echo(role))'") }
         guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
         if try await store.departure(of: account) != nil { throw GuichetError.conflict("this account's owner left") }
         try await journal("role-request", "role \(role) asked for account \(account)", by)

@@ -36,7 +36,7 @@ public struct ScopeQuery: Sendable, Equatable {
     public init(json: JSON) throws {
         let o = json.object ?? [:]
         for key in o.keys where !["account", "session", "source", "from", "to"].contains(key) {
-            throw GuichetError.invalid("unknown scope key '\(key)' (expected account, session, source, from, to)")
+            throw GuichetError.invalid("unknown scope key '\(GuichetError.echo(key))' (expected account, session, source, from, to)")
         }
         func string(_ k: String) throws -> String? {
             guard let v = o[k], v != .null else { return nil }

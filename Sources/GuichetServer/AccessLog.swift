@@ -51,6 +51,22 @@ struct AccessLogMiddleware: RouterMiddleware {
     /// Longest unmatched path written to the log.
     static let maxPath = 120
 
+    /// A path no route matched, as the log shows it: a segment that looks like a name
+    /// (`wp-login.php`, `.env`, `nothing-here`: ASCII letters, digits, `.`, `-`, `_`, at most 40,
+    /// fewer than four digits) is kept, so that scans stay readable; any other segment (a
+    /// name with spaces, a date of birth, a national id, an identifier) becomes `…`. An
+    /// attacker test found `/web/Jean%20Dupont%201985-07-07` in the log.
+    static func loggable(path: String) -> String {
+        let segments = path.prefix(maxPath).split(separator: "/", omittingEmptySubsequences: false).map { segment -> Substring in
+            let bytes = segment.utf8
+            let nameLike = bytes.count <= 40 && bytes.filter { $0 >= 0x30 && $0 <= 0x39 }.count < 4 && bytes.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F
+            }
+            return nameLike ? segment : "…"
+        }
+        return segments.joined(separator: "/")
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // The source here is still the peer's: the forwarding middleware runs inside this one.
         let id = GuichetRequestID.resolve(peer: context.source, forwarded: request.headers[GuichetRequestID.header], proxies: proxies)
@@ -80,8 +96,9 @@ struct AccessLogMiddleware: RouterMiddleware {
         if let route = context.endpointPath, route != "NotFound" {
             metadata["route"] = .string(route)
         } else {
-            // No route matched: the path (never the query), shortened; the redaction layer still applies.
-            metadata["path"] = .string(String(request.uri.path.prefix(Self.maxPath)))
+            // No route matched: the path (never the query), shortened, each segment that does
+            // not look like a name replaced; the redaction layer still applies.
+            metadata["path"] = .string(Self.loggable(path: request.uri.path))
         }
         logger.info("request", metadata: metadata)
     }

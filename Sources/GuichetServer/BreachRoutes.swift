@@ -34,7 +34,7 @@ extension GuichetServer {
         var o: [String: JSON] = [:]
         for (key, value) in request.uri.queryParameters {
             let k = String(key)
-            guard known.contains(k) else { throw GuichetError.invalid("unknown parameter '\(k)' (expected: \(known.sorted().joined(separator: ", ")))") }
+            guard known.contains(k) else { throw GuichetError.invalid("unknown parameter '\(GuichetError.echo(k))' (expected: \(known.sorted().joined(separator: ", ")))") }
             if ["account", "session", "source", "from", "to"].contains(k) { o[k] = .string(String(value)) }
         }
         return try ScopeQuery(json: .object(o))
@@ -82,7 +82,7 @@ extension GuichetServer {
             let o = try await JSONBody.read(req).json.object ?? [:]
             let known: Set<String> = ["status", "remedial", "effects", "notifiedAuthorityAt"]
             if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
-                throw GuichetError.invalid("unknown key '\(unknown)' (expected: \(known.sorted().joined(separator: ", ")))")
+                throw GuichetError.invalid("unknown key '\(GuichetError.echo(unknown))' (expected: \(known.sorted().joined(separator: ", ")))")
             }
             func text(_ k: String) throws -> String? {
                 guard let v = o[k], v != .null else { return nil }

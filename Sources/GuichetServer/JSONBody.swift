@@ -95,7 +95,7 @@ struct JSONBody {
     /// Refuses keys that no handler asked for.
     func finish() throws {
         if let unknown = object.keys.sorted().first(where: { !used.contains($0) }) {
-            throw GuichetError.invalid("unknown field '\(name(unknown))'")
+            throw GuichetError.invalid("unknown field '\(GuichetError.echo(name(unknown)))'")
         }
     }
 

@@ -19,7 +19,7 @@ extension GuichetServer {
                 case "from": guard let n = Int(String(value)) else { throw GuichetError.invalid("'from' must be a whole number") }; from = n
                 case "limit": guard let n = Int(String(value)) else { throw GuichetError.invalid("'limit' must be a whole number") }; limit = n
                 case "type": type = String(value)
-                default: throw GuichetError.invalid("unknown parameter '\(key)' (expected from, limit, type)")
+                default: throw GuichetError.invalid("unknown parameter '\(GuichetError.echo(key))' (expected from, limit, type)")
                 }
             }
             let ranked = self.profile.dossierTypes.values.filter { $0.ranking != nil }.map(\.name).sorted()

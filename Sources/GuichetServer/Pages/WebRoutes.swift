@@ -99,7 +99,9 @@ extension GuichetServer {
         var v = values
         let l = scope.language
         v["service"] = profile.title[l] ?? profile.name
-        let base = scope.here.split(separator: "?", maxSplits: 1)[0]
+        // One leading slash: `//web/sign-in` is routed as `/web/sign-in`, and a link to
+        // `//web/…` would be protocol-relative, to a host named "web" (an attacker test).
+        let base = "/" + (scope.here.split(separator: "?", maxSplits: 1).first ?? "").drop { $0 == "/" || $0 == "\\" }
         var query = scope.here.split(separator: "?", maxSplits: 1).dropFirst().first.map {
             $0.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
         } ?? ""

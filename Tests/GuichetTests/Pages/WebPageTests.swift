@@ -41,6 +41,11 @@ struct WebPageTests {
             #expect(later.html.contains(#"<html lang="en">"#), "and used on the next page")
             let css = try await browser.get("/web/guichet.css")
             #expect(css.status == .ok && css.headers[.contentType]?.hasPrefix("text/css") == true)
+            // `//web/sign-in` is routed as `/web/sign-in`; its language links stay on this site
+            // (`//web/…` would be a protocol-relative link to a host named "web").
+            let doubled = try await browser.get("//web/sign-in?x=1")
+            #expect(doubled.status == .ok && doubled.html.contains(#"href="/web/sign-in?x=1&amp;lang=fr""#) && !doubled.html.contains(#"href="//"#),
+                    "the language links must stay on this site")
         }
         try await world.withAdmin { client in
             var browser = PageClient(client)
