@@ -25,7 +25,9 @@ public enum ActivationIssued: Sendable, Equatable {
 /// out of band, by e-mail to the address set for the account, or by hand from the administrator
 /// who created it (two administrators already agreed to the account) or from an operator on the
 /// server. Codes expire, are stored hashed, are never logged, and wrong ones are throttled like
-/// passwords. Citizens are not concerned: they need no second factor.
+/// passwords. Citizens are not concerned (they need no second factor), unless an administrator
+/// reset their second factors (``resetFactors(of:reason:delivery:by:)``): then their next first
+/// factor needs a code too.
 extension Authenticator {
     /// How long an activation code may be used.
     public static let activationLifetime: TimeInterval = 72 * 3600
@@ -42,11 +44,11 @@ extension Authenticator {
         Data(SHA256.hash(data: Data(("activation\0" + code.uppercased().filter { $0.isLetter || $0.isNumber }).utf8)))
     }
 
-    /// The account, if an activation code may be issued for it: it exists, is not a citizen's,
-    /// and has no second factor yet.
+    /// The account, if an activation code may be issued for it: it exists, is not a citizen's
+    /// (unless its factors were reset), and has no second factor yet.
     func activatable(_ account: AccountID) async throws -> AccountRecord {
         guard let record = try await store.account(id: account) else { throw GuichetError.notFound }
-        guard let role = profile.roles[record.role], role.kind != .citizen else {
+        guard let role = profile.roles[record.role], role.kind != .citizen || record.factorsReset else {
             throw GuichetError.invalid("citizens' accounts need no activation code")
         }
         if try await store.factors(account: account).contains(where: { $0.confirmed && $0.kind != "recovery" }) {
@@ -68,13 +70,14 @@ extension Authenticator {
     /// A new code sent to the owner's address, replacing the account's unused ones.
     /// - Throws: ``GuichetError/unavailable(_:)`` when the relay refuses (the code never works).
     func email(_ record: AccountRecord, to address: MailAddress, mailer: any Mailer, by: AccountID?) async throws -> ActivationIssued {
+        let reset = record.factorsReset
         let now = clock(), code = Self.humanCode(groups: 4), id = factorID()
         let expires = now.addingTimeInterval(Self.activationLifetime)
         try await store.insertActivation(id: id, account: record.id, codeHash: Self.hash(activationCode: code), delivery: "email",
                                          by: by, at: now, expiresAt: expires, status: "sending")
         do {
-            try await mailer.send(ResetMessages.activation(code, username: record.username, expires: expires, from: mailer.sender, to: address,
-                                                           language: profile.defaultLanguage))
+            try await mailer.send(ResetMessages.activation(code, username: record.username, expires: expires, afterReset: reset,
+                                                           from: mailer.sender, to: address, language: profile.defaultLanguage))
         } catch {
             try await store.setActivationStatus(id, sent: false)
             throw GuichetError.unavailable("the activation code could not be sent (\((error as? MailError)?.description ?? "mail error"))")
@@ -108,8 +111,16 @@ extension Authenticator {
         guard admin.kind == .admin else { throw GuichetError.forbidden("only an administrator may issue an activation code") }
         try requireStepUp(admin)
         guard account != admin.account else { throw GuichetError.forbidden("you cannot issue an activation code for your own account") }
-        let record = try await activatable(account)
-        if let mailer, let address = try await contact(of: account) {
+        return try await issueActivation(try await activatable(account), by: admin, byHand: false)
+    }
+
+    /// Issues a code at an administrator's request, for an account found ``activatable(_:)``:
+    /// to the owner's address when there is one and a relay and `byHand` is false; otherwise
+    /// to be handed over, once a second administrator approves (the approver receives it).
+    /// - Throws: ``GuichetError/unavailable(_:)`` when the relay refuses.
+    func issueActivation(_ record: AccountRecord, by admin: Principal, byHand: Bool) async throws -> ActivationIssued {
+        let account = record.id
+        if !byHand, let mailer, let address = try await contact(of: account) {
             return try await email(record, to: address, mailer: mailer, by: admin.account)
         }
         let now = clock(), id = factorID()
@@ -184,7 +195,9 @@ extension Authenticator {
 }
 
 extension ResetMessages {
-    static func activation(_ code: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+    static func activation(_ code: String, username: String, expires: Date, afterReset: Bool = false, from: MailAddress, to: MailAddress,
+                           language: String) -> MailMessage {
+        if afterReset { return factorReset(code, username: username, expires: expires, from: from, to: to, language: language) }
         let fr = """
         Bonjour,
 

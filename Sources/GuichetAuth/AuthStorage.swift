@@ -112,6 +112,18 @@ public protocol AuthStorage: Sendable {
     /// account and clears the sign-in throttle of its user name.
     /// - Returns: whether the reset was still pending (false: used or expired meanwhile).
     func completeReset(_ id: String, passwordHash: String, throttleKey: String, at: Date) async throws -> Bool
+    /// Resets an account's second factors in one transaction: removes every factor of it
+    /// (apps, passkeys, recovery codes, unfinished enrolments), ends its open sessions, voids
+    /// its unused activation codes, marks it (``AccountRecord/factorsReset``, read with the
+    /// account from then on) so that its next first factor needs an activation code, and
+    /// records the reset. A back-end MUST do all of it or none of it.
+    /// - Returns: the reset as recorded.
+    /// - Throws: ``StoreError/notFound`` for no such account (nothing written).
+    func resetFactors(_ account: AccountID, id: String, reason: String, by: AccountID?, at: Date) async throws -> FactorResetRecord
+    /// Clears an account's factor-reset mark (a first factor was enrolled again).
+    func clearFactorsReset(_ account: AccountID) async throws
+    /// The factor resets of an account, newest first.
+    func factorResets(of account: AccountID) async throws -> [FactorResetRecord]
     /// Adds a second factor (unconfirmed TOTP until its first code, or confirmed).
     func insert(factor f: SecondFactorRecord, at: Date) async throws
     /// The second factors of an account, optionally of one kind.

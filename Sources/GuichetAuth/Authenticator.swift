@@ -283,6 +283,7 @@ public final class Authenticator: Sendable {
         var p = Principal(account: a.id, username: a.username, role: a.role, kind: role.kind, organisation: a.organisation,
                           person: a.person, territory: a.territory, session: session, secondFactorAt: secondFactorAt)
         p.hasSecondFactor = a.hasSecondFactor
+        p.factorsReset = a.factorsReset
         return p
     }
 }

@@ -21,6 +21,9 @@ public struct Principal: Sendable, Equatable {
     public internal(set) var onConsoleWithKeyFile = false
     /// Whether the account has a confirmed factor of its own (an app or a passkey).
     public internal(set) var hasSecondFactor = false
+    /// Whether an administrator reset the account's second factors and none was enrolled since
+    /// (``Authenticator/resetFactors(of:reason:delivery:by:)``).
+    public internal(set) var factorsReset = false
 
     init(account: AccountID, username: String, role: String, kind: RoleKind, organisation: OrganisationID?,
          person: PersonID?, territory: String?, session: SessionID, secondFactorAt: Date?) {
@@ -30,8 +33,10 @@ public struct Principal: Sendable, Equatable {
     }
 
     /// Staff, partners and administrators must pass a second factor before any personal data
-    /// (C3); so must a citizen who enrolled one: a factor that is never asked for protects nothing.
-    public var needsSecondFactor: Bool { kind != .citizen || hasSecondFactor }
+    /// (C3); so must a citizen who enrolled one: a factor that is never asked for protects nothing;
+    /// and so must a citizen whose factors were reset, until a new one is enrolled with the
+    /// activation code: whoever took the account over with its password reaches nothing.
+    public var needsSecondFactor: Bool { kind != .citizen || hasSecondFactor || factorsReset }
 
     /// How recent a second factor must be for a step-up action (sensitive admin actions, restore).
     public static let stepUpWindow: TimeInterval = 5 * 60

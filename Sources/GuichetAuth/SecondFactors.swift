@@ -69,6 +69,7 @@ extension Authenticator {
             if let step = secret.verify(code, at: clock(), window: 1, lastUsedStep: factor.counter == 0 ? nil : factor.counter),
                try await store.advance(factor: factor.id, from: factor.counter, to: step) {
                 try await passed(p, throttleKey: key)
+                if firstFactor && p.factorsReset { try await store.clearFactorsReset(p.account) }
                 return firstFactor ? try await newRecoveryCodes(p.account) : []
             }
         }
@@ -135,6 +136,7 @@ extension Authenticator {
         try await store.insert(factor: SecondFactorRecord(id: factorID(), account: p.account, kind: "webauthn", secret: Data(credential.publicKeyRaw),
                                                            credentialID: Data(credential.id), counter: Int64(credential.signCount), confirmed: true), at: clock())
         try await store.markSecondFactor(session: p.session, at: clock())
+        if firstFactor && p.factorsReset { try await store.clearFactorsReset(p.account) }
         return firstFactor ? try await newRecoveryCodes(p.account) : []
     }
 

@@ -15,16 +15,21 @@ extension PostgresStore: AuthStorage {
     /// The account's columns, and whether it has a confirmed app or passkey.
     static let accountColumns = """
         SELECT a.id, a.username, a.password_hash, a.role, a.organisation_id, a.person_id, a.territory, a.status, a.created_at,
-            EXISTS (SELECT 1 FROM second_factor f WHERE f.account_id = a.id AND f.confirmed AND f.kind IN ('totp', 'webauthn'))
+            EXISTS (SELECT 1 FROM second_factor f WHERE f.account_id = a.id AND f.confirmed AND f.kind IN ('totp', 'webauthn')),
+            a.factors_reset_at IS NOT NULL
         FROM account a
         """
-    typealias AccountRow = (String, String, String, String, String?, String?, String?, String, Int64, Bool)
+    /// What an activation awaiting approval (no code yet) holds once replaced: the table wants a
+    /// hash for every status but 'awaiting-approval', and a random one stands for no code at all.
+    static let fillerHash = "sha256(convert_to(id || ':' || random()::text || ':' || clock_timestamp()::text, 'UTF8'))"
+    typealias AccountRow = (String, String, String, String, String?, String?, String?, String, Int64, Bool, Bool)
 
     static func account(_ r: AccountRow) -> AccountRecord {
         var a = AccountRecord(id: AccountID(trusted: r.0), username: r.1, passwordHash: r.2, role: r.3,
                               organisation: r.4.map(OrganisationID.init(trusted:)), person: r.5.map(PersonID.init(trusted:)),
                               territory: r.6, status: r.7, createdAt: Date(millis: r.8))
         a.hasSecondFactor = r.9
+        a.factorsReset = r.10
         return a
     }
 
@@ -155,7 +160,7 @@ extension PostgresStore: AuthStorage {
                                  at: Date, expiresAt: Date, status: String) async throws {
         try await transaction { c in
             try await c.query("""
-                UPDATE activation_code SET status = 'replaced'
+                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, \(unescaped: Self.fillerHash))
                 WHERE account_id = \(account.rawValue) AND status IN ('awaiting-approval', 'sending', 'issued')
                 """, logger: Self.logger)
             try await c.query("""
@@ -288,9 +293,49 @@ extension PostgresStore: AuthStorage {
             try await c.query("UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL",
                               logger: Self.logger)
             try await c.query("""
-                UPDATE activation_code SET status = 'replaced'
+                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, \(unescaped: Self.fillerHash))
                 WHERE account_id = \(account.rawValue) AND status IN ('awaiting-approval', 'sending', 'issued')
                 """, logger: Self.logger)
+        }
+    }
+
+    public func resetFactors(_ account: AccountID, id: String, reason: String, by: AccountID?, at: Date) async throws -> FactorResetRecord {
+        try await transaction { c in
+            let known = try await c.query("UPDATE account SET factors_reset_at = \(at.millis) WHERE id = \(account.rawValue) RETURNING 1::int",
+                                          logger: Self.logger).decode(Int.self).collect()
+            guard !known.isEmpty else { throw StoreError.notFound }
+            let factors = try await c.query("DELETE FROM second_factor WHERE account_id = \(account.rawValue) RETURNING 1::int", logger: Self.logger)
+                .decode(Int.self).collect().count
+            let sessions = try await c.query("""
+                UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL RETURNING 1::int
+                """, logger: Self.logger).decode(Int.self).collect().count
+            try await c.query("""
+                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, \(unescaped: Self.fillerHash))
+                WHERE account_id = \(account.rawValue) AND status IN ('awaiting-approval', 'sending', 'issued')
+                """, logger: Self.logger)
+            try await c.query("""
+                INSERT INTO factor_reset(id, account_id, reset_by, reset_at, reason, factors_removed, sessions_ended)
+                VALUES (\(id), \(account.rawValue), \(by?.rawValue), \(at.millis), \(reason), \(factors), \(sessions))
+                """, logger: Self.logger)
+            return FactorResetRecord(id: id, account: account, by: by, at: at, reason: reason, factorsRemoved: factors, sessionsEnded: sessions)
+        }
+    }
+
+    public func clearFactorsReset(_ account: AccountID) async throws {
+        try await transaction { c in
+            try await c.query("UPDATE account SET factors_reset_at = NULL WHERE id = \(account.rawValue)", logger: Self.logger)
+        }
+    }
+
+    public func factorResets(of account: AccountID) async throws -> [FactorResetRecord] {
+        try await read { c in
+            try await c.query("""
+                SELECT id, reset_by, reset_at, reason, factors_removed, sessions_ended FROM factor_reset
+                WHERE account_id = \(account.rawValue) ORDER BY reset_at DESC, seq DESC
+                """, logger: Self.logger).decode((String, String?, Int64, String, Int, Int).self).collect().map { r in
+                FactorResetRecord(id: r.0, account: account, by: r.1.map(AccountID.init(trusted:)), at: Date(millis: r.2), reason: r.3,
+                                  factorsRemoved: r.4, sessionsEnded: r.5)
+            }
         }
     }
 

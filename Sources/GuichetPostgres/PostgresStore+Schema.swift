@@ -273,6 +273,19 @@ extension PostgresStore {
         ("store-v6-source-failure-window", [
             "CREATE INDEX source_failure_by_time ON source_failure(limit_name, at)",
         ]),
+        // Second factors reset by an administrator after an identity check, as SQLite's
+        // `v-factor-reset`: the account's mark until a first factor is enrolled again, and
+        // every reset, kept.
+        ("store-v7-factor-reset", [
+            "ALTER TABLE account ADD COLUMN factors_reset_at BIGINT",
+            """
+            CREATE TABLE factor_reset (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id),
+                reset_by TEXT REFERENCES account(id), reset_at BIGINT NOT NULL, reason TEXT NOT NULL,
+                factors_removed INT NOT NULL, sessions_ended INT NOT NULL, seq BIGSERIAL,
+                CHECK (reset_by IS NULL OR reset_by <> account_id))
+            """,
+            "CREATE INDEX factor_reset_by_account ON factor_reset(account_id, reset_at)",
+        ] + kept([("factor_reset", "UPDATE OR DELETE", "factor resets are kept")])),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -1,5 +1,6 @@
 import GuichetCore
 import GuichetAuth
+import GuichetGate
 import GuichetStore
 import Hummingbird
 
@@ -40,6 +41,34 @@ extension Wire {
                      "expiresAt": Wire.timestamp(expires)])
         case .awaitingApproval(let id):
             .object(["id": .string(id), "delivery": .string("hand"), "status": .string("awaiting-approval")])
+        }
+    }
+}
+
+extension GuichetServer {
+    /// Lost second factor, or an account taken over (docs/AUTHENTICATION.md): an administrator
+    /// with a fresh second factor resets another account's factors after checking its owner's
+    /// identity; a new activation code goes out, by hand when the body says `"delivery": "hand"`.
+    func addFactorResetRoute(_ r: RouteRecorder) {
+        r.on(.post, "/admin/v1/accounts/:id/factors/reset") { req, ctx in
+            let by = try await self.provisioner(req, ctx)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let reason = try body.string("reason")
+            let delivery: FactorResetDelivery
+            switch try body.optionalString("delivery") {
+            case nil: delivery = .usual
+            case "hand"?: delivery = .hand
+            default: throw GuichetError.invalid("'delivery' is \"hand\" or absent")
+            }
+            try body.finish()
+            let done = try await self.provisioning.resetFactors(of: id, reason: reason, delivery: delivery, by: by)
+            guard case .object(var out) = Wire.activation(done.activation) else { preconditionFailure("an activation is a JSON object") }
+            out["reset"] = .string(done.reset.id)
+            out["account"] = .string(id.rawValue)
+            out["factorsRemoved"] = .number(Double(done.reset.factorsRemoved))
+            out["sessionsEnded"] = .number(Double(done.reset.sessionsEnded))
+            return Reply.json(.object(out), status: .accepted)
         }
     }
 }

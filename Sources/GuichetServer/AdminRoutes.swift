@@ -19,6 +19,7 @@ extension GuichetServer {
         addBreachPages(r)
         addKeysPage(r)
         addActivationRoutes(r)
+        addFactorResetRoute(r)
         addMetricsRoute(r)
         addAdminLedgerRoutes(r)
         addBreachRoutes(r)

@@ -12,6 +12,11 @@ extension OpenAPI {
         .init(method: "post", path: "/admin/v1/activations/{id}/approve",
               summary: "Approve another administrator's request: you receive the code, once, to hand to the owner", secured: true,
               responses: ["200": "Activation", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "post", path: "/admin/v1/accounts/{id}/factors/reset",
+              summary: "Reset another account's second factors after checking its owner's identity: factors and sessions removed, a new activation code (by hand with \"delivery\": \"hand\")",
+              secured: true, body: "FactorResetRequest",
+              responses: ["202": "FactorReset", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem",
+                          "503": "Problem"]),
     ]
 
     static let activationSchemas: [String: JSON] = [
@@ -19,5 +24,9 @@ extension OpenAPI {
         "Activation": obj(["id": string, "delivery": string, "status": string, "code": string, "sentTo": string, "expiresAt": string,
                            "detail": string]),
         "Activations": obj(["activations": array(anyObject)]),
+        "FactorResetRequest": obj(["reason": string, "delivery": .object(["type": .string("string"), "enum": .array([.string("hand")])])],
+                                  required: ["reason"]),
+        "FactorReset": obj(["id": string, "delivery": string, "status": string, "code": string, "sentTo": string, "expiresAt": string,
+                            "reset": string, "account": string, "factorsRemoved": integer, "sessionsEnded": integer]),
     ]
 }

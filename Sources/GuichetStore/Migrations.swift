@@ -59,6 +59,9 @@ enum Migrations {
         // its own; the entries still in ledger_tail are found through ledger_entry.account_id
         // (issue 18: with many accounts appending, each entry dirtied its own page of it).
         m.registerMigration("v-ledger-account") { db in try db.execute(sql: vLedgerAccount) }
+        // Second factors reset by an administrator after an identity check, and the mark that
+        // makes the account's next first factor need an activation code, even a citizen's.
+        m.registerMigration("v-factor-reset") { db in try db.execute(sql: vFactorReset) }
         return m
     }
 

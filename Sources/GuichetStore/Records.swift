@@ -117,6 +117,10 @@ public struct AccountRecord: Sendable, Equatable {
     /// account by sign-in and by every request's session check, where it decides whether a
     /// citizen, who needs none, must now pass theirs.
     public var hasSecondFactor = false
+    /// Whether an administrator reset the account's second factors and no first factor was
+    /// enrolled since: its next one needs an activation code, and until then it reaches no
+    /// personal data, even a citizen's (who otherwise needs no second factor).
+    public var factorsReset = false
     public init(id: AccountID, username: String, passwordHash: String, role: String, organisation: OrganisationID?,
                 person: PersonID?, territory: String?, status: String, createdAt: Date) {
         self.id = id; self.username = username; self.passwordHash = passwordHash; self.role = role

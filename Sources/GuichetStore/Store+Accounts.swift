@@ -150,6 +150,7 @@ extension AccountRecord {
                   person: (row["person_id"] as String?).map(PersonID.init(trusted:)), territory: row["territory"],
                   status: row["status"], createdAt: Date(millis: row["created_at"]))
         if let has = row["has_factor"] as Bool? { hasSecondFactor = has }
+        factorsReset = (row["factors_reset_at"] as Int64?) != nil
     }
 
     /// The account's columns, and whether it has a confirmed factor (`has_factor`).

@@ -64,12 +64,13 @@ public struct ActivationRecord: Sendable, Equatable {
 extension Store {
     /// Records a new activation code for an account (`status`: 'sending', 'issued' or
     /// 'awaiting-approval' with no hash), and replaces the account's codes not yet used: only
-    /// the newest one works.
+    /// the newest one works. A replaced activation that awaited approval gets a random hash (the
+    /// table wants one for every status but 'awaiting-approval'; no code has it).
     public func insertActivation(id: String, account: AccountID, codeHash: Data?, delivery: String, by: AccountID?,
                                  at: Date, expiresAt: Date, status: String) async throws {
         try await write { db in
             try db.execute(sql: """
-                UPDATE activation_code SET status = 'replaced'
+                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, randomblob(32))
                 WHERE account_id = ? AND status IN ('awaiting-approval', 'sending', 'issued')
                 """, arguments: [account.rawValue])
             try db.execute(sql: """

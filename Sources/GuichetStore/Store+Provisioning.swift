@@ -83,7 +83,7 @@ extension Store {
             try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
                            arguments: [at.millis, account.rawValue])
             try db.execute(sql: """
-                UPDATE activation_code SET status = 'replaced'
+                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, randomblob(32))
                 WHERE account_id = ? AND status IN ('awaiting-approval', 'sending', 'issued')
                 """, arguments: [account.rawValue])
         }

@@ -4,12 +4,13 @@ import GuichetAuth
 import GuichetDeployment
 import GuichetGate
 import GuichetServer
+import GuichetStore
 
 /// `guichet accounts`: account operations that only someone on the server itself may do.
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Account operations reserved to the server's own command line.",
-        subcommands: [Unlock.self, Activation.self, LinkOIDC.self, UnlinkOIDC.self])
+        subcommands: [Unlock.self, Activation.self, ResetFactors.self, LinkOIDC.self, UnlinkOIDC.self])
 
     /// The server of a data folder, opened with its key file.
     static func server(data: String, keys: String?) async throws -> GuichetServer {
@@ -43,6 +44,23 @@ struct Accounts: AsyncParsableCommand {
                 throw CommandError("no account '\(username)'")
             }
             say("Activation code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
+        }
+    }
+
+    struct ResetFactors: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-factors",
+            abstract: "Lost second factor or account taken over: after checking the owner's identity, removes the account's second factors and sessions (journalled) and prints a new activation code, once, to hand to its owner.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The user name of the account.") var username: String
+        @Option(help: "Why (3 to 200 characters, no personal detail), kept with the reset.") var reason: String
+
+        func run() async throws {
+            let (provisioning, _, by) = try await console.provisioning()
+            let done = try await provisioning.resetFactors(of: try await provisioning.accountID(username: username), reason: reason, by: by)
+            guard case .handed(_, let code, let expires) = done.activation else { preconditionFailure("the console's code is handed over") }
+            say("The second factors of '\(username)' were reset (\(done.reset.factorsRemoved) removed, \(done.reset.sessionsEnded) sessions ended; in the ledger).")
+            say("Activation code (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
         }
     }
 
