@@ -36,7 +36,7 @@ extension GuichetServer {
         return try await accountsPage(s, ctx, made: nil)
     }
 
-    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?) async throws -> Response {
+    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -58,6 +58,10 @@ extension GuichetServer {
                                        "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
                 }
             }
+            // A factor reset (docs/AUTHENTICATION.md): an administrator's, of another account whose owner has not left.
+            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled" {
+                row["resetFactors"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/factors/reset", "id": "reset-\(a.username)"]
+            }
             accounts.append(row)
         }
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
@@ -77,6 +81,7 @@ extension GuichetServer {
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
                                      "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": $0] }]
         if let made { values["made"] = made }
+        if let reset { values["reset"] = reset }
         return try render("admin-accounts", values, s)
     }
 
@@ -205,6 +210,26 @@ extension GuichetServer {
             var shown: [String: Any] = ["username": username, "status": made.status]
             if let code = made.activation?.code { shown["code"] = code }
             return try await self.accountsPage(s, ctx, made: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/factors/reset", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            let delivery: FactorResetDelivery
+            switch form["delivery"] {
+            case nil: delivery = .usual
+            case "hand"?: delivery = .hand
+            default: throw GuichetError.invalid("'delivery' is \"hand\" or absent")
+            }
+            let done = try await self.provisioning.resetFactors(of: id, reason: try form.required("reason"), delivery: delivery, by: by)
+            var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
+            switch done.activation {
+            case .awaitingApproval: shown["awaiting"] = true
+            case .emailed(_, let sentTo, _): shown["sentTo"] = sentTo
+            case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
+            }
+            return try await self.accountsPage(s, ctx, made: nil, reset: shown)
         }
         page(r, .post, "/web/admin/accounts/:id/caseload/transfer", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
