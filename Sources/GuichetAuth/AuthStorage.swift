@@ -88,6 +88,15 @@ public protocol AuthStorage: Sendable {
     func recordDeparture(_ account: AccountID, reason: String, by: AccountID?, at: Date) async throws
     /// The departure of an account, if its owner left.
     func departure(of account: AccountID) async throws -> Departure?
+    /// Records a request to deactivate a privileged account (C17).
+    func insert(departureRequest r: DepartureRequest) async throws
+    /// Departure requests still waiting, oldest first.
+    func pendingDepartureRequests() async throws -> [DepartureRequest]
+    /// Approves a pending departure request and records the departure (by the approver), in
+    /// one transaction. The database itself refuses an approval by the requester.
+    /// - Throws: ``StoreError/notFound`` when there is no such pending request;
+    ///   ``StoreError/duplicate(_:)`` when the departure is already recorded (nothing changes).
+    func approve(departureRequest id: String, by approver: AccountID, at: Date) async throws -> DepartureRequest
     /// Records a request.
     func insert(request r: AccountRequest) async throws
     /// Requests still waiting, oldest first.

@@ -212,12 +212,45 @@ public struct Provisioning: Sendable {
     /// Deactivates the account of someone who left: disabled for good, sessions revoked,
     /// unused activation codes void; the security officers see it in their queue. Their
     /// caseload stays where it is until transferred (``transferCaseload(from:to:only:by:)``).
-    public func deactivate(_ account: AccountID, reason: String, by: Provisioner) async throws {
+    /// A privileged account (administrator, account administrator, security officer) asked for
+    /// by an administrator waits for a second administrator (``approveDeparture(request:by:)``,
+    /// C17); the console deactivates it at once.
+    /// - Throws: what ``Authenticator/deactivate(_:reason:by:)`` throws.
+    @discardableResult
+    public func deactivate(_ account: AccountID, reason: String, by: Provisioner) async throws -> DepartureOutcome {
         try admit(by)
-        try await auth.deactivate(account, reason: reason, by: by.account)
-        try await journal("deactivate", "account \(account) deactivated: its owner left", by)
-        try await gate.watch?.raise(account, detector: "account-deactivated", severity: .info,
+        let outcome = try await auth.deactivate(account, reason: reason, by: by.account)
+        switch outcome {
+        case .pending(let r):
+            try await journal("deactivate-request", "deactivation of account \(account) asked (request \(r.id))", by)
+        case .deactivated:
+            try await journal("deactivate", "account \(account) deactivated: its owner left", by)
+            try await gate.watch?.raise(account, detector: "account-deactivated", severity: .info,
+                                        detail: "the account was deactivated: its owner left", at: gate.clock())
+        }
+        return outcome
+    }
+
+    /// The deactivations of privileged accounts waiting for a second administrator, oldest
+    /// first (none for an account administrator, who neither asks for nor approves them).
+    public func pendingDepartureRequests(by: Provisioner) async throws -> [DepartureRequest] {
+        try admit(by, accountAdministrators: true)
+        if case .administrator(let p, _, _) = by, p.kind == .accountAdmin { return [] }
+        return try await auth.pendingDepartureRequests()
+    }
+
+    /// A second administrator approves the deactivation of a privileged account; it is made,
+    /// then journalled (as a direct deactivation is).
+    /// - Throws: what ``Authenticator/approveDeparture(_:by:)`` throws; ``GuichetError/forbidden(_:)``
+    ///   for the console.
+    public func approveDeparture(request id: String, by: Provisioner) async throws -> DepartureRequest {
+        try admit(by)
+        guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
+        let done = try await auth.approveDeparture(id, by: approver)
+        try await journal("deactivate", "account \(done.account) deactivated: its owner left (request \(id), asked by account \(done.requestedBy))", by)
+        try await gate.watch?.raise(done.account, detector: "account-deactivated", severity: .info,
                                     detail: "the account was deactivated: its owner left", at: gate.clock())
+        return done
     }
 
     // MARK: caseloads

@@ -280,21 +280,32 @@ extension PostgresStore: AuthStorage {
     // MARK: departures and requests
 
     public func recordDeparture(_ account: AccountID, reason: String, by: AccountID?, at: Date) async throws {
+        try await transaction { c in try await Self.recordDeparture(c, account, reason: reason, by: by, at: at) }
+    }
+
+    static func recordDeparture(_ c: PostgresConnection, _ account: AccountID, reason: String, by: AccountID?, at: Date) async throws {
+        let known = try await c.query("SELECT 1::int FROM account WHERE id = \(account.rawValue) FOR UPDATE", logger: Self.logger)
+            .decode(Int.self).collect()
+        guard !known.isEmpty else { throw StoreError.notFound }
+        try await c.query("UPDATE account SET status = 'disabled' WHERE id = \(account.rawValue)", logger: Self.logger)
+        let recorded = try await c.query("""
+            INSERT INTO account_departure(account_id, at, by, reason) VALUES (\(account.rawValue), \(at.millis), \(by?.rawValue), \(reason))
+            ON CONFLICT (account_id) DO NOTHING RETURNING 1::int
+            """, logger: Self.logger).decode(Int.self).collect()
+        guard !recorded.isEmpty else { throw StoreError.duplicate("departure") }
+        try await c.query("UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL",
+                          logger: Self.logger)
+        try await c.query("""
+            UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, \(unescaped: Self.fillerHash))
+            WHERE account_id = \(account.rawValue) AND status IN ('awaiting-approval', 'sending', 'issued')
+            """, logger: Self.logger)
+    }
+
+    public func insert(departureRequest r: DepartureRequest) async throws {
         try await transaction { c in
-            let known = try await c.query("SELECT 1::int FROM account WHERE id = \(account.rawValue) FOR UPDATE", logger: Self.logger)
-                .decode(Int.self).collect()
-            guard !known.isEmpty else { throw StoreError.notFound }
-            try await c.query("UPDATE account SET status = 'disabled' WHERE id = \(account.rawValue)", logger: Self.logger)
-            let recorded = try await c.query("""
-                INSERT INTO account_departure(account_id, at, by, reason) VALUES (\(account.rawValue), \(at.millis), \(by?.rawValue), \(reason))
-                ON CONFLICT (account_id) DO NOTHING RETURNING 1::int
-                """, logger: Self.logger).decode(Int.self).collect()
-            guard !recorded.isEmpty else { throw StoreError.duplicate("departure") }
-            try await c.query("UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL",
-                              logger: Self.logger)
             try await c.query("""
-                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, \(unescaped: Self.fillerHash))
-                WHERE account_id = \(account.rawValue) AND status IN ('awaiting-approval', 'sending', 'issued')
+                INSERT INTO departure_request(id, account_id, reason, requested_by, requested_at)
+                VALUES (\(r.id), \(r.account.rawValue), \(r.reason), \(r.requestedBy.rawValue), \(r.requestedAt.millis))
                 """, logger: Self.logger)
         }
     }
@@ -336,6 +347,37 @@ extension PostgresStore: AuthStorage {
                 FactorResetRecord(id: r.0, account: account, by: r.1.map(AccountID.init(trusted:)), at: Date(millis: r.2), reason: r.3,
                                   factorsRemoved: r.4, sessionsEnded: r.5)
             }
+        }
+    }
+
+    typealias DepartureRequestRow = (String, String, String, String, Int64)
+    static let departureRequestColumns = "SELECT id, account_id, reason, requested_by, requested_at FROM departure_request"
+
+    static func departureRequest(_ r: DepartureRequestRow) -> DepartureRequest {
+        DepartureRequest(id: r.0, account: AccountID(trusted: r.1), reason: r.2, requestedBy: AccountID(trusted: r.3), requestedAt: Date(millis: r.4))
+    }
+
+    public func pendingDepartureRequests() async throws -> [DepartureRequest] {
+        try await read { c in
+            try await c.query(PostgresQuery(unsafeSQL: Self.departureRequestColumns + " WHERE approved_by IS NULL ORDER BY requested_at"),
+                              logger: Self.logger)
+                .decode(DepartureRequestRow.self).collect().map(Self.departureRequest)
+        }
+    }
+
+    /// Approves a pending departure request and records the departure, in one transaction. The
+    /// table refuses an approval by the requester.
+    public func approve(departureRequest id: String, by approver: AccountID, at: Date) async throws -> DepartureRequest {
+        try await transaction { c in
+            var one = PostgresBindings()
+            one.append(id)
+            guard let r = try await c.query(PostgresQuery(unsafeSQL: Self.departureRequestColumns + " WHERE id = $1 AND approved_by IS NULL FOR UPDATE",
+                                                          binds: one), logger: Self.logger)
+                .decode(DepartureRequestRow.self).collect().first.map(Self.departureRequest) else { throw StoreError.notFound }
+            try await c.query("UPDATE departure_request SET approved_by = \(approver.rawValue), approved_at = \(at.millis) WHERE id = \(id)",
+                              logger: Self.logger)
+            try await Self.recordDeparture(c, r.account, reason: r.reason, by: approver, at: at)
+            return r
         }
     }
 

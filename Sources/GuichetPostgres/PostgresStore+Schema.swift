@@ -286,6 +286,17 @@ extension PostgresStore {
             """,
             "CREATE INDEX factor_reset_by_account ON factor_reset(account_id, reset_at)",
         ] + kept([("factor_reset", "UPDATE OR DELETE", "factor resets are kept")])),
+        // Deactivating a privileged account over the admin API waits for a second administrator
+        // (C17), as SQLite's `v-departure-request`.
+        ("store-v8-departure-request", [
+            """
+            CREATE TABLE departure_request (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES account(id), reason TEXT NOT NULL,
+                requested_by TEXT NOT NULL REFERENCES account(id), requested_at BIGINT NOT NULL, approved_by TEXT REFERENCES account(id),
+                approved_at BIGINT, CHECK (requested_by <> account_id), CHECK (approved_by IS NULL OR approved_by <> requested_by),
+                CHECK (approved_by IS NULL OR approved_by <> account_id), CHECK ((approved_by IS NULL) = (approved_at IS NULL)))
+            """,
+            "CREATE INDEX departure_request_pending ON departure_request(requested_at) WHERE approved_by IS NULL",
+        ] + kept([("departure_request", "DELETE", "departure requests are kept")])),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

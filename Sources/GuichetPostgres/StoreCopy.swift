@@ -68,7 +68,7 @@ public enum StoreCopy {
     public static let tables: [String] = [
         "meta", "organisation", "territory", "person", "data_key", "person_version", "person_term", "person_birth_year",
         "account", "account_request", "sign_in_throttle", "account_notice", "session", "second_factor", "mfa_challenge",
-        "activation_code", "account_departure", "claim_code", "password_reset", "factor_reset", "federated_identity",
+        "activation_code", "account_departure", "departure_request", "claim_code", "password_reset", "factor_reset", "federated_identity",
         "watch_state", "watch_honeytoken", "watched_person", "watch_alert", "watch_suspension",
         "breach_incident", "breach_incident_change",
         "dossier", "dossier_person", "dossier_partner", "dossier_version", "dossier_lifecycle", "break_glass", "archive_request",

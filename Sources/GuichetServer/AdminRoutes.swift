@@ -60,16 +60,20 @@ extension GuichetServer {
             let by = try await self.accountProvisioner(req, ctx)
             let pending = try await self.provisioning.pendingRequests(by: by)
             let caseloads = try await self.provisioning.pendingCaseloadRequests(by: by)
+            let departures = try await self.provisioning.pendingDepartureRequests(by: by)
             return Reply.json(.object(["requests": .array(pending.map { r in
                 .object(["id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
                          "requestedBy": .string(r.requestedBy.rawValue), "requestedAt": Wire.timestamp(r.requestedAt)])
-            } + caseloads.map { Wire.caseloadRequest($0) })]))
+            } + caseloads.map { Wire.caseloadRequest($0) } + departures.map { Wire.departureRequest($0) })]))
         }
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
             let by = try await self.accountProvisioner(req, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
                 return Reply.json(Wire.caseloadRequest(try await self.provisioning.approveCaseload(request: id, by: by), status: "approved"))
+            }
+            if try await self.provisioning.pendingDepartureRequests(by: by).contains(where: { $0.id == id }) {
+                return Reply.json(Wire.departureRequest(try await self.provisioning.approveDeparture(request: id, by: by), status: "approved"))
             }
             let r = try await self.provisioning.approve(request: id, by: by)
             return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),

@@ -44,6 +44,13 @@ enum Wire {
         return .object(o)
     }
 
+    /// The deactivation of a privileged account waiting for a second administrator, listed
+    /// with the account requests (`kind` is `deactivate`).
+    static func departureRequest(_ r: DepartureRequest, status: String = "pending") -> JSON {
+        .object(["id": .string(r.id), "kind": .string("deactivate"), "account": .string(r.account.rawValue),
+                 "requestedBy": .string(r.requestedBy.rawValue), "requestedAt": timestamp(r.requestedAt), "status": .string(status)])
+    }
+
     static func organisation(_ o: Organisation) -> JSON {
         .object(["id": .string(o.id.rawValue), "kind": .string(o.kind), "name": .string(o.name),
                  "territory": o.territory.map(JSON.string) ?? .null,

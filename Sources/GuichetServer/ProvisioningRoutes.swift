@@ -52,8 +52,11 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let reason = try body.string("reason")
             try body.finish()
-            try await self.provisioning.deactivate(id, reason: reason, by: by)
-            return Reply.json(.object(["id": .string(id.rawValue), "status": .string("deactivated")]))
+            switch try await self.provisioning.deactivate(id, reason: reason, by: by) {
+            case .deactivated: return Reply.json(.object(["id": .string(id.rawValue), "status": .string("deactivated")]))
+            // A privileged account: a second administrator approves at /admin/v1/requests (C17).
+            case .pending(let r): return Reply.json(Wire.departureRequest(r), status: .accepted)
+            }
         }
         r.on(.get, "/admin/v1/accounts/:id/caseload") { req, ctx in
             _ = try await self.provisioner(req, ctx)

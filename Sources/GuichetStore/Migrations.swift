@@ -62,6 +62,8 @@ enum Migrations {
         // Second factors reset by an administrator after an identity check, and the mark that
         // makes the account's next first factor need an activation code, even a citizen's.
         m.registerMigration("v-factor-reset") { db in try db.execute(sql: vFactorReset) }
+        // Deactivating a privileged account over the admin API waits for a second administrator (C17).
+        m.registerMigration("v-departure-request") { db in try db.execute(sql: vDepartureRequest) }
         return m
     }
 

@@ -313,7 +313,8 @@ extension Store {
     /// The tables ``rowCounts()`` counts (the same names on PostgreSQL).
     public static let countedTables = ["organisation", "person", "person_version", "account", "session", "dossier", "dossier_person",
                                        "dossier_partner", "dossier_version", "person_term", "ledger_entry", "territory", "account_request",
-                                       "account_departure", "activation_code", "claim_code", "caseload_request", "person_birth_year", "kept_fields"]
+                                       "account_departure", "activation_code", "claim_code", "caseload_request", "person_birth_year", "kept_fields",
+                                       "departure_request"]
 
     /// Counts of rows per table (tests check that refused requests write nothing).
     public func rowCounts() async throws -> [String: Int] {

@@ -70,23 +70,25 @@ extension Store {
     /// - Throws: ``StoreError/notFound`` for no such account; ``StoreError/duplicate(_:)`` when
     ///   the departure is already recorded.
     public func recordDeparture(_ account: AccountID, reason: String, by: AccountID?, at: Date) async throws {
-        try await write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [account.rawValue]) == true else {
-                throw StoreError.notFound
-            }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM account_departure WHERE account_id = ?", arguments: [account.rawValue]) == true {
-                throw StoreError.duplicate("departure")
-            }
-            try db.execute(sql: "UPDATE account SET status = 'disabled' WHERE id = ?", arguments: [account.rawValue])
-            try db.execute(sql: "INSERT INTO account_departure(account_id, at, by, reason) VALUES (?, ?, ?, ?)",
-                           arguments: [account.rawValue, at.millis, by?.rawValue, reason])
-            try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
-                           arguments: [at.millis, account.rawValue])
-            try db.execute(sql: """
-                UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, randomblob(32))
-                WHERE account_id = ? AND status IN ('awaiting-approval', 'sending', 'issued')
-                """, arguments: [account.rawValue])
+        try await write { db in try Self.recordDeparture(db, account, reason: reason, by: by, at: at) }
+    }
+
+    static func recordDeparture(_ db: Database, _ account: AccountID, reason: String, by: AccountID?, at: Date) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM account WHERE id = ?", arguments: [account.rawValue]) == true else {
+            throw StoreError.notFound
         }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM account_departure WHERE account_id = ?", arguments: [account.rawValue]) == true {
+            throw StoreError.duplicate("departure")
+        }
+        try db.execute(sql: "UPDATE account SET status = 'disabled' WHERE id = ?", arguments: [account.rawValue])
+        try db.execute(sql: "INSERT INTO account_departure(account_id, at, by, reason) VALUES (?, ?, ?, ?)",
+                       arguments: [account.rawValue, at.millis, by?.rawValue, reason])
+        try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL",
+                       arguments: [at.millis, account.rawValue])
+        try db.execute(sql: """
+            UPDATE activation_code SET status = 'replaced', code_hash = COALESCE(code_hash, randomblob(32))
+            WHERE account_id = ? AND status IN ('awaiting-approval', 'sending', 'issued')
+            """, arguments: [account.rawValue])
     }
 
     /// The departure of an account, if its owner left.

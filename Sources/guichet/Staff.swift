@@ -50,7 +50,9 @@ struct Staff: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let id = try await provisioning.accountID(username: username)
-            try await provisioning.deactivate(id, reason: reason, by: by)
+            // The operator at the console deactivates at once, privileged accounts included: it
+            // holds the key file and the database (docs/OPERATIONS.md, leavers).
+            _ = try await provisioning.deactivate(id, reason: reason, by: by)
             say("Account '\(username)' deactivated; its sessions are revoked.")
         }
     }

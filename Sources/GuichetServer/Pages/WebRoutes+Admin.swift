@@ -73,6 +73,10 @@ extension GuichetServer {
             let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
             return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
                     "action": "/web/admin/requests/\(r.id)/approve"]
+        } + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
+            // So does the deactivation of a privileged account (C17).
+            ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
+             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
         }
         let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
@@ -248,6 +252,8 @@ extension GuichetServer {
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
                 _ = try await self.provisioning.approveCaseload(request: id, by: by)
+            } else if try await self.provisioning.pendingDepartureRequests(by: by).contains(where: { $0.id == id }) {
+                _ = try await self.provisioning.approveDeparture(request: id, by: by)
             } else {
                 _ = try await self.provisioning.approve(request: id, by: by)
             }

@@ -384,6 +384,44 @@ import GuichetStore
         }
     }
 
+    @Test("departure requests: pending oldest first; the database refuses an approval by the requester; approval records the departure once, by the approver; unknown is notFound", arguments: StorageBackends.names)
+    func departureRequests(_ name: String) async throws {
+        try await B.with(name) { (b: StorageUnderTest) async throws in
+            let first = try await b.addAccount(role: "admin"), second = try await b.addAccount(role: "admin")
+            let officer = try await b.addAccount(role: "security"), other = try await b.addAccount(role: "admin")
+            try await b.auth.insertSession(id: SessionID(), tokenHash: fakeHash("o"), account: officer.id, at: B.at(0), expiresAt: B.at(1_000))
+            let late = DepartureRequest(id: "dep-late", account: other.id, reason: "left the service", requestedBy: first.id, requestedAt: B.at(20))
+            let early = DepartureRequest(id: "dep-early", account: officer.id, reason: "left the service", requestedBy: first.id, requestedAt: B.at(10))
+            try await b.auth.insert(departureRequest: late)
+            try await b.auth.insert(departureRequest: early)
+            #expect(try await b.auth.pendingDepartureRequests() == [early, late])
+            // Nobody asks for their own departure this way either.
+            await #expect(throws: (any Error).self) {
+                try await b.auth.insert(departureRequest: DepartureRequest(id: "dep-self", account: first.id, reason: "x", requestedBy: first.id, requestedAt: B.at(5)))
+            }
+
+            await #expect(throws: (any Error).self) { _ = try await b.auth.approve(departureRequest: "dep-early", by: first.id, at: B.at(30)) }
+            #expect(try await b.auth.account(id: officer.id)?.status == "active", "a refused approval changes nothing")
+            #expect(try await b.auth.departure(of: officer.id) == nil)
+            #expect(try await b.auth.pendingDepartureRequests().map(\.id) == ["dep-early", "dep-late"])
+            await #expect(throws: StoreError.notFound) { _ = try await b.auth.approve(departureRequest: "dep-unknown", by: second.id, at: B.at(30)) }
+
+            let done = try await b.auth.approve(departureRequest: "dep-early", by: second.id, at: B.at(30))
+            #expect(done == early)
+            let d = try #require(try await b.auth.departure(of: officer.id))
+            #expect(d.by == second.id && d.at == B.at(30) && d.reason == "left the service")
+            #expect(try await b.auth.account(id: officer.id)?.status == "disabled")
+            #expect(try await b.auth.session(tokenHash: fakeHash("o"))?.revoked == true)
+            #expect(try await b.auth.pendingDepartureRequests().map(\.id) == ["dep-late"])
+            await #expect(throws: StoreError.notFound) { _ = try await b.auth.approve(departureRequest: "dep-early", by: second.id, at: B.at(31)) }
+
+            // An account that already left: the approval is refused whole, the request stays.
+            try await b.auth.recordDeparture(other.id, reason: "left earlier", by: nil, at: B.at(40))
+            await #expect { _ = try await b.auth.approve(departureRequest: "dep-late", by: second.id, at: B.at(41)) } throws: { isDuplicate($0) }
+            #expect(try await b.auth.pendingDepartureRequests().map(\.id) == ["dep-late"])
+        }
+    }
+
     // MARK: requests
 
     @Test("requests: pending oldest first; the requester cannot approve; approval applies it once; unknown is notFound", arguments: StorageBackends.names)
