@@ -68,9 +68,15 @@ public protocol AuthStorage: Sendable {
     /// Records a new claim code for a person and replaces the person's unused ones: only the
     /// newest works.
     /// - Throws: ``StoreError/duplicate(_:)`` when the locator is taken by a live code (draw again).
-    func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, at: Date, expiresAt: Date) async throws
-    /// The person a live code stands for: issued, unused, unexpired, matching its hash.
-    func claimablePerson(locator: String, codeHash: Data, at: Date) async throws -> PersonID?
+    /// - Parameters: by: the issuing account (nil: the command line); from: the address it
+    ///   issued from, as the request had it.
+    func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
+                     at: Date, expiresAt: Date) async throws
+    /// A live code (issued, unused, unexpired, matching its hash): its person, issuer and
+    /// address of issue.
+    func liveClaim(locator: String, codeHash: Data, at: Date) async throws -> LiveClaim?
+    /// How many claim codes an account issued since an instant, whatever became of them.
+    func claimsIssued(by account: AccountID, since: Date) async throws -> Int
     /// Uses a claim code once and creates the citizen account it links, in one transaction:
     /// the code must still be live and stand for the account's person, the person must have no
     /// account yet, and the user name must be free.

@@ -1,5 +1,6 @@
 public import GuichetCore
-import GuichetStore
+public import GuichetStore
+public import GuichetMail
 public import Foundation
 import Crypto
 
@@ -10,10 +11,26 @@ public struct ClaimIssued: Sendable, Equatable {
     public let expiresAt: Date
 }
 
+/// How a claim code asked by a staff member reached, or will reach, the person.
+public enum ClaimDelivery: Sendable, Equatable {
+    /// Shown once to the staff member, for the office's letter: the person has no address on
+    /// file, or no mail relay is configured.
+    case letter(ClaimIssued)
+    /// Sent to the person's own address; `sentTo` is masked (`n***@example.org`). Whoever
+    /// asked never sees the code.
+    case emailed(id: String, sentTo: String, expiresAt: Date)
+}
+
 /// A claim code that checked out, for one person: only this module makes one, so holding it
 /// proves that the code was right, live and within its throttle.
 public struct ClaimTicket: Sendable {
     public let person: PersonID
+    /// Who issued the code (nil: the server's command line), and when.
+    public let issuedBy: AccountID?
+    public let issuedAt: Date
+    /// Whether the claim comes from the network the code was issued from (the issuer's /24
+    /// for IPv4, /48 for IPv6) though not from its very address (that is refused).
+    public let nearIssuer: Bool
     let locator: String
     let codeHash: Data
     let throttleKey: String
@@ -43,7 +60,8 @@ extension Authenticator {
     /// - Parameter by: the staff member who asked (nil: the server's own command line).
     /// - Throws: ``GuichetError/notFound`` for no such person; ``GuichetError/conflict(_:)``
     ///   when the person has an account already.
-    public func issueClaim(for person: PersonID, by: AccountID?) async throws -> ClaimIssued {
+    /// - Parameter from: the address the request came from (a claim from there is refused).
+    public func issueClaim(for person: PersonID, by: AccountID?, from: String? = nil) async throws -> ClaimIssued {
         guard try await store.persons([person])[person] != nil else { throw GuichetError.notFound }
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
@@ -54,13 +72,39 @@ extension Authenticator {
             let locator = String(Self.normalised(claimCode: code).prefix(5))
             do {
                 try await store.insertClaim(id: id, locator: locator, person: person, codeHash: Self.hash(claimCode: code), by: by,
-                                            at: now, expiresAt: expires)
+                                            from: from, at: now, expiresAt: expires)
                 return ClaimIssued(id: id, code: code, expiresAt: expires)
             } catch StoreError.duplicate {
                 continue  // another live code has this locator: draw again
             }
         }
         throw GuichetError.unavailable("no free claim code could be drawn; try again")
+    }
+
+    /// Issues a claim code asked by a staff member: sent to the person's own address when
+    /// there is one and a relay is configured, so that the staff member never holds it; else
+    /// shown once for the office's letter.
+    /// - Parameter address: the person's address on file, opened by the gate (journalled).
+    /// - Throws: as ``issueClaim(for:by:from:)``; ``GuichetError/unavailable(_:)`` when the
+    ///   relay refuses the message (the code drawn then reached nobody).
+    public func issueClaim(for person: PersonID, by: AccountID, from: String?, mailingTo address: MailAddress?) async throws -> ClaimDelivery {
+        let issued = try await issueClaim(for: person, by: by, from: from)
+        guard let mailer, let address else { return .letter(issued) }
+        do {
+            try await mailer.send(ResetMessages.claim(issued.code, expires: issued.expiresAt, from: mailer.sender, to: address,
+                                                      language: profile.defaultLanguage))
+        } catch {
+            throw GuichetError.unavailable("the claim code could not be sent (\((error as? MailError)?.description ?? "mail error"))")
+        }
+        return .emailed(id: issued.id, sentTo: address.masked, expiresAt: issued.expiresAt)
+    }
+
+    /// Whether a mail relay is configured (claim codes asked by staff then go to the person).
+    public var sendsMail: Bool { mailer != nil }
+
+    /// How many claim codes an account issued since an instant.
+    public func claimsIssued(by account: AccountID, since: Date) async throws -> Int {
+        try await store.claimsIssued(by: account, since: since)
     }
 
     /// Checks a new citizen's user name and password before a claim code is tried, so that a
@@ -79,10 +123,17 @@ extension Authenticator {
 
     static let wrongClaim = GuichetError.forbidden("this claim code is wrong, used or expired: ask the office that sent it for a new one")
 
+    static let selfClaim = GuichetError.forbidden(
+        "a claim code cannot be used by the account that issued it, nor from the address it was issued from: claim your file from your own connection")
+
     /// Checks a claim code, throttled per source and per code. Nothing is used up yet.
-    /// - Throws: ``GuichetError/forbidden(_:)`` for a wrong, used or expired code (alike);
-    ///   ``GuichetError/throttled(retryAfterSeconds:)`` after too many wrong attempts.
-    public func checkClaim(code: String, source: String?) async throws -> ClaimTicket {
+    /// A claim by the account that issued the code (`claimant`, the session the request
+    /// carries), or from the address it was issued from (``SourceKey``: an IPv6 /64 as one),
+    /// is refused and counted as a wrong code.
+    /// - Throws: ``GuichetError/forbidden(_:)`` for a wrong, used or expired code (alike), or
+    ///   a claim by its issuer; ``GuichetError/throttled(retryAfterSeconds:)`` after too many
+    ///   wrong attempts.
+    public func checkClaim(code: String, source: String?, claimant: AccountID? = nil) async throws -> ClaimTicket {
         let now = clock()
         if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let normal = Self.normalised(claimCode: code)
@@ -98,11 +149,20 @@ extension Authenticator {
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
         let hash = Self.hash(claimCode: normal)
-        guard let person = try await store.claimablePerson(locator: locator, codeHash: hash, at: now) else {
+        guard let live = try await store.liveClaim(locator: locator, codeHash: hash, at: now) else {
             try await sources.fail(source, now: now)
             throw Self.wrongClaim
         }
-        return ClaimTicket(person: person, locator: locator, codeHash: hash, throttleKey: key)
+        let byIssuer = live.issuedBy != nil && claimant == live.issuedBy
+        let fromIssuer = live.issuedFrom != nil && source.map(SourceKey.of) == live.issuedFrom.map(SourceKey.of)
+        if byIssuer || fromIssuer {
+            try await sources.fail(source, now: now)  // the per-code attempt stays counted too
+            throw Self.selfClaim
+        }
+        let network = { (address: String?) in address.flatMap { SourceAddress.network($0, ipv4: 24, ipv6: 48) } }
+        let near = network(live.issuedFrom) != nil && network(live.issuedFrom) == network(source)
+        return ClaimTicket(person: live.person, issuedBy: live.issuedBy, issuedAt: live.issuedAt, nearIssuer: near,
+                           locator: locator, codeHash: hash, throttleKey: key)
     }
 
     /// Uses a checked claim code: the citizen account is created, linked to the code's
@@ -122,5 +182,38 @@ extension Authenticator {
         try await store.clearThrottle(key: ticket.throttleKey)
         try await store.addNotice(account: id, kind: "account-claimed", detail: "this account was linked to your file with a claim code", at: now)
         return id
+    }
+}
+
+extension ResetMessages {
+    /// A claim code sent to the person's own address.
+    static func claim(_ code: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+        let fr = """
+        Bonjour,
+
+        Le service qui tient votre dossier vous envoie un code pour créer votre compte Guichet
+        et le relier à ce dossier. Ce code, à usage unique, est valable jusqu'au \(stamp(expires)) (UTC) :
+
+            \(code)
+
+        Utilisez-le depuis votre propre connexion, pas depuis un poste du service.
+        Si vous n'avez rien demandé, ne faites rien : le code expirera seul.
+        Nous ne vous demanderons jamais ce code par téléphone ou par courriel.
+        """
+        let en = """
+        Hello,
+
+        The office that holds your file sends you a code to create your Guichet account and
+        link it to that file. This single-use code is valid until \(stamp(expires)) (UTC):
+
+            \(code)
+
+        Use it from your own connection, not from a computer of the office. If you asked for
+        nothing, do nothing: the code will expire by itself. We will never ask you for this
+        code by phone or e-mail.
+        """
+        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your claim code / votre code"
+                                                                          : "Guichet : votre code pour votre dossier / your claim code",
+                           text: both(language, fr: fr, en: en), language: language)
     }
 }

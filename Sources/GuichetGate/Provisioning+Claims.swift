@@ -3,27 +3,52 @@ public import GuichetAuth
 import GuichetStore
 @_spi(GateOnly) import GuichetPolicy
 @_spi(GateOnly) import GuichetLedger
-import Foundation
+@_spi(GateOnly) import GuichetVault
+import GuichetWatch
+import Logging
+public import GuichetMail
+public import Foundation
 
 /// Claim codes (issue 16, item 3): staff of the office that holds a person's file, or the
 /// operator at the console, issue a one-time code for that person; with it, the person makes a
 /// citizen account linked to their existing person, never a second one. Issuing and claiming
 /// are journalled under the person.
+///
+/// A code asked by a staff member goes to the person's own e-mail address when the person has
+/// one on file and a relay is configured: the staff member never holds it, and cannot become
+/// the person. Otherwise it is shown once for the office's letter, and a claim by the issuing
+/// account, or from the address it was issued from, is refused. Each issue by staff is an
+/// alert of the watch (`claim-code-issued`, info); past ``claimCodeLimits`` issuance is
+/// refused (`claim-code-limit`, high); a claim soon after its issue, or from the issuer's
+/// network, is an alert naming the issuer (`claim-near-issuer`, medium).
 extension Provisioning {
+    /// The claim codes one staff account may issue: five in ten minutes, twenty in a day
+    /// (counted in the database, so every server sees them). Past either, issuance is refused
+    /// and the security officers are alerted. Not settable per role yet.
+    public static let claimCodeLimits: [(count: Int, window: TimeInterval, name: String)] = [
+        (5, 600, "ten minutes"), (20, 86_400, "day"),
+    ]
+    /// A claim this soon after its code was issued raises an alert naming the issuer.
+    public static let claimSoonAfterIssue: TimeInterval = 600
+
     /// A claim code for a person, asked by a staff member who may change one of the person's
     /// dossiers (a partner or a citizen may not). The person must have no account yet.
+    /// - Returns: how the code goes to the person: by e-mail to their address on file (the
+    ///   caller never sees the code), or shown once for a letter.
     /// - Throws: ``GuichetError/notFound`` when the caller may not see the person (journalled);
-    ///   ``GuichetError/forbidden(_:)`` when they may see but not change them, or are not staff;
-    ///   ``GuichetError/conflict(_:)`` when the person has an account.
-    public func issueClaim(for person: PersonID, _ r: GateRequest) async throws -> ClaimIssued {
+    ///   ``GuichetError/forbidden(_:)`` when they may see but not change them, are not staff,
+    ///   or issued ``claimCodeLimits`` codes already (alerted); ``GuichetError/conflict(_:)``
+    ///   when the person has an account; ``GuichetError/unavailable(_:)`` when the relay
+    ///   refuses the message.
+    public func issueClaim(for person: PersonID, _ r: GateRequest) async throws -> ClaimDelivery {
         try gate.checkPurpose(r)
         let subject = r.principal.subject
         let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: person).prefix(Gate.maxLinksPerPerson)))
         var readable = false
-        var through: DossierID?
+        var through: DossierRecord?
         for d in dossiers {
             if gate.policy.decide(subject, .read, d.facts, purpose: r.purpose).grant != nil { readable = true }
-            if gate.policy.decide(subject, .update, d.facts, purpose: r.purpose).grant != nil { through = d.id; break }
+            if gate.policy.decide(subject, .update, d.facts, purpose: r.purpose).grant != nil { through = d; break }
         }
         guard r.principal.kind == .staff, let through else {
             let error: GuichetError = readable ? .forbidden("only staff who may change this person's file issue a claim code") : .notFound
@@ -32,13 +57,56 @@ extension Provisioning {
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
+        try await checkClaimLimits(through.id, r)
         do {
-            try await gate.journal.recordSystemEvent("claim-code-issue", reason: "claim code issued", persons: [person], dossiers: [through],
+            try await gate.journal.recordSystemEvent("claim-code-issue", reason: "claim code issued", persons: [person], dossiers: [through.id],
                                                      context: gate.context(r))
         } catch {
             throw GuichetError.unavailable("the claim code could not be recorded in the ledger, so none was issued")
         }
-        return try await auth.issueClaim(for: person, by: r.principal.account)
+        let address = try await claimAddress(of: person, in: through, r)
+        // Before the code exists: a watch that cannot record the alert leaves no code behind.
+        try await gate.watch?.raise(r.principal.account, detector: "claim-code-issued", severity: .info,
+                                    detail: "this account issued a claim code (\(address == nil ? "shown to it for a letter" : "sent to the person's address"))",
+                                    at: gate.clock())
+        return try await auth.issueClaim(for: person, by: r.principal.account, from: r.source, mailingTo: address)
+    }
+
+    /// Refuses a staff member's claim code past ``claimCodeLimits`` (journalled), with an
+    /// alert for the security officers.
+    func checkClaimLimits(_ dossier: DossierID, _ r: GateRequest) async throws {
+        let account = r.principal.account, now = gate.clock()
+        for limit in Self.claimCodeLimits {
+            guard try await auth.claimsIssued(by: account, since: now.addingTimeInterval(-limit.window)) >= limit.count else { continue }
+            try await gate.watch?.raise(account, detector: "claim-code-limit", severity: .high,
+                                        detail: "the account asked for more than \(limit.count) claim codes in a \(limit.name); refused", at: now)
+            try await gate.refuse(.forbidden("you have issued \(limit.count) claim codes in this \(limit.name), the limit of an account: "
+                                             + "the security officers are told; ask one of them if more are needed"),
+                                  reason: "claim-code-limit", action: .update, dossiers: [dossier], r)
+        }
+    }
+
+    /// The person's e-mail address on file (the first field of type email that holds one),
+    /// opened only to send the claim code, and journalled as a disclosure to no account
+    /// (`claim-code-mail`), as a transition's notice is: the staff member who asked never
+    /// receives it. Nil without a relay, without such a field, or when it holds no address.
+    func claimAddress(of person: PersonID, in dossier: DossierRecord, _ r: GateRequest) async throws -> MailAddress? {
+        guard auth.sendsMail, let role = dossier.persons.first(where: { $0.person == person })?.role else { return nil }
+        let names = profile.personFields.filter { $0.type == .email }.map(\.name)
+        guard !names.isEmpty, let record = try await store.persons([person])[person] else { return nil }
+        let paths = names.map { "\(role).\($0)" }
+        let access = AllowedAccess(dossier: dossier.id, rules: ["claim-code-mail"], breakGlass: false, persons: [person], fields: paths,
+                                   personFields: [person: paths])
+        let context = AccessContext(requestID: r.requestID, subject: nil, session: nil, source: nil, purpose: nil, at: gate.clock())
+        let receipt: AccessReceipt
+        do { receipt = try await gate.journal.recordDisclosure([access], action: .read, context: context) } catch {
+            throw GuichetError.unavailable("the claim code could not be recorded in the ledger, so none was issued")
+        }
+        let opened = try gate.sealing { try gate.vault.open(person: record, role: role, revealing: receipt.fields[dossier.id] ?? []) }
+        for name in names {
+            if case .text(let text)? = opened[name], let address = try? MailAddress(text) { return address }
+        }
+        return nil
     }
 
     /// A claim code for a person, from the server's own command line.
@@ -55,10 +123,15 @@ extension Provisioning {
     /// A citizen claims their file: a new account, linked to the person the code stands for.
     /// Name and password are checked first (a typing mistake costs no attempt), then the code,
     /// throttled per source and per code; the claim is journalled before the account exists.
+    /// A claim by the account that issued the code, or from the address it was issued from,
+    /// is refused; one soon after the issue, or from the issuer's network, is an alert
+    /// naming the issuer.
+    /// - Parameter claimant: the account of the session the request carries, if any.
     /// - Returns: the new account and its person.
-    public func claim(username: String, password: String, code: String, requestID: String, source: String?) async throws -> (AccountID, PersonID) {
+    public func claim(username: String, password: String, code: String, requestID: String, source: String?,
+                      claimant: AccountID? = nil) async throws -> (AccountID, PersonID) {
         let role = try await auth.checkNewCitizen(username: username, password: password)
-        let ticket = try await auth.checkClaim(code: code, source: source)
+        let ticket = try await auth.checkClaim(code: code, source: source, claimant: claimant)
         let id = AccountID()
         do {
             try await gate.journal.recordSystemEvent("claim", reason: "account \(id) linked to its person with a claim code", persons: [ticket.person],
@@ -67,6 +140,21 @@ extension Provisioning {
         } catch {
             throw GuichetError.unavailable("the claim could not be recorded in the ledger, so no account was made")
         }
-        return (try await auth.redeem(ticket, username: username, password: password, role: role, id: id), ticket.person)
+        let made = try await auth.redeem(ticket, username: username, password: password, role: role, id: id)
+        let now = gate.clock()
+        if let issuer = ticket.issuedBy {
+            let soon = now.timeIntervalSince(ticket.issuedAt) < Self.claimSoonAfterIssue
+            if soon || ticket.nearIssuer {
+                let why = [soon ? "within ten minutes of its issue" : nil, ticket.nearIssuer ? "from the network it was issued from" : nil]
+                    .compactMap { $0 }.joined(separator: " and ")
+                do {
+                    try await gate.watch?.raise(issuer, detector: "claim-near-issuer", severity: .medium,
+                                                detail: "a claim code this account issued was claimed \(why) (account \(made.rawValue))", at: now)
+                } catch {
+                    gate.logger.error("the watch could not record a claim alert", metadata: ["request": .string(requestID)])
+                }
+            }
+        }
+        return (made, ticket.person)
     }
 }

@@ -223,23 +223,36 @@ extension PostgresStore: AuthStorage {
 
     // MARK: claim codes
 
-    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, at: Date, expiresAt: Date) async throws {
+    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
+                            at: Date, expiresAt: Date) async throws {
         try await transaction { c in
             try await c.query("UPDATE claim_code SET status = 'replaced' WHERE person_id = \(person.rawValue) AND status = 'issued'", logger: Self.logger)
             // A live code holding this locator: the unique index refuses the insert
             // (`claim_code_live_locator`), whichever server holds it.
             try await c.query("""
-                INSERT INTO claim_code(id, locator, person_id, code_hash, issued_by, issued_at, expires_at, status)
-                VALUES (\(id), \(locator), \(person.rawValue), \(codeHash), \(by?.rawValue), \(at.millis), \(expiresAt.millis), 'issued')
+                INSERT INTO claim_code(id, locator, person_id, code_hash, issued_by, issued_from, issued_at, expires_at, status)
+                VALUES (\(id), \(locator), \(person.rawValue), \(codeHash), \(by?.rawValue), \(from), \(at.millis), \(expiresAt.millis), 'issued')
                 """, logger: Self.logger)
         }
     }
 
-    public func claimablePerson(locator: String, codeHash: Data, at: Date) async throws -> PersonID? {
+    public func liveClaim(locator: String, codeHash: Data, at: Date) async throws -> LiveClaim? {
         try await read { c in
             try await c.query("""
-                SELECT person_id FROM claim_code WHERE locator = \(locator) AND code_hash = \(codeHash) AND status = 'issued' AND expires_at > \(at.millis)
-                """, logger: Self.logger).decode(String.self).collect().first.map(PersonID.init(trusted:))
+                SELECT person_id, issued_by, issued_from, issued_at FROM claim_code
+                WHERE locator = \(locator) AND code_hash = \(codeHash) AND status = 'issued' AND expires_at > \(at.millis)
+                """, logger: Self.logger).decode((String, String?, String?, Int64).self).collect().first.map { row in
+                LiveClaim(person: PersonID(trusted: row.0), issuedBy: row.1.map(AccountID.init(trusted:)), issuedFrom: row.2,
+                          issuedAt: Date(millis: row.3))
+            }
+        }
+    }
+
+    public func claimsIssued(by account: AccountID, since: Date) async throws -> Int {
+        try await read { c in
+            try await c.query("""
+                SELECT COUNT(*)::bigint FROM claim_code WHERE issued_by = \(account.rawValue) AND issued_at >= \(since.millis)
+                """, logger: Self.logger).decode(Int64.self).collect().first.map(Int.init) ?? 0
         }
     }
 

@@ -297,6 +297,12 @@ extension PostgresStore {
             """,
             "CREATE INDEX departure_request_pending ON departure_request(requested_at) WHERE approved_by IS NULL",
         ] + kept([("departure_request", "DELETE", "departure requests are kept")])),
+        // A claim code keeps the address it was issued from (SQLite's `v-claim-issuer`): it is
+        // not claimed from there, nor by the issuing account; codes are counted per issuer.
+        ("store-v9-claim-issuer", [
+            "ALTER TABLE claim_code ADD COLUMN issued_from TEXT",
+            "CREATE INDEX claim_code_by_issuer ON claim_code(issued_by, issued_at) WHERE issued_by IS NOT NULL",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -28,10 +28,13 @@ extension OpenAPI {
     /// Claim codes (issue 16, item 3).
     static let claimOperations: [Operation] = [
         .init(method: "post", path: "/v1/persons/{id}/claim-code",
-              summary: "Issue a one-time claim code for a person without an account, to send by letter or e-mail (staff who may change the person's file; journalled)",
+              summary: "Issue a one-time claim code for a person without an account (staff who may change the person's file; journalled, alerted, "
+                + "at most 5 in ten minutes and 20 a day per account): e-mailed to the person's address on file when there is one and a relay "
+                + "(delivery email, no code in the answer), else shown once for the office's letter (delivery letter)",
               secured: true, responses: ["201": "ClaimCode", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/v1/accounts/claim",
-              summary: "Make a citizen account linked to your existing file with the claim code you received (single use; wrong codes are throttled)",
+              summary: "Make a citizen account linked to your existing file with the claim code you received (single use; wrong codes are throttled; "
+                + "refused to the account that issued the code and from the address it was issued from)",
               secured: false, body: "Claim",
               responses: ["201": "Claimed", "400": "Problem", "403": "Problem", "409": "Problem", "413": "Problem", "429": "Problem", "503": "Problem"]),
     ]
@@ -52,7 +55,8 @@ extension OpenAPI {
         "CaseloadTransferred": obj(["from": id, "to": id, "moved": integer]),
         "CaseloadRequest": obj(["id": string, "kind": string, "account": id, "from": id, "dossiers": array(id), "requestedBy": id,
                                 "requestedAt": string, "status": string]),
-        "ClaimCode": obj(["id": id, "code": string, "expiresAt": string]),
+        "ClaimCode": obj(["id": id, "delivery": .object(["type": .string("string"), "enum": .array([.string("email"), .string("letter")])]),
+                          "code": string, "sentTo": string, "expiresAt": string], required: ["id", "delivery", "expiresAt"]),
         "Claim": obj(["username": string, "password": string, "code": string], required: ["username", "password", "code"]),
         "Claimed": obj(["account": id, "person": id]),
     ]

@@ -101,6 +101,13 @@ extension GuichetServer {
         return try items.map { try JSONBody.identifier($0, "dossiers") }
     }
 
+    /// The account of the session a claim request carries, if any (a claim needs none; one by
+    /// the account that issued the code is refused). An invalid token counts as none.
+    func claimant(_ req: Request) async -> AccountID? {
+        guard let token = bearer(req) ?? SessionCookie.read(req, admin: false) else { return nil }
+        return try? await auth.authenticate(token: token).account
+    }
+
     /// Claim codes: staff issue one for a person on the public listener; the person claims
     /// their file with it (no session yet).
     func addClaimRoutes(_ r: RouteRecorder) {
@@ -114,7 +121,8 @@ extension GuichetServer {
             let username = try body.string("username"), password = try body.string("password"), code = try body.string("code")
             try body.finish()
             let (account, person) = try await self.provisioning.claim(username: username, password: password, code: code,
-                                                                       requestID: Self.requestID(), source: ctx.source)
+                                                                       requestID: Self.requestID(), source: ctx.source,
+                                                                       claimant: await self.claimant(req))
             return Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue)]), status: .created)
         }
     }
@@ -123,8 +131,14 @@ extension GuichetServer {
 extension Wire {
     static func territory(_ t: Territory) -> JSON { .object(["code": .string(t.code), "name": .string(t.name)]) }
 
-    /// A claim code as issued: shown once, to send to the person by letter or e-mail.
-    static func claim(_ c: ClaimIssued) -> JSON {
-        .object(["id": .string(c.id), "code": .string(c.code), "expiresAt": Wire.timestamp(c.expiresAt)])
+    /// A claim code as issued: sent to the person's address (the code is not in the answer),
+    /// or shown once, for the office's letter.
+    static func claim(_ d: ClaimDelivery) -> JSON {
+        switch d {
+        case .letter(let c):
+            .object(["id": .string(c.id), "delivery": .string("letter"), "code": .string(c.code), "expiresAt": Wire.timestamp(c.expiresAt)])
+        case .emailed(let id, let sentTo, let expiresAt):
+            .object(["id": .string(id), "delivery": .string("email"), "sentTo": .string(sentTo), "expiresAt": Wire.timestamp(expiresAt)])
+        }
     }
 }

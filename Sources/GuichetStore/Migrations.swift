@@ -64,8 +64,16 @@ enum Migrations {
         m.registerMigration("v-factor-reset") { db in try db.execute(sql: vFactorReset) }
         // Deactivating a privileged account over the admin API waits for a second administrator (C17).
         m.registerMigration("v-departure-request") { db in try db.execute(sql: vDepartureRequest) }
+        // A claim code keeps the address it was issued from, so that it is not claimed from
+        // there (nor by the issuing account), and codes are counted per issuing account.
+        m.registerMigration("v-claim-issuer") { db in try db.execute(sql: vClaimIssuer) }
         return m
     }
+
+    static let vClaimIssuer = """
+    ALTER TABLE claim_code ADD COLUMN issued_from TEXT;
+    CREATE INDEX claim_code_by_issuer ON claim_code(issued_by, issued_at) WHERE issued_by IS NOT NULL;
+    """
 
     static let vShortTerms = """
     UPDATE person_term SET term = substr(term, 1, 20) WHERE length(term) = 43;

@@ -12,12 +12,29 @@ public struct ClaimRecord: Sendable, Equatable {
     public let expiresAt: Date
     public let status: String
     public let usedBy: AccountID?
+    /// The address the code was issued from (nil from the command line, or unknown).
+    public let issuedFrom: String?
 
     init(row: Row) {
         id = row["id"]; person = PersonID(trusted: row["person_id"])
         issuedBy = (row["issued_by"] as String?).map(AccountID.init(trusted:)); issuedAt = Date(millis: row["issued_at"])
         expiresAt = Date(millis: row["expires_at"]); status = row["status"]
         usedBy = (row["used_by_account"] as String?).map(AccountID.init(trusted:))
+        issuedFrom = row["issued_from"]
+    }
+}
+
+/// A live claim code as found by its hash: the person it stands for, and who issued it from
+/// where (a claim by that account, or from that address, is refused).
+public struct LiveClaim: Sendable, Equatable {
+    public let person: PersonID
+    /// Nil when the server's own command line issued it.
+    public let issuedBy: AccountID?
+    /// The address the code was issued from, as the request had it; nil when unknown.
+    public let issuedFrom: String?
+    public let issuedAt: Date
+    public init(person: PersonID, issuedBy: AccountID?, issuedFrom: String?, issuedAt: Date) {
+        self.person = person; self.issuedBy = issuedBy; self.issuedFrom = issuedFrom; self.issuedAt = issuedAt
     }
 }
 
@@ -25,25 +42,38 @@ extension Store {
     /// Records a new claim code for a person and replaces the person's unused ones: only the
     /// newest works.
     /// - Throws: ``StoreError/duplicate(_:)`` when the locator is taken by a live code (draw again).
-    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, at: Date, expiresAt: Date) async throws {
+    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
+                            at: Date, expiresAt: Date) async throws {
         try await write { db in
             try db.execute(sql: "UPDATE claim_code SET status = 'replaced' WHERE person_id = ? AND status = 'issued'", arguments: [person.rawValue])
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM claim_code WHERE locator = ? AND status = 'issued'", arguments: [locator]) == true {
                 throw StoreError.duplicate("claim locator")
             }
             try db.execute(sql: """
-                INSERT INTO claim_code(id, locator, person_id, code_hash, issued_by, issued_at, expires_at, status)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'issued')
-                """, arguments: [id, locator, person.rawValue, codeHash, by?.rawValue, at.millis, expiresAt.millis])
+                INSERT INTO claim_code(id, locator, person_id, code_hash, issued_by, issued_from, issued_at, expires_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'issued')
+                """, arguments: [id, locator, person.rawValue, codeHash, by?.rawValue, from, at.millis, expiresAt.millis])
         }
     }
 
-    /// The person a live code stands for: issued, unused, unexpired, matching its hash.
-    public func claimablePerson(locator: String, codeHash: Data, at: Date) async throws -> PersonID? {
+    /// A live code (issued, unused, unexpired, matching its hash): its person and issuer.
+    public func liveClaim(locator: String, codeHash: Data, at: Date) async throws -> LiveClaim? {
         try await read { db in
-            try String.fetchOne(db, sql: """
-                SELECT person_id FROM claim_code WHERE locator = ? AND code_hash = ? AND status = 'issued' AND expires_at > ?
-                """, arguments: [locator, codeHash, at.millis]).map(PersonID.init(trusted:))
+            try Row.fetchOne(db, sql: """
+                SELECT person_id, issued_by, issued_from, issued_at FROM claim_code
+                WHERE locator = ? AND code_hash = ? AND status = 'issued' AND expires_at > ?
+                """, arguments: [locator, codeHash, at.millis]).map { row in
+                LiveClaim(person: PersonID(trusted: row["person_id"]), issuedBy: (row["issued_by"] as String?).map(AccountID.init(trusted:)),
+                          issuedFrom: row["issued_from"], issuedAt: Date(millis: row["issued_at"]))
+            }
+        }
+    }
+
+    /// How many claim codes an account issued since an instant (used, replaced or live).
+    public func claimsIssued(by account: AccountID, since: Date) async throws -> Int {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM claim_code WHERE issued_by = ? AND issued_at >= ?",
+                             arguments: [account.rawValue, since.millis]) ?? 0
         }
     }
 

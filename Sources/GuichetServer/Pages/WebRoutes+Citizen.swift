@@ -43,7 +43,8 @@ extension GuichetServer {
             let username = form["username"] ?? ""
             do {
                 _ = try await self.provisioning.claim(username: username, password: form.pairs.first { $0.name == "password" }?.value ?? "",
-                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source)
+                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source,
+                                                      claimant: await self.claimant(req))
             } catch GuichetError.invalid(let m) {
                 return try self.render("claim", ["failed": true, "detail": m, "username": username], s, status: .badRequest)
             } catch GuichetError.forbidden {

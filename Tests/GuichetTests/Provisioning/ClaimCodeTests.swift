@@ -38,6 +38,7 @@ import GuichetStore
         #expect(try await call(world, admin: false, .post, "/v1/persons/\(PersonID())/claim-code", token: agent, purpose: "list-management").status == .notFound)
         let issued = try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management")
         #expect(issued.status == .created && issued["expiresAt"]?.string != nil)
+        #expect(issued["delivery"]?.string == "letter", "no relay: the code is shown for the office's letter")
         let code = try #require(issued["code"]?.string)
         #expect(code.count == 29)
 

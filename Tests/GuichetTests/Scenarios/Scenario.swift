@@ -191,6 +191,15 @@ final class Scenario: @unchecked Sendable {
         try (text + "\nsmtpHost: 127.0.0.1\nsmtpPort: \(sink.port)\nmailFrom: \(sender)\n").write(to: file, atomically: true, encoding: .utf8)
     }
 
+    /// Adds `trustedProxies` (the loopback) to `guichet.yaml`, so that a request may say which
+    /// client it stands for with `X-Forwarded-For` (call before ``serve()``): a citizen who
+    /// claims a file does it from another address than the agent who issued the code.
+    func trustLoopbackProxy() throws {
+        let file = URL(fileURLWithPath: data).appendingPathComponent("guichet.yaml")
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        try (text + "\ntrustedProxies: [\"127.0.0.1\", \"::1\"]\n").write(to: file, atomically: true, encoding: .utf8)
+    }
+
     /// `guichet serve` on loopback, ports chosen by the system; its log goes to `server.log`.
     /// On PostgreSQL, `servers` processes share the database (each with its own copy of the
     /// data folder, as on its own machine); requests then go to each in turn.

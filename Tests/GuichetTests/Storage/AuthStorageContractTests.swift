@@ -253,22 +253,44 @@ import GuichetStore
     func claimCodes(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
             let p = try await b.addPerson(), q = try await b.addPerson()
-            try await b.auth.insertClaim(id: "cl-1", locator: "LOCA1", person: p, codeHash: fakeHash("k1"), by: nil, at: B.at(0), expiresAt: B.at(1_000))
-            #expect(try await b.auth.claimablePerson(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(1)) == p)
-            #expect(try await b.auth.claimablePerson(locator: "LOCA1", codeHash: fakeHash("wrong"), at: B.at(1)) == nil)
-            #expect(try await b.auth.claimablePerson(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(1_001)) == nil)
+            try await b.auth.insertClaim(id: "cl-1", locator: "LOCA1", person: p, codeHash: fakeHash("k1"), by: nil, from: nil, at: B.at(0), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(1))?.person == p)
+            #expect(try await b.auth.liveClaim(locator: "LOCA1", codeHash: fakeHash("wrong"), at: B.at(1))?.person == nil)
+            #expect(try await b.auth.liveClaim(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(1_001))?.person == nil)
 
-            try await b.auth.insertClaim(id: "cl-2", locator: "LOCA2", person: p, codeHash: fakeHash("k2"), by: nil, at: B.at(10), expiresAt: B.at(1_000))
-            #expect(try await b.auth.claimablePerson(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(11)) == nil)
-            #expect(try await b.auth.claimablePerson(locator: "LOCA2", codeHash: fakeHash("k2"), at: B.at(11)) == p)
+            try await b.auth.insertClaim(id: "cl-2", locator: "LOCA2", person: p, codeHash: fakeHash("k2"), by: nil, from: nil, at: B.at(10), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCA1", codeHash: fakeHash("k1"), at: B.at(11))?.person == nil)
+            #expect(try await b.auth.liveClaim(locator: "LOCA2", codeHash: fakeHash("k2"), at: B.at(11))?.person == p)
 
             await #expect {
-                try await b.auth.insertClaim(id: "cl-3", locator: "LOCA2", person: q, codeHash: fakeHash("k3"), by: nil, at: B.at(20), expiresAt: B.at(1_000))
+                try await b.auth.insertClaim(id: "cl-3", locator: "LOCA2", person: q, codeHash: fakeHash("k3"), by: nil, from: nil, at: B.at(20), expiresAt: B.at(1_000))
             } throws: { isDuplicate($0) }
-            #expect(try await b.auth.claimablePerson(locator: "LOCA2", codeHash: fakeHash("k2"), at: B.at(21)) == p, "the live code is untouched")
+            #expect(try await b.auth.liveClaim(locator: "LOCA2", codeHash: fakeHash("k2"), at: B.at(21))?.person == p, "the live code is untouched")
             // A replaced code's locator is free again.
-            try await b.auth.insertClaim(id: "cl-4", locator: "LOCA1", person: q, codeHash: fakeHash("k4"), by: nil, at: B.at(30), expiresAt: B.at(1_000))
-            #expect(try await b.auth.claimablePerson(locator: "LOCA1", codeHash: fakeHash("k4"), at: B.at(31)) == q)
+            try await b.auth.insertClaim(id: "cl-4", locator: "LOCA1", person: q, codeHash: fakeHash("k4"), by: nil, from: nil, at: B.at(30), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCA1", codeHash: fakeHash("k4"), at: B.at(31))?.person == q)
+        }
+    }
+
+    @Test("a live claim code keeps who issued it and from where; codes are counted per issuing account, replaced ones too", arguments: StorageBackends.names)
+    func claimIssuer(_ name: String) async throws {
+        try await B.with(name) { (b: StorageUnderTest) async throws in
+            let p = try await b.addPerson(), q = try await b.addPerson()
+            let agent = AccountID(), other = AccountID()
+            try await b.auth.insertClaim(id: "cl-1", locator: "LOCE1", person: p, codeHash: fakeHash("e1"), by: agent, from: "2001:db8::7",
+                                         at: B.at(0), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCE1", codeHash: fakeHash("e1"), at: B.at(1))
+                    == LiveClaim(person: p, issuedBy: agent, issuedFrom: "2001:db8::7", issuedAt: B.at(0)))
+            try await b.auth.insertClaim(id: "cl-2", locator: "LOCE2", person: q, codeHash: fakeHash("e2"), by: agent, from: nil,
+                                         at: B.at(50), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCE2", codeHash: fakeHash("e2"), at: B.at(51))?.issuedFrom == nil)
+            try await b.auth.insertClaim(id: "cl-3", locator: "LOCE3", person: p, codeHash: fakeHash("e3"), by: other, from: "192.0.2.9",
+                                         at: B.at(60), expiresAt: B.at(1_000))
+            #expect(try await b.auth.liveClaim(locator: "LOCE1", codeHash: fakeHash("e1"), at: B.at(61)) == nil, "replaced")
+            #expect(try await b.auth.claimsIssued(by: agent, since: B.at(0)) == 2, "a replaced code still counts")
+            #expect(try await b.auth.claimsIssued(by: agent, since: B.at(10)) == 1)
+            #expect(try await b.auth.claimsIssued(by: other, since: B.at(0)) == 1)
+            #expect(try await b.auth.claimsIssued(by: AccountID(), since: B.at(0)) == 0)
         }
     }
 
@@ -281,7 +303,7 @@ import GuichetStore
     func redeemClaimOnce(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
             let p = try await b.addPerson(), stranger = try await b.addPerson()
-            try await b.auth.insertClaim(id: "cl-1", locator: "LOCB1", person: p, codeHash: fakeHash("k1"), by: nil, at: B.at(0), expiresAt: B.at(1_000))
+            try await b.auth.insertClaim(id: "cl-1", locator: "LOCB1", person: p, codeHash: fakeHash("k1"), by: nil, from: nil, at: B.at(0), expiresAt: B.at(1_000))
             #expect(try await b.auth.personHasAccount(p) == false)
             // A code stands for its own person only.
             #expect(try await b.auth.redeemClaim(locator: "LOCB1", codeHash: fakeHash("k1"), account: Self.citizen("intruder-synthetic", person: stranger),
@@ -293,7 +315,7 @@ import GuichetStore
             let stored = try #require(try await b.auth.account(username: "citizen-synthetic"))
             #expect(stored.id == mine.id && stored.person == p && stored.status == "active" && stored.role == "citizen")
             #expect(try await b.auth.personHasAccount(p) == true)
-            #expect(try await b.auth.claimablePerson(locator: "LOCB1", codeHash: fakeHash("k1"), at: B.at(101)) == nil)
+            #expect(try await b.auth.liveClaim(locator: "LOCB1", codeHash: fakeHash("k1"), at: B.at(101))?.person == nil)
             #expect(try await b.auth.redeemClaim(locator: "LOCB1", codeHash: fakeHash("k1"), account: Self.citizen("again-synthetic", person: p),
                                                  at: B.at(102)) == false)
             #expect(try await b.auth.account(username: "again-synthetic") == nil)
@@ -304,7 +326,7 @@ import GuichetStore
     func redeemClaimRace(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
             let p = try await b.addPerson()
-            try await b.auth.insertClaim(id: "cl-1", locator: "LOCC1", person: p, codeHash: fakeHash("k1"), by: nil, at: B.at(0), expiresAt: B.at(1_000))
+            try await b.auth.insertClaim(id: "cl-1", locator: "LOCC1", person: p, codeHash: fakeHash("k1"), by: nil, from: nil, at: B.at(0), expiresAt: B.at(1_000))
             let auth = b.auth
             let results = try await concurrently(4) { i in
                 do {
@@ -326,18 +348,18 @@ import GuichetStore
         try await B.with(name) { (b: StorageUnderTest) async throws in
             let p = try await b.addPerson(), q = try await b.addPerson()
             try await b.addAccount("holder-synthetic", role: "citizen", person: p)
-            try await b.auth.insertClaim(id: "cl-p", locator: "LOCD1", person: p, codeHash: fakeHash("kp"), by: nil, at: B.at(0), expiresAt: B.at(1_000))
+            try await b.auth.insertClaim(id: "cl-p", locator: "LOCD1", person: p, codeHash: fakeHash("kp"), by: nil, from: nil, at: B.at(0), expiresAt: B.at(1_000))
             await #expect {
                 try await b.auth.redeemClaim(locator: "LOCD1", codeHash: fakeHash("kp"), account: Self.citizen("second-synthetic", person: p), at: B.at(10))
             } throws: { isDuplicate($0) }
             #expect(try await b.auth.account(username: "second-synthetic") == nil)
 
-            try await b.auth.insertClaim(id: "cl-q", locator: "LOCD2", person: q, codeHash: fakeHash("kq"), by: nil, at: B.at(0), expiresAt: B.at(1_000))
+            try await b.auth.insertClaim(id: "cl-q", locator: "LOCD2", person: q, codeHash: fakeHash("kq"), by: nil, from: nil, at: B.at(0), expiresAt: B.at(1_000))
             await #expect {
                 try await b.auth.redeemClaim(locator: "LOCD2", codeHash: fakeHash("kq"), account: Self.citizen("holder-synthetic", person: q), at: B.at(10))
             } throws: { isDuplicate($0) }
             #expect(try await b.auth.personHasAccount(q) == false)
-            #expect(try await b.auth.claimablePerson(locator: "LOCD2", codeHash: fakeHash("kq"), at: B.at(11)) == q, "the code is still live")
+            #expect(try await b.auth.liveClaim(locator: "LOCD2", codeHash: fakeHash("kq"), at: B.at(11))?.person == q, "the code is still live")
             #expect(try await b.auth.redeemClaim(locator: "LOCD2", codeHash: fakeHash("kq"), account: Self.citizen("free-synthetic", person: q), at: B.at(12)))
         }
     }
