@@ -86,6 +86,10 @@ final class Scenario: @unchecked Sendable {
         roleKinds = try ProfileLoader.load(path: Repo.root.appendingPathComponent("profiles/\(profile)").path).roles.mapValues(\.kind)
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 120
+        // An API client: bearer tokens only. A session cookie kept from one account's sign-in
+        // would go with every later request (a citizen's claim would carry the agent's session).
+        config.httpShouldSetCookies = false
+        config.httpCookieAcceptPolicy = .never
         http = URLSession(configuration: config)
     }
 
