@@ -6,7 +6,7 @@ import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetWatch
 import Logging
-public import GuichetMail
+import GuichetMail
 public import Foundation
 
 /// Claim codes (issue 16, item 3): staff of the office that holds a person's file, or the

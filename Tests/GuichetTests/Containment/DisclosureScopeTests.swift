@@ -49,7 +49,7 @@ import GuichetGate
         "GET /admin/v1/watch/alerts", "POST /admin/v1/watch/alerts/{id}/acknowledge", "GET /admin/v1/watch/persons",
         "PUT /admin/v1/watch/persons/{id}", "DELETE /admin/v1/watch/persons/{id}", "GET /admin/v1/watch/suspensions",
         "GET /admin/v1/me/notices", "POST /admin/v1/accounts/{id}/activation", "GET /admin/v1/activations",
-        "POST /admin/v1/activations/{id}/approve",
+        "POST /admin/v1/activations/{id}/approve", "POST /admin/v1/accounts/{id}/factors/reset",
         "POST /admin/v1/me/mfa/totp", "POST /admin/v1/me/mfa/webauthn", "POST /admin/v1/me/mfa/webauthn/challenge",
         "POST /admin/v1/password-reset", "POST /admin/v1/session/recovery", "POST /admin/v1/session/totp",
         "POST /admin/v1/session/webauthn", "POST /admin/v1/session/webauthn/challenge", "PUT /admin/v1/me/contact",
