@@ -23,7 +23,7 @@ extension Authenticator {
     /// - Throws: ``GuichetError/invalid(_:)`` for a reason that is missing or too long, or a
     ///   citizen's account; ``GuichetError/forbidden(_:)`` for one's own account;
     ///   ``GuichetError/notFound``; ``GuichetError/conflict(_:)`` when the departure is already
-    ///   recorded or asked for, or when it would leave no active administrator or no active
+    ///   recorded or asked for; ``GuichetError/forbidden(_:)`` when it would leave no active administrator or no active
     ///   security officer.
     @discardableResult
     public func deactivate(_ account: AccountID, reason: String, by: AccountID?) async throws -> DepartureOutcome {
@@ -66,8 +66,8 @@ extension Authenticator {
     /// A second administrator approves the deactivation of a privileged account: checked again
     /// as things are now, then made (the database refuses an approval by the requester).
     /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester or
-    ///   the account concerned; ``GuichetError/conflict(_:)`` when the account already left, or
-    ///   when it would leave no active administrator or no active security officer.
+    ///   the account concerned, or when it would leave no active administrator or no active
+    ///   security officer; ``GuichetError/conflict(_:)`` when the account already left.
     public func approveDeparture(_ id: String, by approver: AccountID) async throws -> DepartureRequest {
         guard id.count <= 64, let pending = try await store.pendingDepartureRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
         guard pending.requestedBy != approver else { throw GuichetError.forbidden("a second administrator must approve what you requested") }
@@ -89,8 +89,9 @@ extension Authenticator {
         guard record.status == "active", kind == .admin || kind == .security else { return }
         let others = try await store.accounts().filter { $0.id != record.id && $0.status == "active" && profile.roles[$0.role]?.kind == kind }
         guard others.isEmpty else { return }
-        throw GuichetError.conflict(kind == .admin ? "this is the last active administrator: create another one first"
-                                                   : "this is the last active security officer: create another one first")
+        // 403, as the last administrator's refusal always was.
+        throw GuichetError.forbidden(kind == .admin ? "this is the last active administrator: create another one first"
+                                                    : "this is the last active security officer: create another one first")
     }
 
     /// Whether an account may be handed a caseload: a staff or partner account whose owner has

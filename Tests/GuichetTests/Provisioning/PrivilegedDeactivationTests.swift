@@ -67,7 +67,7 @@ import GuichetStore
         let security = try await world.principal("security").account
 
         let last = try await deactivate(world, security, token: admin)
-        #expect(last.status == .conflict && last.text.contains("last active security officer"))
+        #expect(last.status == .forbidden && last.text.contains("last active security officer"))
         #expect(try await world.store.pendingDepartureRequests().isEmpty)
 
         let (security2, _) = try await colleague(world, "security2", role: "security")
@@ -79,7 +79,7 @@ import GuichetStore
         #expect(try await call(world, .post, "/admin/v1/requests/\(try #require(first["id"]?.string))/approve", token: admin2Token).status == .ok)
         #expect(try await world.store.account(id: security)?.status == "disabled")
         let refused = try await call(world, .post, "/admin/v1/requests/\(try #require(second["id"]?.string))/approve", token: admin2Token)
-        #expect(refused.status == .conflict && refused.text.contains("last active security officer"))
+        #expect(refused.status == .forbidden && refused.text.contains("last active security officer"))
         #expect(try await world.store.account(id: security2)?.status == "active")
     }
 
@@ -93,7 +93,7 @@ import GuichetStore
         await #expect {
             try await provisioning.deactivate(adminID, reason: "left the service", by: .consoleTrustingTheKeyFile(requestID: "test"))
         } throws: { error in
-            if case GuichetError.conflict(let why) = error { why.contains("last active administrator") } else { false }
+            if case GuichetError.forbidden(let why) = error { why.contains("last active administrator") } else { false }
         }
         #expect(try await world.store.account(id: adminID)?.status == "active")
         // The console deactivates a privileged account at once (it holds the key file anyway).
