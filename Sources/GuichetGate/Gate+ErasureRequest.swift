@@ -1,5 +1,7 @@
 public import GuichetCore
 @_spi(GateOnly) import GuichetLedger
+import Logging
+import GuichetWatch
 import GuichetStore
 public import GuichetAuth
 import GuichetMerkle
@@ -120,6 +122,16 @@ extension Gate {
                                      ledgerIndex: index, kept: keptList)
         try await store.insertErasureRequest(ErasureRequestRecord(id: id, person: person, recordedBy: officer.account, reference: reference,
                                                                   recordedAt: now, ledgerIndex: index, receipt: try receipt.json()))
+        // One officer erases (issue 20), and cannot undo it: every erasure is an alert in the
+        // security officers' queue, naming the officer, so that one nobody expected is seen at
+        // once (an attacker test erased a person and no alert followed). The erasure is done:
+        // an alert that cannot be queued does not fail it.
+        do {
+            try await watch?.raise(officer.account, detector: "person-erased", severity: .medium,
+                                   detail: "erasure request \(id) carried out: the person's data key was destroyed", at: now)
+        } catch {
+            logger.error("the alert of an erasure could not be queued", metadata: ["request": .string(requestID)])
+        }
         return receipt
     }
 

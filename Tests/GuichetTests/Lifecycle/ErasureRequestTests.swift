@@ -58,6 +58,20 @@ import GuichetGate
         #expect(try await world.gate.auditor.verify().problem == nil)
     }
 
+    @Test("every erasure is an alert in the security officers' queue naming the officer, and no personal value")
+    func erasureIsAlerted() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        _ = try await base.registerParent("parent1", lastName: "Tremblay")
+        let app = try await base.application(by: "parent1")
+        let child = try RetentionRunTests.child(app)
+        let world = try await base.watched()
+        let security = try await world.principal("security")
+        _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-9", security, requestID: "t")
+        let alert = try #require(try await world.store.alerts(openOnly: true, account: security.account, limit: 10).first { $0.detector == "person-erased" })
+        #expect(alert.severity == "medium" && !alert.detail.contains("Tremblay") && !alert.detail.contains(child.rawValue))
+    }
+
     @Test("emploi: a job seeker's erasure erases their file whole; the ledger still verifies")
     func emploiErasure() async throws {
         let world = try await EmploiWorld.make(size: 200)
