@@ -193,6 +193,25 @@ extension Gate {
         }
     }
 
+    /// Opens `fields` of persons of a dossier for the system itself (a message to send), after
+    /// journalling them as a disclosure to no account under `rule`: no account receives them,
+    /// so no ceiling counts them. Notices and claim codes by e-mail use it.
+    func openForSystem(_ dossier: DossierID, _ links: [PersonLink], fields: [String], rule: String, action: Action,
+                       requestID: String) async throws -> [PersonID: [String: FieldValue]] {
+        let paths = Dictionary(links.map { link in (link.person, fields.map { "\(link.role).\($0)" }) }, uniquingKeysWith: +)
+        let access = AllowedAccess(dossier: dossier, rules: [rule], breakGlass: false, persons: links.map(\.person),
+                                   fields: Array(Set(paths.values.joined())).sorted(), personFields: paths)
+        let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: clock())
+        let receipt = try await journal.recordDisclosure([access], action: action, context: context)
+        let persons = try await store.persons(links.map(\.person))
+        var out: [PersonID: [String: FieldValue]] = [:]
+        for link in links {
+            guard let person = persons[link.person] else { continue }
+            out[link.person] = try sealing { try vault.open(person: person, role: link.role, revealing: receipt.fields[dossier] ?? []) }
+        }
+        return out
+    }
+
     /// The e-mail a transition owes (a notice from the outbox), with the addresses of the
     /// persons it goes to, opened for this only and journalled as `notice:NAME` by the system
     /// (no account receives them, so no ceiling counts them). `.superseded` when the dossier
@@ -203,18 +222,11 @@ extension Gate {
         guard record.status == transition.to else { return .superseded }
         let links = record.persons.filter { notice.roles.contains($0.role) }
         guard !links.isEmpty else { return .superseded }
-        let paths = Dictionary(links.map { ($0.person, ["\($0.role).\(notice.field)"]) }, uniquingKeysWith: +)
-        let access = AllowedAccess(dossier: n.dossier, rules: ["notice:\(n.transition)"], breakGlass: false, persons: links.map(\.person),
-                                   fields: Array(Set(paths.values.joined())).sorted(), personFields: paths)
-        let context = AccessContext(requestID: "notice-\(n.dossier.rawValue)-\(n.version)-\(n.attempts + 1)", subject: nil, session: nil,
-                                    source: nil, purpose: nil, at: clock())
-        let receipt = try await journal.recordDisclosure([access], action: .transition(n.transition), context: context)
-        let persons = try await store.persons(links.map(\.person))
+        let opened = try await openForSystem(n.dossier, links, fields: [notice.field], rule: "notice:\(n.transition)", action: .transition(n.transition),
+                                             requestID: "notice-\(n.dossier.rawValue)-\(n.version)-\(n.attempts + 1)")
         var addresses: [String] = []
         for link in links {
-            guard let person = persons[link.person] else { continue }
-            let opened = try sealing { try vault.open(person: person, role: link.role, revealing: receipt.fields[n.dossier] ?? []) }
-            if case .text(let address)? = opened[notice.field], !addresses.contains(address) { addresses.append(address) }
+            if case .text(let address)? = opened[link.person]?[notice.field], !addresses.contains(address) { addresses.append(address) }
         }
         let language = profile.defaultLanguage
         return .mail(TransitionMail(addresses: addresses, subject: notice.subject[language] ?? notice.subject["fr"] ?? "",

@@ -62,7 +62,7 @@ extension Provisioning {
             try await gate.journal.recordSystemEvent("claim-code-issue", reason: "claim code issued", persons: [person], dossiers: [through.id],
                                                      context: gate.context(r))
         } catch {
-            throw GuichetError.unavailable("the claim code could not be recorded in the ledger, so none was issued")
+            throw GuichetError.unavailable("the claim code could not be recorded in the ledger or its address opened, so none was issued")
         }
         let address = try await claimAddress(of: person, in: through, r)
         // Before the code exists: a watch that cannot record the alert leaves no code behind.
@@ -91,18 +91,15 @@ extension Provisioning {
     /// (`claim-code-mail`), as a transition's notice is: the staff member who asked never
     /// receives it. Nil without a relay, without such a field, or when it holds no address.
     func claimAddress(of person: PersonID, in dossier: DossierRecord, _ r: GateRequest) async throws -> MailAddress? {
-        guard auth.sendsMail, let role = dossier.persons.first(where: { $0.person == person })?.role else { return nil }
+        guard auth.sendsMail, let link = dossier.persons.first(where: { $0.person == person }) else { return nil }
         let names = profile.personFields.filter { $0.type == .email }.map(\.name)
-        guard !names.isEmpty, let record = try await store.persons([person])[person] else { return nil }
-        let paths = names.map { "\(role).\($0)" }
-        let access = AllowedAccess(dossier: dossier.id, rules: ["claim-code-mail"], breakGlass: false, persons: [person], fields: paths,
-                                   personFields: [person: paths])
-        let context = AccessContext(requestID: r.requestID, subject: nil, session: nil, source: nil, purpose: nil, at: gate.clock())
-        let receipt: AccessReceipt
-        do { receipt = try await gate.journal.recordDisclosure([access], action: .read, context: context) } catch {
-            throw GuichetError.unavailable("the claim code could not be recorded in the ledger, so none was issued")
+        guard !names.isEmpty else { return nil }
+        let opened: [String: FieldValue]
+        do {
+            opened = try await gate.openForSystem(dossier.id, [link], fields: names, rule: "claim-code-mail", action: .read, requestID: r.requestID)[person] ?? [:]
+        } catch let error as GuichetError { throw error } catch {
+            throw GuichetError.unavailable("the claim code could not be recorded in the ledger or its address opened, so none was issued")
         }
-        let opened = try gate.sealing { try gate.vault.open(person: record, role: role, revealing: receipt.fields[dossier.id] ?? []) }
         for name in names {
             if case .text(let text)? = opened[name], let address = try? MailAddress(text) { return address }
         }

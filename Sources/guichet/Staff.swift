@@ -50,9 +50,7 @@ struct Staff: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let id = try await provisioning.accountID(username: username)
-            // The operator at the console deactivates at once, privileged accounts included: it
-            // holds the key file and the database (docs/OPERATIONS.md, leavers).
-            _ = try await provisioning.deactivate(id, reason: reason, by: by)
+            _ = try await provisioning.deactivate(id, reason: reason, by: by)  // at once from the console (OPERATIONS.md, leavers)
             say("Account '\(username)' deactivated; its sessions are revoked.")
         }
     }
