@@ -78,6 +78,10 @@ public enum ImportReport {
 
     /// `importing 42%: 41000 lines, 8150 lines/s, 1m12s left, 3 bad`.
     public static func text(_ p: ImportProgress, prefix: Bool = true) -> String {
+        if p.phase == .finishing {
+            return "\(prefix ? "finishing " : "")\(p.lines) lines read: the last batch, then \(p.dossiers) dossiers and \(p.persons) persons move "
+                + "from the stage into the registry and its indexes are built, in one transaction (no progress until it ends)"
+        }
         let f = fraction(p)
         let rate = p.seconds > 0 ? Double(p.lines) / p.seconds : 0
         let left = f > 0 ? p.seconds * (1 - f) / f : 0

@@ -12,6 +12,18 @@ public protocol ImportStorage: Sendable {
     func save(importRun run: ImportRun) async throws
     /// The organisations of one kind, or all of them.
     func organisations(kind: String?) async throws -> [Organisation]
+    /// A bulk import that started and did not end (its batches wait in the stage), if any.
+    func unfinishedBulkImport() async throws -> ImportRun?
+    /// Whether this back-end stages the batches of a bulk import (``ImportRun/staged``).
+    var stagesBulkImports: Bool { get }
 }
 
-extension Store: ImportStorage {}
+extension ImportStorage {
+    /// PostgreSQL stores every batch directly (`COPY`): no bulk import waits in a stage.
+    public func unfinishedBulkImport() async throws -> ImportRun? { nil }
+    public var stagesBulkImports: Bool { false }
+}
+
+extension Store: ImportStorage {
+    public var stagesBulkImports: Bool { true }
+}

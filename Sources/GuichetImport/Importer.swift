@@ -14,7 +14,12 @@ public enum ImportErrorMode: String, Sendable, CaseIterable {
 
 /// Where an import stands, for a progress display.
 public struct ImportProgress: Sendable {
-    public enum Phase: String, Sendable { case checking, importing }
+    public enum Phase: String, Sendable {
+        case checking, importing
+        /// A bulk import's last batch: the stage moves into the registry and its indexes are
+        /// built, in one transaction that reports nothing until it ends.
+        case finishing
+    }
     public let phase: Phase
     /// Bytes of the file read, and its size.
     public let bytes: UInt64
@@ -72,6 +77,10 @@ public struct Importer: Sendable {
     public let file: String
     public var onError: ImportErrorMode = .skip
     public var dryRun = false
+    /// A bulk import (``ImportRun/staged``): the batches go to the stage, without index, and
+    /// move into the registry in one transaction at the end. For a first load of a large
+    /// registry while no server runs. A resumed import keeps the mode it started with.
+    public var bulk = false
     /// Lines per batch (one transaction each).
     public var batchSize = 1_000
     /// Called after each batch and every few thousand lines while checking (on the importing task).
@@ -122,7 +131,13 @@ public struct Importer: Sendable {
             run = ImportRun(id: Base64URL.encode((0..<9).map { _ in UInt8.random(in: 0...255) }), fileDigest: fileDigest,
                             mappingDigest: mappingDigest, dossierType: type.name, startedAt: Date())
             (run.nextOffset, run.nextLine) = (header.endOffset, header.nextLine)
+            run.staged = bulk && store.stagesBulkImports
             isNew = true
+        }
+        if run.staged, !dryRun, let other = try await store.unfinishedBulkImport(), other.id != run.id {
+            // One stage for the whole registry: it moves in whole, with the end of its import.
+            throw ImportFileError("the bulk import \(other.id) of another file has not ended (started "
+                                  + "\(ISO8601DateFormatter().string(from: other.startedAt))): run guichet import --bulk again on that file to finish it first")
         }
         let organisations = try await OrganisationIndex(store: store)
         let reader = LineReader(mapping: mapping, header: header.columns, organisations: organisations, type: type)
@@ -250,6 +265,11 @@ public struct Importer: Sendable {
                 if inBatch >= batchSize { try await flush() }
             }
             next.finishedAt = Date()
+            if run.staged {
+                // The last batch moves the stage into the registry: one long transaction.
+                try await settle()
+                report(.finishing, reader, startBytes, count, next, start)
+            }
             try await flush()
             try await settle()
         } catch {

@@ -303,6 +303,11 @@ extension PostgresStore {
             "ALTER TABLE claim_code ADD COLUMN issued_from TEXT",
             "CREATE INDEX claim_code_by_issuer ON claim_code(issued_by, issued_at) WHERE issued_by IS NOT NULL",
         ]),
+        // SQLite's bulk imports stage their batches (issue 18); PostgreSQL writes every batch
+        // directly, so its runs keep 0 here, and a copy from SQLite brings the column.
+        ("store-v10-import-staged", [
+            "ALTER TABLE import_run ADD COLUMN staged INTEGER NOT NULL DEFAULT 0",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

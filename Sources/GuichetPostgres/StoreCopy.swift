@@ -97,7 +97,11 @@ public enum StoreCopy {
                             progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> StoreCopyReport {
         precondition(batch > 0 && progressEvery > 0, "a copy moves at least one row at a time")
         let snapshot = try store.snapshot()
-        let unknown = Set(try await snapshot.tables()).subtracting(tables).subtracting(notCopied.keys)
+        let present = try await snapshot.tables()
+        guard !present.contains(where: { $0.hasPrefix("import_stage_") }) else {
+            throw StoreCopyError.schema("a bulk import has not ended (its batches wait in the stage tables): run the same guichet import --bulk again to finish it, then copy")
+        }
+        let unknown = Set(present).subtracting(tables).subtracting(notCopied.keys)
         guard unknown.isEmpty else { throw StoreCopyError.unknownTables(unknown.sorted()) }
         var sources: [StoredTable] = []
         for t in tables {

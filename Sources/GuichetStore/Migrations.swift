@@ -67,6 +67,8 @@ enum Migrations {
         // A claim code keeps the address it was issued from, so that it is not claimed from
         // there (nor by the issuing account), and codes are counted per issuing account.
         m.registerMigration("v-claim-issuer") { db in try db.execute(sql: vClaimIssuer) }
+        // Bulk imports stage their batches without indexes and move them in at the end (issue 18).
+        m.registerMigration("v-import-staged") { db in try db.execute(sql: vImportStaged) }
         return m
     }
 

@@ -56,10 +56,10 @@ extension Store {
     /// Stores imported dossiers with their new persons: the persons of every dossier first,
     /// table by table in key order (``insert(_:persons:by:change:)``), then the dossiers in id
     /// order, with the import's page cache for a big batch. Same rows as one dossier at a time.
-    static func insert(_ db: Database, importing items: [(DossierRecord, [NewPerson])], by: AccountID?) throws {
+    static func insert(_ db: Database, importing items: [(DossierRecord, [NewPerson])], by: AccountID?, into t: ImportTables = .live) throws {
         try withImportCache(db, rows: items.reduce(0) { $0 + $1.1.count }) {
-            try insert(db, persons: items.flatMap { d, persons in persons.map { ($0, d.createdAt) } }, by: by, change: "import")
-            for (d, _) in items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) { try insert(db, dossier: d, by: by, change: "import") }
+            try insert(db, persons: items.flatMap { d, persons in persons.map { ($0, d.createdAt) } }, by: by, change: "import", into: t)
+            for (d, _) in items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) { try insert(db, dossier: d, by: by, change: "import", into: t) }
         }
     }
 
@@ -69,21 +69,21 @@ extension Store {
     }
 
     /// The dossier's own rows (its key, the dossier, links, partners, version 1); its new persons are stored already.
-    static func insert(_ db: Database, dossier d: DossierRecord, by: AccountID?, change: String) throws {
+    static func insert(_ db: Database, dossier d: DossierRecord, by: AccountID?, change: String, into t: ImportTables = .live) throws {
         guard let key = d.key else { preconditionFailure("a new dossier has a data key") }
-        try insertKey(db, subject: d.id.rawValue, key, at: d.createdAt)
+        try insertKey(db, subject: d.id.rawValue, key, at: d.createdAt, into: t)
         try db.cachedStatement(sql: """
-            INSERT INTO dossier(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
+            INSERT INTO \(t("dossier"))(id, type, status, organisation_id, assigned_agent_id, territory, version, fields, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
             """).execute(arguments: [d.id.rawValue, d.type, d.status, d.organisation?.rawValue, d.assignedAgent?.rawValue,
                                      d.territory, d.fields.bytes, d.createdAt.millis, d.updatedAt.millis])
-        try writeLinks(db, d)
-        try db.cachedStatement(sql: "INSERT INTO dossier_version(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+        try writeLinks(db, d, into: t, replacing: false)
+        try db.cachedStatement(sql: "INSERT INTO \(t("dossier_version"))(dossier_id, version, snapshot, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
             .execute(arguments: [d.id.rawValue, try DossierSnapshot(d).encoded(), d.createdAt.millis, by?.rawValue, change])
     }
 
-    static func insertKey(_ db: Database, subject: String, _ key: WrappedKey, at: Date) throws {
-        try db.cachedStatement(sql: "INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
+    static func insertKey(_ db: Database, subject: String, _ key: WrappedKey, at: Date, into t: ImportTables = .live) throws {
+        try db.cachedStatement(sql: "INSERT INTO \(t("data_key"))(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [subject, key.kekVersion, key.bytes, at.millis])
     }
 
@@ -123,17 +123,21 @@ extension Store {
         }
     }
 
-    static func writeLinks(_ db: Database, _ d: DossierRecord) throws {
-        try db.cachedStatement(sql: "DELETE FROM dossier_person WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
-        try db.cachedStatement(sql: "DELETE FROM dossier_partner WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
+    /// Writes a dossier's links and partners; `replacing` first deletes those it had (a new
+    /// dossier has none, and the stage of a bulk import has no index to find them by).
+    static func writeLinks(_ db: Database, _ d: DossierRecord, into t: ImportTables = .live, replacing: Bool = true) throws {
+        if replacing {
+            try db.cachedStatement(sql: "DELETE FROM dossier_person WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM dossier_partner WHERE dossier_id = ?").execute(arguments: [d.id.rawValue])
+        }
         var positions: [String: Int] = [:]
-        let link = try db.cachedStatement(sql: "INSERT INTO dossier_person(dossier_id, person_id, role, position) VALUES (?, ?, ?, ?)")
+        let link = try db.cachedStatement(sql: "INSERT INTO \(t("dossier_person"))(dossier_id, person_id, role, position) VALUES (?, ?, ?, ?)")
         for p in d.persons {
             let position = positions[p.role, default: 0]
             positions[p.role] = position + 1
             try link.execute(arguments: [d.id.rawValue, p.person.rawValue, p.role, position])
         }
-        let partner = try db.cachedStatement(sql: "INSERT INTO dossier_partner(dossier_id, organisation_id, rank) VALUES (?, ?, ?)")
+        let partner = try db.cachedStatement(sql: "INSERT INTO \(t("dossier_partner"))(dossier_id, organisation_id, rank) VALUES (?, ?, ?)")
         for (i, o) in d.partners.enumerated() { try partner.execute(arguments: [d.id.rawValue, o.rawValue, i + 1]) }
     }
 

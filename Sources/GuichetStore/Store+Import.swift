@@ -36,17 +36,17 @@ extension Store {
     /// through each B-tree in one pass instead of jumping between its pages at random. The
     /// rows and checks are those of ``insert(_:person:at:by:change:)`` for each person.
     /// - Precondition: every person has a data key.
-    static func insert(_ db: Database, persons: [(person: NewPerson, at: Date)], by: AccountID?, change: String) throws {
+    static func insert(_ db: Database, persons: [(person: NewPerson, at: Date)], by: AccountID?, change: String, into t: ImportTables = .live) throws {
         guard !persons.isEmpty else { return }
         let sorted = persons.sorted { $0.person.record.id.rawValue < $1.person.record.id.rawValue }
         for (p, at) in sorted {
             guard let k = p.record.key else { preconditionFailure("a new person has a data key") }
-            try insertKey(db, subject: p.record.id.rawValue, k, at: at)
+            try insertKey(db, subject: p.record.id.rawValue, k, at: at, into: t)
         }
-        let person = try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+        let person = try db.cachedStatement(sql: "INSERT INTO \(t("person"))(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
         for (p, at) in sorted { try person.execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis]) }
         let version = try db.cachedStatement(sql: """
-            INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)
+            INSERT INTO \(t("person_version"))(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)
             """)
         for (p, at) in sorted { try version.execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis, by?.rawValue, change]) }
         var terms: [(field: String, term: String, person: String)] = []
@@ -60,10 +60,10 @@ extension Store {
             }
         }
         terms.sort { ($0.field, $0.term, $0.person) < ($1.field, $1.term, $1.person) }
-        let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
+        let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(t("person_term"))(field, term, person_id) VALUES (?, ?, ?)")
         for t in terms { try term.execute(arguments: [t.field, t.term, t.person]) }
         // Already in the order of person_birth_year's key (the persons are sorted).
-        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO person_birth_year(person_id, tag) VALUES (?, ?)")
+        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(t("person_birth_year"))(person_id, tag) VALUES (?, ?)")
         for y in years { try year.execute(arguments: [y.person, y.tag]) }
     }
 }

@@ -22,6 +22,10 @@ extension Migrations {
     ) STRICT;
     CREATE INDEX import_run_by_file ON import_run(file_digest);
     """
+
+    /// A bulk import (`guichet import --bulk`) appends its batches to the stage tables and
+    /// moves them into the registry when it ends (`Store+StagedImport.swift`).
+    static let vImportStaged = "ALTER TABLE import_run ADD COLUMN staged INTEGER NOT NULL DEFAULT 0"
 }
 
 /// Where an import of one file stands: after its last committed batch.
@@ -43,6 +47,11 @@ public struct ImportRun: Sendable, Equatable {
     public var dossiers: Int
     public var persons: Int
     public var skipped: Int
+    /// A bulk import: its batches go to the stage tables, without index, and move into the
+    /// registry's tables in one transaction with the run's end, so that nothing of it is in
+    /// the registry before it ends. SQLite only: PostgreSQL stores every batch directly
+    /// (`COPY`) and keeps this false.
+    public var staged = false
 
     public init(id: String, fileDigest: String, mappingDigest: String, dossierType: String, startedAt: Date) {
         self.id = id; self.fileDigest = fileDigest; self.mappingDigest = mappingDigest; self.dossierType = dossierType
@@ -56,6 +65,7 @@ public struct ImportRun: Sendable, Equatable {
         finishedAt = (row["finished_at"] as Int64?).map(Date.init(millis:))
         nextOffset = UInt64(row["next_offset"] as Int64); nextLine = row["next_line"]
         dossiers = row["dossiers"]; persons = row["persons"]; skipped = row["skipped"]
+        staged = row["staged"]
     }
 }
 
@@ -69,16 +79,36 @@ extension Store {
     }
 
     /// Records where an import stands (a new one, a batch of bad lines only, or its end).
+    /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) moves its stage into
+    /// the registry in the same transaction.
     public func save(importRun run: ImportRun) async throws {
-        try await write { db in try Self.upsert(db, run) }
+        try await write { db in
+            if run.staged, run.finishedAt != nil { try Self.moveStaged(db) }
+            try Self.upsert(db, run)
+        }
+    }
+
+    /// A bulk import that started and did not end: the stage holds its batches.
+    public func unfinishedBulkImport() async throws -> ImportRun? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE staged = 1 AND finished_at IS NULL ORDER BY started_at LIMIT 1")
+                .map(ImportRun.init(row:))
+        }
     }
 
     /// Stores one batch of an import and where the import then stands, in one transaction:
-    /// after a crash either the whole batch and its progress are stored, or neither.
+    /// after a crash either the whole batch and its progress are stored, or neither. A bulk
+    /// import's batch goes to the stage, and its last batch moves the stage into the registry.
     /// - Throws: ``StoreError/duplicate(_:)`` when an id is taken; nothing is stored then.
     public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws {
         try await write { db in
-            try Self.insert(db, importing: items, by: by)
+            if run.staged {
+                try Self.createStage(db)
+                try Self.insert(db, importing: items, by: by, into: .stage)
+                if run.finishedAt != nil { try Self.moveStaged(db) }
+            } else {
+                try Self.insert(db, importing: items, by: by)
+            }
             try Self.upsert(db, run)
         }
     }
@@ -86,12 +116,12 @@ extension Store {
     static func upsert(_ db: Database, _ r: ImportRun) throws {
         try db.execute(sql: """
             INSERT INTO import_run(id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at,
-                                   next_offset, next_line, dossiers, persons, skipped)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   next_offset, next_line, dossiers, persons, skipped, staged)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, finished_at = excluded.finished_at,
                 next_offset = excluded.next_offset, next_line = excluded.next_line, dossiers = excluded.dossiers,
                 persons = excluded.persons, skipped = excluded.skipped
             """, arguments: [r.id, r.fileDigest, r.mappingDigest, r.dossierType, r.startedAt.millis, r.updatedAt.millis,
-                             r.finishedAt?.millis, Int64(r.nextOffset), r.nextLine, r.dossiers, r.persons, r.skipped])
+                             r.finishedAt?.millis, Int64(r.nextOffset), r.nextLine, r.dossiers, r.persons, r.skipped, r.staged])
     }
 }

@@ -4,11 +4,18 @@ import GRDB
 
 extension Store {
     /// How many live data keys each KEK version wraps, and how many subjects are shredded.
+    /// The keys of an unfinished bulk import's stage count too: re-wrapping does not reach
+    /// them until the import ends, so their KEK version may not be retired before.
     public func dataKeyCounts() async throws -> (byVersion: [Int: Int], shredded: Int) {
         try await read { db in
             var byVersion: [Int: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM data_key WHERE wrapped IS NOT NULL GROUP BY kek_version") {
                 byVersion[row["kek_version"]] = row["n"]
+            }
+            if try Self.stagedTables(db).contains("data_key") {
+                for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM \(ImportTables.stage("data_key")) GROUP BY kek_version") {
+                    byVersion[row["kek_version"], default: 0] += row["n"] as Int
+                }
             }
             let shredded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key WHERE wrapped IS NULL") ?? 0
             return (byVersion, shredded)

@@ -26,6 +26,9 @@ struct Import: AsyncParsableCommand {
     @Option(name: .customLong("on-error"), help: "What a bad line does: abort (nothing is written) or skip (the others are imported).")
     var onError: String = "abort"
     @Flag(name: .customLong("dry-run"), help: "Check every line and report; write nothing.") var dryRun = false
+    @Flag(help: """
+        Bulk load (SQLite): stage the batches without indexes and move the whole file into the registry at the end, in         one transaction; nothing of it is in the registry before. For a first load of a large registry: no server may         run on this folder meanwhile. A resumed import keeps the mode it started with.
+        """) var bulk = false
     @Option(name: .customLong("batch-size"), help: "Lines per transaction.") var batchSize = 1_000
     @Option(name: .customLong("progress-every"), help: "Seconds between progress lines when standard error is not a terminal.")
     var progressEvery: Double = 10
@@ -43,6 +46,11 @@ struct Import: AsyncParsableCommand {
         guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
         guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
         let profilePath = try Deployment.resolveProfile(profile ?? stored)
+        // Held until the import ends: a server would wait behind the bulk import's last transaction.
+        let sqlite = if case .sqlite = try deployment.storeLocation(settings: try deployment.readSettings()) { true } else { false }
+        let lock = bulk && !dryRun && sqlite ? try deployment.lockForServing(.importing) : nil
+        if bulk && !sqlite { note("--bulk: PostgreSQL stores every batch directly (COPY); the import runs as without it") }
+        defer { withExtendedLifetime(lock) {} }
         let (_, server, runs) = try await deployment.openMaintenance(keys: keys, profile: profile)
         let mappingPath = mapping ?? URL(fileURLWithPath: profilePath).appendingPathComponent("import-mapping.yaml").path
         let loaded: ImportMapping
@@ -54,6 +62,7 @@ struct Import: AsyncParsableCommand {
                                 mappingDigest: try Importer.digest(of: mappingPath), file: file)
         importer.onError = ImportErrorMode(rawValue: onError) ?? .abort
         importer.dryRun = dryRun
+        importer.bulk = bulk
         importer.batchSize = batchSize
         let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1, every: progressEvery)
         let allocated = ImportReport.AllocatedPeak()
@@ -91,7 +100,7 @@ final class ProgressDisplay: Sendable {
             if terminal {
                 FileHandle.standardError.write(Data(("\r" + ImportReport.bar(p) + "\u{1B}[K").utf8))
                 s.bar = true
-            } else if Date().timeIntervalSince(s.last) >= every {
+            } else if Date().timeIntervalSince(s.last) >= every || p.phase == .finishing {
                 FileHandle.standardError.write(Data((ImportReport.text(p) + "\n").utf8))
                 s.last = Date()
             }

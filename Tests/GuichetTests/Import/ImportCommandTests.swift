@@ -157,6 +157,56 @@ import GuichetSynth
         #expect(after.runs.count == 1)
     }
 
+    @Test("a bulk import killed mid-way has put nothing in the registry; it waits for a server on the folder, then resumes and moves the whole file in",
+          .sqliteOnly)
+    func bulkKilledThenResumed() async throws {
+        let folder = try await ImportFolder.make("place05")
+        defer { folder.remove() }
+        let lines = 5_000
+        let (file, persons) = try folder.sample(lines: lines)
+        let before = try await folder.counts()
+        let child = try GuichetChild(folder.importing(file, ["--bulk", "--batch-size", "50"]))
+        let started = child.started, watched = folder
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for _ in 0..<60_000 {
+                    if (watched.storedByFirstRunFromFile() ?? 0) >= 200 { break }
+                    Thread.sleep(forTimeInterval: 0.002)
+                }
+                started.spawned.signal(SIGKILL)
+                done.resume()
+            }
+        }
+        let killed = try await child.wait()
+        #expect(killed.status != 0)
+        let midway = try await folder.counts()
+        let run = try #require(midway.runs.first, "stderr: \(killed.stderr)")
+        #expect(!run.finished && run.dossiers >= 200 && run.dossiers < lines, "the import was killed before its end")
+        #expect(midway.dossiers == before.dossiers && midway.persons == before.persons, "a staged row reached the registry before the end")
+        #expect(try await RegistryFolder(data: folder.data).count("import_stage_dossier") == run.dossiers)
+
+        // A server holds the folder: the bulk import, whose end is one long transaction, waits.
+        let lock = open(folder.data + "/guichet.lock", O_RDWR | O_CREAT, 0o600)
+        #expect(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        _ = "\(getpid())\nserving\n".withCString { write(lock, $0, strlen($0)) }
+        let refused = try await GuichetChild.run(folder.importing(file, ["--bulk"]))
+        close(lock)
+        #expect(refused.status != 0 && refused.stderr.contains("another guichet server is serving")
+                && refused.stderr.contains("stop the server first, or import without --bulk"), "stderr: \(refused.stderr)")
+        #expect(try await folder.counts().runs == midway.runs)
+
+        // Resumed without the flag: it keeps the mode it started with, and ends moving everything in.
+        let resumed = try await GuichetChild.run(folder.importing(file, ["--batch-size", "50", "--progress-every", "0.001"]))
+        #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+        #expect(resumed.stdout.contains("(resumed at line") && resumed.stdout.contains("\(lines) dossiers and \(persons) persons stored"),
+                "stdout: \(resumed.stdout)")
+        #expect(resumed.stderr.contains("finishing ") && resumed.stderr.contains("move from the stage into the registry"), "stderr: \(resumed.stderr)")
+        let after = try await folder.counts()
+        #expect(after.dossiers == lines && after.persons == persons && after.runs.count == 1 && after.runs[0].finished)
+        let verified = try await GuichetChild.run(["ledger", "verify", "--data", folder.data])
+        #expect(verified.status == 0 && verified.stdout.contains("ledger verified"), "\(verified.stdout) \(verified.stderr)")
+    }
+
     static func peak(_ stderr: String) -> Int? {
         stderr.components(separatedBy: "peak memory: ").last.flatMap { Int($0.prefix { $0.isNumber }) }
     }

@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+import GRDB
+import GuichetCore
+import GuichetGate
+import GuichetImport
+import GuichetProfile
+import GuichetDeployment
+@testable import GuichetStore
+
+/// `guichet import --bulk` in-process (issue 18): batches staged without indexes, moved into
+/// the registry in one transaction with the import's end; resumable, all or nothing.
+@Suite(.sqliteOnly) struct BulkImportTests {
+    static let third = "\n2024-04-01,Zoé,Essai,2023-10-02,Anne,Essai,1991-06-30,anne.essai@example.org,2026-02-02,4,,CPE 1"
+
+    func importer(_ world: World, bulk: Bool, csv: String = ImporterTests.csv + Self.third) throws -> Importer {
+        var importer = try ImporterTests().importer(world, csv: csv)
+        importer.bulk = bulk
+        return importer
+    }
+
+    /// What the schema declares (tables, indexes, triggers), without the import's own stage.
+    static func schema(_ path: String) throws -> [String] {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'import\\_stage\\_%' ESCAPE '\\' ORDER BY type, name")
+        }
+    }
+
+    static func stageCount(_ path: String, _ table: String) throws -> Int? {
+        try DatabaseQueue(path: path).read { db in
+            guard try db.tableExists("import_stage_\(table)") else { return nil }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_stage_\(table)")
+        }
+    }
+
+    /// Row counts of every table an import writes, and of the blind indexes' terms by field.
+    static func contents(_ world: World) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for t in ["data_key", "person", "person_version", "person_term", "person_birth_year", "dossier", "dossier_person",
+                  "dossier_partner", "dossier_version"] {
+            out[t] = try await world.database.count(t)
+        }
+        for field in try await world.database.strings("SELECT DISTINCT field FROM person_term") {
+            out["term:\(field)"] = try await world.database.count("person_term", where: "field = '\(field)'")
+        }
+        return out
+    }
+
+    @Test("a bulk import stores what the batch-by-batch import stores, reads through the gate the same, and leaves the schema as it was")
+    func sameAsDirect() async throws {
+        let direct = try await World.make()
+        defer { direct.remove() }
+        let bulk = try await World.make()
+        defer { bulk.remove() }
+        let path = try bulk.sqlite.path
+        let before = try Self.schema(path)
+        let (directBefore, bulkBefore) = (try await Self.contents(direct), try await Self.contents(bulk))
+        let a = try await importer(direct, bulk: false).run()
+        let b = try await importer(bulk, bulk: true).run()
+        for s in [a, b] { #expect(s.outcome == .done && s.lines == 3 && s.dossiers == 3 && s.persons == 6 && s.skipped == 0 && s.resumedAtLine == nil) }
+        func added(_ after: [String: Int], _ before: [String: Int]) -> [String: Int] {
+            after.merging(before.mapValues { -$0 }) { $0 + $1 }.filter { $0.value != 0 }
+        }
+        let counts = added(try await Self.contents(bulk), bulkBefore)
+        #expect(counts == added(try await Self.contents(direct), directBefore))
+        #expect(counts["dossier"] == 3 && counts["person"] == 6 && counts["data_key"] == 9 && (counts["person_term"] ?? 0) >= 12)
+        #expect(try Self.schema(path) == before, "an index dropped and not built again, or built otherwise")
+        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil, "the stage of \(t) is left behind") }
+        // Read through the gate, and found by a search term: the indexes work.
+        let ids = try await ImporterTests().dossierIDs(bulk)
+        let agent = try await bulk.request("agent", purpose: "list-management")
+        #expect(ids.count == 3)
+        for id in ids {
+            let view = try await bulk.gate.read(id, agent)
+            #expect(view.persons.count == 2 && view.persons.first { $0.role == "child" }?.fields["firstName"] != nil)
+        }
+        let criteria = ["child.lastName": "Essai", "child.birthDate": "2023-10-02"]
+        let found = try await bulk.gate.search(type: "application", status: nil, criteria: criteria, after: nil, limit: 10,
+                                               try await bulk.request("agent", purpose: "family-request"))
+        let foundDirect = try await direct.gate.search(type: "application", status: nil, criteria: criteria, after: nil, limit: 10,
+                                                       try await direct.request("agent", purpose: "family-request"))
+        #expect(found.views.count == 1 && foundDirect.views.count == 1, "a blind index of the bulk import is not found")
+        let entries = try await bulk.ledger.journal().filter { $0.reason.hasPrefix("import:") }
+        #expect(entries.count == 3 && entries.allSatisfy { $0.action == "create" })
+    }
+
+    @Test("an interrupted bulk import has put nothing in the registry; resumed, without --bulk even, it ends as a bulk import and moves everything in")
+    func interruptedThenResumed() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let importer = try importer(world, bulk: true)
+        let before = try await Self.contents(world)
+        // The journal refuses every entry once one line is stored (staged, here): the first
+        // batch (one line) is staged, the second refused.
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        await #expect { try await importer.run() } throws: { error in
+            if case GuichetError.unavailable = error { return true } else { return false }
+        }
+        #expect(try await Self.contents(world) == before, "a staged row reached the registry before the import's end")
+        #expect(try Self.stageCount(path, "dossier") == 1 && Self.stageCount(path, "person") == 2)
+        let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
+        #expect(stopped.staged && stopped.finishedAt == nil && stopped.nextLine == 3 && stopped.dossiers == 1)
+        #expect(try await world.sqlite.hasStagedRows())
+        try await world.database.repairJournal()
+        var resumedDirect = importer
+        resumedDirect.bulk = false
+        let resumed = try await resumedDirect.run()
+        #expect(resumed.resumedAtLine == 3 && resumed.outcome == .done && resumed.dossiers == 3 && resumed.persons == 6)
+        let after = try await Self.contents(world)
+        #expect(after["dossier"] == 3 && after["person"] == 6 && after["dossier_version"] == 3 && after["person_version"] == 6)
+        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
+        #expect(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file))?.finishedAt != nil)
+        #expect(try await !world.sqlite.hasStagedRows())
+    }
+
+    @Test("when moving the stage in fails, the registry and the stage stay as they were, and the import is not marked ended")
+    func failedMoveChangesNothing() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let importer = try importer(world, bulk: true)
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        _ = try? await importer.run()
+        try await world.database.repairJournal()
+        // A dossier of the registry already has the staged dossier's id: the move must fail
+        // on its key, at the end of a transaction that has moved the keys and persons already.
+        let staged = try #require(try await world.database.strings("SELECT id FROM import_stage_dossier").first)
+        let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
+        try await world.database.execute(sqlite: ["""
+            INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
+            VALUES ('\(staged)', 'application', 'waiting', '\(organisation)', 1, X'00', 0, 0)
+            """], postgres: [])
+        let before = try await Self.contents(world)
+        await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
+        #expect(try await Self.contents(world) == before, "part of the stage reached the registry")
+        // Lines 3 and 4 were staged in batches of their own (a batch is one line here); the
+        // move, with the run's end, is the transaction that failed, and was undone whole.
+        #expect(try Self.stageCount(path, "dossier") == 3 && Self.stageCount(path, "person") == 6, "the stage lost rows")
+        let run = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
+        #expect(run.finishedAt == nil && run.dossiers == 3, "the import is marked ended, or lost its progress")
+        // Once the cause is gone, the same command ends the import.
+        try await world.database.execute(sqlite: ["UPDATE dossier SET id = '\(DossierID().rawValue)' WHERE id = '\(staged)'"], postgres: [])
+        #expect(try await importer.run().outcome == .done)
+        let (dossiers, persons) = (try await world.database.count("dossier"), try await world.database.count("person"))
+        #expect(dossiers == before["dossier"]! + 3 && persons == before["person"]! + 6)
+        #expect(try Self.stageCount(path, "dossier") == nil)
+    }
+
+    @Test("a bulk import of another file waits for the one that has not ended; a plain import does not")
+    func oneStageAtATime() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let first = try importer(world, bulk: true)
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        _ = try? await first.run()
+        try await world.database.repairJournal()
+        let other = try importer(world, bulk: true, csv: ImporterTests.csv)
+        await #expect { try await other.run() } throws: { error in
+            (error as? ImportFileError)?.description.contains("has not ended") == true
+        }
+        #expect(try await world.database.count("dossier") == 0)
+        let plain = try importer(world, bulk: false, csv: ImporterTests.csv)
+        #expect(try await plain.run().dossiers == 2)
+        #expect(try await world.database.count("dossier") == 2, "a plain import stores its batches at once")
+        #expect(try await first.run().dossiers == 3)
+        #expect(try await world.database.count("dossier") == 5)
+    }
+
+    @Test("a server started during a bulk import is refused, and told what holds the folder")
+    func serverWaitsForBulkImport() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.path)
+        let importing = try deployment.lockForServing(.importing)
+        #expect { try deployment.lockForServing() } throws: { error in
+            let text = (error as? DeploymentError)?.description ?? ""
+            return text.contains("a bulk import (guichet import --bulk) is writing") && text.contains("(process \(getpid()))")
+        }
+        withExtendedLifetime(importing) {}
+    }
+
+    @Test("the data keys of a stage count for their key version: it may not be retired before the import ends")
+    func stagedKeysCount() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let before = try await world.sqlite.dataKeyCounts().byVersion.values.reduce(0, +)
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        _ = try? await importer(world, bulk: true).run()
+        #expect(try await world.database.count("data_key") == before)
+        #expect(try await world.sqlite.dataKeyCounts().byVersion.values.reduce(0, +) == before + 3, "a dossier's key and its two persons'")
+    }
+}
