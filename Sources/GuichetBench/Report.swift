@@ -79,10 +79,22 @@ extension Results {
             md.append("|---|---|---|---|---|---|---|---|---|")
             for size in Set(imports.map(\.persons)).sorted() {
                 guard let e = imports.first(where: { $0.persons == size && $0.variant == "encrypted" }) else { continue }
-                // The full mode's 10 M is encrypted only: its plaintext cells say so.
+                // The full mode's 10 M is bulk only (the table below); a size without a plaintext run says so in its cells.
                 let p = imports.first(where: { $0.persons == size && $0.variant == "plaintext" })
                 func plain(_ value: (ImportBench.Point) -> String) -> String { p.map(value) ?? "–" }
                 md.append("| \(n(size)) | \(plain { f($0.personsPerSecond, 0) }) | \(f(e.personsPerSecond, 0)) | \(plain { f(e.personsPerSecond / $0.personsPerSecond, 2) }) | \(plain { "\(f($0.seconds)) (\(f($0.writeSeconds)))" }) / \(f(e.seconds)) (\(f(e.writeSeconds))) | \(plain { f(Double($0.databaseBytes) / 1e6, 0) }) / \(f(Double(e.databaseBytes) / 1e6, 0)) | \(plain { f($0.readsPerSecond, 0) }) / \(f(e.readsPerSecond, 0)) | \(plain { f($0.readP50Micros) }) / \(f(e.readP50Micros)) | \(plain { f($0.readP99Micros) }) / \(f(e.readP99Micros)) |")
+            }
+            let bulk = imports.filter { $0.variant == "bulk" }.sorted { $0.persons < $1.persons }
+            if !bulk.isEmpty {
+                md.append("")
+                md.append("Bulk path (`guichet import --bulk`): the same sealed batches appended to stage tables without key or index, then moved into the registry's tables in one transaction, each in the order of its key, secondary indexes built after. Ratio: against the encrypted import above at the same size, in this run.")
+                md.append("")
+                md.append("| persons | bulk persons/s | seconds (of which writing; of which the move) | ratio to the encrypted import | database MB | reads/s | read p50 / p99 µs |")
+                md.append("|---|---|---|---|---|---|---|")
+                for b in bulk {
+                    let e = imports.first { $0.persons == b.persons && $0.variant == "encrypted" }
+                    md.append("| \(n(b.persons)) | \(f(b.personsPerSecond, 0)) | \(f(b.seconds)) (\(f(b.writeSeconds)); \(f(b.moveSeconds ?? 0))) | \(e.map { f(b.personsPerSecond / $0.personsPerSecond, 2) } ?? "–") | \(f(Double(b.databaseBytes) / 1e6, 0)) | \(f(b.readsPerSecond, 0)) | \(f(b.readP50Micros)) / \(f(b.readP99Micros)) |")
+                }
             }
             md.append("")
         }

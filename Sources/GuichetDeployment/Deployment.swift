@@ -216,6 +216,11 @@ public struct Deployment: Sendable {
         -> (server: GuichetServer, lock: ServeLock?) {
         let location = try storeLocation(store, settings: settings)
         let lock: ServeLock? = if case .sqlite = location { try lockForServing() } else { nil }
+        if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path),
+           let run = try await Store(path: path).bulkImportMoving() {
+            throw DeploymentError("the bulk import \(run.id) stopped while moving its stage into the registry, where some tables hold their part "
+                                  + "and others not yet: run the same guichet import again to end it, then serve")
+        }
         return (try await open(location, profilePath: profilePath, keys: keys, settings: settings), lock)
     }
 

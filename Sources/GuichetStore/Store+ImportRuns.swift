@@ -24,7 +24,8 @@ extension Migrations {
     """
 
     /// A bulk import (`guichet import --bulk`) appends its batches to the stage tables and
-    /// moves them into the registry when it ends (`Store+StagedImport.swift`).
+    /// moves them into the registry when it ends (`Store+StagedImport.swift`): 1 while it
+    /// stages, 2 from the start of its move to its end.
     static let vImportStaged = "ALTER TABLE import_run ADD COLUMN staged INTEGER NOT NULL DEFAULT 0"
 }
 
@@ -59,13 +60,20 @@ public struct ImportRun: Sendable, Equatable {
         nextOffset = 0; nextLine = 1; dossiers = 0; persons = 0; skipped = 0
     }
 
+    /// The same run, not ended (a bulk import's end is recorded once its stage has moved in).
+    var unfinished: ImportRun {
+        var run = self
+        run.finishedAt = nil
+        return run
+    }
+
     init(row: Row) {
         id = row["id"]; fileDigest = row["file_digest"]; mappingDigest = row["mapping_digest"]; dossierType = row["dossier_type"]
         startedAt = Date(millis: row["started_at"]); updatedAt = Date(millis: row["updated_at"])
         finishedAt = (row["finished_at"] as Int64?).map(Date.init(millis:))
         nextOffset = UInt64(row["next_offset"] as Int64); nextLine = row["next_line"]
         dossiers = row["dossiers"]; persons = row["persons"]; skipped = row["skipped"]
-        staged = row["staged"]
+        staged = (row["staged"] as Int) != 0
     }
 }
 
@@ -82,16 +90,16 @@ extension Store {
     /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) moves its stage into
     /// the registry in the same transaction.
     public func save(importRun run: ImportRun) async throws {
-        try await write { db in
-            if run.staged, run.finishedAt != nil { try Self.moveStaged(db) }
-            try Self.upsert(db, run)
-        }
+        guard run.staged, run.finishedAt != nil else { return try await write { db in try Self.upsert(db, run) } }
+        let staging = run.unfinished
+        try await write { db in try Self.upsert(db, staging) }
+        try await endBulkImport(run)
     }
 
     /// A bulk import that started and did not end: the stage holds its batches.
     public func unfinishedBulkImport() async throws -> ImportRun? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE staged = 1 AND finished_at IS NULL ORDER BY started_at LIMIT 1")
+            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE staged <> 0 AND finished_at IS NULL ORDER BY started_at LIMIT 1")
                 .map(ImportRun.init(row:))
         }
     }
@@ -101,16 +109,21 @@ extension Store {
     /// import's batch goes to the stage, and its last batch moves the stage into the registry.
     /// - Throws: ``StoreError/duplicate(_:)`` when an id is taken; nothing is stored then.
     public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws {
-        try await write { db in
-            if run.staged {
-                try Self.createStage(db)
-                try Self.insert(db, importing: items, by: by, into: .stage)
-                if run.finishedAt != nil { try Self.moveStaged(db) }
-            } else {
+        guard run.staged else {
+            return try await write { db in
                 try Self.insert(db, importing: items, by: by)
+                try Self.upsert(db, run)
             }
-            try Self.upsert(db, run)
         }
+        // The batch and where the import stands, in one transaction; the end is recorded
+        // only once the stage has moved in (``endBulkImport(_:)``).
+        let staging = run.unfinished
+        try await write { db in
+            try Self.createStage(db)
+            try Self.insert(db, importing: items, by: by, into: .stage)
+            try Self.upsert(db, staging)
+        }
+        if run.finishedAt != nil { try await endBulkImport(run) }
     }
 
     static func upsert(_ db: Database, _ r: ImportRun) throws {
@@ -122,6 +135,6 @@ extension Store {
                 next_offset = excluded.next_offset, next_line = excluded.next_line, dossiers = excluded.dossiers,
                 persons = excluded.persons, skipped = excluded.skipped
             """, arguments: [r.id, r.fileDigest, r.mappingDigest, r.dossierType, r.startedAt.millis, r.updatedAt.millis,
-                             r.finishedAt?.millis, Int64(r.nextOffset), r.nextLine, r.dossiers, r.persons, r.skipped, r.staged])
+                             r.finishedAt?.millis, Int64(r.nextOffset), r.nextLine, r.dossiers, r.persons, r.skipped, r.staged ? 1 : 0])
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 
 /// The tables an import writes: the registry's own, or their stage (same names with a prefix,
 /// same columns, no key, no index, no constraint), where a bulk import appends its batches
-/// until it ends (``Store/moveStaged(_:)``).
+/// until it ends (``Store/moveStage()``).
 struct ImportTables: Sendable {
     let prefix: String
     static let live = ImportTables(prefix: "")
@@ -15,6 +15,9 @@ struct ImportTables: Sendable {
     /// before it (keys and persons, then dossiers and their links and versions).
     static let tables = ["data_key", "person", "person_version", "person_term", "person_birth_year",
                          "dossier", "dossier_person", "dossier_partner", "dossier_version"]
+
+    /// The indexes a move dropped and has still to build: (name, its `CREATE INDEX`).
+    static let pendingIndexes = "import_stage_index"
 }
 
 extension Store {
@@ -29,16 +32,39 @@ extension Store {
         }
     }
 
-    /// Moves everything staged by bulk imports into the registry's tables, in one transaction
-    /// (see ``moveStaged(_:)``). Returns how many persons it moved.
+    /// Moves everything staged into the registry's tables (``moveStage()``), outside any
+    /// import run: the benchmark's bulk path. Returns how many persons it moved.
     @discardableResult
     public func finishStagedImport() async throws -> Int {
-        try await write { db in try Self.moveStaged(db) }
+        let persons = try await moveStage()
+        try await write { db in try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)") }
+        return persons
     }
 
-    /// Whether rows wait in the stage of a bulk import.
+    /// Whether rows wait in the stage of a bulk import, or indexes that its move dropped.
     public func hasStagedRows() async throws -> Bool {
-        try await read { db in try Self.stagedTables(db).isEmpty == false }
+        try await read { db in try !Self.stagedTables(db).isEmpty || db.tableExists(ImportTables.pendingIndexes) }
+    }
+
+    /// A bulk import that stopped while moving its stage into the registry: some tables may
+    /// hold their part of it and others not yet, so no server may open the registry before
+    /// the same `guichet import` has ended it.
+    public func bulkImportMoving() async throws -> ImportRun? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE staged = 2 AND finished_at IS NULL ORDER BY started_at LIMIT 1")
+                .map(ImportRun.init(row:))
+        }
+    }
+
+    /// Ends a bulk import whose last batch is staged: marks it as moving, moves the stage in
+    /// (``moveStage()``), then records its end (`run`, with `finishedAt`).
+    func endBulkImport(_ run: ImportRun) async throws {
+        try await write { db in try db.execute(sql: "UPDATE import_run SET staged = 2 WHERE id = ?", arguments: [run.id]) }
+        _ = try await moveStage()
+        try await write { db in
+            try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)")
+            try Self.upsert(db, run)
+        }
     }
 
     /// Creates the stage tables that do not exist: the columns of each registry table, with
@@ -55,50 +81,96 @@ extension Store {
         return ImportTables.tables.filter { existing.contains(ImportTables.stage($0)) }
     }
 
-    /// Moves the staged rows into the registry's tables and drops the stage, in the caller's
-    /// transaction: after a crash either every staged row is in the registry or none is.
+    /// Moves the staged rows into the registry's tables, table by table, and returns how many
+    /// persons it moved. Resumable: a table moves whole or not at all, and its stage goes in
+    /// the same transaction, so after a crash the same call moves the tables left.
     ///
-    /// Each table is filled in the order of its primary key (SQLite sorts the stage), so that
-    /// its B-tree and its key's index are written page after page. When the stage holds at
-    /// least a quarter as many rows as the table, the table's other indexes are dropped first
-    /// and built again after (`CREATE INDEX` sorts once instead of a page write per row); the
-    /// schema is the same afterwards. The rows and conflict rules are those of the direct path:
-    /// a search term already stored is kept, a birth-year tag replaced, any other key taken
-    /// fails the whole move. Returns how many persons it moved.
-    static func moveStaged(_ db: Database) throws -> Int {
-        let staged = try stagedTables(db)
-        guard !staged.isEmpty else { return 0 }
-        try db.execute(sql: "PRAGMA cache_size = -\(importCacheKiB)")
-        defer { try? db.execute(sql: "PRAGMA cache_size = -\(usualCacheKiB)") }
+    /// Each table is filled in the order of its primary key (SQLite sorts the stage: it reads
+    /// it whole before writing), so that its B-tree and its key's index are written page after
+    /// page. When the stage holds at least a quarter as many rows as the table, the table's
+    /// other indexes are dropped in that transaction and built in the next one, from the
+    /// table as committed: a transaction's pages are read back through the WAL's index, whose
+    /// look-up grows with the transaction (a 10 M-person move in one transaction spent most of
+    /// its time in `sqlite3WalFindFrame`), so each transaction reads what the ones before
+    /// wrote and checkpointed. The schema is the same afterwards. The rows and conflict rules
+    /// are those of the direct path: a search term already stored is kept, a birth-year tag
+    /// replaced, any other key taken fails that table's move.
+    func moveStage() async throws -> Int {
         var persons = 0
-        for table in staged {
-            let stage = ImportTables.stage(table)
-            let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(stage)") ?? 0
-            if table == "person" { persons = rows }
-            if rows > 0 {
-                let columns = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
-                let stagedColumns = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [stage]))
-                // Columns added to the table after the stage was made keep their defaults.
-                let names = columns.map { $0["name"] as String }.filter(stagedColumns.contains)
-                let key = columns.filter { ($0["pk"] as Int) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }.map { $0["name"] as String }
-                let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
-                let indexes = rows * 4 >= existing
-                    ? try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                                       arguments: [table]).map { (name: $0["name"] as String, sql: $0["sql"] as String) }
-                    : []
-                for index in indexes { try db.execute(sql: "DROP INDEX \(index.name)") }
-                let conflict = switch table {
-                case "person_term": " OR IGNORE"
-                case "person_birth_year": " OR REPLACE"
-                default: ""
-                }
-                let list = names.joined(separator: ", ")
-                let order = key.isEmpty ? "" : " ORDER BY \(key.joined(separator: ", "))"
-                try db.execute(sql: "INSERT\(conflict) INTO \(table)(\(list)) SELECT \(list) FROM \(stage)\(order)")
-                for index in indexes { try db.execute(sql: index.sql) }
-            }
-            try db.execute(sql: "DROP TABLE \(stage)")
+        try await buildPendingIndexes()
+        for table in ImportTables.tables {
+            guard let moved = try await write({ db in try Self.moveStaged(db, table) }) else { continue }
+            if table == "person" { persons = moved }
+            await checkpoint()
+            try await buildPendingIndexes()
         }
         return persons
+    }
+
+    /// One table's move (see ``moveStage()``); nil when it has no stage.
+    static func moveStaged(_ db: Database, _ table: String) throws -> Int? {
+        let stage = ImportTables.stage(table)
+        guard try db.tableExists(stage) else { return nil }
+        try db.execute(sql: "PRAGMA cache_size = -\(importCacheKiB)")
+        // SQLite's sorter may then use a helper thread per core.
+        try db.execute(sql: "PRAGMA threads = \(max(1, ProcessInfo.processInfo.activeProcessorCount))")
+        defer {
+            try? db.execute(sql: "PRAGMA cache_size = -\(usualCacheKiB)")
+            try? db.execute(sql: "PRAGMA threads = 0")
+        }
+        let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(stage)") ?? 0
+        if rows > 0 {
+            let columns = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
+            let stagedColumns = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [stage]))
+            // Columns added to the table after the stage was made keep their defaults.
+            let names = columns.map { $0["name"] as String }.filter(stagedColumns.contains)
+            let key = columns.filter { ($0["pk"] as Int) > 0 }.sorted { ($0["pk"] as Int) < ($1["pk"] as Int) }.map { $0["name"] as String }
+            let existing = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+            if rows * 4 >= existing {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(ImportTables.pendingIndexes) (name TEXT PRIMARY KEY NOT NULL, sql TEXT NOT NULL)")
+                for index in try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                                              arguments: [table]) {
+                    let name: String = index["name"]
+                    try db.execute(sql: "INSERT INTO \(ImportTables.pendingIndexes)(name, sql) VALUES (?, ?)", arguments: [name, index["sql"] as String])
+                    try db.execute(sql: "DROP INDEX \(name)")
+                }
+            }
+            let conflict = switch table {
+            case "person_term": " OR IGNORE"
+            case "person_birth_year": " OR REPLACE"
+            default: ""
+            }
+            let list = names.joined(separator: ", ")
+            let order = key.isEmpty ? "" : " ORDER BY \(key.joined(separator: ", "))"
+            try db.execute(sql: "INSERT\(conflict) INTO \(table)(\(list)) SELECT \(list) FROM \(stage)\(order)")
+        }
+        try db.execute(sql: "DROP TABLE \(stage)")
+        return rows
+    }
+
+    /// Builds the indexes a move dropped, each in a transaction of its own (with its row of
+    /// ``ImportTables/pendingIndexes``), then checkpoints.
+    func buildPendingIndexes() async throws {
+        while try await write({ db -> Bool in
+            guard try db.tableExists(ImportTables.pendingIndexes),
+                  let index = try Row.fetchOne(db, sql: "SELECT name, sql FROM \(ImportTables.pendingIndexes) ORDER BY name LIMIT 1") else { return false }
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.importCacheKiB)")
+            try db.execute(sql: "PRAGMA threads = \(max(1, ProcessInfo.processInfo.activeProcessorCount))")
+            defer {
+                try? db.execute(sql: "PRAGMA cache_size = -\(Self.usualCacheKiB)")
+                try? db.execute(sql: "PRAGMA threads = 0")
+            }
+            try db.execute(sql: index["sql"] as String)
+            try db.execute(sql: "DELETE FROM \(ImportTables.pendingIndexes) WHERE name = ?", arguments: [index["name"] as String])
+            return true
+        }) {
+            await checkpoint()
+        }
+    }
+
+    /// Copies the WAL into the database file and empties it, when no reader holds it (else
+    /// later): the next transaction then starts with a short WAL index.
+    func checkpoint() async {
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 }

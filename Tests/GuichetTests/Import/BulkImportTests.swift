@@ -114,8 +114,8 @@ import GuichetDeployment
         #expect(try await !world.sqlite.hasStagedRows())
     }
 
-    @Test("when moving the stage in fails, the registry and the stage stay as they were, and the import is not marked ended")
-    func failedMoveChangesNothing() async throws {
+    @Test("when moving the stage in fails on a table, that table and the ones after it stay staged, no server may open the registry, and the same command ends the import")
+    func failedMoveResumes() async throws {
         let world = try await World.make()
         defer { world.remove() }
         let path = try world.sqlite.path
@@ -123,8 +123,8 @@ import GuichetDeployment
         try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
         _ = try? await importer.run()
         try await world.database.repairJournal()
-        // A dossier of the registry already has the staged dossier's id: the move must fail
-        // on its key, at the end of a transaction that has moved the keys and persons already.
+        // A dossier of the registry already has the staged dossier's id: the move fails on
+        // the dossier table, after the keys and persons have moved in.
         let staged = try #require(try await world.database.strings("SELECT id FROM import_stage_dossier").first)
         let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
         try await world.database.execute(sqlite: ["""
@@ -133,18 +133,45 @@ import GuichetDeployment
             """], postgres: [])
         let before = try await Self.contents(world)
         await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
-        #expect(try await Self.contents(world) == before, "part of the stage reached the registry")
-        // Lines 3 and 4 were staged in batches of their own (a batch is one line here); the
-        // move, with the run's end, is the transaction that failed, and was undone whole.
-        #expect(try Self.stageCount(path, "dossier") == 3 && Self.stageCount(path, "person") == 6, "the stage lost rows")
+        let midway = try await Self.contents(world)
+        #expect(midway["person"] == before["person"]! + 6 && midway["person_version"] == before["person_version"]! + 6,
+                "the tables before the dossiers' moved whole")
+        #expect(midway["dossier"] == before["dossier"] && midway["dossier_person"] == before["dossier_person"]
+                && midway["dossier_version"] == before["dossier_version"], "the dossiers' table moved in part, or the tables after it")
+        #expect(try Self.stageCount(path, "dossier") == 3 && Self.stageCount(path, "dossier_person") == 6)
+        #expect(try Self.stageCount(path, "person") == nil, "a moved table's stage is left")
         let run = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
         #expect(run.finishedAt == nil && run.dossiers == 3, "the import is marked ended, or lost its progress")
+        #expect(try await world.sqlite.bulkImportMoving()?.id == run.id, "a server would open a registry moved in part")
         // Once the cause is gone, the same command ends the import.
         try await world.database.execute(sqlite: ["UPDATE dossier SET id = '\(DossierID().rawValue)' WHERE id = '\(staged)'"], postgres: [])
         #expect(try await importer.run().outcome == .done)
-        let (dossiers, persons) = (try await world.database.count("dossier"), try await world.database.count("person"))
-        #expect(dossiers == before["dossier"]! + 3 && persons == before["person"]! + 6)
-        #expect(try Self.stageCount(path, "dossier") == nil)
+        let after = try await Self.contents(world)
+        #expect(after["dossier"] == before["dossier"]! + 3 && after["person"] == before["person"]! + 6 && after["dossier_person"] == before["dossier_person"]! + 6)
+        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
+        #expect(try await world.sqlite.bulkImportMoving() == nil)
+        #expect(try await !world.sqlite.hasStagedRows())
+    }
+
+    @Test("indexes a move dropped and had not built again when it stopped are built by the next one, and the schema ends as it was")
+    func pendingIndexesBuilt() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let before = try Self.schema(path)
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        let importer = try importer(world, bulk: true)
+        _ = try? await importer.run()
+        try await world.database.repairJournal()
+        // As a crash between a table's move and the building of its indexes leaves it.
+        try await world.database.execute(sqlite: [
+            "CREATE TABLE import_stage_index (name TEXT PRIMARY KEY NOT NULL, sql TEXT NOT NULL)",
+            "INSERT INTO import_stage_index SELECT name, sql FROM sqlite_master WHERE name = 'person_term_by_person'",
+            "DROP INDEX person_term_by_person",
+        ], postgres: [])
+        #expect(try Self.schema(path) != before)
+        #expect(try await importer.run().outcome == .done)
+        #expect(try Self.schema(path) == before)
     }
 
     @Test("a bulk import of another file waits for the one that has not ended; a plain import does not")

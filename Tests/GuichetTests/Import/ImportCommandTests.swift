@@ -195,6 +195,13 @@ import GuichetSynth
                 && refused.stderr.contains("stop the server first, or import without --bulk"), "stderr: \(refused.stderr)")
         #expect(try await folder.counts().runs == midway.runs)
 
+        // As a bulk import stopped in the middle of its move leaves it (some tables moved,
+        // others not yet): no server opens the registry.
+        try await RegistryFolder(data: folder.data).execute(sqlite: ["UPDATE import_run SET staged = 2"], postgres: [])
+        let serving = try await GuichetChild.run(["serve", "--data", folder.data, "--port", "0", "--admin-port", "0"])
+        #expect(serving.status != 0 && serving.stderr.contains("stopped while moving its stage into the registry")
+                && serving.stderr.contains("run the same guichet import again"), "stderr: \(serving.stderr)")
+
         // Resumed without the flag: it keeps the mode it started with, and ends moving everything in.
         let resumed = try await GuichetChild.run(folder.importing(file, ["--batch-size", "50", "--progress-every", "0.001"]))
         #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
