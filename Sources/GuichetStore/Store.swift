@@ -111,8 +111,14 @@ public final class Store: Sendable {
         }
     }
 
-    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
-        do { return try await pool.write(body) } catch let e as StoreError { throw e } catch let e as DatabaseError
+    /// ``write(_:)`` without the transaction around `body`, which opens its own (for the
+    /// settings that cannot change inside one, such as `PRAGMA foreign_keys`).
+    func writeWithoutTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await write(body, transaction: false)
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T, transaction: Bool = true) async throws -> T {
+        do { return try await transaction ? pool.write(body) : pool.writeWithoutTransaction(body) } catch let e as StoreError { throw e } catch let e as DatabaseError
             where e.resultCode == .SQLITE_CONSTRAINT && (e.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY) {
             throw StoreError.duplicate("record")
         } catch where Self.isStorageFault(error) {

@@ -65,6 +65,7 @@ import GuichetDeployment
         #expect(counts == added(try await Self.contents(direct), directBefore))
         #expect(counts["dossier"] == 3 && counts["person"] == 6 && counts["data_key"] == 9 && (counts["person_term"] ?? 0) >= 12)
         #expect(try Self.schema(path) == before, "an index dropped and not built again, or built otherwise")
+        #expect(try await bulk.database.strings("SELECT \"table\" FROM pragma_foreign_key_check").isEmpty, "a row names a missing one")
         for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil, "the stage of \(t) is left behind") }
         // Read through the gate, and found by a search term: the indexes work.
         let ids = try await ImporterTests().dossierIDs(bulk)
@@ -151,6 +152,24 @@ import GuichetDeployment
         for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
         #expect(try await world.sqlite.bulkImportMoving() == nil)
         #expect(try await !world.sqlite.hasStagedRows())
+    }
+
+    @Test("a staged row that names a person who does not exist is refused before its table moves, as the foreign key would refuse it")
+    func referencesChecked() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        let importer = try importer(world, bulk: true)
+        _ = try? await importer.run()
+        try await world.database.repairJournal()
+        let (links, dossiers) = (try await world.database.count("dossier_person"), try await world.database.count("dossier"))
+        try await world.database.execute(sqlite: ["UPDATE import_stage_dossier_person SET person_id = '\(PersonID().rawValue)' WHERE position = 0 AND role = 'child'"],
+                                         postgres: [])
+        await #expect(throws: StoreError.self) { try await importer.run() }
+        #expect(try await world.database.count("dossier_person") == links, "a link to nobody was stored")
+        #expect(try await world.database.count("dossier") == dossiers + 3, "the dossiers, before the links, moved")
+        let violations = try await world.database.strings("SELECT \"table\" FROM pragma_foreign_key_check")
+        #expect(violations.isEmpty, "the registry holds rows that name missing ones: \(violations)")
     }
 
     @Test("indexes a move dropped and had not built again when it stopped are built by the next one, and the schema ends as it was")
