@@ -19,6 +19,18 @@ import GuichetDeployment
         return importer
     }
 
+    /// A bulk import of the three lines stopped after its first batch (one line), as a crash
+    /// or a full disk stops it: the journal refuses the second batch's entry.
+    func interrupted(_ world: World) async throws -> Importer {
+        let importer = try importer(world, bulk: true)
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        await #expect { try await importer.run() } throws: { error in
+            if case GuichetError.unavailable = error { return true } else { return false }
+        }
+        try await world.database.repairJournal()
+        return importer
+    }
+
     /// What the schema declares (tables, indexes, triggers), without the import's own stage.
     static func schema(_ path: String) throws -> [String] {
         try DatabaseQueue(path: path).read { db in
@@ -90,20 +102,13 @@ import GuichetDeployment
         let world = try await World.make()
         defer { world.remove() }
         let path = try world.sqlite.path
-        let importer = try importer(world, bulk: true)
         let before = try await Self.contents(world)
-        // The journal refuses every entry once one line is stored (staged, here): the first
-        // batch (one line) is staged, the second refused.
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        await #expect { try await importer.run() } throws: { error in
-            if case GuichetError.unavailable = error { return true } else { return false }
-        }
+        let importer = try await interrupted(world)
         #expect(try await Self.contents(world) == before, "a staged row reached the registry before the import's end")
         #expect(try Self.stageCount(path, "dossier") == 1 && Self.stageCount(path, "person") == 2)
         let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
         #expect(stopped.staged && stopped.finishedAt == nil && stopped.nextLine == 3 && stopped.dossiers == 1)
         #expect(try await world.sqlite.hasStagedRows())
-        try await world.database.repairJournal()
         var resumedDirect = importer
         resumedDirect.bulk = false
         let resumed = try await resumedDirect.run()
@@ -120,10 +125,7 @@ import GuichetDeployment
         let world = try await World.make()
         defer { world.remove() }
         let path = try world.sqlite.path
-        let importer = try importer(world, bulk: true)
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        _ = try? await importer.run()
-        try await world.database.repairJournal()
+        let importer = try await interrupted(world)
         // A dossier of the registry already has the staged dossier's id: the move fails on
         // the dossier table, after the keys and persons have moved in.
         let staged = try #require(try await world.database.strings("SELECT id FROM import_stage_dossier").first)
@@ -158,10 +160,7 @@ import GuichetDeployment
     func referencesChecked() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        let importer = try importer(world, bulk: true)
-        _ = try? await importer.run()
-        try await world.database.repairJournal()
+        let importer = try await interrupted(world)
         let (links, dossiers) = (try await world.database.count("dossier_person"), try await world.database.count("dossier"))
         try await world.database.execute(sqlite: ["UPDATE import_stage_dossier_person SET person_id = '\(PersonID().rawValue)' WHERE position = 0 AND role = 'child'"],
                                          postgres: [])
@@ -178,10 +177,7 @@ import GuichetDeployment
         defer { world.remove() }
         let path = try world.sqlite.path
         let before = try Self.schema(path)
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        let importer = try importer(world, bulk: true)
-        _ = try? await importer.run()
-        try await world.database.repairJournal()
+        let importer = try await interrupted(world)
         // As a crash between a table's move and the building of its indexes leaves it.
         try await world.database.execute(sqlite: [
             "CREATE TABLE import_stage_index (name TEXT PRIMARY KEY NOT NULL, sql TEXT NOT NULL)",
@@ -197,10 +193,7 @@ import GuichetDeployment
     func oneStageAtATime() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let first = try importer(world, bulk: true)
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        _ = try? await first.run()
-        try await world.database.repairJournal()
+        let first = try await interrupted(world)
         let other = try importer(world, bulk: true, csv: ImporterTests.csv)
         await #expect { try await other.run() } throws: { error in
             (error as? ImportFileError)?.description.contains("has not ended") == true
@@ -231,8 +224,7 @@ import GuichetDeployment
         let world = try await World.make()
         defer { world.remove() }
         let before = try await world.sqlite.dataKeyCounts().byVersion.values.reduce(0, +)
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
-        _ = try? await importer(world, bulk: true).run()
+        _ = try await interrupted(world)
         #expect(try await world.database.count("data_key") == before)
         #expect(try await world.sqlite.dataKeyCounts().byVersion.values.reduce(0, +) == before + 3, "a dossier's key and its two persons'")
     }

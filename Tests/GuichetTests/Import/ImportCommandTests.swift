@@ -116,21 +116,11 @@ import GuichetSynth
         let lines = 5_000
         let (file, persons) = try folder.sample(lines: lines)
         let child = try GuichetChild(folder.importing(file, ["--batch-size", "50"]))
-        // On SQLite, watched from a thread of its own, which the system schedules beside the
-        // import: a task of the test's pool, busy with the rest of the suite, once looked too
-        // late and found the import finished. On PostgreSQL, from a task of high priority.
+        // On SQLite, watched from a thread of its own (``kill(_:once:stored:)``); on
+        // PostgreSQL, from a task of high priority.
         let started = child.started, watched = folder
         if try RegistryFolder(data: folder.data).postgres == nil {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                Thread.detachNewThread {
-                    for _ in 0..<60_000 {
-                        if (watched.storedByFirstRunFromFile() ?? 0) >= 200 { break }
-                        Thread.sleep(forTimeInterval: 0.002)
-                    }
-                    started.spawned.signal(SIGKILL)
-                    done.resume()
-                }
-            }
+            await Self.kill(child, once: folder, stored: 200)
         } else {
             await Task.detached(priority: .high) {
                 for _ in 0..<60_000 {
@@ -166,17 +156,7 @@ import GuichetSynth
         let (file, persons) = try folder.sample(lines: lines)
         let before = try await folder.counts()
         let child = try GuichetChild(folder.importing(file, ["--bulk", "--batch-size", "50"]))
-        let started = child.started, watched = folder
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                for _ in 0..<60_000 {
-                    if (watched.storedByFirstRunFromFile() ?? 0) >= 200 { break }
-                    Thread.sleep(forTimeInterval: 0.002)
-                }
-                started.spawned.signal(SIGKILL)
-                done.resume()
-            }
-        }
+        await Self.kill(child, once: folder, stored: 200)
         let killed = try await child.wait()
         #expect(killed.status != 0)
         let midway = try await folder.counts()
@@ -212,6 +192,24 @@ import GuichetSynth
         #expect(after.dossiers == lines && after.persons == persons && after.runs.count == 1 && after.runs[0].finished)
         let verified = try await GuichetChild.run(["ledger", "verify", "--data", folder.data])
         #expect(verified.status == 0 && verified.stdout.contains("ledger verified"), "\(verified.stdout) \(verified.stderr)")
+    }
+
+    /// Kills an import of `folder` (SQLite) once its first run has stored `stored` dossiers,
+    /// watched from a thread of its own, which the system schedules beside the import: a task
+    /// of the test's pool, busy with the rest of the suite, once looked too late and found the
+    /// import finished.
+    static func kill(_ child: GuichetChild, once folder: ImportFolder, stored: Int) async {
+        let started = child.started
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for _ in 0..<60_000 {
+                    if (folder.storedByFirstRunFromFile() ?? 0) >= stored { break }
+                    Thread.sleep(forTimeInterval: 0.002)
+                }
+                started.spawned.signal(SIGKILL)
+                done.resume()
+            }
+        }
     }
 
     static func peak(_ stderr: String) -> Int? {
