@@ -22,7 +22,7 @@ extension Deployment {
     public enum LockPurpose: String, Sendable {
         case serving, restoring
         /// A bulk import (`guichet import --bulk`): its end moves the whole file into the
-        /// registry in one long transaction, which a server's journal would wait behind.
+        /// registry in a few long transactions, which a server's journal would wait behind.
         case importing
     }
 
@@ -58,7 +58,7 @@ extension Deployment {
         case .restoring:
             return holder + "; stop it before restoring into this folder"
         case .importing:
-            return holder + ": a bulk import ends by moving the whole file into the registry in one long transaction, which would stall"
+            return holder + ": a bulk import ends by moving the whole file into the registry in a few long transactions, which would stall"
                 + " the server's journal; stop the server first, or import without --bulk"
         }
     }

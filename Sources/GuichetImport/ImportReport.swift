@@ -80,7 +80,7 @@ public enum ImportReport {
     public static func text(_ p: ImportProgress, prefix: Bool = true) -> String {
         if p.phase == .finishing {
             return "\(prefix ? "finishing " : "")\(p.lines) lines read: the last batch, then \(p.dossiers) dossiers and \(p.persons) persons move "
-                + "from the stage into the registry and its indexes are built, in one transaction (no progress until it ends)"
+                + "from the stage into the registry, a table at a time, and its indexes are built (no progress until it ends)"
         }
         let f = fraction(p)
         let rate = p.seconds > 0 ? Double(p.lines) / p.seconds : 0

@@ -16,8 +16,8 @@ public enum ImportErrorMode: String, Sendable, CaseIterable {
 public struct ImportProgress: Sendable {
     public enum Phase: String, Sendable {
         case checking, importing
-        /// A bulk import's last batch: the stage moves into the registry and its indexes are
-        /// built, in one transaction that reports nothing until it ends.
+        /// A bulk import's last batch: the stage moves into the registry, a table at a time, and
+        /// its indexes are built; nothing is reported until it ends.
         case finishing
     }
     public let phase: Phase
@@ -78,7 +78,7 @@ public struct Importer: Sendable {
     public var onError: ImportErrorMode = .skip
     public var dryRun = false
     /// A bulk import (``ImportRun/staged``): the batches go to the stage, without index, and
-    /// move into the registry in one transaction at the end. For a first load of a large
+    /// move into the registry at the end, a table at a time. For a first load of a large
     /// registry while no server runs. A resumed import keeps the mode it started with.
     public var bulk = false
     /// Lines per batch (one transaction each).
@@ -266,7 +266,7 @@ public struct Importer: Sendable {
             }
             next.finishedAt = Date()
             if run.staged {
-                // The last batch moves the stage into the registry: one long transaction.
+                // The last batch moves the stage into the registry: a few long transactions.
                 try await settle()
                 report(.finishing, reader, startBytes, count, next, start)
             }

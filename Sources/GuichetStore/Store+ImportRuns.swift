@@ -49,8 +49,8 @@ public struct ImportRun: Sendable, Equatable {
     public var persons: Int
     public var skipped: Int
     /// A bulk import: its batches go to the stage tables, without index, and move into the
-    /// registry's tables in one transaction with the run's end, so that nothing of it is in
-    /// the registry before it ends. SQLite only: PostgreSQL stores every batch directly
+    /// registry's tables at the run's end, a table at a time, so that nothing of it is in the
+    /// registry before its move. SQLite only: PostgreSQL stores every batch directly
     /// (`COPY`) and keeps this false.
     public var staged = false
 

@@ -27,7 +27,9 @@ struct Import: AsyncParsableCommand {
     var onError: String = "abort"
     @Flag(name: .customLong("dry-run"), help: "Check every line and report; write nothing.") var dryRun = false
     @Flag(help: """
-        Bulk load (SQLite): stage the batches without indexes and move the whole file into the registry at the end, in         one transaction; nothing of it is in the registry before. For a first load of a large registry: no server may         run on this folder meanwhile. A resumed import keeps the mode it started with.
+        Bulk load (SQLite): stage the batches without indexes and move them into the registry at the end, a table at \
+        a time; nothing of the file is in the registry before. For a first load of a large registry: no server may \
+        run on this folder meanwhile. A resumed import keeps the mode it started with.
         """) var bulk = false
     @Option(name: .customLong("batch-size"), help: "Lines per transaction.") var batchSize = 1_000
     @Option(name: .customLong("progress-every"), help: "Seconds between progress lines when standard error is not a terminal.")
