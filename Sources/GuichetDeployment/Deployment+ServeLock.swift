@@ -45,6 +45,14 @@ extension Deployment {
         return ServeLock(fd: fd)
     }
 
+    /// What `guichet import --bulk` holds until it ends: the folder's lock on SQLite, whose
+    /// move of the stage is a few long transactions a server would wait behind; nil on
+    /// PostgreSQL, which stores every batch directly.
+    public func lockForBulkImport() throws -> ServeLock? {
+        guard case .sqlite = try storeLocation() else { return nil }
+        return try lockForServing(.importing)
+    }
+
     static func busy(_ folder: String, _ pid: Int32?, _ purpose: LockPurpose, heldFor: LockPurpose? = nil) -> String {
         let process = pid.map { " (process \($0))" } ?? ""
         if heldFor == .importing {

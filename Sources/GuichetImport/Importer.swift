@@ -135,7 +135,7 @@ public struct Importer: Sendable {
             isNew = true
         }
         if run.staged, !dryRun, let other = try await store.unfinishedBulkImport(), other.id != run.id {
-            // One stage for the whole registry: it moves in whole, with the end of its import.
+            // One stage for the whole registry: it moves in at the end of the import that made it.
             throw ImportFileError("the bulk import \(other.id) of another file has not ended (started "
                                   + "\(ISO8601DateFormatter().string(from: other.startedAt))): run guichet import --bulk again on that file to finish it first")
         }

@@ -87,12 +87,10 @@ extension Store {
     }
 
     /// Records where an import stands (a new one, a batch of bad lines only, or its end).
-    /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) moves its stage into
-    /// the registry in the same transaction.
+    /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) first moves its stage
+    /// into the registry (``endBulkImport(_:)``).
     public func save(importRun run: ImportRun) async throws {
         guard run.staged, run.finishedAt != nil else { return try await write { db in try Self.upsert(db, run) } }
-        let staging = run.unfinished
-        try await write { db in try Self.upsert(db, staging) }
         try await endBulkImport(run)
     }
 

@@ -56,10 +56,14 @@ extension Store {
         }
     }
 
-    /// Ends a bulk import whose last batch is staged: marks it as moving, moves the stage in
-    /// (``moveStage()``), then records its end (`run`, with `finishedAt`).
+    /// Ends a bulk import whose last batch is staged: records where it stands, marked as
+    /// moving, moves the stage in (``moveStage()``), then records its end (`run`, with `finishedAt`).
     func endBulkImport(_ run: ImportRun) async throws {
-        try await write { db in try db.execute(sql: "UPDATE import_run SET staged = 2 WHERE id = ?", arguments: [run.id]) }
+        let moving = run.unfinished
+        try await write { db in
+            try Self.upsert(db, moving)
+            try db.execute(sql: "UPDATE import_run SET staged = 2 WHERE id = ?", arguments: [moving.id])
+        }
         _ = try await moveStage()
         try await write { db in
             try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)")
@@ -122,13 +126,19 @@ extension Store {
     static func moveStaged(_ db: Database, _ table: String) throws -> Int? {
         let stage = ImportTables.stage(table)
         guard try db.tableExists(stage) else { return nil }
-        try db.execute(sql: "PRAGMA cache_size = -\(importCacheKiB)")
-        // SQLite's sorter may then use a helper thread per core.
+        return try withMoveSettings(db) { try moveRows(db, table, stage) }
+    }
+
+    /// Runs `body` with the import's page cache (``withImportCache(_:rows:_:)``) and a helper
+    /// thread per core for SQLite's sorter, then puts the usual settings back.
+    static func withMoveSettings<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         try db.execute(sql: "PRAGMA threads = \(max(1, ProcessInfo.processInfo.activeProcessorCount))")
-        defer {
-            try? db.execute(sql: "PRAGMA cache_size = -\(usualCacheKiB)")
-            try? db.execute(sql: "PRAGMA threads = 0")
-        }
+        defer { try? db.execute(sql: "PRAGMA threads = 0") }
+        return try withImportCache(db, rows: .max, body)
+    }
+
+    /// Moves one table's staged rows in and drops its stage; returns how many rows it had.
+    static func moveRows(_ db: Database, _ table: String, _ stage: String) throws -> Int {
         let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(stage)") ?? 0
         if rows > 0 {
             let columns = try Row.fetchAll(db, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
@@ -188,13 +198,7 @@ extension Store {
         while try await write({ db -> Bool in
             guard try db.tableExists(ImportTables.pendingIndexes),
                   let index = try Row.fetchOne(db, sql: "SELECT name, sql FROM \(ImportTables.pendingIndexes) ORDER BY name LIMIT 1") else { return false }
-            try db.execute(sql: "PRAGMA cache_size = -\(Self.importCacheKiB)")
-            try db.execute(sql: "PRAGMA threads = \(max(1, ProcessInfo.processInfo.activeProcessorCount))")
-            defer {
-                try? db.execute(sql: "PRAGMA cache_size = -\(Self.usualCacheKiB)")
-                try? db.execute(sql: "PRAGMA threads = 0")
-            }
-            try db.execute(sql: index["sql"] as String)
+            try Self.withMoveSettings(db) { try db.execute(sql: index["sql"] as String) }
             try db.execute(sql: "DELETE FROM \(ImportTables.pendingIndexes) WHERE name = ?", arguments: [index["name"] as String])
             return true
         }) {

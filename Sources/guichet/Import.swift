@@ -48,10 +48,8 @@ struct Import: AsyncParsableCommand {
         guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
         guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
         let profilePath = try Deployment.resolveProfile(profile ?? stored)
-        // Held until the import ends: a server would wait behind the bulk import's last transaction.
-        let sqlite = if case .sqlite = try deployment.storeLocation(settings: try deployment.readSettings()) { true } else { false }
-        let lock = bulk && !dryRun && sqlite ? try deployment.lockForServing(.importing) : nil
-        if bulk && !sqlite { note("--bulk: PostgreSQL stores every batch directly (COPY); the import runs as without it") }
+        let lock = bulk && !dryRun ? try deployment.lockForBulkImport() : nil
+        if bulk, !dryRun, lock == nil { note("--bulk: PostgreSQL stores every batch directly (COPY); the import runs as without it") }
         defer { withExtendedLifetime(lock) {} }
         let (_, server, runs) = try await deployment.openMaintenance(keys: keys, profile: profile)
         let mappingPath = mapping ?? URL(fileURLWithPath: profilePath).appendingPathComponent("import-mapping.yaml").path
