@@ -36,6 +36,21 @@ import GuichetSynth
         #expect(Base64URL.encode([0xfb, 0xff]) == "-_8")
     }
 
+    @Test("base64url is Foundation's base64 with the URL alphabet and no padding, for every length and kind of collection")
+    func base64urlAgainstFoundation() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0...64 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(Base64URL.encode(bytes) == expected, "array of \(length)")
+            #expect(Base64URL.encode(Data(bytes)) == expected, "Data of \(length)")
+            #expect(Base64URL.encode(([0] + bytes).dropFirst()) == expected, "slice of \(length)")
+            #expect(Base64URL.encode(bytes.lazy.map { $0 }) == expected, "a collection without contiguous storage, of \(length)")
+            #expect(bytes.withUnsafeBytes { Base64URL.encode($0) } == expected, "buffer of \(length)")
+        }
+    }
+
     @Test("NIR keys: 97 − (N mod 97), with Corsica's 2A and 2B", arguments: [
         ("255081416802538", true), ("255082A16802538", false), ("1850578006048" + "97", false),
     ])
