@@ -1,7 +1,7 @@
 import Foundation
 import GuichetCore
 // The insecure baseline reads stored field maps in clear: loudly, through the vault's SPI.
-@_spi(VaultOnly) import GuichetStore
+@_spi(VaultOnly) @_spi(Bench) import GuichetStore
 import GRDB
 
 /// The insecure side of every comparison: the same rows, nothing encrypted, no key, no
@@ -120,14 +120,20 @@ final class PlaintextWriter: Sendable {
             try db.execute(sql: "PRAGMA cache_size = -262144")
             defer { try? db.execute(sql: "PRAGMA cache_size = -65536") }
             let sorted = rows.sorted { $0.id < $1.id }
-            let person = try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
-            for r in sorted { try person.execute(arguments: [r.id, r.fields, millis]) }
-            let version = try db.cachedStatement(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
-            for r in sorted { try version.execute(arguments: [r.id, r.fields, millis, nil as String?, "import"]) }
+            // Bound as the store binds an import's rows (`RawStatement`).
+            func statement(_ sql: String) throws -> RawStatement {
+                RawStatement(statement: try db.cachedStatement(sql: sql).sqliteStatement, connection: db.sqliteConnection)
+            }
+            let person = try statement("INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+            for r in sorted { try person.run { try $0.text(1, r.id); try $0.blob(2, r.fields); try $0.int(3, millis) } }
+            let version = try statement("INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+            for r in sorted {
+                try version.run { try $0.text(1, r.id); try $0.blob(2, r.fields); try $0.int(3, millis); try $0.text(4, nil); try $0.text(5, "import") }
+            }
             var terms = sorted.flatMap { r in r.terms.map { (field: $0.field, term: $0.term, person: r.id) } }
             terms.sort { ($0.field, $0.term, $0.person) < ($1.field, $1.term, $1.person) }
-            let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
-            for t in terms { try term.execute(arguments: [t.field, t.term, t.person]) }
+            let term = try statement("INSERT OR IGNORE INTO person_term(field, term, person_id) VALUES (?, ?, ?)")
+            for t in terms { try term.run { try $0.text(1, t.field); try $0.text(2, t.term); try $0.text(3, t.person) } }
         }
     }
 

@@ -54,12 +54,14 @@ extension Store {
     }
 
     /// Stores imported dossiers with their new persons: the persons of every dossier first,
-    /// table by table in key order (``insert(_:persons:by:change:)``), then the dossiers in id
-    /// order, with the import's page cache for a big batch. Same rows as one dossier at a time.
+    /// table by table in key order (``insert(_:persons:by:change:into:)``), then the dossiers in
+    /// id order (in a stage, both as they come), with the import's page cache for a big batch. Same rows as one dossier at a time.
     static func insert(_ db: Database, importing items: [(DossierRecord, [NewPerson])], by: AccountID?, into t: ImportTables = .live) throws {
         try withImportCache(db, rows: items.reduce(0) { $0 + $1.1.count }) {
             try insert(db, persons: items.flatMap { d, persons in persons.map { ($0, d.createdAt) } }, by: by, change: "import", into: t)
-            for (d, _) in items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) { try insert(db, dossier: d, by: by, change: "import", into: t) }
+            // A stage has no key to keep in order (its move sorts it).
+            let dossiers = t.prefix.isEmpty ? items.sorted(by: { $0.0.id.rawValue < $1.0.id.rawValue }) : items
+            for (d, _) in dossiers { try insert(db, dossier: d, by: by, change: "import", into: t) }
         }
     }
 

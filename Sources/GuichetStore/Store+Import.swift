@@ -31,24 +31,50 @@ extension Store {
         return try body()
     }
 
-    /// Stores new persons table by table, each table in the order of its primary key (ids
-    /// sorted; search terms sorted by field, term and person). The inserts of a batch then go
-    /// through each B-tree in one pass instead of jumping between its pages at random. The
-    /// rows and checks are those of ``insert(_:person:at:by:change:)`` for each person.
+    /// Stores new persons table by table. Into the registry's tables, each table in the order
+    /// of its primary key (ids sorted; search terms sorted by field, term and person): the
+    /// inserts of a batch then go through each B-tree in one pass instead of jumping between
+    /// its pages at random. Into a stage, in the batch's order: a stage has no key, and its
+    /// move sorts it (issue 18: sorting was a quarter of a staged batch's writing). The rows
+    /// and checks are those of ``insert(_:person:at:by:change:)`` for each person, bound
+    /// through ``RawStatement``.
     /// - Precondition: every person has a data key.
     static func insert(_ db: Database, persons: [(person: NewPerson, at: Date)], by: AccountID?, change: String, into t: ImportTables = .live) throws {
         guard !persons.isEmpty else { return }
-        let sorted = persons.sorted { $0.person.record.id.rawValue < $1.person.record.id.rawValue }
+        let inKeyOrder = t.prefix.isEmpty
+        let sorted = inKeyOrder ? persons.sorted { $0.person.record.id.rawValue < $1.person.record.id.rawValue } : persons
+        let key = try RawStatement(db, "INSERT INTO \(t("data_key"))(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
         for (p, at) in sorted {
             guard let k = p.record.key else { preconditionFailure("a new person has a data key") }
-            try insertKey(db, subject: p.record.id.rawValue, k, at: at, into: t)
+            try key.run { try $0.text(1, p.record.id.rawValue); try $0.int(2, Int64(k.kekVersion)); try $0.blob(3, k.bytes); try $0.int(4, at.millis) }
         }
-        let person = try db.cachedStatement(sql: "INSERT INTO \(t("person"))(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
-        for (p, at) in sorted { try person.execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis]) }
-        let version = try db.cachedStatement(sql: """
+        let person = try RawStatement(db, "INSERT INTO \(t("person"))(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+        for (p, at) in sorted {
+            try person.run { try $0.text(1, p.record.id.rawValue); try $0.blob(2, p.record.fields.bytes); try $0.int(3, at.millis) }
+        }
+        let version = try RawStatement(db, """
             INSERT INTO \(t("person_version"))(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)
             """)
-        for (p, at) in sorted { try version.execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis, by?.rawValue, change]) }
+        for (p, at) in sorted {
+            try version.run {
+                try $0.text(1, p.record.id.rawValue); try $0.blob(2, p.record.fields.bytes); try $0.int(3, at.millis)
+                try $0.text(4, by?.rawValue); try $0.text(5, change)
+            }
+        }
+        let term = try RawStatement(db, "INSERT OR IGNORE INTO \(t("person_term"))(field, term, person_id) VALUES (?, ?, ?)")
+        let year = try RawStatement(db, "INSERT OR REPLACE INTO \(t("person_birth_year"))(person_id, tag) VALUES (?, ?)")
+        guard inKeyOrder else {
+            for (p, _) in sorted {
+                for pt in p.terms {
+                    if pt.field == PersonTerm.birthYearField {
+                        try year.run { try $0.text(1, p.record.id.rawValue); try $0.text(2, pt.term) }
+                    } else {
+                        try term.run { try $0.text(1, pt.field); try $0.text(2, pt.term); try $0.text(3, p.record.id.rawValue) }
+                    }
+                }
+            }
+            return
+        }
         var terms: [(field: String, term: String, person: String)] = []
         var years: [(person: String, tag: String)] = []
         terms.reserveCapacity(sorted.count * 4)
@@ -60,10 +86,8 @@ extension Store {
             }
         }
         terms.sort { ($0.field, $0.term, $0.person) < ($1.field, $1.term, $1.person) }
-        let term = try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(t("person_term"))(field, term, person_id) VALUES (?, ?, ?)")
-        for t in terms { try term.execute(arguments: [t.field, t.term, t.person]) }
+        for t in terms { try term.run { try $0.text(1, t.field); try $0.text(2, t.term); try $0.text(3, t.person) } }
         // Already in the order of person_birth_year's key (the persons are sorted).
-        let year = try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(t("person_birth_year"))(person_id, tag) VALUES (?, ?)")
-        for y in years { try year.execute(arguments: [y.person, y.tag]) }
+        for y in years { try year.run { try $0.text(1, y.person); try $0.text(2, y.tag) } }
     }
 }

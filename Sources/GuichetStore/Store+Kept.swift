@@ -61,7 +61,7 @@ extension Store {
 
     /// Shreds the keys of kept fields (their term is over). Returns how many were live.
     public func shredKept(_ ids: [String], at: Date) async throws -> Int {
-        try await write { db in
+        try await writeErasing { db in
             let shred = try db.cachedStatement(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL")
             var n = 0
             for id in ids { try shred.execute(arguments: [at.millis, KeptRecord.subject(id)]); n += db.changesCount }

@@ -47,7 +47,7 @@ extension Store {
     /// sealed under it becomes unrecoverable. Returns false if there was no live key.
     @discardableResult
     public func shred(subject: String, at: Date) async throws -> Bool {
-        try await write { db in
+        try await writeErasing { db in
             try db.execute(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL",
                            arguments: [at.millis, subject])
             return db.changesCount == 1
@@ -59,7 +59,7 @@ extension Store {
     /// so that nothing left in the database can still find them by name or count them by age.
     /// Returns false when their key was already shredded (the terms are removed all the same).
     public func shred(person: PersonID, at: Date) async throws -> Bool {
-        try await write { db in
+        try await writeErasing { db in
             try db.execute(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL",
                            arguments: [at.millis, person.rawValue])
             let shredded = db.changesCount == 1

@@ -106,7 +106,7 @@ extension Store {
     /// - Parameter rewrapped: data keys re-wrapped under the archive KEK (subject → key),
     ///   stored in the same transaction as the marks (live keys only: a shredded one stays so).
     public func archive(_ ids: [DossierID], at: Date, rewrapped: [String: WrappedKey] = [:]) async throws -> Int {
-        try await write { db in
+        try await writeErasing { db in
             let stmt = try db.cachedStatement(sql: """
                 INSERT INTO dossier_lifecycle(dossier_id, archived_at) VALUES (?, ?)
                 ON CONFLICT(dossier_id) DO UPDATE SET archived_at = excluded.archived_at
@@ -143,7 +143,7 @@ extension Store {
     /// - Parameter kept: fields kept for a legal duty, sealed under their own keys, stored in
     ///   the same transaction (erased and kept together, or neither).
     public func erase(dossiers: [DossierID], persons: [PersonID], at: Date, kept: [KeptRecord] = []) async throws -> [PersonID] {
-        try await write { db in
+        try await writeErasing { db in
             try Self.insertKept(db, kept)
             let mark = try db.cachedStatement(sql: """
                 INSERT INTO dossier_lifecycle(dossier_id, erased_at) VALUES (?, ?)
@@ -178,7 +178,7 @@ extension Store {
     /// Returns the dossiers erased.
     /// - Parameter kept: fields kept for a legal duty, stored in the same transaction.
     public func erase(person: PersonID, dossiers: [DossierID], at: Date, kept: [KeptRecord] = []) async throws -> [DossierID] {
-        try await write { db in
+        try await writeErasing { db in
             try Self.insertKept(db, kept)
             let shred = try db.cachedStatement(sql: "UPDATE data_key SET wrapped = NULL, shredded_at = ? WHERE subject_id = ? AND wrapped IS NOT NULL")
             try shred.execute(arguments: [at.millis, person.rawValue])

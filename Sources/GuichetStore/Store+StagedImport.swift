@@ -18,6 +18,15 @@ struct ImportTables: Sendable {
 
     /// The indexes a move dropped and has still to build: (name, its `CREATE INDEX`).
     static let pendingIndexes = "import_stage_index"
+
+    /// The tables whose rows hold nothing that crypto-shredding removes: fields sealed under a
+    /// data key (shredding the key is what erases them), identifiers, links, times. When the
+    /// move drops their stage (or one of their indexes), the freed pages need not be
+    /// overwritten with zeros (`secure_delete`): those bytes are in the registry's tables too,
+    /// and stay there after an erasure. The stages of `data_key`, `person_term` and
+    /// `person_birth_year` are overwritten: an erasure removes a person's wrapped key, terms
+    /// and birth-year tag, and a copy of them on a free page would outlive it.
+    static let freedWithoutZeros: Set<String> = ["person", "person_version", "dossier", "dossier_person", "dossier_partner", "dossier_version"]
 }
 
 extension Store {
@@ -154,7 +163,7 @@ extension Store {
                                               arguments: [table]) {
                     let name: String = index["name"]
                     try db.execute(sql: "INSERT INTO \(ImportTables.pendingIndexes)(name, sql) VALUES (?, ?)", arguments: [name, index["sql"] as String])
-                    try db.execute(sql: "DROP INDEX \(name)")
+                    try withoutZeroing(db, table) { try db.execute(sql: "DROP INDEX \(name)") }
                 }
             }
             let conflict = switch table {
@@ -166,8 +175,18 @@ extension Store {
             let order = key.isEmpty ? "" : " ORDER BY \(key.joined(separator: ", "))"
             try db.execute(sql: "INSERT\(conflict) INTO \(table)(\(list)) SELECT \(list) FROM \(stage)\(order)")
         }
-        try db.execute(sql: "DROP TABLE \(stage)")
+        try withoutZeroing(db, table) { try db.execute(sql: "DROP TABLE \(stage)") }
         return rows
+    }
+
+    /// Runs `body` (a drop of `table`'s stage or indexes) with `secure_delete` off when
+    /// ``ImportTables/freedWithoutZeros`` names the table (issue 18: overwriting a stage of
+    /// gigabytes wrote every page of it once more, through the WAL and into the file).
+    static func withoutZeroing(_ db: Database, _ table: String, _ body: () throws -> Void) throws {
+        guard ImportTables.freedWithoutZeros.contains(table) else { return try body() }
+        try db.execute(sql: "PRAGMA secure_delete = OFF")
+        defer { try? db.execute(sql: "PRAGMA secure_delete = ON") }
+        try body()
     }
 
     /// Checks that every staged row of `table` names rows that exist, for each of the table's

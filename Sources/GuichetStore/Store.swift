@@ -51,6 +51,11 @@ public final class Store: Sendable {
             // read, so each read paid an munmap, a new mmap and page faults (issue 18: about a
             // tenth of the gate's CPU, and the process's memory map lock held meanwhile).
             try db.execute(sql: "PRAGMA mmap_size = 0")
+            // Deleted content is overwritten with zeros, in the page and on the free list:
+            // crypto-shredding sets a wrapped key to NULL and deletes search terms, and their
+            // bytes must not stay readable in the file. Debian's SQLite is built with this on;
+            // it is set here so that no other build of SQLite turns it off.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         do {
             // Owner-only, like the key file: SQLite gives the -wal and -shm files the mode of
@@ -115,6 +120,35 @@ public final class Store: Sendable {
     /// settings that cannot change inside one, such as `PRAGMA foreign_keys`).
     func writeWithoutTransaction<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await write(body, transaction: false)
+    }
+
+    /// A write that destroys key material or search terms (crypto-shredding, a key re-wrapped
+    /// under the archive KEK), then ``purgeWAL()``: so that neither the database file nor its
+    /// WAL still holds the bytes the write removed once it has returned.
+    func writeErasing<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        let result = try await write(body)
+        await purgeWAL()
+        return result
+    }
+
+    /// Copies the WAL into the database file and truncates it to zero bytes. `secure_delete`
+    /// zeroes removed bytes in the pages a transaction writes, but the WAL keeps the earlier
+    /// images of those pages (a wrapped key before it was shredded) until later commits write
+    /// over them, which may be never. When readers hold the WAL beyond the busy timeout, this
+    /// tries again in the background once a second until it succeeds (for an hour at most).
+    func purgeWAL() async {
+        guard await !truncateWAL() else { return }
+        Task.detached { [self] in
+            for _ in 0..<3_600 {
+                try? await Task.sleep(for: .seconds(1))
+                if await truncateWAL() { return }
+            }
+        }
+    }
+
+    /// Whether a `TRUNCATE` checkpoint completed (every frame copied, the WAL emptied).
+    private func truncateWAL() async -> Bool {
+        (try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }) != nil
     }
 
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T, transaction: Bool = true) async throws -> T {

@@ -97,6 +97,25 @@ import GuichetDeployment
         #expect(entries.count == 3 && entries.allSatisfy { $0.action == "create" })
     }
 
+    @Test("the stage's copies of a person's wrapped key and search terms are overwritten: after the person's erasure, neither the file nor its WAL holds them")
+    func stageLeavesNoKeyBehind() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await importer(world, bulk: true).run()
+        let child = try #require(try await world.database.strings("SELECT person_id FROM dossier_person WHERE role = 'child' ORDER BY person_id").first)
+        let wrapped = try #require(try await world.database.blobs("SELECT wrapped FROM data_key WHERE subject_id = '\(child)'").first)
+        let terms = try await world.database.strings("""
+            SELECT term FROM person_term t WHERE person_id = '\(child)'
+            AND NOT EXISTS (SELECT 1 FROM person_term o WHERE o.term = t.term AND o.person_id != t.person_id)
+            """)
+        #expect(!terms.isEmpty)
+        #expect(try await world.database.storedBytes().containsBytes(wrapped), "the scan finds the key before the erasure")
+        _ = try await world.gate.eraseOnRequest(person: PersonID(trusted: child), reference: "REQ-2027-4", try await world.principal("security"), requestID: "t")
+        let after = try await world.database.storedBytes()
+        #expect(!after.containsBytes(wrapped), "a copy of the shredded key outlived the erasure (a stage dropped without overwriting?)")
+        for term in terms { #expect(!after.containsBytes(Data(term.utf8)), "a copy of an erased search term outlived the erasure") }
+    }
+
     @Test("an interrupted bulk import has put nothing in the registry; resumed, without --bulk even, it ends as a bulk import and moves everything in")
     func interruptedThenResumed() async throws {
         let world = try await World.make()
