@@ -137,18 +137,28 @@ public final class Store: Sendable {
     /// over them, which may be never. When readers hold the WAL beyond the busy timeout, this
     /// tries again in the background once a second until it succeeds (for an hour at most).
     func purgeWAL() async {
-        guard await !truncateWAL() else { return }
+        guard await truncateWAL() == .busy else { return }
         Task.detached { [self] in
             for _ in 0..<3_600 {
                 try? await Task.sleep(for: .seconds(1))
-                if await truncateWAL() { return }
+                if await truncateWAL() != .busy { return }
             }
         }
     }
 
-    /// Whether a `TRUNCATE` checkpoint completed (every frame copied, the WAL emptied).
-    private func truncateWAL() async -> Bool {
-        (try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }) != nil
+    enum Checkpointed { case done, busy, failed }
+
+    /// A `TRUNCATE` checkpoint: done (every frame copied, the WAL emptied), busy (readers or
+    /// another process held the WAL), or failed otherwise (a closed or broken store: no retry).
+    private func truncateWAL() async -> Checkpointed {
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            return .done
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+            return .busy
+        } catch {
+            return .failed
+        }
     }
 
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T, transaction: Bool = true) async throws -> T {
