@@ -21,6 +21,10 @@ struct GateOnlyTests {
         // Raw rows of SQLite's store, as stored (sealed, wrapped): read only by the copy of a whole
         // registry into the PostgreSQL back-end (`guichet store copy`).
         "StoreCopy": (["GuichetStore"], ["GuichetPostgres"]),
+        // Binding rows through SQLite's own interface (`RawStatement`): the benchmark's
+        // plaintext import writes its rows as the store writes an import's, so that the
+        // comparison measures encryption (issue 18).
+        "Bench": (["GuichetStore"], ["GuichetBench"]),
     ]
 
     @Test("no file outside the gate (and the benchmark's labelled baseline) imports the gate's SPI or the storage SPIs")
