@@ -134,10 +134,14 @@ public final class Store: Sendable {
     /// Copies the WAL into the database file and truncates it to zero bytes. `secure_delete`
     /// zeroes removed bytes in the pages a transaction writes, but the WAL keeps the earlier
     /// images of those pages (a wrapped key before it was shredded) until later commits write
-    /// over them, which may be never. When readers hold the WAL beyond the busy timeout, this
-    /// tries again in the background once a second until it succeeds (for an hour at most).
+    /// over them, which may be never. When readers hold the WAL beyond the busy timeout (each
+    /// attempt waits up to 10 s for them), it tries twice more before returning, so that a
+    /// command does not exit with the purge undone, then again in the background once a
+    /// second until it succeeds (for an hour at most).
     func purgeWAL() async {
-        guard await truncateWAL() == .busy else { return }
+        for _ in 0..<3 {
+            guard await truncateWAL() == .busy else { return }
+        }
         Task.detached { [self] in
             for _ in 0..<3_600 {
                 try? await Task.sleep(for: .seconds(1))

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import GuichetCore
 import GuichetGate
@@ -37,5 +38,40 @@ import GuichetGate
         let after = try await world.database.storedBytes()
         #expect(!after.containsBytes(wrapped), "the shredded key's bytes are gone from the file and the WAL")
         for term in terms { #expect(!after.containsBytes(Data(term.utf8)), "a search term of the erased person is gone") }
+    }
+
+    @Test("a reader that holds the WAL delays the purge, not the erasure: the erasure returns, and the WAL is purged once the reader leaves", .sqliteOnly)
+    func purgeWaitsForReaders() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let child = try RetentionRunTests.child(try await world.application(by: "parent1"))
+        let wrapped = try #require(try await world.database.blobs("SELECT wrapped FROM data_key WHERE subject_id = '\(child.rawValue)'").first)
+        // Another connection (another process, in a deployment) in a read transaction begun
+        // before the erasure: its snapshot needs the WAL's frames, so the WAL cannot be reset.
+        let reader = try DatabaseQueue(path: try world.sqlite.path)
+        // On a thread of its own: it blocks for the whole erasure, about 30 s.
+        let started = DispatchSemaphore(value: 0), leave = DispatchSemaphore(value: 0), left = DispatchSemaphore(value: 0)
+        Thread {
+            try? reader.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key")
+                started.signal()
+                leave.wait()
+            }
+            left.signal()
+        }.start()
+        started.wait()
+        let clock = ContinuousClock.now
+        _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-5", try await world.principal("security"), requestID: "t")
+        #expect(ContinuousClock.now - clock < .seconds(60), "the erasure returned after its attempts to purge")
+        #expect(try await world.database.storedBytes().containsBytes(wrapped), "the reader held the WAL, so its old images were still there")
+        leave.signal()
+        left.wait()
+        var purged = false
+        for _ in 0..<20 where !purged {
+            try await Task.sleep(for: .milliseconds(500))
+            purged = try await !world.database.storedBytes().containsBytes(wrapped)
+        }
+        #expect(purged, "the background retry purged the WAL once the reader had left")
     }
 }
