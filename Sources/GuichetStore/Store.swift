@@ -1,6 +1,7 @@
 public import GuichetCore
 public import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Errors of the store. Messages carry no personal data.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -39,7 +40,7 @@ public final class Store: Sendable {
     public init(path: String) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(10)
+        config.busyMode = .timeout(Self.busySeconds)
         config.prepareDatabase { db in
             // Durability: a committed transaction survives a power cut (WAL + FULL).
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -131,15 +132,22 @@ public final class Store: Sendable {
         return result
     }
 
+    /// How long a connection waits for another's lock before SQLITE_BUSY.
+    static let busySeconds: TimeInterval = 10
+
     /// Copies the WAL into the database file and truncates it to zero bytes. `secure_delete`
     /// zeroes removed bytes in the pages a transaction writes, but the WAL keeps the earlier
     /// images of those pages (a wrapped key before it was shredded) until later commits write
-    /// over them, which may be never. When readers hold the WAL beyond the busy timeout (each
-    /// attempt waits up to 10 s for them), it tries twice more before returning, so that a
-    /// command does not exit with the purge undone, then again in the background once a
-    /// second until it succeeds (for an hour at most).
+    /// over them, which may be never.
+    ///
+    /// Each attempt holds the one writer, which every ledger append needs, so it waits at most
+    /// ``purgeWaitMillis`` for readers to leave the WAL (a backup or a long query may hold it
+    /// for minutes). When they do not, it tries twice more a quarter of a second apart before
+    /// the write returns, then again in the background once a second until it succeeds (for
+    /// an hour at most).
     func purgeWAL() async {
-        for _ in 0..<3 {
+        for attempt in 0..<3 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(250)) }
             guard await truncateWAL() == .busy else { return }
         }
         Task.detached { [self] in
@@ -152,11 +160,18 @@ public final class Store: Sendable {
 
     enum Checkpointed { case done, busy, failed }
 
+    /// How long one attempt of ``purgeWAL()`` waits for readers to leave the WAL.
+    static let purgeWaitMillis: Int32 = 200
+
     /// A `TRUNCATE` checkpoint: done (every frame copied, the WAL emptied), busy (readers or
     /// another process held the WAL), or failed otherwise (a closed or broken store: no retry).
     private func truncateWAL() async -> Checkpointed {
         do {
-            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try await pool.writeWithoutTransaction { db in
+                sqlite3_busy_timeout(db.sqliteConnection, Self.purgeWaitMillis)
+                defer { sqlite3_busy_timeout(db.sqliteConnection, Int32(Self.busySeconds * 1_000)) }
+                return try db.checkpoint(.truncate)
+            }
             return .done
         } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
             return .busy
