@@ -85,8 +85,9 @@ extension Store {
     }
 
     static func insertKey(_ db: Database, subject: String, _ key: WrappedKey, at: Date, into t: ImportTables = .live) throws {
-        try db.cachedStatement(sql: "INSERT INTO \(t("data_key"))(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [subject, key.kekVersion, key.bytes, at.millis])
+        try RawStatement(db, "INSERT INTO \(t("data_key"))(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)").run {
+            try $0.text(1, subject); try $0.int(2, Int64(key.kekVersion)); try $0.blob(3, key.bytes); try $0.int(4, at.millis)
+        }
     }
 
     static func fetchKey(_ db: Database, _ subject: String) throws -> WrappedKey? {

@@ -43,10 +43,9 @@ extension Store {
         guard !persons.isEmpty else { return }
         let inKeyOrder = t.prefix.isEmpty
         let sorted = inKeyOrder ? persons.sorted { $0.person.record.id.rawValue < $1.person.record.id.rawValue } : persons
-        let key = try RawStatement(db, "INSERT INTO \(t("data_key"))(subject_id, kek_version, wrapped, created_at) VALUES (?, ?, ?, ?)")
         for (p, at) in sorted {
             guard let k = p.record.key else { preconditionFailure("a new person has a data key") }
-            try key.run { try $0.text(1, p.record.id.rawValue); try $0.int(2, Int64(k.kekVersion)); try $0.blob(3, k.bytes); try $0.int(4, at.millis) }
+            try insertKey(db, subject: p.record.id.rawValue, k, at: at, into: t)
         }
         let person = try RawStatement(db, "INSERT INTO \(t("person"))(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
         for (p, at) in sorted {

@@ -106,7 +106,7 @@ extension Store {
     /// - Parameter rewrapped: data keys re-wrapped under the archive KEK (subject → key),
     ///   stored in the same transaction as the marks (live keys only: a shredded one stays so).
     public func archive(_ ids: [DossierID], at: Date, rewrapped: [String: WrappedKey] = [:]) async throws -> Int {
-        try await writeErasing { db in
+        let marked = try await write { db in
             let stmt = try db.cachedStatement(sql: """
                 INSERT INTO dossier_lifecycle(dossier_id, archived_at) VALUES (?, ?)
                 ON CONFLICT(dossier_id) DO UPDATE SET archived_at = excluded.archived_at
@@ -118,6 +118,9 @@ extension Store {
             for (subject, key) in rewrapped { try update.execute(arguments: [key.kekVersion, key.bytes, subject]) }
             return n
         }
+        // Keys re-wrapped under the archive KEK leave their ordinary wrapping behind.
+        if !rewrapped.isEmpty { await purgeWAL() }
+        return marked
     }
 
     /// Of these persons, those that archiving `dossiers` leaves with no dossier that is live

@@ -123,9 +123,9 @@ public final class Store: Sendable {
         try await write(body, transaction: false)
     }
 
-    /// A write that destroys key material or search terms (crypto-shredding, a key re-wrapped
-    /// under the archive KEK), then ``purgeWAL()``: so that neither the database file nor its
-    /// WAL still holds the bytes the write removed once it has returned.
+    /// A write that destroys key material or search terms (crypto-shredding), then
+    /// ``purgeWAL()``: so that neither the database file nor its WAL still holds the bytes the
+    /// write removed once it has returned. (An archive that re-wraps keys purges too.)
     func writeErasing<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         let result = try await write(body)
         await purgeWAL()
