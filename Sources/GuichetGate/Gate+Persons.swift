@@ -68,6 +68,8 @@ extension Gate {
             try await refuse(.notFound, reason: "no-rule", action: .update, dossiers: [], r)
         }
         guard let person = try await store.persons([id])[id] else { throw GuichetError.notFound }
+        // An erased person (key shredded) takes no new value: not found, as their dossiers are.
+        guard person.key != nil else { try await refuse(.notFound, reason: "erased", action: .update, dossiers: [], r) }
         if let expectedVersion, expectedVersion != person.version {
             throw GuichetError.conflict("the person changed since version \(expectedVersion); read it again")
         }
@@ -79,6 +81,8 @@ extension Gate {
                                    termFields: searchable, at: clock(), by: r.principal.account, change: "update")
         } catch StoreError.versionConflict {
             throw GuichetError.conflict("the person changed meanwhile; read it again")
+        } catch StoreError.notFound {
+            throw GuichetError.notFound  // erased meanwhile
         }
         return person.version + 1
     }

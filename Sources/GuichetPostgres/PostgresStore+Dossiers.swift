@@ -310,6 +310,16 @@ extension PostgresStore {
                 WHERE id = \(id.rawValue) AND version = \(expectedVersion) RETURNING 1::int
                 """, logger: Self.logger).decode(Int.self).collect()
             guard !updated.isEmpty else { throw StoreError.versionConflict }
+            // An erasure that committed since the caller read the person: its search terms
+            // must not come back. The key's row is read locked: an erasure shreds the key
+            // before it deletes the terms, so either it waits for this transaction and then
+            // deletes the terms written here, or this read waits for it and sees the key gone.
+            // (Locked by subject only: a condition on `wrapped` would be read from the last
+            // committed version and skip the row an erasure is changing, without waiting.)
+            let shredded = try await c.query("""
+                SELECT (wrapped IS NULL)::int FROM data_key WHERE subject_id = \(id.rawValue) FOR SHARE
+                """, logger: Self.logger).decode(Int.self).collect()
+            guard !shredded.contains(1) else { throw StoreError.notFound }
             try await c.query("""
                 INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
                 VALUES (\(id.rawValue), \(expectedVersion + 1), \(fields.bytes), \(at.millis), \(by?.rawValue), \(change))

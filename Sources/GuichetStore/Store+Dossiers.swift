@@ -239,6 +239,11 @@ extension Store {
             try db.execute(sql: "UPDATE person SET fields = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
                            arguments: [fields.bytes, at.millis, id.rawValue, expectedVersion])
             guard db.changesCount == 1 else { throw StoreError.versionConflict }
+            // An erasure that committed since the caller read the person: its search terms
+            // must not come back (the writer's lock orders the two transactions).
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM data_key WHERE subject_id = ? AND wrapped IS NULL)", arguments: [id.rawValue]) == true {
+                throw StoreError.notFound
+            }
             try db.execute(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [id.rawValue, expectedVersion + 1, fields.bytes, at.millis, by?.rawValue, change])
             try Self.writeTerms(db, person: id, terms: terms, replacing: termFields)
