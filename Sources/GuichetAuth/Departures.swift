@@ -28,7 +28,9 @@ extension Authenticator {
     @discardableResult
     public func deactivate(_ account: AccountID, reason: String, by: AccountID?) async throws -> DepartureOutcome {
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (3...200).contains(text.count) else { throw GuichetError.invalid("give the reason for deactivating (3 to 200 characters, no personal detail)") }
+        guard (3...200).contains(text.count), ReasonText.withoutPersonalDetail(text) != nil else {
+            throw GuichetError.invalid("give the reason for deactivating (3 to 200 characters, no personal detail: no e-mail address, telephone or identity number)")
+        }
         guard let record = try await store.account(id: account) else { throw GuichetError.notFound }
         guard let role = profile.roles[record.role], role.kind != .citizen else {
             throw GuichetError.invalid("citizens' accounts are not deactivated by an administrator")

@@ -30,8 +30,8 @@ extension Authenticator {
     /// The reason of a reset, trimmed: 3 to 200 characters, as a departure's.
     static func factorResetReason(_ reason: String) throws -> String {
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (3...200).contains(text.count) else {
-            throw GuichetError.invalid("give the reason for the reset (3 to 200 characters, no personal detail)")
+        guard (3...200).contains(text.count), ReasonText.withoutPersonalDetail(text) != nil else {
+            throw GuichetError.invalid("give the reason for the reset (3 to 200 characters, no personal detail: no e-mail address, telephone or identity number)")
         }
         return text
     }
@@ -52,8 +52,20 @@ extension Authenticator {
             }
         }
         _ = try Self.factorResetReason(reason)
-        return try await resettable(account)
+        let record = try await resettable(account)
+        // An administrator's session resets no privileged account's factors: one stolen session
+        // could otherwise end the sessions of every other administrator and security officer
+        // and keep them out until a second administrator hands them a code (an attacker test).
+        if admin != nil, profile.roles[record.role]?.kind.usesAdminListener == true {
+            throw GuichetError.forbidden(Self.privilegedResetRefusal)
+        }
+        return record
     }
+
+    /// Why an administrator's request to reset a privileged account's factors is refused, and
+    /// where it is done instead.
+    public static let privilegedResetRefusal = "the second factors of an administrator, account administrator or security officer are reset on the server's console "
+        + "(guichet accounts reset-factors), by its operator: one administrator's session could otherwise lock every other administrator and security officer out"
 
     /// The account, if its factors may be reset: it exists and its owner has not left. An
     /// account without any factor may be reset too: its sessions end and its next first factor

@@ -58,8 +58,10 @@ extension GuichetServer {
                                        "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
                 }
             }
-            // A factor reset (docs/AUTHENTICATION.md): an administrator's, of another account whose owner has not left.
-            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled" {
+            // A factor reset (docs/AUTHENTICATION.md): an administrator's, of another account whose owner has
+            // not left, and not a privileged one (those are reset on the console).
+            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled",
+               profile.roles[a.role]?.kind.usesAdminListener != true {
                 row["resetFactors"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/factors/reset", "id": "reset-\(a.username)"]
             }
             accounts.append(row)
