@@ -25,6 +25,12 @@ struct AdminHostMiddleware: RouterMiddleware {
             return Problem.make(status: .badRequest, title: "Missing Host",
                                 detail: "a request to the admin listener must carry a Host header naming it")
         }
+        // RFC 9112 §3.2: more than one Host is answered 400 (the first one is the authority
+        // above; a second one stays among the fields, and a proxy might route by it).
+        if let hostField = HTTPField.Name("Host"), !request.headers[values: hostField].isEmpty {
+            return Problem.make(status: .badRequest, title: "Several Host headers",
+                                detail: "a request to the admin listener must carry exactly one Host header")
+        }
         guard let host = Self.hostName(of: authority), ListenerConfiguration.isLoopback(host) || names.contains(host) else {
             // RFC 9110 §15.5.20: 421, the request was directed at a server not configured to answer for that name.
             return Problem.make(status: .misdirectedRequest, title: "Misdirected request",

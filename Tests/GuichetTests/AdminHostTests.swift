@@ -43,6 +43,13 @@ import GuichetDeployment
                 #expect(RawConnection.status(try await ask(Self.get("/metrics", host: host))) == 200, "\(host)")
             }
             #expect(RawConnection.status(try await ask(Self.get("/healthz", host: nil))) == 400, "HTTP/1.1 requires a Host (RFC 9112 §3.2)")
+            // Two Host headers (an attacker test: only the first was checked): 400 in either order (RFC 9112 §3.2).
+            for (first, second) in [("localhost:\(port)", "rebind.evil.example"), ("rebind.evil.example", "localhost:\(port)"), ("localhost", "localhost")] {
+                let answer = try await ask("GET /metrics HTTP/1.1\r\nHost: \(first)\r\nHost: \(second)\r\nConnection: close\r\n\r\n")
+                let status = RawConnection.status(answer)
+                #expect(status == 400 || (status == 421 && first.hasPrefix("rebind")), "\(first) then \(second): \(status.map(String.init) ?? "none")")
+                #expect(answer?.contains("guichet_") != true, "no metrics")
+            }
         }
     }
 
