@@ -15,6 +15,9 @@ public enum GuichetError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     /// Too many attempts (HTTP 429).
     case throttled(retryAfterSeconds: Int)
+    /// The watch slowed the account down after unusual activity (HTTP 429): not a count of
+    /// attempts the caller could lower, so said apart from ``throttled(retryAfterSeconds:)``.
+    case slowed(retryAfterSeconds: Int)
     /// Guichet could not do what was asked and did nothing (HTTP 503); details go to the log.
     case unavailable(String)
 
@@ -27,6 +30,7 @@ public enum GuichetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .forbidden(let m): "forbidden: \(m)"
         case .conflict(let m): "conflict: \(m)"
         case .throttled(let s): "too many attempts; retry after \(s) s"
+        case .slowed(let s): "this account is slowed down after unusual activity (the security officers are told); retry after \(s) s, or ask a security officer"
         case .unavailable(let m): "unavailable: \(m)"
         }
     }

@@ -173,7 +173,7 @@ extension Gate {
         case .suspended:
             return ("watch:suspended", .forbidden("this account is suspended pending a security review; contact your security officer"))
         case .throttled(let until):
-            return ("watch:throttled", .throttled(retryAfterSeconds: max(1, Int(until.timeIntervalSince(now).rounded(.up)))))
+            return ("watch:throttled", .slowed(retryAfterSeconds: max(1, Int(until.timeIntervalSince(now).rounded(.up)))))
         case .stepUp:
             return ("watch:step-up", .forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry"))
         case .justification:

@@ -73,6 +73,11 @@ enum Problem {
             var r = make(status: .tooManyRequests, title: "Too many attempts", detail: "retry after \(s) seconds")
             r.headers[.retryAfter] = String(s)
             return r
+        case .slowed(let s):
+            var r = make(status: .tooManyRequests, title: "Slowed down",
+                         detail: "this account is slowed down after unusual activity (the security officers are told): retry after \(s) seconds, or ask a security officer")
+            r.headers[.retryAfter] = String(s)
+            return r
         case .unavailable(let m): return make(status: .serviceUnavailable, title: "Unavailable", detail: m)
         }
     }

@@ -186,6 +186,9 @@ final class Simulation {
                 a.seenAt[p, default: []].append(now)
             }
             return .ok(views, next: next)
+        } catch GuichetError.slowed(let s) {
+            a.pausedUntil = clock.get().addingTimeInterval(Double(s))
+            return .throttled(s)
         } catch GuichetError.throttled(let s) {
             a.pausedUntil = clock.get().addingTimeInterval(Double(s))
             return .throttled(s)

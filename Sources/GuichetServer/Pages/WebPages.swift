@@ -93,7 +93,7 @@ struct WebPages: Sendable {
     /// without one the name itself is shown).
     static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "menuIncidents", "menuKeys", "menuExport", "yes", "no", "anyStatus", "done_update",
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
-                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errTooLarge",
+                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errSlowed", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",

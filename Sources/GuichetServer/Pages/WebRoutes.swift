@@ -151,6 +151,7 @@ extension GuichetServer {
             case .invalid(let m): key = "errInvalid"; values["detail"] = m
             case .conflict(let m): key = "errConflict"; values["detail"] = m
             case .throttled(let s): key = "errThrottled"; values["seconds"] = s
+            case .slowed(let s): key = "errSlowed"; values["seconds"] = s
             case .tooLarge: key = "errTooLarge"
             case .unavailable: key = "errUnavailable"
             }

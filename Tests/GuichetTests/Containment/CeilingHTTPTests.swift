@@ -16,6 +16,7 @@ import Synchronization
         var received: [String: Set<String>] = [:]
         var stepUps = 0
         var throttles = 0
+        var slowedTitled = true
         var suspended = false
         var requests = 0
     }
@@ -96,7 +97,11 @@ import Synchronization
                         again.append(id)
                         // More requests in flight than the account may have: asked again.
                         if r.status == .tooManyRequests && r.text.contains("at once") { continue }
-                        if r.status == .tooManyRequests { throttled = true }
+                        if r.status == .tooManyRequests {
+                            throttled = true
+                            // The watch's throttle says what it is, not "too many attempts".
+                            o.slowedTitled = o.slowedTitled && r.text.contains("Slowed down") && !r.text.contains("attempts")
+                        }
                         if r.status == .unauthorized || r.text.contains("suspended") { o.suspended = true }
                         if r.status == .forbidden && r.text.contains("ceiling") { stepUp = true }
                     }
@@ -125,6 +130,7 @@ import Synchronization
         #expect(o.received.count >= 20, "the ceiling lets normal work through (\(o.received.count) persons)")
         #expect(o.suspended, "the account ends suspended")
         #expect(o.stepUps >= 1 && o.throttles >= 1, "step-up, then throttle, then suspension")
+        #expect(o.slowedTitled, "every throttle by the watch answered \"Slowed down\"")
         let account = try #require(try await world.store.account(username: "agent"))
         #expect(account.status == "disabled")
 
