@@ -74,7 +74,7 @@ public struct RegulatorReport: Sendable {
         md.append("")
         md.append("## Persons and records concerned (art. 33(3)(a))")
         md.append("")
-        md.append("Computed from the access ledger, not estimated: \(scope.persons.count) persons whose fields were returned by \(scope.entriesMatched - scope.attempts.count - scope.writes.count) allowed reads, in \(Set(scope.persons.flatMap(\.dossiers)).union(scope.dossiers.map(\.dossier)).count) dossiers (records).")
+        md.append("Computed from the access ledger, not estimated: \(scope.persons.count) persons whose fields were returned by \(scope.events.filter { $0.allowed && $0.disclosed }.count) allowed reads, in \(Set(scope.persons.flatMap(\.dossiers)).union(scope.dossiers.map(\.dossier)).count) dossiers (records).")
         if scope.approximate { md.append("Some older entries did not say which fields were whose; for those, every field was counted for every person named (an over-estimate).") }
         if !scope.decoyPersons.isEmpty || !scope.decoyDossiers.isEmpty {
             md.append("The same accesses also reached \(scope.decoyPersons.count) honeytoken persons and \(scope.decoyDossiers.count) honeytoken dossiers: records planted to detect misuse, which no legitimate work reaches. They are nobody, are left out of every number here, and show that the access was not ordinary work.")
@@ -128,7 +128,7 @@ public struct RegulatorReport: Sendable {
         for e in scope.events {
             let hour = Date(timeIntervalSince1970: (e.at.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
             var h = hours[hour] ?? (0, 0, 0)
-            if !e.allowed { h.refused += 1 } else if e.disclosed { h.reads += 1 } else { h.writes += 1 }
+            if !e.allowed { h.refused += 1 } else if e.disclosed { h.reads += 1 } else if e.isChange { h.writes += 1 }
             hours[hour] = h
         }
         var lines: [(Date, String)] = hours.map { ($0.key, "- \(ScopeFormat.time($0.key)) (hour): \($0.value.reads) reads, \($0.value.writes) changes, \($0.value.refused) refused") }

@@ -127,6 +127,17 @@ public struct ScopeEvent: Sendable, Equatable {
     public let fields: [String]
     /// The entry returned its fields to the caller (an exposure, not a write).
     public let disclosed: Bool
+
+    /// Whether the entry is a change the account made (integrity): allowed, returning no field,
+    /// and neither an access that only looked (a read, search or versions listing that returned
+    /// no field, break-glass or not), nor the watch's own record of what it did to the account
+    /// (`watch:…`), nor a policy explanation. Dossier writes, erasures, imports, claims and
+    /// provisioning steps (accounts, caseloads, requests) are changes.
+    public var isChange: Bool {
+        guard allowed, !disclosed, !action.hasPrefix("watch:"), action != "policy-explain" else { return false }
+        let name = action.hasPrefix("break-glass:") ? String(action.dropFirst("break-glass:".count)) : action
+        return !["read", "search", "versions"].contains(name)
+    }
 }
 
 /// The exact answer to "which fields of whom did these accesses expose", computed from the
@@ -143,7 +154,8 @@ public struct BreachScope: Sendable, Equatable {
     public let dossiers: [ExposedDossier]
     /// For each field path: how many persons (person fields) or dossiers (dossier fields) had it exposed.
     public let fieldCounts: [String: Int]
-    /// Allowed changes (create, update, transitions, restore): integrity, not disclosure.
+    /// Allowed changes (``ScopeEvent/isChange``: dossier writes, erasures, provisioning
+    /// steps...): integrity, not disclosure.
     public let writes: [ScopeEvent]
     /// Refused attempts: listed, never counted as exposure.
     public let attempts: [ScopeEvent]
@@ -271,7 +283,7 @@ extension LedgerAuditor {
             dossiers: dossiers.map { ExposedDossier(dossier: $0.key, fields: $0.value.fields.sorted(), entries: $0.value.entries.sorted()) }
                 .sorted { $0.dossier.rawValue < $1.dossier.rawValue },
             fieldCounts: counts,
-            writes: events.filter { $0.allowed && !$0.disclosed },
+            writes: events.filter(\.isChange),
             attempts: events.filter { !$0.allowed },
             events: events, approximate: approximate)
     }

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 import GuichetCore
 @_spi(GateOnly) import GuichetGate
-import GuichetLedger
+@_spi(GateOnly) import GuichetLedger
 import GuichetBreach
 import GuichetMerkle
 import GuichetVault
@@ -28,6 +28,32 @@ import GuichetVault
         #expect(scope.writes.isEmpty && !scope.approximate)
         // read a2, read a3, search (two entries), the refused read.
         #expect(scope.entriesMatched == 5)
+    }
+
+    @Test("changes in a scope are the account's writes and steps, not the watch's records about it nor reads that returned no field")
+    func changesAreTheAccountsOwn() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let world = incident.world
+        let context = AccessContext(requestID: "req-scope-changes", subject: incident.attacker.subject, session: incident.attacker.session,
+                                    source: ScriptedIncident.attackerSource, purpose: nil, at: Date())
+        // What the watch did to the account, and an explanation asked for: the account changed nothing.
+        try await world.gate.journal.recordSystemEvent("watch:step-up", reason: "unusual activity", persons: [], dossiers: [], context: context)
+        try await world.gate.journal.recordSystemEvent("policy-explain", reason: "explained", persons: [], dossiers: [], context: context)
+        // A change by the account: a dossier written.
+        try await world.gate.journal.recordWrite([AllowedAccess(dossier: incident.a2.id, rules: ["test"], breakGlass: false, persons: [], fields: ["schedule"])],
+                                                 action: .update, context: context)
+        // A step that changes the registry's accounts is a change too.
+        try await world.gate.journal.recordSystemEvent("provision:caseload-assign", reason: "1 dossier assigned", persons: [], dossiers: [incident.a2.id],
+                                                       context: context)
+        let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: incident.attacker.account))
+        #expect(scope.writes.map(\.action) == ["update", "provision:caseload-assign"], "\(scope.writes.map(\.action))")
+        #expect(scope.entriesMatched == 9)
+        let incidentRecord = try await BreachRegister(store: world.store).register(
+            IncidentInput(title: "test", nature: "a stolen daycare account", facts: "read two applications", detectedAt: Date(),
+                          scope: ScopeQuery(account: incident.attacker.account)), by: nil)
+        let report = RegulatorReport(incident: incidentRecord, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date()).markdown()
+        #expect(report.contains("Allowed changes (integrity): 2.") && report.contains("returned by 4 allowed reads"), "\(report)")
     }
 
     @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
