@@ -13,7 +13,7 @@ public enum FieldValidation {
             let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !s.isEmpty else { throw bad("non-empty text") }
             guard s.count <= maxLength else { throw bad("at most \(maxLength) characters") }
-            guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { throw bad("text without control characters") }
+            guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { throw bad("text on one line, without control characters (a line break inside a cell: join its lines, with ', ' say)") }
             return .text(s)
         case .integer(let min, let max):
             guard let i = json.integer else { throw bad("a whole number") }

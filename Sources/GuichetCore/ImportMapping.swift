@@ -12,6 +12,9 @@ public struct ImportMapping: Sendable, Equatable {
         case status
         /// The day the dossier began, `YYYY-MM-DD` (an application date; default: the day of the import).
         case createdAt
+        /// The day of the dossier's last change in the old system, `YYYY-MM-DD` (when it reached
+        /// its state: retention counts from it; default: the day of the import).
+        case updatedAt
         /// The name of the organisation that owns the dossier.
         case organisation
         /// The name of one partner organisation; several columns give them in order, empty cells are skipped.
@@ -25,6 +28,7 @@ public struct ImportMapping: Sendable, Equatable {
             case .personField(let role, let index, let field): index == 1 ? "\(role).\(field)" : "\(role)[\(index)].\(field)"
             case .status: "dossier.status"
             case .createdAt: "dossier.createdAt"
+            case .updatedAt: "dossier.updatedAt"
             case .organisation: "dossier.organisation"
             case .partner: "dossier.partner"
             case .ignore: "ignore"

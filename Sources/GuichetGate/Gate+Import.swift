@@ -23,6 +23,7 @@ public struct ImportLine: Sendable {
     public var persons: [(role: String, index: Int, fields: [String: ImportCell])] = []
     public var status: ImportCell?
     public var createdAt: ImportCell?
+    public var updatedAt: ImportCell?
     /// The owning organisation and the partners, already found by name (the importer looks
     /// them up among the organisations of the right kind).
     public var organisation: Organisation?
@@ -47,6 +48,7 @@ public struct ValidatedImport: Sendable {
     let type: DossierType
     let status: String
     let createdAt: Date?
+    let updatedAt: Date?
     let organisation: Organisation?
     let partners: [Organisation]
     let fields: [String: FieldValue]
@@ -110,16 +112,22 @@ extension Gate {
                 throw problem(cell, "expected a state of the workflow: \(type.workflow.states.joined(separator: ", "))")
             }
         }
-        var createdAt: Date?
-        if let cell = input.createdAt, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty {
+        func day(_ cell: ImportCell?) throws -> Date? {
+            guard let cell, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
             guard let day = LocalDate(iso: cell.text.trimmingCharacters(in: .whitespaces)),
                   let date = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
                                             year: day.year, month: day.month, day: day.day).date else {
                 throw problem(cell, "expected a date as YYYY-MM-DD")
             }
-            createdAt = date
+            return date
         }
-        return ValidatedImport(line: input.line, type: type, status: status, createdAt: createdAt, organisation: input.organisation,
+        let createdAt = try day(input.createdAt)
+        let updatedAt = try day(input.updatedAt)
+        if let updatedAt {
+            if let createdAt, updatedAt < createdAt { throw problem(input.updatedAt, "the day of the last change is before the day the dossier began") }
+            if updatedAt > clock() { throw problem(input.updatedAt, "the day of the last change is in the future") }
+        }
+        return ValidatedImport(line: input.line, type: type, status: status, createdAt: createdAt, updatedAt: updatedAt, organisation: input.organisation,
                                partners: input.partners, fields: fields, persons: persons)
     }
 
@@ -189,11 +197,11 @@ extension Gate {
             let id = DossierID()
             let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
             let sealed = try sealing { try vault.seal(line.fields, subject: id.rawValue, key: key, dossierType: line.type.name) }
-            let created = line.createdAt ?? now
+            let created = line.createdAt ?? line.updatedAt ?? now
             let record = DossierRecord(id: id, type: line.type.name, status: line.status, organisation: line.organisation?.id,
                                        assignedAgent: nil, territory: line.organisation?.territory ?? line.partners.first?.territory,
                                        version: 1, fields: sealed, persons: links, partners: line.partners.map(\.id),
-                                       createdAt: created, updatedAt: now, key: wrapped)
+                                       createdAt: created, updatedAt: line.updatedAt ?? now, key: wrapped)
             items.append((record, newPersons))
             accesses.append(AllowedAccess(dossier: id, rules: ["import:\(runID)"], breakGlass: false, persons: links.map(\.person),
                                           fields: Array(Set(written)).sorted()))

@@ -8,6 +8,8 @@ public import GuichetStore
 public protocol ImportStorage: Sendable {
     /// The run of the file with this digest, if one was started.
     func importRun(fileDigest: String) async throws -> ImportRun?
+    /// The oldest import of another file (another digest) that started and did not end.
+    func unfinishedImport(otherThan fileDigest: String) async throws -> ImportRun?
     /// Stores a run's progress (in the transaction of its batch when the gate stores one).
     func save(importRun run: ImportRun) async throws
     /// The organisations of one kind, or all of them.

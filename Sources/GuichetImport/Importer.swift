@@ -81,6 +81,10 @@ public struct Importer: Sendable {
     /// move into the registry at the end, a table at a time. For a first load of a large
     /// registry while no server runs. A resumed import keeps the mode it started with.
     public var bulk = false
+    /// Import a new file although the import of another file has not ended (an interrupted
+    /// import resumes only with the very same file: a changed file is another file, and its
+    /// lines that the interrupted import stored would be stored twice).
+    public var besideUnfinished = false
     /// Lines per batch (one transaction each).
     public var batchSize = 1_000
     /// Called after each batch and every few thousand lines while checking (on the importing task).
@@ -133,6 +137,12 @@ public struct Importer: Sendable {
             (run.nextOffset, run.nextLine) = (header.endOffset, header.nextLine)
             run.staged = bulk && store.stagesBulkImports
             isNew = true
+        }
+        if isNew, !dryRun, !besideUnfinished, let other = try await store.unfinishedImport(otherThan: fileDigest) {
+            throw ImportFileError("the import \(other.id) of another file has not ended (started \(ISO8601DateFormatter().string(from: other.startedAt)), "
+                                  + "stopped before line \(other.nextLine), \(other.dossiers) dossiers stored): run guichet import again on that very file to finish it. "
+                                  + "A changed file is another file, whose lines already stored would be stored twice: to go on after a change, "
+                                  + "import only the lines from line \(other.nextLine) on (with the header line) and add --beside-unfinished")
         }
         if run.staged, !dryRun, let other = try await store.unfinishedBulkImport(), other.id != run.id {
             // One stage for the whole registry: it moves in at the end of the import that made it.

@@ -64,6 +64,7 @@ struct LineReader: Sendable {
             case .dossierField(let f): out.fields[f] = cell
             case .status: out.status = cell
             case .createdAt: out.createdAt = cell
+            case .updatedAt: out.updatedAt = cell
             case .organisation:
                 if !text.trimmingCharacters(in: .whitespaces).isEmpty {
                     out.organisation = try organisations.find(text, kind: nil, line: record.line, column: header)

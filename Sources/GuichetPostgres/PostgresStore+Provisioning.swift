@@ -228,11 +228,24 @@ extension PostgresStore {
 
     /// The latest run of an import of this file.
     public func importRun(fileDigest: String) async throws -> ImportRun? {
-        try await read { c in
-            try await c.query("""
-                SELECT id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at, next_offset, next_line, dossiers, persons, skipped
-                FROM import_run WHERE file_digest = \(fileDigest) ORDER BY started_at DESC LIMIT 1
-                """, logger: Self.logger).decode((String, String, String, String, Int64, Int64, Int64?, Int64, Int64, Int64, Int64, Int64).self)
+        try await importRun(where: "file_digest = $1 ORDER BY started_at DESC", fileDigest)
+    }
+
+    /// The oldest import of another file that started and did not end.
+    public func unfinishedImport(otherThan fileDigest: String) async throws -> ImportRun? {
+        try await importRun(where: "finished_at IS NULL AND file_digest <> $1 ORDER BY started_at", fileDigest)
+    }
+
+    /// The first run a condition on one text parameter finds (`$1`), in its order.
+    private func importRun(where condition: String, _ parameter: String) async throws -> ImportRun? {
+        var bindings = PostgresBindings()
+        bindings.append(parameter)
+        let query = PostgresQuery(unsafeSQL: """
+            SELECT id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at, next_offset, next_line, dossiers, persons, skipped
+            FROM import_run WHERE \(condition) LIMIT 1
+            """, binds: bindings)
+        return try await read { c in
+            try await c.query(query, logger: Self.logger).decode((String, String, String, String, Int64, Int64, Int64?, Int64, Int64, Int64, Int64, Int64).self)
                 .collect().first.map { r in
                     var run = ImportRun(id: r.0, fileDigest: r.1, mappingDigest: r.2, dossierType: r.3, startedAt: Date(millis: r.4))
                     run.updatedAt = Date(millis: r.5); run.finishedAt = r.6.map(Date.init(millis:))

@@ -84,6 +84,7 @@ public enum MappingLoader {
         case "ignore": return .ignore
         case "dossier.status": return .status
         case "dossier.createdAt": return .createdAt
+        case "dossier.updatedAt": return .updatedAt
         case "dossier.organisation": return .organisation
         case "dossier.partner":
             guard type.partners != nil else { throw c.fail("a '\(type.name)' dossier takes no partners") }
@@ -94,7 +95,7 @@ public enum MappingLoader {
             guard let spec = type.field(text) else {
                 throw c.fail("unknown target '\(text)' (dossier fields: \(type.fields.filter { !$0.system }.map(\.name).joined(separator: ", ")); "
                              + "person fields as ROLE.FIELD with roles \(type.persons.map(\.role).joined(separator: ", ")); "
-                             + "dossier.status, dossier.createdAt, dossier.organisation, dossier.partner, ignore)")
+                             + "dossier.status, dossier.createdAt, dossier.updatedAt, dossier.organisation, dossier.partner, ignore)")
             }
             guard !spec.system else { throw c.fail("'\(text)' is set by the workflow, not imported") }
             return .dossierField(text)

@@ -86,6 +86,14 @@ extension Store {
         }
     }
 
+    /// The oldest import of another file that started and did not end.
+    public func unfinishedImport(otherThan fileDigest: String) async throws -> ImportRun? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE finished_at IS NULL AND file_digest <> ? ORDER BY started_at LIMIT 1",
+                             arguments: [fileDigest]).map(ImportRun.init(row:))
+        }
+    }
+
     /// Records where an import stands (a new one, a batch of bad lines only, or its end).
     /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) first moves its stage
     /// into the registry (``endBulkImport(_:)``).

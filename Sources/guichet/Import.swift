@@ -14,9 +14,9 @@ struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import an existing registry from a CSV file: validated line by line, encrypted and journalled, in resumable batches.",
         discussion: """
-            Each line creates one dossier of the mapping's type and its persons. Run it again after an
-            interruption: it resumes after the last stored batch. Bad lines are reported by line and column
-            (never their content); --on-error abort (the default) checks the whole file first and writes
+            Each line creates one dossier of the mapping's type and its persons. Run it again on the same file after an \
+            interruption: it resumes after the last stored batch. Bad lines are reported by line and column \
+            (never their content); --on-error abort (the default) checks the whole file first and writes \
             nothing if one is bad, --on-error skip imports the others.
             """)
 
@@ -31,6 +31,10 @@ struct Import: AsyncParsableCommand {
         a time; nothing of the file is in the registry before. For a first load of a large registry: no server may \
         run on this folder meanwhile. A resumed import keeps the mode it started with.
         """) var bulk = false
+    @Flag(name: .customLong("beside-unfinished"), help: """
+        Import this file although the import of another file has not ended (refused otherwise: a changed file is \
+        another file, and the lines the unfinished import stored would be stored twice).
+        """) var besideUnfinished = false
     @Option(name: .customLong("batch-size"), help: "Lines per transaction.") var batchSize = 1_000
     @Option(name: .customLong("progress-every"), help: "Seconds between progress lines when standard error is not a terminal.")
     var progressEvery: Double = 10
@@ -63,11 +67,24 @@ struct Import: AsyncParsableCommand {
         importer.onError = ImportErrorMode(rawValue: onError) ?? .abort
         importer.dryRun = dryRun
         importer.bulk = bulk
+        importer.besideUnfinished = besideUnfinished
         importer.batchSize = batchSize
         let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1, every: progressEvery)
         let allocated = ImportReport.AllocatedPeak()
         importer.progress = { allocated.sample(); display.show($0) }
         importer.problem = { display.problem($0) }
+        // Ctrl-C: what is stored stays (each batch is one transaction), and the way on is said.
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        if !dryRun {
+            signal(SIGINT, SIG_IGN)
+            interrupt.setEventHandler {
+                display.finish()
+                FileHandle.standardError.write(Data("\ninterrupted: every batch stored so far stays stored; run the same command on the same file to resume after it\n".utf8))
+                Foundation.exit(130)
+            }
+            interrupt.resume()
+        }
+        defer { interrupt.cancel() }
         let summary: ImportSummary
         do { summary = try await importer.run() } catch let e as ImportFileError {
             display.finish()

@@ -17,8 +17,8 @@ struct RetentionCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Archive and erase what the profile's retention rules say is due, in journalled batches.",
             discussion: """
-                Each batch is journalled in the ledger, then done in one transaction. Interrupted? Run it again: it goes on
-                where it stopped. --dry-run lists what would be archived and erased, and changes nothing.
+                Each batch is journalled in the ledger, then done in one transaction. Interrupted? Run it again: it goes on \
+                where it stopped. --dry-run lists what would be archived and erased, and changes nothing. \
                 A running server does the same once a day.
                 """)
         @Option(help: "Data folder.") var data = "guichet-data"

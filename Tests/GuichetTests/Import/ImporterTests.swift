@@ -98,6 +98,62 @@ import GuichetProfile
         }
     }
 
+    @Test("a changed file while another file's import is unfinished is refused (its stored lines would be stored twice), unless asked for")
+    func changedFileBesideUnfinished() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let first = try importer(world)
+        // The first file's import stopped after its first line (a batch of one).
+        try await world.store.save(importRun: {
+            var run = ImportRun(id: "interrupted", fileDigest: try Importer.digest(of: first.file), mappingDigest: "test",
+                                dossierType: "application", startedAt: Date())
+            let lines = Self.csv.split(separator: "\n")
+            run.nextOffset = UInt64(lines[0].utf8.count + 1 + lines[1].utf8.count + 1)
+            run.nextLine = 3; run.dossiers = 1
+            return run
+        }())
+        // The same lines with one cell changed: another file.
+        let changed = try importer(world, csv: Self.csv.replacingOccurrences(of: "Allergie, suivi", with: "Allergie"))
+        await #expect { try await changed.run() } throws: { error in
+            let text = "\(error)"
+            return text.contains("the import interrupted of another file has not ended") && text.contains("stopped before line 3")
+                && text.contains("--beside-unfinished") && !text.contains("Allergie")
+        }
+        #expect(try await dossierIDs(world).isEmpty, "nothing was stored")
+        var dry = changed
+        dry.dryRun = true
+        #expect(try await dry.run().outcome == .done, "a dry run is not refused")
+        var beside = changed
+        beside.besideUnfinished = true
+        #expect(try await beside.run().dossiers == 2)
+        // The interrupted file itself still resumes.
+        #expect(try await first.run().resumedAtLine == 3)
+        #expect(try await dossierIDs(world).count == 3)
+    }
+
+    @Test("dossier.updatedAt dates the last change (retention counts from it); after today or before the application date, the line is bad")
+    func lastChangeDate() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let mapping = try MappingLoader.parse(yaml: Self.mapping + "\n  MAJ: dossier.updatedAt\n", file: "m.yaml", profile: world.profile)
+        let lines = Self.csv.split(separator: "\n")
+        let csv = [lines[0] + ",MAJ", lines[1] + ",2024-06-30", lines[2] + ",2099-01-01", lines[2].replacingOccurrences(of: "2024-03-15", with: "2024-03-16") + ",2024-03-01"]
+            .joined(separator: "\n")
+        let file = world.folder.appendingPathComponent("dated.csv").path
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        let problems = ProblemLog()
+        var importer = Importer(gate: world.gate, store: world.store, mapping: mapping, mappingDigest: "dated", file: file)
+        importer.onError = .skip
+        importer.problem = { problems.add($0) }
+        let summary = try await importer.run()
+        #expect(summary.dossiers == 1 && summary.skipped == 2)
+        #expect(problems.all.map(\.description) == ["line 3, column MAJ: the day of the last change is in the future",
+                                                                     "line 4, column MAJ: the day of the last change is before the day the dossier began"])
+        let changed: [Int64] = try await world.database.firstColumn("SELECT updated_at FROM dossier")
+        let day = Int64(DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"), year: 2024, month: 6, day: 30).date!.timeIntervalSince1970 * 1000)
+        #expect(changed == [day])
+    }
+
     @Test("a line naming an unknown daycare is reported by line and column, and the others are imported")
     func unknownPartner() async throws {
         let world = try await World.make()
