@@ -133,6 +133,15 @@ public struct Deployment: Sendable {
             self.profile = profile; self.securityContact = securityContact
         }
 
+        /// Every key the file may hold: any other is refused, so that a mistyped security
+        /// setting (`trustedProxie:`) is not silently ignored.
+        public enum CodingKeys: String, CodingKey, CaseIterable {
+            case profile, publicHost, publicPort, adminHost, adminPort, adminHostNames, securityContact, securityPolicy,
+                 webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies,
+                 logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds
+        }
+        static var expectedKeys: String { CodingKeys.allCases.map(\.rawValue).joined(separator: ", ") }
+
         /// The configured mailer, if any.
         /// - Throws: ``DeploymentError`` naming `file` when the relay settings are wrong.
         public func mailer(_ file: String) throws -> (any Mailer)? {
@@ -150,9 +159,18 @@ public struct Deployment: Sendable {
     /// - Throws: ``DeploymentError`` when the file is not a valid configuration.
     public func readSettings() throws -> Settings {
         guard let text = try? String(contentsOfFile: configFile, encoding: .utf8) else { return Settings() }
-        do { return try YAMLDecoder().decode(Settings.self, from: text) } catch {
-            throw DeploymentError("\(configFile): not a valid configuration (expected keys: profile, publicHost, publicPort, adminHost, adminPort, adminHostNames, securityContact, securityPolicy, webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds)")
+        let settings: Settings
+        do { settings = try YAMLDecoder().decode(Settings.self, from: text) } catch {
+            throw DeploymentError("\(configFile): not a valid configuration (expected keys: \(Settings.expectedKeys))")
         }
+        if let map = (try? Yams.load(yaml: text)) as? [String: Any] {
+            let unknown = map.keys.filter { Settings.CodingKeys(rawValue: $0) == nil }.sorted()
+            if !unknown.isEmpty {
+                throw DeploymentError("\(configFile): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\(GuichetError.echo($0))'" }.joined(separator: ", ")) "
+                                      + "(a mistyped setting? expected keys: \(Settings.expectedKeys))")
+            }
+        }
+        return settings
     }
 
     public func writeSettings(_ s: Settings) throws {
@@ -424,7 +442,16 @@ extension Deployment {
         guard FileManager.default.fileExists(atPath: backup) else { throw DeploymentError("no backup file at \(backup)") }
         try requireSQLite("guichet restore", instead: "restore it with PostgreSQL's own tools (pg_restore; docs/SCALING.md)")
         if exists && !replace { throw DeploymentError(BackupError.targetNotEmpty(database).description) }
+        // A folder made for this restore goes again when the restore is refused.
+        let made = !FileManager.default.fileExists(atPath: folder.path)
         try create()
+        do { return try await restoreIntoFolder(from: backup, replace: replace, keys: flag) } catch {
+            if made { try? FileManager.default.removeItem(at: folder) }
+            throw error
+        }
+    }
+
+    private func restoreIntoFolder(from backup: String, replace: Bool, keys flag: String?) async throws -> RestoreReport {
         // Held until the restore ends: no server may run on the file being replaced, nor start
         // on it half-way.
         let lock = try lockForServing(.restoring)
@@ -440,7 +467,9 @@ extension Deployment {
         } catch let e as StoreError { throw DeploymentError(e.description) }
         var settings = try readSettings()
         if settings.profile == nil {
-            settings.profile = report.profile
+            // Where the restore found it, as `guichet init` records it: the folder then serves
+            // from any working directory.
+            settings.profile = (try? Self.resolveProfile(report.profile)) ?? report.profile
             try writeSettings(settings)
         }
         return report

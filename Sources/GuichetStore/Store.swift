@@ -63,6 +63,7 @@ public final class Store: Sendable {
             // the database file, so a new one is created 0600 before SQLite opens it, and the
             // files of an existing one are brought to 0600 before and after.
             let files = FileManager.default
+            try Self.requireWritable(path)
             if !files.fileExists(atPath: path) {
                 guard files.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: Self.fileMode]) else {
                     throw StoreError.io("cannot create the database file")
@@ -83,6 +84,17 @@ public final class Store: Sendable {
             throw StoreError.io("cannot open the database (\(Self.safe(error)))")
         }
         self.path = path
+    }
+
+    /// Refuses, saying why, a database whose folder or file cannot be written: SQLite in WAL
+    /// mode writes beside the file even to read it, and Guichet journals every access.
+    static func requireWritable(_ path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        for target in [folder] + (FileManager.default.fileExists(atPath: path) ? [path] : []) where access(target, W_OK) != 0 {
+            let why = errno == EROFS ? "is on a read-only file system" : "is not writable by this user"
+            throw StoreError.io("\(target) \(why): Guichet writes its database even to read it (the ledger, SQLite's WAL); "
+                                + "give it a writable folder, or copy the data folder to one (a copy verifies and serves as the original)")
+        }
     }
 
     /// The mode of the database file and of its -wal and -shm files: read and write by the

@@ -74,11 +74,13 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missing(let where_): "no key file at \(where_): create one with 'guichet init', or give the keys in GUICHET_KEYS"
+        case .missing(let where_):
+            "no key file at \(where_): a registry opens only with its own key file (a new one would open nothing): put its copy back there, or name it with --keys or GUICHET_KEYS_FILE, or give the keys in GUICHET_KEYS; a new data folder gets one from 'guichet init'"
         case .unreadable(let where_): "cannot read the key file \(where_): check its owner and permissions"
-        case .tooOpen(let path, let mode): "the key file \(path) is readable by others (mode \(String(mode, radix: 8))): run 'chmod 600 \(path)'"
+        case .tooOpen(let path, let mode): "the key file \(path) is readable by its group or others (mode \(String(mode, radix: 8))): run 'chmod 600 \(path)'"
         case .malformed(let where_): "the key file \(where_) is not a Guichet key file"
-        case .unknownVersion(let v): "key-encryption key version \(v) is not in the key file (retired too early, or the wrong key file)"
+        case .unknownVersion(let v):
+            "key-encryption key version \(v) is not in the key file (retired too early, or the wrong key file; a backup taken before version \(v) was retired opens only with a copy of the key file kept from before the retirement)"
         case .mismatch(let where_): "the keys in \(where_) do not open this registry: wrong key file for this data folder"
         case .noArchiveKey: "the archive key-encryption key is not in this key file: archived dossiers open only where it is held"
         }

@@ -52,7 +52,8 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let (registry, path) = try await options.open()
             let (version, n) = try await registry.rotateKeys(keyFile: path, progress: Keys.progress)
-            say("rotated to version \(version) in \(path): \(n) data keys re-wrapped. Retire old versions with 'guichet keys retire --version N'.")
+            say("rotated to version \(version) in \(path): \(n) data keys re-wrapped. Retire old versions with 'guichet keys retire --version N' "
+                + "once no backup you keep was taken before this rotation (such a backup needs the old version), or keep a copy of this key file with those backups' keys.")
         }
     }
 
@@ -67,13 +68,15 @@ struct Keys: AsyncParsableCommand {
     }
 
     struct Retire: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an old key-encryption key version from the key file, once no data key uses it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an old key-encryption key version from the key file, once no data key uses it.",
+            discussion: "Backups taken before the rotation away from that version still need it: they restore only with a copy of the key file kept from before the retirement.")
         @OptionGroup var options: Options
         @Option(help: "The version to retire.") var version: Int
         func run() async throws {
             let (registry, path) = try await options.open()
             try await registry.retireKey(version: version, keyFile: path)
-            say("version \(version) retired from \(path)")
+            say("version \(version) retired from \(path). Backups taken before the rotation away from version \(version) restore only with a copy of the key file kept from before this retirement.")
         }
     }
 }

@@ -30,7 +30,7 @@ import GuichetStore
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keys)
         var r = try await CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
-        #expect(r.status != 0 && r.stderr.contains("readable by others") && r.stderr.contains("chmod 600"), "stderr: \(r.stderr)")
+        #expect(r.status != 0 && r.stderr.contains("readable by its group or others") && r.stderr.contains("chmod 600"), "stderr: \(r.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keys)
 
         let moved = folder.appendingPathComponent("moved.keys").path

@@ -83,6 +83,28 @@ import GuichetServer
             }
         }
     }
+
+    @Test("guichet.yaml: every documented key is read; an unknown one (a mistyped setting) is refused, named, with the keys expected")
+    func unknownSettingKeys() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let deployment = Deployment(folder.appendingPathComponent("data").path)
+        try deployment.create()
+        let file = deployment.folder.appendingPathComponent("guichet.yaml")
+        try "profile: \(Repo.place05)\ntrustedProxies: [127.0.0.1]\nlogFormat: json\ncheckpointSeconds: 30\n".write(to: file, atomically: true, encoding: .utf8)
+        let read = try deployment.readSettings()
+        #expect(read.profile == Repo.place05 && read.trustedProxies == ["127.0.0.1"] && read.logFormat == "json" && read.checkpointSeconds == 30)
+        // The documented list (OPERATIONS.md) and the decoder's keys are the same.
+        let documented = try String(contentsOf: Repo.root.appendingPathComponent("docs/OPERATIONS.md"), encoding: .utf8)
+        for key in Deployment.Settings.CodingKeys.allCases { #expect(documented.contains("`\(key.rawValue)`"), "\(key.rawValue) is not in OPERATIONS.md") }
+        for (text, named) in [("trustedProxie: [127.0.0.1]\n", "'trustedProxie'"), ("bogusKey: 1\nlogFormat: text\n", "'bogusKey'"),
+                              ("\"a b\\nc\": 1\n", "'(not a name)'")] {
+            try ("profile: \(Repo.place05)\n" + text).write(to: file, atomically: true, encoding: .utf8)
+            #expect { _ = try deployment.readSettings() } throws: { error in
+                "\(error)".contains("unknown key \(named)") && "\(error)".contains("expected keys: profile, publicHost")
+            }
+        }
+    }
 }
 
 /// `guichet keys`, in-process: rotation re-wraps online, resumes, and retires only unused versions.

@@ -77,7 +77,18 @@ import Testing
         try FileManager.default.copyItem(atPath: data + "/guichet.keys", toPath: restored + "/guichet.keys")
         let r = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 120)
         #expect(r.status == 0 && r.stdout.contains("ledger verified") && r.stdout.contains("all match"), "\(r.output)")
-        #expect(FileManager.default.fileExists(atPath: restored + "/guichet.yaml"), "the profile is written for serve")
+        // The profile is recorded as `guichet demo` and `guichet init` record it (where it was
+        // found), so that the restored folder serves from any working directory.
+        func profileLine(_ folder: String) throws -> String? {
+            try String(contentsOfFile: folder + "/guichet.yaml", encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("profile:") }.map(String.init)
+        }
+        let restoredProfile = try #require(try profileLine(restored), "the profile is written for serve")
+        #expect(restoredProfile == (try profileLine(data)) && restoredProfile.contains("/profiles/"), "\(restoredProfile)")
+        // A restore refused (here: no key file) into a folder it had to create leaves no folder behind.
+        let nowhere = folder.appendingPathComponent("never-made").path
+        let noKeys = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", nowhere], directory: Repo.root, timeout: 60)
+        #expect(noKeys.status != 0 && noKeys.stderr.contains("no key file") && noKeys.stderr.contains("its own key file"), "\(noKeys.output)")
+        #expect(!FileManager.default.fileExists(atPath: nowhere), "the refused restore left its folder")
         let refused = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 60)
         #expect(refused.status != 0 && refused.stderr.contains("--replace"), "\(refused.output)")
         let verify = try await Child.run(Self.binary, ["ledger", "verify", "--data", restored], directory: Repo.root, timeout: 120)
