@@ -51,7 +51,7 @@ public enum ImportReport {
 
     public static func describe(_ s: ImportSummary, file: String) -> String {
         let counts = "\(s.dossiers) dossiers and \(s.persons) persons"
-        let bad = s.skipped == 0 ? "no bad line" : "\(s.skipped) bad lines"
+        let bad = s.skipped == 0 ? "no bad line" : s.skipped == 1 ? "1 bad line" : "\(s.skipped) bad lines"
         switch s.outcome {
         case .alreadyImported(let at):
             return "\(file) was imported whole on \(ISO8601DateFormatter().string(from: at)) (\(counts)): nothing to do"
@@ -61,7 +61,7 @@ public enum ImportReport {
             return "dry run: \(s.lines) lines checked, \(bad); the import would store \(counts); nothing was written"
         case .done:
             let resumed = s.resumedAtLine.map { " (resumed at line \($0))" } ?? ""
-            return "imported \(file)\(resumed): \(counts) stored, \(s.skipped) bad lines skipped; import \(s.runID ?? "")"
+            return "imported \(file)\(resumed): \(counts) stored, \(s.skipped) bad line\(s.skipped == 1 ? "" : "s") skipped; import \(s.runID ?? "")"
         }
     }
 

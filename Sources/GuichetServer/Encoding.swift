@@ -6,8 +6,11 @@ import Foundation
 /// The wire form of what the gate returns. This is the one place where field values are
 /// revealed, and it only ever receives what the vault opened under a journal receipt.
 enum Wire {
+    /// UTC, to the second, with its `Z` (RFC 3339: a time without an offset would be read as
+    /// the reader's local time).
     static func timestamp(_ d: Date) -> JSON {
-        .string(d.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)))
+        .string(d.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon)
+            .timeZone(separator: .omitted)))
     }
 
     static func fields(_ f: [String: FieldValue]) -> JSON { .object(f.mapValues(\.revealedJSON)) }

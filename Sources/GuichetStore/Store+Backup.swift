@@ -104,7 +104,12 @@ extension Store {
             try source.close()
             let check = try copy.read { db in try Self.integrityProblems(db) }
             try copy.close()
-            guard check.isEmpty else { throw BackupError.damaged(check.prefix(3).joined(separator: "; ")) }
+            guard check.isEmpty else {
+                // The first three problems; SQLite may put many in one row, one per line.
+                let lines = check.flatMap { $0.split(separator: "\n").map(String.init) }
+                let more = lines.count > 3 ? "; and \(lines.count - 3) more" : ""
+                throw BackupError.damaged(lines.prefix(3).joined(separator: "; ") + more)
+            }
             try files.setAttributes([.posixPermissions: fileMode], ofItemAtPath: path)
         } catch let e as BackupError {
             throw e

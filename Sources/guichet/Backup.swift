@@ -47,7 +47,7 @@ struct Restore: AsyncParsableCommand {
         }
         let signed = report.checkpointSize.map { "the latest covers \($0) entries" } ?? "none yet"
         say("restored \(from) into \(deployment.database)\(report.replaced ? ", replacing the registry that was there" : "")")
-        say("ledger verified: \(report.ledgerEntries) entries, \(report.checkpoints) signed checkpoints (\(signed)), all match; profile \(report.profile)")
+        say("ledger verified: \(report.ledgerEntries) entries, \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s") (\(signed)), all match; profile \(report.profile)")
         say("start it with: guichet serve --data \(deployment.folder.path)")
     }
 }

@@ -61,7 +61,7 @@ struct Breach: AsyncParsableCommand {
             case .json: Breach.print(scope.json(timeline: timeline))
             case .csv: FileHandle.standardOutput.write(Data(scope.csv().utf8))
             }
-            note("scope: \(scope.persons.count) persons, \(scope.attempts.count) refused attempts, checkpoint of \(scope.checkpoint.size) entries")
+            note("scope: \(scope.persons.count) persons, \(scope.attempts.count) refused attempt\(scope.attempts.count == 1 ? "" : "s"), checkpoint of \(scope.checkpoint.size) entries")
         }
     }
 

@@ -17,13 +17,17 @@ struct Caseload: AsyncParsableCommand {
         @Option(help: "A file of dossier ids, one a line.") var file: String?
 
         func list() throws -> [DossierID] {
-            var texts = ids
+            // Each id with where it came from, so that a bad one is named by its place.
+            var texts = ids.enumerated().map { ($1, "--dossier number \($0 + 1)") }
             if let file {
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandError("cannot read \(file)") }
-                texts += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !t.isEmpty { texts.append((t, "line \(i + 1) of \(file)")) }
+                }
             }
-            return try texts.enumerated().map { i, t in
-                guard let id = DossierID(validating: t) else { throw CommandError("dossier \(i + 1) is not a valid identifier: nothing was changed") }
+            return try texts.map { t, place in
+                guard let id = DossierID(validating: t) else { throw CommandError("\(place) is not a valid dossier id: nothing was changed") }
                 return id
             }
         }

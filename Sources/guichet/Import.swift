@@ -74,8 +74,10 @@ struct Import: AsyncParsableCommand {
         importer.progress = { allocated.sample(); display.show($0) }
         importer.problem = { display.problem($0) }
         // Ctrl-C: what is stored stays (each batch is one transaction), and the way on is said.
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        if !dryRun {
+        // (A dispatch source is made only to be resumed: libdispatch traps on releasing a
+        // suspended one.)
+        let interrupt: (any DispatchSourceSignal)? = dryRun ? nil : DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        if let interrupt {
             signal(SIGINT, SIG_IGN)
             interrupt.setEventHandler {
                 display.finish()
@@ -84,7 +86,7 @@ struct Import: AsyncParsableCommand {
             }
             interrupt.resume()
         }
-        defer { interrupt.cancel() }
+        defer { interrupt?.cancel() }
         let summary: ImportSummary
         do { summary = try await importer.run() } catch let e as ImportFileError {
             display.finish()

@@ -31,7 +31,7 @@ struct Ledger: AsyncParsableCommand {
             if let problem = report.problem {
                 throw CommandError("ledger verification FAILED: \(problem)")
             }
-            say("ledger verified: \(report.entries) entries, \(report.checkpoints) signed checkpoints, all match")
+            say("ledger verified: \(report.entries) entries, \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s"), all match")
         }
     }
 

@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
         }
         let config = try listeners.resolve(settings)
         if settings.securityContact == nil {
-            note("no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116)")
+            note("warning: no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116); add one (securityContact: mailto:…)")
         }
         let keys = try deployment.keys(listeners.keys)
         let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store)

@@ -147,6 +147,23 @@ import GuichetSynth
         #expect(after.runs.count == 1)
     }
 
+    @Test("Ctrl-C (SIGINT) stops an import saying that what is stored stays and how to resume, and the same command resumes it", .sqliteOnly)
+    func interruptedSaysHowToResume() async throws {
+        let folder = try await ImportFolder.make("place05")
+        defer { folder.remove() }
+        let lines = 5_000
+        let (file, persons) = try folder.sample(lines: lines)
+        let child = try GuichetChild(folder.importing(file, ["--batch-size", "50"]))
+        await Self.kill(child, once: folder, stored: 200, signal: SIGINT)
+        let stopped = try await child.wait()
+        #expect(stopped.status == 130 && stopped.stderr.contains("interrupted: every batch stored so far stays stored; run the same command on the same file"),
+                "status \(stopped.status), stderr: \(stopped.stderr)")
+        let resumed = try await GuichetChild.run(folder.importing(file, ["--batch-size", "50"]))
+        #expect(resumed.status == 0 && resumed.stdout.contains("(resumed at line"), "stdout: \(resumed.stdout)")
+        let after = try await folder.counts()
+        #expect(after.dossiers == lines && after.persons == persons)
+    }
+
     @Test("a bulk import killed mid-way has put nothing in the registry; it waits for a server on the folder, then resumes and moves the whole file in",
           .sqliteOnly)
     func bulkKilledThenResumed() async throws {
@@ -198,7 +215,7 @@ import GuichetSynth
     /// watched from a thread of its own, which the system schedules beside the import: a task
     /// of the test's pool, busy with the rest of the suite, once looked too late and found the
     /// import finished.
-    static func kill(_ child: GuichetChild, once folder: ImportFolder, stored: Int) async {
+    static func kill(_ child: GuichetChild, once folder: ImportFolder, stored: Int, signal: Int32 = SIGKILL) async {
         let started = child.started
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -206,7 +223,7 @@ import GuichetSynth
                     if (folder.storedByFirstRunFromFile() ?? 0) >= stored { break }
                     Thread.sleep(forTimeInterval: 0.002)
                 }
-                started.spawned.signal(SIGKILL)
+                started.spawned.signal(signal)
                 done.resume()
             }
         }
