@@ -140,7 +140,7 @@ public struct Importer: Sendable {
         }
         if isNew, !dryRun, !besideUnfinished, let other = try await store.unfinishedImport(otherThan: fileDigest) {
             throw ImportFileError("the import \(other.id) of another file has not ended (started \(ISO8601DateFormatter().string(from: other.startedAt)), "
-                                  + "stopped before line \(other.nextLine), \(other.dossiers) dossiers stored): run guichet import again on that very file to finish it. "
+                                  + "stopped before line \(other.nextLine), \(other.dossiers) dossiers stored): run guichet import\(other.staged ? " --bulk" : "") again on that very file to finish it. "
                                   + "A changed file is another file, whose lines already stored would be stored twice: to go on after a change, "
                                   + "import only the lines from line \(other.nextLine) on (with the header line) and add --beside-unfinished")
         }

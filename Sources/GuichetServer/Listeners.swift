@@ -4,6 +4,7 @@ import GuichetCore
 import ServiceLifecycle
 import UnixSignals
 import NIOCore
+import NIOPosix
 import GuichetGate
 import GuichetAuth
 import GuichetLedger
@@ -240,6 +241,9 @@ extension GuichetServer {
     public func run(_ config: ListenerConfiguration, exporters: [SIEMExporter] = [],
                     onReady: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
         try Self.checkPages()
+        // A port another program holds is said before anything starts, naming its listener.
+        try await Self.checkPortFree(config.publicHost, config.publicPort, listener: "public", flag: "--port")
+        try await Self.checkPortFree(config.adminHost, config.adminPort, listener: "admin", flag: "--admin-port")
         // Every connection is a file: the usual soft limit (1024) is far below what the listeners may hold.
         if let files = OpenFileLimit.raise() { Logger(label: "guichet").info("open files limit", metadata: ["limit": "\(files)"]) }
         let ports = Mutex<[String: Int]>([:])
@@ -270,7 +274,29 @@ extension GuichetServer {
         let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints, retention] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch let error as IOError {
+            // A port taken between the check above and the start.
             throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")
         }
+    }
+
+    /// Refuses a listener whose port another program holds (a new user's usual first problem:
+    /// something else on 8080), naming the listener and the flag that chooses another port,
+    /// before any service starts. Port 0 (any free port) is not checked; any other error is left
+    /// to the listener's own start.
+    /// - Throws: ``ConfigurationError``.
+    static func checkPortFree(_ host: String, _ port: Int, listener: String, flag: String) async throws {
+        guard port != 0 else { return }
+        let bound: any Channel
+        do {
+            bound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port).get()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ConfigurationError("the \(listener) listener cannot start: \(host):\(port) is already in use (another server, or another guichet?); "
+                                     + "choose another port with \(flag)")
+        } catch {
+            return
+        }
+        try? await bound.close()
     }
 }

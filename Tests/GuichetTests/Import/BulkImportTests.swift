@@ -208,7 +208,7 @@ import GuichetDeployment
         #expect(try Self.schema(path) == before)
     }
 
-    @Test("a bulk import of another file waits for the one that has not ended; a plain import does not")
+    @Test("a bulk import of another file waits for the one that has not ended; a plain import goes beside it only when asked (--beside-unfinished)")
     func oneStageAtATime() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -218,7 +218,11 @@ import GuichetDeployment
             (error as? ImportFileError)?.description.contains("has not ended") == true
         }
         #expect(try await world.database.count("dossier") == 0)
-        let plain = try importer(world, bulk: false, csv: ImporterTests.csv)
+        var plain = try importer(world, bulk: false, csv: ImporterTests.csv)
+        await #expect { try await plain.run() } throws: { error in
+            (error as? ImportFileError)?.description.contains("--beside-unfinished") == true
+        }
+        plain.besideUnfinished = true
         #expect(try await plain.run().dossiers == 2)
         #expect(try await world.database.count("dossier") == 2, "a plain import stores its batches at once")
         #expect(try await first.run().dossiers == 3)

@@ -104,4 +104,37 @@ import Testing
         let all = lines.joined(separator: "\n")
         for value in ["qzx9secret", "Tremblay", "lastName", "token="] { #expect(!all.contains(value), "a query value reached the log") }
     }
+
+    /// A listening socket on a free loopback port, held until closed.
+    static func holdPort() throws -> (port: Int, fd: Int32) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { close(fd); throw CocoaError(.fileWriteUnknown) }
+        return (Int(UInt16(bigEndian: address.sin_port)), fd)
+    }
+
+    @Test("a port another program holds is refused before anything starts, naming the listener and the flag, without shutdown noise")
+    func portInUse() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        let demo = try await Child.run(Self.binary, ["demo", "--data", data, "--size", "30", "--no-serve"], directory: Repo.root, timeout: 300)
+        try #require(demo.status == 0, "\(demo.output)")
+        let held = try Self.holdPort()
+        defer { close(held.fd) }
+        for (arguments, listener, flag) in [(["--port", "\(held.port)", "--admin-port", "0"], "public", "--port"),
+                                             (["--port", "0", "--admin-port", "\(held.port)"], "admin", "--admin-port")] {
+            let r = try await Child.run(Self.binary, ["serve", "--data", data] + arguments, directory: Repo.root, timeout: 120)
+            #expect(r.status != 0 && r.stderr.contains("the \(listener) listener cannot start: 127.0.0.1:\(held.port) is already in use")
+                    && r.stderr.contains("choose another port with \(flag)"), "\(r.output)")
+            #expect(!r.output.contains("CancellationError") && !r.output.contains("could not be signed") && !r.stdout.contains("Guichet serving"), "\(r.output)")
+        }
+    }
 }

@@ -45,7 +45,7 @@ import GuichetVault
             (["territories", "add", "--code", "06", "--name", "again"], "exists"),
             (["staff", "create", "--username", "p.one", "--role", "parent"], "citizens"),
             (["staff", "create", "--username", "agent.one", "--role", "agent", "--organisation", operatorID], "taken"),
-            (["caseload", "assign", "--adviser", "agent.one", "--dossier", "nope"], "not a valid identifier"),
+            (["caseload", "assign", "--adviser", "agent.one", "--dossier", "nope"], "--dossier number 1 is not a valid dossier id"),
             (["caseload", "assign", "--adviser", "agent.one", "--dossier", DossierID().rawValue], "do not exist"),
             (["caseload", "assign", "--adviser", "nobody.here", "--dossier", DossierID().rawValue], "no account"),
             (["claims", "issue", "--person", PersonID().rawValue], "not found"),
