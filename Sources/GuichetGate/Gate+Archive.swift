@@ -30,11 +30,13 @@ public struct ArchiveReadRequest: Sendable, Equatable {
 /// found at all.
 extension Gate {
     /// The reasons a dossier's lifecycle refuses an access that the policy allowed (nil: none).
-    func lifecycleRefusal(_ record: DossierRecord, _ r: GateRequest) async throws -> (GuichetError, String)? {
+    /// - Parameter action: an approved archive read opens the file to be read, never to be
+    ///   changed (an attacker test: a write with the approved purpose passed this check).
+    func lifecycleRefusal(_ record: DossierRecord, _ r: GateRequest, action: Action = .read) async throws -> (GuichetError, String)? {
         guard let mark = record.lifecycle else { return nil }
         if mark.erasedAt != nil { return (.notFound, "erased") }
         guard mark.archivedAt != nil else { return nil }
-        if let purpose = r.purpose, profile.retention.archive?.purposes.contains(purpose) == true,
+        if action == .read, let purpose = r.purpose, profile.retention.archive?.purposes.contains(purpose) == true,
            try await store.archiveReadApproved(account: r.principal.account, dossier: record.id, purpose: purpose, at: clock()) {
             // Under the archive KEK: a server without it cannot open the dossier, and says so
             // before anything is journalled (as when the key file is gone).
@@ -80,6 +82,7 @@ extension Gate {
         guard profile.retention.archive?.approvers.contains(approver.role) == true else {
             throw GuichetError.forbidden("your role may not approve archive reads")
         }
+        try Self.requireSecondFactor(approver)
         return try await store.pendingArchiveRequests().map(ArchiveReadRequest.init)
     }
 
@@ -91,6 +94,9 @@ extension Gate {
         guard let spec = profile.retention.archive, spec.approvers.contains(approver.role) else {
             throw GuichetError.forbidden("your role may not approve archive reads")
         }
+        // The approval opens an archived file to someone else: a password alone must not give it
+        // (an attacker test approved with a session that had verified no second factor).
+        try Self.requireSecondFactor(approver)
         guard let existing = try await store.archiveRequest(id), existing.approvedBy == nil else { throw GuichetError.notFound }
         guard existing.account != approver.account else {
             throw GuichetError.forbidden("a second person approves an archive read, not the one who asked")
@@ -104,5 +110,12 @@ extension Gate {
             throw GuichetError.notFound
         }
         return ArchiveReadRequest(try await store.archiveRequest(id)!)  // exists: just approved
+    }
+
+    /// Refuses a session that has not verified a second factor (C3), as the gate's reads do.
+    public static func requireSecondFactor(_ p: Principal) throws {
+        guard p.mayReachPersonalData else {
+            throw GuichetError.forbidden("verify your second factor first (POST /admin/v1/session/totp, or a passkey)")
+        }
     }
 }

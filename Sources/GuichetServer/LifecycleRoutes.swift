@@ -76,6 +76,7 @@ extension GuichetServer {
         r.on(.post, "/admin/v1/export-leaks") { req, _ in
             let p = try await self.principal(req, admin: true)
             guard p.kind == .security else { throw GuichetError.forbidden("only a security officer traces a leaked export") }
+            try Gate.requireSecondFactor(p)
             var body = try await JSONBody.read(req)
             guard let rows = try body.optionalArray("rows"), !rows.isEmpty, rows.count <= Gate.maxExportDossiers + 1_000 else {
                 throw GuichetError.invalid("'rows' is the list of the leaked file's row ids")
@@ -93,6 +94,7 @@ extension GuichetServer {
         }
         r.on(.post, "/admin/v1/archive-reads/:id/approve") { req, ctx in
             let p = try await self.principal(req, admin: true)
+            try self.auth.requireStepUp(p)  // a change: a fresh second factor, as an erasure
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             return Reply.json(Self.archiveRead(try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID())))
         }
@@ -109,6 +111,7 @@ extension GuichetServer {
         r.on(.get, "/admin/v1/erasures/:id") { req, ctx in
             let p = try await self.principal(req, admin: true)
             guard self.profile.retention.erasureOfficers.contains(p.role) else { throw GuichetError.forbidden("your role may not read erasure receipts") }
+            try Gate.requireSecondFactor(p)
             guard let id = ctx.parameters.get("id"), id.count <= 64, let receipt = try await self.gate.erasureReceipt(id) else { throw GuichetError.notFound }
             return Reply.json(try JSONParser.parse(Array(try receipt.json().utf8)))
         }

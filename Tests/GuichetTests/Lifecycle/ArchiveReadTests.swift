@@ -56,6 +56,32 @@ import GuichetGate
         #expect(actions.contains("retention:archive") && actions.contains("archive-read:request") && actions.contains("archive-read:approve"))
     }
 
+    @Test("an archive read is approved only in a session that verified a second factor; an approval opens the file to be read, never changed")
+    func approvalNeedsSecondFactorAndOnlyReads() async throws {
+        let (world, clock, apps, actors) = try await RetentionRunTests.place05()
+        defer { world.remove() }
+        let a = try #require(apps["A"]).id
+        clock.advance(100 * 86_400)
+        _ = try await world.gate.runRetention()
+        let agent = try actors.request("agent", purpose: "family-request")
+        let asked = try await world.gate.requestArchiveRead(a, reference: "CASE-2027/002", agent)
+        // An access request answered for the child of the archived application alone: left out,
+        // so nothing readable, 404 (it was a 403 that told the person exists).
+        let child = try RetentionRunTests.child(try #require(apps["A"]))
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.exportOnBehalf(of: child, reference: "REQ-2027-9", agent) }
+        let passwordOnly = try await world.auth.signIn(username: "security", password: World.password).principal
+        #expect(!passwordOnly.mayReachPersonalData)
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.pendingArchiveReads(passwordOnly) }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.approveArchiveRead(asked.id, passwordOnly, requestID: "t") }
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(a, agent) }
+        _ = try await world.gate.approveArchiveRead(asked.id, try #require(actors.principals["security"]), requestID: "t")
+        #expect(try await world.gate.read(a, agent).id == a)
+        // A change with the approved purpose is refused as archived (it was let through to the workflow).
+        await #expect {
+            _ = try await world.gate.update(a, DossierChanges(fields: ["schedule": .string("full-time")], partners: nil, expectedVersion: nil), agent)
+        } throws: { "\($0)".contains("archived") }
+    }
+
     @Test("the store refuses an approval by the account that asked")
     func askerCannotApprove() async throws {
         let world = try await World.make()

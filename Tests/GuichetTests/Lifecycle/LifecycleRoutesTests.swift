@@ -28,6 +28,19 @@ import GuichetGate
             #expect(asked.status == .created && asked["approved"] == .bool(false))
             id.value = asked["id"]?.string ?? ""
         }
+        // An officer signed in with the password alone approves nothing, nor sees the requests
+        // (an attacker test approved with such a session).
+        let passwordOnly = try await world.auth.signIn(username: "security", password: World.password).token
+        try await world.withAdmin { client in
+            let listed: Reply = try await client.call(.get, "/admin/v1/archive-reads", token: passwordOnly)
+            #expect(listed.status == .forbidden && listed.text.contains("second factor"), "\(listed.text)")
+            let approving: Reply = try await client.call(.post, "/admin/v1/archive-reads/\(id.value)/approve", token: passwordOnly)
+            #expect(approving.status == .forbidden, "\(approving.text)")
+        }
+        try await world.withPublic { client in
+            let still: Reply = try await client.call(.get, "/v1/dossiers/\(a)", token: agent, purpose: "family-request")
+            #expect(still.status == .forbidden, "not approved")
+        }
         try await world.withAdmin { client in
             let reply2: Reply = try await client.call(.get, "/admin/v1/archive-reads", token: security)
             #expect(reply2["requests"]?.array?.count == 1)
@@ -74,6 +87,12 @@ import GuichetGate
             receiptID.value = done["request"]?.string ?? ""
             let again = try await client.call(.get, "/admin/v1/erasures/\(receiptID.value)", token: security)
             #expect(again.status == .ok && again["person"] == .string(child.rawValue))
+            // Receipts and leak tracing need a second factor in the session, as the alerts do.
+            let passwordOnly = try await world.auth.signIn(username: "security", password: World.password).token
+            let receipt: Reply = try await client.call(.get, "/admin/v1/erasures/\(receiptID.value)", token: passwordOnly)
+            #expect(receipt.status == .forbidden && !receipt.text.contains(child.rawValue), "\(receipt.text)")
+            let leak: Reply = try await client.call(.post, "/admin/v1/export-leaks", token: passwordOnly, body: #"{"rows": ["abc"]}"#)
+            #expect(leak.status == .forbidden, "\(leak.text)")
         }
         try await world.withPublic { client in
             let export = try await client.call(.get, "/v1/me/export", token: parentToken)
