@@ -64,6 +64,13 @@ extension Gate {
         guard let key = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: raw) else {
             throw GuichetError.invalid("'recipientKey' is a raw X25519 public key (32 bytes)")
         }
+        // A point of small order gives every private key the same shared secret, all zeros:
+        // anyone could open the file (RFC 9180 §7.1.4, RFC 7748 §6.1; an attacker test's
+        // export opened with no key). Such a key is refused before anything is journalled.
+        let probe = try? Curve25519.KeyAgreement.PrivateKey().sharedSecretFromKeyAgreement(with: key)
+        guard let probe, probe.withUnsafeBytes({ $0.contains { $0 != 0 } }) else {
+            throw GuichetError.invalid("'recipientKey' is not a usable X25519 public key (a point of small order: anyone could open the file)")
+        }
         // Its caseload: the dossiers its search scope reaches (assigned to it, or that chose its
         // organisation...), as the policy says for this purpose.
         let subject = r.principal.subject

@@ -59,6 +59,15 @@ import GuichetGate
         await #expect(throws: GuichetError.self) {
             _ = try await world.gate.exportCaseload(recipientKey: Data([1, 2, 3]), try await world.request("partner1", purpose: "disability-support"))
         }
+        // Points of small order (RFC 7748 §6.1): the shared secret is all zeros whatever the
+        // private key, so the file would open without one (an attacker test).
+        let smallOrder = [Data(count: 32), Data([1] + [UInt8](repeating: 0, count: 31)),
+                          Data(base64Encoded: "4Ot6fDtBuK4WVuP68Z/EatoJjeucMrH9hmIFFl9JuAA=")!]
+        for bad in smallOrder {
+            await #expect { _ = try await world.gate.exportCaseload(recipientKey: bad, try await world.request("partner1", purpose: "disability-support")) }
+                throws: { "\($0)".contains("small order") || "\($0)".contains("raw X25519") }
+        }
+        #expect(try await world.gate.exports(of: try await world.principal("partner1")).isEmpty, "no export was made")
     }
 }
 
