@@ -50,9 +50,15 @@ extension Gate {
         try Self.checkReference(reference)
         var views: [DossierView] = []
         for id in try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson) {
+            // An archived file is left out, as from the citizen's own export, unless an approved
+            // archive read opens it for this purpose (an attacker test: one archived file
+            // refused the whole answer, and told that the person exists).
+            if let found = try await store.dossier(id), found.lifecycle?.archivedAt != nil, try await lifecycleRefusal(found, r) != nil { continue }
             // A file outside the caller's scope is not theirs to produce (404, skipped); any other
             // refusal (a ceiling, the watch) stops the answer rather than leaving it silently partial.
-            do { views.append(try await read(id, r)) } catch GuichetError.notFound { continue }
+            // Never through break-glass: an opening lets its holder see one file for an
+            // emergency, not produce the person's whole file and history on their behalf.
+            do { views.append(try await reveal(id, .read, r, breakGlass: false)) } catch GuichetError.notFound { continue }
         }
         let own: PersonResult?
         do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }

@@ -140,7 +140,10 @@ public final class Gate: Sendable {
 
     /// Decides on a dossier already loaded (nil: not found), as ``authorise(_:_:_:version:)``
     /// does after loading it; the purpose has been checked.
-    func authorise(_ id: DossierID, _ found: DossierRecord?, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> (DossierRecord, Grant) {
+    /// - Parameter breakGlass: whether an open break-glass grant may allow a read the rules
+    ///   refuse (not for what answers on someone's behalf: an access request's export).
+    func authorise(_ id: DossierID, _ found: DossierRecord?, _ action: Action, _ r: GateRequest, version: Int? = nil,
+                   breakGlass: Bool = true) async throws -> (DossierRecord, Grant) {
         guard let record = found else {
             try await refuse(.notFound, reason: "not-found", action: action, dossiers: [id], r)
         }
@@ -149,10 +152,10 @@ public final class Gate: Sendable {
         case .allow(let grant):
             // Retention (Gate+Archive.swift): an erased dossier is not found, an archived one
             // needs an approved archive read.
-            if let (error, reason) = try await lifecycleRefusal(record, r) { try await refuse(error, reason: reason, action: action, dossiers: [id], r) }
+            if let (error, reason) = try await lifecycleRefusal(record, r, action: action) { try await refuse(error, reason: reason, action: action, dossiers: [id], r) }
             return (record, grant)
         case .deny(let denial):
-            if action == .read, version == nil, record.lifecycle == nil,
+            if breakGlass, action == .read, version == nil, record.lifecycle == nil,
                let grant = try await breakGlassGrant(record, r) { return (record, grant) }
             let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
             var error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
@@ -178,8 +181,8 @@ public final class Gate: Sendable {
         try await reveal(id, .versions, r, version: version)
     }
 
-    func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil) async throws -> DossierView {
-        let (record, grant, personIDs, persons) = try await authoriseWithPersons(id, action, r, version: version)
+    func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil, breakGlass: Bool = true) async throws -> DossierView {
+        let (record, grant, personIDs, persons) = try await authoriseWithPersons(id, action, r, version: version, breakGlass: breakGlass)
         let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
                                                       fields: exposed.fields, personFields: exposed.personFields)], action: action, r)
@@ -190,7 +193,7 @@ public final class Gate: Sendable {
     /// (their ids, in the dossier's order, and their records).
     /// The current version comes with its persons in one read transaction (issue 18: one trip
     /// to a reader instead of two); only the revealed persons are kept.
-    func authoriseWithPersons(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int?) async throws
+    func authoriseWithPersons(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int?, breakGlass: Bool = true) async throws
         -> (DossierRecord, Grant, [PersonID], [PersonID: PersonRecord]) {
         guard version == nil else {
             let (record, grant) = try await authorise(id, action, r, version: version)
@@ -199,7 +202,7 @@ public final class Gate: Sendable {
         }
         try checkPurpose(r)
         let found = try await store.dossierAndPersons(id)
-        let (record, grant) = try await authorise(id, found?.0, action, r)
+        let (record, grant) = try await authorise(id, found?.0, action, r, breakGlass: breakGlass)
         let ids = revealedPersons(record, grant.readable)
         let revealed = Set(ids)
         return (record, grant, ids, (found?.1 ?? [:]).filter { revealed.contains($0.key) })

@@ -72,6 +72,22 @@ import GuichetSynth
         #expect(try await world.ledger.journal(account: world.accounts["security"]).contains { $0.action == "break-glass-review" && $0.reason == "break-glass:\(record):justified" })
     }
 
+    @Test("an opening does not answer an access request on the person's behalf (their whole file and history), only the read itself")
+    func notThroughPersonExport() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try await otherAgencyFile(world)
+        let r = try await world.request("adviser2", purpose: "support")
+        _ = try await world.gate.breakGlass(id, justification: Self.justification, r)
+        let view = try await world.gate.read(id, r)
+        let seeker = try #require(view.persons.first).id
+        await #expect(throws: GuichetError.notFound) {
+            _ = try await world.gate.exportOnBehalf(of: seeker, reference: "REQ-2026-77", try await world.request("adviser2", purpose: "support"))
+        }
+        #expect(try await !world.ledger.journal(account: world.accounts["adviser2"]).contains { $0.action == "access-request" },
+                "no access request is recorded as answered")
+    }
+
     @Test("the opening expires after the profile's duration (injected clock)")
     func expires() async throws {
         let world = try await EmploiWorld.make(size: 300)
