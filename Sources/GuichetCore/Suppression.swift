@@ -22,6 +22,24 @@ public struct PublishedTable: Sendable, Equatable {
     /// How many entries were suppressed because they were small (primary), and to protect them (complementary).
     public let primary: Int
     public let complementary: Int
+
+    /// Whether the entry at `row`, `column` of the grid with margins is suppressed: `row ==
+    /// rows.count` is the column totals, `column == columns.count` the row totals.
+    public func isHidden(_ row: Int, _ column: Int) -> Bool {
+        switch (row == rows.count, column == columns.count) {
+        case (false, false): cells[row][column] == nil
+        case (false, true): rowTotals[row] == nil
+        case (true, false): columnTotals[column] == nil
+        case (true, true): total == nil
+        }
+    }
+}
+
+/// An entry of a table's grid with margins (``PublishedTable/isHidden(_:_:)``).
+public struct GridEntry: Hashable, Sendable {
+    public let row: Int
+    public let column: Int
+    public init(_ row: Int, _ column: Int) { self.row = row; self.column = column }
 }
 
 /// Statistical disclosure control for published counts (C14): small counts are suppressed
@@ -38,7 +56,9 @@ public struct PublishedTable: Sendable, Equatable {
 public enum Suppression {
     /// Publishes a table.
     /// - Parameter threshold: counts from 1 to `threshold - 1` are suppressed; at least 2.
-    public static func publish(_ t: CountTable, threshold: Int) -> PublishedTable {
+    /// - Parameter forced: entries to suppress besides (the same counts suppressed in another
+    ///   table published beside this one), protected as the small ones are.
+    public static func publish(_ t: CountTable, threshold: Int, forced: Set<GridEntry> = []) -> PublishedTable {
         precondition(threshold >= 2, "a suppression threshold is at least 2")
         let r = t.rows.count, c = t.columns.count
         // The grid with margins: row r holds column totals, column c row totals.
@@ -46,6 +66,7 @@ public enum Suppression {
         for i in 0..<r { for j in 0..<c { grid[i][j] = t.cells[i][j]; grid[i][c] += t.cells[i][j]; grid[r][j] += t.cells[i][j]; grid[r][c] += t.cells[i][j] } }
         var hidden = grid.map { $0.map { $0 > 0 && $0 < threshold } }
         let primary = hidden.joined().filter { $0 }.count
+        for e in forced where e.row <= r && e.column <= c && grid[e.row][e.column] > 0 { hidden[e.row][e.column] = true }
         var lines: [[(Int, Int)]] = (0...r).map { i in (0...c).map { (i, $0) } }
         lines += (0...c).map { j in (0...r).map { ($0, j) } }
         var changed = true

@@ -249,6 +249,8 @@ public protocol GateStorage: Sendable {
     /// - Parameter yearTags: the keyed tag of each birth year that may count (the store holds
     ///   tags, never years: `person_birth_year`); a tag not among them counts as `unknown`.
     func countTable(type: String, states: [String], rows: StatisticDimension, columns: StatisticDimension, age: AgeBands?, year: Int, yearTags: [String: Int], at now: Date) async throws -> [StatisticPair: Int]
+    /// The dossiers of a type in each state (published beside the figures, suppressed with them).
+    func countByStatus(type: String) async throws -> [String: Int]
 
     // MARK: Throttle
     /// Records something the account's owner must be told.

@@ -187,24 +187,24 @@ extension GuichetServer {
         return Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue), "role": .string(role)]), status: .created)
     }
 
-    /// Counts of dossiers by state, with its definition; counts under 10 are suppressed so
-    /// that no small group can be singled out.
+    /// Counts of dossiers by state and the profile's figures, suppressed together
+    /// (``Gate/publishedStatisticsWithStates()``), computed at most once a minute
+    /// (``StatisticsCache``): a burst of anonymous requests costs one count.
     func statistics() async throws -> Response {
+        if let fresh = statisticsCache.fresh(at: Date()) { return Reply.json(fresh) }
+        let (figures, states) = try await gate.publishedStatisticsWithStates()
         var types: [String: JSON] = [:]
-        for (name, type) in profile.dossierTypes {
-            let counts = try await store.countByStatus(type: name)
-            var byStatus: [String: JSON] = [:]
-            for state in type.workflow.states {
-                let n = counts[state] ?? 0
-                byStatus[state] = n > 0 && n < 10 ? .string("<10") : .number(Double(n))
-            }
-            types[name] = .object(["byStatus": .object(byStatus)])
+        for (name, byState) in states {
+            types[name] = .object(["byStatus": .object(byState.mapValues { $0.map { .number(Double($0)) } ?? .null })])
         }
-        return Reply.json(.object([
-            "definition": .string("Number of dossiers of each type in each workflow state at the time of the request. Each dossier counts once, in its current state; counts from 1 to 9 are shown as \"<10\"."),
+        let answer = JSON.object([
+            "definition": .string("Number of dossiers of each type in each workflow state at the time of the request. Each dossier counts once, in its current state; "
+                                  + "counts from 1 to \(profile.statistics.threshold - 1), and others that would let them be worked out with the figures, are null."),
             "dossiers": .object(types),
-            "figures": .array(try await gate.publishedStatistics().map(Self.figure)),
-        ]))
+            "figures": .array(figures.map(Self.figure)),
+        ])
+        statisticsCache.keep(answer, at: Date())
+        return Reply.json(answer)
     }
 
     /// A published figure (docs/LIFECYCLE.md, "Statistics"): suppressed entries are null.

@@ -4,6 +4,7 @@ public import GuichetGate
 import GuichetStore
 public import Hummingbird
 import Foundation
+import Synchronization
 import HTTPTypes
 public import Logging
 public import GuichetOIDC
@@ -34,6 +35,8 @@ public final class GuichetServer: Sendable {
 
     /// Wakes the notice sender when a transition has put a notice in the outbox.
     let noticeNudge = Nudge()
+    /// The last answer of `GET /v1/statistics`, served for a minute.
+    let statisticsCache = StatisticsCache()
     /// Federated sign-in (OpenID Connect providers of `guichet.yaml`); nil: the /oidc routes refuse every provider name (403).
     public let federation: Federation?
     /// Who signs the ledger's checkpoints among several servers on one database; nil: this
@@ -174,4 +177,19 @@ public final class GuichetServer: Sendable {
         addAdminRoutes(routes)
         return (router, routes)
     }
+}
+
+/// The published statistics, kept for ``lifetime`` after they were computed: anonymous
+/// requests cost one count a minute whatever their number (an attacker test: each took a third
+/// of a second at 15,000 dossiers, unlimited), and two answers within it cannot be differenced.
+final class StatisticsCache: Sendable {
+    static let lifetime: TimeInterval = 60
+    private let kept = Mutex<(at: Date, answer: JSON)?>(nil)
+
+    /// The answer kept, if computed less than ``lifetime`` before `now`.
+    func fresh(at now: Date) -> JSON? {
+        kept.withLock { k in k.flatMap { now.timeIntervalSince($0.at) < Self.lifetime && now >= $0.at ? $0.answer : nil } }
+    }
+
+    func keep(_ answer: JSON, at now: Date) { kept.withLock { $0 = (now, answer) } }
 }

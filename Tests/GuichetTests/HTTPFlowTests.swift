@@ -63,7 +63,17 @@ import GuichetServer
             #expect(r.status == .ok)
             #expect(r["definition"]?.string?.isEmpty == false)
             let waiting = r["dossiers"]?.object?["application"]?.object?["byStatus"]?.object?["waiting"]
-            #expect(waiting == .string("<10"))
+            #expect(waiting == .null, "one waiting application: suppressed (null), as in the figures")
+            #expect(r["dossiers"]?.object?["application"]?.object?["byStatus"]?.object?["placed"] == .number(0))
+        }
+        // The answer is computed once a minute: with six waiting applications a new count would
+        // show 6 (at or above the threshold of 5), the answer kept still says null.
+        #expect(try await world.gate.publishedStatisticsWithStates().states["application"]?["waiting"] == .some(.none))
+        for n in 0..<5 { _ = try await world.application(by: "parent1", childName: "Enfant\(n)") }
+        #expect(try await world.gate.publishedStatisticsWithStates().states["application"]?["waiting"] == .some(6), "a new count shows them")
+        try await world.withPublic { client in
+            let again = try await client.call(.get, "/v1/statistics")
+            #expect(again.status == .ok && again["dossiers"]?.object?["application"]?.object?["byStatus"]?.object?["waiting"] == .null)
         }
     }
 

@@ -26,6 +26,17 @@ import GuichetGate
         #expect(byState.cells[0][waiting] == nil, "6 waiting: suppressed too, or the row total would give the withdrawn one away")
         #expect(byState.rowTotals[0] == 7 && byState.total == 7)
         #expect(byState.primary >= 1 && byState.complementary >= 1)
+        // The other figures count the same 6 waiting applications: their totals are hidden too,
+        // or 7 − 6 would give the withdrawn one away (an attacker test did so: 26 − 25).
+        let (linked, states) = try await world.gate.publishedStatisticsWithStates()
+        for id in ["waiting-time-by-territory", "waiting-children-by-territory-and-age"] {
+            let t = try #require(linked.first { $0.figure.id == id }).table
+            #expect(t.rowTotals[0] == nil && t.total == nil, "\(id)")
+        }
+        // So are the dossiers by state beside them, with the figures' threshold.
+        let byStatus = try #require(states["application"])
+        #expect(byStatus["withdrawn"] == .some(.none) && byStatus["waiting"] == .some(.none) && byStatus["placed"] == .some(0), "\(byStatus)")
+        #expect(try #require(linked.first { $0.figure.id == "applications-by-territory-and-state" }).table == byState)
         // Erased dossiers do not count.
         _ = try await world.store.erase(dossiers: [ids[1], ids[2]], persons: [], at: Date(), kept: [])
         let after = try #require(try await world.gate.publishedStatistics().first { $0.figure.id == "applications-by-territory-and-state" }).table
