@@ -47,6 +47,12 @@ public struct AccountState: Codable, Sendable, Equatable {
     var sweepDepth = 0
     var initials: [Int] = []
 
+    // Rate
+    /// The minute (seconds since 1970 / 60) of `rateCount`, and the account's requests in it
+    /// (optional: states kept before they existed decode without them).
+    var rateMinute: Int64?
+    var rateCount: Int?
+
     // Context
     var activeDays = 0
     /// Per hour bin (weekday hours 0-23, weekend hours 24-47): on how many past days the

@@ -76,6 +76,7 @@ public struct WatchEngine: Sendable {
 
         let peers = baseline(for: st, day: t.day)
         var findings = Detectors.marks(e)
+        findings += rate(&st, t)
         findings += Detectors.queries(st, e, t, settings)
         findings += Detectors.volume(st, peers, e, t, settings)
         findings += Detectors.enumeration(st, peers, e, t, settings)
@@ -100,6 +101,30 @@ public struct WatchEngine: Sendable {
         if e.allowed && out.refusal == nil { commit(&st, e, t) }
         if !e.allowed { st.denials = st.denials.filter { $0 >= t.second - Int64(settings.burstWindow) } + [t.second] }
         return out
+    }
+
+    /// Requests a minute above which an account is reported (`request-rate`, low: an alert), and
+    /// ten times which it is contained (`request-flood`, high: a throttle by default). No person
+    /// works the gate that fast; a script does, and each of its requests is a ledger entry,
+    /// never trimmed (an attacker test: a citizen reading their own file 235 times a second,
+    /// which no ceiling counts, since it shows no new person).
+    public static let requestsPerMinute = 600
+
+    /// Counts the account's requests in the current minute; reports the first one over
+    /// ``requestsPerMinute``, and the first one over ten times that (once an hour each, by the
+    /// cool-down of their keys).
+    func rate(_ st: inout AccountState, _ t: LocalTime) -> [Finding] {
+        let minute = t.second / 60
+        if st.rateMinute != minute { st.rateMinute = minute; st.rateCount = 0 }
+        let n = (st.rateCount ?? 0) + 1
+        st.rateCount = n
+        if n == Self.requestsPerMinute + 1 {
+            return [Finding(detector: "request-rate", severity: .low, detail: "more than \(Self.requestsPerMinute) requests in a minute", key: "request-rate")]
+        }
+        if n == 10 * Self.requestsPerMinute + 1 {
+            return [Finding(detector: "request-flood", severity: .high, detail: "more than \(10 * Self.requestsPerMinute) requests in a minute", key: "request-flood")]
+        }
+        return []
     }
 
     /// Adds findings (after the cool-down) to the account's risk, escalates them by the risk,
