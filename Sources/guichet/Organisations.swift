@@ -27,13 +27,13 @@ struct Organisations: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List organisations, one a line: id, kind, territory, name (tab-separated).")
+        static let configuration = CommandConfiguration(abstract: "List organisations, one a line: id, kind, territory, name, capacity (tab-separated; '-' when none).")
         @OptionGroup var console: ConsoleOptions
         @Option(help: "Only this kind.") var kind: String?
 
         func run() async throws {
             let (_, server, _) = try await console.provisioning()
-            for o in try await server.store.organisations(kind: kind) { say("\(o.id)\t\(o.kind)\t\(o.territory ?? "-")\t\(o.name)") }
+            for o in try await server.store.organisations(kind: kind) { say("\(o.id)\t\(o.kind)\t\(o.territory ?? "-")\t\(o.name)\t\(o.capacity.map(String.init) ?? "-")") }
         }
     }
 }

@@ -43,5 +43,8 @@ struct Serve: AsyncParsableCommand {
             Logger(label: "guichet").info("serving", metadata: ["version": .string(GuichetVersion.number), "public": "\(config.publicHost):\(port)",
                                                                 "admin": "\(config.adminHost):\(adminPort)"])
         }
+        // The listeners closed on SIGTERM or SIGINT, after the last checkpoint was signed.
+        Logger(label: "guichet").info("stopped", metadata: ["version": .string(GuichetVersion.number)])
+        say("Guichet stopped: \(deployment.folder.path)")
     }
 }
