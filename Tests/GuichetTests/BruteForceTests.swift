@@ -82,6 +82,27 @@ final class TestClock: Sendable {
         #expect(try await auth.signIn(username: "admin", password: World.password, source: "192.0.2.7").principal.username == "admin")
     }
 
+    @Test("successful sign-ins of one name are limited (60 in 10 minutes, then 429 before any hashing), without locking the name; other names are not")
+    func successfulSignInsLimited() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        for _ in 0..<60 {
+            clock.advance(1)
+            _ = try await auth.signIn(username: "daycare1", password: World.password, source: "192.0.2.45")
+        }
+        clock.advance(1)
+        await #expect { _ = try await auth.signIn(username: "daycare1", password: World.password, source: "192.0.2.45") } throws: { error in
+            guard case GuichetError.throttled(let wait) = error else { return false }
+            return wait > 0 && wait <= 600
+        }
+        _ = try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.45")
+        // Ten minutes after the first, the name signs in again: it was not locked.
+        clock.advance(600)
+        _ = try await auth.signIn(username: "daycare1", password: World.password, source: "192.0.2.45")
+    }
+
     @Test("an account signed in again and again keeps its newest sessions only: the oldest end past the cap")
     func sessionsAreCapped() async throws {
         let world = try await World.make()
