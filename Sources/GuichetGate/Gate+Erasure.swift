@@ -11,6 +11,7 @@ extension Gate {
     /// - Returns: false when the person had no live key (unknown, or already shredded).
     @discardableResult
     public func shred(person: PersonID, reason: String, requestID: String) async throws -> Bool {
+        defer { changes.bump() }
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: clock())
         do {
             try await journal.recordSystemEvent("shred", reason: reason, persons: [person], dossiers: [], context: context)

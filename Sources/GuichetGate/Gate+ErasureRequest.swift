@@ -87,6 +87,7 @@ extension Gate {
     ///   when the person is unknown or already erased; 400 for a bad reference;
     ///   503 when the erasure cannot be journalled (nothing is erased).
     public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String) async throws -> ErasureReceipt {
+        defer { changes.bump() }
         guard profile.retention.erasureOfficers.contains(officer.role) else {
             throw GuichetError.forbidden("your role may not record erasure requests")
         }

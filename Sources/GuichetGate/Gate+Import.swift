@@ -213,6 +213,7 @@ extension Gate {
     /// in one transaction: see ``importBatch(_:run:requestID:)``.
     /// - Throws: ``GuichetError/unavailable(_:)`` when the journal fails (nothing is stored then); a store error.
     public func storeImport(_ batch: SealedImport, run: ImportRun, requestID: String) async throws {
+        defer { changes.bump() }
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: batch.at)
         do { try await journal.recordWrite(batch.accesses, action: .create, context: context) } catch {
             logger.error("journal append failed: import batch refused", metadata: ["request": .string(requestID)])

@@ -54,6 +54,7 @@ extension Gate {
     public func runRetention(dryRun: Bool = false, batch: Int = 1_000, stopAfter: Int? = nil,
                              requestID: String = "retention-\(UUID().uuidString)",
                              progress: @Sendable (RetentionProgress) -> Void = { _ in }) async throws -> RetentionReport {
+        defer { if !dryRun { changes.bump() } }
         guard (1...Self.maxRetentionBatch).contains(batch) else {
             throw GuichetError.invalid("the batch size is from 1 to \(Self.maxRetentionBatch)")
         }

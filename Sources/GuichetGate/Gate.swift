@@ -5,6 +5,7 @@ public import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
+import Synchronization
 import GuichetMerkle
 import Crypto
 public import GuichetWatch
@@ -34,6 +35,10 @@ public final class Gate: Sendable {
 
     /// Largest page of a search or listing.
     public static let maxPageSize = 100
+
+    /// Counts the changes this gate made to dossiers and persons (writes, imports, erasures,
+    /// retention): what is published from them (the statistics) is computed again after one.
+    public let changes = ChangeCounter()
 
     /// Internal: a gate is made by ``Registry/open(store:profile:keys:keysOrigin:options:)``
     /// after its start-up checks, the one way to open a registry (the command line, the tests
@@ -122,6 +127,7 @@ public final class Gate: Sendable {
 
     /// Appends allowed writes (they return no personal field); fails closed.
     func journalledWrite(_ accesses: [AllowedAccess], action: Action, _ r: GateRequest) async throws {
+        defer { changes.bump() }
         try await watchAccesses(accesses, action: action, discloses: false, r)
         do { try await journal.recordWrite(accesses, action: action, context: context(r)) } catch {
             logger.error("journal append failed: write refused", metadata: ["request": .string(r.requestID)])
@@ -343,4 +349,12 @@ extension AllowedAccess {
         self.init(dossier: dossier, rules: grant.rules, breakGlass: grant.breakGlass != nil, persons: persons, fields: fields,
                   personFields: personFields)
     }
+}
+
+/// A number that grows with every change (``Gate/changes``).
+public final class ChangeCounter: Sendable {
+    private let value = Mutex(0)
+    public init() {}
+    public var current: Int { value.withLock { $0 } }
+    func bump() { value.withLock { $0 += 1 } }
 }

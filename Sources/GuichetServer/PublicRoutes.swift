@@ -188,10 +188,12 @@ extension GuichetServer {
     }
 
     /// Counts of dossiers by state and the profile's figures, suppressed together
-    /// (``Gate/publishedStatisticsWithStates()``), computed at most once a minute
-    /// (``StatisticsCache``): a burst of anonymous requests costs one count.
+    /// (``Gate/publishedStatisticsWithStates()``), computed again only after a change, or a
+    /// minute (``StatisticsCache``): a burst of anonymous requests costs one count.
     func statistics() async throws -> Response {
-        if let fresh = statisticsCache.fresh(at: Date()) { return Reply.json(fresh) }
+        // The counter is read before the count: a change during it makes the next request count again.
+        let changes = gate.changes.current
+        if let fresh = statisticsCache.fresh(at: Date(), changes: changes) { return Reply.json(fresh) }
         let (figures, states) = try await gate.publishedStatisticsWithStates()
         var types: [String: JSON] = [:]
         for (name, byState) in states {
@@ -203,7 +205,7 @@ extension GuichetServer {
             "dossiers": .object(types),
             "figures": .array(figures.map(Self.figure)),
         ])
-        statisticsCache.keep(answer, at: Date())
+        statisticsCache.keep(answer, at: Date(), changes: changes)
         return Reply.json(answer)
     }
 

@@ -179,17 +179,20 @@ public final class GuichetServer: Sendable {
     }
 }
 
-/// The published statistics, kept for ``lifetime`` after they were computed: anonymous
-/// requests cost one count a minute whatever their number (an attacker test: each took a third
-/// of a second at 15,000 dossiers, unlimited), and two answers within it cannot be differenced.
+/// The published statistics, kept until this server's gate changes a dossier or a person
+/// (``Gate/changes``), and at most ``lifetime`` (for changes made by another process: an
+/// import, another server): a burst of anonymous requests, which change nothing, costs one
+/// count (an attacker test: each took a third of a second at 15,000 dossiers, unlimited).
 final class StatisticsCache: Sendable {
     static let lifetime: TimeInterval = 60
-    private let kept = Mutex<(at: Date, answer: JSON)?>(nil)
+    private let kept = Mutex<(at: Date, changes: Int, answer: JSON)?>(nil)
 
-    /// The answer kept, if computed less than ``lifetime`` before `now`.
-    func fresh(at now: Date) -> JSON? {
-        kept.withLock { k in k.flatMap { now.timeIntervalSince($0.at) < Self.lifetime && now >= $0.at ? $0.answer : nil } }
+    /// The answer kept, if computed after the last change and less than ``lifetime`` before `now`.
+    func fresh(at now: Date, changes: Int) -> JSON? {
+        kept.withLock { k in
+            k.flatMap { $0.changes == changes && now.timeIntervalSince($0.at) < Self.lifetime && now >= $0.at ? $0.answer : nil }
+        }
     }
 
-    func keep(_ answer: JSON, at now: Date) { kept.withLock { $0 = (now, answer) } }
+    func keep(_ answer: JSON, at now: Date, changes: Int) { kept.withLock { $0 = (now, changes, answer) } }
 }
