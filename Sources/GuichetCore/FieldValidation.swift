@@ -13,7 +13,9 @@ public enum FieldValidation {
             let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !s.isEmpty else { throw bad("non-empty text") }
             guard s.count <= maxLength else { throw bad("at most \(maxLength) characters") }
-            guard !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { throw bad("text on one line, without control characters (a line break inside a cell: join its lines, with ', ' say)") }
+            guard !DisplayText.holdsRefused(s) else {
+                throw bad("text on one line, without control or text-direction characters (a line break inside a cell: join its lines, with ', ' say)")
+            }
             return .text(s)
         case .integer(let min, let max):
             guard let i = json.integer else { throw bad("a whole number") }

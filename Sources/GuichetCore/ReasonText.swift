@@ -7,12 +7,35 @@ public enum ReasonText {
     public static func withoutPersonalDetail(_ text: String) -> String? {
         var run = 0
         for c in text.unicodeScalars {
-            if c.properties.generalCategory == .control || c == "@" { return nil }
+            if DisplayText.refused(c) || c == "@" { return nil }
             // Spaces and dots inside a number do not end it (`06 12 34 56 78`); a hyphen does,
             // so that a date of the procedure (`2026-12-01`) may be written.
             run = c.properties.numericType == .decimal ? run + 1 : (c == " " || c == "." ? run : 0)
             if run >= 6 { return nil }
         }
         return text
+    }
+}
+
+/// What free text shown to other people may not hold: control characters, and the
+/// bidirectional embedding, override and isolate characters (U+202A to U+202E, U+2066 to
+/// U+2069), which reorder what follows on screen so that a name or a reason reads reversed
+/// (an attacker test planted them in names, a break-glass justification and a reason).
+/// Right-to-left text itself (Arabic, Hebrew) is not touched: it needs none of them.
+public enum DisplayText {
+    /// Whether the character reorders the display of what follows.
+    public static func reordersDisplay(_ c: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(c.value) || (0x2066...0x2069).contains(c.value)
+    }
+
+    /// Whether free text may not hold the character (`newline`: a line break is allowed).
+    public static func refused(_ c: Unicode.Scalar, newline: Bool = false) -> Bool {
+        if newline && (c == "\n" || c == "\r") { return false }
+        return c.properties.generalCategory == .control || reordersDisplay(c)
+    }
+
+    /// Whether the text holds a character free text may not hold.
+    public static func holdsRefused(_ text: String, newline: Bool = false) -> Bool {
+        text.unicodeScalars.contains { refused($0, newline: newline) }
     }
 }

@@ -53,8 +53,8 @@ extension Gate {
         }
         let justification = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard justification.count >= spec.minJustification, justification.count <= Self.maxNoteLength,
-              !justification.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" }) else {
-            throw GuichetError.invalid("'justification' must say why, in \(spec.minJustification) to \(Self.maxNoteLength) characters")
+              !justification.unicodeScalars.contains(where: { DisplayText.refused($0) && $0 != "\n" }) else {
+            throw GuichetError.invalid("'justification' must say why, in \(spec.minJustification) to \(Self.maxNoteLength) characters, without control or text-direction characters")
         }
         let now = clock()
         guard r.principal.hasFreshSecondFactor(now: now) else {
@@ -138,7 +138,9 @@ extension Gate {
         try Self.requireSecurityOfficer(reviewer, now: now)
         guard ["justified", "unjustified"].contains(verdict) else { throw GuichetError.invalid("'verdict' must be justified or unjustified") }
         let note = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...Self.maxNoteLength).contains(note.count) else { throw GuichetError.invalid("'note' must have 1 to \(Self.maxNoteLength) characters") }
+        guard (1...Self.maxNoteLength).contains(note.count), !DisplayText.holdsRefused(note, newline: true) else {
+            throw GuichetError.invalid("'note' must have 1 to \(Self.maxNoteLength) characters, without control or text-direction characters")
+        }
         guard id.count <= 64, let existing = try await store.breakGlass(id: id), existing.verdict == nil else { throw GuichetError.notFound }
         guard existing.account != reviewer.account else { throw GuichetError.forbidden("nobody reviews their own break-glass opening") }
         let sealed = try sealing { try vault.sealNote(note, context: "break-glass-review/\(id)") }

@@ -231,8 +231,12 @@ extension Gate {
 
     /// Free text of a security officer's record, sealed under the vault's note key and bound
     /// to the record it belongs to.
+    /// - Throws: 400 for a control or text-direction character (a line break is allowed).
     func sealedNote(_ text: String, _ context: String) throws -> String {
-        try vault.sealNote(text, context: context).base64EncodedString()
+        guard !DisplayText.holdsRefused(text, newline: true) else {
+            throw GuichetError.invalid("the text may not hold control or text-direction characters")
+        }
+        return try vault.sealNote(text, context: context).base64EncodedString()
     }
 
     /// Opens a sealed note; text stored before notes were sealed is returned as it was.

@@ -284,8 +284,15 @@ public struct Provisioning: Sendable {
     public func transferCaseload(from: AccountID, to: AccountID, only: [DossierID]?, by: Provisioner) async throws -> CaseloadChange {
         try admit(by)
         guard from != to else { throw GuichetError.invalid("'from' and 'to' are the same account") }
-        guard try await store.account(id: from) != nil else { throw GuichetError.notFound }
+        guard let giver = try await store.account(id: from) else { throw GuichetError.notFound }
         let holder = try await auth.caseloadHolder(to)
+        // A transfer hands files on to an account of the same role (a leaver's, a partner
+        // network's that closes; staff files stay in their organisation, checked below). Files
+        // for another role are an assignment, which names its dossiers one by one (an attacker
+        // test moved an adviser's whole caseload to a partner adviser with a hand-written form).
+        guard giver.role == holder.role else {
+            throw GuichetError.invalid("a caseload moves only to an account of the same role: give files to another role by assigning them")
+        }
         let moving: [DossierID]
         if let only {
             let records = try await checkDossiers(only, for: holder)

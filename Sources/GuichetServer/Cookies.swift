@@ -66,6 +66,14 @@ enum SessionCookie {
         }
     }
 
+    /// Whether the browser says the request was started by another site (`Sec-Fetch-Site`
+    /// `same-site` or `cross-site`: another port or a sibling host name counts). A request
+    /// without the header (older browsers, API clients) is not from another site here.
+    static func fromAnotherSite(_ request: Request) -> Bool {
+        guard let site = request.headers[fetchSiteHeader] else { return false }
+        return site != "same-origin" && site != "none"
+    }
+
     /// Checks a form post of a page signed in by cookie: it must come from this site and carry
     /// the session's CSRF token in the hidden field ``formField``.
     static func checkForm(_ request: Request, token: String, given: String?) throws {
@@ -78,10 +86,10 @@ enum SessionCookie {
     /// Checks a cookie-authenticated request: safe methods pass; others need the CSRF header
     /// and must not come from another site.
     static func check(_ request: Request, token: String) throws {
+        // Reads too: a read journals an access in the owner's name (an attacker test: an
+        // image on a sibling site made the browser read with the session's cookie).
+        if fromAnotherSite(request) { throw GuichetError.forbidden("a request from another site is refused") }
         guard ![.get, .head, .options].contains(request.method) else { return }
-        if let site = request.headers[fetchSiteHeader], site != "same-origin", site != "none" {
-            throw GuichetError.forbidden("a request from another site is refused")
-        }
         guard let given = request.headers[csrfHeader], given == csrf(for: token) else {
             throw GuichetError.forbidden("a request signed in by cookie must carry the Guichet-CSRF header given at sign-in")
         }

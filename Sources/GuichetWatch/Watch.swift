@@ -19,6 +19,13 @@ public actor Watch {
     /// (nil: made by `init` or `demo`, which the lifecycle detector trusts).
     var createdAt: [AccountID: Date?] = [:]
     var loaded = false
+    /// When the marks were last read (``reloadMarks()``).
+    var marksReadAt: ContinuousClock.Instant?
+    /// When servers share the storage, how old this server's copy of the marks may grow before
+    /// a request reads them again: a person flagged or unflagged on another server counts here
+    /// within this time (a multi-server test: a flag set on one server stayed there until the
+    /// others restarted, so a name search through another server escaped it).
+    public static let marksRefresh: Duration = .seconds(1)
     var lastFlush: Date?
     /// Detector state is written at most this often (event time), and at once after a
     /// step-up demand, a throttle or a suspension.
@@ -95,6 +102,7 @@ public actor Watch {
 
     /// Reads the honeytoken tags and watched persons again (after a generator planted some).
     public func reloadMarks() async throws {
+        marksReadAt = .now
         honeytokens = Set(try await store.honeytokenTags())
         watched = Set(try await store.watchedPersons().map(\.person))
     }
@@ -103,6 +111,9 @@ public actor Watch {
     /// suspends when called for.
     public func assess(_ event: WatchEvent, caseload: Set<PersonID> = []) async throws -> Assessment {
         try await load()
+        // Other servers' flags: read again once the copy is older than `marksRefresh` (fail
+        // closed: a read that fails refuses the request, as any failure of the watch does).
+        if shared != nil, let at = marksReadAt, ContinuousClock.now - at >= Self.marksRefresh { try await reloadMarks() }
         var e = event
         if e.accountCreatedAt == nil {
             if createdAt[e.account] == nil, let origin = try await store.accountOrigin(e.account) {

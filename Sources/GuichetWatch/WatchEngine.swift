@@ -402,9 +402,12 @@ public struct WatchEngine: Sendable {
         guard var st = accounts[account] else { return }
         st.suspended = false; st.risk = 0; st.throttledUntil = nil; st.stepUpSince = nil; st.refusals = 0
         st.throttles = []; st.initials = []; st.sweepDepth = 0; st.denials = []
-        // The officer vouched for the account: today's ceiling starts again (a second crossing
-        // within the week still gets no grace).
+        // The officer vouched for the account: the ceilings' counts start again (the persons of
+        // the burst, hour and day windows), so the owner is not stopped again at the next new
+        // person (a multi-server test: reinstated three minutes after a suspension, the account
+        // was throttled at once). A second crossing within the week is still a high alert.
         st.ceilingStage = nil; st.ceilingSince = nil; st.graceLeft = nil
+        st.recent = RecentPersons(); st.dayPersons = []
         accounts[account] = st
         dirty.insert(account)
     }

@@ -48,7 +48,8 @@ extension GuichetServer {
                                       "status": pages.optionalText("account_" + a.status, l) ?? a.status,
                                       "organisation": a.organisation.flatMap { organisations[$0] } ?? ""]
             // Caseloads: staff and partners' files, and their transfer to a colleague of the same
-            // role and organisation (Provisioning refuses any other).
+            // role and organisation (Provisioning refuses another role; staff files stay in
+            // their organisation).
             if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
                 let count = try await store.caseload(of: a.id).count
                 row["caseload"] = count
@@ -124,6 +125,9 @@ extension GuichetServer {
         let pages = try Self.webPages()
         let l = s.language
         guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
+        // No administrator's page before the second factor, this one included (an attacker
+        // test: the password alone showed the checkpoints and the request figures).
+        guard p.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required before any personal data") }
         var values: [String: Any] = [:]
         if let raw = req.uri.queryParameters.get("id"), !raw.isEmpty {
             guard let id = DossierID(validating: raw) else { throw GuichetError.invalid("'id' is not a valid file number") }

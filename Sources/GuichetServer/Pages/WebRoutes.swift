@@ -51,6 +51,14 @@ extension GuichetServer {
             let query = req.uri.query.map { "?" + $0 } ?? ""
             let scope = PageScope(language: self.pageLanguage(req), admin: admin, here: req.uri.path + query)
             var response: Response
+            if method == .get || method == .head, SessionCookie.read(req, admin: admin) != nil, SessionCookie.fromAnotherSite(req) {
+                // A page opened with the session's cookie by another site (a link, an image, a
+                // frame or a form on another port or a sibling host): nothing runs in the
+                // user's name, no file is opened, nothing is journalled; a link lets the user
+                // open the page themselves (an attacker test: `<img src=/web/dossiers/ID?purpose=…>`
+                // on a sibling site journalled reads in a staff member's name).
+                return try self.fromElsewherePage(scope)
+            }
             do {
                 response = try await handler(req, ctx, scope)
             } catch GuichetError.unauthenticated where method == .get {
@@ -130,6 +138,15 @@ extension GuichetServer {
                                 item("menuAccount", "/account")]
         default: return [item("menuHome", "/home"), item("menuAccount", "/account")]
         }
+    }
+
+    /// The page a browser gets when another site opened one of these pages with the user's
+    /// session: 403, and a link to open it from here (the link's path keeps one leading slash).
+    func fromElsewherePage(_ scope: PageScope) throws -> Response {
+        let pages = try Self.webPages()
+        let here = "/" + scope.here.drop { $0 == "/" || $0 == "\\" }
+        return try render("error", ["message": pages.text("errFromElsewhere", scope.language), "errorKey": "errFromElsewhere",
+                                    "continueHref": here], scope, status: .forbidden)
     }
 
     /// An error as a page in plain words, with the status of its problem details.

@@ -159,6 +159,30 @@ import GuichetCore
         #expect(second.received <= Self.staff.first + Self.staff.grace && second.last == .suspended)
     }
 
+    @Test("a reinstatement restarts the ceilings' counts: the owner works again the same hour, up to the ceiling, not throttled at the next new person")
+    func reinstatementRestartsCounts() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        let first = Self.drain(&bench, agent, day: 0, from: 9, every: 0.05)
+        #expect(first.last == .suspended)
+        bench.engine.reinstate(agent)
+        // Two minutes later, same burst window: a file a minute, each with new persons.
+        var t = WatchBench.at(day: 0, hour: 9).addingTimeInterval(120)
+        var received = 0
+        for _ in 0..<10 {
+            let d = WatchBench.newDossier()
+            let a = bench.engine.assess(bench.event(agent, at: t, dossiers: [d], secondFactorAt: t.addingTimeInterval(-30)))
+            #expect(a.refusal == nil, "after the officer's review, the owner's next files open")
+            if a.refusal == nil { received += d.1.count }
+            t = t.addingTimeInterval(60)
+        }
+        #expect(received == 30)
+        // And the ceiling holds again from there: a fast drain in the same ten minutes stops at
+        // the first window, the thirty persons just received counted in it.
+        let again = Self.drain(&bench, agent, day: 0, from: 9.19, every: 0.05, answer: false)
+        #expect(again.received + received <= Self.staff.first + 3)
+    }
+
     @Test("a busy day past the ceiling goes on at a normal pace once justified")
     func busyDayGoesOn() {
         var bench = WatchBench()

@@ -119,6 +119,10 @@ struct WebRegistryPageTests {
         try await world.withAdmin { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("admin", World.password)
+            for path in ["/web/admin/registry", "/web/admin/registry?id=\(app.id.rawValue)", "/web/admin/keys"] {
+                let early = try await browser.get(path)
+                #expect(early.status == .forbidden && !early.html.contains(#"<tr class="checkpoint">"#), "the password alone opens no administrator's page: \(path)")
+            }
             let form = try await browser.get("/web/second-factor?lang=en")
             _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)),
                                                               ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])

@@ -125,6 +125,42 @@ struct WebPageTests {
         }
     }
 
+    @Test("a page that another site opens with the session's cookie (a link, an image) runs nothing: no file opened, nothing journalled, a link to open it from here")
+    func pageOpenedByAnotherSite() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let path = "/web/dossiers/\(app.id.rawValue)?purpose=family-request"
+            let before = try await world.store.ledgerSize()
+            for site in ["same-site", "cross-site"] {
+                let page = try await browser.get(path, headers: ["Sec-Fetch-Site": site, "Sec-Fetch-Dest": "image"])
+                #expect(page.status == .forbidden && !page.html.contains("Emma"), "\(site)")
+                #expect(page.html.contains(Self.escaped("demandée par un autre site")) && page.html.contains(#"id="continue""#))
+                #expect(page.html.contains(#"href="/web/dossiers/\#(app.id.rawValue)?purpose=family-request""#), "a link to open it from here")
+            }
+            // A path that starts with two slashes keeps one in the link (not a link to another host).
+            let doubled = try await browser.get("//web/home", headers: ["Sec-Fetch-Site": "same-site"])
+            #expect(doubled.status == .forbidden && doubled.html.contains(#"href="/web/home""#) && !doubled.html.contains(#"href="//web"#))
+            #expect(try await world.store.ledgerSize() == before, "nothing journalled in the user's name")
+            // The cookie on the API, from another site: refused too, reads included.
+            let token = try #require(browser.cookies["__Host-guichet"])
+            let api = try await client.execute(uri: "/v1/dossiers/\(app.id.rawValue)", method: .get,
+                                               headers: [.cookie: "__Host-guichet=\(token)", HTTPField.Name("Sec-Fetch-Site")!: "same-site"]) { $0.status }
+            #expect(api == .forbidden)
+            #expect(try await world.store.ledgerSize() == before)
+            // Opened from here (the link, a bookmark, the address bar): the file opens.
+            for site in ["same-origin", "none"] {
+                let page = try await browser.get(path, headers: ["Sec-Fetch-Site": site])
+                #expect(page.status == .ok && page.html.contains("Emma"), "\(site)")
+            }
+            #expect(try await browser.get(path).html.contains("Emma"), "a client that sends no Sec-Fetch-Site (an older browser)")
+        }
+    }
+
     @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
     func csrfFieldRequired() async throws {
         let world = try await World.make()

@@ -155,3 +155,42 @@ import GuichetSynth
         #expect(try await world.store.notices(account: world.accounts["adviser2"]!).contains { $0.kind == "break-glass-unjustified" })
     }
 }
+
+/// Text-direction controls (U+202A-U+202E, U+2066-U+2069) reorder what follows on screen: a
+/// name or a reason that holds one reads reversed on every page that shows it (attacker test).
+@Suite struct TextDirectionTests {
+    static let reversing = ["\u{202E}", "\u{202D}", "\u{2066}", "\u{2067}", "\u{2069}"]
+
+    @Test("a text field, a reason and a justification refuse text-direction controls; right-to-left text and accents pass")
+    func refused() async throws {
+        let spec = FieldSpec(name: "lastName", type: .text(maxLength: 80), classification: .identity)
+        for c in Self.reversing {
+            #expect(throws: GuichetError.self) { _ = try FieldValidation.value(.string("Tremblay\(c)nitram"), for: spec, path: "child.lastName") }
+            #expect(ReasonText.withoutPersonalDetail("lost phone\(c), identity checked at the office") == nil)
+        }
+        for fine in ["Côté-Lefèbvre", "بنعلي", "O'Neil"] {
+            #expect(try FieldValidation.value(.string(fine), for: spec, path: "child.lastName") == .text(fine))
+        }
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try #require(world.summary.agencyCaseload.first)
+        let r = try await world.request("adviser2", purpose: "support")
+        let before = try await world.store.ledgerSize()
+        #expect(await Self.invalid { _ = try await world.gate.breakGlass(id, justification: BreakGlassTests.justification + "\u{202E}", r) })
+        #expect(try await world.store.ledgerSize() == before, "nothing opened, nothing journalled")
+        let opening = try await world.gate.breakGlass(id, justification: BreakGlassTests.justification, r)
+        let officer = try await world.request("security")
+        #expect(await Self.invalid {
+            _ = try await world.gate.reviewBreakGlass(opening.id, verdict: "justified", note: "Checked\u{2067} with the manager.", officer.principal,
+                                                      requestID: "r-1", source: nil)
+        })
+        _ = try await world.gate.reviewBreakGlass(opening.id, verdict: "justified", note: "Checked with the manager.", officer.principal,
+                                                  requestID: "r-2", source: nil)
+    }
+
+    /// Whether the work fails with a 400 (not a refusal for another reason).
+    static func invalid(_ work: () async throws -> Void) async -> Bool {
+        do { try await work() } catch GuichetError.invalid { return true } catch { return false }
+        return false
+    }
+}

@@ -328,6 +328,36 @@ struct PostgresSharedWatchTests {
         func wait(until: Date) { state.withLock { $0.t = max($0.t, until.addingTimeInterval(1)) } }
     }
 
+    @Test("a person flagged as watched on one server counts on the other within the marks' refresh (a second), unflagged too, without a restart")
+    func watchedPersonOverTwoServers() async throws {
+        let (world, org, agent) = try await Self.twoServersWithAnAgent()
+        let key = SymmetricKey(size: .bits256)
+        let watches = world.stores.map { Watch(settings: .defaults, store: $0, honeytokenKey: key) }
+        let person = PersonID()
+        try await world.stores[0].create(person: NewPerson(record: PersonRecord(id: person, version: 1, fields: PostgresDossierParityTests.sealed("w"),
+                                                                                key: PostgresDossierParityTests.key), terms: []), at: WatchBench.at(day: 0, hour: 9))
+        var minute = 0
+        func read(on w: Watch) async throws -> Assessment {
+            minute += 1
+            let e = WatchEvent(at: WatchBench.at(day: 0, hour: 9).addingTimeInterval(Double(minute) * 60), account: agent, role: "agent", kind: .staff,
+                               organisation: org.id, session: SessionID(), source: "10.20.30.40", action: "read", allowed: true,
+                               dossiers: [DossierID()], persons: [person], accountCreatedAt: WatchBench.monday.addingTimeInterval(-90 * 86_400),
+                               secondFactorAt: WatchBench.at(day: 0, hour: 9))
+            return try await w.assess(e)
+        }
+        func flagged(_ a: Assessment) -> Bool { a.findings.contains { $0.detector == "watched-person" } }
+        // Both servers have read their marks (nobody watched) before the flag.
+        #expect(try await !flagged(read(on: watches[1])))
+        try await watches[0].setWatched(person, reason: "synthetic: a public figure", by: world.officer, at: WatchBench.at(day: 0, hour: 9))
+        #expect(try await flagged(read(on: watches[0])), "the server that flagged sees it at once")
+        try await Task.sleep(for: Watch.marksRefresh + .milliseconds(100))
+        #expect(try await flagged(read(on: watches[1])), "the other server sees the flag without a restart")
+        try await watches[0].setWatched(person, reason: nil, by: world.officer, at: WatchBench.at(day: 0, hour: 10))
+        try await Task.sleep(for: Watch.marksRefresh + .milliseconds(100))
+        #expect(try await !flagged(read(on: watches[1])), "and the unflag")
+        try await world.close()
+    }
+
     @Test("a scraper firing at two servers at once, one request in flight on each, is contained as by one: the servers' writes of its state never cross")
     func concurrentScraperOverTwoServers() async throws {
         let (world, org, agent) = try await Self.twoServersWithAnAgent()

@@ -116,6 +116,9 @@ import GuichetStore
             ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{"to": "\#(p2)", "dossiers": ["\#(otherAgency.id)"]}"#, 400, "not in the caseload"),
             ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{"to": "\#(security)"}"#, 400, "only staff and partner"),
             ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{}"#, 400, "'to'"),
+            // Another role: an adviser's files are not handed to a partner adviser whole (nor back).
+            ("/admin/v1/accounts/\(a1)/caseload/transfer", #"{"to": "\#(p1)"}"#, 400, "same role"),
+            ("/admin/v1/accounts/\(p1)/caseload/transfer", #"{"to": "\#(a1)"}"#, 400, "same role"),
         ]
         for (path, body, status, words) in cases {
             let r = try await call(world, .post, path, token: admin, body: body)
