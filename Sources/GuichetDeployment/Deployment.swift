@@ -104,6 +104,9 @@ public struct Deployment: Sendable {
         /// (default http://localhost:PUBLICPORT); passkeys are bound to them.
         public var webauthnRPID: String?
         public var webauthnOrigin: String?
+        /// The admin listener's pages' origin, for administrators' and security officers'
+        /// passkeys (default http://localhost:ADMINPORT while the RP ID is localhost).
+        public var webauthnAdminOrigin: String?
         /// Mail relay for password-reset codes and notification letters: plain SMTP to a relay on
         /// this host (a local Postfix, say), which handles TLS onwards. Off loopback only with
         /// `smtpAllowRemote: true`.
@@ -137,7 +140,7 @@ public struct Deployment: Sendable {
         /// setting (`trustedProxie:`) is not silently ignored.
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case profile, publicHost, publicPort, adminHost, adminPort, adminHostNames, securityContact, securityPolicy,
-                 webauthnRPID, webauthnOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies,
+                 webauthnRPID, webauthnOrigin, webauthnAdminOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies,
                  logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds
         }
         static var expectedKeys: String { CodingKeys.allCases.map(\.rawValue).joined(separator: ", ") }
@@ -201,9 +204,17 @@ public struct Deployment: Sendable {
     /// The options a served registry runs with: the relying party and mailer of the settings,
     /// the profile's watch, a server's password hashing and clock.
     public func options(_ profile: Profile, settings: Settings) throws -> RegistryOptions {
-        let rp = RelyingParty(id: settings.webauthnRPID ?? "localhost",
-                              origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)")
-        return RegistryOptions(relyingParty: rp, mailer: try settings.mailer(configFile), watch: profile.watch)
+        RegistryOptions(relyingParty: Self.relyingParty(settings), mailer: try settings.mailer(configFile), watch: profile.watch)
+    }
+
+    /// The passkeys' relying party: the public listener's origin, and the admin listener's
+    /// (an attacker test: with one origin, administrators and security officers could never
+    /// enrol a passkey, and a port given with `--port` was not the origin's).
+    static func relyingParty(_ settings: Settings) -> RelyingParty {
+        let id = settings.webauthnRPID ?? "localhost"
+        let admin = settings.webauthnAdminOrigin ?? (id == "localhost" ? "http://localhost:\(settings.adminPort ?? 8081)" : nil)
+        return RelyingParty(id: id, origin: settings.webauthnOrigin ?? "http://localhost:\(settings.publicPort ?? 8080)",
+                            also: admin.map { [$0] } ?? [])
     }
 
     /// Opens this folder's registry with every start-up check: a missing, unreadable or wrong
@@ -258,7 +269,9 @@ public struct Deployment: Sendable {
     /// `guichet.yaml` without its password).
     /// - Throws: ``DeploymentError`` when the database does not answer or already holds a
     ///   registry (before the folder is made), or the folder is served already.
-    public func openDemo(profilePath: String, keys flag: String?, store: String?) async throws -> DemoOpening {
+    /// - Parameter ports: the listeners' ports as served (flags included), for the passkeys'
+    ///   default origins; not written to `guichet.yaml`.
+    public func openDemo(profilePath: String, keys flag: String?, store: String?, ports: (public: Int, admin: Int)? = nil) async throws -> DemoOpening {
         let fresh = !exists
         let location = try storeLocation(store, settings: fresh ? Settings() : try readSettings())
         var empty: PostgresStore?
@@ -272,7 +285,8 @@ public struct Deployment: Sendable {
                 if case .postgres(let address) = location { settings.store = address.setting }  // never its password
                 try writeSettings(settings)
             }
-            let settings = try readSettings()
+            var settings = try readSettings()
+            if let ports { settings.publicPort = ports.public; settings.adminPort = ports.admin }
             let server = if let empty {
                 try await openPostgres(empty, profilePath: profilePath, keys: provider, settings: settings, creating: true).server
             } else {

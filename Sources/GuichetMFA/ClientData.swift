@@ -6,16 +6,25 @@ public struct RelyingParty: Sendable, Hashable {
     /// The RP ID: a registrable domain such as `guichet.example`, whose SHA-256 the
     /// authenticator puts in `rpIdHash` (WebAuthn L3 §5.1.2, §6.1).
     public let id: String
-    /// The one web origin allowed to run ceremonies, such as `https://guichet.example`,
+    /// The web origin of the public listener's pages, such as `https://guichet.example`,
     /// compared byte for byte with `clientDataJSON.origin` (WebAuthn L3 §13.4.9).
     public let origin: String
+    /// Other origins allowed to run ceremonies (the admin listener's pages, whose port or host
+    /// differs), compared the same way.
+    public let otherOrigins: [String]
 
-    /// A relying party with one origin.
-    /// - Precondition: neither is empty.
-    public init(id: String, origin: String) {
-        precondition(!id.isEmpty && !origin.isEmpty, "a relying party needs an RP ID and an origin")
+    /// A relying party with one origin, or several (`also`).
+    /// - Precondition: none is empty.
+    public init(id: String, origin: String, also otherOrigins: [String] = []) {
+        precondition(!id.isEmpty && !origin.isEmpty && !otherOrigins.contains(""), "a relying party needs an RP ID and an origin")
         self.id = id
         self.origin = origin
+        self.otherOrigins = otherOrigins
+    }
+
+    /// Whether a ceremony may run on `origin` (an exact string, as UTF-8 bytes).
+    public func allows(_ origin: String) -> Bool {
+        ([self.origin] + otherOrigins).contains { $0.utf8.elementsEqual(origin.utf8) }
     }
 
     /// A fresh random challenge of 32 bytes, for one ceremony. WebAuthn L3 §13.4.3 asks for
@@ -64,7 +73,7 @@ struct ClientData {
         guard constantTimeEqual(Array(fields.challenge.utf8), Array(Base64URL.encode(challenge).utf8)) else {
             throw .wrongChallenge
         }
-        guard fields.origin.utf8.elementsEqual(relyingParty.origin.utf8) else { throw .wrongOrigin }
+        guard relyingParty.allows(fields.origin) else { throw .wrongOrigin }
         guard fields.crossOrigin != true else { throw .crossOriginRefused }
         // WebAuthn L2 §7.1 step 10: this server never negotiates Token Binding.
         guard fields.tokenBinding?.status != "present" else {

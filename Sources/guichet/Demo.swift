@@ -31,7 +31,8 @@ struct Demo: AsyncParsableCommand {
         if !deployment.exists, !DemoRegistry.generators.contains(loaded.name) {
             throw CommandError("no synthetic data generator for profile '\(loaded.name)' (generators exist for \(DemoRegistry.generators.joined(separator: ", ")))")
         }
-        let opened = try await deployment.openDemo(profilePath: profilePath, keys: listeners.keys, store: store)
+        let opened = try await deployment.openDemo(profilePath: profilePath, keys: listeners.keys, store: store,
+                                                   ports: (config.publicPort, config.adminPort))
         defer { withExtendedLifetime(opened.lock) {} }
         let (server, keys, fresh) = (opened.server, opened.keys, opened.fresh)
         if fresh, let warning = Deployment.passwordLeftOut(of: store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]) { note(warning) }

@@ -1,16 +1,32 @@
 import Foundation
 import Testing
 import GuichetCore
-import GuichetDeployment
+@testable import GuichetDeployment
 import GuichetGate
 import GuichetLedger
 import GuichetStore
 import GuichetVault
 import GuichetServer
+import GuichetMFA
 
 /// What the command line does with a data folder, run in-process: `guichet init`, the demo's
 /// generation, the start-up checks of every subcommand that opens a folder.
 @Suite struct DeploymentTests {
+    @Test("passkeys' origins: both listeners' pages on the ports served by default; the admin pages' origin as set, none by default for another host name")
+    func passkeyOrigins() {
+        var s = Deployment.Settings()
+        var rp = Deployment.relyingParty(s)
+        #expect(rp.id == "localhost" && rp.allows("http://localhost:8080") && rp.allows("http://localhost:8081"))
+        s.publicPort = 18_480; s.adminPort = 18_481
+        rp = Deployment.relyingParty(s)
+        #expect(rp.allows("http://localhost:18480") && rp.allows("http://localhost:18481") && !rp.allows("http://localhost:8080"))
+        s.webauthnRPID = "guichet.example"; s.webauthnOrigin = "https://guichet.example"
+        rp = Deployment.relyingParty(s)
+        #expect(rp.allows("https://guichet.example") && !rp.allows("http://localhost:18481") && rp.otherOrigins.isEmpty)
+        s.webauthnAdminOrigin = "https://admin.guichet.example"
+        #expect(Deployment.relyingParty(s).allows("https://admin.guichet.example"))
+    }
+
     @Test("init makes a registry with one administrator, and refuses a folder that already holds one, changing nothing")
     func initialiseOnce() async throws {
         let folder = try temporaryFolder()

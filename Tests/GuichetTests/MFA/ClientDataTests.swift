@@ -23,6 +23,21 @@ struct ClientDataTests {
         try check(["crossOrigin": false, "other_keys_can_be_added_here": "x"])
     }
 
+    @Test("A relying party with the admin pages' origin too accepts both origins, exactly, and no third")
+    func twoOrigins() throws {
+        let both = RelyingParty(id: "guichet.example", origin: "https://guichet.example", also: ["https://admin.guichet.example"])
+        func ceremony(on origin: String) throws {
+            let json = try JSONSerialization.data(withJSONObject: ["type": "webauthn.get", "challenge": B64URL.encode(challenge), "origin": origin])
+            try ClientData.check(Array(json), ceremony: "webauthn.get", challenge: challenge, relyingParty: both)
+        }
+        try ceremony(on: "https://guichet.example")
+        try ceremony(on: "https://admin.guichet.example")
+        for other in ["https://evil.guichet.example", "https://admin.guichet.example/", "http://admin.guichet.example", "https://ADMIN.guichet.example"] {
+            #expect(throws: MFAError.wrongOrigin, "\(other)") { try ceremony(on: other) }
+        }
+        #expect(throws: MFAError.wrongOrigin, "with one origin, the admin pages' is refused") { try check(["origin": "https://admin.guichet.example"]) }
+    }
+
     @Test("A ceremony in a cross-origin frame is refused as crossOriginRefused")
     func crossOrigin() {
         #expect(throws: MFAError.crossOriginRefused) {
