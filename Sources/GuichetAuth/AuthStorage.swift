@@ -47,6 +47,9 @@ public protocol AuthStorage: Sendable {
     func revokeSession(id: SessionID, account: AccountID, at: Date) async throws -> Bool
     /// Revokes one session.
     func revokeSession(tokenHash: Data, at: Date) async throws
+    /// Gives an open session a new token: the old one stops working at once.
+    /// - Returns: whether an open session had the old token.
+    func rekeySession(tokenHash old: Data, to new: Data) async throws -> Bool
     /// Records a new activation code for an account (`status`: 'sending', 'issued' or
     /// 'awaiting-approval' with no hash), and replaces the account's codes not yet used: only
     /// the newest one works.

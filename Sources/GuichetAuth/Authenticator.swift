@@ -222,6 +222,18 @@ public final class Authenticator: Sendable {
         return IssuedSession(token: token, principal: principal(account, role: role, session: session, secondFactorAt: nil), expiresAt: expires)
     }
 
+    /// A new token for a session that just passed its second factor (pages; OWASP's session
+    /// management: a new identifier at every change of privilege). The old token stops
+    /// working at once, so a token taken before the factor, with the password alone, never
+    /// reaches personal data (an attacker test). The session, its factor and its history
+    /// stay the same.
+    /// - Throws: ``GuichetError/unauthenticated`` when the old token names no open session.
+    public func renewToken(_ token: String) async throws -> String {
+        let fresh = Self.randomToken()
+        guard try await store.rekeySession(tokenHash: Self.tokenHash(token), to: Self.tokenHash(fresh)) else { throw GuichetError.unauthenticated }
+        return fresh
+    }
+
     /// The recovery path of a locked user name: clears its failures and tells the owner.
     /// Reached only from the server's own command line (`guichet accounts unlock`), never over HTTP.
     /// - Returns: whether an account of that name exists.

@@ -154,6 +154,13 @@ extension PostgresStore: AuthStorage {
         }
     }
 
+    public func rekeySession(tokenHash old: Data, to new: Data) async throws -> Bool {
+        try await transaction { c in
+            try await c.query("UPDATE session SET token_hash = \(new) WHERE token_hash = \(old) AND revoked_at IS NULL RETURNING 1::int",
+                              logger: Self.logger).decode(Int.self).collect().count == 1
+        }
+    }
+
     // MARK: activation codes
 
     public func insertActivation(id: String, account: AccountID, codeHash: Data?, delivery: String, by: AccountID?,

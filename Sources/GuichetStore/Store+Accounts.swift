@@ -141,6 +141,13 @@ extension Store {
                            arguments: [at.millis, tokenHash])
         }
     }
+
+    public func rekeySession(tokenHash old: Data, to new: Data) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE session SET token_hash = ? WHERE token_hash = ? AND revoked_at IS NULL", arguments: [new, old])
+            return db.changesCount == 1
+        }
+    }
 }
 
 extension AccountRecord {

@@ -267,7 +267,13 @@ extension GuichetServer {
             let next = form["next"].flatMap {
                 $0.hasPrefix(s.prefix + "/") && !$0.contains("//") && $0.unicodeScalars.allSatisfy(safe.contains) ? $0 : nil
             } ?? s.prefix + "/home"
-            return WebPages.redirect(next)
+            // A new session token (and so a new CSRF token) once the factor is passed: the one
+            // the password alone gave stops working.
+            guard let old = s.token else { throw GuichetError.unauthenticated }
+            let token = try await self.auth.renewToken(old)
+            let session = try await self.auth.openSessions(of: p.account).first { $0.id == p.session }
+            let maxAge = max(0, Int((session?.expiresAt ?? Date()).timeIntervalSinceNow.rounded(.down)))
+            return WebPages.redirect(next, cookies: [SessionCookie.set(token, admin: admin, maxAge: maxAge)])
         }
         page(r, .post, "/web/sign-out", admin: admin) { req, _, scope in
             let form = try await FormBody.read(req)

@@ -124,8 +124,16 @@ struct WebRegistryPageTests {
                 #expect(early.status == .forbidden && !early.html.contains(#"<tr class="checkpoint">"#), "the password alone opens no administrator's page: \(path)")
             }
             let form = try await browser.get("/web/second-factor?lang=en")
+            let before = try #require(browser.cookies["__Host-guichet-admin"])
             _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)),
                                                               ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            // A new session token once the factor is passed; the one of the password alone is dead.
+            let after = try #require(browser.cookies["__Host-guichet-admin"])
+            #expect(after != before)
+            var stale = PageClient(client)
+            stale.cookies["__Host-guichet-admin"] = before
+            let old = try await stale.get("/web/admin/registry")
+            #expect(old.status == .seeOther && old.location == "/web/sign-in", "the token taken before the factor opens nothing")
             let page = try await browser.get("/web/admin/registry?id=\(app.id.rawValue)")
             #expect(page.status == .ok && page.html.components(separatedBy: #"<tr class="version">"#).count == 3, "two versions kept")
             #expect(page.html.contains(#"<tr class="checkpoint">"#) && page.html.contains(#"<tr class="metric">"#), "checkpoints and the metrics summary")

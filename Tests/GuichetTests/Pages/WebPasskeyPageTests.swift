@@ -61,7 +61,11 @@ struct WebPasskeyPageTests {
             #expect(cross.status == .forbidden)
             let passed = try await browser.post("/web/second-factor", fields)
             #expect(passed.status == .seeOther && passed.location == "/web/account", "\(passed.status)")
-            let again = try await browser.post("/web/second-factor", fields)
+            let stale = try await browser.post("/web/second-factor", fields)
+            #expect(stale.status == .forbidden, "the session's token changed with the factor: the old page's CSRF field is refused")
+            let newCSRF = try #require(try await browser.get("/web/account").csrf)
+            #expect(newCSRF != stepCSRF)
+            let again = try await browser.post("/web/second-factor", [("csrf", newCSRF)] + fields.dropFirst())
             #expect(again.status == .unauthorized, "a replayed answer is refused")
             #expect(try await browser.get("/web/home").status == .ok)
         }

@@ -76,8 +76,16 @@ import GuichetStore
             #expect(s.lastSeenAt == B.at(50) && s.secondFactorAt == B.at(60) && !s.revoked)
             #expect(try await b.auth.openSessions(account: a.id, now: B.at(70)).map(\.secondFactorAt) == [B.at(60)])
 
-            try await b.auth.revokeSession(tokenHash: fakeHash("t1"), at: B.at(80))
-            #expect(try await b.auth.session(tokenHash: fakeHash("t1"))?.revoked == true)
+            // A new token for the same session: the old one finds nothing, the session is the same.
+            #expect(try await b.auth.rekeySession(tokenHash: fakeHash("t1"), to: fakeHash("t2")))
+            #expect(try await b.auth.session(tokenHash: fakeHash("t1")) == nil)
+            let renewed = try #require(try await b.auth.session(tokenHash: fakeHash("t2")))
+            #expect(renewed.id == id && renewed.secondFactorAt == B.at(60) && !renewed.revoked)
+            #expect(try await !b.auth.rekeySession(tokenHash: fakeHash("t1"), to: fakeHash("t3")), "the old token renews nothing")
+
+            try await b.auth.revokeSession(tokenHash: fakeHash("t2"), at: B.at(80))
+            #expect(try await b.auth.session(tokenHash: fakeHash("t2"))?.revoked == true)
+            #expect(try await !b.auth.rekeySession(tokenHash: fakeHash("t2"), to: fakeHash("t4")), "a revoked session gets no new token")
             #expect(try await b.auth.openSessions(account: a.id, now: B.at(90)).isEmpty)
         }
     }
