@@ -191,9 +191,15 @@ enum Detectors {
         guard e.allowed else { return [] }
         var out: [Finding] = []
         // Citizens act right after signing up; staff, partner and admin accounts should not.
-        if st.firstAccess == nil, e.kind != .citizen, let created = e.accountCreatedAt, e.at.timeIntervalSince(created) < s.freshAccountWindow {
-            let privileged = e.kind.usesAdminListener
-            out.append(Finding(detector: "fresh-account", severity: privileged ? .high : .medium,
+        // Once per account: a first access refused by the response (a throttle) leaves
+        // `firstAccess` unset, and a finding at each retry would throttle again, then suspend
+        // (a new-user test: a new security officer was stopped for the whole window).
+        if st.firstAccess == nil, st.fired["fresh-account"] == nil, e.kind != .citizen, let created = e.accountCreatedAt,
+           e.at.timeIntervalSince(created) < s.freshAccountWindow {
+            // Administrators reach almost no personal data: high (a throttle). A security
+            // officer's first personal data is usually an incident's letters, the reason the
+            // account was just made: medium (a step-up, answered at once), alerted all the same.
+            out.append(Finding(detector: "fresh-account", severity: e.kind.usesAdminListener && e.kind != .security ? .high : .medium,
                                detail: "personal data reached \(Int(e.at.timeIntervalSince(created) / 60)) min after the account was created"))
         }
         if st.session != e.session.rawValue, st.activeDays >= s.learningDays, unusual(st.signInBins[t.bin], st.activeDays, s),

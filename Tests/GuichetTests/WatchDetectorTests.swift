@@ -191,6 +191,30 @@ import GuichetProfile
         #expect(bench.engine.assess(old).findings.isEmpty)
     }
 
+    @Test("fresh-account fires once per account, even when its response refused the access: retries are not throttled again, then suspended; a new security officer gets a step-up, an administrator a throttle")
+    func freshAccountOnce() {
+        var bench = WatchBench()
+        for (kind, severity) in [(RoleKind.security, Severity.medium), (.admin, .high), (.staff, .medium)] {
+            let account = AccountID()
+            let created = WatchBench.at(day: 5, hour: 9)
+            var first = bench.event(account, at: created.addingTimeInterval(120), dossiers: [(DossierID(), [PersonID()])])
+            first.kind = kind; first.accountCreatedAt = created
+            let a = bench.engine.assess(first)
+            #expect(a.findings.first { $0.detector == "fresh-account" }?.severity == severity, "\(kind)")
+            #expect(a.refusal != nil, "the first access is held: \(kind)")
+            // Retries over the window, each after the previous refusal ran out, the factor verified again.
+            var t = created.addingTimeInterval(120)
+            for i in 0..<2 {
+                t = t.addingTimeInterval(16 * 60)
+                var retry = bench.event(account, at: t, dossiers: [(DossierID(), [PersonID()])], secondFactorAt: t.addingTimeInterval(-5))
+                retry.kind = kind; retry.accountCreatedAt = created
+                let r = bench.engine.assess(retry)
+                #expect(!r.findings.contains { $0.detector == "fresh-account" }, "once per account: \(kind)")
+                #expect(r.refusal == nil, "\(kind), retry \(i): \(String(describing: r.refusal))")
+            }
+        }
+    }
+
     @Test("the profile's watch section is read, and a wrong one is refused with its line")
     func profileSection() throws {
         let base = try String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)

@@ -16,6 +16,30 @@ import GuichetBreach
             consequences: "Phishing attempts using your name and e-mail address.", detectedAt: Date(), encryptedAndKeysSafe: safe, scope: scope), by: nil)
     }
 
+    @Test("emploi (R2): after a partner adviser's account read files, the security officer writes the job seekers' letters, names and contacts opened for breach-notification only")
+    func emploiLetters() async throws {
+        let world = try await EmploiWorld.make(size: 600)
+        defer { world.remove() }
+        let partner = try #require(world.accounts["partner1"])
+        let read = Array(world.summary.partnerCaseloads[0].prefix(3))
+        try #require(read.count == 3)
+        let r = try await world.request("partner1", purpose: "disability-support")
+        for id in read { _ = try await world.gate.read(id, r) }
+        let query = ScopeQuery(account: partner)
+        let scope = try await BreachResponse.scopeNow(world.gate, query)
+        #expect(scope.persons.count == 3)
+        let record = try await BreachRegister(store: world.store).register(IncidentInput(
+            title: "Partner adviser account used from an unknown address", nature: "A partner adviser's password was phished and used to read files.",
+            facts: "Reads at night from an address abroad.", remedial: "The account was suspended.", consequences: "Phishing in your name.",
+            detectedAt: Date(), encryptedAndKeysSafe: false, scope: query), by: nil)
+        let writer = LetterWriter(gate: world.gate, store: world.store, contact: "security@example.org")
+        let batch = try await writer.letters(incident: record, scope: scope, language: "en", try await world.request("security", purpose: "breach-notification"))
+        #expect(batch.letters.count + batch.unreachable.count == 3 && !batch.letters.isEmpty)
+        #expect(batch.letters.allSatisfy { !$0.recipients.isEmpty && $0.html.contains("Dear ") })
+        // The same officer reads nothing of the files for another purpose.
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.read(read[0], try await world.request("security", purpose: "support")) }
+    }
+
     @Test("letters name only the fields exposed for that person, and no other person's data appears")
     func lettersNameOnlyTheirFields() async throws {
         let scenario = try await ScriptedIncident.make()
