@@ -202,6 +202,9 @@ extension GuichetServer {
             guard let p = s.principal, p.kind == .admin else { throw GuichetError.forbidden("this needs an administrator account") }
             let id: DossierID = try ctx.parameters.identifier("id")
             guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            // A restore undoes every change made since (a new-user test: one click undid a
+            // parent's accepted place): the box must be ticked.
+            guard form["confirm"] == "yes" else { throw GuichetError.invalid("a restore undoes the changes made since: tick the box that confirms it, then click again") }
             _ = try await self.gate.restore(id, version: v, try self.gateRequest(s, ctx, purpose: nil))
             return WebPages.redirect("/web/admin/registry?id=\(id.rawValue)&done=restore")
         }

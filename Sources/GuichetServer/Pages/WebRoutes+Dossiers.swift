@@ -58,6 +58,11 @@ extension GuichetServer {
             let id: DossierID = try ctx.parameters.identifier("id")
             let name = ctx.parameters.get("name") ?? ""
             let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
+            // By the step's name (in any type of file), before the gate: the answer tells
+            // nothing of the file itself.
+            if form["confirm"] != "yes", self.profile.dossierTypes.values.contains(where: { Self.isFinal(name, $0) }) {
+                throw GuichetError.invalid("this step is final: tick the box that confirms it, then click again")
+            }
             do {
                 if name == "withdraw" {
                     _ = try await self.gate.transition(id, "withdraw", g)
@@ -102,6 +107,13 @@ extension GuichetServer {
     func writable(_ path: String, type: String, role: String) -> Bool {
         profile.rules.contains { $0.effect == .allow && $0.roles.contains(role) && $0.dossierTypes.contains(type)
             && $0.actions.contains(.update) && $0.write.matches(path) }
+    }
+
+    /// Whether a step leads to a state the file never leaves (a withdrawal, a deregistration,
+    /// a closing): the page asks to tick a box first (a new-user test: one click withdrew an
+    /// application and lost its place on the list).
+    static func isFinal(_ step: String, _ type: DossierType) -> Bool {
+        step == "withdraw" || type.workflow.transitions.values.contains { $0.name == step && type.workflow.final.contains($0.to) }
     }
 
     /// The workflow steps a role's rules allow from a state (the gate decides again).
@@ -179,7 +191,8 @@ extension GuichetServer {
             }
         }
         let actions = transitions(type: type, status: view.status, role: g.principal.role).map {
-            ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)"]
+            ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)",
+             "final": Self.isFinal($0, type)] as [String: Any]
         }
         values["actions"] = actions
         values["hasActions"] = !actions.isEmpty

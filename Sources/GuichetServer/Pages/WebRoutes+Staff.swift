@@ -10,25 +10,30 @@ import Hummingbird
 /// Staff's and partners' home page: state the purpose, search within the role's summary
 /// fields (the gate's search, with the role's search combinations), open one dossier.
 extension GuichetServer {
-    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+    /// - Parameter value: the search form's fields (the posted form; the query of a GET).
+    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope, _ value: (String) -> String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         guard let p = s.principal else { throw GuichetError.unauthenticated }
-        let query = req.uri.queryParameters
-        let purpose = query.get("purpose").flatMap { $0.isEmpty ? nil : $0 }
+        let purpose = value("purpose").flatMap { $0.isEmpty ? nil : $0 }
         let types = dossierTypes(role: p.role, action: .search)
-        guard let type = types.first(where: { $0.name == query.get("type") }) ?? types.first else {
+        guard let type = types.first(where: { $0.name == value("type") }) ?? types.first else {
             return try render("staff-home", ["purposes": [], "noSearch": true], s)
         }
         let combos = profile.roles[p.role]?.searchTerms ?? []
         var names: [String] = []
         for name in combos.flatMap({ $0 }) where !names.contains(name) { names.append(name) }
-        let who = query.get("who") ?? type.persons.first?.role ?? ""
+        let who = value("who") ?? type.persons.first?.role ?? ""
         var criteria: [String: String] = [:]
-        for name in names { if let v = query.get("q." + name), !v.isEmpty { criteria["\(who).\(name)"] = v } }
-        let status = query.get("status").flatMap { $0.isEmpty ? nil : $0 }
+        for name in names { if let v = value("q." + name), !v.isEmpty { criteria["\(who).\(name)"] = v } }
+        let status = value("status").flatMap { $0.isEmpty ? nil : $0 }
 
-        let purposes: [[String: Any]] = [["value": "", "label": "—"]] + profile.purposes.map { name -> [String: Any] in
+        // The purposes a search of this role may state (a rule without purposes allows any):
+        // a partner adviser is not offered the agency's, nor a daycare breach notification.
+        let searching = profile.rules.filter { $0.effect == .allow && $0.roles.contains(p.role) && $0.actions.contains(.search) }
+        let offered = searching.contains { $0.purposes.isEmpty } ? profile.purposes
+            : profile.purposes.filter { name in searching.contains { $0.purposes.contains(name) } }
+        let purposes: [[String: Any]] = [["value": "", "label": "—"]] + offered.map { name -> [String: Any] in
             ["value": name, "label": pages.optionalText("purpose_" + name, l) ?? name, "selected": name == purpose]
         }
         let statuses: [[String: Any]] = [["value": "", "label": pages.text("anyStatus", l)]] + type.workflow.states.map { state -> [String: Any] in
@@ -38,7 +43,9 @@ extension GuichetServer {
         for name in names {
             guard let spec = profile.personField(name) else { continue }
             var input = formInputs([spec], prefix: "q.", pages, l)[0]
-            input["value"] = query.get("q." + name) ?? ""
+            input["value"] = value("q." + name) ?? ""
+            // Any one of the role's combinations will do: no single field is required here.
+            input["required"] = nil
             searchFields.append(input)
         }
         let whoOptions: [[String: Any]] = type.persons.map { link -> [String: Any] in
@@ -49,7 +56,7 @@ extension GuichetServer {
         var values: [String: Any] = ["purposes": purposes, "type": type.name, "statuses": statuses, "searchFields": searchFields,
                                      "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
         // Nothing is searched until the form was sent (a purpose or a criterion given).
-        if query.get("search") != nil {
+        if value("search") != nil {
             let g = try gateRequest(s, ctx, purpose: purpose)
             let page = try await gate.search(type: type.name, status: status, criteria: criteria, after: nil, limit: 20, g)
             let organisations = try await organisationNames()
@@ -65,3 +72,4 @@ extension GuichetServer {
         return try render("staff-home", values, s)
     }
 }
+

@@ -288,9 +288,18 @@ extension GuichetServer {
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             switch p.kind {
             case .citizen: return try await self.citizenHome(req, ctx, s)
-            case .staff, .partner: return try await self.staffHome(req, ctx, s)
+            case .staff, .partner: return try await self.staffHome(req, ctx, s) { req.uri.queryParameters.get($0) }
             default: return try await self.adminHome(req, ctx, s)
             }
+        }
+        // The search form posts its terms (a name, a birth date, an identifier), so that they
+        // never stand in an address: not in the browser's history, not in a proxy's log.
+        page(r, .post, "/web/home", admin: admin) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners search files") }
+            if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
+            return try await self.staffHome(req, ctx, s) { form[$0] }
         }
     }
 }

@@ -95,7 +95,7 @@ struct WebPageChangeCeilingTests {
             var refused: (id: DossierID, page: PageClient.Page)?
             var withdrawn = 0
             for id in waiting {
-                let page = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", csrf), ("purpose", "list-management")])
+                let page = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", csrf), ("purpose", "list-management"), ("confirm", "yes")])
                 if page.status == .seeOther { withdrawn += 1 } else { refused = (id, page); break }
             }
             #expect(withdrawn == limit)
@@ -113,7 +113,7 @@ struct WebPageChangeCeilingTests {
                 ("justification", "The families asked at the counter to withdraw these applications."),
                 ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
             #expect(opened.status == .ok, "the file opens with the code and the reason: \(opened.status)")
-            let again = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", try #require(opened.csrf)), ("purpose", "list-management")])
+            let again = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", try #require(opened.csrf)), ("purpose", "list-management"), ("confirm", "yes")])
             #expect(again.status == .seeOther, "the refused change goes through once answered: \(again.status)")
         }
     }

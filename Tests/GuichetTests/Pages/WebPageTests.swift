@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Testing
 import GuichetCore
 import GuichetGate
+import GuichetMFA
 
 /// The server-rendered pages (issue #17), in process: their policy and language, that nothing
 /// personal is shown without a session, and that forms refuse cross-site posts and posts
@@ -161,6 +162,31 @@ struct WebPageTests {
         }
     }
 
+    @Test("an agent searches by one of the role's combinations alone (an e-mail): no field is marked required, the terms are posted, never in the address")
+    func agentSearchPostsTerms() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.application(by: "parent1")
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password)
+            let step = try await browser.get("/web/second-factor")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            let home = try await browser.get("/web/home")
+            #expect(home.status == .ok && home.html.contains(#"<form method="post" action="/web/home""#))
+            let form = try #require(home.html.firstMatch(of: #/<form method="post" action="/web/home"[\s\S]*?</form>/#).map { String($0.0) })
+            #expect(!form.contains(" required"), "any one combination will do: no field is required")
+            let terms = [("type", "application"), ("search", "1"), ("purpose", "list-management"), ("who", "parent"), ("q.email", "parent1@example.org")]
+            #expect(try await browser.post("/web/home", terms).status == .forbidden, "a search post carries the session's CSRF field")
+            let found = try await browser.post("/web/home", [("csrf", try #require(home.csrf))] + terms)
+            #expect(found.status == .ok && found.html.contains(#"class="result""#), "\(found.status)")
+            #expect(!found.html.contains("q.email=") && !found.html.contains("parent1%40example.org"), "the terms stand in no link of the page")
+        }
+    }
+
     @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
     func csrfFieldRequired() async throws {
         let world = try await World.make()
@@ -178,7 +204,11 @@ struct WebPageTests {
             let wrong = try await browser.post(withdraw, [("csrf", String(csrf.reversed()))])
             #expect(wrong.status == .forbidden)
             #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "waiting", "nothing changed")
-            let done = try await browser.post(withdraw, [("csrf", csrf)])
+            #expect(opened.html.contains(#"id="confirm-withdraw""#), "a final step asks to tick a box")
+            let unconfirmed = try await browser.post(withdraw, [("csrf", csrf)])
+            #expect(unconfirmed.status == .badRequest && unconfirmed.html.contains("tick the box"))
+            #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "waiting", "nothing changed")
+            let done = try await browser.post(withdraw, [("csrf", csrf), ("confirm", "yes")])
             #expect(done.status == .seeOther && done.location?.hasPrefix("/web/dossiers/\(app.id.rawValue)") == true)
             #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "withdrawn")
             let out = try await browser.post("/web/sign-out", [("csrf", csrf)])
