@@ -190,10 +190,13 @@ extension GuichetServer {
     /// Counts of dossiers by state and the profile's figures, suppressed together
     /// (``Gate/publishedStatisticsWithStates()``), computed again only after a change, or a
     /// minute (``StatisticsCache``): a burst of anonymous requests costs one count.
-    func statistics() async throws -> Response {
+    func statistics() async throws -> Response { Reply.json(try await statisticsAnswer()) }
+
+    /// The statistics as published (``statistics()``), from the cache when nothing changed.
+    func statisticsAnswer() async throws -> JSON {
         // The counter is read before the count: a change during it makes the next request count again.
         let changes = gate.changes.current
-        if let fresh = statisticsCache.fresh(at: Date(), changes: changes) { return Reply.json(fresh) }
+        if let fresh = statisticsCache.fresh(at: Date(), changes: changes) { return fresh }
         let (figures, states) = try await gate.publishedStatisticsWithStates()
         var types: [String: JSON] = [:]
         for (name, byState) in states {
@@ -206,7 +209,7 @@ extension GuichetServer {
             "figures": .array(figures.map(Self.figure)),
         ])
         statisticsCache.keep(answer, at: Date(), changes: changes)
-        return Reply.json(answer)
+        return answer
     }
 
     /// A published figure (docs/LIFECYCLE.md, "Statistics"): suppressed entries are null.

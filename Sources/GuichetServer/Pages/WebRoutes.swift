@@ -132,7 +132,7 @@ extension GuichetServer {
         switch p.kind {
         case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
                                item("menuExport", "/export"), item("menuAccount", "/account")]
-        case .staff, .partner: return [item("menuSearch", "/home"), item("menuAccount", "/account")]
+        case .staff, .partner: return [item("menuSearch", "/home"), item("menuStatistics", "/statistics"), item("menuAccount", "/account")]
         case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuKeys", "/admin/keys"), item("menuAccount", "/account")]
         case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuIncidents", "/security/incidents"),
                                 item("menuAccount", "/account")]
@@ -282,6 +282,7 @@ extension GuichetServer {
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
         }
         addAccountPages(r, admin: admin)
+        if !admin { addStatisticsPage(r) }
         page(r, .get, "/web/home", admin: admin) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             guard let p = s.principal else { throw GuichetError.unauthenticated }

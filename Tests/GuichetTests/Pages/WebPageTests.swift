@@ -187,6 +187,38 @@ struct WebPageTests {
         }
     }
 
+    @Test("the published statistics as a page, without sign-in, the same counts as the API's, small ones shown hidden; the analyst's home links to it")
+    func statisticsPage() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        for i in 0..<6 {
+            _ = try await world.registerParent("parent\(i)", lastName: "Tremblay\(i)")
+            _ = try await world.application(by: "parent\(i)")
+        }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "analyst")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/statistics")
+            #expect(page.status == .ok && page.html.contains("Statistiques") && page.html.contains("Dossiers par état"))
+            let api = try await client.execute(uri: "/v1/statistics", method: .get) { String(buffer: $0.body) }
+            let waiting = try #require(try JSONDecoder().decode(JSON.self, from: Data(api.utf8)).object?["dossiers"]?.object?["application"]?
+                .object?["byStatus"]?.object?["waiting"])
+            #expect(waiting == .number(6))
+            #expect(page.html.contains("<th scope=\"row\">en attente</th><td>6</td>"), "six waiting applications, as the API says")
+            #expect(page.html.contains("masqué"), "small counts are hidden, not shown")
+            #expect(!page.html.contains("Tremblay"), "no personal value")
+            let english = try await browser.get("/web/statistics?lang=en")
+            #expect(english.html.contains("Files by state") && english.html.contains("hidden"))
+
+            _ = try await browser.signIn("analyst", World.password)
+            let step = try await browser.get("/web/second-factor")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            let home = try await browser.get("/web/home")
+            #expect(home.html.contains(#"href="/web/statistics""#), "the analyst's home leads to the statistics")
+        }
+    }
+
     @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
     func csrfFieldRequired() async throws {
         let world = try await World.make()
