@@ -108,7 +108,8 @@ extension Authenticator {
         try await store.addNotice(account: account.id, kind: "password-reset", detail: "the password was changed with a reset code; every session was ended", at: now)
         // The owner hears of it on their own channel; the change stands even if this fails.
         if let mailer, let address = try? await contact(of: account.id) {
-            try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address, language: profile.defaultLanguage))
+            try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
+                                                      language: profile.defaultLanguage, byOwner: true))
         }
     }
 }
@@ -157,15 +158,29 @@ enum ResetMessages {
                            text: both(language, fr: fr, en: en), language: language)
     }
 
-    static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
-        let fr = """
+    /// - Parameter byOwner: changed on the account page with the current password (the other
+    ///   sessions ended), rather than with a reset code (every session ended).
+    static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String, byOwner: Bool = false) -> MailMessage {
+        let fr = byOwner ? """
+        Bonjour,
+
+        Le mot de passe du compte « \(username) » a été changé le \(stamp(at)) (UTC) depuis le compte,
+        avec l'ancien mot de passe. Les autres sessions ouvertes ont été fermées.
+        Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
+        """ : """
         Bonjour,
 
         Le mot de passe du compte « \(username) » a été changé le \(stamp(at)) (UTC) avec un code de
         réinitialisation. Toutes les sessions ouvertes ont été fermées.
         Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
         """
-        let en = """
+        let en = byOwner ? """
+        Hello,
+
+        The password of the account "\(username)" was changed on \(stamp(at)) (UTC) from the account,
+        with the former password. The other open sessions were ended. If this was not you, tell
+        your security officer at once.
+        """ : """
         Hello,
 
         The password of the account "\(username)" was changed on \(stamp(at)) (UTC) with a reset
@@ -174,5 +189,42 @@ enum ResetMessages {
         return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your password was changed / mot de passe changé"
                                                                           : "Guichet : mot de passe changé / your password was changed",
                            text: both(language, fr: fr, en: en), language: language)
+    }
+}
+
+extension Authenticator {
+    /// The owner changes their password, knowing the current one (the account page, `POST
+    /// /v1/me/password`): after the second factor when the role has one, the current password
+    /// checked (wrong guesses count and slow down as the second factor's do), the rules of a new
+    /// one, then every other session of the account ends, and the owner is told (a notice,
+    /// and an e-mail when a relay and an address are set). A new-user test found no way to do
+    /// it, while the pages told a worried owner to.
+    /// - Throws: ``GuichetError/forbidden(_:)`` before the second factor;
+    ///   ``GuichetError/unauthenticated`` for a wrong current password (nothing changes);
+    ///   ``GuichetError/invalid(_:)`` for a new password the rules refuse, or the same one;
+    ///   ``GuichetError/throttled(retryAfterSeconds:)`` after repeated wrong ones.
+    public func changePassword(_ p: Principal, current: String, new: String) async throws {
+        guard p.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required before any change of the account: verify it first") }
+        let key = Self.throttleKey("password-change:" + p.account.rawValue)
+        let policy = throttle
+        let (wait, _) = try await store.reserveSignInAttempt(key: key, at: clock(), lockoutAfter: policy.lockoutAfter) { state in
+            state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
+        }
+        if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
+        guard current.utf8.count <= 1_024, new.utf8.count <= 1_024, let account = try await store.account(id: p.account),
+              await hasher.verify(current, against: account.passwordHash).matches else { throw GuichetError.unauthenticated }
+        try await store.clearThrottle(key: key)
+        guard new != current else { throw GuichetError.invalid("the new password must differ from the current one") }
+        try PasswordRules.check(new, username: account.username)
+        try await store.setPasswordHash(try await hasher.hash(new), for: account.id)
+        let now = clock()
+        for s in try await store.openSessions(account: account.id, now: now) where s.id != p.session {
+            _ = try await store.revokeSession(id: s.id, account: account.id, at: now)
+        }
+        try await store.addNotice(account: account.id, kind: "password-changed", detail: "the password was changed by its owner; the account's other sessions were ended", at: now)
+        if let mailer, let address = try? await contact(of: account.id) {
+            try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
+                                                      language: profile.defaultLanguage, byOwner: true))
+        }
     }
 }

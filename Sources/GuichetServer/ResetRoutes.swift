@@ -21,6 +21,15 @@ extension GuichetServer {
             try await self.auth.setContact(email, for: p)
             return Response(status: .noContent)
         }
+        // The owner changes their password with the current one (other sessions end).
+        r.on(.post, "\(prefix)/me/password") { req, _ in
+            let p = try await self.principal(req, admin: admin)
+            var body = try await JSONBody.read(req)
+            let current = try body.string("current"), password = try body.string("password")
+            try body.finish()
+            try await self.auth.changePassword(p, current: current, new: password)
+            return Response(status: .noContent)
+        }
         r.on(.post, "\(prefix)/password-reset") { req, ctx in
             var body = try await JSONBody.read(req)
             let code = try body.string("code"), password = try body.string("password")

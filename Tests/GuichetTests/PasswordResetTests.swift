@@ -137,3 +137,70 @@ struct PasswordResetTests {
         _ = try await world.auth.signIn(username: "admin2", password: Self.newPassword)
     }
 }
+
+/// The owner changes their own password with the current one (a new-user test found no way to).
+@Suite(.serialized)
+struct PasswordChangeTests {
+    static let newPassword = "a brand new passphrase for autumn"
+
+    @Test("over the API: the current password is checked, the rules apply, the other sessions end, the old password stops working, the owner is told")
+    func overTheAPI() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent"))
+        let token = try await world.token("agent")
+        let other = try await world.auth.signIn(username: "agent", password: World.password)
+        try await world.withPublic { client in
+            let wrong = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "not the password at all", "password": "\#(Self.newPassword)"}"#)
+            #expect(wrong.status == .unauthorized)
+            let weak = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "password"}"#)
+            #expect(weak.status == .badRequest)
+            let same = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "\#(World.password)"}"#)
+            #expect(same.status == .badRequest && same.text.contains("differ"))
+            _ = try await world.auth.authenticate(token: other.token)  // still open: nothing changed yet
+            let done = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "\#(Self.newPassword)"}"#)
+            #expect(done.status == .noContent, "\(done.text)")
+        }
+        _ = try await world.auth.authenticate(token: token)  // this session stays
+        await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auth.authenticate(token: other.token) }
+        await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auth.signIn(username: "agent", password: World.password) }
+        _ = try await world.auth.signIn(username: "agent", password: Self.newPassword)
+        #expect(try await world.store.notices(account: agent.id).contains { $0.kind == "password-changed" })
+    }
+
+    @Test("before the second factor, a staff account cannot change its password; wrong current passwords slow down")
+    func guarded() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.token("agent")  // enrols the factor
+        let bare = try await world.auth.signIn(username: "agent", password: World.password)
+        await #expect(throws: GuichetError.self) { try await world.auth.changePassword(bare.principal, current: World.password, new: Self.newPassword) }
+        let p = try await world.principal("agent")
+        var slowed = false
+        for _ in 0..<12 {
+            do { try await world.auth.changePassword(p, current: "a wrong guess of the password", new: Self.newPassword) } catch GuichetError.throttled {
+                slowed = true; break
+            } catch GuichetError.unauthenticated {}
+        }
+        #expect(slowed, "guesses of the current password are throttled")
+    }
+
+    @Test("on the account page: a wrong current password says so and changes nothing; the right one changes it")
+    func onThePage() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let page = try await browser.get("/web/account?lang=en")
+            #expect(page.html.contains(#"id="password-change""#))
+            let csrf = try #require(page.csrf)
+            let wrong = try await browser.post("/web/account/password", [("csrf", csrf), ("current", "not the password at all"), ("password", Self.newPassword)])
+            #expect(wrong.status == .unauthorized && wrong.html.contains(#"id="password-error""#))
+            let done = try await browser.post("/web/account/password", [("csrf", csrf), ("current", World.password), ("password", Self.newPassword)])
+            #expect(done.status == .ok && done.html.contains("Your password was changed"))
+        }
+        _ = try await world.auth.signIn(username: "parent1", password: Self.newPassword)
+    }
+}

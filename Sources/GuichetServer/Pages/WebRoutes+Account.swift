@@ -21,6 +21,9 @@ extension GuichetServer {
         var recoveryCodes: [String] = []
         var wrongCode = false
         var failed: String?
+        /// Why the password form was refused (a text's key), and the rule's words.
+        var passwordFailed: String?
+        var detail: String?
     }
 
     /// The account page: notices, factors, sessions.
@@ -58,6 +61,10 @@ extension GuichetServer {
         if let totp = outcome.totp { values["totp"] = ["secret": totp.secret, "uri": totp.uri] }
         if !outcome.recoveryCodes.isEmpty { values["recoveryCodes"] = outcome.recoveryCodes; values["hasRecoveryCodes"] = true }
         if outcome.wrongCode { values["wrongCode"] = true }
+        if let key = outcome.passwordFailed {
+            values["passwordFailed"] = pages.text(key, l)
+            if let d = outcome.detail { values["passwordDetail"] = d }
+        }
         if let failed = outcome.failed { values["failed"] = failed }
         var response = try render("account", values, s, status: status, script: true)
         // A secret or recovery codes must not stay in a cache.
@@ -116,6 +123,20 @@ extension GuichetServer {
             } catch GuichetError.invalid(let m) {
                 return try await self.accountPage(s, AccountOutcome(failed: m), status: .badRequest)
             }
+        }
+        // Change the password with the current one; the account's other sessions end.
+        page(r, .post, "/web/account/password", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            do {
+                try await self.auth.changePassword(p, current: try form.required("current"), new: try form.required("password"))
+            } catch GuichetError.unauthenticated {
+                return try await self.accountPage(s, AccountOutcome(passwordFailed: "passwordWrongCurrent"), status: .unauthorized)
+            } catch GuichetError.invalid(let m) {
+                return try await self.accountPage(s, AccountOutcome(passwordFailed: "passwordRefused", detail: m), status: .badRequest)
+            }
+            return try await self.accountPage(s, AccountOutcome(done: "passwordChanged"))
         }
         // End one session of one's own (another account's session id changes nothing).
         page(r, .post, "/web/account/sessions/end", admin: admin) { req, _, scope in

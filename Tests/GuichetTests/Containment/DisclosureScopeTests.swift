@@ -68,6 +68,8 @@ import GuichetGate
         "POST /admin/v1/erasures", "GET /admin/v1/erasures/{id}",
         // Partner exports: the caller's exports (ids, dates, counts); a leak's exports.
         "GET /v1/exports", "POST /admin/v1/export-leaks",
+        // The owner's password change: nothing returned.
+        "POST /v1/me/password", "POST /admin/v1/me/password",
     ]
 
     @Test("every route of both listeners is classified as disclosing (with its scope case) or not")
