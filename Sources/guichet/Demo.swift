@@ -57,7 +57,9 @@ struct Demo: AsyncParsableCommand {
               public API:   http://\(config.publicHost):\(port)   try: curl http://\(config.publicHost):\(port)/v1/statistics
               OpenAPI:      http://\(config.publicHost):\(port)/openapi.json
               citizens:     http://localhost:\(port)/   (a citizen account from the accounts file sees who looked at their file)
+              pages:        http://localhost:\(port)/web/sign-in   (every role of the public listener: parents, staff, partners)
               admin API:    http://\(config.adminHost):\(adminPort)   (loopback only)
+              admin pages:  http://localhost:\(adminPort)/web/sign-in   (administrators, security officers)
             """)
             say(String(format: "Ready: %@started in %.1f s. Ctrl-C stops.", generatedNote, Date().timeIntervalSince(started)))
         }

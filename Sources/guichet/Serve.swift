@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try deployment.siemExporters(settings, server: server)) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
+            say("Pages: http://localhost:\(port)/web/sign-in (public), http://localhost:\(adminPort)/web/sign-in (administrators, security officers)")
             Logger(label: "guichet").info("serving", metadata: ["version": .string(GuichetVersion.number), "public": "\(config.publicHost):\(port)",
                                                                 "admin": "\(config.adminHost):\(adminPort)"])
         }

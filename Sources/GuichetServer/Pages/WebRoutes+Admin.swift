@@ -162,19 +162,27 @@ extension GuichetServer {
 
     /// The first step of an incident: the exact scope of an account's accesses over a window,
     /// from the ledger, signed checkpoint first (persons by number and fields by label: no value).
-    func scopePage(_ req: Request, _ s: PageScope) async throws -> Response {
+    /// - Parameters:
+    ///   - draft: an incident form refused, shown again as it was typed, with why (`error`).
+    ///   - account: the account searched, when not in the query (the form's).
+    func scopePage(_ req: Request, _ s: PageScope, account named: String? = nil, draft: [String: Any]? = nil, error: String? = nil) async throws -> Response {
         guard let p = s.principal, p.kind == .security else { throw GuichetError.forbidden("breach response is for security officers") }
         try auth.requireStepUp(p)
-        var values: [String: Any] = ["username": req.uri.queryParameters.get("account") ?? ""]
-        if let username = req.uri.queryParameters.get("account"), !username.isEmpty {
-            guard let account = try await store.account(username: username) else { throw GuichetError.notFound }
+        let wanted = named ?? req.uri.queryParameters.get("account")
+        var values: [String: Any] = ["username": wanted ?? ""]
+        if let draft { values["draft"] = draft }
+        if let error { values["draftError"] = error }
+        if let username = wanted, !username.isEmpty {
+            guard let account = try await store.account(username: username) else {
+                throw GuichetError.invalid("no account has the user name given: check its spelling")
+            }
             let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account.id))
             values["searched"] = true
             // The next step: the incident already opened for this account, or a form to open one.
             let pages = try Self.webPages()
             values["incidents"] = try await incidents(ofAccount: account.id).map { incidentRow($0, pages, s.language) }
             values["accountID"] = account.id.rawValue
-            values["now"] = ScopeFormat.time(Date())
+            values["now"] = (draft?["detectedAt"] as? String) ?? ScopeFormat.time(Date())
             values["count"] = scope.persons.count
             values["entries"] = scope.entriesMatched
             values["checkpoint"] = scope.checkpoint.size

@@ -182,7 +182,23 @@ extension GuichetServer {
         page(r, .post, "/web/security/incidents", admin: true) { req, _, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            return try await self.openIncident(form, s)
+            do {
+                return try await self.openIncident(form, s)
+            } catch GuichetError.invalid(let m) {
+                // The form again, as typed, with why (a new-user test: a mistyped date threw
+                // away the title, facts and consequences already written).
+                guard let id = form["account"].flatMap(AccountID.init(validating:)), let account = try await self.store.account(id: id) else {
+                    throw GuichetError.invalid(m)
+                }
+                let draft: [String: Any] = ["title": form["title"] ?? "", "nature": form["nature"] ?? "", "facts": form["facts"] ?? "",
+                                            "consequences": form["consequences"] ?? "", "detectedAt": form["detectedAt"] ?? "",
+                                            "exempt": form["encryptedAndKeysSafe"] == "yes"]
+                let pages = try Self.webPages()
+                var response = try await self.scopePage(req, s, account: account.username, draft: draft,
+                                                        error: "\(pages.text("incidentRefused", s.language)) \(m)")
+                response.status = .badRequest
+                return response
+            }
         }
         page(r, .get, "/web/security/incidents/:id", admin: true) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)

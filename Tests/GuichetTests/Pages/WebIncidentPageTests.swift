@@ -43,9 +43,14 @@ struct WebIncidentPageTests {
             let crossSite = try await browser.post("/web/security/incidents", form + [("csrf", csrf)], headers: ["Sec-Fetch-Site": "cross-site"])
             #expect(crossSite.status == .forbidden)
             #expect(try await world.store.incidents().isEmpty, "nothing registered")
-            let bad = try await browser.post("/web/security/incidents", [("csrf", csrf), ("account", account), ("title", "x"), ("nature", "y"), ("facts", "z"),
-                                                                         ("detectedAt", "yesterday")])
-            #expect(bad.status == .badRequest && bad.html.contains("detectedAt"))
+            let bad = try await browser.post("/web/security/incidents", [("csrf", csrf), ("account", account), ("title", "Synthetic title kept"),
+                                                                         ("nature", "y"), ("facts", "Synthetic facts kept"), ("detectedAt", "yesterday")])
+            #expect(bad.status == .badRequest && bad.html.contains("detectedAt") && bad.html.contains(#"id="incident-error""#))
+            #expect(bad.html.contains(#"value="Synthetic title kept""#) && bad.html.contains(">Synthetic facts kept</textarea>"),
+                    "the form comes back as typed")
+            #expect(bad.html.contains(#"value="yesterday""#), "with the time as typed, to correct it")
+            let unknown = try await browser.get("/web/security/scope?account=nobody.here&lang=en")
+            #expect(unknown.status == .badRequest && unknown.html.contains("no account has the user name"))
             #expect(try await world.store.incidents().isEmpty, "bad input changes nothing")
             let opened = try await browser.post("/web/security/incidents", form + [("csrf", csrf)])
             let incident = try #require(try await world.store.incidents().first)
