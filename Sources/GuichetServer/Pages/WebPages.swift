@@ -109,6 +109,19 @@ struct WebPages: Sendable {
         texts[language]?[key] ?? key
     }
 
+    /// The labels the citizens' page `/` shares with these pages (its history's actions, roles
+    /// and purposes), language → key → text.
+    var historyLabels: [String: [String: String]] {
+        texts.mapValues { $0.filter { k, _ in k.hasPrefix("action_") || k.hasPrefix("role_") || k.hasPrefix("purpose_") } }
+    }
+
+    /// The label of a ledger action: by its full name (`provision:caseload-assign`), then by its
+    /// kind (`transition` for `transition:accept`), else the name itself (citizen.js does the same).
+    func actionLabel(_ action: String, _ language: String) -> String {
+        optionalText("action_" + action, language)
+            ?? action.split(separator: ":").first.flatMap { optionalText("action_" + $0, language) } ?? action
+    }
+
     /// A text of a language if it exists (labels of states, transitions and purposes).
     func optionalText(_ key: String, _ language: String) -> String? {
         texts[language]?[key]

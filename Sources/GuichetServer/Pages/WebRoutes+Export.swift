@@ -82,9 +82,8 @@ extension GuichetServer {
             let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l)
                 : [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
                     .filter { !$0.isEmpty }.joined(separator: " · ")
-            let action = text(a["action"]).split(separator: ":").first.map(String.init) ?? ""
             let purpose = text(a["purpose"])
-            return ["at": text(a["at"]), "who": who, "action": pages.optionalText("action_" + action, l) ?? action,
+            return ["at": text(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
                     "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
                     "purpose": purpose.isEmpty ? "—" : (pages.optionalText("purpose_" + purpose, l) ?? purpose),
                     "refused": text(a["decision"]) == "deny"]

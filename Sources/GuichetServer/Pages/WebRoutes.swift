@@ -24,6 +24,11 @@ struct PageScope: Sendable {
 extension GuichetServer {
     static let languageCookie = "__Host-guichet-lang"
 
+    /// The `Set-Cookie` value that remembers a language chosen (`/` and the `/web` pages share it).
+    static func languageCookie(_ language: String) -> String {
+        "\(languageCookie)=\(language); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000"
+    }
+
     /// The pages' language: `?lang=` first, then the language chosen earlier (a cookie), then
     /// the browser's preference, then the profile's.
     func pageLanguage(_ request: Request) -> String {
@@ -67,7 +72,7 @@ extension GuichetServer {
                 response = try self.errorPage(error, scope)
             }
             if let l = req.uri.queryParameters.get("lang"), WebPages.languages.contains(l) {
-                response.headers.append(HTTPField(name: .setCookie, value: "\(Self.languageCookie)=\(l); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000"))
+                response.headers.append(HTTPField(name: .setCookie, value: Self.languageCookie(l)))
             }
             return response
         }
