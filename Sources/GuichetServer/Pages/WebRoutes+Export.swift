@@ -49,9 +49,13 @@ extension GuichetServer {
             default: return ""
             }
         }
-        func rows(_ fields: JSON?, role: String?) -> [[String: Any]] {
+        /// - Parameter system: the dossier's system fields; one set from the actor's organisation
+        ///   (`offeredBy`) shows the organisation's name, as on the file's page.
+        func rows(_ fields: JSON?, role: String?, system: Set<String> = []) -> [[String: Any]] {
             (fields?.object ?? [:]).keys.sorted().map { name in
-                ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": text(fields?.object?[name])]
+                var value = text(fields?.object?[name])
+                if system.contains(name), let id = OrganisationID(validating: value), let organisation = organisations[id] { value = organisation }
+                return ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": value]
             }
         }
         let o = json.object ?? [:]
@@ -62,7 +66,8 @@ extension GuichetServer {
         let dossiers = (o["dossiers"]?.array ?? []).map { d -> [String: Any] in
             let d = d.object ?? [:]
             let type = text(d["type"])
-            var fields = rows(d["fields"], role: nil)
+            let system = Set(profile.dossierTypes[type]?.fields.filter(\.system).map(\.name) ?? [])
+            var fields = rows(d["fields"], role: nil, system: system)
             if let partners = d["partners"]?.array, !partners.isEmpty {
                 fields.append(["label": Labels.field("partners", language: l, profile: profile),
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
