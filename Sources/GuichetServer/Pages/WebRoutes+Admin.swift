@@ -68,18 +68,20 @@ extension GuichetServer {
             accounts.append(row)
         }
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        // The requester cannot approve their own request (the two-person rule): no button, a line saying it waits.
+        let me = s.principal?.account
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
-             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+             "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         } + provisioning.pendingCaseloadRequests(by: by).map { r -> [String: Any] in
             // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
             let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
             return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
-                    "action": "/web/admin/requests/\(r.id)/approve"]
+                    "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         } + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
             // So does the deactivation of a privileged account (C17).
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
-             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+             "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         }
         let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
