@@ -217,7 +217,7 @@ extension GuichetServer {
         }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
-            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin,
+            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin, "publicListener": !admin,
                                         "registered": req.uri.queryParameters.get("registered") != nil,
                                         "canRegister": !admin && self.registrationRole != nil], s)
         }
@@ -229,11 +229,13 @@ extension GuichetServer {
             do {
                 session = try await self.auth.signIn(username: username, password: password, source: ctx.source, adminListener: admin)
             } catch GuichetError.unauthenticated {
-                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
             }
             guard session.principal.kind.usesAdminListener == admin else {
                 try await self.auth.signOut(token: session.token)
-                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+                // The same answer as a wrong password, with the same permanent hint: it never says
+                // that the name is an administrator's.
+                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
             }
             let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
             let next = session.principal.needsSecondFactor ? "/second-factor" : "/home"

@@ -100,6 +100,30 @@ struct WebPageTests {
         }
     }
 
+    @Test("the public sign-in page always tells administrators and security officers to sign in at the admin address, the same for any name typed")
+    func adminHint() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let fr = Self.escaped("Administrateurs et responsables de la sécurité : vous ne vous connectez pas ici, mais à l'adresse d'administration que l'exploitant vous a donnée.")
+        let en = "Administrators and security officers: you do not sign in here, but at the administration address your operator gave you."
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            #expect(try await browser.get("/web/sign-in").html.contains(fr))
+            let admin = try await browser.signIn("admin", World.password)
+            let nobody = try await browser.signIn("nobody-here", World.password)
+            #expect(admin.status == .unauthorized && nobody.status == .unauthorized)
+            // Never reveals that an account exists: an administrator's name and an unknown one get the same page.
+            #expect(admin.html.contains(fr) && nobody.html.contains(fr))
+            #expect(admin.html.replacingOccurrences(of: #"value="admin""#, with: "") == nobody.html.replacingOccurrences(of: #"value="nobody-here""#, with: ""))
+            #expect(try await browser.get("/web/sign-in?lang=en").html.contains(en))
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/sign-in?lang=en")
+            #expect(page.status == .ok && !page.html.contains(en), "not on the admin listener itself")
+        }
+    }
+
     @Test("a cross-site form post is refused and changes nothing, the sign-in form included")
     func crossSitePostRefused() async throws {
         let world = try await World.make()
