@@ -161,6 +161,7 @@ extension GuichetServer {
         var values: [String: Any] = [:]
         let status: HTTPResponse.Status
         let key: String
+        var seconds: Int?
         switch error {
         case let e as GuichetError:
             status = Problem.response(e).status
@@ -172,19 +173,25 @@ extension GuichetServer {
                 if key == "errForbidden" { values["detail"] = m }
             case .invalid(let m): key = "errInvalid"; values["detail"] = m
             case .conflict(let m): key = "errConflict"; values["detail"] = m
-            case .throttled(let s): key = "errThrottled"; values["seconds"] = s
-            case .slowed(let s): key = "errSlowed"; values["seconds"] = s
+            case .throttled(let s): key = "errThrottled"; seconds = s
+            case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"
             case .unavailable: key = "errUnavailable"
             }
         case is TooManyInFlight: status = .tooManyRequests; key = "errBusy"
         default: status = .internalServerError; key = "errInternal"
         }
-        values["message"] = pages.text(key, l).replacingOccurrences(of: "{seconds}", with: "\(values["seconds"] ?? "")")
+        values["message"] = Self.errorMessage(key, seconds: seconds, pages, l)
         values["errorKey"] = key
         values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         if key == "errCeiling" || key == "errCeilingChanges" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
         return try render("error", values, scope, status: status)
+    }
+
+    /// An error's text in a language; a wait is counted ("1 seconde", "2 secondes").
+    static func errorMessage(_ key: String, seconds: Int?, _ pages: WebPages, _ l: String) -> String {
+        guard let seconds else { return pages.text(key, l) }
+        return pages.counted(key, seconds, placeholder: "seconds", l)
     }
 
     /// The text that explains a refusal in plain words, from the gate's message (which names

@@ -36,6 +36,23 @@ import GuichetCore
         }
     }
 
+    @Test("a wait of one second is in the singular, in French (0 and 1) and English (1); more is in the plural",
+          arguments: [("errThrottled", "fr", 1, "dans 1 seconde."), ("errThrottled", "fr", 0, "dans 0 seconde."),
+                      ("errThrottled", "fr", 2, "dans 2 secondes."), ("errSlowed", "fr", 1, "dans 1 seconde,"),
+                      ("errThrottled", "en", 1, "in 1 second."), ("errThrottled", "en", 0, "in 0 seconds."), ("errSlowed", "en", 1, "in 1 second,"),
+                      ("errSlowed", "en", 30, "in 30 seconds,")])
+    func waitsCounted(_ key: String, _ language: String, _ seconds: Int, _ expected: String) throws {
+        let message = GuichetServer.errorMessage(key, seconds: seconds, try WebPages.bundled.get(), language)
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test("the command line counts in English: one in the singular, other counts in the plural")
+    func commandLineCounts() {
+        #expect(Counted.english(1, "dossier") == "1 dossier" && Counted.english(2, "dossier") == "2 dossiers")
+        #expect(Counted.english(0, "person") == "0 persons" && Counted.english(1, "entry", "entries") == "1 entry")
+        #expect(Counted.english(3, "entry", "entries") == "3 entries")
+    }
+
     @Test("a text missing in one language stops the loading, naming it")
     func missingTextRefused() throws {
         #expect(throws: PageError.self) {
