@@ -194,6 +194,14 @@ extension GuichetServer {
         return pages.counted(key, seconds, placeholder: "seconds", l)
     }
 
+    /// The page of an address under `/web` that no route knows: the error page (404) in the
+    /// page's language, rather than the API's problem document.
+    func webNotFoundPage(_ req: Request, admin: Bool) throws -> Response {
+        let query = req.uri.query.map { "?" + $0 } ?? ""
+        let scope = PageScope(language: pageLanguage(req), admin: admin, here: req.uri.path + query)
+        return try errorPage(GuichetError.notFound, scope)
+    }
+
     /// The text that explains a refusal in plain words, from the gate's message (which names
     /// limits and states, never a person).
     static func forbiddenKey(_ m: String) -> String {
@@ -306,5 +314,26 @@ extension GuichetServer {
             default: return try await self.adminHome(req, ctx, s)
             }
         }
+    }
+}
+
+/// Turns the router's "no such route" under `/web` into the pages' 404 page; every other path
+/// (`/v1/...`, `/admin/v1/...`) keeps the API's problem document (``ProblemMiddleware``, outside it).
+struct WebNotFoundMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let page: @Sendable (Request) throws -> Response
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && Self.isPage(request.uri.path) {
+            return try page(request)
+        }
+    }
+
+    /// `/web` and what is under it (`//web/…` is routed as `/web/…`).
+    static func isPage(_ path: String) -> Bool {
+        let p = "/" + path.drop { $0 == "/" }
+        return p == "/web" || p.hasPrefix("/web/")
     }
 }

@@ -124,6 +124,33 @@ struct WebPageTests {
         }
     }
 
+    @Test("an unknown address under /web is a 404 page in the page's language on both listeners; the API's unknown addresses stay JSON problems")
+    func unknownWebAddress() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let notFoundFr = Self.escaped("vous n'y avez pas accès")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            for uri in ["/web/nothing-here", "/web/dossiers/x/y/z", "/web/admin/nothing"] {
+                let page = try await browser.get(uri)
+                #expect(page.status == .notFound && page.headers[.contentType]?.hasPrefix("text/html") == true, "\(uri): \(page.status)")
+                #expect(page.html.contains(#"<html lang="fr">"#) && page.html.contains(notFoundFr) && Self.strictPolicy(page), "\(uri)")
+            }
+            browser.cookies["__Host-guichet-lang"] = "en"
+            let en = try await browser.get("/web/nothing-here")
+            #expect(en.status == .notFound && en.html.contains(#"<html lang="en">"#), "in the language chosen")
+            let api = try await browser.get("/v1/nothing-here")
+            #expect(api.status == .notFound && api.headers[.contentType]?.hasPrefix("application/problem+json") == true && !api.html.contains("<html"))
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/nothing-here?lang=en")
+            #expect(page.status == .notFound && page.html.contains(#"<html lang="en">"#) && page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let api = try await browser.get("/admin/v1/nothing-here")
+            #expect(api.status == .notFound && api.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+        }
+    }
+
     @Test("a cross-site form post is refused and changes nothing, the sign-in form included")
     func crossSitePostRefused() async throws {
         let world = try await World.make()
