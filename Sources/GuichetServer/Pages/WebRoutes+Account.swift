@@ -31,7 +31,7 @@ extension GuichetServer {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
         let pages = try Self.webPages()
         let l = s.language
-        func stamp(_ d: Date) -> String { Wire.timestamp(d).string ?? "" }
+        func stamp(_ d: Date) -> [String: String] { PageFormat.when(d, l) }
         let notices = try await store.notices(account: p.account).map { n -> [String: Any] in
             ["at": stamp(n.at), "kind": n.kind, "detail": n.detail]
         }

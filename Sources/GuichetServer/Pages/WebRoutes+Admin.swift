@@ -98,24 +98,24 @@ extension GuichetServer {
         _ = try pageOfficer(s, ctx, fresh: false)
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
-            ["id": a.id, "at": Wire.timestamp(a.at).string ?? "", "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
+            ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
              "severity": a.severity, "response": a.response, "detail": a.detail, "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
-            ["account": names[x.account] ?? "", "at": Wire.timestamp(x.at).string ?? "", "reason": x.reason,
+            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": x.reason,
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
         guard let officer = s.principal else { throw GuichetError.unauthenticated }
         // Watched persons: an access to them outside a caseload asks for a justification.
         let watched = try await store.watchedPersons().map { w -> [String: Any] in
             ["person": w.person.rawValue, "reason": gate.watchReason(of: w) ?? "", "by": names[w.flaggedBy] ?? "",
-             "at": Wire.timestamp(w.flaggedAt).string ?? "", "action": "/web/security/watched/\(w.person.rawValue)/remove"]
+             "at": PageFormat.when(w.flaggedAt, s.language), "action": "/web/security/watched/\(w.person.rawValue)/remove"]
         }
         // Break-glass openings waiting for review, with the justification written.
         let openings = try await gate.pendingBreakGlass(officer).map { o -> [String: Any] in
             ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
-             "at": Wire.timestamp(o.openedAt).string ?? "", "action": "/web/security/break-glass/\(o.id)/review"]
+             "at": PageFormat.when(o.openedAt, s.language), "action": "/web/security/break-glass/\(o.id)/review"]
         }
         return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
                                             "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
@@ -139,14 +139,14 @@ extension GuichetServer {
             let latest = versions.map(\.version).max() ?? 0
             values["id"] = id.rawValue
             values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
-                var row: [String: Any] = ["version": v.version, "at": Wire.timestamp(v.changedAt).string ?? "", "by": v.changedBy.flatMap { names[$0] } ?? "",
+                var row: [String: Any] = ["version": v.version, "at": PageFormat.when(v.changedAt, l), "by": v.changedBy.flatMap { names[$0] } ?? "",
                                           "change": v.change, "status": stateLabel(v.status, pages, l)]
                 if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
                 return row
             }
         }
         values["checkpoints"] = try await store.checkpoints().suffix(10).reversed().map { c -> [String: Any] in
-            ["size": c.size, "at": Wire.timestamp(c.at).string ?? "", "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
+            ["size": c.size, "at": PageFormat.when(c.at, l), "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
         }
         // The metrics summary: requests by listener and status class (no path, no person), and the ledger's size.
         var totals: [String: (count: Int, seconds: Double)] = [:]
@@ -183,7 +183,7 @@ extension GuichetServer {
             values["persons"] = scope.persons.prefix(200).map { x -> [String: Any] in
                 ["person": x.person.rawValue,
                  "fields": (x.fields + x.dossierFields).map { Labels.field($0, language: s.language, profile: profile) }.joined(separator: ", "),
-                 "first": Wire.timestamp(x.firstAt).string ?? "", "last": Wire.timestamp(x.lastAt).string ?? ""]
+                 "first": PageFormat.when(x.firstAt, s.language), "last": PageFormat.when(x.lastAt, s.language)]
             }
         }
         return try render("security-scope", values, s)

@@ -159,7 +159,7 @@ extension GuichetServer {
         let organisations = try await organisationNames()
         var values: [String: Any] = [
             "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
-            "status": stateLabel(view.status, pages, l), "created": Self.day(view.createdAt),
+            "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
             "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
             "persons": view.persons.map { person in
                 ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
@@ -207,8 +207,6 @@ extension GuichetServer {
     }
 
     func stateLabel(_ state: String, _ pages: WebPages, _ l: String) -> String { pages.optionalText("state_" + state, l) ?? state }
-
-    static func day(_ date: Date) -> String { String(date.formatted(.iso8601.year().month().day())) }
 
     /// The dossier's own fields (and its chosen services) as label and value rows.
     func fieldRows(_ view: DossierView, type: DossierType, organisations: [OrganisationID: String], _ pages: WebPages, _ l: String) -> [[String: Any]] {

@@ -3,6 +3,7 @@ import GuichetAuth
 import GuichetBreach
 import GuichetCore
 import GuichetGate
+import GuichetLedger
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -58,8 +59,14 @@ extension GuichetServer {
                 return ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": value]
             }
         }
+        /// A time of the document ("2026-12-05T10:54:24Z") for people, its value kept for `datetime`.
+        func when(_ v: JSON?, day: Bool = false) -> [String: String] {
+            let iso = text(v)
+            guard let d = try? ScopeFormat.parseTime(iso, "at") else { return ["text": iso, "iso": iso] }
+            return day ? PageFormat.whenDay(d, l) : PageFormat.when(d, l)
+        }
         let o = json.object ?? [:]
-        var values: [String: Any] = ["exportedAt": text(o["exportedAt"])]
+        var values: [String: Any] = ["exportedAt": when(o["exportedAt"])]
         if let person = o["person"]?.object {
             values["person"] = ["fields": rows(person["fields"], role: nil)]
         }
@@ -73,7 +80,7 @@ extension GuichetServer {
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
             }
             return ["id": text(d["id"]), "type": pages.optionalText("type_" + type, l) ?? type, "status": stateLabel(text(d["status"]), pages, l),
-                    "created": String(text(d["createdAt"]).prefix(10)), "fields": fields,
+                    "created": when(d["createdAt"], day: true), "fields": fields,
                     "persons": (d["persons"]?.array ?? []).map { p -> [String: Any] in
                         let p = p.object ?? [:]
                         let role = text(p["role"])
@@ -88,7 +95,7 @@ extension GuichetServer {
                 : [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
                     .filter { !$0.isEmpty }.joined(separator: " · ")
             let purpose = text(a["purpose"])
-            return ["at": text(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
+            return ["at": when(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
                     "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
                     "purpose": purpose.isEmpty ? "—" : (pages.optionalText("purpose_" + purpose, l) ?? purpose),
                     "refused": text(a["decision"]) == "deny"]

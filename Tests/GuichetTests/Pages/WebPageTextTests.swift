@@ -101,3 +101,35 @@ import GuichetCore
         #expect(!publicPages.contains { $0.hasPrefix("/web/admin") || $0.hasPrefix("/web/security") }, "no admin page on the public listener")
     }
 }
+
+/// Times and decimal numbers as people read them on the pages, in each language.
+@Suite struct PageFormatTests {
+    // 2026-12-05T10:54:24Z and 2026-03-01T08:05:00Z.
+    static let december = Date(timeIntervalSince1970: 1_796_468_064)
+    static let march = Date(timeIntervalSince1970: 1_772_352_300)
+
+    @Test("a time reads as a date and a time in UTC, in French or English, never as raw ISO 8601")
+    func times() {
+        #expect(Wire.timestamp(Self.december).string == "2026-12-05T10:54:24Z")
+        #expect(PageFormat.time(Self.december, "fr") == "5 décembre 2026 à 10:54 UTC")
+        #expect(PageFormat.time(Self.december, "en") == "5 December 2026, 10:54 UTC")
+        #expect(PageFormat.time(Self.march, "fr") == "1er mars 2026 à 08:05 UTC")
+        #expect(PageFormat.day(Self.march, "en") == "1 March 2026")
+        #expect(PageFormat.when(Self.december, "fr") == ["text": "5 décembre 2026 à 10:54 UTC", "iso": "2026-12-05T10:54:24Z"], "the ISO value stays for datetime")
+        #expect(PageFormat.whenDay(Self.december, "en")["iso"] == "2026-12-05")
+    }
+
+    @Test("hours have a comma on a French page and a point on an English one")
+    func hours() {
+        #expect(PageFormat.hours(71.04, "fr") == "71,0" && PageFormat.hours(71.04, "en") == "71.0")
+        #expect(PageFormat.hours(0.5, "fr") == "0,5")
+    }
+
+    @Test("the pages' templates show times in a time element with the machine-readable value, and the page's words")
+    func templatesUseTime() throws {
+        let pages = try WebPages.bundled.get()
+        let html = pages.render("citizen-home", ["dossiers": [["href": "/web/dossiers/x", "type": "t", "status": "s",
+                                                               "created": PageFormat.whenDay(Self.december, "fr")]]], language: "fr")
+        #expect(html.contains(#"<time datetime="2026-12-05">5 décembre 2026</time>"#), "\(html)")
+    }
+}
