@@ -85,10 +85,10 @@ extension GuichetServer {
         }
         let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
-            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": o.kind, "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
+            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": $0] }]
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] }]
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         return try render("admin-accounts", values, s)
@@ -96,10 +96,11 @@ extension GuichetServer {
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
+        let pages = try Self.webPages()
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
-            ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
-             "severity": a.severity, "response": a.response, "detail": a.detail, "justification": gate.justification(of: a) ?? "",
+            ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
+             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": a.detail, "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
@@ -140,7 +141,7 @@ extension GuichetServer {
             values["id"] = id.rawValue
             values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
                 var row: [String: Any] = ["version": v.version, "at": PageFormat.when(v.changedAt, l), "by": v.changedBy.flatMap { names[$0] } ?? "",
-                                          "change": v.change, "status": stateLabel(v.status, pages, l)]
+                                          "change": pages.versionChange(v.change, l), "status": stateLabel(v.status, pages, l)]
                 if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
                 return row
             }
@@ -219,7 +220,7 @@ extension GuichetServer {
             let made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
                                                                             role: try form.required("role"), organisation: organisation,
                                                                             territory: form["territory"], email: form["email"]), by: by)
-            var shown: [String: Any] = ["username": username, "status": made.status]
+            var shown: [String: Any] = ["username": username, "status": try Self.webPages().label("account_", made.status, s.language)]
             if let code = made.activation?.code { shown["code"] = code }
             return try await self.accountsPage(s, ctx, made: shown)
         }

@@ -82,7 +82,7 @@ extension GuichetServer {
         values["checkpoint"] = scope.checkpoint.size
         values["report"] = report.markdown()
         values["changes"] = try await store.incidentChanges(incident.id).map { c -> [String: Any] in
-            ["at": PageFormat.when(c.at, l), "by": c.by.flatMap { names[$0] } ?? "", "change": c.change]
+            ["at": PageFormat.when(c.at, l), "by": c.by.flatMap { names[$0] } ?? "", "change": pages.incidentChange(c.change, l)]
         }
         values["statuses"] = Self.incidentStatuses.map { status -> [String: Any] in ["value": status, "label": pages.optionalText("incident_" + status, l) ?? status, "selected": status == incident.status] }
         values["updateAction"] = "/web/security/incidents/\(incident.id)"

@@ -215,6 +215,8 @@ extension GuichetServer {
                 // A system field set from the actor's organisation (offeredBy) shows its name.
                 var shown = display(value, pages, l)
                 if spec.system, let id = OrganisationID(validating: shown), let name = organisations[id] { shown = name }
+                // A choice reads as in the edit form's list (choice_ labels).
+                if case .choice = spec.type { shown = pages.label("choice_", shown, l) }
                 return ["label": Labels.field(spec.name, language: l, profile: profile), "value": shown]
             }
         }

@@ -52,10 +52,12 @@ extension GuichetServer {
         }
         /// - Parameter system: the dossier's system fields; one set from the actor's organisation
         ///   (`offeredBy`) shows the organisation's name, as on the file's page.
-        func rows(_ fields: JSON?, role: String?, system: Set<String> = []) -> [[String: Any]] {
+        /// - Parameter choices: the dossier's choice fields, shown with their choice_ labels as on the file's page.
+        func rows(_ fields: JSON?, role: String?, system: Set<String> = [], choices: Set<String> = []) -> [[String: Any]] {
             (fields?.object ?? [:]).keys.sorted().map { name in
                 var value = text(fields?.object?[name])
                 if system.contains(name), let id = OrganisationID(validating: value), let organisation = organisations[id] { value = organisation }
+                if choices.contains(name) { value = pages.label("choice_", value, l) }
                 return ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": value]
             }
         }
@@ -74,7 +76,8 @@ extension GuichetServer {
             let d = d.object ?? [:]
             let type = text(d["type"])
             let system = Set(profile.dossierTypes[type]?.fields.filter(\.system).map(\.name) ?? [])
-            var fields = rows(d["fields"], role: nil, system: system)
+            let choices = Set(profile.dossierTypes[type]?.fields.filter { if case .choice = $0.type { true } else { false } }.map(\.name) ?? [])
+            var fields = rows(d["fields"], role: nil, system: system, choices: choices)
             if let partners = d["partners"]?.array, !partners.isEmpty {
                 fields.append(["label": Labels.field("partners", language: l, profile: profile),
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
