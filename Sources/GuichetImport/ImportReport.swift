@@ -1,4 +1,5 @@
 import Foundation
+import GuichetCore
 import Synchronization
 
 /// What `guichet import` prints: the summary, the progress bar and line, and the peak memory.
@@ -50,7 +51,7 @@ public enum ImportReport {
     }
 
     public static func describe(_ s: ImportSummary, file: String) -> String {
-        let counts = "\(s.dossiers) dossiers and \(s.persons) persons"
+        let counts = "\(Counted.english(s.dossiers, "dossier")) and \(Counted.english(s.persons, "person"))"
         let bad = s.skipped == 0 ? "no bad line" : s.skipped == 1 ? "1 bad line" : "\(s.skipped) bad lines"
         switch s.outcome {
         case .alreadyImported(let at):
@@ -58,7 +59,7 @@ public enum ImportReport {
         case .aborted:
             return "import aborted: a line is bad (see above) and --on-error abort writes nothing; fix the file or use --on-error skip"
         case .done where s.dryRun:
-            return "dry run: \(s.lines) lines checked, \(bad); the import would store \(counts); nothing was written"
+            return "dry run: \(Counted.english(s.lines, "line")) checked, \(bad); the import would store \(counts); nothing was written"
         case .done:
             let resumed = s.resumedAtLine.map { " (resumed at line \($0))" } ?? ""
             return "imported \(file)\(resumed): \(counts) stored, \(s.skipped) bad line\(s.skipped == 1 ? "" : "s") skipped; import \(s.runID ?? "")"
@@ -79,7 +80,7 @@ public enum ImportReport {
     /// `importing 42%: 41000 lines, 8150 lines/s, 1m12s left, 3 bad`.
     public static func text(_ p: ImportProgress, prefix: Bool = true) -> String {
         if p.phase == .finishing {
-            return "\(prefix ? "finishing " : "")\(p.lines) lines read: the last batch, then \(p.dossiers) dossiers and \(p.persons) persons move "
+            return "\(prefix ? "finishing " : "")\(Counted.english(p.lines, "line")) read: the last batch, then \(Counted.english(p.dossiers, "dossier")) and \(Counted.english(p.persons, "person")) move "
                 + "from the stage into the registry, a table at a time, and its indexes are built (no progress until it ends)"
         }
         let f = fraction(p)

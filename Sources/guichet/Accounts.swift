@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuichetCore
 import GuichetAuth
 import GuichetDeployment
 import GuichetGate
@@ -59,7 +60,7 @@ struct Accounts: AsyncParsableCommand {
             let (provisioning, _, by) = try await console.provisioning()
             let done = try await provisioning.resetFactors(of: try await provisioning.accountID(username: username), reason: reason, by: by)
             guard case .handed(_, let code, let expires) = done.activation else { preconditionFailure("the console's code is handed over") }
-            say("The second factors of '\(username)' were reset (\(done.reset.factorsRemoved) removed, \(done.reset.sessionsEnded) sessions ended; in the ledger).")
+            say("The second factors of '\(username)' were reset (\(done.reset.factorsRemoved) removed, \(Counted.english(done.reset.sessionsEnded, "session")) ended; in the ledger).")
             say("Activation code (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
         }
     }

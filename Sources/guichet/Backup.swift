@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuichetCore
 import GuichetGate
 import GuichetStore
 import GuichetDeployment
@@ -23,7 +24,7 @@ struct Backup: ParsableCommand {
             throw CommandError(e.description)
         } catch let e as StoreError { throw CommandError(e.description) }
         let signed = summary.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
-        say("backup written to \(out) (\(summary.bytes) bytes, mode 0600): \(summary.ledgerEntries) ledger entries, \(signed)")
+        say("backup written to \(out) (\(summary.bytes) bytes, mode 0600): \(Counted.english(summary.ledgerEntries, "ledger entry", "ledger entries")), \(signed)")
         say("the key file is not in the backup: keep a copy of it apart (docs/KEYS.md); a restore needs it")
     }
 }
@@ -45,9 +46,9 @@ struct Restore: AsyncParsableCommand {
         do { report = try await deployment.restore(from: from, replace: replace, keys: keys) } catch let e as DeploymentError {
             throw CommandError(e.description)
         }
-        let signed = report.checkpointSize.map { "the latest covers \($0) entries" } ?? "none yet"
+        let signed = report.checkpointSize.map { "the latest covers \(Counted.english($0, "entry", "entries"))" } ?? "none yet"
         say("restored \(from) into \(deployment.database)\(report.replaced ? ", replacing the registry that was there" : "")")
-        say("ledger verified: \(report.ledgerEntries) entries, \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s") (\(signed)), all match; profile \(report.profile)")
+        say("ledger verified: \(Counted.english(report.ledgerEntries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint")) (\(signed)), all match; profile \(report.profile)")
         say("start it with: guichet serve --data \(deployment.folder.path)")
     }
 }

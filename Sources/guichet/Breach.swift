@@ -61,7 +61,7 @@ struct Breach: AsyncParsableCommand {
             case .json: Breach.print(scope.json(timeline: timeline))
             case .csv: FileHandle.standardOutput.write(Data(scope.csv().utf8))
             }
-            note("scope: \(scope.persons.count) persons, \(scope.attempts.count) refused attempt\(scope.attempts.count == 1 ? "" : "s"), checkpoint of \(scope.checkpoint.size) entries")
+            note("scope: \(Counted.english(scope.persons.count, "person")), \(Counted.english(scope.attempts.count, "refused attempt")), checkpoint of \(Counted.english(scope.checkpoint.size, "entry", "entries"))")
         }
     }
 
@@ -184,16 +184,16 @@ extension Breach {
                                           purpose: LetterWriter.purpose)
                 let (_, scope, batch) = try await BreachResponse.letters(incident: incident, gate: server.gate, store: server.store,
                                                                          contact: server.breachContact, language: language, request)
-                note("letters: \(batch.letters.count) for \(scope.persons.count) persons concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
+                note("letters: \(batch.letters.count) for \(Counted.english(scope.persons.count, "person")) concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
                 if let folder {
                     let n = try await folder.write(batch, store: server.store, by: principal.account)
-                    note("letters: \(n) files in \(folder.url.path) (readable by this user only)")
+                    note("letters: \(Counted.english(n, "file")) in \(folder.url.path) (readable by this user only)")
                 }
                 if send {
                     guard let mailer = server.auth.mailer else { throw CommandError(MailError.notConfigured.description) }
                     let delivery = try await BreachResponse.send(batch, with: mailer, store: server.store, by: principal.account, via: " by the console")
                     note("letters: \(delivery.sent) e-mailed, \(delivery.failed.count) failed, \(delivery.withoutEmail.count) without an e-mail address")
-                    if !delivery.failed.isEmpty { throw CommandError("\(delivery.failed.count) letters could not be sent; run again after fixing the relay") }
+                    if !delivery.failed.isEmpty { throw CommandError("\(Counted.english(delivery.failed.count, "letter")) could not be sent; run again after fixing the relay") }
                 }
             } catch let e as GuichetError { throw CommandError(e.description) }
         }

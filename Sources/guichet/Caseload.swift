@@ -43,7 +43,7 @@ struct Caseload: AsyncParsableCommand {
             let (provisioning, _, by) = try await console.provisioning()
             let ids = try dossiers.list()
             let change = try await provisioning.assignCaseload(ids, to: try await provisioning.accountID(username: adviser), by: by)
-            say("\(change.count) dossiers assigned to '\(adviser)'.")
+            say("\(Counted.english(change.count, "dossier")) assigned to '\(adviser)'.")
         }
     }
 
@@ -60,7 +60,7 @@ struct Caseload: AsyncParsableCommand {
             let change = try await provisioning.transferCaseload(from: try await provisioning.accountID(username: from),
                                                                 to: try await provisioning.accountID(username: to),
                                                                 only: only.isEmpty ? nil : only, by: by)
-            say("\(change.count) dossiers moved from '\(from)' to '\(to)'.")
+            say("\(Counted.english(change.count, "dossier")) moved from '\(from)' to '\(to)'.")
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuichetCore
 import GuichetGate
 import GuichetLedger
 import GuichetMerkle
@@ -31,7 +32,7 @@ struct Ledger: AsyncParsableCommand {
             if let problem = report.problem {
                 throw CommandError("ledger verification FAILED: \(problem)")
             }
-            say("ledger verified: \(report.entries) entries, \(report.checkpoints) signed checkpoint\(report.checkpoints == 1 ? "" : "s"), all match")
+            say("ledger verified: \(Counted.english(report.entries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint")), all match")
         }
     }
 

@@ -35,18 +35,18 @@ struct RetentionCommand: AsyncParsableCommand {
             let registry = try await Deployment(data).openMaintenance(keys: keys, profile: profile).registry
             if registry.gate.profile.retention.rules.isEmpty { say("the profile declares no retention rule: nothing to do"); return }
             let report = try await registry.gate.runRetention(dryRun: dryRun, batch: batch) { p in
-                note("  \(p.dossierType) \(p.state): \(p.step.rawValue) \(p.dossiers) dossiers\(p.step == .erase ? ", \(p.persons) persons" : "")")
+                note("  \(p.dossierType) \(p.state): \(p.step.rawValue) \(Counted.english(p.dossiers, "dossier"))\(p.step == .erase ? ", \(Counted.english(p.persons, "person"))" : "")")
             }
             for id in report.wouldErase { say("would erase \(id.rawValue)") }
             for id in report.wouldArchive { say("would archive \(id.rawValue)") }
             for s in report.steps {
                 let verb = dryRun ? "would \(s.step.rawValue)" : (s.step == .erase ? "erased" : "archived")
-                say("\(s.dossierType) \(s.state): \(verb) \(s.dossiers) dossiers\(s.step == .erase && !dryRun ? " (\(s.persons) persons)" : "")")
+                say("\(s.dossierType) \(s.state): \(verb) \(Counted.english(s.dossiers, "dossier"))\(s.step == .erase && !dryRun ? " (\(Counted.english(s.persons, "person")))" : "")")
             }
             if report.keptErased > 0 {
                 say("fields kept for a legal duty, term over: \(report.keptErased) sets \(dryRun ? "would be" : "were") destroyed")
             }
-            say(dryRun ? "dry run: nothing changed" : "retention done: \(report.archived) archived, \(report.erased) erased, \(report.personsErased) persons erased")
+            say(dryRun ? "dry run: nothing changed" : "retention done: \(report.archived) archived, \(report.erased) erased, \(Counted.english(report.personsErased, "person")) erased")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuichetCore
 import GuichetDeployment
 import GuichetPostgres
 
@@ -28,7 +29,7 @@ struct StoreCommand: AsyncParsableCommand {
         func run() async throws {
             let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
             let (grant, server) = try await deployment.grantServerRole(role)
-            say("granted \(role) the use of \(grant.tables) tables of the database \(server.database) on \(server.host):\(server.port)")
+            say("granted \(role) the use of \(Counted.english(grant.tables, "table")) of the database \(server.database) on \(server.host):\(server.port)")
             for (table, operations) in grant.appendOnly.sorted(by: { $0.key < $1.key }) {
                 say("  \(table): no \(operations.joined(separator: " or "))")
             }
@@ -60,7 +61,7 @@ struct StoreCommand: AsyncParsableCommand {
             let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
             let (report, address) = try await deployment.copyStore(to: to, keys: keys, timeout: .seconds(timeout), switchOver: switchOver) { note($0) }
             let signed = report.checkpointSize.map { "the latest signed checkpoint covers \($0)" } ?? "no signed checkpoint yet"
-            say("copied \(report.tables.count) tables, \(report.rows) rows, into \(address)")
+            say("copied \(Counted.english(report.tables.count, "table")), \(Counted.english(report.rows, "row")), into \(address)")
             say("verified: every table has the same row count on both sides; the ledger (entries: \(report.ledgerEntries), "
                 + "signed checkpoints: \(report.checkpoints)) verifies whole, \(signed)")
             if switchOver {

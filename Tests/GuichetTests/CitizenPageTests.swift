@@ -30,6 +30,37 @@ struct CitizenPageTests {
         }
     }
 
+    @Test("the page comes in the language chosen on the /web pages (their cookie) unless one is chosen on it, and remembers a choice made on it")
+    func languageOfTheWebPages() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            browser.cookies["__Host-guichet-lang"] = "fr"
+            let fr = try await browser.get("/", headers: ["Accept-Language": "en-GB,en;q=0.8"])
+            #expect(fr.html.contains(#"<html lang="fr">"#), "French was chosen on /web: the browser's English does not win")
+            let en = try await browser.get("/?lang=en")
+            #expect(en.html.contains(#"<html lang="en">"#) && browser.cookies["__Host-guichet-lang"] == "en", "a choice made here is kept")
+            let web = try await browser.get("/web/sign-in")
+            #expect(web.html.contains(#"<html lang="en">"#), "and the /web pages follow it")
+        }
+    }
+
+    @Test("the page links back to the citizen's files, and its style lets the hidden attribute hide the sign-in form")
+    func linksAndHidden() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            for (language, label) in [("fr", "Mes dossiers"), ("en", "My files")] {
+                let page = try await client.call(.get, "/?lang=\(language)")
+                #expect(page.text.contains(#"<a href="/web/home" id="my-files">\#(label)</a>"#), "\(language)")
+            }
+            let css = try await client.call(.get, "/assets/citizen.css").text
+            // `form { display: grid }` overrode the attribute: the form stayed on screen after signing in.
+            #expect(css.contains("[hidden] { display: none !important; }"))
+        }
+    }
+
     @Test("in Chromium, a parent sees who read their child's file and why, each entry verified against the signed checkpoint, and nobody else's")
     func browserShowsVerifiedHistory() async throws {
         let world = try await World.make()
@@ -52,8 +83,11 @@ struct CitizenPageTests {
             let result = try JSONDecoder().decode(JSON.self, from: Data(run.output.split(separator: "\n").last.map(String.init)!.utf8))
             let rows = try #require(result.object?["rows"]?.array).compactMap { $0.object }
             let who = rows.compactMap { $0["who"]?.string }
-            #expect(who.contains { $0.contains("CPE 1") && $0.contains("daycare") }, "the daycare's read is listed: \(who)")
-            #expect(rows.contains { $0["who"]?.string?.contains("agent") == true && $0["purpose"]?.string == "family-request" })
+            #expect(who.contains { $0.contains("CPE 1") && $0.contains("service de garde") }, "the daycare's read is listed, its role in French: \(who)")
+            #expect(rows.contains { $0["who"]?.string?.contains("agent") == true && $0["purpose"]?.string == "demande de la famille" },
+                    "the purpose reads as on /web/export: \(rows.map { $0["purpose"]?.string ?? "?" })")
+            #expect(rows.contains { $0["action"]?.string == "consultation" }, "\(rows.map { $0["action"]?.string ?? "?" })")
+            #expect(result.object?["signInVisible"]?.string == "false", "the sign-in form is hidden once signed in")
             #expect(who.contains("Vous-même"), "the parent's own accesses are marked as theirs")
             #expect(!who.contains { $0.contains("CPE 2") }, "another family's accesses never appear")
             #expect(rows.allSatisfy { $0["status"]?.string == "ok" }, "every entry is verified in the browser: \(rows.map { $0["status"]?.string ?? "?" })")

@@ -38,10 +38,32 @@ import GuichetCore
         }
     }
 
-    @Test("every action of the ledger has its label in both languages", arguments: ["read", "search", "create", "update", "withdraw", "transition", "versions", "restore"])
+    /// Actions a citizen's history can show: the gate's, and the system events that name a
+    /// person or a file (a claim code, a caseload assigned by an administrator, ...).
+    static let historyActions = ["read", "search", "create", "update", "withdraw", "transition:accept", "versions", "restore",
+                                 "claim-code-issue", "claim", "provision:caseload-assign", "provision:caseload-transfer",
+                                 "provision:caseload-request", "provision:factor-reset", "access-request", "erasure", "shred",
+                                 "archive-read:request", "retention:erase", "break-glass-open", "break-glass-review", "partner-export"]
+
+    @Test("every action of a citizen's history has its label in both languages, the same as on the /web pages", arguments: historyActions)
     func actionLabels(_ action: String) throws {
-        let page = try CitizenPage.bundled.get()
-        for language in CitizenPage.languages { #expect(page.texts[language]?["action." + action] != nil, "\(language): action.\(action)") }
+        let page = try CitizenPage.bundled.get(), web = try WebPages.bundled.get()
+        for language in CitizenPage.languages {
+            // As citizen.js looks it up: by the full name, then by the kind before ':'.
+            let base = String(action.split(separator: ":")[0])
+            let shown = page.texts[language]?["action_" + action] ?? page.texts[language]?["action_" + base]
+            #expect(shown != nil, "\(language): \(action) has no label")
+            #expect(shown == web.actionLabel(action, language), "\(language): \(action) reads as on /web/export")
+        }
+    }
+
+    @Test("the roles and purposes of a citizen's history read as on the /web pages, in both languages",
+          arguments: ["role_partner-adviser", "role_daycare", "purpose_list-management", "purpose_family-request"])
+    func roleAndPurposeLabels(_ key: String) throws {
+        let page = try CitizenPage.bundled.get(), web = try WebPages.bundled.get()
+        for language in CitizenPage.languages {
+            #expect(page.texts[language]?[key] != nil && page.texts[language]?[key] == web.texts[language]?[key], "\(language): \(key)")
+        }
     }
 
     @Test("a text missing in one language is refused when the page loads, naming the key and the file")

@@ -3,7 +3,7 @@ citizens' page: sign in, read the access history that the page verified, sign ou
 
 Usage: browser_history.py BASE_URL LANG USERNAME PASSWORD
 Prints one JSON object: {"rows": [{"who", "action", "fields", "purpose", "status"}...],
-"summary", "cookieVisibleToScript", "afterSignOut", "language", "wrongPassword"}.
+"summary", "signInVisible", "cookieVisibleToScript", "afterSignOut", "language", "wrongPassword"}.
 """
 import json
 import sys
@@ -50,6 +50,7 @@ def main():
                 "status": tr.find_element(By.CLASS_NAME, "proof").get_attribute("data-status"),
             })
         result["rows"] = rows
+        result["signInVisible"] = str(driver.find_element(By.ID, "sign-in").is_displayed()).lower()
         result["summary"] = driver.find_element(By.ID, "summary").text
         result["cookieVisibleToScript"] = driver.execute_script("return document.cookie")
         driver.find_element(By.ID, "sign-out").click()

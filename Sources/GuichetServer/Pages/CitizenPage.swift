@@ -41,12 +41,15 @@ struct CitizenPage: Sendable {
         guard let folder = Bundle.module.url(forResource: "Citizen", withExtension: nil) else {
             return .failure(PageError("the resource folder Citizen is missing from the module's bundle"))
         }
-        return Result { try load(from: folder) }.mapError { $0 as? PageError ?? PageError("\($0)") }
+        return Result { try load(from: folder, labels: try WebPages.bundled.get().historyLabels) }
+            .mapError { $0 as? PageError ?? PageError("\($0)") }
     }()
 
     /// Reads and checks the page's files in `folder`.
+    /// - Parameter labels: language → key → text added to the page's own texts: the labels of
+    ///   actions, roles and purposes of the `/web` pages, so that both show the same words.
     /// - Throws: ``PageError`` naming the file, the key and the language.
-    static func load(from folder: URL) throws -> CitizenPage {
+    static func load(from folder: URL, labels: [String: [String: String]] = [:]) throws -> CitizenPage {
         func read(_ name: String) throws -> String {
             guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else {
                 throw PageError("\(name) is missing or not UTF-8")
@@ -59,7 +62,7 @@ struct CitizenPage: Sendable {
             guard let words = try? JSONDecoder().decode([String: String].self, from: Data(try read(name).utf8)) else {
                 throw PageError("\(name) is not a JSON object of strings")
             }
-            texts[language] = words
+            texts[language] = words.merging(labels[language] ?? [:]) { own, _ in own }
         }
         let template = try read("page.html"), js = try read("citizen.js"), css = try read("citizen.css")
         let keys = Set(texts.values.flatMap(\.keys))
@@ -109,9 +112,9 @@ struct CitizenPage: Sendable {
         (pages[language] ?? pages["fr"] ?? "").replacingOccurrences(of: "{{service}}", with: Self.escape(service))
     }
 
-    /// The page's language: `?lang=` first, then the browser's preference, then the profile's.
+    /// The language from the browser's preference, then the profile's (the page's route looks
+    /// at `?lang=` and at the language chosen on the `/web` pages first: ``GuichetServer/pageLanguage(_:)``).
     static func language(_ request: Request, default fallback: String) -> String {
-        if let l = request.uri.queryParameters.get("lang"), languages.contains(l) { return l }
         if let accept = request.headers[.acceptLanguage] {
             for part in accept.split(separator: ",") {
                 let tag = part.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,4 +1,5 @@
 import GuichetCore
+import HTTPTypes
 import Hummingbird
 
 extension GuichetServer {
@@ -20,9 +21,14 @@ extension GuichetServer {
     func addCitizenPage(_ r: RouteRecorder) {
         r.on(.get, "/") { req, _ in
             let page = try Self.citizenPage()
-            let language = CitizenPage.language(req, default: self.profile.defaultLanguage)
+            // The language chosen here (`?lang=`, then remembered), or on the /web pages (their cookie).
+            let language = self.pageLanguage(req)
             let title = self.profile.title[language] ?? self.profile.name
-            return CitizenPage.response(page.html(language: language, service: title), type: "text/html; charset=utf-8")
+            var response = CitizenPage.response(page.html(language: language, service: title), type: "text/html; charset=utf-8")
+            if let l = req.uri.queryParameters.get("lang"), CitizenPage.languages.contains(l) {
+                response.headers.append(HTTPField(name: .setCookie, value: Self.languageCookie(l)))
+            }
+            return response
         }
         r.on(.get, "/assets/citizen.js") { _, _ in CitizenPage.response(try Self.citizenPage().js, type: "text/javascript; charset=utf-8") }
         r.on(.get, "/assets/citizen.css") { _, _ in CitizenPage.response(try Self.citizenPage().css, type: "text/css; charset=utf-8") }

@@ -93,7 +93,7 @@ struct WebPages: Sendable {
     /// without one the name itself is shown).
     static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "menuIncidents", "menuKeys", "menuExport", "yes", "no", "anyStatus", "done_update",
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
-                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errSlowed", "errTooLarge",
+                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errSlowed", "errThrottled_one", "errSlowed_one", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
@@ -107,6 +107,27 @@ struct WebPages: Sendable {
     /// A text of a language; the key itself if it is not one (never for a key a template names).
     func text(_ key: String, _ language: String) -> String {
         texts[language]?[key] ?? key
+    }
+
+    /// The labels the citizens' page `/` shares with these pages (its history's actions, roles
+    /// and purposes), language → key → text.
+    var historyLabels: [String: [String: String]] {
+        texts.mapValues { $0.filter { k, _ in k.hasPrefix("action_") || k.hasPrefix("role_") || k.hasPrefix("purpose_") } }
+    }
+
+    /// The label of a ledger action: by its full name (`provision:caseload-assign`), then by its
+    /// kind (`transition` for `transition:accept`), else the name itself (citizen.js does the same).
+    func actionLabel(_ action: String, _ language: String) -> String {
+        optionalText("action_" + action, language)
+            ?? action.split(separator: ":").first.flatMap { optionalText("action_" + $0, language) } ?? action
+    }
+
+    /// A text for a count `n`: its `KEY_one` variant where the language puts the noun in the
+    /// singular (French: 0 and 1; English: 1), else `KEY`; `{placeholder}` becomes `n`.
+    func counted(_ key: String, _ n: Int, placeholder: String, _ language: String) -> String {
+        let singular = language == "fr" ? (n == 0 || n == 1) : n == 1
+        let text = singular ? optionalText(key + "_one", language) ?? self.text(key, language) : self.text(key, language)
+        return text.replacingOccurrences(of: "{\(placeholder)}", with: "\(n)")
     }
 
     /// A text of a language if it exists (labels of states, transitions and purposes).

@@ -34,9 +34,9 @@ extension GuichetServer {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
         let pages = try Self.webPages()
         let l = s.language
-        func stamp(_ d: Date) -> String { Wire.timestamp(d).string ?? "" }
+        func stamp(_ d: Date) -> [String: String] { PageFormat.when(d, l) }
         let notices = try await store.notices(account: p.account).map { n -> [String: Any] in
-            ["at": stamp(n.at), "kind": n.kind, "detail": n.detail]
+            ["at": stamp(n.at), "kind": pages.label("notice_", n.kind, l), "detail": n.detail]
         }
         let factors = try await store.factors(account: p.account)
         let confirmed = factors.filter(\.confirmed)

@@ -68,25 +68,27 @@ extension GuichetServer {
             accounts.append(row)
         }
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        // The requester cannot approve their own request (the two-person rule): no button, a line saying it waits.
+        let me = s.principal?.account
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
-             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+             "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         } + provisioning.pendingCaseloadRequests(by: by).map { r -> [String: Any] in
             // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
             let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
             return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
-                    "action": "/web/admin/requests/\(r.id)/approve"]
+                    "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         } + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
             // So does the deactivation of a privileged account (C17).
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
-             "requestedBy": names[r.requestedBy] ?? "", "action": "/web/admin/requests/\(r.id)/approve"]
+             "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         }
         let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
-            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": o.kind, "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
+            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": $0] }]
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] }]
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         return try render("admin-accounts", values, s)
@@ -94,26 +96,27 @@ extension GuichetServer {
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
+        let pages = try Self.webPages()
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
-            ["id": a.id, "at": Wire.timestamp(a.at).string ?? "", "account": a.account.flatMap { names[$0] } ?? "", "detector": a.detector,
-             "severity": a.severity, "response": a.response, "detail": a.detail, "justification": gate.justification(of: a) ?? "",
+            ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
+             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": a.detail, "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
-            ["account": names[x.account] ?? "", "at": Wire.timestamp(x.at).string ?? "", "reason": x.reason,
+            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": x.reason,
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
         guard let officer = s.principal else { throw GuichetError.unauthenticated }
         // Watched persons: an access to them outside a caseload asks for a justification.
         let watched = try await store.watchedPersons().map { w -> [String: Any] in
             ["person": w.person.rawValue, "reason": gate.watchReason(of: w) ?? "", "by": names[w.flaggedBy] ?? "",
-             "at": Wire.timestamp(w.flaggedAt).string ?? "", "action": "/web/security/watched/\(w.person.rawValue)/remove"]
+             "at": PageFormat.when(w.flaggedAt, s.language), "action": "/web/security/watched/\(w.person.rawValue)/remove"]
         }
         // Break-glass openings waiting for review, with the justification written.
         let openings = try await gate.pendingBreakGlass(officer).map { o -> [String: Any] in
             ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
-             "at": Wire.timestamp(o.openedAt).string ?? "", "action": "/web/security/break-glass/\(o.id)/review"]
+             "at": PageFormat.when(o.openedAt, s.language), "action": "/web/security/break-glass/\(o.id)/review"]
         }
         return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
                                             "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
@@ -137,14 +140,14 @@ extension GuichetServer {
             let latest = versions.map(\.version).max() ?? 0
             values["id"] = id.rawValue
             values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
-                var row: [String: Any] = ["version": v.version, "at": Wire.timestamp(v.changedAt).string ?? "", "by": v.changedBy.flatMap { names[$0] } ?? "",
-                                          "change": v.change, "status": stateLabel(v.status, pages, l)]
+                var row: [String: Any] = ["version": v.version, "at": PageFormat.when(v.changedAt, l), "by": v.changedBy.flatMap { names[$0] } ?? "",
+                                          "change": pages.versionChange(v.change, l), "status": stateLabel(v.status, pages, l)]
                 if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
                 return row
             }
         }
         values["checkpoints"] = try await store.checkpoints().suffix(10).reversed().map { c -> [String: Any] in
-            ["size": c.size, "at": Wire.timestamp(c.at).string ?? "", "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
+            ["size": c.size, "at": PageFormat.when(c.at, l), "root": c.root.prefix(8).map { String(format: "%02x", $0) }.joined()]
         }
         // The metrics summary: requests by listener and status class (no path, no person), and the ledger's size.
         var totals: [String: (count: Int, seconds: Double)] = [:]
@@ -189,7 +192,7 @@ extension GuichetServer {
             values["persons"] = scope.persons.prefix(200).map { x -> [String: Any] in
                 ["person": x.person.rawValue,
                  "fields": (x.fields + x.dossierFields).map { Labels.field($0, language: s.language, profile: profile) }.joined(separator: ", "),
-                 "first": Wire.timestamp(x.firstAt).string ?? "", "last": Wire.timestamp(x.lastAt).string ?? ""]
+                 "first": PageFormat.when(x.firstAt, s.language), "last": PageFormat.when(x.lastAt, s.language)]
             }
         }
         return try render("security-scope", values, s)
@@ -228,7 +231,7 @@ extension GuichetServer {
             let made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
                                                                             role: try form.required("role"), organisation: organisation,
                                                                             territory: form["territory"], email: form["email"]), by: by)
-            var shown: [String: Any] = ["username": username, "status": made.status]
+            var shown: [String: Any] = ["username": username, "status": try Self.webPages().label("account_", made.status, s.language)]
             if let code = made.activation?.code { shown["code"] = code }
             return try await self.accountsPage(s, ctx, made: shown)
         }

@@ -29,22 +29,22 @@ extension GuichetServer {
     func incidentClock(_ i: BreachIncidentRecord, now: Date, _ pages: WebPages, _ l: String) -> [String: Any] {
         let hours = now.timeIntervalSince(i.detectedAt) / 3600
         let deadline = i.detectedAt.addingTimeInterval(72 * 3600)
-        var clock: [String: Any] = ["deadline": ScopeFormat.time(deadline)]
+        var clock: [String: Any] = ["deadline": PageFormat.when(deadline, l)]
         if let notified = i.notifiedAuthorityAt {
-            clock["text"] = pages.text("incidentNotifiedAt", l).replacingOccurrences(of: "{at}", with: ScopeFormat.time(notified))
-                .replacingOccurrences(of: "{hours}", with: String(format: "%.1f", notified.timeIntervalSince(i.detectedAt) / 3600))
+            clock["text"] = pages.text("incidentNotifiedAt", l).replacingOccurrences(of: "{at}", with: PageFormat.time(notified, l))
+                .replacingOccurrences(of: "{hours}", with: PageFormat.hours(notified.timeIntervalSince(i.detectedAt) / 3600, l))
         } else if hours > 72 {
-            clock["text"] = pages.text("incidentOverdue", l).replacingOccurrences(of: "{hours}", with: String(format: "%.1f", hours))
+            clock["text"] = pages.text("incidentOverdue", l).replacingOccurrences(of: "{hours}", with: PageFormat.hours(hours, l))
             clock["overdue"] = true
         } else {
-            clock["text"] = pages.text("incidentHoursLeft", l).replacingOccurrences(of: "{hours}", with: String(format: "%.1f", 72 - hours))
+            clock["text"] = pages.text("incidentHoursLeft", l).replacingOccurrences(of: "{hours}", with: PageFormat.hours(72 - hours, l))
         }
         return clock
     }
 
     func incidentRow(_ i: BreachIncidentRecord, _ pages: WebPages, _ l: String) -> [String: Any] {
         ["id": i.id, "title": i.title, "status": pages.optionalText("incident_" + i.status, l) ?? i.status,
-         "detected": ScopeFormat.time(i.detectedAt), "href": "/web/security/incidents/\(i.id)", "clock": incidentClock(i, now: Date(), pages, l)]
+         "detected": PageFormat.when(i.detectedAt, l), "href": "/web/security/incidents/\(i.id)", "clock": incidentClock(i, now: Date(), pages, l)]
     }
 
     /// The incidents whose stored scope is this account's (the scope page links them).
@@ -82,7 +82,7 @@ extension GuichetServer {
         values["checkpoint"] = scope.checkpoint.size
         values["report"] = report.markdown()
         values["changes"] = try await store.incidentChanges(incident.id).map { c -> [String: Any] in
-            ["at": ScopeFormat.time(c.at), "by": c.by.flatMap { names[$0] } ?? "", "change": c.change]
+            ["at": PageFormat.when(c.at, l), "by": c.by.flatMap { names[$0] } ?? "", "change": pages.incidentChange(c.change, l)]
         }
         values["statuses"] = Self.incidentStatuses.map { status -> [String: Any] in ["value": status, "label": pages.optionalText("incident_" + status, l) ?? status, "selected": status == incident.status] }
         values["updateAction"] = "/web/security/incidents/\(incident.id)"

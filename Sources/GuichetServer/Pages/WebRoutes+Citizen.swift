@@ -26,7 +26,7 @@ extension GuichetServer {
             let page = try await gate.search(type: type.name, status: nil, criteria: [:], after: nil, limit: 50, g)
             for view in page.views {
                 rows.append(["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
-                             "created": Self.day(view.createdAt), "status": stateLabel(view.status, pages, l)])
+                             "created": PageFormat.whenDay(view.createdAt, l), "status": stateLabel(view.status, pages, l)])
             }
         }
         let canApply = !dossierTypes(role: g.principal.role, action: .create).isEmpty

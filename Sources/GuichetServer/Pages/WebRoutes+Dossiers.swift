@@ -171,7 +171,7 @@ extension GuichetServer {
         let organisations = try await organisationNames()
         var values: [String: Any] = [
             "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
-            "status": stateLabel(view.status, pages, l), "created": Self.day(view.createdAt),
+            "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
             "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
             "persons": view.persons.map { person in
                 ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
@@ -221,8 +221,6 @@ extension GuichetServer {
 
     func stateLabel(_ state: String, _ pages: WebPages, _ l: String) -> String { pages.optionalText("state_" + state, l) ?? state }
 
-    static func day(_ date: Date) -> String { String(date.formatted(.iso8601.year().month().day())) }
-
     /// The dossier's own fields (and its chosen services) as label and value rows.
     func fieldRows(_ view: DossierView, type: DossierType, organisations: [OrganisationID: String], _ pages: WebPages, _ l: String) -> [[String: Any]] {
         var rows: [[String: Any]] = type.fields.compactMap { spec in
@@ -230,6 +228,8 @@ extension GuichetServer {
                 // A system field set from the actor's organisation (offeredBy) shows its name.
                 var shown = display(value, pages, l)
                 if spec.system, let id = OrganisationID(validating: shown), let name = organisations[id] { shown = name }
+                // A choice reads as in the edit form's list (choice_ labels).
+                if case .choice = spec.type { shown = pages.label("choice_", shown, l) }
                 return ["label": Labels.field(spec.name, language: l, profile: profile), "value": shown]
             }
         }

@@ -3,6 +3,7 @@ import GuichetAuth
 import GuichetBreach
 import GuichetCore
 import GuichetGate
+import GuichetLedger
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -49,26 +50,40 @@ extension GuichetServer {
             default: return ""
             }
         }
-        func rows(_ fields: JSON?, role: String?) -> [[String: Any]] {
+        /// - Parameter system: the dossier's system fields; one set from the actor's organisation
+        ///   (`offeredBy`) shows the organisation's name, as on the file's page.
+        /// - Parameter choices: the dossier's choice fields, shown with their choice_ labels as on the file's page.
+        func rows(_ fields: JSON?, role: String?, system: Set<String> = [], choices: Set<String> = []) -> [[String: Any]] {
             (fields?.object ?? [:]).keys.sorted().map { name in
-                ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": text(fields?.object?[name])]
+                var value = text(fields?.object?[name])
+                if system.contains(name), let id = OrganisationID(validating: value), let organisation = organisations[id] { value = organisation }
+                if choices.contains(name) { value = pages.label("choice_", value, l) }
+                return ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": value]
             }
         }
+        /// A time of the document ("2026-12-05T10:54:24Z") for people, its value kept for `datetime`.
+        func when(_ v: JSON?, day: Bool = false) -> [String: String] {
+            let iso = text(v)
+            guard let d = try? ScopeFormat.parseTime(iso, "at") else { return ["text": iso, "iso": iso] }
+            return day ? PageFormat.whenDay(d, l) : PageFormat.when(d, l)
+        }
         let o = json.object ?? [:]
-        var values: [String: Any] = ["exportedAt": text(o["exportedAt"])]
+        var values: [String: Any] = ["exportedAt": when(o["exportedAt"])]
         if let person = o["person"]?.object {
             values["person"] = ["fields": rows(person["fields"], role: nil)]
         }
         let dossiers = (o["dossiers"]?.array ?? []).map { d -> [String: Any] in
             let d = d.object ?? [:]
             let type = text(d["type"])
-            var fields = rows(d["fields"], role: nil)
+            let system = Set(profile.dossierTypes[type]?.fields.filter(\.system).map(\.name) ?? [])
+            let choices = Set(profile.dossierTypes[type]?.fields.filter { if case .choice = $0.type { true } else { false } }.map(\.name) ?? [])
+            var fields = rows(d["fields"], role: nil, system: system, choices: choices)
             if let partners = d["partners"]?.array, !partners.isEmpty {
                 fields.append(["label": Labels.field("partners", language: l, profile: profile),
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
             }
             return ["id": text(d["id"]), "type": pages.optionalText("type_" + type, l) ?? type, "status": stateLabel(text(d["status"]), pages, l),
-                    "created": String(text(d["createdAt"]).prefix(10)), "fields": fields,
+                    "created": when(d["createdAt"], day: true), "fields": fields,
                     "persons": (d["persons"]?.array ?? []).map { p -> [String: Any] in
                         let p = p.object ?? [:]
                         let role = text(p["role"])
@@ -82,9 +97,8 @@ extension GuichetServer {
             let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l)
                 : [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
                     .filter { !$0.isEmpty }.joined(separator: " · ")
-            let action = text(a["action"]).split(separator: ":").first.map(String.init) ?? ""
             let purpose = text(a["purpose"])
-            return ["at": text(a["at"]), "who": who, "action": pages.optionalText("action_" + action, l) ?? action,
+            return ["at": when(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
                     "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
                     "purpose": purpose.isEmpty ? "—" : (pages.optionalText("purpose_" + purpose, l) ?? purpose),
                     "refused": text(a["decision"]) == "deny"]

@@ -25,7 +25,7 @@ extension GuichetServer {
                  "held": k.versions.contains(v) || k.problem != nil, "missing": k.problem == nil && !k.versions.contains(v)]
             },
             "shredded": k.shredded, "source": k.source, "fromFile": !k.source.hasPrefix("$"),
-            "fileChanged": k.fileChanged.map(ScopeFormat.time) ?? "",
+            "fileChanged": k.fileChanged.map { PageFormat.when($0, l) } ?? [:],
             "old": k.current.map { c in k.dataKeys.filter { $0.key != c && $0.key != archive && $0.value > 0 }.values.reduce(0, +) } ?? 0,
             "archiveHeld": k.archiveHeld, "archiveKeys": k.dataKeys[archive] ?? 0,
         ]
@@ -34,7 +34,7 @@ extension GuichetServer {
         if let c = k.current { values["current"] = c }
         if let r = k.lastRotation {
             values["rotation"] = pages.text("keysRotation", l).replacingOccurrences(of: "{version}", with: "\(r.version)")
-                .replacingOccurrences(of: "{at}", with: ScopeFormat.time(r.at))
+                .replacingOccurrences(of: "{at}", with: PageFormat.time(r.at, l))
         }
         values["retirable"] = k.versions.filter { $0 != k.current && (k.dataKeys[$0] ?? 0) == 0 }.map { ["version": $0] }
         return try render("admin-keys", values, s)

@@ -64,7 +64,7 @@ extension GuichetServer {
                 let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
                 let summary = rows.map { row in "\(row["label"] as? String ?? ""): \(row["value"] as? String ?? "")" }.joined(separator: " · ")
                 return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "status": stateLabel(view.status, pages, l),
-                        "created": Self.day(view.createdAt), "summary": summary]
+                        "created": PageFormat.whenDay(view.createdAt, l), "summary": summary]
             }
             values["searched"] = true
             values["noResult"] = page.views.isEmpty

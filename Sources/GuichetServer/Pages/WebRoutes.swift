@@ -24,6 +24,11 @@ struct PageScope: Sendable {
 extension GuichetServer {
     static let languageCookie = "__Host-guichet-lang"
 
+    /// The `Set-Cookie` value that remembers a language chosen (`/` and the `/web` pages share it).
+    static func languageCookie(_ language: String) -> String {
+        "\(languageCookie)=\(language); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000"
+    }
+
     /// The pages' language: `?lang=` first, then the language chosen earlier (a cookie), then
     /// the browser's preference, then the profile's.
     func pageLanguage(_ request: Request) -> String {
@@ -67,7 +72,7 @@ extension GuichetServer {
                 response = try self.errorPage(error, scope)
             }
             if let l = req.uri.queryParameters.get("lang"), WebPages.languages.contains(l) {
-                response.headers.append(HTTPField(name: .setCookie, value: "\(Self.languageCookie)=\(l); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=31536000"))
+                response.headers.append(HTTPField(name: .setCookie, value: Self.languageCookie(l)))
             }
             return response
         }
@@ -156,6 +161,7 @@ extension GuichetServer {
         var values: [String: Any] = [:]
         let status: HTTPResponse.Status
         let key: String
+        var seconds: Int?
         switch error {
         case let e as GuichetError:
             status = Problem.response(e).status
@@ -167,19 +173,33 @@ extension GuichetServer {
                 if key == "errForbidden" { values["detail"] = m }
             case .invalid(let m): key = "errInvalid"; values["detail"] = m
             case .conflict(let m): key = "errConflict"; values["detail"] = m
-            case .throttled(let s): key = "errThrottled"; values["seconds"] = s
-            case .slowed(let s): key = "errSlowed"; values["seconds"] = s
+            case .throttled(let s): key = "errThrottled"; seconds = s
+            case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"
             case .unavailable: key = "errUnavailable"
             }
         case is TooManyInFlight: status = .tooManyRequests; key = "errBusy"
         default: status = .internalServerError; key = "errInternal"
         }
-        values["message"] = pages.text(key, l).replacingOccurrences(of: "{seconds}", with: "\(values["seconds"] ?? "")")
+        values["message"] = Self.errorMessage(key, seconds: seconds, pages, l)
         values["errorKey"] = key
         values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         if key == "errCeiling" || key == "errCeilingChanges" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
         return try render("error", values, scope, status: status)
+    }
+
+    /// An error's text in a language; a wait is counted ("1 seconde", "2 secondes").
+    static func errorMessage(_ key: String, seconds: Int?, _ pages: WebPages, _ l: String) -> String {
+        guard let seconds else { return pages.text(key, l) }
+        return pages.counted(key, seconds, placeholder: "seconds", l)
+    }
+
+    /// The page of an address under `/web` that no route knows: the error page (404) in the
+    /// page's language, rather than the API's problem document.
+    func webNotFoundPage(_ req: Request, admin: Bool) throws -> Response {
+        let query = req.uri.query.map { "?" + $0 } ?? ""
+        let scope = PageScope(language: pageLanguage(req), admin: admin, here: req.uri.path + query)
+        return try errorPage(GuichetError.notFound, scope)
     }
 
     /// The text that explains a refusal in plain words, from the gate's message (which names
@@ -212,7 +232,7 @@ extension GuichetServer {
         }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
-            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin,
+            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin, "publicListener": !admin,
                                         "registered": req.uri.queryParameters.get("registered") != nil,
                                         "canRegister": !admin && self.registrationRole != nil], s)
         }
@@ -224,11 +244,13 @@ extension GuichetServer {
             do {
                 session = try await self.auth.signIn(username: username, password: password, source: ctx.source, adminListener: admin)
             } catch GuichetError.unauthenticated {
-                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
             }
             guard session.principal.kind.usesAdminListener == admin else {
                 try await self.auth.signOut(token: session.token)
-                return try self.render("sign-in", ["failed": true, "username": username], s, status: .unauthorized)
+                // The same answer as a wrong password, with the same permanent hint: it never says
+                // that the name is an administrator's.
+                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
             }
             let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
             let next = session.principal.needsSecondFactor ? "/second-factor" : "/home"
@@ -302,5 +324,26 @@ extension GuichetServer {
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             return try await self.staffHome(req, ctx, s) { form[$0] }
         }
+    }
+}
+
+/// Turns the router's "no such route" under `/web` into the pages' 404 page; every other path
+/// (`/v1/...`, `/admin/v1/...`) keeps the API's problem document (``ProblemMiddleware``, outside it).
+struct WebNotFoundMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let page: @Sendable (Request) throws -> Response
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && Self.isPage(request.uri.path) {
+            return try page(request)
+        }
+    }
+
+    /// `/web` and what is under it (`//web/…` is routed as `/web/…`).
+    static func isPage(_ path: String) -> Bool {
+        let p = "/" + path.drop { $0 == "/" }
+        return p == "/web" || p.hasPrefix("/web/")
     }
 }

@@ -9,6 +9,7 @@ import GuichetLedger
 import GuichetMail
 import GuichetMFA
 import GuichetStore
+@testable import GuichetServer
 
 /// An incident from scope to letters to the register, one page per step, in process.
 @Suite(.serialized)
@@ -60,7 +61,16 @@ struct WebIncidentPageTests {
             // Step 2: the incident, with the regulator report's clock.
             let page = try await browser.get("/web/security/incidents/\(incident.id)")
             #expect(page.status == .ok && page.html.contains(#"<dd id="incident-persons">5</dd>"#), "the five persons daycare2 received")
-            #expect(page.html.contains("h left to notify the authority") && page.html.contains(ScopeFormat.time(incident.detectedAt.addingTimeInterval(72 * 3600))))
+            let deadline = incident.detectedAt.addingTimeInterval(72 * 3600)
+            #expect(page.html.contains("h left to notify the authority") && page.html.contains(#"<time datetime="\#(Wire.timestamp(deadline).string ?? "")">"#))
+            // People read the deadline as a date and a time in the page's language, the hours with the page's decimal sign.
+            #expect(page.html.contains(PageFormat.time(deadline, "en")) && page.html.contains(" UTC</time>"))
+            #expect(page.html.contains("70.9 h left") || page.html.contains("71.0 h left"), "\(page.html.firstMatch(of: #/[0-9.,]+ h left/#).map { String($0.0) } ?? "no clock")")
+            let inFrench = try await browser.get("/web/security/incidents/\(incident.id)?lang=fr")
+            #expect(inFrench.html.contains("70,9 h restantes") || inFrench.html.contains("71,0 h restantes"),
+                    "a comma on a French page: \(inFrench.html.firstMatch(of: #/[0-9.,]+ h restantes/#).map { String($0.0) } ?? "no clock")")
+            #expect(inFrench.html.contains(PageFormat.time(deadline, "fr")) && !inFrench.html.contains(">\(Wire.timestamp(deadline).string ?? "")<"))
+            _ = try await browser.get("/web/security/incidents/\(incident.id)?lang=en")
             #expect(page.html.contains(#"href="/web/security/incidents/\#(incident.id)/letters""#) || page.html.contains(#"action="/web/security/incidents/\#(incident.id)/letters""#))
             // The scope page now links the incident instead of leaving the officer to open another.
             #expect(try await browser.get("/web/security/scope?account=daycare2").html.contains("/web/security/incidents/\(incident.id)"))

@@ -121,4 +121,23 @@ struct WebExportPageTests {
             #expect(try await world.ledger.journal(account: parent).count - before >= 2 * reads, "the download is journalled too")
         }
     }
+
+    @Test("the service that offered a place is named on the export page, never shown as its organisation id")
+    func offeredByIsNamed() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1", daycares: [0])
+        _ = try await world.gate.transition(app.id, "offer", try await world.request("daycare1"))
+        let ids = try await world.store.organisations(kind: nil).map(\.id.rawValue)
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            for language in ["fr", "en"] {
+                let page = try await browser.get("/web/export?lang=\(language)")
+                #expect(page.status == .ok && page.html.contains("<dd>CPE 1</dd>"), "\(language): the offering service by its name")
+                #expect(!ids.contains { page.html.contains($0) }, "\(language): no organisation id is shown")
+            }
+        }
+    }
 }

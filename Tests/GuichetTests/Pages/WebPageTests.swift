@@ -101,6 +101,57 @@ struct WebPageTests {
         }
     }
 
+    @Test("the public sign-in page always tells administrators and security officers to sign in at the admin address, the same for any name typed")
+    func adminHint() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let fr = Self.escaped("Administrateurs et responsables de la sécurité : vous ne vous connectez pas ici, mais à l'adresse d'administration que l'exploitant vous a donnée.")
+        let en = "Administrators and security officers: you do not sign in here, but at the administration address your operator gave you."
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            #expect(try await browser.get("/web/sign-in").html.contains(fr))
+            let admin = try await browser.signIn("admin", World.password)
+            let nobody = try await browser.signIn("nobody-here", World.password)
+            #expect(admin.status == .unauthorized && nobody.status == .unauthorized)
+            // Never reveals that an account exists: an administrator's name and an unknown one get the same page.
+            #expect(admin.html.contains(fr) && nobody.html.contains(fr))
+            #expect(admin.html.replacingOccurrences(of: #"value="admin""#, with: "") == nobody.html.replacingOccurrences(of: #"value="nobody-here""#, with: ""))
+            #expect(try await browser.get("/web/sign-in?lang=en").html.contains(en))
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/sign-in?lang=en")
+            #expect(page.status == .ok && !page.html.contains(en), "not on the admin listener itself")
+        }
+    }
+
+    @Test("an unknown address under /web is a 404 page in the page's language on both listeners; the API's unknown addresses stay JSON problems")
+    func unknownWebAddress() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let notFoundFr = Self.escaped("vous n'y avez pas accès")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            for uri in ["/web/nothing-here", "/web/dossiers/x/y/z", "/web/admin/nothing"] {
+                let page = try await browser.get(uri)
+                #expect(page.status == .notFound && page.headers[.contentType]?.hasPrefix("text/html") == true, "\(uri): \(page.status)")
+                #expect(page.html.contains(#"<html lang="fr">"#) && page.html.contains(notFoundFr) && Self.strictPolicy(page), "\(uri)")
+            }
+            browser.cookies["__Host-guichet-lang"] = "en"
+            let en = try await browser.get("/web/nothing-here")
+            #expect(en.status == .notFound && en.html.contains(#"<html lang="en">"#), "in the language chosen")
+            let api = try await browser.get("/v1/nothing-here")
+            #expect(api.status == .notFound && api.headers[.contentType]?.hasPrefix("application/problem+json") == true && !api.html.contains("<html"))
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/nothing-here?lang=en")
+            #expect(page.status == .notFound && page.html.contains(#"<html lang="en">"#) && page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let api = try await browser.get("/admin/v1/nothing-here")
+            #expect(api.status == .notFound && api.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+        }
+    }
+
     @Test("a cross-site form post is refused and changes nothing, the sign-in form included")
     func crossSitePostRefused() async throws {
         let world = try await World.make()

@@ -36,6 +36,23 @@ import GuichetCore
         }
     }
 
+    @Test("a wait of one second is in the singular, in French (0 and 1) and English (1); more is in the plural",
+          arguments: [("errThrottled", "fr", 1, "dans 1 seconde."), ("errThrottled", "fr", 0, "dans 0 seconde."),
+                      ("errThrottled", "fr", 2, "dans 2 secondes."), ("errSlowed", "fr", 1, "dans 1 seconde,"),
+                      ("errThrottled", "en", 1, "in 1 second."), ("errThrottled", "en", 0, "in 0 seconds."), ("errSlowed", "en", 1, "in 1 second,"),
+                      ("errSlowed", "en", 30, "in 30 seconds,")])
+    func waitsCounted(_ key: String, _ language: String, _ seconds: Int, _ expected: String) throws {
+        let message = GuichetServer.errorMessage(key, seconds: seconds, try WebPages.bundled.get(), language)
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test("the command line counts in English: one in the singular, other counts in the plural")
+    func commandLineCounts() {
+        #expect(Counted.english(1, "dossier") == "1 dossier" && Counted.english(2, "dossier") == "2 dossiers")
+        #expect(Counted.english(0, "person") == "0 persons" && Counted.english(1, "entry", "entries") == "1 entry")
+        #expect(Counted.english(3, "entry", "entries") == "3 entries")
+    }
+
     @Test("a text missing in one language stops the loading, naming it")
     func missingTextRefused() throws {
         #expect(throws: PageError.self) {
@@ -82,5 +99,37 @@ import GuichetCore
         #expect(!admin.contains("/web/apply") && !admin.contains("/web/claim") && !admin.contains("/web/register"), "citizens' pages exist on the public listener only")
         let publicPages = Set(world.server.publicRouter().1.pages.map(\.path))
         #expect(!publicPages.contains { $0.hasPrefix("/web/admin") || $0.hasPrefix("/web/security") }, "no admin page on the public listener")
+    }
+}
+
+/// Times and decimal numbers as people read them on the pages, in each language.
+@Suite struct PageFormatTests {
+    // 2026-12-05T10:54:24Z and 2026-03-01T08:05:00Z.
+    static let december = Date(timeIntervalSince1970: 1_796_468_064)
+    static let march = Date(timeIntervalSince1970: 1_772_352_300)
+
+    @Test("a time reads as a date and a time in UTC, in French or English, never as raw ISO 8601")
+    func times() {
+        #expect(Wire.timestamp(Self.december).string == "2026-12-05T10:54:24Z")
+        #expect(PageFormat.time(Self.december, "fr") == "5 décembre 2026 à 10:54 UTC")
+        #expect(PageFormat.time(Self.december, "en") == "5 December 2026, 10:54 UTC")
+        #expect(PageFormat.time(Self.march, "fr") == "1er mars 2026 à 08:05 UTC")
+        #expect(PageFormat.day(Self.march, "en") == "1 March 2026")
+        #expect(PageFormat.when(Self.december, "fr") == ["text": "5 décembre 2026 à 10:54 UTC", "iso": "2026-12-05T10:54:24Z"], "the ISO value stays for datetime")
+        #expect(PageFormat.whenDay(Self.december, "en")["iso"] == "2026-12-05")
+    }
+
+    @Test("hours have a comma on a French page and a point on an English one")
+    func hours() {
+        #expect(PageFormat.hours(71.04, "fr") == "71,0" && PageFormat.hours(71.04, "en") == "71.0")
+        #expect(PageFormat.hours(0.5, "fr") == "0,5")
+    }
+
+    @Test("the pages' templates show times in a time element with the machine-readable value, and the page's words")
+    func templatesUseTime() throws {
+        let pages = try WebPages.bundled.get()
+        let html = pages.render("citizen-home", ["dossiers": [["href": "/web/dossiers/x", "type": "t", "status": "s",
+                                                               "created": PageFormat.whenDay(Self.december, "fr")]]], language: "fr")
+        #expect(html.contains(#"<time datetime="2026-12-05">5 décembre 2026</time>"#), "\(html)")
     }
 }

@@ -216,7 +216,7 @@ struct WebPagesBrowserTests {
 
         let alerts = answer["alerts"]?.array?.compactMap(\.string) ?? []
         #expect(alerts.contains { $0.contains("synthetic: 40 files") }, "the queue lists the open alerts: \(alerts)")
-        #expect(alerts.contains { $0.contains("new-privileged-account") }, "the watch's own alert of the account just approved is there too")
+        #expect(alerts.contains { $0.contains(t["detector_new-privileged-account"]!) }, "the watch's own alert of the account just approved is there too, by its label")
         #expect(answer["suspensions"]?.array?.count == 1)
         #expect(try await world.store.alerts(openOnly: true, limit: 10).isEmpty, "the alert was acknowledged")
         #expect(try await world.store.suspensions(openOnly: true).isEmpty, "the account was reinstated")

@@ -73,7 +73,7 @@ import GuichetVault
         let marc = try #require(made.persons.first { $0.role == "parent" && $0.person != parent }?.person)
         #expect(try await run(["caseload", "assign", "--adviser", "agent.one", "--dossier", made.id.rawValue]).status == 0)
         let moved = try await run(["caseload", "transfer", "--from", "agent.one", "--to", "agent.two"])
-        #expect(moved.stdout.contains("1 dossiers moved"), "stderr: \(moved.stderr)")
+        #expect(moved.stdout.contains("1 dossier moved"), "one in the singular: \(moved.stdout) stderr: \(moved.stderr)")
         #expect(try await run(["caseload", "show", "--adviser", "agent.two"]).stdout.contains(made.id.rawValue))
         let claim = try await run(["claims", "issue", "--person", marc.rawValue])
         #expect(try #require(Self.value(after: "Claim code", in: claim.stdout)).count == 29, "stderr: \(claim.stderr)")

@@ -46,9 +46,11 @@ function cell(row, text, className) {
   row.appendChild(td);
   return td;
 }
+// The same labels as the /web pages (texts action_*, role_*, purpose_* of Pages/Web/texts):
+// an action by its full name (provision:caseload-assign), then by its kind (transition).
+function label(prefix, name) { return T[prefix + name] || name; }
 function actionName(a) {
-  const base = a.action.split(":")[0];
-  return T["action." + base] || a.action;
+  return T["action_" + a.action] || T["action_" + a.action.split(":")[0]] || a.action;
 }
 async function showHistory() {
   // The history comes a page at a time; each page's proofs are against its own checkpoint.
@@ -74,11 +76,11 @@ async function showHistory() {
     row.className = "access";
     const when = new Date(a.at);
     cell(row, when.toLocaleString(lang === "fr" ? "fr-FR" : "en-GB"));
-    const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role].filter(Boolean).join(" · ");
+    const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role && label("role_", a.role)].filter(Boolean).join(" · ");
     cell(row, who).className = "who";
     cell(row, actionName(a) + (a.decision === "deny" ? " (" + T.denied + ")" : "")).className = "action";
     cell(row, a.fieldLabels.join(", ")).className = "fields";
-    cell(row, a.purpose || "—").className = "purpose";
+    cell(row, a.purpose ? label("purpose_", a.purpose) : "—").className = "purpose";
     const status = await check(a, a.checkpoint);
     const proof = cell(row, status === "ok" ? T.verified : status === "pending" ? T.pending : T.notVerified,
                        status === "ok" ? "ok proof" : status === "pending" ? "proof" : "bad proof");
