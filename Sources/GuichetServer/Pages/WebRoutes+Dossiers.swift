@@ -52,6 +52,26 @@ extension GuichetServer {
             _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
             return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: "break-glass", fresh, ctx)
         }
+        // A claim code for a person of the file, for them to make their account and see their
+        // file (a new-user test found no page for it): e-mailed to their address on file, or
+        // shown once here for the office's letter.
+        page(r, .post, "/web/dossiers/:id/persons/:person/claim-code", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let person: PersonID = try ctx.parameters.identifier("person")
+            let purpose = form["purpose"].flatMap { $0.isEmpty ? nil : $0 }
+            let delivery = try await self.provisioning.issueClaim(for: person, try self.gateRequest(s, ctx, purpose: purpose))
+            var claim: [String: Any]
+            switch delivery {
+            case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, s.language)]
+            case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, s.language)]
+            }
+            claim["title"] = true
+            var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: nil, s, ctx, extra: ["claimIssued": claim])
+            response.status = .created
+            return response
+        }
         page(r, .post, "/web/dossiers/:id/transitions/:name", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
@@ -144,7 +164,9 @@ extension GuichetServer {
         return try render("error", values, s, status: Problem.response(e).status)
     }
 
-    func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+    /// - Parameter extra: values shown once above the file (a claim code just issued).
+    func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
+                     extra: [String: Any] = [:]) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -169,20 +191,28 @@ extension GuichetServer {
         g.justification = nil
         guard let type = profile.dossierTypes[view.type] else { throw GuichetError.notFound }
         let organisations = try await organisationNames()
+        let mayIssueClaims = g.principal.kind == .staff && profile.rules.contains {
+            $0.effect == .allow && $0.roles.contains(g.principal.role) && $0.dossierTypes.contains(type.name) && $0.actions.contains(.update)
+        }
         var values: [String: Any] = [
             "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
             "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
             "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
             "persons": view.persons.map { person in
-                ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
+                var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
                  "fields": person.fields.keys.sorted().map { name in
                      ["label": Labels.field(name, language: l, profile: profile), "value": display(person.fields[name]!, pages, l)]  // keys of the same dictionary
-                 }] as [String: Any]
+                 }]
+                // Staff who may change the file issue the person's claim code here (the gate's
+                // provisioning decides again; a person with an account gets none).
+                if mayIssueClaims { row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code" }
+                return row
             },
         ]
         if let done {
             values["done"] = pages.optionalText("done_" + done, l) ?? pages.text("done_update", l)
         }
+        values.merge(extra) { _, new in new }
         if type.ranking != nil, view.status == type.workflow.initial {
             if let ranks = try? await gate.ranks(of: id, g), !ranks.ranks.isEmpty {
                 values["ranks"] = ranks.ranks.map { ["organisation": organisations[$0.organisation] ?? "", "rank": $0.rank, "of": $0.of] as [String: Any] }

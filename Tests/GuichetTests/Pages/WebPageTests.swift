@@ -270,6 +270,44 @@ struct WebPageTests {
         }
     }
 
+    @Test("an agent gives a person of a file a claim code from the file's page: shown once for a letter; a person with an account gets none; a parent is offered no such button")
+    func claimCodeFromTheFilePage() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        let record = try #require(try await world.store.dossier(app.id))
+        let child = try #require(record.persons.first { $0.role == "child" }).person
+        let parent = try #require(record.persons.first { $0.role == "parent" }).person
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password)
+            let step = try await browser.get("/web/second-factor")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
+                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
+            let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
+            #expect(page.html.contains(#"action="\#(action)""#))
+            let csrf = try #require(page.csrf)
+            #expect(try await browser.post(action, [("purpose", "list-management")]).status == .forbidden, "the CSRF field is needed")
+            let issued = try await browser.post(action, [("csrf", csrf), ("purpose", "list-management")])
+            #expect(issued.status == .created && issued.html.contains(#"id="claim-code""#), "\(issued.status)")
+            let code = try #require(issued.html.firstMatch(of: #/id="claim-code"><strong>([^<]+)</strong>/#).map { String($0.1) })
+            #expect(code.count >= 10)
+            let agentID = try #require(try await world.store.account(username: "agent")).id
+            #expect(try await world.ledger.journal(account: agentID).contains { $0.action == "claim-code-issue" })
+            let taken = try await browser.post("/web/dossiers/\(app.id.rawValue)/persons/\(parent.rawValue)/claim-code", [("csrf", csrf), ("purpose", "list-management")])
+            #expect(taken.status == .conflict, "the parent has an account already")
+        }
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let own = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            #expect(own.status == .ok && !own.html.contains("claim-code"), "a citizen is offered no claim code")
+        }
+    }
+
     @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
     func csrfFieldRequired() async throws {
         let world = try await World.make()
