@@ -36,7 +36,8 @@ extension GuichetServer {
         return try await accountsPage(s, ctx, made: nil)
     }
 
-    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil) async throws -> Response {
+    func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
+                      left: [String: Any]? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -65,6 +66,11 @@ extension GuichetServer {
                profile.roles[a.role]?.kind.usesAdminListener != true {
                 row["resetFactors"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/factors/reset", "id": "reset-\(a.username)"]
             }
+            // A leaver (docs/OPERATIONS.md, step 7): another account still active; a privileged
+            // one waits for a second administrator (a new-user test found no page for it).
+            if let viewer = s.principal, viewer.account != a.id, a.status == "active", profile.roles[a.role]?.kind != .citizen {
+                row["deactivate"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/deactivate", "id": "leave-\(a.username)"]
+            }
             accounts.append(row)
         }
         let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
@@ -91,6 +97,7 @@ extension GuichetServer {
                                      "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] }]
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
+        if let left { values["left"] = left }
         return try render("admin-accounts", values, s)
     }
 
@@ -254,6 +261,17 @@ extension GuichetServer {
             case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
             }
             return try await self.accountsPage(s, ctx, made: nil, reset: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/deactivate", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            guard form["confirm"] == "yes" else { throw GuichetError.invalid("a deactivation is for good: tick the box that confirms it, then click again") }
+            let outcome = try await self.provisioning.deactivate(id, reason: try form.required("reason"), by: by)
+            var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
+            if case .pending = outcome { shown["pending"] = true } else { shown["done"] = true }
+            return try await self.accountsPage(s, ctx, made: nil, left: shown)
         }
         page(r, .post, "/web/admin/accounts/:id/caseload/transfer", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -62,6 +62,43 @@ struct WebAdminPageTests {
     }
 }
 
+/// A leaver's account deactivated from the administrators' page (docs/OPERATIONS.md, step 7).
+@Suite(.serialized)
+struct WebDeactivationPageTests {
+    @Test("an administrator deactivates a leaver by form, with a reason and a box ticked; a privileged account waits for a second administrator")
+    func deactivate() async throws {
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let adviser1 = try #require(world.accounts["adviser1"]), admin2 = try #require(world.accounts["admin2"])
+        let adviserToken = try await world.token("adviser1")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", EmploiWorld.password)
+            world.clock.advance(30)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            let home = try await browser.get("/web/home?lang=en")
+            let action = "/web/admin/accounts/\(adviser1.rawValue)/deactivate"
+            #expect(home.html.contains(#"action="\#(action)""#))
+            let csrf = try #require(home.csrf)
+            let unconfirmed = try await browser.post(action, [("csrf", csrf), ("reason", "left on 2026-12-04, ticket OPS-118")])
+            #expect(unconfirmed.status == .badRequest)
+            #expect(try await world.store.account(id: adviser1)?.status == "active", "nothing changed")
+            let done = try await browser.post(action, [("csrf", csrf), ("reason", "left on 2026-12-04, ticket OPS-118"), ("confirm", "yes")])
+            #expect(done.status == .ok && done.html.contains(#"id="account-left""#), "\(done.status)")
+            #expect(try await world.store.account(id: adviser1)?.status == "disabled")
+            await #expect(throws: GuichetError.unauthenticated) { _ = try await world.auth.authenticate(token: adviserToken) }
+            let privileged = try await browser.post("/web/admin/accounts/\(admin2.rawValue)/deactivate",
+                                                    [("csrf", csrf), ("reason", "left on 2026-12-04, ticket OPS-119"), ("confirm", "yes")])
+            #expect(privileged.status == .ok && privileged.html.contains("waits for a second administrator"))
+            #expect(try await world.store.account(id: admin2)?.status == "active", "a privileged account waits for a second administrator")
+        }
+    }
+}
+
 /// Caseloads on the admin listener's page (emploi): each adviser's count, and its transfer.
 @Suite(.serialized)
 struct WebCaseloadPageTests {
