@@ -205,14 +205,24 @@ extension Authenticator {
     ///   ``GuichetError/throttled(retryAfterSeconds:)`` after repeated wrong ones.
     public func changePassword(_ p: Principal, current: String, new: String) async throws {
         guard p.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required before any change of the account: verify it first") }
+        guard new.utf8.count <= 1_024 else { throw GuichetError.invalid("a password has at most 1024 bytes") }
         let key = Self.throttleKey("password-change:" + p.account.rawValue)
         let policy = throttle
-        let (wait, _) = try await store.reserveSignInAttempt(key: key, at: clock(), lockoutAfter: policy.lockoutAfter) { state in
-            state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
+        // Slowed down, never locked: whoever holds a session must not be able to lock the
+        // owner out of changing their password (an attacker test), and nothing unlocks this key.
+        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: clock(), lockoutAfter: Int.max) { state in
+            policy.delay(afterFailures: state.failures)
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
-        guard current.utf8.count <= 1_024, new.utf8.count <= 1_024, let account = try await store.account(id: p.account),
-              await hasher.verify(current, against: account.passwordHash).matches else { throw GuichetError.unauthenticated }
+        guard current.utf8.count <= 1_024, let account = try await store.account(id: p.account),
+              await hasher.verify(current, against: account.passwordHash).matches else {
+            // The owner hears of wrong current passwords, as of failed sign-ins.
+            if failures == policy.freeFailures {
+                try? await store.addNotice(account: p.account, kind: "failed-password-changes",
+                                           detail: "\(failures) wrong current passwords in a row when changing the password", at: clock())
+            }
+            throw GuichetError.unauthenticated
+        }
         try await store.clearThrottle(key: key)
         guard new != current else { throw GuichetError.invalid("the new password must differ from the current one") }
         try PasswordRules.check(new, username: account.username)

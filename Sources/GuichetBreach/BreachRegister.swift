@@ -64,6 +64,12 @@ public struct IncidentInput: Sendable {
                                      ("remedial", remedial, 20_000), ("consequences", consequences, 20_000)] where value.count > limit {
             throw GuichetError.invalid("'\(name)' is longer than \(limit) characters")
         }
+        // The texts reach the letters sent to the persons concerned: no control character
+        // but line breaks, no text-direction override (an attacker test planted U+202E).
+        for (name, value) in [("title", title), ("nature", nature), ("facts", facts), ("effects", effects), ("remedial", remedial),
+                              ("consequences", consequences)] where DisplayText.holdsRefused(value, newline: true) {
+            throw GuichetError.invalid("'\(name)' may not hold control or text-direction characters")
+        }
         guard !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw GuichetError.invalid("'title' must not be empty") }
         guard BreachIncidentRecord.statuses.contains(status) else {
             throw GuichetError.invalid("'status' must be one of: \(BreachIncidentRecord.statuses.joined(separator: ", "))")
@@ -118,10 +124,12 @@ public struct BreachRegister: Sendable {
         }
         if let remedial, remedial != record.remedial {
             guard remedial.count <= 20_000 else { throw GuichetError.invalid("'remedial' is longer than 20000 characters") }
+            guard !DisplayText.holdsRefused(remedial, newline: true) else { throw GuichetError.invalid("'remedial' may not hold control or text-direction characters") }
             record.remedial = remedial; changes.append("remedial action updated")
         }
         if let effects, effects != record.effects {
             guard effects.count <= 20_000 else { throw GuichetError.invalid("'effects' is longer than 20000 characters") }
+            guard !DisplayText.holdsRefused(effects, newline: true) else { throw GuichetError.invalid("'effects' may not hold control or text-direction characters") }
             record.effects = effects; changes.append("effects updated")
         }
         if let notifiedAuthorityAt {

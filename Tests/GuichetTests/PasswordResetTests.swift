@@ -157,6 +157,8 @@ struct PasswordChangeTests {
             #expect(weak.status == .badRequest)
             let same = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "\#(World.password)"}"#)
             #expect(same.status == .badRequest && same.text.contains("differ"))
+            let long = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "\#(String(repeating: "x", count: 2_000))"}"#)
+            #expect(long.status == .badRequest, "a long new password is a rule's refusal, not a wrong current one")
             _ = try await world.auth.authenticate(token: other.token)  // still open: nothing changed yet
             let done = try await client.call(.post, "/v1/me/password", token: token, body: #"{"current": "\#(World.password)", "password": "\#(Self.newPassword)"}"#)
             #expect(done.status == .noContent, "\(done.text)")

@@ -105,7 +105,12 @@ extension GuichetServer {
             do { codes = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
                 return try await self.accountPage(s, AccountOutcome(wrongCode: true), status: .unauthorized)
             }
-            return try await self.accountPage(s, AccountOutcome(done: "appEnrolled", recoveryCodes: codes))
+            // The factor is passed: a new session token, as at the second-factor step.
+            var renewed = s
+            let cookie = try await self.renewAfterFactor(&renewed)
+            var response = try await self.accountPage(renewed, AccountOutcome(done: "appEnrolled", recoveryCodes: codes))
+            response.headers.append(HTTPField(name: .setCookie, value: cookie))
+            return response
         }
         // A passkey: the answer of navigator.credentials.create() that passkey.js put in the
         // form, for the challenge it asked of POST /v1/me/mfa/webauthn/challenge.
@@ -119,7 +124,11 @@ extension GuichetServer {
             }
             do {
                 let codes = try await self.auth.registerWebAuthn(p, clientDataJSON: client, attestationObject: attestation)
-                return try await self.accountPage(s, AccountOutcome(done: "passkeyEnrolled", recoveryCodes: codes))
+                var renewed = s
+                let cookie = try await self.renewAfterFactor(&renewed)
+                var response = try await self.accountPage(renewed, AccountOutcome(done: "passkeyEnrolled", recoveryCodes: codes))
+                response.headers.append(HTTPField(name: .setCookie, value: cookie))
+                return response
             } catch GuichetError.invalid(let m) {
                 return try await self.accountPage(s, AccountOutcome(failed: m), status: .badRequest)
             }

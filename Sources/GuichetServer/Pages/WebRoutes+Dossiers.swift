@@ -27,14 +27,19 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             let id: DossierID = try ctx.parameters.identifier("id")
+            var fresh = s
+            var cookie: String?
             if let code = form["code"] {
                 do { _ = try await self.auth.verifyTOTP(p, code: code) } catch GuichetError.unauthenticated {
                     throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
                 }
+                cookie = try await self.renewAfterFactor(&fresh)
+            } else {
+                fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
             }
-            var fresh = s
-            fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
-            return try await self.dossierPage(id, purpose: form["purpose"], justification: form["justification"], done: nil, fresh, ctx)
+            var response = try await self.dossierPage(id, purpose: form["purpose"], justification: form["justification"], done: nil, fresh, ctx)
+            if let cookie { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+            return response
         }
         // Break-glass (a role the profile allows): a fresh code and a written reason, then the
         // gate opens the file for the profile's minutes, with its restricted fields, for review.
@@ -47,10 +52,19 @@ extension GuichetServer {
                 throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
             }
             var fresh = s
-            fresh.principal = try await self.principal(token: s.token ?? "", admin: false)
+            let cookie = try await self.renewAfterFactor(&fresh)
             let g = try self.gateRequest(fresh, ctx, purpose: form["purpose"])
-            _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
-            return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: "break-glass", fresh, ctx)
+            do {
+                _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
+            } catch {
+                // Refused after the factor passed: the error page carries the new cookie too.
+                var page = try self.errorPage(error, fresh)
+                page.headers.append(HTTPField(name: .setCookie, value: cookie))
+                return page
+            }
+            var response = try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: "break-glass", fresh, ctx)
+            response.headers.append(HTTPField(name: .setCookie, value: cookie))
+            return response
         }
         // A claim code for a person of the file, for them to make their account and see their
         // file (a new-user test found no page for it): e-mailed to their address on file, or

@@ -94,6 +94,21 @@ extension GuichetServer {
         return s
     }
 
+    /// After a second factor passed on a page (the second-factor step, a step-up on a file,
+    /// break-glass, a first enrolment): the session gets a new token, `s` carries it (and its
+    /// principal as it is now), and the cookie to set is returned. The token of the password
+    /// alone stops working at once (attacker tests: a step-up on a file lifted it to full access).
+    func renewAfterFactor(_ s: inout PageScope) async throws -> String {
+        guard let old = s.token else { throw GuichetError.unauthenticated }
+        let token = try await auth.renewToken(old)
+        s.token = token
+        let p = try await principal(token: token, admin: s.admin)
+        s.principal = p
+        let session = try await auth.openSessions(of: p.account).first { $0.id == p.session }
+        let maxAge = max(0, Int((session?.expiresAt ?? Date()).timeIntervalSinceNow.rounded(.down)))
+        return SessionCookie.set(token, admin: s.admin, maxAge: maxAge)
+    }
+
     /// A gate request for a page: the same as the API's, the purpose and justification taken
     /// from the form or the query rather than from headers.
     func gateRequest(_ scope: PageScope, _ ctx: GuichetContext, purpose: String?, justification: String? = nil) throws -> GateRequest {
@@ -291,11 +306,9 @@ extension GuichetServer {
             } ?? s.prefix + "/home"
             // A new session token (and so a new CSRF token) once the factor is passed: the one
             // the password alone gave stops working.
-            guard let old = s.token else { throw GuichetError.unauthenticated }
-            let token = try await self.auth.renewToken(old)
-            let session = try await self.auth.openSessions(of: p.account).first { $0.id == p.session }
-            let maxAge = max(0, Int((session?.expiresAt ?? Date()).timeIntervalSinceNow.rounded(.down)))
-            return WebPages.redirect(next, cookies: [SessionCookie.set(token, admin: admin, maxAge: maxAge)])
+            var renewed = s
+            let cookie = try await self.renewAfterFactor(&renewed)
+            return WebPages.redirect(next, cookies: [cookie])
         }
         page(r, .post, "/web/sign-out", admin: admin) { req, _, scope in
             let form = try await FormBody.read(req)
@@ -311,7 +324,9 @@ extension GuichetServer {
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             switch p.kind {
             case .citizen: return try await self.citizenHome(req, ctx, s)
-            case .staff, .partner: return try await self.staffHome(req, ctx, s) { req.uri.queryParameters.get($0) }
+            // From the address: a purpose and a status at most, never a person's terms (the
+            // form posts them; an old link with `q.…` searches without them).
+            case .staff, .partner: return try await self.staffHome(req, ctx, s) { $0.hasPrefix("q.") ? nil : req.uri.queryParameters.get($0) }
             default: return try await self.adminHome(req, ctx, s)
             }
         }

@@ -105,10 +105,15 @@ import GuichetBreach
         await #expect(throws: GuichetError.self) {
             _ = try await register.register(IncidentInput(title: "t", nature: "n", facts: "f", detectedAt: Date(), scope: ScopeQuery()), by: nil)
         }
+        // The texts reach the letters: no text-direction override (an attacker test).
+        await #expect(throws: GuichetError.self) {
+            _ = try await register.register(IncidentInput(title: "t", nature: "stolen\u{202E}drowssap", facts: "f", detectedAt: Date(), scope: scope), by: nil)
+        }
         #expect(try await register.list().isEmpty)
         let r = try await register.register(IncidentInput(title: "t", nature: "n", facts: "f", detectedAt: Date(), scope: scope), by: nil)
         _ = try await register.update(r.id, status: "notified", remedial: nil, effects: nil, notifiedAuthorityAt: Date(), by: nil)
         await #expect(throws: GuichetError.self) { _ = try await register.update(r.id, status: nil, remedial: nil, effects: nil, notifiedAuthorityAt: nil, by: nil) }
+        await #expect(throws: GuichetError.self) { _ = try await register.update(r.id, status: nil, remedial: "reset\u{2066}", effects: nil, notifiedAuthorityAt: nil, by: nil) }
         #expect(try await world.store.incidentChanges(r.id).count == 2)
         #expect(await (try world.database).refuses("DELETE FROM breach_incident"))
         #expect(try await register.list().map(\.status) == ["notified"])

@@ -149,8 +149,11 @@ struct WebPageBreakGlassTests {
             let short = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [("csrf", csrf), ("purpose", "support"), ("code", code), ("justification", "urgent")])
             #expect(short.status == .badRequest, "a reason too short is refused")
             world.clock.advance(30)
+            // The code passed: the session has a new token, and the page a new CSRF field.
+            let renewed = try #require(short.csrf)
+            #expect(renewed != csrf)
             let opened = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [
-                ("csrf", csrf), ("purpose", "support"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
+                ("csrf", renewed), ("purpose", "support"), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)),
                 ("justification", "The job seeker came to our agency in person and asked about the file."),
             ])
             #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "\(opened.status)")

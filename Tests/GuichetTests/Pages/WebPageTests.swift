@@ -235,6 +235,32 @@ struct WebPageTests {
             let found = try await browser.post("/web/home", [("csrf", try #require(home.csrf))] + terms)
             #expect(found.status == .ok && found.html.contains(#"class="result""#), "\(found.status)")
             #expect(!found.html.contains("q.email=") && !found.html.contains("parent1%40example.org"), "the terms stand in no link of the page")
+            // An address with terms (an old link): they are not used, nor shown back.
+            let old = try await browser.get("/web/home?type=application&search=1&purpose=list-management&who=parent&q.email=parent1%40example.org")
+            #expect(old.status == .ok && !old.html.contains("parent1@example.org"))
+        }
+    }
+
+    @Test("a step-up with a code on a file's page, from a session of the password alone, gives the session a new token: the old one opens nothing")
+    func stepUpRenewsToken() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password)
+            let before = try #require(browser.cookies["__Host-guichet"])
+            let csrf = try #require(try await browser.get("/web/second-factor").csrf)
+            let opened = try await browser.post("/web/dossiers/\(app.id.rawValue)/open", [("csrf", csrf), ("purpose", "list-management"),
+                                                ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            #expect(opened.status == .ok && opened.html.contains("Emma"), "\(opened.status)")
+            let after = try #require(browser.cookies["__Host-guichet"])
+            #expect(after != before, "a new token with the factor")
+            let stale = try await client.call(.get, "/v1/dossiers/\(app.id.rawValue)", token: before, purpose: "list-management")
+            #expect(stale.status == .unauthorized, "the token of the password alone is dead")
+            #expect(try await client.call(.get, "/v1/dossiers/\(app.id.rawValue)", token: after, purpose: "list-management").status == .ok)
         }
     }
 

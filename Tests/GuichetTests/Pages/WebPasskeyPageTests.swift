@@ -45,9 +45,9 @@ struct WebPasskeyPageTests {
             #expect(enrolled.status == .ok && enrolled.html.contains(#"id="done""#), "\(enrolled.status)")
             #expect(enrolled.html.matches(of: #/class="recovery-code"/#).count == 10)
             #expect(enrolled.html.contains(#"id="app-enrol""#), "the passkey just verified counts: another factor may be added now")
-            let replayed = try await browser.post("/web/account/passkey", [("csrf", csrf)] + answer)
+            let replayed = try await browser.post("/web/account/passkey", [("csrf", try #require(enrolled.csrf))] + answer)
             #expect(replayed.status == .badRequest, "the challenge was used once")
-            _ = try await browser.post("/web/sign-out", [("csrf", csrf)])
+            _ = try await browser.post("/web/sign-out", [("csrf", try #require(enrolled.csrf))])
 
             _ = try await browser.signIn("agent", World.password)
             let step = try await browser.get("/web/second-factor?lang=en")
