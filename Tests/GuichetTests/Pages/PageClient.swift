@@ -1,4 +1,5 @@
 import Foundation
+import GuichetMFA
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
@@ -65,4 +66,17 @@ struct PageClient {
     mutating func signIn(_ username: String, _ password: String) async throws -> Page {
         try await post("/web/sign-in", [("username", username), ("password", password)])
     }
+
+    /// Signs in, then passes the second-factor step with a code of an enrolled app (the code of
+    /// the next 30 seconds: the enrolment used the current one). Returns the page sent to.
+    mutating func signIn(_ username: String, _ password: String, totp secret: String) async throws -> Page {
+        _ = try await signIn(username, password)
+        let step = try await get("/web/second-factor")
+        guard let csrf = step.csrf else { throw PageClientError.noForm("/web/second-factor") }
+        return try await post("/web/second-factor", [("csrf", csrf), ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+    }
+}
+
+enum PageClientError: Error {
+    case noForm(String)
 }

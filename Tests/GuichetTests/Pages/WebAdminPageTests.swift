@@ -69,9 +69,7 @@ struct WebDeactivationPageTests {
     func deactivate() async throws {
         let world = try await EmploiWorld.make(size: 300)
         defer { world.remove() }
-        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
-        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
-        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let secret = try await WebCaseloadPageTests.enrolAdmin(world)
         let adviser1 = try #require(world.accounts["adviser1"]), admin2 = try #require(world.accounts["admin2"])
         let adviserToken = try await world.token("adviser1")
         try await world.withAdmin { client in
@@ -102,13 +100,19 @@ struct WebDeactivationPageTests {
 /// Caseloads on the admin listener's page (emploi): each adviser's count, and its transfer.
 @Suite(.serialized)
 struct WebCaseloadPageTests {
+    /// Enrols the administrator's app at the world's clock; returns its secret.
+    static func enrolAdmin(_ world: EmploiWorld) async throws -> String {
+        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
+        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
+        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        return secret
+    }
+
     @Test("an administrator sees each adviser's caseload and asks by form to transfer one to a colleague, with a fresh second factor; a second administrator's approval moves it")
     func transfer() async throws {
         let world = try await EmploiWorld.make(size: 300)
         defer { world.remove() }
-        let session = try await world.auth.signIn(username: "admin", password: EmploiWorld.password)
-        let (secret, _) = try await world.auth.beginTOTP(session.principal, activationCode: try await world.activationCode("admin"))
-        _ = try await world.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: world.clock.now))
+        let secret = try await WebCaseloadPageTests.enrolAdmin(world)
         let adviser1 = try #require(world.accounts["adviser1"])
         // A colleague at the same agency (a transfer never crosses organisations).
         let adviser2 = try await world.auth.createAccount(username: "adviser3", password: EmploiWorld.password, role: "adviser",

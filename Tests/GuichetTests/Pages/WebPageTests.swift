@@ -222,10 +222,7 @@ struct WebPageTests {
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
         try await world.withPublic { client in
             var browser = PageClient(client)
-            _ = try await browser.signIn("agent", World.password)
-            let step = try await browser.get("/web/second-factor")
-            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
-                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            _ = try await browser.signIn("agent", World.password, totp: secret)
             let home = try await browser.get("/web/home")
             #expect(home.status == .ok && home.html.contains(#"<form method="post" action="/web/home""#))
             let form = try #require(home.html.firstMatch(of: #/<form method="post" action="/web/home"[\s\S]*?</form>/#).map { String($0.0) })
@@ -287,10 +284,7 @@ struct WebPageTests {
             let english = try await browser.get("/web/statistics?lang=en")
             #expect(english.html.contains("Files by state") && english.html.contains("hidden"))
 
-            _ = try await browser.signIn("analyst", World.password)
-            let step = try await browser.get("/web/second-factor")
-            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
-                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            _ = try await browser.signIn("analyst", World.password, totp: secret)
             let home = try await browser.get("/web/home")
             #expect(home.html.contains(#"href="/web/statistics""#), "the analyst's home leads to the statistics")
         }
@@ -308,10 +302,7 @@ struct WebPageTests {
         let parent = try #require(record.persons.first { $0.role == "parent" }).person
         try await world.withPublic { client in
             var browser = PageClient(client)
-            _ = try await browser.signIn("agent", World.password)
-            let step = try await browser.get("/web/second-factor")
-            _ = try await browser.post("/web/second-factor", [("csrf", try #require(step.csrf)),
-                                                              ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+            _ = try await browser.signIn("agent", World.password, totp: secret)
             let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
             let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
             #expect(page.html.contains(#"action="\#(action)""#))
