@@ -69,6 +69,22 @@ extension GuichetServer {
         // A claim code for a person of the file, for them to make their account and see their
         // file (a new-user test found no page for it): e-mailed to their address on file, or
         // shown once here for the office's letter.
+        // A person's access request answered at the counter (`POST /v1/persons/{id}/export`):
+        // their data and access history, as the JSON file the API gives, to hand over; the
+        // request's reference is journalled (a new-user test found no page for it).
+        page(r, .post, "/web/dossiers/:id/persons/:person/export", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let person: PersonID = try ctx.parameters.identifier("person")
+            let g = try self.gateRequest(s, ctx, purpose: form["purpose"].flatMap { $0.isEmpty ? nil : $0 })
+            let export = try await self.gate.exportOnBehalf(of: person, reference: try form.required("reference"), g)
+            let history = try await BreachResponse.history(of: person, account: nil, gate: self.gate, store: self.store,
+                                                           language: s.language, after: nil, limit: self.limits.historyPage)
+            var response = Reply.json(Self.exportJSON(export, history: history))
+            response.headers[.contentDisposition] = "attachment; filename=\"\(self.profile.name)-access-request.json\""
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
         page(r, .post, "/web/dossiers/:id/persons/:person/claim-code", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
@@ -205,6 +221,7 @@ extension GuichetServer {
         g.justification = nil
         guard let type = profile.dossierTypes[view.type] else { throw GuichetError.notFound }
         let organisations = try await organisationNames()
+        let mayAnswerAccess = profile.retention.accessRequests.map { $0.roles.contains(g.principal.role) && purpose.map($0.purposes.contains) == true } ?? false
         let mayIssueClaims = g.principal.kind == .staff && profile.rules.contains {
             $0.effect == .allow && $0.roles.contains(g.principal.role) && $0.dossierTypes.contains(type.name) && $0.actions.contains(.update)
         }
@@ -220,6 +237,8 @@ extension GuichetServer {
                 // Staff who may change the file issue the person's claim code here (the gate's
                 // provisioning decides again; a person with an account gets none).
                 if mayIssueClaims { row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code" }
+                // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
+                if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
                 return row
             },
         ]

@@ -325,6 +325,32 @@ struct WebPageTests {
         }
     }
 
+    @Test("an agent answers a person's access request from the file's page (purpose family-request): the data and history as a JSON file, the reference journalled")
+    func accessRequestFromTheFilePage() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        let parent = try #require(try await world.store.dossier(app.id)?.persons.first { $0.role == "parent" }).person
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password, totp: secret)
+            let action = "/web/dossiers/\(app.id.rawValue)/persons/\(parent.rawValue)/export"
+            let other = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
+            #expect(!other.html.contains(action), "offered for the access requests' purpose only")
+            let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=family-request")
+            #expect(page.html.contains(#"action="\#(action)""#))
+            let form = [("csrf", try #require(page.csrf)), ("purpose", "family-request"), ("reference", "REQ-2026-0412")]
+            #expect(try await browser.post(action, Array(form.dropFirst())).status == .forbidden, "the CSRF field is needed")
+            let answer = try await browser.post(action, form)
+            #expect(answer.status == .ok && answer.headers[.contentDisposition]?.contains("attachment") == true)
+            #expect(answer.html.contains("Tremblay") && answer.html.contains("\"accessHistory\""), "the person's data and their access history")
+            let agentID = try #require(try await world.store.account(username: "agent")).id
+            #expect(try await world.ledger.journal(account: agentID).contains { $0.action == "access-request" && $0.reason.contains("REQ-2026-0412") })
+        }
+    }
+
     @Test("a form post without the session's CSRF field, or with a wrong one, is refused; with it, the step is taken")
     func csrfFieldRequired() async throws {
         let world = try await World.make()
