@@ -136,6 +136,14 @@ public struct Deployment: Sendable {
             self.profile = profile; self.securityContact = securityContact
         }
 
+        /// These settings with the listeners' ports as served (flags included), in memory only.
+        func serving(on ports: (public: Int, admin: Int)?) -> Settings {
+            guard let ports else { return self }
+            var s = self
+            s.publicPort = ports.public; s.adminPort = ports.admin
+            return s
+        }
+
         /// Every key the file may hold: any other is refused, so that a mistyped security
         /// setting (`trustedProxie:`) is not silently ignored.
         public enum CodingKeys: String, CodingKey, CaseIterable {
@@ -241,8 +249,11 @@ public struct Deployment: Sendable {
     /// lock taken first on SQLite (one server per SQLite folder; several servers share a
     /// PostgreSQL database, and take no lock). Keep the lock for as long as the server runs.
     /// - Throws: ``DeploymentError`` naming the process that serves the folder already.
-    public func openForServing(profilePath: String, keys: FileKeyProvider, settings: Settings, store: String? = nil) async throws
-        -> (server: GuichetServer, lock: ServeLock?) {
+    /// - Parameter ports: the listeners' ports as served (flags included), for the passkeys'
+    ///   default origins (as ``openDemo(profilePath:keys:store:ports:)``).
+    public func openForServing(profilePath: String, keys: FileKeyProvider, settings given: Settings, store: String? = nil,
+                               ports: (public: Int, admin: Int)? = nil) async throws -> (server: GuichetServer, lock: ServeLock?) {
+        let settings = given.serving(on: ports)
         let location = try storeLocation(store, settings: settings)
         let lock: ServeLock? = if case .sqlite = location { try lockForServing() } else { nil }
         if case .sqlite(let path) = location, FileManager.default.fileExists(atPath: path),
@@ -285,8 +296,7 @@ public struct Deployment: Sendable {
                 if case .postgres(let address) = location { settings.store = address.setting }  // never its password
                 try writeSettings(settings)
             }
-            var settings = try readSettings()
-            if let ports { settings.publicPort = ports.public; settings.adminPort = ports.admin }
+            let settings = try readSettings().serving(on: ports)
             let server = if let empty {
                 try await openPostgres(empty, profilePath: profilePath, keys: provider, settings: settings, creating: true).server
             } else {

@@ -36,10 +36,8 @@ struct Serve: AsyncParsableCommand {
             note("warning: no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116); add one (securityContact: mailto:…)")
         }
         let keys = try deployment.keys(listeners.keys)
-        // The ports served, flags included: the passkeys' default origins name them.
-        var served = settings
-        served.publicPort = config.publicPort; served.adminPort = config.adminPort
-        let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: served, store: store)
+        let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store,
+                                                                 ports: (config.publicPort, config.adminPort))
         defer { withExtendedLifetime(lock) {} }
         try await server.run(config, exporters: try deployment.siemExporters(settings, server: server)) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")

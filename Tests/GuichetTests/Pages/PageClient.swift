@@ -67,13 +67,15 @@ struct PageClient {
         try await post("/web/sign-in", [("username", username), ("password", password)])
     }
 
-    /// Signs in, then passes the second-factor step with a code of an enrolled app (the code of
-    /// the next 30 seconds: the enrolment used the current one). Returns the page sent to.
-    mutating func signIn(_ username: String, _ password: String, totp secret: String) async throws -> Page {
+    /// Signs in, then passes the second-factor step with a code of an enrolled app, at `at` (by
+    /// default the code of the next 30 seconds: the enrolment used the current one; a world with
+    /// a test clock gives its time, advanced). Returns the page sent to.
+    mutating func signIn(_ username: String, _ password: String, totp secret: String,
+                         at: Date = Date().addingTimeInterval(30)) async throws -> Page {
         _ = try await signIn(username, password)
         let step = try await get("/web/second-factor")
         guard let csrf = step.csrf else { throw PageClientError.noForm("/web/second-factor") }
-        return try await post("/web/second-factor", [("csrf", csrf), ("code", try TOTPSecret(base32: secret).code(at: Date().addingTimeInterval(30)))])
+        return try await post("/web/second-factor", [("csrf", csrf), ("code", try TOTPSecret(base32: secret).code(at: at))])
     }
 }
 

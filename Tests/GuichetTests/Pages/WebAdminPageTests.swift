@@ -74,10 +74,8 @@ struct WebDeactivationPageTests {
         let adviserToken = try await world.token("adviser1")
         try await world.withAdmin { client in
             var browser = PageClient(client)
-            _ = try await browser.signIn("admin", EmploiWorld.password)
             world.clock.advance(30)
-            let form = try await browser.get("/web/second-factor?lang=en")
-            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            _ = try await browser.signIn("admin", EmploiWorld.password, totp: secret, at: world.clock.now)
             let home = try await browser.get("/web/home?lang=en")
             let action = "/web/admin/accounts/\(adviser1.rawValue)/deactivate"
             #expect(home.html.contains(#"action="\#(action)""#))
@@ -121,10 +119,8 @@ struct WebCaseloadPageTests {
         #expect(before > 0)
         try await world.withAdmin { client in
             var browser = PageClient(client)
-            _ = try await browser.signIn("admin", EmploiWorld.password)
             world.clock.advance(30)
-            let form = try await browser.get("/web/second-factor?lang=en")
-            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)), ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+            _ = try await browser.signIn("admin", EmploiWorld.password, totp: secret, at: world.clock.now)
             let home = try await browser.get("/web/home")
             #expect(home.status == .ok && home.html.contains(#"<td class="caseload">\#(before)"#), "the adviser's caseload is counted")
             let done = try await browser.post("/web/admin/accounts/\(adviser1.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser2.rawValue)])
