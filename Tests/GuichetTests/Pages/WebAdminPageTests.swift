@@ -121,7 +121,7 @@ struct WebCaseloadPageTests {
             var browser = PageClient(client)
             world.clock.advance(30)
             _ = try await browser.signIn("admin", EmploiWorld.password, totp: secret, at: world.clock.now)
-            let home = try await browser.get("/web/home")
+            let home = try await browser.get("/web/home?lang=en")
             #expect(home.status == .ok && home.html.contains(#"<td class="caseload">\#(before)"#), "the adviser's caseload is counted")
             let done = try await browser.post("/web/admin/accounts/\(adviser1.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser2.rawValue)])
             #expect(done.status == .seeOther, "\(done.status) \(done.html.firstMatch(of: #/id="detail">([^<]*)/#).map { String($0.1) } ?? "")")
