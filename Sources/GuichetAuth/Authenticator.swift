@@ -187,7 +187,7 @@ public final class Authenticator: Sendable {
             try await sources.fail(source, now: now)
             throw GuichetError.unauthenticated
         }
-        let key = Self.throttleKey(username)
+        let key = Self.signInKey(username, adminListener: adminListener)
         // Before the attempt is reserved (it counts as a failure until it succeeds) and before
         // the password is hashed: a name signed in too often lately waits, at no cost.
         if let wait = successes.retryAfter(key, now: now) { throw GuichetError.throttled(retryAfterSeconds: wait) }
@@ -204,10 +204,17 @@ public final class Authenticator: Sendable {
         let result = await hasher.verify(password, against: account?.passwordHash ?? decoy)
         guard let account, result.matches, account.status == "active", let role = profile.roles[account.role] else {
             try await sources.fail(source, now: now)
-            // The owner hears of failures on either listener: the name's lock is the same.
+            // The owner hears of failures on either listener; only those on its own listener
+            // lock its sign-in (each listener counts its own, ``signInKey(_:adminListener:)``).
             if let named, failures == policy.freeFailures || failures == policy.lockoutAfter {
-                try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
-                                          detail: "\(failures) failed sign-in attempts in a row", at: now)
+                if account != nil {
+                    try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
+                                              detail: "\(failures) failed sign-in attempts in a row", at: now)
+                } else {
+                    try await store.addNotice(account: named.id, kind: "failed-sign-ins",
+                                              detail: "\(failures) failed sign-in attempts in a row on the other listener, where this account cannot sign in; its own sign-in is not locked by them",
+                                              at: now)
+                }
             }
             throw GuichetError.unauthenticated
         }
@@ -239,7 +246,7 @@ public final class Authenticator: Sendable {
     /// - Returns: whether an account of that name exists.
     @discardableResult
     public func unlock(username: String) async throws -> Bool {
-        try await store.clearThrottle(key: Self.throttleKey(username))
+        for listener in [false, true] { try await store.clearThrottle(key: Self.signInKey(username, adminListener: listener)) }
         guard let account = try await store.account(username: username) else { return false }
         try await store.addNotice(account: account.id, kind: "unlocked", detail: "sign-in unlocked by an operator on the server", at: clock())
         return true

@@ -102,7 +102,7 @@ extension Authenticator {
         }
         try PasswordRules.check(newPassword, username: account.username)
         let hash = try await hasher.hash(newPassword)
-        guard try await store.completeReset(reset.id, passwordHash: hash, throttleKey: Self.throttleKey(account.username), at: now) else {
+        guard try await store.completeReset(reset.id, passwordHash: hash, throttleKey: Self.signInKey(account.username, adminListener: adminListener), at: now) else {
             throw GuichetError.unauthenticated
         }
         try await store.addNotice(account: account.id, kind: "password-reset", detail: "the password was changed with a reset code; every session was ended", at: now)

@@ -158,4 +158,12 @@ extension Authenticator {
     static func throttleKey(_ username: String) -> String {
         Base64URL.encode(Array(SHA256.hash(data: Data(("sign-in\0" + username.lowercased()).utf8))))
     }
+
+    /// The throttle key of a user name's sign-ins on one listener. Each listener counts and locks
+    /// its own: the public listener never checks an administrator's or security officer's
+    /// password, so guesses there could only lock them out of the admin listener, from the
+    /// Internet (an attacker test). An in-process caller (no listener) counts as the public one.
+    static func signInKey(_ username: String, adminListener: Bool?) -> String {
+        adminListener == true ? throttleKey("admin-listener\0" + username) : throttleKey(username)
+    }
 }

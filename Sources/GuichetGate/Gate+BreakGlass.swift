@@ -53,7 +53,7 @@ extension Gate {
         }
         let justification = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard justification.count >= spec.minJustification, justification.count <= Self.maxNoteLength,
-              !justification.unicodeScalars.contains(where: { DisplayText.refused($0) && $0 != "\n" }) else {
+              !DisplayText.holdsRefused(justification, newline: true) else {
             throw GuichetError.invalid("'justification' must say why, in \(spec.minJustification) to \(Self.maxNoteLength) characters, without control or text-direction characters")
         }
         let now = clock()
