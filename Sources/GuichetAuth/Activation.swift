@@ -126,7 +126,7 @@ extension Authenticator {
         let now = clock(), id = factorID()
         try await store.insertActivation(id: id, account: account, codeHash: nil, delivery: "hand", by: admin.account,
                                          at: now, expiresAt: now.addingTimeInterval(Self.activationLifetime), status: "awaiting-approval")
-        for other in try await store.accounts() where other.id != admin.account && other.status == "active" && profile.roles[other.role]?.kind == .admin {
+        for other in try await store.accounts(roles: profile.roleNames { $0 == .admin }) where other.id != admin.account && other.status == "active" && profile.roles[other.role]?.kind == .admin {
             try await store.addNotice(account: other.id, kind: "activation-code-request",
                                       detail: "an activation code for account \(record.username) awaits a second administrator's approval", at: now)
         }

@@ -22,6 +22,8 @@ public protocol AuthStorage: Sendable {
     func account(id: AccountID) async throws -> AccountRecord?
     /// All accounts, by user name.
     func accounts() async throws -> [AccountRecord]
+    /// The accounts of these roles, by user name (an index: citizens' accounts are not read).
+    func accounts(roles: [String]) async throws -> [AccountRecord]
     /// Replaces a password hash (parameter upgrade on sign-in, or password change).
     func setPasswordHash(_ hash: String, for id: AccountID) async throws
     /// Records a new session by the hash of its token.

@@ -139,7 +139,7 @@ public final class Authenticator: Sendable {
                                                        requestedBy: by, requestedAt: now, approvedBy: nil))
         // Every administrator and security officer is told, so that a request nobody expected
         // is noticed (R1, R2).
-        for admin in try await store.accounts() where profile.roles[admin.role]?.kind.usesAdminListener == true && admin.status == "active" {
+        for admin in try await store.accounts(roles: profile.roleNames(\.usesAdminListener)) where profile.roles[admin.role]?.kind.usesAdminListener == true && admin.status == "active" {
             try await store.addNotice(account: admin.id, kind: "privileged-account-request",
                                       detail: "\(kind) of a '\(role)' account awaits a second administrator's approval", at: now)
         }

@@ -47,7 +47,7 @@ extension Authenticator {
             try await store.insert(departureRequest: r)
             // Every administrator and security officer is told, so that a request nobody
             // expected is noticed (R1, R2); the account concerned too.
-            for other in try await store.accounts() where profile.roles[other.role]?.kind.usesAdminListener == true && other.status == "active" {
+            for other in try await store.accounts(roles: profile.roleNames(\.usesAdminListener)) where profile.roles[other.role]?.kind.usesAdminListener == true && other.status == "active" {
                 try await store.addNotice(account: other.id, kind: "privileged-deactivation-request",
                                           detail: "the deactivation of a '\(record.role)' account awaits a second administrator's approval", at: now)
             }
@@ -89,7 +89,7 @@ extension Authenticator {
     /// officer: nobody could then approve what needs two, or watch what is done.
     func checkNotLast(_ record: AccountRecord, kind: RoleKind) async throws {
         guard record.status == "active", kind == .admin || kind == .security else { return }
-        let others = try await store.accounts().filter { $0.id != record.id && $0.status == "active" && profile.roles[$0.role]?.kind == kind }
+        let others = try await store.accounts(roles: profile.roleNames { $0 == kind }).filter { $0.id != record.id && $0.status == "active" && profile.roles[$0.role]?.kind == kind }
         guard others.isEmpty else { return }
         // 403, as the last administrator's refusal always was.
         throw GuichetError.forbidden(kind == .admin ? "this is the last active administrator: create another one first"

@@ -112,7 +112,7 @@ extension Authenticator {
         try await store.addNotice(account: record.id, kind: "second-factors-reset",
                                   detail: "your second factors were reset after an identity check and every session was ended: enrol a new one with the activation code you receive",
                                   at: now)
-        for officer in try await store.accounts() where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
+        for officer in try await store.accounts(roles: profile.roleNames { $0 == .security }) where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
             try await store.addNotice(account: officer.id, kind: "second-factors-reset",
                                       detail: "the second factors of account \(record.username) were reset by \(byName)", at: now)
         }

@@ -78,7 +78,7 @@ extension Authenticator {
         try await store.setResetStatus(id, sent: true)
         try await store.addNotice(account: account, kind: "password-reset-started",
                                   detail: "an administrator started a password reset; the code was sent to your address", at: now)
-        for officer in try await store.accounts() where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
+        for officer in try await store.accounts(roles: profile.roleNames { $0 == .security }) where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
             try await store.addNotice(account: officer.id, kind: "password-reset-started",
                                       detail: "a password reset of account \(record.username) was started by \(admin.username)", at: now)
         }

@@ -267,6 +267,13 @@ public struct Profile: Sendable, Equatable {
     /// The person field of this name, if declared.
     public func personField(_ name: String) -> FieldSpec? { personFields.first { $0.name == name } }
 
+    /// The names of the roles of the kinds that `kinds` accepts, sorted: what the store's
+    /// `accounts(roles:)` takes, so that finding the security officers or the staff never reads
+    /// the citizens' accounts (millions in R4).
+    public func roleNames(_ kinds: (RoleKind) -> Bool) -> [String] {
+        roles.values.filter { kinds($0.kind) }.map(\.name).sorted()
+    }
+
     /// The classification of a field path of a dossier type (`desiredStart`,
     /// `child.birthDate`); `partners` (organisation ids) is public; nil for an unknown path.
     public func classification(of path: String, in type: DossierType) -> Classification? {

@@ -85,7 +85,7 @@ extension Gate {
         guard try await store.insert(breakGlass: opening, limit: spec.perDay, since: since) else {
             try await breakGlassCeilingCrossed(spec, id, r)
         }
-        for account in try await store.accounts() where profile.roles[account.role]?.kind == .security && account.status == "active" {
+        for account in try await store.accounts(roles: profile.roleNames { $0 == .security }) where profile.roles[account.role]?.kind == .security && account.status == "active" {
             try await store.addNotice(account: account.id, kind: "break-glass-opened",
                                       detail: "a dossier was opened outside its agent's scope (break-glass \(recordID)): review it", at: now)
         }

@@ -23,6 +23,8 @@ public protocol GateStorage: Sendable {
     func account(id: AccountID) async throws -> AccountRecord?
     /// All accounts, by user name.
     func accounts() async throws -> [AccountRecord]
+    /// The accounts of these roles, by user name (an index: citizens' accounts are not read).
+    func accounts(roles: [String]) async throws -> [AccountRecord]
 
     // MARK: ArchiveRequests
     /// Stores a new archive read request (pending).

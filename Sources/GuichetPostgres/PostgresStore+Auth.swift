@@ -68,6 +68,15 @@ extension PostgresStore: AuthStorage {
         try await accounts("ORDER BY a.username", nil)
     }
 
+    /// The accounts of these roles, by user name (through `account_by_role`).
+    public func accounts(roles: [String]) async throws -> [AccountRecord] {
+        guard !roles.isEmpty else { return [] }
+        var bindings = PostgresBindings()
+        bindings.append(roles)
+        let query = PostgresQuery(unsafeSQL: Self.accountColumns + " WHERE a.role = ANY($1) ORDER BY a.username", binds: bindings)
+        return try await read { c in try await c.query(query, logger: Self.logger).decode(AccountRow.self).collect().map(Self.account) }
+    }
+
     public func setPasswordHash(_ hash: String, for id: AccountID) async throws {
         try await transaction { c in
             try await c.query("UPDATE account SET password_hash = \(hash) WHERE id = \(id.rawValue)", logger: Self.logger)

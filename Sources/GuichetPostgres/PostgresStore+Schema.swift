@@ -308,6 +308,10 @@ extension PostgresStore {
         ("store-v10-import-staged", [
             "ALTER TABLE import_run ADD COLUMN staged INTEGER NOT NULL DEFAULT 0",
         ]),
+        // Accounts found by role without reading the citizens' (SQLite's `v-account-role`).
+        ("store-v11-account-role", [
+            "CREATE INDEX account_by_role ON account(role, username)",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

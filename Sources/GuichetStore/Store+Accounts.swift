@@ -35,6 +35,16 @@ extension Store {
         try await read { db in try Row.fetchAll(db, sql: AccountRecord.withFactor + " ORDER BY username").map(AccountRecord.init(row:)) }
     }
 
+    /// The accounts of these roles, by user name (through `account_by_role`).
+    public func accounts(roles: [String]) async throws -> [AccountRecord] {
+        guard !roles.isEmpty else { return [] }
+        let marks = Array(repeating: "?", count: roles.count).joined(separator: ", ")
+        return try await read { db in
+            try Row.fetchAll(db, sql: AccountRecord.withFactor + " WHERE role IN (\(marks)) ORDER BY username", arguments: StatementArguments(roles))
+                .map(AccountRecord.init(row:))
+        }
+    }
+
     /// Replaces a password hash (parameter upgrade on sign-in, or password change).
     public func setPasswordHash(_ hash: String, for id: AccountID) async throws {
         try await write { db in

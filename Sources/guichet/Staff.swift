@@ -56,12 +56,12 @@ struct Staff: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List accounts, one a line: id, user name, role, status (tab-separated).")
+        static let configuration = CommandConfiguration(abstract: "List the accounts that work in Guichet (every role but the citizens'), one a line: id, user name, role, status (tab-separated).")
         @OptionGroup var console: ConsoleOptions
 
         func run() async throws {
             let (_, server, _) = try await console.provisioning()
-            for a in try await server.store.accounts() { say("\(a.id)\t\(a.username)\t\(a.role)\t\(a.status)") }
+            for a in try await server.store.accounts(roles: server.profile.roleNames { $0 != .citizen }) { say("\(a.id)\t\(a.username)\t\(a.role)\t\(a.status)") }
         }
     }
 }

@@ -36,13 +36,33 @@ extension GuichetServer {
         return try await accountsPage(s, ctx, made: nil)
     }
 
+    /// The user names of the accounts that work in Guichet (every role but the citizens'), by
+    /// id: what the pages name. Found by role, so that no page reads the citizens' accounts
+    /// (millions in R4), and a citizen's user name is not shown to staff.
+    func staffNames() async throws -> [AccountID: String] {
+        Dictionary(try await store.accounts(roles: profile.roleNames { $0 != .citizen }).map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// - Parameter lookup: a user name an administrator looked for (a citizen's account is shown
+    ///   only so: the list holds the accounts that work in Guichet).
     func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
-                      left: [String: Any]? = nil) async throws -> Response {
+                      left: [String: Any]? = nil, lookup: String? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
         let organisations = try await organisationNames()
-        let all = try await store.accounts().sorted { $0.username < $1.username }
+        let staff = try await store.accounts(roles: profile.roleNames { $0 != .citizen })
+        var found: AccountRecord?
+        if let lookup {
+            guard let account = try await store.account(username: lookup) else {
+                throw GuichetError.invalid("no account has that user name")
+            }
+            found = account
+        }
+        let all = found.map { [$0] } ?? staff
+        // Colleagues who may take a caseload: the same role and organisation, active.
+        var colleaguesOf: [String: [AccountRecord]] = [:]
+        for a in staff where a.status == "active" { colleaguesOf["\(a.role)\u{0}\(a.organisation?.rawValue ?? "")", default: []].append(a) }
         var accounts: [[String: Any]] = []
         for a in all {
             var row: [String: Any] = ["username": a.username, "role": pages.optionalText("role_" + a.role, l) ?? a.role,
@@ -54,7 +74,7 @@ extension GuichetServer {
             if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
                 let count = try await store.caseload(of: a.id).count
                 row["caseload"] = count
-                let colleagues = all.filter { $0.role == a.role && $0.organisation == a.organisation && $0.id != a.id && $0.status == "active" }
+                let colleagues = (colleaguesOf["\(a.role)\u{0}\(a.organisation?.rawValue ?? "")"] ?? []).filter { $0.id != a.id }
                 if count > 0 && !colleagues.isEmpty {
                     row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
                                        "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
@@ -73,7 +93,7 @@ extension GuichetServer {
             }
             accounts.append(row)
         }
-        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let names = Dictionary(staff.map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
         // The requester cannot approve their own request (the two-person rule): no button, a line saying it waits.
         let me = s.principal?.account
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
@@ -98,13 +118,14 @@ extension GuichetServer {
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         if let left { values["left"] = left }
+        if found != nil { values["lookup"] = true }
         return try render("admin-accounts", values, s)
     }
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
-        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let names = try await staffNames()
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
             ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
              "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": a.detail, "justification": gate.justification(of: a) ?? "",
@@ -142,12 +163,12 @@ extension GuichetServer {
         if let raw = req.uri.queryParameters.get("id"), !raw.isEmpty {
             guard let id = DossierID(validating: raw) else { throw GuichetError.invalid("'id' is not a valid file number") }
             let g = try gateRequest(s, ctx, purpose: nil)
-            let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+            let names = try await staffNames()
             let versions = try await gate.versions(id, g)
             let latest = versions.map(\.version).max() ?? 0
             values["id"] = id.rawValue
             values["versions"] = versions.sorted { $0.version > $1.version }.map { v -> [String: Any] in
-                var row: [String: Any] = ["version": v.version, "at": PageFormat.when(v.changedAt, l), "by": v.changedBy.flatMap { names[$0] } ?? "",
+                var row: [String: Any] = ["version": v.version, "at": PageFormat.when(v.changedAt, l), "by": v.changedBy.map { names[$0] ?? pages.text("citizenAccount", l) } ?? "",
                                           "change": pages.versionChange(v.change, l), "status": stateLabel(v.status, pages, l)]
                 if v.version != latest { row["restore"] = "/web/admin/dossiers/\(id.rawValue)/versions/\(v.version)/restore" }
                 return row
@@ -225,6 +246,13 @@ extension GuichetServer {
             guard form["confirm"] == "yes" else { throw GuichetError.invalid("a restore undoes the changes made since: tick the box that confirms it, then click again") }
             _ = try await self.gate.restore(id, version: v, try self.gateRequest(s, ctx, purpose: nil))
             return WebPages.redirect("/web/admin/registry?id=\(id.rawValue)&done=restore")
+        }
+        // A citizen's account is found by its user name, posted (never in an address): the list
+        // holds only the accounts that work in Guichet.
+        page(r, .post, "/web/admin/accounts/find", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.accountsPage(s, ctx, made: nil, lookup: try form.required("username"))
         }
         page(r, .post, "/web/admin/accounts", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -69,7 +69,7 @@ extension GuichetServer {
         let l = s.language
         _ = try pageSecurityOfficer(s)
         let (incident, scope, report) = try await BreachResponse.report(incident: id, gate: gate, store: store, contact: breachContact)
-        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let names = try await staffNames()
         var values = incidentRow(incident, pages, l)
         values["nature"] = incident.nature
         values["facts"] = incident.facts

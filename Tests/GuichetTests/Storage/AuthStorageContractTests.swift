@@ -30,6 +30,20 @@ import GuichetStore
         }
     }
 
+    @Test("accounts(roles:) returns the accounts of those roles only, by user name; no role, no account", arguments: StorageBackends.names)
+    func accountsByRole(_ name: String) async throws {
+        try await B.with(name) { (b: StorageUnderTest) async throws in
+            let zed = try await b.addAccount("zed-synthetic", role: "security", at: B.at(1))
+            let amy = try await b.addAccount("amy-synthetic", role: "agent", at: B.at(2))
+            _ = try await b.addAccount("bob-synthetic", role: "parent", at: B.at(3))
+            let cat = try await b.addAccount("cat-synthetic", role: "security", status: "disabled", at: B.at(4))
+            #expect(try await b.auth.accounts(roles: ["security"]).map(\.id) == [cat.id, zed.id])
+            #expect(try await b.auth.accounts(roles: ["security", "agent"]).map(\.id) == [amy.id, cat.id, zed.id])
+            #expect(try await b.auth.accounts(roles: []).isEmpty)
+            #expect(try await b.auth.accounts(roles: ["nobody"]).isEmpty)
+        }
+    }
+
     @Test("setPasswordHash replaces the hash of that account only", arguments: StorageBackends.names)
     func passwordHash(_ name: String) async throws {
         try await B.with(name) { (b: StorageUnderTest) async throws in
