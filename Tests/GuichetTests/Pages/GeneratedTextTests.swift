@@ -95,15 +95,20 @@ import GuichetCore
             ("unknown field 'age' (dossier type 'application' has: desiredStart, schedule)",
              "champ 'age' inconnu (le type de dossier 'application' a : desiredStart, schedule)"),
             ("more than 3 break-glass openings within 24 hours: this account is suspended pending a security review",
-             "plus de 3 accès d'urgence en 24 heures : ce compte est suspendu en attendant un examen de sécurité"),
+             "plus de 3 accès d'urgence en 24 heures : ce compte est suspendu en attendant une vérification de sécurité"),
             ("the second factors of account abc123 were reset by admin1", "les deuxièmes facteurs du compte abc123 ont été réinitialisés par admin1"),
             // A ternary's expanded form before the generic template.
             ("a honeytoken record (no legitimate work touches it) was reached by 'read'",
-             "un enregistrement-appât (aucun travail légitime n'y touche) a été atteint par 'read'"),
+             "un dossier leurre (aucun travail légitime n'y touche) a été atteint par 'read'"),
             ("3 watched person(s) accessed by 'search' with a justification", "3 personne(s) surveillée(s) consultée(s) par 'search' avec une justification"),
             ("3 watched person(s) accessed by 'search'", "3 personne(s) surveillée(s) consultée(s) par 'search'"),
             ("suspended by the watch: ceiling, volume-day", "suspendu par la surveillance : ceiling, volume-day"),
             ("the form is not correctly encoded", "le formulaire n'est pas correctement encodé"),
+            // The watch's window, as the source words it, in French too.
+            ("12 distinct persons in a hour (ceiling 10 for role 'agent'): step-up and justification asked",
+             "12 personnes distinctes en une heure (plafond 10 pour le rôle 'agent') : nouvelle vérification et justification demandées"),
+            ("31 distinct persons in a 10 minutes (ceiling 30 for role 'agent'), the second time this week: step-up and justification asked",
+             "31 personnes distinctes en 10 minutes (plafond 30 pour le rôle 'agent'), pour la deuxième fois cette semaine : nouvelle vérification et justification demandées"),
         ]
         for (english, french) in cases {
             #expect(pages.generated(english, "fr") == french)
@@ -117,6 +122,20 @@ import GuichetCore
         #expect(t.french("from a to b") == "vers b depuis a")
         #expect(t.french("see /v1/{id}/x: y") == "voir /v1/{id}/x : y")
         #expect(GeneratedTexts.valueCount("vers {2} depuis {1}") == 2 && GeneratedTexts.valueCount("voir /v1/{id}/x : {}") == 1)
+    }
+
+    @Test("a catalogue entry whose French takes another count of values stops the loading, naming it")
+    func countCheckedAtLoading() throws {
+        do {
+            _ = try WebPageTextTests.loadEdited { folder in
+                try WebPageTextTests.edit(folder, "texts/generated-fr.json") {
+                    $0.replacingOccurrences(of: #""champ '{}' inconnu""#, with: #""champ inconnu""#)
+                }
+            }
+            Issue.record("a French template with a value missing loaded")
+        } catch let e as PageError {
+            #expect(e.description.contains("unknown field '{}'"), "\(e)")
+        }
     }
 
     @Test("a value in a generated text is escaped on the page like any other")
