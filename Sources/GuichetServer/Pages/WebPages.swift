@@ -7,6 +7,8 @@ import NIOCore
 /// The server-rendered pages (issue #17): Mustache templates, one style sheet and the texts
 /// of each language, resource files in `Pages/Web/` (`templates/*.mustache`, `guichet.css`,
 /// `texts/fr.json`, `texts/en.json`), read and checked once at start-up, served from memory.
+/// `texts/generated-fr.json` renders in French the texts the server generates in English
+/// (refusals' details, notices, alerts: ``GeneratedTexts``).
 ///
 /// Pages are plain HTML forms. Only the pages that offer a passkey (the account page and the
 /// second-factor step) load one script, `passkey.js`, from this site (``scriptPolicy``);
@@ -31,6 +33,8 @@ struct WebPages: Sendable {
     let texts: [String: [String: String]]
     /// The names of the templates (without `.mustache`).
     let names: Set<String>
+    /// The French renderings of the texts the server generates in English.
+    let generatedFrench: GeneratedTexts
 
     /// The pages of the module's resources, loaded on first use (at start-up: ``GuichetServer/checkPages()``).
     static let bundled: Result<WebPages, PageError> = {
@@ -56,6 +60,14 @@ struct WebPages: Sendable {
                 throw PageError("Web/\(name) is not a JSON object of strings")
             }
             texts[language] = words
+        }
+        let generatedName = "texts/generated-fr.json"
+        guard let generated = try? JSONDecoder().decode([String: String].self, from: Data(try read(folder.appendingPathComponent(generatedName)).utf8)) else {
+            throw PageError("Web/\(generatedName) is not a JSON object of strings")
+        }
+        for (english, french) in generated.sorted(by: { $0.key < $1.key })
+        where english.components(separatedBy: "{}").count - 1 != GeneratedTexts.valueCount(french) {
+            throw PageError("Web/\(generatedName): the French of '\(english)' does not take as many values as the English")
         }
         let keys = Set(texts.values.flatMap(\.keys))
         for language in languages {
@@ -86,7 +98,8 @@ struct WebPages: Sendable {
         }
         guard names.contains("layout") else { throw PageError("Web/templates/layout.mustache is missing") }
         return WebPages(library: library, css: try read(folder.appendingPathComponent("guichet.css")),
-                        script: try read(folder.appendingPathComponent("passkey.js")), texts: texts, names: names)
+                        script: try read(folder.appendingPathComponent("passkey.js")), texts: texts, names: names,
+                        generatedFrench: GeneratedTexts(generated))
     }
 
     /// The texts the routes name in code (labels of states, roles and purposes are optional:
@@ -128,6 +141,14 @@ struct WebPages: Sendable {
         let singular = language == "fr" ? (n == 0 || n == 1) : n == 1
         let text = singular ? optionalText(key + "_one", language) ?? self.text(key, language) : self.text(key, language)
         return text.replacingOccurrences(of: "{\(placeholder)}", with: "\(n)")
+    }
+
+    /// A text the server generated in English (a refusal's detail, a notice, an alert, a
+    /// suspension's reason) in the page's language: in French, its rendering by the first
+    /// catalogue template that matches it whole (``GeneratedTexts``); otherwise, or when none
+    /// does, as it is. The result is a value like any other: Mustache escapes it.
+    func generated(_ english: String, _ language: String) -> String {
+        language == "fr" ? generatedFrench.french(english) ?? english : english
     }
 
     /// A text of a language if it exists (labels of states, transitions and purposes).

@@ -36,7 +36,7 @@ extension GuichetServer {
         let l = s.language
         func stamp(_ d: Date) -> [String: String] { PageFormat.when(d, l) }
         let notices = try await store.notices(account: p.account).map { n -> [String: Any] in
-            ["at": stamp(n.at), "kind": pages.label("notice_", n.kind, l), "detail": n.detail]
+            ["at": stamp(n.at), "kind": pages.label("notice_", n.kind, l), "detail": pages.generated(n.detail, l)]
         }
         let factors = try await store.factors(account: p.account)
         let confirmed = factors.filter(\.confirmed)
@@ -63,9 +63,9 @@ extension GuichetServer {
         if outcome.wrongCode { values["wrongCode"] = true }
         if let key = outcome.passwordFailed {
             values["passwordFailed"] = pages.text(key, l)
-            if let d = outcome.detail { values["passwordDetail"] = d }
+            if let d = outcome.detail { values["passwordDetail"] = pages.generated(d, l) }
         }
-        if let failed = outcome.failed { values["failed"] = failed }
+        if let failed = outcome.failed { values["failed"] = pages.generated(failed, l) }
         var response = try render("account", values, s, status: status, script: true)
         // A secret or recovery codes must not stay in a cache.
         response.headers[.cacheControl] = "no-store"

@@ -128,11 +128,11 @@ extension GuichetServer {
         let names = try await staffNames()
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
             ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
-             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": a.detail, "justification": gate.justification(of: a) ?? "",
+             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": pages.generated(a.detail, s.language), "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
-            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": x.reason,
+            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": pages.generated(x.reason, s.language),
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
         guard let officer = s.principal else { throw GuichetError.unauthenticated }

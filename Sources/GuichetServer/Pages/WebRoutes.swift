@@ -185,9 +185,9 @@ extension GuichetServer {
             case .notFound: key = "errNotFound"
             case .forbidden(let m):
                 key = Self.forbiddenKey(m)
-                if key == "errForbidden" { values["detail"] = m }
-            case .invalid(let m): key = "errInvalid"; values["detail"] = m
-            case .conflict(let m): key = "errConflict"; values["detail"] = m
+                if key == "errForbidden" { values["detail"] = pages.generated(m, l) }
+            case .invalid(let m): key = "errInvalid"; values["detail"] = pages.generated(m, l)
+            case .conflict(let m): key = "errConflict"; values["detail"] = pages.generated(m, l)
             case .throttled(let s): key = "errThrottled"; seconds = s
             case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"

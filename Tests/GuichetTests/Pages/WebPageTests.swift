@@ -370,7 +370,7 @@ struct WebPageTests {
             #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "waiting", "nothing changed")
             #expect(opened.html.contains(#"id="confirm-withdraw""#), "a final step asks to tick a box")
             let unconfirmed = try await browser.post(withdraw, [("csrf", csrf)])
-            #expect(unconfirmed.status == .badRequest && unconfirmed.html.contains("tick the box"))
+            #expect(unconfirmed.status == .badRequest && unconfirmed.html.contains("cochez la case"), "the refusal's detail in the page's language (French)")
             #expect(try await world.gate.read(app.id, try await world.request("parent1")).status == "waiting", "nothing changed")
             let done = try await browser.post(withdraw, [("csrf", csrf), ("confirm", "yes")])
             #expect(done.status == .seeOther && done.location?.hasPrefix("/web/dossiers/\(app.id.rawValue)") == true)
