@@ -17,6 +17,7 @@ extension GuichetServer {
         addWebPages(r, admin: true)
         addAdminPages(r)
         addBreachPages(r)
+        addLifecycleAdminPages(r)
         addKeysPage(r)
         addActivationRoutes(r)
         addFactorResetRoute(r)

@@ -125,8 +125,11 @@ extension GuichetServer {
             ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
              "at": PageFormat.when(o.openedAt, s.language), "action": "/web/security/break-glass/\(o.id)/review"]
         }
-        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
-                                            "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
+        var values: [String: Any] = ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
+                                     "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty]
+        // Erasure requests (GDPR art. 17): a link for the roles that may record one.
+        values["mayErase"] = profile.retention.erasureOfficers.contains(officer.role)
+        return try render("security-home", values, s)
     }
 
     /// The registry's page for administrators: a file's kept versions (public fields only, as
