@@ -37,6 +37,7 @@ extension GuichetServer {
         addCitizenPage(r)
         addWebPages(r, admin: false)
         addDossierPages(r)
+        addLifecyclePublicPages(r)
         addCitizenPages(r)
         addRegisterPages(r)
         addExportPages(r)

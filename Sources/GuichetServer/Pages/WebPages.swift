@@ -98,7 +98,8 @@ struct WebPages: Sendable {
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
                            "exportYou", "keysRotation",
-                           "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference"]
+                           "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",
+                           "archivedIntro", "archiveBadReference", "archiveRequestGone"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

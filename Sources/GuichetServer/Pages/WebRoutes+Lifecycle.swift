@@ -81,7 +81,84 @@ extension GuichetServer {
         return WebPages.redirect("/web/security/erasures?receipt=\(receipt.request)&done=erasure")
     }
 
+    /// An archived file's page for staff whose read the gate refused as archived: the requests
+    /// of theirs that wait for approval, a link for a purpose already approved, and the form
+    /// that asks (a purpose the profile allows for archives, a case reference). It says nothing
+    /// the refusal did not: the gate refuses an archived file this way only to a role whose
+    /// read the policy allows.
+    /// - Parameters:
+    ///   - reference: the reference as typed, when the form was refused (`error`).
+    func archivedPage(_ id: DossierID, purpose: String?, done: String?, _ s: PageScope, reference: String? = nil, error: String? = nil,
+                      status: HTTPResponse.Status = .forbidden) async throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        guard let p = s.principal else { throw GuichetError.unauthenticated }
+        let spec = profile.retention.archive
+        var values: [String: Any] = ["id": id.rawValue, "reference": reference ?? "",
+                                     "intro": pages.text("archivedIntro", l).replacingOccurrences(of: "{minutes}", with: "\(spec?.minutes ?? 0)")]
+        if let error { values["formError"] = pages.text(error, l) }
+        if let done, let text = pages.optionalText("done_" + done, l) { values["done"] = text }
+        let purposes = (spec?.purposes ?? []).sorted()
+        func label(_ purpose: String) -> String { pages.optionalText("purpose_" + purpose, l) ?? purpose }
+        let waiting = try await store.pendingArchiveRequests(limit: 500).filter { $0.account == p.account && $0.dossier == id }
+        values["waiting"] = waiting.map { ["reference": $0.reference, "purpose": label($0.purpose), "at": PageFormat.when($0.requestedAt, l)] as [String: Any] }
+        values["hasWaiting"] = !waiting.isEmpty
+        var approved: [[String: Any]] = []
+        for purpose in purposes where try await store.archiveReadApproved(account: p.account, dossier: id, purpose: purpose, at: Date()) {
+            approved.append(["href": "\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(purpose))", "label": label(purpose)])
+        }
+        values["approved"] = approved
+        if spec?.roles.contains(p.role) == true {
+            values["mayAsk"] = true
+            values["purposes"] = purposes.map { ["value": $0, "label": label($0), "selected": $0 == purpose] as [String: Any] }
+        }
+        return try render("dossier-archived", values, s, status: status)
+    }
+
+    /// The archive-read forms of the public listener: staff ask on the archived file's page.
+    func addLifecyclePublicPages(_ r: RouteRecorder) {
+        page(r, .post, "/web/dossiers/:id/archive-reads", admin: false) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let id: DossierID = try ctx.parameters.identifier("id")
+            let purpose = form["purpose"]
+            do {
+                _ = try await self.gate.requestArchiveRead(id, reference: form["reference"] ?? "", try self.gateRequest(s, ctx, purpose: purpose))
+            } catch GuichetError.invalid {
+                // The gate's only invalid input here: the reference. The form again, as typed.
+                return try await self.archivedPage(id, purpose: purpose, done: nil, s, reference: form["reference"], error: "archiveBadReference",
+                                                   status: .badRequest)
+            }
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(purpose))&done=archive-read")
+        }
+    }
+
+    /// Archive reads waiting for approval, as the security home lists them (approvers only).
+    func pendingArchiveRows(_ officer: Principal, names: [AccountID: String], _ pages: WebPages, _ l: String) async throws -> [[String: Any]] {
+        try await gate.pendingArchiveReads(officer).map { a -> [String: Any] in
+            ["account": names[a.account] ?? "", "dossier": a.dossier.rawValue, "purpose": pages.optionalText("purpose_" + a.purpose, l) ?? a.purpose,
+             "reference": a.reference, "mine": a.account == officer.account, "action": "/web/security/archive-reads/\(a.id)/approve"]
+        }
+    }
+
     func addLifecycleAdminPages(_ r: RouteRecorder) {
+        // A second person approves an archive read: an approver's role, a fresh second factor,
+        // never the account that asked (the gate decides again).
+        page(r, .post, "/web/security/archive-reads/:id/approve", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            guard self.profile.retention.archive?.approvers.contains(p.role) == true else { throw GuichetError.forbidden("your role may not approve archive reads") }
+            try self.auth.requireStepUp(p)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
+            do {
+                _ = try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID())
+            } catch GuichetError.notFound {
+                let pages = try Self.webPages()
+                return try self.render("error", ["message": pages.text("archiveRequestGone", s.language), "errorKey": "errNotFound"], s, status: .notFound)
+            }
+            return WebPages.redirect("/web/home?done=archive-approve")
+        }
         page(r, .get, "/web/security/erasures", admin: true) { req, _, scope in
             let s = try await self.signedIn(req, scope)
             return try await self.erasuresPage(s, receipt: req.uri.queryParameters.get("receipt"), done: req.uri.queryParameters.get("done"))
