@@ -18,6 +18,7 @@ extension GuichetServer {
         addAdminPages(r)
         addBreachPages(r)
         addLifecycleAdminPages(r)
+        addLeakPages(r)
         addKeysPage(r)
         addActivationRoutes(r)
         addFactorResetRoute(r)

@@ -38,6 +38,7 @@ extension GuichetServer {
         addWebPages(r, admin: false)
         addDossierPages(r)
         addLifecyclePublicPages(r)
+        addPartnerExportPages(r)
         addCitizenPages(r)
         addRegisterPages(r)
         addExportPages(r)

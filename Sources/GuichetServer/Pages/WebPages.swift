@@ -99,7 +99,8 @@ struct WebPages: Sendable {
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
                            "exportYou", "keysRotation",
                            "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",
-                           "archivedIntro", "archiveBadReference", "archiveRequestGone"]
+                           "archivedIntro", "archiveBadReference", "archiveRequestGone",
+                           "partnerExportsIntro", "partnerExportBadKey", "menuPartnerExports", "leaksBadRows"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

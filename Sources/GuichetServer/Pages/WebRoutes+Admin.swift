@@ -129,6 +129,8 @@ extension GuichetServer {
                                      "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty]
         // Erasure requests (GDPR art. 17): a link for the roles that may record one.
         values["mayErase"] = profile.retention.erasureOfficers.contains(officer.role)
+        // Partner exports: a leaked file traced by its rows, where the profile lets partners export.
+        values["mayTraceLeaks"] = !profile.exports.isEmpty
         // Archive reads that staff asked for, for the roles that approve them.
         if profile.retention.archive?.approvers.contains(officer.role) == true {
             let rows = try await pendingArchiveRows(officer, names: names, pages, s.language)
