@@ -17,6 +17,8 @@ extension GuichetServer {
         addWebPages(r, admin: true)
         addAdminPages(r)
         addBreachPages(r)
+        addLifecycleAdminPages(r)
+        addLeakPages(r)
         addKeysPage(r)
         addActivationRoutes(r)
         addFactorResetRoute(r)

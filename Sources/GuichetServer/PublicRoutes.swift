@@ -37,6 +37,8 @@ extension GuichetServer {
         addCitizenPage(r)
         addWebPages(r, admin: false)
         addDossierPages(r)
+        addLifecyclePublicPages(r)
+        addPartnerExportPages(r)
         addCitizenPages(r)
         addRegisterPages(r)
         addExportPages(r)

@@ -110,7 +110,10 @@ struct WebPages: Sendable {
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
-                           "exportYou", "keysRotation"]
+                           "exportYou", "keysRotation",
+                           "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",
+                           "archivedIntro", "archiveBadReference", "archiveRequestGone",
+                           "partnerExportsIntro", "partnerExportBadKey", "menuPartnerExports", "leaksBadRows"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

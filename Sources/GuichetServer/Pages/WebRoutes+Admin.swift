@@ -32,7 +32,7 @@ extension GuichetServer {
     /// The admin listener's home: the administrator's or the security officer's.
     func adminHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
-        if p.kind == .security { return try await securityHome(s, ctx) }
+        if p.kind == .security { return try await securityHome(s, ctx, done: req.uri.queryParameters.get("done")) }
         return try await accountsPage(s, ctx, made: nil)
     }
 
@@ -122,7 +122,7 @@ extension GuichetServer {
         return try render("admin-accounts", values, s)
     }
 
-    func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
+    func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
         let names = try await staffNames()
@@ -146,8 +146,21 @@ extension GuichetServer {
             ["id": o.id, "account": names[o.account] ?? "", "dossier": o.dossier.rawValue, "justification": o.justification,
              "at": PageFormat.when(o.openedAt, s.language), "action": "/web/security/break-glass/\(o.id)/review"]
         }
-        return try render("security-home", ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
-                                            "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty], s)
+        var values: [String: Any] = ["alerts": alerts, "noAlert": alerts.isEmpty, "suspensions": suspensions, "noSuspension": suspensions.isEmpty,
+                                     "openings": openings, "noOpening": openings.isEmpty, "watched": watched, "noWatched": watched.isEmpty]
+        // Erasure requests (GDPR art. 17): a link for the roles that may record one.
+        values["mayErase"] = profile.retention.erasureOfficers.contains(officer.role)
+        // Partner exports: a leaked file traced by its rows, where the profile lets partners export.
+        values["mayTraceLeaks"] = !profile.exports.isEmpty
+        // Archive reads that staff asked for, for the roles that approve them.
+        if profile.retention.archive?.approvers.contains(officer.role) == true {
+            let rows = try await pendingArchiveRows(officer, names: names, pages, s.language)
+            values["mayApproveArchive"] = true
+            values["archiveReads"] = rows
+            values["noArchiveRead"] = rows.isEmpty
+        }
+        if let done, let text = pages.optionalText("done_" + done, s.language) { values["done"] = text }
+        return try render("security-home", values, s)
     }
 
     /// The registry's page for administrators: a file's kept versions (public fields only, as

@@ -152,7 +152,10 @@ extension GuichetServer {
         switch p.kind {
         case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
                                item("menuExport", "/export"), item("menuAccount", "/account")]
-        case .staff, .partner: return [item("menuSearch", "/home"), item("menuStatistics", "/statistics"), item("menuAccount", "/account")]
+        case .staff, .partner:
+            // A role the profile lets export its caseload (C11) finds its exports in the menu.
+            let exports = profile.exports[p.role] != nil ? [item("menuPartnerExports", "/exports")] : []
+            return [item("menuSearch", "/home"), item("menuStatistics", "/statistics")] + exports + [item("menuAccount", "/account")]
         case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuKeys", "/admin/keys"), item("menuAccount", "/account")]
         case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuIncidents", "/security/incidents"),
                                 item("menuAccount", "/account")]
