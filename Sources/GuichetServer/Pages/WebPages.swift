@@ -97,7 +97,9 @@ struct WebPages: Sendable {
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
-                           "exportYou", "keysRotation"]
+                           "exportYou", "keysRotation",
+                           "resetWrongCode", "resetMismatch", "resetRefused", "resetNoContact", "resetNoRelay", "resetNotSent",
+                           "contactChanged", "contactNeedsFreshFactor", "contactRefused"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

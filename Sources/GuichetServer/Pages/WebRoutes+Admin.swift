@@ -36,8 +36,10 @@ extension GuichetServer {
         return try await accountsPage(s, ctx, made: nil)
     }
 
+    /// - Parameter passwordReset: a reset code just sent (the account, where it went masked,
+    ///   until when), or why it was not (`failed`).
     func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
-                      left: [String: Any]? = nil) async throws -> Response {
+                      left: [String: Any]? = nil, passwordReset: [String: Any]? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -65,6 +67,12 @@ extension GuichetServer {
             if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled",
                profile.roles[a.role]?.kind.usesAdminListener != true {
                 row["resetFactors"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/factors/reset", "id": "reset-\(a.username)"]
+            }
+            // A password reset code, to the owner's own address (an administrator's, of another
+            // account still usable; the owner chooses the new password on /web/password-reset).
+            // Without a mail relay no code can reach anyone: no form, a line under the table says so.
+            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled", auth.mailer != nil {
+                row["sendReset"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/password-reset"]
             }
             // A leaver (docs/OPERATIONS.md, step 7): another account still active; a privileged
             // one waits for a second administrator (a new-user test found no page for it).
@@ -98,7 +106,10 @@ extension GuichetServer {
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         if let left { values["left"] = left }
-        return try render("admin-accounts", values, s)
+        if let passwordReset { values["passwordReset"] = passwordReset }
+        // Reset codes go by e-mail only: without a relay the page says so instead of offering forms.
+        values["noRelay"] = auth.mailer == nil
+        return try render("admin-accounts", values, s, status: status)
     }
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
@@ -261,6 +272,11 @@ extension GuichetServer {
             case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
             }
             return try await self.accountsPage(s, ctx, made: nil, reset: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/password-reset", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.startResetFromPage(s, ctx, account: try ctx.parameters.identifier("id"))
         }
         page(r, .post, "/web/admin/accounts/:id/deactivate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
