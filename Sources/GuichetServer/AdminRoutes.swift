@@ -18,6 +18,7 @@ extension GuichetServer {
         addAdminPages(r)
         addBreachPages(r)
         addKeysPage(r)
+        addProvisioningPages(r)
         addActivationRoutes(r)
         addFactorResetRoute(r)
         addMetricsRoute(r)

@@ -99,7 +99,9 @@ struct WebPages: Sendable {
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
                            "exportYou", "keysRotation",
                            "resetWrongCode", "resetMismatch", "resetRefused", "resetNoContact", "resetNoRelay", "resetNotSent",
-                           "contactChanged", "contactNeedsFreshFactor", "contactRefused"]
+                           "contactChanged", "contactNeedsFreshFactor", "contactRefused",
+                           "territoryRefused", "territoryExists", "done_territory", "caseloadAssign", "caseloadMore", "caseloadBadNumber",
+                           "caseloadNoDossier", "caseloadAlready", "caseloadRefused", "transfer"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

@@ -56,6 +56,8 @@ extension GuichetServer {
             if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
                 let count = try await store.caseload(of: a.id).count
                 row["caseload"] = count
+                // The files by number, and a form to assign one (WebRoutes+Provisioning.swift).
+                if let viewer = s.principal, viewer.kind == .admin { row["caseloadHref"] = "/web/admin/accounts/\(a.id.rawValue)/caseload" }
                 let colleagues = all.filter { $0.role == a.role && $0.organisation == a.organisation && $0.id != a.id && $0.status == "active" }
                 if count > 0 && !colleagues.isEmpty {
                     row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
@@ -87,12 +89,8 @@ extension GuichetServer {
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
-        } + provisioning.pendingCaseloadRequests(by: by).map { r -> [String: Any] in
-            // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
-            let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
-            return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
-                    "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
-        } + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
+        } + caseloadRequestRows(try await provisioning.pendingCaseloadRequests(by: by), names: names, me: me, pages, l)
+          + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
             // So does the deactivation of a privileged account (C17).
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
@@ -102,7 +100,9 @@ extension GuichetServer {
             ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] }]
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] },
+                                     // An organisation's territory must exist: chosen from the list (the territories' page adds one).
+                                     "territories": try await store.territories().sorted { $0.code < $1.code }.map { ["code": $0.code, "name": $0.name] }]
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         if let left { values["left"] = left }
@@ -110,6 +110,27 @@ extension GuichetServer {
         // Reset codes go by e-mail only: without a relay the page says so instead of offering forms.
         values["noRelay"] = auth.mailer == nil
         return try render("admin-accounts", values, s, status: status)
+    }
+
+    /// The caseload requests waiting for a second administrator, as rows of the requests table.
+    /// A transfer names the caseload it empties; an assignment names the caseloads that hold its
+    /// files now, which it empties of them (the store moves an assigned file silently).
+    func caseloadRequestRows(_ requests: [CaseloadRequest], names: [AccountID: String], me: AccountID?,
+                             _ pages: WebPages, _ l: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for r in requests {
+            // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
+            var what = "\(pages.text(r.kind == .assign ? "caseloadAssign" : "transfer", l)) (\(r.dossiers.count))"
+            if let from = r.from {
+                what += " ← \(names[from] ?? "")"
+            } else {
+                let holders = Set(try await store.dossiers(Array(r.dossiers.prefix(500))).compactMap(\.assignedAgent)).subtracting([r.to])
+                if !holders.isEmpty { what += " ← " + holders.map { names[$0] ?? "" }.sorted().joined(separator: ", ") }
+            }
+            rows.append(["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
+                         "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"])
+        }
+        return rows
     }
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext) async throws -> Response {
