@@ -77,13 +77,13 @@ extension GuichetServer {
         let organisations = try await organisationNames()
         var values: [String: Any] = [
             "username": account.username, "role": pages.optionalText("role_" + account.role, l) ?? account.role,
-            "organisation": account.organisation.flatMap { organisations[$0] } ?? "",
             "count": ids.count, "empty": ids.isEmpty,
             "dossiers": ids.prefix(shown).map { ["id": $0.rawValue, "href": "/web/admin/registry?id=\($0.rawValue)"] },
             "more": ids.count > shown ? pages.text("caseloadMore", l).replacingOccurrences(of: "{shown}", with: "\(shown)") : "",
             "waiting": waiting, "noWaiting": waiting.isEmpty,
             "action": "/web/admin/accounts/\(id.rawValue)/caseload", "dossier": draft,
         ]
+        if let name = account.organisation.flatMap({ organisations[$0] }) { values["organisation"] = name }
         if let failed { values["failed"] = failed }
         if let confirmFrom { values["confirmFrom"] = confirmFrom }
         if let asked { values["asked"] = asked }
