@@ -135,8 +135,10 @@ enum ResetMessages {
 
             \(token)
 
-        Choisissez vous-même votre nouveau mot de passe en saisissant ce code dans Guichet.
-        Personne d'autre ne le connaîtra ; votre second facteur (application ou clé) reste inchangé.
+        Choisissez vous-même votre nouveau mot de passe : sur la page de connexion de Guichet
+        (là où vous vous connectez d'habitude), suivez le lien « Mot de passe oublié ? » et
+        saisissez ce code. Personne d'autre ne connaîtra le mot de passe ; votre second facteur
+        (application ou clé) reste inchangé.
         Si vous n'avez rien demandé, ne faites rien et prévenez votre responsable sécurité :
         le code expirera seul. Nous ne vous demanderons jamais ce code par téléphone ou par courriel.
         """
@@ -148,8 +150,9 @@ enum ResetMessages {
 
             \(token)
 
-        Choose your new password yourself by entering this code in Guichet. Nobody else will
-        know it; your second factor (app or key) stays as it is. If you asked for nothing, do
+        Choose your new password yourself: on Guichet's sign-in page (where you usually sign
+        in), follow "Forgot your password?" and enter this code. Nobody else will know the
+        password; your second factor (app or key) stays as it is. If you asked for nothing, do
         nothing and tell your security officer: the code will expire by itself. We will never
         ask you for this code by phone or e-mail.
         """

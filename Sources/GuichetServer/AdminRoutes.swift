@@ -20,6 +20,7 @@ extension GuichetServer {
         addLifecycleAdminPages(r)
         addLeakPages(r)
         addKeysPage(r)
+        addProvisioningPages(r)
         addActivationRoutes(r)
         addFactorResetRoute(r)
         addMetricsRoute(r)

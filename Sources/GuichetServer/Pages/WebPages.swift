@@ -113,7 +113,11 @@ struct WebPages: Sendable {
                            "exportYou", "keysRotation",
                            "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",
                            "archivedIntro", "archiveBadReference", "archiveRequestGone",
-                           "partnerExportsIntro", "partnerExportBadKey", "menuPartnerExports", "leaksBadRows"]
+                           "partnerExportsIntro", "partnerExportBadKey", "menuPartnerExports", "leaksBadRows",
+                           "resetWrongCode", "resetMismatch", "resetRefused", "resetNoContact", "resetNoRelay", "resetNotSent",
+                           "contactChanged", "contactNeedsFreshFactor", "contactRefused",
+                           "territoryRefused", "territoryExists", "done_territory", "caseloadAssign", "caseloadMore", "caseloadBadNumber",
+                           "caseloadNoDossier", "caseloadAlready", "caseloadRefused", "transfer"]
 
     /// The text keys a template names (`{{t.KEY}}`, also as a section).
     static func textKeys(_ template: String) -> [String] {

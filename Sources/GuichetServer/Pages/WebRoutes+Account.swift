@@ -24,6 +24,10 @@ extension GuichetServer {
         /// Why the password form was refused (a text's key), and the rule's words.
         var passwordFailed: String?
         var detail: String?
+        /// Why the contact form was refused (a text's key), the reason's words, and the address typed.
+        var contactFailed: String?
+        var contactDetail: String?
+        var contactTyped: String?
     }
 
     /// The account page: notices, factors, sessions.
@@ -56,7 +60,20 @@ extension GuichetServer {
             "mayEnrol": !hasFactor || (try? auth.requireStepUp(p)) != nil,
             "pendingApp": factors.contains { $0.kind == "totp" && !$0.confirmed },
             "api": s.admin ? "/admin/v1" : "/v1", "service": profile.title[l] ?? profile.name,
+            // The address reset codes go to, masked as administrators see it after a reset;
+            // setting it needs a factor verified in the last five minutes (as PUT /v1/me/contact).
+            "contactMay": (try? auth.requireStepUp(p)) != nil, "contactNoFactor": !hasFactor,
         ]
+        // An address that does not open with this key file (a wrong key file) is not said to be
+        // missing: the line is left out, and the rest of the page still works.
+        do {
+            if let masked = try await auth.maskedContact(of: p.account) { values["contact"] = masked } else { values["noContact"] = true }
+        } catch {}
+        if let key = outcome.contactFailed {
+            values["contactFailed"] = pages.text(key, l)
+            if let d = outcome.contactDetail { values["contactDetail"] = d }
+        }
+        values["contactTyped"] = outcome.contactTyped ?? ""
         if let done = outcome.done { values["done"] = pages.text(done, l) }
         if let totp = outcome.totp { values["totp"] = ["secret": totp.secret, "uri": totp.uri] }
         if !outcome.recoveryCodes.isEmpty { values["recoveryCodes"] = outcome.recoveryCodes; values["hasRecoveryCodes"] = true }
@@ -146,6 +163,22 @@ extension GuichetServer {
                 return try await self.accountPage(s, AccountOutcome(passwordFailed: "passwordRefused", detail: m), status: .badRequest)
             }
             return try await self.accountPage(s, AccountOutcome(done: "passwordChanged"))
+        }
+        // The contact address, where password reset codes go: only its owner sets it, with a
+        // fresh second factor (an administrator who could would send resets to themselves).
+        page(r, .post, "/web/account/contact", admin: admin) { req, _, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            let email = form["email"] ?? ""
+            do {
+                try await self.auth.setContact(email, for: p)
+            } catch GuichetError.forbidden(let m) where Self.forbiddenKey(m) == "errFreshFactor" {
+                return try await self.accountPage(s, AccountOutcome(contactFailed: "contactNeedsFreshFactor", contactTyped: email), status: .forbidden)
+            } catch GuichetError.invalid(let m) {
+                return try await self.accountPage(s, AccountOutcome(contactFailed: "contactRefused", contactDetail: m, contactTyped: email), status: .badRequest)
+            }
+            return try await self.accountPage(s, AccountOutcome(done: "contactChanged"))
         }
         // End one session of one's own (another account's session id changes nothing).
         page(r, .post, "/web/account/sessions/end", admin: admin) { req, _, scope in

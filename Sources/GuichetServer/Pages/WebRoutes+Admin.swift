@@ -43,10 +43,14 @@ extension GuichetServer {
         Dictionary(try await store.accounts(roles: profile.roleNames { $0 != .citizen }).map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// - Parameter lookup: a user name an administrator looked for (a citizen's account is shown
-    ///   only so: the list holds the accounts that work in Guichet).
+    /// - Parameters:
+    ///   - passwordReset: a reset code just sent (the account, where it went masked, until
+    ///     when), or why it was not (`failed`).
+    ///   - lookup: a user name an administrator looked for (a citizen's account is shown only
+    ///     so: the list holds the accounts that work in Guichet).
     func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
-                      left: [String: Any]? = nil, lookup: String? = nil) async throws -> Response {
+                      left: [String: Any]? = nil, passwordReset: [String: Any]? = nil, status: HTTPResponse.Status = .ok,
+                      lookup: String? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -74,6 +78,8 @@ extension GuichetServer {
             if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
                 let count = try await store.caseload(of: a.id).count
                 row["caseload"] = count
+                // The files by number, and a form to assign one (WebRoutes+Provisioning.swift).
+                if let viewer = s.principal, viewer.kind == .admin { row["caseloadHref"] = "/web/admin/accounts/\(a.id.rawValue)/caseload" }
                 let colleagues = (colleaguesOf["\(a.role)\u{0}\(a.organisation?.rawValue ?? "")"] ?? []).filter { $0.id != a.id }
                 if count > 0 && !colleagues.isEmpty {
                     row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
@@ -85,6 +91,12 @@ extension GuichetServer {
             if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled",
                profile.roles[a.role]?.kind.usesAdminListener != true {
                 row["resetFactors"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/factors/reset", "id": "reset-\(a.username)"]
+            }
+            // A password reset code, to the owner's own address (an administrator's, of another
+            // account still usable; the owner chooses the new password on /web/password-reset).
+            // Without a mail relay no code can reach anyone: no form, a line under the table says so.
+            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status != "disabled", auth.mailer != nil {
+                row["sendReset"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/password-reset"]
             }
             // A leaver (docs/OPERATIONS.md, step 7): another account still active; a privileged
             // one waits for a second administrator (a new-user test found no page for it).
@@ -99,12 +111,8 @@ extension GuichetServer {
         let requests = try await provisioning.pendingRequests(by: by).map { r -> [String: Any] in
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.optionalText("role_" + r.role, l) ?? r.role,
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
-        } + provisioning.pendingCaseloadRequests(by: by).map { r -> [String: Any] in
-            // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
-            let what = "\(pages.text("transfer", l)) (\(r.dossiers.count))" + (r.from.map { " ← \(names[$0] ?? "")" } ?? "")
-            return ["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
-                    "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
-        } + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
+        } + caseloadRequestRows(try await provisioning.pendingCaseloadRequests(by: by), names: names, me: me, pages, l)
+          + provisioning.pendingDepartureRequests(by: by).map { r -> [String: Any] in
             // So does the deactivation of a privileged account (C17).
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
@@ -114,12 +122,38 @@ extension GuichetServer {
             ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] }]
+                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] },
+                                     // An organisation's territory must exist: chosen from the list (the territories' page adds one).
+                                     "territories": try await store.territories().sorted { $0.code < $1.code }.map { ["code": $0.code, "name": $0.name] }]
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         if let left { values["left"] = left }
         if found != nil { values["lookup"] = true }
-        return try render("admin-accounts", values, s)
+        if let passwordReset { values["passwordReset"] = passwordReset }
+        // Reset codes go by e-mail only: without a relay the page says so instead of offering forms.
+        values["noRelay"] = auth.mailer == nil
+        return try render("admin-accounts", values, s, status: status)
+    }
+
+    /// The caseload requests waiting for a second administrator, as rows of the requests table.
+    /// A transfer names the caseload it empties; an assignment names the caseloads that hold its
+    /// files now, which it empties of them (the store moves an assigned file silently).
+    func caseloadRequestRows(_ requests: [CaseloadRequest], names: [AccountID: String], me: AccountID?,
+                             _ pages: WebPages, _ l: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for r in requests {
+            // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
+            var what = "\(pages.text(r.kind == .assign ? "caseloadAssign" : "transfer", l)) (\(r.dossiers.count))"
+            if let from = r.from {
+                what += " ← \(names[from] ?? "")"
+            } else {
+                let holders = Set(try await store.dossiers(Array(r.dossiers.prefix(500))).compactMap(\.assignedAgent)).subtracting([r.to])
+                if !holders.isEmpty { what += " ← " + holders.map { names[$0] ?? "" }.sorted().joined(separator: ", ") }
+            }
+            rows.append(["id": r.id, "account": names[r.to] ?? "", "role": what, "requestedBy": names[r.requestedBy] ?? "",
+                         "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"])
+        }
+        return rows
     }
 
     func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil) async throws -> Response {
@@ -302,6 +336,11 @@ extension GuichetServer {
             case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
             }
             return try await self.accountsPage(s, ctx, made: nil, reset: shown)
+        }
+        page(r, .post, "/web/admin/accounts/:id/password-reset", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            return try await self.startResetFromPage(s, ctx, account: try ctx.parameters.identifier("id"))
         }
         page(r, .post, "/web/admin/accounts/:id/deactivate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

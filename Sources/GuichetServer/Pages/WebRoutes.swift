@@ -252,6 +252,7 @@ extension GuichetServer {
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
             try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin, "publicListener": !admin,
                                         "registered": req.uri.queryParameters.get("registered") != nil,
+                                        "passwordReset": req.uri.queryParameters.get("reset") != nil,
                                         "canRegister": !admin && self.registrationRole != nil], s)
         }
         page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
@@ -320,6 +321,7 @@ extension GuichetServer {
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
         }
         addAccountPages(r, admin: admin)
+        addPasswordResetPages(r, admin: admin)
         if !admin { addStatisticsPage(r) }
         page(r, .get, "/web/home", admin: admin) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
