@@ -73,7 +73,7 @@ extension GuichetServer {
         var values: [String: Any] = ["rows": rows]
         if let error { values["formError"] = pages.text(error, l) }
         if let found {
-            let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+            let names = try await staffNames()
             let exports = found.map { e -> [String: Any] in
                 ["id": e.id, "account": names[e.account] ?? "", "created": PageFormat.when(e.createdAt, l), "expires": PageFormat.when(e.expiresAt, l),
                  "dossiers": e.dossiers, "persons": e.persons, "ledgerIndex": e.ledgerIndex]

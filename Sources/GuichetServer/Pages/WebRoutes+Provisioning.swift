@@ -66,7 +66,7 @@ extension GuichetServer {
             throw GuichetError.invalid("only staff and partner accounts have a caseload")
         }
         let ids = try await store.caseload(of: id)
-        let names = Dictionary(try await store.accounts().map { ($0.id, $0.username) }, uniquingKeysWith: { a, _ in a })
+        let names = try await staffNames()
         // The requests about this caseload that wait for a second administrator.
         let waiting = try await provisioning.pendingCaseloadRequests(by: by).filter { $0.to == id || $0.from == id }.map { r -> [String: Any] in
             ["kind": pages.text(r.kind == .assign ? "caseloadAssign" : "transfer", l), "count": r.dossiers.count,
