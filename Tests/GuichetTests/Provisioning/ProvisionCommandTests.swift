@@ -75,6 +75,10 @@ import GuichetVault
         let moved = try await run(["caseload", "transfer", "--from", "agent.one", "--to", "agent.two"])
         #expect(moved.stdout.contains("1 dossier moved"), "one in the singular: \(moved.stdout) stderr: \(moved.stderr)")
         #expect(try await run(["caseload", "show", "--adviser", "agent.two"]).stdout.contains(made.id.rawValue))
+        // An assignment that takes a file from another caseload says so.
+        let back = try await run(["caseload", "assign", "--adviser", "agent.one", "--dossier", made.id.rawValue])
+        #expect(back.status == 0 && back.stdout.contains("1 dossier left the caseload of 'agent.two'"), "\(back.stdout) stderr: \(back.stderr)")
+        #expect(try await run(["caseload", "transfer", "--from", "agent.one", "--to", "agent.two"]).status == 0)
         let claim = try await run(["claims", "issue", "--person", marc.rawValue])
         #expect(try #require(Self.value(after: "Claim code", in: claim.stdout)).count == 29, "stderr: \(claim.stderr)")
         #expect(try await run(["claims", "issue", "--person", parent.rawValue]).stderr.contains("already has an account"))
