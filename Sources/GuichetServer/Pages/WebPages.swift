@@ -108,7 +108,7 @@ struct WebPages: Sendable {
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
                            "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errSlowed", "errThrottled_one", "errSlowed_one", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errStepUp", "errSuspended", "errJustification",
-                           "errCrossSite", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
+                           "errCrossSite", "errPageNotFound", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
                            "exportYou", "keysRotation",
                            "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",

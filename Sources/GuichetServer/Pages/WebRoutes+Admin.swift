@@ -32,8 +32,9 @@ extension GuichetServer {
     /// The admin listener's home: the administrator's or the security officer's.
     func adminHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
-        if p.kind == .security { return try await securityHome(s, ctx, done: req.uri.queryParameters.get("done")) }
-        return try await accountsPage(s, ctx, made: nil)
+        let done = req.uri.queryParameters.get("done")
+        if p.kind == .security { return try await securityHome(s, ctx, done: done) }
+        return try await accountsPage(s, ctx, made: nil, done: done)
     }
 
     /// The user names of the accounts that work in Guichet (every role but the citizens'), by
@@ -48,9 +49,12 @@ extension GuichetServer {
     ///     when), or why it was not (`failed`).
     ///   - lookup: a user name an administrator looked for (a citizen's account is shown only
     ///     so: the list holds the accounts that work in Guichet).
+    ///   - draft: a refused form ("account" or "organisation"), its values as typed (never a
+    ///     password) and why it was refused.
+    ///   - done: the `?done=` of the form that led here.
     func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
                       left: [String: Any]? = nil, passwordReset: [String: Any]? = nil, status: HTTPResponse.Status = .ok,
-                      lookup: String? = nil) async throws -> Response {
+                      lookup: String? = nil, draft: PageDraft? = nil, done: String? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -117,14 +121,28 @@ extension GuichetServer {
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         }
-        let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map { ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0] }
+        let typed = draft?.values ?? [:]
+        let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map {
+            ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0, "selected": draft?.form == "account" && typed["role"] == $0] as [String: Any]
+        }
         let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
-            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? ""]
+            ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? "",
+             "selected": draft?.form == "account" && typed["organisation"] == o.id.rawValue]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs, "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l)] },
+                                     "organisations": orgs,
+                                     "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l), "selected": draft?.form == "organisation" && typed["kind"] == $0] },
                                      // An organisation's territory must exist: chosen from the list (the territories' page adds one).
-                                     "territories": try await store.territories().sorted { $0.code < $1.code }.map { ["code": $0.code, "name": $0.name] }]
+                                     "territories": try await store.territories().sorted { $0.code < $1.code }.map {
+                                         ["code": $0.code, "name": $0.name, "selected": draft?.form == "organisation" && typed["territory"] == $0.code] as [String: Any]
+                                     }]
+        // A refused form comes back as typed (never its password), with why (a new-user test
+        // retyped every field after each refusal).
+        if let draft {
+            values[draft.form == "account" ? "accountDraft" : "organisationDraft"] = typed
+            values[draft.form == "account" ? "accountError" : "organisationError"] = draft.error
+        }
+        if let done, let text = pages.optionalText("doneAdmin_" + done, l) { values["doneNotice"] = text }
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
         if let left { values["left"] = left }
@@ -193,7 +211,7 @@ extension GuichetServer {
             values["archiveReads"] = rows
             values["noArchiveRead"] = rows.isEmpty
         }
-        if let done, let text = pages.optionalText("done_" + done, s.language) { values["done"] = text }
+        if let done, let text = pages.optionalText("doneAdmin_" + done, s.language) ?? pages.optionalText("done_" + done, s.language) { values["done"] = text }
         return try render("security-home", values, s)
     }
 
@@ -310,9 +328,15 @@ extension GuichetServer {
                 return id
             }
             let username = try form.required("username")
-            let made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
+            let made: CreatedAccount
+            do {
+                made = try await self.provisioning.createAccount(NewAccount(username: username, password: try form.required("password"),
                                                                             role: try form.required("role"), organisation: organisation,
-                                                                            territory: form["territory"], email: form["email"]), by: by)
+                                                                            territory: form["territory"], email: form["email"].flatMap { $0.isEmpty ? nil : $0 }), by: by)
+            } catch let e as GuichetError {
+                guard let draft = PageDraft(form: "account", e, ["username", "role", "organisation", "email"], form, try Self.webPages(), s.language) else { throw e }
+                return try await self.accountsPage(s, ctx, made: nil, status: draft.status, draft: draft)
+            }
             var shown: [String: Any] = ["username": username, "status": try Self.webPages().label("account_", made.status, s.language)]
             if let code = made.activation?.code { shown["code"] = code }
             return try await self.accountsPage(s, ctx, made: shown)
@@ -385,8 +409,13 @@ extension GuichetServer {
                 guard let n = Int(raw) else { throw GuichetError.invalid("'capacity' must be a whole number") }
                 return n
             }
-            _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
-                                                            territory: form["territory"], capacity: capacity, by: by)
+            do {
+                _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
+                                                                territory: form["territory"].flatMap { $0.isEmpty ? nil : $0 }, capacity: capacity, by: by)
+            } catch let e as GuichetError {
+                guard let draft = PageDraft(form: "organisation", e, ["kind", "name", "territory", "capacity"], form, try Self.webPages(), s.language) else { throw e }
+                return try await self.accountsPage(s, ctx, made: nil, status: draft.status, draft: draft)
+            }
             return WebPages.redirect("/web/home?done=organisation")
         }
         page(r, .post, "/web/security/alerts/:id/acknowledge", admin: true) { req, ctx, scope in
@@ -429,5 +458,26 @@ extension GuichetServer {
             _ = try await self.gate.reinstate(id, reason: try form.required("reason"), by: g)
             return WebPages.redirect("/web/home?done=reinstate")
         }
+    }
+}
+
+/// A form the page refused, to show again as typed with why (never a password): for a refusal
+/// of what was typed (400, 409); a refusal of the session or the factor keeps its own page.
+struct PageDraft {
+    let form: String
+    let values: [String: String]
+    let error: String
+    let status: HTTPResponse.Status
+
+    init?(form: String, _ error: GuichetError, _ fields: [String], _ typed: FormBody, _ pages: WebPages, _ language: String) {
+        switch error {
+        case .invalid(let m): self.error = pages.generated(m, language); status = .badRequest
+        case .conflict(let m): self.error = pages.generated(m, language); status = .conflict
+        default: return nil
+        }
+        self.form = form
+        var values: [String: String] = [:]
+        for f in fields { if let v = typed[f] { values[f] = v } }
+        self.values = values
     }
 }

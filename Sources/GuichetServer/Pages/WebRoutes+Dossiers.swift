@@ -233,19 +233,25 @@ extension GuichetServer {
             "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
             "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
             "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
-            "persons": view.persons.map { person in
-                var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role,
-                 "fields": person.fields.keys.sorted().map { name in
-                     ["label": Labels.field(name, language: l, profile: profile), "value": display(person.fields[name]!, pages, l)]  // keys of the same dictionary
-                 }]
-                // Staff who may change the file issue the person's claim code here (the gate's
-                // provisioning decides again; a person with an account gets none).
-                if mayIssueClaims { row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code" }
-                // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
-                if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
-                return row
-            },
         ]
+        // Each person with their number (not personal data: what an erasure or an access
+        // request names; a new-user test found it only inside the forms' addresses).
+        var persons: [[String: Any]] = []
+        for person in view.persons {
+            var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role, "person": person.id.rawValue,
+             "fields": person.fields.keys.sorted().map { name in
+                 ["label": Labels.field(name, language: l, profile: profile), "value": display(person.fields[name]!, pages, l)]  // keys of the same dictionary
+             }]
+            // Staff who may change the file issue the person's claim code here (the gate's
+            // provisioning decides again); a person who has an account is offered none.
+            if mayIssueClaims, try await !store.personHasAccount(person.id) {
+                row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code"
+            }
+            // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
+            if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
+            persons.append(row)
+        }
+        values["persons"] = persons
         if let done {
             values["done"] = pages.optionalText("done_" + done, l) ?? pages.text("done_update", l)
         }

@@ -63,7 +63,7 @@ extension GuichetServer {
             values["results"] = page.views.map { view -> [String: Any] in
                 let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
                 let summary = rows.map { row in "\(row["label"] as? String ?? ""): \(row["value"] as? String ?? "")" }.joined(separator: " · ")
-                return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "status": stateLabel(view.status, pages, l),
+                return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "id": view.id.rawValue, "status": stateLabel(view.status, pages, l),
                         "created": PageFormat.whenDay(view.createdAt, l), "summary": summary]
             }
             values["searched"] = true

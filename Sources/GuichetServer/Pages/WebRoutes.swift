@@ -217,7 +217,9 @@ extension GuichetServer {
     func webNotFoundPage(_ req: Request, admin: Bool) throws -> Response {
         let query = req.uri.query.map { "?" + $0 } ?? ""
         let scope = PageScope(language: pageLanguage(req), admin: admin, here: req.uri.path + query)
-        return try errorPage(GuichetError.notFound, scope)
+        // An address no page has: not "this file does not exist", which is the gate's answer.
+        return try render("error", ["message": try Self.webPages().text("errPageNotFound", scope.language), "errorKey": "errPageNotFound"],
+                          scope, status: .notFound)
     }
 
     /// The text that explains a refusal in plain words, from the gate's message (which names

@@ -2,7 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+@testable import GuichetAuth
 import GuichetCore
+import GuichetMail
 import GuichetMFA
 import GuichetStore
 
@@ -84,6 +86,57 @@ struct WebAccountListTests {
             #expect(one.status == .ok && one.html.contains("parent.synthetic"))
             let none = try await browser.get("/admin/v1/accounts?username=nobody.synthetic")
             #expect(none.status == .ok && (none.html.contains(#""accounts":[]"#) || none.html.contains(#""accounts": []"#)))
+        }
+    }
+}
+
+/// The administrators' forms come back as typed when refused (a new-user test retyped every
+/// field after each refusal), and say what was done.
+@Suite(.serialized)
+struct WebAdminFormTests {
+    @Test("a refused account or organisation form comes back as typed (never the password) with why, in the page's language; an account asked with an e-mail address keeps it for its codes; done notices show")
+    func refusedFormsKeepWhatWasTyped() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let world = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example")))
+        defer { world.remove() }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "admin")
+        let daycare = try #require(world.daycares.first)
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin", World.password, totp: secret)
+            let home = try await browser.get("/web/home?lang=en")
+            let csrf = try #require(home.csrf)
+            #expect(home.html.contains(#"id="new-email""#), "the owner's address can be given with the account")
+
+            let taken = try await browser.post("/web/admin/accounts", [("csrf", csrf), ("username", "agent"), ("password", "Synthetic-Pass-4821-xyz"),
+                                                                      ("role", "daycare"), ("organisation", daycare.id.rawValue), ("email", "owner@exemple.example")])
+            #expect(taken.status == .conflict && taken.html.contains(#"id="new-account-error""#), "\(taken.status) \(taken.html.suffix(3000))")
+            #expect(taken.html.contains(#"value="agent""#) && taken.html.contains(#"value="owner@exemple.example""#))
+            #expect(taken.html.contains(#"<option value="daycare" selected>"#) && taken.html.contains(#"<option value="\#(daycare.id.rawValue)" selected>"#))
+            #expect(!taken.html.contains("Synthetic-Pass-4821-xyz"), "never the password")
+            #expect(!taken.html.contains("The file has changed"), "no file is involved")
+            let weak = try await browser.post("/web/admin/accounts?lang=fr", [("csrf", csrf), ("username", "nouvel.agent"), ("password", "short"),
+                                                                             ("role", "daycare"), ("organisation", daycare.id.rawValue)])
+            #expect(weak.status == .badRequest && weak.html.contains(#"value="nouvel.agent""#))
+            #expect(try await world.store.account(username: "nouvel.agent") == nil, "nothing was created")
+
+            let made = try await browser.post("/web/admin/accounts", [("csrf", csrf), ("username", "new.daycare"), ("password", "Synthetic-Pass-4821-xyz"),
+                                                                     ("role", "daycare"), ("organisation", daycare.id.rawValue), ("email", "owner@exemple.example")])
+            #expect(made.status == .ok && made.html.contains(#"id="made""#), "\(made.status)")
+            #expect(try sink.messages().map(\.rcptTos) == [["owner@exemple.example"]], "the activation code went to the address given")
+            let account = try #require(try await world.store.account(username: "new.daycare"))
+            #expect(try await world.auth.maskedContact(of: account.id) == "o***@exemple.example", "the address given is kept for its codes")
+
+            let sameName = try await browser.post("/web/admin/organisations", [("csrf", csrf), ("kind", "daycare"), ("name", daycare.name), ("capacity", "12")])
+            #expect(sameName.status == .conflict || sameName.status == .badRequest, "\(sameName.status)")
+            #expect(sameName.html.contains(#"id="new-organisation-error""#) && sameName.html.contains(#"value="12""#))
+            let added = try await browser.post("/web/admin/organisations", [("csrf", csrf), ("kind", "daycare"), ("name", "CPE Synthétique des Érables")])
+            #expect(added.status == .seeOther || added.status == .found, "\(added.status)")
+            let after = try await browser.get("/web/home?done=organisation&lang=en")
+            #expect(after.html.contains("The organisation was added."))
+            let french = try await browser.get("/web/home?done=organisation&lang=fr")
+            #expect(french.html.contains("L&#39;organisation a été ajoutée.") || french.html.contains("L'organisation a été ajoutée."))
         }
     }
 }

@@ -129,7 +129,7 @@ struct WebPageTests {
     func unknownWebAddress() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        let notFoundFr = Self.escaped("vous n'y avez pas accès")
+        let notFoundFr = Self.escaped("Cette page n'existe pas")
         try await world.withPublic { client in
             var browser = PageClient(client)
             for uri in ["/web/nothing-here", "/web/dossiers/x/y/z", "/web/admin/nothing"] {
@@ -140,6 +140,7 @@ struct WebPageTests {
             browser.cookies["__Host-guichet-lang"] = "en"
             let en = try await browser.get("/web/nothing-here")
             #expect(en.status == .notFound && en.html.contains(#"<html lang="en">"#), "in the language chosen")
+            #expect(en.html.contains("This page does not exist") && !en.html.contains("This file does not exist"), "a page, not a file")
             let api = try await browser.get("/v1/nothing-here")
             #expect(api.status == .notFound && api.headers[.contentType]?.hasPrefix("application/problem+json") == true && !api.html.contains("<html"))
         }
@@ -306,6 +307,10 @@ struct WebPageTests {
             let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
             let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
             #expect(page.html.contains(#"action="\#(action)""#))
+            #expect(!page.html.contains("/persons/\(parent.rawValue)/claim-code"), "no button for a person who has an account")
+            // The file's and each person's numbers are shown (what an erasure or a caseload form asks for).
+            #expect(page.html.contains(#"<code id="file-number">\#(app.id.rawValue)</code>"#))
+            #expect(page.html.contains("<code>\(child.rawValue)</code>") && page.html.contains("<code>\(parent.rawValue)</code>"))
             let csrf = try #require(page.csrf)
             #expect(try await browser.post(action, [("purpose", "list-management")]).status == .forbidden, "the CSRF field is needed")
             let issued = try await browser.post(action, [("csrf", csrf), ("purpose", "list-management")])
