@@ -18,6 +18,12 @@ extension GuichetServer {
             let id: DossierID = try ctx.parameters.identifier("id")
             let purpose = req.uri.queryParameters.get("purpose").flatMap { $0.isEmpty ? nil : $0 }
             let done = req.uri.queryParameters.get("done")
+            // Staff and partners state why before a file opens: a file's address without its
+            // purpose (typed, or a number given by a colleague) asks for it rather than ending
+            // on a refusal (a new-user test). Nothing is read until one is chosen.
+            if purpose == nil, let p = s.principal, p.kind == .staff || p.kind == .partner, let offered = self.purposesToChoose(p) {
+                return try self.purposeChoicePage(id, offered, s)
+            }
             return try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx)
         }
         // The step-up a ceiling or unusual activity asks for: a fresh code and, for a
@@ -360,5 +366,27 @@ extension GuichetServer {
         case .boolean: return .bool(raw == "true")
         default: return .string(raw)
         }
+    }
+}
+
+extension GuichetServer {
+    /// The purposes a role may read files for, when every rule that lets it read names some;
+    /// nil when one needs none (a daycare reads the applications made to it without one).
+    func purposesToChoose(_ p: Principal) -> [String]? {
+        let reading = profile.rules.filter { $0.effect == .allow && $0.roles.contains(p.role) && $0.actions.contains(.read) }
+        guard !reading.isEmpty, !reading.contains(where: { $0.purposes.isEmpty }) else { return nil }
+        return profile.purposes.filter { name in reading.contains { $0.purposes.contains(name) } }
+    }
+
+    /// Asks for the purpose before a file opens (``purposesToChoose(_:)``).
+    func purposeChoicePage(_ id: DossierID, _ offered: [String], _ s: PageScope) throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        let values: [String: Any] = [
+            "message": pages.text("errPurpose", l), "errorKey": "errPurpose",
+            "purposeChoice": ["action": "\(s.prefix)/dossiers/\(id.rawValue)",
+                              "options": offered.map { ["value": $0, "label": pages.optionalText("purpose_" + $0, l) ?? $0] }] as [String: Any],
+        ]
+        return try render("error", values, s, status: .ok)
     }
 }

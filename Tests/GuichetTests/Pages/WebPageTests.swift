@@ -304,6 +304,13 @@ struct WebPageTests {
         try await world.withPublic { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("agent", World.password, totp: secret)
+            // A file's address without its purpose asks for one, reading nothing.
+            let agentID = try #require(try await world.store.account(username: "agent")).id
+            let before = try await world.ledger.journal(account: agentID).count
+            let ask = try await browser.get("/web/dossiers/\(app.id.rawValue)?lang=en")
+            #expect(ask.status == .ok && ask.html.contains(#"id="choose-purpose""#) && ask.html.contains(#"<option value="list-management">"#))
+            #expect(!ask.html.contains(child.rawValue), "nothing of the file is shown before a purpose")
+            #expect(try await world.ledger.journal(account: agentID).count == before, "nothing was read")
             let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
             let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
             #expect(page.html.contains(#"action="\#(action)""#))
@@ -317,7 +324,6 @@ struct WebPageTests {
             #expect(issued.status == .created && issued.html.contains(#"id="claim-code""#), "\(issued.status)")
             let code = try #require(issued.html.firstMatch(of: #/id="claim-code"><strong>([^<]+)</strong>/#).map { String($0.1) })
             #expect(code.count >= 10)
-            let agentID = try #require(try await world.store.account(username: "agent")).id
             #expect(try await world.ledger.journal(account: agentID).contains { $0.action == "claim-code-issue" })
             let taken = try await browser.post("/web/dossiers/\(app.id.rawValue)/persons/\(parent.rawValue)/claim-code", [("csrf", csrf), ("purpose", "list-management")])
             #expect(taken.status == .conflict, "the parent has an account already")
