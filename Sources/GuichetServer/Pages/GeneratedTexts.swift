@@ -77,11 +77,14 @@ struct GeneratedTexts: Sendable {
         return max(next, highest)
     }
 
-    /// The French rendering of an English text, or nil when no template matches it whole.
-    func french(_ english: String) -> String? {
+    /// The French rendering of an English text, or nil when no template matches it whole. A
+    /// value that is itself a generated text (a field's rule inside a refusal of the field) is
+    /// rendered too, two levels deep at most.
+    func french(_ english: String, depth: Int = 0) -> String? {
         let text = Array(english.utf8)
         for t in templates {
-            guard let values = Self.values(text, t.parts) else { continue }
+            guard let found = Self.values(text, t.parts) else { continue }
+            let values = depth < 2 ? found.map { french($0, depth: depth + 1) ?? $0 } : found
             var out = "", next = 0
             for p in t.french {
                 switch p {

@@ -59,10 +59,15 @@ extension GuichetServer {
         let l = s.language
         let by = try pageProvisioner(s, ctx)
         let organisations = try await organisationNames()
-        let staff = try await store.accounts(roles: profile.roleNames { $0 != .citizen })
+        // An account administrator sees its own organisation's accounts only, as the API's
+        // refusals of the list to it mean (an attacker test: the page listed every office's
+        // staff, and its look-up found any account, a citizen's or an administrator's).
+        let scoped: OrganisationID?? = s.principal?.kind == .accountAdmin ? .some(s.principal?.organisation) : .none
+        let staff = try await store.accounts(roles: profile.roleNames { $0 != .citizen }).filter { a in scoped.map { a.organisation == $0 && $0 != nil } ?? true }
         var found: AccountRecord?
         if let lookup {
-            guard let account = try await store.account(username: lookup) else {
+            guard let account = try await store.account(username: lookup), scoped.map({ account.organisation == $0 && $0 != nil }) ?? true,
+                  scoped == nil || profile.roles[account.role]?.kind != .citizen else {
                 throw GuichetError.invalid("no account has that user name")
             }
             found = account

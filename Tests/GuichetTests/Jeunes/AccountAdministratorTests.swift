@@ -88,3 +88,39 @@ import HTTPTypes
         #expect(seen.count == 1 && seen.first?.object?["role"]?.string == "office-manager")
     }
 }
+
+/// The administrators' page for an account administrator: its own office's accounts only, and
+/// a look-up that finds nothing outside them (an attacker test: the page listed every office's
+/// staff, and the look-up found any account, a citizen's or an administrator's).
+@Suite(.serialized) struct AccountAdministratorPageTests {
+    @Test("an account administrator's page lists its office's accounts only, and its look-up finds nothing else")
+    func ownOfficeOnly() async throws {
+        let world = try await JeunesWorld.make()
+        defer { world.remove() }
+        let token = try await world.token("accounts-a1")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            browser.cookies["__Host-guichet-admin"] = token
+            let home = try await browser.get("/web/home?lang=en")
+            #expect(home.status == .ok && home.html.contains("<td>adviser-a1</td>") && home.html.contains("<td>manager-a</td>"), "\(home.status)")
+            for other in ["adviser-b", "accounts-b", "admin", "admin2"] {
+                #expect(!home.html.contains("<td>\(other)</td>"), "\(other) is not of its office")
+            }
+            let csrf = try #require(home.csrf)
+            let mine = try await browser.post("/web/admin/accounts/find", [("csrf", csrf), ("username", "adviser-a2")])
+            #expect(mine.status == .ok && mine.html.contains("<td>adviser-a2</td>"))
+            for other in ["adviser-b", "admin", "nobody-here"] {
+                let found = try await browser.post("/web/admin/accounts/find", [("csrf", csrf), ("username", other)])
+                #expect(found.status == .badRequest && !found.html.contains("<td>\(other)</td>"), "\(other): \(found.status)")
+            }
+        }
+        // An administrator still sees every office.
+        let admin = try await world.token("admin")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            browser.cookies["__Host-guichet-admin"] = admin
+            let home = try await browser.get("/web/home?lang=en")
+            #expect(home.html.contains("<td>adviser-b</td>") && home.html.contains("<td>adviser-a1</td>"))
+        }
+    }
+}

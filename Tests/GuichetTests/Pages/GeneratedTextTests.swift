@@ -104,6 +104,10 @@ import GuichetCore
             ("3 watched person(s) accessed by 'search'", "3 personne(s) surveillée(s) consultée(s) par 'search'"),
             ("suspended by the watch: ceiling, volume-day", "suspendu par la surveillance : ceiling, volume-day"),
             ("the form is not correctly encoded", "le formulaire n'est pas correctement encodé"),
+            // A field's rule inside the refusal of the field: the value is rendered too.
+            ("field 'person.firstName': expected at most 500 characters", "champ 'person.firstName' : attendu au plus 500 caractères"),
+            ("field 'person.phone': expected a phone number (10 digits, North American numbering)",
+             "champ 'person.phone' : attendu un numéro de téléphone (10 chiffres, numérotation nord-américaine)"),
             // The watch's window, as the source words it, in French too.
             ("12 distinct persons in a hour (ceiling 10 for role 'agent'): step-up and justification asked",
              "12 personnes distinctes en une heure (plafond 10 pour le rôle 'agent') : nouvelle vérification et justification demandées"),
