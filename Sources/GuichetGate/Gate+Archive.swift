@@ -90,7 +90,7 @@ extension Gate {
     /// profile's `minutes`.
     /// - Throws: 403 for a role that may not approve, or for the requester themselves; 404
     ///   when there is no such pending request.
-    public func approveArchiveRead(_ id: String, _ approver: Principal, requestID: String) async throws -> ArchiveReadRequest {
+    public func approveArchiveRead(_ id: String, _ approver: Principal, requestID: String, source: String? = nil) async throws -> ArchiveReadRequest {
         guard let spec = profile.retention.archive, spec.approvers.contains(approver.role) else {
             throw GuichetError.forbidden("your role may not approve archive reads")
         }
@@ -102,7 +102,7 @@ extension Gate {
             throw GuichetError.forbidden("a second person approves an archive read, not the one who asked")
         }
         let now = clock()
-        let ctx = AccessContext(requestID: requestID, subject: approver.subject, session: approver.session, source: nil, purpose: existing.purpose, at: now)
+        let ctx = AccessContext(requestID: requestID, subject: approver.subject, session: approver.session, source: source, purpose: existing.purpose, at: now)
         do {
             try await journal.recordSystemEvent("archive-read:approve", reason: "archive read \(id) approved", persons: [], dossiers: [existing.dossier], context: ctx)
         } catch { throw GuichetError.unavailable("the approval could not be recorded") }

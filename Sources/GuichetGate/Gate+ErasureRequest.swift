@@ -86,7 +86,7 @@ extension Gate {
     /// - Throws: 403 for a role that may not record erasures or without a second factor; 404
     ///   when the person is unknown or already erased; 400 for a bad reference;
     ///   503 when the erasure cannot be journalled (nothing is erased).
-    public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String) async throws -> ErasureReceipt {
+    public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String, source: String? = nil) async throws -> ErasureReceipt {
         defer { changes.bump() }
         guard profile.retention.erasureOfficers.contains(officer.role) else {
             throw GuichetError.forbidden("your role may not record erasure requests")
@@ -105,7 +105,7 @@ extension Gate {
         let kept = try keptFields(linked, persons: [person: record], dossierFields: { whole.contains($0) }, at: now)
         let keptNames = Set(kept.flatMap(\.paths).filter { $0.contains(".") }.compactMap { $0.split(separator: ".").last.map(String.init) })
         let erasedFields = fields.filter { !keptNames.contains($0) }
-        let ctx = AccessContext(requestID: requestID, subject: officer.subject, session: officer.session, source: nil, purpose: nil, at: now)
+        let ctx = AccessContext(requestID: requestID, subject: officer.subject, session: officer.session, source: source, purpose: nil, at: now)
         let index: Int64
         do {
             index = try await journal.recordSystemEvent("erasure", reason: "erasure request \(id): \(erasedFields.joined(separator: ", "))"

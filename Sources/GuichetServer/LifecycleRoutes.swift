@@ -96,16 +96,16 @@ extension GuichetServer {
             let p = try await self.principal(req, admin: true)
             try self.auth.requireStepUp(p)  // a change: a fresh second factor, as an erasure
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            return Reply.json(Self.archiveRead(try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID())))
+            return Reply.json(Self.archiveRead(try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source)))
         }
-        r.on(.post, "/admin/v1/erasures") { req, _ in
+        r.on(.post, "/admin/v1/erasures") { req, ctx in
             let p = try await self.principal(req, admin: true)
             try self.auth.requireStepUp(p)
             var body = try await JSONBody.read(req)
             let person: PersonID = try JSONBody.identifier(.string(try body.string("person")), "person")
             let reference = try body.string("reference")
             try body.finish()
-            let receipt = try await self.gate.eraseOnRequest(person: person, reference: reference, p, requestID: Self.requestID())
+            let receipt = try await self.gate.eraseOnRequest(person: person, reference: reference, p, requestID: Self.requestID(), source: ctx.source)
             return Reply.json(try JSONParser.parse(Array(try receipt.json().utf8)), status: .created)
         }
         r.on(.get, "/admin/v1/erasures/:id") { req, ctx in

@@ -60,7 +60,7 @@ extension GuichetServer {
 
     /// Carries out an erasure from the form: the box ticked, a person number, a reference; the
     /// gate erases and journals. A refusal shows the form again as typed, with why; nothing is erased.
-    func erase(_ form: FormBody, _ s: PageScope) async throws -> Response {
+    func erase(_ form: FormBody, _ s: PageScope, source: String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let officer = try pageErasureOfficer(s, fresh: true)
@@ -72,7 +72,7 @@ extension GuichetServer {
         guard let person = form["person"].flatMap(PersonID.init(validating:)) else { return try await refused("erasureBadPerson") }
         let receipt: ErasureReceipt
         do {
-            receipt = try await gate.eraseOnRequest(person: person, reference: form["reference"] ?? "", officer, requestID: Self.requestID())
+            receipt = try await gate.eraseOnRequest(person: person, reference: form["reference"] ?? "", officer, requestID: Self.requestID(), source: source)
         } catch GuichetError.notFound {
             return try await refused("erasureUnknownPerson", .notFound)
         } catch GuichetError.invalid {
@@ -152,7 +152,7 @@ extension GuichetServer {
             try self.auth.requireStepUp(p)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
             do {
-                _ = try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID())
+                _ = try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source)
             } catch GuichetError.notFound {
                 let pages = try Self.webPages()
                 return try self.render("error", ["message": pages.text("archiveRequestGone", s.language), "errorKey": "errNotFound"], s, status: .notFound)
@@ -163,10 +163,10 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope)
             return try await self.erasuresPage(s, receipt: req.uri.queryParameters.get("receipt"), done: req.uri.queryParameters.get("done"))
         }
-        page(r, .post, "/web/security/erasures", admin: true) { req, _, scope in
+        page(r, .post, "/web/security/erasures", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            return try await self.erase(form, s)
+            return try await self.erase(form, s, source: ctx.source)
         }
     }
 }

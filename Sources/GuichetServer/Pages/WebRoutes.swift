@@ -203,7 +203,10 @@ extension GuichetServer {
         values["errorKey"] = key
         values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         if key == "errCeiling" || key == "errCeilingChanges" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
-        return try render("error", values, scope, status: status)
+        var response = try render("error", values, scope, status: status)
+        // A wait is said in the page and, as the API does, in Retry-After (RFC 9110 §10.2.3).
+        if let seconds { response.headers[.retryAfter] = String(max(1, seconds)) }
+        return response
     }
 
     /// An error's text in a language; a wait is counted ("1 seconde", "2 secondes").

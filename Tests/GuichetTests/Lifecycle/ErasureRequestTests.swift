@@ -22,7 +22,10 @@ import GuichetGate
         await #expect(throws: GuichetError.notFound) { _ = try await world.gate.eraseOnRequest(person: PersonID(), reference: "REQ-1", security, requestID: "t") }
         #expect(try await world.store.hasLiveKey(child.rawValue))
 
-        let first = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t")
+        let first = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", security, requestID: "t", source: "198.51.100.23")
+        // The officer's address is journalled with the erasure, as with every staff entry.
+        let entry = try #require(try await world.ledger.journal().last { $0.action == "erasure" })
+        #expect(entry.source == "198.51.100.23" && entry.account == security.account)
         // The child's birth date is kept for the ministry's audit (profile: retention.kept), under its own key.
         #expect(first.fields == ["firstName", "lastName", "nam"])
         #expect(first.kept?.map(\.dossier) == [app.id] && first.kept?.first?.fields == ["child.birthDate"])

@@ -422,6 +422,27 @@ struct WebPageTests {
 }
 
 /// The account's security page: the owner's notices, and signing out everywhere.
+/// A wait the sign-in page asks for is said in Retry-After too, as the API says it (an
+/// attacker test found the page's 429 without it).
+@Suite(.serialized)
+struct WebSignInWaitTests {
+    @Test("the sign-in page's 429 carries Retry-After, as the API's does")
+    func retryAfter() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            var throttled: PageClient.Page?
+            for _ in 0..<12 {
+                let page = try await browser.signIn("agent", World.password + "-wrong")
+                if page.status == .tooManyRequests { throttled = page; break }
+            }
+            let page = try #require(throttled, "the back-off after five failures")
+            #expect(Int(page.headers[.retryAfter] ?? "") ?? 0 >= 1)
+        }
+    }
+}
+
 @Suite(.serialized)
 struct WebAccountPageTests {
     @Test("a parent sees the notices of failed sign-ins and signs out everywhere, which ends their other sessions too")
