@@ -135,7 +135,8 @@ extension Gate {
             rows.append((record.id.rawValue, .object(row)))
         }
         let canaries = (0..<rule.canaries).map { _ in DossierID().rawValue }
-        for c in canaries { rows.append((c, .object(canaryRow(c, rule: rule)))) }
+        let real = rows.compactMap { $0.1.object }
+        for c in canaries { rows.append((c, .object(canaryRow(c, rule: rule, like: real)))) }
         rows.sort { $0.0 < $1.0 }  // canaries sit among the real rows, in id order
         let plain = try jsonBytes(.object(["export": .string(id), "expiresAt": .number(Double(expiresAt.millis)), "rows": .array(rows.map(\.1))]))
         var sender = try HPKE.Sender(recipientKey: key, ciphersuite: PartnerExportFile.suite, info: Data(PartnerExportFile.format.utf8))
@@ -159,27 +160,59 @@ extension Gate {
         try await store.exports(withCanaries: rowIDs)
     }
 
-    /// A synthetic row shaped like the real ones (never a real person: fixed synthetic names,
-    /// `example.org` addresses, numbers from the fictional ranges).
-    func canaryRow(_ id: String, rule: ExportRule) -> [String: JSON] {
+    /// A synthetic row shaped like the real ones of the same file, so that it does not stand
+    /// out when read (a new-user test spotted children born in 1987 and phones only on canaries):
+    /// it takes a real row as its model, holds the fields that row holds, copies its choices,
+    /// numbers and booleans, moves its dates by up to half a year, and mixes first and last
+    /// names from different rows. Never a real person's contact: `example.org` addresses and
+    /// phone numbers from the fictional ranges (a mail or call must not reach anyone).
+    func canaryRow(_ id: String, rule: ExportRule, like real: [[String: JSON]] = []) -> [String: JSON] {
         let firsts = ["Camille", "Dominique", "Claude", "Alix", "Sacha", "Maxime"], lasts = ["Morel", "Lefort", "Garnier", "Perrin", "Roussel", "Vidal"]
-        let first = firsts.randomElement()!, last = lasts.randomElement()!  // non-empty literals
+        let model = real.randomElement()
+        func mixed(_ path: String, _ fallback: [String]) -> String {
+            real.randomElement()?[path]?.string ?? fallback.randomElement()!  // non-empty literals
+        }
         var row: [String: JSON] = ["id": .string(id)]
         guard let type = profile.dossierTypes[rule.dossierType] else { return row }
+        var first = firsts.randomElement()!, last = lasts.randomElement()!
+        for path in rule.fields where path.hasSuffix("firstName") { first = mixed(path, firsts) }
+        for path in rule.fields where path.hasSuffix("lastName") { last = mixed(path, lasts) }
         for path in rule.fields {
+            // The model row's shape: a field it does not hold, the canary does not either.
+            if let model, model[path] == nil { continue }
             let name = path.split(separator: ".").last.map(String.init) ?? path
             let spec = path.contains(".") ? profile.personField(name) : type.field(name)
+            let copied = model?[path]
             switch spec?.type {
-            case .choice(let values)?: row[path] = .string(values.sorted().randomElement() ?? "")
-            case .email?: row[path] = .string("\(first.lowercased()).\(last.lowercased()).\(Int.random(in: 10...99))@example.org")
+            case .choice(let values)?: row[path] = copied ?? .string(values.sorted().randomElement() ?? "")
+            case .email?:
+                let local = "\(first).\(last)".lowercased().filter { $0.isLetter || $0 == "." }
+                row[path] = .string("\(local.isEmpty ? "contact" : local)\(Int.random(in: 10...99))@example.org")
             case .phone?: row[path] = .string("+3363998\(Int.random(in: 1000...9999))")
-            case .date?: row[path] = .string("19\(Int.random(in: 60...99))-0\(Int.random(in: 1...9))-1\(Int.random(in: 0...9))")
-            case .integer(let lo, _)?: row[path] = .number(Double(max(lo, 0)))
-            case .boolean?: row[path] = .bool(Bool.random())
-            default: row[path] = .string(name.lowercased().contains("first") ? first : last)
+            case .date?:
+                if let text = copied?.string, let d = LocalDate(iso: text), let moved = Self.date(d, movedBy: Int.random(in: -180...180)) {
+                    row[path] = .string(moved.description)
+                } else {
+                    row[path] = .string("19\(Int.random(in: 60...99))-0\(Int.random(in: 1...9))-1\(Int.random(in: 0...9))")
+                }
+            case .integer(let lo, _)?: row[path] = copied ?? .number(Double(max(lo, 0)))
+            case .boolean?: row[path] = copied ?? .bool(Bool.random())
+            default:
+                let lower = name.lowercased()
+                row[path] = .string(lower.contains("first") ? first : lower.contains("last") ? last : (copied?.string ?? last))
             }
         }
         return row
+    }
+
+    /// A date moved by a number of days (the proleptic Gregorian calendar, UTC).
+    static func date(_ d: LocalDate, movedBy days: Int) -> LocalDate? {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        guard let start = utc.date(from: DateComponents(year: d.year, month: d.month, day: d.day)),
+              let moved = utc.date(byAdding: .day, value: days, to: start) else { return nil }
+        let c = utc.dateComponents([.year, .month, .day], from: moved)
+        return LocalDate(year: c.year ?? d.year, month: c.month ?? d.month, day: c.day ?? d.day)
     }
 
     func jsonBytes(_ json: JSON) throws -> Data {

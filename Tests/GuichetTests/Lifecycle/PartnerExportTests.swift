@@ -27,6 +27,19 @@ import GuichetGate
         let allowed: Set<String> = ["id", "category", "seeker.firstName", "seeker.lastName", "seeker.email", "seeker.phone"]
         #expect(rows.allSatisfy { Set($0.keys).isSubset(of: allowed) }, "only the profile's fields")
         #expect(real.allSatisfy { $0["seeker.lastName"]?.string?.isEmpty == false })
+        // Canaries are shaped like the real rows of the file (a new-user test told them apart
+        // at a glance: phones only on canaries): each holds exactly the fields of some real row,
+        // its category is one the real rows have, and its contacts reach nobody.
+        let canaryRows = rows.filter { row in !real.contains { $0["id"] == row["id"] } }
+        #expect(canaryRows.count == 3)
+        let shapes = Set(real.map { Set($0.keys) })
+        let categories = Set(real.compactMap { $0["category"]?.string })
+        for c in canaryRows {
+            #expect(shapes.contains(Set(c.keys)), "the fields of a real row: \(c.keys.sorted())")
+            if let category = c["category"]?.string { #expect(categories.contains(category)) }
+            if let email = c["seeker.email"]?.string { #expect(email.hasSuffix("@example.org")) }
+            if let phone = c["seeker.phone"]?.string { #expect(phone.hasPrefix("+3363998")) }
+        }
         // Not the raw data: no identifier, and the file does not open with another key, nor once expired.
         let someName = try #require(real.first?["seeker.lastName"]?.string)
         #expect(!String(decoding: file.data, as: UTF8.self).contains(someName))
