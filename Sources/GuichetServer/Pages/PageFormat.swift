@@ -27,6 +27,12 @@ enum PageFormat {
         return language == "fr" ? "\(day == 1 ? "1er" : String(day)) \(month) \(c.year ?? 0)" : "\(day) \(month) \(c.year ?? 0)"
     }
 
+    /// A calendar date of a field, in words as ``day(_:_:)`` writes an instant's.
+    static func day(_ d: LocalDate, _ language: String) -> String {
+        let month = (months[language] ?? months["en"]!)[min(max(d.month, 1), 12) - 1]  // "en" is defined above
+        return language == "fr" ? "\(d.day == 1 ? "1er" : String(d.day)) \(month) \(d.year)" : "\(d.day) \(month) \(d.year)"
+    }
+
     /// "5 décembre 2026 à 10:54 UTC" / "5 December 2026, 10:54 UTC".
     static func time(_ d: Date, _ language: String) -> String {
         let c = utc.dateComponents([.hour, .minute], from: d)
@@ -45,8 +51,11 @@ enum PageFormat {
     }
 
     /// A number of hours with one decimal: a comma in French ("71,5"), a point in English.
-    static func hours(_ h: Double, _ language: String) -> String {
-        let s = String(format: "%.1f", h)
+    static func hours(_ h: Double, _ language: String) -> String { decimal(h, language) }
+
+    /// A number with one decimal: a comma in French ("6,2"), a point in English.
+    static func decimal(_ x: Double, _ language: String) -> String {
+        let s = String(format: "%.1f", x)
         return language == "fr" ? s.replacingOccurrences(of: ".", with: ",") : s
     }
 }

@@ -255,7 +255,7 @@ extension GuichetServer {
         }
         values["metrics"] = totals.keys.sorted().map { name -> [String: Any] in
             let t = totals[name] ?? (0, 0)
-            return ["series": name, "count": t.count, "mean": t.count == 0 ? "0" : String(format: "%.1f", t.seconds * 1000 / Double(t.count))]
+            return ["series": name, "count": t.count, "mean": t.count == 0 ? "0" : PageFormat.decimal(t.seconds * 1000 / Double(t.count), l)]
         }
         values["ledgerSize"] = try await gate.ledgerSize()
         return try render("admin-registry", values, s)

@@ -246,7 +246,7 @@ extension GuichetServer {
         for person in view.persons {
             var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role, "person": person.id.rawValue,
              "fields": person.fields.keys.sorted().map { name in
-                 ["label": Labels.field(name, language: l, profile: profile), "value": display(person.fields[name]!, pages, l)]  // keys of the same dictionary
+                 ["label": Labels.field(name, language: l, profile: profile), "value": readable(person.fields[name]!, pages, l)]  // keys of the same dictionary
              }]
             // Staff who may change the file issue the person's claim code here (the gate's
             // provisioning decides again); a person who has an account is offered none.
@@ -305,7 +305,7 @@ extension GuichetServer {
         var rows: [[String: Any]] = type.fields.compactMap { spec in
             view.fields[spec.name].map { value in
                 // A system field set from the actor's organisation (offeredBy) shows its name.
-                var shown = display(value, pages, l)
+                var shown = readable(value, pages, l)
                 if spec.system, let id = OrganisationID(validating: shown), let name = organisations[id] { shown = name }
                 // A choice reads as in the edit form's list (choice_ labels).
                 if case .choice = spec.type { shown = pages.label("choice_", shown, l) }
@@ -317,6 +317,13 @@ extension GuichetServer {
                          "value": partners.map { organisations[$0] ?? "?" }.joined(separator: ", ")])
         }
         return rows
+    }
+
+    /// A value as people read it: a date in words ("1er septembre 2027", "1 September 2027");
+    /// forms keep ``display(_:_:_:)``, which their inputs take.
+    func readable(_ value: FieldValue, _ pages: WebPages, _ l: String) -> String {
+        if case .date(let d) = value { return PageFormat.day(d, l) }
+        return display(value, pages, l)
     }
 
     /// A value as text: the one place the pages reveal one, and only what the gate returned.

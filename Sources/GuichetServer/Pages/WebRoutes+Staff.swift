@@ -31,7 +31,14 @@ extension GuichetServer {
         // The purposes a search of this role may state (a rule without purposes allows any):
         // a partner adviser is not offered the agency's, nor a daycare breach notification.
         let searching = profile.rules.filter { $0.effect == .allow && $0.roles.contains(p.role) && $0.actions.contains(.search) }
-        let offered = searching.contains { $0.purposes.isEmpty } ? profile.purposes
+        // A rule without purposes allows any, but a purpose that only other roles' rules name
+        // (the security officers' breach notification) is theirs: not offered (a new-user test).
+        let mine = profile.rules.filter { $0.roles.contains(p.role) }
+        let offered = searching.contains { $0.purposes.isEmpty }
+            ? profile.purposes.filter { name in
+                let naming = profile.rules.filter { $0.purposes.contains(name) }
+                return naming.isEmpty || naming.contains { r in mine.contains { $0.id == r.id } }
+            }
             : profile.purposes.filter { name in searching.contains { $0.purposes.contains(name) } }
         let purposes: [[String: Any]] = [["value": "", "label": "—"]] + offered.map { name -> [String: Any] in
             ["value": name, "label": pages.optionalText("purpose_" + name, l) ?? name, "selected": name == purpose]
@@ -62,7 +69,9 @@ extension GuichetServer {
             let organisations = try await organisationNames()
             values["results"] = page.views.map { view -> [String: Any] in
                 let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
-                let summary = rows.map { row in "\(row["label"] as? String ?? ""): \(row["value"] as? String ?? "")" }.joined(separator: " · ")
+                // French puts a space before the colon ("date : …").
+                let colon = l == "fr" ? "\u{00A0}: " : ": "
+                let summary = rows.map { row in "\(row["label"] as? String ?? "")\(colon)\(row["value"] as? String ?? "")" }.joined(separator: " · ")
                 return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "id": view.id.rawValue, "status": stateLabel(view.status, pages, l),
                         "created": PageFormat.whenDay(view.createdAt, l), "summary": summary]
             }

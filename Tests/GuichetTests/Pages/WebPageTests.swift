@@ -318,6 +318,8 @@ struct WebPageTests {
             // The file's and each person's numbers are shown (what an erasure or a caseload form asks for).
             #expect(page.html.contains(#"<code id="file-number">\#(app.id.rawValue)</code>"#))
             #expect(page.html.contains("<code>\(child.rawValue)</code>") && page.html.contains("<code>\(parent.rawValue)</code>"))
+            // Dates read in words (a new-user test found ISO dates on the file page).
+            #expect(page.html.contains("1 September 2027") && !page.html.contains(">2027-09-01<"), "the page is in English since the purpose's form")
             let csrf = try #require(page.csrf)
             #expect(try await browser.post(action, [("purpose", "list-management")]).status == .forbidden, "the CSRF field is needed")
             let issued = try await browser.post(action, [("csrf", csrf), ("purpose", "list-management")])
@@ -426,6 +428,25 @@ struct WebPageTests {
 /// attacker test found the page's 429 without it).
 @Suite(.serialized)
 struct WebSignInWaitTests {
+    @Test("the daycare's search offers no purpose that only the security officers' rules name; the admin sign-in page tells staff where they sign in")
+    func purposesAndHints() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "daycare1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("daycare1", World.password, totp: secret)
+            let home = try await browser.get("/web/home?lang=en")
+            #expect(home.status == .ok && home.html.contains(#"name="purpose""#), "\(home.status)")
+            #expect(!home.html.contains(#"value="breach-notification""#), "the security officers' purpose is theirs")
+        }
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            let page = try await browser.get("/web/sign-in?lang=en")
+            #expect(page.html.contains(#"id="public-hint""#) && page.html.contains("Staff, partners and citizens sign in at the service"))
+        }
+    }
+
     @Test("the sign-in page's 429 carries Retry-After, as the API's does")
     func retryAfter() async throws {
         let world = try await World.make()

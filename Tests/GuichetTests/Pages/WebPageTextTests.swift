@@ -133,3 +133,15 @@ import GuichetCore
         #expect(html.contains(#"<time datetime="2026-12-05">5 décembre 2026</time>"#), "\(html)")
     }
 }
+
+/// Field dates and decimals as people read them, in both languages.
+@Suite struct FieldDateTextTests {
+    @Test("a field's date reads in words, the first of the month as '1er' in French; decimals take a comma in French")
+    func dates() throws {
+        let first = try #require(LocalDate(iso: "2027-09-01")), other = try #require(LocalDate(iso: "2025-02-03"))
+        #expect(PageFormat.day(first, "fr") == "1er septembre 2027" && PageFormat.day(first, "en") == "1 September 2027")
+        #expect(PageFormat.day(other, "fr") == "3 février 2025" && PageFormat.day(other, "en") == "3 February 2025")
+        #expect(PageFormat.decimal(6.25, "fr") == "6,2" || PageFormat.decimal(6.25, "fr") == "6,3")
+        #expect(PageFormat.decimal(6.2, "en") == "6.2")
+    }
+}
