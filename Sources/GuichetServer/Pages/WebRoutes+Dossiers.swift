@@ -13,6 +13,17 @@ import Hummingbird
 /// (their lists, search, applying) are in their own files.
 extension GuichetServer {
     func addDossierPages(_ r: RouteRecorder) {
+        // A file opened by its number (the staff home's form): to its page, for the purpose
+        // stated; a number that is no file number is refused here, before any read.
+        page(r, .get, "/web/open", admin: false) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners open files by their number") }
+            guard let id = req.uri.queryParameters.get("file").map({ $0.trimmingCharacters(in: .whitespaces) }).flatMap(DossierID.init(validating:)) else {
+                throw GuichetError.invalid("this is not a file number (22 characters, as shown on a file's page)")
+            }
+            let purpose = req.uri.queryParameters.get("purpose").flatMap { $0.isEmpty ? nil : $0 }
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)" + (purpose.map { Self.purposeQuery($0) } ?? ""))
+        }
         page(r, .get, "/web/dossiers/:id", admin: false) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             let id: DossierID = try ctx.parameters.identifier("id")

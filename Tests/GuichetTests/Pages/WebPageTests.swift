@@ -311,6 +311,12 @@ struct WebPageTests {
             #expect(ask.status == .ok && ask.html.contains(#"id="choose-purpose""#) && ask.html.contains(#"<option value="list-management">"#))
             #expect(!ask.html.contains(child.rawValue), "nothing of the file is shown before a purpose")
             #expect(try await world.ledger.journal(account: agentID).count == before, "nothing was read")
+            // A file opened by its number from the home's form goes to its page, for the purpose.
+            let home = try await browser.get("/web/home")
+            #expect(home.html.contains(#"id="by-number""#))
+            let byNumber = try await browser.get("/web/open?file=\(app.id.rawValue)&purpose=list-management")
+            #expect(byNumber.status == .seeOther && byNumber.location?.removingPercentEncoding == "/web/dossiers/\(app.id.rawValue)?purpose=list-management", "\(byNumber.location ?? "")")
+            #expect(try await browser.get("/web/open?file=not-a-number&purpose=list-management").status == .badRequest)
             let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
             let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
             #expect(page.html.contains(#"action="\#(action)""#))
@@ -335,6 +341,7 @@ struct WebPageTests {
             _ = try await browser.signIn("parent1", World.password)
             let own = try await browser.get("/web/dossiers/\(app.id.rawValue)")
             #expect(own.status == .ok && !own.html.contains("claim-code"), "a citizen is offered no claim code")
+            #expect(try await browser.get("/web/open?file=\(app.id.rawValue)").status == .forbidden, "a citizen opens files from their home")
         }
     }
 
