@@ -24,8 +24,10 @@ public enum Labels {
     public static func field(_ path: String, language: String, profile: Profile? = nil) -> String {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         let name = parts.last ?? path
+        // A bare name is a dossier's field or, failing that, a person's (the file page names a
+        // person's fields without their role: emploi's registryId read "registry id").
         let declared = parts.count == 2 ? profile?.personField(name)?.labels[language]
-            : profile?.dossierTypes.values.lazy.compactMap { $0.field(name)?.labels[language] }.first
+            : profile?.dossierTypes.values.lazy.compactMap { $0.field(name)?.labels[language] }.first ?? profile?.personField(name)?.labels[language]
         let known = fields[name]
         let base = declared ?? known.map { language == "fr" ? $0.fr : $0.en } ?? split(name)
         guard parts.count == 2 else { return base }

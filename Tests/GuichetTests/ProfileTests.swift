@@ -76,6 +76,9 @@ import GuichetProfile
         let emploi = try Repo.profile(named: "emploi")
         #expect(Labels.field("disability", language: "fr", profile: emploi) == "reconnaissance de handicap")
         #expect(Labels.field("seeker.registryId", language: "en", profile: emploi) == "the job seeker's job-seeker identifier")
+        // A person's field named alone (as the file page names a person's fields) takes its label too.
+        #expect(Labels.field("registryId", language: "en", profile: emploi) == "job-seeker identifier")
+        #expect(Labels.field("registryId", language: "fr", profile: emploi) == "identifiant de demandeur d'emploi")
         #expect(Labels.field("seeker.birthDate", language: "fr", profile: emploi) == "date de naissance du demandeur d'emploi",
                 "built-in field label, profile role label")
         #expect(Labels.field("disability", language: "fr") == "disability", "without the profile, the name itself")

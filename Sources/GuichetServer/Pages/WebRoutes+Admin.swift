@@ -167,6 +167,8 @@ extension GuichetServer {
         for r in requests {
             // A caseload change waits for a second administrator too (docs/OPERATIONS.md, step 6).
             var what = "\(pages.text(r.kind == .assign ? "caseloadAssign" : "transfer", l)) (\(r.dossiers.count))"
+            // The files by number when they are few, so that the approver sees which (a new-user test approved blind).
+            if r.dossiers.count <= 5 { what += (l == "fr" ? "\u{00A0}: " : ": ") + r.dossiers.map(\.rawValue).joined(separator: ", ") }
             if let from = r.from {
                 what += " ← \(names[from] ?? "")"
             } else {

@@ -59,7 +59,7 @@ extension GuichetServer {
             ["value": link.role, "label": pages.optionalText("person_" + link.role, l) ?? link.role, "selected": link.role == who]
         }
         let combosText = combos.map { combo in combo.map { Labels.field($0, language: l, profile: profile) }.joined(separator: " + ") }
-            .joined(separator: " ; ")
+            .joined(separator: l == "fr" ? "\u{00A0}; " : "; ")
         var values: [String: Any] = ["purposes": purposes, "type": type.name, "statuses": statuses, "searchFields": searchFields,
                                      "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
         // Nothing is searched until the form was sent (a purpose or a criterion given).

@@ -125,7 +125,8 @@ struct WebCaseloadAssignPageTests {
             #expect(plain.html.contains(#"<tr class="caseload-request">"#), "the requests waiting are listed on the caseload page")
             #expect(try await world.store.caseload(of: adviser3).isEmpty, "nothing moves before a second administrator approves")
             let listed = try await browser.get("/web/home")
-            #expect(listed.html.contains((fr ? "Attribution" : "Assignment") + " (1) ← adviser1"), "the requests list names the caseload it empties")
+            #expect(listed.html.contains((fr ? "Attribution" : "Assignment") + " (1)" + (fr ? "\u{00A0}: " : ": ") + taken.rawValue + " ← adviser1"),
+                    "the requests list names the file and the caseload it empties")
 
             // The second administrator approves both.
             let session2 = try await world.auth.signIn(username: "admin2", password: EmploiWorld.password)
