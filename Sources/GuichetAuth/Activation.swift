@@ -203,7 +203,7 @@ extension ResetMessages {
 
         Le compte « \(username) » a été créé pour vous. Avant de lire quoi que ce soit, vous devez
         enregistrer un second facteur (application d'authentification ou clé d'accès). Voici votre
-        code d'activation, à usage unique, valable jusqu'au \(stamp(expires)) (UTC) :
+        code d'activation, à usage unique, valable jusqu'au \(stamp(expires, "fr")) (UTC) :
 
             \(code)
 
@@ -216,7 +216,7 @@ extension ResetMessages {
 
         The account "\(username)" was created for you. Before you can read anything, you enrol a
         second factor (authenticator app or passkey). Here is your single-use activation code,
-        valid until \(stamp(expires)) (UTC):
+        valid until \(stamp(expires, "en")) (UTC):
 
             \(code)
 

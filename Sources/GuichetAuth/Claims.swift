@@ -191,7 +191,7 @@ extension ResetMessages {
         Bonjour,
 
         Le service qui tient votre dossier vous envoie un code pour créer votre compte Guichet
-        et le relier à ce dossier. Ce code, à usage unique, est valable jusqu'au \(stamp(expires)) (UTC) :
+        et le relier à ce dossier. Ce code, à usage unique, est valable jusqu'au \(stamp(expires, "fr")) (UTC) :
 
             \(code)
 
@@ -203,7 +203,7 @@ extension ResetMessages {
         Hello,
 
         The office that holds your file sends you a code to create your Guichet account and
-        link it to that file. This single-use code is valid until \(stamp(expires)) (UTC):
+        link it to that file. This single-use code is valid until \(stamp(expires, "en")) (UTC):
 
             \(code)
 

@@ -128,7 +128,7 @@ extension ResetMessages {
         Les seconds facteurs du compte « \(username) » ont été réinitialisés par un administrateur,
         après vérification de votre identité, et toutes les sessions ont été fermées. Avant de lire
         quoi que ce soit, enregistrez un nouveau second facteur (application d'authentification ou
-        clé d'accès). Voici votre code d'activation, à usage unique, valable jusqu'au \(stamp(expires)) (UTC) :
+        clé d'accès). Voici votre code d'activation, à usage unique, valable jusqu'au \(stamp(expires, "fr")) (UTC) :
 
             \(code)
 
@@ -142,7 +142,7 @@ extension ResetMessages {
         The second factors of the account "\(username)" were reset by an administrator, after a
         check of your identity, and every session was ended. Before you can read anything, enrol a
         new second factor (authenticator app or passkey). Here is your single-use activation code,
-        valid until \(stamp(expires)) (UTC):
+        valid until \(stamp(expires, "en")) (UTC):
 
             \(code)
 

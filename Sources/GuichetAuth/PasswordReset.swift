@@ -120,10 +120,18 @@ enum ResetMessages {
         language == "en" ? en + "\n\n-- Français --\n\n" + fr : fr + "\n\n-- English --\n\n" + en
     }
 
-    static func stamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date)
+    /// A time as people read it, in UTC (the texts say "(UTC)" after it): "5 décembre 2026 à
+    /// 15:47", "5 December 2026, 15:47" (a new-user test found an ISO time in the reset mail).
+    static func stamp(_ date: Date, _ language: String) -> String {
+        var utc = Calendar(identifier: .gregorian)
+        utc.timeZone = TimeZone(identifier: "UTC")!
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let fr = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+        let en = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        let month = min(max(c.month ?? 1, 1), 12) - 1, day = c.day ?? 1
+        let clock = String(format: "%02d:%02d", c.hour ?? 0, c.minute ?? 0)
+        return language == "fr" ? "\(day == 1 ? "1er" : String(day)) \(fr[month]) \(c.year ?? 0) à \(clock)"
+                                : "\(day) \(en[month]) \(c.year ?? 0), \(clock)"
     }
 
     static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
@@ -131,7 +139,7 @@ enum ResetMessages {
         Bonjour,
 
         Un administrateur a lancé la réinitialisation du mot de passe du compte « \(username) ».
-        Voici votre code, à usage unique, valable jusqu'au \(stamp(expires)) (UTC) :
+        Voici votre code, à usage unique, valable jusqu'au \(stamp(expires, "fr")) (UTC) :
 
             \(token)
 
@@ -146,7 +154,7 @@ enum ResetMessages {
         Hello,
 
         An administrator started a password reset of the account "\(username)".
-        Here is your single-use code, valid until \(stamp(expires)) (UTC):
+        Here is your single-use code, valid until \(stamp(expires, "en")) (UTC):
 
             \(token)
 
@@ -167,26 +175,26 @@ enum ResetMessages {
         let fr = byOwner ? """
         Bonjour,
 
-        Le mot de passe du compte « \(username) » a été changé le \(stamp(at)) (UTC) depuis le compte,
+        Le mot de passe du compte « \(username) » a été changé le \(stamp(at, "fr")) (UTC) depuis le compte,
         avec l'ancien mot de passe. Les autres sessions ouvertes ont été fermées.
         Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
         """ : """
         Bonjour,
 
-        Le mot de passe du compte « \(username) » a été changé le \(stamp(at)) (UTC) avec un code de
+        Le mot de passe du compte « \(username) » a été changé le \(stamp(at, "fr")) (UTC) avec un code de
         réinitialisation. Toutes les sessions ouvertes ont été fermées.
         Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
         """
         let en = byOwner ? """
         Hello,
 
-        The password of the account "\(username)" was changed on \(stamp(at)) (UTC) from the account,
+        The password of the account "\(username)" was changed on \(stamp(at, "en")) (UTC) from the account,
         with the former password. The other open sessions were ended. If this was not you, tell
         your security officer at once.
         """ : """
         Hello,
 
-        The password of the account "\(username)" was changed on \(stamp(at)) (UTC) with a reset
+        The password of the account "\(username)" was changed on \(stamp(at, "en")) (UTC) with a reset
         code. Every open session was ended. If this was not you, tell your security officer at once.
         """
         return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your password was changed / mot de passe changé"

@@ -206,3 +206,16 @@ struct PasswordChangeTests {
         _ = try await world.auth.signIn(username: "parent1", password: Self.newPassword)
     }
 }
+
+/// The times in account mails, as people read them (a new-user test found an ISO time).
+@Suite struct AccountMailTimeTests {
+    @Test("a code's expiry reads in words in each language, in UTC")
+    func readableTimes() {
+        let at = Date(timeIntervalSince1970: 1_796_140_020)  // 2026-12-01 15:47 UTC
+        #expect(ResetMessages.stamp(at, "fr") == "1er décembre 2026 à 15:47")
+        #expect(ResetMessages.stamp(at, "en") == "1 December 2026, 15:47")
+        let mail = ResetMessages.code("A-CODE", username: "agent", expires: at, from: try! MailAddress("guichet@registre.example"),
+                                      to: try! MailAddress("owner@exemple.example"), language: "fr")
+        #expect(mail.text.contains("valable jusqu'au 1er décembre 2026 à 15:47 (UTC)") && mail.text.contains("valid until 1 December 2026, 15:47 (UTC)"))
+    }
+}
