@@ -384,4 +384,15 @@ extension Provisioning {
         guard let a = try await store.account(username: username) else { throw GuichetError.invalid("no account has this user name") }
         return a.id
     }
+
+    /// The caseloads that hold some of these dossiers, other than `account`'s: by the holder's
+    /// user name, how many of them each holds (an assignment takes them out, and says so).
+    public func otherCaseloads(holding dossiers: [DossierID], than account: AccountID) async throws -> [(username: String, count: Int)] {
+        let held = try await store.dossiers(dossiers).compactMap(\.assignedAgent).filter { $0 != account }
+        var out: [(username: String, count: Int)] = []
+        for (holder, count) in Dictionary(grouping: held, by: { $0 }).mapValues(\.count) {
+            out.append((try await store.account(id: holder)?.username ?? holder.rawValue, count))
+        }
+        return out.sorted { $0.username < $1.username }
+    }
 }

@@ -40,17 +40,14 @@ struct Caseload: AsyncParsableCommand {
         @OptionGroup var dossiers: Dossiers
 
         func run() async throws {
-            let (provisioning, server, by) = try await console.provisioning()
+            let (provisioning, _, by) = try await console.provisioning()
             let ids = try dossiers.list()
             let to = try await provisioning.accountID(username: adviser)
             // An assigned file leaves the caseload that held it: say which, rather than silently.
-            let held = try await server.store.dossiers(ids).compactMap(\.assignedAgent).filter { $0 != to }
+            let others = try await provisioning.otherCaseloads(holding: ids, than: to)
             let change = try await provisioning.assignCaseload(ids, to: to, by: by)
             say("\(Counted.english(change.count, "dossier")) assigned to '\(adviser)'.")
-            for (holder, count) in Dictionary(grouping: held, by: { $0 }).mapValues(\.count).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                let name = try await server.store.account(id: holder)?.username ?? holder.rawValue
-                say("\(Counted.english(count, "dossier")) left the caseload of '\(name)'.")
-            }
+            for (name, count) in others { say("\(Counted.english(count, "dossier")) left the caseload of '\(name)'.") }
         }
     }
 
