@@ -153,6 +153,12 @@ struct ImportBench {
         let store = try Store(path: path)
         let plain = variant == "plaintext" ? try PlaintextWriter(path: path) : nil
         let staged = variant == "bulk"
+        store.observeStageMoves { step in
+            switch step.kind {
+            case .moved(let rows): note("import: moved \(rows) rows of \(step.table) in \(String(format: "%.1f", step.seconds)) s")
+            case .indexBuilt(let name): note("import: built \(name) on \(step.table) in \(String(format: "%.1f", step.seconds)) s")
+            }
+        }
         let vault = Vault(profile: profile, keys: keys)
         let searchable = profile.personFields.filter(\.searchable)
         var rng = SplitMix64(seed: 43_000_000)

@@ -124,11 +124,11 @@ final class PlaintextWriter: Sendable {
             func statement(_ sql: String) throws -> RawStatement {
                 RawStatement(statement: try db.cachedStatement(sql: sql).sqliteStatement, connection: db.sqliteConnection)
             }
-            let person = try statement("INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
-            for r in sorted { try person.run { try $0.text(1, r.id); try $0.blob(2, r.fields); try $0.int(3, millis) } }
-            let version = try statement("INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+            // The current version in `person` alone, with its kind of change, as the store
+            // writes it since `v-person-current-version`.
+            let person = try statement("INSERT INTO person(id, version, fields, updated_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
             for r in sorted {
-                try version.run { try $0.text(1, r.id); try $0.blob(2, r.fields); try $0.int(3, millis); try $0.text(4, nil); try $0.text(5, "import") }
+                try person.run { try $0.text(1, r.id); try $0.blob(2, r.fields); try $0.int(3, millis); try $0.text(4, nil); try $0.text(5, "import") }
             }
             var terms = sorted.flatMap { r in r.terms.map { (field: $0.field, term: $0.term, person: r.id) } }
             terms.sort { ($0.field, $0.term, $0.person) < ($1.field, $1.term, $1.person) }

@@ -38,16 +38,16 @@ extension PostgresStore {
     /// new, so no row of theirs can be in the tables already.
     static func copy(_ c: PostgresConnection, importing items: [(DossierRecord, [NewPerson])], by: AccountID?) async throws {
         let change = "import", author = by?.rawValue
-        var keys = CopyRows(), persons = CopyRows(), versions = CopyRows(), termRows = CopyRows(), yearRows = CopyRows()
+        var keys = CopyRows(), persons = CopyRows(), termRows = CopyRows(), yearRows = CopyRows()
         var seenTerms = Set<[String]>(), years: [(person: String, tag: String)] = [], yearIndex: [String: Int] = [:]
         for (d, newPersons) in items {
             for p in newPersons {
                 guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
                 let id = p.record.id.rawValue, at = d.createdAt.millis
                 keys.text(id); keys.int(key.kekVersion); keys.bytes(key.bytes); keys.int(at); keys.endRow()
-                persons.text(id); persons.int(1); persons.bytes(p.record.fields.bytes); persons.int(at); persons.endRow()
-                versions.text(id); versions.int(1); versions.bytes(p.record.fields.bytes); versions.int(at)
-                versions.text(author); versions.text(change); versions.endRow()
+                // Version 1 in `person` alone, with its author and kind of change (store-v12).
+                persons.text(id); persons.int(1); persons.bytes(p.record.fields.bytes); persons.int(at)
+                persons.text(author); persons.text(change); persons.endRow()
                 for t in p.terms {
                     if t.field == PersonTerm.birthYearField {
                         if let i = yearIndex[id] { years[i].tag = t.term } else { yearIndex[id] = years.count; years.append((id, t.term)) }
@@ -59,8 +59,7 @@ extension PostgresStore {
         }
         for (person, tag) in years { yearRows.text(person); yearRows.text(tag); yearRows.endRow() }
         try await keys.send(c, table: "data_key", columns: ["subject_id", "kek_version", "wrapped", "created_at"], logger: logger)
-        try await persons.send(c, table: "person", columns: ["id", "version", "fields", "updated_at"], logger: logger)
-        try await versions.send(c, table: "person_version", columns: ["person_id", "version", "fields", "changed_at", "changed_by", "change"], logger: logger)
+        try await persons.send(c, table: "person", columns: ["id", "version", "fields", "updated_at", "changed_by", "change"], logger: logger)
         try await termRows.send(c, table: "person_term", columns: ["field", "term", "person_id"], logger: logger)
         try await yearRows.send(c, table: "person_birth_year", columns: ["person_id", "tag"], logger: logger)
 
@@ -121,10 +120,7 @@ extension PostgresStore {
                 SELECT * FROM unnest(\(ids)::text[], \(versions)::int[], \(keys)::bytea[], \(times)::bigint[])
                 """, logger: logger)
             try await c.query("""
-                INSERT INTO person(id, version, fields, updated_at) SELECT i, 1, f, t FROM unnest(\(ids)::text[], \(fields)::bytea[], \(times)::bigint[]) AS u(i, f, t)
-                """, logger: logger)
-            try await c.query("""
-                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
+                INSERT INTO person(id, version, fields, updated_at, changed_by, change)
                 SELECT i, 1, f, t, \(author)::text, \(change) FROM unnest(\(ids)::text[], \(fields)::bytea[], \(times)::bigint[]) AS u(i, f, t)
                 """, logger: logger)
         }
@@ -203,9 +199,8 @@ extension PostgresStore {
         try await c.query("""
             INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (\(id), \(key.kekVersion), \(key.bytes), \(at.millis))
             """, logger: logger)
-        try await c.query("INSERT INTO person(id, version, fields, updated_at) VALUES (\(id), 1, \(fields), \(at.millis))", logger: logger)
         try await c.query("""
-            INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (\(id), 1, \(fields), \(at.millis), \(by?.rawValue), \(change))
+            INSERT INTO person(id, version, fields, updated_at, changed_by, change) VALUES (\(id), 1, \(fields), \(at.millis), \(by?.rawValue), \(change))
             """, logger: logger)
         try await writeTerms(c, person: p.record.id, terms: p.terms)
     }
@@ -306,7 +301,7 @@ extension PostgresStore {
                        termFields: Set<String>, at: Date, by: AccountID?, change: String) async throws {
         try await transaction { c in
             let updated = try await c.query("""
-                UPDATE person SET fields = \(fields.bytes), version = version + 1, updated_at = \(at.millis)
+                UPDATE person SET fields = \(fields.bytes), version = version + 1, updated_at = \(at.millis), changed_by = \(by?.rawValue), change = \(change)
                 WHERE id = \(id.rawValue) AND version = \(expectedVersion) RETURNING 1::int
                 """, logger: Self.logger).decode(Int.self).collect()
             guard !updated.isEmpty else { throw StoreError.versionConflict }
@@ -320,10 +315,6 @@ extension PostgresStore {
                 SELECT (wrapped IS NULL)::int FROM data_key WHERE subject_id = \(id.rawValue) FOR SHARE
                 """, logger: Self.logger).decode(Int.self).collect()
             guard !shredded.contains(1) else { throw StoreError.notFound }
-            try await c.query("""
-                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
-                VALUES (\(id.rawValue), \(expectedVersion + 1), \(fields.bytes), \(at.millis), \(by?.rawValue), \(change))
-                """, logger: Self.logger)
             try await Self.writeTerms(c, person: id, terms: terms, replacing: termFields)
         }
     }

@@ -312,6 +312,29 @@ extension PostgresStore {
         ("store-v11-account-role", [
             "CREATE INDEX account_by_role ON account(role, username)",
         ]),
+        // A person's sealed fields stored once (SQLite's `v-person-current-version`, issue 18):
+        // `person` holds the current version with its author and kind of change,
+        // `person_version` the versions it replaced, copied there by this trigger in the
+        // update's own statement; an update of the fields that is not the next version is refused.
+        ("store-v12-person-current-version", [
+            "ALTER TABLE person ADD COLUMN changed_by TEXT, ADD COLUMN change TEXT",
+            """
+            CREATE FUNCTION guichet_person_keeps_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.version <> OLD.version + 1 OR NEW.id <> OLD.id THEN
+                    RAISE EXCEPTION 'a person changes only as its next version';
+                END IF;
+                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change)
+                VALUES (OLD.id, OLD.version, OLD.fields, OLD.updated_at, OLD.changed_by, coalesce(OLD.change, 'unrecorded'))
+                ON CONFLICT DO NOTHING;
+                RETURN NEW;
+            END $$
+            """,
+            """
+            CREATE TRIGGER person_keeps_versions BEFORE UPDATE OF id, version, fields ON person
+                FOR EACH ROW EXECUTE FUNCTION guichet_person_keeps_versions()
+            """,
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -133,8 +133,8 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Stores a person on their own (a citizen signing up), with version 1: data key, fields,
-    /// first version and search terms.
+    /// Stores a person on their own (a citizen signing up), at version 1: data key, fields (the
+    /// current version, in `person`) and search terms.
     public func create(person p: NewPerson, at: Date) async throws {
         guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
         let id = p.record.id.rawValue, fields = p.record.fields.bytes
@@ -142,9 +142,8 @@ public final class PostgresStore: Sendable {
             try await c.query("""
                 INSERT INTO data_key(subject_id, kek_version, wrapped, created_at) VALUES (\(id), \(key.kekVersion), \(key.bytes), \(at.millis))
                 """, logger: Self.logger)
-            try await c.query("INSERT INTO person(id, version, fields, updated_at) VALUES (\(id), 1, \(fields), \(at.millis))", logger: Self.logger)
             try await c.query("""
-                INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (\(id), 1, \(fields), \(at.millis), NULL, 'register')
+                INSERT INTO person(id, version, fields, updated_at, changed_by, change) VALUES (\(id), 1, \(fields), \(at.millis), NULL, 'register')
                 """, logger: Self.logger)
             for t in p.terms {
                 if t.field == PersonTerm.birthYearField {

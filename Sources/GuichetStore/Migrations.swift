@@ -72,8 +72,32 @@ enum Migrations {
         // Accounts found by role (the security officers to tell, the staff to list) without
         // reading the citizens' accounts, millions in R4.
         m.registerMigration("v-account-role") { db in try db.execute(sql: "CREATE INDEX account_by_role ON account(role, username)") }
+        // A person's sealed fields are stored once (issue 18): `person` holds the current
+        // version with who made it and how, `person_version` the versions it replaced.
+        m.registerMigration("v-person-current-version") { db in try db.execute(sql: vPersonCurrentVersion) }
         return m
     }
+
+    /// Until this migration every version of a person was in `person_version`, the current one
+    /// included, so its sealed fields were stored twice (in `person` too): a bulk import wrote,
+    /// sorted and moved them twice (issue 18). From here on `person` holds the current version
+    /// with its author (`changed_by`) and kind of change (`change`), and `person_version` the
+    /// versions it replaced: the trigger below copies the version an update replaces into
+    /// `person_version`, in the update's own statement, so that no version is ever lost whatever
+    /// code updates the row, and refuses an update of the fields that is not the next version.
+    /// Persons stored before it keep their current version in `person_version` too (the copy
+    /// then finds it there and keeps it); their `change` is NULL, read as 'unrecorded' when
+    /// such a version is replaced.
+    static let vPersonCurrentVersion = """
+    ALTER TABLE person ADD COLUMN changed_by TEXT;
+    ALTER TABLE person ADD COLUMN change TEXT;
+    CREATE TRIGGER person_keeps_versions BEFORE UPDATE OF id, version, fields ON person
+    BEGIN
+        SELECT RAISE(ABORT, 'a person changes only as its next version') WHERE NEW.version <> OLD.version + 1 OR NEW.id <> OLD.id;
+        INSERT OR IGNORE INTO person_version(person_id, version, fields, changed_at, changed_by, change)
+            VALUES (OLD.id, OLD.version, OLD.fields, OLD.updated_at, OLD.changed_by, coalesce(OLD.change, 'unrecorded'));
+    END;
+    """
 
     static let vClaimIssuer = """
     ALTER TABLE claim_code ADD COLUMN issued_from TEXT;

@@ -98,9 +98,10 @@ extension Store {
     static func insert(_ db: Database, person p: NewPerson, at: Date, by: AccountID?, change: String) throws {
         guard let key = p.record.key else { preconditionFailure("a new person has a data key") }
         try insertKey(db, subject: p.record.id.rawValue, key, at: at)
-        try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
-            .execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis])
-        try db.cachedStatement(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
+        // Version 1 is the current version: `person` holds it with its author and kind of
+        // change, and `person_version` receives it when a change replaces it (migration
+        // `v-person-current-version`).
+        try db.cachedStatement(sql: "INSERT INTO person(id, version, fields, updated_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
             .execute(arguments: [p.record.id.rawValue, p.record.fields.bytes, at.millis, by?.rawValue, change])
         try writeTerms(db, person: p.record.id, terms: p.terms)
     }
@@ -236,16 +237,16 @@ extension Store {
     public func update(person id: PersonID, expectedVersion: Int, fields: SealedFields, terms: [PersonTerm],
                        termFields: Set<String>, at: Date, by: AccountID?, change: String) async throws {
         try await write { db in
-            try db.execute(sql: "UPDATE person SET fields = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
-                           arguments: [fields.bytes, at.millis, id.rawValue, expectedVersion])
+            // The version replaced goes to `person_version` by the table's trigger
+            // (`person_keeps_versions`), in this statement.
+            try db.execute(sql: "UPDATE person SET fields = ?, version = version + 1, updated_at = ?, changed_by = ?, change = ? WHERE id = ? AND version = ?",
+                           arguments: [fields.bytes, at.millis, by?.rawValue, change, id.rawValue, expectedVersion])
             guard db.changesCount == 1 else { throw StoreError.versionConflict }
             // An erasure that committed since the caller read the person: its search terms
             // must not come back (the writer's lock orders the two transactions).
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM data_key WHERE subject_id = ? AND wrapped IS NULL)", arguments: [id.rawValue]) == true {
                 throw StoreError.notFound
             }
-            try db.execute(sql: "INSERT INTO person_version(person_id, version, fields, changed_at, changed_by, change) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id.rawValue, expectedVersion + 1, fields.bytes, at.millis, by?.rawValue, change])
             try Self.writeTerms(db, person: id, terms: terms, replacing: termFields)
         }
     }

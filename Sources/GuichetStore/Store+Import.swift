@@ -3,8 +3,8 @@ public import GuichetCore
 import GRDB
 
 extension Store {
-    /// Stores many new persons (sealed, each with its wrapped data key and blind-index terms)
-    /// and version 1 of each, in one transaction: the bulk path of an import.
+    /// Stores many new persons (sealed, each with its wrapped data key and blind-index terms),
+    /// each at its version 1, in one transaction: the bulk path of an import.
     /// - Precondition: every person has a data key (a new person always has one).
     /// - Throws: ``StoreError/duplicate(_:)`` when an id is taken; nothing is stored then.
     public func importPersons(_ persons: [NewPerson], at: Date, by: AccountID?) async throws {
@@ -47,15 +47,12 @@ extension Store {
             guard let k = p.record.key else { preconditionFailure("a new person has a data key") }
             try insertKey(db, subject: p.record.id.rawValue, k, at: at, into: t)
         }
-        let person = try RawStatement(db, "INSERT INTO \(t("person"))(id, version, fields, updated_at) VALUES (?, 1, ?, ?)")
+        // Version 1 is the current version, in `person` alone (with its author and kind of
+        // change): `person_version` holds only the versions a change replaced, so the sealed
+        // fields are written once (issue 18).
+        let person = try RawStatement(db, "INSERT INTO \(t("person"))(id, version, fields, updated_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)")
         for (p, at) in sorted {
-            try person.run { try $0.text(1, p.record.id.rawValue); try $0.blob(2, p.record.fields.bytes); try $0.int(3, at.millis) }
-        }
-        let version = try RawStatement(db, """
-            INSERT INTO \(t("person_version"))(person_id, version, fields, changed_at, changed_by, change) VALUES (?, 1, ?, ?, ?, ?)
-            """)
-        for (p, at) in sorted {
-            try version.run {
+            try person.run {
                 try $0.text(1, p.record.id.rawValue); try $0.blob(2, p.record.fields.bytes); try $0.int(3, at.millis)
                 try $0.text(4, by?.rawValue); try $0.text(5, change)
             }

@@ -1,6 +1,7 @@
 public import Foundation
 public import GuichetCore
 import GRDB
+import Synchronization
 
 /// The tables an import writes: the registry's own, or their stage (same names with a prefix,
 /// same columns, no key, no index, no constraint), where a bulk import appends its batches
@@ -29,7 +30,29 @@ struct ImportTables: Sendable {
     static let freedWithoutZeros: Set<String> = ["person", "person_version", "dossier", "dossier_person", "dossier_partner", "dossier_version"]
 }
 
+/// One step of a bulk import's move into the registry, as it ends: a table's staged rows moved
+/// in, or an index that the move dropped built again. A move of tens of millions of persons
+/// takes many minutes; these steps are its progress.
+public struct StageMoveStep: Sendable {
+    public enum Kind: Sendable { case moved(rows: Int), indexBuilt(name: String) }
+    /// The registry's table (for an index, the table it indexes when known).
+    public let table: String
+    public let kind: Kind
+    public let seconds: Double
+}
+
 extension Store {
+    /// Calls `observer` after each step of a bulk import's move (``StageMoveStep``), on the
+    /// store's writer: it should only record or print.
+    public func observeStageMoves(_ observer: (@Sendable (StageMoveStep) -> Void)?) {
+        stageMoveObserver.withLock { $0 = observer }
+    }
+
+    func tell(_ step: StageMoveStep) {
+        let observer = stageMoveObserver.withLock { $0 }
+        observer?(step)
+    }
+
     /// Stores sealed persons, each with its data key, search terms and version 1.
     /// - Parameter staged: append them to the stage of a bulk import instead of the registry's
     ///   tables: they appear in the registry only at ``finishStagedImport()``.
@@ -83,9 +106,21 @@ extension Store {
     /// Creates the stage tables that do not exist: the columns of each registry table, with
     /// neither key, index, constraint nor trigger, so that appending a row costs its bytes
     /// and not a page of a B-tree keyed by random ids.
+    ///
+    /// A stage made by an earlier version of Guichet (an import resumed after an upgrade) gets
+    /// the columns its table gained since (`person`'s `changed_by` and `change`), so that the
+    /// batches that follow can be appended to it.
     static func createStage(_ db: Database) throws {
         for table in ImportTables.tables {
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(ImportTables.stage(table)) AS SELECT * FROM \(table) WHERE 0")
+            let stage = ImportTables.stage(table)
+            guard try db.tableExists(stage) else {
+                try db.execute(sql: "CREATE TABLE \(stage) AS SELECT * FROM \(table) WHERE 0")
+                continue
+            }
+            let staged = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [stage]))
+            for column in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]) where !staged.contains(column) {
+                try db.execute(sql: "ALTER TABLE \(stage) ADD COLUMN \(column)")
+            }
         }
     }
 
@@ -112,6 +147,7 @@ extension Store {
         var persons = 0
         try await buildPendingIndexes()
         for table in ImportTables.tables {
+            let start = ContinuousClock.now
             // The foreign keys are checked once, before the rows go in (``checkReferences(_:_:)``),
             // not by SQLite row by row during the insert.
             guard let moved = try await writeWithoutTransaction({ db -> Int? in
@@ -126,6 +162,7 @@ extension Store {
             }) else { continue }
             if table == "person" { persons = moved }
             await checkpoint()
+            tell(StageMoveStep(table: table, kind: .moved(rows: moved), seconds: start.secondsSince))
             try await buildPendingIndexes()
         }
         return persons
@@ -214,14 +251,19 @@ extension Store {
     /// Builds the indexes a move dropped, each in a transaction of its own (with its row of
     /// ``ImportTables/pendingIndexes``), then checkpoints.
     func buildPendingIndexes() async throws {
-        while try await write({ db -> Bool in
-            guard try db.tableExists(ImportTables.pendingIndexes),
-                  let index = try Row.fetchOne(db, sql: "SELECT name, sql FROM \(ImportTables.pendingIndexes) ORDER BY name LIMIT 1") else { return false }
-            try Self.withMoveSettings(db) { try db.execute(sql: index["sql"] as String) }
-            try db.execute(sql: "DELETE FROM \(ImportTables.pendingIndexes) WHERE name = ?", arguments: [index["name"] as String])
-            return true
-        }) {
+        while true {
+            let start = ContinuousClock.now
+            guard let built = try await write({ db -> (name: String, table: String)? in
+                guard try db.tableExists(ImportTables.pendingIndexes),
+                      let index = try Row.fetchOne(db, sql: "SELECT name, sql FROM \(ImportTables.pendingIndexes) ORDER BY name LIMIT 1") else { return nil }
+                try Self.withMoveSettings(db) { try db.execute(sql: index["sql"] as String) }
+                let name: String = index["name"]
+                try db.execute(sql: "DELETE FROM \(ImportTables.pendingIndexes) WHERE name = ?", arguments: [name])
+                let table = try String.fetchOne(db, sql: "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?", arguments: [name])
+                return (name, table ?? "")
+            }) else { return }
             await checkpoint()
+            tell(StageMoveStep(table: built.table, kind: .indexBuilt(name: built.name), seconds: start.secondsSince))
         }
     }
 
@@ -229,5 +271,13 @@ extension Store {
     /// later): the next transaction then starts with a short WAL index.
     func checkpoint() async {
         _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+}
+
+extension ContinuousClock.Instant {
+    /// Seconds from this instant to now.
+    var secondsSince: Double {
+        let d = ContinuousClock.now - self
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }

@@ -1,6 +1,7 @@
 public import GuichetCore
 public import Foundation
 import GRDB
+import Synchronization
 import GRDBSQLite
 
 /// Errors of the store. Messages carry no personal data.
@@ -32,6 +33,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 /// transactions that exist; each keeps the invariants (versions kept, nothing deleted).
 public final class Store: Sendable {
     let pool: DatabasePool
+    /// Told of each step of a bulk import's move (``observeStageMoves(_:)``).
+    let stageMoveObserver = Mutex<(@Sendable (StageMoveStep) -> Void)?>(nil)
     /// The database file.
     public let path: String
 

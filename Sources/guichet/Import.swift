@@ -5,6 +5,7 @@ import GuichetGate
 import GuichetImport
 import GuichetProfile
 import GuichetServer
+import GuichetStore
 import GuichetDeployment
 import Synchronization
 
@@ -72,6 +73,13 @@ struct Import: AsyncParsableCommand {
         let display = ProgressDisplay(terminal: isatty(STDERR_FILENO) == 1, every: progressEvery)
         let allocated = ImportReport.AllocatedPeak()
         importer.progress = { allocated.sample(); display.show($0) }
+        // A bulk import's move says each table as it ends: at R4's size it takes many minutes.
+        (runs as? Store)?.observeStageMoves { step in
+            switch step.kind {
+            case .moved(let rows): display.line(ImportReport.moveLine(table: step.table, rows: rows, index: nil, seconds: step.seconds))
+            case .indexBuilt(let name): display.line(ImportReport.moveLine(table: step.table, rows: nil, index: name, seconds: step.seconds))
+            }
+        }
         importer.problem = { display.problem($0) }
         // Ctrl-C: what is stored stays (each batch is one transaction), and the way on is said.
         // (A dispatch source is made only to be resumed: libdispatch traps on releasing a
@@ -126,11 +134,14 @@ final class ProgressDisplay: Sendable {
         }
     }
 
-    func problem(_ p: ImportProblem) {
+    func problem(_ p: ImportProblem) { line(p.description) }
+
+    /// A line of its own (a bad line, a step of a bulk import's move), below the bar if one is drawn.
+    func line(_ text: String) {
         state.withLock { s in
             let clear = s.bar ? "\r\u{1B}[K" : ""
             s.bar = false
-            FileHandle.standardError.write(Data((clear + p.description + "\n").utf8))
+            FileHandle.standardError.write(Data((clear + text + "\n").utf8))
         }
     }
 

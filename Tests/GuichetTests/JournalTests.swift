@@ -78,9 +78,12 @@ import GRDB
     func historyCannotBeRewritten() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        _ = try await world.registerParent("parent1")
+        let parent = try await world.registerParent("parent1")
         let a = try await world.application(by: "parent1")
         _ = try await world.gate.read(a.id, try await world.request("parent1"))
+        // A replaced version of the person, so that person_version has a row to refuse deleting.
+        _ = try await world.gate.updatePerson(parent, fields: ["email": .string("changed.address@example.org")], expectedVersion: nil,
+                                              try await world.request("parent1"))
         for sql in ["DELETE FROM ledger_entry", "UPDATE ledger_entry SET request_id = 'x'", "DELETE FROM ledger_node", "DELETE FROM dossier",
                     "DELETE FROM dossier_version", "UPDATE dossier_version SET change = 'x'", "DELETE FROM person",
                     "DELETE FROM person_version"] {

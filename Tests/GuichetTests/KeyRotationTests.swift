@@ -72,7 +72,8 @@ import GuichetSynth
         #expect(after.fields["desiredStart"] != nil)
 
         // Both kept versions of the person are still stored, and neither can be opened any more.
-        let versions = try await world.database.blobs("SELECT fields FROM person_version WHERE person_id = '\(p1)'")
+        // The replaced version in person_version, the current one in person.
+        let versions = try await world.database.blobs("SELECT fields FROM person_version WHERE person_id = '\(p1)' UNION ALL SELECT fields FROM person WHERE id = '\(p1)'")
         #expect(versions.count == 2)
         #expect(try await world.store.persons([p1])[p1]?.key == nil)
         let vault = Vault(profile: world.profile, keys: world.keys)

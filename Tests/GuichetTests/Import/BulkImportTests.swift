@@ -133,7 +133,7 @@ import GuichetDeployment
         let resumed = try await resumedDirect.run()
         #expect(resumed.resumedAtLine == 3 && resumed.outcome == .done && resumed.dossiers == 3 && resumed.persons == 6)
         let after = try await Self.contents(world)
-        #expect(after["dossier"] == 3 && after["person"] == 6 && after["dossier_version"] == 3 && after["person_version"] == 6)
+        #expect(after["dossier"] == 3 && after["person"] == 6 && after["dossier_version"] == 3 && after["person_version"] == 0)
         for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
         #expect(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file))?.finishedAt != nil)
         #expect(try await !world.sqlite.hasStagedRows())
@@ -156,7 +156,7 @@ import GuichetDeployment
         let before = try await Self.contents(world)
         await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
         let midway = try await Self.contents(world)
-        #expect(midway["person"] == before["person"]! + 6 && midway["person_version"] == before["person_version"]! + 6,
+        #expect(midway["person"] == before["person"]! + 6 && midway["person_version"] == before["person_version"]!,
                 "the tables before the dossiers' moved whole")
         #expect(midway["dossier"] == before["dossier"] && midway["dossier_person"] == before["dossier_person"]
                 && midway["dossier_version"] == before["dossier_version"], "the dossiers' table moved in part, or the tables after it")
