@@ -50,7 +50,7 @@ extension GuichetServer {
             } catch GuichetError.forbidden {
                 return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?claimed=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }
         page(r, .get, "/web/apply", admin: false) { req, _, scope in
             let s = try await self.signedIn(req, scope)

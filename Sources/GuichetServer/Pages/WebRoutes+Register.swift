@@ -73,7 +73,7 @@ extension GuichetServer {
             } catch GuichetError.invalid(let m) {
                 return try self.registerPage(s, failed: m, form: form)
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?registered=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("registered", admin: false)])
         }
     }
 }

@@ -60,7 +60,7 @@ extension GuichetServer {
                 response.headers[.retryAfter] = "\(wait)"
                 return response
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?reset=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("reset", admin: admin)])
         }
     }
 

@@ -313,10 +313,14 @@ extension GuichetServer {
         }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
-            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin, "publicListener": !admin,
-                                        "registered": req.uri.queryParameters.get("registered") != nil,
-                                        "passwordReset": req.uri.queryParameters.get("reset") != nil,
-                                        "canRegister": !admin && self.registrationRole != nil], s)
+            // A notice only for the browser that just did what it says (NoticeCookie), once;
+            // never from the address, which anyone can send.
+            let notice = NoticeCookie.read(req, admin: admin)
+            var response = try self.render("sign-in", ["claimed": notice == "claimed", "canClaim": !admin, "publicListener": !admin,
+                                                       "registered": notice == "registered", "passwordReset": notice == "reset",
+                                                       "canRegister": !admin && self.registrationRole != nil], s)
+            if notice != nil { response.headers.append(HTTPField(name: .setCookie, value: NoticeCookie.clear(admin: admin))) }
+            return response
         }
         page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
