@@ -195,7 +195,7 @@ extension GuichetServer {
                                             "exempt": form["encryptedAndKeysSafe"] == "yes"]
                 let pages = try Self.webPages()
                 var response = try await self.scopePage(req, s, account: account.username, draft: draft,
-                                                        error: "\(pages.text("incidentRefused", s.language)) \(pages.generated(m, s.language))")
+                                                        error: "\(pages.text("incidentRefused", s.language)) \(self.refusal(m, s.language))")
                 response.status = .badRequest
                 return response
             }

@@ -27,7 +27,7 @@ extension GuichetServer {
             "fields": formInputs(profile.personFields, prefix: "p.", current: current, pages, s.language),
             "username": form?["username"] ?? "",
         ]
-        if let failed { values["failed"] = true; values["detail"] = pages.generated(failed, s.language) }
+        if let failed { values["failed"] = true; values["detail"] = refusal(failed, s.language) }
         return try render("register", values, s, status: failed == nil ? .ok : .badRequest)
     }
 

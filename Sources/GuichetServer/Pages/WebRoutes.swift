@@ -246,9 +246,9 @@ extension GuichetServer {
             case .notFound: key = "errNotFound"
             case .forbidden(let m):
                 key = Self.forbiddenKey(m)
-                if key == "errForbidden" { values["detail"] = pages.generated(m, l) }
-            case .invalid(let m): key = "errInvalid"; values["detail"] = pages.generated(m, l)
-            case .conflict(let m): key = "errConflict"; values["detail"] = pages.generated(m, l)
+                if key == "errForbidden" { values["detail"] = refusal(m, l) }
+            case .invalid(let m): key = "errInvalid"; values["detail"] = refusal(m, l)
+            case .conflict(let m): key = "errConflict"; values["detail"] = refusal(m, l)
             case .throttled(let s): key = "errThrottled"; seconds = s
             case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"
