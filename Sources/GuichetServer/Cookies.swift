@@ -95,3 +95,37 @@ enum SessionCookie {
         }
     }
 }
+
+/// A notice the sign-in page shows once, to the browser that just did what it says (an account
+/// claimed or registered, a password reset): a cookie set on the redirect to the sign-in page,
+/// short-lived, cleared by the page that shows it. A link to `sign-in?reset=1` shows nothing:
+/// anyone can send one. `__Host-` (Path=/, no Domain): no sibling host can set it either.
+enum NoticeCookie {
+    /// The notices there are (the sign-in page's texts say each).
+    static let notices: Set<String> = ["claimed", "registered", "reset"]
+
+    /// Each listener its own, as the session's cookie.
+    static func name(admin: Bool) -> String { admin ? "__Host-guichet-admin-notice" : "__Host-guichet-notice" }
+
+    /// - Precondition: `notice` is one of ``notices``.
+    static func set(_ notice: String, admin: Bool) -> String {
+        precondition(notices.contains(notice), "no notice named \(notice)")
+        return "\(name(admin: admin))=\(notice); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"
+    }
+
+    static func clear(admin: Bool) -> String {
+        "\(name(admin: admin))=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
+    }
+
+    /// The cookie's value, if the request has it (known or not: the page clears it either way).
+    static func read(_ request: Request, admin: Bool) -> String? {
+        let wanted = name(admin: admin)
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2, parts[0] == wanted { return String(parts[1]) }
+            }
+        }
+        return nil
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import GuichetBreach
+import GuichetCore
 import GuichetLedger
 
 /// Labels for the names the store and the watch keep (detectors, responses, notices,
@@ -38,5 +40,45 @@ extension WebPages {
             }
             return part
         }.joined(separator: "; ")
+    }
+}
+
+extension GuichetServer {
+    /// A refusal's text on a page: in the page's language (``WebPages/generated(_:_:)``), each
+    /// field it names by its code (`'person.phone'`, `'daysPerWeek'`, the search's combinations)
+    /// named by its label instead, as the forms name it. The API's problem details keep the codes.
+    func refusal(_ message: String, _ l: String) -> String {
+        guard let pages = try? Self.webPages() else { return message }
+        func label(_ path: Substring) -> String {
+            let p = path.trimmingCharacters(in: .whitespaces)
+            return isField(p) ? Labels.field(p, language: l, profile: profile) : p
+        }
+        var english = message
+        // The search's combinations, and the fields a search may use, listed by code.
+        if let m = english.wholeMatch(of: #/search by one of: (.+)/#) {
+            english = "search by one of: " + m.1.split(separator: "; ").map { $0.split(separator: " + ").map(label).joined(separator: " + ") }
+                .joined(separator: l == "fr" ? "\u{00A0}; " : "; ")
+        } else if let m = english.wholeMatch(of: #/(you cannot search by '[^']*' \(you may search by: )([^()]*)\)/#) {
+            english = m.1 + m.2.split(separator: ", ").map(label).joined(separator: ", ") + ")"
+        }
+        // A field named in quotes: its label, in the language's quotation marks. A quoted word
+        // that is no field of the profile (a form's own field, a state) stays as it is.
+        return pages.generated(english, l).replacing(#/'([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)'/#) { m in
+            let path = String(m.1)
+            guard isField(path) else { return String(m.0) }
+            let name = Labels.field(path, language: l, profile: profile)
+            return l == "fr" ? "«\u{00A0}\(name)\u{00A0}»" : "“\(name)”"
+        }
+    }
+
+    /// Whether a path names a field of the profile: a dossier's field or a person's, alone or
+    /// after a person's role (`child.birthDate`; `person.` in a registration).
+    func isField(_ path: String) -> Bool {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            return profile.personField(parts[1]) != nil
+                && (parts[0] == "person" || profile.dossierTypes.values.contains { $0.persons.contains { $0.role == parts[0] } })
+        }
+        return profile.personField(path) != nil || profile.dossierTypes.values.contains { $0.field(path) != nil }
     }
 }

@@ -80,9 +80,9 @@ extension GuichetServer {
         if outcome.wrongCode { values["wrongCode"] = true }
         if let key = outcome.passwordFailed {
             values["passwordFailed"] = pages.text(key, l)
-            if let d = outcome.detail { values["passwordDetail"] = pages.generated(d, l) }
+            if let d = outcome.detail { values["passwordDetail"] = refusal(d, l) }
         }
-        if let failed = outcome.failed { values["failed"] = pages.generated(failed, l) }
+        if let failed = outcome.failed { values["failed"] = refusal(failed, l) }
         var response = try render("account", values, s, status: status, script: true)
         // A secret or recovery codes must not stay in a cache.
         response.headers[.cacheControl] = "no-store"

@@ -141,7 +141,7 @@ extension GuichetServer {
                                                              language: form["language"] ?? l, g)
         let delivery = try await BreachResponse.send(batch, with: mailer, store: store, by: officer.account, via: "")
         values["sent"] = delivery.sent
-        values["failed"] = delivery.failed.map { ["person": $0.person.rawValue, "to": $0.to, "reason": $0.reason] }
+        values["failed"] = delivery.failed.map { ["person": $0.person.rawValue, "to": $0.to, "reason": pages.generated($0.reason, l)] }
         values["noFailure"] = delivery.failed.isEmpty
         values["toPost"] = (delivery.withoutEmail + batch.unreachable).map(\.rawValue)
         values["noPost"] = delivery.withoutEmail.isEmpty && batch.unreachable.isEmpty
@@ -195,7 +195,7 @@ extension GuichetServer {
                                             "exempt": form["encryptedAndKeysSafe"] == "yes"]
                 let pages = try Self.webPages()
                 var response = try await self.scopePage(req, s, account: account.username, draft: draft,
-                                                        error: "\(pages.text("incidentRefused", s.language)) \(pages.generated(m, s.language))")
+                                                        error: "\(pages.text("incidentRefused", s.language)) \(self.refusal(m, s.language))")
                 response.status = .badRequest
                 return response
             }

@@ -46,11 +46,11 @@ extension GuichetServer {
                                                       code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source,
                                                       claimant: await self.claimant(req))
             } catch GuichetError.invalid(let m) {
-                return try self.render("claim", ["failed": true, "detail": try Self.webPages().generated(m, s.language), "username": username], s, status: .badRequest)
+                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": username], s, status: .badRequest)
             } catch GuichetError.forbidden {
                 return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?claimed=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }
         page(r, .get, "/web/apply", admin: false) { req, _, scope in
             let s = try await self.signedIn(req, scope)
@@ -121,7 +121,7 @@ extension GuichetServer {
                  "options": [["value": "", "label": "—"]] + choices.map { ["value": $0.id.rawValue, "label": $0.name] }] as [String: Any]
             }
         }
-        if let failed { values["failed"] = pages.generated(failed, l) }
+        if let failed { values["failed"] = refusal(failed, l) }
         return try render("apply", values, s, status: failed == nil ? .ok : .badRequest)
     }
 }

@@ -211,6 +211,28 @@ extension GuichetServer {
         return try render("error", values, s, status: Problem.response(e).status)
     }
 
+    /// The step-up a refusal asks for in the middle of a form (``answeringStepUp(_:_:action:carried:_:)``):
+    /// the error page with a form for the code (and, for a ceiling, why) that posts the form
+    /// again to `action` with what was typed in hidden fields (the reason typed goes in the box
+    /// that asks why); an account with a passkey gets a passkey form that carries the same.
+    /// Nil for any other refusal.
+    /// - Parameter wrongCode: the code just sent was wrong (said above the form).
+    func carriedStepUpPage(_ e: GuichetError, action: String, carried: [(name: String, value: String)], _ s: PageScope,
+                           wrongCode: Bool = false) async throws -> Response? {
+        var values = try errorValues(e, s)
+        guard values["stepUp"] != nil, let p = s.principal else { return nil }
+        values["wrongCode"] = wrongCode
+        let askWhy = ["errCeiling", "errCeilingChanges"].contains(values["errorKey"] as? String ?? "")
+        values["openAction"] = action
+        values["askWhy"] = askWhy
+        values["carries"] = true
+        values["carried"] = carried.filter { !(askWhy && $0.name == "justification") }.map { ["name": $0.name, "value": $0.value] }
+        if askWhy { values["justification"] = carried.first { $0.name == "justification" }?.value ?? "" }
+        let passkey = try await store.factors(account: p.account).contains { $0.confirmed && $0.kind == "webauthn" }
+        if passkey { values["passkey"] = ["api": s.admin ? "/admin/v1" : "/v1"] }
+        return try render("error", values, s, status: Problem.response(e).status, script: passkey)
+    }
+
     /// - Parameter extra: values shown once above the file (a claim code just issued).
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
                      extra: [String: Any] = [:]) async throws -> Response {

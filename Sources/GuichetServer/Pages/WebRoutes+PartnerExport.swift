@@ -93,7 +93,11 @@ extension GuichetServer {
         page(r, .post, "/web/exports", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            return try await self.makePartnerExport(form, s, ctx)
+            // A step-up asked on the way carries the key pasted and the reason typed.
+            let carried = form.pairs.filter { ["purpose", "recipientKey", "justification"].contains($0.name) }
+            return try await self.answeringStepUp(form, s, action: "\(s.prefix)/exports", carried: carried) { fresh in
+                try await self.makePartnerExport(form, fresh, ctx)
+            }
         }
     }
 

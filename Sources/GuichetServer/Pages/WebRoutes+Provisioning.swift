@@ -98,7 +98,7 @@ extension GuichetServer {
         let l = s.language
         let typed = form["dossier"] ?? ""
         func refused(_ key: String, detail: String? = nil, status: HTTPResponse.Status = .badRequest) async throws -> Response {
-            let text = pages.text(key, l) + (detail.map { " " + pages.generated($0, l) } ?? "")
+            let text = pages.text(key, l) + (detail.map { " " + self.refusal($0, l) } ?? "")
             return try await caseloadPage(s, ctx, account: id, draft: typed, failed: text, status: status)
         }
         guard let dossier = DossierID(validating: typed) else { return try await refused("caseloadBadNumber") }
@@ -137,7 +137,7 @@ extension GuichetServer {
                 _ = try await self.provisioning.addTerritory(code: code, name: name, by: by)
                 return WebPages.redirect("/web/admin/territories?done=territory")
             } catch GuichetError.invalid(let m) {
-                return try await self.territoriesPage(s, ctx, draft: ["code": code, "name": name, "failed": pages.text("territoryRefused", s.language) + " " + pages.generated(m, s.language)],
+                return try await self.territoriesPage(s, ctx, draft: ["code": code, "name": name, "failed": pages.text("territoryRefused", s.language) + " " + self.refusal(m, s.language)],
                                                       status: .badRequest)
             } catch GuichetError.conflict {
                 return try await self.territoriesPage(s, ctx, draft: ["code": code, "name": name, "failed": pages.text("territoryExists", s.language)],

@@ -27,7 +27,7 @@ extension GuichetServer {
             "fields": formInputs(profile.personFields, prefix: "p.", current: current, pages, s.language),
             "username": form?["username"] ?? "",
         ]
-        if let failed { values["failed"] = true; values["detail"] = pages.generated(failed, s.language) }
+        if let failed { values["failed"] = true; values["detail"] = refusal(failed, s.language) }
         return try render("register", values, s, status: failed == nil ? .ok : .badRequest)
     }
 
@@ -73,7 +73,7 @@ extension GuichetServer {
             } catch GuichetError.invalid(let m) {
                 return try self.registerPage(s, failed: m, form: form)
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?registered=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("registered", admin: false)])
         }
     }
 }

@@ -29,7 +29,7 @@ extension GuichetServer {
         var values: [String: Any] = ["code": code, "publicListener": !s.admin]
         if let failed {
             values["failed"] = seconds.map { Self.errorMessage(failed, seconds: $0, pages, s.language) } ?? pages.text(failed, s.language)
-            if let detail { values["detail"] = try Self.webPages().generated(detail, s.language) }
+            if let detail { values["detail"] = refusal(detail, s.language) }
         }
         var response = try render("password-reset", values, s, status: status)
         response.headers[.cacheControl] = "no-store"
@@ -60,7 +60,7 @@ extension GuichetServer {
                 response.headers[.retryAfter] = "\(wait)"
                 return response
             }
-            return WebPages.redirect("\(s.prefix)/sign-in?reset=1")
+            return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("reset", admin: admin)])
         }
     }
 

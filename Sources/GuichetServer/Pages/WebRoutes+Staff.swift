@@ -10,8 +10,10 @@ import Hummingbird
 /// Staff's and partners' home page: state the purpose, search within the role's summary
 /// fields (the gate's search, with the role's search combinations), open one dossier.
 extension GuichetServer {
+    /// - Parameter justification: why, given in a step-up's form (a ceiling asks for it).
     /// - Parameter value: the search form's fields (the posted form; the query of a GET).
-    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope, _ value: (String) -> String?) async throws -> Response {
+    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope, justification: String? = nil,
+                   _ value: (String) -> String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         guard let p = s.principal else { throw GuichetError.unauthenticated }
@@ -64,7 +66,7 @@ extension GuichetServer {
                                      "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
         // Nothing is searched until the form was sent (a purpose or a criterion given).
         if value("search") != nil {
-            let g = try gateRequest(s, ctx, purpose: purpose)
+            let g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
             let page = try await gate.search(type: type.name, status: status, criteria: criteria, after: nil, limit: 20, g)
             let organisations = try await organisationNames()
             values["results"] = page.views.map { view -> [String: Any] in

@@ -109,6 +109,64 @@ extension GuichetServer {
         return SessionCookie.set(token, admin: s.admin, maxAge: maxAge)
     }
 
+    /// Verifies the second factor a page's form sends: a passkey's answer (the fields passkey.js
+    /// fills in from navigator.credentials.get()), an app's code, or a recovery code.
+    /// - Returns: false when the form sends none.
+    /// - Throws: ``GuichetError/unauthenticated`` for a wrong one.
+    func verifyPageFactor(_ form: FormBody, _ p: Principal) async throws -> Bool {
+        if let id = form["credentialId"] {
+            func bytes(_ name: String) throws -> [UInt8] {
+                guard let b = form[name].flatMap(Base64URL.decode) else { throw GuichetError.invalid("'\(name)' must be base64url") }
+                return b
+            }
+            guard let credential = Base64URL.decode(id) else { throw GuichetError.invalid("'credentialId' must be base64url") }
+            try await auth.verifyWebAuthn(p, credentialID: credential, clientDataJSON: try bytes("clientDataJSON"),
+                                          authenticatorData: try bytes("authenticatorData"), signature: try bytes("signature"))
+        } else if let code = form["code"] {
+            _ = try await auth.verifyTOTP(p, code: code)
+        } else if let code = form["recoveryCode"] {
+            try await auth.useRecoveryCode(p, code: code)
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// A form's action that may meet a step-up (the search, a partner's export). A code or a
+    /// passkey sent by the step-up form is verified first, and the session renewed; a refusal
+    /// that asks for a step-up gives the step-up form, which posts `carried` (what was typed:
+    /// the route names the fields, never a password) back to `action`, so that nothing typed
+    /// is lost. A wrong code gives the same form again.
+    func answeringStepUp(_ form: FormBody, _ s: PageScope, action: String, carried: [(name: String, value: String)],
+                         _ body: (PageScope) async throws -> Response) async throws -> Response {
+        var fresh = s
+        var cookie: String?
+        if form["code"] != nil || form["credentialId"] != nil {
+            guard let p = s.principal else { throw GuichetError.unauthenticated }
+            do { _ = try await verifyPageFactor(form, p) } catch GuichetError.unauthenticated {
+                let wrong = GuichetError.forbidden("unusual activity: the code was wrong or already used")
+                if let page = try await carriedStepUpPage(wrong, action: action, carried: carried, s, wrongCode: true) { return page }
+                throw wrong
+            }
+            cookie = try await renewAfterFactor(&fresh)
+        }
+        var response: Response
+        do {
+            response = try await body(fresh)
+        } catch let e as GuichetError {
+            if let page = try await carriedStepUpPage(e, action: action, carried: carried, fresh) {
+                response = page
+            } else if cookie != nil {
+                // Refused after the factor passed: the error page carries the new cookie too.
+                response = try errorPage(e, fresh)
+            } else {
+                throw e
+            }
+        }
+        if let cookie { response.headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return response
+    }
+
     /// A gate request for a page: the same as the API's, the purpose and justification taken
     /// from the form or the query rather than from headers.
     func gateRequest(_ scope: PageScope, _ ctx: GuichetContext, purpose: String?, justification: String? = nil) throws -> GateRequest {
@@ -188,9 +246,9 @@ extension GuichetServer {
             case .notFound: key = "errNotFound"
             case .forbidden(let m):
                 key = Self.forbiddenKey(m)
-                if key == "errForbidden" { values["detail"] = pages.generated(m, l) }
-            case .invalid(let m): key = "errInvalid"; values["detail"] = pages.generated(m, l)
-            case .conflict(let m): key = "errConflict"; values["detail"] = pages.generated(m, l)
+                if key == "errForbidden" { values["detail"] = refusal(m, l) }
+            case .invalid(let m): key = "errInvalid"; values["detail"] = refusal(m, l)
+            case .conflict(let m): key = "errConflict"; values["detail"] = refusal(m, l)
             case .throttled(let s): key = "errThrottled"; seconds = s
             case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"
@@ -255,10 +313,14 @@ extension GuichetServer {
         }
         page(r, .get, "/web", admin: admin) { _, _, s in WebPages.redirect("\(s.prefix)/home") }
         page(r, .get, "/web/sign-in", admin: admin) { req, _, s in
-            try self.render("sign-in", ["claimed": req.uri.queryParameters.get("claimed") != nil, "canClaim": !admin, "publicListener": !admin,
-                                        "registered": req.uri.queryParameters.get("registered") != nil,
-                                        "passwordReset": req.uri.queryParameters.get("reset") != nil,
-                                        "canRegister": !admin && self.registrationRole != nil], s)
+            // A notice only for the browser that just did what it says (NoticeCookie), once;
+            // never from the address, which anyone can send.
+            let notice = NoticeCookie.read(req, admin: admin)
+            var response = try self.render("sign-in", ["claimed": notice == "claimed", "canClaim": !admin, "publicListener": !admin,
+                                                       "registered": notice == "registered", "passwordReset": notice == "reset",
+                                                       "canRegister": !admin && self.registrationRole != nil], s)
+            if notice != nil { response.headers.append(HTTPField(name: .setCookie, value: NoticeCookie.clear(admin: admin))) }
+            return response
         }
         page(r, .post, "/web/sign-in", admin: admin) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
@@ -289,22 +351,7 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             do {
-                if let id = form["credentialId"] {
-                    // A passkey: the answer of navigator.credentials.get() that passkey.js put in the form.
-                    func bytes(_ name: String) throws -> [UInt8] {
-                        guard let b = form[name].flatMap(Base64URL.decode) else { throw GuichetError.invalid("'\(name)' must be base64url") }
-                        return b
-                    }
-                    guard let credential = Base64URL.decode(id) else { throw GuichetError.invalid("'credentialId' must be base64url") }
-                    try await self.auth.verifyWebAuthn(p, credentialID: credential, clientDataJSON: try bytes("clientDataJSON"),
-                                                       authenticatorData: try bytes("authenticatorData"), signature: try bytes("signature"))
-                } else if let code = form["code"] {
-                    _ = try await self.auth.verifyTOTP(p, code: code)
-                } else if let code = form["recoveryCode"] {
-                    try await self.auth.useRecoveryCode(p, code: code)
-                } else {
-                    throw GuichetError.invalid("'code' is required")
-                }
+                guard try await self.verifyPageFactor(form, p) else { throw GuichetError.invalid("'code' is required") }
             } catch GuichetError.unauthenticated {
                 return try await self.secondFactorPage(s, next: form["next"] ?? "", wrongCode: true)
             }
@@ -347,7 +394,11 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners search files") }
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
-            return try await self.staffHome(req, ctx, s) { form[$0] }
+            // A step-up asked in the middle of a search carries its terms (never a password).
+            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification"].contains($0.name) || $0.name.hasPrefix("q.") }
+            return try await self.answeringStepUp(form, s, action: "\(s.prefix)/home", carried: carried) { fresh in
+                try await self.staffHome(req, ctx, fresh, justification: form["justification"]) { form[$0] }
+            }
         }
     }
 }

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+import GuichetBreach
+import GuichetCore
+@testable import GuichetServer
+
+/// A refusal that names a field, on a page, names it as people read it (the profile's label,
+/// or the usual one, in the page's language), never by its code (`person.phone`); the API's
+/// problem details keep the code.
+@Suite(.serialized)
+struct WebRefusalFieldLabelTests {
+    @Test("a refused registration and a refused search name their fields by label in the page's language, not by code; the API keeps the code",
+          arguments: ["fr", "en"])
+    func labelsNotCodes(language: String) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        @Sendable func label(_ path: String) -> String {
+            Labels.field(path, language: language, profile: world.profile).replacingOccurrences(of: "'", with: "&#39;")
+        }
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            let fields = WebRegisterPageTests.fields("zoe.exemple") + [("p.phone", "12")]
+            let refused = try await browser.post("/web/register?lang=\(language)", fields)
+            #expect(refused.status == .badRequest && refused.html.contains(#"id="error""#))
+            #expect(!refused.html.contains("person.phone"), "no field code on the page")
+            #expect(refused.html.contains(label("person.phone")), "the field's label: \(label("person.phone"))")
+            if language == "fr" { #expect(refused.html.contains("champ «\u{00A0}numéro de téléphone\u{00A0}»")) }
+
+            var agent = PageClient(client)
+            _ = try await agent.signIn("agent", World.password, totp: secret, at: world.clock().addingTimeInterval(30))
+            let home = try await agent.get("/web/home?lang=\(language)")
+            let search = try await agent.post("/web/home", [("csrf", try #require(home.csrf)), ("type", "application"), ("search", "1"),
+                                                             ("purpose", "list-management"), ("who", "child"), ("q.lastName", "Fictif")])
+            #expect(search.status == .badRequest)
+            let detail = try #require(search.html.firstMatch(of: #/<span id="detail">([^<]*)</span>/#).map { String($0.1) })
+            #expect(!detail.contains("lastName") && !detail.contains("birthDate") && !detail.contains("nam;"), "no field code: \(detail)")
+            #expect(detail.contains(label("lastName") + " + " + label("birthDate")), "the combinations by label: \(detail)")
+
+            // The API's problem details keep the field's code.
+            let api = try await client.execute(uri: "/v1/accounts", method: .post, headers: [.contentType: "application/json"],
+                                               body: ByteBuffer(string: #"{"username":"zoe.exemple","password":"a long synthetic passphrase","person":{"firstName":"Zoé","lastName":"Exemple","birthDate":"1990-01-02","phone":"12"}}"#)) {
+                String(buffer: $0.body)
+            }
+            #expect(api.contains("person.phone"), "\(api)")
+        }
+    }
+
+    @Test("a field named in quotes inside a refusal takes its label; a quoted word that is no field of the profile stays as it is")
+    func onlyFieldsReplaced() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let server = world.server
+        #expect(server.refusal("field 'child.birthDate': expected a date as YYYY-MM-DD", "en") == "field “the child's date of birth”: expected a date as YYYY-MM-DD")
+        #expect(server.refusal("'daysPerWeek' must be a whole number", "fr") == "«\u{00A0}nombre de jours par semaine\u{00A0}» doit être un nombre entier")
+        #expect(server.refusal("'code' is required", "fr") == "'code' est obligatoire", "not a field of the profile")
+        #expect(server.refusal("unknown field 'age'", "en") == "unknown field 'age'")
+    }
+}
