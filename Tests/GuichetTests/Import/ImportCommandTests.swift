@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GuichetCore
 import GuichetSynth
 
 /// `guichet import`, run as an operator runs it, on synthetic exports of each reference
@@ -205,6 +206,9 @@ import GuichetSynth
         #expect(resumed.stdout.contains("(resumed at line") && resumed.stdout.contains("\(lines) dossiers and \(persons) persons stored"),
                 "stdout: \(resumed.stdout)")
         #expect(resumed.stderr.contains("finishing ") && resumed.stderr.contains("move from the stage into the registry"), "stderr: \(resumed.stderr)")
+        // The move says each table as it ends (at R4's size it takes many minutes).
+        #expect(resumed.stderr.contains("finishing: person: \(Counted.english(persons, "row")) moved in ")
+                && resumed.stderr.contains("finishing: dossier: \(Counted.english(lines, "row")) moved in "), "stderr: \(resumed.stderr)")
         let after = try await folder.counts()
         #expect(after.dossiers == lines && after.persons == persons && after.runs.count == 1 && after.runs[0].finished)
         let verified = try await GuichetChild.run(["ledger", "verify", "--data", folder.data])
