@@ -215,20 +215,24 @@ extension GuichetServer {
     /// the error page with a form for the code (and, for a ceiling, why) that posts the form
     /// again to `action` with what was typed in hidden fields (the reason typed goes in the box
     /// that asks why); an account with a passkey gets a passkey form that carries the same.
+    /// A search that reaches a watched person outside the caseload asks only why (no code).
     /// Nil for any other refusal.
     /// - Parameter wrongCode: the code just sent was wrong (said above the form).
     func carriedStepUpPage(_ e: GuichetError, action: String, carried: [(name: String, value: String)], _ s: PageScope,
                            wrongCode: Bool = false) async throws -> Response? {
         var values = try errorValues(e, s)
-        guard values["stepUp"] != nil, let p = s.principal else { return nil }
+        let key = values["errorKey"] as? String ?? ""
+        let whyOnly = key == "errJustification"
+        guard values["stepUp"] != nil || whyOnly, let p = s.principal else { return nil }
         values["wrongCode"] = wrongCode
-        let askWhy = ["errCeiling", "errCeilingChanges"].contains(values["errorKey"] as? String ?? "")
+        let askWhy = ["errCeiling", "errCeilingChanges", "errJustification"].contains(key)
         values["openAction"] = action
         values["askWhy"] = askWhy
+        values["whyOnly"] = whyOnly
         values["carries"] = true
         values["carried"] = carried.filter { !(askWhy && $0.name == "justification") }.map { ["name": $0.name, "value": $0.value] }
         if askWhy { values["justification"] = carried.first { $0.name == "justification" }?.value ?? "" }
-        let passkey = try await store.factors(account: p.account).contains { $0.confirmed && $0.kind == "webauthn" }
+        let passkey = whyOnly ? false : try await store.factors(account: p.account).contains { $0.confirmed && $0.kind == "webauthn" }
         if passkey { values["passkey"] = ["api": s.admin ? "/admin/v1" : "/v1"] }
         return try render("error", values, s, status: Problem.response(e).status, script: passkey)
     }

@@ -114,10 +114,13 @@ enum TestDatabase {
     }
 
     /// Sets a BLOB (BYTEA) column of the row with this `id`, as an intruder with the database would.
+    /// A person's fields change only as the person's next version (the table's trigger refuses
+    /// anything else, and keeps the version replaced): the intruder writes one.
     func setBlob(table: String, column: String, id: String, to bytes: Data) async throws {
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        try await execute(sqlite: ["UPDATE \(table) SET \(column) = X'\(hex)' WHERE id = '\(id)'"],
-                          postgres: ["UPDATE \(table) SET \(column) = decode('\(hex)', 'hex') WHERE id = '\(id)'"])
+        let next = table == "person" && column == "fields" ? ", version = version + 1" : ""
+        try await execute(sqlite: ["UPDATE \(table) SET \(column) = X'\(hex)'\(next) WHERE id = '\(id)'"],
+                          postgres: ["UPDATE \(table) SET \(column) = decode('\(hex)', 'hex')\(next) WHERE id = '\(id)'"])
     }
 
     /// Makes the journal refuse every append (as a full disk or a broken table would), or
