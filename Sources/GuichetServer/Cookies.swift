@@ -16,21 +16,28 @@ enum SessionCookie {
     /// Each listener has its own cookie: an admin session never rides on a public request.
     static func name(admin: Bool) -> String { admin ? "__Host-guichet-admin" : "__Host-guichet" }
 
-    static func set(_ token: String, admin: Bool, maxAge: Int) -> String {
-        "\(name(admin: admin))=\(token); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
-    }
+    static func set(_ token: String, admin: Bool, maxAge: Int) -> String { header(name(admin: admin), token, maxAge: maxAge) }
 
-    static func clear(admin: Bool) -> String {
-        "\(name(admin: admin))=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
-    }
+    static func clear(admin: Bool) -> String { header(name(admin: admin), "", maxAge: 0) }
 
     /// The session token of the listener's cookie, if the request has one.
     static func read(_ request: Request, admin: Bool) -> String? {
-        let wanted = name(admin: admin)
+        value(request, named: name(admin: admin)).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A `Set-Cookie` value with the attributes of every cookie Guichet sets (the session's and
+    /// the sign-in page's notice): `__Host-` names, Path=/, Secure, HttpOnly, SameSite=Strict.
+    static func header(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
+    }
+
+    /// The value of the cookie `name` in the request's `Cookie` headers (empty when it is set
+    /// empty), or nil.
+    static func value(_ request: Request, named name: String) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
-                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if parts.count == 2, parts[0] == wanted, !parts[1].isEmpty { return String(parts[1]) }
+                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2, parts[0] == name { return String(parts[1]) }
             }
         }
         return nil
@@ -110,22 +117,11 @@ enum NoticeCookie {
     /// - Precondition: `notice` is one of ``notices``.
     static func set(_ notice: String, admin: Bool) -> String {
         precondition(notices.contains(notice), "no notice named \(notice)")
-        return "\(name(admin: admin))=\(notice); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=300"
+        return SessionCookie.header(name(admin: admin), notice, maxAge: 300)
     }
 
-    static func clear(admin: Bool) -> String {
-        "\(name(admin: admin))=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
-    }
+    static func clear(admin: Bool) -> String { SessionCookie.header(name(admin: admin), "", maxAge: 0) }
 
     /// The cookie's value, if the request has it (known or not: the page clears it either way).
-    static func read(_ request: Request, admin: Bool) -> String? {
-        let wanted = name(admin: admin)
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                if parts.count == 2, parts[0] == wanted { return String(parts[1]) }
-            }
-        }
-        return nil
-    }
+    static func read(_ request: Request, admin: Bool) -> String? { SessionCookie.value(request, named: name(admin: admin)) }
 }
