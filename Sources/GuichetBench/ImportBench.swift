@@ -1,6 +1,7 @@
 import Foundation
 import GuichetCore
 import GuichetStore
+import GuichetImport
 // The benchmark times the vault's reads and the journal's appends without an HTTP request
 // around them, so it calls the gate's own paths: loudly, through the gate's SPI.
 @_spi(GateOnly) import GuichetVault
@@ -153,12 +154,7 @@ struct ImportBench {
         let store = try Store(path: path)
         let plain = variant == "plaintext" ? try PlaintextWriter(path: path) : nil
         let staged = variant == "bulk"
-        store.observeStageMoves { step in
-            switch step.kind {
-            case .moved(let rows): note("import: moved \(rows) rows of \(step.table) in \(String(format: "%.1f", step.seconds)) s")
-            case .indexBuilt(let name): note("import: built \(name) on \(step.table) in \(String(format: "%.1f", step.seconds)) s")
-            }
-        }
+        store.observeStageMoves { note("import: " + ImportReport.moveLine($0) + String(format: " (%.1f s)", $0.seconds)) }
         let vault = Vault(profile: profile, keys: keys)
         let searchable = profile.personFields.filter(\.searchable)
         var rng = SplitMix64(seed: 43_000_000)

@@ -1,5 +1,6 @@
 import Foundation
 import GuichetCore
+public import GuichetStore
 import Synchronization
 
 /// What `guichet import` prints: the summary, the progress bar and line, and the peak memory.
@@ -92,9 +93,12 @@ public enum ImportReport {
 
     /// One step of a bulk import's move, as it ends: `finishing: person: 1000000 rows moved in
     /// 1m12s` or `finishing: person_term: index person_term_by_person built in 41s`.
-    public static func moveLine(table: String, rows: Int?, index: String?, seconds: Double) -> String {
-        let what = index.map { "index \($0) built" } ?? "\(Counted.english(rows ?? 0, "row")) moved"
-        return "finishing: \(table): \(what) in \(duration(seconds))"
+    public static func moveLine(_ step: StageMoveStep) -> String {
+        let what = switch step.kind {
+        case .moved(let rows): "\(Counted.english(rows, "row")) moved"
+        case .indexBuilt(let name): "index \(name) built"
+        }
+        return "finishing: \(step.table): \(what) in \(duration(step.seconds))"
     }
 
     public static func duration(_ s: Double) -> String {

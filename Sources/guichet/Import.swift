@@ -74,12 +74,7 @@ struct Import: AsyncParsableCommand {
         let allocated = ImportReport.AllocatedPeak()
         importer.progress = { allocated.sample(); display.show($0) }
         // A bulk import's move says each table as it ends: at R4's size it takes many minutes.
-        (runs as? Store)?.observeStageMoves { step in
-            switch step.kind {
-            case .moved(let rows): display.line(ImportReport.moveLine(table: step.table, rows: rows, index: nil, seconds: step.seconds))
-            case .indexBuilt(let name): display.line(ImportReport.moveLine(table: step.table, rows: nil, index: name, seconds: step.seconds))
-            }
-        }
+        (runs as? Store)?.observeStageMoves { display.line(ImportReport.moveLine($0)) }
         importer.problem = { display.problem($0) }
         // Ctrl-C: what is stored stays (each batch is one transaction), and the way on is said.
         // (A dispatch source is made only to be resumed: libdispatch traps on releasing a
