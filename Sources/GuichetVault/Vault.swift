@@ -63,7 +63,7 @@ public struct Vault: Sendable {
         let key = RandomPool.key256()
         let (version, current) = try keys.currentKEK()
         let kek = current.key
-        let wrapped = try key.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
+        let wrapped = try key.withUnsafeBytes { try FieldCipher.seal($0, key: kek, aad: Self.wrapAAD(subject, version)) }
         return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
     }
 
@@ -89,7 +89,7 @@ public struct Vault: Sendable {
         guard wrapped.kekVersion != Self.archiveVersion else { return wrapped }
         let raw = try unwrap(wrapped, subject: subject).key
         let archive = try kek(Self.archiveVersion)
-        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: archive, aad: Self.wrapAAD(subject, Self.archiveVersion)) }
+        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal($0, key: archive, aad: Self.wrapAAD(subject, Self.archiveVersion)) }
         return WrappedKey(kekVersion: Self.archiveVersion, bytes: bytes)
     }
 
@@ -97,7 +97,8 @@ public struct Vault: Sendable {
     /// - Throws: ``VaultError/integrity`` when it does not open; ``KeyError`` when its KEK is missing.
     func unwrap(_ wrapped: WrappedKey, subject: String) throws -> DataKey {
         let kek = try kek(wrapped.kekVersion)
-        let raw = try FieldCipher.open(wrapped.bytes, key: kek, aad: Self.wrapAAD(subject, wrapped.kekVersion))
+        var raw = try FieldCipher.open(wrapped.bytes, key: kek, aad: Self.wrapAAD(subject, wrapped.kekVersion))
+        defer { raw.resetBytes(in: 0..<raw.count) }  // the key's bytes live on in the SymmetricKey only
         return DataKey(key: SymmetricKey(data: raw))
     }
 
@@ -117,7 +118,7 @@ public struct Vault: Sendable {
         // brings them back under it.
         guard wrapped.kekVersion != version, wrapped.kekVersion != Self.archiveVersion else { return wrapped }
         let raw = try unwrap(wrapped, subject: subject).key
-        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal(Data($0), key: kek, aad: Self.wrapAAD(subject, version)) }
+        let bytes = try raw.withUnsafeBytes { try FieldCipher.seal($0, key: kek, aad: Self.wrapAAD(subject, version)) }
         return WrappedKey(kekVersion: version, bytes: bytes)
     }
 
@@ -185,15 +186,16 @@ public struct Vault: Sendable {
     /// Seals a map of field values for a subject. Fields classified public stay in clear.
     public func seal(_ values: [String: FieldValue], subject: String, key: DataKey, dossierType: String? = nil) throws -> SealedFields {
         let specs = specs(dossierType: dossierType)
-        let entries = try values.map { name, value in try entry(name, value, subject: subject, key: key, specs: specs) }
+        let cipher = try GCMKey(key.key)  // the key expanded once for all the fields
+        let entries = try values.map { name, value in try entry(name, value, subject: subject, cipher: cipher, specs: specs) }
         return SealedFields(bytes: SealedCodec.encode(entries))
     }
 
-    func entry(_ name: String, _ value: FieldValue, subject: String, key: DataKey?, specs: [FieldSpec]) throws -> SealedCodec.Entry {
+    func entry(_ name: String, _ value: FieldValue, subject: String, cipher: GCMKey?, specs: [FieldSpec]) throws -> SealedCodec.Entry {
         let plain = ValueCodec.encode(value)
         guard spec(name, specs)?.classification != .public else { return .init(name: name, encrypted: false, payload: plain) }
-        guard let key else { throw VaultError.integrity }  // a shredded subject takes no new personal value
-        return .init(name: name, encrypted: true, payload: try FieldCipher.seal(plain, key: key.key, aad: Self.fieldAAD(subject, name)))
+        guard let cipher else { throw VaultError.integrity }  // a shredded subject takes no new personal value
+        return .init(name: name, encrypted: true, payload: try cipher.seal(plain, aad: Self.fieldAAD(subject, name)))
     }
 
     /// Replaces some fields (nil removes one) without opening the others.
@@ -203,10 +205,10 @@ public struct Vault: Sendable {
         var entries = try SealedCodec.decode(sealed.bytes)
         let specs = specs(dossierType: dossierType)
         let needsKey = changes.contains { $0.value != nil && spec($0.key, specs)?.classification != .public }
-        let key = needsKey ? try wrapped.map { try unwrap($0, subject: subject) } : nil
+        let cipher = needsKey ? try wrapped.map { try GCMKey(try unwrap($0, subject: subject).key) } : nil
         for (name, value) in changes {
             entries.removeAll { $0.name == name }
-            if let value { entries.append(try entry(name, value, subject: subject, key: key, specs: specs)) }
+            if let value { entries.append(try entry(name, value, subject: subject, cipher: cipher, specs: specs)) }
         }
         return SealedFields(bytes: SealedCodec.encode(entries))
     }
@@ -219,13 +221,13 @@ public struct Vault: Sendable {
     /// Opens the fields of a sealed map that `allowed` names.
     func open(_ sealed: SealedFields, subject: String, wrapped: WrappedKey?, specs: [FieldSpec], allowed: (String) -> Bool) throws -> [String: FieldValue] {
         var out: [String: FieldValue] = [:]
-        var key: DataKey?
+        var cipher: GCMKey?
         for e in try SealedCodec.decode(sealed.bytes, where: allowed) {
             var plain = e.payload
             if e.encrypted {
                 guard let wrapped else { continue }  // shredded: unrecoverable by design
-                if key == nil { key = try unwrap(wrapped, subject: subject) }
-                plain = try FieldCipher.open(e.payload, key: key!.key, aad: Self.fieldAAD(subject, e.name))
+                if cipher == nil { cipher = try GCMKey(try unwrap(wrapped, subject: subject).key) }
+                plain = try cipher!.open(e.payload, aad: Self.fieldAAD(subject, e.name))
             }
             out[e.name] = try ValueCodec.decode(plain, type: spec(e.name, specs)?.type)
         }
@@ -274,9 +276,10 @@ extension Vault {
     public func sealKept(_ values: [String: FieldValue], subject: String, archived: Bool = false) throws -> (SealedFields, WrappedKey) {
         let (key, ordinary) = try newSubjectKey(subject: subject)
         let wrapped = archived ? try archiveWrap(ordinary, subject: subject) : ordinary
+        let cipher = try GCMKey(key.key)
         let entries = try values.sorted { $0.key < $1.key }.map { path, value in
             SealedCodec.Entry(name: path, encrypted: true,
-                              payload: try FieldCipher.seal(ValueCodec.encode(value), key: key.key, aad: Self.fieldAAD(subject, path)))
+                              payload: try cipher.seal(ValueCodec.encode(value), aad: Self.fieldAAD(subject, path)))
         }
         return (SealedFields(bytes: SealedCodec.encode(entries)), wrapped)
     }

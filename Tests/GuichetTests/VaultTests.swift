@@ -53,6 +53,41 @@ import GuichetSynth
         }
     }
 
+    @Test("a key expanded once seals and opens as swift-crypto's AES.GCM does, both ways, and refuses any changed byte")
+    func expandedKeyAgreesWithSwiftCrypto() throws {
+        var rng = SystemRandomNumberGenerator()
+        for size in [0, 1, 15, 16, 17, 64, 1_000] {
+            let key = SymmetricKey(size: .bits256)
+            let cipher = try GCMKey(key)
+            let plain = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let aad = Data("guichet-field\0p\(size)\0name".utf8)
+            // Sealed here, opened by AES.GCM.
+            let mine = try cipher.seal(plain, aad: aad)
+            #expect(mine.count == 12 + size + 16)
+            #expect(try AES.GCM.open(try AES.GCM.SealedBox(combined: mine), using: key, authenticating: aad) == plain, "size \(size)")
+            // Sealed by AES.GCM, opened here, with the same key object for several fields.
+            let theirs = try AES.GCM.seal(plain, using: key, authenticating: aad).combined!
+            #expect(try cipher.open(theirs, aad: aad) == plain, "size \(size)")
+            #expect(try cipher.open(mine, aad: aad) == plain)
+            // Any flipped byte (nonce, ciphertext or tag), other associated data, a cut, or another key: refused.
+            for i in [0, 11, 12, mine.count - 1] where i < mine.count {
+                var bad = mine
+                bad[bad.startIndex + i] ^= 0x01
+                #expect(throws: VaultError.integrity, "byte \(i) of \(size)") { try cipher.open(bad, aad: aad) }
+            }
+            #expect(throws: VaultError.integrity) { try cipher.open(mine, aad: aad + Data([0])) }
+            #expect(throws: VaultError.integrity) { try cipher.open(mine.dropLast(), aad: aad) }
+            #expect(throws: VaultError.integrity) { try GCMKey(SymmetricKey(size: .bits256)).open(mine, aad: aad) }
+        }
+        #expect(throws: VaultError.integrity) { try GCMKey(SymmetricKey(data: Data(repeating: 1, count: 11))).open(Data(count: 40), aad: Data()) }
+        #expect(throws: VaultError.integrity) { try GCMKey(SymmetricKey(size: .bits128)) }
+        // A slice that does not start at index 0 (a payload cut out of a sealed map) opens too.
+        let key = SymmetricKey(size: .bits256)
+        let sealed = try GCMKey(key).seal(Data("synthetic".utf8), aad: Data("a".utf8))
+        let framed = (Data([9, 9, 9]) + sealed)[3...]
+        #expect(try GCMKey(key).open(framed, aad: Data("a".utf8)) == Data("synthetic".utf8))
+    }
+
     @Test("after generating a registry, the database (SQLite's file and its WAL, or a dump of PostgreSQL's) holds none of the names, identifiers, e-mails or phones")
     func nothingPersonalInClearAtRest() async throws {
         let world = try await World.make()
