@@ -175,12 +175,26 @@ extension Store {
         return try withMoveSettings(db) { try moveRows(db, table, stage) }
     }
 
-    /// Runs `body` with the import's page cache (``withImportCache(_:rows:_:)``) and a helper
-    /// thread per core for SQLite's sorter, then puts the usual settings back.
+    /// The page cache of a move's transactions, in KiB: small on purpose (issue 18). SQLite's
+    /// sorter fills as much memory as the page cache holds before it sorts it and writes it
+    /// out as a run, and it sorts a run as a linked list, whose merge passes miss the CPU's
+    /// caches once the list is large; runs of a few MiB are sorted by the helper threads while
+    /// the writer fills the next one. With the import's 256 MiB, 1 M persons' search terms
+    /// took 13.1 s to move and 5.3 s to index; with 16 MiB, 9.1 s and 2.7 s (BENCHMARKS.md,
+    /// "A move with a small sorter"). A move inserts in key order, so its B-trees need few
+    /// pages in memory.
+    static let moveCacheKiB = 16_384
+
+    /// Runs `body` with the move's page cache (``moveCacheKiB``) and a helper thread per core
+    /// for SQLite's sorter, then puts the usual settings back.
     static func withMoveSettings<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         try db.execute(sql: "PRAGMA threads = \(max(1, ProcessInfo.processInfo.activeProcessorCount))")
-        defer { try? db.execute(sql: "PRAGMA threads = 0") }
-        return try withImportCache(db, rows: .max, body)
+        try db.execute(sql: "PRAGMA cache_size = -\(moveCacheKiB)")
+        defer {
+            try? db.execute(sql: "PRAGMA threads = 0")
+            try? db.execute(sql: "PRAGMA cache_size = -\(usualCacheKiB)")
+        }
+        return try body()
     }
 
     /// Moves one table's staged rows in and drops its stage; returns how many rows it had.
@@ -240,9 +254,16 @@ extension Store {
         for (_, group) in Dictionary(grouping: keys, by: { $0["id"] as Int }).sorted(by: { $0.key < $1.key }) {
             let parent: String = group[0]["parent"]
             let pairs = group.map { (child: $0["child"] as String, target: ($0["target"] as String?) ?? "id") }
-            let present = pairs.map { "s.\($0.child) IS NOT NULL" }.joined(separator: " AND ")
+            let present = pairs.map { "\($0.child) IS NOT NULL" }.joined(separator: " AND ")
+            let named = pairs.map(\.child).joined(separator: ", ")
             let match = pairs.map { "p.\($0.target) = s.\($0.child)" }.joined(separator: " AND ")
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(stage) s WHERE \(present) AND NOT EXISTS (SELECT 1 FROM \(parent) p WHERE \(match)))") == true {
+            // The names are looked up in their order (GROUP BY sorts them, once each), so the
+            // look-ups walk the parent's key page after page: in the stage's order they jump
+            // at random, and 40 M search terms' look-ups in 10 M persons took two minutes
+            // against 24 s sorted (BENCHMARKS.md, "A move with a small sorter").
+            let sql = "SELECT EXISTS (SELECT 1 FROM (SELECT \(named) FROM \(stage) WHERE \(present) GROUP BY \(named)) s "
+                + "WHERE NOT EXISTS (SELECT 1 FROM \(parent) p WHERE \(match)))"
+            if try Bool.fetchOne(db, sql: sql) == true {
                 throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_FOREIGNKEY, message: "a staged row of \(table) names a row of \(parent) that does not exist")
             }
         }
