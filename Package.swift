@@ -51,6 +51,9 @@ let package = Package(
             "GuichetCore", "GuichetStore", "GuichetMerkle",
             .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        // GuichetVault's FieldCipher also imports CCryptoBoringSSL, the BoringSSL module that
+        // the Crypto product is built on (no product of its own, nothing more to build): AES-GCM
+        // with a key expanded once per subject (docs/KEYS.md).
         .target(name: "GuichetVault", dependencies: [
             "GuichetCore", "GuichetStore",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -180,9 +180,9 @@ extension Store {
     /// out as a run, and it sorts a run as a linked list, whose merge passes miss the CPU's
     /// caches once the list is large; runs of a few MiB are sorted by the helper threads while
     /// the writer fills the next one. With the import's 256 MiB, 1 M persons' search terms
-    /// took 13.1 s to move and 5.3 s to index; with 16 MiB, 9.1 s and 2.7 s (BENCHMARKS.md,
-    /// "A move with a small sorter"). A move inserts in key order, so its B-trees need few
-    /// pages in memory.
+    /// took 13.1 s to move and 5.3 s to index; with 16 MiB, 9.1 s and 2.7 s, and the move's
+    /// memory fell from 722 to 233 MiB (BENCHMARKS.md, "Sealing with one expanded key, and a
+    /// move with a small sorter"). A move inserts in key order: its B-trees need few pages.
     static let moveCacheKiB = 16_384
 
     /// Runs `body` with the move's page cache (``moveCacheKiB``) and a helper thread per core
@@ -259,8 +259,9 @@ extension Store {
             let match = pairs.map { "p.\($0.target) = s.\($0.child)" }.joined(separator: " AND ")
             // The names are looked up in their order (GROUP BY sorts them, once each), so the
             // look-ups walk the parent's key page after page: in the stage's order they jump
-            // at random, and 40 M search terms' look-ups in 10 M persons took two minutes
-            // against 24 s sorted (BENCHMARKS.md, "A move with a small sorter").
+            // at random: 40 M search terms' look-ups in 10 M persons took two minutes, 24 s
+            // sorted (BENCHMARKS.md, "Sealing with one expanded key, and a move with a small
+            // sorter").
             let sql = "SELECT EXISTS (SELECT 1 FROM (SELECT \(named) FROM \(stage) WHERE \(present) GROUP BY \(named)) s "
                 + "WHERE NOT EXISTS (SELECT 1 FROM \(parent) p WHERE \(match)))"
             if try Bool.fetchOne(db, sql: sql) == true {
