@@ -26,8 +26,9 @@ enum FieldCipher {
 ///
 /// Why not `AES.GCM` itself (issue 18): each of its calls expands the key again and allocates
 /// a context object, the ciphertext, the tag, then the combined form (four heap blocks and
-/// three copies); sealing a person's eight fields spent a tenth of the time its AES took on
-/// that. Here a field costs one buffer, written in place: nonce, then ciphertext and tag.
+/// three copies); the encryption itself was about a sixth of the time `AES.GCM.seal` took
+/// (perf, a bulk import of 1 M persons). Here a field costs one buffer, written in place:
+/// nonce, then ciphertext and tag.
 /// The construction is the same (AES-256-GCM, 96-bit nonce, 128-bit tag), so values sealed
 /// either way open either way (`VaultTests`: Wycheproof's vectors, and both directions
 /// against `AES.GCM`).

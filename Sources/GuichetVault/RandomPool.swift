@@ -45,15 +45,6 @@ enum RandomPool {
         }
     }
 
-    /// A fresh 96-bit AES-GCM nonce.
-    static func nonce() -> AES.GCM.Nonce {
-        withUnsafeTemporaryAllocation(byteCount: 12, alignment: 1) { raw in
-            fill(raw)
-            // Safe: 12 bytes is the nonce size AES.GCM.Nonce(data:) takes.
-            return try! AES.GCM.Nonce(data: UnsafeRawBufferPointer(raw))
-        }
-    }
-
     /// A fresh 256-bit key; the temporary copy of its bytes is zeroed.
     static func key256() -> SymmetricKey {
         withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { raw in

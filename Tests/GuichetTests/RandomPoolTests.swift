@@ -13,7 +13,11 @@ import Testing
         let draws = try await withThrowingTaskGroup(of: [Data].self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    (0..<perTask).map { i in i % 5 == 0 ? RandomPool.key256().withUnsafeBytes { Data($0) } : Data(RandomPool.nonce()) }
+                    // Nonces as the vault draws them: the first 12 bytes of a sealed value.
+                    let cipher = try GCMKey(SymmetricKey(size: .bits256))
+                    return try (0..<perTask).map { i in
+                        i % 5 == 0 ? RandomPool.key256().withUnsafeBytes { Data($0) } : Data(try cipher.seal(Data(), aad: Data()).prefix(12))
+                    }
                 }
             }
             var all: [Data] = []
