@@ -129,8 +129,9 @@ struct ImportBench {
             for (i, slice) in slices.enumerated() {
                 group.addTask {
                     (i, try await pool.run {
-                        try slice.map { id, values in
-                            let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
+                        let keys = try vault.subjectKeys()
+                        return try slice.map { id, values in
+                            let (key, wrapped) = try keys.new(subject: id.rawValue)
                             let terms = try searchable.compactMap { s in
                                 try values[s.name].map { PersonTerm(field: s.name, term: try vault.blindIndex(field: s.name, term: FieldValidation.term($0, type: s.type))) }
                             }

@@ -183,19 +183,20 @@ extension Gate {
         var accesses: [AllowedAccess] = []
         items.reserveCapacity(lines.count)
         accesses.reserveCapacity(lines.count)
+        let keys = try sealing { try vault.subjectKeys() }
         for line in lines {
             var links: [PersonLink] = []
             var newPersons: [NewPerson] = []
             var written = line.fields.keys.sorted()
             for p in line.persons {
-                let person = try newPerson(p.values)
+                let person = try newPerson(p.values, keys: keys)
                 links.append(PersonLink(role: p.role, person: person.record.id))
                 newPersons.append(person)
                 written += p.values.keys.sorted().map { "\(p.role).\($0)" }
             }
             if !line.partners.isEmpty { written.append("partners") }
             let id = DossierID()
-            let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
+            let (key, wrapped) = try sealing { try keys.new(subject: id.rawValue) }
             let sealed = try sealing { try vault.seal(line.fields, subject: id.rawValue, key: key, dossierType: line.type.name) }
             let created = line.createdAt ?? line.updatedAt ?? now
             let record = DossierRecord(id: id, type: line.type.name, status: line.status, organisation: line.organisation?.id,

@@ -66,10 +66,10 @@ extension Gate {
         return out
     }
 
-    /// A new person with a fresh data key, sealed and indexed.
-    func newPerson(_ values: [String: FieldValue]) throws -> NewPerson {
+    /// A new person with a fresh data key (made by `keys`, a batch's, when given), sealed and indexed.
+    func newPerson(_ values: [String: FieldValue], keys: SubjectKeys? = nil) throws -> NewPerson {
         let id = PersonID()
-        let (key, wrapped) = try sealing { try vault.newSubjectKey(subject: id.rawValue) }
+        let (key, wrapped) = try sealing { try keys?.new(subject: id.rawValue) ?? vault.newSubjectKey(subject: id.rawValue) }
         let sealed = try sealing { try vault.seal(values, subject: id.rawValue, key: key) }
         return NewPerson(record: PersonRecord(id: id, version: 1, fields: sealed, key: wrapped), terms: try terms(values))
     }

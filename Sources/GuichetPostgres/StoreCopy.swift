@@ -98,7 +98,7 @@ public enum StoreCopy {
         precondition(batch > 0 && progressEvery > 0, "a copy moves at least one row at a time")
         let snapshot = try store.snapshot()
         let present = try await snapshot.tables()
-        guard !present.contains(where: { $0.hasPrefix("import_stage_") }) else {
+        guard !present.contains(where: { $0.hasPrefix("import_stage_") }), !FileManager.default.fileExists(atPath: store.stagePath) else {
             throw StoreCopyError.schema("a bulk import has not ended (its batches wait in the stage tables): run the same guichet import --bulk again to finish it, then copy")
         }
         let unknown = Set(present).subtracting(tables).subtracting(notCopied.keys)

@@ -80,34 +80,51 @@ public struct ImportRun: Sendable, Equatable {
 extension Store {
     /// The latest import of a file (by its digest), finished or not.
     public func importRun(fileDigest: String) async throws -> ImportRun? {
-        try await read { db in
+        try await withStagedProgress(read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE file_digest = ? ORDER BY started_at DESC LIMIT 1",
                              arguments: [fileDigest]).map(ImportRun.init(row:))
-        }
+        })
     }
 
     /// The oldest import of another file that started and did not end.
     public func unfinishedImport(otherThan fileDigest: String) async throws -> ImportRun? {
-        try await read { db in
+        try await withStagedProgress(read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE finished_at IS NULL AND file_digest <> ? ORDER BY started_at LIMIT 1",
                              arguments: [fileDigest]).map(ImportRun.init(row:))
-        }
+        })
     }
 
     /// Records where an import stands (a new one, a batch of bad lines only, or its end).
     /// The end of a bulk import (``ImportRun/staged``, with `finishedAt`) first moves its stage
     /// into the registry (``endBulkImport(_:)``).
+    /// A bulk import that is staging records where it stands in its stage
+    /// (``recordStaged(_:_:)``), once the registry holds its start.
     public func save(importRun run: ImportRun) async throws {
-        guard run.staged, run.finishedAt != nil else { return try await write { db in try Self.upsert(db, run) } }
-        try await endBulkImport(run)
+        guard run.staged else { return try await write { db in try Self.upsert(db, run) } }
+        guard run.finishedAt == nil else { return try await endBulkImport(run) }
+        let started = try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM import_run WHERE id = ?)", arguments: [run.id]) == true else {
+                try Self.upsert(db, run)
+                return false
+            }
+            return true
+        }
+        guard started else { return }
+        try await withStage(create: true) { db in
+            try db.inTransaction {
+                try Self.createStage(db)
+                try Self.recordStaged(db, run)
+                return .commit
+            }
+        }
     }
 
     /// A bulk import that started and did not end: the stage holds its batches.
     public func unfinishedBulkImport() async throws -> ImportRun? {
-        try await read { db in
+        try await withStagedProgress(read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM import_run WHERE staged <> 0 AND finished_at IS NULL ORDER BY started_at LIMIT 1")
                 .map(ImportRun.init(row:))
-        }
+        })
     }
 
     /// Stores one batch of an import and where the import then stands, in one transaction:
@@ -124,17 +141,20 @@ extension Store {
         // The batch and where the import stands, in one transaction; the end is recorded
         // only once the stage has moved in (``endBulkImport(_:)``).
         let staging = run.unfinished
-        try await write { db in
-            try Self.createStage(db)
-            try Self.insert(db, importing: items, by: by, into: .stage)
-            try Self.upsert(db, staging)
+        try await withStage(create: true) { db in
+            try db.inTransaction {
+                try Self.createStage(db)
+                try Self.insert(db, importing: items, by: by, into: .stage)
+                try Self.recordStaged(db, staging)
+                return .commit
+            }
         }
         if run.finishedAt != nil { try await endBulkImport(run) }
     }
 
-    static func upsert(_ db: Database, _ r: ImportRun) throws {
+    static func upsert(_ db: Database, _ r: ImportRun, into table: String = "main.import_run") throws {
         try db.execute(sql: """
-            INSERT INTO import_run(id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at,
+            INSERT INTO \(table)(id, file_digest, mapping_digest, dossier_type, started_at, updated_at, finished_at,
                                    next_offset, next_line, dossiers, persons, skipped, staged)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at, finished_at = excluded.finished_at,

@@ -7,15 +7,20 @@ extension Store {
     /// The keys of an unfinished bulk import's stage count too: re-wrapping does not reach
     /// them until the import ends, so their KEK version may not be retired before.
     public func dataKeyCounts() async throws -> (byVersion: [Int: Int], shredded: Int) {
-        try await read { db in
+        let staged: @Sendable (Database) throws -> [Int: Int] = { db in
+            guard try Self.stagedTables(db).contains("data_key") else { return [:] }
             var byVersion: [Int: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM data_key WHERE wrapped IS NOT NULL GROUP BY kek_version") {
+            for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM \(ImportTables.stage("data_key")) GROUP BY kek_version") {
                 byVersion[row["kek_version"]] = row["n"]
             }
-            if try Self.stagedTables(db).contains("data_key") {
-                for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM \(ImportTables.stage("data_key")) GROUP BY kek_version") {
-                    byVersion[row["kek_version"], default: 0] += row["n"] as Int
-                }
+            return byVersion
+        }
+        // The stage's file is reached through the writer (``withStage(create:_:)``).
+        let inStage = FileManager.default.fileExists(atPath: stagePath) ? try await withStage(staged) : [:]
+        return try await read { db in
+            var byVersion = try staged(db).merging(inStage, uniquingKeysWith: +)
+            for row in try Row.fetchAll(db, sql: "SELECT kek_version, COUNT(*) AS n FROM data_key WHERE wrapped IS NOT NULL GROUP BY kek_version") {
+                byVersion[row["kek_version"], default: 0] += row["n"] as Int
             }
             let shredded = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM data_key WHERE wrapped IS NULL") ?? 0
             return (byVersion, shredded)

@@ -17,16 +17,27 @@ struct ImportTables: Sendable {
     static let tables = ["data_key", "person", "person_version", "person_term", "person_birth_year",
                          "dossier", "dossier_person", "dossier_partner", "dossier_version"]
 
-    /// The indexes a move dropped and has still to build: (name, its `CREATE INDEX`).
+    /// The indexes a move dropped and has still to build: (name, its `CREATE INDEX`). In the
+    /// registry's file.
     static let pendingIndexes = "import_stage_index"
+
+    /// The move's plan, in the registry's file: the tables staged when the move began, and
+    /// whether each has moved in (its row set in the transaction that moves it).
+    static let movePlan = "import_stage_move"
+
+    /// Where a bulk import stands while it stages, in the stage's file: written in the same
+    /// transaction as each batch (the registry's `import_run` keeps the run's start until
+    /// the move).
+    static let stagedRun = "import_stage_run"
 
     /// The tables whose rows hold nothing that crypto-shredding removes: fields sealed under a
     /// data key (shredding the key is what erases them), identifiers, links, times. When the
-    /// move drops their stage (or one of their indexes), the freed pages need not be
-    /// overwritten with zeros (`secure_delete`): those bytes are in the registry's tables too,
-    /// and stay there after an erasure. The stages of `data_key`, `person_term` and
-    /// `person_birth_year` are overwritten: an erasure removes a person's wrapped key, terms
-    /// and birth-year tag, and a copy of them on a free page would outlive it.
+    /// move drops one of their indexes (or their stage, when it is in the registry's file),
+    /// the freed pages need not be overwritten with zeros (`secure_delete`): those bytes are
+    /// in the registry's tables too, and stay there after an erasure. A stage of `data_key`,
+    /// `person_term` and `person_birth_year` in the registry's file is overwritten: an erasure
+    /// removes a person's wrapped key, terms and birth-year tag, and a copy of them on a free
+    /// page would outlive it. (The stage's own file is deleted whole: ``Store/stagePath``.)
     static let freedWithoutZeros: Set<String> = ["person", "person_version", "dossier", "dossier_person", "dossier_partner", "dossier_version"]
 }
 
@@ -53,14 +64,65 @@ extension Store {
         observer?(step)
     }
 
+    /// The stage of a bulk import: a database file of its own beside the registry's, made by
+    /// the first batch and deleted once the move has ended. Its rows are written once: the
+    /// registry's file is in WAL mode, where every page goes to the WAL and then into the file,
+    /// while the stage's file keeps a rollback journal, which holds the few pages a batch
+    /// changes and none of those it appends (issue 18). Deleting it also frees the stage's
+    /// copies of wrapped keys and search terms without overwriting them inside the registry's
+    /// file (docs/KEYS.md). The same permissions as the registry's (``fileMode``).
+    public var stagePath: String { path + "-import-stage" }
+
+    /// Runs `body` on the writer, outside a transaction, with the stage's file attached as
+    /// `stage` when it exists, made first when `create`; unqualified names of stage tables
+    /// then reach it. A stage in the registry's own file (made by a Guichet of before
+    /// December 2026) is used where it is: then nothing is attached, and nothing made.
+    func withStage<T: Sendable>(create: Bool = false, _ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        let file = stagePath
+        return try await writeWithoutTransaction { db in
+            let exists = FileManager.default.fileExists(atPath: file)
+            guard exists || create, try !Self.stageInRegistry(db) else { return try body(db) }
+            if !exists {
+                guard FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: Self.fileMode]) else {
+                    throw StoreError.io("cannot create the bulk import's stage file beside the database")
+                }
+            }
+            try db.execute(sql: "ATTACH DATABASE ? AS stage", arguments: [file])
+            db.clearSchemaCache()
+            defer {
+                try? db.execute(sql: "DETACH DATABASE stage")
+                db.clearSchemaCache()
+            }
+            try db.execute(sql: "PRAGMA stage.journal_mode = DELETE")
+            try db.execute(sql: "PRAGMA stage.synchronous = FULL")
+            try db.execute(sql: "PRAGMA stage.cache_size = -\(Self.importCacheKiB)")
+            return try body(db)
+        }
+    }
+
+    /// Whether the stage's own file is attached (``withStage(create:_:)``).
+    static func stageAttached(_ db: Database) throws -> Bool {
+        try String.fetchAll(db, sql: "SELECT name FROM pragma_database_list").contains("stage")
+    }
+
+    /// Whether the stage's tables are in the registry's own file (a stage made before the stage
+    /// had a file of its own): it is then used, moved and dropped there, as it was made.
+    static func stageInRegistry(_ db: Database) throws -> Bool {
+        let names = ImportTables.tables.map { "'\(ImportTables.stage($0))'" }.joined(separator: ", ")
+        return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name IN (\(names)))") ?? false
+    }
+
     /// Stores sealed persons, each with its data key, search terms and version 1.
     /// - Parameter staged: append them to the stage of a bulk import instead of the registry's
     ///   tables: they appear in the registry only at ``finishStagedImport()``.
     public func importPersons(_ persons: [NewPerson], at: Date, by: AccountID?, staged: Bool) async throws {
         guard staged else { return try await importPersons(persons, at: at, by: by) }
-        try await write { db in
-            try Self.createStage(db)
-            try Self.insert(db, persons: persons.map { ($0, at) }, by: by, change: "import", into: .stage)
+        try await withStage(create: true) { db in
+            try db.inTransaction {
+                try Self.createStage(db)
+                try Self.insert(db, persons: persons.map { ($0, at) }, by: by, change: "import", into: .stage)
+                return .commit
+            }
         }
     }
 
@@ -69,13 +131,16 @@ extension Store {
     @discardableResult
     public func finishStagedImport() async throws -> Int {
         let persons = try await moveStage()
-        try await write { db in try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)") }
+        try await endStage { _ in }
         return persons
     }
 
     /// Whether rows wait in the stage of a bulk import, or indexes that its move dropped.
     public func hasStagedRows() async throws -> Bool {
-        try await read { db in try !Self.stagedTables(db).isEmpty || db.tableExists(ImportTables.pendingIndexes) }
+        if FileManager.default.fileExists(atPath: stagePath) { return true }
+        return try await read { db in
+            try Self.stageInRegistry(db) || db.tableExists(ImportTables.pendingIndexes) || db.tableExists(ImportTables.movePlan)
+        }
     }
 
     /// A bulk import that stopped while moving its stage into the registry: some tables may
@@ -88,8 +153,29 @@ extension Store {
         }
     }
 
+    /// `run` as its stage says it stands: a bulk import records its batches' progress in the
+    /// stage, with the batches (``ImportTables/stagedRun``). Without a stage (a copy of the
+    /// registry taken while it staged, without its stage file), the run stands where the
+    /// registry says, at its start, and starts again from there.
+    func withStagedProgress(_ run: ImportRun?) async throws -> ImportRun? {
+        guard let run, run.staged, run.finishedAt == nil, FileManager.default.fileExists(atPath: stagePath) else { return run }
+        return try await withStage { db in
+            guard try Self.stageAttached(db), try db.tableExists(ImportTables.stagedRun, in: "stage") else { return run }
+            return try Row.fetchOne(db, sql: "SELECT * FROM stage.\(ImportTables.stagedRun) WHERE id = ?", arguments: [run.id])
+                .map(ImportRun.init(row:)) ?? run
+        }
+    }
+
+    /// Records where a staging bulk import stands, in the transaction of its batch: in the
+    /// stage's file, or in the registry's when the stage is there (``stageInRegistry(_:)``).
+    static func recordStaged(_ db: Database, _ run: ImportRun) throws {
+        guard try stageAttached(db), try db.tableExists(ImportTables.stagedRun, in: "stage") else { return try upsert(db, run) }
+        try upsert(db, run, into: "stage.\(ImportTables.stagedRun)")
+    }
+
     /// Ends a bulk import whose last batch is staged: records where it stands, marked as
-    /// moving, moves the stage in (``moveStage()``), then records its end (`run`, with `finishedAt`).
+    /// moving, moves the stage in (``moveStage()``), then deletes the stage and records its
+    /// end (`run`, with `finishedAt`).
     func endBulkImport(_ run: ImportRun) async throws {
         let moving = run.unfinished
         try await write { db in
@@ -97,41 +183,67 @@ extension Store {
             try db.execute(sql: "UPDATE import_run SET staged = 2 WHERE id = ?", arguments: [moving.id])
         }
         _ = try await moveStage()
-        try await write { db in
-            try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)")
-            try Self.upsert(db, run)
+        try await endStage { db in try Self.upsert(db, run) }
+    }
+
+    /// Deletes the stage's file (every table of it has moved), then, in one transaction of
+    /// the registry, drops the move's plan and list of indexes and runs `then`. After a crash
+    /// between the two, the same end finds the plan done and no file, and ends the same way.
+    func endStage(_ then: @Sendable @escaping (Database) throws -> Void) async throws {
+        let file = stagePath
+        try await writeWithoutTransaction { db in
+            // The journal first: a file whose journal is gone is never rolled back into a stage to move again.
+            for f in [file + "-journal", file] where FileManager.default.fileExists(atPath: f) {
+                do { try FileManager.default.removeItem(atPath: f) } catch {
+                    throw StoreError.io("cannot delete the bulk import's stage file, whose rows have all moved in: delete \(URL(fileURLWithPath: f).lastPathComponent) beside the database")
+                }
+            }
+            try db.inTransaction {
+                try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.pendingIndexes)")
+                try db.execute(sql: "DROP TABLE IF EXISTS \(ImportTables.movePlan)")
+                try then(db)
+                return .commit
+            }
         }
     }
 
     /// Creates the stage tables that do not exist: the columns of each registry table, with
     /// neither key, index, constraint nor trigger, so that appending a row costs its bytes
-    /// and not a page of a B-tree keyed by random ids.
+    /// and not a page of a B-tree keyed by random ids; and the table of the run's progress.
+    /// In the stage's file when it is attached, else (a stage of before) in the registry's.
     ///
     /// A stage made by an earlier version of Guichet (an import resumed after an upgrade) gets
     /// the columns its table gained since (`person`'s `changed_by` and `change`), so that the
     /// batches that follow can be appended to it.
     static func createStage(_ db: Database) throws {
+        let schema = try stageAttached(db) ? "stage" : "main"
+        if schema == "stage" {
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS stage.\(ImportTables.stagedRun) AS SELECT * FROM main.import_run WHERE 0")
+            try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS stage.\(ImportTables.stagedRun)_id ON \(ImportTables.stagedRun)(id)")
+        }
         for table in ImportTables.tables {
             let stage = ImportTables.stage(table)
             guard try db.tableExists(stage) else {
-                try db.execute(sql: "CREATE TABLE \(stage) AS SELECT * FROM \(table) WHERE 0")
+                try db.execute(sql: "CREATE TABLE \(schema).\(stage) AS SELECT * FROM main.\(table) WHERE 0")
                 continue
             }
             let staged = try Set(String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [stage]))
-            for column in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]) where !staged.contains(column) {
-                try db.execute(sql: "ALTER TABLE \(stage) ADD COLUMN \(column)")
+            for column in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?, 'main') ORDER BY cid", arguments: [table]) where !staged.contains(column) {
+                try db.execute(sql: "ALTER TABLE \(schema).\(stage) ADD COLUMN \(column)")
             }
         }
     }
 
+    /// The registry's tables that have a stage (in the stage's file when attached, or in the registry's).
     static func stagedTables(_ db: Database) throws -> [String] {
-        let existing = try Set(String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'import\\_stage\\_%' ESCAPE '\\'"))
-        return ImportTables.tables.filter { existing.contains(ImportTables.stage($0)) }
+        try ImportTables.tables.filter { try db.tableExists(ImportTables.stage($0)) }
     }
 
     /// Moves the staged rows into the registry's tables, table by table, and returns how many
-    /// persons it moved. Resumable: a table moves whole or not at all, and its stage goes in
-    /// the same transaction, so after a crash the same call moves the tables left.
+    /// persons it moved. Resumable: the move's plan (``ImportTables/movePlan``), written
+    /// first, names the staged tables, and each table moves whole in one transaction that
+    /// also marks it moved, so after a crash the same call moves the tables left. The stage's
+    /// file is read, never written: it is deleted whole at the end (``endStage(_:)``).
     ///
     /// Each table is filled in the order of its primary key (SQLite sorts the stage: it reads
     /// it whole before writing), so that its B-tree and its key's index are written page after
@@ -145,12 +257,22 @@ extension Store {
     /// replaced, any other key taken fails that table's move.
     func moveStage() async throws -> Int {
         var persons = 0
+        try await withStage { db in
+            try db.inTransaction(.immediate) {
+                guard try !db.tableExists(ImportTables.movePlan, in: "main") else { return .commit }
+                try db.execute(sql: "CREATE TABLE main.\(ImportTables.movePlan) (name TEXT PRIMARY KEY NOT NULL, moved INTEGER NOT NULL DEFAULT 0)")
+                for table in try Self.stagedTables(db) {
+                    try db.execute(sql: "INSERT INTO main.\(ImportTables.movePlan)(name) VALUES (?)", arguments: [table])
+                }
+                return .commit
+            }
+        }
         try await buildPendingIndexes()
         for table in ImportTables.tables {
             let start = ContinuousClock.now
             // The foreign keys are checked once, before the rows go in (``checkReferences(_:_:)``),
             // not by SQLite row by row during the insert.
-            guard let moved = try await writeWithoutTransaction({ db -> Int? in
+            guard let moved = try await withStage({ db -> Int? in
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
                 var moved: Int?
@@ -168,11 +290,20 @@ extension Store {
         return persons
     }
 
-    /// One table's move (see ``moveStage()``); nil when it has no stage.
+    /// One table's move (see ``moveStage()``), marked done in its plan; nil when the plan does
+    /// not name it or it has moved.
+    /// - Throws: ``StoreError/unavailable(_:)`` when the plan names a stage that is not there
+    ///   (the stage's file lost, or a copy of the registry taken during the move without it).
     static func moveStaged(_ db: Database, _ table: String) throws -> Int? {
         let stage = ImportTables.stage(table)
-        guard try db.tableExists(stage) else { return nil }
-        return try withMoveSettings(db) { try moveRows(db, table, stage) }
+        guard try Int.fetchOne(db, sql: "SELECT moved FROM main.\(ImportTables.movePlan) WHERE name = ?", arguments: [table]) == 0 else { return nil }
+        guard try db.tableExists(stage) else {
+            throw StoreError.unavailable("the bulk import's stage of \(table) is missing (its file is not beside the database): put the stage file back "
+                                         + "and run the same guichet import --bulk, or restore a backup taken before the import")
+        }
+        let rows = try withMoveSettings(db) { try moveRows(db, table, stage) }
+        try db.execute(sql: "UPDATE main.\(ImportTables.movePlan) SET moved = 1 WHERE name = ?", arguments: [table])
+        return rows
     }
 
     /// The page cache of a move's transactions, in KiB: small on purpose (issue 18). SQLite's
@@ -226,7 +357,8 @@ extension Store {
             let order = key.isEmpty ? "" : " ORDER BY \(key.joined(separator: ", "))"
             try db.execute(sql: "INSERT\(conflict) INTO \(table)(\(list)) SELECT \(list) FROM \(stage)\(order)")
         }
-        try withoutZeroing(db, table) { try db.execute(sql: "DROP TABLE \(stage)") }
+        // A stage in the registry's file goes with its move; the stage's own file is deleted at the end.
+        if try db.tableExists(stage, in: "main") { try withoutZeroing(db, table) { try db.execute(sql: "DROP TABLE main.\(stage)") } }
         return rows
     }
 

@@ -60,11 +60,17 @@ public struct Vault: Sendable {
 
     /// A fresh data key for a new subject, and its wrapped form to store.
     public func newSubjectKey(subject: String) throws -> (DataKey, WrappedKey) {
-        let key = RandomPool.key256()
+        try subjectKeys().new(subject: subject)
+    }
+
+    /// The current KEK, looked up once and expanded once, to make the data keys of a batch of
+    /// new subjects (an import's): ``newSubjectKey(subject:)`` looks the key file up again
+    /// (a `stat(2)`) and expands the KEK for each key, which was a tenth of a bulk import's
+    /// sealing (issue 18). A batch made after a rotation started wraps its keys under the
+    /// version current when the batch began, as a batch sealed just before it would.
+    public func subjectKeys() throws -> SubjectKeys {
         let (version, current) = try keys.currentKEK()
-        let kek = current.key
-        let wrapped = try key.withUnsafeBytes { try FieldCipher.seal($0, key: kek, aad: Self.wrapAAD(subject, version)) }
-        return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
+        return SubjectKeys(version: version, kek: try GCMKey(current.key))
     }
 
     /// The `kek_version` of a data key wrapped by the archive KEK (ordinary versions start at 1).
@@ -330,5 +336,19 @@ final class KeyedMAC: Sendable {
             state = (key, mac)
             return mac
         }
+    }
+}
+
+/// Makes data keys for new subjects under one KEK version (``Vault/subjectKeys()``). For one
+/// batch on one thread: the expanded KEK is wiped when it goes.
+public struct SubjectKeys {
+    let version: Int
+    let kek: GCMKey
+
+    /// A fresh data key for `subject`, and its wrapped form to store.
+    public func new(subject: String) throws -> (DataKey, WrappedKey) {
+        let key = RandomPool.key256()
+        let wrapped = try key.withUnsafeBytes { try kek.seal($0, aad: Vault.wrapAAD(subject, version)) }
+        return (DataKey(key: key), WrappedKey(kekVersion: version, bytes: wrapped))
     }
 }

@@ -23,7 +23,8 @@ import GuichetDeployment
     /// or a full disk stops it: the journal refuses the second batch's entry.
     func interrupted(_ world: World) async throws -> Importer {
         let importer = try importer(world, bulk: true)
-        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM import_run WHERE dossiers >= 1) >= 1")
+        // The first batch's journal entry is written, the second's refused.
+        try await world.database.breakJournal(when: "(SELECT COUNT(*) FROM ledger_entry WHERE request_id LIKE 'import-%') >= 1")
         await #expect { try await importer.run() } throws: { error in
             if case GuichetError.unavailable = error { return true } else { return false }
         }
@@ -38,11 +39,18 @@ import GuichetDeployment
         }
     }
 
+    /// The rows of a table's stage, in the stage's own file (nil when it has none).
     static func stageCount(_ path: String, _ table: String) throws -> Int? {
-        try DatabaseQueue(path: path).read { db in
+        guard FileManager.default.fileExists(atPath: path + "-import-stage") else { return nil }
+        return try DatabaseQueue(path: path + "-import-stage").read { db in
             guard try db.tableExists("import_stage_\(table)") else { return nil }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_stage_\(table)")
         }
+    }
+
+    /// Runs `sql` on the stage's own file, as a hand or a disk would change it.
+    static func inStage(_ path: String, _ sql: String) throws -> [String] {
+        try DatabaseQueue(path: path + "-import-stage").write { db in try String.fetchAll(db, sql: sql) }
     }
 
     /// Row counts of every table an import writes, and of the blind indexes' terms by field.
@@ -78,7 +86,7 @@ import GuichetDeployment
         #expect(counts["dossier"] == 3 && counts["person"] == 6 && counts["data_key"] == 9 && (counts["person_term"] ?? 0) >= 12)
         #expect(try Self.schema(path) == before, "an index dropped and not built again, or built otherwise")
         #expect(try await bulk.database.strings("SELECT \"table\" FROM pragma_foreign_key_check").isEmpty, "a row names a missing one")
-        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil, "the stage of \(t) is left behind") }
+        #expect(!FileManager.default.fileExists(atPath: path + "-import-stage"), "the stage's file is left behind")
         // Read through the gate, and found by a search term: the indexes work.
         let ids = try await ImporterTests().dossierIDs(bulk)
         let agent = try await bulk.request("agent", purpose: "list-management")
@@ -97,11 +105,13 @@ import GuichetDeployment
         #expect(entries.count == 3 && entries.allSatisfy { $0.action == "create" })
     }
 
-    @Test("the stage's copies of a person's wrapped key and search terms are overwritten: after the person's erasure, neither the file nor its WAL holds them")
+    @Test("the stage's copies of a person's wrapped key and search terms go with its file: after the person's erasure, neither the registry's file nor its WAL holds them")
     func stageLeavesNoKeyBehind() async throws {
         let world = try await World.make()
         defer { world.remove() }
+        let path = try world.sqlite.path
         _ = try await importer(world, bulk: true).run()
+        #expect(!FileManager.default.fileExists(atPath: path + "-import-stage") && !FileManager.default.fileExists(atPath: path + "-import-stage-journal"))
         let child = try #require(try await world.database.strings("SELECT person_id FROM dossier_person WHERE role = 'child' ORDER BY person_id").first)
         let wrapped = try #require(try await world.database.blobs("SELECT wrapped FROM data_key WHERE subject_id = '\(child)'").first)
         let terms = try await world.database.strings("""
@@ -125,6 +135,8 @@ import GuichetDeployment
         let importer = try await interrupted(world)
         #expect(try await Self.contents(world) == before, "a staged row reached the registry before the import's end")
         #expect(try Self.stageCount(path, "dossier") == 1 && Self.stageCount(path, "person") == 2)
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path + "-import-stage")[.posixPermissions] as? Int)
+        #expect(mode == 0o600, "the stage's file is readable by others: \(String(mode, radix: 8))")
         let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
         #expect(stopped.staged && stopped.finishedAt == nil && stopped.nextLine == 3 && stopped.dossiers == 1)
         #expect(try await world.sqlite.hasStagedRows())
@@ -134,7 +146,7 @@ import GuichetDeployment
         #expect(resumed.resumedAtLine == 3 && resumed.outcome == .done && resumed.dossiers == 3 && resumed.persons == 6)
         let after = try await Self.contents(world)
         #expect(after["dossier"] == 3 && after["person"] == 6 && after["dossier_version"] == 3 && after["person_version"] == 0)
-        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
+        #expect(!FileManager.default.fileExists(atPath: path + "-import-stage"))
         #expect(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file))?.finishedAt != nil)
         #expect(try await !world.sqlite.hasStagedRows())
     }
@@ -147,7 +159,7 @@ import GuichetDeployment
         let importer = try await interrupted(world)
         // A dossier of the registry already has the staged dossier's id: the move fails on
         // the dossier table, after the keys and persons have moved in.
-        let staged = try #require(try await world.database.strings("SELECT id FROM import_stage_dossier").first)
+        let staged = try #require(try Self.inStage(path, "SELECT id FROM import_stage_dossier").first)
         let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
         try await world.database.execute(sqlite: ["""
             INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
@@ -161,7 +173,8 @@ import GuichetDeployment
         #expect(midway["dossier"] == before["dossier"] && midway["dossier_person"] == before["dossier_person"]
                 && midway["dossier_version"] == before["dossier_version"], "the dossiers' table moved in part, or the tables after it")
         #expect(try Self.stageCount(path, "dossier") == 3 && Self.stageCount(path, "dossier_person") == 6)
-        #expect(try Self.stageCount(path, "person") == nil, "a moved table's stage is left")
+        #expect(try await world.database.strings("SELECT name FROM import_stage_move WHERE moved = 1 ORDER BY name")
+                == ["data_key", "person", "person_birth_year", "person_term", "person_version"], "the move's plan does not say which tables moved")
         let run = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
         #expect(run.finishedAt == nil && run.dossiers == 3, "the import is marked ended, or lost its progress")
         #expect(try await world.sqlite.bulkImportMoving()?.id == run.id, "a server would open a registry moved in part")
@@ -170,8 +183,87 @@ import GuichetDeployment
         #expect(try await importer.run().outcome == .done)
         let after = try await Self.contents(world)
         #expect(after["dossier"] == before["dossier"]! + 3 && after["person"] == before["person"]! + 6 && after["dossier_person"] == before["dossier_person"]! + 6)
-        for t in ImportTables.tables { #expect(try Self.stageCount(path, t) == nil) }
+        #expect(!FileManager.default.fileExists(atPath: path + "-import-stage"))
         #expect(try await world.sqlite.bulkImportMoving() == nil)
+        #expect(try await !world.sqlite.hasStagedRows())
+    }
+
+    @Test("a registry without the stage's file of a bulk import that was staging (a copy taken then) starts that import again from its first line, and stores every line once")
+    func stageLostWhileStaging() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let before = try await Self.contents(world)
+        let importer = try await interrupted(world)
+        try FileManager.default.removeItem(atPath: path + "-import-stage")
+        let run = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
+        #expect(run.nextLine == 2 && run.dossiers == 0 && run.finishedAt == nil, "the registry's record of the run is not its start")
+        let resumed = try await importer.run()
+        #expect(resumed.outcome == .done && resumed.resumedAtLine == 2 && resumed.dossiers == 3 && resumed.persons == 6)
+        let after = try await Self.contents(world)
+        #expect(after["dossier"] == before["dossier"]! + 3 && after["person"] == before["person"]! + 6 && after["data_key"] == before["data_key"]! + 9)
+        #expect(try await !world.sqlite.hasStagedRows())
+    }
+
+    @Test("a move whose stage's file is gone stops saying so, moves nothing more, and no server may open the registry")
+    func stageLostWhileMoving() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let importer = try await interrupted(world)
+        // The move stops on the dossiers (an id taken), after the keys and persons moved in.
+        let staged = try #require(try Self.inStage(path, "SELECT id FROM import_stage_dossier").first)
+        let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
+        try await world.database.execute(sqlite: ["""
+            INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
+            VALUES ('\(staged)', 'application', 'waiting', '\(organisation)', 1, X'00', 0, 0)
+            """], postgres: [])
+        await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
+        try await world.database.execute(sqlite: ["UPDATE dossier SET id = '\(DossierID().rawValue)' WHERE id = '\(staged)'"], postgres: [])
+        let midway = try await Self.contents(world)
+        try FileManager.default.removeItem(atPath: path + "-import-stage")
+        await #expect { try await importer.run() } throws: { error in
+            guard case StoreError.unavailable(let text) = error else { return false }
+            return text.contains("stage of dossier is missing") && text.contains("put the stage file back")
+        }
+        #expect(try await Self.contents(world) == midway, "a table moved without its stage")
+        #expect(try await world.sqlite.bulkImportMoving() != nil, "a server would open a registry moved in part")
+    }
+
+    @Test("a stage in the registry's own file, as a Guichet of before December 2026 made it, takes the next batches and is moved in and dropped there")
+    func stageInRegistryFile() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let path = try world.sqlite.path
+        let schema = try Self.schema(path)
+        let before = try await Self.contents(world)
+        let importer = try await interrupted(world)
+        // The stage as the earlier layout kept it: its tables, and the run's progress, in the registry's file.
+        let registry = try DatabaseQueue(path: path)
+        try await registry.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [path + "-import-stage"])
+            try db.inTransaction {
+                for t in ImportTables.tables {
+                    try db.execute(sql: "CREATE TABLE main.import_stage_\(t) AS SELECT * FROM old.import_stage_\(t)")
+                }
+                try db.execute(sql: """
+                    UPDATE main.import_run SET (next_offset, next_line, dossiers, persons, skipped) =
+                        (SELECT next_offset, next_line, dossiers, persons, skipped FROM old.import_stage_run WHERE old.import_stage_run.id = import_run.id)
+                    WHERE staged = 1
+                    """)
+                return .commit
+            }
+            try db.execute(sql: "DETACH DATABASE old")
+        }
+        try FileManager.default.removeItem(atPath: path + "-import-stage")
+        #expect(try await world.sqlite.hasStagedRows())
+        let resumed = try await importer.run()
+        #expect(resumed.outcome == .done && resumed.resumedAtLine == 3 && resumed.dossiers == 3 && resumed.persons == 6)
+        #expect(!FileManager.default.fileExists(atPath: path + "-import-stage"), "a stage's file was made beside a stage in the registry's")
+        let after = try await Self.contents(world)
+        #expect(after["dossier"] == before["dossier"]! + 3 && after["person"] == before["person"]! + 6 && after["dossier_person"] == before["dossier_person"]! + 6)
+        #expect(try Self.schema(path) == schema)
+        #expect(try await world.database.strings("SELECT name FROM sqlite_master WHERE name LIKE 'import\\_stage\\_%' ESCAPE '\\'").isEmpty, "a stage table is left")
         #expect(try await !world.sqlite.hasStagedRows())
     }
 
@@ -181,8 +273,7 @@ import GuichetDeployment
         defer { world.remove() }
         let importer = try await interrupted(world)
         let (links, dossiers) = (try await world.database.count("dossier_person"), try await world.database.count("dossier"))
-        try await world.database.execute(sqlite: ["UPDATE import_stage_dossier_person SET person_id = '\(PersonID().rawValue)' WHERE position = 0 AND role = 'child'"],
-                                         postgres: [])
+        _ = try Self.inStage(try world.sqlite.path, "UPDATE import_stage_dossier_person SET person_id = '\(PersonID().rawValue)' WHERE position = 0 AND role = 'child'")
         await #expect(throws: StoreError.self) { try await importer.run() }
         #expect(try await world.database.count("dossier_person") == links, "a link to nobody was stored")
         #expect(try await world.database.count("dossier") == dossiers + 3, "the dossiers, before the links, moved")

@@ -44,7 +44,9 @@ struct ImportFolder {
     /// Row counts read directly from the database, on either back-end.
     func counts() async throws -> (dossiers: Int, persons: Int, ledger: Int, runs: [Run]) {
         let folder = RegistryFolder(data: data)
-        let runs = try await folder.strings("SELECT CAST(dossiers AS TEXT) || ',' || CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END FROM import_run ORDER BY started_at")
+        var runs = try await folder.strings("SELECT CAST(dossiers AS TEXT) || ',' || CASE WHEN finished_at IS NULL THEN 'running' ELSE 'finished' END FROM import_run ORDER BY started_at")
+        // A staging bulk import's progress is in its stage's file (one run at a time).
+        if runs.count == 1, runs[0].hasSuffix(",running"), let staged = storedByFirstRunFromFile() { runs[0] = "\(staged),running" }
         return (try await folder.count("dossier"), try await folder.count("person"), try await folder.count("ledger_entry"),
                 runs.map { Run(dossiers: Int($0.prefix { $0 != "," }) ?? -1, finished: $0.hasSuffix(",finished")) })
     }
@@ -54,8 +56,21 @@ struct ImportFolder {
     func storedByFirstRunFromFile() -> Int? {
         var config = Configuration()
         config.readonly = true
-        guard let db = try? DatabaseQueue(path: database, configuration: config) else { return nil }
-        return try? db.read { try Int.fetchOne($0, sql: "SELECT dossiers FROM import_run ORDER BY started_at LIMIT 1") }
+        // A bulk import records where it stands in its stage's file while it stages.
+        for (file, table) in [(database + "-import-stage", "import_stage_run"), (database, "import_run")] {
+            guard FileManager.default.fileExists(atPath: file), let db = try? DatabaseQueue(path: file, configuration: config),
+                  let stored = try? db.read({ try Int.fetchOne($0, sql: "SELECT dossiers FROM \(table) ORDER BY started_at LIMIT 1") }) else { continue }
+            return stored
+        }
+        return nil
+    }
+
+    /// The rows of a table's stage in a bulk import's own file (nil when there is none).
+    func stageCount(_ table: String) throws -> Int? {
+        guard FileManager.default.fileExists(atPath: database + "-import-stage") else { return nil }
+        return try DatabaseQueue(path: database + "-import-stage").read { db in
+            try db.tableExists("import_stage_\(table)") ? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_stage_\(table)") : nil
+        }
     }
 
     /// Which of the values the database holds in clear (``TestDatabase/inClear(_:)``).
