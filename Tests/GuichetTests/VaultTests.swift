@@ -88,6 +88,33 @@ import GuichetSynth
         #expect(try GCMKey(key).open(framed, aad: Data("a".utf8)) == Data("synthetic".utf8))
     }
 
+    @Test("a batch's data keys (one KEK lookup and expansion) open as a key made alone does, each bound to its subject; a batch begun after a rotation wraps under the new version")
+    func batchOfSubjectKeys() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("guichet.keys").path
+        var set = KeySet.generate()
+        try set.write(to: file)
+        let vault = Vault(profile: try Repo.profile(), keys: try FileKeyProvider(path: file))
+        let batch = try vault.subjectKeys()
+        let made = try (0..<3).map { i in try batch.new(subject: "p\(i)") }
+        let alone = try vault.newSubjectKey(subject: "q")
+        #expect(made.allSatisfy { $0.1.kekVersion == 1 } && alone.1.kekVersion == 1)
+        for (i, (key, wrapped)) in made.enumerated() {
+            let opened = try vault.unwrap(wrapped, subject: "p\(i)")
+            #expect(opened.key == key.key, "a batch's key does not unwrap to itself")
+            #expect(throws: VaultError.integrity) { try vault.unwrap(wrapped, subject: "p\((i + 1) % 3)") }
+        }
+        #expect(Set(made.map { $0.1.bytes }).count == 3 && Set(made.map { $0.0.key.withUnsafeBytes { Data($0) } }).count == 3, "two keys or wraps alike")
+        // Rotated while the batch runs: the batch keeps its version, the next one takes the new.
+        #expect(set.rotate() == 2)
+        try set.write(to: file)
+        #expect(try batch.new(subject: "p9").1.kekVersion == 1)
+        let next = try vault.subjectKeys().new(subject: "p10")
+        #expect(next.1.kekVersion == 2)
+        #expect(try vault.unwrap(next.1, subject: "p10").key == next.0.key)
+    }
+
     @Test("after generating a registry, the database (SQLite's file and its WAL, or a dump of PostgreSQL's) holds none of the names, identifiers, e-mails or phones")
     func nothingPersonalInClearAtRest() async throws {
         let world = try await World.make()
