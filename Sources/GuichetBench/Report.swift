@@ -87,7 +87,7 @@ extension Results {
             let bulk = imports.filter { $0.variant == "bulk" }.sorted { $0.persons < $1.persons }
             if !bulk.isEmpty {
                 md.append("")
-                md.append("Bulk path (`guichet import --bulk`): the same sealed batches appended to stage tables without key or index, then moved into the registry's tables one table at a time (a transaction each, in the order of its key, its foreign keys checked first), secondary indexes built after. Ratio: against the encrypted import above at the same size, in this run.")
+                md.append("Bulk path (`guichet import --bulk`): the same sealed batches appended to stage tables without key or index, in a database file of their own, then moved into the registry's tables one table at a time (a transaction each, in the order of its key, its foreign keys checked first), secondary indexes built after. Ratio: against the encrypted import above at the same size, in this run.")
                 md.append("")
                 md.append("| persons | bulk persons/s | seconds (of which writing; of which the move) | ratio to the encrypted import | database MB | reads/s | read p50 / p99 µs |")
                 md.append("|---|---|---|---|---|---|---|")

@@ -328,7 +328,7 @@ extension Store {
         return try body()
     }
 
-    /// Moves one table's staged rows in and drops its stage; returns how many rows it had.
+    /// Moves one table's staged rows in (and drops its stage when it is in the registry's file); returns how many rows it had.
     static func moveRows(_ db: Database, _ table: String, _ stage: String) throws -> Int {
         let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(stage)") ?? 0
         if rows > 0 {
