@@ -71,7 +71,8 @@ extension Store {
     /// changes and none of those it appends (issue 18). Deleting it also frees the stage's
     /// copies of wrapped keys and search terms without overwriting them inside the registry's
     /// file (docs/KEYS.md). The same permissions as the registry's (``fileMode``).
-    public var stagePath: String { path + "-import-stage" }
+    public var stagePath: String { Self.stagePath(path) }
+    static func stagePath(_ path: String) -> String { path + "-import-stage" }
 
     /// Runs `body` on the writer, outside a transaction, with the stage's file attached as
     /// `stage` when it exists, made first when `create`; unqualified names of stage tables
@@ -95,7 +96,9 @@ extension Store {
             }
             try db.execute(sql: "PRAGMA stage.journal_mode = DELETE")
             try db.execute(sql: "PRAGMA stage.synchronous = FULL")
-            try db.execute(sql: "PRAGMA stage.cache_size = -\(Self.importCacheKiB)")
+            // Small, as the move's (``moveCacheKiB``): a batch appends a few MiB, and the move
+            // reads the stage once, in order; 256 MiB held as much of the stage in memory.
+            try db.execute(sql: "PRAGMA stage.cache_size = -\(Self.moveCacheKiB)")
             return try body(db)
         }
     }

@@ -104,9 +104,11 @@ public final class Store: Sendable {
     /// owner only.
     public static let fileMode = 0o600
 
-    /// Sets ``fileMode`` on the database file and on its -wal and -shm files where they exist.
+    /// Sets ``fileMode`` on the database file and on its -wal and -shm files where they exist,
+    /// and on a bulk import's stage and its journal (``stagePath``).
     static func restrictFiles(_ path: String) throws {
-        for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+        let stage = stagePath(path)
+        for file in [path, path + "-wal", path + "-shm", stage, stage + "-journal"] where FileManager.default.fileExists(atPath: file) {
             try FileManager.default.setAttributes([.posixPermissions: fileMode], ofItemAtPath: file)
         }
     }

@@ -53,6 +53,18 @@ import GuichetDeployment
         try DatabaseQueue(path: path + "-import-stage").write { db in try String.fetchAll(db, sql: sql) }
     }
 
+    /// Stores a dossier of the registry under the id of the first staged one, so that the
+    /// move fails on the dossier table, after the keys and persons have moved in; returns the id.
+    static func takeStagedDossierID(_ world: World, _ path: String) async throws -> String {
+        let staged = try #require(try inStage(path, "SELECT id FROM import_stage_dossier").first)
+        let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
+        try await world.database.execute(sqlite: ["""
+            INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
+            VALUES ('\(staged)', 'application', 'waiting', '\(organisation)', 1, X'00', 0, 0)
+            """], postgres: [])
+        return staged
+    }
+
     /// Row counts of every table an import writes, and of the blind indexes' terms by field.
     static func contents(_ world: World) async throws -> [String: Int] {
         var out: [String: Int] = [:]
@@ -159,12 +171,7 @@ import GuichetDeployment
         let importer = try await interrupted(world)
         // A dossier of the registry already has the staged dossier's id: the move fails on
         // the dossier table, after the keys and persons have moved in.
-        let staged = try #require(try Self.inStage(path, "SELECT id FROM import_stage_dossier").first)
-        let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
-        try await world.database.execute(sqlite: ["""
-            INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
-            VALUES ('\(staged)', 'application', 'waiting', '\(organisation)', 1, X'00', 0, 0)
-            """], postgres: [])
+        let staged = try await Self.takeStagedDossierID(world, path)
         let before = try await Self.contents(world)
         await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
         let midway = try await Self.contents(world)
@@ -212,12 +219,7 @@ import GuichetDeployment
         let path = try world.sqlite.path
         let importer = try await interrupted(world)
         // The move stops on the dossiers (an id taken), after the keys and persons moved in.
-        let staged = try #require(try Self.inStage(path, "SELECT id FROM import_stage_dossier").first)
-        let organisation = try #require(try await world.database.strings("SELECT id FROM organisation").first)
-        try await world.database.execute(sqlite: ["""
-            INSERT INTO dossier(id, type, status, organisation_id, version, fields, created_at, updated_at)
-            VALUES ('\(staged)', 'application', 'waiting', '\(organisation)', 1, X'00', 0, 0)
-            """], postgres: [])
+        let staged = try await Self.takeStagedDossierID(world, path)
         await #expect(throws: StoreError.duplicate("record")) { try await importer.run() }
         try await world.database.execute(sqlite: ["UPDATE dossier SET id = '\(DossierID().rawValue)' WHERE id = '\(staged)'"], postgres: [])
         let midway = try await Self.contents(world)
