@@ -84,6 +84,9 @@ extension Store {
             let exists = FileManager.default.fileExists(atPath: file)
             guard exists || create, try !Self.stageInRegistry(db) else { return try body(db) }
             if !exists {
+                // A journal without its file (the file deleted by hand after a crash) would be
+                // played back into the new file at its first read.
+                try? FileManager.default.removeItem(atPath: file + "-journal")
                 guard FileManager.default.createFile(atPath: file, contents: nil, attributes: [.posixPermissions: Self.fileMode]) else {
                     throw StoreError.io("cannot create the bulk import's stage file beside the database")
                 }
@@ -195,7 +198,8 @@ extension Store {
     func endStage(_ then: @Sendable @escaping (Database) throws -> Void) async throws {
         let file = stagePath
         try await writeWithoutTransaction { db in
-            // The journal first: a file whose journal is gone is never rolled back into a stage to move again.
+            // The journal first: left without its file, it would be played back into the next
+            // import's stage file of the same name.
             for f in [file + "-journal", file] where FileManager.default.fileExists(atPath: f) {
                 do { try FileManager.default.removeItem(atPath: f) } catch {
                     throw StoreError.io("cannot delete the bulk import's stage file, whose rows have all moved in: delete \(URL(fileURLWithPath: f).lastPathComponent) beside the database")

@@ -39,15 +39,6 @@ import GuichetDeployment
         }
     }
 
-    /// The rows of a table's stage, in the stage's own file (nil when it has none).
-    static func stageCount(_ path: String, _ table: String) throws -> Int? {
-        guard FileManager.default.fileExists(atPath: path + "-import-stage") else { return nil }
-        return try DatabaseQueue(path: path + "-import-stage").read { db in
-            guard try db.tableExists("import_stage_\(table)") else { return nil }
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_stage_\(table)")
-        }
-    }
-
     /// Runs `sql` on the stage's own file, as a hand or a disk would change it.
     static func inStage(_ path: String, _ sql: String) throws -> [String] {
         try DatabaseQueue(path: path + "-import-stage").write { db in try String.fetchAll(db, sql: sql) }
@@ -146,7 +137,7 @@ import GuichetDeployment
         let before = try await Self.contents(world)
         let importer = try await interrupted(world)
         #expect(try await Self.contents(world) == before, "a staged row reached the registry before the import's end")
-        #expect(try Self.stageCount(path, "dossier") == 1 && Self.stageCount(path, "person") == 2)
+        #expect(try ImportFolder.stageCount(path, "dossier") == 1 && ImportFolder.stageCount(path, "person") == 2)
         let mode = try #require(try FileManager.default.attributesOfItem(atPath: path + "-import-stage")[.posixPermissions] as? Int)
         #expect(mode == 0o600, "the stage's file is readable by others: \(String(mode, radix: 8))")
         let stopped = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))
@@ -179,7 +170,7 @@ import GuichetDeployment
                 "the tables before the dossiers' moved whole")
         #expect(midway["dossier"] == before["dossier"] && midway["dossier_person"] == before["dossier_person"]
                 && midway["dossier_version"] == before["dossier_version"], "the dossiers' table moved in part, or the tables after it")
-        #expect(try Self.stageCount(path, "dossier") == 3 && Self.stageCount(path, "dossier_person") == 6)
+        #expect(try ImportFolder.stageCount(path, "dossier") == 3 && ImportFolder.stageCount(path, "dossier_person") == 6)
         #expect(try await world.database.strings("SELECT name FROM import_stage_move WHERE moved = 1 ORDER BY name")
                 == ["data_key", "person", "person_birth_year", "person_term", "person_version"], "the move's plan does not say which tables moved")
         let run = try #require(try await world.store.importRun(fileDigest: try Importer.digest(of: importer.file)))

@@ -66,7 +66,11 @@ struct ImportFolder {
     }
 
     /// The rows of a table's stage in a bulk import's own file (nil when there is none).
-    func stageCount(_ table: String) throws -> Int? {
+    func stageCount(_ table: String) throws -> Int? { try Self.stageCount(database, table) }
+
+    /// The rows of a table's stage in the own file of the bulk import of the registry at
+    /// `database` (nil when there is none).
+    static func stageCount(_ database: String, _ table: String) throws -> Int? {
         guard FileManager.default.fileExists(atPath: database + "-import-stage") else { return nil }
         return try DatabaseQueue(path: database + "-import-stage").read { db in
             try db.tableExists("import_stage_\(table)") ? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM import_stage_\(table)") : nil
