@@ -10,7 +10,10 @@ struct Plan: Sendable {
     let httpDossiers: Int
     /// Seconds of load per wrk run (after one second of warm-up).
     let httpSeconds: Int
-    let connections = [1, 32, 128]
+    /// wrk's connection counts; `GUICHET_BENCH_HTTP_CONNECTIONS` (comma-separated) replaces
+    /// them, to look at one point closely (2 and 4 connections: what a small office sends).
+    let connections = ProcessInfo.processInfo.environment["GUICHET_BENCH_HTTP_CONNECTIONS"]?.split(separator: ",")
+        .compactMap { Int($0) }.filter { $0 > 0 }.nonEmpty ?? [1, 32, 128]
     /// Persons imported, one fresh database per size and variant.
     let importSizes: [Int]
     /// Persons of the CSV imports also run on PostgreSQL (`--postgres`): one small size in
@@ -52,6 +55,11 @@ struct Plan: Sendable {
             retentionSizes = [10_000, 100_000, 1_000_000]
         }
     }
+}
+
+extension Array {
+    /// Self, or nil when empty.
+    var nonEmpty: Self? { isEmpty ? nil : self }
 }
 
 /// Progress on standard error (the results go to files).
