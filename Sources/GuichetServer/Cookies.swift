@@ -74,11 +74,26 @@ enum SessionCookie {
     }
 
     /// Whether the browser says the request was started by another site (`Sec-Fetch-Site`
-    /// `same-site` or `cross-site`: another port or a sibling host name counts). A request
-    /// without the header (older browsers, API clients) is not from another site here.
+    /// `same-site` or `cross-site`: another port or a sibling host name counts). A browser
+    /// without Fetch Metadata (older than 2020-2023) is judged by the page it names instead: an
+    /// `Origin`, else a `Referer`, of another host and port (an image on a sibling site sends
+    /// its page's address; Guichet's own pages send none, under `Referrer-Policy: no-referrer`).
+    /// A request that names no page (API clients, the address bar, a bookmark) is not from
+    /// another site.
     static func fromAnotherSite(_ request: Request) -> Bool {
-        guard let site = request.headers[fetchSiteHeader] else { return false }
-        return site != "same-origin" && site != "none"
+        if let site = request.headers[fetchSiteHeader] { return site != "same-origin" && site != "none" }
+        if let origin = request.headers[.origin], origin != "null" { return !namesThisHost(origin, request) }
+        if let referer = request.headers[.referer] { return !namesThisHost(referer, request) }
+        return false
+    }
+
+    /// Whether an `Origin` or `Referer` value names the host and port the request was sent to
+    /// (`https://HOST[:PORT]`, then anything after a `/`, `?` or `#`). Anything unreadable does not.
+    static func namesThisHost(_ address: String, _ request: Request) -> Bool {
+        guard let scheme = address.range(of: "://"), let authority = request.head.authority?.lowercased(), !authority.isEmpty else { return false }
+        let rest = address[scheme.upperBound...]
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.contains("@") && host.lowercased() == authority
     }
 
     /// Checks a form post of a page signed in by cookie: it must come from this site and carry

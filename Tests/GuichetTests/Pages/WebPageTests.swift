@@ -211,6 +211,21 @@ struct WebPageTests {
                 #expect(page.status == .ok && page.html.contains("Emma"), "\(site)")
             }
             #expect(try await browser.get(path).html.contains("Emma"), "a client that sends no Sec-Fetch-Site (an older browser)")
+            // An older browser (no Sec-Fetch-Site) is judged by the page it names: an image on a
+            // sibling site sends that page's address. Nothing runs, nothing is journalled.
+            let beforeOld = try await world.store.ledgerSize()
+            for named in [["Referer": "https://sibling.example/news?id=1"], ["Origin": "https://sibling.example"],
+                          ["Referer": "http://localhost.sibling.example/"], ["Referer": "http://localhost@sibling.example/"],
+                          ["Referer": "http://localhost:8443/"], ["Referer": "not an address"]] {
+                let page = try await browser.get(path, headers: named)
+                #expect(page.status == .forbidden && !page.html.contains("Emma") && page.html.contains(#"id="continue""#), "\(named)")
+            }
+            let oldAPI = try await client.execute(uri: "/v1/dossiers/\(app.id.rawValue)", method: .get,
+                                                  headers: [.cookie: "__Host-guichet=\(token)", .referer: "https://sibling.example/"]) { $0.status }
+            #expect(oldAPI == .forbidden)
+            #expect(try await world.store.ledgerSize() == beforeOld, "nothing journalled in the user's name")
+            // A page of this host named (the test server's host is localhost), or none: the file opens.
+            #expect(try await browser.get(path, headers: ["Referer": "http://LOCALHOST/web/home"]).html.contains("Emma"))
         }
     }
 
