@@ -59,9 +59,13 @@ def request(port, method, path, body=None, headers=None):
     return out
 
 
-def wait_for(port, path, seconds=60):
+def wait_for(port, path, seconds=60, process=None):
+    """Whether `path` answers 200 within `seconds`; False at once if `process` exits first (its
+    port taken by another test's server between free_port() and its bind, under a parallel run)."""
     began = time.time()
     while time.time() - began < seconds:
+        if process is not None and process.poll() is not None:
+            return False
         try:
             if request(port, "GET", path)[0] == 200:
                 return True
@@ -71,20 +75,41 @@ def wait_for(port, path, seconds=60):
     return False
 
 
-idp_port, pub, adm = free_port(), free_port(), free_port()
+def log_tail(path):
+    try:
+        return open(path, errors="replace").read()[-1500:]
+    except OSError:
+        return "(no log)"
+
+
+pub, adm = free_port(), free_port()
+idp_log_path = os.path.join(work, "idp.log")
+idp = None
+for attempt in range(3):  # a port taken between free_port() and the bind: another port
+    idp_port = free_port()
+    idp_log = open(idp_log_path, "wb")
+    idp = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port), "--require-nonce"],
+                           stdout=idp_log, stderr=idp_log, start_new_session=True)
+    if wait_for(idp_port, "/.well-known/openid-configuration", 180, idp):
+        break
+    if idp.poll() is None:
+        break  # alive but slow: the assertion below says so
 issuer = f"http://127.0.0.1:{idp_port}"
-idp_log = open(os.path.join(work, "idp.log"), "wb")
-idp = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port), "--require-nonce"],
-                       stdout=idp_log, stderr=idp_log, start_new_session=True)
 server = None
 try:
-    assert wait_for(idp_port, "/.well-known/openid-configuration"), "the provider did not start"
+    assert idp.poll() is None, "the provider did not start: " + log_tail(idp_log_path)
     secret_file = os.path.join(work, "client-secret")
     with open(secret_file, "w") as f:
         f.write(secret + "\n")
     os.chmod(secret_file, 0o600)
-    with open(os.path.join(data, "guichet.yaml"), "a") as f:
-        f.write(f"""oidc:
+    settings = os.path.join(data, "guichet.yaml")
+    settings_before = open(settings).read() if os.path.exists(settings) else ""
+
+    def configure(pub):
+        """The settings with both providers, the callbacks on the public port `pub`."""
+        with open(settings, "w") as f:
+            f.write(settings_before)
+            f.write(f"""oidc:
   - name: citoyens
     issuer: {issuer}
     clientId: guichet-citizens
@@ -101,6 +126,8 @@ try:
     trustedAMR: [hwk]
 """)
 
+    configure(pub)
+
     def guichet(*args):
         return subprocess.run([binary, *args, "--data", data], capture_output=True, text=True, timeout=300)
 
@@ -114,10 +141,15 @@ try:
     case("link: an unknown user name is refused", nobody.returncode != 0, nobody.stderr)
 
     env = dict(os.environ, GUICHET_TEST_OIDC_SECRET=secret)
-    server_log = open(os.path.join(work, "server.log"), "wb")
-    server = subprocess.Popen([binary, "serve", "--data", data, "--port", str(pub), "--admin-port", str(adm)],
-                              stdout=server_log, stderr=server_log, env=env, start_new_session=True)
-    assert wait_for(pub, "/readyz", 120), "guichet did not become ready"
+    for attempt in range(3):  # a port taken between free_port() and the bind: other ports
+        server_log = open(os.path.join(work, "server.log"), "wb")
+        server = subprocess.Popen([binary, "serve", "--data", data, "--port", str(pub), "--admin-port", str(adm)],
+                                  stdout=server_log, stderr=server_log, env=env, start_new_session=True)
+        if wait_for(pub, "/readyz", 300, server) or server.poll() is None:
+            break
+        pub, adm = free_port(), free_port()
+        configure(pub)
+    assert server.poll() is None and wait_for(pub, "/readyz", 1), "guichet did not become ready: " + log_tail(os.path.join(work, "server.log"))
 
     def begin(provider):
         """GET /oidc/P/start: returns (authorization URL, binding cookie)."""
@@ -345,9 +377,11 @@ finally:
         server.wait()
     # The provider is ours to stop; SIGTERM may be ignored when inherited ignored from the test
     # runner, so SIGKILL after a short wait.
-    os.killpg(idp.pid, signal.SIGTERM)
     try:
+        os.killpg(idp.pid, signal.SIGTERM)
         idp.wait(timeout=5)
+    except ProcessLookupError:
+        pass  # it had stopped by itself
     except subprocess.TimeoutExpired:
         os.killpg(idp.pid, signal.SIGKILL)
         idp.wait()
