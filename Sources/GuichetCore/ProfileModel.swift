@@ -31,6 +31,10 @@ public struct PersonLinkSpec: Sendable, Equatable {
     /// How a field of this person is qualified in letters, by language (`fr` → "de l'enfant",
     /// `en` → "the child's").
     public var labels: [String: String] = [:]
+    /// Whether a person linked in this role may hold a citizen's account (a claim code makes
+    /// one): `account: false` for a child, whose account would read the child's file and its
+    /// history. True unless the profile says otherwise.
+    public var account = true
     public init(role: String, min: Int, max: Int) { self.role = role; self.min = min; self.max = max }
 }
 
@@ -290,5 +294,14 @@ public struct Profile: Sendable, Equatable {
         if type.partners != nil { paths.append("partners") }
         for link in type.persons { paths += personFields.map { "\(link.role).\($0.name)" } }
         return paths
+    }
+}
+
+extension Profile {
+    /// Whether a person linked to files in these (dossier type, link role) pairs may hold a
+    /// citizen's account (a claim code): unless every one of those links is declared
+    /// `account: false` (place05's `child`). A person linked to no file is not refused.
+    public func mayHoldAccount(links: [(type: String, role: String)]) -> Bool {
+        links.isEmpty || links.contains { link in dossierTypes[link.type]?.persons.first { $0.role == link.role }?.account ?? true }
     }
 }

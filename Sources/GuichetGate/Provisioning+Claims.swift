@@ -57,6 +57,7 @@ extension Provisioning {
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
+        try checkMayHoldAccount(person, in: dossiers)
         try await checkClaimLimits(through.id, r)
         do {
             try await gate.journal.recordSystemEvent("claim-code-issue", reason: "claim code issued", persons: [person], dossiers: [through.id],
@@ -70,6 +71,16 @@ extension Provisioning {
                                     detail: "this account issued a claim code (\(address == nil ? "shown to it for a letter" : "sent to the person's address"))",
                                     at: gate.clock())
         return try await auth.issueClaim(for: person, by: r.principal.account, from: r.source, mailingTo: address)
+    }
+
+    /// Refuses a claim code for a person linked to files only in roles the profile declares
+    /// `account: false` (place05's child): the account would read the files and their history
+    /// in the child's name. A person linked to no file is not refused (nothing says what they are).
+    func checkMayHoldAccount(_ person: PersonID, in dossiers: [DossierRecord]) throws {
+        let links = dossiers.flatMap { d in d.persons.filter { $0.person == person }.map { (type: d.type, role: $0.role) } }
+        guard !profile.mayHoldAccount(links: links) else { return }
+        throw GuichetError.conflict("a claim code makes an account, and this person is linked to files only as "
+                                    + "\(Set(links.map(\.role)).sorted().joined(separator: " and ")), who holds no account in this profile")
     }
 
     /// Refuses a staff member's claim code past ``claimCodeLimits`` (journalled), with an
@@ -112,6 +123,8 @@ extension Provisioning {
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
+        let linked = try await store.dossiers(Array(try await store.dossierIDs(linking: person).prefix(Gate.maxLinksPerPerson)))
+        try checkMayHoldAccount(person, in: linked)
         try await journal("claim-code-issue", "claim code issued", persons: [person], prefixed: false,
                           .consoleTrustingTheKeyFile(requestID: requestID))
         return try await auth.issueClaim(for: person, by: nil)

@@ -152,11 +152,12 @@ struct ProfileBuilder {
         let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
-            let ld = try lc.dictionary(allowed: ["min", "max", "label"])
+            let ld = try lc.dictionary(allowed: ["min", "max", "label", "account"])
             let min = try ld["min"]?.int() ?? 0, max = try ld["max"]?.int() ?? 1
             guard min >= 0, max >= 1, min <= max else { throw lc.fail("need 0 <= min <= max and max >= 1") }
             var link = PersonLinkSpec(role: role, min: min, max: max)
             if let l = ld["label"] { link.labels = try labels(l) }
+            if let a = ld["account"] { link.account = try a.bool() }
             links.append(link)
         }
         var partners: PartnerSpec?

@@ -30,7 +30,8 @@ extension OpenAPI {
         .init(method: "post", path: "/v1/persons/{id}/claim-code",
               summary: "Issue a one-time claim code for a person without an account (staff who may change the person's file; journalled, alerted, "
                 + "at most 5 in ten minutes and 20 a day per account): e-mailed to the person's address on file when there is one and a relay "
-                + "(delivery email, no code in the answer), else shown once for the office's letter (delivery letter)",
+                + "(delivery email, no code in the answer), else shown once for the office's letter (delivery letter); 409 when the person has "
+                + "an account, or is linked to files only in roles that hold none (account: false in the profile, a child)",
               secured: true, responses: ["201": "ClaimCode", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/v1/accounts/claim",
               summary: "Make a citizen account linked to your existing file with the claim code you received (single use; wrong codes are throttled; "

@@ -16,6 +16,10 @@ import GuichetProfile
         #expect(Set(p.roles.keys) == ["parent", "agent", "daycare", "analyst", "admin", "security"])
         #expect(p.personField("nam")?.classification == .nationalID)
         #expect(p.rules.count == 6)
+        // A child holds no account (no claim code); a parent, and any role that says nothing, may.
+        #expect(app.persons.first { $0.role == "child" }?.account == false && app.persons.first { $0.role == "parent" }?.account == true)
+        #expect(!p.mayHoldAccount(links: [("application", "child")]) && p.mayHoldAccount(links: [("application", "child"), ("application", "parent")]))
+        #expect(p.mayHoldAccount(links: []))
     }
 
     static let valid = try! String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
@@ -56,6 +60,8 @@ import GuichetProfile
         Broken(name: "a number field defaulting to today", replace: "daysPerWeek:    {type: integer",
                with: "daysPerWeek:    {default: today, type: integer", key: "dossiers.application.fields.daysPerWeek.default",
                message: "only a date field"),
+        Broken(name: "a person role's account that is not true or false", replace: "child:  {min: 1, max: 1, account: false}",
+               with: "child:  {min: 1, max: 1, account: never}", key: "dossiers.application.persons.child.account", message: "true or false"),
     ]
 
     @Test("a broken profile is refused with its file, line, key and what is wrong", arguments: broken)

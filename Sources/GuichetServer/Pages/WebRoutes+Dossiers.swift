@@ -286,8 +286,9 @@ extension GuichetServer {
                  ["label": Labels.field(name, language: l, profile: profile), "value": readable(person.fields[name]!, pages, l)]  // keys of the same dictionary
              }]
             // Staff who may change the file issue the person's claim code here (the gate's
-            // provisioning decides again); a person who has an account is offered none.
-            if mayIssueClaims, try await !store.personHasAccount(person.id) {
+            // provisioning decides again); a person who has an account, or who is linked as
+            // one who holds none (a child), is offered none.
+            if mayIssueClaims, profile.mayHoldAccount(links: [(view.type, person.role)]), try await !store.personHasAccount(person.id) {
                 row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code"
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.

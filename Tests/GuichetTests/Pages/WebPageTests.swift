@@ -306,38 +306,40 @@ struct WebPageTests {
         }
     }
 
-    @Test("an agent gives a person of a file a claim code from the file's page: shown once for a letter; a person with an account gets none; a parent is offered no such button")
+    @Test("an agent gives a person of a file a claim code from the file's page: shown once for a letter; a person with an account or a child gets none; a parent is offered no such button")
     func claimCodeFromTheFilePage() async throws {
         let world = try await World.make()
         defer { world.remove() }
-        _ = try await world.registerParent("parent1")
-        let app = try await world.application(by: "parent1")
+        // A second parent in the registry without an account (Marc), beside parent1 and a child.
+        let marc = try await ClaimCodeTests.secondParent(world, by: "parent1")
+        let appID = try #require(try await world.store.dossierIDs(linking: marc).first)
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
-        let record = try #require(try await world.store.dossier(app.id))
+        let record = try #require(try await world.store.dossier(appID))
         let child = try #require(record.persons.first { $0.role == "child" }).person
-        let parent = try #require(record.persons.first { $0.role == "parent" }).person
+        let parent = try #require(record.persons.first { $0.role == "parent" && $0.person != marc }).person
         try await world.withPublic { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("agent", World.password, totp: secret)
             // A file's address without its purpose asks for one, reading nothing.
             let agentID = try #require(try await world.store.account(username: "agent")).id
             let before = try await world.ledger.journal(account: agentID).count
-            let ask = try await browser.get("/web/dossiers/\(app.id.rawValue)?lang=en")
+            let ask = try await browser.get("/web/dossiers/\(appID.rawValue)?lang=en")
             #expect(ask.status == .ok && ask.html.contains(#"id="choose-purpose""#) && ask.html.contains(#"<option value="list-management">"#))
             #expect(!ask.html.contains(child.rawValue), "nothing of the file is shown before a purpose")
             #expect(try await world.ledger.journal(account: agentID).count == before, "nothing was read")
             // A file opened by its number from the home's form goes to its page, for the purpose.
             let home = try await browser.get("/web/home")
             #expect(home.html.contains(#"id="by-number""#))
-            let byNumber = try await browser.get("/web/open?file=\(app.id.rawValue)&purpose=list-management")
-            #expect(byNumber.status == .seeOther && byNumber.location?.removingPercentEncoding == "/web/dossiers/\(app.id.rawValue)?purpose=list-management", "\(byNumber.location ?? "")")
+            let byNumber = try await browser.get("/web/open?file=\(appID.rawValue)&purpose=list-management")
+            #expect(byNumber.status == .seeOther && byNumber.location?.removingPercentEncoding == "/web/dossiers/\(appID.rawValue)?purpose=list-management", "\(byNumber.location ?? "")")
             #expect(try await browser.get("/web/open?file=not-a-number&purpose=list-management").status == .badRequest)
-            let page = try await browser.get("/web/dossiers/\(app.id.rawValue)?purpose=list-management")
-            let action = "/web/dossiers/\(app.id.rawValue)/persons/\(child.rawValue)/claim-code"
+            let page = try await browser.get("/web/dossiers/\(appID.rawValue)?purpose=list-management")
+            let action = "/web/dossiers/\(appID.rawValue)/persons/\(marc.rawValue)/claim-code"
             #expect(page.html.contains(#"action="\#(action)""#))
             #expect(!page.html.contains("/persons/\(parent.rawValue)/claim-code"), "no button for a person who has an account")
+            #expect(!page.html.contains("/persons/\(child.rawValue)/claim-code"), "no button for a child: a child holds no account")
             // The file's and each person's numbers are shown (what an erasure or a caseload form asks for).
-            #expect(page.html.contains(#"<code id="file-number">\#(app.id.rawValue)</code>"#))
+            #expect(page.html.contains(#"<code id="file-number">\#(appID.rawValue)</code>"#))
             #expect(page.html.contains("<code>\(child.rawValue)</code>") && page.html.contains("<code>\(parent.rawValue)</code>"))
             // Dates read in words (a new-user test found ISO dates on the file page).
             #expect(page.html.contains("1 September 2027") && !page.html.contains(">2027-09-01<"), "the page is in English since the purpose's form")
@@ -348,15 +350,19 @@ struct WebPageTests {
             let code = try #require(issued.html.firstMatch(of: #/id="claim-code"><strong>([^<]+)</strong>/#).map { String($0.1) })
             #expect(code.count >= 10)
             #expect(try await world.ledger.journal(account: agentID).contains { $0.action == "claim-code-issue" })
-            let taken = try await browser.post("/web/dossiers/\(app.id.rawValue)/persons/\(parent.rawValue)/claim-code", [("csrf", csrf), ("purpose", "list-management")])
+            let taken = try await browser.post("/web/dossiers/\(appID.rawValue)/persons/\(parent.rawValue)/claim-code", [("csrf", csrf), ("purpose", "list-management")])
             #expect(taken.status == .conflict, "the parent has an account already")
+            // A child's code asked all the same (a hand-made form): refused, nothing issued.
+            let forChild = try await browser.post("/web/dossiers/\(appID.rawValue)/persons/\(child.rawValue)/claim-code", [("csrf", csrf), ("purpose", "list-management")])
+            #expect(forChild.status == .conflict && !forChild.html.contains(#"id="claim-code""#), "\(forChild.status)")
+            #expect(try await world.ledger.journal(account: agentID).filter { $0.action == "claim-code-issue" }.count == 1, "only Marc's code")
         }
         try await world.withPublic { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("parent1", World.password)
-            let own = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            let own = try await browser.get("/web/dossiers/\(appID.rawValue)")
             #expect(own.status == .ok && !own.html.contains("claim-code"), "a citizen is offered no claim code")
-            #expect(try await browser.get("/web/open?file=\(app.id.rawValue)").status == .forbidden, "a citizen opens files from their home")
+            #expect(try await browser.get("/web/open?file=\(appID.rawValue)").status == .forbidden, "a citizen opens files from their home")
         }
     }
 

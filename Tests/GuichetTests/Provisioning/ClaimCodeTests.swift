@@ -36,6 +36,11 @@ import GuichetStore
         #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: daycare, purpose: "list-management").status != .created)
         #expect(try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: try await world.token("julie")).status != .created)
         #expect(try await call(world, admin: false, .post, "/v1/persons/\(PersonID())/claim-code", token: agent, purpose: "list-management").status == .notFound)
+        // The child of the same file holds no account: refused (409), nothing issued.
+        let app = try #require(try await world.store.dossierIDs(linking: marc).first)
+        let child = try #require(try await world.store.dossier(app)?.persons.first { $0.role == "child" }?.person)
+        let forChild = try await call(world, admin: false, .post, "/v1/persons/\(child)/claim-code", token: agent, purpose: "list-management")
+        #expect(forChild.status == .conflict, "\(forChild.status)")
         let issued = try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management")
         #expect(issued.status == .created && issued["expiresAt"]?.string != nil)
         #expect(issued["delivery"]?.string == "letter", "no relay: the code is shown for the office's letter")

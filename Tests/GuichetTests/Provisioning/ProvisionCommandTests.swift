@@ -86,6 +86,10 @@ import GuichetVault
         let claim = try await run(["claims", "issue", "--person", marc.rawValue])
         #expect(try #require(Self.value(after: "Claim code", in: claim.stdout)).count == 29, "stderr: \(claim.stderr)")
         #expect(try await run(["claims", "issue", "--person", parent.rawValue]).stderr.contains("already has an account"))
+        // A child holds no account (it would read its file and the file's history): refused, naming the roles.
+        let child = try #require(made.persons.first { $0.role == "child" }?.person)
+        let forChild = try await run(["claims", "issue", "--person", child.rawValue])
+        #expect(forChild.status != 0 && forChild.stderr.contains("only as child, who holds no account"), "\(forChild.stderr)")
 
         let left = try await run(["staff", "deactivate", "--username", "agent.one", "--reason", "left the service"])
         #expect(left.status == 0, "stderr: \(left.stderr)")
