@@ -43,7 +43,7 @@ extension Provisioning {
     public func issueClaim(for person: PersonID, _ r: GateRequest) async throws -> ClaimDelivery {
         try gate.checkPurpose(r)
         let subject = r.principal.subject
-        let dossiers = try await store.dossiers(Array(try await store.dossierIDs(linking: person).prefix(Gate.maxLinksPerPerson)))
+        let dossiers = try await linkedDossiers(person)
         var readable = false
         var through: DossierRecord?
         for d in dossiers {
@@ -71,6 +71,11 @@ extension Provisioning {
                                     detail: "this account issued a claim code (\(address == nil ? "shown to it for a letter" : "sent to the person's address"))",
                                     at: gate.clock())
         return try await auth.issueClaim(for: person, by: r.principal.account, from: r.source, mailingTo: address)
+    }
+
+    /// The dossiers that link a person (at most ``Gate/maxLinksPerPerson``).
+    func linkedDossiers(_ person: PersonID) async throws -> [DossierRecord] {
+        try await store.dossiers(Array(try await store.dossierIDs(linking: person).prefix(Gate.maxLinksPerPerson)))
     }
 
     /// Refuses a claim code for a person linked to files only in roles the profile declares
@@ -123,8 +128,7 @@ extension Provisioning {
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
-        let linked = try await store.dossiers(Array(try await store.dossierIDs(linking: person).prefix(Gate.maxLinksPerPerson)))
-        try checkMayHoldAccount(person, in: linked)
+        try checkMayHoldAccount(person, in: try await linkedDossiers(person))
         try await journal("claim-code-issue", "claim code issued", persons: [person], prefixed: false,
                           .consoleTrustingTheKeyFile(requestID: requestID))
         return try await auth.issueClaim(for: person, by: nil)

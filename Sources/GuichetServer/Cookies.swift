@@ -67,10 +67,7 @@ enum SessionCookie {
             guard site == "same-origin" else { throw GuichetError.forbidden("a request from another site is refused") }
             return
         }
-        let host = origin.split(separator: "://", maxSplits: 1).last.map(String.init)
-        guard let host, let authority = request.head.authority, host.lowercased() == authority.lowercased() else {
-            throw GuichetError.forbidden("a request from another site is refused")
-        }
+        guard namesThisHost(origin, request) else { throw GuichetError.forbidden("a request from another site is refused") }
     }
 
     /// Whether the browser says the request was started by another site (`Sec-Fetch-Site`
