@@ -16,7 +16,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,17 +23,11 @@ import time
 import urllib.error
 import urllib.request
 
+import guichet_server
+
 binary, data, kills = sys.argv[1], sys.argv[2], int(sys.argv[3])
 accounts = {a["role"]: a for a in json.load(open(os.path.join(data, "demo-accounts.json")))["accounts"]}
 random.seed(7)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def call(base, path, body=None, token=None, method=None, timeout=20):
@@ -54,19 +47,7 @@ def call(base, path, body=None, token=None, method=None, timeout=20):
 
 def start():
     """Starts the server; returns (process, base URL, seconds until /readyz answered 200)."""
-    pub, adm = free_port(), free_port()
-    began = time.time()
-    log = open(os.path.join(data, "drill-server.log"), "ab")
-    p = subprocess.Popen([binary, "serve", "--data", data, "--port", str(pub), "--admin-port", str(adm)],
-                         stdout=log, stderr=log, start_new_session=True)
-    base = f"http://127.0.0.1:{pub}"
-    while time.time() - began < 120:
-        if p.poll() is not None:
-            return p, base, None
-        if call(base, "/readyz", timeout=2)[0] == 200:
-            return p, base, time.time() - began
-        time.sleep(0.05)
-    return p, base, None
+    return guichet_server.start(binary, data, os.path.join(data, "drill-server.log"))
 
 
 acknowledged = 0         # writes the server answered 200 for

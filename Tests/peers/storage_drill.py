@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -38,6 +37,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+
+import guichet_server
 
 binary, demo, work = sys.argv[1], sys.argv[2], sys.argv[3]
 accounts = {a["role"]: a for a in json.load(open(os.path.join(demo, "demo-accounts.json")))["accounts"]}
@@ -60,14 +61,6 @@ def sh(*args, check=True):
 
 def folder_size(path):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def call(base, path, body=None, token=None, method=None, timeout=20):
@@ -94,19 +87,7 @@ def call(base, path, body=None, token=None, method=None, timeout=20):
 
 def start():
     """Starts the server; returns (process, base URL, seconds until /readyz answered 200)."""
-    pub, adm = free_port(), free_port()
-    began = time.time()
-    log = open(server_log, "ab")
-    p = subprocess.Popen([binary, "serve", "--data", data, "--port", str(pub), "--admin-port", str(adm)],
-                         stdout=log, stderr=log, start_new_session=True)
-    base = f"http://127.0.0.1:{pub}"
-    while time.time() - began < 120:
-        if p.poll() is not None:
-            return p, base, None
-        if call(base, "/readyz", timeout=2)[0] == 200:
-            return p, base, time.time() - began
-        time.sleep(0.05)
-    return p, base, None
+    return guichet_server.start(binary, data, server_log)
 
 
 # --- the filesystem -------------------------------------------------------------------------
