@@ -10,8 +10,8 @@ import NIOCore
 /// `texts/generated-fr.json` renders in French the texts the server generates in English
 /// (refusals' details, notices, alerts: ``GeneratedTexts``).
 ///
-/// Pages are plain HTML forms. Only the pages that offer a passkey (the account page and the
-/// second-factor step) load one script, `passkey.js`, from this site (``scriptPolicy``);
+/// Pages are plain HTML forms. Only the pages that offer a passkey (the account page, the
+/// second-factor step, a step-up in the middle of a search or an export) load one script, `passkey.js`, from this site (``scriptPolicy``);
 /// every other page's policy allows none. Every value goes
 /// through Mustache's `{{name}}`, which escapes it for HTML; loading refuses a template that
 /// uses an unescaped tag (`{{{name}}}`, `{{&name}}`). A text is named `{{t.KEY}}`; loading

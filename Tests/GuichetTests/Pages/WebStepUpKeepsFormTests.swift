@@ -27,11 +27,14 @@ struct WebStepUpKeepsFormTests {
     }
 
     /// The hidden fields of the step-up form (`id="step-up"`), in order.
-    static func carried(_ html: String) throws -> [(String, String)] {
-        let start = try #require(html.range(of: #"id="step-up""#), "a step-up form")
+    static func carried(_ html: String) throws -> [(String, String)] { try hiddenFields(html, form: "step-up") }
+
+    /// The hidden fields of the form `id="FORM"`, in order.
+    static func hiddenFields(_ html: String, form id: String) throws -> [(String, String)] {
+        let start = try #require(html.range(of: #"id="\#(id)""#), "a form \(id)")
         let form = html[start.upperBound...]
         let end = form.range(of: "</form>")?.lowerBound ?? form.endIndex
-        return form[..<end].matches(of: #/<input type="hidden" name="([^"]+)" value="([^"]*)">/#).map { (String($0.1), Self.unescaped(String($0.2))) }
+        return form[..<end].matches(of: #/<input type="hidden" name="([^"]+)" value="([^"]*)"[^>]*>/#).map { (String($0.1), Self.unescaped(String($0.2))) }
     }
 
     static func unescaped(_ s: String) -> String {

@@ -1,5 +1,6 @@
 // Passkeys on Guichet's pages (docs/PAGES.md): the only script of the pages, loaded from this
-// site by the account page and the second-factor step. It shows the passkey forms (hidden
+// site by the pages that offer a passkey (the account page, the second-factor step, a step-up
+// asked in the middle of a search or an export). It shows the passkey forms (hidden
 // without script, where the code forms keep working), asks the API for a challenge with the
 // session's CSRF token, lets the browser create or use a passkey, and posts the answer in the
 // page's own form: the server verifies it exactly as POST /v1/me/mfa/webauthn and
@@ -71,6 +72,17 @@ function offer(id, ceremony) {
   form.hidden = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // A field typed in the page's other form (the reason a step-up asks for) goes with the
+    // passkey's answer: checked there first, so that the browser says what is missing.
+    for (const copy of form.querySelectorAll("input[data-from]")) {
+      const source = document.getElementById(copy.dataset.from);
+      if (!source) continue;
+      if (!source.checkValidity()) {
+        source.reportValidity();
+        return;
+      }
+      copy.value = source.value;
+    }
     const button = form.querySelector('button[type="submit"]');
     const error = document.getElementById(form.dataset.error);
     button.disabled = true;
