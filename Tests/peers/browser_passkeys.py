@@ -2,10 +2,14 @@
 account on the registration page; an agent enrols a passkey with Chromium's WebAuthn virtual
 authenticator and its activation code, then an authenticator app (pyotp computes the code),
 and signs in again with the passkey. axe-core checks every page visited (see browser_pages.py).
+With "scenario": "export-step-up", a partner adviser enrols a passkey, then exports a caseload
+above its ceiling and answers the step-up with the passkey and a reason (export_step_up).
 
 Usage: browser_passkeys.py CONFIG_JSON
 CONFIG_JSON: {"base", "lang", "password", "activation", "accounts": {"agent"}, "weakPassword",
               "parent": {"username", "password", "firstName", "lastName", "birthDate"}}
+         or {"scenario": "export-step-up", "base", "lang", "password", "activation",
+             "accounts": {"partner"}, "recipientKey", "firstReason", "reason"}
 Prints one JSON object with what each step saw and "axe": {page: [serious or critical violations]}.
 """
 import json
@@ -22,7 +26,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
 
-from browser_pages import Browser
+from browser_pages import Browser, gone
 
 
 def wait_for_server(base):
@@ -78,7 +82,8 @@ def register(b, c, out):
     b.sign_out()
 
 
-def enrol(b, c, out):
+def authenticator(b):
+    """Chromium's WebAuthn virtual authenticator, standing for the device of the person."""
     options = VirtualAuthenticatorOptions()
     options.protocol = VirtualAuthenticatorOptions.Protocol.CTAP2
     options.transport = VirtualAuthenticatorOptions.Transport.INTERNAL
@@ -88,23 +93,33 @@ def enrol(b, c, out):
     options.is_user_consenting = True
     b.driver.add_virtual_authenticator(options)
 
+
+def enrol_passkey(b, c, who, out, check=True):
+    """Signs in with a password, is sent to enrol a factor, enrols a passkey with the activation code."""
     b.driver.get(f"{b.base}/web/sign-in?lang={b.lang}")
-    b.find("#username").send_keys(c["accounts"]["agent"])
+    b.find("#username").send_keys(c["accounts"][who])
     b.find("#password").send_keys(c["password"])
     b.find("#password").send_keys(Keys.ENTER)
     b.wait.until(lambda d: "/web/second-factor" in d.current_url)
     out["noFactor"] = bool(b.finds("#no-factor"))
-    b.check("second-factor-no-factor")
+    if check:
+        b.check("second-factor-no-factor")
     b.find("#enrol-link").send_keys(Keys.ENTER)
     b.wait.until(lambda d: "/web/account" in d.current_url)
     # The script shows the passkey form (hidden without script).
     b.wait.until(lambda d: shown(d, "passkey-enrol"))
-    b.check("account-enrol")
+    if check:
+        b.check("account-enrol")
     b.find("#passkey-activation").send_keys(c["activation"])
     b.find("#passkey-enrol-button").send_keys(Keys.ENTER)
     b.wait.until(lambda d: d.find_elements(By.ID, "done") or shown(d, "passkey-error") or d.find_elements(By.ID, "error"))
     out["passkeyDone"] = b.text("#done")
     out["passkeyError"] = b.text("#error") or (b.text("#passkey-error") if b.finds("#passkey-error") else None)
+
+
+def enrol(b, c, out):
+    authenticator(b)
+    enrol_passkey(b, c, "agent", out)
     out["recoveryCodes"] = len(b.finds("#recovery-codes .recovery-code"))
     b.check("account-recovery-codes")
     b.screenshot("account")
@@ -138,14 +153,49 @@ def enrol(b, c, out):
     b.sign_out()
 
 
+def export_step_up(b, c, out):
+    """A partner adviser whose factor is a passkey exports a caseload above its ceiling: the
+    step-up page asks why and offers the passkey; with the box emptied the passkey is not asked
+    for, the box is pointed at; with a reason typed the passkey's answer and the reason go."""
+    authenticator(b)
+    enrol_passkey(b, c, "partner", out, check=False)
+    b.driver.get(f"{b.base}/web/exports?lang={b.lang}")
+    b.find("#recipient-key").send_keys(c["recipientKey"])
+    b.find("#export-justification").send_keys(c["firstReason"])
+    b.submit("#partner-export-button")
+    b.wait.until(lambda d: d.find_elements(By.ID, "error"))
+    out["refusal"] = b.find("#error").get_attribute("data-key")
+    b.wait.until(lambda d: shown(d, "passkey-sign-in"))
+    out["passkeyOffered"] = True
+    out["boxHolds"] = b.find("#justification").get_attribute("value")
+    b.check("step-up-passkey")
+    b.screenshot("step-up-passkey")
+    b.find("#justification").clear()
+    page = b.find("html")
+    b.find("#passkey-button").send_keys(Keys.ENTER)
+    time.sleep(1)
+    out["emptyBoxStays"] = not gone(page) and b.driver.switch_to.active_element.get_attribute("id") == "justification"
+    out["emptyBoxMissing"] = b.driver.execute_script("return document.getElementById('justification').validity.valueMissing")
+    b.find("#justification").send_keys(c["reason"])
+    b.find("#passkey-button").send_keys(Keys.ENTER)
+    # The answer is the file, as a download: the page stays (the test reads what the server
+    # made); the script disables the button once the browser gave its answer.
+    b.wait.until(lambda d: shown(d, "passkey-error") or not d.find_element(By.ID, "passkey-button").is_enabled())
+    out["passkeyError"] = shown(b.driver, "passkey-error")
+    time.sleep(2)
+
+
 def main():
     config = json.loads(sys.argv[1])
     wait_for_server(config["base"])
     b = Browser(config)
     try:
         out = {}
-        register(b, config, out)
-        enrol(b, config, out)
+        if config.get("scenario") == "export-step-up":
+            export_step_up(b, config, out)
+        else:
+            register(b, config, out)
+            enrol(b, config, out)
         out["axe"] = b.axe
         out["pagesChecked"] = b.pages
         print(json.dumps(out, ensure_ascii=False))

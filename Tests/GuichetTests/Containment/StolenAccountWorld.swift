@@ -34,7 +34,7 @@ struct StolenAccountWorld {
     /// zone (the day after the registry's), so that an attack waits its throttle out into the
     /// next day; otherwise it starts now.
     static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)],
-                     beforeMidnight: Bool = false) async throws -> StolenAccountWorld {
+                     beforeMidnight: Bool = false, relyingParty: RelyingParty? = nil) async throws -> StolenAccountWorld {
         let folder = try temporaryFolder()
         let profile = try Repo.profile(named: name)
         var calendar = Calendar(identifier: .gregorian)
@@ -50,7 +50,8 @@ struct StolenAccountWorld {
         let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile, keys: keys,
                                                keysOrigin: keys.origin,
                                                options: .testing(watch: profile.watch, clock: clock.function,
-                                                                 logger: Logger(label: "guichet.gate") { _ in log.handler }))
+                                                                 logger: Logger(label: "guichet.gate") { _ in log.handler },
+                                                                 relyingParty: relyingParty ?? RelyingParty(id: SoftAuthenticator.rpID, origin: SoftAuthenticator.origin)))
         let (auth, gate) = (registry.auth, registry.gate)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
         if name == "emploi" {
