@@ -53,8 +53,10 @@ public struct Ceiling: Sendable, Equatable, Codable {
         // administrators read and change none.
         case .admin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 40, changesDay: 300, changesGrace: 100)
         case .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 5, changesDay: 10, changesGrace: 0)
-        // Security officers open names and addresses only to write breach letters.
-        case .security: Ceiling(burst: 35, hour: 35, day: 100, session: 35, grace: 15, changesBurst: 5, changesDay: 10, changesGrace: 0)
+        // Security officers open names and addresses only to write breach letters. Their
+        // changes are erasures, which cannot be undone: five dossiers, then a fresh factor and
+        // a reason for ten more in the day (a citizen's requests come a few a day).
+        case .security: Ceiling(burst: 35, hour: 35, day: 100, session: 35, grace: 15, changesBurst: 5, changesDay: 10, changesGrace: 10)
         }
     }
 }

@@ -83,10 +83,16 @@ extension Gate {
     /// `retention.erasure.roles` names: journals an `erasure` entry naming the person and the
     /// dossiers erased whole, then destroys the person's data key and search terms, and the
     /// data key of every dossier of theirs whose other persons are all erased.
-    /// - Throws: 403 for a role that may not record erasures or without a second factor; 404
-    ///   when the person is unknown or already erased; 400 for a bad reference;
-    ///   503 when the erasure cannot be journalled (nothing is erased).
-    public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String, source: String? = nil) async throws -> ErasureReceipt {
+    ///
+    /// An erasure cannot be undone, so it counts against the officer's ceiling of changes, each
+    /// dossier of the person once (DETECTION.md, "The ceiling of changes"): a stolen officer's
+    /// account erases a handful of persons, then owes a fresh second factor and `justification`,
+    /// then is throttled and suspended, like any account that changes files.
+    /// - Throws: 403 for a role that may not record erasures or without a second factor, or
+    ///   past the ceiling of changes (nothing erased); 404 when the person is unknown or already
+    ///   erased; 400 for a bad reference; 503 when the erasure cannot be journalled (nothing is erased).
+    public func eraseOnRequest(person: PersonID, reference: String, _ officer: Principal, requestID: String, source: String? = nil,
+                               justification: String? = nil) async throws -> ErasureReceipt {
         defer { changes.bump() }
         guard profile.retention.erasureOfficers.contains(officer.role) else {
             throw GuichetError.forbidden("your role may not record erasure requests")
@@ -105,6 +111,10 @@ extension Gate {
         let kept = try keptFields(linked, persons: [person: record], dossierFields: { whole.contains($0) }, at: now)
         let keptNames = Set(kept.flatMap(\.paths).filter { $0.contains(".") }.compactMap { $0.split(separator: ".").last.map(String.init) })
         let erasedFields = fields.filter { !keptNames.contains($0) }
+        var request = GateRequest(principal: officer, requestID: requestID, source: source, purpose: nil)
+        request.justification = justification
+        try await watchAccesses(linked.map { AllowedAccess(dossier: $0.id, rules: ["retention.erasure"], breakGlass: false, persons: [person], fields: []) },
+                                action: .update, discloses: false, request)
         let ctx = AccessContext(requestID: requestID, subject: officer.subject, session: officer.session, source: source, purpose: nil, at: now)
         let index: Int64
         do {

@@ -105,7 +105,8 @@ extension GuichetServer {
             let person: PersonID = try JSONBody.identifier(.string(try body.string("person")), "person")
             let reference = try body.string("reference")
             try body.finish()
-            let receipt = try await self.gate.eraseOnRequest(person: person, reference: reference, p, requestID: Self.requestID(), source: ctx.source)
+            let receipt = try await self.gate.eraseOnRequest(person: person, reference: reference, p, requestID: Self.requestID(), source: ctx.source,
+                                                             justification: req.headers[Self.justificationHeader])
             return Reply.json(try JSONParser.parse(Array(try receipt.json().utf8)), status: .created)
         }
         r.on(.get, "/admin/v1/erasures/:id") { req, ctx in

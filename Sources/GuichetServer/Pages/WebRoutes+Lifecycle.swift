@@ -60,25 +60,31 @@ extension GuichetServer {
 
     /// Carries out an erasure from the form: the box ticked, a person number, a reference; the
     /// gate erases and journals. A refusal shows the form again as typed, with why; nothing is erased.
+    /// A factor older than five minutes, or the ceiling of changes met, gives the step-up form,
+    /// which carries what was typed (and, for the ceiling, asks why) and erases after the code.
     func erase(_ form: FormBody, _ s: PageScope, source: String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
-        let officer = try pageErasureOfficer(s, fresh: true)
         let draft = ["person": form["person"] ?? "", "reference": form["reference"] ?? ""]
-        func refused(_ key: String, _ status: HTTPResponse.Status = .badRequest) async throws -> Response {
-            try await erasuresPage(s, receipt: nil, done: nil, draft: draft, error: pages.text(key, l), status: status)
+        let carried = form.pairs.filter { ["person", "reference", "confirm", "justification"].contains($0.name) }
+        return try await answeringStepUp(form, s, action: "/web/security/erasures", carried: carried) { fresh in
+            let officer = try self.pageErasureOfficer(fresh, fresh: true)
+            func refused(_ key: String, _ status: HTTPResponse.Status = .badRequest) async throws -> Response {
+                try await self.erasuresPage(fresh, receipt: nil, done: nil, draft: draft, error: pages.text(key, l), status: status)
+            }
+            guard form["confirm"] == "yes" else { return try await refused("erasureConfirmMissing") }
+            guard let person = form["person"].flatMap(PersonID.init(validating:)) else { return try await refused("erasureBadPerson") }
+            let receipt: ErasureReceipt
+            do {
+                receipt = try await self.gate.eraseOnRequest(person: person, reference: form["reference"] ?? "", officer, requestID: Self.requestID(),
+                                                             source: source, justification: form["justification"])
+            } catch GuichetError.notFound {
+                return try await refused("erasureUnknownPerson", .notFound)
+            } catch GuichetError.invalid {
+                return try await refused("erasureBadReference")  // the gate's only invalid input here: the reference
+            }
+            return WebPages.redirect("/web/security/erasures?receipt=\(receipt.request)&done=erasure")
         }
-        guard form["confirm"] == "yes" else { return try await refused("erasureConfirmMissing") }
-        guard let person = form["person"].flatMap(PersonID.init(validating:)) else { return try await refused("erasureBadPerson") }
-        let receipt: ErasureReceipt
-        do {
-            receipt = try await gate.eraseOnRequest(person: person, reference: form["reference"] ?? "", officer, requestID: Self.requestID(), source: source)
-        } catch GuichetError.notFound {
-            return try await refused("erasureUnknownPerson", .notFound)
-        } catch GuichetError.invalid {
-            return try await refused("erasureBadReference")  // the gate's only invalid input here: the reference
-        }
-        return WebPages.redirect("/web/security/erasures?receipt=\(receipt.request)&done=erasure")
     }
 
     /// An archived file's page for staff whose read the gate refused as archived: the requests

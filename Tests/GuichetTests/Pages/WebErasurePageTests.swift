@@ -92,7 +92,7 @@ struct WebErasurePageTests {
         }
     }
 
-    @Test("a role that may not erase gets 403 and no link; an officer without a second factor, or with a stale one, is asked for a code; nothing is erased")
+    @Test("a role that may not erase gets 403 and no link; an officer without a second factor, or with a stale one, is asked for a code (the step-up form carries what was typed); nothing is erased")
     func refusals() async throws {
         let clock = ManualClock()
         let world = try await World.make(clock: clock.function)
@@ -127,7 +127,14 @@ struct WebErasurePageTests {
             #expect(form.status == .ok)
             let stale = try await officer.post("/web/security/erasures", [("csrf", try #require(form.csrf)), ("person", child.rawValue),
                                                                           ("reference", "REQ-2027-1"), ("confirm", "yes")])
-            #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#) && stale.html.contains("next=%2Fweb%2Fsecurity%2Ferasures"))
+            #expect(stale.status == .forbidden && stale.html.contains(#"action="/web/security/erasures" class="stack" id="step-up""#) && stale.html.contains(#"name="code""#),
+                    "a new code asked for on the spot")
+            let carried = try WebStepUpKeepsFormTests.carried(stale.html)
+            for pair in [("person", child.rawValue), ("reference", "REQ-2027-1"), ("confirm", "yes")] {
+                #expect(carried.contains { $0 == pair }, "\(pair.0) carried through the step-up")
+            }
+            let wrong = try await officer.post("/web/security/erasures", carried + [("code", "000000")])
+            #expect(wrong.status == .forbidden && wrong.html.contains(#"id="code-wrong""#), "a wrong code erases nothing")
         }
         #expect(try await world.store.hasLiveKey(child.rawValue), "nothing erased")
     }
