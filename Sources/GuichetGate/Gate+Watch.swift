@@ -107,6 +107,33 @@ extension Gate {
         throw error
     }
 
+    /// Before an administrator's change to an account that cannot be undone (a departure): it
+    /// counts against the role's ceiling of changes as a dossier changed does, so that a stolen
+    /// administrator's account cannot lock every member of staff out for good. The same stages
+    /// (a fresh second factor and `r.justification`, the grace, a throttle, a suspension).
+    /// - Throws: the refusal (nothing changed); 503 when the watch fails (fail closed).
+    public func watchAccountChange(_ account: AccountID, _ r: GateRequest) async throws {
+        guard let watch else { return }
+        // Counted by a fingerprint of its own ("account:" and the id), never taken for a dossier.
+        var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "account:" + account.rawValue)], persons: [])
+        event.writes = true
+        let a: Assessment
+        do { a = try await watch.assess(event, caseload: []) } catch {
+            logger.error("the watch failed: request refused", metadata: ["request": .string(r.requestID)])
+            throw GuichetError.unavailable("the change could not be checked, so it was not made")
+        }
+        await record(a, r)
+        guard let refusal = a.refusal else { return }
+        var (reason, error) = Self.refusalError(refusal, now: clock())
+        if case .changes(let limit, let window) = refusal {
+            error = .forbidden("you have changed \(limit) dossiers or accounts in this \(window), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+        }
+        do { try await journal.recordDenied(reason, action: .update, dossiers: [], context: context(r)) } catch {
+            logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
+        }
+        throw error
+    }
+
     /// The persons whose non-public fields (identity, contact, national id, sensitive) the
     /// accesses return, each once: what the ceilings count.
     func exposedPersons(_ accesses: [AllowedAccess]) -> [PersonID] {

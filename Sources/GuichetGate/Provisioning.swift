@@ -215,10 +215,19 @@ public struct Provisioning: Sendable {
     /// A privileged account (administrator, account administrator, security officer) asked for
     /// by an administrator waits for a second administrator (``approveDeparture(request:by:)``,
     /// C17); the console deactivates it at once.
-    /// - Throws: what ``Authenticator/deactivate(_:reason:by:)`` throws.
+    ///
+    /// A deactivation cannot be undone, so an administrator's counts against its role's ceiling
+    /// of changes (``Gate/watchAccountChange(_:_:)``): past it, a fresh second factor and
+    /// `justification`, then a throttle and a suspension; nothing is deactivated when refused.
+    /// - Throws: what ``Authenticator/deactivate(_:reason:by:)`` throws; the watch's refusal.
     @discardableResult
-    public func deactivate(_ account: AccountID, reason: String, by: Provisioner) async throws -> DepartureOutcome {
+    public func deactivate(_ account: AccountID, reason: String, by: Provisioner, justification: String? = nil) async throws -> DepartureOutcome {
         try admit(by)
+        if case .administrator(let p, let requestID, let source) = by {
+            var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
+            request.justification = justification
+            try await gate.watchAccountChange(account, request)
+        }
         let outcome = try await auth.deactivate(account, reason: reason, by: by.account)
         switch outcome {
         case .pending(let r):

@@ -52,7 +52,7 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let reason = try body.string("reason")
             try body.finish()
-            switch try await self.provisioning.deactivate(id, reason: reason, by: by) {
+            switch try await self.provisioning.deactivate(id, reason: reason, by: by, justification: req.headers[Self.justificationHeader]) {
             case .deactivated: return Reply.json(.object(["id": .string(id.rawValue), "status": .string("deactivated")]))
             // A privileged account: a second administrator approves at /admin/v1/requests (C17).
             case .pending(let r): return Reply.json(Wire.departureRequest(r), status: .accepted)

@@ -376,13 +376,18 @@ extension GuichetServer {
         page(r, .post, "/web/admin/accounts/:id/deactivate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            let by = try self.pageProvisioner(s, ctx)
             let id: AccountID = try ctx.parameters.identifier("id")
-            guard form["confirm"] == "yes" else { throw GuichetError.invalid("a deactivation is for good: tick the box that confirms it, then click again") }
-            let outcome = try await self.provisioning.deactivate(id, reason: try form.required("reason"), by: by)
-            var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
-            if case .pending = outcome { shown["pending"] = true } else { shown["done"] = true }
-            return try await self.accountsPage(s, ctx, made: nil, left: shown)
+            // Past the ceiling of changes (or with a stale factor) the step-up form carries the
+            // reason and the ticked box, asks why, and deactivates after the code.
+            let carried = form.pairs.filter { ["reason", "confirm", "justification"].contains($0.name) }
+            return try await self.answeringStepUp(form, s, action: "/web/admin/accounts/\(id.rawValue)/deactivate", carried: carried) { fresh in
+                let by = try self.pageProvisioner(fresh, ctx)
+                guard form["confirm"] == "yes" else { throw GuichetError.invalid("a deactivation is for good: tick the box that confirms it, then click again") }
+                let outcome = try await self.provisioning.deactivate(id, reason: try form.required("reason"), by: by, justification: form["justification"])
+                var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
+                if case .pending = outcome { shown["pending"] = true } else { shown["done"] = true }
+                return try await self.accountsPage(fresh, ctx, made: nil, left: shown)
+            }
         }
         page(r, .post, "/web/admin/accounts/:id/caseload/transfer", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

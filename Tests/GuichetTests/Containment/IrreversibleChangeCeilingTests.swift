@@ -13,7 +13,8 @@ import GuichetStore
 /// security officer's account that erases person after person over the admin API meets the
 /// ceiling of changes like any account that changes files. It erases the security kind's
 /// `changesBurst`, then `changesGrace` more with a fresh factor and a reason, then is
-/// throttled and suspended; a refused erasure erases nothing.
+/// throttled and suspended; a refused erasure erases nothing. The same holds for an
+/// administrator's deactivations of staff accounts, which cannot be undone either.
 @Suite(.serialized)
 struct ErasureCeilingTests {
     static let security = Ceiling.defaults(for: .security)
@@ -25,32 +26,34 @@ struct ErasureCeilingTests {
     }
 
     struct Outcome {
-        var erased: [PersonID] = []
+        var done: [String] = []
         var refusedCeiling = 0
         var throttled = 0
         var suspended = false
+        var erased: [PersonID] { done.map(PersonID.init(trusted:)) }
     }
 
-    /// The attacker: erases `targets` one by one over the admin API with the officer's stolen
-    /// password and app; when `answers`, meets every demand (a fresh code, a reason) and waits
-    /// out every throttle; stops when suspended.
-    static func attack(_ world: StolenAccountWorld, _ targets: [PersonID], secret: String, answers: Bool) async throws -> Outcome {
+    /// The attacker: with `username`'s stolen password and app, posts `request(target, n)` for
+    /// each target, one a second, over the admin API; when `answers`, meets every demand (a
+    /// fresh code, a reason) and waits out every throttle; stops when suspended.
+    static func attack(_ world: StolenAccountWorld, _ username: String, _ targets: [String], secret: String, answers: Bool,
+                       request: @escaping @Sendable (_ target: String, _ n: Int) -> (path: String, body: String)) async throws -> Outcome {
         let result = Mutex(Outcome())
-        let token = try await world.signIn("security", secret: secret)
+        let token = try await world.signIn(username, secret: secret)
         try await Application(router: world.server.adminRouter().0).test(.router) { client in
             var outcome = Outcome()
             defer { result.withLock { [outcome] in $0 = outcome } }
             var queue = targets[...]
             var headers: [String: String] = [:]
             var tries = 0
-            while let person = queue.first, !outcome.suspended, tries < 200 {
+            while let target = queue.first, !outcome.suspended, tries < 400 {
                 tries += 1
                 world.clock.advance(1)  // a fast attacker: a request a second
-                let r = try await client.send(.post, "/admin/v1/erasures", token: token, headers: headers,
-                                              body: #"{"person": "\#(person.rawValue)", "reference": "REQ-2027-\#(tries)"}"#)
+                let (path, body) = request(target, tries)
+                let r = try await client.send(.post, path, token: token, headers: headers, body: body)
                 switch r.status {
-                case .created:
-                    outcome.erased.append(person)
+                case .created, .ok:
+                    outcome.done.append(target)
                     queue = queue.dropFirst()
                 case .forbidden where r.text.contains("last 5 minutes"):
                     try await world.stepUp([token], secret: secret)  // the route's own step-up
@@ -58,7 +61,7 @@ struct ErasureCeilingTests {
                     outcome.refusedCeiling += 1
                     if answers {
                         try await world.stepUp([token], secret: secret)
-                        headers["Guichet-Justification"] = "Erasure requests received by post this week."
+                        headers["Guichet-Justification"] = "Requests received by post this week."
                     }
                 case .tooManyRequests:
                     outcome.throttled += 1
@@ -71,6 +74,13 @@ struct ErasureCeilingTests {
             }
         }
         return result.withLock { $0 }
+    }
+
+    /// The officer's erasures of `targets`.
+    static func attack(_ world: StolenAccountWorld, _ targets: [PersonID], secret: String, answers: Bool) async throws -> Outcome {
+        try await attack(world, "security", targets.map(\.rawValue), secret: secret, answers: answers) { person, n in
+            ("/admin/v1/erasures", #"{"person": "\#(person)", "reference": "REQ-2027-\#(n)"}"#)
+        }
     }
 
     @Test("a stolen security officer's account that erases person after person without answering erases the kind's ceiling of changes, then is suspended; the others keep their keys")
@@ -142,6 +152,86 @@ struct ErasureCeilingTests {
         }
         let reasons = try await world.store.alerts(openOnly: false, account: nil, limit: 50).compactMap { world.gate.justification(of: $0) }
         #expect(reasons.contains("The citizen's request came by post with a copy of an identity document."))
+    }
+}
+
+/// A departure cannot be undone: a stolen administrator's account that deactivates staff
+/// accounts one after another stops at the admin kind's ceiling of changes, or that and its
+/// grace when it answers every demand; then it is throttled and suspended.
+@Suite(.serialized)
+struct DeactivationCeilingTests {
+    static let admin = Ceiling.defaults(for: .admin)
+
+    static func world(staff: Int) async throws -> (StolenAccountWorld, [String]) {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 20, accounts: [("admin", "admin", "operator"), ("admin2", "admin", "operator"),
+                                                                                               ("security", "security", "operator")])
+        let org = try await world.store.organisations(kind: "operator").first
+        var ids: [String] = []
+        for i in 0..<staff {
+            ids.append(try await world.auth.createAccount(username: "agent.\(i)", password: World.password, role: "agent", organisation: org?.id,
+                                                          territory: org?.territory, createdBy: nil).rawValue)
+        }
+        return (world, ids)
+    }
+
+    static func deactivations(_ world: StolenAccountWorld, _ targets: [String], secret: String, answers: Bool) async throws -> ErasureCeilingTests.Outcome {
+        try await ErasureCeilingTests.attack(world, "admin", targets, secret: secret, answers: answers) { account, _ in
+            ("/admin/v1/accounts/\(account)/deactivate", #"{"reason": "left the service"}"#)
+        }
+    }
+
+    @Test("a stolen administrator's account deactivating staff accounts without answering deactivates its ceiling of changes, then is suspended; the others still sign in")
+    func withoutAnswer() async throws {
+        let (world, staff) = try await Self.world(staff: Self.admin.changesBurst + 10)
+        defer { world.remove() }
+        let secret = try await world.enrol("admin")
+        let outcome = try await Self.deactivations(world, staff, secret: secret, answers: false)
+        #expect(outcome.done.count == Self.admin.changesBurst, "deactivated \(outcome.done.count)")
+        #expect(outcome.suspended && outcome.refusedCeiling >= 1)
+        let left = try #require(staff.first { !outcome.done.contains($0) })
+        let account = try #require(try await world.store.account(id: AccountID(trusted: left)))
+        _ = try await world.auth.signIn(username: account.username, password: World.password)
+    }
+
+    @Test("answering every demand, a stolen administrator's account deactivates the ceiling and its grace, then is throttled and suspended")
+    func answering() async throws {
+        let (world, staff) = try await Self.world(staff: Self.admin.changesBurst + Self.admin.changesGrace + 20)
+        defer { world.remove() }
+        let secret = try await world.enrol("admin")
+        let outcome = try await Self.deactivations(world, staff, secret: secret, answers: true)
+        #expect(outcome.done.count == Self.admin.changesBurst + Self.admin.changesGrace, "deactivated \(outcome.done.count)")
+        #expect(outcome.throttled >= 1 && outcome.suspended)
+    }
+
+    @Test("on the accounts page, past the ceiling an administrator is asked for a code and why, the reason and the ticked box carried; after them the account is deactivated")
+    func page() async throws {
+        let (world, staff) = try await Self.world(staff: Self.admin.changesBurst + 1)
+        defer { world.remove() }
+        let secret = try await world.enrol("admin")
+        try await Application(router: world.server.adminRouter().0).test(.router) { client in
+            var admin = PageClient(client)
+            world.clock.advance(30)
+            _ = try await admin.signIn("admin", World.password, totp: secret, at: world.clock.now)
+            var refused: (String, PageClient.Page)?
+            for account in staff {
+                world.clock.advance(1)
+                let page = try await admin.get("/web/home?lang=en")
+                let posted = try await admin.post("/web/admin/accounts/\(account)/deactivate",
+                                                  [("csrf", try #require(page.csrf)), ("reason", "left the service"), ("confirm", "yes")])
+                if posted.status != .ok { refused = (account, posted); break }
+            }
+            let (account, page) = try #require(refused, "the ceiling is met")
+            #expect(account == staff[Self.admin.changesBurst], "after \(Self.admin.changesBurst) deactivations")
+            #expect(page.status == .forbidden && page.html.contains(#"data-key="errCeilingChanges""#) && page.html.contains(#"id="justification""#))
+            let carried = try WebStepUpKeepsFormTests.carried(page.html)
+            #expect(carried.contains { $0 == ("reason", "left the service") } && carried.contains { $0 == ("confirm", "yes") })
+            #expect(try await world.store.departure(of: AccountID(trusted: account)) == nil, "refused: still active")
+            world.clock.advance(30)
+            let answered = try await admin.post("/web/admin/accounts/\(account)/deactivate", carried + [
+                ("code", try TOTPSecret(base32: secret).code(at: world.clock.now)), ("justification", "The partner network's contract ended this week.")])
+            #expect(answered.status == .ok, "\(answered.status)")
+            #expect(try await world.store.departure(of: AccountID(trusted: account)) != nil, "deactivated after the code and the reason")
+        }
     }
 }
 
