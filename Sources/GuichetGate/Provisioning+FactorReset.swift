@@ -11,12 +11,21 @@ extension Provisioning {
     /// citizen, its person, so that it shows in their history; the reason is kept with the reset,
     /// not in the ledger), then made; the security officers see it in their queue.
     /// From the console the activation code is to be handed over, shown once to the operator.
+    /// A reset locks the owner out until they enrol again, so an administrator's counts against
+    /// its role's ceiling of changes, as a departure does (``Gate/watchAccountChange(_:_:)``).
     /// - Throws: as ``Authenticator/resetFactors(of:reason:delivery:by:)``;
-    ///   ``GuichetError/unavailable(_:)`` when the ledger cannot be written (nothing is reset).
-    public func resetFactors(of account: AccountID, reason: String, delivery: FactorResetDelivery = .usual, by: Provisioner) async throws -> FactorResetDone {
+    ///   ``GuichetError/unavailable(_:)`` when the ledger cannot be written (nothing is reset);
+    ///   the watch's refusal past the ceiling (nothing is reset).
+    public func resetFactors(of account: AccountID, reason: String, delivery: FactorResetDelivery = .usual, by: Provisioner,
+                             justification: String? = nil) async throws -> FactorResetDone {
         try admit(by)
         let admin: Principal? = if case .administrator(let p, _, _) = by { p } else { nil }
         let record = try await auth.checkFactorReset(of: account, reason: reason, by: admin)
+        if case .administrator(let p, let requestID, let source) = by {
+            var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
+            request.justification = justification
+            try await gate.watchAccountChange(account, request)
+        }
         try await journal("factor-reset", "second factors of account \(account) reset after an identity check",
                           persons: record.person.map { [$0] } ?? [], by)
         let done = if let admin {

@@ -62,7 +62,8 @@ extension GuichetServer {
             default: throw GuichetError.invalid("'delivery' is \"hand\" or absent")
             }
             try body.finish()
-            let done = try await self.provisioning.resetFactors(of: id, reason: reason, delivery: delivery, by: by)
+            let done = try await self.provisioning.resetFactors(of: id, reason: reason, delivery: delivery, by: by,
+                                                                justification: req.headers[Self.justificationHeader])
             guard case .object(var out) = Wire.activation(done.activation) else { preconditionFailure("an activation is a JSON object") }
             out["reset"] = .string(done.reset.id)
             out["account"] = .string(id.rawValue)

@@ -13,10 +13,10 @@ extension OpenAPI {
               summary: "Approve another administrator's request: you receive the code, once, to hand to the owner", secured: true,
               responses: ["200": "Activation", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts/{id}/factors/reset",
-              summary: "Reset another account's second factors after checking its owner's identity: factors and sessions removed, a new activation code (by hand with \"delivery\": \"hand\"); not an administrator's, account administrator's or security officer's (403: on the server's console)",
+              summary: "Reset another account's second factors after checking its owner's identity: factors and sessions removed, a new activation code (by hand with \"delivery\": \"hand\"); not an administrator's, account administrator's or security officer's (403: on the server's console). Counts against your role's ceiling of changes: past it, 403 until you verify your second factor again and send Guichet-Justification; then 429 (throttled), then suspension",
               secured: true, body: "FactorResetRequest",
               responses: ["202": "FactorReset", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem",
-                          "503": "Problem"]),
+                          "429": "Problem", "503": "Problem"]),
     ]
 
     static let activationSchemas: [String: JSON] = [

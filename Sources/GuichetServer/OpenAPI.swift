@@ -264,7 +264,8 @@ enum OpenAPI {
                                            "description": .string("Why you access the data (one of the profile's purposes)"), "schema": string]))
             }
             if op.secured && (op.path.hasPrefix("/v1/dossiers") || op.path.hasPrefix("/v1/persons") || op.path == "/v1/exports"
-                              || (op.method == "post" && (op.path == "/admin/v1/erasures" || op.path == "/admin/v1/accounts/{id}/deactivate"))) {
+                              || (op.method == "post" && (op.path == "/admin/v1/erasures" || op.path == "/admin/v1/accounts/{id}/deactivate"
+                                                         || op.path == "/admin/v1/accounts/{id}/factors/reset"))) {
                 parameters.append(.object(["name": .string("Guichet-Justification"), "in": .string("header"), "required": .bool(false),
                                            "description": .string("Why you go on past your role's ceiling, or reach a watched person outside your caseload (asked for by a 403)"), "schema": string]))
             }

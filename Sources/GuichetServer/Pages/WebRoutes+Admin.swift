@@ -351,7 +351,6 @@ extension GuichetServer {
         page(r, .post, "/web/admin/accounts/:id/factors/reset", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            let by = try self.pageProvisioner(s, ctx)
             let id: AccountID = try ctx.parameters.identifier("id")
             let delivery: FactorResetDelivery
             switch form["delivery"] {
@@ -359,14 +358,21 @@ extension GuichetServer {
             case "hand"?: delivery = .hand
             default: throw GuichetError.invalid("'delivery' is \"hand\" or absent")
             }
-            let done = try await self.provisioning.resetFactors(of: id, reason: try form.required("reason"), delivery: delivery, by: by)
-            var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
-            switch done.activation {
-            case .awaitingApproval: shown["awaiting"] = true
-            case .emailed(_, let sentTo, _): shown["sentTo"] = sentTo
-            case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
+            // Past the ceiling of changes (or with a stale factor): the step-up form, carrying
+            // the reason and the delivery, asks why; the reset is made after the code.
+            let carried = form.pairs.filter { ["reason", "delivery", "justification"].contains($0.name) }
+            return try await self.answeringStepUp(form, s, action: "/web/admin/accounts/\(id.rawValue)/factors/reset", carried: carried) { fresh in
+                let by = try self.pageProvisioner(fresh, ctx)
+                let done = try await self.provisioning.resetFactors(of: id, reason: try form.required("reason"), delivery: delivery, by: by,
+                                                                    justification: form["justification"])
+                var shown: [String: Any] = ["username": try await self.store.account(id: id)?.username ?? ""]
+                switch done.activation {
+                case .awaitingApproval: shown["awaiting"] = true
+                case .emailed(_, let sentTo, _): shown["sentTo"] = sentTo
+                case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
+                }
+                return try await self.accountsPage(fresh, ctx, made: nil, reset: shown)
             }
-            return try await self.accountsPage(s, ctx, made: nil, reset: shown)
         }
         page(r, .post, "/web/admin/accounts/:id/password-reset", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

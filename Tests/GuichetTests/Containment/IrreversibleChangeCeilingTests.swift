@@ -52,7 +52,7 @@ struct ErasureCeilingTests {
                 let (path, body) = request(target, tries)
                 let r = try await client.send(.post, path, token: token, headers: headers, body: body)
                 switch r.status {
-                case .created, .ok:
+                case .created, .ok, .accepted:
                     outcome.done.append(target)
                     queue = queue.dropFirst()
                 case .forbidden where r.text.contains("last 5 minutes"):
@@ -191,6 +191,22 @@ struct DeactivationCeilingTests {
         let left = try #require(staff.first { !outcome.done.contains($0) })
         let account = try #require(try await world.store.account(id: AccountID(trusted: left)))
         _ = try await world.auth.signIn(username: account.username, password: World.password)
+    }
+
+    @Test("a stolen administrator's account resetting staff accounts' second factors one after another stops at its ceiling of changes, then is suspended")
+    func factorResets() async throws {
+        let (world, staff) = try await Self.world(staff: Self.admin.changesBurst + 10)
+        defer { world.remove() }
+        for i in 0..<staff.count { _ = try await world.enrol("agent.\(i)") }
+        let secret = try await world.enrol("admin")
+        let outcome = try await ErasureCeilingTests.attack(world, "admin", staff, secret: secret, answers: false) { account, _ in
+            ("/admin/v1/accounts/\(account)/factors/reset", #"{"reason": "lost phone, identity checked at the desk"}"#)
+        }
+        #expect(outcome.done.count == Self.admin.changesBurst, "reset \(outcome.done.count)")
+        #expect(outcome.suspended && outcome.refusedCeiling >= 1)
+        for account in staff where !outcome.done.contains(account) {
+            #expect(try await !world.store.factors(account: AccountID(trusted: account)).filter(\.confirmed).isEmpty, "the others keep their factors")
+        }
     }
 
     @Test("answering every demand, a stolen administrator's account deactivates the ceiling and its grace, then is throttled and suspended")
