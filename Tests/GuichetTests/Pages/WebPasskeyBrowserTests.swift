@@ -16,12 +16,33 @@ import GuichetMFA
 /// WebPagesBrowserTests.
 @Suite(.serialized)
 struct WebPasskeyBrowserTests {
+    /// A port for the page server, known before it starts: a passkey belongs to one origin.
+    static func freePort() async throws -> Int {
+        let free = try await Python.run(["-c", "import socket; s = socket.socket(); s.bind(('localhost', 0)); print(s.getsockname()[1])"])
+        return try #require(free.output.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+    }
+
+    /// Serves `router` on `port` while `browser_passkeys.py` runs with `config`; `after` runs
+    /// once the script ended, before the server stops (to wait for what its last request made).
+    /// - Returns: the script's last line, decoded.
+    static func browse(_ router: Router<GuichetContext>, port: Int, config: [String: Any],
+                       after: () async throws -> Void = {}) async throws -> [String: JSON] {
+        let app = Application(router: router, configuration: .init(address: .hostname("localhost", port: port)))
+        let server = Task { try await app.runService() }
+        let script = Repo.root.appendingPathComponent("Tests/peers/browser_passkeys.py").path
+        let run = try await Python.run([script, String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)], timeout: 400)
+        try await after()
+        server.cancel()
+        _ = await server.result
+        try #require(run.status == 0, "\(run.output)")
+        let last = try #require(run.output.split(separator: "\n").last.map(String.init))
+        return try #require(try JSONDecoder().decode(JSON.self, from: Data(last.utf8)).object)
+    }
+
     @Test("in Chromium: a parent registers and signs in; an agent enrols a passkey with the activation code and an app with a code, then passes the second factor with the passkey",
           arguments: ["fr", "en"])
     func passkeys(_ language: String) async throws {
-        // A passkey belongs to one origin: the server must know its port before it starts.
-        let free = try await Python.run(["-c", "import socket; s = socket.socket(); s.bind(('localhost', 0)); print(s.getsockname()[1])"])
-        let port = try #require(free.output.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        let port = try await Self.freePort()
         let base = "http://localhost:\(port)"
         let world = try await World.make(relyingParty: RelyingParty(id: "localhost", origin: base))
         defer { world.remove() }
@@ -32,15 +53,7 @@ struct WebPasskeyBrowserTests {
             "parent": ["username": "lea.bouchard.\(language)", "password": "a long synthetic passphrase",
                        "firstName": "Léa", "lastName": "Bouchard", "birthDate": "1991-02-03"],
         ]
-        let app = Application(router: world.server.publicRouter().0, configuration: .init(address: .hostname("localhost", port: port)))
-        let server = Task { try await app.runService() }
-        let script = Repo.root.appendingPathComponent("Tests/peers/browser_passkeys.py").path
-        let run = try await Python.run([script, String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)], timeout: 400)
-        server.cancel()
-        _ = await server.result
-        try #require(run.status == 0, "\(run.output)")
-        let last = try #require(run.output.split(separator: "\n").last.map(String.init))
-        let answer = try #require(try JSONDecoder().decode(JSON.self, from: Data(last.utf8)).object)
+        let answer = try await Self.browse(world.server.publicRouter().0, port: port, config: config)
         let t = try WebPagesBrowserTests.texts(language)
 
         #expect(answer["weakRefused"]?.string?.hasPrefix(t["registerFailed"]!) == true, "\(answer["weakRefused"] ?? .null)")
@@ -63,8 +76,7 @@ struct WebPasskeyBrowserTests {
     @Test("in Chromium: a partner adviser past its ceiling answers the export's step-up with its passkey; with the reason's box empty the passkey is not asked for, with a reason typed the file is made and the reason reaches the alert",
           arguments: ["fr", "en"])
     func exportStepUp(_ language: String) async throws {
-        let free = try await Python.run(["-c", "import socket; s = socket.socket(); s.bind(('localhost', 0)); print(s.getsockname()[1])"])
-        let port = try #require(free.output.split(separator: "\n").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        let port = try await Self.freePort()
         let base = "http://localhost:\(port)"
         let world = try await StolenAccountWorld.make(profile: "emploi", size: 1_500, accounts: [("partner1", "partner-adviser", "partner-network")],
                                                       relyingParty: RelyingParty(id: "localhost", origin: base))
@@ -79,23 +91,16 @@ struct WebPasskeyBrowserTests {
             "recipientKey": Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation.base64EncodedString(),
             "firstReason": "Synthetic monthly follow-up", "reason": reason,
         ]
-        let app = Application(router: world.server.publicRouter().0, configuration: .init(address: .hostname("localhost", port: port)))
-        let server = Task { try await app.runService() }
         // The world's clock follows the browser's pace (a factor counts only when verified after the ceiling's demand).
         let ticking = Task { while !Task.isCancelled { try await Task.sleep(for: .seconds(1)); world.clock.advance(1) } }
-        let script = Repo.root.appendingPathComponent("Tests/peers/browser_passkeys.py").path
-        let run = try await Python.run([script, String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)], timeout: 400)
+        defer { ticking.cancel() }
         var reasons: [String] = []
-        for _ in 0..<40 where !reasons.contains(reason) {
-            reasons = try await world.store.alerts(openOnly: false, account: nil, limit: 50).compactMap { world.gate.justification(of: $0) }
-            if !reasons.contains(reason) { try await Task.sleep(for: .milliseconds(250)) }
+        let answer = try await Self.browse(world.server.publicRouter().0, port: port, config: config) {
+            for _ in 0..<40 where !reasons.contains(reason) {
+                reasons = try await world.store.alerts(openOnly: false, account: nil, limit: 50).compactMap { world.gate.justification(of: $0) }
+                if !reasons.contains(reason) { try await Task.sleep(for: .milliseconds(250)) }
+            }
         }
-        ticking.cancel()
-        server.cancel()
-        _ = await server.result
-        try #require(run.status == 0, "\(run.output)")
-        let last = try #require(run.output.split(separator: "\n").last.map(String.init))
-        let answer = try #require(try JSONDecoder().decode(JSON.self, from: Data(last.utf8)).object)
         let t = try WebPagesBrowserTests.texts(language)
 
         #expect(answer["passkeyDone"]?.string == t["passkeyEnrolled"], "\(answer["passkeyError"] ?? .null)")
