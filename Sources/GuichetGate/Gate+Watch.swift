@@ -242,8 +242,19 @@ extension Gate {
     }
 
     /// A security officer acknowledges an alert, with an optional note kept sealed.
+    ///
+    /// An alert about the officer's own account (an erasure they made, a ceiling they met) is
+    /// acknowledged by another security officer, so that a stolen officer's account cannot
+    /// clear the queue of what it did; a deployment with one active officer lets them.
     public func acknowledge(alert id: String, note: String?, by officer: GateRequest) async throws -> WatchAlert {
         if let note, note.count > 2_000 { throw GuichetError.invalid("a note has at most 2000 characters") }
+        let me = officer.principal.account
+        if try await store.alerts(openOnly: true, account: me, limit: 100_000).contains(where: { $0.id == id }) {
+            let officers = try await store.accounts(roles: profile.roles.values.filter { $0.kind == .security }.map(\.name))
+            if officers.contains(where: { $0.id != me && $0.status == "active" }) {
+                throw GuichetError.forbidden("this alert is about your own account: another security officer acknowledges it")
+            }
+        }
         let sealed = try note.map { try sealedNote($0, Self.alertNoteContext(id)) }
         do {
             return try await store.acknowledge(alert: id, by: officer.principal.account, note: sealed, at: clock())

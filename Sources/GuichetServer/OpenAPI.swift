@@ -101,7 +101,7 @@ enum OpenAPI {
         .init(method: "get", path: "/admin/v1/watch/alerts", summary: "The alert queue of the detectors, newest first (security officers)", secured: true,
               responses: ["200": "Alerts", "400": "Problem", "401": "Problem", "403": "Problem"],
               query: [("status", "open (default) or all"), ("account", "Only this account's alerts"), ("limit", "1 to 1000, default 100")]),
-        .init(method: "post", path: "/admin/v1/watch/alerts/{id}/acknowledge", summary: "Acknowledge an alert, with an optional note (security officers)",
+        .init(method: "post", path: "/admin/v1/watch/alerts/{id}/acknowledge", summary: "Acknowledge an alert, with an optional note (security officers; an alert about your own account is acknowledged by another officer, 403, unless you are the only active one)",
               secured: true, body: "Acknowledgement", responses: ["200": "Alert", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem"]),
         .init(method: "get", path: "/admin/v1/watch/suspensions", summary: "Accounts suspended by the watch (security officers)", secured: true,
               responses: ["200": "Suspensions", "400": "Problem", "401": "Problem", "403": "Problem"], query: [("status", "open (default) or all")]),

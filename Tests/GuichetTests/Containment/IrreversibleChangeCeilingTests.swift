@@ -251,6 +251,41 @@ struct DeactivationCeilingTests {
     }
 }
 
+/// A stolen officer's account must not clear the queue of what it did: an alert about an
+/// officer's own account (an erasure it made) is acknowledged by another officer; a deployment
+/// with a single active officer lets that one.
+@Suite(.serialized)
+struct OwnAlertTests {
+    static func officer(_ world: StolenAccountWorld, _ username: String) async throws -> GateRequest {
+        let secret = try await world.enrol(username)
+        let principal = try await world.auth.authenticate(token: try await world.signIn(username, secret: secret))
+        return GateRequest(principal: principal, requestID: "t-\(username)", source: nil, purpose: nil)
+    }
+
+    @Test("an officer's erasure alerts about their own account: they may not acknowledge it, another officer may; alone, they may")
+    func ownAlert() async throws {
+        for officers in [["security", "security2"], ["security"]] {
+            let world = try await StolenAccountWorld.make(profile: "place05", size: 10, accounts: officers.map { ($0, "security", "operator") })
+            defer { world.remove() }
+            let first = try await Self.officer(world, officers[0])
+            let child = try #require(try await ErasureCeilingTests.children(world).first)
+            _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", first.principal, requestID: "t")
+            let alert = try #require(try await world.store.alerts(openOnly: true, account: first.principal.account, limit: 10).first { $0.detector == "person-erased" })
+            if officers.count == 2 {
+                await #expect(throws: GuichetError.forbidden("this alert is about your own account: another security officer acknowledges it")) {
+                    _ = try await world.gate.acknowledge(alert: alert.id, note: nil, by: first)
+                }
+                let other = try await Self.officer(world, officers[1])
+                let done = try await world.gate.acknowledge(alert: alert.id, note: "Checked with the request's file.", by: other)
+                #expect(done.acknowledgedBy == other.principal.account)
+            } else {
+                let done = try await world.gate.acknowledge(alert: alert.id, note: nil, by: first)
+                #expect(done.acknowledgedBy == first.principal.account, "a lone officer acknowledges their own")
+            }
+        }
+    }
+}
+
 extension Sequence where Element: Sendable {
     func asyncFilter(_ keep: (Element) async throws -> Bool) async rethrows -> [Element] {
         var out: [Element] = []
