@@ -156,8 +156,8 @@ enum OpenAPI {
 
     static let adminResetOperation = Operation(
         method: "post", path: "/admin/v1/accounts/{id}/password-reset",
-        summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it", secured: true,
-        responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "503": "Problem"])
+        summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it. Counts against your role's ceiling of changes: past it, 403 until you verify your second factor again and send Guichet-Justification; then 429 (throttled), then suspension", secured: true,
+        responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "429": "Problem", "503": "Problem"])
 
     static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations
                                                + oidcOperations + lifecyclePublicOperations) }
@@ -265,7 +265,8 @@ enum OpenAPI {
             }
             if op.secured && (op.path.hasPrefix("/v1/dossiers") || op.path.hasPrefix("/v1/persons") || op.path == "/v1/exports"
                               || (op.method == "post" && (op.path == "/admin/v1/erasures" || op.path == "/admin/v1/accounts/{id}/deactivate"
-                                                         || op.path == "/admin/v1/accounts/{id}/factors/reset"))) {
+                                                         || op.path == "/admin/v1/accounts/{id}/factors/reset"
+                                                         || op.path == "/admin/v1/accounts/{id}/password-reset"))) {
                 parameters.append(.object(["name": .string("Guichet-Justification"), "in": .string("header"), "required": .bool(false),
                                            "description": .string("Why you go on past your role's ceiling, or reach a watched person outside your caseload (asked for by a 403)"), "schema": string]))
             }

@@ -377,7 +377,11 @@ extension GuichetServer {
         page(r, .post, "/web/admin/accounts/:id/password-reset", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            return try await self.startResetFromPage(s, ctx, account: try ctx.parameters.identifier("id"))
+            let id: AccountID = try ctx.parameters.identifier("id")
+            let carried = form.pairs.filter { $0.name == "justification" }
+            return try await self.answeringStepUp(form, s, action: "/web/admin/accounts/\(id.rawValue)/password-reset", carried: carried) { fresh in
+                try await self.startResetFromPage(fresh, ctx, account: id, justification: form["justification"])
+            }
         }
         page(r, .post, "/web/admin/accounts/:id/deactivate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -1,6 +1,7 @@
 import Foundation
 import GuichetAuth
 import GuichetCore
+import GuichetGate
 import GuichetStore
 import HTTPTypes
 import Hummingbird
@@ -66,9 +67,12 @@ extension GuichetServer {
 
     /// An administrator sends an account's owner a reset code from the accounts page. What the
     /// page then says: where it went (masked) and until when, or why nothing was sent.
-    func startResetFromPage(_ s: PageScope, _ ctx: GuichetContext, account id: AccountID) async throws -> Response {
+    func startResetFromPage(_ s: PageScope, _ ctx: GuichetContext, account id: AccountID, justification: String? = nil) async throws -> Response {
         _ = try pageProvisioner(s, ctx)  // an administrator with a fresh second factor, as every form of the page
         guard let p = s.principal else { throw GuichetError.unauthenticated }
+        var g = GateRequest(principal: p, requestID: Self.requestID(), source: ctx.source, purpose: nil)
+        g.justification = justification
+        try await gate.watchAccountChange(id, g)  // as over the API: past the ceiling, the step-up form
         let pages = try Self.webPages()
         let l = s.language
         let username = try await store.account(id: id)?.username ?? ""
