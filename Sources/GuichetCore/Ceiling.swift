@@ -50,9 +50,10 @@ public struct Ceiling: Sendable, Equatable, Codable {
         case .partner: Ceiling(burst: 35, hour: 60, day: 200, session: 200, grace: 15, changesBurst: 40, changesDay: 200, changesGrace: 20)
         // Administrators restore versions without reading personal fields (after an
         // intruder's changes, a justified crossing lets them restore more); account
-        // administrators read and change none.
+        // administrators read and change no file. Both change accounts (departures, factor
+        // resets, password reset codes: a help desk's day), each account one change.
         case .admin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 40, changesDay: 300, changesGrace: 100)
-        case .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 5, changesDay: 10, changesGrace: 0)
+        case .accountAdmin: Ceiling(burst: 5, hour: 5, day: 10, session: 5, grace: 0, changesBurst: 20, changesDay: 100, changesGrace: 50)
         // Security officers open names and addresses only to write breach letters. Their
         // changes are erasures, which cannot be undone: five dossiers, then a fresh factor and
         // a reason for ten more in the day (a citizen's requests come a few a day).
