@@ -249,16 +249,21 @@ extension Gate {
     public func acknowledge(alert id: String, note: String?, by officer: GateRequest) async throws -> WatchAlert {
         if let note, note.count > 2_000 { throw GuichetError.invalid("a note has at most 2000 characters") }
         let me = officer.principal.account
-        if try await store.alerts(openOnly: true, account: me, limit: 100_000).contains(where: { $0.id == id }) {
-            let officers = try await store.accounts(roles: profile.roles.values.filter { $0.kind == .security }.map(\.name))
-            if officers.contains(where: { $0.id != me && $0.status == "active" }) {
-                throw GuichetError.forbidden("this alert is about your own account: another security officer acknowledges it")
-            }
+        if try await store.alerts(openOnly: true, account: me, limit: 100_000).contains(where: { $0.id == id }),
+           try await !mayAcknowledgeOwnAlerts(me) {
+            throw GuichetError.forbidden("this alert is about your own account: another security officer acknowledges it")
         }
         let sealed = try note.map { try sealedNote($0, Self.alertNoteContext(id)) }
         do {
             return try await store.acknowledge(alert: id, by: officer.principal.account, note: sealed, at: clock())
         } catch StoreError.notFound { throw GuichetError.notFound }
+    }
+
+    /// Whether a security officer acknowledges the alerts about their own account: only when no
+    /// other security officer is active (``acknowledge(alert:note:by:)``).
+    public func mayAcknowledgeOwnAlerts(_ officer: AccountID) async throws -> Bool {
+        let officers = try await store.accounts(roles: profile.roles.values.filter { $0.kind == .security }.map(\.name))
+        return !officers.contains { $0.id != officer && $0.status == "active" }
     }
 
     // MARK: sealed notes of the security officer's records

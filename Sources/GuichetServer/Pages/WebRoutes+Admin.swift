@@ -185,8 +185,12 @@ extension GuichetServer {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
         let names = try await staffNames()
+        let me = s.principal?.account
+        // An alert about the officer's own account is another officer's to acknowledge.
+        var ownAlertsElsewhere = false
+        if let me { ownAlertsElsewhere = try await !gate.mayAcknowledgeOwnAlerts(me) }
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
-            ["id": a.id, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
+            ["id": a.id, "own": ownAlertsElsewhere && a.account != nil && a.account == me, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
              "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": pages.generated(a.detail, s.language), "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }

@@ -300,6 +300,34 @@ struct OwnAlertTests {
             }
         }
     }
+
+    @Test("on the security home, an alert about the officer's own account says another officer acknowledges it, with no button; the other officer's home has the button")
+    func ownAlertPage() async throws {
+        let world = try await StolenAccountWorld.make(profile: "place05", size: 10, accounts: [("security", "security", "operator"), ("security2", "security", "operator")])
+        defer { world.remove() }
+        let secrets = [try await world.enrol("security"), try await world.enrol("security2")]
+        let first = GateRequest(principal: try await world.auth.authenticate(token: try await world.signIn("security", secret: secrets[0])),
+                                requestID: "t", source: nil, purpose: nil)
+        let child = try #require(try await ErasureCeilingTests.children(world).first)
+        _ = try await world.gate.eraseOnRequest(person: child, reference: "REQ-2027-1", first.principal, requestID: "t")
+        let alert = try #require(try await world.store.alerts(openOnly: true, account: first.principal.account, limit: 10).first { $0.detector == "person-erased" })
+        let texts = try #require(try WebPages.bundled.get().texts["en"])
+        try await Application(router: world.server.adminRouter().0).test(.router) { client in
+            for (i, username) in ["security", "security2"].enumerated() {
+                var officer = PageClient(client)
+                world.clock.advance(30)
+                _ = try await officer.signIn(username, World.password, totp: secrets[i], at: world.clock.now)
+                let home = try await officer.get("/web/home?lang=en")
+                let action = #"action="/web/security/alerts/\#(alert.id)/acknowledge""#
+                if i == 0 {
+                    let told = PageClientText.escaped(try #require(texts["alertOwn"]))
+                    #expect(!home.html.contains(action) && home.html.contains(told), "its subject is told, and offered no button")
+                } else {
+                    #expect(home.html.contains(action), "the other officer acknowledges it")
+                }
+            }
+        }
+    }
 }
 
 extension Sequence where Element: Sendable {
