@@ -94,9 +94,19 @@ extension Gate {
         event.writes = !discloses
         var seen = Set<PersonID>()
         event.listed = accesses.flatMap { listed[$0.dossier] ?? [] }.filter { seen.insert($0).inserted }
+        try await veto(watch, event, caseload: caseload, action: action, dossiers: dossiers, r,
+                       unavailable: "the access could not be checked, so no data is returned")
+    }
+
+    /// The watch's verdict on an event before the ledger: recorded, and a refusal journalled
+    /// (naming `dossiers`) and thrown. Fails closed.
+    /// - Parameter wording: the refusal as the caller sees it, from the watch's and its usual error.
+    func veto(_ watch: Watch, _ event: WatchEvent, caseload: Set<PersonID>, action: Action, dossiers: [DossierID], _ r: GateRequest, unavailable: String,
+              wording: (WatchRefusal, GuichetError) -> GuichetError = { $1 }) async throws {
+        let a: Assessment
         do { a = try await watch.assess(event, caseload: caseload) } catch {
             logger.error("the watch failed: request refused", metadata: ["request": .string(r.requestID)])
-            throw GuichetError.unavailable("the access could not be checked, so no data is returned")
+            throw GuichetError.unavailable(unavailable)
         }
         await record(a, r)
         guard let refusal = a.refusal else { return }
@@ -104,7 +114,7 @@ extension Gate {
         do { try await journal.recordDenied(reason, action: action, dossiers: dossiers, context: context(r)) } catch {
             logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
         }
-        throw error
+        throw wording(refusal, error)
     }
 
     /// Before an administrator's change to an account that cannot be undone (a departure): it
@@ -117,21 +127,10 @@ extension Gate {
         // Counted by a fingerprint of its own ("account:" and the id), never taken for a dossier.
         var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "account:" + account.rawValue)], persons: [])
         event.writes = true
-        let a: Assessment
-        do { a = try await watch.assess(event, caseload: []) } catch {
-            logger.error("the watch failed: request refused", metadata: ["request": .string(r.requestID)])
-            throw GuichetError.unavailable("the change could not be checked, so it was not made")
+        try await veto(watch, event, caseload: [], action: .update, dossiers: [], r, unavailable: "the change could not be checked, so it was not made") { refusal, error in
+            guard case .changes(let limit, let window) = refusal else { return error }
+            return .forbidden("you have changed \(limit) dossiers or accounts in this \(window), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
         }
-        await record(a, r)
-        guard let refusal = a.refusal else { return }
-        var (reason, error) = Self.refusalError(refusal, now: clock())
-        if case .changes(let limit, let window) = refusal {
-            error = .forbidden("you have changed \(limit) dossiers or accounts in this \(window), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
-        }
-        do { try await journal.recordDenied(reason, action: .update, dossiers: [], context: context(r)) } catch {
-            logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
-        }
-        throw error
     }
 
     /// The persons whose non-public fields (identity, contact, national id, sensitive) the

@@ -21,11 +21,7 @@ extension Provisioning {
         try admit(by)
         let admin: Principal? = if case .administrator(let p, _, _) = by { p } else { nil }
         let record = try await auth.checkFactorReset(of: account, reason: reason, by: admin)
-        if case .administrator(let p, let requestID, let source) = by {
-            var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
-            request.justification = justification
-            try await gate.watchAccountChange(account, request)
-        }
+        try await countAccountChange(account, by: by, justification: justification)
         try await journal("factor-reset", "second factors of account \(account) reset after an identity check",
                           persons: record.person.map { [$0] } ?? [], by)
         let done = if let admin {

@@ -223,11 +223,7 @@ public struct Provisioning: Sendable {
     @discardableResult
     public func deactivate(_ account: AccountID, reason: String, by: Provisioner, justification: String? = nil) async throws -> DepartureOutcome {
         try admit(by)
-        if case .administrator(let p, let requestID, let source) = by {
-            var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
-            request.justification = justification
-            try await gate.watchAccountChange(account, request)
-        }
+        try await countAccountChange(account, by: by, justification: justification)
         let outcome = try await auth.deactivate(account, reason: reason, by: by.account)
         switch outcome {
         case .pending(let r):
@@ -238,6 +234,15 @@ public struct Provisioning: Sendable {
                                         detail: "the account was deactivated: its owner left", at: gate.clock())
         }
         return outcome
+    }
+
+    /// An administrator's change to `account` counted against its role's ceiling of changes
+    /// (``Gate/watchAccountChange(_:_:)``); the console is not held.
+    func countAccountChange(_ account: AccountID, by: Provisioner, justification: String?) async throws {
+        guard case .administrator(let p, let requestID, let source) = by else { return }
+        var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
+        request.justification = justification
+        try await gate.watchAccountChange(account, request)
     }
 
     /// The deactivations of privileged accounts waiting for a second administrator, oldest
