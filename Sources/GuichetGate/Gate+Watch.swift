@@ -133,6 +133,25 @@ extension Gate {
         }
     }
 
+    /// Before a staff member's claim code is issued: whoever holds the code makes an account
+    /// that reads the files the person is on, so every person of those files counts against
+    /// the issuing account's ceiling of persons, as a read of them would. An account that owes
+    /// a step-up issues no code for a family it has not received yet; one already received
+    /// today costs nothing more (the claim codes' own limits bound those).
+    /// - Throws: the refusal (no code issued); 503 when the watch fails (fail closed).
+    func watchClaim(_ dossiers: [DossierRecord], _ r: GateRequest) async throws {
+        guard let watch else { return }
+        var seen = Set<PersonID>()
+        let persons = dossiers.flatMap { $0.persons.map(\.person) }.filter { seen.insert($0).inserted }
+        let ids = dossiers.map(\.id)
+        let event = watchEvent(r, action: .update, allowed: true, dossiers: ids, persons: persons)
+        try await veto(watch, event, caseload: [], action: .update, dossiers: ids, r,
+                       unavailable: "the claim code could not be checked, so none was issued") { refusal, error in
+            guard case .ceiling(let limit, let window) = refusal else { return error }
+            return .forbidden("a claim code opens the files of everyone on them, and you have reached \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+        }
+    }
+
     /// The persons whose non-public fields (identity, contact, national id, sensitive) the
     /// accesses return, each once: what the ceilings count.
     func exposedPersons(_ accesses: [AllowedAccess]) -> [PersonID] {

@@ -21,6 +21,11 @@ public import Foundation
 /// alert of the watch (`claim-code-issued`, info); past ``claimCodeLimits`` issuance is
 /// refused (`claim-code-limit`, high); a claim soon after its issue, or from the issuer's
 /// network, is an alert naming the issuer (`claim-near-issuer`, medium).
+///
+/// Whoever holds a code makes an account that reads every file the person is on: so issuing
+/// one counts the persons of those files against the issuing account's ceiling of persons
+/// (``Gate/watchClaim(_:_:)``), as reading them would, and a breach scope of the account lists
+/// the codes it issued and the accounts that claimed them (``BreachScope/claimCodes``).
 extension Provisioning {
     /// The claim codes one staff account may issue: five in ten minutes, twenty in a day
     /// (counted in the database, so every server sees them). Past either, issuance is refused
@@ -59,8 +64,11 @@ extension Provisioning {
         }
         try checkMayHoldAccount(person, in: dossiers)
         try await checkClaimLimits(through.id, r)
+        try await gate.watchClaim(dossiers, r)
         do {
-            try await gate.journal.recordSystemEvent("claim-code-issue", reason: "claim code issued", persons: [person], dossiers: [through.id],
+            // Every file the code opens is named, so that a breach scope of the issuing account
+            // lists them (``BreachScope/claimCodes``).
+            try await gate.journal.recordSystemEvent(ClaimEntry.issueAction, reason: "claim code issued", persons: [person], dossiers: dossiers.map(\.id),
                                                      context: gate.context(r))
         } catch {
             throw GuichetError.unavailable("the claim code could not be recorded in the ledger or its address opened, so none was issued")
@@ -129,7 +137,7 @@ extension Provisioning {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
         }
         try checkMayHoldAccount(person, in: try await linkedDossiers(person))
-        try await journal("claim-code-issue", "claim code issued", persons: [person], prefixed: false,
+        try await journal(ClaimEntry.issueAction, "claim code issued", persons: [person], prefixed: false,
                           .consoleTrustingTheKeyFile(requestID: requestID))
         return try await auth.issueClaim(for: person, by: nil)
     }
@@ -148,7 +156,7 @@ extension Provisioning {
         let ticket = try await auth.checkClaim(code: code, source: source, claimant: claimant)
         let id = AccountID()
         do {
-            try await gate.journal.recordSystemEvent("claim", reason: "account \(id) linked to its person with a claim code", persons: [ticket.person],
+            try await gate.journal.recordSystemEvent(ClaimEntry.action, reason: ClaimEntry.reason(id), persons: [ticket.person],
                                                      dossiers: [], context: AccessContext(requestID: requestID, subject: nil, session: nil,
                                                                                           source: source, purpose: nil, at: gate.clock()))
         } catch {

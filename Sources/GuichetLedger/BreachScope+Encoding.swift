@@ -43,6 +43,13 @@ extension BreachScope {
             "fieldCounts": .object(fieldCounts.mapValues { .number(Double($0)) }),
             "writes": .array(writes.map(\.json)),
             "attempts": .array(attempts.map(\.json)),
+            "claimCodes": .array(claimCodes.map { c in
+                .object(["person": .string(c.person.rawValue), "dossiers": .array(c.dossiers.map { .string($0.rawValue) }),
+                         "entry": .number(Double(c.entry)), "at": .string(ScopeFormat.time(c.at)),
+                         "claimedBy": c.claimedBy.map { .string($0.rawValue) } ?? .null,
+                         "claimEntry": c.claimEntry.map { .number(Double($0)) } ?? .null,
+                         "claimedAt": c.claimedAt.map { .string(ScopeFormat.time($0)) } ?? .null])
+            }),
             "decoys": .object(["persons": .array(decoyPersons.map { .string($0.rawValue) }),
                                "dossiers": .array(decoyDossiers.map { .string($0.rawValue) })]),
         ]
@@ -51,7 +58,8 @@ extension BreachScope {
     }
 
     /// The scope as CSV (RFC 4180): one row per exposed person field, per exposed dossier
-    /// field, per honeytoken person or dossier reached, and per refused attempt; every row names the checkpoint it was computed from.
+    /// field, per honeytoken person or dossier reached, per claim code issued, and per refused
+    /// attempt; every row names the checkpoint it was computed from.
     public func csv() -> String {
         var lines = ["kind,person,dossier,field,entries,first_at,last_at,checkpoint_size,checkpoint_root"]
         let cp = "\(checkpoint.size),\(checkpoint.rootHash.base64)"
@@ -67,6 +75,12 @@ extension BreachScope {
         }
         for p in decoyPersons { lines.append(row(["decoy-person", p.rawValue, "", "", "", "", ""])) }
         for d in decoyDossiers { lines.append(row(["decoy-dossier", "", d.rawValue, "", "", "", ""])) }
+        // A claim code: the files it opens, and in the field column who claimed it.
+        for c in claimCodes {
+            lines.append(row(["claim-code", c.person.rawValue, c.dossiers.map(\.rawValue).joined(separator: " "),
+                              c.claimedBy.map { "claimed-by:" + $0.rawValue } ?? "unclaimed", "1",
+                              ScopeFormat.time(c.at), c.claimedAt.map(ScopeFormat.time) ?? ""]))
+        }
         for a in attempts {
             lines.append(row(["attempt", "", a.dossiers.map(\.rawValue).joined(separator: " "), a.action, "1",
                               ScopeFormat.time(a.at), ScopeFormat.time(a.at)]))

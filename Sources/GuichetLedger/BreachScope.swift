@@ -140,6 +140,22 @@ public struct ScopeEvent: Sendable, Equatable {
     }
 }
 
+/// A claim code issued by a matched entry (``ClaimEntry``), and its redemption if the ledger
+/// holds one under the same checkpoint.
+public struct ScopeClaimCode: Sendable, Equatable {
+    /// The person the code stands for.
+    public let person: PersonID
+    /// The files the code opens (every file the person was on when it was issued).
+    public let dossiers: [DossierID]
+    /// The `claim-code-issue` entry.
+    public let entry: Int64
+    public let at: Date
+    /// The account made with the code, its `claim` entry and time; nil when not claimed.
+    public let claimedBy: AccountID?
+    public let claimEntry: Int64?
+    public let claimedAt: Date?
+}
+
 /// The exact answer to "which fields of whom did these accesses expose", computed from the
 /// ledger entries covered by one signed checkpoint.
 public struct BreachScope: Sendable, Equatable {
@@ -169,6 +185,10 @@ public struct BreachScope: Sendable, Equatable {
     /// notify; they are in neither `persons`, `dossiers` nor `fieldCounts`.
     public internal(set) var decoyPersons: [PersonID] = []
     public internal(set) var decoyDossiers: [DossierID] = []
+    /// Claim codes the matched entries issued, oldest first: whoever held one could make an
+    /// account that reads the files it names, so each says which account claimed it (scope
+    /// that account too), or that it was not claimed by the checkpoint.
+    public internal(set) var claimCodes: [ScopeClaimCode] = []
 
 }
 
@@ -272,10 +292,11 @@ extension LedgerAuditor {
             start += 5_000
         }
         events.sort { ($0.at, $0.index) < ($1.at, $1.index) }
+        let claimCodes = try await claims(issuedIn: events, below: checkpoint.size)
         var counts: [String: Int] = [:]
         for acc in persons.values { for f in acc.fields { counts[f, default: 0] += 1 } }
         for d in dossiers.values { for f in d.fields { counts[f, default: 0] += 1 } }
-        return BreachScope(
+        var scope = BreachScope(
             query: q, checkpoint: checkpoint, entriesMatched: events.count,
             persons: persons.map { ExposedPerson(person: $0.key, fields: $0.value.fields.sorted(), dossierFields: $0.value.dossierFields.sorted(),
                                                  dossiers: $0.value.dossiers.sorted { $0.rawValue < $1.rawValue }, entries: $0.value.entries.sorted(),
@@ -286,6 +307,33 @@ extension LedgerAuditor {
             writes: events.filter(\.isChange),
             attempts: events.filter { !$0.allowed },
             events: events, approximate: approximate)
+        scope.claimCodes = claimCodes
+        return scope
+    }
+
+    /// The claim codes among `events`, each with the first `claim` of its person after it
+    /// (through the person index, below the checkpoint).
+    func claims(issuedIn events: [ScopeEvent], below size: Int64) async throws -> [ScopeClaimCode] {
+        let issued = events.filter { $0.allowed && $0.action == ClaimEntry.issueAction && $0.persons.count == 1 }
+        guard let first = issued.map(\.index).min() else { return [] }
+        let persons = Array(Set(issued.map { $0.persons[0] }))
+        let indexes = try await store.ledgerIndexes(persons: persons, dossiers: [], after: first, below: size, limit: Self.maxScopeEntries)
+        var redeemed: [PersonID: [(index: Int64, at: Date, account: AccountID)]] = [:]
+        var start = 0
+        while start < indexes.count {
+            for (index, bytes) in try await store.ledgerEntries(Array(indexes[start..<min(indexes.count, start + 5_000)])) {
+                guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
+                let r = e.row
+                guard r.allowed, r.action == ClaimEntry.action, let account = ClaimEntry.account(inReason: r.reason) else { continue }
+                for p in r.persons { redeemed[p, default: []].append((index, r.at, account)) }
+            }
+            start += 5_000
+        }
+        return issued.sorted { $0.index < $1.index }.map { e in
+            let claim = (redeemed[e.persons[0]] ?? []).filter { $0.index > e.index }.min { $0.index < $1.index }
+            return ScopeClaimCode(person: e.persons[0], dossiers: e.dossiers, entry: e.index, at: e.at,
+                                  claimedBy: claim?.account, claimEntry: claim?.index, claimedAt: claim?.at)
+        }
     }
 }
 
@@ -303,6 +351,7 @@ extension BreachScope {
                                 fieldCounts: counts, writes: writes, attempts: attempts, events: events, approximate: approximate)
         let reached = Set(persons.map(\.person)).union(events.filter { $0.allowed }.flatMap(\.persons))
         let reachedDossiers = Set(dossiers.map(\.dossier)).union(events.flatMap(\.dossiers))
+        scope.claimCodes = claimCodes
         scope.decoyPersons = reached.filter(isDecoyPerson).sorted { $0.rawValue < $1.rawValue }
         scope.decoyDossiers = reachedDossiers.filter(isDecoyDossier).sorted { $0.rawValue < $1.rawValue }
         return scope
