@@ -95,6 +95,10 @@ public struct AccountState: Codable, Sendable, Equatable {
     /// decode.)
     var ceilingStage: Int?
     var ceilingSince: Int64?
+    /// Whether the crossing that set `ceilingStage` was of the ceiling of changes (nil: of
+    /// persons, or a state written before this was kept): what a refusal while the answer is
+    /// owed names.
+    var ceilingOnChanges: Bool?
     var graceLeft: Int?
     /// Persons revealed in the current session (`ceilingSession`).
     var sessionPersons: Set<UInt64>?
@@ -153,7 +157,7 @@ public struct AccountState: Codable, Sendable, Equatable {
         dayPersons = []
         changedToday = nil
         let throttledLately = ceilingStage == 3 && ceilingSince.map { second - $0 < 86_400 } == true
-        if !throttledLately { ceilingStage = nil; ceilingSince = nil }
+        if !throttledLately { ceilingStage = nil; ceilingSince = nil; ceilingOnChanges = nil }
         graceLeft = nil
         todayBins = 0
         todaySignIns = 0

@@ -245,7 +245,7 @@ public struct WatchEngine: Sendable {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
             // A second crossing within a week is a high alert (a slow, patient misuse).
             let again = !(st.ceilingDays ?? []).filter { $0 != t.day && t.day - $0 < 7 }.isEmpty
-            st.ceilingStage = 1; st.ceilingSince = t.second
+            st.ceilingStage = 1; st.ceilingSince = t.second; st.ceilingOnChanges = writes ? true : nil
             st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
             out.findings.append(Finding(detector: "ceiling", severity: again ? .high : .medium,
                                         detail: "\(over.0) \(what) in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
@@ -268,7 +268,18 @@ public struct WatchEngine: Sendable {
                 // Requests already in flight when the demand was made (the same second) do
                 // not count as ignoring it.
                 if t.second > since { st.refusals += 1 }
-                out.refusal = refusal(first.1, first.2)
+                // The refusal names the ceiling that was crossed: a write refused because reads
+                // met the ceiling of persons says so, not that it changed files.
+                let crossedOnChanges = st.ceilingOnChanges ?? false
+                if crossedOnChanges == writes {
+                    out.refusal = refusal(first.1, first.2)
+                } else if crossedOnChanges {
+                    let (limit, window) = c.changesBurst <= c.changesDay ? (c.changesBurst, burstLabel) : (c.changesDay, "day")
+                    out.refusal = .changes(limit: limit, window: window)
+                } else {
+                    let (limit, window) = [(c.burst, burstLabel), (c.hour, "hour"), (c.day, "day"), (c.session, "session")].min { $0.0 < $1.0 }!  // four elements
+                    out.refusal = .ceiling(limit: limit, window: window)
+                }
                 if st.refusals >= settings.refusalsBeforeSuspension {
                     return suspend(&st, "ceiling", "\(st.refusals) requests past the ceiling without a step-up and a justification", &out)
                 }
@@ -406,7 +417,7 @@ public struct WatchEngine: Sendable {
         // the burst, hour and day windows), so the owner is not stopped again at the next new
         // person (a multi-server test: reinstated three minutes after a suspension, the account
         // was throttled at once). A second crossing within the week is still a high alert.
-        st.ceilingStage = nil; st.ceilingSince = nil; st.graceLeft = nil
+        st.ceilingStage = nil; st.ceilingSince = nil; st.ceilingOnChanges = nil; st.graceLeft = nil
         st.recent = RecentPersons(); st.dayPersons = []
         accounts[account] = st
         dirty.insert(account)

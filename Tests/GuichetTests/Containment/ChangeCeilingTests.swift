@@ -39,7 +39,7 @@ import GuichetStore
         #expect(refusals.count <= WatchSettings.defaults.refusalsBeforeSuspension + 1, "suspended after the refusals it ignored: \(refusals.count)")
     }
 
-    @Test("an account that owes the step-up of its ceiling of persons may change no file until it answers; then it may")
+    @Test("an account that owes the step-up of its ceiling of persons may change no file until it answers (the refusal names the ceiling of persons, not changes it never made); then it may")
     func owedStepUpBlocksChanges() {
         var bench = WatchBench()
         let agent = bench.agents[0]
@@ -50,9 +50,8 @@ import GuichetStore
             t = t.addingTimeInterval(2)
         }
         #expect(crossed)
-        guard case .changes? = bench.engine.assess(Self.change(bench, agent, at: t)).refusal else {
-            Issue.record("a change went through while the account owed a step-up"); return
-        }
+        let refused = bench.engine.assess(Self.change(bench, agent, at: t)).refusal
+        #expect(refused == .ceiling(limit: Self.staff.burst, window: "10 minutes"), "\(String(describing: refused))")
         // Refused again without a justification, even with a fresh factor.
         t = t.addingTimeInterval(2)
         #expect(bench.engine.assess(Self.change(bench, agent, at: t, secondFactorAt: t.addingTimeInterval(-1))).refusal != nil)
@@ -61,6 +60,21 @@ import GuichetStore
                                                        justification: "The family asked to withdraw the application by phone."))
         #expect(answered.refusal == nil, "\(answered.findings.map(\.detector))")
         #expect(!bench.engine.isSuspended(agent))
+    }
+
+    @Test("an account that owes the step-up of its ceiling of changes reads no new person, and the refusal names the ceiling of changes")
+    func owedChangesNamed() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        var t = WatchBench.at(day: 0, hour: 10)
+        var crossed = false
+        for _ in 0..<100 where !crossed {
+            if case .changes? = bench.engine.assess(Self.change(bench, agent, at: t)).refusal { crossed = true }
+            t = t.addingTimeInterval(2)
+        }
+        #expect(crossed)
+        let refused = bench.engine.assess(bench.event(agent, at: t, dossiers: [WatchBench.newDossier()])).refusal
+        #expect(refused == .changes(limit: Self.staff.changesBurst, window: "10 minutes"), "\(String(describing: refused))")
     }
 
     @Test("with a step-up and a justification, changes go on up to the ceiling and its grace, then throttle, then suspend")
