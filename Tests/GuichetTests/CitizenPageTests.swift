@@ -21,6 +21,9 @@ struct CitizenPageTests {
             #expect(!fr.text.contains("<script>") && !fr.text.contains("<script type=\"text/javascript\">"), "no inline script: the policy would refuse it")
             let en = try await client.execute(uri: "/", method: .get, headers: [.acceptLanguage: "en-GB,en;q=0.8,fr;q=0.5"]) { String(buffer: $0.body) }
             #expect(en.contains(#"<html lang="en">"#) && en.contains("Who looked at my file?"))
+            // Without JavaScript, the page points to the list rendered by the server.
+            #expect(fr.text.contains(#"<noscript><p class="error">"#) && fr.text.contains(#"<a href="/web/export">Mes données</a></p></noscript>"#))
+            #expect(en.contains(#"<a href="/web/export">My data</a></p></noscript>"#))
             let forced = try await client.call(.get, "/?lang=en")
             #expect(forced.text.contains(#"<html lang="en">"#))
             let script = try await client.call(.get, "/assets/citizen.js")
@@ -95,6 +98,8 @@ struct CitizenPageTests {
             #expect(daycareRow["fields"]?.string?.isEmpty == false)
             #expect(result.object?["cookieVisibleToScript"]?.string == "", "the session cookie is HttpOnly")
             #expect(result.object?["language"]?.string == "fr")
+            #expect(result.object?["summary"]?.string == "\(rows.count) consultations ; taille du registre signé : \(try await world.gate.ledgerSize()).",
+                    "\(result.object?["summary"]?.string ?? "")")
             #expect(result.object?["wrongPassword"]?.string == "Nom d'utilisateur ou mot de passe incorrect.")
             #expect(result.object?["afterSignOut"]?.string == "sign-in")
         }

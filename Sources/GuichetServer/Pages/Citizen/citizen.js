@@ -88,7 +88,7 @@ async function showHistory() {
     body.appendChild(row);
   }
   $("summary").textContent = accesses.length === 0 ? T.none
-    : T.summary.replace("{n}", accesses.length).replace("{size}", h.checkpoint ? h.checkpoint.size : 0);
+    : (accesses.length === 1 ? T.summaryOne : T.summary).replace("{n}", accesses.length).replace("{size}", h.checkpoint ? h.checkpoint.size : 0);
   $("checkpoint").textContent = h.checkpoint ? h.checkpoint.note : "";
   document.body.dataset.ready = "history";
 }
