@@ -220,7 +220,7 @@ extension Gate {
         case .throttled(let until):
             return ("watch:throttled", .slowed(retryAfterSeconds: max(1, Int(until.timeIntervalSince(now).rounded(.up)))))
         case .stepUp:
-            return ("watch:step-up", .forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry"))
+            return ("watch:step-up", .forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry; until then requests are refused, and a few refused requests suspend the account"))
         case .justification:
             return ("watch:justification", .forbidden("this search reaches a watched person outside your caseload: state why in the Guichet-Justification header, then retry"))
         }

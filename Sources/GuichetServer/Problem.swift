@@ -24,7 +24,7 @@ struct ProblemMiddleware: RouterMiddleware {
                 r.headers[.wwwAuthenticate] = "Bearer"
                 return r
             }
-            return Problem.response(error)
+            return Problem.response(request.uri.path.hasPrefix("/admin/") ? error.namingAdminPaths : error)
         } catch StoreError.unavailable(let code) {
             // Disk full, read-only or failing storage (#21 item 5): the transaction was rolled
             // back, so nothing was changed and nothing is returned; the client may retry.
@@ -45,6 +45,29 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch {
             context.logger.error("unexpected error", metadata: ["type": .string(String(describing: type(of: error)))])
             return Problem.make(status: .internalServerError, title: "Internal error", detail: "the request failed; nothing was returned")
+        }
+    }
+}
+
+extension GuichetError {
+    /// The same error with the API paths it names (`POST /v1/session/totp`) as the admin
+    /// listener serves them (`POST /admin/v1/session/totp`): the gate words its refusals for
+    /// the public listener, and an administrator or security officer must be told the path
+    /// that answers them.
+    var namingAdminPaths: GuichetError {
+        func adapt(_ m: String) -> String {
+            var out = m
+            for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+                out = out.replacingOccurrences(of: method + " /v1/", with: method + " /admin/v1/")
+            }
+            return out
+        }
+        switch self {
+        case .forbidden(let m): return .forbidden(adapt(m))
+        case .invalid(let m): return .invalid(adapt(m))
+        case .conflict(let m): return .conflict(adapt(m))
+        case .unavailable(let m): return .unavailable(adapt(m))
+        default: return self
         }
     }
 }

@@ -145,7 +145,7 @@ import GuichetServer
         let request = try #require(try await world.store.pendingRequests().first)
         _ = try await world.auth.approve(request: request.id, by: officer)
         let agent = try await world.request("agent2", purpose: "family-request")
-        await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
+        await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry; until then requests are refused, and a few refused requests suspend the account")) {
             _ = try await world.gate.read(application.id, agent)
         }
         #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detector) == ["fresh-account"])

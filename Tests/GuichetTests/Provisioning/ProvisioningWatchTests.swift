@@ -22,7 +22,7 @@ import GuichetStore
                                                         by: .consoleTrustingTheKeyFile(requestID: "test"))
         #expect(made.status == "active" && made.activation?.code != nil)
         let agent = try await world.request("agent2", purpose: "family-request")
-        await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry")) {
+        await #expect(throws: GuichetError.forbidden("unusual activity: verify your second factor again (POST /v1/session/totp), then retry; until then requests are refused, and a few refused requests suspend the account")) {
             _ = try await world.gate.read(application.id, agent)
         }
         let detectors = try await world.store.alerts(openOnly: true, account: nil, limit: 10).map(\.detector)
