@@ -49,7 +49,7 @@ public struct WatchEngine: Sendable {
             } else if st.throttledUntil != nil {
                 st.throttledUntil = nil; st.refusals = 0
             }
-            if out.refusal == nil, let since = st.stepUpSince {
+            if out.refusal == nil, let since = st.stepUpSince, !e.onConsoleWithKeyFile {
                 if let sf = e.secondFactorAt, Int64(sf.timeIntervalSince1970) > since, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
                     st.stepUpSince = nil; st.refusals = 0; st.stepUpAnswered = Int64(sf.timeIntervalSince1970)
                 } else {
@@ -157,7 +157,10 @@ public struct WatchEngine: Sendable {
         }
         guard var response = strongest else { return }
         // A citizen has no second factor to verify again: a step-up is an alert for them.
-        if response == .stepUp && e.kind == .citizen { response = .alert }
+        // The console's operator holds the key file and has no session to verify again: an
+        // alert, as for a citizen (an operator's audit: `guichet breach letters` run by a new
+        // security officer was refused three times with a step-up it could not answer).
+        if response == .stepUp && (e.kind == .citizen || e.onConsoleWithKeyFile) { response = .alert }
         switch response {
         case .alert:
             if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }

@@ -215,6 +215,29 @@ import GuichetProfile
         }
     }
 
+    @Test("a new security officer's first personal data on the console (the key file's holder, no session to verify again) is an alert, not a step-up it cannot answer; a step-up owed from a session does not hold the console")
+    func freshOfficerOnTheConsole() {
+        var bench = WatchBench()
+        let officer = AccountID()
+        let created = WatchBench.at(day: 5, hour: 9)
+        var console = bench.event(officer, at: created.addingTimeInterval(120), dossiers: [(DossierID(), [PersonID()])])
+        console.kind = .security; console.accountCreatedAt = created; console.onConsoleWithKeyFile = true
+        let a = bench.engine.assess(console)
+        #expect(a.findings.map(\.detector) == ["fresh-account"] && a.refusal == nil && a.response == .alert, "\(String(describing: a.refusal))")
+
+        // The same officer in a session owes the step-up; the console meanwhile is not held.
+        let other = AccountID()
+        var web = bench.event(other, at: created.addingTimeInterval(180), dossiers: [(DossierID(), [PersonID()])])
+        web.kind = .security; web.accountCreatedAt = created
+        #expect(bench.engine.assess(web).refusal == .stepUp)
+        var then = bench.event(other, at: created.addingTimeInterval(240), dossiers: [(DossierID(), [PersonID()])])
+        then.kind = .security; then.accountCreatedAt = created; then.onConsoleWithKeyFile = true
+        #expect(bench.engine.assess(then).refusal == nil)
+        var again = bench.event(other, at: created.addingTimeInterval(300), dossiers: [(DossierID(), [PersonID()])])
+        again.kind = .security; again.accountCreatedAt = created
+        #expect(bench.engine.assess(again).refusal == .stepUp, "the session still owes it")
+    }
+
     @Test("the profile's watch section is read, and a wrong one is refused with its line")
     func profileSection() throws {
         let base = try String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
