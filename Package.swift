@@ -88,9 +88,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], swiftSettings: swiftSettings),
+        // The regulator report's texts in French and English (`texts/report.json`).
         .target(name: "GuichetBreach", dependencies: [
             "GuichetCore", "GuichetStore", "GuichetLedger", "GuichetGate", "GuichetMerkle", "GuichetMail",
-        ], swiftSettings: swiftSettings),
+        ], resources: [.copy("texts")], swiftSettings: swiftSettings),
         // The PostgreSQL back-end (issue 19), through postgres-nio: the ledger's storage
         // (`LedgerStorage`, appends serialised by an advisory lock) and the authenticator's,
         // the watch's and the breach register's (`PostgresStore`).

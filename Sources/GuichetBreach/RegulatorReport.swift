@@ -44,77 +44,124 @@ public struct RegulatorReport: Sendable {
         return out.sorted { $0.key < $1.key }.map { ($0.key, $0.value.sorted()) }
     }
 
-    /// The report as Markdown.
-    public func markdown() -> String {
+    /// The report's texts, by language then key (`texts/report.json`), `{name}` for values.
+    static let texts: [String: [String: String]] = {
+        // The file is part of the module's resources; a build without it is broken.
+        guard let url = Bundle.module.url(forResource: "report", withExtension: "json", subdirectory: "texts"),
+              let data = try? Data(contentsOf: url),
+              let texts = try? JSONDecoder().decode([String: [String: String]].self, from: data) else {
+            preconditionFailure("GuichetBreach's texts/report.json is missing or malformed")
+        }
+        return texts
+    }()
+
+    /// The languages the report is written in.
+    public static let languages = ["en", "fr"]
+
+    /// One text in `language` with its values put in.
+    static func text(_ key: String, _ language: String, _ values: [String: String] = [:]) -> String {
+        // Every key exists in both languages (RegulatorReportTests checks).
+        let template = texts[language]?[key] ?? texts["en"]?[key] ?? key
+        // One pass, so that a value holding braces (an incident's title) is never read as a name.
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            let name = String(rest[rest.index(after: open)..<close])
+            out += values[name] ?? String(rest[open...close])
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// Hours with one decimal, as the language writes them.
+    static func hours(_ h: Double, _ language: String) -> String {
+        let s = String(format: "%.1f", h)
+        return language == "fr" ? s.replacingOccurrences(of: ".", with: ",") : s
+    }
+
+    /// The report as Markdown, in English or French (the regulator's language: the CLI and the
+    /// pages default to the profile's).
+    /// - Precondition: `language` is one of ``languages``.
+    public func markdown(language: String = "en") -> String {
+        precondition(Self.languages.contains(language), "the report is written in \(Self.languages)")
         let t = ScopeFormat.time
+        let l = language
+        func say(_ key: String, _ values: [String: String] = [:]) -> String { Self.text(key, l, values) }
         var md: [String] = []
-        md.append("# Personal data breach: notification draft (GDPR art. 33)")
+        md.append(say("title"))
         md.append("")
-        md.append("Registry: \(profile.title["en"] ?? profile.name) (`\(profile.name)`). Incident `\(incident.id)`: \(incident.title).")
-        md.append("Status: \(incident.status). Draft generated \(t(now)).")
+        md.append(say("registry", ["title": profile.title[l] ?? profile.title["en"] ?? profile.name, "name": profile.name,
+                                   "id": incident.id, "incidentTitle": incident.title]))
+        md.append(say("status", ["status": say("status.\(incident.status)"), "now": t(now)]))
         md.append("")
-        md.append("## Clock (art. 33(1))")
+        md.append(say("clock"))
         md.append("")
-        md.append("- Detected: \(t(incident.detectedAt))")
-        md.append("- 72-hour deadline: \(t(deadline))")
+        md.append(say("detected", ["at": t(incident.detectedAt)]))
+        md.append(say("deadline", ["at": t(deadline)]))
         let hours = hoursSinceDetection
         if let notified = incident.notifiedAuthorityAt {
-            md.append("- Authority notified: \(t(notified)) (\(String(format: "%.1f", notified.timeIntervalSince(incident.detectedAt) / 3600)) h after detection)")
+            md.append(say("notified", ["at": t(notified), "hours": Self.hours(notified.timeIntervalSince(incident.detectedAt) / 3600, l)]))
         } else if hours > 72 {
-            md.append("- **\(String(format: "%.1f", hours)) h since detection: the 72-hour deadline has passed.** Art. 33(1) requires the reasons for the delay.")
+            md.append(say("late", ["hours": Self.hours(hours, l)]))
         } else {
-            md.append("- \(String(format: "%.1f", hours)) h since detection; \(String(format: "%.1f", 72 - hours)) h left.")
+            md.append(say("left", ["hours": Self.hours(hours, l), "left": Self.hours(72 - hours, l)]))
         }
         md.append("")
-        md.append("## Nature of the breach (art. 33(3)(a))")
+        md.append(say("nature"))
         md.append("")
         md.append(incident.nature)
         md.append("")
-        md.append("Facts: \(incident.facts)")
+        md.append(say("facts", ["facts": incident.facts]))
         md.append("")
-        md.append("## Persons and records concerned (art. 33(3)(a))")
+        md.append(say("concerned"))
         md.append("")
-        md.append("Computed from the access ledger, not estimated: \(scope.persons.count) persons whose fields were returned by \(scope.events.filter { $0.allowed && $0.disclosed }.count) allowed reads, in \(Set(scope.persons.flatMap(\.dossiers)).union(scope.dossiers.map(\.dossier)).count) dossiers (records).")
-        if scope.approximate { md.append("Some older entries did not say which fields were whose; for those, every field was counted for every person named (an over-estimate).") }
+        let records = Set(scope.persons.flatMap(\.dossiers)).union(scope.dossiers.map(\.dossier)).count
+        md.append(say("computed", ["persons": "\(scope.persons.count)", "reads": "\(scope.events.filter { $0.allowed && $0.disclosed }.count)",
+                                   "dossiers": "\(records)"]))
+        if scope.approximate { md.append(say("approximate")) }
         if !scope.decoyPersons.isEmpty || !scope.decoyDossiers.isEmpty {
-            md.append("The same accesses also reached \(scope.decoyPersons.count) honeytoken persons and \(scope.decoyDossiers.count) honeytoken dossiers: records planted to detect misuse, which no legitimate work reaches. They are nobody, are left out of every number here, and show that the access was not ordinary work.")
+            md.append(say("decoys", ["persons": "\(scope.decoyPersons.count)", "dossiers": "\(scope.decoyDossiers.count)"]))
+        }
+        if !scope.claimCodes.isEmpty {
+            md.append(say("claimCodes", ["codes": "\(scope.claimCodes.count)", "claimed": "\(scope.claimCodes.filter { $0.claimedBy != nil }.count)",
+                                         "dossiers": "\(Set(scope.claimCodes.flatMap(\.dossiers)).count)"]))
         }
         md.append("")
-        md.append("| category of persons | persons |")
+        md.append(say("personsTable"))
         md.append("|---|---|")
         for (role, n) in personCategories { md.append("| \(role) | \(n) |") }
         md.append("")
-        md.append("| category of data | fields | persons or dossiers |")
+        md.append(say("dataTable"))
         md.append("|---|---|---|")
         for (classification, fields) in dataCategories {
-            md.append("| \(classification) | \(fields.map { "`\($0)`" }.joined(separator: ", ")) | \(fields.map { "\(scope.fieldCounts[$0] ?? 0)" }.joined(separator: ", ")) |")
+            md.append("| \(say("class.\(classification)")) | \(fields.map { "`\($0)`" }.joined(separator: ", ")) | \(fields.map { "\(scope.fieldCounts[$0] ?? 0)" }.joined(separator: ", ")) |")
         }
         md.append("")
-        md.append("Refused attempts in the same scope (no data returned): \(scope.attempts.count). Allowed changes (integrity): \(scope.writes.count).")
+        md.append(say("attempts", ["attempts": "\(scope.attempts.count)", "writes": "\(scope.writes.count)"]))
         md.append("")
-        md.append("## Contact point (art. 33(3)(b))")
+        md.append(say("contact"))
         md.append("")
         md.append(contact)
         md.append("")
-        md.append("## Likely consequences (art. 33(3)(c))")
+        md.append(say("consequences"))
         md.append("")
-        md.append(incident.consequences.isEmpty ? "(to be completed)" : incident.consequences)
+        md.append(incident.consequences.isEmpty ? say("toComplete") : incident.consequences)
         md.append("")
-        md.append("## Measures taken or proposed (art. 33(3)(d))")
+        md.append(say("measures"))
         md.append("")
-        md.append(incident.remedial.isEmpty ? "(to be completed)" : incident.remedial)
+        md.append(incident.remedial.isEmpty ? say("toComplete") : incident.remedial)
         md.append("")
-        md.append("Notification of the persons (art. 34): " + (incident.encryptedAndKeysSafe
-            ? "the exposed fields were encrypted and the keys were not exposed: art. 34(3)(a) may exempt it."
-            : "required; letters are generated per person from the same scope."))
+        md.append(say(incident.encryptedAndKeysSafe ? "notifyExempt" : "notifyRequired"))
         md.append("")
-        md.append("## Timeline (from the ledger)")
+        md.append(say("timeline"))
         md.append("")
-        md.append(contentsOf: timeline())
+        md.append(contentsOf: timeline(language: l))
         md.append("")
-        md.append("## Evidence")
+        md.append(say("evidence"))
         md.append("")
-        md.append("Scope query: `\(BreachRegister.compact(scope.query.json))`. Computed over the \(scope.checkpoint.size) entries of the signed checkpoint with root hash `\(scope.checkpoint.rootHash.base64)`:")
+        md.append(say("evidenceText", ["query": BreachRegister.compact(scope.query.json), "size": "\(scope.checkpoint.size)",
+                                       "root": scope.checkpoint.rootHash.base64]))
         md.append("")
         md.append("```")
         md.append(scope.checkpoint.note.trimmingCharacters(in: .newlines))
@@ -123,7 +170,7 @@ public struct RegulatorReport: Sendable {
     }
 
     /// Matched ledger events by hour (UTC), with the detection and registration times.
-    func timeline() -> [String] {
+    func timeline(language l: String = "en") -> [String] {
         var hours: [Date: (reads: Int, writes: Int, refused: Int)] = [:]
         for e in scope.events {
             let hour = Date(timeIntervalSince1970: (e.at.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
@@ -131,12 +178,16 @@ public struct RegulatorReport: Sendable {
             if !e.allowed { h.refused += 1 } else if e.disclosed { h.reads += 1 } else if e.isChange { h.writes += 1 }
             hours[hour] = h
         }
-        var lines: [(Date, String)] = hours.map { ($0.key, "- \(ScopeFormat.time($0.key)) (hour): \($0.value.reads) reads, \($0.value.writes) changes, \($0.value.refused) refused") }
-        if let first = scope.events.first { lines.append((first.at, "- \(ScopeFormat.time(first.at)): first access in scope (`\(first.action)`)")) }
-        if let last = scope.events.last { lines.append((last.at, "- \(ScopeFormat.time(last.at)): last access in scope (`\(last.action)`)")) }
-        lines.append((incident.detectedAt, "- \(ScopeFormat.time(incident.detectedAt)): detected"))
-        lines.append((incident.createdAt, "- \(ScopeFormat.time(incident.createdAt)): registered in the breach register"))
-        if let n = incident.notifiedAuthorityAt { lines.append((n, "- \(ScopeFormat.time(n)): authority notified")) }
+        let t = ScopeFormat.time
+        func say(_ key: String, _ values: [String: String]) -> String { Self.text(key, l, values) }
+        var lines: [(Date, String)] = hours.map {
+            ($0.key, say("hourLine", ["at": t($0.key), "reads": "\($0.value.reads)", "writes": "\($0.value.writes)", "refused": "\($0.value.refused)"]))
+        }
+        if let first = scope.events.first { lines.append((first.at, say("firstAccess", ["at": t(first.at), "action": first.action]))) }
+        if let last = scope.events.last { lines.append((last.at, say("lastAccess", ["at": t(last.at), "action": last.action]))) }
+        lines.append((incident.detectedAt, say("detectedLine", ["at": t(incident.detectedAt)])))
+        lines.append((incident.createdAt, say("registeredLine", ["at": t(incident.createdAt)])))
+        if let n = incident.notifiedAuthorityAt { lines.append((n, say("notifiedLine", ["at": t(n)]))) }
         return lines.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

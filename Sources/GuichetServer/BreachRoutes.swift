@@ -96,11 +96,13 @@ extension GuichetServer {
         }
         r.on(.get, "/admin/v1/breach/incidents/:id/report") { req, ctx in
             _ = try await self.securityOfficer(req)
+            let language = req.uri.queryParameters.get("language") ?? "en"
+            guard RegulatorReport.languages.contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
             let (incident, scope, report) = try await BreachResponse.report(incident: ctx.parameters.get("id") ?? "", gate: self.gate,
                                                                             store: self.store, contact: self.breachContact)
             return Reply.json(.object(["incident": .string(incident.id), "deadline": .string(ScopeFormat.time(report.deadline)),
                                        "hoursSinceDetection": .number((report.hoursSinceDetection * 10).rounded() / 10),
-                                       "checkpoint": scope.checkpoint.json, "markdown": .string(report.markdown())]))
+                                       "checkpoint": scope.checkpoint.json, "markdown": .string(report.markdown(language: language))]))
         }
         r.on(.post, "/admin/v1/breach/incidents/:id/letters") { req, ctx in
             let (incident, scope, batch, _) = try await self.letterBatch(req, ctx)

@@ -141,11 +141,15 @@ struct Breach: AsyncParsableCommand {
             abstract: "Draft the notification to the supervisory authority (GDPR art. 33) for an incident, as Markdown.")
         @OptionGroup var options: Ledger.Options
         @Option(help: "Incident id.") var incident: String
+        @Option(help: "fr or en (default: the profile's language).") var language: String?
+        func validate() throws {
+            if let language, !RegulatorReport.languages.contains(language) { throw ValidationError("--language is fr or en") }
+        }
         func run() async throws {
             let server = try await options.open()
             do {
                 say(try await BreachResponse.report(incident: incident, gate: server.gate, store: server.store, contact: server.breachContact)
-                    .report.markdown())
+                    .report.markdown(language: language ?? server.gate.profile.defaultLanguage))
             } catch let e as GuichetError { throw CommandError(e.description) }
         }
     }

@@ -44,8 +44,14 @@ import GuichetMFA
         #expect(updated.status == 0, "stderr: \(updated.stderr)")
         let export = try await CommandLineTests.run(["breach", "export", "--data", data, "--format", "csv"])
         #expect(export.stdout.split(separator: "\r\n").count == 2 && export.stdout.contains(",contained,"))
+        // In the profile's language (place05: French), or the one asked for.
         let report = try await CommandLineTests.run(["breach", "report", "--data", data, "--incident", id])
-        #expect(report.status == 0 && report.stdout.hasPrefix("# Personal data breach") && report.stdout.contains("0 persons"), "stderr: \(report.stderr)")
+        #expect(report.status == 0 && report.stdout.hasPrefix("# Violation de données personnelles") && report.stdout.contains("0 personnes"),
+                "stderr: \(report.stderr)")
+        let english = try await CommandLineTests.run(["breach", "report", "--data", data, "--incident", id, "--language", "en"])
+        #expect(english.status == 0 && english.stdout.hasPrefix("# Personal data breach") && english.stdout.contains("0 persons"), "stderr: \(english.stderr)")
+        let other = try await CommandLineTests.run(["breach", "report", "--data", data, "--incident", id, "--language", "de"])
+        #expect(other.status != 0 && other.stderr.contains("--language is fr or en") && other.stdout.isEmpty)
 
         // The citizen's history: the registration, proved against the checkpoint the scope signed.
         let history = try await CommandLineTests.run(["ledger", "history", "--data", data, "--person", person.rawValue])

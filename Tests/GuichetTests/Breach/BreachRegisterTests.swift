@@ -68,6 +68,10 @@ import GuichetBreach
             #expect(markdown.contains("## Timeline") && markdown.contains("registered in the breach register"))
             #expect(markdown.contains(scope["checkpoint"]?.object?["rootHash"]?.string ?? "-"))
             #expect(!markdown.contains("Gagnon") && !markdown.contains("parent2@example.org"), "the report holds no personal value")
+            let french = try await client.call(.get, "/admin/v1/breach/incidents/\(id)/report?language=fr", token: officer)
+            #expect(french["markdown"]?.string?.contains("5 personnes") == true && french["markdown"]?.string?.contains("le délai de 72 heures est dépassé") == true)
+            let other = try await client.call(.get, "/admin/v1/breach/incidents/\(id)/report?language=de", token: officer)
+            #expect(other.status == .badRequest && other.text.contains("'language' must be fr or en"))
 
             let noPurpose = try await client.call(.post, "/admin/v1/breach/incidents/\(id)/letters", token: officer)
             #expect(noPurpose.status == .badRequest)

@@ -4,7 +4,7 @@ import Testing
 import GuichetCore
 @_spi(GateOnly) import GuichetGate
 @_spi(GateOnly) import GuichetLedger
-import GuichetBreach
+@testable import GuichetBreach
 import GuichetMerkle
 import GuichetVault
 @testable import GuichetStore
@@ -54,6 +54,19 @@ import GuichetVault
                           scope: ScopeQuery(account: incident.attacker.account)), by: nil)
         let report = RegulatorReport(incident: incidentRecord, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date()).markdown()
         #expect(report.contains("Allowed changes (integrity): 2.") && report.contains("returned by 4 allowed reads"), "\(report)")
+        // The same report in French, for a French-speaking authority.
+        let french = RegulatorReport(incident: incidentRecord, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date())
+            .markdown(language: "fr")
+        #expect(french.hasPrefix("# Violation de données personnelles : projet de notification (RGPD, art. 33)"))
+        #expect(french.contains("Modifications autorisées (intégrité) : 2.") && french.contains("renvoyés par 4 consultations autorisées"), "\(french)")
+        #expect(french.contains("## Chronologie") && french.contains(" : inscrite au registre des violations") && french.contains("Statut : ouvert."))
+        #expect(french.range(of: #"\{[a-zA-Z]+\}"#, options: .regularExpression) == nil, "every value put in: \(french)")
+        #expect(RegulatorReport.texts["fr"].map { Set($0.keys) } == RegulatorReport.texts["en"].map { Set($0.keys) }, "every text in both languages")
+        // A title holding braces is written as typed, not read as a value's name.
+        let braces = try await BreachRegister(store: world.store).register(
+            IncidentInput(title: "{id} {persons}", nature: "n", facts: "f", detectedAt: Date(), scope: ScopeQuery(account: incident.attacker.account)), by: nil)
+        #expect(RegulatorReport(incident: braces, scope: scope, profile: world.profile, contact: "c", now: Date()).markdown()
+            .contains("Incident `\(braces.id)`: {id} {persons}."))
     }
 
     @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
