@@ -469,6 +469,14 @@ public struct Deployment: Sendable {
         }
     }
 
+    /// The command that serves this folder, with the key file given to the command that made
+    /// it (`init`, `restore`) when that is not the folder's own: without it, `serve` finds no keys.
+    public func serveCommand(keys flag: String?) -> String {
+        let own = folder.appendingPathComponent(Self.keysName).path
+        let keys = flag.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.flatMap { $0 == own ? nil : $0 }
+        return "guichet serve --data \(folder.path)" + (keys.map { " --keys \($0)" } ?? "")
+    }
+
     /// A strong random password for generated accounts (shown once, never logged).
     public static func generatedPassword() -> String {
         var rng = SystemRandomNumberGenerator()

@@ -53,6 +53,6 @@ struct Restore: AsyncParsableCommand {
         let signed = report.checkpointSize.map { "the latest covers \(Counted.english($0, "entry", "entries"))" } ?? "none yet"
         say("restored \(from) into \(deployment.database)\(report.replaced ? ", replacing the registry that was there" : "")")
         say("ledger verified: \(Counted.english(report.ledgerEntries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint")) (\(signed)), all match; profile \(report.profile)")
-        say("start it with: guichet serve --data \(deployment.folder.path)")
+        say("start it with: \(deployment.serveCommand(keys: keys))")
     }
 }

@@ -89,6 +89,11 @@ import Testing
         let noKeys = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", nowhere], directory: Repo.root, timeout: 60)
         #expect(noKeys.status != 0 && noKeys.stderr.contains("no key file") && noKeys.stderr.contains("its own key file"), "\(noKeys.output)")
         #expect(!FileManager.default.fileExists(atPath: nowhere), "the refused restore left its folder")
+        // A restore with --keys says to serve with the same --keys (the folder has no key file).
+        let elsewhere = folder.appendingPathComponent("with-keys").path
+        let keyed = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", elsewhere, "--keys", data + "/guichet.keys"],
+                                        directory: Repo.root, timeout: 120)
+        #expect(keyed.status == 0 && keyed.stdout.contains("guichet serve --data \(elsewhere) --keys \(data)/guichet.keys"), "\(keyed.output)")
         let refused = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 60)
         #expect(refused.status != 0 && refused.stderr.contains("--replace"), "\(refused.output)")
         let verify = try await Child.run(Self.binary, ["ledger", "verify", "--data", restored], directory: Repo.root, timeout: 120)
