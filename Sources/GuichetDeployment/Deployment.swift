@@ -469,6 +469,13 @@ public struct Deployment: Sendable {
         }
     }
 
+    /// What `guichet serve` warns about at start-up in these settings (written through the
+    /// logger, so as JSON lines when the logs are).
+    public func startWarnings(_ settings: Settings) -> [String] {
+        guard settings.securityContact == nil else { return [] }
+        return ["no securityContact in \(configFile): /.well-known/security.txt is not served (RFC 9116); add one (securityContact: mailto:…)"]
+    }
+
     /// The command that serves this folder, with the key file given to the command that made
     /// it (`init`, `restore`) when that is not the folder's own: without it, `serve` finds no keys.
     public func serveCommand(keys flag: String?) -> String {
