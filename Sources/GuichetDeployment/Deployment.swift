@@ -415,39 +415,73 @@ public struct Deployment: Sendable {
 
     /// Creates an empty registry in this folder (which must not hold one) with its key file
     /// (unless it exists) and one administrator with a generated password and an activation code.
-    /// - Throws: ``DeploymentError`` when the folder already holds a registry (nothing is changed).
+    ///
+    /// Every argument is checked before anything is made (the administrator's name, the profile,
+    /// the store's address, an existing key file and where a new one goes), and a database on
+    /// PostgreSQL is reached before the folder is made. When a later step fails, what this run
+    /// made is removed: the folder if it made it, else the files it added (key file, database,
+    /// configuration), and the folder's mode is put back; so a retry starts from where the first
+    /// run did.
+    /// - Throws: ``DeploymentError`` when the folder already holds a registry, or an argument is
+    ///   refused (nothing is changed); ``GuichetError`` for an administrator's name that is no user
+    ///   name (nothing is changed). On PostgreSQL, a failure after the registry was begun in the
+    ///   database says how to empty it before a retry (the database is not dropped for the operator).
     /// - Parameter store: where the registry lives (``storeLocation(_:settings:)``; nil: SQLite
     ///   in the folder, unless `GUICHET_STORE` names a database). A PostgreSQL database that
     ///   already holds a registry is refused too; its address is written in `guichet.yaml`.
     public func initialise(profilePath: String, admin: String, keys flag: String?, store: String? = nil) async throws -> Created {
         guard !exists else { throw DeploymentError("\(folder.path) already holds a registry; nothing was changed") }
+        try Authenticator.checkUsername(admin)
         let location = try storeLocation(store, settings: Settings())
         let profile = try Self.loadProfile(profilePath)
         let role = try Self.adminRole(profile)
+        let made = try InitialisedFiles(checking: self, keys: flag)
         // A database that does not answer or already holds a registry is refused before the folder is made.
         var closing: PostgresStore?
         if case .postgres(let address) = location { closing = try await Self.connect(address, empty: true) }
-        let auth: Authenticator, provider: FileKeyProvider
+        var begun = false  // the registry's rows were begun in the PostgreSQL database
         do {
             try create()
-            provider = try keys(flag, create: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder.path)
+            let provider = try keys(flag, create: true)
+            let auth: Authenticator
             if let pg = closing {
+                begun = true
                 auth = try await openPostgres(pg, profilePath: profilePath, keys: provider, settings: Settings(), creating: true).opened.auth
             } else {
                 auth = try await openRegistry(profilePath: profilePath, keys: provider).auth
             }
+            let password = Self.generatedPassword()
+            _ = try await auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
+            let activation = try await auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
+            await closing?.close()
+            var settings = Settings(profile: profilePath)
+            if case .postgres(let address) = location { settings.store = address.setting }  // never its password
+            try writeSettings(settings)
+            return Created(profile: profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
         } catch {
             await closing?.close()
-            throw error
+            made.remove()
+            guard begun, case .postgres(let address) = location else { throw error }
+            throw DeploymentError("\(error); this run began a registry in the PostgreSQL database \(address): empty that database "
+                + "before trying again (DROP DATABASE \(address.database); CREATE DATABASE \(address.database) OWNER \(address.user);), "
+                + "the files this run made in \(folder.path) were removed")
         }
-        let password = Self.generatedPassword()
-        _ = try await auth.createAccount(username: admin, password: password, role: role, createdBy: nil)
-        let activation = try await auth.consoleActivation(username: admin)?.code ?? ""  // the account was just created
-        await closing?.close()
-        var settings = Settings(profile: profilePath)
-        if case .postgres(let address) = location { settings.store = address.setting }  // never its password
-        try writeSettings(settings)
-        return Created(profile: profile.name, keysOrigin: provider.origin, admin: admin, password: password, activationCode: activation)
+    }
+
+    /// What `guichet serve` warns about at start-up in these settings (written through the
+    /// logger, so as JSON lines when the logs are).
+    public func startWarnings(_ settings: Settings) -> [String] {
+        guard settings.securityContact == nil else { return [] }
+        return ["no securityContact in \(configFile): /.well-known/security.txt is not served (RFC 9116); add one (securityContact: mailto:…)"]
+    }
+
+    /// The command that serves this folder, with the key file given to the command that made
+    /// it (`init`, `restore`) when that is not the folder's own: without it, `serve` finds no keys.
+    public func serveCommand(keys flag: String?) -> String {
+        let own = folder.appendingPathComponent(Self.keysName).path
+        let keys = flag.map { URL(fileURLWithPath: $0).standardizedFileURL.path }.flatMap { $0 == own ? nil : $0 }
+        return "guichet serve --data \(folder.path)" + (keys.map { " --keys \($0)" } ?? "")
     }
 
     /// A strong random password for generated accounts (shown once, never logged).
@@ -497,5 +531,47 @@ extension Deployment {
             try writeSettings(settings)
         }
         return report
+    }
+}
+
+/// What `guichet init` may make in a data folder, noted before it makes anything, so that a run
+/// that fails half-way removes exactly what it made and nothing that was there before.
+struct InitialisedFiles {
+    let folder: URL
+    /// The folder did not exist: it goes whole.
+    let madeFolder: Bool
+    /// The folder's mode before `init` set 0700 (an existing folder).
+    let mode: Int?
+    /// Files that did not exist (the key file, the database and its companions, `guichet.yaml`).
+    let files: [String]
+
+    /// Notes what exists, and checks the key source first: an existing key file (or
+    /// `GUICHET_KEYS`) must read, and a new key file's folder must exist or be the data folder.
+    /// - Throws: ``DeploymentError`` saying which; nothing was made.
+    init(checking d: Deployment, keys flag: String?) throws {
+        let fm = FileManager.default
+        folder = d.folder
+        madeFolder = !fm.fileExists(atPath: d.folder.path)
+        mode = madeFolder ? nil : (try? fm.attributesOfItem(atPath: d.folder.path))?[.posixPermissions] as? Int
+        var candidates = [d.database, d.database + "-wal", d.database + "-shm", d.database + "-journal", d.configFile]
+        let source = d.keysSource(flag)
+        if let path = source.path, !fm.fileExists(atPath: path) {
+            let parent = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+            guard parent.path == d.folder.path || fm.fileExists(atPath: parent.path) else {
+                throw DeploymentError("the key file's folder \(parent.path) does not exist; nothing was changed")
+            }
+            candidates.append(path)
+        } else {
+            _ = try d.keys(flag)  // an existing key file that does not read is refused now
+        }
+        files = candidates.filter { !fm.fileExists(atPath: $0) }
+    }
+
+    /// Removes what the run made, and puts the folder's mode back.
+    func remove() {
+        let fm = FileManager.default
+        if madeFolder { try? fm.removeItem(at: folder); return }
+        for file in files { try? fm.removeItem(atPath: file) }
+        if let mode { try? fm.setAttributes([.posixPermissions: mode], ofItemAtPath: folder.path) }
     }
 }

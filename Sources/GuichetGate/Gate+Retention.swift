@@ -11,7 +11,7 @@ public struct RetentionProgress: Sendable, Equatable {
     public let step: RetentionStep
     /// Dossiers done (or, in a dry run, found) so far for this rule and step.
     public let dossiers: Int
-    /// Persons erased so far for this rule (erasure step).
+    /// Persons erased (or, in a dry run, that would be) so far for this rule (erasure step).
     public let persons: Int
 }
 
@@ -92,7 +92,12 @@ extension Gate {
             after = last
             let ids = found.map(\.dossier)
             if dryRun {
-                if step == .erase { report.wouldErase += ids } else {
+                if step == .erase {
+                    report.wouldErase += ids
+                    // The persons the run would erase: those left with no dossier but the ones it
+                    // would erase so far (it erases batch after batch, rule after rule).
+                    persons += try await store.personsFreed(found.flatMap(\.persons), erasing: Set(report.wouldErase)).count
+                } else {
                     // What the run would erase first is not archived.
                     let archiving = ids.filter { !erasing.contains($0) }
                     report.wouldArchive += archiving

@@ -166,7 +166,8 @@ public final class Gate: Sendable {
             let visible = action != .read && policy.decide(subject, .read, record.facts, purpose: r.purpose).grant != nil
             var error: GuichetError = visible ? .forbidden("your role may not do '\(action)' on this dossier") : .notFound
             if denial.reason == .purpose {
-                error = .forbidden("state why you need this dossier: send the Guichet-Purpose header with an allowed purpose (\(profile.purposes.joined(separator: ", ")))")
+                let allowed = policy.purposes(subject, action, type: record.facts.type).joined(separator: ", ")
+                error = .forbidden("state why you need this dossier: send the Guichet-Purpose header with an allowed purpose (\(allowed))")
             }
             try await refuse(error, reason: denial.description, action: action, dossiers: [id], r)
         }
@@ -250,7 +251,15 @@ public final class Gate: Sendable {
         guard (1...Self.maxPageSize).contains(limit) else { throw GuichetError.invalid("limit must be from 1 to \(Self.maxPageSize)") }
         let subject = r.principal.subject
         let scope = policy.searchScope(subject, type: type, purpose: r.purpose)
-        if scope.isEmpty { try await refuse(.forbidden("your role may not search these dossiers"), reason: "no-rule", action: .search, dossiers: [], r) }
+        if scope.isEmpty {
+            // A role that searches for some purpose is told which, as a read is.
+            let purposes = policy.purposes(subject, .search, type: type)
+            if !purposes.isEmpty, r.purpose.map(purposes.contains) != true {
+                try await refuse(.forbidden("state why you search these dossiers: send the Guichet-Purpose header with an allowed purpose (\(purposes.joined(separator: ", ")))"),
+                                 reason: Denial.Reason.purpose.rawValue, action: .search, dossiers: [], r)
+            }
+            try await refuse(.forbidden("your role may not search these dossiers"), reason: "no-rule", action: .search, dossiers: [], r)
+        }
         var terms: [(role: String, field: String, term: String)] = []
         for (path, raw) in criteria.sorted(by: { $0.key < $1.key }) {
             guard scope.searchable.contains(path), let dot = path.firstIndex(of: ".") else {

@@ -171,6 +171,15 @@ public struct Policy: Sendable {
         }
     }
 
+    /// The purposes for which a rule allows the subject's role `action` on dossiers of `type`
+    /// (sorted; empty when the role's rules for it name none, or none allows it): what a
+    /// refusal for want of a purpose offers, rather than every purpose of the profile.
+    public func purposes(_ subject: Subject, _ action: Action, type: String) -> [String] {
+        let list = byRoleAndType[subject.role]?[type]?.rules ?? []
+        let allowing = list.filter { $0.rule.effect == .allow && $0.rule.actions.contains(action) }
+        return Set(allowing.flatMap(\.rule.purposes)).sorted()
+    }
+
     /// The relations under which `subject` may search dossiers of `type` (empty: none). The
     /// store turns them into a filter; the gate still decides on every dossier found.
     @_spi(GateOnly)

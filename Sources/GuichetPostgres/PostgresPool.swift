@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -81,7 +82,22 @@ enum PostgresPool {
                     + (address.password == nil ? "no password was given: put it in PGPASSWORD" : "check the password given (PGPASSWORD or the address)"))
             }
             if state == "3D000" { throw PostgresStoreError.unavailable("\(address): the server has no such database (SQLSTATE 3D000)") }
+        } catch where refusedConnection(error) {
+            // Nothing listens there: the pool would retry until the timeout, and then say the
+            // server "did not answer", which suggests a slow server rather than a wrong port.
+            throw PostgresStoreError.unavailable("\(address): connection refused (nothing listens on \(address.host) port \(address.port)): "
+                + "check the host and the port, and that PostgreSQL runs")
         } catch {}
+    }
+
+    /// Whether a connection failed because every address tried refused it (ECONNREFUSED).
+    static func refusedConnection(_ error: any Error) -> Bool {
+        switch error {
+        case let e as PSQLError: e.code == .connectionError && e.underlying.map(refusedConnection) == true
+        case let e as NIOConnectionError: !e.connectionErrors.isEmpty && e.connectionErrors.allSatisfy { refusedConnection($0.error) }
+        case let e as IOError: e.errnoCode == ECONNREFUSED
+        default: false
+        }
     }
 
     /// Applies the migrations not yet applied, each once, in order, in one transaction with its

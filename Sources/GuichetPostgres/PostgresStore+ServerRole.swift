@@ -25,14 +25,23 @@ extension PostgresStore {
         guard role.range(of: #"^[a-z_][a-z0-9_]{0,62}$"#, options: .regularExpression) != nil else {
             throw PostgresStoreError.badRole("its name '\(role)' is not a plain PostgreSQL identifier (lower-case letters, digits, _)")
         }
-        return try await client.withTransaction(logger: Self.logger) { c in
+        do { return try await grant(role) } catch let e as PostgresTransactionError {
+            // The refusals below are thrown inside the transaction: give the operator their sentence,
+            // not postgres-nio's wrapper of it (the operator's audit saw the whole structure printed).
+            let cause = e.closureError ?? e.commitError ?? e.beginError ?? e
+            throw cause is PostgresStoreError ? cause : Self.storeError(cause)
+        }
+    }
+
+    private func grant(_ role: String) async throws -> ServerRoleGrant {
+        try await client.withTransaction(logger: Self.logger) { c in
             let found = try await c.query("SELECT rolsuper, rolname = current_user FROM pg_roles WHERE rolname = \(role)", logger: Self.logger)
                 .decode((Bool, Bool).self).collect()
             guard let (superuser, owner) = found.first else {
-                throw PostgresStoreError.unavailable("the server has no role '\(role)': create it first (CREATE ROLE \(role) LOGIN PASSWORD '…'), then grant it")
+                throw PostgresStoreError.badRole("the server has no role '\(role)': create it first (CREATE ROLE \(role) LOGIN PASSWORD '…'), then grant it")
             }
-            if owner { throw PostgresStoreError.unavailable("'\(role)' is the role that owns the tables: give the servers another role") }
-            if superuser { throw PostgresStoreError.unavailable("'\(role)' is a superuser, whom no grant binds: give the servers an ordinary role") }
+            if owner { throw PostgresStoreError.badRole("'\(role)' is the role that owns the tables: give the servers another role") }
+            if superuser { throw PostgresStoreError.badRole("'\(role)' is a superuser, whom no grant binds: give the servers an ordinary role") }
             // The operations each table's append-only triggers refuse outright (statement-level
             // triggers calling guichet_append_only or guichet_kept), from pg_trigger's bits.
             var refused: [String: Set<String>] = [:]

@@ -3,6 +3,7 @@ import GuichetCore
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The id of one request: the one a trusted proxy sent in `X-Request-Id`, if it is well
 /// formed, else a new random one. It is on every log line written while the request is served
@@ -36,33 +37,62 @@ enum GuichetRequestID {
     }
 }
 
+/// The literal segments of one listener's routes (`v1`, `dossiers`, `web`, `.well-known`...),
+/// gathered as the routes are added (``RouteRecorder``): the only words an unmatched path
+/// keeps in the access log (``AccessLogMiddleware/loggable(path:words:)``).
+final class RouteWords: Sendable {
+    private let words = Mutex<Set<String>>([])
+
+    /// Adds the literal segments of a route's pattern (never a parameter such as `{id}`).
+    func add(pattern: String) {
+        let literal = pattern.split(separator: "/").filter { s in !s.contains("{") && !s.hasPrefix(":") && !s.contains("*") }.map(String.init)
+        words.withLock { $0.formUnion(literal) }
+    }
+
+    var all: Set<String> { words.withLock { $0 } }
+}
+
 /// The outermost middleware of both listeners: gives the request its id (``GuichetRequestID``),
 /// serves it with that id in the task-local ``RequestLog/id``, returns it in `X-Request-Id`,
 /// and writes one access-log line: listener, method, route (the pattern, such as
-/// `/v1/dossiers/{id}`; the path only when no route matched), status, duration and request id.
-/// Never the query string (a search may hold a name), a body, a header or a token.
+/// `/v1/dossiers/{id}`; the path, redacted, only when no route matched), status, duration and
+/// request id. Never the query string (a search may hold a name), a body, a header or a token.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = GuichetContext
     let listener: String
     let proxies: TrustedProxies
     /// Nil: no access log (tests of other behaviour); the request id is given all the same.
     let logger: Logger?
+    /// The words of this listener's routes, which an unmatched path may show.
+    var words = RouteWords()
 
     /// Longest unmatched path written to the log.
     static let maxPath = 120
 
-    /// A path no route matched, as the log shows it: a segment that looks like a name
-    /// (`wp-login.php`, `.env`, `nothing-here`: ASCII letters, digits, `.`, `-`, `_`, at most 40,
-    /// fewer than four digits) is kept, so that scans stay readable; any other segment (a
-    /// name with spaces, a date of birth, a national id, an identifier) becomes `…`. An
-    /// attacker test found `/web/Jean%20Dupont%201985-07-07` in the log.
-    static func loggable(path: String) -> String {
+    /// Endings of the files scanners ask for (`wp-login.php`, `config.yml.bak`): a segment that
+    /// ends so is kept, so that scans stay readable; a surname ends in none of them.
+    static let scannedEndings = [".php", ".asp", ".aspx", ".jsp", ".cgi", ".pl", ".py", ".rb", ".sh", ".txt", ".xml", ".json", ".yml",
+                                 ".yaml", ".ini", ".conf", ".config", ".cfg", ".env", ".bak", ".old", ".sql", ".zip", ".gz", ".tar", ".log",
+                                 ".html", ".htm", ".js", ".css", ".map", ".ico", ".png", ".svg", ".action", ".do"]
+
+    /// A path no route matched, as the log shows it. Kept: the literal words of this listener's
+    /// routes (`/v1/dossiers`), and what scanners ask for (a segment that starts with a dot,
+    /// `.env`, `.git`, or ends as a file they look for, `wp-login.php`), made of ASCII letters,
+    /// digits, `.`, `-` and `_`, at most 40. An identifier becomes `{id}`, as in a route's
+    /// pattern; any other segment becomes `…`, for a word that is not a route's may be a name:
+    /// the operator's audit found `/v1/dossiers/ID/Tremblay` logged whole, and an attacker test
+    /// `/web/Jean%20Dupont%201985-07-07`.
+    static func loggable(path: String, words: Set<String> = []) -> String {
         let segments = path.prefix(maxPath).split(separator: "/", omittingEmptySubsequences: false).map { segment -> Substring in
+            if segment.isEmpty || words.contains(String(segment)) { return segment }
+            if DossierID(validating: segment) != nil { return "{id}" }
             let bytes = segment.utf8
-            let nameLike = bytes.count <= 40 && bytes.filter { $0 >= 0x30 && $0 <= 0x39 }.count < 4 && bytes.allSatisfy { b in
+            let plain = bytes.count <= 40 && bytes.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F
             }
-            return nameLike ? segment : "…"
+            let lower = segment.lowercased()
+            let scanned = segment.hasPrefix(".") || scannedEndings.contains { lower.hasSuffix($0) && lower.count > $0.count }
+            return plain && scanned ? segment : "…"
         }
         return segments.joined(separator: "/")
     }
@@ -96,9 +126,9 @@ struct AccessLogMiddleware: RouterMiddleware {
         if let route = context.endpointPath, route != "NotFound" {
             metadata["route"] = .string(route)
         } else {
-            // No route matched: the path (never the query), shortened, each segment that does
-            // not look like a name replaced; the redaction layer still applies.
-            metadata["path"] = .string(Self.loggable(path: request.uri.path))
+            // No route matched: the path (never the query), shortened, each segment that is not
+            // a route's word nor a scanner's file replaced; the redaction layer still applies.
+            metadata["path"] = .string(Self.loggable(path: request.uri.path, words: words.all))
         }
         logger.info("request", metadata: metadata)
     }

@@ -29,17 +29,22 @@ public final class RouteRecorder {
     /// not describe: they are not part of the API.
     public private(set) var pages: [(method: String, path: String)] = []
 
-    init(_ router: Router<GuichetContext>) { self.router = router }
+    /// The literal words of the routes, for the access log's unmatched paths.
+    let words: RouteWords
+
+    init(_ router: Router<GuichetContext>, words: RouteWords = RouteWords()) { self.router = router; self.words = words }
 
     func onPage(_ method: HTTPRequest.Method, _ path: String,
                 _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
         pages.append((method.rawValue, path))
+        words.add(pattern: path)
         router.on(RouterPath(path), method: method, use: handler)
     }
 
     func on(_ method: HTTPRequest.Method, _ path: String,
             _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
         routes.append((method.rawValue, path))
+        words.add(pattern: path)
         router.on(RouterPath(path), method: method, use: handler)
     }
 }

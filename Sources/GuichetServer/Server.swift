@@ -151,13 +151,14 @@ public final class GuichetServer: Sendable {
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
-        router.add(middleware: AccessLogMiddleware(listener: "public", proxies: trustedProxies, logger: accessLog))
+        let words = RouteWords()
+        router.add(middleware: AccessLogMiddleware(listener: "public", proxies: trustedProxies, logger: accessLog, words: words))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: false) })
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false))
-        let routes = RouteRecorder(router)
+        let routes = RouteRecorder(router, words: words)
         addPublicRoutes(routes)
         return (router, routes)
     }
@@ -168,14 +169,15 @@ public final class GuichetServer: Sendable {
     ///   route runs (``AdminHostMiddleware``).
     public func adminRouter(hostNames: [String] = []) -> (Router<GuichetContext>, RouteRecorder) {
         let router = Router(context: GuichetContext.self)
-        router.add(middleware: AccessLogMiddleware(listener: "admin", proxies: trustedProxies, logger: accessLog))
+        let words = RouteWords()
+        router.add(middleware: AccessLogMiddleware(listener: "admin", proxies: trustedProxies, logger: accessLog, words: words))
         router.add(middleware: AdminHostMiddleware(names: hostNames))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: true) })
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true))
-        let routes = RouteRecorder(router)
+        let routes = RouteRecorder(router, words: words)
         addAdminRoutes(routes)
         return (router, routes)
     }

@@ -27,8 +27,11 @@ struct Accounts: AsyncParsableCommand {
 
         func run() async throws {
             let server = try await Accounts.server(data: data, keys: keys)
-            let known = try await server.auth.unlock(username: username)
-            say(known ? "'\(username)' may sign in again; its owner has a notice." : "no account '\(username)'; its throttle was cleared anyway")
+            // An unknown name (a typo) is an error: a script must not take it for done.
+            guard try await server.auth.unlock(username: username) else {
+                throw CommandError("no account '\(username)' (the failed sign-ins counted against that name were cleared all the same)")
+            }
+            say("'\(username)' may sign in again; its owner has a notice.")
         }
     }
 

@@ -11,7 +11,7 @@ struct Backup: ParsableCommand {
         abstract: "Copy the registry's database into one file (mode 0600) while the server runs; the key file is never in it.",
         discussion: "Uses SQLite's online backup API: the copy is one consistent snapshot. Back the key file up apart (docs/KEYS.md).")
 
-    @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+    @Option(help: "Data folder (env GUICHET_DATA; default guichet-data).") var data: String?
     @Option(help: "The backup file to write; an existing file is never overwritten.") var out: String
 
     func run() throws {
@@ -40,7 +40,7 @@ struct Restore: AsyncParsableCommand {
         discussion: "The registry's key file must be in place first (DATA/guichet.keys, --keys, GUICHET_KEYS_FILE or GUICHET_KEYS).")
 
     @Option(help: "The backup file ('guichet backup --out').") var from: String
-    @Option(help: "Data folder to restore into (env GUICHET_DATA).") var data: String?
+    @Option(help: "Data folder to restore into (env GUICHET_DATA; default guichet-data).") var data: String?
     @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
     @Flag(help: "Overwrite the registry already in the data folder (stop its server first).") var replace = false
 
@@ -53,6 +53,6 @@ struct Restore: AsyncParsableCommand {
         let signed = report.checkpointSize.map { "the latest covers \(Counted.english($0, "entry", "entries"))" } ?? "none yet"
         say("restored \(from) into \(deployment.database)\(report.replaced ? ", replacing the registry that was there" : "")")
         say("ledger verified: \(Counted.english(report.ledgerEntries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint")) (\(signed)), all match; profile \(report.profile)")
-        say("start it with: guichet serve --data \(deployment.folder.path)")
+        say("start it with: \(deployment.serveCommand(keys: keys))")
     }
 }

@@ -22,7 +22,7 @@ struct Init: AsyncParsableCommand {
         Keys: \(created.keysOrigin) (mode 0600; back it up apart from the data: without it nothing can be read).
         Administrator '\(created.admin)', password (shown once, store it now): \(created.password)
         Activation code for its first second factor (shown once, valid 72 hours): \(created.activationCode)
-        Serve it with: guichet serve --data \(deployment.folder.path)
+        Serve it with: \(deployment.serveCommand(keys: keys))
         """)
         if let note = Deployment.passwordLeftOut(of: store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]) { say(note) }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GuichetDeployment
 import GuichetServer
+import Logging
 
 /// Listener options shared by `serve` and `demo`; flags win over the environment, which wins
 /// over the configuration file.
@@ -19,7 +20,8 @@ struct ListenerOptions: ParsableArguments {
                                   allowPublicAdmin: allowPublicAdmin, behindTLSProxy: behindTLSProxy)
         do {
             let (configuration, warnings) = try Deployment.listeners(flags, settings: s)
-            warnings.forEach(note)
+            // Through the logger (JSON lines when `serve` writes them), as every other line of the server.
+            for warning in warnings { Logger(label: "guichet").warning("\(warning)") }
             return configuration
         } catch let e as DeploymentError { throw ValidationError(e.description) }
     }

@@ -41,12 +41,12 @@ struct RetentionCommand: AsyncParsableCommand {
             for id in report.wouldArchive { say("would archive \(id.rawValue)") }
             for s in report.steps {
                 let verb = dryRun ? "would \(s.step.rawValue)" : (s.step == .erase ? "erased" : "archived")
-                say("\(s.dossierType) \(s.state): \(verb) \(Counted.english(s.dossiers, "dossier"))\(s.step == .erase && !dryRun ? " (\(Counted.english(s.persons, "person")))" : "")")
+                say("\(s.dossierType) \(s.state): \(verb) \(Counted.english(s.dossiers, "dossier"))\(s.step == .erase ? " (\(Counted.english(s.persons, "person")))" : "")")
             }
             if report.keptErased > 0 {
                 say("fields kept for a legal duty, term over: \(report.keptErased) sets \(dryRun ? "would be" : "were") destroyed")
             }
-            say(dryRun ? "dry run: nothing changed" : "retention done: \(report.archived) archived, \(report.erased) erased, \(Counted.english(report.personsErased, "person")) erased")
+            say(dryRun ? "dry run: nothing changed (would erase \(Counted.english(report.personsErased, "person")))" : "retention done: \(report.archived) archived, \(report.erased) erased, \(Counted.english(report.personsErased, "person")) erased")
         }
     }
 }

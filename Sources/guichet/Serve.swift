@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve a data folder (created by 'guichet init' or 'guichet demo').",
         discussion: "Settings come from flags, then GUICHET_* environment variables, then DATA/guichet.yaml.")
 
-    @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+    @Option(help: "Data folder (env GUICHET_DATA; default guichet-data).") var data: String?
     @Option(help: "Profile name or path (env GUICHET_PROFILE; default: the one in guichet.yaml).") var profile: String?
     @Option(help: "Where the registry lives: sqlite, or postgres://USER@HOST:PORT/DATABASE (env GUICHET_STORE; default: 'store:' in guichet.yaml, else SQLite in the folder).")
     var store: String?
@@ -32,9 +32,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("no profile: pass --profile, set GUICHET_PROFILE, or add 'profile:' to \(deployment.configFile)")
         }
         let config = try listeners.resolve(settings)
-        if settings.securityContact == nil {
-            note("warning: no securityContact in \(deployment.configFile): /.well-known/security.txt is not served (RFC 9116); add one (securityContact: mailto:…)")
-        }
+        // Through the logger, as JSON lines when the logs are: a log pipeline reads every line.
+        for warning in deployment.startWarnings(settings) { Logger(label: "guichet").warning("\(warning)") }
         let keys = try deployment.keys(listeners.keys)
         let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store,
                                                                  ports: (config.publicPort, config.adminPort))

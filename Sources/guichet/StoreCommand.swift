@@ -23,7 +23,7 @@ struct StoreCommand: AsyncParsableCommand {
                 never rewrite it, nor turn its triggers off (docs/OPERATIONS.md, "The servers' database role").
                 """)
 
-        @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+        @Option(help: "Data folder (env GUICHET_DATA; default guichet-data).") var data: String?
         @Option(help: "The role the servers log in as (lower-case letters, digits, _).") var role: String
 
         func run() async throws {
@@ -49,7 +49,7 @@ struct StoreCommand: AsyncParsableCommand {
                 in the data folder nor in the database (docs/OPERATIONS.md, "Moving a registry to PostgreSQL").
                 """)
 
-        @Option(help: "Data folder (env GUICHET_DATA).") var data: String?
+        @Option(help: "Data folder (env GUICHET_DATA; default guichet-data).") var data: String?
         @Option(help: "The empty PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require].")
         var to: String
         @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?

@@ -30,6 +30,11 @@ import GuichetVault
         #expect(second.count == 23 && second != first)
         let unknown = try await CommandLineTests.run(["accounts", "activation", "--data", data, "--username", "nobody.here"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no account 'nobody.here'"), "stderr: \(unknown.stderr)")
+        // accounts unlock: a mistyped name fails (it exited 0), a real one is unlocked.
+        let typo = try await CommandLineTests.run(["accounts", "unlock", "--data", data, "--username", "nobody.here"])
+        #expect(typo.status != 0 && typo.stderr.contains("no account 'nobody.here'"), "stderr: \(typo.stderr)")
+        let unlocked = try await CommandLineTests.run(["accounts", "unlock", "--data", data, "--username", "admin"])
+        #expect(unlocked.status == 0 && unlocked.stdout.contains("'admin' may sign in again"), "stderr: \(unlocked.stderr)")
 
         let auth = try await RegistryFolder(data: data).open().auth
         let session = try await auth.signIn(username: "admin", password: password)

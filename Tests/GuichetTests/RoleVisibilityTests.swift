@@ -87,6 +87,27 @@ import GuichetGate
         #expect(own.views.map(\.id) == [b.id])
     }
 
+    @Test("an agent without a purpose is asked for the Guichet-Purpose header, on a search as on a read, offered its role's purposes only")
+    func missingPurposeIsNamed() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        let agent = try await world.request("agent")
+        let expected = "send the Guichet-Purpose header with an allowed purpose (family-request, list-management)"
+        await #expect { try await world.gate.search(type: "application", status: "waiting", criteria: [:], after: nil, limit: 10, agent) } throws: { error in
+            guard case GuichetError.forbidden(let m) = error else { return false }
+            return m.hasPrefix("state why you search these dossiers") && m.hasSuffix(expected)
+        }
+        await #expect { try await world.gate.read(a.id, agent) } throws: { error in
+            guard case GuichetError.forbidden(let m) = error else { return false }
+            return m.hasPrefix("state why you need this dossier") && m.hasSuffix(expected)
+        }
+        // A role with no rule to search still gets the plain refusal.
+        await #expect { try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 10, try await world.request("analyst")) }
+            throws: { error in if case GuichetError.forbidden("your role may not search these dossiers") = error { true } else { false } }
+    }
+
     @Test("a daycare service cannot search by a field it may not read, nor can an analyst search at all")
     func searchIsLimitedToReadableSearchableFields() async throws {
         let world = try await World.make()

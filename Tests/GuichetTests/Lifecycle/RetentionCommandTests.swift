@@ -20,7 +20,7 @@ import Testing
 
         let refused = try await CommandLineTests.run(["retention", "run", "--data", data, "--batch", "0"])
         #expect(refused.status != 0 && refused.stderr.contains("--batch"))
-        let dry = try await CommandLineTests.run(["retention", "run", "--data", data, "--dry-run"])
+        let dry = try await CommandLineTests.run(["retention", "run", "--data", data, "--dry-run", "--batch", "2"])
         #expect(dry.status == 0, "stderr: \(dry.stderr)")
         #expect(Set(dry.stdout.split(separator: "\n").filter { $0.hasPrefix("would erase ") }.map { String($0.dropFirst(12)) }) == Set(ids))
         #expect(dry.stdout.contains("dry run: nothing changed"))
@@ -30,6 +30,13 @@ import Testing
         let run = try await CommandLineTests.run(["retention", "run", "--data", data, "--batch", "2"])
         #expect(run.status == 0 && run.stdout.contains("application withdrawn: erased 3 dossiers"), "stdout: \(run.stdout) stderr: \(run.stderr)")
         #expect(run.stderr.contains("erase 2 dossiers") && run.stderr.contains("erase 3 dossiers"), "progress per batch: \(run.stderr)")
+        // The dry run counted the persons the run then erased (it said "0 persons" before).
+        let persons = { (text: String, prefix: String) -> Int? in
+            text.range(of: prefix).flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+        }
+        let erasedPersons = try #require(persons(run.stdout, "erased 3 dossiers ("))
+        #expect(erasedPersons > 0 && persons(dry.stdout, "would erase 3 dossiers (") == erasedPersons, "dry: \(dry.stdout) run: \(run.stdout)")
+        #expect(dry.stdout.contains("would erase \(erasedPersons) person"), "\(dry.stdout)")
         let shredded = try await registry.count("data_key", where: "wrapped IS NULL AND subject_id IN (\(ids.map { "'\($0)'" }.joined(separator: ", ")))")
         #expect(shredded == 3)
         let again = try await CommandLineTests.run(["retention", "run", "--data", data])

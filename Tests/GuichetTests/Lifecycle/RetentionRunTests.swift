@@ -63,6 +63,7 @@ import GuichetAuth
         let sizeBefore = try await world.gate.ledgerSize()
         let dry = try await world.gate.runRetention(dryRun: true)
         #expect(dry.wouldErase == [b.id] && dry.wouldArchive == [a.id])
+        #expect(dry.personsErased == 1, "the child of B, as the run then erases (its parent has an account)")
         #expect(try await world.gate.ledgerSize() == sizeBefore, "a dry run journals nothing")
         #expect(try await world.store.lifecycle(b.id) == nil, "a dry run changes nothing")
         #expect(try await world.store.hasLiveKey(b.id.rawValue), "a dry run changes nothing")

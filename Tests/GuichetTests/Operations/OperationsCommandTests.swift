@@ -34,7 +34,8 @@ import Testing
         let demo = try await Child.run(Self.binary, ["demo", "--data", data, "--size", "30", "--no-serve"], directory: Repo.root, timeout: 300)
         try #require(demo.status == 0, "\(demo.output)")
         let config = URL(fileURLWithPath: data).appendingPathComponent("guichet.yaml")
-        let yaml = try String(contentsOf: config, encoding: .utf8)
+        // Without a securityContact, whose start-up warning must be a JSON line too.
+        let yaml = try String(contentsOf: config, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("securityContact:") }.joined(separator: "\n")
         try (yaml + "\nlogFormat: json\nlogLevel: info\n").write(to: config, atomically: true, encoding: .utf8)
 
         let log = folder.appendingPathComponent("serve.log")
@@ -89,6 +90,11 @@ import Testing
         let noKeys = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", nowhere], directory: Repo.root, timeout: 60)
         #expect(noKeys.status != 0 && noKeys.stderr.contains("no key file") && noKeys.stderr.contains("its own key file"), "\(noKeys.output)")
         #expect(!FileManager.default.fileExists(atPath: nowhere), "the refused restore left its folder")
+        // A restore with --keys says to serve with the same --keys (the folder has no key file).
+        let elsewhere = folder.appendingPathComponent("with-keys").path
+        let keyed = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", elsewhere, "--keys", data + "/guichet.keys"],
+                                        directory: Repo.root, timeout: 120)
+        #expect(keyed.status == 0 && keyed.stdout.contains("guichet serve --data \(elsewhere) --keys \(data)/guichet.keys"), "\(keyed.output)")
         let refused = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 60)
         #expect(refused.status != 0 && refused.stderr.contains("--replace"), "\(refused.output)")
         let verify = try await Child.run(Self.binary, ["ledger", "verify", "--data", restored], directory: Repo.root, timeout: 120)
@@ -98,6 +104,8 @@ import Testing
         let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(!lines.isEmpty && objects.count == lines.count, "every line of the log is a JSON object: \(lines.prefix(3))")
+        #expect(objects.contains { $0["level"] as? String == "warning" && ($0["message"] as? String)?.contains("no securityContact") == true },
+                "the start-up warning is a JSON line: \(lines.prefix(3))")
         let access = objects.filter { $0["logger"] as? String == "guichet.access" }
         #expect(Set(access.compactMap { $0["request"] as? String }).isSuperset(of: answered), "each answered id has its access line")
         #expect(access.allSatisfy { $0["route"] != nil && $0["status"] != nil && $0["ms"] != nil && $0["method"] != nil })
