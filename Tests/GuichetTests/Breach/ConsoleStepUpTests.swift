@@ -9,7 +9,6 @@ import GuichetAuth
 import GuichetMFA
 @testable import GuichetStore
 
-/// `guichet breach` and `guichet ledger history`, run as the real command on a demo registry.
 /// A security officer's account made for an incident (`guichet staff create`), whose letters the
 /// operator writes at once from the console (BREACH.md): the operator's audit, finding #2.
 @Suite(.serialized) struct ConsoleStepUpTests {
@@ -55,15 +54,9 @@ import GuichetMFA
         let made = try await CommandLineTests.run(["staff", "create", "--data", data, "--username", "sec.two", "--role", "security"])
         #expect(made.status == 0, "\(made.stderr)")
         let out = folder.appendingPathComponent("letters")
-        // Known issue, for the watch's owner: the fresh-account finding asks this console run for a
-        // step-up (WatchEngine.apply turns a step-up into an alert for citizens only), and a later
-        // run "answers" it with the console principal's secondFactorAt (the run's own clock),
-        // once a whole second has passed. The fix belongs in Sources/GuichetWatch/WatchEngine.swift
-        // (the report of branch ops-audit gives it); remove this wrapper with it.
-        await withKnownIssue("the watch asks a console run for a step-up (WatchEngine, owned elsewhere)") {
-            let first = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "sec.two", "--out", out.path])
-            #expect(first.status == 0 && !first.stderr.contains("verify your second factor"), "\(first.stderr)")
-        }
+        // The first run writes the letters: the fresh-account finding is an alert on the console.
+        let first = try await CommandLineTests.run(["breach", "letters", "--data", data, "--incident", id, "--as", "sec.two", "--out", out.path])
+        #expect(first.status == 0 && !first.stderr.contains("verify your second factor"), "\(first.stderr)")
         // The alert is raised all the same: a new account reached personal data.
         let alerts = try await RegistryFolder(data: data).strings("SELECT detector FROM watch_alert")
         #expect(alerts.contains("fresh-account"))
