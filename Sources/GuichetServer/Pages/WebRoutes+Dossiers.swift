@@ -382,7 +382,9 @@ extension GuichetServer {
                                         "label": Labels.field(spec.name, language: l, profile: profile), "value": now]
             if spec.required { input["required"] = true }
             switch spec.type {
-            case .date: input["kind"] = ["date": true]
+            case .date:
+                input["kind"] = ["date": true]
+                if spec.notAfterToday { input["latest"] = gate.today().iso }
             case .integer(let min, let max): input["kind"] = ["number": ["min": min, "max": max]]
             case .boolean:
                 input["kind"] = ["choice": true]
