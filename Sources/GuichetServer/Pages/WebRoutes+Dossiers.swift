@@ -374,10 +374,13 @@ extension GuichetServer {
         }
     }
 
-    /// The inputs of a form for fields (dates, numbers, choices, yes/no, text).
-    func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], _ pages: WebPages, _ l: String) -> [[String: Any]] {
+    /// The inputs of a form for fields (dates, numbers, choices, yes/no, text), showing the `current` values, or what was `typed` in a form the
+    /// server refused (as sent, so that nothing typed is lost).
+    func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], typed: FormBody? = nil,
+                    _ pages: WebPages, _ l: String) -> [[String: Any]] {
         specs.map { spec in
-            let now = current[spec.name].map { display($0, pages, l) } ?? ""
+            let sent = typed.map { form in form.pairs.first { $0.name == prefix + spec.name }?.value ?? "" }
+            let now = sent ?? current[spec.name].map { display($0, pages, l) } ?? ""
             var input: [String: Any] = ["name": prefix + spec.name, "id": (prefix + spec.name).replacingOccurrences(of: ".", with: "-"),
                                         "label": Labels.field(spec.name, language: l, profile: profile), "value": now]
             if spec.required { input["required"] = true }
@@ -388,8 +391,9 @@ extension GuichetServer {
             case .integer(let min, let max): input["kind"] = ["number": ["min": min, "max": max]]
             case .boolean:
                 input["kind"] = ["choice": true]
-                input["options"] = [["value": "", "label": "—"], ["value": "true", "label": pages.text("yes", l), "selected": now == pages.text("yes", l)],
-                                    ["value": "false", "label": pages.text("no", l), "selected": now == pages.text("no", l)]]
+                input["options"] = [["value": "", "label": "—"],
+                                    ["value": "true", "label": pages.text("yes", l), "selected": sent.map { $0 == "true" } ?? (now == pages.text("yes", l))],
+                                    ["value": "false", "label": pages.text("no", l), "selected": sent.map { $0 == "false" } ?? (now == pages.text("no", l))]]
             case .choice(let values):
                 input["kind"] = ["choice": true]
                 input["options"] = [["value": "", "label": "—"]] + values.sorted().map {

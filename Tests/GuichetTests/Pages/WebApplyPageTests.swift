@@ -7,7 +7,8 @@ import GuichetCore
 import GuichetGate
 @testable import GuichetServer
 
-/// Applying by form (`/web/apply`): what the server refuses whatever the browser checked.
+/// Applying by form (`/web/apply`): what the server refuses whatever the browser checked, and
+/// the form that comes back as typed with the refusal (an audit found it emptied).
 @Suite(.serialized)
 struct WebApplyPageTests {
     /// A complete application as the form posts it, for the world's daycares.
@@ -76,5 +77,32 @@ struct WebApplyPageTests {
                 partners: []), try await world.request("parent1"))
         }
         #expect(try await Self.applications(world) == 0)
+    }
+
+    @Test("a refused application comes back with every field as typed and the services in the order chosen, with the refusal")
+    func refusedFormKeepsWhatWasTyped() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let form = try await browser.get("/web/apply?lang=en")
+            let fields = Self.fields(world, csrf: try #require(form.csrf)).map { $0.0 == "f.daysPerWeek" ? ($0.0, "9") : $0 }
+            let refused = try await browser.post("/web/apply", fields)
+            #expect(refused.status == .badRequest && refused.html.contains(#"id="error""#))
+            for (name, value) in [("p.child.firstName", "Zoé"), ("p.child.lastName", "Exemple"), ("p.child.birthDate", "2025-05-01"),
+                                  ("p.child.phone", "514-555-0142"), ("f.desiredStart", "2027-09-01"),
+                                  ("f.specialNeeds", "synthetic note")] {
+                #expect(refused.html.contains(#"name="\#(name)" value="\#(value)""#), "\(name) kept")
+            }
+            #expect(refused.html.contains(#"name="f.daysPerWeek" min="1" max="5" value="9""#), "the refused value too, to correct")
+            #expect(refused.html.contains(#"<option value="part-time" selected>"#), "the choice kept")
+            let selects = refused.html.matches(of: #/<select id="partner-\d" name="partner"[^>]*>(.*?)</select>/#).map { String($0.1) }
+            #expect(selects.count == 3)
+            #expect(selects.first?.contains(#"value="\#(world.daycares[2].id.rawValue)" selected"#) == true, "first choice kept")
+            #expect(selects.dropFirst().first?.contains(#"value="\#(world.daycares[0].id.rawValue)" selected"#) == true, "second choice kept")
+            #expect(selects.last?.contains(" selected") == false, "no third choice")
+        }
     }
 }
