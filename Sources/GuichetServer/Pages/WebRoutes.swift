@@ -395,7 +395,7 @@ extension GuichetServer {
             guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners search files") }
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             // A step-up asked in the middle of a search carries its terms (never a password).
-            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification"].contains($0.name) || $0.name.hasPrefix("q.") }
+            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification", "after", "from"].contains($0.name) || $0.name.hasPrefix("q.") }
             return try await self.answeringStepUp(form, s, action: "\(s.prefix)/home", carried: carried) { fresh in
                 try await self.staffHome(req, ctx, fresh, justification: form["justification"]) { form[$0] }
             }
