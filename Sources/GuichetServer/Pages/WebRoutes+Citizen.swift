@@ -40,15 +40,18 @@ extension GuichetServer {
         page(r, .post, "/web/claim", admin: false) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
             let form = try await FormBody.read(req)
-            let username = form["username"] ?? ""
+            // What was typed comes back with a refusal (the code too, from the office's
+            // letter, as the password reset keeps its code); never the password.
+            let username = form["username"] ?? "", code = form["code"] ?? ""
             do {
                 _ = try await self.provisioning.claim(username: username, password: form.pairs.first { $0.name == "password" }?.value ?? "",
-                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source,
+                                                      code: code, requestID: Self.requestID(), source: ctx.source,
                                                       claimant: await self.claimant(req))
             } catch GuichetError.invalid(let m) {
-                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": username], s, status: .badRequest)
+                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": username, "code": code], s,
+                                       status: .badRequest)
             } catch GuichetError.forbidden {
-                return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
+                return try self.render("claim", ["failed": true, "username": username, "code": code], s, status: .forbidden)
             }
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }
