@@ -82,4 +82,25 @@ struct WebStaffSearchPageTests {
             #expect(Self.nextForm(second.html) == nil)
         }
     }
+
+    @Test("a search with terms that make none of the role's combinations comes back on the same form, as typed, with the refusal", arguments: ["fr", "en"])
+    func refusedSearchKeepsTheForm(language: String) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password, totp: secret, at: world.clock().addingTimeInterval(30))
+            let home = try await browser.get("/web/home?lang=\(language)")
+            let refused = try await browser.post("/web/home", [("csrf", try #require(home.csrf)), ("type", "application"), ("search", "1"),
+                                                                ("purpose", "family-request"), ("status", "waiting"), ("who", "parent"),
+                                                                ("q.lastName", "Fictif")])
+            #expect(refused.status == .badRequest)
+            #expect(refused.html.contains(#"id="search""#) && !refused.html.contains("data-key="), "the search form, not the error page")
+            #expect(refused.html.contains(#"id="error""#) && refused.html.contains(#"<span id="detail">"#))
+            #expect(refused.html.contains(#"name="q.lastName" value="Fictif""#), "the term kept")
+            #expect(refused.html.contains(#"<option value="family-request" selected>"#) && refused.html.contains(#"<option value="waiting" selected>"#)
+                    && refused.html.contains(#"<option value="parent" selected>"#), "the purpose, status and person kept")
+        }
+    }
 }
