@@ -33,4 +33,28 @@ struct WebIncidentWordingPageTests {
             #expect(label == (language == "fr" ? "Leurres atteints (aucune personne réelle)" : "Decoys reached (nobody real)"), "\(label)")
         }
     }
+
+    @Test("the incident page shows the likely consequences the officer recorded; French headings put a space before the colon", arguments: ["fr", "en"])
+    func consequencesAndColons(language: String) async throws {
+        let scenario = try await ScriptedIncident.make()
+        let world = scenario.world
+        defer { world.remove() }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        let officer = try #require(try await world.store.account(username: "security")).id
+        let consequences = "Synthetic consequences: phishing in the family name."
+        let incident = try await BreachRegister(store: world.store).register(IncidentInput(
+            title: "Synthetic drill", nature: "confidentiality", facts: "Synthetic facts.", consequences: consequences,
+            detectedAt: Date().addingTimeInterval(-600), scope: ScopeQuery(account: scenario.attacker.account)), by: officer)
+        let fr = language == "fr"
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            try await WebIncidentPageTests.officer(&browser, secret: secret)
+            let page = try await browser.get("/web/security/incidents/\(incident.id)?lang=\(language)")
+            #expect(page.status == .ok)
+            #expect(page.html.contains(#"<dd id="incident-consequences">\#(consequences)</dd>"#), "the consequences recorded")
+            #expect(page.html.contains(fr ? "<h1>Incident : <span" : "<h1>Incident: <span"))
+            let letters = try await browser.get("/web/security/incidents/\(incident.id)/letters?language=\(language)&purpose=breach-notification&lang=\(language)")
+            #expect(letters.html.contains(fr ? "<h1>Lettres : Synthetic drill</h1>" : "<h1>Letters: Synthetic drill</h1>"))
+        }
+    }
 }
