@@ -35,7 +35,8 @@ struct WebSignInReturnTests {
             var browser = PageClient(client)
             let asked = try await browser.get(path)
             let location = try #require(asked.location)
-            #expect(asked.status == .seeOther && location == "/web/sign-in?next=%2Fweb%2Fdossiers%2F\(app.id.rawValue)")
+            // The address percent-encoded whole (a file number's '-' and '_' too).
+            #expect(asked.status == .seeOther && location == "/web/sign-in?next=" + (path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
             let signIn = try await browser.get(location)
             #expect(signIn.html.contains(#"<input type="hidden" name="next" value="\#(path)">"#))
             let wrong = try await browser.post("/web/sign-in", [("username", "parent1"), ("password", "wrong password"), ("next", path)])
