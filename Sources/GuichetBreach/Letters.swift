@@ -108,15 +108,20 @@ public struct LetterWriter: Sendable {
         let fr = language == "fr"
         let forSomeoneElse = recipients.first?.person != about.person
         let title = gate.profile.title[language] ?? gate.profile.name
-        let day = { (d: Date) in String(ScopeFormat.time(d).prefix(10)) }
+        let day = { (d: Date) in LetterWriter.writtenDay(d, language: language) }
         let subject = fr ? "\(title) : violation de données personnelles vous concernant" : "\(title): a personal data breach concerning you"
         let greeting = fr
             ? (forSomeoneElse ? "Aux parents ou représentants légaux de \(about.name)," : "Madame, Monsieur \(about.name),")
             : (forSomeoneElse ? "To the parents or legal guardians of \(about.name)," : "Dear \(about.name),")
         var paragraphs: [(heading: String, body: [String])] = []
         paragraphs.append((fr ? "Ce qui s'est passé" : "What happened", [
-            fr ? "Entre le \(day(p.firstAt)) et le \(day(p.lastAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit. \(incident.nature)"
-               : "Between \(day(p.firstAt)) and \(day(p.lastAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right. \(incident.nature)",
+            day(p.firstAt) == day(p.lastAt)
+                ? (fr ? "Le \(day(p.firstAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
+                      : "On \(day(p.firstAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right.")
+                : (fr ? "Entre le \(day(p.firstAt)) et le \(day(p.lastAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
+                      : "Between \(day(p.firstAt)) and \(day(p.lastAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right."),
+            // The nature the officer recorded, in a sentence of its own (it may be one word).
+            (fr ? "Nature de la violation : " : "Nature of the breach: ") + Self.sentence(incident.nature),
             fr ? "Nous l'avons constaté le \(day(incident.detectedAt))." : "We found this on \(day(incident.detectedAt)).",
         ]))
         paragraphs.append((fr ? "Les informations consultées" : "The information viewed", [
@@ -126,7 +131,11 @@ public struct LetterWriter: Sendable {
         paragraphs.append((fr ? "Conséquences probables" : "Likely consequences", [incident.consequences.isEmpty
             ? (fr ? "Ces informations pourraient être utilisées pour vous contacter en se faisant passer pour nous." : "This information could be used to contact you while pretending to be us.")
             : incident.consequences]))
-        paragraphs.append((fr ? "Ce que nous avons fait" : "What we have done", [incident.remedial.isEmpty ? (fr ? "Le compte utilisé a été bloqué." : "The account used was blocked.") : incident.remedial]))
+        // Only the measures the officer recorded (art. 34(2), 33(3)(d)): none recorded, no
+        // paragraph, rather than a claim nobody checked; the letters page warns of it.
+        if !incident.remedial.isEmpty {
+            paragraphs.append((fr ? "Ce que nous avons fait" : "What we have done", [incident.remedial]))
+        }
         paragraphs.append((fr ? "Ce que vous pouvez faire" : "What you can do", [
             fr ? "Soyez vigilant face aux tentatives d'hameçonnage : messages, appels ou SMS qui se réclameraient de nous ; nous ne vous demanderons jamais votre mot de passe, un code reçu par SMS ou vos coordonnées bancaires. Ne cliquez pas sur les liens d'un message inattendu ; en cas de doute, contactez-nous par les coordonnées ci-dessous."
                : "Be wary of phishing: messages, calls or texts claiming to come from us; we will never ask for your password, a code you received by text, or your bank details. Do not click links in an unexpected message; if in doubt, contact us at the address below.",
@@ -154,5 +163,27 @@ public struct LetterWriter: Sendable {
         }
         html += "</body></html>\n"
         return NotificationLetter(person: p.person, language: language, fieldLabels: labels, recipients: recipients, html: html, text: text, subject: subject)
+    }
+
+    /// A day as a letter writes it, in UTC as the ledger keeps it: "1er décembre 2026",
+    /// "6 décembre 2026"; "6 December 2026".
+    static func writtenDay(_ date: Date, language: String) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!  // a fixed, always known zone
+        let c = calendar.dateComponents([.year, .month, .day], from: date)
+        let (year, month, day) = (c.year ?? 1970, c.month ?? 1, c.day ?? 1)
+        if language == "fr" {
+            let months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"]
+            return "\(day == 1 ? "1er" : String(day)) \(months[month - 1]) \(year)"
+        }
+        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        return "\(day) \(months[month - 1]) \(year)"
+    }
+
+    /// A recorded text as a sentence: trimmed, ending with a full stop unless it ends with one.
+    static func sentence(_ text: String) -> String {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let last = t.last else { return t }
+        return ".!?…".contains(last) ? t : t + "."
     }
 }

@@ -4,8 +4,11 @@ import Foundation
 /// and what is expected, never the value received.
 public enum FieldValidation {
     /// Converts JSON input for one field into a value, or throws a clear error.
-    /// - Parameter path: the name used in messages (`child.nam`).
-    public static func value(_ json: JSON, for spec: FieldSpec, path: String) throws -> FieldValue {
+    /// - Parameters:
+    ///   - path: the name used in messages (`child.nam`).
+    ///   - today: the day of the write, against which a `max: today` date is checked; nil
+    ///     (generators, search terms) checks no date against the calendar.
+    public static func value(_ json: JSON, for spec: FieldSpec, path: String, today: LocalDate? = nil) throws -> FieldValue {
         func bad(_ expected: String) -> GuichetError { .invalid("field '\(path)': expected \(expected)") }
         switch spec.type {
         case .text(let maxLength):
@@ -23,6 +26,7 @@ public enum FieldValidation {
             return .integer(i)
         case .date:
             guard case .string(let s) = json, let d = LocalDate(iso: s) else { throw bad("a date as YYYY-MM-DD") }
+            if spec.notAfterToday, let today, d > today { throw bad("a date no later than today") }
             return .date(d)
         case .boolean:
             guard case .bool(let b) = json else { throw bad("true or false") }

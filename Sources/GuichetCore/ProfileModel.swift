@@ -15,6 +15,9 @@ public struct FieldSpec: Sendable, Equatable {
     /// Set to the day of creation when a new dossier comes without it (`default: today`): a
     /// registration date is the registry's to record, not the applicant's to choose.
     public var defaultsToToday = false
+    /// A date no later than the day it is written (`max: today`): a birth date, which can
+    /// never be in the future. The gate refuses a later date on every write.
+    public var notAfterToday = false
 
     public init(name: String, type: FieldType, classification: Classification,
                 required: Bool = false, searchable: Bool = false, system: Bool = false) {

@@ -40,6 +40,19 @@ extension Gate {
     /// Longest justification or review note accepted, in characters.
     public static let maxNoteLength = 2_000
 
+    /// The justification of a break-glass opening, trimmed, when it says why in the profile's
+    /// number of characters (a page checks it before a second factor's code is spent on it).
+    /// - Throws: ``GuichetError/invalid(_:)`` naming the rule, never the text.
+    public func checkBreakGlassJustification(_ raw: String) throws -> String {
+        let minimum = profile.breakGlass?.minJustification ?? 0
+        let justification = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard justification.count >= minimum, justification.count <= Self.maxNoteLength,
+              !DisplayText.holdsRefused(justification, newline: true) else {
+            throw GuichetError.invalid("'justification' must say why, in \(minimum) to \(Self.maxNoteLength) characters, without control or text-direction characters")
+        }
+        return justification
+    }
+
     /// Opens a dossier outside the caller's scope.
     /// - Throws: 403 when the role may not break the glass or the second factor is not fresh;
     ///   400 for a short justification; 404 when there is no such dossier (or its type may not
@@ -51,11 +64,7 @@ extension Gate {
             try await refuse(.forbidden("your role may not open a dossier outside its scope"), reason: "break-glass-not-allowed",
                              action: .read, dossiers: [id], r)
         }
-        let justification = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard justification.count >= spec.minJustification, justification.count <= Self.maxNoteLength,
-              !DisplayText.holdsRefused(justification, newline: true) else {
-            throw GuichetError.invalid("'justification' must say why, in \(spec.minJustification) to \(Self.maxNoteLength) characters, without control or text-direction characters")
-        }
+        let justification = try checkBreakGlassJustification(raw)
         let now = clock()
         guard r.principal.hasFreshSecondFactor(now: now) else {
             try await refuse(.forbidden("breaking the glass needs a second factor verified in the last 5 minutes: verify it again, then retry"),

@@ -69,7 +69,7 @@ extension Gate {
         func value(_ cell: ImportCell, _ spec: FieldSpec) throws -> FieldValue? {
             let text = cell.text.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { return nil }
-            do { return try FieldValidation.value(Self.json(text, spec.type), for: spec, path: spec.name) } catch let GuichetError.invalid(m) {
+            do { return try FieldValidation.value(Self.json(text, spec.type), for: spec, path: spec.name, today: today()) } catch let GuichetError.invalid(m) {
                 // FieldValidation says "field 'NAME': expected ..."; the column says where.
                 throw problem(cell, m.range(of: ": ").map { String(m[$0.upperBound...]) } ?? m)
             }

@@ -17,7 +17,7 @@ extension Gate {
                 guard !spec.required, !creating else { throw GuichetError.invalid("field '\(name)' is required") }
                 out[name] = .some(nil)
             } else {
-                out[name] = try FieldValidation.value(json, for: spec, path: name)
+                out[name] = try FieldValidation.value(json, for: spec, path: name, today: today())
             }
         }
         if creating {
@@ -39,7 +39,7 @@ extension Gate {
                 guard !spec.required, !creating else { throw GuichetError.invalid("field '\(prefix)\(name)' is required") }
                 out[name] = .some(nil)
             } else {
-                out[name] = try FieldValidation.value(json, for: spec, path: prefix + name)
+                out[name] = try FieldValidation.value(json, for: spec, path: prefix + name, today: today())
             }
         }
         if creating {

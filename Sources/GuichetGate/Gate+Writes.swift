@@ -147,8 +147,9 @@ extension Gate {
         }
     }
 
-    /// The day of the gate's clock (UTC), as transitions and defaults record it.
-    func today() -> LocalDate {
+    /// The day of the gate's clock (UTC), as transitions and defaults record it, and against
+    /// which a `max: today` date is checked.
+    public func today() -> LocalDate {
         let c = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: clock())
         guard let d = LocalDate(year: c.year!, month: c.month!, day: c.day!) else { preconditionFailure("a calendar day is a valid date") }
         return d

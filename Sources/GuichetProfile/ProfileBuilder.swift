@@ -89,7 +89,9 @@ struct ProfileBuilder {
         switch try typeCursor.string() {
         case "text": type = .text(maxLength: try d["maxLength"]?.int() ?? 500)
         case "integer": type = .integer(min: try d["min"]?.int() ?? Int.min, max: try d["max"]?.int() ?? Int.max)
-        case "date": type = .date
+        case "date":
+            type = .date
+            if let m = d["min"] { throw m.fail("a date field takes no 'min'") }
         case "boolean": type = .boolean
         case "email": type = .email
         case "phone":
@@ -130,6 +132,11 @@ struct ProfileBuilder {
             guard type == .date else { throw dflt.fail("only a date field can default to today") }
             guard !system else { throw dflt.fail("a system field is set by the workflow; it takes no default") }
             spec.defaultsToToday = true
+        }
+        if type == .date, let m = d["max"] {
+            guard try m.string() == "today" else { throw m.fail("the only 'max' of a date is 'today' (no later than the day it is written)") }
+            guard !system else { throw m.fail("a system field is set by the workflow; it takes no 'max'") }
+            spec.notAfterToday = true
         }
         return spec
     }

@@ -116,6 +116,8 @@ extension GuichetServer {
              "address": pages.text(letter.recipients.contains { $0.address != nil } ? "yes" : "no", l)]
         }
         if let first = batch.letters.first { values["sample"] = ["subject": first.subject, "text": first.text] }
+        // The letters say only the measures recorded: none recorded, the officer is told.
+        values["noMeasures"] = incident.remedial.isEmpty
         if auth.mailer == nil {
             values["noRelay"] = true
         } else if !batch.letters.isEmpty {

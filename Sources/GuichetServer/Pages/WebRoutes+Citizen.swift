@@ -40,53 +40,60 @@ extension GuichetServer {
         page(r, .post, "/web/claim", admin: false) { req, ctx, s in
             try SessionCookie.checkSameSite(req)
             let form = try await FormBody.read(req)
-            let username = form["username"] ?? ""
+            // What was typed comes back with a refusal (the code too, from the office's
+            // letter, as the password reset keeps its code); never the password.
+            let username = form["username"] ?? "", code = form["code"] ?? ""
             do {
                 _ = try await self.provisioning.claim(username: username, password: form.pairs.first { $0.name == "password" }?.value ?? "",
-                                                      code: form["code"] ?? "", requestID: Self.requestID(), source: ctx.source,
+                                                      code: code, requestID: Self.requestID(), source: ctx.source,
                                                       claimant: await self.claimant(req))
             } catch GuichetError.invalid(let m) {
-                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": username], s, status: .badRequest)
+                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": username, "code": code], s,
+                                       status: .badRequest)
             } catch GuichetError.forbidden {
-                return try self.render("claim", ["failed": true, "username": username], s, status: .forbidden)
+                return try self.render("claim", ["failed": true, "username": username, "code": code], s, status: .forbidden)
             }
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }
         page(r, .get, "/web/apply", admin: false) { req, _, scope in
             let s = try await self.signedIn(req, scope)
-            return try await self.applyPage(s, failed: nil)
+            return try await self.applyPage(s, failed: nil, typed: nil)
         }
         page(r, .post, "/web/apply", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             let g = try self.gateRequest(s, ctx, purpose: nil)
             guard let found = self.creatable(role: g.principal.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
-            let (type, rule) = found
-            var fields: [String: JSON] = [:]
-            for spec in type.fields where !spec.system && rule.write.matches(spec.name) {
-                if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
-            }
-            let own = rule.linkRoles.sorted().first ?? ""
-            var persons: [PersonInput] = [.caller(role: own)]
-            for link in type.persons where link.role != own {
-                var p: [String: JSON] = [:]
-                for spec in self.profile.personFields where rule.write.matches("\(link.role).\(spec.name)") {
-                    if let v = try Self.formValue(form, "p.\(link.role).\(spec.name)", spec) { p[spec.name] = v }
-                }
-                if !p.isEmpty || link.min > 0 { persons.append(.new(role: link.role, fields: p)) }
-            }
-            var partners: [OrganisationID] = []
-            for raw in form.all("partner") {
-                guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'partner' is not a valid organisation") }
-                if !partners.contains(id) { partners.append(id) }
-            }
             do {
-                let written = try await self.gate.create(DossierInput(type: type.name, fields: fields, persons: persons, partners: partners), g)
-                return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create")
+                return try await self.apply(form, type: found.0, rule: found.1, s, g)
             } catch GuichetError.invalid(let m) {
-                return try await self.applyPage(s, failed: m)
+                return try await self.applyPage(s, failed: m, typed: form)
             }
         }
+    }
+
+    /// Creates the application `form` describes, through the gate; the page of the new file.
+    func apply(_ form: FormBody, type: DossierType, rule: Rule, _ s: PageScope, _ g: GateRequest) async throws -> Response {
+        var fields: [String: JSON] = [:]
+        for spec in type.fields where !spec.system && rule.write.matches(spec.name) {
+            if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
+        }
+        let own = rule.linkRoles.sorted().first ?? ""
+        var persons: [PersonInput] = [.caller(role: own)]
+        for link in type.persons where link.role != own {
+            var p: [String: JSON] = [:]
+            for spec in self.profile.personFields where rule.write.matches("\(link.role).\(spec.name)") {
+                if let v = try Self.formValue(form, "p.\(link.role).\(spec.name)", spec) { p[spec.name] = v }
+            }
+            if !p.isEmpty || link.min > 0 { persons.append(.new(role: link.role, fields: p)) }
+        }
+        var partners: [OrganisationID] = []
+        for raw in form.all("partner") {
+            guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'partner' is not a valid organisation") }
+            if !partners.contains(id) { partners.append(id) }
+        }
+        let written = try await self.gate.create(DossierInput(type: type.name, fields: fields, persons: persons, partners: partners), g)
+        return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create")
     }
 
     /// The dossier type a citizen may create and the rule that allows it.
@@ -99,26 +106,31 @@ extension GuichetServer {
 
     /// The form to apply (R1) or register (R4): the dossier's fields the rule lets the citizen
     /// write, the other persons' fields (a child's), and the services to choose in order.
-    func applyPage(_ s: PageScope, failed: String?) async throws -> Response {
+    /// A refused form comes back with what was `typed`, the services chosen in their slots.
+    func applyPage(_ s: PageScope, failed: String?, typed: FormBody?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         guard let p = s.principal, let found = creatable(role: p.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
         let (type, rule) = found
         let own = rule.linkRoles.sorted().first ?? ""
         var values: [String: Any] = [
-            "fields": formInputs(type.fields.filter { !$0.system && rule.write.matches($0.name) }, prefix: "f.", pages, l),
+            "fields": formInputs(type.fields.filter { !$0.system && rule.write.matches($0.name) }, prefix: "f.", typed: typed, pages, l),
             "persons": type.persons.filter { $0.role != own }.map { link in
                 ["role": pages.optionalText("person_" + link.role, l) ?? link.role,
                  "fields": formInputs(profile.personFields.filter { rule.write.matches("\(link.role).\($0.name)") && $0.classification != .nationalID },
-                                      prefix: "p.\(link.role).", pages, l)] as [String: Any]
+                                      prefix: "p.\(link.role).", typed: typed, pages, l)] as [String: Any]
             },
         ]
         if let partners = type.partners, rule.write.matches("partners") {
             let choices = try await store.organisations(kind: partners.organisationKind).sorted { $0.name < $1.name }
             values["hasPartners"] = true
+            let chosen = typed?.pairs.filter { $0.name == "partner" }.map { $0.value.trimmingCharacters(in: .whitespaces) } ?? []
             values["partners"] = (1...max(1, min(partners.max, 3))).map { n in
-                ["n": n, "id": "partner-\(n)", "required": n <= partners.min,
-                 "options": [["value": "", "label": "—"]] + choices.map { ["value": $0.id.rawValue, "label": $0.name] }] as [String: Any]
+                let mine = n <= chosen.count ? chosen[n - 1] : ""
+                return ["n": n, "id": "partner-\(n)", "required": n <= partners.min,
+                        "options": [["value": "", "label": "—"]] + choices.map {
+                            ["value": $0.id.rawValue, "label": $0.name, "selected": $0.id.rawValue == mine] as [String: Any]
+                        }] as [String: Any]
             }
         }
         if let failed { values["failed"] = refusal(failed, l) }

@@ -65,6 +65,12 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             let id: DossierID = try ctx.parameters.identifier("id")
+            // A reason the gate would refuse comes back on the form as typed, before the code
+            // is checked, so that the code is not spent on it.
+            let typed = form.pairs.first { $0.name == "justification" }?.value ?? ""
+            do { _ = try self.gate.checkBreakGlassJustification(typed) } catch GuichetError.invalid(let m) {
+                return try self.breakGlassPage(id, purpose: form["purpose"], s, failed: m, typed: typed)
+            }
             do { _ = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
                 throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
             }
@@ -72,7 +78,11 @@ extension GuichetServer {
             let cookie = try await self.renewAfterFactor(&fresh)
             let g = try self.gateRequest(fresh, ctx, purpose: form["purpose"])
             do {
-                _ = try await self.gate.breakGlass(id, justification: form["justification"] ?? "", g)
+                _ = try await self.gate.breakGlass(id, justification: typed, g)
+            } catch GuichetError.invalid(let m) {
+                var page = try self.breakGlassPage(id, purpose: form["purpose"], fresh, failed: m, typed: typed)
+                page.headers.append(HTTPField(name: .setCookie, value: cookie))
+                return page
             } catch {
                 // Refused after the factor passed: the error page carries the new cookie too.
                 var page = try self.errorPage(error, fresh)
@@ -237,6 +247,26 @@ extension GuichetServer {
         return try render("error", values, s, status: Problem.response(e).status, script: passkey)
     }
 
+    /// A file outside the role's scope, for a role that may break the glass: "not found", and the
+    /// form to break it, with the reason as `typed` and why it was refused (400) when it was.
+    func breakGlassPage(_ id: DossierID, purpose: String?, _ s: PageScope, failed: String?, typed: String) throws -> Response {
+        let pages = try Self.webPages()
+        let l = s.language
+        var values = try errorValues(.notFound, s)
+        values["message"] = pages.text("errNotFound", l)
+        values["errorKey"] = "errNotFound"
+        values["breakGlassAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/break-glass"
+        values["purpose"] = purpose ?? ""
+        values["breakGlassIntro"] = pages.text("breakGlassIntro", l)
+            .replacingOccurrences(of: "{characters}", with: "\(profile.breakGlass?.minJustification ?? 0)")
+            .replacingOccurrences(of: "{minutes}", with: "\(profile.breakGlass?.minutes ?? 0)")
+        values["breakGlassMin"] = profile.breakGlass?.minJustification ?? 0
+        values["breakGlassMax"] = Gate.maxNoteLength
+        values["breakGlassTyped"] = typed
+        if let failed { values["breakGlassFailed"] = refusal(failed, l) }
+        return try render("error", values, s, status: failed == nil ? .notFound : .badRequest)
+    }
+
     /// - Parameter extra: values shown once above the file (a claim code just issued).
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
                      extra: [String: Any] = [:]) async throws -> Response {
@@ -248,15 +278,7 @@ extension GuichetServer {
             view = try await gate.read(id, g)
         } catch GuichetError.notFound where profile.breakGlass?.roles.contains(g.principal.role) == true {
             // Outside the role's scope, for a role that may break the glass: say so, and offer it.
-            var values = try errorValues(.notFound, s)
-            values["message"] = pages.text("errNotFound", l)
-            values["errorKey"] = "errNotFound"
-            values["breakGlassAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/break-glass"
-            values["purpose"] = purpose ?? ""
-            values["breakGlassIntro"] = pages.text("breakGlassIntro", l)
-                .replacingOccurrences(of: "{characters}", with: "\(profile.breakGlass?.minJustification ?? 0)")
-                .replacingOccurrences(of: "{minutes}", with: "\(profile.breakGlass?.minutes ?? 0)")
-            return try render("error", values, s, status: .notFound)
+            return try breakGlassPage(id, purpose: purpose, s, failed: nil, typed: "")
         } catch GuichetError.forbidden(let m) where m.hasPrefix("this dossier is archived") {
             // Archived, and the policy lets this role read it: the way to ask for an archive
             // read, or where the request stands (a new-user test found no page for it).
@@ -374,20 +396,26 @@ extension GuichetServer {
         }
     }
 
-    /// The inputs of a form for fields (dates, numbers, choices, yes/no, text).
-    func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], _ pages: WebPages, _ l: String) -> [[String: Any]] {
+    /// The inputs of a form for fields (dates, numbers, choices, yes/no, text), showing the `current` values, or what was `typed` in a form the
+    /// server refused (as sent, so that nothing typed is lost).
+    func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], typed: FormBody? = nil,
+                    _ pages: WebPages, _ l: String) -> [[String: Any]] {
         specs.map { spec in
-            let now = current[spec.name].map { display($0, pages, l) } ?? ""
+            let sent = typed.map { form in form.pairs.first { $0.name == prefix + spec.name }?.value ?? "" }
+            let now = sent ?? current[spec.name].map { display($0, pages, l) } ?? ""
             var input: [String: Any] = ["name": prefix + spec.name, "id": (prefix + spec.name).replacingOccurrences(of: ".", with: "-"),
                                         "label": Labels.field(spec.name, language: l, profile: profile), "value": now]
             if spec.required { input["required"] = true }
             switch spec.type {
-            case .date: input["kind"] = ["date": true]
+            case .date:
+                input["kind"] = ["date": true]
+                if spec.notAfterToday { input["latest"] = gate.today().iso }
             case .integer(let min, let max): input["kind"] = ["number": ["min": min, "max": max]]
             case .boolean:
                 input["kind"] = ["choice": true]
-                input["options"] = [["value": "", "label": "—"], ["value": "true", "label": pages.text("yes", l), "selected": now == pages.text("yes", l)],
-                                    ["value": "false", "label": pages.text("no", l), "selected": now == pages.text("no", l)]]
+                input["options"] = [["value": "", "label": "—"],
+                                    ["value": "true", "label": pages.text("yes", l), "selected": sent.map { $0 == "true" } ?? (now == pages.text("yes", l))],
+                                    ["value": "false", "label": pages.text("no", l), "selected": sent.map { $0 == "false" } ?? (now == pages.text("no", l))]]
             case .choice(let values):
                 input["kind"] = ["choice": true]
                 input["options"] = [["value": "", "label": "—"]] + values.sorted().map {

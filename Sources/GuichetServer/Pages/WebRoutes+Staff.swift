@@ -64,23 +64,83 @@ extension GuichetServer {
             .joined(separator: l == "fr" ? "\u{00A0}; " : "; ")
         var values: [String: Any] = ["purposes": purposes, "type": type.name, "statuses": statuses, "searchFields": searchFields,
                                      "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
-        // Nothing is searched until the form was sent (a purpose or a criterion given).
+        // Nothing is searched until the form was sent (a purpose or a criterion given). A search
+        // the gate refuses as asked (terms that make no combination of the role's) comes back
+        // on this form, as typed, with the refusal.
         if value("search") != nil {
-            let g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
-            let page = try await gate.search(type: type.name, status: status, criteria: criteria, after: nil, limit: 20, g)
-            let organisations = try await organisationNames()
-            values["results"] = page.views.map { view -> [String: Any] in
-                let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
-                // French puts a space before the colon ("date : …").
-                let colon = l == "fr" ? "\u{00A0}: " : ": "
-                let summary = rows.map { row in "\(row["label"] as? String ?? "")\(colon)\(row["value"] as? String ?? "")" }.joined(separator: " · ")
-                return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "id": view.id.rawValue, "status": stateLabel(view.status, pages, l),
-                        "created": PageFormat.whenDay(view.createdAt, l), "summary": summary]
+            do {
+                try await search(type, status: status, criteria: criteria, purpose: purpose, who: who, names: names, into: &values,
+                                 p, ctx, s, justification: justification, value)
+            } catch GuichetError.invalid(let m) {
+                values["failed"] = refusal(m, l)
+                return try render("staff-home", values, s, status: .badRequest)
             }
-            values["searched"] = true
-            values["noResult"] = page.views.isEmpty
         }
         return try render("staff-home", values, s)
+    }
+
+    /// Runs the search of the staff home's form and puts its results into `values`.
+    func search(_ type: DossierType, status: String?, criteria: [String: String], purpose: String?, who: String, names: [String],
+                into values: inout [String: Any], _ p: Principal, _ ctx: GuichetContext, _ s: PageScope,
+                justification: String?, _ value: (String) -> String?) async throws {
+        let pages = try Self.webPages()
+        let l = s.language
+        let g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
+        let organisations = try await organisationNames()
+        func row(_ view: DossierView) -> [String: Any] {
+            let rows = fieldRows(view, type: type, organisations: organisations, pages, l)
+            // French puts a space before the colon ("date : …").
+            let colon = l == "fr" ? "\u{00A0}: " : ": "
+            let summary = rows.map { row in "\(row["label"] as? String ?? "")\(colon)\(row["value"] as? String ?? "")" }.joined(separator: " · ")
+            return ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)\(Self.purposeQuery(purpose))", "id": view.id.rawValue, "status": stateLabel(view.status, pages, l),
+                    "created": PageFormat.whenDay(view.createdAt, l), "summary": summary]
+        }
+        // The next page's form carries the search as sent (terms too: posted, never in an
+        // address) and where the page stopped.
+        var carried: [[String: String]] = [["name": "type", "value": type.name], ["name": "search", "value": "1"],
+                                           ["name": "purpose", "value": purpose ?? ""], ["name": "status", "value": status ?? ""]]
+        if !criteria.isEmpty {
+            carried.append(["name": "who", "value": who])
+            carried += names.compactMap { name in value("q." + name).map { ["name": "q." + name, "value": $0] } }
+        }
+        if let list = try await ownWaitingList(type, status: status, criteria: criteria, p) {
+            // An organisation's own waiting list, in rank order, with the rank shown.
+            let from = value("from").flatMap { Int($0) }.map { max(1, $0) } ?? 1
+            let page = try await gate.waitingList(list, type: type.name, from: from, limit: Self.searchPageSize, g)
+            values["results"] = page.entries.map { entry in row(entry.view).merging(["rank": String(entry.rank)]) { $1 } }
+            values["ranked"] = true
+            values["noResult"] = page.entries.isEmpty
+            if let first = page.entries.first?.rank, let last = page.entries.last?.rank {
+                values["shown"] = pages.text("rankedShown", l).replacingOccurrences(of: "{from}", with: String(first))
+                    .replacingOccurrences(of: "{to}", with: String(last)).replacingOccurrences(of: "{total}", with: String(page.total))
+            }
+            if let next = page.next { values["next"] = carried + [["name": "from", "value": String(next)]] }
+        } else {
+            let after = try value("after").map { raw in
+                guard let id = DossierID(validating: raw) else { throw GuichetError.invalid("'after' is not a valid cursor") }
+                return id
+            }
+            let page = try await gate.search(type: type.name, status: status, criteria: criteria, after: after,
+                                             limit: Self.searchPageSize, g)
+            values["results"] = page.views.map(row)
+            values["noResult"] = page.views.isEmpty
+            if let next = page.next { values["next"] = carried + [["name": "after", "value": next.rawValue]] }
+        }
+        values["hasNext"] = values["next"] != nil
+        values["searched"] = true
+    }
+
+    /// How many files a page of results shows.
+    static let searchPageSize = 20
+
+    /// The organisation whose waiting list a search is, when it is one: no terms, the one
+    /// state the type's ranking orders, by an account of an organisation of the kind the
+    /// dossiers choose (a daycare); nil for any other search.
+    func ownWaitingList(_ type: DossierType, status: String?, criteria: [String: String], _ p: Principal) async throws -> OrganisationID? {
+        guard criteria.isEmpty, let ranking = type.ranking, let status, ranking.states == [status],
+              let kind = type.partners?.organisationKind, let own = p.organisation,
+              try await store.organisation(own)?.kind == kind else { return nil }
+        return own
     }
 }
 

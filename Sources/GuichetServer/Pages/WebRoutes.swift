@@ -67,7 +67,13 @@ extension GuichetServer {
             do {
                 response = try await handler(req, ctx, scope)
             } catch GuichetError.unauthenticated where method == .get {
-                response = WebPages.redirect("\(scope.prefix)/sign-in")
+                // Back to the page asked once signed in (an expired session forgets nothing);
+                // home and the second factor, where signing in leads anyway, need none.
+                let back = Self.samePagePath(scope.here, prefix: scope.prefix).flatMap {
+                    $0 == scope.prefix + "/home" || $0.hasPrefix(scope.prefix + "/second-factor") ? nil
+                        : $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)
+                }
+                response = WebPages.redirect("\(scope.prefix)/sign-in" + (back.map { "?next=" + $0 } ?? ""))
             } catch {
                 response = try self.errorPage(error, scope)
             }
@@ -298,6 +304,23 @@ extension GuichetServer {
         return "errForbidden"
     }
 
+    /// `raw` when it is a path of this site's pages (`/web/…`), to send the browser back to
+    /// after signing in or a second factor; nil for anything else (another site, `//host`, a
+    /// scheme, a backslash, characters a path and its query do not need).
+    static func samePagePath(_ raw: String?, prefix: String) -> String? {
+        let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
+        guard let raw, raw.hasPrefix(prefix + "/"), !raw.contains("//"), raw.unicodeScalars.allSatisfy(safe.contains) else { return nil }
+        return raw
+    }
+
+    /// What the sign-in page always shows: the hints, the claim and registration links, and the
+    /// page to go back to (a same-site path only).
+    func signInValues(_ s: PageScope, next: String?) -> [String: Any] {
+        var values: [String: Any] = ["canClaim": !s.admin, "publicListener": !s.admin, "canRegister": !s.admin && registrationRole != nil]
+        if let back = Self.samePagePath(next, prefix: s.prefix) { values["next"] = back }
+        return values
+    }
+
     /// The pages of both listeners: sign-in, second factor, sign-out and the style sheet;
     /// each role's pages are added by their own files.
     func addWebPages(_ r: RouteRecorder, admin: Bool) {
@@ -316,9 +339,8 @@ extension GuichetServer {
             // A notice only for the browser that just did what it says (NoticeCookie), once;
             // never from the address, which anyone can send.
             let notice = NoticeCookie.read(req, admin: admin)
-            var response = try self.render("sign-in", ["claimed": notice == "claimed", "canClaim": !admin, "publicListener": !admin,
-                                                       "registered": notice == "registered", "passwordReset": notice == "reset",
-                                                       "canRegister": !admin && self.registrationRole != nil], s)
+            var response = try self.render("sign-in", self.signInValues(s, next: req.uri.queryParameters.get("next")).merging(
+                ["claimed": notice == "claimed", "registered": notice == "registered", "passwordReset": notice == "reset"]) { $1 }, s)
             if notice != nil { response.headers.append(HTTPField(name: .setCookie, value: NoticeCookie.clear(admin: admin))) }
             return response
         }
@@ -326,21 +348,28 @@ extension GuichetServer {
             try SessionCookie.checkSameSite(req)
             let form = try await FormBody.read(req)
             let username = form["username"] ?? "", password = form.pairs.first { $0.name == "password" }?.value ?? ""
+            let back = Self.samePagePath(form["next"], prefix: s.prefix)
+            // A refusal keeps the page as it was: the name typed, the links, the return address.
+            let refused = self.signInValues(s, next: back).merging(["failed": true, "username": username]) { $1 }
             let session: IssuedSession
             do {
                 session = try await self.auth.signIn(username: username, password: password, source: ctx.source, adminListener: admin)
             } catch GuichetError.unauthenticated {
-                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
+                return try self.render("sign-in", refused, s, status: .unauthorized)
             }
             guard session.principal.kind.usesAdminListener == admin else {
                 try await self.auth.signOut(token: session.token)
                 // The same answer as a wrong password, with the same permanent hint: it never says
                 // that the name is an administrator's.
-                return try self.render("sign-in", ["failed": true, "username": username, "publicListener": !admin], s, status: .unauthorized)
+                return try self.render("sign-in", refused, s, status: .unauthorized)
             }
             let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
-            let next = session.principal.needsSecondFactor ? "/second-factor" : "/home"
-            return WebPages.redirect(s.prefix + next, cookies: [SessionCookie.set(session.token, admin: admin, maxAge: maxAge)])
+            let cookie = SessionCookie.set(session.token, admin: admin, maxAge: maxAge)
+            if session.principal.needsSecondFactor {
+                let carried = back.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "?next=" + $0 } ?? ""
+                return WebPages.redirect(s.prefix + "/second-factor" + carried, cookies: [cookie])
+            }
+            return WebPages.redirect(back ?? s.prefix + "/home", cookies: [cookie])
         }
         page(r, .get, "/web/second-factor", admin: admin) { req, _, scope in
             let s = try await self.signedIn(req, scope)
@@ -356,10 +385,7 @@ extension GuichetServer {
                 return try await self.secondFactorPage(s, next: form["next"] ?? "", wrongCode: true)
             }
             // Back to the page that asked for a fresh factor, on this site only.
-            let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
-            let next = form["next"].flatMap {
-                $0.hasPrefix(s.prefix + "/") && !$0.contains("//") && $0.unicodeScalars.allSatisfy(safe.contains) ? $0 : nil
-            } ?? s.prefix + "/home"
+            let next = Self.samePagePath(form["next"], prefix: s.prefix) ?? s.prefix + "/home"
             // A new session token (and so a new CSRF token) once the factor is passed: the one
             // the password alone gave stops working.
             var renewed = s
@@ -395,7 +421,7 @@ extension GuichetServer {
             guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners search files") }
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             // A step-up asked in the middle of a search carries its terms (never a password).
-            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification"].contains($0.name) || $0.name.hasPrefix("q.") }
+            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification", "after", "from"].contains($0.name) || $0.name.hasPrefix("q.") }
             return try await self.answeringStepUp(form, s, action: "\(s.prefix)/home", carried: carried) { fresh in
                 try await self.staffHome(req, ctx, fresh, justification: form["justification"]) { form[$0] }
             }

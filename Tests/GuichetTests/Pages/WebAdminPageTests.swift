@@ -187,7 +187,7 @@ struct WebRegistryPageTests {
             var stale = PageClient(client)
             stale.cookies["__Host-guichet-admin"] = before
             let old = try await stale.get("/web/admin/registry")
-            #expect(old.status == .seeOther && old.location == "/web/sign-in", "the token taken before the factor opens nothing")
+            #expect(old.status == .seeOther && old.location == "/web/sign-in?next=%2Fweb%2Fadmin%2Fregistry", "the token taken before the factor opens nothing")
             let page = try await browser.get("/web/admin/registry?id=\(app.id.rawValue)")
             #expect(page.status == .ok && page.html.components(separatedBy: #"<tr class="version">"#).count == 3, "two versions kept")
             #expect(page.html.contains(#"<tr class="checkpoint">"#) && page.html.contains(#"<tr class="metric">"#), "checkpoints and the metrics summary")

@@ -33,7 +33,7 @@ struct WebKeysPageTests {
         try await world.withAdmin { client in
             var anonymous = PageClient(client)
             let none = try await anonymous.get("/web/admin/keys")
-            #expect(none.status == .seeOther && none.location == "/web/sign-in")
+            #expect(none.status == .seeOther && none.location == "/web/sign-in?next=%2Fweb%2Fadmin%2Fkeys")
             var browser = PageClient(client)
             _ = try await browser.signIn("admin", World.password)
             let form = try await browser.get("/web/second-factor")
@@ -94,7 +94,7 @@ struct WebExportPageTests {
         try await world.withPublic { client in
             var anonymous = PageClient(client)
             let none = try await anonymous.get("/web/export")
-            #expect(none.status == .seeOther && none.location == "/web/sign-in" && !none.html.contains("Emma"))
+            #expect(none.status == .seeOther && none.location == "/web/sign-in?next=%2Fweb%2Fexport" && !none.html.contains("Emma"))
             let noJSON = try await anonymous.get("/web/export.json")
             #expect(noJSON.status == .seeOther && !noJSON.html.contains("Emma"))
             var staff = PageClient(client)

@@ -65,7 +65,8 @@ struct WebPageTests {
             var browser = PageClient(client)
             for uri in [path, "/web/dossiers/\(app.id.rawValue)"] {
                 let page = try await browser.get(uri)
-                #expect(page.status == .seeOther && page.location == "/web/sign-in", "\(uri): \(page.status)")
+                let back = uri == "/web/home" || uri == "/web/second-factor" ? "" : "?next=" + (uri.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                #expect(page.status == .seeOther && page.location == "/web/sign-in" + back, "\(uri): \(page.status) \(page.location ?? "")")
                 #expect(!Self.personal.contains { page.html.contains($0) })
                 browser.cookies["__Host-guichet"] = "not-a-session-token"
                 let forged = try await browser.get(uri)
