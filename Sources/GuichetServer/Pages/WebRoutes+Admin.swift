@@ -267,6 +267,23 @@ extension GuichetServer {
         return try render("admin-registry", values, s)
     }
 
+    /// The claim codes a scope's accesses issued, for the scope and incident pages: the person,
+    /// the files the code opens, and the account that claimed it (a link to its own scope).
+    func claimCodeRows(_ scope: BreachScope, _ l: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for c in scope.claimCodes.prefix(200) {
+            var row: [String: Any] = ["person": c.person.rawValue, "files": c.dossiers.count, "at": PageFormat.when(c.at, l)]
+            if let by = c.claimedBy, let account = try await store.account(id: by) {
+                row["claimedBy"] = account.username
+                row["claimedHref"] = "/web/security/scope?account=" + (account.username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            } else if let by = c.claimedBy {
+                row["claimedBy"] = by.rawValue
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
     /// The first step of an incident: the exact scope of an account's accesses over a window,
     /// from the ledger, signed checkpoint first (persons by number and fields by label: no value).
     /// - Parameters:
@@ -298,6 +315,8 @@ extension GuichetServer {
                  "fields": (x.fields + x.dossierFields).map { Labels.field($0, language: s.language, profile: profile) }.joined(separator: ", "),
                  "first": PageFormat.when(x.firstAt, s.language), "last": PageFormat.when(x.lastAt, s.language)]
             }
+            values["claimCodes"] = try await claimCodeRows(scope, s.language)
+            values["hasClaimCodes"] = !scope.claimCodes.isEmpty
         }
         return try render("security-scope", values, s)
     }

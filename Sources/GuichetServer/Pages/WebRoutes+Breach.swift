@@ -80,7 +80,11 @@ extension GuichetServer {
         values["decoys"] = scope.decoyPersons.count + scope.decoyDossiers.count
         values["hasDecoys"] = scope.decoyPersons.count + scope.decoyDossiers.count > 0
         values["checkpoint"] = scope.checkpoint.size
-        values["report"] = report.markdown()
+        values["report"] = report.markdown(language: l)
+        if !scope.claimCodes.isEmpty {
+            values["claims"] = "\(scope.claimCodes.count) (\(scope.claimCodes.filter { $0.claimedBy != nil }.count))"
+            values["claimCodes"] = try await claimCodeRows(scope, l)
+        }
         values["changes"] = try await store.incidentChanges(incident.id).map { c -> [String: Any] in
             ["at": PageFormat.when(c.at, l), "by": c.by.flatMap { names[$0] } ?? "", "change": pages.incidentChange(c.change, l)]
         }
