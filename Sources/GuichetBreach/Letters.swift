@@ -37,6 +37,9 @@ public struct LetterBatch: Sendable {
     public let article34Exemption: Bool
     /// Persons for whom no contact could be opened (listed by id; to be reached otherwise).
     public let unreachable: [PersonID]
+    /// No contact point is configured (`securityContact`): the letters say it is to be
+    /// completed, and are not sent (art. 34(2) asks them to name one).
+    public var contactMissing = false
     public var note: String {
         article34Exemption
             ? "Art. 34(3)(a) applies: the exposed fields were encrypted and the keys were not exposed; notifying the persons is not required (these letters are optional)."
@@ -100,7 +103,9 @@ public struct LetterWriter: Sendable {
             let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language, profile: gate.profile) }
             letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language))
         }
-        return LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)
+        var batch = LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)
+        batch.contactMissing = contact.trimmingCharacters(in: .whitespaces).isEmpty
+        return batch
     }
 
     func render(person p: ExposedPerson, about: LetterRecipient, to recipients: [LetterRecipient], labels: [String],
@@ -142,7 +147,9 @@ public struct LetterWriter: Sendable {
             fr ? "Vous pouvez consulter, dans votre espace personnel, l'historique de chaque accès à votre dossier, et introduire une réclamation auprès de l'autorité de contrôle."
                : "In your personal space you can see every access to your file, and you may lodge a complaint with the supervisory authority.",
         ]))
-        paragraphs.append((fr ? "Nous contacter" : "Contact us", [contact]))
+        let missing = fr ? "[à compléter : le point de contact (securityContact dans guichet.yaml)]"
+                         : "[to be completed: the contact point (securityContact in guichet.yaml)]"
+        paragraphs.append((fr ? "Nous contacter" : "Contact us", [contact.trimmingCharacters(in: .whitespaces).isEmpty ? missing : contact]))
         let h = Labels.html
         var html = "<!DOCTYPE html>\n<html lang=\"\(language)\"><head><meta charset=\"utf-8\"><title>\(h(subject))</title>"
         html += "<style>body{font-family:serif;max-width:40em;margin:2em auto;line-height:1.4}@media print{body{margin:0}}</style></head><body>\n"

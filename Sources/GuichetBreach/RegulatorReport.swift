@@ -142,7 +142,7 @@ public struct RegulatorReport: Sendable {
         md.append("")
         md.append(say("contact"))
         md.append("")
-        md.append(contact)
+        md.append(contact.trimmingCharacters(in: .whitespaces).isEmpty ? say("toComplete") + " (securityContact, guichet.yaml)" : contact)
         md.append("")
         md.append(say("consequences"))
         md.append("")

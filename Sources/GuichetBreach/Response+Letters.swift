@@ -30,10 +30,15 @@ extension BreachResponse {
         return (incident, scope, RegulatorReport(incident: incident, scope: scope, profile: gate.profile, contact: contact, now: now))
     }
 
+    /// Why letters without a contact point are not sent.
+    public static let noContact = "the letters name no contact point, which art. 34(2) requires: set securityContact in guichet.yaml and restart the server, then send them; none was sent"
+
     /// E-mails a batch of letters and records in the incident's changes how many went, how
     /// many failed and how many are to be reached otherwise.
     /// - Parameter by: the security officer's account; `via` says through what (the console, the API).
+    /// - Throws: ``GuichetError/conflict(_:)`` when the letters name no contact point: none is sent.
     public static func send(_ batch: LetterBatch, with mailer: any Mailer, store: any GateStorage & BreachStorage, by: AccountID?, via: String) async throws -> LetterDelivery {
+        guard !batch.contactMissing else { throw GuichetError.conflict(noContact) }
         let delivery = await batch.send(with: mailer)
         try await BreachRegister(store: store).note(batch.incident.id, "letters e-mailed\(via): \(delivery.sent) sent, \(delivery.failed.count) failed, "
                                                     + "\(delivery.withoutEmail.count + batch.unreachable.count) to reach otherwise", by: by)

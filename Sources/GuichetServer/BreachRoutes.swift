@@ -11,10 +11,11 @@ import NIOCore
 import Foundation
 
 extension GuichetServer {
-    /// The contact point named in letters and reports: the deployment's security contact.
+    /// The contact point named in letters and reports: the deployment's security contact;
+    /// empty when none is configured (the letters then say it is to be completed and are not
+    /// sent, and the report says "to be completed").
     public var breachContact: String {
-        securityTxt?.contacts.map { $0.hasPrefix("mailto:") ? String($0.dropFirst(7)) : $0 }.joined(separator: ", ")
-            ?? "(no securityContact configured in guichet.yaml)"
+        securityTxt?.contacts.map { $0.hasPrefix("mailto:") ? String($0.dropFirst(7)) : $0 }.joined(separator: ", ") ?? ""
     }
 
     /// A security officer (role kind `security`) with a fresh second factor.

@@ -189,6 +189,7 @@ extension Breach {
                 let (_, scope, batch) = try await BreachResponse.letters(incident: incident, gate: server.gate, store: server.store,
                                                                          contact: server.breachContact, language: language, request)
                 note("letters: \(batch.letters.count) for \(Counted.english(scope.persons.count, "person")) concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
+                if batch.contactMissing { note("letters: no contact point is configured (securityContact in guichet.yaml): the letters say it is to be completed, and are not sent") }
                 if let folder {
                     let n = try await folder.write(batch, store: server.store, by: principal.account)
                     note("letters: \(Counted.english(n, "file")) in \(folder.url.path) (readable by this user only)")

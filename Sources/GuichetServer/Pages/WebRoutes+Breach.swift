@@ -122,6 +122,7 @@ extension GuichetServer {
         if let first = batch.letters.first { values["sample"] = ["subject": first.subject, "text": first.text] }
         // The letters say only the measures recorded: none recorded, the officer is told.
         values["noMeasures"] = incident.remedial.isEmpty
+        values["noContact"] = batch.contactMissing
         if auth.mailer == nil {
             values["noRelay"] = true
         } else if !batch.letters.isEmpty {
@@ -142,6 +143,8 @@ extension GuichetServer {
             values["noRelay"] = true
             return try render("security-letters-sent", values, s, status: .serviceUnavailable)
         }
+        // Before any name is opened: letters that name no contact point are not sent.
+        guard !breachContact.isEmpty else { throw GuichetError.conflict(BreachResponse.noContact) }
         let g = try gateRequest(s, ctx, purpose: form["purpose"])
         let (_, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact,
                                                              language: form["language"] ?? l, g)
