@@ -76,31 +76,8 @@ import GuichetMFA
         #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
         // An agent account reads two applications from an unusual address: the incident.
         let source = "198.51.100.9"
-        let officer: AccountID
-        do {
-            let profile = try Repo.profile()
-            let keys = try FileKeyProvider(path: data + "/guichet.keys")
-            let registry = try await RegistryFolder(data: data).open()
-            let store = try await RegistryFolder(data: data).store().store
-            let (gate, auth) = (registry.gate, registry.auth)
-            let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
-            _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
-            let session = try await auth.signIn(username: "agent.incident", password: World.password)
-            let activation = try await auth.consoleActivation(username: "agent.incident")?.code
-            let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: activation)
-            _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
-            let agent = try await auth.authenticate(token: session.token)
-            // Two real applications (the demo also plants honeytokens, which a scope sets apart).
-            let key = try Vault(profile: profile, keys: keys).honeytokenKey()
-            let decoys = Set(try await store.honeytokenTags())
-            let ids = try await RegistryFolder(data: data).strings("SELECT id FROM dossier ORDER BY id")
-                .filter { !decoys.contains(Honeytoken.tag($0, kind: "dossier", key: key)) }.prefix(2)
-            #expect(ids.count == 2)
-            for id in ids {
-                _ = try await gate.read(DossierID(trusted: id), GateRequest(principal: agent, requestID: "incident", source: source, purpose: "list-management"))
-            }
-            officer = try #require(try await store.account(username: "security.demo")).id
-        }
+        try await Self.agentReadsTwoApplications(data: data, from: source)
+        let officer = try #require(try await RegistryFolder(data: data).store().store.account(username: "security.demo")).id
         let registered = try await CommandLineTests.run(["breach", "register", "--data", data, "--title", "Agent account misused", "--nature", "Reads from an unknown address",
                                                    "--facts", "Two applications read", "--detected-at", ScopeFormat.time(Date()), "--source", source])
         let id = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -140,4 +117,31 @@ import GuichetMFA
 
 enum IncidentIDCheck {
     static func valid(_ s: String) -> Bool { Identifier<PersonTag>(validating: s) != nil }
+}
+
+extension BreachCommandTests {
+    /// The incident of these tests: a new agent account reads two real applications of a demo
+    /// registry (not its honeytokens, which a scope sets apart) from `source`.
+    static func agentReadsTwoApplications(data: String, from source: String) async throws {
+        let profile = try Repo.profile()
+        let keys = try FileKeyProvider(path: data + "/guichet.keys")
+        let registry = try await RegistryFolder(data: data).open()
+        let store = try await RegistryFolder(data: data).store().store
+        let (gate, auth) = (registry.gate, registry.auth)
+        let operatorOrg = try #require(try await store.account(username: "security.demo")?.organisation)
+        _ = try await auth.createAccount(username: "agent.incident", password: World.password, role: "agent", organisation: operatorOrg, createdBy: nil)
+        let session = try await auth.signIn(username: "agent.incident", password: World.password)
+        let activation = try await auth.consoleActivation(username: "agent.incident")?.code
+        let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: activation)
+        _ = try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        let agent = try await auth.authenticate(token: session.token)
+        let key = try Vault(profile: profile, keys: keys).honeytokenKey()
+        let decoys = Set(try await store.honeytokenTags())
+        let ids = try await RegistryFolder(data: data).strings("SELECT id FROM dossier ORDER BY id")
+            .filter { !decoys.contains(Honeytoken.tag($0, kind: "dossier", key: key)) }.prefix(2)
+        #expect(ids.count == 2)
+        for id in ids {
+            _ = try await gate.read(DossierID(trusted: id), GateRequest(principal: agent, requestID: "incident", source: source, purpose: "list-management"))
+        }
+    }
 }
