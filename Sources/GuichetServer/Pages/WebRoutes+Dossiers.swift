@@ -160,19 +160,32 @@ extension GuichetServer {
             let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
             let view = try await self.gate.read(id, g)
             guard let type = self.profile.dossierTypes[view.type] else { throw GuichetError.notFound }
-            var fields: [String: JSON] = [:]
-            for spec in type.fields where !spec.system && self.writable(spec.name, type: view.type, role: g.principal.role) {
-                if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
-            }
-            guard !fields.isEmpty else { throw GuichetError.invalid("change at least one field") }
             do {
-                _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: nil, expectedVersion: Int(form["version"] ?? "")), g)
+                var fields: [String: JSON] = [:]
+                for spec in type.fields where !spec.system && self.writable(spec.name, type: view.type, role: g.principal.role) {
+                    if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
+                }
+                // The services chosen, when the form offered them (its marker field): sent only
+                // when they differ from the file's, and the gate decides whether they may be.
+                var partners: [OrganisationID]?
+                if form["partners-offered"] != nil {
+                    let chosen = try Self.chosenPartners(form)
+                    if chosen != view.partners { partners = chosen }
+                }
+                guard !fields.isEmpty || partners != nil else { throw GuichetError.invalid("change at least one field") }
+                _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: partners, expectedVersion: Int(form["version"] ?? "")), g)
             } catch let e as GuichetError {
                 if let page = try self.stepUpPage(e, id, purpose: form["purpose"], s) { return page }
+                // Refused as typed (a value out of range, too many services, a stale version):
+                // the file's page again, the form as typed, with why.
+                if let refused = RefusedChange(e, form: .dossier, typed: form) {
+                    return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx, refused: refused)
+                }
                 throw e
             }
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=update")
         }
+        addPersonChangePages(r)
     }
 
     static func purposeQuery(_ purpose: String?) -> String {
@@ -268,8 +281,9 @@ extension GuichetServer {
     }
 
     /// - Parameter extra: values shown once above the file (a claim code just issued).
+    /// - Parameter refused: a change form the server refused, shown again as typed with why.
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
-                     extra: [String: Any] = [:]) async throws -> Response {
+                     extra: [String: Any] = [:], refused: RefusedChange? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -289,6 +303,7 @@ extension GuichetServer {
         }
         g.justification = nil
         guard let type = profile.dossierTypes[view.type] else { throw GuichetError.notFound }
+        let changeable = try await gate.changeable(id, g)
         let organisations = try await organisationNames()
         let mayAnswerAccess = profile.retention.accessRequests.map { $0.roles.contains(g.principal.role) && purpose.map($0.purposes.contains) == true } ?? false
         let mayIssueClaims = g.principal.kind == .staff && profile.rules.contains {
@@ -315,6 +330,7 @@ extension GuichetServer {
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
             if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
+            if let form = personChangeForm(person, id, type, changeable, refused: refused, s) { row["change"] = form }
             persons.append(row)
         }
         values["persons"] = persons
@@ -335,12 +351,8 @@ extension GuichetServer {
         }
         values["actions"] = actions
         values["hasActions"] = !actions.isEmpty
-        let editable = type.fields.filter { !$0.system && writable($0.name, type: view.type, role: g.principal.role) }
-        if !editable.isEmpty && !type.workflow.final.contains(view.status) {
-            values["hasEdit"] = true
-            values["edit"] = formInputs(editable, prefix: "f.", current: view.fields, pages, l)
-        }
-        return try render("dossier", values, s)
+        try await addEditForm(&values, view, type, changeable, refused: refused, s)
+        return try render("dossier", values, s, status: refused?.status ?? .ok)
     }
 
     /// The values of the error page for an error (without rendering it).
@@ -422,6 +434,7 @@ extension GuichetServer {
                     ["value": $0, "label": pages.optionalText("choice_" + $0, l) ?? $0, "selected": $0 == now] as [String: Any]
                 }
             case .email: input["kind"] = ["email": true]
+            case .phone: input["kind"] = ["tel": true]
             default: input["kind"] = ["text": true]
             }
             return input
