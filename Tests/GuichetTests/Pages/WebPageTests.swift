@@ -93,7 +93,8 @@ struct WebPageTests {
             #expect(cookie.hasPrefix("__Host-guichet=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Secure"))
             let home = try await browser.get("/web/home")
             #expect(home.status == .ok && home.html.contains("en attente") && home.html.contains("/web/dossiers/\(app.id.rawValue)"))
-            #expect(!home.html.contains("Emma"), "the list shows summaries only")
+            // The row names the child by first name (pages audit #11), and nothing else of the file.
+            #expect(home.html.contains(#"<span class="who">Emma</span>"#) && !home.html.contains("synthetic allergy note"))
             let dossier = try await browser.get("/web/dossiers/\(app.id.rawValue)")
             #expect(dossier.status == .ok && dossier.html.contains("Emma") && dossier.html.contains("synthetic allergy note"))
             #expect(dossier.html.contains("CPE 1") && dossier.html.contains(#"<td class="position">1 / 1</td>"#), "its rank on the chosen service's list")
