@@ -35,7 +35,11 @@ extension GuichetServer {
             if purpose == nil, let p = s.principal, p.kind == .staff || p.kind == .partner, let offered = self.purposesToChoose(p) {
                 return try self.purposeChoicePage(id, offered, s)
             }
-            return try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx)
+            // A claim code issued just before (the form's POST sent here): shown this once.
+            let claim = s.principal.flatMap { self.claimCodeFlash.take(session: $0.session, dossier: id) }.map { Self.claimValues($0, s.language) }
+            var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx, extra: claim.map { ["claimIssued": $0] } ?? [:])
+            if claim != nil { response.headers[.cacheControl] = "no-store" }  // a code must not stay in a cache
+            return response
         }
         // The step-up a ceiling or unusual activity asks for: a fresh code and, for a
         // ceiling, why; then the dossier is opened with that justification.
@@ -118,16 +122,11 @@ extension GuichetServer {
             let id: DossierID = try ctx.parameters.identifier("id")
             let person: PersonID = try ctx.parameters.identifier("person")
             let purpose = form["purpose"].flatMap { $0.isEmpty ? nil : $0 }
-            let delivery = try await self.provisioning.issueClaim(for: person, try self.gateRequest(s, ctx, purpose: purpose))
-            var claim: [String: Any]
-            switch delivery {
-            case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, s.language)]
-            case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, s.language)]
-            }
-            claim["title"] = true
-            var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: nil, s, ctx, extra: ["claimIssued": claim])
-            response.status = .created
-            return response
+            let g = try self.gateRequest(s, ctx, purpose: purpose)
+            let delivery = try await self.provisioning.issueClaim(for: person, g)
+            // To the file's page by GET (a reload there issues nothing), which shows it once.
+            self.claimCodeFlash.put(delivery, session: g.principal.session, dossier: id)
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(purpose))")
         }
         page(r, .post, "/web/dossiers/:id/transitions/:name", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
@@ -186,6 +185,17 @@ extension GuichetServer {
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=update")
         }
         addPersonChangePages(r)
+    }
+
+    /// The page's values for a claim code just issued (``ClaimCodeFlash``).
+    static func claimValues(_ delivery: ClaimDelivery, _ l: String) -> [String: Any] {
+        var claim: [String: Any]
+        switch delivery {
+        case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, l)]
+        case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, l)]
+        }
+        claim["title"] = true
+        return claim
     }
 
     static func purposeQuery(_ purpose: String?) -> String {
