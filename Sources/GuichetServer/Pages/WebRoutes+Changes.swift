@@ -87,7 +87,8 @@ extension GuichetServer {
 
     /// The form for one linked person's fields, when the caller may change some: those fields,
     /// in the profile's order, with their values now (or as typed in a refused form).
-    func personChangeForm(_ person: PersonView, _ id: DossierID, _ type: DossierType, _ changeable: Changeable, refused: RefusedChange?, _ s: PageScope) -> [String: Any]? {
+    func personChangeForm(_ person: PersonView, _ id: DossierID, _ type: DossierType, _ changeable: Changeable,
+                          refused: RefusedChange?, _ s: PageScope) -> [String: Any]? {
         guard let pages = try? Self.webPages(),
               let c = changeable.persons.first(where: { $0.id == person.id && $0.role == person.role }) else { return nil }
         let l = s.language

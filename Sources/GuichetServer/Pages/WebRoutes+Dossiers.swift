@@ -187,17 +187,6 @@ extension GuichetServer {
         addPersonChangePages(r)
     }
 
-    /// The page's values for a claim code just issued (``ClaimCodeFlash``).
-    static func claimValues(_ delivery: ClaimDelivery, _ l: String) -> [String: Any] {
-        var claim: [String: Any]
-        switch delivery {
-        case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, l)]
-        case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, l)]
-        }
-        claim["title"] = true
-        return claim
-    }
-
     static func purposeQuery(_ purpose: String?) -> String {
         "?purpose=" + (purpose?.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
     }
