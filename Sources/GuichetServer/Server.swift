@@ -35,6 +35,8 @@ public final class GuichetServer: Sendable {
 
     /// Wakes the notice sender when a transition has put a notice in the outbox.
     let noticeNudge = Nudge()
+    /// Claim codes just issued on a file's page, until that page shows them once.
+    let claimCodeFlash = ClaimCodeFlash()
     /// The last answer of `GET /v1/statistics`, served for a minute.
     let statisticsCache = StatisticsCache()
     /// Federated sign-in (OpenID Connect providers of `guichet.yaml`); nil: the /oidc routes refuse every provider name (403).

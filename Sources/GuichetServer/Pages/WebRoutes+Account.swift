@@ -28,6 +28,8 @@ extension GuichetServer {
         var contactFailed: String?
         var contactDetail: String?
         var contactTyped: String?
+        /// Why the activation code was refused (the gate's words), said above the app's form.
+        var activationFailed: String?
     }
 
     /// The account page: notices, factors, sessions.
@@ -83,6 +85,7 @@ extension GuichetServer {
             if let d = outcome.detail { values["passwordDetail"] = refusal(d, l) }
         }
         if let failed = outcome.failed { values["failed"] = refusal(failed, l) }
+        if let m = outcome.activationFailed { values["activationFailed"] = refusal(m, l) }
         var response = try render("account", values, s, status: status, script: true)
         // A secret or recovery codes must not stay in a cache.
         response.headers[.cacheControl] = "no-store"
@@ -110,7 +113,12 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
-            let begun = try await self.auth.beginTOTP(p, activationCode: form["activationCode"], source: ctx.source)
+            // A wrong, used or missing activation code: said on this page, by the form (an audit
+            // found it on an error page headed "your role does not allow this action").
+            let begun: (secret: String, uri: String)
+            do { begun = try await self.auth.beginTOTP(p, activationCode: form["activationCode"], source: ctx.source) } catch GuichetError.forbidden(let m) where m.contains("activation code") {
+                return try await self.accountPage(s, AccountOutcome(activationFailed: m), status: .forbidden)
+            }
             return try await self.accountPage(s, AccountOutcome(totp: begun))
         }
         // Confirm the app with a code from it; a first factor brings recovery codes, shown once.

@@ -25,8 +25,15 @@ extension GuichetServer {
         for type in dossierTypes(role: g.principal.role, action: .search) {
             let page = try await gate.search(type: type.name, status: nil, criteria: [:], after: nil, limit: 50, g)
             for view in page.views {
-                rows.append(["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
-                             "created": PageFormat.whenDay(view.createdAt, l), "status": stateLabel(view.status, pages, l)])
+                var row: [String: Any] = ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
+                                          "created": PageFormat.whenDay(view.createdAt, l), "status": stateLabel(view.status, pages, l)]
+                // Whose file it is, by first name, when the caller may read it: a parent with
+                // several children tells their files apart (pages audit #11). The others of the
+                // file first (the child), else the file's own person.
+                let others = view.persons.filter { $0.id != g.principal.person }
+                let named = (others.isEmpty ? view.persons : others).compactMap { $0.fields["firstName"].map { display($0, pages, l) } }
+                if !named.isEmpty { row["who"] = named.joined(separator: ", ") }
+                rows.append(row)
             }
         }
         let canApply = !dossierTypes(role: g.principal.role, action: .create).isEmpty

@@ -35,7 +35,11 @@ extension GuichetServer {
             if purpose == nil, let p = s.principal, p.kind == .staff || p.kind == .partner, let offered = self.purposesToChoose(p) {
                 return try self.purposeChoicePage(id, offered, s)
             }
-            return try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx)
+            // A claim code issued just before (the form's POST sent here): shown this once.
+            let claim = s.principal.flatMap { self.claimCodeFlash.take(session: $0.session, dossier: id) }.map { Self.claimValues($0, s.language) }
+            var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx, extra: claim.map { ["claimIssued": $0] } ?? [:])
+            if claim != nil { response.headers[.cacheControl] = "no-store" }  // a code must not stay in a cache
+            return response
         }
         // The step-up a ceiling or unusual activity asks for: a fresh code and, for a
         // ceiling, why; then the dossier is opened with that justification.
@@ -118,16 +122,11 @@ extension GuichetServer {
             let id: DossierID = try ctx.parameters.identifier("id")
             let person: PersonID = try ctx.parameters.identifier("person")
             let purpose = form["purpose"].flatMap { $0.isEmpty ? nil : $0 }
-            let delivery = try await self.provisioning.issueClaim(for: person, try self.gateRequest(s, ctx, purpose: purpose))
-            var claim: [String: Any]
-            switch delivery {
-            case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, s.language)]
-            case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, s.language)]
-            }
-            claim["title"] = true
-            var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: nil, s, ctx, extra: ["claimIssued": claim])
-            response.status = .created
-            return response
+            let g = try self.gateRequest(s, ctx, purpose: purpose)
+            let delivery = try await self.provisioning.issueClaim(for: person, g)
+            // To the file's page by GET (a reload there issues nothing), which shows it once.
+            self.claimCodeFlash.put(delivery, session: g.principal.session, dossier: id)
+            return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(purpose))")
         }
         page(r, .post, "/web/dossiers/:id/transitions/:name", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
@@ -160,19 +159,32 @@ extension GuichetServer {
             let g = try self.gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
             let view = try await self.gate.read(id, g)
             guard let type = self.profile.dossierTypes[view.type] else { throw GuichetError.notFound }
-            var fields: [String: JSON] = [:]
-            for spec in type.fields where !spec.system && self.writable(spec.name, type: view.type, role: g.principal.role) {
-                if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
-            }
-            guard !fields.isEmpty else { throw GuichetError.invalid("change at least one field") }
             do {
-                _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: nil, expectedVersion: Int(form["version"] ?? "")), g)
+                var fields: [String: JSON] = [:]
+                for spec in type.fields where !spec.system && self.writable(spec.name, type: view.type, role: g.principal.role) {
+                    if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
+                }
+                // The services chosen, when the form offered them (its marker field): sent only
+                // when they differ from the file's, and the gate decides whether they may be.
+                var partners: [OrganisationID]?
+                if form["partners-offered"] != nil {
+                    let chosen = try Self.chosenPartners(form)
+                    if chosen != view.partners { partners = chosen }
+                }
+                guard !fields.isEmpty || partners != nil else { throw GuichetError.invalid("change at least one field") }
+                _ = try await self.gate.update(id, DossierChanges(fields: fields, partners: partners, expectedVersion: Int(form["version"] ?? "")), g)
             } catch let e as GuichetError {
                 if let page = try self.stepUpPage(e, id, purpose: form["purpose"], s) { return page }
+                // Refused as typed (a value out of range, too many services, a stale version):
+                // the file's page again, the form as typed, with why.
+                if let refused = RefusedChange(e, form: .dossier, typed: form) {
+                    return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx, refused: refused)
+                }
                 throw e
             }
             return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(form["purpose"]))&done=update")
         }
+        addPersonChangePages(r)
     }
 
     static func purposeQuery(_ purpose: String?) -> String {
@@ -268,8 +280,9 @@ extension GuichetServer {
     }
 
     /// - Parameter extra: values shown once above the file (a claim code just issued).
+    /// - Parameter refused: a change form the server refused, shown again as typed with why.
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
-                     extra: [String: Any] = [:]) async throws -> Response {
+                     extra: [String: Any] = [:], refused: RefusedChange? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -289,6 +302,7 @@ extension GuichetServer {
         }
         g.justification = nil
         guard let type = profile.dossierTypes[view.type] else { throw GuichetError.notFound }
+        let changeable = try await gate.changeable(id, g)
         let organisations = try await organisationNames()
         let mayAnswerAccess = profile.retention.accessRequests.map { $0.roles.contains(g.principal.role) && purpose.map($0.purposes.contains) == true } ?? false
         let mayIssueClaims = g.principal.kind == .staff && profile.rules.contains {
@@ -315,6 +329,7 @@ extension GuichetServer {
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
             if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
+            if let form = personChangeForm(person, id, type, changeable, refused: refused, s) { row["change"] = form }
             persons.append(row)
         }
         values["persons"] = persons
@@ -335,12 +350,8 @@ extension GuichetServer {
         }
         values["actions"] = actions
         values["hasActions"] = !actions.isEmpty
-        let editable = type.fields.filter { !$0.system && writable($0.name, type: view.type, role: g.principal.role) }
-        if !editable.isEmpty && !type.workflow.final.contains(view.status) {
-            values["hasEdit"] = true
-            values["edit"] = formInputs(editable, prefix: "f.", current: view.fields, pages, l)
-        }
-        return try render("dossier", values, s)
+        try await addEditForm(&values, view, type, changeable, refused: refused, s)
+        return try render("dossier", values, s, status: refused?.status ?? .ok)
     }
 
     /// The values of the error page for an error (without rendering it).
@@ -422,6 +433,7 @@ extension GuichetServer {
                     ["value": $0, "label": pages.optionalText("choice_" + $0, l) ?? $0, "selected": $0 == now] as [String: Any]
                 }
             case .email: input["kind"] = ["email": true]
+            case .phone: input["kind"] = ["tel": true]
             default: input["kind"] = ["text": true]
             }
             return input

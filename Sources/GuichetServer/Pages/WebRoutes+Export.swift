@@ -53,9 +53,11 @@ extension GuichetServer {
         /// - Parameter system: the dossier's system fields; one set from the actor's organisation
         ///   (`offeredBy`) shows the organisation's name, as on the file's page.
         /// - Parameter choices: the dossier's choice fields, shown with their choice_ labels as on the file's page.
-        func rows(_ fields: JSON?, role: String?, system: Set<String> = [], choices: Set<String> = []) -> [[String: Any]] {
+        /// - Parameter dates: the date fields, written in words as on the file's page ("30 août 2002"; pages audit #12).
+        func rows(_ fields: JSON?, role: String?, system: Set<String> = [], choices: Set<String> = [], dates: Set<String> = []) -> [[String: Any]] {
             (fields?.object ?? [:]).keys.sorted().map { name in
                 var value = text(fields?.object?[name])
+                if dates.contains(name), let d = LocalDate(iso: value) { value = PageFormat.day(d, l) }
                 if system.contains(name), let id = OrganisationID(validating: value), let organisation = organisations[id] { value = organisation }
                 if choices.contains(name) { value = pages.label("choice_", value, l) }
                 return ["label": Labels.field(role.map { "\($0).\(name)" } ?? name, language: l, profile: profile), "value": value]
@@ -67,17 +69,19 @@ extension GuichetServer {
             guard let d = try? ScopeFormat.parseTime(iso, "at") else { return ["text": iso, "iso": iso] }
             return day ? PageFormat.whenDay(d, l) : PageFormat.when(d, l)
         }
+        let personDates = Set(profile.personFields.filter { $0.type == .date }.map(\.name))
         let o = json.object ?? [:]
         var values: [String: Any] = ["exportedAt": when(o["exportedAt"])]
         if let person = o["person"]?.object {
-            values["person"] = ["fields": rows(person["fields"], role: nil)]
+            values["person"] = ["fields": rows(person["fields"], role: nil, dates: personDates)]
         }
         let dossiers = (o["dossiers"]?.array ?? []).map { d -> [String: Any] in
             let d = d.object ?? [:]
             let type = text(d["type"])
             let system = Set(profile.dossierTypes[type]?.fields.filter(\.system).map(\.name) ?? [])
             let choices = Set(profile.dossierTypes[type]?.fields.filter { if case .choice = $0.type { true } else { false } }.map(\.name) ?? [])
-            var fields = rows(d["fields"], role: nil, system: system, choices: choices)
+            let dates = Set(profile.dossierTypes[type]?.fields.filter { $0.type == .date }.map(\.name) ?? [])
+            var fields = rows(d["fields"], role: nil, system: system, choices: choices, dates: dates)
             if let partners = d["partners"]?.array, !partners.isEmpty {
                 fields.append(["label": Labels.field("partners", language: l, profile: profile),
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
@@ -87,7 +91,7 @@ extension GuichetServer {
                     "persons": (d["persons"]?.array ?? []).map { p -> [String: Any] in
                         let p = p.object ?? [:]
                         let role = text(p["role"])
-                        return ["role": pages.optionalText("person_" + role, l) ?? role, "fields": rows(p["fields"], role: role)]
+                        return ["role": pages.optionalText("person_" + role, l) ?? role, "fields": rows(p["fields"], role: role, dates: personDates)]
                     }]
         }
         values["dossiers"] = dossiers

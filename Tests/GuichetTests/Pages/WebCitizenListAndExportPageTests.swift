@@ -1,0 +1,46 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import GuichetCore
+
+/// A citizen's own pages (pages audit #11, #12): "My files" names whose file each row is, and
+/// "My data" writes dates in words, as the file's page does.
+@Suite(.serialized)
+struct WebCitizenListAndExportPageTests {
+    @Test("a parent with two children tells their files apart on 'My files': each row names the child's first name")
+    func filesNamedByChild() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.application(by: "parent1", childName: "Emma")
+        _ = try await world.application(by: "parent1", childName: "Léo")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let home = try await browser.get("/web/home?lang=en")
+            let rows = home.html.matches(of: #/<tr class="dossier">.*?</tr>/#).map { String($0.0) }
+            #expect(rows.count == 2)
+            #expect(rows.filter { $0.contains(#"<span class="who">Emma</span>"#) }.count == 1)
+            #expect(rows.filter { $0.contains(#"<span class="who">Léo</span>"#) }.count == 1)
+            #expect(!home.html.contains("Julie"), "the parent's own name is not the file's")
+        }
+    }
+
+    @Test("'My data' writes dates in words in the page's language (French and English), not as ISO dates")
+    func exportDatesInWords() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let french = try await browser.get("/web/export?lang=fr")
+            #expect(french.status == .ok)
+            #expect(french.html.contains("<dd>1er septembre 2027</dd>") && french.html.contains("<dd>12 avril 1990</dd>") && french.html.contains("<dd>3 février 2025</dd>"))
+            #expect(!french.html.contains("<dd>2027-09-01</dd>") && !french.html.contains("<dd>1990-04-12</dd>"))
+            let english = try await browser.get("/web/export?lang=en")
+            #expect(english.html.contains("<dd>1 September 2027</dd>") && english.html.contains("<dd>12 April 1990</dd>"))
+        }
+    }
+}
