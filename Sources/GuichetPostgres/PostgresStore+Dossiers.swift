@@ -393,10 +393,10 @@ extension PostgresStore {
     public func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord? {
         try await read { c in
             guard let current = try await Self.dossiers(c, [id]).first,
-                  let data = try await c.query("""
-                      SELECT snapshot FROM dossier_version WHERE dossier_id = \(id.rawValue) AND version = \(version)
-                      """, logger: Self.logger).decode(Data.self).collect().first else { return nil }
-            return try JSONDecoder().decode(DossierSnapshot.self, from: data).applied(to: current)
+                  let row = try await c.query("""
+                      SELECT snapshot, changed_at FROM dossier_version WHERE dossier_id = \(id.rawValue) AND version = \(version)
+                      """, logger: Self.logger).decode((Data, Int64).self).collect().first else { return nil }
+            return try JSONDecoder().decode(DossierSnapshot.self, from: row.0).applied(to: current, version: version, changedAt: Date(millis: row.1))
         }
     }
 

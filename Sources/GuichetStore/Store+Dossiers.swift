@@ -24,14 +24,14 @@ public struct DossierSnapshot: Codable, Sendable {
     }
 
     /// The dossier `current` as it was in this version: the same id and metadata, this
-    /// version's status, fields and links.
-    @_spi(VaultOnly) public func applied(to current: DossierRecord) -> DossierRecord {
-        var d = current
-        d.status = status
-        d.fields = SealedFields(bytes: fields)
-        d.persons = persons.map { PersonLink(role: $0[0], person: PersonID(trusted: $0[1])) }
-        d.partners = partners.map(OrganisationID.init(trusted:))
-        return d
+    /// version's number, time, status, fields and links. (An attacker's audit: an old version
+    /// read over the admin API said the current number and time.)
+    @_spi(VaultOnly) public func applied(to current: DossierRecord, version: Int, changedAt: Date) -> DossierRecord {
+        DossierRecord(id: current.id, type: current.type, status: status, organisation: current.organisation,
+                      assignedAgent: current.assignedAgent, territory: current.territory, version: version,
+                      fields: SealedFields(bytes: fields), persons: persons.map { PersonLink(role: $0[0], person: PersonID(trusted: $0[1])) },
+                      partners: partners.map(OrganisationID.init(trusted:)), createdAt: current.createdAt, updatedAt: changedAt,
+                      key: current.key, lifecycle: current.lifecycle)
     }
 }
 
@@ -268,9 +268,10 @@ extension Store {
     public func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord? {
         try await read { db in
             guard let current = try Self.fetchDossier(db, id),
-                  let data = try Data.fetchOne(db, sql: "SELECT snapshot FROM dossier_version WHERE dossier_id = ? AND version = ?",
-                                               arguments: [id.rawValue, version]) else { return nil }
-            return try JSONDecoder().decode(DossierSnapshot.self, from: data).applied(to: current)
+                  let row = try Row.fetchOne(db, sql: "SELECT snapshot, changed_at FROM dossier_version WHERE dossier_id = ? AND version = ?",
+                                             arguments: [id.rawValue, version]) else { return nil }
+            return try JSONDecoder().decode(DossierSnapshot.self, from: row["snapshot"] as Data)
+                .applied(to: current, version: version, changedAt: Date(millis: row["changed_at"]))
         }
     }
 

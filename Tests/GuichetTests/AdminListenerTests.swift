@@ -52,6 +52,9 @@ import GuichetServer
             #expect(versions["versions"]?.array?.compactMap { $0.object?["status"]?.string } == ["withdrawn", "waiting"])
             let old = try await client.call(.get, "/admin/v1/dossiers/\(a.id)/versions/1", token: token)
             #expect(old["status"]?.string == "waiting")
+            // The old version's own number and time, not the current ones (an attacker's audit).
+            let changedAt = versions["versions"]?.array?.last?.object?["changedAt"]?.string
+            #expect(old["version"]?.integer == 1 && changedAt != nil && old["updatedAt"]?.string == changedAt, "\(old.text)")
             let restored = try await client.call(.post, "/admin/v1/dossiers/\(a.id)/versions/1/restore", token: token)
             #expect(restored.status == .ok && restored["version"]?.integer == 3 && restored["status"]?.string == "waiting")
             let bad = try await client.call(.post, "/admin/v1/dossiers/\(a.id)/versions/9/restore", token: token)
