@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+import GuichetCore
+
+/// Every word of the shipped profiles that the pages show (a role, a state, a person's role in
+/// a file, a choice's value) has a text in French and in English: the youth-support manager's
+/// page said "État active", "dispositif suivi none" and "(office-manager)" (an audit of R2-R4).
+struct ProfileLabelTextTests {
+    @Test("the roles, states, persons' roles and choices of the four profiles read in French and English on the pages",
+          arguments: ["place05", "jeunes", "secu", "emploi"])
+    func everyWordHasItsTexts(profile name: String) throws {
+        let profile = try Repo.profile(named: name)
+        var keys = Set(profile.roles.keys.map { "role_" + $0 })
+        for type in profile.dossierTypes.values {
+            keys.formUnion(type.workflow.states.map { "state_" + $0 })
+            keys.formUnion(type.persons.map { "person_" + $0.role })
+            for field in type.fields {
+                // A one-letter code (emploi's categories A to E) reads as itself in any language.
+                if case .choice(let values) = field.type { keys.formUnion(values.filter { $0.count > 1 }.map { "choice_" + $0 }) }
+            }
+        }
+        for language in ["fr", "en"] {
+            let url = Repo.root.appendingPathComponent("Sources/GuichetServer/Pages/Web/texts/\(language).json")
+            let texts = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
+            let missing = keys.filter { texts[$0]?.isEmpty ?? true }.sorted()
+            #expect(missing.isEmpty, "\(name), \(language): no text for \(missing)")
+        }
+    }
+}
