@@ -71,10 +71,20 @@ extension GuichetServer {
             let pending = try await self.provisioning.pendingRequests(by: by)
             let caseloads = try await self.provisioning.pendingCaseloadRequests(by: by)
             let departures = try await self.provisioning.pendingDepartureRequests(by: by)
-            return Reply.json(.object(["requests": .array(pending.map { r in
-                .object(["id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
-                         "requestedBy": .string(r.requestedBy.rawValue), "requestedAt": Wire.timestamp(r.requestedAt)])
-            } + caseloads.map { Wire.caseloadRequest($0) } + departures.map { Wire.departureRequest($0) })]))
+            // What the second administrator judges: whose account, in which office, asked by whom
+            // (an audit of R2: the request named only ids, and was approved blind).
+            var roleRequests: [JSON] = []
+            for r in pending {
+                let account = try await self.store.account(id: r.account)
+                let requester = try await self.store.account(id: r.requestedBy)
+                roleRequests.append(.object([
+                    "id": .string(r.id), "account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
+                    "username": account.map { .string($0.username) } ?? .null,
+                    "organisation": account?.organisation.map { .string($0.rawValue) } ?? .null,
+                    "requestedBy": .string(r.requestedBy.rawValue), "requestedByUsername": requester.map { .string($0.username) } ?? .null,
+                    "requestedAt": Wire.timestamp(r.requestedAt)]))
+            }
+            return Reply.json(.object(["requests": .array(roleRequests + caseloads.map { Wire.caseloadRequest($0) } + departures.map { Wire.departureRequest($0) })]))
         }
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
             let by = try await self.accountProvisioner(req, ctx)

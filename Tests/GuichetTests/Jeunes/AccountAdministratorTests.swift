@@ -26,6 +26,10 @@ import HTTPTypes
         let listed = try #require(try await call(world, .get, "/admin/v1/requests", token: first)["requests"]?.array)
         let request = try #require(listed.first?.object?["id"]?.string)
         #expect(listed.count == 1)
+        // The request says whose account, in which office, asked by whom: what a second administrator judges.
+        let shown = try #require(listed.first?.object)
+        #expect(shown["username"]?.string == "adviser-new" && shown["organisation"]?.string == world.officeA.id.rawValue
+                && shown["requestedByUsername"]?.string == "accounts-a1", "\(shown)")
         let own = try await call(world, .post, "/admin/v1/requests/\(request)/approve", token: first)
         #expect(own.status == .forbidden, "the one who asked cannot approve")
         // Nor can the other office's account administrator (it does not even see the request).
