@@ -65,13 +65,17 @@ public struct EmploiGenerator: Sendable {
         var batch: [(DossierRecord, [NewPerson])] = []
         var writing: Task<Void, any Error>?
         var sample: PersonID?
+        var first: PersonID?
         var keys: [DossierID: SearchKey] = [:]
         for made in 0..<size {
             let agencyIndex = pickAgency(agencies.count, &rng)
             let agency = agencies[agencyIndex]
             let (seeker, key) = try makeSeeker(departement: agency.territory ?? "75", rng: &rng)
-            sample = sample ?? seeker.record.id
             let (record, disabled) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
+            // The demo's job seeker: one still registered (a file left years ago is erased by
+            // the first retention run), else the first made.
+            first = first ?? seeker.record.id
+            if sample == nil, record.status == "registered" { sample = seeker.record.id }
             if disabled, record.status != "deregistered", let n = networks.firstIndex(where: { $0.territory == agency.territory }),
                caseloads[n].count < Self.caseloadSize {
                 caseloads[n].append(record.id)
@@ -90,7 +94,7 @@ public struct EmploiGenerator: Sendable {
         try await writing?.value
         if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(size) }
         return Summary(operatorOrg: op.id, agencies: agencies, partnerNetworks: networks, partnerCaseloads: caseloads,
-                       agencyCaseload: agencyCaseload, sampleSeeker: sample!, dossiers: size, searchKeys: keys)  // size >= 1 makes one seeker
+                       agencyCaseload: agencyCaseload, sampleSeeker: (sample ?? first)!, dossiers: size, searchKeys: keys)  // size >= 1 makes one seeker
     }
 
     /// Agencies weighted by their département's share of job seekers.
@@ -164,11 +168,24 @@ public struct EmploiGenerator: Sendable {
         }
         if Double.random(in: 0..<1, using: &rng) < 0.6 { fields["benefitRights"] = .text("ARE, reliquat synthétique de \(Int.random(in: 10...700, using: &rng)) jours") }
         if status != "deregistered" { fields["lastContact"] = .date(LocalDate(year: today.year, month: max(1, today.month - Int.random(in: 0...3, using: &rng)), day: 1)!) }
-        if status == "deregistered" { fields["deregisteredOn"] = .date(LocalDate(year: min(today.year, registeredYear + Int.random(in: 0...3, using: &rng)), month: 6, day: 30)!) }
+        // A file left on deregistration: its last change is that day, after the registration (an
+        // audit of R4: files deregistered in 2014 carried today as their last change, so
+        // retention never reached them, and some were deregistered before they were registered).
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!  // always known
+        func noon(_ d: LocalDate) -> Date { min(now, calendar.date(from: DateComponents(year: d.year, month: d.month, day: d.day, hour: 12)) ?? now) }
+        let created = noon(min(registered, today))
+        var lastChange = now
+        if status == "deregistered" {
+            let june = LocalDate(year: registeredYear + Int.random(in: 1...3, using: &rng), month: 6, day: 30)!  // a valid day
+            let left = min(today, max(min(registered, today), june))
+            fields["deregisteredOn"] = .date(left)
+            lastChange = noon(left)
+        }
         let id = DossierID(using: &rng)
         let (key, wrapped) = try vault.newSubjectKey(subject: id.rawValue)
         return (DossierRecord(id: id, type: "job-seeker", status: status, organisation: agency.id, assignedAgent: nil, territory: agency.territory,
                               version: 1, fields: try vault.seal(fields, subject: id.rawValue, key: key, dossierType: "job-seeker"),
-                              persons: [PersonLink(role: "seeker", person: seeker)], partners: [], createdAt: now, updatedAt: now, key: wrapped), disabled)
+                              persons: [PersonLink(role: "seeker", person: seeker)], partners: [], createdAt: created, updatedAt: lastChange, key: wrapped), disabled)
     }
 }
