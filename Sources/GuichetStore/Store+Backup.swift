@@ -9,6 +9,8 @@ public enum BackupError: Error, Sendable, Equatable, CustomStringConvertible {
     case notABackup(String)
     /// The output file exists already (a backup never overwrites one).
     case outputExists(String)
+    /// The output's folder does not exist.
+    case noOutputFolder(String)
     /// The target holds a registry already and replacing it was not asked for.
     case targetNotEmpty(String)
     /// SQLite's own check of the copy failed.
@@ -21,6 +23,7 @@ public enum BackupError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noDatabase(let p): "no registry database at \(p)"
         case .notABackup(let p): "\(p) is not a Guichet backup (not a whole SQLite database)"
         case .outputExists(let p): "\(p) exists already; a backup never overwrites a file: choose another name or remove it"
+        case .noOutputFolder(let p): "the folder \(p) does not exist: create it, or choose another place for the backup"
         case .targetNotEmpty(let p): "\(p) holds a registry already; stop its server and pass --replace to overwrite it, or restore into an empty folder"
         case .damaged(let m): "the backup is damaged (SQLite integrity check: \(m)); nothing was restored"
         case .ledger(let m): "the backup's ledger does not verify: \(m); nothing was restored"
@@ -37,6 +40,17 @@ public struct BackupSummary: Sendable, Equatable {
 }
 
 extension Store {
+    /// Whether a backup may be written at `output`: no file there yet, in a folder that exists.
+    /// Checked before anything is copied (and before the command says it starts).
+    /// - Throws: ``BackupError/outputExists(_:)``, ``BackupError/noOutputFolder(_:)``.
+    public static func checkBackupTarget(_ output: String) throws {
+        let files = FileManager.default
+        guard !files.fileExists(atPath: output) else { throw BackupError.outputExists(output) }
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        var isFolder: ObjCBool = false
+        guard files.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else { throw BackupError.noOutputFolder(folder) }
+    }
+
     /// Copies a registry's database into `output` with SQLite's online backup API, while its
     /// server keeps running: the copy is one consistent snapshot (one read transaction of the
     /// WAL database), so every transaction committed before the copy began is in it, whole, and
@@ -51,7 +65,7 @@ extension Store {
     public static func backup(database: String, to output: String) throws -> BackupSummary {
         let files = FileManager.default
         guard files.fileExists(atPath: database) else { throw BackupError.noDatabase(database) }
-        guard !files.fileExists(atPath: output) else { throw BackupError.outputExists(output) }
+        try checkBackupTarget(output)
         let partial = output + ".partial"
         try? files.removeItem(atPath: partial)
         guard files.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: fileMode]) else {

@@ -19,6 +19,8 @@ struct Backup: ParsableCommand {
         do { try deployment.requireSQLite("guichet backup", instead: "back it up with PostgreSQL's own tools (pg_dump or base backups; docs/SCALING.md)") } catch let e as DeploymentError {
             throw CommandError(e.description)
         }
+        // The target is checked before the command says it starts (an operator's audit).
+        do { try Store.checkBackupTarget(out) } catch let e as BackupError { throw CommandError(e.description) }
         // A large registry takes minutes to copy (R4: tens of gigabytes): say so before, not after.
         if let size = (try? FileManager.default.attributesOfItem(atPath: deployment.database)[.size] as? NSNumber)?.int64Value, size > 0 {
             note("copying \(deployment.database) (\(max(1, size / 1_000_000)) MB, plus its WAL) into \(out) as one snapshot; the server keeps serving meanwhile")

@@ -18,15 +18,24 @@ struct Breach: AsyncParsableCommand {
 
     /// The filters of a scope, shared by `scope` and `register`.
     struct ScopeOptions: ParsableArguments {
-        @Option(help: "Account id.") var account: String?
+        @Option(help: "Account id, or its user name.") var account: String?
         @Option(help: "Session id.") var session: String?
         @Option(help: "Source address.") var source: String?
         @Option(help: "Start of the window (ISO 8601, inclusive).") var from: String?
         @Option(help: "End of the window (ISO 8601, exclusive).") var to: String?
 
-        func query() throws -> ScopeQuery {
+        var isEmpty: Bool { [account, session, source, from, to].allSatisfy { $0 == nil } }
+
+        /// The query, `--account` taken as an account id, else as a user name of the registry
+        /// (an operator's audit: the id had to be looked up in `staff list` first).
+        func query(_ server: GuichetServer) async throws -> ScopeQuery {
+            var id = account
+            if let name = account, AccountID(validating: name) == nil {
+                guard let found = try await server.store.account(username: name) else { throw CommandError("no account has the user name \(name)") }
+                id = found.id.rawValue
+            }
             var o: [String: JSON] = [:]
-            for (k, v) in [("account", account), ("session", session), ("source", source), ("from", from), ("to", to)] {
+            for (k, v) in [("account", id), ("session", session), ("source", source), ("from", from), ("to", to)] {
                 if let v { o[k] = .string(v) }
             }
             do { return try ScopeQuery(json: .object(o)) } catch let e as GuichetError { throw ValidationError(e.description) }
@@ -51,12 +60,12 @@ struct Breach: AsyncParsableCommand {
         @Flag(help: "List every matched entry (JSON).") var timeline = false
 
         func validate() throws {
-            if try filters.query().isEmpty { throw ValidationError("give at least one of --account, --session, --source, --from, --to") }
+            if filters.isEmpty { throw ValidationError("give at least one of --account, --session, --source, --from, --to") }
         }
 
         func run() async throws {
             let server = try await options.open()
-            let scope = try await BreachResponse.scopeNow(server.gate, try filters.query())
+            let scope = try await BreachResponse.scopeNow(server.gate, try await filters.query(server))
             switch format {
             case .json: Breach.print(scope.json(timeline: timeline))
             case .csv: FileHandle.standardOutput.write(Data(scope.csv().utf8))
@@ -84,7 +93,7 @@ struct Breach: AsyncParsableCommand {
             let detected: Date
             do { detected = try ScopeFormat.parseTime(detectedAt, "detected-at") } catch let e as GuichetError { throw ValidationError(e.description) }
             let input = IncidentInput(title: title, nature: nature, facts: facts, effects: effects, remedial: remedial, consequences: consequences,
-                                      detectedAt: detected, status: status, encryptedAndKeysSafe: encryptedAndKeysSafe, scope: try filters.query())
+                                      detectedAt: detected, status: status, encryptedAndKeysSafe: encryptedAndKeysSafe, scope: try await filters.query(server))
             do {
                 let record = try await BreachRegister(store: server.store).register(input, by: nil)
                 say(record.id)

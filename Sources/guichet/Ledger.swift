@@ -56,6 +56,7 @@ struct Ledger: AsyncParsableCommand {
 
         func validate() throws {
             guard (index != nil) != (from != nil && to != nil) else { throw ValidationError("give either --index, or --from and --to") }
+            if let from, let to, from > to { throw ValidationError("--from must not be after --to") }
         }
 
         func run() async throws {

@@ -15,6 +15,8 @@ import Testing
         #expect(ok.status == 0 && ok.stdout.contains("ledger verified"), "stderr: \(ok.stderr)")
         let proof = try await CommandLineTests.run(["ledger", "prove", "--data", data, "--index", "0"])
         #expect(proof.status == 0 && proof.stdout.contains("\"proof\""), "stderr: \(proof.stderr)")
+        let backwards = try await CommandLineTests.run(["ledger", "prove", "--data", data, "--from", "5", "--to", "2"])
+        #expect(backwards.status != 0 && backwards.stderr.contains("--from must not be after --to"), "stderr: \(backwards.stderr)")
 
         // An intruder who owns the database (its file, or PostgreSQL's superuser) rewrites history.
         try await RegistryFolder(data: data).execute(

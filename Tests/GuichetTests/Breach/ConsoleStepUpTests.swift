@@ -28,6 +28,11 @@ import GuichetMFA
         let scope = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", source])
         let persons = try #require(try JSONDecoder().decode(JSON.self, from: Data(scope.stdout.utf8)).object?["personCount"]?.integer)
         #expect(persons >= 2, "the two applications name a child and a parent each at least")
+        // The account by its user name, as an operator knows it.
+        let byName = try await CommandLineTests.run(["breach", "scope", "--data", data, "--account", "agent.incident"])
+        #expect(try JSONDecoder().decode(JSON.self, from: Data(byName.stdout.utf8)).object?["personCount"]?.integer == persons, "\(byName.stderr)")
+        let unknown = try await CommandLineTests.run(["breach", "scope", "--data", data, "--account", "nobody.here"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no account has the user name nobody.here"))
 
         let made = try await CommandLineTests.run(["staff", "create", "--data", data, "--username", "sec.two", "--role", "security"])
         #expect(made.status == 0, "\(made.stderr)")

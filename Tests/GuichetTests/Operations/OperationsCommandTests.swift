@@ -62,6 +62,11 @@ import Testing
         #expect((try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int) == 0o600)
         let again = try await Child.run(Self.binary, ["backup", "--data", data, "--out", backup], timeout: 60)
         #expect(again.status != 0 && again.stderr.contains("never overwrites"), "\(again.output)")
+        // The target is checked before the command says it copies (an operator's audit).
+        #expect(!again.stderr.contains("as one snapshot"), "\(again.output)")
+        let noFolder = try await Child.run(Self.binary, ["backup", "--data", data, "--out", folder.appendingPathComponent("missing/registry.backup").path], timeout: 60)
+        #expect(noFolder.status != 0 && noFolder.stderr.contains("does not exist: create it") && !noFolder.stderr.contains("as one snapshot")
+                && !noFolder.stderr.contains(".partial"), "\(noFolder.output)")
 
         // One server per data folder: a second one would keep its own watch (each role's
         // ceiling twice over); a restore must not replace the file under the running server.
