@@ -1,4 +1,5 @@
-import GuichetCore
+public import GuichetCore
+import GuichetStore
 public import GuichetLedger
 public import GuichetGate
 public import Foundation
@@ -21,5 +22,16 @@ public enum BreachResponse {
     public static func scopeNow(_ gate: Gate, _ query: ScopeQuery) async throws -> BreachScope {
         _ = try await checkpointNow(gate)
         return try await gate.separatingDecoys(try await gate.auditor.scope(query))
+    }
+}
+
+extension BreachResponse {
+    /// The account a scope names, given as an account id or as a user name of the registry (an
+    /// operator knows the name; the id had to be looked up in `staff list`).
+    /// - Throws: ``GuichetError/invalid(_:)`` when no account has that name.
+    public static func account(named text: String, store: any GateStorage) async throws -> AccountID {
+        if let id = AccountID(validating: text) { return id }
+        guard let found = try await store.account(username: text) else { throw GuichetError.invalid("no account has the user name given: check its spelling") }
+        return found.id
     }
 }

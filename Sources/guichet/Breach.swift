@@ -30,9 +30,10 @@ struct Breach: AsyncParsableCommand {
         /// (an operator's audit: the id had to be looked up in `staff list` first).
         func query(_ server: GuichetServer) async throws -> ScopeQuery {
             var id = account
-            if let name = account, AccountID(validating: name) == nil {
-                guard let found = try await server.store.account(username: name) else { throw CommandError("no account has the user name \(name)") }
-                id = found.id.rawValue
+            if let name = account {
+                do { id = try await BreachResponse.account(named: name, store: server.store).rawValue } catch let e as GuichetError {
+                    throw CommandError("\(e.description) (\(name))")
+                }
             }
             var o: [String: JSON] = [:]
             for (k, v) in [("account", id), ("session", session), ("source", source), ("from", from), ("to", to)] {

@@ -297,15 +297,13 @@ extension GuichetServer {
         if let draft { values["draft"] = draft }
         if let error { values["draftError"] = error }
         if let username = wanted, !username.isEmpty {
-            guard let account = try await store.account(username: username) else {
-                throw GuichetError.invalid("no account has the user name given: check its spelling")
-            }
-            let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account.id))
+            let account = try await BreachResponse.account(named: username, store: store)
+            let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account))
             values["searched"] = true
             // The next step: the incident already opened for this account, or a form to open one.
             let pages = try Self.webPages()
-            values["incidents"] = try await incidents(ofAccount: account.id).map { incidentRow($0, pages, s.language) }
-            values["accountID"] = account.id.rawValue
+            values["incidents"] = try await incidents(ofAccount: account).map { incidentRow($0, pages, s.language) }
+            values["accountID"] = account.rawValue
             values["now"] = (draft?["detectedAt"] as? String) ?? ScopeFormat.time(Date())
             values["count"] = scope.persons.count
             values["entries"] = scope.entriesMatched
