@@ -29,7 +29,7 @@ public enum DemoRegistry {
     }
 
     /// Fills a fresh registry with `size` synthetic dossiers of its profile, plants the
-    /// profile's honeytokens (place05), journals the import and writes the demo accounts.
+    /// profile's honeytokens (place05, emploi), journals the import and writes the demo accounts.
     /// - Parameter progress: told the count done, now and then.
     /// - Throws: ``DeploymentError`` for a profile without a generator.
     public static func generate(_ server: GuichetServer, keys: any KeyProvider, size: Int, accountsFile: URL, today: LocalDate = .today(),
@@ -61,7 +61,9 @@ public enum DemoRegistry {
             dossiers = s.dossiers
             sentence = String(format: "generated %d dossiers and %d persons in %.1f s; ", s.dossiers, s.persons, seconds())
         case "emploi":
-            let s = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
+            let s = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today)
+                .generate(into: store, honeytokens: profile.watch.honeytokens, progress: progress)
+            try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) job-seeker files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg,

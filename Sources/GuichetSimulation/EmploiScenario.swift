@@ -29,7 +29,11 @@ final class EmploiScenario: Scenario {
         let todayDate = LocalDate(year: today.year!, month: today.month!, day: today.day!)!  // from a calendar
         var generator = EmploiGenerator(profile: sim.profile, keys: sim.keys, size: options.size, seed: options.seed, today: todayDate)
         generator.keepSearchKeys = true
-        let summary = try await generator.generate(into: sim.store)
+        // As many honeytokens per file as the profile plants in a demo registry of 86,000 files.
+        let planted = sim.profile.watch.honeytokens == 0 ? 0 : max(1, Int((Double(sim.profile.watch.honeytokens) * Double(options.size) / 86_000).rounded(.up)))
+        let summary = try await generator.generate(into: sim.store, honeytokens: planted)
+        honeytokens = summary.honeytokens.dossiers
+        try await sim.gate.watch?.reloadMarks()
         searchKeys = summary.searchKeys
         dossierCount = summary.dossiers
         caseloadPersons = Self.caseloadSize
@@ -47,7 +51,8 @@ final class EmploiScenario: Scenario {
         guard !agencies.isEmpty else { throw GuichetError.invalid("the registry is too small for a caseload") }
         sim.clock.set(start.addingTimeInterval(-60 * 86_400))
         officer = try await sim.actor("security.sim", role: "security", organisation: summary.operatorOrg, source: "10.20.0.2")
-        let victims = 2 * 3
+        // Three adviser accounts attacked on each of two days, and one that reads from a leaked list.
+        let victims = 2 * 3 + 1
         for i in 0..<(options.agents + victims) {
             let agency = agencies[agencies.index(agencies.startIndex, offsetBy: i % agencies.count)]
             let a = try await sim.actor("adviser\(i).sim", role: "adviser", organisation: agency.id, territory: agency.territory,
@@ -97,10 +102,20 @@ final class EmploiScenario: Scenario {
                                           "a stolen partner-adviser account (R4): every file within its reach, opened"))
             }
         }
+        // After the learning days: files by id from a leaked list (an old extraction), at the
+        // pace of a person reading them; the fifth is a honeytoken, in whatever agency it is.
+        guard let learned = options.attackDays.last, learned < options.days, let owner = victims.next(), let honeytoken = honeytokens.first,
+              let agency = agencyOf[ObjectIdentifier(owner)], let files = agencyFiles[agency], !files.isEmpty else { return }
+        let day = weekday(from: learned)
+        let hit = attacker(.honeytokenHit, day: day, owner: owner, target: adviserTarget, hour: 11, n: 10,
+                           "an agency adviser's stolen credentials read files by id from a leaked list; the fifth is a honeytoken")
+        let list = (0..<4).map { _ in files.randomElement(using: &rng)! } + [honeytoken] + (0..<20).map { _ in files.randomElement(using: &rng)! }
+        hit.schedule = list.enumerated().map { (at(day: day, hour: 11).addingTimeInterval(Double($0.offset) * 180), $0.element) }
+        attackers.append(hit)
     }
 
     func attacker(_ s: Attacker.Strategy, day: Int, owner: SimActor, target: Attacker.Target, hour: Double, n: Int, _ description: String) -> Attacker {
-        let sessions = (0..<3).map { _ in owner.stolen(from: "198.51.100.\(40 + n)") }
+        let sessions = (0..<(s == .honeytokenHit ? 1 : 3)).map { _ in owner.stolen(from: "198.51.100.\(40 + n)") }
         let attacker = Attacker(s, day: day, owner: owner, sessions: sessions, target: target, sim: sim, startsAt: at(day: day, hour: hour),
                         seed: options.seed &+ UInt64(day) &* 37 &+ UInt64(s.rawValue.count), description: description)
         attacker.dayStart = at(day: day, hour: 0)

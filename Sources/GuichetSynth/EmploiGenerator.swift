@@ -38,13 +38,26 @@ public struct EmploiGenerator: Sendable {
         public let dossiers: Int
         /// Each file's job seeker's name and birth date, when ``keepSearchKeys`` is set.
         public var searchKeys: [DossierID: SearchKey] = [:]
+        /// The honeytoken files planted among them (for tests and the simulator only).
+        public var honeytokens = PlantedHoneytokens()
     }
 
     /// Largest caseload collected per partner network.
     public static let caseloadSize = 40
 
-    /// Writes the registry into `store` in batches, calling `progress` with the count done.
-    public func generate(into store: any SyntheticStorage, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    /// Writes the registry into `store` in batches, calling `progress` with the count done,
+    /// with `honeytokens` honeytoken files planted at random places among the real ones.
+    ///
+    /// A honeytoken file is made by the same code as a real one (agency, state, dates,
+    /// categories, sealed fields of the same lengths), so the database shows it with the same
+    /// shape. What sets it apart is sealed or kept only as a keyed tag: its job seeker carries
+    /// a surname no real one carries (``FrenchNames/reservedLast``), so no search of real work
+    /// by name and birth date returns it, and it is in no caseload. An adviser's normal work
+    /// (the caseload, a job seeker who gives their name) never reaches it; a reader going
+    /// through files by id from a leaked list, or enumerating identifiers, does.
+    public func generate(into store: any SyntheticStorage, honeytokens: Int = 0,
+                         progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        precondition(size >= 1 && honeytokens >= 0, "at least one real file, and no negative count of honeytokens")
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let op = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Opérateur national (synthétique)", territory: nil, capacity: nil)
@@ -67,25 +80,35 @@ public struct EmploiGenerator: Sendable {
         var sample: PersonID?
         var first: PersonID?
         var keys: [DossierID: SearchKey] = [:]
-        for made in 0..<size {
+        let slots = PlantedHoneytokens.slots(count: honeytokens, among: size, seed: seed)
+        var planted = PlantedHoneytokens()
+        var made = 0
+        while made < size || planted.dossiers.count < honeytokens {
+            let decoy = planted.dossiers.count < honeytokens && (made >= size || slots.contains(made + planted.dossiers.count))
             let agencyIndex = pickAgency(agencies.count, &rng)
             let agency = agencies[agencyIndex]
-            let (seeker, key) = try makeSeeker(departement: agency.territory ?? "75", rng: &rng)
+            let (seeker, key) = try makeSeeker(departement: agency.territory ?? "75", reserved: decoy, rng: &rng)
             let (record, disabled) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
-            // The demo's job seeker: one still registered (a file left years ago is erased by
-            // the first retention run), else the first made.
-            first = first ?? seeker.record.id
-            if sample == nil, record.status == "registered" { sample = seeker.record.id }
-            if disabled, record.status != "deregistered", let n = networks.firstIndex(where: { $0.territory == agency.territory }),
-               caseloads[n].count < Self.caseloadSize {
-                caseloads[n].append(record.id)
-            } else if agencyIndex == 0, record.status == "registered", agencyCaseload.count < Self.caseloadSize {
-                agencyCaseload.append(record.id)
-            }
-            if keepSearchKeys { keys[record.id] = key }
             batch.append((record, [seeker]))
+            if decoy {
+                // In no caseload, never the demo's job seeker, not among the search keys.
+                planted.dossiers.append(record.id); planted.persons.append(seeker.record.id)
+            } else {
+                made += 1
+                // The demo's job seeker: one still registered (a file left years ago is erased by
+                // the first retention run), else the first made.
+                first = first ?? seeker.record.id
+                if sample == nil, record.status == "registered" { sample = seeker.record.id }
+                if disabled, record.status != "deregistered", let n = networks.firstIndex(where: { $0.territory == agency.territory }),
+                   caseloads[n].count < Self.caseloadSize {
+                    caseloads[n].append(record.id)
+                } else if agencyIndex == 0, record.status == "registered", agencyCaseload.count < Self.caseloadSize {
+                    agencyCaseload.append(record.id)
+                }
+                if keepSearchKeys { keys[record.id] = key }
+            }
             if batch.count >= 8_000 {
-                let full = batch, count = made + 1
+                let full = batch, count = made
                 batch = []
                 try await writing?.value
                 writing = Task { try await store.importBatch(full, by: nil); progress(count) }
@@ -93,8 +116,10 @@ public struct EmploiGenerator: Sendable {
         }
         try await writing?.value
         if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(size) }
+        try await planted.record(into: store, vault: vault)
         return Summary(operatorOrg: op.id, agencies: agencies, partnerNetworks: networks, partnerCaseloads: caseloads,
-                       agencyCaseload: agencyCaseload, sampleSeeker: (sample ?? first)!, dossiers: size, searchKeys: keys)  // size >= 1 makes one seeker
+                       agencyCaseload: agencyCaseload, sampleSeeker: (sample ?? first)!, dossiers: size, searchKeys: keys,  // size >= 1 makes one seeker
+                       honeytokens: planted)
     }
 
     /// Agencies weighted by their département's share of job seekers.
@@ -126,10 +151,13 @@ public struct EmploiGenerator: Sendable {
                          terms: terms)
     }
 
-    func makeSeeker(departement: String, rng: inout SplitMix64) throws -> (NewPerson, SearchKey) {
+    /// A job seeker; a `reserved` one (a honeytoken's) carries a reserved surname of the
+    /// lengths of the real one drawn.
+    func makeSeeker(departement: String, reserved: Bool = false, rng: inout SplitMix64) throws -> (NewPerson, SearchKey) {
         let female = Bool.random(using: &rng)
         let first = (female ? FrenchNames.female : FrenchNames.male).randomElement(using: &rng)!  // lists are not empty
-        let last = FrenchNames.last.randomElement(using: &rng)!
+        let drawn = FrenchNames.last.randomElement(using: &rng)!
+        let last = reserved ? FrenchNames.reservedLastName(like: drawn, using: &rng) : drawn
         let year = Int.random(in: (today.year - 64)...(today.year - 16), using: &rng)
         let month = Int.random(in: 1...12, using: &rng)
         let birth = LocalDate(year: year, month: month, day: Int.random(in: 1...LocalDate.daysIn(month: month, year: year), using: &rng))!

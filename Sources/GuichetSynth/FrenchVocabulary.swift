@@ -23,6 +23,21 @@ public enum FrenchNames {
                               "Brunet", "Gaillard", "Barbier", "Arnaud", "Martinez", "Gérard", "Roche", "Renard", "Schmitt",
                               "Roy", "Leroux", "Colin", "Vidal", "Caron", "Picard", "Roger", "Fabre", "Aubert", "Lemoine",
                               "Benali", "Haddad", "Nguyen", "Diallo", "Traoré", "Da Silva", "Ferreira", "Kaya", "Cohen"]
+    /// Surnames that no real generated person carries, reserved for honeytoken files (so that
+    /// no name search of real work returns one). Every surname of ``last`` has at least one
+    /// here of the same lengths (UTF-8 bytes, letters, and e-mail slug); a test checks it.
+    public static let reservedLast = ["Bah", "Rey", "Huet", "Koné", "Pons", "Rémy", "Camus", "Carré", "Hamon", "Hervé", "Lenoir",
+                                      "Bailly", "Benoît", "Hébert", "Lacroix", "Leclerc", "Prévost", "Étienne", "Da Costa",
+                                      "Langlois", "Maillard", "Lemaître", "Maréchal", "Bourgeois", "Deschamps"]
+
+    /// A reserved surname (``reservedLast``) with the same lengths as `name`.
+    /// - Precondition: `name` is one of ``last``.
+    public static func reservedLastName(like name: String, using rng: inout some RandomNumberGenerator) -> String {
+        reserve.surname(like: name, using: &rng)
+    }
+
+    static let reserve = ReservedSurnames(reservedLast)
+
     public static let streets = ["rue de la République", "avenue Jean-Jaurès", "rue Victor-Hugo", "boulevard Gambetta",
                                  "rue Pasteur", "place de la Mairie", "rue des Écoles", "allée des Tilleuls", "rue du Moulin",
                                  "chemin des Vignes", "rue de la Gare", "avenue de la Libération", "impasse des Lilas"]

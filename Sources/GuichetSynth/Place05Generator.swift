@@ -72,10 +72,8 @@ public struct Place05Generator: Sendable {
         var sampleParent: PersonID?
         // Honeytoken families are made by the same code as real ones, at random places in the
         // writing order (so that no row id, timestamp or batch sets them apart).
-        var slotRNG = SplitMix64(seed: seed ^ 0x686f_6e65_7974_6f6b)
-        var slots = Set<Int>()
-        while slots.count < honeytokens { slots.insert(Int.random(in: 0..<(size + honeytokens), using: &slotRNG)) }
-        var planted = Honeytokens(dossiers: [], persons: [])
+        let slots = PlantedHoneytokens.slots(count: honeytokens, among: size, seed: seed)
+        var planted = Honeytokens()
         var keys: [DossierID: SearchKey] = [:]
         while made < size || planted.dossiers.count < honeytokens {
             let decoy = planted.dossiers.count < honeytokens && (made >= size || slots.contains(made + planted.dossiers.count))

@@ -105,23 +105,36 @@ public enum QuebecNames {
         "Bissonnette", "Archambault", "Laframboise", "Bellehumeur", "Saint-Martin", "Saint-Jacques", "Saint-Hilaire",
     ]
 
-    /// The lengths a surname gives its sealed fields: UTF-8 bytes, characters, e-mail slug.
-    static func lengths(_ name: String) -> [Int] {
-        [name.utf8.count, name.count, SyntheticEmail.make(first: "", last: name, n: 0).utf8.count]
-    }
-
     /// A reserved surname (``reservedLastNames``) with the same lengths as `name`, drawn
     /// among those that have them.
     /// - Precondition: some reserved surname has the lengths of `name` (true of every
     ///   surname of ``lastNames``; a test checks it).
     public static func reservedLastName(like name: String, using rng: inout some RandomNumberGenerator) -> String {
-        let wanted = lengths(name)
-        let matching = reservedByLengths[wanted] ?? []
+        reserve.surname(like: name, using: &rng)
+    }
+
+    static let reserve = ReservedSurnames(reservedLastNames)
+}
+
+/// Surnames set aside for honeytoken records, drawn by the lengths of the real surname each
+/// stands for, so that a decoy's sealed names and e-mail keep the lengths of real ones.
+struct ReservedSurnames: Sendable {
+    let byLengths: [[Int]: [String]]
+
+    init(_ names: [String]) { byLengths = Dictionary(grouping: names, by: Self.lengths) }
+
+    /// The lengths a surname gives its sealed fields: UTF-8 bytes, characters, e-mail slug.
+    static func lengths(_ name: String) -> [Int] {
+        [name.utf8.count, name.count, SyntheticEmail.make(first: "", last: name, n: 0).utf8.count]
+    }
+
+    /// - Precondition: some reserved surname has the lengths of `name`.
+    func surname(like name: String, using rng: inout some RandomNumberGenerator) -> String {
+        let wanted = Self.lengths(name)
+        let matching = byLengths[wanted] ?? []
         precondition(!matching.isEmpty, "no reserved surname has the lengths \(wanted)")
         return matching[Int.random(in: 0..<matching.count, using: &rng)]
     }
-
-    static let reservedByLengths: [[Int]: [String]] = Dictionary(grouping: reservedLastNames, by: lengths)
 }
 
 // MARK: - Regions

@@ -22,6 +22,22 @@ import GuichetSynth
         }
     }
 
+    @Test("no real French surname's search term finds a reserved one (emploi's honeytokens), and each has a reserved one of its lengths")
+    func reservedFrenchSurnames() throws {
+        let type = try #require(try Repo.profile(named: "emploi").personField("lastName")).type
+        let term = { (name: String) in FieldValidation.term(.text(name), type: type) }
+        let real = Set(FrenchNames.last.map(term)), reserved = Set(FrenchNames.reservedLast.map(term))
+        #expect(real.isDisjoint(with: reserved))
+        #expect(reserved.count == FrenchNames.reservedLast.count, "no two reserved surnames share a search term")
+        var rng = SplitMix64(seed: 5)
+        for name in FrenchNames.last {
+            let stand = FrenchNames.reservedLastName(like: name, using: &rng)
+            #expect(stand.utf8.count == name.utf8.count && stand.count == name.count, "\(name) → \(stand)")
+            #expect(SyntheticEmail.make(first: "Julie", last: stand, n: 7).utf8.count == SyntheticEmail.make(first: "Julie", last: name, n: 7).utf8.count,
+                    "\(name) → \(stand)")
+        }
+    }
+
     @Test("in a daycare service's waiting list taken in start order, every honeytoken comes after most real applications")
     func honeytokensComeLate() async throws {
         let world = try await World.make()

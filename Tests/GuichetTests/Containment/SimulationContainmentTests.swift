@@ -60,5 +60,9 @@ import GuichetSimulation
         }
         // A partner adviser reaches its own caseload only.
         for a in f.attackers where a.strategy == "partner" { #expect(a.personsExposed <= 15, "\(a.name): \(a.personsExposed)") }
+        // R4's honeytokens: a leaked list read file by file is stopped at the decoy, which normal work never reached.
+        #expect(f.honeytokens >= 1)
+        let honey = try #require(f.attackers.first { $0.strategy == "honeytoken-hit" })
+        #expect(honey.contained && honey.detectors.contains("honeytoken"), "\(honey)")
     }
 }

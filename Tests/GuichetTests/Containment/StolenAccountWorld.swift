@@ -29,12 +29,14 @@ struct StolenAccountWorld {
     let server: GuichetServer
     let clock: ManualClock
     let log: LogCapture
+    /// The honeytokens the generator planted (`honeytokens` of ``make``).
+    var planted = PlantedHoneytokens()
 
     /// `beforeMidnight`: the clock starts ten minutes before midnight in the profile's time
     /// zone (the day after the registry's), so that an attack waits its throttle out into the
     /// next day; otherwise it starts now.
     static func make(profile name: String, size: Int, accounts: [(username: String, role: String, kind: String)],
-                     beforeMidnight: Bool = false, relyingParty: RelyingParty? = nil) async throws -> StolenAccountWorld {
+                     beforeMidnight: Bool = false, relyingParty: RelyingParty? = nil, honeytokens: Int = 0) async throws -> StolenAccountWorld {
         let folder = try temporaryFolder()
         let profile = try Repo.profile(named: name)
         var calendar = Calendar(identifier: .gregorian)
@@ -54,11 +56,10 @@ struct StolenAccountWorld {
                                                                  relyingParty: relyingParty ?? RelyingParty(id: SoftAuthenticator.rpID, origin: SoftAuthenticator.origin)))
         let (auth, gate) = (registry.auth, registry.gate)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
-        if name == "emploi" {
-            _ = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store)
-        } else {
-            _ = try await Place05Generator(profile: profile, keys: keys, size: size, today: today).generate(into: store)
-        }
+        let planted = name == "emploi"
+            ? try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+            : try await Place05Generator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+        try await gate.watch?.reloadMarks()
         for a in accounts {
             let org = try await store.organisations(kind: a.kind).first
             _ = try await auth.createAccount(username: a.username, password: World.password, role: a.role, organisation: org?.id,
@@ -66,7 +67,7 @@ struct StolenAccountWorld {
         }
         try await gate.checkpoint(at: clock.now)
         return StolenAccountWorld(folder: folder, profile: profile, store: store, ledger: ledger, auth: auth, gate: gate,
-                                  server: GuichetServer(gate: gate, auth: auth, store: store), clock: clock, log: log)
+                                  server: GuichetServer(gate: gate, auth: auth, store: store), clock: clock, log: log, planted: planted)
     }
 
     func remove() { World.remove(store, folder: folder) }
