@@ -217,3 +217,35 @@ public struct EmploiGenerator: Sendable {
                               persons: [PersonLink(role: "seeker", person: seeker)], partners: [], createdAt: created, updatedAt: lastChange, key: wrapped), disabled)
     }
 }
+
+extension EmploiGenerator {
+    /// Plants `count` honeytoken files into an existing registry (one made by `guichet init`
+    /// and `guichet import`), each held by one of `agencies`: job seekers with reserved
+    /// surnames, in no caseload, made by the code that makes the generator's files. Written
+    /// in one batch with their keyed tags.
+    ///
+    /// Their shape follows this generator's registry, not the imported one (docs/DETECTION.md).
+    /// - Precondition: `count` ≥ 1 and `agencies` is not empty.
+    public func plant(_ count: Int, into store: any SyntheticStorage, agencies: [Organisation]) async throws -> PlantedHoneytokens {
+        precondition(count >= 1 && !agencies.isEmpty, "at least one honeytoken, among agencies")
+        var rng = SplitMix64(seed: seed)
+        let now = Date()
+        var planted = PlantedHoneytokens()
+        var batch: [(DossierRecord, [NewPerson])] = []
+        for _ in 0..<count {
+            let agency = agencies.randomElement(using: &rng)!  // not empty
+            // An imported agency's territory may be no département code: the NIR needs one.
+            let known = FrenchDepartements.all.first { $0.code == agency.territory }?.code
+            let departement = known ?? FrenchDepartements.all.randomElement(using: &rng)!.code  // not empty
+            let (seeker, _) = try makeSeeker(departement: departement, reserved: true, rng: &rng)
+            let (record, _) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
+            batch.append((record, [seeker]))
+            planted.dossiers.append(record.id); planted.persons.append(seeker.record.id)
+        }
+        // Tags first: a crash between the two leaves tags of no record, never an untagged decoy
+        // that a breach scope would count as a person to notify.
+        try await planted.record(into: store, vault: vault)
+        try await store.importBatch(batch, by: nil)
+        return planted
+    }
+}

@@ -1,5 +1,5 @@
 public import GuichetCore
-import GuichetStore
+public import GuichetStore
 import GuichetVault
 import Foundation
 
@@ -47,5 +47,44 @@ public struct PlantedHoneytokens: Sendable {
         var slots = Set<Int>()
         while slots.count < count { slots.insert(Int.random(in: 0..<(size + count), using: &rng)) }
         return slots
+    }
+}
+
+extension Place05Generator {
+    /// Plants `count` honeytoken applications into an existing registry (one made by `guichet
+    /// init` and `guichet import`): families with reserved surnames, asking for late start
+    /// dates, each choosing daycare services of its region among `daycares`, as the generator
+    /// makes its own. Written in one batch with their keyed tags.
+    ///
+    /// Their shape follows this generator's registry, not the imported one: the database
+    /// shows them with the generator's distributions (docs/DETECTION.md says what that means).
+    /// - Precondition: `count` ≥ 1 and `daycares` is not empty.
+    public func plant(_ count: Int, into store: any SyntheticStorage, daycares: [Organisation]) async throws -> PlantedHoneytokens {
+        precondition(count >= 1 && !daycares.isEmpty, "at least one honeytoken, among daycare services")
+        var rng = SplitMix64(seed: seed)
+        let now = Date()
+        var planted = PlantedHoneytokens()
+        var batch: [(DossierRecord, [NewPerson])] = []
+        while planted.dossiers.count < count {
+            let daycare = daycares.randomElement(using: &rng)!  // not empty
+            let region = QuebecRegions.all.first { $0.code == daycare.territory } ?? pickRegion(&rng)
+            let local = daycares.filter { $0.territory == daycare.territory }
+            let family = try makeFamily(region: region, reserved: true, rng: &rng)
+            planted.persons += family.parents.map(\.record.id)
+            let children = min(count - planted.dossiers.count, Double.random(in: 0..<1, using: &rng) < 0.22 ? 2 : 1)
+            for c in 0..<children {
+                let child = try makeChild(lastName: family.lastName, region: region, rng: &rng)
+                let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
+                let record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
+                                             birth: child.0, region: region, now: now, late: true, rng: &rng)
+                batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
+                planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)
+            }
+        }
+        // Tags first: a crash between the two leaves tags of no record, never an untagged decoy
+        // that a breach scope would count as a person to notify.
+        try await planted.record(into: store, vault: vault)
+        try await store.importBatch(batch, by: nil)
+        return planted
     }
 }

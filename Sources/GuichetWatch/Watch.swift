@@ -26,6 +26,8 @@ public actor Watch {
     /// within this time (a multi-server test: a flag set on one server stayed there until the
     /// others restarted, so a name search through another server escaped it).
     public static let marksRefresh: Duration = .seconds(1)
+    /// The same for a server alone on its SQLite file.
+    public static let marksRefreshAlone: Duration = .seconds(30)
     var lastFlush: Date?
     /// Detector state is written at most this often (event time), and at once after a
     /// step-up demand, a throttle or a suspension.
@@ -113,7 +115,8 @@ public actor Watch {
         try await load()
         // Other servers' flags: read again once the copy is older than `marksRefresh` (fail
         // closed: a read that fails refuses the request, as any failure of the watch does).
-        if shared != nil, let at = marksReadAt, ContinuousClock.now - at >= Self.marksRefresh { try await reloadMarks() }
+        // Alone on SQLite, every half minute: honeytokens a console planted (`guichet honeytokens plant`).
+        if let at = marksReadAt, ContinuousClock.now - at >= (shared != nil ? Self.marksRefresh : Self.marksRefreshAlone) { try await reloadMarks() }
         var e = event
         if e.accountCreatedAt == nil {
             if createdAt[e.account] == nil, let origin = try await store.accountOrigin(e.account) {

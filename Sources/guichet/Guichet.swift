@@ -12,7 +12,7 @@ struct Guichet: AsyncParsableCommand {
         discussion: "guichet --version prints the version and how it was built.",
         subcommands: [Demo.self, Serve.self, Init.self, Keys.self, Accounts.self, Ledger.self, Breach.self, PolicyCommand.self, Simulate.self,
                       Territories.self, Organisations.self, Staff.self, Caseload.self, Claims.self, Backup.self, Restore.self, Import.self, RetentionCommand.self,
-                      StoreCommand.self]
+                      StoreCommand.self, HoneytokensCommand.self]
     )
 
     /// Every log line goes through the redaction layer before it is written (text or JSON

@@ -1,0 +1,50 @@
+public import GuichetCore
+import GuichetGate
+import GuichetWatch
+public import GuichetServer
+import GuichetStore
+import GuichetSynth
+public import GuichetVault
+import Foundation
+
+/// Honeytokens for a registry made by `guichet init` and `guichet import`
+/// (`guichet honeytokens plant`): records made by the profile's generator, planted among the
+/// registry's organisations, known afterwards only by their keyed tags (docs/DETECTION.md).
+public enum HoneytokenPlanting {
+    /// The profiles whose generator can plant honeytokens, with the kind of organisation that
+    /// holds them.
+    public static let holders = ["place05": "daycare", "emploi": "agency"]
+
+    /// Plants `count` honeytoken records, journals that it did (the count, never which
+    /// records), and returns the count of records planted.
+    /// - Throws: ``DeploymentError`` for a profile without a generator, a registry without
+    ///   organisations to hold them, or a count outside 1 to 10,000.
+    public static func plant(_ server: GuichetServer, keys: any KeyProvider, count: Int, today: LocalDate = .today(),
+                             requestID: String) async throws -> Int {
+        let profile = server.profile
+        guard let kind = holders[profile.name] else {
+            throw DeploymentError("the \(profile.name) profile has no honeytoken generator yet (place05 and emploi have one)")
+        }
+        guard (1...10_000).contains(count) else { throw DeploymentError("--count is from 1 to 10000") }
+        guard let store = server.store as? any SyntheticStorage else { throw DeploymentError("this store cannot hold honeytokens") }
+        let holders = try await server.store.organisations(kind: kind)
+        guard !holders.isEmpty else {
+            throw DeploymentError("no organisation of kind '\(kind)' holds records yet: add them (guichet organisations add) or import first")
+        }
+        // A seed nobody knows: the decoys' ids must not be derivable from the code.
+        let seed = UInt64.random(in: .min ... .max)
+        let planted: PlantedHoneytokens
+        if profile.name == "emploi" {
+            planted = try await EmploiGenerator(profile: profile, keys: keys, size: count, seed: seed, today: today)
+                .plant(count, into: store, agencies: holders)
+        } else {
+            planted = try await Place05Generator(profile: profile, keys: keys, size: count, seed: seed, today: today)
+                .plant(count, into: store, daycares: holders)
+        }
+        try await server.gate.watch?.reloadMarks()
+        try await server.gate.recordSystemEvent("watch:honeytokens",
+                                                reason: "\(planted.dossiers.count) honeytoken records planted; which they are is known only by keyed tags",
+                                                requestID: requestID)
+        return planted.dossiers.count
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import GuichetCore
+import GuichetDeployment
+import GuichetGate
+import GuichetMFA
+import GuichetStore
+import GuichetVault
+
+/// `guichet honeytokens plant`: decoys for a registry made by `guichet init` (THREATS C7 for
+/// R1 and R4 outside the demos), through the real binary; refused where it cannot plant, with
+/// nothing changed; planted records are tagged, journalled without their ids, and trip the
+/// watch of a server opened afterwards.
+@Suite(.serialized) struct HoneytokenPlantCommandTests {
+    @Test("an operator plants honeytokens in an emploi registry made by init; before any agency, and on jeunes, it is refused and nothing changes")
+    func plantInEmploi() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("registry").path
+        func run(_ args: [String]) async throws -> CommandLineTests.Run { try await CommandLineTests.run(args + ["--data", data]) }
+        #expect(try await CommandLineTests.run(["init", "--data", data, "--profile", "emploi"]).status == 0)
+        let registryFolder = RegistryFolder(data: data)
+
+        let before = try await registryFolder.rowCounts()
+        let early = try await run(["honeytokens", "plant", "--count", "5"])
+        #expect(early.status != 0 && early.stderr.contains("no organisation of kind 'agency'"), "\(early.stderr)")
+        let zero = try await run(["honeytokens", "plant", "--count", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("--count is from 1 to 10000"), "\(zero.stderr)")
+        #expect(try await registryFolder.rowCounts() == before, "a refused plant changes nothing, not even the ledger")
+
+        #expect(try await run(["territories", "add", "--code", "75", "--name", "Paris"]).status == 0)
+        for name in ["Agence Paris Nord", "Agence Paris Sud"] {
+            #expect(try await run(["organisations", "add", "--kind", "agency", "--name", name, "--territory", "75"]).status == 0)
+        }
+        let planted = try await run(["honeytokens", "plant", "--count", "6"])
+        #expect(planted.status == 0 && planted.stdout.contains("6 honeytoken records planted"), "\(planted.stdout) \(planted.stderr)")
+        let again = try await run(["honeytokens", "plant"])
+        #expect(again.status == 0 && again.stdout.contains("40 honeytoken records planted"), "the profile's count: \(again.stdout) \(again.stderr)")
+
+        let registry = try await registryFolder.open()
+        let (store, ledger) = try await registryFolder.store()
+        let tags = Set(try await store.honeytokenTags())
+        #expect(tags.count == 2 * 46, "a tag per file and per job seeker")
+        let entries = try await ledger.journal().filter { $0.action == "watch:honeytokens" }
+        #expect(entries.count == 2 && entries.allSatisfy { $0.persons.isEmpty && $0.dossiers.isEmpty }, "journalled, never which records")
+        #expect(try await run(["ledger", "verify"]).status == 0)
+
+        // The decoys are files of the registry's agencies; an adviser of that agency who opens one is suspended.
+        let key = try Vault(profile: registry.gate.profile, keys: try Deployment(data).keys(nil)).honeytokenKey()
+        let files = try await store.search(DossierQuery(type: "job-seeker", status: nil, scope: [.any], terms: [], after: nil, limit: 500))
+        let decoys = try await store.dossiers(files).filter { tags.contains(Honeytoken.tag($0.id.rawValue, kind: "dossier", key: key)) }
+        #expect(decoys.count == 46 && decoys.allSatisfy { $0.organisation != nil && $0.assignedAgent == nil })
+        let decoy = try #require(decoys.first)
+        let adviser = try await registry.auth.createAccount(username: "adviser.one", password: World.password, role: "adviser",
+                                                            organisation: decoy.organisation, territory: "75", createdBy: nil)
+        let session = try await registry.auth.signIn(username: "adviser.one", password: World.password)
+        let code = try #require(try await registry.auth.consoleActivation(username: "adviser.one")?.code)
+        let (secret, _) = try await registry.auth.beginTOTP(session.principal, activationCode: code)
+        try await registry.auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        let request = GateRequest(principal: try await registry.auth.authenticate(token: session.token), requestID: "test", source: nil, purpose: "support")
+        await #expect(throws: (any Error).self, "the file is not returned") { _ = try await registry.gate.read(decoy.id, request) }
+        #expect(try await store.account(id: adviser)?.status == "disabled", "opening a planted honeytoken suspends the account")
+
+        let jeunes = folder.appendingPathComponent("jeunes").path
+        #expect(try await CommandLineTests.run(["init", "--data", jeunes, "--profile", "jeunes"]).status == 0)
+        let refused = try await CommandLineTests.run(["honeytokens", "plant", "--count", "3", "--data", jeunes])
+        #expect(refused.status != 0 && refused.stderr.contains("no honeytoken generator yet"), "\(refused.stderr)")
+    }
+}
