@@ -117,8 +117,18 @@ extension Authenticator {
         }
         try Self.checkUsername(username)
         try PasswordRules.check(password, username: username)
-        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
         return role
+    }
+
+    /// Whether a new citizen's user name is free, asked only once a claim code has been found
+    /// good (``checkClaim(code:source:claimant:)``), and counted as a registration of the
+    /// source: otherwise anyone could ask for name after name and learn who has an account
+    /// (an audit listed staff and security officers' names at 25 a second).
+    /// - Throws: ``GuichetError/throttled(retryAfterSeconds:)`` past the source's
+    ///   registrations; ``GuichetError/conflict(_:)`` when the name is taken.
+    public func checkUsernameFree(_ username: String, source: String?) async throws {
+        try await reserveRegistration(source: source)
+        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken: choose another") }
     }
 
     static let wrongClaim = GuichetError.forbidden("this claim code is wrong, used or expired: ask the office that sent it for a new one")

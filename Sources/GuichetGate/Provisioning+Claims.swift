@@ -143,8 +143,10 @@ extension Provisioning {
     }
 
     /// A citizen claims their file: a new account, linked to the person the code stands for.
-    /// Name and password are checked first (a typing mistake costs no attempt), then the code,
-    /// throttled per source and per code; the claim is journalled before the account exists.
+    /// The name's and password's form are checked first (a typing mistake costs no attempt),
+    /// then the code, throttled per source and per code, and only then whether the name is
+    /// taken (counted against the source, as a registration is); the claim is journalled
+    /// before the account exists.
     /// A claim by the account that issued the code, or from the address it was issued from,
     /// is refused; one soon after the issue, or from the issuer's network, is an alert
     /// naming the issuer.
@@ -154,6 +156,7 @@ extension Provisioning {
                       claimant: AccountID? = nil) async throws -> (AccountID, PersonID) {
         let role = try await auth.checkNewCitizen(username: username, password: password)
         let ticket = try await auth.checkClaim(code: code, source: source, claimant: claimant)
+        try await auth.checkUsernameFree(username, source: source)
         let id = AccountID()
         do {
             try await gate.journal.recordSystemEvent(ClaimEntry.action, reason: ClaimEntry.reason(id), persons: [ticket.person],

@@ -59,6 +59,10 @@ extension GuichetServer {
                                        status: .badRequest)
             } catch GuichetError.forbidden {
                 return try self.render("claim", ["failed": true, "username": username, "code": code], s, status: .forbidden)
+            } catch GuichetError.conflict(let m) {
+                // A taken name (the code was good and is not used up): choose another.
+                return try self.render("claim", ["failed": true, "detail": self.refusal(m, s.language), "username": "", "code": code], s,
+                                       status: .conflict)
             }
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }

@@ -106,4 +106,37 @@ import GuichetStore
         await #expect(throws: GuichetError.self) { _ = try await later.checkClaim(code: code, source: nil) }
         #expect(try await world.store.personHasAccount(marc) == false)
     }
+
+    @Test("the claim form tells nobody which user names exist: with a wrong code a taken name and a free one get the same answer; with a good code a taken name is counted against the source")
+    func noUsernameEnumeration() async throws {
+        let now = Date()
+        let world = try await World.make(clock: { now })
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        let staff = "security"  // a security officer's account, made by the world
+        #expect(try await world.store.account(username: staff) != nil)
+        let wrong = code.prefix(5) + "-AAAAA-BBBBB-CCCCC-DDDDD"
+        let taken = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody(staff, String(wrong)))
+        let free = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("nobody.here", String(wrong)))
+        #expect(taken.status == .forbidden && free.status == .forbidden && taken.text == free.text, "\(taken.text) / \(free.text)")
+
+        // A good code and a taken name: 409 that says so, and the code is not used up.
+        let provisioning = Provisioning(gate: world.gate, auth: world.auth)
+        let clash = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody(staff, code))
+        #expect(clash.status == .conflict && clash.text.contains("taken"), "\(clash.text)")
+        let (account, person) = try await provisioning.claim(username: "marc.t", password: Self.password, code: code, requestID: "test", source: "198.51.100.3")
+        let made = try await world.store.account(username: "marc.t")
+        #expect(person == marc && made?.id == account, "the code still works")
+        // Asking whether a name is taken counts as a registration of the source (ten an hour),
+        // on top of the code's own throttle.
+        let source = "203.0.113.9"
+        for _ in 0..<ThrottlePolicy().perSourceRegistrations {
+            do { try await world.auth.checkUsernameFree(staff, source: source); Issue.record("the name is taken") } catch GuichetError.conflict {}
+        }
+        do {
+            try await world.auth.checkUsernameFree("nobody.here", source: source)
+            Issue.record("the source should wait")
+        } catch GuichetError.throttled {}
+    }
 }
