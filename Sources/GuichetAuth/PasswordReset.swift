@@ -70,7 +70,7 @@ extension Authenticator {
         try await store.insertReset(id: id, account: account, tokenHash: Self.tokenHash(token), by: admin.account, at: now, expiresAt: expires)
         do {
             try await mailer.send(ResetMessages.code(token, username: record.username, expires: expires, from: mailer.sender, to: address,
-                                                     language: profile.defaultLanguage))
+                                                     language: profile.defaultLanguage, citizen: profile.roles[record.role]?.kind == .citizen))
         } catch {
             try await store.setResetStatus(id, sent: false)
             throw GuichetError.unavailable("the reset code could not be sent (\((error as? MailError)?.description ?? "mail error")); nothing was changed")
@@ -108,14 +108,29 @@ extension Authenticator {
         try await store.addNotice(account: account.id, kind: "password-reset", detail: "the password was changed with a reset code; every session was ended", at: now)
         // The owner hears of it on their own channel; the change stands even if this fails.
         if let mailer, let address = try? await contact(of: account.id) {
+            // With a reset code, not the former password: every session was ended (an audit
+            // found this mail telling the owner of a taken-over account the opposite).
             try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
-                                                      language: profile.defaultLanguage, byOwner: true))
+                                                      language: profile.defaultLanguage, byOwner: false,
+                                                      citizen: profile.roles[account.role]?.kind == .citizen))
         }
     }
 }
 
 /// The messages of the reset path, in French and English (the profile's language first).
 enum ResetMessages {
+    /// Whom the owner tells when they did not ask: staff have a security officer, citizens
+    /// have the service that holds their file (an audit: a parent was told to tell "your
+    /// security officer").
+    static func tell(_ citizen: Bool, _ language: String) -> String {
+        switch (citizen, language) {
+        case (true, "fr"): "le service qui tient votre dossier"
+        case (true, _): "the service that holds your file"
+        case (false, "fr"): "votre responsable sécurité"
+        case (false, _): "your security officer"
+        }
+    }
+
     static func both(_ language: String, fr: String, en: String) -> String {
         language == "en" ? en + "\n\n-- Français --\n\n" + fr : fr + "\n\n-- English --\n\n" + en
     }
@@ -134,7 +149,7 @@ enum ResetMessages {
                                 : "\(day) \(en[month]) \(c.year ?? 0), \(clock)"
     }
 
-    static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+    static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String, citizen: Bool = false) -> MailMessage {
         let fr = """
         Bonjour,
 
@@ -147,7 +162,7 @@ enum ResetMessages {
         (là où vous vous connectez d'habitude), suivez le lien « Mot de passe oublié ? » et
         saisissez ce code. Personne d'autre ne connaîtra le mot de passe ; votre second facteur
         (application ou clé) reste inchangé.
-        Si vous n'avez rien demandé, ne faites rien et prévenez votre responsable sécurité :
+        Si vous n'avez rien demandé, ne faites rien et prévenez \(tell(citizen, "fr")) :
         le code expirera seul. Nous ne vous demanderons jamais ce code par téléphone ou par courriel.
         """
         let en = """
@@ -161,7 +176,7 @@ enum ResetMessages {
         Choose your new password yourself: on Guichet's sign-in page (where you usually sign
         in), follow "Forgot your password?" and enter this code. Nobody else will know the
         password; your second factor (app or key) stays as it is. If you asked for nothing, do
-        nothing and tell your security officer: the code will expire by itself. We will never
+        nothing and tell \(tell(citizen, "en")): the code will expire by itself. We will never
         ask you for this code by phone or e-mail.
         """
         return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: password reset code / code de réinitialisation"
@@ -171,31 +186,32 @@ enum ResetMessages {
 
     /// - Parameter byOwner: changed on the account page with the current password (the other
     ///   sessions ended), rather than with a reset code (every session ended).
-    static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String, byOwner: Bool = false) -> MailMessage {
+    static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String, byOwner: Bool = false,
+                     citizen: Bool = false) -> MailMessage {
         let fr = byOwner ? """
         Bonjour,
 
         Le mot de passe du compte « \(username) » a été changé le \(stamp(at, "fr")) (UTC) depuis le compte,
         avec l'ancien mot de passe. Les autres sessions ouvertes ont été fermées.
-        Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
+        Si ce n'était pas vous, prévenez immédiatement \(tell(citizen, "fr")).
         """ : """
         Bonjour,
 
         Le mot de passe du compte « \(username) » a été changé le \(stamp(at, "fr")) (UTC) avec un code de
         réinitialisation. Toutes les sessions ouvertes ont été fermées.
-        Si ce n'était pas vous, prévenez immédiatement votre responsable sécurité.
+        Si ce n'était pas vous, prévenez immédiatement \(tell(citizen, "fr")).
         """
         let en = byOwner ? """
         Hello,
 
         The password of the account "\(username)" was changed on \(stamp(at, "en")) (UTC) from the account,
         with the former password. The other open sessions were ended. If this was not you, tell
-        your security officer at once.
+        \(tell(citizen, "en")) at once.
         """ : """
         Hello,
 
         The password of the account "\(username)" was changed on \(stamp(at, "en")) (UTC) with a reset
-        code. Every open session was ended. If this was not you, tell your security officer at once.
+        code. Every open session was ended. If this was not you, tell \(tell(citizen, "en")) at once.
         """
         return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your password was changed / mot de passe changé"
                                                                           : "Guichet : mot de passe changé / your password was changed",
@@ -245,7 +261,8 @@ extension Authenticator {
         try await store.addNotice(account: account.id, kind: "password-changed", detail: "the password was changed by its owner; the account's other sessions were ended", at: now)
         if let mailer, let address = try? await contact(of: account.id) {
             try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
-                                                      language: profile.defaultLanguage, byOwner: true))
+                                                      language: profile.defaultLanguage, byOwner: true,
+                                                      citizen: profile.roles[account.role]?.kind == .citizen))
         }
     }
 }

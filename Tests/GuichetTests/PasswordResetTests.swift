@@ -79,6 +79,10 @@ struct PasswordResetTests {
         }
         let told = try sink.messages()
         #expect(told.count == 2 && told[1].rcptTos == ["agent.owner@exemple.example"] && told[1].subject.contains("mot de passe changé"))
+        // The mail says what happened: a reset code, every session ended (not "with the former password").
+        let changed = told.count == 2 ? told[1].text ?? "" : ""
+        #expect(changed.contains("avec un code de") && changed.contains("Every open session was ended") && !changed.contains("former password"), "\(changed)")
+        #expect(changed.contains("votre responsable sécurité"), "staff tell their security officer")
         let adminID = try #require(try await world.store.account(username: "admin")?.id)
         let kept = try await world.database.strings("SELECT status || ' by ' || requested_by FROM password_reset WHERE account_id = '\(agent.id)'")
         #expect(kept == ["used by \(adminID)"])
@@ -217,5 +221,8 @@ struct PasswordChangeTests {
         let mail = ResetMessages.code("A-CODE", username: "agent", expires: at, from: try! MailAddress("guichet@registre.example"),
                                       to: try! MailAddress("owner@exemple.example"), language: "fr")
         #expect(mail.text.contains("valable jusqu'au 1er décembre 2026 à 15:47 (UTC)") && mail.text.contains("valid until 1 December 2026, 15:47 (UTC)"))
+        let parent = ResetMessages.code("A-CODE", username: "parent", expires: at, from: try! MailAddress("guichet@registre.example"),
+                                        to: try! MailAddress("owner@exemple.example"), language: "fr", citizen: true)
+        #expect(parent.text.contains("le service qui tient votre dossier") && !parent.text.contains("security officer"), "a citizen has no security officer")
     }
 }
