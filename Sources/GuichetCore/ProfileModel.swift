@@ -18,6 +18,11 @@ public struct FieldSpec: Sendable, Equatable {
     /// A date no later than the day it is written (`max: today`): a birth date, which can
     /// never be in the future. The gate refuses a later date on every write.
     public var notAfterToday = false
+    /// Append-only (`append: true`, a dossier's text field): what a caller writes is added
+    /// after what the field holds, on a line of its own, never replacing it; it cannot be
+    /// cleared. For a field its writers may not read, such as the salaries each employer
+    /// declares: a save no longer erases the other employers' lines.
+    public var appends = false
 
     public init(name: String, type: FieldType, classification: Classification,
                 required: Bool = false, searchable: Bool = false, system: Bool = false) {

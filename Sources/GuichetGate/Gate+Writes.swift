@@ -104,10 +104,31 @@ extension Gate {
         let written = Array(values.keys) + (changes.partners == nil ? [] : ["partners"])
         try await checkWritable(grant, written, action: .update, dossier: id, r)
         var updated = record
-        updated.fields = try reseal(record, values)
+        updated.fields = try reseal(record, try appended(values, to: record, type: type))
         if let partners = changes.partners { updated.partners = partners }
         try await journalledWrite([AllowedAccess(dossier: id, grant: grant, persons: [], fields: written.sorted())], action: .update, r)
         return try await save(updated, change: "update", r)
+    }
+
+    /// The values to store, with what an append-only field held kept before what is written
+    /// (``FieldSpec/appends``). The field is opened here only to be sealed again: nothing of it
+    /// reaches the caller, who may not be allowed to read it.
+    func appended(_ values: [String: FieldValue?], to record: DossierRecord, type: DossierType) throws -> [String: FieldValue?] {
+        var out = values
+        for (name, value) in values {
+            guard let spec = type.field(name), spec.appends else { continue }
+            guard case .text(let added)? = value else {
+                throw GuichetError.invalid("field '\(name)' keeps every entry written to it: it cannot be cleared")
+            }
+            let held = try sealing { try vault.open(record, persons: [:], revealing: [name]) }.fields[name]
+            guard case .text(let before)? = held, !before.isEmpty else { continue }
+            let joined = before + "\n" + added
+            if case .text(let maxLength) = spec.type, joined.count > maxLength {
+                throw GuichetError.conflict("field '\(name)' is full (at most \(maxLength) characters): nothing was added")
+            }
+            out[name] = .text(joined)
+        }
+        return out
     }
 
     func reseal(_ d: DossierRecord, _ values: [String: FieldValue?]) throws -> SealedFields {

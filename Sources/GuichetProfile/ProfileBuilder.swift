@@ -25,6 +25,9 @@ struct ProfileBuilder {
 
         let personCursor = try top.required("person", in: root)
         let personFields = try personCursor.mapping().map { try field(name: $0.0, $0.1) }
+        if let appending = personFields.first(where: \.appends) {
+            throw personCursor.fail("person field '\(appending.name)': only a dossier's field can be append-only")
+        }
         guard !personFields.isEmpty else { throw personCursor.fail("declare at least one person field") }
         if let f = personFields.first(where: { $0.classification == .sealed }) {
             throw personCursor.fail("'\(f.name)': a person field cannot be sealed (seal a field of the dossier)")
@@ -83,7 +86,8 @@ struct ProfileBuilder {
         guard name.range(of: Self.fieldName, options: .regularExpression) != nil else {
             throw c.fail("a field name is camelCase letters and digits")
         }
-        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength", "label", "default"])
+        let d = try c.dictionary(allowed: ["type", "class", "required", "searchable", "system", "min", "max", "values", "format", "maxLength", "label", "default",
+                                           "append"])
         let typeCursor = try d.required("type", in: c)
         let type: FieldType
         switch try typeCursor.string() {
@@ -137,6 +141,12 @@ struct ProfileBuilder {
             guard try m.string() == "today" else { throw m.fail("the only 'max' of a date is 'today' (no later than the day it is written)") }
             guard !system else { throw m.fail("a system field is set by the workflow; it takes no 'max'") }
             spec.notAfterToday = true
+        }
+        if let a = d["append"], try a.bool() {
+            guard case .text = type, !system, !required, !(spec.searchable) else {
+                throw a.fail("only a text field that is not required, searchable or set by the workflow can be append-only")
+            }
+            spec.appends = true
         }
         return spec
     }

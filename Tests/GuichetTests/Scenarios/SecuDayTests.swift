@@ -100,7 +100,18 @@ import GuichetImport
                                         body: ["fields": ["salaries": "2026-10 : 8 500 MAD (synthétique)"]])
         #expect(declared.status == 200, "\(declared)")
         let afterDeclaration = try await s.call("GET", "/v1/dossiers/\(a)", token: insuredToken)
-        #expect(afterDeclaration["fields"]?.object?["salaries"]?.string == "2026-10 : 8 500 MAD (synthétique)")
+        let first = try #require(afterDeclaration["fields"]?.object?["salaries"]?.string)
+        #expect(first.hasSuffix("2026-10 : 8 500 MAD (synthétique)"), "\(first)")
+        // Salaries are append-only: the next declaration (which the employer cannot read) adds a
+        // line, and keeps what was there; clearing them is refused.
+        let next = try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration",
+                                    body: ["fields": ["salaries": "2026-11 : 8 700 MAD (synthétique)"]])
+        #expect(next.status == 200, "\(next)")
+        let both = try await s.call("GET", "/v1/dossiers/\(a)", token: insuredToken)
+        #expect(both["fields"]?.object?["salaries"]?.string == first + "\n2026-11 : 8 700 MAD (synthétique)", "\(both)")
+        let cleared = try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration",
+                                       body: ["fields": ["salaries": NSNull()]])
+        #expect(cleared.status == 400 && cleared.text.contains("cannot be cleared"), "\(cleared)")
         let bank = try await s.call("PATCH", "/v1/dossiers/\(a)", as: payroll, token: payrollToken, purpose: "salary-declaration",
                                     body: ["fields": ["bankAccount": "MA64 0000 0000 0000 0000 0000 0001"]])
         #expect(bank.status == 403, "an employer changes salaries only: \(bank)")
