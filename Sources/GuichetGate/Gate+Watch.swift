@@ -236,7 +236,20 @@ extension Gate {
         if try await store.departure(of: account) != nil { throw GuichetError.conflict("this account's owner left: it stays deactivated") }
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for reinstating (10 to 2000 characters)") }
-        let s = try await watch.reinstate(account, by: officer.principal.account, reason: try sealedNote(text, Self.reinstateContext(account)), at: clock())
+        // An account reinstated in the last week: another officer reinstates it again where
+        // there is one, its ceilings keep what they counted, and the officers are alerted.
+        let now = clock(), me = officer.principal.account
+        let earlier = try await store.suspensions(openOnly: false)
+            .filter { $0.account == account && ($0.reinstatedAt.map { now.timeIntervalSince($0) < Self.reinstatedRecently } ?? false) }
+        if earlier.contains(where: { $0.reinstatedBy == me }), try await !mayAcknowledgeOwnAlerts(me) {
+            throw GuichetError.forbidden("you reinstated this account in the last seven days: another security officer reinstates it again")
+        }
+        let s = try await watch.reinstate(account, by: me, reason: try sealedNote(text, Self.reinstateContext(account)), at: now,
+                                          restartCeilings: earlier.isEmpty)
+        if !earlier.isEmpty {
+            try await watch.raise(account, detector: "reinstated-again", severity: .high,
+                                  detail: "reinstated \(earlier.count + 1) times in seven days; its ceilings kept what they had counted", at: now)
+        }
         try await journal.recordSystemEvent("watch:reinstate", reason: "account \(account.rawValue) reinstated; the reason is in the suspension record",
                                             persons: [], dossiers: [], context: context(officer))
         return s
@@ -287,6 +300,8 @@ extension Gate {
     // MARK: sealed notes of the security officer's records
 
     static func reinstateContext(_ account: AccountID) -> String { "watch-reinstate:\(account.rawValue)" }
+    /// How long a reinstatement counts as recent: a second one within it restarts no ceiling.
+    static let reinstatedRecently: TimeInterval = 7 * 86_400
     static func watchedContext(_ person: PersonID) -> String { "watched-person:\(person.rawValue)" }
     static func alertNoteContext(_ id: String) -> String { "watch-alert-note:\(id)" }
 

@@ -261,6 +261,8 @@ public protocol GateStorage: Sendable {
     // MARK: Watch
     /// The keyed tags of honeytoken records.
     func honeytokenTags() async throws -> [Data]
+    /// Suspensions, open ones only or all (a reinstatement looks at the account's recent ones).
+    func suspensions(openOnly: Bool) async throws -> [Suspension]
     /// Acknowledges an open alert. - Throws: ``StoreError/notFound`` when there is no such open alert.
     func acknowledge(alert id: String, by: AccountID, note: String?, at: Date) async throws -> WatchAlert
     /// Alerts, newest first (open ones only, or all; of one account, or of every one).

@@ -188,13 +188,14 @@ public actor Watch {
 
     /// A security officer lifts a suspension, with a written reason.
     /// - Throws: ``GuichetError/notFound`` when the account has no open suspension.
-    public func reinstate(_ account: AccountID, by officer: AccountID, reason: String, at: Date) async throws -> Suspension {
+    public func reinstate(_ account: AccountID, by officer: AccountID, reason: String, at: Date,
+                          restartCeilings: Bool = true) async throws -> Suspension {
         try await load()
         let s: Suspension
         do { s = try await store.reinstate(account: account, by: officer, reason: reason, at: at) } catch StoreError.notFound {
             throw GuichetError.notFound
         }
-        try await change(account, at: at) { $0.reinstate(account) }
+        try await change(account, at: at) { $0.reinstate(account, restartCeilings: restartCeilings) }
         try await flush(at: at)
         return s
     }

@@ -411,8 +411,9 @@ public struct WatchEngine: Sendable {
     // MARK: state outside events
 
     /// Lifts a suspension (a security officer reinstated the account): risk, throttle and
-    /// step-up are cleared; the history stays.
-    public mutating func reinstate(_ account: AccountID) {
+    /// step-up are cleared; the history stays. `restartCeilings`: false for an account already
+    /// reinstated in the last week, whose ceilings keep what they counted.
+    public mutating func reinstate(_ account: AccountID, restartCeilings: Bool = true) {
         guard var st = accounts[account] else { return }
         st.suspended = false; st.risk = 0; st.throttledUntil = nil; st.stepUpSince = nil; st.refusals = 0
         st.throttles = []; st.initials = []; st.sweepDepth = 0; st.denials = []
@@ -420,8 +421,13 @@ public struct WatchEngine: Sendable {
         // the burst, hour and day windows), so the owner is not stopped again at the next new
         // person (a multi-server test: reinstated three minutes after a suspension, the account
         // was throttled at once). A second crossing within the week is still a high alert.
-        st.ceilingStage = nil; st.ceilingSince = nil; st.ceilingOnChanges = nil; st.graceLeft = nil
-        st.recent = RecentPersons(); st.dayPersons = []
+        // Not a second time within the week: each reinstatement gave a stolen account its whole
+        // ceiling again, so an officer's account reinstating a staff account over and over read
+        // about 49 persons a minute (an insider audit).
+        if restartCeilings {
+            st.ceilingStage = nil; st.ceilingSince = nil; st.ceilingOnChanges = nil; st.graceLeft = nil
+            st.recent = RecentPersons(); st.dayPersons = []
+        }
         accounts[account] = st
         dirty.insert(account)
     }
