@@ -39,11 +39,17 @@ public final class PostgresSignerElection: Sendable {
                         var held = false
                         defer { leading.set(false) }
                         while !Task.isCancelled {
+                            // Each query within a deadline: after the database restarted, a
+                            // query on the kept connection neither returned nor failed, so the
+                            // holder never stepped down and nobody campaigned again (an
+                            // operator's audit: no signer after the old one was killed).
                             if held {
-                                try await c.query("SELECT 1", logger: logger)
+                                try await Self.withinDeadline(retry * 2) { try await c.query("SELECT 1", logger: logger) }
                             } else {
-                                held = try await c.query("SELECT pg_try_advisory_lock(\(Self.signerLock))", logger: logger)
-                                    .decode(Bool.self).collect().first ?? false
+                                held = try await Self.withinDeadline(retry * 2) {
+                                    try await c.query("SELECT pg_try_advisory_lock(\(Self.signerLock))", logger: logger)
+                                        .decode(Bool.self).collect().first ?? false
+                                }
                                 if held { leading.set(true) }
                             }
                             try? await Task.sleep(for: retry)
@@ -57,6 +63,32 @@ public final class PostgresSignerElection: Sendable {
             }
         }
 }
+
+    struct DeadlinePassed: Error {}
+
+    /// A continuation resumed once, by whichever comes first.
+    final class Once<T: Sendable>: Sendable {
+        let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
+        func resume(with result: Result<T, any Error>) { continuation.withLock { $0.take() }?.resume(with: result) }
+    }
+
+    /// The result of `body`, or ``DeadlinePassed`` once `limit` has passed, whether or not
+    /// `body` ever returns (it is left running, cancelled: a query on a dead connection may
+    /// never notice).
+    static func withinDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let once = Once<T>()
+        return try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
+            once.continuation.withLock { $0 = k }
+            let work = Task {
+                do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                once.resume(with: .failure(DeadlinePassed()))
+                work.cancel()
+            }
+        }
+    }
 
     /// Whether this server signs the checkpoints now.
     public var isLeading: Bool { leading.value.withLock { $0 } }

@@ -216,6 +216,12 @@ struct PostgresAdmin {
 
     func execute(_ sql: String) async throws { try await client.query(PostgresQuery(unsafeSQL: sql)) }
 
+    /// The first column of the first row of a query that counts.
+    func int(_ sql: String) async throws -> Int {
+        for try await value in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { return value }
+        return 0
+    }
+
     func close() async { runner.cancel() }
 }
 

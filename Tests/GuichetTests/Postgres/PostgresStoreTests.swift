@@ -255,6 +255,52 @@ struct PostgresSignerElectionTests {
         for l in ledgers { await l.close() }
         try await PostgresLedgerTests.drop(address)
     }
+
+    /// Whether a server holds the signer's lock, seen from a new connection.
+    static func lockHeld(_ address: PostgresAddress) async throws -> Bool {
+        var held = false
+        try await PostgresLedgerTests.admin(address) { admin in
+            held = try await admin.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted") > 0
+        }
+        return held
+    }
+
+    @Test("after the database restarts, the servers elect a signer again that holds the lock, and another takes over when it stops")
+    func electionAfterRestart() async throws {
+        // A cluster of its own: the shared one serves the other tests meanwhile.
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cluster = Repo.root.appendingPathComponent("scripts/postgres-cluster").path
+        let started = try await Child.run(cluster, ["start", folder.path], timeout: 120)
+        #expect(started.status == 0, "\(started.output)")
+        defer { _ = try? Child.runBlocking(cluster, ["stop", folder.path], timeout: 60) }
+        let address = try PostgresAddress(parsing: started.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        var ledgers: [PostgresLedger] = []
+        for _ in 0..<2 { ledgers.append(try await PostgresLedger.open(address, timeout: .seconds(120))) }
+        let elections = ledgers.map { PostgresSignerElection($0, retry: .milliseconds(200)) }
+        #expect(try await Self.leaders(elections, within: 20).count == 1)
+
+        // An operator restarts PostgreSQL (maintenance): the lock is released with every session.
+        let asPostgres = getuid() == 0 ? ["runuser", "-u", "postgres", "--"] : []
+        let pgctl = asPostgres + ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", folder.appendingPathComponent("data").path, "-m", "fast", "-w", "-t", "60", "restart"]
+        let restarted = try await Child.run("/usr/bin/env", pgctl, timeout: 120)
+        #expect(restarted.status == 0, "\(restarted.output)")
+        var leading: [Int] = [], held = false
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            try await Task.sleep(for: .milliseconds(200))
+            leading = elections.indices.filter { elections[$0].isLeading }
+            held = (try? await Self.lockHeld(address)) ?? false
+        } while !(leading.count == 1 && held) && Date() < deadline
+        #expect(leading.count == 1 && held, "one signer again, holding the lock: \(leading), held \(held)")
+
+        let leader = try #require(leading.first)
+        await elections[leader].stop()
+        let next = try await Self.leaders(elections, within: 20)
+        #expect(next.count == 1 && next.first != leader, "the other takes over")
+        for e in elections { await e.stop() }
+        for l in ledgers { await l.close() }
+    }
 }
 
 /// A scraper spreading its requests over two servers on one database is contained as by one
