@@ -76,6 +76,13 @@ public enum ScopeFormat {
     /// Parses `2026-11-21T18:00:00Z` (with or without fraction) or `2026-11-21`.
     /// - Throws: ``GuichetError/invalid(_:)`` naming the parameter, never echoing the value.
     public static func parseTime(_ text: String, _ name: String) throws -> Date {
+        // The whole text, not a time it begins with: Foundation's parser stops at the end of a
+        // time, so "…12:55:03.026Z2026-12-06T12:53:01Z" (a time typed after the page's own)
+        // was read as the first and the 72-hour clock started at the wrong time (an operator's audit).
+        let whole = #/\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?/#
+        guard text.wholeMatch(of: whole) != nil else {
+            throw GuichetError.invalid("'\(name)' must be an ISO 8601 time such as 2026-11-21T18:00:00Z")
+        }
         if let d = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
         if let d = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return d }
         if let d = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return d }

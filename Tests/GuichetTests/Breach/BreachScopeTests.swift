@@ -231,3 +231,17 @@ import GuichetVault
         #expect(await database.refuses("DELETE FROM ledger_session"))
     }
 }
+
+/// Times given to a breach scope or an incident are read whole (operator's audit: a time typed
+/// after the page's pre-filled one was read as the pre-filled one).
+@Suite struct ScopeTimeTests {
+    @Test("an ISO 8601 time is read whole: trailing text is refused, not dropped")
+    func wholeTimes() throws {
+        #expect(try ScopeFormat.parseTime("2026-12-01T08:00:00Z", "detectedAt") == Date(timeIntervalSince1970: 1_796_112_000))
+        #expect(try ScopeFormat.parseTime("2026-12-01T08:00:00.500Z", "from").timeIntervalSince1970 == 1_796_112_000.5)
+        #expect(try ScopeFormat.parseTime("2026-12-01", "from") == Date(timeIntervalSince1970: 1_796_083_200))
+        for bad in ["2026-12-01T08:00:00Z-garbage-here", "2026-12-06T12:55:03.026Z2026-12-06T12:53:01Z", "yesterday", " 2026-12-01T08:00:00Z"] {
+            #expect(throws: GuichetError.self, "\(bad)") { _ = try ScopeFormat.parseTime(bad, "detectedAt") }
+        }
+    }
+}
