@@ -20,6 +20,9 @@ import GuichetProfile
         #expect(app.persons.first { $0.role == "child" }?.account == false && app.persons.first { $0.role == "parent" }?.account == true)
         #expect(!p.mayHoldAccount(links: [("application", "child")]) && p.mayHoldAccount(links: [("application", "child"), ("application", "parent")]))
         #expect(p.mayHoldAccount(links: []))
+        // secu's dependants neither: no rule gives them a file to see (pages audit).
+        let secu = try Repo.profile(named: "secu")
+        #expect(!secu.mayHoldAccount(links: [("insured-account", "dependant")]) && secu.mayHoldAccount(links: [("insured-account", "insured")]))
     }
 
     static let valid = try! String(contentsOfFile: Repo.place05 + "/profile.yaml", encoding: .utf8)
