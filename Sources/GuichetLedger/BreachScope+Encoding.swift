@@ -50,6 +50,10 @@ extension BreachScope {
                          "claimEntry": c.claimEntry.map { .number(Double($0)) } ?? .null,
                          "claimedAt": c.claimedAt.map { .string(ScopeFormat.time($0)) } ?? .null])
             }),
+            "accountsEnabled": .array(accountsEnabled.map { e in
+                .object(["account": .string(e.account.rawValue), "action": .string(e.action), "entry": .number(Double(e.entry)),
+                         "at": .string(ScopeFormat.time(e.at))])
+            }),
             "decoys": .object(["persons": .array(decoyPersons.map { .string($0.rawValue) }),
                                "dossiers": .array(decoyDossiers.map { .string($0.rawValue) })]),
         ]
@@ -80,6 +84,11 @@ extension BreachScope {
             lines.append(row(["claim-code", c.person.rawValue, c.dossiers.map(\.rawValue).joined(separator: " "),
                               c.claimedBy.map { "claimed-by:" + $0.rawValue } ?? "unclaimed", "1",
                               ScopeFormat.time(c.at), c.claimedAt.map(ScopeFormat.time) ?? ""]))
+        }
+        // An account the scoped one enabled: its id in the field column, to scope it too.
+        for e in accountsEnabled {
+            lines.append(row(["account-enabled", "", "", "account:" + e.account.rawValue + " " + e.action, "1",
+                              ScopeFormat.time(e.at), ScopeFormat.time(e.at)]))
         }
         for a in attempts {
             lines.append(row(["attempt", "", a.dossiers.map(\.rawValue).joined(separator: " "), a.action, "1",

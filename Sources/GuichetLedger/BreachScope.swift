@@ -163,6 +163,32 @@ public struct ScopeClaimCode: Sendable, Equatable {
     public let claimedAt: Date?
 }
 
+/// An account that a matched entry made able to read: created, approved (an account or a
+/// role), given a caseload, its second factors reset, linked to an identity provider, or
+/// reinstated after a suspension. What it read is not in this scope: scope it too.
+public struct ScopeEnabledAccount: Sendable, Equatable {
+    public let account: AccountID
+    /// The entry's action (`provision:account-create`, `watch:reinstate`...).
+    public let action: String
+    public let entry: Int64
+    public let at: Date
+
+    /// The actions that give an account reach.
+    static let actions: Set<String> = ["provision:account-create", "provision:approve", "provision:caseload-assign", "provision:caseload-transfer",
+                                       "provision:factor-reset", "provision:link-oidc", "watch:reinstate"]
+
+    /// The accounts enabled by `events`, oldest first: the last account id their reasons name
+    /// (every such reason says "account ID", a transfer "from account A to account B").
+    static func enabled(by events: [ScopeEvent]) -> [ScopeEnabledAccount] {
+        events.compactMap { e in
+            guard e.allowed, actions.contains(e.action),
+                  let match = e.reason.matches(of: #/account ([A-Za-z0-9_-]{22})\b/#).last,
+                  let id = AccountID(validating: String(match.output.1)) else { return nil }
+            return ScopeEnabledAccount(account: id, action: e.action, entry: e.index, at: e.at)
+        }
+    }
+}
+
 /// The exact answer to "which fields of whom did these accesses expose", computed from the
 /// ledger entries covered by one signed checkpoint.
 public struct BreachScope: Sendable, Equatable {
@@ -196,6 +222,11 @@ public struct BreachScope: Sendable, Equatable {
     /// account that reads the files it names, so each says which account claimed it (scope
     /// that account too), or that it was not claimed by the checkpoint.
     public internal(set) var claimCodes: [ScopeClaimCode] = []
+    /// Accounts the matched entries made able to read (created, approved, given a caseload,
+    /// reset, reinstated...), oldest first: a stolen administrator or officer exposes what
+    /// they read, so each is to be scoped too (an insider audit: an administrator's scope said
+    /// 0 persons where the accounts it made read 200).
+    public var accountsEnabled: [ScopeEnabledAccount] { ScopeEnabledAccount.enabled(by: events) }
 
 }
 

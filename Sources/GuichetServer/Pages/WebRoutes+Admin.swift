@@ -284,6 +284,21 @@ extension GuichetServer {
         return rows
     }
 
+    /// The accounts a scope's accesses made able to read (created, approved, reinstated...),
+    /// each with a link to its own scope.
+    func enabledRows(_ scope: BreachScope, _ l: String) async throws -> [[String: Any]] {
+        var rows: [[String: Any]] = []
+        for e in scope.accountsEnabled.prefix(200) {
+            var row: [String: Any] = ["account": e.account.rawValue, "action": e.action, "at": PageFormat.when(e.at, l)]
+            if let account = try await store.account(id: e.account) {
+                row["account"] = account.username
+                row["href"] = "/web/security/scope?account=" + (account.username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            }
+            rows.append(row)
+        }
+        return rows
+    }
+
     /// The first step of an incident: the exact scope of an account's accesses over a window,
     /// from the ledger, signed checkpoint first (persons by number and fields by label: no value).
     /// - Parameters:
@@ -315,6 +330,8 @@ extension GuichetServer {
             }
             values["claimCodes"] = try await claimCodeRows(scope, s.language)
             values["hasClaimCodes"] = !scope.claimCodes.isEmpty
+            values["enabled"] = try await enabledRows(scope, s.language)
+            values["hasEnabled"] = !scope.accountsEnabled.isEmpty
         }
         return try render("security-scope", values, s)
     }

@@ -63,5 +63,15 @@ import GuichetStore
         let third = try await Self.readUntilStopped(world, secret: secret, files: Array(files.dropFirst(first.count + second.count)))
         print("persons received: \(first.count), then \(second.count), then \(third.count) after the second reinstatement")
         #expect(third.count <= 15, "the ceilings kept their counts: \(third.count) more persons, at most the grace")
+
+        // Each officer's breach scope names the account it made able to read again, to scope it
+        // too (an officer's scope listed nothing of its reinstatements; insider audit).
+        for name in ["security", "security2"] {
+            let scope = try await world.scope(of: name)
+            #expect(scope.accountsEnabled.map(\.account) == [agent] && scope.accountsEnabled.allSatisfy { $0.action == "watch:reinstate" },
+                    "\(name): \(scope.accountsEnabled)")
+            #expect(scope.json().object?["accountsEnabled"]?.array?.count == 1)
+            #expect(scope.csv().contains("account-enabled,,,account:\(agent.rawValue) watch:reinstate"))
+        }
     }
 }
