@@ -54,15 +54,16 @@ extension BreachScope {
                 .object(["account": .string(e.account.rawValue), "action": .string(e.action), "entry": .number(Double(e.entry)),
                          "at": .string(ScopeFormat.time(e.at))])
             }),
-            "decoys": .object(["persons": .array(decoyPersons.map { .string($0.rawValue) }),
-                               "dossiers": .array(decoyDossiers.map { .string($0.rawValue) })]),
+            // How many, never which: the list let a stolen officer's account learn every decoy
+            // of a reach from the scope of an account that merely listed it (insider audit).
+            "decoys": .object(["persons": .number(Double(decoyPersons.count)), "dossiers": .number(Double(decoyDossiers.count))]),
         ]
         if timeline { o["events"] = .array(events.map(\.json)) }
         return .object(o)
     }
 
     /// The scope as CSV (RFC 4180): one row per exposed person field, per exposed dossier
-    /// field, per honeytoken person or dossier reached, per claim code issued, and per refused
+    /// field, one counting the honeytokens reached, per claim code issued, and per refused
     /// attempt; every row names the checkpoint it was computed from.
     public func csv() -> String {
         var lines = ["kind,person,dossier,field,entries,first_at,last_at,checkpoint_size,checkpoint_root"]
@@ -77,8 +78,9 @@ extension BreachScope {
         for d in dossiers {
             for f in d.fields { lines.append(row(["dossier-field", "", d.dossier.rawValue, f, "\(d.entries.count)", "", ""])) }
         }
-        for p in decoyPersons { lines.append(row(["decoy-person", p.rawValue, "", "", "", "", ""])) }
-        for d in decoyDossiers { lines.append(row(["decoy-dossier", "", d.rawValue, "", "", "", ""])) }
+        if !decoyPersons.isEmpty || !decoyDossiers.isEmpty {
+            lines.append(row(["decoys", "", "", "persons:\(decoyPersons.count) dossiers:\(decoyDossiers.count)", "", "", ""]))
+        }
         // A claim code: the files it opens, and in the field column who claimed it.
         for c in claimCodes {
             lines.append(row(["claim-code", c.person.rawValue, c.dossiers.map(\.rawValue).joined(separator: " "),

@@ -91,8 +91,12 @@ import GuichetVault
                                       "child.firstName": 1, "child.birthDate": 1, "desiredStart": 1, "daysPerWeek": 1, "schedule": 1])
         #expect(scope.entriesMatched == 5, "the events are kept whole, as evidence")
         let json = scope.json().object ?? [:]
-        #expect(json["decoys"]?.object?["persons"]?.array?.count == 2 && json["personCount"] == JSON.number(3))
-        #expect(scope.csv().contains("decoy-dossier,,\(incident.a2.id.rawValue),"))
+        #expect(json["decoys"]?.object?["persons"] == JSON.number(2) && json["decoys"]?.object?["dossiers"] == JSON.number(1) && json["personCount"] == JSON.number(3))
+        // How many decoys, never which (a stolen officer's account would learn them; insider audit).
+        #expect(scope.csv().contains("decoys,,,persons:2 dossiers:1,"))
+        for decoy in decoyPersons.map(\.rawValue) + [incident.a2.id.rawValue] {
+            #expect(!scope.csv().contains(decoy) && !"\(scope.json())".contains(decoy), "a decoy's id is in no export of the scope")
+        }
 
         // Without honeytokens the same scope is unchanged (the decoys list is empty).
         let plain = try await world.gate.auditor.scope(ScopeQuery(account: incident.attacker.account))
