@@ -22,7 +22,11 @@ extension GuichetServer {
         guard let type = types.first(where: { $0.name == value("type") }) ?? types.first else {
             return try render("staff-home", ["purposes": [], "noSearch": true], s)
         }
-        let combos = profile.roles[p.role]?.searchTerms ?? []
+        // A role without search combinations may search by any searchable field of persons, as
+        // the gate allows: offer each (jeunes' and secu's staff could not search by name on the
+        // pages; a pages audit).
+        let declared = profile.roles[p.role]?.searchTerms ?? []
+        let combos = declared.isEmpty ? profile.personFields.filter(\.searchable).map { [$0.name] } : declared
         var names: [String] = []
         for name in combos.flatMap({ $0 }) where !names.contains(name) { names.append(name) }
         let who = value("who") ?? type.persons.first?.role ?? ""
