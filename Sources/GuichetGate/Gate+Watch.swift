@@ -270,6 +270,13 @@ extension Gate {
         try await journal.recordSystemEvent(reason == nil ? "watch:unflag" : "watch:flag",
                                             reason: reason == nil ? "watch removed" : "watched person flagged; the reason is kept sealed",
                                             persons: [person], dossiers: [], context: context(officer))
+        // A removal is told to the security officers, on the account that made it: a stolen
+        // administrator's account unwatched a person silently, then an accomplice searched the
+        // file without a question (an insider audit).
+        if reason == nil {
+            try await watch.raise(officer.principal.account, detector: "watch-removed", severity: .medium,
+                                  detail: "this account removed the watch on a person; its accesses are no longer alerted", at: clock())
+        }
     }
 
     /// A security officer acknowledges an alert, with an optional note kept sealed.

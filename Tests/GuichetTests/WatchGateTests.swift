@@ -129,6 +129,16 @@ import GuichetServer
             #expect(listed.text.contains("the mother called about the offer"), "the security officer reads it opened")
         }
         #expect(try await world.ledger.journal().contains { !$0.allowed && $0.reason == "watch:justification" })
+
+        // An administrator removes the watch: the security officers are told, on that account
+        // (a stolen administrator's account did it silently; insider audit).
+        let admin = try #require(try await world.store.account(username: "admin")).id
+        try await world.withAdmin { client in
+            let removed = try await client.call(.delete, "/admin/v1/watch/persons/\(child)", token: try await world.token("admin"))
+            #expect(removed.status == .noContent || removed.status == .ok, "\(removed.text)")
+        }
+        let told = try await world.store.alerts(openOnly: true, account: admin, limit: 10)
+        #expect(told.contains { $0.detector == "watch-removed" && $0.severity == "medium" }, "\(told.map(\.detector))")
     }
 
     @Test("a staff account made over the admin API must verify again when it reaches data minutes after its creation; a new citizen need not")
