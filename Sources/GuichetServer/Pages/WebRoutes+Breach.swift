@@ -100,15 +100,17 @@ extension GuichetServer {
     /// The letters of an incident, previewed: counts, who can be reached and how (no contact
     /// printed), the fields each letter names, and one letter's text; the sending form, or
     /// plainly that no mail relay is configured.
-    func lettersPage(_ id: String, _ req: Request, _ ctx: GuichetContext, _ s: PageScope) async throws -> Response {
+    /// - Parameter value: the form's values (the posted form, or the query of a GET); its
+    ///   `justification` answers the ceiling of persons (a large incident), with the step-up.
+    func lettersPage(_ id: String, _ ctx: GuichetContext, _ s: PageScope, _ value: (String) -> String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         _ = try pageSecurityOfficer(s)
-        let language = req.uri.queryParameters.get("language") ?? l
-        let g = try gateRequest(s, ctx, purpose: req.uri.queryParameters.get("purpose"))
+        let language = value("language") ?? l
+        let g = try gateRequest(s, ctx, purpose: value("purpose"), justification: value("justification"))
         let (incident, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact, language: language, g)
         var values: [String: Any] = ["id": incident.id, "title": incident.title, "incidentHref": "/web/security/incidents/\(incident.id)",
-                                     "language": language, "purpose": LetterWriter.purpose,
+                                     "language": language, "purpose": LetterWriter.purpose, "justification": value("justification") ?? "",
                                      "note": pages.text(batch.article34Exemption ? "lettersExempt" : "lettersRequired", l),
                                      "count": batch.letters.count,
                                      "byEmail": batch.letters.filter { $0.recipients.contains { $0.email != nil } }.count,
@@ -145,7 +147,7 @@ extension GuichetServer {
         }
         // Before any name is opened: letters that name no contact point are not sent.
         guard !breachContact.isEmpty else { throw GuichetError.conflict(BreachResponse.noContact) }
-        let g = try gateRequest(s, ctx, purpose: form["purpose"])
+        let g = try gateRequest(s, ctx, purpose: form["purpose"], justification: form["justification"])
         let (_, _, batch) = try await BreachResponse.letters(incident: id, gate: gate, store: store, contact: breachContact,
                                                              language: form["language"] ?? l, g)
         let delivery = try await BreachResponse.send(batch, with: mailer, store: store, by: officer.account, via: "")
@@ -220,12 +222,29 @@ extension GuichetServer {
         }
         page(r, .get, "/web/security/incidents/:id/letters", admin: true) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
-            return try await self.lettersPage(ctx.parameters.get("id") ?? "", req, ctx, s)
+            return try await self.lettersPage(ctx.parameters.get("id") ?? "", ctx, s) { name in req.uri.queryParameters.get(name).map { String($0) } }
+        }
+        // Preparing and sending open every addressee's name and contacts: a large incident meets
+        // the officer's ceiling of persons, which the step-up form answers with a fresh factor
+        // and why, carrying what was chosen (an operator's audit: the page could not be answered,
+        // and each reload counted past the ceiling until the officer was suspended).
+        page(r, .post, "/web/security/incidents/:id/letters", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let id = ctx.parameters.get("id") ?? ""
+            let carried = form.pairs.filter { ["purpose", "language", "justification"].contains($0.name) }
+            return try await self.answeringStepUp(form, s, action: "/web/security/incidents/\(id)/letters", carried: carried) { fresh in
+                try await self.lettersPage(id, ctx, fresh) { form[$0] }
+            }
         }
         page(r, .post, "/web/security/incidents/:id/letters/send", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            return try await self.sendLetters(ctx.parameters.get("id") ?? "", form, ctx, s)
+            let id = ctx.parameters.get("id") ?? ""
+            let carried = form.pairs.filter { ["purpose", "language", "justification"].contains($0.name) }
+            return try await self.answeringStepUp(form, s, action: "/web/security/incidents/\(id)/letters/send", carried: carried) { fresh in
+                try await self.sendLetters(id, form, ctx, fresh)
+            }
         }
     }
 }
