@@ -54,4 +54,22 @@ extension Gate {
         }
         return Changeable(fields: fields, persons: persons)
     }
+
+    /// The workflow steps the policy allows the caller on this dossier now, for the page to
+    /// offer (the gate decides again on the step itself): decided on the dossier's own
+    /// relations, not on the role alone, so a file opened by break-glass, whose grant reads
+    /// only, offers none (a pages audit: its buttons answered "this file does not exist").
+    /// Not journalled: it opens no field.
+    public func allowedSteps(_ id: DossierID, _ r: GateRequest) async throws -> [String] {
+        try checkPurpose(r)
+        guard let record = try await store.dossier(id), record.lifecycle == nil, let type = profile.dossierTypes[record.type] else { return [] }
+        let subject = r.principal.subject
+        var names = type.workflow.transitions.values.filter { $0.from.contains(record.status) }.map(\.name)
+            .filter { policy.decide(subject, .transition($0), record.facts, purpose: r.purpose).grant != nil }.sorted()
+        if !type.workflow.final.contains(record.status), record.status != "withdrawn",
+           policy.decide(subject, .withdraw, record.facts, purpose: r.purpose).grant != nil {
+            names.append("withdraw")
+        }
+        return names
+    }
 }

@@ -205,17 +205,6 @@ extension GuichetServer {
         step == "withdraw" || type.workflow.transitions.values.contains { $0.name == step && type.workflow.final.contains($0.to) }
     }
 
-    /// The workflow steps a role's rules allow from a state (the gate decides again).
-    func transitions(type: DossierType, status: String, role: String) -> [String] {
-        let allowed = profile.rules.filter { $0.effect == .allow && $0.roles.contains(role) && $0.dossierTypes.contains(type.name) }
-        var names = type.workflow.transitions.values.filter { $0.from.contains(status) }.map(\.name)
-            .filter { name in allowed.contains { $0.actions.contains(.transition(name)) } }.sorted()
-        if !type.workflow.final.contains(status), allowed.contains(where: { $0.actions.contains(.withdraw) }), status != "withdrawn" {
-            names.append("withdraw")
-        }
-        return names
-    }
-
     /// One dossier opened through the gate, as a page.
     /// The ceiling's and the watch's step-up, when `e` asks for one: a form for the code (and,
     /// for a ceiling, why) that reopens the file with them, which answers the demand; a change
@@ -305,9 +294,9 @@ extension GuichetServer {
         let changeable = try await gate.changeable(id, g)
         let organisations = try await organisationNames()
         let mayAnswerAccess = profile.retention.accessRequests.map { $0.roles.contains(g.principal.role) && purpose.map($0.purposes.contains) == true } ?? false
-        let mayIssueClaims = g.principal.kind == .staff && profile.rules.contains {
-            $0.effect == .allow && $0.roles.contains(g.principal.role) && $0.dossierTypes.contains(type.name) && $0.actions.contains(.update)
-        }
+        // Staff who may change this file (not merely their role: a file opened by break-glass
+        // reads only) issue claim codes from it.
+        let mayIssueClaims = g.principal.kind == .staff && (!changeable.fields.isEmpty || !changeable.persons.isEmpty)
         var values: [String: Any] = [
             "id": view.id.rawValue, "version": view.version, "purpose": purpose ?? "",
             "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
@@ -344,7 +333,7 @@ extension GuichetServer {
                 values["rankRule"] = ranks.explanation[l] ?? ranks.explanation.values.first ?? ""
             }
         }
-        let actions = transitions(type: type, status: view.status, role: g.principal.role).map {
+        let actions = try await gate.allowedSteps(id, g).map {
             ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)",
              "final": Self.isFinal($0, type)] as [String: Any]
         }

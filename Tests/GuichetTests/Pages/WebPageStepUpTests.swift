@@ -161,6 +161,10 @@ struct WebPageBreakGlassTests {
             #expect(opened.status == .ok && opened.html.contains(#"id="fields""#), "\(opened.status)")
             #expect(opened.html.contains("security will review"))
             #expect(!opened.html.contains("NIR"), "break-glass shows no national identifier")
+            // A file opened by break-glass reads only: no workflow step, no claim code, no change
+            // is offered (a pages audit: its buttons answered "this file does not exist").
+            #expect(!opened.html.contains("/transitions/") && !opened.html.contains(#"class="claim-code""#) && !opened.html.contains(#"id="edit""#),
+                    "no action the gate would refuse")
             #expect(try await world.gate.pendingBreakGlass(try await world.auth.consoleOfficerTrustingTheKeyFile(username: "security")).count == 1,
                     "the opening waits for the security officer's review")
         }
