@@ -6,13 +6,16 @@ import GuichetCore
 /// a file, a choice's value) has a text in French and in English: the youth-support manager's
 /// page said "État active", "dispositif suivi none" and "(office-manager)" (an audit of R2-R4).
 struct ProfileLabelTextTests {
-    @Test("the roles, states, persons' roles and choices of the four profiles read in French and English on the pages",
+    @Test("the roles, purposes, states, steps, persons' roles and choices of the four profiles read in French and English on the pages",
           arguments: ["place05", "jeunes", "secu", "emploi"])
     func everyWordHasItsTexts(profile name: String) throws {
         let profile = try Repo.profile(named: name)
         var keys = Set(profile.roles.keys.map { "role_" + $0 })
+        // Purposes and workflow steps too (a pages audit: `young-person-request`, `pause`, `reopen`).
+        keys.formUnion(profile.purposes.map { "purpose_" + $0 })
         for type in profile.dossierTypes.values {
             keys.formUnion(type.workflow.states.map { "state_" + $0 })
+            keys.formUnion(type.workflow.transitions.keys.map { "transition_" + $0 })
             keys.formUnion(type.persons.map { "person_" + $0.role })
             for field in type.fields {
                 // A one-letter code (emploi's categories A to E) reads as itself in any language.
