@@ -90,7 +90,7 @@ extension GuichetServer {
                 // The files by number, and a form to assign one (WebRoutes+Provisioning.swift).
                 if let viewer = s.principal, viewer.kind == .admin { row["caseloadHref"] = "/web/admin/accounts/\(a.id.rawValue)/caseload" }
                 let colleagues = (colleaguesOf["\(a.role)\u{0}\(a.organisation?.rawValue ?? "")"] ?? []).filter { $0.id != a.id }
-                if count > 0 && !colleagues.isEmpty {
+                if count > 0 && !colleagues.isEmpty && scoped == nil {
                     row["transfer"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/caseload/transfer", "id": "to-\(a.username)",
                                        "colleagues": colleagues.map { ["value": $0.id.rawValue, "label": $0.username] }] as [String: Any]
                 }
@@ -109,7 +109,7 @@ extension GuichetServer {
             }
             // A leaver (docs/OPERATIONS.md, step 7): another account still active; a privileged
             // one waits for a second administrator (a new-user test found no page for it).
-            if let viewer = s.principal, viewer.account != a.id, a.status == "active", profile.roles[a.role]?.kind != .citizen {
+            if let viewer = s.principal, viewer.kind == .admin, viewer.account != a.id, a.status == "active", profile.roles[a.role]?.kind != .citizen {
                 row["deactivate"] = ["action": "/web/admin/accounts/\(a.id.rawValue)/deactivate", "id": "leave-\(a.username)"]
             }
             accounts.append(row)
@@ -127,15 +127,19 @@ extension GuichetServer {
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
         }
         let typed = draft?.values ?? [:]
-        let roles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted().map {
+        // An account administrator asks only for the roles its role provisions, in its own
+        // organisation; it adds no organisation (a pages audit: the R2 local administrator was
+        // shown the administrator's whole page, every form of which answered 403).
+        let provisions = scoped == nil ? nil : Set(s.principal.flatMap { profile.roles[$0.role]?.provisions } ?? [])
+        let roles = profile.roles.values.filter { $0.kind != .citizen && (provisions?.contains($0.name) ?? true) }.map(\.name).sorted().map {
             ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0, "selected": draft?.form == "account" && typed["role"] == $0] as [String: Any]
         }
-        let orgs = try await store.organisations(kind: nil).sorted { $0.name < $1.name }.map { o -> [String: Any] in
+        let orgs = try await store.organisations(kind: nil).filter { o in scoped.map { o.id == $0 } ?? true }.sorted { $0.name < $1.name }.map { o -> [String: Any] in
             ["value": o.id.rawValue, "label": o.name, "name": o.name, "kind": pages.label("orgkind_", o.kind, l), "territory": o.territory ?? "", "capacity": o.capacity.map(String.init) ?? "",
              "selected": draft?.form == "account" && typed["organisation"] == o.id.rawValue]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
-                                     "organisations": orgs,
+                                     "organisations": orgs, "mayAddOrganisations": scoped == nil,
                                      "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l), "selected": draft?.form == "organisation" && typed["kind"] == $0] },
                                      // An organisation's territory must exist: chosen from the list (the territories' page adds one).
                                      "territories": try await store.territories().sorted { $0.code < $1.code }.map {
