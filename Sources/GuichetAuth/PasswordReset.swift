@@ -1,5 +1,5 @@
 public import GuichetCore
-import GuichetMail
+public import GuichetMail
 import GuichetStore
 public import Foundation
 import Crypto
@@ -54,7 +54,11 @@ extension Authenticator {
     ///   account (use a recovery code); ``GuichetError/notFound``; ``GuichetError/conflict(_:)``
     ///   when the account has no contact address; ``GuichetError/unavailable(_:)`` when no mail
     ///   relay is configured or the message could not be sent (the reset is then void).
-    public func startReset(of account: AccountID, by admin: Principal) async throws -> ResetStarted {
+    /// - Parameter onFile: for an account with no contact address of its own, the address on
+    ///   its owner's file, asked only then (a citizen sets a contact only once a second factor is
+    ///   enrolled, so one who forgot a password had no way back; a citizen-side audit).
+    public func startReset(of account: AccountID, by admin: Principal,
+                           onFile: (@Sendable () async throws -> MailAddress?)? = nil) async throws -> ResetStarted {
         guard admin.kind == .admin else { throw GuichetError.forbidden("only an administrator may start a password reset") }
         try requireStepUp(admin)
         guard account != admin.account else {
@@ -62,7 +66,9 @@ extension Authenticator {
         }
         guard let record = try await store.account(id: account) else { throw GuichetError.notFound }
         guard let mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
-        guard let address = try await contact(of: account) else {
+        var found = try await contact(of: account)
+        if found == nil, let onFile { found = try await onFile() }
+        guard let address = found else {
             throw GuichetError.conflict("this account has no contact address: its owner sets one (PUT /v1/me/contact) before a reset can reach them")
         }
         let now = clock(), token = Self.randomToken(), id = factorID()

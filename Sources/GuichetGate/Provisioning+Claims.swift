@@ -6,7 +6,7 @@ import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetWatch
 import Logging
-import GuichetMail
+public import GuichetMail
 public import Foundation
 
 /// Claim codes (issue 16, item 3): staff of the office that holds a person's file, or the
@@ -124,6 +124,29 @@ extension Provisioning {
         } catch let error as GuichetError { throw error } catch {
             throw GuichetError.unavailable("the claim code could not be recorded in the ledger or its address opened, so none was issued")
         }
+        for name in names {
+            if case .text(let text)? = opened[name], let address = try? MailAddress(text) { return address }
+        }
+        return nil
+    }
+
+    /// The e-mail address on a citizen account's own person record, for a password reset code
+    /// when the account has no contact address of its own: opened only for that, and journalled
+    /// as a disclosure to no account (`password-reset-mail`), as the claim code's address is.
+    /// Nil for another kind of account, a person erased, or no address on file.
+    public func resetAddressOnFile(of account: AccountID, requestID: String) async throws -> MailAddress? {
+        guard let record = try await store.account(id: account), profile.roles[record.role]?.kind == .citizen, let person = record.person,
+              let stored = try await store.persons([person])[person], stored.key != nil else { return nil }
+        let names = profile.personFields.filter { $0.type == .email }.map(\.name)
+        guard !names.isEmpty else { return nil }
+        do {
+            try await gate.journal.recordSystemEvent("password-reset-mail", reason: "the e-mail address on the person's file opened to send a password reset code",
+                                                     persons: [person], dossiers: [],
+                                                     context: AccessContext(requestID: requestID, subject: nil, session: nil, source: nil, purpose: nil, at: gate.clock()))
+        } catch {
+            throw GuichetError.unavailable("the opening of the address could not be recorded in the ledger, so no code was sent")
+        }
+        let opened = try gate.sealing { try gate.vault.open(person: stored, role: "person", revealing: Set(names.map { "person." + $0 })) }
         for name in names {
             if case .text(let text)? = opened[name], let address = try? MailAddress(text) { return address }
         }

@@ -50,7 +50,8 @@ extension GuichetServer {
             var g = GateRequest(principal: admin, requestID: Self.requestID(), source: ctx.source, purpose: nil)
             g.justification = req.headers[Self.justificationHeader]
             try await self.gate.watchAccountChange(id, g)
-            let started = try await self.auth.startReset(of: id, by: admin)
+            let requestID = g.requestID
+            let started = try await self.auth.startReset(of: id, by: admin) { try await self.provisioning.resetAddressOnFile(of: id, requestID: requestID) }
             return Reply.json(.object(["id": .string(started.id), "expiresAt": Wire.timestamp(started.expiresAt),
                                        "sentTo": .string(started.sentTo)]), status: .accepted)
         }

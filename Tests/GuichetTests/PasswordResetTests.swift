@@ -89,6 +89,29 @@ struct PasswordResetTests {
         #expect(await (try world.database).refuses("DELETE FROM password_reset"), "resets are kept")
     }
 
+    @Test("a citizen who never set a contact address gets the reset code at the address on their own file; the opening is journalled")
+    func citizenAddressOnFile() async throws {
+        let (sink, world) = try await Self.mailWorld()
+        defer { sink.stop(); world.remove() }
+        let person = try await world.registerParent("parent1")
+        let parent = try #require(try await world.store.account(username: "parent1"))
+        let adminToken = try await world.token("admin")
+        let started = Mutex<Reply?>(nil)
+        try await world.withAdmin { client in
+            started.withLock { $0 = nil }
+            let r = try await client.call(.post, "/admin/v1/accounts/\(parent.id)/password-reset", token: adminToken)
+            started.withLock { $0 = r }
+        }
+        let reply = try #require(started.withLock { $0 })
+        #expect(reply.status == .accepted, "\(reply.text)")
+        #expect(reply["sentTo"]?.string == "p***@example.org" && !reply.text.contains("parent1@"), "masked")
+        let mail = try sink.messages()
+        #expect(mail.count == 1 && mail.first?.rcptTos == ["parent1@example.org"])
+        #expect(mail.first?.text?.contains("le service qui tient votre dossier") == true, "a citizen is told to tell the service")
+        let opened = try await world.ledger.journal().filter { $0.action == "password-reset-mail" }
+        #expect(opened.count == 1 && opened.first?.persons == [person] && opened.first?.account == nil, "journalled as a disclosure to no account")
+    }
+
     @Test("no contact address, one's own account, a security officer, or no relay: the reset is refused and nothing is sent")
     func refusals() async throws {
         let (sink, world) = try await Self.mailWorld()

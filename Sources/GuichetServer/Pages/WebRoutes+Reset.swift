@@ -79,7 +79,8 @@ extension GuichetServer {
         var shown: [String: Any] = ["username": username]
         let status: HTTPResponse.Status
         do {
-            let started = try await auth.startReset(of: id, by: p)
+            let requestID = g.requestID
+            let started = try await auth.startReset(of: id, by: p) { try await self.provisioning.resetAddressOnFile(of: id, requestID: requestID) }
             shown["sentTo"] = started.sentTo
             shown["expires"] = PageFormat.when(started.expiresAt, l)
             status = .ok
