@@ -231,7 +231,6 @@ extension EmploiGenerator {
         var rng = SplitMix64(seed: seed)
         let now = Date()
         var planted = PlantedHoneytokens()
-        var batch: [(DossierRecord, [NewPerson])] = []
         for _ in 0..<count {
             let agency = agencies.randomElement(using: &rng)!  // not empty
             // An imported agency's territory may be no département code: the NIR needs one.
@@ -239,13 +238,10 @@ extension EmploiGenerator {
             let departement = known ?? FrenchDepartements.all.randomElement(using: &rng)!.code  // not empty
             let (seeker, _) = try makeSeeker(departement: departement, reserved: true, rng: &rng)
             let (record, _) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
-            batch.append((record, [seeker]))
+            planted.pending.append((record, [seeker]))
             planted.dossiers.append(record.id); planted.persons.append(seeker.record.id)
         }
-        // Tags first: a crash between the two leaves tags of no record, never an untagged decoy
-        // that a breach scope would count as a person to notify.
-        try await planted.record(into: store, vault: vault)
-        try await store.importBatch(batch, by: nil)
+        try await planted.write(into: store, vault: vault)
         return planted
     }
 }

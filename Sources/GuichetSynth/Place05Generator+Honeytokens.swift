@@ -29,7 +29,19 @@ public struct PlantedHoneytokens: Sendable {
     public internal(set) var dossiers: [DossierID] = []
     public internal(set) var persons: [PersonID] = []
 
+    /// Records made by ``EmploiGenerator/plant(_:into:agencies:)`` or
+    /// ``Place05Generator/plant(_:into:daycares:)``, written by ``write(into:vault:)``.
+    var pending: [(DossierRecord, [NewPerson])] = []
+
     public init() {}
+
+    /// Writes the planted records, their tags first: a crash between the two leaves tags of
+    /// no record, never an untagged decoy that a breach scope would count as a person to notify.
+    mutating func write(into store: any SyntheticStorage, vault: Vault) async throws {
+        try await record(into: store, vault: vault)
+        try await store.importBatch(pending, by: nil)
+        pending = []
+    }
 
     /// Stores the keyed tags of the honeytokens' ids (`watch_honeytoken`).
     func record(into store: any SyntheticStorage, vault: Vault) async throws {
@@ -64,7 +76,6 @@ extension Place05Generator {
         var rng = SplitMix64(seed: seed)
         let now = Date()
         var planted = PlantedHoneytokens()
-        var batch: [(DossierRecord, [NewPerson])] = []
         while planted.dossiers.count < count {
             let daycare = daycares.randomElement(using: &rng)!  // not empty
             let region = QuebecRegions.all.first { $0.code == daycare.territory } ?? pickRegion(&rng)
@@ -77,14 +88,11 @@ extension Place05Generator {
                 let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
                 let record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
                                              birth: child.0, region: region, now: now, late: true, rng: &rng)
-                batch.append((record, (c == 0 ? family.parents : []) + [child.1]))
+                planted.pending.append((record, (c == 0 ? family.parents : []) + [child.1]))
                 planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)
             }
         }
-        // Tags first: a crash between the two leaves tags of no record, never an untagged decoy
-        // that a breach scope would count as a person to notify.
-        try await planted.record(into: store, vault: vault)
-        try await store.importBatch(batch, by: nil)
+        try await planted.write(into: store, vault: vault)
         return planted
     }
 }

@@ -6,32 +6,30 @@ import GuichetSynth
 /// Where honeytokens sit for legitimate work: outside every name search of real surnames, and
 /// late in a daycare service's list taken in start order.
 @Suite struct HoneytokenPlacementTests {
-    @Test("no real surname's search term finds a reserved honeytoken surname, and each real surname has a reserved one of its lengths")
-    func reservedSurnames() throws {
-        let type = try #require(try Repo.profile().personField("lastName")).type
-        let term = { (name: String) in FieldValidation.term(.text(name), type: type) }
-        let real = Set(QuebecNames.lastNames.map(term)), reserved = Set(QuebecNames.reservedLastNames.map(term))
-        #expect(real.isDisjoint(with: reserved))
-        #expect(reserved.count == QuebecNames.reservedLastNames.count, "no two reserved surnames share a search term")
-        var rng = SplitMix64(seed: 5)
-        for name in QuebecNames.lastNames {
-            let stand = QuebecNames.reservedLastName(like: name, using: &rng)
-            #expect(stand.utf8.count == name.utf8.count && stand.count == name.count, "\(name) → \(stand)")
-            #expect(SyntheticEmail.make(first: "Julie", last: stand, n: 7).utf8.count == SyntheticEmail.make(first: "Julie", last: name, n: 7).utf8.count,
-                    "\(name) → \(stand)")
-        }
+    /// A profile's real surnames, its reserved ones, and how one stands for a real one.
+    struct Vocabulary: Sendable, CustomStringConvertible {
+        let profile: String
+        let real: [String], reserved: [String]
+        let standIn: @Sendable (String, inout SplitMix64) -> String
+        var description: String { profile }
     }
 
-    @Test("no real French surname's search term finds a reserved one (emploi's honeytokens), and each has a reserved one of its lengths")
-    func reservedFrenchSurnames() throws {
-        let type = try #require(try Repo.profile(named: "emploi").personField("lastName")).type
+    static let vocabularies = [
+        Vocabulary(profile: "place05", real: QuebecNames.lastNames, reserved: QuebecNames.reservedLastNames) { QuebecNames.reservedLastName(like: $0, using: &$1) },
+        Vocabulary(profile: "emploi", real: FrenchNames.last, reserved: FrenchNames.reservedLast) { FrenchNames.reservedLastName(like: $0, using: &$1) },
+    ]
+
+    @Test("no real surname's search term finds a reserved honeytoken surname, and each real surname has a reserved one of its lengths",
+          arguments: vocabularies)
+    func reservedSurnames(_ v: Vocabulary) throws {
+        let type = try #require(try Repo.profile(named: v.profile).personField("lastName")).type
         let term = { (name: String) in FieldValidation.term(.text(name), type: type) }
-        let real = Set(FrenchNames.last.map(term)), reserved = Set(FrenchNames.reservedLast.map(term))
+        let real = Set(v.real.map(term)), reserved = Set(v.reserved.map(term))
         #expect(real.isDisjoint(with: reserved))
-        #expect(reserved.count == FrenchNames.reservedLast.count, "no two reserved surnames share a search term")
+        #expect(reserved.count == v.reserved.count, "no two reserved surnames share a search term")
         var rng = SplitMix64(seed: 5)
-        for name in FrenchNames.last {
-            let stand = FrenchNames.reservedLastName(like: name, using: &rng)
+        for name in v.real {
+            let stand = v.standIn(name, &rng)
             #expect(stand.utf8.count == name.utf8.count && stand.count == name.count, "\(name) → \(stand)")
             #expect(SyntheticEmail.make(first: "Julie", last: stand, n: 7).utf8.count == SyntheticEmail.make(first: "Julie", last: name, n: 7).utf8.count,
                     "\(name) → \(stand)")
