@@ -68,9 +68,9 @@ extension Deployment {
     /// which takes part in the election of the checkpoint signer.
     /// - Parameter creating: `guichet init`: refuse a database that already holds a registry.
     func openPostgres(_ address: PostgresAddress, profilePath: String, keys: FileKeyProvider, settings: Settings,
-                      creating: Bool = false) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
+                      creating: Bool = false, elect: Bool = true) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
         try await openPostgres(try await Self.connect(address, empty: creating), profilePath: profilePath, keys: keys, settings: settings,
-                               creating: creating)
+                               creating: creating, elect: elect)
     }
 
     /// Connects to the database (bringing its tables up to date).
@@ -126,8 +126,11 @@ extension Deployment {
     }
 
     /// As ``openPostgres(_:profilePath:keys:settings:creating:)``, on a store already connected.
+    /// - Parameter elect: take part in the election of the checkpoint signer (a server that
+    ///   serves); a console command does not (an operator's audit: one-shot commands said they
+    ///   were elected to sign and to run the retention and the SIEM export).
     func openPostgres(_ store: PostgresStore, profilePath: String, keys: FileKeyProvider, settings: Settings,
-                      creating: Bool = false) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
+                      creating: Bool = false, elect: Bool = true) async throws -> (opened: OpenedRegistry, server: GuichetServer, store: PostgresStore) {
         do {
             let profile = try Self.loadProfile(profilePath)
             let opened: OpenedRegistry
@@ -139,7 +142,7 @@ extension Deployment {
                 throw DeploymentError(e.description.replacingOccurrences(of: "the data folder holds", with: "the PostgreSQL database holds"))
             }
             let server = try server(gate: opened.gate, auth: opened.auth, store: store, settings: settings,
-                                    signing: creating ? nil : PostgresSignerElection(store.ledger), cursors: store)
+                                    signing: creating || !elect ? nil : PostgresSignerElection(store.ledger), cursors: store)
             return (opened, server, store)
         } catch {
             await store.close()

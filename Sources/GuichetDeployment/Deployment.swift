@@ -399,7 +399,8 @@ public struct Deployment: Sendable {
         guard let name = profile ?? settings.profile else { throw DeploymentError("no profile in \(configFile): pass --profile") }
         var offline = settings
         offline.oidc = nil
-        let (opened, server, store) = try await openPostgres(address, profilePath: try Self.resolveProfile(name), keys: try keys(flag), settings: offline)
+        let (opened, server, store) = try await openPostgres(address, profilePath: try Self.resolveProfile(name), keys: try keys(flag), settings: offline,
+                                                             elect: false)
         return (opened, server, store)
     }
 

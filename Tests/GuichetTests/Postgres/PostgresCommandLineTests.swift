@@ -88,6 +88,9 @@ struct PostgresCommandLineTests {
         func ok(_ args: [String]) async throws -> String {
             let r = try await CommandLineTests.run(args + ["--data", data])
             #expect(r.status == 0, "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")
+            // A one-shot command does not take part in the signer's election (an operator's audit:
+            // each said it was elected to sign and to run the retention and the SIEM export).
+            #expect(!r.stderr.contains("elected"), "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")
             return r.stdout
         }
         _ = try await ok(["territories", "add", "--code", "75", "--name", "Paris"])
@@ -147,6 +150,9 @@ struct PostgresCommandLineTests {
         func ok(_ args: [String]) async throws -> String {
             let r = try await CommandLineTests.run(args + ["--data", data])
             #expect(r.status == 0, "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")
+            // A one-shot command does not take part in the signer's election (an operator's audit:
+            // each said it was elected to sign and to run the retention and the SIEM export).
+            #expect(!r.stderr.contains("elected"), "guichet \(args.prefix(2).joined(separator: " ")): \(r.stderr)")
             return r.stdout
         }
 
