@@ -55,20 +55,27 @@ enum PostgresPool {
         }
     }
 
+    /// One connection of its own to `address`, outside the pool (the signer's election keeps one).
+    static func connection(_ address: PostgresAddress) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(configuration: try connectionConfiguration(address), id: 0, logger: logger)
+    }
+
+    /// The configuration of one connection to `address`, with its TLS mode.
+    static func connectionConfiguration(_ address: PostgresAddress) throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch address.tls {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
+                                                password: address.password, database: address.database, tls: tls)
+    }
+
     /// Throws when the server answers but refuses this address: a user or password it does not
     /// accept (SQLSTATE class 28), a database it does not have (3D000). Anything else (no
     /// answer yet, TLS) is left to the pool's own attempts.
     static func refusal(_ address: PostgresAddress) async throws {
-        let tls: PostgresConnection.Configuration.TLS
-        do {
-            tls = switch address.tls {
-            case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            }
-        } catch { return }
-        let configuration = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
-                                                            password: address.password, database: address.database, tls: tls)
+        guard let configuration = try? connectionConfiguration(address) else { return }
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()

@@ -27,42 +27,52 @@ public final class PostgresSignerElection: Sendable {
     private let leading: Flag
     private let task: Task<Void, Never>
 
-    /// Starts taking part in the election over `ledger`'s connections.
+    /// Starts taking part in the election, on a connection of its own to `ledger`'s database.
+    ///
+    /// The connection is its own, not one of the pool's, and every step has a deadline (twice
+    /// the retry): after PostgreSQL restarted, a query on a kept pool connection neither
+    /// returned nor failed, so the holder never stepped down and nobody campaigned again (an
+    /// operator's audit: no signer once the old one was killed, every server not ready). A
+    /// connection that fails or hangs is dropped and a new one made on the next round.
     public init(_ ledger: PostgresLedger, retry: Duration = .seconds(5)) {
-        let client = ledger.client, leading = Flag()
+        let address = ledger.address, leading = Flag()
         self.leading = leading
         let logger = PostgresPool.logger
         task = Task {
             while !Task.isCancelled {
+                var kept: PostgresConnection?
                 do {
-                    try await client.withConnection { c in
-                        var held = false
-                        defer { leading.set(false) }
-                        while !Task.isCancelled {
-                            // Each query within a deadline: after the database restarted, a
-                            // query on the kept connection neither returned nor failed, so the
-                            // holder never stepped down and nobody campaigned again (an
-                            // operator's audit: no signer after the old one was killed).
-                            if held {
-                                try await Self.withinDeadline(retry * 2) { try await c.query("SELECT 1", logger: logger) }
-                            } else {
-                                held = try await Self.withinDeadline(retry * 2) {
-                                    try await c.query("SELECT pg_try_advisory_lock(\(Self.signerLock))", logger: logger)
-                                        .decode(Bool.self).collect().first ?? false
-                                }
-                                if held { leading.set(true) }
+                    let c = try await Self.withinDeadline(retry * 2) { try await PostgresPool.connection(address) }
+                    kept = c
+                    var held = false
+                    while !Task.isCancelled {
+                        if held {
+                            try await Self.withinDeadline(retry * 2) { try await c.query("SELECT 1", logger: logger) }
+                        } else {
+                            held = try await Self.withinDeadline(retry * 2) {
+                                try await c.query("SELECT pg_try_advisory_lock(\(Self.signerLock))", logger: logger)
+                                    .decode(Bool.self).collect().first ?? false
                             }
-                            try? await Task.sleep(for: retry)
+                            if held { leading.set(true) }
                         }
-                        if held { _ = try? await c.query("SELECT pg_advisory_unlock(\(Self.signerLock))", logger: logger) }
+                        try? await Task.sleep(for: retry)
                     }
+                    leading.set(false)
+                    if held { _ = try? await Self.withinDeadline(retry) { try await c.query("SELECT pg_advisory_unlock(\(Self.signerLock))", logger: logger) } }
+                    Self.closeLater(c)
                 } catch {
                     leading.set(false)
+                    if let kept { Self.closeLater(kept) }
                     try? await Task.sleep(for: retry)
                 }
             }
         }
-}
+    }
+
+    /// Closes a connection without waiting for it: one that hangs is left to its socket.
+    static func closeLater(_ c: PostgresConnection) {
+        Task { try? await c.close() }
+    }
 
     struct DeadlinePassed: Error {}
 
