@@ -46,7 +46,7 @@ extension OpenAPI {
         "BreachScope": obj(["query": anyObject, "checkpoint": ref("CheckpointReference"), "entriesMatched": integer, "approximate": .object(["type": .string("boolean")]),
                             "personCount": integer, "persons": array(anyObject), "dossiers": array(anyObject), "fieldCounts": anyObject,
                             "writes": array(anyObject), "attempts": array(anyObject), "events": array(anyObject), "decoys": anyObject,
-                            "claimCodes": array(anyObject)]),
+                            "claimCodes": array(anyObject), "accountsEnabled": array(anyObject)]),
         "CheckpointReference": obj(["size": integer, "rootHash": string, "note": string]),
         "IncidentInput": obj(["title": string, "nature": string, "facts": string, "effects": string, "remedial": string, "consequences": string,
                               "detectedAt": string, "status": string, "encryptedAndKeysSafe": .object(["type": .string("boolean")]), "scope": anyObject],
