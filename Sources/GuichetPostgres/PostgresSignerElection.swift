@@ -42,7 +42,7 @@ public final class PostgresSignerElection: Sendable {
             while !Task.isCancelled {
                 var kept: PostgresConnection?
                 do {
-                    let c = try await Self.withinDeadline(retry * 2) { try await PostgresPool.connection(address) }
+                    let c = try await Self.withinDeadline(retry * 2, late: { Self.closeLater($0) }) { try await PostgresPool.connection(address) }
                     kept = c
                     var held = false
                     while !Task.isCancelled {
@@ -79,18 +79,30 @@ public final class PostgresSignerElection: Sendable {
     /// A continuation resumed once, by whichever comes first.
     final class Once<T: Sendable>: Sendable {
         let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
-        func resume(with result: Result<T, any Error>) { continuation.withLock { $0.take() }?.resume(with: result) }
+        /// Whether this call resumed it (false when the other came first).
+        @discardableResult
+        func resume(with result: Result<T, any Error>) -> Bool {
+            guard let k = continuation.withLock({ $0.take() }) else { return false }
+            k.resume(with: result)
+            return true
+        }
     }
 
     /// The result of `body`, or ``DeadlinePassed`` once `limit` has passed, whether or not
     /// `body` ever returns (it is left running, cancelled: a query on a dead connection may
     /// never notice).
-    static func withinDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// - Parameter late: what to do with a value that comes after the deadline (a connection
+    ///   made too late must be closed: postgres-nio traps on one released open).
+    static func withinDeadline<T: Sendable>(_ limit: Duration, late: (@Sendable (T) -> Void)? = nil,
+                                            _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let once = Once<T>()
         return try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
             once.continuation.withLock { $0 = k }
             let work = Task {
-                do { once.resume(with: .success(try await body())) } catch { once.resume(with: .failure(error)) }
+                do {
+                    let value = try await body()
+                    if !once.resume(with: .success(value)) { late?(value) }
+                } catch { once.resume(with: .failure(error)) }
             }
             Task {
                 try? await Task.sleep(for: limit)
