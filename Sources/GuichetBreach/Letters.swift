@@ -68,6 +68,16 @@ public struct LetterWriter: Sendable {
         }
         let language = language ?? gate.profile.defaultLanguage
         guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
+        // The whole batch against the ceiling before any person is opened: the persons of the
+        // scope, and those of their files who may stand in for one without a contact.
+        var candidates = Set(scope.persons.map(\.person))
+        for p in scope.persons {
+            for d in try await store.dossiers(p.dossiers) {
+                let role = d.persons.first { $0.person == p.person }?.role
+                for link in d.persons where link.role != role { candidates.insert(link.person) }
+            }
+        }
+        try await gate.watchLetters(candidates.sorted { $0.rawValue < $1.rawValue }, r)
         var opened: [PersonID: LetterRecipient?] = [:]
         func open(_ id: PersonID) async throws -> LetterRecipient? {
             if let known = opened[id] { return known }

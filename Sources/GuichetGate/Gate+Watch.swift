@@ -133,6 +133,27 @@ extension Gate {
         }
     }
 
+    /// Before an administrator's or account administrator's approval that hands an account a
+    /// ceiling of persons or more reach (an account created, a role, a caseload): it counts
+    /// against the role's ceiling of approvals (``Ceiling/approvalsBurst``), each account
+    /// approved once a window, so that two stolen administrators approving each other's
+    /// requests make a few accounts, not any number. The same stages as the other ceilings.
+    /// - Throws: the refusal (nothing approved); 503 when the watch fails (fail closed).
+    public func watchApproval(of account: AccountID, _ r: GateRequest) async throws {
+        guard let watch else { return }
+        var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "approved:" + account.rawValue)], persons: [])
+        event.writes = true
+        event.approves = true
+        try await veto(watch, event, caseload: [], action: .update, dossiers: [], r, unavailable: "the approval could not be checked, so it was not given") { refusal, error in
+            guard case .approvals(let limit, let window) = refusal else { return error }
+            return Self.approvalsRefusal(limit, window)
+        }
+    }
+
+    static func approvalsRefusal(_ limit: Int, _ window: String) -> GuichetError {
+        .forbidden("you have approved \(limit) accounts, roles or caseloads in this \(window), your role's ceiling: each gives an account its own ceiling of persons. To go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+    }
+
     /// Before a staff member's claim code is issued: whoever holds the code makes an account
     /// that reads the files the person is on, so every person of those files counts against
     /// the issuing account's ceiling of persons, as a read of them would. An account that owes
@@ -150,6 +171,20 @@ extension Gate {
             guard case .ceiling(let limit, let window) = refusal else { return error }
             return .forbidden("a claim code opens the files of everyone on them, and you have reached \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
         }
+    }
+
+    /// Before breach letters are written: every person whose name and contact the letters may
+    /// open counts against the officer's ceiling of persons at once, so that a batch past the
+    /// ceiling is refused before the first person is opened (an insider audit: letters refused
+    /// at the ceiling had journalled 50 persons as disclosed that the officer never received).
+    /// The openings that follow cost nothing more. `persons` may hold more than will be opened
+    /// (a parent in case a child has no contact): the count errs on the side of the ceiling.
+    /// - Throws: the refusal (nothing opened); 503 when the watch fails (fail closed).
+    public func watchLetters(_ persons: [PersonID], _ r: GateRequest) async throws {
+        guard let watch, !persons.isEmpty else { return }
+        let event = watchEvent(r, action: .read, allowed: true, dossiers: [], persons: persons)
+        try await veto(watch, event, caseload: [], action: .read, dossiers: [], r,
+                       unavailable: "the letters could not be checked, so none was written")
     }
 
     /// The persons whose non-public fields (identity, contact, national id, sensitive) the
@@ -215,6 +250,8 @@ extension Gate {
             return ("watch:ceiling", .forbidden("you have received the fields of \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
         case .changes(let limit, let window):
             return ("watch:ceiling", .forbidden("you have changed \(limit) dossiers in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
+        case .approvals(let limit, let window):
+            return ("watch:ceiling", approvalsRefusal(limit, window))
         case .suspended:
             return ("watch:suspended", .forbidden("this account is suspended pending a security review; contact your security officer"))
         case .throttled(let until):

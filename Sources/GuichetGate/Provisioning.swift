@@ -193,14 +193,19 @@ public struct Provisioning: Sendable {
         try await auth.requestRole(role, for: account, by: admin)
     }
 
-    /// A second administrator approves a pending creation or role change.
-    /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester.
-    public func approve(request id: String, by: Provisioner) async throws -> AccountRequest {
+    /// A second administrator approves a pending creation or role change. It counts against
+    /// the approver's ceiling of approvals (``Gate/watchApproval(of:_:)``): past it, a fresh
+    /// second factor and `justification`, then a throttle and a suspension; nothing is
+    /// approved when refused.
+    /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester;
+    ///   the watch's refusal.
+    public func approve(request id: String, by: Provisioner, justification: String? = nil) async throws -> AccountRequest {
         try admit(by, accountAdministrators: true)
         guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
         guard id.count <= 64, let pending = try await pendingRequests(by: by).first(where: { $0.id == id }) else { throw GuichetError.notFound }
         guard pending.requestedBy != approver else { throw GuichetError.forbidden("a second administrator must approve what you requested") }
         if try await store.departure(of: pending.account) != nil { throw GuichetError.conflict("this account's owner left") }
+        try await countApproval(of: pending.account, by: by, justification: justification)
         try await journal("approve", "\(pending.kind) of account \(pending.account) as \(pending.role) approved", by)
         let done = try await auth.approve(request: id, by: approver)
         if let kind = profile.roles[done.role]?.kind, kind != .citizen {
@@ -243,6 +248,15 @@ public struct Provisioning: Sendable {
         var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
         request.justification = justification
         try await gate.watchAccountChange(account, request)
+    }
+
+    /// An approval counted against the approver's ceiling of approvals
+    /// (``Gate/watchApproval(of:_:)``); the console approves nothing.
+    func countApproval(of account: AccountID, by: Provisioner, justification: String?) async throws {
+        guard case .administrator(let p, let requestID, let source) = by else { return }
+        var request = GateRequest(principal: p, requestID: requestID, source: source, purpose: nil)
+        request.justification = justification
+        try await gate.watchApproval(of: account, request)
     }
 
     /// The deactivations of privileged accounts waiting for a second administrator, oldest
@@ -350,8 +364,10 @@ public struct Provisioning: Sendable {
     /// A second administrator approves a caseload request: checked again as it is now (the
     /// holder still present, the dossiers still where they were), journalled, then made.
     /// - Throws: ``GuichetError/notFound``; ``GuichetError/forbidden(_:)`` for the requester
-    ///   or the console; ``GuichetError/conflict(_:)`` when the request expired or things moved.
-    public func approveCaseload(request id: String, by: Provisioner) async throws -> CaseloadRequest {
+    ///   or the console; ``GuichetError/conflict(_:)`` when the request expired or things moved;
+    ///   the watch's refusal (the approval counts against the approver's ceiling of approvals,
+    ///   by the account that receives the files, as ``approve(request:by:justification:)`` does).
+    public func approveCaseload(request id: String, by: Provisioner, justification: String? = nil) async throws -> CaseloadRequest {
         try admit(by)
         guard let approver = by.account else { throw GuichetError.forbidden("approvals are given over the admin API") }
         guard id.count <= 64, let pending = try await store.pendingCaseloadRequests().first(where: { $0.id == id }) else { throw GuichetError.notFound }
@@ -364,6 +380,7 @@ public struct Provisioning: Sendable {
         if let from = pending.from, !records.allSatisfy({ $0.assignedAgent == from }) {
             throw GuichetError.conflict("the caseload changed since it was asked: nothing was moved; ask again")
         }
+        try await countApproval(of: pending.to, by: by, justification: justification)
         let what = pending.from.map { "moved from account \($0) to" } ?? "assigned to"
         try await journal("caseload-\(pending.kind.rawValue)", "\(pending.dossiers.count) dossiers \(what) account \(pending.to) (request \(id))",
                           dossiers: pending.dossiers, by)

@@ -4,21 +4,25 @@ extension ProfileBuilder {
     /// A role's `ceiling` (``Ceiling``); keys left out keep the role kind's default:
     /// ```yaml
     /// agent: {kind: staff, organisation: operator, ceiling: {burst: 35, hour: 80, day: 300, session: 300, grace: 15,
-    ///                                                  changesBurst: 40, changesDay: 300, changesGrace: 20}}
+    ///                                                  changesBurst: 40, changesDay: 300, changesGrace: 20,
+    ///                                                  approvalsBurst: 5, approvalsDay: 10, approvalsGrace: 10}}
     /// ```
     func ceiling(_ c: YAMLCursor, kind: RoleKind) throws -> Ceiling {
-        let d = try c.dictionary(allowed: ["burst", "hour", "day", "session", "grace", "changesBurst", "changesDay", "changesGrace"])
+        let d = try c.dictionary(allowed: ["burst", "hour", "day", "session", "grace", "changesBurst", "changesDay", "changesGrace",
+                                                 "approvalsBurst", "approvalsDay", "approvalsGrace"])
         var out = Ceiling.defaults(for: kind)
         func read(_ key: String, _ path: WritableKeyPath<Ceiling, Int>, min: Int) throws {
             guard let v = d[key] else { return }
             let n = try v.int()
-            let what = key.hasPrefix("changes") ? "dossiers changed" : "persons"
+            let what = key.hasPrefix("changes") ? "dossiers changed" : key.hasPrefix("approvals") ? "accounts approved" : "persons"
             guard (min...1_000_000).contains(n) else { throw v.fail("'\(key)' is a number of \(what) from \(min) to 1000000") }
             out[keyPath: path] = n
         }
         try read("burst", \.burst, min: 1); try read("hour", \.hour, min: 1); try read("day", \.day, min: 1)
         try read("session", \.session, min: 1); try read("grace", \.grace, min: 0)
         try read("changesBurst", \.changesBurst, min: 1); try read("changesDay", \.changesDay, min: 1); try read("changesGrace", \.changesGrace, min: 0)
+        try read("approvalsBurst", \.approvalsBurst, min: 1); try read("approvalsDay", \.approvalsDay, min: 1)
+        try read("approvalsGrace", \.approvalsGrace, min: 0)
         return out
     }
 

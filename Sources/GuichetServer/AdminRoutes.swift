@@ -89,13 +89,15 @@ extension GuichetServer {
         r.on(.post, "/admin/v1/requests/:id/approve") { req, ctx in
             let by = try await self.accountProvisioner(req, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
+            // Past the approver's ceiling of approvals: a fresh second factor and this reason.
+            let why = req.headers[Self.justificationHeader]
             if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
-                return Reply.json(Wire.caseloadRequest(try await self.provisioning.approveCaseload(request: id, by: by), status: "approved"))
+                return Reply.json(Wire.caseloadRequest(try await self.provisioning.approveCaseload(request: id, by: by, justification: why), status: "approved"))
             }
             if try await self.provisioning.pendingDepartureRequests(by: by).contains(where: { $0.id == id }) {
                 return Reply.json(Wire.departureRequest(try await self.provisioning.approveDeparture(request: id, by: by), status: "approved"))
             }
-            let r = try await self.provisioning.approve(request: id, by: by)
+            let r = try await self.provisioning.approve(request: id, by: by, justification: why)
             return Reply.json(.object(["account": .string(r.account.rawValue), "kind": .string(r.kind), "role": .string(r.role),
                                        "status": .string("approved")]))
         }

@@ -99,6 +99,8 @@ public struct AccountState: Codable, Sendable, Equatable {
     /// persons, or a state written before this was kept): what a refusal while the answer is
     /// owed names.
     var ceilingOnChanges: Bool?
+    /// Whether that crossing was of the ceiling of approvals (nil: not).
+    var ceilingOnApprovals: Bool?
     var graceLeft: Int?
     /// Persons revealed in the current session (`ceilingSession`).
     var sessionPersons: Set<UInt64>?
@@ -113,6 +115,9 @@ public struct AccountState: Codable, Sendable, Equatable {
     /// counts distinct persons.
     var changed: [UInt64: Int64]?
     var changedToday: Set<UInt64>?
+    /// Accounts approved (fingerprint → last second) within the burst window, and today.
+    var approved: [UInt64: Int64]?
+    var approvedToday: Set<UInt64>?
 
     static let historyDays = 30
     static let seenCap = 20_000
@@ -156,8 +161,9 @@ public struct AccountState: Codable, Sendable, Equatable {
         today = DayStats(day: day)
         dayPersons = []
         changedToday = nil
+        approvedToday = nil
         let throttledLately = ceilingStage == 3 && ceilingSince.map { second - $0 < 86_400 } == true
-        if !throttledLately { ceilingStage = nil; ceilingSince = nil; ceilingOnChanges = nil }
+        if !throttledLately { ceilingStage = nil; ceilingSince = nil; ceilingOnChanges = nil; ceilingOnApprovals = nil }
         graceLeft = nil
         todayBins = 0
         todaySignIns = 0

@@ -47,6 +47,10 @@ public struct WatchEvent: Sendable {
     /// The request changes its `dossiers` (a write): they count against the ceiling of
     /// changes, as persons shown count against the ceiling of persons.
     public var writes = false
+    /// The request approves an account's creation, role or caseload (with `writes`): counted
+    /// against the ceiling of approvals (``Ceiling/approvalsBurst``), by the account approved
+    /// (its fingerprint in `dossiers`), not against the changes.
+    public var approves = false
     public var search: SearchShape?
     /// When the account was created (lifecycle detector).
     public var accountCreatedAt: Date?
@@ -106,6 +110,8 @@ public enum WatchRefusal: Sendable, Equatable {
     /// The role's ceiling of dossiers changed was reached (or the account owes the answer to a
     /// ceiling already): the same step-up and justification are needed to change more.
     case changes(limit: Int, window: String)
+    /// The role's ceiling of accounts approved was reached: the same step-up and justification.
+    case approvals(limit: Int, window: String)
 }
 
 /// The watch's answer about one event.

@@ -216,19 +216,20 @@ public struct WatchEngine: Sendable {
         // the other (a stolen account stopped from reading cannot go on withdrawing files).
         let counts: [(Int, Int, String)]
         let grace: Int
-        let writes = e.writes
+        let writes = e.writes, approves = e.writes && e.approves
         // Whether the request adds to a count: persons the account already received today,
-        // and dossiers it already changed today, cost nothing.
+        // and dossiers it already changed (accounts it already approved) today, cost nothing.
         let adds: Bool
         if writes {
             let since = t.second - Int64(settings.burstWindow)
             let fps = Set(e.dossiers.map { fingerprint($0.rawValue) })
-            let changed = st.changed ?? [:], today = st.changedToday ?? []
+            let changed = (approves ? st.approved : st.changed) ?? [:], today = (approves ? st.approvedToday : st.changedToday) ?? []
             let recent = changed.values.reduce(0) { $0 + ($1 > since ? 1 : 0) }
                 + fps.reduce(0) { $0 + ((changed[$1].map { $0 > since } ?? false) ? 0 : 1) }
             let newToday = AccountState.unseen(fps, in: today)
-            counts = [(recent, c.changesBurst, burstLabel), (today.count + newToday, c.changesDay, "day")]
-            grace = c.changesGrace
+            counts = approves ? [(recent, c.approvalsBurst, burstLabel), (today.count + newToday, c.approvalsDay, "day")]
+                              : [(recent, c.changesBurst, burstLabel), (today.count + newToday, c.changesDay, "day")]
+            grace = approves ? c.approvalsGrace : c.changesGrace
             adds = newToday > 0
         } else {
             let fps = Set(e.persons.map { fingerprint($0.rawValue) })
@@ -240,15 +241,15 @@ public struct WatchEngine: Sendable {
             adds = newToday > 0
         }
         func refusal(_ limit: Int, _ window: String) -> WatchRefusal {
-            writes ? .changes(limit: limit, window: window) : .ceiling(limit: limit, window: window)
+            approves ? .approvals(limit: limit, window: window) : writes ? .changes(limit: limit, window: window) : .ceiling(limit: limit, window: window)
         }
-        let what = writes ? "dossiers changed" : "distinct persons"
+        let what = approves ? "accounts approved" : writes ? "dossiers changed" : "distinct persons"
         let stage = st.ceilingStage ?? 0
         if stage == 0 {
             guard let over = counts.first(where: { $0.0 > $0.1 }) else { return false }
             // A second crossing within a week is a high alert (a slow, patient misuse).
             let again = !(st.ceilingDays ?? []).filter { $0 != t.day && t.day - $0 < 7 }.isEmpty
-            st.ceilingStage = 1; st.ceilingSince = t.second; st.ceilingOnChanges = writes ? true : nil
+            st.ceilingStage = 1; st.ceilingSince = t.second; st.ceilingOnChanges = writes ? true : nil; st.ceilingOnApprovals = approves ? true : nil
             st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
             out.findings.append(Finding(detector: "ceiling", severity: again ? .high : .medium,
                                         detail: "\(over.0) \(what) in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
@@ -273,9 +274,12 @@ public struct WatchEngine: Sendable {
                 if t.second > since { st.refusals += 1 }
                 // The refusal names the ceiling that was crossed: a write refused because reads
                 // met the ceiling of persons says so, not that it changed files.
-                let crossedOnChanges = st.ceilingOnChanges ?? false
-                if crossedOnChanges == writes {
+                let crossedOnChanges = st.ceilingOnChanges ?? false, crossedOnApprovals = st.ceilingOnApprovals ?? false
+                if crossedOnChanges == writes && crossedOnApprovals == approves {
                     out.refusal = refusal(first.1, first.2)
+                } else if crossedOnApprovals {
+                    let (limit, window) = c.approvalsBurst <= c.approvalsDay ? (c.approvalsBurst, burstLabel) : (c.approvalsDay, "day")
+                    out.refusal = .approvals(limit: limit, window: window)
                 } else if crossedOnChanges {
                     let (limit, window) = c.changesBurst <= c.changesDay ? (c.changesBurst, burstLabel) : (c.changesDay, "day")
                     out.refusal = .changes(limit: limit, window: window)
@@ -308,7 +312,7 @@ public struct WatchEngine: Sendable {
             out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))
             return true
         default:
-            return suspend(&st, "ceiling-exceeded", "more \(writes ? "changes" : "persons") asked for after the ceiling of role '\(e.role)' and its grace were passed", &out)
+            return suspend(&st, "ceiling-exceeded", "more \(approves ? "approvals" : writes ? "changes" : "persons") asked for after the ceiling of role '\(e.role)' and its grace were passed", &out)
         }
     }
 
@@ -332,15 +336,14 @@ public struct WatchEngine: Sendable {
         let hourSince = t.second - 3600
         if e.writes {
             let since = t.second - Int64(settings.burstWindow)
-            var changed = (st.changed ?? [:]).filter { $0.value > since }
-            var today = st.changedToday ?? []
+            var changed = ((e.approves ? st.approved : st.changed) ?? [:]).filter { $0.value > since }
+            var today = (e.approves ? st.approvedToday : st.changedToday) ?? []
             for d in e.dossiers {
                 let f = fingerprint(d.rawValue)
                 changed[f] = t.second
                 if today.count < 100_000 { today.insert(f) }
             }
-            st.changed = changed
-            st.changedToday = today
+            if e.approves { st.approved = changed; st.approvedToday = today } else { st.changed = changed; st.changedToday = today }
         }
         // In place: a copy of the session's set per request cost as much as the set is large.
         if st.sessionPersons == nil { st.sessionPersons = [] }
@@ -425,7 +428,7 @@ public struct WatchEngine: Sendable {
         // ceiling again, so an officer's account reinstating a staff account over and over read
         // about 49 persons a minute (an insider audit).
         if restartCeilings {
-            st.ceilingStage = nil; st.ceilingSince = nil; st.ceilingOnChanges = nil; st.graceLeft = nil
+            st.ceilingStage = nil; st.ceilingSince = nil; st.ceilingOnChanges = nil; st.ceilingOnApprovals = nil; st.graceLeft = nil
             st.recent = RecentPersons(); st.dayPersons = []
         }
         accounts[account] = st

@@ -454,16 +454,22 @@ extension GuichetServer {
         page(r, .post, "/web/admin/requests/:id/approve", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            let by = try self.pageProvisioner(s, ctx)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
-                _ = try await self.provisioning.approveCaseload(request: id, by: by)
-            } else if try await self.provisioning.pendingDepartureRequests(by: by).contains(where: { $0.id == id }) {
-                _ = try await self.provisioning.approveDeparture(request: id, by: by)
-            } else {
-                _ = try await self.provisioning.approve(request: id, by: by)
+            // Past the ceiling of approvals (or with a stale factor): the step-up form asks why,
+            // and approves after the code.
+            let carried = form.pairs.filter { $0.name == "justification" }
+            return try await self.answeringStepUp(form, s, action: "/web/admin/requests/\(id)/approve", carried: carried) { fresh in
+                let by = try self.pageProvisioner(fresh, ctx)
+                let why = form["justification"]
+                if try await self.provisioning.pendingCaseloadRequests(by: by).contains(where: { $0.id == id }) {
+                    _ = try await self.provisioning.approveCaseload(request: id, by: by, justification: why)
+                } else if try await self.provisioning.pendingDepartureRequests(by: by).contains(where: { $0.id == id }) {
+                    _ = try await self.provisioning.approveDeparture(request: id, by: by)
+                } else {
+                    _ = try await self.provisioning.approve(request: id, by: by, justification: why)
+                }
+                return WebPages.redirect("/web/home?done=approve")
             }
-            return WebPages.redirect("/web/home?done=approve")
         }
         page(r, .post, "/web/admin/organisations", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -214,7 +214,7 @@ extension GuichetServer {
         guard values["stepUp"] != nil else { return nil }
         values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
         values["purpose"] = purpose ?? ""
-        values["askWhy"] = ["errCeiling", "errCeilingChanges"].contains(values["errorKey"] as? String ?? "")
+        values["askWhy"] = ["errCeiling", "errCeilingChanges", "errCeilingApprovals"].contains(values["errorKey"] as? String ?? "")
         // A passkey cannot go in this form: the second-factor step verifies it and sends
         // the browser back here, where the reason is given with the code left empty.
         let back = "\(s.prefix)/dossiers/\(id.rawValue)" + (purpose.map { "?purpose=\($0)" } ?? "")
@@ -236,7 +236,7 @@ extension GuichetServer {
         let whyOnly = key == "errJustification"
         guard values["stepUp"] != nil || whyOnly, let p = s.principal else { return nil }
         values["wrongCode"] = wrongCode
-        let askWhy = ["errCeiling", "errCeilingChanges", "errJustification"].contains(key)
+        let askWhy = ["errCeiling", "errCeilingChanges", "errCeilingApprovals", "errJustification"].contains(key)
         values["openAction"] = action
         values["askWhy"] = askWhy
         values["whyOnly"] = whyOnly
@@ -349,7 +349,7 @@ extension GuichetServer {
         var key = "errForbidden"
         if case .forbidden(let m) = e { key = Self.forbiddenKey(m) }
         var values: [String: Any] = ["message": pages.text(key, s.language), "errorKey": key]
-        if ["errCeiling", "errCeilingChanges", "errStepUp", "errFreshFactor"].contains(key) { values["stepUp"] = true }
+        if ["errCeiling", "errCeilingChanges", "errCeilingApprovals", "errStepUp", "errFreshFactor"].contains(key) { values["stepUp"] = true }
         return values
     }
 

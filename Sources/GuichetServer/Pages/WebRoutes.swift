@@ -266,7 +266,7 @@ extension GuichetServer {
         values["message"] = Self.errorMessage(key, seconds: seconds, pages, l)
         values["errorKey"] = key
         values["next"] = scope.here.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        if key == "errCeiling" || key == "errCeilingChanges" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
+        if key == "errCeiling" || key == "errCeilingChanges" || key == "errCeilingApprovals" || key == "errStepUp" || key == "errSecondFactor" || key == "errFreshFactor" { values["stepUp"] = true }
         var response = try render("error", values, scope, status: status)
         // A wait is said in the page and, as the API does, in Retry-After (RFC 9110 §10.2.3).
         if let seconds { response.headers[.retryAfter] = String(max(1, seconds)) }
@@ -292,7 +292,9 @@ extension GuichetServer {
     /// The text that explains a refusal in plain words, from the gate's message (which names
     /// limits and states, never a person).
     static func forbiddenKey(_ m: String) -> String {
-        if m.contains("ceiling") { return m.contains("you have changed") ? "errCeilingChanges" : "errCeiling" }
+        if m.contains("ceiling") {
+            return m.contains("you have changed") ? "errCeilingChanges" : m.contains("you have approved") ? "errCeilingApprovals" : "errCeiling"
+        }
         if m.contains("unusual activity") { return "errStepUp" }
         if m.contains("suspended") { return "errSuspended" }
         if m.contains("watched person") { return "errJustification" }

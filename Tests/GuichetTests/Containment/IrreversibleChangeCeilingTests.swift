@@ -60,7 +60,7 @@ struct ErasureCeilingTests {
                     queue = queue.dropFirst()
                 case .forbidden where r.text.contains("last 5 minutes"):
                     try await world.stepUp([token], secret: secret)  // the route's own step-up
-                case .forbidden where r.text.contains("you have changed"):
+                case .forbidden where r.text.contains("you have changed") || r.text.contains("you have approved"):
                     outcome.refusedCeiling += 1
                     // The admin listener's refusal names the path that answers it there.
                     #expect(r.text.contains("POST /admin/v1/session/totp") && !r.text.contains("POST /v1/"), "\(r.text)")

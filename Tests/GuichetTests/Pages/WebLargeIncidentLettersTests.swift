@@ -53,6 +53,10 @@ struct WebLargeIncidentLettersTests {
             let asked = try await browser.post("/web/security/incidents/\(incident.id)/letters",
                                                [("csrf", try #require(page.csrf)), ("purpose", "breach-notification"), ("language", "en")])
             #expect(asked.html.contains(#"id="justification""#) && asked.html.contains(#"id="step-up""#), "the step-up form asks why: \(asked.status)")
+            // Refused before any person was opened: the officer's scope holds nobody (an insider
+            // audit: 50 persons were journalled as disclosed by letters refused at the ceiling).
+            let refusedScope = try await world.scope(of: "security")
+            #expect(refusedScope.persons.isEmpty, "letters refused at the ceiling disclosed \(refusedScope.persons.count) persons")
             let carried = try WebStepUpKeepsFormTests.carried(asked.html).filter { $0.0 != "csrf" }
             #expect(carried.contains { $0 == ("purpose", "breach-notification") } && carried.contains { $0 == ("language", "en") })
             world.clock.advance(30)
