@@ -2,6 +2,7 @@ public import Foundation
 import GuichetStore
 import GuichetVault
 import GuichetLedger
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,7 +30,15 @@ extension Gate {
     public func readiness(checkpointAge: TimeInterval, minimumFreeBytes: UInt64 = Gate.minimumFreeBytes) async -> Readiness {
         var checks: [String: String?] = [:]
         if let folder = store.localFolder { checks["disk"] = .some(Self.diskCheck(folder: folder, minimumFreeBytes: minimumFreeBytes)) }
-        do { _ = try await store.meta("profile"); checks["database"] = .some(nil) } catch { checks["database"] = "the database does not answer" }
+        // Within a few seconds, or not at all: a probe that hangs while PostgreSQL is down tells
+        // a load balancer nothing (an operator's audit: 66 s, then "ready" once it was back).
+        let store = self.store
+        guard await Self.answers(within: Self.readinessDeadline, { _ = try await store.meta("profile") }) else {
+            checks["database"] = "the database does not answer (nothing within \(Int(Self.readinessDeadline)) s)"
+            for name in ["writable", "keys", "ledger"] { checks[name] = "not checked: the database does not answer" }
+            return Readiness(checks: checks)
+        }
+        checks["database"] = .some(nil)
         do { try await store.probeWrite(); checks["writable"] = .some(nil) } catch {
             checks["writable"] = "the database takes no write (read-only, disk full or locked): no access can be journalled"
         }
@@ -37,6 +46,11 @@ extension Gate {
             let stored = try await store.meta("key-check")
             let mine = try vault.keyCheck()
             checks["keys"] = stored == nil || stored == mine ? .some(nil) : "the keys in memory are not this registry's"
+            // A rotation made on another server of the same database: until its new key file is
+            // copied here, every read of data wrapped by the new version is refused.
+            if let rotation = try await lastRotation(), !(try vault.keyVersions().held.contains(rotation.version)), checks["keys"] == .some(nil) {
+                checks["keys"] = "the key file lacks key version \(rotation.version), made by a rotation: copy the new key file here"
+            }
         } catch { checks["keys"] = "the keys cannot be used" }
         do {
             let head = try await journal.head()
@@ -49,6 +63,33 @@ extension Gate {
             }
         } catch { checks["ledger"] = "the ledger's right edge does not load" }
         return Readiness(checks: checks)
+    }
+
+    /// How long `/readyz` waits for the database to answer.
+    static let readinessDeadline: TimeInterval = 2
+
+    /// Whether `body` finished without error within `seconds`. A body still running then is
+    /// cancelled and left to end on its own (a query waiting on a dead connection may not
+    /// notice): the answer does not wait for it.
+    static func answers(within seconds: TimeInterval, _ body: @escaping @Sendable () async throws -> Void) async -> Bool {
+        let once = OnceFlag()
+        return await withCheckedContinuation { (k: CheckedContinuation<Bool, Never>) in
+            once.continuation.withLock { $0 = k }
+            let work = Task {
+                do { try await body(); once.resume(true) } catch { once.resume(false) }
+            }
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                once.resume(false)
+                work.cancel()
+            }
+        }
+    }
+
+    /// A continuation resumed once, by whichever comes first.
+    final class OnceFlag: Sendable {
+        let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        func resume(_ value: Bool) { continuation.withLock { $0.take() }?.resume(returning: value) }
     }
 
     /// nil when the filesystem holding `folder` is writable with `minimumFreeBytes` free for an

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// Connections to one PostgreSQL database, and its schema brought up to date: what the ledger
 /// and the store both start with.
@@ -20,6 +21,45 @@ enum PostgresPool {
         configuration.options.maximumConnections = connections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         return (client, Task { await client.run() })
+    }
+
+    /// How long a request of the store waits for a connection. While PostgreSQL is down the
+    /// pool retries for about a minute before it fails what waits (an operator's audit: requests
+    /// and `/readyz` hung 66 to 70 s, then blamed a full disk); past this, the request is refused
+    /// with nothing sent, so "nothing was changed" is true.
+    static let leaseDeadline: Duration = .seconds(5)
+
+    /// No connection came within ``leaseDeadline``: nothing was sent to the database.
+    struct NoConnection: Error {}
+
+    /// Who came first: the connection (held) or the deadline (late).
+    final class LeaseState: Sendable {
+        enum Value { case waiting, held, late }
+        let value = Mutex(Value.waiting)
+        /// Moves from waiting to `to`; false when the other came first.
+        func take(_ to: Value) -> Bool { value.withLock { v in guard v == .waiting else { return false }; v = to; return true } }
+    }
+
+    /// Runs `body`, which must call its `claim` first thing once it holds a connection and
+    /// stop (throw) when `claim` says false: the deadline passed meanwhile and the request was
+    /// already refused. Once claimed, the body runs to its end whatever the time: a statement
+    /// sent is never abandoned half-way by the deadline (its outcome would be unknown).
+    /// - Throws: ``NoConnection`` when no connection came within `deadline`.
+    static func leased<T: Sendable>(within deadline: Duration = leaseDeadline,
+                                    _ body: @escaping @Sendable (_ claim: @escaping @Sendable () -> Bool) async throws -> T) async throws -> T {
+        let state = LeaseState()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body { state.take(.held) } }
+            group.addTask {
+                try? await Task.sleep(for: deadline)
+                if state.take(.late) { throw NoConnection() }
+                return nil
+            }
+            while let next = try await group.next() {
+                if let value = next { group.cancelAll(); return value }
+            }
+            throw NoConnection()
+        }
     }
 
     /// Waits for a first connection (at most `timeout`), then applies each list of migrations

@@ -61,7 +61,15 @@ public final class PostgresStore: Sendable {
     @discardableResult
     func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: Self.logger) { c in try await body(c) }
+            // The task group of `leased` waits for its tasks: `body` does not outlive this call.
+            return try await withoutActuallyEscaping(body) { body in
+                try await PostgresPool.leased { [client] claim in
+                    try await client.withTransaction(logger: Self.logger) { c in
+                        guard claim() else { throw PostgresPool.NoConnection() }  // refused already: rolled back
+                        return try await body(c)
+                    }
+                }
+            }
         } catch let e as PostgresTransactionError {
             throw Self.storeError(e.closureError ?? e.commitError ?? e.beginError ?? e)
         } catch {
@@ -73,7 +81,14 @@ public final class PostgresStore: Sendable {
     @discardableResult
     func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { c in try await body(c) }
+            return try await withoutActuallyEscaping(body) { body in
+                try await PostgresPool.leased { [client] claim in
+                    try await client.withConnection { c in
+                        guard claim() else { throw PostgresPool.NoConnection() }
+                        return try await body(c)
+                    }
+                }
+            }
         } catch {
             throw Self.storeError(error)
         }
@@ -86,6 +101,9 @@ public final class PostgresStore: Sendable {
     /// The ``StoreError`` of a failure: a sentence without any value of the request.
     static func storeError(_ error: any Error) -> any Error {
         if error is StoreError || error is StoreCopyError { return error }
+        if error is PostgresPool.NoConnection {
+            return StoreError.unavailable("PostgreSQL: no connection within \(PostgresPool.leaseDeadline) (the database does not answer)")
+        }
         guard let e = error as? PSQLError else { return StoreError.unavailable("PostgreSQL: \(type(of: error))") }
         guard e.code == .server, let state = e.serverInfo?[.sqlState] else {
             return StoreError.unavailable("PostgreSQL: \(e.code)")

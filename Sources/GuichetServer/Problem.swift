@@ -28,8 +28,8 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch StoreError.unavailable(let code) {
             // Disk full, read-only or failing storage (#21 item 5): the transaction was rolled
             // back, so nothing was changed and nothing is returned; the client may retry.
-            context.logger.error("storage refused a write", metadata: ["error": .string(code)])
-            return Problem.response(.unavailable("the database cannot be written now (disk full or read-only storage): nothing was changed"))
+            context.logger.error("the database refused or did not answer", metadata: ["error": .string(code)])
+            return Problem.response(Problem.storageUnavailable(code))
         } catch let error as TooManyInFlight {
             var r = Problem.make(status: .tooManyRequests, title: "Too many requests at once",
                                  detail: "this \(error.scope) already has as many requests in progress as allowed; retry after \(error.retryAfterSeconds) s")
@@ -74,6 +74,17 @@ extension GuichetError {
 
 /// Problem details (RFC 9457) responses.
 enum Problem {
+    /// What a client is told when the storage refused: a PostgreSQL that does not answer (a
+    /// connection lost, none within the pool's deadline) is not a full disk, which an operator
+    /// would go and look at (an operator's audit); PostgreSQL's "disk full" and "out of
+    /// memory" (SQLSTATE class 53) and SQLite's refusals are.
+    static func storageUnavailable(_ code: String) -> GuichetError {
+        if code.hasPrefix("PostgreSQL"), !code.hasPrefix("PostgreSQL SQLSTATE 53") {
+            return .unavailable("the database does not answer now: nothing was changed; retry in a moment")
+        }
+        return .unavailable("the database cannot be written now (disk full or read-only storage): nothing was changed")
+    }
+
     /// Routes that check a password, a code or a passkey (on either listener): sign-in and
     /// its second factors, a reset or activation code.
     static func checksCredentials(_ path: String) -> Bool {

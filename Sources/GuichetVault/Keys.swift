@@ -80,7 +80,7 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooOpen(let path, let mode): "the key file \(path) is readable by its group or others (mode \(String(mode, radix: 8))): run 'chmod 600 \(path)'"
         case .malformed(let where_): "the key file \(where_) is not a Guichet key file"
         case .unknownVersion(let v):
-            "key-encryption key version \(v) is not in the key file (retired too early, or the wrong key file; a backup taken before version \(v) was retired opens only with a copy of the key file kept from before the retirement)"
+            "key-encryption key version \(v) is not in the key file (a rotation made on another server whose new key file was not copied here yet, a version retired too early, or the wrong key file; a backup taken before version \(v) was retired opens only with a copy of the key file kept from before the retirement)"
         case .mismatch(let where_): "the keys in \(where_) do not open this registry: wrong key file for this data folder"
         case .noArchiveKey: "the archive key-encryption key is not in this key file: archived dossiers open only where it is held"
         }

@@ -33,6 +33,24 @@ import GuichetCore
         #expect(try await world.store.latestCheckpoint() != nil)
     }
 
+    @Test("a server whose key file lacks the version of a rotation made elsewhere is not ready, and says to copy the new key file")
+    func keyFileBehind() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        // Another server of the same database rotated to a version this key file does not hold.
+        let held = try world.gate.vault.keyVersions()
+        try await world.gate.recordRotation(version: held.current + 1, at: Date())
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .serviceUnavailable && r["checks"]?.object?["keys"]?.string?.contains("copy the new key file here") == true, "\(r.text)")
+        }
+        try await world.gate.recordRotation(version: held.current, at: Date())
+        try await world.withPublic { client in
+            let r = try await client.call(.get, "/readyz")
+            #expect(r.status == .ok)
+        }
+    }
+
     @Test("the disk check names a full disk, and passes with room to spare")
     func diskCheck() {
         let folder = FileManager.default.temporaryDirectory.path
