@@ -12,7 +12,8 @@ public enum Labels {
         "email": ("adresse électronique", "e-mail address"), "phone": ("numéro de téléphone", "phone number"), "address": ("adresse postale", "postal address"),
         "nationality": ("nationalité", "nationality"), "iban": ("coordonnées bancaires", "bank account details"),
         "desiredStart": ("date d'entrée souhaitée", "desired start date"), "daysPerWeek": ("nombre de jours par semaine", "days per week"),
-        "schedule": ("horaire", "schedule"), "siblingAttends": ("fratrie déjà inscrite", "sibling already attending"),
+        "schedule": ("horaire", "schedule"), "siblingAttends": ("fratrie déjà inscrite (vérifiée)", "sibling already attending (checked)"),
+        "siblingDeclared": ("fratrie déclarée", "sibling declared"),
         "specialNeeds": ("besoins particuliers", "special needs"), "offeredBy": ("service ayant offert une place", "service that offered a place"),
         "offeredOn": ("date de l'offre", "date of the offer"), "partners": ("services choisis", "chosen services"),
     ]

@@ -15,16 +15,41 @@ import GuichetStore
         return o
     }
 
-    /// A parent's application to one daycare, with or without a sibling attending.
+    /// A parent's application to one daycare, with or without a sibling attending: the parent
+    /// declares it, an agent checks it and sets the ranked field.
     func apply(_ world: World, _ parent: String, to daycare: Organisation, sibling: Bool?) async throws -> DossierID {
         _ = try await world.registerParent(parent)
         var fields: [String: JSON] = ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(4)]
-        if let sibling { fields["siblingAttends"] = .bool(sibling) }
-        return try await world.gate.create(DossierInput(
+        if let sibling { fields["siblingDeclared"] = .bool(sibling) }
+        let id = try await world.gate.create(DossierInput(
             type: "application", fields: fields,
             persons: [.caller(role: "parent"),
                       .new(role: "child", fields: ["firstName": .string("Noé"), "lastName": .string("Tremblay"), "birthDate": .string("2025-05-05")])],
             partners: [daycare.id]), try await world.request(parent)).id
+        if let sibling {
+            _ = try await world.gate.update(id, DossierChanges(fields: ["siblingAttends": .bool(sibling)], partners: nil, expectedVersion: nil),
+                                            try await world.request("agent", purpose: "list-management"))
+        }
+        return id
+    }
+
+    @Test("a parent declares a sibling but may not set the ranked field: the declaration alone does not move the rank")
+    func declaredIsNotRanked() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let small = try await daycare(world, "small", capacity: 5)
+        let older = try await apply(world, "p.older", to: small, sibling: nil)
+        _ = try await world.registerParent("p.new")
+        let parent = try await world.request("p.new")
+        let declared = try await world.gate.create(DossierInput(
+            type: "application", fields: ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(4), "siblingDeclared": .bool(true)],
+            persons: [.caller(role: "parent"), .new(role: "child", fields: ["firstName": .string("Léa"), "lastName": .string("Roy"), "birthDate": .string("2025-06-06")])],
+            partners: [small.id]), parent).id
+        await #expect(throws: GuichetError.forbidden("your role may not set 'siblingAttends'")) {
+            _ = try await world.gate.update(declared, DossierChanges(fields: ["siblingAttends": .bool(true)], partners: nil, expectedVersion: nil), parent)
+        }
+        let list = try await world.gate.waitingList(small.id, type: "application", from: 1, limit: 10, try await world.request("small"))
+        #expect(list.entries.map(\.view.id) == [older, declared], "declared, not checked: after the older application")
     }
 
     @Test("a sibling comes first, then the oldest application; one without the value comes last; only waiting applications are ranked")

@@ -99,7 +99,9 @@ import GuichetPostgres
         let rule = try await s.call("GET", "/v1/dossiers/\(appA)/rank", token: parentA)["rule"]
         #expect(rule?.object?["fr"]?.string?.contains("date de demande") == true && rule?.object?["en"]?.string?.contains("application date") == true)
 
-        // 2. A new parent registers and applies to two daycares, with a sibling attending.
+        // 2. A new parent registers and applies to two daycares, declaring a sibling who
+        // attends; the declaration alone does not move the rank (a citizen's audit), an agent
+        // checks it and sets the ranked field.
         let registered = try await s.call("POST", "/v1/accounts", body: [
             "username": "parent.new", "password": World.password,
             "person": ["firstName": "Chloé", "lastName": "Exemple", "birthDate": "1991-03-14", "email": "chloe.exemple@example.org"]])
@@ -107,10 +109,19 @@ import GuichetPostgres
         let parentB = try await s.signIn(citizen: "parent.new", password: World.password)
         secrets += [parentB, "chloe.exemple@example.org"]
         let applied = try await s.call("POST", "/v1/dossiers", token: parentB, body: [
-            "type": "application", "fields": ["desiredStart": "2027-09-01", "daysPerWeek": 5, "siblingAttends": true],
+            "type": "application", "fields": ["desiredStart": "2027-09-01", "daysPerWeek": 5, "siblingDeclared": true],
             "persons": [["role": "parent", "self": true], ["role": "child", "fields": ["firstName": "Zoé", "lastName": "Exemple", "birthDate": "2025-11-02"]]],
             "partners": [cpe1.rawValue, cpe2.rawValue]])
         let appB = try #require(applied["id"]?.string, "\(applied)")
+        let declaredRank = try await rank(s, appB, at: cpe1, token: parentB)
+        let ticked = try await s.call("PATCH", "/v1/dossiers/\(appB)", token: parentB,
+                                      body: ["version": try #require(applied["version"]?.integer), "fields": ["siblingAttends": true]])
+        #expect(ticked.status == 403 || ticked.status == 400, "a parent may not set the ranked field: \(ticked)")
+        #expect(try await rank(s, appB, at: cpe1, token: parentB) == declaredRank, "declared, not yet checked: the rank is unchanged")
+        let confirmed = try await s.call("PATCH", "/v1/dossiers/\(appB)", as: agentAccount, token: agent, purpose: "family-request",
+                                       body: ["version": try #require(applied["version"]?.integer), "fields": ["siblingAttends": true]])
+        #expect(confirmed.status == 200, "the agent sets the checked sibling: \(confirmed)")
+        #expect(try await rank(s, appB, at: cpe1, token: parentB) < declaredRank, "checked: the application moves up")
 
         // 3. The daycare's list is in the declared order: siblings first, then oldest first;
         // each parent's rank is their place on it; another daycare cannot read it.
