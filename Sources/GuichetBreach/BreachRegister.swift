@@ -154,13 +154,18 @@ public struct BreachRegister: Sendable {
         return .object(["incidents": .array(out)])
     }
 
-    /// Every incident as CSV (RFC 4180), one row each.
+    /// Every incident as CSV (RFC 4180), one row each, its changes in the last column, one a
+    /// line ("time by account: change"), as BREACH.md promises of the export (an operator's
+    /// audit: the CSV had none).
     public func exportCSV() async throws -> String {
-        var lines = ["id,title,nature,status,detected_at,notified_authority_at,encrypted_and_keys_safe,facts,effects,remedial,consequences,scope,created_at,updated_at"]
+        var lines = ["id,title,nature,status,detected_at,notified_authority_at,encrypted_and_keys_safe,facts,effects,remedial,consequences,scope,created_at,updated_at,changes"]
         for i in try await list() {
+            let changes = try await store.incidentChanges(i.id).map { c in
+                "\(ScopeFormat.time(c.at)) \(c.by.map { "by \($0.rawValue)" } ?? "on the console"): \(c.change)"
+            }
             let cells = [i.id, i.title, i.nature, i.status, ScopeFormat.time(i.detectedAt), i.notifiedAuthorityAt.map(ScopeFormat.time) ?? "",
                          i.encryptedAndKeysSafe ? "true" : "false", i.facts, i.effects, i.remedial, i.consequences,
-                         Self.compact(i.scope), ScopeFormat.time(i.createdAt), ScopeFormat.time(i.updatedAt)]
+                         Self.compact(i.scope), ScopeFormat.time(i.createdAt), ScopeFormat.time(i.updatedAt), changes.joined(separator: "\n")]
             lines.append(cells.map(BreachScope.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"

@@ -233,7 +233,7 @@ public actor Watch {
     public func notePrivilegedAccount(_ account: AccountID, role: String, kind: String, at: Date) async throws {
         try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: "new-privileged-account",
                                                    severity: Severity.info.name, response: WatchResponse.alert.name,
-                                                   detail: "a '\(role)' account (\(kind)) became active")])
+                                                   detail: "an account of role '\(role)' (\(kind)) became active")])
     }
 
     /// The account's current risk points.

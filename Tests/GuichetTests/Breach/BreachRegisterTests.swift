@@ -56,6 +56,9 @@ import GuichetBreach
             let export = try await client.call(.get, "/admin/v1/breach/incidents?format=csv", token: officer)
             let rows = export.text.split(separator: "\r\n")
             #expect(rows.count == 2 && rows[1].hasPrefix("\(id),Compromised daycare account,"))
+            // Its changes, one a line in the last (quoted) cell, as in the JSON (an operator's audit).
+            #expect(rows[0].hasSuffix(",changes") && rows[1].contains(" by ") && rows[1].contains("→ contained")
+                    && rows[1].contains("remedial action updated") && rows[1].hasSuffix("\""), "\(rows[1])")
             let exportJSON = try await client.call(.get, "/admin/v1/breach/incidents", token: officer)
             #expect(exportJSON["incidents"]?.array?.first?.object?["changes"]?.array?.count == 2)
 
