@@ -375,6 +375,15 @@ extension Gate {
 }
 
 extension Gate {
+    /// Whether a dossier is a planted honeytoken: what a list of ids for the console leaves out
+    /// (a decoy put in a caseload would be opened by its adviser's normal work).
+    public func decoyDossiers() async throws -> @Sendable (DossierID) -> Bool {
+        let tags = Set(try await store.honeytokenTags())
+        guard !tags.isEmpty else { return { _ in false } }
+        let key = try vault.honeytokenKey()
+        return { tags.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: key)) }
+    }
+
     /// A breach scope with the registry's honeytoken records set apart (they are planted:
     /// nobody to notify, and not persons concerned). Honeytokens are known only by keyed tags.
     public func separatingDecoys(_ scope: BreachScope) async throws -> BreachScope {

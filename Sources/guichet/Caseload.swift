@@ -9,7 +9,7 @@ import GuichetStore
 /// `guichet caseload`: which dossiers each adviser works on.
 struct Caseload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Assign dossiers to an adviser's caseload, or move a caseload (journalled).",
-                                                    subcommands: [Assign.self, Transfer.self, Show.self])
+                                                    subcommands: [Assign.self, Transfer.self, Show.self, List.self])
 
     /// Dossier ids from `--dossier` options and from a file of one id a line.
     struct Dossiers: ParsableArguments {
@@ -76,6 +76,45 @@ struct Caseload: AsyncParsableCommand {
         func run() async throws {
             let (provisioning, server, _) = try await console.provisioning()
             for id in try await server.store.caseload(of: try await provisioning.accountID(username: adviser)) { say(id.rawValue) }
+        }
+    }
+}
+
+extension Caseload {
+    /// The ids to give `assign --file` (an operator's audit: after an import nothing listed a
+    /// registry's dossiers, and the ids came from psql). Ids only: no field of a file.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the ids of an organisation's dossiers (owned or chosen), one a line, to build a caseload's file.",
+            discussion: "guichet caseload list --organisation ORG_ID --unassigned > dossiers.txt; then caseload assign --file dossiers.txt")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The organisation's id (guichet organisations list).") var organisation: String
+        @Option(help: "Dossier type (default: every type of the profile).") var type: String?
+        @Option(help: "Only dossiers in this state.") var status: String?
+        @Flag(help: "Only dossiers in no caseload.") var unassigned = false
+
+        func run() async throws {
+            let (_, server, _) = try await console.provisioning()
+            guard let org = OrganisationID(validating: organisation), try await server.store.organisation(org) != nil else {
+                throw CommandError("no organisation has the id '\(organisation)' (guichet organisations list gives them)")
+            }
+            let types = type.map { [$0] } ?? server.gate.profile.dossierTypes.keys.sorted()
+            guard types.allSatisfy({ server.gate.profile.dossierTypes[$0] != nil }) else {
+                throw CommandError("the profile has no dossier type '\(type ?? "")'; its types: \(server.gate.profile.dossierTypes.keys.sorted().joined(separator: ", "))")
+            }
+            let decoy = try await server.gate.decoyDossiers()
+            var count = 0
+            for t in types {
+                var after: DossierID?
+                repeat {
+                    let page = try await server.store.search(DossierQuery(type: t, status: status, scope: [.organisation(org), .partner(org)], terms: [],
+                                                                          after: after, limit: 1_000))
+                    let records = try await server.store.dossiers(page)
+                    for d in records where (!unassigned || d.assignedAgent == nil) && !decoy(d.id) { say(d.id.rawValue); count += 1 }
+                    after = page.count == 1_000 ? page.last : nil
+                } while after != nil
+            }
+            note("\(Counted.english(count, "dossier")) listed")
         }
     }
 }

@@ -7,6 +7,7 @@ import GuichetProfile
 import GuichetServer
 import GuichetStore
 import GuichetDeployment
+import GuichetSynth
 import Synchronization
 
 /// `guichet import`: an existing registry from a CSV file, through the gate
@@ -40,12 +41,18 @@ struct Import: AsyncParsableCommand {
     @Option(name: .customLong("progress-every"), help: "Seconds between progress lines when standard error is not a terminal.")
     var progressEvery: Double = 10
     @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
+    @Flag(name: .customLong("write-sample"), help: """
+        Import nothing: write a synthetic export of the registry's profile to FILE (fictional values, in the columns \
+        of the profile's import-mapping.yaml), and print the organisations its lines name, to try an import first.
+        """) var writeSample = false
+    @Option(help: "Lines of the sample (--write-sample).") var lines = 1_000
     @Argument(help: "The CSV file (RFC 4180, UTF-8; a header line naming the columns).") var file: String
 
     func validate() throws {
         guard ImportErrorMode(rawValue: onError) != nil else { throw ValidationError("--on-error is skip or abort") }
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size is from 1 to 100000") }
         guard progressEvery > 0 else { throw ValidationError("--progress-every is a positive number of seconds") }
+        guard (1...1_000_000).contains(lines) else { throw ValidationError("--lines is from 1 to 1000000") }
     }
 
     func run() async throws {
@@ -53,6 +60,7 @@ struct Import: AsyncParsableCommand {
         guard deployment.exists else { throw CommandError("no registry in \(deployment.folder.path) (create one with guichet init)") }
         guard let stored = try deployment.readSettings().profile else { throw CommandError("no profile in \(deployment.configFile)") }
         let profilePath = try Deployment.resolveProfile(profile ?? stored)
+        if writeSample { return try writeSampleFile(profile: URL(fileURLWithPath: profilePath).lastPathComponent) }
         let lock = bulk && !dryRun ? try deployment.lockForBulkImport() : nil
         if bulk, !dryRun, lock == nil { note("--bulk: PostgreSQL stores every batch directly (COPY); the import runs as without it") }
         defer { withExtendedLifetime(lock) {} }
@@ -145,5 +153,26 @@ final class ProgressDisplay: Sendable {
             if s.bar { FileHandle.standardError.write(Data("\n".utf8)) }
             s.bar = false
         }
+    }
+}
+
+extension Import {
+    /// `--write-sample`: the profile's synthetic export, never over an existing file (an
+    /// operator's audit: no sample was shipped, only a benchmark's binary wrote one).
+    func writeSampleFile(profile name: String) throws {
+        guard ImportSample.profiles.contains(name) else {
+            throw CommandError("no sample export for the profile '\(name)' (there is one for \(ImportSample.profiles.joined(separator: ", ")))")
+        }
+        guard !FileManager.default.fileExists(atPath: file) else { throw CommandError("\(file) exists: give a new file's name (nothing was written)") }
+        let persons: Int
+        do { persons = try ImportSample.write(profile: name, lines: lines, to: file) } catch {
+            throw CommandError("cannot write \(file): check the folder and its permissions")
+        }
+        say("wrote \(Counted.english(lines, "line")) (\(Counted.english(persons, "person")), fictional) to \(file)")
+        say("its lines name these organisations; add them first, then import:")
+        for (kind, names) in ImportSample.organisations(name).sorted(by: { $0.key < $1.key }) {
+            for n in names { say("  guichet organisations add --data \(data) --kind \(kind) --name \"\(n)\"") }
+        }
+        say("  guichet import --data \(data) \(file)")
     }
 }

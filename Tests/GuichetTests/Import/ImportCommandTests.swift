@@ -263,3 +263,31 @@ import GuichetSynth
         #expect(!run.stderr.contains("\u{1B}["), "no terminal control sequence in a log")
     }
 }
+
+/// An operator tries an import before the real file (an operator's audit: no sample export was
+/// shipped, only the benchmark's binary wrote one): `guichet import --write-sample` writes the
+/// profile's fictional export and says which organisations to add; following it imports it.
+@Suite struct ImportSampleCommandTests {
+    @Test("import --write-sample writes a fictional export and the commands to follow; followed literally, they import it; an existing file is never overwritten")
+    func writeSampleThenImport() async throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let data = root.appendingPathComponent("data").path
+        #expect(try await GuichetChild.run(["init", "--data", data, "--profile", "emploi"]).status == 0)
+        let file = root.appendingPathComponent("essai.csv").path
+        let wrote = try await GuichetChild.run(["import", "--data", data, "--write-sample", "--lines", "30", file])
+        #expect(wrote.status == 0 && wrote.stdout.contains("wrote 30 lines"), "\(wrote.stdout) \(wrote.stderr)")
+        let adds = wrote.stdout.split(separator: "\n").compactMap { line in
+            line.firstMatch(of: #/guichet organisations add --data \S+ --kind (\S+) --name "(.+)"/#).map { (String($0.1), String($0.2)) }
+        }
+        #expect(adds.count == 5, "\(wrote.stdout)")
+        for (kind, name) in adds {
+            #expect(try await GuichetChild.run(["organisations", "add", "--data", data, "--kind", kind, "--name", name]).status == 0)
+        }
+        let imported = try await GuichetChild.run(["import", "--data", data, file])
+        #expect(imported.status == 0 && imported.stdout.contains("30 dossiers"), "\(imported.stdout) \(imported.stderr)")
+        let again = try await GuichetChild.run(["import", "--data", data, "--write-sample", file])
+        #expect(again.status != 0 && again.stderr.contains("exists"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8).split(separator: "\r\n").count == 31, "the file is unchanged")
+    }
+}

@@ -51,6 +51,11 @@ import GuichetVault
         let decoys = try await store.dossiers(files).filter { tags.contains(Honeytoken.tag($0.id.rawValue, kind: "dossier", key: key)) }
         #expect(decoys.count == 46 && decoys.allSatisfy { $0.organisation != nil && $0.assignedAgent == nil })
         let decoy = try #require(decoys.first)
+        // A list of ids to build caseloads leaves the decoys out: an adviser given one would open it.
+        for agency in Set(decoys.compactMap(\.organisation)) {
+            let listed = try await run(["caseload", "list", "--organisation", agency.rawValue])
+            #expect(listed.status == 0 && listed.stdout.isEmpty && listed.stderr.contains("0 dossiers listed"), "\(listed.stdout) \(listed.stderr)")
+        }
         let adviser = try await registry.auth.createAccount(username: "adviser.one", password: World.password, role: "adviser",
                                                             organisation: decoy.organisation, territory: "75", createdBy: nil)
         let session = try await registry.auth.signIn(username: "adviser.one", password: World.password)

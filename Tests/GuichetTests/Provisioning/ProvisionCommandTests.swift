@@ -75,7 +75,14 @@ import GuichetVault
             partners: [try #require(OrganisationID(validating: daycare))]),
             GateRequest(principal: try await registry.auth.authenticate(token: session.token), requestID: "test", source: nil, purpose: nil))
         let marc = try #require(made.persons.first { $0.role == "parent" && $0.person != parent }?.person)
+        // The ids to assign come from the command line (an operator's audit: they came from psql).
+        let listed = try await run(["caseload", "list", "--organisation", daycare, "--unassigned"])
+        #expect(listed.status == 0 && listed.stdout.split(separator: "\n") == [Substring(made.id.rawValue)], "\(listed.stdout) \(listed.stderr)")
+        let unknown = try await run(["caseload", "list", "--organisation", OrganisationID().rawValue])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no organisation has the id"), "\(unknown.stderr)")
         #expect(try await run(["caseload", "assign", "--adviser", "agent.one", "--dossier", made.id.rawValue]).status == 0)
+        #expect(try await run(["caseload", "list", "--organisation", daycare, "--unassigned"]).stdout.isEmpty, "assigned: no longer listed as unassigned")
+        #expect(try await run(["caseload", "list", "--organisation", daycare]).stdout.contains(made.id.rawValue))
         let moved = try await run(["caseload", "transfer", "--from", "agent.one", "--to", "agent.two"])
         #expect(moved.stdout.contains("1 dossier moved"), "one in the singular: \(moved.stdout) stderr: \(moved.stderr)")
         #expect(try await run(["caseload", "show", "--adviser", "agent.two"]).stdout.contains(made.id.rawValue))
