@@ -45,10 +45,12 @@ public enum ImportReport {
 
     /// The closing memory line: the allocated peak first (what an operator sizes for), then
     /// the resident peak with the database's mapped pages.
-    public static func memoryLine(_ allocated: AllocatedPeak) -> String {
+    /// - Parameter sqlite: whether the import wrote SQLite (its cached pages count in the
+    ///   resident size; on PostgreSQL they are the database server's).
+    public static func memoryLine(_ allocated: AllocatedPeak, sqlite: Bool = true) -> String {
         allocated.sample()
         guard allocatedMemoryMiB() != nil else { return "peak memory: \(peakMemoryMiB()) MiB" }
-        return "peak memory: \(allocated.mebibytes) MiB allocated (\(peakMemoryMiB()) MiB resident, with the database pages SQLite maps)"
+        return "peak memory: \(allocated.mebibytes) MiB allocated (\(peakMemoryMiB()) MiB resident\(sqlite ? ", with the database pages SQLite caches" : ""))"
     }
 
     public static func describe(_ s: ImportSummary, file: String) -> String {

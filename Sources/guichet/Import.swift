@@ -108,7 +108,7 @@ struct Import: AsyncParsableCommand {
         }
         display.finish()
         say(ImportReport.describe(summary, file: file))
-        note(ImportReport.memoryLine(allocated))
+        note(ImportReport.memoryLine(allocated, sqlite: runs is Store))
         if case .aborted = summary.outcome { throw ExitCode(1) }
         if summary.dryRun, summary.skipped > 0, importer.onError == .abort { throw ExitCode(1) }
     }
