@@ -92,7 +92,7 @@ extension Authenticator {
         guard let mailer, let address else { return .letter(issued) }
         do {
             try await mailer.send(ResetMessages.claim(issued.code, expires: issued.expiresAt, from: mailer.sender, to: address,
-                                                      language: profile.defaultLanguage))
+                                                      language: profile.defaultLanguage, service: profile.title))
         } catch {
             throw GuichetError.unavailable("the claim code could not be sent (\((error as? MailError)?.description ?? "mail error"))")
         }
@@ -196,12 +196,15 @@ extension Authenticator {
 
 extension ResetMessages {
     /// A claim code sent to the person's own address.
-    static func claim(_ code: String, expires: Date, from: MailAddress, to: MailAddress, language: String) -> MailMessage {
+    static func claim(_ code: String, expires: Date, from: MailAddress, to: MailAddress, language: String,
+                      service: [String: String] = [:]) -> MailMessage {
         let fr = """
         Bonjour,
 
-        Le service qui tient votre dossier vous envoie un code pour créer votre compte Guichet
-        et le relier à ce dossier. Ce code, à usage unique, est valable jusqu'au \(stamp(expires, "fr")) (UTC) :
+        Le service qui tient votre dossier vous envoie un code pour créer votre compte sur
+        \(name(service, "fr")) et le relier à ce dossier. Sur son site, page
+        « Réclamer mon dossier », choisissez un nom d'utilisateur et un mot de passe, puis
+        saisissez ce code, à usage unique, valable jusqu'au \(stamp(expires, "fr")) (UTC) :
 
             \(code)
 
@@ -212,8 +215,10 @@ extension ResetMessages {
         let en = """
         Hello,
 
-        The office that holds your file sends you a code to create your Guichet account and
-        link it to that file. This single-use code is valid until \(stamp(expires, "en")) (UTC):
+        The office that holds your file sends you a code to create your account on
+        \(name(service, "en")) and link it to that file. On its site, page
+        "Claim my file", choose a user name and a password, then enter this single-use code,
+        valid until \(stamp(expires, "en")) (UTC):
 
             \(code)
 
@@ -221,8 +226,8 @@ extension ResetMessages {
         nothing, do nothing: the code will expire by itself. We will never ask you for this
         code by phone or e-mail.
         """
-        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your claim code / votre code"
-                                                                          : "Guichet : votre code pour votre dossier / your claim code",
+        return MailMessage(from: from, to: to, subject: language == "en" ? "\(name(service, "en")): your claim code / votre code"
+                                                                          : "\(name(service, "fr")) : votre code pour votre dossier / your claim code",
                            text: both(language, fr: fr, en: en), language: language)
     }
 }

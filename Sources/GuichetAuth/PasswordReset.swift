@@ -76,7 +76,8 @@ extension Authenticator {
         try await store.insertReset(id: id, account: account, tokenHash: Self.tokenHash(token), by: admin.account, at: now, expiresAt: expires)
         do {
             try await mailer.send(ResetMessages.code(token, username: record.username, expires: expires, from: mailer.sender, to: address,
-                                                     language: profile.defaultLanguage, citizen: profile.roles[record.role]?.kind == .citizen))
+                                                     language: profile.defaultLanguage, citizen: profile.roles[record.role]?.kind == .citizen,
+                                                     service: profile.title))
         } catch {
             try await store.setResetStatus(id, sent: false)
             throw GuichetError.unavailable("the reset code could not be sent (\((error as? MailError)?.description ?? "mail error")); nothing was changed")
@@ -118,7 +119,7 @@ extension Authenticator {
             // found this mail telling the owner of a taken-over account the opposite).
             try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
                                                       language: profile.defaultLanguage, byOwner: false,
-                                                      citizen: profile.roles[account.role]?.kind == .citizen))
+                                                      citizen: profile.roles[account.role]?.kind == .citizen, service: profile.title))
         }
     }
 }
@@ -135,6 +136,13 @@ enum ResetMessages {
         case (false, "fr"): "votre responsable sécurité"
         case (false, _): "your security officer"
         }
+    }
+
+    /// The service's name in a language (the profile's `title`): mails to citizens and staff
+    /// come from it, not from "Guichet", a software name a parent does not know (a citizen's
+    /// audit: a mail from "Guichet" asking to type a code looks like phishing).
+    static func name(_ service: [String: String], _ language: String) -> String {
+        service[language] ?? service["fr"] ?? service["en"] ?? "Guichet"
     }
 
     static func both(_ language: String, fr: String, en: String) -> String {
@@ -155,7 +163,8 @@ enum ResetMessages {
                                 : "\(day) \(en[month]) \(c.year ?? 0), \(clock)"
     }
 
-    static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String, citizen: Bool = false) -> MailMessage {
+    static func code(_ token: String, username: String, expires: Date, from: MailAddress, to: MailAddress, language: String, citizen: Bool = false,
+                     service: [String: String] = [:]) -> MailMessage {
         let fr = """
         Bonjour,
 
@@ -164,8 +173,8 @@ enum ResetMessages {
 
             \(token)
 
-        Choisissez vous-même votre nouveau mot de passe : sur la page de connexion de Guichet
-        (là où vous vous connectez d'habitude), suivez le lien « Mot de passe oublié ? » et
+        Choisissez vous-même votre nouveau mot de passe : sur la page de connexion de
+        \(name(service, "fr")) (là où vous vous connectez d'habitude), suivez le lien « Mot de passe oublié ? » et
         saisissez ce code. Personne d'autre ne connaîtra le mot de passe ; votre second facteur
         (application ou clé) reste inchangé.
         Si vous n'avez rien demandé, ne faites rien et prévenez \(tell(citizen, "fr")) :
@@ -179,21 +188,21 @@ enum ResetMessages {
 
             \(token)
 
-        Choose your new password yourself: on Guichet's sign-in page (where you usually sign
-        in), follow "Forgot your password?" and enter this code. Nobody else will know the
+        Choose your new password yourself: on the sign-in page of \(name(service, "en")) (where you
+        usually sign in), follow "Forgot your password?" and enter this code. Nobody else will know the
         password; your second factor (app or key) stays as it is. If you asked for nothing, do
         nothing and tell \(tell(citizen, "en")): the code will expire by itself. We will never
         ask you for this code by phone or e-mail.
         """
-        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: password reset code / code de réinitialisation"
-                                                                          : "Guichet : code de réinitialisation / password reset code",
+        return MailMessage(from: from, to: to, subject: language == "en" ? "\(name(service, "en")): password reset code / code de réinitialisation"
+                                                                          : "\(name(service, "fr")) : code de réinitialisation / password reset code",
                            text: both(language, fr: fr, en: en), language: language)
     }
 
     /// - Parameter byOwner: changed on the account page with the current password (the other
     ///   sessions ended), rather than with a reset code (every session ended).
     static func done(username: String, at: Date, from: MailAddress, to: MailAddress, language: String, byOwner: Bool = false,
-                     citizen: Bool = false) -> MailMessage {
+                     citizen: Bool = false, service: [String: String] = [:]) -> MailMessage {
         let fr = byOwner ? """
         Bonjour,
 
@@ -219,8 +228,8 @@ enum ResetMessages {
         The password of the account "\(username)" was changed on \(stamp(at, "en")) (UTC) with a reset
         code. Every open session was ended. If this was not you, tell \(tell(citizen, "en")) at once.
         """
-        return MailMessage(from: from, to: to, subject: language == "en" ? "Guichet: your password was changed / mot de passe changé"
-                                                                          : "Guichet : mot de passe changé / your password was changed",
+        return MailMessage(from: from, to: to, subject: language == "en" ? "\(name(service, "en")): your password was changed / mot de passe changé"
+                                                                          : "\(name(service, "fr")) : mot de passe changé / your password was changed",
                            text: both(language, fr: fr, en: en), language: language)
     }
 }
@@ -268,7 +277,7 @@ extension Authenticator {
         if let mailer, let address = try? await contact(of: account.id) {
             try? await mailer.send(ResetMessages.done(username: account.username, at: now, from: mailer.sender, to: address,
                                                       language: profile.defaultLanguage, byOwner: true,
-                                                      citizen: profile.roles[account.role]?.kind == .citizen))
+                                                      citizen: profile.roles[account.role]?.kind == .citizen, service: profile.title))
         }
     }
 }

@@ -69,6 +69,12 @@ import GuichetStore
 
         let mail = try #require(try sink.messages().first)
         #expect(mail.rcptTos == [Self.marcAddress] && mail.defects.isEmpty)
+        // From the service the family knows, and saying where to use it (a citizen's audit: a
+        // mail from "Guichet" asking for a code looks like phishing).
+        let title = try #require(world.gate.profile.title["fr"])
+        let body = try #require(mail.text)
+        #expect(mail.subject.hasPrefix(title) && !mail.subject.contains("Guichet") && body.contains("Réclamer mon dossier")
+                && !body.contains("compte Guichet"), "\(mail.subject)")
         let code = try #require(Self.code(in: mail.text))
         #expect(!issued.text.contains(code) && !issued.text.contains(String(code.prefix(5))))
 
