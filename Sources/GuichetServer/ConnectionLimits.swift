@@ -163,7 +163,7 @@ extension GuichetServer {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: MalformedRequestHandler.headerLimit,
                                                                       maxHeaderListSize: MalformedRequestHandler.headerLimit)
         return .http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionCapHandler(open: open, limit: limits.perAddress, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
+            additionalChannelHandlers: [KeepAliveFinder(), ConnectionCapHandler(open: open, limit: limits.perAddress, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
                                         MalformedRequestHandler()],
             idleTimeout: TimeAmount(limits.idleTimeout), httpDecoderConfiguration: decoder))
     }

@@ -66,6 +66,28 @@ import GuichetServer
         }
     }
 
+    @Test("an HTTP/1.0 request without keep-alive, or one saying Connection: close, is answered then closed, the response saying so; HTTP/1.1 and HTTP/1.0 with keep-alive stay open")
+    func closeAfterResponse() async throws {
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 256)) { port in
+            for (request, closes) in [("GET /healthz HTTP/1.0\r\n\r\n", true),
+                                      ("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", true),
+                                      ("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false),
+                                      (Self.healthz, false)] {
+                let c = try RawConnection(port: port)
+                defer { c.close() }
+                #expect(c.send(request))
+                let ended = await c.closed(within: .seconds(3))
+                if closes {
+                    // A monitoring probe reading to the end of the connection got its answer only at the idle timeout.
+                    let got = try #require(ended, "\(request.prefix(30)): still open")
+                    #expect(RawConnection.status(got.received) == 200 && got.received.lowercased().contains("connection: close") && got.received.hasSuffix("ok"))
+                } else {
+                    #expect(ended == nil, "\(request.prefix(30)): closed")
+                }
+            }
+        }
+    }
+
     @Test("past the per-address cap a connection is closed unanswered, while another address is still served and a freed place is taken again")
     func perAddressCap() async throws {
         try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 3)) { port in
