@@ -39,10 +39,26 @@ public struct RedactingLogHandler: LogHandler {
             Dictionary(uniqueKeysWithValues: metadata.map { key, value in
                 // The id of the request being served was checked when it arrived (``GuichetRequestID``).
                 if key == "request", case .string(let id) = value, id == RequestLog.id { return (key, value) }
+                // A request id made here (a console command's, Hummingbird's own) is long enough to
+                // look like a token, and redacting it cut the line from its ledger entry (an
+                // operator's audit): kept when it has an id's shape and no run of digits.
+                if key == "request" || key == "hb.request.id", Self.isRequestID(value.description) { return (key, value) }
                 return (key, Self.secretKeys.contains(where: key.lowercased().contains) ? .string("[redacted]") : Self.redact(value))
             })
         }
         inner.log(event: event)
+    }
+
+    /// An id's characters (``GuichetRequestID/acceptable(_:)``), at most 64, and neither an
+    /// address nor a run of 10 digits (a phone, a NIR).
+    static func isRequestID(_ s: String) -> Bool {
+        guard GuichetRequestID.acceptable(s) else { return false }
+        var run = 0
+        for c in s.utf8 {
+            run = (c >= 0x30 && c <= 0x39) ? run + 1 : 0
+            if run >= 10 { return false }
+        }
+        return true
     }
 
     static func redact(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {

@@ -20,4 +20,16 @@ import GuichetServer
         #expect(line.contains("AbCdEfGhIjKlMnOpQrStUv"), "record identifiers stay readable")
         #expect(line.contains("sign-in of"))
     }
+
+    @Test("request ids stay readable, a console command's and Hummingbird's included, so that a line leads to its ledger entry; a personal value under that key does not")
+    func requestIDsStay() {
+        let capture = LogCapture()
+        let logger = Logger(label: "t") { _ in RedactingLogHandler(capture.handler) }
+        let console = "console-letters-\(UUID().uuidString)", hummingbird = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+        logger.notice("security event", metadata: ["request": .string(console), "hb.request.id": .string(hummingbird)])
+        logger.notice("other", metadata: ["request": .string("marie.tremblay@example.org"), "hb.request.id": .string("255081416802538")])
+        let line = capture.lines.withLock { $0.joined() }
+        #expect(line.contains(console) && line.contains(hummingbird), "\(line)")
+        #expect(!line.contains("marie.tremblay") && !line.contains("255081416802538"))
+    }
 }
