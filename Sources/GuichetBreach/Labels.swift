@@ -1,3 +1,4 @@
+import Foundation
 public import GuichetCore
 
 /// Human labels of fields and roles for letters and reports, in French and English: first
@@ -34,6 +35,9 @@ public enum Labels {
         guard parts.count == 2 else { return base }
         let role = parts[0]
         if let qualifier = profile?.dossierTypes.values.lazy.compactMap({ $0.persons.first { $0.role == role }?.labels[language] }).first {
+            // A field that names its person already ("identifiant de demandeur d'emploi") takes
+            // no second mention (an operator's audit: "… de demandeur d'emploi du demandeur d'emploi").
+            if names(base, qualifier) { return base }
             return language == "fr" ? "\(base) \(qualifier)" : "\(qualifier) \(base)"
         }
         if let r = roles[role] {
@@ -50,6 +54,17 @@ public enum Labels {
         if parts.count == 2 { return profile.personField(parts[1])?.classification }
         for t in profile.dossierTypes.values { if let f = t.field(path) { return f.classification } }
         return nil
+    }
+
+    /// Whether a field's label already holds the noun of its person's qualifier ("du demandeur
+    /// d'emploi", "the job seeker's"), hyphens and case aside.
+    static func names(_ base: String, _ qualifier: String) -> Bool {
+        func plain(_ s: String) -> String { s.lowercased().replacingOccurrences(of: "-", with: " ").replacingOccurrences(of: "’", with: "'") }
+        var noun = plain(qualifier)
+        for article in ["du ", "de la ", "de l'", "des ", "de ", "the ", "a ", "an "] where noun.hasPrefix(article) { noun.removeFirst(article.count); break }
+        if noun.hasSuffix("'s") { noun.removeLast(2) }
+        noun = noun.trimmingCharacters(in: .whitespaces)
+        return noun.count >= 4 && plain(base).contains(noun)
     }
 
     static func split(_ name: String) -> String {

@@ -126,7 +126,7 @@ public struct LetterWriter: Sendable {
         let day = { (d: Date) in LetterWriter.writtenDay(d, language: language) }
         let subject = fr ? "\(title) : violation de données personnelles vous concernant" : "\(title): a personal data breach concerning you"
         let greeting = fr
-            ? (forSomeoneElse ? "Aux parents ou représentants légaux de \(about.name)," : "Madame, Monsieur \(about.name),")
+            ? (forSomeoneElse ? "Aux parents ou représentants légaux de \(about.name)," : "Madame, Monsieur,")  // the name is in the address block above; "Madame, Monsieur Nathalie Blanc," is not French
             : (forSomeoneElse ? "To the parents or legal guardians of \(about.name)," : "Dear \(about.name),")
         var paragraphs: [(heading: String, body: [String])] = []
         paragraphs.append((fr ? "Ce qui s'est passé" : "What happened", [

@@ -65,6 +65,8 @@ import GuichetBreach
             let expected = (scenario.expectedPersons[letter.person] ?? []) + ScriptedIncident.dossierFields
             #expect(letter.fieldLabels == expected.map { Labels.field($0, language: "fr") }, "letter of \(letter.person)")
             #expect(letter.language == "fr" && letter.html.contains("<html lang=\"fr\">"))
+            // "Madame, Monsieur," alone: the name is in the address block (an operator's audit read "Madame, Monsieur Nathalie Blanc,").
+            #expect(letter.html.contains("<p>Madame, Monsieur,</p>") || letter.html.contains("<p>Aux parents ou représentants légaux de "), "\(letter.html.prefix(600))")
             for label in letter.fieldLabels { #expect(letter.html.contains(Labels.html(label))) }
             // Never a value of a field: the phone number and health insurance numbers are not in any letter.
             #expect(!letter.html.contains("514-555-0142") && !letter.html.contains("TREJ") && !letter.html.contains("TREE"))
