@@ -114,6 +114,7 @@ extension Gate {
         do { try await journal.recordDenied(reason, action: action, dossiers: dossiers, context: context(r)) } catch {
             logger.error("journal append failed for a refusal", metadata: ["request": .string(r.requestID)])
         }
+        if r.principal.kind == .citizen, let own = Self.citizenRefusal(refusal) { throw own }
         throw wording(refusal, error)
     }
 
@@ -242,6 +243,20 @@ extension Gate {
         if findings.contains(where: { $0.detector == "ceiling" }) { return "ceiling-reached" }
         if response == .stepUp { return "step-up-demanded" }
         return "alert"
+    }
+
+    /// A citizen's account has no second factor to verify again, most often: told to, a
+    /// citizen stopped by the ceiling could do nothing (a citizen's audit). The limit and what
+    /// to do instead.
+    static func citizenRefusal(_ refusal: WatchRefusal) -> GuichetError? {
+        switch refusal {
+        case .changes(let limit, let window):
+            return .forbidden("you have changed \(limit) files in this \(window), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
+        case .ceiling(let limit, let window):
+            return .forbidden("you have opened the files of \(limit) persons in this \(window), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
+        default:
+            return nil
+        }
     }
 
     static func refusalError(_ refusal: WatchRefusal, now: Date) -> (String, GuichetError) {

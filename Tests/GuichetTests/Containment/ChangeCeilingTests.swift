@@ -137,6 +137,20 @@ import GuichetStore
         }
     }
 
+    @Test("a parent stopped by the ceiling is told what a person can do (later, or the service), never to verify a second factor it may not have")
+    func citizenWording() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try await base.watched()
+        _ = try await world.registerParent("parent.many")
+        var refusal: String?
+        for i in 0..<(Ceiling.defaults(for: .citizen).changesBurst + 5) {
+            do { _ = try await world.application(by: "parent.many", childName: "Enfant\(i)") } catch GuichetError.forbidden(let m) { refusal = m; break }
+        }
+        let m = try #require(refusal, "the ceiling is met")
+        #expect(m.contains("contact the service that holds your file") && !m.contains("second factor") && !m.contains("/v1/session/totp"), "\(m)")
+    }
+
     @Test("through the gate: an agent withdrawing the waiting list is stopped at its ceiling of changes and suspended, the rest of the list untouched")
     func gateStopsMassWithdrawal() async throws {
         let base = try await World.make()
