@@ -128,6 +128,7 @@ extension Gate {
         // Counted by a fingerprint of its own ("account:" and the id), never taken for a dossier.
         var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "account:" + account.rawValue)], persons: [])
         event.writes = true
+        event.aboutAccounts = true
         try await veto(watch, event, caseload: [], action: .update, dossiers: [], r, unavailable: "the change could not be checked, so it was not made") { refusal, error in
             guard case .changes(let limit, let window) = refusal else { return error }
             return .forbidden("you have changed \(limit) dossiers or accounts in this \(window), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
@@ -145,6 +146,7 @@ extension Gate {
         var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "approved:" + account.rawValue)], persons: [])
         event.writes = true
         event.approves = true
+        event.aboutAccounts = true
         try await veto(watch, event, caseload: [], action: .update, dossiers: [], r, unavailable: "the approval could not be checked, so it was not given") { refusal, error in
             guard case .approvals(let limit, let window) = refusal else { return error }
             return Self.approvalsRefusal(limit, window)

@@ -194,7 +194,7 @@ enum Detectors {
         // Once per account: a first access refused by the response (a throttle) leaves
         // `firstAccess` unset, and a finding at each retry would throttle again, then suspend
         // (a new-user test: a new security officer was stopped for the whole window).
-        if st.firstAccess == nil, st.fired["fresh-account"] == nil, e.kind != .citizen, let created = e.accountCreatedAt,
+        if st.firstAccess == nil, st.fired["fresh-account"] == nil, e.kind != .citizen, !e.aboutAccounts, let created = e.accountCreatedAt,
            e.at.timeIntervalSince(created) < s.freshAccountWindow {
             // Administrators reach almost no personal data: high (a throttle). A security
             // officer's first personal data is usually an incident's letters, the reason the

@@ -51,6 +51,11 @@ public struct WatchEvent: Sendable {
     /// against the ceiling of approvals (``Ceiling/approvalsBurst``), by the account approved
     /// (its fingerprint in `dossiers`), not against the changes.
     public var approves = false
+    /// The request changes or approves an account (a departure, a factor reset, an approval),
+    /// not a file: it reaches no personal data, so the lifecycle detector's "personal data
+    /// reached minutes after the account was created" does not apply (a new account
+    /// administrator's first approval was throttled for it).
+    public var aboutAccounts = false
     public var search: SearchShape?
     /// When the account was created (lifecycle detector).
     public var accountCreatedAt: Date?

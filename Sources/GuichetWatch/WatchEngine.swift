@@ -383,7 +383,7 @@ public struct WatchEngine: Sendable {
             if st.networks.count >= 64, let oldest = st.networks.min(by: { $0.value < $1.value }) { st.networks[oldest.key] = nil }
             st.networks[net] = t.day
         }
-        if st.firstAccess == nil { st.firstAccess = t.second }
+        if st.firstAccess == nil, !e.aboutAccounts { st.firstAccess = t.second }  // the first personal data, not an approval
     }
 
     static func group(_ role: String, _ organisation: OrganisationID?) -> String { "\(role)|\(organisation?.rawValue ?? "-")" }
