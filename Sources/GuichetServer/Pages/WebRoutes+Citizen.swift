@@ -36,7 +36,7 @@ extension GuichetServer {
                 rows.append(row)
             }
         }
-        let canApply = !dossierTypes(role: g.principal.role, action: .create).isEmpty
+        let canApply = creatable(role: g.principal.role) != nil
         return try render("citizen-home", ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply], s)
     }
 

@@ -1,0 +1,57 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+import GuichetBreach
+import GuichetCore
+import GuichetGate
+import GuichetMFA
+import GuichetStore
+@testable import GuichetServer
+
+/// The words and menus of the pages follow the profile (a pages audit of jeunes and secu, in
+/// French and English): a citizen who may create no file is offered no "New application"; a
+/// file is named by its type's label and, in secu, by the insured person; secu's employers are
+/// "employeurs", in no order of preference; two dependants' forms have names of their own.
+/// Synthetic data only.
+@Suite(.serialized)
+struct WebProfileWordsPageTests {
+    /// The links of the signed-in account's menu, by address.
+    static func menuLinks(_ html: String) -> [String] {
+        guard let menu = html.range(of: #"<ul class="inline menu">"#), let end = html[menu.upperBound...].range(of: "</ul>") else { return [] }
+        return html[menu.upperBound..<end.lowerBound].matches(of: #/href="([^"]+)"/#).map { String($0.1) }
+    }
+
+    @Test("a jeunes young person and a secu insured person are not offered 'New application' (their profile lets them create no file); a place05 parent is")
+    func applyOnlyWhereAllowed() async throws {
+        let jeunes = try await JeunesWorld.make()
+        defer { jeunes.remove() }
+        _ = try await jeunes.youngPerson("young1")
+        try await jeunes.withPublic { client in
+            for language in ["fr", "en"] {
+                var browser = PageClient(client)
+                _ = try await browser.signIn("young1", World.password)
+                let home = try await browser.get("/web/home?lang=\(language)")
+                #expect(home.status == .ok && Self.menuLinks(home.html).contains("/web/home"), "\(language): the menu is there")
+                #expect(!Self.menuLinks(home.html).contains("/web/apply"), "\(language): jeunes: \(Self.menuLinks(home.html))")
+                #expect(!home.html.contains("Nouvelle demande") && !home.html.contains("New application"))
+            }
+        }
+        let secu = try await SecuWorld.make()
+        defer { secu.remove() }
+        try await secu.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("insured1", World.password)
+            let home = try await browser.get("/web/home?lang=fr")
+            #expect(home.status == .ok && !Self.menuLinks(home.html).contains("/web/apply"), "secu: \(Self.menuLinks(home.html))")
+        }
+        let place05 = try await World.make()
+        defer { place05.remove() }
+        _ = try await place05.registerParent("parent1")
+        try await place05.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let home = try await browser.get("/web/home?lang=fr")
+            #expect(Self.menuLinks(home.html).contains("/web/apply"), "a place05 parent applies: \(Self.menuLinks(home.html))")
+        }
+    }
+}
