@@ -305,7 +305,23 @@ extension GuichetServer {
         // Each person with their number (not personal data: what an erasure or an access
         // request names; a new-user test found it only inside the forms' addresses).
         var persons: [[String: Any]] = []
+        // Two persons of one role (a secu account's dependants) are told apart by first name
+        // (else by number) in the names of their forms: axe-core's landmark-unique found two
+        // forms called "Modifier les renseignements de l'ayant droit" on one page.
+        let byRole = Dictionary(grouping: view.persons, by: \.role)
+        var ofRole: [String: Int] = [:]
         for person in view.persons {
+            ofRole[person.role, default: 0] += 1
+            var who: String?
+            if let same = byRole[person.role], same.count > 1 {
+                let n = ofRole[person.role] ?? 1
+                func first(_ p: PersonView) -> String? { p.fields["firstName"].map { display($0, pages, l) }.flatMap { $0.isEmpty ? nil : $0 } }
+                if let name = first(person) {
+                    who = same.filter { first($0) == name }.count > 1 ? "\(name) (\(n))" : name
+                } else {
+                    who = String(n)
+                }
+            }
             var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role, "person": person.id.rawValue,
              "fields": person.fields.keys.sorted().map { name in
                  ["label": Labels.field(name, language: l, profile: profile), "value": readable(person.fields[name]!, pages, l)]  // keys of the same dictionary
@@ -318,7 +334,8 @@ extension GuichetServer {
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
             if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
-            if let form = personChangeForm(person, id, type, changeable, refused: refused, s) { row["change"] = form }
+            if let who { row["who"] = who }
+            if let form = personChangeForm(person, id, type, changeable, refused: refused, who: who, s) { row["change"] = form }
             persons.append(row)
         }
         values["persons"] = persons

@@ -54,4 +54,28 @@ struct WebProfileWordsPageTests {
             #expect(Self.menuLinks(home.html).contains("/web/apply"), "a place05 parent applies: \(Self.menuLinks(home.html))")
         }
     }
+
+    @Test("on a secu file with two dependants, each dependant's change form has a name of its own (axe-core landmark-unique)")
+    func dependantsFormsNamedApart() async throws {
+        let secu = try await SecuWorld.make()
+        defer { secu.remove() }
+        let firstNames = try await secu.firstNames()
+        let secret = try await secu.enrol("agent")
+        try await secu.withPublic { client in
+            var agent = PageClient(client)
+            _ = try await agent.signIn("agent", World.password, totp: secret)
+            for language in ["fr", "en"] {
+                let page = try await agent.get("/web/dossiers/\(secu.account.rawValue)?purpose=affiliation&lang=\(language)")
+                #expect(page.status == .ok, "\(page.status)")
+                let forms = page.html.matches(of: #/<form [^>]*class="stack person-change" id="([^"]+)" aria-labelledby="([^"]+)">\s*<h4 id="[^"]+">([^<]+)</h4>/#)
+                let names = forms.map { String($0.3) }
+                #expect(forms.count >= secu.dependants.count + 1, "\(language): the insured person's form and each dependant's: \(names)")
+                #expect(Set(names).count == names.count, "\(language): every form's name is unique: \(names)")
+                for d in secu.dependants {
+                    let first = try #require(firstNames[d])
+                    #expect(names.contains { $0.contains(first) }, "\(language): a dependant's form names them: \(names)")
+                }
+            }
+        }
+    }
 }
