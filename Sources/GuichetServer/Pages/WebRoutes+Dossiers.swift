@@ -137,7 +137,11 @@ extension GuichetServer {
             // By the step's name (in any type of file), before the gate: the answer tells
             // nothing of the file itself.
             if form["confirm"] != "yes", self.profile.dossierTypes.values.contains(where: { Self.isFinal(name, $0) }) {
-                throw GuichetError.invalid("this step is final: tick the box that confirms it, then click again")
+                // The file's page again (as the gate lets the caller read it), with why at the
+                // step's button (a pages audit: a bare error page).
+                let refused = GuichetError.invalid("this step is final: tick the box that confirms it, then click again")
+                return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx,
+                                                  refusedStep: (name, refused))
             }
             do {
                 if name == "withdraw" {
@@ -270,8 +274,10 @@ extension GuichetServer {
 
     /// - Parameter extra: values shown once above the file (a claim code just issued).
     /// - Parameter refused: a change form the server refused, shown again as typed with why.
+    /// - Parameter refusedStep: a workflow step refused before the gate (its box unticked), and why.
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
-                     extra: [String: Any] = [:], refused: RefusedChange? = nil) async throws -> Response {
+                     extra: [String: Any] = [:], refused: RefusedChange? = nil,
+                     refusedStep: (name: String, error: GuichetError)? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -350,14 +356,20 @@ extension GuichetServer {
                 values["rankRule"] = ranks.explanation[l] ?? ranks.explanation.values.first ?? ""
             }
         }
-        let actions = try await gate.allowedSteps(id, g).map {
-            ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)",
-             "final": Self.isFinal($0, type)] as [String: Any]
+        let actions = try await gate.allowedSteps(id, g).map { step -> [String: Any] in
+            var action: [String: Any] = ["name": step, "label": pages.optionalText("transition_" + step, l) ?? step,
+                                         "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\(step)", "final": Self.isFinal(step, type)]
+            if let refusedStep, refusedStep.name == step, case .invalid(let m) = refusedStep.error { action["stepFailed"] = refusal(m, l) }
+            return action
         }
         values["actions"] = actions
         values["hasActions"] = !actions.isEmpty
+        // A step this page does not offer (any more): why, above the file.
+        if let refusedStep, !actions.contains(where: { $0["stepFailed"] != nil }), case .invalid(let m) = refusedStep.error {
+            values["stepError"] = refusal(m, l)
+        }
         try await addEditForm(&values, view, type, changeable, refused: refused, s)
-        return try render("dossier", values, s, status: refused?.status ?? .ok)
+        return try render("dossier", values, s, status: refused?.status ?? (refusedStep != nil ? .badRequest : .ok))
     }
 
     /// The values of the error page for an error (without rendering it).
