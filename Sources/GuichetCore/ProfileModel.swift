@@ -100,6 +100,8 @@ public struct DossierType: Sendable, Equatable {
     public let workflow: Workflow
     /// The order of its waiting list, if it has one (`rank:`, Ranking.swift).
     public var ranking: Ranking?
+    /// What the pages call a dossier of this type, by language (`fr` → "compte d'assuré").
+    public var labels: [String: String] = [:]
     public init(name: String, persons: [PersonLinkSpec], partners: PartnerSpec?, fields: [FieldSpec], workflow: Workflow) {
         self.name = name; self.persons = persons; self.partners = partners; self.fields = fields; self.workflow = workflow
     }

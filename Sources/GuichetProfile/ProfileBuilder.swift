@@ -166,7 +166,7 @@ struct ProfileBuilder {
     }
 
     func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String], personFields: [FieldSpec]) throws -> DossierType {
-        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank"])
+        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank", "label"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
             let ld = try lc.dictionary(allowed: ["min", "max", "label", "account"])
@@ -223,6 +223,7 @@ struct ProfileBuilder {
         let workflow = Workflow(initial: initial, states: states, final: Set(final), transitions: transitions)
         var type = DossierType(name: name, persons: links, partners: partners, fields: fields, workflow: workflow)
         type.ranking = try d["rank"].map { try ranking($0, fields: fields, workflow: workflow) }
+        if let l = d["label"] { type.labels = try labels(l) }
         return type
     }
 

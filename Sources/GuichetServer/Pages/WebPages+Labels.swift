@@ -44,6 +44,12 @@ extension WebPages {
 }
 
 extension GuichetServer {
+    /// What the pages call a dossier type: the profile's `label`, else the texts' `type_NAME`,
+    /// else its name (a pages audit found "youth-file" and "insured-account" on citizens' pages).
+    func typeLabel(_ name: String, _ pages: WebPages, _ l: String) -> String {
+        profile.dossierTypes[name]?.labels[l] ?? pages.optionalText("type_" + name, l) ?? name
+    }
+
     /// A refusal's text on a page: in the page's language (``WebPages/generated(_:_:)``), each
     /// field it names by its code (`'person.phone'`, `'daysPerWeek'`, the search's combinations)
     /// named by its label instead, as the forms name it. The API's problem details keep the codes.

@@ -25,13 +25,17 @@ extension GuichetServer {
         for type in dossierTypes(role: g.principal.role, action: .search) {
             let page = try await gate.search(type: type.name, status: nil, criteria: [:], after: nil, limit: 50, g)
             for view in page.views {
-                var row: [String: Any] = ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
+                var row: [String: Any] = ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": typeLabel(view.type, pages, l),
                                           "created": PageFormat.whenDay(view.createdAt, l), "status": stateLabel(view.status, pages, l)]
                 // Whose file it is, by first name, when the caller may read it: a parent with
-                // several children tells their files apart (pages audit #11). The others of the
-                // file first (the child), else the file's own person.
+                // several children tells their files apart (pages audit #11). The persons of the
+                // type's first role (place05's child, secu's insured person, not their
+                // dependants), else the others of the file, else the file's own person.
+                let main = profile.dossierTypes[view.type]?.persons.first?.role
                 let others = view.persons.filter { $0.id != g.principal.person }
-                let named = (others.isEmpty ? view.persons : others).compactMap { $0.fields["firstName"].map { display($0, pages, l) } }
+                let ofMain = view.persons.filter { $0.role == main }
+                let shown = !ofMain.isEmpty ? ofMain : !others.isEmpty ? others : view.persons
+                let named = shown.compactMap { $0.fields["firstName"].map { display($0, pages, l) } }
                 if !named.isEmpty { row["who"] = named.joined(separator: ", ") }
                 rows.append(row)
             }

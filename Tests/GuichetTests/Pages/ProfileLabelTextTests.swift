@@ -27,6 +27,11 @@ struct ProfileLabelTextTests {
             let texts = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
             let missing = keys.filter { texts[$0]?.isEmpty ?? true }.sorted()
             #expect(missing.isEmpty, "\(name), \(language): no text for \(missing)")
+            // A file's type is named on the citizens' pages ("My files", "My data"): by the
+            // profile's `label`, else a text (a pages audit found "youth-file", "insured-account").
+            for type in profile.dossierTypes.values {
+                #expect(type.labels[language] != nil || texts["type_" + type.name] != nil, "\(name), \(language): no label for the type \(type.name)")
+            }
         }
     }
 }

@@ -55,6 +55,40 @@ struct WebProfileWordsPageTests {
         }
     }
 
+    @Test("'My files' and 'My data' name a file by its type's label: the young person's own name in jeunes, the insured person's (not the dependants') in secu")
+    func filesNamedByLabel() async throws {
+        let jeunes = try await JeunesWorld.make()
+        defer { jeunes.remove() }
+        _ = try await jeunes.youngPerson("young1", firstName: "Lina")
+        try await jeunes.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("young1", World.password)
+            let fr = try await browser.get("/web/home?lang=fr")
+            #expect(fr.html.contains(#"Dossier d&#39;accompagnement · <span class="who">Lina</span>"#), "\(fr.html)")
+            #expect(!fr.html.contains("youth-file"))
+            let en = try await browser.get("/web/home?lang=en")
+            #expect(en.html.contains(#"Support file · <span class="who">Lina</span>"#))
+            let export = try await browser.get("/web/export?lang=en")
+            #expect(export.html.contains("<h3>Support file · ") && !export.html.contains("youth-file"))
+        }
+        let secu = try await SecuWorld.make()
+        defer { secu.remove() }
+        let names = try await secu.firstNames()
+        let insured = try #require(names[secu.insured])
+        let dependants = secu.dependants.compactMap { names[$0] }
+        try await secu.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("insured1", World.password)
+            let home = try await browser.get("/web/home?lang=fr")
+            let who = try #require(home.html.firstMatch(of: #/Compte d&#39;assuré · <span class="who">([^<]*)</span>/#).map { String($0.1) },
+                                   "the file is named by its label: \(home.html)")
+            #expect(who == insured, "the insured person's own name (\(insured)), not the dependants' (\(dependants)): \(who)")
+            #expect(!home.html.contains("insured-account"))
+            let en = try await browser.get("/web/home?lang=en")
+            #expect(en.html.contains("Insured person&#39;s account · <span class=\"who\">\(insured)</span>"), "\(en.html)")
+        }
+    }
+
     @Test("on a secu file with two dependants, each dependant's change form has a name of its own (axe-core landmark-unique)")
     func dependantsFormsNamedApart() async throws {
         let secu = try await SecuWorld.make()
