@@ -51,6 +51,14 @@ public struct PartnerSpec: Sendable, Equatable {
     public let organisationKind: String
     public let min: Int
     public let max: Int
+    /// What the pages and letters call them, by language (`fr` → "employeurs"); without it,
+    /// "services choisis" / "chosen services".
+    public var labels: [String: String] = [:]
+    /// What the pages call one of them, by language (`fr` → "employeur"): each slot of a form.
+    public var one: [String: String] = [:]
+    /// Whether their order is a preference (place05's daycares, the default); `ordered: false`
+    /// (secu's employers): the forms ask for no order.
+    public var ordered = true
     public init(organisationKind: String, min: Int, max: Int) {
         self.organisationKind = organisationKind; self.min = min; self.max = max
     }

@@ -179,12 +179,16 @@ struct ProfileBuilder {
         }
         var partners: PartnerSpec?
         if let pc = d["partners"] {
-            let pd = try pc.dictionary(allowed: ["kind", "min", "max"])
+            let pd = try pc.dictionary(allowed: ["kind", "min", "max", "label", "one", "ordered"])
             let kind = try pd.required("kind", in: pc).string()
             guard orgKinds.contains(kind) else { throw pd["kind"]!.fail("unknown organisation kind '\(kind)'") }
             let min = try pd["min"]?.int() ?? 0, max = try pd["max"]?.int() ?? 1
             guard min >= 0, max >= 1, min <= max else { throw pc.fail("need 0 <= min <= max and max >= 1") }
-            partners = PartnerSpec(organisationKind: kind, min: min, max: max)
+            var spec = PartnerSpec(organisationKind: kind, min: min, max: max)
+            if let l = pd["label"] { spec.labels = try labels(l) }
+            if let l = pd["one"] { spec.one = try labels(l) }
+            if let o = pd["ordered"] { spec.ordered = try o.bool() }
+            partners = spec
         }
         let fields = try d.required("fields", in: c).mapping().map { try field(name: $0.0, $0.1) }
         for reserved in ["partners", "status", "type", "id"] where fields.contains(where: { $0.name == reserved }) {

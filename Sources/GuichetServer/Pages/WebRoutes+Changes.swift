@@ -136,16 +136,17 @@ extension GuichetServer {
             // As many slots as the application form (up to 3), more for a file that chose more,
             // one left free to add a service; never more than the profile's maximum.
             let slots = max(1, min(spec.max, max(3, chosen.count + 1)))
+            let words = partnerWords(spec, pages, l)
             values["editPartners"] = (1...slots).map { n in
                 let mine = n <= chosen.count ? chosen[n - 1] : ""
-                return ["n": n, "id": "edit-partner-\(n)", "required": n <= spec.min,
+                return ["n": n, "id": "edit-partner-\(n)", "required": n <= spec.min, "slot": words.slot(n),
                         "options": [["value": "", "label": "—"]] + choices.map {
                             ["value": $0.id.rawValue, "label": $0.name, "selected": $0.id.rawValue == mine] as [String: Any]
                         }] as [String: Any]
             }
             values["hasEditPartners"] = true
-            values["partnersRule"] = pages.text("partnersRule", l)
-                .replacingOccurrences(of: "{min}", with: "\(spec.min)").replacingOccurrences(of: "{max}", with: "\(spec.max)")
+            values["partnersLegend"] = words.legend
+            if let rule = words.rule { values["partnersRule"] = rule }
         }
         if values["edit"] != nil || values["editPartners"] != nil { values["hasEdit"] = true }
         if let typed { values["editFailed"] = failedText(typed, l) }

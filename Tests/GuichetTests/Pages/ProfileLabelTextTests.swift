@@ -32,6 +32,12 @@ struct ProfileLabelTextTests {
             for type in profile.dossierTypes.values {
                 #expect(type.labels[language] != nil || texts["type_" + type.name] != nil, "\(name), \(language): no label for the type \(type.name)")
             }
+            // Organisations a file is addressed to other than place05's services in order of
+            // preference are named by the profile (secu's employers, emploi's agency).
+            for type in profile.dossierTypes.values {
+                guard let partners = type.partners, !partners.ordered else { continue }
+                #expect(partners.labels[language] != nil && partners.one[language] != nil, "\(name), \(language): no label for the partners of \(type.name)")
+            }
         }
     }
 }

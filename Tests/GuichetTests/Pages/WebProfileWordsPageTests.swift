@@ -112,4 +112,45 @@ struct WebProfileWordsPageTests {
             }
         }
     }
+
+    @Test("secu's employers are 'employeurs' / 'employers' on a file's page, in no order of preference; emploi's agency is 'agence'; place05 keeps its services in order")
+    func partnersNamedByProfile() async throws {
+        let secu = try await SecuWorld.make()
+        defer { secu.remove() }
+        let secret = try await secu.enrol("agent")
+        try await secu.withPublic { client in
+            var agent = PageClient(client)
+            _ = try await agent.signIn("agent", World.password, totp: secret)
+            let fr = try await agent.get("/web/dossiers/\(secu.account.rawValue)?purpose=affiliation&lang=fr")
+            let fieldset = try #require(fr.html.range(of: #"<fieldset id="edit-partners">"#).map { fr.html[$0.lowerBound...] }.flatMap { rest in
+                rest.range(of: "</fieldset>").map { String(rest[..<$0.upperBound]) } }, "the agent may change the employers")
+            #expect(fieldset.contains("<legend>Employeurs</legend>") && fieldset.contains(">Employeur 1</label>"), "\(fieldset)")
+            #expect(fieldset.contains("Jusqu&#39;à 5 employeurs."), "\(fieldset)")
+            #expect(!fieldset.contains("Choix") && !fieldset.contains("préférence") && !fieldset.contains("services"), "\(fieldset)")
+            let en = try await agent.get("/web/dossiers/\(secu.account.rawValue)?purpose=affiliation&lang=en")
+            #expect(en.html.contains("<legend>Employers</legend>") && en.html.contains(">Employer 1</label>") && en.html.contains("Up to 5 employers."))
+            #expect(!en.html.contains("Choice 1") && !en.html.contains("order of preference"))
+        }
+        #expect(Labels.field("partners", language: "fr", profile: secu.profile) == "employeurs")
+
+        let emploi = try await EmploiWorld.make(size: 50)
+        defer { emploi.remove() }
+        try await emploi.withPublic { client in
+            var seeker = PageClient(client)
+            _ = try await seeker.signIn("seeker", World.password)
+            let apply = try await seeker.get("/web/apply?lang=fr")
+            #expect(apply.html.contains("<legend>Agence</legend>") && apply.html.contains(">Agence</label>"), "\(apply.html)")
+            #expect(!apply.html.contains("Choix 1") && !apply.html.contains("préférence"))
+        }
+
+        let place05 = try await World.make()
+        defer { place05.remove() }
+        _ = try await place05.registerParent("parent1")
+        try await place05.withPublic { client in
+            var parent = PageClient(client)
+            _ = try await parent.signIn("parent1", World.password)
+            let apply = try await parent.get("/web/apply?lang=fr")
+            #expect(apply.html.contains("<legend>Services choisis, par ordre de préférence</legend>") && apply.html.contains(">Choix 1</label>"))
+        }
+    }
 }
