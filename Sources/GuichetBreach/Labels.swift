@@ -28,7 +28,9 @@ public enum Labels {
         let name = parts.last ?? path
         // A bare name is a dossier's field or, failing that, a person's (the file page names a
         // person's fields without their role: emploi's registryId read "registry id").
+        // `partners` is what the dossier types' `partners:` call them (secu's "employeurs").
         let declared = parts.count == 2 ? profile?.personField(name)?.labels[language]
+            : name == "partners" ? profile?.dossierTypes.values.lazy.compactMap { $0.partners?.labels[language] }.first
             : profile?.dossierTypes.values.lazy.compactMap { $0.field(name)?.labels[language] }.first ?? profile?.personField(name)?.labels[language]
         let known = fields[name]
         let base = declared ?? known.map { language == "fr" ? $0.fr : $0.en } ?? split(name)

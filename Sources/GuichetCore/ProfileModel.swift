@@ -51,6 +51,14 @@ public struct PartnerSpec: Sendable, Equatable {
     public let organisationKind: String
     public let min: Int
     public let max: Int
+    /// What the pages and letters call them, by language (`fr` → "employeurs"); without it,
+    /// "services choisis" / "chosen services".
+    public var labels: [String: String] = [:]
+    /// What the pages call one of them, by language (`fr` → "employeur"): each slot of a form.
+    public var one: [String: String] = [:]
+    /// Whether their order is a preference (place05's daycares, the default); `ordered: false`
+    /// (secu's employers): the forms ask for no order.
+    public var ordered = true
     public init(organisationKind: String, min: Int, max: Int) {
         self.organisationKind = organisationKind; self.min = min; self.max = max
     }
@@ -100,6 +108,8 @@ public struct DossierType: Sendable, Equatable {
     public let workflow: Workflow
     /// The order of its waiting list, if it has one (`rank:`, Ranking.swift).
     public var ranking: Ranking?
+    /// What the pages call a dossier of this type, by language (`fr` → "compte d'assuré").
+    public var labels: [String: String] = [:]
     public init(name: String, persons: [PersonLinkSpec], partners: PartnerSpec?, fields: [FieldSpec], workflow: Workflow) {
         self.name = name; self.persons = persons; self.partners = partners; self.fields = fields; self.workflow = workflow
     }

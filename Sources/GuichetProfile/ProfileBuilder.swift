@@ -166,7 +166,7 @@ struct ProfileBuilder {
     }
 
     func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String], personFields: [FieldSpec]) throws -> DossierType {
-        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank"])
+        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank", "label"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
             let ld = try lc.dictionary(allowed: ["min", "max", "label", "account"])
@@ -179,12 +179,16 @@ struct ProfileBuilder {
         }
         var partners: PartnerSpec?
         if let pc = d["partners"] {
-            let pd = try pc.dictionary(allowed: ["kind", "min", "max"])
+            let pd = try pc.dictionary(allowed: ["kind", "min", "max", "label", "one", "ordered"])
             let kind = try pd.required("kind", in: pc).string()
             guard orgKinds.contains(kind) else { throw pd["kind"]!.fail("unknown organisation kind '\(kind)'") }
             let min = try pd["min"]?.int() ?? 0, max = try pd["max"]?.int() ?? 1
             guard min >= 0, max >= 1, min <= max else { throw pc.fail("need 0 <= min <= max and max >= 1") }
-            partners = PartnerSpec(organisationKind: kind, min: min, max: max)
+            var spec = PartnerSpec(organisationKind: kind, min: min, max: max)
+            if let l = pd["label"] { spec.labels = try labels(l) }
+            if let l = pd["one"] { spec.one = try labels(l) }
+            if let o = pd["ordered"] { spec.ordered = try o.bool() }
+            partners = spec
         }
         let fields = try d.required("fields", in: c).mapping().map { try field(name: $0.0, $0.1) }
         for reserved in ["partners", "status", "type", "id"] where fields.contains(where: { $0.name == reserved }) {
@@ -223,6 +227,7 @@ struct ProfileBuilder {
         let workflow = Workflow(initial: initial, states: states, final: Set(final), transitions: transitions)
         var type = DossierType(name: name, persons: links, partners: partners, fields: fields, workflow: workflow)
         type.ranking = try d["rank"].map { try ranking($0, fields: fields, workflow: workflow) }
+        if let l = d["label"] { type.labels = try labels(l) }
         return type
     }
 

@@ -5,6 +5,8 @@ import HummingbirdTesting
 import Testing
 import GuichetCore
 import GuichetGate
+@testable import GuichetServer
+import GuichetLedger
 
 /// The citizens' page (C15), served from memory and driven in a real browser.
 @Suite(.serialized)
@@ -75,6 +77,8 @@ struct CitizenPageTests {
         _ = try await world.gate.read(mine.id, try await world.request("daycare1"))
         _ = try await world.gate.read(mine.id, try await world.request("agent", purpose: "family-request"))
         _ = try await world.gate.read(theirs.id, try await world.request("daycare2"))
+        // The parent lists their own files ("You searched" in English).
+        _ = try await world.gate.search(type: "application", status: nil, criteria: [:], after: nil, limit: 10, try await world.request("parent1"))
         try await world.gate.checkpoint(at: Date())
 
         let app = Application(router: world.server.publicRouter().0)
@@ -102,6 +106,23 @@ struct CitizenPageTests {
                     "\(result.object?["summary"]?.string ?? "")")
             #expect(result.object?["wrongPassword"]?.string == "Nom d'utilisateur ou mot de passe incorrect.")
             #expect(result.object?["afterSignOut"]?.string == "sign-in")
+            // Times as every /web page writes them, in UTC, with the machine-readable value kept
+            // (a pages audit: "06/12/2026, 12:52:04", no time zone).
+            for row in rows {
+                let at = try ScopeFormat.parseTime(try #require(row["datetime"]?.string), "at")
+                #expect(row["when"]?.string == PageFormat.time(at, "fr"), "\(row["when"]?.string ?? "?")")
+            }
+
+            let english = try await Python.run([script, "http://localhost:\(port)", "en", "parent1", World.password])
+            try #require(english.status == 0, "\(english.output)")
+            let en = try JSONDecoder().decode(JSON.self, from: Data(english.output.split(separator: "\n").last.map(String.init)!.utf8))
+            let enRows = try #require(en.object?["rows"]?.array).compactMap { $0.object }
+            #expect(enRows.contains { $0["who"]?.string == "You" && $0["action"]?.string == "searched" },
+                    "the parent's own listing reads \"You searched\": \(enRows.map { "\($0["who"]?.string ?? "?") \($0["action"]?.string ?? "?")" })")
+            for row in enRows {
+                let at = try ScopeFormat.parseTime(try #require(row["datetime"]?.string), "at")
+                #expect(row["when"]?.string == PageFormat.time(at, "en"), "\(row["when"]?.string ?? "?")")
+            }
         }
     }
 }

@@ -63,6 +63,10 @@ import GuichetProfile
         Broken(name: "a number field defaulting to today", replace: "daysPerWeek:    {type: integer",
                with: "daysPerWeek:    {default: today, type: integer", key: "dossiers.application.fields.daysPerWeek.default",
                message: "only a date field"),
+        Broken(name: "partners' order that is not true or false", replace: "partners: {kind: daycare, min: 1, max: 10}",
+               with: "partners: {kind: daycare, min: 1, max: 10, ordered: sometimes}", key: "dossiers.application.partners.ordered", message: "true or false"),
+        Broken(name: "a dossier type's label without a language code", replace: "label: {fr: \"Demande de place\", en: \"Childcare application\"}",
+               with: "label: {French: \"Demande\"}", key: "dossiers.application.label.French", message: "per language code"),
         Broken(name: "a person role's account that is not true or false", replace: "child:  {min: 1, max: 1, account: false}",
                with: "child:  {min: 1, max: 1, account: never}", key: "dossiers.application.persons.child.account", message: "true or false"),
     ]
@@ -96,6 +100,15 @@ import GuichetProfile
         let secu = try Repo.profile(named: "secu")
         #expect(Labels.field("dependant.firstName", language: "fr", profile: secu) == "prénom de l'ayant droit")
         #expect(Labels.field("reimbursements", language: "en", profile: secu) == "health-care reimbursements")
+        // A dossier type and its partners take labels too (the pages' words): secu's employers,
+        // in no order of preference; place05's services stay in order.
+        let account = try #require(secu.dossierTypes["insured-account"])
+        #expect(account.labels["fr"] == "Compte d'assuré" && account.labels["en"] == "Insured person's account")
+        #expect(account.partners?.labels["en"] == "employers" && account.partners?.one["fr"] == "employeur" && account.partners?.ordered == false)
+        #expect(Labels.field("partners", language: "en", profile: secu) == "employers")
+        let place05 = try Repo.profile(named: "place05")
+        #expect(place05.dossierTypes["application"]?.partners?.ordered == true)
+        #expect(Labels.field("partners", language: "fr", profile: place05) == "services choisis")
         // Every field and person role of the four reference profiles has a French and English label.
         for name in ["place05", "emploi", "jeunes", "secu"] {
             let p = try Repo.profile(named: name)

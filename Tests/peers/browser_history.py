@@ -2,7 +2,7 @@
 citizens' page: sign in, read the access history that the page verified, sign out.
 
 Usage: browser_history.py BASE_URL LANG USERNAME PASSWORD
-Prints one JSON object: {"rows": [{"who", "action", "fields", "purpose", "status"}...],
+Prints one JSON object: {"rows": [{"when", "datetime", "who", "action", "fields", "purpose", "status"}...],
 "summary", "signInVisible", "cookieVisibleToScript", "afterSignOut", "language", "wrongPassword"}.
 """
 import json
@@ -42,7 +42,10 @@ def main():
         ready("history")
         rows = []
         for tr in driver.find_elements(By.CSS_SELECTOR, "#accesses tr.access"):
+            time = tr.find_element(By.CSS_SELECTOR, "td.when time")
             rows.append({
+                "when": time.text,
+                "datetime": time.get_attribute("datetime"),
                 "who": tr.find_element(By.CLASS_NAME, "who").text,
                 "action": tr.find_element(By.CLASS_NAME, "action").text,
                 "fields": tr.find_element(By.CLASS_NAME, "fields").text,

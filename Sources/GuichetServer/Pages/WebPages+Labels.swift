@@ -44,6 +44,35 @@ extension WebPages {
 }
 
 extension GuichetServer {
+    /// What the pages call a dossier type: the profile's `label`, else the texts' `type_NAME`,
+    /// else its name (a pages audit found "youth-file" and "insured-account" on citizens' pages).
+    func typeLabel(_ name: String, _ pages: WebPages, _ l: String) -> String {
+        profile.dossierTypes[name]?.labels[l] ?? pages.optionalText("type_" + name, l) ?? name
+    }
+
+    /// The words of a form's partner slots: the fieldset's legend, each slot's label, the rule
+    /// (nil for a single slot). The profile's `label` and `one` of `partners:` name them (secu's
+    /// "employeurs", in no order), else place05's "services choisis, par ordre de préférence",
+    /// "Choix 1" (a pages audit found secu's employers called so).
+    func partnerWords(_ spec: PartnerSpec, _ pages: WebPages, _ l: String) -> (legend: String, slot: (Int) -> String, rule: String?) {
+        func capitalised(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+        func counted(_ key: String, _ label: String) -> String {
+            pages.text(key, l).replacingOccurrences(of: "{min}", with: "\(spec.min)").replacingOccurrences(of: "{max}", with: "\(spec.max)")
+                .replacingOccurrences(of: "{label}", with: label)
+        }
+        guard let label = spec.labels[l] else {
+            return (pages.text("choices", l), { "\(pages.text("choice", l)) \($0)" }, counted("partnersRule", ""))
+        }
+        let legend = spec.ordered ? pages.text("choicesOf", l).replacingOccurrences(of: "{label}", with: capitalised(label)) : capitalised(label)
+        let one = spec.one[l].map(capitalised)
+        let slot: (Int) -> String = { n in
+            guard let one else { return "\(pages.text("choice", l)) \(n)" }
+            return spec.max == 1 ? one : "\(one) \(n)"
+        }
+        let rule = spec.max == 1 ? nil : counted(spec.ordered ? "partnersRuleOf" : spec.min == 0 ? "partnersUpTo" : "partnersFromTo", label)
+        return (legend, slot, rule)
+    }
+
     /// A refusal's text on a page: in the page's language (``WebPages/generated(_:_:)``), each
     /// field it names by its code (`'person.phone'`, `'daysPerWeek'`, the search's combinations)
     /// named by its label instead, as the forms name it. The API's problem details keep the codes.

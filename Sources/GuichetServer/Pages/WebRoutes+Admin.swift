@@ -185,7 +185,8 @@ extension GuichetServer {
         return rows
     }
 
-    func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil) async throws -> Response {
+    /// - Parameter draft: the "watch this person" form refused, as typed, with why.
+    func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil, draft: PageDraft? = nil) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
         let names = try await staffNames()
@@ -227,7 +228,11 @@ extension GuichetServer {
             values["noArchiveRead"] = rows.isEmpty
         }
         if let done, let text = pages.optionalText("doneAdmin_" + done, s.language) ?? pages.optionalText("done_" + done, s.language) { values["done"] = text }
-        return try render("security-home", values, s)
+        if let draft {
+            values["watchDraft"] = draft.values
+            values["watchError"] = draft.error
+        }
+        return try render("security-home", values, s, status: draft?.status ?? .ok)
     }
 
     /// The registry's page for administrators: a file's kept versions (public fields only, as
@@ -509,8 +514,15 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             let g = try self.pageOfficer(s, ctx, fresh: true)
-            guard let person = PersonID(validating: try form.required("person")) else { throw GuichetError.invalid("'person' is not a valid person number") }
-            try await self.gate.setWatched(person, reason: try form.required("reason"), by: g)
+            do {
+                guard let person = PersonID(validating: try form.required("person")) else { throw GuichetError.invalid("'person' is not a valid person number") }
+                try await self.gate.setWatched(person, reason: try form.required("reason"), by: g)
+            } catch let e as GuichetError {
+                // A bad number or reason: the officer's page again, the form as typed, with why
+                // (a pages audit: a bare error page, the reason typed lost).
+                guard let draft = PageDraft(form: "watch", e, ["person", "reason"], form, try Self.webPages(), s.language) else { throw e }
+                return try await self.securityHome(s, ctx, draft: draft)
+            }
             return WebPages.redirect("/web/home?done=watch")
         }
         page(r, .post, "/web/security/watched/:id/remove", admin: true) { req, ctx, scope in

@@ -87,8 +87,10 @@ extension GuichetServer {
 
     /// The form for one linked person's fields, when the caller may change some: those fields,
     /// in the profile's order, with their values now (or as typed in a refused form).
+    /// - Parameter who: what tells this person apart from another of the same role on the
+    ///   page (a first name, a number), added to the form's name; nil when they are alone.
     func personChangeForm(_ person: PersonView, _ id: DossierID, _ type: DossierType, _ changeable: Changeable,
-                          refused: RefusedChange?, _ s: PageScope) -> [String: Any]? {
+                          refused: RefusedChange?, who: String? = nil, _ s: PageScope) -> [String: Any]? {
         guard let pages = try? Self.webPages(),
               let c = changeable.persons.first(where: { $0.id == person.id && $0.role == person.role }) else { return nil }
         let l = s.language
@@ -104,9 +106,10 @@ extension GuichetServer {
         // (`label` of the link), else the role's name; "details" when more than contacts.
         let contactOnly = specs.allSatisfy { $0.classification == .contact }
         let of = type.persons.first { $0.role == person.role }?.labels[l]
-        let title = of.map { pages.text(contactOnly ? "personEditContactOf" : "personEditOf", l).replacingOccurrences(of: "{of}", with: $0) }
+        var title = of.map { pages.text(contactOnly ? "personEditContactOf" : "personEditOf", l).replacingOccurrences(of: "{of}", with: $0) }
             ?? pages.text(contactOnly ? "personEditContact" : "personEdit", l)
                 .replacingOccurrences(of: "{role}", with: pages.optionalText("person_" + person.role, l) ?? person.role)
+        if let who { title += " — " + who }
         var form: [String: Any] = [
             "action": "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)", "formID": "person-\(person.id.rawValue)",
             "title": title, "version": c.version, "inputs": inputs,
@@ -133,16 +136,17 @@ extension GuichetServer {
             // As many slots as the application form (up to 3), more for a file that chose more,
             // one left free to add a service; never more than the profile's maximum.
             let slots = max(1, min(spec.max, max(3, chosen.count + 1)))
+            let words = partnerWords(spec, pages, l)
             values["editPartners"] = (1...slots).map { n in
                 let mine = n <= chosen.count ? chosen[n - 1] : ""
-                return ["n": n, "id": "edit-partner-\(n)", "required": n <= spec.min,
+                return ["n": n, "id": "edit-partner-\(n)", "required": n <= spec.min, "slot": words.slot(n),
                         "options": [["value": "", "label": "—"]] + choices.map {
                             ["value": $0.id.rawValue, "label": $0.name, "selected": $0.id.rawValue == mine] as [String: Any]
                         }] as [String: Any]
             }
             values["hasEditPartners"] = true
-            values["partnersRule"] = pages.text("partnersRule", l)
-                .replacingOccurrences(of: "{min}", with: "\(spec.min)").replacingOccurrences(of: "{max}", with: "\(spec.max)")
+            values["partnersLegend"] = words.legend
+            if let rule = words.rule { values["partnersRule"] = rule }
         }
         if values["edit"] != nil || values["editPartners"] != nil { values["hasEdit"] = true }
         if let typed { values["editFailed"] = failedText(typed, l) }

@@ -25,18 +25,22 @@ extension GuichetServer {
         for type in dossierTypes(role: g.principal.role, action: .search) {
             let page = try await gate.search(type: type.name, status: nil, criteria: [:], after: nil, limit: 50, g)
             for view in page.views {
-                var row: [String: Any] = ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": pages.optionalText("type_" + view.type, l) ?? view.type,
+                var row: [String: Any] = ["href": "\(s.prefix)/dossiers/\(view.id.rawValue)", "type": typeLabel(view.type, pages, l),
                                           "created": PageFormat.whenDay(view.createdAt, l), "status": stateLabel(view.status, pages, l)]
                 // Whose file it is, by first name, when the caller may read it: a parent with
-                // several children tells their files apart (pages audit #11). The others of the
-                // file first (the child), else the file's own person.
+                // several children tells their files apart (pages audit #11). The persons of the
+                // type's first role (place05's child, secu's insured person, not their
+                // dependants), else the others of the file, else the file's own person.
+                let main = profile.dossierTypes[view.type]?.persons.first?.role
                 let others = view.persons.filter { $0.id != g.principal.person }
-                let named = (others.isEmpty ? view.persons : others).compactMap { $0.fields["firstName"].map { display($0, pages, l) } }
+                let ofMain = view.persons.filter { $0.role == main }
+                let shown = !ofMain.isEmpty ? ofMain : !others.isEmpty ? others : view.persons
+                let named = shown.compactMap { $0.fields["firstName"].map { display($0, pages, l) } }
                 if !named.isEmpty { row["who"] = named.joined(separator: ", ") }
                 rows.append(row)
             }
         }
-        let canApply = !dossierTypes(role: g.principal.role, action: .create).isEmpty
+        let canApply = creatable(role: g.principal.role) != nil
         return try render("citizen-home", ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply], s)
     }
 
@@ -135,10 +139,13 @@ extension GuichetServer {
         if let partners = type.partners, rule.write.matches("partners") {
             let choices = try await store.organisations(kind: partners.organisationKind).sorted { $0.name < $1.name }
             values["hasPartners"] = true
+            let words = partnerWords(partners, pages, l)
+            values["partnersLegend"] = words.legend
+            if let rule = words.rule { values["partnersRule"] = rule }
             let chosen = typed?.pairs.filter { $0.name == "partner" }.map { $0.value.trimmingCharacters(in: .whitespaces) } ?? []
             values["partners"] = (1...max(1, min(partners.max, 3))).map { n in
                 let mine = n <= chosen.count ? chosen[n - 1] : ""
-                return ["n": n, "id": "partner-\(n)", "required": n <= partners.min,
+                return ["n": n, "id": "partner-\(n)", "required": n <= partners.min, "slot": words.slot(n),
                         "options": [["value": "", "label": "—"]] + choices.map {
                             ["value": $0.id.rawValue, "label": $0.name, "selected": $0.id.rawValue == mine] as [String: Any]
                         }] as [String: Any]

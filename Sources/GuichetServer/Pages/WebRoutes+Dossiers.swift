@@ -137,7 +137,11 @@ extension GuichetServer {
             // By the step's name (in any type of file), before the gate: the answer tells
             // nothing of the file itself.
             if form["confirm"] != "yes", self.profile.dossierTypes.values.contains(where: { Self.isFinal(name, $0) }) {
-                throw GuichetError.invalid("this step is final: tick the box that confirms it, then click again")
+                // The file's page again (as the gate lets the caller read it), with why at the
+                // step's button (a pages audit: a bare error page).
+                let refused = GuichetError.invalid("this step is final: tick the box that confirms it, then click again")
+                return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx,
+                                                  refusedStep: (name, refused))
             }
             do {
                 if name == "withdraw" {
@@ -270,8 +274,10 @@ extension GuichetServer {
 
     /// - Parameter extra: values shown once above the file (a claim code just issued).
     /// - Parameter refused: a change form the server refused, shown again as typed with why.
+    /// - Parameter refusedStep: a workflow step refused before the gate (its box unticked), and why.
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
-                     extra: [String: Any] = [:], refused: RefusedChange? = nil) async throws -> Response {
+                     extra: [String: Any] = [:], refused: RefusedChange? = nil,
+                     refusedStep: (name: String, error: GuichetError)? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -305,7 +311,23 @@ extension GuichetServer {
         // Each person with their number (not personal data: what an erasure or an access
         // request names; a new-user test found it only inside the forms' addresses).
         var persons: [[String: Any]] = []
+        // Two persons of one role (a secu account's dependants) are told apart by first name
+        // (else by number) in the names of their forms: axe-core's landmark-unique found two
+        // forms called "Modifier les renseignements de l'ayant droit" on one page.
+        let byRole = Dictionary(grouping: view.persons, by: \.role)
+        var ofRole: [String: Int] = [:]
         for person in view.persons {
+            ofRole[person.role, default: 0] += 1
+            var who: String?
+            if let same = byRole[person.role], same.count > 1 {
+                let n = ofRole[person.role] ?? 1
+                func first(_ p: PersonView) -> String? { p.fields["firstName"].map { display($0, pages, l) }.flatMap { $0.isEmpty ? nil : $0 } }
+                if let name = first(person) {
+                    who = same.filter { first($0) == name }.count > 1 ? "\(name) (\(n))" : name
+                } else {
+                    who = String(n)
+                }
+            }
             var row: [String: Any] = ["role": pages.optionalText("person_" + person.role, l) ?? person.role, "person": person.id.rawValue,
              "fields": person.fields.keys.sorted().map { name in
                  ["label": Labels.field(name, language: l, profile: profile), "value": readable(person.fields[name]!, pages, l)]  // keys of the same dictionary
@@ -318,7 +340,8 @@ extension GuichetServer {
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
             if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
-            if let form = personChangeForm(person, id, type, changeable, refused: refused, s) { row["change"] = form }
+            if let who { row["who"] = who }
+            if let form = personChangeForm(person, id, type, changeable, refused: refused, who: who, s) { row["change"] = form }
             persons.append(row)
         }
         values["persons"] = persons
@@ -333,14 +356,20 @@ extension GuichetServer {
                 values["rankRule"] = ranks.explanation[l] ?? ranks.explanation.values.first ?? ""
             }
         }
-        let actions = try await gate.allowedSteps(id, g).map {
-            ["name": $0, "label": pages.optionalText("transition_" + $0, l) ?? $0, "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\($0)",
-             "final": Self.isFinal($0, type)] as [String: Any]
+        let actions = try await gate.allowedSteps(id, g).map { step -> [String: Any] in
+            var action: [String: Any] = ["name": step, "label": pages.optionalText("transition_" + step, l) ?? step,
+                                         "action": "\(s.prefix)/dossiers/\(id.rawValue)/transitions/\(step)", "final": Self.isFinal(step, type)]
+            if let refusedStep, refusedStep.name == step, case .invalid(let m) = refusedStep.error { action["stepFailed"] = refusal(m, l) }
+            return action
         }
         values["actions"] = actions
         values["hasActions"] = !actions.isEmpty
+        // A step this page does not offer (any more): why, above the file.
+        if let refusedStep, !actions.contains(where: { $0["stepFailed"] != nil }), case .invalid(let m) = refusedStep.error {
+            values["stepError"] = refusal(m, l)
+        }
         try await addEditForm(&values, view, type, changeable, refused: refused, s)
-        return try render("dossier", values, s, status: refused?.status ?? .ok)
+        return try render("dossier", values, s, status: refused?.status ?? (refusedStep != nil ? .badRequest : .ok))
     }
 
     /// The values of the error page for an error (without rendering it).

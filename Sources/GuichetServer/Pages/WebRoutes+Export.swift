@@ -86,7 +86,7 @@ extension GuichetServer {
                 fields.append(["label": Labels.field("partners", language: l, profile: profile),
                                "value": partners.map { OrganisationID(validating: text($0)).flatMap { organisations[$0] } ?? "?" }.joined(separator: ", ")])
             }
-            return ["id": text(d["id"]), "type": pages.optionalText("type_" + type, l) ?? type, "status": stateLabel(text(d["status"]), pages, l),
+            return ["id": text(d["id"]), "type": typeLabel(type, pages, l), "status": stateLabel(text(d["status"]), pages, l),
                     "created": when(d["createdAt"], day: true), "fields": fields,
                     "persons": (d["persons"]?.array ?? []).map { p -> [String: Any] in
                         let p = p.object ?? [:]

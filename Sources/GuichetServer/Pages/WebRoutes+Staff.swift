@@ -78,6 +78,11 @@ extension GuichetServer {
             } catch GuichetError.invalid(let m) {
                 values["failed"] = refusal(m, l)
                 return try render("staff-home", values, s, status: .badRequest)
+            } catch GuichetError.forbidden(let m) where Self.forbiddenKey(m) == "errPurpose" {
+                // A search without the purpose the role's rules ask for: the form again as
+                // typed, saying so (a pages audit: a bare error page, the terms lost).
+                values["failed"] = pages.text("errPurposeSearch", l)
+                return try render("staff-home", values, s, status: .forbidden)
             }
         }
         return try render("staff-home", values, s)

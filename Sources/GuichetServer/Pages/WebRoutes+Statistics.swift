@@ -36,7 +36,7 @@ extension GuichetServer {
         var types: [[String: Any]] = []
         for (name, entry) in (answer.object?["dossiers"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
             let states = (entry.object?["byStatus"]?.object ?? [:]).sorted { $0.key < $1.key }
-            types.append(["type": pages.optionalText("type_" + name, l) ?? name,
+            types.append(["type": typeLabel(name, pages, l),
                           "states": states.map { ["state": stateLabel($0.key, pages, l), "count": cell($0.value)] as [String: Any] }])
         }
         var figures: [[String: Any]] = []

@@ -214,8 +214,12 @@ extension GuichetServer {
         let l = scope.language
         func item(_ key: String, _ path: String) -> [String: Any] { ["label": pages.text(key, l), "href": scope.prefix + path] }
         switch p.kind {
-        case .citizen: return [item("menuDossiers", "/home"), item("menuApply", "/apply"), ["label": pages.text("menuHistory", l), "href": "/"],
-                               item("menuExport", "/export"), item("menuAccount", "/account")]
+        case .citizen:
+            // "New application" only where the profile lets the role create a file, as
+            // /web/apply decides (jeunes' and secu's citizens got an error page from it).
+            let apply = creatable(role: p.role) != nil ? [item("menuApply", "/apply")] : []
+            return [item("menuDossiers", "/home")] + apply + [["label": pages.text("menuHistory", l), "href": "/"],
+                                                              item("menuExport", "/export"), item("menuAccount", "/account")]
         case .staff, .partner:
             // A role the profile lets export its caseload (C11) finds its exports in the menu.
             let exports = profile.exports[p.role] != nil ? [item("menuPartnerExports", "/exports")] : []

@@ -27,6 +27,17 @@ struct ProfileLabelTextTests {
             let texts = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url))
             let missing = keys.filter { texts[$0]?.isEmpty ?? true }.sorted()
             #expect(missing.isEmpty, "\(name), \(language): no text for \(missing)")
+            // A file's type is named on the citizens' pages ("My files", "My data"): by the
+            // profile's `label`, else a text (a pages audit found "youth-file", "insured-account").
+            for type in profile.dossierTypes.values {
+                #expect(type.labels[language] != nil || texts["type_" + type.name] != nil, "\(name), \(language): no label for the type \(type.name)")
+            }
+            // Organisations a file is addressed to other than place05's services in order of
+            // preference are named by the profile (secu's employers, emploi's agency).
+            for type in profile.dossierTypes.values {
+                guard let partners = type.partners, !partners.ordered else { continue }
+                #expect(partners.labels[language] != nil && partners.one[language] != nil, "\(name), \(language): no label for the partners of \(type.name)")
+            }
         }
     }
 }

@@ -39,6 +39,17 @@ async function check(access, checkpoint) {
   const ok = await verifyInclusion(access.index, checkpoint.size, leaf, access.proof.map(bytes), bytes(checkpoint.rootHash));
   return ok ? "ok" : "bad";
 }
+// A time as the /web pages write it (PageFormat.time, docs/PAGES.md "Times and numbers"), in
+// UTC whatever the browser's zone: "6 décembre 2026 à 12:52 UTC", "6 December 2026, 12:52 UTC".
+function when(at) {
+  const d = new Date(at);
+  const two = (n) => String(n).padStart(2, "0");
+  const day = d.getUTCDate();
+  return T.timeFormat.replace("{day}", day === 1 ? T.firstDay : String(day))
+    .replace("{month}", T.months.split(",")[d.getUTCMonth()])
+    .replace("{year}", String(d.getUTCFullYear()))
+    .replace("{time}", two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()));
+}
 function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -74,8 +85,10 @@ async function showHistory() {
   for (const a of accesses) {
     const row = document.createElement("tr");
     row.className = "access";
-    const when = new Date(a.at);
-    cell(row, when.toLocaleString(lang === "fr" ? "fr-FR" : "en-GB"));
+    const time = document.createElement("time");
+    time.dateTime = a.at;
+    time.textContent = when(a.at);
+    cell(row, "", "when").appendChild(time);
     const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role && label("role_", a.role)].filter(Boolean).join(" · ");
     cell(row, who).className = "who";
     cell(row, actionName(a) + (a.decision === "deny" ? " (" + T.denied + ")" : "")).className = "action";
