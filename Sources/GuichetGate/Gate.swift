@@ -291,24 +291,32 @@ public final class Gate: Sendable {
         // applications the policy hides from it): pages are filled from further batches, and
         // the cursor is the last dossier looked at, permuted under a key (ListingCursor), so
         // that neither a page's end nor its cursor shows what the caller may not see.
+        // A full page looks for one more dossier the caller may list (never returned nor
+        // journalled): without one the page is the last, and says so (`next` nil). A page that
+        // ended the results exactly offered a next page, which came empty (pages audit F11).
         var position = try after.map { try ListingCursor.position($0, key: cursorKey()) }
         var kept: [Listable] = []
         var last: DossierID?
-        var scanned = 0, exhausted = false
-        scan: while kept.count < limit && scanned < Self.maxListingScan {
-            let batch = kept.isEmpty && scanned == 0 ? limit : max(limit, 100)
+        var scanned = 0, exhausted = false, more = false
+        scan: while scanned < Self.maxListingScan {
+            let batch = kept.isEmpty && scanned == 0 ? limit + 1 : max(limit + 1, 100)
             let ids = try await store.search(DossierQuery(type: type, status: status, scope: filters, terms: terms, after: position, limit: batch))
             scanned += ids.count
             let allowed = Dictionary(try await listable(ids, r).map { ($0.record.id, $0) }, uniquingKeysWith: { a, _ in a })
             for id in ids {
+                if let a = allowed[id] {
+                    if kept.count == limit { more = true; break scan }
+                    kept.append(a)
+                }
                 last = id
-                if let a = allowed[id] { kept.append(a) }
-                if kept.count == limit { break scan }
             }
             if ids.count < batch { exhausted = true; break }
             position = ids.last
         }
-        let next = exhausted ? nil : try last.map { try ListingCursor.cursor($0, key: cursorKey()) }
+        // After the page's last dossier when another follows; at the end of the results none;
+        // after the last one looked at when the scan stopped short (the next page goes on).
+        let next = more ? try kept.last.map { try ListingCursor.cursor($0.record.id, key: cursorKey()) }
+            : exhausted ? nil : try last.map { try ListingCursor.cursor($0, key: cursorKey()) }
         return SearchPage(views: try await summaries(kept, r), next: next)
     }
 
