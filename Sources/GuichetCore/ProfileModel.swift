@@ -110,6 +110,10 @@ public struct DossierType: Sendable, Equatable {
     public var ranking: Ranking?
     /// What the pages call a dossier of this type, by language (`fr` → "compte d'assuré").
     public var labels: [String: String] = [:]
+    /// How many dossiers of this type, in a state that is not final, a citizen's account may
+    /// have created linking its own person (`perCitizen:`; nil: no limit). A job seeker has one
+    /// registration (a citizen's audit: one made 20 at the same agency before a ceiling stopped it).
+    public var perCitizen: Int?
     public init(name: String, persons: [PersonLinkSpec], partners: PartnerSpec?, fields: [FieldSpec], workflow: Workflow) {
         self.name = name; self.persons = persons; self.partners = partners; self.fields = fields; self.workflow = workflow
     }

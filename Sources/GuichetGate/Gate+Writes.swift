@@ -63,6 +63,12 @@ extension Gate {
                                    fields: sealed, persons: links, partners: input.partners,
                                    createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)
+        if r.principal.kind == .citizen, let most = type.perCitizen, let me = r.principal.person {
+            let open = try await liveDossiers(linking: me).filter { $0.type == type.name && !type.workflow.final.contains($0.status) }
+            if open.count >= most {
+                throw GuichetError.conflict("you have a file of this kind already (a person may have \(most)): change it rather than make another")
+            }
+        }
         try await journalledWrite([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
                                                 fields: (written + defaulted).sorted())], action: .create, r)
         try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)

@@ -166,7 +166,7 @@ struct ProfileBuilder {
     }
 
     func dossierType(name: String, _ c: YAMLCursor, orgKinds: [String], personFields: [FieldSpec]) throws -> DossierType {
-        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank", "label"])
+        let d = try c.dictionary(allowed: ["persons", "partners", "fields", "workflow", "rank", "label", "perCitizen"])
         var links: [PersonLinkSpec] = []
         for (role, lc) in try d.required("persons", in: c).mapping() {
             let ld = try lc.dictionary(allowed: ["min", "max", "label", "account"])
@@ -228,6 +228,11 @@ struct ProfileBuilder {
         var type = DossierType(name: name, persons: links, partners: partners, fields: fields, workflow: workflow)
         type.ranking = try d["rank"].map { try ranking($0, fields: fields, workflow: workflow) }
         if let l = d["label"] { type.labels = try labels(l) }
+        if let pc = d["perCitizen"] {
+            let n = try pc.int()
+            guard (1...1_000).contains(n) else { throw pc.fail("'perCitizen' is a number of dossiers from 1 to 1000") }
+            type.perCitizen = n
+        }
         return type
     }
 

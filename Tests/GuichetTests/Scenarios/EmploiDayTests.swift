@@ -47,6 +47,11 @@ import GuichetSynth
             "persons": [["role": "seeker", "self": true]], "partners": [agency.rawValue]])
         #expect(file.status == 201, "\(file)")
         let id = try #require(file["id"]?.string)
+        // One registration per job seeker (perCitizen: 1; a citizen's audit made 20 at one agency).
+        let second = try await s.call("POST", "/v1/dossiers", token: seeker, body: [
+            "type": "job-seeker", "fields": ["category": "A", "targetJob": "soudeur"],
+            "persons": [["role": "seeker", "self": true]], "partners": [agency.rawValue]])
+        #expect(second.status == 409 && second.text.contains("a file of this kind already"), "\(second)")
         #expect(try await s.call("PATCH", "/v1/dossiers/\(id)", token: seeker, body: ["fields": ["targetJob": "chaudronnier"]]).status == 200)
         #expect(try await s.call("PATCH", "/v1/dossiers/\(id)", token: seeker, body: ["fields": ["category": "B"]]).status == 403)
 
