@@ -27,7 +27,12 @@ extension PostgresStore: WatchStorage {
 
     public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?, onConsole: Bool)? {
         try await read { c in
-            try await c.query("SELECT created_at, created_by, provisioned_on_console FROM account WHERE id = \(id.rawValue)", logger: Self.logger)
+            // Since it could act: its creation, or the approval of its creation or of a new role.
+            try await c.query("""
+                SELECT GREATEST(a.created_at, COALESCE((SELECT MAX(approved_at) FROM account_request WHERE account_id = a.id), 0))::bigint,
+                       a.created_by, a.provisioned_on_console
+                FROM account a WHERE a.id = \(id.rawValue)
+                """, logger: Self.logger)
                 .decode((Int64, String?, Bool).self).collect()
                 .first.map { (Date(millis: $0.0), $0.1.map(AccountID.init(trusted:)), $0.2) }
         }

@@ -78,7 +78,13 @@ extension Store {
     /// that command line made it while provisioning (not `init` or `demo`).
     public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?, onConsole: Bool)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT created_at, created_by, provisioned_on_console FROM account WHERE id = ?", arguments: [id.rawValue]).map { r in
+            // Since it could act: its creation, or the approval of its creation or of a new role
+            // (an insider audit: an account asked for 30 minutes before its approval was never fresh).
+            try Row.fetchOne(db, sql: """
+                SELECT MAX(a.created_at, COALESCE((SELECT MAX(approved_at) FROM account_request WHERE account_id = a.id), 0)) AS created_at,
+                       a.created_by, a.provisioned_on_console
+                FROM account a WHERE a.id = ?
+                """, arguments: [id.rawValue]).map { r in
                 (Date(millis: r["created_at"]), (r["created_by"] as String?).map(AccountID.init(trusted:)), (r["provisioned_on_console"] as Int64) == 1)
             }
         }

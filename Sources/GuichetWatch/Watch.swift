@@ -231,6 +231,7 @@ public actor Watch {
 
     /// Queues the alert that a privileged account was created or elevated (C17).
     public func notePrivilegedAccount(_ account: AccountID, role: String, kind: String, at: Date) async throws {
+        createdAt[account] = nil  // read again: it is fresh from its approval (a new role too)
         try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: "new-privileged-account",
                                                    severity: Severity.info.name, response: WatchResponse.alert.name,
                                                    detail: "an account of role '\(role)' (\(kind)) became active")])

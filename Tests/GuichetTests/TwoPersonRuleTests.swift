@@ -7,7 +7,7 @@ import GuichetCore
 /// No privileged account by one hand (C17; R1: an intruder created an administrator on a
 /// Saturday evening; R2: a stolen local administrator created two accounts that read 1.6 M files).
 @Suite struct TwoPersonRuleTests {
-    @Test("an account created or elevated by one admin alone cannot act until a second admin approves")
+    @Test("an account created or elevated by one admin alone cannot act until a second admin approves; privileged accounts are made on the console only")
     func secondAdminMustApprove() async throws {
         let world = try await World.make()
         defer { world.remove() }
@@ -17,8 +17,17 @@ import GuichetCore
             let created = try await client.call(.post, "/admin/v1/accounts", token: first,
                                                 body: #"{"username": "agent2", "password": "\#(World.password)", "role": "agent", "organisation": "\#(world.operatorOrg.id)"}"#)
             #expect(created.status == .created && created["status"]?.string == "pending")
-            let elevate = try await client.call(.post, "/admin/v1/accounts/\(try await world.principal("agent").account)/role", token: first,
-                                                body: #"{"role": "admin"}"#)
+            // Administrators and security officers are made on the console only (an insider audit:
+            // two administrators made administrators, each a fresh approver, then 185 agents).
+            let agentID = try await world.principal("agent").account
+            for role in ["admin", "security"] {
+                let privileged = try await client.call(.post, "/admin/v1/accounts/\(agentID)/role", token: first, body: #"{"role": "\#(role)"}"#)
+                #expect(privileged.status == .forbidden && privileged.text.contains("on the server's console"), "\(privileged.text)")
+                let made = try await client.call(.post, "/admin/v1/accounts", token: first,
+                                                 body: #"{"username": "new.\#(role)", "password": "\#(World.password)", "role": "\#(role)", "organisation": "\#(world.operatorOrg.id)"}"#)
+                #expect(made.status == .forbidden && made.text.contains("on the server's console"), "\(made.text)")
+            }
+            let elevate = try await client.call(.post, "/admin/v1/accounts/\(agentID)/role", token: first, body: #"{"role": "analyst"}"#)
             #expect(elevate.status == .accepted)
 
             // Not yet: the new account cannot sign in, the elevated one keeps its old role.
@@ -35,7 +44,7 @@ import GuichetCore
             let second = try await world.token("admin2")
             for id in ids { #expect(try await client.call(.post, "/admin/v1/requests/\(id)/approve", token: second).status == .ok) }
             #expect(try await client.call(.get, "/admin/v1/requests", token: first)["requests"]?.array?.isEmpty == true)
-            #expect(try await client.call(.post, "/admin/v1/session", body: #"{"username": "agent", "password": "\#(World.password)"}"#).status == .created)
+            #expect(try await world.store.account(username: "agent")?.role == "analyst", "the role change is made once approved")
         }
         _ = try await world.auth.signIn(username: "agent2", password: World.password)
         let notices = try await world.store.notices(account: try await world.principal("admin2").account)

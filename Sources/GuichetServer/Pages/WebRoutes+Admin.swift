@@ -131,7 +131,8 @@ extension GuichetServer {
         // organisation; it adds no organisation (a pages audit: the R2 local administrator was
         // shown the administrator's whole page, every form of which answered 403).
         let provisions = scoped == nil ? nil : Set(s.principal.flatMap { profile.roles[$0.role]?.provisions } ?? [])
-        let roles = profile.roles.values.filter { $0.kind != .citizen && (provisions?.contains($0.name) ?? true) }.map(\.name).sorted().map {
+        // Privileged roles are made on the console only (Provisioning.consoleOnly): not offered.
+        let roles = profile.roles.values.filter { $0.kind != .citizen && !$0.kind.usesAdminListener && (provisions?.contains($0.name) ?? true) }.map(\.name).sorted().map {
             ["value": $0, "label": pages.optionalText("role_" + $0, l) ?? $0, "selected": draft?.form == "account" && typed["role"] == $0] as [String: Any]
         }
         let orgs = try await store.organisations(kind: nil).filter { o in scoped.map { o.id == $0 } ?? true }.sorted { $0.name < $1.name }.map { o -> [String: Any] in

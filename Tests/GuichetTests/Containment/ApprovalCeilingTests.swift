@@ -130,3 +130,27 @@ struct ApprovalCeilingTests {
         }
     }
 }
+
+/// An account is fresh from the moment it can act: its approval, not its request (an insider
+/// audit: an agent asked for 30 minutes before its approval was never watched as new).
+@Suite(.serialized)
+struct FreshFromApprovalTests {
+    @Test("an agent asked for 40 minutes before its approval is asked for a step-up at its first read, as a new account")
+    func freshFromApproval() async throws {
+        let (world, requests) = try await ApprovalCeilingTests.world(accounts: 1)
+        defer { world.remove() }
+        world.clock.advance(40 * 60)
+        let approver = try await world.auth.authenticate(token: try await world.signIn("admin", secret: try await world.enrol("admin")))
+        _ = try await Provisioning(gate: world.gate, auth: world.auth).approve(request: try #require(requests.first),
+                                                                               by: .administrator(approver, requestID: "t", source: nil))
+        let secret = try await world.enrol("agent.new0")
+        let agent = try await world.auth.authenticate(token: try await world.signIn("agent.new0", secret: secret))
+        let file = try #require(try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 1)).first)
+        world.clock.advance(60)
+        await #expect(throws: GuichetError.self, "a new account's first read asks for a step-up") {
+            _ = try await world.gate.read(file, GateRequest(principal: agent, requestID: "t", source: nil, purpose: "list-management"))
+        }
+        let alerts = try await world.store.alerts(openOnly: true, account: agent.account, limit: 10)
+        #expect(alerts.contains { $0.detector == "fresh-account" }, "\(alerts.map(\.detector))")
+    }
+}

@@ -153,7 +153,7 @@ struct WebPagesBrowserTests {
         let config: [String: Any] = [
             "lang": language, "password": EmploiWorld.password, "screens": screens, "enrolledAt": enrolledAt,
             "clock": Int(world.clock.now.timeIntervalSince1970),
-            "accounts": ["seeker": "seeker", "adviser": "adviser1", "partner": "partner1"], "secrets": secrets,
+            "accounts": ["seeker": "newcomer", "adviser": "adviser1", "partner": "partner1"], "secrets": secrets,
             "find": ["lastName": lastName, "birthDate": birthDate.iso], "targetJob": targetJob, "lastContact": "2026-11-20",
             "firstJob": language == "fr" ? "Ébéniste" : "Cabinet maker", "agency": world.summary.agencies[0].name,
         ]
@@ -165,7 +165,7 @@ struct WebPagesBrowserTests {
         #expect(answer["registered"]?.object?["status"]?.string == t["state_registered"])
         #expect(answer["seekerUpdated"]?.object?["done"]?.string == t["done_update"])
         #expect(answer["seekerUpdated"]?.object?["fields"]?.string?.contains(targetJob) == true)
-        let seeker = try await world.request("seeker")
+        let seeker = try await world.request("newcomer")
         let own = try await world.gate.search(type: "job-seeker", status: "registered", criteria: [:], after: nil, limit: 5, seeker)
         var files: [DossierView] = []
         for view in own.views { files.append(try await world.gate.read(view.id, seeker)) }

@@ -78,6 +78,10 @@ struct EmploiWorld {
         try await add("partner1", "partner-adviser", summary.partnerNetworks[0], caseload: summary.partnerCaseloads[0])
         try await add("partner2", "partner-adviser", summary.partnerNetworks[1], caseload: summary.partnerCaseloads[1])
         try await add("seeker", "job-seeker", nil, person: summary.sampleSeeker)
+        // A person not registered yet (one registration per job seeker: the sample seeker has one).
+        let newcomer = try await gate.registerPerson(fields: ["firstName": .string("Camille"), "lastName": .string("Exemple"),
+                                                              "birthDate": .string("1994-05-17")], requestID: "world", source: nil)
+        try await add("newcomer", "job-seeker", nil, person: newcomer)
         return EmploiWorld(folder: folder, profile: profile, store: store, ledger: ledger, auth: auth, gate: gate,
                            server: GuichetServer(gate: gate, auth: auth, store: store), summary: summary, clock: clock, accounts: accounts)
     }
