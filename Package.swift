@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(name: "guichet", dependencies: [
             "GuichetCore", "GuichetProfile", "GuichetPolicy", "GuichetStore", "GuichetAuth", "GuichetGate", "GuichetServer",
             "GuichetLedger", "GuichetMerkle", "GuichetMail", "GuichetBreach", "GuichetSimulation", "GuichetDeployment", "GuichetImport",
-            "GuichetPostgres", "GuichetSynth",
+            "GuichetPostgres",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: swiftSettings),

@@ -7,7 +7,6 @@ import GuichetProfile
 import GuichetServer
 import GuichetStore
 import GuichetDeployment
-import GuichetSynth
 import Synchronization
 
 /// `guichet import`: an existing registry from a CSV file, through the gate
@@ -160,17 +159,17 @@ extension Import {
     /// `--write-sample`: the profile's synthetic export, never over an existing file (an
     /// operator's audit: no sample was shipped, only a benchmark's binary wrote one).
     func writeSampleFile(profile name: String) throws {
-        guard ImportSample.profiles.contains(name) else {
-            throw CommandError("no sample export for the profile '\(name)' (there is one for \(ImportSample.profiles.joined(separator: ", ")))")
+        guard ImportSampleFile.profiles.contains(name) else {
+            throw CommandError("no sample export for the profile '\(name)' (there is one for \(ImportSampleFile.profiles.joined(separator: ", ")))")
         }
         guard !FileManager.default.fileExists(atPath: file) else { throw CommandError("\(file) exists: give a new file's name (nothing was written)") }
         let persons: Int
-        do { persons = try ImportSample.write(profile: name, lines: lines, to: file) } catch {
+        do { persons = try ImportSampleFile.write(profile: name, lines: lines, to: file) } catch {
             throw CommandError("cannot write \(file): check the folder and its permissions")
         }
         say("wrote \(Counted.english(lines, "line")) (\(Counted.english(persons, "person")), fictional) to \(file)")
         say("its lines name these organisations; add them first, then import:")
-        for (kind, names) in ImportSample.organisations(name).sorted(by: { $0.key < $1.key }) {
+        for (kind, names) in ImportSampleFile.organisations(name).sorted(by: { $0.key < $1.key }) {
             for n in names { say("  guichet organisations add --data \(data) --kind \(kind) --name \"\(n)\"") }
         }
         say("  guichet import --data \(data) \(file)")
