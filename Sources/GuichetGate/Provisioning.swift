@@ -422,6 +422,34 @@ public struct Provisioning: Sendable {
 }
 
 extension Provisioning {
+    /// The ids of an organisation's dossiers (owned or chosen), of `type` or of every type, in
+    /// `status` if given, only those in no caseload when `unassigned`: what `guichet caseload
+    /// list` prints for `caseload assign --file` (an operator's audit found them only in psql).
+    /// Ids only, never a field; honeytokens are left out (a decoy in a caseload would be opened
+    /// by its adviser's normal work).
+    /// - Throws: ``GuichetError/invalid(_:)`` for an unknown organisation or type.
+    public func dossierIDs(of organisation: OrganisationID, type: String?, status: String?, unassigned: Bool) async throws -> [DossierID] {
+        guard try await store.organisation(organisation) != nil else {
+            throw GuichetError.invalid("no organisation has this id (guichet organisations list gives them)")
+        }
+        let types = type.map { [$0] } ?? profile.dossierTypes.keys.sorted()
+        guard types.allSatisfy({ profile.dossierTypes[$0] != nil }) else {
+            throw GuichetError.invalid("the profile has no such dossier type; its types: \(profile.dossierTypes.keys.sorted().joined(separator: ", "))")
+        }
+        let decoy = try await gate.decoyDossiers()
+        var out: [DossierID] = []
+        for t in types {
+            var after: DossierID?
+            repeat {
+                let page = try await store.search(DossierQuery(type: t, status: status, scope: [.organisation(organisation), .partner(organisation)],
+                                                               terms: [], after: after, limit: 1_000))
+                out += try await store.dossiers(page).filter { (!unassigned || $0.assignedAgent == nil) && !decoy($0.id) }.map(\.id)
+                after = page.count == 1_000 ? page.last : nil
+            } while after != nil
+        }
+        return out
+    }
+
     /// The id of the account with this user name (the console names accounts by user name).
     /// - Throws: ``GuichetError/invalid(_:)`` when there is none.
     public func accountID(username: String) async throws -> AccountID {

@@ -94,27 +94,13 @@ extension Caseload {
         @Flag(help: "Only dossiers in no caseload.") var unassigned = false
 
         func run() async throws {
-            let (_, server, _) = try await console.provisioning()
-            guard let org = OrganisationID(validating: organisation), try await server.store.organisation(org) != nil else {
+            let (provisioning, _, _) = try await console.provisioning()
+            guard let org = OrganisationID(validating: organisation) else {
                 throw CommandError("no organisation has the id '\(organisation)' (guichet organisations list gives them)")
             }
-            let types = type.map { [$0] } ?? server.gate.profile.dossierTypes.keys.sorted()
-            guard types.allSatisfy({ server.gate.profile.dossierTypes[$0] != nil }) else {
-                throw CommandError("the profile has no dossier type '\(type ?? "")'; its types: \(server.gate.profile.dossierTypes.keys.sorted().joined(separator: ", "))")
-            }
-            let decoy = try await server.gate.decoyDossiers()
-            var count = 0
-            for t in types {
-                var after: DossierID?
-                repeat {
-                    let page = try await server.store.search(DossierQuery(type: t, status: status, scope: [.organisation(org), .partner(org)], terms: [],
-                                                                          after: after, limit: 1_000))
-                    let records = try await server.store.dossiers(page)
-                    for d in records where (!unassigned || d.assignedAgent == nil) && !decoy(d.id) { say(d.id.rawValue); count += 1 }
-                    after = page.count == 1_000 ? page.last : nil
-                } while after != nil
-            }
-            note("\(Counted.english(count, "dossier")) listed")
+            let ids = try await provisioning.dossierIDs(of: org, type: type, status: status, unassigned: unassigned)
+            for id in ids { say(id.rawValue) }
+            note("\(Counted.english(ids.count, "dossier")) listed")
         }
     }
 }

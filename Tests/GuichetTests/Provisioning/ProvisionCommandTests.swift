@@ -79,7 +79,7 @@ import GuichetVault
         let listed = try await run(["caseload", "list", "--organisation", daycare, "--unassigned"])
         #expect(listed.status == 0 && listed.stdout.split(separator: "\n") == [Substring(made.id.rawValue)], "\(listed.stdout) \(listed.stderr)")
         let unknown = try await run(["caseload", "list", "--organisation", OrganisationID().rawValue])
-        #expect(unknown.status != 0 && unknown.stderr.contains("no organisation has the id"), "\(unknown.stderr)")
+        #expect(unknown.status != 0 && unknown.stderr.contains("no organisation has this id"), "\(unknown.stderr)")
         #expect(try await run(["caseload", "assign", "--adviser", "agent.one", "--dossier", made.id.rawValue]).status == 0)
         #expect(try await run(["caseload", "list", "--organisation", daycare, "--unassigned"]).stdout.isEmpty, "assigned: no longer listed as unassigned")
         #expect(try await run(["caseload", "list", "--organisation", daycare]).stdout.contains(made.id.rawValue))
