@@ -123,6 +123,10 @@ public struct RegulatorReport: Sendable {
         if !scope.decoyPersons.isEmpty || !scope.decoyDossiers.isEmpty {
             md.append(say("decoys", ["persons": "\(scope.decoyPersons.count)", "dossiers": "\(scope.decoyDossiers.count)"]))
         }
+        let exports = scope.events.filter { $0.allowed && $0.action == "partner-export" }
+        if !exports.isEmpty {
+            md.append(say("exports", ["exports": "\(exports.count)", "persons": "\(Set(exports.flatMap(\.persons)).subtracting(scope.decoyPersons).count)"]))
+        }
         if !scope.claimCodes.isEmpty {
             md.append(say("claimCodes", ["codes": "\(scope.claimCodes.count)", "claimed": "\(scope.claimCodes.filter { $0.claimedBy != nil }.count)",
                                          "dossiers": "\(Set(scope.claimCodes.flatMap(\.dossiers)).count)"]))

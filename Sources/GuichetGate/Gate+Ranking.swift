@@ -82,6 +82,9 @@ actor Turnstile {
     }
 
     static let places = Turnstile()
+    /// A citizen's registrations of a type that allows only so many (`perCitizen`), counted
+    /// and made one at a time within this server.
+    static let registrations = Turnstile()
 }
 
 extension Gate {

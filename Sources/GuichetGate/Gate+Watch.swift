@@ -131,7 +131,7 @@ extension Gate {
         event.aboutAccounts = true
         try await veto(watch, event, caseload: [], action: .update, dossiers: [], r, unavailable: "the change could not be checked, so it was not made") { refusal, error in
             guard case .changes(let limit, let window) = refusal else { return error }
-            return .forbidden("you have changed \(limit) dossiers or accounts in this \(window), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+            return .forbidden("you have changed \(limit) dossiers or accounts \(WatchWindow.lately(window)), your role's ceiling: to go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
         }
     }
 
@@ -154,7 +154,7 @@ extension Gate {
     }
 
     static func approvalsRefusal(_ limit: Int, _ window: String) -> GuichetError {
-        .forbidden("you have approved \(limit) accounts, roles or caseloads in this \(window), your role's ceiling: each gives an account its own ceiling of persons. To go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+        .forbidden("you have approved \(limit) accounts, roles or caseloads \(WatchWindow.lately(window)), your role's ceiling: each gives an account its own ceiling of persons. To go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
     }
 
     /// Before a staff member's claim code is issued: whoever holds the code makes an account
@@ -172,7 +172,7 @@ extension Gate {
         try await veto(watch, event, caseload: [], action: .update, dossiers: ids, r,
                        unavailable: "the claim code could not be checked, so none was issued") { refusal, error in
             guard case .ceiling(let limit, let window) = refusal else { return error }
-            return .forbidden("a claim code opens the files of everyone on them, and you have reached \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+            return .forbidden("a claim code opens the files of everyone on them, and you have reached \(limit) persons \(WatchWindow.lately(window)), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
         }
     }
 
@@ -253,9 +253,9 @@ extension Gate {
     static func citizenRefusal(_ refusal: WatchRefusal) -> GuichetError? {
         switch refusal {
         case .changes(let limit, let window):
-            return .forbidden("you have changed \(limit) files in this \(window), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
+            return .forbidden("you have changed \(limit) files \(WatchWindow.lately(window)), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
         case .ceiling(let limit, let window):
-            return .forbidden("you have opened the files of \(limit) persons in this \(window), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
+            return .forbidden("you have opened the files of \(limit) persons \(WatchWindow.lately(window)), the most an account of a person may: try again later (tomorrow at the latest), or contact the service that holds your file")
         default:
             return nil
         }
@@ -264,9 +264,9 @@ extension Gate {
     static func refusalError(_ refusal: WatchRefusal, now: Date) -> (String, GuichetError) {
         switch refusal {
         case .ceiling(let limit, let window):
-            return ("watch:ceiling", .forbidden("you have received the fields of \(limit) persons in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
+            return ("watch:ceiling", .forbidden("you have received the fields of \(limit) persons \(WatchWindow.lately(window)), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
         case .changes(let limit, let window):
-            return ("watch:ceiling", .forbidden("you have changed \(limit) dossiers in this \(window), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
+            return ("watch:ceiling", .forbidden("you have changed \(limit) dossiers \(WatchWindow.lately(window)), your role's ceiling: to go on, verify your second factor again (POST /v1/session/totp) and say why in the Guichet-Justification header; the security officers are told"))
         case .approvals(let limit, let window):
             return ("watch:ceiling", approvalsRefusal(limit, window))
         case .suspended:

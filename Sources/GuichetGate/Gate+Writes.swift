@@ -63,16 +63,31 @@ extension Gate {
                                    fields: sealed, persons: links, partners: input.partners,
                                    createdAt: now, updatedAt: now, key: wrapped)
         let grant = try await allow(.create, record, writing: written, r)
+        let access = [AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person), fields: (written + defaulted).sorted())]
         if r.principal.kind == .citizen, let most = type.perCitizen, let me = r.principal.person {
-            let open = try await liveDossiers(linking: me).filter { $0.type == type.name && !type.workflow.final.contains($0.status) }
-            if open.count >= most {
-                throw GuichetError.conflict("you have a file of this kind already (a person may have \(most)): change it rather than make another")
+            // Counted and created one at a time: two registrations sent at the same instant
+            // would both have found none open (an attacker's order, in parallel).
+            let made = newPersons, typeName = type.name, final = type.workflow.final
+            try await Turnstile.registrations.run { [self] in
+                try await createCounted(record, made, access, most: most, of: typeName, final: final, linking: me, r)
             }
+        } else {
+            try await journalledWrite(access, action: .create, r)
+            try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
         }
-        try await journalledWrite([AllowedAccess(dossier: record.id, grant: grant, persons: links.map(\.person),
-                                                fields: (written + defaulted).sorted())], action: .create, r)
-        try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
         return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
+    }
+
+    /// A citizen's creation of a dossier of a type that allows `most` open ones linking the
+    /// citizen's person: refused with 409 when that many are open, else journalled and made.
+    func createCounted(_ record: DossierRecord, _ newPersons: [NewPerson], _ access: [AllowedAccess], most: Int, of type: String,
+                       final: Set<String>, linking me: PersonID, _ r: GateRequest) async throws {
+        let open = try await liveDossiers(linking: me).filter { $0.type == type && !final.contains($0.status) }
+        if open.count >= most {
+            throw GuichetError.conflict("you have a file of this kind already (a person may have \(most)): change it rather than make another")
+        }
+        try await journalledWrite(access, action: .create, r)
+        try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
     }
 
     /// Decides on a record not yet stored (creation): 403 with a journal entry when refused,

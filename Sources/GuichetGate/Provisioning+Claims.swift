@@ -31,7 +31,7 @@ extension Provisioning {
     /// (counted in the database, so every server sees them). Past either, issuance is refused
     /// and the security officers are alerted. Not settable per role yet.
     public static let claimCodeLimits: [(count: Int, window: TimeInterval, name: String)] = [
-        (5, 600, "ten minutes"), (20, 86_400, "day"),
+        (5, 600, "10 minutes"), (20, 86_400, "day"),
     ]
     /// A claim this soon after its code was issued raises an alert naming the issuer.
     public static let claimSoonAfterIssue: TimeInterval = 600
@@ -103,8 +103,8 @@ extension Provisioning {
         for limit in Self.claimCodeLimits {
             guard try await auth.claimsIssued(by: account, since: now.addingTimeInterval(-limit.window)) >= limit.count else { continue }
             try await gate.watch?.raise(account, detector: "claim-code-limit", severity: .high,
-                                        detail: "the account asked for more than \(limit.count) claim codes in a \(limit.name); refused", at: now)
-            try await gate.refuse(.forbidden("you have issued \(limit.count) claim codes in this \(limit.name), the limit of an account: "
+                                        detail: "the account asked for more than \(limit.count) claim codes \(WatchWindow.within(limit.name)); refused", at: now)
+            try await gate.refuse(.forbidden("you have issued \(limit.count) claim codes \(WatchWindow.lately(limit.name)), the limit of an account: "
                                              + "the security officers are told; ask one of them if more are needed"),
                                   reason: "claim-code-limit", action: .update, dossiers: [dossier], r)
         }

@@ -24,7 +24,8 @@ extension Registry {
     /// 1. it is a SQLite database that passes SQLite's integrity check;
     /// 2. it opens with these keys (the registry's key check, as `guichet serve` does);
     /// 3. its ledger verifies: the whole tree recomputed from the entries, every stored hash and
-    ///    every signed checkpoint checked (``LedgerAuditor/verify(batchSize:progressStep:progress:)``).
+    ///    every signed checkpoint checked (``LedgerAuditor/verify(batchSize:progressStep:progress:)``),
+    ///    then its look-up indexes against the entries (``LedgerAuditor/verifyIndexes(size:batchSize:progress:)``).
     ///
     /// The checks run on a copy beside the target (`database.restoring`); only a copy that
     /// passed them is put in place, so a refused backup leaves the target as it was.
@@ -53,6 +54,7 @@ extension Registry {
                                                options: RegistryOptions(relyingParty: RelyingParty(id: "localhost", origin: "http://localhost"), watch: nil))
         let report = try await registry.gate.auditor.verify()
         if let problem = report.problem { throw BackupError.ledger(problem) }
+        if let problem = try await registry.gate.auditor.verifyIndexes(size: report.entries).problem { throw BackupError.ledger(problem) }
         let signed = try await registry.store.latestCheckpoint()?.size
         // The verified copy, made one self-contained file by the backup API (its WAL included),
         // is renamed into place: the registry that was there is removed only once it exists.

@@ -65,11 +65,14 @@ extension LedgerAuditor {
         }
         var items: [HistoryItem] = []
         items.reserveCapacity(entries.count)
+        let asked = Set(dossiers)
         for (index, bytes) in entries {
             guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
             let r = e.row
             items.append(HistoryItem(index: index, at: r.at, action: r.action, allowed: r.allowed, role: r.role, organisation: r.organisation,
-                                     purpose: r.purpose, fields: r.fields, dossiers: r.dossiers,
+                                     // The files of those asked about only: an export's entry names every file it
+                                     // holds, other families' too (an incident audit).
+                                     purpose: r.purpose, fields: r.fields, dossiers: r.dossiers.filter(asked.contains),
                                      byThemself: account != nil && r.account == account, entry: bytes, proof: proofs[index]))
         }
         return AccessHistory(checkpoint: checkpoint, items: items, next: next)

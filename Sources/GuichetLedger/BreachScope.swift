@@ -141,7 +141,10 @@ public struct ScopeEvent: Sendable, Equatable {
     /// (`watch:…`), nor a policy explanation. Dossier writes, erasures, imports, claims and
     /// provisioning steps (accounts, caseloads, requests) are changes.
     public var isChange: Bool {
-        guard allowed, !disclosed, !action.hasPrefix("watch:"), action != "policy-explain" else { return false }
+        // An export's entry names everyone in the file it made: a disclosure (each row is also
+        // journalled as a read, and counted there), not a change (an incident audit found an
+        // export counted among the changes of integrity).
+        guard allowed, !disclosed, !action.hasPrefix("watch:"), action != "policy-explain", action != "partner-export" else { return false }
         let name = action.hasPrefix("break-glass:") ? String(action.dropFirst("break-glass:".count)) : action
         return !["read", "search", "versions"].contains(name)
     }
@@ -234,6 +237,27 @@ extension LedgerAuditor {
     /// Largest number of entries one scope reads.
     public static let maxScopeEntries = 2_000_000
 
+    /// Every entry an index named is there, and is the entry the signed checkpoint covers (an
+    /// inclusion proof checked against its root): a scope never answers from a deleted or
+    /// rewritten entry as if it were whole (an incident audit: after an entry was edited and
+    /// another deleted in the database, the scope listed the first and left out the second).
+    /// - Throws: ``LedgerError/corrupt(_:)`` naming the first entry that fails.
+    static func checkCovered(_ indexes: [Int64], _ entries: [(index: Int64, entry: Data)], by checkpoint: CheckpointReference,
+                             _ store: any LedgerProving) async throws {
+        let present = Set(entries.map(\.index))
+        if let missing = indexes.first(where: { !present.contains($0) }) {
+            throw LedgerError.corrupt("entry \(missing) is named by the ledger's indexes but missing from the ledger: it was deleted; run 'guichet ledger verify'")
+        }
+        let proofs = try await store.inclusionProofs(entries.map(\.index), size: checkpoint.size)
+        for ((index, bytes), proof) in zip(entries, proofs) {
+            do {
+                try proof.verify(leafHash: MerkleHash.leaf(bytes), rootHash: checkpoint.rootHash)
+            } catch {
+                throw LedgerError.corrupt("entry \(index) is not the entry the signed checkpoint of size \(checkpoint.size) covers: it was changed; run 'guichet ledger verify'")
+            }
+        }
+    }
+
     /// The latest signed checkpoint as a reference.
     /// - Throws: ``LedgerError/notFound`` when none was ever signed.
     public func checkpointReference() async throws -> CheckpointReference {
@@ -280,6 +304,7 @@ extension LedgerAuditor {
         while start < indexes.count {
             let chunk = Array(indexes[start..<min(indexes.count, start + 5_000)])
             let entries = try await store.ledgerEntries(chunk)
+            try await Self.checkCovered(chunk, entries, by: checkpoint, store)
             let decoded = try entries.map { index, bytes in
                 guard let e = LedgerEntry.decode(bytes) else { throw LedgerError.corrupt("entry \(index) does not decode") }
                 return (index, e)

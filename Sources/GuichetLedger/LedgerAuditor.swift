@@ -1,3 +1,4 @@
+public import GuichetCore
 public import GuichetStore
 public import GuichetMerkle
 public import Foundation
@@ -39,6 +40,10 @@ public protocol LedgerVerifying: Sendable {
     /// order, given the bytes where the database holds them (verification reads one or two per
     /// entry: SQLite's ``Store`` does not copy them).
     func ledgerNodes<T: Sendable>(level: Int, _ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) async throws -> [(index: Int64, value: T)]
+    /// The digest of the look-up index rows the database holds for the entries below `size`
+    /// (account, session, person, dossier and time; integrated or waiting in the tail), read
+    /// in one snapshot.
+    func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest
 }
 
 extension LedgerVerifying {
@@ -96,14 +101,19 @@ public struct LedgerAuditor: Sendable {
     /// (the default suits every size; tests use small ones to cross batch boundaries).
     /// `progress` gets the entries checked so far and the total, each time the count passes
     /// a multiple of `progressStep`, and at the end.
-    public func verify(batchSize: Int64 = 4_096, progressStep: Int64 = 100_000,
+    /// - Parameter kept: signed checkpoints kept outside the database (a witness's copy of
+    ///   `GET /v1/ledger/checkpoint`, the SIEM's), checked as the stored ones are: an intruder
+    ///   who cuts the ledger short and deletes the stored checkpoints that covered the end
+    ///   cannot delete these (an incident audit).
+    public func verify(batchSize: Int64 = 4_096, progressStep: Int64 = 100_000, kept: [String] = [],
                        progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
-        try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progressStep: progressStep, progress: progress)
+        try await Self.verify(store, verifier: verifier, origin: origin, batchSize: batchSize, progressStep: progressStep, kept: kept, progress: progress)
     }
 
     /// ``verify(batchSize:progressStep:progress:)`` on any database's ledger (SQLite's, PostgreSQL's).
     public static func verify(_ store: any LedgerVerifying, verifier: NoteVerifier, origin: String, batchSize: Int64 = 4_096,
-                              progressStep: Int64 = 100_000, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+                              progressStep: Int64 = 100_000, kept: [String] = [],
+                              progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
         precondition(batchSize > 0, "a verification batch holds at least one entry")
         precondition(progressStep > 0, "progress is reported every so many entries, at least one")
         let size = try await store.ledgerSize()
@@ -115,9 +125,21 @@ public struct LedgerAuditor: Sendable {
             }
             checkpoints[c.size] = cp.rootHash
         }
-        if let largest = stored.last, largest.size > size {
+        for note in kept {
+            guard let cp = try? verifier.verifyCheckpoint(note, origin: origin) else {
+                return LedgerReport(entries: size, checkpoints: stored.count,
+                                    problem: "a checkpoint kept outside the database does not verify: it was not signed by this ledger's keys, or is not a checkpoint of '\(origin)'")
+            }
+            if let known = checkpoints[Int64(cp.size)], known != cp.rootHash {
+                return LedgerReport(entries: size, checkpoints: stored.count,
+                                    problem: "the checkpoint of size \(cp.size) kept outside the database and the one stored in it differ: the ledger was rewritten and signed again")
+            }
+            checkpoints[Int64(cp.size)] = cp.rootHash
+        }
+        if let largest = checkpoints.keys.max(), largest > size {
+            let outside = !stored.contains { $0.size == largest }
             return LedgerReport(entries: size, checkpoints: stored.count,
-                                problem: "entries are missing at the end: a checkpoint signed \(largest.size) entries, the ledger has \(size)")
+                                problem: "entries are missing at the end: a checkpoint\(outside ? " kept outside the database" : "") signed \(largest) entries, the ledger has \(size)")
         }
         var frontier = CompactRange()
         var previousCheckpoint: Int64 = 0
@@ -179,6 +201,76 @@ public struct LedgerAuditor: Sendable {
         }
         return LedgerReport(entries: size, checkpoints: stored.count, problem: nil)
     }
+}
+
+extension LedgerAuditor {
+    /// ``verifyIndexes(_:size:batchSize:progress:)`` on this auditor's ledger.
+    public func verifyIndexes(size: Int64? = nil, batchSize: Int64 = 16_384,
+                              progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        try await Self.verifyIndexes(store, size: size, batchSize: batchSize, progress: progress)
+    }
+
+    /// Checks the ledger's look-up indexes against its entries: every account, session,
+    /// person, dossier and time an entry names has its row, and no row names what its entry
+    /// does not. The tree covers the entries only, and breach scopes and citizens' histories
+    /// find entries through these rows: deleting an intruder's rows left the tree whole and
+    /// the scope empty (an incident audit). Reads every entry (decoded, two batches per core
+    /// at a time) and every index row once; run it after `verify`, which checks the entries.
+    /// - Parameter size: the entries checked (default: the whole ledger at the start).
+    /// - Returns: the first index and range of entries that differ, or no problem.
+    public static func verifyIndexes(_ store: any LedgerVerifying, size: Int64? = nil, batchSize: Int64 = 16_384,
+                                     progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> LedgerReport {
+        precondition(batchSize > 0, "a verification batch holds at least one entry")
+        let size = if let size { size } else { try await store.ledgerSize() }
+        let held = try await store.ledgerIndexDigest(below: size)
+        var expected = LedgerIndexDigest()
+        let ahead = 2 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var nextStart: Int64 = 0
+        var pending: [Task<(Range<Int64>, LedgerIndexDigest), any Error>] = []
+        func refill() {
+            while pending.count < ahead, nextStart < size {
+                let range = nextStart ..< min(size, nextStart + batchSize)
+                pending.append(Task {
+                    let decoded = try await store.ledgerEntries(range) { bytes in
+                        try? JSONDecoder().decode(IndexedEntry.self, from: Data(bytes))
+                    }
+                    var digest = LedgerIndexDigest()
+                    for (index, entry) in decoded {
+                        guard let e = entry else { throw LedgerError.corrupt("entry \(index) does not decode") }
+                        digest.addEntry(index, at: e.at, account: e.actor.account, session: e.actor.session, persons: e.persons, dossiers: e.dossiers)
+                    }
+                    return (range, digest)
+                })
+                nextStart = range.upperBound
+            }
+        }
+        refill()
+        defer { for task in pending { task.cancel() } }
+        while !pending.isEmpty {
+            let (range, digest) = try await pending.removeFirst().value
+            refill()
+            expected.merge(digest)
+            progress(range.upperBound, size)
+        }
+        guard let d = held.firstDifference(from: expected) else {
+            return LedgerReport(entries: size, checkpoints: 0, problem: nil)
+        }
+        let table = ["account": "ledger_account", "session": "ledger_session", "person": "ledger_person", "dossier": "ledger_dossier",
+                     "time": "ledger_entry's time column"][d.index] ?? d.index
+        let last = min(d.entries.upperBound, size) - 1
+        return LedgerReport(entries: size, checkpoints: 0,
+                            problem: "the \(d.index) index (\(table), or the tail of entries waiting for it) does not match entries \(d.entries.lowerBound) to \(last): "
+                                + "it holds \(d.rows) rows where the entries name \(d.expected); rows were deleted, added or changed, so scopes and histories read from it miss or misplace accesses")
+    }
+}
+
+/// What an entry names for the look-up indexes (the rest of it is not decoded).
+private struct IndexedEntry: Decodable {
+    struct Actor: Decodable { var account: String?; var session: String? }
+    var at: Int64
+    var actor: Actor
+    var persons: [String]
+    var dossiers: [String]
 }
 
 /// One batch of stored entries checked by `LedgerAuditor.verify`: a range of 2^k entries

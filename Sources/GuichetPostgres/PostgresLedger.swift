@@ -195,6 +195,15 @@ public final class PostgresLedger: Sendable {
         try await client.withConnection { try await Reads($0).ledgerNodes(level: level, range) }
     }
 
+    /// The digest of the look-up index rows of the entries below `size`, in one snapshot
+    /// (``LedgerVerifying/ledgerIndexDigest(below:)``).
+    public func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest {
+        try await client.withTransaction(logger: Self.logger) { c in
+            try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: Self.logger)
+            return try await Reads(c).ledgerIndexDigest(below: size)
+        }
+    }
+
     /// What a verification reads of the ledger, on one connection: the pool's (the methods
     /// above), or the one of a transaction that has not committed yet (``StoreCopy`` verifies
     /// the ledger it copied before committing it).
@@ -227,6 +236,39 @@ public final class PostgresLedger: Sendable {
                 out.append(StoredCheckpoint(size: s, root: r, note: n, at: Date(millis: at)))
             }
             return out
+        }
+
+        /// The accounts and times from the entries' columns; sessions, persons and dossiers
+        /// from the integrated indexes below the integration mark, and from the tail from it.
+        func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest {
+            var digest = LedgerIndexDigest()
+            let logger = PostgresLedger.logger
+            let mark = min(size, try await PostgresLedger.one(connection.query("SELECT size FROM ledger_integration", logger: logger), Int64.self) ?? 0)
+            for try await (a, at, i) in try await connection.query("SELECT account_id, at, idx FROM ledger_entry WHERE idx < \(size)", logger: logger)
+                .decode((String?, Int64, Int64).self) {
+                if let a { digest.add("account", entry: i, key: "\(a)@\(at)") }
+                digest.add("time", entry: i, key: String(at))
+            }
+            for try await (s, at, i) in try await connection.query("SELECT session_id, at, idx FROM ledger_session WHERE idx < \(mark)", logger: logger)
+                .decode((String, Int64, Int64).self) {
+                digest.add("session", entry: i, key: "\(s)@\(at)")
+            }
+            for try await (p, i) in try await connection.query("SELECT person_id, idx FROM ledger_person WHERE idx < \(mark)", logger: logger)
+                .decode((String, Int64).self) {
+                digest.add("person", entry: i, key: p)
+            }
+            for try await (d, i) in try await connection.query("SELECT dossier_id, idx FROM ledger_dossier WHERE idx < \(mark)", logger: logger)
+                .decode((String, Int64).self) {
+                digest.add("dossier", entry: i, key: d)
+            }
+            for try await (i, at, s, persons, dossiers) in try await connection.query("""
+                SELECT idx, at, session_id, persons, dossiers FROM ledger_tail WHERE idx >= \(mark) AND idx < \(size)
+                """, logger: logger).decode((Int64, Int64, String?, [String], [String]).self) {
+                if let s { digest.add("session", entry: i, key: "\(s)@\(at)") }
+                for p in Set(persons) { digest.add("person", entry: i, key: p) }
+                for d in Set(dossiers) { digest.add("dossier", entry: i, key: d) }
+            }
+            return digest
         }
 
         func ledgerNodes(level: Int, _ range: Range<Int64>) async throws -> [LedgerNode] {

@@ -75,8 +75,22 @@ enum Migrations {
         // A person's sealed fields are stored once (issue 18): `person` holds the current
         // version with who made it and how, `person_version` the versions it replaced.
         m.registerMigration("v-person-current-version") { db in try db.execute(sql: vPersonCurrentVersion) }
+        // The person and dossier indexes of the ledger refuse edits as the others do (an
+        // incident audit found them without triggers; `ledger verify` checks every index too).
+        m.registerMigration("v-ledger-index-append-only") { db in try db.execute(sql: vLedgerIndexAppendOnly) }
         return m
     }
+
+    static let vLedgerIndexAppendOnly = """
+    CREATE TRIGGER ledger_person_no_delete BEFORE DELETE ON ledger_person
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_person_no_update BEFORE UPDATE ON ledger_person
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_dossier_no_delete BEFORE DELETE ON ledger_dossier
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_dossier_no_update BEFORE UPDATE ON ledger_dossier
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    """
 
     /// Until this migration every version of a person was in `person_version`, the current one
     /// included, so its sealed fields were stored twice (in `person` too): a bulk import wrote,

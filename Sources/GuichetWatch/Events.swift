@@ -119,6 +119,29 @@ public enum WatchRefusal: Sendable, Equatable {
     case approvals(limit: Int, window: String)
 }
 
+/// A window of the watch's counts as its texts word it: the engine's windows are "10 minutes"
+/// (the burst window's length), "hour", "day" and "session".
+public enum WatchWindow {
+    /// As a finding words it: "in 10 minutes", "in an hour", "in a day", "in one session".
+    public static func within(_ window: String) -> String {
+        switch window {
+        case "hour": "in an hour"
+        case "day": "in a day"
+        case "session": "in one session"
+        default: "in \(window)"
+        }
+    }
+
+    /// As a refusal words it: "in the last 10 minutes", "in the last hour", "today", "in this session".
+    public static func lately(_ window: String) -> String {
+        switch window {
+        case "day": "today"
+        case "session": "in this session"
+        default: "in the last \(window)"
+        }
+    }
+}
+
 /// The watch's answer about one event.
 public struct Assessment: Sendable, Equatable {
     /// New findings (after the cool-down), with their severity after escalation by risk.

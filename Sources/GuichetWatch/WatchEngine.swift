@@ -252,7 +252,7 @@ public struct WatchEngine: Sendable {
             st.ceilingStage = 1; st.ceilingSince = t.second; st.ceilingOnChanges = writes ? true : nil; st.ceilingOnApprovals = approves ? true : nil
             st.ceilingDays = (st.ceilingDays ?? []).filter { t.day - $0 < 7 } + [t.day]
             out.findings.append(Finding(detector: "ceiling", severity: again ? .high : .medium,
-                                        detail: "\(over.0) \(what) in a \(over.2) (ceiling \(over.1) for role '\(e.role)')"
+                                        detail: "\(over.0) \(what) \(WatchWindow.within(over.2)) (ceiling \(over.1) for role '\(e.role)')"
                                             + (again ? ", the second time this week" : "") + ": step-up and justification asked",
                                         key: "ceiling:\(t.day)"))
             out.response = .stepUp
@@ -306,7 +306,7 @@ public struct WatchEngine: Sendable {
             let until = t.second + Int64(settings.throttleFor)
             st.throttledUntil = until; st.throttles.append(t.second); st.refusals = 0
             out.findings.append(Finding(detector: "ceiling-exceeded", severity: .high,
-                                        detail: "\(over.0) \(what) in a \(over.2), past the ceiling and its grace (\(over.1 + grace)); throttled",
+                                        detail: "\(over.0) \(what) \(WatchWindow.within(over.2)), past the ceiling and its grace (\(over.1 + grace)); throttled",
                                         key: "ceiling-exceeded:\(t.day)"))
             out.response = .throttle
             out.refusal = .throttled(until: Date(timeIntervalSince1970: TimeInterval(until)))

@@ -26,13 +26,33 @@ struct Ledger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute the whole tree from storage, check every signed checkpoint, and name the first entry that does not match.")
         @OptionGroup var options: Options
+        @Flag(help: "Skip the second pass, which checks the look-up indexes (account, session, person, dossier, time) against the entries.")
+        var noIndexes = false
+        @Option(name: .customLong("checkpoint"),
+                help: "A signed checkpoint kept outside the database (GET /v1/ledger/checkpoint saved by a witness, or 'guichet ledger checkpoint' output): the ledger must hold it. Repeatable.")
+        var kept: [String] = []
         func run() async throws {
+            let notes = try kept.map { path in
+                guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                    throw CommandError("cannot read the checkpoint file '\(path)'")
+                }
+                return text
+            }
             let server = try await options.open()
-            let report = try await server.gate.auditor.verify { done, total in note("  checked \(done) / \(total) entries") }
+            let report = try await server.gate.auditor.verify(kept: notes) { done, total in note("  checked \(done) / \(total) entries") }
             if let problem = report.problem {
                 throw CommandError("ledger verification FAILED: \(problem)")
             }
-            say("ledger verified: \(Counted.english(report.entries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint")), all match")
+            say("ledger verified: \(Counted.english(report.entries, "entry", "entries")), \(Counted.english(report.checkpoints, "signed checkpoint"))"
+                + (notes.isEmpty ? "" : " and \(Counted.english(notes.count, "checkpoint")) kept outside") + ", all match")
+            guard !noIndexes else { return }
+            let indexes = try await server.gate.auditor.verifyIndexes(size: report.entries) { done, total in
+                note("  indexes: read \(done) / \(total) entries")
+            }
+            if let problem = indexes.problem {
+                throw CommandError("ledger index verification FAILED: \(problem)")
+            }
+            say("indexes verified: the account, session, person, dossier and time rows of every entry match it")
         }
     }
 

@@ -4,6 +4,7 @@ import GuichetMerkle
 import GuichetStore
 import Synchronization
 import Testing
+import GuichetCore
 
 /// Verification checks the ledger in batches, each a subtree of the tree checked on a core of
 /// its own, and only joins the batches' subtree hashes in order. These tests hold it to the
@@ -45,6 +46,8 @@ struct LedgerVerifyBatchTests {
 
         func ledgerSize() -> Int64 { (entries.keys.max() ?? -1) + 1 }
         func checkpoints() -> [StoredCheckpoint] { signed }
+        /// Its entries name no account, person or dossier: only their times would be indexed.
+        func ledgerIndexDigest(below size: Int64) -> LedgerIndexDigest { LedgerIndexDigest() }
         func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) -> [(index: Int64, value: T)] {
             range.compactMap { i in entries[i].map { (i, $0.withUnsafeBytes(body)) } }
         }

@@ -77,7 +77,8 @@ extension GuichetServer {
         page(r, .post, "/web/apply", admin: false) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
-            let g = try self.gateRequest(s, ctx, purpose: nil)
+            // Staff state why they open a file, as on every file they open (the rule's purposes).
+            let g = try self.gateRequest(s, ctx, purpose: form["purpose"].flatMap { $0.isEmpty ? nil : $0 })
             guard let found = self.creatable(role: g.principal.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
             do {
                 return try await self.apply(form, type: found.0, rule: found.1, s, g)
@@ -93,8 +94,11 @@ extension GuichetServer {
         for spec in type.fields where !spec.system && rule.write.matches(spec.name) {
             if let v = try Self.formValue(form, "f." + spec.name, spec) { fields[spec.name] = v }
         }
-        let own = rule.linkRoles.sorted().first ?? ""
-        var persons: [PersonInput] = [.caller(role: own)]
+        // A citizen is linked as themself; staff (an R2 adviser opening a young person's file)
+        // type every person in (an audit: the adviser's form linked a person of no role).
+        let citizen = g.principal.kind == .citizen
+        let own = citizen ? rule.linkRoles.sorted().first ?? "" : ""
+        var persons: [PersonInput] = citizen ? [.caller(role: own)] : []
         for link in type.persons where link.role != own {
             var p: [String: JSON] = [:]
             for spec in self.profile.personFields where rule.write.matches("\(link.role).\(spec.name)") {
@@ -108,7 +112,8 @@ extension GuichetServer {
             if !partners.contains(id) { partners.append(id) }
         }
         let written = try await self.gate.create(DossierInput(type: type.name, fields: fields, persons: persons, partners: partners), g)
-        return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create")
+        let purpose = g.purpose.map { "&purpose=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
+        return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create\(purpose)")
     }
 
     /// The dossier type a citizen may create and the rule that allows it.
@@ -127,15 +132,27 @@ extension GuichetServer {
         let l = s.language
         guard let p = s.principal, let found = creatable(role: p.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
         let (type, rule) = found
-        let own = rule.linkRoles.sorted().first ?? ""
+        let citizen = p.kind == .citizen
+        let own = citizen ? rule.linkRoles.sorted().first ?? "" : ""
         var values: [String: Any] = [
             "fields": formInputs(type.fields.filter { !$0.system && rule.write.matches($0.name) }, prefix: "f.", typed: typed, pages, l),
             "persons": type.persons.filter { $0.role != own }.map { link in
+                // A citizen never types another person's national identifier; staff, whose
+                // rule lets them write it, do.
                 ["role": pages.optionalText("person_" + link.role, l) ?? link.role,
-                 "fields": formInputs(profile.personFields.filter { rule.write.matches("\(link.role).\($0.name)") && $0.classification != .nationalID },
+                 "fields": formInputs(profile.personFields.filter { rule.write.matches("\(link.role).\($0.name)") && (!citizen || $0.classification != .nationalID) },
                                       prefix: "p.\(link.role).", typed: typed, pages, l)] as [String: Any]
             },
         ]
+        if !citizen {
+            values["staff"] = true
+            if !rule.purposes.isEmpty {
+                let chosen = typed?["purpose"]
+                values["purposes"] = ["options": profile.purposes.filter(rule.purposes.contains).map {
+                    ["value": $0, "label": pages.optionalText("purpose_" + $0, l) ?? $0, "selected": $0 == chosen] as [String: Any]
+                }] as [String: Any]
+            }
+        }
         if let partners = type.partners, rule.write.matches("partners") {
             let choices = try await store.organisations(kind: partners.organisationKind).sorted { $0.name < $1.name }
             values["hasPartners"] = true

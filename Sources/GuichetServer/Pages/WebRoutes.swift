@@ -223,7 +223,9 @@ extension GuichetServer {
         case .staff, .partner:
             // A role the profile lets export its caseload (C11) finds its exports in the menu.
             let exports = profile.exports[p.role] != nil ? [item("menuPartnerExports", "/exports")] : []
-            return [item("menuSearch", "/home"), item("menuStatistics", "/statistics")] + exports + [item("menuAccount", "/account")]
+            // A role the profile lets open files (R2's advisers) opens them from the menu.
+            let create = creatable(role: p.role) != nil ? [item("menuNewFile", "/apply")] : []
+            return [item("menuSearch", "/home")] + create + [item("menuStatistics", "/statistics")] + exports + [item("menuAccount", "/account")]
         case .admin: return [item("menuHome", "/home"), item("menuRegistry", "/admin/registry"), item("menuKeys", "/admin/keys"), item("menuAccount", "/account")]
         case .security: return [item("menuHome", "/home"), item("menuScope", "/security/scope"), item("menuIncidents", "/security/incidents"),
                                 item("menuAccount", "/account")]

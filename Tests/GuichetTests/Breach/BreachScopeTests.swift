@@ -120,6 +120,82 @@ import GuichetVault
         await #expect(throws: LedgerError.self) { _ = try await gate.auditor.scope(ScopeQuery(account: incident.attacker.account)) }
     }
 
+    @Test("rows deleted from the ledger's look-up indexes are found by verification, and a scope never answers from an entry deleted or rewritten")
+    func damagedLedgerIsNamed() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let world = incident.world, gate = world.gate
+        let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: incident.attacker.account))
+        #expect(scope.persons.count == 5 && scope.entriesMatched == 5)
+        #expect(try await gate.auditor.verifyIndexes().problem == nil, "the indexes match the entries, those waiting in the tail included")
+        try await world.integrateLedger()
+        #expect(try await gate.auditor.verifyIndexes().problem == nil, "and once integrated")
+        // An intruder who owns the database removes its account's rows (an incident audit: the
+        // scope by account came back empty, and the tree still verified).
+        let account = incident.attacker.account.rawValue
+        try await world.database.execute(
+            sqlite: ["DROP TRIGGER ledger_account_no_delete", "DELETE FROM ledger_account WHERE account_id = '\(account)'"],
+            postgres: ["ALTER TABLE ledger_entry DISABLE TRIGGER USER", "UPDATE ledger_entry SET account_id = NULL WHERE account_id = '\(account)'"])
+        #expect(try await gate.auditor.verify().problem == nil, "the tree covers the entries, not their indexes")
+        let problem = try await gate.auditor.verifyIndexes().problem
+        #expect(problem?.contains("the account index") == true && problem?.contains("rows were deleted") == true, "\(problem ?? "nothing found")")
+
+        // A witness keeps the latest checkpoint outside the database. The intruder cuts the
+        // ledger short from its first entry, with the stored checkpoints and subtree hashes
+        // that covered the end: the database alone looks whole, the kept checkpoint does not.
+        let kept = try await gate.checkpoint(at: Date())
+        let signed = Int64(try gate.auditor.verifier.verifyCheckpoint(kept, origin: gate.auditor.origin).size)
+        let cut = try #require(scope.events.map(\.index).min())
+        try await world.database.execute(
+            sqlite: ["DROP TRIGGER ledger_entry_no_delete", "DROP TRIGGER ledger_node_no_delete", "DROP TRIGGER ledger_checkpoint_no_delete",
+                     "DELETE FROM ledger_entry WHERE idx >= \(cut)", "DELETE FROM ledger_node WHERE (idx + 1) * (1 << level) > \(cut)",
+                     "DELETE FROM ledger_checkpoint WHERE size > \(cut)"],
+            postgres: ["ALTER TABLE ledger_node DISABLE TRIGGER USER", "ALTER TABLE ledger_checkpoint DISABLE TRIGGER USER",
+                       "DELETE FROM ledger_entry WHERE idx >= \(cut)", "DELETE FROM ledger_node WHERE (idx + 1) * (1::bigint << level) > \(cut)",
+                       "DELETE FROM ledger_checkpoint WHERE size > \(cut)"])
+        #expect(try await gate.auditor.verify().problem == nil, "cut with its checkpoints, the stored ledger alone looks whole")
+        #expect(try await gate.auditor.verify(kept: [kept]).problem
+                    == "entries are missing at the end: a checkpoint kept outside the database signed \(signed) entries, the ledger has \(cut)")
+        let forged = kept.replacingOccurrences(of: "\n\(signed)\n", with: "\n\(signed + 1)\n")
+        #expect(try await gate.auditor.verify(kept: [forged]).problem?.hasPrefix("a checkpoint kept outside the database does not verify") == true)
+
+        // One of the persons' rows removed: the citizen's history would miss the access.
+        let person = try #require(scope.persons.first?.person.rawValue)
+        let second = try await ScriptedIncident.make()
+        defer { second.world.remove() }
+        try await second.world.integrateLedger()
+        try await second.world.database.execute(
+            sqlite: ["DROP TRIGGER ledger_person_no_delete", "DELETE FROM ledger_person WHERE person_id IN (SELECT person_id FROM ledger_person LIMIT 1)"],
+            postgres: ["ALTER TABLE ledger_person DISABLE TRIGGER USER", "DELETE FROM ledger_person WHERE person_id IN (SELECT person_id FROM ledger_person LIMIT 1)"])
+        let personProblem = try await second.world.gate.auditor.verifyIndexes().problem
+        #expect(personProblem?.contains("the person index") == true, "\(personProblem ?? "nothing found")")
+        #expect(!(personProblem ?? "").contains(person), "the problem names entries, not persons")
+
+        // An entry the source index still names is deleted: the scope says the ledger is damaged.
+        let bySource = try await BreachResponse.scopeNow(second.world.gate, ScopeQuery(source: ScriptedIncident.attackerSource))
+        let deleted = try #require(bySource.events.last?.index)
+        try await second.world.database.execute(
+            sqlite: ["DROP TRIGGER ledger_entry_no_delete", "DELETE FROM ledger_entry WHERE idx = \(deleted)"],
+            postgres: ["ALTER TABLE ledger_entry DISABLE TRIGGER USER", "DELETE FROM ledger_entry WHERE idx = \(deleted)"])
+        await #expect(throws: LedgerError.corrupt("entry \(deleted) is named by the ledger's indexes but missing from the ledger: it was deleted; run 'guichet ledger verify'")) {
+            _ = try await second.world.gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource))
+        }
+
+        // An entry rewritten (its decision): the scope refuses it too.
+        let third = try await ScriptedIncident.make()
+        defer { third.world.remove() }
+        let thirdScope = try await BreachResponse.scopeNow(third.world.gate, ScopeQuery(account: third.attacker.account))
+        let rewritten = try #require(thirdScope.events.first?.index)
+        try await third.world.database.execute(
+            sqlite: ["DROP TRIGGER ledger_entry_no_update",
+                     "UPDATE ledger_entry SET entry = CAST(replace(CAST(entry AS TEXT), '\"reason\":\"', '\"reason\":\"x') AS BLOB) WHERE idx = \(rewritten)"],
+            postgres: ["ALTER TABLE ledger_entry DISABLE TRIGGER USER",
+                       "UPDATE ledger_entry SET entry = convert_to(replace(convert_from(entry, 'UTF8'), '\"reason\":\"', '\"reason\":\"x'), 'UTF8') WHERE idx = \(rewritten)"])
+        await #expect(throws: LedgerError.corrupt("entry \(rewritten) is not the entry the signed checkpoint of size \(thirdScope.checkpoint.size) covers: it was changed; run 'guichet ledger verify'")) {
+            _ = try await third.world.gate.auditor.scope(ScopeQuery(account: third.attacker.account))
+        }
+    }
+
     @Test("entries that recorded an IPv4 client mapped into IPv6 (a listener bound to ::, before one spelling per address) are scoped by its IPv4 address")
     func scopeFindsMappedSpelling() async throws {
         let incident = try await ScriptedIncident.make()

@@ -56,7 +56,7 @@ struct ApprovalCeilingTests {
         #expect(outcome.refusedCeiling >= 1 && outcome.suspended)
         #expect(try await Self.active(world, requests.count) == Self.admin.approvalsBurst, "a refused approval makes no account")
         let alerts = try await world.store.alerts(openOnly: true, account: try await world.store.account(username: "admin")?.id, limit: 20)
-        #expect(alerts.contains { $0.detector == "ceiling" && $0.detail.contains("accounts approved") }, "\(alerts.map(\.detector))")
+        #expect(alerts.contains { $0.detector == "ceiling" && $0.detail.contains("accounts approved in 10 minutes (ceiling 5") }, "\(alerts.map(\.detector))")
     }
 
     @Test("answering every demand, a stolen administrator's account approves the ceiling and its grace, then is throttled and suspended")

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import GuichetCore
+import GuichetWatch
 @testable import GuichetServer
 
 /// The texts the server generates in English (refusals, notices, alerts, suspension reasons)
@@ -111,11 +112,14 @@ import GuichetCore
             ("field 'person.phone': expected a phone number (10 digits, North American numbering)",
              "champ 'person.phone' : attendu un numéro de téléphone (10 chiffres, numérotation nord-américaine)"),
             // The watch's window, as the source words it, in French too.
-            ("12 distinct persons in a hour (ceiling 10 for role 'agent'): step-up and justification asked",
+            ("12 distinct persons in an hour (ceiling 10 for role 'agent'): step-up and justification asked",
              "12 personnes distinctes en une heure (plafond 10 pour le rôle 'agent') : nouvelle vérification et justification demandées"),
-            ("31 distinct persons in a 10 minutes (ceiling 30 for role 'agent'), the second time this week: step-up and justification asked",
+            ("31 distinct persons in 10 minutes (ceiling 30 for role 'agent'), the second time this week: step-up and justification asked",
              "31 personnes distinctes en 10 minutes (plafond 30 pour le rôle 'agent'), pour la deuxième fois cette semaine : nouvelle vérification et justification demandées"),
         ]
+        // The windows as the watch words them (an audit read "in a 10 minutes" and "in this day").
+        #expect(["10 minutes", "hour", "day", "session"].map(WatchWindow.within) == ["in 10 minutes", "in an hour", "in a day", "in one session"])
+        #expect(["10 minutes", "hour", "day", "session"].map(WatchWindow.lately) == ["in the last 10 minutes", "in the last hour", "today", "in this session"])
         for (english, french) in cases {
             #expect(pages.generated(english, "fr") == french)
             #expect(pages.generated(english, "en") == english, "English stays as generated")
