@@ -29,6 +29,12 @@ public final class Authenticator: Sendable {
     /// Failed attempts per source address: in this process's memory, or in the storage when
     /// several servers share it (``SharedSourceStorage``).
     let sources: any SourceCounting
+    /// The failed sign-ins per address on the admin listener, counted apart: administrators
+    /// come from loopback or an office network, and failures on the public listener counted
+    /// under the same address (a proxy on the same host, with no `trustedProxies`) locked every
+    /// administrator out (an attacker's audit: 30 public guesses, then the admin's right
+    /// password got 429).
+    let adminSources: any SourceCounting
     /// Self-registrations per source address.
     let registrations: any SourceCounting
     /// Successful sign-ins per user name, in this process's memory (``SuccessfulSignIns``).
@@ -56,9 +62,11 @@ public final class Authenticator: Sendable {
         perHour.perSourceWindow = 3600
         if let shared = store as? any SharedSourceStorage {
             self.sources = StoredSourceLimiter(storage: shared, limit: "sign-in", policy: throttle)
+            self.adminSources = StoredSourceLimiter(storage: shared, limit: "sign-in-admin", policy: throttle)
             self.registrations = StoredSourceLimiter(storage: shared, limit: "registration", policy: perHour)
         } else {
             self.sources = SourceLimiter(policy: throttle)
+            self.adminSources = SourceLimiter(policy: throttle)
             self.registrations = SourceLimiter(policy: perHour)
         }
         self.decoy = try await hasher.hash(Self.randomToken())
@@ -177,6 +185,7 @@ public final class Authenticator: Sendable {
 
     public func signIn(username: String, password: String, source: String? = nil, adminListener: Bool? = nil) async throws -> IssuedSession {
         let now = clock()
+        let sources = adminListener == true ? adminSources : sources
         if let wait = try await sources.retryAfter(source, now: now) { throw GuichetError.throttled(retryAfterSeconds: Int(wait.rounded(.up))) }
         // A name with a control character is no user name (``checkUsername(_:)``), and the
         // store would not see it whole (SQLite reads text up to a NUL): `name\0x` would find

@@ -118,6 +118,9 @@ public struct Deployment: Sendable {
         /// The reverse proxies whose `Forwarded` / `X-Forwarded-For` headers are believed
         /// (addresses or networks); env `GUICHET_TRUSTED_PROXIES`, comma-separated, wins.
         public var trustedProxies: [String]?
+        /// The forwarding header those proxies write: `x-forwarded-for` (the default: nginx,
+        /// HAProxy) or `forwarded` (RFC 7239); the other is ignored. Env `GUICHET_TRUSTED_PROXY_HEADER` wins.
+        public var trustedProxyHeader: String?
         /// Logs: `text` or `json`, the lowest level written, `stderr` or `stdout` (env GUICHET_LOG_* wins).
         public var logFormat: String?, logLevel: String?, logOutput: String?
         /// SIEM export: JSON lines to this file; RFC 5424 syslog over TCP to HOST:PORT (env GUICHET_SIEM_* wins).
@@ -149,7 +152,7 @@ public struct Deployment: Sendable {
         public enum CodingKeys: String, CodingKey, CaseIterable {
             case profile, publicHost, publicPort, adminHost, adminPort, adminHostNames, securityContact, securityPolicy,
                  webauthnRPID, webauthnOrigin, webauthnAdminOrigin, smtpHost, smtpPort, smtpAllowRemote, mailFrom, trustedProxies,
-                 logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds
+                 trustedProxyHeader, logFormat, logLevel, logOutput, siemFile, siemSyslog, oidc, store, checkpointSeconds
         }
         static var expectedKeys: String { CodingKeys.allCases.map(\.rawValue).joined(separator: ", ") }
 
@@ -230,10 +233,36 @@ public struct Deployment: Sendable {
     /// - Throws: ``DeploymentError`` with the refusal's sentence.
     public func openRegistry(profilePath: String, keys: FileKeyProvider, settings: Settings = Settings()) async throws -> Registry {
         let profile = try Self.loadProfile(profilePath)
+        let registry: Registry
         do {
-            return try await Registry.open(database: database, profile: profile, keys: keys, keysOrigin: keys.origin,
-                                           options: try options(profile, settings: settings))
+            registry = try await Registry.open(database: database, profile: profile, keys: keys, keysOrigin: keys.origin,
+                                               options: try options(profile, settings: settings))
         } catch let e as KeyError { throw DeploymentError(e.description) } catch let e as RegistryError { throw DeploymentError(e.description) }
+        try await keepErasures(registry.gate, keys: keys)
+        return registry
+    }
+
+    /// The list of erasures kept beside the key file (``ErasureRecord``): `guichet.keys.erasures`
+    /// next to a key file, else `guichet.erasures` in the data folder (keys given as content).
+    public func erasureList(keys: FileKeyProvider) -> URL {
+        keys.filePath.map { URL(fileURLWithPath: $0 + ".erasures") } ?? folder.appendingPathComponent("guichet.erasures")
+    }
+
+    /// Keeps the registry's erasures beside the key file, and applies again those a restored
+    /// database lacks (said on the console: a restore from an older backup undid them).
+    func keepErasures(_ gate: Gate, keys: FileKeyProvider) async throws {
+        var list = erasureList(keys: keys)
+        // A key file on a read-only mount (a secret mounted by an orchestrator): the data folder.
+        if !FileManager.default.fileExists(atPath: list.path), !FileManager.default.isWritableFile(atPath: list.deletingLastPathComponent().path) {
+            list = folder.appendingPathComponent("guichet.erasures")
+        }
+        let n: Int
+        do { n = try await gate.keepErasures(at: list, requestID: "erasure-list") } catch let e as GuichetError {
+            throw DeploymentError(e.description)
+        }
+        if n > 0 {
+            FileHandle.standardError.write(Data("guichet: \(n) erasures recorded in \(list.path) were missing from the database (restored from a backup made before them): they were applied again\n".utf8))
+        }
     }
 
     /// Opens this folder's registry (``openRegistry(profilePath:keys:settings:)``) and
@@ -337,8 +366,12 @@ public struct Deployment: Sendable {
         }
         let proxyList = ProcessInfo.processInfo.environment["GUICHET_TRUSTED_PROXIES"].map { $0.split(separator: ",").map(String.init) }
             ?? settings.trustedProxies ?? []
+        let headerName = (ProcessInfo.processInfo.environment["GUICHET_TRUSTED_PROXY_HEADER"] ?? settings.trustedProxyHeader ?? "x-forwarded-for").lowercased()
+        guard let header = TrustedProxies.Header(rawValue: headerName) else {
+            throw DeploymentError("\(configFile): trustedProxyHeader must be x-forwarded-for or forwarded (the one header your proxy writes), not '\(headerName)'")
+        }
         let proxies: TrustedProxies
-        do { proxies = try TrustedProxies(proxyList) } catch let e as GuichetError { throw DeploymentError("\(configFile): \(e.description)") }
+        do { proxies = try TrustedProxies(proxyList, header: header) } catch let e as GuichetError { throw DeploymentError("\(configFile): \(e.description)") }
         var federation: Federation?
         if let providers = settings.oidc, !providers.isEmpty {
             do {
@@ -531,6 +564,10 @@ extension Deployment {
             settings.profile = (try? Self.resolveProfile(report.profile)) ?? report.profile
             try writeSettings(settings)
         }
+        // Erasures made since the backup was taken are applied again now (the erasure list
+        // beside the key file), before any server reads the restored persons.
+        let reopened = try await openRegistry(profilePath: try Self.resolveProfile(settings.profile ?? report.profile), keys: provider)
+        try? reopened.store.close()
         return report
     }
 }

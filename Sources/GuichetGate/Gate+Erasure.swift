@@ -18,6 +18,8 @@ extension Gate {
         } catch {
             throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased")
         }
-        return try await store.shred(person: person, at: context.at)
+        let shredded = try await store.shred(person: person, at: context.at)
+        await recordErasures([person.rawValue])
+        return shredded
     }
 }

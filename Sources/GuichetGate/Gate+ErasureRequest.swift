@@ -123,6 +123,7 @@ extension Gate {
                                                         persons: [person], dossiers: whole, context: ctx)
         } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
         let erased = try await store.erase(person: person, dossiers: whole, at: now, kept: kept.map(\.record))
+        await recordErasures([person.rawValue] + erased.map(\.rawValue))
         let types = Dictionary(linked.map { ($0.id, $0.type) }) { a, _ in a }
         let keptList = kept.map { k in
             ErasureReceipt.Kept(dossier: k.record.dossier, fields: k.paths, ground: types[k.record.dossier].flatMap { profile.retention.kept[$0]?.ground } ?? [:],

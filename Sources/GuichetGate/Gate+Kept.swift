@@ -126,6 +126,7 @@ extension Gate {
                                                     persons: persons, dossiers: due.map(\.dossier), context: context)
             } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
             n += try await store.shredKept(due.map(\.id), at: now)
+            await recordErasures(due.map { KeptRecord.subject($0.id) })
             budget -= 1
             if due.count < batch { break }
         }

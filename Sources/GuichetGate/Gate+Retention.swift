@@ -132,7 +132,9 @@ extension Gate {
                 do {
                     try await journal.recordSystemEvent("retention:erase", reason: reason + keptNote, persons: freed, dossiers: ids, context: context)
                 } catch { throw GuichetError.unavailable("the erasure could not be recorded, so nothing was erased") }
-                persons += try await store.erase(dossiers: ids, persons: freed, at: now, kept: kept.map(\.record)).count
+                let shredded = try await store.erase(dossiers: ids, persons: freed, at: now, kept: kept.map(\.record))
+                await recordErasures(ids.map(\.rawValue) + shredded.map(\.rawValue))
+                persons += shredded.count
                 dossiers += ids.count
             }
             budget -= 1

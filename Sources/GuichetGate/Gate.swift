@@ -39,6 +39,9 @@ public final class Gate: Sendable {
     /// Counts the changes this gate made to dossiers and persons (writes, imports, erasures,
     /// retention): what is published from them (the statistics) is computed again after one.
     public let changes = ChangeCounter()
+    /// The erasures made, kept beside the key file (``ErasureRecord``); not kept until a
+    /// deployment says where.
+    public let erasures = ErasureRecord()
 
     /// Internal: a gate is made by ``Registry/open(store:profile:keys:keysOrigin:options:)``
     /// after its start-up checks, the one way to open a registry (the command line, the tests

@@ -272,6 +272,9 @@ public protocol GateStorage: Sendable {
     func suspend(account: AccountID, id: String, reason: String, at: Date) async throws
 
     // MARK: Registry
+    /// The database server's clock, when it is another machine's (PostgreSQL); nil for a
+    /// database in this process (SQLite), which has this server's clock.
+    func databaseClock() async throws -> Date?
     /// A value from the metadata table (profile name, creation time).
     func meta(_ key: String) async throws -> String?
     /// Sets a metadata value.
@@ -308,4 +311,9 @@ extension GateStorage {
 
 extension Store: GateStorage {
     public var localFolder: String? { (path as NSString).deletingLastPathComponent }
+}
+
+extension GateStorage {
+    /// SQLite's database is in this process: it has this server's clock.
+    public func databaseClock() async throws -> Date? { nil }
 }

@@ -473,6 +473,14 @@ extension PostgresStore {
 
     // MARK: metadata
 
+    /// PostgreSQL's clock (readiness compares this server's with it).
+    public func databaseClock() async throws -> Date? {
+        try await read { c in
+            try await c.query("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint", logger: Self.logger)
+                .decode(Int64.self).collect().first.map { Date(millis: $0) }
+        }
+    }
+
     /// A value from the metadata table (profile name, creation time).
     public func meta(_ key: String) async throws -> String? {
         try await read { c in try await c.query("SELECT value FROM meta WHERE key = \(key)", logger: Self.logger).decode(String.self).collect().first }

@@ -62,7 +62,15 @@ enum SessionCookie {
         if let site, site != "same-origin", site != "none" {
             throw GuichetError.forbidden("a request from another site is refused")
         }
-        guard let origin = request.headers[.origin] else { return }
+        guard let origin = request.headers[.origin] else {
+            // A browser older than Fetch Metadata that sends no Origin either: judged by the
+            // page it names, as ``fromAnotherSite(_:)`` does (an attacker's audit: a forged
+            // sign-in with neither header, but another site's Referer, was accepted).
+            if site == nil, let referer = request.headers[.referer], !namesThisHost(referer, request) {
+                throw GuichetError.forbidden("a request from another site is refused")
+            }
+            return
+        }
         if origin == "null" {
             guard site == "same-origin" else { throw GuichetError.forbidden("a request from another site is refused") }
             return

@@ -26,16 +26,31 @@ public struct TrustedProxies: Sendable, Equatable {
         }
     }
 
+    /// The one forwarding header the proxies write: the other is ignored, since a proxy passes
+    /// on whatever a client sent in a header it does not write itself. nginx and HAProxy append
+    /// the client to `X-Forwarded-For` and pass a client's `Forwarded` through unchanged: read
+    /// first, `Forwarded` let an attacker choose the address it was counted under (an attacker's
+    /// audit: 40 wrong passwords, 40 addresses, no 429).
+    public enum Header: String, Sendable, CaseIterable {
+        case xForwardedFor = "x-forwarded-for"
+        case forwarded
+    }
+
     let networks: [Network]
+    /// The header read for the client's address (``Header``).
+    public let header: Header
 
     /// No proxy is trusted: the peer's address is the source (the default).
     public static let none = TrustedProxies(networks: [])
 
     public var isEmpty: Bool { networks.isEmpty }
 
-    /// - Parameter entries: addresses or networks (`10.0.0.5`, `192.0.2.0/24`, `2001:db8::/32`).
+    /// - Parameters:
+    ///   - entries: addresses or networks (`10.0.0.5`, `192.0.2.0/24`, `2001:db8::/32`).
+    ///   - header: the forwarding header those proxies write (``Header``).
     /// - Throws: ``GuichetError/invalid(_:)`` naming the entry that is neither.
-    public init(_ entries: [String]) throws {
+    public init(_ entries: [String], header: Header = .xForwardedFor) throws {
+        self.header = header
         networks = try entries.map { raw in
             let entry = raw.trimmingCharacters(in: .whitespaces)
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
@@ -56,7 +71,7 @@ public struct TrustedProxies: Sendable, Equatable {
         }
     }
 
-    init(networks: [Network]) { self.networks = networks }
+    init(networks: [Network], header: Header = .xForwardedFor) { self.networks = networks; self.header = header }
 
     /// Whether an address is one of the trusted proxies.
     public func trusts(_ address: String) -> Bool {
@@ -65,18 +80,20 @@ public struct TrustedProxies: Sendable, Equatable {
     }
 
     /// The client's address: the peer itself unless the peer is a trusted proxy; then the
-    /// nearest address of the forwarding chain (`Forwarded: for=`, else `X-Forwarded-For`)
-    /// that is not a trusted proxy, read from the right (the left part is the client's own
-    /// word). A header that does not parse leaves the peer's address.
+    /// nearest address of the forwarding chain of the proxies' one header (``header``:
+    /// `X-Forwarded-For` by default, or `Forwarded: for=`; the other is ignored) that is not a
+    /// trusted proxy, read from the right (the left part is the client's own word). A header
+    /// that is missing or does not parse leaves the peer's address.
     public func client(peer: String?, forwarded: String?, forwardedFor: String?) -> String? {
         guard let peer, trusts(peer) else { return peer.map(Self.canonical) }
         let chain: [String]
-        if let forwarded, let parsed = Self.forwardedChain(forwarded) {
+        switch header {
+        case .forwarded:
+            guard let forwarded, let parsed = Self.forwardedChain(forwarded) else { return peer }
             chain = parsed
-        } else if let forwardedFor {
+        case .xForwardedFor:
+            guard let forwardedFor else { return peer }
             chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        } else {
-            return peer
         }
         guard !chain.isEmpty, chain.allSatisfy({ Self.parse($0) != nil }) else { return peer }
         for address in chain.reversed() where !trusts(address) { return Self.canonical(address) }

@@ -208,6 +208,8 @@ public struct KeySet: Sendable, Equatable {
 public final class FileKeyProvider: KeyProvider {
     public let origin: String
     private let path: String?
+    /// The key file's path; nil for keys given as content (an environment variable).
+    public var filePath: String? { path }
     private let state: LockedKeys
 
     /// Loads keys from a file.

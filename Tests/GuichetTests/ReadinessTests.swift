@@ -14,7 +14,7 @@ import GuichetCore
             let r = try await client.call(.get, "/readyz")
             #expect(r.status == .ok && r["status"]?.string == "ready", "\(r.text)")
             // The disk check is of the database's folder: none on PostgreSQL (its server watches its own disk).
-            for check in ["database", "writable", "keys", "ledger", "checkpoint"] + (TestBackend.postgres == nil ? ["disk"] : []) {
+            for check in ["database", "writable", "keys", "ledger", "checkpoint"] + (TestBackend.postgres == nil ? ["disk"] : ["clock"]) {
                 #expect(r["checks"]?.object?[check]?.string == "ok", "\(check): \(r.text)")
             }
         }
@@ -31,6 +31,15 @@ import GuichetCore
             #expect(r["checks"]?.object?["database"]?.string == "ok")
         }
         #expect(try await world.store.latestCheckpoint() != nil)
+    }
+
+    @Test("a server whose clock is off the database's by more than 5 s is not ready, and says which way and what to do")
+    func clockSkew() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(Gate.clockCheck(server: now, database: now.addingTimeInterval(-4)) == nil)
+        #expect(Gate.clockCheck(server: now.addingTimeInterval(660), database: now)
+                == "this server's clock is 660 s ahead of the database's: synchronise the clocks (NTP); the watch's windows and second-factor codes count on one time")
+        #expect(Gate.clockCheck(server: now, database: now.addingTimeInterval(7))?.contains("7 s behind the database's") == true)
     }
 
     @Test("a server whose key file lacks the version of a rotation made elsewhere is not ready, and says to copy the new key file")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GuichetCore
 @testable import GuichetAuth
 
 /// The per-address limit of one server (``SourceLimiter``) against addresses that never repeat:
@@ -37,6 +38,28 @@ import Testing
         #expect(await limiter.retryAfter(last, now: start.addingTimeInterval(201)) == nil)
         for _ in 0..<29 { await limiter.fail(last, now: start.addingTimeInterval(201)) }
         #expect(await limiter.retryAfter(last, now: start.addingTimeInterval(201)) != nil, "the latest address is still counted: its 30th failure stops it")
+    }
+
+    @Test("failed sign-ins on the public listener do not lock the admin listener's sign-ins from the same address, nor the reverse")
+    func listenersCountApart() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let proxy = "127.0.0.1"  // a proxy on the same host, no trustedProxies: every public client is this address
+        for i in 0..<30 {
+            await #expect(throws: GuichetError.unauthenticated) {
+                _ = try await world.auth.signIn(username: "nobody.\(i)", password: "wrong guess", source: proxy, adminListener: false)
+            }
+        }
+        await #expect(throws: GuichetError.self, "the public listener's address is held") {
+            _ = try await world.auth.signIn(username: "agent", password: World.password, source: proxy, adminListener: false)
+        }
+        let admin = try await world.auth.signIn(username: "admin", password: World.password, source: proxy, adminListener: true)
+        #expect(admin.principal.kind == .admin, "the administrator, from the same address, signs in on the admin listener")
+        for i in 0..<30 {
+            _ = try? await world.auth.signIn(username: "nobody.admin.\(i)", password: "wrong guess", source: "192.0.2.7", adminListener: true)
+        }
+        let citizen = try await world.auth.signIn(username: "analyst", password: World.password, source: "192.0.2.7", adminListener: false)
+        #expect(citizen.principal.kind != .admin, "and the admin listener's failures do not hold the public one")
     }
 
     @Test("checking addresses that never failed holds nothing")

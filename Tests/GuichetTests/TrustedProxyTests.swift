@@ -20,11 +20,18 @@ import Synchronization
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "198.51.100.7") == "198.51.100.7")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "6.6.6.6, 198.51.100.7, 192.0.2.10") == "198.51.100.7",
                 "read from the right: the client's own left part does not choose its address")
-        #expect(proxies.client(peer: "10.0.0.5", forwarded: #"for=198.51.100.7;proto=https, for="[2001:db8::1]:443""#, forwardedFor: "1.2.3.4")
-                == "198.51.100.7", "Forwarded (RFC 7239) wins over X-Forwarded-For; trusted hops are skipped")
-        #expect(proxies.client(peer: "10.0.0.5", forwarded: #"for="[2001:DB8:0::1]""#, forwardedFor: nil) == "2001:db8::1", "IPv6 in one spelling")
+        // Only the header the proxies write is read: nginx appends to X-Forwarded-For and passes
+        // a client's own Forwarded through (an attacker's audit chose its address with it).
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=6.6.6.6", forwardedFor: "1.2.3.4") == "1.2.3.4",
+                "a client's Forwarded is ignored behind proxies that write X-Forwarded-For")
+        #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=6.6.6.6", forwardedFor: nil) == "10.0.0.5", "and never stands for it")
+        let rfc = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/32"], header: .forwarded)
+        #expect(rfc.client(peer: "10.0.0.5", forwarded: #"for=198.51.100.7;proto=https, for="[2001:db8::1]:443""#, forwardedFor: "1.2.3.4")
+                == "198.51.100.7", "behind proxies that write Forwarded (RFC 7239), it alone; trusted hops are skipped")
+        #expect(rfc.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "1.2.3.4") == "10.0.0.5", "and X-Forwarded-For is ignored")
+        #expect(rfc.client(peer: "10.0.0.5", forwarded: #"for="[2001:DB8:0::1]""#, forwardedFor: nil) == "2001:db8::1", "IPv6 in one spelling")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "not-an-address") == "10.0.0.5", "a bad header leaves the peer")
-        #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.5")
+        #expect(rfc.client(peer: "10.0.0.5", forwarded: "for=unknown", forwardedFor: nil) == "10.0.0.5")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: nil) == "10.0.0.5")
         #expect(TrustedProxies.none.client(peer: "127.0.0.1", forwarded: nil, forwardedFor: "198.51.100.7") == "127.0.0.1")
         // A dual-stack listener reports an IPv4 peer mapped into IPv6: it is still the proxy
