@@ -602,6 +602,9 @@ struct InitialisedFiles {
         } else {
             _ = try d.keys(flag)  // an existing key file that does not read is refused now
         }
+        // The erasure list (ErasureRecord) this run would start, beside the key file or in the folder.
+        if let path = source.path { candidates.append(path + ".erasures") }
+        candidates.append(d.folder.appendingPathComponent("guichet.erasures").path)
         files = candidates.filter { !fm.fileExists(atPath: $0) }
     }
 

@@ -101,7 +101,10 @@ extension Gate {
         try Self.checkReference(reference)
         guard let record = try await store.persons([person])[person], record.key != nil else { throw GuichetError.notFound }
         let fields = try sealing { try vault.keys(record.fields) }.filter { profile.personField($0)?.classification != .public }.sorted()
-        let linked = try await store.dossiers(try await store.dossierIDs(linking: person))
+        // Dossiers erased already (by retention, or as another person's) are neither erased
+        // again nor kept again (a lifecycle audit: a receipt named a file retention had erased,
+        // and its kept fields were sealed a second time with a new term).
+        let linked = try await store.dossiers(try await store.dossierIDs(linking: person)).filter { $0.key != nil }
         let others = try await store.persons(linked.flatMap(\.persons).map(\.person).filter { $0 != person })
         let whole = linked.filter { d in d.persons.allSatisfy { $0.person == person || others[$0.person]?.key == nil } }.map(\.id)
         let id = UUID().uuidString.lowercased()

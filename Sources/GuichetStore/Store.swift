@@ -115,7 +115,16 @@ public final class Store: Sendable {
 
     /// A short, value-free description of a database error.
     static func safe(_ error: any Error) -> String {
-        if let e = error as? DatabaseError { return "SQLite code \(e.resultCode.rawValue)" }
+        if let e = error as? DatabaseError {
+            // Said in words where an operator can act (a lifecycle audit met "SQLite code 13").
+            switch e.resultCode {
+            case .SQLITE_FULL: return "the disk holding the database is full: free space, then retry (nothing was written)"
+            case .SQLITE_READONLY: return "the database cannot be written (a read-only file or filesystem)"
+            case .SQLITE_IOERR: return "the disk returned an input/output error (SQLite code \(e.extendedResultCode.rawValue))"
+            case .SQLITE_CANTOPEN: return "the database file cannot be opened: check the data folder and its permissions"
+            default: return "SQLite code \(e.resultCode.rawValue)"
+            }
+        }
         return String(describing: type(of: error))
     }
 

@@ -75,7 +75,7 @@ public enum KeyError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missing(let where_):
-            "no key file at \(where_): a registry opens only with its own key file (a new one would open nothing): put its copy back there, or name it with --keys or GUICHET_KEYS_FILE, or give the keys in GUICHET_KEYS; a new data folder gets one from 'guichet init'"
+            "no key file at \(where_): a registry opens only with its own key file (a new one would open nothing): put its copy back there, or name it with --keys or GUICHET_KEYS_FILE, or give the keys in GUICHET_KEYS (to restore a backup, copy the registry's key file here first); only a new, empty data folder gets a new one, from 'guichet init'"
         case .unreadable(let where_): "cannot read the key file \(where_): check its owner and permissions"
         case .tooOpen(let path, let mode): "the key file \(path) is readable by its group or others (mode \(String(mode, radix: 8))): run 'chmod 600 \(path)'"
         case .malformed(let where_): "the key file \(where_) is not a Guichet key file"

@@ -353,6 +353,8 @@ extension GuichetServer {
             if let ranks = try? await gate.ranks(of: id, g), !ranks.ranks.isEmpty {
                 values["ranks"] = ranks.ranks.map { ["organisation": organisations[$0.organisation] ?? "", "rank": $0.rank, "of": $0.of] as [String: Any] }
                 values["hasRanks"] = true
+                // The parent reads "your rank"; staff read the file's (a lifecycle audit).
+                values["ranksCaption"] = pages.text(s.principal?.kind == .citizen ? "ranksCaption" : "ranksCaptionStaff", l)
                 values["rankRule"] = ranks.explanation[l] ?? ranks.explanation.values.first ?? ""
             }
         }
