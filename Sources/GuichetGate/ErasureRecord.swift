@@ -47,7 +47,7 @@ public actor ErasureRecord {
         try handle.synchronize()
         // Only when the database had checked the file up to where this append began: else a
         // restore's erasures wait for the next opening's check.
-        if let mark = try await store.meta(markKey(url)).flatMap(UInt64.init), mark == end {
+        if (try await store.meta(markKey(url)).flatMap(UInt64.init) ?? 0) == end {
             try await store.setMeta(markKey(url), String(try handle.offset()))
         }
     }
@@ -57,16 +57,22 @@ public actor ErasureRecord {
     /// - Returns: how many subjects were shredded again (0 but after a restore).
     func reapply(_ store: any GateStorage, at now: Date) async throws -> Int {
         guard let url else { return 0 }
-        let data = try Data(contentsOf: url)
-        let mark = try await store.meta(markKey(url)).flatMap(Int.init) ?? 0
-        let start = mark <= data.count ? mark : 0  // a list shorter than the mark was replaced: read it whole
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        let mark = try await store.meta(markKey(url)).flatMap(UInt64.init) ?? 0
+        // Only what the database has not checked is read (R4's list grows by every erasure);
+        // a list shorter than the mark was replaced: read it whole.
+        guard mark != size else { return 0 }
+        try handle.seek(toOffset: mark < size ? mark : 0)
+        let data = try handle.readToEnd() ?? Data()
         var n = 0
-        for line in String(decoding: data[start...], as: UTF8.self).split(separator: "\n") {
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let subject = line.trimmingCharacters(in: .whitespaces)
             guard !subject.isEmpty else { continue }
             if try await store.shred(person: PersonID(trusted: subject), at: now) { n += 1 }
         }
-        try await store.setMeta(markKey(url), String(data.count))
+        try await store.setMeta(markKey(url), String(size))
         return n
     }
 }

@@ -79,6 +79,9 @@ public actor AccessJournal {
     static let integrationStep = 8_192
     /// The right edge of the Merkle tree, so that an append costs O(log n); loaded lazily.
     private var frontier: CompactRange?
+    /// The largest size this journal signed: a ledger found shorter was cut in the database,
+    /// and signing it would put this server's signature on the cut (an incident audit).
+    private var signedUpTo: Int64 = 0
     /// Signs checkpoints; nil where no checkpoint is ever issued (tests of the gate alone).
     private let signer: NoteSigner?
     /// The checkpoint origin line (C2SP tlog-checkpoint).
@@ -356,8 +359,12 @@ public actor AccessJournal {
         // too: the edge is reloaded when the stored ledger is longer than this journal's.
         if !flushing, let f = frontier, try await store.ledgerSize() != Int64(f.size), !flushing { frontier = try await loadFrontier() }
         let (size, root) = try await head()
+        guard size >= signedUpTo else {
+            throw LedgerError.corrupt("the ledger holds \(size) entries, fewer than the \(signedUpTo) this server signed: entries were removed from the database; run 'guichet ledger verify'")
+        }
         let note = try signer.sign(try Checkpoint(origin: origin, size: UInt64(size), rootHash: root))
         try await store.insertCheckpoint(size: size, root: root.data, note: note, at: at)
+        signedUpTo = size
         return note
     }
 }

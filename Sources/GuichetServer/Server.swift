@@ -155,7 +155,7 @@ public final class GuichetServer: Sendable {
         let router = Router(context: GuichetContext.self)
         let words = RouteWords()
         router.add(middleware: AccessLogMiddleware(listener: "public", proxies: trustedProxies, logger: accessLog, words: words))
-        router.add(middleware: ForwardedMiddleware(proxies: trustedProxies))
+        router.add(middleware: ForwardedMiddleware(proxies: trustedProxies, logger: logger))
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: false) })

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import GuichetCore
+import Logging
+import Synchronization
 
 /// The reverse proxies whose `Forwarded` (RFC 7239) and `X-Forwarded-For` headers are
 /// believed (#16). Behind the TLS proxy a public deployment needs, every connection comes from
@@ -137,11 +139,38 @@ public struct TrustedProxies: Sendable, Equatable {
 struct ForwardedMiddleware: RouterMiddleware {
     typealias Context = GuichetContext
     let proxies: TrustedProxies
+    /// Where the warning below goes (once a process).
+    var logger: Logger? = nil
     static let forwarded = HTTPField.Name("Forwarded")!
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// Whether the warning was written.
+    static let warned = Atomic<Bool>(false)
+
+    /// The warning a server writes once when a loopback or private peer forwards requests and
+    /// no proxy is listed: every client then counts as the proxy (an attacker's audit: 30 wrong
+    /// passwords from anyone held every user's sign-in for 10 minutes).
+    static let unlistedProxy = "requests from a proxy carry X-Forwarded-For or Forwarded, but no trusted proxy is listed: every client counts as the proxy's address, "
+        + "so one client's failed sign-ins hold everyone's; list the proxy in trustedProxies (OPERATIONS.md, 'Behind a reverse proxy')"
+
+    /// Whether a request comes through a proxy that is not listed: a forwarding header from a
+    /// loopback or private address (a client on the Internet may send one to anyone).
+    static func throughUnlistedProxy(peer: String?, _ headers: HTTPFields) -> Bool {
+        guard headers[forwardedFor] != nil || headers[forwarded] != nil, let peer, let bytes = SourceAddress.bytes(peer) else { return false }
+        switch bytes.count {
+        case 4: return bytes[0] == 127 || bytes[0] == 10 || (bytes[0] == 172 && bytes[1] & 0xF0 == 16) || (bytes[0] == 192 && bytes[1] == 168)
+        case 16: return bytes == [UInt8](repeating: 0, count: 15) + [1] || bytes[0] & 0xFE == 0xFC
+        default: return false
+        }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !proxies.isEmpty else { return try await next(request, context) }
+        guard !proxies.isEmpty else {
+            if let logger, Self.throughUnlistedProxy(peer: context.source, request.headers),
+               !Self.warned.exchange(true, ordering: .relaxed) {
+                logger.warning("\(Self.unlistedProxy)")
+            }
+            return try await next(request, context)
+        }
         var context = context
         context.source = proxies.client(peer: context.source, forwarded: request.headers[Self.forwarded],
                                         forwardedFor: request.headers[values: Self.forwardedFor].joined(separator: ","))

@@ -45,6 +45,19 @@ import Synchronization
         }
     }
 
+    @Test("a forwarding header from a loopback or private peer with no proxy listed is what the server warns of once; from a public peer it is not")
+    func unlistedProxy() {
+        let xff: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.7"]
+        #expect(ForwardedMiddleware.throughUnlistedProxy(peer: "127.0.0.1", xff))
+        #expect(ForwardedMiddleware.throughUnlistedProxy(peer: "10.1.2.3", xff) && ForwardedMiddleware.throughUnlistedProxy(peer: "192.168.0.9", xff))
+        #expect(ForwardedMiddleware.throughUnlistedProxy(peer: "::1", xff) && ForwardedMiddleware.throughUnlistedProxy(peer: "fd00::5", xff))
+        #expect(ForwardedMiddleware.throughUnlistedProxy(peer: "127.0.0.1", [HTTPField.Name("Forwarded")!: "for=198.51.100.7"]))
+        #expect(!ForwardedMiddleware.throughUnlistedProxy(peer: "203.0.113.9", xff), "a client on the Internet may send one to anyone")
+        #expect(!ForwardedMiddleware.throughUnlistedProxy(peer: "172.32.0.1", xff), "outside 172.16.0.0/12")
+        #expect(!ForwardedMiddleware.throughUnlistedProxy(peer: "127.0.0.1", [:]), "no header, no proxy")
+        #expect(ForwardedMiddleware.unlistedProxy.contains("list the proxy in trustedProxies"))
+    }
+
     /// Registers `count` citizens over a real socket, each as if from its own address.
     static func register(_ world: World, trusted: [String], count: Int) async throws -> [HTTPResponse.Status] {
         let server = GuichetServer(gate: world.gate, auth: world.auth, store: world.store, trustedProxies: try TrustedProxies(trusted))

@@ -154,6 +154,8 @@ import GuichetVault
                        "DELETE FROM ledger_entry WHERE idx >= \(cut)", "DELETE FROM ledger_node WHERE (idx + 1) * (1::bigint << level) > \(cut)",
                        "DELETE FROM ledger_checkpoint WHERE size > \(cut)"])
         #expect(try await gate.auditor.verify().problem == nil, "cut with its checkpoints, the stored ledger alone looks whole")
+        // The server that signed the longer ledger does not sign the cut one.
+        await #expect(throws: LedgerError.self) { _ = try await gate.checkpoint(at: Date()) }
         #expect(try await gate.auditor.verify(kept: [kept]).problem
                     == "entries are missing at the end: a checkpoint kept outside the database signed \(signed) entries, the ledger has \(cut)")
         let forged = kept.replacingOccurrences(of: "\n\(signed)\n", with: "\n\(signed + 1)\n")
