@@ -49,6 +49,10 @@ struct LedgerBench {
         var opensslMBps: Double? = nil
         /// `opensslSeconds / verifySeconds`.
         var opensslRatio: Double? = nil
+        /// The second pass of `guichet ledger verify` (`LedgerAuditor.verifyIndexes`: every
+        /// look-up index against the entries), timed on its own after the tree's pass; nil in
+        /// results written before it was measured.
+        var indexesSeconds: Double? = nil
     }
 
     struct QueryPoint: Codable {
@@ -240,6 +244,9 @@ struct LedgerBench {
         guard report.problem == nil, report.entries == Int64(size) else {
             throw BenchError("verification failed: \(report.problem ?? "size \(report.entries)")")
         }
+        note("ledger: checking the look-up indexes of \(size) entries")
+        let (indexes, indexesSeconds) = try await timed { try await gate.auditor.verifyIndexes() }
+        guard indexes.problem == nil else { throw BenchError("the index check failed: \(indexes.problem ?? "")") }
         // The same bytes, concatenated into a file, through sha256sum (twice: the faster run,
         // with the file in the page cache as the database is).
         let file = folder.appendingPathComponent("entries.bin")
@@ -265,7 +272,7 @@ struct LedgerBench {
         let mb = Double(bytes) / 1e6
         return VerifyPoint(entries: size, bytes: bytes, verifySeconds: seconds, verifyMBps: mb / seconds,
                            sha256sumSeconds: best, sha256sumMBps: mb / best, ratio: best / seconds, fillSeconds: fillSeconds,
-                           opensslSeconds: openssl, opensslMBps: openssl.map { mb / $0 }, opensslRatio: openssl.map { $0 / seconds })
+                           opensslSeconds: openssl, opensslMBps: openssl.map { mb / $0 }, opensslRatio: openssl.map { $0 / seconds }, indexesSeconds: indexesSeconds)
     }
 }
 

@@ -35,8 +35,12 @@ public struct LetterBatch: Sendable {
     public let letters: [NotificationLetter]
     /// Art. 34(3)(a): the exposed fields were encrypted and the keys were not exposed.
     public let article34Exemption: Bool
-    /// Persons for whom no contact could be opened (listed by id; to be reached otherwise).
+    /// Persons for whom no contact could be opened (listed by id; to be reached otherwise),
+    /// those of ``damaged`` included.
     public let unreachable: [PersonID]
+    /// Persons whose stored data did not open with its key (changed or swapped in the
+    /// database): no letter, and the data to restore from a backup (BREACH.md).
+    public var damaged: [PersonID] = []
     /// No contact point is configured (`securityContact`): the letters say it is to be
     /// completed, and are not sent (art. 34(2) asks them to name one).
     public var contactMissing = false
@@ -79,6 +83,7 @@ public struct LetterWriter: Sendable {
         }
         try await gate.watchLetters(candidates.sorted { $0.rawValue < $1.rawValue }, r)
         var opened: [PersonID: LetterRecipient?] = [:]
+        var damaged: Set<PersonID> = []
         func open(_ id: PersonID) async throws -> LetterRecipient? {
             if let known = opened[id] { return known }
             var recipient: LetterRecipient?
@@ -89,6 +94,11 @@ public struct LetterWriter: Sendable {
                 recipient = LetterRecipient(person: id, name: name, email: text("email"), address: text("address"))
             } catch GuichetError.notFound {
                 recipient = nil  // not readable for this purpose: reached otherwise
+            } catch GuichetError.unavailable(let message) where message == Gate.integrityFailure {
+                // One damaged row (an intruder's edit) does not stop the letters of everyone
+                // else (an incident audit: no letter at all, and no name); it is named instead.
+                recipient = nil
+                damaged.insert(id)
             }
             opened[id] = .some(recipient)
             return recipient
@@ -111,15 +121,28 @@ public struct LetterWriter: Sendable {
                 if recipients.isEmpty { unreachable.append(p.person); continue }
             }
             let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language, profile: gate.profile) }
-            letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language))
+            // What the same accesses did beyond looking (an incident audit: the person whose
+            // file the intruder changed, and those whose data left in an export, were told only
+            // that it was viewed).
+            let files = Set(p.dossiers)
+            let changes = scope.writes.filter { $0.persons.contains(p.person) || !files.isDisjoint(with: $0.dossiers) }
+            let changed = Array(Set(changes.flatMap(\.fields))).sorted().map { Labels.field($0, language: language, profile: gate.profile) }
+            let exported = scope.events.contains { $0.allowed && $0.action == "partner-export" && $0.persons.contains(p.person) }
+            letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language,
+                                  changed: changes.isEmpty ? nil : changed, exported: exported))
         }
         var batch = LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)
         batch.contactMissing = contact.trimmingCharacters(in: .whitespaces).isEmpty
+        batch.damaged = unreachable.filter(damaged.contains)
         return batch
     }
 
+    /// - Parameters:
+    ///   - changed: labels of the fields the same accesses changed in the person's files (nil:
+    ///     nothing was changed; empty: a change whose fields the ledger does not name).
+    ///   - exported: the person's data was put in an export file that was downloaded.
     func render(person p: ExposedPerson, about: LetterRecipient, to recipients: [LetterRecipient], labels: [String],
-                incident: BreachIncidentRecord, language: String) -> NotificationLetter {
+                incident: BreachIncidentRecord, language: String, changed: [String]? = nil, exported: Bool = false) -> NotificationLetter {
         let fr = language == "fr"
         let forSomeoneElse = recipients.first?.person != about.person
         let title = gate.profile.title[language] ?? gate.profile.name
@@ -129,16 +152,28 @@ public struct LetterWriter: Sendable {
             ? (forSomeoneElse ? "Aux parents ou représentants légaux de \(about.name)," : "Madame, Monsieur,")  // the name is in the address block above; "Madame, Monsieur Nathalie Blanc," is not French
             : (forSomeoneElse ? "To the parents or legal guardians of \(about.name)," : "Dear \(about.name),")
         var paragraphs: [(heading: String, body: [String])] = []
-        paragraphs.append((fr ? "Ce qui s'est passé" : "What happened", [
-            day(p.firstAt) == day(p.lastAt)
-                ? (fr ? "Le \(day(p.firstAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
-                      : "On \(day(p.firstAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right.")
-                : (fr ? "Entre le \(day(p.firstAt)) et le \(day(p.lastAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
-                      : "Between \(day(p.firstAt)) and \(day(p.lastAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right."),
-            // The nature the officer recorded, in a sentence of its own (it may be one word).
-            (fr ? "Nature de la violation : " : "Nature of the breach: ") + Self.sentence(incident.nature),
-            fr ? "Nous l'avons constaté le \(day(incident.detectedAt))." : "We found this on \(day(incident.detectedAt)).",
-        ]))
+        let viewed: String = day(p.firstAt) == day(p.lastAt)
+            ? (fr ? "Le \(day(p.firstAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
+                  : "On \(day(p.firstAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right.")
+            : (fr ? "Entre le \(day(p.firstAt)) et le \(day(p.lastAt)), des données \(forSomeoneElse ? "concernant \(about.name)" : "vous concernant") ont été consultées sans droit."
+                  : "Between \(day(p.firstAt)) and \(day(p.lastAt)), data \(forSomeoneElse ? "about \(about.name)" : "about you") was viewed without right.")
+        var happened = [viewed]
+        if exported {
+            happened.append(fr ? "Une copie de ces données a été mise dans un fichier d'export, qui a été téléchargé : elle a pu être copiée ailleurs."
+                               : "A copy of this data was put in an export file, which was downloaded: it may have been copied elsewhere.")
+        }
+        if let changed {
+            let which: String = fr
+                ? (forSomeoneElse ? "Le dossier de \(about.name) a aussi été modifié par ces accès" : "Votre dossier a aussi été modifié par ces accès")
+                : (forSomeoneElse ? "The file of \(about.name) was also changed by these accesses" : "Your file was also changed by these accesses")
+            let fields = changed.isEmpty ? "." : " (" + changed.joined(separator: ", ") + ")."
+            happened.append(which + fields + (fr ? " Vérifiez-le dans votre espace personnel, ou demandez-nous de le corriger."
+                                                 : " Check it in your personal space, or ask us to correct it."))
+        }
+        // The nature the officer recorded, in a sentence of its own (it may be one word).
+        happened.append((fr ? "Nature de la violation : " : "Nature of the breach: ") + Self.sentence(incident.nature))
+        happened.append(fr ? "Nous l'avons constaté le \(day(incident.detectedAt))." : "We found this on \(day(incident.detectedAt)).")
+        paragraphs.append((fr ? "Ce qui s'est passé" : "What happened", happened))
         paragraphs.append((fr ? "Les informations consultées" : "The information viewed", [
             fr ? "Notre journal des accès, infalsifiable, montre exactement quelles informations ont été vues. Il s'agit de :"
                : "Our tamper-evident access ledger shows exactly which information was seen. It is:",
@@ -156,6 +191,9 @@ public struct LetterWriter: Sendable {
                : "Be wary of phishing: messages, calls or texts claiming to come from us; we will never ask for your password, a code you received by text, or your bank details. Do not click links in an unexpected message; if in doubt, contact us at the address below.",
             fr ? "Vous pouvez consulter, dans votre espace personnel, l'historique de chaque accès à votre dossier, et introduire une réclamation auprès de l'autorité de contrôle."
                : "In your personal space you can see every access to your file, and you may lodge a complaint with the supervisory authority.",
+            // Persons imported from an earlier system have no account yet (an incident audit).
+            fr ? "Si vous n'avez pas encore de compte, demandez-nous aux coordonnées ci-dessous comment accéder à votre dossier."
+               : "If you have no account yet, ask us at the address below how to reach your file.",
         ]))
         let missing = fr ? "[à compléter : le point de contact (securityContact dans guichet.yaml)]"
                          : "[to be completed: the contact point (securityContact in guichet.yaml)]"

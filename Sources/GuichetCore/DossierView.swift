@@ -16,6 +16,10 @@ public struct DossierView: Sendable {
     /// Linked persons of whom the caller may see at least one field (a crypto-shredded person
     /// has none left, so does not appear).
     public let persons: [PersonView]
+    /// Roles of the linked persons the caller may read who were erased (right to erasure):
+    /// their data is gone, the file is not (a lifecycle audit: staff saw a live application
+    /// whose child had vanished, and could offer it a place).
+    public var erasedRoles: [String] = []
 
     public init(id: DossierID, type: String, status: String, version: Int, createdAt: Date, updatedAt: Date,
                 fields: [String: FieldValue], partners: [OrganisationID]?, persons: [PersonView]) {

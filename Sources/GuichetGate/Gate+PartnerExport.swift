@@ -5,6 +5,8 @@ public import GuichetStore
 public import Crypto
 public import GuichetAuth
 public import Foundation
+import Logging
+import GuichetWatch
 
 /// A partner export as handed over: encrypted to the recipient's key (HPKE, RFC 9180:
 /// X25519, HKDF-SHA256, ChaCha20-Poly1305), with its expiry bound to the ciphertext.
@@ -147,6 +149,17 @@ extension Gate {
                                           "ciphertext": .string(sealed.base64EncodedString())]))
         try await store.insertExport(PartnerExportRecord(id: id, account: r.principal.account, createdAt: now, expiresAt: expiresAt,
                                                          dossiers: kept.count, persons: everyone.count, ledgerIndex: index), canaries: canaries)
+        // A copy of a caseload leaves the registry: every export is an alert in the security
+        // officers' queue, naming the account and the counts, never a person (an incident
+        // audit: a stolen partner account downloaded its caseload and the queue stayed empty).
+        // The file is made: an alert that cannot be queued does not withhold it.
+        do {
+            try await watch?.raise(r.principal.account, detector: "caseload-exported", severity: .medium,
+                                   detail: "export \(id) made: \(kept.count) dossiers, \(everyone.count) persons, encrypted to the key the account gave",
+                                   at: now)
+        } catch {
+            logger.error("the alert of an export could not be queued", metadata: ["request": .string(r.requestID)])
+        }
         return PartnerExportFile(id: id, expiresAt: expiresAt, data: file)
     }
 

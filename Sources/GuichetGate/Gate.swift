@@ -220,8 +220,15 @@ public final class Gate: Sendable {
 
     /// Opens what the receipt names for this dossier, and nothing else.
     func open(_ record: DossierRecord, persons: [PersonID: PersonRecord], receipt: AccessReceipt) throws -> DossierView {
-        try sealing { try vault.open(record, persons: persons, revealing: receipt.fields[record.id] ?? []) }
+        var view = try sealing { try vault.open(record, persons: persons, revealing: receipt.fields[record.id] ?? []) }
+        // `persons` holds those the grant may read: an erased one among them is named by role.
+        view.erasedRoles = record.persons.filter { link in persons[link.person].map { $0.key == nil } ?? false }.map(\.role)
+        return view
     }
+
+    /// What ``GuichetError/unavailable(_:)`` says when a stored row does not open with its
+    /// key (changed, swapped or damaged in the database).
+    public static let integrityFailure = "stored data failed an integrity check"
 
     /// Runs vault work; an integrity or key failure becomes a 503 that says nothing of the
     /// data, and a log line that names only the kind of failure.
@@ -231,7 +238,7 @@ public final class Gate: Sendable {
             throw GuichetError.unavailable("a key needed for this data is not available")
         } catch {
             logger.critical("stored data failed an integrity check")
-            throw GuichetError.unavailable("stored data failed an integrity check")
+            throw GuichetError.unavailable(Self.integrityFailure)
         }
     }
 

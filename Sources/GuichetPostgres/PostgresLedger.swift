@@ -196,11 +196,11 @@ public final class PostgresLedger: Sendable {
     }
 
     /// The digest of the look-up index rows of the entries below `size`, in one snapshot
-    /// (``LedgerVerifying/ledgerIndexDigest(below:)``).
-    public func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest {
+    /// (``LedgerVerifying/ledgerIndexDigest(below:key:)``).
+    public func ledgerIndexDigest(below size: Int64, key: LedgerIndexDigest.Key) async throws -> LedgerIndexDigest {
         try await client.withTransaction(logger: Self.logger) { c in
             try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: Self.logger)
-            return try await Reads(c).ledgerIndexDigest(below: size)
+            return try await Reads(c).ledgerIndexDigest(below: size, key: key)
         }
     }
 
@@ -240,33 +240,33 @@ public final class PostgresLedger: Sendable {
 
         /// The accounts and times from the entries' columns; sessions, persons and dossiers
         /// from the integrated indexes below the integration mark, and from the tail from it.
-        func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest {
-            var digest = LedgerIndexDigest()
+        func ledgerIndexDigest(below size: Int64, key: LedgerIndexDigest.Key) async throws -> LedgerIndexDigest {
+            var digest = LedgerIndexDigest(key: key)
             let logger = PostgresLedger.logger
             let mark = min(size, try await PostgresLedger.one(connection.query("SELECT size FROM ledger_integration", logger: logger), Int64.self) ?? 0)
             for try await (a, at, i) in try await connection.query("SELECT account_id, at, idx FROM ledger_entry WHERE idx < \(size)", logger: logger)
                 .decode((String?, Int64, Int64).self) {
-                if let a { digest.add("account", entry: i, key: "\(a)@\(at)") }
-                digest.add("time", entry: i, key: String(at))
+                if let a { digest.add(.account, entry: i, id: a, at: at) }
+                digest.add(.time, entry: i, at: at)
             }
             for try await (s, at, i) in try await connection.query("SELECT session_id, at, idx FROM ledger_session WHERE idx < \(mark)", logger: logger)
                 .decode((String, Int64, Int64).self) {
-                digest.add("session", entry: i, key: "\(s)@\(at)")
+                digest.add(.session, entry: i, id: s, at: at)
             }
             for try await (p, i) in try await connection.query("SELECT person_id, idx FROM ledger_person WHERE idx < \(mark)", logger: logger)
                 .decode((String, Int64).self) {
-                digest.add("person", entry: i, key: p)
+                digest.add(.person, entry: i, id: p)
             }
             for try await (d, i) in try await connection.query("SELECT dossier_id, idx FROM ledger_dossier WHERE idx < \(mark)", logger: logger)
                 .decode((String, Int64).self) {
-                digest.add("dossier", entry: i, key: d)
+                digest.add(.dossier, entry: i, id: d)
             }
             for try await (i, at, s, persons, dossiers) in try await connection.query("""
                 SELECT idx, at, session_id, persons, dossiers FROM ledger_tail WHERE idx >= \(mark) AND idx < \(size)
                 """, logger: logger).decode((Int64, Int64, String?, [String], [String]).self) {
-                if let s { digest.add("session", entry: i, key: "\(s)@\(at)") }
-                for p in Set(persons) { digest.add("person", entry: i, key: p) }
-                for d in Set(dossiers) { digest.add("dossier", entry: i, key: d) }
+                if let s { digest.add(.session, entry: i, id: s, at: at) }
+                for p in LedgerIndexDigest.once(persons) { digest.add(.person, entry: i, id: p) }
+                for d in LedgerIndexDigest.once(dossiers) { digest.add(.dossier, entry: i, id: d) }
             }
             return digest
         }

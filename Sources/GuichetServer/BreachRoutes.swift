@@ -111,6 +111,7 @@ extension GuichetServer {
                 "incident": .string(incident.id), "article34_3a": .bool(batch.article34Exemption), "note": .string(batch.note),
                 "checkpoint": scope.checkpoint.json,
                 "unreachable": .array(batch.unreachable.map { .string($0.rawValue) }),
+                "damaged": .array(batch.damaged.map { .string($0.rawValue) }),
                 "letters": .array(batch.letters.map { l in
                     .object(["person": .string(l.person.rawValue), "language": .string(l.language), "subject": .string(l.subject),
                              "fields": .array(l.fieldLabels.map(JSON.string)),

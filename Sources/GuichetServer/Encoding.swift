@@ -23,6 +23,7 @@ enum Wire {
             "persons": .array(v.persons.map { .object(["role": .string($0.role), "id": .string($0.id.rawValue), "fields": fields($0.fields)]) }),
         ]
         if let p = v.partners { o["partners"] = .array(p.map { .string($0.rawValue) }) }
+        if !v.erasedRoles.isEmpty { o["erasedRoles"] = .array(v.erasedRoles.map(JSON.string)) }
         return .object(o)
     }
 

@@ -209,7 +209,7 @@ enum OpenAPI {
         "Statistics": obj(["definition": string, "dossiers": anyObject, "figures": array(anyObject)]),
         "PersonView": obj(["role": string, "id": id, "fields": anyObject]),
         "Dossier": obj(["id": id, "type": string, "status": string, "version": integer, "createdAt": string, "updatedAt": string,
-                        "fields": anyObject, "partners": array(id), "persons": array(ref("PersonView"))],
+                        "fields": anyObject, "partners": array(id), "persons": array(ref("PersonView")), "erasedRoles": array(string)],
                        required: ["id", "type", "status", "version", "fields", "persons"]),
         "SearchPage": obj(["dossiers": array(ref("Dossier")), "next": nullable(id)]),
         "PersonInput": obj(["role": string, "self": .object(["type": .string("boolean")]), "fields": anyObject], required: ["role"]),

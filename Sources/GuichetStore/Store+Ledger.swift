@@ -407,20 +407,20 @@ extension Store {
     /// transaction: the integrated indexes' rows below the integration mark, the tail's
     /// references (and the entry's account column) from it, and every entry's time column
     /// (``LedgerIndexDigest``). Reads each index whole, once.
-    public func ledgerIndexDigest(below size: Int64) async throws -> LedgerIndexDigest {
+    public func ledgerIndexDigest(below size: Int64, key: LedgerIndexDigest.Key) async throws -> LedgerIndexDigest {
         try await read { db in
-            var digest = LedgerIndexDigest()
+            var digest = LedgerIndexDigest(key: key)
             let mark = min(size, try Int64.fetchOne(db, sql: "SELECT size FROM ledger_integration") ?? 0)
             var rows = try Row.fetchCursor(db, sql: "SELECT account_id, at, idx FROM ledger_account WHERE idx < ?", arguments: [mark])
-            while let r = try rows.next() { digest.add("account", entry: r[2], key: "\(r[0] as String)@\(r[1] as Int64)") }
+            while let r = try rows.next() { digest.add(.account, entry: r[2], id: r[0], at: r[1]) }
             rows = try Row.fetchCursor(db, sql: "SELECT session_id, at, idx FROM ledger_session WHERE idx < ?", arguments: [mark])
-            while let r = try rows.next() { digest.add("session", entry: r[2], key: "\(r[0] as String)@\(r[1] as Int64)") }
+            while let r = try rows.next() { digest.add(.session, entry: r[2], id: r[0], at: r[1]) }
             rows = try Row.fetchCursor(db, sql: "SELECT person_id, idx FROM ledger_person WHERE idx < ?", arguments: [mark])
-            while let r = try rows.next() { digest.add("person", entry: r[1], key: r[0]) }
+            while let r = try rows.next() { digest.add(.person, entry: r[1], id: r[0]) }
             rows = try Row.fetchCursor(db, sql: "SELECT dossier_id, idx FROM ledger_dossier WHERE idx < ?", arguments: [mark])
-            while let r = try rows.next() { digest.add("dossier", entry: r[1], key: r[0]) }
+            while let r = try rows.next() { digest.add(.dossier, entry: r[1], id: r[0]) }
             rows = try Row.fetchCursor(db, sql: "SELECT idx, at FROM ledger_entry WHERE idx < ?", arguments: [size])
-            while let r = try rows.next() { digest.add("time", entry: r[0], key: String(r[1] as Int64)) }
+            while let r = try rows.next() { digest.add(.time, entry: r[0], at: r[1]) }
             rows = try Row.fetchCursor(db, sql: """
                 SELECT t.idx, t.at, t.refs, e.account_id FROM ledger_tail t LEFT JOIN ledger_entry e ON e.idx = t.idx
                 WHERE t.idx >= ? AND t.idx < ?
@@ -428,10 +428,10 @@ extension Store {
             while let r = try rows.next() {
                 let idx: Int64 = r[0], at: Int64 = r[1]
                 let refs = try LedgerRefs(decoding: r[2])
-                if let a: String = r[3] { digest.add("account", entry: idx, key: "\(a)@\(at)") }
-                if let s = refs.session { digest.add("session", entry: idx, key: "\(s)@\(at)") }
-                for p in Set(refs.persons) { digest.add("person", entry: idx, key: p) }
-                for d in Set(refs.dossiers) { digest.add("dossier", entry: idx, key: d) }
+                if let a: String = r[3] { digest.add(.account, entry: idx, id: a, at: at) }
+                if let s = refs.session { digest.add(.session, entry: idx, id: s, at: at) }
+                for p in LedgerIndexDigest.once(refs.persons) { digest.add(.person, entry: idx, id: p) }
+                for d in LedgerIndexDigest.once(refs.dossiers) { digest.add(.dossier, entry: idx, id: d) }
             }
             return digest
         }

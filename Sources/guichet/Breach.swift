@@ -198,7 +198,8 @@ extension Breach {
                                           purpose: LetterWriter.purpose)
                 let (_, scope, batch) = try await BreachResponse.letters(incident: incident, gate: server.gate, store: server.store,
                                                                          contact: server.breachContact, language: language, request)
-                note("letters: \(batch.letters.count) for \(Counted.english(scope.persons.count, "person")) concerned, \(batch.unreachable.count) without a readable contact; art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
+                note("letters: \(batch.letters.count) for \(Counted.english(scope.persons.count, "person")) concerned, \(batch.unreachable.count) without a readable contact\(batch.damaged.isEmpty ? "" : " (\(batch.damaged.count) whose stored data failed its integrity check: restore it from a backup)"); art. 34(3)(a) \(batch.article34Exemption ? "applies" : "does not apply")")
+                if !batch.damaged.isEmpty { note("letters: stored data that failed its integrity check, persons \(batch.damaged.map(\.rawValue).joined(separator: ", "))") }
                 if batch.contactMissing { note("letters: no contact point is configured (securityContact in guichet.yaml): the letters say it is to be completed, and are not sent") }
                 if let folder {
                     let n = try await folder.write(batch, store: server.store, by: principal.account)

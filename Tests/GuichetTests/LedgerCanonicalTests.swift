@@ -50,6 +50,67 @@ import GuichetSynth
         }
     }
 
+    @Test("verification's reader of an entry's index keys reads what JSONDecoder reads, or leaves it to the decoder")
+    func indexedEntryScan() throws {
+        var rng = SplitMix64(seed: 19)
+        let key = SymmetricKey(size: .bits256)
+        let sloppy = JSONEncoder()  // keys in any order, slashes escaped
+        for i in 0..<2_000 {
+            let entry = i % 2 == 0 ? LedgerEntry(row(&rng, index: i), sourceKey: key) : LedgerEntry(row(&rng, index: i))
+            let canonical = entry.canonical()
+            for bytes in [canonical, try sloppy.encode(entry)] {
+                let reference = try JSONDecoder().decode(IndexedEntry.self, from: bytes)
+                let scanned = bytes.withUnsafeBytes { IndexedEntry.scan($0) }
+                #expect(scanned == nil || scanned == reference, "entry \(i): \(String(decoding: bytes, as: UTF8.self))")
+                #expect(bytes.withUnsafeBytes { IndexedEntry.read($0) } == reference)
+                if bytes == canonical { #expect(scanned != nil, "entry \(i): canonical bytes are read without the decoder") }
+            }
+        }
+        // An id spelled with escapes is left to the decoder, which reads it.
+        let escaped = Data(#"{"actor":{"account":"a\u0062c","session":null},"at":5,"dossiers":[],"persons":["p\/1"]}"#.utf8)
+        #expect(escaped.withUnsafeBytes { IndexedEntry.scan($0) } == nil)
+        #expect(escaped.withUnsafeBytes { IndexedEntry.read($0) }
+                == IndexedEntry(at: 5, actor: .init(account: "abc", session: nil), persons: ["p/1"], dossiers: []))
+        // Cut short, a time with a fraction, a key missing, text after the object: no answer
+        // from either reader rather than a wrong one.
+        for bad in [#"{"actor":{},"at":5,"dossiers":[],"persons":["#, #"{"actor":{},"at":5.5,"dossiers":[],"persons":[]}"#,
+                    #"{"actor":{},"at":5,"persons":[]}"#, #"{"actor":{},"at":5,"dossiers":[],"persons":[]}x"#, #"{"actor":{},"at":05,"dossiers":[],"persons":[]}"#] {
+            let data = Data(bad.utf8)
+            #expect(data.withUnsafeBytes { IndexedEntry.scan($0) } == nil, "\(bad)")
+            #expect(data.withUnsafeBytes { IndexedEntry.read($0) } == nil, "\(bad)")
+        }
+    }
+
+    @Test("index digests: the same rows in any order agree; a row changed, or swapped for another, does not; the key is fresh each time")
+    func indexDigest() {
+        let key = LedgerIndexDigest.Key.random()
+        #expect(key != LedgerIndexDigest.Key.random())
+        var rows: [(LedgerIndexDigest.Index, Int64, String, Int64?)] = []
+        for i in 0..<500 {
+            let index = LedgerIndexDigest.Index.allCases[i % 5]
+            let timed = index == .account || index == .session || index == .time
+            let at: Int64? = timed ? Int64(1_700_000_000_000 + i) : nil
+            rows.append((index, Int64(i / 5), "id-\(i % 37)", at))
+        }
+        func digest(_ rows: some Sequence<(LedgerIndexDigest.Index, Int64, String, Int64?)>, key: LedgerIndexDigest.Key) -> LedgerIndexDigest {
+            var d = LedgerIndexDigest(key: key)
+            for (index, entry, id, at) in rows { d.add(index, entry: entry, id: id, at: at) }
+            return d
+        }
+        let whole = digest(rows, key: key)
+        #expect(whole.firstDifference(from: digest(rows.shuffled(), key: key)) == nil)
+        var changed = rows
+        changed[7].2 = "id-other"  // a person row pointing at someone else: same count
+        let difference = whole.firstDifference(from: digest(changed, key: key))
+        #expect(difference?.index == "person")
+        #expect(difference?.rows == difference?.expected, "the same number of rows, told apart by their sum")
+        var moved = rows
+        moved[12].1 = 65_536 + 12  // the same row under an entry of another bucket
+        #expect(whole.firstDifference(from: digest(moved, key: key))?.entries == 0..<65_536)
+        // An entry's time and an account's row with the same text are different rows.
+        #expect(digest([(.account, 1, "", 5)], key: key).firstDifference(from: digest([(.time, 1, "", 5)], key: key)) != nil)
+    }
+
     @Test("the journal's cached source tag is the tag SourceTag computes")
     func cachedTagIsTheTag() async throws {
         let world = try await World.make()

@@ -47,7 +47,7 @@ struct LedgerVerifyBatchTests {
         func ledgerSize() -> Int64 { (entries.keys.max() ?? -1) + 1 }
         func checkpoints() -> [StoredCheckpoint] { signed }
         /// Its entries name no account, person or dossier: only their times would be indexed.
-        func ledgerIndexDigest(below size: Int64) -> LedgerIndexDigest { LedgerIndexDigest() }
+        func ledgerIndexDigest(below size: Int64, key: LedgerIndexDigest.Key) -> LedgerIndexDigest { LedgerIndexDigest(key: key) }
         func ledgerEntries<T: Sendable>(_ range: Range<Int64>, _ body: @escaping @Sendable (UnsafeRawBufferPointer) -> T) -> [(index: Int64, value: T)] {
             range.compactMap { i in entries[i].map { (i, $0.withUnsafeBytes(body)) } }
         }

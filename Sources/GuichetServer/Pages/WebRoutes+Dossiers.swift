@@ -345,6 +345,11 @@ extension GuichetServer {
             persons.append(row)
         }
         values["persons"] = persons
+        if !view.erasedRoles.isEmpty {
+            let roles = view.erasedRoles.map { pages.optionalText("person_" + $0, l) ?? $0 }.joined(separator: ", ")
+            values["erasedNote"] = pages.text("personErasedNote", l).replacingOccurrences(of: "{roles}", with: roles)
+                .replacingOccurrences(of: "{status}", with: stateLabel(view.status, pages, l))
+        }
         if let done {
             values["done"] = pages.optionalText("done_" + done, l) ?? pages.text("done_update", l)
         }

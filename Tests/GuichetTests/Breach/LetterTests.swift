@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import Crypto
 import GuichetCore
-import GuichetGate
-import GuichetLedger
+@_spi(GateOnly) import GuichetGate
+@_spi(GateOnly) import GuichetLedger
 import GuichetBreach
 @testable import GuichetStore
 
@@ -89,6 +90,54 @@ import GuichetBreach
         let journalled = try await world.ledger.journal(account: security.account)
         #expect(!journalled.isEmpty && journalled.allSatisfy { $0.purpose == "breach-notification" && $0.action == "read" })
         #expect(journalled.allSatisfy { $0.fields.allSatisfy { ["child.firstName", "child.lastName", "parent.firstName", "parent.lastName", "parent.email", "parent.address"].contains($0) } })
+    }
+
+    @Test("letters say when the same accesses exported or changed the file; one person's damaged data does not stop the others' letters, and is named")
+    func exportedChangedDamaged() async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        let world = scenario.world
+        let attacker = scenario.attacker
+        // The intruder also exports the stolen daycare's caseload (the application that chose
+        // it) and changes that application.
+        let export = GateRequest(principal: attacker, requestID: "req-export", source: ScriptedIncident.attackerSource, purpose: "placement")
+        let file = try await world.gate.exportCaseload(recipientKey: Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation, export)
+        #expect(file.data.count > 0)
+        let context = AccessContext(requestID: "req-change", subject: attacker.subject, session: attacker.session,
+                                    source: ScriptedIncident.attackerSource, purpose: nil, at: Date())
+        try await world.gate.journal.recordWrite([AllowedAccess(dossier: scenario.a2.id, rules: ["test"], breakGlass: false, persons: [], fields: ["schedule"])],
+                                                 action: .update, context: context)
+        // And swaps one person's sealed fields with another's in the database: they no longer
+        // open with that person's key.
+        try await world.database.execute(
+            sqlite: ["UPDATE person SET fields = (SELECT fields FROM person WHERE id = '\(scenario.parent1.rawValue)'), version = version + 1 WHERE id = '\(scenario.parent3.rawValue)'"],
+            postgres: ["UPDATE person SET fields = (SELECT fields FROM person WHERE id = '\(scenario.parent1.rawValue)'), version = version + 1 WHERE id = '\(scenario.parent3.rawValue)'"])
+
+        let query = ScopeQuery(account: attacker.account)
+        let record = try await Self.incident(world, query)
+        let scope = try await BreachResponse.scopeNow(world.gate, query)
+        let writer = LetterWriter(gate: world.gate, store: world.store, contact: "security@example.org")
+        let batch = try await writer.letters(incident: record, scope: scope, language: "en", try await world.request("security", purpose: "breach-notification"))
+        #expect(batch.damaged == [scenario.parent3], "\(batch.damaged)")
+        #expect(batch.unreachable.contains(scenario.parent3) && batch.unreachable.contains(scenario.secondParent))
+        let child2 = try #require(scenario.a2.persons.first { $0.role == "child" }).person
+        #expect(Set(batch.letters.map(\.person)) == [scenario.parent2, child2], "the family whose file is whole is written to")
+        let schedule = Labels.field("schedule", language: "en", profile: world.profile)
+        for letter in batch.letters {
+            #expect(letter.text.contains("A copy of this data was put in an export file, which was downloaded"), "\(letter.text)")
+            #expect(letter.text.contains("was also changed by these accesses (\(schedule))."), "\(letter.text)")
+            #expect(letter.text.contains("If you have no account yet"))
+        }
+        let french = try await writer.letters(incident: record, scope: scope, language: "fr", try await world.request("security", purpose: "breach-notification"))
+        let parent = try #require(french.letters.first { $0.person == scenario.parent2 })
+        #expect(parent.text.contains("Une copie de ces données a été mise dans un fichier d'export") && parent.text.contains("Votre dossier a aussi été modifié par ces accès"))
+
+        // A family the intruder only looked at is told that, and nothing more.
+        let quiet = try await writer.letters(incident: record, scope: BreachResponse.scopeNow(world.gate, ScopeQuery(account: try await world.principal("daycare1").account)),
+                                             language: "en", try await world.request("security", purpose: "breach-notification"))
+        #expect(Set(quiet.letters.map(\.person)).contains(scenario.parent1), "daycare1 read the first family's file")
+        #expect(quiet.damaged.isEmpty)
+        #expect(quiet.letters.allSatisfy { $0.text.contains("was viewed without right") && !$0.text.contains("export file") && !$0.text.contains("also changed") })
     }
 
     @Test("letters in English; without the stated purpose nothing is opened; art. 34(3)(a) is noted")

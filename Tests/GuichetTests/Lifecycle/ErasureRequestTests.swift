@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import HTTPTypes
+import HummingbirdTesting
 import GuichetCore
 import GuichetGate
 @testable import GuichetStore
@@ -36,6 +38,19 @@ import GuichetGate
         let view = try await world.gate.read(app.id, agent)
         #expect(RetentionRunTests.firstName(view, "child") == nil, "the child's fields are gone")
         #expect(RetentionRunTests.firstName(view, "parent") != nil, "the parent's stay")
+        // The file says who was erased (a lifecycle audit: the child's section vanished, and
+        // staff saw a live application they could offer a place to), over the API and the page.
+        #expect(view.erasedRoles == ["child"])
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let page = try await browser.get("/web/dossiers/\(app.id.rawValue)")
+            #expect(page.html.contains(WebPageTests.escaped("Effacé (droit à l'effacement) : Enfant.")), "\(page.html)")
+            let api = try await client.execute(uri: "/v1/dossiers/\(app.id.rawValue)", method: .get,
+                                               headers: [.authorization: "Bearer \(try await world.token("parent1"))"]) { String(buffer: $0.body) }
+            let object = try JSONSerialization.jsonObject(with: Data(api.utf8)) as? [String: Any]
+            #expect(object?["erasedRoles"] as? [String] == ["child"], "\(api)")
+        }
         // The child's name no longer finds anything (search terms removed).
         let found = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE25020399"], after: nil, limit: 10, agent)
         #expect(found.views.isEmpty)
@@ -58,6 +73,35 @@ import GuichetGate
         #expect(try await world.gate.verifyErasureReceipt(forged) == false)
         let text = try second.json()
         #expect(!text.contains("Tremblay") && !text.contains("example.org"), "a receipt holds no value")
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+
+    @Test("place05: a parent erased on request after retention erased one of her applications: the receipt names only the live one, nothing is kept twice")
+    func erasureAfterRetention() async throws {
+        let clock = ManualClock()
+        let world = try await World.make(clock: clock.function)
+        defer { world.remove() }
+        let parent = try await world.registerParent("parent1")
+        let security = try await world.principal("security")
+        let parentRequest = try await world.request("parent1")
+        let withdrawn = try await world.application(by: "parent1", childName: "Enfant")
+        _ = try await world.gate.transition(withdrawn.id, "withdraw", parentRequest)
+        let live = try await world.application(by: "parent1", childName: "Cadet")
+        clock.advance(366 * RetentionRunTests.day)
+        let run = try await world.gate.runRetention()
+        #expect(run.erased == 1, "the withdrawn application is erased by retention")
+        #expect(try await world.store.lifecycle([withdrawn.id])[withdrawn.id]?.erasedAt != nil)
+        #expect(try await world.store.hasLiveKey(parent.rawValue), "the parent stays: her other application is waiting")
+        let keptBefore = try await world.store.kept(dossier: withdrawn.id).count
+
+        let receipt = try await world.gate.eraseOnRequest(person: parent, reference: "REQ-2028-3", security, requestID: "t")
+        // The application retention erased is neither erased again nor named as kept: a
+        // receipt that named it told the citizen a file still held her.
+        #expect(receipt.dossiers.isEmpty, "the live application keeps its child: \(receipt.dossiers)")
+        #expect(receipt.keptDossiers == [live.id], "\(receipt.keptDossiers)")
+        #expect(!(receipt.kept ?? []).contains { $0.dossier == withdrawn.id }, "retention kept its fields already")
+        #expect(try await world.store.kept(dossier: withdrawn.id).count == keptBefore, "nothing of the erased application is kept a second time")
+        #expect(try await !world.store.hasLiveKey(parent.rawValue))
         #expect(try await world.gate.auditor.verify().problem == nil)
     }
 

@@ -3,6 +3,8 @@ import Testing
 import Crypto
 import GuichetCore
 import GuichetGate
+import GuichetLedger
+import GuichetBreach
 @testable import GuichetStore
 
 /// Partner exports (C11): encrypted to the recipient, expiring, watermarked with canary rows
@@ -62,6 +64,39 @@ import GuichetGate
         #expect(try await world.gate.identifyLeak(rowIDs: real.compactMap { $0["id"]?.string }).isEmpty)
     }
 
+    @Test("after an export, the scope of the exporting account counts it as reads, not as a change, and the regulator's report names the file")
+    func exportInScopeAndReport() async throws {
+        let world = try await EmploiWorld.make()
+        defer { world.remove() }
+        let partner = try await world.request("partner1", purpose: "disability-support")
+        let account = try await world.principal("partner1").account
+        _ = try await world.gate.exportCaseload(recipientKey: Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation, partner)
+        let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: account))
+        try #require(scope.events.contains { $0.action == "partner-export" }, "the export's entry is in the account's scope")
+        // An export changes nothing in the registry: a report that counted it as a change of
+        // integrity told the authority that the intruder altered files.
+        #expect(!scope.writes.contains { $0.action == "partner-export" }, "\(scope.writes.map(\.action))")
+        #expect(scope.writes.isEmpty, "the partner only read and exported: \(scope.writes.map(\.action))")
+        let exported = Set(scope.events.filter { $0.action == "partner-export" }.flatMap(\.persons)).subtracting(scope.decoyPersons)
+        try #require(!exported.isEmpty)
+        let incident = try await BreachRegister(store: world.store).register(
+            IncidentInput(title: "test", nature: "a stolen partner account", facts: "exported its caseload", detectedAt: Date(), scope: ScopeQuery(account: account)), by: nil)
+        let report = RegulatorReport(incident: incident, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date())
+        let english = report.markdown()
+        #expect(english.contains("Export files made by the same accesses: 1, holding the data of \(exported.count) persons"), "\(english)")
+        #expect(english.contains("Allowed changes (integrity): 0."), "\(english)")
+        // One job seeker's history shows the export with her own file only: its entry names
+        // every file it holds, other people's too (an incident audit).
+        let file = try #require(try await world.store.dossiers(world.summary.partnerCaseloads[0]).first { record in
+            record.persons.contains { exported.contains($0.person) }
+        })
+        let seeker = try #require(file.persons.first { exported.contains($0.person) }).person
+        let history = try await world.gate.auditor.history(persons: [seeker], dossiers: [file.id], account: nil)
+        let exportItem = try #require(history.items.first { $0.action == "partner-export" })
+        #expect(exportItem.dossiers == [file.id], "\(exportItem.dossiers.count) files named")
+        #expect(report.markdown(language: "fr").contains("Fichiers d'export créés par les mêmes accès : 1, contenant les données de \(exported.count) personnes"))
+    }
+
     @Test("only a role the profile lets export, with the export's purpose and a valid key, gets a file")
     func refusals() async throws {
         let world = try await EmploiWorld.make(size: 100)
@@ -108,5 +143,23 @@ import GuichetGate
         let found = try await world.gate.identifyLeak(rowIDs: Array(ids))
         #expect(found.map(\.account) == [try await world.principal("daycare1").account])
         #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+
+    @Test("every export is an alert in the security officers' queue naming the account and the counts, never a person")
+    func exportIsAlerted() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        _ = try await base.registerParent("parent1", lastName: "Tremblay")
+        let app = try await base.application(by: "parent1", daycares: [0], childName: "Ines")
+        let world = try await base.watched()
+        let daycare = try await world.principal("daycare1")
+        let before = try await world.store.alerts(openOnly: true, account: daycare.account, limit: 50)
+        #expect(!before.contains { $0.detector == "caseload-exported" })
+        let file = try await world.gate.exportCaseload(recipientKey: Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation,
+                                                       try await world.request("daycare1", purpose: "placement"))
+        let alert = try #require(try await world.store.alerts(openOnly: true, account: daycare.account, limit: 50)
+            .first { $0.detector == "caseload-exported" }, "a stolen account's download is in the queue the next morning")
+        #expect(alert.severity == "medium" && alert.detail.contains(file.id) && alert.detail.contains("1 dossiers, 2 persons"), "\(alert.detail)")
+        for value in ["Tremblay", "Ines", "parent1@example.org", app.id.rawValue] { #expect(!alert.detail.contains(value)) }
     }
 }

@@ -166,6 +166,17 @@ struct WebPageTests {
             let crossSignIn = try await browser.post("/web/sign-in", [("username", "parent1"), ("password", World.password)],
                                                      headers: ["Sec-Fetch-Site": "cross-site"])
             #expect(crossSignIn.status == .forbidden && browser.cookies["__Host-guichet"] == nil)
+            // A browser older than Fetch Metadata that sends no Origin either is judged by its
+            // Referer: another site's page is refused (an attacker's audit: such a forged
+            // sign-in was accepted), this site's own page is not.
+            for referer in ["https://attacker.example/login", "http://localhost.attacker.example/", "http://localhost:8443/"] {
+                let forged = try await browser.post("/web/sign-in", [("username", "parent1"), ("password", World.password)], headers: ["Referer": referer])
+                #expect(forged.status == .forbidden && browser.cookies["__Host-guichet"] == nil, "\(referer)")
+            }
+            let ownPage = try await browser.post("/web/sign-in", [("username", "parent1"), ("password", World.password)],
+                                                 headers: ["Referer": "http://localhost/web/sign-in"])
+            #expect(ownPage.status != .forbidden && browser.cookies["__Host-guichet"] != nil, "this site's own page: \(ownPage.status)")
+            browser.cookies["__Host-guichet"] = nil
             _ = try await browser.signIn("parent1", World.password)
             let opened = try await browser.get("/web/dossiers/\(app.id.rawValue)")
             let csrf = try #require(opened.csrf)
