@@ -37,6 +37,10 @@ import GuichetStore
         try FileManager.default.moveItem(atPath: keys, toPath: moved)
         r = try await CommandLineTests.run(["serve", "--data", data, "--port", "0", "--admin-port", "0"])
         #expect(r.status != 0 && r.stderr.contains("no key file at \(keys)"), "stderr: \(r.stderr)")
+        // Says where to find the keys for a restore (a lifecycle audit: a restore into a fresh
+        // folder was told to run 'guichet init', which makes keys that open nothing).
+        #expect(r.stderr.contains("to restore a backup, copy the registry's key file here first") && r.stderr.contains("only a new, empty data folder"),
+                "stderr: \(r.stderr)")
 
         // Another registry's keys.
         let other = folder.appendingPathComponent("other").path

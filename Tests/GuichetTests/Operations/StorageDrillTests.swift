@@ -25,6 +25,34 @@ import Glibc
         let failures: [String]
     }
 
+    @Test("SQLite's disk-full and read-only errors, met for real, are said in words an operator can act on, not as a bare code")
+    func storageErrorsInWords() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("words.sqlite").path
+        let queue = try DatabaseQueue(path: path)
+        try queue.inDatabase { db in try db.execute(sql: "CREATE TABLE t(x BLOB)") }
+        // A database that may not grow: SQLite answers as on a full disk (SQLITE_FULL).
+        let full: (any Error)? = try queue.inDatabase { db in
+            let pages = try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 1
+            try db.execute(sql: "PRAGMA max_page_count = \(pages)")
+            do { try db.execute(sql: "INSERT INTO t VALUES (zeroblob(200000))"); return nil } catch { return error }
+        }
+        let fullError = try #require(full)
+        #expect(Store.isStorageFault(fullError))
+        #expect(Store.safe(fullError) == "the disk holding the database is full: free space, then retry (nothing was written)")
+        var config = Configuration()
+        config.readonly = true
+        let readOnly = try DatabaseQueue(path: path, configuration: config)
+        let refused: (any Error)? = try readOnly.inDatabase { db in
+            do { try db.execute(sql: "INSERT INTO t VALUES (x'00')"); return nil } catch { return error }
+        }
+        let refusedError = try #require(refused)
+        #expect(Store.isStorageFault(refusedError))
+        #expect(Store.safe(refusedError) == "the database cannot be written (a read-only file or filesystem)")
+        for error in [fullError, refusedError] { #expect(!Store.safe(error).contains("SQLite code")) }
+    }
+
     @Test("the writer commits with synchronous = FULL (GRDB's WAL set-up turns it to NORMAL; the store puts it back)")
     func writerIsFullySynchronous() async throws {
         let folder = try temporaryFolder()

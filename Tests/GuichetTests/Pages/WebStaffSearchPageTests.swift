@@ -49,6 +49,16 @@ struct WebStaffSearchPageTests {
             #expect(Self.rows(second.html) == Array(made.suffix(3)))
             #expect(second.html.contains("ranks 21 to 23 of 23") && second.html.contains(#"<td class="rank">23</td>"#))
             #expect(Self.nextForm(second.html) == nil && !second.html.contains(#"id="more-results""#), "the end of the list")
+            // A file's own page names its rank as the file's, not the reader's (a lifecycle
+            // audit: staff read "your rank").
+            let file = try await browser.get("/web/dossiers/\(made[0])?purpose=placement&lang=en")
+            #expect(file.html.contains("This file&#39;s rank on the list of each chosen service") && !file.html.contains("Your rank"), "\(file.html)")
+        }
+        try await world.withPublic { client in
+            var parent = PageClient(client)
+            _ = try await parent.signIn("parent1", World.password)
+            let own = try await parent.get("/web/dossiers/\(made[0])?lang=en")
+            #expect(own.html.contains("Your rank on the list of each chosen service"), "\(own.html)")
         }
     }
 
