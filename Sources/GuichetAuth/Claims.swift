@@ -34,6 +34,8 @@ public struct ClaimTicket: Sendable {
     let locator: String
     let codeHash: Data
     let throttleKey: String
+    /// What names the code among claims in progress (its hash, never the code).
+    public var code: String { codeHash.base64EncodedString() }
 }
 
 /// Citizens claim their file (issue 16, item 3): a person already in the registry (imported,
@@ -131,7 +133,7 @@ extension Authenticator {
         if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken: choose another") }
     }
 
-    static let wrongClaim = GuichetError.forbidden("this claim code is wrong, used or expired: ask the office that sent it for a new one")
+    public static let wrongClaim = GuichetError.forbidden("this claim code is wrong, used or expired: ask the office that sent it for a new one")
 
     static let selfClaim = GuichetError.forbidden("a claim code cannot be used by the account that issued it")
 

@@ -29,7 +29,7 @@ public enum DemoRegistry {
     }
 
     /// Fills a fresh registry with `size` synthetic dossiers of its profile, plants the
-    /// profile's honeytokens (place05, emploi), journals the import and writes the demo accounts.
+    /// profile's honeytokens (place05, emploi, jeunes), journals the import and writes the demo accounts.
     /// - Parameter progress: told the count done, now and then.
     /// - Throws: ``DeploymentError`` for a profile without a generator.
     public static func generate(_ server: GuichetServer, keys: any KeyProvider, size: Int, accountsFile: URL, today: LocalDate = .today(),
@@ -81,7 +81,9 @@ public enum DemoRegistry {
             dossiers = s.dossiers
             sentence = String(format: "generated %d job-seeker files in %.1f s; ", s.dossiers, seconds())
         case "jeunes":
-            let s = try await JeunesGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
+            let s = try await JeunesGenerator(profile: profile, keys: keys, size: size, today: today)
+                .generate(into: store, honeytokens: profile.watch.honeytokens, progress: progress)
+            try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) youth-support files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "admin listener only")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg, note: "security officer, admin listener only: break-glass review, explain")

@@ -261,7 +261,7 @@ public struct Deployment: Sendable {
             throw DeploymentError(e.description)
         }
         if n > 0 {
-            FileHandle.standardError.write(Data("guichet: \(n) erasures recorded in \(list.path) were missing from the database (restored from a backup made before them): they were applied again\n".utf8))
+            FileHandle.standardError.write(Data("guichet: \(n == 1 ? "1 erasure" : "\(n) erasures") recorded in \(list.path) \(n == 1 ? "was" : "were") missing from the database (restored from a backup made before \(n == 1 ? "it" : "them")): \(n == 1 ? "it was" : "they were") applied again\n".utf8))
         }
     }
 
@@ -530,25 +530,39 @@ extension Deployment {
     /// and ledger are checked before it takes the database's place); records its profile in the
     /// configuration file when none is named there.
     /// - Throws: ``DeploymentError`` with the reason; nothing is restored then.
-    public func restore(from backup: String, replace: Bool, keys flag: String?) async throws -> RestoreReport {
+    /// - Parameter withoutErasureList: restore even though no erasure list is in place (it was
+    ///   lost): the erasures made after the backup was taken are then undone until they are
+    ///   carried out again.
+    public func restore(from backup: String, replace: Bool, keys flag: String?, withoutErasureList: Bool = false) async throws -> RestoreReport {
         guard FileManager.default.fileExists(atPath: backup) else { throw DeploymentError("no backup file at \(backup)") }
         try requireSQLite("guichet restore", instead: "restore it with PostgreSQL's own tools (pg_restore; docs/SCALING.md)")
         if exists && !replace { throw DeploymentError(BackupError.targetNotEmpty(database).description) }
         // A folder made for this restore goes again when the restore is refused.
         let made = !FileManager.default.fileExists(atPath: folder.path)
         try create()
-        do { return try await restoreIntoFolder(from: backup, replace: replace, keys: flag) } catch {
+        do { return try await restoreIntoFolder(from: backup, replace: replace, keys: flag, withoutErasureList: withoutErasureList) } catch {
             if made { try? FileManager.default.removeItem(at: folder) }
             throw error
         }
     }
 
-    private func restoreIntoFolder(from backup: String, replace: Bool, keys flag: String?) async throws -> RestoreReport {
+    private func restoreIntoFolder(from backup: String, replace: Bool, keys flag: String?, withoutErasureList: Bool) async throws -> RestoreReport {
         // Held until the restore ends: no server may run on the file being replaced, nor start
         // on it half-way.
         let lock = try lockForServing(.restoring)
         defer { withExtendedLifetime(lock) {} }
         let provider = try keys(flag)
+        // The erasures made since the backup was taken are applied again from the list kept
+        // beside the key file. Without it they would be undone, silently (a co-operative's
+        // audit: the docs' two lines copied the key file alone, and an erased parent's data
+        // was readable again after the restore).
+        let list = erasureList(keys: provider), inFolder = folder.appendingPathComponent("guichet.erasures")
+        if !withoutErasureList, !FileManager.default.fileExists(atPath: list.path), !FileManager.default.fileExists(atPath: inFolder.path) {
+            throw DeploymentError("no erasure list at \(list.path): the erasures made after this backup was taken would be undone, and the persons "
+                                  + "erased readable again. Copy the registry's erasure list (guichet.keys.erasures, kept beside its key file) there, "
+                                  + "then restore again; if it is lost, add --without-erasure-list and carry out again the erasure requests made since the backup; "
+                                  + "nothing was restored")
+        }
         let report: RestoreReport
         do {
             report = try await Registry.restore(from: backup, into: database, replace: replace, keys: provider, keysOrigin: provider.origin) {

@@ -13,7 +13,7 @@ import Foundation
 public enum HoneytokenPlanting {
     /// The profiles whose generator can plant honeytokens, with the kind of organisation that
     /// holds them.
-    public static let holders = ["place05": "daycare", "emploi": "agency"]
+    public static let holders = ["place05": "daycare", "emploi": "agency", "jeunes": "local-office"]
 
     /// Plants `count` honeytoken records, journals that it did (the count, never which
     /// records), and returns the count of records planted.
@@ -23,7 +23,7 @@ public enum HoneytokenPlanting {
                              requestID: String) async throws -> Int {
         let profile = server.profile
         guard let kind = holders[profile.name] else {
-            throw DeploymentError("the \(profile.name) profile has no honeytoken generator yet (place05 and emploi have one)")
+            throw DeploymentError("the \(profile.name) profile has no honeytoken generator yet (place05, emploi and jeunes have one)")
         }
         guard (1...10_000).contains(count) else { throw DeploymentError("--count is from 1 to 10000") }
         guard let store = server.store as? any SyntheticStorage else { throw DeploymentError("this store cannot hold honeytokens") }
@@ -37,6 +37,9 @@ public enum HoneytokenPlanting {
         if profile.name == "emploi" {
             planted = try await EmploiGenerator(profile: profile, keys: keys, size: count, seed: seed, today: today)
                 .plant(count, into: store, agencies: holders)
+        } else if profile.name == "jeunes" {
+            planted = try await JeunesGenerator(profile: profile, keys: keys, size: count, seed: seed, today: today)
+                .plant(count, into: store, offices: holders)
         } else {
             planted = try await Place05Generator(profile: profile, keys: keys, size: count, seed: seed, today: today)
                 .plant(count, into: store, daycares: holders)

@@ -60,7 +60,19 @@ extension Gate {
             let head = try await journal.head()
             checks["ledger"] = .some(nil)
             if let last = try await store.latestCheckpoint() {
-                let fresh = last.size == head.size || clock().timeIntervalSince(last.at) <= checkpointAge
+                // Behind for how long: since this server first saw the ledger grow past this
+                // checkpoint. A quiet ledger's old checkpoint is not stale when one entry comes
+                // (a citizen's audit: one anonymous sign-up made every server unready for a
+                // minute); a signer that stopped is, once entries wait past the age.
+                let now = clock()
+                let behind = behindSince.withLock { seen -> Date? in
+                    guard head.size > last.size else { seen = nil; return nil }
+                    if let s = seen, s.size == last.size { return s.since }
+                    seen = (last.size, now)
+                    return now
+                }
+                let fresh = behind.map { now.timeIntervalSince($0) <= checkpointAge } ?? true
+                    || now.timeIntervalSince(last.at) <= checkpointAge
                 checks["checkpoint"] = fresh ? .some(nil) : "the latest signed checkpoint is older than \(Int(checkpointAge)) s and behind the ledger"
             } else {
                 checks["checkpoint"] = "no checkpoint was ever signed"

@@ -39,6 +39,9 @@ public final class Gate: Sendable {
     /// Counts the changes this gate made to dossiers and persons (writes, imports, erasures,
     /// retention): what is published from them (the statistics) is computed again after one.
     public let changes = ChangeCounter()
+    /// Readiness: the checkpoint size this server last saw the ledger grow past, and when it
+    /// first saw it (``readiness(checkpointAge:minimumFreeBytes:)``).
+    let behindSince = Mutex<(size: Int64, since: Date)?>(nil)
     /// The erasures made, kept beside the key file (``ErasureRecord``); not kept until a
     /// deployment says where.
     public let erasures = ErasureRecord()

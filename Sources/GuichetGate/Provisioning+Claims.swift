@@ -8,6 +8,7 @@ import GuichetWatch
 import Logging
 public import GuichetMail
 public import Foundation
+import Synchronization
 
 /// Claim codes (issue 16, item 3): staff of the office that holds a person's file, or the
 /// operator at the console, issue a one-time code for that person; with it, the person makes a
@@ -165,6 +166,10 @@ extension Provisioning {
         return try await auth.issueClaim(for: person, by: nil)
     }
 
+    /// The codes being claimed in this process (their hashes), and those redeemed since it
+    /// started: a code redeemed is used for good, so it stays (a few bytes a claim).
+    static let claimsInProgress = Mutex<Set<String>>([])
+
     /// A citizen claims their file: a new account, linked to the person the code stands for.
     /// The name's and password's form are checked first (a typing mistake costs no attempt),
     /// then the code, throttled per source and per code, and only then whether the name is
@@ -179,6 +184,13 @@ extension Provisioning {
                       claimant: AccountID? = nil) async throws -> (AccountID, PersonID) {
         let role = try await auth.checkNewCitizen(username: username, password: password)
         let ticket = try await auth.checkClaim(code: code, source: source, claimant: claimant)
+        // One claim of a code at a time in this process: two at once both passed the check,
+        // both were journalled as linking an account, and one account was never made (a
+        // citizen's audit saw five "linked" entries for one code). The first holds the code
+        // until it is redeemed (then used for good) or fails (then free again).
+        guard Self.claimsInProgress.withLock({ $0.insert(ticket.code).inserted }) else { throw Authenticator.wrongClaim }
+        var redeemed = false
+        defer { if !redeemed { Self.claimsInProgress.withLock { _ = $0.remove(ticket.code) } } }
         try await auth.checkUsernameFree(username, source: source)
         let id = AccountID()
         do {
@@ -189,6 +201,7 @@ extension Provisioning {
             throw GuichetError.unavailable("the claim could not be recorded in the ledger, so no account was made")
         }
         let made = try await auth.redeem(ticket, username: username, password: password, role: role, id: id)
+        redeemed = true
         let now = gate.clock()
         if let issuer = ticket.issuedBy {
             let soon = now.timeIntervalSince(ticket.issuedAt) < Self.claimSoonAfterIssue

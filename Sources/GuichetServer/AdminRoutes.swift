@@ -8,7 +8,7 @@ extension GuichetServer {
     func addAdminRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/readyz") { _, _ in try await self.readiness() }
-        r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.adminDocument) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: OpenAPI.adminBytes) }
         r.on(.post, "/admin/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: true) }
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)

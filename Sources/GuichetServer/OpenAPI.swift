@@ -161,6 +161,10 @@ enum OpenAPI {
 
     static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations
                                                + oidcOperations + lifecyclePublicOperations) }
+    /// The documents' bytes, built and encoded once per process (they never change while it runs).
+    static let publicBytes = Reply.encode(publicDocument)
+    static let adminBytes = Reply.encode(adminDocument)
+
     static var adminDocument: JSON {
         document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations
                  + provisioningOperations + lifecycleAdminOperations)

@@ -10,7 +10,7 @@ extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/readyz") { _, _ in try await self.readiness() }
-        r.on(.get, "/openapi.json") { _, _ in Reply.json(OpenAPI.publicDocument) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: OpenAPI.publicBytes) }
         addHistoryRoutes(r)
         r.on(.get, "/.well-known/security.txt") { _, _ in
             guard let txt = self.securityTxt else { throw GuichetError.notFound }

@@ -26,12 +26,25 @@ public struct JeunesGenerator: Sendable {
         /// For each of the first offices: active files to put in an adviser's caseload.
         public let caseloads: [[DossierID]]
         public let sampleYoung: PersonID
+        /// Real files made (the honeytokens are not counted).
         public let dossiers: Int
+        /// The honeytoken files planted among them (for tests and the simulator only).
+        public var honeytokens = PlantedHoneytokens()
     }
 
     public static let caseloadSize = 40
 
-    public func generate(into store: any SyntheticStorage, progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+    /// Writes the registry into `store` in batches, calling `progress` with the count done,
+    /// with `honeytokens` honeytoken files planted at random places among the real ones.
+    ///
+    /// A honeytoken file is made by the same code as a real one (office, state, dates,
+    /// programme, sealed fields of the same lengths): what sets it apart is its young person's
+    /// surname, one no real person carries (``FrenchNames/reservedLastName(like:using:)``), so
+    /// no search of real work by name returns it, and it is in no caseload. An adviser's work
+    /// never reaches it; a reader going through files by id, or enumerating, does.
+    public func generate(into store: any SyntheticStorage, honeytokens: Int = 0,
+                         progress: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Summary {
+        precondition(size >= 1 && honeytokens >= 0, "at least one real file, and no negative count of honeytokens")
         var rng = SplitMix64(seed: seed)
         let now = Date()
         let op = Organisation(id: OrganisationID(using: &rng), kind: "operator", name: "Opérateur national (synthétique)", territory: nil, capacity: nil)
@@ -44,36 +57,80 @@ public struct JeunesGenerator: Sendable {
         var caseloads = [[DossierID]](repeating: [], count: min(4, offices.count))
         var batch: [(DossierRecord, [NewPerson])] = []
         var sample: PersonID?
-        for made in 0..<size {
+        let slots = PlantedHoneytokens.slots(count: honeytokens, among: size, seed: seed)
+        var planted = PlantedHoneytokens()
+        var made = 0
+        while made < size || planted.dossiers.count < honeytokens {
+            let decoy = planted.dossiers.count < honeytokens && (made >= size || slots.contains(made + planted.dossiers.count))
             let o = Int.random(in: 0..<offices.count, using: &rng)
-            let office = offices[o]
-            let young = try people.person(departement: office.territory ?? "75", ages: 16...25, today: today, extra: [
-                "nationality": .string(Double.random(in: 0..<1, using: &rng) < 0.88 ? "française" : ["algérienne", "marocaine", "portugaise", "tunisienne", "malienne"].randomElement(using: &rng)!),
-            ], rng: &rng)
-            sample = sample ?? young.record.id
-            let x = Double.random(in: 0..<1, using: &rng)
-            let status = x < 0.45 ? "active" : x < 0.5 ? "paused" : "closed"
-            let p = Double.random(in: 0..<1, using: &rng)
-            var fields: [String: FieldValue] = [
-                "enrolledOn": .date(LocalDate(year: today.year - Int.random(in: 0...5, using: &rng), month: Int.random(in: 1...12, using: &rng), day: Int.random(in: 1...28, using: &rng))!),
-                "programme": .text(p < 0.4 ? "cej" : p < 0.8 ? "pacea" : "none"),
-                "situation": .text(["school", "training", "employment", "seeking"].randomElement(using: &rng)!),
-                "supportActions": .text(["Atelier CV (synthétique)", "Entretien de suivi mensuel (synthétique)", "Aide au permis de conduire (synthétique)"].randomElement(using: &rng)!),
-            ]
-            if Double.random(in: 0..<1, using: &rng) < 0.05 { fields["healthNotes"] = .text("Suivi médical en cours (synthétique)") }
-            if status == "closed" { fields["closedOn"] = .date(LocalDate(year: today.year, month: 1, day: 15)!) }
-            let id = DossierID(using: &rng)
-            if o < caseloads.count, status == "active", caseloads[o].count < Self.caseloadSize { caseloads[o].append(id) }
-            let record = try people.dossier(id: id, type: "youth-file", status: status, organisation: office.id, territory: office.territory,
-                                            fields: fields, persons: [PersonLink(role: "young", person: young.record.id)], partners: [], now: now)
+            let (record, young) = try makeFile(office: offices[o], departement: offices[o].territory ?? "75", reserved: decoy, now: now, rng: &rng)
             batch.append((record, [young]))
-            if batch.count >= 8_000 || made == size - 1 {
+            if decoy {
+                // In no caseload, never the demo's young person.
+                planted.dossiers.append(record.id); planted.persons.append(young.record.id)
+            } else {
+                made += 1
+                sample = sample ?? young.record.id
+                if o < caseloads.count, record.status == "active", caseloads[o].count < Self.caseloadSize { caseloads[o].append(record.id) }
+            }
+            if batch.count >= 8_000 {
                 try await store.importBatch(batch, by: nil)
                 batch = []
-                progress(made + 1)
+                progress(made)
             }
         }
-        return Summary(operatorOrg: op.id, offices: offices, caseloads: caseloads, sampleYoung: sample!, dossiers: size)  // size >= 1
+        if !batch.isEmpty { try await store.importBatch(batch, by: nil); progress(size) }
+        try await planted.record(into: store, vault: people.vault)
+        return Summary(operatorOrg: op.id, offices: offices, caseloads: caseloads, sampleYoung: sample!, dossiers: size,  // size >= 1
+                       honeytokens: planted)
+    }
+
+    /// One youth file of `office` and its young person; a `reserved` one (a honeytoken's)
+    /// carries a reserved surname of the length of the one drawn.
+    func makeFile(office: Organisation, departement: String, reserved: Bool, now: Date, rng: inout SplitMix64) throws -> (DossierRecord, NewPerson) {
+        var lastName: String?
+        if reserved { lastName = FrenchNames.reservedLastName(like: FrenchNames.last.randomElement(using: &rng)!, using: &rng) }  // not empty
+        let young = try people.person(departement: departement, ages: 16...25, today: today, lastName: lastName, extra: [
+            "nationality": .string(Double.random(in: 0..<1, using: &rng) < 0.88 ? "française" : ["algérienne", "marocaine", "portugaise", "tunisienne", "malienne"].randomElement(using: &rng)!),
+        ], rng: &rng)
+        let x = Double.random(in: 0..<1, using: &rng)
+        let status = x < 0.45 ? "active" : x < 0.5 ? "paused" : "closed"
+        let p = Double.random(in: 0..<1, using: &rng)
+        var fields: [String: FieldValue] = [
+            "enrolledOn": .date(LocalDate(year: today.year - Int.random(in: 0...5, using: &rng), month: Int.random(in: 1...12, using: &rng), day: Int.random(in: 1...28, using: &rng))!),
+            "programme": .text(p < 0.4 ? "cej" : p < 0.8 ? "pacea" : "none"),
+            "situation": .text(["school", "training", "employment", "seeking"].randomElement(using: &rng)!),
+            "supportActions": .text(["Atelier CV (synthétique)", "Entretien de suivi mensuel (synthétique)", "Aide au permis de conduire (synthétique)"].randomElement(using: &rng)!),
+        ]
+        if Double.random(in: 0..<1, using: &rng) < 0.05 { fields["healthNotes"] = .text("Suivi médical en cours (synthétique)") }
+        if status == "closed" { fields["closedOn"] = .date(LocalDate(year: today.year, month: 1, day: 15)!) }
+        let id = DossierID(using: &rng)
+        let record = try people.dossier(id: id, type: "youth-file", status: status, organisation: office.id, territory: office.territory,
+                                        fields: fields, persons: [PersonLink(role: "young", person: young.record.id)], partners: [], now: now)
+        return (record, young)
+    }
+
+    /// Plants `count` honeytoken files into an existing registry (one made by `guichet init`
+    /// and `guichet import`), each held by one of `offices`: young persons with reserved
+    /// surnames, in no caseload, made by the code that makes the generator's files. Written in
+    /// one batch with their keyed tags.
+    /// - Precondition: `count` ≥ 1 and `offices` is not empty.
+    public func plant(_ count: Int, into store: any SyntheticStorage, offices: [Organisation]) async throws -> PlantedHoneytokens {
+        precondition(count >= 1 && !offices.isEmpty, "at least one honeytoken, among local offices")
+        var rng = SplitMix64(seed: seed)
+        let now = Date()
+        var planted = PlantedHoneytokens()
+        for _ in 0..<count {
+            let office = offices.randomElement(using: &rng)!  // not empty
+            // An imported office's territory may be no département code: the NIR needs one.
+            let known = FrenchDepartements.all.first { $0.code == office.territory }?.code
+            let departement = known ?? FrenchDepartements.all.randomElement(using: &rng)!.code  // not empty
+            let (record, young) = try makeFile(office: office, departement: departement, reserved: true, now: now, rng: &rng)
+            planted.pending.append((record, [young]))
+            planted.dossiers.append(record.id); planted.persons.append(young.record.id)
+        }
+        try await planted.write(into: store, vault: people.vault)
+        return planted
     }
 }
 

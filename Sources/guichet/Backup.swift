@@ -39,17 +39,19 @@ struct Backup: ParsableCommand {
 struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore a backup into a data folder, once it proves whole: SQLite's check, the keys, and the ledger against its signed checkpoints.",
-        discussion: "The registry's key file must be in place first (DATA/guichet.keys, --keys, GUICHET_KEYS_FILE or GUICHET_KEYS).")
+        discussion: "The registry's key file must be in place first (DATA/guichet.keys, --keys, GUICHET_KEYS_FILE or GUICHET_KEYS), with its erasure list beside it (guichet.keys.erasures): the erasures made after the backup are applied again from it.")
 
     @Option(help: "The backup file ('guichet backup --out').") var from: String
     @Option(help: "Data folder to restore into (env GUICHET_DATA; default guichet-data).") var data: String?
     @Option(help: "Key file (default DATA/guichet.keys).") var keys: String?
     @Flag(help: "Overwrite the registry already in the data folder (stop its server first).") var replace = false
+    @Flag(help: "Restore although the erasure list (guichet.keys.erasures, beside the key file) is lost: erasures made after the backup are undone until carried out again.")
+    var withoutErasureList = false
 
     func run() async throws {
         let deployment = Deployment(data ?? ProcessInfo.processInfo.environment["GUICHET_DATA"] ?? "guichet-data")
         let report: RestoreReport
-        do { report = try await deployment.restore(from: from, replace: replace, keys: keys) } catch let e as DeploymentError {
+        do { report = try await deployment.restore(from: from, replace: replace, keys: keys, withoutErasureList: withoutErasureList) } catch let e as DeploymentError {
             throw CommandError(e.description)
         }
         let signed = report.checkpointSize.map { "the latest covers \(Counted.english($0, "entry", "entries"))" } ?? "none yet"

@@ -79,4 +79,29 @@ import GuichetCore
             #expect(r.status == .serviceUnavailable && r["checks"]?.object?["checkpoint"]?.string == "no checkpoint was ever signed", "\(r.text)")
         }
     }
+
+    @Test("a quiet ledger's old checkpoint is not stale when one entry comes; entries left unsigned past the age are")
+    func quietLedgerStaysReady() async throws {
+        let clock = ManualClock()
+        let world = try await World.make(clock: clock.function)
+        defer { world.remove() }
+        _ = try await world.gate.checkpoint(at: clock.now)
+        // Ten quiet minutes, then one entry (a citizen's audit: an anonymous sign-up made every
+        // server unready for a minute, until the signer's next round).
+        clock.advance(600)
+        try await world.gate.recordSystemEvent("test:one-entry", reason: "one entry after a quiet spell", requestID: "t")
+        var r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == .some(nil), "\(r.checks)")
+        clock.advance(120)
+        r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == .some(nil), "still within the age: \(r.checks)")
+        // No signer signed it for longer than the age: not ready.
+        clock.advance(90)
+        r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == "the latest signed checkpoint is older than 180 s and behind the ledger", "\(r.checks)")
+        // Signed: ready again.
+        _ = try await world.gate.checkpoint(at: clock.now)
+        r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == .some(nil), "\(r.checks)")
+    }
 }

@@ -347,7 +347,9 @@ extension GuichetServer {
         values["persons"] = persons
         if !view.erasedRoles.isEmpty {
             let roles = view.erasedRoles.map { pages.optionalText("person_" + $0, l) ?? $0 }.joined(separator: ", ")
-            values["erasedNote"] = pages.text("personErasedNote", l).replacingOccurrences(of: "{roles}", with: roles)
+            // Staff decide what becomes of the file; its citizen is told only what happened.
+            let note = s.principal?.kind == .citizen ? "personErasedNoteCitizen" : "personErasedNote"
+            values["erasedNote"] = pages.text(note, l).replacingOccurrences(of: "{roles}", with: roles)
                 .replacingOccurrences(of: "{status}", with: stateLabel(view.status, pages, l))
         }
         if let done {

@@ -16,7 +16,7 @@ import GuichetMFA
 import Logging
 import Synchronization
 
-/// A place05 or emploi registry made by the real generator, served by the real routers with
+/// A place05, emploi or jeunes registry made by the real generator, served by the real routers with
 /// the watch as deployed (the profile's settings) and one clock for the gate and the
 /// authenticator, so that an attacker can wait out a throttle or a TOTP step in a test.
 struct StolenAccountWorld {
@@ -56,9 +56,15 @@ struct StolenAccountWorld {
                                                                  relyingParty: relyingParty ?? RelyingParty(id: SoftAuthenticator.rpID, origin: SoftAuthenticator.origin)))
         let (auth, gate) = (registry.auth, registry.gate)
         let today = LocalDate(year: 2026, month: 11, day: 23)!
-        let planted = name == "emploi"
-            ? try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
-            : try await Place05Generator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+        let planted: PlantedHoneytokens
+        switch name {
+        case "emploi":
+            planted = try await EmploiGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+        case "jeunes":
+            planted = try await JeunesGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+        default:
+            planted = try await Place05Generator(profile: profile, keys: keys, size: size, today: today).generate(into: store, honeytokens: honeytokens).honeytokens
+        }
         try await gate.watch?.reloadMarks()
         for a in accounts {
             let org = try await store.organisations(kind: a.kind).first

@@ -32,7 +32,7 @@ import GuichetLedger
         // The backup restored elsewhere with the registry's key file: the erasure is made again.
         let restored = folder.appendingPathComponent("restored").path
         let r = try await CommandLineTests.run(["restore", "--from", backup, "--data", restored, "--keys", data + "/guichet.keys"])
-        #expect(r.status == 0 && r.stderr.contains("1 erasures recorded in \(list)") && r.stderr.contains("applied again"), "\(r.stdout) \(r.stderr)")
+        #expect(r.status == 0 && r.stderr.contains("1 erasure recorded in \(list) was missing") && r.stderr.contains("it was applied again"), "\(r.stdout) \(r.stderr)")
         let (again, _) = try await Deployment(restored).openExisting(keys: data + "/guichet.keys")
         #expect(try await again.store.wrappedKeys([subject]).isEmpty, "the erased subject's key is gone from the restored database")
         let events = try await again.store.journal().filter { $0.action == "erasure:reapplied" }
@@ -41,5 +41,23 @@ import GuichetLedger
         // Opened again, nothing more to apply.
         let quiet = try await CommandLineTests.run(["ledger", "verify", "--data", restored, "--keys", data + "/guichet.keys"])
         #expect(quiet.status == 0 && !quiet.stderr.contains("applied again"), "\(quiet.stdout) \(quiet.stderr)")
+
+        // A copy of the key file alone, as the docs' two lines once showed: refused, since the
+        // erased person would come back (a co-operative's audit); nothing is restored.
+        let bare = folder.appendingPathComponent("bare").path
+        try FileManager.default.createDirectory(atPath: bare, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: data + "/guichet.keys", toPath: bare + "/guichet.keys")
+        let refused = try await CommandLineTests.run(["restore", "--from", backup, "--data", bare])
+        #expect(refused.status != 0 && refused.stderr.contains("no erasure list at \(bare)/guichet.keys.erasures")
+                && refused.stderr.contains("readable again"), "\(refused.stdout) \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bare + "/guichet.sqlite") && !FileManager.default.fileExists(atPath: bare + "/guichet.keys.erasures"),
+                "nothing restored, no empty list made")
+        // The list lost for good: restored when the operator says so, and the erasure is undone
+        // until carried out again (what the flag's help says).
+        let forced = try await CommandLineTests.run(["restore", "--from", backup, "--data", bare, "--without-erasure-list"])
+        #expect(forced.status == 0, "\(forced.stdout) \(forced.stderr)")
+        let (undone, _) = try await Deployment(bare).openExisting(keys: nil)
+        #expect(try await !undone.store.wrappedKeys([subject]).isEmpty, "without the list the backup's key is back")
+        try undone.store.close()
     }
 }

@@ -46,6 +46,8 @@ import GuichetGate
             _ = try await browser.signIn("parent1", World.password)
             let page = try await browser.get("/web/dossiers/\(app.id.rawValue)")
             #expect(page.html.contains(WebPageTests.escaped("Effacé (droit à l'effacement) : Enfant.")), "\(page.html)")
+            #expect(page.html.contains("adressez-vous au service qui le tient") && !page.html.contains("décidez"),
+                    "the parent is told what happened, not what staff decide")
             let api = try await client.execute(uri: "/v1/dossiers/\(app.id.rawValue)", method: .get,
                                                headers: [.authorization: "Bearer \(try await world.token("parent1"))"]) { String(buffer: $0.body) }
             let object = try JSONSerialization.jsonObject(with: Data(api.utf8)) as? [String: Any]

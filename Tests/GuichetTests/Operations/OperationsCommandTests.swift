@@ -81,6 +81,13 @@ import Testing
         let restored = folder.appendingPathComponent("restored").path
         try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: data + "/guichet.keys", toPath: restored + "/guichet.keys")
+        // The key file alone is not enough: without the erasure list beside it, erasures made
+        // after the backup would be undone (a co-operative's audit). Refused, nothing restored.
+        let listless = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 120)
+        #expect(listless.status != 0 && listless.stderr.contains("no erasure list at \(restored)/guichet.keys.erasures")
+                && listless.stderr.contains("--without-erasure-list"), "\(listless.output)")
+        #expect(!FileManager.default.fileExists(atPath: restored + "/guichet.sqlite"), "nothing was restored")
+        try FileManager.default.copyItem(atPath: data + "/guichet.keys.erasures", toPath: restored + "/guichet.keys.erasures")
         let r = try await Child.run(Self.binary, ["restore", "--from", backup, "--data", restored], directory: Repo.root, timeout: 120)
         #expect(r.status == 0 && r.stdout.contains("ledger verified") && r.stdout.contains("all match"), "\(r.output)")
         // The profile is recorded as `guichet demo` and `guichet init` record it (where it was

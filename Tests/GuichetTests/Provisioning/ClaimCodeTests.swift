@@ -107,6 +107,37 @@ import GuichetStore
         #expect(try await world.store.personHasAccount(marc) == false)
     }
 
+    @Test("claims of one code at the same moment make one account, and the ledger links only that one")
+    func simultaneousClaims() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        let provisioning = Provisioning(gate: world.gate, auth: world.auth)
+        let before = try await world.gate.ledgerSize()
+        // Six claims at once, each its own name and address (a citizen's audit: five "linked"
+        // entries for one account made).
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for n in 0..<6 {
+                group.addTask {
+                    (try? await provisioning.claim(username: "claimer.\(n)", password: Self.password, code: code, requestID: "race-\(n)",
+                                                   source: "198.51.100.\(n + 10)")) != nil
+                }
+            }
+            var results: [Bool] = []
+            for await r in group { results.append(r) }
+            return results
+        }
+        #expect(outcomes.filter { $0 }.count == 1, "one claim wins: \(outcomes)")
+        var made: [AccountRecord] = []
+        for n in 0..<6 { if let a = try await world.store.account(username: "claimer.\(n)") { made.append(a) } }
+        #expect(made.count == 1)
+        let entries = try await world.store.ledgerEntries(before..<(try await world.gate.ledgerSize()))
+        let claims = entries.compactMap { try? JSONSerialization.jsonObject(with: $0.entry) as? [String: Any] }.filter { $0["action"] as? String == "claim" }
+        #expect(claims.count == 1 && (claims.first?["reason"] as? String)?.contains(made.first?.id.rawValue ?? "-") == true,
+                "one claim journalled, naming the account made: \(claims.map { $0["reason"] ?? "" })")
+    }
+
     @Test("the claim form tells nobody which user names exist: with a wrong code a taken name and a free one get the same answer; with a good code a taken name is counted against the source")
     func noUsernameEnumeration() async throws {
         let now = Date()

@@ -12,7 +12,7 @@ import GuichetVault
 /// nothing changed; planted records are tagged, journalled without their ids, and trip the
 /// watch of a server opened afterwards.
 @Suite(.serialized) struct HoneytokenPlantCommandTests {
-    @Test("an operator plants honeytokens in an emploi registry made by init; before any agency, and on jeunes, it is refused and nothing changes")
+    @Test("an operator plants honeytokens in an emploi registry made by init, and in a jeunes one; before any agency or office, and on secu, it is refused and nothing changes")
     func plantInEmploi() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -66,9 +66,23 @@ import GuichetVault
         await #expect(throws: (any Error).self, "the file is not returned") { _ = try await registry.gate.read(decoy.id, request) }
         #expect(try await store.account(id: adviser)?.status == "disabled", "opening a planted honeytoken suspends the account")
 
+        // jeunes (R2): young persons' files among the local offices, planted the same way.
         let jeunes = folder.appendingPathComponent("jeunes").path
+        func inJeunes(_ args: [String]) async throws -> CommandLineTests.Run { try await CommandLineTests.run(args + ["--data", jeunes]) }
         #expect(try await CommandLineTests.run(["init", "--data", jeunes, "--profile", "jeunes"]).status == 0)
-        let refused = try await CommandLineTests.run(["honeytokens", "plant", "--count", "3", "--data", jeunes])
+        let noOffice = try await inJeunes(["honeytokens", "plant", "--count", "3"])
+        #expect(noOffice.status != 0 && noOffice.stderr.contains("no organisation of kind 'local-office'"), "\(noOffice.stderr)")
+        #expect(try await inJeunes(["territories", "add", "--code", "59", "--name", "Nord"]).status == 0)
+        #expect(try await inJeunes(["organisations", "add", "--kind", "local-office", "--name", "Mission locale Lille", "--territory", "59"]).status == 0)
+        let youth = try await inJeunes(["honeytokens", "plant", "--count", "3"])
+        #expect(youth.status == 0 && youth.stdout.contains("3 honeytoken records planted"), "\(youth.stdout) \(youth.stderr)")
+        let (jeunesStore, _) = try await RegistryFolder(data: jeunes).store()
+        #expect(try await jeunesStore.honeytokenTags().count == 6, "a tag per file and per young person")
+
+        // secu has no generator of decoys: refused, nothing changes.
+        let secu = folder.appendingPathComponent("secu").path
+        #expect(try await CommandLineTests.run(["init", "--data", secu, "--profile", "secu"]).status == 0)
+        let refused = try await CommandLineTests.run(["honeytokens", "plant", "--count", "3", "--data", secu])
         #expect(refused.status != 0 && refused.stderr.contains("no honeytoken generator yet"), "\(refused.stderr)")
     }
 }
