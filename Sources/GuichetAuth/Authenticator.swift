@@ -37,6 +37,8 @@ public final class Authenticator: Sendable {
     let adminSources: any SourceCounting
     /// Self-registrations per source address.
     let registrations: any SourceCounting
+    /// Makes a registration's check and count one step on this server.
+    let registrationLock = SerialLock()
     /// Successful sign-ins per user name, in this process's memory (``SuccessfulSignIns``).
     let successes = SuccessfulSignIns()
     /// Seals TOTP secrets at rest.

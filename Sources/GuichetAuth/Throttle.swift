@@ -142,16 +142,42 @@ struct StoredSourceLimiter: SourceCounting {
     }
 }
 
+/// One holder at a time, in arrival order, across suspension points (an actor alone does not:
+/// its methods interleave at every `await`).
+actor SerialLock {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        guard held else { held = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
+    }
+}
+
 extension Authenticator {
     /// Counts a self-registration from a source: at most `perSourceRegistrations` an hour from
     /// one address, so that nobody fills the registry (or the user-name space) by script.
+    /// The check and the count are one step on this server: thirty registrations at once from
+    /// one address all passed the check before any was counted (a citizen's audit, on
+    /// PostgreSQL: 30 accounts where the limit is 10).
     /// - Throws: ``GuichetError/throttled(retryAfterSeconds:)`` when the source must wait.
     public func reserveRegistration(source: String?) async throws {
-        let now = clock()
-        if let wait = try await registrations.retryAfter(source, now: now) {
-            throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+        await registrationLock.acquire()
+        do {
+            let now = clock()
+            if let wait = try await registrations.retryAfter(source, now: now) {
+                throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+            }
+            try await registrations.fail(source, now: now)
+        } catch {
+            await registrationLock.release()
+            throw error
         }
-        try await registrations.fail(source, now: now)
+        await registrationLock.release()
     }
 
     /// The throttle key of a user name: a hash, so the table does not list attempted names.

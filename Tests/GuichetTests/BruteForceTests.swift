@@ -54,6 +54,22 @@ final class TestClock: Sendable {
         #expect(notices.contains("failed-sign-ins") && notices.contains("sign-in-locked") && notices.contains("unlocked"))
     }
 
+    @Test("thirty registrations at once from one address: ten are let through, the rest wait, on either back-end")
+    func registrationsAtOnce() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let auth = world.auth
+        let passed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<30 { group.addTask { (try? await auth.reserveRegistration(source: "198.51.100.77")) != nil } }
+            var n = 0
+            for await ok in group where ok { n += 1 }
+            return n
+        }
+        #expect(passed == ThrottlePolicy().perSourceRegistrations, "a citizen's audit made 30 accounts at once on PostgreSQL: \(passed)")
+        await #expect(throws: GuichetError.self) { try await auth.reserveRegistration(source: "198.51.100.77") }
+        try await auth.reserveRegistration(source: "198.51.100.78")  // another address is not held
+    }
+
     @Test("a name followed by a NUL and anything is no name: never signed in, so suffixes buy no fresh count of guesses")
     func nulSuffixIsNoName() async throws {
         let world = try await World.make()
