@@ -87,6 +87,13 @@ extension GuichetServer {
         if let m = english.wholeMatch(of: #/search by one of: (.+)/#) {
             english = "search by one of: " + m.1.split(separator: "; ").map { $0.split(separator: " + ").map(label).joined(separator: " + ") }
                 .joined(separator: l == "fr" ? "\u{00A0}; " : "; ")
+        } else if let m = english.wholeMatch(of: #/no place left: the (\d+) places of your organisation are held by dossiers in state (.+); nothing was changed/#) {
+            // The states by their labels, joined in the page's language (a co-operative's audit
+            // read "à l'état offered or placed").
+            let states = m.2.components(separatedBy: " or ").map { pages.optionalText("state_" + $0, l) ?? $0 }
+            let or = l == "fr" ? " ou " : " or "
+            return pages.text("noPlaceLeft", l).replacingOccurrences(of: "{capacity}", with: String(m.1))
+                .replacingOccurrences(of: "{states}", with: states.joined(separator: or))
         } else if let m = english.wholeMatch(of: #/(you cannot search by '[^']*' \(you may search by: )([^()]*)\)/#) {
             english = m.1 + m.2.split(separator: ", ").map(label).joined(separator: ", ") + ")"
         }

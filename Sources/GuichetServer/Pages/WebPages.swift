@@ -106,7 +106,7 @@ struct WebPages: Sendable {
     /// without one the name itself is shown).
     static let codeKeys = ["menuDossiers", "menuApply", "menuHistory", "menuSearch", "menuHome", "menuAccount", "menuRegistry", "menuScope", "menuIncidents", "menuKeys", "menuExport", "yes", "no", "anyStatus", "done_update",
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
-                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errThrottled", "errSlowed", "errThrottled_one", "errSlowed_one", "errTooLarge",
+                           "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errNoPlace", "errThrottled", "errSlowed", "errThrottled_one", "errSlowed_one", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errCeilingChanges", "errCeilingApprovals", "errStepUp", "errSuspended", "errJustification",
                            "errCrossSite", "errPageNotFound", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",

@@ -260,7 +260,11 @@ extension GuichetServer {
                 key = Self.forbiddenKey(m)
                 if key == "errForbidden" { values["detail"] = refusal(m, l) }
             case .invalid(let m): key = "errInvalid"; values["detail"] = refusal(m, l)
-            case .conflict(let m): key = "errConflict"; values["detail"] = refusal(m, l)
+            case .conflict(let m):
+                // A full service is no changed file (a co-operative's audit read "the file has
+                // changed" above a refused offer).
+                key = m.hasPrefix("no place left:") ? "errNoPlace" : "errConflict"
+                values["detail"] = refusal(m, l)
             case .throttled(let s): key = "errThrottled"; seconds = s
             case .slowed(let s): key = "errSlowed"; seconds = s
             case .tooLarge: key = "errTooLarge"

@@ -58,5 +58,11 @@ struct WebRefusalFieldLabelTests {
         #expect(server.refusal("'daysPerWeek' must be a whole number", "fr") == "«\u{00A0}nombre de jours par semaine\u{00A0}» doit être un nombre entier")
         #expect(server.refusal("'code' is required", "fr") == "'code' est obligatoire", "not a field of the profile")
         #expect(server.refusal("unknown field 'age'", "en") == "unknown field 'age'")
+        // A full service: the states by their labels, joined in the page's language (a
+        // co-operative's audit read "à l'état offered or placed" on a French page).
+        let full = "no place left: the 2 places of your organisation are held by dossiers in state offered or placed; nothing was changed"
+        #expect(server.refusal(full, "fr") == "Ses 2 places sont occupées par des dossiers à l'état place offerte ou place acceptée ; rien n'a été modifié. "
+                + "Une place se libère quand l'un d'eux est refusé, retiré ou clos.")
+        #expect(!server.refusal(full, "en").contains("offered or placed"))
     }
 }
