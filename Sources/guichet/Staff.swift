@@ -25,14 +25,19 @@ struct Staff: AsyncParsableCommand {
         @Option(help: "A staff, partner or admin role of the profile.") var role: String
         @Option(help: "Its organisation's id (guichet organisations list).") var organisation: String?
         @Option(help: "Its territory's code.") var territory: String?
+        @Option(help: "Its owner's e-mail address, where password-reset codes go (needs the mail relay, smtpHost in guichet.yaml; without an address, a forgotten password has no way back until the owner sets one in 'Account security').")
+        var email: String?
 
         func run() async throws {
             let (provisioning, _, by) = try await console.provisioning()
             let org: OrganisationID? = try organisation.map { try parsedID($0, "organisation") }
             let password = Deployment.generatedPassword()
             let made = try await provisioning.createAccount(NewAccount(username: username, password: password, role: role, organisation: org,
-                                                                       territory: territory, email: nil), by: by)
+                                                                       territory: territory, email: email), by: by)
             say("Account '\(username)' (\(role)) created: \(made.id)")
+            if email == nil {
+                say("No e-mail address: a forgotten password can be reset only once its owner sets one (the account page, 'Account security'); give --email to set it now.")
+            }
             say("Password (shown once, hand it over; the owner may change it): \(password)")
             if case .handed(_, let code, let expires)? = made.activation {
                 say("Activation code for its first second factor (shown once, valid until \(expires.formatted(.iso8601))): \(code)")

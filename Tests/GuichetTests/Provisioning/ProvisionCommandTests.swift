@@ -34,7 +34,23 @@ import GuichetVault
             let made = try await run(["staff", "create", "--username", name, "--role", "agent", "--organisation", operatorID])
             #expect(made.status == 0, "stderr: \(made.stderr)")
             passwords[name] = (try #require(Self.value(after: "Password", in: made.stdout)), try #require(Self.value(after: "Activation code", in: made.stdout)))
+            #expect(made.stdout.contains("No e-mail address: a forgotten password can be reset only once its owner sets one"), "\(made.stdout)")
         }
+        // With --email, reset codes have somewhere to go from the first day (a co-operative's
+        // audit: staff made the documented way could never recover a forgotten password). An
+        // address needs the mail relay that resets go through; none here: refused, saying so.
+        let noRelay = try await run(["staff", "create", "--username", "agent.three", "--role", "agent", "--organisation", operatorID,
+                                     "--email", "agent.three@example.org"])
+        #expect(noRelay.status != 0 && noRelay.stderr.contains("no mail relay is configured"), "\(noRelay.stderr)")
+        let settings = data + "/guichet.yaml"
+        let plain = try String(contentsOfFile: settings, encoding: .utf8)
+        try (plain + "\nsmtpHost: 127.0.0.1\nsmtpPort: 2\nmailFrom: registre@example.org\n").write(toFile: settings, atomically: true, encoding: .utf8)
+        let withMail = try await run(["staff", "create", "--username", "agent.three", "--role", "agent", "--organisation", operatorID,
+                                      "--email", "agent.three@example.org"])
+        #expect(withMail.status == 0 && !withMail.stdout.contains("No e-mail address"), "\(withMail.stdout) \(withMail.stderr)")
+        let badMail = try await run(["staff", "create", "--username", "agent.four", "--role", "agent", "--organisation", operatorID, "--email", "not an address"])
+        #expect(badMail.status != 0, "\(badMail.stdout)")
+        try plain.write(toFile: settings, atomically: true, encoding: .utf8)
 
         let registryFolder = RegistryFolder(data: data)
         let fingerprint = { () async throws -> [String: Int] in try await registryFolder.rowCounts() }
@@ -63,6 +79,10 @@ import GuichetVault
 
         // A family applies (as over the public API); its application goes to agent.one's caseload, then to agent.two's.
         let registry = try await registryFolder.open()
+        let (accounts, _) = try await registryFolder.store()
+        let three = try #require(try await accounts.account(username: "agent.three"))
+        #expect(try await registry.auth.maskedContact(of: three.id) == "a***@example.org")
+        #expect(try await accounts.account(username: "agent.four") == nil, "a bad address makes no account")
         let parent = try await registry.gate.registerPerson(fields: ["firstName": .string("Julie"), "lastName": .string("Tremblay"),
                                                                      "birthDate": .string("1990-04-12")], requestID: "test", source: nil)
         _ = try await registry.auth.createAccount(username: "julie", password: World.password, role: "parent", person: parent, createdBy: nil)
