@@ -54,7 +54,7 @@ extension GuichetServer {
     ///   - done: the `?done=` of the form that led here.
     func accountsPage(_ s: PageScope, _ ctx: GuichetContext, made: [String: Any]?, reset: [String: Any]? = nil,
                       left: [String: Any]? = nil, passwordReset: [String: Any]? = nil, status: HTTPResponse.Status = .ok,
-                      lookup: String? = nil, draft: PageDraft? = nil, done: String? = nil) async throws -> Response {
+                      lookup: String? = nil, draft: PageDraft? = nil, done: String? = nil, activation: [String: Any]? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         let by = try pageProvisioner(s, ctx)
@@ -125,6 +125,13 @@ extension GuichetServer {
             // So does the deactivation of a privileged account (C17).
             ["id": r.id, "account": names[r.account] ?? "", "role": pages.text("deactivate", l),
              "requestedBy": names[r.requestedBy] ?? "", "mine": r.requestedBy == me, "action": "/web/admin/requests/\(r.id)/approve"]
+        } + (s.principal?.kind == .admin ? try await store.activationsAwaitingApproval() : []).map { a -> [String: Any] in
+            // A new activation code after a factor reset waits for a second administrator too,
+            // approved here (a co-operative's audit: only the API approved it, and the staff
+            // member stayed locked out).
+            ["id": a.id, "account": names[a.account] ?? "", "role": pages.text("activationRequest", l),
+             "requestedBy": a.issuedBy.flatMap { names[$0] } ?? "", "mine": a.issuedBy == me || a.account == me,
+             "action": "/web/admin/activations/\(a.id)/approve"]
         }
         let typed = draft?.values ?? [:]
         // An account administrator asks only for the roles its role provisions, in its own
@@ -155,6 +162,7 @@ extension GuichetServer {
         if let done, let text = pages.optionalText("doneAdmin_" + done, l) { values["doneNotice"] = text }
         if let made { values["made"] = made }
         if let reset { values["reset"] = reset }
+        if let activation { values["activationApproved"] = activation }
         if let left { values["left"] = left }
         if found != nil { values["lookup"] = true }
         if let passwordReset { values["passwordReset"] = passwordReset }
@@ -420,6 +428,25 @@ extension GuichetServer {
                 case .handed: preconditionFailure("an administrator's reset never hands the code to the administrator who asked")
                 }
                 return try await self.accountsPage(fresh, ctx, made: nil, reset: shown)
+            }
+        }
+        page(r, .post, "/web/admin/activations/:id/approve", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid activation id") }
+            let waiting = try await self.store.activationsAwaitingApproval().first { $0.id == id }
+            return try await self.answeringStepUp(form, s, action: "/web/admin/activations/\(id)/approve", carried: []) { fresh in
+                guard let admin = fresh.principal else { throw GuichetError.unauthenticated }
+                let issued = try await self.auth.approveActivation(id, by: admin)
+                var username = ""
+                if let waiting { username = try await self.store.account(id: waiting.account)?.username ?? "" }
+                var shown: [String: Any] = ["username": username]
+                switch issued {
+                case .handed(_, let code, let expires): shown["code"] = code; shown["expires"] = PageFormat.when(expires, fresh.language)
+                case .emailed(_, let sentTo, _): shown["sentTo"] = sentTo
+                case .awaitingApproval: shown["awaiting"] = true
+                }
+                return try await self.accountsPage(fresh, ctx, made: nil, activation: shown)
             }
         }
         page(r, .post, "/web/admin/accounts/:id/password-reset", admin: true) { req, ctx, scope in

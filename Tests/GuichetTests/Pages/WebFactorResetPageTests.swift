@@ -45,8 +45,33 @@ struct WebFactorResetPageTests {
             #expect(try await world.store.activationsAwaitingApproval().map(\.account) == [agent.id])
             let french = try await browser.get("/web/home?lang=fr")
             #expect(french.html.contains("Réinitialiser les seconds facteurs"))
+            #expect(french.html.contains("nouveau code d&#39;activation") && french.html.contains(Self.waits), "the requester sees it wait, with no button")
+        }
+        // A second administrator approves the new code on the pages (a co-operative's audit:
+        // only the API could, and the agent stayed locked out), and hands it over.
+        _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
+        let second = try await WebPagesBrowserTests.enrolTOTP(world, "admin2")
+        let waiting = try #require(try await world.store.activationsAwaitingApproval().first)
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("admin2", World.password)
+            let form = try await browser.get("/web/second-factor?lang=en")
+            _ = try await browser.post("/web/second-factor", [("csrf", try #require(form.csrf)),
+                                                              ("code", try TOTPSecret(base32: second).code(at: Date().addingTimeInterval(30)))])
+            let home = try await browser.get("/web/home?lang=en")
+            let action = "/web/admin/activations/\(waiting.id)/approve"
+            #expect(home.html.contains("new activation code (after a reset of the second factors)") && home.html.contains(#"action="\#(action)""#), "\(home.html)")
+            let approved = try await browser.post(action, [("csrf", try #require(home.csrf))])
+            #expect(approved.status == .ok && approved.html.contains(#"id="activation-approved""#), "\(approved.status) \(approved.html)")
+            let code = try #require(approved.html.firstMatch(of: #/id="approved-code">([^<]+)</#).map { String($0.1) })
+            #expect(try await world.store.activationsAwaitingApproval().isEmpty)
+            // The agent enrols again with it.
+            let session = try await world.auth.signIn(username: "agent", password: World.password)
+            _ = try await world.auth.beginTOTP(session.principal, activationCode: code)
         }
     }
+
+    static let waits = "elle attend l&#39;accord d&#39;un autre administrateur"
 }
 
 /// The accounts page and the admin API list the accounts that work in Guichet; a citizen's
