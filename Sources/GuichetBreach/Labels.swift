@@ -17,6 +17,9 @@ public enum Labels {
         "siblingDeclared": ("fratrie déclarée", "sibling declared"),
         "specialNeeds": ("besoins particuliers", "special needs"), "offeredBy": ("service ayant offert une place", "service that offered a place"),
         "offeredOn": ("date de l'offre", "date of the offer"), "partners": ("services choisis", "chosen services"),
+        // A workflow step's entry names the file's state (a co-operative's audit read
+        // "étape du dossier status" in a parent's history).
+        "status": ("état du dossier", "the file's status"),
     ]
     static let roles: [String: (fr: String, en: String)] = [
         "child": ("de l'enfant", "the child's"), "parent": ("du parent", "the parent's"), "person": ("", ""),

@@ -436,14 +436,18 @@ extension GuichetServer {
 
     /// The inputs of a form for fields (dates, numbers, choices, yes/no, text), showing the `current` values, or what was `typed` in a form the
     /// server refused (as sent, so that nothing typed is lost).
+    /// - Parameter ownData: the form asks for the person's own details (a registration): the
+    ///   browser may fill them (WCAG 1.3.5, "identify input purpose"; a co-operative's audit ran
+    ///   axe-core on the registration form); elsewhere staff type other people's, and nothing fills.
     func formInputs(_ specs: [FieldSpec], prefix: String, current: [String: FieldValue] = [:], typed: FormBody? = nil,
-                    _ pages: WebPages, _ l: String) -> [[String: Any]] {
+                    ownData: Bool = false, _ pages: WebPages, _ l: String) -> [[String: Any]] {
         specs.map { spec in
             let sent = typed.map { form in form.pairs.first { $0.name == prefix + spec.name }?.value ?? "" }
             let now = sent ?? current[spec.name].map { display($0, pages, l) } ?? ""
             var input: [String: Any] = ["name": prefix + spec.name, "id": (prefix + spec.name).replacingOccurrences(of: ".", with: "-"),
                                         "label": Labels.field(spec.name, language: l, profile: profile), "value": now]
             if spec.required { input["required"] = true }
+            if ownData, let purpose = Self.inputPurposes[spec.name] { input["autocomplete"] = purpose }
             switch spec.type {
             case .date:
                 input["kind"] = ["date": true]
@@ -466,6 +470,10 @@ extension GuichetServer {
             return input
         }
     }
+
+    /// The HTML autocomplete tokens of a person's usual fields, for forms about oneself.
+    static let inputPurposes = ["firstName": "given-name", "lastName": "family-name", "birthDate": "bday", "email": "email",
+                                "phone": "tel", "address": "street-address"]
 
     /// A form field's value as the JSON the gate takes, by the field's type; nil when empty.
     /// - Throws: ``GuichetError/invalid(_:)`` for a number that is not one.

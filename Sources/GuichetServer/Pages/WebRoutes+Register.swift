@@ -24,7 +24,7 @@ extension GuichetServer {
         var current: [String: FieldValue] = [:]
         for spec in profile.personFields { if let v = form?["p." + spec.name] { current[spec.name] = .text(v) } }
         var values: [String: Any] = [
-            "fields": formInputs(profile.personFields, prefix: "p.", current: current, pages, s.language),
+            "fields": formInputs(profile.personFields, prefix: "p.", current: current, ownData: true, pages, s.language),
             "username": form?["username"] ?? "",
         ]
         if let failed { values["failed"] = true; values["detail"] = refusal(failed, s.language) }

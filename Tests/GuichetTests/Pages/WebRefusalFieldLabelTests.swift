@@ -64,5 +64,8 @@ struct WebRefusalFieldLabelTests {
         #expect(server.refusal(full, "fr") == "Ses 2 places sont occupées par des dossiers à l'état place offerte ou place acceptée ; rien n'a été modifié. "
                 + "Une place se libère quand l'un d'eux est refusé, retiré ou clos.")
         #expect(!server.refusal(full, "en").contains("offered or placed"))
+        // A workflow step's entry names the file's state: a parent's history read "status".
+        #expect(Labels.field("status", language: "fr", profile: world.profile) == "état du dossier")
+        #expect(Labels.field("status", language: "en", profile: world.profile) == "the file's status")
     }
 }

@@ -24,6 +24,11 @@ struct WebRegisterPageTests {
             let form = try await browser.get("/web/register")
             #expect(form.status == .ok && form.html.contains(#"id="register""#) && form.html.contains(#"name="p.lastName""#))
             #expect(WebPageTests.strictPolicy(form), "the registration page loads no script")
+            // One's own details: the browser may fill them (WCAG 1.3.5; a co-operative's audit
+            // ran axe-core here and found every field marked autocomplete="off").
+            for (name, purpose) in [("p.firstName", "given-name"), ("p.lastName", "family-name"), ("p.email", "email"), ("p.birthDate", "bday")] {
+                #expect(form.html.contains(#"name="\#(name)" value="" autocomplete="\#(purpose)""#), "\(name)")
+            }
             let before = try await world.store.ledgerSize()
 
             let weak = try await browser.post("/web/register", Self.fields("lea.bouchard", password: "password1234"))
