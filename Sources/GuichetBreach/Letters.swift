@@ -103,6 +103,15 @@ public struct LetterWriter: Sendable {
             opened[id] = .some(recipient)
             return recipient
         }
+        // What the same accesses did beyond looking (an incident audit: the person whose file
+        // the intruder changed, and those whose data left in an export, were told only that it
+        // was viewed), indexed once: a scope holds up to millions of events and persons.
+        let exportedPersons = Set(scope.events.lazy.filter { $0.allowed && $0.action == "partner-export" }.flatMap(\.persons))
+        var changedByPerson: [PersonID: Set<String>] = [:], changedByDossier: [DossierID: Set<String>] = [:]
+        for w in scope.writes {
+            for p in w.persons { changedByPerson[p, default: []].formUnion(w.fields) }
+            for d in w.dossiers { changedByDossier[d, default: []].formUnion(w.fields) }
+        }
         var letters: [NotificationLetter] = []
         var unreachable: [PersonID] = []
         for p in scope.persons {
@@ -121,15 +130,12 @@ public struct LetterWriter: Sendable {
                 if recipients.isEmpty { unreachable.append(p.person); continue }
             }
             let labels = (p.fields + p.dossierFields).map { Labels.field($0, language: language, profile: gate.profile) }
-            // What the same accesses did beyond looking (an incident audit: the person whose
-            // file the intruder changed, and those whose data left in an export, were told only
-            // that it was viewed).
-            let files = Set(p.dossiers)
-            let changes = scope.writes.filter { $0.persons.contains(p.person) || !files.isDisjoint(with: $0.dossiers) }
-            let changed = Array(Set(changes.flatMap(\.fields))).sorted().map { Labels.field($0, language: language, profile: gate.profile) }
-            let exported = scope.events.contains { $0.allowed && $0.action == "partner-export" && $0.persons.contains(p.person) }
+            let touched = [changedByPerson[p.person]] + p.dossiers.map { changedByDossier[$0] }
+            let changed = touched.contains { $0 != nil }
+                ? touched.reduce(into: Set<String>()) { $0.formUnion($1 ?? []) }.sorted().map { Labels.field($0, language: language, profile: gate.profile) }
+                : nil
             letters.append(render(person: p, about: own, to: recipients, labels: labels, incident: incident, language: language,
-                                  changed: changes.isEmpty ? nil : changed, exported: exported))
+                                  changed: changed, exported: exportedPersons.contains(p.person)))
         }
         var batch = LetterBatch(incident: incident, letters: letters, article34Exemption: incident.encryptedAndKeysSafe, unreachable: unreachable)
         batch.contactMissing = contact.trimmingCharacters(in: .whitespaces).isEmpty
