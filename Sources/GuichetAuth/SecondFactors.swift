@@ -125,7 +125,7 @@ extension Authenticator {
     public func registerWebAuthn(_ p: Principal, clientDataJSON: [UInt8], attestationObject: [UInt8]) async throws -> [String] {
         try await mayEnrol(p)
         guard let challenge = try await store.takeChallenge(kind: "create", session: p.session, now: clock()) else {
-            throw GuichetError.invalid("no registration in progress: ask for a challenge first")
+            throw GuichetError.conflict("no registration in progress: ask for a challenge first")
         }
         let credential: Credential
         do {

@@ -42,11 +42,35 @@ enum GuichetRequestID {
 /// keeps in the access log (``AccessLogMiddleware/loggable(path:words:)``).
 final class RouteWords: Sendable {
     private let words = Mutex<Set<String>>([])
+    /// Each pattern's segments (nil for a parameter) and the methods it answers.
+    private let patterns = Mutex<[[String?]: Set<String>]>([:])
 
-    /// Adds the literal segments of a route's pattern (never a parameter such as `{id}`).
-    func add(pattern: String) {
+    /// Adds the literal segments of a route's pattern (never a parameter such as `{id}`), and
+    /// the pattern with its method.
+    func add(pattern: String, method: String? = nil) {
         let literal = pattern.split(separator: "/").filter { s in !s.contains("{") && !s.hasPrefix(":") && !s.contains("*") }.map(String.init)
         words.withLock { $0.formUnion(literal) }
+        guard let method else { return }
+        let segments: [String?] = pattern.split(separator: "/").map { s in s.hasPrefix(":") || s.contains("{") ? nil : String(s) }
+        patterns.withLock { $0[segments, default: []].insert(method) }
+    }
+
+    /// The methods the route of this path answers, as the router would match it (the pattern
+    /// with the most literal segments first); nil when no route has this path.
+    func methods(path: String) -> Set<String>? {
+        let parts = path.split(separator: "/")
+        return patterns.withLock { all in
+            var best: (literals: Int, methods: Set<String>)?
+            for (segments, methods) in all where segments.count == parts.count {
+                var literals = 0, fits = true
+                for (segment, part) in zip(segments, parts) {
+                    guard let segment else { continue }
+                    if segment == part { literals += 1 } else { fits = false; break }
+                }
+                if fits, best.map({ literals > $0.literals }) ?? true { best = (literals, methods) }
+            }
+            return best?.methods
+        }
     }
 
     var all: Set<String> { words.withLock { $0 } }

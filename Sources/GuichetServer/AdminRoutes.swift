@@ -8,7 +8,7 @@ extension GuichetServer {
     func addAdminRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/readyz") { _, _ in try await self.readiness() }
-        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: OpenAPI.adminBytes) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: self.openAPI.document(admin: true, .init(self.profile, limits: self.limits))) }
         r.on(.post, "/admin/v1/session") { req, ctx in try await self.signIn(req, ctx, admin: true) }
         r.on(.delete, "/admin/v1/session") { req, _ in try await self.signOut(req, admin: true) }
         addMFARoutes(r, prefix: "/admin/v1", admin: true)
@@ -36,6 +36,7 @@ extension GuichetServer {
             // The accounts that work in Guichet; a citizen's only by its user name (`?username=`):
             // citizens' accounts are millions in R4, and their names are not staff's business.
             if let username = req.uri.queryParameters.get("username") {
+                try Authenticator.checkUsername(username)
                 let found = try await self.store.account(username: username)
                 return Reply.json(.object(["accounts": .array(found.map { [Wire.account($0)] } ?? [])]))
             }

@@ -158,6 +158,7 @@ extension GuichetServer {
             guard p.kind == .citizen, let person = p.person else { throw GuichetError.forbidden("the access history is for citizens' own dossiers") }
             guard p.mayReachPersonalData else { throw GuichetError.forbidden("your account has a second factor: verify it first (POST /v1/session/totp or a passkey)") }
             let language = req.uri.queryParameters.get("language") ?? self.profile.defaultLanguage
+            guard ["fr", "en"].contains(language) else { throw GuichetError.invalid("'language' must be fr or en") }
             // One page at a time: at most `limits.historyPage` entries, hence proofs, per request.
             let page = self.limits.historyPage
             let after = try req.uri.queryParameters.get("after").map { text -> Int64 in

@@ -37,14 +37,63 @@ public final class RouteRecorder {
     func onPage(_ method: HTTPRequest.Method, _ path: String,
                 _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
         pages.append((method.rawValue, path))
-        words.add(pattern: path)
+        words.add(pattern: path, method: method.rawValue)
         router.on(RouterPath(path), method: method, use: handler)
     }
 
     func on(_ method: HTTPRequest.Method, _ path: String,
             _ handler: @escaping @Sendable (Request, GuichetContext) async throws -> Response) {
         routes.append((method.rawValue, path))
-        words.add(pattern: path)
+        words.add(pattern: path, method: method.rawValue)
         router.on(RouterPath(path), method: method, use: handler)
+    }
+
+    /// The methods a path answers to, as an `Allow` header lists them (HEAD wherever GET is:
+    /// the router answers it from the GET handler, without the body).
+    static func allowed(_ methods: Set<String>) -> String {
+        (methods.contains("GET") ? methods.union(["HEAD"]) : methods).sorted().joined(separator: ", ")
+    }
+}
+
+/// A method a path does not answer is 405 with the `Allow` header its methods make
+/// (RFC 9110 §15.5.6), and OPTIONS is 204 with the same header, where the router alone says
+/// 404 as if the path did not exist (schemathesis: TRACE, QUERY or PUT on a route that has
+/// none of them). A path no route has stays 404.
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let routes: RouteWords
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let methods = routes.methods(path: request.uri.path), !methods.contains(request.method.rawValue),
+                  !(request.method == .head && methods.contains("GET")) else { throw error }
+            let allow = RouteRecorder.allowed(methods)
+            if request.method == .options {
+                var r = Response(status: .noContent)
+                r.headers[.allow] = allow
+                return r
+            }
+            var r = Problem.make(status: .methodNotAllowed, title: "Method not allowed",
+                                 detail: "this path does not accept \(GuichetError.echo(request.method.rawValue)); it answers \(allow)")
+            r.headers[.allow] = allow
+            return r
+        }
+    }
+}
+
+/// A `Guichet-Purpose` header names one of the profile's purposes, on every route: a route
+/// that does not use it refuses a wrong one as the gate does (400), rather than ignoring it,
+/// so that a client learns of its mistake wherever it sends the header.
+struct PurposeHeaderMiddleware: RouterMiddleware {
+    typealias Context = GuichetContext
+    let purposes: [String]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let purpose = request.headers[GuichetServer.purposeHeader], !purposes.contains(purpose) {
+            throw GuichetError.invalid("unknown purpose (expected one of: \(purposes.joined(separator: ", ")))")
+        }
+        return try await next(request, context)
     }
 }

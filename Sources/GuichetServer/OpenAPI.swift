@@ -33,8 +33,8 @@ enum OpenAPI {
         .init(method: "get", path: "/v1/me", summary: "The signed-in account", secured: true, responses: ["200": "Me", "401": "Problem"]),
         .init(method: "delete", path: "/v1/me/sessions", summary: "Sign out everywhere (revokes every session of the account)", secured: true,
               responses: ["204": "", "401": "Problem"]),
-        .init(method: "post", path: "/v1/accounts", summary: "Register as a citizen (person and account)", secured: false,
-              body: "Registration", responses: ["201": "Registered", "400": "Problem", "409": "Problem", "413": "Problem"]),
+        .init(method: "post", path: "/v1/accounts", summary: "Register as a citizen (person and account). The answer is the same whether the user name was free or taken (no user enumeration): if signing in then fails, the name was taken, and the identifiers given name nothing",
+              secured: false, body: "Registration", responses: ["201": "Registered", "400": "Problem", "413": "Problem"]),
         .init(method: "get", path: "/v1/organisations", summary: "Organisations (for example the daycare services to choose from)",
               secured: false, responses: ["200": "Organisations", "400": "Problem"], query: [("kind", "Organisation kind")]),
         .init(method: "get", path: "/v1/ledger/checkpoint", summary: "The latest signed checkpoint of the access ledger (C2SP signed note)", secured: false,
@@ -134,8 +134,8 @@ enum OpenAPI {
                   summary: "A challenge for registering a passkey; a first factor of a staff, partner or admin account needs its activation code",
                   secured: true, body: "ActivationCode", bodyOptional: true,
                   responses: ["200": "RegistrationChallenge", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"]),
-            .init(method: "post", path: "\(prefix)/me/mfa/webauthn", summary: "Register a passkey (ES256, attestation none)",
-                  secured: true, body: "Attestation", responses: ["201": "SecondFactor", "400": "Problem", "401": "Problem", "403": "Problem"]),
+            .init(method: "post", path: "\(prefix)/me/mfa/webauthn", summary: "Register a passkey (ES256, attestation none); 409 without a registration challenge asked for first",
+                  secured: true, body: "Attestation", responses: ["201": "SecondFactor", "400": "Problem", "401": "Problem", "403": "Problem", "409": "Problem"]),
         ]
     }
 
@@ -159,14 +159,12 @@ enum OpenAPI {
         summary: "Start a password reset: a single-use code goes to the owner's own address; you never see it. Counts against your role's ceiling of changes: past it, 403 until you verify your second factor again and send Guichet-Justification; then 429 (throttled), then suspension", secured: true,
         responses: ["202": "ResetStarted", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "429": "Problem", "503": "Problem"])
 
-    static var publicDocument: JSON { document("Guichet public API", publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations
+    static var publicDocument: JSON { publicDocument(.any) }
+    static func publicDocument(_ v: Vocabulary) -> JSON { document("Guichet public API", v, publicOperations + mfaOperations("/v1") + resetOperations("/v1") + historyOperations + policyPublicOperations + claimOperations + rankOperations
                                                + oidcOperations + lifecyclePublicOperations) }
-    /// The documents' bytes, built and encoded once per process (they never change while it runs).
-    static let publicBytes = Reply.encode(publicDocument)
-    static let adminBytes = Reply.encode(adminDocument)
-
-    static var adminDocument: JSON {
-        document("Guichet admin API (loopback listener)", adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations
+    static var adminDocument: JSON { adminDocument(.any) }
+    static func adminDocument(_ v: Vocabulary) -> JSON {
+        document("Guichet admin API (loopback listener)", v, adminOperations + mfaOperations("/admin/v1") + resetOperations("/admin/v1") + [adminResetOperation] + activationOperations + breachOperations + policyAdminOperations
                  + provisioningOperations + lifecycleAdminOperations)
     }
 
@@ -179,7 +177,9 @@ enum OpenAPI {
     }
     static let string: JSON = .object(["type": .string("string")])
     static let integer: JSON = .object(["type": .string("integer")])
-    static let id: JSON = .object(["type": .string("string"), "pattern": .string("^[A-Za-z0-9_-]{22}$")])
+    /// An identifier: 16 random bytes in base64url, so 22 characters of which the last
+    /// carries two bits (``Identifier/init(validating:)``).
+    static let id: JSON = .object(["type": .string("string"), "pattern": .string("^[A-Za-z0-9_-]{21}[AQgw]$")])
     static let anyObject: JSON = .object(["type": .string("object")])
     static func array(_ items: JSON) -> JSON { .object(["type": .string("array"), "items": items]) }
     static func nullable(_ s: JSON) -> JSON { .object(["oneOf": .array([s, .object(["type": .string("null")])])]) }
@@ -208,7 +208,7 @@ enum OpenAPI {
         "RegistrationChallenge": anyObject,
         "Attestation": obj(["clientDataJSON": string, "attestationObject": string], required: ["clientDataJSON", "attestationObject"]),
         "Registration": obj(["username": string, "password": string, "person": anyObject], required: ["username", "password", "person"]),
-        "Registered": obj(["account": id, "person": id, "role": string]),
+        "Registered": obj(["account": id, "person": id, "role": string, "next": string]),
         "Organisations": obj(["organisations": array(anyObject)]),
         "Statistics": obj(["definition": string, "dossiers": anyObject, "figures": array(anyObject)]),
         "PersonView": obj(["role": string, "id": id, "fields": anyObject]),
@@ -248,24 +248,25 @@ enum OpenAPI {
         "Watched": obj(["person": id, "watched": .object(["type": .string("boolean")])]),
     ]
 
-    static func document(_ title: String, _ operations: [Operation]) -> JSON {
+    static func document(_ title: String, _ v: Vocabulary, _ operations: [Operation]) -> JSON {
         var paths: [String: [String: JSON]] = [:]
         for op in operations {
             var parameters: [JSON] = []
             var scan = op.path[...]
             while let open = scan.firstIndex(of: "{"), let close = scan[open...].firstIndex(of: "}") {
                 let name = String(scan[scan.index(after: open)..<close])
-                parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true),
-                                           "schema": name == "version" || name == "index" ? integer : (name == "name" || op.path.hasPrefix("/admin/v1/requests") ? string : id)]))
+                let schema = name == "version" || name == "index" ? integer(from: 0)
+                    : name == "name" ? oneOf(v.transitions) : op.path.hasPrefix("/admin/v1/requests") ? string : id
+                parameters.append(.object(["name": .string(name), "in": .string("path"), "required": .bool(true), "schema": schema]))
                 scan = scan[scan.index(after: close)...]
             }
             for (name, description) in op.query {
-                parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(false),
-                                           "description": .string(description), "schema": string]))
+                parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(queryRequired(name, path: op.path)),
+                                           "description": .string(description), "schema": querySchema(name, path: op.path, v)]))
             }
             if op.secured {
                 parameters.append(.object(["name": .string("Guichet-Purpose"), "in": .string("header"), "required": .bool(false),
-                                           "description": .string("Why you access the data (one of the profile's purposes)"), "schema": string]))
+                                           "description": .string("Why you access the data (one of the profile's purposes)"), "schema": oneOf(v.purposes)]))
             }
             if op.secured && (op.path.hasPrefix("/v1/dossiers") || op.path.hasPrefix("/v1/persons") || op.path == "/v1/exports"
                               || (op.method == "post" && (op.path == "/admin/v1/erasures" || op.path == "/admin/v1/accounts/{id}/deactivate"
@@ -287,7 +288,10 @@ enum OpenAPI {
                 var r: [String: JSON] = ["description": .string(schema.isEmpty ? "No content" : schema)]
                 if !schema.isEmpty {
                     let type = schema == "Problem" ? "application/problem+json" : "application/json"
-                    r["content"] = .object([type: .object(["schema": ref(schema)])])
+                    var content: [String: JSON] = [type: .object(["schema": ref(schema)])]
+                    // `format=csv` answers the same in CSV.
+                    if code == "200", op.query.contains(where: { $0.0 == "format" }) { content["text/csv"] = .object(["schema": string]) }
+                    r["content"] = .object(content)
                 }
                 responses[code] = .object(r)
             }
@@ -304,9 +308,9 @@ enum OpenAPI {
             "openapi": .string("3.1.0"),
             "info": .object(["title": .string(title), "version": .string("0.1.0")]),
             "paths": .object(paths.mapValues(JSON.object)),
-            "components": .object(["schemas": .object(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }
+            "components": .object(["schemas": .object(refined(schemas.merging(breachSchemas) { a, _ in a }.merging(policySchemas) { a, _ in a }
                                                         .merging(activationSchemas) { a, _ in a }.merging(provisioningSchemas) { a, _ in a }
-                                                        .merging(rankSchemas) { a, _ in a }.merging(oidcSchemas) { a, _ in a }.merging(lifecycleSchemas) { a, _ in a }),
+                                                        .merging(rankSchemas) { a, _ in a }.merging(oidcSchemas) { a, _ in a }.merging(lifecycleSchemas) { a, _ in a }, v, bodies: Set(operations.compactMap(\.body)))),
                                    "securitySchemes": .object(["bearer": .object(["type": .string("http"), "scheme": .string("bearer")])])]),
         ])
     }

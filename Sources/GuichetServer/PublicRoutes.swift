@@ -10,7 +10,7 @@ extension GuichetServer {
     func addPublicRoutes(_ r: RouteRecorder) {
         r.on(.get, "/healthz") { _, _ in Reply.json(.object(["status": .string("ok")])) }
         r.on(.get, "/readyz") { _, _ in try await self.readiness() }
-        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: OpenAPI.publicBytes) }
+        r.on(.get, "/openapi.json") { _, _ in Reply.json(encoded: self.openAPI.document(admin: false, .init(self.profile, limits: self.limits))) }
         addHistoryRoutes(r)
         r.on(.get, "/.well-known/security.txt") { _, _ in
             guard let txt = self.securityTxt else { throw GuichetError.notFound }
@@ -171,22 +171,38 @@ extension GuichetServer {
         }
         try Authenticator.checkUsername(username)
         try PasswordRules.check(password, username: username)
-        // The throttle first: a taken name is answered 409 (an API client must know), so asking
-        // name after name counts against the source like registering does.
+        try gate.checkRegistration(fields: personFields)
+        // The throttle first, then the same answer whether the name was free or taken (as the
+        // page): a taken name gets identifiers that name nothing, after the same password
+        // hashing, and nothing is written. A 409 told anyone which names exist, administrators'
+        // and security officers' too, which the sign-in hides (a hostile citizen's audit).
         try await auth.reserveRegistration(source: ctx.source)
-        if try await store.account(username: username) != nil { throw GuichetError.conflict("this user name is taken") }
+        guard try await store.account(username: username) == nil else {
+            _ = try await auth.hasher.hash(password)
+            return Self.registered(account: AccountID(), person: PersonID(), role: role)
+        }
         let requestID = Self.requestID()
-        let person = try await gate.registerPerson(fields: personFields, requestID: requestID, source: ctx.source)
+        let clashes = try await gate.identityClashes(fields: personFields)
+        let person = try await gate.registerPerson(fields: personFields, requestID: requestID, source: ctx.source, unindexed: Set(clashes))
         let account: AccountID
         do {
             account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)
+            await gate.noteIdentityClash(account: account, fields: clashes)
         } catch {
             // The name was taken in the meantime: the person just written belongs to nobody, so
             // its data key is destroyed rather than leaving an orphan readable.
             _ = try? await gate.shred(person: person, reason: "self-registration failed", requestID: requestID)
+            if case GuichetError.conflict = error { return Self.registered(account: AccountID(), person: PersonID(), role: role) }
             throw error
         }
-        return Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue), "role": .string(role)]), status: .created)
+        return Self.registered(account: account, person: person, role: role)
+    }
+
+    /// The answer to a registration, the same for a name that was free and one that was taken.
+    static func registered(account: AccountID, person: PersonID, role: String) -> Response {
+        Reply.json(.object(["account": .string(account.rawValue), "person": .string(person.rawValue), "role": .string(role),
+                            "next": .string("sign in with this user name and password at POST /v1/session; if signing in fails, the name was already taken: register again with another name")]),
+                   status: .created)
     }
 
     /// Counts of dossiers by state and the profile's figures, suppressed together

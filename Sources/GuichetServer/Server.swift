@@ -39,6 +39,8 @@ public final class GuichetServer: Sendable {
     let claimCodeFlash = ClaimCodeFlash()
     /// The last answer of `GET /v1/statistics`, served for a minute.
     let statisticsCache = StatisticsCache()
+    /// The OpenAPI documents, with this profile's words.
+    let openAPI = OpenAPIBytes()
     /// Federated sign-in (OpenID Connect providers of `guichet.yaml`); nil: the /oidc routes refuse every provider name (403).
     public let federation: Federation?
     /// Who signs the ledger's checkpoints among several servers on one database; nil: this
@@ -152,14 +154,16 @@ public final class GuichetServer: Sendable {
 
     /// Builds the public router; the recorder lists its routes.
     public func publicRouter() -> (Router<GuichetContext>, RouteRecorder) {
-        let router = Router(context: GuichetContext.self)
+        let router = Router(context: GuichetContext.self, options: .autoGenerateHeadEndpoints)
         let words = RouteWords()
         router.add(middleware: AccessLogMiddleware(listener: "public", proxies: trustedProxies, logger: accessLog, words: words))
         router.add(middleware: ForwardedMiddleware(proxies: trustedProxies, logger: logger))
         router.add(middleware: MetricsMiddleware(listener: "public", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: false) })
+        router.add(middleware: MethodNotAllowedMiddleware(routes: words))
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false))
+        router.add(middleware: PurposeHeaderMiddleware(purposes: profile.purposes))
         let routes = RouteRecorder(router, words: words)
         addPublicRoutes(routes)
         return (router, routes)
@@ -170,7 +174,7 @@ public final class GuichetServer: Sendable {
     ///   addresses (the listener's host, `adminHostNames`); any other Host gets 421 before any
     ///   route runs (``AdminHostMiddleware``).
     public func adminRouter(hostNames: [String] = []) -> (Router<GuichetContext>, RouteRecorder) {
-        let router = Router(context: GuichetContext.self)
+        let router = Router(context: GuichetContext.self, options: .autoGenerateHeadEndpoints)
         let words = RouteWords()
         router.add(middleware: AccessLogMiddleware(listener: "admin", proxies: trustedProxies, logger: accessLog, words: words))
         router.add(middleware: AdminHostMiddleware(names: hostNames))
@@ -178,7 +182,9 @@ public final class GuichetServer: Sendable {
         router.add(middleware: MetricsMiddleware(listener: "admin", metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: true) })
+        router.add(middleware: MethodNotAllowedMiddleware(routes: words))
         router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true))
+        router.add(middleware: PurposeHeaderMiddleware(purposes: profile.purposes))
         let routes = RouteRecorder(router, words: words)
         addAdminRoutes(routes)
         return (router, routes)

@@ -156,6 +156,8 @@ extension GuichetServer {
                 return response
             } catch GuichetError.invalid(let m) {
                 return try await self.accountPage(s, AccountOutcome(failed: m), status: .badRequest)
+            } catch GuichetError.conflict(let m) {
+                return try await self.accountPage(s, AccountOutcome(failed: m), status: .conflict)
             }
         }
         // Change the password with the current one; the account's other sessions end.

@@ -46,7 +46,7 @@ struct WebPasskeyPageTests {
             #expect(enrolled.html.matches(of: #/class="recovery-code"/#).count == 10)
             #expect(enrolled.html.contains(#"id="app-enrol""#), "the passkey just verified counts: another factor may be added now")
             let replayed = try await browser.post("/web/account/passkey", [("csrf", try #require(enrolled.csrf))] + answer)
-            #expect(replayed.status == .badRequest, "the challenge was used once")
+            #expect(replayed.status == .conflict, "the challenge was used once: no registration is in progress (409)")
             _ = try await browser.post("/web/sign-out", [("csrf", try #require(enrolled.csrf))])
 
             _ = try await browser.signIn("agent", World.password)
