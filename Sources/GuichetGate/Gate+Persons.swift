@@ -5,6 +5,8 @@ import GuichetStore
 @_spi(GateOnly) import GuichetVault
 import GuichetAuth
 import Foundation
+import GuichetWatch
+import Logging
 
 extension Gate {
     /// Most dossiers consulted to answer about one person.
@@ -95,11 +97,46 @@ extension Gate {
         _ = try personFields(input, prefix: "person.", creating: true)
     }
 
+    /// The national identifiers (searchable fields of type `national-id`) among a sign-up's
+    /// fields that a person on file already carries. Such a sign-up is still answered as any
+    /// other, so that it tells nobody whether an identifier is on file (on a job seekers'
+    /// registry, that a person is one), but its identifier is stored without being made
+    /// searchable, and the security officers are alerted (``noteIdentityClash(account:fields:)``):
+    /// an impostor's file no longer shows up beside the real person's when staff search by
+    /// that identifier (a hostile citizen's audit signed up with a job seeker's NIR).
+    public func identityClashes(fields input: [String: JSON]) async throws -> [String] {
+        let values = try personFields(input, prefix: "person.", creating: true).setValues
+        var out: [String] = []
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            guard let spec = profile.personField(name), spec.searchable, case .nationalID = spec.type else { continue }
+            let term = try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }
+            if try await store.personCarries(field: name, term: term) { out.append(name) }
+        }
+        return out
+    }
+
+    /// Queues the alert of a sign-up whose national identifier another person carries
+    /// (``identityClashes(fields:)``), naming the new account and the field, never a value.
+    /// The account is made all the same: an alert that cannot be queued is logged.
+    public func noteIdentityClash(account: AccountID, fields: [String]) async {
+        guard !fields.isEmpty else { return }
+        do {
+            try await watch?.raise(account, detector: "identity-clash", severity: .medium,
+                                   detail: "signed up with a national identifier (\(fields.joined(separator: ", "))) that a person on file already carries: stored, not searchable; check the identity before opening a file under it",
+                                   at: clock())
+        } catch {
+            logger.error("the alert of an identity clash could not be queued")
+        }
+    }
+
     /// Stores the person of a citizen who signs up (before their account exists), journalled
     /// without an actor. Returns the new person's id.
-    public func registerPerson(fields input: [String: JSON], requestID: String, source: String?) async throws -> PersonID {
+    /// - Parameter unindexed: fields stored but not made searchable (``identityClashes(fields:)``).
+    public func registerPerson(fields input: [String: JSON], requestID: String, source: String?,
+                               unindexed: Set<String> = []) async throws -> PersonID {
         let values = try personFields(input, prefix: "person.", creating: true).setValues
-        let person = try newPerson(values)
+        var person = try newPerson(values)
+        if !unindexed.isEmpty { person = NewPerson(record: person.record, terms: person.terms.filter { !unindexed.contains($0.field) }) }
         let id = person.record.id
         let now = clock()
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: source, purpose: nil, at: now)

@@ -107,6 +107,8 @@ public protocol GateStorage: Sendable {
     func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord?
     /// Dossier ids matching a query, in id order, after the cursor.
     func search(_ q: DossierQuery) async throws -> [DossierID]
+    /// Whether any person carries this search term (a blind index) for this field.
+    func personCarries(field: String, term: String) async throws -> Bool
 
     // MARK: Exports
     /// Records an export and the ids of its canary rows, in one transaction.

@@ -400,6 +400,14 @@ extension PostgresStore {
         }
     }
 
+    /// Whether any person carries this search term (a blind index) for this field.
+    public func personCarries(field: String, term: String) async throws -> Bool {
+        try await read { c in
+            try await c.query("SELECT EXISTS (SELECT 1 FROM person_term WHERE field = \(field) AND term = \(term))", logger: Self.logger)
+                .decode(Bool.self).collect().first ?? false
+        }
+    }
+
     /// Dossier ids matching a query, in id order, after the cursor.
     public func search(_ q: DossierQuery) async throws -> [DossierID] {
         var sql = "SELECT d.id FROM dossier d WHERE d.type = $1"

@@ -275,6 +275,13 @@ extension Store {
         }
     }
 
+    /// Whether any person carries this search term (a blind index) for this field.
+    public func personCarries(field: String, term: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person_term WHERE field = ? AND term = ?)", arguments: [field, term]) ?? false
+        }
+    }
+
     /// Dossier ids matching a query, in id order, after the cursor.
     public func search(_ q: DossierQuery) async throws -> [DossierID] {
         var sql = "SELECT d.id FROM dossier d WHERE d.type = ?"

@@ -45,9 +45,11 @@ extension GuichetServer {
             return
         }
         let requestID = Self.requestID()
-        let id = try await gate.registerPerson(fields: person, requestID: requestID, source: source)
+        let clashes = try await gate.identityClashes(fields: person)
+        let id = try await gate.registerPerson(fields: person, requestID: requestID, source: source, unindexed: Set(clashes))
         do {
-            _ = try await auth.createAccount(username: username, password: password, role: role, person: id, createdBy: nil)
+            let account = try await auth.createAccount(username: username, password: password, role: role, person: id, createdBy: nil)
+            await gate.noteIdentityClash(account: account, fields: clashes)
         } catch GuichetError.conflict {
             // Taken in the meantime: the person just written belongs to nobody (as the API does).
             _ = try? await gate.shred(person: id, reason: "self-registration failed", requestID: requestID)
