@@ -41,7 +41,11 @@ extension GuichetServer {
             }
         }
         let canApply = creatable(role: g.principal.role) != nil
-        return try render("citizen-home", ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply], s)
+        // Where to ask for a correction or an erasure: the contact the letters name (a
+        // co-operative's audit: no citizen page said how to exercise these rights).
+        var values: [String: Any] = ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply]
+        if !breachContact.isEmpty { values["contact"] = breachContact }
+        return try render("citizen-home", values, s)
     }
 
     func addCitizenPages(_ r: RouteRecorder) {

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import Testing
 import GuichetCore
+import GuichetServer
 
 /// A citizen's own pages (pages audit #11, #12): "My files" names whose file each row is, and
 /// "My data" writes dates in words, as the file's page does.
@@ -41,6 +42,35 @@ struct WebCitizenListAndExportPageTests {
             #expect(!french.html.contains("<dd>2027-09-01</dd>") && !french.html.contains("<dd>1990-04-12</dd>"))
             let english = try await browser.get("/web/export?lang=en")
             #expect(english.html.contains("<dd>1 September 2027</dd>") && english.html.contains("<dd>12 April 1990</dd>"))
+        }
+    }
+
+    @Test("'My files' says how to exercise one's rights (history, a download, a correction, an erasure) and whom to write to, in French and English; without a contact configured, the office")
+    func rightsAndContact() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            for (language, words) in [("en", ["Your rights over your data", "correction", "erased"]), ("fr", ["Vos droits sur vos données", "rectification", "effacement"])] {
+                let home = try await browser.get("/web/home?lang=\(language)")
+                let start = try #require(home.html.range(of: #"<section id="rights""#), "\(language)")
+                let section = String(home.html[start.lowerBound...].prefix { _ in true }.split(separator: "</section>").first ?? "")
+                for word in words { #expect(section.contains(word), "\(language): \(word)") }
+                #expect(section.contains(#"href="/web/export""#) && section.contains(#"href="/""#))
+                #expect(section.contains(#"<span class="contact">security@example.org</span>"#), "the contact the letters name")
+            }
+        }
+        // A deployment without security.txt names the office instead.
+        let bare = World(folder: world.folder, profile: world.profile, store: world.store, ledger: world.ledger, journal: world.journal,
+                         auth: world.auth, gate: world.gate, server: GuichetServer(gate: world.gate, auth: world.auth, store: world.store),
+                         operatorOrg: world.operatorOrg, daycares: world.daycares, keys: world.keys)
+        try await bare.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            let home = try await browser.get("/web/home?lang=en")
+            #expect(home.html.contains(#"<p id="rights-contact">To ask, write to the office that holds your file.</p>"#))
         }
     }
 }
