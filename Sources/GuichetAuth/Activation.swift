@@ -166,6 +166,9 @@ extension Authenticator {
         return try await hand(account.id, by: nil, detail: "an activation code was issued by an operator on the server")
     }
 
+    /// The refusal of an activation code when an app's enrolment is waiting for its first code.
+    static let startedEnrolment = "this activation code was used already to start adding an authenticator app: finish with a code from that app (POST /v1/session/totp, or the account page); if the app was not added, ask an administrator for a new activation code"
+
     /// Whether this principal may enrol a factor now. With a factor already, only after a fresh
     /// one (step-up). Without one, staff, partners and administrators need an activation code: in
     /// this call (it is used up, and this session may then finish enrolling), or used earlier by
@@ -187,6 +190,12 @@ extension Authenticator {
         guard activationCode.utf8.count <= 64,
               try await store.redeemActivation(account: p.account, codeHash: Self.hash(activationCode: activationCode), session: p.session, at: now) else {
             try await sources.fail(source, now: now)
+            // An enrolment this code started (in a tab since closed) is finished with the app's
+            // code, not a new activation code (a co-operative's audit: the message sent the only
+            // administrator looking for a code nobody needed).
+            if try await store.factors(account: p.account, kind: "totp").contains(where: { !$0.confirmed }) {
+                throw GuichetError.forbidden(Self.startedEnrolment)
+            }
             throw GuichetError.forbidden("this activation code is wrong, used or expired: ask an administrator for a new one")
         }
         try await store.clearThrottle(key: key)

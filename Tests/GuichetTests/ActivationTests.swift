@@ -54,6 +54,27 @@ import GuichetMFA
         #expect(try await world.store.factors(account: session.principal.account).isEmpty)
     }
 
+    @Test("a code that started an app's enrolment, sent again from a new session (the first tab closed), says to finish with the app's code, which works there")
+    func startedEnrolmentFinishedElsewhere() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let code = try await world.activationCode("daycare1")
+        let first = try await world.auth.signIn(username: "daycare1", password: World.password)
+        let (secret, _) = try await world.auth.beginTOTP(first.principal, activationCode: code)
+        let second = try await world.auth.signIn(username: "daycare1", password: World.password)
+        await #expect(throws: GuichetError.forbidden(Authenticator.startedEnrolment)) {
+            try await world.auth.beginTOTP(second.principal, activationCode: code)
+        }
+        // The app's code finishes the enrolment in the new session.
+        let codes = try await world.auth.verifyTOTP(second.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        #expect(codes.count == 10)
+        #expect(try await world.store.factors(account: second.principal.account).contains { $0.kind == "totp" && $0.confirmed })
+        // Another account's wrong code still gets the plain refusal.
+        _ = try await world.activationCode("daycare2")
+        let other = try await world.auth.signIn(username: "daycare2", password: World.password)
+        await #expect(throws: Self.refused) { try await world.auth.beginTOTP(other.principal, activationCode: code) }
+    }
+
     @Test("an expired activation code is refused")
     func expiredCode() async throws {
         let world = try await World.make()
@@ -73,7 +94,8 @@ import GuichetMFA
         // Case and dashes do not matter, so that a code read aloud or typed by hand works.
         _ = try await world.auth.beginTOTP(first.principal, activationCode: code.lowercased().replacingOccurrences(of: "-", with: " "))
         let second = try await world.auth.signIn(username: "agent", password: World.password)
-        await #expect(throws: Self.refused) { try await world.auth.beginTOTP(second.principal, activationCode: code) }
+        // Refused: it started an enrolment, which the app's code finishes (said so).
+        await #expect(throws: GuichetError.forbidden(Authenticator.startedEnrolment)) { try await world.auth.beginTOTP(second.principal, activationCode: code) }
         // The session that used it may start again (a QR code scanned badly) and finish.
         let (secret, _) = try await world.auth.beginTOTP(first.principal)
         let recovery = try await world.auth.verifyTOTP(first.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
