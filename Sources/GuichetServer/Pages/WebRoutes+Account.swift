@@ -77,7 +77,12 @@ extension GuichetServer {
         }
         values["contactTyped"] = outcome.contactTyped ?? ""
         if let done = outcome.done { values["done"] = pages.text(done, l) }
-        if let totp = outcome.totp { values["totp"] = ["secret": totp.secret, "uri": totp.uri] }
+        if let totp = outcome.totp {
+            var shown: [String: Any] = ["secret": totp.secret, "uri": totp.uri]
+            // The address as a QR code, to scan with the app (the text stays, to type).
+            if let qr = QRCode(bytes: Array(totp.uri.utf8)) { shown["qr"] = ["extent": qr.extent, "path": qr.pathData] }
+            values["totp"] = shown
+        }
         if !outcome.recoveryCodes.isEmpty { values["recoveryCodes"] = outcome.recoveryCodes; values["hasRecoveryCodes"] = true }
         if outcome.wrongCode { values["wrongCode"] = true }
         if let key = outcome.passwordFailed {
