@@ -23,16 +23,70 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// one address, ``SourceKey``). A trusted proxy (``TrustedProxies``) is not capped: every
     /// client behind it shares its address.
     public var perAddress: Int
+    /// The connections one listener keeps waiting for a request head (opened, or idle between
+    /// requests), from all addresses together: past it, the one that has waited longest is
+    /// closed. A client holding hundreds of addresses (a slow-headers attack from 82 of them,
+    /// each under the per-address cap, in a hostile citizen's audit) otherwise filled the
+    /// listener, and honest visitors could not connect for 30 s; a visitor sends its head
+    /// within milliseconds, so it is never the one that waited longest.
+    public var waitingForHead: Int
 
     /// Limits a browser or a slow mobile client never meets: a request head comes in one or
     /// two round trips, and a page opens at most six connections to one host.
     public static let standard = ConnectionLimits(idleTimeout: .seconds(60), headTimeout: .seconds(20), perAddress: 256)
 
-    /// - Precondition: both times are positive and `perAddress` is at least 1.
-    public init(idleTimeout: Duration, headTimeout: Duration, perAddress: Int) {
-        precondition(idleTimeout > .zero && headTimeout > .zero && perAddress >= 1, "connection limits must be positive")
+    /// - Precondition: both times are positive, `perAddress` and `waitingForHead` at least 1.
+    public init(idleTimeout: Duration, headTimeout: Duration, perAddress: Int, waitingForHead: Int = 2_048) {
+        precondition(idleTimeout > .zero && headTimeout > .zero && perAddress >= 1 && waitingForHead >= 1, "connection limits must be positive")
         self.idleTimeout = idleTimeout; self.headTimeout = headTimeout; self.perAddress = perAddress
+        self.waitingForHead = waitingForHead
     }
+}
+
+/// The connections of one listener waiting for a request head, oldest first: past the limit,
+/// the oldest is closed (``ConnectionLimits/waitingForHead``).
+final class HeadWaiters: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        /// In the order they began to wait; entries that stopped waiting are skipped lazily.
+        var order: [(id: UInt64, channel: any Channel)] = []
+        var start = 0
+        var waiting: Set<UInt64> = []
+    }
+    private let state = Mutex(State())
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a connection as waiting; closes the longest-waiting ones past the limit.
+    /// - Returns: the ticket to give back to ``done(_:)``.
+    func wait(_ channel: any Channel) -> UInt64 {
+        let (ticket, evicted) = state.withLock { s -> (UInt64, [any Channel]) in
+            s.next += 1
+            s.order.append((s.next, channel))
+            s.waiting.insert(s.next)
+            var evicted: [any Channel] = []
+            while s.waiting.count > limit, s.start < s.order.count {
+                let oldest = s.order[s.start]
+                s.start += 1
+                if s.waiting.remove(oldest.id) != nil { evicted.append(oldest.channel) }
+            }
+            // Compacts once the skipped half is large.
+            if s.start > 1_024 && s.start * 2 > s.order.count { s.order.removeFirst(s.start); s.start = 0 }
+            return (s.next, evicted)
+        }
+        for channel in evicted { channel.close(promise: nil) }
+        return ticket
+    }
+
+    func done(_ ticket: UInt64) {
+        state.withLock { s in
+            s.waiting.remove(ticket)
+            if s.waiting.isEmpty { s.order.removeAll(keepingCapacity: true); s.start = 0 }
+        }
+    }
+
+    var count: Int { state.withLock { $0.waiting.count } }
 }
 
 /// Closes a connection at once, before reading anything from it, when its client address
@@ -104,8 +158,11 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
     private var deadline: Scheduled<Void>?
     /// Request heads read whose response has not ended (more than one when pipelined).
     private var unanswered = 0
+    /// The listener's connections waiting for a head, and this one's ticket while it waits.
+    private let waiters: HeadWaiters?
+    private var ticket: UInt64?
 
-    init(timeout: Duration) { self.timeout = TimeAmount(timeout) }
+    init(timeout: Duration, waiters: HeadWaiters? = nil) { self.timeout = TimeAmount(timeout); self.waiters = waiters }
 
     func handlerAdded(context: ChannelHandlerContext) {
         if context.channel.isActive { arm(context) }
@@ -143,11 +200,14 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         guard deadline == nil, unanswered == 0 else { return }
         let channel = context.channel
         deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        if let waiters { ticket = waiters.wait(channel) }
     }
 
     private func disarm() {
         deadline?.cancel()
         deadline = nil
+        if let ticket { waiters?.done(ticket) }
+        ticket = nil
     }
 }
 
@@ -159,11 +219,12 @@ extension GuichetServer {
     /// - Parameter trustedProxies: peers whose connections are not capped per address.
     public static func http1(_ limits: ConnectionLimits, trustedProxies: TrustedProxies = .none) -> HTTPServerBuilder {
         let open = InFlightCounter()
+        let waiters = HeadWaiters(limit: limits.waitingForHead)
         let head = limits.headTimeout
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(maxHeaderFieldSize: MalformedRequestHandler.headerLimit,
                                                                       maxHeaderListSize: MalformedRequestHandler.headerLimit)
         return .http1(configuration: .init(
-            additionalChannelHandlers: [KeepAliveFinder(), ConnectionCapHandler(open: open, limit: limits.perAddress, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head),
+            additionalChannelHandlers: [KeepAliveFinder(), ConnectionCapHandler(open: open, limit: limits.perAddress, proxies: trustedProxies), RequestHeadDeadlineHandler(timeout: head, waiters: waiters),
                                         MalformedRequestHandler()],
             idleTimeout: TimeAmount(limits.idleTimeout), httpDecoderConfiguration: decoder))
     }

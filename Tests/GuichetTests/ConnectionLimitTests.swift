@@ -88,6 +88,29 @@ import GuichetServer
         }
     }
 
+    @Test("past the listener's limit of connections waiting for a head, the one that waited longest is closed: slow heads from many addresses leave room for a visitor, who is served")
+    func waitingForHeadCap() async throws {
+        try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 256, waitingForHead: 4)) { port in
+            // Ten slow heads, each from its own address (no per-address cap meets them), in order.
+            var slow: [RawConnection] = []
+            defer { slow.forEach { $0.close() } }
+            for i in 0..<10 {
+                let c = try RawConnection(port: port, from: "127.0.1.\(i + 1)")
+                _ = c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                slow.append(c)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            // The six that waited longest are closed; the four newest still wait.
+            for c in slow.prefix(6) { #expect(await c.closed(within: .seconds(5)) != nil, "an old slow head is closed") }
+            for c in slow.suffix(4) { #expect(await c.closed(within: .milliseconds(300)) == nil, "a newer one still waits") }
+            // A visitor connects (the oldest waiting one makes room) and is answered.
+            let visitor = try RawConnection(port: port, from: "127.0.2.1")
+            defer { visitor.close() }
+            #expect(RawConnection.status(await visitor.exchange(Self.healthz)) == 200)
+            #expect(await slow[6].closed(within: .seconds(5)) != nil, "the visitor's arrival closed the oldest that still waited")
+        }
+    }
+
     @Test("past the per-address cap a connection is closed unanswered, while another address is still served and a freed place is taken again")
     func perAddressCap() async throws {
         try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 3)) { port in
