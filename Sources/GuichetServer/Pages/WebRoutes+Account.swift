@@ -12,6 +12,12 @@ import Hummingbird
 /// factor of staff, partners and administrators needs the activation code; another factor
 /// needs one verified in the last five minutes.
 extension GuichetServer {
+    /// Whether the account has a second factor to verify (an app or a passkey, not only
+    /// recovery codes).
+    func hasFactor(_ p: Principal) async throws -> Bool {
+        try await store.factors(account: p.account).contains { $0.confirmed && $0.kind != "recovery" }
+    }
+
     /// What the account page shows besides the notices: set after a form, once.
     struct AccountOutcome {
         var done: String?

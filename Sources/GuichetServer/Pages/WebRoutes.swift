@@ -378,6 +378,9 @@ extension GuichetServer {
             let maxAge = max(0, Int(session.expiresAt.timeIntervalSinceNow.rounded(.down)))
             let cookie = SessionCookie.set(session.token, admin: admin, maxAge: maxAge)
             if session.principal.needsSecondFactor {
+                // An account with no factor yet enrols one on its account page, rather than being
+                // asked for a code from an app it does not have (a co-operative's audit).
+                if try await !self.hasFactor(session.principal) { return WebPages.redirect(s.prefix + "/account", cookies: [cookie]) }
                 let carried = back.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) }.map { "?next=" + $0 } ?? ""
                 return WebPages.redirect(s.prefix + "/second-factor" + carried, cookies: [cookie])
             }
@@ -416,7 +419,9 @@ extension GuichetServer {
         page(r, .get, "/web/home", admin: admin) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
-            if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
+            if p.needsSecondFactor && !p.mayReachPersonalData {
+                return WebPages.redirect("\(s.prefix)/\(try await self.hasFactor(p) ? "second-factor" : "account")")
+            }
             switch p.kind {
             case .citizen: return try await self.citizenHome(req, ctx, s)
             // From the address: a purpose and a status at most, never a person's terms (the
