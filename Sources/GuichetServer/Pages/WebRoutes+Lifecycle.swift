@@ -169,6 +169,19 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope)
             return try await self.erasuresPage(s, receipt: req.uri.queryParameters.get("receipt"), done: req.uri.queryParameters.get("done"))
         }
+        // The receipt as the verifiable JSON the API gives (`GET /admin/v1/erasures/{id}`), to
+        // hand to the person or keep on file (a co-operative's audit: the page showed HTML only).
+        page(r, .get, "/web/security/erasure-receipt.json", admin: true) { req, _, scope in
+            let s = try await self.signedIn(req, scope)
+            _ = try self.pageErasureOfficer(s, fresh: false)
+            guard let id = req.uri.queryParameters.get("receipt"), id.count <= 64, let receipt = try await self.gate.erasureReceipt(id) else {
+                throw GuichetError.notFound
+            }
+            var response = Reply.json(try JSONParser.parse(Array(try receipt.json().utf8)))
+            let name = String(id.filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }.prefix(64))
+            response.headers[.contentDisposition] = "attachment; filename=\"erasure-receipt-\(name).json\""
+            return response
+        }
         page(r, .post, "/web/security/erasures", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)

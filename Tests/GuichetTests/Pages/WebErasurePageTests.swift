@@ -79,6 +79,15 @@ struct WebErasurePageTests {
             #expect(!fields.isEmpty && !fields.contains("firstName"), "fields by label: \(fields)")
             #expect(shown.html.contains(#"id="receipt-kept""#), "the child's birth date kept for the ministry's audit")
             for value in ["Zoé", "Tremblay", "TREE25020399", "2025-02-03"] { #expect(!shown.html.contains(value), "no personal value: \(value)") }
+            // The verifiable receipt, as the API gives it, downloaded from the page's link.
+            #expect(shown.html.contains(#"href="/web/security/erasure-receipt.json?receipt=\#(id)""#))
+            let download = try await browser.get("/web/security/erasure-receipt.json?receipt=\(id)")
+            #expect(download.status == .ok && download.headers[.contentDisposition]?.contains("erasure-receipt-") == true)
+            let json = try #require(try? JSONDecoder().decode(JSON.self, from: Data(download.html.utf8)))
+            #expect(json.object?["request"]?.string == id && json.object?["person"]?.string == child.rawValue)
+            #expect(json.object?["reference"]?.string == "REQ-2027-1")
+            for value in ["Zoé", "Tremblay", "TREE25020399", "2025-02-03"] { #expect(!download.html.contains(value), "no personal value: \(value)") }
+            #expect(try await browser.get("/web/security/erasure-receipt.json?receipt=no-such-receipt").status == .notFound)
             let inFrench = try await browser.get("/web/security/erasures?receipt=\(id)&lang=fr")
             #expect(inFrench.html.contains("effacement</h2>"))
             #expect(inFrench.html.contains("Effacé le") && inFrench.html.contains(id))
