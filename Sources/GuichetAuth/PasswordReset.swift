@@ -33,14 +33,77 @@ extension Authenticator {
         return try MailAddress(String(decoding: plain, as: UTF8.self))
     }
 
-    /// The owner sets the address that password-reset codes go to. Only the owner can, with a
-    /// second factor verified in the last few minutes: an administrator who could change it
-    /// could send a reset to themselves.
-    public func setContact(_ address: String, for p: Principal) async throws {
+    /// Sets the owner's address without a proof that it is theirs: for tests, which stand for
+    /// an address already proved. The routes ask for one (``requestContact(_:for:)``, then
+    /// ``confirmContact(_:code:for:)``). Only the owner, with a second factor verified in the
+    /// last few minutes: an administrator who could change it could send a reset to themselves.
+    func setContact(_ address: String, for p: Principal) async throws {
         try requireStepUp(p)
         guard let parsed = try? MailAddress(address) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
         try await store.setContact(try sealContact(parsed, account: p.account), for: p.account)
         try await store.addNotice(account: p.account, kind: "contact-changed", detail: "the address for account messages was changed", at: clock())
+    }
+
+    /// How long the code that confirms a new contact address may be used.
+    public static let contactCodeLifetime: TimeInterval = 24 * 3600
+
+    /// The code that proves an address for an account: a MAC, under a key derived from the
+    /// registry's secrets, of the account, the address and the hour it was sent; nothing is
+    /// stored until it comes back. Ten symbols of 32 (50 bits), guesses throttled as codes.
+    func contactCode(_ address: MailAddress, account: AccountID, hour: Int64) -> String {
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: secrets, info: Data("guichet contact confirmation".utf8), outputByteCount: 32)
+        let mac = Array(HMAC<SHA256>.authenticationCode(for: Data("\(account)\0\(address.value.lowercased())\0\(hour)".utf8), using: key))
+        let bits = mac.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        let symbols = (0..<10).map { alphabet[Int((bits >> UInt64(59 - 5 * $0)) & 31)] }
+        return String(symbols.prefix(5)) + "-" + String(symbols.suffix(5))
+    }
+
+    /// The owner asks to use a new contact address: a confirmation code is sent to it, and the
+    /// address is used only once the code comes back (``confirmContact(_:code:for:)``). Before,
+    /// any address was taken at once, and each password change mailed it: a channel for
+    /// mail in the service's name to anyone (a hostile citizen's audit). The message names
+    /// no account. Needs a second factor verified in the last few minutes, as setting it did.
+    /// - Returns: the address, masked.
+    /// - Throws: ``GuichetError/invalid(_:)``; ``GuichetError/unavailable(_:)`` without a mail
+    ///   relay or when the message could not be sent (nothing changed).
+    public func requestContact(_ address: String, for p: Principal) async throws -> String {
+        try requireStepUp(p)
+        guard let parsed = try? MailAddress(address) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
+        guard let mailer else { throw GuichetError.unavailable(MailError.notConfigured.description) }
+        let now = clock()
+        let code = contactCode(parsed, account: p.account, hour: Int64(now.timeIntervalSince1970 / 3600))
+        do {
+            try await mailer.send(ResetMessages.contactCode(code, expires: now.addingTimeInterval(Self.contactCodeLifetime), from: mailer.sender, to: parsed,
+                                                            language: profile.defaultLanguage, service: profile.title))
+        } catch {
+            throw GuichetError.unavailable("the confirmation code could not be sent (\((error as? MailError)?.description ?? "mail error")); nothing was changed")
+        }
+        try await store.addNotice(account: p.account, kind: "contact-code-sent",
+                                  detail: "a code to confirm a new address for account messages was sent to \(parsed.masked)", at: now)
+        return parsed.masked
+    }
+
+    /// The owner confirms a new contact address with the code sent to it
+    /// (``requestContact(_:for:)``), from a session whose second factor passed; the address is
+    /// then the one reset codes and notices go to.
+    /// - Throws: ``GuichetError/forbidden(_:)`` for a wrong or expired code, or one sent for
+    ///   another address or account (alike); ``GuichetError/throttled(retryAfterSeconds:)``.
+    public func confirmContact(_ address: String, code: String, for p: Principal) async throws {
+        guard p.mayReachPersonalData else {
+            throw GuichetError.forbidden("a second factor is required first: verify it (POST /v1/session/totp)")
+        }
+        guard let parsed = try? MailAddress(address) else { throw GuichetError.invalid("'email' is not a valid e-mail address") }
+        let key = try await reserveFactorAttempt(p)
+        let now = clock(), hour = Int64(now.timeIntervalSince1970 / 3600)
+        let given = code.uppercased().filter { $0.isLetter || $0.isNumber }
+        let hours = Int64(Self.contactCodeLifetime / 3600)
+        guard given.count == 10, (0..<hours).contains(where: { contactCode(parsed, account: p.account, hour: hour - $0).filter { $0 != "-" } == given }) else {
+            throw GuichetError.forbidden("this confirmation code is wrong or expired, or was sent for another address: ask for a new one")
+        }
+        try await store.clearThrottle(key: key)
+        try await store.setContact(try sealContact(parsed, account: p.account), for: p.account)
+        try await store.addNotice(account: p.account, kind: "contact-changed", detail: "the address for account messages was changed", at: now)
     }
 
     /// The owner's contact address, masked, if set.
@@ -196,6 +259,35 @@ enum ResetMessages {
         """
         return MailMessage(from: from, to: to, subject: language == "en" ? "\(name(service, "en")): password reset code / code de réinitialisation"
                                                                           : "\(name(service, "fr")) : code de réinitialisation / password reset code",
+                           text: both(language, fr: fr, en: en), language: language)
+    }
+
+    /// The code that confirms a new contact address; it names no account, so that it carries
+    /// nothing an asker chose to whoever owns the address.
+    static func contactCode(_ code: String, expires: Date, from: MailAddress, to: MailAddress, language: String,
+                            service: [String: String] = [:]) -> MailMessage {
+        let fr = """
+        Bonjour,
+
+        Quelqu'un a demandé que cette adresse reçoive les messages d'un compte de \(name(service, "fr")).
+        Pour le confirmer, saisissez ce code sur la page de ce compte, jusqu'au \(stamp(expires, "fr")) (UTC) :
+
+            \(code)
+
+        Si vous n'avez rien demandé, ne faites rien : cette adresse ne recevra rien d'autre.
+        """
+        let en = """
+        Hello,
+
+        Someone asked for this address to receive the messages of an account of \(name(service, "en")).
+        To confirm it, enter this code on that account's page, until \(stamp(expires, "en")) (UTC):
+
+            \(code)
+
+        If you asked for nothing, do nothing: this address will receive nothing else.
+        """
+        return MailMessage(from: from, to: to, subject: language == "en" ? "\(name(service, "en")): confirm this address / confirmez cette adresse"
+                                                                          : "\(name(service, "fr")) : confirmez cette adresse / confirm this address",
                            text: both(language, fr: fr, en: en), language: language)
     }
 

@@ -17,9 +17,16 @@ extension GuichetServer {
         r.on(.put, "\(prefix)/me/contact") { req, _ in
             let p = try await self.principal(req, admin: admin)
             var body = try await JSONBody.read(req)
-            let email = try body.string("email")
+            let email = try body.string("email"), code = try body.optionalString("code")
             try body.finish()
-            try await self.auth.setContact(email, for: p)
+            // Two steps: the address gets a code, then the code comes back with it.
+            guard let code else {
+                let sentTo = try await self.auth.requestContact(email, for: p)
+                return Reply.json(.object(["sentTo": .string(sentTo),
+                                           "next": .string("enter the code sent to this address: PUT \(prefix)/me/contact with 'email' and 'code'")]),
+                                  status: .accepted)
+            }
+            try await self.auth.confirmContact(email, code: code, for: p)
             return Response(status: .noContent)
         }
         // The owner changes their password with the current one (other sessions end).

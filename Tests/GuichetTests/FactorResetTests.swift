@@ -125,7 +125,11 @@ import GuichetMFA
         let agentToken = try await world.token("agent")
         let agent = try #require(try await world.store.account(username: "agent"))
         #expect(try await call(world, admin: false, .put, "/v1/me/contact", token: agentToken,
-                               body: #"{"email": "agent.owner@exemple.example"}"#).status == .noContent)
+                               body: #"{"email": "agent.owner@exemple.example"}"#).status == .accepted)
+        let proof = try #require(PasswordResetTests.contactCode(in: try sink.messages().last?.text))
+        #expect(try await call(world, admin: false, .put, "/v1/me/contact", token: agentToken,
+                               body: #"{"email": "agent.owner@exemple.example", "code": "\#(proof)"}"#).status == .noContent)
+        try sink.clear()
         let adminToken = try await world.token("admin")
         let path = "/admin/v1/accounts/\(agent.id)/factors/reset"
 

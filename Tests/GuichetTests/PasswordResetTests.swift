@@ -20,6 +20,11 @@ struct PasswordResetTests {
             .first { $0.count == 43 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } }
     }
 
+    /// The code in a contact address's confirmation message (`XXXXX-XXXXX`).
+    static func contactCode(in text: String?) -> String? {
+        text?.firstMatch(of: #/\b[A-Z2-9]{5}-[A-Z2-9]{5}\b/#).map { String($0.0) }
+    }
+
     /// A world whose mail goes to a real SMTP server.
     static func mailWorld() async throws -> (SMTPSink, World) {
         let sink = try SMTPSink()
@@ -38,9 +43,15 @@ struct PasswordResetTests {
         let agent = try #require(try await world.store.account(username: "agent"))
         let agentToken = try await world.token("agent")
         try await world.withPublic { client in
-            let set = try await client.call(.put, "/v1/me/contact", token: agentToken, body: #"{"email": "agent.owner@exemple.example"}"#)
+            let asked = try await client.call(.put, "/v1/me/contact", token: agentToken, body: #"{"email": "agent.owner@exemple.example"}"#)
+            #expect(asked.status == .accepted && asked["sentTo"]?.string == "a***@exemple.example")
+            let code = try #require(Self.contactCode(in: try sink.messages().last?.text))
+            let set = try await client.call(.put, "/v1/me/contact", token: agentToken, body: #"{"email": "agent.owner@exemple.example", "code": "\#(code)"}"#)
             #expect(set.status == .noContent)
         }
+        let confirmation = try sink.messages()
+        #expect(confirmation.count == 1 && confirmation[0].rcptTos == ["agent.owner@exemple.example"])
+        try sink.clear()
         let adminToken = try await world.token("admin")
         let started = Mutex<Reply?>(nil)
         try await world.withAdmin { client in
@@ -247,5 +258,64 @@ struct PasswordChangeTests {
         let parent = ResetMessages.code("A-CODE", username: "parent", expires: at, from: try! MailAddress("guichet@registre.example"),
                                         to: try! MailAddress("owner@exemple.example"), language: "fr", citizen: true)
         #expect(parent.text.contains("le service qui tient votre dossier") && !parent.text.contains("security officer"), "a citizen has no security officer")
+    }
+
+    @Test("a new contact address is used only once the code sent to it comes back: a wrong code, another account's, another address's or an expired one sets nothing; the message names no account; without a relay, 503")
+    func contactNeedsProof() async throws {
+        let sink = try SMTPSink()
+        defer { sink.stop() }
+        let clock = ManualClock()
+        let world = try await World.make(mailer: try SMTPMailer(host: "127.0.0.1", port: sink.port, sender: try MailAddress("guichet@registre.example")),
+                                         clock: clock.function)
+        defer { world.remove() }
+        let agent = try #require(try await world.store.account(username: "agent"))
+        let agentToken = try await world.token("agent"), daycareToken = try await world.token("daycare1")
+        let address = #"{"email": "someone.else@exemple.example"}"#
+        func put(_ token: String, _ body: String) async throws -> Reply { try await call(world, admin: false, .put, "/v1/me/contact", token: token, body: body) }
+        func with(_ code: String, _ email: String = "someone.else@exemple.example") -> String { #"{"email": "\#(email)", "code": "\#(code)"}"# }
+
+        let asked = try await put(agentToken, address)
+        #expect(asked.status == .accepted && asked["sentTo"]?.string == "s***@exemple.example")
+        let mail = try #require(try sink.messages().last)
+        #expect(mail.rcptTos == ["someone.else@exemple.example"])
+        #expect(mail.text?.contains("agent") == false && mail.subject.contains("agent") == false, "no account named in a message to an address not yet proved")
+        let code = try #require(PasswordResetTests.contactCode(in: mail.text))
+        #expect(try await world.auth.maskedContact(of: agent.id) == nil, "nothing set before the code comes back")
+
+        #expect(try await put(agentToken, with("AAAAA-AAAAA")).status == .forbidden)
+        #expect(try await put(agentToken, with(code, "other@exemple.example")).status == .forbidden, "a code proves one address")
+        _ = try await put(daycareToken, address)
+        let daycareCode = try #require(PasswordResetTests.contactCode(in: try sink.messages().last?.text))
+        #expect(try await put(agentToken, with(daycareCode)).status == .forbidden, "a code proves it for one account")
+        #expect(try await world.auth.maskedContact(of: agent.id) == nil)
+
+        // Lower case and without the dash, as typed by hand, within the day: set.
+        #expect(try await put(agentToken, with(code.lowercased().replacingOccurrences(of: "-", with: ""))).status == .noContent)
+        #expect(try await world.auth.maskedContact(of: agent.id) == "s***@exemple.example")
+        let kinds = try await world.store.notices(account: agent.id).map(\.kind)
+        #expect(kinds.contains("contact-code-sent") && kinds.contains("contact-changed"))
+
+        // A code a day old no longer works; one of the last hour does (a citizen's session, made after the clock moved).
+        _ = try await world.registerParent("parent.late")
+        let parent = try #require(try await world.store.account(username: "parent.late"))
+        let late = try MailAddress("late@exemple.example")
+        let sentAt = Int64(clock.now.timeIntervalSince1970 / 3600)
+        let old = world.auth.contactCode(late, account: parent.id, hour: sentAt)
+        clock.advance(Authenticator.contactCodeLifetime + 3_600)
+        let session = try await world.auth.signIn(username: "parent.late", password: World.password)
+        await #expect(throws: GuichetError.forbidden("this confirmation code is wrong or expired, or was sent for another address: ask for a new one")) {
+            try await world.auth.confirmContact(late.value, code: old, for: session.principal)
+        }
+        let recent = world.auth.contactCode(late, account: parent.id, hour: Int64(clock.now.timeIntervalSince1970 / 3600) - 1)
+        try await world.auth.confirmContact(late.value, code: recent, for: session.principal)
+        #expect(try await world.auth.maskedContact(of: parent.id) == "l***@exemple.example")
+
+        // Without a relay the address cannot be proved: 503, nothing set.
+        let bare = try await World.make()
+        defer { bare.remove() }
+        let bareToken = try await bare.token("agent")
+        let refused = try await call(bare, admin: false, .put, "/v1/me/contact", token: bareToken, body: address)
+        #expect(refused.status == .serviceUnavailable)
+        #expect(try await bare.auth.maskedContact(of: try #require(try await bare.store.account(username: "agent")).id) == nil)
     }
 }

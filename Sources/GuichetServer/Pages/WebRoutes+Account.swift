@@ -34,6 +34,9 @@ extension GuichetServer {
         var contactFailed: String?
         var contactDetail: String?
         var contactTyped: String?
+        /// An address a confirmation code was sent to, and where it went (masked): the page asks for the code.
+        var contactPending: String?
+        var contactSentTo: String?
         /// Why the activation code was refused (the gate's words), said above the app's form.
         var activationFailed: String?
     }
@@ -82,6 +85,7 @@ extension GuichetServer {
             if let d = outcome.contactDetail { values["contactDetail"] = d }
         }
         values["contactTyped"] = outcome.contactTyped ?? ""
+        if let pending = outcome.contactPending { values["contactPending"] = ["email": pending, "sentTo": outcome.contactSentTo ?? ""] }
         if let done = outcome.done { values["done"] = pages.text(done, l) }
         if let totp = outcome.totp {
             var shown: [String: Any] = ["secret": totp.secret, "uri": totp.uri]
@@ -192,14 +196,33 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             let email = form["email"] ?? ""
+            // Two steps, as PUT /v1/me/contact: a code sent to the address, then the code typed.
+            if let code = form["code"] {
+                do {
+                    try await self.auth.confirmContact(email, code: code, for: p)
+                } catch GuichetError.forbidden(let m) {
+                    var outcome = AccountOutcome(contactFailed: "contactCodeRefused", contactDetail: m, contactTyped: email)
+                    outcome.contactPending = email
+                    return try await self.accountPage(s, outcome, status: .forbidden)
+                } catch GuichetError.invalid(let m) {
+                    return try await self.accountPage(s, AccountOutcome(contactFailed: "contactRefused", contactDetail: m, contactTyped: email), status: .badRequest)
+                }
+                return try await self.accountPage(s, AccountOutcome(done: "contactChanged"))
+            }
+            let sentTo: String
             do {
-                try await self.auth.setContact(email, for: p)
+                sentTo = try await self.auth.requestContact(email, for: p)
             } catch GuichetError.forbidden(let m) where Self.forbiddenKey(m) == "errFreshFactor" {
                 return try await self.accountPage(s, AccountOutcome(contactFailed: "contactNeedsFreshFactor", contactTyped: email), status: .forbidden)
             } catch GuichetError.invalid(let m) {
                 return try await self.accountPage(s, AccountOutcome(contactFailed: "contactRefused", contactDetail: m, contactTyped: email), status: .badRequest)
+            } catch GuichetError.unavailable(let m) {
+                return try await self.accountPage(s, AccountOutcome(contactFailed: "contactRefused", contactDetail: m, contactTyped: email), status: .serviceUnavailable)
             }
-            return try await self.accountPage(s, AccountOutcome(done: "contactChanged"))
+            var outcome = AccountOutcome(done: "contactCodeSentDone")
+            outcome.contactPending = email
+            outcome.contactSentTo = sentTo
+            return try await self.accountPage(s, outcome)
         }
         // End one session of one's own (another account's session id changes nothing).
         page(r, .post, "/web/account/sessions/end", admin: admin) { req, _, scope in

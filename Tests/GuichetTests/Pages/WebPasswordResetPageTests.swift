@@ -202,7 +202,8 @@ struct WebPasswordResetPageTests {
 }
 
 /// The contact address on the account page (where reset codes go), as `PUT /v1/me/contact`:
-/// only the owner, with a second factor verified in the last five minutes.
+/// only the owner, with a second factor verified in the last five minutes, and only once the
+/// code sent to the address comes back.
 @Suite(.serialized)
 struct WebContactPageTests {
     @Test("the owner sets the address on the account page with a fresh factor and sees it masked; a forged post, a bad address or a stale factor change nothing; the reset code then goes there")
@@ -230,7 +231,19 @@ struct WebContactPageTests {
             #expect(bad.status == .badRequest && bad.html.contains("This address cannot be used") && bad.html.contains(#"value="not an address""#))
             #expect(try await world.auth.maskedContact(of: agent.id) == nil, "nothing was set")
 
-            let set = try await browser.post("/web/account/contact", [("csrf", csrf), ("email", "agent.owner@exemple.example")])
+            // Two steps: a code goes to the address; until it comes back nothing is set.
+            let asked = try await browser.post("/web/account/contact", [("csrf", csrf), ("email", "agent.owner@exemple.example")])
+            #expect(asked.status == .ok && asked.html.contains(#"id="contact-confirm""#) && asked.html.contains("a***@exemple.example"))
+            #expect(try await world.auth.maskedContact(of: agent.id) == nil, "not set before the code comes back")
+            let mail = try #require(try sink.messages().last)
+            #expect(mail.rcptTos == ["agent.owner@exemple.example"] && mail.text?.contains("agent") == false, "the message names no account")
+            let code = try #require(PasswordResetTests.contactCode(in: mail.text))
+            let wrong = try await browser.post("/web/account/contact", [("csrf", csrf), ("email", "agent.owner@exemple.example"), ("code", "AAAAA-AAAAA")])
+            #expect(wrong.status == .forbidden && wrong.html.contains(#"id="contact-confirm""#) && wrong.html.contains("The address was not confirmed"))
+            let elsewhere = try await browser.post("/web/account/contact", [("csrf", csrf), ("email", "other@exemple.example"), ("code", code)])
+            #expect(elsewhere.status == .forbidden, "a code proves one address only")
+            #expect(try await world.auth.maskedContact(of: agent.id) == nil)
+            let set = try await browser.post("/web/account/contact", [("csrf", csrf), ("email", "agent.owner@exemple.example"), ("code", code)])
             #expect(set.status == .ok && set.html.contains("Your contact address was set"))
             #expect(set.html.contains("<strong>a***@exemple.example</strong>") && set.html.contains("Change the address"))
             #expect(!set.html.contains("agent.owner@exemple.example"), "shown masked")
@@ -248,6 +261,7 @@ struct WebContactPageTests {
             #expect(try await world.auth.maskedContact(of: agent.id) == "a***@exemple.example")
         }
         // The address set on the page is where an administrator's reset code goes.
+        try sink.clear()
         _ = try await world.auth.startReset(of: agent.id, by: try await world.principal("admin"))
         #expect(try sink.messages().map(\.rcptTos) == [["agent.owner@exemple.example"]])
     }

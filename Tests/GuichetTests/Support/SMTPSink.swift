@@ -50,6 +50,13 @@ final class SMTPSink: @unchecked Sendable {
         return try files.map { try JSONDecoder().decode(Received.self, from: Data(contentsOf: folder.appendingPathComponent($0))) }
     }
 
+    /// Forgets the messages received so far (the next ``messages()`` lists only later ones).
+    func clear() throws {
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".json") {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(file))
+        }
+    }
+
     func stop() {
         server.spawned.signal(SIGTERM)
         let deadline = Date().addingTimeInterval(10)
