@@ -219,6 +219,9 @@ extension Gate {
     /// persons it goes to, opened for this only and journalled as `notice:NAME` by the system
     /// (no account receives them, so no ceiling counts them). `.superseded` when the dossier
     /// has left the state the transition put it in (an offer withdrawn before it could be mailed).
+    /// A language's own name, heading its part of a notice.
+    static let languageNames = ["en": "English", "fr": "Français", "ar": "العربية"]
+
     public func noticeMail(_ n: PendingNotice) async throws -> NoticeMail {
         guard let record = try await store.dossier(n.dossier), let transition = profile.dossierTypes[record.type]?.workflow.transitions[n.transition],
               let notice = transition.notice else { return .superseded }
@@ -231,8 +234,17 @@ extension Gate {
         for link in links {
             if case .text(let address)? = opened[link.person]?[notice.field], !addresses.contains(address) { addresses.append(address) }
         }
+        // The profile's language first, then each other language the profile wrote it in: the
+        // registry does not know which language a parent reads (a co-operative's audit: an
+        // English-speaking parent got the offer in French only, though the profile had it in English).
         let language = profile.defaultLanguage
-        return .mail(TransitionMail(addresses: addresses, subject: notice.subject[language] ?? notice.subject["fr"] ?? "",
-                                    text: notice.text[language] ?? notice.text["fr"] ?? "", language: language))
+        let first = notice.text[language] != nil ? language : (notice.text.keys.sorted().first ?? language)
+        let others = notice.text.keys.filter { $0 != first }.sorted()
+        var subject = notice.subject[first] ?? "", text = notice.text[first] ?? ""
+        for other in others {
+            if let t = notice.text[other] { text += "\n\n-- \(Self.languageNames[other] ?? other) --\n\n" + t }
+            if let s = notice.subject[other], s != subject { subject += " / " + s }
+        }
+        return .mail(TransitionMail(addresses: addresses, subject: subject, text: text, language: first))
     }
 }

@@ -161,11 +161,11 @@ import GuichetPostgres
         #expect(try await s.call("GET", "/v1/dossiers/\(top)", as: cpe1Account, token: daycare1)["status"]?.string == "waiting", "a refused offer changes nothing")
         #expect(try await s.call("GET", "/v1/dossiers/\(appA)/rank", token: parentA)["ranks"]?.array?.isEmpty == true, "an offered application has no rank")
 
-        // 5. The parents are told by e-mail, in the profile's language, without personal values.
+        // 5. The parents are told by e-mail, in the profile's language then in English, without personal values.
         let mails = try await received(sink, at: ["chloe.exemple@example.org", family["PARENT1_COURRIEL"]!])
         for m in mails {
-            #expect(m.subject == "Place 0-5 : une place vous est offerte" && m.language == "fr" && m.defects.isEmpty, "\(m.subject)")
-            #expect(m.text?.contains("accepter ou la refuser") == true)
+            #expect(m.subject == "Place 0-5 : une place vous est offerte / Place 0-5: a place is offered to you" && m.language == "fr" && m.defects.isEmpty, "\(m.subject)")
+            #expect(m.text?.contains("accepter ou la refuser") == true && m.text?.contains("-- English --") == true && m.text?.contains("accept or decline it") == true)
             for value in ["Zoé", "Chloé", family["ENFANT_PRENOM"]!, family["PARENT1_NOM"]!] { #expect(!(m.text ?? "").contains(value) && !m.subject.contains(value)) }
         }
 
