@@ -59,11 +59,21 @@ public struct Deployment: Sendable {
             candidates.append(URL(fileURLWithPath: dir).appendingPathComponent(nameOrPath))
         }
         candidates.append(URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(dir.appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
-            dir = dir.deletingLastPathComponent()
+        // Above the executable: as invoked, and as it really is (a copy, or `guichet` found
+        // through PATH, where the command line names no folder).
+        let executables = [URL(fileURLWithPath: CommandLine.arguments[0]), Bundle.main.executableURL].compactMap { $0 }
+        for executable in executables {
+            var dir = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<5 {
+                candidates.append(dir.appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
+                dir = dir.deletingLastPathComponent()
+            }
         }
+        // The checkout it was built from, when it is still there: a binary copied elsewhere on
+        // the machine that built it finds the profiles it came with (a co-operative's audit:
+        // `guichet init --profile place05` worked only from the checkout).
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("profiles").appendingPathComponent(nameOrPath))
         for c in candidates where fm.fileExists(atPath: c.appendingPathComponent("profile.yaml").path) {
             return c.standardizedFileURL.path
         }

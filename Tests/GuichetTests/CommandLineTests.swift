@@ -31,6 +31,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: data), "nothing is created, not even the folder")
     }
 
+    @Test("a copy of the binary run from an empty folder, not the checkout, finds the profile it was built with by name")
+    func profileByNameFromElsewhere() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("bin/guichet")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.binary, to: copy)
+        let work = folder.appendingPathComponent("coop")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let r = try await Child.run(copy.path, try await TestBackend.placing(["init", "--profile", "place05", "--data", work.appendingPathComponent("data").path]),
+                                    directory: work, environment: ProcessInfo.processInfo.environment.filter { $0.key != "GUICHET_PROFILES" }, timeout: 600)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("data/guichet.yaml").path))
+        let unknown = try await Child.run(copy.path, ["init", "--profile", "no-such-profile", "--data", work.appendingPathComponent("other").path], directory: work, timeout: 600)
+        #expect(unknown.status != 0 && unknown.output.contains("GUICHET_PROFILES"), "\(unknown.output)")
+    }
+
     @Test("the admin listener on a public address refuses to start", .storeFree)
     func publicAdminRefused() async throws {
         let r = try await Self.run(["demo", "--data", "/nonexistent-never-created", "--admin-host", "0.0.0.0"])
