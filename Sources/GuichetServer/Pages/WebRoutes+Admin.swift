@@ -14,6 +14,16 @@ import Hummingbird
 /// officers see the alert queue and the suspensions, acknowledge alerts and reinstate accounts.
 /// Each calls what the admin API calls (``Provisioning``, the gate), with the same step-up.
 extension GuichetServer {
+    /// An alert's detail in the page's language; a new privileged account's names its role
+    /// and the role's kind by their labels (a co-operative's audit read "un compte du rôle
+    /// 'daycare' (partner) est devenu actif" on a French page).
+    func alertDetail(_ detail: String, _ pages: WebPages, _ l: String) -> String {
+        guard let m = detail.wholeMatch(of: #/an account of role '([^']+)' \(([a-z]+)\) became active/#) else { return pages.generated(detail, l) }
+        return pages.text("alertNewPrivileged", l)
+            .replacingOccurrences(of: "{role}", with: pages.optionalText("role_" + m.1, l) ?? String(m.1))
+            .replacingOccurrences(of: "{kind}", with: pages.optionalText("roleKind_" + m.2, l) ?? String(m.2))
+    }
+
     /// An administrator (or account administrator) of a page, with a fresh second factor, as a provisioner.
     func pageProvisioner(_ s: PageScope, _ ctx: GuichetContext) throws -> Provisioner {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
@@ -205,7 +215,7 @@ extension GuichetServer {
         if let me { ownAlertsElsewhere = try await !gate.mayAcknowledgeOwnAlerts(me) }
         let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
             ["id": a.id, "own": ownAlertsElsewhere && a.account != nil && a.account == me, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
-             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": pages.generated(a.detail, s.language), "justification": gate.justification(of: a) ?? "",
+             "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": self.alertDetail(a.detail, pages, s.language), "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in

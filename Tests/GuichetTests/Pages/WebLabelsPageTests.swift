@@ -36,13 +36,17 @@ struct WebLabelsPageTests {
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
         let daycare1 = try #require(try await world.store.account(username: "daycare1")).id
         try await world.store.insert(alerts: [WatchAlert(id: "alert-1", at: Date(), account: daycare1, detector: "fresh-account", severity: "high",
-                                                         response: "step-up", detail: "synthetic detail")])
+                                                         response: "step-up", detail: "synthetic detail"),
+                                              WatchAlert(id: "alert-2", at: Date(), account: daycare1, detector: "new-privileged-account", severity: "info",
+                                                         response: "alert", detail: "an account of role 'daycare' (partner) became active")])
         try await world.withAdmin { client in
             var browser = PageClient(client)
             try await WebIncidentPageTests.officer(&browser, secret: secret)
             let home = try await browser.get("/web/home?lang=fr")
             #expect(home.html.contains("compte tout récent (élevée)") && home.html.contains("nouvelle vérification du second facteur"), "detector, severity, response")
             #expect(!home.html.contains("fresh-account") && !home.html.contains(">step-up<"))
+            #expect(home.html.contains("un compte du rôle «\u{00A0}service de garde\u{00A0}» (partenaire) est devenu actif"), "the role and its kind by their labels")
+            #expect(!home.html.contains("'daycare' (partner)"))
             let account = try await browser.get("/web/account")
             #expect(account.html.contains("code d&#39;activation émis") || account.html.contains("code d'activation émis"), "the notice's kind in French")
             #expect(!account.html.contains("activation-code-issued"))
