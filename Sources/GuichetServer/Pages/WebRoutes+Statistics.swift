@@ -30,6 +30,9 @@ extension GuichetServer {
             switch by {
             case "status": return stateLabel(value, pages, l)
             case "territory" where value.isEmpty: return pages.text("statNoTerritory", l)
+            // An age band of a person whose birth year is not kept (a co-operative's audit read
+            // « unknown » on the French page).
+            case _ where value == AgeBands.unknown: return pages.text("statUnknownAge", l)
             default: return value
             }
         }

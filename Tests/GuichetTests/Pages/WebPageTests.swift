@@ -309,6 +309,7 @@ struct WebPageTests {
             #expect(waiting == .number(6))
             #expect(page.html.contains("<th scope=\"row\">en attente</th><td>6</td>"), "six waiting applications, as the API says")
             #expect(page.html.contains("masqué"), "small counts are hidden, not shown")
+            #expect(page.html.contains("âge inconnu") && !page.html.contains(">unknown<"), "the age band of an erased birth date in words")
             #expect(!page.html.contains("Tremblay"), "no personal value")
             let english = try await browser.get("/web/statistics?lang=en")
             #expect(english.html.contains("Files by state") && english.html.contains("hidden"))
