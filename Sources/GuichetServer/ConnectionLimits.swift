@@ -44,14 +44,31 @@ public struct ConnectionLimits: Sendable, Equatable {
 }
 
 /// The connections of one listener waiting for a request head, oldest first: past the limit,
-/// the oldest is closed (``ConnectionLimits/waitingForHead``).
+/// the oldest is closed (``ConnectionLimits/waitingForHead``). The entries of connections that
+/// stopped waiting are dropped, so the list stays within twice those waiting and 1,024.
 final class HeadWaiters: Sendable {
     private struct State {
         var next: UInt64 = 0
-        /// In the order they began to wait; entries that stopped waiting are skipped lazily.
-        var order: [(id: UInt64, channel: any Channel)] = []
+        /// In the order they began to wait, with how to close each; entries that stopped
+        /// waiting are skipped, and dropped once at the front.
+        var order: [(id: UInt64, close: @Sendable () -> Void)] = []
         var start = 0
         var waiting: Set<UInt64> = []
+
+        /// Drops the front's entries that no longer wait, and compacts the list once those that
+        /// stopped waiting behind an old one outnumber the waiting ones (amortised: a pass over
+        /// n entries comes after n / 2 requests at least).
+        mutating func trim() {
+            while start < order.count, !waiting.contains(order[start].id) { start += 1 }
+            if start == order.count { order.removeAll(keepingCapacity: true); start = 0; return }
+            if order.count - start > 2 * waiting.count + 1_024 {
+                let kept = waiting
+                order = order[start...].filter { kept.contains($0.id) }
+                start = 0
+            } else if start > 1_024 && start * 2 > order.count {
+                order.removeFirst(start); start = 0
+            }
+        }
     }
     private let state = Mutex(State())
     let limit: Int
@@ -60,33 +77,34 @@ final class HeadWaiters: Sendable {
 
     /// Counts a connection as waiting; closes the longest-waiting ones past the limit.
     /// - Returns: the ticket to give back to ``done(_:)``.
-    func wait(_ channel: any Channel) -> UInt64 {
-        let (ticket, evicted) = state.withLock { s -> (UInt64, [any Channel]) in
+    func wait(close: @escaping @Sendable () -> Void) -> UInt64 {
+        let (ticket, evicted) = state.withLock { s -> (UInt64, [@Sendable () -> Void]) in
             s.next += 1
-            s.order.append((s.next, channel))
+            s.order.append((s.next, close))
             s.waiting.insert(s.next)
-            var evicted: [any Channel] = []
+            var evicted: [@Sendable () -> Void] = []
             while s.waiting.count > limit, s.start < s.order.count {
                 let oldest = s.order[s.start]
                 s.start += 1
-                if s.waiting.remove(oldest.id) != nil { evicted.append(oldest.channel) }
+                if s.waiting.remove(oldest.id) != nil { evicted.append(oldest.close) }
             }
-            // Compacts once the skipped half is large.
-            if s.start > 1_024 && s.start * 2 > s.order.count { s.order.removeFirst(s.start); s.start = 0 }
+            s.trim()
             return (s.next, evicted)
         }
-        for channel in evicted { channel.close(promise: nil) }
+        for close in evicted { close() }
         return ticket
     }
 
     func done(_ ticket: UInt64) {
         state.withLock { s in
             s.waiting.remove(ticket)
-            if s.waiting.isEmpty { s.order.removeAll(keepingCapacity: true); s.start = 0 }
+            s.trim()
         }
     }
 
     var count: Int { state.withLock { $0.waiting.count } }
+    /// Entries held, waiting or not yet dropped (for tests).
+    var held: Int { state.withLock { $0.order.count - $0.start } }
 }
 
 /// Closes a connection at once, before reading anything from it, when its client address
@@ -200,7 +218,7 @@ final class RequestHeadDeadlineHandler: ChannelDuplexHandler, RemovableChannelHa
         guard deadline == nil, unanswered == 0 else { return }
         let channel = context.channel
         deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
-        if let waiters { ticket = waiters.wait(channel) }
+        if let waiters { ticket = waiters.wait { channel.close(promise: nil) } }
     }
 
     private func disarm() {

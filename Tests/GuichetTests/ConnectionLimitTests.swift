@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
-import GuichetServer
+@testable import GuichetServer
+import Synchronization
 
 /// A connection costs the server a file; before these limits, 20,000 sockets that sent half a
 /// request head and then nothing silenced both listeners. On real sockets: what a client that
@@ -109,6 +110,26 @@ import GuichetServer
             #expect(RawConnection.status(await visitor.exchange(Self.healthz)) == 200)
             #expect(await slow[6].closed(within: .seconds(5)) != nil, "the visitor's arrival closed the oldest that still waited")
         }
+    }
+
+    @Test("the list of connections waiting for a head does not grow with the requests answered while an old one still waits")
+    func waitersStayBounded() {
+        let waiters = HeadWaiters(limit: 2_048)
+        let keptOpen = waiters.wait {}  // an idle keep-alive connection that keeps waiting
+        for _ in 0..<10_000 { waiters.done(waiters.wait {}) }  // requests that come and go
+        #expect(waiters.count == 1)
+        // Not one entry per request answered: at most twice those waiting and 1,024 (before: 10,001).
+        #expect(waiters.held <= 2 + 1_025, "\(waiters.held) entries held")
+        waiters.done(keptOpen)
+        #expect(waiters.count == 0 && waiters.held == 0)
+        // Past the limit the oldest is closed, once.
+        let closed = Mutex(0)
+        let small = HeadWaiters(limit: 2)
+        let first = small.wait { closed.withLock { $0 += 1 } }
+        _ = small.wait {}; _ = small.wait {}
+        #expect(closed.withLock { $0 } == 1 && small.count == 2)
+        small.done(first)
+        #expect(small.count == 2)
     }
 
     @Test("past the per-address cap a connection is closed unanswered, while another address is still served and a freed place is taken again")
