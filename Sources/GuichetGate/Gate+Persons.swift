@@ -97,26 +97,9 @@ extension Gate {
         _ = try personFields(input, prefix: "person.", creating: true)
     }
 
-    /// The national identifiers (searchable fields of type `national-id`) among a sign-up's
-    /// fields that a person on file already carries. Such a sign-up is still answered as any
-    /// other, so that it tells nobody whether an identifier is on file (on a job seekers'
-    /// registry, that a person is one), but its identifier is stored without being made
-    /// searchable, and the security officers are alerted (``noteIdentityClash(account:fields:)``):
-    /// an impostor's file no longer shows up beside the real person's when staff search by
-    /// that identifier (a hostile citizen's audit signed up with a job seeker's NIR).
-    public func identityClashes(fields input: [String: JSON]) async throws -> [String] {
-        let values = try personFields(input, prefix: "person.", creating: true).setValues
-        var out: [String] = []
-        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-            guard let spec = profile.personField(name), spec.searchable, case .nationalID = spec.type else { continue }
-            let term = try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }
-            if try await store.personCarries(field: name, term: term) { out.append(name) }
-        }
-        return out
-    }
-
     /// Queues the alert of a sign-up whose national identifier another person carries
-    /// (``identityClashes(fields:)``), naming the new account and the field, never a value.
+    /// (``registerPersonNotingClashes(fields:requestID:source:)``), naming the new account and
+    /// the field, never a value.
     /// The account is made all the same: an alert that cannot be queued is logged.
     public func noteIdentityClash(account: AccountID, fields: [String]) async {
         guard !fields.isEmpty else { return }
@@ -131,12 +114,28 @@ extension Gate {
 
     /// Stores the person of a citizen who signs up (before their account exists), journalled
     /// without an actor. Returns the new person's id.
-    /// - Parameter unindexed: fields stored but not made searchable (``identityClashes(fields:)``).
-    public func registerPerson(fields input: [String: JSON], requestID: String, source: String?,
-                               unindexed: Set<String> = []) async throws -> PersonID {
+    public func registerPerson(fields input: [String: JSON], requestID: String, source: String?) async throws -> PersonID {
+        try await registerPersonNotingClashes(fields: input, requestID: requestID, source: source).id
+    }
+
+    /// Stores the person of a citizen who signs up, as ``registerPerson(fields:requestID:source:)``,
+    /// and returns the national identifiers (searchable fields of type `national-id`) it holds
+    /// that a person on file already carries. Those are stored without being made searchable:
+    /// the sign-up is answered as any other, so that it tells nobody whether an identifier is
+    /// on file (on a job seekers' registry, that a person is one), while an impostor's file no
+    /// longer shows up beside the real person's when staff search by that identifier (a
+    /// hostile citizen's audit signed up with a job seeker's NIR). The caller alerts the
+    /// security officers once the account exists (``noteIdentityClash(account:fields:)``).
+    public func registerPersonNotingClashes(fields input: [String: JSON], requestID: String,
+                                            source: String?) async throws -> (id: PersonID, clashes: [String]) {
         let values = try personFields(input, prefix: "person.", creating: true).setValues
         var person = try newPerson(values)
-        if !unindexed.isEmpty { person = NewPerson(record: person.record, terms: person.terms.filter { !unindexed.contains($0.field) }) }
+        var clashes: [String] = []
+        for term in person.terms {
+            guard let spec = profile.personField(term.field), case .nationalID = spec.type else { continue }
+            if try await store.personCarries(field: term.field, term: term.term) { clashes.append(term.field) }
+        }
+        if !clashes.isEmpty { person = NewPerson(record: person.record, terms: person.terms.filter { !clashes.contains($0.field) }) }
         let id = person.record.id
         let now = clock()
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: source, purpose: nil, at: now)
@@ -147,7 +146,7 @@ extension Gate {
             throw GuichetError.unavailable("the registration could not be recorded, so nothing was stored")
         }
         try await store.create(person: person, at: now)
-        return id
+        return (id, clashes.sorted())
     }
 
     /// The dossiers linking a person that are neither archived nor erased (a person is read or

@@ -166,36 +166,13 @@ extension GuichetServer {
         let username = try body.string("username"), password = try body.string("password")
         guard let personFields = try body.optionalObject("person") else { throw GuichetError.invalid("'person' is required") }
         try body.finish()
-        guard let role = profile.roles.values.filter({ $0.kind == .citizen }).map(\.name).sorted().first else {
-            throw GuichetError.forbidden("this deployment has no self-registration")
-        }
-        try Authenticator.checkUsername(username)
-        try PasswordRules.check(password, username: username)
-        try gate.checkRegistration(fields: personFields)
-        // The throttle first, then the same answer whether the name was free or taken (as the
-        // page): a taken name gets identifiers that name nothing, after the same password
-        // hashing, and nothing is written. A 409 told anyone which names exist, administrators'
-        // and security officers' too, which the sign-in hides (a hostile citizen's audit).
-        try await auth.reserveRegistration(source: ctx.source)
-        guard try await store.account(username: username) == nil else {
-            _ = try await auth.hasher.hash(password)
-            return Self.registered(account: AccountID(), person: PersonID(), role: role)
-        }
-        let requestID = Self.requestID()
-        let clashes = try await gate.identityClashes(fields: personFields)
-        let person = try await gate.registerPerson(fields: personFields, requestID: requestID, source: ctx.source, unindexed: Set(clashes))
-        let account: AccountID
-        do {
-            account = try await auth.createAccount(username: username, password: password, role: role, person: person, createdBy: nil)
-            await gate.noteIdentityClash(account: account, fields: clashes)
-        } catch {
-            // The name was taken in the meantime: the person just written belongs to nobody, so
-            // its data key is destroyed rather than leaving an orphan readable.
-            _ = try? await gate.shred(person: person, reason: "self-registration failed", requestID: requestID)
-            if case GuichetError.conflict = error { return Self.registered(account: AccountID(), person: PersonID(), role: role) }
-            throw error
-        }
-        return Self.registered(account: account, person: person, role: role)
+        guard let role = registrationRole else { throw GuichetError.forbidden("this deployment has no self-registration") }
+        // The same answer whether the name was free or taken (as the page): a taken name gets
+        // identifiers that name nothing, and nothing is written. A 409 told anyone which names
+        // exist, administrators' and security officers' too, which the sign-in hides (a
+        // hostile citizen's audit).
+        let created = try await registerCitizen(username: username, password: password, person: personFields, role: role, source: ctx.source)
+        return Self.registered(account: created?.account ?? AccountID(), person: created?.person ?? PersonID(), role: role)
     }
 
     /// The answer to a registration, the same for a name that was free and one that was taken.

@@ -32,29 +32,34 @@ extension GuichetServer {
     }
 
     /// Registers a citizen, or does nothing if the user name is taken (after the same checks
-    /// and the same password hashing); the caller answers the same either way.
+    /// and the same password hashing); the callers, the page and `POST /v1/accounts`, answer
+    /// the same either way.
+    /// - Returns: the new account and person; nil when the name was taken.
     /// - Throws: ``GuichetError/invalid(_:)`` for a bad name, password or field (before the name
     ///   is looked up); ``GuichetError/throttled(retryAfterSeconds:)``.
-    func registerCitizen(username: String, password: String, person: [String: JSON], role: String, source: String?) async throws {
+    func registerCitizen(username: String, password: String, person: [String: JSON], role: String,
+                         source: String?) async throws -> (account: AccountID, person: PersonID)? {
         try Authenticator.checkUsername(username)
         try PasswordRules.check(password, username: username)
         try gate.checkRegistration(fields: person)
+        // The throttle first: asking name after name counts against the source like registering.
         try await auth.reserveRegistration(source: source)
         guard try await store.account(username: username) == nil else {
             _ = try await auth.hasher.hash(password)  // as long as creating the account
-            return
+            return nil
         }
         let requestID = Self.requestID()
-        let clashes = try await gate.identityClashes(fields: person)
-        let id = try await gate.registerPerson(fields: person, requestID: requestID, source: source, unindexed: Set(clashes))
+        let (id, clashes) = try await gate.registerPersonNotingClashes(fields: person, requestID: requestID, source: source)
         do {
             let account = try await auth.createAccount(username: username, password: password, role: role, person: id, createdBy: nil)
             await gate.noteIdentityClash(account: account, fields: clashes)
-        } catch GuichetError.conflict {
-            // Taken in the meantime: the person just written belongs to nobody (as the API does).
-            _ = try? await gate.shred(person: id, reason: "self-registration failed", requestID: requestID)
+            return (account, id)
         } catch {
+            // The name was taken in the meantime, or the account could not be made: the person
+            // just written belongs to nobody, so its data key is destroyed rather than leaving
+            // an orphan readable.
             _ = try? await gate.shred(person: id, reason: "self-registration failed", requestID: requestID)
+            if case GuichetError.conflict = error { return nil }
             throw error
         }
     }
@@ -70,7 +75,7 @@ extension GuichetServer {
                 for spec in self.profile.personFields {
                     if let v = try Self.formValue(form, "p." + spec.name, spec) { person[spec.name] = v }
                 }
-                try await self.registerCitizen(username: form["username"] ?? "", password: form.pairs.first { $0.name == "password" }?.value ?? "",
+                _ = try await self.registerCitizen(username: form["username"] ?? "", password: form.pairs.first { $0.name == "password" }?.value ?? "",
                                                person: person, role: role, source: ctx.source)
             } catch GuichetError.invalid(let m) {
                 return try self.registerPage(s, failed: m, form: form)
