@@ -139,8 +139,11 @@ public actor Watch {
             try await store.insert(alerts: fresh.map { f in
                 let id = Self.newID()
                 let note = ["watched-person", "ceiling-justified"].contains(f.detector) ? e.justification : nil
+                // What was done: a step-up not asked (a citizen, the console, a factor proved a
+                // moment ago) is recorded as the alert it was.
+                let nominal = engine.settings.responses[f.severity] ?? .alert
                 return WatchAlert(id: id, at: e.at, account: e.account, detector: f.detector, severity: f.severity.name,
-                                  response: (engine.settings.responses[f.severity] ?? .alert).name, detail: f.detail,
+                                  response: (a.response == .alert ? min(nominal, .alert) : nominal).name, detail: f.detail,
                                   justification: try note.flatMap { text in try sealNote?(text, Self.noteContext(alert: id)) })
             })
         }

@@ -145,6 +145,7 @@ public struct WatchEngine: Sendable {
         st.risk = risk; st.riskAt = t.second
         out.risk = risk
         var strongest: WatchResponse?
+        var stepUpBeyondFreshAccount = false
         for var f in marked {
             if f.severity >= .low && !f.repeated {
                 if risk >= settings.riskCritical { f.severity = .critical } else if risk >= settings.riskHigh { f.severity = max(f.severity, .high) }
@@ -154,6 +155,7 @@ public struct WatchEngine: Sendable {
             // A repeat within the cool-down asks no new step-up (the account answered one);
             // a repeat that calls for a throttle or a suspension still gets it (a veto).
             if !f.repeated || response >= .throttle { strongest = max(strongest ?? .alert, response) }
+            if !f.repeated, response >= .stepUp, f.detector != "fresh-account" { stepUpBeyondFreshAccount = true }
         }
         guard var response = strongest else { return }
         // A citizen has no second factor to verify again: a step-up is an alert for them.
@@ -169,6 +171,14 @@ public struct WatchEngine: Sendable {
             // carries one), unless it answered a step-up a moment ago.
             if let sf = e.secondFactorAt, let answered = st.stepUpAnswered, Int64(sf.timeIntervalSince1970) >= answered,
                e.at.timeIntervalSince(sf) <= Self.stepUpWindow { break }
+            // A new account's first access, minutes after its session proved the factor: that
+            // proof is what a step-up would ask for again (a co-operative's audit: every new staff
+            // member was asked at once, and the code just typed at sign-in was refused as used).
+            // The finding stays an alert for the security officer.
+            if !stepUpBeyondFreshAccount, let sf = e.secondFactorAt, e.at >= sf, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
+                if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }
+                break
+            }
             if st.stepUpSince == nil { out.response = .stepUp }
             st.stepUpSince = st.stepUpSince ?? t.second
             if e.allowed { out.refusal = .stepUp }

@@ -215,6 +215,21 @@ import GuichetProfile
         }
     }
 
+    @Test("a new staff account's first access minutes after its session proved the factor is an alert, not a step-up that refuses the code just typed; an older proof still owes one, and an administrator is still throttled")
+    func freshAccountAnsweredBySignIn() {
+        var bench = WatchBench()
+        let created = WatchBench.at(day: 5, hour: 9)
+        for (kind, factorAge, refused) in [(RoleKind.staff, 40.0, false), (.security, 40, false), (.staff, 10 * 60, true), (.admin, 40, true)] {
+            var first = bench.event(AccountID(), at: created.addingTimeInterval(180), dossiers: [(DossierID(), [PersonID()])],
+                                    secondFactorAt: created.addingTimeInterval(180 - factorAge))
+            first.kind = kind; first.accountCreatedAt = created
+            let a = bench.engine.assess(first)
+            #expect(a.findings.map(\.detector) == ["fresh-account"], "\(kind)")
+            #expect((a.refusal != nil) == refused, "\(kind), factor \(factorAge) s old: \(String(describing: a.refusal))")
+            if !refused { #expect(a.response == .alert, "the officer still sees it: \(kind)") }
+        }
+    }
+
     @Test("a new security officer's first personal data on the console (the key file's holder, no session to verify again) is an alert, not a step-up it cannot answer; a step-up owed from a session does not hold the console")
     func freshOfficerOnTheConsole() {
         var bench = WatchBench()

@@ -135,7 +135,7 @@ struct ApprovalCeilingTests {
 /// audit: an agent asked for 30 minutes before its approval was never watched as new).
 @Suite(.serialized)
 struct FreshFromApprovalTests {
-    @Test("an agent asked for 40 minutes before its approval is asked for a step-up at its first read, as a new account")
+    @Test("an agent asked for 40 minutes before its approval is watched as a new account at its first read: asked for a step-up when its sign-in's factor is over 5 minutes old")
     func freshFromApproval() async throws {
         let (world, requests) = try await ApprovalCeilingTests.world(accounts: 1)
         defer { world.remove() }
@@ -146,7 +146,7 @@ struct FreshFromApprovalTests {
         let secret = try await world.enrol("agent.new0")
         let agent = try await world.auth.authenticate(token: try await world.signIn("agent.new0", secret: secret))
         let file = try #require(try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 1)).first)
-        world.clock.advance(60)
+        world.clock.advance(6 * 60)
         await #expect(throws: GuichetError.self, "a new account's first read asks for a step-up") {
             _ = try await world.gate.read(file, GateRequest(principal: agent, requestID: "t", source: nil, purpose: "list-management"))
         }
