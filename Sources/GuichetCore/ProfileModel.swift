@@ -293,6 +293,14 @@ public struct Profile: Sendable, Equatable {
     /// The person field of this name, if declared.
     public func personField(_ name: String) -> FieldSpec? { personFields.first { $0.name == name } }
 
+    /// Whether a role's work goes through a caseload: an allowing rule reaches its files by
+    /// assignment (`when: assigned`); a partner export then takes its caseload. Pages offer
+    /// caseload controls for those roles only (a co-operative's audit: place05, which has no
+    /// caseloads, showed "0 files followed, assign a file" on every account).
+    public func usesCaseloads(_ role: String) -> Bool {
+        rules.contains { $0.effect == .allow && $0.relation == .assigned && $0.roles.contains(role) }
+    }
+
     /// The names of the roles of the kinds that `kinds` accepts, sorted: what the store's
     /// `accounts(roles:)` takes, so that finding the security officers or the staff never reads
     /// the citizens' accounts (millions in R4).

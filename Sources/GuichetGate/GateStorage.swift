@@ -285,6 +285,8 @@ public protocol GateStorage: Sendable {
     func insert(organisations: [Organisation], at: Date) async throws
     /// One organisation.
     func organisation(_ id: OrganisationID) async throws -> Organisation?
+    /// Sets or removes (nil) an organisation's capacity; false when there is no such organisation.
+    func setCapacity(of id: OrganisationID, to capacity: Int?) async throws -> Bool
 
     // MARK: Lists awaiting review
     /// Pending archive read requests, oldest first, at most `limit`.

@@ -132,6 +132,22 @@ public struct Provisioning: Sendable {
         return o
     }
 
+    /// Sets an organisation's capacity (its places), or removes it (nil: no bound), journalled.
+    /// A capacity below the places already held refuses new offers until places free up;
+    /// nothing offered already is withdrawn (a co-operative's audit: a daycare that gained
+    /// places had no way to say so).
+    /// - Throws: ``GuichetError/invalid(_:)`` for a capacity out of 0...1,000,000;
+    ///   ``GuichetError/notFound`` for an unknown organisation.
+    public func setCapacity(of id: OrganisationID, to capacity: Int?, by: Provisioner) async throws -> Organisation {
+        try admit(by)
+        if let capacity, !(0...1_000_000).contains(capacity) { throw GuichetError.invalid("'capacity' must be from 0 to 1000000") }
+        guard let o = try await store.organisation(id) else { throw GuichetError.notFound }
+        func words(_ n: Int?) -> String { n.map(String.init) ?? "none" }
+        try await journal("organisation-capacity", "organisation \(id) capacity \(words(capacity)) (was \(words(o.capacity)))", by)
+        guard try await store.setCapacity(of: id, to: capacity) else { throw GuichetError.notFound }
+        return Organisation(id: o.id, kind: o.kind, name: o.name, territory: o.territory, capacity: capacity)
+    }
+
     static func name(_ text: String, what: String) throws -> String {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...200).contains(t.count), !t.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {

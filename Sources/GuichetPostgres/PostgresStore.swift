@@ -142,6 +142,14 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Sets or removes (nil) an organisation's capacity; false when there is no such organisation.
+    public func setCapacity(of id: OrganisationID, to capacity: Int?) async throws -> Bool {
+        try await transaction { c in
+            try await c.query("UPDATE organisation SET capacity = \(capacity) WHERE id = \(id.rawValue) RETURNING id", logger: Self.logger)
+                .decode(String.self).collect().isEmpty == false
+        }
+    }
+
     /// One organisation.
     public func organisation(_ id: OrganisationID) async throws -> Organisation? {
         try await read { c in

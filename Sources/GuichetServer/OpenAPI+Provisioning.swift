@@ -9,6 +9,10 @@ extension OpenAPI {
               responses: ["201": "Territory", "400": "Problem", "401": "Problem", "403": "Problem", "409": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/admin/v1/organisations", summary: "Add an organisation of one of the profile's kinds (journalled)", secured: true,
               body: "NewOrganisation", responses: ["201": "Organisation", "400": "Problem", "401": "Problem", "403": "Problem", "409": "Problem", "503": "Problem"]),
+        .init(method: "post", path: "/admin/v1/organisations/{id}/capacity",
+              summary: "Set an organisation's capacity (places), or remove it with null (journalled). Below the places already held, new offers are refused until places free up; nothing offered is withdrawn",
+              secured: true, body: "CapacityChange",
+              responses: ["200": "Organisation", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "503": "Problem"]),
         .init(method: "post", path: "/admin/v1/accounts/{id}/deactivate",
               summary: "Deactivate the account of someone who left, for good: sessions revoked, unused activation codes void (journalled). That of an administrator, account administrator or security officer is a request that a second administrator approves at /admin/v1/requests (202); refused (409) when it would leave no active administrator or security officer. Counts against your role's ceiling of changes: past it, 403 until you verify your second factor again and send Guichet-Justification; then 429 (throttled), then suspension",
               secured: true, body: "Deactivation",
@@ -40,11 +44,15 @@ extension OpenAPI {
               responses: ["201": "Claimed", "400": "Problem", "403": "Problem", "409": "Problem", "413": "Problem", "429": "Problem", "503": "Problem"]),
     ]
 
+    /// An organisation's capacity: a whole number of places.
+    static let places: JSON = .object(["type": .string("integer"), "minimum": .number(0), "maximum": .number(1_000_000)])
+
     static let provisioningSchemas: [String: JSON] = [
         "NewTerritory": obj(["code": string, "name": string], required: ["code", "name"]),
         "Territory": obj(["code": string, "name": string]),
         "Territories": obj(["territories": array(ref("Territory"))]),
-        "NewOrganisation": obj(["kind": string, "name": string, "territory": string, "capacity": integer], required: ["kind", "name"]),
+        "NewOrganisation": obj(["kind": string, "name": string, "territory": string, "capacity": places], required: ["kind", "name"]),
+        "CapacityChange": obj(["capacity": nullable(places)], required: ["capacity"]),
         "Organisation": obj(["id": id, "kind": string, "name": string, "territory": nullable(string), "capacity": nullable(integer)]),
         "Deactivation": obj(["reason": string], required: ["reason"]),
         "Deactivated": obj(["id": id, "status": string]),

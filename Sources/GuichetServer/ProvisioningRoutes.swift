@@ -46,6 +46,18 @@ extension GuichetServer {
             let o = try await self.provisioning.addOrganisation(kind: kind, name: name, territory: territory, capacity: capacity, by: by)
             return Reply.json(Wire.organisation(o), status: .created)
         }
+        r.on(.post, "/admin/v1/organisations/:id/capacity") { req, ctx in
+            let by = try await self.provisioner(req, ctx)
+            let id: OrganisationID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            // Required, null included: a body that forgot the key must not remove the bound.
+            guard case .object(let given) = body.json, given.keys.contains("capacity") else {
+                throw GuichetError.invalid("'capacity' is required: a whole number of places, or null for no bound")
+            }
+            let capacity = try body.optionalInt("capacity")
+            try body.finish()
+            return Reply.json(Wire.organisation(try await self.provisioning.setCapacity(of: id, to: capacity, by: by)))
+        }
         r.on(.post, "/admin/v1/accounts/:id/deactivate") { req, ctx in
             let by = try await self.provisioner(req, ctx)
             let id: AccountID = try ctx.parameters.identifier("id")

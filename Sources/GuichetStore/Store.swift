@@ -244,6 +244,14 @@ public final class Store: Sendable {
         }
     }
 
+    /// Sets or removes (nil) an organisation's capacity; false when there is no such organisation.
+    public func setCapacity(of id: OrganisationID, to capacity: Int?) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE organisation SET capacity = ? WHERE id = ?", arguments: [capacity, id.rawValue])
+            return db.changesCount > 0
+        }
+    }
+
     /// Organisations, optionally of one kind, by name.
     public func organisations(kind: String?) async throws -> [Organisation] {
         try await read { db in

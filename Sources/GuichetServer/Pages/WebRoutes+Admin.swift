@@ -94,7 +94,7 @@ extension GuichetServer {
             // Caseloads: staff and partners' files, and their transfer to a colleague of the same
             // role and organisation (Provisioning refuses another role; staff files stay in
             // their organisation).
-            if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner {
+            if let kind = profile.roles[a.role]?.kind, kind == .staff || kind == .partner, profile.usesCaseloads(a.role) {
                 let count = try await store.caseload(of: a.id).count
                 row["caseload"] = count
                 // The files by number, and a form to assign one (WebRoutes+Provisioning.swift).
@@ -157,6 +157,7 @@ extension GuichetServer {
              "selected": draft?.form == "account" && typed["organisation"] == o.id.rawValue]
         }
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
+                                     "caseloads": profile.roles.keys.contains(where: profile.usesCaseloads),
                                      "organisations": orgs, "mayAddOrganisations": scoped == nil,
                                      "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l), "selected": draft?.form == "organisation" && typed["kind"] == $0] },
                                      // An organisation's territory must exist: chosen from the list (the territories' page adds one).
@@ -530,6 +531,19 @@ extension GuichetServer {
                 return try await self.accountsPage(s, ctx, made: nil, status: draft.status, draft: draft)
             }
             return WebPages.redirect("/web/home?done=organisation")
+        }
+        page(r, .post, "/web/admin/organisations/:id/capacity", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let by = try self.pageProvisioner(s, ctx)
+            guard let raw = ctx.parameters.get("id"), let id = OrganisationID(validating: raw) else { throw GuichetError.notFound }
+            // Empty: no capacity (offers unbounded), as on the form that adds one.
+            let capacity = try form["capacity"].flatMap { $0.isEmpty ? nil : $0 }.map { raw -> Int in
+                guard let n = Int(raw) else { throw GuichetError.invalid("'capacity' must be a whole number") }
+                return n
+            }
+            _ = try await self.provisioning.setCapacity(of: id, to: capacity, by: by)
+            return WebPages.redirect("/web/home?done=capacity")
         }
         page(r, .post, "/web/security/alerts/:id/acknowledge", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

@@ -98,9 +98,10 @@ extension GuichetServer {
         values["noDossier"] = dossiers.isEmpty
         let accesses = (o["accessHistory"]?.object?["accesses"]?.array ?? []).reversed().map { a -> [String: Any] in
             let a = a.object ?? [:]
-            let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l)
-                : [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
-                    .filter { !$0.isEmpty }.joined(separator: " · ")
+            let named = [text(a["organisation"]?.object?["name"]), text(a["role"]).isEmpty ? "" : (pages.optionalText("role_" + text(a["role"]), l) ?? text(a["role"]))]
+                .filter { !$0.isEmpty }.joined(separator: " · ")
+            // No account's role: the service itself wrote the entry (a notice mailed, the sign-up).
+            let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l) : named.isEmpty ? pages.text("exportSystem", l) : named
             let purpose = text(a["purpose"])
             return ["at": when(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
                     "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),

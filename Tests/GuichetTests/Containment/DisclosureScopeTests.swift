@@ -55,7 +55,7 @@ import GuichetGate
         "POST /admin/v1/session/webauthn", "POST /admin/v1/session/webauthn/challenge", "PUT /admin/v1/me/contact",
         // Provisioning (issue 16): territories, organisations, caseloads as dossier ids, a
         // deactivation's status; a claim code and, once claimed, the account and person ids.
-        "GET /admin/v1/territories", "POST /admin/v1/territories", "POST /admin/v1/organisations",
+        "GET /admin/v1/territories", "POST /admin/v1/territories", "POST /admin/v1/organisations", "POST /admin/v1/organisations/{id}/capacity",
         "POST /admin/v1/accounts/{id}/deactivate", "GET /admin/v1/accounts/{id}/caseload", "POST /admin/v1/accounts/{id}/caseload",
         "POST /admin/v1/accounts/{id}/caseload/transfer", "POST /v1/persons/{id}/claim-code", "POST /v1/accounts/claim",
         // A dossier's ranks: organisation ids and numbers (issue 16, R1).

@@ -45,6 +45,25 @@ struct WebCitizenListAndExportPageTests {
         }
     }
 
+    @Test("'My data' names the service itself on an entry that no account wrote (the sign-up, a notice mailed), in French and English, never an empty cell")
+    func systemEntriesNamed() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        _ = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("parent1", World.password)
+            for (language, words) in [("en", "The service itself (an automatic task, or the operator&#39;s console)"),
+                                      ("fr", "Le service lui-même (une tâche automatique, ou la console de l&#39;exploitant)")] {
+                let page = try await browser.get("/web/export?lang=\(language)")
+                #expect(page.html.contains(#"<td class="who">\#(words)</td>"#), "\(language): the person's creation, journalled by the service")
+                #expect(!page.html.contains(#"<td class="who"></td>"#), "\(language)")
+                #expect(page.html.contains(#"<td class="who">\#(language == "fr" ? "Vous" : "You")</td>"#), "the parent's own application")
+            }
+        }
+    }
+
     @Test("'My files' says how to exercise one's rights (history, a download, a correction, an erasure) and whom to write to, in French and English; without a contact configured, the office")
     func rightsAndContact() async throws {
         let world = try await World.make()

@@ -89,7 +89,8 @@ async function showHistory() {
     time.dateTime = a.at;
     time.textContent = when(a.at);
     cell(row, "", "when").appendChild(time);
-    const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role && label("role_", a.role)].filter(Boolean).join(" · ");
+    // No account's role: the service itself wrote the entry (a notice mailed, the sign-up).
+    const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role && label("role_", a.role)].filter(Boolean).join(" · ") || T.system;
     cell(row, who).className = "who";
     cell(row, actionName(a) + (a.decision === "deny" ? " (" + T.denied + ")" : "")).className = "action";
     cell(row, a.fieldLabels.join(", ")).className = "fields";
