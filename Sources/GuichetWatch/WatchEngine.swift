@@ -174,9 +174,11 @@ public struct WatchEngine: Sendable {
             // A new account's first access, minutes after its session proved the factor: that
             // proof is what a step-up would ask for again (a co-operative's audit: every new staff
             // member was asked at once, and the code just typed at sign-in was refused as used).
-            // The finding stays an alert for the security officer.
+            // The finding stays an alert for the security officer, and the proof counts as a
+            // step-up answered, as it would have been a moment later.
             if !stepUpBeyondFreshAccount, let sf = e.secondFactorAt, e.at >= sf, e.at.timeIntervalSince(sf) <= Self.stepUpWindow {
                 if out.findings.contains(where: { !$0.repeated }) { out.response = .alert }
+                st.stepUpAnswered = Int64(sf.timeIntervalSince1970)
                 break
             }
             if st.stepUpSince == nil { out.response = .stepUp }

@@ -62,7 +62,7 @@ import GuichetSynth
             #expect(try await s.call("POST", "/v1/dossiers/\(other)/transitions/close", token: adviser, purpose: "support").status == 404)
         }
         let mine = try await s.call("GET", "/v1/dossiers?limit=100", token: adviser, purpose: "support")
-        #expect(mine["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } == [id] && !mine.text.contains(note))
+        #expect(mine["dossiers"]?.array?.compactMap { $0.object?["id"]?.string } == [id] && !mine.text.contains(note), "\(mine)")
 
         #expect(try await s.call("POST", "/v1/dossiers/\(id)/transitions/close", token: adviser, purpose: "support")["status"]?.string == "closed")
         #expect(!s.serverLog.contains(note) && !s.serverLog.contains("Inès"))
