@@ -75,7 +75,7 @@ public struct IncidentInput: Sendable {
             throw GuichetError.invalid("'status' must be one of: \(BreachIncidentRecord.statuses.joined(separator: ", "))")
         }
         guard detectedAt <= now.addingTimeInterval(60) else { throw GuichetError.invalid("'detectedAt' is in the future") }
-        if scope.isEmpty { throw GuichetError.invalid("'scope' must give at least one of account, session, source, from, to") }
+        if scope.isEmpty { throw GuichetError.invalid("'scope' must give at least one of account, accounts, session, source, from, to") }
     }
 }
 

@@ -309,6 +309,34 @@ extension Gate {
         return s
     }
 
+    /// Suspends an account at a security officer's decision (an incident audit: an account
+    /// reinstated too early could not be taken back by the officers): disabled, its sessions
+    /// revoked, until an officer reinstates it; journalled, the reason kept sealed with its
+    /// alert. Staff, partner, account-administrator and citizen accounts only: an administrator
+    /// or a security officer is deactivated by the administrators (a stolen officer's account
+    /// must not lock the others out).
+    public func suspendAccount(_ account: AccountID, sealing reason: String, by officer: GateRequest) async throws {
+        guard let watch else { throw GuichetError.unavailable("detection is not enabled on this deployment") }
+        guard officer.principal.kind == .security else { throw GuichetError.forbidden("only a security officer suspends an account") }
+        let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for suspending (10 to 2000 characters)") }
+        guard !DisplayText.holdsRefused(text, newline: true) else {
+            throw GuichetError.invalid("the text may not hold control or text-direction characters")
+        }
+        guard account != officer.principal.account else { throw GuichetError.forbidden("you cannot suspend your own account") }
+        guard let target = try await store.account(id: account) else { throw GuichetError.notFound }
+        if let kind = profile.roles[target.role]?.kind, kind == .admin || kind == .security {
+            throw GuichetError.forbidden("an administrator's or a security officer's account is deactivated by the administrators, not suspended")
+        }
+        if try await store.suspensions(openOnly: true).contains(where: { $0.account == account }) {
+            throw GuichetError.conflict("this account is already suspended")
+        }
+        guard target.status == "active" else { throw GuichetError.conflict("this account is not active") }
+        try await journal.recordSystemEvent("watch:officer-suspend", reason: "account \(account.rawValue) suspended by a security officer; the reason is kept sealed with its alert",
+                                            persons: [], dossiers: [], context: context(officer))
+        try await watch.suspendByOfficer(account, officer: officer.principal.account, sealing: text, at: clock())
+    }
+
     /// Flags (reason given) or unflags (nil) a person as watched (journalled). The reason is
     /// kept sealed (it says something about the person); the ledger says only that the person
     /// was flagged or unflagged, and by whom.

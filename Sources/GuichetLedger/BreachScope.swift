@@ -4,26 +4,40 @@ public import GuichetMerkle
 public import Foundation
 import Crypto
 
-/// What a breach scope is asked about: any combination of an account, a session, a source
-/// address and a time window `[from, to)`. Every filter given must hold for an entry.
+/// What a breach scope is asked about: any combination of accounts, a session, a source
+/// address and a time window `[from, to)`. Every filter given must hold for an entry; an entry
+/// of any of the accounts holds for the accounts (an incident of several accounts taken over
+/// at once: each person once, with every field any of them received).
 public struct ScopeQuery: Sendable, Equatable {
-    public var account: AccountID?
+    /// The accounts, sorted, each once; empty: any account.
+    public private(set) var accounts: [AccountID]
     public var session: SessionID?
     public var source: String?
     public var from: Date?
     public var to: Date?
 
     public init(account: AccountID? = nil, session: SessionID? = nil, source: String? = nil, from: Date? = nil, to: Date? = nil) {
-        self.account = account; self.session = session; self.source = source.map(SourceAddress.canonical); self.from = from; self.to = to
+        self.init(accounts: account.map { [$0] } ?? [], session: session, source: source, from: from, to: to)
     }
 
-    /// Whether no filter is given (a scope of the whole ledger is refused).
-    public var isEmpty: Bool { account == nil && session == nil && source == nil && from == nil && to == nil }
+    public init(accounts: [AccountID], session: SessionID? = nil, source: String? = nil, from: Date? = nil, to: Date? = nil) {
+        self.accounts = Self.sorted(accounts)
+        self.session = session; self.source = source.map(SourceAddress.canonical); self.from = from; self.to = to
+    }
 
-    /// The query as JSON (stored with an incident).
+    static func sorted(_ accounts: [AccountID]) -> [AccountID] { Array(Set(accounts)).sorted { $0.rawValue < $1.rawValue } }
+
+    /// The one account asked about; nil for none or several.
+    public var account: AccountID? { accounts.count == 1 ? accounts[0] : nil }
+
+    /// Whether no filter is given (a scope of the whole ledger is refused).
+    public var isEmpty: Bool { accounts.isEmpty && session == nil && source == nil && from == nil && to == nil }
+
+    /// The query as JSON (stored with an incident): one account as `account`, as before
+    /// incidents could hold several; several as `accounts`.
     public var json: JSON {
         var o: [String: JSON] = [:]
-        if let account { o["account"] = .string(account.rawValue) }
+        if let account { o["account"] = .string(account.rawValue) } else if !accounts.isEmpty { o["accounts"] = .array(accounts.map { .string($0.rawValue) }) }
         if let session { o["session"] = .string(session.rawValue) }
         if let source { o["source"] = .string(source) }
         if let from { o["from"] = .string(ScopeFormat.time(from)) }
@@ -35,18 +49,29 @@ public struct ScopeQuery: Sendable, Equatable {
     /// - Throws: ``GuichetError/invalid(_:)`` for a malformed identifier or time.
     public init(json: JSON) throws {
         let o = json.object ?? [:]
-        for key in o.keys where !["account", "session", "source", "from", "to"].contains(key) {
-            throw GuichetError.invalid("unknown scope key '\(GuichetError.echo(key))' (expected account, session, source, from, to)")
+        for key in o.keys where !["account", "accounts", "session", "source", "from", "to"].contains(key) {
+            throw GuichetError.invalid("unknown scope key '\(GuichetError.echo(key))' (expected account, accounts, session, source, from, to)")
         }
         func string(_ k: String) throws -> String? {
             guard let v = o[k], v != .null else { return nil }
             guard let s = v.string else { throw GuichetError.invalid("'\(k)' must be a string") }
             return s
         }
-        account = try string("account").map { text in
+        func account(_ text: String) throws -> AccountID {
             guard let id = AccountID(validating: text) else { throw GuichetError.invalid("'account' is not a valid account id") }
             return id
         }
+        var ids = try string("account").map { [try account($0)] } ?? []
+        if let list = o["accounts"], list != .null {
+            guard let items = list.array, !items.isEmpty, items.count <= Self.maxAccounts else {
+                throw GuichetError.invalid("'accounts' must be a list of 1 to \(Self.maxAccounts) account ids")
+            }
+            for item in items {
+                guard let text = item.string else { throw GuichetError.invalid("'accounts' must be a list of 1 to \(Self.maxAccounts) account ids") }
+                ids.append(try account(text))
+            }
+        }
+        accounts = Self.sorted(ids)
         session = try string("session").map { text in
             guard let id = SessionID(validating: text) else { throw GuichetError.invalid("'session' is not a valid session id") }
             return id
@@ -57,12 +82,22 @@ public struct ScopeQuery: Sendable, Equatable {
         to = try string("to").map { try ScopeFormat.parseTime($0, "to") }
     }
 
+    /// Most accounts one scope is asked about.
+    public static let maxAccounts = 100
+
     /// The index a scope starts from: the most selective filter given.
     var indexKey: LedgerIndexKey {
         if let session { return .session(session) }
-        if let account { return .account(account) }
+        if let first = accounts.first { return .account(first) }
         if let source { return .source(source) }
         return .time
+    }
+
+    /// The indexes a scope reads: the most selective filter's, one per account when several
+    /// accounts are asked about and no session.
+    var indexKeys: [LedgerIndexKey] {
+        if session == nil, accounts.count > 1 { return accounts.map { .account($0) } }
+        return [indexKey]
     }
 }
 
@@ -275,8 +310,12 @@ extension LedgerAuditor {
         guard !q.isEmpty else { throw GuichetError.invalid("give at least one of account, session, source, from, to") }
         if let from = q.from, let to = q.to, to <= from { throw GuichetError.invalid("'to' must be after 'from'") }
         let checkpoint = try await checkpointReference()
-        var indexes = try await store.ledgerIndexes(q.indexKey, from: q.from, to: q.to, below: checkpoint.size,
-                                                    limit: Self.maxScopeEntries + 1)
+        var indexes: [Int64] = []
+        for key in q.indexKeys {
+            let found = try await store.ledgerIndexes(key, from: q.from, to: q.to, below: checkpoint.size, limit: Self.maxScopeEntries + 1)
+            indexes = indexes.isEmpty ? found : Array(Set(indexes).union(found)).sorted()
+            guard indexes.count <= Self.maxScopeEntries else { break }
+        }
         // An IPv4 client of a listener bound to `::` was recorded as `::ffff:a.b.c.d` before
         // the ledger kept one spelling per address (SourceAddress): its entries count too.
         if case .source(let address) = q.indexKey, SourceAddress.bytes(address)?.count == 4 {
@@ -320,7 +359,7 @@ extension LedgerAuditor {
                         throw LedgerError.corrupt("the source address kept beside entry \(index) is not the one the entry was written with")
                     }
                 }
-                if let a = q.account, r.account != a { continue }
+                if !q.accounts.isEmpty, !(r.account.map(q.accounts.contains) ?? false) { continue }
                 if let s = q.session, r.session != s { continue }
                 if let s = q.source, r.source.map(SourceAddress.canonical) != s { continue }
                 if let f = q.from, r.at < f { continue }

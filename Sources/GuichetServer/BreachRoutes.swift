@@ -30,14 +30,26 @@ extension GuichetServer {
         Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func scopeQuery(_ request: Request) throws -> ScopeQuery {
+    /// The scope asked in a query string. `account` may be given several times (an incident of
+    /// several accounts: an operator's audit found the last one kept, silently), each an id or
+    /// a user name; any other parameter once.
+    func scopeQuery(_ request: Request) async throws -> ScopeQuery {
         let known: Set<String> = ["account", "session", "source", "from", "to", "format", "timeline"]
         var o: [String: JSON] = [:]
+        var accounts: [JSON] = []
+        var seen = Set<String>()
         for (key, value) in request.uri.queryParameters {
             let k = String(key)
             guard known.contains(k) else { throw GuichetError.invalid("unknown parameter '\(GuichetError.echo(k))' (expected: \(known.sorted().joined(separator: ", ")))") }
-            if ["account", "session", "source", "from", "to"].contains(k) { o[k] = .string(String(value)) }
+            if k == "account" {
+                guard accounts.count < ScopeQuery.maxAccounts else { throw GuichetError.invalid("'account' is given more than \(ScopeQuery.maxAccounts) times") }
+                accounts.append(.string(try await BreachResponse.account(named: String(value), store: store).rawValue))
+                continue
+            }
+            guard seen.insert(k).inserted else { throw GuichetError.invalid("'\(k)' is given twice") }
+            if ["session", "source", "from", "to"].contains(k) { o[k] = .string(String(value)) }
         }
+        if !accounts.isEmpty { o["accounts"] = .array(accounts) }
         return try ScopeQuery(json: .object(o))
     }
 
@@ -46,7 +58,7 @@ extension GuichetServer {
         let register = BreachRegister(store: store)
         r.on(.get, "/admin/v1/breach/scope") { req, _ in
             _ = try await self.securityOfficer(req)
-            let query = try Self.scopeQuery(req)
+            let query = try await self.scopeQuery(req)
             let scope = try await BreachResponse.scopeNow(self.gate, query)
             switch req.uri.queryParameters.get("format") ?? "json" {
             case "json": return Reply.json(scope.json(timeline: req.uri.queryParameters.get("timeline") == "true"))

@@ -55,6 +55,15 @@ extension GuichetServer {
             try body.finish()
             return Reply.json(Wire.suspension(try await self.gate.reinstate(id, reason: reason, by: g), gate: self.gate))
         }
+        r.on(.post, "/admin/v1/accounts/:id/suspend") { req, ctx in
+            let g = try await self.officer(req, ctx, fresh: true)
+            let id: AccountID = try ctx.parameters.identifier("id")
+            var body = try await JSONBody.read(req)
+            let reason = try body.string("reason")
+            try body.finish()
+            try await self.gate.suspendAccount(id, sealing: reason, by: g)
+            return Reply.json(.object(["id": .string(id.rawValue), "status": .string("suspended")]))
+        }
         r.on(.get, "/admin/v1/watch/persons") { req, ctx in
             _ = try await self.officer(req, ctx, fresh: false)
             let list = try await self.store.watchedPersons()

@@ -226,6 +226,20 @@ public actor Watch {
         try await flush(at: at)
     }
 
+    /// Suspends an account at a security officer's decision (seen taken over, or reinstated too
+    /// early): disabled and its sessions revoked until an officer reinstates it; the officer's
+    /// reason kept sealed with the alert that records it.
+    public func suspendByOfficer(_ account: AccountID, officer: AccountID, sealing reason: String, at: Date) async throws {
+        try await load()
+        let id = Self.newID()
+        try await store.insert(alerts: [WatchAlert(id: id, at: at, account: account, detector: "officer-suspension",
+                                                   severity: Severity.high.name, response: WatchResponse.suspend.name,
+                                                   detail: "suspended by a security officer", justification: try sealNote?(reason, Self.noteContext(alert: id)))])
+        try await store.suspend(account: account, id: Self.newID(), reason: "suspended by a security officer", at: at)
+        try await change(account, at: at) { $0.suspend(account) }
+        try await flush(at: at)
+    }
+
     /// Queues an alert for the security officers without changing the account's state.
     public func raise(_ account: AccountID, detector: String, severity: Severity, detail: String, at: Date) async throws {
         try await store.insert(alerts: [WatchAlert(id: Self.newID(), at: at, account: account, detector: detector,

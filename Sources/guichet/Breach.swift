@@ -18,25 +18,26 @@ struct Breach: AsyncParsableCommand {
 
     /// The filters of a scope, shared by `scope` and `register`.
     struct ScopeOptions: ParsableArguments {
-        @Option(help: "Account id, or its user name.") var account: String?
+        @Option(help: "Account id, or its user name; several --account for an incident of several accounts.") var account: [String] = []
         @Option(help: "Session id.") var session: String?
         @Option(help: "Source address.") var source: String?
         @Option(help: "Start of the window (ISO 8601, inclusive).") var from: String?
         @Option(help: "End of the window (ISO 8601, exclusive).") var to: String?
 
-        var isEmpty: Bool { [account, session, source, from, to].allSatisfy { $0 == nil } }
+        var isEmpty: Bool { account.isEmpty && [session, source, from, to].allSatisfy { $0 == nil } }
 
         /// The query, `--account` taken as an account id, else as a user name of the registry
         /// (an operator's audit: the id had to be looked up in `staff list` first).
         func query(_ server: GuichetServer) async throws -> ScopeQuery {
-            var id = account
-            if let name = account {
-                do { id = try await BreachResponse.account(named: name, store: server.store).rawValue } catch let e as GuichetError {
+            var ids: [JSON] = []
+            for name in account {
+                do { ids.append(.string(try await BreachResponse.account(named: name, store: server.store).rawValue)) } catch let e as GuichetError {
                     throw CommandError("\(e.description) (\(name))")
                 }
             }
             var o: [String: JSON] = [:]
-            for (k, v) in [("account", id), ("session", session), ("source", source), ("from", from), ("to", to)] {
+            if !ids.isEmpty { o["accounts"] = .array(ids) }
+            for (k, v) in [("session", session), ("source", source), ("from", from), ("to", to)] {
                 if let v { o[k] = .string(v) }
             }
             do { return try ScopeQuery(json: .object(o)) } catch let e as GuichetError { throw ValidationError(e.description) }

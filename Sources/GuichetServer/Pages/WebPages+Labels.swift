@@ -77,6 +77,15 @@ extension GuichetServer {
     /// field it names by its code (`'person.phone'`, `'daysPerWeek'`, the search's combinations)
     /// named by its label instead, as the forms name it. The API's problem details keep the codes.
     func refusal(_ message: String, _ l: String) -> String {
+        // Shown as a sentence of its own, often after one of the page's ("The app was not
+        // added: the activation code was refused."): capitalised (a co-operative's audit read
+        // "…refused. this activation code is wrong").
+        let text = refusalText(message, l)
+        guard let first = text.first, first.isLowercase else { return text }
+        return first.uppercased() + text.dropFirst()
+    }
+
+    func refusalText(_ message: String, _ l: String) -> String {
         guard let pages = try? Self.webPages() else { return message }
         func label(_ path: Substring) -> String {
             let p = path.trimmingCharacters(in: .whitespaces)

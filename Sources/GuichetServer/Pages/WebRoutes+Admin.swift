@@ -341,13 +341,13 @@ extension GuichetServer {
         if let draft { values["draft"] = draft }
         if let error { values["draftError"] = error }
         if let username = wanted, !username.isEmpty {
-            let account = try await BreachResponse.account(named: username, store: store)
-            let scope = try await BreachResponse.scopeNow(gate, ScopeQuery(account: account))
+            let query = ScopeQuery(accounts: try await scopeAccounts(username))
+            let scope = try await BreachResponse.scopeNow(gate, query)
             values["searched"] = true
             // The next step: the incident already opened for this account, or a form to open one.
             let pages = try Self.webPages()
-            values["incidents"] = try await incidents(ofAccount: account).map { incidentRow($0, pages, s.language) }
-            values["accountID"] = account.rawValue
+            values["incidents"] = try await incidents(ofAccounts: query.accounts).map { incidentRow($0, pages, s.language) }
+            values["accountID"] = query.accounts.map(\.rawValue).joined(separator: ",")
             values["now"] = (draft?["detectedAt"] as? String) ?? ScopeFormat.time(Date())
             values["count"] = scope.persons.count
             values["entries"] = scope.entriesMatched
@@ -583,6 +583,14 @@ extension GuichetServer {
             let g = try self.pageOfficer(s, ctx, fresh: true)
             try await self.gate.setWatched(try ctx.parameters.identifier("id"), reason: nil, by: g)
             return WebPages.redirect("/web/home?done=unwatch")
+        }
+        page(r, .post, "/web/security/suspend", admin: true) { req, ctx, scope in
+            let form = try await FormBody.read(req)
+            let s = try await self.signedIn(req, scope, form: form)
+            let g = try self.pageOfficer(s, ctx, fresh: true)
+            let account = try await BreachResponse.account(named: try form.required("username"), store: self.store)
+            try await self.gate.suspendAccount(account, sealing: try form.required("reason"), by: g)
+            return WebPages.redirect("/web/home?done=suspend")
         }
         page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
             let form = try await FormBody.read(req)

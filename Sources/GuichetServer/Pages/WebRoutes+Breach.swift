@@ -47,9 +47,20 @@ extension GuichetServer {
          "detected": PageFormat.when(i.detectedAt, l), "href": "/web/security/incidents/\(i.id)", "clock": incidentClock(i, now: Date(), pages, l)]
     }
 
-    /// The incidents whose stored scope is this account's (the scope page links them).
-    func incidents(ofAccount account: AccountID) async throws -> [BreachIncidentRecord] {
-        try await BreachRegister(store: store).list().filter { (try? $0.scopeQuery())?.account == account }
+    /// The incidents whose stored scope names one of these accounts (the scope page links them).
+    func incidents(ofAccounts accounts: [AccountID]) async throws -> [BreachIncidentRecord] {
+        try await BreachRegister(store: store).list().filter { i in (try? i.scopeQuery())?.accounts.contains(where: accounts.contains) == true }
+    }
+
+    /// The accounts of the scope form: user names or ids, separated by commas or spaces.
+    func scopeAccounts(_ text: String) async throws -> [AccountID] {
+        let names = text.split { $0 == "," || $0.isWhitespace }.map(String.init)
+        guard (1...ScopeQuery.maxAccounts).contains(names.count) else {
+            throw GuichetError.invalid("'accounts' must be a list of 1 to \(ScopeQuery.maxAccounts) account ids")
+        }
+        var ids: [AccountID] = []
+        for name in names { ids.append(try await BreachResponse.account(named: name, store: store)) }
+        return ids
     }
 
     /// The register: every incident with its state and its clock.
@@ -165,12 +176,18 @@ extension GuichetServer {
     /// Registers an incident from an account's scope (the scope page's form).
     func openIncident(_ form: FormBody, _ s: PageScope) async throws -> Response {
         let officer = try pageSecurityOfficer(s)
-        guard let account = AccountID(validating: try form.required("account")) else { throw GuichetError.invalid("'account' is not a valid account") }
-        guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
+        let raw = try form.required("account").split(separator: ",").map(String.init)
+        guard (1...ScopeQuery.maxAccounts).contains(raw.count) else { throw GuichetError.invalid("'account' is not a valid account") }
+        var accounts: [AccountID] = []
+        for text in raw {
+            guard let account = AccountID(validating: text) else { throw GuichetError.invalid("'account' is not a valid account") }
+            guard try await store.account(id: account) != nil else { throw GuichetError.notFound }
+            accounts.append(account)
+        }
         let detected = try ScopeFormat.parseTime(try form.required("detectedAt"), "detectedAt")
         let input = IncidentInput(title: try form.required("title"), nature: try form.required("nature"), facts: try form.required("facts"),
                                   consequences: form["consequences"] ?? "", detectedAt: detected,
-                                  encryptedAndKeysSafe: form["encryptedAndKeysSafe"] == "yes", scope: ScopeQuery(account: account))
+                                  encryptedAndKeysSafe: form["encryptedAndKeysSafe"] == "yes", scope: ScopeQuery(accounts: accounts))
         let incident = try await BreachRegister(store: store).register(input, by: officer.account)
         return WebPages.redirect("/web/security/incidents/\(incident.id)?done=incident")
     }

@@ -39,7 +39,7 @@ import GuichetGate
         "POST /v1/session/recovery", "POST /v1/session/totp", "POST /v1/session/webauthn", "POST /v1/session/webauthn/challenge",
         "PUT /v1/me/contact",
         "GET /metrics", "GET /admin/v1/accounts", "POST /admin/v1/accounts", "POST /admin/v1/accounts/{id}/password-reset",
-        "POST /admin/v1/accounts/{id}/reinstate", "POST /admin/v1/accounts/{id}/role", "GET /admin/v1/breach/incidents",
+        "POST /admin/v1/accounts/{id}/reinstate", "POST /admin/v1/accounts/{id}/suspend", "POST /admin/v1/accounts/{id}/role", "GET /admin/v1/breach/incidents",
         "POST /admin/v1/breach/incidents", "GET /admin/v1/breach/incidents/{id}", "PATCH /admin/v1/breach/incidents/{id}",
         "GET /admin/v1/breach/incidents/{id}/report", "GET /admin/v1/breach/scope", "GET /admin/v1/break-glass",
         "POST /admin/v1/break-glass/{id}/review", "GET /admin/v1/dossiers/{id}/versions",

@@ -169,10 +169,10 @@ import GuichetWatch
             }
             let (frStatus, fr) = try await post("fr")
             #expect(frStatus == .badRequest && fr.contains(#"<html lang="fr">"#))
-            #expect(fr.contains(#"<span id="detail">le formulaire n&#39;est pas correctement encodé</span>"#), "\(fr)")
+            #expect(fr.contains(#"<span id="detail">Le formulaire n&#39;est pas correctement encodé</span>"#), "\(fr)")
             let (enStatus, en) = try await post("en")
             #expect(enStatus == .badRequest && en.contains(#"<html lang="en">"#))
-            #expect(en.contains(#"<span id="detail">the form is not correctly encoded</span>"#), "\(en)")
+            #expect(en.contains(#"<span id="detail">The form is not correctly encoded</span>"#), "\(en)")
         }
     }
 }

@@ -67,7 +67,7 @@ struct WebApplyPageTests {
             let form = try await browser.get("/web/apply?lang=en")
             let none = Self.fields(world, csrf: try #require(form.csrf)).map { $0.0 == "partner" ? ("partner", "") : $0 }
             let refused = try await browser.post("/web/apply", none)
-            #expect(refused.status == .badRequest && refused.html.contains("choose from 1 to 10 partners"))
+            #expect(refused.status == .badRequest && refused.html.contains("Choose from 1 to 10 partners"))
         }
         await #expect(throws: GuichetError.invalid("choose from 1 to 10 partners")) {
             try await world.gate.create(DossierInput(

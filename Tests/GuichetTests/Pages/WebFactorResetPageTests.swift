@@ -94,7 +94,7 @@ struct WebAccountListTests {
             #expect(found.html.contains("/web/admin/accounts/\(parent.id.rawValue)/factors/reset"), "the citizen's factors can be reset from there")
             #expect(!found.html.contains("<td>agent</td>"), "only the account looked for")
             let unknown = try await browser.post("/web/admin/accounts/find", [("csrf", csrf), ("username", "nobody.synthetic")])
-            #expect(unknown.status == .badRequest && unknown.html.contains("no account has that user name"))
+            #expect(unknown.status == .badRequest && unknown.html.contains("No account has that user name"))
             let forged = try await browser.post("/web/admin/accounts/find", [("username", "parent.synthetic")])
             #expect(forged.status == .forbidden && !forged.html.contains("parent.synthetic"))
 

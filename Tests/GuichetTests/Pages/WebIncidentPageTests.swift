@@ -51,7 +51,7 @@ struct WebIncidentPageTests {
                     "the form comes back as typed")
             #expect(bad.html.contains(#"value="yesterday""#), "with the time as typed, to correct it")
             let unknown = try await browser.get("/web/security/scope?account=nobody.here&lang=en")
-            #expect(unknown.status == .badRequest && unknown.html.contains("no account has the user name"))
+            #expect(unknown.status == .badRequest && unknown.html.contains("No account has the user name"))
             #expect(try await world.store.incidents().isEmpty, "bad input changes nothing")
             let opened = try await browser.post("/web/security/incidents", form + [("csrf", csrf)])
             let incident = try #require(try await world.store.incidents().first)
@@ -74,6 +74,13 @@ struct WebIncidentPageTests {
             #expect(page.html.contains(#"href="/web/security/incidents/\#(incident.id)/letters""#) || page.html.contains(#"action="/web/security/incidents/\#(incident.id)/letters""#))
             // The scope page now links the incident instead of leaving the officer to open another.
             #expect(try await browser.get("/web/security/scope?account=daycare2").html.contains("/web/security/incidents/\(incident.id)"))
+            // Several accounts, separated by commas: one scope, each person once, and the incident form carries them all.
+            let parent = try #require(try await world.store.account(username: "parent2")).id
+            let union = try await BreachResponse.scopeNow(world.gate, ScopeQuery(accounts: [scenario.attacker.account, parent])).persons.count
+            let several = try await browser.get("/web/security/scope?account=daycare2%2C%20parent2&lang=en")
+            #expect(several.status == .ok && several.html.contains(#"<span id="scope-count">\#(union)</span>"#), "\(union)")
+            #expect(several.html.contains(#"name="account" value="\#([account, parent.rawValue].sorted().joined(separator: ","))""#))
+            #expect(several.html.contains("/web/security/incidents/\(incident.id)"), "the incident of one of them is linked")
             // Step 3: the letters, previewed. Opening names and contacts needs the purpose, and is journalled with it.
             let noPurpose = try await browser.get("/web/security/incidents/\(incident.id)/letters?language=en")
             #expect(noPurpose.status == .badRequest)

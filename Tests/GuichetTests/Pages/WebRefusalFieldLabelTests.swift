@@ -28,7 +28,7 @@ struct WebRefusalFieldLabelTests {
             #expect(refused.status == .badRequest && refused.html.contains(#"id="error""#))
             #expect(!refused.html.contains("person.phone"), "no field code on the page")
             #expect(refused.html.contains(label("person.phone")), "the field's label: \(label("person.phone"))")
-            if language == "fr" { #expect(refused.html.contains("champ «\u{00A0}numéro de téléphone\u{00A0}»")) }
+            if language == "fr" { #expect(refused.html.contains("Champ «\u{00A0}numéro de téléphone\u{00A0}»")) }
 
             var agent = PageClient(client)
             _ = try await agent.signIn("agent", World.password, totp: secret, at: world.clock().addingTimeInterval(30))
@@ -54,10 +54,10 @@ struct WebRefusalFieldLabelTests {
         let world = try await World.make()
         defer { world.remove() }
         let server = world.server
-        #expect(server.refusal("field 'child.birthDate': expected a date as YYYY-MM-DD", "en") == "field “the child's date of birth”: expected a date as YYYY-MM-DD")
+        #expect(server.refusal("field 'child.birthDate': expected a date as YYYY-MM-DD", "en") == "Field “the child's date of birth”: expected a date as YYYY-MM-DD")
         #expect(server.refusal("'daysPerWeek' must be a whole number", "fr") == "«\u{00A0}nombre de jours par semaine\u{00A0}» doit être un nombre entier")
         #expect(server.refusal("'code' is required", "fr") == "'code' est obligatoire", "not a field of the profile")
-        #expect(server.refusal("unknown field 'age'", "en") == "unknown field 'age'")
+        #expect(server.refusal("unknown field 'age'", "en") == "Unknown field 'age'", "a sentence of its own: capitalised")
         // A full service: the states by their labels, joined in the page's language (a
         // co-operative's audit read "à l'état offered or placed" on a French page).
         let full = "no place left: the 2 places of your organisation are held by dossiers in state offered or placed; nothing was changed"

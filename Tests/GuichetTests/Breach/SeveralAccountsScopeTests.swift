@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import Hummingbird
+import HummingbirdTesting
+import GuichetCore
+import GuichetLedger
+import GuichetBreach
+import GuichetStore
+
+/// An incident of several accounts taken over at once (the 2024 case: partner advisers' accounts
+/// used together): one scope of all of them, each person once (an incident audit: a repeated
+/// account filter kept the last account only, silently, and an incident held one account).
+@Suite(.serialized) struct SeveralAccountsScopeTests {
+    @Test("a scope of several accounts is the union of each account's, each person once with every field any of them received; it is stored and read back as 'accounts'")
+    func unionOfAccounts() async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        let world = scenario.world
+        let thief = scenario.attacker.account
+        let one = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: thief))
+        // A parent whose family the thief read too: both reached that parent.
+        var found: (AccountID, BreachScope)?
+        for name in ["parent1", "parent2", "parent3"] {
+            let id = try #require(try await world.store.account(username: name)).id
+            let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: id))
+            if !Set(scope.persons.map(\.person)).isDisjoint(with: one.persons.map(\.person)) { found = (id, scope); break }
+        }
+        let (parent, other) = try #require(found, "a parent's own reads overlap the thief's")
+        #expect(!one.persons.isEmpty && !other.persons.isEmpty)
+        let both = try await BreachResponse.scopeNow(world.gate, ScopeQuery(accounts: [parent, thief, parent]))
+        var merged: [PersonID: Set<String>] = [:]
+        for p in one.persons + other.persons { merged[p.person, default: []].formUnion(p.fields) }
+        #expect(Dictionary(uniqueKeysWithValues: both.persons.map { ($0.person, Set($0.fields)) }) == merged)
+        #expect(both.persons.count < one.persons.count + other.persons.count, "a person both accounts reached is counted once")
+        #expect(both.entriesMatched == one.entriesMatched + other.entriesMatched)
+        #expect(both.query.accounts == [parent, thief].sorted { $0.rawValue < $1.rawValue } && both.query.account == nil)
+        #expect(both.query.json.object?["accounts"]?.array?.count == 2 && both.query.json.object?["account"] == nil)
+        #expect(try ScopeQuery(json: both.query.json) == both.query)
+        #expect(ScopeQuery(account: thief).json == .object(["account": .string(thief.rawValue)]), "one account is stored as before")
+        #expect(throws: GuichetError.self) { try ScopeQuery(json: .object(["accounts": .array([])])) }
+        #expect(throws: GuichetError.self) { try ScopeQuery(json: .object(["accounts": .array([.string("nope")])])) }
+    }
+
+    @Test("over the admin API 'account' repeats (ids or user names) and an incident's scope holds 'accounts'; any other parameter given twice is refused")
+    func overTheAPI() async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        let world = scenario.world
+        let officer = try await world.token("security")
+        let thief = scenario.attacker.account.rawValue
+        let parent = try #require(try await world.store.account(username: "parent1")).id
+        let expected = try await BreachResponse.scopeNow(world.gate, ScopeQuery(accounts: [parent, scenario.attacker.account])).persons.count
+        try await world.withAdmin { client in
+            let scope = try await client.call(.get, "/admin/v1/breach/scope?account=\(thief)&account=parent1", token: officer)
+            #expect(scope.status == .ok && scope["personCount"]?.integer == expected, "\(scope.text)")
+            #expect(scope["query"]?.object?["accounts"]?.array?.count == 2, "both accounts kept: \(scope["query"] ?? .null)")
+            let twice = try await client.call(.get, "/admin/v1/breach/scope?account=\(thief)&from=2026-01-01&from=2026-02-01", token: officer)
+            #expect(twice.status == .badRequest && twice.text.contains("'from' is given twice"), "\(twice.text)")
+            let unknown = try await client.call(.get, "/admin/v1/breach/scope?account=\(thief)&account=no.such.name", token: officer)
+            #expect(unknown.status == .badRequest && unknown.text.contains("no account has the user name given"), "\(unknown.text)")
+
+            let body = """
+                {"title": "Two accounts", "nature": "Accounts taken over together", "facts": "Synthetic test", "detectedAt": "\(ScopeFormat.time(Date()))",
+                 "scope": {"accounts": ["\(thief)", "\(parent.rawValue)"]}}
+                """
+            let made = try await client.call(.post, "/admin/v1/breach/incidents", token: officer, body: body)
+            #expect(made.status == .created && made["scope"]?.object?["accounts"]?.array?.count == 2, "\(made.text)")
+            let id = try #require(made["id"]?.string)
+            let report = try await client.call(.get, "/admin/v1/breach/incidents/\(id)/report", token: officer)
+            #expect(report.status == .ok && report.text.contains("\(expected)"), "the report counts the union")
+        }
+    }
+
+    @Test("guichet breach scope takes --account several times, by user name")
+    func onTheCommandLine() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("demo").path
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "10", "--no-serve"]).status == 0)
+        let run = try await CommandLineTests.run(["breach", "scope", "--data", data, "--account", "agent.demo", "--account", "daycare1.demo"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let parsed = try JSONDecoder().decode(JSON.self, from: Data(run.stdout.utf8))
+        #expect(parsed.object?["query"]?.object?["accounts"]?.array?.count == 2, "\(run.stdout.prefix(300))")
+        let unknown = try await CommandLineTests.run(["breach", "scope", "--data", data, "--account", "agent.demo", "--account", "no.such.name"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no account has the user name given"), "\(unknown.stderr)")
+    }
+}
