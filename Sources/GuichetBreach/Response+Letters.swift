@@ -16,6 +16,13 @@ extension BreachResponse {
                                _ request: GateRequest) async throws -> (incident: BreachIncidentRecord, scope: BreachScope, batch: LetterBatch) {
         let incident = try await BreachRegister(store: store).incident(id)
         let scope = try await scopeNow(gate, try incident.scopeQuery())
+        // More persons than the officer's ceiling lets a session open: refused before any is
+        // opened, with the way that works (an incident audit: the pages opened 50 of 85, then
+        // throttled the only officer in the middle of the response).
+        if let most = await gate.mostPersonsAtOnce(request), scope.persons.count > most {
+            throw GuichetError.conflict("this incident concerns \(scope.persons.count) persons, more than the \(most) a security officer may open from a session: "
+                + "write its letters on the console, which holds the key file: guichet breach letters --data DIR --incident \(incident.id) --as YOUR_USER_NAME --out FOLDER")
+        }
         let batch = try await LetterWriter(gate: gate, store: store, contact: contact).letters(incident: incident, scope: scope, language: language, request)
         return (incident, scope, batch)
     }

@@ -337,6 +337,16 @@ extension Gate {
         try await watch.suspendByOfficer(account, officer: officer.principal.account, sealing: text, at: clock())
     }
 
+    /// The most distinct persons an account may open before its ceiling stops it for good
+    /// (the smallest of its burst, hour and session windows, plus the grace a justified crossing
+    /// gives); nil on the console, whose operator holds the key file and meets no ceiling.
+    public func mostPersonsAtOnce(_ request: GateRequest) async -> Int? {
+        let principal = request.principal
+        guard !principal.onConsoleWithKeyFile else { return nil }
+        let c = await watch?.settings.ceilings[principal.role] ?? profile.roles[principal.role]?.ceiling ?? .defaults(for: principal.kind)
+        return min(c.burst, c.hour, c.session) + c.grace
+    }
+
     /// Flags (reason given) or unflags (nil) a person as watched (journalled). The reason is
     /// kept sealed (it says something about the person); the ledger says only that the person
     /// was flagged or unflagged, and by whom.

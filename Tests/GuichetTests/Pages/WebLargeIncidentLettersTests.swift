@@ -69,4 +69,34 @@ struct WebLargeIncidentLettersTests {
         }
         #expect(try await world.store.account(username: "security")?.status == "active", "the officer is not suspended")
     }
+
+    @Test("letters of an incident larger than a session may open are refused before any name is opened, with the console's command, on the API's path and on the page in its language", arguments: ["fr", "en"])
+    func tooLargeForASession(_ language: String) async throws {
+        let scenario = try await ScriptedIncident.make()
+        defer { scenario.world.remove() }
+        var settings = scenario.world.profile.watch
+        settings.ceilings["security"] = Ceiling(burst: 2, hour: 2, day: 10, session: 2, grace: 1, changesBurst: 5, changesDay: 10, changesGrace: 10)
+        let world = try await scenario.world.watched(settings)
+        let officer = try #require(try await world.store.account(username: "security")).id
+        let incident = try await BreachRegister(store: world.store).register(IncidentInput(
+            title: "Synthetic drill", nature: "confidentiality", facts: "Synthetic facts.",
+            detectedAt: Date().addingTimeInterval(-600), scope: ScopeQuery(account: scenario.attacker.account)), by: officer)
+        let persons = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: scenario.attacker.account)).persons.count
+        #expect(persons > 3)
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("security", World.password, totp: secret)
+            let page = try await browser.get("/web/security/incidents/\(incident.id)?lang=\(language)")
+            let refused = try await browser.post("/web/security/incidents/\(incident.id)/letters?lang=\(language)",
+                                                 [("csrf", try #require(page.csrf)), ("purpose", "breach-notification"), ("language", language)])
+            #expect(refused.status == .conflict, "\(refused.status)")
+            #expect(refused.html.contains("guichet breach letters --data") && refused.html.contains("--incident \(incident.id)"), "the console's command")
+            #expect(refused.html.contains(language == "fr" ? "cet incident concerne \(persons) personnes" : "this incident concerns \(persons) persons")
+                    || refused.html.contains(language == "fr" ? "Cet incident concerne \(persons) personnes" : "This incident concerns \(persons) persons"))
+        }
+        let opened = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: officer))
+        #expect(opened.persons.isEmpty, "no name was opened: \(opened.persons.count)")
+        #expect(try await world.store.account(username: "security")?.status == "active")
+    }
 }
