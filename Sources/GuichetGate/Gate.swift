@@ -252,6 +252,16 @@ public final class Gate: Sendable {
         return try await store.versions(of: id)
     }
 
+    /// The field paths (`seeker.lastName`) the caller may search dossiers of a type by, for any
+    /// of `purposes` (nil: none stated): what a search form offers (a social-security audit: an
+    /// employer was offered every searchable field, and each search by one it may not read was
+    /// refused, then counted as a burst of refusals).
+    public func searchablePaths(_ r: GateRequest, type: String, purposes: [String?]) -> Set<String> {
+        var paths = Set<String>()
+        for purpose in purposes { paths.formUnion(policy.searchScope(r.principal.subject, type: type, purpose: purpose).searchable) }
+        return paths
+    }
+
     /// Searches dossiers the caller may see, by status and by searchable fields they may read.
     /// - Parameter criteria: field path → value (`child.lastName` → text).
     func searchDossiers(type: String, status: String?, criteria: [String: String], after: DossierID?, limit: Int,

@@ -26,10 +26,15 @@ extension GuichetServer {
         // the gate allows: offer each (jeunes' and secu's staff could not search by name on the
         // pages; a pages audit).
         let declared = profile.roles[p.role]?.searchTerms ?? []
-        let combos = declared.isEmpty ? profile.personFields.filter(\.searchable).map { [$0.name] } : declared
+        // Only what the role may read and search by, for the purpose chosen or any it may state.
+        let searchable = gate.searchablePaths(try gateRequest(s, ctx, purpose: purpose), type: type.name,
+                                              purposes: purpose.map { [$0] } ?? ([nil] + profile.purposes))
+        func mine(_ name: String) -> Bool { searchable.contains { $0.hasSuffix("." + name) } }
+        let combos = (declared.isEmpty ? profile.personFields.filter(\.searchable).map { [$0.name] } : declared).filter { $0.allSatisfy(mine) }
         var names: [String] = []
         for name in combos.flatMap({ $0 }) where !names.contains(name) { names.append(name) }
-        let who = value("who") ?? type.persons.first?.role ?? ""
+        let searchedRoles = type.persons.filter { link in searchable.contains { $0.hasPrefix(link.role + ".") } }
+        let who = value("who") ?? searchedRoles.first?.role ?? type.persons.first?.role ?? ""
         var criteria: [String: String] = [:]
         for name in names { if let v = value("q." + name), !v.isEmpty { criteria["\(who).\(name)"] = v } }
         let status = value("status").flatMap { $0.isEmpty ? nil : $0 }
@@ -61,7 +66,7 @@ extension GuichetServer {
             input["required"] = nil
             searchFields.append(input)
         }
-        let whoOptions: [[String: Any]] = type.persons.map { link -> [String: Any] in
+        let whoOptions: [[String: Any]] = searchedRoles.map { link -> [String: Any] in
             ["value": link.role, "label": pages.optionalText("person_" + link.role, l) ?? link.role, "selected": link.role == who]
         }
         let combosText = combos.map { combo in combo.map { Labels.field($0, language: l, profile: profile) }.joined(separator: " + ") }

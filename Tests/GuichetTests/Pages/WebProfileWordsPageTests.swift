@@ -89,6 +89,36 @@ struct WebProfileWordsPageTests {
         }
     }
 
+    @Test("an employer's search form offers only what its rule lets it read and search by (the insured person's last name and CNSS number), and its hint names only those; an agent's offers more")
+    func searchFormOffersOnlyWhatTheRoleMaySearch() async throws {
+        let secu = try await SecuWorld.make()
+        defer { secu.remove() }
+        let employer = try await secu.enrol("employer"), agent = try await secu.enrol("agent")
+        try await secu.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("employer", World.password, totp: employer)
+            for language in ["fr", "en"] {
+                let home = try await browser.get("/web/home?lang=\(language)")
+                #expect(home.html.contains(#"name="q.cnss""#) && home.html.contains(#"name="q.lastName""#), "\(language)")
+                for hidden in ["q.cin", "q.email", "q.phone"] { #expect(!home.html.contains(#"name="\#(hidden)""#), "\(language): \(hidden) not offered") }
+                #expect(!home.html.contains(#"<option value="dependant""#), "\(language): dependants are not searchable by an employer")
+                let hint = try #require(home.html.firstMatch(of: language == "fr" ? #/Recherche possible par[^<]*/# : #/You may search by[^<]*/#).map { String($0.0) }, "\(language)")
+                #expect(!hint.contains("CIN") && !hint.contains(language == "fr" ? "adresse électronique" : "e-mail"), "\(language): \(hint)")
+            }
+            // A search by what the form offers is made.
+            let home = try await browser.get("/web/home?lang=en")
+            let searched = try await browser.post("/web/home", [("csrf", try #require(home.csrf)), ("type", "insured-account"), ("search", "1"),
+                                                                 ("purpose", "salary-declaration"), ("who", "insured"), ("q.lastName", "Exemple")])
+            #expect(searched.status == .ok && searched.html.contains(#"id="results-title""#), "\(searched.status)")
+        }
+        try await secu.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password, totp: agent)
+            let home = try await browser.get("/web/home?lang=en")
+            #expect(home.html.contains(#"name="q.cin""#) && home.html.contains(#"name="q.cnss""#), "an agent searches by CIN too")
+        }
+    }
+
     @Test("on a secu file with two dependants, each dependant's change form has a name of its own (axe-core landmark-unique)")
     func dependantsFormsNamedApart() async throws {
         let secu = try await SecuWorld.make()
