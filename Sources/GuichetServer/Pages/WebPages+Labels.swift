@@ -103,6 +103,11 @@ extension GuichetServer {
             let or = l == "fr" ? " ou " : " or "
             return pages.text("noPlaceLeft", l).replacingOccurrences(of: "{capacity}", with: String(m.1))
                 .replacingOccurrences(of: "{states}", with: states.joined(separator: or))
+        } else if let m = english.wholeMatch(of: #/role '([^']*)' needs an organisation of kind '([^']*)'/#) {
+            // The role and the kind by their labels (a social-security audit read "le rôle
+            // 'agent' demande une organisation du type 'fund'" on a French page).
+            return pages.text("roleNeedsKind", l).replacingOccurrences(of: "{role}", with: pages.optionalText("role_" + m.1, l) ?? String(m.1))
+                .replacingOccurrences(of: "{kind}", with: pages.optionalText("orgkind_" + m.2, l) ?? String(m.2))
         } else if let m = english.wholeMatch(of: #/(you cannot search by '[^']*' \(you may search by: )([^()]*)\)/#) {
             english = m.1 + m.2.split(separator: ", ").map(label).joined(separator: ", ") + ")"
         }

@@ -159,6 +159,10 @@ extension GuichetServer {
         var values: [String: Any] = ["accounts": accounts, "requests": requests, "noRequest": requests.isEmpty, "roles": roles,
                                      "caseloads": profile.roles.keys.contains(where: profile.usesCaseloads),
                                      "organisations": orgs, "mayAddOrganisations": scoped == nil,
+                                     // The account form's list, by kind (a social-security audit: 70 organisations
+                                     // of three kinds in one list, the wrong kind easy to pick).
+                                     "organisationGroups": Dictionary(grouping: orgs) { $0["kind"] as? String ?? "" }.sorted { $0.key < $1.key }
+                                         .map { ["kind": $0.key, "members": $0.value] as [String: Any] },
                                      "kinds": profile.organisationKinds.map { ["value": $0, "label": pages.label("orgkind_", $0, l), "selected": draft?.form == "organisation" && typed["kind"] == $0] },
                                      // An organisation's territory must exist: chosen from the list (the territories' page adds one).
                                      "territories": try await store.territories().sorted { $0.code < $1.code }.map {
@@ -408,7 +412,7 @@ extension GuichetServer {
                                                                             role: try form.required("role"), organisation: organisation,
                                                                             territory: form["territory"], email: form["email"].flatMap { $0.isEmpty ? nil : $0 }), by: by)
             } catch let e as GuichetError {
-                guard let draft = PageDraft(form: "account", e, ["username", "role", "organisation", "email"], form, try Self.webPages(), s.language) else { throw e }
+                guard let draft = PageDraft(form: "account", e, ["username", "role", "organisation", "email"], form, { self.refusal($0, s.language) }) else { throw e }
                 return try await self.accountsPage(s, ctx, made: nil, status: draft.status, draft: draft)
             }
             var shown: [String: Any] = ["username": username, "status": try Self.webPages().label("account_", made.status, s.language)]
@@ -527,7 +531,7 @@ extension GuichetServer {
                 _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
                                                                 territory: form["territory"].flatMap { $0.isEmpty ? nil : $0 }, capacity: capacity, by: by)
             } catch let e as GuichetError {
-                guard let draft = PageDraft(form: "organisation", e, ["kind", "name", "territory", "capacity"], form, try Self.webPages(), s.language) else { throw e }
+                guard let draft = PageDraft(form: "organisation", e, ["kind", "name", "territory", "capacity"], form, { self.refusal($0, s.language) }) else { throw e }
                 return try await self.accountsPage(s, ctx, made: nil, status: draft.status, draft: draft)
             }
             return WebPages.redirect("/web/home?done=organisation")
@@ -572,7 +576,7 @@ extension GuichetServer {
             } catch let e as GuichetError {
                 // A bad number or reason: the officer's page again, the form as typed, with why
                 // (a pages audit: a bare error page, the reason typed lost).
-                guard let draft = PageDraft(form: "watch", e, ["person", "reason"], form, try Self.webPages(), s.language) else { throw e }
+                guard let draft = PageDraft(form: "watch", e, ["person", "reason"], form, { self.refusal($0, s.language) }) else { throw e }
                 return try await self.securityHome(s, ctx, draft: draft)
             }
             return WebPages.redirect("/web/home?done=watch")
@@ -611,10 +615,12 @@ struct PageDraft {
     let error: String
     let status: HTTPResponse.Status
 
-    init?(form: String, _ error: GuichetError, _ fields: [String], _ typed: FormBody, _ pages: WebPages, _ language: String) {
+    /// - Parameter describe: the refusal in the page's words (``GuichetServer/refusal(_:_:)``:
+    ///   its language, fields and roles by their labels).
+    init?(form: String, _ error: GuichetError, _ fields: [String], _ typed: FormBody, _ describe: (String) -> String) {
         switch error {
-        case .invalid(let m): self.error = pages.generated(m, language); status = .badRequest
-        case .conflict(let m): self.error = pages.generated(m, language); status = .conflict
+        case .invalid(let m): self.error = describe(m); status = .badRequest
+        case .conflict(let m): self.error = describe(m); status = .conflict
         default: return nil
         }
         self.form = form

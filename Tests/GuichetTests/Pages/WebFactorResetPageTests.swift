@@ -139,6 +139,14 @@ struct WebAdminFormTests {
                                                                              ("role", "daycare"), ("organisation", daycare.id.rawValue)])
             #expect(weak.status == .badRequest && weak.html.contains(#"value="nouvel.agent""#))
             #expect(try await world.store.account(username: "nouvel.agent") == nil, "nothing was created")
+            // A role and an organisation of another kind: said with their labels, in French on a French page;
+            // the list groups the organisations by kind.
+            let wrongKind = try await browser.post("/web/admin/accounts?lang=fr", [("csrf", csrf), ("username", "nouvel.agent"), ("password", "Synthetic-Pass-4821-xyz"),
+                                                                                  ("role", "daycare"), ("organisation", world.operatorOrg.id.rawValue)])
+            #expect(wrongKind.status == .badRequest && wrongKind.html.contains("Le rôle «\u{00A0}service de garde\u{00A0}» demande une organisation de type «\u{00A0}service de garde\u{00A0}»"),
+                    "\(wrongKind.html.firstMatch(of: #/id="new-account-error"[^<]*/#).map { String($0.0) } ?? "no error")")
+            #expect(!wrongKind.html.contains("'daycare'"))
+            #expect(wrongKind.html.contains(#"<optgroup label="service de garde">"#) && wrongKind.html.contains(#"<optgroup label="exploitant">"#))
 
             let made = try await browser.post("/web/admin/accounts", [("csrf", csrf), ("username", "new.daycare"), ("password", "Synthetic-Pass-4821-xyz"),
                                                                      ("role", "daycare"), ("organisation", daycare.id.rawValue), ("email", "owner@exemple.example")])
