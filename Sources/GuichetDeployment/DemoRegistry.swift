@@ -49,6 +49,8 @@ public enum DemoRegistry {
             try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) dossiers, \(s.persons) persons")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
+            try await accounts.add(server, "admin2.demo", "admin", organisation: s.operatorOrg,
+                                   note: "a second administrator, admin listener only: approves what admin.demo asks for (accounts, roles, caseloads: two persons)")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg,
                                    note: "security officer, on the admin listener only: alerts, break-glass review, breach response")
             try await accounts.add(server, "agent.demo", "agent", organisation: s.operatorOrg, note: "co-operative agent; send 'Guichet-Purpose: list-management'")
@@ -66,6 +68,8 @@ public enum DemoRegistry {
             try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) job-seeker files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "signs in on the admin listener only: accounts, versions, restore")
+            try await accounts.add(server, "admin2.demo", "admin", organisation: s.operatorOrg,
+                                   note: "a second administrator, admin listener only: approves what admin.demo asks for (accounts, roles, caseloads: two persons)")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg,
                                    note: "security officer, on the admin listener only: break-glass review, policy explain")
             try await accounts.add(server, "adviser1.demo", "adviser", organisation: s.agencies[0].id, territory: s.agencies[0].territory, caseload: s.agencyCaseload,
@@ -86,6 +90,8 @@ public enum DemoRegistry {
             try await server.gate.watch?.reloadMarks()
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) youth-support files")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "admin listener only")
+            try await accounts.add(server, "admin2.demo", "admin", organisation: s.operatorOrg,
+                                   note: "a second administrator, admin listener only: approves what admin.demo asks for (accounts, roles, caseloads: two persons)")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg, note: "security officer, admin listener only: break-glass review, explain")
             for (i, office) in s.offices.prefix(2).enumerated() {
                 try await accounts.add(server, "adviser\(i + 1).demo", "adviser", organisation: office.id, territory: office.territory, caseload: s.caseloads[i],
@@ -100,6 +106,8 @@ public enum DemoRegistry {
             let s = try await SecuGenerator(profile: profile, keys: keys, size: size, today: today).generate(into: store, progress: progress)
             try await journalImport(server, "synthetic demo registry: \(s.dossiers) insured accounts, \(s.persons) persons")
             try await accounts.add(server, "admin.demo", "admin", organisation: s.operatorOrg, note: "admin listener only")
+            try await accounts.add(server, "admin2.demo", "admin", organisation: s.operatorOrg,
+                                   note: "a second administrator, admin listener only: approves what admin.demo asks for (accounts, roles, caseloads: two persons)")
             try await accounts.add(server, "security.demo", "security", organisation: s.operatorOrg, note: "security officer, admin listener only: break-glass review, explain")
             try await accounts.add(server, "agent.demo", "agent", organisation: s.funds[0].id, territory: s.funds[0].territory,
                                    note: "fund agent: the fund's accounts without bank details; send 'Guichet-Purpose: claims'")

@@ -68,6 +68,9 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let accounts = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(contentsOf: URL(fileURLWithPath: accountsFile)))
         #expect(Set(accounts["accounts"]?.compactMap { $0["role"] } ?? []) == ["admin", "security", "agent", "daycare", "parent", "analyst"])
+        // Two administrators: what one asks for (an account, a role, a caseload) the other approves
+        // (a social-security audit: the demo's only administrator could never finish a request).
+        #expect(accounts["accounts"]?.filter { $0["role"] == "admin" }.compactMap { $0["username"] }.sorted() == ["admin.demo", "admin2.demo"])
         let second = try await Self.run(["demo", "--data", data, "--size", "999", "--no-serve"])
         #expect(second.status == 0 && !second.stdout.contains("generated"), "an existing registry is not regenerated")
     }
