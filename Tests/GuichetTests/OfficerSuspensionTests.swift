@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import GuichetCore
 import GuichetStore
+@testable import GuichetServer
 
 /// A security officer suspends an account believed taken over (an incident audit: once an
 /// account was reinstated, the officers had no way to stop it again; only administrators could
@@ -71,16 +72,24 @@ import GuichetStore
         let base = try await World.make()
         defer { base.remove() }
         let world = try await base.watched()
+        // The watch's own suspensions name their detectors by their labels (an incident audit read
+        // "suspendu par la surveillance : honeytoken, denial-burst").
+        let daycare = try #require(try await world.store.account(username: "daycare1")).id
+        try await world.store.suspend(account: daycare, id: "suspension-test", reason: "suspended by the watch: honeytoken, denial-burst", at: Date())
+        let pages = try GuichetServer.webPages()
+        let expected = (language == "fr" ? "suspendu par la surveillance : " : "suspended by the watch: ")
+            + [pages.label("detector_", "honeytoken", language), pages.label("detector_", "denial-burst", language)].joined(separator: ", ")
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
         try await world.withAdmin { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("security", World.password, totp: secret)
             let home = try await browser.get("/web/home?lang=\(language)")
+            #expect(home.html.contains(PageClientText.escaped(expected)) && !home.html.contains("denial-burst<"), "\(expected)")
             #expect(home.html.contains(#"id="suspend-form""#) && home.html.contains(#"id="suspend-hint""#))
             let csrf = try #require(home.csrf)
             let unknown = try await browser.post("/web/security/suspend", [("csrf", csrf), ("username", "no.such.name"), ("reason", "Synthetic reason long enough")])
             #expect(unknown.status == .badRequest)
-            #expect(try await world.store.suspensions(openOnly: true).isEmpty)
+            #expect(try await world.store.suspensions(openOnly: true).map(\.account) == [daycare], "nothing more suspended")
             let done = try await browser.post("/web/security/suspend", [("csrf", csrf), ("username", "agent"), ("reason", "Synthetic reason long enough")])
             #expect(done.status == .seeOther && done.location == "/web/home?done=suspend", "\(done.status)")
             let told = try await browser.get("/web/home?done=suspend&lang=\(language)")

@@ -209,6 +209,15 @@ extension GuichetServer {
         return rows
     }
 
+    /// A suspension's reason in the page's language, the watch's detectors by their labels (an
+    /// incident audit read "suspendu par la surveillance : honeytoken, denial-burst").
+    func suspensionReason(_ reason: String, _ pages: WebPages, _ l: String) -> String {
+        let prefix = "suspended by the watch: "
+        guard reason.hasPrefix(prefix) else { return pages.generated(reason, l) }
+        let detectors = reason.dropFirst(prefix.count).split(separator: ", ").map { pages.label("detector_", String($0), l) }
+        return pages.generated(prefix + "{}", l).replacingOccurrences(of: "{}", with: detectors.joined(separator: ", "))
+    }
+
     /// - Parameter draft: the "watch this person" form refused, as typed, with why.
     func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil, draft: PageDraft? = nil) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
@@ -224,7 +233,7 @@ extension GuichetServer {
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
         }
         let suspensions = try await store.suspensions(openOnly: true).map { x -> [String: Any] in
-            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": pages.generated(x.reason, s.language),
+            ["account": names[x.account] ?? "", "at": PageFormat.when(x.at, s.language), "reason": suspensionReason(x.reason, pages, s.language),
              "action": "/web/security/accounts/\(x.account.rawValue)/reinstate"]
         }
         guard let officer = s.principal else { throw GuichetError.unauthenticated }
