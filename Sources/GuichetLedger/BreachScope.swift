@@ -179,7 +179,10 @@ public struct ScopeEvent: Sendable, Equatable {
         // An export's entry names everyone in the file it made: a disclosure (each row is also
         // journalled as a read, and counted there), not a change (an incident audit found an
         // export counted among the changes of integrity).
-        guard allowed, !disclosed, !action.hasPrefix("watch:"), action != "policy-explain", action != "partner-export" else { return false }
+        // A break-glass grant (its review too) changes no file: the reads it allows are
+        // journalled as reads (an incident audit found two grants counted as changes of integrity).
+        guard allowed, !disclosed, !action.hasPrefix("watch:"), !["policy-explain", "partner-export", "break-glass-open", "break-glass-review"].contains(action)
+        else { return false }
         let name = action.hasPrefix("break-glass:") ? String(action.dropFirst("break-glass:".count)) : action
         return !["read", "search", "versions"].contains(name)
     }

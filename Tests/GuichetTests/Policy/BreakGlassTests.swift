@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import GuichetCore
 import GuichetGate
+import GuichetLedger
+import GuichetBreach
 import GuichetStore
 import GuichetSynth
 
@@ -47,6 +49,10 @@ import GuichetSynth
         #expect(reads.count == 1 && reads[0].reason == "break-glass:\(record)" && reads[0].dossiers == [id])
         #expect(!reads[0].fields.contains("seeker.nir"))
         #expect(!rows.contains { $0.reason.contains("job seeker came") }, "the justification is never journalled")
+        // In a breach scope the grant is no change of integrity; the read it allowed is an exposure.
+        let scope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: try #require(world.accounts["adviser2"])))
+        #expect(scope.writes.isEmpty, "\(scope.writes.map(\.action))")
+        #expect(scope.events.contains { $0.action == "break-glass-open" } && scope.persons.count == 1)
         // Sealed at rest: the justification is nowhere in the database files.
         for suffix in ["", "-wal"] {
             let bytes = (try? Data(contentsOf: world.folder.appendingPathComponent("guichet.sqlite\(suffix)"))) ?? Data()
