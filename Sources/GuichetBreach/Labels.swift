@@ -53,6 +53,25 @@ public enum Labels {
         return language == "fr" ? "\(base) (\(role))" : "\(role) \(base)"
     }
 
+    /// A person role as a category of persons (`seeker` → "demandeur d'emploi" / "job seeker"):
+    /// its label as a qualifier ("du demandeur d'emploi", "the job seeker's") without its article
+    /// and possessive; the role's own name when it has no label (an incident audit read
+    /// `seeker` in a French report).
+    public static func personCategory(_ role: String, language: String, profile: Profile? = nil) -> String {
+        let declared = profile?.dossierTypes.values.lazy.compactMap({ $0.persons.first { $0.role == role }?.labels[language] }).first
+        guard let qualifier = declared ?? roles[role].map({ language == "fr" ? $0.fr : $0.en }), !qualifier.isEmpty else { return role }
+        var noun = qualifier
+        for article in language == "fr" ? ["du ", "de la ", "de l'", "des ", "de "] : ["the ", "a ", "an "] where noun.hasPrefix(article) {
+            noun = String(noun.dropFirst(article.count))
+            break
+        }
+        for possessive in ["'s", "’s", "'", "’"] where language == "en" && noun.hasSuffix(possessive) {
+            noun = String(noun.dropLast(possessive.count))
+            break
+        }
+        return noun.isEmpty ? role : noun
+    }
+
     /// A field path's classification in the profile (person or dossier field), if declared.
     public static func classification(_ path: String, profile: Profile) -> Classification? {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)

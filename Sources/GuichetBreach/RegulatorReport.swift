@@ -134,12 +134,13 @@ public struct RegulatorReport: Sendable {
         md.append("")
         md.append(say("personsTable"))
         md.append("|---|---|")
-        for (role, n) in personCategories { md.append("| \(role) | \(n) |") }
+        for (role, n) in personCategories { md.append("| \(Labels.personCategory(role, language: l, profile: profile)) | \(n) |") }
         md.append("")
         md.append(say("dataTable"))
         md.append("|---|---|---|")
         for (classification, fields) in dataCategories {
-            md.append("| \(say("class.\(classification)")) | \(fields.map { "`\($0)`" }.joined(separator: ", ")) | \(fields.map { "\(scope.fieldCounts[$0] ?? 0)" }.joined(separator: ", ")) |")
+            // Fields by their labels, in the report's language (an incident audit read `seeker.email`).
+            md.append("| \(say("class.\(classification)")) | \(fields.map { Labels.field($0, language: l, profile: profile) }.joined(separator: ", ")) | \(fields.map { "\(scope.fieldCounts[$0] ?? 0)" }.joined(separator: ", ")) |")
         }
         md.append("")
         md.append(say("attempts", ["attempts": "\(scope.attempts.count)", "writes": "\(scope.writes.count)"]))

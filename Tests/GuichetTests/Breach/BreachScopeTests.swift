@@ -60,6 +60,12 @@ import GuichetVault
         #expect(french.hasPrefix("# Violation de données personnelles : projet de notification (RGPD, art. 33)"))
         #expect(french.contains("Modifications autorisées (intégrité) : 2.") && french.contains("renvoyés par 4 consultations autorisées"), "\(french)")
         #expect(french.contains("## Chronologie") && french.contains(" : inscrite au registre des violations") && french.contains("Statut : ouvert."))
+        // Persons and fields by their labels in the report's language, not by their codes (an incident audit read `seeker` and `seeker.email`).
+        #expect(french.contains("| parent | ") && french.contains("| enfant | ") && !french.contains("| child | "), "\(french)")
+        #expect(french.contains("date de naissance de l'enfant") && !french.contains("`child.birthDate`"))
+        #expect(report.contains("| child | ") && report.contains("the child's date of birth"))
+        #expect(Labels.personCategory("seeker", language: "fr", profile: try Repo.profile(named: "emploi")) == "demandeur d'emploi")
+        #expect(Labels.personCategory("seeker", language: "en", profile: try Repo.profile(named: "emploi")) == "job seeker")
         #expect(french.range(of: #"\{[a-zA-Z]+\}"#, options: .regularExpression) == nil, "every value put in: \(french)")
         #expect(RegulatorReport.texts["fr"].map { Set($0.keys) } == RegulatorReport.texts["en"].map { Set($0.keys) }, "every text in both languages")
         // A title holding braces is written as typed, not read as a value's name.
