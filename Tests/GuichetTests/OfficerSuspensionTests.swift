@@ -79,12 +79,18 @@ import GuichetStore
         let pages = try GuichetServer.webPages()
         let expected = (language == "fr" ? "suspendu par la surveillance : " : "suspended by the watch: ")
             + [pages.label("detector_", "honeytoken", language), pages.label("detector_", "denial-burst", language)].joined(separator: ", ")
+        // An alert's detail names a role by its label (the same audit read "plafond 35 pour le rôle 'adviser'").
+        try await world.store.insert(alerts: [WatchAlert(id: "alert-role", at: Date(), account: daycare, detector: "ceiling-exceeded", severity: "critical",
+                                                         response: "suspend", detail: "more persons asked for after the ceiling of role 'daycare' and its grace were passed")])
+        let role = try #require(pages.optionalText("role_daycare", language))
+        let quoted = language == "fr" ? "«\u{00A0}\(role)\u{00A0}»" : "“\(role)”"
         let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
         try await world.withAdmin { client in
             var browser = PageClient(client)
             _ = try await browser.signIn("security", World.password, totp: secret)
             let home = try await browser.get("/web/home?lang=\(language)")
             #expect(home.html.contains(PageClientText.escaped(expected)) && !home.html.contains("denial-burst<"), "\(expected)")
+            #expect(home.html.contains(quoted) && !home.html.contains("&#39;daycare&#39;"), "\(quoted)")
             #expect(home.html.contains(#"id="suspend-form""#) && home.html.contains(#"id="suspend-hint""#))
             let csrf = try #require(home.csrf)
             let unknown = try await browser.post("/web/security/suspend", [("csrf", csrf), ("username", "no.such.name"), ("reason", "Synthetic reason long enough")])

@@ -18,7 +18,16 @@ extension GuichetServer {
     /// and the role's kind by their labels (a co-operative's audit read "un compte du rôle
     /// 'daycare' (partner) est devenu actif" on a French page).
     func alertDetail(_ detail: String, _ pages: WebPages, _ l: String) -> String {
-        guard let m = detail.wholeMatch(of: #/an account of role '([^']+)' \(([a-z]+)\) became active/#) else { return pages.generated(detail, l) }
+        guard let m = detail.wholeMatch(of: #/an account of role '([^']+)' \(([a-z]+)\) became active/#) else {
+            // A role or an action quoted in the detail, by its label (an incident audit read
+            // "plafond 35 pour le rôle 'adviser'" and "demandé par 'read'" on a French page).
+            return pages.generated(detail, l).replacing(#/'([a-z][a-z0-9:-]*)'/#) { q in
+                let word = String(q.1)
+                let label = profile.roles[word] != nil ? pages.optionalText("role_" + word, l) : Action(word) != nil ? pages.actionLabel(word, l) : nil
+                guard let label else { return String(q.0) }
+                return l == "fr" ? "«\u{00A0}\(label)\u{00A0}»" : "“\(label)”"
+            }
+        }
         return pages.text("alertNewPrivileged", l)
             .replacingOccurrences(of: "{role}", with: pages.optionalText("role_" + m.1, l) ?? String(m.1))
             .replacingOccurrences(of: "{kind}", with: pages.optionalText("roleKind_" + m.2, l) ?? String(m.2))
