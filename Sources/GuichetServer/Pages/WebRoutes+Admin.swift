@@ -373,6 +373,12 @@ extension GuichetServer {
             values["now"] = (draft?["detectedAt"] as? String) ?? ScopeFormat.time(Date())
             values["count"] = scope.persons.count
             values["entries"] = scope.entriesMatched
+            // What else the incident page and the report say, here at the first step (an
+            // incident audit: the decoys reached, the refused attempts and the export were missing).
+            values["attempts"] = scope.attempts.count
+            values["exports"] = scope.events.filter { $0.allowed && $0.action == "partner-export" }.count
+            values["decoyPersons"] = scope.decoyPersons.count
+            values["decoyDossiers"] = scope.decoyDossiers.count
             values["checkpoint"] = scope.checkpoint.size
             values["persons"] = scope.persons.prefix(200).map { x -> [String: Any] in
                 ["person": x.person.rawValue,

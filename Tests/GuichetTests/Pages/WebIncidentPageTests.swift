@@ -35,6 +35,10 @@ struct WebIncidentPageTests {
             try await Self.officer(&browser, secret: secret)
             let scope = try await browser.get("/web/security/scope?account=daycare2&lang=en")
             #expect(scope.status == .ok && scope.html.contains(#"id="incident-form""#) && scope.html.contains(account))
+            let expectedScope = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: scenario.attacker.account))
+            #expect(scope.html.contains(#"<li id="scope-attempts">Refused attempts (nothing returned): \#(expectedScope.attempts.count)</li>"#)
+                    && expectedScope.attempts.count > 0, "the refused attempts at the first step")
+            #expect(scope.html.contains(#"id="scope-exports""#) && scope.html.contains(#"id="scope-decoys""#))
             let csrf = try #require(scope.csrf)
             let form: [(String, String)] = [("account", account), ("title", "Compromised daycare account"), ("nature", "A partner account's password was stolen."),
                                             ("facts", "Reads from an unusual address."), ("detectedAt", ScopeFormat.time(Date().addingTimeInterval(-3600)))]
