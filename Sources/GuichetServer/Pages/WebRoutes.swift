@@ -202,7 +202,10 @@ extension GuichetServer {
         v["langEn"] = "\(base)?\(query)lang=en"
         if let p = scope.principal, let csrf = scope.csrf {
             v["csrf"] = csrf
-            v["account"] = ["name": p.username, "role": pages.optionalText("role_" + p.role, l) ?? p.role]
+            // French elides before a vowel: "en tant qu'agent.demo" (a social-security audit).
+            let elided = l == "fr" && p.username.first.map { "aeiouyh".contains($0) } == true
+            v["account"] = ["name": p.username, "role": pages.optionalText("role_" + p.role, l) ?? p.role,
+                            "elided": elided]
             v["menu"] = menu(p, scope, pages)
         }
         v["script"] = script

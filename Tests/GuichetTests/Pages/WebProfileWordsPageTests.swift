@@ -100,6 +100,9 @@ struct WebProfileWordsPageTests {
             for language in ["fr", "en"] {
                 let home = try await browser.get("/web/home?lang=\(language)")
                 #expect(home.html.contains(#"name="q.cnss""#) && home.html.contains(#"name="q.lastName""#), "\(language)")
+                // French elides before a vowel (the same audit read "en tant que agent.demo").
+                #expect(home.html.contains(language == "fr" ? #"Connecté en tant qu&#39;<strong id="account-name">employer</strong>"#
+                                                            : #"Signed in as <strong id="account-name">employer</strong>"#), "\(language)")
                 for hidden in ["q.cin", "q.email", "q.phone"] { #expect(!home.html.contains(#"name="\#(hidden)""#), "\(language): \(hidden) not offered") }
                 #expect(!home.html.contains(#"<option value="dependant""#), "\(language): dependants are not searchable by an employer")
                 let hint = try #require(home.html.firstMatch(of: language == "fr" ? #/Recherche possible par[^<]*/# : #/You may search by[^<]*/#).map { String($0.0) }, "\(language)")
