@@ -308,6 +308,16 @@ extension GuichetServer {
             "status": stateLabel(view.status, pages, l), "created": PageFormat.whenDay(view.createdAt, l),
             "fields": fieldRows(view, type: type, organisations: organisations, pages, l),
         ]
+        // A refused change is said at the top too, with a link to its form further down (a
+        // social-security audit: the error sat 3,900 pixels below where the page opened).
+        if let refused {
+            let anchor: String
+            switch refused.form {
+            case .dossier: anchor = "#edit-error"
+            case .person(let person): anchor = "#person-\(person.rawValue)-error"
+            }
+            values["changeFailedTop"] = ["text": pages.text("changeFailedTop", l), "href": anchor]
+        }
         // Each person with their number (not personal data: what an erasure or an access
         // request names; a new-user test found it only inside the forms' addresses).
         var persons: [[String: Any]] = []

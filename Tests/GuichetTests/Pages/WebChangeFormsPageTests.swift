@@ -83,6 +83,9 @@ struct WebChangeFormsPageTests {
             let badForm = try #require(Self.personForm(bad.html, parent))
             #expect(bad.status == .badRequest && Self.value(badForm, "p.email") == "not an address")
             #expect(bad.html.contains(#"id="person-\#(parent.rawValue)-error""#) && !bad.html.contains("The request did not go through"))
+            // Said at the top too, linking down to the form's error (a social-security audit: the error sat far below the fold).
+            let top = try #require(bad.html.range(of: ##"<p class="error" id="change-failed-top"><a href="#person-\##(parent.rawValue)-error">"##), "a link at the top")
+            #expect(top.lowerBound < bad.html.range(of: #"id="person-\#(parent.rawValue)-error""#)!.lowerBound)
             // Without the form's CSRF field: refused, nothing written.
             let forged = try await browser.post(action, [("purpose", "family-request"), ("p.email", "forged@example.org")])
             #expect(forged.status == .forbidden)
