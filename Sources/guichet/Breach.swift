@@ -19,10 +19,22 @@ struct Breach: AsyncParsableCommand {
     /// The filters of a scope, shared by `scope` and `register`.
     struct ScopeOptions: ParsableArguments {
         @Option(help: "Account id, or its user name; several --account for an incident of several accounts.") var account: [String] = []
-        @Option(help: "Session id.") var session: String?
-        @Option(help: "Source address.") var source: String?
-        @Option(help: "Start of the window (ISO 8601, inclusive).") var from: String?
-        @Option(help: "End of the window (ISO 8601, exclusive).") var to: String?
+        // Read as lists so that one given twice is refused, not narrowed to its last value.
+        @Option(name: .customLong("session"), help: "Session id.") var sessions: [String] = []
+        @Option(name: .customLong("source"), help: "Source address.") var sources: [String] = []
+        @Option(name: .customLong("from"), help: "Start of the window (ISO 8601, inclusive).") var froms: [String] = []
+        @Option(name: .customLong("to"), help: "End of the window (ISO 8601, exclusive).") var tos: [String] = []
+
+        var session: String? { sessions.first }
+        var source: String? { sources.first }
+        var from: String? { froms.first }
+        var to: String? { tos.first }
+
+        func validate() throws {
+            for (name, values) in [("session", sessions), ("source", sources), ("from", froms), ("to", tos)] where values.count > 1 {
+                throw ValidationError("--\(name) is given twice: a scope takes one (--account may be given once per account)")
+            }
+        }
 
         var isEmpty: Bool { account.isEmpty && [session, source, from, to].allSatisfy { $0 == nil } }
 

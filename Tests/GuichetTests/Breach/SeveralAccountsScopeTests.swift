@@ -83,5 +83,7 @@ import GuichetStore
         #expect(parsed.object?["query"]?.object?["accounts"]?.array?.count == 2, "\(run.stdout.prefix(300))")
         let unknown = try await CommandLineTests.run(["breach", "scope", "--data", data, "--account", "agent.demo", "--account", "no.such.name"])
         #expect(unknown.status != 0 && unknown.stderr.contains("no account has the user name given"), "\(unknown.stderr)")
+        let twice = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4", "--source", "198.51.100.5"])
+        #expect(twice.status != 0 && twice.stderr.contains("--source is given twice"), "\(twice.stderr)")
     }
 }
