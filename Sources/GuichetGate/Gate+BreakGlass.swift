@@ -55,8 +55,9 @@ extension Gate {
 
     /// Opens a dossier outside the caller's scope.
     /// - Throws: 403 when the role may not break the glass or the second factor is not fresh;
-    ///   400 for a short justification; 404 when there is no such dossier (or its type may not
-    ///   be opened); 409 when the caller can read it already.
+    ///   429 while the watch throttles the account; 400 for a short justification; 404 when
+    ///   there is no such dossier (or its type may not be opened); 409 when the caller can
+    ///   read it already.
     public func breakGlass(_ id: DossierID, justification raw: String, _ r: GateRequest) async throws -> BreakGlassOpening {
         try checkPurpose(r)
         let subject = r.principal.subject
@@ -69,6 +70,12 @@ extension Gate {
         guard r.principal.hasFreshSecondFactor(now: now) else {
             try await refuse(.forbidden("breaking the glass needs a second factor verified in the last 5 minutes: verify it again, then retry"),
                              reason: "break-glass-step-up", action: .read, dossiers: [id], r)
+        }
+        // A throttled account waits its throttle out before it opens anything more: a stolen
+        // account slowed by the watch would otherwise open files outside its scope meanwhile.
+        if let until = try await watch?.throttledUntil(subject.account, at: now) {
+            let (reason, error) = Self.refusalError(.throttled(until: until), now: now)
+            try await refuse(error, reason: reason, action: .read, dossiers: [id], r)
         }
         guard let record = try await store.dossier(id), policy.mayBreakGlass(subject, type: record.type) else {
             try await refuse(.notFound, reason: "not-found", action: .read, dossiers: [id], r)

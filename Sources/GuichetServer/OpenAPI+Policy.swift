@@ -6,7 +6,7 @@ extension OpenAPI {
         .init(method: "post", path: "/v1/dossiers/{id}/break-glass",
               summary: "Open a dossier outside your scope (break-glass): roles named by the profile, a written justification, a second factor verified in the last 5 minutes; time-limited, journalled, reviewed by a security officer",
               secured: true, body: "BreakGlassRequest",
-              responses: ["201": "BreakGlassOpening", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
+              responses: ["201": "BreakGlassOpening", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem", "429": "Problem"]),
     ]
 
     static let policyAdminOperations: [Operation] = [

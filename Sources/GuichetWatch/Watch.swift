@@ -254,6 +254,14 @@ public actor Watch {
                                                    detail: "an account of role '\(role)' (\(kind)) became active")])
     }
 
+    /// Until when the account is throttled, if it is now (what it may not begin meanwhile: a
+    /// break-glass opening).
+    public func throttledUntil(_ account: AccountID, at: Date) async throws -> Date? {
+        try await load()
+        if let shared { engine.replace(account, with: try await shared.watchState(account)?.state) }
+        return engine.throttledUntil(account, at: at)
+    }
+
     /// The account's current risk points.
     public func risk(_ account: AccountID, at: Date) async throws -> Double {
         try await load()

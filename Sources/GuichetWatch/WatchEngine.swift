@@ -450,6 +450,12 @@ public struct WatchEngine: Sendable {
     /// Whether the watch holds the account as suspended.
     public func isSuspended(_ account: AccountID) -> Bool { accounts[account]?.suspended ?? false }
 
+    /// Until when the account is throttled, if it is at that time.
+    public func throttledUntil(_ account: AccountID, at: Date) -> Date? {
+        guard let until = accounts[account]?.throttledUntil, until > Int64(at.timeIntervalSince1970) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(until))
+    }
+
     /// The account's risk points at a time.
     public func risk(_ account: AccountID, at: Date) -> Double {
         accounts[account]?.risk(at: Int64(at.timeIntervalSince1970), halfLife: settings.riskHalfLife) ?? 0

@@ -340,7 +340,7 @@ extension GuichetServer {
     func enabledRows(_ scope: BreachScope, _ l: String) async throws -> [[String: Any]] {
         var rows: [[String: Any]] = []
         for e in scope.accountsEnabled.prefix(200) {
-            var row: [String: Any] = ["account": e.account.rawValue, "action": e.action, "at": PageFormat.when(e.at, l)]
+            var row: [String: Any] = ["account": e.account.rawValue, "action": try Self.webPages().actionLabel(e.action, l), "at": PageFormat.when(e.at, l)]
             if let account = try await store.account(id: e.account) {
                 row["account"] = account.username
                 row["href"] = "/web/security/scope?account=" + (account.username.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")

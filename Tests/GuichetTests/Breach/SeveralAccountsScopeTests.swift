@@ -71,7 +71,7 @@ import GuichetStore
         }
     }
 
-    @Test("guichet breach scope takes --account several times, by user name")
+    @Test("guichet breach scope and breach register take --account several times, by user name")
     func onTheCommandLine() async throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -85,5 +85,24 @@ import GuichetStore
         #expect(unknown.status != 0 && unknown.stderr.contains("no account has the user name given"), "\(unknown.stderr)")
         let twice = try await CommandLineTests.run(["breach", "scope", "--data", data, "--source", "198.51.100.4", "--source", "198.51.100.5"])
         #expect(twice.status != 0 && twice.stderr.contains("--source is given twice"), "\(twice.stderr)")
+
+        // The incident of the two accounts, recorded on the console, keeps both in its scope.
+        let listed = try await CommandLineTests.run(["breach", "list", "--data", data]).stdout.split(separator: "\n").count
+        let scoped = Set(parsed.object?["query"]?.object?["accounts"]?.array?.compactMap(\.string) ?? [])
+        let registered = try await CommandLineTests.run(["breach", "register", "--data", data, "--account", "agent.demo", "--account", "daycare1.demo",
+                                                         "--title", "Two staff accounts", "--nature", "passwords reused from another service",
+                                                         "--facts", "Both accounts signed in from one address at night.", "--detected-at", "2026-11-30T06:00:00Z"])
+        #expect(registered.status == 0, "\(registered.stderr)")
+        let incident = registered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let exported = try await CommandLineTests.run(["breach", "export", "--data", data])
+        let incidents = try JSONDecoder().decode(JSON.self, from: Data(exported.stdout.utf8)).object?["incidents"]?.array ?? []
+        let recorded = try #require(incidents.first { $0.object?["id"]?.string == incident }?.object)
+        let accounts = recorded["scope"]?.object?["accounts"]?.array?.compactMap(\.string) ?? []
+        #expect(scoped.count == 2 && Set(accounts) == scoped && accounts.count == 2, "\(recorded["scope"] ?? .null)")
+        let missing = try await CommandLineTests.run(["breach", "register", "--data", data, "--account", "agent.demo", "--account", "no.such.name",
+                                                      "--title", "t", "--nature", "n", "--facts", "f", "--detected-at", "2026-11-30T06:00:00Z"])
+        #expect(missing.status != 0 && missing.stderr.contains("no.such.name"), "\(missing.stderr)")
+        let after = try await CommandLineTests.run(["breach", "list", "--data", data])
+        #expect(after.stdout.split(separator: "\n").count == listed + 1, "a refused registration records nothing: \(after.stdout)")
     }
 }

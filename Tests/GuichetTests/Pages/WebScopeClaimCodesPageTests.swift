@@ -49,4 +49,24 @@ struct WebScopeClaimCodesPageTests {
             #expect(daycare.status == .ok && !daycare.html.contains(#"id="scope-claims""#))
         }
     }
+
+    @Test("an administrator's scope names the accounts it created by what was done, in words, not as a ledger action", arguments: ["fr", "en"])
+    func enabledAccountsInWords(language: String) async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let provisioning = Provisioning(gate: world.gate, auth: world.auth)
+        _ = try await provisioning.createAccount(NewAccount(username: "agent.new", password: World.password, role: "agent",
+                                                            organisation: world.operatorOrg.id, territory: nil, email: nil),
+                                                 by: .administrator(try await world.principal("admin"), requestID: "test", source: "10.0.0.8"))
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        try await world.withAdmin { client in
+            var browser = PageClient(client)
+            try await WebIncidentPageTests.officer(&browser, secret: secret)
+            let scope = try await browser.get("/web/security/scope?account=admin&lang=\(language)")
+            #expect(scope.status == .ok)
+            let row = try #require(scope.html.firstMatch(of: #/<tr class="account-enabled">(.*?)</tr>/#).map { String($0.1) }, "\(scope.html)")
+            #expect(row.contains("agent.new") && row.contains(language == "fr" ? "compte créé" : "account created"), "\(row)")
+            #expect(!row.contains("provision:"), "\(row)")
+        }
+    }
 }

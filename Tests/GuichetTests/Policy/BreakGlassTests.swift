@@ -200,3 +200,45 @@ import GuichetSynth
         return false
     }
 }
+
+/// Break-glass and the watch: an account the watch has slowed down (a stolen one probing files
+/// outside its scope, most often) opens nothing outside its scope until the throttle ends.
+@Suite struct BreakGlassThrottleTests {
+    @Test("a throttled adviser is refused a break-glass opening (429, journalled, nothing opened); after the throttle it may open")
+    func throttledOpensNothing() async throws {
+        let world = try await StolenAccountWorld.make(profile: "emploi", size: 300, accounts: [("adviser", "adviser", "agency")])
+        defer { world.remove() }
+        let secret = try await world.enrol("adviser")
+        let token = try await world.signIn("adviser", secret: secret)
+        let account = try #require(try await world.store.account(username: "adviser")).id
+        let ids = try await world.store.search(DossierQuery(type: "job-seeker", status: nil, scope: [.any], terms: [], after: nil, limit: 1_000))
+        let headers = ["Guichet-Purpose": "support"]
+        let body = #"{"justification": "\#(BreakGlassTests.justification)"}"#
+        try await world.withPublic { client in
+            // Files outside the adviser's scope, read one after another: each a 404, until the
+            // watch throttles the account.
+            var outside: [DossierID] = []
+            var throttled = false
+            for id in ids where !throttled {
+                let reply = try await client.send(.get, "/v1/dossiers/\(id)", token: token, headers: headers)
+                if reply.status == .tooManyRequests { throttled = true } else if reply.status == .notFound { outside.append(id) }
+            }
+            try #require(throttled, "a burst of refused reads throttles the account")
+            let target = try #require(outside.first)
+            let refused = try await client.send(.post, "/v1/dossiers/\(target)/break-glass", token: token, headers: headers, body: body)
+            #expect(refused.status == .tooManyRequests && refused.headers[.retryAfter] != nil, "\(refused.status) \(refused.text)")
+            #expect(try await world.store.pendingBreakGlass(limit: 500).isEmpty, "nothing was opened")
+            #expect(try await client.send(.get, "/v1/dossiers/\(target)", token: token, headers: headers).status != .ok)
+            let rows = try await world.ledger.journal(account: account)
+            #expect(!rows.contains { $0.action == "break-glass-open" })
+            #expect(rows.contains { !$0.allowed && $0.reason == "watch:throttled" && $0.dossiers == [target] })
+
+            // The throttle waited out and the factor verified again, the same opening is made.
+            world.clock.advance(TimeInterval(world.profile.watch.throttleFor + 60))
+            try await world.stepUp([token], secret: secret)
+            let opened = try await client.send(.post, "/v1/dossiers/\(target)/break-glass", token: token, headers: headers, body: body)
+            #expect(opened.status == .created, "\(opened.status) \(opened.text)")
+            #expect(try await world.store.pendingBreakGlass(limit: 500).map(\.dossier) == [target])
+        }
+    }
+}
