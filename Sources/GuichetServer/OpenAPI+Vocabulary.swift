@@ -18,6 +18,9 @@ extension OpenAPI {
         var organisationKinds: [String] = []
         /// The roles an administrator may give (every kind but citizens').
         var staffRoles: [String] = []
+        /// The search criteria `GET /v1/dossiers` takes (`child.lastName`): a person's field the
+        /// profile makes searchable, by the role of its link; a caller uses those it may read.
+        var searchPaths: [String] = []
         /// The fewest characters of a break-glass justification.
         var minJustification = 0
         /// The most entries an access-history page holds (``RequestLimits/historyPage``).
@@ -36,6 +39,9 @@ extension OpenAPI {
             transitions = Set(profile.dossierTypes.values.flatMap(\.workflow.transitions.keys)).sorted()
             organisationKinds = profile.organisationKinds.sorted()
             minJustification = profile.breakGlass?.minJustification ?? 0
+            searchPaths = Set(profile.dossierTypes.values.flatMap { type in
+                type.persons.flatMap { link in profile.personFields.filter(\.searchable).map { "\(link.role).\($0.name)" } }
+            }).sorted()
             staffRoles = profile.roles.values.filter { $0.kind != .citizen }.map(\.name).sorted()
         }
     }

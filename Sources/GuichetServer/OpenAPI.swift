@@ -269,6 +269,15 @@ enum OpenAPI {
                 parameters.append(.object(["name": .string(name), "in": .string("query"), "required": .bool(queryRequired(name, path: op.path)),
                                            "description": .string(description), "schema": querySchema(name, path: op.path, v)]))
             }
+            // A search's criteria, one per searchable field path of the profile (an API user
+            // found them in no document).
+            if op.method == "get", op.path == "/v1/dossiers" {
+                for path in v.searchPaths {
+                    parameters.append(.object(["name": .string(path), "in": .string("query"), "required": .bool(false),
+                                               "description": .string("A value of this field to search by (exact, after the field's normalisation): only a field your role may read; a role that declares search combinations gives one whole"),
+                                               "schema": string]))
+                }
+            }
             if op.secured {
                 parameters.append(.object(["name": .string("Guichet-Purpose"), "in": .string("header"), "required": .bool(false),
                                            "description": .string("Why you access the data (one of the profile's purposes)"), "schema": oneOf(v.purposes)]))

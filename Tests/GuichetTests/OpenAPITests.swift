@@ -61,6 +61,27 @@ enum OpenAPIRoutes {
         }
     }
 
+    @Test("the public document lists a search's criteria, one per searchable field path of the profile; those it lists find a file")
+    func searchCriteriaDocumented() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let made = try await world.application(by: "parent1")
+        let token = try await world.token("agent")
+        try await world.withPublic { client in
+            let document = try await client.call(.get, "/openapi.json")
+            let parameters = document.json?.object?["paths"]?.object?["/v1/dossiers"]?.object?["get"]?.object?["parameters"]?.array ?? []
+            let names = Set(parameters.compactMap { $0.object?["in"]?.string == "query" ? $0.object?["name"]?.string : nil })
+            for path in ["child.lastName", "child.birthDate", "child.nam", "parent.lastName", "parent.email"] {
+                #expect(names.contains(path), "\(path) in \(names.sorted())")
+            }
+            #expect(!names.contains("child.firstName") && !names.contains("child.specialNeeds"), "a field the profile does not make searchable is not offered")
+            let found = try await client.call(.get, "/v1/dossiers?type=application&child.lastName=Tremblay&child.birthDate=2025-02-03",
+                                              token: token, purpose: "list-management")
+            #expect(found.status == .ok && found.text.contains(made.id.rawValue), "\(found.status) \(found.text.prefix(300))")
+        }
+    }
+
     @Test("the served documents are valid OpenAPI 3.1 (checked by openapi-spec-validator)")
     func documentsAreValid() async throws {
         let world = try await World.make()

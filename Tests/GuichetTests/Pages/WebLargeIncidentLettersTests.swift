@@ -53,6 +53,8 @@ struct WebLargeIncidentLettersTests {
             let asked = try await browser.post("/web/security/incidents/\(incident.id)/letters",
                                                [("csrf", try #require(page.csrf)), ("purpose", "breach-notification"), ("language", "en")])
             #expect(asked.html.contains(#"id="justification""#) && asked.html.contains(#"id="step-up""#), "the step-up form asks why: \(asked.status)")
+            #expect(asked.html.contains("Why do you need to go on?") && !asked.html.contains("Why do you need this file?"),
+                    "the letters' step-up asks why the officer goes on, not why one file")
             // Refused before any person was opened: the officer's scope holds nobody (an insider
             // audit: 50 persons were journalled as disclosed by letters refused at the ceiling).
             let refusedScope = try await world.scope(of: "security")
