@@ -76,10 +76,16 @@ public struct WatchEngine: Sendable {
 
         let peers = baseline(for: st, day: t.day)
         var findings = Detectors.marks(e)
-        findings += rate(&st, t)
-        findings += Detectors.queries(st, e, t, settings)
-        findings += Detectors.volume(st, peers, e, t, settings)
-        findings += Detectors.enumeration(st, peers, e, t, settings)
+        // The console holds the key file and the database, which open everything anyway: its
+        // pace and volume say nothing (a large incident's letters written there raised volume
+        // and rate alerts against the officer named, an incident audit). Its marks (a decoy,
+        // a watched person), its account's age and its circumstances still count.
+        if !e.onConsoleWithKeyFile {
+            findings += rate(&st, t)
+            findings += Detectors.queries(st, e, t, settings)
+            findings += Detectors.volume(st, peers, e, t, settings)
+            findings += Detectors.enumeration(st, peers, e, t, settings)
+        }
         let context = Detectors.context(st, peers, e, t, settings) + Detectors.lifecycle(st, peers, e, t, settings)
         findings += context
         // Kinds of unusual circumstance: the hour (of activity or of sign-in), the network.
