@@ -288,8 +288,7 @@ extension Gate {
     public func reinstate(_ account: AccountID, reason: String, by officer: GateRequest) async throws -> Suspension {
         guard let watch else { throw GuichetError.notFound }
         if try await store.departure(of: account) != nil { throw GuichetError.conflict("this account's owner left: it stays deactivated") }
-        let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for reinstating (10 to 2000 characters)") }
+        let text = try Self.officerReason(reason, suspending: false)
         // An account reinstated in the last week: another officer reinstates it again where
         // there is one, its ceilings keep what they counted, and the officers are alerted.
         let now = clock(), me = officer.principal.account
@@ -318,11 +317,7 @@ extension Gate {
     public func suspendAccount(_ account: AccountID, sealing reason: String, by officer: GateRequest) async throws {
         guard let watch else { throw GuichetError.unavailable("detection is not enabled on this deployment") }
         guard officer.principal.kind == .security else { throw GuichetError.forbidden("only a security officer suspends an account") }
-        let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count >= 10, text.count <= 2_000 else { throw GuichetError.invalid("write the reason for suspending (10 to 2000 characters)") }
-        guard !DisplayText.holdsRefused(text, newline: true) else {
-            throw GuichetError.invalid("the text may not hold control or text-direction characters")
-        }
+        let text = try Self.officerReason(reason, suspending: true)
         guard account != officer.principal.account else { throw GuichetError.forbidden("you cannot suspend your own account") }
         guard let target = try await store.account(id: account) else { throw GuichetError.notFound }
         if let kind = profile.roles[target.role]?.kind, kind == .admin || kind == .security {
@@ -335,6 +330,19 @@ extension Gate {
         try await journal.recordSystemEvent("watch:officer-suspend", reason: "account \(account.rawValue) suspended by a security officer; the reason is kept sealed with its alert",
                                             persons: [], dossiers: [], context: context(officer))
         try await watch.suspendByOfficer(account, officer: officer.principal.account, sealing: text, at: clock())
+    }
+
+    /// A security officer's reason for reinstating or suspending an account, trimmed: 10 to
+    /// 2,000 characters, none that would reorder or hide text on the pages that show it.
+    static func officerReason(_ raw: String, suspending: Bool) throws -> String {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.count >= 10, text.count <= 2_000 else {
+            throw GuichetError.invalid(suspending ? "write the reason for suspending (10 to 2000 characters)" : "write the reason for reinstating (10 to 2000 characters)")
+        }
+        guard !DisplayText.holdsRefused(text, newline: true) else {
+            throw GuichetError.invalid("the text may not hold control or text-direction characters")
+        }
+        return text
     }
 
     /// The most distinct persons an account may open before its ceiling stops it for good

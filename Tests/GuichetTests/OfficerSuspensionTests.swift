@@ -55,6 +55,11 @@ import GuichetStore
             let open = try await client.call(.get, "/admin/v1/watch/suspensions", token: officer)
             #expect(open["suspensions"]?.array?.contains { $0.object?["account"]?.string == agent.rawValue } == true)
 
+            // A reinstatement's reason is held to the same rules as a suspension's.
+            let reversed = try await client.call(.post, "/admin/v1/accounts/\(agent)/reinstate", token: officer,
+                                                 body: #"{"reason": "The owner \u2067changed the password."}"#)
+            #expect(reversed.status == .badRequest && reversed.text.contains("control or text-direction"), "\(reversed.status) \(reversed.text)")
+            #expect(try await world.store.suspensions(openOnly: true).contains { $0.account == agent }, "still suspended")
             let lifted = try await client.call(.post, "/admin/v1/accounts/\(agent)/reinstate", token: officer,
                                                body: #"{"reason": "The owner changed the password and enrolled a new phone."}"#)
             #expect(lifted.status == .ok, "\(lifted.text)")
