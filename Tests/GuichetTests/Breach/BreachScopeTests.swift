@@ -53,12 +53,12 @@ import GuichetVault
             IncidentInput(title: "test", nature: "a stolen daycare account", facts: "read two applications", detectedAt: Date(),
                           scope: ScopeQuery(account: incident.attacker.account)), by: nil)
         let report = RegulatorReport(incident: incidentRecord, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date()).markdown()
-        #expect(report.contains("Allowed changes (integrity): 2.") && report.contains("returned by 4 allowed reads"), "\(report)")
+        #expect(report.contains("Allowed changes (integrity): 2.") && report.contains("returned by 2 allowed reads") && report.contains("in 2 dossiers (records)"), "\(report)")
         // The same report in French, for a French-speaking authority.
         let french = RegulatorReport(incident: incidentRecord, scope: scope, profile: world.profile, contact: "mailto:dpo@example.org", now: Date())
             .markdown(language: "fr")
         #expect(french.hasPrefix("# Violation de données personnelles : projet de notification (RGPD, art. 33)"))
-        #expect(french.contains("Modifications autorisées (intégrité) : 2.") && french.contains("renvoyés par 4 consultations autorisées"), "\(french)")
+        #expect(french.contains("Modifications autorisées (intégrité) : 2.") && french.contains("renvoyés par 2 consultations autorisées"), "\(french)")
         #expect(french.contains("## Chronologie") && french.contains(" : inscrite au registre des violations") && french.contains("Statut : ouvert."))
         // Persons and fields by their labels in the report's language, not by their codes (an incident audit read `seeker` and `seeker.email`).
         #expect(french.contains("| parent | ") && french.contains("| enfant | ") && !french.contains("| child | "), "\(french)")
@@ -73,6 +73,33 @@ import GuichetVault
             IncidentInput(title: "{id} {persons}", nature: "n", facts: "f", detectedAt: Date(), scope: ScopeQuery(account: incident.attacker.account)), by: nil)
         #expect(RegulatorReport(incident: braces, scope: scope, profile: world.profile, contact: "c", now: Date()).markdown()
             .contains("Incident `\(braces.id)`: {id} {persons}."))
+    }
+
+    @Test("the regulator draft counts as records and reads only what returned personal fields, not a listing's public summary")
+    func listingsAreNoRecords() async throws {
+        let incident = try await ScriptedIncident.make()
+        defer { incident.world.remove() }
+        let world = incident.world
+        let query = ScopeQuery(account: incident.attacker.account)
+        let record = try await BreachRegister(store: world.store).register(
+            IncidentInput(title: "test", nature: "a stolen daycare account", facts: "listed and read applications", detectedAt: Date(), scope: query), by: nil)
+        func counts() async throws -> (String, String) {
+            let scope = try await BreachResponse.scopeNow(world.gate, query)
+            let report = RegulatorReport(incident: record, scope: scope, profile: world.profile, contact: "c", now: Date()).markdown()
+            let reads = try #require(report.firstMatch(of: #/returned by (\d+) allowed reads/#)).1
+            let records = try #require(report.firstMatch(of: #/in (\d+) dossiers \(records\)/#)).1
+            return (String(reads), String(records))
+        }
+        let before = try await counts()
+        // A listing of twenty files: their public fields only (what a search's summary returns).
+        let context = AccessContext(requestID: "req-listing", subject: incident.attacker.subject, session: incident.attacker.session,
+                                    source: ScriptedIncident.attackerSource, purpose: nil, at: Date())
+        let listed = (0..<20).map { _ in AllowedAccess(dossier: DossierID(), rules: ["test"], breakGlass: false, persons: [], fields: ["desiredStart", "daysPerWeek"]) }
+        _ = try await world.gate.journal.recordDisclosure(listed, action: .search, context: context)
+        let after = try await counts()
+        #expect(after == before, "before \(before), after a listing \(after)")
+        // Two files opened; the search that listed them returned their summaries only.
+        #expect(before == ("2", "2"), "\(before)")
     }
 
     @Test("honeytoken records the intruder reached are set apart: not persons concerned, not counted, not written to")
