@@ -83,4 +83,12 @@ public struct Retention: Sendable, Equatable {
     public func rule(type: String, state: String) -> RetentionRule? {
         rules.first { $0.dossierType == type && $0.state == state }
     }
+
+    /// Whether a dossier of this type in this state, last changed at `lastChange`, is due to
+    /// be archived or erased by `now + margin` (what a planted decoy must not be: the next
+    /// retention run would name it alone in its ledger entry, an operator's audit).
+    public func due(type: String, state: String, lastChange: Date, now: Date, margin: TimeInterval = 0) -> Bool {
+        guard let rule = rule(type: type, state: state) else { return false }
+        return now.addingTimeInterval(margin).timeIntervalSince(lastChange) >= min(rule.archiveAfter ?? rule.eraseAfter, rule.eraseAfter)
+    }
 }

@@ -35,6 +35,17 @@ public struct PlantedHoneytokens: Sendable {
 
     public init() {}
 
+    /// Whether retention would archive or erase a decoy within 30 days: planted after an
+    /// import, such a decoy would be the only file of that run, and its ledger entry would name
+    /// the decoys (an operator's audit: the first daily run erased 26 of 40, and listed them).
+    /// How many times a decoy is drawn again at most (a profile whose every state expires
+    /// within a month would otherwise never end).
+    static let redraws = 200
+
+    static func dueSoon(_ record: DossierRecord, _ retention: Retention, now: Date) -> Bool {
+        retention.due(type: record.type, state: record.status, lastChange: record.updatedAt, now: now, margin: 30 * 86_400)
+    }
+
     /// Writes the planted records, their tags first: a crash between the two leaves tags of
     /// no record, never an untagged decoy that a breach scope would count as a person to notify.
     mutating func write(into store: any SyntheticStorage, vault: Vault) async throws {
@@ -86,8 +97,12 @@ extension Place05Generator {
             for c in 0..<children {
                 let child = try makeChild(lastName: family.lastName, region: region, rng: &rng)
                 let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
-                let record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
+                var record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
                                              birth: child.0, region: region, now: now, late: true, rng: &rng)
+                for _ in 0..<PlantedHoneytokens.redraws where PlantedHoneytokens.dueSoon(record, profile.retention, now: now) {  // as emploi's
+                    record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
+                                             birth: child.0, region: region, now: now, late: true, rng: &rng)
+                }
                 planted.pending.append((record, (c == 0 ? family.parents : []) + [child.1]))
                 planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)
             }

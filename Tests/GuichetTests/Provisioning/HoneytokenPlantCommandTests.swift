@@ -39,6 +39,10 @@ import GuichetVault
 
         let registry = try await registryFolder.open()
         let (store, ledger) = try await registryFolder.store()
+        // No decoy is due for retention (an operator's audit: the first daily run erased 26 of
+        // 40 decoys planted after an import of fresh files, and its entry named exactly them).
+        let due = try await registry.gate.runRetention(dryRun: true)
+        #expect(due.wouldErase.isEmpty && due.wouldArchive.isEmpty, "decoys due: \(due.wouldErase.count) to erase, \(due.wouldArchive.count) to archive")
         let tags = Set(try await store.honeytokenTags())
         #expect(tags.count == 2 * 46, "a tag per file and per job seeker")
         let entries = try await ledger.journal().filter { $0.action == "watch:honeytokens" }
@@ -74,10 +78,12 @@ import GuichetVault
         #expect(noOffice.status != 0 && noOffice.stderr.contains("no organisation of kind 'local-office'"), "\(noOffice.stderr)")
         #expect(try await inJeunes(["territories", "add", "--code", "59", "--name", "Nord"]).status == 0)
         #expect(try await inJeunes(["organisations", "add", "--kind", "local-office", "--name", "Mission locale Lille", "--territory", "59"]).status == 0)
-        let youth = try await inJeunes(["honeytokens", "plant", "--count", "3"])
-        #expect(youth.status == 0 && youth.stdout.contains("3 honeytoken records planted"), "\(youth.stdout) \(youth.stderr)")
+        let youth = try await inJeunes(["honeytokens", "plant", "--count", "20"])
+        #expect(youth.status == 0 && youth.stdout.contains("20 honeytoken records planted"), "\(youth.stdout) \(youth.stderr)")
         let (jeunesStore, _) = try await RegistryFolder(data: jeunes).store()
-        #expect(try await jeunesStore.honeytokenTags().count == 6, "a tag per file and per young person")
+        #expect(try await jeunesStore.honeytokenTags().count == 40, "a tag per file and per young person")
+        let jeunesDue = try await RegistryFolder(data: jeunes).open().gate.runRetention(dryRun: true)
+        #expect(jeunesDue.wouldErase.isEmpty && jeunesDue.wouldArchive.isEmpty, "decoys due: \(jeunesDue.wouldErase.count), \(jeunesDue.wouldArchive.count)")
 
         // secu has no generator of decoys: refused, nothing changes.
         let secu = folder.appendingPathComponent("secu").path
