@@ -141,7 +141,7 @@ extension Deployment {
             } catch let e as KeyError { throw DeploymentError(e.description) } catch let e as RegistryError {
                 throw DeploymentError(e.description.replacingOccurrences(of: "the data folder holds", with: "the PostgreSQL database holds"))
             }
-            try await keepErasures(opened.gate, keys: keys)
+            try await keepErasures(opened.gate, keys: keys, shared: true)
             let server = try server(gate: opened.gate, auth: opened.auth, store: store, settings: settings,
                                     signing: creating || !elect ? nil : PostgresSignerElection(store.ledger), cursors: store)
             return (opened, server, store)

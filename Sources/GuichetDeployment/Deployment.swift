@@ -260,14 +260,16 @@ public struct Deployment: Sendable {
 
     /// Keeps the registry's erasures beside the key file, and applies again those a restored
     /// database lacks (said on the console: a restore from an older backup undid them).
-    func keepErasures(_ gate: Gate, keys: FileKeyProvider) async throws {
+    /// - Parameter shared: the database is shared by several servers (PostgreSQL): the list's
+    ///   marks there carry this machine's host name.
+    func keepErasures(_ gate: Gate, keys: FileKeyProvider, shared: Bool = false) async throws {
         var list = erasureList(keys: keys)
         // A key file on a read-only mount (a secret mounted by an orchestrator): the data folder.
         if !FileManager.default.fileExists(atPath: list.path), !FileManager.default.isWritableFile(atPath: list.deletingLastPathComponent().path) {
             list = folder.appendingPathComponent("guichet.erasures")
         }
         let n: Int
-        do { n = try await gate.keepErasures(at: list, requestID: "erasure-list") } catch let e as GuichetError {
+        do { n = try await gate.keepErasures(at: list, server: shared ? ProcessInfo.processInfo.hostName : nil, requestID: "erasure-list") } catch let e as GuichetError {
             throw DeploymentError(e.description)
         }
         if n > 0 {

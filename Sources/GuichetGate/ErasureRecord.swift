@@ -1,5 +1,6 @@
 public import Foundation
 import GuichetCore
+import GuichetStore
 import Logging
 
 /// The erasures this server made, kept outside the database, so that restoring a backup made
@@ -13,8 +14,16 @@ import Logging
 /// Each time a registry is opened, the subjects written since the database last checked the
 /// file (its `erasure-list:` mark) are shredded again where the database still holds their
 /// keys: after a restore, that is every erasure made since the backup.
+///
+/// Servers sharing one PostgreSQL database each keep a list of their own, and each copies into
+/// it, within half a minute, the erasures the others made (``copy(from:batch:)``), so that any
+/// server's list restores them all (an operator's audit: a restore with the list of the server
+/// that had not run the day's retention brought 52 erased keys back). Their marks in the shared
+/// database are told apart by the server's host name.
 public actor ErasureRecord {
     private var url: URL?
+    /// The server's name in its marks, when servers share the database (nil: alone).
+    private var server: String?
 
     public init() {}
 
@@ -22,17 +31,47 @@ public actor ErasureRecord {
     public var path: String? { url?.path }
 
     /// Keeps the list at `url` from now on (created, mode 600, when missing).
-    public func keep(at url: URL) throws {
+    /// - Parameter server: this server's name among those sharing the database (its host
+    ///   name), nil for a server alone on its database.
+    public func keep(at url: URL, server: String? = nil) throws {
         if !FileManager.default.fileExists(atPath: url.path) {
             guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw GuichetError.unavailable("the erasure list \(url.path) cannot be created: check the key file's folder")
             }
         }
         self.url = url
+        self.server = server
     }
 
+    /// This list's name in the database's marks: its path, and the server's name when servers
+    /// share the database (two machines may keep their lists at the same path).
+    func listName(_ url: URL) -> String { (server.map { $0 + ":" } ?? "") + url.standardizedFileURL.path }
+
     /// The database's mark of how far it has applied this list (bytes).
-    func markKey(_ url: URL) -> String { "erasure-list:" + url.standardizedFileURL.path }
+    func markKey(_ url: URL) -> String { "erasure-list:" + listName(url) }
+
+    /// The database's mark of the last shredding copied into this list.
+    func copiedKey(_ url: URL) -> String { "erasure-copied:" + listName(url) }
+
+    /// Appends to this list every data key the database shredded since the last copy (those of
+    /// the other servers sharing it, and this one's again), so that a restore with this list
+    /// alone applies them all again. A restored database's older mark only copies some twice.
+    /// - Returns: how many subjects were appended.
+    func copy(from store: any GateStorage, batch: Int) async throws -> Int {
+        guard let url else { return 0 }
+        var last = try await store.meta(copiedKey(url)).flatMap(Shredding.init(text:))
+        var n = 0
+        while true {
+            let page = try await store.shreddings(after: last, limit: batch)
+            guard let end = page.last else { break }
+            try await record(page.map(\.subject), store)
+            try await store.setMeta(copiedKey(url), end.text)
+            last = end
+            n += page.count
+            if page.count < batch { break }
+        }
+        return n
+    }
 
     /// Appends erased subjects and syncs them, then moves the database's mark: the database
     /// holds these erasures already.
@@ -90,9 +129,10 @@ extension Gate {
 
     /// Keeps the erasure list at `url` and applies again what the database lacks of it
     /// (``ErasureRecord/reapply(_:at:)``), journalled when any was.
+    /// - Parameter server: this server's name when servers share the database (its host name).
     /// - Returns: how many subjects were shredded again.
-    public func keepErasures(at url: URL, requestID: String) async throws -> Int {
-        try await erasures.keep(at: url)
+    public func keepErasures(at url: URL, server: String? = nil, requestID: String) async throws -> Int {
+        try await erasures.keep(at: url, server: server)
         let n = try await erasures.reapply(store, at: clock())
         if n > 0 {
             try await recordSystemEvent("erasure:reapplied",
@@ -100,5 +140,12 @@ extension Gate {
                                         requestID: requestID)
         }
         return n
+    }
+
+    /// Copies into this server's erasure list the erasures the database holds that it may lack
+    /// (those other servers sharing it made): see ``ErasureRecord/copy(from:batch:)``.
+    /// - Returns: how many subjects were appended.
+    public func copyErasures(batch: Int = 10_000) async throws -> Int {
+        try await erasures.copy(from: store, batch: batch)
     }
 }

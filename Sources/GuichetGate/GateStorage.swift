@@ -157,6 +157,9 @@ public protocol GateStorage: Sendable {
     func shred(person: PersonID, at: Date) async throws -> Bool
     /// One live wrapped key, to check at start-up that the key file opens this registry.
     func anyDataKey() async throws -> (subject: String, key: WrappedKey)?
+    /// Shredded data keys after `after` in the order of their shredding (time, then subject),
+    /// at most `limit`: what a server copies into its erasure list.
+    func shreddings(after: Shredding?, limit: Int) async throws -> [Shredding]
 
     // MARK: Ledger
     /// All checkpoints, oldest first.

@@ -352,6 +352,18 @@ extension PostgresStore {
         }
     }
 
+    /// Shredded data keys after `after`, in the order of their shredding (time, then subject),
+    /// through the index `data_key_shredded`.
+    public func shreddings(after: Shredding?, limit: Int) async throws -> [Shredding] {
+        let since = after ?? Shredding(millis: Int64.min, subject: "")
+        return try await read { c in
+            try await c.query("""
+                SELECT shredded_at, subject_id FROM data_key WHERE shredded_at IS NOT NULL AND (shredded_at, subject_id) > (\(since.millis), \(since.subject))
+                ORDER BY shredded_at, subject_id LIMIT \(limit)
+                """, logger: Self.logger).decode((Int64, String).self).collect().map { Shredding(millis: $0.0, subject: $0.1) }
+        }
+    }
+
     /// One live wrapped key, to check at start-up that the key file opens this registry.
     /// Not an archived one (KEK version 0): a server may run without the archive key.
     public func anyDataKey() async throws -> (subject: String, key: WrappedKey)? {

@@ -335,6 +335,12 @@ extension PostgresStore {
                 FOR EACH ROW EXECUTE FUNCTION guichet_person_keeps_versions()
             """,
         ]),
+        // Each server copies the registry's erasures into its own erasure list, in the order
+        // of their shredding (an operator's audit: a restore brought back the persons erased
+        // by another server than the one whose list was used).
+        ("store-v13-shredding-order", [
+            "CREATE INDEX data_key_shredded ON data_key(shredded_at, subject_id) WHERE shredded_at IS NOT NULL",
+        ]),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -271,6 +271,8 @@ extension GuichetServer {
             exports.append(NoticeService(outbox: NoticeOutbox(gate: gate, mailer: mailer, logger: logger), nudge: noticeNudge, every: .seconds(5), logger: logger))
         }
         let retention = RetentionService(gate: gate, first: .seconds(300), every: retentionInterval, logger: logger, signing: checkpointSigning)
+        // Servers sharing a database (an election of the signer) copy each other's erasures.
+        if checkpointSigning != nil { exports.append(ErasureCopyService(gate: gate, every: .seconds(30), logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints, retention] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do { try await group.run() } catch let error as IOError {

@@ -40,3 +40,28 @@ extension GuichetServer {
     /// How often the running server applies the retention rules.
     public var retentionInterval: Duration { .seconds(86_400) }
 }
+
+/// Among servers sharing one database, copies into this server's erasure list, every half
+/// minute, the erasures the others made (``Gate/copyErasures(batch:)``): any server's list then
+/// restores them all after a restore of the database. A failed copy is logged and tried again.
+struct ErasureCopyService: Service {
+    let gate: Gate
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var wait = Duration.seconds(5)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let pause = wait
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { return }
+            wait = every
+            do {
+                let n = try await gate.copyErasures()
+                if n > 0 { logger.info("erasures copied into this server's erasure list", metadata: ["subjects": "\(n)"]) }
+            } catch {
+                logger.error("the erasures of the other servers could not be copied into this server's erasure list; tried again in a moment",
+                             metadata: ["error": .string(String(describing: type(of: error)))])
+            }
+        }
+    }
+}

@@ -17,6 +17,22 @@ public struct WrappedKey: Sendable, Equatable {
 }
 
 /// A person as stored.
+/// A data key's shredding: when (milliseconds) and whose, the order in which a server copies
+/// the registry's erasures into its own erasure list (``GuichetGate/ErasureRecord``).
+public struct Shredding: Sendable, Equatable {
+    public let millis: Int64
+    public let subject: String
+    public init(millis: Int64, subject: String) { self.millis = millis; self.subject = subject }
+
+    /// As kept in the metadata table: `MILLIS SUBJECT`.
+    public var text: String { "\(millis) \(subject)" }
+    public init?(text: String) {
+        let parts = text.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let millis = Int64(parts[0]) else { return nil }
+        self.init(millis: millis, subject: String(parts[1]))
+    }
+}
+
 public struct PersonRecord: Sendable, Equatable {
     public let id: PersonID
     public let version: Int

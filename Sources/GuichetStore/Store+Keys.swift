@@ -74,6 +74,17 @@ extension Store {
         }
     }
 
+    /// Shredded data keys after `after`, in the order of their shredding (time, then subject).
+    public func shreddings(after: Shredding?, limit: Int) async throws -> [Shredding] {
+        let since = after ?? Shredding(millis: Int64.min, subject: "")
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT shredded_at, subject_id FROM data_key WHERE shredded_at IS NOT NULL AND (shredded_at, subject_id) > (?, ?)
+                ORDER BY shredded_at, subject_id LIMIT ?
+                """, arguments: [since.millis, since.subject, limit]).map { Shredding(millis: $0["shredded_at"], subject: $0["subject_id"]) }
+        }
+    }
+
     /// One live wrapped key, to check at start-up that the key file opens this registry.
     public func anyDataKey() async throws -> (subject: String, key: WrappedKey)? {
         try await read { db in

@@ -60,4 +60,60 @@ import GuichetLedger
         #expect(try await !undone.store.wrappedKeys([subject]).isEmpty, "without the list the backup's key is back")
         try undone.store.close()
     }
+
+    @Test("servers sharing a database copy each other's erasures into their own lists, once each")
+    func serversCopyEachOthersErasures() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        var parents: [PersonID] = []
+        for n in 1...4 { parents.append(try await world.registerParent("parent\(n)")) }
+        let second = try await world.reopened()
+        let listA = world.folder.appendingPathComponent("a.erasures"), listB = world.folder.appendingPathComponent("b.erasures")
+        _ = try await world.gate.keepErasures(at: listA, server: "server-a", requestID: "test")
+        _ = try await second.gate.keepErasures(at: listB, server: "server-b", requestID: "test")
+        #expect(try await second.gate.copyErasures() == 0, "nothing erased yet")
+        let subject = parents[0].rawValue
+        #expect(try await world.gate.shred(person: parents[0], reason: "test erasure", requestID: "erasure-test"))
+        #expect(try String(contentsOf: listA, encoding: .utf8) == subject + "\n")
+        #expect(try String(contentsOf: listB, encoding: .utf8).isEmpty, "the other server's list lacks it until it copies")
+        #expect(try await second.gate.copyErasures() == 1)
+        #expect(try String(contentsOf: listB, encoding: .utf8) == subject + "\n", "copied, ids only")
+        #expect(try await second.gate.copyErasures() == 0, "copied once")
+        // Small batches page through the shreddings in order, none skipped.
+        for next in parents.dropFirst() {
+            #expect(try await world.gate.shred(person: next, reason: "test erasure", requestID: "erasure-test"))
+        }
+        #expect(try await second.gate.copyErasures(batch: 2) == 3)
+        #expect(Set(try String(contentsOf: listB, encoding: .utf8).split(separator: "\n").map(String.init))
+                == Set(try String(contentsOf: listA, encoding: .utf8).split(separator: "\n").map(String.init)))
+    }
+
+    @Test("a backup restored with the list of a server that made none of the erasures applies them all again", .sqliteOnly)
+    func restoreWithAnotherServersList() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("demo").path
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "20", "--no-serve"]).status == 0)
+        let backup = folder.appendingPathComponent("before.backup").path
+        #expect(try await CommandLineTests.run(["backup", "--data", data, "--out", backup]).status == 0)
+        // Server A erases; server B, whose key file and list live elsewhere, copies it.
+        let other = folder.appendingPathComponent("server-b")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: data + "/guichet.keys", toPath: other.path + "/guichet.keys")
+        let (a, _) = try await Deployment(data).openExisting(keys: nil)
+        let subject = try #require(try await a.store.anyDataKey()?.subject)
+        #expect(try await a.gate.shred(person: PersonID(trusted: subject), reason: "test erasure", requestID: "erasure-test"))
+        let b = try await Deployment(data).openExisting(keys: nil).0
+        _ = try await b.gate.keepErasures(at: other.appendingPathComponent("guichet.keys.erasures"), server: "server-b", requestID: "test")
+        #expect(try await b.gate.copyErasures() == 1)
+        try a.store.close()
+        try b.store.close()
+        // The backup restored with server B's key file and list: the erasure is made again.
+        let restored = folder.appendingPathComponent("restored").path
+        let r = try await CommandLineTests.run(["restore", "--from", backup, "--data", restored, "--keys", other.path + "/guichet.keys"])
+        #expect(r.status == 0 && r.stderr.contains("1 erasure recorded in") && r.stderr.contains("it was applied again"), "\(r.stdout) \(r.stderr)")
+        let (again, _) = try await Deployment(restored).openExisting(keys: other.path + "/guichet.keys")
+        #expect(try await again.store.wrappedKeys([subject]).isEmpty, "the erased subject's key is gone from the restored database")
+        try again.store.close()
+    }
 }
