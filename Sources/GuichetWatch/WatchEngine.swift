@@ -27,7 +27,8 @@ public struct WatchEngine: Sendable {
     /// Assesses one event, advances the account's state, and says whether the request goes on.
     /// A candidate access that is refused leaves no trace in the volume windows (nothing was
     /// revealed); its refusal counts.
-    public mutating func assess(_ e: WatchEvent) -> Assessment {
+    public mutating func assess(_ event: WatchEvent) -> Assessment {
+        var e = event
         let t = LocalTime(e.at, calendar: calendar)
         // Taken out of the map while it changes: a copy left there would make every change of
         // its sets and maps copy them whole, a day's persons included (issue 18). The peers'
@@ -41,6 +42,15 @@ public struct WatchEngine: Sendable {
         var out = Assessment()
         out.risk = st.risk(at: t.second, halfLife: settings.riskHalfLife)
         if st.suspended { out.refusal = .suspended; return out }
+
+        // A decoy reached or asked for counts before anything else holds the request (a
+        // throttle, a step-up owed, the ceiling): a stolen account at its ceiling asked for
+        // decoys by id and was only told of its ceiling (an attacker's audit). Counted once.
+        if settings.enabled, e.honeytoken {
+            apply(Detectors.marks(e).filter { $0.detector == "honeytoken" }, &st, e, t, &out)
+            e.honeytoken = false
+            if st.suspended { return out }
+        }
 
         // Standing responses first: a throttled account, or one that owes a step-up.
         if e.allowed {

@@ -38,6 +38,37 @@ import GuichetCore
         return (received, last)
     }
 
+    @Test("a decoy asked for while the account owes the ceiling's step-up, or is throttled, suspends it at once")
+    func decoyAtTheCeiling() {
+        for answer in [false, true] {
+            var bench = WatchBench()
+            let agent = bench.agents[0]
+            // Up to the ceiling's demand (not answered), or on to the throttle after the grace.
+            var t = WatchBench.at(day: 0, hour: 9)
+            var factor = t.addingTimeInterval(-60)
+            var justification: String?
+            var stopped: WatchRefusal?
+            for _ in 0..<400 {
+                var e = bench.event(agent, at: t, dossiers: [WatchBench.newDossier()], secondFactorAt: factor)
+                e.justification = justification
+                let a = bench.engine.assess(e)
+                t = t.addingTimeInterval(1)
+                if case .ceiling? = a.refusal, answer { factor = t; justification = "The family called about the file this morning."; continue }
+                if let r = a.refusal { stopped = r; break }
+            }
+            if answer {
+                guard case .throttled? = stopped else { Issue.record("expected a throttle, got \(String(describing: stopped))"); continue }
+            } else {
+                guard case .ceiling? = stopped else { Issue.record("expected the ceiling, got \(String(describing: stopped))"); continue }
+            }
+            var decoy = bench.event(agent, at: t, dossiers: [WatchBench.newDossier()], secondFactorAt: factor)
+            decoy.honeytoken = true
+            let a = bench.engine.assess(decoy)
+            #expect(a.refusal == .suspended && bench.engine.isSuspended(agent), "\(answer ? "throttled" : "at the ceiling"): \(String(describing: a.refusal))")
+            #expect(a.findings.filter { $0.detector == "honeytoken" }.count == 1, "\(a.findings.map(\.detector))")
+        }
+    }
+
     @Test("a new account at full speed, answering every step-up, gets at most the first window plus the grace, then is suspended")
     func fullSpeed() {
         var bench = WatchBench()
