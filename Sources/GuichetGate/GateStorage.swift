@@ -272,8 +272,8 @@ public protocol GateStorage: Sendable {
     func acknowledge(alert id: String, by: AccountID, note: String?, at: Date) async throws -> WatchAlert
     /// Alerts, newest first (open ones only, or all; of one account, or of every one).
     func alerts(openOnly: Bool, account: AccountID?, limit: Int) async throws -> [WatchAlert]
-    /// Suspends an account: disabled, every session revoked, the suspension recorded, in one
-    /// transaction. A suspension already open is kept as it is.
+    /// Suspends an account: disabled, every session revoked, its unused claim codes expired,
+    /// the suspension recorded, in one transaction. A suspension already open is kept as it is.
     func suspend(account: AccountID, id: String, reason: String, at: Date) async throws
 
     // MARK: Registry

@@ -98,6 +98,10 @@ extension PostgresStore: WatchStorage {
             try await c.query("UPDATE account SET status = 'disabled' WHERE id = \(account.rawValue)", logger: Self.logger)
             try await c.query("UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL",
                               logger: Self.logger)
+            // Its claim codes not yet used expire with it (SQLite's `suspend` says why).
+            try await c.query("""
+                UPDATE claim_code SET expires_at = \(at.millis) WHERE issued_by = \(account.rawValue) AND status = 'issued' AND expires_at > \(at.millis)
+                """, logger: Self.logger)
             try await c.query("""
                 INSERT INTO watch_suspension(id, account_id, at, reason) SELECT \(id), \(account.rawValue), \(at.millis), \(reason)
                 WHERE NOT EXISTS (SELECT 1 FROM watch_suspension WHERE account_id = \(account.rawValue) AND reinstated_at IS NULL)

@@ -180,6 +180,11 @@ extension Store {
         try await write { db in
             try db.execute(sql: "UPDATE account SET status = 'disabled' WHERE id = ?", arguments: [account.rawValue])
             try db.execute(sql: "UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL", arguments: [at.millis, account.rawValue])
+            // Its claim codes not yet used expire with it (an attacker's audit: codes a stolen
+            // agent issued just before its suspension were claimed afterwards, and their citizen
+            // accounts read the whole files).
+            try db.execute(sql: "UPDATE claim_code SET expires_at = ? WHERE issued_by = ? AND status = 'issued' AND expires_at > ?",
+                           arguments: [at.millis, account.rawValue, at.millis])
             let open = try Bool.fetchOne(db, sql: "SELECT 1 FROM watch_suspension WHERE account_id = ? AND reinstated_at IS NULL",
                                          arguments: [account.rawValue]) == true
             if !open {

@@ -69,6 +69,25 @@ import GuichetStore
         #expect(!journal.contains { $0.reason.contains(code) })
     }
 
+    @Test("an account's unused claim codes expire when it is suspended; a code another account issued still works")
+    func suspensionExpiresCodes() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let other = try await Self.secondParent(world, by: "sophie")
+        let agent = try await world.token("agent")
+        let issued = try await call(world, admin: false, .post, "/v1/persons/\(marc)/claim-code", token: agent, purpose: "list-management")
+        let code = try #require(issued["code"]?.string, "\(issued.status) \(issued.text)")
+        let kept = try await world.auth.issueClaim(for: other, by: nil).code  // issued on the console
+        let account = try #require(try await world.store.account(username: "agent")).id
+        try await world.store.suspend(account: account, id: UUID().uuidString, reason: "test suspension", at: Date())
+        let refused = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("marc.after", code))
+        #expect(refused.status == .forbidden, "\(refused.status) \(refused.text)")
+        #expect(try await world.store.personHasAccount(marc) == false, "no account made with the suspended agent's code")
+        let claimed = try await call(world, admin: false, .post, "/v1/accounts/claim", body: Self.claimBody("sophie.other", kept))
+        #expect(claimed.status == .created, "\(claimed.status) \(claimed.text)")
+    }
+
     @Test("wrong codes are throttled per code and per source; bad names cost no attempt; an expired code and a replaced one do not work")
     func wrongCodesAreThrottled() async throws {
         // A clock that stands still: the waits counted below cannot run out while a loaded
