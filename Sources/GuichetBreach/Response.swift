@@ -19,9 +19,26 @@ public enum BreachResponse {
     /// when needed, and the scope names it).
     /// Honeytoken records the query reached are set apart (`decoyPersons`, `decoyDossiers`):
     /// nobody is notified for them, and they do not count as persons concerned.
+    ///
+    /// A scope of accounts (no session nor address named) takes in the citizen accounts that
+    /// claimed a code those accounts issued in the window: whoever held the code read through
+    /// them what the issuer's role may not (an attacker's audit: a stolen fund agent's codes,
+    /// claimed from elsewhere, read bank details and salaries that its scope did not name).
+    /// Their ids are added to the scope's accounts, so that the persons, the fields, the letters
+    /// and the report count what they read; the incident keeps the accounts it was given.
     public static func scopeNow(_ gate: Gate, _ query: ScopeQuery) async throws -> BreachScope {
         _ = try await checkpointNow(gate)
-        return try await gate.separatingDecoys(try await gate.auditor.scope(query))
+        var scope = try await gate.auditor.scope(query)
+        if !query.accounts.isEmpty, query.session == nil, query.source == nil {
+            var accounts = Set(query.accounts)
+            // Claimers issue no codes of their own (citizens): one widening is enough.
+            let claimers = Set(scope.claimCodes.compactMap(\.claimedBy)).subtracting(accounts)
+            if !claimers.isEmpty {
+                accounts.formUnion(claimers)
+                scope = try await gate.auditor.scope(ScopeQuery(accounts: Array(accounts), from: query.from, to: query.to))
+            }
+        }
+        return try await gate.separatingDecoys(scope)
     }
 }
 

@@ -7,6 +7,7 @@ import Testing
 import GuichetCore
 import GuichetGate
 import GuichetLedger
+import GuichetBreach
 import GuichetStore
 @testable import GuichetServer
 
@@ -157,6 +158,21 @@ struct ClaimCeilingTests {
         let csv = scope.csv()
         #expect(csv.contains("claim-code,\(families[0].parent.rawValue),") && csv.contains("claimed-by:\(claimant.rawValue)"))
         #expect(csv.contains("claim-code,\(families[1].parent.rawValue),") && csv.contains(",unclaimed,"))
+        // What the claimed account then reads is in the breach response's scope of the agent
+        // (an attacker's audit: read through codes, bank details and salaries were missing).
+        let session = try await world.auth.signIn(username: "new.parent", password: World.password)
+        let citizen = GateRequest(principal: try await world.auth.authenticate(token: session.token), requestID: "citizen", source: "203.0.113.7", purpose: nil)
+        let view = try await world.gate.read(try #require(families[0].dossiers.first), citizen)
+        let readThere = Set(view.persons.filter { !$0.fields.isEmpty }.map(\.id))
+        #expect(!readThere.isEmpty)
+        let agentID = try #require(try await world.store.account(username: "agent")).id
+        let full = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: agentID))
+        let claimantScope = try await world.gate.auditor.scope(ScopeQuery(account: claimant))
+        #expect(full.query.accounts == [agentID, claimant].sorted { $0.rawValue < $1.rawValue }, "the claimer is named among the scope's accounts")
+        #expect(Set(full.persons.map(\.person)) == Set(scope.persons.map(\.person)).union(claimantScope.persons.map(\.person)))
+        #expect(readThere.isSubset(of: Set(full.persons.map(\.person))))
+        let bySource = try await BreachResponse.scopeNow(world.gate, ScopeQuery(account: agentID, source: "203.0.113.7"))
+        #expect(bySource.query.accounts == [agentID], "a scope that names an address is left as asked")
         // The claim's entry names the account it made in words the scope reads back, and no other text.
         #expect(ClaimEntry.account(inReason: ClaimEntry.reason(claimant)) == claimant)
         #expect(ClaimEntry.account(inReason: "account x linked to its person with a claim code") == nil)
