@@ -124,6 +124,8 @@ public struct OpenedRegistry: Sendable {
     /// Its storage and keys: key rotation re-wraps the stored data keys under them.
     let storage: any GateStorage
     let keys: any KeyProvider
+    /// Whether other servers may share its database (PostgreSQL), each with its own key file.
+    public var sharedStorage: Bool { storage.localFolder == nil }
 }
 
 /// Why a registry does not open (besides its keys, ``KeyError``).

@@ -54,6 +54,10 @@ struct Keys: AsyncParsableCommand {
             let (version, n) = try await registry.rotateKeys(keyFile: path, progress: Keys.progress)
             say("rotated to version \(version) in \(path): \(n) data keys re-wrapped. Retire old versions with 'guichet keys retire --version N' "
                 + "once no backup you keep was taken before this rotation (such a backup needs the old version), or keep a copy of this key file with those backups' keys.")
+            // An operator's audit: the other server refused 93 of 408 reads until the file came.
+            if registry.sharedStorage {
+                say("Copy \(path) to every other server of this database now: until it has version \(version), a server refuses with 503 every read of data re-wrapped under it, and its /readyz says so.")
+            }
         }
     }
 

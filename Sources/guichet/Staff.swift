@@ -29,14 +29,18 @@ struct Staff: AsyncParsableCommand {
         var email: String?
 
         func run() async throws {
-            let (provisioning, _, by) = try await console.provisioning()
+            let (provisioning, server, by) = try await console.provisioning()
             let org: OrganisationID? = try organisation.map { try parsedID($0, "organisation") }
             let password = Deployment.generatedPassword()
             let made = try await provisioning.createAccount(NewAccount(username: username, password: password, role: role, organisation: org,
                                                                        territory: territory, email: email), by: by)
             say("Account '\(username)' (\(role)) created: \(made.id)")
             if email == nil {
-                say("No e-mail address: a forgotten password can be reset only once its owner sets one (the account page, 'Account security'); give --email to set it now.")
+                // Only a registry with a mail relay takes an address (an operator's audit: the
+                // advice named a flag that was then refused).
+                say(server.auth.sendsMail
+                    ? "No e-mail address: a forgotten password can be reset only once its owner sets one (the account page, 'Account security'); give --email to set it now."
+                    : "No e-mail address: a forgotten password can be reset only once its owner sets one (the account page, 'Account security'), which needs a mail relay (smtpHost in guichet.yaml).")
             }
             say("Password (shown once, hand it over; the owner may change it): \(password)")
             if case .handed(_, let code, let expires)? = made.activation {
