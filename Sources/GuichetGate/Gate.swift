@@ -259,6 +259,12 @@ public final class Gate: Sendable {
     public func searchablePaths(_ r: GateRequest, type: String, purposes: [String?]) -> Set<String> {
         var paths = Set<String>()
         for purpose in purposes { paths.formUnion(policy.searchScope(r.principal.subject, type: type, purpose: purpose).searchable) }
+        // A role that declares its search combinations searches by none other: a field in none
+        // of them is not offered (secu's surname, since no surname alone is searched).
+        if let combos = profile.roles[r.principal.role]?.searchTerms, !combos.isEmpty {
+            let named = Set(combos.flatMap { $0 })
+            paths = paths.filter { path in path.split(separator: ".").last.map { named.contains(String($0)) } ?? false }
+        }
         return paths
     }
 

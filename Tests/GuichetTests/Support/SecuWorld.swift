@@ -70,6 +70,15 @@ struct SecuWorld {
         return secret
     }
 
+    /// A gate request of a staff account, signed in with its first factor enrolled now.
+    func request(_ username: String, purpose: String?) async throws -> GateRequest {
+        let session = try await auth.signIn(username: username, password: World.password)
+        let code = try #require(try await auth.consoleActivation(username: username)?.code)
+        let (secret, _) = try await auth.beginTOTP(session.principal, activationCode: code)
+        try await auth.verifyTOTP(session.principal, code: try TOTPSecret(base32: secret).code(at: Date()))
+        return GateRequest(principal: try await auth.authenticate(token: session.token), requestID: UUID().uuidString, source: "127.0.0.1", purpose: purpose)
+    }
+
     /// The first names of the account's persons, as the insured person reads them (synthetic).
     func firstNames() async throws -> [PersonID: String] {
         let session = try await auth.signIn(username: "insured1", password: World.password)
