@@ -57,7 +57,9 @@ import GuichetStore
         var r = try await CommandLineTests.run(["keys", "retire", "--data", data, "--version", "1"])
         #expect(r.status != 0 && r.stderr.contains("current"), "stderr: \(r.stderr)")
         r = try await CommandLineTests.run(["keys", "rotate", "--data", data])
-        #expect(r.status == 0 && r.stdout.contains("rotated to version 2") && !r.stdout.contains("every other server"), "stderr: \(r.stderr)")
+        #expect(r.status == 0 && r.stdout.contains("rotated to version 2"), "stderr: \(r.stderr)")
+        // Servers sharing PostgreSQL each hold a copy of the key file: the command says to copy it.
+        #expect(r.stdout.contains("every other server") == (TestBackend.postgres != nil), "\(r.stdout)")
         #expect(r.stderr.contains("re-wrapped"), "progress is shown")
         r = try await CommandLineTests.run(["keys", "status", "--data", data])
         #expect(r.stdout.contains("version 1: 0 data keys") && r.stdout.contains("version 2 (current)"), "stdout: \(r.stdout)")
