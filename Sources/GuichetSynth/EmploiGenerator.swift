@@ -239,9 +239,8 @@ extension EmploiGenerator {
             let (seeker, _) = try makeSeeker(departement: departement, reserved: true, rng: &rng)
             // A decoy retention would archive or erase soon is drawn again: its run would name
             // it among few or no real files.
-            var (record, _) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
-            for _ in 0..<PlantedHoneytokens.redraws where PlantedHoneytokens.dueSoon(record, profile.retention, now: now) {
-                (record, _) = try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
+            let (record, _) = try PlantedHoneytokens.drawn(profile.retention, now: now, { $0.0 }) {
+                try makeDossier(seeker: seeker.record.id, agency: agency, now: now, rng: &rng)
             }
             planted.pending.append((record, [seeker]))
             planted.dossiers.append(record.id); planted.persons.append(seeker.record.id)

@@ -125,9 +125,8 @@ public struct JeunesGenerator: Sendable {
             // An imported office's territory may be no département code: the NIR needs one.
             let known = FrenchDepartements.all.first { $0.code == office.territory }?.code
             let departement = known ?? FrenchDepartements.all.randomElement(using: &rng)!.code  // not empty
-            var (record, young) = try makeFile(office: office, departement: departement, reserved: true, now: now, rng: &rng)
-            for _ in 0..<PlantedHoneytokens.redraws where PlantedHoneytokens.dueSoon(record, profile.retention, now: now) {  // as emploi's
-                (record, young) = try makeFile(office: office, departement: departement, reserved: true, now: now, rng: &rng)
+            let (record, young) = try PlantedHoneytokens.drawn(profile.retention, now: now, { $0.0 }) {  // as emploi's
+                try makeFile(office: office, departement: departement, reserved: true, now: now, rng: &rng)
             }
             planted.pending.append((record, [young]))
             planted.dossiers.append(record.id); planted.persons.append(young.record.id)

@@ -46,6 +46,17 @@ public struct PlantedHoneytokens: Sendable {
         retention.due(type: record.type, state: record.status, lastChange: record.updatedAt, now: now, margin: 30 * 86_400)
     }
 
+    /// What `make` draws, drawn again while its dossier (`record`) is ``dueSoon(_:_:now:)``.
+    static func drawn<T>(_ retention: Retention, now: Date, _ record: (T) -> DossierRecord, _ make: () throws -> T) rethrows -> T {
+        var made = try make()
+        var tries = 0
+        while tries < redraws, dueSoon(record(made), retention, now: now) {
+            made = try make()
+            tries += 1
+        }
+        return made
+    }
+
     /// Writes the planted records, their tags first: a crash between the two leaves tags of
     /// no record, never an untagged decoy that a breach scope would count as a person to notify.
     mutating func write(into store: any SyntheticStorage, vault: Vault) async throws {
@@ -97,11 +108,9 @@ extension Place05Generator {
             for c in 0..<children {
                 let child = try makeChild(lastName: family.lastName, region: region, rng: &rng)
                 let choices = Array(local.shuffled(using: &rng).prefix(Int.random(in: 1...min(5, local.count), using: &rng)))
-                var record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
-                                             birth: child.0, region: region, now: now, late: true, rng: &rng)
-                for _ in 0..<PlantedHoneytokens.redraws where PlantedHoneytokens.dueSoon(record, profile.retention, now: now) {  // as emploi's
-                    record = try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
-                                             birth: child.0, region: region, now: now, late: true, rng: &rng)
+                let record = try PlantedHoneytokens.drawn(profile.retention, now: now, { $0 }) {  // as emploi's
+                    try makeDossier(child: child.1, parents: family.parents.map(\.record.id), partners: choices.map(\.id),
+                                    birth: child.0, region: region, now: now, late: true, rng: &rng)
                 }
                 planted.pending.append((record, (c == 0 ? family.parents : []) + [child.1]))
                 planted.dossiers.append(record.id); planted.persons.append(child.1.record.id)

@@ -38,14 +38,17 @@ extension Int64 {
 /// The detectors: pure functions of an account's state, its peers' baseline and one event.
 /// Each returns findings; none changes the state (the engine commits what was allowed).
 enum Detectors {
+    /// A honeytoken reached or asked for: critical (the engine counts it before anything else).
+    static func honeytoken(_ e: WatchEvent) -> Finding? {
+        guard e.honeytoken else { return nil }
+        return Finding(detector: "honeytoken", severity: .critical,
+                       detail: "a honeytoken record (no legitimate work touches it) was \(e.allowed ? "reached" : "asked for") by '\(e.action)'")
+    }
+
     /// Honeytokens: any touch is critical. Watched persons: every access is an alert, and a
     /// name search that reaches one outside the caseload needs a justification.
     static func marks(_ e: WatchEvent) -> [Finding] {
-        var out: [Finding] = []
-        if e.honeytoken {
-            out.append(Finding(detector: "honeytoken", severity: .critical,
-                               detail: "a honeytoken record (no legitimate work touches it) was \(e.allowed ? "reached" : "asked for") by '\(e.action)'"))
-        }
+        var out = honeytoken(e).map { [$0] } ?? []
         if !e.watched.isEmpty && e.allowed {
             if e.watchedByNameOutsideCaseload && e.justification == nil {
                 out.append(Finding(detector: "watched-name-search", severity: .low,

@@ -46,8 +46,8 @@ public struct WatchEngine: Sendable {
         // A decoy reached or asked for counts before anything else holds the request (a
         // throttle, a step-up owed, the ceiling): a stolen account at its ceiling asked for
         // decoys by id and was only told of its ceiling (an attacker's audit). Counted once.
-        if settings.enabled, e.honeytoken {
-            apply(Detectors.marks(e).filter { $0.detector == "honeytoken" }, &st, e, t, &out)
+        if settings.enabled, let decoy = Detectors.honeytoken(e) {
+            apply([decoy], &st, e, t, &out)
             e.honeytoken = false
             if st.suspended { return out }
         }
