@@ -29,7 +29,8 @@ public struct Ceiling: Sendable, Equatable, Codable {
     /// caseload) within the burst window, and in a day. Each approval hands a whole ceiling of
     /// persons to an account, so two stolen administrators approving each other's requests
     /// would otherwise multiply the budget without limit (an insider audit made 20 accounts in
-    /// 8 s, each good for about 50 persons). Counted apart from the changes, much lower.
+    /// 8 s, each good for about 50 persons). A security officer's approval of an archive read
+    /// counts here too, once for each account and file. Counted apart from the changes, much lower.
     public var approvalsBurst: Int
     public var approvalsDay: Int
     /// How much higher both approval windows are once a crossing was justified.

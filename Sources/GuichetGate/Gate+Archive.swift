@@ -88,9 +88,14 @@ extension Gate {
 
     /// Approves another account's archive read request; the read is then allowed for the
     /// profile's `minutes`.
-    /// - Throws: 403 for a role that may not approve, or for the requester themselves; 404
-    ///   when there is no such pending request.
-    public func approveArchiveRead(_ id: String, _ approver: Principal, requestID: String, source: String? = nil) async throws -> ArchiveReadRequest {
+    /// The approval counts against the approver's ceiling of approvals
+    /// (``watchArchiveApproval(of:dossier:_:)``): past it, a fresh second factor and
+    /// `justification` (at least 10 characters), then the grace, a throttle, a suspension.
+    /// - Throws: 403 for a role that may not approve, for the requester themselves, or past
+    ///   the ceiling of approvals (the request stays pending); 404 when there is no such
+    ///   pending request.
+    public func approveArchiveRead(_ id: String, _ approver: Principal, requestID: String, source: String? = nil,
+                                   justification: String? = nil) async throws -> ArchiveReadRequest {
         guard let spec = profile.retention.archive, spec.approvers.contains(approver.role) else {
             throw GuichetError.forbidden("your role may not approve archive reads")
         }
@@ -101,6 +106,9 @@ extension Gate {
         guard existing.account != approver.account else {
             throw GuichetError.forbidden("a second person approves an archive read, not the one who asked")
         }
+        var request = GateRequest(principal: approver, requestID: requestID, source: source, purpose: nil)
+        request.justification = justification
+        try await watchArchiveApproval(of: existing.account, dossier: existing.dossier, request)
         let now = clock()
         let ctx = AccessContext(requestID: requestID, subject: approver.subject, session: approver.session, source: source, purpose: existing.purpose, at: now)
         do {

@@ -142,8 +142,21 @@ extension Gate {
     /// requests make a few accounts, not any number. The same stages as the other ceilings.
     /// - Throws: the refusal (nothing approved); 503 when the watch fails (fail closed).
     public func watchApproval(of account: AccountID, _ r: GateRequest) async throws {
+        try await watchApproval(key: "approved:" + account.rawValue, r)
+    }
+
+    /// Before a security officer's approval of an archive read: it opens an archived file to
+    /// another account, so it counts against the approver's ceiling of approvals as an
+    /// account's approval does, once for each account and dossier (an attacker's audit: a
+    /// stolen officer approved 16 archive reads in a second, with no step-up and no alert).
+    /// - Throws: the refusal (nothing approved); 503 when the watch fails (fail closed).
+    func watchArchiveApproval(of account: AccountID, dossier: DossierID, _ r: GateRequest) async throws {
+        try await watchApproval(key: "archive:" + account.rawValue + ":" + dossier.rawValue, r)
+    }
+
+    private func watchApproval(key: String, _ r: GateRequest) async throws {
         guard let watch else { return }
-        var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: "approved:" + account.rawValue)], persons: [])
+        var event = watchEvent(r, action: .update, allowed: true, dossiers: [DossierID(trusted: key)], persons: [])
         event.writes = true
         event.approves = true
         event.aboutAccounts = true
@@ -154,7 +167,7 @@ extension Gate {
     }
 
     static func approvalsRefusal(_ limit: Int, _ window: String) -> GuichetError {
-        .forbidden("you have approved \(limit) accounts, roles or caseloads \(WatchWindow.lately(window)), your role's ceiling: each gives an account its own ceiling of persons. To go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
+        .forbidden("you have approved \(limit) accounts, roles, caseloads or archive reads \(WatchWindow.lately(window)), your role's ceiling: each opens files to an account. To go on, verify your second factor again (POST /admin/v1/session/totp) and say why in the Guichet-Justification header; the security officers are told")
     }
 
     /// Before a staff member's claim code is issued: whoever holds the code makes an account

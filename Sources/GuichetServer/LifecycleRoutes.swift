@@ -96,7 +96,9 @@ extension GuichetServer {
             let p = try await self.principal(req, admin: true)
             try self.auth.requireStepUp(p)  // a change: a fresh second factor, as an erasure
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            return Reply.json(Self.archiveRead(try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source)))
+            // Past the approver's ceiling of approvals: a fresh second factor and this reason.
+            return Reply.json(Self.archiveRead(try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source,
+                                                                                     justification: req.headers[Self.justificationHeader])))
         }
         r.on(.post, "/admin/v1/erasures") { req, ctx in
             let p = try await self.principal(req, admin: true)

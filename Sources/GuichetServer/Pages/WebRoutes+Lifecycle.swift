@@ -155,15 +155,21 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             guard self.profile.retention.archive?.approvers.contains(p.role) == true else { throw GuichetError.forbidden("your role may not approve archive reads") }
-            try self.auth.requireStepUp(p)
             guard let id = ctx.parameters.get("id"), id.count <= 64 else { throw GuichetError.invalid("'id' is not a valid request id") }
-            do {
-                _ = try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source)
-            } catch GuichetError.notFound {
-                let pages = try Self.webPages()
-                return try self.render("error", ["message": pages.text("archiveRequestGone", s.language), "errorKey": "errNotFound"], s, status: .notFound)
+            // A stale factor, or past the ceiling of approvals: the step-up form asks for a code
+            // (and why), and approves after it.
+            let carried = form.pairs.filter { $0.name == "justification" }
+            return try await self.answeringStepUp(form, s, action: "/web/security/archive-reads/\(id)/approve", carried: carried) { fresh in
+                guard let p = fresh.principal else { throw GuichetError.unauthenticated }
+                try self.auth.requireStepUp(p)
+                do {
+                    _ = try await self.gate.approveArchiveRead(id, p, requestID: Self.requestID(), source: ctx.source, justification: form["justification"])
+                } catch GuichetError.notFound {
+                    let pages = try Self.webPages()
+                    return try self.render("error", ["message": pages.text("archiveRequestGone", s.language), "errorKey": "errNotFound"], fresh, status: .notFound)
+                }
+                return WebPages.redirect("/web/home?done=archive-approve")
             }
-            return WebPages.redirect("/web/home?done=archive-approve")
         }
         page(r, .get, "/web/security/erasures", admin: true) { req, _, scope in
             let s = try await self.signedIn(req, scope)

@@ -108,7 +108,11 @@ struct WebArchiveReadPageTests {
             _ = try await passwordOnly.signIn("security", World.password)
             let step = try await passwordOnly.get("/web/second-factor")
             let stale = try await passwordOnly.post(approve, [("csrf", try #require(step.csrf))])
-            #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#))
+            // Asked for a code on the spot, the approval carried; a wrong code approves nothing.
+            #expect(stale.status == .forbidden && stale.html.contains(#"action="\#(approve)" class="stack" id="step-up""#) && stale.html.contains(#"name="code""#))
+            let carried = try WebStepUpKeepsFormTests.carried(stale.html)
+            let wrong = try await passwordOnly.post(approve, carried + [("code", "000000")])
+            #expect(wrong.status == .forbidden && wrong.html.contains(#"id="code-wrong""#), "a wrong code approves nothing")
         }
         let pending = try await world.store.pendingArchiveRequests(limit: 10)
         #expect(pending.map(\.id) == [asked.id], "still waiting")
