@@ -258,6 +258,16 @@ public struct Deployment: Sendable {
         keys.filePath.map { URL(fileURLWithPath: $0 + ".erasures") } ?? folder.appendingPathComponent("guichet.erasures")
     }
 
+    /// The other places a server of this folder keeps its erasure list, when it took its keys
+    /// another way (`GUICHET_KEYS`: the data folder's `guichet.erasures`; the folder's key
+    /// file: `guichet.keys.erasures`, or beside `GUICHET_KEYS_FILE`): those that exist are
+    /// applied and copied at every opening.
+    func otherErasureLists(than list: URL) -> [URL] {
+        var places = [folder.appendingPathComponent("guichet.erasures"), folder.appendingPathComponent(Self.keysName + ".erasures")]
+        if let file = ProcessInfo.processInfo.environment["GUICHET_KEYS_FILE"] { places.append(URL(fileURLWithPath: file + ".erasures")) }
+        return places.filter { $0.standardizedFileURL.path != list.standardizedFileURL.path && FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     /// Keeps the registry's erasures beside the key file, and applies again those a restored
     /// database lacks (said on the console: a restore from an older backup undid them).
     /// - Parameter shared: the database is shared by several servers (PostgreSQL): the list's
@@ -269,7 +279,10 @@ public struct Deployment: Sendable {
             list = folder.appendingPathComponent("guichet.erasures")
         }
         let n: Int
-        do { n = try await gate.keepErasures(at: list, server: shared ? ProcessInfo.processInfo.hostName : nil, requestID: "erasure-list") } catch let e as GuichetError {
+        do {
+            n = try await gate.keepErasures(at: list, others: otherErasureLists(than: list), server: shared ? ProcessInfo.processInfo.hostName : nil,
+                                            requestID: "erasure-list")
+        } catch let e as GuichetError {
             throw DeploymentError(e.description)
         }
         if n > 0 {
@@ -568,8 +581,8 @@ extension Deployment {
         // beside the key file. Without it they would be undone, silently (a co-operative's
         // audit: the docs' two lines copied the key file alone, and an erased parent's data
         // was readable again after the restore).
-        let list = erasureList(keys: provider), inFolder = folder.appendingPathComponent("guichet.erasures")
-        if !withoutErasureList, !FileManager.default.fileExists(atPath: list.path), !FileManager.default.fileExists(atPath: inFolder.path) {
+        let list = erasureList(keys: provider)
+        if !withoutErasureList, !FileManager.default.fileExists(atPath: list.path), otherErasureLists(than: list).isEmpty {
             throw DeploymentError("no erasure list at \(list.path): the erasures made after this backup was taken would be undone, and the persons "
                                   + "erased readable again. Copy the registry's erasure list (guichet.keys.erasures, kept beside its key file) there, "
                                   + "then restore again; if it is lost, add --without-erasure-list and carry out again the erasure requests made since the backup; "

@@ -96,22 +96,64 @@ public actor ErasureRecord {
     /// - Returns: how many subjects were shredded again (0 but after a restore).
     func reapply(_ store: any GateStorage, at now: Date) async throws -> Int {
         guard let url else { return 0 }
+        let (subjects, size) = try Self.unchecked(url, mark: try await store.meta(markKey(url)).flatMap(UInt64.init) ?? 0)
+        guard let size else { return 0 }
+        let n = try await Self.shred(subjects, store, at: now)
+        try await store.setMeta(markKey(url), String(size))
+        return n
+    }
+
+    /// Applies another erasure list found beside this one (a server that took its keys from
+    /// `GUICHET_KEYS` keeps `guichet.erasures` in the data folder; one that read the key file,
+    /// `guichet.keys.erasures` beside it): what it holds past the database's mark for it is
+    /// shredded again and copied into this list, so that either list restores every erasure
+    /// (a lifecycle audit: a person erased by a server started with `GUICHET_KEYS` came back
+    /// after a restore with the key file, both lists copied).
+    /// - Returns: how many subjects were shredded again.
+    func absorb(_ other: URL, _ store: any GateStorage, at now: Date) async throws -> Int {
+        guard let url, other.standardizedFileURL.path != url.standardizedFileURL.path else { return 0 }
+        let key = markKey(other)
+        let (subjects, size) = try Self.unchecked(other, mark: try await store.meta(key).flatMap(UInt64.init) ?? 0)
+        guard let size else { return 0 }
+        let n = try await Self.shred(subjects, store, at: now)
+        try await record(subjects, store)
+        try await store.setMeta(key, String(size))
+        return n
+    }
+
+    /// The subjects a list holds past `mark` (all of it when the list is shorter: it was
+    /// replaced), and the list's size; a nil size when there is nothing new to read. Only what
+    /// the database has not checked is read (R4's list grows by every erasure).
+    static func unchecked(_ url: URL, mark: UInt64) throws -> (subjects: [String], size: UInt64?) {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         let size = try handle.seekToEnd()
-        let mark = try await store.meta(markKey(url)).flatMap(UInt64.init) ?? 0
-        // Only what the database has not checked is read (R4's list grows by every erasure);
-        // a list shorter than the mark was replaced: read it whole.
-        guard mark != size else { return 0 }
+        guard mark != size else { return ([], nil) }
         try handle.seek(toOffset: mark < size ? mark : 0)
         let data = try handle.readToEnd() ?? Data()
+        let subjects = String(decoding: data, as: UTF8.self).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return (subjects, size)
+    }
+
+    /// Shreds again the subjects whose keys the database still holds. A dossier's id is the
+    /// subject of a dossier erased (by retention or with its last person): it is marked erased
+    /// again too, so that it is neither listed nor read, and the retention run does not erase it
+    /// a second time (the fields it kept for a legal duty were written after the backup, and
+    /// are lost with it; a second erasure would keep what is left, without the persons' fields).
+    /// - Returns: how many subjects were shredded again.
+    static func shred(_ subjects: [String], _ store: any GateStorage, at now: Date) async throws -> Int {
         var n = 0
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let subject = line.trimmingCharacters(in: .whitespaces)
-            guard !subject.isEmpty else { continue }
-            if try await store.shred(person: PersonID(trusted: subject), at: now) { n += 1 }
+        for subject in subjects {
+            let dossier = DossierID(trusted: subject)
+            if try await store.lifecycle(dossier)?.erasedAt == nil, try await store.dossier(dossier) != nil {
+                let live = !(try await store.wrappedKeys([subject])).isEmpty
+                _ = try await store.erase(dossiers: [dossier], persons: [], at: now, kept: [])
+                if live { n += 1 }
+            } else if try await store.shred(person: PersonID(trusted: subject), at: now) {
+                n += 1
+            }
         }
-        try await store.setMeta(markKey(url), String(size))
         return n
     }
 }
@@ -131,9 +173,14 @@ extension Gate {
     /// (``ErasureRecord/reapply(_:at:)``), journalled when any was.
     /// - Parameter server: this server's name when servers share the database (its host name).
     /// - Returns: how many subjects were shredded again.
-    public func keepErasures(at url: URL, server: String? = nil, requestID: String) async throws -> Int {
+    /// - Parameter others: other erasure lists found where a server of this registry may have
+    ///   kept one (``ErasureRecord/absorb(_:_:at:)``): applied too, and copied into this one.
+    public func keepErasures(at url: URL, others: [URL] = [], server: String? = nil, requestID: String) async throws -> Int {
         try await erasures.keep(at: url, server: server)
-        let n = try await erasures.reapply(store, at: clock())
+        var n = try await erasures.reapply(store, at: clock())
+        for other in others where FileManager.default.isReadableFile(atPath: other.path) {
+            n += try await erasures.absorb(other, store, at: clock())
+        }
         if n > 0 {
             try await recordSystemEvent("erasure:reapplied",
                                         reason: "\(n) erasures recorded in the erasure list beside the key file were not in the database (a restore from a backup made before them): applied again",

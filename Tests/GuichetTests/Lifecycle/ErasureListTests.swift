@@ -116,4 +116,51 @@ import GuichetLedger
         #expect(try await again.store.wrappedKeys([subject]).isEmpty, "the erased subject's key is gone from the restored database")
         try again.store.close()
     }
+
+    @Test("erasures made with the keys in GUICHET_KEYS are applied again by a restore with the key file when both lists are copied; the files erased stay erased", .sqliteOnly)
+    func listsOfBothKeySources() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("demo").path
+        #expect(try await CommandLineTests.run(["demo", "--data", data, "--size", "30", "--no-serve"]).status == 0)
+        let backup = folder.appendingPathComponent("before.backup").path
+        #expect(try await CommandLineTests.run(["backup", "--data", data, "--out", backup]).status == 0)
+        // Three applications withdrawn 400 days ago (synthetic: the demo's are all recent).
+        let registry = RegistryFolder(data: data)
+        let old = Int64((Date().timeIntervalSince1970 - 400 * 86_400) * 1000)
+        let ids = try await registry.strings("SELECT id FROM dossier WHERE status = 'waiting' ORDER BY id LIMIT 3")
+        let updates = ids.map { "UPDATE dossier SET status = 'withdrawn', updated_at = \(old) WHERE id = '\($0)'" }  // identifiers: no quote in them
+        try await registry.execute(sqlite: updates, postgres: updates)
+        // The retention run of a server in a container: the key file's content in GUICHET_KEYS,
+        // no key file in the folder; its erasures go to the folder's guichet.erasures.
+        let aside = folder.appendingPathComponent("guichet.keys").path
+        try FileManager.default.moveItem(atPath: data + "/guichet.keys", toPath: aside)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GUICHET_KEYS"] = try String(contentsOfFile: aside, encoding: .utf8)
+        let run = try await Child.run(CommandLineTests.binary.path, ["retention", "run", "--data", data], directory: Repo.root, environment: environment, timeout: 600)
+        #expect(run.status == 0 && run.stdout.contains("erased 3 dossiers"), "\(run.stdout) \(run.stderr)")
+        let containerList = try String(contentsOfFile: data + "/guichet.erasures", encoding: .utf8)
+        #expect(ids.allSatisfy { containerList.contains($0 + "\n") }, "the files erased are in the folder's list")
+
+        // Restored with the key file, both lists copied beside it, as OPERATIONS.md says.
+        let restored = folder.appendingPathComponent("restored").path
+        try FileManager.default.createDirectory(atPath: restored, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: aside, toPath: restored + "/guichet.keys")
+        for list in ["guichet.keys.erasures", "guichet.erasures"] {
+            try FileManager.default.copyItem(atPath: data + "/" + list, toPath: restored + "/" + list)
+        }
+        let r = try await CommandLineTests.run(["restore", "--from", backup, "--data", restored])
+        #expect(r.status == 0 && r.stderr.contains("applied again"), "\(r.stdout) \(r.stderr)")
+        let again = RegistryFolder(data: restored)
+        let inIDs = "(\(ids.map { "'\($0)'" }.joined(separator: ", ")))"
+        #expect(try await again.count("data_key", where: "wrapped IS NULL AND subject_id IN \(inIDs)") == 3, "the files' keys are shredded again")
+        #expect(try await again.count("dossier_lifecycle", where: "erased_at IS NOT NULL AND dossier_id IN \(inIDs)") == 3,
+                "marked erased again: never listed nor read, and not erased a second time")
+        // The key file's list now holds them too: a later restore with it alone applies them.
+        let copied = try String(contentsOfFile: restored + "/guichet.keys.erasures", encoding: .utf8)
+        #expect(ids.allSatisfy { copied.contains($0 + "\n") }, "copied into the key file's list")
+        let second = try await CommandLineTests.run(["retention", "run", "--data", restored])
+        #expect(second.status == 0 && second.stdout.contains("0 archived, 0 erased"), "\(second.stdout) \(second.stderr)")
+        #expect(try await CommandLineTests.run(["ledger", "verify", "--data", restored]).status == 0)
+    }
 }
