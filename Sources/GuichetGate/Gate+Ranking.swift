@@ -88,19 +88,29 @@ actor Turnstile {
 }
 
 extension Gate {
-    /// The ranked dossiers that chose `organisation`, in rank order. Reads the public fields
-    /// the keys name, never a sealed one; cost grows with that organisation's dossiers.
-    func rankOrder(type: String, _ ranking: Ranking, organisation: OrganisationID) async throws -> [DossierID] {
+    /// The ranked dossiers that chose `organisation`, in rank order, and how many of them are
+    /// real files: the honeytokens come after every real one, in their own order
+    /// (``decoyDossiers()``), so normal work from the top of a list never reaches them and no
+    /// real family's rank counts them (a new user's audit: decoys planted after a small import
+    /// took ranks 1 to 3 of a daycare's list, with a sibling attending; the daycare that opened
+    /// rank 1 was suspended, and a parent's rank fell from 1 to 4). Reads the public fields the keys name, never a sealed
+    /// one; cost grows with that organisation's dossiers.
+    func rankOrder(type: String, _ ranking: Ranking, organisation: OrganisationID) async throws -> (order: [DossierID], real: Int) {
         let candidates = try await store.rankCandidates(type: type, partner: organisation, states: ranking.states)
+        let isDecoy = try await decoyDossiers()
+        let decoys = Set(candidates.map(\.id).filter(isDecoy))
         let keyed = try sealing {
             try candidates.map { ($0, try vault.publicValues($0.fields, names: ranking.fields, dossierType: type)) }
         }
-        return keyed.sorted { a, b in
+        let order = keyed.sorted { a, b in
+            let (x, y) = (decoys.contains(a.0.id), decoys.contains(b.0.id))
+            if x != y { return y }
             for key in ranking.keys {
                 if let first = Self.precedes(a, b, key) { return first }
             }
             return a.0.id.rawValue < b.0.id.rawValue
         }.map(\.0.id)
+        return (order, order.count - decoys.count)
     }
 
     /// Whether `a` comes before `b` on `key`; nil when they tie. A missing value comes last.
@@ -148,8 +158,9 @@ extension Gate {
             // whoever reads `partners` (the parent, an agent), else only its own (a daycare).
             let known = grant.readable.contains("partners") ? record.partners : record.partners.filter { $0 == r.principal.organisation }
             for organisation in known {
-                let order = try await rankOrder(type: record.type, ranking, organisation: organisation)
-                if let i = order.firstIndex(of: id) { ranks.append(ListRank(organisation: organisation, rank: i + 1, of: order.count)) }
+                let (order, real) = try await rankOrder(type: record.type, ranking, organisation: organisation)
+                // Out of the real files: a decoy's own rank is never asked for by normal work.
+                if let i = order.firstIndex(of: id) { ranks.append(ListRank(organisation: organisation, rank: i + 1, of: max(real, i + 1))) }
             }
         }
         return DossierRanks(dossier: id, status: record.status, ranks: ranks, explanation: ranking.explanation)
@@ -170,7 +181,7 @@ extension Gate {
               try await store.organisation(organisation) != nil else {
             try await refuse(.notFound, reason: "not-found", action: .search, dossiers: [], r)
         }
-        let order = try await rankOrder(type: type, ranking, organisation: organisation)
+        let order = try await rankOrder(type: type, ranking, organisation: organisation).order
         let start = min(from - 1, order.count)
         let page = Array(order[start..<min(start + limit, order.count)])
         // The watch sees it as a listing: paging on counts like paging a search.

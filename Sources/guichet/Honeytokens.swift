@@ -20,7 +20,7 @@ struct HoneytokensCommand: AsyncParsableCommand {
                 a server on this registry picks them up within a minute.
                 """)
         @OptionGroup var console: ConsoleOptions
-        @Option(help: "How many records (default: the profile's watch.honeytokens).") var count: Int?
+        @Option(help: "How many records (default: one for every 50 records the registry holds, at least 1, at most the profile's watch.honeytokens).") var count: Int?
 
         func validate() throws {
             if let count, !(1...10_000).contains(count) { throw ValidationError("--count is from 1 to 10000") }
@@ -28,7 +28,8 @@ struct HoneytokensCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, server, by) = try await console.provisioning()
-            let wanted = count ?? server.profile.watch.honeytokens
+            var wanted = server.profile.watch.honeytokens
+            if let count { wanted = count } else { wanted = try await HoneytokenPlanting.defaultCount(server) }
             guard wanted > 0 else { throw CommandError("the profile plants no honeytokens (watch.honeytokens is 0): give --count") }
             let keys = try Deployment(console.data).keys(console.keys)
             guard case .consoleTrustingTheKeyFile(requestID: let requestID) = by else { return }  // the console's, always

@@ -3,6 +3,7 @@ import Testing
 import GuichetCore
 import GuichetGate
 import GuichetStore
+import GuichetSynth
 
 /// A daycare's list follows the profile's rule, and its offers its capacity, through the gate
 /// (issue 16, R1); the whole day over HTTP is `Scenarios/Place05DayTests`.
@@ -97,6 +98,33 @@ import GuichetStore
         // An organisation without a capacity is not bounded.
         let open = try await daycare(world, "open", capacity: nil)
         for parent in ["p.c", "p.d"] { _ = try await world.gate.transition(try await apply(world, parent, to: open, sibling: nil), "offer", try await world.request("open")) }
+    }
+
+    @Test("decoys planted after a small import come after every real file of a daycare's list, whatever their sibling: the daycare offers from the top without reaching one, and a parent's rank does not count them")
+    func decoysComeLast() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let small = try await daycare(world, "small", capacity: nil)
+        let older = try await apply(world, "p.older", to: small, sibling: false)
+        let newer = try await apply(world, "p.newer", to: small, sibling: nil)
+        // As `guichet honeytokens plant` plants them (a new user's audit: three took ranks 1 to 3,
+        // with a sibling attending, and the daycare that opened rank 1 was suspended).
+        let planted = try await Place05Generator(profile: world.profile, keys: world.keys, size: 60, seed: 11, today: .today())
+            .plant(60, into: world.store, daycares: [small])
+        try await world.gate.watch?.reloadMarks()
+        let decoys = Set(planted.dossiers)
+        let list = try await world.gate.waitingList(small.id, type: "application", from: 1, limit: 100, try await world.request("small"))
+        let listed = list.entries.map(\.view.id)
+        #expect(Array(listed.prefix(2)) == [older, newer] && list.entries.prefix(2).map(\.rank) == [1, 2], "the real files first, in the rule's order")
+        #expect(listed.count > 2 && listed.dropFirst(2).allSatisfy(decoys.contains) && list.total == listed.count, "then the decoys waiting, listed")
+        #expect(list.entries.contains { decoys.contains($0.view.id) && $0.view.fields["siblingAttends"] == .boolean(true) },
+                "some decoy has a sibling attending: the rule alone would have put it first")
+        let ranks = try await world.gate.ranks(of: newer, try await world.request("p.newer"))
+        #expect(ranks.ranks.map(\.rank) == [2] && ranks.ranks.map(\.of) == [2], "out of the real files: \(ranks.ranks)")
+        // The daycare's normal work: the top of its list, offered.
+        let daycare = try await world.request("small")
+        for id in [older, newer] { _ = try await world.gate.read(id, daycare) }
+        #expect(try await world.store.account(username: "small")?.status == "active", "no decoy reached")
     }
 }
 
