@@ -39,7 +39,8 @@ public protocol AuthStorage: Sendable {
     /// The sessions of an account that are neither revoked nor past their absolute lifetime,
     /// most recently used first (the account page's list; the idle time-out is the caller's).
     func openSessions(account: AccountID, now: Date) async throws -> [OpenSession]
-    /// Revokes the open sessions of an account but its `keeping` most recently created ones.
+    /// Revokes the open sessions of an account but `keeping` of them: the newest, then those
+    /// that passed a second factor, then the most recently created.
     /// - Returns: how many were ended.
     @discardableResult
     func revokeSessions(account: AccountID, keeping: Int, at: Date) async throws -> Int

@@ -252,13 +252,16 @@ public final class Authenticator: Sendable {
         return fresh
     }
 
-    /// The recovery path of a locked user name: clears its failures and tells the owner.
+    /// The recovery path of a locked user name: clears its failures, and those of its second
+    /// factor (an attacker's audit: 20 wrong codes sent with the password alone locked the
+    /// factor, and the unlock left it locked), and tells the owner.
     /// Reached only from the server's own command line (`guichet accounts unlock`), never over HTTP.
     /// - Returns: whether an account of that name exists.
     @discardableResult
     public func unlock(username: String) async throws -> Bool {
         for listener in [false, true] { try await store.clearThrottle(key: Self.signInKey(username, adminListener: listener)) }
         guard let account = try await store.account(username: username) else { return false }
+        try await store.clearThrottle(key: Self.throttleKey("factor:" + account.id.rawValue))
         try await store.addNotice(account: account.id, kind: "unlocked", detail: "sign-in unlocked by an operator on the server", at: clock())
         return true
     }
@@ -294,6 +297,24 @@ public final class Authenticator: Sendable {
     @discardableResult
     public func revokeSession(_ id: SessionID, of account: AccountID) async throws -> Bool {
         try await store.revokeSession(id: id, account: account, at: clock())
+    }
+
+    /// The owner ends one of its sessions (the account page), or all of them (sign out
+    /// everywhere). A session that has not passed the account's second factor ends only
+    /// itself: an attacker's audit signed in with a stolen password alone and ended the owner's
+    /// verified sessions, again and again.
+    /// - Parameter id: the session to end; nil for every session of the account.
+    /// - Returns: whether a session of the account was ended.
+    /// - Throws: ``GuichetError/forbidden(_:)`` for another session, or all, from a session
+    ///   that has not passed the second factor.
+    public func endSessions(_ id: SessionID?, by p: Principal) async throws -> Bool {
+        if id != p.session {
+            guard p.mayReachPersonalData else {
+                throw GuichetError.forbidden("verify your second factor first: a session signed in with the password alone ends only itself")
+            }
+        }
+        guard let id else { try await revokeAllSessions(of: p.account); return true }
+        return try await revokeSession(id, of: p.account)
     }
 
     /// Revokes the session of this token.

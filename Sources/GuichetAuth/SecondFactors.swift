@@ -21,10 +21,17 @@ extension Authenticator {
     func reserveFactorAttempt(_ p: Principal) async throws -> String {
         let key = Self.throttleKey("factor:" + p.account.rawValue)
         let policy = throttle
-        let (wait, _) = try await store.reserveSignInAttempt(key: key, at: clock(), lockoutAfter: policy.lockoutAfter) { state in
+        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: clock(), lockoutAfter: policy.lockoutAfter) { state in
             state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
+        // The attempts before this one all failed: wrong codes after a right password say that
+        // someone else holds the password (an attacker's audit: 20 wrong codes, the factor
+        // locked, and the owner never told).
+        if failures - 1 == policy.freeFailures {
+            try await store.addNotice(account: p.account, kind: "failed-second-factor",
+                                      detail: "\(policy.freeFailures) wrong second-factor codes in a row after the right password: change your password", at: clock())
+        }
         return key
     }
 

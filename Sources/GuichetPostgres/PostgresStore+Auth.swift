@@ -127,7 +127,9 @@ extension PostgresStore: AuthStorage {
                 UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL
                 AND expires_at > \(at.millis) AND id NOT IN (
                     SELECT id FROM session WHERE account_id = \(account.rawValue) AND revoked_at IS NULL AND expires_at > \(at.millis)
-                    ORDER BY created_at DESC, id DESC LIMIT \(keeping))
+                    ORDER BY (id = (SELECT id FROM session WHERE account_id = \(account.rawValue) AND revoked_at IS NULL AND expires_at > \(at.millis)
+                                     ORDER BY created_at DESC, id DESC LIMIT 1)) DESC,
+                             (second_factor_at IS NOT NULL) DESC, created_at DESC, id DESC LIMIT \(keeping))
                 RETURNING 1::int
                 """, logger: Self.logger).decode(Int.self).collect().count
         }

@@ -22,7 +22,7 @@ extension GuichetServer {
         r.on(.delete, "/v1/session") { req, _ in try await self.signOut(req, admin: false) }
         r.on(.delete, "/v1/me/sessions") { req, _ in
             let p = try await self.principal(req, admin: false)
-            try await self.auth.revokeAllSessions(of: p.account)
+            _ = try await self.auth.endSessions(nil, by: p)
             return Reply.empty()
         }
         r.on(.get, "/v1/me") { req, _ in

@@ -105,15 +105,20 @@ extension Store {
         }
     }
 
-    /// Revokes the open sessions of an account but its `keeping` most recently created ones.
+    /// Revokes the open sessions of an account but `keeping` of them: the newest (the one just
+    /// made), then those that passed a second factor, then the most recently created (an
+    /// attacker's audit: 33 sign-ins with a stolen password alone pushed the owner's verified
+    /// session out).
     @discardableResult
     public func revokeSessions(account: AccountID, keeping: Int, at: Date) async throws -> Int {
         try await write { db in
             try db.execute(sql: """
                 UPDATE session SET revoked_at = ? WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ? AND id NOT IN (
                     SELECT id FROM session WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ?
-                    ORDER BY created_at DESC, id DESC LIMIT ?)
-                """, arguments: [at.millis, account.rawValue, at.millis, account.rawValue, at.millis, keeping])
+                    ORDER BY (id = (SELECT id FROM session WHERE account_id = ? AND revoked_at IS NULL AND expires_at > ?
+                                    ORDER BY created_at DESC, id DESC LIMIT 1)) DESC,
+                             (second_factor_at IS NOT NULL) DESC, created_at DESC, id DESC LIMIT ?)
+                """, arguments: [at.millis, account.rawValue, at.millis, account.rawValue, at.millis, account.rawValue, at.millis, keeping])
             return db.changesCount
         }
     }

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import GuichetAuth
 import GuichetCore
+import GuichetMFA
 import GuichetStore
 
 /// A clock that tests move by hand.
@@ -220,6 +221,56 @@ final class TestClock: Sendable {
 
 /// Sessions end when idle, at their absolute lifetime, or everywhere at once.
 @Suite struct SessionTests {
+    @Test("a stolen password alone neither ends the owner's verified session nor pushes it out past the cap; its wrong codes lock the factor, the owner is told, and the unlock clears it")
+    func passwordAloneCannotShutTheOwnerOut() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        // The owner: an app enrolled, a session that passed it.
+        let enrolling = try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.10")
+        let code = try #require(try await auth.consoleActivation(username: "agent")?.code)
+        let (base32, _) = try await auth.beginTOTP(enrolling.principal, activationCode: code)
+        let secret = try TOTPSecret(base32: base32)
+        _ = try await auth.verifyTOTP(enrolling.principal, code: try secret.code(at: clock.date))
+        clock.advance(30)
+        let owner = try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.10")
+        _ = try await auth.verifyTOTP(owner.principal, code: try secret.code(at: clock.date))
+        // The attacker, with the password alone: sign out everywhere, end the owner's session.
+        clock.advance(1)
+        let thief = try await auth.signIn(username: "agent", password: World.password, source: "203.0.113.9")
+        await #expect(throws: GuichetError.self) { _ = try await auth.endSessions(nil, by: thief.principal) }
+        await #expect(throws: GuichetError.self) { _ = try await auth.endSessions(owner.principal.session, by: thief.principal) }
+        _ = try await auth.authenticate(token: owner.token)
+        // Past the cap of sessions, the unverified ones go first: the owner's stays.
+        for _ in 0..<(Authenticator.maxSessions + 1) {
+            clock.advance(1)
+            _ = try await auth.signIn(username: "agent", password: World.password, source: "203.0.113.9")
+        }
+        #expect(try await auth.authenticate(token: owner.token).secondFactorAt != nil, "the owner's verified session is kept")
+        // Wrong codes: the owner hears of them after five, the factor locks after twenty.
+        var locked = false
+        for n in 0..<40 where !locked {
+            clock.advance(901)
+            let guess = try await auth.signIn(username: "agent", password: World.password, source: "203.0.113.9")
+            do { _ = try await auth.verifyTOTP(guess.principal, code: String(format: "%06d", n)) } catch GuichetError.unauthenticated {
+            } catch GuichetError.throttled { locked = true }
+        }
+        let kinds = try await world.store.notices(account: owner.principal.account).map(\.kind)
+        #expect(kinds.contains("failed-second-factor"), "\(kinds)")
+        clock.advance(901)
+        let refused = try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.10")
+        await #expect(throws: GuichetError.self, "locked: the right code waits too") { _ = try await auth.verifyTOTP(refused.principal, code: try secret.code(at: clock.date)) }
+        // The documented recovery gives the factor back.
+        #expect(try await auth.unlock(username: "agent"))
+        let back = try await auth.signIn(username: "agent", password: World.password, source: "192.0.2.10")
+        clock.advance(30)
+        _ = try await auth.verifyTOTP(back.principal, code: try secret.code(at: clock.date))
+        // A session ends itself, or all of them once it passed the factor.
+        #expect(try await auth.endSessions(nil, by: try await auth.authenticate(token: back.token)))
+        await #expect(throws: GuichetError.unauthenticated) { _ = try await auth.authenticate(token: owner.token) }
+    }
+
     @Test("a session ends after 30 idle minutes and after 8 hours whatever its use; sign-out everywhere ends them all")
     func timeouts() async throws {
         let world = try await World.make()

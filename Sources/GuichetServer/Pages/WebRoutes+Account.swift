@@ -230,7 +230,7 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
             guard let id = SessionID(validating: try form.required("session")) else { throw GuichetError.invalid("'session' is not a session") }
-            guard try await self.auth.revokeSession(id, of: p.account) else { throw GuichetError.notFound }
+            guard try await self.auth.endSessions(id, by: p) else { throw GuichetError.notFound }
             if id == p.session { return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)]) }
             return try await self.accountPage(s, AccountOutcome(done: "sessionEnded"))
         }
@@ -239,7 +239,7 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             guard let p = s.principal else { throw GuichetError.unauthenticated }
-            try await self.auth.revokeAllSessions(of: p.account)
+            _ = try await self.auth.endSessions(nil, by: p)
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [SessionCookie.clear(admin: admin)])
         }
     }
