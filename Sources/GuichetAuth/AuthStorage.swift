@@ -168,6 +168,12 @@ public protocol AuthStorage: Sendable {
     func reserveSignInAttempt(key: String, at now: Date, lockoutAfter: Int, wait: @escaping @Sendable (ThrottleState) -> TimeInterval) async throws -> (retryAfter: TimeInterval?, failures: Int)
     /// Forgets a key's failures (a successful sign-in, or an unlock).
     func clearThrottle(key: String) async throws
+    /// Whether `key` (a user name and a source, hashed) was noted by ``noteKnownSource(key:at:)``
+    /// at or after `since`.
+    func knownSource(key: String, since: Date) async throws -> Bool
+    /// Notes a successful sign-in of a user name from a source (a row of the throttle's table
+    /// that counts no failure and never locks).
+    func noteKnownSource(key: String, at: Date) async throws
     /// Records something the account's owner must be told.
     func addNotice(account: AccountID, kind: String, detail: String, at: Date) async throws
     /// One organisation.

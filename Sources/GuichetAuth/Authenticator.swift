@@ -198,12 +198,18 @@ public final class Authenticator: Sendable {
             try await sources.fail(source, now: now)
             throw GuichetError.unauthenticated
         }
-        let key = Self.signInKey(username, adminListener: adminListener)
+        let nameKey = Self.signInKey(username, adminListener: adminListener)
+        // From a source the name signed in from lately, the name's failures are counted apart
+        // and never lock: guesses from elsewhere cannot lock the owner out of their usual place
+        // (an attacker's audit locked any account for good with its user name alone, 20 guesses
+        // from as many addresses).
+        let known = try await knownSourceKey(nameKey, source)
+        let key = known.map { Self.throttleKey("from\0" + $0) } ?? nameKey
         // Before the attempt is reserved (it counts as a failure until it succeeds) and before
         // the password is hashed: a name signed in too often lately waits, at no cost.
-        if let wait = successes.retryAfter(key, now: now) { throw GuichetError.throttled(retryAfterSeconds: wait) }
+        if let wait = successes.retryAfter(nameKey, now: now) { throw GuichetError.throttled(retryAfterSeconds: wait) }
         let policy = throttle
-        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: policy.lockoutAfter) { state in
+        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: known == nil ? policy.lockoutAfter : .max) { state in
             state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
@@ -219,7 +225,7 @@ public final class Authenticator: Sendable {
             // lock its sign-in (each listener counts its own, ``signInKey(_:adminListener:)``).
             if let named, failures == policy.freeFailures || failures == policy.lockoutAfter {
                 if account != nil {
-                    try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
+                    try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter && known == nil ? "sign-in-locked" : "failed-sign-ins",
                                               detail: "\(failures) failed sign-in attempts in a row", at: now)
                 } else {
                     try await store.addNotice(account: named.id, kind: "failed-sign-ins",
@@ -230,7 +236,8 @@ public final class Authenticator: Sendable {
             throw GuichetError.unauthenticated
         }
         try await store.clearThrottle(key: key)
-        successes.record(key, now: now)
+        if let source { try await store.noteKnownSource(key: Self.knownKey(nameKey, source), at: now) }
+        successes.record(nameKey, now: now)
         if result.needsRehash { try await store.setPasswordHash(try await hasher.hash(password), for: account.id) }
         let token = Self.randomToken()
         let session = SessionID()
@@ -264,6 +271,22 @@ public final class Authenticator: Sendable {
         try await store.clearThrottle(key: Self.throttleKey("factor:" + account.id.rawValue))
         try await store.addNotice(account: account.id, kind: "unlocked", detail: "sign-in unlocked by an operator on the server", at: clock())
         return true
+    }
+
+    /// How long a source stays known after a sign-in from it.
+    public static let knownSourceDays = 90
+
+    /// The key of a user name's sign-ins from one source (an IPv6 /64 as one).
+    static func knownKey(_ nameKey: String, _ source: String) -> String {
+        throttleKey("known\0" + nameKey + "\0" + SourceKey.of(source))
+    }
+
+    /// The known-source key when the name signed in from this source in the last
+    /// ``knownSourceDays``, else nil.
+    func knownSourceKey(_ nameKey: String, _ source: String?) async throws -> String? {
+        guard let source else { return nil }
+        let key = Self.knownKey(nameKey, source)
+        return try await store.knownSource(key: key, since: clock().addingTimeInterval(-Double(Self.knownSourceDays) * 86_400)) ? key : nil
     }
 
     /// The principal of a bearer token.

@@ -621,6 +621,23 @@ extension PostgresStore: AuthStorage {
         try await transaction { c in try await c.query("DELETE FROM sign_in_throttle WHERE key = \(key)", logger: Self.logger) }
     }
 
+    public func knownSource(key: String, since: Date) async throws -> Bool {
+        try await read { c in
+            try await c.query("""
+                SELECT 1::int FROM sign_in_throttle WHERE key = \(key) AND last_attempt_at >= \(since.millis) AND failures = 0 AND NOT locked
+                """, logger: Self.logger).decode(Int.self).collect().first != nil
+        }
+    }
+
+    public func noteKnownSource(key: String, at: Date) async throws {
+        try await transaction { c in
+            try await c.query("""
+                INSERT INTO sign_in_throttle(key, failures, last_attempt_at, locked) VALUES (\(key), 0, \(at.millis), false)
+                ON CONFLICT (key) DO UPDATE SET failures = 0, last_attempt_at = \(at.millis), locked = false
+                """, logger: Self.logger)
+        }
+    }
+
     public func addNotice(account: AccountID, kind: String, detail: String, at: Date) async throws {
         try await transaction { c in
             try await c.query("""

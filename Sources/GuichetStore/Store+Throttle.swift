@@ -58,6 +58,22 @@ extension Store {
         try await write { db in try db.execute(sql: "DELETE FROM sign_in_throttle WHERE key = ?", arguments: [key]) }
     }
 
+    public func knownSource(key: String, since: Date) async throws -> Bool {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT 1 FROM sign_in_throttle WHERE key = ? AND last_attempt_at >= ? AND failures = 0 AND locked = 0",
+                             arguments: [key, since.millis]) != nil
+        }
+    }
+
+    public func noteKnownSource(key: String, at: Date) async throws {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO sign_in_throttle(key, failures, last_attempt_at, locked) VALUES (?1, 0, ?2, 0)
+                ON CONFLICT(key) DO UPDATE SET failures = 0, last_attempt_at = ?2, locked = 0
+                """, arguments: [key, at.millis])
+        }
+    }
+
     /// Records something the account's owner must be told.
     public func addNotice(account: AccountID, kind: String, detail: String, at: Date) async throws {
         try await write { db in

@@ -120,6 +120,46 @@ final class TestClock: Sendable {
         _ = try await auth.signIn(username: "daycare1", password: World.password, source: "192.0.2.45")
     }
 
+    @Test("guesses from everywhere lock a name for new places only: its owner signs in from where they signed in lately, where guesses are counted apart and never lock")
+    func ownerKeepsTheirUsualPlace() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let clock = TestClock()
+        let auth = try await world.reopened(clock: { clock.date }).auth
+        let home = "192.0.2.7"
+        _ = try await auth.signIn(username: "agent", password: World.password, source: home)
+        // The attacker knows the user name only: a guess from a new address each time.
+        let spread = try await attackName(auth, "agent", clock: clock, guesses: 2_000, from: { "198.51.100.\($0 % 250)" }, step: 30)
+        #expect(spread.successes == 0 && spread.checked == auth.throttle.lockoutAfter, "locked: \(spread.checked) checked")
+        await #expect(throws: GuichetError.self, "locked for a new place") { _ = try await auth.signIn(username: "agent", password: World.password, source: "203.0.113.5") }
+        clock.advance(1)
+        _ = try await auth.signIn(username: "agent", password: World.password, source: home)
+        // From the owner's place, guesses wait as usual but never lock it.
+        let near = try await attackName(auth, "agent", clock: clock, guesses: 200, from: { _ in home }, step: 60)
+        #expect(near.successes == 0 && near.checked > auth.throttle.lockoutAfter, "counted apart, never locked: \(near.checked) checked")
+        clock.advance(16 * 60)
+        _ = try await auth.signIn(username: "agent", password: World.password, source: home)
+        let kinds = try await world.store.notices(account: try #require(try await world.store.account(username: "agent")).id).map(\.kind)
+        #expect(kinds.contains("sign-in-locked") && kinds.contains("failed-sign-ins"))
+    }
+
+    func attackName(_ auth: Authenticator, _ username: String, clock: TestClock, guesses: Int, from source: (Int) -> String,
+                    step: TimeInterval = 0.5) async throws -> Outcome {
+        var outcome = Outcome()
+        for i in 0..<guesses {
+            clock.advance(step)
+            do {
+                _ = try await auth.signIn(username: username, password: "guess-number-\(i)-xx", source: source(i))
+                outcome.successes += 1
+            } catch GuichetError.unauthenticated {
+                outcome.checked += 1
+            } catch GuichetError.throttled {
+                outcome.throttled += 1
+            }
+        }
+        return outcome
+    }
+
     @Test("an account signed in again and again keeps its newest sessions only: the oldest end past the cap")
     func sessionsAreCapped() async throws {
         let world = try await World.make()
