@@ -41,6 +41,10 @@ public final class Authenticator: Sendable {
     let registrationLock = SerialLock()
     /// Successful sign-ins per user name, in this process's memory (``SuccessfulSignIns``).
     let successes = SuccessfulSignIns()
+    /// Password changes that reach the hashing of the current password, per account: 10 in 10
+    /// minutes (a denial-of-service audit: ten citizens' accounts, each sending its right
+    /// current password with a refused new one, held both cores and made sign-ins take 20 s).
+    let passwordChanges = SuccessfulSignIns(limit: 10, window: 600)
     /// Seals TOTP secrets at rest.
     let secrets: SymmetricKey
     /// The WebAuthn relying party (id and origin of the site).
@@ -375,26 +379,32 @@ public final class Authenticator: Sendable {
 /// ``window`` a name waits, refused with 429 before anything is hashed. Wrong passwords are
 /// counted apart (the name's throttle and lock, and the address's).
 final class SuccessfulSignIns: Sendable {
-    static let limit = 60
-    static let window: TimeInterval = 600
+    let limit: Int
+    let window: TimeInterval
     private let times = Mutex<[String: [Date]]>([:])
+
+    /// At most `limit` in any `window` seconds (sign-ins: 60 in 10 minutes).
+    init(limit: Int = 60, window: TimeInterval = 600) {
+        self.limit = limit
+        self.window = window
+    }
 
     /// Seconds to wait before this name may sign in again, or nil.
     func retryAfter(_ key: String, now: Date) -> Int? {
         times.withLock { all in
-            guard let recent = all[key]?.filter({ now.timeIntervalSince($0) < Self.window }), recent.count >= Self.limit,
+            guard let recent = all[key]?.filter({ now.timeIntervalSince($0) < window }), recent.count >= limit,
                   let oldest = recent.min() else { return nil }
-            return max(1, Int((Self.window - now.timeIntervalSince(oldest)).rounded(.up)))
+            return max(1, Int((window - now.timeIntervalSince(oldest)).rounded(.up)))
         }
     }
 
     func record(_ key: String, now: Date) {
         times.withLock { all in
-            var recent = (all[key] ?? []).filter { now.timeIntervalSince($0) < Self.window }
+            var recent = (all[key] ?? []).filter { now.timeIntervalSince($0) < window }
             recent.append(now)
             all[key] = recent
             // Names not seen within the window are forgotten now and then, so the map stays small.
-            if all.count > 10_000 { all = all.filter { $0.value.contains { now.timeIntervalSince($0) < Self.window } } }
+            if all.count > 10_000 { all = all.filter { $0.value.contains { now.timeIntervalSince($0) < window } } }
         }
     }
 }

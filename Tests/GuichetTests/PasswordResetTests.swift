@@ -225,6 +225,32 @@ struct PasswordChangeTests {
         #expect(slowed, "guesses of the current password are throttled")
     }
 
+    @Test("a refused new password is refused before any hashing, and password changes that reach the hashing are held to 10 in 10 minutes per account")
+    func changesCostBounded() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let p = try await world.principal("agent")
+        // Refused by the rules before the current password is hashed: never counted as a wrong
+        // current password, never throttled (a denial-of-service audit sent these by the hundred).
+        for _ in 0..<50 {
+            await #expect(throws: GuichetError.invalid("the password must have at least \(PasswordRules.minimumLength) characters")) {
+                try await world.auth.changePassword(p, current: "not the current one at all", new: "short")
+            }
+        }
+        var current = World.password
+        for n in 0..<10 {
+            let next = "Another long password \(n) for the office"
+            try await world.auth.changePassword(p, current: current, new: next)
+            current = next
+        }
+        await #expect(throws: GuichetError.self, "the eleventh waits") {
+            try await world.auth.changePassword(p, current: current, new: "Yet another long password for the office")
+        }
+        do { try await world.auth.changePassword(p, current: current, new: "Yet another long password for the office") } catch GuichetError.throttled(let wait) {
+            #expect(wait > 0 && wait <= 600)
+        } catch { Issue.record("not throttled: \(error)") }
+    }
+
     @Test("on the account page: a wrong current password says so and changes nothing; the right one changes it")
     func onThePage() async throws {
         let world = try await World.make()
