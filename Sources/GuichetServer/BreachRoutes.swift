@@ -181,8 +181,12 @@ extension GuichetServer {
                 guard let n = Int(text), (1...page).contains(n) else { throw GuichetError.invalid("'limit' must be a whole number from 1 to \(page)") }
                 return n
             } ?? page
-            return Reply.json(try await BreachResponse.history(of: person, account: p.account, gate: self.gate, store: self.store, language: language,
-                                                               after: after, limit: limit))
+            // With its proofs, the heaviest thing a citizen asks for: one at a time on the server.
+            let history = try await self.citizenHeavy.run {
+                try await BreachResponse.history(of: person, account: p.account, gate: self.gate, store: self.store, language: language,
+                                                 after: after, limit: limit)
+            }
+            return Reply.json(history)
         }
     }
 }

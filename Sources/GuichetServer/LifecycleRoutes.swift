@@ -39,7 +39,8 @@ extension GuichetServer {
         }
         r.on(.get, "/v1/me/export") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
-            return Reply.json(try await self.citizenExport(g, language: self.profile.defaultLanguage))
+            let language = self.profile.defaultLanguage
+            return Reply.json(try await self.citizenHeavy.run { try await self.citizenExport(g, language: language) })
         }
         // An access request answered by staff for someone else (#20 item 3): through the gate,
         // for a role and purpose the profile allows, journalled.

@@ -19,11 +19,19 @@ public struct RequestLimits: Sendable, Equatable {
     public var historyPage: Int
     /// Seconds a refused client is told to wait (`Retry-After`).
     public var retryAfterSeconds: Int
+    /// Citizens' heavy requests (an access history with its proofs, an export of one's data)
+    /// running at once on the server, whatever the account; the others wait their turn, in
+    /// order. A denial-of-service audit kept both cores busy with one citizen's histories, and
+    /// four citizens made the others wait 3 s: the per-account limits bound one account's
+    /// work, not that of accounts made ten an hour.
+    public var citizenHeavyAtOnce: Int
 
     /// - Precondition: every limit is at least 1.
-    public init(perSession: Int = 4, perAccount: Int = 8, historyPage: Int = 500, retryAfterSeconds: Int = 1) {
-        precondition(perSession >= 1 && perAccount >= 1 && historyPage >= 1 && retryAfterSeconds >= 1, "request limits are at least 1")
+    public init(perSession: Int = 4, perAccount: Int = 8, historyPage: Int = 500, retryAfterSeconds: Int = 1, citizenHeavyAtOnce: Int = 1) {
+        precondition(perSession >= 1 && perAccount >= 1 && historyPage >= 1 && retryAfterSeconds >= 1 && citizenHeavyAtOnce >= 1,
+                     "request limits are at least 1")
         self.perSession = perSession; self.perAccount = perAccount; self.historyPage = historyPage; self.retryAfterSeconds = retryAfterSeconds
+        self.citizenHeavyAtOnce = citizenHeavyAtOnce
     }
 
     /// The limits Guichet runs with unless told otherwise.
@@ -116,5 +124,46 @@ struct InFlightLimitMiddleware: RouterMiddleware {
     static func token(_ request: Request, admin: Bool) -> String? {
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") { return String(header.dropFirst(7)) }
         return SessionCookie.read(request, admin: admin)
+    }
+}
+
+/// Runs at most `width` bodies at once, the others waiting in the order they came (citizens'
+/// heavy requests: ``RequestLimits/citizenHeavyAtOnce``). A waiter cancelled (its client gone)
+/// leaves the queue.
+actor WorkQueue {
+    private let width: Int
+    private var running = 0
+    private var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var nextID: UInt64 = 0
+
+    init(width: Int) { self.width = width }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await enter()
+        defer { leave() }
+        return try await body()
+    }
+
+    private func enter() async throws {
+        if running < width { running += 1; return }
+        nextID += 1
+        let id = nextID
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled { c.resume(throwing: CancellationError()) } else { waiting.append((id, c)) }
+            }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+    }
+
+    private func cancel(_ id: UInt64) {
+        guard let i = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: i).continuation.resume(throwing: CancellationError())
+    }
+
+    /// The slot passes to the first waiter, or is freed.
+    private func leave() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().continuation.resume() }
     }
 }

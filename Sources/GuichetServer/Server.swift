@@ -26,6 +26,8 @@ public final class GuichetServer: Sendable {
     public let limits: RequestLimits
     /// Requests in flight per session and per account, over both listeners.
     let inFlight = InFlightCounter()
+    /// Citizens' heavy requests, ``RequestLimits/citizenHeavyAtOnce`` at a time.
+    let citizenHeavy: WorkQueue
 
     /// The reverse proxies whose forwarding headers are believed (none by default).
     public let trustedProxies: TrustedProxies
@@ -63,6 +65,7 @@ public final class GuichetServer: Sendable {
         self.checkpointInterval = checkpointInterval
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
+        self.citizenHeavy = WorkQueue(width: limits.citizenHeavyAtOnce)
     }
 
     public var profile: Profile { gate.profile }
