@@ -34,7 +34,8 @@ extension Gate {
     /// counter or by post): only by a role and for a purpose the profile's `retention.access`
     /// names, each dossier and the person read through the gate like any read (the policy
     /// decides the fields, the ceilings count), then one `access-request` entry naming the
-    /// person, the reference and the dossiers produced.
+    /// person, the reference and the dossiers produced. Of the other persons of the dossiers,
+    /// only their roles: nothing of theirs is opened, journalled or returned.
     /// - Parameter reference: the request's case reference (1 to 200 characters, no personal data).
     /// - Throws: 403 when the profile does not allow it for this role or purpose; 404 when
     ///   nothing of the person is readable; 503 when the entry cannot be written (nothing returned).
@@ -58,7 +59,10 @@ extension Gate {
             // refusal (a ceiling, the watch) stops the answer rather than leaving it silently partial.
             // Never through break-glass: an opening lets its holder see one file for an
             // emergency, not produce the person's whole file and history on their behalf.
-            do { views.append(try await reveal(id, .read, r, breakGlass: false)) } catch GuichetError.notFound { continue }
+            // The person's own fields only: the answer goes to them, and the other persons of
+            // their files (a co-parent, whose national id and contact staff may read) are not
+            // theirs to receive (a lifecycle audit); they are named by their role.
+            do { views.append(try await reveal(id, .read, r, breakGlass: false, only: [person])) } catch GuichetError.notFound { continue }
         }
         let own: PersonResult?
         do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }

@@ -194,8 +194,15 @@ public final class Gate: Sendable {
         try await reveal(id, .versions, r, version: version)
     }
 
-    func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil, breakGlass: Bool = true) async throws -> DossierView {
-        let (record, grant, personIDs, persons) = try await authoriseWithPersons(id, action, r, version: version, breakGlass: breakGlass)
+    /// - Parameter only: the persons whose fields may be revealed (nil: all the grant reveals);
+    ///   the others are named by their role only, and neither opened nor journalled.
+    func reveal(_ id: DossierID, _ action: Action, _ r: GateRequest, version: Int? = nil, breakGlass: Bool = true,
+                only: Set<PersonID>? = nil) async throws -> DossierView {
+        var (record, grant, personIDs, persons) = try await authoriseWithPersons(id, action, r, version: version, breakGlass: breakGlass)
+        if let only {
+            personIDs = personIDs.filter(only.contains)
+            persons = persons.filter { only.contains($0.key) }
+        }
         let exposed = try exposure(record, persons, grant)
         let receipt = try await journalled([AllowedAccess(dossier: id, grant: grant, persons: personIDs,
                                                       fields: exposed.fields, personFields: exposed.personFields)], action: action, r)

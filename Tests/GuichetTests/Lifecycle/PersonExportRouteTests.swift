@@ -25,8 +25,12 @@ import GuichetStore
             #expect(r["dossiers"]?.array?.first?.object?["id"]?.string == app.id.rawValue)
             #expect(r["person"]?.object?["fields"]?.object?["email"]?.string == "parent1@example.org")
             #expect(r["accessHistory"]?.object?["accesses"]?.array != nil)
+            // The parent's own fields only: the child's name and health-insurance number, which
+            // the agent may read, are not the parent's to receive in their answer (a lifecycle audit).
+            #expect(!r.text.contains("Emma") && !r.text.contains("TREE25020399"), "\(r.text)")
             let entries = try await world.ledger.journal(account: agentID).dropFirst(before)
             #expect(entries.filter { $0.disclosed && $0.purpose == "family-request" }.count == 2, "the file and the person, read through the gate")
+            #expect(entries.filter { $0.disclosed }.allSatisfy { $0.persons == [person] }, "nobody else's fields opened: \(entries.map(\.persons))")
             let answer = try #require(entries.first { $0.action == "access-request" })
             #expect(answer.persons == [person] && answer.dossiers == [app.id] && answer.reason.contains("REQ-2026-0042") && answer.purpose == "family-request")
         }
