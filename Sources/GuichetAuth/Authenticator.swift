@@ -51,6 +51,21 @@ public final class Authenticator: Sendable {
     public let relyingParty: RelyingParty
     /// Sends password-reset codes and notices to account owners; none: resets are unavailable.
     public let mailer: (any Mailer)?
+    /// Where attacks on an account's sign-in go for the security officers (the watch's alerts,
+    /// set by the registry): a name locked by guesses, wrong second-factor codes after the
+    /// right password. An attacker's audit sent 250 failed sign-ins and 20 wrong codes, and
+    /// the officers were told of none.
+    private let alerts = Mutex<(@Sendable (_ account: AccountID, _ detector: String, _ high: Bool, _ detail: String) async -> Void)?>(nil)
+
+    /// Sends the attacks on sign-in to `sink` (the watch's alerts).
+    public func alerting(_ sink: @escaping @Sendable (_ account: AccountID, _ detector: String, _ high: Bool, _ detail: String) async -> Void) {
+        alerts.withLock { $0 = sink }
+    }
+
+    func alert(_ account: AccountID, _ detector: String, high: Bool, detail: String) async {
+        guard let sink = alerts.withLock({ $0 }) else { return }
+        await sink(account, detector, high, detail)
+    }
 
 
     public init(store: any AuthStorage, profile: Profile, hasher: PasswordHasher = PasswordHasher(),
@@ -231,6 +246,10 @@ public final class Authenticator: Sendable {
                 if account != nil {
                     try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter && known == nil ? "sign-in-locked" : "failed-sign-ins",
                                               detail: "\(failures) failed sign-in attempts in a row", at: now)
+                    if failures == policy.lockoutAfter && known == nil {
+                        await alert(named.id, "sign-in-locked", high: false,
+                                    detail: "\(failures) failed sign-ins in a row: the account's sign-in is locked, but from the addresses it signed in from lately")
+                    }
                 } else {
                     try await store.addNotice(account: named.id, kind: "failed-sign-ins",
                                               detail: "\(failures) failed sign-in attempts in a row on the other listener, where this account cannot sign in; its own sign-in is not locked by them",

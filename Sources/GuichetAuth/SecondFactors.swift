@@ -31,6 +31,8 @@ extension Authenticator {
         if failures - 1 == policy.freeFailures {
             try await store.addNotice(account: p.account, kind: "failed-second-factor",
                                       detail: "\(policy.freeFailures) wrong second-factor codes in a row after the right password: change your password", at: clock())
+            await alert(p.account, "second-factor-guesses", high: true,
+                        detail: "\(policy.freeFailures) wrong second-factor codes in a row after the right password: someone else may hold the password")
         }
         return key
     }

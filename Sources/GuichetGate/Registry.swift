@@ -107,6 +107,14 @@ public struct Registry: Sendable {
         }
         let gate = try Gate(profile: profile, storage: store, ledger: ledger, journal: journal, keys: keys, origin: "guichet/\(profile.name)/\(id)",
                             clock: options.clock, logger: options.logger, watch: options.watch)
+        if let watch = gate.watch {
+            let clock = options.clock, logger = options.logger
+            auth.alerting { account, detector, high, detail in
+                do { try await watch.raise(account, detector: detector, severity: high ? .high : .medium, detail: detail, at: clock()) } catch {
+                    logger.error("an alert on sign-in could not be recorded", metadata: ["detector": .string(detector)])
+                }
+            }
+        }
         if profile.retention.rules.contains(where: { $0.archiveAfter != nil }) && !vault.hasArchiveKey {
             options.logger.warning("no archive key in the key file: archived dossiers stay under the ordinary key ('guichet keys rotate' adds one, docs/KEYS.md)")
         }

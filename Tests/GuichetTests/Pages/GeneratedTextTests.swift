@@ -28,6 +28,7 @@ import GuichetWatch
         "Sources/GuichetWatch/Watch.swift: detail": "the detail given to Watch.suspend(detail:) and Watch.raise(detail:) (their callers' literals)",
         "Sources/GuichetWatch/WatchEngine.swift: detail": "the detail given to the engine's suspend(_:_:_:_:) (its callers' literals)",
         "Sources/GuichetAuth/Activation.swift: detail": "the detail given to hand(detail:) (its callers' literals)",
+        "Sources/GuichetGate/Registry.swift: detail": "the detail of an attack on sign-in, given to Authenticator.alert(_:_:high:detail:) (its callers' literals)",
         "Sources/GuichetPostgres/PostgresStore+Provisioning.swift: r.6": "a stored alert's detail, read back",
         "Sources/GuichetBreach/Response+Letters.swift: noContact": "BreachResponse.noContact, a literal of the same file",
         "Sources/GuichetServer/Problem.swift: adapt(m)": "a refusal's own text, its API paths named as the admin listener serves them (GuichetError.namingAdminPaths; the API answers in English)",
