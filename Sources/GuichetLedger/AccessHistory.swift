@@ -73,8 +73,17 @@ extension LedgerAuditor {
                                      // The files of those asked about only: an export's entry names every file it
                                      // holds, other families' too (an incident audit).
                                      purpose: r.purpose, fields: r.fields, dossiers: r.dossiers.filter(asked.contains),
-                                     byThemself: account != nil && r.account == account, entry: bytes, proof: proofs[index]))
+                                     byThemself: account != nil && (r.account == account || Self.claimed(r, by: account)),
+                                     entry: bytes, proof: proofs[index]))
         }
         return AccessHistory(checkpoint: checkpoint, items: items, next: next)
+    }
+
+    /// Whether the entry is the claim that made `account` (written before the account could
+    /// act, so by no account): the citizen made it, and reads "you" (a new user's audit: their
+    /// own claim read "the service itself").
+    static func claimed(_ r: JournalRow, by account: AccountID?) -> Bool {
+        guard let account, r.action == ClaimEntry.action else { return false }
+        return ClaimEntry.account(inReason: r.reason) == account
     }
 }

@@ -105,7 +105,8 @@ extension GuichetServer {
             let who = a["byYou"] == .bool(true) ? pages.text("exportYou", l) : named.isEmpty ? pages.text("exportSystem", l) : named
             let purpose = text(a["purpose"])
             return ["at": when(a["at"]), "who": who, "action": pages.actionLabel(text(a["action"]), l),
-                    "fields": (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
+                    "fields": (a["fieldLabels"]?.array ?? []).isEmpty ? pages.text("exportNoField", l)
+                        : (a["fieldLabels"]?.array ?? []).map { text($0) }.joined(separator: ", "),
                     "purpose": purpose.isEmpty ? "—" : (pages.optionalText("purpose_" + purpose, l) ?? purpose),
                     "refused": text(a["decision"]) == "deny"]
         }

@@ -67,6 +67,12 @@ import GuichetStore
         #expect(journal.contains { $0.action == "claim-code-issue" && $0.persons == [marc] && $0.account != nil })
         #expect(journal.contains { $0.action == "claim" && $0.persons == [marc] && $0.account == nil })
         #expect(!journal.contains { $0.reason.contains(code) })
+        // In the person's own history the claim reads "you", not the service (a new user's audit).
+        let history = try await call(world, admin: false, .get, "/v1/me/access-history", token: session.token)
+        let claim = try #require(history["accesses"]?.array?.first { $0.object?["action"]?.string == "claim" }?.object)
+        #expect(claim["byYou"] == .bool(true), "\(claim)")
+        let issue = try #require(history["accesses"]?.array?.first { $0.object?["action"]?.string == "claim-code-issue" }?.object)
+        #expect(issue["byYou"] == .bool(false) && issue["role"]?.string == "agent")
     }
 
     @Test("an account's unused claim codes expire when it is suspended; a code another account issued still works")

@@ -93,7 +93,8 @@ async function showHistory() {
     const who = a.byYou ? T.you : [a.organisation && a.organisation.name, a.role && label("role_", a.role)].filter(Boolean).join(" · ") || T.system;
     cell(row, who).className = "who";
     cell(row, actionName(a) + (a.decision === "deny" ? " (" + T.denied + ")" : "")).className = "action";
-    cell(row, a.fieldLabels.join(", ")).className = "fields";
+    // An access that returned no field of theirs (a list, a file's rank) says so, rather than a blank.
+    cell(row, a.fieldLabels.length ? a.fieldLabels.join(", ") : T.noField).className = "fields";
     cell(row, a.purpose ? label("purpose_", a.purpose) : "—").className = "purpose";
     const status = await check(a, a.checkpoint);
     const proof = cell(row, status === "ok" ? T.verified : status === "pending" ? T.pending : T.notVerified,
