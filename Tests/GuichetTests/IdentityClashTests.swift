@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Testing
+import Hummingbird
+import HummingbirdTesting
 import GuichetCore
 import GuichetStore
 @testable import GuichetServer
@@ -45,6 +47,16 @@ import GuichetStore
         #expect(byClash.views.map(\.id) == [first.id], "the impostor's file \(impostorFile.id) is not found under another's identifier")
         let byFresh = try await world.gate.search(type: "application", status: nil, criteria: ["parent.nam": "TREJ90542201"], after: nil, limit: 20, agent)
         #expect(byFresh.views.map(\.id) == [freshFile.id], "an identifier nobody else carries is searchable as before")
+        }
+        // On the security officer's home, the alert names the citizen account to check (a new
+        // user's audit found its account cell empty).
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "security")
+        try await world.withAdmin { client in
+            var officer = PageClient(client)
+            _ = try await officer.signIn("security", World.password, totp: secret)
+            let home = try await officer.get("/web/home?lang=en")
+            let row = try #require(home.html.components(separatedBy: "<tr").first { $0.contains("identity") || $0.contains("identité") }, "\(home.status)")
+            #expect(row.contains(">parent.other<"), "\(row)")
         }
     }
 }

@@ -231,12 +231,18 @@ extension GuichetServer {
     func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil, draft: PageDraft? = nil) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
-        let names = try await staffNames()
+        var names = try await staffNames()
         let me = s.principal?.account
         // An alert about the officer's own account is another officer's to acknowledge.
         var ownAlertsElsewhere = false
         if let me { ownAlertsElsewhere = try await !gate.mayAcknowledgeOwnAlerts(me) }
-        let alerts = try await store.alerts(openOnly: true, limit: 100).map { a -> [String: Any] in
+        let open = try await store.alerts(openOnly: true, limit: 100)
+        // Citizens' accounts too (an identity clash names the citizen who signed up: a new
+        // user's audit found the cell empty, while the officer is asked to check that account).
+        for account in Set(open.compactMap(\.account)) where names[account] == nil {
+            if let record = try await store.account(id: account) { names[account] = record.username }
+        }
+        let alerts = open.map { a -> [String: Any] in
             ["id": a.id, "own": ownAlertsElsewhere && a.account != nil && a.account == me, "at": PageFormat.when(a.at, s.language), "account": a.account.flatMap { names[$0] } ?? "", "detector": pages.label("detector_", a.detector, s.language),
              "severity": pages.label("severity_", a.severity, s.language), "response": pages.label("response_", a.response, s.language), "detail": self.alertDetail(a.detail, pages, s.language), "justification": gate.justification(of: a) ?? "",
              "action": "/web/security/alerts/\(a.id)/acknowledge"]
