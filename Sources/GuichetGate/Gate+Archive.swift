@@ -64,6 +64,7 @@ extension Gate {
             throw GuichetError.forbidden("an archive read needs one of these purposes: \(spec.purposes.sorted().joined(separator: ", "))")
         }
         try Self.checkReference(reference)
+        try checkReferenceHoldsNoIdentifier(reference)
         let mark = try await store.lifecycle(id)
         guard let record = try await store.dossier(id), mark?.archivedAt != nil, mark?.erasedAt == nil,
               policy.decide(r.principal.subject, .read, record.facts, purpose: purpose).grant != nil else {

@@ -79,6 +79,28 @@ extension Gate {
         }
     }
 
+    /// Refuses a reference that holds a national identifier of one of the profile's formats,
+    /// or a whole date: a reference stays in the ledger, which is never erased, and in an
+    /// erasure's receipt (a lifecycle audit answered a request under the person's own NAM, and
+    /// another under a name and a birth date). A name cannot be told from a case number; the
+    /// docs ask for the case number.
+    func checkReferenceHoldsNoIdentifier(_ reference: String) throws {
+        let parts = reference.split(whereSeparator: { "-/.".contains($0) }).map(String.init)
+        let formats = Set(profile.personFields.compactMap { spec -> NationalIDFormat? in
+            if case .nationalID(let format) = spec.type { return format } else { return nil }
+        })
+        for format in formats {
+            let spec = FieldSpec(name: "reference", type: .nationalID(format: format), classification: .nationalID)
+            for candidate in [reference] + parts where (try? FieldValidation.value(.string(candidate), for: spec, path: "reference")) != nil {
+                throw GuichetError.invalid("'reference' looks like a national identifier (\(format.rawValue)): give the case number, never the person's identifier, which would stay in the ledger")
+            }
+        }
+        for i in parts.indices.dropLast(2) where parts[i].count == 4 && parts[i + 1].count == 2 && parts[i + 2].count == 2
+            && LocalDate(iso: parts[i...i + 2].joined(separator: "-")) != nil {
+            throw GuichetError.invalid("'reference' holds a date: give the case number, never a birth date, which would stay in the ledger")
+        }
+    }
+
     /// Carries out a citizen's erasure request, recorded by an officer of a role the profile's
     /// `retention.erasure.roles` names: journals an `erasure` entry naming the person and the
     /// dossiers erased whole, then destroys the person's data key and search terms, and the
@@ -99,6 +121,7 @@ extension Gate {
         }
         guard officer.mayReachPersonalData else { throw GuichetError.forbidden("a second factor is required") }
         try Self.checkReference(reference)
+        try checkReferenceHoldsNoIdentifier(reference)
         guard let record = try await store.persons([person])[person], record.key != nil else { throw GuichetError.notFound }
         let fields = try sealing { try vault.keys(record.fields) }.filter { profile.personField($0)?.classification != .public }.sorted()
         // Dossiers erased already (by retention, or as another person's) are neither erased

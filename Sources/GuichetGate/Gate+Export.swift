@@ -49,6 +49,7 @@ extension Gate {
         // The reference goes into the ledger, which is never erased: a case number, never a name.
         let reference = reference.trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.checkReference(reference)
+        try checkReferenceHoldsNoIdentifier(reference)
         var views: [DossierView] = []
         for id in try await store.dossierIDs(linking: person).prefix(Self.maxLinksPerPerson) {
             // An archived file is left out, as from the citizen's own export, unless an approved

@@ -57,6 +57,11 @@ import GuichetStore
             #expect(noReference.status == .badRequest)
             let named = try await client.call(.post, path, token: agent, purpose: "family-request", body: #"{"reference": "demande de Julie Tremblay"}"#)
             #expect(named.status == .badRequest, "a reference is a case number, never a name: it stays in the ledger")
+            // Nor a person's identifier or birth date (a lifecycle audit: the person's own NAM as the reference).
+            for reference in ["TREE25020399", "REQ-TREE25020399", "Emma.Tremblay.2025-02-03"] {
+                let identifier = try await client.call(.post, path, token: agent, purpose: "family-request", body: #"{"reference": "\#(reference)"}"#)
+                #expect(identifier.status == .badRequest && identifier.text.contains("never"), "\(reference): \(identifier.status)")
+            }
             let unknown = try await client.call(.post, path, token: agent, purpose: "family-request", body: #"{"reference": "REQ-1", "extra": 1}"#)
             #expect(unknown.status == .badRequest)
             let nobody = try await client.call(.post, "/v1/persons/\(PersonID().rawValue)/export", token: agent, purpose: "family-request", body: body)
