@@ -3,6 +3,36 @@ import GuichetCore
 import Foundation
 import NIOCore
 
+/// A request's body, collected within ``deadline``: a client that sends its body a byte every
+/// few seconds (each byte resets the connection's idle time-out) is answered 400 and its
+/// connection closed, rather than held open (a denial-of-service audit held 15,000 such
+/// connections, and 738 MB with them).
+enum RequestBodies {
+    static let deadline: Duration = .seconds(20)
+
+    /// - Throws: ``GuichetError/tooLarge(limit:)`` past `limit`; ``GuichetError/invalid(_:)``
+    ///   when the body is not all there within ``deadline``.
+    static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        let body = request.body
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                do { return try await body.collect(upTo: limit) } catch is CancellationError { throw CancellationError() } catch {
+                    throw GuichetError.tooLarge(limit: limit)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw GuichetError.invalid("the request's body did not arrive within \(deadline.components.seconds) seconds")
+            }
+            return buffer
+        }
+    }
+}
+
 /// A strict JSON request body: size-limited, an object, and every key must be used; an
 /// unknown key is refused rather than silently ignored.
 struct JSONBody {
@@ -20,10 +50,7 @@ struct JSONBody {
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw GuichetError.invalid("send the body as application/json")
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch {
-            throw GuichetError.tooLarge(limit: limit)
-        }
+        let buffer = try await RequestBodies.collect(request, upTo: limit)
         guard case .object(let object) = try JSONParser.parse(buffer.readableBytesView) else {
             throw GuichetError.invalid("the body must be a JSON object")
         }
@@ -32,10 +59,7 @@ struct JSONBody {
 
     /// Reads the body of a request whose body is optional: none is an empty object.
     static func readIfAny(_ request: Request) async throws -> JSONBody {
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch {
-            throw GuichetError.tooLarge(limit: limit)
-        }
+        let buffer = try await RequestBodies.collect(request, upTo: limit)
         guard buffer.readableBytes > 0 else { return JSONBody(object: [:]) }
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw GuichetError.invalid("send the body as application/json")

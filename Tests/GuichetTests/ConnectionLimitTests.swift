@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import GuichetCore
 @testable import GuichetServer
 import Synchronization
 
@@ -49,6 +50,39 @@ import Synchronization
             }
             let after = try #require(closedAfter, "the dribbling client is still connected after 10 s")
             #expect(after >= .seconds(1) && after < .seconds(6), "closed at the 2 s deadline, not \(after)")
+        }
+    }
+
+    @Test("a body dribbled a byte every 2 s, each byte resetting the idle time-out, is answered 400 at the body's deadline and its connection closed")
+    func slowBodyCloses() async throws {
+        let router = Router()
+        router.post("/echo") { req, _ -> String in
+            // The server's own problem documents are not on this bare router: the refusal's text as a 400.
+            do {
+                var body = try await JSONBody.read(req)
+                return try body.string("a")
+            } catch let e as GuichetError {
+                throw HTTPError(.badRequest, message: "\(e)")
+            }
+        }
+        let app = Application(router: router, server: GuichetServer.http1(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 256)))
+        try await app.test(.live) { client in
+            let slow = try RawConnection(port: try #require(client.port))
+            defer { slow.close() }
+            slow.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{")
+            let start = ContinuousClock.now
+            var answer = ""
+            var closed = false
+            while ContinuousClock.now - start < .seconds(40), !closed {
+                switch slow.read() {
+                case .data(let text): answer += text
+                case .closed: closed = true
+                case .nothing: _ = slow.send(" "); try await Task.sleep(for: .seconds(2))
+                }
+            }
+            let after = ContinuousClock.now - start
+            #expect(RawConnection.status(answer) == 400 && answer.contains("did not arrive within"), "\(answer.prefix(200))")
+            #expect(after >= .seconds(15) && after < .seconds(35), "answered at the deadline (\(RequestBodies.deadline)), not \(after)")
         }
     }
 

@@ -17,10 +17,7 @@ struct FormBody: Sendable {
         guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/x-www-form-urlencoded") else {
             throw GuichetError.invalid("send the form as application/x-www-form-urlencoded")
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch {
-            throw GuichetError.tooLarge(limit: limit)
-        }
+        let buffer = try await RequestBodies.collect(request, upTo: limit)
         return try FormBody(String(buffer: buffer))
     }
 
