@@ -100,6 +100,9 @@ import GuichetStore
             let csrf = try #require(home.csrf)
             let unknown = try await browser.post("/web/security/suspend", [("csrf", csrf), ("username", "no.such.name"), ("reason", "Synthetic reason long enough")])
             #expect(unknown.status == .badRequest)
+            // Said beside the form, in the page's language, with what was typed kept.
+            #expect(unknown.html.contains(#"id="suspend-error""#) && unknown.html.contains(#"value="no.such.name""#)
+                    && unknown.html.contains(#"value="Synthetic reason long enough""#), "\(unknown.html.prefix(300))")
             #expect(try await world.store.suspensions(openOnly: true).map(\.account) == [daycare], "nothing more suspended")
             let done = try await browser.post("/web/security/suspend", [("csrf", csrf), ("username", "agent"), ("reason", "Synthetic reason long enough")])
             #expect(done.status == .seeOther && done.location == "/web/home?done=suspend", "\(done.status)")

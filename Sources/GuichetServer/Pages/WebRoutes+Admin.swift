@@ -227,7 +227,8 @@ extension GuichetServer {
         return pages.generated(prefix + "{}", l).replacingOccurrences(of: "{}", with: detectors.joined(separator: ", "))
     }
 
-    /// - Parameter draft: the "watch this person" form refused, as typed, with why.
+    /// - Parameter draft: the "watch this person" or "suspend an account" form refused, as
+    ///   typed, with why.
     func securityHome(_ s: PageScope, _ ctx: GuichetContext, done: String? = nil, draft: PageDraft? = nil) async throws -> Response {
         _ = try pageOfficer(s, ctx, fresh: false)
         let pages = try Self.webPages()
@@ -277,8 +278,8 @@ extension GuichetServer {
         }
         if let done, let text = pages.optionalText("doneAdmin_" + done, s.language) ?? pages.optionalText("done_" + done, s.language) { values["done"] = text }
         if let draft {
-            values["watchDraft"] = draft.values
-            values["watchError"] = draft.error
+            values[draft.form == "suspend" ? "suspendDraft" : "watchDraft"] = draft.values
+            values[draft.form == "suspend" ? "suspendError" : "watchError"] = draft.error
         }
         return try render("security-home", values, s, status: draft?.status ?? .ok)
     }
@@ -553,11 +554,15 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             let by = try self.pageProvisioner(s, ctx)
-            let capacity = try form["capacity"].map { raw -> Int in
-                guard let n = Int(raw) else { throw GuichetError.invalid("'capacity' must be a whole number") }
-                return n
-            }
             do {
+                // Inside the draft's reach: a capacity typed wrong is said beside the form, what
+                // was typed kept (a new user's audit got a generic error page, the name lost).
+                let capacity = try form["capacity"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }.map { raw -> Int in
+                    guard let n = Int(raw.trimmingCharacters(in: .whitespaces)), n >= 0 else {
+                        throw GuichetError.invalid("'capacity' must be a whole number of places, 0 or more")
+                    }
+                    return n
+                }
                 _ = try await self.provisioning.addOrganisation(kind: try form.required("kind"), name: try form.required("name"),
                                                                 territory: form["territory"].flatMap { $0.isEmpty ? nil : $0 }, capacity: capacity, by: by)
             } catch let e as GuichetError {
@@ -622,8 +627,15 @@ extension GuichetServer {
             let form = try await FormBody.read(req)
             let s = try await self.signedIn(req, scope, form: form)
             let g = try self.pageOfficer(s, ctx, fresh: true)
-            let account = try await BreachResponse.account(named: try form.required("username"), store: self.store)
-            try await self.gate.suspendAccount(account, sealing: try form.required("reason"), by: g)
+            do {
+                let account = try await BreachResponse.account(named: try form.required("username"), store: self.store)
+                try await self.gate.suspendAccount(account, sealing: try form.required("reason"), by: g)
+            } catch let e as GuichetError {
+                // Said beside the form, what was typed kept (a new user's audit: an unknown user
+                // name got a generic error page, the reason typed lost).
+                guard let draft = PageDraft(form: "suspend", e, ["username", "reason"], form, { self.refusal($0, s.language) }) else { throw e }
+                return try await self.securityHome(s, ctx, draft: draft)
+            }
             return WebPages.redirect("/web/home?done=suspend")
         }
         page(r, .post, "/web/security/accounts/:id/reinstate", admin: true) { req, ctx, scope in
