@@ -18,19 +18,7 @@ final class TestClock: Sendable {
     struct Outcome { var successes = 0; var checked = 0; var throttled = 0 }
 
     func attack(_ auth: Authenticator, clock: TestClock, guesses: Int, sources: Int) async throws -> Outcome {
-        var outcome = Outcome()
-        for i in 0..<guesses {
-            clock.advance(0.5)
-            do {
-                _ = try await auth.signIn(username: "admin", password: "guess-number-\(i)-xx", source: "198.51.100.\(i % sources)")
-                outcome.successes += 1
-            } catch GuichetError.unauthenticated {
-                outcome.checked += 1
-            } catch GuichetError.throttled {
-                outcome.throttled += 1
-            }
-        }
-        return outcome
+        try await attackName(auth, "admin", clock: clock, guesses: guesses, from: { "198.51.100.\($0 % sources)" })
     }
 
     @Test("10,000 guesses from one address, then from 100: no success, at most 20 passwords checked, and the admin recovers")
