@@ -155,6 +155,30 @@ extension Authenticator {
         return ResetStarted(id: id, expiresAt: expires, sentTo: address.masked)
     }
 
+    /// A password reset code made on the server's own command line (`guichet accounts
+    /// password-reset`), shown once to the operator, who hands it to the owner after checking
+    /// who they are: the way back for a deployment without a mail relay, or an owner without an
+    /// address (a new user's audit: a co-operative with no relay had none, citizens included).
+    /// The owner chooses the new password on the reset page; the second factor is unchanged;
+    /// the owner and the security officers are told.
+    /// - Returns: the code and its expiry, or nil when no account has that name.
+    public func consoleReset(username: String) async throws -> (code: String, expiresAt: Date)? {
+        guard let record = try await store.account(username: username) else { return nil }
+        guard record.status == "active" else { throw GuichetError.conflict("this account is not active: a reset would not let it sign in") }
+        let now = clock(), token = Self.randomToken(), id = factorID()
+        let expires = now.addingTimeInterval(Self.resetLifetime)
+        // Asked for by no account: the operator on the console, recorded as the owner's own.
+        try await store.insertReset(id: id, account: record.id, tokenHash: Self.tokenHash(token), by: record.id, at: now, expiresAt: expires)
+        try await store.setResetStatus(id, sent: true)
+        try await store.addNotice(account: record.id, kind: "password-reset-started",
+                                  detail: "an operator on the server made a password reset code, to be handed to you", at: now)
+        for officer in try await store.accounts(roles: profile.roleNames { $0 == .security }) where profile.roles[officer.role]?.kind == .security && officer.status == "active" {
+            try await store.addNotice(account: officer.id, kind: "password-reset-started",
+                                      detail: "a password reset code for account \(record.username) was made on the server's console", at: now)
+        }
+        return (token, expires)
+    }
+
     /// The owner finishes a reset with the code received and a new password. Every session of
     /// the account ends; the second factor is unchanged; the owner is told by e-mail.
     /// - Parameter adminListener: whether the request came on the admin listener: the accounts

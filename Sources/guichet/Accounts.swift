@@ -11,7 +11,7 @@ import GuichetStore
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Account operations reserved to the server's own command line.",
-        subcommands: [Unlock.self, Activation.self, ResetFactors.self, LinkOIDC.self, UnlinkOIDC.self])
+        subcommands: [Unlock.self, Activation.self, PasswordReset.self, ResetFactors.self, LinkOIDC.self, UnlinkOIDC.self])
 
     /// The server of a data folder, opened with its key file.
     static func server(data: String, keys: String?) async throws -> GuichetServer {
@@ -48,6 +48,27 @@ struct Accounts: AsyncParsableCommand {
                 throw CommandError("no account '\(username)'")
             }
             say("Activation code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner has a notice): \(code)")
+        }
+    }
+
+    struct PasswordReset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "password-reset",
+            abstract: "Forgotten password, no mail relay or no address: after checking the owner's identity, prints a password reset code, once, to hand to its owner (valid one hour), who chooses the new password on /web/password-reset.")
+        @OptionGroup var console: ConsoleOptions
+        @Option(help: "The user name of the account.") var username: String
+
+        func run() async throws {
+            let (_, server, by) = try await console.provisioning()
+            guard let account = try await server.store.account(username: username) else { throw CommandError("no account '\(username)'") }
+            // In the ledger before the code exists: a code is never made unrecorded.
+            if case .consoleTrustingTheKeyFile(let requestID) = by {
+                try await server.gate.recordSystemEvent("account:password-reset", reason: "a password reset code for account \(account.id.rawValue) was made on the console",
+                                                        requestID: requestID)
+            }
+            guard let (code, expires) = try await server.auth.consoleReset(username: username) else { throw CommandError("no account '\(username)'") }
+            say("Password reset code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner and the security officers have a notice): \(code)")
+            say("The owner enters it with a new password on /web/password-reset (or POST /v1/password-reset); the second factor is unchanged.")
         }
     }
 
