@@ -168,6 +168,9 @@ public protocol AuthStorage: Sendable {
     func reserveSignInAttempt(key: String, at now: Date, lockoutAfter: Int, wait: @escaping @Sendable (ThrottleState) -> TimeInterval) async throws -> (retryAfter: TimeInterval?, failures: Int)
     /// Forgets a key's failures (a successful sign-in, or an unlock).
     func clearThrottle(key: String) async throws
+    /// Forgets the failures of every key that begins with `prefix` (an unlock: a name's
+    /// failures from each of its usual places).
+    func clearThrottles(prefix: String) async throws
     /// Whether `key` (a user name and a source, hashed) was noted by ``noteKnownSource(key:at:)``
     /// at or after `since`.
     func knownSource(key: String, since: Date) async throws -> Bool

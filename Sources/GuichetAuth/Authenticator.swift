@@ -223,12 +223,12 @@ public final class Authenticator: Sendable {
         // (an attacker's audit locked any account for good with its user name alone, 20 guesses
         // from as many addresses).
         let known = try await knownSourceKey(nameKey, source)
-        let key = known.map { Self.throttleKey("from\0" + $0) } ?? nameKey
+        let key = known.map { _ in Self.fromKey(nameKey, source ?? "") } ?? nameKey
         // Before the attempt is reserved (it counts as a failure until it succeeds) and before
         // the password is hashed: a name signed in too often lately waits, at no cost.
         if let wait = successes.retryAfter(nameKey, now: now) { throw GuichetError.throttled(retryAfterSeconds: wait) }
         let policy = throttle
-        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: known == nil ? policy.lockoutAfter : .max) { state in
+        let (wait, failures) = try await store.reserveSignInAttempt(key: key, at: now, lockoutAfter: policy.lockoutAfter) { state in
             state.locked ? policy.maxDelay : policy.delay(afterFailures: state.failures)
         }
         if let wait { throw GuichetError.throttled(retryAfterSeconds: max(1, Int(wait.rounded(.up)))) }
@@ -244,11 +244,12 @@ public final class Authenticator: Sendable {
             // lock its sign-in (each listener counts its own, ``signInKey(_:adminListener:)``).
             if let named, failures == policy.freeFailures || failures == policy.lockoutAfter {
                 if account != nil {
-                    try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter && known == nil ? "sign-in-locked" : "failed-sign-ins",
+                    try await store.addNotice(account: named.id, kind: failures == policy.lockoutAfter ? "sign-in-locked" : "failed-sign-ins",
                                               detail: "\(failures) failed sign-in attempts in a row", at: now)
-                    if failures == policy.lockoutAfter && known == nil {
+                    if failures == policy.lockoutAfter {
                         await alert(named.id, "sign-in-locked", high: false,
-                                    detail: "\(failures) failed sign-ins in a row: the account's sign-in is locked, but from the addresses it signed in from lately")
+                                    detail: known == nil ? "\(failures) failed sign-ins in a row: the account's sign-in is locked, but from the addresses it signed in from lately"
+                                                         : "\(failures) failed sign-ins in a row from an address it signed in from lately: its sign-in from there is locked")
                     }
                 } else {
                     try await store.addNotice(account: named.id, kind: "failed-sign-ins",
@@ -289,7 +290,11 @@ public final class Authenticator: Sendable {
     /// - Returns: whether an account of that name exists.
     @discardableResult
     public func unlock(username: String) async throws -> Bool {
-        for listener in [false, true] { try await store.clearThrottle(key: Self.signInKey(username, adminListener: listener)) }
+        for listener in [false, true] {
+            let key = Self.signInKey(username, adminListener: listener)
+            try await store.clearThrottle(key: key)
+            try await store.clearThrottles(prefix: key + "@")  // those of its usual places too
+        }
         guard let account = try await store.account(username: username) else { return false }
         try await store.clearThrottle(key: Self.throttleKey("factor:" + account.id.rawValue))
         try await store.addNotice(account: account.id, kind: "unlocked", detail: "sign-in unlocked by an operator on the server", at: clock())
@@ -302,6 +307,13 @@ public final class Authenticator: Sendable {
     /// The key of a user name's sign-ins from one source (an IPv6 /64 as one).
     static func knownKey(_ nameKey: String, _ source: String) -> String {
         throttleKey("known\0" + nameKey + "\0" + SourceKey.of(source))
+    }
+
+    /// The throttle key of a user name's failures from a source it signed in from lately: the
+    /// name's own key, `@`, and a hash of the source, so that an unlock clears them all by
+    /// their common beginning (``AuthStorage/clearThrottles(prefix:)``).
+    static func fromKey(_ nameKey: String, _ source: String) -> String {
+        nameKey + "@" + Base64URL.encode(Array(SHA256.hash(data: Data(("from\0" + SourceKey.of(source)).utf8))))
     }
 
     /// The known-source key when the name signed in from this source in the last

@@ -19,16 +19,16 @@ public enum HoneytokenPlanting {
     /// One decoy for this many records the registry holds, when no count is given.
     public static let recordsPerDecoy = 50
 
-    /// How many decoys `guichet honeytokens plant` plants without `--count`: one for every
-    /// ``recordsPerDecoy`` records of the type the registry holds (decoys planted before
-    /// included), at least one, at most the profile's `watch.honeytokens` (a new user's audit:
-    /// 40 decoys planted after an import of 3 applications made 93 % of the registry, and of
-    /// its published statistics).
-    public static func defaultCount(_ server: GuichetServer) async throws -> Int {
+    /// How many decoys suit a registry of this size: one for every ``recordsPerDecoy`` records
+    /// of the type it holds (decoys planted before included), at least one, at most the
+    /// profile's `watch.honeytokens`; and how many records it holds. `guichet honeytokens
+    /// plant` says so when it plants more (a new user's audit: 40 decoys planted after an
+    /// import of 3 applications made 93 % of the registry, and of its published statistics).
+    public static func suitedCount(_ server: GuichetServer) async throws -> (count: Int, records: Int) {
         let most = server.profile.watch.honeytokens
-        guard most > 0, let type = recordTypes[server.profile.name] else { return most }
+        guard most > 0, let type = recordTypes[server.profile.name] else { return (most, 0) }
         let records = try await server.store.countByStatus(type: type).values.reduce(0, +)
-        return min(most, max(1, records / recordsPerDecoy))
+        return (min(most, max(1, records / recordsPerDecoy)), records)
     }
 
     /// Plants `count` honeytoken records, journals that it did (the count, never which

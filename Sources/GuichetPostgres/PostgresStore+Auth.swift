@@ -621,6 +621,14 @@ extension PostgresStore: AuthStorage {
         try await transaction { c in try await c.query("DELETE FROM sign_in_throttle WHERE key = \(key)", logger: Self.logger) }
     }
 
+    public func clearThrottles(prefix: String) async throws {
+        // Not LIKE (the keys' `_` is a wildcard), nor a range (the database's collation orders
+        // punctuation its own way): the key's beginning, compared exactly.
+        try await transaction { c in
+            try await c.query("DELETE FROM sign_in_throttle WHERE starts_with(key, \(prefix))", logger: Self.logger)
+        }
+    }
+
     public func knownSource(key: String, since: Date) async throws -> Bool {
         try await read { c in
             try await c.query("""

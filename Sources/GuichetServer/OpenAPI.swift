@@ -148,7 +148,7 @@ enum OpenAPI {
             .init(method: "get", path: "\(prefix)/me/notices",
                   summary: "What the account's owner must know (failed sign-in attempts, lockouts, resets, activation codes)", secured: true,
                   responses: ["200": "Notices", "401": "Problem"]),
-            .init(method: "post", path: "\(prefix)/me/password", summary: "Change your password with the current one (after the second factor; the account's other sessions end). A wrong current password is 403; a refused new one 400, checked first; at most 10 changes in 10 minutes, then 429",
+            .init(method: "post", path: "\(prefix)/me/password", summary: "Change your password with the current one (after the second factor; the account's other sessions end). A wrong current password is 401 (the session stays good); a refused new one 400, checked first; at most 10 changes in 10 minutes, then 429",
                   secured: true, body: "PasswordChange", responses: ["204": "", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem"]),
             .init(method: "put", path: "\(prefix)/me/contact", summary: "Set the address that password-reset codes and notices are sent to, in two steps: with 'email' alone (a fresh second factor), a code is sent to it (202); with 'email' and that 'code', it is set (204). Owner only",
                   secured: true, body: "Contact", responses: ["202": "ContactCodeSent", "204": "", "400": "Problem", "401": "Problem", "403": "Problem", "429": "Problem", "503": "Problem"]),

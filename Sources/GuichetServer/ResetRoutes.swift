@@ -35,11 +35,7 @@ extension GuichetServer {
             var body = try await JSONBody.read(req)
             let current = try body.string("current"), password = try body.string("password")
             try body.finish()
-            // A wrong current password is a 403, not a 401: the session is still good, and a
-            // client told 401 would sign in again (a denial-of-service audit).
-            do { try await self.auth.changePassword(p, current: current, new: password) } catch GuichetError.unauthenticated {
-                throw GuichetError.forbidden("the current password is wrong: nothing was changed")
-            }
+            try await self.auth.changePassword(p, current: current, new: password)
             return Response(status: .noContent)
         }
         r.on(.post, "\(prefix)/password-reset") { req, ctx in

@@ -58,6 +58,13 @@ extension Store {
         try await write { db in try db.execute(sql: "DELETE FROM sign_in_throttle WHERE key = ?", arguments: [key]) }
     }
 
+    public func clearThrottles(prefix: String) async throws {
+        // Not LIKE: the keys' characters (`_`) are LIKE's wildcards.
+        try await write { db in
+            try db.execute(sql: "DELETE FROM sign_in_throttle WHERE substr(key, 1, ?) = ?", arguments: [prefix.utf8.count, prefix])
+        }
+    }
+
     public func knownSource(key: String, since: Date) async throws -> Bool {
         try await read { db in
             try Int.fetchOne(db, sql: "SELECT 1 FROM sign_in_throttle WHERE key = ? AND last_attempt_at >= ? AND failures = 0 AND locked = 0",

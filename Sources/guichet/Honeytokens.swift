@@ -20,7 +20,7 @@ struct HoneytokensCommand: AsyncParsableCommand {
                 a server on this registry picks them up within a minute.
                 """)
         @OptionGroup var console: ConsoleOptions
-        @Option(help: "How many records (default: one for every 50 records the registry holds, at least 1, at most the profile's watch.honeytokens).") var count: Int?
+        @Option(help: "How many records (default: the profile's watch.honeytokens; for a small registry, one for every 50 of its records keeps them a small share).") var count: Int?
 
         func validate() throws {
             if let count, !(1...10_000).contains(count) { throw ValidationError("--count is from 1 to 10000") }
@@ -28,8 +28,14 @@ struct HoneytokensCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (_, server, by) = try await console.provisioning()
-            var wanted = server.profile.watch.honeytokens
-            if let count { wanted = count } else { wanted = try await HoneytokenPlanting.defaultCount(server) }
+            let wanted = count ?? server.profile.watch.honeytokens
+            // Decoys are counted in the published statistics: on a small registry, say so.
+            let suited = try await HoneytokenPlanting.suitedCount(server)
+            if wanted > suited.count, suited.records > 0 {
+                FileHandle.standardError.write(Data(("guichet: \(wanted) decoys among \(suited.records) records: they are counted in the published statistics "
+                    + "and come after every real file of a waiting list; for a registry this size, --count \(suited.count) (one for every "
+                    + "\(HoneytokenPlanting.recordsPerDecoy) records) keeps them a small share; plant more as it grows\n").utf8))
+            }
             guard wanted > 0 else { throw CommandError("the profile plants no honeytokens (watch.honeytokens is 0): give --count") }
             let keys = try Deployment(console.data).keys(console.keys)
             guard case .consoleTrustingTheKeyFile(requestID: let requestID) = by else { return }  // the console's, always

@@ -23,6 +23,11 @@ struct CitizenPageTests {
             #expect(!fr.text.contains("<script>") && !fr.text.contains("<script type=\"text/javascript\">"), "no inline script: the policy would refuse it")
             let en = try await client.execute(uri: "/", method: .get, headers: [.acceptLanguage: "en-GB,en;q=0.8,fr;q=0.5"]) { String(buffer: $0.body) }
             #expect(en.contains(#"<html lang="en">"#) && en.contains("Who looked at my file?"))
+            // The preferences' weights decide, not their order (a new user's audit).
+            let weighted = try await client.execute(uri: "/", method: .get, headers: [.acceptLanguage: "en;q=0.1, fr;q=0.9"]) { String(buffer: $0.body) }
+            #expect(weighted.contains(#"<html lang="fr">"#))
+            let refusedEnglish = try await client.execute(uri: "/", method: .get, headers: [.acceptLanguage: "en;q=0, de"]) { String(buffer: $0.body) }
+            #expect(refusedEnglish.contains(#"<html lang="fr">"#), "q=0 means not English")
             // Without JavaScript, the page points to the list rendered by the server.
             #expect(fr.text.contains(#"<noscript><p class="error">"#) && fr.text.contains(#"<a href="/web/export">Mes données</a></p></noscript>"#))
             #expect(en.contains(#"<a href="/web/export">My data</a></p></noscript>"#))

@@ -116,11 +116,20 @@ struct CitizenPage: Sendable {
     /// at `?lang=` and at the language chosen on the `/web` pages first: ``GuichetServer/pageLanguage(_:)``).
     static func language(_ request: Request, default fallback: String) -> String {
         if let accept = request.headers[.acceptLanguage] {
+            // By the preference's weight (`q`, 1 when absent), then its order: `en;q=0.1, fr;q=0.9`
+            // is French (a new user's audit got English, the weights ignored).
+            var best: (language: String, q: Double)?
             for part in accept.split(separator: ",") {
-                let tag = part.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased()
-                if tag.hasPrefix("fr") { return "fr" }
-                if tag.hasPrefix("en") { return "en" }
+                let pieces = part.split(separator: ";")
+                let tag = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+                let q = pieces.dropFirst().compactMap { p -> Double? in
+                    let kv = p.trimmingCharacters(in: .whitespaces)
+                    return kv.hasPrefix("q=") ? Double(kv.dropFirst(2)) : nil
+                }.first ?? 1
+                guard q > 0, let language = tag.hasPrefix("fr") ? "fr" : tag.hasPrefix("en") ? "en" : nil else { continue }
+                if best == nil || q > best!.q { best = (language, q) }
             }
+            if let best { return best.language }
         }
         return languages.contains(fallback) ? fallback : "fr"
     }

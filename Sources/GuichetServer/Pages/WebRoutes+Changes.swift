@@ -74,13 +74,16 @@ extension GuichetServer {
         return WebPages.redirect("\(s.prefix)/dossiers/\(id.rawValue)\(Self.purposeQuery(purpose))&done=person")
     }
 
-    /// The services a form chose, in its order, once each.
-    /// - Throws: ``GuichetError/invalid(_:)`` for a value that is no organisation number.
+    /// The services a form chose, in its order (empty choices left out).
+    /// - Throws: ``GuichetError/invalid(_:)`` for a value that is no organisation number, or a
+    ///   service chosen twice: said, not silently kept once (a new user's audit: a parent who
+    ///   chose one daycare in two boxes had one choice stored and was not told).
     static func chosenPartners(_ form: FormBody) throws -> [OrganisationID] {
         var chosen: [OrganisationID] = []
-        for raw in form.all("partner") {
+        for raw in form.all("partner") where !raw.isEmpty {
             guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'partner' is not a valid organisation") }
-            if !chosen.contains(id) { chosen.append(id) }
+            guard !chosen.contains(id) else { throw GuichetError.invalid("the same service is chosen twice: choose another one, or leave the box empty") }
+            chosen.append(id)
         }
         return chosen
     }

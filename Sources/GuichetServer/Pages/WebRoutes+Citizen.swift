@@ -110,11 +110,7 @@ extension GuichetServer {
             }
             if !p.isEmpty || link.min > 0 { persons.append(.new(role: link.role, fields: p)) }
         }
-        var partners: [OrganisationID] = []
-        for raw in form.all("partner") {
-            guard let id = OrganisationID(validating: raw) else { throw GuichetError.invalid("'partner' is not a valid organisation") }
-            if !partners.contains(id) { partners.append(id) }
-        }
+        let partners = try Self.chosenPartners(form)
         let written = try await self.gate.create(DossierInput(type: type.name, fields: fields, persons: persons, partners: partners), g)
         let purpose = g.purpose.map { "&purpose=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } ?? ""
         return WebPages.redirect("\(s.prefix)/dossiers/\(written.id.rawValue)?done=create\(purpose)")

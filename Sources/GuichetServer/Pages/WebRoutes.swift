@@ -325,6 +325,10 @@ extension GuichetServer {
     static func samePagePath(_ raw: String?, prefix: String) -> String? {
         let safe = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/?=&-_.%"))
         guard let raw, raw.hasPrefix(prefix + "/"), !raw.contains("//"), raw.unicodeScalars.allSatisfy(safe.contains) else { return nil }
+        // No dot segment, plain or escaped: `/web/../v1/me/export` is `/v1/me/export` to a
+        // browser (a new user's audit), outside the pages.
+        let path = raw.prefix { $0 != "?" }
+        guard !path.lowercased().contains("%2e"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else { return nil }
         return raw
     }
 

@@ -41,5 +41,7 @@ import GuichetGate
         _ = try await world.store.erase(dossiers: [ids[1], ids[2]], persons: [], at: Date(), kept: [])
         let after = try #require(try await world.gate.publishedStatistics().first { $0.figure.id == "applications-by-territory-and-state" }).table
         #expect(after.rowTotals[0] == 5)
+        // Nor in the dossiers by state beside them (a lifecycle audit found them counted there).
+        #expect(try await world.store.countByStatus(type: "application") == ["waiting": 4, "withdrawn": 1])
     }
 }

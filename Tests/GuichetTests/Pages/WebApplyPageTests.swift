@@ -68,6 +68,16 @@ struct WebApplyPageTests {
             let none = Self.fields(world, csrf: try #require(form.csrf)).map { $0.0 == "partner" ? ("partner", "") : $0 }
             let refused = try await browser.post("/web/apply", none)
             #expect(refused.status == .badRequest && refused.html.contains("Choose from 1 to 10 partners"))
+            // The same service in two boxes is said, not silently kept once (a new user's audit).
+            var twice = false
+            let same = Self.fields(world, csrf: try #require(form.csrf)).map { pair -> (String, String) in
+                guard pair.0 == "partner" else { return pair }
+                defer { twice = true }
+                return ("partner", world.daycares[0].id.rawValue)
+            }
+            #expect(twice)
+            let doubled = try await browser.post("/web/apply", same)
+            #expect(doubled.status == .badRequest && doubled.html.contains("chosen twice"), "\(doubled.status)")
         }
         await #expect(throws: GuichetError.invalid("choose from 1 to 10 partners")) {
             try await world.gate.create(DossierInput(

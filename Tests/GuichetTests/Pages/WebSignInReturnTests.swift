@@ -49,6 +49,7 @@ struct WebSignInReturnTests {
 
     @Test("a return address that is not a page of this site is ignored: home after signing in", arguments: [
         "https://elsewhere.example/web/home", "//elsewhere.example/web/home", "/web//elsewhere.example", "/v1/me", "/web/home\\@x", "javascript:alert(1)",
+        "/web/../v1/me/export", "/web/./../v1/me", "/web/%2e%2e/v1/me/export", "/web/%2E%2E/v1/me",
     ])
     func onlySameSitePaths(_ next: String) async throws {
         let world = try await World.make()

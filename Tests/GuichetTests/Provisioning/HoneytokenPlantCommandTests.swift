@@ -34,10 +34,11 @@ import GuichetVault
         }
         let planted = try await run(["honeytokens", "plant", "--count", "6"])
         #expect(planted.status == 0 && planted.stdout.contains("6 honeytoken records planted"), "\(planted.stdout) \(planted.stderr)")
-        // Without --count: one for every 50 files, at least one, at most the profile's 40 (a
-        // new user's audit: 40 decoys after an import of 3 files made 93 % of the registry).
+        // Without --count: the profile's 40, with a word on how many would suit 6 files (a new
+        // user's audit: 40 decoys after an import of 3 files made 93 % of the registry).
         let again = try await run(["honeytokens", "plant"])
-        #expect(again.status == 0 && again.stdout.contains("1 honeytoken record planted"), "one for 6 files: \(again.stdout) \(again.stderr)")
+        #expect(again.status == 0 && again.stdout.contains("40 honeytoken records planted"), "the profile's count: \(again.stdout) \(again.stderr)")
+        #expect(again.stderr.contains("40 decoys among 6 records") && again.stderr.contains("--count 1"), "\(again.stderr)")
 
         let registry = try await registryFolder.open()
         let (store, ledger) = try await registryFolder.store()
@@ -46,7 +47,7 @@ import GuichetVault
         let due = try await registry.gate.runRetention(dryRun: true)
         #expect(due.wouldErase.isEmpty && due.wouldArchive.isEmpty, "decoys due: \(due.wouldErase.count) to erase, \(due.wouldArchive.count) to archive")
         let tags = Set(try await store.honeytokenTags())
-        #expect(tags.count == 2 * 7, "a tag per file and per job seeker")
+        #expect(tags.count == 2 * 46, "a tag per file and per job seeker")
         let entries = try await ledger.journal().filter { $0.action == "watch:honeytokens" }
         #expect(entries.count == 2 && entries.allSatisfy { $0.persons.isEmpty && $0.dossiers.isEmpty }, "journalled, never which records")
         #expect(try await run(["ledger", "verify"]).status == 0)
@@ -55,7 +56,7 @@ import GuichetVault
         let key = try Vault(profile: registry.gate.profile, keys: try Deployment(data).keys(nil)).honeytokenKey()
         let files = try await store.search(DossierQuery(type: "job-seeker", status: nil, scope: [.any], terms: [], after: nil, limit: 500))
         let decoys = try await store.dossiers(files).filter { tags.contains(Honeytoken.tag($0.id.rawValue, kind: "dossier", key: key)) }
-        #expect(decoys.count == 7 && decoys.allSatisfy { $0.organisation != nil && $0.assignedAgent == nil })
+        #expect(decoys.count == 46 && decoys.allSatisfy { $0.organisation != nil && $0.assignedAgent == nil })
         let decoy = try #require(decoys.first)
         // A list of ids to build caseloads leaves the decoys out: an adviser given one would open it.
         for agency in Set(decoys.compactMap(\.organisation)) {
