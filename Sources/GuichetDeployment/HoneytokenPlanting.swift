@@ -19,16 +19,21 @@ public enum HoneytokenPlanting {
     /// One decoy for this many records the registry holds, when no count is given.
     public static let recordsPerDecoy = 50
 
-    /// How many decoys suit a registry of this size: one for every ``recordsPerDecoy`` records
-    /// of the type it holds (decoys planted before included), at least one, at most the
-    /// profile's `watch.honeytokens`; and how many records it holds. `guichet honeytokens
-    /// plant` says so when it plants more (a new user's audit: 40 decoys planted after an
-    /// import of 3 applications made 93 % of the registry, and of its published statistics).
-    public static func suitedCount(_ server: GuichetServer) async throws -> (count: Int, records: Int) {
+    /// What to say before planting `planting` decoys, or nil: when that is more than one for every
+    /// ``recordsPerDecoy`` records of the type the registry holds (decoys planted before
+    /// included), the count that would suit it. Decoys are counted in the published statistics
+    /// (a new user's audit: 40 decoys planted after an import of 3 applications made 93 % of the
+    /// registry, and of its statistics). The profile's count is planted all the same: the
+    /// operator chooses.
+    public static func advice(_ server: GuichetServer, planting: Int) async throws -> String? {
         let most = server.profile.watch.honeytokens
-        guard most > 0, let type = recordTypes[server.profile.name] else { return (most, 0) }
+        guard most > 0, let type = recordTypes[server.profile.name] else { return nil }
         let records = try await server.store.countByStatus(type: type).values.reduce(0, +)
-        return (min(most, max(1, records / recordsPerDecoy)), records)
+        let suited = min(most, max(1, records / recordsPerDecoy))
+        guard planting > suited, records > 0 else { return nil }
+        return "\(planting) decoys among \(records) records: they are counted in the published statistics "
+            + "and come after every real file of a waiting list; for a registry this size, --count \(suited) (one for every "
+            + "\(recordsPerDecoy) records) keeps them a small share; plant more as it grows"
     }
 
     /// Plants `count` honeytoken records, journals that it did (the count, never which

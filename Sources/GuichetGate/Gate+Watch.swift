@@ -454,6 +454,7 @@ extension Gate {
     /// Whether a dossier is a planted honeytoken: what a list of ids for the console leaves out
     /// (a decoy put in a caseload would be opened by its adviser's normal work).
     public func decoyDossiers() async throws -> @Sendable (DossierID) -> Bool {
+        if let watch { return try await watch.decoyDossiers() }
         let tags = Set(try await store.honeytokenTags())
         guard !tags.isEmpty else { return { _ in false } }
         let key = try vault.honeytokenKey()

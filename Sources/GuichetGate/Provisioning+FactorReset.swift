@@ -2,7 +2,7 @@ public import GuichetCore
 public import GuichetAuth
 import GuichetStore
 import GuichetWatch
-import Foundation
+public import Foundation
 
 extension Provisioning {
     /// Resets an account's second factors after its owner's identity was checked (a lost phone,
@@ -32,5 +32,26 @@ extension Provisioning {
         try await gate.watch?.raise(account, detector: "second-factors-reset", severity: .info,
                                     detail: "the account's second factors were reset after an identity check", at: gate.clock())
         return done
+    }
+}
+
+extension Provisioning {
+    /// A forgotten password on a deployment without a mail relay, or an owner without an
+    /// address: after the operator checked who the owner is, a one-hour reset code to hand over
+    /// (``Authenticator/consoleReset(username:)``). Journalled first (`account:password-reset`,
+    /// naming the account, never the code): a code is never made unrecorded.
+    /// - Throws: ``GuichetError/forbidden(_:)`` for anyone but the console (an administrator
+    ///   starts a reset by e-mail, `POST /admin/v1/accounts/{id}/password-reset`);
+    ///   ``GuichetError/invalid(_:)`` when no account has this name;
+    ///   ``GuichetError/conflict(_:)`` when the account is not active;
+    ///   ``GuichetError/unavailable(_:)`` when the ledger cannot be written (no code is made).
+    public func consolePasswordReset(username: String, by: Provisioner) async throws -> (code: String, expiresAt: Date) {
+        guard case .consoleTrustingTheKeyFile = by else {
+            throw GuichetError.forbidden("a reset code to hand over is made on the server's console only; an administrator starts a reset by e-mail")
+        }
+        let account = try await accountID(username: username)
+        try await journal("account:password-reset", "a password reset code for account \(account.rawValue) was made on the console", prefixed: false, by)
+        guard let made = try await auth.consoleReset(username: username) else { throw GuichetError.invalid("no account has this user name") }
+        return made
     }
 }

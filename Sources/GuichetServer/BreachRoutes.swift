@@ -182,7 +182,7 @@ extension GuichetServer {
                 return n
             } ?? page
             // With its proofs, the heaviest thing a citizen asks for: one at a time on the server.
-            let history = try await self.citizenHeavy.run {
+            let history = try await self.citizenHeavy.run(for: p.account.rawValue) {
                 try await BreachResponse.history(of: person, account: p.account, gate: self.gate, store: self.store, language: language,
                                                  after: after, limit: limit)
             }

@@ -40,7 +40,7 @@ extension GuichetServer {
         r.on(.get, "/v1/me/export") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
             let language = self.profile.defaultLanguage
-            return Reply.json(try await self.citizenHeavy.run { try await self.citizenExport(g, language: language) })
+            return Reply.json(try await self.citizenHeavy.run(for: g.principal.account.rawValue) { try await self.citizenExport(g, language: language) })
         }
         // An access request answered by staff for someone else (#20 item 3): through the gate,
         // for a role and purpose the profile allows, journalled.

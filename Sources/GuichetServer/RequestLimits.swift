@@ -127,43 +127,59 @@ struct InFlightLimitMiddleware: RouterMiddleware {
     }
 }
 
-/// Runs at most `width` bodies at once, the others waiting in the order they came (citizens'
-/// heavy requests: ``RequestLimits/citizenHeavyAtOnce``). A waiter cancelled (its client gone)
-/// leaves the queue.
+/// Runs at most `width` bodies at once (citizens' heavy requests:
+/// ``RequestLimits/citizenHeavyAtOnce``); the others wait, served one account at a time in
+/// turn, and in the order they came within an account. Ten accounts with a queue of requests
+/// each make a citizen who asks once wait for one request of each, not for all of theirs. A
+/// waiter cancelled (its client gone) leaves the queue.
 actor WorkQueue {
     private let width: Int
     private var running = 0
-    private var waiting: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// The waiters of each account, in the order they came.
+    private var waiting: [String: [(id: UInt64, continuation: CheckedContinuation<Void, any Error>)]] = [:]
+    /// Accounts with waiters, in the order they are served next.
+    private var turns: [String] = []
     private var nextID: UInt64 = 0
 
     init(width: Int) { self.width = width }
 
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        try await enter()
+    /// Runs `body` when a slot is free and it is `account`'s turn.
+    func run<T: Sendable>(for account: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await enter(account)
         defer { leave() }
         return try await body()
     }
 
-    private func enter() async throws {
+    private func enter(_ account: String) async throws {
         if running < width { running += 1; return }
         nextID += 1
         let id = nextID
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                if Task.isCancelled { c.resume(throwing: CancellationError()) } else { waiting.append((id, c)) }
+                if Task.isCancelled { c.resume(throwing: CancellationError()); return }
+                if waiting[account] == nil { turns.append(account) }
+                waiting[account, default: []].append((id, c))
             }
         } onCancel: {
-            Task { await self.cancel(id) }
+            Task { await self.cancel(id, of: account) }
         }
     }
 
-    private func cancel(_ id: UInt64) {
-        guard let i = waiting.firstIndex(where: { $0.id == id }) else { return }
-        waiting.remove(at: i).continuation.resume(throwing: CancellationError())
+    private func cancel(_ id: UInt64, of account: String) {
+        guard var mine = waiting[account], let i = mine.firstIndex(where: { $0.id == id }) else { return }
+        let gone = mine.remove(at: i)
+        if mine.isEmpty { waiting[account] = nil; turns.removeAll { $0 == account } } else { waiting[account] = mine }
+        gone.continuation.resume(throwing: CancellationError())
     }
 
-    /// The slot passes to the first waiter, or is freed.
+    /// The slot passes to the first waiter of the account whose turn it is (which then goes
+    /// to the back of the turns if it has more), or is freed.
     private func leave() {
-        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().continuation.resume() }
+        guard !turns.isEmpty else { running -= 1; return }
+        let account = turns.removeFirst()
+        var mine = waiting[account] ?? []
+        let next = mine.removeFirst()
+        if mine.isEmpty { waiting[account] = nil } else { waiting[account] = mine; turns.append(account) }
+        next.continuation.resume()
     }
 }

@@ -109,6 +109,17 @@ public actor Watch {
         watched = Set(try await store.watchedPersons().map(\.person))
     }
 
+    /// Whether a dossier is a planted decoy, from the marks this watch holds (read again on the
+    /// same rule as ``assess(_:caseload:)``'s): a waiting list ranks decoys last without a read
+    /// of the tags on every page.
+    public func decoyDossiers() async throws -> @Sendable (DossierID) -> Bool {
+        try await load()
+        if let at = marksReadAt, ContinuousClock.now - at >= (shared != nil ? Self.marksRefresh : Self.marksRefreshAlone) { try await reloadMarks() }
+        let tags = honeytokens, key = honeytokenKey
+        guard !tags.isEmpty else { return { _ in false } }
+        return { tags.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: key)) }
+    }
+
     /// Assesses one gate event: fills in the marks, runs the detectors, queues alerts,
     /// suspends when called for.
     public func assess(_ event: WatchEvent, caseload: Set<PersonID> = []) async throws -> Assessment {

@@ -59,14 +59,8 @@ struct Accounts: AsyncParsableCommand {
         @Option(help: "The user name of the account.") var username: String
 
         func run() async throws {
-            let (_, server, by) = try await console.provisioning()
-            guard let account = try await server.store.account(username: username) else { throw CommandError("no account '\(username)'") }
-            // In the ledger before the code exists: a code is never made unrecorded.
-            if case .consoleTrustingTheKeyFile(let requestID) = by {
-                try await server.gate.recordSystemEvent("account:password-reset", reason: "a password reset code for account \(account.id.rawValue) was made on the console",
-                                                        requestID: requestID)
-            }
-            guard let (code, expires) = try await server.auth.consoleReset(username: username) else { throw CommandError("no account '\(username)'") }
+            let (provisioning, _, by) = try await console.provisioning()
+            let (code, expires) = try await provisioning.consolePasswordReset(username: username, by: by)
             say("Password reset code for '\(username)' (shown once, valid until \(expires.formatted(.iso8601)); its owner and the security officers have a notice): \(code)")
             say("The owner enters it with a new password on /web/password-reset (or POST /v1/password-reset); the second factor is unchanged.")
         }

@@ -30,11 +30,8 @@ struct HoneytokensCommand: AsyncParsableCommand {
             let (_, server, by) = try await console.provisioning()
             let wanted = count ?? server.profile.watch.honeytokens
             // Decoys are counted in the published statistics: on a small registry, say so.
-            let suited = try await HoneytokenPlanting.suitedCount(server)
-            if wanted > suited.count, suited.records > 0 {
-                FileHandle.standardError.write(Data(("guichet: \(wanted) decoys among \(suited.records) records: they are counted in the published statistics "
-                    + "and come after every real file of a waiting list; for a registry this size, --count \(suited.count) (one for every "
-                    + "\(HoneytokenPlanting.recordsPerDecoy) records) keeps them a small share; plant more as it grows\n").utf8))
+            if let advice = try await HoneytokenPlanting.advice(server, planting: wanted) {
+                FileHandle.standardError.write(Data("guichet: \(advice)\n".utf8))
             }
             guard wanted > 0 else { throw CommandError("the profile plants no honeytokens (watch.honeytokens is 0): give --count") }
             let keys = try Deployment(console.data).keys(console.keys)

@@ -14,12 +14,12 @@ extension GuichetServer {
     func addExportPages(_ r: RouteRecorder) {
         page(r, .get, "/web/export", admin: false) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
-            return try await self.citizenHeavy.run { try await self.exportPage(s, ctx) }
+            return try await self.citizenHeavy.run(for: s.principal?.account.rawValue ?? "") { try await self.exportPage(s, ctx) }
         }
         page(r, .get, "/web/export.json", admin: false) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
             let g = try self.citizenRequest(s, ctx), language = s.language
-            let json = try await self.citizenHeavy.run { try await self.citizenExport(g, language: language) }
+            let json = try await self.citizenHeavy.run(for: g.principal.account.rawValue) { try await self.citizenExport(g, language: language) }
             var response = Reply.json(json)
             response.headers[.contentDisposition] = "attachment; filename=\"\(self.profile.name)-export.json\""
             response.headers[.cacheControl] = "no-store"

@@ -15,13 +15,14 @@ import Testing
 
     /// Runs `count` bodies through a queue of `width`, each holding its slot a moment; returns
     /// the most that ran at once and the order they started in.
-    static func run(width: Int, count: Int) async throws -> (most: Int, started: [Int]) {
+    /// `account(n)` says whose the n-th is (one account by default).
+    static func run(width: Int, count: Int, account: @escaping @Sendable (Int) -> String = { _ in "a" }) async throws -> (most: Int, started: [Int]) {
         let queue = WorkQueue(width: width)
         let state = Box((now: 0, most: 0, started: [Int]()))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<count {
                 group.addTask {
-                    try await queue.run {
+                    try await queue.run(for: account(n)) {
                         state.with { $0.now += 1; $0.most = max($0.most, $0.now); $0.started.append(n) }
                         try await Task.sleep(for: .milliseconds(5))
                         state.with { $0.now -= 1 }
@@ -49,18 +50,44 @@ import Testing
         let queue = WorkQueue(width: 1)
         let release = Box(false)
         let holder = Task {
-            try await queue.run {
+            try await queue.run(for: "a") {
                 while !release.with({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
             }
         }
         try await Task.sleep(for: .milliseconds(20))
-        let gone = Task { try await queue.run { 1 } }
+        let gone = Task { try await queue.run(for: "b") { 1 } }
         try await Task.sleep(for: .milliseconds(20))
         gone.cancel()
         await #expect(throws: CancellationError.self) { _ = try await gone.value }
-        let next = Task { try await queue.run { 2 } }
+        let next = Task { try await queue.run(for: "b") { 2 } }
         release.with { $0 = true }
         try await holder.value
         #expect(try await next.value == 2, "the slot passed to the next waiter, not to the one gone")
+    }
+
+    @Test("accounts take turns: one who asks once waits for one request of each account ahead, not for all of theirs")
+    func accountsTakeTurns() async throws {
+        let queue = WorkQueue(width: 1)
+        let release = Box(false), started = Box([Int]())
+        // Request 0 holds the slot while a asks 9 more (1-9), b 10 (10-19), then c once (20).
+        let holder = Task {
+            try await queue.run(for: "a") {
+                started.with { $0.append(0) }
+                while !release.with({ $0 }) { try await Task.sleep(for: .milliseconds(2)) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        var waiters: [Task<Void, any Error>] = []
+        for n in 1...20 {
+            let account = n < 10 ? "a" : n < 20 ? "b" : "c"
+            waiters.append(Task { try await queue.run(for: account) { started.with { $0.append(n) } } })
+            try await Task.sleep(for: .milliseconds(5))  // so that the order they asked in is known
+        }
+        release.with { $0 = true }
+        try await holder.value
+        for w in waiters { try await w.value }
+        let order = started.with { $0 }
+        #expect(order == [0, 1, 10, 20, 2, 11, 3, 12, 4, 13, 5, 14, 6, 15, 7, 16, 8, 17, 9, 18, 19],
+                "a, b and c in turn, each account's in the order asked: \(order)")
     }
 }
