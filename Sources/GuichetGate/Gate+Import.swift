@@ -28,6 +28,10 @@ public struct ImportLine: Sendable {
     /// them up among the organisations of the right kind).
     public var organisation: Organisation?
     public var partners: [Organisation] = []
+    /// Problems the importer found reading the line (an organisation no name matches): the
+    /// gate reports them with its own, and counts such a partner cell as a partner given.
+    public var problems: [ImportProblem] = []
+    public var unresolvedPartners = 0
     public init(line: Int) { self.line = line }
 }
 
@@ -39,6 +43,14 @@ public struct ImportProblem: Error, Sendable, Equatable, CustomStringConvertible
     public let message: String
     public init(line: Int, column: String?, message: String) { self.line = line; self.column = column; self.message = message }
     public var description: String { column.map { "line \(line), column \($0): \(message)" } ?? "line \(line): \(message)" }
+}
+
+/// Every problem found on one line, so that one run of an import names every bad cell (a new
+/// user's audit: a co-operative fixing an export needed one run per bad cell). A line whose
+/// cells cannot be read at all (a malformed record, a wrong count of cells) has one.
+public struct ImportProblems: Error, Sendable, Equatable {
+    public let problems: [ImportProblem]
+    public init(_ problems: [ImportProblem]) { self.problems = problems }
 }
 
 /// A line the gate validated, ready to be sealed and stored by ``Gate/importBatch(_:run:requestID:)``.
@@ -61,25 +73,31 @@ extension Gate {
     /// Validates one line of an import as the API validates a creation: the profile's field
     /// types and formats (``FieldValidation``), required fields, how many persons of each role,
     /// the workflow state. Nothing is sealed or stored.
-    /// - Throws: ``ImportProblem`` naming the line and the column.
-    public func validateImport(_ input: ImportLine, type: DossierType) throws -> ValidatedImport {
-        func problem(_ cell: ImportCell?, _ message: String) -> ImportProblem {
-            ImportProblem(line: input.line, column: cell?.column, message: message)
+    /// - Throws: ``ImportProblems``: every problem of the line, each naming its column.
+    public func validateImport(_ input: ImportLine, type: DossierType) throws(ImportProblems) -> ValidatedImport {
+        var problems = input.problems
+        func problem(_ cell: ImportCell?, _ message: String) {
+            problems.append(ImportProblem(line: input.line, column: cell?.column, message: message))
         }
-        func value(_ cell: ImportCell, _ spec: FieldSpec) throws -> FieldValue? {
+        /// The cell's value; nil when empty or wrong (a wrong one is noted).
+        func value(_ cell: ImportCell, _ spec: FieldSpec, required: String) -> FieldValue? {
             let text = cell.text.trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { return nil }
-            do { return try FieldValidation.value(Self.json(text, spec.type), for: spec, path: spec.name, today: today()) } catch let GuichetError.invalid(m) {
-                // FieldValidation says "field 'NAME': expected ..."; the column says where.
-                throw problem(cell, m.range(of: ": ").map { String(m[$0.upperBound...]) } ?? m)
+            if text.isEmpty {
+                if spec.required { problem(cell, "the required field '\(required)' is empty") }
+                return nil
             }
+            do { return try FieldValidation.value(Self.json(text, spec.type), for: spec, path: spec.name, today: today()) } catch GuichetError.invalid(let m) {
+                // FieldValidation says "field 'NAME': expected ..."; the column says where.
+                problem(cell, m.range(of: ": ").map { String(m[$0.upperBound...]) } ?? m)
+            } catch {
+                problem(cell, "this value cannot be read as the field's type")
+            }
+            return nil
         }
         var fields: [String: FieldValue] = [:]
         for spec in type.fields where !spec.system {
             guard let cell = input.fields[spec.name] else { continue }
-            if let v = try value(cell, spec) { fields[spec.name] = v } else if spec.required {
-                throw problem(cell, "the required field '\(spec.name)' is empty")
-            }
+            fields[spec.name] = value(cell, spec, required: spec.name)
         }
         var persons: [(role: String, values: [String: FieldValue])] = []
         for slot in input.persons {
@@ -87,9 +105,7 @@ extension Gate {
             var values: [String: FieldValue] = [:]
             for spec in profile.personFields {
                 guard let cell = slot.fields[spec.name] else { continue }
-                if let v = try value(cell, spec) { values[spec.name] = v } else if spec.required {
-                    throw problem(cell, "the required field '\(slot.role).\(spec.name)' is empty")
-                }
+                values[spec.name] = value(cell, spec, required: "\(slot.role).\(spec.name)")
             }
             persons.append((slot.role, values))
         }
@@ -97,37 +113,42 @@ extension Gate {
             let count = persons.filter { $0.role == link.role }.count
             guard (link.min...link.max).contains(count) else {
                 let column = input.persons.first { $0.role == link.role }?.fields.values.map(\.column).sorted().first
-                throw ImportProblem(line: input.line, column: column,
-                                    message: "a '\(type.name)' dossier links \(link.min) to \(link.max) '\(link.role)', this line gives \(count)")
+                problems.append(ImportProblem(line: input.line, column: column,
+                                              message: "a '\(type.name)' dossier links \(link.min) to \(link.max) '\(link.role)', this line gives \(count)"))
+                continue
             }
         }
-        if let spec = type.partners, !(spec.min...spec.max).contains(input.partners.count) {
-            throw problem(nil, "a '\(type.name)' dossier has \(spec.min) to \(spec.max) partners, this line gives \(input.partners.count)")
+        if let spec = type.partners, !(spec.min...spec.max).contains(input.partners.count + input.unresolvedPartners) {
+            problem(nil, "a '\(type.name)' dossier has \(spec.min) to \(spec.max) partners, this line gives \(input.partners.count + input.unresolvedPartners)")
         }
-        if Set(input.partners.map(\.id)).count != input.partners.count { throw problem(nil, "a partner appears twice") }
+        if Set(input.partners.map(\.id)).count != input.partners.count { problem(nil, "a partner appears twice") }
         var status = type.workflow.initial
         if let cell = input.status, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty {
             status = cell.text.trimmingCharacters(in: .whitespaces)
-            guard type.workflow.states.contains(status) else {
-                throw problem(cell, "expected a state of the workflow: \(type.workflow.states.joined(separator: ", "))")
+            if !type.workflow.states.contains(status) {
+                problem(cell, "expected a state of the workflow: \(type.workflow.states.joined(separator: ", "))")
             }
         }
-        func day(_ cell: ImportCell?) throws -> Date? {
-            guard let cell, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        /// The cell's day (nil when empty); `.none` inside when it is not a date (noted).
+        func day(_ cell: ImportCell?) -> Date?? {
+            guard let cell, !cell.text.trimmingCharacters(in: .whitespaces).isEmpty else { return .some(nil) }
             guard let day = LocalDate(iso: cell.text.trimmingCharacters(in: .whitespaces)),
                   let date = DateComponents(calendar: Calendar(identifier: .gregorian), timeZone: TimeZone(identifier: "UTC"),
                                             year: day.year, month: day.month, day: day.day).date else {
-                throw problem(cell, "expected a date as YYYY-MM-DD")
+                problem(cell, "expected a date as YYYY-MM-DD")
+                return nil
             }
-            return date
+            return .some(date)
         }
-        let createdAt = try day(input.createdAt)
-        let updatedAt = try day(input.updatedAt)
-        if let updatedAt {
-            if let createdAt, updatedAt < createdAt { throw problem(input.updatedAt, "the day of the last change is before the day the dossier began") }
-            if updatedAt > clock() { throw problem(input.updatedAt, "the day of the last change is in the future") }
+        let createdAt = day(input.createdAt), updatedAt = day(input.updatedAt)
+        if case .some(let updated?) = updatedAt {
+            if case .some(let created?) = createdAt, updated < created {
+                problem(input.updatedAt, "the day of the last change is before the day the dossier began")
+            }
+            if updated > clock() { problem(input.updatedAt, "the day of the last change is in the future") }
         }
-        return ValidatedImport(line: input.line, type: type, status: status, createdAt: createdAt, updatedAt: updatedAt, organisation: input.organisation,
+        guard problems.isEmpty, case .some(let created) = createdAt, case .some(let updated) = updatedAt else { throw ImportProblems(problems) }
+        return ValidatedImport(line: input.line, type: type, status: status, createdAt: created, updatedAt: updated, organisation: input.organisation,
                                partners: input.partners, fields: fields, persons: persons)
     }
 

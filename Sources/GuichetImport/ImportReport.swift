@@ -60,7 +60,9 @@ public enum ImportReport {
         case .alreadyImported(let at):
             return "\(file) was imported whole on \(ISO8601DateFormatter().string(from: at)) (\(counts)): nothing to do"
         case .aborted:
-            return "import aborted: a line is bad (see above) and --on-error abort writes nothing; fix the file or use --on-error skip"
+            let many = s.skipped >= Importer.badLinesBeforeAbort ? " (checking stopped there: --dry-run checks every line)" : ""
+            return "import aborted: \(s.skipped == 1 ? "a line is bad" : "\(s.skipped) lines are bad")\(many), see above; --on-error abort "
+                + "writes nothing; fix the file or use --on-error skip"
         case .done where s.dryRun:
             return "dry run: \(Counted.english(s.lines, "line")) checked, \(bad); the import would store \(counts); nothing was written"
         case .done:

@@ -156,7 +156,11 @@ public struct Importer: Sendable {
             var checked = run
             let (bad, lines) = try check(reader, type: type, from: run, into: &checked)
             if dryRun { return summary(.done, checked, resumedAt: resumedAt, lines: lines, dryRun: true) }
-            if bad > 0 { return summary(.aborted, run, resumedAt: resumedAt, lines: 0) }
+            if bad > 0 {
+                var stopped = run
+                stopped.skipped = bad
+                return summary(.aborted, stopped, resumedAt: resumedAt, lines: lines)
+            }
         }
         if isNew { try await store.save(importRun: run) }
         let lines = try await write(reader, type: type, run: &run)
@@ -192,8 +196,23 @@ public struct Importer: Sendable {
         try CSVReader(path: file, delimiter: mapping.delimiter, offset: run.nextOffset, line: run.nextLine)
     }
 
-    /// Checks every line from where `run` stands; returns how many are bad (stops at the first
-    /// with `--on-error abort` outside a dry run) and how many were read. `checked` ends as the import would.
+    /// Bad lines an import with `--on-error abort` reports before it stops checking (a dry run
+    /// checks every line): enough to fix a file's faults in one go, not a flood.
+    public static let badLinesBeforeAbort = 100
+
+    /// Reports a line's problems in the order of the file's columns (the line's own first).
+    func report(_ p: ImportProblems, _ lines: LineReader) {
+        let position = Dictionary(lines.targets.enumerated().map { ($1.header, $0) }) { a, _ in a }
+        let ordered = p.problems.enumerated().sorted { a, b in
+            let (x, y) = (a.element.column.flatMap { position[$0] } ?? -1, b.element.column.flatMap { position[$0] } ?? -1)
+            return x != y ? x < y : a.offset < b.offset
+        }
+        for (_, each) in ordered { problem(each) }
+    }
+
+    /// Checks every line from where `run` stands; returns how many are bad (with `--on-error
+    /// abort` outside a dry run, stops after ``badLinesBeforeAbort``) and how many were read.
+    /// `checked` ends as the import would.
     func check(_ lines: LineReader, type: DossierType, from run: ImportRun, into checked: inout ImportRun) throws -> (bad: Int, lines: Int) {
         let reader = try open(run)
         let start = Date(), startBytes = reader.offset
@@ -204,11 +223,11 @@ public struct Importer: Sendable {
                 let valid = try gate.validateImport(try lines.line(record), type: type)
                 checked.dossiers += 1
                 checked.persons += valid.personCount
-            } catch let p as ImportProblem {
-                problem(p)
+            } catch let p as ImportProblems {
+                report(p, lines)
                 bad += 1
                 checked.skipped += 1
-                if !dryRun { return (bad, count) }
+                if !dryRun, bad >= Self.badLinesBeforeAbort { return (bad, count) }
             }
             checked.nextLine = record.nextLine
             if count % 5_000 == 0 { report(.checking, reader, startBytes, count, checked, start) }
@@ -266,8 +285,8 @@ public struct Importer: Sendable {
                     batch.append(valid)
                     next.dossiers += 1
                     next.persons += valid.personCount
-                } catch let p as ImportProblem {
-                    problem(p)
+                } catch let p as ImportProblems {
+                    report(p, lines)
                     next.skipped += 1
                 }
                 next.nextOffset = record.endOffset
@@ -300,7 +319,7 @@ public struct Importer: Sendable {
     }
 }
 
-/// The file or its mapping cannot be imported at all (not one bad line: see ``ImportProblem``).
+/// The file or its mapping cannot be imported at all (not one bad line: see ``ImportProblems``).
 public struct ImportFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ message: String) { description = message }

@@ -19,7 +19,7 @@ struct OrganisationIndex: Sendable {
     }
 
     /// The one organisation of this kind (any kind when nil) with this name or id.
-    func find(_ text: String, kind: String?, line: Int, column: String) throws -> Organisation {
+    func find(_ text: String, kind: String?, line: Int, column: String) throws(ImportProblem) -> Organisation {
         let found = (byKey[text.trimmingCharacters(in: .whitespaces).lowercased()] ?? []).filter { kind == nil || $0.kind == kind }
         guard found.count == 1 else {
             let what = kind.map { "organisation of kind '\($0)'" } ?? "organisation"
@@ -47,14 +47,22 @@ struct LineReader: Sendable {
         partnerKind = type.partners?.organisationKind
     }
 
-    /// - Throws: ``ImportProblem`` when the record is malformed, has another number of cells
-    ///   than the header, or names an unknown organisation.
-    func line(_ record: CSVRecord) throws -> ImportLine {
-        if let p = record.problem { throw ImportProblem(line: record.line, column: nil, message: p) }
+    /// An organisation no name matches is noted in the line's `problems`, for the gate to
+    /// report with the rest of the line's.
+    /// - Throws: ``ImportProblems`` when the record is malformed or has another number of cells
+    ///   than the header.
+    func line(_ record: CSVRecord) throws(ImportProblems) -> ImportLine {
+        if let p = record.problem { throw ImportProblems([ImportProblem(line: record.line, column: nil, message: p)]) }
         guard record.fields.count == targets.count else {
-            throw ImportProblem(line: record.line, column: nil, message: "\(record.fields.count) cells where the header has \(targets.count) columns")
+            throw ImportProblems([ImportProblem(line: record.line, column: nil, message: "\(record.fields.count) cells where the header has \(targets.count) columns")])
         }
         var out = ImportLine(line: record.line)
+        func find(_ text: String, kind: String?, column: String) -> Organisation? {
+            do { return try organisations.find(text, kind: kind, line: record.line, column: column) } catch {
+                out.problems.append(error)
+                return nil
+            }
+        }
         var slots: [String: Int] = [:]
         for (i, text) in record.fields.enumerated() {
             let (header, target) = targets[i]
@@ -67,11 +75,11 @@ struct LineReader: Sendable {
             case .updatedAt: out.updatedAt = cell
             case .organisation:
                 if !text.trimmingCharacters(in: .whitespaces).isEmpty {
-                    out.organisation = try organisations.find(text, kind: nil, line: record.line, column: header)
+                    out.organisation = find(text, kind: nil, column: header)
                 }
             case .partner:
                 if !text.trimmingCharacters(in: .whitespaces).isEmpty {
-                    out.partners.append(try organisations.find(text, kind: partnerKind, line: record.line, column: header))
+                    if let found = find(text, kind: partnerKind, column: header) { out.partners.append(found) } else { out.unresolvedPartners += 1 }
                 }
             case .personField(let role, let index, let field):
                 let key = "\(role)[\(index)]"

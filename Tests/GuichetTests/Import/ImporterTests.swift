@@ -167,6 +167,28 @@ import GuichetProfile
         #expect(problems.all == [ImportProblem(line: 3, column: "SERVICE", message: "no organisation of kind 'daycare' has this name or id")])
     }
 
+    @Test("abort mode checks the whole file: every bad line, every bad cell of each in the file's column order, and nothing written")
+    func everyFaultInOneRun() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let rows = Self.csv.split(separator: "\n").map(String.init)
+        // Line 2: a bad request day, a bad birth date, a bad e-mail, 9 days a week and an
+        // unknown daycare; line 3 is good; line 4: a child born in 2030 (birth dates are not
+        // in the future).
+        let bad = "2024-13-01,Léa,Exemple,2024/05/06,Julie,Exemple,1990-04-12,pas-une-adresse,2026-09-01,9,,CPE 99"
+        let future = rows[2].replacingOccurrences(of: "2023-11-30", with: "2030-01-01")
+        var importer = try importer(world, csv: [rows[0], bad, rows[2], future].joined(separator: "\n"))
+        let problems = ProblemLog()
+        importer.problem = { problems.add($0) }
+        importer.onError = .abort
+        let summary = try await importer.run()
+        #expect(summary.outcome == .aborted && summary.skipped == 2)
+        #expect(problems.all.map(\.line) == [2, 2, 2, 2, 2, 4], "\(problems.all)")
+        #expect(problems.all.compactMap(\.column) == ["DEMANDE", "NAISSANCE", "P_COURRIEL", "JOURS", "SERVICE", "NAISSANCE"], "\(problems.all)")
+        #expect(!problems.all.contains { $0.message.contains("pas-une-adresse") || $0.message.contains("2030") }, "a cell's content is never echoed")
+        #expect(try await dossierIDs(world).isEmpty)
+    }
+
     @Test("when the journal fails in the middle of a pipelined import, the batches before are stored, none after, and the import resumes after the last stored one")
     func journalFailureMidImport() async throws {
         let world = try await World.make()
