@@ -3,6 +3,7 @@ import Foundation
 import GuichetAuth
 @_spi(GateOnly) import GuichetLedger
 import GuichetStore
+@_spi(GateOnly) import GuichetVault
 
 /// A citizen's own data (GDPR art. 15 and 20): their person's fields and each of their dossiers
 /// as they may read them, every read journalled like any other.
@@ -24,8 +25,42 @@ extension Gate {
             do { views.append(try await read(id, r)) } catch GuichetError.notFound, GuichetError.forbidden(_) { continue }
         }
         let own: PersonResult?
-        do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }
+        if let alone = try await ownPersonWithoutFile(person, r) { own = alone } else {
+            do { own = try await readPerson(person, r) } catch GuichetError.notFound { own = nil }
+        }
         return CitizenExport(person: own, dossiers: views)
+    }
+
+    /// A citizen's own person when every file that linked it was erased (retention erased the
+    /// last; the person is kept with the account, docs/LIFECYCLE.md): GDPR art. 15 still gives
+    /// them their data. The fields are those the profile's rules let the citizen's role read of
+    /// a person linked to them (`parent.*`), by the link role that opens the most; opened after
+    /// one ledger entry naming the person and those fields (`own-person`, no dossier), so that
+    /// it shows in their history and in a breach scope. Only in the export, which runs one at a
+    /// time on the server. Nil when some file still links the person (archived included: the
+    /// usual reads decide), or when the rules open nothing of it.
+    /// - Throws: ``GuichetError/unavailable(_:)`` when the entry cannot be written (nothing opened).
+    func ownPersonWithoutFile(_ id: PersonID, _ r: GateRequest) async throws -> PersonResult? {
+        guard r.principal.kind == .citizen, r.principal.person == id else { return nil }
+        let linked = try await store.dossiers(Array(try await store.dossierIDs(linking: id).prefix(Self.maxLinksPerPerson)))
+        guard linked.allSatisfy({ $0.lifecycle?.erasedAt != nil }),
+              let person = try await store.persons([id])[id], person.key != nil else { return nil }
+        let present = try sealing { try vault.keys(person.fields) }
+        let rules = profile.rules.filter {
+            $0.effect == .allow && $0.roles.contains(r.principal.role) && $0.actions.contains(.read) && $0.relation == .linkedPerson && $0.purposes.isEmpty
+        }
+        var chosen: (role: String, paths: [String])?
+        for role in Set(rules.flatMap(\.linkRoles)).sorted() {
+            let paths = present.map { "\(role).\($0)" }.filter { path in rules.contains { $0.linkRoles.contains(role) && $0.read.matches(path) } }.sorted()
+            if paths.count > (chosen?.paths.count ?? 0) { chosen = (role, paths) }
+        }
+        guard let chosen else { return nil }
+        _ = try sealing { try vault.keyCheck() }
+        do { try await journal.recordOwnPersonDisclosure(id, fields: chosen.paths, context: context(r)) } catch {
+            throw GuichetError.unavailable("the access could not be recorded, so no data is returned")
+        }
+        let fields = try sealing { try vault.open(person: person, role: chosen.role, revealing: Set(chosen.paths)) }
+        return PersonResult(id: id, version: person.version, fields: fields)
     }
 }
 

@@ -159,6 +159,18 @@ public actor AccessJournal {
                                          reason: reason, purpose: context.purpose, dossiers: dossiers, persons: persons, fields: [])])[0]
     }
 
+    /// Records a citizen's read of their own person when no file links it any more (retention
+    /// erased the last; the person is kept with the account): one entry naming the person and
+    /// the fields opened, no dossier, reason `own-person`.
+    /// - Throws: when the journal cannot be written; the caller must then return nothing.
+    @_spi(GateOnly)
+    public nonisolated func recordOwnPersonDisclosure(_ person: PersonID, fields: [String], context: AccessContext) async throws {
+        var r = row(context, action: .read, allowed: true, reason: "own-person", dossiers: [], persons: [person], fields: fields)
+        r.personFields = [person: fields]
+        r.disclosed = !fields.isEmpty
+        _ = try await append([r])
+    }
+
     /// Records a refused access (the signal detection needs).
     @_spi(GateOnly)
     public nonisolated func recordDenied(_ reason: String, action: Action, dossiers: [DossierID], context: AccessContext) async throws {

@@ -3,6 +3,7 @@ import Testing
 import GuichetCore
 import GuichetGate
 import GuichetAuth
+import GuichetLedger
 @testable import GuichetStore
 
 /// Retention runs at an injected clock (C13): they archive and erase exactly what the profile
@@ -105,6 +106,40 @@ import GuichetAuth
         #expect(try await world.store.hasLiveKey(d.id.rawValue))
         #expect(try await world.store.hasLiveKey(try Self.child(d).rawValue))
         try await world.gate.checkpoint(at: clock.now)
+        #expect(try await world.gate.auditor.verify().problem == nil)
+    }
+
+    @Test("a citizen whose every file retention erased still exports their own person, journalled: in their history and in a breach scope; staff still find nothing")
+    func ownPersonAfterLastFileErased() async throws {
+        let (world, clock, apps, actors) = try await Self.place05()
+        defer { world.remove() }
+        let b = try #require(apps["B"])
+        let parent2 = try #require(b.persons.first { $0.role == "parent" }).person
+        clock.advance(366 * Self.day)
+        #expect(try await world.gate.runRetention().erased == 1)
+        #expect(try await world.store.lifecycle(b.id)?.erasedAt != nil)
+
+        let citizen = try actors.request("parent2")
+        let export = try await world.gate.exportOwnData(citizen)
+        #expect(export.dossiers.isEmpty)
+        let own = try #require(export.person, "the person is kept with the account: the export gives it")
+        #expect(own.id == parent2 && own.fields["firstName"] == .text("Julie") && own.fields["nam"] != nil, "\(own.fields.keys.sorted())")
+        let entries = try await world.ledger.journal().filter { $0.action == "read" && $0.reason == "own-person" }
+        #expect(entries.count == 1 && entries[0].persons == [parent2] && entries[0].dossiers.isEmpty)
+        #expect(Set(entries[0].fields) == Set(own.fields.keys.map { "parent.\($0)" }), "the entry names exactly the fields opened")
+
+        let history = try await world.gate.auditor.history(persons: [parent2], dossiers: [], account: citizen.principal.account)
+        #expect(history.items.contains { $0.byThemself && $0.fields.contains("parent.nam") })
+        try await world.gate.checkpoint(at: clock.now)
+        let scope = try await world.gate.auditor.scope(ScopeQuery(account: citizen.principal.account))
+        #expect(scope.persons.first { $0.person == parent2 }?.fields.contains("parent.nam") == true, "\(scope.persons)")
+
+        // Nobody else reads it: staff, another parent, the person's own read route.
+        await #expect(throws: GuichetError.notFound) { _ = try await world.gate.readPerson(parent2, try actors.request("agent", purpose: "family-request")) }
+        #expect(try await world.gate.exportOwnData(try actors.request("parent3")).person?.id != parent2)
+        // A parent with a live file reads their person through it, as before: no own-person entry.
+        _ = try await world.gate.exportOwnData(try actors.request("parent1"))
+        #expect(try await world.ledger.journal().filter { $0.reason == "own-person" }.count == 1)
         #expect(try await world.gate.auditor.verify().problem == nil)
     }
 
