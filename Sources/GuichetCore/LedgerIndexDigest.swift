@@ -1,6 +1,6 @@
 /// Order-independent digests of the ledger's look-up index rows, by index and by bucket of
 /// entries: what `guichet ledger verify` compares between the rows the database holds (the
-/// account, session, person, dossier and time indexes, integrated or waiting in the tail) and
+/// account, session, source, person, dossier and time indexes, integrated or waiting in the tail) and
 /// the rows the entries themselves name. The Merkle tree covers the entries, not these rows,
 /// and a breach scope or a citizen's history finds entries through them: an incident audit
 /// deleted an account's rows and the scope came back empty while the tree still verified.
@@ -31,6 +31,9 @@ public struct LedgerIndexDigest: Sendable, Equatable {
         case dossier
         /// The entry's time.
         case time
+        /// Whether the entry has a source address (kept in the source index, beside the
+        /// entry's keyed tag of it): one row at the entry's time, whatever the address.
+        case source
 
         public var name: String {
             switch self {
@@ -39,6 +42,7 @@ public struct LedgerIndexDigest: Sendable, Equatable {
             case .person: "person"
             case .dossier: "dossier"
             case .time: "time"
+            case .source: "source"
             }
         }
     }
@@ -96,11 +100,13 @@ public struct LedgerIndexDigest: Sendable, Equatable {
         return UInt64(bitPattern: Int64(h.finalize()))
     }
 
-    /// The rows an entry names: its account and session (each with the entry's time), each
-    /// person and each dossier once, and its time.
-    public mutating func addEntry(_ entry: Int64, at: Int64, account: String?, session: String?, persons: [String], dossiers: [String]) {
+    /// The rows an entry names: its account and session (each with the entry's time), its
+    /// source (whether it has one), each person and each dossier once, and its time.
+    public mutating func addEntry(_ entry: Int64, at: Int64, account: String?, session: String?, source: Bool = false,
+                                  persons: [String], dossiers: [String]) {
         if let account { add(.account, entry: entry, id: account, at: at) }
         if let session { add(.session, entry: entry, id: session, at: at) }
+        if source { add(.source, entry: entry, at: at) }
         for p in Self.once(persons) { add(.person, entry: entry, id: p) }
         for d in Self.once(dossiers) { add(.dossier, entry: entry, id: d) }
         add(.time, entry: entry, at: at)

@@ -57,6 +57,13 @@ extension LedgerAuditor {
         let next = indexes.count > limit ? indexes[limit - 1] : nil
         indexes = Array(indexes.prefix(limit))
         let entries = try await store.ledgerEntries(indexes)
+        // An entry the indexes name and the ledger lacks was deleted: the history says the
+        // ledger is damaged rather than show the rest as whole (an incident audit).
+        if entries.count != indexes.count {
+            let present = Set(entries.map(\.index))
+            let missing = indexes.first { !present.contains($0) } ?? -1
+            throw LedgerError.corrupt("entry \(missing) is named by the ledger's indexes but missing from the ledger: it was deleted; run 'guichet ledger verify'")
+        }
         var proofs: [Int64: InclusionProof] = [:]
         if let checkpoint {
             let proved = entries.map(\.index).filter { $0 < checkpoint.size }

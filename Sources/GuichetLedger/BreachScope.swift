@@ -296,6 +296,19 @@ extension LedgerAuditor {
         }
     }
 
+    /// The ledger holds as many entries as its numbering says. A scope finds entries through
+    /// columns and indexes that a deleted entry leaves no trace in (an incident audit: with one
+    /// entry deleted, a scope by account or by time window came back one person's sensitive
+    /// fields short, signed against a checkpoint that covers it). One count of the table,
+    /// whatever the answer's size: a scope is rare, and never partial.
+    /// - Throws: ``LedgerError/corrupt(_:)`` when entries are missing.
+    static func checkNoneDeleted(_ store: any LedgerProving) async throws {
+        let (held, numbered) = try await store.ledgerEntryCount()
+        guard held == numbered else {
+            throw LedgerError.corrupt("\(numbered - held) of the \(numbered) entries the ledger numbers are missing from it: they were deleted; run 'guichet ledger verify'")
+        }
+    }
+
     /// The latest signed checkpoint as a reference.
     /// - Throws: ``LedgerError/notFound`` when none was ever signed.
     public func checkpointReference() async throws -> CheckpointReference {
@@ -313,6 +326,7 @@ extension LedgerAuditor {
         guard !q.isEmpty else { throw GuichetError.invalid("give at least one of account, session, source, from, to") }
         if let from = q.from, let to = q.to, to <= from { throw GuichetError.invalid("'to' must be after 'from'") }
         let checkpoint = try await checkpointReference()
+        try await Self.checkNoneDeleted(store)
         var indexes: [Int64] = []
         for key in q.indexKeys {
             let found = try await store.ledgerIndexes(key, from: q.from, to: q.to, below: checkpoint.size, limit: Self.maxScopeEntries + 1)

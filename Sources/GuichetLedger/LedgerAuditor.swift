@@ -212,7 +212,9 @@ extension LedgerAuditor {
 
     /// Checks the ledger's look-up indexes against its entries: every account, session,
     /// person, dossier and time an entry names has its row, and no row names what its entry
-    /// does not. The tree covers the entries only, and breach scopes and citizens' histories
+    /// does not; every entry with a source address (or its tag) has one row of the source
+    /// index, and no other entry has one (the address itself is checked against the tag by
+    /// every scope that reads it: verification holds no key). The tree covers the entries only, and breach scopes and citizens' histories
     /// find entries through these rows: deleting an intruder's rows left the tree whole and
     /// the scope empty (an incident audit). Reads every entry (decoded, two batches per core
     /// at a time) and every index row once; run it after `verify`, which checks the entries.
@@ -239,7 +241,8 @@ extension LedgerAuditor {
                     var digest = LedgerIndexDigest(key: key)
                     for (index, entry) in decoded {
                         guard let e = entry else { throw LedgerError.corrupt("entry \(index) does not decode") }
-                        digest.addEntry(index, at: e.at, account: e.actor.account, session: e.actor.session, persons: e.persons, dossiers: e.dossiers)
+                        digest.addEntry(index, at: e.at, account: e.actor.account, session: e.actor.session, source: e.actor.hasSource,
+                                        persons: e.persons, dossiers: e.dossiers)
                     }
                     return (range, digest)
                 })
@@ -259,7 +262,7 @@ extension LedgerAuditor {
             return LedgerReport(entries: size, checkpoints: 0, problem: nil)
         }
         let table = ["account": "ledger_account", "session": "ledger_session", "person": "ledger_person", "dossier": "ledger_dossier",
-                     "time": "ledger_entry's time column"][d.index] ?? d.index
+                     "time": "ledger_entry's time column", "source": "ledger_source"][d.index] ?? d.index
         let last = min(d.entries.upperBound, size) - 1
         return LedgerReport(entries: size, checkpoints: 0,
                             problem: "the \(d.index) index (\(table), or the tail of entries waiting for it) does not match entries \(d.entries.lowerBound) to \(last): "
@@ -269,7 +272,12 @@ extension LedgerAuditor {
 
 /// What an entry names for the look-up indexes (the rest of it is not decoded).
 struct IndexedEntry: Decodable, Equatable {
-    struct Actor: Decodable, Equatable { var account: String?; var session: String? }
+    struct Actor: Decodable, Equatable {
+        var account: String?; var session: String?
+        /// The source address, or its keyed tag (kept beside the entry, in `ledger_source`).
+        var source: String? = nil; var sourceTag: String? = nil
+        var hasSource: Bool { source != nil || sourceTag != nil }
+    }
     var at: Int64
     var actor: Actor
     var persons: [String]
@@ -297,7 +305,7 @@ struct IndexedEntry: Decodable, Equatable {
                 switch key {
                 case "at": guard let n = s.integer() else { return nil }; at = n
                 case "actor":
-                    var account: String?, session: String?
+                    var account: String?, session: String?, source: String?, sourceTag: String?
                     guard s.take(UInt8(ascii: "{")) else { return nil }
                     if !s.take(UInt8(ascii: "}")) {
                         repeat {
@@ -305,12 +313,14 @@ struct IndexedEntry: Decodable, Equatable {
                             switch k {
                             case "account": guard let v = s.optionalString() else { return nil }; account = v
                             case "session": guard let v = s.optionalString() else { return nil }; session = v
+                            case "source": guard let v = s.optionalString() else { return nil }; source = v
+                            case "sourceTag": guard let v = s.optionalString() else { return nil }; sourceTag = v
                             default: guard s.skipValue() else { return nil }
                             }
                         } while s.take(UInt8(ascii: ","))
                         guard s.take(UInt8(ascii: "}")) else { return nil }
                     }
-                    actor = Actor(account: account, session: session)
+                    actor = Actor(account: account, session: session, source: source, sourceTag: sourceTag)
                 case "persons": guard let v = s.strings() else { return nil }; persons = v
                 case "dossiers": guard let v = s.strings() else { return nil }; dossiers = v
                 default: guard s.skipValue() else { return nil }

@@ -20,6 +20,9 @@ public protocol LedgerProving: LedgerVerifying {
     func ledgerIndexes(_ key: LedgerIndexKey, from: Date?, to: Date?, below: Int64, limit: Int) async throws -> [Int64]
     /// The source addresses kept beside entries that carry only their tag, by entry.
     func ledgerSources(_ indexes: [Int64]) async throws -> [Int64: String]
+    /// How many entries the ledger holds, and how many its numbering says (the largest index
+    /// plus one), in one snapshot: they differ when entries were deleted.
+    func ledgerEntryCount() async throws -> (held: Int64, numbered: Int64)
     /// Stored subtree hashes by id (missing ones left out).
     func storedLedgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode]
     /// Inclusion proofs of entries in the tree of `size` entries.

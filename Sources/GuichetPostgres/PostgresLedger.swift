@@ -261,10 +261,15 @@ public final class PostgresLedger: Sendable {
                 .decode((String, Int64).self) {
                 digest.add(.dossier, entry: i, id: d)
             }
-            for try await (i, at, s, persons, dossiers) in try await connection.query("""
-                SELECT idx, at, session_id, persons, dossiers FROM ledger_tail WHERE idx >= \(mark) AND idx < \(size)
-                """, logger: logger).decode((Int64, Int64, String?, [String], [String]).self) {
+            for try await (i, at) in try await connection.query("SELECT idx, at FROM ledger_source WHERE idx < \(mark)", logger: logger)
+                .decode((Int64, Int64).self) {
+                digest.add(.source, entry: i, at: at)
+            }
+            for try await (i, at, s, source, persons, dossiers) in try await connection.query("""
+                SELECT idx, at, session_id, source IS NOT NULL, persons, dossiers FROM ledger_tail WHERE idx >= \(mark) AND idx < \(size)
+                """, logger: logger).decode((Int64, Int64, String?, Bool, [String], [String]).self) {
                 if let s { digest.add(.session, entry: i, id: s, at: at) }
+                if source { digest.add(.source, entry: i, at: at) }
                 for p in LedgerIndexDigest.once(persons) { digest.add(.person, entry: i, id: p) }
                 for d in LedgerIndexDigest.once(dossiers) { digest.add(.dossier, entry: i, id: d) }
             }
@@ -321,6 +326,13 @@ extension PostgresLedger: LedgerVerifying {}
 /// Proofs, histories and breach scopes over the PostgreSQL ledger: the stored hashes a proof
 /// reads are fetched in one query (``LedgerProving``'s default proofs).
 extension PostgresLedger: LedgerProving {
+    /// One statement, one snapshot: an index-only scan of the primary key.
+    public func ledgerEntryCount() async throws -> (held: Int64, numbered: Int64) {
+        let rows = try await client.query("SELECT COUNT(*)::bigint, COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger)
+        for try await (held, numbered) in rows.decode((Int64, Int64).self) { return (held, numbered) }
+        return (0, 0)
+    }
+
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
         let rows = try await client.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size DESC LIMIT 1", logger: Self.logger)
         for try await (size, root, note, at) in rows.decode((Int64, Data, String, Int64).self) {

@@ -66,6 +66,16 @@ extension Store {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0 }
     }
 
+    /// How many entries the ledger holds, and its largest index plus one, in one read: they
+    /// differ when entries were deleted. A count of the whole table, which SQLite reads from
+    /// its smallest index.
+    public func ledgerEntryCount() async throws -> (held: Int64, numbered: Int64) {
+        try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(MAX(idx) + 1, 0) FROM ledger_entry")
+            return (row?[0] ?? 0, row?[1] ?? 0)
+        }
+    }
+
     /// Appends entries at `start` with the subtree hashes they complete, in one durable
     /// transaction (group commit). Refuses if the ledger is not exactly `start` long.
     /// `@_spi(LedgerOnly)`: only the access journal writes the ledger.
@@ -419,6 +429,8 @@ extension Store {
             while let r = try rows.next() { digest.add(.person, entry: r[1], id: r[0]) }
             rows = try Row.fetchCursor(db, sql: "SELECT dossier_id, idx FROM ledger_dossier WHERE idx < ?", arguments: [mark])
             while let r = try rows.next() { digest.add(.dossier, entry: r[1], id: r[0]) }
+            rows = try Row.fetchCursor(db, sql: "SELECT idx, at FROM ledger_source WHERE idx < ?", arguments: [mark])
+            while let r = try rows.next() { digest.add(.source, entry: r[0], at: r[1]) }
             rows = try Row.fetchCursor(db, sql: "SELECT idx, at FROM ledger_entry WHERE idx < ?", arguments: [size])
             while let r = try rows.next() { digest.add(.time, entry: r[0], at: r[1]) }
             rows = try Row.fetchCursor(db, sql: """
@@ -430,6 +442,7 @@ extension Store {
                 let refs = try LedgerRefs(decoding: r[2])
                 if let a: String = r[3] { digest.add(.account, entry: idx, id: a, at: at) }
                 if let s = refs.session { digest.add(.session, entry: idx, id: s, at: at) }
+                if refs.source != nil { digest.add(.source, entry: idx, at: at) }
                 for p in LedgerIndexDigest.once(refs.persons) { digest.add(.person, entry: idx, id: p) }
                 for d in LedgerIndexDigest.once(refs.dossiers) { digest.add(.dossier, entry: idx, id: d) }
             }

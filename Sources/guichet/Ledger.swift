@@ -52,7 +52,7 @@ struct Ledger: AsyncParsableCommand {
             if let problem = indexes.problem {
                 throw CommandError("ledger index verification FAILED: \(problem)")
             }
-            say("indexes verified: the account, session, person, dossier and time rows of every entry match it")
+            say("indexes verified: the account, session, source, person, dossier and time rows of every entry match it")
         }
     }
 

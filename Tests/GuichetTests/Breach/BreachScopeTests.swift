@@ -208,13 +208,42 @@ import GuichetVault
 
         // An entry the source index still names is deleted: the scope says the ledger is damaged.
         let bySource = try await BreachResponse.scopeNow(second.world.gate, ScopeQuery(source: ScriptedIncident.attackerSource))
-        let deleted = try #require(bySource.events.last?.index)
+        let deleted = try #require(bySource.events.last { !$0.persons.isEmpty }?.index)
         try await second.world.database.execute(
             sqlite: ["DROP TRIGGER ledger_entry_no_delete", "DELETE FROM ledger_entry WHERE idx = \(deleted)"],
             postgres: ["ALTER TABLE ledger_entry DISABLE TRIGGER USER", "DELETE FROM ledger_entry WHERE idx = \(deleted)"])
-        await #expect(throws: LedgerError.corrupt("entry \(deleted) is named by the ledger's indexes but missing from the ledger: it was deleted; run 'guichet ledger verify'")) {
+        let damaged = LedgerError.corrupt("1 of the \(try await second.world.gate.ledgerSize()) entries the ledger numbers are missing from it: they were deleted; run 'guichet ledger verify'")
+        await #expect(throws: damaged) {
             _ = try await second.world.gate.auditor.scope(ScopeQuery(source: ScriptedIncident.attackerSource))
         }
+        // Nor by account or by time window, which find entries through the entries' own
+        // columns, where a deleted entry leaves no trace (an incident audit: both came back
+        // one person's sensitive fields short).
+        await #expect(throws: damaged) { _ = try await second.world.gate.auditor.scope(ScopeQuery(account: second.attacker.account)) }
+        let window = try #require(bySource.events.first?.at)
+        await #expect(throws: damaged) {
+            _ = try await second.world.gate.auditor.scope(ScopeQuery(from: window.addingTimeInterval(-60), to: Date().addingTimeInterval(60)))
+        }
+        // A citizen's history that the person index still names it in says the ledger is
+        // damaged, rather than show the other entries as whole.
+        let readOf = try #require(bySource.events.last { $0.index == deleted }?.persons.first)
+        await #expect(throws: LedgerError.corrupt("entry \(deleted) is named by the ledger's indexes but missing from the ledger: it was deleted; run 'guichet ledger verify'")) {
+            _ = try await second.world.gate.auditor.history(persons: [readOf], dossiers: [], account: nil)
+        }
+
+        // The source index's rows of the intruder's address deleted: verification names the
+        // index (an incident audit: verify and restore passed, and the scope by that address
+        // said 0 persons).
+        let fourth = try await ScriptedIncident.make()
+        defer { fourth.world.remove() }
+        try await fourth.world.integrateLedger()
+        #expect(try await fourth.world.gate.auditor.verifyIndexes().problem == nil)
+        let hide = "DELETE FROM ledger_source WHERE source = '\(ScriptedIncident.attackerSource)'"
+        try await fourth.world.database.execute(sqlite: ["DROP TRIGGER ledger_source_no_delete", hide],
+                                                postgres: ["ALTER TABLE ledger_source DISABLE TRIGGER USER", hide])
+        let sourceProblem = try await fourth.world.gate.auditor.verifyIndexes().problem
+        #expect(sourceProblem?.contains("the source index (ledger_source") == true && sourceProblem?.contains("rows were deleted") == true,
+                "\(sourceProblem ?? "nothing found")")
 
         // An entry rewritten (its decision): the scope refuses it too.
         let third = try await ScriptedIncident.make()
