@@ -341,6 +341,12 @@ extension PostgresStore {
         ("store-v13-shredding-order", [
             "CREATE INDEX data_key_shredded ON data_key(shredded_at, subject_id) WHERE shredded_at IS NOT NULL",
         ]),
+        // The officers' queue of alerts and suspensions is never emptied by a DELETE (SQLite's
+        // `v-watch-kept`; an incident audit: the servers' role deleted both, and nothing noticed).
+        ("store-v14-watch-kept", kept([
+            ("watch_alert", "DELETE", "alerts are kept"),
+            ("watch_suspension", "DELETE", "suspensions are kept"),
+        ])),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -78,6 +78,9 @@ enum Migrations {
         // The person and dossier indexes of the ledger refuse edits as the others do (an
         // incident audit found them without triggers; `ledger verify` checks every index too).
         m.registerMigration("v-ledger-index-append-only") { db in try db.execute(sql: vLedgerIndexAppendOnly) }
+        // The officers' queue of alerts and suspensions is never emptied by a DELETE (an
+        // incident audit: the servers' own database role deleted both, and nothing noticed).
+        m.registerMigration("v-watch-kept") { db in try db.execute(sql: vWatchKept) }
         return m
     }
 
@@ -90,6 +93,13 @@ enum Migrations {
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     CREATE TRIGGER ledger_dossier_no_update BEFORE UPDATE ON ledger_dossier
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    """
+
+    static let vWatchKept = """
+    CREATE TRIGGER watch_alert_no_delete BEFORE DELETE ON watch_alert
+        BEGIN SELECT RAISE(ABORT, 'alerts are kept'); END;
+    CREATE TRIGGER watch_suspension_no_delete BEFORE DELETE ON watch_suspension
+        BEGIN SELECT RAISE(ABORT, 'suspensions are kept'); END;
     """
 
     /// Until this migration every version of a person was in `person_version`, the current one
