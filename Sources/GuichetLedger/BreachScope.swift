@@ -57,18 +57,18 @@ public struct ScopeQuery: Sendable, Equatable {
             guard let s = v.string else { throw GuichetError.invalid("'\(k)' must be a string") }
             return s
         }
-        func account(_ text: String) throws -> AccountID {
-            guard let id = AccountID(validating: text) else { throw GuichetError.invalid("'account' is not a valid account id") }
+        func account(_ text: String, _ key: String) throws -> AccountID {
+            guard let id = AccountID(validating: text) else { throw GuichetError.invalid("'\(key)' holds something that is not a valid account id") }
             return id
         }
-        var ids = try string("account").map { [try account($0)] } ?? []
+        var ids = try string("account").map { [try account($0, "account")] } ?? []
         if let list = o["accounts"], list != .null {
             guard let items = list.array, !items.isEmpty, items.count <= Self.maxAccounts else {
                 throw GuichetError.invalid("'accounts' must be a list of 1 to \(Self.maxAccounts) account ids")
             }
             for item in items {
                 guard let text = item.string else { throw GuichetError.invalid("'accounts' must be a list of 1 to \(Self.maxAccounts) account ids") }
-                ids.append(try account(text))
+                ids.append(try account(text, "accounts"))
             }
         }
         accounts = Self.sorted(ids)
@@ -76,8 +76,14 @@ public struct ScopeQuery: Sendable, Equatable {
             guard let id = SessionID(validating: text) else { throw GuichetError.invalid("'session' is not a valid session id") }
             return id
         }
-        // The ledger records one spelling per address (SourceAddress): look that one up.
-        source = try string("source").map(SourceAddress.canonical)
+        // The ledger records one spelling per address (SourceAddress): look that one up. A
+        // typo is refused, not answered "0 persons" (an incident audit).
+        source = try string("source").map { text in
+            guard SourceAddress.bytes(text) != nil else {
+                throw GuichetError.invalid("'source' must be one IP address, IPv4 or IPv6 (as 203.0.113.7 or 2001:db8::1), without a prefix length")
+            }
+            return SourceAddress.canonical(text)
+        }
         from = try string("from").map { try ScopeFormat.parseTime($0, "from") }
         to = try string("to").map { try ScopeFormat.parseTime($0, "to") }
     }

@@ -53,6 +53,24 @@ extension GuichetServer {
         return try ScopeQuery(json: .object(o))
     }
 
+    /// An incident's body with the accounts of its scope given by id, as the scope query takes
+    /// them by id or user name (an incident audit: a scope of user names was refused on
+    /// registration, with a message naming the wrong key).
+    func namingAccountsByID(_ body: JSON) async throws -> JSON {
+        guard var o = body.object, var scope = o["scope"]?.object else { return body }
+        if let name = scope["account"]?.string { scope["account"] = .string(try await BreachResponse.account(named: name, store: store).rawValue) }
+        if let list = scope["accounts"]?.array, list.count <= ScopeQuery.maxAccounts {
+            var ids: [JSON] = []
+            for item in list {
+                guard let name = item.string else { return body }  // the scope's own check says what is wrong
+                ids.append(.string(try await BreachResponse.account(named: name, store: store).rawValue))
+            }
+            scope["accounts"] = .array(ids)
+        }
+        o["scope"] = .object(scope)
+        return .object(o)
+    }
+
     /// Breach response (security officers, admin listener): scope, register, report, letters.
     func addBreachRoutes(_ r: RouteRecorder) {
         let register = BreachRegister(store: store)
@@ -76,7 +94,7 @@ extension GuichetServer {
         }
         r.on(.post, "/admin/v1/breach/incidents") { req, _ in
             let officer = try await self.securityOfficer(req)
-            let input = try IncidentInput(json: try await JSONBody.read(req).json)
+            let input = try IncidentInput(json: try await self.namingAccountsByID(try await JSONBody.read(req).json))
             return Reply.json(try await register.register(input, by: officer.account).json, status: .created)
         }
         r.on(.get, "/admin/v1/breach/incidents/:id") { req, ctx in

@@ -68,6 +68,21 @@ import GuichetStore
             let id = try #require(made["id"]?.string)
             let report = try await client.call(.get, "/admin/v1/breach/incidents/\(id)/report", token: officer)
             #expect(report.status == .ok && report.text.contains("\(expected)"), "the report counts the union")
+
+            // An incident's scope by user names, as the scope query takes them (an incident
+            // audit: refused, with a message naming the wrong key); a name nobody has is refused.
+            let byName = body.replacingOccurrences(of: "\"\(parent.rawValue)\"", with: "\"parent1\"")
+            let named = try await client.call(.post, "/admin/v1/breach/incidents", token: officer, body: byName)
+            #expect(named.status == .created && Set(named["scope"]?.object?["accounts"]?.array?.compactMap(\.string) ?? []) == [thief, parent.rawValue],
+                    "\(named.text)")
+            let nobody = try await client.call(.post, "/admin/v1/breach/incidents", token: officer,
+                                               body: body.replacingOccurrences(of: "\"\(parent.rawValue)\"", with: "\"no.such.name\""))
+            #expect(nobody.status == .badRequest && nobody.text.contains("no account has the user name given"), "\(nobody.text)")
+            // A source address mistyped is refused, not answered with 0 persons.
+            for typo in ["not-an-ip", "203.0.113.07", "203.0.113.7/32"] {
+                let scope = try await client.call(.get, "/admin/v1/breach/scope?source=\(typo)", token: officer)
+                #expect(scope.status == .badRequest && scope.text.contains("'source' must be one IP address"), "\(typo): \(scope.text)")
+            }
         }
     }
 
