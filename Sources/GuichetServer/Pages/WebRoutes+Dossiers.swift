@@ -52,7 +52,9 @@ extension GuichetServer {
             var cookie: String?
             if let code = form["code"] {
                 do { _ = try await self.auth.verifyTOTP(p, code: code) } catch GuichetError.unauthenticated {
-                    throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
+                    // The same step-up again, saying the code was wrong, with the reason as typed.
+                    return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx,
+                                                      wrongCode: (true, form["justification"] ?? ""))
                 }
                 cookie = try await self.renewAfterFactor(&fresh)
             } else {
@@ -75,8 +77,10 @@ extension GuichetServer {
             do { _ = try self.gate.checkBreakGlassJustification(typed) } catch GuichetError.invalid(let m) {
                 return try self.breakGlassPage(id, purpose: form["purpose"], s, failed: m, typed: typed)
             }
+            // A wrong code is said as one, beside the form, with the reason as typed (an
+            // everyday users' audit: it read "unusual activity", and the reason was lost).
             do { _ = try await self.auth.verifyTOTP(p, code: try form.required("code")) } catch GuichetError.unauthenticated {
-                throw GuichetError.forbidden("unusual activity: the code was wrong or already used")
+                return try self.breakGlassPage(id, purpose: form["purpose"], s, failed: nil, typed: typed, wrongCode: true)
             }
             var fresh = s
             let cookie = try await self.renewAfterFactor(&fresh)
@@ -213,9 +217,14 @@ extension GuichetServer {
     /// The ceiling's and the watch's step-up, when `e` asks for one: a form for the code (and,
     /// for a ceiling, why) that reopens the file with them, which answers the demand; a change
     /// refused at the ceiling of changes is then clicked again. Nil for any other refusal.
-    func stepUpPage(_ e: GuichetError, _ id: DossierID, purpose: String?, _ s: PageScope) throws -> Response? {
+    /// - Parameter wrongCode: whether the code just sent was wrong (said above the form), and
+    ///   the reason typed with it.
+    func stepUpPage(_ e: GuichetError, _ id: DossierID, purpose: String?, _ s: PageScope,
+                    wrongCode: (Bool, typed: String) = (false, "")) throws -> Response? {
         var values = try errorValues(e, s)
         guard values["stepUp"] != nil else { return nil }
+        values["wrongCode"] = wrongCode.0
+        values["justification"] = wrongCode.typed
         values["openAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/open"
         values["purpose"] = purpose ?? ""
         values["askWhy"] = ["errCeiling", "errCeilingChanges", "errCeilingApprovals"].contains(values["errorKey"] as? String ?? "")
@@ -254,7 +263,8 @@ extension GuichetServer {
 
     /// A file outside the role's scope, for a role that may break the glass: "not found", and the
     /// form to break it, with the reason as `typed` and why it was refused (400) when it was.
-    func breakGlassPage(_ id: DossierID, purpose: String?, _ s: PageScope, failed: String?, typed: String) throws -> Response {
+    /// - Parameter wrongCode: the code just sent was wrong (said above the form, 401).
+    func breakGlassPage(_ id: DossierID, purpose: String?, _ s: PageScope, failed: String?, typed: String, wrongCode: Bool = false) throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var values = try errorValues(.notFound, s)
@@ -269,7 +279,8 @@ extension GuichetServer {
         values["breakGlassMax"] = Gate.maxNoteLength
         values["breakGlassTyped"] = typed
         if let failed { values["breakGlassFailed"] = refusal(failed, l) }
-        return try render("error", values, s, status: failed == nil ? .notFound : .badRequest)
+        values["wrongCode"] = wrongCode
+        return try render("error", values, s, status: wrongCode ? .unauthorized : failed == nil ? .notFound : .badRequest)
     }
 
     /// - Parameter extra: values shown once above the file (a claim code just issued).
@@ -277,7 +288,8 @@ extension GuichetServer {
     /// - Parameter refusedStep: a workflow step refused before the gate (its box unticked), and why.
     func dossierPage(_ id: DossierID, purpose: String?, justification: String?, done: String?, _ s: PageScope, _ ctx: GuichetContext,
                      extra: [String: Any] = [:], refused: RefusedChange? = nil,
-                     refusedStep: (name: String, error: GuichetError)? = nil) async throws -> Response {
+                     refusedStep: (name: String, error: GuichetError)? = nil,
+                     wrongCode: (Bool, typed: String) = (false, "")) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         var g = try gateRequest(s, ctx, purpose: purpose, justification: justification)
@@ -292,7 +304,7 @@ extension GuichetServer {
             // read, or where the request stands (a new-user test found no page for it).
             return try await archivedPage(id, purpose: purpose, done: done, s)
         } catch let e as GuichetError {
-            if let page = try stepUpPage(e, id, purpose: purpose, s) { return page }
+            if let page = try stepUpPage(e, id, purpose: purpose, s, wrongCode: wrongCode) { return page }
             throw e
         }
         g.justification = nil

@@ -108,10 +108,17 @@ struct WebPageChangeCeilingTests {
             #expect(!page.html.contains("Guichet-Justification"), "no API words on a page")
 
             world.clock.advance(30)
+            // A wrong code: the same step-up again, saying so, with the reason as typed.
+            let reason = "The families asked at the counter to withdraw these applications."
+            let good = try TOTPSecret(base32: secret).code(at: world.clock.now)
+            let wrong = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
+                ("csrf", try #require(page.csrf)), ("purpose", "list-management"), ("justification", reason), ("code", good == "000000" ? "111111" : "000000")])
+            #expect(wrong.html.contains(#"id="code-wrong""#) && wrong.html.contains(#"id="step-up""#) && wrong.html.contains(">\(reason)</textarea>"),
+                    "\(wrong.status)")
             let opened = try await browser.post("/web/dossiers/\(id.rawValue)/open", [
-                ("csrf", try #require(page.csrf)), ("purpose", "list-management"),
-                ("justification", "The families asked at the counter to withdraw these applications."),
-                ("code", try TOTPSecret(base32: secret).code(at: world.clock.now))])
+                ("csrf", try #require(wrong.csrf)), ("purpose", "list-management"),
+                ("justification", reason),
+                ("code", good)])
             #expect(opened.status == .ok, "the file opens with the code and the reason: \(opened.status)")
             let again = try await browser.post("/web/dossiers/\(id.rawValue)/transitions/withdraw", [("csrf", try #require(opened.csrf)), ("purpose", "list-management"), ("confirm", "yes")])
             #expect(again.status == .seeOther, "the refused change goes through once answered: \(again.status)")
@@ -154,6 +161,14 @@ struct WebPageBreakGlassTests {
             // Refused before the code was checked: the code is not spent, the session is the same.
             let renewed = try #require(short.csrf)
             #expect(renewed == csrf)
+            // A wrong code is said as one, beside the form, with the reason as typed (an
+            // everyday users' audit: it read "unusual activity", and the reason was lost).
+            let reason = "The job seeker came to our agency in person and asked about the file."
+            let wrong = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [
+                ("csrf", renewed), ("purpose", "support"), ("code", code == "000000" ? "111111" : "000000"), ("justification", reason)])
+            #expect(wrong.status == .unauthorized && wrong.html.contains(#"id="code-wrong""#) && wrong.html.contains(#"id="break-glass""#), "\(wrong.status)")
+            #expect(wrong.html.contains(">\(reason)</textarea>") && !wrong.html.contains("unusual activity"))
+            #expect(!wrong.html.contains(#"id="fields""#))
             let opened = try await browser.post("/web/dossiers/\(target.rawValue)/break-glass", [
                 ("csrf", renewed), ("purpose", "support"), ("code", code),
                 ("justification", "The job seeker came to our agency in person and asked about the file."),
