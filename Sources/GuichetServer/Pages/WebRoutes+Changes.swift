@@ -13,6 +13,8 @@ struct RefusedChange {
         case dossier
         /// The form of one linked person's fields.
         case person(PersonID)
+        /// The reference of one person's access request answered at the counter.
+        case accessRequest(PersonID)
     }
 
     let form: Form

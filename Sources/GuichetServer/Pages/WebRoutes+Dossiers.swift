@@ -112,7 +112,14 @@ extension GuichetServer {
             let s = try await self.signedIn(req, scope, form: form)
             let person: PersonID = try ctx.parameters.identifier("person")
             let g = try self.gateRequest(s, ctx, purpose: form["purpose"].flatMap { $0.isEmpty ? nil : $0 })
-            let export = try await self.gate.exportOnBehalf(of: person, reference: try form.required("reference"), g)
+            let export: CitizenExport
+            do { export = try await self.gate.exportOnBehalf(of: person, reference: try form.required("reference"), g) } catch let e as GuichetError {
+                // A reference refused (a name, a date, too long): the file's page again, with
+                // why beside the field and what was typed (an everyday users' audit).
+                let id: DossierID = try ctx.parameters.identifier("id")
+                guard case .invalid = e, let refused = RefusedChange(e, form: .accessRequest(person), typed: form) else { throw e }
+                return try await self.dossierPage(id, purpose: form["purpose"], justification: nil, done: nil, s, ctx, refused: refused)
+            }
             let history = try await BreachResponse.history(of: person, account: nil, gate: self.gate, store: self.store,
                                                            language: s.language, after: nil, limit: self.limits.historyPage)
             var response = Reply.json(Self.exportJSON(export, history: history))
@@ -327,6 +334,7 @@ extension GuichetServer {
             switch refused.form {
             case .dossier: anchor = "#edit-error"
             case .person(let person): anchor = "#person-\(person.rawValue)-error"
+            case .accessRequest(let person): anchor = "#access-\(person.rawValue)-error"
             }
             values["changeFailedTop"] = ["text": pages.text("changeFailedTop", l), "href": anchor]
         }
@@ -361,7 +369,14 @@ extension GuichetServer {
                 row["claimAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/claim-code"
             }
             // A person's access request (GDPR art. 15) answered here, by the roles the profile names.
-            if mayAnswerAccess { row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export" }
+            if mayAnswerAccess {
+                row["accessAction"] = "\(s.prefix)/dossiers/\(id.rawValue)/persons/\(person.id.rawValue)/export"
+                // A reference refused comes back beside its field, as typed.
+                if let refused, refused.form == .accessRequest(person.id) {
+                    row["accessFailed"] = refusal(refused.message, l)
+                    row["accessTyped"] = refused.typed["reference"] ?? ""
+                }
+            }
             if let who { row["who"] = who }
             if let form = personChangeForm(person, id, type, changeable, refused: refused, who: who, s) { row["change"] = form }
             persons.append(row)

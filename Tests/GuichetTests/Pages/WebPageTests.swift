@@ -405,6 +405,11 @@ struct WebPageTests {
             #expect(page.html.contains(#"action="\#(action)""#))
             let form = [("csrf", try #require(page.csrf)), ("purpose", "family-request"), ("reference", "REQ-2026-0412")]
             #expect(try await browser.post(action, Array(form.dropFirst())).status == .forbidden, "the CSRF field is needed")
+            // A reference refused (a person's name: what someone types by mistake) comes back
+            // on the file's page, beside its field, as typed; nothing is produced or journalled.
+            let named = try await browser.post(action, [form[0], form[1], ("reference", "Julie Tremblay")])
+            #expect(named.status == .badRequest && named.html.contains(#"id="access-\#(parent.rawValue)-error""#), "\(named.status)")
+            #expect(named.html.contains(#"value="Julie Tremblay""#) && named.html.contains(#"maxlength="64""#) && named.headers[.contentDisposition] == nil)
             let answer = try await browser.post(action, form)
             #expect(answer.status == .ok && answer.headers[.contentDisposition]?.contains("attachment") == true)
             #expect(answer.html.contains("Tremblay") && answer.html.contains("\"accessHistory\""), "the person's data and their access history")
