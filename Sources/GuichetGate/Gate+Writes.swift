@@ -78,6 +78,16 @@ extension Gate {
         return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
     }
 
+    /// Whether a citizen already holds as many open files of this type as the profile allows
+    /// (`perCitizen`): the pages then offer no new application, and say why (an everyday
+    /// users' audit: a job seeker filled the whole form in, then met a 409). False for anyone
+    /// but a citizen, and for a type without a limit.
+    public func holdsMostFiles(of typeName: String, _ r: GateRequest) async throws -> Bool {
+        guard r.principal.kind == .citizen, let me = r.principal.person, let type = profile.dossierTypes[typeName],
+              let most = type.perCitizen else { return false }
+        return try await liveDossiers(linking: me).filter { $0.type == typeName && !type.workflow.final.contains($0.status) }.count >= most
+    }
+
     /// A citizen's creation of a dossier of a type that allows `most` open ones linking the
     /// citizen's person: refused with 409 when that many are open, else journalled and made.
     func createCounted(_ record: DossierRecord, _ newPersons: [NewPerson], _ access: [AllowedAccess], most: Int, of type: String,

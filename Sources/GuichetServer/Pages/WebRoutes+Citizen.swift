@@ -40,7 +40,8 @@ extension GuichetServer {
                 rows.append(row)
             }
         }
-        let canApply = creatable(role: g.principal.role) != nil
+        var canApply = false
+        if let (type, _) = creatable(role: g.principal.role) { canApply = try await !gate.holdsMostFiles(of: type.name, g) }
         // Where to ask for a correction or an erasure: the contact the letters name (a
         // co-operative's audit: no citizen page said how to exercise these rights).
         var values: [String: Any] = ["dossiers": rows, "none": rows.isEmpty, "canApply": canApply]
@@ -74,8 +75,14 @@ extension GuichetServer {
             }
             return WebPages.redirect("\(s.prefix)/sign-in", cookies: [NoticeCookie.set("claimed", admin: false)])
         }
-        page(r, .get, "/web/apply", admin: false) { req, _, scope in
+        page(r, .get, "/web/apply", admin: false) { req, ctx, scope in
             let s = try await self.signedIn(req, scope)
+            // A citizen who holds as many files as allowed is told so before typing anything.
+            if let p = s.principal, p.kind == .citizen, let (type, _) = self.creatable(role: p.role),
+               try await self.gate.holdsMostFiles(of: type.name, try self.gateRequest(s, ctx, purpose: nil)) {
+                return try await self.applyPage(s, failed: "you have a file of this kind already (a person may have \(type.perCitizen ?? 1)): change it rather than make another",
+                                                typed: nil, status: .conflict)
+            }
             return try await self.applyPage(s, failed: nil, typed: nil)
         }
         page(r, .post, "/web/apply", admin: false) { req, ctx, scope in
@@ -88,6 +95,9 @@ extension GuichetServer {
                 return try await self.apply(form, type: found.0, rule: found.1, s, g)
             } catch GuichetError.invalid(let m) {
                 return try await self.applyPage(s, failed: m, typed: form)
+            } catch GuichetError.conflict(let m) {
+                // As many files as allowed already: the form as typed, with why.
+                return try await self.applyPage(s, failed: m, typed: form, status: .conflict)
             }
         }
     }
@@ -127,7 +137,7 @@ extension GuichetServer {
     /// The form to apply (R1) or register (R4): the dossier's fields the rule lets the citizen
     /// write, the other persons' fields (a child's), and the services to choose in order.
     /// A refused form comes back with what was `typed`, the services chosen in their slots.
-    func applyPage(_ s: PageScope, failed: String?, typed: FormBody?) async throws -> Response {
+    func applyPage(_ s: PageScope, failed: String?, typed: FormBody?, status: HTTPResponse.Status? = nil) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
         guard let p = s.principal, let found = creatable(role: p.role) else { throw GuichetError.forbidden("your role may not create dossiers") }
@@ -169,6 +179,6 @@ extension GuichetServer {
             }
         }
         if let failed { values["failed"] = refusal(failed, l) }
-        return try render("apply", values, s, status: failed == nil ? .ok : .badRequest)
+        return try render("apply", values, s, status: status ?? (failed == nil ? .ok : .badRequest))
     }
 }

@@ -115,4 +115,26 @@ struct WebApplyPageTests {
             #expect(selects.last?.contains(" selected") == false, "no third choice")
         }
     }
+
+    @Test("a job seeker who holds the one file allowed is told so before typing, is offered no new application, and a form sent anyway comes back as typed with why")
+    func oneFileAllowed() async throws {
+        let world = try await EmploiWorld.make(size: 50)
+        defer { world.remove() }
+        let held = try await world.gate.search(type: "job-seeker", status: nil, criteria: [:], after: nil, limit: 5, try await world.request("seeker")).views
+        try #require(held.count == 1, "the sample job seeker holds their file")
+        try await world.withPublic { client in
+            var seeker = PageClient(client)
+            _ = try await seeker.signIn("seeker", World.password)
+            let home = try await seeker.get("/web/home?lang=en")
+            #expect(home.status == .ok && !home.html.contains(#"id="apply-link""#), "no link to a form the gate would refuse")
+            let form = try await seeker.get("/web/apply?lang=en")
+            #expect(form.status == .conflict && form.html.contains(#"id="error""#) && form.html.contains("a person may have 1"), "\(form.status)")
+            // Sent anyway (a bookmark, an old tab): the form as typed, with why, not a dead end.
+            let agency = try #require(form.html.firstMatch(of: #/<option value="([A-Za-z0-9_-]{22})"/#).map { String($0.1) })
+            let sent = try await seeker.post("/web/apply", [("csrf", try #require(form.csrf)), ("f.category", "A"), ("f.targetJob", "Cuisinier"), ("partner", agency)])
+            #expect(sent.status == .conflict && sent.html.contains(#"id="apply""#) && sent.html.contains("a person may have 1"), "\(sent.status) \(sent.html.firstMatch(of: #/id="detail">([^<]*)/#).map { String($0.1) } ?? "")")
+            #expect(sent.html.contains(#"value="Cuisinier""#), "what was typed comes back")
+        }
+        #expect(try await world.gate.search(type: "job-seeker", status: nil, criteria: [:], after: nil, limit: 5, try await world.request("seeker")).views.count == 1)
+    }
 }
