@@ -67,7 +67,8 @@ enum Detectors {
     static func volume(_ st: AccountState, _ peers: PeerBaseline, _ e: WatchEvent, _ t: LocalTime, _ s: WatchSettings) -> [Finding] {
         guard e.allowed, !e.persons.isEmpty else { return [] }
         let fps = Set(e.persons.map { fingerprint($0.rawValue) })
-        let (burst, hour) = st.recent.counts(adding: fps)
+        // Persons first received today, as the ceilings count them (WatchEngine.ceiling).
+        let (burst, hour) = st.recent.counts(adding: fps.filter { !st.dayPersons.contains($0) })
         let day = st.dayPersons.count + AccountState.unseen(fps, in: st.dayPersons)
         let own = st.learned(s)
         func limit(_ floor: Int, _ path: KeyPath<DayStats, Int>, _ peer: Int, factor: Double) -> Int {

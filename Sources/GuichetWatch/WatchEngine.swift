@@ -261,7 +261,7 @@ public struct WatchEngine: Sendable {
             adds = newToday > 0
         } else {
             let fps = Set(e.persons.map { fingerprint($0.rawValue) })
-            let (burst, hour) = st.recent.counts(adding: fps)
+            let (burst, hour) = st.recent.counts(adding: fps.filter { !st.dayPersons.contains($0) })
             let newToday = AccountState.unseen(fps, in: st.dayPersons)
             counts = [(burst, c.burst, burstLabel), (hour, c.hour, "hour"), (st.dayPersons.count + newToday, c.day, "day"),
                       ((st.sessionPersons?.count ?? 0) + AccountState.unseen(fps, in: st.sessionPersons ?? []), c.session, "session")]
@@ -377,7 +377,10 @@ public struct WatchEngine: Sendable {
         if st.sessionPersons == nil { st.sessionPersons = [] }
         for p in e.persons {
             let f = fingerprint(p.rawValue)
-            st.recent.show(f, at: t.second)
+            // The windows count persons first received today: one received again the same day
+            // costs nothing (a containment audit: 30 files reopened after 10 minutes, then 5
+            // new ones, met the ceiling of 35 at 35 distinct persons in the day).
+            if !st.dayPersons.contains(f) { st.recent.show(f, at: t.second) }
             if st.dayPersons.count < 100_000 { st.dayPersons.insert(f) }
             if st.sessionPersons!.count < 100_000 { st.sessionPersons!.insert(f) }
         }

@@ -111,12 +111,18 @@ extension GuichetServer {
         } else if let m = english.wholeMatch(of: #/(you cannot search by '[^']*' \(you may search by: )([^()]*)\)/#) {
             english = m.1 + m.2.split(separator: ", ").map(label).joined(separator: ", ") + ")"
         }
-        // A field named in quotes: its label, in the language's quotation marks. A quoted word
-        // that is no field of the profile (a form's own field, a state) stays as it is.
+        // A field named in quotes: its label, in the language's quotation marks; a form's own
+        // field (`reason`, `title`) by its label on the pages too (an everyday users' audit read
+        // "'title' est obligatoire" under a box titled "Titre de l'incident"). Any other quoted
+        // word (a state) stays as it is.
         return pages.generated(english, l).replacing(#/'([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)?)'/#) { m in
             let path = String(m.1)
-            guard isField(path) else { return String(m.0) }
-            let name = Labels.field(path, language: l, profile: profile)
+            let name: String
+            if isField(path) { name = Labels.field(path, language: l, profile: profile) } else if let label = pages.optionalText("formKey_" + path, l) {
+                name = label
+            } else {
+                return String(m.0)
+            }
             return l == "fr" ? "«\u{00A0}\(name)\u{00A0}»" : "“\(name)”"
         }
     }

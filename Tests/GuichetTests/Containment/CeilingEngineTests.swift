@@ -172,6 +172,25 @@ import GuichetCore
         for f in files { #expect(bench.engine.assess(bench.event(agent, at: t + 5, dossiers: [f])).refusal == nil, "reopening a file read today") }
     }
 
+    @Test("persons received again after the window count nothing in it: 30 reopened ten minutes later, then new ones up to the ceiling")
+    func rereadingAfterTheWindow() {
+        var bench = WatchBench()
+        let agent = bench.agents[0]
+        let files = (0..<10).map { _ in WatchBench.newDossier() }  // 30 persons
+        var t = WatchBench.at(day: 0, hour: 9)
+        for f in files { #expect(bench.engine.assess(bench.event(agent, at: t, dossiers: [f])).refusal == nil); t += 1 }
+        // Ten and a half minutes later (a containment audit: the 36th request, 30 reopened and
+        // 5 new, met the ceiling at 35 distinct persons in the day).
+        t += 630
+        for f in files { #expect(bench.engine.assess(bench.event(agent, at: t, dossiers: [f])).refusal == nil, "reopening a file read today"); t += 1 }
+        var received = 0
+        while received < 60 {
+            guard bench.engine.assess(bench.event(agent, at: t, dossiers: [WatchBench.newDossier()])).refusal == nil else { break }
+            received += 3; t += 1
+        }
+        #expect(received == 33, "the window holds the persons first received in it: 33 new (11 files) under the 35, then a step-up")
+    }
+
     @Test("a second crossing within a week is a high alert, and still held to the ceiling and its grace")
     func secondCrossing() {
         var bench = WatchBench()

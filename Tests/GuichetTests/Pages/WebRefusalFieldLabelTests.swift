@@ -56,7 +56,12 @@ struct WebRefusalFieldLabelTests {
         let server = world.server
         #expect(server.refusal("field 'child.birthDate': expected a date as YYYY-MM-DD", "en") == "Field “the child's date of birth”: expected a date as YYYY-MM-DD")
         #expect(server.refusal("'daysPerWeek' must be a whole number", "fr") == "«\u{00A0}nombre de jours par semaine\u{00A0}» doit être un nombre entier")
-        #expect(server.refusal("'code' is required", "fr") == "'code' est obligatoire", "not a field of the profile")
+        #expect(server.refusal("'code' is required", "fr") == "«\u{00A0}Code\u{00A0}» est obligatoire", "a form's own field, by its label")
+        // A form's own fields by their labels on the pages (an everyday users' audit read
+        // "'title' est obligatoire" under a box titled "Titre de l'incident").
+        #expect(server.refusal("'title' is required", "fr") == "«\u{00A0}Titre de l'incident\u{00A0}» est obligatoire")
+        #expect(server.refusal("'reason' is required", "en") == "“Reason” is required")
+        #expect(server.refusal("'nosuchkey' is required", "fr") == "'nosuchkey' est obligatoire", "no field and no form's field: as it is")
         #expect(server.refusal("unknown field 'age'", "en") == "Unknown field 'age'", "a sentence of its own: capitalised")
         // A full service: the states by their labels, joined in the page's language (a
         // co-operative's audit read "à l'état offered or placed" on a French page).
