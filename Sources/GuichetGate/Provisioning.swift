@@ -186,6 +186,7 @@ public struct Provisioning: Sendable {
                                          territory: new.territory, contact: new.email, createdBy: by.account, id: id)
         switch by {
         case .administrator(let admin, _, _):
+            try await alertOnRequestBurst(admin)
             do {
                 return CreatedAccount(id: id, status: "pending", activation: try await auth.activateNewAccount(id, by: admin), activationProblem: nil)
             } catch GuichetError.unavailable(let why) {
@@ -196,6 +197,24 @@ public struct Provisioning: Sendable {
             try await gate.watch?.notePrivilegedAccount(id, role: new.role, kind: role.kind.rawValue, at: gate.clock())
             return CreatedAccount(id: id, status: "active", activation: try await auth.consoleActivation(username: new.username), activationProblem: nil)
         }
+    }
+
+    /// Account requests one requester may have waiting from the last day before the security
+    /// officers are told: a stolen account administrator filed 32 in 13 s, unseen, each with
+    /// a password it chose and an activation code in its hands, waiting for one approval by a
+    /// fooled co-administrator (a containment audit; R2's 2025 incident made two).
+    static let requestsBeforeAlert = 5
+
+    /// A medium alert (`account-requests`) at the request past ``requestsBeforeAlert`` in a
+    /// day, and at every tenth after: the requests enable nothing until approved, so they are
+    /// not refused, but the approvers and the officers should ask the requester first.
+    func alertOnRequestBurst(_ requester: Principal) async throws {
+        let since = gate.clock().addingTimeInterval(-86_400)
+        let waiting = try await store.pendingRequests().filter { $0.requestedBy == requester.account && $0.kind == "create" && $0.requestedAt >= since }.count
+        guard waiting > Self.requestsBeforeAlert, (waiting - Self.requestsBeforeAlert - 1) % 10 == 0 else { return }
+        try await gate.watch?.raise(requester.account, detector: "account-requests", severity: .medium,
+                                    detail: "\(waiting) account requests in a day from this account wait for a second administrator: check each with its requester before approving",
+                                    at: gate.clock())
     }
 
     /// Administrators, account administrators and security officers are made (or given their

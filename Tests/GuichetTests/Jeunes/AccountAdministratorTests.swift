@@ -50,6 +50,20 @@ import HTTPTypes
         #expect(approval.account == world.accounts["accounts-a2"])
     }
 
+    @Test("an account administrator's burst of account requests raises an alert for the security officers past the fifth of the day")
+    func requestBurstAlerts() async throws {
+        let world = try await JeunesWorld.make(watched: true)
+        defer { world.remove() }
+        let first = try await world.token("accounts-a1")
+        for n in 1...7 {
+            let made = try await call(world, .post, "/admin/v1/accounts", token: first, body: Self.newAdviser("adviser-burst\(n)", office: world.officeA.id))
+            #expect(made.status == .created, "\(made.text)")
+            let alerts = try await world.store.alerts(openOnly: true, account: nil, limit: 100).filter { $0.detector == "account-requests" }
+            #expect(alerts.count == (n > 5 ? 1 : 0), "after request \(n): \(alerts.count) alerts")
+            if n > 5 { #expect(alerts.first?.account == world.accounts["accounts-a1"] && alerts.first?.severity == "medium") }
+        }
+    }
+
     @Test("an account administrator asks only for its office's advisers and managers, and takes no other admin step")
     func scopeIsTheOfficeAndItsAdvisers() async throws {
         let world = try await JeunesWorld.make()

@@ -27,14 +27,16 @@ struct JeunesWorld: RoutedWorld {
     let accounts: [String: AccountID]
     let sessions = SessionCache()
 
-    static func make() async throws -> JeunesWorld {
+    /// - Parameter watched: run the profile's watch (alerts are raised), as a deployment does.
+    static func make(watched: Bool = false) async throws -> JeunesWorld {
         let folder = try temporaryFolder()
         let keyFile = folder.appendingPathComponent("guichet.keys").path
         try KeySet.generate().write(to: keyFile)
         let keys = try FileKeyProvider(path: keyFile)
         let (store, ledger, journal) = try await World.storage(in: folder)
-        let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: try Repo.profile(named: "jeunes"),
-                                               keys: keys, keysOrigin: keys.origin, options: .testing(watch: nil))
+        let profile = try Repo.profile(named: "jeunes")
+        let registry = try await Registry.open(storage: store, ledger: ledger, journal: journal, profile: profile,
+                                               keys: keys, keysOrigin: keys.origin, options: .testing(watch: watched ? profile.watch : nil))
         let op = Organisation(id: OrganisationID(), kind: "operator", name: "Opérateur", territory: nil, capacity: nil)
         let a = Organisation(id: OrganisationID(), kind: "local-office", name: "Mission locale A", territory: nil, capacity: nil)
         let b = Organisation(id: OrganisationID(), kind: "local-office", name: "Mission locale B", territory: nil, capacity: nil)
