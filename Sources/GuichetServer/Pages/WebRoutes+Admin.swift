@@ -53,6 +53,13 @@ extension GuichetServer {
         guard let p = s.principal else { throw GuichetError.unauthenticated }
         let done = req.uri.queryParameters.get("done")
         if p.kind == .security { return try await securityHome(s, ctx, done: done) }
+        // The accounts page needs a code verified in the last five minutes: past them, the
+        // second-factor step, then back here (an everyday users' audit reloaded the home after
+        // five idle minutes and met an error page without a menu, whose "home" link led back).
+        if (try? auth.requireStepUp(p)) == nil {
+            let back = (s.prefix + "/home" + (done.map { "?done=" + $0 } ?? "")).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            return WebPages.redirect("\(s.prefix)/second-factor?next=\(back)")
+        }
         return try await accountsPage(s, ctx, made: nil, done: done)
     }
 

@@ -89,6 +89,10 @@ import GuichetCore
         let id = try #require(world.summary.partnerCaseloads[0].first)
         #expect(try await call(world, admin: false, .patch, "/v1/dossiers/\(id)", token: partner, purpose: "disability-support",
                                body: #"{"fields": {"lastContact": "2026-11-30", "supportNeeds": "aménagement de poste"}}"#).status == .ok)
+        // A last contact cannot be in the future (an everyday users' audit saved 2099-01-01).
+        let future = try await call(world, admin: false, .patch, "/v1/dossiers/\(id)", token: partner, purpose: "disability-support",
+                                    body: #"{"fields": {"lastContact": "2099-01-01"}}"#)
+        #expect(future.status == .badRequest && future.text.contains("no later than today"), "\(future.text)")
         for body in [#"{"fields": {"category": "C"}}"#, #"{"fields": {"benefitRights": "x"}}"#] {
             #expect(try await call(world, admin: false, .patch, "/v1/dossiers/\(id)", token: partner, purpose: "disability-support", body: body).status == .forbidden)
         }

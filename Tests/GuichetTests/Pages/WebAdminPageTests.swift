@@ -155,6 +155,10 @@ struct WebCaseloadPageTests {
             let stale = try await browser.post("/web/admin/accounts/\(adviser2.rawValue)/caseload/transfer", [("csrf", try #require(home.csrf)), ("to", adviser1.rawValue)])
             #expect(stale.status == .forbidden && stale.html.contains(#"id="verify-again""#), "a transfer needs a fresh second factor, said in plain words")
             #expect(try await world.store.caseload(of: adviser2).count == before, "nothing moved")
+            // The home after five idle minutes: the second-factor step, then back home (an
+            // everyday users' audit met an error page without a menu, whose home link looped).
+            let idle = try await browser.get("/web/home")
+            #expect(idle.status == .seeOther && idle.location == "/web/second-factor?next=%2Fweb%2Fhome", "\(idle.status) \(idle.location ?? "")")
         }
     }
 }
