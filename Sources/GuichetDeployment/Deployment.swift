@@ -5,6 +5,7 @@ import GuichetMFA
 public import GuichetGate
 import GuichetProfile
 import GuichetStore
+import GuichetLedger
 import GuichetPostgres
 public import GuichetImport
 public import GuichetServer
@@ -315,7 +316,15 @@ public struct Deployment: Sendable {
             throw DeploymentError("the bulk import \(run.id) stopped while moving its stage into the registry, where some tables hold their part "
                                   + "and others not yet: run the same guichet import again to end it, then serve")
         }
-        return (try await open(location, profilePath: profilePath, keys: keys, settings: settings), lock)
+        let server = try await open(location, profilePath: profilePath, keys: keys, settings: settings)
+        // A ledger with entries deleted is not served: the accesses would be journalled after a
+        // hole that scopes and histories now refuse (an incident audit: a server started, served
+        // and signed checkpoints on such a ledger, and nothing said so).
+        do { try await server.gate.auditor.checkNoneDeleted() } catch LedgerError.corrupt(let problem) {
+            throw DeploymentError("the ledger is damaged: \(problem). The server does not start on it: run 'guichet ledger verify' to see what, "
+                                  + "then restore the registry from a backup (docs/OPERATIONS.md, \"Backup and restore\")")
+        }
+        return (server, lock)
     }
 
     /// What ``openDemo(profilePath:keys:store:)`` opened.

@@ -315,6 +315,10 @@ extension LedgerAuditor {
         }
     }
 
+    /// ``checkNoneDeleted(_:)`` on this auditor's ledger: what `guichet serve` checks before
+    /// it serves.
+    public func checkNoneDeleted() async throws { try await Self.checkNoneDeleted(store) }
+
     /// The latest signed checkpoint as a reference.
     /// - Throws: ``LedgerError/notFound`` when none was ever signed.
     public func checkpointReference() async throws -> CheckpointReference {
