@@ -62,6 +62,8 @@ public final class RouteRecorder {
 struct MethodNotAllowedMiddleware: RouterMiddleware {
     typealias Context = GuichetContext
     let routes: RouteWords
+    /// The page for a GET of a page address that only answers a form (`/web/…`).
+    var formAddressPage: (@Sendable (Request) throws -> Response)? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -74,6 +76,11 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
                 var r = Response(status: .noContent)
                 r.headers[.allow] = allow
                 return r
+            }
+            if request.method == .get, let formAddressPage, WebNotFoundMiddleware.isPage(request.uri.path) {
+                var page = try formAddressPage(request)
+                page.headers[.allow] = allow
+                return page
             }
             var r = Problem.make(status: .methodNotAllowed, title: "Method not allowed",
                                  detail: "this path does not accept \(GuichetError.echo(request.method.rawValue)); it answers \(allow)")

@@ -36,6 +36,12 @@ import GuichetCore
             #expect(try await client.call(.get, "/v1/statistics/more").status == .notFound)
             let page = try await client.call(.put, "/web/sign-in")
             #expect(page.status == .methodNotAllowed && page.headers[.allow] == "GET, HEAD, POST")
+            // A page address only a form posts to, opened by GET (a bookmark, a new tab): the
+            // error page in the page's language, not the API's JSON in English (users' audit).
+            let form = try await client.call(.get, "/web/dossiers/\(DossierID().rawValue)/break-glass")
+            #expect(form.status == .methodNotAllowed && form.headers[.allow] == "POST" && form.headers[.contentType]?.hasPrefix("text/html") == true,
+                    "\(form.status) \(form.headers[.contentType] ?? "")")
+            #expect(form.text.contains("celle d&#39;un formulaire déjà envoyé") || form.text.contains("celle d'un formulaire déjà envoyé"), "\(form.text.prefix(400))")
         }
         try await world.withAdmin { client in
             let r = try await client.call(.trace, "/admin/v1/watch/alerts")

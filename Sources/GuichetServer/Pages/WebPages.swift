@@ -108,7 +108,7 @@ struct WebPages: Sendable {
                            "appEnrolled", "passkeyEnrolled", "sessionEnded",
                            "errSignIn", "errNotFound", "errForbidden", "errInvalid", "errConflict", "errNoPlace", "errThrottled", "errSlowed", "errThrottled_one", "errSlowed_one", "errTooLarge",
                            "errUnavailable", "errBusy", "errInternal", "errCeiling", "errCeilingChanges", "errCeilingApprovals", "errStepUp", "errSuspended", "errJustification",
-                           "errCrossSite", "errPageNotFound", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
+                           "errCrossSite", "errPageNotFound", "errFormAddress", "errCsrf", "errSecondFactor", "errFreshFactor", "errPurpose",
                            "incidentNotifiedAt", "incidentOverdue", "incidentHoursLeft", "lettersExempt", "lettersRequired", "lettersSentSummary",
                            "exportYou", "keysRotation",
                            "erasureConfirmMissing", "erasureBadPerson", "erasureUnknownPerson", "erasureBadReference",

@@ -302,6 +302,15 @@ extension GuichetServer {
                           scope, status: .notFound)
     }
 
+    /// A page address opened with GET that only a form posts to (a bookmark, a new tab, the
+    /// address bar after a form): the error page (405) in the page's language, rather than the
+    /// API's problem document in English (an everyday users' audit).
+    func webFormAddressPage(_ req: Request, admin: Bool) throws -> Response {
+        let scope = PageScope(language: pageLanguage(req), admin: admin, here: req.uri.path)
+        return try render("error", ["message": try Self.webPages().text("errFormAddress", scope.language), "errorKey": "errFormAddress"],
+                          scope, status: .methodNotAllowed)
+    }
+
     /// The text that explains a refusal in plain words, from the gate's message (which names
     /// limits and states, never a person).
     static func forbiddenKey(_ m: String) -> String {
