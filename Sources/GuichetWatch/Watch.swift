@@ -102,6 +102,12 @@ public actor Watch {
         loaded = true
     }
 
+    /// Reads the marks again once the copy is older than `marksRefresh` (other servers' flags),
+    /// or `marksRefreshAlone` alone on SQLite (honeytokens a console planted).
+    func reloadMarksIfDue() async throws {
+        if let at = marksReadAt, ContinuousClock.now - at >= (shared != nil ? Self.marksRefresh : Self.marksRefreshAlone) { try await reloadMarks() }
+    }
+
     /// Reads the honeytoken tags and watched persons again (after a generator planted some).
     public func reloadMarks() async throws {
         marksReadAt = .now
@@ -114,7 +120,7 @@ public actor Watch {
     /// of the tags on every page.
     public func decoyDossiers() async throws -> @Sendable (DossierID) -> Bool {
         try await load()
-        if let at = marksReadAt, ContinuousClock.now - at >= (shared != nil ? Self.marksRefresh : Self.marksRefreshAlone) { try await reloadMarks() }
+        try await reloadMarksIfDue()
         let tags = honeytokens, key = honeytokenKey
         guard !tags.isEmpty else { return { _ in false } }
         return { tags.contains(Honeytoken.tag($0.rawValue, kind: "dossier", key: key)) }
@@ -127,7 +133,7 @@ public actor Watch {
         // Other servers' flags: read again once the copy is older than `marksRefresh` (fail
         // closed: a read that fails refuses the request, as any failure of the watch does).
         // Alone on SQLite, every half minute: honeytokens a console planted (`guichet honeytokens plant`).
-        if let at = marksReadAt, ContinuousClock.now - at >= (shared != nil ? Self.marksRefresh : Self.marksRefreshAlone) { try await reloadMarks() }
+        try await reloadMarksIfDue()
         var e = event
         if e.accountCreatedAt == nil {
             if createdAt[e.account] == nil, let origin = try await store.accountOrigin(e.account) {
