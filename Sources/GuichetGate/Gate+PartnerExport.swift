@@ -96,7 +96,12 @@ extension Gate {
             ids += page
             after = page.count == 500 && ids.count < Self.maxExportDossiers ? page.last : nil
         } while after != nil
-        let records = Array(try await store.dossiers(ids).filter { $0.lifecycle == nil }.prefix(Self.maxExportDossiers))
+        // Honeytoken files are not the partner's work: they stay out of the file, as archived
+        // ones do, and are not journalled as read. A daycare's list shows the decoys that chose
+        // it (last), so an export that took them suspended every such daycare at its first,
+        // documented export (two audits of 7 December). The file's canary rows name a leak.
+        let decoy = try await decoyDossiers()
+        let records = Array(try await store.dossiers(ids).filter { $0.lifecycle == nil && !decoy($0.id) }.prefix(Self.maxExportDossiers))
         let wanted = Set(rule.fields)
         var accesses: [AllowedAccess] = []
         var kept: [DossierRecord] = []

@@ -52,11 +52,24 @@ extension Provisioning {
         let dossiers = try await linkedDossiers(person)
         var readable = false
         var through: DossierRecord?
+        // Only a file in use (not archived, not erased) lets staff issue a code: a code for a
+        // person whose files are all archived gave one agent, alone, an account holding that
+        // person, around the archive's two-person read and, after retention erased the files,
+        // around their erasure too (a controls audit, 7 December).
+        var archived = false
         for d in dossiers {
+            guard d.lifecycle == nil else {
+                archived = archived || gate.policy.decide(subject, .read, d.facts, purpose: r.purpose).grant != nil
+                continue
+            }
             if gate.policy.decide(subject, .read, d.facts, purpose: r.purpose).grant != nil { readable = true }
             if gate.policy.decide(subject, .update, d.facts, purpose: r.purpose).grant != nil { through = d; break }
         }
         guard r.principal.kind == .staff, let through else {
+            if archived && !readable && r.principal.kind == .staff {
+                try await gate.refuse(.forbidden("this person's files are archived: a claim code needs a file in use (an archived file is read only after a request another account approves)"),
+                                      reason: "claim-code-archived", action: .update, dossiers: [], r)
+            }
             let error: GuichetError = readable ? .forbidden("only staff who may change this person's file issue a claim code") : .notFound
             try await gate.refuse(error, reason: readable ? "claim-code-not-allowed" : "no-rule", action: .update, dossiers: [], r)
         }

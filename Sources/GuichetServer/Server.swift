@@ -39,6 +39,8 @@ public final class GuichetServer: Sendable {
     let noticeNudge = Nudge()
     /// Claim codes just issued on a file's page, until that page shows them once.
     let claimCodeFlash = ClaimCodeFlash()
+    /// Searches of the staff home, sealed into the address their form redirects to.
+    let searchSeal = SearchSeal()
     /// The last answer of `GET /v1/statistics`, served for a minute.
     let statisticsCache = StatisticsCache()
     /// The OpenAPI documents, with this profile's words.

@@ -208,6 +208,15 @@ def place05(b, c):
     b.open_result()
     out["agentSees"] = "\n".join(p.text for p in b.finds("dl.person"))
     b.check("staff-dossier")
+    # Back, as staff do between two files: the results again, not the browser's "Confirm Form
+    # Resubmission" (pages audit M4); the address holds no term.
+    page = b.find("html")
+    b.driver.back()
+    b.wait.until(lambda d: gone(page))
+    b.wait.until(lambda d: d.find_elements(By.ID, "results-title") or d.find_elements(By.ID, "search-gone"))
+    out["agentBack"] = len(b.finds("#results tr.result"))
+    out["agentBackAddressHasTerm"] = c["child"]["lastName"] in b.driver.current_url
+    b.open_result()
     b.screenshot("staff")
     b.sign_out()
 

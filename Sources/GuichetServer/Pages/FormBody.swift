@@ -35,6 +35,9 @@ struct FormBody: Sendable {
         self.pairs = pairs
     }
 
+    /// A form of these pairs (a sealed search opened again: ``SearchSeal``).
+    init(pairs: [(name: String, value: String)]) { self.pairs = pairs }
+
     static func decode(_ s: Substring) -> String? {
         s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }

@@ -12,7 +12,8 @@ import Hummingbird
 extension GuichetServer {
     /// - Parameter justification: why, given in a step-up's form (a ceiling asks for it).
     /// - Parameter value: the search form's fields (the posted form; the query of a GET).
-    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope, justification: String? = nil,
+    /// - Parameter gone: the address held a sealed search this server can no longer open.
+    func staffHome(_ req: Request, _ ctx: GuichetContext, _ s: PageScope, justification: String? = nil, gone: Bool = false,
                    _ value: (String) -> String?) async throws -> Response {
         let pages = try Self.webPages()
         let l = s.language
@@ -73,6 +74,7 @@ extension GuichetServer {
             .joined(separator: l == "fr" ? "\u{00A0}; " : "; ")
         var values: [String: Any] = ["purposes": purposes, "type": type.name, "statuses": statuses, "searchFields": searchFields,
                                      "whoOptions": whoOptions, "hasTerms": !names.isEmpty, "combos": combosText]
+        if gone { values["gone"] = true }
         // Nothing is searched until the form was sent (a purpose or a criterion given). A search
         // the gate refuses as asked (terms that make no combination of the role's) comes back
         // on this form, as typed, with the refusal.

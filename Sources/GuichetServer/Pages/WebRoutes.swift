@@ -442,7 +442,20 @@ extension GuichetServer {
             case .citizen: return try await self.citizenHome(req, ctx, s)
             // From the address: a purpose and a status at most, never a person's terms (the
             // form posts them; an old link with `q.…` searches without them).
-            case .staff, .partner: return try await self.staffHome(req, ctx, s) { $0.hasPrefix("q.") ? nil : req.uri.queryParameters.get($0) }
+            case .staff, .partner:
+                // A search the form posted, sealed into this address (``SearchSeal``): run
+                // again, as when it was sent; one this server cannot open (expired, another
+                // session's or server's) gives the form, asking to search again.
+                if let sealed = req.uri.queryParameters.get("s") {
+                    guard let token = s.token, let pairs = self.searchSeal.open(sealed, session: token) else {
+                        return try await self.staffHome(req, ctx, s, gone: true) { _ in nil }
+                    }
+                    let form = FormBody(pairs: pairs)
+                    return try await self.answeringStepUp(form, s, action: "\(s.prefix)/home", carried: pairs) { fresh in
+                        try await self.staffHome(req, ctx, fresh, justification: form["justification"]) { form[$0] }
+                    }
+                }
+                return try await self.staffHome(req, ctx, s) { $0.hasPrefix("q.") ? nil : req.uri.queryParameters.get($0) }
             default: return try await self.adminHome(req, ctx, s)
             }
         }
@@ -454,7 +467,13 @@ extension GuichetServer {
             guard let p = s.principal, p.kind == .staff || p.kind == .partner else { throw GuichetError.forbidden("only staff and partners search files") }
             if p.needsSecondFactor && !p.mayReachPersonalData { return WebPages.redirect("\(s.prefix)/second-factor") }
             // A step-up asked in the middle of a search carries its terms (never a password).
-            let carried = form.pairs.filter { ["type", "search", "purpose", "status", "who", "justification", "after", "from"].contains($0.name) || $0.name.hasPrefix("q.") }
+            let carried = form.pairs.filter { SearchSeal.carries($0.name) }
+            // A search as the form sent it (no code to verify) is answered by a redirection to
+            // an address that holds it sealed, so that Back after opening a result comes back to
+            // the results (pages audit M4); the GET runs it.
+            if form["search"] != nil, form["code"] == nil, form["credentialId"] == nil, form["recoveryCode"] == nil, let token = s.token {
+                return WebPages.redirect("\(s.prefix)/home?s=\(try self.searchSeal.seal(carried, session: token))")
+            }
             return try await self.answeringStepUp(form, s, action: "\(s.prefix)/home", carried: carried) { fresh in
                 try await self.staffHome(req, ctx, fresh, justification: form["justification"]) { form[$0] }
             }

@@ -64,6 +64,31 @@ import GuichetBreach
         #expect(try await world.gate.identifyLeak(rowIDs: real.compactMap { $0["id"]?.string }).isEmpty)
     }
 
+    @Test("place05: a daycare that decoys chose exports its list without being suspended; no decoy is in the file or journalled as read")
+    func exportLeavesDecoysOut() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let planted = try await base.plant(size: 40, honeytokens: 12)
+        // A daycare service of the generated registry that decoys chose (their lists hold them).
+        let decoys = try await base.store.dossiers(planted.dossiers)
+        let own = try #require(decoys.flatMap(\.partners).first)
+        _ = try await base.auth.createAccount(username: "daycare-chosen", password: World.password, role: "daycare", organisation: own, createdBy: nil)
+        let world = try await base.watched()
+        let recipient = Curve25519.KeyAgreement.PrivateKey()
+        let before = try await world.gate.ledgerSize()
+        let file = try await world.gate.exportCaseload(recipientKey: recipient.publicKey.rawRepresentation,
+                                                       try await world.request("daycare-chosen", purpose: "placement"))
+        #expect(try await world.store.account(username: "daycare-chosen")?.status == "active", "not suspended")
+        let rows = try PartnerExportFile.open(file.data, privateKey: recipient, at: Date())
+        let ids = Set(rows.compactMap { $0["id"]?.string })
+        #expect(ids.isDisjoint(with: planted.dossiers.map(\.rawValue)), "no decoy row")
+        #expect(rows.count > 3, "the real files that chose it, and the canaries")
+        let entries = try await world.store.ledgerEntries(before..<(try await world.gate.ledgerSize()))
+        let text = entries.map { String(decoding: $0.entry, as: UTF8.self) }.joined()
+        for d in planted.dossiers { #expect(!text.contains(d.rawValue), "no decoy journalled") }
+        #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 50).allSatisfy { $0.detector != "honeytoken" })
+    }
+
     @Test("after an export, the scope of the exporting account counts it as reads, not as a change, and the regulator's report names the file")
     func exportInScopeAndReport() async throws {
         let world = try await EmploiWorld.make()

@@ -113,4 +113,71 @@ struct WebStaffSearchPageTests {
                     && refused.html.contains(#"<option value="parent" selected>"#), "the purpose, status and person kept")
         }
     }
+
+    @Test("a search answers with an address that holds no term, so that Back after opening a file shows the results again; only the session that searched can open it, and not altered")
+    func backAfterOpeningAFile() async throws {
+        let clock = ManualClock()
+        let world = try await World.make(clock: clock.function)
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        for n in 0..<3 { _ = try await world.application(by: "parent1", childName: "Enfant\(n)") }
+        let secret = try await WebPagesBrowserTests.enrolTOTP(world, "agent")
+        try await world.withPublic { client in
+            var browser = PageClient(client)
+            _ = try await browser.signIn("agent", World.password, totp: secret, at: clock.now.addingTimeInterval(30))
+            let home = try await browser.get("/web/home?lang=en")
+            let sent = try await browser.post("/web/home", [("csrf", try #require(home.csrf)), ("type", "application"), ("search", "1"),
+                                                             ("purpose", "family-request"), ("status", ""), ("who", "child"),
+                                                             ("q.lastName", "Tremblay"), ("q.birthDate", "2025-02-03")], follow: false)
+            #expect(sent.status == .seeOther)
+            let location = try #require(sent.location)
+            #expect(location.hasPrefix("/web/home?s="))
+            for term in ["Tremblay", "2025", "family-request", "lastName"] { #expect(!location.contains(term), "no term in the address: \(term)") }
+            let results = try await browser.get(location)
+            #expect(results.status == .ok && Self.rows(results.html).count == 3, "the results at that address")
+            #expect(results.html.contains(#"name="q.lastName" value="Tremblay""#), "the form as typed")
+            let opened = try #require(Self.rows(results.html).first)
+            #expect(try await browser.get("/web/dossiers/\(opened)?purpose=family-request").status == .ok)
+            // Back: the same address, run again (the results are not kept anywhere).
+            let back = try await browser.get(location)
+            #expect(back.status == .ok && Self.rows(back.html) == Self.rows(results.html), "Back shows the results again")
+            #expect(!back.html.contains(#"id="search-gone""#))
+            // In French, through the language link of the same address.
+            let french = try await browser.get(location + "&lang=fr")
+            #expect(french.status == .ok && Self.rows(french.html).count == 3 && french.html.contains("lang=\"fr\""))
+            // Altered by one character (inside: the last may carry only padding bits): nothing
+            // is searched, the form asks to search again.
+            var chars = Array(location)
+            let middle = "/web/home?s=".count + 20
+            chars[middle] = chars[middle] == "A" ? "B" : "A"
+            let altered = try await browser.get(String(chars))
+            #expect(altered.status == .ok && Self.rows(altered.html).isEmpty && altered.html.contains(#"id="search-gone""#))
+            #expect(!altered.html.contains("Tremblay"))
+            // Another session of the same account cannot open it.
+            var other = PageClient(client)
+            clock.advance(60)
+            _ = try await other.signIn("agent", World.password, totp: secret, at: clock.now.addingTimeInterval(30))
+            let elsewhere = try await other.get(location)
+            #expect(elsewhere.status == .ok && Self.rows(elsewhere.html).isEmpty && elsewhere.html.contains(#"id="search-gone""#))
+            // A refused search comes back at its address too, as typed, with why.
+            let refused = try await browser.post("/web/home", [("csrf", try #require(home.csrf)), ("type", "application"), ("search", "1"),
+                                                                ("purpose", "family-request"), ("who", "parent"), ("q.lastName", "Fictif")])
+            #expect(refused.status == .badRequest && refused.html.contains(#"name="q.lastName" value="Fictif""#))
+        }
+    }
+
+    @Test("a sealed search opens only for its session, unaltered, within its lifetime")
+    func sealRules() throws {
+        let seal = SearchSeal()
+        let now = Date()
+        let pairs: [(name: String, value: String)] = [("type", "application"), ("search", "1"), ("q.lastName", "Élodie & co=1%"), ("csrf", "x"), ("code", "123456")]
+        let token = try seal.seal(pairs, session: "s1", now: now)
+        let opened = try #require(seal.open(token, session: "s1", now: now.addingTimeInterval(60)))
+        #expect(opened.map(\.name) == ["type", "search", "q.lastName"], "never the CSRF field or a code")
+        #expect(opened.last?.value == "Élodie & co=1%")
+        #expect(seal.open(token, session: "s2", now: now) == nil, "another session")
+        #expect(seal.open(token, session: "s1", now: now.addingTimeInterval(SearchSeal.lifetime + 1)) == nil, "expired")
+        #expect(SearchSeal().open(token, session: "s1", now: now) == nil, "another process's key")
+        #expect(seal.open("", session: "s1") == nil && seal.open("%%%", session: "s1") == nil)
+    }
 }

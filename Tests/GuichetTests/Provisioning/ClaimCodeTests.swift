@@ -4,6 +4,7 @@ import Testing
 import GuichetCore
 import GuichetGate
 import GuichetStore
+import GuichetLedger
 
 /// Citizens claim their file (issue 16, item 3): an agent issues a one-time code for a person
 /// already in the registry; with it a new account is linked to that person, never a new one.
@@ -194,5 +195,36 @@ import GuichetStore
             try await world.auth.checkUsernameFree("nobody.here", source: source)
             Issue.record("the source should wait")
         } catch GuichetError.throttled {}
+    }
+
+    @Test("a claim code for a person whose files are all archived is refused, so that no one agent gets around the archive's two-person read (and later the erasure); a person with a file in use gets one")
+    func archivedPersonGetsNoCode() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.plant(size: 12, honeytokens: 0)
+        let all = try await world.store.search(DossierQuery(type: "application", status: nil, scope: [.any], terms: [], after: nil, limit: 50))
+        var alone: [(DossierID, PersonID)] = []
+        for d in try await world.store.dossiers(all) {
+            for link in d.persons where link.role == "parent" {
+                if try await world.store.dossierIDs(linking: link.person) == [d.id], try await !world.store.personHasAccount(link.person) {
+                    alone.append((d.id, link.person)); break
+                }
+            }
+        }
+        try #require(alone.count >= 2, "parents linked to one file each")
+        let agent = try await world.request("agent", purpose: "list-management")
+        _ = try await Provisioning(gate: world.gate, auth: world.auth).issueClaim(for: alone[0].1, agent)
+        #expect(try await world.store.archive([alone[1].0], at: Date(), rewrapped: [:]) == 1)
+        let before = try await world.gate.ledgerSize()
+        do {
+            _ = try await Provisioning(gate: world.gate, auth: world.auth).issueClaim(for: alone[1].1, agent)
+            Issue.record("a code was issued for a person whose one file is archived")
+        } catch GuichetError.forbidden(let message) {
+            #expect(message.contains("archived"), "\(message)")
+        }
+        let entries = try await world.store.ledgerEntries(before..<(try await world.gate.ledgerSize()))
+        let texts = entries.map { String(decoding: $0.entry, as: UTF8.self) }
+        #expect(texts.contains { $0.contains("claim-code-archived") }, "the refusal is journalled")
+        #expect(!texts.contains { $0.contains(ClaimEntry.issueAction) }, "no code issued")
     }
 }
