@@ -46,7 +46,7 @@ extension Gate {
             let term = (try? vault.blindIndex(field: name, term: value.lowercased())) ?? ""
             q += "\u{0}\(path)=\(term)"
         }
-        return SearchShape(paged: after != nil, byName: byName, initials: initials, query: Self.fingerprint(q))
+        return SearchShape(paged: after != nil, byName: byName, initials: initials, query: Self.fingerprint(q), byTerms: !criteria.isEmpty)
     }
 
     /// FNV-1a over already keyed material.

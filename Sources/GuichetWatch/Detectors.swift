@@ -50,9 +50,9 @@ enum Detectors {
     static func marks(_ e: WatchEvent) -> [Finding] {
         var out = honeytoken(e).map { [$0] } ?? []
         if !e.watched.isEmpty && e.allowed {
-            if e.watchedByNameOutsideCaseload && e.justification == nil {
+            if e.watchedBySearchOutsideCaseload && e.justification == nil {
                 out.append(Finding(detector: "watched-name-search", severity: .low,
-                                   detail: "a name search reached \(e.watched.count) watched person(s) outside the caseload without a justification; refused"))
+                                   detail: "a search by a person's details reached \(e.watched.count) watched person(s) outside the caseload without a justification; refused"))
             } else {
                 out.append(Finding(detector: "watched-person", severity: .info,
                                    detail: "\(e.watched.count) watched person(s) accessed by '\(e.action)'\(e.justification == nil ? "" : " with a justification")",

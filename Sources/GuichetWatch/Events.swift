@@ -7,14 +7,17 @@ public struct SearchShape: Sendable, Equatable {
     public var paged: Bool
     /// The criteria include a name (a searchable identity field).
     public var byName: Bool
+    /// The criteria hold any term of a person (a name, an identifier, an e-mail...): a search
+    /// for someone, not a listing by status.
+    public var byTerms: Bool
     /// The first two letters of the name searched, as a number (a=0 … z=25, ×26), for
     /// spotting alphabetical sweeps; nil when not a name search.
     public var initials: Int?
     /// A keyed fingerprint of the query (type, status and the blind indexes of its terms,
     /// never the values): distinct queries are counted whatever their order.
     public var query: UInt64?
-    public init(paged: Bool, byName: Bool, initials: Int?, query: UInt64? = nil) {
-        self.paged = paged; self.byName = byName; self.initials = initials; self.query = query
+    public init(paged: Bool, byName: Bool, initials: Int?, query: UInt64? = nil, byTerms: Bool? = nil) {
+        self.paged = paged; self.byName = byName; self.initials = initials; self.query = query; self.byTerms = byTerms ?? byName
     }
 
     /// The initials key of a name: the first two ASCII letters after folding accents.
@@ -67,7 +70,7 @@ public struct WatchEvent: Sendable {
     /// Watched persons among those touched.
     public var watched: [PersonID] = []
     /// A name search reached a watched person outside the account's caseload.
-    public var watchedByNameOutsideCaseload = false
+    public var watchedBySearchOutsideCaseload = false
     /// The justification the caller gave (`Guichet-Justification`), if any.
     public var justification: String?
     /// A security officer on the server's console with the key file: no ceiling applies.

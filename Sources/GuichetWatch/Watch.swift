@@ -148,7 +148,10 @@ public actor Watch {
         if !watched.isEmpty {
             var seen = Set<PersonID>()
             e.watched = (e.persons + e.listed).filter { watched.contains($0) && seen.insert($0).inserted }
-            e.watchedByNameOutsideCaseload = e.search?.byName == true && e.watched.contains { !caseload.contains($0) }
+            // Any term of a person, not a name only: a watched person found by their e-mail or
+            // national id was listed without a reason (a controls audit, 7 December; secu's
+            // agents search by identifiers alone).
+            e.watchedBySearchOutsideCaseload = e.search?.byTerms == true && e.watched.contains { !caseload.contains($0) }
         }
         let a = try await change(e.account, at: e.at) { $0.assess(e) }
         let fresh = a.findings.filter { !$0.repeated }

@@ -111,7 +111,7 @@ public struct WatchEngine: Sendable {
             }
         }
         apply(findings, &st, e, t, &out)
-        if out.refusal == nil, e.allowed, e.watchedByNameOutsideCaseload, e.justification == nil {
+        if out.refusal == nil, e.allowed, e.watchedBySearchOutsideCaseload, e.justification == nil {
             out.refusal = .justification
         }
         if e.allowed && out.refusal == nil { commit(&st, e, t) }

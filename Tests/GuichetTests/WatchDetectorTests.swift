@@ -171,7 +171,7 @@ import GuichetProfile
         var search = bench.event(bench.agents[1], at: WatchBench.at(day: 21, hour: 10.5), dossiers: [dossier], action: "search",
                                  search: SearchShape(paged: false, byName: true, initials: 3))
         search.watched = [dossier.1[0]]
-        search.watchedByNameOutsideCaseload = true
+        search.watchedBySearchOutsideCaseload = true
         #expect(bench.engine.assess(search).refusal == .justification)
         search.justification = "the family called about their application today"
         search.at = WatchBench.at(day: 21, hour: 10.6)

@@ -141,6 +141,33 @@ import GuichetServer
         #expect(told.contains { $0.detector == "watch-removed" && $0.severity == "medium" }, "\(told.map(\.detector))")
     }
 
+    @Test("a watched person found by any term, an e-mail or a national id as well as a name, needs a justification outside the caseload; a listing by status does not", arguments: [
+        ["parent.email": "parent1@example.org"], ["parent.nam": "TREJ90541201"], ["parent.lastName": "Tremblay", "parent.birthDate": "1990-04-12"]])
+    func watchedPersonByAnyTerm(criteria: [String: String]) async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let parent = try await base.registerParent("parent1")
+        let application = try await base.application(by: "parent1")
+        let world = try await base.watched()
+        try await world.withAdmin { client in
+            let r = try await client.call(.put, "/admin/v1/watch/persons/\(parent)", token: try await world.token("security"), body: #"{"reason": "public figure"}"#)
+            #expect(r.status == .ok)
+        }
+        var agent = try await world.request("agent", purpose: "family-request")
+        let listing = try await world.gate.search(type: "application", status: "waiting", criteria: [:], after: nil, limit: 10, agent)
+        #expect(listing.views.map(\.id) == [application.id], "a listing by status is not a search for someone")
+        do {
+            let found = try await world.gate.search(type: "application", status: nil, criteria: criteria, after: nil, limit: 10, agent)
+            Issue.record("found without a reason: \(found.views.map(\.id))")
+        } catch GuichetError.forbidden(let message) {
+            #expect(message.lowercased().contains("justification"), "\(message)")
+        }
+        agent.justification = "the person called about the offer"
+        let page = try await world.gate.search(type: "application", status: nil, criteria: criteria, after: nil, limit: 10, agent)
+        #expect(page.views.map(\.id) == [application.id])
+        #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).contains { $0.detector == "watched-name-search" })
+    }
+
     @Test("a staff account made over the admin API that reaches data minutes after its creation is reported to the officers, its sign-in's factor standing for the step-up; a new citizen is not")
     func freshAccounts() async throws {
         let base = try await World.make()
