@@ -226,7 +226,25 @@ public struct Deployment: Sendable {
     /// The options a served registry runs with: the relying party and mailer of the settings,
     /// the profile's watch, a server's password hashing and clock.
     public func options(_ profile: Profile, settings: Settings) throws -> RegistryOptions {
-        RegistryOptions(relyingParty: Self.relyingParty(settings), mailer: try settings.mailer(configFile), watch: profile.watch)
+        if let problem = Self.originProblem(settings) { throw DeploymentError("\(configFile): \(problem)") }
+        return RegistryOptions(relyingParty: Self.relyingParty(settings), mailer: try settings.mailer(configFile), watch: profile.watch)
+    }
+
+    /// Why a passkeys' origin of the settings cannot be one, if it cannot: browsers offer
+    /// passkeys on `https://` origins, and on `http://` for localhost alone (a controls audit
+    /// started a server with `http://guichet.example.org` without a word, and no passkey
+    /// could ever be used on it).
+    static func originProblem(_ settings: Settings) -> String? {
+        for (key, origin) in [("webauthnOrigin", settings.webauthnOrigin), ("webauthnAdminOrigin", settings.webauthnAdminOrigin)] {
+            guard let origin else { continue }
+            let url = URL(string: origin)
+            let scheme = url?.scheme?.lowercased(), host = url?.host?.lowercased() ?? ""
+            let local = host == "localhost" || host == "127.0.0.1" || host == "::1" || host == "[::1]"
+            let bare = url.map { ($0.path.isEmpty || $0.path == "/") && $0.query == nil && $0.fragment == nil && $0.user == nil } ?? false
+            if !host.isEmpty, bare, scheme == "https" || (scheme == "http" && local) { continue }
+            return "\(key) '\(origin)' is not an origin passkeys can use: give https://HOST[:PORT] (http:// only for localhost), nothing after the host and port"
+        }
+        return nil
     }
 
     /// The passkeys' relying party: the public listener's origin, and the admin listener's

@@ -15,6 +15,20 @@ public struct TrustedProxies: Sendable, Equatable {
         let bytes: [UInt8]
         let prefix: Int
 
+        /// Wider than a proxy's network could be (a controls audit started a server trusting
+        /// `0.0.0.0/0`, and any client then wrote its own address into the ledger): shorter
+        /// than a /16 of IPv4 or a /48 of IPv6, unless inside a private range.
+        var tooWide: Bool {
+            if bytes.count == 4 {
+                guard prefix < 16 else { return false }
+                let privateRanges: [(Network)] = [Network(bytes: [10, 0, 0, 0], prefix: 8), Network(bytes: [172, 16, 0, 0], prefix: 12),
+                                                  Network(bytes: [100, 64, 0, 0], prefix: 10)]
+                return !privateRanges.contains { $0.prefix <= prefix && $0.contains(bytes) }
+            }
+            guard prefix < 48 else { return false }
+            return !(prefix >= 7 && bytes[0] & 0xFE == 0xFC)
+        }
+
         func contains(_ address: [UInt8]) -> Bool {
             guard address.count == bytes.count else { return false }
             var left = prefix
@@ -57,7 +71,7 @@ public struct TrustedProxies: Sendable, Equatable {
             let entry = raw.trimmingCharacters(in: .whitespaces)
             let parts = entry.split(separator: "/", maxSplits: 1).map(String.init)
             guard let first = parts.first, let bytes = Self.parse(first) else {
-                throw GuichetError.invalid("trusted proxy '\(entry)' is not an IP address or network (10.0.0.5, 192.0.2.0/24, 2001:db8::/32)")
+                throw GuichetError.invalid("trusted proxy '\(entry)' is not an IP address or network (10.0.0.5, 192.0.2.0/24, 2001:db8::/64)")
             }
             // An IPv4 network written mapped into IPv6 (`::ffff:10.0.0.0/104`) is read as IPv4.
             let mapped = first.contains(":") && bytes.count == 4
@@ -69,7 +83,13 @@ public struct TrustedProxies: Sendable, Equatable {
                 }
                 prefix = mapped ? p - 96 : p
             }
-            return Network(bytes: bytes, prefix: prefix)
+            let network = Network(bytes: bytes, prefix: prefix)
+            guard !network.tooWide else {
+                throw GuichetError.invalid("trusted proxy '\(entry)' is too wide: any client in it could choose the address the ledger, the breach scopes "
+                                           + "and the throttles record; list your proxies (one address, or a network of your own: at most a /16 of "
+                                           + "public IPv4 or a /48 of IPv6; 10.0.0.0/8, 172.16.0.0/12, 100.64.0.0/10 and fc00::/7 may be given whole)")
+            }
+            return network
         }
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 @Suite struct TrustedProxyTests {
     @Test("the client's address is the nearest untrusted one of the chain, only when the peer is a trusted proxy")
     func chain() throws {
-        let proxies = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/32"])
+        let proxies = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/48"])
         #expect(proxies.client(peer: "203.0.113.9", forwarded: nil, forwardedFor: "198.51.100.7") == "203.0.113.9",
                 "an untrusted peer's headers are ignored")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "198.51.100.7") == "198.51.100.7")
@@ -25,7 +25,7 @@ import Synchronization
         #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=6.6.6.6", forwardedFor: "1.2.3.4") == "1.2.3.4",
                 "a client's Forwarded is ignored behind proxies that write X-Forwarded-For")
         #expect(proxies.client(peer: "10.0.0.5", forwarded: "for=6.6.6.6", forwardedFor: nil) == "10.0.0.5", "and never stands for it")
-        let rfc = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/32"], header: .forwarded)
+        let rfc = try TrustedProxies(["10.0.0.5", "192.0.2.0/24", "2001:db8::/48"], header: .forwarded)
         #expect(rfc.client(peer: "10.0.0.5", forwarded: #"for=198.51.100.7;proto=https, for="[2001:db8::1]:443""#, forwardedFor: "1.2.3.4")
                 == "198.51.100.7", "behind proxies that write Forwarded (RFC 7239), it alone; trusted hops are skipped")
         #expect(rfc.client(peer: "10.0.0.5", forwarded: nil, forwardedFor: "1.2.3.4") == "10.0.0.5", "and X-Forwarded-For is ignored")
@@ -42,6 +42,17 @@ import Synchronization
         #expect(mapped.trusts("10.0.0.200") && !mapped.trusts("10.0.1.1"), "an IPv4 network written mapped into IPv6")
         for bad in ["proxy.example", "10.0.0.0/33", "2001:db8::/129", "", "::ffff:10.0.0.0/95"] {
             #expect(throws: GuichetError.self) { _ = try TrustedProxies([bad]) }
+        }
+        // Too wide to be one's proxies: any client in it would choose the address recorded (a
+        // controls audit started a server trusting 0.0.0.0/0 and wrote its own address into
+        // the ledger with X-Forwarded-For).
+        for wide in ["0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96", "1.0.0.0/8", "198.0.0.0/15", "2001:db8::/32", "10.0.0.0/7"] {
+            do { _ = try TrustedProxies([wide]); Issue.record("\(wide) accepted") } catch let e as GuichetError {
+                #expect(e.description.contains("too wide") || e.description.contains("prefix"), "\(wide): \(e.description)")
+            }
+        }
+        for narrow in ["10.0.0.0/8", "172.16.0.0/12", "100.64.0.0/10", "192.0.2.0/16", "fc00::/7", "fd12:3456::/32", "2001:db8:1::/48", "203.0.113.7"] {
+            #expect(throws: Never.self) { _ = try TrustedProxies([narrow]) }
         }
     }
 

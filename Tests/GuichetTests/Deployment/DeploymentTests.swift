@@ -25,6 +25,18 @@ import GuichetMFA
         #expect(rp.allows("https://guichet.example") && !rp.allows("http://localhost:18481") && rp.otherOrigins.isEmpty)
         s.webauthnAdminOrigin = "https://admin.guichet.example"
         #expect(Deployment.relyingParty(s).allows("https://admin.guichet.example"))
+        #expect(Deployment.originProblem(s) == nil)
+        // An origin no browser would offer a passkey on is refused at start (a controls audit).
+        for bad in ["http://guichet.example.org", "guichet.example", "https://", "https://guichet.example/web", "ftp://guichet.example"] {
+            var t = s
+            t.webauthnOrigin = bad
+            #expect(Deployment.originProblem(t)?.contains("webauthnOrigin") == true, "\(bad)")
+        }
+        for good in ["http://localhost:18480", "http://127.0.0.1:8080", "https://guichet.example:8443"] {
+            var t = s
+            t.webauthnAdminOrigin = good
+            #expect(Deployment.originProblem(t) == nil, "\(good)")
+        }
     }
 
     @Test("init makes a registry with one administrator, and refuses a folder that already holds one, changing nothing")
