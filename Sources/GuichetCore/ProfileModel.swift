@@ -73,6 +73,10 @@ public struct Transition: Sendable, Equatable {
     public let sets: [String: ActorAttribute]
     /// The places this transition takes from the actor's organisation, if bounded (Ranking.swift).
     public var capacity: CapacityRule?
+    /// A public system field naming an organisation (`by: offeredBy`): only an account of the
+    /// organisation it names takes this transition (place05's close, by the daycare that
+    /// offered the place; a controls audit closed a competitor's placement).
+    public var by: String?
     /// The e-mail this transition sends to the dossier's persons, if any (Ranking.swift).
     public var notice: TransitionNotice?
     public init(name: String, from: Set<String>, to: String, sets: [String: ActorAttribute] = [:]) {

@@ -188,6 +188,15 @@ extension Gate {
         guard transition.from.contains(record.status) else {
             throw GuichetError.conflict("cannot '\(name)' a dossier in state '\(record.status)' (allowed from: \(transition.from.sorted().joined(separator: ", ")))")
         }
+        if let by = transition.by {
+            // Only the organisation the field names (place05: the daycare that offered the place
+            // closes it, not another service the family chose; a controls audit).
+            let named = try sealing { try vault.publicValues(record.fields, names: [by], dossierType: record.type)[by] }
+            guard let own = r.principal.organisation, named == .text(own.rawValue) else {
+                try await refuse(.forbidden("only the organisation recorded in '\(by)' may '\(name)' this dossier"), reason: "transition-by",
+                                 action: action, dossiers: [id], r)
+            }
+        }
         guard let capacity = transition.capacity else { return try await apply(transition, record, grant, action, r) }
         // One at a time, the count and the write: two offers cannot take the last place.
         return try await Turnstile.places.run {

@@ -203,8 +203,9 @@ struct ProfileBuilder {
         let final = try wd["final"]?.strings() ?? []
         for f in final where !states.contains(f) { throw wd["final"]!.fail("'\(f)' is not one of the states") }
         var transitions: [String: Transition] = [:]
+        var byCursors: [String: YAMLCursor] = [:]
         for (tname, tc) in try wd.required("transitions", in: wc).mapping() {
-            let td = try tc.dictionary(allowed: ["from", "to", "sets", "capacity", "notify"])
+            let td = try tc.dictionary(allowed: ["from", "to", "sets", "capacity", "notify", "by"])
             let from = try td.required("from", in: tc).strings()
             for s in from where !states.contains(s) { throw td["from"]!.fail("'\(s)' is not one of the states") }
             let to = try td.required("to", in: tc).string()
@@ -222,7 +223,19 @@ struct ProfileBuilder {
             var transition = Transition(name: tname, from: Set(from), to: to, sets: sets)
             transition.capacity = try td["capacity"].map { try capacity($0, fields: fields, states: states, sets: sets) }
             transition.notice = try td["notify"].map { try notice($0, links: links, personFields: personFields) }
+            if let bc = td["by"] {
+                let by = try bc.string()
+                guard let f = fields.first(where: { $0.name == by }), f.system, f.classification == .public else {
+                    throw bc.fail("'by' must be a public system field that a transition sets to actor.organisation")
+                }
+                transition.by = by
+                byCursors[tname] = bc
+            }
             transitions[tname] = transition
+        }
+        for (tname, t) in transitions {
+            guard let by = t.by, !transitions.values.contains(where: { $0.sets[by] == .organisation }) else { continue }
+            throw (byCursors[tname] ?? wc).fail("'\(by)' names a field no transition sets to actor.organisation")
         }
         let workflow = Workflow(initial: initial, states: states, final: Set(final), transitions: transitions)
         var type = DossierType(name: name, persons: links, partners: partners, fields: fields, workflow: workflow)

@@ -17,6 +17,7 @@ import GuichetProfile
         #expect(offer.capacity == CapacityRule(holds: ["offered", "placed"], by: "offeredBy"))
         #expect(offer.notice?.roles == ["parent"] && offer.notice?.field == "email")
         #expect(app.workflow.transitions["decline"]?.notice == nil && app.workflow.transitions["decline"]?.capacity == nil)
+        #expect(app.workflow.transitions["close"]?.by == "offeredBy" && offer.by == nil, "the offering daycare closes")
     }
 
     static let broken: [ProfileTests.Broken] = [
@@ -35,6 +36,12 @@ import GuichetProfile
         .init(name: "capacity counted by a field the offer does not set to its organisation",
               replace: "capacity: {holds: [offered, placed], by: offeredBy}", with: "capacity: {holds: [offered, placed], by: offeredOn}",
               key: "dossiers.application.workflow.transitions.offer.capacity.by", message: "'by' must be a public field"),
+        .init(name: "close restricted by a field that is not a public system field",
+              replace: "to: closed, by: offeredBy}", with: "to: closed, by: schedule}",
+              key: "dossiers.application.workflow.transitions.close.by", message: "'by' must be a public system field"),
+        .init(name: "close restricted by a date no transition sets to an organisation",
+              replace: "to: closed, by: offeredBy}", with: "to: closed, by: offeredOn}",
+              key: "dossiers.application.workflow.transitions.close.by", message: "names a field no transition sets to actor.organisation"),
         .init(name: "offer e-mail to a field that is not an address", replace: "field: email", with: "field: phone",
               key: "dossiers.application.workflow.transitions.offer.notify.field", message: "is not an e-mail field"),
     ]

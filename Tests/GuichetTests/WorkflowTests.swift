@@ -22,6 +22,19 @@ import GuichetStore
         #expect(try await world.gate.transition(a.id, "decline", parent).status == "waiting")
         _ = try await world.gate.transition(a.id, "offer", try await world.request("daycare1"))
         #expect(try await world.gate.transition(a.id, "accept", parent).status == "placed")
+        // Another service the family chose does not close a placement it did not make (a
+        // controls audit: a competitor closed one, a final state); the refusal is journalled.
+        let before = try await world.dataCounts()
+        do {
+            _ = try await world.gate.transition(a.id, "close", daycare)
+            Issue.record("daycare2 closed daycare1's placement")
+        } catch GuichetError.forbidden(let message) {
+            #expect(message.contains("offeredBy"), "\(message)")
+        }
+        let after = try await world.dataCounts()
+        #expect(try await world.store.dossier(a.id)?.status == "placed")
+        #expect(after == before, "nothing changed")
+        #expect(try await world.ledger.journal().contains { !$0.allowed && $0.reason == "transition-by" && $0.dossiers == [a.id] })
         let closed = try await world.gate.transition(a.id, "close", try await world.request("daycare1"))
         #expect(closed.status == "closed" && closed.version == 6)
     }
