@@ -14,7 +14,8 @@ public enum FieldValidation {
         case .text(let maxLength):
             guard case .string(let raw) = json else { throw bad("text") }
             let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !s.isEmpty else { throw bad("non-empty text") }
+            // Something that shows: a value of combining marks or joiners alone looked empty.
+            guard !s.isEmpty, DisplayText.visibleCount(s) > 0 else { throw bad("non-empty text") }
             guard s.count <= maxLength else { throw bad("at most \(maxLength) characters") }
             guard !DisplayText.holdsRefused(s) else {
                 throw bad("text on one line, without control or text-direction characters (a line break inside a cell: join its lines, with ', ' say)")

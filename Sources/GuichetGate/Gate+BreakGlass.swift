@@ -46,7 +46,7 @@ extension Gate {
     public func checkBreakGlassJustification(_ raw: String) throws -> String {
         let minimum = profile.breakGlass?.minJustification ?? 0
         let justification = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard justification.count >= minimum, justification.count <= Self.maxNoteLength,
+        guard DisplayText.visibleCount(justification) >= minimum, justification.count <= Self.maxNoteLength,
               !DisplayText.holdsRefused(justification, newline: true) else {
             throw GuichetError.invalid("'justification' must say why, in \(minimum) to \(Self.maxNoteLength) characters, without control or text-direction characters")
         }

@@ -349,7 +349,7 @@ extension Gate {
     /// 2,000 characters, none that would reorder or hide text on the pages that show it.
     static func officerReason(_ raw: String, suspending: Bool) throws -> String {
         let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.count >= 10, text.count <= 2_000 else {
+        guard DisplayText.visibleCount(text) >= 10, text.count <= 2_000 else {
             throw GuichetError.invalid(suspending ? "write the reason for suspending (10 to 2000 characters)" : "write the reason for reinstating (10 to 2000 characters)")
         }
         guard !DisplayText.holdsRefused(text, newline: true) else {

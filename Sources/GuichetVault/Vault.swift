@@ -310,13 +310,16 @@ enum ValueCodec {
     }
 
     static func decode(_ data: Data, type: FieldType?) throws -> FieldValue {
-        guard let text = String(data: data, encoding: .utf8), let tag = text.first else { throw VaultError.integrity }
-        let rest = String(text.dropFirst())
+        // The tag is the first byte, not the first Character: a text that begins with a
+        // combining mark (U+0301, a joiner, a variation selector) fuses with the tag into one
+        // grapheme, and such a value, accepted and sealed, could never be read again (an API
+        // audit, 7 December: 503 "integrity check" on every read of it).
+        guard let tag = data.first, let rest = String(data: Data(data.dropFirst()), encoding: .utf8) else { throw VaultError.integrity }
         switch tag {
-        case "t": return .text(rest)
-        case "i": guard let i = Int(rest) else { throw VaultError.integrity }; return .integer(i)
-        case "d": guard let d = LocalDate(iso: rest) else { throw VaultError.integrity }; return .date(d)
-        case "b": return .boolean(rest == "1")
+        case UInt8(ascii: "t"): return .text(rest)
+        case UInt8(ascii: "i"): guard let i = Int(rest) else { throw VaultError.integrity }; return .integer(i)
+        case UInt8(ascii: "d"): guard let d = LocalDate(iso: rest) else { throw VaultError.integrity }; return .date(d)
+        case UInt8(ascii: "b"): return .boolean(rest == "1")
         default: throw VaultError.integrity
         }
     }

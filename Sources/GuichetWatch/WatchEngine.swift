@@ -288,7 +288,7 @@ public struct WatchEngine: Sendable {
             return true
         }
         let since = st.ceilingSince ?? t.second
-        let answered = (e.justification.map { $0.count >= 10 } ?? false)
+        let answered = (e.justification.map { DisplayText.visibleCount($0) >= 10 } ?? false)
             && e.secondFactorAt.map { Int64($0.timeIntervalSince1970) > since && e.at.timeIntervalSince($0) <= Self.stepUpWindow } == true
         // A request that adds nothing passes, unless it brings the answer a crossing owes
         // (the pages send it with the file reopened, before the change is tried again).

@@ -35,6 +35,17 @@ import GuichetSynth
         #expect(Vault.wrapAAD("p1", 12) == Array("guichet-data-key\u{0}p1\u{0}kek12".utf8))
     }
 
+    @Test("a text that begins with a combining mark, a joiner or a variation selector is read back as written (an API audit: such a value, accepted, was unreadable for good)")
+    func textBeginningWithAMark() throws {
+        for text in ["\u{0301}Ines", "\u{200D}Lou", "\u{200C}x", "\u{FE0F}a", "\u{1F3FB}b", "\u{0903}c", "", "t", "plain"] {
+            let value = FieldValue.text(text)
+            #expect(try ValueCodec.decode(ValueCodec.encode(value), type: nil) == value, "\(text.unicodeScalars.map(\.value))")
+        }
+        #expect(try ValueCodec.decode(ValueCodec.encode(.integer(-42)), type: nil) == .integer(-42))
+        #expect(throws: VaultError.self) { _ = try ValueCodec.decode(Data([0x74, 0xFF]), type: nil) }
+        #expect(throws: VaultError.self) { _ = try ValueCodec.decode(Data(), type: nil) }
+    }
+
     @Test("the module's AES-256-GCM wrapper passes Wycheproof's AES-256 / 96-bit nonce vectors")
     func wycheproof() throws {
         let url = Repo.root.appendingPathComponent("Tests/GuichetTests/Vectors/wycheproof-aes256-gcm.json")

@@ -194,6 +194,33 @@ import GuichetSynth
                                                   requestID: "r-2", source: nil)
     }
 
+    @Test("invisible and format characters are refused in text, a value must show something, and a justification's minimum counts what shows (an API audit: 45 Hangul fillers opened a file)")
+    func invisibleRefused() async throws {
+        let spec = FieldSpec(name: "firstName", type: .text(maxLength: 80), classification: .identity)
+        for bad in ["In\u{200B}es", "\u{FEFF}Ines", "In\u{00AD}es", "Ines\u{2028}Marc", "Ines\u{200E}", "\u{3164}\u{3164}", "\u{0301}",
+                    "\u{200D}", "Ines\u{E0041}", "\u{2800}\u{2800}"] {
+            #expect(throws: GuichetError.self, "\(bad.unicodeScalars.map { String($0.value, radix: 16) })") {
+                _ = try FieldValidation.value(.string(bad), for: spec, path: "child.firstName")
+            }
+        }
+        // Accents, joiners of scripts and emoji, and a text that begins with a combining mark
+        // (stored and read back: ``VaultTests``) are kept.
+        for fine in ["Inès", "\u{0301}Ines", "می\u{200C}خواهم", "👩\u{200D}👧", "O'Neil"] {
+            #expect(try FieldValidation.value(.string(fine), for: spec, path: "child.firstName") == .text(fine))
+        }
+        #expect(DisplayText.visibleCount(String(repeating: "\u{3164}", count: 45)) == 0)
+        #expect(DisplayText.visibleCount("a\u{0301}b c") == 3)
+        let world = try await EmploiWorld.make(size: 300)
+        defer { world.remove() }
+        let id = try #require(world.summary.agencyCaseload.first)
+        let r = try await world.request("adviser2", purpose: "support")
+        let before = try await world.store.ledgerSize()
+        for filler in ["\u{3164}", "\u{200D}", "\u{0301}"] {
+            #expect(await Self.invalid { _ = try await world.gate.breakGlass(id, justification: "Why" + String(repeating: filler, count: 60), r) }, "\(filler.unicodeScalars.first!.value)")
+        }
+        #expect(try await world.store.ledgerSize() == before, "nothing opened, nothing journalled")
+    }
+
     /// Whether the work fails with a 400 (not a refusal for another reason).
     static func invalid(_ work: () async throws -> Void) async -> Bool {
         do { try await work() } catch GuichetError.invalid { return true } catch { return false }
