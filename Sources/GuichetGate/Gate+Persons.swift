@@ -72,6 +72,14 @@ extension Gate {
         guard let person = try await store.persons([id])[id] else { throw GuichetError.notFound }
         // An erased person (key shredded) takes no new value: not found, as their dossiers are.
         guard person.key != nil else { try await refuse(.notFound, reason: "erased", action: .update, dossiers: [], r) }
+        // A person with an account of their own is changed by that account, or by staff, never
+        // by another citizen of the same file: a controls audit's parent rewrote the other
+        // parent's name and national id and moved their e-mail, where that parent's password
+        // reset codes and place offers go.
+        if r.principal.kind == .citizen, r.principal.subject.person != id, try await store.personHasAccount(id) {
+            try await refuse(.forbidden("this person has an account of their own: they change their own details, or the office does"),
+                             reason: "person-has-account", action: .update, dossiers: [dossier], r)
+        }
         if let expectedVersion, expectedVersion != person.version {
             throw GuichetError.conflict("the person changed since version \(expectedVersion); read it again")
         }

@@ -227,4 +227,30 @@ import GuichetLedger
         #expect(texts.contains { $0.contains("claim-code-archived") }, "the refusal is journalled")
         #expect(!texts.contains { $0.contains(ClaimEntry.issueAction) }, "no code issued")
     }
+
+    @Test("a parent changes the other parent's details while that parent has no account; once they claim one, only they or staff do (a controls audit moved a co-parent's e-mail)")
+    func coParentWithAccountIsTheirs() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let marc = try await Self.secondParent(world)
+        let julie = try await world.request("julie")
+        _ = try await world.gate.updatePerson(marc, fields: ["phone": .string("514-555-0199")], expectedVersion: nil, julie)
+        let code = try await world.auth.issueClaim(for: marc, by: nil).code
+        _ = try await Provisioning(gate: world.gate, auth: world.auth).claim(username: "marc", password: World.password, code: code, requestID: "t", source: nil)
+        let version = try #require(try await world.store.persons([marc])[marc]?.version)
+        do {
+            _ = try await world.gate.updatePerson(marc, fields: ["email": .string("someone@example.org")], expectedVersion: nil, julie)
+            Issue.record("a parent changed the other parent's e-mail, who has an account")
+        } catch GuichetError.forbidden(let message) {
+            #expect(message.contains("account of their own"), "\(message)")
+        }
+        #expect(try await world.store.persons([marc])[marc]?.version == version, "nothing changed")
+        #expect(try await world.ledger.journal().contains { !$0.allowed && $0.reason == "person-has-account" })
+        // Julie's own details stay hers, Marc changes his, and the office changes his too.
+        let own = try #require(try await world.store.account(username: "julie")?.person)
+        _ = try await world.gate.updatePerson(own, fields: ["phone": .string("514-555-0177")], expectedVersion: nil, julie)
+        _ = try await world.gate.updatePerson(marc, fields: ["phone": .string("514-555-0188")], expectedVersion: nil, try await world.request("marc"))
+        _ = try await world.gate.updatePerson(marc, fields: ["phone": .string("514-555-0166")], expectedVersion: nil,
+                                              try await world.request("agent", purpose: "list-management"))
+    }
 }
