@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import GuichetCore
+import GuichetGate
 
 /// No privileged account by one hand (C17; R1: an intruder created an administrator on a
 /// Saturday evening; R2: a stolen local administrator created two accounts that read 1.6 M files).
@@ -49,5 +50,48 @@ import GuichetCore
         _ = try await world.auth.signIn(username: "agent2", password: World.password)
         let notices = try await world.store.notices(account: try await world.principal("admin2").account)
         #expect(notices.filter { $0.kind == "privileged-account-request" }.count == 2, "every administrator was alerted")
+    }
+
+    @Test("approvals of one request sent at once: one approves, the others find it decided (404); no 500, one approval in the ledger (an API audit saw three)")
+    func concurrentApprovals() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.auth.createAccount(username: "admin2", password: World.password, role: "admin", organisation: world.operatorOrg.id, createdBy: nil)
+        let before = try await world.ledger.journal().filter { $0.action == "provision:approve" }.count
+        try await world.withAdmin { client in
+            let first = try await world.token("admin")
+            let created = try await client.call(.post, "/admin/v1/accounts", token: first,
+                                                body: #"{"username": "agent2", "password": "\#(World.password)", "role": "agent", "organisation": "\#(world.operatorOrg.id)"}"#)
+            #expect(created.status == .created)
+            let id = try #require(try await client.call(.get, "/admin/v1/requests", token: first)["requests"]?.array?.first?.object?["id"]?.string)
+            let second = try await world.token("admin2")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 { group.addTask { try await client.call(.post, "/admin/v1/requests/\(id)/approve", token: second).status.code } }
+                var all: [Int] = []
+                for try await s in group { all.append(s) }
+                return all.sorted()
+            }
+            #expect(statuses == [200, 404, 404, 404], "\(statuses)")
+        }
+        let after = try await world.ledger.journal().filter { $0.action == "provision:approve" }.count
+        #expect(after - before == 1, "one approval journalled")
+        _ = try await world.auth.signIn(username: "agent2", password: World.password)
+    }
+
+    @Test("an organisation's kind and name sent three times at once makes one organisation (an API audit made three)")
+    func concurrentOrganisations() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let provisioning = Provisioning(gate: world.gate, auth: world.auth)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<3 {
+                group.addTask { (try? await provisioning.addOrganisation(kind: "daycare", name: "CPE Concurrent", territory: nil, capacity: 3, by: .consoleTrustingTheKeyFile(requestID: "t"))) != nil }
+            }
+            var made = 0
+            for await ok in group where ok { made += 1 }
+            return made
+        }
+        #expect(results == 1)
+        #expect(try await world.store.organisationExists(kind: "daycare", name: "CPE Concurrent"))
     }
 }
