@@ -99,6 +99,16 @@ struct AccessLogMiddleware: RouterMiddleware {
                                  ".yaml", ".ini", ".conf", ".config", ".cfg", ".env", ".bak", ".old", ".sql", ".zip", ".gz", ".tar", ".log",
                                  ".html", ".htm", ".js", ".css", ".map", ".ico", ".png", ".svg", ".action", ".do"]
 
+    /// The files scanners ask for by name (lowercased), kept whole in the log.
+    static let scannedNames: Set<String> = [
+        ".env", ".env.local", ".env.production", ".env.bak", ".git", ".gitignore", ".git-credentials", ".htaccess", ".htpasswd", ".aws", ".ssh",
+        ".svn", ".hg", ".ds_store", ".vscode", ".idea", ".npmrc", ".dockerenv", ".bash_history", ".well-known", "wp-login.php", "wp-config.php",
+        "xmlrpc.php", "phpinfo.php", "info.php", "index.php", "admin.php", "config.php", "setup.php", "install.php", "login.php", "shell.php",
+        "web.config", "config.json", "config.yml", "config.yaml", "settings.py", "robots.txt", "sitemap.xml", "favicon.ico", "security.txt",
+        "ads.txt", "humans.txt", "backup.zip", "backup.sql", "dump.sql", "database.sql", "db.sql", "id_rsa", "server-status", "actuator",
+        "wp-admin", "wp-content", "wp-includes", "phpmyadmin", "vendor", "cgi-bin", "console", "manager", "boaform", "hnap1",
+    ]
+
     /// A path no route matched, as the log shows it. Kept: the literal words of this listener's
     /// routes (`/v1/dossiers`), and what scanners ask for (a segment that starts with a dot,
     /// `.env`, `.git`, or ends as a file they look for, `wp-login.php`), made of ASCII letters,
@@ -114,9 +124,14 @@ struct AccessLogMiddleware: RouterMiddleware {
             let plain = bytes.count <= 40 && bytes.allSatisfy { b in
                 (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x2D || b == 0x5F
             }
+            guard plain else { return "…" }
+            // A scanner's usual file is kept whole; any other name that starts with a dot or
+            // ends as such a file keeps only that: `/.Dupuis` and `/Dupuis.php` put a surname
+            // in the log (a controls audit).
             let lower = segment.lowercased()
-            let scanned = segment.hasPrefix(".") || scannedEndings.contains { lower.hasSuffix($0) && lower.count > $0.count }
-            return plain && scanned ? segment : "…"
+            if scannedNames.contains(lower) { return segment }
+            if let ending = scannedEndings.first(where: { lower.hasSuffix($0) && lower.count > $0.count }) { return Substring("…" + ending) }
+            return segment.hasPrefix(".") ? ".…" : "…"
         }
         return segments.joined(separator: "/")
     }
