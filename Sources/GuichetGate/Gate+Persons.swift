@@ -137,13 +137,7 @@ extension Gate {
     public func registerPersonNotingClashes(fields input: [String: JSON], requestID: String,
                                             source: String?) async throws -> (id: PersonID, clashes: [String]) {
         let values = try personFields(input, prefix: "person.", creating: true).setValues
-        var person = try newPerson(values)
-        var clashes: [String] = []
-        for term in person.terms {
-            guard let spec = profile.personField(term.field), case .nationalID = spec.type else { continue }
-            if try await store.personCarries(field: term.field, term: term.term) { clashes.append(term.field) }
-        }
-        if !clashes.isEmpty { person = NewPerson(record: person.record, terms: person.terms.filter { !clashes.contains($0.field) }) }
+        let (person, clashes) = try await withoutClashingIdentifiers(try newPerson(values))
         let id = person.record.id
         let now = clock()
         let context = AccessContext(requestID: requestID, subject: nil, session: nil, source: source, purpose: nil, at: now)
@@ -155,6 +149,32 @@ extension Gate {
         }
         try await store.create(person: person, at: now)
         return (id, clashes.sorted())
+    }
+
+    /// A new person whose national identifiers (searchable `national-id` fields) a person on
+    /// file already carries, without those look-up terms, and the fields concerned: stored, not
+    /// searchable, so that staff searching by the identifier find the person who carried it first.
+    func withoutClashingIdentifiers(_ person: NewPerson) async throws -> (NewPerson, [String]) {
+        var clashes: [String] = []
+        for term in person.terms {
+            guard let spec = profile.personField(term.field), case .nationalID = spec.type else { continue }
+            if try await store.personCarries(field: term.field, term: term.term) { clashes.append(term.field) }
+        }
+        guard !clashes.isEmpty else { return (person, []) }
+        return (NewPerson(record: person.record, terms: person.terms.filter { !clashes.contains($0.field) }), clashes.sorted())
+    }
+
+    /// The alert of a citizen's new file whose new person carries a national identifier a
+    /// person on file already carries (``withoutClashingIdentifiers(_:)``), naming the field.
+    func noteFiledIdentityClash(_ r: GateRequest, fields: [String]) async {
+        guard !fields.isEmpty else { return }
+        do {
+            try await watch?.raise(r.principal.account, detector: "identity-clash", severity: .medium,
+                                   detail: "filed a new person with a national identifier (\(fields.joined(separator: ", "))) that a person on file already carries: stored, not searchable; check the identity before acting on that file",
+                                   at: clock())
+        } catch {
+            logger.error("the alert of an identity clash could not be queued", metadata: ["request": .string(r.requestID)])
+        }
     }
 
     /// The dossiers linking a person that are neither archived nor erased (a person is read or

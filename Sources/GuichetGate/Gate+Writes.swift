@@ -32,6 +32,7 @@ extension Gate {
             }
         }
         let now = clock()
+        var clashes: [String] = []
         for person in input.persons {
             guard type.persons.contains(where: { $0.role == person.role }) else {
                 throw GuichetError.invalid("unknown person role '\(GuichetError.echo(person.role))' (expected one of: \(type.persons.map(\.role).joined(separator: ", ")))")
@@ -43,7 +44,15 @@ extension Gate {
                 links.append(PersonLink(role: role, person: me))
             case .new(let role, let input):
                 let values = try personFields(input, prefix: role + ".", creating: true).setValues
-                let person = try newPerson(values)
+                var person = try newPerson(values)
+                // A citizen's new person with a national identifier already on file (another
+                // family's child's health-insurance number): stored, not made searchable, and
+                // alerted, as a sign-up is (an API audit: staff searching by it found both).
+                if r.principal.kind == .citizen {
+                    let (kept, clashing) = try await withoutClashingIdentifiers(person)
+                    person = kept
+                    clashes += clashing.map { "\(role).\($0)" }
+                }
                 links.append(PersonLink(role: role, person: person.record.id))
                 newPersons.append(person)
                 written += values.keys.map { "\(role).\($0)" }
@@ -75,6 +84,7 @@ extension Gate {
             try await journalledWrite(access, action: .create, r)
             try await store.create(dossier: record, newPersons: newPersons, by: r.principal.account)
         }
+        await noteFiledIdentityClash(r, fields: clashes)
         return WriteResult(id: record.id, status: record.status, version: 1, persons: links)
     }
 

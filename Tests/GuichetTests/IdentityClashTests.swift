@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import GuichetCore
 import GuichetStore
+import GuichetGate
 @testable import GuichetServer
 
 /// A hostile citizen's audit (emploi): anyone could sign up with a job seeker's NIR, open a
@@ -55,8 +56,37 @@ import GuichetStore
             var officer = PageClient(client)
             _ = try await officer.signIn("security", World.password, totp: secret)
             let home = try await officer.get("/web/home?lang=en")
-            let row = try #require(home.html.components(separatedBy: "<tr").first { $0.contains("identity") || $0.contains("identité") }, "\(home.status)")
+            let row = try #require(home.html.components(separatedBy: "<tr").first { ($0.contains("identity") || $0.contains("identité")) && $0.contains("signed up") },
+                                   "\(home.status)")
             #expect(row.contains(">parent.other<"), "\(row)")
         }
+    }
+
+    @Test("a citizen's new file whose child carries a national identifier on file: made, but staff searching by it find the first carrier only, and the officers are alerted (an API audit)")
+    func clashingIdentifierInANewFile() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let world = try await base.watched()
+        _ = try await world.registerParent("parent.first")
+        let first = try await world.application(by: "parent.first")
+        let firstChild = try #require(first.persons.first { $0.role == "child" }?.person)
+        _ = try await world.gate.updatePerson(firstChild, fields: ["nam": .string("TREE25020359")], expectedVersion: nil,
+                                              try await world.request("parent.first"))
+        _ = try await world.registerParent("parent.other", lastName: "Lefebvre")
+        let other = try await world.request("parent.other")
+        let made = try await world.gate.create(DossierInput(
+            type: "application", fields: ["desiredStart": .string("2027-09-01"), "daysPerWeek": .number(4)],
+            persons: [.caller(role: "parent"),
+                      .new(role: "child", fields: ["firstName": .string("Noé"), "lastName": .string("Lefebvre"), "birthDate": .string("2025-02-03"),
+                                                   "nam": .string("TREE25020359")])],
+            partners: [world.daycares[0].id]), other)
+        let agent = try await world.request("agent", purpose: "list-management")
+        let found = try await world.gate.search(type: "application", status: nil, criteria: ["child.nam": "TREE25020359"], after: nil, limit: 10, agent)
+        #expect(found.views.map(\.id) == [first.id], "the first carrier only, not \(made.id)")
+        let alerts = try await world.store.alerts(openOnly: true, account: other.principal.account, limit: 10).filter { $0.detector == "identity-clash" }
+        #expect(alerts.count == 1 && alerts.first.map { $0.detail.contains("child.nam") && !$0.detail.contains("TREE") } == true, "\(alerts.map(\.detail))")
+        // The new child's file is made and readable by its parent, identifier included.
+        let view = try await world.gate.read(made.id, other)
+        #expect(view.persons.first { $0.role == "child" }?.fields["nam"] == .text("TREE25020359"))
     }
 }
