@@ -186,7 +186,8 @@ extension Gate {
     }
 
     /// Moves a dossier along its workflow (`withdraw` is the withdrawal, never a deletion).
-    public func transition(_ id: DossierID, _ name: String, _ r: GateRequest) async throws -> WriteResult {
+    /// - Parameter expectedVersion: the version the caller read, if it says: another is a 409.
+    public func transition(_ id: DossierID, _ name: String, _ r: GateRequest, expectedVersion: Int? = nil) async throws -> WriteResult {
         guard profile.dossierTypes.values.contains(where: { $0.workflow.transitions[name] != nil }) else {
             throw GuichetError.invalid("unknown transition '\(GuichetError.echo(name))'")
         }
@@ -194,6 +195,9 @@ extension Gate {
         let (record, grant) = try await authorise(id, action, r)
         guard let transition = profile.dossierTypes[record.type]?.workflow.transitions[name] else {
             throw GuichetError.invalid("unknown transition '\(name)' for this dossier type")
+        }
+        if let expectedVersion, expectedVersion != record.version {
+            throw GuichetError.conflict("the dossier changed since version \(expectedVersion); read it again")
         }
         guard transition.from.contains(record.status) else {
             throw GuichetError.conflict("cannot '\(name)' a dossier in state '\(record.status)' (allowed from: \(transition.from.sorted().joined(separator: ", ")))")

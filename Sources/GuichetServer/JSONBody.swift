@@ -47,7 +47,7 @@ struct JSONBody {
 
     /// Reads and parses the body of a request.
     static func read(_ request: Request) async throws -> JSONBody {
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+        if let type = request.headers[.contentType], !isJSON(type) {
             throw GuichetError.invalid("send the body as application/json")
         }
         let buffer = try await RequestBodies.collect(request, upTo: limit)
@@ -57,11 +57,20 @@ struct JSONBody {
         return JSONBody(object: object)
     }
 
+    /// Whether a Content-Type is JSON in UTF-8: `application/json`, with no parameter but a
+    /// UTF-8 charset (an API audit: `application/jsonx`, `application/json-patch+json` and
+    /// `charset=latin1` were read as JSON).
+    static func isJSON(_ contentType: String) -> Bool {
+        let parts = contentType.lowercased().split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.first == "application/json" else { return false }
+        return parts.dropFirst().allSatisfy { $0 == "charset=utf-8" || $0 == "charset=\"utf-8\"" }
+    }
+
     /// Reads the body of a request whose body is optional: none is an empty object.
     static func readIfAny(_ request: Request) async throws -> JSONBody {
         let buffer = try await RequestBodies.collect(request, upTo: limit)
         guard buffer.readableBytes > 0 else { return JSONBody(object: [:]) }
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+        if let type = request.headers[.contentType], !isJSON(type) {
             throw GuichetError.invalid("send the body as application/json")
         }
         guard case .object(let object) = try JSONParser.parse(buffer.readableBytesView) else {

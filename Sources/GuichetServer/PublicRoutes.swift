@@ -80,15 +80,24 @@ extension GuichetServer {
             try body.finish()
             return Reply.json(Wire.write(try await self.gate.update(id, DossierChanges(fields: fields, partners: partners, expectedVersion: version), g)))
         }
+        // A step takes no body, or `{"version": N}` (the version the caller read): a body that is
+        // anything else is refused before anything changes (an API audit withdrew a file with
+        // a truncated body).
         r.on(.post, "/v1/dossiers/:id/withdraw") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
-            return Reply.json(Wire.write(try await self.gate.transition(try ctx.parameters.identifier("id"), "withdraw", g)))
+            var body = try await JSONBody.readIfAny(req)
+            let version = try body.optionalInt("version")
+            try body.finish()
+            return Reply.json(Wire.write(try await self.gate.transition(try ctx.parameters.identifier("id"), "withdraw", g, expectedVersion: version)))
         }
         r.on(.post, "/v1/dossiers/:id/transitions/:name") { req, ctx in
             let g = try await self.gateRequest(req, ctx)
             let name = ctx.parameters.get("name") ?? ""
             let id: DossierID = try ctx.parameters.identifier("id")
-            let written = try await self.gate.transition(id, name, g)
+            var body = try await JSONBody.readIfAny(req)
+            let version = try body.optionalInt("version")
+            try body.finish()
+            let written = try await self.gate.transition(id, name, g, expectedVersion: version)
             // A notice the transition owes is in the outbox already: wake its sender.
             self.noticeNudge.wake()
             return Reply.json(Wire.write(written))

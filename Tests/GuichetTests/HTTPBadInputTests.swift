@@ -50,6 +50,14 @@ import GuichetCore
         Case(name: "unknown search field", method: .get, path: "/v1/dossiers?shoeSize=42", body: nil, status: .badRequest, detail: "you cannot search by 'shoeSize'"),
         Case(name: "unknown status", method: .get, path: "/v1/dossiers?status=lost", body: nil, status: .badRequest, detail: "unknown status"),
         Case(name: "limit out of range", method: .get, path: "/v1/dossiers?limit=1000", body: nil, status: .badRequest, detail: "limit must be from 1 to 100"),
+        // A step takes no body but `{"version": N}`: anything else changes nothing (an API
+        // audit withdrew a file with a truncated body); a body typed like JSON but not JSON is refused.
+        Case(name: "a truncated body to a withdrawal", method: .post, path: "/v1/dossiers/{A}/withdraw", body: #"{"fields": {"schedule": "part-time""#, status: .badRequest, detail: "not valid JSON"),
+        Case(name: "an unknown key in a withdrawal", method: .post, path: "/v1/dossiers/{A}/withdraw", body: #"{"fields": {}}"#, status: .badRequest, detail: "unknown field 'fields'"),
+        Case(name: "a stale version in a withdrawal", method: .post, path: "/v1/dossiers/{A}/withdraw", body: #"{"version": 99}"#, status: .conflict, detail: "changed since version 99"),
+        Case(name: "a truncated body to a transition", method: .post, path: "/v1/dossiers/{A}/transitions/withdraw", body: #"{"version": "#, status: .badRequest, detail: "not valid JSON"),
+        Case(name: "a JSON look-alike content type", method: .post, path: "/v1/dossiers", body: #"{"type": "application"}"#, contentType: "application/json-patch+json", status: .badRequest, detail: "application/json"),
+        Case(name: "JSON in another charset", method: .post, path: "/v1/dossiers", body: #"{"type": "application"}"#, contentType: "application/json; charset=latin1", status: .badRequest, detail: "application/json"),
         Case(name: "unknown purpose", method: .get, path: "/v1/dossiers/{A}", body: "{purpose:spying}", status: .badRequest, detail: "unknown purpose"),
     ]
 
@@ -122,6 +130,19 @@ import GuichetCore
             #expect(wrong.text.contains("was not accepted") && !wrong.text.contains("Bearer <token>"), "\(wrong.text)")
             let noToken = try await client.call(.get, "/v1/me")
             #expect(noToken.status == .unauthorized && noToken.text.contains("Bearer <token>"), "a missing token is still explained as such")
+        }
+    }
+
+    @Test("a step with the version read, or an empty body, is taken; the content type may say charset=utf-8")
+    func stepWithVersion() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        _ = try await world.registerParent("parent1")
+        let a = try await world.application(by: "parent1")
+        try await world.withPublic { client in
+            let token = try await world.token("parent1")
+            let r = try await client.call(.post, "/v1/dossiers/\(a.id)/withdraw", token: token, body: #"{"version": 1}"#, contentType: "application/json; charset=UTF-8")
+            #expect(r.status == .ok && r["status"]?.string == "withdrawn", "\(r.text)")
         }
     }
 }
