@@ -1,5 +1,5 @@
 public import GuichetCore
-import GuichetStore
+public import GuichetStore
 @_spi(GateOnly) import GuichetPolicy
 @_spi(GateOnly) import GuichetLedger
 @_spi(GateOnly) import GuichetVault
@@ -175,6 +175,60 @@ extension Gate {
         } catch {
             logger.error("the alert of an identity clash could not be queued", metadata: ["request": .string(r.requestID)])
         }
+    }
+
+    /// The versions of a person's fields (metadata only, the current one first), for a role
+    /// that may list the versions of a dossier linking the person (administrators): C9, a
+    /// person's fields overwritten or removed are kept, and put back by ``restorePerson(_:version:_:)``.
+    public func personVersions(_ id: PersonID, _ r: GateRequest) async throws -> [VersionInfo] {
+        let (dossier, grant) = try await throughDossier(id, .versions, r)
+        _ = try await journalled([AllowedAccess(dossier: dossier, grant: grant, persons: [], fields: [])], action: .versions, r)
+        return try await store.personVersions(of: id)
+    }
+
+    /// Restores a kept version of a person's fields as a new version (a controls audit: a
+    /// person's name blanked or national id removed could be put back by nobody). The version
+    /// replaced stays kept too. The search terms are those of the version restored, opened by
+    /// the system to index them and returned to nobody.
+    /// - Returns: the new version's number.
+    /// - Throws: 403 without a second factor verified in the last 5 minutes; 404 when the caller
+    ///   may restore no dossier linking the person; 400 for a version that is not an earlier one.
+    public func restorePerson(_ id: PersonID, version: Int, _ r: GateRequest) async throws -> Int {
+        guard r.principal.hasFreshSecondFactor(now: clock()) else {
+            throw GuichetError.forbidden("restoring needs a second factor verified in the last 5 minutes: verify it again, then retry")
+        }
+        let (dossier, grant) = try await throughDossier(id, .restore, r)
+        guard let person = try await store.persons([id])[id], person.key != nil else { throw GuichetError.notFound }
+        guard version >= 1, version < person.version, let old = try await store.personFields(id, atVersion: version) else {
+            throw GuichetError.invalid("version \(version) is not an earlier version of this person")
+        }
+        var indexed = profile.personFields.filter(\.searchable).map(\.name)
+        if let age = profile.statistics.age { indexed.append(age.field) }
+        let opened = try sealing {
+            try vault.open(person: PersonRecord(id: id, version: version, fields: old, key: person.key), role: "person",
+                           revealing: Set(indexed.map { "person." + $0 }))
+        }
+        var values: [String: FieldValue?] = [:]
+        for name in indexed { values[name] = .some(opened[name]) }
+        try await journalledWrite([AllowedAccess(dossier: dossier, grant: grant, persons: [], fields: ["version"])], action: .restore, r)
+        do {
+            try await store.update(person: id, expectedVersion: person.version, fields: old, terms: try terms(values), termFields: termFields(values),
+                                   at: clock(), by: r.principal.account, change: "restore of version \(version)")
+        } catch StoreError.versionConflict {
+            throw GuichetError.conflict("the person changed meanwhile; read the versions again")
+        } catch StoreError.notFound {
+            throw GuichetError.notFound
+        }
+        return person.version + 1
+    }
+
+    /// A live dossier linking the person on which the caller's role may take `action`.
+    func throughDossier(_ id: PersonID, _ action: Action, _ r: GateRequest) async throws -> (DossierID, Grant) {
+        try checkPurpose(r)
+        for d in try await liveDossiers(linking: id) {
+            if let grant = policy.decide(r.principal.subject, action, d.facts, purpose: r.purpose).grant { return (d.id, grant) }
+        }
+        try await refuse(.notFound, reason: "no-rule", action: action, dossiers: [], r)
     }
 
     /// The dossiers linking a person that are neither archived nor erased (a person is read or

@@ -107,6 +107,10 @@ public protocol GateStorage: Sendable {
     func dossier(_ id: DossierID, atVersion version: Int) async throws -> DossierRecord?
     /// Dossier ids matching a query, in id order, after the cursor.
     func search(_ q: DossierQuery) async throws -> [DossierID]
+    /// The versions of a person's fields, newest first (metadata only): the current one first.
+    func personVersions(of id: PersonID) async throws -> [VersionInfo]
+    /// A person's sealed fields as they were at `version`, a version a change replaced.
+    func personFields(_ id: PersonID, atVersion version: Int) async throws -> SealedFields?
     /// Whether any person carries this search term (a blind index) for this field.
     func personCarries(field: String, term: String) async throws -> Bool
 

@@ -400,6 +400,30 @@ extension PostgresStore {
         }
     }
 
+    /// The versions of a person's fields, newest first (metadata only; `status` is empty): the
+    /// current one, then those it replaced (`person_version`).
+    public func personVersions(of id: PersonID) async throws -> [VersionInfo] {
+        try await read { c in
+            guard let row = try await c.query("SELECT version, updated_at, changed_by, change FROM person WHERE id = \(id.rawValue)", logger: Self.logger)
+                .decode((Int, Int64, String?, String?).self).collect().first else { return [] }
+            var out = [VersionInfo(version: row.0, changedAt: Date(millis: row.1), changedBy: row.2.map(AccountID.init(trusted:)), change: row.3 ?? "unrecorded", status: "")]
+            out += try await c.query("""
+                SELECT version, changed_at, changed_by, change FROM person_version WHERE person_id = \(id.rawValue) AND version < \(row.0) ORDER BY version DESC
+                """, logger: Self.logger).decode((Int, Int64, String?, String).self).collect().map { r in
+                VersionInfo(version: r.0, changedAt: Date(millis: r.1), changedBy: r.2.map(AccountID.init(trusted:)), change: r.3, status: "")
+            }
+            return out
+        }
+    }
+
+    /// A person's sealed fields as they were at `version`, a version a change replaced.
+    public func personFields(_ id: PersonID, atVersion version: Int) async throws -> SealedFields? {
+        try await read { c in
+            try await c.query("SELECT fields FROM person_version WHERE person_id = \(id.rawValue) AND version = \(version)", logger: Self.logger)
+                .decode(Data.self).collect().first.map(SealedFields.init(bytes:))
+        }
+    }
+
     /// Whether any person carries this search term (a blind index) for this field.
     public func personCarries(field: String, term: String) async throws -> Bool {
         try await read { c in

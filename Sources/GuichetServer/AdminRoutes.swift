@@ -112,6 +112,21 @@ extension GuichetServer {
             guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
             return Reply.json(Wire.dossier(try await self.gate.read(try ctx.parameters.identifier("id"), version: v, g)))
         }
+        r.on(.get, "/admin/v1/persons/:id/versions") { req, ctx in
+            let g = try await self.gateRequest(req, ctx, admin: true)
+            let versions = try await self.gate.personVersions(try ctx.parameters.identifier("id"), g)
+            return Reply.json(.object(["versions": .array(versions.map { v in
+                .object(["version": .number(Double(v.version)), "changedAt": Wire.timestamp(v.changedAt),
+                         "changedBy": v.changedBy.map { .string($0.rawValue) } ?? .null, "change": .string(v.change)])
+            })]))
+        }
+        r.on(.post, "/admin/v1/persons/:id/versions/:version/restore") { req, ctx in
+            let g = try await self.gateRequest(req, ctx, admin: true)
+            guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }
+            let id: PersonID = try ctx.parameters.identifier("id")
+            let version = try await self.gate.restorePerson(id, version: v, g)
+            return Reply.json(.object(["id": .string(id.rawValue), "version": .number(Double(version))]))
+        }
         r.on(.post, "/admin/v1/dossiers/:id/versions/:version/restore") { req, ctx in
             let g = try await self.gateRequest(req, ctx, admin: true)
             guard let v = ctx.parameters.get("version").flatMap(Int.init) else { throw GuichetError.invalid("'version' must be a whole number") }

@@ -96,6 +96,10 @@ enum OpenAPI {
               responses: ["200": "Dossier", "400": "Problem", "401": "Problem", "404": "Problem"]),
         .init(method: "post", path: "/admin/v1/dossiers/{id}/versions/{version}/restore", summary: "Restore a kept version as a new version", secured: true,
               responses: ["200": "WriteResult", "400": "Problem", "401": "Problem", "404": "Problem", "409": "Problem"]),
+        .init(method: "get", path: "/admin/v1/persons/{id}/versions", summary: "Kept versions of a person's fields (metadata)", secured: true,
+              responses: ["200": "PersonVersions", "400": "Problem", "401": "Problem", "404": "Problem"]),
+        .init(method: "post", path: "/admin/v1/persons/{id}/versions/{version}/restore", summary: "Restore a kept version of a person's fields as a new version", secured: true,
+              responses: ["200": "PersonVersion", "400": "Problem", "401": "Problem", "403": "Problem", "404": "Problem", "409": "Problem"]),
     ] + watchOperations
 
     /// Detection (security officers; flagging persons: administrators too).
@@ -229,6 +233,7 @@ enum OpenAPI {
         "Person": obj(["id": id, "version": integer, "fields": anyObject]),
         "PersonChanges": obj(["version": integer, "fields": anyObject]),
         "StepVersion": obj(["version": integer]),
+        "PersonVersions": obj(["versions": array(anyObject)]),
         "PersonVersion": obj(["id": id, "version": integer]),
         "Accounts": obj(["accounts": array(anyObject)]),
         "NewAccount": obj(["username": string, "password": string, "role": string, "organisation": id, "territory": string, "email": string],

@@ -275,6 +275,32 @@ extension Store {
         }
     }
 
+    /// The versions of a person's fields, newest first (metadata only; `status` is empty): the
+    /// current one, then those it replaced (`person_version`).
+    public func personVersions(of id: PersonID) async throws -> [VersionInfo] {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT version, updated_at, changed_by, change FROM person WHERE id = ?",
+                                             arguments: [id.rawValue]) else { return [] }
+            let current: Int = row["version"]
+            var out = [VersionInfo(version: current, changedAt: Date(millis: row["updated_at"]), changedBy: (row["changed_by"] as String?).map(AccountID.init(trusted:)),
+                                   change: row["change"] ?? "unrecorded", status: "")]
+            out += try Row.fetchAll(db, sql: "SELECT version, changed_at, changed_by, change FROM person_version WHERE person_id = ? AND version < ? ORDER BY version DESC",
+                                    arguments: [id.rawValue, current]).map { r in
+                VersionInfo(version: r["version"], changedAt: Date(millis: r["changed_at"]), changedBy: (r["changed_by"] as String?).map(AccountID.init(trusted:)),
+                            change: r["change"], status: "")
+            }
+            return out
+        }
+    }
+
+    /// A person's sealed fields as they were at `version`, a version a change replaced.
+    public func personFields(_ id: PersonID, atVersion version: Int) async throws -> SealedFields? {
+        try await read { db in
+            try Data.fetchOne(db, sql: "SELECT fields FROM person_version WHERE person_id = ? AND version = ?", arguments: [id.rawValue, version])
+                .map(SealedFields.init(bytes:))
+        }
+    }
+
     /// Whether any person carries this search term (a blind index) for this field.
     public func personCarries(field: String, term: String) async throws -> Bool {
         try await read { db in

@@ -58,4 +58,38 @@ import GuichetGate
         #expect(try await db.blobs("SELECT fields FROM person_version WHERE person_id = '\(id)' AND version = 1") == [v1.fields.bytes])
         #expect(await db.refuses("DELETE FROM person_version"), "kept versions are not deleted")
     }
+
+    @Test("an administrator lists a person's versions and restores an earlier one: the fields and their search terms come back, as a new version; an agent may not, nor an administrator without a fresh factor (a controls audit found no way back)")
+    func administratorRestoresAPerson() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let parent = try await world.registerParent("parent1")
+        let app = try await world.application(by: "parent1")
+        let agent = try await world.request("agent", purpose: "list-management")
+        _ = try await world.gate.updatePerson(parent, fields: ["email": .string("moved@example.org"), "phone": .null], expectedVersion: nil, agent)
+        let byOld = { try await world.gate.search(type: "application", status: nil, criteria: ["parent.email": "parent1@example.org"], after: nil, limit: 10, agent).views.map(\.id) }
+        #expect(try await byOld().isEmpty, "the old e-mail no longer finds the file")
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.restorePerson(parent, version: 1, agent) }
+        let admin = try await world.request("admin")
+        try await world.withAdmin { client in
+            let listed = try await client.call(.get, "/admin/v1/persons/\(parent)/versions", token: try await world.token("admin"))
+            #expect(listed.status == .ok)
+            let versions = try #require(listed["versions"]?.array).compactMap { $0.object?["version"]?.integer }
+            #expect(versions == [2, 1], "\(listed.text)")
+            #expect(!listed.text.contains("example.org"), "metadata only")
+            let restored = try await client.call(.post, "/admin/v1/persons/\(parent)/versions/1/restore", token: try await world.token("admin"))
+            #expect(restored.status == .ok && restored["version"]?.integer == 3, "\(restored.text)")
+            let bad = try await client.call(.post, "/admin/v1/persons/\(parent)/versions/3/restore", token: try await world.token("admin"))
+            #expect(bad.status == .badRequest, "not an earlier version")
+        }
+        let view = try await world.gate.readPerson(parent, agent)
+        #expect(view.fields["email"] == .text("parent1@example.org") && view.fields["phone"] != nil, "the fields of version 1")
+        #expect(try await byOld() == [app.id], "and its search terms")
+        #expect(try await world.store.personVersions(of: parent).map(\.change).first == "restore of version 1")
+        #expect(try await world.ledger.journal().contains { $0.action == "restore" && $0.account == admin.principal.account })
+        // Without a factor verified in the last five minutes: refused.
+        let stale = GateRequest(principal: try await world.auth.signIn(username: "admin", password: World.password).principal,
+                                requestID: "stale", source: nil, purpose: nil)
+        await #expect(throws: GuichetError.self) { _ = try await world.gate.restorePerson(parent, version: 2, stale) }
+    }
 }
