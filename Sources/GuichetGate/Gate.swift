@@ -297,16 +297,24 @@ public final class Gate: Sendable {
             try await refuse(.forbidden("your role may not search these dossiers"), reason: "no-rule", action: .search, dossiers: [], r)
         }
         var terms: [(role: String, field: String, term: String)] = []
+        // What the role may search by: the fields its rules let it read and search, within its
+        // declared combinations, and the combinations it can use whole (a controls audit: secu's
+        // employer was told "insured.lastName", which no combination of its takes, and "cin",
+        // which it may not read).
+        let combos = (profile.roles[subject.role]?.searchTerms ?? []).filter { combo in
+            combo.allSatisfy { name in scope.searchable.contains { $0.hasSuffix("." + name) } }
+        }
+        let offered = searchablePaths(r, type: type, purposes: [r.purpose]).sorted()
         for (path, raw) in criteria.sorted(by: { $0.key < $1.key }) {
             guard scope.searchable.contains(path), let dot = path.firstIndex(of: ".") else {
-                throw GuichetError.invalid("you cannot search by '\(GuichetError.echo(path))' (you may search by: \(scope.searchable.sorted().joined(separator: ", ")))")
+                throw GuichetError.invalid("you cannot search by '\(GuichetError.echo(path))' (you may search by: \(offered.joined(separator: ", ")))")
             }
             let role = String(path[..<dot]), name = String(path[path.index(after: dot)...])
             guard let spec = profile.personField(name) else { throw GuichetError.invalid("unknown field '\(GuichetError.echo(path))'") }
             let value = try FieldValidation.value(.string(raw), for: spec, path: path)
             terms.append((role, name, try sealing { try vault.blindIndex(field: name, term: FieldValidation.term(value, type: spec.type)) }))
         }
-        if !criteria.isEmpty, let combos = profile.roles[subject.role]?.searchTerms, !combos.isEmpty {
+        if !criteria.isEmpty, let declared = profile.roles[subject.role]?.searchTerms, !declared.isEmpty {
             let names = Set(criteria.keys.map { $0.split(separator: ".").last.map(String.init) ?? $0 })
             guard combos.contains(where: { Set($0).isSubset(of: names) }) else {
                 throw GuichetError.invalid("search by one of: \(combos.map { $0.joined(separator: " + ") }.joined(separator: "; "))")

@@ -26,5 +26,17 @@ import GuichetGate
         }
         let found = try await world.gate.search(type: "insured-account", status: nil, criteria: ["insured.cnss": cnss], after: nil, limit: 20, agent)
         #expect(found.views.map(\.id) == [world.account])
+        // An employer is told what it can search by: its CNSS number, not a CIN it may not read
+        // nor a surname no combination of its takes (a controls audit read both).
+        let employer = try await world.request("employer", purpose: "salary-declaration")
+        for criteria in [["insured.cin": "BE123456"], ["insured.lastName": lastName]] {
+            do {
+                _ = try await world.gate.search(type: "insured-account", status: nil, criteria: criteria, after: nil, limit: 20, employer)
+                Issue.record("searched by \(criteria.keys)")
+            } catch GuichetError.invalid(let message) {
+                let told = message.components(separatedBy: "search by").last ?? ""
+                #expect((told == ": insured.cnss)" || told == " one of: cnss"), "\(message)")
+            }
+        }
     }
 }
