@@ -347,6 +347,12 @@ extension PostgresStore {
             ("watch_alert", "DELETE", "alerts are kept"),
             ("watch_suspension", "DELETE", "suspensions are kept"),
         ])),
+        ("store-v15-watch-flag-history", [
+            """
+            CREATE TABLE watched_person_removed (person_id TEXT NOT NULL REFERENCES person(id), reason TEXT NOT NULL, flagged_by TEXT NOT NULL,
+                flagged_at BIGINT NOT NULL, removed_by TEXT NOT NULL, removed_at BIGINT NOT NULL)
+            """,
+        ] + kept([("watched_person_removed", "DELETE OR UPDATE", "removed watch flags are kept")])),
     ]
 
     /// Per-statement triggers that refuse `operations` (and TRUNCATE) on each table with the

@@ -70,9 +70,13 @@ extension PostgresStore: WatchStorage {
     }
 
     @discardableResult
-    public func unwatch(person: PersonID) async throws -> Bool {
+    public func unwatch(person: PersonID, by: AccountID, at: Date) async throws -> Bool {
         try await transaction { c in
-            try await !c.query("DELETE FROM watched_person WHERE person_id = \(person.rawValue) RETURNING 1::int", logger: Self.logger)
+            try await c.query("""
+                INSERT INTO watched_person_removed(person_id, reason, flagged_by, flagged_at, removed_by, removed_at)
+                SELECT person_id, reason, flagged_by, flagged_at, \(by.rawValue), \(at.millis) FROM watched_person WHERE person_id = \(person.rawValue)
+                """, logger: Self.logger)
+            return try await !c.query("DELETE FROM watched_person WHERE person_id = \(person.rawValue) RETURNING 1::int", logger: Self.logger)
                 .decode(Int.self).collect().isEmpty
         }
     }

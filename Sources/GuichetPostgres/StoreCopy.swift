@@ -69,7 +69,7 @@ public enum StoreCopy {
         "meta", "organisation", "territory", "person", "data_key", "person_version", "person_term", "person_birth_year",
         "account", "account_request", "sign_in_throttle", "account_notice", "session", "second_factor", "mfa_challenge",
         "activation_code", "account_departure", "departure_request", "claim_code", "password_reset", "factor_reset", "federated_identity",
-        "watch_state", "watch_honeytoken", "watched_person", "watch_alert", "watch_suspension",
+        "watch_state", "watch_honeytoken", "watched_person", "watched_person_removed", "watch_alert", "watch_suspension",
         "breach_incident", "breach_incident_change",
         "dossier", "dossier_person", "dossier_partner", "dossier_version", "dossier_lifecycle", "break_glass", "archive_request",
         "erasure_request", "partner_export", "export_canary", "kept_fields", "caseload_request", "notice_outbox", "import_run",

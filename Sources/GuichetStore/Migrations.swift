@@ -81,6 +81,7 @@ enum Migrations {
         // The officers' queue of alerts and suspensions is never emptied by a DELETE (an
         // incident audit: the servers' own database role deleted both, and nothing noticed).
         m.registerMigration("v-watch-kept") { db in try db.execute(sql: vWatchKept) }
+        m.registerMigration("v-watch-flag-history") { db in try db.execute(sql: vWatchFlagHistory) }
         return m
     }
 
@@ -93,6 +94,23 @@ enum Migrations {
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
     CREATE TRIGGER ledger_dossier_no_update BEFORE UPDATE ON ledger_dossier
         BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    """
+
+    /// Watch flags removed, kept whole with who removed them and when (C9: a removal deleted
+    /// the flag's sealed reason, its author and its time).
+    static let vWatchFlagHistory = """
+    CREATE TABLE watched_person_removed (
+        person_id TEXT NOT NULL REFERENCES person(id),
+        reason TEXT NOT NULL,
+        flagged_by TEXT NOT NULL,
+        flagged_at INTEGER NOT NULL,
+        removed_by TEXT NOT NULL,
+        removed_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TRIGGER watched_person_removed_no_delete BEFORE DELETE ON watched_person_removed
+        BEGIN SELECT RAISE(ABORT, 'removed watch flags are kept'); END;
+    CREATE TRIGGER watched_person_removed_no_update BEFORE UPDATE ON watched_person_removed
+        BEGIN SELECT RAISE(ABORT, 'removed watch flags are kept'); END;
     """
 
     static let vWatchKept = """

@@ -126,10 +126,16 @@ extension Store {
         }
     }
 
-    /// Removes a watch flag. - Returns: whether the person was watched.
+    /// Removes a watch flag, kept in `watched_person_removed` with who removed it and when
+    /// (a controls audit: the removal deleted the flag's reason and author for good).
+    /// - Returns: whether the person was watched.
     @discardableResult
-    public func unwatch(person: PersonID) async throws -> Bool {
+    public func unwatch(person: PersonID, by: AccountID, at: Date) async throws -> Bool {
         try await write { db in
+            try db.execute(sql: """
+                INSERT INTO watched_person_removed(person_id, reason, flagged_by, flagged_at, removed_by, removed_at)
+                SELECT person_id, reason, flagged_by, flagged_at, ?, ? FROM watched_person WHERE person_id = ?
+                """, arguments: [by.rawValue, at.millis, person.rawValue])
             try db.execute(sql: "DELETE FROM watched_person WHERE person_id = ?", arguments: [person.rawValue])
             return db.changesCount == 1
         }

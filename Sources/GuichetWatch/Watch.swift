@@ -230,7 +230,7 @@ public actor Watch {
             do { try await store.watch(person: person, reason: reason, by: by, at: at) } catch StoreError.notFound { throw GuichetError.notFound }
             watched.insert(person)
         } else {
-            guard try await store.unwatch(person: person) else { throw GuichetError.notFound }
+            guard try await store.unwatch(person: person, by: by, at: at) else { throw GuichetError.notFound }
             watched.remove(person)
         }
     }

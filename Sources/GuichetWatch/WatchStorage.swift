@@ -22,8 +22,10 @@ public protocol WatchStorage: Sendable {
     func watchedPersons() async throws -> [WatchedPerson]
     /// Flags a person as watched. - Throws: ``StoreError/notFound`` for an unknown person.
     func watch(person: PersonID, reason: String, by: AccountID, at: Date) async throws
-    /// Unflags a person. - Returns: whether the person was flagged.
-    func unwatch(person: PersonID) async throws -> Bool
+    /// Unflags a person, keeping the flag (its sealed reason, who set it and when) with who
+    /// removed it and when, in a table that refuses changes and deletions (C9).
+    /// - Returns: whether the person was flagged.
+    func unwatch(person: PersonID, by: AccountID, at: Date) async throws -> Bool
     /// Stores alerts for the security officers' queue.
     func insert(alerts: [WatchAlert]) async throws
     /// Suspends an account: disabled, its sessions ended, the suspension open.

@@ -338,7 +338,7 @@ final class SlowFirstWrite: WatchStorage {
     func honeytokenTags() async throws -> [Data] { try await store.honeytokenTags() }
     func watchedPersons() async throws -> [WatchedPerson] { try await store.watchedPersons() }
     func watch(person: PersonID, reason: String, by: AccountID, at: Date) async throws { try await store.watch(person: person, reason: reason, by: by, at: at) }
-    func unwatch(person: PersonID) async throws -> Bool { try await store.unwatch(person: person) }
+    func unwatch(person: PersonID, by: AccountID, at: Date) async throws -> Bool { try await store.unwatch(person: person, by: by, at: at) }
     func insert(alerts: [WatchAlert]) async throws { try await store.insert(alerts: alerts) }
     func suspend(account: AccountID, id: String, reason: String, at: Date) async throws { try await store.suspend(account: account, id: id, reason: reason, at: at) }
     func reinstate(account: AccountID, by: AccountID, reason: String, at: Date) async throws -> Suspension {

@@ -70,9 +70,9 @@ import GuichetWatch
             #expect(watched.map(\.person) == [person])
             #expect(watched.first?.reason == "synthetic reason two")
 
-            #expect(try await b.watch.unwatch(person: other) == false)
-            #expect(try await b.watch.unwatch(person: person) == true)
-            #expect(try await b.watch.unwatch(person: person) == false)
+            #expect(try await b.watch.unwatch(person: other, by: officer.id, at: B.at(7)) == false)
+            #expect(try await b.watch.unwatch(person: person, by: officer.id, at: B.at(7)) == true)
+            #expect(try await b.watch.unwatch(person: person, by: officer.id, at: B.at(7)) == false)
             #expect(try await b.watch.watchedPersons().isEmpty)
         }
     }

@@ -30,4 +30,24 @@ import GuichetCore
         _ = try await world.store.acknowledge(alert: alert.id, by: agent, note: nil, at: Date())
         #expect(try await world.store.alerts(openOnly: true, account: nil, limit: 10).isEmpty)
     }
+
+    @Test("a removed watch flag is kept whole, with who removed it and when, and the kept row refuses changes and deletions, on either back-end")
+    func removedFlagsKept() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        let person = try await world.registerParent("parent1")
+        let officer = try await world.principal("security").account
+        let admin = try await world.principal("admin").account
+        let watch = Watch(settings: .defaults, store: world.store, honeytokenKey: SymmetricKey(size: .bits256))
+        try await watch.setWatched(person, reason: "sealed reason stand-in", by: officer, at: Date(timeIntervalSince1970: 1_800_000_000))
+        try await watch.setWatched(person, reason: nil, by: admin, at: Date(timeIntervalSince1970: 1_800_000_600))
+        #expect(try await world.database.count("watched_person") == 0)
+        #expect(try await world.database.count("watched_person_removed", where: "person_id = '\(person)' AND flagged_by = '\(officer)' AND removed_by = '\(admin)' AND removed_at = 1800000600000") == 1)
+        for statement in ["DELETE FROM watched_person_removed", "UPDATE watched_person_removed SET reason = 'x'"] {
+            await #expect {
+                try await world.database.execute(sqlite: [statement], postgres: [statement])
+            } throws: { error in String(reflecting: error).contains("removed watch flags are kept") }
+        }
+        #expect(try await world.database.count("watched_person_removed") == 1)
+    }
 }
