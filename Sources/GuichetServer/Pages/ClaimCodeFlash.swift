@@ -48,10 +48,13 @@ final class ClaimCodeFlash: Sendable {
 
 extension GuichetServer {
     /// The page's values for a claim code just issued (``ClaimCodeFlash``).
-    static func claimValues(_ delivery: ClaimDelivery, _ l: String) -> [String: Any] {
+    /// - Parameter relay: whether a mail relay is set (a letter is then for a person without an
+    ///   address; without one, for everybody: an everyday users' audit read "no address" of a
+    ///   person whose e-mail the file showed).
+    static func claimValues(_ delivery: ClaimDelivery, _ l: String, relay: Bool = true) -> [String: Any] {
         var claim: [String: Any]
         switch delivery {
-        case .letter(let c): claim = ["letter": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, l)]
+        case .letter(let c): claim = ["letter": true, relay ? "noAddress" : "noRelay": true, "code": c.code, "expires": PageFormat.when(c.expiresAt, l)]
         case .emailed(_, let sentTo, let expiresAt): claim = ["emailed": true, "sentTo": sentTo, "expires": PageFormat.when(expiresAt, l)]
         }
         claim["title"] = true

@@ -161,6 +161,9 @@ extension GuichetServer {
     func failedText(_ refused: RefusedChange, _ l: String) -> String {
         let why = refusal(refused.message, l)
         guard refused.status == .conflict, let pages = try? Self.webPages() else { return why }
-        return why + " " + pages.text("changeConflict", l)
+        // The refusal is a clause ("… ; relisez-le"): it ends with a full stop before the next
+        // sentence (an everyday users' audit read "relisez-le Les valeurs…").
+        let ended = why.hasSuffix(".") ? why : why + "."
+        return ended + " " + pages.text("changeConflict", l)
     }
 }

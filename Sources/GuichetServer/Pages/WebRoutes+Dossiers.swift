@@ -36,7 +36,7 @@ extension GuichetServer {
                 return try self.purposeChoicePage(id, offered, s)
             }
             // A claim code issued just before (the form's POST sent here): shown this once.
-            let claim = s.principal.flatMap { self.claimCodeFlash.take(session: $0.session, dossier: id) }.map { Self.claimValues($0, s.language) }
+            let claim = s.principal.flatMap { self.claimCodeFlash.take(session: $0.session, dossier: id) }.map { Self.claimValues($0, s.language, relay: self.auth.mailer != nil) }
             var response = try await self.dossierPage(id, purpose: purpose, justification: nil, done: done, s, ctx, extra: claim.map { ["claimIssued": $0] } ?? [:])
             if claim != nil { response.headers[.cacheControl] = "no-store" }  // a code must not stay in a cache
             return response

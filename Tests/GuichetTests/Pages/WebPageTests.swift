@@ -366,6 +366,8 @@ struct WebPageTests {
             #expect(location.removingPercentEncoding == "/web/dossiers/\(appID.rawValue)?purpose=list-management", "no code in the address")
             let issued = try await browser.get(location)
             #expect(issued.status == .ok && issued.html.contains(#"id="claim-code""#) && issued.headers[.cacheControl] == "no-store")
+            // No relay here: the page says so, not that the person has no address (an everyday users' audit).
+            #expect(issued.html.contains("No mail relay is set") && !issued.html.contains("no address on file"))
             let code = try #require(issued.html.firstMatch(of: #/id="claim-code"><strong>([^<]+)</strong>/#).map { String($0.1) })
             #expect(code.count >= 10 && !location.contains(code) && !browser.cookies.values.contains { $0.contains(code) })
             let reloaded = try await browser.get(location)

@@ -45,7 +45,7 @@ struct WebRefusedFormsKeepValuesTests {
                                                              ("purpose", ""), ("status", "waiting"), ("who", "parent"), ("q.lastName", "Exemple")])
             #expect(refused.status == .forbidden, "\(refused.status)")
             #expect(refused.html.contains(#"id="search""#) && !refused.html.contains("data-key="), "the search form, not the error page")
-            #expect(refused.html.contains(#"id="error""#) && refused.html.contains("Choose the purpose of your search first."))
+            #expect(refused.html.contains(#"id="error""#) && refused.html.contains("The search was not made: <span id=\"detail\">choose the purpose of your search first."))
             #expect(refused.html.contains(#"name="q.lastName" value="Exemple""#) || refused.html.contains(#"value="Exemple""#), "the term typed is kept")
             #expect(refused.html.contains(#"<option value="waiting" selected>"#), "the status chosen is kept")
         }
