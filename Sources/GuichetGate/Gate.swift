@@ -301,12 +301,16 @@ public final class Gate: Sendable {
         // declared combinations, and the combinations it can use whole (a controls audit: secu's
         // employer was told "insured.lastName", which no combination of its takes, and "cin",
         // which it may not read).
-        let combos = (profile.roles[subject.role]?.searchTerms ?? []).filter { combo in
-            combo.allSatisfy { name in scope.searchable.contains { $0.hasSuffix("." + name) } }
+        // Both are worked out only for a refusal's message: a search that is answered does not
+        // pay for them.
+        func combos() -> [[String]] {
+            (profile.roles[subject.role]?.searchTerms ?? []).filter { combo in
+                combo.allSatisfy { name in scope.searchable.contains { $0.hasSuffix("." + name) } }
+            }
         }
-        let offered = searchablePaths(r, type: type, purposes: [r.purpose]).sorted()
         for (path, raw) in criteria.sorted(by: { $0.key < $1.key }) {
             guard scope.searchable.contains(path), let dot = path.firstIndex(of: ".") else {
+                let offered = searchablePaths(r, type: type, purposes: [r.purpose]).sorted()
                 throw GuichetError.invalid("you cannot search by '\(GuichetError.echo(path))' (you may search by: \(offered.joined(separator: ", ")))")
             }
             let role = String(path[..<dot]), name = String(path[path.index(after: dot)...])
@@ -316,8 +320,8 @@ public final class Gate: Sendable {
         }
         if !criteria.isEmpty, let declared = profile.roles[subject.role]?.searchTerms, !declared.isEmpty {
             let names = Set(criteria.keys.map { $0.split(separator: ".").last.map(String.init) ?? $0 })
-            guard combos.contains(where: { Set($0).isSubset(of: names) }) else {
-                throw GuichetError.invalid("search by one of: \(combos.map { $0.joined(separator: " + ") }.joined(separator: "; "))")
+            guard declared.contains(where: { Set($0).isSubset(of: names) }) else {
+                throw GuichetError.invalid("search by one of: \(combos().map { $0.joined(separator: " + ") }.joined(separator: "; "))")
             }
         }
         var filters: [ScopeFilter] = []
