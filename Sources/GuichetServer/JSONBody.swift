@@ -13,6 +13,11 @@ enum RequestBodies {
     /// - Throws: ``GuichetError/tooLarge(limit:)`` past `limit`; ``GuichetError/invalid(_:)``
     ///   when the body is not all there within ``deadline``.
     static func collect(_ request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        // A length declared past the limit is refused from the header, before a byte of the
+        // body is waited for (an API audit: `Content-Length: 99999999999` went unanswered).
+        if let declared = request.headers[.contentLength], let length = Int(declared), length > limit {
+            throw GuichetError.tooLarge(limit: limit)
+        }
         let body = request.body
         return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
             group.addTask {

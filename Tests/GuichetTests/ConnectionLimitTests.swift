@@ -86,6 +86,37 @@ import Synchronization
         }
     }
 
+    @Test("a declared length past the limit is answered 413 from the head, without waiting for a byte of the body")
+    func declaredLengthTooLarge() async throws {
+        let router = Router()
+        router.post("/echo") { req, _ -> String in
+            do {
+                var body = try await JSONBody.read(req)
+                return try body.string("a")
+            } catch let e as GuichetError {
+                if case .tooLarge = e { throw HTTPError(.contentTooLarge, message: "\(e)") }
+                throw HTTPError(.badRequest, message: "\(e)")
+            }
+        }
+        let app = Application(router: router, server: GuichetServer.http1(.init(idleTimeout: .seconds(60), headTimeout: .seconds(60), perAddress: 256)))
+        try await app.test(.live) { client in
+            let c = try RawConnection(port: try #require(client.port))
+            defer { c.close() }
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{")
+            let start = ContinuousClock.now
+            var answer = "", closed = false
+            while ContinuousClock.now - start < .seconds(10), RawConnection.status(answer) == nil, !closed {
+                switch c.read() {
+                case .data(let text): answer += text
+                case .closed: closed = true
+                case .nothing: try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            #expect(RawConnection.status(answer) == 413, "\(answer.prefix(200))")
+            #expect(ContinuousClock.now - start < .seconds(5), "answered from the head, not at the body's deadline")
+        }
+    }
+
     @Test("an idle keep-alive connection is closed once the next head is overdue; a client that sends its requests in time keeps it")
     func keepAlive() async throws {
         try await withListener(.init(idleTimeout: .seconds(60), headTimeout: .seconds(3), perAddress: 256)) { port in
