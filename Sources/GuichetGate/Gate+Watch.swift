@@ -92,6 +92,7 @@ extension Gate {
         var event = watchEvent(r, action: action, allowed: true, dossiers: dossiers, persons: persons)
         // A write: each dossier it changes counts against the role's ceiling of changes.
         event.writes = !discloses
+        event.entries = max(1, accesses.count)
         var seen = Set<PersonID>()
         event.listed = accesses.flatMap { listed[$0.dossier] ?? [] }.filter { seen.insert($0).inserted }
         try await veto(watch, event, caseload: caseload, action: action, dossiers: dossiers, r,

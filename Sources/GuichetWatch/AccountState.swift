@@ -52,6 +52,8 @@ public struct AccountState: Codable, Sendable, Equatable {
     /// (optional: states kept before they existed decode without them).
     var rateMinute: Int64?
     var rateCount: Int?
+    /// The ledger entries the account's requests wrote today (optional, as above).
+    var entriesToday: Int?
 
     // Context
     var activeDays = 0
@@ -160,6 +162,7 @@ public struct AccountState: Codable, Sendable, Equatable {
         self.day = day
         today = DayStats(day: day)
         dayPersons = []
+        entriesToday = nil
         changedToday = nil
         approvedToday = nil
         let throttledLately = ceilingStage == 3 && ceilingSince.map { second - $0 < 86_400 } == true

@@ -75,6 +75,9 @@ public struct WatchEvent: Sendable {
     public var justification: String?
     /// A security officer on the server's console with the key file: no ceiling applies.
     public var onConsoleWithKeyFile = false
+    /// The ledger entries the request writes (one per dossier it reaches: a list of 19 files
+    /// is 19): what the rate and the daily volume of entries count.
+    public var entries = 1
 
     public init(at: Date, account: AccountID, role: String, kind: RoleKind, organisation: OrganisationID?, session: SessionID,
                 source: String?, action: String, allowed: Bool, dossiers: [DossierID], persons: [PersonID],

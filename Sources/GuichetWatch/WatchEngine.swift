@@ -91,7 +91,7 @@ public struct WatchEngine: Sendable {
         // and rate alerts against the officer named, an incident audit). Its marks (a decoy,
         // a watched person), its account's age and its circumstances still count.
         if !e.onConsoleWithKeyFile {
-            findings += rate(&st, t)
+            findings += rate(&st, e, t)
             findings += Detectors.queries(st, e, t, settings)
             findings += Detectors.volume(st, peers, e, t, settings)
             findings += Detectors.enumeration(st, peers, e, t, settings)
@@ -119,28 +119,52 @@ public struct WatchEngine: Sendable {
         return out
     }
 
-    /// Requests a minute above which an account is reported (`request-rate`, low: an alert), and
-    /// ten times which it is contained (`request-flood`, high: a throttle by default). No person
-    /// works the gate that fast; a script does, and each of its requests is a ledger entry,
-    /// never trimmed (an attacker test: a citizen reading their own file 235 times a second,
-    /// which no ceiling counts, since it shows no new person).
+    /// Ledger entries a minute above which an account is reported (`request-rate`, low: an
+    /// alert), and ten times which it is contained (`request-flood`, high: a throttle by
+    /// default), for staff; a quarter of both for citizens (``rateLimits(_:)``). No person
+    /// works the gate that fast; a script does, and each entry is kept, never trimmed (an
+    /// attacker test: a citizen reading their own file 235 times a second, which no ceiling
+    /// counts, since it shows no new person). Entries, not requests: a citizen's list of their
+    /// 19 files writes 19, and a script listing them 70 times a second wrote 1,300 entries a
+    /// second, under a limit of requests (a citizens' audit).
     public static let requestsPerMinute = 600
 
-    /// Counts the account's requests in the current minute; reports the first one over
-    /// ``requestsPerMinute``, and the first one over ten times that (once an hour each, by the
-    /// cool-down of their keys).
-    func rate(_ st: inout AccountState, _ t: LocalTime) -> [Finding] {
+    /// Ledger entries a day past which an account is contained (`ledger-volume`, high: a
+    /// throttle, and a third throttle within the day suspends): a bound on what one account
+    /// adds to the ledger in a day, whatever its pace. Far above a working day's (a citizen's
+    /// page of their files, loaded a thousand times; an adviser's hundreds of pages of 50).
+    public static let citizenEntriesPerDay = 20_000
+    public static let staffEntriesPerDay = 200_000
+
+    /// The entries a minute past which `request-rate` and `request-flood` fire, and the
+    /// entries a day past which `ledger-volume` fires, for an account of `kind`.
+    public static func rateLimits(_ kind: RoleKind) -> (alert: Int, flood: Int, day: Int) {
+        kind == .citizen ? (requestsPerMinute / 4, 10 * requestsPerMinute / 4, citizenEntriesPerDay)
+                         : (requestsPerMinute, 10 * requestsPerMinute, staffEntriesPerDay)
+    }
+
+    /// Counts the ledger entries of the account's requests in the current minute and day;
+    /// reports the first minute's crossing of each limit (once an hour each, by the cool-down
+    /// of their keys), and every request past the day's.
+    func rate(_ st: inout AccountState, _ e: WatchEvent, _ t: LocalTime) -> [Finding] {
+        let limits = Self.rateLimits(e.kind), entries = max(1, e.entries)
         let minute = t.second / 60
         if st.rateMinute != minute { st.rateMinute = minute; st.rateCount = 0 }
-        let n = (st.rateCount ?? 0) + 1
+        let before = st.rateCount ?? 0, n = before + entries
         st.rateCount = n
-        if n == Self.requestsPerMinute + 1 {
-            return [Finding(detector: "request-rate", severity: .low, detail: "more than \(Self.requestsPerMinute) requests in a minute", key: "request-rate")]
+        let day = (st.entriesToday ?? 0) + entries
+        st.entriesToday = day
+        var found: [Finding] = []
+        if before <= limits.alert && n > limits.alert {
+            found.append(Finding(detector: "request-rate", severity: .low, detail: "more than \(limits.alert) ledger entries in a minute", key: "request-rate"))
         }
-        if n == 10 * Self.requestsPerMinute + 1 {
-            return [Finding(detector: "request-flood", severity: .high, detail: "more than \(10 * Self.requestsPerMinute) requests in a minute", key: "request-flood")]
+        if before <= limits.flood && n > limits.flood {
+            found.append(Finding(detector: "request-flood", severity: .high, detail: "more than \(limits.flood) ledger entries in a minute", key: "request-flood"))
         }
-        return []
+        if day > limits.day {
+            found.append(Finding(detector: "ledger-volume", severity: .high, detail: "more than \(limits.day) ledger entries today", key: "ledger-volume"))
+        }
+        return found
     }
 
     /// Adds findings (after the cool-down) to the account's risk, escalates them by the risk,
