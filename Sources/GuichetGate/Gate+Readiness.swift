@@ -65,12 +65,17 @@ extension Gate {
                 // (a citizen's audit: one anonymous sign-up made every server unready for a
                 // minute); a signer that stopped is, once entries wait past the age.
                 let now = clock()
-                let behind = behindSince.withLock { seen -> Date? in
+                var behind = behindSince.withLock { seen -> Date? in
                     guard head.size > last.size else { seen = nil; return nil }
                     if let s = seen, s.size == last.size { return s.since }
                     seen = (last.size, now)
                     return now
                 }
+                // The stored ledger, which the other servers of a database append to, may be
+                // longer than this server's edge: behind since its first entry the checkpoint
+                // lacks (an operator's audit: every server said "ok" while four entries had
+                // waited five minutes for a signer that hung).
+                if let first = try await journal.firstEntryTime(after: last.size) { behind = min(behind ?? first, first) }
                 let fresh = behind.map { now.timeIntervalSince($0) <= checkpointAge } ?? true
                     || now.timeIntervalSince(last.at) <= checkpointAge
                 checks["checkpoint"] = fresh ? .some(nil) : "the latest signed checkpoint is older than \(Int(checkpointAge)) s and behind the ledger"

@@ -355,6 +355,13 @@ public actor AccessJournal {
         return try Self.rightEdge(size: size) { _ in nodes }
     }
 
+    /// When the first entry past the first `size` was appended, by any process; nil when the
+    /// stored ledger holds `size` entries or fewer (what `/readyz` compares a checkpoint with:
+    /// this journal's own edge lags behind the appends of the database's other servers).
+    public func firstEntryTime(after size: Int64) async throws -> Date? {
+        try await store.ledgerEntryTime(size)
+    }
+
     /// The current size and root hash.
     public func head() async throws -> (size: Int64, root: Hash) {
         if frontier == nil { frontier = try await loadFrontier() }

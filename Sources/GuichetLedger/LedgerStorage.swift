@@ -17,6 +17,8 @@ public import Foundation
 public protocol LedgerStorage: Sendable {
     /// The number of entries in the ledger.
     func ledgerSize() async throws -> Int64
+    /// When the entry at `index` was appended; nil when the ledger holds no such entry.
+    func ledgerEntryTime(_ index: Int64) async throws -> Date?
     /// The stored subtree hashes of these nodes (those stored, in the order asked).
     func ledgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode]
     /// Appends entries at the ledger's end (see ``Store/appendLedger(start:rows:nodes:rebase:)``).

@@ -76,6 +76,11 @@ public final class PostgresLedger: Sendable {
     }
 
     @_spi(LedgerOnly)
+    public func ledgerEntryTime(_ index: Int64) async throws -> Date? {
+        try await Self.one(client.query("SELECT at FROM ledger_entry WHERE idx = \(index)", logger: Self.logger), Int64.self).map(Date.init(millis:))
+    }
+
+    @_spi(LedgerOnly)
     public func ledgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode] {
         try await client.withConnection { try await Self.nodes(ids, on: $0) }
     }

@@ -66,6 +66,11 @@ extension Store {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entry") ?? 0 }
     }
 
+    /// When the entry at `index` was appended (nil: no such entry).
+    public func ledgerEntryTime(_ index: Int64) async throws -> Date? {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT at FROM ledger_entry WHERE idx = ?", arguments: [index]).map(Date.init(millis:)) }
+    }
+
     /// How many entries the ledger holds, and its largest index plus one, in one read: they
     /// differ when entries were deleted. A count of the whole table, which SQLite reads from
     /// its smallest index.

@@ -104,4 +104,22 @@ import GuichetCore
         r = await world.gate.readiness(checkpointAge: 180)
         #expect(r.checks["checkpoint"] == .some(nil), "\(r.checks)")
     }
+
+    @Test("entries another server appended, left unsigned past the age, make this server unready at its first probe")
+    func otherServersEntries() async throws {
+        let clock = ManualClock()
+        let world = try await World.make(clock: clock.function)
+        defer { world.remove() }
+        _ = try await world.gate.checkpoint(at: clock.now)
+        // A second server of the database appends; this one's own edge does not move (an
+        // operator's audit: both servers said "ok" while entries waited five minutes).
+        let other = try await world.reopened(clock: clock.function)
+        try await other.gate.recordSystemEvent("test:other-server", reason: "an entry another server appended", requestID: "t")
+        clock.advance(120)
+        var r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == .some(nil), "within the age: \(r.checks)")
+        clock.advance(90)
+        r = await world.gate.readiness(checkpointAge: 180)
+        #expect(r.checks["checkpoint"] == "the latest signed checkpoint is older than 180 s and behind the ledger", "\(r.checks)")
+    }
 }
