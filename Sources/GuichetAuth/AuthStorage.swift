@@ -76,8 +76,12 @@ public protocol AuthStorage: Sendable {
     /// - Throws: ``StoreError/duplicate(_:)`` when the locator is taken by a live code (draw again).
     /// - Parameters: by: the issuing account (nil: the command line); from: the address it
     ///   issued from, as the request had it.
+    /// - Parameter limits: at most `count` codes issued by `by` since `since`, counted in the
+    ///   same transaction as the insert, serialised per issuer across servers: past one,
+    ///   ``StoreError/limitReached(_:)`` with its index, and nothing written (a containment
+    ///   audit: codes asked at once all passed a count made before any was written).
     func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
-                     at: Date, expiresAt: Date) async throws
+                     at: Date, expiresAt: Date, limits: [(count: Int, since: Date)]) async throws
     /// A live code (issued, unused, unexpired, matching its hash): its person, issuer and
     /// address of issue.
     func liveClaim(locator: String, codeHash: Data, at: Date) async throws -> LiveClaim?
@@ -189,3 +193,11 @@ extension AuthStorage {
 }
 
 extension Store: AuthStorage {}
+
+extension AuthStorage {
+    /// Records a new claim code with no issuer's limit (the command line's, tests').
+    public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
+                            at: Date, expiresAt: Date) async throws {
+        try await insertClaim(id: id, locator: locator, person: person, codeHash: codeHash, by: by, from: from, at: at, expiresAt: expiresAt, limits: [])
+    }
+}

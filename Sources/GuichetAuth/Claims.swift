@@ -63,7 +63,10 @@ extension Authenticator {
     /// - Throws: ``GuichetError/notFound`` for no such person; ``GuichetError/conflict(_:)``
     ///   when the person has an account already.
     /// - Parameter from: the address the request came from (a claim from there is refused).
-    public func issueClaim(for person: PersonID, by: AccountID?, from: String? = nil) async throws -> ClaimIssued {
+    /// - Parameter limits: the issuer's limits (at most `count` codes since `since`), counted
+    ///   with the code's insert: past one, ``StoreError/limitReached(_:)`` and no code.
+    public func issueClaim(for person: PersonID, by: AccountID?, from: String? = nil,
+                           limits: [(count: Int, since: Date)] = []) async throws -> ClaimIssued {
         guard try await store.persons([person])[person] != nil else { throw GuichetError.notFound }
         if try await store.personHasAccount(person) {
             throw GuichetError.conflict("this person already has an account: it signs in, or resets its password")
@@ -74,7 +77,7 @@ extension Authenticator {
             let locator = String(Self.normalised(claimCode: code).prefix(5))
             do {
                 try await store.insertClaim(id: id, locator: locator, person: person, codeHash: Self.hash(claimCode: code), by: by,
-                                            from: from, at: now, expiresAt: expires)
+                                            from: from, at: now, expiresAt: expires, limits: limits)
                 return ClaimIssued(id: id, code: code, expiresAt: expires)
             } catch StoreError.duplicate {
                 continue  // another live code has this locator: draw again
@@ -90,7 +93,12 @@ extension Authenticator {
     /// - Throws: as ``issueClaim(for:by:from:)``; ``GuichetError/unavailable(_:)`` when the
     ///   relay refuses the message (the code drawn then reached nobody).
     public func issueClaim(for person: PersonID, by: AccountID, from: String?, mailingTo address: MailAddress?) async throws -> ClaimDelivery {
-        let issued = try await issueClaim(for: person, by: by, from: from)
+        try await deliverClaim(try await issueClaim(for: person, by: by, from: from), mailingTo: address)
+    }
+
+    /// Sends a code just drawn to the person's address, or hands it back for a letter.
+    /// - Throws: ``GuichetError/unavailable(_:)`` when the relay refuses the message.
+    public func deliverClaim(_ issued: ClaimIssued, mailingTo address: MailAddress?) async throws -> ClaimDelivery {
         guard let mailer, let address else { return .letter(issued) }
         do {
             try await mailer.send(ResetMessages.claim(issued.code, expires: issued.expiresAt, from: mailer.sender, to: address,

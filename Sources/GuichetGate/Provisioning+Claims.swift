@@ -79,6 +79,18 @@ extension Provisioning {
         try checkMayHoldAccount(person, in: dossiers)
         try await checkClaimLimits(through.id, r)
         try await gate.watchClaim(dossiers, r)
+        // The code is drawn first, its limits counted with its insert (codes asked at once on
+        // one server or several all passed the count above, and a containment audit got 15 in
+        // a burst against 5): past one, refused as above, and nothing journalled as issued. A
+        // code drawn then not journalled below reaches nobody, and counts.
+        let now = gate.clock()
+        let issued: ClaimIssued
+        do {
+            issued = try await auth.issueClaim(for: person, by: r.principal.account, from: r.source,
+                                               limits: Self.claimCodeLimits.map { (count: $0.count, since: now.addingTimeInterval(-$0.window)) })
+        } catch StoreError.limitReached(let i) where Self.claimCodeLimits.indices.contains(i) {
+            try await refuseClaimLimit(Self.claimCodeLimits[i], through.id, r)
+        }
         do {
             // Every file the code opens is named, so that a breach scope of the issuing account
             // lists them (``BreachScope/claimCodes``).
@@ -92,7 +104,7 @@ extension Provisioning {
         try await gate.watch?.raise(r.principal.account, detector: "claim-code-issued", severity: .info,
                                     detail: "this account issued a claim code (\(address == nil ? "shown to it for a letter" : "sent to the person's address"))",
                                     at: gate.clock())
-        return try await auth.issueClaim(for: person, by: r.principal.account, from: r.source, mailingTo: address)
+        return try await auth.deliverClaim(issued, mailingTo: address)
     }
 
     /// The dossiers that link a person (at most ``Gate/maxLinksPerPerson``).
@@ -116,12 +128,17 @@ extension Provisioning {
         let account = r.principal.account, now = gate.clock()
         for limit in Self.claimCodeLimits {
             guard try await auth.claimsIssued(by: account, since: now.addingTimeInterval(-limit.window)) >= limit.count else { continue }
-            try await gate.watch?.raise(account, detector: "claim-code-limit", severity: .high,
-                                        detail: "the account asked for more than \(limit.count) claim codes \(WatchWindow.within(limit.name)); refused", at: now)
-            try await gate.refuse(.forbidden("you have issued \(limit.count) claim codes \(WatchWindow.lately(limit.name)), the limit of an account: "
-                                             + "the security officers are told; ask one of them if more are needed"),
-                                  reason: "claim-code-limit", action: .update, dossiers: [dossier], r)
+            try await refuseClaimLimit(limit, dossier, r)
         }
+    }
+
+    /// The refusal of a claim code past one of ``claimCodeLimits``: alerted and journalled.
+    func refuseClaimLimit(_ limit: (count: Int, window: TimeInterval, name: String), _ dossier: DossierID, _ r: GateRequest) async throws -> Never {
+        try await gate.watch?.raise(r.principal.account, detector: "claim-code-limit", severity: .high,
+                                    detail: "the account asked for more than \(limit.count) claim codes \(WatchWindow.within(limit.name)); refused", at: gate.clock())
+        try await gate.refuse(.forbidden("you have issued \(limit.count) claim codes \(WatchWindow.lately(limit.name)), the limit of an account: "
+                                         + "the security officers are told; ask one of them if more are needed"),
+                              reason: "claim-code-limit", action: .update, dossiers: [dossier], r)
     }
 
     /// The person's e-mail address on file (the first field of type email that holds one),

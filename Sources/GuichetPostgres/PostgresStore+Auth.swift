@@ -242,8 +242,19 @@ extension PostgresStore: AuthStorage {
     // MARK: claim codes
 
     public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
-                            at: Date, expiresAt: Date) async throws {
+                            at: Date, expiresAt: Date, limits: [(count: Int, since: Date)] = []) async throws {
+        let limits = limits.map { (count: $0.count, since: $0.since.millis) }
         try await transaction { c in
+            // The issuer's codes counted under a lock of its own, held to the commit: two
+            // servers' issuances by one account take turns.
+            if let by, !limits.isEmpty {
+                try await Self.lock(c, "claim-issuer", by.rawValue)
+                for (i, limit) in limits.enumerated() {
+                    let n = try await c.query("SELECT COUNT(*)::bigint FROM claim_code WHERE issued_by = \(by.rawValue) AND issued_at >= \(limit.since)",
+                                              logger: Self.logger).decode(Int64.self).collect().first ?? 0
+                    if n >= limit.count { throw StoreError.limitReached(i) }
+                }
+            }
             try await c.query("UPDATE claim_code SET status = 'replaced' WHERE person_id = \(person.rawValue) AND status = 'issued'", logger: Self.logger)
             // A live code holding this locator: the unique index refuses the insert
             // (`claim_code_live_locator`), whichever server holds it.

@@ -231,6 +231,11 @@ extension GuichetServer {
                           status: r.ready ? .ok : .serviceUnavailable)
     }
 
+    /// How long a stop (SIGTERM, SIGINT) waits for requests in progress, then for the
+    /// cancelled ones: a server stops within their sum, 30 s (Kubernetes' default grace).
+    public static let shutdownGrace: Duration = .seconds(22)
+    public static let shutdownCancellation: Duration = .seconds(6)
+
     /// Serves both listeners until SIGINT or SIGTERM.
     /// - Parameter onReady: called once, when both listeners accept connections, with the
     ///   bound public and admin ports.
@@ -273,8 +278,16 @@ extension GuichetServer {
         let retention = RetentionService(gate: gate, first: .seconds(300), every: retentionInterval, logger: logger, signing: checkpointSigning)
         // Servers sharing a database (an election of the signer) copy each other's erasures.
         if checkpointSigning != nil { exports.append(ErasureCopyService(gate: gate, every: .seconds(30), logger: logger)) }
-        let group = ServiceGroup(configuration: .init(services: [publicApp, adminApp, checkpoints, retention] + exports, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: logger))
+        var configuration = ServiceGroupConfiguration(services: [publicApp, adminApp, checkpoints, retention] + exports,
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A stop ends: requests in progress get ``shutdownGrace`` to finish, then are cancelled,
+        // and a process whose work does not end on cancellation stops at the end of
+        // ``shutdownCancellation`` all the same (an operator's audit: after PostgreSQL went away
+        // a request never ended, and the server it held ignored SIGTERM for minutes, its
+        // checkpoint signing with it).
+        configuration.maximumGracefulShutdownDuration = Self.shutdownGrace
+        configuration.maximumCancellationDuration = Self.shutdownCancellation
+        let group = ServiceGroup(configuration: configuration)
         do { try await group.run() } catch let error as IOError {
             // A port taken between the check above and the start.
             throw ConfigurationError("a listener could not start on \(config.publicHost):\(config.publicPort) or \(config.adminHost):\(config.adminPort) (\(error.description)); is another server using the port? Choose others with --port and --admin-port")

@@ -43,8 +43,17 @@ extension Store {
     /// newest works.
     /// - Throws: ``StoreError/duplicate(_:)`` when the locator is taken by a live code (draw again).
     public func insertClaim(id: String, locator: String, person: PersonID, codeHash: Data, by: AccountID?, from: String?,
-                            at: Date, expiresAt: Date) async throws {
+                            at: Date, expiresAt: Date, limits: [(count: Int, since: Date)] = []) async throws {
+        let limits = limits.map { (count: $0.count, since: $0.since.millis) }
         try await write { db in
+            // One writer at a time: counted and inserted with no other issuance between.
+            if let by {
+                for (i, limit) in limits.enumerated() {
+                    let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM claim_code WHERE issued_by = ? AND issued_at >= ?",
+                                             arguments: [by.rawValue, limit.since]) ?? 0
+                    if n >= limit.count { throw StoreError.limitReached(i) }
+                }
+            }
             try db.execute(sql: "UPDATE claim_code SET status = 'replaced' WHERE person_id = ? AND status = 'issued'", arguments: [person.rawValue])
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM claim_code WHERE locator = ? AND status = 'issued'", arguments: [locator]) == true {
                 throw StoreError.duplicate("claim locator")

@@ -17,6 +17,9 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// read-only, or an I/O error (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR). The
     /// transaction was rolled back; the same write may succeed once the storage is back.
     case unavailable(String)
+    /// A limit checked in the same transaction as the write was reached (the index of the
+    /// limit in the list the caller gave): nothing was written.
+    case limitReached(Int)
 
     public var description: String {
         switch self {
@@ -25,6 +28,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .duplicate(let what): "\(what) already exists"
         case .io(let m): "storage error: \(m)"
         case .unavailable(let m): "storage unavailable: \(m)"
+        case .limitReached(let i): "limit \(i) reached"
         }
     }
 }

@@ -158,4 +158,30 @@ import GuichetStore
         // Another account is not held by this one's count.
         #expect(try await world.auth.claimsIssued(by: AccountID(), since: Date.distantPast) == 0)
     }
+
+    @Test("claim codes asked at once, through two registries over one database, issue at most five: the count is taken with each code's insert")
+    func issuanceLimitHoldsAtOnce() async throws {
+        let base = try await World.make()
+        defer { base.remove() }
+        let marc = try await ClaimCodeTests.secondParent(base)
+        let agentID = try #require(try await base.store.account(username: "agent")).id
+        // Two servers of one database: two gates and authenticators over the same store.
+        let other = try await base.reopened()
+        let provisionings = [Provisioning(gate: base.gate, auth: base.auth), Provisioning(gate: other.gate, auth: other.auth)]
+        let request = try await base.request("agent", purpose: "list-management")
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<16 {
+                group.addTask {
+                    do { _ = try await provisionings[i % 2].issueClaim(for: marc, request); return true } catch { return false }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        let limit = Provisioning.claimCodeLimits[0].count
+        #expect(outcomes.filter { $0 }.count == limit, "\(outcomes.filter { $0 }.count) codes issued at once")
+        #expect(try await base.auth.claimsIssued(by: agentID, since: Date.distantPast) == limit)
+        // Only the codes issued are journalled as issued: the breach scope counts exactly those.
+        let issued = try await base.ledger.journal().filter { $0.allowed && $0.action == "claim-code-issue" && $0.account == agentID }
+        #expect(issued.count == limit, "\(issued.count) issue entries")
+    }
 }
