@@ -100,7 +100,8 @@ extension Provisioning {
             throw GuichetError.unavailable("the claim code could not be recorded in the ledger or its address opened, so none was issued")
         }
         let address = try await claimAddress(of: person, in: through, r)
-        // Before the code exists: a watch that cannot record the alert leaves no code behind.
+        // Before the code is handed out: a watch that cannot record the alert leaves a code
+        // nobody holds (125 random bits, never shown nor sent), as a journal that fails above.
         try await gate.watch?.raise(r.principal.account, detector: "claim-code-issued", severity: .info,
                                     detail: "this account issued a claim code (\(address == nil ? "shown to it for a letter" : "sent to the person's address"))",
                                     at: gate.clock())
