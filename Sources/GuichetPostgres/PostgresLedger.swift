@@ -72,17 +72,20 @@ public final class PostgresLedger: Sendable {
 
     @_spi(LedgerOnly)
     public func ledgerSize() async throws -> Int64 {
-        try await client.withConnection { try await Reads($0).ledgerSize() }
+        try await onConnection { try await Reads($0).ledgerSize() }
     }
 
     @_spi(LedgerOnly)
     public func ledgerEntryTime(_ index: Int64) async throws -> Date? {
-        try await Self.one(client.query("SELECT at FROM ledger_entry WHERE idx = \(index)", logger: Self.logger), Int64.self).map(Date.init(millis:))
+        try await onConnection { c in
+            try await Self.one(c.query("SELECT at FROM ledger_entry WHERE idx = \(index)", logger: Self.logger), Int64.self).map(Date.init(millis:))
+        }
     }
 
     @_spi(LedgerOnly)
     public func ledgerNodes(_ ids: [(level: Int, index: Int64)]) async throws -> [LedgerNode] {
-        try await client.withConnection { try await Self.nodes(ids, on: $0) }
+        let ids = ids.map { IndexedNode(level: $0.level, index: $0.index) }
+        return try await onConnection { try await Self.nodes(ids.map { (level: $0.level, index: $0.index) }, on: $0) }
     }
 
     @_spi(LedgerOnly)
@@ -91,10 +94,12 @@ public final class PostgresLedger: Sendable {
         async throws -> (start: Int64, rebased: Edge?) {
         // Usually nobody else appended: one statement, its own durable transaction, one round
         // trip (`guichet_ledger_append` takes the lock, checks the size, inserts).
-        let stored = try await Self.one(client.query(Self.append(start, rows, nodes), logger: Self.logger), Int64.self)
+        let stored = try await onConnection(answer: PostgresPool.appendDeadline) { c in
+            try await Self.one(c.query(Self.append(start, rows, nodes), logger: Self.logger), Int64.self)
+        }
         if stored == start { return (start, nil) }
         // Another process appended: under the lock, rebase on the stored edge, then append.
-        return try await client.withTransaction(logger: Self.logger) { c in
+        return try await inTransaction(answer: PostgresPool.appendDeadline) { c in
             try await c.query("SELECT pg_advisory_xact_lock(\(Self.appendLock))", logger: Self.logger)
             let size = try await Self.one(c.query("SELECT COALESCE(MAX(idx) + 1, 0)::bigint FROM ledger_entry", logger: Self.logger), Int64.self) ?? 0
             // The edge's ids are a function of the size alone: read them before the
@@ -126,7 +131,7 @@ public final class PostgresLedger: Sendable {
     @discardableResult
     @_spi(LedgerOnly)
     public func integrateLedger(limit: Int) async throws -> Int {
-        try await client.withTransaction(logger: Self.logger) { c in
+        try await inTransaction { c in
             try await c.query("SELECT pg_advisory_xact_lock(\(Self.integrationLock))", logger: Self.logger)
             let rows = try await c.query("""
                 SELECT COALESCE(MAX(idx), -1)::bigint, COUNT(*)::bigint FROM (SELECT idx FROM ledger_tail ORDER BY idx LIMIT \(Int64(limit))) t
@@ -160,14 +165,16 @@ public final class PostgresLedger: Sendable {
 
     @_spi(LedgerOnly)
     public func ledgerTailCount() async throws -> Int {
-        Int(try await Self.one(client.query("SELECT COUNT(*)::bigint FROM ledger_tail", logger: Self.logger), Int64.self) ?? 0)
+        try await onConnection { c in Int(try await Self.one(c.query("SELECT COUNT(*)::bigint FROM ledger_tail", logger: Self.logger), Int64.self) ?? 0) }
     }
 
     @_spi(LedgerOnly)
     public func insertCheckpoint(size: Int64, root: Data, note: String, at: Date) async throws {
-        try await client.query("""
-            INSERT INTO ledger_checkpoint(size, root, note, at) VALUES (\(size), \(root), \(note), \(at.millis)) ON CONFLICT (size) DO NOTHING
-            """, logger: Self.logger)
+        try await onConnection { c in
+            try await c.query("""
+                INSERT INTO ledger_checkpoint(size, root, note, at) VALUES (\(size), \(root), \(note), \(at.millis)) ON CONFLICT (size) DO NOTHING
+                """, logger: Self.logger)
+        }
     }
 
     // MARK: reads for verification and the indexes
@@ -304,6 +311,54 @@ public final class PostgresLedger: Sendable {
 
     // MARK: helpers
 
+    /// A node's id, Sendable (a tuple array is not, to cross into a lease's task).
+    struct IndexedNode: Sendable { let level: Int; let index: Int64 }
+
+    /// `body` on a connection of the pool, within the pool's deadlines: a connection within
+    /// ``PostgresPool/leaseDeadline``, then an answer within `answer` (what the request path
+    /// and the signer use: a query that never ends holds neither).
+    func onConnection<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
+                                   _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await PostgresPool.leased(answer: answer) { [client] claim in
+                try await client.withConnection { c in
+                    guard claim() else { throw PostgresPool.NoConnection() }
+                    return try await body(c)
+                }
+            }
+        } catch let e as PostgresTransactionError {
+            throw Self.unavailable(e.closureError ?? e.commitError ?? e.beginError ?? e)
+        } catch {
+            throw Self.unavailable(error)
+        }
+    }
+
+    /// `body` in one transaction, within the pool's deadlines (as ``onConnection(answer:_:)``).
+    func inTransaction<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
+                                    _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await PostgresPool.leased(answer: answer) { [client] claim in
+                try await client.withTransaction(logger: Self.logger) { c in
+                    guard claim() else { throw PostgresPool.NoConnection() }
+                    return try await body(c)
+                }
+            }
+        } catch let e as PostgresTransactionError {
+            throw Self.unavailable(e.closureError ?? e.commitError ?? e.beginError ?? e)
+        } catch {
+            throw Self.unavailable(error)
+        }
+    }
+
+    /// The deadlines' failures said as the store says them; any other error as it is.
+    static func unavailable(_ error: any Error) -> any Error {
+        switch error {
+        case is PostgresPool.NoConnection: PostgresStoreError.unavailable("no connection within \(PostgresPool.leaseDeadline) (the database does not answer)")
+        case is PostgresPool.NoAnswer: PostgresStoreError.unavailable("no answer once the statement was sent (its outcome is not known)")
+        default: error
+        }
+    }
+
     static func one<T: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, _ type: T.Type) async throws -> T? {
         var out: T?
         for try await v in rows.decode(T.self) where out == nil { out = v }
@@ -339,11 +394,13 @@ extension PostgresLedger: LedgerProving {
     }
 
     public func latestCheckpoint() async throws -> StoredCheckpoint? {
-        let rows = try await client.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size DESC LIMIT 1", logger: Self.logger)
-        for try await (size, root, note, at) in rows.decode((Int64, Data, String, Int64).self) {
-            return StoredCheckpoint(size: size, root: root, note: note, at: Date(millis: at))
+        try await onConnection { c in
+            let rows = try await c.query("SELECT size, root, note, at FROM ledger_checkpoint ORDER BY size DESC LIMIT 1", logger: Self.logger)
+            for try await (size, root, note, at) in rows.decode((Int64, Data, String, Int64).self) {
+                return StoredCheckpoint(size: size, root: root, note: note, at: Date(millis: at))
+            }
+            return nil
         }
-        return nil
     }
 
     public func ledgerEntries(_ indexes: [Int64]) async throws -> [(index: Int64, entry: Data)] {

@@ -34,6 +34,26 @@ enum PostgresPool {
     /// No connection came within ``leaseDeadline``: nothing was sent to the database.
     struct NoConnection: Error {}
 
+    /// How long a statement (or a transaction's statements) may go unanswered once sent. The
+    /// request is then answered, and the statement left to end or fail on its own: postgres-nio
+    /// can leave a query waiting for ever when its connection closes under it (an operator's
+    /// audit: after PostgreSQL stopped and came back, requests in progress never ended, and
+    /// the server they held ignored SIGTERM). Far above any statement of the request path;
+    /// the store's statements get two minutes (an import's batch, a retention step, a breach
+    /// scope's reads are each far shorter), the ledger's appends, which every request waits
+    /// for, 30 s; the long reads of an audit (`ledger verify`) have none.
+    static let answerDeadline: Duration = .seconds(120)
+    static let appendDeadline: Duration = .seconds(30)
+
+    /// A statement sent got no answer within ``answerDeadline``: whether it took effect is
+    /// not known.
+    struct NoAnswer: Error {}
+
+    /// The two tasks of a lease: its work and its timer, each cancelled by the other's end.
+    final class LeaseTasks: Sendable {
+        let value = Mutex<(work: Task<Void, Never>?, timer: Task<Void, Never>?)>((nil, nil))
+    }
+
     /// Who came first: the connection (held) or the deadline (late).
     final class LeaseState: Sendable {
         enum Value { case waiting, held, late }
@@ -44,23 +64,44 @@ enum PostgresPool {
 
     /// Runs `body`, which must call its `claim` first thing once it holds a connection and
     /// stop (throw) when `claim` says false: the deadline passed meanwhile and the request was
-    /// already refused. Once claimed, the body runs to its end whatever the time: a statement
-    /// sent is never abandoned half-way by the deadline (its outcome would be unknown).
+    /// already refused. Once claimed, the body is not stopped by the lease's deadline (a
+    /// statement's outcome would be unknown); past `answer` more (counted from the lease's
+    /// deadline: at most `deadline + answer` in all), the caller is answered ``NoAnswer`` and
+    /// the body is left running, cancelled (a hung query is not waited for: this call never
+    /// outlives its deadlines). A cancelled caller stops waiting at once.
     /// - Throws: ``NoConnection`` when no connection came within `deadline`.
-    static func leased<T: Sendable>(within deadline: Duration = leaseDeadline,
+    static func leased<T: Sendable>(within deadline: Duration = leaseDeadline, answer: Duration = answerDeadline,
                                     _ body: @escaping @Sendable (_ claim: @escaping @Sendable () -> Bool) async throws -> T) async throws -> T {
         let state = LeaseState()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body { state.take(.held) } }
-            group.addTask {
-                try? await Task.sleep(for: deadline)
-                if state.take(.late) { throw NoConnection() }
-                return nil
+        let once = PostgresSignerElection.Once<T>()
+        let tasks = LeaseTasks()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
+                once.continuation.withLock { $0 = k }
+                // The timer first, so that the work, however quick, finds it to cancel.
+                let timer = Task {
+                    do { try await Task.sleep(for: deadline) } catch { return }
+                    if state.take(.late) {
+                        if once.resume(with: .failure(NoConnection())) { tasks.value.withLock { $0.work }?.cancel() }
+                        return
+                    }
+                    do { try await Task.sleep(for: answer) } catch { return }
+                    if once.resume(with: .failure(NoAnswer())) { tasks.value.withLock { $0.work }?.cancel() }
+                }
+                tasks.value.withLock { $0.timer = timer }
+                let work = Task {
+                    do { once.resume(with: .success(try await body { state.take(.held) })) } catch { once.resume(with: .failure(error)) }
+                    tasks.value.withLock { $0.timer }?.cancel()
+                }
+                tasks.value.withLock { $0.work = work }
             }
-            while let next = try await group.next() {
-                if let value = next { group.cancelAll(); return value }
+        } onCancel: {
+            // The caller stops waiting at once (a server stopping cancels its requests); the
+            // work is cancelled and left to end on its own.
+            if once.resume(with: .failure(CancellationError())) {
+                let t = tasks.value.withLock { $0 }
+                t.work?.cancel(); t.timer?.cancel()
             }
-            throw NoConnection()
         }
     }
 

@@ -264,7 +264,7 @@ extension PostgresStore {
     /// after a crash starts after the last batch stored, never before nor after it.
     public func importBatch(_ items: [(DossierRecord, [NewPerson])], by: AccountID?, run: ImportRun) async throws {
         try await transaction { c in
-            try await Self.insert(c, importing: items, by: by, writes: bulkWrites)
+            try await Self.insert(c, importing: items, by: by, writes: self.bulkWrites)
             try await Self.upsert(c, run)
         }
     }

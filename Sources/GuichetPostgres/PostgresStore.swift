@@ -59,15 +59,13 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction, with PostgreSQL's errors as ``StoreError``s.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            // The task group of `leased` waits for its tasks: `body` does not outlive this call.
-            return try await withoutActuallyEscaping(body) { body in
-                try await PostgresPool.leased { [client] claim in
-                    try await client.withTransaction(logger: Self.logger) { c in
-                        guard claim() else { throw PostgresPool.NoConnection() }  // refused already: rolled back
-                        return try await body(c)
-                    }
+            // `body` may outlive this call: one that never gets its answer is left behind.
+            return try await PostgresPool.leased { [client] claim in
+                try await client.withTransaction(logger: Self.logger) { c in
+                    guard claim() else { throw PostgresPool.NoConnection() }  // refused already: rolled back
+                    return try await body(c)
                 }
             }
         } catch let e as PostgresTransactionError {
@@ -79,14 +77,12 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` on one connection, outside an explicit transaction (a read of one statement).
     @discardableResult
-    func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await PostgresPool.leased { [client] claim in
-                    try await client.withConnection { c in
-                        guard claim() else { throw PostgresPool.NoConnection() }
-                        return try await body(c)
-                    }
+            return try await PostgresPool.leased { [client] claim in
+                try await client.withConnection { c in
+                    guard claim() else { throw PostgresPool.NoConnection() }
+                    return try await body(c)
                 }
             }
         } catch {
@@ -103,6 +99,9 @@ public final class PostgresStore: Sendable {
         if error is StoreError || error is StoreCopyError { return error }
         if error is PostgresPool.NoConnection {
             return StoreError.unavailable("PostgreSQL: no connection within \(PostgresPool.leaseDeadline) (the database does not answer)")
+        }
+        if error is PostgresPool.NoAnswer {
+            return StoreError.unavailable("PostgreSQL: no answer within \(PostgresPool.answerDeadline) once the statement was sent (its outcome is not known)")
         }
         guard let e = error as? PSQLError else { return StoreError.unavailable("PostgreSQL: \(type(of: error))") }
         guard e.code == .server, let state = e.serverInfo?[.sqlState] else {

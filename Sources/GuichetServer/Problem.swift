@@ -79,6 +79,9 @@ enum Problem {
     /// would go and look at (an operator's audit); PostgreSQL's "disk full" and "out of
     /// memory" (SQLSTATE class 53) and SQLite's refusals are.
     static func storageUnavailable(_ code: String) -> GuichetError {
+        if code.contains("outcome is not known") {
+            return .unavailable("the database stopped answering during the request: a change may or may not have been made; read it again before retrying")
+        }
         if code.hasPrefix("PostgreSQL"), !code.hasPrefix("PostgreSQL SQLSTATE 53") {
             return .unavailable("the database does not answer now: nothing was changed; retry in a moment")
         }

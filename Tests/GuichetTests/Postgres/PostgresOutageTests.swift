@@ -59,4 +59,41 @@ struct PostgresOutageTests {
         #expect(try await s.call("POST", "/v1/session", body: ["username": "nobody.here", "password": "not a password anyone has"]).status == 401)
         try await s.finish()
     }
+
+    @Test("a database that stops answering (its processes frozen) holds no request for ever, and SIGTERM stops the server within its grace")
+    func frozenDatabase() async throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cluster = Repo.root.appendingPathComponent("scripts/postgres-cluster").path
+        let started = try await Child.run(cluster, ["start", folder.path], timeout: 120)
+        try #require(started.status == 0, "\(started.output)")
+        defer { _ = try? Child.runBlocking(cluster, ["stop", folder.path], timeout: 60) }
+        let typed = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let s = try await Scenario.initialise("place05", postgres: typed)
+        defer { s.remove() }
+        try await s.serve()
+        #expect(try await s.call("POST", "/v1/session", body: ["username": "nobody.here", "password": "not a password anyone has"]).status == 401)
+
+        // Every process of the cluster stopped (SIGSTOP): connections stay open, statements
+        // sent get no answer, as when postgres-nio loses one under a query.
+        let pidFile = try String(contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8)
+        let postmaster = try #require(pidFile.split(separator: "\n").first.flatMap { pid_t($0.trimmingCharacters(in: .whitespaces)) })
+        let children = try await Child.run("/usr/bin/env", ["pgrep", "-P", "\(postmaster)"], timeout: 10).stdout
+            .split(separator: "\n").compactMap { pid_t($0) }
+        let frozen = [postmaster] + children
+        for pid in frozen { kill(pid, SIGSTOP) }
+        defer { for pid in frozen { kill(pid, SIGCONT) } }
+
+        let pending = Task { try? await s.call("POST", "/v1/session", body: ["username": "nobody.here", "password": "not a password anyone has"]) }
+        try await Task.sleep(for: .seconds(3))
+        let server = try #require(s.servers.first)
+        let clock = ContinuousClock.now
+        // Within the grace (22 s) and the cancellation's (6 s), with room for a loaded machine.
+        #expect(await server.stop(grace: 45), "the server was still running 45 s after SIGTERM")
+        #expect(ContinuousClock.now - clock < .seconds(45))
+        pending.cancel()
+        for pid in frozen { kill(pid, SIGCONT) }
+        s.servers.forEach { $0.cleanUp() }
+    }
 }
