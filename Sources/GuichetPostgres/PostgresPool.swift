@@ -40,8 +40,9 @@ enum PostgresPool {
     /// audit: after PostgreSQL stopped and came back, requests in progress never ended, and
     /// the server they held ignored SIGTERM). Far above any statement of the request path;
     /// the store's statements get two minutes (an import's batch, a retention step, a breach
-    /// scope's reads are each far shorter), the ledger's appends, which every request waits
-    /// for, 30 s; the long reads of an audit (`ledger verify`) have none.
+    /// scope's reads are each far shorter); the ledger's appends and the watch's reads and
+    /// writes, which every request waits for (one account's requests in turn), 30 s; the long
+    /// reads of an audit (`ledger verify`) have none.
     static let answerDeadline: Duration = .seconds(120)
     static let appendDeadline: Duration = .seconds(30)
 

@@ -8,7 +8,7 @@ import PostgresNIO
 /// suspensions, shared by every server on the database.
 extension PostgresStore: WatchStorage {
     public func watchStates() async throws -> [(AccountID, Data)] {
-        try await read { c in
+        try await read(answer: PostgresPool.appendDeadline) { c in
             try await c.query("SELECT account_id, state FROM watch_state", logger: Self.logger).decode((String, Data).self).collect()
                 .map { (AccountID(trusted: $0.0), $0.1) }
         }
@@ -17,7 +17,7 @@ extension PostgresStore: WatchStorage {
     public func saveWatchStates(_ states: [(AccountID, Data)], at: Date) async throws {
         guard !states.isEmpty else { return }
         let ids = states.map(\.0.rawValue), data = states.map { ByteBuffer(bytes: $0.1) }
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             try await c.query("""
                 INSERT INTO watch_state(account_id, state, updated_at) SELECT a, s, \(at.millis) FROM unnest(\(ids)::text[], \(data)::bytea[]) AS u(a, s)
                 ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, version = watch_state.version + 1
@@ -26,7 +26,7 @@ extension PostgresStore: WatchStorage {
     }
 
     public func accountOrigin(_ id: AccountID) async throws -> (createdAt: Date, createdBy: AccountID?, onConsole: Bool)? {
-        try await read { c in
+        try await read(answer: PostgresPool.appendDeadline) { c in
             // Since it could act: its creation, or the approval of its creation or of a new role.
             try await c.query("""
                 SELECT GREATEST(a.created_at, COALESCE((SELECT MAX(approved_at) FROM account_request WHERE account_id = a.id), 0))::bigint,
@@ -39,19 +39,19 @@ extension PostgresStore: WatchStorage {
     }
 
     public func honeytokenTags() async throws -> [Data] {
-        try await read { c in try await c.query("SELECT tag FROM watch_honeytoken", logger: Self.logger).decode(Data.self).collect() }
+        try await read(answer: PostgresPool.appendDeadline) { c in try await c.query("SELECT tag FROM watch_honeytoken", logger: Self.logger).decode(Data.self).collect() }
     }
 
     /// Adds honeytoken tags.
     public func insertHoneytokenTags(_ tags: [Data]) async throws {
         guard !tags.isEmpty else { return }
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             try await c.query("INSERT INTO watch_honeytoken(tag) SELECT unnest(\(tags.map { ByteBuffer(bytes: $0) })::bytea[]) ON CONFLICT DO NOTHING", logger: Self.logger)
         }
     }
 
     public func watchedPersons() async throws -> [WatchedPerson] {
-        try await read { c in
+        try await read(answer: PostgresPool.appendDeadline) { c in
             try await c.query("SELECT person_id, reason, flagged_by, flagged_at FROM watched_person ORDER BY flagged_at", logger: Self.logger)
                 .decode((String, String, String, Int64).self).collect()
                 .map { WatchedPerson(person: PersonID(trusted: $0.0), reason: $0.1, flaggedBy: AccountID(trusted: $0.2), flaggedAt: Date(millis: $0.3)) }
@@ -59,7 +59,7 @@ extension PostgresStore: WatchStorage {
     }
 
     public func watch(person: PersonID, reason: String, by: AccountID, at: Date) async throws {
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             let known = try await c.query("SELECT 1::int FROM person WHERE id = \(person.rawValue)", logger: Self.logger).decode(Int.self).collect()
             guard !known.isEmpty else { throw StoreError.notFound }
             try await c.query("""
@@ -71,7 +71,7 @@ extension PostgresStore: WatchStorage {
 
     @discardableResult
     public func unwatch(person: PersonID, by: AccountID, at: Date) async throws -> Bool {
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             try await c.query("""
                 INSERT INTO watched_person_removed(person_id, reason, flagged_by, flagged_at, removed_by, removed_at)
                 SELECT person_id, reason, flagged_by, flagged_at, \(by.rawValue), \(at.millis) FROM watched_person WHERE person_id = \(person.rawValue)
@@ -83,7 +83,7 @@ extension PostgresStore: WatchStorage {
 
     public func insert(alerts: [WatchAlert]) async throws {
         guard !alerts.isEmpty else { return }
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             for a in alerts {
                 try await c.query("""
                     INSERT INTO watch_alert(id, at, account_id, detector, severity, response, detail, justification)
@@ -97,7 +97,7 @@ extension PostgresStore: WatchStorage {
     /// transaction. A suspension already open is kept as it is. The account's row is locked
     /// first, so that two servers suspending it at once record one suspension.
     public func suspend(account: AccountID, id: String, reason: String, at: Date) async throws {
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             try await c.query("SELECT 1::int FROM account WHERE id = \(account.rawValue) FOR UPDATE", logger: Self.logger)
             try await c.query("UPDATE account SET status = 'disabled' WHERE id = \(account.rawValue)", logger: Self.logger)
             try await c.query("UPDATE session SET revoked_at = \(at.millis) WHERE account_id = \(account.rawValue) AND revoked_at IS NULL",
@@ -114,7 +114,7 @@ extension PostgresStore: WatchStorage {
     }
 
     public func reinstate(account: AccountID, by: AccountID, reason: String, at: Date) async throws -> Suspension {
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             guard let (id, since, why) = try await c.query("""
                 SELECT id, at, reason FROM watch_suspension WHERE account_id = \(account.rawValue) AND reinstated_at IS NULL FOR UPDATE
                 """, logger: Self.logger).decode((String, Int64, String).self).collect().first else { throw StoreError.notFound }
@@ -131,14 +131,14 @@ extension PostgresStore: WatchStorage {
 /// watch assesses an account's requests one after the other.
 extension PostgresStore: SharedWatchStorage {
     public func watchState(_ account: AccountID) async throws -> (state: Data, version: Int64)? {
-        try await read { c in
+        try await read(answer: PostgresPool.appendDeadline) { c in
             try await c.query("SELECT state, version FROM watch_state WHERE account_id = \(account.rawValue)", logger: Self.logger)
                 .decode((Data, Int64).self).collect().first.map { (state: $0.0, version: $0.1) }
         }
     }
 
     public func saveWatchState(_ account: AccountID, _ state: Data, expected: Int64?, at: Date) async throws -> Bool {
-        try await transaction { c in
+        try await transaction(answer: PostgresPool.appendDeadline) { c in
             if let expected {
                 return try await !c.query("""
                     UPDATE watch_state SET state = \(state), updated_at = \(at.millis), version = version + 1

@@ -59,10 +59,11 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` in one transaction, with PostgreSQL's errors as ``StoreError``s.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
+                                  _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             // `body` may outlive this call: one that never gets its answer is left behind.
-            return try await PostgresPool.leased { [client] claim in
+            return try await PostgresPool.leased(answer: answer) { [client] claim in
                 try await client.withTransaction(logger: Self.logger) { c in
                     guard claim() else { throw PostgresPool.NoConnection() }  // refused already: rolled back
                     return try await body(c)
@@ -77,9 +78,10 @@ public final class PostgresStore: Sendable {
 
     /// Runs `body` on one connection, outside an explicit transaction (a read of one statement).
     @discardableResult
-    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func read<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
+                           _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await PostgresPool.leased { [client] claim in
+            return try await PostgresPool.leased(answer: answer) { [client] claim in
                 try await client.withConnection { c in
                     guard claim() else { throw PostgresPool.NoConnection() }
                     return try await body(c)
@@ -101,7 +103,7 @@ public final class PostgresStore: Sendable {
             return StoreError.unavailable("PostgreSQL: no connection within \(PostgresPool.leaseDeadline) (the database does not answer)")
         }
         if error is PostgresPool.NoAnswer {
-            return StoreError.unavailable("PostgreSQL: no answer within \(PostgresPool.answerDeadline) once the statement was sent (its outcome is not known)")
+            return StoreError.unavailable("PostgreSQL: no answer once the statement was sent (its outcome is not known)")
         }
         guard let e = error as? PSQLError else { return StoreError.unavailable("PostgreSQL: \(type(of: error))") }
         guard e.code == .server, let state = e.serverInfo?[.sqlState] else {

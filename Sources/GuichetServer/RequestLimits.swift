@@ -1,6 +1,7 @@
 import Hummingbird
 import Crypto
-import Foundation
+public import Foundation
+import GuichetAuth
 import Synchronization
 
 /// How much work one client may have the server do at once (issue #22). Every request
@@ -25,13 +26,24 @@ public struct RequestLimits: Sendable, Equatable {
     /// four citizens made the others wait 3 s: the per-account limits bound one account's
     /// work, not that of accounts made ten an hour.
     public var citizenHeavyAtOnce: Int
+    /// Requests without a session in flight at once from one client address (an IPv6 /64 as
+    /// one): a citizens' audit slowed every user a hundredfold from one address with 128
+    /// connections of plain GETs, which no limit counted.
+    public var perSource: Int
+    /// Requests that check a password (sign-in, sign-up, a claim, a reset, an activation) run
+    /// this many at once on the server, served one client address at a time in turn: eight
+    /// accounts signing in in a loop from one address made everyone's sign-in six times slower
+    /// (a citizens' audit); now one address waits behind its own.
+    public var passwordChecksAtOnce: Int
 
     /// - Precondition: every limit is at least 1.
-    public init(perSession: Int = 4, perAccount: Int = 8, historyPage: Int = 500, retryAfterSeconds: Int = 1, citizenHeavyAtOnce: Int = 1) {
-        precondition(perSession >= 1 && perAccount >= 1 && historyPage >= 1 && retryAfterSeconds >= 1 && citizenHeavyAtOnce >= 1,
-                     "request limits are at least 1")
+    public init(perSession: Int = 4, perAccount: Int = 8, historyPage: Int = 500, retryAfterSeconds: Int = 1, citizenHeavyAtOnce: Int = 1,
+                perSource: Int = 16, passwordChecksAtOnce: Int? = nil) {
+        precondition(perSession >= 1 && perAccount >= 1 && historyPage >= 1 && retryAfterSeconds >= 1 && citizenHeavyAtOnce >= 1
+                     && perSource >= 1 && (passwordChecksAtOnce ?? 1) >= 1, "request limits are at least 1")
         self.perSession = perSession; self.perAccount = perAccount; self.historyPage = historyPage; self.retryAfterSeconds = retryAfterSeconds
-        self.citizenHeavyAtOnce = citizenHeavyAtOnce
+        self.citizenHeavyAtOnce = citizenHeavyAtOnce; self.perSource = perSource
+        self.passwordChecksAtOnce = passwordChecksAtOnce ?? max(2, ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// The limits Guichet runs with unless told otherwise.
@@ -102,22 +114,47 @@ final class RequestSlots: Sendable {
 }
 
 /// Bounds the requests in flight per session (here, before any work) and per account (where
-/// the token is verified). Requests without a session token pass: sign-in and registration
-/// have their own throttles, and the rest of the unauthenticated routes are cheap.
+/// the token is verified); requests without a session token, per client address
+/// (``RequestLimits/perSource``). Requests that check a password take turns by address
+/// (``RequestLimits/passwordChecksAtOnce``).
 struct InFlightLimitMiddleware: RouterMiddleware {
     typealias Context = GuichetContext
     let counter: InFlightCounter
     let limits: RequestLimits
     let admin: Bool
+    let passwordChecks: WorkQueue
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let token = Self.token(request, admin: admin) else { return try await next(request, context) }
+        guard let token = Self.token(request, admin: admin) else {
+            guard let peer = context.source else { return try await next(request, context) }
+            let source = SourceKey.of(peer)
+            let slots = RequestSlots(counter, retryAfter: limits.retryAfterSeconds)
+            defer { slots.releaseAll() }
+            try slots.take("source:" + source, scope: "address", limit: limits.perSource)
+            guard request.method == .post, Self.checksPassword(request.uri.path) else { return try await next(request, context) }
+            try await passwordChecks.enter(source)
+            do {
+                let response = try await next(request, context)
+                await passwordChecks.leave()
+                return response
+            } catch {
+                await passwordChecks.leave()
+                throw error
+            }
+        }
         let slots = RequestSlots(counter, retryAfter: limits.retryAfterSeconds)
         defer { slots.releaseAll() }
         // The digest, not the token, is the key: the table of counts holds no secret.
         let digest = SHA256.hash(data: Data(token.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
         try slots.take("session:" + digest, scope: "session", limit: limits.perSession)
         return try await RequestSlots.$current.withValue(slots) { try await next(request, context) }
+    }
+
+    /// Routes whose POST hashes a password (scrypt): sign-in, sign-up, a claim, a reset, an
+    /// activation, in the API and the pages.
+    static func checksPassword(_ path: String) -> Bool {
+        Problem.checksCredentials(path) || ["/v1/accounts", "/v1/accounts/claim", "/web/sign-in", "/web/register", "/web/claim",
+                                            "/web/password-reset"].contains(path)
     }
 
     /// The session token the request carries (bearer, or the listener's cookie), unchecked.
@@ -150,7 +187,7 @@ actor WorkQueue {
         return try await body()
     }
 
-    private func enter(_ account: String) async throws {
+    func enter(_ account: String) async throws {
         if running < width { running += 1; return }
         nextID += 1
         let id = nextID
@@ -174,7 +211,7 @@ actor WorkQueue {
 
     /// The slot passes to the first waiter of the account whose turn it is (which then goes
     /// to the back of the turns if it has more), or is freed.
-    private func leave() {
+    func leave() {
         guard !turns.isEmpty else { running -= 1; return }
         let account = turns.removeFirst()
         var mine = waiting[account] ?? []

@@ -28,6 +28,8 @@ public final class GuichetServer: Sendable {
     let inFlight = InFlightCounter()
     /// Citizens' heavy requests, ``RequestLimits/citizenHeavyAtOnce`` at a time.
     let citizenHeavy: WorkQueue
+    /// Requests that check a password, ``RequestLimits/passwordChecksAtOnce`` at a time, by address in turn.
+    let passwordChecks: WorkQueue
 
     /// The reverse proxies whose forwarding headers are believed (none by default).
     public let trustedProxies: TrustedProxies
@@ -68,6 +70,7 @@ public final class GuichetServer: Sendable {
         self.gate = gate; self.auth = auth; self.store = store; self.securityTxt = securityTxt; self.logger = logger
         self.limits = limits; self.trustedProxies = trustedProxies; self.accessLog = accessLog
         self.citizenHeavy = WorkQueue(width: limits.citizenHeavyAtOnce)
+        self.passwordChecks = WorkQueue(width: limits.passwordChecksAtOnce)
     }
 
     public var profile: Profile { gate.profile }
@@ -167,7 +170,7 @@ public final class GuichetServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: false) })
         router.add(middleware: MethodNotAllowedMiddleware(routes: words, formAddressPage: { [self] in try webFormAddressPage($0, admin: false) }))
-        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false))
+        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: false, passwordChecks: passwordChecks))
         router.add(middleware: PurposeHeaderMiddleware(purposes: profile.purposes))
         let routes = RouteRecorder(router, words: words)
         addPublicRoutes(routes)
@@ -188,7 +191,7 @@ public final class GuichetServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: WebNotFoundMiddleware { [self] in try webNotFoundPage($0, admin: true) })
         router.add(middleware: MethodNotAllowedMiddleware(routes: words, formAddressPage: { [self] in try webFormAddressPage($0, admin: true) }))
-        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true))
+        router.add(middleware: InFlightLimitMiddleware(counter: inFlight, limits: limits, admin: true, passwordChecks: passwordChecks))
         router.add(middleware: PurposeHeaderMiddleware(purposes: profile.purposes))
         let routes = RouteRecorder(router, words: words)
         addAdminRoutes(routes)
