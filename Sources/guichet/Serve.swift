@@ -38,6 +38,12 @@ struct Serve: AsyncParsableCommand {
         let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store,
                                                                  ports: (config.publicPort, config.adminPort))
         defer { withExtendedLifetime(lock) {} }
+        // A profile whose transitions send e-mail, with no relay: the notices wait in the outbox
+        // for ever (an operator's audit found one pending, and the metric's text blamed a relay
+        // that was never configured).
+        if settings.smtpHost == nil, server.profile.dossierTypes.values.contains(where: { $0.workflow.transitions.values.contains { $0.notice != nil } }) {
+            Logger(label: "guichet").warning("no smtpHost in \(deployment.configFile): the e-mails this profile's steps send (an offer's notice) wait in the outbox until a relay is set (smtpHost: docs/OPERATIONS.md)")
+        }
         try await server.run(config, exporters: try deployment.siemExporters(settings, server: server)) { port, adminPort in
             say("Guichet serving \(deployment.folder.path): public listener http://\(config.publicHost):\(port), admin listener http://\(config.adminHost):\(adminPort)")
             say("Pages: http://localhost:\(port)/web/sign-in (public), http://localhost:\(adminPort)/web/sign-in (administrators, security officers)")

@@ -54,11 +54,15 @@ extension GuichetServer {
     /// (nil for a single slot). The profile's `label` and `one` of `partners:` name them (secu's
     /// "employeurs", in no order), else place05's "services choisis, par ordre de préférence",
     /// "Choix 1" (a pages audit found secu's employers called so).
-    func partnerWords(_ spec: PartnerSpec, _ pages: WebPages, _ l: String) -> (legend: String, slot: (Int) -> String, rule: String?) {
+    /// - Parameter slots: the slots the form shows; fewer than the maximum, the rule says how
+    ///   to choose more (an operator's audit: "choose 1 to 10" above three slots).
+    func partnerWords(_ spec: PartnerSpec, _ pages: WebPages, _ l: String, slots: Int) -> (legend: String, slot: (Int) -> String, rule: String?) {
         func capitalised(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
         func counted(_ key: String, _ label: String) -> String {
-            pages.text(key, l).replacingOccurrences(of: "{min}", with: "\(spec.min)").replacingOccurrences(of: "{max}", with: "\(spec.max)")
+            let rule = pages.text(key, l).replacingOccurrences(of: "{min}", with: "\(spec.min)").replacingOccurrences(of: "{max}", with: "\(spec.max)")
                 .replacingOccurrences(of: "{label}", with: label)
+            guard slots < spec.max else { return rule }
+            return rule + " " + pages.text("partnersMoreLater", l).replacingOccurrences(of: "{slots}", with: "\(slots)")
         }
         guard let label = spec.labels[l] else {
             return (pages.text("choices", l), { "\(pages.text("choice", l)) \($0)" }, counted("partnersRule", ""))

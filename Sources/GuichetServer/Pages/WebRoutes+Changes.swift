@@ -141,7 +141,7 @@ extension GuichetServer {
             // As many slots as the application form (up to 3), more for a file that chose more,
             // one left free to add a service; never more than the profile's maximum.
             let slots = max(1, min(spec.max, max(3, chosen.count + 1)))
-            let words = partnerWords(spec, pages, l)
+            let words = partnerWords(spec, pages, l, slots: slots)
             values["editPartners"] = (1...slots).map { n in
                 let mine = n <= chosen.count ? chosen[n - 1] : ""
                 return ["n": n, "id": "edit-partner-\(n)", "required": n <= spec.min, "slot": words.slot(n),

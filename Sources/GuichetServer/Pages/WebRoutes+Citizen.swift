@@ -166,11 +166,12 @@ extension GuichetServer {
         if let partners = type.partners, rule.write.matches("partners") {
             let choices = try await store.organisations(kind: partners.organisationKind).sorted { $0.name < $1.name }
             values["hasPartners"] = true
-            let words = partnerWords(partners, pages, l)
+            let slots = max(1, min(partners.max, 3))
+            let words = partnerWords(partners, pages, l, slots: slots)
             values["partnersLegend"] = words.legend
             if let rule = words.rule { values["partnersRule"] = rule }
             let chosen = typed?.pairs.filter { $0.name == "partner" }.map { $0.value.trimmingCharacters(in: .whitespaces) } ?? []
-            values["partners"] = (1...max(1, min(partners.max, 3))).map { n in
+            values["partners"] = (1...slots).map { n in
                 let mine = n <= chosen.count ? chosen[n - 1] : ""
                 return ["n": n, "id": "partner-\(n)", "required": n <= partners.min, "slot": words.slot(n),
                         "options": [["value": "", "label": "—"]] + choices.map {

@@ -118,6 +118,8 @@ import Testing
         #expect(!lines.isEmpty && objects.count == lines.count, "every line of the log is a JSON object: \(lines.prefix(3))")
         #expect(objects.contains { $0["level"] as? String == "warning" && ($0["message"] as? String)?.contains("no securityContact") == true },
                 "the start-up warning is a JSON line: \(lines.prefix(3))")
+        #expect(objects.contains { $0["level"] as? String == "warning" && ($0["message"] as? String)?.contains("no smtpHost") == true },
+                "place05's offers send e-mail: without a relay, the start says they will wait")
         let access = objects.filter { $0["logger"] as? String == "guichet.access" }
         #expect(Set(access.compactMap { $0["request"] as? String }).isSuperset(of: answered), "each answered id has its access line")
         #expect(access.allSatisfy { $0["route"] != nil && $0["status"] != nil && $0["ms"] != nil && $0["method"] != nil })
