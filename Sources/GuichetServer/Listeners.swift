@@ -299,7 +299,7 @@ extension GuichetServer {
     /// before any service starts. Port 0 (any free port) is not checked; any other error is left
     /// to the listener's own start.
     /// - Throws: ``ConfigurationError``.
-    static func checkPortFree(_ host: String, _ port: Int, listener: String, flag: String) async throws {
+    public static func checkPortFree(_ host: String, _ port: Int, listener: String, flag: String) async throws {
         guard port != 0 else { return }
         let bound: any Channel
         do {

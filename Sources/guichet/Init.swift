@@ -24,6 +24,14 @@ struct Init: AsyncParsableCommand {
         Activation code for its first second factor (shown once, valid 72 hours): \(created.activationCode)
         Serve it with: \(deployment.serveCommand(keys: keys))
         """)
-        if let note = Deployment.passwordLeftOut(of: store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]) { say(note) }
+        let address = store ?? ProcessInfo.processInfo.environment["GUICHET_STORE"]
+        if let note = Deployment.passwordLeftOut(of: address) { say(note) }
+        if let address, address.hasPrefix("postgres") {
+            // An operator's audit served as the tables' owner, which may lift the ledger's
+            // append-only rules: say which role the servers should use, here where it is read.
+            say("""
+            On PostgreSQL, serve as a role of its own, not as the tables' owner (which may disable the ledger's append-only triggers):             create one and run 'guichet store grant --data \(deployment.folder.path) --role ROLE' (docs/OPERATIONS.md, "The servers' database role").
+            """)
+        }
     }
 }

@@ -35,6 +35,10 @@ struct Serve: AsyncParsableCommand {
         // Through the logger, as JSON lines when the logs are: a log pipeline reads every line.
         for warning in deployment.startWarnings(settings) { Logger(label: "guichet").warning("\(warning)") }
         let keys = try deployment.keys(listeners.keys)
+        // Ports first: a server that cannot listen must not open the database, take the
+        // signer's election or copy erasures before it fails (an operator's audit).
+        try await GuichetServer.checkPortFree(config.publicHost, config.publicPort, listener: "public", flag: "--port")
+        try await GuichetServer.checkPortFree(config.adminHost, config.adminPort, listener: "admin", flag: "--admin-port")
         let (server, lock) = try await deployment.openForServing(profilePath: try Deployment.resolveProfile(name), keys: keys, settings: settings, store: store,
                                                                  ports: (config.publicPort, config.adminPort))
         defer { withExtendedLifetime(lock) {} }
