@@ -123,8 +123,10 @@ public struct RegulatorReport: Sendable {
         let records = Set(scope.persons.flatMap(\.dossiers))
             .union(scope.dossiers.filter { $0.fields.contains(where: personal) }.map(\.dossier)).count
         let reads = scope.events.filter { $0.allowed && $0.disclosed && $0.fields.contains(where: personal) }.count
-        md.append(say("computed", ["persons": "\(scope.persons.count)", "reads": "\(reads)",
-                                   "dossiers": "\(records)"]))
+        // Each count with its noun, singular for one (an operator's audit: "1 personnes").
+        func counted(_ n: Int, _ noun: String) -> String { "\(n) " + say(n == 1 ? noun + ".one" : noun + ".many") }
+        md.append(say("computed", ["persons": counted(scope.persons.count, "persons"), "reads": counted(reads, "reads"),
+                                   "dossiers": counted(records, "dossiers")]))
         if scope.approximate { md.append(say("approximate")) }
         if !scope.decoyPersons.isEmpty || !scope.decoyDossiers.isEmpty {
             md.append(say("decoys", ["persons": "\(scope.decoyPersons.count)", "dossiers": "\(scope.decoyDossiers.count)"]))

@@ -64,14 +64,25 @@ public actor ErasureRecord {
         while true {
             let page = try await store.shreddings(after: last, limit: batch)
             guard let end = page.last else { break }
-            try await record(page.map(\.subject), store)
+            // What others wrote to this list since this server's last copy (console commands
+            // sharing the folder write their own erasures here): not written twice (an
+            // operator's audit found every subject of a retention run twice). The whole list is
+            // read once after a start, then only what was appended since.
+            let (written, size) = try Self.unchecked(url, mark: listReadUpTo ?? 0)
+            let already = Set(written)
+            let fresh = page.map(\.subject).filter { !already.contains($0) }
+            try await record(fresh, store)
+            listReadUpTo = (size ?? listReadUpTo ?? 0) + UInt64(fresh.reduce(0) { $0 + $1.utf8.count + 1 })
             try await store.setMeta(copiedKey(url), end.text)
             last = end
-            n += page.count
+            n += fresh.count
             if page.count < batch { break }
         }
         return n
     }
+
+    /// How far this server has read its list for ``copy(from:batch:)`` (nil: not yet since the start).
+    private var listReadUpTo: UInt64?
 
     /// Appends erased subjects and syncs them, then moves the database's mark: the database
     /// holds these erasures already.

@@ -319,30 +319,19 @@ public final class PostgresLedger: Sendable {
     /// and the signer use: a query that never ends holds neither).
     func onConnection<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
                                    _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await PostgresPool.leased(answer: answer) { [client] claim in
-                try await client.withConnection { c in
-                    guard claim() else { throw PostgresPool.NoConnection() }
-                    return try await body(c)
-                }
-            }
-        } catch let e as PostgresTransactionError {
-            throw Self.unavailable(e.closureError ?? e.commitError ?? e.beginError ?? e)
-        } catch {
-            throw Self.unavailable(error)
-        }
+        try await within(transaction: false, answer: answer, body)
     }
 
     /// `body` in one transaction, within the pool's deadlines (as ``onConnection(answer:_:)``).
     func inTransaction<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
                                     _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await within(transaction: true, answer: answer, body)
+    }
+
+    private func within<T: Sendable>(transaction: Bool, answer: Duration,
+                                     _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await PostgresPool.leased(answer: answer) { [client] claim in
-                try await client.withTransaction(logger: Self.logger) { c in
-                    guard claim() else { throw PostgresPool.NoConnection() }
-                    return try await body(c)
-                }
-            }
+            return try await PostgresPool.run(client, transaction: transaction, answer: answer, body)
         } catch let e as PostgresTransactionError {
             throw Self.unavailable(e.closureError ?? e.commitError ?? e.beginError ?? e)
         } catch {

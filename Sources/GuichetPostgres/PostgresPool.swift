@@ -79,6 +79,8 @@ enum PostgresPool {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
                 once.continuation.withLock { $0 = k }
+                // Cancelled before the continuation was there to resume: said now.
+                if Task.isCancelled { once.resume(with: .failure(CancellationError())); return }
                 // The timer first, so that the work, however quick, finds it to cancel.
                 let timer = Task {
                     do { try await Task.sleep(for: deadline) } catch { return }
@@ -102,6 +104,24 @@ enum PostgresPool {
             if once.resume(with: .failure(CancellationError())) {
                 let t = tasks.value.withLock { $0 }
                 t.work?.cancel(); t.timer?.cancel()
+            }
+        }
+    }
+
+    /// `body` on a connection of `client`, in a transaction or not, within ``leased(within:answer:_:)``'s
+    /// deadlines (the store's and the ledger's statements go through here).
+    static func run<T: Sendable>(_ client: PostgresClient, transaction: Bool, answer: Duration,
+                                 _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await leased(answer: answer) { claim in
+            guard transaction else {
+                return try await client.withConnection { c in
+                    guard claim() else { throw NoConnection() }
+                    return try await body(c)
+                }
+            }
+            return try await client.withTransaction(logger: logger) { c in
+                guard claim() else { throw NoConnection() }  // refused already: rolled back
+                return try await body(c)
             }
         }
     }

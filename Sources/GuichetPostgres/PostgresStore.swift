@@ -63,12 +63,7 @@ public final class PostgresStore: Sendable {
                                   _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
             // `body` may outlive this call: one that never gets its answer is left behind.
-            return try await PostgresPool.leased(answer: answer) { [client] claim in
-                try await client.withTransaction(logger: Self.logger) { c in
-                    guard claim() else { throw PostgresPool.NoConnection() }  // refused already: rolled back
-                    return try await body(c)
-                }
-            }
+            return try await PostgresPool.run(client, transaction: true, answer: answer, body)
         } catch let e as PostgresTransactionError {
             throw Self.storeError(e.closureError ?? e.commitError ?? e.beginError ?? e)
         } catch {
@@ -81,12 +76,7 @@ public final class PostgresStore: Sendable {
     func read<T: Sendable>(answer: Duration = PostgresPool.answerDeadline,
                            _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await PostgresPool.leased(answer: answer) { [client] claim in
-                try await client.withConnection { c in
-                    guard claim() else { throw PostgresPool.NoConnection() }
-                    return try await body(c)
-                }
-            }
+            return try await PostgresPool.run(client, transaction: false, answer: answer, body)
         } catch {
             throw Self.storeError(error)
         }

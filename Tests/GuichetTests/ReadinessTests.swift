@@ -115,11 +115,21 @@ import GuichetCore
         // operator's audit: both servers said "ok" while entries waited five minutes).
         let other = try await world.reopened(clock: clock.function)
         try await other.gate.recordSystemEvent("test:other-server", reason: "an entry another server appended", requestID: "t")
+        // A probe whose database check ran out of time (the full suite's load) checks nothing
+        // else: asked again.
+        func probe() async -> Readiness {
+            var r = await world.gate.readiness(checkpointAge: 180)
+            for _ in 0..<5 where r.checks["database"] != .some(nil) { r = await world.gate.readiness(checkpointAge: 180) }
+            return r
+        }
         clock.advance(120)
-        var r = await world.gate.readiness(checkpointAge: 180)
+        var r = await probe()
         #expect(r.checks["checkpoint"] == .some(nil), "within the age: \(r.checks)")
         clock.advance(90)
-        r = await world.gate.readiness(checkpointAge: 180)
-        #expect(r.checks["checkpoint"] == "the latest signed checkpoint is older than 180 s and behind the ledger", "\(r.checks)")
+        r = await probe()
+        let latest = try await world.store.latestCheckpoint()
+        let first = try await world.ledger.journal().last.map { "\($0.action) at \($0.at)" } ?? "none"
+        #expect(r.checks["checkpoint"] == "the latest signed checkpoint is older than 180 s and behind the ledger",
+                "\(r.checks); checkpoint \(latest.map { "\($0.size) at \($0.at)" } ?? "none"), last entry \(first), now \(clock.now)")
     }
 }

@@ -88,6 +88,32 @@ import GuichetLedger
                 == Set(try String(contentsOf: listA, encoding: .utf8).split(separator: "\n").map(String.init)))
     }
 
+    @Test("a server does not copy into its list what a command sharing the list already wrote there")
+    func noCopyOfWhatTheListHolds() async throws {
+        let world = try await World.make()
+        defer { world.remove() }
+        var parents: [PersonID] = []
+        for n in 1...3 { parents.append(try await world.registerParent("parent\(n)")) }
+        // The server and a console command (another registry over the same database) keep one
+        // list: the folder's (an operator's audit found each retention run's subjects twice).
+        let console = try await world.reopened()
+        let list = world.folder.appendingPathComponent("shared.erasures")
+        _ = try await world.gate.keepErasures(at: list, server: "server-a", requestID: "test")
+        _ = try await console.gate.keepErasures(at: list, server: "server-a", requestID: "test")
+        #expect(try await world.gate.copyErasures() == 0)
+        for p in parents { #expect(try await console.gate.shred(person: p, reason: "test erasure", requestID: "erasure-test")) }
+        #expect(try await world.gate.copyErasures() == 0, "the console wrote them")
+        let lines = try String(contentsOf: list, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 3 && Set(lines) == Set(parents.map(\.rawValue)), "\(lines)")
+        // Another server's erasure, absent from the list, is still copied.
+        let fourth = try await world.registerParent("parent4")
+        let other = try await world.reopened()
+        _ = try await other.gate.keepErasures(at: world.folder.appendingPathComponent("b.erasures"), server: "server-b", requestID: "test")
+        #expect(try await other.gate.shred(person: fourth, reason: "test erasure", requestID: "erasure-test"))
+        #expect(try await world.gate.copyErasures() == 1)
+        #expect(try String(contentsOf: list, encoding: .utf8).split(separator: "\n").count == 4)
+    }
+
     @Test("a backup restored with the list of a server that made none of the erasures applies them all again", .sqliteOnly)
     func restoreWithAnotherServersList() async throws {
         let folder = try temporaryFolder()
