@@ -110,9 +110,9 @@ enum PostgresPool {
 
     /// `body` on a connection of `client`, in a transaction or not, within ``leased(within:answer:_:)``'s
     /// deadlines (the store's and the ledger's statements go through here).
-    static func run<T: Sendable>(_ client: PostgresClient, transaction: Bool, answer: Duration,
+    static func run<T: Sendable>(_ client: PostgresClient, transaction: Bool, within deadline: Duration = leaseDeadline, answer: Duration,
                                  _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await leased(answer: answer) { claim in
+        try await leased(within: deadline, answer: answer) { claim in
             guard transaction else {
                 return try await client.withConnection { c in
                     guard claim() else { throw NoConnection() }
